@@ -1,0 +1,187 @@
+/**
+ * Twilio's JSON for each resource: every property the OpenAPI schema declares is present,
+ * null when Twilio has nothing to say (Twilio sends null, never a missing key).
+ */
+
+import type { MessageRecord } from './message-store.js';
+import type { AccountRecord, NumberRecord, ServiceRecord } from './state.js';
+
+export const MESSAGING_ORIGIN = 'https://messaging.twilio.com';
+
+/** RFC 2822 in GMT, as the 2010 API writes dates: `Thu, 30 Jul 2015 20:00:00 +0000`. */
+export function rfc2822(ms: number): string {
+  return new Date(ms).toUTCString().replace(/GMT$/, '+0000');
+}
+
+/** ISO 8601 to the second, as the v1 APIs write dates: `2015-07-30T20:00:00Z`. */
+export function iso8601(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+const ACCOUNT_SUBRESOURCES = [
+  ['available_phone_numbers', 'AvailablePhoneNumbers'],
+  ['calls', 'Calls'],
+  ['conferences', 'Conferences'],
+  ['incoming_phone_numbers', 'IncomingPhoneNumbers'],
+  ['notifications', 'Notifications'],
+  ['outgoing_caller_ids', 'OutgoingCallerIds'],
+  ['recordings', 'Recordings'],
+  ['transcriptions', 'Transcriptions'],
+  ['addresses', 'Addresses'],
+  ['signing_keys', 'SigningKeys'],
+  ['connect_apps', 'ConnectApps'],
+  ['sip', 'SIP'],
+  ['authorized_connect_apps', 'AuthorizedConnectApps'],
+  ['usage', 'Usage'],
+  ['keys', 'Keys'],
+  ['applications', 'Applications'],
+  ['short_codes', 'SMS/ShortCodes'],
+  ['queues', 'Queues'],
+  ['messages', 'Messages'],
+  ['balance', 'Balance'],
+] as const;
+
+export function renderAccount(account: AccountRecord) {
+  const base = `/2010-04-01/Accounts/${account.sid}`;
+  return {
+    auth_token: account.authToken,
+    date_created: rfc2822(account.dateCreated),
+    date_updated: rfc2822(account.dateUpdated),
+    friendly_name: account.friendlyName,
+    owner_account_sid: account.ownerSid,
+    sid: account.sid,
+    status: account.status,
+    subresource_uris: Object.fromEntries(
+      ACCOUNT_SUBRESOURCES.map(([key, path]) => [key, `${base}/${path}.json`]),
+    ),
+    type: 'Full',
+    uri: `${base}.json`,
+  };
+}
+
+export function renderNumber(number: NumberRecord) {
+  return {
+    account_sid: number.accountSid,
+    address_sid: null,
+    address_requirements: 'none',
+    api_version: '2010-04-01',
+    beta: false,
+    capabilities: { voice: number.type !== 'short-code', sms: true, mms: true, fax: false },
+    date_created: rfc2822(number.dateCreated),
+    date_updated: rfc2822(number.dateUpdated),
+    friendly_name: number.friendlyName,
+    identity_sid: null,
+    phone_number: number.phoneNumber,
+    origin: 'twilio',
+    sid: number.sid,
+    sms_application_sid: null,
+    sms_fallback_method: 'POST',
+    sms_fallback_url: null,
+    sms_method: 'POST',
+    sms_url: number.smsUrl === '' ? null : number.smsUrl,
+    status_callback: null,
+    status_callback_method: 'POST',
+    trunk_sid: null,
+    uri: `/2010-04-01/Accounts/${number.accountSid}/IncomingPhoneNumbers/${number.sid}.json`,
+    voice_receive_mode: 'voice',
+    voice_application_sid: null,
+    voice_caller_id_lookup: false,
+    voice_fallback_method: 'POST',
+    voice_fallback_url: null,
+    voice_method: 'POST',
+    voice_url: number.voiceUrl === '' ? null : number.voiceUrl,
+    emergency_status: 'Inactive',
+    emergency_address_sid: null,
+    emergency_address_status: 'unregistered',
+    bundle_sid: null,
+    status: 'in-use',
+    type: number.type,
+  };
+}
+
+const ERROR_MESSAGES: Record<number, string> = {
+  21610: 'Attempt to send to unsubscribed recipient',
+  30003: 'Unreachable destination handset',
+  30005: 'Unknown destination handset',
+  30007: 'Message filtered',
+};
+
+export function renderMessage(message: MessageRecord) {
+  const uri = `/2010-04-01/Accounts/${message.accountSid}/Messages/${message.sid}`;
+  const errorMessage = message.errorCode === null ? null : (ERROR_MESSAGES[message.errorCode] ?? null);
+  return {
+    body: message.body,
+    num_segments: String(message.numSegments),
+    direction: message.direction,
+    from: message.from,
+    to: message.to,
+    date_updated: rfc2822(message.dateUpdated),
+    price: message.price,
+    error_message: errorMessage,
+    uri: `${uri}.json`,
+    account_sid: message.accountSid,
+    num_media: '0',
+    status: message.status,
+    messaging_service_sid: message.messagingServiceSid,
+    sid: message.sid,
+    date_sent: rfc2822(message.dateSent),
+    date_created: rfc2822(message.dateCreated),
+    error_code: message.errorCode,
+    price_unit: 'USD',
+    api_version: '2010-04-01',
+    subresource_uris: { media: `${uri}/Media.json`, feedback: `${uri}/Feedback.json` },
+  };
+}
+
+export function renderService(service: ServiceRecord) {
+  const url = `${MESSAGING_ORIGIN}/v1/Services/${service.sid}`;
+  return {
+    sid: service.sid,
+    account_sid: service.accountSid,
+    friendly_name: service.friendlyName,
+    date_created: iso8601(service.dateCreated),
+    date_updated: iso8601(service.dateUpdated),
+    inbound_request_url: service.inboundRequestUrl,
+    inbound_method: 'POST',
+    fallback_url: null,
+    fallback_method: 'POST',
+    status_callback: service.statusCallback,
+    sticky_sender: service.stickySender,
+    mms_converter: true,
+    smart_encoding: true,
+    scan_message_content: 'inherit',
+    fallback_to_long_code: false,
+    area_code_geomatch: true,
+    synchronous_validation: false,
+    validity_period: 36000,
+    url,
+    links: {
+      phone_numbers: `${url}/PhoneNumbers`,
+      short_codes: `${url}/ShortCodes`,
+      alpha_senders: `${url}/AlphaSenders`,
+      messages: `${url}/Messages`,
+      us_app_to_person: `${url}/Compliance/Usa2p`,
+      us_app_to_person_usecases: `${url}/Compliance/Usa2p/Usecases`,
+      channel_senders: `${url}/ChannelSenders`,
+      destination_alpha_senders: `${url}/DestinationAlphaSenders`,
+    },
+    usecase: service.usecase,
+    us_app_to_person_registered: false,
+    use_inbound_webhook_on_number: false,
+  };
+}
+
+export function renderServiceNumber(service: ServiceRecord, number: NumberRecord) {
+  const joined = number.serviceJoinedAt ?? number.dateUpdated;
+  return {
+    sid: number.sid,
+    account_sid: service.accountSid,
+    service_sid: service.sid,
+    date_created: iso8601(joined),
+    date_updated: iso8601(joined),
+    phone_number: number.phoneNumber,
+    country_code: number.phoneNumber.startsWith('+1') ? 'US' : null,
+    capabilities: number.type === 'short-code' ? ['SMS', 'MMS'] : ['SMS', 'MMS', 'Voice'],
+    url: `${MESSAGING_ORIGIN}/v1/Services/${service.sid}/PhoneNumbers/${number.sid}`,
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * The seed document (DESIGN §3.5): subaccounts, API keys, numbers, services and messages,
+ * applied in that order. Messages are replayed in date order so that inbound keywords drive
+ * the opt-out store exactly as live ones would.
+ */
+
+import { ApiError } from './api-error.js';
+import type { MessageDirection } from './message-store.js';
+import type { AccountStatus, EmulatorState, NumberType } from './state.js';
+
+export interface SeedDocument {
+  subaccounts?: {
+    friendly_name: string;
+    sid?: string;
+    auth_token?: string;
+    status?: AccountStatus;
+  }[];
+  keys?: { account_sid?: string; kind?: 'main' | 'standard'; sid?: string; secret?: string }[];
+  numbers?: {
+    phone_number: string;
+    sid?: string;
+    account_sid?: string;
+    type?: NumberType;
+    sms_url?: string;
+    voice_url?: string;
+  }[];
+  services?: {
+    friendly_name: string;
+    sid?: string;
+    account_sid?: string;
+    phone_numbers?: string[];
+  }[];
+  messages?: {
+    from: string;
+    to: string;
+    body: string;
+    direction: MessageDirection;
+    date_sent: string | number;
+    status?: string;
+    error_code?: number | null;
+    account_sid?: string;
+    messaging_service_sid?: string | null;
+  }[];
+}
+
+export interface SeedResult {
+  subaccounts: { sid: string; friendly_name: string; auth_token: string; status: string }[];
+  keys: { sid: string; secret: string; account_sid: string; kind: string }[];
+  numbers: { sid: string; phone_number: string; account_sid: string }[];
+  services: { sid: string; friendly_name: string; account_sid: string; phone_numbers: string[] }[];
+  messages: { sid: string }[];
+}
+
+const DIRECTIONS = new Set(['inbound', 'outbound-api', 'outbound-call', 'outbound-reply']);
+
+function parseDate(value: string | number, where: string): number {
+  const ms = typeof value === 'number' ? value : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new ApiError(400, 20001, `${where}: invalid date_sent ${value}`);
+  return ms;
+}
+
+export function applySeed(state: EmulatorState, doc: SeedDocument): SeedResult {
+  const parent = state.account(state.parentSid)!;
+  const result: SeedResult = { subaccounts: [], keys: [], numbers: [], services: [], messages: [] };
+
+  for (const sub of doc.subaccounts ?? []) {
+    const account = state.createSubaccount(parent, {
+      friendlyName: sub.friendly_name,
+      sid: sub.sid,
+      authToken: sub.auth_token,
+    });
+    // Seeding a closed subaccount goes through the real rule, so it holds no numbers.
+    if (sub.status !== undefined && sub.status !== 'active') {
+      state.updateAccountStatus(account, sub.status);
+    }
+    result.subaccounts.push({
+      sid: account.sid,
+      friendly_name: account.friendlyName,
+      auth_token: account.authToken,
+      status: account.status,
+    });
+  }
+
+  for (const init of doc.keys ?? []) {
+    const key = state.createKey({
+      accountSid: init.account_sid,
+      kind: init.kind,
+      sid: init.sid,
+      secret: init.secret,
+    });
+    result.keys.push({ sid: key.sid, secret: key.secret, account_sid: key.accountSid, kind: key.kind });
+  }
+
+  for (const init of doc.numbers ?? []) {
+    const number = state.addNumber({
+      phoneNumber: init.phone_number,
+      accountSid: init.account_sid,
+      sid: init.sid,
+      type: init.type,
+      smsUrl: init.sms_url,
+      voiceUrl: init.voice_url,
+    });
+    result.numbers.push({
+      sid: number.sid,
+      phone_number: number.phoneNumber,
+      account_sid: number.accountSid,
+    });
+  }
+
+  for (const init of doc.services ?? []) {
+    const members = (init.phone_numbers ?? []).map((ref) => {
+      const number = ref.startsWith('PN') ? state.numbers.get(ref) : state.numberByPhone(ref);
+      if (number === undefined) {
+        throw new ApiError(400, 21421, `service "${init.friendly_name}": unknown number ${ref}`);
+      }
+      return number;
+    });
+    const service = state.createService(init.account_sid ?? members[0]?.accountSid ?? state.parentSid, {
+      friendlyName: init.friendly_name,
+      sid: init.sid,
+    });
+    for (const number of members) state.joinService(service, number.sid);
+    result.services.push({
+      sid: service.sid,
+      friendly_name: service.friendlyName,
+      account_sid: service.accountSid,
+      phone_numbers: [...service.numbers],
+    });
+  }
+
+  const messages = (doc.messages ?? []).map((m, index) => {
+    if (!DIRECTIONS.has(m.direction)) {
+      throw new ApiError(400, 20001, `messages[${index}]: invalid direction ${m.direction}`);
+    }
+    return { m, index, dateSent: parseDate(m.date_sent, `messages[${index}]`) };
+  });
+  messages.sort((a, b) => a.dateSent - b.dateSent || a.index - b.index);
+  const sids: string[] = new Array(messages.length);
+  for (const { m, index, dateSent } of messages) {
+    const twilioSide = m.direction === 'inbound' ? m.to : m.from;
+    const number = state.numberByPhone(twilioSide);
+    const accountSid = m.account_sid ?? number?.accountSid;
+    if (accountSid === undefined || state.account(accountSid) === undefined) {
+      throw new ApiError(400, 20001, `messages[${index}]: no account owns ${twilioSide}`);
+    }
+    const record = state.recordMessage({
+      accountSid,
+      from: m.from,
+      to: m.to,
+      body: m.body,
+      direction: m.direction,
+      status: m.status ?? (m.direction === 'inbound' ? 'received' : 'delivered'),
+      dateSent,
+      errorCode: m.error_code ?? null,
+      messagingServiceSid:
+        m.messaging_service_sid === undefined ? (number?.serviceSid ?? null) : m.messaging_service_sid,
+    });
+    sids[index] = record.sid;
+  }
+  result.messages = sids.map((sid) => ({ sid }));
+  return result;
+}

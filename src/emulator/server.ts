@@ -1,0 +1,223 @@
+/**
+ * The emulator's HTTP server: Twilio's own paths (api, messaging) on one origin, plus the
+ * control plane. Each Twilio request is authenticated, held to the fault settings, answered
+ * in Twilio's JSON, and logged without credentials.
+ */
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { ApiError } from './api-error.js';
+import { authenticate, type Principal } from './auth.js';
+import { handleControl, type RequestLogEntry } from './control.js';
+import { FaultInjector } from './faults.js';
+import { createSidFactory } from './random.js';
+import { dispatch, type Route } from './router.js';
+import { accountRoutes } from './routes/accounts.js';
+import { messageRoutes } from './routes/messages.js';
+import { numberRoutes } from './routes/numbers.js';
+import { serviceRoutes } from './routes/services.js';
+import { EmulatorState } from './state.js';
+
+export interface EmulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  seed?: number;
+  /** The emulator's own main account; derived from the seed when not given. */
+  accountSid?: string;
+  authToken?: string;
+  /** The emulator's clock for dates it assigns; the real clock by default. */
+  now?: () => number;
+  /** Fills the state once, before the server listens. */
+  load?: (state: EmulatorState) => void;
+}
+
+export interface RunningEmulator {
+  url: string;
+  accountSid: string;
+  authToken: string;
+  state: EmulatorState;
+  close(): Promise<void>;
+}
+
+const REQUEST_LOG_LIMIT = 200_000;
+
+/** The emulator's default main-account credentials for a seed: stable across runs. */
+export function defaultCredentials(seed: number): { accountSid: string; authToken: string } {
+  const sids = createSidFactory(seed ^ 0xacc0);
+  return { accountSid: sids.next('AC'), authToken: sids.next('').slice(0, 32) };
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const seed = options.seed ?? 1;
+  const defaults = defaultCredentials(seed);
+  const accountSid = options.accountSid ?? defaults.accountSid;
+  const authToken = options.authToken ?? defaults.authToken;
+  const now = options.now ?? Date.now;
+  const state = new EmulatorState({ seed, parentSid: accountSid, parentToken: authToken, now });
+  options.load?.(state);
+
+  const faults = new FaultInjector(seed);
+  const requests: RequestLogEntry[] = [];
+  const routes: Route[] = [
+    ...accountRoutes(state),
+    ...numberRoutes(state),
+    ...messageRoutes(state),
+    ...serviceRoutes(state),
+  ];
+  const requestIds = createSidFactory(seed ^ 0x7e9);
+
+  const log = (entry: RequestLogEntry) => {
+    requests.push(entry);
+    if (requests.length > REQUEST_LOG_LIMIT) requests.splice(0, requests.length - REQUEST_LOG_LIMIT);
+  };
+
+  async function serveTwilio(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const arrived = now();
+    const started = performance.now();
+    const path = decodeURIComponent(url.pathname);
+    const entry = (status: number, accountSid: string | null): RequestLogEntry => ({
+      time: new Date(arrived).toISOString(),
+      method: req.method ?? 'GET',
+      path,
+      query: url.search,
+      account_sid: accountSid,
+      status,
+      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+    });
+
+    if (faults.shouldDrop()) {
+      req.socket.destroy();
+      log(entry(0, null));
+      return;
+    }
+    const form = new URLSearchParams(await readBody(req));
+    let principal: Principal | null = null;
+    let status = 500;
+    let body: unknown;
+    const headers: Record<string, string> = { 'Twilio-Request-Id': requestIds.next('RQ') };
+    try {
+      principal = authenticate(state, req.headers.authorization);
+      const slot = faults.acquire(principal.account.sid);
+      if (slot === null) {
+        headers['Twilio-Concurrent-Requests'] = String(faults.concurrent(principal.account.sid) + 1);
+        throw new ApiError(429, 20429, 'Too Many Requests');
+      }
+      headers['Twilio-Concurrent-Requests'] = String(slot.concurrent);
+      try {
+        if (faults.settings.latency_ms > 0) await sleep(faults.settings.latency_ms);
+        if (faults.shouldFail()) {
+          const failStatus = faults.settings.error_status;
+          throw new ApiError(failStatus, failStatus === 503 ? 20503 : 20500, 'Internal Server Error');
+        }
+        const reply = dispatch(routes, {
+          method: req.method ?? 'GET',
+          path,
+          query: url.searchParams,
+          form,
+          principal,
+        });
+        status = reply.status;
+        body = reply.body;
+      } finally {
+        slot.release();
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      status = error.status;
+      body = error.toBody();
+    }
+    headers['Twilio-Request-Duration'] = ((performance.now() - started) / 1000).toFixed(3);
+    sendJson(res, status, body, headers);
+    log(entry(status, principal?.account.sid ?? null));
+  }
+
+  async function serveControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const text = await readBody(req);
+    let parsed: unknown = {};
+    if (text.trim() !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        sendJson(res, 400, { error: 'the body is not JSON' });
+        return;
+      }
+    }
+    try {
+      const reply = handleControl(
+        { state, faults, requests },
+        req.method ?? 'GET',
+        url.pathname,
+        url.searchParams,
+        parsed,
+      );
+      sendJson(res, reply.status, reply.body);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      sendJson(res, error.status, { error: error.message, code: error.code });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const serve = url.pathname.startsWith('/__emulator/') ? serveControl : serveTwilio;
+    serve(req, res, url).catch((error: unknown) => {
+      // A bug in the emulator: answer 500 so the client sees it, and say why on stderr.
+      process.stderr.write(`emulator: ${error instanceof Error ? error.stack : String(error)}\n`);
+      if (!res.headersSent) sendJson(res, 500, { code: 20500, message: 'Emulator bug', status: 500 });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    accountSid,
+    authToken,
+    state,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (status === 204 || body === undefined) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+
+import { UserError } from '../../errors.js';
+import {
+  builtInScenario,
+  seedScenario,
+  type ScenarioLoader,
+  type ScenarioSummary,
+} from '../../emulator/scenarios/index.js';
+import { startEmulator } from '../../emulator/server.js';
+import type { CommandContext, GlobalOptions } from '../context.js';
+
+interface EmulatorArgs extends GlobalOptions {
+  port: number;
+  host: string;
+  'account-sid'?: string;
+  'auth-token'?: string;
+  seed: number;
+  scenario?: string;
+  messages: number;
+}
+
+function resolveScenario(
+  spec: string,
+  args: EmulatorArgs,
+  context: CommandContext,
+): ScenarioLoader {
+  const builtIn = builtInScenario(spec, { seed: args.seed, messages: args.messages, now: Date.now() });
+  if (builtIn !== null) return builtIn;
+  const path = resolve(context.cwd, spec);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError(`--scenario: "${spec}" is neither a built-in scenario (owlie) nor a readable file.`);
+  }
+  try {
+    return seedScenario(spec, JSON.parse(text));
+  } catch (error) {
+    throw new UserError(`${path}: not a JSON seed document (${(error as Error).message}).`);
+  }
+}
+
+export function emulatorCommand(context: CommandContext): CommandModule<GlobalOptions, EmulatorArgs> {
+  return {
+    command: 'emulator',
+    describe: 'Serve a stateful local Twilio (same paths, JSON, errors and opt-out behaviour)',
+    builder: (y) =>
+      y
+        .option('port', { type: 'number', default: 4010, describe: 'Port to listen on (0 = any free port)' })
+        .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
+        .option('account-sid', { type: 'string', describe: "The emulator's own main Account SID" })
+        .option('auth-token', { type: 'string', describe: "The emulator's own main Auth Token" })
+        .option('seed', { type: 'number', default: 1, describe: 'Seed for deterministic SIDs and data' })
+        .option('scenario', { type: 'string', describe: 'Built-in scenario (owlie) or a JSON seed file' })
+        .option('messages', {
+          type: 'number',
+          default: 50_000,
+          describe: 'Message history size for a built-in scenario',
+        }),
+    handler: async (args) => {
+      const load = args.scenario === undefined ? undefined : resolveScenario(args.scenario, args, context);
+      let summary: ScenarioSummary | null = null;
+      const emulator = await startEmulator({
+        port: args.port,
+        host: args.host,
+        seed: args.seed,
+        ...(args['account-sid'] === undefined ? {} : { accountSid: args['account-sid'] }),
+        ...(args['auth-token'] === undefined ? {} : { authToken: args['auth-token'] }),
+        ...(load === undefined ? {} : { load: (state) => void (summary = load(state)) }),
+      });
+      const lines = [
+        `Twilio emulator listening on ${emulator.url}`,
+        ...(summary === null ? [] : [describeSummary(summary)]),
+        '',
+        'Point submigrate (and the twilio SDK through it) at it with:',
+        `  export SUBMIGRATE_API_URL=${emulator.url}`,
+        `  export TWILIO_ACCOUNT_SID=${emulator.accountSid}`,
+        `  export TWILIO_AUTH_TOKEN=${emulator.authToken}`,
+        '',
+        `Control plane: ${emulator.url}/__emulator/state · Ctrl-C stops.`,
+      ];
+      if (args.json) {
+        context.output.out(
+          JSON.stringify({ url: emulator.url, account_sid: emulator.accountSid, scenario: summary }),
+        );
+      } else {
+        // The emulator's own fake credentials, printed on purpose so they can be exported.
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
+      await new Promise<void>((resolveStop) => {
+        const stop = () => resolveStop();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await emulator.close();
+    },
+  };
+}
+
+function describeSummary(summary: ScenarioSummary): string {
+  const n = (value: number) => value.toLocaleString('en-US');
+  return `Scenario ${summary.name}: ${n(summary.accounts)} account(s), ${n(summary.numbers)} numbers, ${n(summary.services)} Messaging Services, ${n(summary.messages)} messages`;
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * The entry point: parses argv with yargs, runs one command, and is the only place that
+ * turns an outcome into an exit code (DESIGN §3.1):
+ * 0 success · 1 bad input or failure · 2 plan has changes · 3 failed steps or violations ·
+ * 4 refused.
+ */
+
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+
+import { secretsIn } from '../config.js';
+import { RefusedError, TwilioError, UserError } from '../errors.js';
+import { demoCommand } from './commands/demo.js';
+import { emulatorCommand } from './commands/emulator.js';
+import { createOutput } from './output.js';
+
+export const EXIT = { ok: 0, failure: 1, changes: 2, failedSteps: 3, refused: 4 } as const;
+
+function describeError(error: unknown): { text: string; code: number } {
+  if (error instanceof UserError) return { text: `error: ${error.message}`, code: EXIT.failure };
+  if (error instanceof RefusedError) return { text: `refused: ${error.message}`, code: EXIT.refused };
+  if (error instanceof TwilioError) {
+    const code = error.code === null ? '' : ` ${error.code}`;
+    const status = error.status === 0 ? 'no answer' : `HTTP ${error.status}`;
+    return { text: `Twilio error${code} (${status}): ${error.message}`, code: EXIT.failure };
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return {
+    text: `internal error: ${stack}\nThis is a bug in submigrate; please report it with the command you ran.`,
+    code: EXIT.failure,
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const output = createOutput(secretsIn(process.env));
+  let exitCode: number = EXIT.ok;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const context = { output, env: process.env, cwd: process.cwd(), setExit };
+  try {
+    await yargs(argv)
+      .scriptName('submigrate')
+      .usage(
+        '$0 <command> [options]\n\nMove an ISV\'s customers from one Twilio account into one subaccount each, without losing a single SMS opt-out.',
+      )
+      .option('db', {
+        type: 'string',
+        describe: 'State database (env SUBMIGRATE_DB)',
+        default: process.env['SUBMIGRATE_DB'] ?? './submigrate.db',
+        global: true,
+      })
+      .option('api-url', {
+        type: 'string',
+        describe: 'Send every Twilio request to this URL, e.g. the emulator (env SUBMIGRATE_API_URL)',
+        global: true,
+      })
+      .option('json', {
+        type: 'boolean',
+        describe: 'Print one JSON document on stdout instead of text',
+        default: false,
+        global: true,
+      })
+      .command(emulatorCommand(context))
+      .command(demoCommand(context))
+      .demandCommand(1, 'Name a command; see --help.')
+      .strict()
+      .epilogue(
+        'Credentials come from the environment only: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, ' +
+          'or with TWILIO_API_KEY and TWILIO_API_SECRET.\n\n' +
+          'Exit codes: 0 success, 1 bad input or failure, 2 plan has changes (--detailed-exitcode), ' +
+          '3 failed steps or violations, 4 refused.',
+      )
+      .fail((message, error) => {
+        throw error ?? new UserError(message);
+      })
+      .wrap(Math.min(100, process.stdout.columns || 100))
+      .parseAsync();
+  } catch (error) {
+    const { text, code } = describeError(error);
+    output.err(text);
+    return code;
+  }
+  return exitCode;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`internal error: ${String(error)}\n`);
+    process.exitCode = EXIT.failure;
+  },
+);

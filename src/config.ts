@@ -1,0 +1,71 @@
+/**
+ * Credentials and the API URL, read from an environment passed in (only `cli/` hands over
+ * `process.env`). Credentials come from the environment only, never a flag, and are named
+ * as Twilio's own tools name them.
+ */
+
+import { UserError } from './errors.js';
+
+export type Credentials =
+  | { kind: 'auth-token'; accountSid: string; authToken: string }
+  | { kind: 'api-key'; accountSid: string; apiKey: string; apiSecret: string };
+
+type Env = Record<string, string | undefined>;
+
+const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
+const API_KEY_SID = /^SK[0-9a-fA-F]{32}$/;
+
+export function readCredentials(env: Env): Credentials {
+  const accountSid = env['TWILIO_ACCOUNT_SID']?.trim();
+  const authToken = env['TWILIO_AUTH_TOKEN']?.trim();
+  const apiKey = env['TWILIO_API_KEY']?.trim();
+  const apiSecret = env['TWILIO_API_SECRET']?.trim();
+  if (!accountSid) {
+    throw new UserError(
+      'TWILIO_ACCOUNT_SID is not set. Set TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, ' +
+        'or with TWILIO_API_KEY and TWILIO_API_SECRET.',
+    );
+  }
+  if (!ACCOUNT_SID.test(accountSid)) {
+    throw new UserError('TWILIO_ACCOUNT_SID must be an Account SID: AC followed by 32 hex digits.');
+  }
+  if (apiKey) {
+    if (!API_KEY_SID.test(apiKey)) {
+      throw new UserError('TWILIO_API_KEY must be an API key SID: SK followed by 32 hex digits.');
+    }
+    if (!apiSecret) throw new UserError('TWILIO_API_KEY is set but TWILIO_API_SECRET is not.');
+    return { kind: 'api-key', accountSid, apiKey, apiSecret };
+  }
+  if (!authToken) {
+    throw new UserError(
+      'TWILIO_AUTH_TOKEN is not set (or set TWILIO_API_KEY and TWILIO_API_SECRET instead).',
+    );
+  }
+  return { kind: 'auth-token', accountSid, authToken };
+}
+
+/** Every secret value the environment holds, so output can be scrubbed of them. */
+export function secretsIn(env: Env): string[] {
+  return ['TWILIO_AUTH_TOKEN', 'TWILIO_API_SECRET']
+    .map((name) => env[name]?.trim())
+    .filter((value): value is string => value !== undefined && value.length >= 8);
+}
+
+/** `--api-url` wins over `SUBMIGRATE_API_URL`; null means the real Twilio hosts. */
+export function readApiUrl(flag: string | undefined, env: Env): string | null {
+  const value = flag ?? env['SUBMIGRATE_API_URL'];
+  if (value === undefined || value.trim() === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new UserError(`--api-url: "${value}" is not a URL (expected e.g. http://127.0.0.1:4010).`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UserError(`--api-url: "${value}" must start with http:// or https://.`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new UserError('--api-url must not carry credentials; use the TWILIO_* variables.');
+  }
+  return url.toString().replace(/\/$/, '');
+}

@@ -1,0 +1,51 @@
+/** Built-in scenarios by name, or a seed document (DESIGN §3.5) from a JSON file. */
+
+import { applySeed, type SeedDocument } from '../seed.js';
+import type { EmulatorState } from '../state.js';
+import { loadOwlie, OWLIE_DEFAULT_MESSAGES } from './owlie.js';
+
+export const SCENARIOS = ['owlie'] as const;
+
+export interface ScenarioSummary {
+  name: string;
+  accounts: number;
+  numbers: number;
+  services: number;
+  messages: number;
+}
+
+export interface ScenarioOptions {
+  seed: number;
+  /** History size for generated scenarios. */
+  messages?: number;
+  now: number;
+}
+
+export type ScenarioLoader = (state: EmulatorState) => ScenarioSummary;
+
+const summarize = (name: string, state: EmulatorState): ScenarioSummary => ({
+  name,
+  accounts: state.accounts.size,
+  numbers: state.numbers.size,
+  services: state.services.size,
+  messages: state.messages.size,
+});
+
+export function builtInScenario(name: string, options: ScenarioOptions): ScenarioLoader | null {
+  if (name !== 'owlie') return null;
+  return (state) => {
+    loadOwlie(state, {
+      seed: options.seed,
+      messages: options.messages ?? OWLIE_DEFAULT_MESSAGES,
+      now: options.now,
+    });
+    return summarize('owlie', state);
+  };
+}
+
+export function seedScenario(name: string, document: SeedDocument): ScenarioLoader {
+  return (state) => {
+    applySeed(state, document);
+    return summarize(name, state);
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * The TwilioPort on the real twilio SDK. 2010 calls use the parent's credentials with the
+ * subaccount's SID in the path; v1 calls (Messaging Services) use the subaccount's own
+ * credentials, because Twilio acts on whoever authenticated there.
+ */
+
+import type { Credentials } from '../config.js';
+import { createAccountClient, createParentClient, type TwilioClient } from './client.js';
+import { toTwilioError } from './error-mapping.js';
+import type { TwilioHttpClient } from './http-client.js';
+import type {
+  Account,
+  AccountStatus,
+  Message,
+  MessageDirection,
+  MessagePage,
+  MessagingService,
+  PhoneNumber,
+  ServicePhoneNumber,
+  TwilioPort,
+} from './port.js';
+
+const LIST_PAGE_SIZE = 1000;
+
+interface SdkAccount {
+  sid: string;
+  friendlyName: string;
+  status: string;
+  ownerAccountSid: string;
+  dateCreated: Date | null;
+}
+
+interface SdkNumber {
+  sid: string;
+  accountSid: string;
+  phoneNumber: string;
+  friendlyName: string;
+  type?: string | null;
+}
+
+interface SdkMessage {
+  sid: string;
+  accountSid: string;
+  from: string;
+  to: string;
+  body: string;
+  direction: string;
+  status: string;
+  dateSent: Date | null;
+  dateCreated: Date | null;
+  errorCode: number | null;
+  messagingServiceSid: string | null;
+}
+
+const toAccount = (a: SdkAccount): Account => ({
+  sid: a.sid,
+  friendlyName: a.friendlyName,
+  status: a.status as AccountStatus,
+  ownerAccountSid: a.ownerAccountSid,
+  dateCreated: a.dateCreated ?? null,
+});
+
+const toNumber = (n: SdkNumber): PhoneNumber => ({
+  sid: n.sid,
+  accountSid: n.accountSid,
+  phoneNumber: n.phoneNumber,
+  friendlyName: n.friendlyName,
+  type: n.type ?? null,
+});
+
+const toService = (s: {
+  sid: string;
+  accountSid: string;
+  friendlyName: string;
+}): MessagingService => ({
+  sid: s.sid,
+  accountSid: s.accountSid,
+  friendlyName: s.friendlyName,
+});
+
+const toServiceNumber = (n: {
+  sid: string;
+  serviceSid: string;
+  accountSid: string;
+  phoneNumber: string;
+}): ServicePhoneNumber => ({
+  sid: n.sid,
+  serviceSid: n.serviceSid,
+  accountSid: n.accountSid,
+  phoneNumber: n.phoneNumber,
+});
+
+export const toMessage = (m: SdkMessage): Message => ({
+  sid: m.sid,
+  accountSid: m.accountSid,
+  from: m.from,
+  to: m.to,
+  body: m.body ?? '',
+  direction: m.direction as MessageDirection,
+  status: m.status,
+  dateSent: m.dateSent ?? null,
+  dateCreated: m.dateCreated ?? null,
+  errorCode: m.errorCode ?? null,
+  messagingServiceSid: m.messagingServiceSid ?? null,
+});
+
+/** Runs one SDK call, mapping what it throws to TwilioError. */
+async function call<T>(idempotent: boolean, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw toTwilioError(error, idempotent);
+  }
+}
+
+export function createTwilioPort(
+  credentials: Credentials,
+  httpClient: TwilioHttpClient,
+): TwilioPort {
+  const parentSid = credentials.accountSid;
+  const parent = createParentClient(credentials, httpClient);
+  const api = parent.api.v2010;
+  // Subaccount clients, built on first use from a token fetched with parent credentials.
+  const accountClients = new Map<string, Promise<TwilioClient>>();
+
+  const clientFor = (accountSid: string): Promise<TwilioClient> => {
+    if (accountSid === parentSid) return Promise.resolve(parent);
+    let client = accountClients.get(accountSid);
+    if (client === undefined) {
+      client = call(true, () => api.accounts(accountSid).fetch()).then((account) =>
+        createAccountClient(accountSid, account.authToken, httpClient),
+      );
+      client.catch(() => accountClients.delete(accountSid));
+      accountClients.set(accountSid, client);
+    }
+    return client;
+  };
+  const servicesOf = async (accountSid: string) =>
+    (await clientFor(accountSid)).messaging.v1.services;
+
+  return {
+    parentAccountSid: parentSid,
+
+    fetchAccount: (sid) => call(true, async () => toAccount(await api.accounts(sid).fetch())),
+
+    listSubaccounts: () =>
+      call(true, async () =>
+        (await api.accounts.list({ pageSize: LIST_PAGE_SIZE }))
+          .filter((a) => a.sid !== parentSid)
+          .map(toAccount),
+      ),
+
+    createSubaccount: (friendlyName) =>
+      call(false, async () => toAccount(await api.accounts.create({ friendlyName }))),
+
+    listPhoneNumbers: (accountSid) =>
+      call(true, async () =>
+        (
+          await api.accounts(accountSid).incomingPhoneNumbers.list({ pageSize: LIST_PAGE_SIZE })
+        ).map(toNumber),
+      ),
+
+    fetchPhoneNumber: (accountSid, numberSid) =>
+      call(true, async () =>
+        toNumber(await api.accounts(accountSid).incomingPhoneNumbers(numberSid).fetch()),
+      ),
+
+    // Setting the owner to a value is idempotent: a repeat either succeeds the same way or
+    // answers 404 because the number has already moved.
+    transferPhoneNumber: (fromAccountSid, numberSid, toAccountSid) =>
+      call(true, async () =>
+        toNumber(
+          await api
+            .accounts(fromAccountSid)
+            .incomingPhoneNumbers(numberSid)
+            .update({ accountSid: toAccountSid }),
+        ),
+      ),
+
+    listServices: (accountSid) =>
+      call(true, async () =>
+        (await (await servicesOf(accountSid)).list({ pageSize: LIST_PAGE_SIZE })).map(toService),
+      ),
+
+    createService: (accountSid, friendlyName) =>
+      call(false, async () =>
+        toService(await (await servicesOf(accountSid)).create({ friendlyName })),
+      ),
+
+    listServicePhoneNumbers: (accountSid, serviceSid) =>
+      call(true, async () =>
+        (
+          await (
+            await servicesOf(accountSid)
+          )(serviceSid).phoneNumbers.list({
+            pageSize: LIST_PAGE_SIZE,
+          })
+        ).map(toServiceNumber),
+      ),
+
+    addServicePhoneNumber: (accountSid, serviceSid, numberSid) =>
+      call(false, async () =>
+        toServiceNumber(
+          await (
+            await servicesOf(accountSid)
+          )(serviceSid).phoneNumbers.create({
+            phoneNumberSid: numberSid,
+          }),
+        ),
+      ),
+
+    removeServicePhoneNumber: (accountSid, serviceSid, numberSid) =>
+      call(true, async () => {
+        await (await servicesOf(accountSid))(serviceSid).phoneNumbers(numberSid).remove();
+      }),
+
+    readMessagesPage: (accountSid, request) =>
+      call(true, async (): Promise<MessagePage> => {
+        const messages = api.accounts(accountSid).messages;
+        const page =
+          'pageUrl' in request
+            ? await messages.getPage(request.pageUrl)
+            : await messages.page({
+                pageSize: request.pageSize,
+                ...(request.filter.to === undefined ? {} : { to: request.filter.to }),
+                ...(request.filter.from === undefined ? {} : { from: request.filter.from }),
+                ...(request.filter.sentAfter === undefined
+                  ? {}
+                  : { dateSentAfter: request.filter.sentAfter }),
+                ...(request.filter.sentBefore === undefined
+                  ? {}
+                  : { dateSentBefore: request.filter.sentBefore }),
+              });
+        return { messages: page.instances.map(toMessage), nextPageUrl: page.nextPageUrl ?? null };
+      }),
+
+    sendMessage: (accountSid, message) =>
+      call(false, async () =>
+        toMessage(
+          await api.accounts(accountSid).messages.create({
+            to: message.to,
+            body: message.body,
+            ...(message.from === undefined ? {} : { from: message.from }),
+            ...(message.messagingServiceSid === undefined
+              ? {}
+              : { messagingServiceSid: message.messagingServiceSid }),
+          }),
+        ),
+      ),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The port: every Twilio operation submigrate needs, in our own types. Stages depend on
+ * this interface, never on the SDK; `adapter.ts` implements it on the real twilio SDK.
+ */
+
+export type AccountStatus = 'active' | 'suspended' | 'closed';
+
+export interface Account {
+  sid: string;
+  friendlyName: string;
+  status: AccountStatus;
+  ownerAccountSid: string;
+  dateCreated: Date | null;
+}
+
+export interface PhoneNumber {
+  sid: string;
+  accountSid: string;
+  phoneNumber: string;
+  friendlyName: string;
+  /** As Twilio reports it (`local`, `toll-free`, …); may be null. */
+  type: string | null;
+}
+
+export interface MessagingService {
+  sid: string;
+  accountSid: string;
+  friendlyName: string;
+}
+
+export interface ServicePhoneNumber {
+  /** The number's PN SID. */
+  sid: string;
+  serviceSid: string;
+  accountSid: string;
+  phoneNumber: string;
+}
+
+export type MessageDirection = 'inbound' | 'outbound-api' | 'outbound-call' | 'outbound-reply';
+
+export interface Message {
+  sid: string;
+  accountSid: string;
+  from: string;
+  to: string;
+  body: string;
+  direction: MessageDirection;
+  status: string;
+  dateSent: Date | null;
+  dateCreated: Date | null;
+  errorCode: number | null;
+  messagingServiceSid: string | null;
+}
+
+export interface MessageFilter {
+  to?: string;
+  from?: string;
+  /** Inclusive bounds on date_sent, to the second (`DateSent>` / `DateSent<`). */
+  sentAfter?: Date;
+  sentBefore?: Date;
+}
+
+export interface MessagePage {
+  messages: Message[];
+  /** Absolute URL of the next page, to pass to `readMessagesPage`, or null at the end. */
+  nextPageUrl: string | null;
+}
+
+export interface SendMessage {
+  to: string;
+  body: string;
+  from?: string;
+  messagingServiceSid?: string;
+}
+
+export interface TwilioPort {
+  /** The main account the credentials belong to. */
+  readonly parentAccountSid: string;
+
+  fetchAccount(sid: string): Promise<Account>;
+  /** The parent's subaccounts (not the parent itself). */
+  listSubaccounts(): Promise<Account[]>;
+  createSubaccount(friendlyName: string): Promise<Account>;
+
+  listPhoneNumbers(accountSid: string): Promise<PhoneNumber[]>;
+  fetchPhoneNumber(accountSid: string, numberSid: string): Promise<PhoneNumber>;
+  /** Moves a number; `fromAccountSid` must be its current owner. Parent credentials. */
+  transferPhoneNumber(
+    fromAccountSid: string,
+    numberSid: string,
+    toAccountSid: string,
+  ): Promise<PhoneNumber>;
+
+  /** v1 calls act on the account whose credentials are used: the subaccount's own. */
+  listServices(accountSid: string): Promise<MessagingService[]>;
+  createService(accountSid: string, friendlyName: string): Promise<MessagingService>;
+  listServicePhoneNumbers(accountSid: string, serviceSid: string): Promise<ServicePhoneNumber[]>;
+  addServicePhoneNumber(
+    accountSid: string,
+    serviceSid: string,
+    numberSid: string,
+  ): Promise<ServicePhoneNumber>;
+  removeServicePhoneNumber(
+    accountSid: string,
+    serviceSid: string,
+    numberSid: string,
+  ): Promise<void>;
+
+  /** The first page of an account's messages (newest first), or the page at `pageUrl`. */
+  readMessagesPage(
+    accountSid: string,
+    request: { filter: MessageFilter; pageSize: number } | { pageUrl: string },
+  ): Promise<MessagePage>;
+  sendMessage(accountSid: string, message: SendMessage): Promise<Message>;
+}

@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  loadOwlie,
+  owlieCustomers,
+  owlieMapping,
+  type OwlieOptions,
+} from '../../src/emulator/scenarios/owlie.js';
+import { EmulatorState } from '../../src/emulator/state.js';
+
+const fixedNow = Date.UTC(2025, 5, 1, 12, 0, 0);
+const DAY = 86_400_000;
+const options: OwlieOptions = { seed: 42, messages: 5_000, now: fixedNow };
+const NEAR_MISSES = new Set([
+  'STOP PLEASE',
+  'stop.',
+  'Stop!',
+  'OPT OUT',
+  'please stop texting me',
+  'Stop it',
+  'PLEASE CANCEL',
+  'stahp',
+  'UN SUBSCRIBE',
+]);
+
+function newState(): EmulatorState {
+  return new EmulatorState({
+    seed: 7,
+    parentSid: 'AC' + 'a'.repeat(32),
+    parentToken: 't'.repeat(32),
+    now: () => fixedNow,
+  });
+}
+
+function history(state: EmulatorState) {
+  return state.messages.page(state.parentSid, {}, { kind: 'first' }, 100_000).items;
+}
+
+describe('owlie scenario: customers and mapping', () => {
+  const customers = owlieCustomers();
+  const numbers = customers.flatMap((c) => c.numbers);
+
+  it('has 50 customers with 1–5 unique E.164 numbers each', () => {
+    expect(customers).toHaveLength(50);
+    for (const c of customers) {
+      expect(c.numbers.length).toBeGreaterThanOrEqual(1);
+      expect(c.numbers.length).toBeLessThanOrEqual(5);
+      expect(c.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(c.name.length).toBeLessThanOrEqual(64);
+    }
+    expect(new Set(customers.map((c) => c.id)).size).toBe(50);
+    expect(new Set(numbers.map((n) => n.phoneNumber)).size).toBe(numbers.length);
+    for (const n of numbers) expect(n.phoneNumber).toMatch(/^\+1[2-9]\d{9}$/);
+    expect(numbers.length).toBeGreaterThanOrEqual(120);
+    expect(numbers.length).toBeLessThanOrEqual(160);
+    const tollFree = numbers.filter((n) => n.type === 'toll-free');
+    for (const n of tollFree) expect(n.phoneNumber).toMatch(/^\+18(33|44|55)/);
+    expect(tollFree.length / numbers.length).toBeGreaterThan(0.07);
+    expect(tollFree.length / numbers.length).toBeLessThan(0.11);
+  });
+
+  it('is deterministic', () => {
+    expect(owlieCustomers()).toEqual(customers);
+  });
+
+  it('ships plans/owlie-customers.csv equal to owlieMapping()', () => {
+    const shipped = readFileSync(
+      new URL('../../plans/owlie-customers.csv', import.meta.url),
+      'utf8',
+    );
+    const mapping = owlieMapping();
+    expect(shipped).toBe(mapping);
+    const lines = mapping.split('\n');
+    expect(lines[0]).toBe(
+      'customer_id,customer_name,phone_number,messaging_service,subaccount_sid',
+    );
+    expect(mapping).not.toContain('\r');
+    expect(lines).toHaveLength(numbers.length + 2); // header + rows + the final newline
+    expect(mapping).toContain('"Smith, Ortega & Associates"');
+    expect(mapping).toContain('Café Lumière');
+  });
+});
+
+describe('owlie scenario: loadOwlie', () => {
+  const state = newState();
+  const result = loadOwlie(state, options);
+  const messages = history(state);
+  const tollFree = new Set(
+    owlieCustomers()
+      .flatMap((c) => c.numbers)
+      .filter((n) => n.type === 'toll-free')
+      .map((n) => n.phoneNumber),
+  );
+
+  it('creates the numbers and the two shared services', () => {
+    const expectedNumbers = owlieCustomers().reduce((sum, c) => sum + c.numbers.length, 0);
+    expect(result).toEqual({
+      customers: 50,
+      numbers: expectedNumbers,
+      services: 2,
+      messages: 5_000,
+    });
+    expect(state.numbers.size).toBe(expectedNumbers);
+    const services = [...state.services.values()];
+    expect(services.map((s) => s.friendlyName).sort()).toEqual(['Owlie Alerts', 'Owlie Shared']);
+    for (const s of services) {
+      expect(s.accountSid).toBe(state.parentSid);
+      expect(s.numbers.size).toBeGreaterThan(0);
+    }
+  });
+
+  it('spreads the history over the last 300 days', () => {
+    expect(messages).toHaveLength(5_000);
+    for (const m of messages) {
+      expect(m.dateSent).toBeGreaterThanOrEqual(fixedNow - 300 * DAY);
+      expect(m.dateSent).toBeLessThanOrEqual(fixedNow);
+    }
+  });
+
+  it('leaves opt-outs at number and service scope, and 21610 evidence', () => {
+    const optedOut = state.optOuts.list().filter((e) => e.optedOut);
+    expect(optedOut.some((e) => e.scope === 'number')).toBe(true);
+    expect(optedOut.some((e) => e.scope === 'service')).toBe(true);
+    expect(messages.some((m) => m.errorCode === 21610 && m.status === 'failed')).toBe(true);
+  });
+
+  it('has near-miss bodies and YES sent to a toll-free number', () => {
+    const inbound = messages.filter((m) => m.direction === 'inbound');
+    expect(inbound.some((m) => NEAR_MISSES.has(m.body))).toBe(true);
+    expect(inbound.some((m) => /^yes$/i.test(m.body.trim()) && tollFree.has(m.to))).toBe(true);
+  });
+
+  it('gives the same history for the same options', () => {
+    const again = newState();
+    loadOwlie(again, options);
+    const view = (s: EmulatorState) =>
+      history(s).map((m) => [m.sid, m.body, m.dateSent, m.status] as const);
+    expect(view(again)).toEqual(view(state));
+  });
+});

@@ -46,7 +46,9 @@ export function authenticate(state: EmulatorState, header: string | undefined): 
 
 /** Whether the principal speaks for the main account with full rights over its subaccounts. */
 export function isMainCredential(state: EmulatorState, principal: Principal): boolean {
-  return state.isMain(principal.account) && (principal.key === null || principal.key.kind === 'main');
+  return (
+    state.isMain(principal.account) && (principal.key === null || principal.key.kind === 'main')
+  );
 }
 
 /**

@@ -59,7 +59,8 @@ export function handleControl(
       const from = requireString(input, 'from');
       const to = requireString(input, 'to');
       const text = requireString(input, 'body');
-      const dateSent = input['date_sent'] === undefined ? undefined : Date.parse(String(input['date_sent']));
+      const dateSent =
+        input['date_sent'] === undefined ? undefined : Date.parse(String(input['date_sent']));
       if (dateSent !== undefined && Number.isNaN(dateSent)) {
         return { status: 400, body: { error: `invalid date_sent ${String(input['date_sent'])}` } };
       }

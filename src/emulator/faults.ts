@@ -30,7 +30,10 @@ const isRate = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
 const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
 /** Merges a partial update; fields left out keep their value. Returns an error text or null. */
-export function updateFaults(current: FaultSettings, patch: Record<string, unknown>): string | null {
+export function updateFaults(
+  current: FaultSettings,
+  patch: Record<string, unknown>,
+): string | null {
   const checks: Record<keyof FaultSettings, (v: unknown) => boolean> = {
     latency_ms: isCount,
     concurrency_limit: isCount,

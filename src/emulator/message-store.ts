@@ -107,7 +107,24 @@ export class MessageStore {
 
   /** Stores a message; `seq` is assigned here, in call order. */
   add(record: Omit<MessageRecord, 'seq'>): MessageRecord {
-    const stored: MessageRecord = { ...record, seq: this.nextSeq++ };
+    // Spelled out rather than spread: a spread copy of a million records costs seconds.
+    const stored: MessageRecord = {
+      sid: record.sid,
+      accountSid: record.accountSid,
+      from: record.from,
+      to: record.to,
+      body: record.body,
+      direction: record.direction,
+      status: record.status,
+      dateSent: record.dateSent,
+      dateCreated: record.dateCreated,
+      dateUpdated: record.dateUpdated,
+      errorCode: record.errorCode,
+      messagingServiceSid: record.messagingServiceSid,
+      numSegments: record.numSegments,
+      price: record.price,
+      seq: this.nextSeq++,
+    };
     let account = this.accounts.get(stored.accountSid);
     if (account === undefined) {
       account = new AccountMessages();
@@ -133,8 +150,7 @@ export class MessageStore {
     const account = this.accounts.get(accountSid);
     if (account === undefined) return { items: [], hasMore: false };
     const { list, matches } = pickIndex(account, query);
-    let lo =
-      query.minDate === undefined ? 0 : lowerBound(list, (m) => m.dateSent < query.minDate!);
+    let lo = query.minDate === undefined ? 0 : lowerBound(list, (m) => m.dateSent < query.minDate!);
     let hi =
       query.maxDate === undefined
         ? list.length
@@ -142,7 +158,10 @@ export class MessageStore {
 
     if (cursor.kind === 'before') {
       // The page just newer than `record`: walk upwards, then hand back newest first.
-      lo = Math.max(lo, lowerBound(list, (m) => compare(m, cursor.record) <= 0));
+      lo = Math.max(
+        lo,
+        lowerBound(list, (m) => compare(m, cursor.record) <= 0),
+      );
       const items: MessageRecord[] = [];
       let i = lo;
       for (; i < hi && items.length < pageSize; i++) {
@@ -152,7 +171,10 @@ export class MessageStore {
       return { items: items.reverse(), hasMore: true };
     }
     if (cursor.kind === 'after') {
-      hi = Math.min(hi, lowerBound(list, (m) => compare(m, cursor.record) < 0));
+      hi = Math.min(
+        hi,
+        lowerBound(list, (m) => compare(m, cursor.record) < 0),
+      );
     }
     const items: MessageRecord[] = [];
     let i = hi - 1;

@@ -119,8 +119,7 @@ export function envelopeV1<T extends { sid: string }>(
       page,
       page_size: pageSize,
       first_page_url: url(0),
-      previous_page_url:
-        page > 0 && first !== undefined ? url(page - 1, `PB${first.sid}`) : null,
+      previous_page_url: page > 0 && first !== undefined ? url(page - 1, `PB${first.sid}`) : null,
       next_page_url: result.hasNext && last !== undefined ? url(page + 1, `PA${last.sid}`) : null,
       key,
       url: url(page, request.token === null ? undefined : tokenText(request)),

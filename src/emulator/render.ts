@@ -108,7 +108,8 @@ const ERROR_MESSAGES: Record<number, string> = {
 
 export function renderMessage(message: MessageRecord) {
   const uri = `/2010-04-01/Accounts/${message.accountSid}/Messages/${message.sid}`;
-  const errorMessage = message.errorCode === null ? null : (ERROR_MESSAGES[message.errorCode] ?? null);
+  const errorMessage =
+    message.errorCode === null ? null : (ERROR_MESSAGES[message.errorCode] ?? null);
   return {
     body: message.body,
     num_segments: String(message.numSegments),

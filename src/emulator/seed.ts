@@ -88,7 +88,12 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): SeedResult {
       sid: init.sid,
       secret: init.secret,
     });
-    result.keys.push({ sid: key.sid, secret: key.secret, account_sid: key.accountSid, kind: key.kind });
+    result.keys.push({
+      sid: key.sid,
+      secret: key.secret,
+      account_sid: key.accountSid,
+      kind: key.kind,
+    });
   }
 
   for (const init of doc.numbers ?? []) {
@@ -115,10 +120,13 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): SeedResult {
       }
       return number;
     });
-    const service = state.createService(init.account_sid ?? members[0]?.accountSid ?? state.parentSid, {
-      friendlyName: init.friendly_name,
-      sid: init.sid,
-    });
+    const service = state.createService(
+      init.account_sid ?? members[0]?.accountSid ?? state.parentSid,
+      {
+        friendlyName: init.friendly_name,
+        sid: init.sid,
+      },
+    );
     for (const number of members) state.joinService(service, number.sid);
     result.services.push({
       sid: service.sid,
@@ -153,7 +161,9 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): SeedResult {
       dateSent,
       errorCode: m.error_code ?? null,
       messagingServiceSid:
-        m.messaging_service_sid === undefined ? (number?.serviceSid ?? null) : m.messaging_service_sid,
+        m.messaging_service_sid === undefined
+          ? (number?.serviceSid ?? null)
+          : m.messaging_service_sid,
     });
     sids[index] = record.sid;
   }

@@ -72,7 +72,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   const log = (entry: RequestLogEntry) => {
     requests.push(entry);
-    if (requests.length > REQUEST_LOG_LIMIT) requests.splice(0, requests.length - REQUEST_LOG_LIMIT);
+    if (requests.length > REQUEST_LOG_LIMIT)
+      requests.splice(0, requests.length - REQUEST_LOG_LIMIT);
   };
 
   async function serveTwilio(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -103,7 +104,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       principal = authenticate(state, req.headers.authorization);
       const slot = faults.acquire(principal.account.sid);
       if (slot === null) {
-        headers['Twilio-Concurrent-Requests'] = String(faults.concurrent(principal.account.sid) + 1);
+        headers['Twilio-Concurrent-Requests'] = String(
+          faults.concurrent(principal.account.sid) + 1,
+        );
         throw new ApiError(429, 20429, 'Too Many Requests');
       }
       headers['Twilio-Concurrent-Requests'] = String(slot.concurrent);
@@ -111,7 +114,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         if (faults.settings.latency_ms > 0) await sleep(faults.settings.latency_ms);
         if (faults.shouldFail()) {
           const failStatus = faults.settings.error_status;
-          throw new ApiError(failStatus, failStatus === 503 ? 20503 : 20500, 'Internal Server Error');
+          throw new ApiError(
+            failStatus,
+            failStatus === 503 ? 20503 : 20500,
+            'Internal Server Error',
+          );
         }
         const reply = dispatch(routes, {
           method: req.method ?? 'GET',
@@ -167,7 +174,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     serve(req, res, url).catch((error: unknown) => {
       // A bug in the emulator: answer 500 so the client sees it, and say why on stderr.
       process.stderr.write(`emulator: ${error instanceof Error ? error.stack : String(error)}\n`);
-      if (!res.headersSent) sendJson(res, 500, { code: 20500, message: 'Emulator bug', status: 500 });
+      if (!res.headersSent)
+        sendJson(res, 500, { code: 20500, message: 'Emulator bug', status: 500 });
       else res.destroy();
     });
   });

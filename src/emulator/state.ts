@@ -272,7 +272,11 @@ export class EmulatorState {
    */
   transferNumber(caller: AccountRecord, number: NumberRecord, targetSid: string): void {
     if (!this.isMain(caller)) {
-      throw new ApiError(400, 21474, 'API User must be the parent account to transfer phone numbers.');
+      throw new ApiError(
+        400,
+        21474,
+        'API User must be the parent account to transfer phone numbers.',
+      );
     }
     const owner = this.accounts.get(number.accountSid);
     const target = this.accounts.get(targetSid);
@@ -339,7 +343,11 @@ export class EmulatorState {
       throw new ApiError(400, 21421, 'Phone Number is invalid');
     }
     if (number.serviceSid === service.sid) {
-      throw new ApiError(409, 21710, 'Phone Number or Short Code is already in the Messaging Service.');
+      throw new ApiError(
+        409,
+        21710,
+        'Phone Number or Short Code is already in the Messaging Service.',
+      );
     }
     if (number.serviceSid !== null) {
       throw new ApiError(
@@ -412,7 +420,12 @@ export class EmulatorState {
   }
 
   /** An end user texts a Twilio number: stored in the number's current account. */
-  receiveInbound(init: { from: string; to: string; body: string; dateSent?: number }): MessageRecord {
+  receiveInbound(init: {
+    from: string;
+    to: string;
+    body: string;
+    dateSent?: number;
+  }): MessageRecord {
     const number = this.numberByPhone(init.to);
     if (number === undefined) {
       throw new ApiError(404, 20404, `No phone number ${init.to} in the emulator`);

@@ -16,6 +16,10 @@ const DAY_MS = 86_400_000;
  * are inclusive on both sides, as Twilio documents "on and before" / "on and after".
  */
 export function parseDateFilter(key: string, value: string): { start: number; end: number } {
+  // Date.UTC and V8's Date.parse roll `2025-02-30` over into March: no such day is refused.
+  if (/^\d{4}-\d{2}-\d{2}/.test(value.trim()) && !isCalendarDay(value.trim().slice(0, 10))) {
+    throw new ApiError(400, 20001, `Invalid value for ${key}: ${value}`);
+  }
   const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (dateOnly !== null) {
     const start = Date.UTC(Number(dateOnly[1]), Number(dateOnly[2]) - 1, Number(dateOnly[3]));
@@ -23,9 +27,8 @@ export function parseDateFilter(key: string, value: string): { start: number; en
   } else {
     let text = value.trim();
     // `2019-06-11 22:05:25.000` and zone-less ISO datetimes are UTC.
-    const isoish = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/.exec(
-      text,
-    );
+    const isoish =
+      /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/.exec(text);
     if (isoish !== null) text = `${isoish[1]}T${isoish[2]}${isoish[3] ?? 'Z'}`;
     const ms = Date.parse(text);
     if (!Number.isNaN(ms)) {
@@ -34,6 +37,12 @@ export function parseDateFilter(key: string, value: string): { start: number; en
     }
   }
   throw new ApiError(400, 20001, `Invalid value for ${key}: ${value}`);
+}
+
+/** Whether `YYYY-MM-DD` names a day that exists. */
+function isCalendarDay(ymd: string): boolean {
+  const [year, month, day] = ymd.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(year, month - 1, day)).toISOString().startsWith(ymd);
 }
 
 function readQuery(query: URLSearchParams): MessageQuery {
@@ -69,7 +78,12 @@ export function messageRoutes(state: EmulatorState): Route[] {
         }
         cursor = { kind: page.token.direction, record };
       }
-      const result = state.messages.page(account.sid, readQuery(request.query), cursor, page.pageSize);
+      const result = state.messages.page(
+        account.sid,
+        readQuery(request.query),
+        cursor,
+        page.pageSize,
+      );
       return {
         status: 200,
         body: envelope2010(

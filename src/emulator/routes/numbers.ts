@@ -66,10 +66,14 @@ export function numberRoutes(state: EmulatorState): Route[] {
       return { status: 200, body: renderNumber(number) };
     }),
 
-    route('DELETE', '/2010-04-01/Accounts/:sid/IncomingPhoneNumbers/:sid.json', (request, params) => {
-      state.releaseNumber(ownedNumber(request, params[0]!, params[1]!));
-      return { status: 204 };
-    }),
+    route(
+      'DELETE',
+      '/2010-04-01/Accounts/:sid/IncomingPhoneNumbers/:sid.json',
+      (request, params) => {
+        state.releaseNumber(ownedNumber(request, params[0]!, params[1]!));
+        return { status: 204 };
+      },
+    ),
   ];
 }
 

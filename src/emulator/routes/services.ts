@@ -6,7 +6,14 @@
 import { notFound } from '../api-error.js';
 import { envelopeV1, pageList, readPageRequest } from '../paging.js';
 import { renderService, renderServiceNumber } from '../render.js';
-import { booleanParam, optional, required, route, type Route, type TwilioRequest } from '../router.js';
+import {
+  booleanParam,
+  optional,
+  required,
+  route,
+  type Route,
+  type TwilioRequest,
+} from '../router.js';
 import type { EmulatorState, NumberRecord } from '../state.js';
 
 export function serviceRoutes(state: EmulatorState): Route[] {
@@ -26,7 +33,14 @@ export function serviceRoutes(state: EmulatorState): Route[] {
       const page = readPageRequest(request.query);
       return {
         status: 200,
-        body: envelopeV1('services', request.path, request.query, page, pageList(own, page), renderService),
+        body: envelopeV1(
+          'services',
+          request.path,
+          request.query,
+          page,
+          pageList(own, page),
+          renderService,
+        ),
       };
     }),
 

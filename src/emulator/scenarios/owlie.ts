@@ -383,7 +383,10 @@ export function loadOwlie(
 
   const random = createRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const sims = buildSims(customers, services, random, pick);
+  // A longer history means more people, not the same people texted more: recipients grow
+  // with the history so that the share who ever say STOP stays realistic at any size.
+  const audience = Math.max(1, options.messages / OWLIE_DEFAULT_MESSAGES);
+  const sims = buildSims(customers, services, random, pick, audience);
 
   const cumulative = new Float64Array(ROWS.length);
   let total = 0;
@@ -521,6 +524,7 @@ function buildSims(
   services: ReadonlyMap<string, ServiceRecord>,
   random: () => number,
   pick: <T>(items: readonly T[]) => T,
+  audience: number,
 ): SimCustomer[] {
   const taken = new Set<string>(customers.flatMap((c) => c.numbers.map((n) => n.phoneNumber)));
   const endUser = (area: string) => {
@@ -533,7 +537,9 @@ function buildSims(
       }
     }
   };
-  const town = Array.from({ length: TOWN_SIZE }, () => endUser(pick(TOWN_AREAS)));
+  const town = Array.from({ length: Math.round(TOWN_SIZE * audience) }, () =>
+    endUser(pick(TOWN_AREAS)),
+  );
 
   return customers.map((c, index) => {
     const r = ROWS[index] as Row;
@@ -548,7 +554,7 @@ function buildSims(
     const weights = numbers.map((n) => (n.tollFree ? 3 : 1));
     const weightTotal = weights.reduce((a, b) => a + b, 0);
 
-    const size = Math.round(20 + (380 * (r.traffic - 1)) / 9);
+    const size = Math.round((20 + (380 * (r.traffic - 1)) / 9) * audience);
     const recipients: string[] = [];
     const mine = new Set<string>();
     const home = new Uint8Array(size);

@@ -59,7 +59,9 @@ export function readApiUrl(flag: string | undefined, env: Env): string | null {
   try {
     url = new URL(value.trim());
   } catch {
-    throw new UserError(`--api-url: "${value}" is not a URL (expected e.g. http://127.0.0.1:4010).`);
+    throw new UserError(
+      `--api-url: "${value}" is not a URL (expected e.g. http://127.0.0.1:4010).`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UserError(`--api-url: "${value}" must start with http:// or https://.`);

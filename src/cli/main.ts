@@ -13,13 +13,16 @@ import { secretsIn } from '../config.js';
 import { RefusedError, TwilioError, UserError } from '../errors.js';
 import { demoCommand } from './commands/demo.js';
 import { emulatorCommand } from './commands/emulator.js';
+import { optoutsCommand } from './commands/optouts.js';
+import { snapshotCommand } from './commands/snapshot.js';
 import { createOutput } from './output.js';
 
 export const EXIT = { ok: 0, failure: 1, changes: 2, failedSteps: 3, refused: 4 } as const;
 
 function describeError(error: unknown): { text: string; code: number } {
   if (error instanceof UserError) return { text: `error: ${error.message}`, code: EXIT.failure };
-  if (error instanceof RefusedError) return { text: `refused: ${error.message}`, code: EXIT.refused };
+  if (error instanceof RefusedError)
+    return { text: `refused: ${error.message}`, code: EXIT.refused };
   if (error instanceof TwilioError) {
     const code = error.code === null ? '' : ` ${error.code}`;
     const status = error.status === 0 ? 'no answer' : `HTTP ${error.status}`;
@@ -33,6 +36,11 @@ function describeError(error: unknown): { text: string; code: number } {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `submigrate optouts | head`: a closed pipe is the reader saying it has enough.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.ok);
+    throw error;
+  });
   const output = createOutput(secretsIn(process.env));
   let exitCode: number = EXIT.ok;
   const setExit = (code: number) => {
@@ -43,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     await yargs(argv)
       .scriptName('submigrate')
       .usage(
-        '$0 <command> [options]\n\nMove an ISV\'s customers from one Twilio account into one subaccount each, without losing a single SMS opt-out.',
+        "$0 <command> [options]\n\nMove an ISV's customers from one Twilio account into one subaccount each, without losing a single SMS opt-out.",
       )
       .option('db', {
         type: 'string',
@@ -53,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       })
       .option('api-url', {
         type: 'string',
-        describe: 'Send every Twilio request to this URL, e.g. the emulator (env SUBMIGRATE_API_URL)',
+        describe:
+          'Send every Twilio request to this URL, e.g. the emulator (env SUBMIGRATE_API_URL)',
         global: true,
       })
       .option('json', {
@@ -63,6 +72,8 @@ export async function main(argv: string[]): Promise<number> {
         global: true,
       })
       .command(emulatorCommand(context))
+      .command(snapshotCommand(context))
+      .command(optoutsCommand(context))
       .command(demoCommand(context))
       .demandCommand(1, 'Name a command; see --help.')
       .strict()

@@ -1,13 +1,92 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
 import type { CommandModule } from 'yargs';
 
+import { systemClock } from '../../clock.js';
+import { withDb } from '../../db/open.js';
+import { runDemo, type GroundTruthPair } from '../../demo/run-demo.js';
+import { builtInScenario } from '../../emulator/scenarios/index.js';
+import { startEmulator } from '../../emulator/server.js';
+import { createTwilioPort } from '../../twilio/adapter.js';
+import { TwilioHttpClient } from '../../twilio/http-client.js';
+import { DEFAULT_LIMITS } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
+import { packageRoot, thisProcess } from '../runtime.js';
 
-export function demoCommand(context: CommandContext): CommandModule<GlobalOptions, GlobalOptions> {
+interface DemoArgs extends GlobalOptions {
+  out: string;
+  messages: number;
+  seed: number;
+}
+
+export function demoCommand(context: CommandContext): CommandModule<GlobalOptions, DemoArgs> {
   return {
     command: 'demo',
     describe: 'The whole flow against an in-process emulator with the Owlie scenario',
-    handler: async () => {
-      context.output.out('demo: not built yet');
+    builder: (y) =>
+      y
+        .option('out', {
+          type: 'string',
+          default: 'submigrate-demo',
+          describe: 'Folder for the demo database and files',
+        })
+        .option('messages', { type: 'number', default: 50_000, describe: 'Message history size' })
+        .option('seed', { type: 'number', default: 1, describe: 'Emulator seed' }),
+    handler: async (args) => {
+      const print = (line: string) => context.output.out(line);
+      const outDir = resolve(context.cwd, args.out);
+      mkdirSync(outDir, { recursive: true });
+      const dbPath = join(outDir, 'demo.db');
+      // Every demo starts from a clean rehearsal.
+      for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
+
+      print(
+        'submigrate demo: the Owlie Notifications migration, rehearsed on a local Twilio emulator\n',
+      );
+      let scenario = '';
+      const load = builtInScenario('owlie', {
+        seed: args.seed,
+        messages: args.messages,
+        now: Date.now(),
+      })!;
+      const emulator = await startEmulator({
+        seed: args.seed,
+        load: (state) => {
+          const s = load(state);
+          scenario = `${s.numbers} numbers, ${s.services} shared Messaging Services, ${s.messages.toLocaleString('en-US')} messages`;
+        },
+      });
+      try {
+        print(
+          `1. Emulator at ${emulator.url}: Owlie Notifications, 50 customers, ${scenario} over 300 days.`,
+        );
+        const http = new TwilioHttpClient({ apiUrl: emulator.url, limits: DEFAULT_LIMITS });
+        const twilio = createTwilioPort(
+          { kind: 'auth-token', accountSid: emulator.accountSid, authToken: emulator.authToken },
+          http,
+        );
+        const result = await withDb(
+          { path: dbPath, migrationsDir: join(packageRoot(), 'migrations'), clock: systemClock },
+          (db) =>
+            runDemo(outDir, {
+              twilio,
+              db,
+              clock: systemClock,
+              runner: thisProcess,
+              groundTruth: async () => {
+                const response = await fetch(`${emulator.url}/__emulator/optouts`);
+                return ((await response.json()) as { optouts: GroundTruthPair[] }).optouts;
+              },
+              writeFile: (path, text) => writeFileSync(path, text, { mode: 0o600 }),
+              print,
+            }),
+        );
+        print(`\nDatabase: ${dbPath}`);
+        if (result.matchingPairs !== result.optedOutPairs) context.setExit(1);
+      } finally {
+        await emulator.close();
+      }
     },
   };
 }

@@ -27,14 +27,20 @@ function resolveScenario(
   args: EmulatorArgs,
   context: CommandContext,
 ): ScenarioLoader {
-  const builtIn = builtInScenario(spec, { seed: args.seed, messages: args.messages, now: Date.now() });
+  const builtIn = builtInScenario(spec, {
+    seed: args.seed,
+    messages: args.messages,
+    now: Date.now(),
+  });
   if (builtIn !== null) return builtIn;
   const path = resolve(context.cwd, spec);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new UserError(`--scenario: "${spec}" is neither a built-in scenario (owlie) nor a readable file.`);
+    throw new UserError(
+      `--scenario: "${spec}" is neither a built-in scenario (owlie) nor a readable file.`,
+    );
   }
   try {
     return seedScenario(spec, JSON.parse(text));
@@ -43,25 +49,39 @@ function resolveScenario(
   }
 }
 
-export function emulatorCommand(context: CommandContext): CommandModule<GlobalOptions, EmulatorArgs> {
+export function emulatorCommand(
+  context: CommandContext,
+): CommandModule<GlobalOptions, EmulatorArgs> {
   return {
     command: 'emulator',
     describe: 'Serve a stateful local Twilio (same paths, JSON, errors and opt-out behaviour)',
     builder: (y) =>
       y
-        .option('port', { type: 'number', default: 4010, describe: 'Port to listen on (0 = any free port)' })
+        .option('port', {
+          type: 'number',
+          default: 4010,
+          describe: 'Port to listen on (0 = any free port)',
+        })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
         .option('account-sid', { type: 'string', describe: "The emulator's own main Account SID" })
         .option('auth-token', { type: 'string', describe: "The emulator's own main Auth Token" })
-        .option('seed', { type: 'number', default: 1, describe: 'Seed for deterministic SIDs and data' })
-        .option('scenario', { type: 'string', describe: 'Built-in scenario (owlie) or a JSON seed file' })
+        .option('seed', {
+          type: 'number',
+          default: 1,
+          describe: 'Seed for deterministic SIDs and data',
+        })
+        .option('scenario', {
+          type: 'string',
+          describe: 'Built-in scenario (owlie) or a JSON seed file',
+        })
         .option('messages', {
           type: 'number',
           default: 50_000,
           describe: 'Message history size for a built-in scenario',
         }),
     handler: async (args) => {
-      const load = args.scenario === undefined ? undefined : resolveScenario(args.scenario, args, context);
+      const load =
+        args.scenario === undefined ? undefined : resolveScenario(args.scenario, args, context);
       let summary: ScenarioSummary | null = null;
       const emulator = await startEmulator({
         port: args.port,
@@ -84,7 +104,11 @@ export function emulatorCommand(context: CommandContext): CommandModule<GlobalOp
       ];
       if (args.json) {
         context.output.out(
-          JSON.stringify({ url: emulator.url, account_sid: emulator.accountSid, scenario: summary }),
+          JSON.stringify({
+            url: emulator.url,
+            account_sid: emulator.accountSid,
+            scenario: summary,
+          }),
         );
       } else {
         // The emulator's own fake credentials, printed on purpose so they can be exported.

@@ -1,0 +1,105 @@
+import type { CommandModule } from 'yargs';
+
+import { withDb } from '../../db/open.js';
+import { DEFAULT_PARTITIONS, takeSnapshot, type SnapshotResult } from '../../optouts/snapshot.js';
+import type { CommandContext, GlobalOptions } from '../context.js';
+import { createProgressBar } from '../progress.js';
+import { connectTwilio, dbLocation, parseInstant, thisProcess } from '../runtime.js';
+
+interface SnapshotArgs extends GlobalOptions {
+  since?: string;
+  until?: string;
+  account: string[];
+  partitions: number;
+  concurrency: number;
+  rate: number;
+}
+
+export function snapshotCommand(
+  context: CommandContext,
+): CommandModule<GlobalOptions, SnapshotArgs> {
+  return {
+    command: 'snapshot',
+    describe: 'Rebuild the opt-out ledger from Twilio message history (incremental, resumable)',
+    builder: (y) =>
+      y
+        .option('since', {
+          type: 'string',
+          describe:
+            'Start of the window (date or ISO datetime); default: all history, or on from the last snapshot',
+        })
+        .option('until', { type: 'string', describe: 'End of the window; default: now' })
+        .option('account', {
+          type: 'string',
+          array: true,
+          default: [],
+          describe: 'Also read this subaccount (repeatable)',
+        })
+        .option('partitions', {
+          type: 'number',
+          default: DEFAULT_PARTITIONS,
+          describe: 'Time slices read side by side',
+        })
+        .option('concurrency', {
+          type: 'number',
+          default: 8,
+          describe: 'Twilio requests in flight at most',
+        })
+        .option('rate', {
+          type: 'number',
+          default: 100,
+          describe: 'Twilio requests started per second at most',
+        }),
+    handler: async (args) => {
+      const since = parseInstant('since', args.since);
+      const until = parseInstant('until', args.until);
+      const { port, http } = connectTwilio(args, context, {
+        concurrency: args.concurrency,
+        ratePerSecond: args.rate,
+      });
+      const bar = createProgressBar(
+        'snapshot |{bar}| {value}/{total} slices · {messages} messages · {rate} msg/s · {events} events',
+      );
+      const started = Date.now();
+      let result: SnapshotResult;
+      try {
+        result = await withDb(dbLocation(args, context), (db) =>
+          takeSnapshot(
+            { accounts: args.account, since, until, partitions: args.partitions },
+            {
+              twilio: port,
+              db,
+              clock: { now: () => new Date() },
+              runner: thisProcess,
+              onProgress: (p) => {
+                const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+                bar.update(p.slicesDone, p.slicesTotal, {
+                  messages: p.messagesRead,
+                  rate: Math.round(p.messagesRead / seconds),
+                  events: p.eventsAdded,
+                });
+              },
+            },
+          ),
+        );
+      } finally {
+        bar.stop();
+      }
+      const seconds = (Date.now() - started) / 1000;
+      if (args.json) {
+        context.output.out(JSON.stringify({ ...result, seconds, requests: http.stats }, null, 2));
+        return;
+      }
+      const windows = result.windows.map(
+        (w) => `${w.accountSid} ${w.windowStart} → ${w.windowEnd}`,
+      );
+      context.output.out(
+        `snapshot run ${result.runId}${result.resumed ? ' (resumed)' : ''}: ${result.messagesRead.toLocaleString('en-US')} messages read in ${seconds.toFixed(1)} s ` +
+          `(${result.pagesRead} pages, ${result.slices} slices, ${http.stats.retries} retries); ` +
+          `${result.eventsAdded} new events; ledger: ${result.ledger.optOut} opt-out, ${result.ledger.optIn} opt-in, ` +
+          `${result.ledger.help} help, ${result.ledger.refused} refused (21610); ${result.optedOutPairs} pairs opted out now\n` +
+          windows.map((w) => `  window ${w}`).join('\n'),
+      );
+    },
+  };
+}

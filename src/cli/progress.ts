@@ -1,0 +1,34 @@
+/**
+ * Progress on stderr: a bar (cli-progress) when stderr is a terminal, nothing otherwise —
+ * logs and pipes get the one summary line the command prints at the end.
+ */
+
+import cliProgress from 'cli-progress';
+
+export interface ProgressBar {
+  update(done: number, total: number, payload: Record<string, string | number>): void;
+  stop(): void;
+}
+
+export function createProgressBar(format: string): ProgressBar {
+  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { format, stream: process.stderr, hideCursor: true, clearOnComplete: true, fps: 10 },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(done, total, payload) {
+      if (!started) {
+        bar.start(total, done, payload);
+        started = true;
+      } else {
+        bar.setTotal(total);
+        bar.update(done, payload);
+      }
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * What commands need from the outside world, assembled in one place: credentials from the
+ * environment, the Twilio port on one shared http client (limiter + retry), the database
+ * location, the clock and the identity of this process.
+ */
+
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { systemClock } from '../clock.js';
+import { readApiUrl, readCredentials } from '../config.js';
+import { UserError } from '../errors.js';
+import type { DbLocation } from '../db/open.js';
+import { createTwilioPort } from '../twilio/adapter.js';
+import { TwilioHttpClient } from '../twilio/http-client.js';
+import { DEFAULT_LIMITS, type LimiterOptions } from '../twilio/limiter.js';
+import type { TwilioPort } from '../twilio/port.js';
+import type { CommandContext, GlobalOptions } from './context.js';
+
+/** The installed package's root: where `migrations/` lives, in a clone or under node_modules. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
+      if (name === 'submigrate') return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the submigrate package root');
+    dir = parent;
+  }
+}
+
+export function dbLocation(args: GlobalOptions, context: CommandContext): DbLocation {
+  return {
+    path: resolve(context.cwd, args.db),
+    migrationsDir: join(packageRoot(), 'migrations'),
+    clock: systemClock,
+  };
+}
+
+export interface TwilioAccess {
+  port: TwilioPort;
+  http: TwilioHttpClient;
+}
+
+export function connectTwilio(
+  args: GlobalOptions,
+  context: CommandContext,
+  limits: Partial<LimiterOptions> = {},
+): TwilioAccess {
+  const credentials = readCredentials(context.env);
+  const http = new TwilioHttpClient({
+    apiUrl: readApiUrl(args['api-url'], context.env),
+    limits: { ...DEFAULT_LIMITS, ...limits },
+  });
+  return { port: createTwilioPort(credentials, http), http };
+}
+
+export const thisProcess = {
+  pid: process.pid,
+  hostname: hostname(),
+  isAlive(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  },
+};
+
+/** `--since 2025-01-01` or a full ISO datetime; a date alone means 00:00:00 UTC. */
+export function parseInstant(flag: string, value: string | undefined): Date | null {
+  if (value === undefined) return null;
+  const text = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) {
+    throw new UserError(
+      `--${flag}: "${value}" is not a date or an ISO 8601 datetime (e.g. 2025-01-31 or 2025-01-31T12:00:00Z)`,
+    );
+  }
+  return new Date(ms);
+}

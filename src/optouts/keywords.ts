@@ -1,0 +1,45 @@
+/**
+ * submigrate's keyword rules (DESIGN §3.4): a keyword message is an inbound message whose
+ * whole body, trimmed of whitespace and compared case-insensitively, is a keyword.
+ * `STOP PLEASE`, `OPT OUT` and `stop.` are not keywords. These lists are part of every
+ * report's coverage statement.
+ */
+
+export type KeywordKind = 'opt-out' | 'opt-in' | 'help';
+
+export const KEYWORD_LISTS: Readonly<Record<KeywordKind, readonly string[]>> = {
+  'opt-out': ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'],
+  'opt-in': ['START', 'YES', 'UNSTOP'],
+  help: ['HELP', 'INFO'],
+};
+
+/** On US/CA toll-free numbers the carrier's block is lifted only by START and UNSTOP. */
+const NOT_OPT_IN_ON_TOLL_FREE = new Set(['YES']);
+
+const BY_WORD = new Map<string, KeywordKind>(
+  (Object.entries(KEYWORD_LISTS) as [KeywordKind, readonly string[]][]).flatMap(([kind, words]) =>
+    words.map((word) => [word, kind] as const),
+  ),
+);
+
+/** NANP toll-free area codes: 800, 833, 844, 855, 866, 877, 888. */
+const TOLL_FREE = /^\+1(800|833|844|855|866|877|888)\d{7}$/;
+
+export function isTollFree(phoneNumber: string, reportedType: string | null = null): boolean {
+  if (reportedType !== null && /toll.?free/i.test(reportedType)) return true;
+  return TOLL_FREE.test(phoneNumber);
+}
+
+export interface KeywordMatch {
+  /** The keyword, upper case. */
+  keyword: string;
+  kind: KeywordKind;
+}
+
+export function matchKeyword(body: string, tollFree: boolean): KeywordMatch | null {
+  const keyword = body.trim().toUpperCase();
+  const kind = BY_WORD.get(keyword);
+  if (kind === undefined) return null;
+  if (tollFree && kind === 'opt-in' && NOT_OPT_IN_ON_TOLL_FREE.has(keyword)) return null;
+  return { keyword, kind };
+}

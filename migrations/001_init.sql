@@ -55,8 +55,6 @@ CREATE TABLE ledger_events (
   run_id                INTEGER NOT NULL REFERENCES snapshot_runs (id)
 );
 
-CREATE INDEX ledger_events_scope
-  ON ledger_events (account_sid, end_user, date_sent);
 
 -- The numbers each snapshotted account holds now, and the Messaging Service each is in.
 CREATE TABLE numbers (

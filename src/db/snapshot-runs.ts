@@ -135,29 +135,38 @@ export function listSlices(db: Db, runId: number): SnapshotSlice[] {
     .all(runId) as SnapshotSlice[];
 }
 
-/** The evidence from one page, and where the slice goes on from: one transaction. */
-export function recordPage(
-  db: Db,
-  runId: number,
-  slice: Pick<SnapshotSlice, 'accountSid' | 'sliceIndex'>,
-  page: { messagesRead: number; nextPageUrl: string | null; events: readonly LedgerEvent[] },
-): number {
+export interface PageRecord {
+  slice: Pick<SnapshotSlice, 'accountSid' | 'sliceIndex'>;
+  messagesRead: number;
+  nextPageUrl: string | null;
+  events: readonly LedgerEvent[];
+}
+
+/**
+ * The evidence from some pages, and where each slice goes on from, in one transaction:
+ * a slice never records progress past evidence that is not in the ledger.
+ */
+export function recordPages(db: Db, runId: number, pages: readonly PageRecord[]): number {
+  const advance = statement(
+    db,
+    `UPDATE snapshot_slices
+     SET next_page_url = ?, status = ?, pages_read = pages_read + 1,
+         messages_read = messages_read + ?
+     WHERE run_id = ? AND account_sid = ? AND slice_index = ?`,
+  );
   return db.transaction(() => {
-    const added = insertEvents(db, runId, page.events);
-    statement(
-      db,
-      `UPDATE snapshot_slices
-       SET next_page_url = ?, status = ?, pages_read = pages_read + 1,
-           messages_read = messages_read + ?
-       WHERE run_id = ? AND account_sid = ? AND slice_index = ?`,
-    ).run(
-      page.nextPageUrl,
-      page.nextPageUrl === null ? 'done' : 'pending',
-      page.messagesRead,
-      runId,
-      slice.accountSid,
-      slice.sliceIndex,
-    );
+    let added = 0;
+    for (const page of pages) {
+      added += insertEvents(db, runId, page.events);
+      advance.run(
+        page.nextPageUrl,
+        page.nextPageUrl === null ? 'done' : 'pending',
+        page.messagesRead,
+        runId,
+        page.slice.accountSid,
+        page.slice.sliceIndex,
+      );
+    }
     return added;
   })();
 }

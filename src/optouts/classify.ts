@@ -36,7 +36,7 @@ function event(
   twilioNumber: string,
   endUser: string,
 ): LedgerEvent | null {
-  const when = message.dateSent ?? message.dateCreated;
+  const when = message.dateSent;
   if (when === null) return null;
   return {
     messageSid: message.sid,

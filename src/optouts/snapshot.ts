@@ -25,24 +25,22 @@ import {
   lastCoveredEnd,
   listSlices,
   listWindows,
-  recordPage,
   type SnapshotSlice,
   type SnapshotWindow,
 } from '../db/snapshot-runs.js';
 import { RefusedError, UserError } from '../errors.js';
 import type { TwilioPort } from '../twilio/port.js';
-import { classifyMessage } from './classify.js';
 import { KEYWORD_LISTS } from './keywords.js';
+import { LedgerWriter, readSlice, type SnapshotProgress } from './slice-reader.js';
 import {
   INCREMENTAL_OVERLAP_MS,
   planSlices,
   probeOldestMessage,
-  sliceFilter,
   type TimeRange,
 } from './windows.js';
 
-export const PAGE_SIZE = 1000;
 export const DEFAULT_PARTITIONS = 8;
+export type { SnapshotProgress };
 
 export interface SnapshotInput {
   /** Subaccounts to read besides the parent (`--account`). */
@@ -50,14 +48,6 @@ export interface SnapshotInput {
   since: Date | null;
   until: Date | null;
   partitions: number;
-}
-
-export interface SnapshotProgress {
-  messagesRead: number;
-  pagesRead: number;
-  slicesDone: number;
-  slicesTotal: number;
-  eventsAdded: number;
 }
 
 export interface SnapshotDeps {
@@ -141,20 +131,17 @@ export async function takeSnapshot(
   for (const s of slices)
     lastIndex.set(s.accountSid, Math.max(lastIndex.get(s.accountSid) ?? 0, s.sliceIndex));
 
+  const writer = new LedgerWriter(db, runId, clock, progress);
+  const context = { twilio, writer, numberTypes, progress, onProgress: deps.onProgress };
   const outcomes = await Promise.allSettled(
     slices
       .filter((slice) => slice.status === 'pending')
       .map((slice) =>
-        readSlice(
-          runId,
-          slice,
-          slice.sliceIndex === lastIndex.get(slice.accountSid),
-          numberTypes,
-          progress,
-          deps,
-        ),
+        readSlice(slice, slice.sliceIndex === lastIndex.get(slice.accountSid), context),
       ),
   );
+  // Whatever was read before a failure is kept: the next run goes on from there.
+  writer.flush();
   const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failure !== undefined) throw failure.reason;
 
@@ -292,35 +279,4 @@ async function recordNumbers(
 
 function knownNumberTypes(db: Db): Map<string, string | null> {
   return new Map(listNumbers(db).map((n) => [n.phoneNumber, n.numberType]));
-}
-
-async function readSlice(
-  runId: number,
-  slice: SnapshotSlice,
-  last: boolean,
-  numberTypes: ReadonlyMap<string, string | null>,
-  progress: SnapshotProgress,
-  deps: SnapshotDeps,
-): Promise<void> {
-  const range = { start: new Date(slice.sliceStart), end: new Date(slice.sliceEnd) };
-  let next: string | null = slice.nextPageUrl;
-  let first = next === null;
-  while (first || next !== null) {
-    const page = await deps.twilio.readMessagesPage(
-      slice.accountSid,
-      next === null ? { filter: sliceFilter(range, last), pageSize: PAGE_SIZE } : { pageUrl: next },
-    );
-    first = false;
-    const events = page.messages.flatMap((m) => classifyMessage(m, numberTypes) ?? []);
-    progress.eventsAdded += recordPage(deps.db, runId, slice, {
-      messagesRead: page.messages.length,
-      nextPageUrl: page.nextPageUrl,
-      events,
-    });
-    next = page.nextPageUrl;
-    progress.messagesRead += page.messages.length;
-    progress.pagesRead += 1;
-    if (next === null) progress.slicesDone += 1;
-    deps.onProgress?.({ ...progress });
-  }
 }

@@ -46,8 +46,8 @@ export interface Message {
   body: string;
   direction: MessageDirection;
   status: string;
+  /** date_sent; for a message not sent yet (date_sent null), date_created. */
   dateSent: Date | null;
-  dateCreated: Date | null;
   errorCode: number | null;
   messagingServiceSid: string | null;
 }

@@ -34,7 +34,9 @@ describe('the subaccount guide, step by step', () => {
       .update({ accountSid: sub.sid });
     expect(moved.sid).toBe(numberSid);
     expect(moved.accountSid).toBe(sub.sid);
-    expect(moved.uri).toBe(`/2010-04-01/Accounts/${sub.sid}/IncomingPhoneNumbers/${numberSid}.json`);
+    expect(moved.uri).toBe(
+      `/2010-04-01/Accounts/${sub.sid}/IncomingPhoneNumbers/${numberSid}.json`,
+    );
 
     // 3. create a Messaging Service with the subaccount's own credentials
     const fetched = await env.parent.api.v2010.accounts(sub.sid).fetch();

@@ -1,0 +1,98 @@
+/**
+ * Reading one slice of an account's history, page after page, and the writer that commits
+ * the evidence. Commits are batched (every ~10,000 messages, every second, and whenever a
+ * slice ends): a page's events and its slice's progress always land in the same
+ * transaction, so a crash loses at most the batch in hand, which the resumed run reads again.
+ */
+
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/open.js';
+import { recordPages, type PageRecord, type SnapshotSlice } from '../db/snapshot-runs.js';
+import type { TwilioPort } from '../twilio/port.js';
+import { classifyMessage } from './classify.js';
+import { sliceFilter } from './windows.js';
+
+export const PAGE_SIZE = 1000;
+const FLUSH_MESSAGES = 10_000;
+const FLUSH_INTERVAL_MS = 1_000;
+
+export interface SnapshotProgress {
+  messagesRead: number;
+  pagesRead: number;
+  slicesDone: number;
+  slicesTotal: number;
+  eventsAdded: number;
+}
+
+export class LedgerWriter {
+  private pending: PageRecord[] = [];
+  private pendingMessages = 0;
+  private lastFlush: number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly runId: number,
+    private readonly clock: Clock,
+    private readonly progress: SnapshotProgress,
+  ) {
+    this.lastFlush = clock.now().getTime();
+  }
+
+  add(page: PageRecord): void {
+    this.pending.push(page);
+    this.pendingMessages += page.messagesRead;
+    const due =
+      page.nextPageUrl === null ||
+      this.pendingMessages >= FLUSH_MESSAGES ||
+      this.clock.now().getTime() - this.lastFlush >= FLUSH_INTERVAL_MS;
+    if (due) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length > 0) {
+      this.progress.eventsAdded += recordPages(this.db, this.runId, this.pending);
+    }
+    this.pending = [];
+    this.pendingMessages = 0;
+    this.lastFlush = this.clock.now().getTime();
+  }
+}
+
+export interface SliceContext {
+  twilio: TwilioPort;
+  writer: LedgerWriter;
+  /** Phone number → the type Twilio reports for it (toll-free changes what YES means). */
+  numberTypes: ReadonlyMap<string, string | null>;
+  progress: SnapshotProgress;
+  onProgress?(progress: SnapshotProgress): void;
+}
+
+/** Reads a slice from where it stopped (its saved next page) or from its first page. */
+export async function readSlice(
+  slice: SnapshotSlice,
+  lastOfWindow: boolean,
+  context: SliceContext,
+): Promise<void> {
+  const { twilio, writer, numberTypes, progress } = context;
+  const range = { start: new Date(slice.sliceStart), end: new Date(slice.sliceEnd) };
+  let next = slice.nextPageUrl;
+  do {
+    const page = await twilio.readMessagesPage(
+      slice.accountSid,
+      next === null
+        ? { filter: sliceFilter(range, lastOfWindow), pageSize: PAGE_SIZE }
+        : { pageUrl: next },
+    );
+    writer.add({
+      slice,
+      messagesRead: page.messages.length,
+      nextPageUrl: page.nextPageUrl,
+      events: page.messages.flatMap((m) => classifyMessage(m, numberTypes) ?? []),
+    });
+    next = page.nextPageUrl;
+    progress.messagesRead += page.messages.length;
+    progress.pagesRead += 1;
+    if (next === null) progress.slicesDone += 1;
+    context.onProgress?.({ ...progress });
+  } while (next !== null);
+}

@@ -53,9 +53,12 @@ export function connectTwilio(
   limits: Partial<LimiterOptions> = {},
 ): TwilioAccess {
   const credentials = readCredentials(context.env);
+  const env = context.env;
   const http = new TwilioHttpClient({
-    apiUrl: readApiUrl(args['api-url'], context.env),
+    apiUrl: readApiUrl(args['api-url'], env),
     limits: { ...DEFAULT_LIMITS, ...limits },
+    proxyUrl:
+      env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy'] ?? null,
   });
   return { port: createTwilioPort(credentials, http), http };
 }

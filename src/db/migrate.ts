@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 import type Database from 'better-sqlite3';
 
-import type { Clock } from '../clock.js';
+import { isoSeconds, type Clock } from '../clock.js';
 import { UserError } from '../errors.js';
 
 export interface Migration {
@@ -85,7 +85,7 @@ export function migrate(
   for (const migration of migrations.slice(applied.length)) {
     db.transaction(() => {
       db.exec(migration.sql);
-      insert.run(migration.version, migration.name, migration.checksum, clock.now().toISOString());
+      insert.run(migration.version, migration.name, migration.checksum, isoSeconds(clock.now()));
     })();
     count += 1;
   }

@@ -30,6 +30,11 @@ export function openDatabase(location: DbLocation): Db {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     db.pragma('synchronous = NORMAL');
+    // A snapshot commits pages of evidence keyed by random message SIDs: let the WAL grow to
+    // ~40 MB between checkpoints (each one an fsync), and keep 16 MB of pages in cache.
+    // Together they halved the ledger's share of a snapshot's time (npm run bench).
+    db.pragma('wal_autocheckpoint = 10000');
+    db.pragma('cache_size = -16000');
     migrate(db, readMigrations(location.migrationsDir), location.path, location.clock);
     return db;
   } catch (error) {

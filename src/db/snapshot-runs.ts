@@ -154,10 +154,12 @@ export function recordPages(db: Db, runId: number, pages: readonly PageRecord[])
          messages_read = messages_read + ?
      WHERE run_id = ? AND account_sid = ? AND slice_index = ?`,
   );
+  // Inserting in SID order touches the primary-key index page by page, not at random.
+  const events = pages.flatMap((page) => page.events);
+  events.sort((a, b) => (a.messageSid < b.messageSid ? -1 : a.messageSid > b.messageSid ? 1 : 0));
   return db.transaction(() => {
-    let added = 0;
+    const added = insertEvents(db, runId, events);
     for (const page of pages) {
-      added += insertEvents(db, runId, page.events);
       advance.run(
         page.nextPageUrl,
         page.nextPageUrl === null ? 'done' : 'pending',

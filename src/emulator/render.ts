@@ -8,9 +8,18 @@ import type { AccountRecord, NumberRecord, ServiceRecord } from './state.js';
 
 export const MESSAGING_ORIGIN = 'https://messaging.twilio.com';
 
-/** RFC 2822 in GMT, as the 2010 API writes dates: `Thu, 30 Jul 2015 20:00:00 +0000`. */
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * RFC 2822 in GMT, as the 2010 API writes dates: `Thu, 30 Jul 2015 20:00:00 +0000`.
+ * Spelled out from the UTC fields: a page of 1000 messages formats 1000 of these, and
+ * `toUTCString()` plus a regex replace was a fifth of the emulator's time per page.
+ */
 export function rfc2822(ms: number): string {
-  return new Date(ms).toUTCString().replace(/GMT$/, '+0000');
+  const d = new Date(ms);
+  return `${WEEKDAYS[d.getUTCDay()]}, ${two(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
 }
 
 /** ISO 8601 to the second, as the v1 APIs write dates: `2015-07-30T20:00:00Z`. */

@@ -1,6 +1,6 @@
 /**
  * Reading one slice of an account's history, page after page, and the writer that commits
- * the evidence. Commits are batched (every ~10,000 messages, every second, and whenever a
+ * the evidence. Commits are batched (every ~25,000 messages, every two seconds, and whenever a
  * slice ends): a page's events and its slice's progress always land in the same
  * transaction, so a crash loses at most the batch in hand, which the resumed run reads again.
  */
@@ -13,8 +13,8 @@ import { classifyMessage } from './classify.js';
 import { sliceFilter } from './windows.js';
 
 export const PAGE_SIZE = 1000;
-const FLUSH_MESSAGES = 10_000;
-const FLUSH_INTERVAL_MS = 1_000;
+const FLUSH_MESSAGES = 25_000;
+const FLUSH_INTERVAL_MS = 2_000;
 
 export interface SnapshotProgress {
   messagesRead: number;

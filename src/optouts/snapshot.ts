@@ -234,7 +234,8 @@ async function chooseWindow(
   now: Date,
   deps: SnapshotDeps,
 ): Promise<TimeRange> {
-  const end = input.until ?? now;
+  // Never past now: coverage must not claim time not yet read (the next run starts there).
+  const end = input.until !== null && input.until < now ? input.until : now;
   if (input.since !== null) return { start: input.since, end };
   const covered = lastCoveredEnd(deps.db, accountSid);
   if (covered !== null) {

@@ -52,7 +52,7 @@ export function planSlices(window: TimeRange, partitions: number): TimeRange[] {
   const start = wholeSecond(window.start.getTime());
   const end = wholeSecond(window.end.getTime());
   const span = Math.max(0, end - start);
-  const count = Math.max(1, Math.min(partitions, Math.ceil(span / MIN_SLICE_MS)));
+  const count = Math.max(1, Math.min(partitions, Math.floor(span / MIN_SLICE_MS)));
   const bounds = Array.from({ length: count + 1 }, (_, i) =>
     i === count ? end : wholeSecond(start + (span * i) / count),
   );

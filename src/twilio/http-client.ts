@@ -1,16 +1,23 @@
 /**
- * The `httpClient` handed to the twilio SDK: the SDK's own RequestClient, plus
+ * The `httpClient` handed to the twilio SDK (its documented extension point: an object whose
+ * `request(opts)` answers `{statusCode, body, headers}`). The SDK builds every request (URL,
+ * query, form body, auth, user agent); this client sends it, and adds:
  * - with an API URL, every `https://*.twilio.com` request (api, messaging, accounts,
  *   bulkexports, any edge or region) goes to that one base URL instead;
  * - every request passes through the one limiter and the one retry policy;
  * - a request that gets no answer becomes a `TwilioError` (status 0) built from method,
- *   host and path only, so the SDK's axios error (whose config carries the Authorization
- *   header) never travels further.
+ *   host and path only: nothing that carries the Authorization header travels further.
+ *
+ * It speaks node:http(s) directly rather than through the SDK's axios client: reading a
+ * 1000-message page as a streamed UTF-8 string, with no Buffer concatenation, took a quarter
+ * of the client's CPU and most of its off-heap memory out of a snapshot.
  */
 
 import http from 'node:http';
+import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import createHttpsProxyAgent from 'https-proxy-agent';
 import twilio from 'twilio';
 import type SdkRequestClient from 'twilio/lib/base/RequestClient.js';
 import type SdkResponse from 'twilio/lib/http/response.js';
@@ -51,6 +58,16 @@ export function describeRequest(method: string, uri: string): string {
   }
 }
 
+/** The SDK's params and form data: scalars, or arrays sent as repeated keys. */
+function encodeForm(values: object | undefined, into: URLSearchParams): URLSearchParams {
+  for (const [key, value] of Object.entries(values ?? {})) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined && item !== null) into.append(key, String(item));
+    }
+  }
+  return into;
+}
+
 export interface TwilioHttpClientOptions {
   /** Send every Twilio host to this base URL (the emulator); null = the real hosts. */
   apiUrl: string | null;
@@ -58,6 +75,8 @@ export interface TwilioHttpClientOptions {
   retry?: RetryPolicy;
   /** Per-request timeout, milliseconds. */
   timeoutMs?: number;
+  /** An HTTP(S) proxy for https requests (HTTPS_PROXY), as the SDK's own client honours. */
+  proxyUrl?: string | null;
   /** For tests: injected waits and dice. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -73,6 +92,12 @@ export interface RequestStats {
   noAnswer: number;
 }
 
+interface Answer {
+  statusCode: number;
+  body: unknown;
+  headers: http.IncomingHttpHeaders;
+}
+
 export class TwilioHttpClient extends twilio.RequestClient {
   readonly stats: RequestStats = {
     requests: 0,
@@ -84,17 +109,25 @@ export class TwilioHttpClient extends twilio.RequestClient {
   private readonly apiUrl: string | null;
   private readonly limiter: RequestLimiter;
   private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly agents: { http: http.Agent; https: http.Agent };
   private readonly deps: Required<Pick<TwilioHttpClientOptions, 'sleep' | 'random' | 'now'>>;
 
   constructor(options: TwilioHttpClientOptions) {
+    super();
     const limits = options.limits ?? DEFAULT_LIMITS;
     const maxSockets = Math.max(limits.concurrency, 1);
-    super({ keepAlive: true, timeout: options.timeoutMs ?? 30_000, maxSockets });
-    // The SDK only builds an https agent; plain-http emulator URLs want keep-alive too.
-    this.axios.defaults.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
     this.apiUrl = options.apiUrl;
     this.limiter = createLimiter(limits);
     this.retry = options.retry ?? DEFAULT_RETRY;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.agents = {
+      http: new http.Agent({ keepAlive: true, maxSockets }),
+      https: options.proxyUrl
+        ? // agent-base's Agent does what node's http.Agent does; its types don't say so.
+          (createHttpsProxyAgent(options.proxyUrl) as unknown as http.Agent)
+        : new https.Agent({ keepAlive: true, maxSockets }),
+    };
     this.deps = {
       sleep: options.sleep ?? ((ms) => sleep(ms)),
       random: options.random ?? Math.random,
@@ -103,18 +136,17 @@ export class TwilioHttpClient extends twilio.RequestClient {
   }
 
   override request<TData>(opts: RequestOptions<TData>): Promise<Response<TData>> {
-    const uri = rewriteTwilioUrl(opts.uri, this.apiUrl);
     const once = async () => {
       this.stats.requests += 1;
       try {
-        const response = await this.limiter.run(() => super.request<TData>({ ...opts, uri }));
-        if (response.statusCode === 429) this.stats.throttled += 1;
-        if (response.statusCode >= 500) this.stats.serverErrors += 1;
+        const answer = await this.limiter.run(() => this.send(opts));
+        if (answer.statusCode === 429) this.stats.throttled += 1;
+        if (answer.statusCode >= 500) this.stats.serverErrors += 1;
         return {
           kind: 'answer' as const,
-          value: response,
-          status: response.statusCode,
-          retryAfterMs: parseRetryAfter(headerOf(response.headers, 'retry-after'), this.deps.now()),
+          value: answer,
+          status: answer.statusCode,
+          retryAfterMs: parseRetryAfter(answer.headers['retry-after'], this.deps.now()),
         };
       } catch (error) {
         this.stats.noAnswer += 1;
@@ -127,13 +159,61 @@ export class TwilioHttpClient extends twilio.RequestClient {
       onRetry: () => {
         this.stats.retries += 1;
       },
+    }) as Promise<Response<TData>>;
+  }
+
+  /** One attempt: the request as the SDK built it, the answer as the SDK expects it. */
+  private async send<TData>(opts: RequestOptions<TData>): Promise<Answer> {
+    const url = new URL(rewriteTwilioUrl(opts.uri, this.apiUrl));
+    encodeForm(opts.params, url.searchParams);
+    const headers: Record<string, string> = { ...(opts.headers as Record<string, string>) };
+    if (opts.username && opts.password) {
+      headers['Authorization'] =
+        `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+    } else if (opts.authStrategy) {
+      headers['Authorization'] = await opts.authStrategy.getAuthString();
+    }
+    const payload =
+      opts.data === undefined || opts.data === null
+        ? undefined
+        : encodeForm(opts.data as object, new URLSearchParams()).toString();
+    if (payload !== undefined) headers['Content-Length'] = String(Buffer.byteLength(payload));
+    const secure = url.protocol === 'https:';
+    return new Promise<Answer>((resolve, reject) => {
+      const request = (secure ? https : http).request(
+        url,
+        {
+          method: opts.method.toUpperCase(),
+          headers,
+          agent: secure ? this.agents.https : this.agents.http,
+          timeout: opts.timeout ?? this.timeoutMs,
+        },
+        (response) => {
+          response.setEncoding('utf8');
+          let text = '';
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const json = /json/i.test(response.headers['content-type'] ?? '');
+            let body: unknown = text;
+            if (json && text !== '') {
+              try {
+                body = JSON.parse(text);
+              } catch {
+                // Not JSON after all: hand the SDK the text, as axios would.
+              }
+            }
+            resolve({ statusCode: response.statusCode ?? 0, body, headers: response.headers });
+          });
+        },
+      );
+      request.on('timeout', () =>
+        request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
+      );
+      request.on('error', reject);
+      request.end(payload);
     });
   }
-}
-
-function headerOf(headers: unknown, name: string): unknown {
-  if (headers === null || typeof headers !== 'object') return undefined;
-  return (headers as Record<string, unknown>)[name];
 }
 
 function noAnswer(method: string, uri: string, error: unknown): TwilioError {

@@ -1,16 +1,20 @@
 /**
- * The baseline a careful engineer writes by hand: twilio-node's `messages.each`, one page of
- * 1000 after another, classifying each message with the same keyword rules and inserting the
- * evidence into SQLite in one transaction per page. Same emulator, same SDK, same keep-alive
- * connection; no partitions. Prints one JSON line: {messages, events, seconds}.
+ * The baseline a careful engineer writes by hand: twilio-node as shipped — its own
+ * RequestClient, taught only to send the api.twilio.com host to the emulator — and
+ * `messages.each`, one page of 1000 after another, classifying each message with the same
+ * keyword rules and inserting the evidence into SQLite in one transaction per page. Same
+ * emulator, keep-alive connection; no partitions. Prints one JSON line:
+ * {messages, events, seconds}.
  */
+
+import http from 'node:http';
 
 import Database from 'better-sqlite3';
 import twilio from 'twilio';
 
-import { toMessage } from '../../src/twilio/adapter.js';
 import { classifyMessage } from '../../src/optouts/classify.js';
-import { TwilioHttpClient } from '../../src/twilio/http-client.js';
+import { toMessage } from '../../src/twilio/adapter.js';
+import type { RequestOptions } from '../../src/twilio/http-client.js';
 
 const [apiUrl, dbPath] = process.argv.slice(2);
 const accountSid = process.env['TWILIO_ACCOUNT_SID']!;
@@ -26,12 +30,18 @@ const insertPage = db.transaction((rows: unknown[][]) => {
   for (const row of rows) insert.run(...row);
 });
 
-// The SDK's own request client pointed at the emulator: one request at a time, no retries.
-const httpClient = new TwilioHttpClient({
-  apiUrl: apiUrl!,
-  limits: { concurrency: 1, ratePerSecond: 0 },
-  retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
-});
+/** The SDK's RequestClient, with the host rewritten and keep-alive as it has for https. */
+class EmulatorRequestClient extends twilio.RequestClient {
+  constructor() {
+    super({ keepAlive: true });
+    this.axios.defaults.httpAgent = new http.Agent({ keepAlive: true });
+  }
+
+  override request<T>(opts: RequestOptions<T>) {
+    return super.request<T>({ ...opts, uri: opts.uri.replace('https://api.twilio.com', apiUrl!) });
+  }
+}
+const httpClient = new EmulatorRequestClient();
 const client = twilio(accountSid, authToken, { httpClient, env: {} });
 
 const started = performance.now();

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
@@ -42,7 +42,10 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
       const text =
         format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : optOutsCsv(result.optouts);
       if (args.out !== undefined) {
-        writeFileSync(resolve(context.cwd, args.out), text, { mode: 0o600 });
+        const path = resolve(context.cwd, args.out);
+        writeFileSync(path, text, { mode: 0o600 });
+        // `mode` only applies when the file is created; an existing file is tightened too.
+        chmodSync(path, 0o600);
         context.output.err(`wrote ${result.optouts.length} opted-out pairs to ${args.out}`);
       } else {
         context.output.out(text);

@@ -90,15 +90,17 @@ export function snapshotCommand(
         context.output.out(JSON.stringify({ ...result, seconds, requests: http.stats }, null, 2));
         return;
       }
-      const windows = result.windows.map(
-        (w) => `${w.accountSid} ${w.windowStart} → ${w.windowEnd}`,
-      );
+      const starts = result.windows.map((w) => w.windowStart).sort();
+      const ends = result.windows.map((w) => w.windowEnd).sort();
+      const window =
+        result.windows.length === 1
+          ? `window ${starts[0]} → ${ends[0]}`
+          : `${result.windows.length} accounts, windows within ${starts[0]} → ${ends[ends.length - 1]}`;
       context.output.out(
         `snapshot run ${result.runId}${result.resumed ? ' (resumed)' : ''}: ${result.messagesRead.toLocaleString('en-US')} messages read in ${seconds.toFixed(1)} s ` +
           `(${result.pagesRead} pages, ${result.slices} slices, ${http.stats.retries} retries); ` +
           `${result.eventsAdded} new events; ledger: ${result.ledger.optOut} opt-out, ${result.ledger.optIn} opt-in, ` +
-          `${result.ledger.help} help, ${result.ledger.refused} refused (21610); ${result.optedOutPairs} pairs opted out now\n` +
-          windows.map((w) => `  window ${w}`).join('\n'),
+          `${result.ledger.help} help, ${result.ledger.refused} refused (21610); ${result.optedOutPairs} pairs opted out now; ${window}`,
       );
     },
   };

@@ -1,0 +1,397 @@
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import type { Clock } from '../../src/clock.js';
+import { openDatabase, withDb, type Db, type DbLocation } from '../../src/db/open.js';
+import { migrate, readMigrations } from '../../src/db/migrate.js';
+import { UserError } from '../../src/errors.js';
+
+const REPO_MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+const fixedClock = (iso: string): Clock => ({ now: () => new Date(iso) });
+const CLOCK = fixedClock('2024-01-01T00:00:00.000Z');
+
+const M001 = 'CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n';
+const M002 =
+  "ALTER TABLE people ADD COLUMN phone TEXT;\nINSERT INTO people (name, phone) VALUES ('Ada', '+14155550100');\n";
+const M003 =
+  'CREATE TABLE notes (id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL REFERENCES people (id));\n';
+
+let root: string;
+let migrationsDir: string;
+let dbPath: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'submigrate-migrate-'));
+  migrationsDir = join(root, 'migrations');
+  mkdirSync(migrationsDir);
+  dbPath = join(root, 'state.db');
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+function writeMigration(name: string, sql: string): void {
+  writeFileSync(join(migrationsDir, name), sql);
+}
+
+function location(clock: Clock = CLOCK): DbLocation {
+  return { path: dbPath, migrationsDir, clock };
+}
+
+function recorded(db: Db): { version: number; name: string; applied_at: string }[] {
+  return db
+    .prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version')
+    .all() as { version: number; name: string; applied_at: string }[];
+}
+
+function tables(db: Db): string[] {
+  return (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+      name: string;
+    }[]
+  ).map((row) => row.name);
+}
+
+/** Runs `fn` and returns what it threw (failing the test if it did not throw). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('readMigrations', () => {
+  it('reads NNN_slug.sql files in order, with their SHA-256, ignoring other files', () => {
+    writeMigration('002_add_phone.sql', M002);
+    writeMigration('001_init.sql', M001);
+    writeFileSync(join(migrationsDir, 'README.md'), '# not a migration');
+
+    expect(readMigrations(migrationsDir)).toEqual([
+      {
+        version: 1,
+        name: '001_init.sql',
+        sql: M001,
+        checksum: createHash('sha256').update(M001).digest('hex'),
+      },
+      {
+        version: 2,
+        name: '002_add_phone.sql',
+        sql: M002,
+        checksum: createHash('sha256').update(M002).digest('hex'),
+      },
+    ]);
+  });
+
+  it('an empty directory has no migrations', () => {
+    expect(readMigrations(migrationsDir)).toEqual([]);
+  });
+
+  it.each(['1_init.sql', '0001_init.sql', '001-init.sql', '001_Init.sql', '001_.sql', 'init.sql'])(
+    'refuses a badly named file %s',
+    (name) => {
+      writeMigration('001_init.sql', M001);
+      writeMigration(name, M002);
+      const error = thrown(() => readMigrations(migrationsDir));
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as Error).message).toContain(name);
+      expect((error as Error).message).toContain('NNN_slug.sql');
+    },
+  );
+
+  it('refuses a gap in the numbering', () => {
+    writeMigration('001_init.sql', M001);
+    writeMigration('003_notes.sql', M003);
+    const error = thrown(() => readMigrations(migrationsDir));
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toContain('003_notes.sql');
+    expect((error as Error).message).toContain('without gaps');
+  });
+
+  it('refuses numbering that does not start at 001', () => {
+    writeMigration('002_add_phone.sql', M002);
+    expect(() => readMigrations(migrationsDir)).toThrow(UserError);
+  });
+
+  it('refuses two migrations with the same number', () => {
+    writeMigration('001_init.sql', M001);
+    writeMigration('001_again.sql', M003);
+    expect(() => readMigrations(migrationsDir)).toThrow(UserError);
+  });
+});
+
+describe('migrate', () => {
+  it('applies migrations in order, once', () => {
+    writeMigration('001_init.sql', M001);
+    writeMigration('002_add_phone.sql', M002);
+    const db = new Database(':memory:');
+    try {
+      expect(migrate(db, readMigrations(migrationsDir), ':memory:', CLOCK)).toBe(2);
+      expect(db.prepare('SELECT name, phone FROM people').all()).toEqual([
+        { name: 'Ada', phone: '+14155550100' },
+      ]);
+      expect(recorded(db)).toEqual([
+        { version: 1, name: '001_init.sql', applied_at: '2024-01-01T00:00:00Z' },
+        { version: 2, name: '002_add_phone.sql', applied_at: '2024-01-01T00:00:00Z' },
+      ]);
+
+      expect(migrate(db, readMigrations(migrationsDir), ':memory:', CLOCK)).toBe(0);
+      expect(db.prepare('SELECT count(*) AS n FROM people').get()).toEqual({ n: 1 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('applies only the new migrations on a later open', () => {
+    writeMigration('001_init.sql', M001);
+    openDatabase(location()).close();
+
+    writeMigration('002_add_phone.sql', M002);
+    writeMigration('003_notes.sql', M003);
+    const db = openDatabase(location(fixedClock('2024-02-02T02:02:02.000Z')));
+    try {
+      expect(recorded(db)).toEqual([
+        { version: 1, name: '001_init.sql', applied_at: '2024-01-01T00:00:00Z' },
+        { version: 2, name: '002_add_phone.sql', applied_at: '2024-02-02T02:02:02Z' },
+        { version: 3, name: '003_notes.sql', applied_at: '2024-02-02T02:02:02Z' },
+      ]);
+      expect(migrate(db, readMigrations(migrationsDir), dbPath, CLOCK)).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a second open applies nothing', () => {
+    writeMigration('001_init.sql', M001);
+    writeMigration('002_add_phone.sql', M002);
+    openDatabase(location()).close();
+    const db = openDatabase(location(fixedClock('2030-01-01T00:00:00.000Z')));
+    try {
+      expect(recorded(db).map((row) => row.applied_at)).toEqual([
+        '2024-01-01T00:00:00Z',
+        '2024-01-01T00:00:00Z',
+      ]);
+      expect(db.prepare('SELECT count(*) AS n FROM people').get()).toEqual({ n: 1 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a migration edited after it was applied, naming the file', () => {
+    writeMigration('001_init.sql', M001);
+    writeMigration('002_add_phone.sql', M002);
+    openDatabase(location()).close();
+
+    writeMigration('002_add_phone.sql', `${M002}-- a harmless comment is still an edit\n`);
+    const error = thrown(() => openDatabase(location()));
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toContain('002_add_phone.sql');
+    expect((error as Error).message).toContain('edited');
+    expect((error as Error).message).toContain(dbPath);
+  });
+
+  it('refuses a database that recorded a migration whose file is gone', () => {
+    writeMigration('001_init.sql', M001);
+    writeMigration('002_add_phone.sql', M002);
+    openDatabase(location()).close();
+
+    unlinkSync(join(migrationsDir, '002_add_phone.sql'));
+    const error = thrown(() => openDatabase(location()));
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toContain('002_add_phone.sql');
+  });
+
+  it('leaves nothing of a failing migration half-applied', () => {
+    writeMigration('001_init.sql', M001);
+    writeMigration(
+      '002_broken.sql',
+      "CREATE TABLE half (id INTEGER);\nINSERT INTO people (name) VALUES ('Bob');\nINSERT INTO no_such_table VALUES (1);\n",
+    );
+    expect(() => openDatabase(location())).toThrow(/no_such_table/);
+
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      expect(tables(db)).toEqual(['people', 'schema_migrations']);
+      expect(db.prepare('SELECT count(*) AS n FROM people').get()).toEqual({ n: 0 });
+      expect(recorded(db).map((row) => row.name)).toEqual(['001_init.sql']);
+    } finally {
+      db.close();
+    }
+
+    // Fixed (it was never applied, so it may still change), it applies.
+    writeMigration('002_broken.sql', "INSERT INTO people (name) VALUES ('Bob');\n");
+    const fixed = openDatabase(location());
+    try {
+      expect(recorded(fixed).map((row) => row.name)).toEqual(['001_init.sql', '002_broken.sql']);
+      expect(fixed.prepare('SELECT name FROM people').all()).toEqual([{ name: 'Bob' }]);
+    } finally {
+      fixed.close();
+    }
+  });
+
+  it('stops at the failing migration: earlier ones stay applied, later ones are not run', () => {
+    writeMigration('001_init.sql', M001);
+    writeMigration('002_broken.sql', 'THIS IS NOT SQL;\n');
+    writeMigration('003_notes.sql', M003);
+    expect(() => openDatabase(location())).toThrow();
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      expect(tables(db)).toEqual(['people', 'schema_migrations']);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('openDatabase', () => {
+  let savedUmask: number;
+
+  beforeEach(() => {
+    savedUmask = process.umask();
+    writeMigration('001_init.sql', M001);
+  });
+
+  afterEach(() => {
+    process.umask(savedUmask);
+  });
+
+  it('creates the database file with mode 0600, even with a permissive umask', () => {
+    process.umask(0o000);
+    const db = openDatabase(location());
+    try {
+      expect(statSync(dbPath).mode & 0o777).toBe(0o600);
+      // SQLite gives its side files the database file's mode.
+      for (const side of [`${dbPath}-wal`, `${dbPath}-shm`]) {
+        if (existsSync(side)) expect(statSync(side).mode & 0o777).toBe(0o600);
+      }
+    } finally {
+      db.close();
+    }
+    expect(statSync(dbPath).mode & 0o777).toBe(0o600);
+  });
+
+  it('tightens an existing 0644 database file to 0600', () => {
+    process.umask(0o022);
+    writeFileSync(dbPath, '');
+    chmodSync(dbPath, 0o644);
+    expect(statSync(dbPath).mode & 0o777).toBe(0o644);
+
+    openDatabase(location()).close();
+    expect(statSync(dbPath).mode & 0o777).toBe(0o600);
+  });
+
+  it('opens in WAL mode with foreign keys on', () => {
+    writeMigration('002_add_phone.sql', M002);
+    writeMigration('003_notes.sql', M003);
+    const db = openDatabase(location());
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(() => db.prepare('INSERT INTO notes (person_id) VALUES (999)').run()).toThrow(
+        /FOREIGN KEY/,
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  it('closes the connection when migrating fails', () => {
+    writeMigration('001_init.sql', 'NOT SQL AT ALL;\n');
+    expect(() => openDatabase(location())).toThrow();
+    // A connection left open would hold the WAL files; after a clean close they are gone.
+    expect(existsSync(`${dbPath}-wal`)).toBe(false);
+  });
+});
+
+describe('withDb', () => {
+  beforeEach(() => {
+    writeMigration('001_init.sql', M001);
+  });
+
+  it('opens, migrates, runs the callback and closes', async () => {
+    let seen: Db | undefined;
+    const names = await withDb(location(), (db) => {
+      seen = db;
+      db.prepare("INSERT INTO people (name) VALUES ('Ada')").run();
+      return db.prepare('SELECT name FROM people').pluck().all();
+    });
+    expect(names).toEqual(['Ada']);
+    expect(seen?.open).toBe(false);
+  });
+
+  it('awaits an async callback before closing', async () => {
+    let seen: Db | undefined;
+    const result = await withDb(location(), async (db) => {
+      seen = db;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(db.open).toBe(true);
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(seen?.open).toBe(false);
+  });
+
+  it('closes the database even when the callback throws', async () => {
+    let seen: Db | undefined;
+    const boom = new Error('boom');
+    await expect(
+      withDb(location(), (db) => {
+        seen = db;
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(seen?.open).toBe(false);
+  });
+
+  it('closes the database even when an async callback rejects', async () => {
+    let seen: Db | undefined;
+    await expect(
+      withDb(location(), async (db) => {
+        seen = db;
+        await Promise.resolve();
+        throw new Error('later');
+      }),
+    ).rejects.toThrow('later');
+    expect(seen?.open).toBe(false);
+  });
+});
+
+describe("the repo's own migrations", () => {
+  it('apply cleanly to a fresh database, once', () => {
+    const files = readdirSync(REPO_MIGRATIONS).filter((file) => file.endsWith('.sql'));
+    expect(files.length).toBeGreaterThan(0);
+    const repo: DbLocation = { path: dbPath, migrationsDir: REPO_MIGRATIONS, clock: CLOCK };
+
+    const db = openDatabase(repo);
+    try {
+      expect(recorded(db).map((row) => row.name)).toEqual(files.sort());
+      expect(tables(db)).toEqual(
+        expect.arrayContaining(['ledger_events', 'numbers', 'snapshot_runs', 'schema_migrations']),
+      );
+      expect(db.pragma('foreign_key_check')).toEqual([]);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(migrate(db, readMigrations(REPO_MIGRATIONS), dbPath, CLOCK)).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+});

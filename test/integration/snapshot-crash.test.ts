@@ -1,0 +1,157 @@
+/**
+ * Slow (about 20 s): the built CLI against 200,000 messages with 20 ms of emulator latency,
+ * killed with SIGKILL mid-way and run again. Needs `npm run build` (`npm test` builds first).
+ *
+ * - the resumed run goes on from the last recorded page and ends with a ledger identical to
+ *   an uninterrupted run's;
+ * - a second snapshot while the first is alive in another process is refused (exit 4).
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  cliEnv,
+  ledgerDump,
+  pollUntil,
+  runCli,
+  sliceProgress,
+  startCli,
+  tempDir,
+  type RunningCli,
+  type SliceProgress,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+const MESSAGES = 200_000;
+const LATENCY_MS = 20;
+
+const messagesRecorded = (p: SliceProgress) => p.slices.reduce((n, s) => n + s.messages_read, 0);
+
+describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const running: RunningCli[] = [];
+  const timings: Record<string, number> = {};
+  const counts: Record<string, number> = {};
+
+  beforeAll(async () => {
+    env = await startTestEmulator({
+      now: () => NOW,
+      load: (state) => loadOwlie(state, { seed: 3, messages: MESSAGES, now: NOW }),
+    });
+    await env.control('POST', '/__emulator/faults', { latency_ms: LATENCY_MS });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    console.log(
+      `crash test timings (ms): ${JSON.stringify(timings)}; messages: ${JSON.stringify(counts)}`,
+    );
+    for (const cli of running) if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    await Promise.all(running.map((cli) => cli.done));
+    await env.close();
+    dir.remove();
+  });
+
+  it('resumes after SIGKILL and ends with the ledger of an uninterrupted run', async () => {
+    let started = Date.now();
+    const whole = await runCli(['snapshot', '--db', dir.file('whole.db'), '--json'], cliEnv(env));
+    timings['uninterrupted'] = Date.now() - started;
+    expect(whole.stderr).toBe('');
+    expect(whole.code).toBe(0);
+    const wholeResult = JSON.parse(whole.stdout) as { messagesRead: number; resumed: boolean };
+    expect(wholeResult.resumed).toBe(false);
+    expect(wholeResult.messagesRead).toBeGreaterThanOrEqual(MESSAGES);
+
+    const dbPath = dir.file('killed.db');
+    started = Date.now();
+    const first = startCli(['snapshot', '--db', dbPath], cliEnv(env));
+    running.push(first);
+    // Kill once a good share of the history is committed and some slice still has pages to go.
+    await pollUntil('the first run to record some but not all of its pages', () => {
+      if (first.child.exitCode !== null) {
+        throw new Error('the snapshot finished before it could be killed');
+      }
+      const progress = sliceProgress(dbPath);
+      if (progress === null) return undefined;
+      const busy = progress.slices.some((s) => s.status === 'pending' && s.pages_read > 0);
+      return busy && messagesRecorded(progress) >= 30_000 ? progress : undefined;
+    });
+    first.child.kill('SIGKILL');
+    const killed = await first.done;
+    timings['until killed'] = Date.now() - started;
+    expect(killed.signal).toBe('SIGKILL');
+
+    const atKill = sliceProgress(dbPath)!;
+    expect(atKill.runs).toEqual([{ id: 1, status: 'running', pid: first.child.pid }]);
+    const done = atKill.slices.filter((s) => s.status === 'done').length;
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(atKill.slices.length);
+    const recordedBeforeKill = messagesRecorded(atKill);
+    counts['recorded before kill'] = recordedBeforeKill;
+    counts['slices done at kill'] = done;
+    counts['slices'] = atKill.slices.length;
+    expect(recordedBeforeKill).toBeLessThan(wholeResult.messagesRead);
+
+    started = Date.now();
+    const againCli = startCli(['snapshot', '--db', dbPath], cliEnv(env));
+    const again = await againCli.done;
+    timings['resumed run'] = Date.now() - started;
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    const summary = /^snapshot run 1 \(resumed\): ([\d,]+) messages read/.exec(again.stdout);
+    expect(summary, again.stdout).not.toBeNull();
+    // It went on from the last recorded page: nothing committed was read again. (Not exact
+    // against the other run: its slices end at another wall-clock second, and a message in a
+    // slice's boundary second is read by both slices it touches.)
+    const readAgain = Number(summary![1]!.replace(/,/g, ''));
+    counts['read by the resumed run'] = readAgain;
+    expect(Math.abs(readAgain - (wholeResult.messagesRead - recordedBeforeKill))).toBeLessThan(10);
+
+    const final = sliceProgress(dbPath)!;
+    // The same run, taken over by the process that finished it.
+    expect(final.runs).toEqual([{ id: 1, status: 'completed', pid: againCli.child.pid }]);
+    expect(final.slices.every((s) => s.status === 'done')).toBe(true);
+    expect(messagesRecorded(final)).toBe(recordedBeforeKill + readAgain);
+
+    const resumed = ledgerDump(dbPath);
+    const uninterrupted = ledgerDump(dir.file('whole.db'));
+    expect(resumed.events.length).toBeGreaterThan(10_000);
+    expect(resumed.numbers.length).toBeGreaterThan(100);
+    expect(resumed).toEqual(uninterrupted);
+  });
+
+  it('refuses a second snapshot while the first is alive in another process (exit 4)', async () => {
+    // Slower answers keep the first run busy for seconds after it records itself.
+    await env.control('POST', '/__emulator/faults', { latency_ms: 100 });
+    try {
+      const dbPath = dir.file('busy.db');
+      const first = startCli(['snapshot', '--db', dbPath], cliEnv(env));
+      running.push(first);
+      await pollUntil('the first run to be recorded', () => {
+        if (first.child.exitCode !== null) throw new Error('the first snapshot ended early');
+        const progress = sliceProgress(dbPath);
+        return progress !== null && progress.runs.length > 0 ? progress : undefined;
+      });
+      const started = Date.now();
+      const second = await runCli(['snapshot', '--db', dbPath], cliEnv(env));
+      timings['refusal'] = Date.now() - started;
+      // Only meaningful if the first was still running when the second looked.
+      expect(first.child.exitCode).toBeNull();
+      expect(second.code).toBe(4);
+      expect(second.stdout).toBe('');
+      expect(second.stderr).toBe(
+        `refused: snapshot run 1 is still in progress (pid ${first.child.pid}); wait for it or stop it first\n`,
+      );
+      first.child.kill('SIGKILL');
+      await first.done;
+      expect(sliceProgress(dbPath)?.runs).toEqual([
+        { id: 1, status: 'running', pid: first.child.pid },
+      ]);
+    } finally {
+      await env.control('POST', '/__emulator/faults', { latency_ms: LATENCY_MS });
+    }
+  });
+});

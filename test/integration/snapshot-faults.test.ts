@@ -1,0 +1,115 @@
+/**
+ * A bad day at Twilio: 5xx answers, dropped connections and a per-account concurrency limit
+ * below ours. Through the real retry policy and limiter the ledger still comes out identical
+ * to a fault-free run's.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
+import { exportOptOuts } from '../../src/optouts/export.js';
+import { createTwilioPort } from '../../src/twilio/adapter.js';
+import { TwilioHttpClient } from '../../src/twilio/http-client.js';
+import { DEFAULT_LIMITS } from '../../src/twilio/limiter.js';
+import { DEFAULT_RETRY } from '../../src/twilio/retry.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  countMessageRequests,
+  emulatorOptOuts,
+  fixedClock,
+  ledgerDump,
+  requestLog,
+  snapshotInto,
+  tempDir,
+  withLedger,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+const MESSAGES = 20_000;
+
+describe('snapshot under injected faults', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+
+  beforeAll(async () => {
+    env = await startTestEmulator({
+      now: () => NOW,
+      load: (state) => loadOwlie(state, { seed: 23, messages: MESSAGES, now: NOW }),
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('ends with the same ledger as a fault-free run, and the faults really happened', async () => {
+    const policy = () =>
+      new TwilioHttpClient({
+        apiUrl: env.url,
+        retry: DEFAULT_RETRY,
+        limits: { ...DEFAULT_LIMITS, concurrency: 8 },
+      });
+
+    const calm = policy();
+    const calmResult = await snapshotInto(
+      dir.file('calm.db'),
+      createTwilioPort(env.parentCredentials, calm),
+      fixedClock(NOW),
+    );
+    expect(calm.stats.retries).toBe(0);
+    expect(calmResult.messagesRead).toBe(MESSAGES);
+
+    await env.control('POST', '/__emulator/faults', {
+      error_rate: 0.1,
+      error_status: 503,
+      reset_rate: 0.03,
+      concurrency_limit: 4,
+      // Long enough for our 8 requests in flight to meet the emulator's limit of 4.
+      latency_ms: 25,
+    });
+    await env.control('DELETE', '/__emulator/requests');
+    const stormy = policy();
+    try {
+      await snapshotInto(
+        dir.file('stormy.db'),
+        createTwilioPort(env.parentCredentials, stormy),
+        fixedClock(NOW),
+      );
+    } finally {
+      await env.control('POST', '/__emulator/faults', {
+        error_rate: 0,
+        reset_rate: 0,
+        concurrency_limit: 0,
+        latency_ms: 0,
+      });
+    }
+
+    const log = await requestLog(env);
+    const statuses = new Map<number, number>();
+    for (const entry of log) statuses.set(entry.status, (statuses.get(entry.status) ?? 0) + 1);
+    console.log(
+      `faults: client ${JSON.stringify(stormy.stats)}; emulator statuses ${JSON.stringify(Object.fromEntries(statuses))}; ` +
+        `Messages requests ${JSON.stringify(countMessageRequests(log))}`,
+    );
+    // The faults happened, and the client saw each kind the emulator sent.
+    expect(stormy.stats.retries).toBeGreaterThan(0);
+    expect(stormy.stats.retries).toBe(log.filter((entry) => entry.status !== 200).length);
+    expect(stormy.stats.serverErrors).toBe(statuses.get(503) ?? 0);
+    expect(stormy.stats.throttled).toBe(statuses.get(429) ?? 0);
+    expect(stormy.stats.noAnswer).toBe(statuses.get(0) ?? 0);
+    expect(stormy.stats.throttled).toBeGreaterThan(0);
+    expect(stormy.stats.serverErrors + stormy.stats.noAnswer).toBeGreaterThan(0);
+
+    const calmLedger = ledgerDump(dir.file('calm.db'), { observedAt: true });
+    const stormyLedger = ledgerDump(dir.file('stormy.db'), { observedAt: true });
+    expect(stormyLedger.events.length).toBeGreaterThan(500);
+    expect(stormyLedger).toEqual(calmLedger);
+
+    const exported = await withLedger(dir.file('stormy.db'), exportOptOuts);
+    expect(exported.optouts.map((row) => row.stop_message_sid).sort()).toEqual(
+      (await emulatorOptOuts(env)).map((o) => o.message_sid).sort(),
+    );
+  });
+});

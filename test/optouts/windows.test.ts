@@ -1,0 +1,248 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  HISTORY_FLOOR,
+  MIN_SLICE_MS,
+  planSlices,
+  probeOldestMessage,
+  sliceFilter,
+  type TimeRange,
+} from '../../src/optouts/windows.js';
+import type { Message, MessageFilter, MessagePage, TwilioPort } from '../../src/twilio/port.js';
+
+const SECOND = 1_000;
+const HOUR = 3_600 * SECOND;
+const DAY = 24 * HOUR;
+
+const at = (iso: string) => new Date(iso);
+const range = (start: string, end: string): TimeRange => ({ start: at(start), end: at(end) });
+
+/** The properties every plan has, whatever the window. */
+function expectCovers(window: TimeRange, slices: TimeRange[], partitions: number): void {
+  const wholeSecond = (d: Date) => Math.floor(d.getTime() / SECOND) * SECOND;
+  expect(slices.length).toBeGreaterThanOrEqual(1);
+  expect(slices.length).toBeLessThanOrEqual(Math.max(1, partitions));
+  expect(slices[0]?.start.getTime()).toBe(wholeSecond(window.start));
+  expect(slices.at(-1)?.end.getTime()).toBe(wholeSecond(window.end));
+  slices.forEach((slice, i) => {
+    expect(slice.start.getTime() % SECOND).toBe(0);
+    expect(slice.end.getTime() % SECOND).toBe(0);
+    expect(slice.end.getTime()).toBeGreaterThanOrEqual(slice.start.getTime());
+    const next = slices[i + 1];
+    if (next !== undefined) expect(next.start.getTime()).toBe(slice.end.getTime());
+    if (slices.length > 1) {
+      expect(slice.end.getTime() - slice.start.getTime()).toBeGreaterThanOrEqual(MIN_SLICE_MS);
+    }
+  });
+}
+
+describe('planSlices', () => {
+  it('cuts a long window into `partitions` equal slices', () => {
+    const window = range('2024-01-01T00:00:00Z', '2024-01-09T00:00:00Z');
+    const slices = planSlices(window, 4);
+    expect(slices).toEqual([
+      range('2024-01-01T00:00:00Z', '2024-01-03T00:00:00Z'),
+      range('2024-01-03T00:00:00Z', '2024-01-05T00:00:00Z'),
+      range('2024-01-05T00:00:00Z', '2024-01-07T00:00:00Z'),
+      range('2024-01-07T00:00:00Z', '2024-01-09T00:00:00Z'),
+    ]);
+  });
+
+  it('one partition is the whole window', () => {
+    const window = range('2020-02-29T12:34:56Z', '2024-06-30T01:02:03Z');
+    expect(planSlices(window, 1)).toEqual([window]);
+  });
+
+  it.each([
+    ['2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 8],
+    ['2024-01-01T00:00:00Z', '2024-01-01T00:00:01Z', 8],
+    ['2024-01-01T00:00:00Z', '2024-01-01T00:30:00Z', 8],
+    ['2024-01-01T00:00:00Z', '2024-01-01T01:00:00Z', 8],
+    ['2024-01-01T00:00:00Z', '2024-01-01T01:30:00Z', 8],
+    ['2024-01-01T00:00:00Z', '2024-01-01T01:59:59Z', 8],
+  ])('a window shorter than two hours (%s → %s) is one slice', (start, end, partitions) => {
+    const window = range(start, end);
+    expect(planSlices(window, partitions)).toEqual([window]);
+  });
+
+  it('a zero-length window gives one empty slice', () => {
+    const window = range('2024-05-05T05:05:05Z', '2024-05-05T05:05:05Z');
+    expect(planSlices(window, 16)).toEqual([window]);
+  });
+
+  it('a window ending before it starts gives one slice', () => {
+    const slices = planSlices(range('2024-01-02T00:00:00Z', '2024-01-01T00:00:00Z'), 4);
+    expect(slices).toHaveLength(1);
+  });
+
+  it('never cuts slices shorter than an hour', () => {
+    const window = range('2024-01-01T00:00:00Z', '2024-01-01T05:30:00Z');
+    const slices = planSlices(window, 100);
+    expect(slices).toHaveLength(5);
+    expectCovers(window, slices, 100);
+  });
+
+  it('drops the milliseconds of the window to whole seconds', () => {
+    const window = { start: at('2024-01-01T00:00:00.999Z'), end: at('2024-01-03T00:00:00.500Z') };
+    const slices = planSlices(window, 3);
+    expect(slices[0]?.start).toEqual(at('2024-01-01T00:00:00Z'));
+    expect(slices.at(-1)?.end).toEqual(at('2024-01-03T00:00:00Z'));
+    expectCovers(window, slices, 3);
+  });
+
+  // A sweep of awkward windows: primes, odd seconds, long and short.
+  const starts = ['2024-01-01T00:00:00Z', '2023-03-12T09:59:59.123Z', '2019-12-31T23:59:59Z'];
+  const spans = [0, 1, 59, 3_599, 3_600, 3_601, 7_199, 7_200, 7_201, 10_007, 86_399, 9_999_991];
+  const partitionCounts = [1, 2, 3, 7, 8, 16, 64];
+  const sweep = starts.flatMap((start) =>
+    spans.flatMap((span) => partitionCounts.map((partitions) => ({ start, span, partitions }))),
+  );
+
+  it.each(sweep)(
+    'covers $start + $span s in ≤ $partitions contiguous whole-second slices',
+    ({ start, span, partitions }) => {
+      const window = { start: at(start), end: new Date(at(start).getTime() + span * SECOND) };
+      expectCovers(window, planSlices(window, partitions), partitions);
+    },
+  );
+});
+
+describe('sliceFilter', () => {
+  const slice = range('2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z');
+
+  it('reaches one second back, and ends at the slice end', () => {
+    expect(sliceFilter(slice, false)).toEqual({
+      sentAfter: at('2023-12-31T23:59:59Z'),
+      sentBefore: at('2024-01-02T00:00:00Z'),
+    });
+  });
+
+  it('the last slice also reaches one second forward', () => {
+    expect(sliceFilter(slice, true)).toEqual({
+      sentAfter: at('2023-12-31T23:59:59Z'),
+      sentBefore: at('2024-01-02T00:00:01Z'),
+    });
+  });
+
+  it('adjacent slices overlap, so every second of the window is read', () => {
+    const window = range('2024-01-01T00:00:00Z', '2024-01-05T00:00:00Z');
+    const slices = planSlices(window, 4);
+    const filters = slices.map((s, i) => sliceFilter(s, i === slices.length - 1));
+    filters.forEach((filter, i) => {
+      const next = filters[i + 1];
+      if (next !== undefined) {
+        expect(next.sentAfter!.getTime()).toBeLessThan(filter.sentBefore!.getTime());
+      }
+    });
+    expect(filters[0]?.sentAfter!.getTime()).toBeLessThan(window.start.getTime());
+    expect(filters.at(-1)?.sentBefore!.getTime()).toBeGreaterThan(window.end.getTime());
+  });
+});
+
+/** A TwilioPort that only reads message pages, from an in-memory list of send dates. */
+function fakeTwilio(dates: Date[]) {
+  const probes: MessageFilter[] = [];
+  const unexpected = (name: string) => () => {
+    throw new Error(`unexpected call: ${name}`);
+  };
+  const port: TwilioPort = {
+    parentAccountSid: 'AC00000000000000000000000000000001',
+    fetchAccount: unexpected('fetchAccount'),
+    listSubaccounts: unexpected('listSubaccounts'),
+    createSubaccount: unexpected('createSubaccount'),
+    listPhoneNumbers: unexpected('listPhoneNumbers'),
+    fetchPhoneNumber: unexpected('fetchPhoneNumber'),
+    transferPhoneNumber: unexpected('transferPhoneNumber'),
+    listServices: unexpected('listServices'),
+    createService: unexpected('createService'),
+    listServicePhoneNumbers: unexpected('listServicePhoneNumbers'),
+    addServicePhoneNumber: unexpected('addServicePhoneNumber'),
+    removeServicePhoneNumber: unexpected('removeServicePhoneNumber'),
+    sendMessage: unexpected('sendMessage'),
+    async readMessagesPage(accountSid, request): Promise<MessagePage> {
+      expect(accountSid).toBe('AC00000000000000000000000000000002');
+      if (!('filter' in request)) throw new Error('unexpected page URL');
+      const { filter, pageSize } = request;
+      probes.push(filter);
+      const matching = dates
+        .filter(
+          (d) => filter.sentBefore === undefined || d.getTime() <= filter.sentBefore.getTime(),
+        )
+        .filter((d) => filter.sentAfter === undefined || d.getTime() >= filter.sentAfter.getTime())
+        .sort((a, b) => b.getTime() - a.getTime())
+        .slice(0, pageSize);
+      return { messages: matching.map(messageAt), nextPageUrl: null };
+    },
+  };
+  return { port, probes };
+}
+
+function messageAt(date: Date, i: number): Message {
+  return {
+    sid: `SM${String(i).padStart(32, '0')}`,
+    accountSid: 'AC00000000000000000000000000000002',
+    from: '+14155550123',
+    to: '+14155550100',
+    body: 'hi',
+    direction: 'inbound',
+    status: 'received',
+    dateSent: date,
+    errorCode: null,
+    messagingServiceSid: null,
+  };
+}
+
+describe('probeOldestMessage', () => {
+  const NOW = at('2025-06-15T10:20:30Z');
+  const SUB = 'AC00000000000000000000000000000002';
+
+  it.each([
+    '2008-01-01T00:00:01Z',
+    '2008-01-01T23:59:59Z',
+    '2008-01-02T12:00:00Z',
+    '2012-07-04T16:00:00Z',
+    '2019-12-31T23:59:59Z',
+    '2024-02-29T00:00:00Z',
+    '2025-06-14T10:20:30Z',
+    '2025-06-15T10:20:29Z',
+    '2025-06-15T10:20:30Z',
+  ])('finds the day before the oldest message (%s)', async (oldestIso) => {
+    const oldest = at(oldestIso);
+    const later = [1, 7, 400].map((days) => new Date(oldest.getTime() + days * DAY));
+    const { port, probes } = fakeTwilio([...later, oldest].filter((d) => d <= NOW));
+
+    const found = await probeOldestMessage(port, SUB, NOW);
+
+    expect(found).not.toBeNull();
+    const gap = oldest.getTime() - found!.getTime();
+    expect(gap).toBeGreaterThan(0); // never after (nor at) the oldest message
+    expect(gap).toBeLessThanOrEqual(DAY);
+    expect(found!.getTime()).toBeGreaterThanOrEqual(HISTORY_FLOOR.getTime());
+    expect(probes.length).toBeLessThanOrEqual(16);
+    for (const probe of probes) expect(probe.sentAfter).toBeUndefined();
+  });
+
+  it('returns null for an empty history, after one probe', async () => {
+    const { port, probes } = fakeTwilio([]);
+    await expect(probeOldestMessage(port, SUB, NOW)).resolves.toBeNull();
+    expect(probes).toEqual([{ sentBefore: NOW }]);
+  });
+
+  it('returns null when every message is dated after now', async () => {
+    const { port } = fakeTwilio([new Date(NOW.getTime() + SECOND)]);
+    await expect(probeOldestMessage(port, SUB, NOW)).resolves.toBeNull();
+  });
+
+  it('asks for one message per probe, on whole seconds', async () => {
+    const { port, probes } = fakeTwilio([at('2016-03-03T03:03:03Z')]);
+    const pageSizes: number[] = [];
+    const read = port.readMessagesPage.bind(port);
+    port.readMessagesPage = (accountSid, request) => {
+      if ('pageSize' in request) pageSizes.push(request.pageSize);
+      return read(accountSid, request);
+    };
+    await probeOldestMessage(port, SUB, NOW);
+    expect(pageSizes.every((size) => size === 1)).toBe(true);
+    for (const probe of probes.slice(1)) expect(probe.sentBefore!.getTime() % SECOND).toBe(0);
+  });
+});

@@ -1,0 +1,339 @@
+/**
+ * Shared pieces of the snapshot integration and CLI tests: a temp directory per test file, a
+ * snapshot into a real SQLite file, read-only views of that file (ledger, numbers, slices),
+ * the emulator's ground truth and request log, an independent oracle of the opt-out state
+ * computed from raw message history, and a runner for the built CLI.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import Database from 'better-sqlite3';
+
+import type { Clock } from '../../src/clock.js';
+import { withDb, type Db } from '../../src/db/open.js';
+import type { RequestLogEntry } from '../../src/emulator/control.js';
+import type { MessageRecord } from '../../src/emulator/message-store.js';
+import {
+  DEFAULT_PARTITIONS,
+  takeSnapshot,
+  type SnapshotInput,
+  type SnapshotResult,
+} from '../../src/optouts/snapshot.js';
+import type { TwilioPort } from '../../src/twilio/port.js';
+import type { TestEmulator } from './emulator.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'submigrate.js');
+
+// ── files and clocks ────────────────────────────────────────────────────────────────────────
+
+export interface TempDir {
+  path: string;
+  file(name: string): string;
+  remove(): void;
+}
+
+export function tempDir(prefix = 'submigrate-test-'): TempDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    path,
+    file: (name) => join(path, name),
+    remove: () => rmSync(path, { recursive: true, force: true }),
+  };
+}
+
+export const fixedClock = (ms: number): Clock => ({ now: () => new Date(ms) });
+
+/** This process as the snapshot's runner; nobody else is alive on the host "vitest". */
+export const TEST_RUNNER = { pid: process.pid, hostname: 'vitest', isAlive: () => false };
+
+// ── snapshot and ledger ─────────────────────────────────────────────────────────────────────
+
+/** `takeSnapshot` into a real SQLite file, as the CLI does it but with an injected clock. */
+export function snapshotInto(
+  dbPath: string,
+  twilio: TwilioPort,
+  clock: Clock,
+  input: Partial<SnapshotInput> = {},
+): Promise<SnapshotResult> {
+  return withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock }, (db) =>
+    takeSnapshot(
+      { accounts: [], since: null, until: null, partitions: DEFAULT_PARTITIONS, ...input },
+      { twilio, db, clock, runner: TEST_RUNNER },
+    ),
+  );
+}
+
+/** Opens the database through the tool's own `withDb` (migrations already applied). */
+export function withLedger<T>(dbPath: string, fn: (db: Db) => T): Promise<T> {
+  return withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(0) }, fn);
+}
+
+/** Opens the file read-only (another process may be writing it); closes it after `fn`. */
+export function readOnly<T>(dbPath: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+type Row = Record<string, unknown>;
+
+function without(rows: Row[], columns: readonly string[]): Row[] {
+  return rows.map((row) =>
+    Object.fromEntries(Object.entries(row).filter(([key]) => !columns.includes(key))),
+  );
+}
+
+/**
+ * The ledger as evidence: every column of `ledger_events` but `run_id` (whichever run found
+ * it), and the numbers table without `run_id` and, unless asked, `observed_at` (the wall clock
+ * of a CLI run). `SELECT *` on purpose: a column added later is compared too.
+ */
+export function ledgerDump(dbPath: string, options: { observedAt?: boolean } = {}) {
+  return readOnly(dbPath, (db) => ({
+    events: without(db.prepare('SELECT * FROM ledger_events ORDER BY message_sid').all() as Row[], [
+      'run_id',
+    ]),
+    numbers: without(
+      db.prepare('SELECT * FROM numbers ORDER BY number_sid').all() as Row[],
+      options.observedAt === true ? ['run_id'] : ['run_id', 'observed_at'],
+    ),
+  }));
+}
+
+export interface SliceProgress {
+  runs: { id: number; status: string; pid: number }[];
+  slices: { status: string; pages_read: number; messages_read: number }[];
+}
+
+/** Runs and slices as they stand, or null while the file or its tables do not exist yet. */
+export function sliceProgress(dbPath: string): SliceProgress | null {
+  try {
+    return readOnly(dbPath, (db) => ({
+      runs: db.prepare('SELECT id, status, pid FROM snapshot_runs ORDER BY id').all() as never,
+      slices: db
+        .prepare(
+          'SELECT status, pages_read, messages_read FROM snapshot_slices ORDER BY run_id, account_sid, slice_index',
+        )
+        .all() as never,
+    }));
+  } catch {
+    return null;
+  }
+}
+
+// ── the emulator's side ─────────────────────────────────────────────────────────────────────
+
+export interface EmulatorOptOut {
+  account_sid: string;
+  scope: 'number' | 'service';
+  sender_number: string;
+  messaging_service_sid: string | null;
+  recipient: string;
+  opted_out: boolean;
+  keyword: string;
+  body: string;
+  message_sid: string;
+  date_sent: string;
+}
+
+/** The pair an opt-out belongs to: account + (service, else number) + end user. */
+export const pairKey = (p: {
+  account_sid: string;
+  messaging_service_sid: string | null;
+  sender_number: string | null;
+  recipient: string | null;
+}) => `${p.account_sid}|${p.messaging_service_sid ?? p.sender_number}|${p.recipient}`;
+
+export async function emulatorOptOuts(env: TestEmulator): Promise<EmulatorOptOut[]> {
+  return (await env.control<{ optouts: EmulatorOptOut[] }>('GET', '/__emulator/optouts')).optouts;
+}
+
+export const requestLog = (env: TestEmulator) =>
+  env.control<RequestLogEntry[]>('GET', '/__emulator/requests');
+
+export const clearRequestLog = (env: TestEmulator) => env.control('DELETE', '/__emulator/requests');
+
+export interface MessageRequestCounts {
+  /** Single-message pages: the binary search for the oldest message. */
+  probes: number;
+  /** The first page of a slice. */
+  firstPages: number;
+  /** Pages reached through next_page_uri. */
+  nextPages: number;
+  total: number;
+  /** Every other Twilio request (numbers, services, accounts). */
+  other: number;
+}
+
+/** Message-list GETs in the request log, by what they were for. */
+export function countMessageRequests(log: readonly RequestLogEntry[]): MessageRequestCounts {
+  const counts = { probes: 0, firstPages: 0, nextPages: 0, total: 0, other: 0 };
+  for (const entry of log) {
+    if (entry.method !== 'GET' || !entry.path.endsWith('/Messages.json')) {
+      counts.other += 1;
+      continue;
+    }
+    counts.total += 1;
+    const query = new URLSearchParams(entry.query);
+    if (query.has('PageToken')) counts.nextPages += 1;
+    else if (query.get('PageSize') === '1') counts.probes += 1;
+    else counts.firstPages += 1;
+  }
+  return counts;
+}
+
+/** Every message an account holds in the emulator, oldest first. */
+export function historyOf(env: TestEmulator, accountSid: string): MessageRecord[] {
+  return env.emulator.state.messages
+    .page(accountSid, {}, { kind: 'first' }, Number.MAX_SAFE_INTEGER)
+    .items.slice()
+    .sort((a, b) => a.dateSent - b.dateSent || a.seq - b.seq);
+}
+
+// ── an independent oracle ───────────────────────────────────────────────────────────────────
+
+const OPT_OUT = new Set([
+  'STOP',
+  'STOPALL',
+  'UNSUBSCRIBE',
+  'CANCEL',
+  'END',
+  'QUIT',
+  'REVOKE',
+  'OPTOUT',
+]);
+const OPT_IN = new Set(['START', 'YES', 'UNSTOP']);
+const HELP = new Set(['HELP', 'INFO']);
+
+/** DESIGN §3.4, written out a third time (after src/optouts and the emulator) for tests. */
+export function keywordKind(body: string, tollFree: boolean): 'opt-out' | 'opt-in' | 'help' | null {
+  const word = body.trim().toUpperCase();
+  if (OPT_OUT.has(word)) return 'opt-out';
+  if (OPT_IN.has(word)) return word === 'YES' && tollFree ? null : 'opt-in';
+  if (HELP.has(word)) return 'help';
+  return null;
+}
+
+/** Whether the message is evidence the ledger must hold: a keyword, or a 21610 refusal. */
+export function isEvidence(m: MessageRecord, tollFree: (phone: string) => boolean): boolean {
+  if (m.direction === 'inbound') return keywordKind(m.body, tollFree(m.to)) !== null;
+  return m.errorCode === 21610;
+}
+
+/**
+ * Pair → the message that opted it out, for every pair whose latest opt-out/opt-in keyword
+ * (by date_sent) is an opt-out. Two keywords of one pair in one second have no defined order:
+ * the oracle refuses such a history rather than guess.
+ */
+export function optedOutFromHistory(
+  messages: readonly MessageRecord[],
+  tollFree: (phone: string) => boolean,
+): Map<string, MessageRecord> {
+  const latest = new Map<string, { message: MessageRecord; optedOut: boolean }>();
+  for (const m of messages) {
+    if (m.direction !== 'inbound') continue;
+    const kind = keywordKind(m.body, tollFree(m.to));
+    if (kind !== 'opt-out' && kind !== 'opt-in') continue;
+    const key = pairKey({
+      account_sid: m.accountSid,
+      messaging_service_sid: m.messagingServiceSid,
+      sender_number: m.to,
+      recipient: m.from,
+    });
+    const current = latest.get(key);
+    if (current !== undefined && current.message.dateSent === m.dateSent) {
+      throw new Error(`two keywords for ${key} in the same second: the test data is ambiguous`);
+    }
+    if (current === undefined || current.message.dateSent < m.dateSent) {
+      latest.set(key, { message: m, optedOut: kind === 'opt-out' });
+    }
+  }
+  return new Map(
+    [...latest].filter(([, state]) => state.optedOut).map(([key, state]) => [key, state.message]),
+  );
+}
+
+// ── the built CLI ───────────────────────────────────────────────────────────────────────────
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+}
+
+/**
+ * The environment a CLI run sees: PATH and what is given, nothing inherited (no stray
+ * TWILIO_* or SUBMIGRATE_DB from the developer's shell). `undefined` leaves a key out.
+ */
+export function cliEnv(
+  env: TestEmulator,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const all: Record<string, string | undefined> = {
+    PATH: process.env['PATH'],
+    SUBMIGRATE_API_URL: env.url,
+    TWILIO_ACCOUNT_SID: env.parentSid,
+    TWILIO_AUTH_TOKEN: env.parentToken,
+    ...extra,
+  };
+  return Object.fromEntries(
+    Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+/** Starts `node bin/submigrate.js ARGS` (stdin closed, stdout and stderr piped: not a TTY). */
+export function startCli(args: readonly string[], env: Record<string, string>): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+export const runCli = (args: readonly string[], env: Record<string, string>) =>
+  startCli(args, env).done;
+
+// ── waiting ─────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Calls `probe` until it returns something other than undefined. The timeout is a generous
+ * guard against a hang, not a measurement.
+ */
+export async function pollUntil<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 45_000);
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
+  }
+}

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+
+import { TwilioError } from '../../src/errors.js';
+import { isRetryableStatus, toTwilioError } from '../../src/twilio/error-mapping.js';
+import { describeRequest, isIdempotent, rewriteTwilioUrl } from '../../src/twilio/http-client.js';
+
+const BASE = 'http://127.0.0.1:4010';
+const ACCOUNT = 'AC00000000000000000000000000000001';
+
+describe('rewriteTwilioUrl', () => {
+  it.each([
+    [
+      `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Messages.json?PageSize=1&DateSent%3C=2024-01-01`,
+      `${BASE}/2010-04-01/Accounts/${ACCOUNT}/Messages.json?PageSize=1&DateSent%3C=2024-01-01`,
+    ],
+    ['https://messaging.twilio.com/v1/Services?PageSize=50', `${BASE}/v1/Services?PageSize=50`],
+    [
+      'https://messaging.twilio.com/v1/Services/MG00000000000000000000000000000001/PhoneNumbers',
+      `${BASE}/v1/Services/MG00000000000000000000000000000001/PhoneNumbers`,
+    ],
+    ['https://accounts.twilio.com/v1/Credentials/PublicKeys', `${BASE}/v1/Credentials/PublicKeys`],
+    ['https://bulkexports.twilio.com/v1/Exports/Messages', `${BASE}/v1/Exports/Messages`],
+    [
+      `https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/${ACCOUNT}.json`,
+      `${BASE}/2010-04-01/Accounts/${ACCOUNT}.json`,
+    ],
+    ['https://API.Twilio.COM/2010-04-01/Accounts.json', `${BASE}/2010-04-01/Accounts.json`],
+    ['https://api.twilio.com', BASE],
+  ])('%s → the base URL', (uri, expected) => {
+    expect(rewriteTwilioUrl(uri, BASE)).toBe(expected);
+  });
+
+  it.each([
+    'https://example.org/2010-04-01/Accounts.json',
+    'https://evil.twilio.com.example.org/2010-04-01/Accounts.json',
+    'https://evil.twilio.com.example.org',
+    'https://eviltwilio.com/2010-04-01/Accounts.json',
+    'https://api.twilio.com@evil.example.org/2010-04-01/Accounts.json',
+    'https://example.org/redirect?to=https://api.twilio.com/2010-04-01',
+    'http://localhost:4010/2010-04-01/Accounts.json',
+  ])('leaves %s alone', (uri) => {
+    expect(rewriteTwilioUrl(uri, BASE)).toBe(uri);
+  });
+
+  it('changes nothing without an API URL', () => {
+    const uri = `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Messages.json?PageSize=1`;
+    expect(rewriteTwilioUrl(uri, null)).toBe(uri);
+    expect(rewriteTwilioUrl('https://messaging.twilio.com/v1/Services', null)).toBe(
+      'https://messaging.twilio.com/v1/Services',
+    );
+  });
+});
+
+describe('isIdempotent', () => {
+  it.each(['GET', 'get', 'HEAD', 'OPTIONS', 'DELETE', 'delete'])('%s is idempotent', (method) => {
+    expect(isIdempotent(method)).toBe(true);
+  });
+
+  it.each(['POST', 'post', 'PATCH', 'PUT', ''])('%j is not', (method) => {
+    expect(isIdempotent(method)).toBe(false);
+  });
+});
+
+describe('describeRequest', () => {
+  it('keeps method, host and path, and drops the query string', () => {
+    expect(
+      describeRequest(
+        'get',
+        `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Messages.json?To=%2B14155550100&PageSize=1`,
+      ),
+    ).toBe(`GET api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Messages.json`);
+  });
+
+  it('drops credentials and the fragment', () => {
+    expect(
+      describeRequest('post', `https://${ACCOUNT}:secret@messaging.twilio.com/v1/Services#x`),
+    ).toBe('POST messaging.twilio.com/v1/Services');
+  });
+
+  it('keeps the port of a local base URL', () => {
+    expect(describeRequest('DELETE', `${BASE}/v1/Services/MG1?a=b`)).toBe(
+      'DELETE 127.0.0.1:4010/v1/Services/MG1',
+    );
+  });
+
+  it('is just the method when the URL does not parse', () => {
+    expect(describeRequest('get', 'not a url?token=secret')).toBe('GET');
+  });
+});
+
+describe('isRetryableStatus', () => {
+  it.each([
+    [429, true, true],
+    [429, false, true],
+    [500, true, true],
+    [500, false, false],
+    [502, true, true],
+    [503, true, true],
+    [503, false, false],
+    [0, true, true],
+    [0, false, false],
+    [400, true, false],
+    [401, true, false],
+    [403, true, false],
+    [404, true, false],
+    [409, true, false],
+    [409, false, false],
+  ])('status %d, idempotent %s → %s', (status, idempotent, expected) => {
+    expect(isRetryableStatus(status, idempotent)).toBe(expected);
+  });
+});
+
+/** Shaped like the SDK's RestException: an Error with status, code and moreInfo. */
+class FakeRestException extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code?: unknown,
+    readonly moreInfo?: string,
+  ) {
+    super(message);
+  }
+}
+
+describe('toTwilioError', () => {
+  it('maps a RestException to a TwilioError with status, code, message and moreInfo', () => {
+    const mapped = toTwilioError(
+      new FakeRestException(
+        404,
+        'The requested resource was not found',
+        20404,
+        'https://www.twilio.com/docs/errors/20404',
+      ),
+      true,
+    );
+    expect(mapped).toBeInstanceOf(TwilioError);
+    expect(mapped).toMatchObject({
+      name: 'TwilioError',
+      status: 404,
+      code: 20404,
+      message: 'The requested resource was not found',
+      moreInfo: 'https://www.twilio.com/docs/errors/20404',
+      retryable: false,
+      retryAfterSeconds: null,
+    });
+  });
+
+  it.each([
+    [429, false, true],
+    [429, true, true],
+    [500, true, true],
+    [500, false, false],
+    [503, true, true],
+    [400, true, false],
+    [401, false, false],
+  ])('status %d, idempotent %s → retryable %s', (status, idempotent, retryable) => {
+    const mapped = toTwilioError(new FakeRestException(status, 'x', 20001), idempotent);
+    expect(mapped).toMatchObject({ status, retryable });
+  });
+
+  it('a missing or non-numeric code and a missing moreInfo become null', () => {
+    expect(toTwilioError(new FakeRestException(500, 'x'), true)).toMatchObject({
+      code: null,
+      moreInfo: null,
+    });
+    expect(toTwilioError(new FakeRestException(500, 'x', '20500'), true)).toMatchObject({
+      code: null,
+    });
+  });
+
+  it('returns a TwilioError as it is', () => {
+    const error = new TwilioError({ status: 0, code: null, message: 'gone', retryable: true });
+    expect(toTwilioError(error, false)).toBe(error);
+  });
+
+  it.each([
+    ['a plain Error', new Error('boom')],
+    ['an Error whose status is a string', Object.assign(new Error('x'), { status: '500' })],
+    ['a RestException-shaped object that is not an Error', { status: 500, message: 'x' }],
+    ['a string', 'boom'],
+    ['undefined', undefined],
+  ])('returns %s unchanged', (_name, error) => {
+    expect(toTwilioError(error, true)).toBe(error);
+  });
+});

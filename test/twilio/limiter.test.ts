@@ -1,0 +1,287 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { createLimiter, DEFAULT_LIMITS } from '../../src/twilio/limiter.js';
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets every pending promise callback run (real timers: a macrotask turn drains them all). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Tasks that wait for a hand-resolved promise, counting how many run at once. */
+function gatedTasks(count: number) {
+  const gates = Array.from({ length: count }, () => deferred<string>());
+  const state = { running: 0, maxRunning: 0, started: [] as number[], finished: [] as number[] };
+  const tasks = gates.map((gate, i) => async () => {
+    state.running += 1;
+    state.maxRunning = Math.max(state.maxRunning, state.running);
+    state.started.push(i);
+    try {
+      return await gate.promise;
+    } finally {
+      state.running -= 1;
+      state.finished.push(i);
+    }
+  });
+  return { gates, state, tasks };
+}
+
+describe('createLimiter: concurrency', () => {
+  it('never runs more than `concurrency` tasks at once, and runs them all', async () => {
+    const limiter = createLimiter({ concurrency: 3, ratePerSecond: 0 });
+    const { gates, state, tasks } = gatedTasks(10);
+    const results = tasks.map((task) => limiter.run(task));
+
+    await settle();
+    expect(state.started).toEqual([0, 1, 2]);
+    expect(state.running).toBe(3);
+
+    // Finish them out of order: each finish lets exactly one more in.
+    for (const i of [1, 0, 2, 5, 3, 4, 7, 6, 8, 9]) {
+      gates[i]!.resolve(`result ${i}`);
+      await settle();
+      expect(state.running).toBeLessThanOrEqual(3);
+    }
+
+    await expect(Promise.all(results)).resolves.toEqual(
+      Array.from({ length: 10 }, (_, i) => `result ${i}`),
+    );
+    expect(state.maxRunning).toBe(3);
+    expect(state.started).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(state.running).toBe(0);
+  });
+
+  it('starts the next task only when a running one finishes', async () => {
+    const limiter = createLimiter({ concurrency: 2, ratePerSecond: 0 });
+    const { gates, state, tasks } = gatedTasks(4);
+    const results = tasks.map((task) => limiter.run(task));
+
+    await settle();
+    expect(state.started).toEqual([0, 1]);
+    await settle();
+    expect(state.started).toEqual([0, 1]);
+
+    gates[0]!.resolve('a');
+    await settle();
+    expect(state.started).toEqual([0, 1, 2]);
+
+    gates[1]!.resolve('b');
+    gates[2]!.resolve('c');
+    gates[3]!.resolve('d');
+    await expect(Promise.all(results)).resolves.toEqual(['a', 'b', 'c', 'd']);
+    expect(state.maxRunning).toBe(2);
+  });
+
+  it('concurrency 1 runs tasks one after the other, in order', async () => {
+    const limiter = createLimiter({ concurrency: 1, ratePerSecond: 0 });
+    const { gates, state, tasks } = gatedTasks(5);
+    const results = tasks.map((task) => limiter.run(task));
+    for (let i = 0; i < 5; i++) {
+      await settle();
+      expect(state.started).toEqual(Array.from({ length: i + 1 }, (_, j) => j));
+      gates[i]!.resolve(String(i));
+    }
+    await expect(Promise.all(results)).resolves.toEqual(['0', '1', '2', '3', '4']);
+    expect(state.maxRunning).toBe(1);
+  });
+
+  it('propagates errors and frees the slot of a task that failed', async () => {
+    const limiter = createLimiter({ concurrency: 2, ratePerSecond: 0 });
+    const { gates, state, tasks } = gatedTasks(4);
+    // Settled from the start, so no rejection is ever unhandled.
+    const outcomes = Promise.allSettled(tasks.map((task) => limiter.run(task)));
+    const boom = new Error('boom');
+
+    await settle();
+    gates[0]!.reject(boom);
+    gates[1]!.resolve('one');
+    await settle();
+    expect(state.started).toEqual([0, 1, 2, 3]);
+    gates[2]!.resolve('two');
+    gates[3]!.reject(new Error('bang'));
+
+    await expect(outcomes).resolves.toEqual([
+      { status: 'rejected', reason: boom },
+      { status: 'fulfilled', value: 'one' },
+      { status: 'fulfilled', value: 'two' },
+      { status: 'rejected', reason: new Error('bang') },
+    ]);
+    expect(state.maxRunning).toBe(2);
+  });
+
+  it('propagates a task that throws synchronously', async () => {
+    const limiter = createLimiter({ concurrency: 1, ratePerSecond: 0 });
+    const failing = limiter.run(() => {
+      throw new TypeError('sync');
+    });
+    await expect(failing).rejects.toThrow(TypeError);
+    await expect(limiter.run(async () => 'after')).resolves.toBe('after');
+  });
+
+  it('exposes its options', () => {
+    const options = { concurrency: 4, ratePerSecond: 25 };
+    expect(createLimiter(options).options).toEqual(options);
+    expect(createLimiter(DEFAULT_LIMITS).options).toEqual({ concurrency: 8, ratePerSecond: 100 });
+  });
+});
+
+describe('createLimiter: invalid options', () => {
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+    'concurrency %d → RangeError',
+    (concurrency) => {
+      expect(() => createLimiter({ concurrency, ratePerSecond: 10 })).toThrow(RangeError);
+    },
+  );
+
+  it.each([-1, -0.5, Number.NaN, Number.NEGATIVE_INFINITY])(
+    'rate %d → RangeError',
+    (ratePerSecond) => {
+      expect(() => createLimiter({ concurrency: 1, ratePerSecond })).toThrow(RangeError);
+    },
+  );
+
+  it.each([0, 0.5, 10, Number.POSITIVE_INFINITY])('rate %d is accepted', (ratePerSecond) => {
+    expect(() => createLimiter({ concurrency: 1, ratePerSecond })).not.toThrow();
+  });
+});
+
+describe('createLimiter: rate (fake timers)', () => {
+  const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Starts `count` instant tasks; `starts` receives each task's start time, relative to T0. */
+  function launch(limiter: ReturnType<typeof createLimiter>, count: number) {
+    const starts: number[] = [];
+    const results = Array.from({ length: count }, (_, i) =>
+      limiter.run(async () => {
+        starts.push(Date.now() - T0);
+        return i;
+      }),
+    );
+    return { starts, results };
+  }
+
+  it('at 10/s, starts one task per 100 ms window', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({ concurrency: 50, ratePerSecond: 10 });
+    const { starts, results } = launch(limiter, 20);
+
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starts).toHaveLength(1);
+    for (let window = 1; window <= 10; window++) {
+      await vi.advanceTimersByTimeAsync(99);
+      expect(starts).toHaveLength(window);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(starts).toHaveLength(window + 1);
+    }
+
+    await vi.runAllTimersAsync();
+    await expect(Promise.all(results)).resolves.toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(starts).toEqual(Array.from({ length: 20 }, (_, i) => i * 100));
+  });
+
+  it('at 100/s, starts ten tasks per 100 ms window rather than 100 at once', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({ concurrency: 50, ratePerSecond: 100 });
+    const { starts, results } = launch(limiter, 25);
+
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starts).toHaveLength(10);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(starts).toHaveLength(20);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(starts).toHaveLength(25);
+
+    await Promise.all(results);
+    expect(starts).toEqual([
+      ...Array.from({ length: 10 }, () => 0),
+      ...Array.from({ length: 10 }, () => 100),
+      ...Array.from({ length: 5 }, () => 200),
+    ]);
+  });
+
+  it('at 1/s, spaces starts a second apart', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({ concurrency: 4, ratePerSecond: 1 });
+    const { starts, results } = launch(limiter, 3);
+    await vi.runAllTimersAsync();
+    await Promise.all(results);
+    expect(starts).toEqual([0, 1_000, 2_000]);
+  });
+
+  it.each([0, Number.POSITIVE_INFINITY])('rate %d starts everything at once', async (rate) => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({ concurrency: 50, ratePerSecond: rate });
+    const { starts, results } = launch(limiter, 30);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starts).toEqual(Array.from({ length: 30 }, () => 0));
+    await Promise.all(results);
+  });
+
+  it('holds a slot before taking a rate token: a task freed late starts at once', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({ concurrency: 1, ratePerSecond: 10 });
+    const gate = deferred<string>();
+    const starts: number[] = [];
+    const first = limiter.run(async () => {
+      starts.push(Date.now() - T0);
+      return gate.promise;
+    });
+    const second = limiter.run(async () => {
+      starts.push(Date.now() - T0);
+      return 'second';
+    });
+
+    await vi.advanceTimersByTimeAsync(500);
+    expect(starts).toEqual([0]);
+    gate.resolve('first');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starts).toEqual([0, 500]);
+    await expect(Promise.all([first, second])).resolves.toEqual(['first', 'second']);
+  });
+
+  it('limits concurrency and rate together', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({ concurrency: 2, ratePerSecond: 10 });
+    const { gates, state, tasks } = gatedTasks(4);
+    const results = tasks.map((task) => limiter.run(task));
+
+    await vi.advanceTimersByTimeAsync(0);
+    expect(state.started).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(state.started).toEqual([0, 1]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(state.started).toEqual([0, 1]);
+
+    gates[0]!.resolve('a');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(state.started).toEqual([0, 1, 2]);
+    gates[1]!.resolve('b');
+    await vi.advanceTimersByTimeAsync(0);
+    // Task 2 took this window's token; task 3 waits for the next window.
+    expect(state.started).toEqual([0, 1, 2]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(state.started).toEqual([0, 1, 2, 3]);
+
+    gates[2]!.resolve('c');
+    gates[3]!.resolve('d');
+    await expect(Promise.all(results)).resolves.toEqual(['a', 'b', 'c', 'd']);
+    expect(state.maxRunning).toBe(2);
+  });
+});

@@ -67,21 +67,18 @@ export interface PageResult<T extends { sid: string }> {
   hasNext: boolean;
 }
 
-/** The 2010 list envelope: relative URIs, `start`/`end` item positions. */
-export function envelope2010<T extends { sid: string }>(
-  key: string,
+/** The 2010 list envelope's fields besides the items: relative URIs, `start`/`end` positions. */
+function meta2010<T extends { sid: string }>(
   path: string,
   query: URLSearchParams,
   request: PageRequest,
   result: PageResult<T>,
-  render: (item: T) => unknown,
 ) {
   const { pageSize, page } = request;
   const first = result.items[0];
   const last = result.items[result.items.length - 1];
   const start = page * pageSize;
   return {
-    [key]: result.items.map(render),
     first_page_uri: link(path, query, pageSize, 0),
     next_page_uri:
       result.hasNext && last !== undefined
@@ -98,6 +95,41 @@ export function envelope2010<T extends { sid: string }>(
     uri: link(path, query, pageSize, page, request.token === null ? undefined : tokenText(request)),
   };
 }
+
+/** The 2010 list envelope. */
+export function envelope2010<T extends { sid: string }>(
+  key: string,
+  path: string,
+  query: URLSearchParams,
+  request: PageRequest,
+  result: PageResult<T>,
+  render: (item: T) => unknown,
+) {
+  return { [key]: result.items.map(render), ...meta2010(path, query, request, result) };
+}
+
+/**
+ * The same envelope when the items are JSON already (Buffers): spliced in as bytes rather
+ * than parsed and serialised again.
+ */
+export function envelope2010Bytes<T extends { sid: string }>(
+  key: string,
+  path: string,
+  query: URLSearchParams,
+  request: PageRequest,
+  result: PageResult<T>,
+  json: (item: T) => Buffer,
+): Buffer {
+  const parts: Buffer[] = [Buffer.from(`{${JSON.stringify(key)}:[`)];
+  result.items.forEach((item, index) => {
+    if (index > 0) parts.push(COMMA);
+    parts.push(json(item));
+  });
+  parts.push(Buffer.from(`],${JSON.stringify(meta2010(path, query, request, result)).slice(1)}`));
+  return Buffer.concat(parts);
+}
+
+const COMMA = Buffer.from(',');
 
 /** The v1 list envelope: absolute URLs in `meta`, `key` naming the array. */
 export function envelopeV1<T extends { sid: string }>(

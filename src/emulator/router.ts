@@ -14,6 +14,7 @@ export interface TwilioRequest {
 
 export interface Reply {
   status: number;
+  /** A value to serialise, or a Buffer of JSON already serialised. */
   body?: unknown;
 }
 

@@ -221,11 +221,12 @@ function sendJson(
     res.end();
     return;
   }
-  const text = JSON.stringify(body);
+  // A Buffer is JSON already serialised (a Messages page built from cached messages).
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
   res.writeHead(status, {
     ...headers,
     'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
+    'Content-Length': bytes.length,
   });
-  res.end(text);
+  res.end(bytes);
 }

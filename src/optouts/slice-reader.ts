@@ -80,17 +80,21 @@ export async function readSlice(
     const page = await twilio.readMessagesPage(
       slice.accountSid,
       next === null
-        ? { filter: sliceFilter(range, lastOfWindow), pageSize: PAGE_SIZE }
-        : { pageUrl: next },
+        ? {
+            filter: sliceFilter(range, lastOfWindow),
+            pageSize: PAGE_SIZE,
+            only: 'inbound-or-error',
+          }
+        : { pageUrl: next, only: 'inbound-or-error' },
     );
     writer.add({
       slice,
-      messagesRead: page.messages.length,
+      messagesRead: page.scanned,
       nextPageUrl: page.nextPageUrl,
       events: page.messages.flatMap((m) => classifyMessage(m, numberTypes) ?? []),
     });
     next = page.nextPageUrl;
-    progress.messagesRead += page.messages.length;
+    progress.messagesRead += page.scanned;
     progress.pagesRead += 1;
     if (next === null) progress.slicesDone += 1;
     context.onProgress?.({ ...progress });

@@ -9,7 +9,8 @@ import type { Credentials } from '../config.js';
 import { createAccountClient, createParentClient, type TwilioClient } from './client.js';
 import { TwilioError } from '../errors.js';
 import { isRetryableStatus, toTwilioError } from './error-mapping.js';
-import type { TwilioHttpClient } from './http-client.js';
+import { RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
+import { isInboundOrError, scanMessagePage } from './message-page.js';
 import type {
   Account,
   AccountStatus,
@@ -122,9 +123,14 @@ interface MessageJson {
   messaging_service_sid: string | null;
 }
 
-interface MessageListJson {
-  messages: MessageJson[];
-  next_page_uri: string | null;
+const keepAll = () => true;
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /** RFC 2822 dates as the 2010 API writes them; Date.parse reads them natively. */
@@ -281,24 +287,32 @@ export function createTwilioPort(
       }),
 
     // The hot path of a snapshot: the SDK's own request() (same credentials, same
-    // httpClient, limiter and retry), with the page's JSON mapped here rather than through a
-    // MessageInstance per message, whose three dayjs date parses were most of the CPU.
+    // httpClient, limiter and retry), with the page's bytes read here (message-page.ts)
+    // rather than through a MessageInstance per message.
     readMessagesPage: (accountSid, request) =>
       call(true, async (): Promise<MessagePage> => {
         const response = (await parent.request({
           method: 'get',
+          headers: { [RAW_BODY_HEADER]: '1' },
           ...('pageUrl' in request
             ? { uri: request.pageUrl }
             : {
                 uri: `${API_ORIGIN}/2010-04-01/Accounts/${accountSid}/Messages.json`,
                 params: messageQuery(request.filter, request.pageSize),
               }),
-        })) as { statusCode: number; body: unknown };
-        if (response.statusCode !== 200) throw answerError(response.statusCode, response.body);
-        const body = response.body as MessageListJson;
+        })) as { statusCode: number; body: Buffer };
+        if (response.statusCode !== 200) {
+          throw answerError(response.statusCode, parseJson(response.body));
+        }
+        const page = scanMessagePage<MessageJson>(
+          response.body,
+          request.only === 'inbound-or-error' ? isInboundOrError : keepAll,
+        );
+        const next = page.envelope['next_page_uri'];
         return {
-          messages: body.messages.map(fromMessageJson),
-          nextPageUrl: body.next_page_uri ? `${API_ORIGIN}${body.next_page_uri}` : null,
+          messages: page.kept.map(fromMessageJson),
+          scanned: page.total,
+          nextPageUrl: typeof next === 'string' && next !== '' ? `${API_ORIGIN}${next}` : null,
         };
       }),
 

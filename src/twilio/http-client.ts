@@ -36,6 +36,13 @@ export type Response<TData> = SdkResponse.default<TData>;
 
 const TWILIO_HOST = /^https:\/\/[a-z0-9.-]+\.twilio\.com(?=\/|$)/i;
 
+/**
+ * A request carrying this header gets its body back as the raw bytes (a Buffer), unparsed;
+ * the header itself is never sent. It lets a caller that goes through the SDK's own
+ * `request()` read a large page its own way (see message-page.ts).
+ */
+export const RAW_BODY_HEADER = 'X-Submigrate-Raw-Body';
+
 /** `https://messaging.twilio.com/v1/Services` → `<apiUrl>/v1/Services`. */
 export function rewriteTwilioUrl(uri: string, apiUrl: string | null): string {
   if (apiUrl === null) return uri;
@@ -167,6 +174,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
     const url = new URL(rewriteTwilioUrl(opts.uri, this.apiUrl));
     encodeForm(opts.params, url.searchParams);
     const headers: Record<string, string> = { ...(opts.headers as Record<string, string>) };
+    const raw = headers[RAW_BODY_HEADER] !== undefined;
+    delete headers[RAW_BODY_HEADER];
     if (opts.username && opts.password) {
       headers['Authorization'] =
         `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
@@ -189,21 +198,27 @@ export class TwilioHttpClient extends twilio.RequestClient {
           timeout: opts.timeout ?? this.timeoutMs,
         },
         (response) => {
+          const done = (body: unknown) =>
+            resolve({ statusCode: response.statusCode ?? 0, body, headers: response.headers });
+          response.on('error', reject);
+          if (raw) {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => done(Buffer.concat(chunks)));
+            return;
+          }
           response.setEncoding('utf8');
           let text = '';
           response.on('data', (chunk: string) => (text += chunk));
-          response.on('error', reject);
           response.on('end', () => {
-            const json = /json/i.test(response.headers['content-type'] ?? '');
-            let body: unknown = text;
-            if (json && text !== '') {
-              try {
-                body = JSON.parse(text);
-              } catch {
-                // Not JSON after all: hand the SDK the text, as axios would.
-              }
+            if (text === '' || !/json/i.test(response.headers['content-type'] ?? '')) {
+              return done(text);
             }
-            resolve({ statusCode: response.statusCode ?? 0, body, headers: response.headers });
+            try {
+              done(JSON.parse(text));
+            } catch {
+              done(text); // not JSON after all: hand the SDK the text, as axios would
+            }
           });
         },
       );

@@ -61,7 +61,10 @@ export interface MessageFilter {
 }
 
 export interface MessagePage {
+  /** The page's messages: all of them, or only those the request's `only` asked for. */
   messages: Message[];
+  /** How many messages the page held, kept or not. */
+  scanned: number;
   /** Absolute URL of the next page, to pass to `readMessagesPage`, or null at the end. */
   nextPageUrl: string | null;
 }
@@ -106,10 +109,16 @@ export interface TwilioPort {
     numberSid: string,
   ): Promise<void>;
 
-  /** The first page of an account's messages (newest first), or the page at `pageUrl`. */
+  /**
+   * The first page of an account's messages (newest first), or the page at `pageUrl`.
+   * `only: 'inbound-or-error'` keeps just the inbound messages and those with an error code,
+   * without building the others (a snapshot needs about one message in ten).
+   */
   readMessagesPage(
     accountSid: string,
-    request: { filter: MessageFilter; pageSize: number } | { pageUrl: string },
+    request: ({ filter: MessageFilter; pageSize: number } | { pageUrl: string }) & {
+      only?: 'inbound-or-error';
+    },
   ): Promise<MessagePage>;
   sendMessage(accountSid: string, message: SendMessage): Promise<Message>;
 }

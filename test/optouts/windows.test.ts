@@ -171,7 +171,7 @@ function fakeTwilio(dates: Date[]) {
         .filter((d) => filter.sentAfter === undefined || d.getTime() >= filter.sentAfter.getTime())
         .sort((a, b) => b.getTime() - a.getTime())
         .slice(0, pageSize);
-      return { messages: matching.map(messageAt), nextPageUrl: null };
+      return { messages: matching.map(messageAt), scanned: matching.length, nextPageUrl: null };
     },
   };
   return { port, probes };

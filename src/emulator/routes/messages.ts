@@ -2,13 +2,15 @@
 
 import { ApiError, notFound } from '../api-error.js';
 import { reach2010 } from '../auth.js';
-import type { MessageQuery, PageCursor } from '../message-store.js';
-import { envelope2010, readPageRequest } from '../paging.js';
+import type { MessageQuery, MessageRecord, PageCursor } from '../message-store.js';
+import { envelope2010Bytes, readPageRequest } from '../paging.js';
 import { renderMessage } from '../render.js';
 import { optional, route, type Route } from '../router.js';
 import type { EmulatorState } from '../state.js';
 
 const DAY_MS = 86_400_000;
+
+const messageText = (message: MessageRecord) => JSON.stringify(renderMessage(message));
 
 /**
  * A `DateSent` filter value: a date (`2024-05-01`) means that whole UTC day; a datetime
@@ -86,13 +88,13 @@ export function messageRoutes(state: EmulatorState): Route[] {
       );
       return {
         status: 200,
-        body: envelope2010(
+        body: envelope2010Bytes(
           'messages',
           request.path,
           request.query,
           page,
           { items: result.items, hasNext: result.hasMore },
-          renderMessage,
+          (message) => state.messages.json(message, messageText),
         ),
       };
     }),

@@ -1,0 +1,119 @@
+/**
+ * The page scanner must agree with JSON.parse on every page: same element count, the same
+ * elements kept, the same envelope. Tricky bodies (quotes, backslashes, braces, the very
+ * words it looks for) and both compact and Twilio-style spaced JSON.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { createRandom } from '../../src/emulator/random.js';
+import { isInboundOrError, scanMessagePage } from '../../src/twilio/message-page.js';
+
+interface Msg {
+  sid: string;
+  direction: string;
+  error_code: number | null;
+  body: string;
+  subresource_uris: Record<string, string>;
+}
+
+const TRICKY_BODIES = [
+  'STOP',
+  'He said "stop" {loudly}',
+  'back\\slash at the end\\',
+  '\\"direction\\": \\"inbound\\"',
+  '"direction": "inbound", "error_code": 21610',
+  '"error_code": 30003}',
+  '] } ] } ,,, [[[ {{{',
+  'Café Lumière 👍 “curly” quotes',
+  'line\nbreak\ttab\r\n',
+  '',
+  '\\',
+  '\\\\"',
+];
+
+function page(messages: Msg[], spaced: boolean, messagesFirst: boolean): Buffer {
+  const envelope = {
+    end: Math.max(messages.length - 1, 0),
+    first_page_uri: '/2010-04-01/Accounts/AC1/Messages.json?PageSize=50&Page=0',
+    next_page_uri: '/2010-04-01/Accounts/AC1/Messages.json?PageSize=50&Page=1&PageToken=PASM1',
+    page: 0,
+    page_size: 50,
+    previous_page_uri: null,
+    start: 0,
+    uri: '/2010-04-01/Accounts/AC1/Messages.json?PageSize=50&Page=0',
+  };
+  const doc = messagesFirst ? { messages, ...envelope } : { ...envelope, messages };
+  return Buffer.from(spaced ? JSON.stringify(doc, null, 2) : JSON.stringify(doc));
+}
+
+function expected(bytes: Buffer) {
+  const doc = JSON.parse(bytes.toString('utf8')) as { messages: Msg[] } & Record<string, unknown>;
+  const { messages, ...envelope } = doc;
+  return {
+    total: messages.length,
+    kept: messages.filter((m) => m.direction === 'inbound' || m.error_code !== null),
+    envelope: { ...envelope, messages: [] },
+  };
+}
+
+function randomMessages(seed: number, count: number): Msg[] {
+  const random = createRandom(seed);
+  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)] as T;
+  return Array.from({ length: count }, (_, i) => ({
+    sid: `SM${String(i).padStart(32, '0')}`,
+    direction: pick(['inbound', 'outbound-api', 'outbound-reply', 'outbound-call']),
+    error_code: random() < 0.3 ? pick([21610, 30003, 30005]) : null,
+    body: pick(TRICKY_BODIES) + (random() < 0.5 ? pick(TRICKY_BODIES) : ''),
+    subresource_uris: { media: `/x/${i}/Media.json`, feedback: `/x/${i}/Feedback.json` },
+  }));
+}
+
+describe('scanMessagePage', () => {
+  it.each([
+    [1, false, false],
+    [2, true, false],
+    [3, false, true],
+    [4, true, true],
+  ])(
+    'agrees with JSON.parse on random tricky pages (seed %i, spaced %s, messages first %s)',
+    (seed, spaced, first) => {
+      for (let round = 0; round < 25; round++) {
+        const bytes = page(randomMessages(seed * 100 + round, 60), spaced, first);
+        const scanned = scanMessagePage<Msg>(bytes, isInboundOrError);
+        expect(scanned).toEqual(expected(bytes));
+      }
+    },
+  );
+
+  it('keeps everything with a keep-all predicate, and counts an empty page', () => {
+    const bytes = page(randomMessages(9, 10), false, false);
+    expect(scanMessagePage<Msg>(bytes, () => true).kept).toEqual(
+      (JSON.parse(bytes.toString()) as { messages: Msg[] }).messages,
+    );
+    const empty = scanMessagePage<Msg>(page([], true, false), isInboundOrError);
+    expect(empty).toMatchObject({ total: 0, kept: [] });
+    expect(empty.envelope['next_page_uri']).toMatch(/PageToken=PASM1$/);
+  });
+
+  it('is not fooled by the words it looks for inside a body', () => {
+    const [m] = randomMessages(5, 1);
+    const decoy: Msg = {
+      ...m!,
+      direction: 'outbound-api',
+      error_code: null,
+      body: '"direction": "inbound", "error_code": 21610',
+    };
+    expect(scanMessagePage<Msg>(page([decoy], false, false), isInboundOrError).kept).toEqual([]);
+    expect(scanMessagePage<Msg>(page([decoy], true, false), isInboundOrError).kept).toEqual([]);
+  });
+
+  it('refuses a body that is not a Messages page', () => {
+    expect(() => scanMessagePage(Buffer.from('{"accounts": []}'), isInboundOrError)).toThrow(
+      SyntaxError,
+    );
+    expect(() =>
+      scanMessagePage(Buffer.from('{"messages": [{"body": "unterminated'), isInboundOrError),
+    ).toThrow(SyntaxError);
+  });
+});

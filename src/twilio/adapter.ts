@@ -10,7 +10,7 @@ import { createAccountClient, createParentClient, type TwilioClient } from './cl
 import { TwilioError } from '../errors.js';
 import { isRetryableStatus, toTwilioError } from './error-mapping.js';
 import { RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
-import { isInboundOrError, scanMessagePage } from './message-page.js';
+import { pageParser } from './page-parser.js';
 import type {
   Account,
   AccountStatus,
@@ -122,8 +122,6 @@ interface MessageJson {
   error_code: number | null;
   messaging_service_sid: string | null;
 }
-
-const keepAll = () => true;
 
 function parseJson(bytes: Buffer): unknown {
   try {
@@ -304,10 +302,7 @@ export function createTwilioPort(
         if (response.statusCode !== 200) {
           throw answerError(response.statusCode, parseJson(response.body));
         }
-        const page = scanMessagePage<MessageJson>(
-          response.body,
-          request.only === 'inbound-or-error' ? isInboundOrError : keepAll,
-        );
+        const page = await pageParser().parse<MessageJson>(response.body, request.only ?? null);
         const next = page.envelope['next_page_uri'];
         return {
           messages: page.kept.map(fromMessageJson),

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import type { CommandModule } from 'yargs';
 
 import { UserError } from '../../errors.js';
@@ -80,6 +82,10 @@ export function emulatorCommand(
           describe: 'Message history size for a built-in scenario',
         }),
     handler: async (args) => {
+      if (heapLimitMb() < EMULATOR_HEAP_MB) {
+        context.setExit(await runWithEmulatorHeap());
+        return;
+      }
       const load =
         args.scenario === undefined ? undefined : resolveScenario(args.scenario, args, context);
       let summary: ScenarioSummary | null = null;
@@ -114,14 +120,39 @@ export function emulatorCommand(
         // The emulator's own fake credentials, printed on purpose so they can be exported.
         process.stdout.write(`${lines.join('\n')}\n`);
       }
+      // `on`, not `once`: a second Ctrl-C (or one forwarded by a parent) must not kill us
+      // halfway through closing.
       await new Promise<void>((resolveStop) => {
-        const stop = () => resolveStop();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        process.on('SIGINT', () => resolveStop());
+        process.on('SIGTERM', () => resolveStop());
       });
       await emulator.close();
     },
   };
+}
+
+/**
+ * The emulator holds whole message histories in memory (a million messages is about 1.5 GB),
+ * while bin/submigrate.js caps the heap at 512 MB for the tool's streaming commands. So the
+ * emulator command runs itself again in a child process with room, and waits for it.
+ */
+const EMULATOR_HEAP_MB = 4096;
+
+const heapLimitMb = () => getHeapStatistics().heap_size_limit / 2 ** 20;
+
+function runWithEmulatorHeap(): Promise<number> {
+  const flags = process.execArgv.filter((flag) => !flag.startsWith('--max-old-space-size'));
+  const child = spawn(
+    process.execPath,
+    [...flags, `--max-old-space-size=${EMULATOR_HEAP_MB}`, ...process.argv.slice(1)],
+    { stdio: 'inherit' },
+  );
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  process.on('SIGINT', forward('SIGINT'));
+  process.on('SIGTERM', forward('SIGTERM'));
+  return new Promise((resolveExit) => {
+    child.on('exit', (code, signal) => resolveExit(code ?? (signal === null ? 1 : 0)));
+  });
 }
 
 function describeSummary(summary: ScenarioSummary): string {

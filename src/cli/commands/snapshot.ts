@@ -47,8 +47,9 @@ export function snapshotCommand(
         })
         .option('rate', {
           type: 'number',
-          default: 100,
-          describe: 'Twilio requests started per second at most',
+          default: 0,
+          describe:
+            'Twilio requests started per second at most (0 = no cap: reads are held by --concurrency, which is what Twilio limits)',
         }),
     handler: async (args) => {
       const since = parseInstant('since', args.since);

@@ -1,0 +1,66 @@
+/**
+ * The two commands a new user meets first, through the built CLI: `demo` runs the flow so
+ * far and checks itself against the emulator's ground truth; `emulator` serves until told to
+ * stop and prints what to export.
+ */
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parse } from 'csv-parse/sync';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { pollUntil, runCli, startCli, tempDir } from '../support/snapshot-harness.js';
+
+const env = { PATH: process.env['PATH'] ?? '' };
+
+describe('submigrate demo (built CLI)', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+
+  it('rehearses the flow on the Owlie scenario and finds the ledger equal to the emulator', async () => {
+    const out = join(dir.path, 'demo');
+    const result = await runCli(['demo', '--out', out, '--messages', '5000', '--seed', '3'], env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const match = /(\d[\d,]*) of (\d[\d,]*) pairs match/.exec(result.stdout);
+    expect(match).not.toBeNull();
+    expect(match![1]).toBe(match![2]);
+    expect(Number(match![2]!.replace(/,/g, ''))).toBeGreaterThan(10);
+    expect(result.stdout).toContain('a text is refused: Twilio error 21610');
+    expect(result.stdout).toContain('the same text goes through');
+    const text = readFileSync(join(out, 'optouts.csv'), 'utf8');
+    expect(text.split('\n')[0]).toBe(
+      'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid',
+    );
+    // Bodies such as "STOP\n" are quoted cells with a line break inside: parse, don't split.
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(Number(match![2]!.replace(/,/g, '')));
+    expect(rows.every((row) => /^SM[0-9a-f]{32}$/.test(row['stop_message_sid'] ?? ''))).toBe(true);
+    expect(existsSync(join(out, 'demo.db'))).toBe(true);
+    // The emulator's own fake token is never echoed by the demo.
+    expect(result.stdout).not.toMatch(/TWILIO_AUTH_TOKEN|auth_token/);
+  });
+});
+
+describe('submigrate emulator (built CLI)', () => {
+  it('serves the control plane, prints its URL and credentials, and stops on SIGTERM', async () => {
+    const run = startCli(['emulator', '--port', '0', '--json', '--seed', '5'], env);
+    let stdout = '';
+    run.child.stdout?.on('data', (chunk: string) => (stdout += chunk));
+    const line = await pollUntil('the emulator to print its URL', () =>
+      stdout.includes('\n') ? stdout.slice(0, stdout.indexOf('\n')) : undefined,
+    );
+    const { url, account_sid: accountSid } = JSON.parse(line) as {
+      url: string;
+      account_sid: string;
+    };
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(accountSid).toMatch(/^AC[0-9a-f]{32}$/);
+    const health = await fetch(`${url}/__emulator/health`);
+    expect(health.status).toBe(200);
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.code).toBe(0);
+  });
+});

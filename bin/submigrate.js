@@ -3,9 +3,9 @@
 //
 // Why the flag: V8 sizes how far the heap may grow between collections by its configured
 // maximum, which on a large machine is gigabytes. submigrate streams (a snapshot holds a few
-// pages at a time, about 40 MB live), so a 512 MB ceiling keeps the collector close behind it:
-// peak RSS for a 1,000,000-message snapshot fell from ~320 MB to ~235 MB at the same speed
-// (`npm run bench` measures it).
+// pages at a time, about 50 MB live), so a 512 MB ceiling keeps the collector close behind it:
+// a 1,000,000-message snapshot peaked at 208-241 MB without it, 198-209 MB with it
+// (`npm run bench` measures it). `submigrate emulator` re-runs itself with a bigger heap.
 try {
   await import('../dist/src/cli/main.js');
 } catch (error) {

@@ -11,11 +11,14 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
-  cliEnv,
   emulatorOptOuts,
   requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
+import {
+  cliEnv,
   runCli,
   tempDir,
   type CliResult,

@@ -4,58 +4,21 @@
  * the status rules (suspend keeps numbers, close releases them for good).
  */
 
-import twilio from 'twilio';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { SUBACCOUNT_LIMIT } from '../../src/emulator/state.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-
-/** The Twilio error a request ended in, as plain data; fails when it succeeded. */
-async function failure(request: Promise<unknown>) {
-  try {
-    await request;
-  } catch (error) {
-    expect(error).toBeInstanceOf(twilio.RestException);
-    const { status, code, message } = error as InstanceType<typeof twilio.RestException>;
-    return { status, code, message };
-  }
-  throw new Error('expected the request to fail, but it succeeded');
-}
-
-interface EmulatorStateView {
-  accounts: { sid: string; status: string; owner_account_sid: string }[];
-  numbers: { sid: string; account_sid: string; messaging_service_sid: string | null }[];
-  services: { sid: string; account_sid: string; phone_numbers: string[] }[];
-}
+import { twilioFailure, useEmulator } from '../support/emulator.js';
 
 /** 14:05:11 UTC on Monday 3 March 2025, the emulator's clock unless a test moves it. */
 const START = Date.UTC(2025, 2, 3, 14, 5, 11);
 
 describe('accounts', () => {
-  let env: TestEmulator;
-  /** Schema violations seen before the current test began. */
-  let violationsBefore = 0;
   let clock = START;
-
-  const state = () => env.control<EmulatorStateView>('GET', '/__emulator/state');
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => clock });
-  });
-  afterAll(async () => {
-    expect(env.httpClient.validated).toBeGreaterThan(0);
-    expect(env.httpClient.violations).toEqual([]);
-    await env.close();
-  });
-  beforeEach(async () => {
-    violationsBefore = env.httpClient.violations.length;
+  // Registered first: the reset before each test stamps the parent account with this clock.
+  beforeEach(() => {
     clock = START;
-    await env.control('POST', '/__emulator/reset');
   });
-  afterEach(() => {
-    // Only this test's answers: one bad shape should not fail every test after it.
-    expect(env.httpClient.violations.slice(violationsBefore)).toEqual([]);
-  });
+  const env = useEmulator({ now: () => clock });
 
   it('creating a subaccount answers 201 with every field', async () => {
     const response = await env.parent.api.v2010.accounts.createWithHttpInfo({
@@ -142,12 +105,14 @@ describe('accounts', () => {
   it('a subaccount cannot create subaccounts: 400 / 21101', async () => {
     const sub = await env.parent.api.v2010.accounts.create({ friendlyName: 'Acme Dental' });
     const own = env.clientFor(sub.sid, sub.authToken);
-    expect(await failure(own.api.v2010.accounts.create({ friendlyName: 'Acme child' }))).toEqual({
+    expect(
+      await twilioFailure(own.api.v2010.accounts.create({ friendlyName: 'Acme child' })),
+    ).toEqual({
       status: 400,
       code: 21101,
       message: 'Subaccounts cannot contain subaccounts',
     });
-    expect((await state()).accounts).toHaveLength(2);
+    expect((await env.state()).accounts).toHaveLength(2);
   });
 
   it('the 1,000-subaccount limit: 400 / 21480; suspended ones count, closed ones do not', async () => {
@@ -163,12 +128,12 @@ describe('accounts', () => {
       message: 'Reached maximum number of subaccounts',
     };
     expect(
-      await failure(env.parent.api.v2010.accounts.create({ friendlyName: 'one more' })),
+      await twilioFailure(env.parent.api.v2010.accounts.create({ friendlyName: 'one more' })),
     ).toEqual(overLimit);
     // Suspending one frees nothing.
     await env.parent.api.v2010.accounts(subaccounts[0]!.sid).update({ status: 'suspended' });
     expect(
-      await failure(env.parent.api.v2010.accounts.create({ friendlyName: 'one more' })),
+      await twilioFailure(env.parent.api.v2010.accounts.create({ friendlyName: 'one more' })),
     ).toEqual(overLimit);
     // Closing one does.
     await env.parent.api.v2010.accounts(subaccounts[1]!.sid).update({ status: 'closed' });
@@ -176,9 +141,9 @@ describe('accounts', () => {
     expect(created.status).toBe('active');
     // And the limit holds again right after.
     expect(
-      await failure(env.parent.api.v2010.accounts.create({ friendlyName: 'two more' })),
+      await twilioFailure(env.parent.api.v2010.accounts.create({ friendlyName: 'two more' })),
     ).toEqual(overLimit);
-    const { accounts } = await state();
+    const { accounts } = await env.state();
     expect(accounts).toHaveLength(1 + 1001);
     expect(accounts.filter((a) => a.status !== 'closed')).toHaveLength(1 + 1000);
   });
@@ -211,7 +176,7 @@ describe('accounts', () => {
     const suspended = await acmePath.update({ status: 'suspended' });
     expect(suspended.status).toBe('suspended');
     expect(await listed()).toEqual([...acmeNumbers].sort());
-    expect((await state()).numbers.filter((n) => n.account_sid === acme.sid)).toHaveLength(2);
+    expect((await env.state()).numbers.filter((n) => n.account_sid === acme.sid)).toHaveLength(2);
 
     // Back to active and suspended again: still the same numbers.
     expect((await acmePath.update({ status: 'active' })).status).toBe('active');
@@ -223,12 +188,12 @@ describe('accounts', () => {
     expect(closed.status).toBe('closed');
     expect(await listed()).toEqual([]);
     for (const sid of acmeNumbers) {
-      expect(await failure(acmePath.incomingPhoneNumbers(sid).fetch())).toMatchObject({
+      expect(await twilioFailure(acmePath.incomingPhoneNumbers(sid).fetch())).toMatchObject({
         status: 404,
         code: 20404,
       });
     }
-    const after = await state();
+    const after = await env.state();
     expect(after.numbers.map((n) => n.sid)).toEqual([birchNumber]);
     expect(after.services.find((s) => s.sid === acmeService)?.phone_numbers).toEqual([]);
     // A sibling keeps its own.
@@ -247,10 +212,10 @@ describe('accounts', () => {
       message: 'Unable to update Status for subaccount, subaccount has been closed.',
     };
     expect(
-      await failure(env.parent.api.v2010.accounts(sub.sid).update({ status: 'active' })),
+      await twilioFailure(env.parent.api.v2010.accounts(sub.sid).update({ status: 'active' })),
     ).toEqual(closedForGood);
     expect(
-      await failure(env.parent.api.v2010.accounts(sub.sid).update({ status: 'suspended' })),
+      await twilioFailure(env.parent.api.v2010.accounts(sub.sid).update({ status: 'suspended' })),
     ).toEqual(closedForGood);
     expect((await env.parent.api.v2010.accounts(sub.sid).fetch()).status).toBe('closed');
   });
@@ -261,7 +226,7 @@ describe('accounts', () => {
     const update = env.parent.api.v2010
       .accounts(sub.sid)
       .update({ status: 'paused' as unknown as 'active' });
-    expect(await failure(update)).toEqual({
+    expect(await twilioFailure(update)).toEqual({
       status: 400,
       code: 21475,
       message: 'Unable to update Status, invalid Status.',
@@ -272,7 +237,7 @@ describe('accounts', () => {
   it('the parent cannot change its own status: 400 / 21477', async () => {
     const own = env.parent.api.v2010.accounts(env.parentSid);
     for (const status of ['suspended', 'closed', 'active'] as const) {
-      expect(await failure(own.update({ status }))).toEqual({
+      expect(await twilioFailure(own.update({ status }))).toEqual({
         status: 400,
         code: 21477,
         message: 'Unable to update Status for parent accounts',

@@ -5,22 +5,14 @@
  */
 
 import twilio from 'twilio';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import type { SeedResult } from '../../src/emulator/seed.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-
-/** The Twilio error a request ended in, as plain data; fails when it succeeded. */
-async function failure(request: Promise<unknown>) {
-  try {
-    await request;
-  } catch (error) {
-    expect(error).toBeInstanceOf(twilio.RestException);
-    const { status, code, message } = error as InstanceType<typeof twilio.RestException>;
-    return { status, code, message };
-  }
-  throw new Error('expected the request to fail, but it succeeded');
-}
+import {
+  seedSiblings,
+  twilioFailure,
+  useEmulator,
+  type SeededSubaccount,
+} from '../support/emulator.js';
 
 const AUTHENTICATE = { status: 401, code: 20003 };
 const FORBIDDEN = { status: 403, code: 20403 };
@@ -28,14 +20,12 @@ const FORBIDDEN = { status: 403, code: 20403 };
 const CUSTOMER = '+14155550199';
 
 describe('credentials', () => {
-  let env: TestEmulator;
-  /** Schema violations seen before the current test began. */
-  let violationsBefore = 0;
+  const env = useEmulator();
   /** Acme and Birch are active siblings, Cobalt is suspended, Dune is closed. */
-  let acme: SeedResult['subaccounts'][number];
-  let birch: SeedResult['subaccounts'][number];
-  let cobalt: SeedResult['subaccounts'][number];
-  let dune: SeedResult['subaccounts'][number];
+  let acme: SeededSubaccount;
+  let birch: SeededSubaccount;
+  let cobalt: SeededSubaccount;
+  let dune: SeededSubaccount;
   let parentNumberSid: string;
   let acmeNumberSid: string;
   let birchNumberSid: string;
@@ -48,32 +38,8 @@ describe('credentials', () => {
       env: {},
     });
 
-  beforeAll(async () => {
-    env = await startTestEmulator();
-  });
-  afterAll(async () => {
-    expect(env.httpClient.validated).toBeGreaterThan(0);
-    expect(env.httpClient.violations).toEqual([]);
-    await env.close();
-  });
-
   beforeEach(async () => {
-    violationsBefore = env.httpClient.violations.length;
-    await env.control('POST', '/__emulator/reset');
-    const { subaccounts } = await env.seed({
-      subaccounts: [
-        { friendly_name: 'Acme Dental' },
-        { friendly_name: 'Birch Bakery' },
-        { friendly_name: 'Cobalt Cafe', status: 'suspended' },
-        { friendly_name: 'Dune Diner', status: 'closed' },
-      ],
-    });
-    [acme, birch, cobalt, dune] = subaccounts as [
-      typeof acme,
-      typeof acme,
-      typeof acme,
-      typeof acme,
-    ];
+    [acme, birch, cobalt, dune] = await seedSiblings(env);
     const { numbers } = await env.seed({
       numbers: [
         { phone_number: '+14155550100' },
@@ -112,11 +78,6 @@ describe('credentials', () => {
     ];
   });
 
-  afterEach(() => {
-    // Only this test's answers: one bad shape should not fail every test after it.
-    expect(env.httpClient.violations.slice(violationsBefore)).toEqual([]);
-  });
-
   it("parent credentials reach a subaccount's 2010 paths with the subaccount's SID in them", async () => {
     const sub = env.parent.api.v2010.accounts(acme.sid);
 
@@ -150,49 +111,49 @@ describe('credentials', () => {
     expect(await sub.incomingPhoneNumbers.list()).toHaveLength(1);
 
     const parentPath = sub.api.v2010.accounts(env.parentSid);
-    expect(await failure(parentPath.fetch())).toMatchObject(AUTHENTICATE);
-    expect(await failure(parentPath.incomingPhoneNumbers.list())).toMatchObject(AUTHENTICATE);
-    expect(await failure(parentPath.incomingPhoneNumbers(parentNumberSid).fetch())).toMatchObject(
-      AUTHENTICATE,
-    );
-    expect(await failure(parentPath.messages.list())).toMatchObject(AUTHENTICATE);
-    expect(await failure(parentPath.update({ friendlyName: 'mine now' }))).toMatchObject(
+    expect(await twilioFailure(parentPath.fetch())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(parentPath.incomingPhoneNumbers.list())).toMatchObject(AUTHENTICATE);
+    expect(
+      await twilioFailure(parentPath.incomingPhoneNumbers(parentNumberSid).fetch()),
+    ).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(parentPath.messages.list())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(parentPath.update({ friendlyName: 'mine now' }))).toMatchObject(
       AUTHENTICATE,
     );
   });
 
   it('a subaccount on a sibling gets 401 / 20003', async () => {
     const sibling = env.clientFor(acme.sid, acme.auth_token).api.v2010.accounts(birch.sid);
-    expect(await failure(sibling.fetch())).toMatchObject(AUTHENTICATE);
-    expect(await failure(sibling.incomingPhoneNumbers.list())).toMatchObject(AUTHENTICATE);
-    expect(await failure(sibling.incomingPhoneNumbers(birchNumberSid).fetch())).toMatchObject(
+    expect(await twilioFailure(sibling.fetch())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(sibling.incomingPhoneNumbers.list())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(sibling.incomingPhoneNumbers(birchNumberSid).fetch())).toMatchObject(
       AUTHENTICATE,
     );
-    expect(await failure(sibling.messages.list())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(sibling.messages.list())).toMatchObject(AUTHENTICATE);
   });
 
   it('a wrong token gets 401 / 20003', async () => {
     const wrongParent = clientWith(env.parentSid, 'f'.repeat(32));
-    expect(await failure(wrongParent.api.v2010.accounts(env.parentSid).fetch())).toMatchObject(
-      AUTHENTICATE,
-    );
-    expect(await failure(wrongParent.api.v2010.accounts(acme.sid).fetch())).toMatchObject(
+    expect(
+      await twilioFailure(wrongParent.api.v2010.accounts(env.parentSid).fetch()),
+    ).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(wrongParent.api.v2010.accounts(acme.sid).fetch())).toMatchObject(
       AUTHENTICATE,
     );
     // A sibling's token is just as wrong.
     const wrongSub = clientWith(acme.sid, birch.auth_token);
-    expect(await failure(wrongSub.api.v2010.accounts(acme.sid).fetch())).toMatchObject(
+    expect(await twilioFailure(wrongSub.api.v2010.accounts(acme.sid).fetch())).toMatchObject(
       AUTHENTICATE,
     );
     // Subaccount SID + the parent's token: undocumented by Twilio; the reference's recommended
     // emulator behaviour (§3.2) is to refuse it with 401 / 20003.
     const subWithParentToken = clientWith(acme.sid, env.parentToken);
-    expect(await failure(subWithParentToken.api.v2010.accounts(acme.sid).fetch())).toMatchObject(
-      AUTHENTICATE,
-    );
+    expect(
+      await twilioFailure(subWithParentToken.api.v2010.accounts(acme.sid).fetch()),
+    ).toMatchObject(AUTHENTICATE);
     // An account nobody knows.
     const stranger = clientWith(`AC${'0'.repeat(32)}`, env.parentToken);
-    expect(await failure(stranger.messaging.v1.services.list())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(stranger.messaging.v1.services.list())).toMatchObject(AUTHENTICATE);
   });
 
   it("no credentials at all get 401 / 20003 in Twilio's error body", async () => {
@@ -243,7 +204,9 @@ describe('credentials', () => {
     // Acme's own credentials see no such service, and cannot fetch it.
     const acmeClient = env.clientFor(acme.sid, acme.auth_token);
     expect(await acmeClient.messaging.v1.services.list()).toEqual([]);
-    expect(await failure(acmeClient.messaging.v1.services(service.sid).fetch())).toMatchObject({
+    expect(
+      await twilioFailure(acmeClient.messaging.v1.services(service.sid).fetch()),
+    ).toMatchObject({
       status: 404,
       code: 20404,
     });
@@ -251,10 +214,7 @@ describe('credentials', () => {
     const parentServices = await env.parent.messaging.v1.services.list();
     expect(parentServices.map((s) => s.sid).sort()).toEqual([service.sid, plain.sid].sort());
     // And so does the ground truth.
-    const state = await env.control<{ services: { sid: string; account_sid: string }[] }>(
-      'GET',
-      '/__emulator/state',
-    );
+    const state = await env.state();
     expect(state.services).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ sid: service.sid, account_sid: env.parentSid }),
@@ -278,17 +238,21 @@ describe('credentials', () => {
 
     // A sibling cannot see it, touch it or use it.
     const fromBirch = birchClient.messaging.v1.services(service.sid);
-    expect(await failure(fromBirch.fetch())).toMatchObject(notFound);
-    expect(await failure(fromBirch.update({ friendlyName: 'Birch now' }))).toMatchObject(notFound);
-    expect(await failure(fromBirch.remove())).toMatchObject(notFound);
-    expect(await failure(fromBirch.phoneNumbers.list())).toMatchObject(notFound);
+    expect(await twilioFailure(fromBirch.fetch())).toMatchObject(notFound);
+    expect(await twilioFailure(fromBirch.update({ friendlyName: 'Birch now' }))).toMatchObject(
+      notFound,
+    );
+    expect(await twilioFailure(fromBirch.remove())).toMatchObject(notFound);
+    expect(await twilioFailure(fromBirch.phoneNumbers.list())).toMatchObject(notFound);
     expect(
-      await failure(fromBirch.phoneNumbers.create({ phoneNumberSid: birchNumberSid })),
+      await twilioFailure(fromBirch.phoneNumbers.create({ phoneNumberSid: birchNumberSid })),
     ).toMatchObject(notFound);
     // Nor can the parent: v1 has no "parent reaches its subaccounts".
     const fromParent = env.parent.messaging.v1.services(service.sid);
-    expect(await failure(fromParent.fetch())).toMatchObject(notFound);
-    expect(await failure(fromParent.phoneNumbers(acmeNumberSid).remove())).toMatchObject(notFound);
+    expect(await twilioFailure(fromParent.fetch())).toMatchObject(notFound);
+    expect(await twilioFailure(fromParent.phoneNumbers(acmeNumberSid).remove())).toMatchObject(
+      notFound,
+    );
 
     // Nothing changed.
     const after = await acmeClient.messaging.v1.services(service.sid).fetch();
@@ -321,11 +285,15 @@ describe('credentials', () => {
     expect(service.accountSid).toBe(acme.sid);
 
     // The key reaches nothing else, and only with its secret.
-    expect(await failure(asAcme.api.v2010.accounts(birch.sid).fetch())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(asAcme.api.v2010.accounts(birch.sid).fetch())).toMatchObject(
+      AUTHENTICATE,
+    );
     const wrongSecret = clientWith(acmeKey.sid, parentKey.secret, acme.sid);
-    expect(await failure(wrongSecret.incomingPhoneNumbers.list())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(wrongSecret.incomingPhoneNumbers.list())).toMatchObject(
+      AUTHENTICATE,
+    );
     const unknownKey = clientWith(`SK${'1'.repeat(32)}`, acmeKey.secret, acme.sid);
-    expect(await failure(unknownKey.incomingPhoneNumbers.list())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(unknownKey.incomingPhoneNumbers.list())).toMatchObject(AUTHENTICATE);
   });
 
   it('a standard key cannot use /Accounts.json; a main key can', async () => {
@@ -338,9 +306,9 @@ describe('credentials', () => {
     const [standard, main] = keys as [(typeof keys)[number], (typeof keys)[number]];
 
     const withStandard = clientWith(standard.sid, standard.secret, env.parentSid);
-    expect(await failure(withStandard.api.v2010.accounts.list())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(withStandard.api.v2010.accounts.list())).toMatchObject(AUTHENTICATE);
     expect(
-      await failure(withStandard.api.v2010.accounts.create({ friendlyName: 'Not allowed' })),
+      await twilioFailure(withStandard.api.v2010.accounts.create({ friendlyName: 'Not allowed' })),
     ).toMatchObject(AUTHENTICATE);
 
     const withMain = clientWith(main.sid, main.secret, env.parentSid);
@@ -364,15 +332,15 @@ describe('credentials', () => {
     ]);
 
     const sub = withMain.api.v2010.accounts(acme.sid);
-    expect(await failure(sub.incomingPhoneNumbers.list())).toMatchObject(AUTHENTICATE);
-    expect(await failure(sub.incomingPhoneNumbers(acmeNumberSid).fetch())).toMatchObject(
+    expect(await twilioFailure(sub.incomingPhoneNumbers.list())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(sub.incomingPhoneNumbers(acmeNumberSid).fetch())).toMatchObject(
       AUTHENTICATE,
     );
-    expect(await failure(sub.messages.list())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(sub.messages.list())).toMatchObject(AUTHENTICATE);
     // Same when the SDK is told the subaccount is its account.
     const aimedAtSub = clientWith(main.sid, main.secret, acme.sid);
-    expect(await failure(aimedAtSub.incomingPhoneNumbers.list())).toMatchObject(AUTHENTICATE);
-    expect(await failure(aimedAtSub.messages.list())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(aimedAtSub.incomingPhoneNumbers.list())).toMatchObject(AUTHENTICATE);
+    expect(await twilioFailure(aimedAtSub.messages.list())).toMatchObject(AUTHENTICATE);
   });
 
   it("a suspended or closed subaccount's own credentials get 403 / 20403", async () => {
@@ -385,18 +353,24 @@ describe('credentials', () => {
       env.clientFor(cobalt.sid, cobalt.auth_token),
       clientWith(cobaltKey.sid, cobaltKey.secret, cobalt.sid),
     ]) {
-      expect(await failure(client.api.v2010.accounts(cobalt.sid).fetch())).toMatchObject(FORBIDDEN);
-      expect(await failure(client.incomingPhoneNumbers.list())).toMatchObject(FORBIDDEN);
-      expect(await failure(client.messaging.v1.services.list())).toMatchObject(FORBIDDEN);
+      expect(await twilioFailure(client.api.v2010.accounts(cobalt.sid).fetch())).toMatchObject(
+        FORBIDDEN,
+      );
+      expect(await twilioFailure(client.incomingPhoneNumbers.list())).toMatchObject(FORBIDDEN);
+      expect(await twilioFailure(client.messaging.v1.services.list())).toMatchObject(FORBIDDEN);
     }
     const closed = env.clientFor(dune.sid, dune.auth_token);
-    expect(await failure(closed.api.v2010.accounts(dune.sid).fetch())).toMatchObject(FORBIDDEN);
+    expect(await twilioFailure(closed.api.v2010.accounts(dune.sid).fetch())).toMatchObject(
+      FORBIDDEN,
+    );
     expect(
-      await failure(closed.messaging.v1.services.create({ friendlyName: 'Dune Diner' })),
+      await twilioFailure(closed.messaging.v1.services.create({ friendlyName: 'Dune Diner' })),
     ).toMatchObject(FORBIDDEN);
     // The wrong token for an inactive account is still a 401, not a 403.
     expect(
-      await failure(clientWith(cobalt.sid, 'f'.repeat(32)).api.v2010.accounts(cobalt.sid).fetch()),
+      await twilioFailure(
+        clientWith(cobalt.sid, 'f'.repeat(32)).api.v2010.accounts(cobalt.sid).fetch(),
+      ),
     ).toMatchObject(AUTHENTICATE);
 
     // The parent still reaches them, and reactivating Cobalt lets its credentials back in.

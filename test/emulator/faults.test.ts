@@ -5,11 +5,11 @@
  * updates, turning a fault off with 0, and reset. No wall-clock assertions.
  */
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { TwilioError } from '../../src/errors.js';
 import { NO_FAULTS, type FaultSettings } from '../../src/emulator/faults.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { useEmulator } from '../support/emulator.js';
 
 interface Outcome {
   ok: boolean;
@@ -19,15 +19,7 @@ interface Outcome {
 }
 
 describe('fault injection', () => {
-  let env: TestEmulator;
-
-  beforeAll(async () => {
-    env = await startTestEmulator();
-  });
-  afterAll(() => env.close());
-  beforeEach(async () => {
-    await env.control('POST', '/__emulator/reset');
-  });
+  const env = useEmulator({ checkSchema: false });
 
   const setFaults = (patch: Partial<FaultSettings>) =>
     env.control<FaultSettings>('POST', '/__emulator/faults', patch);

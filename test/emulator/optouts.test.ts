@@ -5,10 +5,10 @@
  * opt-outs behind in the parent, so the same send from the subaccount goes through.
  */
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import type { TwilioClient } from '../../src/twilio/client.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { emulatorOptOuts, useEmulator } from '../support/emulator.js';
 
 const LOCAL_A = '+14155550101';
 const LOCAL_B = '+14155550102';
@@ -16,33 +16,14 @@ const TOLL_FREE = '+18005550103';
 const SVC_1 = '+14155550104';
 const SVC_2 = '+14155550105';
 
-interface OptOutRow {
-  account_sid: string;
-  scope: 'number' | 'service';
-  sender_number: string;
-  messaging_service_sid: string | null;
-  recipient: string;
-  opted_out: boolean;
-  keyword: string;
-  body: string;
-  message_sid: string;
-  date_sent: string;
-}
-
 describe('opt-outs', () => {
-  let env: TestEmulator;
+  const env = useEmulator({ checkSchema: false });
   let serviceSid: string;
   let numberSids: Map<string, string>;
   let sub: { sid: string; auth_token: string };
   let userCounter = 0;
 
-  beforeAll(async () => {
-    env = await startTestEmulator();
-  });
-  afterAll(() => env.close());
-
   beforeEach(async () => {
-    await env.control('POST', '/__emulator/reset');
     const seeded = await env.seed({
       subaccounts: [{ friendly_name: 'Falcon Flights' }],
       numbers: [
@@ -88,13 +69,7 @@ describe('opt-outs', () => {
   const SENT = { status: 201, code: null };
   const REFUSED = { status: 400, code: 21610 };
 
-  async function optouts(all = false): Promise<OptOutRow[]> {
-    const result = await env.control<{ optouts: OptOutRow[] }>(
-      'GET',
-      `/__emulator/optouts${all ? '?include=all' : ''}`,
-    );
-    return result.optouts;
-  }
+  const optouts = (all = false) => emulatorOptOuts(env, { all });
 
   it('STOP refuses the send with 21610; START lets it through again', async () => {
     const user = newUser();

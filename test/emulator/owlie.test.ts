@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   loadOwlie,
+  NEAR_MISS,
   owlieCustomers,
   owlieMapping,
   type OwlieOptions,
@@ -11,17 +12,7 @@ import { EmulatorState } from '../../src/emulator/state.js';
 const fixedNow = Date.UTC(2025, 5, 1, 12, 0, 0);
 const DAY = 86_400_000;
 const options: OwlieOptions = { seed: 42, messages: 5_000, now: fixedNow };
-const NEAR_MISSES = new Set([
-  'STOP PLEASE',
-  'stop.',
-  'Stop!',
-  'OPT OUT',
-  'please stop texting me',
-  'Stop it',
-  'PLEASE CANCEL',
-  'stahp',
-  'UN SUBSCRIBE',
-]);
+const NEAR_MISSES = new Set(NEAR_MISS);
 
 function newState(): EmulatorState {
   return new EmulatorState({

@@ -4,11 +4,11 @@
  * new messages arrive between page reads. Plus Twilio's paging errors and the PageSize cap.
  */
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { createParentClient } from '../../src/twilio/client.js';
 import type { RequestOptions, Response } from '../../src/twilio/http-client.js';
-import { startTestEmulator, ValidatingHttpClient, type TestEmulator } from '../support/emulator.js';
+import { useEmulator, ValidatingHttpClient } from '../support/emulator.js';
 
 const NUMBER = '+14155550100';
 const SEEDED = 2_500;
@@ -62,17 +62,11 @@ function expectNewestFirst(dates: readonly Date[]): void {
 }
 
 describe('Messages paging', () => {
-  let env: TestEmulator;
+  const env = useEmulator({ checkSchema: false });
   let seeded: Set<string>;
   let added: string[];
 
-  beforeAll(async () => {
-    env = await startTestEmulator();
-  });
-  afterAll(() => env.close());
-
   beforeEach(async () => {
-    await env.control('POST', '/__emulator/reset');
     await env.seed({ numbers: [{ phone_number: NUMBER }] });
     const result = await env.seed({ messages: seedMessages() });
     seeded = new Set(result.messages.map((m) => m.sid));

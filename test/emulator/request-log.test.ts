@@ -4,34 +4,19 @@
  * authenticated; `DELETE` clears it; and no Auth Token ever appears in it.
  */
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-
-interface LogEntry {
-  time: string;
-  method: string;
-  path: string;
-  account_sid: string | null;
-  status: number;
-  duration_ms: number;
-}
+import { requestLog, useEmulator } from '../support/emulator.js';
 
 const NUMBER = '+14155550100';
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('the request log', () => {
-  let env: TestEmulator;
+  const env = useEmulator({ checkSchema: false });
   let sub: { sid: string; auth_token: string };
   let numberSid: string;
 
-  beforeAll(async () => {
-    env = await startTestEmulator();
-  });
-  afterAll(() => env.close());
-
   beforeEach(async () => {
-    await env.control('POST', '/__emulator/reset');
     const seeded = await env.seed({
       subaccounts: [{ friendly_name: 'Falcon Flights' }],
       numbers: [{ phone_number: NUMBER }],
@@ -40,7 +25,7 @@ describe('the request log', () => {
     numberSid = seeded.numbers[0]!.sid;
   });
 
-  const log = () => env.control<LogEntry[]>('GET', '/__emulator/requests');
+  const log = () => requestLog(env);
 
   const rejection = (promise: Promise<unknown>) =>
     promise.then(

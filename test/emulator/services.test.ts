@@ -5,41 +5,18 @@
  * credentials.
  */
 
-import twilio from 'twilio';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import type { SeedResult } from '../../src/emulator/seed.js';
 import { SERVICE_POOL_LIMIT } from '../../src/emulator/state.js';
 import type { TwilioClient } from '../../src/twilio/client.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-
-/** The Twilio error a request ended in, as plain data; fails when it succeeded. */
-async function failure(request: Promise<unknown>) {
-  try {
-    await request;
-  } catch (error) {
-    expect(error).toBeInstanceOf(twilio.RestException);
-    const { status, code, message } = error as InstanceType<typeof twilio.RestException>;
-    return { status, code, message };
-  }
-  throw new Error('expected the request to fail, but it succeeded');
-}
-
-interface EmulatorStateView {
-  numbers: { sid: string; account_sid: string; messaging_service_sid: string | null }[];
-  services: { sid: string; account_sid: string; phone_numbers: string[] }[];
-}
-
-type Subaccount = SeedResult['subaccounts'][number];
+import { twilioFailure, useEmulator, type SeededSubaccount } from '../support/emulator.js';
 
 const phone = (i: number) => `+1415555${String(i).padStart(4, '0')}`;
 
 describe('Messaging Services', () => {
-  let env: TestEmulator;
-  /** Schema violations seen before the current test began. */
-  let violationsBefore = 0;
-  let acme: Subaccount;
-  let birch: Subaccount;
+  const env = useEmulator();
+  let acme: SeededSubaccount;
+  let birch: SeededSubaccount;
   let acmeClient: TwilioClient;
   /** Two numbers of Acme's, one of Birch's, one of the parent's. */
   let acmeFirst: string;
@@ -47,27 +24,16 @@ describe('Messaging Services', () => {
   let birchNumber: string;
   let parentNumber: string;
 
-  const state = () => env.control<EmulatorStateView>('GET', '/__emulator/state');
   const memberSids = async (client: TwilioClient, serviceSid: string) =>
     (await client.messaging.v1.services(serviceSid).phoneNumbers.list({ pageSize: 1000 })).map(
       (m) => m.sid,
     );
 
-  beforeAll(async () => {
-    env = await startTestEmulator();
-  });
-  afterAll(async () => {
-    expect(env.httpClient.validated).toBeGreaterThan(0);
-    expect(env.httpClient.violations).toEqual([]);
-    await env.close();
-  });
   beforeEach(async () => {
-    violationsBefore = env.httpClient.violations.length;
-    await env.control('POST', '/__emulator/reset');
     const { subaccounts } = await env.seed({
       subaccounts: [{ friendly_name: 'Acme Dental' }, { friendly_name: 'Birch Bakery' }],
     });
-    [acme, birch] = subaccounts as [Subaccount, Subaccount];
+    [acme, birch] = subaccounts as [SeededSubaccount, SeededSubaccount];
     acmeClient = env.clientFor(acme.sid, acme.auth_token);
     const { numbers } = await env.seed({
       numbers: [
@@ -83,10 +49,6 @@ describe('Messaging Services', () => {
       string,
       string,
     ];
-  });
-  afterEach(() => {
-    // Only this test's answers: one bad shape should not fail every test after it.
-    expect(env.httpClient.violations.slice(violationsBefore)).toEqual([]);
   });
 
   it("list, fetch, update and delete work with the account's own credentials", async () => {
@@ -119,14 +81,14 @@ describe('Messaging Services', () => {
     const removed = await services(service.sid).removeWithHttpInfo();
     expect(removed.statusCode).toBe(204);
     expect(removed.body).toBe(true);
-    expect(await failure(services(service.sid).fetch())).toMatchObject({
+    expect(await twilioFailure(services(service.sid).fetch())).toMatchObject({
       status: 404,
       code: 20404,
     });
     expect((await services.list()).map((s) => s.sid)).toEqual([second.sid]);
     // Deleting the service freed its member.
     expect(
-      (await state()).numbers.find((n) => n.sid === acmeFirst)?.messaging_service_sid,
+      (await env.state()).numbers.find((n) => n.sid === acmeFirst)?.messaging_service_sid,
     ).toBeNull();
     await services(second.sid).phoneNumbers.create({ phoneNumberSid: acmeFirst });
 
@@ -167,7 +129,7 @@ describe('Messaging Services', () => {
       .phoneNumbers.create({ phoneNumberSid: acmeFirst });
 
     expect(
-      await failure(
+      await twilioFailure(
         acmeClient.messaging.v1
           .services(second.sid)
           .phoneNumbers.create({ phoneNumberSid: acmeFirst }),
@@ -178,7 +140,7 @@ describe('Messaging Services', () => {
       message: 'Phone Number or Short Code is associated with another Messaging Service.',
     });
     expect(
-      await failure(
+      await twilioFailure(
         acmeClient.messaging.v1
           .services(first.sid)
           .phoneNumbers.create({ phoneNumberSid: acmeFirst }),
@@ -191,9 +153,9 @@ describe('Messaging Services', () => {
 
     expect(await memberSids(acmeClient, first.sid)).toEqual([acmeFirst]);
     expect(await memberSids(acmeClient, second.sid)).toEqual([]);
-    expect((await state()).numbers.find((n) => n.sid === acmeFirst)?.messaging_service_sid).toBe(
-      first.sid,
-    );
+    expect(
+      (await env.state()).numbers.find((n) => n.sid === acmeFirst)?.messaging_service_sid,
+    ).toBe(first.sid);
   });
 
   it('removing a member answers 204, and then it can join another service', async () => {
@@ -218,7 +180,9 @@ describe('Messaging Services', () => {
     expect((await acmeClient.incomingPhoneNumbers(acmeFirst).fetch()).accountSid).toBe(acme.sid);
     // Removing it again: not a member any more (recommended emulator behaviour, §5.3: 404).
     expect(
-      await failure(acmeClient.messaging.v1.services(first.sid).phoneNumbers(acmeFirst).remove()),
+      await twilioFailure(
+        acmeClient.messaging.v1.services(first.sid).phoneNumbers(acmeFirst).remove(),
+      ),
     ).toMatchObject({ status: 404, code: 20404 });
 
     const joined = await acmeClient.messaging.v1
@@ -226,9 +190,9 @@ describe('Messaging Services', () => {
       .phoneNumbers.create({ phoneNumberSid: acmeFirst });
     expect(joined.serviceSid).toBe(second.sid);
     expect(await memberSids(acmeClient, second.sid)).toEqual([acmeFirst]);
-    expect((await state()).numbers.find((n) => n.sid === acmeFirst)?.messaging_service_sid).toBe(
-      second.sid,
-    );
+    expect(
+      (await env.state()).numbers.find((n) => n.sid === acmeFirst)?.messaging_service_sid,
+    ).toBe(second.sid);
   });
 
   it("a number the service's account does not own is 400 / 21421", async () => {
@@ -238,7 +202,7 @@ describe('Messaging Services', () => {
     const invalid = { status: 400, code: 21421, message: 'Phone Number is invalid' };
     for (const sid of [birchNumber, parentNumber, `PN${'0'.repeat(32)}`]) {
       expect(
-        await failure(
+        await twilioFailure(
           acmeClient.messaging.v1
             .services(service.sid)
             .phoneNumbers.create({ phoneNumberSid: sid }),
@@ -250,7 +214,7 @@ describe('Messaging Services', () => {
       friendlyName: 'Parent SMS',
     });
     expect(
-      await failure(
+      await twilioFailure(
         env.parent.messaging.v1
           .services(parentService.sid)
           .phoneNumbers.create({ phoneNumberSid: acmeFirst }),
@@ -270,7 +234,7 @@ describe('Messaging Services', () => {
       data: { FriendlyName: 'no number here' },
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     });
-    const error = await failure(attempt);
+    const error = await twilioFailure(attempt);
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/PhoneNumberSid/);
     const empty = acmeClient.messaging.v1.create({
@@ -279,7 +243,7 @@ describe('Messaging Services', () => {
       data: { PhoneNumberSid: '' },
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     });
-    expect((await failure(empty)).status).toBe(400);
+    expect((await twilioFailure(empty)).status).toBe(400);
     expect(await memberSids(acmeClient, service.sid)).toEqual([]);
   });
 
@@ -313,7 +277,7 @@ describe('Messaging Services', () => {
     const full = { status: 400, code: 21714 };
     const fourHundredFirst = numbers[400]!.sid;
     expect(
-      await failure(
+      await twilioFailure(
         acmeClient.messaging.v1
           .services(pool)
           .phoneNumbers.create({ phoneNumberSid: fourHundredFirst }),
@@ -321,7 +285,7 @@ describe('Messaging Services', () => {
     ).toMatchObject(full);
     expect(await memberSids(acmeClient, pool)).toHaveLength(400);
     expect(
-      (await state()).numbers.find((n) => n.sid === fourHundredFirst)?.messaging_service_sid,
+      (await env.state()).numbers.find((n) => n.sid === fourHundredFirst)?.messaging_service_sid,
     ).toBeNull();
 
     // The 401st still fits another service; and once one member leaves, the pool takes it.
@@ -331,7 +295,7 @@ describe('Messaging Services', () => {
       .phoneNumbers.create({ phoneNumberSid: fourHundredFirst });
     expect(joined.serviceSid).toBe(pool);
     expect(
-      await failure(
+      await twilioFailure(
         acmeClient.messaging.v1
           .services(pool)
           .phoneNumbers.create({ phoneNumberSid: numbers[0]!.sid }),

@@ -5,30 +5,14 @@
  * not travel with the number.
  */
 
-import twilio from 'twilio';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import type { SeedResult } from '../../src/emulator/seed.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-
-/** The Twilio error a request ended in, as plain data; fails when it succeeded. */
-async function failure(request: Promise<unknown>) {
-  try {
-    await request;
-  } catch (error) {
-    expect(error).toBeInstanceOf(twilio.RestException);
-    const { status, code, message } = error as InstanceType<typeof twilio.RestException>;
-    return { status, code, message };
-  }
-  throw new Error('expected the request to fail, but it succeeded');
-}
-
-interface EmulatorStateView {
-  numbers: { sid: string; account_sid: string; messaging_service_sid: string | null }[];
-  services: { sid: string; account_sid: string; phone_numbers: string[] }[];
-}
-
-type Subaccount = SeedResult['subaccounts'][number];
+import {
+  seedSiblings,
+  twilioFailure,
+  useEmulator,
+  type SeededSubaccount,
+} from '../support/emulator.js';
 
 const NOT_ACTIVE = {
   status: 400,
@@ -44,21 +28,18 @@ const UNRELATED = {
 };
 
 describe('number transfers', () => {
-  let env: TestEmulator;
-  /** Schema violations seen before the current test began. */
-  let violationsBefore = 0;
-  let acme: Subaccount;
-  let birch: Subaccount;
-  let cobalt: Subaccount;
-  let dune: Subaccount;
+  const env = useEmulator();
+  let acme: SeededSubaccount;
+  let birch: SeededSubaccount;
+  let cobalt: SeededSubaccount;
+  let dune: SeededSubaccount;
   /** Owned by the parent, Acme and Birch. */
   let parentNumber: string;
   let acmeNumber: string;
   let birchNumber: string;
 
-  const state = () => env.control<EmulatorStateView>('GET', '/__emulator/state');
   const ownerOf = async (numberSid: string) =>
-    (await state()).numbers.find((n) => n.sid === numberSid)?.account_sid;
+    (await env.state()).numbers.find((n) => n.sid === numberSid)?.account_sid;
   const listed = async (accountSid: string) =>
     (await env.parent.api.v2010.accounts(accountSid).incomingPhoneNumbers.list()).map((n) => n.sid);
   const transfer = (pathAccount: string, numberSid: string, target: string) =>
@@ -67,26 +48,8 @@ describe('number transfers', () => {
       .incomingPhoneNumbers(numberSid)
       .update({ accountSid: target });
 
-  beforeAll(async () => {
-    env = await startTestEmulator();
-  });
-  afterAll(async () => {
-    expect(env.httpClient.validated).toBeGreaterThan(0);
-    expect(env.httpClient.violations).toEqual([]);
-    await env.close();
-  });
   beforeEach(async () => {
-    violationsBefore = env.httpClient.violations.length;
-    await env.control('POST', '/__emulator/reset');
-    const { subaccounts } = await env.seed({
-      subaccounts: [
-        { friendly_name: 'Acme Dental' },
-        { friendly_name: 'Birch Bakery' },
-        { friendly_name: 'Cobalt Cafe', status: 'suspended' },
-        { friendly_name: 'Dune Diner', status: 'closed' },
-      ],
-    });
-    [acme, birch, cobalt, dune] = subaccounts as [Subaccount, Subaccount, Subaccount, Subaccount];
+    [acme, birch, cobalt, dune] = await seedSiblings(env);
     const { numbers } = await env.seed({
       numbers: [
         { phone_number: '+14155550100', sms_url: 'https://app.example.com/sms' },
@@ -95,10 +58,6 @@ describe('number transfers', () => {
       ],
     });
     [parentNumber, acmeNumber, birchNumber] = numbers.map((n) => n.sid) as [string, string, string];
-  });
-  afterEach(() => {
-    // Only this test's answers: one bad shape should not fail every test after it.
-    expect(env.httpClient.violations.slice(violationsBefore)).toEqual([]);
   });
 
   it('parent credentials move a number parent → sub → sibling → parent', async () => {
@@ -146,7 +105,7 @@ describe('number transfers', () => {
 
     // A transfer out of a suspended subaccount is fine: only the target must be active.
     await env.seed({ numbers: [{ phone_number: '+14155550103', account_sid: cobalt.sid }] });
-    const cobaltNumber = (await state()).numbers.find((n) => n.account_sid === cobalt.sid)!.sid;
+    const cobaltNumber = (await env.state()).numbers.find((n) => n.account_sid === cobalt.sid)!.sid;
     expect((await transfer(cobalt.sid, cobaltNumber, acme.sid)).accountSid).toBe(acme.sid);
   });
 
@@ -157,7 +116,7 @@ describe('number transfers', () => {
         .accounts(acme.sid)
         .incomingPhoneNumbers(acmeNumber)
         .update({ accountSid: target });
-      expect(await failure(attempt)).toEqual({
+      expect(await twilioFailure(attempt)).toEqual({
         status: 400,
         code: 21474,
         message: 'API User must be the parent account to transfer phone numbers.',
@@ -175,26 +134,26 @@ describe('number transfers', () => {
   it('a path that is not the current owner is 404 / 20404 naming the path', async () => {
     // The parent's SID in the path for a number Acme owns.
     const viaParent = `/2010-04-01/Accounts/${env.parentSid}/IncomingPhoneNumbers/${acmeNumber}.json`;
-    expect(await failure(transfer(env.parentSid, acmeNumber, birch.sid))).toEqual({
+    expect(await twilioFailure(transfer(env.parentSid, acmeNumber, birch.sid))).toEqual({
       status: 404,
       code: 20404,
       message: `The requested resource ${viaParent} was not found`,
     });
     // A sibling's SID in the path.
     const viaBirch = `/2010-04-01/Accounts/${birch.sid}/IncomingPhoneNumbers/${acmeNumber}.json`;
-    expect(await failure(transfer(birch.sid, acmeNumber, env.parentSid))).toEqual({
+    expect(await twilioFailure(transfer(birch.sid, acmeNumber, env.parentSid))).toEqual({
       status: 404,
       code: 20404,
       message: `The requested resource ${viaBirch} was not found`,
     });
     // Even when the "target" is the number's current owner.
-    expect(await failure(transfer(env.parentSid, acmeNumber, acme.sid))).toMatchObject({
+    expect(await twilioFailure(transfer(env.parentSid, acmeNumber, acme.sid))).toMatchObject({
       status: 404,
       code: 20404,
     });
     // A plain fetch through the wrong owner is the same 404.
     expect(
-      await failure(
+      await twilioFailure(
         env.parent.api.v2010.accounts(env.parentSid).incomingPhoneNumbers(acmeNumber).fetch(),
       ),
     ).toEqual({
@@ -207,16 +166,18 @@ describe('number transfers', () => {
 
   it('an unrelated target is 400 / 21473', async () => {
     const nobody = `AC${'0123456789abcdef'.repeat(2)}`;
-    expect(await failure(transfer(env.parentSid, parentNumber, nobody))).toEqual(UNRELATED);
-    expect(await failure(transfer(acme.sid, acmeNumber, nobody))).toEqual(UNRELATED);
+    expect(await twilioFailure(transfer(env.parentSid, parentNumber, nobody))).toEqual(UNRELATED);
+    expect(await twilioFailure(transfer(acme.sid, acmeNumber, nobody))).toEqual(UNRELATED);
     expect(await ownerOf(parentNumber)).toBe(env.parentSid);
     expect(await ownerOf(acmeNumber)).toBe(acme.sid);
   });
 
   it('a suspended or closed target is 400 / 21472', async () => {
     for (const target of [cobalt.sid, dune.sid]) {
-      expect(await failure(transfer(env.parentSid, parentNumber, target))).toEqual(NOT_ACTIVE);
-      expect(await failure(transfer(acme.sid, acmeNumber, target))).toEqual(NOT_ACTIVE);
+      expect(await twilioFailure(transfer(env.parentSid, parentNumber, target))).toEqual(
+        NOT_ACTIVE,
+      );
+      expect(await twilioFailure(transfer(acme.sid, acmeNumber, target))).toEqual(NOT_ACTIVE);
     }
     expect(await ownerOf(parentNumber)).toBe(env.parentSid);
     expect(await ownerOf(acmeNumber)).toBe(acme.sid);
@@ -230,7 +191,7 @@ describe('number transfers', () => {
   it('a transferred number leaves the Messaging Service of its old account', async () => {
     const service = await env.parent.messaging.v1.services.create({ friendlyName: 'Parent SMS' });
     await env.seed({ numbers: [{ phone_number: '+14155550104' }] });
-    const stays = (await state()).numbers.find(
+    const stays = (await env.state()).numbers.find(
       (n) => n.account_sid === env.parentSid && n.sid !== parentNumber,
     )!.sid;
     for (const sid of [parentNumber, stays]) {
@@ -248,11 +209,11 @@ describe('number transfers', () => {
 
     expect(await members()).toEqual([stays]);
     expect(
-      await failure(
+      await twilioFailure(
         env.parent.messaging.v1.services(service.sid).phoneNumbers(parentNumber).fetch(),
       ),
     ).toMatchObject({ status: 404, code: 20404 });
-    const after = await state();
+    const after = await env.state();
     expect(after.numbers.find((n) => n.sid === parentNumber)).toMatchObject({
       account_sid: acme.sid,
       messaging_service_sid: null,

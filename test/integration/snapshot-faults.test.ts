@@ -12,13 +12,17 @@ import { createTwilioPort } from '../../src/twilio/adapter.js';
 import { TwilioHttpClient } from '../../src/twilio/http-client.js';
 import { DEFAULT_LIMITS } from '../../src/twilio/limiter.js';
 import { DEFAULT_RETRY } from '../../src/twilio/retry.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  clearRequestLog,
+  emulatorOptOuts,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
 import {
   countMessageRequests,
-  emulatorOptOuts,
   fixedClock,
   ledgerDump,
-  requestLog,
   snapshotInto,
   tempDir,
   withLedger,
@@ -69,7 +73,7 @@ describe('snapshot under injected faults', () => {
       // Long enough for our 8 requests in flight to meet the emulator's limit of 4.
       latency_ms: 25,
     });
-    await env.control('DELETE', '/__emulator/requests');
+    await clearRequestLog(env);
     const stormy = policy();
     try {
       await snapshotInto(

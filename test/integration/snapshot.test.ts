@@ -11,9 +11,14 @@ import { listNumbers } from '../../src/db/ledger.js';
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
 import { exportOptOuts, readCoverage, type OptOutExportRow } from '../../src/optouts/export.js';
 import type { SnapshotResult } from '../../src/optouts/snapshot.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
   emulatorOptOuts,
+  startTestEmulator,
+  type EmulatorOptOut,
+  type TestEmulator,
+} from '../support/emulator.js';
+import {
+  exportPairKey,
   fixedClock,
   historyOf,
   isEvidence,
@@ -23,7 +28,6 @@ import {
   snapshotInto,
   tempDir,
   withLedger,
-  type EmulatorOptOut,
   type TempDir,
 } from '../support/snapshot-harness.js';
 
@@ -37,13 +41,11 @@ const KEYWORD_LISTS = {
   help: ['HELP', 'INFO'],
 };
 
-const exportKey = (row: OptOutExportRow) => pairKey({ ...row, account_sid: row.account_sid ?? '' });
-
 /** Our export and the emulator's store, keyed by pair, each as the same comparable shape. */
 function byPair(rows: readonly OptOutExportRow[]) {
   return new Map(
     rows.map((row) => [
-      exportKey(row),
+      exportPairKey(row),
       {
         account_sid: row.account_sid,
         scope: row.scope,
@@ -80,16 +82,7 @@ function truthByPair(optouts: readonly EmulatorOptOut[]) {
 
 /** Numbers as the emulator holds them now, in the shape of the ledger's numbers table. */
 async function numbersOfEmulator(env: TestEmulator, accounts: readonly string[]) {
-  const state = await env.control<{
-    numbers: {
-      sid: string;
-      phone_number: string;
-      account_sid: string;
-      messaging_service_sid: string | null;
-      type: string;
-    }[];
-    services: { sid: string; friendly_name: string }[];
-  }>('GET', '/__emulator/state');
+  const state = await env.state();
   const names = new Map(state.services.map((s) => [s.sid, s.friendly_name]));
   return state.numbers
     .filter((n) => accounts.includes(n.account_sid))
@@ -150,7 +143,7 @@ describe('snapshot of the Owlie history (12,000 messages)', () => {
     expect(history).toHaveLength(12_000);
     const expected = optedOutFromHistory(history, tollFree);
     const bySid = new Map(history.map((m) => [m.sid, m]));
-    const ours = new Map(exported.optouts.map((row) => [exportKey(row), row]));
+    const ours = new Map(exported.optouts.map((row) => [exportPairKey(row), row]));
     expect([...ours.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [key, row] of ours) {
       const stop = bySid.get(row.stop_message_sid!);
@@ -368,7 +361,7 @@ describe('snapshot of a hand-made history with a subaccount', () => {
   it('agrees with the oracle computed from the seeded messages', () => {
     const history = [...historyOf(env, env.parentSid), ...historyOf(env, SUB)];
     const expected = optedOutFromHistory(history, (phone) => phone === TF);
-    const ours = new Map(exported.optouts.map((row) => [exportKey(row), row]));
+    const ours = new Map(exported.optouts.map((row) => [exportPairKey(row), row]));
     expect([...ours.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [key, row] of ours) expect(row.stop_message_sid, key).toBe(expected.get(key)?.sid);
   });

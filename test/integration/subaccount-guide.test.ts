@@ -69,9 +69,7 @@ describe('the subaccount guide, step by step', () => {
     expect(message.direction).toBe('outbound-api');
 
     // The world now looks as the guide promises.
-    const state = await env.control<{
-      numbers: { sid: string; account_sid: string; messaging_service_sid: string | null }[];
-    }>('GET', '/__emulator/state');
+    const state = await env.state();
     expect(state.numbers).toEqual([
       expect.objectContaining({
         sid: numberSid,

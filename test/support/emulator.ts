@@ -1,10 +1,15 @@
 /**
  * Test harness: the emulator in-process on a free loopback port, the real twilio SDK pointed
  * at it through our TwilioHttpClient, and every success response checked against Twilio's
- * OpenAPI schema as it arrives.
+ * OpenAPI schema as it arrives. `useEmulator` gives a describe block one such emulator through
+ * its hooks; the rest reads the control plane (state, opt-outs, request log) and SDK errors.
  */
 
+import twilio from 'twilio';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+
 import type { Credentials } from '../../src/config.js';
+import type { RequestLogEntry } from '../../src/emulator/control.js';
 import type { SeedDocument, SeedResult } from '../../src/emulator/seed.js';
 import {
   startEmulator,
@@ -58,6 +63,36 @@ export class ValidatingHttpClient extends TwilioHttpClient {
   }
 }
 
+/** `GET /__emulator/state` (describeState in src/emulator/control.ts): the world, minus secrets. */
+export interface EmulatorStateView {
+  parent_account_sid: string;
+  accounts: { sid: string; friendly_name: string; status: string; owner_account_sid: string }[];
+  numbers: {
+    sid: string;
+    phone_number: string;
+    account_sid: string;
+    messaging_service_sid: string | null;
+    type: string;
+  }[];
+  services: { sid: string; account_sid: string; friendly_name: string; phone_numbers: string[] }[];
+  /** How many messages the emulator holds. */
+  messages: number;
+}
+
+/** One entry of `GET /__emulator/optouts`: the emulator's opt-out store, ground truth. */
+export interface EmulatorOptOut {
+  account_sid: string;
+  scope: 'number' | 'service';
+  sender_number: string;
+  messaging_service_sid: string | null;
+  recipient: string;
+  opted_out: boolean;
+  keyword: string;
+  body: string;
+  message_sid: string;
+  date_sent: string;
+}
+
 export interface TestEmulator {
   url: string;
   parentSid: string;
@@ -73,6 +108,8 @@ export interface TestEmulator {
   port(credentials?: Credentials): TwilioPort;
   control<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   seed(document: SeedDocument): Promise<SeedResult>;
+  /** `GET /__emulator/state`. */
+  state(): Promise<EmulatorStateView>;
   close(): Promise<void>;
 }
 
@@ -125,6 +162,100 @@ export async function startTestEmulator(
     port: (credentials = parentCredentials) => createTwilioPort(credentials, httpClient),
     control,
     seed: (document) => control<SeedResult>('POST', '/__emulator/seed', document),
+    state: () => control<EmulatorStateView>('GET', '/__emulator/state'),
     close: () => emulator.close(),
   };
 }
+
+export interface UseEmulatorOptions extends EmulatorOptions {
+  /**
+   * Hold every answer to Twilio's schema (the default): each test fails on a violation in its
+   * own answers, and the block fails when it validated nothing or saw any violation at all.
+   */
+  checkSchema?: boolean;
+}
+
+/**
+ * One emulator for the describe block that calls this: started before its tests, reset before
+ * each one (after any `beforeEach` registered earlier, before any registered later), closed
+ * after them all. The handle forwards to the emulator running now, so use it only inside tests
+ * and hooks.
+ */
+export function useEmulator({
+  checkSchema = true,
+  ...options
+}: UseEmulatorOptions = {}): TestEmulator {
+  let current: TestEmulator | undefined;
+  /** Schema violations seen before the current test began. */
+  let violationsBefore = 0;
+  const env = (): TestEmulator => {
+    if (current === undefined) throw new Error('the emulator runs only inside tests and hooks');
+    return current;
+  };
+
+  beforeAll(async () => {
+    current = await startTestEmulator(options);
+  });
+  afterAll(async () => {
+    if (current === undefined) return;
+    if (checkSchema) {
+      expect(current.httpClient.validated).toBeGreaterThan(0);
+      expect(current.httpClient.violations).toEqual([]);
+    }
+    await current.close();
+  });
+  beforeEach(async () => {
+    violationsBefore = env().httpClient.violations.length;
+    await env().control('POST', '/__emulator/reset');
+  });
+  if (checkSchema) {
+    afterEach(() => {
+      // Only this test's answers: one bad shape should not fail every test after it.
+      expect(env().httpClient.violations.slice(violationsBefore)).toEqual([]);
+    });
+  }
+
+  return new Proxy({} as TestEmulator, { get: (_target, key) => Reflect.get(env(), key) });
+}
+
+/** A subaccount as the seed made it, with its own Auth Token. */
+export type SeededSubaccount = SeedResult['subaccounts'][number];
+
+/** Four siblings: Acme Dental and Birch Bakery active, Cobalt Cafe suspended, Dune Diner closed. */
+export async function seedSiblings(env: TestEmulator) {
+  const { subaccounts } = await env.seed({
+    subaccounts: [
+      { friendly_name: 'Acme Dental' },
+      { friendly_name: 'Birch Bakery' },
+      { friendly_name: 'Cobalt Cafe', status: 'suspended' },
+      { friendly_name: 'Dune Diner', status: 'closed' },
+    ],
+  });
+  return subaccounts as [SeededSubaccount, SeededSubaccount, SeededSubaccount, SeededSubaccount];
+}
+
+/** The Twilio error a request ended in, as plain data; fails when it succeeded. */
+export async function twilioFailure(request: Promise<unknown>) {
+  try {
+    await request;
+  } catch (error) {
+    expect(error).toBeInstanceOf(twilio.RestException);
+    const { status, code, message } = error as InstanceType<typeof twilio.RestException>;
+    return { status, code, message };
+  }
+  throw new Error('expected the request to fail, but it succeeded');
+}
+
+/** The emulator's opt-out store: the opted-out pairs, or with `all` every entry it keeps. */
+export async function emulatorOptOuts(
+  env: TestEmulator,
+  { all = false }: { all?: boolean } = {},
+): Promise<EmulatorOptOut[]> {
+  const path = `/__emulator/optouts${all ? '?include=all' : ''}`;
+  return (await env.control<{ optouts: EmulatorOptOut[] }>('GET', path)).optouts;
+}
+
+export const requestLog = (env: TestEmulator) =>
+  env.control<RequestLogEntry[]>('GET', '/__emulator/requests');
+
+export const clearRequestLog = (env: TestEmulator) => env.control('DELETE', '/__emulator/requests');

@@ -1,8 +1,9 @@
 /**
  * Shared pieces of the snapshot integration and CLI tests: a temp directory per test file, a
  * snapshot into a real SQLite file, read-only views of that file (ledger, numbers, slices),
- * the emulator's ground truth and request log, an independent oracle of the opt-out state
- * computed from raw message history, and a runner for the built CLI.
+ * pair keys and request counts to hold against the emulator (whose control plane
+ * ./emulator.js reads), an independent oracle of the opt-out state computed from raw message
+ * history, and a runner for the built CLI.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,6 +18,7 @@ import type { Clock } from '../../src/clock.js';
 import { withDb, type Db } from '../../src/db/open.js';
 import type { RequestLogEntry } from '../../src/emulator/control.js';
 import type { MessageRecord } from '../../src/emulator/message-store.js';
+import type { OptOutExportRow } from '../../src/optouts/export.js';
 import {
   DEFAULT_PARTITIONS,
   takeSnapshot,
@@ -133,19 +135,6 @@ export function sliceProgress(dbPath: string): SliceProgress | null {
 
 // ── the emulator's side ─────────────────────────────────────────────────────────────────────
 
-export interface EmulatorOptOut {
-  account_sid: string;
-  scope: 'number' | 'service';
-  sender_number: string;
-  messaging_service_sid: string | null;
-  recipient: string;
-  opted_out: boolean;
-  keyword: string;
-  body: string;
-  message_sid: string;
-  date_sent: string;
-}
-
 /** The pair an opt-out belongs to: account + (service, else number) + end user. */
 export const pairKey = (p: {
   account_sid: string;
@@ -154,14 +143,9 @@ export const pairKey = (p: {
   recipient: string | null;
 }) => `${p.account_sid}|${p.messaging_service_sid ?? p.sender_number}|${p.recipient}`;
 
-export async function emulatorOptOuts(env: TestEmulator): Promise<EmulatorOptOut[]> {
-  return (await env.control<{ optouts: EmulatorOptOut[] }>('GET', '/__emulator/optouts')).optouts;
-}
-
-export const requestLog = (env: TestEmulator) =>
-  env.control<RequestLogEntry[]>('GET', '/__emulator/requests');
-
-export const clearRequestLog = (env: TestEmulator) => env.control('DELETE', '/__emulator/requests');
+/** `pairKey` of a row of our export, where every column may be null. */
+export const exportPairKey = (row: OptOutExportRow) =>
+  pairKey({ ...row, account_sid: row.account_sid ?? '' });
 
 export interface MessageRequestCounts {
   /** Single-message pages: the binary search for the oldest message. */

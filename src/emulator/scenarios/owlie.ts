@@ -321,7 +321,8 @@ const OPT_OUT = [
 const OPT_IN = ['START', 'start', 'Yes', 'YES', 'UNSTOP'];
 const YES = ['YES', 'Yes', 'yes'];
 const HELP = ['HELP', 'help', 'info', 'INFO'];
-const NEAR_MISS = [
+/** Bodies that look like an opt-out but are not one; the scenario's test checks they occur. */
+export const NEAR_MISS = [
   'STOP PLEASE',
   'stop.',
   'Stop!',

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+
+import { readApiUrl, readCredentials, secretsIn } from '../src/config.js';
+import { UserError } from '../src/errors.js';
+
+const SID = `AC${'a'.repeat(32)}`;
+const KEY = `SK${'b'.repeat(32)}`;
+
+describe('credentials from the environment', () => {
+  it('reads an Account SID and Auth Token', () => {
+    expect(readCredentials({ TWILIO_ACCOUNT_SID: SID, TWILIO_AUTH_TOKEN: 't'.repeat(32) })).toEqual(
+      {
+        kind: 'auth-token',
+        accountSid: SID,
+        authToken: 't'.repeat(32),
+      },
+    );
+  });
+
+  it('prefers an API key and secret when both are set, and needs the Account SID with it', () => {
+    expect(
+      readCredentials({
+        TWILIO_ACCOUNT_SID: SID,
+        TWILIO_AUTH_TOKEN: 'token',
+        TWILIO_API_KEY: KEY,
+        TWILIO_API_SECRET: 'secret',
+      }),
+    ).toEqual({ kind: 'api-key', accountSid: SID, apiKey: KEY, apiSecret: 'secret' });
+    expect(() => readCredentials({ TWILIO_API_KEY: KEY, TWILIO_API_SECRET: 's' })).toThrow(
+      /TWILIO_ACCOUNT_SID is not set/,
+    );
+  });
+
+  it.each([
+    [{}, /TWILIO_ACCOUNT_SID is not set/],
+    [{ TWILIO_ACCOUNT_SID: 'AC123' }, /must be an Account SID/],
+    [{ TWILIO_ACCOUNT_SID: SID }, /TWILIO_AUTH_TOKEN is not set/],
+    [{ TWILIO_ACCOUNT_SID: SID, TWILIO_API_KEY: 'SK1' }, /must be an API key SID/],
+    [{ TWILIO_ACCOUNT_SID: SID, TWILIO_API_KEY: KEY }, /TWILIO_API_SECRET is not/],
+  ])('refuses %o with a clear UserError', (env, message) => {
+    expect(() => readCredentials(env)).toThrow(UserError);
+    expect(() => readCredentials(env)).toThrow(message);
+  });
+
+  it('never puts a secret in its error messages', () => {
+    const token = 'Sup3rSecretT0ken!';
+    try {
+      readCredentials({ TWILIO_ACCOUNT_SID: 'not-a-sid', TWILIO_AUTH_TOKEN: token });
+      expect.unreachable();
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain(token);
+    }
+  });
+
+  it('lists the secrets to scrub from output (long enough to be secrets)', () => {
+    expect(
+      secretsIn({
+        TWILIO_AUTH_TOKEN: ' abcdefgh1234 ',
+        TWILIO_API_SECRET: 'short',
+        OTHER: 'x'.repeat(40),
+      }),
+    ).toEqual(['abcdefgh1234']);
+  });
+});
+
+describe('the API URL', () => {
+  it('takes the flag over the environment, and unset means the real Twilio hosts', () => {
+    expect(readApiUrl('http://127.0.0.1:4010/', { SUBMIGRATE_API_URL: 'http://other:1' })).toBe(
+      'http://127.0.0.1:4010',
+    );
+    expect(readApiUrl(undefined, { SUBMIGRATE_API_URL: 'http://127.0.0.1:9' })).toBe(
+      'http://127.0.0.1:9',
+    );
+    expect(readApiUrl(undefined, {})).toBeNull();
+    expect(readApiUrl(undefined, { SUBMIGRATE_API_URL: '  ' })).toBeNull();
+  });
+
+  it.each(['not a url', 'ftp://host', 'http://user:pass@127.0.0.1:4010'])('refuses %s', (value) => {
+    expect(() => readApiUrl(value, {})).toThrow(UserError);
+  });
+});

@@ -4,7 +4,9 @@
  * The emulator runs in its own process with the Owlie scenario (1,000,000 messages by
  * default); each contender runs in its own process too, so that its peak RSS (getrusage,
  * via test/bench/rss-probe.mjs) is its own. `submigrate snapshot` runs through bin/ exactly
- * as a user runs it. Flags: --messages N, --latency MS, --partitions N.
+ * as a user runs it. The two contenders at latency run in alternating rounds and each reports
+ * its best round (and its highest RSS), so one noisy moment on a shared machine doesn't decide
+ * the ratio. Flags: --messages N, --latency MS, --partitions N, --rounds N.
  */
 
 import { spawn } from 'node:child_process';
@@ -26,6 +28,8 @@ function flag(name: string, fallback: number): number {
 const MESSAGES = flag('messages', 1_000_000);
 const LATENCY = flag('latency', 25);
 const PARTITIONS = flag('partitions', 8);
+/** Rounds of baseline-then-snapshot at latency; each contender's best round is reported. */
+const ROUNDS = flag('rounds', 2);
 const TOKEN = 'b'.repeat(32);
 const work = mkdtempSync(join(tmpdir(), 'submigrate-bench-'));
 
@@ -103,7 +107,7 @@ async function snapshot(
   extra: string[] = [],
 ): Promise<Measured> {
   await setLatency(url, latency);
-  const db = join(work, `${label.replace(/\W+/g, '-')}.db`);
+  const db = join(work, `${label.replace(/\W+/g, '-')}-${Math.random().toString(36).slice(2)}.db`);
   const { stdout, rssMb } = await run(
     bin,
     ['snapshot', '--db', db, '--partitions', String(PARTITIONS), '--json', ...extra],
@@ -111,6 +115,12 @@ async function snapshot(
   );
   const result = JSON.parse(stdout) as { messagesRead: number; seconds: number };
   return { label, latency, messages: result.messagesRead, seconds: result.seconds, rssMb };
+}
+
+/** The fastest round, with the highest peak RSS seen in any round. */
+function best(rounds: readonly Measured[]): Measured {
+  const fastest = rounds.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  return { ...fastest, rssMb: Math.max(...rounds.map((m) => m.rssMb)) };
 }
 
 const n = (value: number, digits = 0) =>
@@ -130,24 +140,36 @@ async function main(): Promise<void> {
     // every contender meets the same, warm emulator.
     process.stderr.write('bench: warm-up read (not measured)…\n');
     await snapshot('warm-up', emulator.url, env, 0);
-    process.stderr.write(`bench: baseline (messages.each) at ${LATENCY} ms…\n`);
-    await setLatency(emulator.url, LATENCY);
-    const base = await run(
-      process.execPath,
-      [baseline, emulator.url, join(work, 'baseline.db')],
-      env,
-    );
-    const parsed = JSON.parse(base.stdout) as { messages: number; seconds: number };
-    results.push({
-      label: 'baseline: messages.each, one page at a time',
-      latency: LATENCY,
-      messages: parsed.messages,
-      seconds: parsed.seconds,
-      rssMb: base.rssMb,
-    });
-    process.stderr.write(`bench: submigrate snapshot at ${LATENCY} ms…\n`);
-    results.push(
-      await snapshot(`submigrate snapshot, ${PARTITIONS} partitions`, emulator.url, env, LATENCY),
+    const baselines: Measured[] = [];
+    const snapshots: Measured[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      process.stderr.write(
+        `bench: round ${round}/${ROUNDS}: baseline (messages.each) at ${LATENCY} ms…\n`,
+      );
+      await setLatency(emulator.url, LATENCY);
+      const base = await run(
+        process.execPath,
+        [baseline, emulator.url, join(work, `baseline-${round}.db`)],
+        env,
+      );
+      const parsed = JSON.parse(base.stdout) as { messages: number; seconds: number };
+      baselines.push({
+        label: 'baseline: messages.each, one page at a time',
+        latency: LATENCY,
+        messages: parsed.messages,
+        seconds: parsed.seconds,
+        rssMb: base.rssMb,
+      });
+      process.stderr.write(
+        `bench: round ${round}/${ROUNDS}: submigrate snapshot at ${LATENCY} ms…\n`,
+      );
+      snapshots.push(
+        await snapshot(`submigrate snapshot, ${PARTITIONS} partitions`, emulator.url, env, LATENCY),
+      );
+    }
+    results.push(best(baselines), best(snapshots));
+    process.stderr.write(
+      `bench: rounds at ${LATENCY} ms, seconds: baseline ${baselines.map((m) => m.seconds.toFixed(1)).join(' ')}; snapshot ${snapshots.map((m) => m.seconds.toFixed(1)).join(' ')}\n`,
     );
     process.stderr.write('bench: submigrate snapshot at 0 ms…\n');
     results.push(await snapshot('submigrate snapshot, no latency', emulator.url, env, 0));

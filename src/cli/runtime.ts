@@ -10,11 +10,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { systemClock } from '../clock.js';
-import { readApiUrl, readCredentials } from '../config.js';
+import { readApiUrl, readCredentials, type Credentials } from '../config.js';
 import { UserError } from '../errors.js';
 import type { DbLocation } from '../db/open.js';
 import { createTwilioPort } from '../twilio/adapter.js';
-import { TwilioHttpClient } from '../twilio/http-client.js';
+import { TwilioHttpClient, type TwilioHttpClientOptions } from '../twilio/http-client.js';
 import { DEFAULT_LIMITS, type LimiterOptions } from '../twilio/limiter.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { CommandContext, GlobalOptions } from './context.js';
@@ -35,11 +35,12 @@ export function packageRoot(): string {
 }
 
 export function dbLocation(args: GlobalOptions, context: CommandContext): DbLocation {
-  return {
-    path: resolve(context.cwd, args.db),
-    migrationsDir: join(packageRoot(), 'migrations'),
-    clock: systemClock,
-  };
+  return dbAt(resolve(context.cwd, args.db));
+}
+
+/** A database file with this package's migrations and the system clock. */
+export function dbAt(path: string): DbLocation {
+  return { path, migrationsDir: join(packageRoot(), 'migrations'), clock: systemClock };
 }
 
 export interface TwilioAccess {
@@ -52,14 +53,21 @@ export function connectTwilio(
   context: CommandContext,
   limits: Partial<LimiterOptions> = {},
 ): TwilioAccess {
-  const credentials = readCredentials(context.env);
   const env = context.env;
-  const http = new TwilioHttpClient({
+  return twilioAccess(readCredentials(env), {
     apiUrl: readApiUrl(args['api-url'], env),
     limits: { ...DEFAULT_LIMITS, ...limits },
     proxyUrl:
       env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy'] ?? null,
   });
+}
+
+/** The port on one shared http client (limiter, retry), for given credentials. */
+export function twilioAccess(
+  credentials: Credentials,
+  options: TwilioHttpClientOptions,
+): TwilioAccess {
+  const http = new TwilioHttpClient(options);
   return { port: createTwilioPort(credentials, http), http };
 }
 

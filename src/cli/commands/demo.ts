@@ -8,11 +8,9 @@ import { withDb } from '../../db/open.js';
 import { runDemo, type GroundTruthPair } from '../../demo/run-demo.js';
 import { builtInScenario } from '../../emulator/scenarios/index.js';
 import { startEmulator } from '../../emulator/server.js';
-import { createTwilioPort } from '../../twilio/adapter.js';
-import { TwilioHttpClient } from '../../twilio/http-client.js';
 import { DEFAULT_LIMITS } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { packageRoot, thisProcess } from '../runtime.js';
+import { dbAt, thisProcess, twilioAccess } from '../runtime.js';
 
 interface DemoArgs extends GlobalOptions {
   out: string;
@@ -61,26 +59,23 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
         print(
           `1. Emulator at ${emulator.url}: Owlie Notifications, 50 customers, ${scenario} over 300 days.`,
         );
-        const http = new TwilioHttpClient({ apiUrl: emulator.url, limits: DEFAULT_LIMITS });
-        const twilio = createTwilioPort(
+        const { port: twilio } = twilioAccess(
           { kind: 'auth-token', accountSid: emulator.accountSid, authToken: emulator.authToken },
-          http,
+          { apiUrl: emulator.url, limits: DEFAULT_LIMITS },
         );
-        const result = await withDb(
-          { path: dbPath, migrationsDir: join(packageRoot(), 'migrations'), clock: systemClock },
-          (db) =>
-            runDemo(outDir, {
-              twilio,
-              db,
-              clock: systemClock,
-              runner: thisProcess,
-              groundTruth: async () => {
-                const response = await fetch(`${emulator.url}/__emulator/optouts`);
-                return ((await response.json()) as { optouts: GroundTruthPair[] }).optouts;
-              },
-              writeFile: (path, text) => writeFileSync(path, text, { mode: 0o600 }),
-              print,
-            }),
+        const result = await withDb(dbAt(dbPath), (db) =>
+          runDemo(outDir, {
+            twilio,
+            db,
+            clock: systemClock,
+            runner: thisProcess,
+            groundTruth: async () => {
+              const response = await fetch(`${emulator.url}/__emulator/optouts`);
+              return ((await response.json()) as { optouts: GroundTruthPair[] }).optouts;
+            },
+            writeFile: (path, text) => writeFileSync(path, text, { mode: 0o600 }),
+            print,
+          }),
         );
         print(`\nDatabase: ${dbPath}`);
         if (result.matchingPairs !== result.optedOutPairs) context.setExit(1);

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 
+import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { DEFAULT_PARTITIONS, takeSnapshot, type SnapshotResult } from '../../optouts/snapshot.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -70,7 +71,7 @@ export function snapshotCommand(
             {
               twilio: port,
               db,
-              clock: { now: () => new Date() },
+              clock: systemClock,
               runner: thisProcess,
               onProgress: (p) => {
                 const seconds = Math.max((Date.now() - started) / 1000, 0.001);

@@ -54,6 +54,12 @@ export function connectTwilio(
   limits: Partial<LimiterOptions> = {},
 ): TwilioAccess {
   const env = context.env;
+  const concurrency = limits.concurrency ?? DEFAULT_LIMITS.concurrency;
+  const rate = limits.ratePerSecond ?? DEFAULT_LIMITS.ratePerSecond;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new UserError(`--concurrency must be a whole number ≥ 1, got ${concurrency}`);
+  }
+  if (!(rate >= 0)) throw new UserError(`--rate must be ≥ 0 (0 = no cap), got ${rate}`);
   return twilioAccess(readCredentials(env), {
     apiUrl: readApiUrl(args['api-url'], env),
     limits: { ...DEFAULT_LIMITS, ...limits },

@@ -201,6 +201,17 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     expect(result.stderr).toMatch(/^error: --since: "last week" is not a date/);
   });
 
+  it.each([
+    [['--concurrency', '0'], /^error: --concurrency must be a whole number ≥ 1, got 0/],
+    [['--rate', '-5'], /^error: --rate must be ≥ 0/],
+    [['--partitions', '0'], /^error: --partitions must be a whole number ≥ 1, got 0/],
+  ])('%j exits 1 naming the flag, as bad input rather than a bug', async (flags, message) => {
+    const result = await cli(['snapshot', '--db', dir.file('errors.db'), ...flags]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toContain('internal error');
+  });
+
   it('missing TWILIO_ACCOUNT_SID exits 1 with a clear message', async () => {
     const result = await cli(['snapshot', '--db', dir.file('errors.db')], {
       TWILIO_ACCOUNT_SID: undefined,

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkResponse, expectValidResponse } from './openapi.js';
+import { checkResponse, expectValidResponse, SPEC_DIR } from './openapi.js';
 
 type JsonObject = Record<string, unknown>;
 
-const SPEC_DIR = new URL('../../../shared/twilio-oai/', import.meta.url);
 const specs = new Map<string, JsonObject>();
 
 function obj(value: unknown): JsonObject {
@@ -288,5 +287,18 @@ describe('expectValidResponse', () => {
         '  - /messages/0/date_sent must match format "date-time-rfc-2822"',
       ].join('\n'),
     );
+  });
+});
+
+describe('the pinned copy of the specs', () => {
+  it('is byte for byte the revision test/twilio-oai/SHA256SUMS records', async () => {
+    const { createHash } = await import('node:crypto');
+    const sums = readFileSync(new URL('SHA256SUMS', SPEC_DIR), 'utf8').trim().split('\n');
+    expect(sums.length).toBe(5);
+    for (const line of sums) {
+      const [sum, file] = line.split(/\s+/);
+      const bytes = readFileSync(new URL(file!, SPEC_DIR));
+      expect(createHash('sha256').update(bytes).digest('hex'), file).toBe(sum);
+    }
   });
 });

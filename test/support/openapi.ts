@@ -1,8 +1,9 @@
 /**
  * Validate Twilio API responses against Twilio's official OpenAPI specs (twilio-oai).
  *
- * The specs live next to the repository in `../shared/twilio-oai/` and are loaded lazily, once per
- * spec, the first time a response for that host is checked.
+ * The specs are the project's own pinned copy in `test/twilio-oai/` (see its README.md for the
+ * upstream commit and `scripts/refresh-twilio-oai.sh`), loaded lazily, once per spec, the first
+ * time a response for that host is checked.
  *
  * On top of plain OpenAPI 3.0 semantics the validator is deliberately stricter in one way: every
  * property an object schema declares must be present, because Twilio always serialises absent
@@ -50,7 +51,7 @@ interface PathTemplate {
   literalLength: number;
 }
 
-const SPEC_DIR = new URL('../../../shared/twilio-oai/', import.meta.url);
+export const SPEC_DIR = new URL('../twilio-oai/', import.meta.url);
 
 const SPECS_BY_HOST: Record<string, SpecFile> = {
   'api.twilio.com': {
@@ -66,6 +67,11 @@ const SPECS_BY_HOST: Record<string, SpecFile> = {
   'bulkexports.twilio.com': {
     file: 'twilio_bulkexports_v1.json',
     id: 'urn:twilio-oai:bulkexports_v1',
+    relativeUriProps: false,
+  },
+  'accounts.twilio.com': {
+    file: 'twilio_accounts_v1.json',
+    id: 'urn:twilio-oai:accounts_v1',
     relativeUriProps: false,
   },
 };

@@ -1,16 +1,25 @@
 /**
- * The state database: one SQLite file, created with mode 0600 (it holds evidence about
- * people, though never a credential), in WAL mode with foreign keys on, migrated on open.
+ * The state database: one SQLite file of ours, marked as ours (`PRAGMA application_id`),
+ * created exclusively with mode 0600 (it holds evidence about people, though never a
+ * credential), in WAL mode with foreign keys on, migrated on open.
+ *
+ * `--db` names a path the user typed; it may be anything. A file that is not a submigrate
+ * database is refused before SQLite opens it: its bytes and its mode stay exactly as they were.
  */
 
-import { chmodSync, closeSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 import Database from 'better-sqlite3';
 
 import type { Clock } from '../clock.js';
+import { UserError } from '../errors.js';
 import { migrate, readMigrations } from './migrate.js';
 
 export type Db = Database.Database;
+
+/** "SUBM": the mark in the database header (offset 68) that says a file is ours. */
+export const APPLICATION_ID = 0x5355424d;
 
 export interface DbLocation {
   /** The database file. */
@@ -20,12 +29,115 @@ export interface DbLocation {
   clock: Clock;
 }
 
-export function openDatabase(location: DbLocation): Db {
-  // Create the file ourselves so it never exists with wider permissions, even briefly.
-  closeSync(openSync(location.path, 'a', 0o600));
-  chmodSync(location.path, 0o600);
-  const db = new Database(location.path);
+export interface OpenOptions {
+  /**
+   * `create` (the default) makes a new database when none exists; `existing` refuses a
+   * missing one with this advice (read-only commands never create a database).
+   */
+  mode?: 'create' | 'existing';
+  /** What to tell the user when `mode` is `existing` and there is no database. */
+  missingAdvice?: string;
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+type Found = 'missing' | 'ours' | 'legacy';
+
+/**
+ * What is at `path`, without opening it as a database or changing anything about it:
+ * nothing, or a submigrate database. Anything else is a UserError.
+ */
+export function inspect(path: string): Found {
+  let stat;
   try {
+    stat = statSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw new UserError(`--db ${path}: ${(error as Error).message}`);
+  }
+  if (stat.isDirectory()) throw new UserError(`--db ${path} is a folder, not a database file.`);
+  if (!stat.isFile()) throw new UserError(`--db ${path} is not a regular file.`);
+  const header = Buffer.alloc(100);
+  let read = 0;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      read = readSync(fd, header, 0, 100, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    throw new UserError(`--db ${path}: cannot read it (${(error as Error).message}).`);
+  }
+  const notOurs = `--db ${path} exists and is not a submigrate database; refusing to touch it. Name a new file, or one submigrate created.`;
+  if (read < 100 || !header.subarray(0, 16).equals(SQLITE_HEADER)) throw new UserError(notOurs);
+  const applicationId = header.readUInt32BE(68);
+  if (applicationId === APPLICATION_ID) return 'ours';
+  // Databases written before the mark existed carry 0: they are ours if our migrations made them.
+  if (applicationId === 0 && madeByOurMigrations(path)) return 'legacy';
+  throw new UserError(notOurs);
+}
+
+/** A read-only look at an unmarked SQLite file: does it hold our migration record? */
+function madeByOurMigrations(path: string): boolean {
+  let db: Db | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const row = db
+      .prepare(
+        "SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+      )
+      .get() as { ok: number } | undefined;
+    if (row === undefined) return false;
+    const first = db.prepare('SELECT name FROM schema_migrations WHERE version = 1').get() as
+      { name: string } | undefined;
+    return first?.name === '001_init.sql';
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
+}
+
+/** Creates the file exclusively, mode 0600 whatever the umask; never opens an existing one. */
+function createExclusively(path: string): void {
+  const folder = dirname(path);
+  let stat;
+  try {
+    stat = statSync(folder);
+  } catch {
+    throw new UserError(`--db ${path}: the folder ${folder} does not exist.`);
+  }
+  if (!stat.isDirectory()) throw new UserError(`--db ${path}: ${folder} is not a folder.`);
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+    chmodSync(path, 0o600);
+  } catch (error) {
+    throw new UserError(`--db ${path}: cannot create it (${(error as Error).message}).`);
+  }
+}
+
+export function openDatabase(location: DbLocation, options: OpenOptions = {}): Db {
+  const { path } = location;
+  const found = inspect(path);
+  if (found === 'missing') {
+    if (options.mode === 'existing') {
+      throw new UserError(`no database at ${path}. ${options.missingAdvice ?? ''}`.trim());
+    }
+    createExclusively(path);
+  } else {
+    // Ours: keep it private, whatever happened to its mode since.
+    chmodSync(path, 0o600);
+  }
+  let db: Db;
+  try {
+    db = new Database(path, { fileMustExist: true });
+  } catch (error) {
+    if (found === 'missing') unlinkSync(path);
+    throw new UserError(`--db ${path}: cannot open it (${(error as Error).message}).`);
+  }
+  try {
+    db.pragma(`application_id = ${APPLICATION_ID}`);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
@@ -35,7 +147,7 @@ export function openDatabase(location: DbLocation): Db {
     // Together they halved the ledger's share of a snapshot's time (npm run bench).
     db.pragma('wal_autocheckpoint = 10000');
     db.pragma('cache_size = -16000');
-    migrate(db, readMigrations(location.migrationsDir), location.path, location.clock);
+    migrate(db, readMigrations(location.migrationsDir), path, location.clock);
     return db;
   } catch (error) {
     db.close();
@@ -44,8 +156,12 @@ export function openDatabase(location: DbLocation): Db {
 }
 
 /** Opens, migrates, runs `fn`, and always closes. */
-export async function withDb<T>(location: DbLocation, fn: (db: Db) => Promise<T> | T): Promise<T> {
-  const db = openDatabase(location);
+export async function withDb<T>(
+  location: DbLocation,
+  fn: (db: Db) => Promise<T> | T,
+  options: OpenOptions = {},
+): Promise<T> {
+  const db = openDatabase(location, options);
   try {
     return await fn(db);
   } finally {

@@ -5,20 +5,27 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Clock } from '../../src/clock.js';
-import { openDatabase, withDb, type Db, type DbLocation } from '../../src/db/open.js';
+import {
+  APPLICATION_ID,
+  openDatabase,
+  withDb,
+  type Db,
+  type DbLocation,
+} from '../../src/db/open.js';
 import { migrate, readMigrations } from '../../src/db/migrate.js';
 import { UserError } from '../../src/errors.js';
 
@@ -289,14 +296,72 @@ describe('openDatabase', () => {
     expect(statSync(dbPath).mode & 0o777).toBe(0o600);
   });
 
-  it('tightens an existing 0644 database file to 0600', () => {
+  it('tightens an existing submigrate database loosened to 0644 back to 0600', () => {
     process.umask(0o022);
-    writeFileSync(dbPath, '');
+    openDatabase(location()).close();
     chmodSync(dbPath, 0o644);
     expect(statSync(dbPath).mode & 0o777).toBe(0o644);
 
     openDatabase(location()).close();
     expect(statSync(dbPath).mode & 0o777).toBe(0o600);
+  });
+
+  it('marks the database as ours in its header (application_id)', () => {
+    openDatabase(location()).close();
+    const header = readFileSync(dbPath).subarray(0, 100);
+    expect(header.readUInt32BE(68)).toBe(APPLICATION_ID);
+  });
+
+  it.each([
+    ['a text file', () => writeFileSync(dbPath, 'root:x:0:0:root:/root:/bin/bash\n')],
+    ['an empty file', () => writeFileSync(dbPath, '')],
+    [
+      "another program's SQLite database",
+      () => {
+        const other = new Database(dbPath);
+        other.exec('CREATE TABLE accounts (id INTEGER); INSERT INTO accounts VALUES (1);');
+        other.close();
+      },
+    ],
+  ])('refuses %s, leaving its bytes and mode exactly as they were', (_, make) => {
+    make();
+    chmodSync(dbPath, 0o644);
+    const before = readFileSync(dbPath);
+    const error = thrown(() => openDatabase(location()));
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toContain('is not a submigrate database');
+    expect(statSync(dbPath).mode & 0o777).toBe(0o644);
+    expect(readFileSync(dbPath).equals(before)).toBe(true);
+    expect(existsSync(`${dbPath}-wal`)).toBe(false);
+  });
+
+  it('refuses a folder, and a path in a folder that does not exist, creating nothing', () => {
+    const asFolder = thrown(() => openDatabase({ ...location(), path: migrationsDir }));
+    expect(asFolder).toBeInstanceOf(UserError);
+    expect((asFolder as Error).message).toMatch(/is a folder/);
+    const missing = join(migrationsDir, 'no-such-folder', 'x.db');
+    const error = thrown(() => openDatabase({ ...location(), path: missing }));
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(/does not exist/);
+    expect(existsSync(dirname(missing))).toBe(false);
+  });
+
+  it("mode 'existing' refuses a missing database and creates nothing", () => {
+    const error = thrown(() =>
+      openDatabase(location(), { mode: 'existing', missingAdvice: 'Run snapshot first.' }),
+    );
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe(`no database at ${dbPath}. Run snapshot first.`);
+    expect(existsSync(dbPath)).toBe(false);
+  });
+
+  it('adopts a database written before the mark existed, and marks it', () => {
+    const legacy = new Database(dbPath);
+    migrate(legacy, readMigrations(migrationsDir), dbPath, CLOCK);
+    legacy.close();
+    expect(readFileSync(dbPath).readUInt32BE(68)).toBe(0);
+    openDatabase(location()).close();
+    expect(readFileSync(dbPath).readUInt32BE(68)).toBe(APPLICATION_ID);
   });
 
   it('opens in WAL mode with foreign keys on', () => {

@@ -1,16 +1,38 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
 import { systemClock } from '../../clock.js';
-import { withDb } from '../../db/open.js';
+import { inspect, withDb } from '../../db/open.js';
+import { UserError } from '../../errors.js';
 import { runDemo, type GroundTruthPair } from '../../demo/run-demo.js';
 import { builtInScenario } from '../../emulator/scenarios/index.js';
 import { startEmulator } from '../../emulator/server.js';
 import { DEFAULT_LIMITS } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { dbAt, thisProcess, twilioAccess } from '../runtime.js';
+
+/** Marks a folder as the demo's: it writes and replaces files only in a folder it made. */
+const DEMO_MARK = '.submigrate-demo';
+
+function claimDemoFolder(outDir: string): void {
+  if (existsSync(outDir)) {
+    if (!statSync(outDir).isDirectory()) throw new UserError(`--out ${outDir} is not a folder.`);
+    const entries = readdirSync(outDir);
+    if (entries.length > 0 && !entries.includes(DEMO_MARK)) {
+      throw new UserError(
+        `--out ${outDir} already holds files the demo did not write; name a new or empty folder.`,
+      );
+    }
+  } else {
+    mkdirSync(outDir, { recursive: true });
+  }
+  writeFileSync(
+    join(outDir, DEMO_MARK),
+    'Written by `submigrate demo`; it may replace files here.\n',
+  );
+}
 
 interface DemoArgs extends GlobalOptions {
   out: string;
@@ -33,10 +55,16 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
         .option('seed', { type: 'number', default: 1, describe: 'Emulator seed' }),
     handler: async (args) => {
       const print = (line: string) => context.output.out(line);
+      if (!Number.isInteger(args.messages) || args.messages < 1 || args.messages > 2_000_000) {
+        throw new UserError(
+          `--messages must be a whole number from 1 to 2,000,000, got ${args.messages}`,
+        );
+      }
       const outDir = resolve(context.cwd, args.out);
-      mkdirSync(outDir, { recursive: true });
+      claimDemoFolder(outDir);
       const dbPath = join(outDir, 'demo.db');
-      // Every demo starts from a clean rehearsal.
+      // Every demo starts from a clean rehearsal (of a database that is the demo's own).
+      inspect(dbPath);
       for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
 
       print(

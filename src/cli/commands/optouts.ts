@@ -1,10 +1,10 @@
-import { chmodSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
+import { requireFolder, writePrivateFile } from '../../files.js';
 import { describeCoverage, exportOptOuts, optOutsCsv } from '../../optouts/export.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { dbLocation } from '../runtime.js';
@@ -37,15 +37,18 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
           '--customer needs a mapping of customers to numbers, which `submigrate plan --mapping FILE` records; no mapping has been planned yet.',
         );
       }
-      const result = await withDb(dbLocation(args, context), exportOptOuts);
+      const outPath = args.out === undefined ? undefined : resolve(context.cwd, args.out);
+      if (outPath !== undefined) requireFolder(outPath, '--out');
+      const location = dbLocation(args, context);
+      const result = await withDb(location, (db) => exportOptOuts(db, location.path), {
+        mode: 'existing',
+        missingAdvice: 'Run `submigrate snapshot` first (or name the right file with --db).',
+      });
       const format = args.json ? 'json' : args.format;
       const text =
         format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : optOutsCsv(result.optouts);
-      if (args.out !== undefined) {
-        const path = resolve(context.cwd, args.out);
-        writeFileSync(path, text, { mode: 0o600 });
-        // `mode` only applies when the file is created; an existing file is tightened too.
-        chmodSync(path, 0o600);
+      if (outPath !== undefined) {
+        writePrivateFile(outPath, text);
         context.output.err(`wrote ${result.optouts.length} opted-out pairs to ${args.out}`);
       } else {
         context.output.out(text);

@@ -19,8 +19,8 @@ export interface LedgerEvent {
   messagingServiceSid: string | null;
   direction: string;
   body: string;
-  /** ISO 8601 UTC. */
-  dateSent: string;
+  /** ISO 8601 UTC; null when Twilio gave the message no date at all (kept apart, reported). */
+  dateSent: string | null;
   errorCode: number | null;
 }
 
@@ -55,8 +55,31 @@ export function insertEvents(db: Db, runId: number, events: readonly LedgerEvent
         direction, body, date_sent, error_code, run_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const insertUndated = statement(
+    db,
+    `INSERT OR IGNORE INTO undated_evidence
+       (message_sid, account_sid, kind, keyword, twilio_number, end_user, messaging_service_sid,
+        direction, body, error_code, run_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   let added = 0;
   for (const e of events) {
+    if (e.dateSent === null) {
+      added += insertUndated.run(
+        e.messageSid,
+        e.accountSid,
+        e.kind,
+        e.keyword,
+        e.twilioNumber,
+        e.endUser,
+        e.messagingServiceSid,
+        e.direction,
+        e.body,
+        e.errorCode,
+        runId,
+      ).changes;
+      continue;
+    }
     added += insert.run(
       e.messageSid,
       e.accountSid,
@@ -106,20 +129,24 @@ export function listNumbers(db: Db): NumberRow[] {
 }
 
 /**
- * The state of each (scope, end user) pair is its latest opt-out or opt-in by date_sent
- * (ties: the larger message SID, so the answer is at least deterministic). The scope is the
- * Messaging Service the keyword arrived through, else the receiving number.
+ * The state of each (scope, end user) pair is its latest opt-out or opt-in by date_sent. The
+ * scope is the Messaging Service the keyword arrived through, else the receiving number.
+ * date_sent has whole seconds, so Twilio's own order within a second is unknowable: on a tie
+ * the opt-out wins (the safe reading), then the larger SID, so the answer is deterministic.
  */
+const LATEST_BY_PAIR = `
+  SELECT e.*,
+         ROW_NUMBER() OVER (
+           PARTITION BY account_sid, COALESCE(messaging_service_sid, twilio_number), end_user
+           ORDER BY date_sent DESC, CASE kind WHEN 'opt-out' THEN 0 ELSE 1 END,
+                    message_sid DESC) AS rank
+  FROM ledger_events e
+  WHERE kind IN ('opt-out', 'opt-in')`;
+
 export function currentOptOuts(db: Db): OptOutRow[] {
   return db
     .prepare(
-      `WITH latest AS (
-         SELECT e.*,
-                ROW_NUMBER() OVER (
-                  PARTITION BY account_sid, COALESCE(messaging_service_sid, twilio_number), end_user
-                  ORDER BY date_sent DESC, message_sid DESC) AS rank
-         FROM ledger_events e
-         WHERE kind IN ('opt-out', 'opt-in'))
+      `WITH latest AS (${LATEST_BY_PAIR})
        SELECT account_sid AS accountSid,
               CASE WHEN messaging_service_sid IS NULL THEN 'number' ELSE 'service' END AS scope,
               twilio_number AS senderNumber,
@@ -131,6 +158,45 @@ export function currentOptOuts(db: Db): OptOutRow[] {
        ORDER BY account_sid, COALESCE(messaging_service_sid, twilio_number), end_user`,
     )
     .all() as OptOutRow[];
+}
+
+/**
+ * Pairs whose latest second holds both an opt-out and an opt-in: the ties resolved as opted
+ * out, which every coverage statement counts.
+ */
+export function countTiesResolvedAsOptOut(db: Db): number {
+  const row = db
+    .prepare(
+      `WITH latest AS (${LATEST_BY_PAIR})
+       SELECT COUNT(*) AS n FROM latest l
+       WHERE l.rank = 1 AND l.kind = 'opt-out' AND EXISTS (
+         SELECT 1 FROM ledger_events o
+         WHERE o.kind = 'opt-in' AND o.account_sid = l.account_sid AND o.end_user = l.end_user
+           AND COALESCE(o.messaging_service_sid, o.twilio_number)
+             = COALESCE(l.messaging_service_sid, l.twilio_number)
+           AND o.date_sent = l.date_sent)`,
+    )
+    .get() as { n: number };
+  return row.n;
+}
+
+export interface UndatedEvidence {
+  messageSid: string;
+  accountSid: string;
+  kind: EventKind;
+  twilioNumber: string;
+  endUser: string;
+}
+
+/** Keyword messages and refusals that carried no date: never silently dropped. */
+export function listUndatedEvidence(db: Db): UndatedEvidence[] {
+  return db
+    .prepare(
+      `SELECT message_sid AS messageSid, account_sid AS accountSid, kind,
+              twilio_number AS twilioNumber, end_user AS endUser
+       FROM undated_evidence ORDER BY account_sid, message_sid`,
+    )
+    .all() as UndatedEvidence[];
 }
 
 export interface LedgerCounts {

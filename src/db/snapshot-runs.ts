@@ -119,7 +119,7 @@ export function listWindows(db: Db, runId: number): SnapshotWindow[] {
   return db
     .prepare(
       `SELECT account_sid AS accountSid, window_start AS windowStart, window_end AS windowEnd
-       FROM snapshot_windows WHERE run_id = ? ORDER BY account_sid`,
+       FROM snapshot_windows WHERE run_id = ? ORDER BY account_sid, window_start`,
     )
     .all(runId) as SnapshotWindow[];
 }
@@ -173,26 +173,49 @@ export function recordPages(db: Db, runId: number, pages: readonly PageRecord[])
   })();
 }
 
-/** Where the last completed run's window for this account ended; null if none. */
-export function lastCoveredEnd(db: Db, accountSid: string): string | null {
+/** Where an account's history begins, once found out; null while unknown. */
+export function knownHistoryStart(db: Db, accountSid: string): string | null {
   const row = db
-    .prepare(
-      `SELECT MAX(w.window_end) AS windowEnd
-       FROM snapshot_windows w JOIN snapshot_runs r ON r.id = w.run_id
-       WHERE w.account_sid = ? AND r.status = 'completed'`,
-    )
-    .get(accountSid) as { windowEnd: string | null };
-  return row.windowEnd;
+    .prepare('SELECT history_start AS start FROM account_history WHERE account_sid = ?')
+    .get(accountSid) as { start: string } | undefined;
+  return row?.start ?? null;
 }
 
-/** Every completed window, oldest first: the coverage a report states. */
-export function completedWindows(db: Db): (SnapshotWindow & { runId: number })[] {
+export function recordHistoryStart(
+  db: Db,
+  accountSid: string,
+  start: string,
+  source: string,
+  observedAt: string,
+): void {
+  db.prepare(
+    `INSERT INTO account_history (account_sid, history_start, source, observed_at)
+     VALUES (?, ?, ?, ?)
+     ON CONFLICT (account_sid) DO UPDATE SET
+       history_start = excluded.history_start, source = excluded.source,
+       observed_at = excluded.observed_at`,
+  ).run(accountSid, start, source, observedAt);
+}
+
+export function historyStarts(db: Db): Map<string, string> {
+  const rows = db
+    .prepare('SELECT account_sid AS accountSid, history_start AS start FROM account_history')
+    .all() as { accountSid: string; start: string }[];
+  return new Map(rows.map((row) => [row.accountSid, row.start]));
+}
+
+/** Every completed window (of one account, or all), oldest first: what has been read. */
+export function completedWindows(
+  db: Db,
+  accountSid: string | null = null,
+): (SnapshotWindow & { runId: number })[] {
   return db
     .prepare(
       `SELECT w.run_id AS runId, w.account_sid AS accountSid, w.window_start AS windowStart,
               w.window_end AS windowEnd
        FROM snapshot_windows w JOIN snapshot_runs r ON r.id = w.run_id
-       WHERE r.status = 'completed' ORDER BY w.window_start, w.account_sid`,
+       WHERE r.status = 'completed' AND (? IS NULL OR w.account_sid = ?)
+       ORDER BY w.window_start, w.account_sid`,
     )
-    .all() as (SnapshotWindow & { runId: number })[];
+    .all(accountSid, accountSid) as (SnapshotWindow & { runId: number })[];
 }

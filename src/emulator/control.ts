@@ -1,10 +1,10 @@
 /**
- * The control plane under `/__emulator/` (DESIGN §3.5): JSON in, JSON out, no Twilio auth,
+ * The control plane under `/__emulator/` (docs/emulator.md): JSON in, JSON out, no Twilio auth,
  * no faults, not in the request log. Tests and the demo set the world up through it.
  */
 
 import { ApiError } from './api-error.js';
-import { updateFaults, type FaultInjector } from './faults.js';
+import type { FaultInjector } from './faults.js';
 import { iso8601 } from './render.js';
 import { applySeed, type SeedDocument } from './seed.js';
 import type { EmulatorState } from './state.js';
@@ -46,7 +46,7 @@ export function handleControl(
   const route = `${method} ${path}`;
   switch (route) {
     case 'GET /__emulator/health':
-      return ok({ status: 'ok', messages: state.messages.size });
+      return ok({ status: 'ok', messages: state.messages.size, held_requests: faults.held });
     case 'POST /__emulator/reset':
       state.reset();
       faults.reset();
@@ -94,7 +94,7 @@ export function handleControl(
     case 'GET /__emulator/state':
       return ok(describeState(state));
     case 'POST /__emulator/faults': {
-      const error = updateFaults(faults.settings, asObject(body));
+      const error = faults.update(asObject(body));
       if (error !== null) return { status: 400, body: { error } };
       return ok(faults.settings);
     }

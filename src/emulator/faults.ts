@@ -16,6 +16,14 @@ export interface FaultSettings {
   error_status: number;
   /** Fraction of requests whose connection is dropped without an answer. */
   reset_rate: number;
+  /**
+   * Let this many requests (of `hold_methods`) through from the moment it is set, then hold
+   * every further one unanswered until the setting changes: a test's way to stop a client at
+   * an exact point (then kill it). 0 = off.
+   */
+  hold_after: number;
+  /** The methods `hold_after` counts and holds; empty = every method. */
+  hold_methods: string[];
 }
 
 export const NO_FAULTS: FaultSettings = {
@@ -24,6 +32,8 @@ export const NO_FAULTS: FaultSettings = {
   error_rate: 0,
   error_status: 500,
   reset_rate: 0,
+  hold_after: 0,
+  hold_methods: [],
 };
 
 const isRate = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
@@ -40,6 +50,9 @@ export function updateFaults(
     error_rate: isRate,
     error_status: (v) => isCount(v) && (v as number) >= 500 && (v as number) <= 599,
     reset_rate: isRate,
+    hold_after: isCount,
+    hold_methods: (v) =>
+      Array.isArray(v) && v.every((m) => typeof m === 'string' && /^[A-Z]+$/.test(m)),
   };
   for (const [key, value] of Object.entries(patch)) {
     const check = checks[key as keyof FaultSettings];
@@ -50,19 +63,65 @@ export function updateFaults(
   return null;
 }
 
+/** The holding part of the faults: counts requests through, parks the rest. */
+class Hold {
+  private passed = 0;
+  private parked: (() => void)[] = [];
+
+  /** A new setting: count from zero, and let everything held so far go. */
+  rearm(): void {
+    this.passed = 0;
+    for (const release of this.parked.splice(0)) release();
+  }
+
+  /** Resolves when the request may be answered: at once, or when the hold is lifted. */
+  pass(settings: FaultSettings, method: string): Promise<void> | null {
+    if (settings.hold_after === 0) return null;
+    if (settings.hold_methods.length > 0 && !settings.hold_methods.includes(method)) return null;
+    if (this.passed < settings.hold_after) {
+      this.passed += 1;
+      return null;
+    }
+    return new Promise((resolve) => this.parked.push(resolve));
+  }
+
+  get held(): number {
+    return this.parked.length;
+  }
+}
+
 export class FaultInjector {
-  readonly settings: FaultSettings = { ...NO_FAULTS };
+  readonly settings: FaultSettings = { ...NO_FAULTS, hold_methods: [] };
   private readonly inFlight = new Map<string, number>();
   private random: () => number;
+  private readonly hold = new Hold();
 
   constructor(private readonly seed: number) {
     this.random = createRandom(seed ^ 0xfa17);
   }
 
   reset(): void {
-    Object.assign(this.settings, NO_FAULTS);
+    Object.assign(this.settings, NO_FAULTS, { hold_methods: [] });
     this.inFlight.clear();
     this.random = createRandom(this.seed ^ 0xfa17);
+    this.hold.rearm();
+  }
+
+  /** Applies a partial update (see `updateFaults`); a hold setting starts counting afresh. */
+  update(patch: Record<string, unknown>): string | null {
+    const error = updateFaults(this.settings, patch);
+    if (error === null && ('hold_after' in patch || 'hold_methods' in patch)) this.hold.rearm();
+    return error;
+  }
+
+  /** Null when the request goes on now; else a promise that resolves when it may. */
+  holdRequest(method: string): Promise<void> | null {
+    return this.hold.pass(this.settings, method);
+  }
+
+  /** Requests held unanswered right now. */
+  get held(): number {
+    return this.hold.held;
   }
 
   shouldDrop(): boolean {

@@ -90,6 +90,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
     });
 
+    const held = faults.holdRequest(req.method ?? 'GET');
+    if (held !== null) await held;
     if (faults.shouldDrop()) {
       req.socket.destroy();
       log(entry(0, null));

@@ -35,9 +35,9 @@ function event(
   keyword: string | null,
   twilioNumber: string,
   endUser: string,
-): LedgerEvent | null {
+): LedgerEvent {
+  // Undated evidence is kept too (the ledger holds it apart and every report counts it).
   const when = message.dateSent;
-  if (when === null) return null;
   return {
     messageSid: message.sid,
     accountSid: message.accountSid,
@@ -48,7 +48,7 @@ function event(
     messagingServiceSid: message.messagingServiceSid,
     direction: message.direction,
     body: message.body,
-    dateSent: isoSeconds(when),
+    dateSent: when === null ? null : isoSeconds(when),
     errorCode: message.errorCode,
   };
 }

@@ -1,14 +1,17 @@
 /**
- * The suppression list as compliance reads it (DESIGN §3.4): one row per currently
+ * The suppression list as compliance reads it (docs/file-formats.md): one row per currently
  * opted-out pair, with the evidence, and the coverage it was derived from (the windows
  * scanned and the keyword lists used).
  */
 
+import { isoSeconds } from '../clock.js';
 import { toCsv } from '../csv.js';
-import { currentOptOuts } from '../db/ledger.js';
+import { countTiesResolvedAsOptOut, currentOptOuts, listUndatedEvidence } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
-import { completedWindows } from '../db/snapshot-runs.js';
+import { completedWindows, historyStarts } from '../db/snapshot-runs.js';
+import { UserError } from '../errors.js';
 import { KEYWORD_LISTS } from './keywords.js';
+import { mergeRanges, uncoveredSpans, type TimeRange } from './windows.js';
 
 export const OPTOUT_COLUMNS = [
   'customer_id',
@@ -35,8 +38,14 @@ export interface CoverageWindow {
 export interface Coverage {
   /** Per account, the merged windows of every completed snapshot. */
   windows: CoverageWindow[];
+  /** Per account, spans between the start of its history and its last window nobody read. */
+  not_read: CoverageWindow[];
   keyword_lists: typeof KEYWORD_LISTS;
   snapshot_runs: number[];
+  /** Pairs whose latest second held both an opt-out and an opt-in: kept as opted out. */
+  ties_resolved_as_opt_out: number;
+  /** Keyword messages and refused sends that carried no date, so could not be ordered. */
+  undated_evidence: { message_sid: string; account_sid: string; kind: string }[];
 }
 
 export interface OptOutExport {
@@ -44,36 +53,63 @@ export interface OptOutExport {
   optouts: OptOutExportRow[];
 }
 
-/** Merges overlapping or touching windows per account. */
-function mergeWindows(
-  windows: readonly { accountSid: string; windowStart: string; windowEnd: string }[],
-) {
-  const merged: CoverageWindow[] = [];
-  const sorted = [...windows].sort(
-    (a, b) =>
-      a.accountSid.localeCompare(b.accountSid) || a.windowStart.localeCompare(b.windowStart),
-  );
-  for (const w of sorted) {
-    const last = merged[merged.length - 1];
-    if (last !== undefined && last.account_sid === w.accountSid && w.windowStart <= last.end) {
-      if (w.windowEnd > last.end) last.end = w.windowEnd;
-    } else {
-      merged.push({ account_sid: w.accountSid, start: w.windowStart, end: w.windowEnd });
-    }
-  }
-  return merged;
-}
+const asCoverage = (accountSid: string, range: TimeRange): CoverageWindow => ({
+  account_sid: accountSid,
+  start: isoSeconds(range.start),
+  end: isoSeconds(range.end),
+});
 
 export function readCoverage(db: Db): Coverage {
   const windows = completedWindows(db);
+  const starts = historyStarts(db);
+  const byAccount = new Map<string, TimeRange[]>();
+  for (const w of windows) {
+    const ranges = byAccount.get(w.accountSid) ?? [];
+    ranges.push({ start: new Date(w.windowStart), end: new Date(w.windowEnd) });
+    byAccount.set(w.accountSid, ranges);
+  }
+  const merged: CoverageWindow[] = [];
+  const notRead: CoverageWindow[] = [];
+  for (const accountSid of [...byAccount.keys()].sort()) {
+    const ranges = mergeRanges(byAccount.get(accountSid)!);
+    merged.push(...ranges.map((range) => asCoverage(accountSid, range)));
+    const start = starts.get(accountSid);
+    const end = ranges[ranges.length - 1]!.end;
+    const from = start === undefined ? ranges[0]!.start : new Date(start);
+    for (const gap of uncoveredSpans({ start: from, end }, ranges)) {
+      notRead.push(asCoverage(accountSid, gap));
+    }
+  }
   return {
-    windows: mergeWindows(windows),
+    windows: merged,
+    not_read: notRead,
     keyword_lists: KEYWORD_LISTS,
     snapshot_runs: [...new Set(windows.map((w) => w.runId))],
+    ties_resolved_as_opt_out: countTiesResolvedAsOptOut(db),
+    undated_evidence: listUndatedEvidence(db).map((e) => ({
+      message_sid: e.messageSid,
+      account_sid: e.accountSid,
+      kind: e.kind,
+    })),
   };
 }
 
-export function exportOptOuts(db: Db): OptOutExport {
+/**
+ * Without a completed snapshot there is nothing to vouch for: an empty list would read as
+ * "nobody opted out". That is an error, never an empty export.
+ */
+export function requireCoverage(db: Db, dbPath: string): Coverage {
+  const coverage = readCoverage(db);
+  if (coverage.windows.length === 0) {
+    throw new UserError(
+      `${dbPath} holds no completed snapshot, so there is no suppression list to vouch for. Run \`submigrate snapshot\` first.`,
+    );
+  }
+  return coverage;
+}
+
+export function exportOptOuts(db: Db, dbPath = 'the database'): OptOutExport {
+  const coverage = requireCoverage(db, dbPath);
   const optouts = currentOptOuts(db).map((row): OptOutExportRow => ({
     // Customers come from a mapping, which `plan` records; until then these stay empty.
     customer_id: null,
@@ -88,7 +124,7 @@ export function exportOptOuts(db: Db): OptOutExport {
     stop_message_sid: row.stopMessageSid,
     account_sid: row.accountSid,
   }));
-  return { coverage: readCoverage(db), optouts };
+  return { coverage, optouts };
 }
 
 export function optOutsCsv(rows: readonly OptOutExportRow[]): string {
@@ -101,6 +137,15 @@ export function describeCoverage(coverage: Coverage): string[] {
   }
   return [
     ...coverage.windows.map((w) => `coverage: ${w.account_sid} ${w.start} → ${w.end}`),
+    ...coverage.not_read.map(
+      (w) => `not read: ${w.account_sid} ${w.start} → ${w.end} (run \`submigrate snapshot\`)`,
+    ),
     `keywords: opt-out ${coverage.keyword_lists['opt-out'].join(' ')}; opt-in ${coverage.keyword_lists['opt-in'].join(' ')} (YES not on toll-free); help ${coverage.keyword_lists.help.join(' ')}`,
+    `ties: ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out and an opt-in in the same second; kept as opted out`,
+    ...(coverage.undated_evidence.length === 0
+      ? []
+      : [
+          `undated: ${coverage.undated_evidence.length} keyword message(s) or refused send(s) carried no date and could not be ordered: ${coverage.undated_evidence.map((e) => e.message_sid).join(' ')}`,
+        ]),
   ];
 }

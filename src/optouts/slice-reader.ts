@@ -1,8 +1,9 @@
 /**
  * Reading one slice of an account's history, page after page, and the writer that commits
- * the evidence. Commits are batched (every ~25,000 messages, every two seconds, and whenever a
- * slice ends): a page's events and its slice's progress always land in the same
- * transaction, so a crash loses at most the batch in hand, which the resumed run reads again.
+ * the evidence. Commits are batched (every ~25,000 messages, every two seconds, whenever a
+ * slice ends, and two seconds after the last page when no other comes): a page's events and
+ * its slice's progress always land in the same transaction, so a crash loses at most the
+ * batch in hand, which the resumed run reads again.
  */
 
 import type { Clock } from '../clock.js';
@@ -28,6 +29,8 @@ export class LedgerWriter {
   private pending: PageRecord[] = [];
   private pendingMessages = 0;
   private lastFlush: number;
+  /** Commits what is in hand when no page has come for a while (a stall, a slow Twilio). */
+  private idleFlush: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Db,
@@ -46,9 +49,17 @@ export class LedgerWriter {
       this.pendingMessages >= FLUSH_MESSAGES ||
       this.clock.now().getTime() - this.lastFlush >= FLUSH_INTERVAL_MS;
     if (due) this.flush();
+    else if (this.idleFlush === null) {
+      this.idleFlush = setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+      this.idleFlush.unref();
+    }
   }
 
   flush(): void {
+    if (this.idleFlush !== null) {
+      clearTimeout(this.idleFlush);
+      this.idleFlush = null;
+    }
     if (this.pending.length > 0) {
       this.progress.eventsAdded += recordPages(this.db, this.runId, this.pending);
     }

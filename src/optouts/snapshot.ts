@@ -21,10 +21,12 @@ import {
   createRun,
   findRunningRun,
   finishRun,
+  completedWindows,
   getRun,
-  lastCoveredEnd,
+  knownHistoryStart,
   listSlices,
   listWindows,
+  recordHistoryStart,
   type SnapshotSlice,
   type SnapshotWindow,
 } from '../db/snapshot-runs.js';
@@ -32,14 +34,11 @@ import { RefusedError, UserError } from '../errors.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { KEYWORD_LISTS } from './keywords.js';
 import { LedgerWriter, readSlice, type SnapshotProgress } from './slice-reader.js';
-import {
-  INCREMENTAL_OVERLAP_MS,
-  planSlices,
-  probeOldestMessage,
-  type TimeRange,
-} from './windows.js';
+import { planSlices, probeOldestMessage, windowsToRead, type TimeRange } from './windows.js';
 
 export const DEFAULT_PARTITIONS = 8;
+/** More slices than this per window only adds requests: concurrency is what reads faster. */
+export const MAX_PARTITIONS = 256;
 export type { SnapshotProgress };
 
 export interface SnapshotInput {
@@ -73,18 +72,42 @@ export interface SnapshotResult {
   keywords: typeof KEYWORD_LISTS;
 }
 
+/**
+ * Bad input is refused before anything happens: before the database is created, before a
+ * request is sent.
+ */
+export function validateSnapshotInput(input: SnapshotInput, now: Date): void {
+  if (
+    !Number.isInteger(input.partitions) ||
+    input.partitions < 1 ||
+    input.partitions > MAX_PARTITIONS
+  ) {
+    throw new UserError(
+      `--partitions must be a whole number from 1 to ${MAX_PARTITIONS}, got ${input.partitions}`,
+    );
+  }
+  if (input.since !== null && input.since > now) {
+    throw new UserError(
+      `--since ${isoSeconds(input.since)} is in the future (now is ${isoSeconds(now)}): there is no history there to read.`,
+    );
+  }
+  if (input.since !== null && input.until !== null && input.since > input.until) {
+    throw new UserError('--since is after --until');
+  }
+  for (const sid of input.accounts) {
+    if (!/^AC[0-9a-fA-F]{32}$/.test(sid)) {
+      throw new UserError(`--account ${sid}: not an Account SID (AC followed by 32 hex digits)`);
+    }
+  }
+}
+
 export async function takeSnapshot(
   input: SnapshotInput,
   deps: SnapshotDeps,
 ): Promise<SnapshotResult> {
   const { twilio, db, clock, runner } = deps;
   const parentSid = twilio.parentAccountSid;
-  if (!Number.isInteger(input.partitions) || input.partitions < 1) {
-    throw new UserError(`--partitions must be a whole number ≥ 1, got ${input.partitions}`);
-  }
-  if (input.since !== null && input.until !== null && input.since > input.until) {
-    throw new UserError('--since is after --until');
-  }
+  validateSnapshotInput(input, clock.now());
   const accounts = [parentSid, ...new Set(input.accounts.filter((sid) => sid !== parentSid))];
   for (const sid of accounts.slice(1)) {
     const account = await twilio.fetchAccount(sid);
@@ -127,9 +150,8 @@ export async function takeSnapshot(
   };
   deps.onProgress?.({ ...progress });
   const numberTypes = knownNumberTypes(db);
-  const lastIndex = new Map<string, number>();
-  for (const s of slices)
-    lastIndex.set(s.accountSid, Math.max(lastIndex.get(s.accountSid) ?? 0, s.sliceIndex));
+  // The last slice of each window also reads the window's final second.
+  const windowEnds = new Set(listWindows(db, runId).map((w) => `${w.accountSid}|${w.windowEnd}`));
 
   const writer = new LedgerWriter(db, runId, clock, progress);
   const context = { twilio, writer, numberTypes, progress, onProgress: deps.onProgress };
@@ -137,7 +159,7 @@ export async function takeSnapshot(
     slices
       .filter((slice) => slice.status === 'pending')
       .map((slice) =>
-        readSlice(slice, slice.sliceIndex === lastIndex.get(slice.accountSid), context),
+        readSlice(slice, windowEnds.has(`${slice.accountSid}|${slice.sliceEnd}`), context),
       ),
   );
   // Whatever was read before a failure is kept: the next run goes on from there.
@@ -170,9 +192,9 @@ function resumable(
   input: SnapshotInput,
 ): boolean {
   const windows = listWindows(db, runId);
+  const runAccounts = new Set(windows.map((w) => w.accountSid));
   const sameAccounts =
-    windows.length === accounts.length &&
-    accounts.every((sid) => windows.some((w) => w.accountSid === sid));
+    runAccounts.size === accounts.length && accounts.every((sid) => runAccounts.has(sid));
   if (!sameAccounts) return false;
   const explicit = input.since !== null || input.until !== null;
   if (!explicit) return !explicitWindow;
@@ -196,20 +218,22 @@ async function startRun(
   const windows: SnapshotWindow[] = [];
   const slices: Omit<SnapshotSlice, 'status' | 'nextPageUrl' | 'pagesRead' | 'messagesRead'>[] = [];
   for (const accountSid of accounts) {
-    const window = await chooseWindow(accountSid, input, now, deps);
-    windows.push({
-      accountSid,
-      windowStart: isoSeconds(window.start),
-      windowEnd: isoSeconds(window.end),
-    });
-    planSlices(window, input.partitions).forEach((slice, sliceIndex) =>
-      slices.push({
+    let sliceIndex = 0;
+    for (const window of await chooseWindows(accountSid, input, now, deps)) {
+      windows.push({
         accountSid,
-        sliceIndex,
-        sliceStart: isoSeconds(slice.start),
-        sliceEnd: isoSeconds(slice.end),
-      }),
-    );
+        windowStart: isoSeconds(window.start),
+        windowEnd: isoSeconds(window.end),
+      });
+      for (const slice of planSlices(window, input.partitions)) {
+        slices.push({
+          accountSid,
+          sliceIndex: sliceIndex++,
+          sliceStart: isoSeconds(slice.start),
+          sliceEnd: isoSeconds(slice.end),
+        });
+      }
+    }
   }
   return createRun(
     db,
@@ -227,25 +251,48 @@ async function startRun(
   );
 }
 
-/** --since/--until if given; else on from the last completed window; else all history. */
-async function chooseWindow(
+/**
+ * --since/--until if given; else every span of the account's history that no completed run
+ * has read (a run with an explicit window leaves history before and after it to the next
+ * plain run), each with a little overlap, and always up to now.
+ */
+async function chooseWindows(
   accountSid: string,
   input: SnapshotInput,
   now: Date,
   deps: SnapshotDeps,
-): Promise<TimeRange> {
+): Promise<TimeRange[]> {
   // Never past now: coverage must not claim time not yet read (the next run starts there).
   const end = input.until !== null && input.until < now ? input.until : now;
-  if (input.since !== null) return { start: input.since, end };
-  const covered = lastCoveredEnd(deps.db, accountSid);
-  if (covered !== null) {
-    return {
-      start: new Date(Math.min(Date.parse(covered) - INCREMENTAL_OVERLAP_MS, end.getTime())),
-      end,
-    };
+  if (input.since !== null) return [{ start: input.since, end }];
+  const start = await historyStart(accountSid, end, deps);
+  if (start === null) return [{ start: end, end }];
+  const covered = completedWindows(deps.db, accountSid).map((w) => ({
+    start: new Date(w.windowStart),
+    end: new Date(w.windowEnd),
+  }));
+  return windowsToRead(start, end, covered);
+}
+
+/** Where the account's messages begin: found once by probing, then remembered. */
+async function historyStart(
+  accountSid: string,
+  now: Date,
+  deps: SnapshotDeps,
+): Promise<Date | null> {
+  const known = knownHistoryStart(deps.db, accountSid);
+  if (known !== null) return new Date(known);
+  const oldest = await probeOldestMessage(deps.twilio, accountSid, now);
+  if (oldest !== null) {
+    recordHistoryStart(
+      deps.db,
+      accountSid,
+      isoSeconds(oldest),
+      'probe',
+      isoSeconds(deps.clock.now()),
+    );
   }
-  const oldest = await probeOldestMessage(deps.twilio, accountSid, end);
-  return { start: oldest ?? end, end };
+  return oldest;
 }
 
 /** The numbers each account holds now and the Messaging Service each one is in. */

@@ -47,6 +47,64 @@ export async function probeOldestMessage(
   return new Date(none);
 }
 
+/** Windows merged where they overlap or touch, per the order given (one account's). */
+export function mergeRanges(ranges: readonly TimeRange[]): TimeRange[] {
+  const sorted = [...ranges].sort((a, b) => a.start.getTime() - b.start.getTime());
+  const merged: TimeRange[] = [];
+  for (const range of sorted) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && range.start.getTime() <= last.end.getTime()) {
+      if (range.end > last.end) last.end = range.end;
+    } else {
+      merged.push({ start: range.start, end: range.end });
+    }
+  }
+  return merged;
+}
+
+/** The parts of `target` that no range in `covered` reads (boundary seconds count as read). */
+export function uncoveredSpans(target: TimeRange, covered: readonly TimeRange[]): TimeRange[] {
+  const spans: TimeRange[] = [];
+  let cursor = target.start.getTime();
+  const end = target.end.getTime();
+  for (const range of mergeRanges(covered)) {
+    if (range.end.getTime() <= cursor) continue;
+    if (range.start.getTime() >= end) break;
+    if (range.start.getTime() > cursor) {
+      spans.push({ start: new Date(cursor), end: range.start });
+    }
+    cursor = Math.max(cursor, range.end.getTime());
+  }
+  if (cursor < end) spans.push({ start: new Date(cursor), end: new Date(end) });
+  return spans;
+}
+
+/**
+ * What a plain (incremental) run reads of an account: every span between the start of its
+ * history and now that no completed run has read, each reaching back `INCREMENTAL_OVERLAP_MS`
+ * into what was read before it (late-dated messages, a clock ahead of Twilio's). Whatever
+ * was read before, the span up to now is always among them.
+ */
+export function windowsToRead(
+  historyStart: Date,
+  now: Date,
+  covered: readonly TimeRange[],
+): TimeRange[] {
+  const start = historyStart < now ? historyStart : now;
+  const spans = uncoveredSpans({ start, end: now }, covered);
+  const last = spans[spans.length - 1];
+  if (last === undefined || last.end.getTime() < now.getTime()) {
+    spans.push({ start: now, end: now });
+  }
+  return spans.map((span) => ({
+    start:
+      span.start.getTime() > start.getTime()
+        ? new Date(Math.max(start.getTime(), span.start.getTime() - INCREMENTAL_OVERLAP_MS))
+        : span.start,
+    end: span.end,
+  }));
+}
+
 /** Cuts a window into at most `partitions` equal slices, none shorter than an hour. */
 export function planSlices(window: TimeRange, partitions: number): TimeRange[] {
   const start = wholeSecond(window.start.getTime());

@@ -232,6 +232,32 @@ describe('fault injection', () => {
     expect(await env.control('GET', '/__emulator/faults')).toEqual(NO_FAULTS);
   });
 
+  it('hold_after: lets exactly N requests of the named methods through, holds the rest until lifted', async () => {
+    await setFaults({ hold_after: 2, hold_methods: ['GET'] });
+    const answered: number[] = [];
+    const fetches = [1, 2, 3, 4].map((n) => rawFetch().then(() => answered.push(n)));
+    await Promise.all(fetches.slice(0, 2));
+    // The other two are parked: nothing answers them while the hold stands.
+    const health = () => env.control<{ held_requests: number }>('GET', '/__emulator/health');
+    for (let i = 0; i < 50 && (await health()).held_requests < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect((await health()).held_requests).toBe(2);
+    expect(answered).toHaveLength(2);
+    // A POST is not counted nor held.
+    const auth = Buffer.from(`${env.parentSid}:${env.parentToken}`).toString('base64');
+    const post = await fetch(`${env.url}/2010-04-01/Accounts/${env.parentSid}.json`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${auth}` },
+    });
+    expect(post.status).toBe(200);
+    await setFaults({ hold_after: 0 });
+    await Promise.all(fetches);
+    expect(answered).toHaveLength(4);
+    expect((await health()).held_requests).toBe(0);
+    await env.control('POST', '/__emulator/reset');
+  });
+
   it('does not apply faults to the control plane', async () => {
     await setFaults({ reset_rate: 1, error_rate: 1 });
     expect(await env.control('GET', '/__emulator/health')).toMatchObject({ status: 'ok' });

@@ -2,17 +2,28 @@
  * Slow (about 20 s): the built CLI against 200,000 messages with 20 ms of emulator latency,
  * killed with SIGKILL mid-way and run again. Needs `npm run build` (`npm test` builds first).
  *
+ * - the kill point is the test's, not the machine's: the emulator answers exactly 20 pages
+ *   of history and holds every request after them; once those 20 pages are committed, the
+ *   process is killed;
  * - the resumed run goes on from the last recorded page and ends with a ledger identical to
- *   an uninterrupted run's;
+ *   an uninterrupted run's, and an export equal to the emulator's own opt-out store;
  * - a second snapshot while the first is alive in another process is refused (exit 4).
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { exportOptOuts } from '../../src/optouts/export.js';
+import {
+  clearRequestLog,
+  emulatorOptOuts,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
 import {
   cliEnv,
+  countMessageRequests,
   ledgerDump,
   pollUntil,
   runCli,
@@ -22,6 +33,7 @@ import {
   type RunningCli,
   type SliceProgress,
   type TempDir,
+  withLedger,
 } from '../support/snapshot-harness.js';
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -56,6 +68,7 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
   });
 
   it('resumes after SIGKILL and ends with the ledger of an uninterrupted run', async () => {
+    await clearRequestLog(env);
     let started = Date.now();
     const whole = await runCli(['snapshot', '--db', dir.file('whole.db'), '--json'], cliEnv(env));
     timings['uninterrupted'] = Date.now() - started;
@@ -65,29 +78,45 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
     expect(wholeResult.resumed).toBe(false);
     expect(wholeResult.messagesRead).toBeGreaterThanOrEqual(MESSAGES);
 
+    // Everything but the slices' pages (probes, numbers, services) comes first, in sequence,
+    // and is the same on a fresh database: let that through, then exactly PAGES pages.
+    const log = await requestLog(env);
+    const pages = countMessageRequests(log);
+    const setup = log.length - pages.firstPages - pages.nextPages;
+    const PAGES = 20;
+    await clearRequestLog(env);
+    await env.control('POST', '/__emulator/faults', {
+      hold_after: setup + PAGES,
+      hold_methods: ['GET'],
+    });
+
     const dbPath = dir.file('killed.db');
     started = Date.now();
     const first = startCli(['snapshot', '--db', dbPath], cliEnv(env));
     running.push(first);
-    // Kill once a good share of the history is committed and some slice still has pages to go.
-    await pollUntil('the first run to record some but not all of its pages', () => {
-      if (first.child.exitCode !== null) {
-        throw new Error('the snapshot finished before it could be killed');
-      }
-      const progress = sliceProgress(dbPath);
-      if (progress === null) return undefined;
-      const busy = progress.slices.some((s) => s.status === 'pending' && s.pages_read > 0);
-      return busy && messagesRecorded(progress) >= 30_000 ? progress : undefined;
-    });
+    await pollUntil(
+      'the 20 answered pages to be committed, and the next request held',
+      async () => {
+        if (first.child.exitCode !== null) throw new Error('the snapshot ended before the kill');
+        const progress = sliceProgress(dbPath);
+        const pagesRecorded = progress?.slices.reduce((n, s) => n + s.pages_read, 0) ?? 0;
+        const { held_requests: held } = await env.control<{ held_requests: number }>(
+          'GET',
+          '/__emulator/health',
+        );
+        return pagesRecorded === PAGES && held > 0 ? progress : undefined;
+      },
+    );
     first.child.kill('SIGKILL');
     const killed = await first.done;
     timings['until killed'] = Date.now() - started;
     expect(killed.signal).toBe('SIGKILL');
+    await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
 
     const atKill = sliceProgress(dbPath)!;
     expect(atKill.runs).toEqual([{ id: 1, status: 'running', pid: first.child.pid }]);
+    expect(atKill.slices.reduce((n, s) => n + s.pages_read, 0)).toBe(PAGES);
     const done = atKill.slices.filter((s) => s.status === 'done').length;
-    expect(done).toBeGreaterThan(0);
     expect(done).toBeLessThan(atKill.slices.length);
     const recordedBeforeKill = messagesRecorded(atKill);
     counts['recorded before kill'] = recordedBeforeKill;
@@ -121,6 +150,12 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
     expect(resumed.events.length).toBeGreaterThan(10_000);
     expect(resumed.numbers.length).toBeGreaterThan(100);
     expect(resumed).toEqual(uninterrupted);
+
+    // And against Twilio's own state, not only against another run of the tool.
+    const exported = await withLedger(dbPath, exportOptOuts);
+    expect(exported.optouts.map((row) => row.stop_message_sid).sort()).toEqual(
+      (await emulatorOptOuts(env)).map((o) => o.message_sid).sort(),
+    );
   });
 
   it('refuses a second snapshot while the first is alive in another process (exit 4)', async () => {

@@ -91,8 +91,12 @@ describe('classifyMessage: inbound', () => {
     expect(event).toMatchObject({ kind: 'opt-in', keyword: 'YES' });
   });
 
-  it('an inbound keyword with no date → null', () => {
-    expect(classifyMessage(message({ dateSent: null }), noTypes)).toBeNull();
+  it('an inbound keyword with no date is still evidence, marked undated (never dropped)', () => {
+    expect(classifyMessage(message({ dateSent: null }), noTypes)).toMatchObject({
+      kind: 'opt-out',
+      keyword: 'STOP',
+      dateSent: null,
+    });
   });
 });
 
@@ -141,7 +145,7 @@ describe('classifyMessage: outbound', () => {
     expect(classifyMessage(failed, noTypes)).toBeNull();
   });
 
-  it('a refused send with no date → null', () => {
+  it('a refused send with no date is still evidence, marked undated', () => {
     const refused = message({
       direction: 'outbound-api',
       from: TWILIO_LOCAL,
@@ -149,6 +153,6 @@ describe('classifyMessage: outbound', () => {
       errorCode: UNSUBSCRIBED_RECIPIENT,
       dateSent: null,
     });
-    expect(classifyMessage(refused, noTypes)).toBeNull();
+    expect(classifyMessage(refused, noTypes)).toMatchObject({ kind: 'refused', dateSent: null });
   });
 });

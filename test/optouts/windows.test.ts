@@ -2,10 +2,14 @@ import { describe, expect, it } from 'vitest';
 
 import {
   HISTORY_FLOOR,
+  INCREMENTAL_OVERLAP_MS,
+  mergeRanges,
   MIN_SLICE_MS,
   planSlices,
   probeOldestMessage,
   sliceFilter,
+  uncoveredSpans,
+  windowsToRead,
   type TimeRange,
 } from '../../src/optouts/windows.js';
 import type { Message, MessageFilter, MessagePage, TwilioPort } from '../../src/twilio/port.js';
@@ -244,5 +248,84 @@ describe('probeOldestMessage', () => {
     await probeOldestMessage(port, SUB, NOW);
     expect(pageSizes.every((size) => size === 1)).toBe(true);
     for (const probe of probes.slice(1)) expect(probe.sentBefore!.getTime() % SECOND).toBe(0);
+  });
+});
+
+const iso = (ranges: TimeRange[]) =>
+  ranges.map((r) => [r.start.toISOString(), r.end.toISOString()]);
+
+describe('mergeRanges', () => {
+  it('merges overlapping and touching ranges, in any order, and keeps apart the rest', () => {
+    const merged = mergeRanges([
+      range('2025-03-01T00:00:00Z', '2025-04-01T00:00:00Z'),
+      range('2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z'),
+      range('2025-02-01T00:00:00Z', '2025-02-10T00:00:00Z'),
+      range('2025-03-15T00:00:00Z', '2025-03-20T00:00:00Z'),
+    ]);
+    expect(iso(merged)).toEqual([
+      ['2025-01-01T00:00:00.000Z', '2025-02-10T00:00:00.000Z'],
+      ['2025-03-01T00:00:00.000Z', '2025-04-01T00:00:00.000Z'],
+    ]);
+  });
+});
+
+describe('uncoveredSpans', () => {
+  const target = range('2025-01-01T00:00:00Z', '2025-12-31T00:00:00Z');
+
+  it('is the whole target when nothing was read', () => {
+    expect(iso(uncoveredSpans(target, []))).toEqual(iso([target]));
+  });
+
+  it('is the spans before, between and after what was read', () => {
+    const spans = uncoveredSpans(target, [
+      range('2025-03-01T00:00:00Z', '2025-04-01T00:00:00Z'),
+      range('2025-06-01T00:00:00Z', '2025-07-01T00:00:00Z'),
+    ]);
+    expect(iso(spans)).toEqual([
+      ['2025-01-01T00:00:00.000Z', '2025-03-01T00:00:00.000Z'],
+      ['2025-04-01T00:00:00.000Z', '2025-06-01T00:00:00.000Z'],
+      ['2025-07-01T00:00:00.000Z', '2025-12-31T00:00:00.000Z'],
+    ]);
+  });
+
+  it('is empty when what was read reaches past both ends', () => {
+    expect(uncoveredSpans(target, [range('2024-01-01T00:00:00Z', '2026-01-01T00:00:00Z')])).toEqual(
+      [],
+    );
+  });
+});
+
+describe('windowsToRead (a plain run)', () => {
+  const start = at('2025-01-01T00:00:00Z');
+  const now = at('2025-06-01T00:00:00Z');
+  const overlap = (isoTime: string) =>
+    new Date(at(isoTime).getTime() - INCREMENTAL_OVERLAP_MS).toISOString();
+
+  it('reads all history the first time', () => {
+    expect(iso(windowsToRead(start, now, []))).toEqual(iso([{ start, end: now }]));
+  });
+
+  it('after an explicit window, reads the history before it and the time after it', () => {
+    const windows = windowsToRead(start, now, [
+      range('2025-03-01T00:00:00Z', '2025-04-01T00:00:00Z'),
+    ]);
+    expect(iso(windows)).toEqual([
+      ['2025-01-01T00:00:00.000Z', '2025-03-01T00:00:00.000Z'],
+      [overlap('2025-04-01T00:00:00Z'), '2025-06-01T00:00:00.000Z'],
+    ]);
+  });
+
+  it('after a full run, reads on from its end with the overlap', () => {
+    const windows = windowsToRead(start, now, [
+      range('2025-01-01T00:00:00Z', '2025-05-31T00:00:00Z'),
+    ]);
+    expect(iso(windows)).toEqual([[overlap('2025-05-31T00:00:00Z'), now.toISOString()]]);
+  });
+
+  it('still reads up to now when a window claims time past now (a clock that went back)', () => {
+    const windows = windowsToRead(start, now, [
+      range('2025-01-01T00:00:00Z', '2025-07-01T00:00:00Z'),
+    ]);
+    expect(iso(windows)).toEqual([[overlap('2025-06-01T00:00:00Z'), now.toISOString()]]);
   });
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The entry point: parses argv with yargs, runs one command, and is the only place that
- * turns an outcome into an exit code (DESIGN §3.1):
+ * turns an outcome into an exit code (docs/commands.md):
  * 0 success · 1 bad input or failure · 2 plan has changes · 3 failed steps or violations ·
  * 4 refused.
  */
@@ -26,7 +26,13 @@ function describeError(error: unknown): { text: string; code: number } {
   if (error instanceof TwilioError) {
     const code = error.code === null ? '' : ` ${error.code}`;
     const status = error.status === 0 ? 'no answer' : `HTTP ${error.status}`;
-    return { text: `Twilio error${code} (${status}): ${error.message}`, code: EXIT.failure };
+    const hint =
+      error.status === 401
+        ? ' — Twilio did not accept the credentials: check TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET), and --api-url / SUBMIGRATE_API_URL.'
+        : error.status === 0
+          ? ' — check the network, and --api-url / SUBMIGRATE_API_URL if set (is the emulator running?).'
+          : '';
+    return { text: `Twilio error${code} (${status}): ${error.message}${hint}`, code: EXIT.failure };
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return {

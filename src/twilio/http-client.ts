@@ -55,11 +55,14 @@ export function isIdempotent(method: string): boolean {
   return IDEMPOTENT.has(method.toLowerCase());
 }
 
-/** Where a request went, without query or credentials: for error messages and logs. */
+/**
+ * Where a request went, without query or credentials: for error messages and logs. The
+ * origin is the one really tried (the emulator's, under --api-url), scheme included.
+ */
 export function describeRequest(method: string, uri: string): string {
   try {
     const url = new URL(uri);
-    return `${method.toUpperCase()} ${url.host}${url.pathname}`;
+    return `${method.toUpperCase()} ${url.origin}${url.pathname}`;
   } catch {
     return method.toUpperCase();
   }
@@ -157,7 +160,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
         };
       } catch (error) {
         this.stats.noAnswer += 1;
-        return { kind: 'no-answer' as const, error: noAnswer(opts.method, opts.uri, error) };
+        const tried = rewriteTwilioUrl(opts.uri, this.apiUrl);
+        return { kind: 'no-answer' as const, error: noAnswer(opts.method, tried, error) };
       }
     };
     return withRetry(once, isIdempotent(opts.method), this.retry, {

@@ -13,9 +13,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../src/cli/runtime.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = packageRoot();
 const bin = join(root, 'bin', 'submigrate.js');
 const probe = join(root, 'test', 'bench', 'rss-probe.mjs');
 const baseline = join(root, 'dist', 'test', 'bench', 'baseline-each.js');

@@ -114,7 +114,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     expect(doc['keywords']).toMatchObject({ 'opt-out': expect.arrayContaining(['STOP']) });
   });
 
-  it('optouts: CSV with the DESIGN §3.4 header on stdout, coverage on stderr', async () => {
+  it('optouts: CSV with the documented header on stdout, coverage on stderr', async () => {
     const result = await cli(['optouts', '--db', db()]);
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n')[0]).toBe(HEADER);
@@ -128,6 +128,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     expect(stderr).toEqual([
       expect.stringMatching(new RegExp(`^coverage: ${env.parentSid} \\S+Z → \\S+Z$`)),
       'keywords: opt-out STOP STOPALL UNSUBSCRIBE CANCEL END QUIT REVOKE OPTOUT; opt-in START YES UNSTOP (YES not on toll-free); help HELP INFO',
+      'ties: 0 pair(s) had an opt-out and an opt-in in the same second; kept as opted out',
     ]);
   });
 
@@ -177,7 +178,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     expect(result.stderr.split('\n')[0]).toBe(`wrote 3 opted-out pairs to ${file}`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8')).toBe(stdoutCsv);
-    // The database holds evidence about people: 0600 too (DESIGN §5).
+    // The database holds evidence about people: 0600 too (docs/file-formats.md).
     expect(statSync(db()).mode & 0o777).toBe(0o600);
   });
 
@@ -204,7 +205,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
   it.each([
     [['--concurrency', '0'], /^error: --concurrency must be a whole number ≥ 1, got 0/],
     [['--rate', '-5'], /^error: --rate must be ≥ 0/],
-    [['--partitions', '0'], /^error: --partitions must be a whole number ≥ 1, got 0/],
+    [['--partitions', '0'], /^error: --partitions must be a whole number from 1 to 256, got 0/],
   ])('%j exits 1 naming the flag, as bad input rather than a bug', async (flags, message) => {
     const result = await cli(['snapshot', '--db', dir.file('errors.db'), ...flags]);
     expect(result.code).toBe(1);

@@ -62,24 +62,24 @@ describe('isIdempotent', () => {
 });
 
 describe('describeRequest', () => {
-  it('keeps method, host and path, and drops the query string', () => {
+  it('keeps method, origin and path, and drops the query string', () => {
     expect(
       describeRequest(
         'get',
         `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Messages.json?To=%2B14155550100&PageSize=1`,
       ),
-    ).toBe(`GET api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Messages.json`);
+    ).toBe(`GET https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Messages.json`);
   });
 
   it('drops credentials and the fragment', () => {
     expect(
       describeRequest('post', `https://${ACCOUNT}:secret@messaging.twilio.com/v1/Services#x`),
-    ).toBe('POST messaging.twilio.com/v1/Services');
+    ).toBe('POST https://messaging.twilio.com/v1/Services');
   });
 
   it('keeps the port of a local base URL', () => {
     expect(describeRequest('DELETE', `${BASE}/v1/Services/MG1?a=b`)).toBe(
-      'DELETE 127.0.0.1:4010/v1/Services/MG1',
+      'DELETE http://127.0.0.1:4010/v1/Services/MG1',
     );
   });
 

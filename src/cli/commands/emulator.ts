@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import type { CommandModule } from 'yargs';
@@ -82,6 +83,8 @@ export function emulatorCommand(
           describe: 'Message history size for a built-in scenario',
         }),
     handler: async (args) => {
+      // Bounds first: nothing starts on bad input.
+      validateEmulatorArgs(args);
       if (heapLimitMb() < EMULATOR_HEAP_MB) {
         context.setExit(await runWithEmulatorHeap());
         return;
@@ -96,6 +99,19 @@ export function emulatorCommand(
         ...(args['account-sid'] === undefined ? {} : { accountSid: args['account-sid'] }),
         ...(args['auth-token'] === undefined ? {} : { authToken: args['auth-token'] }),
         ...(load === undefined ? {} : { load: (state) => void (summary = load(state)) }),
+      }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'EADDRINUSE') {
+          throw new UserError(
+            `--port ${args.port}: ${args.host}:${args.port} is already in use. Stop what listens there, or pick another port (--port 0 takes any free one).`,
+          );
+        }
+        if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+          throw new UserError(`--host ${args.host}: not an address of this machine.`);
+        }
+        if (error.code === 'EACCES') {
+          throw new UserError(`--port ${args.port}: not allowed to listen there (try above 1024).`);
+        }
+        throw error;
       });
       const lines = [
         `Twilio emulator listening on ${emulator.url}`,
@@ -113,6 +129,8 @@ export function emulatorCommand(
           JSON.stringify({
             url: emulator.url,
             account_sid: emulator.accountSid,
+            // The process that serves (a child of the one started), for supervisors.
+            pid: process.pid,
             scenario: summary,
           }),
         );
@@ -151,8 +169,31 @@ function runWithEmulatorHeap(): Promise<number> {
   process.on('SIGINT', forward('SIGINT'));
   process.on('SIGTERM', forward('SIGTERM'));
   return new Promise((resolveExit) => {
-    child.on('exit', (code, signal) => resolveExit(code ?? (signal === null ? 1 : 0)));
+    child.on('exit', (code, signal) => {
+      if (code !== null) return resolveExit(code);
+      // Killed by a signal (not the graceful stop it answers Ctrl-C with): that is a failure.
+      process.stderr.write(`emulator: the server process was killed by ${signal ?? 'a signal'}\n`);
+      resolveExit(128 + (signal === null ? 0 : (constants.signals[signal] ?? 0)) || 1);
+    });
   });
+}
+
+const MAX_MESSAGES = 10_000_000;
+
+function validateEmulatorArgs(args: EmulatorArgs): void {
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65_535) {
+    throw new UserError(`--port must be a whole number from 0 to 65535, got ${args.port}`);
+  }
+  if (!Number.isInteger(args.messages) || args.messages < 0 || args.messages > MAX_MESSAGES) {
+    throw new UserError(
+      `--messages must be a whole number from 0 to ${MAX_MESSAGES.toLocaleString('en-US')}, got ${args.messages}`,
+    );
+  }
+  if (!Number.isInteger(args.seed))
+    throw new UserError(`--seed must be a whole number, got ${args.seed}`);
+  if (args['account-sid'] !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(args['account-sid'])) {
+    throw new UserError('--account-sid must be AC followed by 32 hex digits');
+  }
 }
 
 function describeSummary(summary: ScenarioSummary): string {

@@ -2,7 +2,12 @@ import type { CommandModule } from 'yargs';
 
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
-import { DEFAULT_PARTITIONS, takeSnapshot, type SnapshotResult } from '../../optouts/snapshot.js';
+import {
+  DEFAULT_PARTITIONS,
+  takeSnapshot,
+  validateSnapshotInput,
+  type SnapshotResult,
+} from '../../optouts/snapshot.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { createProgressBar } from '../progress.js';
 import { connectTwilio, dbLocation, parseInstant, thisProcess } from '../runtime.js';
@@ -53,8 +58,14 @@ export function snapshotCommand(
             'Twilio requests started per second at most (0 = no cap: reads are held by --concurrency, which is what Twilio limits)',
         }),
     handler: async (args) => {
-      const since = parseInstant('since', args.since);
-      const until = parseInstant('until', args.until);
+      const input = {
+        accounts: args.account,
+        since: parseInstant('since', args.since),
+        until: parseInstant('until', args.until),
+        partitions: args.partitions,
+      };
+      // Before the database is created or Twilio is asked anything.
+      validateSnapshotInput(input, systemClock.now());
       const { port, http } = connectTwilio(args, context, {
         concurrency: args.concurrency,
         ratePerSecond: args.rate,
@@ -66,23 +77,20 @@ export function snapshotCommand(
       let result: SnapshotResult;
       try {
         result = await withDb(dbLocation(args, context), (db) =>
-          takeSnapshot(
-            { accounts: args.account, since, until, partitions: args.partitions },
-            {
-              twilio: port,
-              db,
-              clock: systemClock,
-              runner: thisProcess,
-              onProgress: (p) => {
-                const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-                bar.update(p.slicesDone, p.slicesTotal, {
-                  messages: p.messagesRead,
-                  rate: Math.round(p.messagesRead / seconds),
-                  events: p.eventsAdded,
-                });
-              },
+          takeSnapshot(input, {
+            twilio: port,
+            db,
+            clock: systemClock,
+            runner: thisProcess,
+            onProgress: (p) => {
+              const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+              bar.update(p.slicesDone, p.slicesTotal, {
+                messages: p.messagesRead,
+                rate: Math.round(p.messagesRead / seconds),
+                events: p.eventsAdded,
+              });
             },
-          ),
+          }),
         );
       } finally {
         bar.stop();

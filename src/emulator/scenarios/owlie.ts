@@ -194,7 +194,7 @@ export function owlieCustomers(): OwlieCustomer[] {
   });
 }
 
-/** The mapping CSV for the scenario (DESIGN §3.2): one row per number, LF line endings. */
+/** The mapping CSV for the scenario (docs/file-formats.md): one row per number, LF line endings. */
 export function owlieMapping(): string {
   const rows = owlieCustomers().flatMap((c) =>
     c.numbers.map((n) => [c.id, c.name, n.phoneNumber, c.messagingService ?? '', '']),

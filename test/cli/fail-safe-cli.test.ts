@@ -1,0 +1,345 @@
+/**
+ * The built CLI on ordinary mistakes and unsafe situations: it never alters a file that is
+ * not its own, never creates a database from a read-only command, never prints an empty
+ * suppression list it cannot vouch for, and answers every ordinary mistake with one line and
+ * exit 1 — no stack trace, nothing written, no Twilio request where none was needed.
+ */
+
+import { createServer } from 'node:net';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
+import {
+  emulatorOptOuts,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
+import {
+  cliEnv,
+  ledgerDump,
+  pollUntil,
+  runCli,
+  startCli,
+  tempDir,
+  type CliResult,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+const NUMBER = '+14155550101';
+
+/** One line on stderr, exit 1, nothing on stdout, and no sign of a crash. */
+function expectOneLineError(result: CliResult, pattern: RegExp): void {
+  expect(result.code, result.stderr).toBe(1);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(result.stderr).not.toMatch(/internal error|at .*\.js:\d+|bug in submigrate/);
+}
+
+describe('fail safe (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[], extra: Record<string, string | undefined> = {}) =>
+    runCli(args, cliEnv(env, extra));
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      numbers: [{ phone_number: NUMBER }],
+      messages: [
+        {
+          from: '+12065550001',
+          to: NUMBER,
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: '2025-05-01T10:00:00Z',
+        },
+      ],
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  describe('--db never alters a file that is not ours', () => {
+    it.each([
+      ['optouts', ['optouts']],
+      ['snapshot', ['snapshot']],
+    ])('%s --db naming a foreign file: refused, its mode and bytes unchanged', async (_, args) => {
+      const foreign = dir.file(`passwd-${args[0]}`);
+      const bytes = 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n';
+      writeFileSync(foreign, bytes);
+      chmodSync(foreign, 0o644);
+      await env.control('DELETE', '/__emulator/requests');
+      const result = await cli([...args, '--db', foreign]);
+      expectOneLineError(result, /is not a submigrate database; refusing to touch it/);
+      expect(statSync(foreign).mode & 0o777).toBe(0o644);
+      expect(readFileSync(foreign, 'utf8')).toBe(bytes);
+      expect(existsSync(`${foreign}-wal`)).toBe(false);
+      expect(existsSync(`${foreign}-shm`)).toBe(false);
+    });
+  });
+
+  describe('read-only commands never create a database, never claim an empty list', () => {
+    it('optouts on a missing database exits 1 saying what to run, and creates nothing', async () => {
+      const missing = dir.file('typo.db');
+      const result = await cli(['optouts', '--db', missing]);
+      expectOneLineError(result, /^error: no database at .*typo\.db\. Run `submigrate snapshot`/);
+      expect(existsSync(missing)).toBe(false);
+      expect(readdirSync(dir.path).filter((f) => f.startsWith('typo'))).toEqual([]);
+    });
+
+    it('optouts on a database without a completed snapshot exits 1', async () => {
+      const db = dir.file('never.db');
+      // A snapshot that fails before it completes (bad credentials) leaves a database behind.
+      const failed = await cli(['snapshot', '--db', db], { TWILIO_AUTH_TOKEN: 'f'.repeat(32) });
+      expect(failed.code).toBe(1);
+      expect(existsSync(db)).toBe(true);
+      const result = await cli(['optouts', '--db', db]);
+      expectOneLineError(result, /holds no completed snapshot.*Run `submigrate snapshot` first/);
+    });
+  });
+
+  describe('ordinary mistakes are one line, exit 1', () => {
+    it('--db in a folder that does not exist', async () => {
+      const path = join(dir.path, 'no-such-folder', 'x.db');
+      const result = await cli(['snapshot', '--db', path]);
+      expectOneLineError(
+        result,
+        /^error: --db .*x\.db: the folder .*no-such-folder does not exist/,
+      );
+      expect(existsSync(join(dir.path, 'no-such-folder'))).toBe(false);
+    });
+
+    it('--db naming a folder', async () => {
+      const result = await cli(['optouts', '--db', dir.path]);
+      expectOneLineError(result, /^error: --db .* is a folder, not a database file\.$/);
+    });
+
+    it('optouts --out into a folder that does not exist', async () => {
+      const db = dir.file('ok.db');
+      expect((await cli(['snapshot', '--db', db])).code).toBe(0);
+      const out = join(dir.path, 'missing', 'list.csv');
+      const result = await cli(['optouts', '--db', db, '--out', out]);
+      expectOneLineError(result, /^error: --out .*list\.csv: the folder .*missing does not exist/);
+    });
+
+    it('--since in the future: refused before a database or a request exists', async () => {
+      const db = dir.file('future.db');
+      await env.control('DELETE', '/__emulator/requests');
+      const result = await cli(['snapshot', '--db', db, '--since', '2999-01-01']);
+      expectOneLineError(result, /^error: --since 2999-01-01T00:00:00Z is in the future/);
+      expect(existsSync(db)).toBe(false);
+      expect(await requestLog(env)).toEqual([]);
+    });
+
+    it.each([['0'], ['1000'], ['2.5']])(
+      '--partitions %s: refused before any file is created',
+      async (value) => {
+        const db = dir.file(`partitions-${value}.db`);
+        const result = await cli(['snapshot', '--db', db, '--partitions', value]);
+        expectOneLineError(result, /^error: --partitions must be a whole number from 1 to 256/);
+        expect(existsSync(db)).toBe(false);
+      },
+    );
+
+    it('a refused connection names the URL really tried, not api.twilio.com', async () => {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const result = await cli(['snapshot', '--db', dir.file('refused.db')], {
+        SUBMIGRATE_API_URL: url,
+      });
+      expectOneLineError(result, new RegExp(`no answer \\(ECONNREFUSED\\)`));
+      expect(result.stderr).toContain(`${url}/2010-04-01/Accounts/`);
+      expect(result.stderr).not.toContain('api.twilio.com');
+    });
+
+    it('a 401 says which environment variables to check', async () => {
+      const result = await cli(['snapshot', '--db', dir.file('401.db')], {
+        TWILIO_AUTH_TOKEN: 'f'.repeat(32),
+      });
+      expectOneLineError(result, /^Twilio error 20003 \(HTTP 401\)/);
+      expect(result.stderr).toContain('TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN');
+      expect(result.stderr).not.toContain('f'.repeat(32));
+    });
+
+    it('emulator --port already in use', async () => {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as { port: number }).port;
+      try {
+        const result = await runCli(['emulator', '--port', String(port)], { PATH: '' });
+        expectOneLineError(result, new RegExp(`^error: --port ${port}: .* is already in use`));
+      } finally {
+        server.close();
+      }
+    });
+
+    it('emulator --messages -5: refused before anything starts', async () => {
+      const result = await runCli(['emulator', '--messages', '-5', '--scenario', 'owlie'], {
+        PATH: '',
+      });
+      expectOneLineError(result, /^error: --messages must be a whole number from 0 to/);
+    });
+  });
+
+  describe('nothing dropped silently', () => {
+    it('optouts --out replaces an existing file through a private temp file: mode 0600 after', async () => {
+      const db = dir.file('out.db');
+      expect((await cli(['snapshot', '--db', db])).code).toBe(0);
+      const outDir = join(dir.path, 'out');
+      mkdirSync(outDir);
+      const out = join(outDir, 'list.csv');
+      writeFileSync(out, 'old contents\n');
+      chmodSync(out, 0o644);
+      const result = await cli(['optouts', '--db', db, '--out', out]);
+      expect(result.code).toBe(0);
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+      expect(readFileSync(out, 'utf8')).toMatch(/^customer_id,customer_name,recipient/);
+      expect(readdirSync(outDir)).toEqual(['list.csv']);
+    });
+
+    it('the emulator command exits non-zero when its server process dies from a signal', async () => {
+      // As bin/submigrate.js runs it (a capped heap), the emulator serves from a child process.
+      const run = startCli(['emulator', '--port', '0', '--json'], {
+        PATH: '',
+        NODE_OPTIONS: '--max-old-space-size=512',
+      });
+      let stdout = '';
+      run.child.stdout?.on('data', (chunk: string) => (stdout += chunk));
+      const line = await pollUntil('the emulator to print its URL', () =>
+        stdout.includes('\n') ? stdout.slice(0, stdout.indexOf('\n')) : undefined,
+      );
+      const { pid } = JSON.parse(line) as { pid: number };
+      expect(pid).not.toBe(run.child.pid);
+      process.kill(pid, 'SIGKILL');
+      const result = await run.done;
+      expect(result.code).toBe(137);
+      expect(result.stderr).toContain('killed by SIGKILL');
+    });
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('ties and gaps resolve to the safe side (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env));
+  const OWLIE_NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+
+  beforeAll(async () => {
+    env = await startTestEmulator({
+      now: () => OWLIE_NOW,
+      load: (state) => loadOwlie(state, { seed: 11, messages: 4_000, now: OWLIE_NOW }),
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('a START and a STOP from one person in one second come out opted out, and are counted', async () => {
+    const sender = '+14155550177';
+    const people = Array.from({ length: 20 }, (_, i) => `+1253555${String(i).padStart(4, '0')}`);
+    const second = (i: number) => new Date(Date.UTC(2025, 4, 1, 9, 0, i)).toISOString();
+    await env.seed({
+      numbers: [{ phone_number: sender }],
+      // Twilio took the STOP last for every one of them: all 20 are opted out there.
+      messages: people.flatMap((from, i) => [
+        { from, to: sender, body: 'START', direction: 'inbound' as const, date_sent: second(i) },
+        { from, to: sender, body: 'STOP', direction: 'inbound' as const, date_sent: second(i) },
+      ]),
+    });
+    const db = dir.file('ties.db');
+    expect((await cli(['snapshot', '--db', db])).code).toBe(0);
+    const result = await cli(['optouts', '--db', db, '--json']);
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as {
+      optouts: { recipient: string; sender_number: string; keyword: string }[];
+      coverage: { ties_resolved_as_opt_out: number };
+    };
+    const ours = doc.optouts.filter((row) => row.sender_number === sender);
+    expect(ours.map((row) => row.recipient).sort()).toEqual(people);
+    expect(ours.every((row) => row.keyword === 'STOP')).toBe(true);
+    expect(doc.coverage.ties_resolved_as_opt_out).toBeGreaterThanOrEqual(20);
+    const truth = (await emulatorOptOuts(env)).filter((o) => o.sender_number === sender);
+    expect(truth.map((o) => o.recipient).sort()).toEqual(people);
+  });
+
+  it('--since, then a plain run, reads the same history as one full run: no silent hole', async () => {
+    const full = dir.file('full.db');
+    const split = dir.file('split.db');
+    expect((await cli(['snapshot', '--db', full])).code).toBe(0);
+    const since = new Date(OWLIE_NOW - 30 * 86_400_000).toISOString();
+    expect((await cli(['snapshot', '--db', split, '--since', since])).code).toBe(0);
+    const partial = ledgerDump(split);
+    const plain = await cli(['snapshot', '--db', split]);
+    expect(plain.code).toBe(0);
+    const whole = ledgerDump(full);
+    expect(partial.events.length).toBeLessThan(whole.events.length);
+    expect(ledgerDump(split)).toEqual(whole);
+
+    const exported = await cli(['optouts', '--db', split, '--json']);
+    const doc = JSON.parse(exported.stdout) as {
+      optouts: { stop_message_sid: string }[];
+      coverage: { windows: unknown[]; not_read: unknown[] };
+    };
+    expect(doc.coverage.not_read).toEqual([]);
+    expect(doc.coverage.windows).toHaveLength(1);
+    const truth = await emulatorOptOuts(env);
+    expect(doc.optouts.map((row) => row.stop_message_sid).sort()).toEqual(
+      truth.map((o) => o.message_sid).sort(),
+    );
+  });
+
+  it('an explicit window alone is stated as exactly that window; a plain run then fills the rest', async () => {
+    const db = dir.file('window-only.db');
+    const since = new Date(OWLIE_NOW - 30 * 86_400_000);
+    const until = new Date(OWLIE_NOW - 10 * 86_400_000);
+    const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    expect(
+      (await cli(['snapshot', '--db', db, '--since', iso(since), '--until', iso(until)])).code,
+    ).toBe(0);
+    const windowOnly = JSON.parse((await cli(['optouts', '--db', db, '--json'])).stdout) as {
+      coverage: { windows: { start: string; end: string }[] };
+    };
+    expect(windowOnly.coverage.windows.map((w) => [w.start, w.end])).toEqual([
+      [iso(since), iso(until)],
+    ]);
+    expect((await cli(['snapshot', '--db', db])).code).toBe(0);
+    const after = JSON.parse((await cli(['optouts', '--db', db, '--json'])).stdout) as {
+      coverage: { windows: { start: string }[]; not_read: unknown[] };
+    };
+    expect(after.coverage.windows).toHaveLength(1);
+    expect(after.coverage.windows[0]!.start < iso(new Date(OWLIE_NOW - 290 * 86_400_000))).toBe(
+      true,
+    );
+    expect(after.coverage.not_read).toEqual([]);
+  });
+});

@@ -22,13 +22,33 @@ export function requireFolder(path: string, flag: string): void {
   if (!isFolder) throw new UserError(`${flag} ${path}: ${folder} is not a folder.`);
 }
 
-export function writePrivateFile(path: string, text: string, flag = '--out'): void {
+/** Text, or a producer that hands it over in chunks (a large plan is never one string). */
+export type FileContent = string | ((write: (chunk: string) => void) => void);
+
+const BLOCK = 1 << 20;
+
+export function writePrivateFile(path: string, content: FileContent, flag = '--out'): void {
   requireFolder(path, flag);
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     const fd = openSync(temp, 'wx', 0o600);
     try {
-      writeSync(fd, text);
+      if (typeof content === 'string') writeSync(fd, content);
+      else {
+        let pending: string[] = [];
+        let size = 0;
+        const flush = () => {
+          if (size > 0) writeSync(fd, pending.join(''));
+          pending = [];
+          size = 0;
+        };
+        content((chunk) => {
+          pending.push(chunk);
+          size += chunk.length;
+          if (size >= BLOCK) flush();
+        });
+        flush();
+      }
     } finally {
       closeSync(fd);
     }

@@ -15,9 +15,11 @@ import { demoCommand } from './commands/demo.js';
 import { emulatorCommand } from './commands/emulator.js';
 import { optoutsCommand } from './commands/optouts.js';
 import { snapshotCommand } from './commands/snapshot.js';
+import { planCommand } from './commands/plan.js';
+import { EXIT_CODES } from './exit-codes.js';
 import { createOutput } from './output.js';
 
-export const EXIT = { ok: 0, failure: 1, changes: 2, failedSteps: 3, refused: 4 } as const;
+const EXIT = EXIT_CODES;
 
 function describeError(error: unknown): { text: string; code: number } {
   if (error instanceof UserError) return { text: `error: ${error.message}`, code: EXIT.failure };
@@ -79,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       })
       .command(emulatorCommand(context))
       .command(snapshotCommand(context))
+      .command(planCommand(context))
       .command(optoutsCommand(context))
       .command(demoCommand(context))
       .demandCommand(1, 'Name a command; see --help.')

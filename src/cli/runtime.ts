@@ -46,6 +46,8 @@ export function dbAt(path: string): DbLocation {
 export interface TwilioAccess {
   port: TwilioPort;
   http: TwilioHttpClient;
+  /** How the parent authenticates (never the secret itself). */
+  credentialsKind: Credentials['kind'];
 }
 
 export function connectTwilio(
@@ -74,7 +76,7 @@ export function twilioAccess(
   options: TwilioHttpClientOptions,
 ): TwilioAccess {
   const http = new TwilioHttpClient(options);
-  return { port: createTwilioPort(credentials, http), http };
+  return { port: createTwilioPort(credentials, http), http, credentialsKind: credentials.kind };
 }
 
 export const thisProcess = {

@@ -111,10 +111,29 @@ export function replaceNumbers(
     const insert = db.prepare(`INSERT OR REPLACE INTO numbers
       (account_sid, number_sid, phone_number, number_type, messaging_service_sid, service_name,
        observed_at, run_id)
-      VALUES (@accountSid, @numberSid, @phoneNumber, @numberType, @messagingServiceSid,
-              @serviceName, @observedAt, @runId)`);
-    for (const number of numbers) insert.run({ ...number, observedAt, runId });
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const n of numbers) {
+      insert.run(
+        n.accountSid,
+        n.numberSid,
+        n.phoneNumber,
+        n.numberType,
+        n.messagingServiceSid,
+        n.serviceName,
+        observedAt,
+        runId,
+      );
+    }
   })();
+}
+
+/** Phone number → the type Twilio reports for it (toll-free changes what YES means). */
+export function numberTypes(db: Db): Map<string, string | null> {
+  const rows = db.prepare('SELECT phone_number, number_type FROM numbers').raw().all() as [
+    string,
+    string | null,
+  ][];
+  return new Map(rows);
 }
 
 export function listNumbers(db: Db): NumberRow[] {

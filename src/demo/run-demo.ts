@@ -12,6 +12,11 @@ import type { Db } from '../db/open.js';
 import { TwilioError } from '../errors.js';
 import { exportOptOuts, optOutsCsv, type OptOutExportRow } from '../optouts/export.js';
 import { takeSnapshot } from '../optouts/snapshot.js';
+import { parseMapping } from '../plan/mapping.js';
+import { writePlan } from '../plan/plan-file.js';
+import { planSummaryLine } from '../plan/render.js';
+import { runPlan } from '../plan/run-plan.js';
+import type { FileContent } from '../files.js';
 import type { TwilioPort } from '../twilio/port.js';
 
 /** One opted-out pair as the emulator's hidden store has it. */
@@ -26,12 +31,14 @@ export interface GroundTruthPair {
 
 export interface DemoDeps {
   twilio: TwilioPort;
+  /** The Owlie mapping (plans/owlie-customers.csv) and where it was read from. */
+  mapping: { path: string; text: string };
   db: Db;
   clock: Clock;
   runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
   /** The emulator's own opt-out store (real Twilio never shows it). */
   groundTruth(): Promise<GroundTruthPair[]>;
-  writeFile(path: string, text: string): void;
+  writeFile(path: string, text: FileContent): void;
   print(line: string): void;
 }
 
@@ -77,6 +84,19 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
       `(which real Twilio never shows): ${n(matching)} of ${n(truth.length)} pairs match, each with its latest STOP as evidence.`,
   );
 
+  const planPath = join(outDir, 'owlie-customers.plan.json');
+  const { plan } = await runPlan(
+    {
+      mapping: parseMapping(deps.mapping.path, deps.mapping.text),
+      snapshot: true,
+      credentials: 'auth-token',
+    },
+    { twilio: deps.twilio, db: deps.db, clock: deps.clock, runner: deps.runner },
+  );
+  deps.writeFile(planPath, (write) => writePlan(plan, write));
+  print(
+    `3. The dry run (GET requests only, nothing written to Twilio): ${planSummaryLine(plan)} Written to ${planPath}.`,
+  );
   const trapShown = await showTrap(exported.optouts, deps);
 
   const csvPath = join(outDir, 'optouts.csv');
@@ -84,12 +104,10 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
   deps.writeFile(csvPath, optOutsCsv(exported.optouts));
   deps.writeFile(jsonPath, `${JSON.stringify(exported, null, 2)}\n`);
   print(
-    `4. Suppression list: ${csvPath} (${n(exported.optouts.length)} rows, one per opted-out pair, with the STOP message SID), ` +
+    `5. Suppression list: ${csvPath} (${n(exported.optouts.length)} rows, one per opted-out pair, with the STOP message SID), ` +
       `and ${jsonPath} with its coverage: ${exported.coverage.windows.map((w) => `${w.start} → ${w.end}`).join(', ')}.`,
   );
-  print(
-    '   Not built yet: plan, apply, report and reconcile; the demo will run them as they land.',
-  );
+  print('   Not built yet: apply, report and reconcile; the demo will run them as they land.');
   return {
     messagesRead: snapshot.messagesRead,
     optedOutPairs: exported.optouts.length,
@@ -120,7 +138,7 @@ async function showTrap(optouts: readonly OptOutExportRow[], deps: DemoDeps): Pr
   const recipient = pair.recipient;
   const body = 'Reminder: your appointment is tomorrow at 10:00.';
   print(
-    `3. The trap, on one number: ${recipient} replied "${pair.body?.trim()}" to ${sender} on ${pair.opted_out_at}.`,
+    `4. The trap, on one number: ${recipient} replied "${pair.body?.trim()}" to ${sender} on ${pair.opted_out_at}.`,
   );
   try {
     await twilio.sendMessage(twilio.parentAccountSid, { from: sender, to: recipient, body });

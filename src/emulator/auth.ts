@@ -74,3 +74,27 @@ export function reach2010(
   if (!viaParentToken) throw unauthorized();
   return account;
 }
+
+/**
+ * The account resource itself (`/Accounts/{Sid}.json`): besides what `reach2010` allows, a
+ * Main API key of the parent may fetch and update its subaccounts (Twilio: "creating,
+ * updating and listing subaccounts needs a Main key"), which is how a client holding only a
+ * key learns a subaccount's Auth Token. Its subresources stay out of the key's reach.
+ */
+export function reachAccount(
+  state: EmulatorState,
+  principal: Principal,
+  accountSid: string,
+  path: string,
+): AccountRecord {
+  const account = state.account(accountSid);
+  if (
+    account !== undefined &&
+    principal.key?.kind === 'main' &&
+    state.isMain(principal.account) &&
+    account.ownerSid === principal.account.sid
+  ) {
+    return account;
+  }
+  return reach2010(state, principal, accountSid, path);
+}

@@ -163,6 +163,21 @@ function tokenText(request: PageRequest): string {
   return `P${request.token?.direction === 'before' ? 'B' : 'A'}${request.token?.sid ?? ''}`;
 }
 
+/**
+ * Where each SID sits in a list the state keeps between requests (an account's numbers): a
+ * 100,000-number list is paged by a lookup, not a scan per page.
+ */
+const positions = new WeakMap<readonly { sid: string }[], Map<string, number>>();
+
+function positionOf(items: readonly { sid: string }[], sid: string): number {
+  let index = positions.get(items);
+  if (index === undefined) {
+    index = new Map(items.map((item, i) => [item.sid, i]));
+    positions.set(items, index);
+  }
+  return index.get(sid) ?? -1;
+}
+
 /** Pages an in-memory ordered list (accounts, numbers, services) by token. */
 export function pageList<T extends { sid: string }>(
   items: readonly T[],
@@ -172,7 +187,8 @@ export function pageList<T extends { sid: string }>(
   let to = items.length;
   if (request.token !== null) {
     const sid = request.token.sid;
-    const at = items.findIndex((item) => item.sid === sid);
+    const at =
+      items.length > 1000 ? positionOf(items, sid) : items.findIndex((item) => item.sid === sid);
     if (at < 0) throw new ApiError(400, 21481, 'Invalid PageToken');
     if (request.token.direction === 'after') from = at + 1;
     else {

@@ -95,6 +95,8 @@ export class EmulatorState {
   readonly keys = new Map<string, ApiKeyRecord>();
   readonly numbers = new Map<string, NumberRecord>();
   private readonly numbersByPhone = new Map<string, NumberRecord>();
+  /** Per account, its numbers in list order: a 100,000-number list is paged, not re-sorted. */
+  private readonly ownedNumbers = new Map<string, NumberRecord[]>();
   readonly services = new Map<string, ServiceRecord>();
   readonly messages = new MessageStore();
   readonly optOuts = new OptOutStore();
@@ -117,6 +119,7 @@ export class EmulatorState {
     this.keys.clear();
     this.numbers.clear();
     this.numbersByPhone.clear();
+    this.ownedNumbers.clear();
     this.services.clear();
     this.messages.clear();
     this.optOuts.clear();
@@ -257,11 +260,24 @@ export class EmulatorState {
     };
     this.numbers.set(number.sid, number);
     this.numbersByPhone.set(number.phoneNumber, number);
+    this.ownedNumbers.clear();
     return number;
   }
 
   numberByPhone(phoneNumber: string): NumberRecord | undefined {
     return this.numbersByPhone.get(phoneNumber);
+  }
+
+  /** An account's numbers in list order (oldest first), kept until a number is added, moved or released. */
+  numbersOf(accountSid: string): readonly NumberRecord[] {
+    let owned = this.ownedNumbers.get(accountSid);
+    if (owned === undefined) {
+      owned = [...this.numbers.values()]
+        .filter((n) => n.accountSid === accountSid)
+        .sort((a, b) => a.dateCreated - b.dateCreated || a.sid.localeCompare(b.sid));
+      this.ownedNumbers.set(accountSid, owned);
+    }
+    return owned;
   }
 
   /**
@@ -297,6 +313,7 @@ export class EmulatorState {
     if (target.sid === number.accountSid) return;
     this.leaveService(number);
     number.accountSid = target.sid;
+    this.ownedNumbers.clear();
     number.dateUpdated = this.now();
   }
 
@@ -304,6 +321,7 @@ export class EmulatorState {
     this.leaveService(number);
     this.numbers.delete(number.sid);
     this.numbersByPhone.delete(number.phoneNumber);
+    this.ownedNumbers.clear();
   }
 
   // ── Messaging Services ─────────────────────────────────────────────────────────────────

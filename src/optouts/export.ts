@@ -6,6 +6,7 @@
 
 import { isoSeconds } from '../clock.js';
 import { toCsv } from '../csv.js';
+import { listCustomerNumbers, listCustomers } from '../db/customers.js';
 import { countTiesResolvedAsOptOut, currentOptOuts, listUndatedEvidence } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { completedWindows, historyStarts } from '../db/snapshot-runs.js';
@@ -108,22 +109,74 @@ export function requireCoverage(db: Db, dbPath: string): Coverage {
   return coverage;
 }
 
-export function exportOptOuts(db: Db, dbPath = 'the database'): OptOutExport {
+export interface ExportOptions {
+  /** Only this customer's suppression list (needs a mapping recorded by `plan`). */
+  customer?: string;
+}
+
+/**
+ * One row per currently opted-out pair and customer whose numbers it binds: a number-scope
+ * pair binds the customer of that number; a service-scope pair binds every customer with a
+ * number that was in the service (each customer's list is whole on its own). A pair no mapped
+ * customer claims is listed once with empty customer columns.
+ */
+export function exportOptOuts(
+  db: Db,
+  dbPath = 'the database',
+  options: ExportOptions = {},
+): OptOutExport {
   const coverage = requireCoverage(db, dbPath);
-  const optouts = currentOptOuts(db).map((row): OptOutExportRow => ({
-    // Customers come from a mapping, which `plan` records; until then these stay empty.
-    customer_id: null,
-    customer_name: null,
-    recipient: row.recipient,
-    sender_number: row.senderNumber,
-    messaging_service_sid: row.messagingServiceSid,
-    scope: row.scope,
-    keyword: row.keyword,
-    body: row.body,
-    opted_out_at: row.optedOutAt,
-    stop_message_sid: row.stopMessageSid,
-    account_sid: row.accountSid,
-  }));
+  const customers = new Map(listCustomers(db).map((c) => [c.customerId, c]));
+  if (options.customer !== undefined && !customers.has(options.customer)) {
+    throw new UserError(
+      customers.size === 0
+        ? '--customer needs a mapping of customers to numbers, which `submigrate plan --mapping FILE` records; no mapping has been planned yet.'
+        : `--customer ${options.customer}: no such customer_id in the mapping last planned (${customers.size} customers)`,
+    );
+  }
+  const byNumber = new Map<string, Set<string>>();
+  const byService = new Map<string, Set<string>>();
+  const claim = (map: Map<string, Set<string>>, key: string, customerId: string) => {
+    let set = map.get(key);
+    if (set === undefined) map.set(key, (set = new Set()));
+    set.add(customerId);
+  };
+  for (const number of listCustomerNumbers(db)) {
+    claim(byNumber, number.phoneNumber, number.customerId);
+    if (number.sourceServiceSid !== null) {
+      claim(byService, number.sourceServiceSid, number.customerId);
+    }
+  }
+  const optouts: OptOutExportRow[] = [];
+  for (const row of currentOptOuts(db)) {
+    const claimants =
+      row.scope === 'service' && row.messagingServiceSid !== null
+        ? byService.get(row.messagingServiceSid)
+        : byNumber.get(row.senderNumber);
+    const ids = claimants === undefined ? [null] : [...claimants].sort();
+    for (const id of ids) {
+      if (options.customer !== undefined && id !== options.customer) continue;
+      optouts.push({
+        customer_id: id,
+        customer_name: id === null ? null : (customers.get(id)?.customerName ?? null),
+        recipient: row.recipient,
+        sender_number: row.senderNumber,
+        messaging_service_sid: row.messagingServiceSid,
+        scope: row.scope,
+        keyword: row.keyword,
+        body: row.body,
+        opted_out_at: row.optedOutAt,
+        stop_message_sid: row.stopMessageSid,
+        account_sid: row.accountSid,
+      });
+    }
+  }
+  optouts.sort(
+    (a, b) =>
+      (a.customer_id ?? '\uffff').localeCompare(b.customer_id ?? '\uffff') ||
+      (a.recipient ?? '').localeCompare(b.recipient ?? '') ||
+      (a.stop_message_sid ?? '').localeCompare(b.stop_message_sid ?? ''),
+  );
   return { coverage, optouts };
 }
 

@@ -10,7 +10,7 @@ import { isoSeconds, type Clock } from '../clock.js';
 import {
   countEvents,
   currentOptOuts,
-  listNumbers,
+  numberTypes,
   replaceNumbers,
   type LedgerCounts,
   type NumberRow,
@@ -47,6 +47,11 @@ export interface SnapshotInput {
   since: Date | null;
   until: Date | null;
   partitions: number;
+  /**
+   * The numbers (with their services) of some accounts, read just before by the caller
+   * (`plan` reads them anyway): recorded as they are instead of read again.
+   */
+  knownNumbers?: ReadonlyMap<string, readonly Omit<NumberRow, 'accountSid'>[]>;
 }
 
 export interface SnapshotDeps {
@@ -138,7 +143,7 @@ export async function takeSnapshot(
     runId = await startRun(input, accounts, deps);
   }
 
-  await recordNumbers(runId, accounts, deps);
+  await recordNumbers(runId, accounts, input.knownNumbers ?? new Map(), deps);
 
   const slices = listSlices(db, runId);
   const progress: SnapshotProgress = {
@@ -149,12 +154,18 @@ export async function takeSnapshot(
     eventsAdded: 0,
   };
   deps.onProgress?.({ ...progress });
-  const numberTypes = knownNumberTypes(db);
+  const types = numberTypes(db);
   // The last slice of each window also reads the window's final second.
   const windowEnds = new Set(listWindows(db, runId).map((w) => `${w.accountSid}|${w.windowEnd}`));
 
   const writer = new LedgerWriter(db, runId, clock, progress);
-  const context = { twilio, writer, numberTypes, progress, onProgress: deps.onProgress };
+  const context = {
+    twilio,
+    writer,
+    numberTypes: types,
+    progress,
+    onProgress: deps.onProgress,
+  };
   const outcomes = await Promise.allSettled(
     slices
       .filter((slice) => slice.status === 'pending')
@@ -299,10 +310,22 @@ async function historyStart(
 async function recordNumbers(
   runId: number,
   accounts: readonly string[],
+  known: NonNullable<SnapshotInput['knownNumbers']>,
   deps: SnapshotDeps,
 ): Promise<void> {
   const observedAt = isoSeconds(deps.clock.now());
   for (const accountSid of accounts) {
+    const given = known.get(accountSid);
+    if (given !== undefined) {
+      replaceNumbers(
+        deps.db,
+        runId,
+        accountSid,
+        observedAt,
+        given.map((n) => ({ ...n, accountSid })),
+      );
+      continue;
+    }
     const [numbers, services] = await Promise.all([
       deps.twilio.listPhoneNumbers(accountSid),
       deps.twilio.listServices(accountSid),
@@ -323,8 +346,4 @@ async function recordNumbers(
     }));
     replaceNumbers(deps.db, runId, accountSid, observedAt, rows);
   }
-}
-
-function knownNumberTypes(db: Db): Map<string, string | null> {
-  return new Map(listNumbers(db).map((n) => [n.phoneNumber, n.numberType]));
 }

@@ -109,6 +109,22 @@ export const toMessage = (m: SdkMessage): Message => ({
 
 const API_ORIGIN = 'https://api.twilio.com';
 
+interface NumberJson {
+  sid: string;
+  account_sid: string;
+  phone_number: string;
+  friendly_name: string;
+  type?: string | null;
+}
+
+const fromNumberJson = (n: NumberJson): PhoneNumber => ({
+  sid: n.sid,
+  accountSid: n.account_sid,
+  phoneNumber: n.phone_number,
+  friendlyName: n.friendly_name,
+  type: n.type ?? null,
+});
+
 interface MessageJson {
   sid: string;
   account_sid: string;
@@ -207,6 +223,14 @@ export function createTwilioPort(
   };
   const servicesOf = async (accountSid: string) =>
     (await clientFor(accountSid)).messaging.v1.services;
+  // An API key reaches only its own account's 2010 paths (Twilio: "access to subaccount
+  // resources will be denied"); a subaccount's are then read with the subaccount's own token.
+  // The parent's Auth Token reaches them directly.
+  const viaKey = credentials.kind === 'api-key';
+  const client2010 = (accountSid: string): Promise<TwilioClient> =>
+    viaKey ? clientFor(accountSid) : Promise.resolve(parent);
+  const account2010 = async (accountSid: string) =>
+    (await client2010(accountSid)).api.v2010.accounts(accountSid);
 
   return {
     parentAccountSid: parentSid,
@@ -223,16 +247,32 @@ export function createTwilioPort(
     createSubaccount: (friendlyName) =>
       call(false, async () => toAccount(await api.accounts.create({ friendlyName }))),
 
+    // Through the SDK's own request(), page by page, reading the few fields we use: a
+    // 100,000-number account as IncomingPhoneNumberInstances (each with its dates parsed)
+    // cost seconds and hundreds of MB.
     listPhoneNumbers: (accountSid) =>
-      call(true, async () =>
-        (
-          await api.accounts(accountSid).incomingPhoneNumbers.list({ pageSize: LIST_PAGE_SIZE })
-        ).map(toNumber),
-      ),
+      call(true, async () => {
+        const client = await client2010(accountSid);
+        const numbers: PhoneNumber[] = [];
+        let uri: string | null =
+          `${API_ORIGIN}/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers.json?PageSize=${LIST_PAGE_SIZE}`;
+        while (uri !== null) {
+          const response = (await client.request({ method: 'get', uri })) as {
+            statusCode: number;
+            body: { incoming_phone_numbers?: NumberJson[]; next_page_uri?: string | null };
+          };
+          if (response.statusCode !== 200) throw answerError(response.statusCode, response.body);
+          for (const n of response.body.incoming_phone_numbers ?? [])
+            numbers.push(fromNumberJson(n));
+          const next = response.body.next_page_uri;
+          uri = typeof next === 'string' && next !== '' ? `${API_ORIGIN}${next}` : null;
+        }
+        return numbers;
+      }),
 
     fetchPhoneNumber: (accountSid, numberSid) =>
       call(true, async () =>
-        toNumber(await api.accounts(accountSid).incomingPhoneNumbers(numberSid).fetch()),
+        toNumber(await (await account2010(accountSid)).incomingPhoneNumbers(numberSid).fetch()),
       ),
 
     // Setting the owner to a value is idempotent: a repeat either succeeds the same way or
@@ -289,7 +329,9 @@ export function createTwilioPort(
     // rather than through a MessageInstance per message.
     readMessagesPage: (accountSid, request) =>
       call(true, async (): Promise<MessagePage> => {
-        const response = (await parent.request({
+        const response = (await (
+          await client2010(accountSid)
+        ).request({
           method: 'get',
           headers: { [RAW_BODY_HEADER]: '1' },
           ...('pageUrl' in request
@@ -314,7 +356,9 @@ export function createTwilioPort(
     sendMessage: (accountSid, message) =>
       call(false, async () =>
         toMessage(
-          await api.accounts(accountSid).messages.create({
+          await (
+            await account2010(accountSid)
+          ).messages.create({
             to: message.to,
             body: message.body,
             ...(message.from === undefined ? {} : { from: message.from }),

@@ -1,219 +1,28 @@
 /**
- * `npm run bench`: the snapshot against the hand-written baseline, side by side, in one run.
- *
- * The emulator runs in its own process with the Owlie scenario (1,000,000 messages by
- * default); each contender runs in its own process too, so that its peak RSS (getrusage,
- * via test/bench/rss-probe.mjs) is its own. `submigrate snapshot` runs through bin/ exactly
- * as a user runs it. The two contenders at latency run in alternating rounds and each reports
- * its best round (and its highest RSS), so one noisy moment on a shared machine doesn't decide
- * the ratio. Flags: --messages N, --latency MS, --partitions N, --rounds N.
+ * `npm run bench`: every benchmark, each printing its figures and its ratio against a
+ * baseline measured in the same run. `--only snapshot,plan` runs some of them; the flags of
+ * each section are listed in its file.
  */
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { packageRoot } from '../../src/cli/runtime.js';
+import { rmSync } from 'node:fs';
 
-const root = packageRoot();
-const bin = join(root, 'bin', 'submigrate.js');
-const probe = join(root, 'test', 'bench', 'rss-probe.mjs');
-const baseline = join(root, 'dist', 'test', 'bench', 'baseline-each.js');
+import { benchPlan } from './plan-bench.js';
+import { benchSnapshot } from './snapshot-bench.js';
+import { work } from './support.js';
 
-function flag(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? fallback : Number(process.argv[index + 1]);
-}
+const SECTIONS: Record<string, () => Promise<string>> = {
+  snapshot: benchSnapshot,
+  plan: benchPlan,
+};
 
-const MESSAGES = flag('messages', 1_000_000);
-const LATENCY = flag('latency', 25);
-const PARTITIONS = flag('partitions', 8);
-/** Rounds of baseline-then-snapshot at latency; each contender's best round is reported. */
-const ROUNDS = flag('rounds', 2);
-const TOKEN = 'b'.repeat(32);
-const work = mkdtempSync(join(tmpdir(), 'submigrate-bench-'));
-
-interface Measured {
-  label: string;
-  latency: number;
-  messages: number;
-  seconds: number;
-  rssMb: number;
-}
-
-/** Runs a command to completion; returns its stdout and its peak RSS in MB. */
-function run(command: string, args: string[], env: Record<string, string>) {
-  const rssFile = join(work, `rss-${Math.random().toString(36).slice(2)}`);
-  return new Promise<{ stdout: string; rssMb: number }>((resolve, reject) => {
-    const child = spawn(command, args, {
-      env: { ...process.env, ...env, BENCH_RSS_FILE: rssFile, NODE_OPTIONS: `--import=${probe}` },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}`));
-      resolve({ stdout, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024 });
-    });
-  });
-}
-
-async function startEmulator(): Promise<{ url: string; accountSid: string; stop(): void }> {
-  const child = spawn(
-    process.execPath,
-    [
-      bin,
-      'emulator',
-      '--scenario',
-      'owlie',
-      '--messages',
-      String(MESSAGES),
-      '--port',
-      '0',
-      '--auth-token',
-      TOKEN,
-      '--json',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const line = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const end = buffered.indexOf('\n');
-      if (end >= 0) resolve(buffered.slice(0, end));
-    });
-    child.on('exit', (code) => reject(new Error(`emulator exited ${code}`)));
-  });
-  const { url, account_sid: accountSid } = JSON.parse(line) as { url: string; account_sid: string };
-  return { url, accountSid, stop: () => child.kill('SIGTERM') };
-}
-
-async function setLatency(url: string, latency: number): Promise<void> {
-  const response = await fetch(`${url}/__emulator/faults`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ latency_ms: latency }),
-  });
-  if (!response.ok) throw new Error(`faults: ${response.status}`);
-}
-
-async function snapshot(
-  label: string,
-  url: string,
-  env: Record<string, string>,
-  latency: number,
-  extra: string[] = [],
-): Promise<Measured> {
-  await setLatency(url, latency);
-  const db = join(work, `${label.replace(/\W+/g, '-')}-${Math.random().toString(36).slice(2)}.db`);
-  const { stdout, rssMb } = await run(
-    bin,
-    ['snapshot', '--db', db, '--partitions', String(PARTITIONS), '--json', ...extra],
-    env,
-  );
-  const result = JSON.parse(stdout) as { messagesRead: number; seconds: number };
-  return { label, latency, messages: result.messagesRead, seconds: result.seconds, rssMb };
-}
-
-/** The fastest round, with the highest peak RSS seen in any round. */
-function best(rounds: readonly Measured[]): Measured {
-  const fastest = rounds.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  return { ...fastest, rssMb: Math.max(...rounds.map((m) => m.rssMb)) };
-}
-
-const n = (value: number, digits = 0) =>
-  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-async function main(): Promise<void> {
-  process.stderr.write(`bench: starting the emulator with ${n(MESSAGES)} messages…\n`);
-  const emulator = await startEmulator();
-  const env = {
-    SUBMIGRATE_API_URL: emulator.url,
-    TWILIO_ACCOUNT_SID: emulator.accountSid,
-    TWILIO_AUTH_TOKEN: TOKEN,
-  };
-  const results: Measured[] = [];
-  try {
-    // The emulator keeps each message's JSON once rendered; one unmeasured read first, so that
-    // every contender meets the same, warm emulator.
-    process.stderr.write('bench: warm-up read (not measured)…\n');
-    await snapshot('warm-up', emulator.url, env, 0);
-    const baselines: Measured[] = [];
-    const snapshots: Measured[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      process.stderr.write(
-        `bench: round ${round}/${ROUNDS}: baseline (messages.each) at ${LATENCY} ms…\n`,
-      );
-      await setLatency(emulator.url, LATENCY);
-      const base = await run(
-        process.execPath,
-        [baseline, emulator.url, join(work, `baseline-${round}.db`)],
-        env,
-      );
-      const parsed = JSON.parse(base.stdout) as { messages: number; seconds: number };
-      baselines.push({
-        label: 'baseline: messages.each, one page at a time',
-        latency: LATENCY,
-        messages: parsed.messages,
-        seconds: parsed.seconds,
-        rssMb: base.rssMb,
-      });
-      process.stderr.write(
-        `bench: round ${round}/${ROUNDS}: submigrate snapshot at ${LATENCY} ms…\n`,
-      );
-      snapshots.push(
-        await snapshot(`submigrate snapshot, ${PARTITIONS} partitions`, emulator.url, env, LATENCY),
-      );
-    }
-    results.push(best(baselines), best(snapshots));
-    process.stderr.write(
-      `bench: rounds at ${LATENCY} ms, seconds: baseline ${baselines.map((m) => m.seconds.toFixed(1)).join(' ')}; snapshot ${snapshots.map((m) => m.seconds.toFixed(1)).join(' ')}\n`,
-    );
-    process.stderr.write('bench: submigrate snapshot at 0 ms…\n');
-    results.push(await snapshot('submigrate snapshot, no latency', emulator.url, env, 0));
-    process.stderr.write('bench: submigrate snapshot of the last 30 days at 0 ms…\n');
-    const since = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
-    results.push(
-      await snapshot('submigrate snapshot, last 30 days only', emulator.url, env, 0, [
-        '--since',
-        since,
-      ]),
-    );
-  } finally {
-    emulator.stop();
+const only = process.argv.indexOf('--only');
+const chosen = only < 0 ? Object.keys(SECTIONS) : (process.argv[only + 1] ?? '').split(',');
+try {
+  for (const name of chosen) {
+    const section = SECTIONS[name];
+    if (section === undefined) throw new Error(`no bench section "${name}"`);
+    process.stdout.write(`${await section()}\n`);
   }
+} finally {
   rmSync(work, { recursive: true, force: true });
-
-  const [base, ours, fast, small] = results as [Measured, Measured, Measured, Measured];
-  const rate = (m: Measured) => m.messages / m.seconds;
-  const rows = results.map((m) =>
-    [
-      m.label.padEnd(44),
-      `${m.latency} ms`.padStart(7),
-      n(m.messages).padStart(11),
-      n(m.seconds, 1).padStart(8),
-      n(rate(m)).padStart(9),
-      `${n(m.rssMb)} MB`.padStart(9),
-    ].join('  '),
-  );
-  const ratio = rate(ours) / rate(base);
-  const peak = Math.max(ours.rssMb, fast.rssMb, small.rssMb);
-  const check = (ok: boolean) => (ok ? 'met' : 'MISSED');
-  process.stdout.write(
-    [
-      `snapshot bench: ${n(MESSAGES)} messages in the emulator (Owlie), PageSize 1000, ${process.platform} ${process.arch}, node ${process.version}`,
-      '',
-      `${'contender'.padEnd(44)}  ${'latency'.padStart(7)}  ${'messages'.padStart(11)}  ${'seconds'.padStart(8)}  ${'msg/s'.padStart(9)}  ${'peak RSS'.padStart(9)}`,
-      ...rows,
-      '',
-      `snapshot vs baseline at ${LATENCY} ms: ${ratio.toFixed(1)}x   (target ≥ 5x: ${check(ratio >= 5)})`,
-      `peak RSS of snapshot: ${n(peak)} MB over ${n(small.messages)} and ${n(fast.messages)} messages   (target < 250 MB: ${check(peak < 250)})`,
-      `snapshot without latency: ${n(rate(fast))} msg/s   (target ≥ 50,000: ${check(rate(fast) >= 50_000)})`,
-      '',
-    ].join('\n'),
-  );
 }
-
-await main();

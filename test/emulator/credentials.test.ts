@@ -343,6 +343,30 @@ describe('credentials', () => {
     expect(await twilioFailure(aimedAtSub.messages.list())).toMatchObject(AUTHENTICATE);
   });
 
+  it('a main key of the parent may fetch a subaccount itself, auth token included, and reach the rest with that token', async () => {
+    const { keys } = await env.seed({
+      keys: [
+        { account_sid: env.parentSid, kind: 'main' },
+        { account_sid: env.parentSid, kind: 'standard' },
+      ],
+    });
+    const [main, standard] = keys as [(typeof keys)[number], (typeof keys)[number]];
+    const fetched = await clientWith(main.sid, main.secret, env.parentSid)
+      .api.v2010.accounts(acme.sid)
+      .fetch();
+    expect(fetched.authToken).toBe(acme.auth_token);
+    const asAcme = env.clientFor(acme.sid, fetched.authToken);
+    expect((await asAcme.incomingPhoneNumbers.list()).map((n) => n.sid)).toEqual([acmeNumberSid]);
+    // A standard key may not.
+    expect(
+      await twilioFailure(
+        clientWith(standard.sid, standard.secret, env.parentSid)
+          .api.v2010.accounts(acme.sid)
+          .fetch(),
+      ),
+    ).toMatchObject(AUTHENTICATE);
+  });
+
   it("a suspended or closed subaccount's own credentials get 403 / 20403", async () => {
     // Which of 401/20003 and 403/20403 Twilio sends here is unconfirmed; the reference's
     // recommended emulator behaviour (§8.2) is 403/20403 for valid credentials of an inactive

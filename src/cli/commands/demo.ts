@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
@@ -11,7 +19,8 @@ import { builtInScenario } from '../../emulator/scenarios/index.js';
 import { startEmulator } from '../../emulator/server.js';
 import { DEFAULT_LIMITS } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { dbAt, thisProcess, twilioAccess } from '../runtime.js';
+import { dbAt, packageRoot, thisProcess, twilioAccess } from '../runtime.js';
+import { writePrivateFile } from '../../files.js';
 
 /** Marks a folder as the demo's: it writes and replaces files only in a folder it made. */
 const DEMO_MARK = '.submigrate-demo';
@@ -101,7 +110,11 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
               const response = await fetch(`${emulator.url}/__emulator/optouts`);
               return ((await response.json()) as { optouts: GroundTruthPair[] }).optouts;
             },
-            writeFile: (path, text) => writeFileSync(path, text, { mode: 0o600 }),
+            mapping: {
+              path: 'plans/owlie-customers.csv',
+              text: readFileSync(join(packageRoot(), 'plans', 'owlie-customers.csv'), 'utf8'),
+            },
+            writeFile: (path, content) => writePrivateFile(path, content),
             print,
           }),
         );

@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 
 import { withDb } from '../../db/open.js';
-import { UserError } from '../../errors.js';
 import { requireFolder, writePrivateFile } from '../../files.js';
 import { describeCoverage, exportOptOuts, optOutsCsv } from '../../optouts/export.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -32,15 +31,11 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
         })
         .option('out', { type: 'string', describe: 'Write to this file instead of stdout' }),
     handler: async (args) => {
-      if (args.customer !== undefined) {
-        throw new UserError(
-          '--customer needs a mapping of customers to numbers, which `submigrate plan --mapping FILE` records; no mapping has been planned yet.',
-        );
-      }
       const outPath = args.out === undefined ? undefined : resolve(context.cwd, args.out);
       if (outPath !== undefined) requireFolder(outPath, '--out');
       const location = dbLocation(args, context);
-      const result = await withDb(location, (db) => exportOptOuts(db, location.path), {
+      const customer = args.customer === undefined ? {} : { customer: args.customer };
+      const result = await withDb(location, (db) => exportOptOuts(db, location.path, customer), {
         mode: 'existing',
         missingAdvice: 'Run `submigrate snapshot` first (or name the right file with --db).',
       });

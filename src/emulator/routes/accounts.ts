@@ -1,7 +1,7 @@
 /** Accounts (2010): create, list, fetch, update — subaccounts and their status. */
 
 import { authenticate as unauthorized } from '../api-error.js';
-import { isMainCredential, reach2010 } from '../auth.js';
+import { isMainCredential, reachAccount } from '../auth.js';
 import { envelope2010, pageList, readPageRequest } from '../paging.js';
 import { renderAccount } from '../render.js';
 import { optional, route, type Route, type TwilioRequest } from '../router.js';
@@ -52,12 +52,12 @@ export function accountRoutes(state: EmulatorState): Route[] {
     }),
 
     route('GET', '/2010-04-01/Accounts/:sid.json', (request, [sid]) => {
-      const account = reach2010(state, request.principal, sid!, request.path);
+      const account = reachAccount(state, request.principal, sid!, request.path);
       return { status: 200, body: renderAccount(account) };
     }),
 
     route('POST', '/2010-04-01/Accounts/:sid.json', (request, [sid]) => {
-      const account = reach2010(state, request.principal, sid!, request.path);
+      const account = reachAccount(state, request.principal, sid!, request.path);
       const status = optional(request.form, 'Status');
       if (status !== undefined) {
         // Only the main account's own credentials change a status (suspend, close, reopen).

@@ -33,14 +33,15 @@ export function numberRoutes(state: EmulatorState): Route[] {
       const account = reach2010(state, request.principal, sid!, request.path);
       const matchesPhone = phoneMatcher(request.query.get('PhoneNumber'));
       const friendlyName = request.query.get('FriendlyName');
-      const owned = [...state.numbers.values()]
-        .filter(
-          (n) =>
-            n.accountSid === account.sid &&
-            matchesPhone(n.phoneNumber) &&
-            (friendlyName === null || n.friendlyName === friendlyName),
-        )
-        .sort((a, b) => a.dateCreated - b.dateCreated || a.sid.localeCompare(b.sid));
+      const all = state.numbersOf(account.sid);
+      const filtered = request.query.has('PhoneNumber') || friendlyName !== null;
+      const owned = filtered
+        ? all.filter(
+            (n) =>
+              matchesPhone(n.phoneNumber) &&
+              (friendlyName === null || n.friendlyName === friendlyName),
+          )
+        : all;
       const page = readPageRequest(request.query);
       return {
         status: 200,

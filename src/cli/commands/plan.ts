@@ -1,0 +1,110 @@
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+
+import type { CommandModule } from 'yargs';
+
+import { systemClock } from '../../clock.js';
+import { withDb } from '../../db/open.js';
+import { UserError } from '../../errors.js';
+import { writePrivateFile } from '../../files.js';
+import { parseMapping } from '../../plan/mapping.js';
+import { defaultPlanPath, isPlanText, writePlan } from '../../plan/plan-file.js';
+import { renderPlan } from '../../plan/render.js';
+import { runPlan } from '../../plan/run-plan.js';
+import type { CommandContext, GlobalOptions } from '../context.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { connectTwilio, dbLocation, thisProcess } from '../runtime.js';
+
+/** The first bytes of a file: enough to recognise a plan, without reading 100 MB of one. */
+function readHead(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(64);
+    return head.toString('utf8', 0, readSync(fd, head, 0, 64, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface PlanArgs extends GlobalOptions {
+  mapping: string;
+  out?: string;
+  snapshot: boolean;
+  'detailed-exitcode': boolean;
+  concurrency: number;
+  rate: number;
+}
+
+export function planCommand(context: CommandContext): CommandModule<GlobalOptions, PlanArgs> {
+  return {
+    command: 'plan',
+    describe:
+      'Refresh the opt-out ledger, read the account (read-only) and write a reviewable plan. Exit 2 with --detailed-exitcode when there are changes',
+    builder: (y) =>
+      y
+        .option('mapping', { type: 'string', demandOption: true, describe: 'The mapping CSV' })
+        .option('out', {
+          type: 'string',
+          describe: 'Plan file (default plans/<mapping name>.plan.json)',
+        })
+        .option('snapshot', {
+          type: 'boolean',
+          default: true,
+          describe: 'Bring the opt-out ledger up to date first (--no-snapshot skips it)',
+        })
+        .option('detailed-exitcode', {
+          type: 'boolean',
+          default: false,
+          describe: 'Exit 2 when the plan has changes, 0 when it has none',
+        })
+        .option('concurrency', { type: 'number', default: 8, describe: 'Requests in flight' })
+        .option('rate', {
+          type: 'number',
+          default: 0,
+          describe: 'Requests per second (0 = no cap)',
+        }),
+    handler: async (args) => {
+      const mappingPath = resolve(context.cwd, args.mapping);
+      let text: string;
+      try {
+        text = readFileSync(mappingPath, 'utf8');
+      } catch (error) {
+        throw new UserError(
+          `--mapping ${args.mapping}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+        );
+      }
+      // The whole mapping is checked before any database, request or file.
+      const shown = relative(context.cwd, mappingPath) || mappingPath;
+      const mapping = parseMapping(shown, text);
+      const outPath = resolve(
+        context.cwd,
+        args.out ?? defaultPlanPath(shown, resolve(context.cwd, 'plans')),
+      );
+      if (existsSync(outPath) && !isPlanText(readHead(outPath))) {
+        throw new UserError(
+          `--out ${outPath} exists and is not a plan file; refusing to replace it`,
+        );
+      }
+      const twilio = connectTwilio(args, context, {
+        concurrency: args.concurrency,
+        ratePerSecond: args.rate,
+      });
+      const { plan } = await withDb(dbLocation(args, context), (db) =>
+        runPlan(
+          { mapping, snapshot: args.snapshot, credentials: twilio.credentialsKind },
+          { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
+        ),
+      );
+      if (args.out === undefined) mkdirSync(dirname(outPath), { recursive: true });
+      writePrivateFile(outPath, (write) => writePlan(plan, write));
+      if (args.json) writePlan(plan, (chunk) => context.output.write(chunk));
+      else {
+        context.output.lines(renderPlan(plan));
+        context.output.out(
+          `\nPlan file: ${relative(context.cwd, outPath) || outPath} (${plan.fingerprint.slice(0, 19)}…)`,
+        );
+      }
+      if (args['detailed-exitcode'] && plan.steps.length > 0) context.setExit(EXIT_CODES.changes);
+    },
+  };
+}

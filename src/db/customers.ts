@@ -1,0 +1,108 @@
+/**
+ * Customers and their numbers as the last plan recorded them, and the subaccount each
+ * customer went to as apply recorded it.
+ */
+
+import type { Db } from './open.js';
+
+export interface CustomerRecord {
+  customerId: string;
+  customerName: string;
+  messagingService: string | null;
+}
+
+export interface CustomerNumberRecord {
+  numberSid: string;
+  phoneNumber: string;
+  customerId: string;
+  /** Where the number was before it moved (kept once the number has moved). */
+  sourceAccountSid: string;
+  sourceServiceSid: string | null;
+  /** True when the number is still where it started (so `source_*` may be refreshed). */
+  atSource: boolean;
+}
+
+export function recordMapping(
+  db: Db,
+  mappingSha256: string,
+  at: string,
+  customers: readonly CustomerRecord[],
+  numbers: readonly CustomerNumberRecord[],
+): void {
+  const customer = db.prepare(
+    `INSERT INTO customers (customer_id, customer_name, messaging_service, mapping_sha256, recorded_at)
+     VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (customer_id) DO UPDATE SET customer_name = excluded.customer_name,
+       messaging_service = excluded.messaging_service, mapping_sha256 = excluded.mapping_sha256,
+       recorded_at = excluded.recorded_at`,
+  );
+  const number = db.prepare(
+    `INSERT INTO customer_numbers
+       (number_sid, phone_number, customer_id, source_account_sid, source_service_sid, recorded_at)
+     VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (number_sid) DO UPDATE SET
+       phone_number = excluded.phone_number, customer_id = excluded.customer_id,
+       recorded_at = excluded.recorded_at,
+       source_account_sid = CASE WHEN ? THEN excluded.source_account_sid
+                                 ELSE source_account_sid END,
+       source_service_sid = CASE WHEN ? THEN excluded.source_service_sid
+                                 ELSE source_service_sid END`,
+  );
+  db.transaction(() => {
+    for (const c of customers) {
+      customer.run(c.customerId, c.customerName, c.messagingService, mappingSha256, at);
+    }
+    for (const n of numbers) {
+      number.run(
+        n.numberSid,
+        n.phoneNumber,
+        n.customerId,
+        n.sourceAccountSid,
+        n.sourceServiceSid,
+        at,
+        n.atSource ? 1 : 0,
+        n.atSource ? 1 : 0,
+      );
+    }
+  })();
+}
+
+export function listCustomers(db: Db): CustomerRecord[] {
+  return db
+    .prepare(
+      `SELECT customer_id AS customerId, customer_name AS customerName,
+              messaging_service AS messagingService
+       FROM customers ORDER BY customer_id`,
+    )
+    .all() as CustomerRecord[];
+}
+
+export function listCustomerNumbers(db: Db): Omit<CustomerNumberRecord, 'atSource'>[] {
+  return db
+    .prepare(
+      `SELECT number_sid AS numberSid, phone_number AS phoneNumber, customer_id AS customerId,
+              source_account_sid AS sourceAccountSid, source_service_sid AS sourceServiceSid
+       FROM customer_numbers ORDER BY customer_id, phone_number`,
+    )
+    .all() as Omit<CustomerNumberRecord, 'atSource'>[];
+}
+
+export function previousSubaccounts(db: Db): Map<string, string> {
+  const rows = db
+    .prepare('SELECT customer_id AS id, subaccount_sid AS sid FROM customer_subaccounts')
+    .all() as { id: string; sid: string }[];
+  return new Map(rows.map((row) => [row.id, row.sid]));
+}
+
+export function recordCustomerSubaccount(
+  db: Db,
+  customerId: string,
+  subaccountSid: string,
+  at: string,
+): void {
+  db.prepare(
+    `INSERT INTO customer_subaccounts (customer_id, subaccount_sid, recorded_at) VALUES (?, ?, ?)
+     ON CONFLICT (customer_id) DO UPDATE SET subaccount_sid = excluded.subaccount_sid,
+       recorded_at = excluded.recorded_at`,
+  ).run(customerId, subaccountSid, at);
+}

@@ -1,0 +1,356 @@
+/**
+ * `buildPlan`: observed state + mapping rows + options → Plan. Pure: it reads no file, clock,
+ * database or network (everything it needs is passed in), so the same inputs always give the
+ * same plan, and tests drive it with tiny builders.
+ *
+ * Per customer, the target subaccount is, in order: the pinned SID; the one a previous apply
+ * recorded for the customer_id; the one active subaccount with exactly that FriendlyName;
+ * else a new one. Whatever already matches the mapping gets no step, so planning again after
+ * a finished migration gives zero steps. Rows the live state contradicts are errors with
+ * their line, all at once.
+ */
+
+import { MappingError, NUMBER_SID, type Mapping, type MappingRow } from './mapping.js';
+import {
+  fingerprint,
+  numberKey,
+  numberState,
+  resourceState,
+  servicesNamedKey,
+  subaccountKey,
+  subaccountsNamedKey,
+  type ResourceKey,
+} from './resources.js';
+import {
+  PLAN_FORMAT,
+  type ObservedNumber,
+  type ObservedService,
+  type ObservedState,
+  type Plan,
+  type PlanCustomer,
+  type PlanStep,
+  type SubaccountSource,
+} from './types.js';
+import { planWarnings, type OptOutIndex } from './warnings.js';
+
+export interface PlanOptions {
+  /** ISO 8601: when the plan was made. */
+  now: string;
+  credentials: 'auth-token' | 'api-key';
+  /** customer_id → the subaccount a previous apply created or used for it. */
+  previousSubaccounts: ReadonlyMap<string, string>;
+  /** Currently opted-out recipients by number and by service (from the ledger). */
+  optOuts: OptOutIndex;
+  /** Accounts whose history a completed snapshot covers. */
+  coveredAccounts: ReadonlySet<string>;
+  /** Whether `plan` refreshed the ledger first (false with --no-snapshot). */
+  snapshotRefreshed: boolean;
+}
+
+interface Resolved {
+  customer: PlanCustomer;
+  numbers: { number: ObservedNumber; row: MappingRow }[];
+}
+
+export interface Resolution {
+  customers: Resolved[];
+  /** The live resources the plan depends on, and their state now. */
+  resources: Record<ResourceKey, unknown>;
+}
+
+/**
+ * Each customer's target subaccount and service, and each row's number, checked against the
+ * live state: every contradiction is a problem with its line, all thrown at once.
+ */
+export function resolveCustomers(
+  observed: ObservedState,
+  mapping: Mapping,
+  options: PlanOptions,
+): Resolution {
+  const problems: string[] = [];
+  const at = (row: MappingRow, reason: string) =>
+    problems.push(`${mapping.path}:${row.line}: ${reason}`);
+  const parent = observed.parentSid;
+  const subaccounts = new Map(observed.subaccounts.map((a) => [a.sid, a]));
+  const byPhone = new Map(observed.numbers.map((n) => [n.phoneNumber, n]));
+  let bySid: Map<string, ObservedNumber> | undefined;
+  const numberBySid = (text: string) =>
+    (bySid ??= new Map(observed.numbers.map((n) => [n.sid.toLowerCase(), n]))).get(
+      text.toLowerCase(),
+    );
+  const keys = new Set<ResourceKey>();
+  const resources: Record<ResourceKey, unknown> = {};
+
+  const groups = new Map<string, MappingRow[]>();
+  for (const row of mapping.rows) {
+    const group = groups.get(row.customerId) ?? [];
+    group.push(row);
+    groups.set(row.customerId, group);
+  }
+
+  const claimed = new Map<string, MappingRow>();
+  const resolved: Resolved[] = [];
+  for (const [customerId, rows] of groups) {
+    const first = rows[0]!;
+    const target = resolveSubaccount(first, customerId);
+    if (target === null) continue;
+    const serviceName = first.messagingService;
+    let serviceSid: string | null = null;
+    if (serviceName !== null && target.sid !== null) {
+      keys.add(servicesNamedKey(target.sid, serviceName));
+      const same = observed.services.filter(
+        (s) => s.accountSid === target.sid && s.friendlyName === serviceName,
+      );
+      if (same.length > 1) {
+        at(
+          first,
+          `subaccount ${target.sid} has ${same.length} Messaging Services named "${serviceName}" (${same.map((s) => s.sid).join(', ')}); rename or delete one`,
+        );
+        continue;
+      }
+      serviceSid = same[0]?.sid ?? null;
+    }
+    const numbers: Resolved['numbers'] = [];
+    for (const row of rows) {
+      const number = NUMBER_SID.test(row.phoneNumber)
+        ? numberBySid(row.phoneNumber)
+        : byPhone.get(row.phoneNumber);
+      if (number === undefined) {
+        at(
+          row,
+          `${row.phoneNumber} is not a number of ${parent} or of any of its ${observed.subaccounts.length} subaccounts`,
+        );
+        continue;
+      }
+      const other = claimed.get(number.sid);
+      if (other !== undefined) {
+        at(
+          row,
+          `${row.phoneNumber} is the same number as ${other.phoneNumber} on line ${other.line}`,
+        );
+        continue;
+      }
+      claimed.set(number.sid, row);
+      if (
+        options.credentials === 'api-key' &&
+        number.accountSid !== parent &&
+        number.accountSid !== target.sid
+      ) {
+        at(
+          row,
+          `${number.phoneNumber} is in subaccount ${number.accountSid}: moving a number out of a subaccount needs the parent's Auth Token (TWILIO_AUTH_TOKEN); an API key cannot`,
+        );
+        continue;
+      }
+      resources[numberKey(number.sid)] = numberState(number);
+      numbers.push({ number, row });
+    }
+    resolved.push({
+      numbers,
+      customer: {
+        customer_id: customerId,
+        customer_name: first.customerName,
+        subaccount_sid: target.sid,
+        subaccount_source: target.source,
+        messaging_service: serviceName,
+        service_sid: serviceSid,
+        numbers: [],
+        optouts: 0,
+      },
+    });
+  }
+  if (problems.length > 0) throw new MappingError(problems);
+  for (const key of keys) resources[key] = resourceState(observed, key);
+  return { customers: resolved, resources };
+
+  function resolveSubaccount(
+    row: MappingRow,
+    customerId: string,
+  ): { sid: string | null; source: SubaccountSource } | null {
+    const usable = (sid: string, how: string) => {
+      const account = subaccounts.get(sid);
+      if (account === undefined) {
+        at(row, `${how} ${sid} is not a subaccount of ${parent}`);
+        return false;
+      }
+      keys.add(subaccountKey(sid));
+      if (account.status !== 'active') {
+        at(
+          row,
+          `${how} ${sid} ("${account.friendlyName}") is ${account.status}: numbers can only move into an active subaccount`,
+        );
+        return false;
+      }
+      return true;
+    };
+    if (row.subaccountSid !== null) {
+      return usable(row.subaccountSid, 'subaccount_sid')
+        ? { sid: row.subaccountSid, source: 'pinned' }
+        : null;
+    }
+    const previous = options.previousSubaccounts.get(customerId);
+    if (previous !== undefined) {
+      return usable(previous, `the subaccount a previous apply used for "${customerId}",`)
+        ? { sid: previous, source: 'previous-apply' }
+        : null;
+    }
+    keys.add(subaccountsNamedKey(row.customerName));
+    const named = observed.subaccounts.filter(
+      (a) => a.status === 'active' && a.friendlyName === row.customerName,
+    );
+    if (named.length > 1) {
+      at(
+        row,
+        `${named.length} active subaccounts are named "${row.customerName}" (${named.map((a) => a.sid).join(', ')}); pin one with subaccount_sid`,
+      );
+      return null;
+    }
+    if (named.length === 1) return { sid: named[0]!.sid, source: 'name' };
+    return { sid: null, source: 'create' };
+  }
+}
+
+/** The plan: the resolution, its steps in dependency order, its fingerprint and warnings. */
+export function buildPlan(observed: ObservedState, mapping: Mapping, options: PlanOptions): Plan {
+  const { customers: resolved, resources } = resolveCustomers(observed, mapping, options);
+  const services = new Map(observed.services.map((s) => [s.sid, s]));
+  const steps: PlanStep[] = [];
+  for (const item of resolved) {
+    for (const step of customerSteps(item, services, options.optOuts)) steps.push(step);
+  }
+  const count: Record<PlanStep['action'], number> = {
+    create_subaccount: 0,
+    detach_number: 0,
+    transfer_number: 0,
+    create_service: 0,
+    attach_number: 0,
+  };
+  for (const step of steps) count[step.action] += 1;
+  const customers = resolved.map((r) => r.customer);
+  return {
+    format: PLAN_FORMAT,
+    created_at: options.now,
+    parent_account_sid: observed.parentSid,
+    mapping: { path: mapping.path, sha256: mapping.sha256, rows: mapping.rows.length },
+    options: { snapshot: options.snapshotRefreshed },
+    fingerprint: fingerprint(resources),
+    observed: resources,
+    summary: {
+      subaccounts_to_create: count.create_subaccount,
+      numbers_to_detach: count.detach_number,
+      numbers_to_transfer: count.transfer_number,
+      services_to_create: count.create_service,
+      numbers_to_attach: count.attach_number,
+      unchanged: customers.reduce((n, c) => n + c.numbers.filter((x) => x.unchanged).length, 0),
+    },
+    warnings: planWarnings(observed, customers, options),
+    customers,
+    steps,
+  };
+}
+
+function customerSteps(
+  { customer, numbers }: Resolved,
+  services: ReadonlyMap<string, ObservedService>,
+  optOuts: OptOutIndex,
+): PlanStep[] {
+  const out: PlanStep[] = [];
+  const id = customer.customer_id;
+  const target = customer.subaccount_sid;
+  const createAccount = `create_subaccount:${id}`;
+  const createService = `create_service:${id}`;
+  if (target === null) {
+    out.push({
+      id: createAccount,
+      action: 'create_subaccount',
+      customer_id: id,
+      depends_on: [],
+      friendly_name: customer.customer_name,
+    });
+  }
+  const wantsService = customer.messaging_service !== null;
+  if (wantsService && customer.service_sid === null) {
+    out.push({
+      id: createService,
+      action: 'create_service',
+      customer_id: id,
+      depends_on: target === null ? [createAccount] : [],
+      friendly_name: customer.messaging_service!,
+      account_sid: target,
+    });
+  }
+  for (const { number, row } of numbers) {
+    const inTarget = target !== null && number.accountSid === target;
+    const inWantedService =
+      wantsService && number.serviceSid !== null && number.serviceSid === customer.service_sid;
+    const service = number.serviceSid === null ? undefined : services.get(number.serviceSid);
+    const base = { customer_id: id, phone_number: number.phoneNumber, number_sid: number.sid };
+    const mustDetach =
+      number.serviceSid !== null && !inWantedService && (!inTarget || wantsService);
+    const detachId = `detach_number:${number.sid}`;
+    const transferId = `transfer_number:${number.sid}`;
+    if (mustDetach) {
+      out.push({
+        id: detachId,
+        action: 'detach_number',
+        ...base,
+        depends_on: [],
+        account_sid: number.accountSid,
+        service_sid: number.serviceSid!,
+        service_name: service?.friendlyName ?? '',
+      });
+    }
+    if (!inTarget) {
+      out.push({
+        id: transferId,
+        action: 'transfer_number',
+        ...base,
+        depends_on: [
+          ...(mustDetach ? [detachId] : []),
+          ...(target === null ? [createAccount] : []),
+        ],
+        from_account_sid: number.accountSid,
+        to_account_sid: target,
+      });
+    }
+    const attach = wantsService && !inWantedService;
+    if (attach) {
+      out.push({
+        id: `attach_number:${number.sid}`,
+        action: 'attach_number',
+        ...base,
+        depends_on: [
+          ...(inTarget ? [] : [transferId]),
+          ...(inTarget && mustDetach ? [detachId] : []),
+          ...(customer.service_sid === null ? [createService] : []),
+        ],
+        account_sid: target,
+        service_sid: customer.service_sid,
+        service_name: customer.messaging_service!,
+      });
+    }
+    customer.numbers.push({
+      line: row.line,
+      phone_number: number.phoneNumber,
+      number_sid: number.sid,
+      unchanged: !mustDetach && inTarget && !attach,
+    });
+  }
+  customer.optouts = countOptOuts(
+    optOuts,
+    numbers.map((n) => n.number),
+  );
+  return out;
+}
+
+/** Distinct recipients on the suppression lists of these numbers (number and service scope). */
+function countOptOuts(index: OptOutIndex, numbers: readonly ObservedNumber[]): number {
+  const recipients = new Set<string>();
+  for (const number of numbers) {
+    for (const r of index.byNumber.get(number.phoneNumber) ?? []) recipients.add(r);
+    if (number.serviceSid !== null) {
+      for (const r of index.byService.get(number.serviceSid) ?? []) recipients.add(r);
+    }
+  }
+  return recipients.size;
+}

@@ -1,0 +1,244 @@
+/**
+ * The mapping CSV (docs/file-formats.md): which customer each phone number belongs to, and
+ * what that customer's subaccount and Messaging Service are called. Parsed with csv-parse
+ * (header names case-insensitive and trimmed, BOM and CRLF accepted) and checked whole:
+ * every problem is reported at once as `FILE:LINE: reason`, and nothing is planned while one
+ * remains. This module reads no network and no database: it runs before either is touched.
+ */
+
+import { createHash } from 'node:crypto';
+
+import { CsvError, parse } from 'csv-parse/sync';
+
+import { UserError } from '../errors.js';
+
+export interface MappingRow {
+  /** The line of the file the row starts on (1 = the header). */
+  line: number;
+  customerId: string;
+  customerName: string;
+  /** E.164 (`+14155550100`) or a PN SID, as written. */
+  phoneNumber: string;
+  /** FriendlyName of the service to create or reuse in the subaccount; null = none. */
+  messagingService: string | null;
+  /** A pinned existing subaccount; null = match by name or create. */
+  subaccountSid: string | null;
+}
+
+export interface Mapping {
+  path: string;
+  sha256: string;
+  rows: MappingRow[];
+}
+
+/** One or more problems, each `FILE:LINE: reason`, printed as they are. */
+export class MappingError extends UserError {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `${problems.join('\n')}\n${problems.length} problem(s) in the mapping; nothing was planned.`,
+    );
+  }
+}
+
+const REQUIRED = ['customer_id', 'customer_name', 'phone_number'] as const;
+const OPTIONAL = ['messaging_service', 'subaccount_sid'] as const;
+const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL]);
+
+export const E164 = /^\+[1-9]\d{7,14}$/;
+export const NUMBER_SID = /^PN[0-9a-fA-F]{32}$/;
+export const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
+/** Used in report file names (optouts/<customer_id>.csv): no separators, no leading dot. */
+export const CUSTOMER_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+export const MAX_NAME = 64;
+
+interface RawRecord {
+  line: number;
+  fields: string[];
+}
+
+/** Records with the line each starts on; an unterminated quote or a broken file is a problem. */
+function readRecords(path: string, text: string): { records: RawRecord[]; problem?: string } {
+  const records: RawRecord[] = [];
+  let lastEnd = 0;
+  try {
+    parse(text, {
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      on_record: (record: string[], context) => {
+        // `lines` is where the record ends; a quoted field may hold line breaks of its own.
+        const inner = record.reduce((n, field) => n + (field.match(/\n/g)?.length ?? 0), 0);
+        records.push({ line: context.lines - inner, fields: record });
+        lastEnd = context.lines;
+        return null;
+      },
+    });
+  } catch (error) {
+    if (error instanceof CsvError && error.code === 'CSV_QUOTE_NOT_CLOSED') {
+      return {
+        records,
+        problem: `${path}:${lastEnd + 1}: a quoted field is never closed (an unterminated quote from here on)`,
+      };
+    }
+    const where = error instanceof CsvError ? (error as CsvError & { lines?: number }).lines : 0;
+    return {
+      records,
+      problem: `${path}:${where ?? lastEnd + 1}: not valid CSV (${(error as Error).message})`,
+    };
+  }
+  return { records };
+}
+
+export function parseMapping(path: string, text: string): Mapping {
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  const problems: string[] = [];
+  const at = (line: number, reason: string) => problems.push(`${path}:${line}: ${reason}`);
+
+  const { records, problem } = readRecords(path, text);
+  if (problem !== undefined) throw new MappingError([problem]);
+  const header = records[0];
+  if (header === undefined) {
+    throw new MappingError([
+      `${path}:1: the file is empty; expected a header row (${REQUIRED.join(', ')})`,
+    ]);
+  }
+
+  const columns = header.fields.map((name) => name.trim().toLowerCase());
+  const index = new Map<string, number>();
+  columns.forEach((name, i) => {
+    if (name === '') at(header.line, `column ${i + 1} has no name`);
+    else if (!KNOWN.has(name)) {
+      at(
+        header.line,
+        `unknown column "${header.fields[i]}" (columns are ${[...REQUIRED, ...OPTIONAL].join(', ')})`,
+      );
+    } else if (index.has(name)) at(header.line, `column "${name}" appears twice`);
+    else index.set(name, i);
+  });
+  for (const name of REQUIRED) {
+    if (!index.has(name)) at(header.line, `missing required column "${name}"`);
+  }
+  if (problems.length > 0) throw new MappingError(problems);
+  if (records.length === 1) {
+    throw new MappingError([`${path}:${header.line}: a header but no rows: nothing to plan`]);
+  }
+
+  const rows: MappingRow[] = [];
+  const get = (record: RawRecord, name: string) => {
+    const i = index.get(name);
+    return i === undefined ? '' : (record.fields[i] ?? '').trim();
+  };
+  for (const record of records.slice(1)) {
+    if (record.fields.length !== columns.length) {
+      at(
+        record.line,
+        `${record.fields.length} field(s) where the header has ${columns.length} (a missing or extra comma?)`,
+      );
+      continue;
+    }
+    const row: MappingRow = {
+      line: record.line,
+      customerId: get(record, 'customer_id'),
+      customerName: get(record, 'customer_name'),
+      phoneNumber: get(record, 'phone_number'),
+      messagingService: get(record, 'messaging_service') || null,
+      subaccountSid: get(record, 'subaccount_sid') || null,
+    };
+    const before = problems.length;
+    checkRow(row, at);
+    if (problems.length === before) rows.push(row);
+  }
+  checkAcrossRows(rows, at);
+  if (problems.length > 0) throw new MappingError(problems);
+  return { path, sha256, rows };
+}
+
+function checkRow(row: MappingRow, at: (line: number, reason: string) => void): void {
+  if (row.customerId === '') at(row.line, 'customer_id is empty');
+  else if (!CUSTOMER_ID.test(row.customerId)) {
+    at(
+      row.line,
+      `customer_id "${row.customerId}" may hold only letters, digits, ".", "_", "@" and "-" (at most 64, not starting with a symbol)`,
+    );
+  }
+  if (row.customerName === '') at(row.line, 'customer_name is empty');
+  else if ([...row.customerName].length > MAX_NAME) {
+    at(
+      row.line,
+      `customer_name is ${[...row.customerName].length} characters; a subaccount's FriendlyName holds at most ${MAX_NAME}`,
+    );
+  }
+  if (row.phoneNumber === '') at(row.line, 'phone_number is empty');
+  else if (!E164.test(row.phoneNumber) && !NUMBER_SID.test(row.phoneNumber)) {
+    at(
+      row.line,
+      `phone_number "${row.phoneNumber}" is neither E.164 (+ and 8–15 digits) nor a PN… SID`,
+    );
+  }
+  if (row.messagingService !== null && [...row.messagingService].length > MAX_NAME) {
+    at(row.line, `messaging_service is longer than ${MAX_NAME} characters`);
+  }
+  if (row.subaccountSid !== null && !ACCOUNT_SID.test(row.subaccountSid)) {
+    at(
+      row.line,
+      `subaccount_sid "${row.subaccountSid}" is not an Account SID (AC + 32 hex digits)`,
+    );
+  }
+}
+
+/** Duplicates and contradictions between rows, each reported on the later line. */
+function checkAcrossRows(
+  rows: readonly MappingRow[],
+  at: (line: number, reason: string) => void,
+): void {
+  const byNumber = new Map<string, MappingRow>();
+  const byCustomer = new Map<string, MappingRow>();
+  const byName = new Map<string, MappingRow>();
+  for (const row of rows) {
+    const namesake = byName.get(row.customerName);
+    if (namesake === undefined) byName.set(row.customerName, row);
+    else if (namesake.customerId !== row.customerId) {
+      at(
+        row.line,
+        `customer_name "${row.customerName}" is also customer "${namesake.customerId}"'s name (line ${namesake.line}); subaccounts are matched by name, so names must differ`,
+      );
+    }
+    const key = row.phoneNumber.toUpperCase();
+    const seen = byNumber.get(key);
+    if (seen !== undefined) {
+      if (seen.customerId === row.customerId) {
+        at(row.line, `duplicate row: ${row.phoneNumber} is already on line ${seen.line}`);
+      } else {
+        at(
+          row.line,
+          `${row.phoneNumber} is mapped to customer "${row.customerId}" here and to "${seen.customerId}" on line ${seen.line}`,
+        );
+      }
+    } else {
+      byNumber.set(key, row);
+    }
+    const first = byCustomer.get(row.customerId);
+    if (first === undefined) {
+      byCustomer.set(row.customerId, row);
+      continue;
+    }
+    if (first.customerName !== row.customerName) {
+      at(
+        row.line,
+        `customer "${row.customerId}" is named "${row.customerName}" here but "${first.customerName}" on line ${first.line}`,
+      );
+    }
+    if (first.messagingService !== row.messagingService) {
+      at(
+        row.line,
+        `customer "${row.customerId}" has messaging_service "${row.messagingService ?? ''}" here but "${first.messagingService ?? ''}" on line ${first.line} (one service per customer)`,
+      );
+    }
+    if (first.subaccountSid !== row.subaccountSid) {
+      at(
+        row.line,
+        `customer "${row.customerId}" is pinned to subaccount "${row.subaccountSid ?? ''}" here but "${first.subaccountSid ?? ''}" on line ${first.line}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Reading the parent's account family as it is now, read-only, through the port: its
+ * subaccounts, every number of the parent and of its subaccounts, and the Messaging Services
+ * (with their members) of the parent and of the subaccounts the mapping touches — those
+ * read with each subaccount's own credentials, as Twilio requires. Only GET requests.
+ */
+
+import type { TwilioPort } from '../twilio/port.js';
+import type { MappingRow } from './mapping.js';
+import type { ObservedAccount, ObservedNumber, ObservedService, ObservedState } from './types.js';
+
+export interface ObserveOptions {
+  /** The mapping's rows: which subaccounts it touches. */
+  rows: readonly MappingRow[];
+  /** customer_id → subaccount a previous apply used. */
+  previousSubaccounts: ReadonlyMap<string, string>;
+}
+
+export async function observeFamily(
+  twilio: TwilioPort,
+  options: ObserveOptions,
+): Promise<ObservedState> {
+  const parentSid = twilio.parentAccountSid;
+  const subaccounts: ObservedAccount[] = (await twilio.listSubaccounts()).map((a) => ({
+    sid: a.sid,
+    friendlyName: a.friendlyName,
+    status: a.status,
+  }));
+  // A closed subaccount holds no numbers (closing released them).
+  const holders = [
+    parentSid,
+    ...subaccounts.filter((a) => a.status !== 'closed').map((a) => a.sid),
+  ];
+  const numberLists = await Promise.all(holders.map((sid) => twilio.listPhoneNumbers(sid)));
+  const numbers: ObservedNumber[] = numberLists.flat().map((n) => ({
+    sid: n.sid,
+    phoneNumber: n.phoneNumber,
+    accountSid: n.accountSid,
+    type: n.type,
+    serviceSid: null,
+  }));
+
+  const touched = touchedAccounts(parentSid, subaccounts, numbers, options);
+  const services: ObservedService[] = [];
+  const memberOf = new Map<string, string>();
+  await Promise.all(
+    [...touched].map(async (accountSid) => {
+      const own = await twilio.listServices(accountSid);
+      services.push(...own.map((s) => ({ ...s })));
+      const members = await Promise.all(
+        own.map((s) => twilio.listServicePhoneNumbers(accountSid, s.sid)),
+      );
+      members.flat().forEach((member) => memberOf.set(member.sid, member.serviceSid));
+    }),
+  );
+  for (const number of numbers) number.serviceSid = memberOf.get(number.sid) ?? null;
+  services.sort((a, b) => a.sid.localeCompare(b.sid));
+  return { parentSid, subaccounts, numbers, services };
+}
+
+/**
+ * The parent; every account that owns a mapped number; every existing subaccount a customer
+ * may go to (pinned, recorded by a previous apply, or active with the customer's name).
+ */
+function touchedAccounts(
+  parentSid: string,
+  subaccounts: readonly ObservedAccount[],
+  numbers: readonly ObservedNumber[],
+  options: ObserveOptions,
+): Set<string> {
+  const active = new Set(subaccounts.filter((a) => a.status === 'active').map((a) => a.sid));
+  const touched = new Set<string>([parentSid]);
+  const bySid = options.rows.some((row) => row.phoneNumber.startsWith('PN'));
+  const byKey = new Map<string, ObservedNumber>();
+  for (const n of numbers) {
+    byKey.set(n.phoneNumber, n);
+    if (bySid) byKey.set(n.sid.toLowerCase(), n);
+  }
+  const names = new Set<string>();
+  for (const row of options.rows) {
+    const owner = byKey.get(row.phoneNumber) ?? byKey.get(row.phoneNumber.toLowerCase());
+    if (owner !== undefined) touched.add(owner.accountSid);
+    if (row.subaccountSid !== null && active.has(row.subaccountSid)) touched.add(row.subaccountSid);
+    const previous = options.previousSubaccounts.get(row.customerId);
+    if (previous !== undefined && active.has(previous)) touched.add(previous);
+    names.add(row.customerName);
+  }
+  for (const account of subaccounts) {
+    if (account.status === 'active' && names.has(account.friendlyName)) touched.add(account.sid);
+  }
+  // Services are read with the account's own credentials, which a suspended or closed
+  // subaccount no longer has: its numbers are planned as in no service.
+  return new Set([...touched].filter((sid) => sid === parentSid || active.has(sid)));
+}

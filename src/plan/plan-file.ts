@@ -1,0 +1,114 @@
+/**
+ * The plan file (docs/file-formats.md): the plan as JSON, one member per line at the top and
+ * one element per line in its long lists (steps, customers, resources), so that it diffs and
+ * greps well and a 100,000-number plan is written in chunks rather than built as one string.
+ * It ends with an `integrity` seal: the sha256 of every byte before it, so `apply` can tell
+ * a damaged or hand-edited plan from the one `plan` wrote. Reading checks format, seal and
+ * shape before anything trusts the plan.
+ */
+
+import { createHash } from 'node:crypto';
+import { basename, extname, join } from 'node:path';
+
+import { UserError } from '../errors.js';
+import { PLAN_FORMAT, type Plan, type PlanStep } from './types.js';
+
+const SEAL = ',\n  "integrity": "';
+/** Members written one element per line. */
+const LONG_LISTS = new Set(['observed', 'customers', 'steps', 'warnings']);
+
+/** Emits the plan's JSON in chunks, sealed. */
+export function writePlan(plan: Plan, emit: (chunk: string) => void): void {
+  const hash = createHash('sha256');
+  const out = (text: string) => {
+    hash.update(text);
+    emit(text);
+  };
+  out('{\n');
+  Object.entries(plan).forEach(([key, value], index) => {
+    if (index > 0) out(',\n');
+    const name = `  ${JSON.stringify(key)}: `;
+    if (!LONG_LISTS.has(key)) return out(`${name}${JSON.stringify(value)}`);
+    const items: [string | null, unknown][] = Array.isArray(value)
+      ? value.map((item) => [null, item])
+      : Object.entries(value as Record<string, unknown>);
+    const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+    if (items.length === 0) return out(`${name}${open}${close}`);
+    out(`${name}${open}\n`);
+    items.forEach(([itemKey, item], i) => {
+      const label = itemKey === null ? '' : `${JSON.stringify(itemKey)}: `;
+      out(`${i > 0 ? ',\n' : ''}    ${label}${JSON.stringify(item)}`);
+    });
+    out(`\n  ${close}`);
+  });
+  emit(`${SEAL}sha256:${hash.digest('hex')}"\n}\n`);
+}
+
+export function serializePlan(plan: Plan): string {
+  const chunks: string[] = [];
+  writePlan(plan, (chunk) => chunks.push(chunk));
+  return chunks.join('');
+}
+
+/** `plans/owlie-customers.csv` → `plans/owlie-customers.plan.json` (under `plansDir`). */
+export function defaultPlanPath(mappingPath: string, plansDir: string): string {
+  const name = basename(mappingPath, extname(mappingPath));
+  return join(plansDir, `${name}.plan.json`);
+}
+
+/** Whether existing text is a plan this tool wrote (so that replacing it is ours to do). */
+export function isPlanText(text: string): boolean {
+  return text.startsWith('{\n  "format": "submigrate-plan/');
+}
+
+const ACTIONS = new Set<PlanStep['action']>([
+  'create_subaccount',
+  'detach_number',
+  'transfer_number',
+  'create_service',
+  'attach_number',
+]);
+
+export function readPlan(path: string, text: string): Plan {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${path}: not a plan file (not JSON: ${(error as Error).message})`);
+  }
+  const plan = value as Partial<Plan> & { integrity?: unknown };
+  if (typeof plan !== 'object' || plan === null || typeof plan.format !== 'string') {
+    throw new UserError(`${path}: not a plan file (no "format")`);
+  }
+  if (plan.format !== PLAN_FORMAT) {
+    throw new UserError(
+      `${path}: plan format "${plan.format}" is not one this submigrate reads (${PLAN_FORMAT}); make the plan again with \`submigrate plan\``,
+    );
+  }
+  const sealAt = text.lastIndexOf(SEAL);
+  const sealed =
+    sealAt > 0 &&
+    typeof plan.integrity === 'string' &&
+    plan.integrity === `sha256:${createHash('sha256').update(text.slice(0, sealAt)).digest('hex')}`;
+  if (!sealed) {
+    throw new UserError(
+      `${path}: the plan was changed after \`submigrate plan\` wrote it (its integrity seal does not match). Plans are not edited by hand: change the mapping and plan again.`,
+    );
+  }
+  const steps = plan.steps;
+  if (!Array.isArray(steps) || !steps.every((s) => ACTIONS.has((s as PlanStep).action))) {
+    throw new UserError(`${path}: the plan's steps are not ones this submigrate knows`);
+  }
+  const ids = new Set(steps.map((s) => s.id));
+  for (const step of steps) {
+    for (const dependency of step.depends_on) {
+      if (!ids.has(dependency)) {
+        throw new UserError(
+          `${path}: step ${step.id} depends on ${dependency}, which is not in the plan`,
+        );
+      }
+    }
+  }
+  delete plan.integrity;
+  return plan as Plan;
+}

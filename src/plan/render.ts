@@ -1,0 +1,83 @@
+/**
+ * The printed plan, in the style infrastructure tools taught everyone: `+` creates, `-`
+ * removes, `~` changes; one line per change, grouped by customer, warnings after, and a
+ * one-line summary last.
+ */
+
+import type { Plan, PlanStep } from './types.js';
+
+const short = (sid: string) => `${sid.slice(0, 4)}…`;
+
+function accountLabel(plan: Plan, sid: string, customerOf: Map<string, string>): string {
+  if (sid === plan.parent_account_sid) return `${short(sid)}(parent)`;
+  return customerOf.get(sid) ?? sid;
+}
+
+function stepLine(plan: Plan, step: PlanStep, customerOf: Map<string, string>): string {
+  const pad = (label: string) => label.padEnd(13);
+  switch (step.action) {
+    case 'create_subaccount':
+      return `  + ${pad('subaccount')}${step.customer_id}  "${step.friendly_name}"`;
+    case 'detach_number': {
+      const owner =
+        step.account_sid === plan.parent_account_sid ? 'parent' : short(step.account_sid);
+      return `  - ${pad('membership')}${step.phone_number}  from ${short(step.service_sid)} "${step.service_name}" (${owner})     ! A2P registration must be redone`;
+    }
+    case 'transfer_number':
+      return `  ~ ${pad('number')}${step.phone_number}  ${accountLabel(plan, step.from_account_sid, customerOf)} -> ${step.customer_id}`;
+    case 'create_service':
+      return `  + ${pad('service')}${step.customer_id}  "${step.friendly_name}"`;
+    case 'attach_number':
+      return `  + ${pad('membership')}${step.phone_number}  -> "${step.service_name}"`;
+  }
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export function planSummaryLine(plan: Plan): string {
+  const s = plan.summary;
+  return (
+    `Plan: ${plural(s.subaccounts_to_create, 'subaccount')}, ${plural(s.numbers_to_transfer, 'number')} to move, ` +
+    `${plural(s.services_to_create, 'service')}, ${plural(s.numbers_to_attach, 'membership')}; ` +
+    `${plural(s.numbers_to_detach, 'detach', 'detaches')}; ${s.unchanged} unchanged. ` +
+    `${plural(plan.warnings.length, 'warning')}.`
+  );
+}
+
+/** The printed plan, line by line (a large plan is never one array of lines). */
+export function* renderPlan(plan: Plan): Generator<string> {
+  // Subaccount SID → the customer going there, to name accounts by customer.
+  const customerOf = new Map<string, string>();
+  for (const c of plan.customers) {
+    if (c.subaccount_sid !== null) customerOf.set(c.subaccount_sid, c.customer_id);
+  }
+  const byCustomer = new Map<string, PlanStep[]>();
+  for (const step of plan.steps) {
+    const list = byCustomer.get(step.customer_id) ?? [];
+    list.push(step);
+    byCustomer.set(step.customer_id, list);
+  }
+  for (const customer of plan.customers) {
+    const steps = byCustomer.get(customer.customer_id);
+    if (steps === undefined) continue;
+    const target =
+      customer.subaccount_sid === null
+        ? 'new subaccount'
+        : `${customer.subaccount_sid} (${customer.subaccount_source})`;
+    yield `# ${customer.customer_id} "${customer.customer_name}" → ${target}; ${plural(customer.optouts, 'opted-out recipient')}`;
+    for (const step of steps) yield stepLine(plan, step, customerOf);
+    yield '';
+  }
+  if (plan.steps.length === 0) {
+    yield 'No changes: every mapped number is already where the mapping wants it.';
+    yield '';
+  }
+  if (plan.warnings.length > 0) {
+    yield 'Warnings:';
+    for (const warning of plan.warnings) {
+      yield `  ! ${warning.customer_id === null ? '' : `${warning.customer_id}: `}${warning.message}`;
+    }
+    yield '';
+  }
+  yield planSummaryLine(plan);
+}

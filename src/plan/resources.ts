@@ -1,0 +1,100 @@
+/**
+ * The live resources a plan depends on, and their fingerprint. Each resource is named by a
+ * key from which its state can be read again out of any observed state, so that `apply` can
+ * re-read the account, recompute every key, and name exactly what changed since planning.
+ *
+ * - `number:PN…`                  owner account and Messaging Service of a mapped number
+ * - `subaccount:AC…`              name and status of an existing target subaccount
+ * - `subaccounts-named:NAME`      the active subaccounts called NAME (matching by name; or
+ *                                 none, for a subaccount the plan creates)
+ * - `services-named:AC…:NAME`     the services called NAME in an existing target subaccount
+ */
+
+import { createHash } from 'node:crypto';
+
+import type { ObservedNumber, ObservedState } from './types.js';
+
+export type ResourceKey = string;
+
+export const numberKey = (sid: string) => `number:${sid}`;
+export const subaccountKey = (sid: string) => `subaccount:${sid}`;
+export const subaccountsNamedKey = (name: string) => `subaccounts-named:${name}`;
+export const servicesNamedKey = (accountSid: string, name: string) =>
+  `services-named:${accountSid}:${name}`;
+
+/** What the plan keeps of a number: where it is (its phone number never changes). */
+export const numberState = (number: ObservedNumber) => ({
+  account_sid: number.accountSid,
+  service_sid: number.serviceSid,
+});
+
+/** The state of one resource as `state` shows it (null: it is not there). */
+export function resourceState(state: ObservedState, key: ResourceKey): unknown {
+  const colon = key.indexOf(':');
+  const kind = key.slice(0, colon);
+  const rest = key.slice(colon + 1);
+  switch (kind) {
+    case 'number': {
+      const number = state.numbers.find((n) => n.sid === rest);
+      return number === undefined ? null : numberState(number);
+    }
+    case 'subaccount': {
+      const account = state.subaccounts.find((a) => a.sid === rest);
+      return account === undefined
+        ? null
+        : { friendly_name: account.friendlyName, status: account.status };
+    }
+    case 'subaccounts-named':
+      return state.subaccounts
+        .filter((a) => a.status === 'active' && a.friendlyName === rest)
+        .map((a) => a.sid)
+        .sort();
+    case 'services-named': {
+      const accountSid = rest.slice(0, 34);
+      const name = rest.slice(35);
+      return state.services
+        .filter((s) => s.accountSid === accountSid && s.friendlyName === name)
+        .map((s) => s.sid)
+        .sort();
+    }
+    default:
+      throw new Error(`unknown resource key ${key}`);
+  }
+}
+
+/** Fast lookups for many keys at once (a 100,000-number plan). */
+export function describeResources(
+  state: ObservedState,
+  keys: Iterable<ResourceKey>,
+): Record<ResourceKey, unknown> {
+  const numbers = new Map(state.numbers.map((n) => [n.sid, n]));
+  const out: Record<ResourceKey, unknown> = {};
+  for (const key of new Set(keys)) {
+    if (key.startsWith('number:')) {
+      const number = numbers.get(key.slice('number:'.length));
+      out[key] = number === undefined ? null : numberState(number);
+    } else {
+      out[key] = resourceState(state, key);
+    }
+  }
+  return out;
+}
+
+/** sha256 over the resources in key order: the same state always gives the same print. */
+export function fingerprint(resources: Record<ResourceKey, unknown>): string {
+  const hash = createHash('sha256');
+  for (const key of Object.keys(resources).sort()) {
+    hash.update(key).update('\0').update(JSON.stringify(resources[key])).update('\n');
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** The keys whose state differs between two descriptions: what drifted. */
+export function changedResources(
+  planned: Record<ResourceKey, unknown>,
+  now: Record<ResourceKey, unknown>,
+): ResourceKey[] {
+  return Object.keys(planned)
+    .filter((key) => JSON.stringify(planned[key]) !== JSON.stringify(now[key]))
+    .sort();
+}

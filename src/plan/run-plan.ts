@@ -1,0 +1,154 @@
+/**
+ * `submigrate plan`, end to end: the mapping is checked whole before anything else; then the
+ * account family is read (GET only); the rows are checked against it; the opt-out ledger is
+ * brought up to date for the accounts that own the mapped numbers (unless --no-snapshot);
+ * then `buildPlan` computes the plan, the mapping is recorded, and the plan file written.
+ * Nothing is ever written to Twilio.
+ */
+
+import { isoSeconds, type Clock } from '../clock.js';
+import { previousSubaccounts, recordMapping } from '../db/customers.js';
+import { currentOptOuts, type NumberRow } from '../db/ledger.js';
+import type { Db } from '../db/open.js';
+import { readCoverage } from '../optouts/export.js';
+import {
+  DEFAULT_PARTITIONS,
+  takeSnapshot,
+  type SnapshotDeps,
+  type SnapshotResult,
+} from '../optouts/snapshot.js';
+import type { TwilioPort } from '../twilio/port.js';
+import { buildPlan, resolveCustomers, type PlanOptions } from './build-plan.js';
+import type { Mapping } from './mapping.js';
+import { observeFamily } from './observe.js';
+import type { Plan } from './types.js';
+import type { OptOutIndex } from './warnings.js';
+
+export interface RunPlanInput {
+  mapping: Mapping;
+  snapshot: boolean;
+  credentials: PlanOptions['credentials'];
+}
+
+export interface RunPlanDeps {
+  twilio: TwilioPort;
+  db: Db;
+  clock: Clock;
+  runner: SnapshotDeps['runner'];
+  onSnapshotProgress?: SnapshotDeps['onProgress'];
+}
+
+export interface RunPlanResult {
+  plan: Plan;
+  snapshot: SnapshotResult | null;
+}
+
+const NO_OPTOUTS: OptOutIndex = { byNumber: new Map(), byService: new Map() };
+
+export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<RunPlanResult> {
+  const { twilio, db, clock } = deps;
+  const previous = previousSubaccounts(db);
+  const observed = await observeFamily(twilio, {
+    rows: input.mapping.rows,
+    previousSubaccounts: previous,
+  });
+  const options = (refreshed: boolean, optOuts: OptOutIndex): PlanOptions => ({
+    now: isoSeconds(clock.now()),
+    credentials: input.credentials,
+    previousSubaccounts: previous,
+    optOuts,
+    coveredAccounts: coveredAccounts(db),
+    snapshotRefreshed: refreshed,
+  });
+  // Rows the live state contradicts are refused before the ledger is touched.
+  resolveCustomers(observed, input.mapping, options(input.snapshot, NO_OPTOUTS));
+
+  let snapshot: SnapshotResult | null = null;
+  if (input.snapshot) {
+    const mapped = new Set(input.mapping.rows.map((r) => r.phoneNumber.toLowerCase()));
+    const owners = new Set(
+      observed.numbers
+        .filter((n) => mapped.has(n.phoneNumber) || mapped.has(n.sid.toLowerCase()))
+        .map((n) => n.accountSid)
+        .filter((sid) => sid !== observed.parentSid),
+    );
+    const names = new Map(observed.services.map((svc) => [svc.sid, svc.friendlyName]));
+    const knownNumbers = new Map<string, NumberRow[]>();
+    for (const n of observed.numbers) {
+      const list = knownNumbers.get(n.accountSid) ?? [];
+      list.push({
+        accountSid: n.accountSid,
+        numberSid: n.sid,
+        phoneNumber: n.phoneNumber,
+        numberType: n.type,
+        messagingServiceSid: n.serviceSid,
+        serviceName: n.serviceSid === null ? null : (names.get(n.serviceSid) ?? null),
+      });
+      knownNumbers.set(n.accountSid, list);
+    }
+    snapshot = await takeSnapshot(
+      {
+        accounts: [...owners].sort(),
+        since: null,
+        until: null,
+        partitions: DEFAULT_PARTITIONS,
+        knownNumbers,
+      },
+      { twilio, db, clock, runner: deps.runner, onProgress: deps.onSnapshotProgress },
+    );
+  }
+
+  const plan = buildPlan(observed, input.mapping, options(input.snapshot, optOutIndex(db)));
+  const where = new Map(observed.numbers.map((n) => [n.sid, n]));
+  recordMapping(
+    db,
+    input.mapping.sha256,
+    plan.created_at,
+    plan.customers.map((c) => ({
+      customerId: c.customer_id,
+      customerName: c.customer_name,
+      messagingService: c.messaging_service,
+    })),
+    plan.customers.flatMap((c) =>
+      c.numbers.map((n) => {
+        const now = where.get(n.number_sid)!;
+        return {
+          numberSid: n.number_sid,
+          phoneNumber: n.phone_number,
+          customerId: c.customer_id,
+          sourceAccountSid: now.accountSid,
+          sourceServiceSid: now.serviceSid,
+          // Still where it started: what it left behind is what its list carries.
+          atSource: !n.unchanged && now.accountSid !== c.subaccount_sid,
+        };
+      }),
+    ),
+  );
+  return { plan, snapshot };
+}
+
+/** Currently opted-out recipients, by receiving number and by service. */
+export function optOutIndex(db: Db): OptOutIndex {
+  const byNumber = new Map<string, Set<string>>();
+  const byService = new Map<string, Set<string>>();
+  const add = (map: Map<string, Set<string>>, key: string, recipient: string) => {
+    let set = map.get(key);
+    if (set === undefined) map.set(key, (set = new Set()));
+    set.add(recipient);
+  };
+  for (const row of currentOptOuts(db)) {
+    if (row.scope === 'service' && row.messagingServiceSid !== null) {
+      add(byService, row.messagingServiceSid, row.recipient);
+    } else {
+      add(byNumber, row.senderNumber, row.recipient);
+    }
+  }
+  return { byNumber, byService };
+}
+
+/** Accounts a completed snapshot has read from the start of their history, with no gap. */
+export function coveredAccounts(db: Db): Set<string> {
+  const coverage = readCoverage(db);
+  const gaps = new Set(coverage.not_read.map((w) => w.account_sid));
+  return new Set(coverage.windows.map((w) => w.account_sid).filter((sid) => !gaps.has(sid)));
+}

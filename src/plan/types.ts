@@ -1,0 +1,159 @@
+/**
+ * The plan: data, versioned (`format`), fingerprinted against the live state it was computed
+ * from, and read back by `apply`. Steps are a discriminated union; every consumer switches on
+ * `action` exhaustively. No credential ever appears in a plan.
+ */
+
+export const PLAN_FORMAT = 'submigrate-plan/1';
+
+/** What the planner saw, read-only, of the parent's account family. */
+export interface ObservedAccount {
+  sid: string;
+  friendlyName: string;
+  status: 'active' | 'suspended' | 'closed';
+}
+
+export interface ObservedNumber {
+  sid: string;
+  phoneNumber: string;
+  accountSid: string;
+  /** As Twilio reports it (`local`, `toll-free`, …), or null. */
+  type: string | null;
+  serviceSid: string | null;
+}
+
+export interface ObservedService {
+  sid: string;
+  accountSid: string;
+  friendlyName: string;
+}
+
+export interface ObservedState {
+  parentSid: string;
+  /** Subaccounts of the parent (not the parent itself), any status. */
+  subaccounts: ObservedAccount[];
+  /** Every number of the parent and of its subaccounts, with its service membership. */
+  numbers: ObservedNumber[];
+  /** The services of the parent and of the subaccounts the mapping touches. */
+  services: ObservedService[];
+}
+
+interface StepBase {
+  id: string;
+  customer_id: string;
+  depends_on: string[];
+}
+
+export interface CreateSubaccountStep extends StepBase {
+  action: 'create_subaccount';
+  friendly_name: string;
+}
+
+export interface DetachNumberStep extends StepBase {
+  action: 'detach_number';
+  phone_number: string;
+  number_sid: string;
+  /** The account that owns the service (and the number, before it moves). */
+  account_sid: string;
+  service_sid: string;
+  service_name: string;
+}
+
+export interface TransferNumberStep extends StepBase {
+  action: 'transfer_number';
+  phone_number: string;
+  number_sid: string;
+  from_account_sid: string;
+  /** Null while the target is created by this plan (`create_subaccount` of the customer). */
+  to_account_sid: string | null;
+}
+
+export interface CreateServiceStep extends StepBase {
+  action: 'create_service';
+  friendly_name: string;
+  /** Null while the subaccount is created by this plan. */
+  account_sid: string | null;
+}
+
+export interface AttachNumberStep extends StepBase {
+  action: 'attach_number';
+  phone_number: string;
+  number_sid: string;
+  /** Null while the target account or service is created by this plan. */
+  account_sid: string | null;
+  service_sid: string | null;
+  service_name: string;
+}
+
+export type PlanStep =
+  | CreateSubaccountStep
+  | DetachNumberStep
+  | TransferNumberStep
+  | CreateServiceStep
+  | AttachNumberStep;
+
+export type PlanAction = PlanStep['action'];
+
+export type SubaccountSource = 'pinned' | 'previous-apply' | 'name' | 'create';
+
+export interface PlanCustomer {
+  customer_id: string;
+  customer_name: string;
+  /** The existing subaccount the customer goes to, or null when the plan creates it. */
+  subaccount_sid: string | null;
+  subaccount_source: SubaccountSource;
+  messaging_service: string | null;
+  /** The existing service reused, or null (created by the plan, or none wanted). */
+  service_sid: string | null;
+  numbers: PlanNumber[];
+  /** Opted-out recipients on the suppression lists of the customer's numbers. */
+  optouts: number;
+}
+
+/** A mapped number; where it is now is in the plan's `observed` (`number:PN…`). */
+export interface PlanNumber {
+  line: number;
+  phone_number: string;
+  number_sid: string;
+  /** True when no step touches it: it is already where the mapping wants it. */
+  unchanged: boolean;
+}
+
+export type WarningCode =
+  | 'a2p_registration'
+  | 'toll_free_verification'
+  | 'optouts_not_snapshotted'
+  | 'service_pool_limit'
+  | 'subaccount_limit'
+  | 'optouts_on_numbers'
+  | 'snapshot_not_refreshed';
+
+export interface PlanWarning {
+  code: WarningCode;
+  customer_id: string | null;
+  message: string;
+}
+
+export interface PlanSummary {
+  subaccounts_to_create: number;
+  numbers_to_detach: number;
+  numbers_to_transfer: number;
+  services_to_create: number;
+  numbers_to_attach: number;
+  unchanged: number;
+}
+
+export interface Plan {
+  format: typeof PLAN_FORMAT;
+  created_at: string;
+  parent_account_sid: string;
+  mapping: { path: string; sha256: string; rows: number };
+  options: { snapshot: boolean };
+  /** sha256 of `observed`: the live resources the plan depends on, and their state. */
+  fingerprint: string;
+  observed: Record<string, unknown>;
+  summary: PlanSummary;
+  warnings: PlanWarning[];
+  customers: PlanCustomer[];
+  steps: PlanStep[];
+}

@@ -1,0 +1,108 @@
+/**
+ * What a reviewer must know before approving a plan: what Twilio will not carry across
+ * (A2P 10DLC registrations, toll-free verifications, opt-outs), what the tool cannot vouch
+ * for (numbers no completed snapshot covers), and limits the plan would run into.
+ */
+
+import type { PlanOptions } from './build-plan.js';
+import type { ObservedState, PlanCustomer, PlanWarning } from './types.js';
+
+/** Currently opted-out recipients, by number (number scope) and by service (service scope). */
+export interface OptOutIndex {
+  byNumber: ReadonlyMap<string, ReadonlySet<string>>;
+  byService: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/** Twilio's defaults: numbers per Messaging Service, open subaccounts per main account. */
+export const SERVICE_POOL_LIMIT = 400;
+export const SUBACCOUNT_LIMIT = 1000;
+
+const TOLL_FREE = /^\+1(800|833|844|855|866|877|888)\d{7}$/;
+const isTollFree = (phone: string, type: string | null) =>
+  (type !== null && /toll.?free/i.test(type)) || TOLL_FREE.test(phone);
+
+const list = (items: readonly string[], max = 5) =>
+  items.length <= max
+    ? items.join(', ')
+    : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+
+export function planWarnings(
+  observed: ObservedState,
+  customers: readonly PlanCustomer[],
+  options: PlanOptions,
+): PlanWarning[] {
+  const warnings: PlanWarning[] = [];
+  const add = (code: PlanWarning['code'], customer: string | null, message: string) =>
+    warnings.push({ code, customer_id: customer, message });
+
+  if (!options.snapshotRefreshed) {
+    add(
+      'snapshot_not_refreshed',
+      null,
+      'the opt-out figures come from the ledger as it was: plan ran with --no-snapshot',
+    );
+  }
+  const open = observed.subaccounts.filter((a) => a.status !== 'closed').length;
+  const creating = customers.filter((c) => c.subaccount_sid === null).length;
+  if (open + creating > SUBACCOUNT_LIMIT) {
+    add(
+      'subaccount_limit',
+      null,
+      `${open} open subaccounts + ${creating} to create exceeds Twilio's default limit of ${SUBACCOUNT_LIMIT} (error 21480): ask Twilio support to raise it first`,
+    );
+  }
+
+  const bySid = new Map(observed.numbers.map((n) => [n.sid, n]));
+  for (const customer of customers) {
+    const id = customer.customer_id;
+    // Where each of the customer's numbers is now.
+    const now = customer.numbers.flatMap((n) => {
+      const found = bySid.get(n.number_sid);
+      return found === undefined ? [] : [{ ...found, unchanged: n.unchanged }];
+    });
+    const moving = now.filter((n) => !n.unchanged);
+    const leaving = moving.filter(
+      (n) => n.serviceSid !== null && n.serviceSid !== customer.service_sid,
+    );
+    if (leaving.length > 0) {
+      add(
+        'a2p_registration',
+        id,
+        `${leaving.length} number(s) leave a Messaging Service (${list(leaving.map((n) => n.phoneNumber))}): an A2P 10DLC registration does not move with them; register them again in the subaccount`,
+      );
+    }
+    const tollFree = moving.filter(
+      (n) => n.accountSid !== customer.subaccount_sid && isTollFree(n.phoneNumber, n.type),
+    );
+    if (tollFree.length > 0) {
+      add(
+        'toll_free_verification',
+        id,
+        `toll-free ${list(tollFree.map((n) => n.phoneNumber))}: a toll-free verification does not move with the number; submit it again for the subaccount`,
+      );
+    }
+    const uncovered = now.filter((n) => !options.coveredAccounts.has(n.accountSid));
+    if (uncovered.length > 0) {
+      add(
+        'optouts_not_snapshotted',
+        id,
+        `no completed snapshot covers the history of ${list(uncovered.map((n) => n.phoneNumber))} (account ${list([...new Set(uncovered.map((n) => n.accountSid))])}): their opt-outs are unknown, and apply will refuse to move them until \`submigrate snapshot\` has read it`,
+      );
+    }
+    if (customer.messaging_service !== null && customer.numbers.length > SERVICE_POOL_LIMIT) {
+      add(
+        'service_pool_limit',
+        id,
+        `${customer.numbers.length} numbers for one Messaging Service: Twilio allows ${SERVICE_POOL_LIMIT} by default (error 21714)`,
+      );
+    }
+    if (customer.optouts > 0) {
+      add(
+        'optouts_on_numbers',
+        id,
+        `${customer.optouts} opted-out recipient(s) on its numbers, whom the subaccount will not know: the customer's app must enforce \`submigrate optouts --customer ${id}\``,
+      );
+    }
+  }
+  return warnings;
+}

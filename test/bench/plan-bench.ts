@@ -1,0 +1,84 @@
+/**
+ * `plan` at the scale of Twilio's default subaccount limit: a generated 100,000-row mapping
+ * (1,000 customers, 100 numbers each) against an emulator holding those numbers (a fifth of
+ * them in 50 shared Messaging Services of 400), with a latency on every Twilio request. The
+ * plan runs through bin/ as a user runs it (refreshing the empty ledger first); printed beside
+ * it is its floor: the requests that must follow one another (the number list's pages, the
+ * subaccount list, the services and their members, the snapshot's probe) times the latency.
+ * Flags: --plan-customers N, --plan-numbers-per-customer N, --plan-latency MS.
+ */
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { bin, check, flag, log, n, run, setLatency, startEmulator, work } from './support.js';
+
+const CUSTOMERS = flag('plan-customers', 1_000);
+const PER_CUSTOMER = flag('plan-numbers-per-customer', 100);
+const LATENCY = flag('plan-latency', 25);
+const SHARED_SERVICES = 50;
+const PER_SERVICE = 400;
+
+const phone = (i: number) => `+1${String(2_000_000_000 + i).padStart(10, '0')}`;
+
+function writeInputs(): { seed: string; mapping: string; numbers: number } {
+  const total = CUSTOMERS * PER_CUSTOMER;
+  const numbers = Array.from({ length: total }, (_, i) => ({ phone_number: phone(i) }));
+  const services = Array.from({ length: SHARED_SERVICES }, (_, s) => ({
+    friendly_name: `Shared ${s + 1}`,
+    phone_numbers: Array.from({ length: PER_SERVICE }, (_, k) => phone(s * PER_SERVICE + k)).filter(
+      (_, k) => s * PER_SERVICE + k < total,
+    ),
+  }));
+  const seed = join(work, 'plan-seed.json');
+  writeFileSync(seed, JSON.stringify({ numbers, services }));
+  const lines = ['customer_id,customer_name,phone_number,messaging_service,subaccount_sid'];
+  for (let c = 0; c < CUSTOMERS; c++) {
+    for (let k = 0; k < PER_CUSTOMER; k++) {
+      lines.push(`customer-${c},Customer ${c},${phone(c * PER_CUSTOMER + k)},customer${c}Alerts,`);
+    }
+  }
+  const mapping = join(work, 'plan-mapping.csv');
+  writeFileSync(mapping, `${lines.join('\n')}\n`);
+  return { seed, mapping, numbers: total };
+}
+
+export async function benchPlan(): Promise<string> {
+  const inputs = writeInputs();
+  log(`plan: starting the emulator with ${n(inputs.numbers)} numbers…`);
+  const emulator = await startEmulator(['--scenario', inputs.seed]);
+  try {
+    await setLatency(emulator.url, LATENCY);
+    log(`plan: ${n(CUSTOMERS)} customers × ${PER_CUSTOMER} numbers at ${LATENCY} ms…`);
+    const started = Date.now();
+    const result = await run(
+      bin,
+      [
+        'plan',
+        '--mapping',
+        inputs.mapping,
+        '--db',
+        join(work, 'plan.db'),
+        '--out',
+        join(work, 'plan.plan.json'),
+        '--detailed-exitcode',
+      ],
+      emulator.env,
+      [2],
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const summary = result.stdout.trimEnd().split('\n').at(-3) ?? '';
+    const pages = Math.ceil(inputs.numbers / 1000);
+    // Subaccounts, number pages, services, their members, the probe: one after another.
+    const floor = ((pages + 4) * LATENCY) / 1000;
+    return [
+      `plan bench: ${n(inputs.numbers)}-row mapping, ${n(CUSTOMERS)} customers, ${n(inputs.numbers)} numbers in the emulator (${n(SHARED_SERVICES * PER_SERVICE)} in ${SHARED_SERVICES} shared services), ${LATENCY} ms latency`,
+      `  ${summary}`,
+      `  submigrate plan: ${n(seconds, 1)} s, peak RSS ${n(result.rssMb)} MB; floor (${pages + 4} sequential requests × ${LATENCY} ms) ${n(floor, 1)} s: ${n(seconds / floor, 1)}x the floor`,
+      `  targets: under 5 s (${check(seconds < 5)}), under 300 MB (${check(result.rssMb < 300)})`,
+      '',
+    ].join('\n');
+  } finally {
+    emulator.stop();
+  }
+}

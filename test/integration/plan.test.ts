@@ -1,0 +1,239 @@
+/**
+ * `submigrate plan` through the built CLI against the emulator over real HTTP:
+ * - a corpus of malformed mappings (test/fixtures/mappings) is refused with exit 1 and every
+ *   offending FILE:LINE, no plan file, and not one request that is not a GET (the purely
+ *   syntactic ones: no request and no database at all);
+ * - on a fresh database it fills the ledger first, and its opt-out counts come from it;
+ *   with --no-snapshot it sends no Messages request;
+ * - the Owlie scenario's mapping plans to exactly what the scenario built, with GETs only.
+ */
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { loadOwlie, owlieCustomers } from '../../src/emulator/scenarios/owlie.js';
+import { readPlan } from '../../src/plan/plan-file.js';
+import type { Plan } from '../../src/plan/types.js';
+import {
+  clearRequestLog,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
+import {
+  cliEnv,
+  countMessageRequests,
+  ROOT,
+  runCli,
+  tempDir,
+  withLedger,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+const FIXTURES = 'test/fixtures/mappings';
+const EXPECTED = JSON.parse(readFileSync(join(ROOT, FIXTURES, 'expected.json'), 'utf8')) as Record<
+  string,
+  number[]
+>;
+const hex = (c: string) => c.repeat(32);
+
+describe('plan refuses malformed mappings (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      subaccounts: [
+        { friendly_name: 'Closed Co', sid: `AC${hex('c')}`, status: 'closed' },
+        { friendly_name: 'Sleepy Co', sid: `AC${hex('d')}`, status: 'suspended' },
+        { friendly_name: 'Twin Co' },
+        { friendly_name: 'Twin Co' },
+      ],
+      numbers: [
+        { phone_number: '+14155550101', sid: `PN${hex('1')}` },
+        { phone_number: '+14155550102' },
+        { phone_number: '+14155550103' },
+      ],
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+  beforeEach(() => clearRequestLog(env));
+
+  it('holds at least 20 malformed mappings', () => {
+    expect(Object.keys(EXPECTED).length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(Object.entries(EXPECTED))(
+    '%s: exit 1, every FILE:LINE, nothing written',
+    async (file, lines) => {
+      const name = file.replace(/[/.]/g, '-');
+      const db = dir.file(`${name}.db`);
+      const out = dir.file(`${name}.plan.json`);
+      const result = await runCli(
+        ['plan', '--mapping', `${FIXTURES}/${file}`, '--db', db, '--out', out],
+        cliEnv(env),
+      );
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stdout).toBe('');
+      for (const line of lines) expect(result.stderr).toContain(`${FIXTURES}/${file}:${line}: `);
+      const reported = [...result.stderr.matchAll(new RegExp(`${FIXTURES}/${file}:(\\d+): `, 'g'))];
+      expect(new Set(reported.map((m) => Number(m[1])))).toEqual(new Set(lines));
+      expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
+      expect(existsSync(out)).toBe(false);
+      const log = await requestLog(env);
+      expect(log.filter((entry) => entry.method !== 'GET')).toEqual([]);
+      if (file.startsWith('bad/')) {
+        // Refused before anything else: no request, no database.
+        expect(log).toEqual([]);
+        expect(existsSync(db)).toBe(false);
+      }
+    },
+  );
+
+  it('a mapping file that does not exist is one line, exit 1', async () => {
+    const result = await runCli(
+      ['plan', '--mapping', 'no/such.csv', '--db', dir.file('x.db')],
+      cliEnv(env),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('error: --mapping no/such.csv: no such file\n');
+  });
+});
+
+describe('plan on the Owlie scenario (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const mapping = 'plans/owlie-customers.csv';
+
+  beforeAll(async () => {
+    env = await startTestEmulator({
+      now: () => NOW,
+      load: (state) => loadOwlie(state, { seed: 5, messages: 6_000, now: NOW }),
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('on a fresh database fills the ledger first, plans what the scenario built, GETs only', async () => {
+    await clearRequestLog(env);
+    const db = dir.file('owlie.db');
+    const out = dir.file('owlie.plan.json');
+    const result = await runCli(
+      ['plan', '--mapping', mapping, '--db', db, '--out', out, '--detailed-exitcode'],
+      cliEnv(env),
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(2);
+    const log = await requestLog(env);
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((entry) => entry.method === 'GET')).toBe(true);
+    expect(countMessageRequests(log).total).toBeGreaterThan(0);
+
+    const plan = readPlan(out, readFileSync(out, 'utf8'));
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const customers = owlieCustomers();
+    const numbers = customers.flatMap((c) => c.numbers);
+    const withService = customers.filter((c) => c.messagingService !== null);
+    const shared = customers.filter((c) => c.sharedService !== null);
+    expect(plan.summary).toEqual({
+      subaccounts_to_create: customers.length,
+      numbers_to_detach: shared.reduce((n, c) => n + c.numbers.length, 0),
+      numbers_to_transfer: numbers.length,
+      services_to_create: withService.length,
+      numbers_to_attach: withService.reduce((n, c) => n + c.numbers.length, 0),
+      unchanged: 0,
+    });
+    expect(plan.parent_account_sid).toBe(env.parentSid);
+    expect(plan.mapping.rows).toBe(numbers.length);
+    expect(plan.steps).toHaveLength(
+      plan.summary.subaccounts_to_create +
+        plan.summary.numbers_to_detach +
+        plan.summary.numbers_to_transfer +
+        plan.summary.services_to_create +
+        plan.summary.numbers_to_attach,
+    );
+    expect(JSON.stringify(plan)).not.toContain(env.parentToken);
+
+    // The opt-out counts are the ledger's, which the plan filled before computing them.
+    const pairs = await withLedger(db, (ledger) =>
+      ledger.prepare("SELECT COUNT(*) AS n FROM snapshot_runs WHERE status = 'completed'").get(),
+    );
+    expect(pairs).toEqual({ n: 1 });
+    expect(plan.customers.reduce((n, c) => n + c.optouts, 0)).toBeGreaterThan(0);
+    expect(plan.warnings.filter((w) => w.code === 'optouts_not_snapshotted')).toEqual([]);
+
+    // The printed plan, in its style, ends with the one-line summary.
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(result.stdout).toMatch(/^ {2}\+ subaccount {3}falcon-flights {2}"Falcon Flights"$/m);
+    expect(result.stdout).toMatch(/^ {2}~ number {7}\+1\d{10} {2}AC\w{2}…\(parent\) -> \S+$/m);
+    expect(lines.at(-3)).toBe(
+      `Plan: 50 subaccounts, ${numbers.length} numbers to move, ${withService.length} services, ${plan.summary.numbers_to_attach} memberships; ${plan.summary.numbers_to_detach} detaches; 0 unchanged. ${plan.warnings.length} warnings.`,
+    );
+  });
+
+  it('records the mapping: optouts --customer lists that customer’s suppression list', async () => {
+    const db = dir.file('owlie.db');
+    const all = await runCli(['optouts', '--db', db, '--json'], cliEnv(env));
+    const one = await runCli(
+      ['optouts', '--db', db, '--customer', 'falcon-flights', '--json'],
+      cliEnv(env),
+    );
+    expect(one.code).toBe(0);
+    const rows = (JSON.parse(one.stdout) as { optouts: Record<string, string | null>[] }).optouts;
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r['customer_id'] === 'falcon-flights')).toBe(true);
+    expect(rows.every((r) => r['customer_name'] === 'Falcon Flights')).toBe(true);
+    const plan = readPlan('p', readFileSync(dir.file('owlie.plan.json'), 'utf8'));
+    const falcon = plan.customers.find((c) => c.customer_id === 'falcon-flights')!;
+    expect(new Set(rows.map((r) => r['recipient'])).size).toBe(falcon.optouts);
+    const every = (JSON.parse(all.stdout) as { optouts: { customer_id: string | null }[] }).optouts;
+    expect(every.filter((r) => r.customer_id === null)).toEqual([]);
+
+    const unknown = await runCli(['optouts', '--db', db, '--customer', 'nobody'], cliEnv(env));
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: --customer nobody: no such customer_id/);
+  });
+
+  it('with --no-snapshot sends no Messages request, and says so', async () => {
+    await clearRequestLog(env);
+    const out = dir.file('no-snapshot.plan.json');
+    const result = await runCli(
+      ['plan', '--mapping', mapping, '--db', dir.file('fresh.db'), '--out', out, '--no-snapshot'],
+      cliEnv(env),
+    );
+    expect(result.code).toBe(0);
+    const log = await requestLog(env);
+    expect(log.filter((entry) => entry.path.includes('/Messages'))).toEqual([]);
+    const plan = readPlan(out, readFileSync(out, 'utf8'));
+    expect(plan.options.snapshot).toBe(false);
+    expect(plan.warnings.map((w) => w.code)).toContain('snapshot_not_refreshed');
+    // Nothing was ever snapshotted in this database: every number is flagged.
+    expect(plan.warnings.filter((w) => w.code === 'optouts_not_snapshotted')).toHaveLength(50);
+    expect(result.stdout).toContain('--no-snapshot');
+  });
+
+  it('--json prints the plan; a hand-edited plan no longer reads', async () => {
+    const out = dir.file('json.plan.json');
+    const result = await runCli(
+      ['plan', '--mapping', mapping, '--db', dir.file('owlie.db'), '--out', out, '--json'],
+      cliEnv(env),
+    );
+    expect(result.code).toBe(0);
+    const printed = JSON.parse(result.stdout) as Plan & { integrity: string };
+    expect(printed.integrity).toMatch(/^sha256:/);
+    expect(readFileSync(out, 'utf8')).toBe(result.stdout);
+    const edited = result.stdout.replace('"Falcon Flights"', '"Falcon Flights Inc"');
+    expect(() => readPlan(out, edited)).toThrow(/changed after `submigrate plan` wrote it/);
+  });
+});

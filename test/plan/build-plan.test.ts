@@ -1,0 +1,356 @@
+/**
+ * `buildPlan` is pure: these tests hand it tiny observed states and mappings and read the
+ * plan it returns. One table row per situation a migration meets.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { buildPlan, type PlanOptions } from '../../src/plan/build-plan.js';
+import { MappingError, type Mapping, type MappingRow } from '../../src/plan/mapping.js';
+import type {
+  ObservedAccount,
+  ObservedNumber,
+  ObservedService,
+  ObservedState,
+  Plan,
+} from '../../src/plan/types.js';
+
+const sid = (prefix: string, n: number) => `${prefix}${n.toString(16).padStart(32, '0')}`;
+const PARENT = sid('AC', 0xfff);
+const SUB = sid('AC', 1);
+const OTHER_SUB = sid('AC', 2);
+const SHARED = sid('MG', 1);
+const SUB_SERVICE = sid('MG', 2);
+const N1 = '+14155550101';
+const N2 = '+14155550102';
+const TF = '+18445550103';
+
+const account = (s: string, name: string, status: ObservedAccount['status'] = 'active') => ({
+  sid: s,
+  friendlyName: name,
+  status,
+});
+const number = (
+  phone: string,
+  n: number,
+  accountSid = PARENT,
+  serviceSid: string | null = null,
+  type: string | null = 'local',
+): ObservedNumber => ({ sid: sid('PN', n), phoneNumber: phone, accountSid, type, serviceSid });
+const service = (s: string, accountSid: string, name: string): ObservedService => ({
+  sid: s,
+  accountSid,
+  friendlyName: name,
+});
+
+function state(parts: Partial<ObservedState> = {}): ObservedState {
+  return { parentSid: PARENT, subaccounts: [], numbers: [], services: [], ...parts };
+}
+
+function mapping(...rows: Partial<MappingRow>[]): Mapping {
+  return {
+    path: 'map.csv',
+    sha256: 'x',
+    rows: rows.map((row, i) => ({
+      line: i + 2,
+      customerId: 'acme',
+      customerName: 'Acme',
+      phoneNumber: N1,
+      messagingService: null,
+      subaccountSid: null,
+      ...row,
+    })),
+  };
+}
+
+function options(overrides: Partial<PlanOptions> = {}): PlanOptions {
+  return {
+    now: '2025-06-01T00:00:00Z',
+    credentials: 'auth-token',
+    previousSubaccounts: new Map(),
+    optOuts: { byNumber: new Map(), byService: new Map() },
+    coveredAccounts: new Set([PARENT, SUB, OTHER_SUB]),
+    snapshotRefreshed: true,
+    ...overrides,
+  };
+}
+
+const actions = (plan: Plan) => plan.steps.map((s) => `${s.action} ${s.id.split(':')[1]}`);
+
+function problems(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof MappingError) return [...error.problems];
+    throw error;
+  }
+  throw new Error('expected a MappingError');
+}
+
+describe('buildPlan', () => {
+  const cases: {
+    name: string;
+    observed: ObservedState;
+    rows: Partial<MappingRow>[];
+    opts?: Partial<PlanOptions>;
+    steps: string[];
+    subaccount: string | null;
+    unchanged?: number;
+    warnings?: string[];
+  }[] = [
+    {
+      name: 'a new customer: subaccount created, number moved, service created, number attached',
+      observed: state({ numbers: [number(N1, 1)] }),
+      rows: [{ messagingService: 'acmeAlerts' }],
+      steps: [
+        'create_subaccount acme',
+        'create_service acme',
+        `transfer_number ${sid('PN', 1)}`,
+        `attach_number ${sid('PN', 1)}`,
+      ],
+      subaccount: null,
+    },
+    {
+      name: 'an existing active subaccount with exactly that name is matched, not created',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme'), account(OTHER_SUB, 'Acme', 'closed')],
+        numbers: [number(N1, 1)],
+      }),
+      rows: [{}],
+      steps: [`transfer_number ${sid('PN', 1)}`],
+      subaccount: SUB,
+    },
+    {
+      name: 'a pinned subaccount wins over a same-named one',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme'), account(OTHER_SUB, 'Something else')],
+        numbers: [number(N1, 1)],
+      }),
+      rows: [{ subaccountSid: OTHER_SUB }],
+      steps: [`transfer_number ${sid('PN', 1)}`],
+      subaccount: OTHER_SUB,
+    },
+    {
+      name: 'the subaccount a previous apply recorded wins over the name',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme'), account(OTHER_SUB, 'Renamed by hand')],
+        numbers: [number(N1, 1)],
+      }),
+      rows: [{}],
+      opts: { previousSubaccounts: new Map([['acme', OTHER_SUB]]) },
+      steps: [`transfer_number ${sid('PN', 1)}`],
+      subaccount: OTHER_SUB,
+    },
+    {
+      name: 'a number already in place gives no step at all',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1, SUB, SUB_SERVICE)],
+        services: [service(SUB_SERVICE, SUB, 'acmeAlerts')],
+      }),
+      rows: [{ messagingService: 'acmeAlerts' }],
+      steps: [],
+      subaccount: SUB,
+      unchanged: 1,
+      warnings: [],
+    },
+    {
+      name: 'a number in a parent service is detached first, with the A2P warning',
+      observed: state({
+        numbers: [number(N1, 1, PARENT, SHARED)],
+        services: [service(SHARED, PARENT, 'Owlie Shared')],
+      }),
+      rows: [{}],
+      steps: [
+        'create_subaccount acme',
+        `detach_number ${sid('PN', 1)}`,
+        `transfer_number ${sid('PN', 1)}`,
+      ],
+      subaccount: null,
+      warnings: ['a2p_registration'],
+    },
+    {
+      name: "a number in another subaccount's service moves subaccount to subaccount",
+      observed: state({
+        subaccounts: [account(SUB, 'Acme'), account(OTHER_SUB, 'Birch')],
+        numbers: [number(N1, 1, OTHER_SUB, SUB_SERVICE)],
+        services: [service(SUB_SERVICE, OTHER_SUB, 'birchAlerts')],
+      }),
+      rows: [{}],
+      steps: [`detach_number ${sid('PN', 1)}`, `transfer_number ${sid('PN', 1)}`],
+      subaccount: SUB,
+      warnings: ['a2p_registration'],
+    },
+    {
+      name: 'an existing service of that name in the subaccount is reused, not created',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1), number(N2, 2, SUB)],
+        services: [service(SUB_SERVICE, SUB, 'acmeAlerts')],
+      }),
+      rows: [
+        { messagingService: 'acmeAlerts' },
+        { phoneNumber: N2, messagingService: 'acmeAlerts' },
+      ],
+      steps: [
+        `transfer_number ${sid('PN', 1)}`,
+        `attach_number ${sid('PN', 1)}`,
+        `attach_number ${sid('PN', 2)}`,
+      ],
+      subaccount: SUB,
+    },
+    {
+      name: 'a toll-free number that moves carries the verification warning',
+      observed: state({ numbers: [number(TF, 3, PARENT, null, 'toll-free')] }),
+      rows: [{ phoneNumber: TF }],
+      steps: ['create_subaccount acme', `transfer_number ${sid('PN', 3)}`],
+      subaccount: null,
+      warnings: ['toll_free_verification'],
+    },
+    {
+      name: 'a number no snapshot covers is planned, with a warning (apply refuses it)',
+      observed: state({ numbers: [number(N1, 1)] }),
+      rows: [{}],
+      opts: { coveredAccounts: new Set() },
+      steps: ['create_subaccount acme', `transfer_number ${sid('PN', 1)}`],
+      subaccount: null,
+      warnings: ['optouts_not_snapshotted'],
+    },
+  ];
+
+  it.each(cases)('$name', (c) => {
+    const plan = buildPlan(c.observed, mapping(...c.rows), options(c.opts));
+    expect(actions(plan)).toEqual(c.steps);
+    expect(plan.customers[0]!.subaccount_sid).toBe(c.subaccount);
+    expect(plan.summary.unchanged).toBe(c.unchanged ?? 0);
+    if (c.warnings !== undefined) expect(plan.warnings.map((w) => w.code)).toEqual(c.warnings);
+    // Every dependency names a step of the plan, and comes before the step that needs it.
+    const order = new Map(plan.steps.map((s, i) => [s.id, i]));
+    for (const [i, step] of plan.steps.entries()) {
+      for (const dep of step.depends_on) expect(order.get(dep)).toBeLessThan(i);
+    }
+  });
+
+  it('wires dependencies: transfer after detach and create, attach after transfer and service', () => {
+    const plan = buildPlan(
+      state({
+        numbers: [number(N1, 1, PARENT, SHARED)],
+        services: [service(SHARED, PARENT, 'Owlie Shared')],
+      }),
+      mapping({ messagingService: 'acmeAlerts' }),
+      options(),
+    );
+    const byId = new Map(plan.steps.map((s) => [s.id, s.depends_on]));
+    const pn = sid('PN', 1);
+    expect(byId.get(`transfer_number:${pn}`)).toEqual([
+      `detach_number:${pn}`,
+      'create_subaccount:acme',
+    ]);
+    expect(byId.get(`attach_number:${pn}`)).toEqual([
+      `transfer_number:${pn}`,
+      'create_service:acme',
+    ]);
+    expect(byId.get('create_service:acme')).toEqual(['create_subaccount:acme']);
+    expect(plan.summary).toEqual({
+      subaccounts_to_create: 1,
+      numbers_to_detach: 1,
+      numbers_to_transfer: 1,
+      services_to_create: 1,
+      numbers_to_attach: 1,
+      unchanged: 0,
+    });
+  });
+
+  it.each([
+    {
+      name: 'two active subaccounts with the customer’s name: an error naming both',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme'), account(OTHER_SUB, 'Acme')],
+        numbers: [number(N1, 1)],
+      }),
+      rows: [{}],
+      expected: [`map.csv:2: 2 active subaccounts are named "Acme" (${SUB}, ${OTHER_SUB})`],
+    },
+    {
+      name: 'a number nobody in the family owns',
+      observed: state({ numbers: [number(N1, 1)] }),
+      rows: [{}, { phoneNumber: N2 }],
+      expected: [`map.csv:3: ${N2} is not a number of ${PARENT}`],
+    },
+    {
+      name: 'a pinned SID that is not a subaccount of this parent',
+      observed: state({ numbers: [number(N1, 1)] }),
+      rows: [{ subaccountSid: SUB }],
+      expected: [`map.csv:2: subaccount_sid ${SUB} is not a subaccount of ${PARENT}`],
+    },
+    {
+      name: 'a closed pinned target',
+      observed: state({ subaccounts: [account(SUB, 'Acme', 'closed')], numbers: [number(N1, 1)] }),
+      rows: [{ subaccountSid: SUB }],
+      expected: [`map.csv:2: subaccount_sid ${SUB} ("Acme") is closed`],
+    },
+    {
+      name: 'a number written as E.164 on one row and as its PN SID on another',
+      observed: state({ numbers: [number(N1, 1)] }),
+      rows: [{}, { phoneNumber: sid('PN', 1) }],
+      expected: [`map.csv:3: ${sid('PN', 1)} is the same number as ${N1} on line 2`],
+    },
+    {
+      name: 'with an API key, a number in a subaccount cannot be moved out',
+      observed: state({
+        subaccounts: [account(OTHER_SUB, 'Birch')],
+        numbers: [number(N1, 1, OTHER_SUB)],
+      }),
+      rows: [{}],
+      opts: { credentials: 'api-key' as const },
+      expected: [
+        `map.csv:2: ${N1} is in subaccount ${OTHER_SUB}: moving a number out of a subaccount needs the parent's Auth Token`,
+      ],
+    },
+  ])('$name', ({ observed, rows, expected, opts }) => {
+    const found = problems(() => buildPlan(observed, mapping(...rows), options(opts)));
+    expect(found).toHaveLength(expected.length);
+    expected.forEach((text, i) => expect(found[i]).toContain(text));
+  });
+
+  it('fingerprints exactly the resources it depends on, and the same state gives the same print', () => {
+    const observed = state({
+      subaccounts: [account(SUB, 'Acme')],
+      numbers: [number(N1, 1), number(N2, 2)],
+    });
+    const plan = buildPlan(observed, mapping({}), options());
+    expect(Object.keys(plan.observed).sort()).toEqual([
+      `number:${sid('PN', 1)}`,
+      'subaccounts-named:Acme',
+    ]);
+    expect(plan.observed[`number:${sid('PN', 1)}`]).toEqual({
+      account_sid: PARENT,
+      service_sid: null,
+    });
+    expect(buildPlan(observed, mapping({}), options()).fingerprint).toBe(plan.fingerprint);
+    // A number the mapping does not name may change: the print does not.
+    const moved = state({ ...observed, numbers: [number(N1, 1), number(N2, 2, SUB)] });
+    expect(buildPlan(moved, mapping({}), options()).fingerprint).toBe(plan.fingerprint);
+  });
+
+  it('counts distinct opted-out recipients of the customer’s numbers, number and service scope', () => {
+    const plan = buildPlan(
+      state({
+        numbers: [number(N1, 1, PARENT, SHARED), number(N2, 2)],
+        services: [service(SHARED, PARENT, 'Owlie Shared')],
+      }),
+      mapping({}, { phoneNumber: N2 }),
+      options({
+        optOuts: {
+          byNumber: new Map([
+            [N1, new Set(['+1a'])],
+            [N2, new Set(['+1a', '+1b'])],
+          ]),
+          byService: new Map([[SHARED, new Set(['+1b', '+1c'])]]),
+        },
+      }),
+    );
+    expect(plan.customers[0]!.optouts).toBe(3);
+    expect(plan.warnings.find((w) => w.code === 'optouts_on_numbers')?.message).toMatch(/^3 /);
+  });
+});

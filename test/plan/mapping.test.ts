@@ -1,0 +1,71 @@
+/**
+ * The mapping CSV's forgiving side (header case and spacing, BOM, CRLF, quoted fields) and
+ * the line numbers every problem is reported on. The corpus of malformed files goes through
+ * the built CLI in test/integration/plan.test.ts.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { MappingError, parseMapping } from '../../src/plan/mapping.js';
+
+describe('parseMapping', () => {
+  it('reads headers case-insensitively and trimmed, with a BOM and CRLF line endings', () => {
+    const text =
+      '\uFEFF Customer_ID ,CUSTOMER_NAME,Phone_Number,Messaging_Service\r\n' +
+      'acme,"Smith, Ortega & Associates",+14155550101,acmeAlerts\r\n' +
+      'acme,"Smith, Ortega & Associates",PN0123456789abcdef0123456789abcdef,acmeAlerts\r\n';
+    const mapping = parseMapping('m.csv', text);
+    expect(mapping.rows).toEqual([
+      {
+        line: 2,
+        customerId: 'acme',
+        customerName: 'Smith, Ortega & Associates',
+        phoneNumber: '+14155550101',
+        messagingService: 'acmeAlerts',
+        subaccountSid: null,
+      },
+      expect.objectContaining({ line: 3, phoneNumber: 'PN0123456789abcdef0123456789abcdef' }),
+    ]);
+    expect(mapping.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('counts lines inside quoted fields, and skips blank lines, when numbering rows', () => {
+    const text =
+      'customer_id,customer_name,phone_number\n\nacme,"Acme\nCorp",+14155550101\n\nbirch,Birch,+1415\n';
+    const error = (() => {
+      try {
+        parseMapping('m.csv', text);
+      } catch (e) {
+        return e as MappingError;
+      }
+      throw new Error('expected a MappingError');
+    })();
+    expect(error).toBeInstanceOf(MappingError);
+    expect(error.problems).toEqual([
+      'm.csv:6: phone_number "+1415" is neither E.164 (+ and 8–15 digits) nor a PN… SID',
+    ]);
+  });
+
+  it('empty optional cells mean none', () => {
+    const mapping = parseMapping(
+      'm.csv',
+      'customer_id,customer_name,phone_number,messaging_service,subaccount_sid\nacme,Acme,+14155550101,,\n',
+    );
+    expect(mapping.rows[0]).toMatchObject({ messagingService: null, subaccountSid: null });
+  });
+
+  it('reports every problem of the file at once, each with its line', () => {
+    const text =
+      'customer_id,customer_name,phone_number\n,Acme,+14155550101\nacme,Acme,123\nacme,Acme,+14155550101\nacme,Acme,+14155550101\n';
+    expect(() => parseMapping('m.csv', text)).toThrow(MappingError);
+    try {
+      parseMapping('m.csv', text);
+    } catch (error) {
+      expect((error as MappingError).problems.map((p) => p.split(': ')[0])).toEqual([
+        'm.csv:2',
+        'm.csv:3',
+        'm.csv:5',
+      ]);
+    }
+  });
+});

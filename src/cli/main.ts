@@ -15,7 +15,10 @@ import { demoCommand } from './commands/demo.js';
 import { emulatorCommand } from './commands/emulator.js';
 import { optoutsCommand } from './commands/optouts.js';
 import { snapshotCommand } from './commands/snapshot.js';
+import { applyCommand } from './commands/apply.js';
 import { planCommand } from './commands/plan.js';
+import { reportCommand } from './commands/report.js';
+import { statusCommand } from './commands/status.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { createOutput } from './output.js';
 
@@ -82,6 +85,9 @@ export async function main(argv: string[]): Promise<number> {
       .command(emulatorCommand(context))
       .command(snapshotCommand(context))
       .command(planCommand(context))
+      .command(applyCommand(context))
+      .command(statusCommand(context))
+      .command(reportCommand(context))
       .command(optoutsCommand(context))
       .command(demoCommand(context))
       .demandCommand(1, 'Name a command; see --help.')

@@ -1,19 +1,22 @@
 /**
  * `submigrate demo`: the flow as far as it is built, against an emulator the CLI started.
- * It snapshots the opt-out history, checks the ledger against the emulator's ground truth,
- * shows the trap on one number (moved by hand, the way the Twilio guide does it), and
- * writes the suppression list that closes it.
+ * It snapshots the opt-out history and checks the ledger against the emulator's ground
+ * truth; shows the parent refusing a text to someone who said STOP; plans and applies the
+ * Owlie migration; shows the same text going through from the customer's subaccount (the
+ * trap: Twilio forgot); and writes the suppression lists that close it.
  */
 
 import { join } from 'node:path';
 
 import type { Clock } from '../clock.js';
+import { previousSubaccounts } from '../db/customers.js';
 import type { Db } from '../db/open.js';
 import { TwilioError } from '../errors.js';
 import { exportOptOuts, optOutsCsv, type OptOutExportRow } from '../optouts/export.js';
 import { takeSnapshot } from '../optouts/snapshot.js';
+import { runApply } from '../apply/run-apply.js';
 import { parseMapping } from '../plan/mapping.js';
-import { writePlan } from '../plan/plan-file.js';
+import { readSealedPlan, serializePlan } from '../plan/plan-file.js';
 import { planSummaryLine } from '../plan/render.js';
 import { runPlan } from '../plan/run-plan.js';
 import type { FileContent } from '../files.js';
@@ -39,6 +42,8 @@ export interface DemoDeps {
   /** The emulator's own opt-out store (real Twilio never shows it). */
   groundTruth(): Promise<GroundTruthPair[]>;
   writeFile(path: string, text: FileContent): void;
+  /** Writes an apply run's reports; returns their folder. */
+  writeReports(runId: number): string;
   print(line: string): void;
 }
 
@@ -84,6 +89,30 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
       `(which real Twilio never shows): ${n(matching)} of ${n(truth.length)} pairs match, each with its latest STOP as evidence.`,
   );
 
+  // The trap, first half: a person who said STOP, and the parent still refuses the text.
+  const pair = exported.optouts.find((row) => row.scope === 'number');
+  const body = 'Reminder: your appointment is tomorrow at 10:00.';
+  if (pair?.sender_number != null && pair.recipient !== null) {
+    print(
+      `3. The trap, on one number: ${pair.recipient} replied "${pair.body?.trim()}" to ${pair.sender_number} on ${pair.opted_out_at}.`,
+    );
+    try {
+      await deps.twilio.sendMessage(deps.twilio.parentAccountSid, {
+        from: pair.sender_number,
+        to: pair.recipient,
+        body,
+      });
+      print(
+        '   From the parent account the text went through. (Unexpected: the parent should remember.)',
+      );
+    } catch (error) {
+      if (!(error instanceof TwilioError) || error.code !== 21610) throw error;
+      print(
+        `   From the parent account, a text is refused: Twilio error 21610 (${error.message}).`,
+      );
+    }
+  }
+
   const planPath = join(outDir, 'owlie-customers.plan.json');
   const { plan } = await runPlan(
     {
@@ -93,27 +122,74 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
     },
     { twilio: deps.twilio, db: deps.db, clock: deps.clock, runner: deps.runner },
   );
-  deps.writeFile(planPath, (write) => writePlan(plan, write));
+  const planText = serializePlan(plan);
+  deps.writeFile(planPath, planText);
   print(
-    `3. The dry run (GET requests only, nothing written to Twilio): ${planSummaryLine(plan)} Written to ${planPath}.`,
+    `4. The dry run (GET requests only, nothing written to Twilio): ${planSummaryLine(plan)} Written to ${planPath}.`,
   );
-  const trapShown = await showTrap(exported.optouts, deps);
 
+  const { plan: sealed, integrity } = readSealedPlan(planPath, planText);
+  const applied = await runApply(
+    {
+      plan: sealed,
+      planPath,
+      planIntegrity: integrity,
+      concurrency: 8,
+      rate: 200,
+      allowMissingSnapshot: false,
+    },
+    {
+      twilio: deps.twilio,
+      db: deps.db,
+      clock: deps.clock,
+      runner: deps.runner,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    },
+  );
+  const reports = deps.writeReports(applied.runId);
+  const c = applied.counts;
+  print(
+    `5. Apply (journaled before and after every request, rate-limited): ${c.done} steps done, ${c.failed} failed. ` +
+      `Audit and suppression lists in ${reports}.`,
+  );
+
+  // The trap, second half: the same number, now in its customer's subaccount.
+  let trapShown = false;
+  if (pair?.sender_number != null && pair.recipient !== null) {
+    const customer = plan.customers.find((cu) =>
+      cu.numbers.some((num) => num.phone_number === pair.sender_number),
+    );
+    const subaccount = previousSubaccounts(deps.db).get(customer?.customer_id ?? '');
+    if (customer !== undefined && subaccount !== undefined) {
+      const sent = await deps.twilio.sendMessage(subaccount, {
+        from: pair.sender_number,
+        to: pair.recipient,
+        body,
+      });
+      trapShown = true;
+      print(
+        `6. From ${customer.customer_id}'s subaccount, the same text goes through (${sent.sid}): Twilio forgot the STOP. ` +
+          `That text is a TCPA violation, $500–$1,500 each — which is why ${reports}/optouts/${customer.customer_id}.csv lists ${pair.recipient} for the customer's app to suppress.`,
+      );
+    }
+  }
+
+  const withCustomers = exportOptOuts(deps.db);
   const csvPath = join(outDir, 'optouts.csv');
   const jsonPath = join(outDir, 'optouts.json');
-  deps.writeFile(csvPath, optOutsCsv(exported.optouts));
-  deps.writeFile(jsonPath, `${JSON.stringify(exported, null, 2)}\n`);
+  deps.writeFile(csvPath, optOutsCsv(withCustomers.optouts));
+  deps.writeFile(jsonPath, `${JSON.stringify(withCustomers, null, 2)}\n`);
   print(
-    `5. Suppression list: ${csvPath} (${n(exported.optouts.length)} rows, one per opted-out pair, with the STOP message SID), ` +
-      `and ${jsonPath} with its coverage: ${exported.coverage.windows.map((w) => `${w.start} → ${w.end}`).join(', ')}.`,
+    `7. Suppression lists: ${csvPath} (${n(withCustomers.optouts.length)} rows, one per opted-out pair and customer, with the STOP message SID), ` +
+      `and ${jsonPath} with its coverage: ${withCustomers.coverage.windows.map((w) => `${w.start} → ${w.end}`).join(', ')}.`,
   );
-  print('   Not built yet: apply, report and reconcile; the demo will run them as they land.');
+  print('   Not built yet: reconcile and the report page; the demo will run them as they land.');
   return {
     messagesRead: snapshot.messagesRead,
     optedOutPairs: exported.optouts.length,
     matchingPairs: matching,
     trapShown,
-    files: [csvPath, jsonPath],
+    files: [csvPath, jsonPath, planPath],
   };
 }
 
@@ -124,50 +200,4 @@ function rowAsPair(row: OptOutExportRow) {
     sender_number: row.sender_number ?? '',
     recipient: row.recipient ?? '',
   };
-}
-
-/**
- * One number-scope opt-out, moved the way Twilio's guide moves numbers: the parent
- * refuses the send (it remembers the STOP), the subaccount lets it through (it doesn't).
- */
-async function showTrap(optouts: readonly OptOutExportRow[], deps: DemoDeps): Promise<boolean> {
-  const { twilio, print } = deps;
-  const pair = optouts.find((row) => row.scope === 'number');
-  if (pair === undefined || pair.sender_number === null || pair.recipient === null) return false;
-  const sender = pair.sender_number;
-  const recipient = pair.recipient;
-  const body = 'Reminder: your appointment is tomorrow at 10:00.';
-  print(
-    `4. The trap, on one number: ${recipient} replied "${pair.body?.trim()}" to ${sender} on ${pair.opted_out_at}.`,
-  );
-  try {
-    await twilio.sendMessage(twilio.parentAccountSid, { from: sender, to: recipient, body });
-    print(
-      '   From the parent account the text went through. (Unexpected: the parent should remember.)',
-    );
-  } catch (error) {
-    if (!(error instanceof TwilioError) || error.code !== 21610) throw error;
-    print(`   From the parent account, a text is refused: Twilio error 21610 (${error.message}).`);
-  }
-  const numbers = await twilio.listPhoneNumbers(twilio.parentAccountSid);
-  const number = numbers.find((candidate) => candidate.phoneNumber === sender);
-  if (number === undefined) return false;
-  const sub = await twilio.createSubaccount(`Demo move of ${sender}`);
-  await twilio.transferPhoneNumber(twilio.parentAccountSid, number.sid, sub.sid);
-  const service = await twilio.createService(sub.sid, 'demoNotifications');
-  await twilio.addServicePhoneNumber(sub.sid, service.sid, number.sid);
-  print(
-    `   Moved by hand, as Twilio's guide does it: subaccount ${sub.sid}, number transferred, ` +
-      `Messaging Service ${service.sid} created with the subaccount's credentials, number added.`,
-  );
-  const sent = await twilio.sendMessage(sub.sid, {
-    messagingServiceSid: service.sid,
-    to: recipient,
-    body,
-  });
-  print(
-    `   From the subaccount, the same text goes through (${sent.sid}): Twilio forgot the STOP. ` +
-      'That text is a TCPA violation, $500–$1,500 each.',
-  );
-  return true;
 }

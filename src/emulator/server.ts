@@ -77,7 +77,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
 
   async function serveTwilio(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const arrived = now();
+    // Wall time, whatever the emulator's business clock says: the log is for timing requests.
+    const arrived = Date.now();
     const started = performance.now();
     const path = decodeURIComponent(url.pathname);
     const entry = (status: number, accountSid: string | null): RequestLogEntry => ({
@@ -90,6 +91,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
     });
 
+    // The body first: a held request is processed when the hold lifts, whether or not the
+    // client is still there to hear the answer (as Twilio does with a request it received).
+    const form = new URLSearchParams(await readBody(req));
     const held = faults.holdRequest(req.method ?? 'GET');
     if (held !== null) await held;
     if (faults.shouldDrop()) {
@@ -97,7 +101,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       log(entry(0, null));
       return;
     }
-    const form = new URLSearchParams(await readBody(req));
     let principal: Principal | null = null;
     let status = 500;
     let body: unknown;

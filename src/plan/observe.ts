@@ -25,6 +25,7 @@ export async function observeFamily(
     sid: a.sid,
     friendlyName: a.friendlyName,
     status: a.status,
+    dateCreated: a.dateCreated === null ? null : a.dateCreated.toISOString(),
   }));
   // A closed subaccount holds no numbers (closing released them).
   const holders = [
@@ -46,7 +47,14 @@ export async function observeFamily(
   await Promise.all(
     [...touched].map(async (accountSid) => {
       const own = await twilio.listServices(accountSid);
-      services.push(...own.map((s) => ({ ...s })));
+      services.push(
+        ...own.map((s) => ({
+          sid: s.sid,
+          accountSid: s.accountSid,
+          friendlyName: s.friendlyName,
+          dateCreated: s.dateCreated === null ? null : s.dateCreated.toISOString(),
+        })),
+      );
       const members = await Promise.all(
         own.map((s) => twilio.listServicePhoneNumbers(accountSid, s.sid)),
       );

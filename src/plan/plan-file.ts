@@ -70,6 +70,11 @@ const ACTIONS = new Set<PlanStep['action']>([
 ]);
 
 export function readPlan(path: string, text: string): Plan {
+  return readSealedPlan(path, text).plan;
+}
+
+/** The plan and its seal (which names the plan: an apply run is the run of one seal). */
+export function readSealedPlan(path: string, text: string): { plan: Plan; integrity: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -109,6 +114,7 @@ export function readPlan(path: string, text: string): Plan {
       }
     }
   }
+  const integrity = plan.integrity as string;
   delete plan.integrity;
-  return plan as Plan;
+  return { plan: plan as Plan, integrity };
 }

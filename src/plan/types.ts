@@ -11,6 +11,8 @@ export interface ObservedAccount {
   sid: string;
   friendlyName: string;
   status: 'active' | 'suspended' | 'closed';
+  /** ISO 8601, when Twilio says; lets apply recognise a subaccount its own crashed step made. */
+  dateCreated?: string | null;
 }
 
 export interface ObservedNumber {
@@ -26,6 +28,7 @@ export interface ObservedService {
   sid: string;
   accountSid: string;
   friendlyName: string;
+  dateCreated?: string | null;
 }
 
 export interface ObservedState {

@@ -76,10 +76,12 @@ const toService = (s: {
   sid: string;
   accountSid: string;
   friendlyName: string;
+  dateCreated?: Date | null;
 }): MessagingService => ({
   sid: s.sid,
   accountSid: s.accountSid,
   friendlyName: s.friendlyName,
+  dateCreated: s.dateCreated ?? null,
 });
 
 const toServiceNumber = (n: {

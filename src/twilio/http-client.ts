@@ -23,6 +23,7 @@ import type SdkRequestClient from 'twilio/lib/base/RequestClient.js';
 import type SdkResponse from 'twilio/lib/http/response.js';
 
 import { TwilioError } from '../errors.js';
+import { countAttempt } from './attempts.js';
 import {
   createLimiter,
   DEFAULT_LIMITS,
@@ -148,6 +149,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
   override request<TData>(opts: RequestOptions<TData>): Promise<Response<TData>> {
     const once = async () => {
       this.stats.requests += 1;
+      countAttempt(opts.method);
       try {
         const answer = await this.limiter.run(() => this.send(opts));
         if (answer.statusCode === 429) this.stats.throttled += 1;

@@ -1,7 +1,12 @@
 /**
  * The one limiter every Twilio request goes through: at most `concurrency` requests in
- * flight (Twilio limits concurrency per account) and at most `ratePerSecond` started per
- * second, spread in 100 ms windows rather than bursting at the top of each second.
+ * flight (Twilio limits concurrency per account) and at most `ratePerSecond` started in any
+ * one-second window, spread over up to ten windows a second rather than bursting at the top
+ * of each second.
+ *
+ * The bound holds for every sliding second, not only aligned ones: each window is throttled
+ * strictly (p-throttle's `strict`), a whole number of windows makes up a second, and each
+ * window is stretched by 5% so that requests a little late on the wire still arrive within it.
  */
 
 import pLimit from 'p-limit';
@@ -14,6 +19,22 @@ export interface LimiterOptions {
 }
 
 export const DEFAULT_LIMITS: LimiterOptions = { concurrency: 8, ratePerSecond: 100 };
+
+/** Windows are 5% longer than their share of a second: a margin for jitter on the wire. */
+const SLACK = 1.05;
+
+/**
+ * `limit` starts per `interval` ms, with a whole number of intervals to the second and
+ * `limit` × intervals exactly the rate: 10/s → 1 per 100 ms; 100/s → 10 per 100 ms; 25/s →
+ * 5 per 200 ms; 13/s → 13 per second. Below 1/s, one start per 1/rate seconds.
+ */
+export function windowsOf(rate: number): { limit: number; interval: number } {
+  if (!Number.isInteger(rate) || rate < 1) return { limit: 1, interval: 1000 / rate };
+  for (let windows = Math.min(10, rate); windows > 1; windows--) {
+    if (rate % windows === 0) return { limit: rate / windows, interval: 1000 / windows };
+  }
+  return { limit: rate, interval: 1000 };
+}
 
 export interface RequestLimiter {
   run<T>(task: () => Promise<T>): Promise<T>;
@@ -31,8 +52,8 @@ export function createLimiter(options: LimiterOptions): RequestLimiter {
   const rate = options.ratePerSecond;
   let paced: <T>(task: () => Promise<T>) => Promise<T> = (task) => task();
   if (rate > 0 && Number.isFinite(rate)) {
-    const perWindow = Math.max(1, Math.floor(rate / 10));
-    const throttle = pThrottle({ limit: perWindow, interval: (1000 * perWindow) / rate });
+    const { limit, interval } = windowsOf(rate);
+    const throttle = pThrottle({ limit, interval: interval * SLACK, strict: true });
     const start = throttle(() => undefined);
     paced = async (task) => {
       await start();

@@ -26,6 +26,7 @@ export interface MessagingService {
   sid: string;
   accountSid: string;
   friendlyName: string;
+  dateCreated: Date | null;
 }
 
 export interface ServicePhoneNumber {

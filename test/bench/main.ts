@@ -6,6 +6,7 @@
 
 import { rmSync } from 'node:fs';
 
+import { benchApply } from './apply-bench.js';
 import { benchPlan } from './plan-bench.js';
 import { benchSnapshot } from './snapshot-bench.js';
 import { work } from './support.js';
@@ -13,6 +14,7 @@ import { work } from './support.js';
 const SECTIONS: Record<string, () => Promise<string>> = {
   snapshot: benchSnapshot,
   plan: benchPlan,
+  apply: benchApply,
 };
 
 const only = process.argv.indexOf('--only');

@@ -38,6 +38,8 @@ export function run(
   const rssFile = join(work, `rss-${Math.random().toString(36).slice(2)}`);
   return new Promise<{ stdout: string; rssMb: number; code: number }>((resolve, reject) => {
     const child = spawn(command, args, {
+      // In the scratch folder: apply writes reports/ under its working directory.
+      cwd: work,
       env: { ...process.env, ...env, BENCH_RSS_FILE: rssFile, NODE_OPTIONS: `--import=${probe}` },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

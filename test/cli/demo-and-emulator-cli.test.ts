@@ -35,8 +35,15 @@ describe('submigrate demo (built CLI)', () => {
     );
     // Bodies such as "STOP\n" are quoted cells with a line break inside: parse, don't split.
     const rows = parse(text, { columns: true }) as Record<string, string>[];
-    expect(rows).toHaveLength(Number(match![2]!.replace(/,/g, '')));
+    // One row per opted-out pair and customer whose list it is on: every pair is there, each
+    // with its STOP, and every row names its customer.
+    expect(new Set(rows.map((row) => row['stop_message_sid'])).size).toBe(
+      Number(match![2]!.replace(/,/g, '')),
+    );
     expect(rows.every((row) => /^SM[0-9a-f]{32}$/.test(row['stop_message_sid'] ?? ''))).toBe(true);
+    expect(rows.every((row) => row['customer_id'] !== '')).toBe(true);
+    expect(result.stdout).toMatch(/^5\. Apply .*: 399 steps done, 0 failed\./m);
+    expect(existsSync(join(out, 'reports', '1', 'audit.csv'))).toBe(true);
     expect(existsSync(join(out, 'demo.db'))).toBe(true);
     // The emulator's own fake token is never echoed by the demo.
     expect(result.stdout).not.toMatch(/TWILIO_AUTH_TOKEN|auth_token/);

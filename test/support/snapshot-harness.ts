@@ -281,10 +281,17 @@ export function cliEnv(
   );
 }
 
-/** Starts `node bin/submigrate.js ARGS` (stdin closed, stdout and stderr piped: not a TTY). */
-export function startCli(args: readonly string[], env: Record<string, string>): RunningCli {
+/**
+ * Starts `node bin/submigrate.js ARGS` (stdin closed, stdout and stderr piped: not a TTY), in
+ * the repository root unless told otherwise (apply writes `reports/` under its cwd).
+ */
+export function startCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd: string = ROOT,
+): RunningCli {
   const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
+    cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -299,8 +306,8 @@ export function startCli(args: readonly string[], env: Record<string, string>): 
   return { child, done };
 }
 
-export const runCli = (args: readonly string[], env: Record<string, string>) =>
-  startCli(args, env).done;
+export const runCli = (args: readonly string[], env: Record<string, string>, cwd?: string) =>
+  startCli(args, env, cwd).done;
 
 // ── waiting ─────────────────────────────────────────────────────────────────────────────────
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { createLimiter, DEFAULT_LIMITS } from '../../src/twilio/limiter.js';
+import { createLimiter, windowsOf, DEFAULT_LIMITS } from '../../src/twilio/limiter.js';
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -177,7 +177,7 @@ describe('createLimiter: rate (fake timers)', () => {
     return { starts, results };
   }
 
-  it('at 10/s, starts one task per 100 ms window', async () => {
+  it('at 10/s, starts one task per 100 ms window (stretched 5% for jitter)', async () => {
     vi.useFakeTimers({ now: T0 });
     const limiter = createLimiter({ concurrency: 50, ratePerSecond: 10 });
     const { starts, results } = launch(limiter, 20);
@@ -185,7 +185,7 @@ describe('createLimiter: rate (fake timers)', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(starts).toHaveLength(1);
     for (let window = 1; window <= 10; window++) {
-      await vi.advanceTimersByTimeAsync(99);
+      await vi.advanceTimersByTimeAsync(104);
       expect(starts).toHaveLength(window);
       await vi.advanceTimersByTimeAsync(1);
       expect(starts).toHaveLength(window + 1);
@@ -193,27 +193,55 @@ describe('createLimiter: rate (fake timers)', () => {
 
     await vi.runAllTimersAsync();
     await expect(Promise.all(results)).resolves.toEqual(Array.from({ length: 20 }, (_, i) => i));
-    expect(starts).toEqual(Array.from({ length: 20 }, (_, i) => i * 100));
+    expect(starts).toEqual(Array.from({ length: 20 }, (_, i) => i * 105));
   });
 
-  it('at 100/s, starts ten tasks per 100 ms window rather than 100 at once', async () => {
+  it.each([
+    [10, 1, 100],
+    [100, 10, 100],
+    [1000, 100, 100],
+    [25, 5, 200],
+    [13, 13, 1000],
+    [7, 1, 1000 / 7],
+    [1, 1, 1000],
+  ])('%d/s is %d per %d ms: a whole number of windows a second', (rate, limit, interval) => {
+    expect(windowsOf(rate)).toEqual({ limit, interval });
+  });
+
+  it.each([10, 20, 25, 13, 100])(
+    'at %d/s, no sliding one-second window ever holds more than the rate',
+    async (rate) => {
+      vi.useFakeTimers({ now: T0 });
+      const limiter = createLimiter({ concurrency: 1000, ratePerSecond: rate });
+      const { starts, results } = launch(limiter, rate * 4);
+      await vi.runAllTimersAsync();
+      await Promise.all(results);
+      for (const start of starts) {
+        // Arrivals up to 4 ms late on the wire may not crowd a window either.
+        const within = starts.filter((t) => t >= start - 4 && t < start + 1000);
+        expect(within.length).toBeLessThanOrEqual(rate);
+      }
+      // And the rate is used: four seconds' worth take a little over three seconds.
+      expect(starts.at(-1)!).toBeLessThan(4 * 1000 * 1.05);
+    },
+  );
+
+  it('at 100/s, starts ten at once rather than 100, then spreads the rest evenly', async () => {
     vi.useFakeTimers({ now: T0 });
     const limiter = createLimiter({ concurrency: 50, ratePerSecond: 100 });
     const { starts, results } = launch(limiter, 25);
 
     await vi.advanceTimersByTimeAsync(0);
     expect(starts).toHaveLength(10);
-    await vi.advanceTimersByTimeAsync(100);
-    expect(starts).toHaveLength(20);
-    await vi.advanceTimersByTimeAsync(100);
-    expect(starts).toHaveLength(25);
-
+    await vi.advanceTimersByTimeAsync(104);
+    expect(starts).toHaveLength(10);
+    await vi.runAllTimersAsync();
     await Promise.all(results);
-    expect(starts).toEqual([
-      ...Array.from({ length: 10 }, () => 0),
-      ...Array.from({ length: 10 }, () => 100),
-      ...Array.from({ length: 5 }, () => 200),
-    ]);
+    // Never more than ten in any window of 105 ms, and all 25 within three windows.
+    for (const start of starts) {
+      expect(starts.filter((t) => t >= start && t < start + 105).length).toBeLessThanOrEqual(10);
+    }
+    expect(starts.at(-1)!).toBeLessThan(3 * 105);
   });
 
   it('at 1/s, spaces starts a second apart', async () => {
@@ -222,7 +250,7 @@ describe('createLimiter: rate (fake timers)', () => {
     const { starts, results } = launch(limiter, 3);
     await vi.runAllTimersAsync();
     await Promise.all(results);
-    expect(starts).toEqual([0, 1_000, 2_000]);
+    expect(starts).toEqual([0, 1_050, 2_100]);
   });
 
   it.each([0, Number.POSITIVE_INFINITY])('rate %d starts everything at once', async (rate) => {
@@ -264,7 +292,7 @@ describe('createLimiter: rate (fake timers)', () => {
 
     await vi.advanceTimersByTimeAsync(0);
     expect(state.started).toEqual([0]);
-    await vi.advanceTimersByTimeAsync(100);
+    await vi.advanceTimersByTimeAsync(105);
     expect(state.started).toEqual([0, 1]);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(state.started).toEqual([0, 1]);
@@ -276,7 +304,7 @@ describe('createLimiter: rate (fake timers)', () => {
     await vi.advanceTimersByTimeAsync(0);
     // Task 2 took this window's token; task 3 waits for the next window.
     expect(state.started).toEqual([0, 1, 2]);
-    await vi.advanceTimersByTimeAsync(100);
+    await vi.advanceTimersByTimeAsync(105);
     expect(state.started).toEqual([0, 1, 2, 3]);
 
     gates[2]!.resolve('c');

@@ -21,6 +21,8 @@ import { DEFAULT_LIMITS } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { dbAt, packageRoot, thisProcess, twilioAccess } from '../runtime.js';
 import { writePrivateFile } from '../../files.js';
+import { runReport } from '../../apply/reports.js';
+import { writeReportFiles } from '../reports.js';
 
 /** Marks a folder as the demo's: it writes and replaces files only in a folder it made. */
 const DEMO_MARK = '.submigrate-demo';
@@ -115,6 +117,11 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
               text: readFileSync(join(packageRoot(), 'plans', 'owlie-customers.csv'), 'utf8'),
             },
             writeFile: (path, content) => writePrivateFile(path, content),
+            writeReports: (runId) => {
+              const dir = join(outDir, 'reports', String(runId));
+              writeReportFiles(dir, runReport(db, runId));
+              return dir;
+            },
             print,
           }),
         );

@@ -1,0 +1,102 @@
+/**
+ * Drift: the live resources a plan depends on, compared not with the plan as written but
+ * with what the plan's own finished steps made of it. A number this run moved is where the
+ * run put it; only a change someone else made is drift. Pure.
+ */
+
+import type { StepRecord } from '../db/journal.js';
+import { changedResources } from '../plan/resources.js';
+import type { Plan, PlanStep } from '../plan/types.js';
+import type { Targets } from './targets.js';
+
+type NumberState = { account_sid: string; service_sid: string | null } | null;
+
+/** The state of every planned resource once this run's finished steps are taken into account. */
+export function expectedResources(
+  plan: Plan,
+  steps: ReadonlyMap<string, StepRecord>,
+  targets: Targets,
+): Record<string, unknown> {
+  const expected: Record<string, unknown> = { ...plan.observed };
+  const finished = (step: PlanStep) => {
+    const state = steps.get(step.id)?.state;
+    return state === 'done' || state === 'skipped';
+  };
+  const setNumber = (sid: string, change: (now: NonNullable<NumberState>) => NumberState) => {
+    const key = `number:${sid}`;
+    const now = expected[key] as NumberState;
+    if (now !== null && now !== undefined) expected[key] = change(now);
+  };
+  for (const step of plan.steps) {
+    if (!finished(step)) continue;
+    switch (step.action) {
+      case 'create_subaccount': {
+        const key = `subaccounts-named:${step.friendly_name}`;
+        const sid = targets.subaccountOf(step.customer_id);
+        if (sid !== null && key in expected) {
+          expected[key] = [...new Set([...(expected[key] as string[]), sid])].sort();
+        }
+        break;
+      }
+      case 'create_service': {
+        const account = targets.subaccountOf(step.customer_id);
+        const key = `services-named:${account}:${step.friendly_name}`;
+        const sid = targets.serviceOf(step.customer_id);
+        if (sid !== null && key in expected) {
+          expected[key] = [...new Set([...(expected[key] as string[]), sid])].sort();
+        }
+        break;
+      }
+      case 'detach_number':
+        setNumber(step.number_sid, (now) => ({ ...now, service_sid: null }));
+        break;
+      case 'transfer_number': {
+        const target = targets.subaccountOf(step.customer_id);
+        setNumber(step.number_sid, () =>
+          target === null ? null : { account_sid: target, service_sid: null },
+        );
+        break;
+      }
+      case 'attach_number':
+        setNumber(step.number_sid, (now) => ({
+          ...now,
+          service_sid: targets.serviceOf(step.customer_id),
+        }));
+        break;
+    }
+  }
+  return expected;
+}
+
+/** One line per drifted resource, in words a person can act on. */
+export function describeDrift(
+  plan: Plan,
+  expected: Record<string, unknown>,
+  live: Record<string, unknown>,
+): string[] {
+  const phones = new Map(
+    plan.customers.flatMap((c) => c.numbers.map((n) => [n.number_sid, n.phone_number] as const)),
+  );
+  const where = (state: unknown) => {
+    if (state === null || state === undefined) return 'gone';
+    const s = state as { account_sid?: string; service_sid?: string | null };
+    if (s.account_sid !== undefined) {
+      return `in ${s.account_sid}${s.service_sid === null ? ', in no service' : `, in service ${s.service_sid}`}`;
+    }
+    return JSON.stringify(state);
+  };
+  return changedResources(expected, live).map((key) => {
+    if (key.startsWith('number:')) {
+      const sid = key.slice('number:'.length);
+      return `number ${phones.get(sid) ?? ''} (${sid}): expected ${where(expected[key])}, now ${where(live[key])}`;
+    }
+    if (key.startsWith('subaccounts-named:')) {
+      return `subaccounts named "${key.slice('subaccounts-named:'.length)}": expected ${JSON.stringify(expected[key])}, now ${JSON.stringify(live[key])}`;
+    }
+    if (key.startsWith('services-named:')) {
+      const rest = key.slice('services-named:'.length);
+      return `services named "${rest.slice(35)}" in ${rest.slice(0, 34)}: expected ${JSON.stringify(expected[key])}, now ${JSON.stringify(live[key])}`;
+    }
+    return `${key}: expected ${JSON.stringify(expected[key])}, now ${JSON.stringify(live[key])}`;
+  });
+}

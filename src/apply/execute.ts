@@ -1,0 +1,174 @@
+/**
+ * Runs a plan's pending steps in dependency order, `concurrency` at a time (every request
+ * also passes the one limiter and retry policy). Per step: the intent is committed, the write
+ * sent, the outcome committed. A write without a certain answer (no answer, a 5xx) is
+ * settled from live state before it is ever sent again. A failed step does not stop the
+ * others; the steps that depend on it, directly or not, are `not_run`.
+ */
+
+import pLimit from 'p-limit';
+
+import { isoSeconds, type Clock } from '../clock.js';
+import {
+  markNotRun,
+  recordIntent,
+  recordOutcome,
+  type StepOutcome,
+  type StepRecord,
+} from '../db/journal.js';
+import type { Db } from '../db/open.js';
+import type { Plan, PlanStep } from '../plan/types.js';
+import { countingAttempts, type AttemptCounter } from '../twilio/attempts.js';
+import type { TwilioPort } from '../twilio/port.js';
+import { observeStep } from './observe-step.js';
+import { describeIntent, performStep } from './perform.js';
+import { settleInFlight } from './settle.js';
+import { targetsFrom } from './targets.js';
+
+export interface ExecuteDeps {
+  db: Db;
+  twilio: TwilioPort;
+  clock: Clock;
+  runId: number;
+  concurrency: number;
+  /** Waits between sends of a write whose earlier answer was uncertain. */
+  sleep(ms: number): Promise<void>;
+  onStep?(step: PlanStep, record: StepRecord): void;
+}
+
+/** How many times a write with uncertain answers is settled and sent again. */
+const MAX_SENDS = 6;
+
+const uncertain = (outcome: StepOutcome) =>
+  outcome.state === 'failed' && (outcome.status === 0 || (outcome.status ?? 0) >= 500);
+
+export async function executeSteps(
+  plan: Plan,
+  records: Map<string, StepRecord>,
+  deps: ExecuteDeps,
+): Promise<void> {
+  const { db, runId } = deps;
+  const now = () => isoSeconds(deps.clock.now());
+  const byId = new Map(plan.steps.map((s) => [s.id, s]));
+  const dependents = new Map<string, string[]>();
+  for (const step of plan.steps) {
+    for (const dep of step.depends_on) {
+      const list = dependents.get(dep) ?? [];
+      list.push(step.id);
+      dependents.set(dep, list);
+    }
+  }
+  const succeeded = (id: string) => {
+    const state = records.get(id)?.state;
+    return state === 'done' || state === 'skipped';
+  };
+  const update = (id: string, patch: Partial<StepRecord>) => {
+    const record = records.get(id)!;
+    Object.assign(record, patch);
+    deps.onStep?.(byId.get(id)!, record);
+  };
+
+  /** Everything downstream of a failed step can no longer run. */
+  const abandon = (id: string) => {
+    const stack = [...(dependents.get(id) ?? [])];
+    const gone: string[] = [];
+    while (stack.length > 0) {
+      const next = stack.pop()!;
+      if (records.get(next)?.state !== 'pending') continue;
+      update(next, { state: 'not_run' });
+      gone.push(next);
+      stack.push(...(dependents.get(next) ?? []));
+    }
+    if (gone.length > 0) markNotRun(db, runId, gone, now());
+  };
+
+  // Reads the records as they change: one for the whole run.
+  const targets = targetsFrom(plan, records);
+  const limit = pLimit(deps.concurrency);
+  const waiting = new Map<string, number>();
+  let resolveAll: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (resolveAll = resolve));
+  let active = 0;
+  let failure: unknown = null;
+
+  const done = () => {
+    active -= 1;
+    if (active === 0) resolveAll();
+  };
+  const launch = (id: string) => {
+    active += 1;
+    void limit(() => run(byId.get(id)!))
+      .then(
+        (ok) => {
+          for (const next of dependents.get(id) ?? []) {
+            const left = (waiting.get(next) ?? 1) - 1;
+            waiting.set(next, left);
+            if (left === 0 && ok && records.get(next)?.state === 'pending') launch(next);
+          }
+          if (!ok) abandon(id);
+        },
+        (error: unknown) => {
+          failure ??= error;
+        },
+      )
+      .finally(done);
+  };
+
+  const run = async (step: PlanStep): Promise<boolean> => {
+    if (failure !== null) return false;
+    const counter: AttemptCounter = { writes: 0 };
+    let sends = 0;
+    let outcome: StepOutcome;
+    for (;;) {
+      const startedAt = now();
+      recordIntent(db, runId, step.id, startedAt, describeIntent(step, targets));
+      sends += 1;
+      update(step.id, { state: 'in_flight' });
+      outcome = await countingAttempts(counter, () => performStep(step, deps.twilio, targets));
+      if (!uncertain(outcome) || sends >= MAX_SENDS) break;
+      // Did the write take effect before the answer was lost? Look, then decide.
+      const live = await observeStep(step, deps.twilio, targets);
+      const settled = settleInFlight(plan, step, startedAt, live, targets);
+      if (settled.kind === 'adopt') {
+        outcome = { state: 'done', result: settled.result, how: settled.how };
+        break;
+      }
+      if (settled.kind === 'ambiguous') {
+        outcome = { state: 'failed', status: null, code: null, message: settled.message };
+        break;
+      }
+      await deps.sleep(Math.min(8_000, 250 * 2 ** sends));
+    }
+    const at = now();
+    recordOutcome(db, runId, step.id, at, outcome, {
+      retries: Math.max(0, counter.writes - sends),
+    });
+    const record = records.get(step.id)!;
+    update(step.id, {
+      state: outcome.state,
+      finishedAt: at,
+      attempts: record.attempts + Math.max(counter.writes, sends),
+      result: outcome.state === 'failed' ? record.result : outcome.result,
+      ...(outcome.state === 'failed'
+        ? { errorStatus: outcome.status, errorCode: outcome.code, errorMessage: outcome.message }
+        : { errorStatus: null, errorCode: null, errorMessage: null }),
+    });
+    return outcome.state !== 'failed';
+  };
+
+  const ready: string[] = [];
+  for (const step of plan.steps) {
+    if (records.get(step.id)?.state !== 'pending') continue;
+    const blocked = step.depends_on.filter((dep) => !succeeded(dep));
+    if (blocked.some((dep) => records.get(dep)?.state !== 'pending')) {
+      abandon(blocked.find((dep) => records.get(dep)?.state !== 'pending')!);
+      continue;
+    }
+    waiting.set(step.id, blocked.length);
+    if (blocked.length === 0) ready.push(step.id);
+  }
+  if (ready.length === 0) return;
+  for (const id of ready) launch(id);
+  await finished;
+  if (failure !== null) throw failure;
+}

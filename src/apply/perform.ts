@@ -1,0 +1,92 @@
+/**
+ * One step, one write to Twilio, through the port (and so through the one limiter and retry
+ * policy). A subaccount's Messaging Services are changed with its own credentials, which the
+ * port fetches with the parent's and keeps in memory. Answers that mean "already so" are
+ * outcomes, not failures.
+ */
+
+import { TwilioError } from '../errors.js';
+import type { StepOutcome } from '../db/journal.js';
+import type { PlanStep } from '../plan/types.js';
+import type { TwilioPort } from '../twilio/port.js';
+import type { Targets } from './targets.js';
+
+/** What the step will send, for the journal's intent (no credential, ever). */
+export function describeIntent(step: PlanStep, targets: Targets): Record<string, string | null> {
+  switch (step.action) {
+    case 'create_subaccount':
+      return { request: 'POST /2010-04-01/Accounts.json', FriendlyName: step.friendly_name };
+    case 'detach_number':
+      return {
+        request: `DELETE /v1/Services/${step.service_sid}/PhoneNumbers/${step.number_sid}`,
+        as: step.account_sid,
+      };
+    case 'transfer_number':
+      return {
+        request: `POST /2010-04-01/Accounts/${step.from_account_sid}/IncomingPhoneNumbers/${step.number_sid}.json`,
+        AccountSid: targets.subaccountOf(step.customer_id),
+      };
+    case 'create_service':
+      return {
+        request: 'POST /v1/Services',
+        FriendlyName: step.friendly_name,
+        as: targets.subaccountOf(step.customer_id),
+      };
+    case 'attach_number':
+      return {
+        request: `POST /v1/Services/${targets.serviceOf(step.customer_id)}/PhoneNumbers`,
+        PhoneNumberSid: step.number_sid,
+        as: targets.subaccountOf(step.customer_id),
+      };
+  }
+}
+
+function need(value: string | null, what: string): string {
+  if (value === null) throw new Error(`${what} is not known: its creating step has not finished`);
+  return value;
+}
+
+export async function performStep(
+  step: PlanStep,
+  twilio: TwilioPort,
+  targets: Targets,
+): Promise<StepOutcome> {
+  try {
+    switch (step.action) {
+      case 'create_subaccount': {
+        const account = await twilio.createSubaccount(step.friendly_name);
+        return { state: 'done', result: { subaccount_sid: account.sid } };
+      }
+      case 'detach_number':
+        await twilio.removeServicePhoneNumber(step.account_sid, step.service_sid, step.number_sid);
+        return { state: 'done', result: {} };
+      case 'transfer_number': {
+        const to = need(targets.subaccountOf(step.customer_id), 'the target subaccount');
+        await twilio.transferPhoneNumber(step.from_account_sid, step.number_sid, to);
+        return { state: 'done', result: { to_account_sid: to } };
+      }
+      case 'create_service': {
+        const account = need(targets.subaccountOf(step.customer_id), 'the subaccount');
+        const service = await twilio.createService(account, step.friendly_name);
+        return { state: 'done', result: { service_sid: service.sid, account_sid: account } };
+      }
+      case 'attach_number': {
+        const account = need(targets.subaccountOf(step.customer_id), 'the subaccount');
+        const service = need(targets.serviceOf(step.customer_id), 'the service');
+        await twilio.addServicePhoneNumber(account, service, step.number_sid);
+        return { state: 'done', result: { service_sid: service } };
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof TwilioError)) throw error;
+    // Already so: the number left the service (404), or is in it (21710).
+    if (step.action === 'detach_number' && error.status === 404) {
+      return { state: 'skipped', result: {}, how: 'the number was not in the service' };
+    }
+    if (step.action === 'attach_number' && error.code === 21710) {
+      const service = targets.serviceOf(step.customer_id) ?? '';
+      return { state: 'skipped', result: { service_sid: service }, how: 'already in the service' };
+    }
+    return { state: 'failed', status: error.status, code: error.code, message: error.message };
+  }
+}

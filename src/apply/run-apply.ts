@@ -1,0 +1,325 @@
+/**
+ * `submigrate apply PLAN`: the plan, checked (seal, parent account) → the lock (one apply per
+ * database) → the live state, read → any step a killed apply left in flight, settled from it
+ * → drift (a change this run's journal does not explain refuses the plan, exit 4) → the
+ * opt-out gate (a number no completed snapshot covers is not moved, exit 4) → the steps, run
+ * → the run's outcome. Re-running the same plan continues the same run; on a finished plan
+ * it sends no write at all.
+ */
+
+import { isoSeconds, type Clock } from '../clock.js';
+import { previousSubaccounts, recordCustomerSubaccount } from '../db/customers.js';
+import {
+  acquireLock,
+  addNote,
+  createApplyRun,
+  findRunByPlan,
+  finishApplyRun,
+  listSteps,
+  recordOutcome,
+  releaseLock,
+  requeueUnfinished,
+  resumeApplyRun,
+  setLockRun,
+  type StepRecord,
+  type StepState,
+} from '../db/journal.js';
+import type { Db } from '../db/open.js';
+import { RefusedError, UserError } from '../errors.js';
+import type { MappingRow } from '../plan/mapping.js';
+import { observeFamily } from '../plan/observe.js';
+import { describeResources } from '../plan/resources.js';
+import { coveredAccounts } from '../plan/run-plan.js';
+import type { ObservedState, Plan, PlanStep } from '../plan/types.js';
+import type { TwilioPort } from '../twilio/port.js';
+import { describeDrift, expectedResources } from './effects.js';
+import { executeSteps } from './execute.js';
+import { settleInFlight } from './settle.js';
+import { targetsFrom } from './targets.js';
+
+export interface ApplyInput {
+  plan: Plan;
+  planPath: string;
+  /** The plan's integrity seal: which run this is. */
+  planIntegrity: string;
+  concurrency: number;
+  rate: number;
+  allowMissingSnapshot: boolean;
+}
+
+export interface ApplyDeps {
+  twilio: TwilioPort;
+  db: Db;
+  clock: Clock;
+  runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
+  sleep(ms: number): Promise<void>;
+  onStep?(step: PlanStep, record: StepRecord, total: number): void;
+}
+
+export interface ApplyResult {
+  runId: number;
+  resumed: boolean;
+  status: 'completed' | 'failed';
+  counts: Record<StepState, number>;
+  notes: string[];
+  /** Each failed step and why. */
+  failures: { step: string; error: string }[];
+}
+
+/** The rows of the mapping the plan came from, as far as observing needs them. */
+function rowsOf(plan: Plan): MappingRow[] {
+  return plan.customers.flatMap((c) =>
+    c.numbers.map((n) => ({
+      line: n.line,
+      customerId: c.customer_id,
+      customerName: c.customer_name,
+      phoneNumber: n.phone_number,
+      messagingService: c.messaging_service,
+      subaccountSid: c.subaccount_source === 'pinned' ? c.subaccount_sid : null,
+    })),
+  );
+}
+
+export function countStates(records: Iterable<StepRecord>): Record<StepState, number> {
+  const counts: Record<StepState, number> = {
+    pending: 0,
+    in_flight: 0,
+    done: 0,
+    skipped: 0,
+    failed: 0,
+    not_run: 0,
+  };
+  for (const record of records) counts[record.state] += 1;
+  return counts;
+}
+
+export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<ApplyResult> {
+  const { plan, planPath } = input;
+  const { db, twilio, clock } = deps;
+  const now = () => isoSeconds(clock.now());
+  if (plan.parent_account_sid !== twilio.parentAccountSid) {
+    throw new UserError(
+      `${planPath} moves numbers out of ${plan.parent_account_sid}, but TWILIO_ACCOUNT_SID is ${twilio.parentAccountSid}`,
+    );
+  }
+  const lock = acquireLock(db, deps.runner, now());
+  if (!lock.acquired) {
+    const { holder } = lock;
+    throw new RefusedError(
+      `another apply holds ${'this database'} (pid ${holder.pid} on ${holder.hostname}${holder.runId === null ? '' : `, run ${holder.runId}`}, since ${holder.acquiredAt}); wait for it to finish`,
+    );
+  }
+  try {
+    return await applyLocked(input, deps, lock.tookOverFrom);
+  } finally {
+    releaseLock(db, deps.runner.pid);
+  }
+}
+
+async function applyLocked(
+  input: ApplyInput,
+  deps: ApplyDeps,
+  tookOverFrom: { pid: number; hostname: string } | null,
+): Promise<ApplyResult> {
+  const { plan, planPath } = input;
+  const { db, twilio, clock } = deps;
+  const now = () => isoSeconds(clock.now());
+  const existing = findRunByPlan(db, input.planIntegrity);
+  const records = new Map<string, StepRecord>(
+    existing === undefined ? [] : listSteps(db, existing.id).map((r) => [r.stepId, r]),
+  );
+  for (const record of records.values()) {
+    // A re-run tries again what failed, and what could not run because of it.
+    if (record.state === 'failed' || record.state === 'not_run') record.state = 'pending';
+  }
+  for (const step of plan.steps) {
+    if (!records.has(step.id)) {
+      records.set(step.id, {
+        stepId: step.id,
+        position: 0,
+        action: step.action,
+        customerId: step.customer_id,
+        state: 'pending',
+        attempts: 0,
+        startedAt: null,
+        finishedAt: null,
+        result: null,
+        errorStatus: null,
+        errorCode: null,
+        errorMessage: null,
+      });
+    }
+  }
+
+  const observed = await observeFamily(twilio, {
+    rows: rowsOf(plan),
+    previousSubaccounts: previousSubaccounts(db),
+  });
+
+  // A step left in flight by a killed apply: settled from what is there, never re-sent blind.
+  const settlements: {
+    step: PlanStep;
+    record: StepRecord;
+    outcome: ReturnType<typeof settleInFlight>;
+  }[] = [];
+  for (const step of plan.steps) {
+    const record = records.get(step.id)!;
+    if (record.state !== 'in_flight') continue;
+    const outcome = settleInFlight(
+      plan,
+      step,
+      record.startedAt ?? now(),
+      observed,
+      targetsFrom(plan, records),
+    );
+    settlements.push({ step, record, outcome });
+    if (outcome.kind === 'adopt') {
+      record.state = 'done';
+      record.result = outcome.result;
+    } else if (outcome.kind === 'resend') {
+      record.state = 'pending';
+    } else {
+      record.state = 'failed';
+    }
+  }
+
+  const targets = targetsFrom(plan, records);
+  const expected = expectedResources(plan, records, targets);
+  const live = describeResources(observed, Object.keys(plan.observed));
+  const drift = describeDrift(plan, expected, live);
+  if (drift.length > 0) {
+    throw new RefusedError(
+      `the account changed since the plan was made, in ways this plan's own steps do not explain; nothing was written:\n${drift.map((line) => `  ${line}`).join('\n')}\nMake the plan again: submigrate plan --mapping ${plan.mapping.path}`,
+    );
+  }
+
+  const uncovered = unsnapshotted(plan, records, observed, coveredAccounts(db));
+  if (uncovered.length > 0 && !input.allowMissingSnapshot) {
+    throw new RefusedError(
+      `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''}): their opt-outs would be lost. Run \`submigrate snapshot\` first (or --allow-missing-snapshot, which the audit records). Nothing was written.`,
+    );
+  }
+
+  const options = JSON.stringify({
+    concurrency: input.concurrency,
+    rate: input.rate,
+    allow_missing_snapshot: input.allowMissingSnapshot,
+  });
+  let runId: number;
+  if (existing === undefined) {
+    runId = createApplyRun(
+      db,
+      {
+        planPath,
+        planIntegrity: input.planIntegrity,
+        planFingerprint: plan.fingerprint,
+        parentAccountSid: plan.parent_account_sid,
+        startedAt: now(),
+        optionsJson: options,
+        planJson: JSON.stringify(plan),
+      },
+      plan.steps.map((s) => ({ id: s.id, action: s.action, customerId: s.customer_id })),
+    );
+  } else {
+    runId = existing.id;
+    resumeApplyRun(db, runId, options);
+    requeueUnfinished(db, runId);
+  }
+  setLockRun(db, runId);
+  const notes: string[] = [];
+  const note = (text: string) => {
+    notes.push(text);
+    addNote(db, runId, now(), text);
+  };
+  if (tookOverFrom !== null) {
+    note(
+      `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, which is no longer running`,
+    );
+  }
+  if (uncovered.length > 0) {
+    note(
+      `--allow-missing-snapshot: moved ${uncovered.length} number(s) whose opt-outs no completed snapshot covers: ${uncovered.join(', ')}`,
+    );
+  }
+  for (const { step, outcome } of settlements) {
+    if (outcome.kind === 'adopt') {
+      recordOutcome(
+        db,
+        runId,
+        step.id,
+        now(),
+        { state: 'done', result: outcome.result, how: outcome.how },
+        { kind: 'settled' },
+      );
+    } else if (outcome.kind === 'ambiguous') {
+      recordOutcome(
+        db,
+        runId,
+        step.id,
+        now(),
+        { state: 'failed', status: null, code: null, message: outcome.message },
+        { kind: 'settled' },
+      );
+    } else {
+      note(
+        `${step.id} was in flight when the last apply stopped: ${outcome.how}, so it is sent again`,
+      );
+    }
+  }
+  recordSubaccounts(plan, records, db, now());
+
+  await executeSteps(plan, records, {
+    db,
+    twilio,
+    clock,
+    runId,
+    concurrency: input.concurrency,
+    sleep: deps.sleep,
+    onStep: (step, record) => {
+      if (step.action === 'create_subaccount' && record.state === 'done' && record.result) {
+        recordCustomerSubaccount(db, step.customer_id, record.result['subaccount_sid']!, now());
+      }
+      deps.onStep?.(step, record, plan.steps.length);
+    },
+  });
+
+  const counts = countStates(records.values());
+  const status =
+    counts.failed + counts.not_run + counts.pending + counts.in_flight > 0 ? 'failed' : 'completed';
+  finishApplyRun(db, runId, status, now());
+  const failures = [...records.values()]
+    .filter((r) => r.state === 'failed')
+    .map((r) => ({
+      step: r.stepId,
+      error: `${r.errorCode === null ? '' : `Twilio ${r.errorCode}: `}${r.errorMessage ?? ''}`,
+    }));
+  return { runId, resumed: existing !== undefined, status, counts, notes, failures };
+}
+
+/** Every customer's subaccount, once known: the next plan reuses it. */
+function recordSubaccounts(plan: Plan, records: Map<string, StepRecord>, db: Db, at: string): void {
+  const targets = targetsFrom(plan, records);
+  for (const customer of plan.customers) {
+    const sid = targets.subaccountOf(customer.customer_id);
+    if (sid !== null) recordCustomerSubaccount(db, customer.customer_id, sid, at);
+  }
+}
+
+/** Numbers the plan would still move whose account no completed snapshot covers. */
+function unsnapshotted(
+  plan: Plan,
+  records: Map<string, StepRecord>,
+  observed: ObservedState,
+  covered: ReadonlySet<string>,
+): string[] {
+  const accountOf = new Map(observed.numbers.map((n) => [n.sid, n.accountSid]));
+  return plan.steps
+    .filter(
+      (s): s is Extract<PlanStep, { action: 'transfer_number' }> =>
+        s.action === 'transfer_number' &&
+        records.get(s.id)?.state !== 'done' &&
+        records.get(s.id)?.state !== 'skipped',
+    )
+    .filter((s) => !covered.has(accountOf.get(s.number_sid) ?? s.from_account_sid))
+    .map((s) => s.phone_number);
+}

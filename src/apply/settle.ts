@@ -1,0 +1,135 @@
+/**
+ * A step a killed apply left in flight (its intent committed, no answer recorded) is settled
+ * by reading the live state, never by sending it again blindly: if its effect is there (the
+ * number is in the target, a subaccount or service with the planned name appeared after the
+ * plan was made), the run adopts it; if not, the request never took effect and is sent again;
+ * if the evidence is ambiguous (two candidates), the step fails for a person to look at.
+ * Pure.
+ */
+
+import type { ObservedState, Plan, PlanStep } from '../plan/types.js';
+import type { Targets } from './targets.js';
+
+export type Settlement =
+  | { kind: 'adopt'; result: Record<string, string>; how: string }
+  | { kind: 'resend'; how: string }
+  | { kind: 'ambiguous'; message: string };
+
+/** Twilio's dates have whole seconds and its clock is not ours: how far back "after" reaches. */
+const CLOCK_SKEW_MS = 120_000;
+
+/**
+ * Of the resources with the planned name that were not there when the plan was made: the one,
+ * or, when there are several, the one created after the step began (our clock and Twilio's
+ * may disagree, so dates only break ties). Null when none; the list when still ambiguous.
+ */
+function pickNew<T extends { sid: string; dateCreated?: string | null | undefined }>(
+  fresh: readonly T[],
+  startedAt: string,
+): T | null | T[] {
+  if (fresh.length <= 1) return fresh[0] ?? null;
+  const after = fresh.filter(
+    (r) =>
+      r.dateCreated !== null &&
+      r.dateCreated !== undefined &&
+      Date.parse(r.dateCreated) >= Date.parse(startedAt) - CLOCK_SKEW_MS,
+  );
+  return after.length === 1 ? after[0]! : [...fresh];
+}
+
+export function settleInFlight(
+  plan: Plan,
+  step: PlanStep,
+  startedAt: string,
+  observed: ObservedState,
+  targets: Targets,
+): Settlement {
+  const number = (sid: string) => observed.numbers.find((n) => n.sid === sid);
+  switch (step.action) {
+    case 'create_subaccount': {
+      const before = (plan.observed[`subaccounts-named:${step.friendly_name}`] ?? []) as string[];
+      const made = pickNew(
+        observed.subaccounts.filter(
+          (a) =>
+            a.status === 'active' &&
+            a.friendlyName === step.friendly_name &&
+            !before.includes(a.sid),
+        ),
+        startedAt,
+      );
+      if (made === null) return { kind: 'resend', how: 'no such subaccount was created' };
+      if (Array.isArray(made)) {
+        return {
+          kind: 'ambiguous',
+          message: `${made.length} new subaccounts are named "${step.friendly_name}" (${made.map((a) => a.sid).join(', ')}); close the extra one, then apply again`,
+        };
+      }
+      return {
+        kind: 'adopt',
+        result: { subaccount_sid: made.sid },
+        how: `subaccount ${made.sid} named "${step.friendly_name}" appeared after the plan was made`,
+      };
+    }
+    case 'create_service': {
+      const account = targets.subaccountOf(step.customer_id);
+      const before = (plan.observed[`services-named:${account}:${step.friendly_name}`] ??
+        []) as string[];
+      const made = pickNew(
+        observed.services.filter(
+          (s) =>
+            s.accountSid === account &&
+            s.friendlyName === step.friendly_name &&
+            !before.includes(s.sid),
+        ),
+        startedAt,
+      );
+      if (made === null) return { kind: 'resend', how: 'no such service was created' };
+      if (Array.isArray(made)) {
+        return {
+          kind: 'ambiguous',
+          message: `${made.length} new services are named "${step.friendly_name}" in ${account} (${made.map((s) => s.sid).join(', ')}); delete the extra one, then apply again`,
+        };
+      }
+      return {
+        kind: 'adopt',
+        result: { service_sid: made.sid, account_sid: account ?? '' },
+        how: `service ${made.sid} named "${step.friendly_name}" appeared after the plan was made`,
+      };
+    }
+    case 'detach_number': {
+      const now = number(step.number_sid);
+      return now !== undefined && now.serviceSid === step.service_sid
+        ? { kind: 'resend', how: 'the number is still in the service' }
+        : { kind: 'adopt', result: {}, how: `the number is no longer in ${step.service_sid}` };
+    }
+    case 'transfer_number': {
+      const target = targets.subaccountOf(step.customer_id);
+      const now = number(step.number_sid);
+      if (now !== undefined && now.accountSid === target) {
+        return {
+          kind: 'adopt',
+          result: { to_account_sid: target },
+          how: `the number is in ${target} already`,
+        };
+      }
+      if (now !== undefined && now.accountSid === step.from_account_sid) {
+        return { kind: 'resend', how: `the number is still in ${step.from_account_sid}` };
+      }
+      return {
+        kind: 'ambiguous',
+        message: `${step.phone_number} is in ${now?.accountSid ?? 'no account of this family'}, neither where it was nor where it was going`,
+      };
+    }
+    case 'attach_number': {
+      const service = targets.serviceOf(step.customer_id);
+      const now = number(step.number_sid);
+      return now !== undefined && service !== null && now.serviceSid === service
+        ? {
+            kind: 'adopt',
+            result: { service_sid: service },
+            how: `the number is in ${service} already`,
+          }
+        : { kind: 'resend', how: 'the number is not in the service yet' };
+    }
+  }
+}

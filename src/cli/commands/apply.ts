@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { CommandModule } from 'yargs';
+
+import { dryRunRequests } from '../../apply/dry-run.js';
+import { runReport } from '../../apply/reports.js';
+import { runApply, type ApplyResult } from '../../apply/run-apply.js';
+import { systemClock } from '../../clock.js';
+import { findRunByPlan, listSteps } from '../../db/journal.js';
+import { inspect, withDb } from '../../db/open.js';
+import { UserError } from '../../errors.js';
+import { readSealedPlan } from '../../plan/plan-file.js';
+import type { CommandContext, GlobalOptions } from '../context.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { createProgressBar } from '../progress.js';
+import { writeReportFiles } from '../reports.js';
+import { connectTwilio, dbLocation, thisProcess } from '../runtime.js';
+
+interface ApplyArgs extends GlobalOptions {
+  plan: string;
+  concurrency: number;
+  rate: number;
+  'dry-run': boolean;
+  'allow-missing-snapshot': boolean;
+}
+
+export function applyCommand(context: CommandContext): CommandModule<GlobalOptions, ApplyArgs> {
+  return {
+    command: 'apply <plan>',
+    describe:
+      'Execute a plan: journaled, rate-limited, resumable. Exit 3 when a step failed, 4 when refused (stale plan, lock held, opt-outs not snapshotted)',
+    builder: (y) =>
+      y
+        .positional('plan', { type: 'string', demandOption: true, describe: 'The plan file' })
+        .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight' })
+        .option('rate', { type: 'number', default: 10, describe: 'Requests started per second' })
+        .option('dry-run', {
+          type: 'boolean',
+          default: false,
+          describe: 'Print every request it would send, in order, and send none',
+        })
+        .option('allow-missing-snapshot', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'Move numbers whose opt-outs no completed snapshot covers (recorded in the audit)',
+        }),
+    handler: async (args) => {
+      const path = resolve(context.cwd, args.plan);
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        throw new UserError(`${args.plan}: no such plan file`);
+      }
+      const shown = relative(context.cwd, path) || path;
+      const { plan, integrity } = readSealedPlan(shown, text);
+      const location = dbLocation(args, context);
+
+      if (args['dry-run']) {
+        const journal =
+          inspect(location.path) === 'missing'
+            ? new Map()
+            : await withDb(location, (db) => {
+                const run = findRunByPlan(db, integrity);
+                return new Map(
+                  run === undefined ? [] : listSteps(db, run.id).map((r) => [r.stepId, r]),
+                );
+              });
+        context.output.lines(dryRunRequests(plan, journal));
+        return;
+      }
+
+      const twilio = connectTwilio(args, context, {
+        concurrency: args.concurrency,
+        ratePerSecond: args.rate,
+      });
+      const bar = createProgressBar('apply |{bar}| {value}/{total} steps · {failed} failed');
+      let finished = 0;
+      let failed = 0;
+      let result: ApplyResult | undefined;
+      let reportDir: string | undefined;
+      try {
+        await withDb(
+          location,
+          async (db) => {
+            try {
+              result = await runApply(
+                {
+                  plan,
+                  planPath: shown,
+                  planIntegrity: integrity,
+                  concurrency: args.concurrency,
+                  rate: args.rate,
+                  allowMissingSnapshot: args['allow-missing-snapshot'],
+                },
+                {
+                  twilio: twilio.port,
+                  db,
+                  clock: systemClock,
+                  runner: thisProcess,
+                  sleep: (ms) => sleep(ms),
+                  onStep: (_, record, total) => {
+                    if (['done', 'skipped', 'failed', 'not_run'].includes(record.state)) finished++;
+                    if (record.state === 'failed') failed++;
+                    bar.update(finished, total, { failed });
+                  },
+                },
+              );
+            } finally {
+              // Reports at the end of every run that started, complete or not.
+              const run = findRunByPlan(db, integrity);
+              if (run !== undefined) {
+                reportDir = join(context.cwd, 'reports', String(run.id));
+                writeReportFiles(reportDir, runReport(db, run.id));
+              }
+            }
+          },
+          { mode: 'existing', missingAdvice: 'Run `submigrate plan` first (it fills the ledger).' },
+        );
+      } finally {
+        bar.stop();
+      }
+      const done = result!;
+      const shownDir = relative(context.cwd, reportDir!) || reportDir!;
+      if (args.json) {
+        context.output.out(JSON.stringify({ ...done, reports: shownDir }, null, 2));
+      } else {
+        const c = done.counts;
+        for (const note of done.notes) context.output.err(`note: ${note}`);
+        for (const f of done.failures) context.output.err(`failed: ${f.step}: ${f.error}`);
+        context.output.out(
+          `apply run ${done.runId}${done.resumed ? ' (continued)' : ''}: ${plan.steps.length} steps: ${c.done} done, ${c.skipped} skipped, ${c.failed} failed, ${c.not_run} not run. ` +
+            `${done.status === 'completed' ? 'Completed.' : 'Not complete: run apply again after fixing what failed.'} Reports: ${shownDir}/`,
+        );
+      }
+      if (done.status !== 'completed') context.setExit(EXIT_CODES.failedSteps);
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { relative, resolve } from 'node:path';
+
+import type { CommandModule } from 'yargs';
+
+import { chooseRun, runReport } from '../../apply/reports.js';
+import { withDb } from '../../db/open.js';
+import type { CommandContext, GlobalOptions } from '../context.js';
+import { writeReportFiles } from '../reports.js';
+import { dbLocation } from '../runtime.js';
+
+interface ReportArgs extends GlobalOptions {
+  run?: number;
+  out?: string;
+}
+
+export function reportCommand(context: CommandContext): CommandModule<GlobalOptions, ReportArgs> {
+  return {
+    command: 'report',
+    describe: "Write an apply run's reports: audit.csv, audit.json, the suppression lists",
+    builder: (y) =>
+      y
+        .option('run', { type: 'number', describe: 'The run (default: the latest)' })
+        .option('out', { type: 'string', describe: 'Folder (default reports/<run id>)' }),
+    handler: async (args) => {
+      const written = await withDb(
+        dbLocation(args, context),
+        (db) => {
+          const run = chooseRun(db, args.run);
+          const dir = resolve(context.cwd, args.out ?? `reports/${run.id}`);
+          return { run: run.id, files: writeReportFiles(dir, runReport(db, run.id)) };
+        },
+        { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
+      );
+      const shown = written.files.map((file) => relative(context.cwd, file) || file);
+      if (args.json) context.output.out(JSON.stringify({ run: written.run, files: shown }));
+      else
+        context.output.lines([
+          `reports of apply run ${written.run}:`,
+          ...shown.map((f) => `  ${f}`),
+        ]);
+    },
+  };
+}

@@ -1,0 +1,314 @@
+/**
+ * The apply journal's queries: runs, the state of each step, the append-only event log, and
+ * the lock that keeps one apply per database. Intents and results are each one transaction:
+ * the state row and its event change together or not at all.
+ */
+
+import type { Db } from './open.js';
+import { statement } from './statements.js';
+
+export type StepState = 'pending' | 'in_flight' | 'done' | 'skipped' | 'failed' | 'not_run';
+
+export interface ApplyRun {
+  id: number;
+  planPath: string;
+  planIntegrity: string;
+  planFingerprint: string;
+  parentAccountSid: string;
+  status: 'running' | 'completed' | 'failed';
+  startedAt: string;
+  finishedAt: string | null;
+  optionsJson: string;
+  notesJson: string;
+}
+
+export interface StepRecord {
+  stepId: string;
+  position: number;
+  action: string;
+  customerId: string;
+  state: StepState;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  result: Record<string, string> | null;
+  errorStatus: number | null;
+  errorCode: number | null;
+  errorMessage: string | null;
+}
+
+const RUN_COLUMNS = `id, plan_path AS planPath, plan_integrity AS planIntegrity,
+  plan_fingerprint AS planFingerprint, parent_account_sid AS parentAccountSid, status,
+  started_at AS startedAt, finished_at AS finishedAt, options_json AS optionsJson,
+  notes_json AS notesJson`;
+
+export function findRunByPlan(db: Db, integrity: string): ApplyRun | undefined {
+  return db
+    .prepare(`SELECT ${RUN_COLUMNS} FROM apply_runs WHERE plan_integrity = ?`)
+    .get(integrity) as ApplyRun | undefined;
+}
+
+export function getApplyRun(db: Db, id: number): ApplyRun | undefined {
+  return db.prepare(`SELECT ${RUN_COLUMNS} FROM apply_runs WHERE id = ?`).get(id) as
+    ApplyRun | undefined;
+}
+
+/** The plan a run applied, as it was applied. */
+export function runPlanJson(db: Db, id: number): string {
+  return (
+    db.prepare('SELECT plan_json AS json FROM apply_runs WHERE id = ?').get(id) as {
+      json: string;
+    }
+  ).json;
+}
+
+export function listApplyRuns(db: Db): ApplyRun[] {
+  return db.prepare(`SELECT ${RUN_COLUMNS} FROM apply_runs ORDER BY id`).all() as ApplyRun[];
+}
+
+export function createApplyRun(
+  db: Db,
+  run: Pick<
+    ApplyRun,
+    | 'planPath'
+    | 'planIntegrity'
+    | 'planFingerprint'
+    | 'parentAccountSid'
+    | 'startedAt'
+    | 'optionsJson'
+  > & { planJson: string },
+  steps: readonly { id: string; action: string; customerId: string }[],
+): number {
+  return db.transaction(() => {
+    const id = Number(
+      db
+        .prepare(
+          `INSERT INTO apply_runs (plan_path, plan_integrity, plan_fingerprint, parent_account_sid,
+             status, started_at, options_json, plan_json)
+           VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
+        )
+        .run(
+          run.planPath,
+          run.planIntegrity,
+          run.planFingerprint,
+          run.parentAccountSid,
+          run.startedAt,
+          run.optionsJson,
+          run.planJson,
+        ).lastInsertRowid,
+    );
+    const insert = db.prepare(
+      `INSERT INTO apply_steps (run_id, step_id, position, action, customer_id, state)
+       VALUES (?, ?, ?, ?, ?, 'pending')`,
+    );
+    steps.forEach((step, position) =>
+      insert.run(id, step.id, position, step.action, step.customerId),
+    );
+    return id;
+  })();
+}
+
+/** A run taken up again: it is running, with these options, from now. */
+export function resumeApplyRun(db: Db, id: number, optionsJson: string): void {
+  db.prepare(
+    "UPDATE apply_runs SET status = 'running', finished_at = NULL, options_json = ? WHERE id = ?",
+  ).run(optionsJson, id);
+}
+
+export function finishApplyRun(
+  db: Db,
+  id: number,
+  status: 'completed' | 'failed',
+  at: string,
+): void {
+  db.prepare('UPDATE apply_runs SET status = ?, finished_at = ? WHERE id = ?').run(status, at, id);
+}
+
+export function listSteps(db: Db, runId: number): StepRecord[] {
+  const rows = db
+    .prepare(
+      `SELECT step_id AS stepId, position, action, customer_id AS customerId, state, attempts,
+              started_at AS startedAt, finished_at AS finishedAt, result_json AS resultJson,
+              error_status AS errorStatus, error_code AS errorCode, error_message AS errorMessage
+       FROM apply_steps WHERE run_id = ? ORDER BY position`,
+    )
+    .all(runId) as (Omit<StepRecord, 'result'> & { resultJson: string | null })[];
+  return rows.map(({ resultJson, ...row }) => ({
+    ...row,
+    result: resultJson === null ? null : (JSON.parse(resultJson) as Record<string, string>),
+  }));
+}
+
+function event(
+  db: Db,
+  runId: number,
+  stepId: string | null,
+  at: string,
+  kind: 'intent' | 'result' | 'settled' | 'note',
+  detail: unknown,
+): void {
+  statement(
+    db,
+    'INSERT INTO apply_events (run_id, step_id, at, kind, detail_json) VALUES (?, ?, ?, ?, ?)',
+  ).run(runId, stepId, at, kind, JSON.stringify(detail));
+}
+
+/** Before the request: the step is in flight, and what it is about to send is on record. */
+export function recordIntent(
+  db: Db,
+  runId: number,
+  stepId: string,
+  at: string,
+  intent: unknown,
+): void {
+  db.transaction(() => {
+    statement(
+      db,
+      `UPDATE apply_steps SET state = 'in_flight', attempts = attempts + 1,
+         started_at = COALESCE(started_at, ?)
+       WHERE run_id = ? AND step_id = ?`,
+    ).run(at, runId, stepId);
+    event(db, runId, stepId, at, 'intent', intent);
+  })();
+}
+
+export type StepOutcome =
+  | { state: 'done' | 'skipped'; result: Record<string, string>; how?: string }
+  | { state: 'failed'; status: number | null; code: number | null; message: string };
+
+/**
+ * After the answer (or a settlement from live state): the outcome, and any retries the
+ * request needed on top of the attempt the intent counted.
+ */
+export function recordOutcome(
+  db: Db,
+  runId: number,
+  stepId: string,
+  at: string,
+  outcome: StepOutcome,
+  options: { retries?: number; kind?: 'result' | 'settled' } = {},
+): void {
+  db.transaction(() => {
+    if (outcome.state === 'failed') {
+      statement(
+        db,
+        `UPDATE apply_steps SET state = 'failed', finished_at = ?, attempts = attempts + ?,
+           error_status = ?, error_code = ?, error_message = ?
+         WHERE run_id = ? AND step_id = ?`,
+      ).run(at, options.retries ?? 0, outcome.status, outcome.code, outcome.message, runId, stepId);
+    } else {
+      statement(
+        db,
+        `UPDATE apply_steps SET state = ?, finished_at = ?, attempts = attempts + ?,
+           result_json = ?, error_status = NULL, error_code = NULL, error_message = NULL
+         WHERE run_id = ? AND step_id = ?`,
+      ).run(outcome.state, at, options.retries ?? 0, JSON.stringify(outcome.result), runId, stepId);
+    }
+    event(db, runId, stepId, at, options.kind ?? 'result', outcome);
+  })();
+}
+
+/** Steps that cannot run because a step they depend on failed. */
+export function markNotRun(db: Db, runId: number, stepIds: readonly string[], at: string): void {
+  const update = db.prepare(
+    "UPDATE apply_steps SET state = 'not_run', finished_at = ? WHERE run_id = ? AND step_id = ?",
+  );
+  db.transaction(() => {
+    for (const id of stepIds) update.run(at, runId, id);
+  })();
+}
+
+/** On a re-run, failed and skipped-for-failure steps are tried again. */
+export function requeueUnfinished(db: Db, runId: number): void {
+  db.prepare(
+    "UPDATE apply_steps SET state = 'pending' WHERE run_id = ? AND state IN ('failed', 'not_run')",
+  ).run(runId);
+}
+
+export function addNote(db: Db, runId: number, at: string, note: string): void {
+  db.transaction(() => {
+    const row = db
+      .prepare('SELECT notes_json AS notes FROM apply_runs WHERE id = ?')
+      .get(runId) as {
+      notes: string;
+    };
+    const notes = JSON.parse(row.notes) as { at: string; note: string }[];
+    notes.push({ at, note });
+    db.prepare('UPDATE apply_runs SET notes_json = ? WHERE id = ?').run(
+      JSON.stringify(notes),
+      runId,
+    );
+    event(db, runId, null, at, 'note', { note });
+  })();
+}
+
+export interface EventRecord {
+  stepId: string | null;
+  at: string;
+  kind: string;
+  detail: unknown;
+}
+
+export function listEvents(db: Db, runId: number): EventRecord[] {
+  return (
+    db
+      .prepare(
+        `SELECT step_id AS stepId, at, kind, detail_json AS detail FROM apply_events
+         WHERE run_id = ? ORDER BY id`,
+      )
+      .all(runId) as (Omit<EventRecord, 'detail'> & { detail: string })[]
+  ).map((row) => ({ ...row, detail: JSON.parse(row.detail) as unknown }));
+}
+
+// ── the lock ──────────────────────────────────────────────────────────────────────────────
+
+export interface LockHolder {
+  runId: number | null;
+  pid: number;
+  hostname: string;
+  acquiredAt: string;
+}
+
+/**
+ * Takes the lock, or returns who holds it. A holder that `isAlive` says is gone (same host,
+ * no such process) is taken over: the caller notes it.
+ */
+export function acquireLock(
+  db: Db,
+  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
+  at: string,
+): { acquired: true; tookOverFrom: LockHolder | null } | { acquired: false; holder: LockHolder } {
+  return db
+    .transaction(() => {
+      const holder = db
+        .prepare(
+          `SELECT run_id AS runId, pid, hostname, acquired_at AS acquiredAt FROM apply_lock
+         WHERE id = 1`,
+        )
+        .get() as LockHolder | undefined;
+      const mine = holder !== undefined && holder.pid === me.pid && holder.hostname === me.hostname;
+      const alive =
+        holder !== undefined &&
+        !mine &&
+        (holder.hostname !== me.hostname || me.isAlive(holder.pid));
+      if (holder !== undefined && alive) return { acquired: false as const, holder };
+      db.prepare(
+        `INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at) VALUES (1, NULL, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET run_id = NULL, pid = excluded.pid,
+         hostname = excluded.hostname, acquired_at = excluded.acquired_at`,
+      ).run(me.pid, me.hostname, at);
+      return {
+        acquired: true as const,
+        tookOverFrom: holder === undefined || mine ? null : holder,
+      };
+    })
+    .immediate();
+}
+
+export function setLockRun(db: Db, runId: number): void {
+  db.prepare('UPDATE apply_lock SET run_id = ? WHERE id = 1').run(runId);
+}
+
+export function releaseLock(db: Db, pid: number): void {
+  db.prepare('DELETE FROM apply_lock WHERE id = 1 AND pid = ?').run(pid);
+}

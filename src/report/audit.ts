@@ -1,0 +1,187 @@
+/**
+ * The audit of an apply run, as data: one row per mapped number (what moved, from where to
+ * where, through which steps, how it ended) and the run with every step. Pure: built from the
+ * plan and the journal; the files are views of it.
+ */
+
+import type { ApplyRun, StepRecord } from '../db/journal.js';
+import type { Plan, PlanStep } from '../plan/types.js';
+
+export const AUDIT_COLUMNS = [
+  'customer_id',
+  'customer_name',
+  'phone_number',
+  'phone_number_sid',
+  'from_account_sid',
+  'to_account_sid',
+  'detached_from_service_sid',
+  'messaging_service_sid',
+  'status',
+  'attempts',
+  'started_at',
+  'finished_at',
+  'error_code',
+  'error_message',
+] as const;
+
+export type AuditRow = Record<(typeof AUDIT_COLUMNS)[number], string | number | null>;
+
+/** A number's outcome from its steps: the worst of them, or `unchanged` when it had none. */
+function numberStatus(records: readonly StepRecord[]): string {
+  if (records.length === 0) return 'unchanged';
+  for (const state of ['failed', 'not_run', 'in_flight', 'pending'] as const) {
+    if (records.some((r) => r.state === state)) return state;
+  }
+  return records.every((r) => r.state === 'skipped') ? 'skipped' : 'done';
+}
+
+const finished = (record: StepRecord | undefined) =>
+  record?.state === 'done' || record?.state === 'skipped';
+
+export function auditRows(plan: Plan, steps: ReadonlyMap<string, StepRecord>): AuditRow[] {
+  const rows: AuditRow[] = [];
+  const resultOf = (id: string, key: string) =>
+    finished(steps.get(id)) ? (steps.get(id)?.result?.[key] ?? null) : null;
+  const stepsById = new Map(plan.steps.map((s) => [s.id, s]));
+  for (const customer of plan.customers) {
+    const subaccount =
+      customer.subaccount_sid ??
+      resultOf(`create_subaccount:${customer.customer_id}`, 'subaccount_sid');
+    const service =
+      customer.service_sid ?? resultOf(`create_service:${customer.customer_id}`, 'service_sid');
+    for (const number of customer.numbers) {
+      const ids = ['detach_number', 'transfer_number', 'attach_number'].map(
+        (action) => `${action}:${number.number_sid}`,
+      );
+      const records = ids.flatMap((id) => {
+        const record = steps.get(id);
+        return stepsById.has(id) && record !== undefined ? [record] : [];
+      });
+      const before = plan.observed[`number:${number.number_sid}`] as {
+        account_sid: string;
+        service_sid: string | null;
+      } | null;
+      const detach = stepsById.get(ids[0]!) as
+        Extract<PlanStep, { action: 'detach_number' }> | undefined;
+      const failed = records.find((r) => r.state === 'failed');
+      const times = records.flatMap((r) => (r.startedAt === null ? [] : [r.startedAt])).sort();
+      const ends = records.flatMap((r) => (r.finishedAt === null ? [] : [r.finishedAt])).sort();
+      const status = numberStatus(records);
+      rows.push({
+        customer_id: customer.customer_id,
+        customer_name: customer.customer_name,
+        phone_number: number.phone_number,
+        phone_number_sid: number.number_sid,
+        from_account_sid: before?.account_sid ?? null,
+        to_account_sid: subaccount,
+        detached_from_service_sid:
+          detach !== undefined && finished(steps.get(detach.id)) ? detach.service_sid : null,
+        messaging_service_sid:
+          customer.messaging_service === null
+            ? status === 'unchanged'
+              ? (before?.service_sid ?? null)
+              : null
+            : service,
+        status,
+        attempts: records.reduce((n, r) => n + r.attempts, 0),
+        started_at: times[0] ?? null,
+        finished_at: ends.at(-1) ?? null,
+        error_code: failed?.errorCode ?? null,
+        error_message: failed?.errorMessage ?? null,
+      });
+    }
+  }
+  return rows;
+}
+
+export interface AuditDocument {
+  run: {
+    id: number;
+    status: string;
+    started_at: string;
+    finished_at: string | null;
+    parent_account_sid: string;
+    options: unknown;
+    notes: { at: string; note: string }[];
+  };
+  plan: { path: string; integrity: string; fingerprint: string; mapping: Plan['mapping'] };
+  counts: Record<string, number>;
+  customers: {
+    customer_id: string;
+    customer_name: string;
+    subaccount_sid: string | null;
+    messaging_service_sid: string | null;
+    numbers: number;
+  }[];
+  steps: {
+    id: string;
+    action: string;
+    customer_id: string;
+    state: string;
+    attempts: number;
+    started_at: string | null;
+    finished_at: string | null;
+    twilio: Record<string, string> | null;
+    error: { status: number | null; code: number | null; message: string } | null;
+  }[];
+}
+
+export function auditDocument(
+  plan: Plan,
+  run: ApplyRun,
+  steps: ReadonlyMap<string, StepRecord>,
+  rows: readonly AuditRow[],
+): AuditDocument {
+  const counts: Record<string, number> = {};
+  for (const record of steps.values()) counts[record.state] = (counts[record.state] ?? 0) + 1;
+  const subaccounts = new Map(rows.map((r) => [r.customer_id, r]));
+  return {
+    run: {
+      id: run.id,
+      status: run.status,
+      started_at: run.startedAt,
+      finished_at: run.finishedAt,
+      parent_account_sid: run.parentAccountSid,
+      options: JSON.parse(run.optionsJson) as unknown,
+      notes: JSON.parse(run.notesJson) as { at: string; note: string }[],
+    },
+    plan: {
+      path: run.planPath,
+      integrity: run.planIntegrity,
+      fingerprint: run.planFingerprint,
+      mapping: plan.mapping,
+    },
+    counts,
+    customers: plan.customers.map((c) => ({
+      customer_id: c.customer_id,
+      customer_name: c.customer_name,
+      subaccount_sid: (subaccounts.get(c.customer_id)?.to_account_sid as string | null) ?? null,
+      messaging_service_sid:
+        c.messaging_service === null
+          ? null
+          : ((subaccounts.get(c.customer_id)?.messaging_service_sid as string | null) ?? null),
+      numbers: c.numbers.length,
+    })),
+    steps: plan.steps.map((step) => {
+      const record = steps.get(step.id);
+      return {
+        id: step.id,
+        action: step.action,
+        customer_id: step.customer_id,
+        state: record?.state ?? 'pending',
+        attempts: record?.attempts ?? 0,
+        started_at: record?.startedAt ?? null,
+        finished_at: record?.finishedAt ?? null,
+        twilio: record?.result ?? null,
+        error:
+          record?.state === 'failed'
+            ? {
+                status: record.errorStatus,
+                code: record.errorCode,
+                message: record.errorMessage ?? '',
+              }
+            : null,
+      };
+    }),
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The report files of an apply run, as text (docs/file-formats.md): the audit as CSV and
+ * JSON, every moved number's suppression list for all customers and per customer, and the
+ * snapshot's coverage statement beside them. Pure: the caller writes them.
+ */
+
+import { toCsv } from '../csv.js';
+import {
+  describeCoverage,
+  optOutsCsv,
+  type Coverage,
+  type OptOutExportRow,
+} from '../optouts/export.js';
+import { AUDIT_COLUMNS, type AuditDocument, type AuditRow } from './audit.js';
+
+export interface ReportFile {
+  /** Relative to the run's report folder, `/`-separated. */
+  path: string;
+  content: string;
+}
+
+export function reportFiles(
+  rows: readonly AuditRow[],
+  document: AuditDocument,
+  optouts: { coverage: Coverage; rows: readonly OptOutExportRow[] } | null,
+): ReportFile[] {
+  const files: ReportFile[] = [
+    {
+      path: 'audit.csv',
+      content: toCsv([...AUDIT_COLUMNS], rows, ['customer_name', 'error_message']),
+    },
+    { path: 'audit.json', content: `${JSON.stringify(document, null, 2)}\n` },
+  ];
+  if (optouts === null) {
+    files.push({
+      path: 'coverage.txt',
+      content:
+        'No completed snapshot: there is no suppression list this tool can vouch for. Run `submigrate snapshot`, then `submigrate report`.\n',
+    });
+    return files;
+  }
+  files.push({ path: 'optouts.csv', content: optOutsCsv(optouts.rows) });
+  for (const customer of document.customers) {
+    const own = optouts.rows.filter((row) => row.customer_id === customer.customer_id);
+    files.push({ path: `optouts/${customer.customer_id}.csv`, content: optOutsCsv(own) });
+  }
+  files.push({
+    path: 'coverage.txt',
+    content: `${describeCoverage(optouts.coverage).join('\n')}\n`,
+  });
+  return files;
+}

@@ -1,0 +1,87 @@
+/**
+ * `apply` at scale: 1,000 customers and 3,000 numbers (a third of them in 10 shared parent
+ * services, so detaches too), each customer with its own new service, against the emulator
+ * at 20 ms latency with a per-account concurrency limit of 8, applied at --concurrency 8
+ * --rate 1000. Printed beside the wall time is the floor: every request the run sent (read
+ * from the emulator's request log) × latency ÷ concurrency.
+ * Flags: --apply-customers N, --apply-numbers-per-customer N, --apply-latency MS.
+ */
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { bin, check, flag, log, n, run, setFaults, startEmulator, work } from './support.js';
+
+const CUSTOMERS = flag('apply-customers', 1_000);
+const PER_CUSTOMER = flag('apply-numbers-per-customer', 3);
+const LATENCY = flag('apply-latency', 20);
+const CONCURRENCY = 8;
+const SHARED = 10;
+
+const phone = (i: number) => `+1${String(3_000_000_000 + i).padStart(10, '0')}`;
+
+function writeInputs() {
+  const total = CUSTOMERS * PER_CUSTOMER;
+  const inShared = Math.floor(total / 3);
+  const seed = join(work, 'apply-seed.json');
+  writeFileSync(
+    seed,
+    JSON.stringify({
+      numbers: Array.from({ length: total }, (_, i) => ({ phone_number: phone(i) })),
+      services: Array.from({ length: SHARED }, (_, s) => ({
+        friendly_name: `Shared ${s + 1}`,
+        phone_numbers: Array.from({ length: total }, (_, i) => i)
+          .filter((i) => i < inShared && i % SHARED === s)
+          .map(phone),
+      })),
+    }),
+  );
+  const lines = ['customer_id,customer_name,phone_number,messaging_service,subaccount_sid'];
+  for (let c = 0; c < CUSTOMERS; c++) {
+    for (let k = 0; k < PER_CUSTOMER; k++) {
+      lines.push(`c${c},Customer ${c},${phone(c * PER_CUSTOMER + k)},c${c}Alerts,`);
+    }
+  }
+  const mapping = join(work, 'apply-mapping.csv');
+  writeFileSync(mapping, `${lines.join('\n')}\n`);
+  return { seed, mapping, total };
+}
+
+async function requestCount(url: string): Promise<number> {
+  const response = await fetch(`${url}/__emulator/requests`);
+  return ((await response.json()) as unknown[]).length;
+}
+
+export async function benchApply(): Promise<string> {
+  const inputs = writeInputs();
+  log(`apply: starting the emulator with ${n(inputs.total)} numbers…`);
+  const emulator = await startEmulator(['--scenario', inputs.seed]);
+  try {
+    const db = join(work, 'apply.db');
+    const plan = join(work, 'apply.plan.json');
+    log('apply: snapshot and plan (not measured)…');
+    await run(bin, ['plan', '--mapping', inputs.mapping, '--db', db, '--out', plan], emulator.env);
+    await fetch(`${emulator.url}/__emulator/requests`, { method: 'DELETE' });
+    await setFaults(emulator.url, { latency_ms: LATENCY, concurrency_limit: CONCURRENCY });
+    log(`apply: ${n(CUSTOMERS)} customers, ${n(inputs.total)} numbers at ${LATENCY} ms…`);
+    const started = Date.now();
+    const result = await run(
+      bin,
+      ['apply', plan, '--db', db, '--concurrency', String(CONCURRENCY), '--rate', '1000'],
+      { ...emulator.env },
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const requests = await requestCount(emulator.url);
+    const floor = (requests * LATENCY) / CONCURRENCY / 1000;
+    const ratio = seconds / floor;
+    return [
+      `apply bench: ${n(CUSTOMERS)} customers, ${n(inputs.total)} numbers (${n(Math.floor(inputs.total / 3))} in ${SHARED} shared services), ${LATENCY} ms latency, emulator concurrency limit ${CONCURRENCY}`,
+      `  ${result.stdout.trim().split('\n').at(-1)}`,
+      `  submigrate apply --concurrency ${CONCURRENCY} --rate 1000: ${n(seconds, 1)} s for ${n(requests)} requests, peak RSS ${n(result.rssMb)} MB`,
+      `  floor (${n(requests)} requests × ${LATENCY} ms ÷ ${CONCURRENCY}): ${n(floor, 1)} s → ${ratio.toFixed(2)}x the floor (target ≤ 1.1x: ${check(ratio <= 1.1)})`,
+      '',
+    ].join('\n');
+  } finally {
+    emulator.stop();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Slow (about 40 s): apply killed with SIGKILL after k writes, for several k, then run again.
+ * The kill point is the test's: the emulator answers exactly k writes and holds the next one
+ * (whose intent the journal has committed) until the process is dead; then it lets that write
+ * through, as Twilio would process a request whose client died. The second apply must settle
+ * that step from live state (adopting a subaccount or service the dead process created),
+ * finish the plan, and leave exactly the state the mapping asks for: no duplicate subaccount
+ * or service, and every step journaled done exactly once.
+ */
+
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadOwlie, owlieMapping } from '../../src/emulator/scenarios/owlie.js';
+import { readPlan } from '../../src/plan/plan-file.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { customersOf, expectMigrated } from '../support/migration.js';
+import {
+  cliEnv,
+  pollUntil,
+  readOnly,
+  ROOT,
+  runCli,
+  startCli,
+  tempDir,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+const MAPPING = join(ROOT, 'plans', 'owlie-customers.csv');
+
+/**
+ * With --concurrency 1 the writes go in a fixed order: the creates and detaches first (in
+ * plan order), then what they unblock. k = 1: right after the first subaccount was created;
+ * k = 6: the write in flight at the kill (the seventh) creates the second customer's
+ * subaccount; k = 200 and 330 fall among the transfers and the attaches.
+ */
+const KS = [1, 2, 6, 60, 200, 330];
+
+describe('apply killed after k writes (built CLI)', () => {
+  let dir: TempDir;
+  beforeAll(() => {
+    dir = tempDir();
+  });
+  afterAll(() => dir.remove());
+
+  it.each(KS)('k = %d: the second apply settles, finishes, and duplicates nothing', async (k) => {
+    const env: TestEmulator = await startTestEmulator({
+      now: () => NOW,
+      load: (state) => loadOwlie(state, { seed: 4, messages: 3_000, now: NOW }),
+    });
+    try {
+      const cwd = dir.file(`k${k}`);
+      const db = `${cwd}.db`;
+      const plan = `${cwd}.plan.json`;
+      const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+      expect((await cli(['plan', '--mapping', MAPPING, '--db', db, '--out', plan])).code).toBe(0);
+      const steps = readPlan(plan, readFileSync(plan, 'utf8')).steps;
+
+      await env.control('POST', '/__emulator/faults', {
+        hold_after: k,
+        hold_methods: ['POST', 'DELETE'],
+      });
+      const args = ['apply', plan, '--db', db, '--rate', '1000', '--concurrency', '1'];
+      const first = startCli(args, cliEnv(env), dir.path);
+      await pollUntil('the write after the k-th to be held', async () => {
+        if (first.child.exitCode !== null) throw new Error('apply ended before the kill');
+        const { held_requests: held } = await env.control<{ held_requests: number }>(
+          'GET',
+          '/__emulator/health',
+        );
+        return held > 0 ? true : undefined;
+      });
+      first.child.kill('SIGKILL');
+      expect((await first.done).signal).toBe('SIGKILL');
+      const atKill = journal(db);
+      expect(atKill.inFlight).toHaveLength(1);
+      expect(atKill.done).toBeLessThanOrEqual(k);
+
+      // The held write reaches Twilio after its client died.
+      await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+      await pollUntil('the held write to be processed', async () => {
+        const { held_requests: held } = await env.control<{ held_requests: number }>(
+          'GET',
+          '/__emulator/health',
+        );
+        return held === 0 ? true : undefined;
+      });
+
+      const second = await cli(args);
+      expect(second.stderr).toBe(
+        `note: took over the lock of pid ${first.child.pid} on ${hostname()}, which is no longer running\n`,
+      );
+      expect(second.code).toBe(0);
+      expect(second.stdout).toMatch(/^apply run 1 \(continued\): /);
+      await expectMigrated(env, customersOf(owlieMapping()));
+
+      const after = journal(db);
+      expect(after.states).toEqual({ done: steps.length });
+      // Each step ended once: one result (or one settlement) saying done, never two.
+      expect(after.doneEvents).toHaveLength(steps.length);
+      expect(new Set(after.doneEvents).size).toBe(steps.length);
+      // The step in flight at the kill was settled from live state, not sent blindly again.
+      expect(after.settled).toContain(atKill.inFlight[0]);
+    } finally {
+      await env.close();
+    }
+  });
+});
+
+function journal(db: string) {
+  return readOnly(db, (d) => {
+    const rows = d.prepare('SELECT step_id, state FROM apply_steps').all() as {
+      step_id: string;
+      state: string;
+    }[];
+    const states: Record<string, number> = {};
+    for (const row of rows) states[row.state] = (states[row.state] ?? 0) + 1;
+    const events = d
+      .prepare(
+        "SELECT step_id, kind, detail_json FROM apply_events WHERE kind IN ('result', 'settled')",
+      )
+      .all() as { step_id: string; kind: string; detail_json: string }[];
+    const done = events.filter(
+      (e) => (JSON.parse(e.detail_json) as { state: string }).state === 'done',
+    );
+    return {
+      states,
+      done: states['done'] ?? 0,
+      inFlight: rows.filter((r) => r.state === 'in_flight').map((r) => r.step_id),
+      doneEvents: done.map((e) => e.step_id),
+      settled: events.filter((e) => e.kind === 'settled').map((e) => e.step_id),
+    };
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * Apply on a bad day at Twilio: 15% of requests answered 5xx, 5% of connections dropped, and
+ * the emulator's per-account concurrency limit equal to --concurrency. Through the one
+ * limiter and retry policy, and writes settled from live state when their answer was lost,
+ * apply still exits 0 with exactly the state the mapping asks; no request draws a 429, and
+ * no one-second window holds more than --rate requests.
+ */
+
+import { writeFileSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadOwlie, owlieMapping } from '../../src/emulator/scenarios/owlie.js';
+import { requestLog, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { customersOf, expectMigrated } from '../support/migration.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+const RATE = 25;
+const CONCURRENCY = 4;
+
+describe('apply under injected faults (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+
+  beforeAll(async () => {
+    env = await startTestEmulator({
+      now: () => NOW,
+      load: (state) => loadOwlie(state, { seed: 6, messages: 3_000, now: NOW }),
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('exits 0 with the exact end state, no 429, and never more than --rate a second', async () => {
+    // The first twelve customers: shared services, own services, toll-free, none.
+    const lines = owlieMapping().trimEnd().split('\n');
+    const customers = customersOf(owlieMapping()).slice(0, 12);
+    const keep = new Set(customers.map((c) => c.id));
+    const text = `${[lines[0], ...lines.slice(1).filter((l) => keep.has(l.split(',')[0]!))].join('\n')}\n`;
+    const mapping = dir.file('twelve.csv');
+    writeFileSync(mapping, text);
+    const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+    const db = dir.file('faults.db');
+    const plan = dir.file('faults.plan.json');
+    expect((await cli(['plan', '--mapping', mapping, '--db', db, '--out', plan])).code).toBe(0);
+
+    await env.control('DELETE', '/__emulator/requests');
+    await env.control('POST', '/__emulator/faults', {
+      error_rate: 0.15,
+      error_status: 503,
+      reset_rate: 0.05,
+      concurrency_limit: CONCURRENCY,
+      latency_ms: 10,
+    });
+    let result;
+    try {
+      result = await cli([
+        'apply',
+        plan,
+        '--db',
+        db,
+        '--rate',
+        String(RATE),
+        '--concurrency',
+        String(CONCURRENCY),
+      ]);
+    } finally {
+      await env.control('POST', '/__emulator/faults', {
+        error_rate: 0,
+        reset_rate: 0,
+        concurrency_limit: 0,
+        latency_ms: 0,
+      });
+    }
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    await expectMigrated(env, customersOf(text));
+
+    const log = await requestLog(env);
+    const statuses = new Map<number, number>();
+    for (const entry of log) statuses.set(entry.status, (statuses.get(entry.status) ?? 0) + 1);
+    console.log(
+      `apply faults: ${log.length} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
+    // The faults happened, and none of them was a 429.
+    expect(statuses.get(503) ?? 0).toBeGreaterThan(0);
+    expect(statuses.get(0) ?? 0).toBeGreaterThan(0);
+    expect(statuses.get(429) ?? 0).toBe(0);
+    // No sliding second holds more than --rate requests, as the emulator saw them arrive.
+    const times = log.map((entry) => Date.parse(entry.time)).sort((a, b) => a - b);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= 1000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    expect(busiest).toBeLessThanOrEqual(RATE);
+    expect(busiest).toBeGreaterThan(RATE / 2);
+  });
+});

@@ -1,0 +1,365 @@
+/**
+ * `submigrate apply` through the built CLI against the emulator over real HTTP: the Owlie
+ * migration end to end (snapshot, plan, apply), its exact end state, an idempotent re-run,
+ * a plan after it with zero steps, the reports, and no secret anywhere; then the refusals
+ * (a stale plan, no snapshot, a second apply) that write nothing.
+ */
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadOwlie, owlieMapping } from '../../src/emulator/scenarios/owlie.js';
+import { readPlan } from '../../src/plan/plan-file.js';
+import {
+  clearRequestLog,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
+import {
+  authTokens,
+  customersOf,
+  expectMigrated,
+  expectNoSecret,
+  filesUnder,
+  modeOf,
+} from '../support/migration.js';
+import {
+  cliEnv,
+  pollUntil,
+  ROOT,
+  runCli,
+  startCli,
+  tempDir,
+  type CliResult,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+const writes = (log: { method: string }[]) => log.filter((e) => e.method !== 'GET');
+
+describe('apply the Owlie migration (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const outputs: CliResult[] = [];
+  const cli = async (args: string[]) => {
+    const result = await runCli(args, cliEnv(env), dir.path);
+    outputs.push(result);
+    return result;
+  };
+  const MAPPING = join(ROOT, 'plans', 'owlie-customers.csv');
+  const db = () => dir.file('owlie.db');
+  const plan = () => dir.file('owlie.plan.json');
+
+  beforeAll(async () => {
+    env = await startTestEmulator({
+      now: () => NOW,
+      load: (state) => loadOwlie(state, { seed: 9, messages: 5_000, now: NOW }),
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('snapshot, plan, apply: the emulator ends exactly as the mapping says', async () => {
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    const planned = await cli(['plan', '--mapping', MAPPING, '--db', db(), '--out', plan()]);
+    expect(planned.code).toBe(0);
+    await clearRequestLog(env);
+    const applied = await cli([
+      'apply',
+      plan(),
+      '--db',
+      db(),
+      '--rate',
+      '1000',
+      '--concurrency',
+      '8',
+    ]);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    const steps = readPlan(plan(), readFileSync(plan(), 'utf8')).steps.length;
+    expect(applied.stdout).toMatch(
+      new RegExp(
+        `^apply run 1: ${steps} steps: ${steps} done, 0 skipped, 0 failed, 0 not run\\. Completed\\. Reports: reports/1/$`,
+        'm',
+      ),
+    );
+    await expectMigrated(env, customersOf(owlieMapping()));
+    // Every write of the run is one of the plan's steps, sent once.
+    expect(writes(await requestLog(env))).toHaveLength(steps);
+  });
+
+  it('re-running apply on the finished plan sends no write at all', async () => {
+    await clearRequestLog(env);
+    const again = await cli(['apply', plan(), '--db', db(), '--rate', '1000']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^apply run 1 \(continued\): /);
+    expect(writes(await requestLog(env))).toEqual([]);
+    await expectMigrated(env, customersOf(owlieMapping()));
+  });
+
+  it('planning again after the migration gives zero steps', async () => {
+    const again = dir.file('again.plan.json');
+    const result = await cli([
+      'plan',
+      '--mapping',
+      MAPPING,
+      '--db',
+      db(),
+      '--out',
+      again,
+      '--detailed-exitcode',
+    ]);
+    expect(result.code).toBe(0);
+    const replanned = readPlan(again, readFileSync(again, 'utf8'));
+    expect(replanned.steps).toEqual([]);
+    expect(replanned.summary.unchanged).toBe(135);
+    expect(replanned.customers.every((c) => c.subaccount_source === 'previous-apply')).toBe(true);
+  });
+
+  it('writes the reports: audit per number, suppression lists per customer', async () => {
+    const reports = join(dir.path, 'reports', '1');
+    const audit = parse(readFileSync(join(reports, 'audit.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(audit).toHaveLength(135);
+    expect(Object.keys(audit[0]!)).toEqual([
+      'customer_id',
+      'customer_name',
+      'phone_number',
+      'phone_number_sid',
+      'from_account_sid',
+      'to_account_sid',
+      'detached_from_service_sid',
+      'messaging_service_sid',
+      'status',
+      'attempts',
+      'started_at',
+      'finished_at',
+      'error_code',
+      'error_message',
+    ]);
+    expect(audit.every((row) => row['status'] === 'done')).toBe(true);
+    expect(audit.every((row) => row['from_account_sid'] === env.parentSid)).toBe(true);
+    const state = await env.state();
+    for (const row of audit) {
+      const number = state.numbers.find((n) => n.phone_number === row['phone_number'])!;
+      expect(row['to_account_sid']).toBe(number.account_sid);
+      expect(row['messaging_service_sid'] || null).toBe(number.messaging_service_sid);
+    }
+    const json = JSON.parse(readFileSync(join(reports, 'audit.json'), 'utf8')) as {
+      run: { status: string };
+      steps: { state: string; twilio: Record<string, string> | null; attempts: number }[];
+    };
+    expect(json.run.status).toBe('completed');
+    expect(json.steps.every((s) => s.state === 'done' && s.attempts === 1)).toBe(true);
+    expect(json.steps.filter((s) => s.twilio?.['subaccount_sid'] !== undefined).length).toBe(50);
+    expect(existsSync(join(reports, 'optouts.csv'))).toBe(true);
+    const falcon = parse(readFileSync(join(reports, 'optouts', 'falcon-flights.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(falcon.length).toBeGreaterThan(0);
+    expect(falcon.every((row) => row['customer_id'] === 'falcon-flights')).toBe(true);
+    expect(readFileSync(join(reports, 'coverage.txt'), 'utf8')).toMatch(/^coverage: AC/);
+    expect(modeOf(join(reports, 'audit.csv'))).toBe(0o600);
+
+    const status = await cli(['status', '--db', db()]);
+    expect(status.stdout).toMatch(/^run 1 {2}completed .* \(399 done\)$/m);
+  });
+
+  it('leaves no auth token in the database, the plan, the reports or any output', async () => {
+    expectNoSecret(
+      authTokens(env),
+      Object.fromEntries(
+        outputs.flatMap((o, i) => [
+          [`stdout ${i}`, o.stdout],
+          [`stderr ${i}`, o.stderr],
+        ]),
+      ),
+      [db(), `${db()}-wal`, plan(), ...filesUnder(join(dir.path, 'reports', '1'))].filter((f) =>
+        existsSync(f),
+      ),
+    );
+    expect(modeOf(db())).toBe(0o600);
+  });
+});
+
+describe('apply refuses, and writes nothing (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const mapping = (name: string) => {
+    const path = dir.file(name);
+    writeFileSync(
+      path,
+      'customer_id,customer_name,phone_number,messaging_service\nacme,Acme,+14155550101,acmeAlerts\nacme,Acme,+14155550102,acmeAlerts\n',
+    );
+    return path;
+  };
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      numbers: [{ phone_number: '+14155550101' }, { phone_number: '+14155550102' }],
+      messages: [
+        {
+          from: '+12065550001',
+          to: '+14155550101',
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: '2025-05-01T00:00:00Z',
+        },
+      ],
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('a stale plan (a number moved by hand after planning): exit 4 naming it', async () => {
+    const db = dir.file('stale.db');
+    const out = dir.file('stale.plan.json');
+    expect(
+      (await cli(['plan', '--mapping', mapping('m.csv'), '--db', db, '--out', out])).code,
+    ).toBe(0);
+    // Someone moves a number by hand.
+    const sub = await env.parent.api.v2010.accounts.create({ friendlyName: 'By hand' });
+    const number = (
+      await env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550102' })
+    )[0]!;
+    await env.parent.incomingPhoneNumbers(number.sid).update({ accountSid: sub.sid });
+    await clearRequestLog(env);
+    const result = await cli(['apply', out, '--db', db, '--rate', '1000']);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/^refused: the account changed since the plan was made/);
+    expect(result.stderr).toContain(
+      `number +14155550102 (${number.sid}): expected in ${env.parentSid}, in no service, now in ${sub.sid}`,
+    );
+    expect(writes(await requestLog(env))).toEqual([]);
+    // Put it back for the next test.
+    await env.parent.api.v2010
+      .accounts(sub.sid)
+      .incomingPhoneNumbers(number.sid)
+      .update({ accountSid: env.parentSid });
+  });
+
+  it('no snapshot: exit 4 saying to run snapshot; --allow-missing-snapshot is recorded', async () => {
+    const db = dir.file('nosnap.db');
+    const out = dir.file('nosnap.plan.json');
+    expect(
+      (
+        await cli([
+          'plan',
+          '--mapping',
+          mapping('m2.csv'),
+          '--db',
+          db,
+          '--out',
+          out,
+          '--no-snapshot',
+        ])
+      ).code,
+    ).toBe(0);
+    await clearRequestLog(env);
+    const refused = await cli(['apply', out, '--db', db, '--rate', '1000']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(
+      /no completed snapshot covers the history of 2 number\(s\).*Run `submigrate snapshot` first/,
+    );
+    expect(writes(await requestLog(env))).toEqual([]);
+  });
+
+  it('a second apply while one runs: exit 4', async () => {
+    const db = dir.file('busy.db');
+    const out = dir.file('busy.plan.json');
+    expect(
+      (await cli(['plan', '--mapping', mapping('m3.csv'), '--db', db, '--out', out])).code,
+    ).toBe(0);
+    // Hold the first apply at its first write.
+    await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+    await env.control('POST', '/__emulator/faults', {
+      hold_after: 1,
+      hold_methods: ['POST', 'DELETE'],
+    });
+    const first = startCli(['apply', out, '--db', db, '--rate', '1000'], cliEnv(env), dir.path);
+    try {
+      await pollUntil('the first apply to be held at a write', async () => {
+        const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+        return health.held_requests > 0 ? true : undefined;
+      });
+      const second = await cli(['apply', out, '--db', db, '--rate', '1000']);
+      expect(second.code).toBe(4);
+      expect(second.stderr).toMatch(
+        new RegExp(`^refused: another apply holds this database \\(pid ${first.child.pid} on `),
+      );
+    } finally {
+      await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+    }
+    const done = await first.done;
+    expect(done.code).toBe(0);
+  });
+});
+
+describe('CSV cells from Twilio or the mapping are spreadsheet-safe (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const NAME = '=HYPERLINK("http://x","y")';
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      numbers: [{ phone_number: '+14155550201' }],
+      messages: [
+        {
+          from: '+12065550009',
+          to: '+14155550201',
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: '2025-05-01T00:00:00Z',
+        },
+      ],
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it(`a customer named ${NAME} comes out inert in every CSV`, async () => {
+    const mapping = dir.file('evil.csv');
+    writeFileSync(
+      mapping,
+      `customer_id,customer_name,phone_number\nevil,"${NAME.replace(/"/g, '""')}",+14155550201\n`,
+    );
+    const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+    const db = dir.file('evil.db');
+    const out = dir.file('evil.plan.json');
+    expect((await cli(['plan', '--mapping', mapping, '--db', db, '--out', out])).code).toBe(0);
+    expect((await cli(['apply', out, '--db', db, '--rate', '1000'])).code).toBe(0);
+    const exported = await cli(['optouts', '--db', db]);
+    const reports = join(dir.path, 'reports', '1');
+    const csvs = {
+      'optouts (stdout)': exported.stdout,
+      'audit.csv': readFileSync(join(reports, 'audit.csv'), 'utf8'),
+      'optouts.csv': readFileSync(join(reports, 'optouts.csv'), 'utf8'),
+      'optouts/evil.csv': readFileSync(join(reports, 'optouts', 'evil.csv'), 'utf8'),
+    };
+    for (const [name, text] of Object.entries(csvs)) {
+      const rows = parse(text, { columns: true }) as Record<string, string>[];
+      expect(rows.length, name).toBeGreaterThan(0);
+      for (const row of rows) {
+        expect(row['customer_name'], name).toBe(`'${NAME}`);
+        for (const cell of Object.values(row)) expect(cell, name).not.toMatch(/^[=@\t\r]/);
+      }
+    }
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * Shared pieces of the plan/apply integration tests: the end state a mapping asks for, held
+ * against the emulator's own state; and every secret the emulator holds, to look for where
+ * none may be.
+ */
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parse } from 'csv-parse/sync';
+import { expect } from 'vitest';
+
+import type { TestEmulator } from './emulator.js';
+
+export interface MappedCustomer {
+  id: string;
+  name: string;
+  service: string | null;
+  numbers: string[];
+}
+
+/** The customers of a mapping CSV's text. */
+export function customersOf(mappingText: string): MappedCustomer[] {
+  const rows = parse(mappingText, { columns: true, bom: true }) as Record<string, string>[];
+  const customers = new Map<string, MappedCustomer>();
+  for (const row of rows) {
+    const id = row['customer_id']!;
+    const customer = customers.get(id) ?? {
+      id,
+      name: row['customer_name']!,
+      service: row['messaging_service'] || null,
+      numbers: [],
+    };
+    customer.numbers.push(row['phone_number']!);
+    customers.set(id, customer);
+  }
+  return [...customers.values()];
+}
+
+/**
+ * The emulator's state is exactly what the mapping asks: one active subaccount per customer
+ * (and no other), every number in its customer's subaccount and service, one service per
+ * customer that wants one (and no other in its subaccount), no parent service holding a
+ * moved number.
+ */
+export async function expectMigrated(
+  env: TestEmulator,
+  customers: readonly MappedCustomer[],
+  otherSubaccounts = 0,
+): Promise<void> {
+  const state = await env.state();
+  const subaccounts = state.accounts.filter((a) => a.sid !== state.parent_account_sid);
+  expect(subaccounts).toHaveLength(customers.length + otherSubaccounts);
+  const moved = new Set(customers.flatMap((c) => c.numbers));
+  for (const customer of customers) {
+    const named = subaccounts.filter((a) => a.friendly_name === customer.name);
+    expect(named, customer.name).toHaveLength(1);
+    const account = named[0]!;
+    expect(account.status).toBe('active');
+    expect(account.owner_account_sid).toBe(state.parent_account_sid);
+    const services = state.services.filter((s) => s.account_sid === account.sid);
+    expect(services.map((s) => s.friendly_name)).toEqual(
+      customer.service === null ? [] : [customer.service],
+    );
+    for (const phone of customer.numbers) {
+      const number = state.numbers.find((n) => n.phone_number === phone);
+      expect(number?.account_sid, phone).toBe(account.sid);
+      expect(number?.messaging_service_sid ?? null, phone).toBe(services[0]?.sid ?? null);
+    }
+  }
+  for (const service of state.services.filter((s) => s.account_sid === state.parent_account_sid)) {
+    const holding = state.numbers.filter(
+      (n) => service.phone_numbers.includes(n.sid) && moved.has(n.phone_number),
+    );
+    expect(holding).toEqual([]);
+  }
+}
+
+/** Every Auth Token the emulator holds: the parent's and each subaccount's. */
+export function authTokens(env: TestEmulator): string[] {
+  return [...env.emulator.state.accounts.values()].map((a) => a.authToken);
+}
+
+/** Every file under a folder, recursively. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** No secret appears in any of these texts or files (a database file is read as bytes). */
+export function expectNoSecret(
+  secrets: readonly string[],
+  texts: Record<string, string>,
+  files: readonly string[],
+): void {
+  expect(secrets.length).toBeGreaterThan(1);
+  for (const secret of secrets) {
+    for (const [what, text] of Object.entries(texts)) expect(text, what).not.toContain(secret);
+    for (const file of files) {
+      expect(readFileSync(file).includes(secret), file).toBe(false);
+    }
+  }
+}
+
+export const modeOf = (path: string) => statSync(path).mode & 0o777;

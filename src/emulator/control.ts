@@ -7,6 +7,7 @@ import { ApiError } from './api-error.js';
 import { updateFaults, type FaultInjector } from './faults.js';
 import { iso8601 } from './render.js';
 import { applySeed, type SeedDocument } from './seed.js';
+import { checkSettingsPatch } from './settings.js';
 import type { EmulatorState } from './state.js';
 
 export interface RequestLogEntry {
@@ -100,6 +101,19 @@ export function handleControl(
     }
     case 'GET /__emulator/faults':
       return ok(faults.settings);
+    case 'GET /__emulator/settings':
+      return settingsOf(state, query.get('account_sid') ?? state.parentSid);
+    case 'POST /__emulator/settings': {
+      const { account_sid: accountSid, ...patch } = asObject(body);
+      const sid = accountSid === undefined ? state.parentSid : accountSid;
+      if (typeof sid !== 'string' || state.account(sid) === undefined) {
+        return { status: 404, body: { error: `no account ${JSON.stringify(sid)}` } };
+      }
+      const error = checkSettingsPatch(patch);
+      if (error !== null) return { status: 400, body: { error } };
+      state.settings.update(sid, patch);
+      return settingsOf(state, sid);
+    }
     case 'GET /__emulator/requests':
       return ok(requests);
     case 'DELETE /__emulator/requests':
@@ -108,6 +122,14 @@ export function handleControl(
     default:
       return { status: 404, body: { error: `no control route ${route}` } };
   }
+}
+
+/** `{account_sid, message_retention_days, consent_api, consent_requests_per_minute, export_job_seconds}`. */
+function settingsOf(state: EmulatorState, accountSid: string): ControlReply {
+  if (state.account(accountSid) === undefined) {
+    return { status: 404, body: { error: `no account ${accountSid}` } };
+  }
+  return ok({ account_sid: accountSid, ...state.settings.get(accountSid) });
 }
 
 /** Accounts, numbers with owner and service, services: what Twilio would show, minus secrets. */

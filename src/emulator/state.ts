@@ -8,6 +8,7 @@ import { ApiError } from './api-error.js';
 import { MessageStore, type MessageDirection, type MessageRecord } from './message-store.js';
 import { OptOutStore } from './optout-store.js';
 import { createSidFactory, type SidFactory } from './random.js';
+import { SettingsStore } from './settings.js';
 
 export type AccountStatus = 'active' | 'suspended' | 'closed';
 export type NumberType = 'local' | 'toll-free' | 'short-code';
@@ -98,6 +99,8 @@ export class EmulatorState {
   readonly services = new Map<string, ServiceRecord>();
   readonly messages = new MessageStore();
   readonly optOuts = new OptOutStore();
+  /** Per-account settings kept outside the REST API (retention, Consent API, exports). */
+  readonly settings = new SettingsStore();
   sids: SidFactory;
   readonly parentSid: string;
 
@@ -120,6 +123,7 @@ export class EmulatorState {
     this.services.clear();
     this.messages.clear();
     this.optOuts.clear();
+    this.settings.clear();
     this.sids = createSidFactory(this.options.seed);
     const now = this.now();
     this.accounts.set(this.parentSid, {

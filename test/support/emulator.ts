@@ -79,6 +79,15 @@ export interface EmulatorStateView {
   messages: number;
 }
 
+/** `GET|POST /__emulator/settings`: one account's settings. */
+export interface EmulatorSettings {
+  account_sid: string;
+  message_retention_days: number;
+  consent_api: boolean;
+  consent_requests_per_minute: number;
+  export_job_seconds: number;
+}
+
 /** One entry of `GET /__emulator/optouts`: the emulator's opt-out store, ground truth. */
 export interface EmulatorOptOut {
   account_sid: string;

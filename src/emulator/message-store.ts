@@ -4,6 +4,8 @@
  * million messages. Order is (date_sent, arrival) ascending; lists read it backwards
  * (newest first, as Twilio does). A page token names a message, and the next page starts
  * strictly after it in that order, so pages stay stable while new messages arrive.
+ * Every message is stored with `date_created` equal to `date_sent`, so a bound on either date
+ * (the retention window bounds `date_created`) is a bound on this order.
  */
 
 export type MessageDirection = 'inbound' | 'outbound-api' | 'outbound-call' | 'outbound-reply';

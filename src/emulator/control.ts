@@ -4,6 +4,7 @@
  */
 
 import { ApiError } from './api-error.js';
+import type { DownloadLogEntry } from './exports/storage.js';
 import { updateFaults, type FaultInjector } from './faults.js';
 import { iso8601 } from './render.js';
 import { applySeed, type SeedDocument } from './seed.js';
@@ -27,6 +28,8 @@ export interface ControlContext {
   state: EmulatorState;
   faults: FaultInjector;
   requests: RequestLogEntry[];
+  /** The export storage's log of downloads and refusals. */
+  downloads: DownloadLogEntry[];
 }
 
 export interface ControlReply {
@@ -43,7 +46,7 @@ export function handleControl(
   query: URLSearchParams,
   body: unknown,
 ): ControlReply {
-  const { state, faults, requests } = context;
+  const { state, faults, requests, downloads } = context;
   const route = `${method} ${path}`;
   switch (route) {
     case 'GET /__emulator/health':
@@ -52,6 +55,7 @@ export function handleControl(
       state.reset();
       faults.reset();
       requests.length = 0;
+      downloads.length = 0;
       return ok({ status: 'reset' });
     case 'POST /__emulator/seed':
       return ok(applySeed(state, asObject(body) as SeedDocument));
@@ -118,6 +122,11 @@ export function handleControl(
       return ok(requests);
     case 'DELETE /__emulator/requests':
       requests.length = 0;
+      return ok({ status: 'cleared' });
+    case 'GET /__emulator/downloads':
+      return ok(downloads);
+    case 'DELETE /__emulator/downloads':
+      downloads.length = 0;
       return ok({ status: 'cleared' });
     default:
       return { status: 404, body: { error: `no control route ${route}` } };

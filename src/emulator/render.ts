@@ -22,9 +22,14 @@ export function rfc2822(ms: number): string {
   return `${WEEKDAYS[d.getUTCDay()]}, ${two(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
 }
 
-/** ISO 8601 to the second, as the v1 APIs write dates: `2015-07-30T20:00:00Z`. */
+/**
+ * ISO 8601 to the second, as the v1 APIs and Bulk Export files write dates:
+ * `2015-07-30T20:00:00Z`. Spelled out from the UTC fields for the same reason as rfc2822:
+ * a day file formats one per message.
+ */
 export function iso8601(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}Z`;
 }
 
 const ACCOUNT_SUBRESOURCES = [

@@ -12,10 +12,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from './api-error.js';
 import { authenticate, type Principal } from './auth.js';
 import { handleControl, type RequestLogEntry } from './control.js';
+import { ExportStorage, STORAGE_PREFIX } from './exports/storage.js';
 import { FaultInjector } from './faults.js';
 import { createSidFactory } from './random.js';
 import { dispatch, type Route } from './router.js';
 import { accountRoutes } from './routes/accounts.js';
+import { exportRoutes } from './routes/exports.js';
 import { messageRoutes } from './routes/messages.js';
 import { numberRoutes } from './routes/numbers.js';
 import { serviceRoutes } from './routes/services.js';
@@ -62,11 +64,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   const faults = new FaultInjector(seed);
   const requests: RequestLogEntry[] = [];
+  // The storage's signing key: stable for a seed, like every other secret the emulator makes.
+  const storage = new ExportStorage(state, createSidFactory(seed ^ 0x5704a6e).next(''), now);
   const routes: Route[] = [
     ...accountRoutes(state),
     ...numberRoutes(state),
     ...messageRoutes(state),
     ...serviceRoutes(state),
+    ...exportRoutes(state, storage),
   ];
   const requestIds = createSidFactory(seed ^ 0x7e9);
 
@@ -120,7 +125,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             'Internal Server Error',
           );
         }
-        const reply = dispatch(routes, {
+        const reply = await dispatch(routes, {
           method: req.method ?? 'GET',
           path,
           query: url.searchParams,
@@ -129,6 +134,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         });
         status = reply.status;
         body = reply.body;
+        Object.assign(headers, reply.headers);
       } finally {
         slot.release();
       }
@@ -155,7 +161,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
     try {
       const reply = handleControl(
-        { state, faults, requests },
+        { state, faults, requests, downloads: storage.downloads },
         req.method ?? 'GET',
         url.pathname,
         url.searchParams,
@@ -170,7 +176,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-    const serve = url.pathname.startsWith('/__emulator/') ? serveControl : serveTwilio;
+    const serve = url.pathname.startsWith('/__emulator/')
+      ? serveControl
+      : url.pathname.startsWith(STORAGE_PREFIX)
+        ? storage.serve.bind(storage)
+        : serveTwilio;
     serve(req, res, url).catch((error: unknown) => {
       // A bug in the emulator: answer 500 so the client sees it, and say why on stderr.
       process.stderr.write(`emulator: ${error instanceof Error ? error.stack : String(error)}\n`);
@@ -187,9 +197,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // Known only now: the storage's redirect URLs point back at this origin.
+  storage.origin = `http://${host}:${address.port}`;
 
   return {
-    url: `http://${host}:${address.port}`,
+    url: storage.origin,
     accountSid,
     authToken,
     state,

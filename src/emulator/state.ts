@@ -5,6 +5,8 @@
  */
 
 import { ApiError } from './api-error.js';
+import { dayBounds } from './exports/day-files.js';
+import { ExportStore } from './exports/export-store.js';
 import { MessageStore, type MessageDirection, type MessageRecord } from './message-store.js';
 import { OptOutStore } from './optout-store.js';
 import { createSidFactory, type SidFactory } from './random.js';
@@ -101,6 +103,8 @@ export class EmulatorState {
   readonly optOuts = new OptOutStore();
   /** Per-account settings kept outside the REST API (retention, Consent API, exports). */
   readonly settings = new SettingsStore();
+  /** Bulk Export jobs and the day files they left. */
+  readonly exports = new ExportStore();
   sids: SidFactory;
   readonly parentSid: string;
 
@@ -124,6 +128,7 @@ export class EmulatorState {
     this.messages.clear();
     this.optOuts.clear();
     this.settings.clear();
+    this.exports.clear();
     this.sids = createSidFactory(this.options.seed);
     const now = this.now();
     this.accounts.set(this.parentSid, {
@@ -135,6 +140,13 @@ export class EmulatorState {
       dateCreated: now,
       dateUpdated: now,
     });
+  }
+
+  /** Completes the Bulk Export jobs whose time has come on the emulator clock. */
+  settleExports(): void {
+    this.exports.settle(this.now(), (accountSid, day) =>
+      this.messages.countBetween(accountSid, ...dayBounds(day)),
+    );
   }
 
   // ── accounts ───────────────────────────────────────────────────────────────────────────

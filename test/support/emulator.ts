@@ -37,14 +37,24 @@ export interface SchemaViolation {
   errors: string[];
 }
 
-/** A TwilioHttpClient that validates every 2xx answer against the OpenAPI spec. */
+/**
+ * Which answers have a body the spec describes: every 2xx but 204, and a 307, the one
+ * redirect Twilio's specs declare with a JSON body (Bulk Export's day file, `{redirect_to}`).
+ * Other 3xx are not Twilio answers to validate; a 307 where the spec declares none is a
+ * violation like any undeclared status.
+ */
+export function hasSpecifiedBody(status: number): boolean {
+  return (status >= 200 && status < 300 && status !== 204) || status === 307;
+}
+
+/** A TwilioHttpClient that validates every success (and 307) answer against the OpenAPI spec. */
 export class ValidatingHttpClient extends TwilioHttpClient {
   readonly violations: SchemaViolation[] = [];
   validated = 0;
 
   override async request<TData>(opts: RequestOptions<TData>): Promise<Response<TData>> {
     const response = await super.request<TData>(opts);
-    if (response.statusCode >= 200 && response.statusCode < 300 && response.statusCode !== 204) {
+    if (hasSpecifiedBody(response.statusCode)) {
       // A raw-body read (the snapshot's pages) is validated like any other answer.
       const body = Buffer.isBuffer(response.body)
         ? (JSON.parse(response.body.toString('utf8')) as unknown)
@@ -263,6 +273,17 @@ export async function emulatorOptOuts(
   const path = `/__emulator/optouts${all ? '?include=all' : ''}`;
   return (await env.control<{ optouts: EmulatorOptOut[] }>('GET', path)).optouts;
 }
+
+/** One entry of `GET /__emulator/downloads`: a request to the export storage. */
+export interface StorageDownload {
+  time: string;
+  path: string;
+  status: number;
+  reason: string | null;
+}
+
+export const storageDownloads = (env: TestEmulator) =>
+  env.control<StorageDownload[]>('GET', '/__emulator/downloads');
 
 export const requestLog = (env: TestEmulator) =>
   env.control<RequestLogEntry[]>('GET', '/__emulator/requests');

@@ -93,6 +93,9 @@ export function handleControl(
           body: entry.body,
           message_sid: entry.messageSid,
           date_sent: iso8601(entry.dateSent),
+          source: entry.source,
+          correlation_id: entry.correlationId,
+          consent_source: entry.consentSource,
         }));
       return ok({ optouts: entries });
     }

@@ -1,7 +1,8 @@
 /**
- * The emulator's HTTP server: Twilio's own paths (api, messaging) on one origin, plus the
- * control plane. Each Twilio request is authenticated, held to the fault settings, answered
- * in Twilio's JSON, and logged without credentials.
+ * The emulator's HTTP server: Twilio's own paths (api, messaging, bulkexports, accounts) on
+ * one origin, plus the control plane and the export storage. Each Twilio request is
+ * authenticated, held to the fault settings, answered in Twilio's JSON, and logged without
+ * credentials.
  */
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -17,6 +18,7 @@ import { FaultInjector } from './faults.js';
 import { createSidFactory } from './random.js';
 import { dispatch, type Route } from './router.js';
 import { accountRoutes } from './routes/accounts.js';
+import { consentRoutes } from './routes/consents.js';
 import { exportRoutes } from './routes/exports.js';
 import { messageRoutes } from './routes/messages.js';
 import { numberRoutes } from './routes/numbers.js';
@@ -72,6 +74,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...messageRoutes(state),
     ...serviceRoutes(state),
     ...exportRoutes(state, storage),
+    ...consentRoutes(state),
   ];
   const requestIds = createSidFactory(seed ^ 0x7e9);
 

@@ -5,6 +5,7 @@
  */
 
 import { ApiError } from './api-error.js';
+import { SlidingWindowLimiter } from './consent.js';
 import { dayBounds } from './exports/day-files.js';
 import { ExportStore } from './exports/export-store.js';
 import { MessageStore, type MessageDirection, type MessageRecord } from './message-store.js';
@@ -105,6 +106,8 @@ export class EmulatorState {
   readonly settings = new SettingsStore();
   /** Bulk Export jobs and the day files they left. */
   readonly exports = new ExportStore();
+  /** Consent Management API requests per account, for its rate limit. */
+  readonly consentRequests = new SlidingWindowLimiter();
   sids: SidFactory;
   readonly parentSid: string;
 
@@ -129,6 +132,7 @@ export class EmulatorState {
     this.optOuts.clear();
     this.settings.clear();
     this.exports.clear();
+    this.consentRequests.clear();
     this.sids = createSidFactory(this.options.seed);
     const now = this.now();
     this.accounts.set(this.parentSid, {

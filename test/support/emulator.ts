@@ -98,18 +98,27 @@ export interface EmulatorSettings {
   export_job_seconds: number;
 }
 
-/** One entry of `GET /__emulator/optouts`: the emulator's opt-out store, ground truth. */
+/**
+ * One entry of `GET /__emulator/optouts`: the emulator's opt-out store, ground truth. Written by
+ * an inbound keyword (`source: 'keyword'`) or by the Consent Management API
+ * (`source: 'consent-api'`: no keyword, body or message; `sender_number` null at service scope).
+ */
 export interface EmulatorOptOut {
   account_sid: string;
   scope: 'number' | 'service';
-  sender_number: string;
+  sender_number: string | null;
   messaging_service_sid: string | null;
   recipient: string;
   opted_out: boolean;
-  keyword: string;
-  body: string;
-  message_sid: string;
+  keyword: string | null;
+  body: string | null;
+  message_sid: string | null;
+  /** When the event happened: the keyword's date_sent, or the consent record's date. */
   date_sent: string;
+  source: 'keyword' | 'consent-api';
+  correlation_id: string | null;
+  /** The consent record's own `source` (website, offline, opt-out-message, …). */
+  consent_source: string | null;
 }
 
 export interface TestEmulator {

@@ -80,9 +80,3 @@ export function required(form: URLSearchParams, name: string): string {
 export function optional(form: URLSearchParams, name: string): string | undefined {
   return form.get(name) ?? undefined;
 }
-
-export function booleanParam(form: URLSearchParams, name: string): boolean | undefined {
-  const value = form.get(name);
-  if (value === null) return undefined;
-  return value.toLowerCase() === 'true';
-}

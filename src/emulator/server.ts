@@ -23,6 +23,7 @@ import { exportRoutes } from './routes/exports.js';
 import { messageRoutes } from './routes/messages.js';
 import { numberRoutes } from './routes/numbers.js';
 import { serviceRoutes } from './routes/services.js';
+import { WebhookLog } from './webhooks.js';
 import { EmulatorState } from './state.js';
 
 export interface EmulatorOptions {
@@ -66,6 +67,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   const faults = new FaultInjector(seed);
   const requests: RequestLogEntry[] = [];
+  const webhooks = new WebhookLog();
   // The storage's signing key: stable for a seed, like every other secret the emulator makes.
   const storage = new ExportStorage(state, createSidFactory(seed ^ 0x5704a6e).next(''), now);
   const routes: Route[] = [
@@ -163,8 +165,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
     }
     try {
-      const reply = handleControl(
-        { state, faults, requests, downloads: storage.downloads },
+      const reply = await handleControl(
+        { state, faults, requests, downloads: storage.downloads, webhooks, now },
         req.method ?? 'GET',
         url.pathname,
         url.searchParams,

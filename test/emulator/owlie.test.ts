@@ -121,6 +121,30 @@ describe('owlie scenario: loadOwlie', () => {
     expect(inbound.some((m) => /^yes$/i.test(m.body.trim()) && tollFree.has(m.to))).toBe(true);
   });
 
+  it('gives the shared services an inbound URL and a status callback, and every number an sms_url', () => {
+    const byPhone = new Map(
+      owlieCustomers().flatMap((c) => c.numbers.map((n) => [n.phoneNumber, c.id])),
+    );
+    for (const n of state.numbers.values()) {
+      expect(n.settings.sms_url).toBe(
+        `https://hooks.owlie.example/customers/${byPhone.get(n.phoneNumber)}/sms`,
+      );
+    }
+    for (const s of state.services.values()) {
+      expect(s.settings).toMatchObject({
+        inbound_request_url: 'https://hooks.owlie.example/owlie/inbound',
+        status_callback: 'https://hooks.owlie.example/owlie/status',
+        use_inbound_webhook_on_number: false,
+      });
+    }
+    const local = newState();
+    loadOwlie(local, { ...options, messages: 10, webhookBaseUrl: 'http://127.0.0.1:9999/' });
+    const [service] = [...local.services.values()];
+    expect(service!.settings.inbound_request_url).toBe('http://127.0.0.1:9999/owlie/inbound');
+    const [number] = [...local.numbers.values()];
+    expect(number!.settings.sms_url).toBe('http://127.0.0.1:9999/customers/falcon-flights/sms');
+  });
+
   it('gives the same history for the same options', () => {
     const again = newState();
     loadOwlie(again, options);

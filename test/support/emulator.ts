@@ -10,12 +10,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 import type { Credentials } from '../../src/config.js';
 import type { RequestLogEntry } from '../../src/emulator/control.js';
+import type { NumberSettings, ServiceSettings } from '../../src/emulator/resource-settings.js';
 import type { SeedDocument, SeedResult } from '../../src/emulator/seed.js';
 import {
   startEmulator,
   type EmulatorOptions,
   type RunningEmulator,
 } from '../../src/emulator/server.js';
+import type { WebhookLogEntry } from '../../src/emulator/webhooks.js';
 import { createTwilioPort } from '../../src/twilio/adapter.js';
 import {
   createAccountClient,
@@ -73,21 +75,54 @@ export class ValidatingHttpClient extends TwilioHttpClient {
   }
 }
 
-/** `GET /__emulator/state` (describeState in src/emulator/control.ts): the world, minus secrets. */
+/**
+ * `GET /__emulator/state` (describeState in src/emulator/control-views.ts): the world, minus
+ * secrets. Numbers carry their webhook fields, services every setting of the Services API.
+ */
 export interface EmulatorStateView {
   parent_account_sid: string;
   accounts: { sid: string; friendly_name: string; status: string; owner_account_sid: string }[];
-  numbers: {
+  numbers: ({
     sid: string;
     phone_number: string;
     account_sid: string;
     messaging_service_sid: string | null;
     type: string;
-  }[];
-  services: { sid: string; account_sid: string; friendly_name: string; phone_numbers: string[] }[];
+  } & NumberSettings)[];
+  services: ({
+    sid: string;
+    account_sid: string;
+    friendly_name: string;
+    phone_numbers: string[];
+  } & ServiceSettings)[];
   /** How many messages the emulator holds. */
   messages: number;
 }
+
+/** `POST /__emulator/inbound`'s answer: the message, and where it went. */
+export interface InboundResult {
+  sid: string;
+  account_sid: string;
+  messaging_service_sid: string | null;
+  date_sent: string;
+  stored: boolean;
+  route: 'service-url' | 'number-url' | 'no-url' | 'dropped';
+  webhook: {
+    url: string;
+    method: string;
+    signature: string;
+    delivered_status: number | null;
+    error: string | null;
+  } | null;
+}
+
+export const inbound = (
+  env: TestEmulator,
+  message: { from: string; to: string; body: string; date_sent?: string },
+) => env.control<InboundResult>('POST', '/__emulator/inbound', message);
+
+export const webhookLog = (env: TestEmulator) =>
+  env.control<WebhookLogEntry[]>('GET', '/__emulator/webhooks');
 
 /** `GET|POST /__emulator/settings`: one account's settings. */
 export interface EmulatorSettings {

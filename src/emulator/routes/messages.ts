@@ -6,6 +6,7 @@ import type { MessageQuery, MessageRecord, PageCursor } from '../message-store.j
 import { envelope2010Bytes, readPageRequest } from '../paging.js';
 import { renderMessage } from '../render.js';
 import { optional, route, type Route } from '../router.js';
+import { sendMessage } from '../send.js';
 import type { EmulatorState } from '../state.js';
 
 const DAY_MS = 86_400_000;
@@ -130,7 +131,7 @@ export function messageRoutes(state: EmulatorState): Route[] {
       if (body === undefined || body === '') {
         throw new ApiError(400, 21602, 'Message body is required.');
       }
-      const message = state.sendMessage(account, {
+      const message = sendMessage(state, account, {
         to,
         body,
         from: optional(request.form, 'From'),

@@ -19,6 +19,8 @@ export interface ScenarioOptions {
   /** History size for generated scenarios. */
   messages?: number;
   now: number;
+  /** The base of the scenario's webhook URLs (Owlie: `https://hooks.owlie.example`). */
+  webhookBaseUrl?: string;
 }
 
 export type ScenarioLoader = (state: EmulatorState) => ScenarioSummary;
@@ -38,6 +40,7 @@ export function builtInScenario(name: string, options: ScenarioOptions): Scenari
       seed: options.seed,
       messages: options.messages ?? OWLIE_DEFAULT_MESSAGES,
       now: options.now,
+      webhookBaseUrl: options.webhookBaseUrl,
     });
     return summarize('owlie', state);
   };

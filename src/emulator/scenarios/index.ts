@@ -21,6 +21,8 @@ export interface ScenarioOptions {
   now: number;
   /** The base of the scenario's webhook URLs (Owlie: `https://hooks.owlie.example`). */
   webhookBaseUrl?: string;
+  /** Days of history back from `now` (Owlie: 300). */
+  historyDays?: number;
 }
 
 export type ScenarioLoader = (state: EmulatorState) => ScenarioSummary;
@@ -41,6 +43,7 @@ export function builtInScenario(name: string, options: ScenarioOptions): Scenari
       messages: options.messages ?? OWLIE_DEFAULT_MESSAGES,
       now: options.now,
       webhookBaseUrl: options.webhookBaseUrl,
+      historyDays: options.historyDays,
     });
     return summarize('owlie', state);
   };

@@ -1,13 +1,15 @@
 /**
  * The built-in scenario "Owlie Notifications" (`submigrate emulator --scenario owlie`): an ISV
  * with 50 small-business customers, all in the parent account, two shared Messaging Services,
- * and months of message history with every opt-out trap we know of: keywords in odd case and
- * whitespace, near-misses that are not keywords, STOP → START → STOP, YES to toll-free numbers
- * (not an opt-in there), service-wide opt-outs, and sends refused with 21610.
+ * and months (with `historyDays`, years) of message history with every opt-out trap we know
+ * of: keywords in odd case and whitespace, near-misses that are not keywords, STOP → START →
+ * STOP, YES to toll-free numbers (not an opt-in there), service-wide opt-outs, and sends
+ * refused with 21610 — over three years, also STOPs older than the Messages API's 400 days
+ * whose only trace there is a later refusal.
  *
  * The customers are fixed (they do not depend on the seed); the history is a pure function of
- * (seed, messages, now). Opt-out state is never computed here: outbound sends ask the
- * emulator's own opt-out store, and inbound keywords go through `recordMessage`.
+ * (seed, messages, historyDays, now). Opt-out state is never computed here: outbound sends ask
+ * the emulator's own opt-out store, and inbound keywords go through `recordMessage`.
  */
 
 import { createRandom } from '../random.js';
@@ -42,6 +44,11 @@ export interface OwlieOptions {
   /** Milliseconds since the epoch: the emulator clock at load. History ends here. */
   now: number;
   /**
+   * How many days of history back from `now`; 300 by default. Longer than the Messages API's
+   * 400-day window (e.g. 1095, three years), part of the history is only in Bulk Export.
+   */
+  historyDays?: number;
+  /**
    * Where Owlie's apps listen: the shared services' `inbound_request_url` is
    * `${base}/owlie/inbound` (and `status_callback` `${base}/owlie/status`), every number's
    * `sms_url` `${base}/customers/<customer id>/sms`. Point it at a local HTTP server to receive
@@ -53,6 +60,9 @@ export interface OwlieOptions {
 export const OWLIE_DEFAULT_MESSAGES = 50_000;
 export const OWLIE_HISTORY_DAYS = 300;
 export const OWLIE_WEBHOOK_BASE_URL = 'https://hooks.owlie.example';
+/** Owlie opened its account (and set up its numbers and services) this long before its history. */
+const SETUP_LEAD_DAYS = 30;
+const DAY_MS = 86_400_000;
 
 // ── message history ────────────────────────────────────────────────────────────────────────
 
@@ -86,6 +96,7 @@ export function loadOwlie(
   const customers = owlieCustomers();
   const parent = state.parentSid;
   const base = (options.webhookBaseUrl ?? OWLIE_WEBHOOK_BASE_URL).replace(/\/+$/, '');
+  const historyStart = options.now - (options.historyDays ?? OWLIE_HISTORY_DAYS) * DAY_MS;
 
   const byPhone = new Map<string, string>();
   let numberCount = 0;
@@ -114,6 +125,12 @@ export function loadOwlie(
     if (service === undefined) continue;
     for (const n of c.numbers) state.joinService(service, byPhone.get(n.phoneNumber)!);
   }
+  backdateSetup(
+    state,
+    [...byPhone.values()],
+    [...services.values()],
+    Math.floor((historyStart - SETUP_LEAD_DAYS * DAY_MS) / 1000) * 1000,
+  );
 
   const random = createRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -141,7 +158,7 @@ export function loadOwlie(
   // (descending maxima U^(1/i), mirrored), so nothing is sorted and nothing is buffered.
   const count = Math.max(0, Math.floor(options.messages));
   const endSec = Math.floor(options.now / 1000);
-  const startSec = Math.ceil((options.now - OWLIE_HISTORY_DAYS * 86_400_000) / 1000);
+  const startSec = Math.ceil(historyStart / 1000);
   const range = endSec - startSec;
   let max = 1;
   let second = -1;
@@ -242,6 +259,26 @@ export function loadOwlie(
     services: services.size,
     messages: count,
   };
+}
+
+/**
+ * The account, its numbers and services existed before the first message: created (and the
+ * numbers in their services) at `at`, not at load time.
+ */
+function backdateSetup(
+  state: EmulatorState,
+  numberSids: readonly string[],
+  services: readonly ServiceRecord[],
+  at: number,
+): void {
+  const parent = state.account(state.parentSid)!;
+  parent.dateCreated = parent.dateUpdated = at;
+  for (const sid of numberSids) {
+    const number = state.numbers.get(sid)!;
+    number.dateCreated = number.dateUpdated = at;
+    if (number.serviceSid !== null) number.serviceJoinedAt = at;
+  }
+  for (const service of services) service.dateCreated = service.dateUpdated = at;
 }
 
 /** Removes and returns a random element (order is not kept). */

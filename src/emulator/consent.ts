@@ -1,5 +1,5 @@
 /**
- * The Consent Management API's rules (reference §13): each item of a bulk request is checked
+ * The Consent Management API's rules: each item of a bulk request is checked
  * on its own and answered with error 30646 and its reasons, or written; and the request rate
  * per account. What Twilio leaves undocumented is decided here and said where it is decided.
  */

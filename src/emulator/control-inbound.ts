@@ -1,5 +1,5 @@
 /**
- * `POST /__emulator/inbound` (DESIGN §3.5): `{from, to, body, date_sent?}` — an end user texts a
+ * `POST /__emulator/inbound`: `{from, to, body, date_sent?}` — an end user texts a
  * Twilio number. The message is routed as Twilio routes it (inbound.ts), its webhook signed
  * with the owning account's Auth Token, delivered when the URL is on this machine (awaited, with
  * a short timeout, so a test sees the outcome), and logged for `GET /__emulator/webhooks`. The

@@ -1,5 +1,5 @@
 /**
- * The control plane under `/__emulator/` (DESIGN §3.5): JSON in, JSON out, no Twilio auth,
+ * The control plane under `/__emulator/` (see the README): JSON in, JSON out, no Twilio auth,
  * no faults, not in the request log. Tests and the demo set the world up through it.
  */
 

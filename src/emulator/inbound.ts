@@ -1,6 +1,6 @@
 /**
  * A live inbound message (`POST /__emulator/inbound`: an end user texts a Twilio number) and
- * where Twilio sends it (reference §5.1 "Inbound routing"). Seeded messages are history and
+ * where Twilio sends it (the Services API's field descriptions). Seeded messages are history and
  * never come through here.
  *
  * - A number in a Messaging Service: with `use_inbound_webhook_on_number`, the number's own

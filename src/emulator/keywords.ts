@@ -1,5 +1,5 @@
 /**
- * The emulator's own reading of Twilio's default keyword handling (DESIGN §3.4). This is
+ * The emulator's own reading of Twilio's default keyword handling (the README's rules). This is
  * deliberately a separate implementation from `src/optouts/`: tests compare the two.
  */
 

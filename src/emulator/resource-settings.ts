@@ -26,7 +26,7 @@ const method: Kind = { type: 'method' };
 const boolean: Kind = { type: 'boolean' };
 
 /**
- * Twilio's defaults for a service created with only a FriendlyName (reference §5). Note
+ * Twilio's defaults for a service created with only a FriendlyName (as Twilio answers). Note
  * `inbound_request_url: null` with `use_inbound_webhook_on_number: false`: such a service
  * disables inbound SMS for every number added to it.
  */

@@ -1,5 +1,5 @@
 /**
- * The seed document (DESIGN §3.5): subaccounts, API keys, numbers, services and messages,
+ * The seed document: subaccounts, API keys, numbers, services and messages,
  * applied in that order. Messages are replayed in date order so that inbound keywords drive
  * the opt-out store exactly as live ones would.
  */

@@ -1,5 +1,5 @@
 /**
- * The webhook Twilio makes for an inbound message (reference §14): Twilio's parameters, signed
+ * The webhook Twilio makes for an inbound message: Twilio's parameters, signed
  * as Twilio signs them — `X-Twilio-Signature` = base64(HMAC-SHA1(the owning account's Auth
  * Token, the full URL followed by each POST parameter's name and value, sorted by name)). A
  * GET carries the parameters in its query and signs the URL alone. A number moved into a

@@ -1,5 +1,5 @@
 /**
- * Bulk Export for Messages (reference §9) through the real SDK over HTTP: custom jobs that
+ * Bulk Export for Messages through the real SDK over HTTP: custom jobs that
  * complete on the emulator clock, the Days list, a day's 307 redirect to signed storage, and
  * the storage itself (gzip JSON lines; refuses Twilio credentials, expired and forged URLs).
  * Every JSON answer, the 307 included, is validated against twilio_bulkexports_v1.json.

@@ -1,5 +1,5 @@
 /**
- * The Consent Management API (reference §13, accounts.twilio.com) through the real SDK's
+ * The Consent Management API (accounts.twilio.com) through the real SDK's
  * `accounts.v1.bulkConsents.create`: per-item results (30646 and its reasons, a bad item never
  * failing the others), the request's own limits (25 items, access, rate), and the effect that
  * matters: an opt-out written at service or number scope makes Twilio refuse the send (21610)

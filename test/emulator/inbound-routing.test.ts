@@ -1,5 +1,5 @@
 /**
- * Where a live inbound message goes (reference §5.1 "Inbound routing", §14), with real webhook
+ * Where a live inbound message goes, with real webhook
  * deliveries to an app on 127.0.0.1. The headline is the five-step guide followed literally:
  * the number lands in a name-only Messaging Service, which silently drops its inbound SMS;
  * `UseInboundWebhookOnNumber` or an inbound URL brings them back, now signed with the

@@ -1,5 +1,5 @@
 /**
- * The emulator's opt-out handling (DESIGN §3.4), seen the way a sender sees it: inbound
+ * The emulator's opt-out handling (the README's rules), seen the way a sender sees it: inbound
  * keywords through the control plane, then sends through the real SDK that are refused with
  * 21610 or go through with 201. And the headline: a number moved to a subaccount leaves its
  * opt-outs behind in the parent, so the same send from the subaccount goes through.

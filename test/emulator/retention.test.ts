@@ -1,5 +1,5 @@
 /**
- * The Messages API's retention window (reference §6.2): list and fetch show only records whose
+ * The Messages API's retention window: list and fetch show only records whose
  * `date_created` lies within the owning account's window (default 400 days, 7–400 through
  * `/__emulator/settings`), measured from the emulator clock. Older records are hidden, not
  * deleted: an old STOP still blocks a send.

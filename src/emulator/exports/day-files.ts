@@ -1,5 +1,5 @@
 /**
- * Bulk Export day files for Messages (reference §9): gzip-compressed JSON lines, one message
+ * Bulk Export day files for Messages: gzip-compressed JSON lines, one message
  * per line, oldest first by `date_sent`, with the export's field set (the Message resource
  * without `uri`, `subresource_uris`, `error_message`, `price_unit`, `api_version`, and with ISO
  * 8601 UTC dates). A file is produced when it is read, from the message store: a

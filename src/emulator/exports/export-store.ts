@@ -1,5 +1,5 @@
 /**
- * Bulk Export jobs and the day files they leave, per account (reference §9). A job completes
+ * Bulk Export jobs and the day files they leave, per account. A job completes
  * `export_job_seconds` after it was created, on the emulator clock; completion is worked out
  * lazily whenever an export route or the storage is asked (`settle`), so nothing runs in the
  * background and a test's injected clock decides everything.

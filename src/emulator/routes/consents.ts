@@ -1,5 +1,5 @@
 /**
- * The Consent Management API (accounts.twilio.com, reference §13): `POST /v1/Consents/Bulk`
+ * The Consent Management API (accounts.twilio.com): `POST /v1/Consents/Bulk`
  * upserts opt-in and opt-out records into the authenticated account's opt-out store, so that
  * a later send there is refused (21610) or allowed again. A subdomain API: a subaccount's
  * records need the subaccount's own credentials.

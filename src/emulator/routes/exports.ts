@@ -1,5 +1,5 @@
 /**
- * Bulk Export v1 for Messages (reference §9): custom jobs, their status, the list of day files
+ * Bulk Export v1 for Messages: custom jobs, their status, the list of day files
  * and a day's file through a 307 redirect to signed storage. A subdomain API: every route acts
  * on the authenticated account's own history (a subaccount needs its own credentials).
  *

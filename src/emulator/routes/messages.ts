@@ -70,7 +70,7 @@ function readQuery(query: URLSearchParams): MessageQuery {
 
 /**
  * The oldest `date_created` the Messages API still shows for an account: its retention window
- * (7–400 days, reference §6.2) back from the emulator clock. Older records are hidden, not
+ * (7–400 days, a Console setting) back from the emulator clock. Older records are hidden, not
  * deleted: Bulk Export day files and the opt-out store still have them. Every stored message
  * has `date_created` equal to `date_sent` (history is stored as sent), so the window is a
  * lower bound on the store's date order: a binary search, not a filter over every message.

@@ -1,4 +1,4 @@
-/** Built-in scenarios by name, or a seed document (DESIGN §3.5) from a JSON file. */
+/** Built-in scenarios by name, or a seed document (`SeedDocument`) from a JSON file. */
 
 import { applySeed, type SeedDocument } from '../seed.js';
 import type { EmulatorState } from '../state.js';

@@ -177,7 +177,7 @@ export function owlieCustomers(): OwlieCustomer[] {
   });
 }
 
-/** The mapping CSV for the scenario (DESIGN §3.2): one row per number, LF line endings. */
+/** The scenario's mapping CSV (the input of `plan`): one row per number, LF line endings. */
 export function owlieMapping(): string {
   const rows = owlieCustomers().flatMap((c) =>
     c.numbers.map((n) => [c.id, c.name, n.phoneNumber, c.messagingService ?? '', '']),

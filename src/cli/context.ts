@@ -8,7 +8,7 @@ export interface CommandContext {
   setExit(code: number): void;
 }
 
-/** The options every command accepts (DESIGN §3.1). */
+/** The options every command accepts (the README's common options). */
 export interface GlobalOptions {
   db: string;
   'api-url'?: string | undefined;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The entry point: parses argv with yargs, runs one command, and is the only place that
- * turns an outcome into an exit code (DESIGN §3.1):
+ * turns an outcome into an exit code (as the README lists them):
  * 0 success · 1 bad input or failure · 2 plan has changes · 3 failed steps or violations ·
  * 4 refused.
  */

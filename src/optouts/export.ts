@@ -1,5 +1,5 @@
 /**
- * The suppression list as compliance reads it (DESIGN §3.4): one row per currently
+ * The suppression list as compliance reads it (the README's export columns): one row per currently
  * opted-out pair, with the evidence, and the coverage it was derived from (the windows
  * scanned and the keyword lists used).
  */

@@ -1,5 +1,5 @@
 /**
- * submigrate's keyword rules (DESIGN §3.4): a keyword message is an inbound message whose
+ * submigrate's keyword rules (the README's): a keyword message is an inbound message whose
  * whole body, trimmed of whitespace and compared case-insensitively, is a keyword.
  * `STOP PLEASE`, `OPT OUT` and `stop.` are not keywords. These lists are part of every
  * report's coverage statement.

@@ -114,7 +114,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     expect(doc['keywords']).toMatchObject({ 'opt-out': expect.arrayContaining(['STOP']) });
   });
 
-  it('optouts: CSV with the DESIGN §3.4 header on stdout, coverage on stderr', async () => {
+  it('optouts: CSV with the documented header on stdout, coverage on stderr', async () => {
     const result = await cli(['optouts', '--db', db()]);
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n')[0]).toBe(HEADER);
@@ -177,7 +177,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     expect(result.stderr.split('\n')[0]).toBe(`wrote 3 opted-out pairs to ${file}`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8')).toBe(stdoutCsv);
-    // The database holds evidence about people: 0600 too (DESIGN §5).
+    // The database holds evidence about people: 0600 too.
     expect(statSync(db()).mode & 0o777).toBe(0o600);
   });
 

@@ -34,7 +34,7 @@ import {
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 const DAY = 86_400_000;
 
-/** DESIGN §3.4, spelled out: the coverage statement must carry exactly these lists. */
+/** The keyword lists, spelled out: the coverage statement must carry exactly these lists. */
 const KEYWORD_LISTS = {
   'opt-out': ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'],
   'opt-in': ['START', 'YES', 'UNSTOP'],
@@ -200,7 +200,7 @@ describe('snapshot of the Owlie history (12,000 messages)', () => {
   });
 });
 
-// ── a small history written by hand: every rule of DESIGN §3.4 once ──────────────────────────
+// ── a small history written by hand: every opt-out rule once ─────────────────────────────
 
 const SUB = `AC${'5'.repeat(32)}`;
 const SUB_TOKEN = 'd'.repeat(32);

@@ -26,7 +26,7 @@ const allKeywords = (Object.entries(KEYWORD_LISTS) as [KeywordKind, readonly str
 );
 
 describe('KEYWORD_LISTS', () => {
-  it('holds exactly the DESIGN §3.4 lists', () => {
+  it('holds exactly the documented lists', () => {
     expect(KEYWORD_LISTS).toEqual({
       'opt-out': ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'],
       'opt-in': ['START', 'YES', 'UNSTOP'],

@@ -199,7 +199,7 @@ const OPT_OUT = new Set([
 const OPT_IN = new Set(['START', 'YES', 'UNSTOP']);
 const HELP = new Set(['HELP', 'INFO']);
 
-/** DESIGN §3.4, written out a third time (after src/optouts and the emulator) for tests. */
+/** The opt-out rules, written out a third time (after src/optouts and the emulator) for tests. */
 export function keywordKind(body: string, tollFree: boolean): 'opt-out' | 'opt-in' | 'help' | null {
   const word = body.trim().toUpperCase();
   if (OPT_OUT.has(word)) return 'opt-out';

@@ -23,8 +23,8 @@ import { exportRoutes } from './routes/exports.js';
 import { messageRoutes } from './routes/messages.js';
 import { numberRoutes } from './routes/numbers.js';
 import { serviceRoutes } from './routes/services.js';
-import { WebhookLog } from './webhooks.js';
 import { EmulatorState } from './state.js';
+import { WebhookLog } from './webhooks.js';
 
 export interface EmulatorOptions {
   /** 0 (the default) picks a free port. */

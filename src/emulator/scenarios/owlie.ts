@@ -14,25 +14,9 @@
 
 import { createRandom } from '../random.js';
 import type { EmulatorState, ServiceRecord } from '../state.js';
-import {
-  owlieCustomers,
-  ROWS,
-  SHARED_SERVICES,
-  type OwlieCustomer,
-  type Row,
-} from './owlie-customers.js';
-import {
-  BODIES_PER_CUSTOMER,
-  FOOTERS,
-  HELP,
-  NEAR_MISS,
-  OPT_IN,
-  OPT_OUT,
-  ORDINARY,
-  renderBody,
-  TEMPLATES,
-  YES,
-} from './owlie-text.js';
+import { buildSims, type SimCustomer, type SimNumber } from './owlie-audience.js';
+import { owlieCustomers, ROWS, SHARED_SERVICES } from './owlie-customers.js';
+import { HELP, NEAR_MISS, OPT_IN, OPT_OUT, ORDINARY, YES } from './owlie-text.js';
 
 export { NEAR_MISS } from './owlie-text.js';
 export { owlieCustomers, owlieMapping, type OwlieCustomer } from './owlie-customers.js';
@@ -65,29 +49,6 @@ const SETUP_LEAD_DAYS = 30;
 const DAY_MS = 86_400_000;
 
 // ── message history ────────────────────────────────────────────────────────────────────────
-
-/** Area codes end users live in, besides the customer's own. */
-const TOWN_AREAS = ['201', '224', '267', '346', '425', '470', '614', '646', '747', '929'];
-const TOWN_SIZE = 300;
-/** Share of a customer's recipients that are also other customers' (same people, many shops). */
-const TOWN_SHARE = 0.05;
-
-interface SimNumber {
-  phone: string;
-  serviceSid: string | null;
-  tollFree: boolean;
-}
-
-interface SimCustomer {
-  numbers: SimNumber[];
-  recipients: string[];
-  /** Index into `numbers` of the number each recipient usually talks to. */
-  home: Uint8Array;
-  bodies: string[];
-  /** Recipients who sent an opt-out, then ones who opted back in: who replies what, next. */
-  stoppers: number[];
-  starters: number[];
-}
 
 export function loadOwlie(
   state: EmulatorState,
@@ -288,63 +249,4 @@ function takeRandom(items: number[], random: () => number): number {
   items[i] = items[items.length - 1] as number;
   items.pop();
   return taken;
-}
-
-function buildSims(
-  customers: readonly OwlieCustomer[],
-  services: ReadonlyMap<string, ServiceRecord>,
-  random: () => number,
-  pick: <T>(items: readonly T[]) => T,
-  audience: number,
-): SimCustomer[] {
-  const taken = new Set<string>(customers.flatMap((c) => c.numbers.map((n) => n.phoneNumber)));
-  const endUser = (area: string) => {
-    for (;;) {
-      const exchange = 2 + Math.floor(random() * 8);
-      const phone = `+1${area}${exchange}${String(Math.floor(random() * 1e6)).padStart(6, '0')}`;
-      if (!taken.has(phone)) {
-        taken.add(phone);
-        return phone;
-      }
-    }
-  };
-  const town = Array.from({ length: Math.round(TOWN_SIZE * audience) }, () =>
-    endUser(pick(TOWN_AREAS)),
-  );
-
-  return customers.map((c, index) => {
-    const r = ROWS[index] as Row;
-    const serviceSid =
-      c.sharedService === null ? null : (services.get(c.sharedService)?.sid ?? null);
-    const numbers = c.numbers.map((n) => ({
-      phone: n.phoneNumber,
-      serviceSid,
-      tollFree: n.type === 'toll-free',
-    }));
-    // Toll-free lines are the busy ones: they take three times the recipients of a local line.
-    const weights = numbers.map((n) => (n.tollFree ? 3 : 1));
-    const weightTotal = weights.reduce((a, b) => a + b, 0);
-
-    const size = Math.round((20 + (380 * (r.traffic - 1)) / 9) * audience);
-    const recipients: string[] = [];
-    const mine = new Set<string>();
-    const home = new Uint8Array(size);
-    const area = r.block.slice(0, 3);
-    while (recipients.length < size) {
-      const phone =
-        random() < TOWN_SHARE ? pick(town) : endUser(random() < 0.7 ? area : pick(TOWN_AREAS));
-      if (mine.has(phone)) continue;
-      mine.add(phone);
-      let x = random() * weightTotal;
-      let n = 0;
-      while (n < weights.length - 1 && (x -= weights[n] as number) >= 0) n++;
-      home[recipients.length] = n;
-      recipients.push(phone);
-    }
-
-    const bodies = Array.from({ length: BODIES_PER_CUSTOMER }, () =>
-      renderBody(pick(TEMPLATES[r.kind]) + pick(FOOTERS), r.name, random, pick),
-    );
-    return { numbers, recipients, home, bodies, stoppers: [], starters: [] };
-  });
 }

@@ -4,7 +4,11 @@
  * million messages. Order is (date_sent, arrival) ascending; lists read it backwards
  * (newest first, as Twilio does). A page token names a message, and the next page starts
  * strictly after it in that order, so pages stay stable while new messages arrive.
+ * Every message is stored with `date_created` equal to `date_sent`, so a bound on either date
+ * (the retention window bounds `date_created`) is a bound on this order.
  */
+
+import { JsonArena } from './json-arena.js';
 
 export type MessageDirection = 'inbound' | 'outbound-api' | 'outbound-call' | 'outbound-reply';
 
@@ -30,39 +34,6 @@ export interface MessageRecord {
   jsonChunk: number;
   jsonStart: number;
   jsonEnd: number;
-}
-
-/**
- * Rendered message JSON, kept in a few large buffers. History never changes once stored, and
- * serialising a 1000-message page was most of the emulator's time per page; one small Buffer
- * per message instead made a million of them for the collector to chase.
- */
-class JsonArena {
-  private static readonly CHUNK = 16 * 1024 * 1024;
-  private chunks: Buffer[] = [];
-  private used = JsonArena.CHUNK;
-
-  /** Stores the text and records where on the message (numbers only: nothing to collect). */
-  store(record: MessageRecord, text: string): void {
-    const length = Buffer.byteLength(text);
-    if (this.used + length > JsonArena.CHUNK) {
-      this.chunks.push(Buffer.allocUnsafeSlow(Math.max(JsonArena.CHUNK, length)));
-      this.used = 0;
-    }
-    record.jsonChunk = this.chunks.length - 1;
-    record.jsonStart = this.used;
-    this.used += this.chunks[record.jsonChunk]!.write(text, this.used);
-    record.jsonEnd = this.used;
-  }
-
-  view(record: MessageRecord): Buffer {
-    return this.chunks[record.jsonChunk]!.subarray(record.jsonStart, record.jsonEnd);
-  }
-
-  clear(): void {
-    this.chunks = [];
-    this.used = JsonArena.CHUNK;
-  }
 }
 
 function compare(a: MessageRecord, b: MessageRecord): number {
@@ -193,6 +164,22 @@ export class MessageStore {
     return this.arena.view(record);
   }
 
+  /** How many of an account's messages were sent within [min, max] (inclusive). */
+  countBetween(accountSid: string, min: number, max: number): number {
+    const [lo, hi] = bounds(this.accounts.get(accountSid)?.all ?? [], min, max);
+    return hi - lo;
+  }
+
+  /**
+   * An account's messages sent within [min, max], oldest first: a copy of the references (not
+   * the messages), so that a reader streaming them is not disturbed by messages arriving.
+   */
+  between(accountSid: string, min: number, max: number): MessageRecord[] {
+    const all = this.accounts.get(accountSid)?.all ?? [];
+    const [lo, hi] = bounds(all, min, max);
+    return all.slice(lo, hi);
+  }
+
   /** One page of an account's messages matching `query`, newest first, from `cursor`. */
   page(accountSid: string, query: MessageQuery, cursor: PageCursor, pageSize: number): QueryPage {
     const account = this.accounts.get(accountSid);
@@ -257,4 +244,9 @@ function pickIndex(
   if (byTo !== undefined) return { list: byTo, matches: () => true };
   if (byFrom !== undefined) return { list: byFrom, matches: () => true };
   return { list: account.all, matches: () => true };
+}
+
+/** The index range [lo, hi) of messages sent within [min, max] in an ascending list. */
+function bounds(list: readonly MessageRecord[], min: number, max: number): [number, number] {
+  return [lowerBound(list, (m) => m.dateSent < min), lowerBound(list, (m) => m.dateSent <= max)];
 }

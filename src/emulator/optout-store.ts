@@ -1,27 +1,50 @@
 /**
  * The emulator's opt-out store: what real Twilio keeps and never shows. Scopes live inside
  * the account that received the keyword; a scope is a sender number or a Messaging Service.
- * The state of a (scope, end user) pair is its latest keyword event by date_sent.
+ * Two things write it: inbound keywords, and consent records written through the Consent
+ * Management API. How they combine is not documented; here both are events on one timeline:
+ * the state of a (scope, end user) pair is its latest event by date (a keyword's `date_sent`,
+ * a consent record's `date_of_consent`, or when it was written if it has none), and of two
+ * events with the same date, the one applied last wins — the order Twilio saw them in.
  */
 
 import { classifyBody, type KeywordClass } from './keywords.js';
 
 export type OptOutScope = 'number' | 'service';
+/** What wrote an entry: an inbound keyword, or the Consent Management API. */
+export type OptOutSource = 'keyword' | 'consent-api';
 
 export interface OptOutEntry {
   accountSid: string;
   scope: OptOutScope;
   /** The phone number (number scope) or the MG SID (service scope). */
   scopeId: string;
-  /** The Twilio number that received the keyword. */
-  senderNumber: string;
+  /** The Twilio number that received the keyword; null for a consent record on a service. */
+  senderNumber: string | null;
   recipient: string;
   optedOut: boolean;
-  keyword: string;
   kind: Exclude<KeywordClass, 'help'>;
-  messageSid: string;
-  body: string;
+  source: OptOutSource;
+  /** The keyword, its message and body; null for a consent record. */
+  keyword: string | null;
+  messageSid: string | null;
+  body: string | null;
+  /** A consent record's `correlation_id` and `source`; null for a keyword. */
+  correlationId: string | null;
+  consentSource: string | null;
+  /** When the event happened: the keyword's date_sent, or the consent's date. */
   dateSent: number;
+}
+
+export interface ConsentRecord {
+  accountSid: string;
+  scope: OptOutScope;
+  scopeId: string;
+  recipient: string;
+  status: 'opt-in' | 'opt-out';
+  source: string;
+  correlationId: string;
+  date: number;
 }
 
 export interface InboundForOptOut {
@@ -49,24 +72,51 @@ export class OptOutStore {
     if (keyword === null || keyword.kind === 'help') return keyword?.kind ?? null;
     const scope: OptOutScope = message.messagingServiceSid === null ? 'number' : 'service';
     const scopeId = message.messagingServiceSid ?? message.to;
-    const k = key(message.accountSid, scopeId, message.from);
-    const current = this.entries.get(k);
-    // Latest by date_sent wins; a late-arriving older event changes nothing.
-    if (current !== undefined && current.dateSent > message.dateSent) return keyword.kind;
-    this.entries.set(k, {
+    this.apply({
       accountSid: message.accountSid,
       scope,
       scopeId,
       senderNumber: message.to,
       recipient: message.from,
       optedOut: keyword.kind === 'opt-out',
-      keyword: keyword.word,
       kind: keyword.kind,
+      source: 'keyword',
+      keyword: keyword.word,
       messageSid: message.sid,
       body: message.body,
+      correlationId: null,
+      consentSource: null,
       dateSent: message.dateSent,
     });
     return keyword.kind;
+  }
+
+  /** Applies a consent record written through the Consent Management API. */
+  consent(record: ConsentRecord): void {
+    this.apply({
+      accountSid: record.accountSid,
+      scope: record.scope,
+      scopeId: record.scopeId,
+      senderNumber: record.scope === 'number' ? record.scopeId : null,
+      recipient: record.recipient,
+      optedOut: record.status === 'opt-out',
+      kind: record.status,
+      source: 'consent-api',
+      keyword: null,
+      messageSid: null,
+      body: null,
+      correlationId: record.correlationId,
+      consentSource: record.source,
+      dateSent: record.date,
+    });
+  }
+
+  /** Latest by date wins; a late-arriving older event changes nothing. */
+  private apply(entry: OptOutEntry): void {
+    const k = key(entry.accountSid, entry.scopeId, entry.recipient);
+    const current = this.entries.get(k);
+    if (current !== undefined && current.dateSent > entry.dateSent) return;
+    this.entries.set(k, entry);
   }
 
   /** The entry that blocks a send from `senderNumber` (optionally via a service), if any. */

@@ -16,7 +16,16 @@ export interface PageRequest {
   token: { direction: 'after' | 'before'; sid: string } | null;
 }
 
-export function readPageRequest(query: URLSearchParams): PageRequest {
+export interface PageRules {
+  /** The largest PageSize served; larger values are clamped to it. */
+  maxPageSize?: number;
+  /** What a page token names after `PA`/`PB`: a SID unless told otherwise. */
+  tokenId?: RegExp;
+}
+
+const SID_TOKEN = /^[A-Z]{2}[0-9a-f]{32}$/;
+
+export function readPageRequest(query: URLSearchParams, rules: PageRules = {}): PageRequest {
   const sizeText = query.get('PageSize');
   const pageSize = sizeText === null ? DEFAULT_PAGE_SIZE : Number(sizeText);
   if (!Number.isInteger(pageSize) || pageSize < 1) {
@@ -30,13 +39,15 @@ export function readPageRequest(query: URLSearchParams): PageRequest {
   const tokenText = query.get('PageToken');
   let token: PageRequest['token'] = null;
   if (tokenText !== null) {
-    const match = /^P([AB])([A-Z]{2}[0-9a-f]{32})$/.exec(tokenText);
-    if (match === null) throw new ApiError(400, 21481, 'Invalid PageToken');
+    const match = /^P([AB])(.+)$/.exec(tokenText);
+    if (match === null || !(rules.tokenId ?? SID_TOKEN).test(match[2] as string)) {
+      throw new ApiError(400, 21481, 'Invalid PageToken');
+    }
     token = { direction: match[1] === 'A' ? 'after' : 'before', sid: match[2] as string };
   } else if (page > 0) {
     throw new ApiError(400, 70002, 'Paged requests must include a PageToken');
   }
-  return { pageSize: Math.min(pageSize, MAX_PAGE_SIZE), page, token };
+  return { pageSize: Math.min(pageSize, rules.maxPageSize ?? MAX_PAGE_SIZE), page, token };
 }
 
 /** The request's filters, without the paging keys, to echo in page links. */
@@ -131,7 +142,10 @@ export function envelope2010Bytes<T extends { sid: string }>(
 
 const COMMA = Buffer.from(',');
 
-/** The v1 list envelope: absolute URLs in `meta`, `key` naming the array. */
+/**
+ * The v1 list envelope: absolute URLs in `meta` (on the product's own host: messaging by
+ * default), `key` naming the array.
+ */
 export function envelopeV1<T extends { sid: string }>(
   key: string,
   path: string,
@@ -139,12 +153,12 @@ export function envelopeV1<T extends { sid: string }>(
   request: PageRequest,
   result: PageResult<T>,
   render: (item: T) => unknown,
+  origin = MESSAGING_ORIGIN,
 ) {
   const { pageSize, page } = request;
   const first = result.items[0];
   const last = result.items[result.items.length - 1];
-  const url = (p: number, token?: string) =>
-    MESSAGING_ORIGIN + link(path, query, pageSize, p, token);
+  const url = (p: number, token?: string) => origin + link(path, query, pageSize, p, token);
   return {
     [key]: result.items.map(render),
     meta: {

@@ -22,9 +22,14 @@ export function rfc2822(ms: number): string {
   return `${WEEKDAYS[d.getUTCDay()]}, ${two(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
 }
 
-/** ISO 8601 to the second, as the v1 APIs write dates: `2015-07-30T20:00:00Z`. */
+/**
+ * ISO 8601 to the second, as the v1 APIs and Bulk Export files write dates:
+ * `2015-07-30T20:00:00Z`. Spelled out from the UTC fields for the same reason as rfc2822:
+ * a day file formats one per message.
+ */
 export function iso8601(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}Z`;
 }
 
 const ACCOUNT_SUBRESOURCES = [
@@ -69,6 +74,7 @@ export function renderAccount(account: AccountRecord) {
 }
 
 export function renderNumber(number: NumberRecord) {
+  const hooks = number.settings;
   return {
     account_sid: number.accountSid,
     address_sid: null,
@@ -84,21 +90,21 @@ export function renderNumber(number: NumberRecord) {
     origin: 'twilio',
     sid: number.sid,
     sms_application_sid: null,
-    sms_fallback_method: 'POST',
-    sms_fallback_url: null,
-    sms_method: 'POST',
-    sms_url: number.smsUrl === '' ? null : number.smsUrl,
-    status_callback: null,
-    status_callback_method: 'POST',
+    sms_fallback_method: hooks.sms_fallback_method,
+    sms_fallback_url: hooks.sms_fallback_url,
+    sms_method: hooks.sms_method,
+    sms_url: hooks.sms_url,
+    status_callback: hooks.status_callback,
+    status_callback_method: hooks.status_callback_method,
     trunk_sid: null,
     uri: `/2010-04-01/Accounts/${number.accountSid}/IncomingPhoneNumbers/${number.sid}.json`,
     voice_receive_mode: 'voice',
     voice_application_sid: null,
     voice_caller_id_lookup: false,
-    voice_fallback_method: 'POST',
-    voice_fallback_url: null,
-    voice_method: 'POST',
-    voice_url: number.voiceUrl === '' ? null : number.voiceUrl,
+    voice_fallback_method: hooks.voice_fallback_method,
+    voice_fallback_url: hooks.voice_fallback_url,
+    voice_method: hooks.voice_method,
+    voice_url: hooks.voice_url,
     emergency_status: 'Inactive',
     emergency_address_sid: null,
     emergency_address_status: 'unregistered',
@@ -155,19 +161,7 @@ export function renderService(service: ServiceRecord) {
     friendly_name: service.friendlyName,
     date_created: iso8601(service.dateCreated),
     date_updated: iso8601(service.dateUpdated),
-    inbound_request_url: service.inboundRequestUrl,
-    inbound_method: 'POST',
-    fallback_url: null,
-    fallback_method: 'POST',
-    status_callback: service.statusCallback,
-    sticky_sender: service.stickySender,
-    mms_converter: true,
-    smart_encoding: true,
-    scan_message_content: 'inherit',
-    fallback_to_long_code: false,
-    area_code_geomatch: true,
-    synchronous_validation: false,
-    validity_period: 36000,
+    ...service.settings,
     url,
     links: {
       phone_numbers: `${url}/PhoneNumbers`,
@@ -179,9 +173,6 @@ export function renderService(service: ServiceRecord) {
       channel_senders: `${url}/ChannelSenders`,
       destination_alpha_senders: `${url}/DestinationAlphaSenders`,
     },
-    usecase: service.usecase,
-    us_app_to_person_registered: false,
-    use_inbound_webhook_on_number: false,
   };
 }
 

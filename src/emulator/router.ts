@@ -16,9 +16,12 @@ export interface Reply {
   status: number;
   /** A value to serialise, or a Buffer of JSON already serialised. */
   body?: unknown;
+  /** Extra response headers (e.g. `Location` on a redirect). */
+  headers?: Record<string, string>;
 }
 
-export type Handler = (request: TwilioRequest, params: readonly string[]) => Reply;
+/** Most handlers answer at once; a few (Bulk Export day sizes) need to wait. */
+export type Handler = (request: TwilioRequest, params: readonly string[]) => Reply | Promise<Reply>;
 
 export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
@@ -26,18 +29,33 @@ export interface Route {
   handler: Handler;
 }
 
-const SID = '([A-Z]{2}[0-9a-fA-F]{32})';
+/** What each placeholder in a route template matches. */
+const PLACEHOLDERS: Record<string, string> = {
+  /** A Twilio SID. */
+  sid: '([A-Z]{2}[0-9a-fA-F]{32})',
+  /** A `YYYY-MM-DD` day. */
+  day: '(\\d{4}-\\d{2}-\\d{2})',
+  /** One path segment of letters, e.g. a Bulk Export resource type. */
+  name: '([A-Za-z]+)',
+};
 
-/** `route('GET', '/2010-04-01/Accounts/:sid.json', h)`: `:sid` matches a Twilio SID. */
+/**
+ * `route('GET', '/2010-04-01/Accounts/:sid.json', h)`: `:sid` matches a Twilio SID, `:day` a
+ * `YYYY-MM-DD` day, `:name` a word.
+ */
 export function route(method: Route['method'], template: string, handler: Handler): Route {
   const escaped = template
-    .split(':sid')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join(SID);
+    .split(/(:sid|:day|:name)/)
+    .map((part) =>
+      part.startsWith(':')
+        ? (PLACEHOLDERS[part.slice(1)] as string)
+        : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('');
   return { method, pattern: new RegExp(`^${escaped}$`), handler };
 }
 
-export function dispatch(routes: readonly Route[], request: TwilioRequest): Reply {
+export function dispatch(routes: readonly Route[], request: TwilioRequest): Reply | Promise<Reply> {
   let pathMatched = false;
   for (const candidate of routes) {
     const match = candidate.pattern.exec(request.path);
@@ -61,10 +79,4 @@ export function required(form: URLSearchParams, name: string): string {
 
 export function optional(form: URLSearchParams, name: string): string | undefined {
   return form.get(name) ?? undefined;
-}
-
-export function booleanParam(form: URLSearchParams, name: string): boolean | undefined {
-  const value = form.get(name);
-  if (value === null) return undefined;
-  return value.toLowerCase() === 'true';
 }

@@ -4,8 +4,16 @@
  * the opt-out store exactly as live ones would.
  */
 
+import { createKey, createSubaccount, updateAccountStatus } from './accounts.js';
 import { ApiError } from './api-error.js';
 import type { MessageDirection } from './message-store.js';
+import {
+  NUMBER_FIELDS,
+  readSeedFields,
+  SERVICE_FIELDS,
+  type NumberSettings,
+  type ServiceSettings,
+} from './resource-settings.js';
 import type { AccountStatus, EmulatorState, NumberType } from './state.js';
 
 export interface SeedDocument {
@@ -16,20 +24,23 @@ export interface SeedDocument {
     status?: AccountStatus;
   }[];
   keys?: { account_sid?: string; kind?: 'main' | 'standard'; sid?: string; secret?: string }[];
-  numbers?: {
+  /** A number, with any of its webhook fields (`sms_url`, `sms_method`, `voice_url`, …). */
+  numbers?: ({
     phone_number: string;
     sid?: string;
     account_sid?: string;
     type?: NumberType;
-    sms_url?: string;
-    voice_url?: string;
-  }[];
-  services?: {
+  } & Partial<NumberSettings>)[];
+  /**
+   * A service, with any field of the Services API (`inbound_request_url`,
+   * `use_inbound_webhook_on_number`, `status_callback`, …); the rest take Twilio's defaults.
+   */
+  services?: ({
     friendly_name: string;
     sid?: string;
     account_sid?: string;
     phone_numbers?: string[];
-  }[];
+  } & Partial<ServiceSettings>)[];
   messages?: {
     from: string;
     to: string;
@@ -64,14 +75,14 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): SeedResult {
   const result: SeedResult = { subaccounts: [], keys: [], numbers: [], services: [], messages: [] };
 
   for (const sub of doc.subaccounts ?? []) {
-    const account = state.createSubaccount(parent, {
+    const account = createSubaccount(state, parent, {
       friendlyName: sub.friendly_name,
       sid: sub.sid,
       authToken: sub.auth_token,
     });
     // Seeding a closed subaccount goes through the real rule, so it holds no numbers.
     if (sub.status !== undefined && sub.status !== 'active') {
-      state.updateAccountStatus(account, sub.status);
+      updateAccountStatus(state, account, sub.status);
     }
     result.subaccounts.push({
       sid: account.sid,
@@ -82,7 +93,7 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): SeedResult {
   }
 
   for (const init of doc.keys ?? []) {
-    const key = state.createKey({
+    const key = createKey(state, {
       accountSid: init.account_sid,
       kind: init.kind,
       sid: init.sid,
@@ -96,14 +107,13 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): SeedResult {
     });
   }
 
-  for (const init of doc.numbers ?? []) {
+  for (const [index, init] of (doc.numbers ?? []).entries()) {
     const number = state.addNumber({
       phoneNumber: init.phone_number,
       accountSid: init.account_sid,
       sid: init.sid,
       type: init.type,
-      smsUrl: init.sms_url,
-      voiceUrl: init.voice_url,
+      settings: readSeedFields<NumberSettings>(NUMBER_FIELDS, init, `numbers[${index}]`),
     });
     result.numbers.push({
       sid: number.sid,
@@ -112,7 +122,7 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): SeedResult {
     });
   }
 
-  for (const init of doc.services ?? []) {
+  for (const [index, init] of (doc.services ?? []).entries()) {
     const members = (init.phone_numbers ?? []).map((ref) => {
       const number = ref.startsWith('PN') ? state.numbers.get(ref) : state.numberByPhone(ref);
       if (number === undefined) {
@@ -125,6 +135,7 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): SeedResult {
       {
         friendlyName: init.friendly_name,
         sid: init.sid,
+        settings: readSeedFields<ServiceSettings>(SERVICE_FIELDS, init, `services[${index}]`),
       },
     );
     for (const number of members) state.joinService(service, number.sid);

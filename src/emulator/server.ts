@@ -1,7 +1,8 @@
 /**
- * The emulator's HTTP server: Twilio's own paths (api, messaging) on one origin, plus the
- * control plane. Each Twilio request is authenticated, held to the fault settings, answered
- * in Twilio's JSON, and logged without credentials.
+ * The emulator's HTTP server: Twilio's own paths (api, messaging, bulkexports, accounts) on
+ * one origin, plus the control plane and the export storage. Each Twilio request is
+ * authenticated, held to the fault settings, answered in Twilio's JSON, and logged without
+ * credentials.
  */
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,14 +13,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from './api-error.js';
 import { authenticate, type Principal } from './auth.js';
 import { handleControl, type RequestLogEntry } from './control.js';
+import { ExportStorage, STORAGE_PREFIX } from './exports/storage.js';
 import { FaultInjector } from './faults.js';
 import { createSidFactory } from './random.js';
 import { dispatch, type Route } from './router.js';
 import { accountRoutes } from './routes/accounts.js';
+import { consentRoutes } from './routes/consents.js';
+import { exportRoutes } from './routes/exports.js';
 import { messageRoutes } from './routes/messages.js';
 import { numberRoutes } from './routes/numbers.js';
 import { serviceRoutes } from './routes/services.js';
 import { EmulatorState } from './state.js';
+import { WebhookLog } from './webhooks.js';
 
 export interface EmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -62,11 +67,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   const faults = new FaultInjector(seed);
   const requests: RequestLogEntry[] = [];
+  const webhooks = new WebhookLog();
+  // The storage's signing key: stable for a seed, like every other secret the emulator makes.
+  const storage = new ExportStorage(state, createSidFactory(seed ^ 0x5704a6e).next(''), now);
   const routes: Route[] = [
     ...accountRoutes(state),
     ...numberRoutes(state),
     ...messageRoutes(state),
     ...serviceRoutes(state),
+    ...exportRoutes(state, storage),
+    ...consentRoutes(state),
   ];
   const requestIds = createSidFactory(seed ^ 0x7e9);
 
@@ -125,7 +135,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             'Internal Server Error',
           );
         }
-        const reply = dispatch(routes, {
+        const reply = await dispatch(routes, {
           method: req.method ?? 'GET',
           path,
           query: url.searchParams,
@@ -134,6 +144,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         });
         status = reply.status;
         body = reply.body;
+        Object.assign(headers, reply.headers);
       } finally {
         slot.release();
       }
@@ -159,8 +170,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
     }
     try {
-      const reply = handleControl(
-        { state, faults, requests },
+      const reply = await handleControl(
+        { state, faults, requests, downloads: storage.downloads, webhooks, now },
         req.method ?? 'GET',
         url.pathname,
         url.searchParams,
@@ -175,7 +186,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
-    const serve = url.pathname.startsWith('/__emulator/') ? serveControl : serveTwilio;
+    const serve = url.pathname.startsWith('/__emulator/')
+      ? serveControl
+      : url.pathname.startsWith(STORAGE_PREFIX)
+        ? storage.serve.bind(storage)
+        : serveTwilio;
     serve(req, res, url).catch((error: unknown) => {
       // A bug in the emulator: answer 500 so the client sees it, and say why on stderr.
       process.stderr.write(`emulator: ${error instanceof Error ? error.stack : String(error)}\n`);
@@ -192,9 +207,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // Known only now: the storage's redirect URLs point back at this origin.
+  storage.origin = `http://${host}:${address.port}`;
 
   return {
-    url: `http://${host}:${address.port}`,
+    url: storage.origin,
     accountSid,
     authToken,
     state,

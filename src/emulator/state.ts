@@ -1,67 +1,38 @@
 /**
- * The emulator's world: accounts, API keys, phone numbers, Messaging Services, messages and
- * the hidden opt-out store, with Twilio's rules for changing them. HTTP lives elsewhere; this
- * module only knows records and throws `ApiError` with Twilio's codes.
+ * The emulator's world: accounts, API keys, phone numbers, Messaging Services, messages, the
+ * hidden opt-out store, per-account settings and Bulk Export jobs, with Twilio's rules for
+ * numbers and services. The rules for accounts are in accounts.ts, for sends in send.ts, for
+ * live inbound messages in inbound.ts. HTTP lives elsewhere; this module only knows records
+ * and throws `ApiError` with Twilio's codes.
  */
 
 import { ApiError } from './api-error.js';
+import { SlidingWindowLimiter } from './consent.js';
+import { dayBounds } from './exports/day-files.js';
+import { ExportStore } from './exports/export-store.js';
+import type { KeywordClass } from './keywords.js';
 import { MessageStore, type MessageDirection, type MessageRecord } from './message-store.js';
+import {
+  formatFriendlyNumber,
+  segmentCount,
+  SERVICE_POOL_LIMIT,
+  type AccountRecord,
+  type ApiKeyRecord,
+  type NumberRecord,
+  type NumberType,
+  type ServiceRecord,
+} from './records.js';
 import { OptOutStore } from './optout-store.js';
 import { createSidFactory, type SidFactory } from './random.js';
+import {
+  DEFAULT_NUMBER_SETTINGS,
+  DEFAULT_SERVICE_SETTINGS,
+  type NumberSettings,
+  type ServiceSettings,
+} from './resource-settings.js';
+import { SettingsStore } from './settings.js';
 
-export type AccountStatus = 'active' | 'suspended' | 'closed';
-export type NumberType = 'local' | 'toll-free' | 'short-code';
-
-export const SUBACCOUNT_LIMIT = 1000;
-export const SERVICE_POOL_LIMIT = 400;
-
-export interface AccountRecord {
-  sid: string;
-  authToken: string;
-  friendlyName: string;
-  status: AccountStatus;
-  /** The main account's SID; a main account owns itself. */
-  ownerSid: string;
-  dateCreated: number;
-  dateUpdated: number;
-}
-
-export interface ApiKeyRecord {
-  sid: string;
-  secret: string;
-  accountSid: string;
-  /** Main keys may manage subaccounts; standard keys may not touch /Accounts. */
-  kind: 'main' | 'standard';
-}
-
-export interface NumberRecord {
-  sid: string;
-  accountSid: string;
-  phoneNumber: string;
-  friendlyName: string;
-  type: NumberType;
-  smsUrl: string;
-  voiceUrl: string;
-  serviceSid: string | null;
-  /** When the number joined its current service. */
-  serviceJoinedAt: number | null;
-  dateCreated: number;
-  dateUpdated: number;
-}
-
-export interface ServiceRecord {
-  sid: string;
-  accountSid: string;
-  friendlyName: string;
-  inboundRequestUrl: string | null;
-  statusCallback: string | null;
-  stickySender: boolean;
-  usecase: string;
-  dateCreated: number;
-  dateUpdated: number;
-  /** Member PN SIDs in the order they joined. */
-  numbers: Set<string>;
-}
+export * from './records.js';
 
 export interface NewMessage {
   accountSid: string;
@@ -85,11 +56,6 @@ export interface EmulatorStateOptions {
 
 const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 
-export function formatFriendlyNumber(e164: string): string {
-  const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
-  return m ? `(${m[1]}) ${m[2]}-${m[3]}` : e164;
-}
-
 export class EmulatorState {
   readonly accounts = new Map<string, AccountRecord>();
   readonly keys = new Map<string, ApiKeyRecord>();
@@ -100,6 +66,12 @@ export class EmulatorState {
   readonly services = new Map<string, ServiceRecord>();
   readonly messages = new MessageStore();
   readonly optOuts = new OptOutStore();
+  /** Per-account settings kept outside the REST API (retention, Consent API, exports). */
+  readonly settings = new SettingsStore();
+  /** Bulk Export jobs and the day files they left. */
+  readonly exports = new ExportStore();
+  /** Consent Management API requests per account, for its rate limit. */
+  readonly consentRequests = new SlidingWindowLimiter();
   sids: SidFactory;
   readonly parentSid: string;
 
@@ -123,6 +95,9 @@ export class EmulatorState {
     this.services.clear();
     this.messages.clear();
     this.optOuts.clear();
+    this.settings.clear();
+    this.exports.clear();
+    this.consentRequests.clear();
     this.sids = createSidFactory(this.options.seed);
     const now = this.now();
     this.accounts.set(this.parentSid, {
@@ -136,6 +111,13 @@ export class EmulatorState {
     });
   }
 
+  /** Completes the Bulk Export jobs whose time has come on the emulator clock. */
+  settleExports(): void {
+    this.exports.settle(this.now(), (accountSid, day) =>
+      this.messages.countBetween(accountSid, ...dayBounds(day)),
+    );
+  }
+
   // ── accounts ───────────────────────────────────────────────────────────────────────────
 
   account(sid: string): AccountRecord | undefined {
@@ -146,83 +128,9 @@ export class EmulatorState {
     return account.ownerSid === account.sid;
   }
 
-  createSubaccount(
-    owner: AccountRecord,
-    init: { friendlyName?: string; sid?: string; authToken?: string; status?: AccountStatus },
-  ): AccountRecord {
-    if (!this.isMain(owner)) {
-      throw new ApiError(400, 21101, 'Subaccounts cannot contain subaccounts');
-    }
-    const open = [...this.accounts.values()].filter(
-      (a) => a.ownerSid === owner.sid && a.sid !== owner.sid && a.status !== 'closed',
-    ).length;
-    if (open >= SUBACCOUNT_LIMIT) {
-      throw new ApiError(400, 21480, 'Reached maximum number of subaccounts');
-    }
-    const now = this.now();
-    const sid = init.sid ?? this.sids.next('AC');
-    if (this.accounts.has(sid)) throw new ApiError(400, 20001, `Account ${sid} already exists`);
-    const account: AccountRecord = {
-      sid,
-      authToken: init.authToken ?? this.sids.next('').slice(0, 32),
-      friendlyName: init.friendlyName ?? defaultSubaccountName(now),
-      status: init.status ?? 'active',
-      ownerSid: owner.sid,
-      dateCreated: now,
-      dateUpdated: now,
-    };
-    this.accounts.set(sid, account);
-    return account;
-  }
-
-  updateAccountStatus(account: AccountRecord, status: string): void {
-    if (this.isMain(account)) {
-      throw new ApiError(400, 21477, 'Unable to update Status for parent accounts');
-    }
-    if (status !== 'active' && status !== 'suspended' && status !== 'closed') {
-      throw new ApiError(400, 21475, 'Unable to update Status, invalid Status.');
-    }
-    if (account.status === 'closed') {
-      if (status === 'closed') return;
-      throw new ApiError(
-        400,
-        21479,
-        'Unable to update Status for subaccount, subaccount has been closed.',
-      );
-    }
-    account.status = status;
-    account.dateUpdated = this.now();
-    if (status === 'closed') {
-      // Closing releases every number the subaccount holds; it can never come back.
-      for (const number of [...this.numbers.values()]) {
-        if (number.accountSid === account.sid) this.releaseNumber(number);
-      }
-    }
-  }
-
   /** Accounts in the family of a main account: itself and its subaccounts. */
   family(mainSid: string): AccountRecord[] {
     return [...this.accounts.values()].filter((a) => a.ownerSid === mainSid);
-  }
-
-  // ── API keys ───────────────────────────────────────────────────────────────────────────
-
-  createKey(init: {
-    accountSid?: string;
-    kind?: 'main' | 'standard';
-    sid?: string;
-    secret?: string;
-  }): ApiKeyRecord {
-    const accountSid = init.accountSid ?? this.parentSid;
-    if (!this.accounts.has(accountSid)) throw new ApiError(400, 20404, `No account ${accountSid}`);
-    const key: ApiKeyRecord = {
-      sid: init.sid ?? this.sids.next('SK'),
-      secret: init.secret ?? this.sids.next('').slice(0, 32),
-      accountSid,
-      kind: init.kind ?? 'standard',
-    };
-    this.keys.set(key.sid, key);
-    return key;
   }
 
   // ── phone numbers ──────────────────────────────────────────────────────────────────────
@@ -232,8 +140,7 @@ export class EmulatorState {
     accountSid?: string;
     sid?: string;
     type?: NumberType;
-    smsUrl?: string;
-    voiceUrl?: string;
+    settings?: Partial<NumberSettings>;
     friendlyName?: string;
   }): NumberRecord {
     if (!/^\+\d{4,15}$/.test(init.phoneNumber)) {
@@ -251,8 +158,7 @@ export class EmulatorState {
       phoneNumber: init.phoneNumber,
       friendlyName: init.friendlyName ?? formatFriendlyNumber(init.phoneNumber),
       type: init.type ?? 'local',
-      smsUrl: init.smsUrl ?? '',
-      voiceUrl: init.voiceUrl ?? '',
+      settings: { ...DEFAULT_NUMBER_SETTINGS, ...init.settings },
       serviceSid: null,
       serviceJoinedAt: null,
       dateCreated: now,
@@ -328,24 +234,15 @@ export class EmulatorState {
 
   createService(
     accountSid: string,
-    init: {
-      friendlyName: string;
-      sid?: string;
-      inboundRequestUrl?: string | null;
-      statusCallback?: string | null;
-      stickySender?: boolean;
-      usecase?: string;
-    },
+    init: { friendlyName: string; sid?: string; settings?: Partial<ServiceSettings> },
   ): ServiceRecord {
     const now = this.now();
     const service: ServiceRecord = {
       sid: init.sid ?? this.sids.next('MG'),
       accountSid,
       friendlyName: init.friendlyName,
-      inboundRequestUrl: init.inboundRequestUrl ?? null,
-      statusCallback: init.statusCallback ?? null,
-      stickySender: init.stickySender ?? true,
-      usecase: init.usecase ?? 'undeclared',
+      // Twilio's defaults for whatever the caller leaves out (a name-only service drops inbound).
+      settings: { ...DEFAULT_SERVICE_SETTINGS, ...init.settings },
       dateCreated: now,
       dateUpdated: now,
       numbers: new Set(),
@@ -419,116 +316,29 @@ export class EmulatorState {
       dateUpdated: dateSent,
       errorCode: init.errorCode ?? null,
       messagingServiceSid: init.messagingServiceSid ?? null,
-      numSegments: Math.max(1, Math.ceil(init.body.length / 160)),
+      numSegments: segmentCount(init.body),
       price: init.status === 'failed' ? null : '-0.00790',
     });
-    if (record.direction === 'inbound') {
-      this.optOuts.receive({
-        accountSid: record.accountSid,
-        from: record.from,
-        to: record.to,
-        body: record.body,
-        sid: record.sid,
-        dateSent: record.dateSent,
-        messagingServiceSid: record.messagingServiceSid,
-        numberType: this.numberByPhone(record.to)?.type ?? 'local',
-      });
-    }
+    if (record.direction === 'inbound') this.applyKeyword(record);
     return record;
   }
 
-  /** An end user texts a Twilio number: stored in the number's current account. */
-  receiveInbound(init: {
+  /**
+   * Twilio's opt-out filtering of an inbound message, in the account that received it: a
+   * keyword changes the opt-out store. Returns the keyword's class, if the body is one.
+   */
+  applyKeyword(message: {
+    accountSid: string;
     from: string;
     to: string;
     body: string;
-    dateSent?: number;
-  }): MessageRecord {
-    const number = this.numberByPhone(init.to);
-    if (number === undefined) {
-      throw new ApiError(404, 20404, `No phone number ${init.to} in the emulator`);
-    }
-    return this.recordMessage({
-      accountSid: number.accountSid,
-      from: init.from,
-      to: init.to,
-      body: init.body,
-      direction: 'inbound',
-      status: 'received',
-      dateSent: init.dateSent ?? this.now(),
-      messagingServiceSid: number.serviceSid,
+    sid: string;
+    dateSent: number;
+    messagingServiceSid: string | null;
+  }): KeywordClass | null {
+    return this.optOuts.receive({
+      ...message,
+      numberType: this.numberByPhone(message.to)?.type ?? 'local',
     });
   }
-
-  /**
-   * A send through the API. Refused with 21610 when the recipient opted out of the sender
-   * number, or of the Messaging Service the sender belongs to, in this account.
-   */
-  sendMessage(
-    account: AccountRecord,
-    init: { to: string; body: string; from?: string; messagingServiceSid?: string },
-  ): MessageRecord {
-    if (account.status !== 'active') {
-      throw new ApiError(403, 20403, 'The account lacks permission to access the Twilio API.');
-    }
-    let service: ServiceRecord | undefined;
-    if (init.messagingServiceSid !== undefined) {
-      service = this.services.get(init.messagingServiceSid);
-      if (service === undefined || service.accountSid !== account.sid) {
-        throw new ApiError(400, 21701, 'The Messaging Service Sid is invalid');
-      }
-    }
-    let sender: NumberRecord | undefined;
-    if (init.from !== undefined) {
-      sender = this.numberByPhone(init.from);
-      if (sender === undefined || sender.accountSid !== account.sid) {
-        throw new ApiError(
-          400,
-          21606,
-          `The From phone number ${init.from} is not a valid, SMS-capable inbound phone number or short code for your account.`,
-        );
-      }
-    } else if (service !== undefined) {
-      const first = service.numbers.values().next();
-      if (first.done) {
-        throw new ApiError(
-          400,
-          21703,
-          'The Messaging Service does not have a phone number available to send a message',
-        );
-      }
-      sender = this.numbers.get(first.value);
-    }
-    if (sender === undefined) {
-      throw new ApiError(400, 21603, "A 'From' phone number is required.");
-    }
-    const blocked = this.optOuts.blocking(
-      account.sid,
-      sender.phoneNumber,
-      service?.sid ?? sender.serviceSid,
-      init.to,
-    );
-    if (blocked !== undefined) {
-      throw new ApiError(400, 21610, 'Attempt to send to unsubscribed recipient');
-    }
-    return this.recordMessage({
-      accountSid: account.sid,
-      from: sender.phoneNumber,
-      to: init.to,
-      body: init.body,
-      direction: 'outbound-api',
-      status: service === undefined ? 'queued' : 'accepted',
-      dateSent: this.now(),
-      messagingServiceSid: service?.sid ?? sender.serviceSid,
-    });
-  }
-}
-
-/** Twilio's default FriendlyName for a subaccount created without one. */
-function defaultSubaccountName(now: number): string {
-  const d = new Date(now);
-  const hours = d.getUTCHours();
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const h12 = hours % 12 === 0 ? 12 : hours % 12;
-  return `SubAccount Created at ${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(h12)}:${pad(d.getUTCMinutes())} ${hours < 12 ? 'am' : 'pm'}`;
 }

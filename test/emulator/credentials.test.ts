@@ -18,9 +18,11 @@ const AUTHENTICATE = { status: 401, code: 20003 };
 const FORBIDDEN = { status: 403, code: 20403 };
 
 const CUSTOMER = '+14155550199';
+/** The emulator's clock: the seeded March 2025 messages are well inside the retention window. */
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 
 describe('credentials', () => {
-  const env = useEmulator();
+  const env = useEmulator({ now: () => NOW });
   /** Acme and Birch are active siblings, Cobalt is suspended, Dune is closed. */
   let acme: SeededSubaccount;
   let birch: SeededSubaccount;

@@ -14,6 +14,9 @@ const OTHER_NUMBER = '+14155550111';
 const U1 = '+16505550001';
 const U2 = '+16505550002';
 
+/** The emulator's clock: every seeded message is well inside the retention window. */
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+
 type Label = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'x';
 
 /** Label → [date_sent, from, to]; the body is the label. */
@@ -39,7 +42,7 @@ describe('Messages date filters', () => {
   let env: TestEmulator;
 
   beforeAll(async () => {
-    env = await startTestEmulator();
+    env = await startTestEmulator({ now: () => NOW });
     await env.seed({ numbers: [{ phone_number: NUMBER }, { phone_number: OTHER_NUMBER }] });
     // Given newest first: the store orders them itself.
     const entries = Object.entries(MESSAGES).reverse();

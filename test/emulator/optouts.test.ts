@@ -15,9 +15,11 @@ const LOCAL_B = '+14155550102';
 const TOLL_FREE = '+18005550103';
 const SVC_1 = '+14155550104';
 const SVC_2 = '+14155550105';
+/** The emulator's clock: the seeded March 2025 messages are well inside the retention window. */
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 
 describe('opt-outs', () => {
-  const env = useEmulator({ checkSchema: false });
+  const env = useEmulator({ checkSchema: false, now: () => NOW });
   let serviceSid: string;
   let numberSids: Map<string, string>;
   let sub: { sid: string; auth_token: string };

@@ -13,6 +13,8 @@ import { useEmulator, ValidatingHttpClient } from '../support/emulator.js';
 const NUMBER = '+14155550100';
 const SEEDED = 2_500;
 const BASE = Date.UTC(2024, 0, 1);
+/** The emulator's clock, a day after the seeded history: new traffic is newer than all of it. */
+const NOW = BASE + 86_400_000;
 
 interface RawPage {
   messages: { sid: string; date_sent: string }[];
@@ -62,7 +64,7 @@ function expectNewestFirst(dates: readonly Date[]): void {
 }
 
 describe('Messages paging', () => {
-  const env = useEmulator({ checkSchema: false });
+  const env = useEmulator({ checkSchema: false, now: () => NOW });
   let seeded: Set<string>;
   let added: string[];
 

@@ -10,12 +10,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 import type { Credentials } from '../../src/config.js';
 import type { RequestLogEntry } from '../../src/emulator/control.js';
+import type { NumberSettings, ServiceSettings } from '../../src/emulator/resource-settings.js';
 import type { SeedDocument, SeedResult } from '../../src/emulator/seed.js';
 import {
   startEmulator,
   type EmulatorOptions,
   type RunningEmulator,
 } from '../../src/emulator/server.js';
+import type { WebhookLogEntry } from '../../src/emulator/webhooks.js';
 import { createTwilioPort } from '../../src/twilio/adapter.js';
 import {
   createAccountClient,
@@ -37,14 +39,24 @@ export interface SchemaViolation {
   errors: string[];
 }
 
-/** A TwilioHttpClient that validates every 2xx answer against the OpenAPI spec. */
+/**
+ * Which answers have a body the spec describes: every 2xx but 204, and a 307, the one
+ * redirect Twilio's specs declare with a JSON body (Bulk Export's day file, `{redirect_to}`).
+ * Other 3xx are not Twilio answers to validate; a 307 where the spec declares none is a
+ * violation like any undeclared status.
+ */
+export function hasSpecifiedBody(status: number): boolean {
+  return (status >= 200 && status < 300 && status !== 204) || status === 307;
+}
+
+/** A TwilioHttpClient that validates every success (and 307) answer against the OpenAPI spec. */
 export class ValidatingHttpClient extends TwilioHttpClient {
   readonly violations: SchemaViolation[] = [];
   validated = 0;
 
   override async request<TData>(opts: RequestOptions<TData>): Promise<Response<TData>> {
     const response = await super.request<TData>(opts);
-    if (response.statusCode >= 200 && response.statusCode < 300 && response.statusCode !== 204) {
+    if (hasSpecifiedBody(response.statusCode)) {
       // A raw-body read (the snapshot's pages) is validated like any other answer.
       const body = Buffer.isBuffer(response.body)
         ? (JSON.parse(response.body.toString('utf8')) as unknown)
@@ -63,34 +75,85 @@ export class ValidatingHttpClient extends TwilioHttpClient {
   }
 }
 
-/** `GET /__emulator/state` (describeState in src/emulator/control.ts): the world, minus secrets. */
+/**
+ * `GET /__emulator/state` (describeState in src/emulator/control-views.ts): the world, minus
+ * secrets. Numbers carry their webhook fields, services every setting of the Services API.
+ */
 export interface EmulatorStateView {
   parent_account_sid: string;
   accounts: { sid: string; friendly_name: string; status: string; owner_account_sid: string }[];
-  numbers: {
+  numbers: ({
     sid: string;
     phone_number: string;
     account_sid: string;
     messaging_service_sid: string | null;
     type: string;
-  }[];
-  services: { sid: string; account_sid: string; friendly_name: string; phone_numbers: string[] }[];
+  } & NumberSettings)[];
+  services: ({
+    sid: string;
+    account_sid: string;
+    friendly_name: string;
+    phone_numbers: string[];
+  } & ServiceSettings)[];
   /** How many messages the emulator holds. */
   messages: number;
 }
 
-/** One entry of `GET /__emulator/optouts`: the emulator's opt-out store, ground truth. */
+/** `POST /__emulator/inbound`'s answer: the message, and where it went. */
+export interface InboundResult {
+  sid: string;
+  account_sid: string;
+  messaging_service_sid: string | null;
+  date_sent: string;
+  stored: boolean;
+  route: 'service-url' | 'number-url' | 'no-url' | 'dropped';
+  webhook: {
+    url: string;
+    method: string;
+    signature: string;
+    delivered_status: number | null;
+    error: string | null;
+  } | null;
+}
+
+export const inbound = (
+  env: TestEmulator,
+  message: { from: string; to: string; body: string; date_sent?: string },
+) => env.control<InboundResult>('POST', '/__emulator/inbound', message);
+
+export const webhookLog = (env: TestEmulator) =>
+  env.control<WebhookLogEntry[]>('GET', '/__emulator/webhooks');
+
+/** `GET|POST /__emulator/settings`: one account's settings. */
+export interface EmulatorSettings {
+  account_sid: string;
+  message_retention_days: number;
+  consent_api: boolean;
+  consent_requests_per_minute: number;
+  export_job_seconds: number;
+}
+
+/**
+ * One entry of `GET /__emulator/optouts`: the emulator's opt-out store, ground truth. Written by
+ * an inbound keyword (`source: 'keyword'`) or by the Consent Management API
+ * (`source: 'consent-api'`: no keyword, body or message; `sender_number` null at service scope).
+ */
 export interface EmulatorOptOut {
   account_sid: string;
   scope: 'number' | 'service';
-  sender_number: string;
+  sender_number: string | null;
   messaging_service_sid: string | null;
   recipient: string;
   opted_out: boolean;
-  keyword: string;
-  body: string;
-  message_sid: string;
+  keyword: string | null;
+  body: string | null;
+  message_sid: string | null;
+  /** When the event happened: the keyword's date_sent, or the consent record's date. */
   date_sent: string;
+  source: 'keyword' | 'consent-api';
+  correlation_id: string | null;
+  /** The consent record's own `source` (website, offline, opt-out-message, …). */
+  consent_source: string | null;
 }
 
 export interface TestEmulator {
@@ -254,6 +317,17 @@ export async function emulatorOptOuts(
   const path = `/__emulator/optouts${all ? '?include=all' : ''}`;
   return (await env.control<{ optouts: EmulatorOptOut[] }>('GET', path)).optouts;
 }
+
+/** One entry of `GET /__emulator/downloads`: a request to the export storage. */
+export interface StorageDownload {
+  time: string;
+  path: string;
+  status: number;
+  reason: string | null;
+}
+
+export const storageDownloads = (env: TestEmulator) =>
+  env.control<StorageDownload[]>('GET', '/__emulator/downloads');
 
 export const requestLog = (env: TestEmulator) =>
   env.control<RequestLogEntry[]>('GET', '/__emulator/requests');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { hasSpecifiedBody } from './emulator.js';
 import { checkResponse, expectValidResponse, SPEC_DIR } from './openapi.js';
 
 type JsonObject = Record<string, unknown>;
@@ -225,6 +226,36 @@ describe('checkResponse — messaging.twilio.com (v1)', () => {
     expect(checkResponse('GET', url, 200, list).errors).toEqual([
       "/meta must have required property 'key'",
     ]);
+  });
+});
+
+describe('checkResponse — bulkexports.twilio.com (v1)', () => {
+  const DAY_URL = 'https://bulkexports.twilio.com/v1/Exports/Messages/Days/2025-02-28';
+
+  it('validates the 307 redirect body the spec declares', () => {
+    const storage = 'http://127.0.0.1:4010/__storage/bulkexports/AC1/Messages/2025-02-28.json.gz';
+    expect(checkResponse('GET', DAY_URL, 307, { redirect_to: storage }).ok).toBe(true);
+    const missing = checkResponse('GET', DAY_URL, 307, {});
+    expect(missing.ok).toBe(false);
+    expect(missing.errors.join('\n')).toContain('redirect_to');
+    expect(checkResponse('GET', DAY_URL, 307, { redirect_to: 'not a url' }).ok).toBe(false);
+  });
+
+  it('fails a 307 where the operation declares none', () => {
+    const check = checkResponse('GET', 'https://bulkexports.twilio.com/v1/Exports/Jobs/JS1', 307, {
+      redirect_to: 'http://127.0.0.1/x',
+    });
+    expect(check.ok).toBe(false);
+    expect(check.errors.join('\n')).toContain('no 307 response');
+  });
+});
+
+describe('hasSpecifiedBody: which answers the validating client checks', () => {
+  it('is every 2xx with a body, and 307', () => {
+    expect([200, 201, 202, 307].map(hasSpecifiedBody)).toEqual([true, true, true, true]);
+    expect([204, 301, 302, 304, 400, 404, 429, 500].map(hasSpecifiedBody)).toEqual(
+      Array(8).fill(false),
+    );
   });
 });
 

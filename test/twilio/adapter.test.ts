@@ -11,12 +11,15 @@ import { TwilioError } from '../../src/errors.js';
 import type { TwilioPort } from '../../src/twilio/port.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 
+/** The emulator's clock: the seeded January 2025 messages are inside the retention window. */
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+
 describe('the Twilio port on the SDK', () => {
   let env: TestEmulator;
   let port: TwilioPort;
 
   beforeAll(async () => {
-    env = await startTestEmulator();
+    env = await startTestEmulator({ now: () => NOW });
     port = env.port();
   });
   beforeEach(async () => {

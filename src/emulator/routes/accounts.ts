@@ -1,5 +1,6 @@
 /** Accounts (2010): create, list, fetch, update — subaccounts and their status. */
 
+import { createSubaccount, updateAccountStatus } from '../accounts.js';
 import { authenticate as unauthorized } from '../api-error.js';
 import { isMainCredential, reachAccount } from '../auth.js';
 import { envelope2010, pageList, readPageRequest } from '../paging.js';
@@ -45,7 +46,7 @@ export function accountRoutes(state: EmulatorState): Route[] {
 
     route('POST', LIST, (request) => {
       refuseStandardKey(request);
-      const account = state.createSubaccount(request.principal.account, {
+      const account = createSubaccount(state, request.principal.account, {
         friendlyName: optional(request.form, 'FriendlyName'),
       });
       return { status: 201, body: renderAccount(account) };
@@ -62,7 +63,7 @@ export function accountRoutes(state: EmulatorState): Route[] {
       if (status !== undefined) {
         // Only the main account's own credentials change a status (suspend, close, reopen).
         if (!isMainCredential(state, request.principal)) throw unauthorized();
-        state.updateAccountStatus(account, status);
+        updateAccountStatus(state, account, status);
       }
       const friendlyName = optional(request.form, 'FriendlyName');
       if (friendlyName !== undefined) {

@@ -6,6 +6,7 @@ import type { MessageQuery, MessageRecord, PageCursor } from '../message-store.j
 import { envelope2010Bytes, readPageRequest } from '../paging.js';
 import { renderMessage } from '../render.js';
 import { optional, route, type Route } from '../router.js';
+import { sendMessage } from '../send.js';
 import type { EmulatorState } from '../state.js';
 
 const DAY_MS = 86_400_000;
@@ -67,6 +68,17 @@ function readQuery(query: URLSearchParams): MessageQuery {
   return result;
 }
 
+/**
+ * The oldest `date_created` the Messages API still shows for an account: its retention window
+ * (7–400 days, a Console setting) back from the emulator clock. Older records are hidden, not
+ * deleted: Bulk Export day files and the opt-out store still have them. Every stored message
+ * has `date_created` equal to `date_sent` (history is stored as sent), so the window is a
+ * lower bound on the store's date order: a binary search, not a filter over every message.
+ */
+export function retentionCutoff(state: EmulatorState, accountSid: string): number {
+  return state.now() - state.settings.get(accountSid).message_retention_days * DAY_MS;
+}
+
 export function messageRoutes(state: EmulatorState): Route[] {
   return [
     route('GET', '/2010-04-01/Accounts/:sid/Messages.json', (request, [sid]) => {
@@ -80,12 +92,9 @@ export function messageRoutes(state: EmulatorState): Route[] {
         }
         cursor = { kind: page.token.direction, record };
       }
-      const result = state.messages.page(
-        account.sid,
-        readQuery(request.query),
-        cursor,
-        page.pageSize,
-      );
+      const query = readQuery(request.query);
+      query.minDate = Math.max(query.minDate ?? 0, retentionCutoff(state, account.sid));
+      const result = state.messages.page(account.sid, query, cursor, page.pageSize);
       return {
         status: 200,
         body: envelope2010Bytes(
@@ -102,7 +111,13 @@ export function messageRoutes(state: EmulatorState): Route[] {
     route('GET', '/2010-04-01/Accounts/:sid/Messages/:sid.json', (request, params) => {
       const account = reach2010(state, request.principal, params[0]!, request.path);
       const message = state.messages.get(params[1]!);
-      if (message === undefined || message.accountSid !== account.sid) throw notFound(request.path);
+      if (
+        message === undefined ||
+        message.accountSid !== account.sid ||
+        message.dateCreated < retentionCutoff(state, account.sid)
+      ) {
+        throw notFound(request.path);
+      }
       return { status: 200, body: renderMessage(message) };
     }),
 
@@ -116,7 +131,7 @@ export function messageRoutes(state: EmulatorState): Route[] {
       if (body === undefined || body === '') {
         throw new ApiError(400, 21602, 'Message body is required.');
       }
-      const message = state.sendMessage(account, {
+      const message = sendMessage(state, account, {
         to,
         body,
         from: optional(request.form, 'From'),

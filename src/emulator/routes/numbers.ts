@@ -5,6 +5,7 @@ import { reach2010 } from '../auth.js';
 import { envelope2010, pageList, readPageRequest } from '../paging.js';
 import { renderNumber } from '../render.js';
 import { optional, route, type Route, type TwilioRequest } from '../router.js';
+import { NUMBER_FIELDS, readFormFields, type NumberSettings } from '../resource-settings.js';
 import type { EmulatorState, NumberRecord } from '../state.js';
 
 /** `*` stands for any one digit in a PhoneNumber filter; anything else is a substring match. */
@@ -79,15 +80,15 @@ export function numberRoutes(state: EmulatorState): Route[] {
 }
 
 function applyUpdate(state: EmulatorState, number: NumberRecord, request: TwilioRequest): void {
+  // SmsUrl, SmsMethod, SmsFallbackUrl, …, StatusCallbackMethod (an empty URL clears it): read
+  // before anything changes, so that a bad value refuses the whole update.
+  const hooks = readFormFields<NumberSettings>(NUMBER_FIELDS, request.form);
   const target = optional(request.form, 'AccountSid');
   if (target !== undefined && target !== number.accountSid) {
     state.transferNumber(request.principal.account, number, target);
   }
   const friendlyName = optional(request.form, 'FriendlyName');
   if (friendlyName !== undefined) number.friendlyName = friendlyName;
-  const smsUrl = optional(request.form, 'SmsUrl');
-  if (smsUrl !== undefined) number.smsUrl = smsUrl;
-  const voiceUrl = optional(request.form, 'VoiceUrl');
-  if (voiceUrl !== undefined) number.voiceUrl = voiceUrl;
+  Object.assign(number.settings, hooks);
   number.dateUpdated = state.now();
 }

@@ -19,6 +19,10 @@ export interface ScenarioOptions {
   /** History size for generated scenarios. */
   messages?: number;
   now: number;
+  /** The base of the scenario's webhook URLs (Owlie: `https://hooks.owlie.example`). */
+  webhookBaseUrl?: string;
+  /** Days of history back from `now` (Owlie: 300). */
+  historyDays?: number;
 }
 
 export type ScenarioLoader = (state: EmulatorState) => ScenarioSummary;
@@ -38,6 +42,8 @@ export function builtInScenario(name: string, options: ScenarioOptions): Scenari
       seed: options.seed,
       messages: options.messages ?? OWLIE_DEFAULT_MESSAGES,
       now: options.now,
+      webhookBaseUrl: options.webhookBaseUrl,
+      historyDays: options.historyDays,
     });
     return summarize('owlie', state);
   };

@@ -16,16 +16,16 @@ export function expectedResources(
   plan: Plan,
   steps: ReadonlyMap<string, StepRecord>,
   targets: Targets,
-): Record<string, unknown> {
-  const expected: Record<string, unknown> = { ...plan.observed };
+): Map<string, unknown> {
+  const expected = new Map(plan.observed);
   const finished = (step: PlanStep) => {
     const state = steps.get(step.id)?.state;
     return state === 'done' || state === 'skipped';
   };
   const setNumber = (sid: string, change: (now: NonNullable<NumberState>) => NumberState) => {
     const key = `number:${sid}`;
-    const now = expected[key] as NumberState;
-    if (now !== null && now !== undefined) expected[key] = change(now);
+    const now = expected.get(key) as NumberState | undefined;
+    if (now !== null && now !== undefined) expected.set(key, change(now));
   };
   for (const step of plan.steps) {
     if (!finished(step)) continue;
@@ -33,8 +33,8 @@ export function expectedResources(
       case 'create_subaccount': {
         const key = `subaccounts-named:${step.friendly_name}`;
         const sid = targets.subaccountOf(step.customer_id);
-        if (sid !== null && key in expected) {
-          expected[key] = [...new Set([...(expected[key] as string[]), sid])].sort();
+        if (sid !== null && expected.has(key)) {
+          expected.set(key, [...new Set([...(expected.get(key) as string[]), sid])].sort());
         }
         break;
       }
@@ -42,8 +42,8 @@ export function expectedResources(
         const account = targets.subaccountOf(step.customer_id);
         const key = `services-named:${account}:${step.friendly_name}`;
         const sid = targets.serviceOf(step.customer_id);
-        if (sid !== null && key in expected) {
-          expected[key] = [...new Set([...(expected[key] as string[]), sid])].sort();
+        if (sid !== null && expected.has(key)) {
+          expected.set(key, [...new Set([...(expected.get(key) as string[]), sid])].sort());
         }
         break;
       }
@@ -71,8 +71,8 @@ export function expectedResources(
 /** One line per drifted resource, in words a person can act on. */
 export function describeDrift(
   plan: Plan,
-  expected: Record<string, unknown>,
-  live: Record<string, unknown>,
+  expected: ReadonlyMap<string, unknown>,
+  live: ReadonlyMap<string, unknown>,
 ): string[] {
   const phones = new Map(
     plan.customers.flatMap((c) => c.numbers.map((n) => [n.number_sid, n.phone_number] as const)),
@@ -88,15 +88,15 @@ export function describeDrift(
   return changedResources(expected, live).map((key) => {
     if (key.startsWith('number:')) {
       const sid = key.slice('number:'.length);
-      return `number ${phones.get(sid) ?? ''} (${sid}): expected ${where(expected[key])}, now ${where(live[key])}`;
+      return `number ${phones.get(sid) ?? ''} (${sid}): expected ${where(expected.get(key))}, now ${where(live.get(key))}`;
     }
     if (key.startsWith('subaccounts-named:')) {
-      return `subaccounts named "${key.slice('subaccounts-named:'.length)}": expected ${JSON.stringify(expected[key])}, now ${JSON.stringify(live[key])}`;
+      return `subaccounts named "${key.slice('subaccounts-named:'.length)}": expected ${JSON.stringify(expected.get(key))}, now ${JSON.stringify(live.get(key))}`;
     }
     if (key.startsWith('services-named:')) {
       const rest = key.slice('services-named:'.length);
-      return `services named "${rest.slice(35)}" in ${rest.slice(0, 34)}: expected ${JSON.stringify(expected[key])}, now ${JSON.stringify(live[key])}`;
+      return `services named "${rest.slice(35)}" in ${rest.slice(0, 34)}: expected ${JSON.stringify(expected.get(key))}, now ${JSON.stringify(live.get(key))}`;
     }
-    return `${key}: expected ${JSON.stringify(expected[key])}, now ${JSON.stringify(live[key])}`;
+    return `${key}: expected ${JSON.stringify(expected.get(key))}, now ${JSON.stringify(live.get(key))}`;
   });
 }

@@ -84,7 +84,10 @@ export async function executeSteps(
 
   // Reads the records as they change: one for the whole run.
   const targets = targetsFrom(plan, records);
-  const limit = pLimit(deps.concurrency);
+  // Twice as many steps under way as requests may be in flight: while some steps write their
+  // journal entries (synchronous SQLite), others' requests wait in the limiter, ready to go,
+  // so the request slots never sit idle. Each intent is still committed before its request.
+  const limit = pLimit(deps.concurrency * 2);
   const waiting = new Map<string, number>();
   let resolveAll: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (resolveAll = resolve));

@@ -7,7 +7,7 @@ import { getApplyRun, listApplyRuns, listSteps, runPlanJson } from '../db/journa
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
 import { exportOptOuts, readCoverage } from '../optouts/export.js';
-import type { Plan } from '../plan/types.js';
+import { readPlan } from '../plan/plan-file.js';
 import { auditDocument, auditRows } from '../report/audit.js';
 import { reportFiles, type ReportFile } from '../report/files.js';
 
@@ -29,7 +29,7 @@ export function chooseRun(db: Db, runId: number | undefined) {
 
 export function runReport(db: Db, runId: number): ReportFile[] {
   const run = getApplyRun(db, runId)!;
-  const plan = JSON.parse(runPlanJson(db, runId)) as Plan;
+  const plan = readPlan(`apply run ${runId}`, runPlanJson(db, runId));
   const steps = new Map(listSteps(db, runId).map((r) => [r.stepId, r]));
   const rows = auditRows(plan, steps);
   const document = auditDocument(plan, run, steps, rows);

@@ -28,6 +28,7 @@ import type { Db } from '../db/open.js';
 import { RefusedError, UserError } from '../errors.js';
 import type { MappingRow } from '../plan/mapping.js';
 import { observeFamily } from '../plan/observe.js';
+import { serializePlan } from '../plan/plan-file.js';
 import { describeResources } from '../plan/resources.js';
 import { coveredAccounts } from '../plan/run-plan.js';
 import type { ObservedState, Plan, PlanStep } from '../plan/types.js';
@@ -185,7 +186,7 @@ async function applyLocked(
 
   const targets = targetsFrom(plan, records);
   const expected = expectedResources(plan, records, targets);
-  const live = describeResources(observed, Object.keys(plan.observed));
+  const live = describeResources(observed, plan.observed.keys());
   const drift = describeDrift(plan, expected, live);
   if (drift.length > 0) {
     throw new RefusedError(
@@ -216,7 +217,7 @@ async function applyLocked(
         parentAccountSid: plan.parent_account_sid,
         startedAt: now(),
         optionsJson: options,
-        planJson: JSON.stringify(plan),
+        planJson: serializePlan(plan),
       },
       plan.steps.map((s) => ({ id: s.id, action: s.action, customerId: s.customer_id })),
     );

@@ -47,7 +47,8 @@ export function settleInFlight(
   const number = (sid: string) => observed.numbers.find((n) => n.sid === sid);
   switch (step.action) {
     case 'create_subaccount': {
-      const before = (plan.observed[`subaccounts-named:${step.friendly_name}`] ?? []) as string[];
+      const before = (plan.observed.get(`subaccounts-named:${step.friendly_name}`) ??
+        []) as string[];
       const made = pickNew(
         observed.subaccounts.filter(
           (a) =>
@@ -72,7 +73,7 @@ export function settleInFlight(
     }
     case 'create_service': {
       const account = targets.subaccountOf(step.customer_id);
-      const before = (plan.observed[`services-named:${account}:${step.friendly_name}`] ??
+      const before = (plan.observed.get(`services-named:${account}:${step.friendly_name}`) ??
         []) as string[];
       const made = pickNew(
         observed.services.filter(

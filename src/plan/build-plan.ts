@@ -55,7 +55,7 @@ interface Resolved {
 export interface Resolution {
   customers: Resolved[];
   /** The live resources the plan depends on, and their state now. */
-  resources: Record<ResourceKey, unknown>;
+  resources: Map<ResourceKey, unknown>;
 }
 
 /**
@@ -79,7 +79,7 @@ export function resolveCustomers(
       text.toLowerCase(),
     );
   const keys = new Set<ResourceKey>();
-  const resources: Record<ResourceKey, unknown> = {};
+  const resources = new Map<ResourceKey, unknown>();
 
   const groups = new Map<string, MappingRow[]>();
   for (const row of mapping.rows) {
@@ -142,7 +142,7 @@ export function resolveCustomers(
         );
         continue;
       }
-      resources[numberKey(number.sid)] = numberState(number);
+      resources.set(numberKey(number.sid), numberState(number));
       numbers.push({ number, row });
     }
     resolved.push({
@@ -160,7 +160,7 @@ export function resolveCustomers(
     });
   }
   if (problems.length > 0) throw new MappingError(problems);
-  for (const key of keys) resources[key] = resourceState(observed, key);
+  for (const key of keys) resources.set(key, resourceState(observed, key));
   return { customers: resolved, resources };
 
   function resolveSubaccount(
@@ -211,8 +211,14 @@ export function resolveCustomers(
 }
 
 /** The plan: the resolution, its steps in dependency order, its fingerprint and warnings. */
-export function buildPlan(observed: ObservedState, mapping: Mapping, options: PlanOptions): Plan {
-  const { customers: resolved, resources } = resolveCustomers(observed, mapping, options);
+export function buildPlan(
+  observed: ObservedState,
+  mapping: Mapping,
+  options: PlanOptions,
+  /** A resolution already made of the same state and mapping (it is used up). */
+  resolution: Resolution = resolveCustomers(observed, mapping, options),
+): Plan {
+  const { customers: resolved, resources } = resolution;
   const services = new Map(observed.services.map((s) => [s.sid, s]));
   const steps: PlanStep[] = [];
   for (const item of resolved) {

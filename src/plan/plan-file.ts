@@ -31,7 +31,7 @@ export function writePlan(plan: Plan, emit: (chunk: string) => void): void {
     if (!LONG_LISTS.has(key)) return out(`${name}${JSON.stringify(value)}`);
     const items: [string | null, unknown][] = Array.isArray(value)
       ? value.map((item) => [null, item])
-      : Object.entries(value as Record<string, unknown>);
+      : [...(value as ReadonlyMap<string, unknown>).entries()];
     const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
     if (items.length === 0) return out(`${name}${open}${close}`);
     out(`${name}${open}\n`);
@@ -116,5 +116,12 @@ export function readSealedPlan(path: string, text: string): { plan: Plan; integr
   }
   const integrity = plan.integrity as string;
   delete plan.integrity;
-  return { plan: plan as Plan, integrity };
+  const observed = plan.observed as unknown;
+  if (typeof observed !== 'object' || observed === null || Array.isArray(observed)) {
+    throw new UserError(`${path}: the plan has no "observed" resources`);
+  }
+  return {
+    plan: { ...plan, observed: new Map(Object.entries(observed)) } as Plan,
+    integrity,
+  };
 }

@@ -66,35 +66,35 @@ export function resourceState(state: ObservedState, key: ResourceKey): unknown {
 export function describeResources(
   state: ObservedState,
   keys: Iterable<ResourceKey>,
-): Record<ResourceKey, unknown> {
+): Map<ResourceKey, unknown> {
   const numbers = new Map(state.numbers.map((n) => [n.sid, n]));
-  const out: Record<ResourceKey, unknown> = {};
-  for (const key of new Set(keys)) {
+  const out = new Map<ResourceKey, unknown>();
+  for (const key of keys) {
     if (key.startsWith('number:')) {
       const number = numbers.get(key.slice('number:'.length));
-      out[key] = number === undefined ? null : numberState(number);
+      out.set(key, number === undefined ? null : numberState(number));
     } else {
-      out[key] = resourceState(state, key);
+      out.set(key, resourceState(state, key));
     }
   }
   return out;
 }
 
 /** sha256 over the resources in key order: the same state always gives the same print. */
-export function fingerprint(resources: Record<ResourceKey, unknown>): string {
+export function fingerprint(resources: ReadonlyMap<ResourceKey, unknown>): string {
   const hash = createHash('sha256');
-  for (const key of Object.keys(resources).sort()) {
-    hash.update(key).update('\0').update(JSON.stringify(resources[key])).update('\n');
+  for (const key of [...resources.keys()].sort()) {
+    hash.update(`${key}\0${JSON.stringify(resources.get(key))}\n`);
   }
   return `sha256:${hash.digest('hex')}`;
 }
 
 /** The keys whose state differs between two descriptions: what drifted. */
 export function changedResources(
-  planned: Record<ResourceKey, unknown>,
-  now: Record<ResourceKey, unknown>,
+  planned: ReadonlyMap<ResourceKey, unknown>,
+  now: ReadonlyMap<ResourceKey, unknown>,
 ): ResourceKey[] {
-  return Object.keys(planned)
-    .filter((key) => JSON.stringify(planned[key]) !== JSON.stringify(now[key]))
+  return [...planned.keys()]
+    .filter((key) => JSON.stringify(planned.get(key)) !== JSON.stringify(now.get(key)))
     .sort();
 }

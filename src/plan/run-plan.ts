@@ -61,7 +61,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     snapshotRefreshed: refreshed,
   });
   // Rows the live state contradicts are refused before the ledger is touched.
-  resolveCustomers(observed, input.mapping, options(input.snapshot, NO_OPTOUTS));
+  const resolution = resolveCustomers(observed, input.mapping, options(input.snapshot, NO_OPTOUTS));
 
   let snapshot: SnapshotResult | null = null;
   if (input.snapshot) {
@@ -98,7 +98,12 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     );
   }
 
-  const plan = buildPlan(observed, input.mapping, options(input.snapshot, optOutIndex(db)));
+  const plan = buildPlan(
+    observed,
+    input.mapping,
+    options(input.snapshot, optOutIndex(db)),
+    resolution,
+  );
   const where = new Map(observed.numbers.map((n) => [n.sid, n]));
   recordMapping(
     db,

@@ -154,7 +154,8 @@ export interface Plan {
   options: { snapshot: boolean };
   /** sha256 of `observed`: the live resources the plan depends on, and their state. */
   fingerprint: string;
-  observed: Record<string, unknown>;
+  /** Resource key → its state when planned (a map: a large plan has 100,000 of them). */
+  observed: ReadonlyMap<string, unknown>;
   summary: PlanSummary;
   warnings: PlanWarning[];
   customers: PlanCustomer[];

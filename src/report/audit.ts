@@ -57,7 +57,7 @@ export function auditRows(plan: Plan, steps: ReadonlyMap<string, StepRecord>): A
         const record = steps.get(id);
         return stepsById.has(id) && record !== undefined ? [record] : [];
       });
-      const before = plan.observed[`number:${number.number_sid}`] as {
+      const before = plan.observed.get(`number:${number.number_sid}`) as {
         account_sid: string;
         service_sid: string | null;
       } | null;

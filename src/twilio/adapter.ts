@@ -119,6 +119,16 @@ interface NumberJson {
   type?: string | null;
 }
 
+/**
+ * A 2010 list page's `next_page_uri`, read from its text without parsing it: the key can only
+ * match where it is a key (inside a string value its quotes would be escaped).
+ */
+export function nextPageUri(text: string): string | null {
+  const match = /"next_page_uri"\s*:\s*(null|"((?:[^"\\]|\\.)*)")/.exec(text);
+  if (match === null || match[2] === undefined || match[2] === '') return null;
+  return JSON.parse(`"${match[2]}"`) as string;
+}
+
 const fromNumberJson = (n: NumberJson): PhoneNumber => ({
   sid: n.sid,
   accountSid: n.account_sid,
@@ -251,23 +261,34 @@ export function createTwilioPort(
 
     // Through the SDK's own request(), page by page, reading the few fields we use: a
     // 100,000-number account as IncomingPhoneNumberInstances (each with its dates parsed)
-    // cost seconds and hundreds of MB.
+    // cost seconds and hundreds of MB. The pages must follow one another (each names the
+    // next), so the next is asked for as soon as its URI is in hand, before this page is
+    // parsed: parsing overlaps the wait instead of adding to it.
     listPhoneNumbers: (accountSid) =>
       call(true, async () => {
         const client = await client2010(accountSid);
+        const fetchPage = (uri: string) =>
+          client.request({
+            method: 'get',
+            uri,
+            headers: { [RAW_BODY_HEADER]: '1' },
+          }) as Promise<{ statusCode: number; body: Buffer }>;
         const numbers: PhoneNumber[] = [];
-        let uri: string | null =
-          `${API_ORIGIN}/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers.json?PageSize=${LIST_PAGE_SIZE}`;
-        while (uri !== null) {
-          const response = (await client.request({ method: 'get', uri })) as {
-            statusCode: number;
-            body: { incoming_phone_numbers?: NumberJson[]; next_page_uri?: string | null };
-          };
-          if (response.statusCode !== 200) throw answerError(response.statusCode, response.body);
-          for (const n of response.body.incoming_phone_numbers ?? [])
-            numbers.push(fromNumberJson(n));
-          const next = response.body.next_page_uri;
-          uri = typeof next === 'string' && next !== '' ? `${API_ORIGIN}${next}` : null;
+        let pending: Promise<{ statusCode: number; body: Buffer }> | null = fetchPage(
+          `${API_ORIGIN}/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers.json?PageSize=${LIST_PAGE_SIZE}`,
+        );
+        while (pending !== null) {
+          const response = await pending;
+          const text = response.body.toString('utf8');
+          if (response.statusCode !== 200) {
+            throw answerError(response.statusCode, parseJson(response.body));
+          }
+          const next = nextPageUri(text);
+          pending = next === null ? null : fetchPage(`${API_ORIGIN}${next}`);
+          // If this page does not parse, the next one's answer is not wanted.
+          pending?.catch(() => undefined);
+          const page = JSON.parse(text) as { incoming_phone_numbers?: NumberJson[] };
+          for (const n of page.incoming_phone_numbers ?? []) numbers.push(fromNumberJson(n));
         }
         return numbers;
       }),

@@ -319,11 +319,11 @@ describe('buildPlan', () => {
       numbers: [number(N1, 1), number(N2, 2)],
     });
     const plan = buildPlan(observed, mapping({}), options());
-    expect(Object.keys(plan.observed).sort()).toEqual([
+    expect([...plan.observed.keys()].sort()).toEqual([
       `number:${sid('PN', 1)}`,
       'subaccounts-named:Acme',
     ]);
-    expect(plan.observed[`number:${sid('PN', 1)}`]).toEqual({
+    expect(plan.observed.get(`number:${sid('PN', 1)}`)).toEqual({
       account_sid: PARENT,
       service_sid: null,
     });

@@ -9,6 +9,10 @@ import type { Plan, PlanStep } from '../plan/types.js';
 import { targetsFrom } from './targets.js';
 
 const API = 'https://api.twilio.com/2010-04-01';
+
+/** `inbound_request_url` → `InboundRequestUrl`, as the form field is named. */
+const pascal = (key: string) =>
+  key.replace(/(^|_)([a-z])/g, (_, __: string, letter: string) => letter.toUpperCase());
 const MESSAGING = 'https://messaging.twilio.com/v1';
 
 export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepRecord>): string[] {
@@ -57,8 +61,18 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
         break;
       case 'create_service': {
         const who = asAccount(subaccount(step.customer_id));
+        const fields = Object.entries(step.settings)
+          .map(([key, value]) => `${pascal(key)}=${String(value)}`)
+          .join(' ');
         lines.push(
-          `POST   ${MESSAGING}/Services  FriendlyName=${JSON.stringify(step.friendly_name)}   ${who}`,
+          `POST   ${MESSAGING}/Services  FriendlyName=${JSON.stringify(step.friendly_name)}${fields === '' ? '' : ` ${fields}`}   ${who}`,
+        );
+        break;
+      }
+      case 'set_number_webhook': {
+        const account = subaccount(step.customer_id);
+        lines.push(
+          `POST   ${API}/Accounts/${account}/IncomingPhoneNumbers/${step.number_sid}.json  SmsUrl=${step.sms_url} SmsMethod=${step.sms_method}   (parent credentials)   # ${step.phone_number}`,
         );
         break;
       }

@@ -9,7 +9,12 @@ import { changedResources } from '../plan/resources.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import type { Targets } from './targets.js';
 
-type NumberState = { account_sid: string; service_sid: string | null } | null;
+type NumberState = {
+  account_sid: string;
+  service_sid: string | null;
+  sms_url: string | null;
+  sms_method: string | null;
+} | null;
 
 /** The state of every planned resource once this run's finished steps are taken into account. */
 export function expectedResources(
@@ -52,8 +57,8 @@ export function expectedResources(
         break;
       case 'transfer_number': {
         const target = targets.subaccountOf(step.customer_id);
-        setNumber(step.number_sid, () =>
-          target === null ? null : { account_sid: target, service_sid: null },
+        setNumber(step.number_sid, (now) =>
+          target === null ? null : { ...now, account_sid: target, service_sid: null },
         );
         break;
       }
@@ -61,6 +66,13 @@ export function expectedResources(
         setNumber(step.number_sid, (now) => ({
           ...now,
           service_sid: targets.serviceOf(step.customer_id),
+        }));
+        break;
+      case 'set_number_webhook':
+        setNumber(step.number_sid, (now) => ({
+          ...now,
+          sms_url: step.sms_url,
+          sms_method: step.sms_method,
         }));
         break;
     }

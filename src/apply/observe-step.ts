@@ -5,6 +5,7 @@
  */
 
 import { TwilioError } from '../errors.js';
+import { observedNumber, observedService } from '../plan/observe.js';
 import type { ObservedNumber, ObservedState, PlanStep } from '../plan/types.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { Targets } from './targets.js';
@@ -31,6 +32,8 @@ export async function observeStep(
       accountSid: account,
       type: null,
       serviceSid: inIt ? service : null,
+      smsUrl: null,
+      smsMethod: null,
     });
   };
   switch (step.action) {
@@ -45,12 +48,7 @@ export async function observeStep(
     case 'create_service': {
       const account = targets.subaccountOf(step.customer_id);
       if (account !== null) {
-        state.services = (await twilio.listServices(account)).map((s) => ({
-          sid: s.sid,
-          accountSid: s.accountSid,
-          friendlyName: s.friendlyName,
-          dateCreated: iso(s.dateCreated),
-        }));
+        state.services = (await twilio.listServices(account)).map(observedService);
       }
       break;
     }
@@ -65,9 +63,11 @@ export async function observeStep(
       }
       break;
     }
+    case 'set_number_webhook':
     case 'transfer_number': {
       const target = targets.subaccountOf(step.customer_id);
-      for (const account of [target, step.from_account_sid]) {
+      const from = step.action === 'transfer_number' ? step.from_account_sid : null;
+      for (const account of [target, from]) {
         if (account === null) continue;
         const found = await numberIn(twilio, account, step.number_sid);
         if (found !== null) {
@@ -88,14 +88,7 @@ async function numberIn(
   numberSid: string,
 ): Promise<ObservedNumber | null> {
   try {
-    const number = await twilio.fetchPhoneNumber(accountSid, numberSid);
-    return {
-      sid: number.sid,
-      phoneNumber: number.phoneNumber,
-      accountSid: number.accountSid,
-      type: number.type,
-      serviceSid: null,
-    };
+    return observedNumber(await twilio.fetchPhoneNumber(accountSid, numberSid), null);
   } catch (error) {
     if (error instanceof TwilioError && error.status === 404) return null;
     throw error;

@@ -30,7 +30,14 @@ export function describeIntent(step: PlanStep, targets: Targets): Record<string,
       return {
         request: 'POST /v1/Services',
         FriendlyName: step.friendly_name,
+        settings: JSON.stringify(step.settings),
         as: targets.subaccountOf(step.customer_id),
+      };
+    case 'set_number_webhook':
+      return {
+        request: `POST /2010-04-01/Accounts/${targets.subaccountOf(step.customer_id)}/IncomingPhoneNumbers/${step.number_sid}.json`,
+        SmsUrl: step.sms_url,
+        SmsMethod: step.sms_method,
       };
     case 'attach_number':
       return {
@@ -67,7 +74,7 @@ export async function performStep(
       }
       case 'create_service': {
         const account = need(targets.subaccountOf(step.customer_id), 'the subaccount');
-        const service = await twilio.createService(account, step.friendly_name);
+        const service = await twilio.createService(account, step.friendly_name, step.settings);
         return { state: 'done', result: { service_sid: service.sid, account_sid: account } };
       }
       case 'attach_number': {
@@ -75,6 +82,14 @@ export async function performStep(
         const service = need(targets.serviceOf(step.customer_id), 'the service');
         await twilio.addServicePhoneNumber(account, service, step.number_sid);
         return { state: 'done', result: { service_sid: service } };
+      }
+      case 'set_number_webhook': {
+        const account = need(targets.subaccountOf(step.customer_id), 'the subaccount');
+        await twilio.setNumberWebhook(account, step.number_sid, {
+          smsUrl: step.sms_url,
+          smsMethod: step.sms_method,
+        });
+        return { state: 'done', result: { sms_url: step.sms_url } };
       }
     }
   } catch (error) {

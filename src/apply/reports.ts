@@ -6,7 +6,9 @@
 import { getApplyRun, listApplyRuns, listSteps, runPlanJson } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
+import { listRouteChecks } from '../db/route-checks.js';
 import { exportOptOuts, readCoverage } from '../optouts/export.js';
+import type { InboundRoute } from '../plan/routes.js';
 import { readPlan } from '../plan/plan-file.js';
 import { auditDocument, auditRows } from '../report/audit.js';
 import { reportFiles, type ReportFile } from '../report/files.js';
@@ -31,7 +33,17 @@ export function runReport(db: Db, runId: number): ReportFile[] {
   const run = getApplyRun(db, runId)!;
   const plan = readPlan(`apply run ${runId}`, runPlanJson(db, runId));
   const steps = new Map(listSteps(db, runId).map((r) => [r.stepId, r]));
-  const rows = auditRows(plan, steps);
+  const checks = new Map(
+    listRouteChecks(db, runId).map((c) => [
+      c.numberSid,
+      {
+        before: c.before as InboundRoute,
+        after: c.after as InboundRoute | null,
+        verdict: c.verdict,
+      },
+    ]),
+  );
+  const rows = auditRows(plan, steps, checks);
   const document = auditDocument(plan, run, steps, rows);
   const customers = new Set(plan.customers.map((c) => c.customer_id));
   const optouts =

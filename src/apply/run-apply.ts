@@ -25,6 +25,7 @@ import {
   type StepState,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
+import { recordRouteChecks, type RouteCheckRecord } from '../db/route-checks.js';
 import { RefusedError, UserError } from '../errors.js';
 import type { MappingRow } from '../plan/mapping.js';
 import { observeFamily } from '../plan/observe.js';
@@ -35,6 +36,7 @@ import type { ObservedState, Plan, PlanStep } from '../plan/types.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { describeDrift, expectedResources } from './effects.js';
 import { executeSteps } from './execute.js';
+import { checkRoutes, failedCheck, type RouteCheck } from './routes-check.js';
 import { settleInFlight } from './settle.js';
 import { targetsFrom } from './targets.js';
 
@@ -65,7 +67,20 @@ export interface ApplyResult {
   notes: string[];
   /** Each failed step and why. */
   failures: { step: string; error: string }[];
+  /** The routing check of the moved numbers, and the numbers that lost their route. */
+  routes: RouteCheck[];
+  routeFailures: RouteCheck[];
 }
+
+export const toCheckRecord = (c: RouteCheck): RouteCheckRecord => ({
+  numberSid: c.numberSid,
+  customerId: c.customerId,
+  phoneNumber: c.phoneNumber,
+  before: c.before,
+  after: c.after,
+  verdict: c.verdict,
+  checkedAt: c.checkedAt,
+});
 
 /** The rows of the mapping the plan came from, as far as observing needs them. */
 function rowsOf(plan: Plan): MappingRow[] {
@@ -285,8 +300,13 @@ async function applyLocked(
   });
 
   const counts = countStates(records.values());
+  const routes = await checkRoutes(plan, records, twilio, clock);
+  recordRouteChecks(db, runId, routes.map(toCheckRecord));
+  const routeFailures = routes.filter(failedCheck);
   const status =
-    counts.failed + counts.not_run + counts.pending + counts.in_flight > 0 ? 'failed' : 'completed';
+    counts.failed + counts.not_run + counts.pending + counts.in_flight + routeFailures.length > 0
+      ? 'failed'
+      : 'completed';
   finishApplyRun(db, runId, status, now());
   const failures = [...records.values()]
     .filter((r) => r.state === 'failed')
@@ -294,7 +314,16 @@ async function applyLocked(
       step: r.stepId,
       error: `${r.errorCode === null ? '' : `Twilio ${r.errorCode}: `}${r.errorMessage ?? ''}`,
     }));
-  return { runId, resumed: existing !== undefined, status, counts, notes, failures };
+  return {
+    runId,
+    resumed: existing !== undefined,
+    status,
+    counts,
+    notes,
+    failures,
+    routes,
+    routeFailures,
+  };
 }
 
 /** Every customer's subaccount, once known: the next plan reuses it. */

@@ -121,6 +121,16 @@ export function settleInFlight(
         message: `${step.phone_number} is in ${now?.accountSid ?? 'no account of this family'}, neither where it was nor where it was going`,
       };
     }
+    case 'set_number_webhook': {
+      const now = number(step.number_sid);
+      return now !== undefined && now.smsUrl === step.sms_url
+        ? {
+            kind: 'adopt',
+            result: { sms_url: step.sms_url },
+            how: 'the number has the URL already',
+          }
+        : { kind: 'resend', how: 'the number does not have the URL yet' };
+    }
     case 'attach_number': {
       const service = targets.serviceOf(step.customer_id);
       const now = number(step.number_sid);

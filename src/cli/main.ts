@@ -18,6 +18,7 @@ import { snapshotCommand } from './commands/snapshot.js';
 import { applyCommand } from './commands/apply.js';
 import { planCommand } from './commands/plan.js';
 import { reportCommand } from './commands/report.js';
+import { routesCommand } from './commands/routes.js';
 import { statusCommand } from './commands/status.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { createOutput } from './output.js';
@@ -88,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(applyCommand(context))
       .command(statusCommand(context))
       .command(reportCommand(context))
+      .command(routesCommand(context))
       .command(optoutsCommand(context))
       .command(demoCommand(context))
       .demandCommand(1, 'Name a command; see --help.')

@@ -277,7 +277,6 @@ async function chooseWindows(
   const end = input.until !== null && input.until < now ? input.until : now;
   if (input.since !== null) return [{ start: input.since, end }];
   const start = await historyStart(accountSid, end, deps);
-  if (start === null) return [{ start: end, end }];
   const covered = completedWindows(deps.db, accountSid).map((w) => ({
     start: new Date(w.windowStart),
     end: new Date(w.windowEnd),
@@ -286,24 +285,21 @@ async function chooseWindows(
 }
 
 /** Where the account's messages begin: found once by probing, then remembered. */
-async function historyStart(
-  accountSid: string,
-  now: Date,
-  deps: SnapshotDeps,
-): Promise<Date | null> {
+async function historyStart(accountSid: string, now: Date, deps: SnapshotDeps): Promise<Date> {
   const known = knownHistoryStart(deps.db, accountSid);
   if (known !== null) return new Date(known);
   const oldest = await probeOldestMessage(deps.twilio, accountSid, now);
-  if (oldest !== null) {
-    recordHistoryStart(
-      deps.db,
-      accountSid,
-      isoSeconds(oldest),
-      'probe',
-      isoSeconds(deps.clock.now()),
-    );
-  }
-  return oldest;
+  // An account with no message at all has no history before now: whatever comes later,
+  // the next runs read on from here.
+  const start = oldest ?? now;
+  recordHistoryStart(
+    deps.db,
+    accountSid,
+    isoSeconds(start),
+    oldest === null ? 'probe: no messages' : 'probe',
+    isoSeconds(deps.clock.now()),
+  );
+  return start;
 }
 
 /** The numbers each account holds now and the Messaging Service each one is in. */

@@ -11,9 +11,11 @@
  */
 
 import { MappingError, NUMBER_SID, type Mapping, type MappingRow } from './mapping.js';
+import { planRouting, type CustomerRouting } from './inbound-plan.js';
 import {
   fingerprint,
   numberKey,
+  serviceKey,
   numberState,
   resourceState,
   servicesNamedKey,
@@ -50,6 +52,7 @@ export interface PlanOptions {
 interface Resolved {
   customer: PlanCustomer;
   numbers: { number: ObservedNumber; row: MappingRow }[];
+  routing: CustomerRouting;
 }
 
 export interface Resolution {
@@ -80,6 +83,7 @@ export function resolveCustomers(
     );
   const keys = new Set<ResourceKey>();
   const resources = new Map<ResourceKey, unknown>();
+  const servicesById = new Map(observed.services.map((s) => [s.sid, s]));
 
   const groups = new Map<string, MappingRow[]>();
   for (const row of mapping.rows) {
@@ -145,8 +149,29 @@ export function resolveCustomers(
       resources.set(numberKey(number.sid), numberState(number));
       numbers.push({ number, row });
     }
+    const routing = planRouting(
+      numbers.map(({ number }) => ({
+        number,
+        inPlace:
+          target.sid !== null &&
+          number.accountSid === target.sid &&
+          (serviceName === null || (serviceSid !== null && number.serviceSid === serviceSid)),
+      })),
+      servicesById,
+      {
+        wantsService: serviceName !== null,
+        existing: serviceSid === null ? null : (servicesById.get(serviceSid) ?? null),
+      },
+    );
+    if (routing.problem !== null) at(first, `customer "${customerId}": ${routing.problem}`);
+    for (const { number } of numbers) {
+      if (number.serviceSid !== null && servicesById.has(number.serviceSid)) {
+        keys.add(serviceKey(number.serviceSid));
+      }
+    }
     resolved.push({
       numbers,
+      routing,
       customer: {
         customer_id: customerId,
         customer_name: first.customerName,
@@ -230,6 +255,7 @@ export function buildPlan(
     transfer_number: 0,
     create_service: 0,
     attach_number: 0,
+    set_number_webhook: 0,
   };
   for (const step of steps) count[step.action] += 1;
   const customers = resolved.map((r) => r.customer);
@@ -247,16 +273,17 @@ export function buildPlan(
       numbers_to_transfer: count.transfer_number,
       services_to_create: count.create_service,
       numbers_to_attach: count.attach_number,
+      webhooks_to_set: count.set_number_webhook,
       unchanged: customers.reduce((n, c) => n + c.numbers.filter((x) => x.unchanged).length, 0),
     },
-    warnings: planWarnings(observed, customers, options),
+    warnings: planWarnings(observed, customers, steps, options),
     customers,
     steps,
   };
 }
 
 function customerSteps(
-  { customer, numbers }: Resolved,
+  { customer, numbers, routing }: Resolved,
   services: ReadonlyMap<string, ObservedService>,
   optOuts: OptOutIndex,
 ): PlanStep[] {
@@ -283,6 +310,7 @@ function customerSteps(
       depends_on: target === null ? [createAccount] : [],
       friendly_name: customer.messaging_service!,
       account_sid: target,
+      settings: routing.settings,
     });
   }
   for (const { number, row } of numbers) {
@@ -335,11 +363,29 @@ function customerSteps(
         service_name: customer.messaging_service!,
       });
     }
+    const webhook = routing.webhooks.get(number.sid);
+    if (webhook !== undefined) {
+      out.push({
+        id: `set_number_webhook:${number.sid}`,
+        action: 'set_number_webhook',
+        ...base,
+        depends_on: [
+          ...(inTarget ? [] : [transferId]),
+          ...(target === null && inTarget ? [createAccount] : []),
+        ],
+        account_sid: target,
+        sms_url: webhook.url,
+        sms_method: webhook.method,
+      });
+    }
+    const route = routing.routes.get(number.sid)!;
     customer.numbers.push({
       line: row.line,
       phone_number: number.phoneNumber,
       number_sid: number.sid,
-      unchanged: !mustDetach && inTarget && !attach,
+      unchanged: !mustDetach && inTarget && !attach && webhook === undefined,
+      route_before: route.before,
+      route_after: route.after,
     });
   }
   customer.optouts = countOptOuts(

@@ -5,7 +5,7 @@
  * read with each subaccount's own credentials, as Twilio requires. Only GET requests.
  */
 
-import type { TwilioPort } from '../twilio/port.js';
+import type { MessagingService, PhoneNumber, TwilioPort } from '../twilio/port.js';
 import type { MappingRow } from './mapping.js';
 import type { ObservedAccount, ObservedNumber, ObservedService, ObservedState } from './types.js';
 
@@ -15,6 +15,24 @@ export interface ObserveOptions {
   /** customer_id → subaccount a previous apply used. */
   previousSubaccounts: ReadonlyMap<string, string>;
 }
+
+export const observedNumber = (n: PhoneNumber, serviceSid: string | null): ObservedNumber => ({
+  sid: n.sid,
+  phoneNumber: n.phoneNumber,
+  accountSid: n.accountSid,
+  type: n.type,
+  serviceSid,
+  smsUrl: n.smsUrl,
+  smsMethod: n.smsMethod,
+});
+
+export const observedService = (s: MessagingService): ObservedService => ({
+  sid: s.sid,
+  accountSid: s.accountSid,
+  friendlyName: s.friendlyName,
+  dateCreated: s.dateCreated === null ? null : s.dateCreated.toISOString(),
+  settings: s.settings,
+});
 
 export async function observeFamily(
   twilio: TwilioPort,
@@ -33,13 +51,7 @@ export async function observeFamily(
     ...subaccounts.filter((a) => a.status !== 'closed').map((a) => a.sid),
   ];
   const numberLists = await Promise.all(holders.map((sid) => twilio.listPhoneNumbers(sid)));
-  const numbers: ObservedNumber[] = numberLists.flat().map((n) => ({
-    sid: n.sid,
-    phoneNumber: n.phoneNumber,
-    accountSid: n.accountSid,
-    type: n.type,
-    serviceSid: null,
-  }));
+  const numbers: ObservedNumber[] = numberLists.flat().map((n) => observedNumber(n, null));
 
   const touched = touchedAccounts(parentSid, subaccounts, numbers, options);
   const services: ObservedService[] = [];
@@ -47,14 +59,7 @@ export async function observeFamily(
   await Promise.all(
     [...touched].map(async (accountSid) => {
       const own = await twilio.listServices(accountSid);
-      services.push(
-        ...own.map((s) => ({
-          sid: s.sid,
-          accountSid: s.accountSid,
-          friendlyName: s.friendlyName,
-          dateCreated: s.dateCreated === null ? null : s.dateCreated.toISOString(),
-        })),
-      );
+      services.push(...own.map(observedService));
       const members = await Promise.all(
         own.map((s) => twilio.listServicePhoneNumbers(accountSid, s.sid)),
       );

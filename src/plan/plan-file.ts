@@ -67,6 +67,7 @@ const ACTIONS = new Set<PlanStep['action']>([
   'transfer_number',
   'create_service',
   'attach_number',
+  'set_number_webhook',
 ]);
 
 export function readPlan(path: string, text: string): Plan {

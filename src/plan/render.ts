@@ -4,6 +4,7 @@
  * one-line summary last.
  */
 
+import { describeRoute, sameDestination } from './routes.js';
 import type { Plan, PlanStep } from './types.js';
 
 const short = (sid: string) => `${sid.slice(0, 4)}…`;
@@ -29,6 +30,8 @@ function stepLine(plan: Plan, step: PlanStep, customerOf: Map<string, string>): 
       return `  + ${pad('service')}${step.customer_id}  "${step.friendly_name}"`;
     case 'attach_number':
       return `  + ${pad('membership')}${step.phone_number}  -> "${step.service_name}"`;
+    case 'set_number_webhook':
+      return `  ~ ${pad('sms_url')}${step.phone_number}  -> ${step.sms_method} ${step.sms_url}`;
   }
 }
 
@@ -39,7 +42,7 @@ export function planSummaryLine(plan: Plan): string {
   return (
     `Plan: ${plural(s.subaccounts_to_create, 'subaccount')}, ${plural(s.numbers_to_transfer, 'number')} to move, ` +
     `${plural(s.services_to_create, 'service')}, ${plural(s.numbers_to_attach, 'membership')}; ` +
-    `${plural(s.numbers_to_detach, 'detach', 'detaches')}; ${s.unchanged} unchanged. ` +
+    `${plural(s.numbers_to_detach, 'detach', 'detaches')}${s.webhooks_to_set > 0 ? `, ${plural(s.webhooks_to_set, 'sms_url', 'sms_urls')} to set` : ''}; ${s.unchanged} unchanged. ` +
     `${plural(plan.warnings.length, 'warning')}.`
   );
 }
@@ -66,6 +69,16 @@ export function* renderPlan(plan: Plan): Generator<string> {
         : `${customer.subaccount_sid} (${customer.subaccount_source})`;
     yield `# ${customer.customer_id} "${customer.customer_name}" → ${target}; ${plural(customer.optouts, 'opted-out recipient')}`;
     for (const step of steps) yield stepLine(plan, step, customerOf);
+    for (const number of customer.numbers) {
+      if (number.unchanged) continue;
+      const before = describeRoute(number.route_before);
+      const after = sameDestination(number.route_before, number.route_after)
+        ? 'same'
+        : describeRoute(number.route_after);
+      if (before !== describeRoute(number.route_after)) {
+        yield `  ~ ${'inbound'.padEnd(13)}${number.phone_number}  ${before} -> ${after}`;
+      }
+    }
     yield '';
   }
   if (plan.steps.length === 0) {

@@ -3,7 +3,8 @@
  * key from which its state can be read again out of any observed state, so that `apply` can
  * re-read the account, recompute every key, and name exactly what changed since planning.
  *
- * - `number:PN…`                  owner account and Messaging Service of a mapped number
+ * - `number:PN…`                  owner account, Messaging Service and sms_url of a mapped number
+ * - `service:MG…`                 the routing settings of a service a mapped number leaves
  * - `subaccount:AC…`              name and status of an existing target subaccount
  * - `subaccounts-named:NAME`      the active subaccounts called NAME (matching by name; or
  *                                 none, for a subaccount the plan creates)
@@ -12,20 +13,30 @@
 
 import { createHash } from 'node:crypto';
 
-import type { ObservedNumber, ObservedState } from './types.js';
+import type { ObservedNumber, ObservedService, ObservedState } from './types.js';
 
 export type ResourceKey = string;
 
 export const numberKey = (sid: string) => `number:${sid}`;
+export const serviceKey = (sid: string) => `service:${sid}`;
 export const subaccountKey = (sid: string) => `subaccount:${sid}`;
 export const subaccountsNamedKey = (name: string) => `subaccounts-named:${name}`;
 export const servicesNamedKey = (accountSid: string, name: string) =>
   `services-named:${accountSid}:${name}`;
 
-/** What the plan keeps of a number: where it is (its phone number never changes). */
+/** What the plan keeps of a number: where it is and where its inbound messages go. */
 export const numberState = (number: ObservedNumber) => ({
   account_sid: number.accountSid,
   service_sid: number.serviceSid,
+  sms_url: number.smsUrl,
+  sms_method: number.smsMethod,
+});
+
+/** What the plan keeps of a service its numbers leave: the settings that route them. */
+const serviceState = (service: ObservedService) => ({
+  inbound_request_url: service.settings.inbound_request_url,
+  inbound_method: service.settings.inbound_method,
+  use_inbound_webhook_on_number: service.settings.use_inbound_webhook_on_number,
 });
 
 /** The state of one resource as `state` shows it (null: it is not there). */
@@ -37,6 +48,10 @@ export function resourceState(state: ObservedState, key: ResourceKey): unknown {
     case 'number': {
       const number = state.numbers.find((n) => n.sid === rest);
       return number === undefined ? null : numberState(number);
+    }
+    case 'service': {
+      const service = state.services.find((s) => s.sid === rest);
+      return service === undefined ? null : serviceState(service);
     }
     case 'subaccount': {
       const account = state.subaccounts.find((a) => a.sid === rest);

@@ -4,6 +4,9 @@
  * `action` exhaustively. No credential ever appears in a plan.
  */
 
+import type { ServiceSettings } from '../twilio/port.js';
+import type { InboundRoute } from './routes.js';
+
 export const PLAN_FORMAT = 'submigrate-plan/1';
 
 /** What the planner saw, read-only, of the parent's account family. */
@@ -22,6 +25,8 @@ export interface ObservedNumber {
   /** As Twilio reports it (`local`, `toll-free`, …), or null. */
   type: string | null;
   serviceSid: string | null;
+  smsUrl: string | null;
+  smsMethod: string | null;
 }
 
 export interface ObservedService {
@@ -29,6 +34,7 @@ export interface ObservedService {
   accountSid: string;
   friendlyName: string;
   dateCreated?: string | null;
+  settings: ServiceSettings;
 }
 
 export interface ObservedState {
@@ -76,6 +82,22 @@ export interface CreateServiceStep extends StepBase {
   friendly_name: string;
   /** Null while the subaccount is created by this plan. */
   account_sid: string | null;
+  /**
+   * Settings that keep the numbers' inbound routes: copied from the service they leave, or
+   * deferring to the numbers' own webhooks. Unset ones take Twilio's defaults.
+   */
+  settings: Partial<ServiceSettings>;
+}
+
+/** Keeps a number's inbound route when it leaves a service for none: its own sms_url. */
+export interface SetNumberWebhookStep extends StepBase {
+  action: 'set_number_webhook';
+  phone_number: string;
+  number_sid: string;
+  /** Null while the target subaccount is created by this plan. */
+  account_sid: string | null;
+  sms_url: string;
+  sms_method: string;
 }
 
 export interface AttachNumberStep extends StepBase {
@@ -93,7 +115,8 @@ export type PlanStep =
   | DetachNumberStep
   | TransferNumberStep
   | CreateServiceStep
-  | AttachNumberStep;
+  | AttachNumberStep
+  | SetNumberWebhookStep;
 
 export type PlanAction = PlanStep['action'];
 
@@ -120,6 +143,9 @@ export interface PlanNumber {
   number_sid: string;
   /** True when no step touches it: it is already where the mapping wants it. */
   unchanged: boolean;
+  /** Where its inbound messages go now, and where they will go once the plan is applied. */
+  route_before: InboundRoute;
+  route_after: InboundRoute;
 }
 
 export type WarningCode =
@@ -129,7 +155,10 @@ export type WarningCode =
   | 'service_pool_limit'
   | 'subaccount_limit'
   | 'optouts_on_numbers'
-  | 'snapshot_not_refreshed';
+  | 'snapshot_not_refreshed'
+  | 'inbound_route'
+  | 'inbound_already_dropped'
+  | 'webhook_signature';
 
 export interface PlanWarning {
   code: WarningCode;
@@ -143,6 +172,8 @@ export interface PlanSummary {
   numbers_to_transfer: number;
   services_to_create: number;
   numbers_to_attach: number;
+  /** Numbers leaving a service for none, given its URL as their own to keep their route. */
+  webhooks_to_set: number;
   unchanged: number;
 }
 

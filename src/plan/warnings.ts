@@ -5,7 +5,8 @@
  */
 
 import type { PlanOptions } from './build-plan.js';
-import type { ObservedState, PlanCustomer, PlanWarning } from './types.js';
+import { describeRoute, judgeRoute, lostRoute, webhookOf } from './routes.js';
+import type { ObservedState, PlanCustomer, PlanStep, PlanWarning } from './types.js';
 
 /** Currently opted-out recipients, by number (number scope) and by service (service scope). */
 export interface OptOutIndex {
@@ -29,6 +30,7 @@ const list = (items: readonly string[], max = 5) =>
 export function planWarnings(
   observed: ObservedState,
   customers: readonly PlanCustomer[],
+  steps: readonly PlanStep[],
   options: PlanOptions,
 ): PlanWarning[] {
   const warnings: PlanWarning[] = [];
@@ -96,6 +98,32 @@ export function planWarnings(
         `${customer.numbers.length} numbers for one Messaging Service: Twilio allows ${SERVICE_POOL_LIMIT} by default (error 21714)`,
       );
     }
+    const lost = customer.numbers.filter(
+      (n) => !n.unchanged && lostRoute(judgeRoute(n.route_before, n.route_after)),
+    );
+    if (lost.length > 0) {
+      add(
+        'inbound_route',
+        id,
+        `the existing service "${customer.messaging_service}" would drop or divert inbound messages: ${lost
+          .slice(0, 5)
+          .map(
+            (n) =>
+              `${n.phone_number} ${describeRoute(n.route_before)} -> ${describeRoute(n.route_after)}`,
+          )
+          .join('; ')}${lost.length > 5 ? `; and ${lost.length - 5} more` : ''}`,
+      );
+    }
+    const dropped = customer.numbers.filter(
+      (n) => !n.unchanged && n.route_before.via === 'dropped',
+    );
+    if (dropped.length > 0) {
+      add(
+        'inbound_already_dropped',
+        id,
+        `inbound messages to ${list(dropped.map((n) => n.phone_number))} are dropped today (their service has no inbound URL): nobody receives them before the move either`,
+      );
+    }
     if (customer.optouts > 0) {
       add(
         'optouts_on_numbers',
@@ -104,5 +132,40 @@ export function planWarnings(
       );
     }
   }
+  warnings.push(...signatureWarnings(customers, steps));
   return warnings;
+}
+
+/**
+ * After the move Twilio signs each webhook request with the subaccount's Auth Token: an app
+ * that validates X-Twilio-Signature with the parent's token rejects them all. One warning per
+ * URL the moved numbers' messages (and their new services' status callbacks) will reach.
+ */
+function signatureWarnings(
+  customers: readonly PlanCustomer[],
+  steps: readonly PlanStep[],
+): PlanWarning[] {
+  const byUrl = new Map<string, Set<string>>();
+  const note = (url: string, customer: string) => {
+    const set = byUrl.get(url) ?? new Set<string>();
+    set.add(customer);
+    byUrl.set(url, set);
+  };
+  for (const customer of customers) {
+    for (const n of customer.numbers) {
+      const hook = n.unchanged ? null : webhookOf(n.route_after);
+      if (hook !== null) note(hook.url, customer.customer_id);
+    }
+  }
+  for (const step of steps) {
+    if (step.action !== 'create_service') continue;
+    for (const url of [step.settings.status_callback, step.settings.fallback_url]) {
+      if (typeof url === 'string') note(url, step.customer_id);
+    }
+  }
+  return [...byUrl].map(([url, ids]) => ({
+    code: 'webhook_signature' as const,
+    customer_id: null,
+    message: `${url}: after the move Twilio signs its requests with each subaccount's own Auth Token (${list([...ids])}); an app that validates X-Twilio-Signature with the parent's token will reject every one`,
+  }));
 }

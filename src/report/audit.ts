@@ -5,6 +5,7 @@
  */
 
 import type { ApplyRun, StepRecord } from '../db/journal.js';
+import { describeRoute, type InboundRoute } from '../plan/routes.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 
 export const AUDIT_COLUMNS = [
@@ -22,6 +23,8 @@ export const AUDIT_COLUMNS = [
   'finished_at',
   'error_code',
   'error_message',
+  'inbound_route_before',
+  'inbound_route_after',
 ] as const;
 
 export type AuditRow = Record<(typeof AUDIT_COLUMNS)[number], string | number | null>;
@@ -38,7 +41,18 @@ function numberStatus(records: readonly StepRecord[]): string {
 const finished = (record: StepRecord | undefined) =>
   record?.state === 'done' || record?.state === 'skipped';
 
-export function auditRows(plan: Plan, steps: ReadonlyMap<string, StepRecord>): AuditRow[] {
+/** The latest routing check of a number: its route before and now, and the verdict. */
+export interface CheckedRoute {
+  before: InboundRoute;
+  after: InboundRoute | null;
+  verdict: string;
+}
+
+export function auditRows(
+  plan: Plan,
+  steps: ReadonlyMap<string, StepRecord>,
+  checks: ReadonlyMap<string, CheckedRoute> = new Map(),
+): AuditRow[] {
   const rows: AuditRow[] = [];
   const resultOf = (id: string, key: string) =>
     finished(steps.get(id)) ? (steps.get(id)?.result?.[key] ?? null) : null;
@@ -88,10 +102,25 @@ export function auditRows(plan: Plan, steps: ReadonlyMap<string, StepRecord>): A
         finished_at: ends.at(-1) ?? null,
         error_code: failed?.errorCode ?? null,
         error_message: failed?.errorMessage ?? null,
+        ...routeColumns(number.route_before, checks.get(number.number_sid)),
       });
     }
   }
   return rows;
+}
+
+function routeColumns(before: InboundRoute, check: CheckedRoute | undefined) {
+  const after =
+    check === undefined
+      ? null
+      : check.after === null
+        ? 'not in its subaccount'
+        : describeRoute(check.after);
+  const verdict = check === undefined || check.verdict === 'same' ? '' : ` [${check.verdict}]`;
+  return {
+    inbound_route_before: describeRoute(before),
+    inbound_route_after: after === null ? null : `${after}${verdict}`,
+  };
 }
 
 export interface AuditDocument {

@@ -27,7 +27,12 @@ export function reportFiles(
   const files: ReportFile[] = [
     {
       path: 'audit.csv',
-      content: toCsv([...AUDIT_COLUMNS], rows, ['customer_name', 'error_message']),
+      content: toCsv([...AUDIT_COLUMNS], rows, [
+        'customer_name',
+        'error_message',
+        'inbound_route_before',
+        'inbound_route_after',
+      ]),
     },
     { path: 'audit.json', content: `${JSON.stringify(document, null, 2)}\n` },
   ];

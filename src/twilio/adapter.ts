@@ -21,6 +21,7 @@ import type {
   MessagingService,
   PhoneNumber,
   ServicePhoneNumber,
+  ServiceSettings,
   TwilioPort,
 } from './port.js';
 
@@ -40,6 +41,8 @@ interface SdkNumber {
   phoneNumber: string;
   friendlyName: string;
   type?: string | null;
+  smsUrl?: string | null;
+  smsMethod?: string | null;
 }
 
 interface SdkMessage {
@@ -64,25 +67,85 @@ const toAccount = (a: SdkAccount): Account => ({
   dateCreated: a.dateCreated ?? null,
 });
 
+/** Twilio writes an unset URL as null or as an empty string: both mean none. */
+const url = (value: string | null | undefined) =>
+  value === undefined || value === null || value === '' ? null : value;
+
 const toNumber = (n: SdkNumber): PhoneNumber => ({
   sid: n.sid,
   accountSid: n.accountSid,
   phoneNumber: n.phoneNumber,
   friendlyName: n.friendlyName,
   type: n.type ?? null,
+  smsUrl: url(n.smsUrl),
+  smsMethod: n.smsMethod ?? null,
 });
 
-const toService = (s: {
+interface SdkService {
   sid: string;
   accountSid: string;
   friendlyName: string;
   dateCreated?: Date | null;
-}): MessagingService => ({
+  inboundRequestUrl?: string | null;
+  inboundMethod?: string | null;
+  fallbackUrl?: string | null;
+  fallbackMethod?: string | null;
+  statusCallback?: string | null;
+  stickySender?: boolean | null;
+  smartEncoding?: boolean | null;
+  mmsConverter?: boolean | null;
+  validityPeriod?: number | null;
+  usecase?: string | null;
+  areaCodeGeomatch?: boolean | null;
+  scanMessageContent?: string | null;
+  useInboundWebhookOnNumber?: boolean | null;
+}
+
+const toService = (s: SdkService): MessagingService => ({
   sid: s.sid,
   accountSid: s.accountSid,
   friendlyName: s.friendlyName,
   dateCreated: s.dateCreated ?? null,
+  settings: {
+    inbound_request_url: url(s.inboundRequestUrl),
+    inbound_method: s.inboundMethod ?? null,
+    fallback_url: url(s.fallbackUrl),
+    fallback_method: s.fallbackMethod ?? null,
+    status_callback: url(s.statusCallback),
+    sticky_sender: s.stickySender ?? null,
+    smart_encoding: s.smartEncoding ?? null,
+    mms_converter: s.mmsConverter ?? null,
+    validity_period: s.validityPeriod ?? null,
+    usecase: s.usecase ?? null,
+    area_code_geomatch: s.areaCodeGeomatch ?? null,
+    scan_message_content: s.scanMessageContent ?? null,
+    use_inbound_webhook_on_number: s.useInboundWebhookOnNumber ?? null,
+  },
 });
+
+/** Service settings as the SDK's create parameters; unset ones left to Twilio's defaults. */
+function serviceParams(settings: Partial<ServiceSettings>): Record<string, unknown> {
+  const names: Record<keyof ServiceSettings, string> = {
+    inbound_request_url: 'inboundRequestUrl',
+    inbound_method: 'inboundMethod',
+    fallback_url: 'fallbackUrl',
+    fallback_method: 'fallbackMethod',
+    status_callback: 'statusCallback',
+    sticky_sender: 'stickySender',
+    smart_encoding: 'smartEncoding',
+    mms_converter: 'mmsConverter',
+    validity_period: 'validityPeriod',
+    usecase: 'usecase',
+    area_code_geomatch: 'areaCodeGeomatch',
+    scan_message_content: 'scanMessageContent',
+    use_inbound_webhook_on_number: 'useInboundWebhookOnNumber',
+  };
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    if (value !== null && value !== undefined) params[names[key as keyof ServiceSettings]] = value;
+  }
+  return params;
+}
 
 const toServiceNumber = (n: {
   sid: string;
@@ -117,6 +180,8 @@ interface NumberJson {
   phone_number: string;
   friendly_name: string;
   type?: string | null;
+  sms_url?: string | null;
+  sms_method?: string | null;
 }
 
 /**
@@ -135,6 +200,8 @@ const fromNumberJson = (n: NumberJson): PhoneNumber => ({
   phoneNumber: n.phone_number,
   friendlyName: n.friendly_name,
   type: n.type ?? null,
+  smsUrl: url(n.sms_url),
+  smsMethod: n.sms_method ?? null,
 });
 
 interface MessageJson {
@@ -298,6 +365,17 @@ export function createTwilioPort(
         toNumber(await (await account2010(accountSid)).incomingPhoneNumbers(numberSid).fetch()),
       ),
 
+    setNumberWebhook: (accountSid, numberSid, webhook) =>
+      call(false, async () =>
+        toNumber(
+          await (
+            await account2010(accountSid)
+          )
+            .incomingPhoneNumbers(numberSid)
+            .update({ smsUrl: webhook.smsUrl, smsMethod: webhook.smsMethod }),
+        ),
+      ),
+
     // Setting the owner to a value is idempotent: a repeat either succeeds the same way or
     // answers 404 because the number has already moved.
     transferPhoneNumber: (fromAccountSid, numberSid, toAccountSid) =>
@@ -315,9 +393,16 @@ export function createTwilioPort(
         (await (await servicesOf(accountSid)).list({ pageSize: LIST_PAGE_SIZE })).map(toService),
       ),
 
-    createService: (accountSid, friendlyName) =>
+    createService: (accountSid, friendlyName, settings = {}) =>
       call(false, async () =>
-        toService(await (await servicesOf(accountSid)).create({ friendlyName })),
+        toService(
+          await (
+            await servicesOf(accountSid)
+          ).create({
+            friendlyName,
+            ...serviceParams(settings),
+          }),
+        ),
       ),
 
     listServicePhoneNumbers: (accountSid, serviceSid) =>

@@ -20,6 +20,30 @@ export interface PhoneNumber {
   friendlyName: string;
   /** As Twilio reports it (`local`, `toll-free`, …); may be null. */
   type: string | null;
+  /** Where an inbound message goes when no Messaging Service decides otherwise. */
+  smsUrl: string | null;
+  smsMethod: string | null;
+}
+
+/**
+ * A Messaging Service's settings, as the Services API names them (snake_case): the ones that
+ * decide where inbound messages go, and the ones a new service copies from the service its
+ * numbers leave.
+ */
+export interface ServiceSettings {
+  inbound_request_url: string | null;
+  inbound_method: string | null;
+  fallback_url: string | null;
+  fallback_method: string | null;
+  status_callback: string | null;
+  sticky_sender: boolean | null;
+  smart_encoding: boolean | null;
+  mms_converter: boolean | null;
+  validity_period: number | null;
+  usecase: string | null;
+  area_code_geomatch: boolean | null;
+  scan_message_content: string | null;
+  use_inbound_webhook_on_number: boolean | null;
 }
 
 export interface MessagingService {
@@ -27,6 +51,7 @@ export interface MessagingService {
   accountSid: string;
   friendlyName: string;
   dateCreated: Date | null;
+  settings: ServiceSettings;
 }
 
 export interface ServicePhoneNumber {
@@ -88,6 +113,12 @@ export interface TwilioPort {
 
   listPhoneNumbers(accountSid: string): Promise<PhoneNumber[]>;
   fetchPhoneNumber(accountSid: string, numberSid: string): Promise<PhoneNumber>;
+  /** Sets where the number's inbound messages go when no service decides otherwise. */
+  setNumberWebhook(
+    accountSid: string,
+    numberSid: string,
+    webhook: { smsUrl: string; smsMethod: string },
+  ): Promise<PhoneNumber>;
   /** Moves a number; `fromAccountSid` must be its current owner. Parent credentials. */
   transferPhoneNumber(
     fromAccountSid: string,
@@ -97,7 +128,12 @@ export interface TwilioPort {
 
   /** v1 calls act on the account whose credentials are used: the subaccount's own. */
   listServices(accountSid: string): Promise<MessagingService[]>;
-  createService(accountSid: string, friendlyName: string): Promise<MessagingService>;
+  /** A service named so, with these settings (Twilio's defaults for the rest). */
+  createService(
+    accountSid: string,
+    friendlyName: string,
+    settings?: Partial<ServiceSettings>,
+  ): Promise<MessagingService>;
   listServicePhoneNumbers(accountSid: string, serviceSid: string): Promise<ServicePhoneNumber[]>;
   addServicePhoneNumber(
     accountSid: string,

@@ -42,7 +42,7 @@ describe('submigrate demo (built CLI)', () => {
     );
     expect(rows.every((row) => /^SM[0-9a-f]{32}$/.test(row['stop_message_sid'] ?? ''))).toBe(true);
     expect(rows.every((row) => row['customer_id'] !== '')).toBe(true);
-    expect(result.stdout).toMatch(/^5\. Apply .*: 399 steps done, 0 failed\./m);
+    expect(result.stdout).toMatch(/^5\. Apply .*: 403 steps done, 0 failed\./m);
     expect(existsSync(join(out, 'reports', '1', 'audit.csv'))).toBe(true);
     expect(existsSync(join(out, 'demo.db'))).toBe(true);
     // The emulator's own fake token is never echoed by the demo.

@@ -86,7 +86,7 @@ describe('apply the Owlie migration (built CLI)', () => {
     const steps = readPlan(plan(), readFileSync(plan(), 'utf8')).steps.length;
     expect(applied.stdout).toMatch(
       new RegExp(
-        `^apply run 1: ${steps} steps: ${steps} done, 0 skipped, 0 failed, 0 not run\\. Completed\\. Reports: reports/1/$`,
+        `^apply run 1: ${steps} steps: ${steps} done, 0 skipped, 0 failed, 0 not run\\. Inbound routes: 135 of 135 moved numbers reach where they did\\. Completed\\. Reports: reports/1/$`,
         'm',
       ),
     );
@@ -144,6 +144,8 @@ describe('apply the Owlie migration (built CLI)', () => {
       'finished_at',
       'error_code',
       'error_message',
+      'inbound_route_before',
+      'inbound_route_after',
     ]);
     expect(audit.every((row) => row['status'] === 'done')).toBe(true);
     expect(audit.every((row) => row['from_account_sid'] === env.parentSid)).toBe(true);
@@ -170,7 +172,8 @@ describe('apply the Owlie migration (built CLI)', () => {
     expect(modeOf(join(reports, 'audit.csv'))).toBe(0o600);
 
     const status = await cli(['status', '--db', db()]);
-    expect(status.stdout).toMatch(/^run 1 {2}completed .* \(399 done\)$/m);
+    const total = readPlan(plan(), readFileSync(plan(), 'utf8')).steps.length;
+    expect(status.stdout).toMatch(new RegExp(`^run 1 {2}completed .* \\(${total} done\\)$`, 'm'));
   });
 
   it('leaves no auth token in the database, the plan, the reports or any output', async () => {

@@ -152,6 +152,10 @@ describe('plan on the Owlie scenario (built CLI)', () => {
       numbers_to_transfer: numbers.length,
       services_to_create: withService.length,
       numbers_to_attach: withService.reduce((n, c) => n + c.numbers.length, 0),
+      // Numbers that leave a shared service for none keep its inbound URL as their own.
+      webhooks_to_set: customers
+        .filter((c) => c.sharedService !== null && c.messagingService === null)
+        .reduce((n, c) => n + c.numbers.length, 0),
       unchanged: 0,
     });
     expect(plan.parent_account_sid).toBe(env.parentSid);
@@ -161,7 +165,8 @@ describe('plan on the Owlie scenario (built CLI)', () => {
         plan.summary.numbers_to_detach +
         plan.summary.numbers_to_transfer +
         plan.summary.services_to_create +
-        plan.summary.numbers_to_attach,
+        plan.summary.numbers_to_attach +
+        plan.summary.webhooks_to_set,
     );
     expect(JSON.stringify(plan)).not.toContain(env.parentToken);
 
@@ -178,7 +183,7 @@ describe('plan on the Owlie scenario (built CLI)', () => {
     expect(result.stdout).toMatch(/^ {2}\+ subaccount {3}falcon-flights {2}"Falcon Flights"$/m);
     expect(result.stdout).toMatch(/^ {2}~ number {7}\+1\d{10} {2}AC\w{2}…\(parent\) -> \S+$/m);
     expect(lines.at(-3)).toBe(
-      `Plan: 50 subaccounts, ${numbers.length} numbers to move, ${withService.length} services, ${plan.summary.numbers_to_attach} memberships; ${plan.summary.numbers_to_detach} detaches; 0 unchanged. ${plan.warnings.length} warnings.`,
+      `Plan: 50 subaccounts, ${numbers.length} numbers to move, ${withService.length} services, ${plan.summary.numbers_to_attach} memberships; ${plan.summary.numbers_to_detach} detaches, ${plan.summary.webhooks_to_set} sms_urls to set; 0 unchanged. ${plan.warnings.length} warnings.`,
     );
   });
 

@@ -157,6 +157,7 @@ function fakeTwilio(dates: Date[]) {
     listPhoneNumbers: unexpected('listPhoneNumbers'),
     fetchPhoneNumber: unexpected('fetchPhoneNumber'),
     transferPhoneNumber: unexpected('transferPhoneNumber'),
+    setNumberWebhook: unexpected('setNumberWebhook'),
     listServices: unexpected('listServices'),
     createService: unexpected('createService'),
     listServicePhoneNumbers: unexpected('listServicePhoneNumbers'),

@@ -14,6 +14,7 @@ import type {
   ObservedState,
   Plan,
 } from '../../src/plan/types.js';
+import type { ServiceSettings } from '../../src/twilio/port.js';
 
 const sid = (prefix: string, n: number) => `${prefix}${n.toString(16).padStart(32, '0')}`;
 const PARENT = sid('AC', 0xfff);
@@ -22,6 +23,7 @@ const OTHER_SUB = sid('AC', 2);
 const SHARED = sid('MG', 1);
 const SUB_SERVICE = sid('MG', 2);
 const N1 = '+14155550101';
+const APP = 'https://app.example/sms';
 const N2 = '+14155550102';
 const TF = '+18445550103';
 
@@ -36,12 +38,43 @@ const number = (
   accountSid = PARENT,
   serviceSid: string | null = null,
   type: string | null = 'local',
-): ObservedNumber => ({ sid: sid('PN', n), phoneNumber: phone, accountSid, type, serviceSid });
-const service = (s: string, accountSid: string, name: string): ObservedService => ({
+): ObservedNumber => ({
+  sid: sid('PN', n),
+  phoneNumber: phone,
+  accountSid,
+  type,
+  serviceSid,
+  smsUrl: null,
+  smsMethod: null,
+});
+const service = (
+  s: string,
+  accountSid: string,
+  name: string,
+  settings: Partial<ServiceSettings> = {},
+): ObservedService => ({
   sid: s,
   accountSid,
   friendlyName: name,
+  settings: { ...TWILIO_DEFAULTS, ...settings },
 });
+
+/** A service created with only a name: Twilio's defaults (its inbound is dropped). */
+const TWILIO_DEFAULTS: ServiceSettings = {
+  inbound_request_url: null,
+  inbound_method: 'POST',
+  fallback_url: null,
+  fallback_method: 'POST',
+  status_callback: null,
+  sticky_sender: true,
+  smart_encoding: true,
+  mms_converter: true,
+  validity_period: 36000,
+  usecase: 'undeclared',
+  area_code_geomatch: true,
+  scan_message_content: 'inherit',
+  use_inbound_webhook_on_number: false,
+};
 
 function state(parts: Partial<ObservedState> = {}): ObservedState {
   return { parentSid: PARENT, subaccounts: [], numbers: [], services: [], ...parts };
@@ -158,28 +191,34 @@ describe('buildPlan', () => {
       name: 'a number in a parent service is detached first, with the A2P warning',
       observed: state({
         numbers: [number(N1, 1, PARENT, SHARED)],
-        services: [service(SHARED, PARENT, 'Owlie Shared')],
+        services: [service(SHARED, PARENT, 'Owlie Shared', { inbound_request_url: APP })],
       }),
       rows: [{}],
       steps: [
         'create_subaccount acme',
         `detach_number ${sid('PN', 1)}`,
         `transfer_number ${sid('PN', 1)}`,
+        // In no service after the move: the service's URL becomes the number's own.
+        `set_number_webhook ${sid('PN', 1)}`,
       ],
       subaccount: null,
-      warnings: ['a2p_registration'],
+      warnings: ['a2p_registration', 'webhook_signature'],
     },
     {
       name: "a number in another subaccount's service moves subaccount to subaccount",
       observed: state({
         subaccounts: [account(SUB, 'Acme'), account(OTHER_SUB, 'Birch')],
         numbers: [number(N1, 1, OTHER_SUB, SUB_SERVICE)],
-        services: [service(SUB_SERVICE, OTHER_SUB, 'birchAlerts')],
+        services: [service(SUB_SERVICE, OTHER_SUB, 'birchAlerts', { inbound_request_url: APP })],
       }),
       rows: [{}],
-      steps: [`detach_number ${sid('PN', 1)}`, `transfer_number ${sid('PN', 1)}`],
+      steps: [
+        `detach_number ${sid('PN', 1)}`,
+        `transfer_number ${sid('PN', 1)}`,
+        `set_number_webhook ${sid('PN', 1)}`,
+      ],
       subaccount: SUB,
-      warnings: ['a2p_registration'],
+      warnings: ['a2p_registration', 'webhook_signature'],
     },
     {
       name: 'an existing service of that name in the subaccount is reused, not created',
@@ -257,6 +296,7 @@ describe('buildPlan', () => {
       numbers_to_transfer: 1,
       services_to_create: 1,
       numbers_to_attach: 1,
+      webhooks_to_set: 0,
       unchanged: 0,
     });
   });
@@ -326,6 +366,8 @@ describe('buildPlan', () => {
     expect(plan.observed.get(`number:${sid('PN', 1)}`)).toEqual({
       account_sid: PARENT,
       service_sid: null,
+      sms_url: null,
+      sms_method: null,
     });
     expect(buildPlan(observed, mapping({}), options()).fingerprint).toBe(plan.fingerprint);
     // A number the mapping does not name may change: the print does not.

@@ -12,6 +12,7 @@ import { findRunByPlan, listSteps } from '../../db/journal.js';
 import { inspect, withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { readSealedPlan } from '../../plan/plan-file.js';
+import { describeRoute } from '../../plan/routes.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { createProgressBar } from '../progress.js';
@@ -131,9 +132,15 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         const c = done.counts;
         for (const note of done.notes) context.output.err(`note: ${note}`);
         for (const f of done.failures) context.output.err(`failed: ${f.step}: ${f.error}`);
+        for (const r of done.routeFailures) {
+          context.output.err(
+            `inbound route lost: ${r.phoneNumber} (${r.customerId}): ${describeRoute(r.before)} -> ${r.after === null ? 'not in its subaccount' : describeRoute(r.after)}`,
+          );
+        }
         context.output.out(
           `apply run ${done.runId}${done.resumed ? ' (continued)' : ''}: ${plan.steps.length} steps: ${c.done} done, ${c.skipped} skipped, ${c.failed} failed, ${c.not_run} not run. ` +
-            `${done.status === 'completed' ? 'Completed.' : 'Not complete: run apply again after fixing what failed.'} Reports: ${shownDir}/`,
+            `Inbound routes: ${done.routes.length - done.routeFailures.length} of ${done.routes.length} moved numbers reach where they did. ` +
+            `${done.status === 'completed' ? 'Completed.' : 'Not complete: fix what failed, then run apply again (or `submigrate routes`).'} Reports: ${shownDir}/`,
         );
       }
       if (done.status !== 'completed') context.setExit(EXIT_CODES.failedSteps);

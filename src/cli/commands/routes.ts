@@ -1,0 +1,46 @@
+import type { CommandModule } from 'yargs';
+
+import { recheckRoutes } from '../../apply/routes-command.js';
+import { failedCheck } from '../../apply/routes-check.js';
+import { systemClock } from '../../clock.js';
+import { withDb } from '../../db/open.js';
+import { describeRoute } from '../../plan/routes.js';
+import type { CommandContext, GlobalOptions } from '../context.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { connectTwilio, dbLocation } from '../runtime.js';
+
+interface RoutesArgs extends GlobalOptions {
+  run?: number;
+}
+
+export function routesCommand(context: CommandContext): CommandModule<GlobalOptions, RoutesArgs> {
+  return {
+    command: 'routes',
+    describe:
+      "Where inbound messages to an apply run's moved numbers go now, beside where they went before the move; exit 3 when any is dropped or diverted",
+    builder: (y) => y.option('run', { type: 'number', describe: 'The run (default: the latest)' }),
+    handler: async (args) => {
+      const twilio = connectTwilio(args, context);
+      const { runId, checks } = await withDb(
+        dbLocation(args, context),
+        (db) => recheckRoutes(db, args.run, { twilio: twilio.port, clock: systemClock }),
+        { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
+      );
+      const failed = checks.filter(failedCheck);
+      if (args.json) {
+        context.output.out(JSON.stringify({ run: runId, checks, failed: failed.length }, null, 2));
+      } else {
+        context.output.lines(
+          checks.map(
+            (c) =>
+              `${failedCheck(c) ? 'LOST' : 'ok  '}  ${c.phoneNumber}  ${c.customerId}  ${describeRoute(c.before)} -> ${c.after === null ? 'not in its subaccount' : describeRoute(c.after)}  (${c.verdict})`,
+          ),
+        );
+        context.output.out(
+          `run ${runId}: ${checks.length - failed.length} of ${checks.length} moved numbers reach where they did before the move; ${failed.length} lost their route${failed.length === 0 ? '.' : `: ${failed.map((c) => c.phoneNumber).join(', ')}`}`,
+        );
+      }
+      if (failed.length > 0) context.setExit(EXIT_CODES.failedSteps);
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/** The latest routing check of each moved number of an apply run. */
+
+import type { Db } from './open.js';
+
+export interface RouteCheckRecord {
+  numberSid: string;
+  customerId: string;
+  phoneNumber: string;
+  before: unknown;
+  after: unknown;
+  verdict: string;
+  checkedAt: string;
+}
+
+export function recordRouteChecks(
+  db: Db,
+  runId: number,
+  checks: readonly RouteCheckRecord[],
+): void {
+  const insert = db.prepare(
+    `INSERT INTO route_checks
+       (run_id, number_sid, customer_id, phone_number, before_json, after_json, verdict, checked_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (run_id, number_sid) DO UPDATE SET
+       before_json = excluded.before_json, after_json = excluded.after_json,
+       verdict = excluded.verdict, checked_at = excluded.checked_at`,
+  );
+  db.transaction(() => {
+    for (const c of checks) {
+      insert.run(
+        runId,
+        c.numberSid,
+        c.customerId,
+        c.phoneNumber,
+        JSON.stringify(c.before),
+        c.after === null ? null : JSON.stringify(c.after),
+        c.verdict,
+        c.checkedAt,
+      );
+    }
+  })();
+}
+
+export function listRouteChecks(db: Db, runId: number): RouteCheckRecord[] {
+  const rows = db
+    .prepare(
+      `SELECT number_sid AS numberSid, customer_id AS customerId, phone_number AS phoneNumber,
+              before_json AS beforeJson, after_json AS afterJson, verdict, checked_at AS checkedAt
+       FROM route_checks WHERE run_id = ? ORDER BY customer_id, phone_number`,
+    )
+    .all(runId) as (Omit<RouteCheckRecord, 'before' | 'after'> & {
+    beforeJson: string;
+    afterJson: string | null;
+  })[];
+  return rows.map(({ beforeJson, afterJson, ...row }) => ({
+    ...row,
+    before: JSON.parse(beforeJson) as unknown,
+    after: afterJson === null ? null : (JSON.parse(afterJson) as unknown),
+  }));
+}

@@ -1,0 +1,189 @@
+/**
+ * Keeping each number's inbound route through the move. Twilio's five-step guide creates the
+ * new Messaging Service with only a name, which **drops** inbound SMS for every number added
+ * to it. Instead, the new service is given the settings of the service the numbers leave
+ * (so it routes as that one did), or defers to the numbers' own webhooks
+ * (`use_inbound_webhook_on_number`) when that is where they answered. A number that leaves a
+ * service for none gets the service's URL as its own `sms_url`. What one service cannot give
+ * a customer's numbers is a problem for the mapping line. Pure.
+ */
+
+import type { ServiceSettings } from '../twilio/port.js';
+import {
+  describeRoute,
+  inboundRoute,
+  judgeRoute,
+  lostRoute,
+  webhookOf,
+  type InboundRoute,
+} from './routes.js';
+import type { ObservedNumber, ObservedService } from './types.js';
+
+/** The settings a new service copies from the one its numbers leave. */
+export const COPIED_SETTINGS = [
+  'inbound_request_url',
+  'inbound_method',
+  'fallback_url',
+  'fallback_method',
+  'status_callback',
+  'sticky_sender',
+  'smart_encoding',
+  'mms_converter',
+  'validity_period',
+  'usecase',
+  'area_code_geomatch',
+  'scan_message_content',
+  'use_inbound_webhook_on_number',
+] as const satisfies readonly (keyof ServiceSettings)[];
+
+export interface RoutedMove {
+  number: ObservedNumber;
+  /** Already where the mapping wants it (its route does not change). */
+  inPlace: boolean;
+}
+
+export interface CustomerRouting {
+  /** For a service the plan creates. */
+  settings: Partial<ServiceSettings>;
+  /** Numbers whose own sms_url the plan sets, to keep the route their service gave them. */
+  webhooks: Map<string, { url: string; method: string }>;
+  routes: Map<string, { before: InboundRoute; after: InboundRoute }>;
+  /** Why no service can give these numbers their routes; null when one can. */
+  problem: string | null;
+  /** Numbers a reused service would drop or send elsewhere (a warning). */
+  lost: string[];
+  /** Numbers whose inbound was dropped before the move (a warning). */
+  droppedBefore: string[];
+}
+
+const NEW_SERVICE = 'MG(new)';
+
+function copySettings(from: ServiceSettings): Partial<ServiceSettings> {
+  const settings: Partial<ServiceSettings> = {};
+  for (const key of COPIED_SETTINGS) {
+    const value = from[key];
+    if (value !== null) (settings as Record<string, unknown>)[key] = value;
+  }
+  return settings;
+}
+
+export function planRouting(
+  moves: readonly RoutedMove[],
+  services: ReadonlyMap<string, ObservedService>,
+  target: { wantsService: boolean; existing: ObservedService | null },
+): CustomerRouting {
+  const routing: CustomerRouting = {
+    settings: {},
+    webhooks: new Map(),
+    routes: new Map(),
+    problem: null,
+    lost: [],
+    droppedBefore: [],
+  };
+  const serviceOf = (n: ObservedNumber) =>
+    n.serviceSid === null ? null : (services.get(n.serviceSid) ?? null);
+  const before = new Map(
+    moves.map((m) => [m.number.sid, inboundRoute(m.number, serviceOf(m.number))]),
+  );
+  const moving = moves.filter((m) => !m.inPlace);
+  for (const m of moves) {
+    if (m.inPlace) {
+      const route = before.get(m.number.sid)!;
+      routing.routes.set(m.number.sid, { before: route, after: route });
+    }
+  }
+  for (const m of moving) {
+    if (before.get(m.number.sid)!.via === 'dropped')
+      routing.droppedBefore.push(m.number.phoneNumber);
+  }
+
+  let after: (n: ObservedNumber) => InboundRoute;
+  if (!target.wantsService) {
+    // No service: each number answers on its own sms_url — set to the route it had.
+    for (const m of moving) {
+      const was = webhookOf(before.get(m.number.sid)!);
+      if (
+        was !== null &&
+        (m.number.smsUrl !== was.url || (m.number.smsMethod ?? 'POST') !== was.method)
+      ) {
+        routing.webhooks.set(m.number.sid, was);
+      }
+    }
+    after = (n) => {
+      const set = routing.webhooks.get(n.sid);
+      return inboundRoute(set === undefined ? n : { smsUrl: set.url, smsMethod: set.method }, null);
+    };
+  } else if (target.existing !== null) {
+    const existing = target.existing;
+    after = (n) => inboundRoute(n, existing);
+  } else {
+    const chosen = chooseSettings(moving, before, serviceOf);
+    if (typeof chosen === 'string') {
+      routing.problem = chosen;
+      return routing;
+    }
+    routing.settings = chosen;
+    const settings: ServiceSettings = {
+      inbound_request_url: null,
+      inbound_method: null,
+      use_inbound_webhook_on_number: null,
+      ...(chosen as Partial<ServiceSettings>),
+    } as ServiceSettings;
+    after = (n) => inboundRoute(n, { sid: NEW_SERVICE, settings });
+  }
+
+  for (const m of moving) {
+    const was = before.get(m.number.sid)!;
+    const now = after(m.number);
+    routing.routes.set(m.number.sid, { before: was, after: now });
+    if (lostRoute(judgeRoute(was, now))) routing.lost.push(m.number.phoneNumber);
+  }
+  if (target.wantsService && target.existing === null && routing.lost.length > 0) {
+    routing.problem = `a new Messaging Service cannot keep the inbound routes of ${routing.lost.join(', ')}`;
+  }
+  return routing;
+}
+
+/**
+ * Settings that route every moving number where it went before: those of the one service
+ * they leave (its settings, and each number's own sms_url, reproduce every route); or, when
+ * they answered on their own webhooks, a service that defers to them. A string says why not.
+ */
+function chooseSettings(
+  moving: readonly RoutedMove[],
+  before: ReadonlyMap<string, InboundRoute>,
+  serviceOf: (n: ObservedNumber) => ObservedService | null,
+): Partial<ServiceSettings> | string {
+  const routed = moving.filter((m) => webhookOf(before.get(m.number.sid)!) !== null);
+  const leaving = new Map<string, ObservedService>();
+  for (const m of routed) {
+    const service = serviceOf(m.number);
+    if (service !== null && before.get(m.number.sid)!.via === 'service') {
+      leaving.set(service.sid, service);
+    }
+  }
+  if (leaving.size === 0) {
+    // They answered on their own URLs (or nowhere): defer to them, as any service they leave did.
+    const left = [...new Set(moving.map((m) => serviceOf(m.number)).filter((s) => s !== null))];
+    const settings = left.length === 1 ? copySettings(left[0]!.settings) : {};
+    delete settings.inbound_request_url;
+    delete settings.inbound_method;
+    return { ...settings, use_inbound_webhook_on_number: true };
+  }
+  if (leaving.size > 1) {
+    const routes = routed
+      .map((m) => `${m.number.phoneNumber} → ${describeRoute(before.get(m.number.sid)!)}`)
+      .slice(0, 4);
+    return `its numbers answer at the inbound URLs of ${leaving.size} different Messaging Services, and one new service can copy only one (${routes.join('; ')})`;
+  }
+  const source = [...leaving.values()][0]!;
+  const settings = copySettings(source.settings);
+  const others = routed.filter((m) => before.get(m.number.sid)!.via === 'number');
+  if (others.length > 0 && source.settings.use_inbound_webhook_on_number !== true) {
+    return `one Messaging Service cannot give its numbers both routes: ${routed
+      .slice(0, 4)
+      .map((m) => `${m.number.phoneNumber} → ${describeRoute(before.get(m.number.sid)!)}`)
+      .join('; ')}`;
+  }
+  return settings;
+}

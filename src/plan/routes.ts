@@ -1,0 +1,99 @@
+/**
+ * Where an inbound message to a number goes, as Twilio's Services API describes it: a number
+ * in a Messaging Service goes to the service's `inbound_request_url`, or to its own `sms_url`
+ * when the service has `use_inbound_webhook_on_number` (the service's URL when the number has
+ * none); a service with neither **drops** it — "receiving inbound messages is disabled", not
+ * logged, not delivered. A number in no service goes to its `sms_url` (with none, the message
+ * is logged but nobody is called). Pure.
+ */
+
+import type { ServiceSettings } from '../twilio/port.js';
+
+export type InboundRoute =
+  | { via: 'service'; url: string; method: string; service_sid: string }
+  | { via: 'number'; url: string; method: string }
+  /** Logged, but there is no URL to call. */
+  | { via: 'none' }
+  /** Neither logged nor delivered: the service drops it. */
+  | { via: 'dropped'; service_sid: string };
+
+export interface RoutedNumber {
+  smsUrl: string | null;
+  smsMethod: string | null;
+}
+
+export type RoutingSettings = Pick<
+  ServiceSettings,
+  'inbound_request_url' | 'inbound_method' | 'use_inbound_webhook_on_number'
+>;
+
+export function inboundRoute(
+  number: RoutedNumber,
+  service: { sid: string; settings: RoutingSettings } | null,
+): InboundRoute {
+  const own: InboundRoute =
+    number.smsUrl === null
+      ? { via: 'none' }
+      : { via: 'number', url: number.smsUrl, method: number.smsMethod ?? 'POST' };
+  if (service === null) return own;
+  const settings = service.settings;
+  if (settings.use_inbound_webhook_on_number === true && own.via === 'number') return own;
+  if (settings.inbound_request_url !== null) {
+    return {
+      via: 'service',
+      url: settings.inbound_request_url,
+      method: settings.inbound_method ?? 'POST',
+      service_sid: service.sid,
+    };
+  }
+  return settings.use_inbound_webhook_on_number === true
+    ? { via: 'none' }
+    : { via: 'dropped', service_sid: service.sid };
+}
+
+/** The URL and method a message reaches, or null when it reaches none. */
+export function webhookOf(route: InboundRoute): { url: string; method: string } | null {
+  return route.via === 'service' || route.via === 'number'
+    ? { url: route.url, method: route.method }
+    : null;
+}
+
+/** Whether two routes deliver to the same URL with the same method (or both to none). */
+export function sameDestination(a: InboundRoute, b: InboundRoute): boolean {
+  const x = webhookOf(a);
+  const y = webhookOf(b);
+  if (x === null || y === null) return x === y && a.via === b.via;
+  return x.url === y.url && x.method.toUpperCase() === y.method.toUpperCase();
+}
+
+/** `https://app.example/sms (number)`, `dropped (service MG…)`: for listings and CSVs. */
+export function describeRoute(route: InboundRoute): string {
+  switch (route.via) {
+    case 'service':
+      return `${route.method} ${route.url} (service ${route.service_sid})`;
+    case 'number':
+      return `${route.method} ${route.url} (number)`;
+    case 'none':
+      return 'no webhook (logged only)';
+    case 'dropped':
+      return `dropped (service ${route.service_sid} has no inbound URL)`;
+  }
+}
+
+export type RouteVerdict = 'same' | 'dropped' | 'diverted' | 'was-dropped' | 'gained' | 'none';
+
+/**
+ * How a move changed a number's route. A number whose inbound reached a webhook and now is
+ * dropped (or reaches no URL) or reaches another URL has lost its route: `dropped` /
+ * `diverted`. One already dropped before is `was-dropped` (a warning, not a failure).
+ */
+export function judgeRoute(before: InboundRoute, after: InboundRoute): RouteVerdict {
+  if (before.via === 'dropped') return after.via === 'dropped' ? 'was-dropped' : 'gained';
+  const was = webhookOf(before);
+  const now = webhookOf(after);
+  if (was === null) return now === null ? 'none' : 'gained';
+  if (now === null) return 'dropped';
+  return sameDestination(before, after) ? 'same' : 'diverted';
+}
+
+export const lostRoute = (verdict: RouteVerdict) => verdict === 'dropped' || verdict === 'diverted';

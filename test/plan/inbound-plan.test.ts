@@ -1,0 +1,137 @@
+/**
+ * Keeping inbound routes through the move, decided purely from what was observed: the new
+ * service copies the service the numbers leave, or defers to their own webhooks; a number
+ * leaving a service for none gets the service's URL; what one service cannot give is a
+ * problem; a reused service that would lose a route, and a route already dropped, are said.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { planRouting } from '../../src/plan/inbound-plan.js';
+import { describeRoute } from '../../src/plan/routes.js';
+import type { ObservedNumber, ObservedService } from '../../src/plan/types.js';
+import type { ServiceSettings } from '../../src/twilio/port.js';
+
+const DEFAULTS: ServiceSettings = {
+  inbound_request_url: null,
+  inbound_method: 'POST',
+  fallback_url: null,
+  fallback_method: 'POST',
+  status_callback: null,
+  sticky_sender: true,
+  smart_encoding: true,
+  mms_converter: true,
+  validity_period: 36000,
+  usecase: 'undeclared',
+  area_code_geomatch: true,
+  scan_message_content: 'inherit',
+  use_inbound_webhook_on_number: false,
+};
+const service = (sid: string, settings: Partial<ServiceSettings>): ObservedService => ({
+  sid,
+  accountSid: 'ACparent',
+  friendlyName: sid,
+  settings: { ...DEFAULTS, ...settings },
+});
+const number = (
+  sid: string,
+  smsUrl: string | null,
+  serviceSid: string | null = null,
+): ObservedNumber => ({
+  sid,
+  phoneNumber: `+1415555${sid.slice(-4)}`,
+  accountSid: 'ACparent',
+  type: 'local',
+  serviceSid,
+  smsUrl,
+  smsMethod: smsUrl === null ? null : 'POST',
+});
+
+const SHARED = service('MGshared', {
+  inbound_request_url: 'https://app/shared',
+  status_callback: 'https://app/status',
+});
+const DEFERRING = service('MGdefer', {
+  inbound_request_url: 'https://app/fallback',
+  use_inbound_webhook_on_number: true,
+});
+const NAME_ONLY = service('MGname', {});
+const services = new Map([SHARED, DEFERRING, NAME_ONLY].map((s) => [s.sid, s]));
+const moving = (...numbers: ObservedNumber[]) =>
+  numbers.map((n) => ({ number: n, inPlace: false }));
+const after = (routing: ReturnType<typeof planRouting>, sid: string) =>
+  describeRoute(routing.routes.get(sid)!.after);
+
+describe('planRouting', () => {
+  it('a new service copies the settings of the one service its numbers leave', () => {
+    const r = planRouting(moving(number('PN0001', 'https://app/own1', 'MGshared')), services, {
+      wantsService: true,
+      existing: null,
+    });
+    expect(r.problem).toBeNull();
+    expect(r.settings).toMatchObject({
+      inbound_request_url: 'https://app/shared',
+      status_callback: 'https://app/status',
+      use_inbound_webhook_on_number: false,
+    });
+    expect(after(r, 'PN0001')).toBe('POST https://app/shared (service MG(new))');
+    expect(r.lost).toEqual([]);
+  });
+
+  it('numbers that answered on their own URLs get a service that defers to them', () => {
+    const r = planRouting(
+      moving(number('PN0002', 'https://app/own2'), number('PN0003', null)),
+      services,
+      {
+        wantsService: true,
+        existing: null,
+      },
+    );
+    expect(r.settings).toEqual({ use_inbound_webhook_on_number: true });
+    expect(after(r, 'PN0002')).toBe('POST https://app/own2 (number)');
+    expect(after(r, 'PN0003')).toBe('no webhook (logged only)');
+  });
+
+  it('copying a deferring service keeps both kinds of route it gave', () => {
+    const r = planRouting(
+      moving(number('PN0004', 'https://app/own4', 'MGdefer'), number('PN0005', null, 'MGdefer')),
+      services,
+      { wantsService: true, existing: null },
+    );
+    expect(r.problem).toBeNull();
+    expect(after(r, 'PN0004')).toBe('POST https://app/own4 (number)');
+    expect(after(r, 'PN0005')).toBe('POST https://app/fallback (service MG(new))');
+  });
+
+  it('a service URL and a number URL that one service cannot both give: a problem', () => {
+    const r = planRouting(
+      moving(
+        number('PN0006', 'https://app/own6', 'MGshared'),
+        number('PN0007', 'https://app/own7'),
+      ),
+      services,
+      { wantsService: true, existing: null },
+    );
+    expect(r.problem).toMatch(/^one Messaging Service cannot give its numbers both routes/);
+  });
+
+  it('leaving a service for none: the number gets the service URL as its own', () => {
+    const r = planRouting(moving(number('PN0008', 'https://app/own8', 'MGshared')), services, {
+      wantsService: false,
+      existing: null,
+    });
+    expect([...r.webhooks]).toEqual([['PN0008', { url: 'https://app/shared', method: 'POST' }]]);
+    expect(after(r, 'PN0008')).toBe('POST https://app/shared (number)');
+  });
+
+  it('a reused service that would drop a route says so; a route dropped before is noted', () => {
+    const r = planRouting(
+      moving(number('PN0009', 'https://app/own9'), number('PN0010', 'https://app/own10', 'MGname')),
+      services,
+      { wantsService: true, existing: NAME_ONLY },
+    );
+    expect(r.problem).toBeNull();
+    expect(r.lost).toEqual(['+14155550009']);
+    expect(r.droppedBefore).toEqual(['+14155550010']);
+  });
+});

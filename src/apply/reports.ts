@@ -1,17 +1,21 @@
 /**
  * The reports of an apply run, rebuilt from the database alone (the run keeps the plan it
- * applied): the audit from the journal, the suppression lists from the ledger.
+ * applied): the audit from the journal, the suppression lists from the ledger, reconcile's
+ * findings, and report.html showing them all on one page.
  */
 
 import { getApplyRun, listApplyRuns, listSteps, runPlanJson } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
+import { listViolations, reconcileTotals } from '../db/reconcile.js';
 import { listRouteChecks } from '../db/route-checks.js';
 import { exportOptOuts, readCoverage } from '../optouts/export.js';
 import type { InboundRoute } from '../plan/routes.js';
 import { readPlan } from '../plan/plan-file.js';
 import { auditDocument, auditRows } from '../report/audit.js';
 import { reportFiles, type ReportFile } from '../report/files.js';
+import { reportPage } from '../report/report-page.js';
+import { packageVersion } from '../package.js';
 
 /** The run asked for, or the latest one. */
 export function chooseRun(db: Db, runId: number | undefined) {
@@ -29,7 +33,11 @@ export function chooseRun(db: Db, runId: number | undefined) {
   return latest;
 }
 
-export function runReport(db: Db, runId: number): ReportFile[] {
+export function runReport(
+  db: Db,
+  runId: number,
+  generatedAt: string = new Date().toISOString(),
+): ReportFile[] {
   const run = getApplyRun(db, runId)!;
   const plan = readPlan(`apply run ${runId}`, runPlanJson(db, runId));
   const steps = new Map(listSteps(db, runId).map((r) => [r.stepId, r]));
@@ -58,5 +66,39 @@ export function runReport(db: Db, runId: number): ReportFile[] {
             ),
           };
         })();
-  return reportFiles(rows, document, optouts);
+  // Reconcile's findings for this run's customers, once reconcile has run.
+  const totals = reconcileTotals(db);
+  const violations =
+    totals.passes === 0
+      ? null
+      : listViolations(db)
+          .filter((v) => customers.has(v.customerId))
+          .map((v) => ({
+            recipient: v.recipient,
+            sender_number: v.senderNumber,
+            messaging_service_sid: v.messagingServiceSid,
+            customer_id: v.customerId,
+            stop_message_sid: v.stopMessageSid,
+            opted_out_at: v.optedOutAt,
+            violating_message_sid: v.violatingMessageSid,
+            sent_at: v.sentAt,
+            account_sid: v.accountSid,
+            status: v.status,
+          }));
+  const files = reportFiles(rows, document, optouts, violations);
+  files.push({
+    path: 'report.html',
+    content: reportPage({
+      generatedAt,
+      toolVersion: packageVersion(),
+      document,
+      rows,
+      optouts,
+      violations,
+      blocked: totals.passes === 0 ? null : totals.blockedBy,
+      carry: null,
+      lastReconcileAt: totals.lastPassAt,
+    }),
+  });
+  return files;
 }

@@ -17,6 +17,7 @@ import { optoutsCommand } from './commands/optouts.js';
 import { snapshotCommand } from './commands/snapshot.js';
 import { applyCommand } from './commands/apply.js';
 import { planCommand } from './commands/plan.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { reportCommand } from './commands/report.js';
 import { routesCommand } from './commands/routes.js';
 import { statusCommand } from './commands/status.js';
@@ -90,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(statusCommand(context))
       .command(reportCommand(context))
       .command(routesCommand(context))
+      .command(reconcileCommand(context))
       .command(optoutsCommand(context))
       .command(demoCommand(context))
       .demandCommand(1, 'Name a command; see --help.')

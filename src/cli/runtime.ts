@@ -4,12 +4,11 @@
  * location, the clock and the identity of this process.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 
 import { systemClock } from '../clock.js';
+import { packageRoot } from '../package.js';
 import { readApiUrl, readCredentials, type Credentials } from '../config.js';
 import { UserError } from '../errors.js';
 import type { DbLocation } from '../db/open.js';
@@ -19,20 +18,7 @@ import { DEFAULT_LIMITS, type LimiterOptions } from '../twilio/limiter.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 
-/** The installed package's root: where `migrations/` lives, in a clone or under node_modules. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
-      if (name === 'submigrate') return dir;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the submigrate package root');
-    dir = parent;
-  }
-}
+export { packageRoot } from '../package.js';
 
 export function dbLocation(args: GlobalOptions, context: CommandContext): DbLocation {
   return dbAt(resolve(context.cwd, args.db));

@@ -8,7 +8,7 @@ import type { EmulatorState } from './state.js';
 /**
  * A send through the API. Refused with 21610 when the recipient opted out of the sender
  * number, or of the Messaging Service the sender belongs to, in this account (by keyword or
- * by a consent record).
+ * by a consent record); the refused send is kept in the history as a failed message.
  */
 export function sendMessage(
   state: EmulatorState,
@@ -56,6 +56,20 @@ export function sendMessage(
     init.to,
   );
   if (blocked !== undefined) {
+    // Twilio answers 400 / 21610 at once; the refusal also stays in the account's history as
+    // a failed message carrying error 21610 (as refused sends appear in message logs, and as
+    // the scenarios' histories record them), so a later reading of the history sees it.
+    state.recordMessage({
+      accountSid: account.sid,
+      from: sender.phoneNumber,
+      to: init.to,
+      body: init.body,
+      direction: 'outbound-api',
+      status: 'failed',
+      errorCode: 21610,
+      dateSent: state.now(),
+      messagingServiceSid: service?.sid ?? sender.serviceSid,
+    });
     throw new ApiError(400, 21610, 'Attempt to send to unsubscribed recipient');
   }
   return state.recordMessage({

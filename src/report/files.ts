@@ -19,10 +19,26 @@ export interface ReportFile {
   content: string;
 }
 
+export const VIOLATION_COLUMNS = [
+  'recipient',
+  'sender_number',
+  'messaging_service_sid',
+  'customer_id',
+  'stop_message_sid',
+  'opted_out_at',
+  'violating_message_sid',
+  'sent_at',
+  'account_sid',
+  'status',
+] as const;
+
+export type ViolationRow = Record<(typeof VIOLATION_COLUMNS)[number], string | null>;
+
 export function reportFiles(
   rows: readonly AuditRow[],
   document: AuditDocument,
   optouts: { coverage: Coverage; rows: readonly OptOutExportRow[] } | null,
+  violations: readonly ViolationRow[] | null,
 ): ReportFile[] {
   const files: ReportFile[] = [
     {
@@ -36,6 +52,9 @@ export function reportFiles(
     },
     { path: 'audit.json', content: `${JSON.stringify(document, null, 2)}\n` },
   ];
+  if (violations !== null) {
+    files.push({ path: 'violations.csv', content: toCsv([...VIOLATION_COLUMNS], violations, []) });
+  }
   if (optouts === null) {
     files.push({
       path: 'coverage.txt',

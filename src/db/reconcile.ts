@@ -1,0 +1,156 @@
+/**
+ * What reconcile reads and keeps: the numbers apply moved (and when, and to which customer's
+ * subaccount), the evidence the subaccounts hold since, the passes, and the violations found.
+ */
+
+import type { Db } from './open.js';
+
+export interface MovedNumber {
+  numberSid: string;
+  phoneNumber: string;
+  customerId: string;
+  subaccountSid: string;
+  /** The Messaging Service whose service-wide opt-outs the number carries (before the move). */
+  sourceServiceSid: string | null;
+  /** When its transfer finished (ISO 8601 UTC). */
+  movedAt: string;
+}
+
+/** Every number a finished transfer step put in a customer's subaccount. */
+export function movedNumbers(db: Db): MovedNumber[] {
+  return db
+    .prepare(
+      `SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber, n.customer_id AS customerId,
+              c.subaccount_sid AS subaccountSid, n.source_service_sid AS sourceServiceSid,
+              MIN(s.finished_at) AS movedAt
+       FROM apply_steps s
+       JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid
+       JOIN customer_subaccounts c ON c.customer_id = n.customer_id
+       WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
+       GROUP BY n.number_sid
+       ORDER BY n.customer_id, n.phone_number`,
+    )
+    .all() as MovedNumber[];
+}
+
+export interface Violation {
+  violatingMessageSid: string;
+  recipient: string;
+  senderNumber: string;
+  messagingServiceSid: string | null;
+  customerId: string;
+  stopMessageSid: string | null;
+  optedOutAt: string;
+  sentAt: string;
+  accountSid: string;
+  status: string;
+}
+
+export interface BlockedSend {
+  messageSid: string;
+  recipient: string;
+  senderNumber: string;
+  customerId: string;
+  sentAt: string;
+  accountSid: string;
+}
+
+/** A pass and what it found; returns how many of its findings were new. */
+export function recordPass(
+  db: Db,
+  pass: { snapshotRunId: number; finishedAt: string; sendsChecked: number },
+  violations: readonly Violation[],
+  blocked: readonly BlockedSend[],
+): { id: number; newViolations: number; newBlocked: number } {
+  return db.transaction(() => {
+    const id = Number(
+      db
+        .prepare(
+          `INSERT INTO reconcile_passes (snapshot_run_id, finished_at, sends_checked, blocked, violations)
+           VALUES (?, ?, ?, 0, 0)`,
+        )
+        .run(pass.snapshotRunId, pass.finishedAt, pass.sendsChecked).lastInsertRowid,
+    );
+    const insert = db.prepare(
+      `INSERT OR IGNORE INTO violations (violating_message_sid, recipient, sender_number,
+         messaging_service_sid, customer_id, stop_message_sid, opted_out_at, sent_at, account_sid,
+         status, pass_id)
+       VALUES (@violatingMessageSid, @recipient, @senderNumber, @messagingServiceSid, @customerId,
+         @stopMessageSid, @optedOutAt, @sentAt, @accountSid, @status, @pass)`,
+    );
+    let newViolations = 0;
+    for (const v of violations) newViolations += insert.run({ ...v, pass: id }).changes;
+    const block = db.prepare(
+      `INSERT OR IGNORE INTO blocked_sends (message_sid, recipient, sender_number, customer_id,
+         sent_at, account_sid, pass_id)
+       VALUES (@messageSid, @recipient, @senderNumber, @customerId, @sentAt, @accountSid, @pass)`,
+    );
+    let newBlocked = 0;
+    for (const b of blocked) newBlocked += block.run({ ...b, pass: id }).changes;
+    db.prepare('UPDATE reconcile_passes SET violations = ?, blocked = ? WHERE id = ?').run(
+      newViolations,
+      newBlocked,
+      id,
+    );
+    return { id, newViolations, newBlocked };
+  })();
+}
+
+/** Opt-ins the subaccounts received (after the move): they lift a suppression from then on. */
+export function optInsIn(
+  db: Db,
+  accountSids: readonly string[],
+): { recipient: string; twilioNumber: string; messagingServiceSid: string | null; at: string }[] {
+  if (accountSids.length === 0) return [];
+  return db
+    .prepare(
+      `SELECT end_user AS recipient, twilio_number AS twilioNumber,
+              messaging_service_sid AS messagingServiceSid, date_sent AS at
+       FROM ledger_events
+       WHERE kind = 'opt-in' AND account_sid IN (${accountSids.map(() => '?').join(', ')})`,
+    )
+    .all(...accountSids) as {
+    recipient: string;
+    twilioNumber: string;
+    messagingServiceSid: string | null;
+    at: string;
+  }[];
+}
+
+export function listViolations(db: Db): Violation[] {
+  return db
+    .prepare(
+      `SELECT violating_message_sid AS violatingMessageSid, recipient, sender_number AS senderNumber,
+              messaging_service_sid AS messagingServiceSid, customer_id AS customerId,
+              stop_message_sid AS stopMessageSid, opted_out_at AS optedOutAt, sent_at AS sentAt,
+              account_sid AS accountSid, status
+       FROM violations ORDER BY customer_id, sent_at, violating_message_sid`,
+    )
+    .all() as Violation[];
+}
+
+export interface ReconcileTotals {
+  passes: number;
+  lastPassAt: string | null;
+  violations: number;
+  blocked: number;
+  /** Blocked sends per customer. */
+  blockedBy: Map<string, number>;
+}
+
+export function reconcileTotals(db: Db): ReconcileTotals {
+  const passes = db
+    .prepare('SELECT COUNT(*) AS n, MAX(finished_at) AS last FROM reconcile_passes')
+    .get() as { n: number; last: string | null };
+  const violations = (db.prepare('SELECT COUNT(*) AS n FROM violations').get() as { n: number }).n;
+  const blocked = db
+    .prepare('SELECT customer_id AS id, COUNT(*) AS n FROM blocked_sends GROUP BY customer_id')
+    .all() as { id: string; n: number }[];
+  return {
+    passes: passes.n,
+    lastPassAt: passes.last,
+    violations,
+    blocked: blocked.reduce((n, b) => n + b.n, 0),
+    blockedBy: new Map(blocked.map((b) => [b.id, b.n])),
+  };
+}

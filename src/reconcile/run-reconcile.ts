@@ -1,0 +1,217 @@
+/**
+ * `submigrate reconcile`: each migrated subaccount's history since its numbers moved (or
+ * since the last pass, with a little overlap), read through the port (GET only). Its keyword
+ * messages and refusals join the ledger — a START after the move lifts a suppression from
+ * then on — and every send from a moved number is held against the suppression list the
+ * number carried out of the parent: a violation, blocked (refused with 21610), or neither.
+ */
+
+import { isoSeconds, type Clock } from '../clock.js';
+import { currentOptOuts, insertEvents, numberTypes, type LedgerEvent } from '../db/ledger.js';
+import type { Db } from '../db/open.js';
+import {
+  movedNumbers,
+  optInsIn,
+  recordPass,
+  type BlockedSend,
+  type MovedNumber,
+} from '../db/reconcile.js';
+import { completedWindows, createRun, finishRun } from '../db/snapshot-runs.js';
+import { UserError } from '../errors.js';
+import { classifyMessage } from '../optouts/classify.js';
+import { KEYWORD_LISTS } from '../optouts/keywords.js';
+import { INCREMENTAL_OVERLAP_MS } from '../optouts/windows.js';
+import type { TwilioPort } from '../twilio/port.js';
+import { findViolations, type SentMessage, type SuppressedPair } from './violations.js';
+
+export interface ReconcileInput {
+  /** Read from here instead of from the move (or the last pass). */
+  since: Date | null;
+}
+
+export interface ReconcileDeps {
+  twilio: TwilioPort;
+  db: Db;
+  clock: Clock;
+  runner: { pid: number; hostname: string };
+}
+
+export interface ReconcileResult {
+  passId: number;
+  subaccounts: number;
+  windows: { accountSid: string; start: string; end: string }[];
+  messagesRead: number;
+  sendsChecked: number;
+  /** Found by this pass (a send seen before is not counted twice). */
+  newViolations: number;
+  newBlocked: number;
+  evidenceAdded: number;
+}
+
+const PAGE_SIZE = 1000;
+
+export async function runReconcile(
+  input: ReconcileInput,
+  deps: ReconcileDeps,
+): Promise<ReconcileResult> {
+  const { db, twilio, clock } = deps;
+  const now = clock.now();
+  if (input.since !== null && input.since > now) {
+    throw new UserError(`--since ${isoSeconds(input.since)} is in the future`);
+  }
+  const moved = movedNumbers(db);
+  if (moved.length === 0) {
+    throw new UserError(
+      'no number has been moved with this database yet: reconcile reads the subaccounts `submigrate apply` moved numbers into.',
+    );
+  }
+  const bySub = new Map<string, MovedNumber[]>();
+  for (const m of moved) bySub.set(m.subaccountSid, [...(bySub.get(m.subaccountSid) ?? []), m]);
+
+  const windows = [...bySub].map(([accountSid, numbers]) => {
+    const read = completedWindows(db, accountSid).map((w) => w.windowEnd);
+    const last = read.sort().at(-1);
+    const movedAt = numbers.map((n) => n.movedAt).sort()[0]!;
+    const start =
+      input.since ??
+      (last !== undefined
+        ? new Date(Date.parse(last) - INCREMENTAL_OVERLAP_MS)
+        : new Date(Date.parse(movedAt) - INCREMENTAL_OVERLAP_MS));
+    return { accountSid, start, end: now };
+  });
+
+  const types = numberTypes(db);
+  const movedPhones = new Set(moved.map((m) => m.phoneNumber));
+  const evidence: LedgerEvent[] = [];
+  const sends: SentMessage[] = [];
+  let messagesRead = 0;
+  await Promise.all(
+    windows.map(async (window) => {
+      let next: string | null = null;
+      do {
+        const page = await twilio.readMessagesPage(
+          window.accountSid,
+          next === null
+            ? {
+                filter: { sentAfter: window.start, sentBefore: window.end },
+                pageSize: PAGE_SIZE,
+              }
+            : { pageUrl: next },
+        );
+        messagesRead += page.scanned;
+        for (const m of page.messages) {
+          const event = classifyMessage(m, types);
+          if (event !== null) evidence.push(event);
+          if (m.direction !== 'inbound' && movedPhones.has(m.from) && m.dateSent !== null) {
+            sends.push({
+              sid: m.sid,
+              accountSid: m.accountSid,
+              from: m.from,
+              to: m.to,
+              status: m.status,
+              errorCode: m.errorCode,
+              messagingServiceSid: m.messagingServiceSid,
+              sentAt: isoSeconds(m.dateSent),
+            });
+          }
+        }
+        next = page.nextPageUrl;
+      } while (next !== null);
+    }),
+  );
+
+  // The pass is a snapshot of the subaccounts: its evidence joins the ledger, and its windows
+  // are where the next pass goes on from.
+  const at = isoSeconds(clock.now());
+  const runId = createRun(
+    db,
+    {
+      parentAccountSid: twilio.parentAccountSid,
+      startedAt: isoSeconds(now),
+      pid: deps.runner.pid,
+      hostname: deps.runner.hostname,
+      partitions: 1,
+      keywordsJson: JSON.stringify(KEYWORD_LISTS),
+      explicitWindow: input.since !== null,
+    },
+    windows.map((w) => ({
+      accountSid: w.accountSid,
+      windowStart: isoSeconds(w.start),
+      windowEnd: isoSeconds(w.end),
+    })),
+    [],
+  );
+  const evidenceAdded = insertEvents(db, runId, evidence);
+  finishRun(db, runId, 'completed', at);
+
+  const verdicts = findViolations(
+    moved,
+    suppressionLists(db, twilio.parentAccountSid, moved),
+    sends,
+    optInsIn(db, [...bySub.keys()]),
+  );
+  const customerOf = new Map(moved.map((m) => [m.phoneNumber, m.customerId]));
+  const blocked: BlockedSend[] = verdicts.blocked.map((s) => ({
+    messageSid: s.sid,
+    recipient: s.to,
+    senderNumber: s.from,
+    customerId: customerOf.get(s.from)!,
+    sentAt: s.sentAt,
+    accountSid: s.accountSid,
+  }));
+  const pass = recordPass(
+    db,
+    { snapshotRunId: runId, finishedAt: at, sendsChecked: verdicts.checked },
+    verdicts.violations,
+    blocked,
+  );
+  return {
+    passId: pass.id,
+    subaccounts: windows.length,
+    windows: windows.map((w) => ({
+      accountSid: w.accountSid,
+      start: isoSeconds(w.start),
+      end: isoSeconds(w.end),
+    })),
+    messagesRead,
+    sendsChecked: verdicts.checked,
+    newViolations: pass.newViolations,
+    newBlocked: pass.newBlocked,
+    evidenceAdded,
+  };
+}
+
+/**
+ * Each moved number's suppression list as it carried it out of the parent: the parent's
+ * number-scope opt-outs of the number, and the service-scope opt-outs of the service it left.
+ */
+function suppressionLists(
+  db: Db,
+  parentSid: string,
+  moved: readonly MovedNumber[],
+): Map<string, SuppressedPair[]> {
+  const byNumber = new Map<string, SuppressedPair[]>();
+  const byService = new Map<string, SuppressedPair[]>();
+  for (const row of currentOptOuts(db)) {
+    if (row.accountSid !== parentSid) continue;
+    const pair = {
+      recipient: row.recipient,
+      stopMessageSid: row.stopMessageSid,
+      optedOutAt: row.optedOutAt,
+    };
+    const map = row.scope === 'service' ? byService : byNumber;
+    const key = row.scope === 'service' ? row.messagingServiceSid! : row.senderNumber;
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [pair]);
+    else list.push(pair);
+  }
+  return new Map(
+    moved.map((m) => [
+      m.phoneNumber,
+      [
+        ...(byNumber.get(m.phoneNumber) ?? []),
+        ...(m.sourceServiceSid === null ? [] : (byService.get(m.sourceServiceSid) ?? [])),
+      ],
+    ]),
+  );
+}

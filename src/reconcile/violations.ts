@@ -1,0 +1,93 @@
+/**
+ * Which sends after the move broke an opt-out. Pure.
+ *
+ * A send from a moved number N to recipient R, after the move, is a **violation** when R is on
+ * N's suppression list — the opt-outs N carried out of the parent: its own, and those of the
+ * service it was in — and R had not opted back in (to N, or to the service N sent through, in
+ * the subaccount) before the send. A send Twilio refused with 21610 is **blocked**, not a
+ * violation: the opt-out reached Twilio (carried, or said again in the subaccount).
+ */
+
+import type { MovedNumber, Violation } from '../db/reconcile.js';
+
+export interface SuppressedPair {
+  recipient: string;
+  /** The STOP, or null when the opt-out is known from a refusal only. */
+  stopMessageSid: string | null;
+  optedOutAt: string;
+}
+
+export interface SentMessage {
+  sid: string;
+  accountSid: string;
+  from: string;
+  to: string;
+  status: string;
+  errorCode: number | null;
+  messagingServiceSid: string | null;
+  /** ISO 8601 UTC. */
+  sentAt: string;
+}
+
+export interface OptIn {
+  recipient: string;
+  /** The Twilio number that received it, and the service it came through (service scope). */
+  twilioNumber: string;
+  messagingServiceSid: string | null;
+  at: string;
+}
+
+export interface Verdicts {
+  violations: Violation[];
+  blocked: SentMessage[];
+  /** Sends from moved numbers looked at. */
+  checked: number;
+}
+
+const REFUSED = 21610;
+
+export function findViolations(
+  moved: readonly MovedNumber[],
+  /** Phone number → its suppression list as of the move. */
+  lists: ReadonlyMap<string, readonly SuppressedPair[]>,
+  sends: readonly SentMessage[],
+  optIns: readonly OptIn[],
+): Verdicts {
+  const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
+  const verdicts: Verdicts = { violations: [], blocked: [], checked: 0 };
+  for (const send of sends) {
+    const number = byPhone.get(send.from);
+    if (number === undefined || send.accountSid !== number.subaccountSid) continue;
+    if (send.sentAt < number.movedAt) continue;
+    verdicts.checked += 1;
+    const pair = lists.get(send.from)?.find((p) => p.recipient === send.to);
+    if (pair === undefined) continue;
+    if (send.errorCode === REFUSED) {
+      verdicts.blocked.push(send);
+      continue;
+    }
+    const optedBackIn = optIns.some(
+      (o) =>
+        o.recipient === send.to &&
+        o.at < send.sentAt &&
+        o.at >= pair.optedOutAt &&
+        (o.messagingServiceSid === null
+          ? o.twilioNumber === send.from
+          : o.messagingServiceSid === send.messagingServiceSid),
+    );
+    if (optedBackIn) continue;
+    verdicts.violations.push({
+      violatingMessageSid: send.sid,
+      recipient: send.to,
+      senderNumber: send.from,
+      messagingServiceSid: send.messagingServiceSid,
+      customerId: number.customerId,
+      stopMessageSid: pair.stopMessageSid,
+      optedOutAt: pair.optedOutAt,
+      sentAt: send.sentAt,
+      accountSid: send.accountSid,
+      status: send.status,
+    });
+  }
+  return verdicts;
+}

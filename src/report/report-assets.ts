@@ -1,0 +1,78 @@
+/**
+ * The report page's style sheet and script, inline: the page loads nothing (its
+ * Content-Security-Policy forbids any fetch), so it reads the same offline, attached to an
+ * email, or printed. The script only filters and sorts the tables already on the page.
+ */
+
+export const STYLE = `
+:root { --ink: #1d2430; --muted: #5b6575; --line: #d9dee6; --bad: #b42318; --bad-bg: #fef3f2;
+  --ok: #067647; --warn: #b54708; --head: #f4f6f9; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
+  margin: 0 auto; max-width: 1200px; padding: 24px; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 32px 0 8px; }
+.muted { color: var(--muted); } .bad { color: var(--bad); font-weight: 600; }
+.ok { color: var(--ok); font-weight: 600; } .warn { color: var(--warn); font-weight: 600; }
+.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 10px;
+  margin: 16px 0; }
+.figure { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
+.figure .value { font-size: 22px; font-weight: 650; display: block; }
+.figure .label { color: var(--muted); font-size: 12px; }
+.figure.alarm { border-color: var(--bad); background: var(--bad-bg); }
+table { border-collapse: collapse; width: 100%; margin: 8px 0; font-size: 13px; }
+th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left;
+  vertical-align: top; }
+th { background: var(--head); position: sticky; top: 0; cursor: pointer; white-space: nowrap; }
+th[aria-sort="ascending"]::after { content: " \\25B2"; } th[aria-sort="descending"]::after { content: " \\25BC"; }
+tr.violation td { background: var(--bad-bg); }
+td.num, th.num { text-align: right; } code, .sid { font-family: ui-monospace, Menlo, monospace; font-size: 12px; }
+input[type=search] { padding: 6px 8px; width: 320px; max-width: 100%; border: 1px solid var(--line);
+  border-radius: 4px; }
+.note { border-left: 3px solid var(--warn); padding: 4px 10px; margin: 8px 0; }
+ul.coverage { padding-left: 18px; } ul.coverage li { margin: 2px 0; }
+@media print { th { position: static; } input[type=search], .no-print { display: none; }
+  body { max-width: none; padding: 0; } tr { break-inside: avoid; } }
+`;
+
+export const SCRIPT = `
+(function () {
+  function text(cell) { return (cell && cell.textContent || '').trim(); }
+  function value(cell) {
+    var t = text(cell); var n = Number(t.replace(/,/g, ''));
+    return t !== '' && !isNaN(n) ? n : t.toLowerCase();
+  }
+  document.querySelectorAll('table[data-sortable]').forEach(function (table) {
+    var headers = table.querySelectorAll('th');
+    headers.forEach(function (th, column) {
+      th.addEventListener('click', function () {
+        var ascending = th.getAttribute('aria-sort') !== 'ascending';
+        headers.forEach(function (h) { h.removeAttribute('aria-sort'); });
+        th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = value(a.cells[column]), y = value(b.cells[column]);
+          var order = x < y ? -1 : x > y ? 1 : 0;
+          return ascending ? order : -order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      });
+    });
+  });
+  document.querySelectorAll('input[data-filter]').forEach(function (input) {
+    var table = document.getElementById(input.getAttribute('data-filter'));
+    var counter = document.getElementById(input.getAttribute('data-filter') + '-count');
+    input.addEventListener('input', function () {
+      var words = input.value.toLowerCase().split(/\\s+/).filter(Boolean);
+      var shown = 0;
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+        var haystack = row.textContent.toLowerCase();
+        var match = words.every(function (w) { return haystack.indexOf(w) >= 0; });
+        row.hidden = !match;
+        if (match) shown++;
+      });
+      if (counter) counter.textContent = String(shown);
+    });
+  });
+})();
+`;

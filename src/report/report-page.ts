@@ -1,0 +1,431 @@
+/**
+ * report.html: the run's reports as one page a compliance reviewer opens without a terminal.
+ * Self-contained (inline style and script, a Content-Security-Policy that forbids every
+ * fetch), printable, and built only from the same data as the CSV files beside it. Every
+ * value that came from Twilio or the mapping goes through `html`, which escapes it.
+ */
+
+import type { Coverage, OptOutExportRow } from '../optouts/export.js';
+import type { AuditDocument, AuditRow } from './audit.js';
+import { html, literal, toHtmlString, type Html } from './html.js';
+import { SCRIPT, STYLE } from './report-assets.js';
+import type { ViolationRow } from './files.js';
+
+/** What Twilio itself enforces for one customer after the run (the opt-out carry). */
+export interface CustomerCarry {
+  to_carry: number;
+  written: number;
+  protection: string;
+}
+
+export interface ReportPageInput {
+  generatedAt: string;
+  toolVersion: string;
+  document: AuditDocument;
+  rows: readonly AuditRow[];
+  optouts: {
+    coverage: Coverage;
+    rows: readonly (OptOutExportRow & { twilio_enforces?: string })[];
+  } | null;
+  /** null until reconcile has run. */
+  violations: readonly ViolationRow[] | null;
+  /** Sends Twilio refused (21610) per customer, as reconcile found them; null before. */
+  blocked: ReadonlyMap<string, number> | null;
+  /** Per customer, what the carry wrote; null when the plan carried nothing. */
+  carry: ReadonlyMap<string, CustomerCarry> | null;
+  lastReconcileAt: string | null;
+}
+
+const CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+
+function countBy<T>(items: readonly T[], key: (item: T) => string | null): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const k = key(item);
+    if (k !== null) counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function figure(id: string, label: string, value: string | number, alarm = false): Html {
+  return html`<div class="figure${alarm ? ' alarm' : ''}" data-figure="${id}">
+    <span class="value">${value}</span><span class="label">${label}</span>
+  </div>`;
+}
+
+function filterBox(tableId: string, shown: number, what: string): Html {
+  return html`<p class="no-print">
+    <input
+      type="search"
+      data-filter="${tableId}"
+      aria-label="Filter ${what}"
+      placeholder="Filter ${what} (any words)"
+    />
+    <span class="muted"><span id="${tableId}-count">${shown}</span> shown</span>
+  </p>`;
+}
+
+function table(
+  id: string,
+  headers: readonly { label: string; num?: boolean }[],
+  body: readonly Html[],
+): Html {
+  return html`<table id="${id}" data-sortable>
+    <thead>
+      <tr>
+        ${headers.map(
+          (h) =>
+            html`<th scope="col" ${literal(h.num === true ? ' class="num"' : '')}>${h.label}</th>`,
+        )}
+      </tr>
+    </thead>
+    <tbody>
+      ${body}
+    </tbody>
+  </table>`;
+}
+
+const cell = (value: string | number | null | undefined, cls = ''): Html =>
+  html`<td${literal(cls === '' ? '' : ` class="${cls}"`)}>${value ?? ''}</td>`;
+
+/** Distinct values, one per line, in the order first seen. */
+const lines = (values: readonly (string | number | null)[]): Html => {
+  const distinct = [...new Set(values.filter((v) => v !== null && v !== ''))];
+  return html`${distinct.map((v, i) => html`${i > 0 ? literal('<br>') : ''}${v}`)}`;
+};
+
+function summary(input: ReportPageInput, violations: number | null): Html {
+  const { document, rows } = input;
+  const moved = rows.filter((r) => r.status === 'done').length;
+  const failedNumbers = rows.filter((r) => r.status === 'failed' || r.status === 'not_run').length;
+  // The audit marks a route that is not the same as before with its verdict in brackets.
+  const lost = rows.filter((r) =>
+    / \[[a-z_ ]+\]$/.test(String(r.inbound_route_after ?? '')),
+  ).length;
+  const blocked =
+    input.blocked === null ? null : [...input.blocked.values()].reduce((a, b) => a + b, 0);
+  const carried =
+    input.carry === null ? null : [...input.carry.values()].reduce((a, c) => a + c.written, 0);
+  return html`<section class="figures" aria-label="Summary">
+    ${figure('customers', 'customers', document.customers.length)}
+    ${figure('numbers-moved', `numbers moved (of ${rows.length})`, moved)}
+    ${figure('numbers-not-moved', 'numbers failed or not run', failedNumbers, failedNumbers > 0)}
+    ${figure('optouts', 'opt-outs on the suppression lists', input.optouts === null ? 'not known' : input.optouts.rows.length, input.optouts === null)}
+    ${figure('carried', 'opt-outs carried into Twilio', carried ?? 'not carried', carried === null)}
+    ${figure('routes-changed', 'inbound routes changed', lost, lost > 0)}
+    ${figure('blocked', 'sends Twilio refused (21610)', blocked ?? 'not reconciled')}
+    ${figure('violations', 'violations', violations ?? 'not reconciled', violations === null || violations > 0)}
+    ${figure('steps-done', 'steps done', document.counts['done'] ?? 0)}
+    ${figure('steps-failed', 'steps failed', document.counts['failed'] ?? 0, (document.counts['failed'] ?? 0) > 0)}
+  </section>`;
+}
+
+function alarms(input: ReportPageInput, violations: number | null): Html[] {
+  const notes: Html[] = [];
+  if (input.document.run.status !== 'completed') {
+    notes.push(
+      html`<p class="note bad">
+        This apply run is <b>${input.document.run.status}</b>: not every step finished. Run
+        <code>submigrate apply</code> again with the same plan to finish it.
+      </p>`,
+    );
+  }
+  if (input.optouts === null) {
+    notes.push(
+      html`<p class="note bad">
+        No completed snapshot: there is no suppression list this tool can vouch for. Run
+        <code>submigrate snapshot</code>, then <code>submigrate report</code>.
+      </p>`,
+    );
+  } else if (input.optouts.coverage.not_read.length > 0) {
+    notes.push(
+      html`<p class="note bad">
+        Part of the message history was never read (see Coverage): opt-outs from those spans are not
+        on these lists.
+      </p>`,
+    );
+  }
+  if (violations === null) {
+    notes.push(
+      html`<p class="note warn">
+        Reconcile has not run for this database: nobody has checked yet whether anyone on the lists
+        was texted after the move. Run <code>submigrate reconcile</code>.
+      </p>`,
+    );
+  } else if (violations > 0) {
+    notes.push(
+      html`<p class="note bad">
+        ${violations} message(s) went to people who had opted out, after the move. Each is listed
+        under Violations with the STOP that proves it.
+      </p>`,
+    );
+  }
+  return notes;
+}
+
+function customersTable(input: ReportPageInput): Html {
+  const optoutsBy =
+    input.optouts === null ? null : countBy(input.optouts.rows, (r) => r.customer_id);
+  const violationsBy =
+    input.violations === null ? null : countBy(input.violations, (r) => r.customer_id);
+  const rowsBy = new Map<string, AuditRow[]>();
+  for (const row of input.rows) {
+    const id = String(row.customer_id);
+    rowsBy.set(id, [...(rowsBy.get(id) ?? []), row]);
+  }
+  const body = input.document.customers.map((customer) => {
+    const own = rowsBy.get(customer.customer_id) ?? [];
+    const moved = own.filter((r) => r.status === 'done').length;
+    const carry = input.carry?.get(customer.customer_id);
+    const violations = violationsBy?.get(customer.customer_id) ?? 0;
+    return html`<tr${literal(violations > 0 ? ' class="violation"' : '')}>
+${cell(customer.customer_id)}${cell(customer.customer_name)}
+${cell(`${moved} / ${own.length}`, 'num')}
+<td class="sid">${customer.subaccount_sid ?? ''}</td><td class="sid">${customer.messaging_service_sid ?? ''}</td>
+${cell(optoutsBy === null ? 'not known' : (optoutsBy.get(customer.customer_id) ?? 0), 'num')}
+${cell(carry === undefined ? (input.carry === null ? 'not carried' : 0) : `${carry.written} / ${carry.to_carry}`, 'num')}
+<td>${lines(own.map((r) => r.inbound_route_before))}</td>
+<td>${lines(own.map((r) => r.inbound_route_after))}</td>
+${cell(input.blocked === null ? '' : (input.blocked.get(customer.customer_id) ?? 0), 'num')}
+${cell(violationsBy === null ? 'not reconciled' : violations, violations > 0 ? 'num bad' : 'num')}
+</tr>`;
+  });
+  return table(
+    'customers',
+    [
+      { label: 'customer' },
+      { label: 'name' },
+      { label: 'numbers moved', num: true },
+      { label: 'subaccount' },
+      { label: 'messaging service' },
+      { label: 'opt-outs on list', num: true },
+      { label: 'carried into Twilio', num: true },
+      { label: 'inbound route before' },
+      { label: 'inbound route after' },
+      { label: 'sends refused', num: true },
+      { label: 'violations', num: true },
+    ],
+    body,
+  );
+}
+
+function numbersTable(rows: readonly AuditRow[]): Html {
+  const body = rows.map(
+    (r) =>
+      html`<tr>
+        ${cell(r.customer_id)}${cell(r.phone_number)}
+        <td class="sid">${r.phone_number_sid}</td>
+        <td class="sid">${r.from_account_sid}</td>
+        <td class="sid">${r.to_account_sid}</td>
+        <td class="sid">${r.messaging_service_sid}</td>
+        ${cell(r.status, r.status === 'done' || r.status === 'unchanged' ? 'ok' : 'bad')}${cell(r.attempts, 'num')}${cell(r.finished_at)}
+        ${cell(r.error_code === null ? '' : `${r.error_code} ${r.error_message ?? ''}`)}
+      </tr>`,
+  );
+  return table(
+    'numbers',
+    [
+      { label: 'customer' },
+      { label: 'number' },
+      { label: 'number SID' },
+      { label: 'from account' },
+      { label: 'to account' },
+      { label: 'messaging service' },
+      { label: 'status' },
+      { label: 'attempts', num: true },
+      { label: 'finished at' },
+      { label: 'error' },
+    ],
+    body,
+  );
+}
+
+function violationsSection(violations: readonly ViolationRow[] | null): Html {
+  if (violations === null) {
+    return html`<p class="muted">Reconcile has not run yet.</p>`;
+  }
+  if (violations.length === 0) {
+    return html`<p class="ok">
+      None: no message after the move went to anyone on a suppression list who had not opted back in
+      first.
+    </p>`;
+  }
+  const body = violations.map(
+    (v) =>
+      html`<tr class="violation">
+        ${cell(v.customer_id)}${cell(v.recipient)}${cell(v.sender_number)}
+        <td class="sid">${v.messaging_service_sid}</td>
+        <td class="sid">${v.stop_message_sid}</td>
+        ${cell(v.opted_out_at)}
+        <td class="sid">${v.violating_message_sid}</td>
+        ${cell(v.sent_at)}
+        <td class="sid">${v.account_sid}</td>
+        ${cell(v.status)}
+      </tr>`,
+  );
+  return html`${filterBox('violations', violations.length, 'violations')}${table(
+    'violations',
+    [
+      { label: 'customer' },
+      { label: 'recipient' },
+      { label: 'sender number' },
+      { label: 'messaging service' },
+      { label: 'STOP message' },
+      { label: 'opted out at' },
+      { label: 'message sent after' },
+      { label: 'sent at' },
+      { label: 'account' },
+      { label: 'status' },
+    ],
+    body,
+  )}`;
+}
+
+function suppressionSection(input: ReportPageInput): Html {
+  if (input.optouts === null) {
+    return html`<p class="bad">No suppression list: nothing was read.</p>`;
+  }
+  const marked = input.optouts.rows.some((r) => r.twilio_enforces !== undefined);
+  const body = input.optouts.rows.map(
+    (r) =>
+      html`<tr>
+        ${cell(r.customer_id)}${cell(r.recipient)}${cell(r.sender_number)}
+        <td class="sid">${r.messaging_service_sid}</td>
+        ${cell(r.scope)}${cell(r.keyword)}${cell(r.body)}${cell(r.opted_out_at)}
+        <td class="sid">${r.stop_message_sid}</td>
+        <td class="sid">${r.account_sid}</td>
+        ${marked ? cell(r.twilio_enforces) : ''}
+      </tr>`,
+  );
+  return html`${filterBox('suppression-list', input.optouts.rows.length, 'the suppression list')}${table(
+    'suppression-list',
+    [
+      { label: 'customer' },
+      { label: 'recipient' },
+      { label: 'sender number' },
+      { label: 'messaging service' },
+      { label: 'scope' },
+      { label: 'keyword' },
+      { label: 'message' },
+      { label: 'opted out at' },
+      { label: 'STOP message' },
+      { label: 'account' },
+      ...(marked ? [{ label: 'Twilio enforces' }] : []),
+    ],
+    body,
+  )}`;
+}
+
+function coverageSection(coverage: Coverage | null): Html {
+  if (coverage === null) {
+    return html`<p class="bad">No completed snapshot: nothing was read.</p>`;
+  }
+  const lists = coverage.keyword_lists;
+  return html`<h3>Windows read</h3>
+    <ul class="coverage">
+      ${coverage.windows.map(
+        (w) => html`<li><span class="sid">${w.account_sid}</span> ${w.start} → ${w.end}</li>`,
+      )}
+    </ul>
+    <h3>Not read</h3>
+    ${
+      coverage.not_read.length === 0
+        ? html`<p class="ok">
+            Nothing: every account's history from its start to the last snapshot was read.
+          </p>`
+        : html`<ul class="coverage">
+            ${coverage.not_read.map(
+              (w) =>
+                html`<li class="bad">
+                  <span class="sid">${w.account_sid}</span> ${w.start} → ${w.end}
+                </li>`,
+            )}
+          </ul>`
+    }
+    <h3>Keywords</h3>
+    <ul class="coverage">
+      <li>opt-out: ${lists['opt-out'].join(' ')}</li>
+      <li>opt-in: ${lists['opt-in'].join(' ')} (YES not on toll-free numbers)</li>
+      <li>help: ${lists.help.join(' ')}</li>
+    </ul>
+    <p>
+      ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out and an opt-in in the same second;
+      kept as opted out.
+    </p>
+    ${
+      coverage.undated_evidence.length === 0
+        ? ''
+        : html`<p class="warn">
+            ${coverage.undated_evidence.length} keyword message(s) or refused send(s) carried no
+            date and could not be ordered:
+            ${coverage.undated_evidence.map((e) => e.message_sid).join(' ')}
+          </p>`
+    }
+    <p class="muted">
+      Snapshot runs: ${coverage.snapshot_runs.join(', ')}. What no message shows cannot be on these
+      lists: opt-outs older than the history Twilio kept, and any Twilio holds from before the
+      earliest window.
+    </p>`;
+}
+
+export function reportPage(input: ReportPageInput): string {
+  const { run, plan } = input.document;
+  const violations = input.violations === null ? null : input.violations.length;
+  const page = html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta http-equiv="Content-Security-Policy" content="${CSP}" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>submigrate report — run ${run.id}</title>
+        <style>
+          ${literal(STYLE)}
+        </style>
+      </head>
+      <body>
+        <header>
+          <h1>Migration report — apply run ${run.id}</h1>
+          <p class="muted">
+            Parent account <span class="sid">${run.parent_account_sid}</span> · status
+            <b data-run-status>${run.status}</b> · started ${run.started_at} · finished
+            ${run.finished_at ?? 'not yet'}<br />
+            Plan <code>${plan.path}</code> · integrity <code>${plan.integrity}</code> · mapping
+            <code>${plan.mapping.path}</code>
+          </p>
+        </header>
+        <main>
+          ${alarms(input, violations)} ${summary(input, violations)}
+          <h2 id="customers-heading">Customers</h2>
+          ${customersTable(input)}
+          <h2 id="violations-heading">Violations</h2>
+          <p class="muted">
+            A message sent after the move, from a moved number or through its new service, to
+            someone on that number's suppression list who had not opted back in before it was
+            sent.${input.lastReconcileAt === null ? '' : html` Last reconciled ${input.lastReconcileAt}.`}
+          </p>
+          ${violationsSection(input.violations)}
+          <h2 id="suppression-heading">Suppression lists</h2>
+          <p class="muted">
+            Everyone who opted out of a moved number or its service, with the message that proves
+            it. Click a heading to sort.
+          </p>
+          ${suppressionSection(input)}
+          <h2 id="numbers-heading">Numbers</h2>
+          ${filterBox('numbers', input.rows.length, 'numbers')} ${numbersTable(input.rows)}
+          <h2 id="coverage-heading">Coverage</h2>
+          ${coverageSection(input.optouts?.coverage ?? null)}
+        </main>
+        <footer>
+          <p class="muted">
+            Generated ${input.generatedAt} by submigrate ${input.toolVersion} from the database
+            alone; the CSV and JSON files beside this page hold the same data.
+          </p>
+        </footer>
+        <script>
+          ${literal(SCRIPT)};
+        </script>
+      </body>
+    </html> `;
+  return toHtmlString(page);
+}

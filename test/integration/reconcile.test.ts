@@ -1,0 +1,196 @@
+/**
+ * `submigrate reconcile` after a migration (built CLI, emulator over real HTTP): sends from
+ * the subaccounts that break an opt-out — from a moved number, from a number that shared a
+ * parent service with it, through the new service — and sends that don't — another number's
+ * opt-out, a recipient who said START after the move, a number from another service, a send
+ * Twilio refused because the opt-out was carried. violations.csv holds exactly the first
+ * kind, each with its STOP as evidence.
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator, twilioFailure } from '../support/emulator.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const A = '+14155550401'; // in Shared, with B
+const B = '+14155550402';
+const C = '+14155550403'; // its own webhook, no service
+const D = '+14155550404'; // in Other
+const R = (n: number) => `+1206555${String(n).padStart(4, '0')}`;
+/** History a month back from the real clock: reconcile reads the subaccounts from the move. */
+const at = (day: number) => new Date(Date.now() - (30 - day) * 86_400_000).toISOString();
+const stop = (from: string, to: string, day: number, body = 'STOP') => ({
+  from,
+  to,
+  body,
+  direction: 'inbound' as const,
+  date_sent: at(day),
+});
+
+describe('reconcile (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const db = () => dir.file('r.db');
+  let stops: Record<string, string> = {};
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    const seeded = await env.seed({
+      numbers: [
+        { phone_number: A, sms_url: 'https://app.example/a' },
+        { phone_number: B, sms_url: 'https://app.example/b' },
+        { phone_number: C, sms_url: 'https://app.example/c' },
+        { phone_number: D, sms_url: 'https://app.example/d' },
+      ],
+      services: [
+        {
+          friendly_name: 'Shared',
+          phone_numbers: [A, B],
+          inbound_request_url: 'https://app.example/shared',
+        },
+        {
+          friendly_name: 'Other',
+          phone_numbers: [D],
+          inbound_request_url: 'https://app.example/other',
+        },
+      ],
+      messages: [
+        stop(R(1), A, 1), // service-wide: A and B
+        stop(R(2), C, 2), // C only
+        stop(R(3), D, 3), // Other: D
+        stop(R(4), C, 4), // C; START after the move
+      ],
+    });
+    stops = { r1: seeded.messages[0]!.sid, r2: seeded.messages[1]!.sid };
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('lists exactly the sends that broke an opt-out, each with its STOP', async () => {
+    const mapping = dir.file('m.csv');
+    writeFileSync(
+      mapping,
+      [
+        'customer_id,customer_name,phone_number,messaging_service',
+        `acme,Acme,${A},acmeAlerts`,
+        `acme,Acme,${B},acmeAlerts`,
+        `cobalt,Cobalt,${C},`,
+        `dune,Dune,${D},duneAlerts`,
+        '',
+      ].join('\n'),
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    expect(
+      (await cli(['plan', '--mapping', mapping, '--db', db(), '--out', dir.file('p.json')])).code,
+    ).toBe(0);
+    expect((await cli(['apply', dir.file('p.json'), '--db', db(), '--rate', '1000'])).code).toBe(0);
+
+    const state = await env.state();
+    const account = (name: string) => {
+      const sid = state.accounts.find((a) => a.friendly_name === name)!.sid;
+      return env.clientFor(sid, env.emulator.state.accounts.get(sid)!.authToken);
+    };
+    const service = (name: string) => state.services.find((s) => s.friendly_name === name)!.sid;
+    const acme = account('Acme');
+    const cobalt = account('Cobalt');
+    const dune = account('Dune');
+    const send = (client: typeof acme, to: string, from: string | null, via?: string) =>
+      client.messages.create({
+        to,
+        body: 'Your appointment is tomorrow',
+        ...(from === null ? {} : { from }),
+        ...(via === undefined ? {} : { messagingServiceSid: via }),
+      });
+
+    // Breaking: from the moved number, from its service sibling, through the new service.
+    const v1 = await send(acme, R(1), A);
+    const v2 = await send(acme, R(1), B);
+    const v3 = await send(acme, R(1), null, service('acmeAlerts'));
+    const v4 = await send(cobalt, R(2), C);
+    // Not breaking: another number's opt-out; a START after the move; another service's.
+    await send(acme, R(2), A);
+    await env.control('POST', '/__emulator/inbound', { from: R(4), to: C, body: 'START' });
+    // A START and a send in the same second have no knowable order: that would be flagged.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await send(cobalt, R(4), C);
+    await send(dune, R(1), D);
+    // Carried into Twilio: the send is refused, and counted as blocked.
+    const item = JSON.stringify({
+      contact_id: R(3),
+      correlation_id: 'c'.repeat(32),
+      sender_id: service('duneAlerts'),
+      status: 'opt-out',
+      source: 'opt-out-message',
+    });
+    await dune.accounts.v1.bulkConsents.create({ items: [item] as unknown as object[] });
+    expect(await twilioFailure(send(dune, R(3), null, service('duneAlerts')))).toMatchObject({
+      code: 21610,
+    });
+
+    const result = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(
+      /: 4 new violation\(s\), 1 new send\(s\) blocked by Twilio\. In all: 4 violation\(s\), 1 blocked\./,
+    );
+
+    const rows = parse(readFileSync(join(dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(Object.keys(rows[0]!)).toEqual([
+      'recipient',
+      'sender_number',
+      'messaging_service_sid',
+      'customer_id',
+      'stop_message_sid',
+      'opted_out_at',
+      'violating_message_sid',
+      'sent_at',
+      'account_sid',
+      'status',
+    ]);
+    const found = rows
+      .map((r) => [
+        r['violating_message_sid'],
+        r['recipient'],
+        r['sender_number'],
+        r['stop_message_sid'],
+        r['customer_id'],
+      ])
+      .sort();
+    expect(found).toEqual(
+      [
+        [v1.sid, R(1), A, stops.r1, 'acme'],
+        [v2.sid, R(1), B, stops.r1, 'acme'],
+        [v3.sid, R(1), v3.from, stops.r1, 'acme'],
+        [v4.sid, R(2), C, stops.r2, 'cobalt'],
+      ].sort(),
+    );
+    expect(rows.every((r) => r['opted_out_at'] !== '' && r['sent_at']! > r['opted_out_at']!)).toBe(
+      true,
+    );
+
+    // The report page beside it shows every violation with both SIDs.
+    const page = readFileSync(join(dir.path, 'reports', '1', 'report.html'), 'utf8');
+    for (const v of [v1, v2, v3, v4]) expect(page).toContain(v.sid);
+    expect(page).toContain(stops.r1);
+    expect(page).toContain(stops.r2);
+
+    // A second pass finds nothing new, and still fails while violations stand.
+    const again = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
+    expect(again.code).toBe(3);
+    expect(again.stdout).toMatch(
+      /: 0 new violation\(s\), 0 new send\(s\) blocked by Twilio\. In all: 4 violation\(s\), 1 blocked\./,
+    );
+    // Without --fail-on-violation it reports and exits 0.
+    expect((await cli(['reconcile', '--db', db()])).code).toBe(0);
+  });
+});

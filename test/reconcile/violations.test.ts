@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+
+import type { MovedNumber } from '../../src/db/reconcile.js';
+import { findViolations, type SentMessage } from '../../src/reconcile/violations.js';
+
+const SUB = 'AC' + '1'.repeat(32);
+const OTHER = 'AC' + '2'.repeat(32);
+const N = '+15550000001';
+const M = '+15550000002';
+const R = '+15557770001';
+const STOP = 'SM' + 'a'.repeat(32);
+const SERVICE = 'MG' + 'b'.repeat(32);
+
+const moved: MovedNumber[] = [
+  {
+    numberSid: 'PN' + '1'.repeat(32),
+    phoneNumber: N,
+    customerId: 'acme',
+    subaccountSid: SUB,
+    sourceServiceSid: null,
+    movedAt: '2026-11-01T10:00:00Z',
+  },
+];
+const lists = new Map([
+  [N, [{ recipient: R, stopMessageSid: STOP, optedOutAt: '2026-10-01T00:00:00Z' }]],
+]);
+
+let seq = 0;
+const send = (over: Partial<SentMessage> = {}): SentMessage => ({
+  sid: `SM${String(++seq).padStart(32, '0')}`,
+  accountSid: SUB,
+  from: N,
+  to: R,
+  status: 'delivered',
+  errorCode: null,
+  messagingServiceSid: SERVICE,
+  sentAt: '2026-11-02T00:00:00Z',
+  ...over,
+});
+
+describe('findViolations', () => {
+  it('a send after the move to someone on the number’s list is a violation, with its STOP', () => {
+    const s = send();
+    const verdicts = findViolations(moved, lists, [s], []);
+    expect(verdicts.violations).toEqual([
+      {
+        violatingMessageSid: s.sid,
+        recipient: R,
+        senderNumber: N,
+        messagingServiceSid: SERVICE,
+        customerId: 'acme',
+        stopMessageSid: STOP,
+        optedOutAt: '2026-10-01T00:00:00Z',
+        sentAt: s.sentAt,
+        accountSid: SUB,
+        status: 'delivered',
+      },
+    ]);
+    expect(verdicts.checked).toBe(1);
+  });
+
+  it('a send Twilio refused with 21610 is blocked, not a violation', () => {
+    const s = send({ status: 'failed', errorCode: 21610 });
+    const verdicts = findViolations(moved, lists, [s], []);
+    expect(verdicts.violations).toEqual([]);
+    expect(verdicts.blocked).toEqual([s]);
+  });
+
+  it('a send that failed for another reason still counts: the tool cannot vouch it was not sent', () => {
+    const s = send({ status: 'failed', errorCode: 30003 });
+    expect(findViolations(moved, lists, [s], []).violations).toHaveLength(1);
+  });
+
+  it('ignores sends before the move, from other accounts, other numbers and other recipients', () => {
+    const sends = [
+      send({ sentAt: '2026-11-01T09:59:59Z' }),
+      send({ accountSid: OTHER }),
+      send({ from: M }),
+      send({ to: '+15557770002' }),
+    ];
+    const verdicts = findViolations(moved, lists, sends, []);
+    expect(verdicts.violations).toEqual([]);
+    expect(verdicts.checked).toBe(1);
+  });
+
+  it('a START before the send lifts the suppression; one in the same second or after does not', () => {
+    const s = send({ sentAt: '2026-11-03T00:00:00Z' });
+    const startAt = (at: string, over = {}) => ({
+      recipient: R,
+      twilioNumber: N,
+      messagingServiceSid: null,
+      at,
+      ...over,
+    });
+    expect(findViolations(moved, lists, [s], [startAt('2026-11-02T23:59:59Z')]).violations).toEqual(
+      [],
+    );
+    expect(
+      findViolations(moved, lists, [s], [startAt('2026-11-03T00:00:00Z')]).violations,
+    ).toHaveLength(1);
+    expect(
+      findViolations(moved, lists, [s], [startAt('2026-11-03T00:00:01Z')]).violations,
+    ).toHaveLength(1);
+    // A START older than the STOP it would have to undo lifts nothing.
+    expect(
+      findViolations(moved, lists, [s], [startAt('2026-09-01T00:00:00Z')]).violations,
+    ).toHaveLength(1);
+  });
+
+  it('a START lifts the suppression only where it was said: that number, or the service sent through', () => {
+    const s = send({ sentAt: '2026-11-03T00:00:00Z' });
+    const at = '2026-11-02T00:00:00Z';
+    const toOtherNumber = { recipient: R, twilioNumber: M, messagingServiceSid: null, at };
+    const viaService = { recipient: R, twilioNumber: M, messagingServiceSid: SERVICE, at };
+    const viaOtherService = {
+      recipient: R,
+      twilioNumber: N,
+      messagingServiceSid: 'MG' + 'c'.repeat(32),
+      at,
+    };
+    expect(findViolations(moved, lists, [s], [toOtherNumber]).violations).toHaveLength(1);
+    expect(findViolations(moved, lists, [s], [viaOtherService]).violations).toHaveLength(1);
+    expect(findViolations(moved, lists, [s], [viaService]).violations).toEqual([]);
+  });
+});

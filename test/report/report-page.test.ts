@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+
+import { KEYWORD_LISTS } from '../../src/optouts/keywords.js';
+import type { AuditDocument, AuditRow } from '../../src/report/audit.js';
+import { reportPage, type ReportPageInput } from '../../src/report/report-page.js';
+
+const EVIL = '<script>alert("x")</script>';
+const ATTR = '"><img src=https://evil.example/x onerror=alert(1)>';
+
+function input(over: Partial<ReportPageInput> = {}): ReportPageInput {
+  const document: AuditDocument = {
+    run: {
+      id: 7,
+      status: 'completed',
+      started_at: '2026-11-01T00:00:00Z',
+      finished_at: '2026-11-01T00:01:00Z',
+      parent_account_sid: 'AC' + '0'.repeat(32),
+      options: {},
+      notes: [],
+    },
+    plan: {
+      path: `plans/${EVIL}.json`,
+      integrity: 'sha256:abc',
+      fingerprint: 'f',
+      mapping: { path: 'customers.csv', sha256: 'x', rows: 1 },
+    },
+    counts: { done: 3 },
+    customers: [
+      {
+        customer_id: 'acme',
+        customer_name: EVIL,
+        subaccount_sid: 'AC' + '1'.repeat(32),
+        messaging_service_sid: 'MG' + '1'.repeat(32),
+        numbers: 1,
+      },
+    ],
+    steps: [],
+  };
+  const row = {
+    customer_id: 'acme',
+    customer_name: EVIL,
+    phone_number: '+15550000001',
+    phone_number_sid: 'PN' + '1'.repeat(32),
+    from_account_sid: 'AC' + '0'.repeat(32),
+    to_account_sid: 'AC' + '1'.repeat(32),
+    detached_from_service_sid: null,
+    messaging_service_sid: 'MG' + '1'.repeat(32),
+    status: 'done',
+    attempts: 1,
+    started_at: null,
+    finished_at: null,
+    error_code: null,
+    error_message: null,
+    inbound_route_before: `webhook ${ATTR}`,
+    inbound_route_after: `webhook ${ATTR}`,
+  } satisfies AuditRow;
+  return {
+    generatedAt: '2026-11-01T00:02:00Z',
+    toolVersion: '0.1.0',
+    document,
+    rows: [row],
+    optouts: {
+      coverage: {
+        windows: [
+          {
+            account_sid: 'AC' + '0'.repeat(32),
+            start: '2025-01-01T00:00:00Z',
+            end: '2026-11-01T00:00:00Z',
+          },
+        ],
+        not_read: [],
+        keyword_lists: KEYWORD_LISTS,
+        snapshot_runs: [1],
+        ties_resolved_as_opt_out: 0,
+        undated_evidence: [],
+      },
+      rows: [
+        {
+          customer_id: 'acme',
+          customer_name: EVIL,
+          recipient: '+15557770001',
+          sender_number: '+15550000001',
+          messaging_service_sid: null,
+          scope: 'number',
+          keyword: 'STOP',
+          body: `STOP ${EVIL} ${ATTR}`,
+          opted_out_at: '2026-10-01T00:00:00Z',
+          stop_message_sid: 'SM' + 'a'.repeat(32),
+          account_sid: 'AC' + '0'.repeat(32),
+        },
+      ],
+    },
+    violations: [],
+    blocked: new Map(),
+    carry: null,
+    lastReconcileAt: '2026-11-01T00:03:00Z',
+    ...over,
+  };
+}
+
+describe('report.html', () => {
+  it('escapes everything that came from Twilio or the mapping', () => {
+    const page = reportPage(input());
+    expect(page).not.toContain(EVIL);
+    expect(page).not.toContain('<img');
+    expect(page).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    // One script element: the page's own.
+    expect(page.match(/<script/g)).toHaveLength(1);
+  });
+
+  it('loads nothing: a CSP forbidding fetches, no external src or href', () => {
+    const page = reportPage(input());
+    expect(page).toContain(
+      `http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;`,
+    );
+    // No element of the page has a src or href at all (the hostile text is only text).
+    expect(page).not.toMatch(/<[a-z][^<>]*\s(src|href)\s*=/i);
+    expect(page).not.toMatch(/<link\b/);
+  });
+
+  it('says what it cannot vouch for instead of showing empty figures', () => {
+    const page = reportPage(
+      input({ optouts: null, violations: null, blocked: null, lastReconcileAt: null }),
+    );
+    expect(page).toContain('No completed snapshot');
+    expect(page).toContain('Reconcile has not run');
+    expect(page).toMatch(/data-figure="violations">\s*<span class="value">not reconciled/);
+    expect(page).toMatch(/data-figure="optouts">\s*<span class="value">not known/);
+  });
+
+  it('highlights violations with both SIDs and times', () => {
+    const page = reportPage(
+      input({
+        violations: [
+          {
+            recipient: '+15557770001',
+            sender_number: '+15550000001',
+            messaging_service_sid: 'MG' + '1'.repeat(32),
+            customer_id: 'acme',
+            stop_message_sid: 'SM' + 'a'.repeat(32),
+            opted_out_at: '2026-10-01T00:00:00Z',
+            violating_message_sid: 'SM' + 'b'.repeat(32),
+            sent_at: '2026-11-02T00:00:00Z',
+            account_sid: 'AC' + '1'.repeat(32),
+            status: 'delivered',
+          },
+        ],
+      }),
+    );
+    const violation = page.slice(page.indexOf('<table id="violations"'));
+    expect(violation).toMatch(/<tr class="violation">/);
+    for (const text of [
+      'SM' + 'a'.repeat(32),
+      'SM' + 'b'.repeat(32),
+      '2026-10-01T00:00:00Z',
+      '2026-11-02T00:00:00Z',
+    ])
+      expect(violation).toContain(text);
+    expect(page).toMatch(/data-figure="violations">\s*<span class="value">1/);
+    expect(page).toContain('1 message(s) went to people who had opted out');
+  });
+});

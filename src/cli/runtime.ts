@@ -4,6 +4,7 @@
  * location, the clock and the identity of this process.
  */
 
+import { appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -11,6 +12,7 @@ import { systemClock } from '../clock.js';
 import { packageRoot } from '../package.js';
 import { readApiUrl, readCredentials, type Credentials } from '../config.js';
 import { UserError } from '../errors.js';
+import { requireFolder } from '../files.js';
 import type { DbLocation } from '../db/open.js';
 import { createTwilioPort } from '../twilio/adapter.js';
 import { TwilioHttpClient, type TwilioHttpClientOptions } from '../twilio/http-client.js';
@@ -53,7 +55,21 @@ export function connectTwilio(
     limits: { ...DEFAULT_LIMITS, ...limits },
     proxyUrl:
       env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy'] ?? null,
+    ...traceTo(env['SUBMIGRATE_TRACE'], context.cwd),
   });
+}
+
+/**
+ * SUBMIGRATE_TRACE=FILE: one JSON line per request attempt (when it left, method, URL without
+ * query, status, milliseconds) appended to FILE, created 0600. Never a header or a credential.
+ */
+function traceTo(path: string | undefined, cwd: string): Pick<TwilioHttpClientOptions, 'trace'> {
+  if (path === undefined || path === '') return {};
+  const file = resolve(cwd, path);
+  requireFolder(file, 'SUBMIGRATE_TRACE');
+  return {
+    trace: (attempt) => appendFileSync(file, `${JSON.stringify(attempt)}\n`, { mode: 0o600 }),
+  };
 }
 
 /** The port on one shared http client (limiter, retry), for given credentials. */

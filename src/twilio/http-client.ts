@@ -88,10 +88,24 @@ export interface TwilioHttpClientOptions {
   timeoutMs?: number;
   /** An HTTP(S) proxy for https requests (HTTPS_PROXY), as the SDK's own client honours. */
   proxyUrl?: string | null;
+  /** Told of every attempt once answered (or not): SUBMIGRATE_TRACE writes them down. */
+  trace?: (attempt: TracedAttempt) => void;
   /** For tests: injected waits and dice. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   now?: () => number;
+}
+
+/** One attempt as it really went: when it left (after the limiter), where, how it ended. */
+export interface TracedAttempt {
+  /** ISO 8601 with milliseconds, when the request was handed to the socket. */
+  started_at: string;
+  method: string;
+  /** Origin and path only: no query, never credentials. */
+  url: string;
+  /** 0 when no answer came. */
+  status: number;
+  ms: number;
 }
 
 /** What the client has seen: for summaries, and for tests that count. */
@@ -123,6 +137,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
   private readonly timeoutMs: number;
   private readonly agents: { http: http.Agent; https: http.Agent };
   private readonly deps: Required<Pick<TwilioHttpClientOptions, 'sleep' | 'random' | 'now'>>;
+  private readonly trace: ((attempt: TracedAttempt) => void) | null;
 
   constructor(options: TwilioHttpClientOptions) {
     super();
@@ -139,6 +154,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
           (createHttpsProxyAgent(options.proxyUrl) as unknown as http.Agent)
         : new https.Agent({ keepAlive: true, maxSockets }),
     };
+    this.trace = options.trace ?? null;
     this.deps = {
       sleep: options.sleep ?? ((ms) => sleep(ms)),
       random: options.random ?? Math.random,
@@ -151,7 +167,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
       this.stats.requests += 1;
       countAttempt(opts.method);
       try {
-        const answer = await this.limiter.run(() => this.send(opts));
+        const answer = await this.limiter.run(() => this.traced(opts));
         if (answer.statusCode === 429) this.stats.throttled += 1;
         if (answer.statusCode >= 500) this.stats.serverErrors += 1;
         return {
@@ -173,6 +189,32 @@ export class TwilioHttpClient extends twilio.RequestClient {
         this.stats.retries += 1;
       },
     }) as Promise<Response<TData>>;
+  }
+
+  private async traced<TData>(opts: RequestOptions<TData>): Promise<Answer> {
+    const trace = this.trace;
+    if (trace === null) return this.send(opts);
+    const startedAt = Date.now();
+    const started = performance.now();
+    const record = (status: number) =>
+      trace({
+        started_at: new Date(startedAt).toISOString(),
+        method: opts.method.toUpperCase(),
+        url: describeRequest(opts.method, rewriteTwilioUrl(opts.uri, this.apiUrl)).replace(
+          /^\S+ /,
+          '',
+        ),
+        status,
+        ms: Math.round(performance.now() - started),
+      });
+    try {
+      const answer = await this.send(opts);
+      record(answer.statusCode);
+      return answer;
+    } catch (error) {
+      record(0);
+      throw error;
+    }
   }
 
   /** One attempt: the request as the SDK built it, the answer as the SDK expects it. */

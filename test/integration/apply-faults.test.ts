@@ -4,9 +4,14 @@
  * limiter and retry policy, and writes settled from live state when their answer was lost,
  * apply still exits 0 with exactly the state the mapping asks; no request draws a 429, and
  * no one-second window holds more than --rate requests.
+ *
+ * The rate is judged from the tool's own trace (SUBMIGRATE_TRACE: when each attempt left),
+ * which is what the limiter controls. The emulator's arrival times are not used for it: on a
+ * loaded machine its event loop can stall past the limiter's 50 ms margin and stamp several
+ * requests that left apart with one later instant.
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -46,6 +51,7 @@ describe('apply under injected faults (built CLI)', () => {
     const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
     const db = dir.file('faults.db');
     const plan = dir.file('faults.plan.json');
+    const trace = dir.file('apply.trace.jsonl');
     expect((await cli(['plan', '--mapping', mapping, '--db', db, '--out', plan])).code).toBe(0);
 
     await env.control('DELETE', '/__emulator/requests');
@@ -58,16 +64,11 @@ describe('apply under injected faults (built CLI)', () => {
     });
     let result;
     try {
-      result = await cli([
-        'apply',
-        plan,
-        '--db',
-        db,
-        '--rate',
-        String(RATE),
-        '--concurrency',
-        String(CONCURRENCY),
-      ]);
+      result = await runCli(
+        ['apply', plan, '--db', db, '--rate', String(RATE), '--concurrency', String(CONCURRENCY)],
+        { ...cliEnv(env), SUBMIGRATE_TRACE: trace },
+        dir.path,
+      );
     } finally {
       await env.control('POST', '/__emulator/faults', {
         error_rate: 0,
@@ -90,8 +91,18 @@ describe('apply under injected faults (built CLI)', () => {
     expect(statuses.get(503) ?? 0).toBeGreaterThan(0);
     expect(statuses.get(0) ?? 0).toBeGreaterThan(0);
     expect(statuses.get(429) ?? 0).toBe(0);
-    // No sliding second holds more than --rate requests, as the emulator saw them arrive.
-    const times = log.map((entry) => Date.parse(entry.time)).sort((a, b) => a - b);
+    // Every attempt the emulator saw is in the trace, and none carries a credential.
+    const traceText = readFileSync(trace, 'utf8');
+    const attempts = traceText
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { started_at: string; status: number; url: string });
+    expect(attempts.length).toBe(log.length);
+    expect(attempts.filter((a) => a.status === 503).length).toBe(statuses.get(503));
+    expect(traceText).not.toContain(env.parentToken);
+    expect(traceText).not.toMatch(/authorization|basic /i);
+    // No sliding second holds more than --rate attempts, as they left the tool.
+    const times = attempts.map((a) => Date.parse(a.started_at)).sort((a, b) => a - b);
     let busiest = 0;
     for (let i = 0, j = 0; i < times.length; i++) {
       while (times[i]! - times[j]! >= 1000) j++;

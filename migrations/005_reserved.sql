@@ -1,0 +1,2 @@
+-- Number 005 is taken by a migration being written on another branch. This placeholder keeps
+-- the numbering without gaps until that migration replaces it; it changes nothing.

@@ -181,7 +181,7 @@ export interface TestEmulator {
  * unless a test asks for them, so a 429 or a 5xx reaches the test as Twilio sent it.
  */
 export const NO_RETRY = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
-export const NO_LIMITS = { concurrency: 256, ratePerSecond: 0 };
+export const NO_LIMITS = { concurrency: 256, ratePerSecond: 0, consentPerMinute: 0 };
 
 export async function startTestEmulator(
   options: EmulatorOptions = {},

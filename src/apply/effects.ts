@@ -63,6 +63,8 @@ export function expectedResources(
           service_sid: targets.serviceOf(step.customer_id),
         }));
         break;
+      case 'carry_optouts':
+        break; // changes no resource the plan observed
     }
   }
   return expected;

@@ -65,6 +65,9 @@ export async function observeStep(
       }
       break;
     }
+    case 'carry_optouts':
+      // Nothing to read (Twilio shows no consent record back), nothing needed: see settle.ts.
+      break;
     case 'transfer_number': {
       const target = targets.subaccountOf(step.customer_id);
       for (const account of [target, step.from_account_sid]) {

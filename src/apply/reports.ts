@@ -1,14 +1,17 @@
 /**
  * The reports of an apply run, rebuilt from the database alone (the run keeps the plan it
- * applied): the audit from the journal, the suppression lists from the ledger.
+ * applied): the audit from the journal, the suppression lists from the ledger, and what Twilio
+ * itself enforces from the consent journal.
  */
 
+import { listRunConsentItems, writtenCorrelationIds } from '../db/consent-journal.js';
 import { getApplyRun, listApplyRuns, listSteps, runPlanJson } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
 import { exportOptOuts, readCoverage } from '../optouts/export.js';
 import type { Plan } from '../plan/types.js';
 import { auditDocument, auditRows } from '../report/audit.js';
+import { carryAudit, twilioEnforces } from '../report/carry.js';
 import { reportFiles, type ReportFile } from '../report/files.js';
 
 /** The run asked for, or the latest one. */
@@ -34,6 +37,7 @@ export function runReport(db: Db, runId: number): ReportFile[] {
   const rows = auditRows(plan, steps);
   const document = auditDocument(plan, run, steps, rows);
   const customers = new Set(plan.customers.map((c) => c.customer_id));
+  const enforced = twilioEnforces(plan, document.customers, writtenCorrelationIds(db));
   const optouts =
     readCoverage(db).windows.length === 0
       ? null
@@ -41,10 +45,19 @@ export function runReport(db: Db, runId: number): ReportFile[] {
           const exported = exportOptOuts(db);
           return {
             coverage: exported.coverage,
-            rows: exported.optouts.filter(
-              (row) => row.customer_id !== null && customers.has(row.customer_id),
-            ),
+            rows: exported.optouts
+              .filter((row) => row.customer_id !== null && customers.has(row.customer_id))
+              .map((row) => ({ ...row, twilio_enforces: enforced(row) ? 'yes' : 'no' })),
           };
         })();
-  return reportFiles(rows, document, optouts);
+  const carry = carryAudit(
+    plan,
+    document.customers,
+    steps,
+    listRunConsentItems(db, runId),
+    optouts === null
+      ? null
+      : { rows: optouts.rows, enforced: (row) => row.twilio_enforces === 'yes' },
+  );
+  return reportFiles(rows, { ...document, carry }, optouts);
 }

@@ -279,6 +279,12 @@ async function applyLocked(
       if (step.action === 'create_subaccount' && record.state === 'done' && record.result) {
         recordCustomerSubaccount(db, step.customer_id, record.result['subaccount_sid']!, now());
       }
+      const rejected = Number(record.result?.['rejected'] ?? 0);
+      if (step.action === 'carry_optouts' && record.state === 'done' && rejected > 0) {
+        note(
+          `${step.id}: Twilio rejected ${rejected} of ${step.optouts} opt-out(s) (30646); they stay on the customer's suppression list, and the audit lists each with its reasons`,
+        );
+      }
       deps.onStep?.(step, record, plan.steps.length);
     },
   });

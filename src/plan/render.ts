@@ -4,6 +4,7 @@
  * one-line summary last.
  */
 
+import { describeDuration } from './carry.js';
 import type { Plan, PlanStep } from './types.js';
 
 const short = (sid: string) => `${sid.slice(0, 4)}…`;
@@ -29,18 +30,49 @@ function stepLine(plan: Plan, step: PlanStep, customerOf: Map<string, string>): 
       return `  + ${pad('service')}${step.customer_id}  "${step.friendly_name}"`;
     case 'attach_number':
       return `  + ${pad('membership')}${step.phone_number}  -> "${step.service_name}"`;
+    case 'carry_optouts': {
+      const to =
+        step.sender === 'service' ? `"${step.service_name ?? ''}"` : carrySenders(plan, step.id);
+      return `  + ${pad('opt-outs')}${step.customer_id}  ${step.optouts} -> ${to}`;
+    }
   }
+}
+
+/** A number-sender carry step's numbers: one by name, several counted. */
+function carrySenders(plan: Plan, stepId: string): string {
+  const numbers = new Set<string>();
+  for (const item of plan.carry_items ?? []) {
+    if (item.step === stepId && item.sender_number !== null) numbers.add(item.sender_number);
+  }
+  return numbers.size === 1 ? [...numbers][0]! : `${numbers.size} numbers`;
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export function planSummaryLine(plan: Plan): string {
   const s = plan.summary;
+  const carry =
+    s.optouts_to_carry === undefined ? '' : `; ${plural(s.optouts_to_carry, 'opt-out')} to carry`;
   return (
     `Plan: ${plural(s.subaccounts_to_create, 'subaccount')}, ${plural(s.numbers_to_transfer, 'number')} to move, ` +
     `${plural(s.services_to_create, 'service')}, ${plural(s.numbers_to_attach, 'membership')}; ` +
-    `${plural(s.numbers_to_detach, 'detach', 'detaches')}; ${s.unchanged} unchanged. ` +
+    `${plural(s.numbers_to_detach, 'detach', 'detaches')}; ${s.unchanged} unchanged${carry}. ` +
     `${plural(plan.warnings.length, 'warning')}.`
+  );
+}
+
+/** With --carry-optouts: the requests the carry takes, and how long at Twilio's limit. */
+export function carryLine(plan: Plan): string | null {
+  const carry = plan.carry;
+  if (carry === undefined) return null;
+  const records = plan.summary.optouts_to_carry ?? 0;
+  if (records === 0) {
+    return 'Carry: no opt-out to write into the subaccounts (none on the lists, or all written by an earlier apply).';
+  }
+  return (
+    `Carry: ${plural(records, 'opt-out')} written into the subaccounts through Twilio's Consent Management API, ` +
+    `${plural(carry.requests, 'request')} of up to ${carry.batch_size}; at ${carry.requests_per_minute} requests a minute ` +
+    `that takes about ${describeDuration(carry.seconds)}.`
   );
 }
 
@@ -79,5 +111,7 @@ export function* renderPlan(plan: Plan): Generator<string> {
     }
     yield '';
   }
+  const carry = carryLine(plan);
+  if (carry !== null) yield carry;
   yield planSummaryLine(plan);
 }

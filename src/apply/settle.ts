@@ -136,7 +136,7 @@ export function settleInFlight(
       // Twilio has no API to read consent records back; none is needed to decide.
       return {
         kind: 'resend',
-        how: 'consent records are upserts by correlation_id: its records with no answer on record are sent again, with the same ids',
+        how: 'its records keep their correlation_ids, and consent records are upserts by them (a record written twice is written once)',
       };
   }
 }

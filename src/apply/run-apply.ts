@@ -44,6 +44,8 @@ export interface ApplyInput {
   planIntegrity: string;
   concurrency: number;
   rate: number;
+  /** Consent API requests a minute the limiter allows (recorded in the audit). */
+  consentRate?: number;
   allowMissingSnapshot: boolean;
 }
 
@@ -203,6 +205,7 @@ async function applyLocked(
   const options = JSON.stringify({
     concurrency: input.concurrency,
     rate: input.rate,
+    ...(input.consentRate === undefined ? {} : { consent_rate: input.consentRate }),
     allow_missing_snapshot: input.allowMissingSnapshot,
   });
   let runId: number;

@@ -108,6 +108,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
                   planIntegrity: integrity,
                   concurrency: args.concurrency,
                   rate: args.rate,
+                  consentRate,
                   allowMissingSnapshot: args['allow-missing-snapshot'],
                 },
                 {

@@ -30,7 +30,7 @@ import {
 import type { StepOutcome } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { TwilioError } from '../errors.js';
-import { correlationId } from '../plan/carry.js';
+import { carryItemsOf, correlationId } from '../plan/carry.js';
 import type { CarryOptOutsStep, Plan } from '../plan/types.js';
 import type { ConsentRecord, ConsentResult, TwilioPort } from '../twilio/port.js';
 import type { Targets } from './targets.js';
@@ -78,7 +78,7 @@ function journaledItems(
 ): ConsentItemRecord[] {
   const known = listConsentItems(deps.db, deps.runId, step.id);
   if (known.length > 0) return known;
-  const planned = (plan.carry_items ?? []).filter((item) => item.step === step.id);
+  const planned = carryItemsOf(plan, step.id);
   insertConsentItems(
     deps.db,
     deps.runId,
@@ -159,7 +159,7 @@ export async function carryOptOuts(
     );
   }
   const items = journaledItems(plan, step, account, service, deps);
-  const batches = Math.max(0, ...items.map((item) => item.batch + 1));
+  const batches = items.reduce((n, item) => Math.max(n, item.batch + 1), 0);
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const byBatch = new Map<number, ConsentItemRecord[]>();
     for (const item of items) {

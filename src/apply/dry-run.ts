@@ -5,6 +5,7 @@
  */
 
 import type { StepRecord } from '../db/journal.js';
+import { carryItemsOf } from '../plan/carry.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import { targetsFrom } from './targets.js';
 
@@ -73,7 +74,7 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
       case 'carry_optouts': {
         // One request per batch: the records the plan lists, `batch_size` at a time.
         const who = asAccount(subaccount(step.customer_id));
-        const items = (plan.carry_items ?? []).filter((item) => item.step === step.id);
+        const items = carryItemsOf(plan, step.id);
         for (let at = 0, batch = 1; at < items.length; at += step.batch_size, batch++) {
           const chunk = items.slice(at, at + step.batch_size);
           const sender =

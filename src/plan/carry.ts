@@ -16,6 +16,7 @@ import type {
   CarryItem,
   CarryOptOutsStep,
   ObservedNumber,
+  Plan,
   PlanCarry,
   PlanCustomer,
   PlanStep,
@@ -177,6 +178,23 @@ export function carrySummary(
     requests_per_minute: options.requestsPerMinute,
     seconds: Math.ceil((requests * 60) / options.requestsPerMinute),
   };
+}
+
+const itemsByStep = new WeakMap<Plan, ReadonlyMap<string, readonly CarryItem[]>>();
+
+/** A plan's carry records by step, grouped once per plan. */
+export function carryItemsOf(plan: Plan, stepId: string): readonly CarryItem[] {
+  let byStep = itemsByStep.get(plan);
+  if (byStep === undefined) {
+    const grouped = new Map<string, CarryItem[]>();
+    for (const item of plan.carry_items ?? []) {
+      const list = grouped.get(item.step) ?? [];
+      list.push(item);
+      grouped.set(item.step, list);
+    }
+    itemsByStep.set(plan, (byStep = grouped));
+  }
+  return byStep.get(stepId) ?? [];
 }
 
 /** `72` → `1 min 12 s`; `0` → `0 s`. */

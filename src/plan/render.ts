@@ -4,7 +4,7 @@
  * one-line summary last.
  */
 
-import { describeDuration } from './carry.js';
+import { carryItemsOf, describeDuration } from './carry.js';
 import type { Plan, PlanStep } from './types.js';
 
 const short = (sid: string) => `${sid.slice(0, 4)}…`;
@@ -31,20 +31,17 @@ function stepLine(plan: Plan, step: PlanStep, customerOf: Map<string, string>): 
     case 'attach_number':
       return `  + ${pad('membership')}${step.phone_number}  -> "${step.service_name}"`;
     case 'carry_optouts': {
+      // Its Messaging Service; or its number, or how many numbers, when it has none.
+      const numbers = [...new Set(carryItemsOf(plan, step.id).map((i) => i.sender_number))];
       const to =
-        step.sender === 'service' ? `"${step.service_name ?? ''}"` : carrySenders(plan, step.id);
+        step.sender === 'service'
+          ? `"${step.service_name ?? ''}"`
+          : numbers.length === 1
+            ? numbers[0]!
+            : `${numbers.length} numbers`;
       return `  + ${pad('opt-outs')}${step.customer_id}  ${step.optouts} -> ${to}`;
     }
   }
-}
-
-/** A number-sender carry step's numbers: one by name, several counted. */
-function carrySenders(plan: Plan, stepId: string): string {
-  const numbers = new Set<string>();
-  for (const item of plan.carry_items ?? []) {
-    if (item.step === stepId && item.sender_number !== null) numbers.add(item.sender_number);
-  }
-  return numbers.size === 1 ? [...numbers][0]! : `${numbers.size} numbers`;
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -118,12 +118,21 @@ export function carryAudit<Row extends OptOutExportRow>(
 ): CarryAudit {
   const planned = plan.options.carry_optouts === true;
   const byCustomer = new Map(targets.map((t) => [t.customer_id, t]));
+  const carrySteps = new Map(
+    plan.steps
+      .filter((s): s is CarryOptOutsStep => s.action === 'carry_optouts')
+      .map((s) => [s.customer_id, s]),
+  );
+  const rowsOf = new Map<string | null, Row[]>();
+  for (const row of list?.rows ?? []) {
+    const own = rowsOf.get(row.customer_id) ?? [];
+    own.push(row);
+    rowsOf.set(row.customer_id, own);
+  }
   const results: CarryItemResult[] = [];
   const customers = plan.customers.map((customer): CarryRow => {
     const id = customer.customer_id;
-    const step = plan.steps.find(
-      (s): s is CarryOptOutsStep => s.action === 'carry_optouts' && s.customer_id === id,
-    );
+    const step = carrySteps.get(id);
     const record = step === undefined ? undefined : steps.get(step.id);
     const own = step === undefined ? [] : (items.get(step.id) ?? []);
     for (const item of own) {
@@ -145,7 +154,7 @@ export function carryAudit<Row extends OptOutExportRow>(
     const toCarry = step?.optouts ?? 0;
     const written = count('written');
     const rejected = count('rejected');
-    const rows = list?.rows.filter((row) => row.customer_id === id) ?? null;
+    const rows = list === null ? null : (rowsOf.get(id) ?? []);
     const enforced = rows === null ? null : rows.filter((row) => list!.enforced(row)).length;
     const target = byCustomer.get(id);
     return {

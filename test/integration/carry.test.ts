@@ -50,7 +50,7 @@ const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 const NOBODY = '+12125550199';
 const csv = (path: string) =>
   parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
-const consentPosts = (log: { method: string; path: string }[]) =>
+const consentPosts = <Entry extends { method: string; path: string }>(log: Entry[]) =>
   log.filter((e) => e.method === 'POST' && e.path === '/v1/Consents/Bulk');
 
 /** A send's outcome: 201, or Twilio's error code. */
@@ -192,7 +192,13 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
     expect(applied.code).toBe(0);
     await expectMigrated(env, customers);
     const read = readPlan(plan(), readFileSync(plan(), 'utf8'));
-    expect(consentPosts(await requestLog(env))).toHaveLength(read.carry!.requests);
+    const posts = consentPosts(await requestLog(env));
+    expect(posts).toHaveLength(read.carry!.requests);
+    // Each with the credentials of a subaccount, never the parent's.
+    const subaccounts = new Set(
+      (await env.state()).accounts.filter((a) => a.sid !== env.parentSid).map((a) => a.sid),
+    );
+    expect(posts.every((e) => e.account_sid !== null && subaccounts.has(e.account_sid))).toBe(true);
 
     const state = await env.state();
     let refused = 0;

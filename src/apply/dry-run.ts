@@ -5,6 +5,7 @@
  */
 
 import type { StepRecord } from '../db/journal.js';
+import { carryItemsOf } from '../plan/carry.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import { targetsFrom } from './targets.js';
 
@@ -14,6 +15,7 @@ const API = 'https://api.twilio.com/2010-04-01';
 const pascal = (key: string) =>
   key.replace(/(^|_)([a-z])/g, (_, __: string, letter: string) => letter.toUpperCase());
 const MESSAGING = 'https://messaging.twilio.com/v1';
+const CONSENTS = 'https://accounts.twilio.com/v1/Consents/Bulk';
 
 export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepRecord>): string[] {
   const targets = targetsFrom(plan, records as Map<string, StepRecord>);
@@ -81,6 +83,22 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
         lines.push(
           `POST   ${MESSAGING}/Services/${service(step.customer_id)}/PhoneNumbers  PhoneNumberSid=${step.number_sid}   ${who}   # ${step.phone_number}`,
         );
+        break;
+      }
+      case 'carry_optouts': {
+        // One request per batch: the records the plan lists, `batch_size` at a time.
+        const who = asAccount(subaccount(step.customer_id));
+        const items = carryItemsOf(plan, step.id);
+        for (let at = 0, batch = 1; at < items.length; at += step.batch_size, batch++) {
+          const chunk = items.slice(at, at + step.batch_size);
+          const sender =
+            step.sender === 'service'
+              ? service(step.customer_id)
+              : [...new Set(chunk.map((item) => item.sender_number))].join(',');
+          lines.push(
+            `POST   ${CONSENTS}  Items=${chunk.length} × {status: opt-out, source: opt-out-message, sender_id: ${sender}, contact_id ${chunk[0]!.contact_id}…${chunk.at(-1)!.contact_id}}   ${who}   # ${step.id} batch ${batch} of ${step.requests}`,
+          );
+        }
         break;
       }
     }

@@ -75,6 +75,8 @@ export function expectedResources(
           sms_method: step.sms_method,
         }));
         break;
+      case 'carry_optouts':
+        break; // changes no resource the plan observed
     }
   }
   return expected;

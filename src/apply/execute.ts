@@ -3,7 +3,8 @@
  * also passes the one limiter and retry policy). Per step: the intent is committed, the write
  * sent, the outcome committed. A write without a certain answer (no answer, a 5xx) is
  * settled from live state before it is ever sent again. A failed step does not stop the
- * others; the steps that depend on it, directly or not, are `not_run`.
+ * others; the steps that depend on it, directly or not, are `not_run`. A `carry_optouts`
+ * step is many writes with a journal of its own (carry.ts); to the executor it is one step.
  */
 
 import pLimit from 'p-limit';
@@ -20,6 +21,7 @@ import type { Db } from '../db/open.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import { countingAttempts, type AttemptCounter } from '../twilio/attempts.js';
 import type { TwilioPort } from '../twilio/port.js';
+import { carryOptOuts } from './carry.js';
 import { observeStep } from './observe-step.js';
 import { describeIntent, performStep } from './perform.js';
 import { settleInFlight } from './settle.js';
@@ -84,6 +86,8 @@ export async function executeSteps(
 
   // Reads the records as they change: one for the whole run.
   const targets = targetsFrom(plan, records);
+  const carry = (step: Extract<PlanStep, { action: 'carry_optouts' }>) =>
+    carryOptOuts(plan, step, targets, deps);
   // Twice as many steps under way as requests may be in flight: while some steps write their
   // journal entries (synchronous SQLite), others' requests wait in the limiter, ready to go,
   // so the request slots never sit idle. Each intent is still committed before its request.
@@ -127,7 +131,9 @@ export async function executeSteps(
       recordIntent(db, runId, step.id, startedAt, describeIntent(step, targets));
       sends += 1;
       update(step.id, { state: 'in_flight' });
-      outcome = await countingAttempts(counter, () => performStep(step, deps.twilio, targets));
+      outcome = await countingAttempts(counter, () =>
+        performStep(step, deps.twilio, targets, carry),
+      );
       if (!uncertain(outcome) || sends >= MAX_SENDS) break;
       // Did the write take effect before the answer was lost? Look, then decide.
       const live = await observeStep(step, deps.twilio, targets);

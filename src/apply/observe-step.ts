@@ -63,6 +63,9 @@ export async function observeStep(
       }
       break;
     }
+    case 'carry_optouts':
+      // Nothing to read (Twilio shows no consent record back), nothing needed: see settle.ts.
+      break;
     case 'set_number_webhook':
     case 'transfer_number': {
       const target = targets.subaccountOf(step.customer_id);

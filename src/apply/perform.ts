@@ -7,7 +7,7 @@
 
 import { TwilioError } from '../errors.js';
 import type { StepOutcome } from '../db/journal.js';
-import type { PlanStep } from '../plan/types.js';
+import type { CarryOptOutsStep, PlanStep } from '../plan/types.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { Targets } from './targets.js';
 
@@ -45,8 +45,19 @@ export function describeIntent(step: PlanStep, targets: Targets): Record<string,
         PhoneNumberSid: step.number_sid,
         as: targets.subaccountOf(step.customer_id),
       };
+    case 'carry_optouts':
+      return {
+        request: 'POST https://accounts.twilio.com/v1/Consents/Bulk',
+        records: String(step.optouts),
+        requests: String(step.requests),
+        sender_id: step.sender === 'service' ? targets.serviceOf(step.customer_id) : 'numbers',
+        as: targets.subaccountOf(step.customer_id),
+      };
   }
 }
+
+/** How a `carry_optouts` step is performed (apply/carry.ts): many writes, its own journal. */
+export type CarryPerformer = (step: CarryOptOutsStep) => Promise<StepOutcome>;
 
 function need(value: string | null, what: string): string {
   if (value === null) throw new Error(`${what} is not known: its creating step has not finished`);
@@ -57,6 +68,7 @@ export async function performStep(
   step: PlanStep,
   twilio: TwilioPort,
   targets: Targets,
+  carry: CarryPerformer,
 ): Promise<StepOutcome> {
   try {
     switch (step.action) {
@@ -91,6 +103,8 @@ export async function performStep(
         });
         return { state: 'done', result: { sms_url: step.sms_url } };
       }
+      case 'carry_optouts':
+        return await carry(step);
     }
   } catch (error) {
     if (!(error instanceof TwilioError)) throw error;

@@ -1,9 +1,11 @@
 /**
  * The reports of an apply run, rebuilt from the database alone (the run keeps the plan it
- * applied): the audit from the journal, the suppression lists from the ledger, reconcile's
- * findings, and report.html showing them all on one page.
+ * applied): the audit from the journal, the suppression lists from the ledger, what Twilio
+ * itself enforces from the consent journal, reconcile's findings, and report.html showing them
+ * all on one page.
  */
 
+import { listRunConsentItems, writtenCorrelationIds } from '../db/consent-journal.js';
 import { getApplyRun, listApplyRuns, listSteps, runPlanJson } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
@@ -13,6 +15,7 @@ import { exportOptOuts, readCoverage } from '../optouts/export.js';
 import type { InboundRoute } from '../plan/routes.js';
 import { readPlan } from '../plan/plan-file.js';
 import { auditDocument, auditRows } from '../report/audit.js';
+import { carryAudit, twilioEnforces } from '../report/carry.js';
 import { reportFiles, type ReportFile } from '../report/files.js';
 import { reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
@@ -54,6 +57,7 @@ export function runReport(
   const rows = auditRows(plan, steps, checks);
   const document = auditDocument(plan, run, steps, rows);
   const customers = new Set(plan.customers.map((c) => c.customer_id));
+  const enforced = twilioEnforces(plan, document.customers, writtenCorrelationIds(db));
   const optouts =
     readCoverage(db).windows.length === 0
       ? null
@@ -61,11 +65,20 @@ export function runReport(
           const exported = exportOptOuts(db);
           return {
             coverage: exported.coverage,
-            rows: exported.optouts.filter(
-              (row) => row.customer_id !== null && customers.has(row.customer_id),
-            ),
+            rows: exported.optouts
+              .filter((row) => row.customer_id !== null && customers.has(row.customer_id))
+              .map((row) => ({ ...row, twilio_enforces: enforced(row) ? 'yes' : 'no' })),
           };
         })();
+  const carry = carryAudit(
+    plan,
+    document.customers,
+    steps,
+    listRunConsentItems(db, runId),
+    optouts === null
+      ? null
+      : { rows: optouts.rows, enforced: (row) => row.twilio_enforces === 'yes' },
+  );
   // Reconcile's findings for this run's customers, once reconcile has run.
   const totals = reconcileTotals(db);
   const violations =
@@ -85,7 +98,7 @@ export function runReport(
             account_sid: v.accountSid,
             status: v.status,
           }));
-  const files = reportFiles(rows, document, optouts, violations);
+  const files = reportFiles(rows, { ...document, carry }, optouts, violations);
   files.push({
     path: 'report.html',
     content: reportPage({
@@ -96,7 +109,18 @@ export function runReport(
       optouts,
       violations,
       blocked: totals.passes === 0 ? null : totals.blockedBy,
-      carry: null,
+      carry: carry.planned
+        ? new Map(
+            carry.customers.map((c) => [
+              String(c.customer_id),
+              {
+                to_carry: Number(c.optouts_to_carry ?? 0),
+                written: Number(c.written ?? 0),
+                protection: String(c.protection ?? ''),
+              },
+            ]),
+          )
+        : null,
       lastReconcileAt: totals.lastPassAt,
     }),
   });

@@ -47,6 +47,8 @@ export interface ApplyInput {
   planIntegrity: string;
   concurrency: number;
   rate: number;
+  /** Consent API requests a minute the limiter allows (recorded in the audit). */
+  consentRate?: number;
   allowMissingSnapshot: boolean;
 }
 
@@ -219,6 +221,7 @@ async function applyLocked(
   const options = JSON.stringify({
     concurrency: input.concurrency,
     rate: input.rate,
+    ...(input.consentRate === undefined ? {} : { consent_rate: input.consentRate }),
     allow_missing_snapshot: input.allowMissingSnapshot,
   });
   let runId: number;
@@ -294,6 +297,12 @@ async function applyLocked(
     onStep: (step, record) => {
       if (step.action === 'create_subaccount' && record.state === 'done' && record.result) {
         recordCustomerSubaccount(db, step.customer_id, record.result['subaccount_sid']!, now());
+      }
+      const rejected = Number(record.result?.['rejected'] ?? 0);
+      if (step.action === 'carry_optouts' && record.state === 'done' && rejected > 0) {
+        note(
+          `${step.id}: Twilio rejected ${rejected} of ${step.optouts} opt-out(s) (30646); they stay on the customer's suppression list, and the audit lists each with its reasons`,
+        );
       }
       deps.onStep?.(step, record, plan.steps.length);
     },

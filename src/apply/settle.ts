@@ -4,6 +4,7 @@
  * number is in the target, a subaccount or service with the planned name appeared after the
  * plan was made), the run adopts it; if not, the request never took effect and is sent again;
  * if the evidence is ambiguous (two candidates), the step fails for a person to look at.
+ * A `carry_optouts` step is always taken up again: writing a consent record twice is harmless.
  * Pure.
  */
 
@@ -142,5 +143,11 @@ export function settleInFlight(
           }
         : { kind: 'resend', how: 'the number is not in the service yet' };
     }
+    case 'carry_optouts':
+      // Twilio has no API to read consent records back; none is needed to decide.
+      return {
+        kind: 'resend',
+        how: 'its records keep their correlation_ids, and consent records are upserts by them (a record written twice is written once)',
+      };
   }
 }

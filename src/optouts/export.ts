@@ -180,8 +180,12 @@ export function exportOptOuts(
   return { coverage, optouts };
 }
 
-export function optOutsCsv(rows: readonly OptOutExportRow[]): string {
-  return toCsv([...OPTOUT_COLUMNS], rows, ['customer_name', 'body', 'keyword']);
+/** The list as CSV; a report may add columns of its own after the export's. */
+export function optOutsCsv<Extra extends string = never>(
+  rows: readonly (OptOutExportRow & Record<Extra, string | null>)[],
+  extra: readonly Extra[] = [],
+): string {
+  return toCsv([...OPTOUT_COLUMNS, ...extra], rows, ['customer_name', 'body', 'keyword']);
 }
 
 export function describeCoverage(coverage: Coverage): string[] {

@@ -10,6 +10,7 @@
  * their line, all at once.
  */
 
+import { carryStep, carrySummary, type CarryOptions } from './carry.js';
 import { MappingError, NUMBER_SID, type Mapping, type MappingRow } from './mapping.js';
 import { planRouting, type CustomerRouting } from './inbound-plan.js';
 import {
@@ -25,6 +26,7 @@ import {
 } from './resources.js';
 import {
   PLAN_FORMAT,
+  type CarryItem,
   type ObservedNumber,
   type ObservedService,
   type ObservedState,
@@ -47,6 +49,8 @@ export interface PlanOptions {
   coveredAccounts: ReadonlySet<string>;
   /** Whether `plan` refreshed the ledger first (false with --no-snapshot). */
   snapshotRefreshed: boolean;
+  /** With --carry-optouts: what the carry steps need (absent or null = no carry steps). */
+  carry?: CarryOptions | null;
 }
 
 interface Resolved {
@@ -246,8 +250,24 @@ export function buildPlan(
   const { customers: resolved, resources } = resolution;
   const services = new Map(observed.services.map((s) => [s.sid, s]));
   const steps: PlanStep[] = [];
+  const carry = options.carry ?? null;
+  const carryItems: CarryItem[] = [];
   for (const item of resolved) {
-    for (const step of customerSteps(item, services, options.optOuts)) steps.push(step);
+    const own = customerSteps(item, services, options.optOuts);
+    for (const step of own) steps.push(step);
+    const carried =
+      carry === null
+        ? null
+        : carryStep(
+            item.customer,
+            item.numbers.map((n) => n.number),
+            own,
+            carry,
+          );
+    if (carried !== null) {
+      steps.push(carried.step);
+      for (const record of carried.items) carryItems.push(record);
+    }
   }
   const count: Record<PlanStep['action'], number> = {
     create_subaccount: 0,
@@ -256,15 +276,19 @@ export function buildPlan(
     create_service: 0,
     attach_number: 0,
     set_number_webhook: 0,
+    carry_optouts: 0,
   };
   for (const step of steps) count[step.action] += 1;
   const customers = resolved.map((r) => r.customer);
-  return {
+  const plan: Plan = {
     format: PLAN_FORMAT,
     created_at: options.now,
     parent_account_sid: observed.parentSid,
     mapping: { path: mapping.path, sha256: mapping.sha256, rows: mapping.rows.length },
-    options: { snapshot: options.snapshotRefreshed },
+    options: {
+      snapshot: options.snapshotRefreshed,
+      ...(carry === null ? {} : { carry_optouts: true }),
+    },
     fingerprint: fingerprint(resources),
     observed: resources,
     summary: {
@@ -275,11 +299,17 @@ export function buildPlan(
       numbers_to_attach: count.attach_number,
       webhooks_to_set: count.set_number_webhook,
       unchanged: customers.reduce((n, c) => n + c.numbers.filter((x) => x.unchanged).length, 0),
+      ...(carry === null ? {} : { optouts_to_carry: carryItems.length }),
     },
     warnings: planWarnings(observed, customers, steps, options),
     customers,
     steps,
   };
+  if (carry !== null) {
+    plan.carry = carrySummary(steps, carry);
+    plan.carry_items = carryItems;
+  }
+  return plan;
 }
 
 function customerSteps(

@@ -15,7 +15,7 @@ import { PLAN_FORMAT, type Plan, type PlanStep } from './types.js';
 
 const SEAL = ',\n  "integrity": "';
 /** Members written one element per line. */
-const LONG_LISTS = new Set(['observed', 'customers', 'steps', 'warnings']);
+const LONG_LISTS = new Set(['observed', 'customers', 'steps', 'warnings', 'carry_items']);
 
 /** Emits the plan's JSON in chunks, sealed. */
 export function writePlan(plan: Plan, emit: (chunk: string) => void): void {
@@ -68,6 +68,7 @@ const ACTIONS = new Set<PlanStep['action']>([
   'create_service',
   'attach_number',
   'set_number_webhook',
+  'carry_optouts',
 ]);
 
 export function readPlan(path: string, text: string): Plan {
@@ -106,6 +107,23 @@ export function readSealedPlan(path: string, text: string): { plan: Plan; integr
     throw new UserError(`${path}: the plan's steps are not ones this submigrate knows`);
   }
   const ids = new Set(steps.map((s) => s.id));
+  const carrying = new Map(
+    steps.filter((s) => s.action === 'carry_optouts').map((s) => [s.id, s.optouts]),
+  );
+  const items = plan.carry_items ?? [];
+  if (!Array.isArray(items)) throw new UserError(`${path}: the plan's carry_items are not a list`);
+  for (const item of items) {
+    const left = carrying.get(item.step);
+    if (left === undefined) {
+      throw new UserError(`${path}: a carry item names ${item.step}, which is not a carry step`);
+    }
+    carrying.set(item.step, left - 1);
+  }
+  for (const [id, left] of carrying) {
+    if (left !== 0) {
+      throw new UserError(`${path}: step ${id} does not have the records its count says`);
+    }
+  }
   for (const step of steps) {
     for (const dependency of step.depends_on) {
       if (!ids.has(dependency)) {

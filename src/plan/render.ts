@@ -5,6 +5,7 @@
  */
 
 import { describeRoute, sameDestination } from './routes.js';
+import { carryItemsOf, describeDuration } from './carry.js';
 import type { Plan, PlanStep } from './types.js';
 
 const short = (sid: string) => `${sid.slice(0, 4)}…`;
@@ -32,6 +33,17 @@ function stepLine(plan: Plan, step: PlanStep, customerOf: Map<string, string>): 
       return `  + ${pad('membership')}${step.phone_number}  -> "${step.service_name}"`;
     case 'set_number_webhook':
       return `  ~ ${pad('sms_url')}${step.phone_number}  -> ${step.sms_method} ${step.sms_url}`;
+    case 'carry_optouts': {
+      // Its Messaging Service; or its number, or how many numbers, when it has none.
+      const numbers = [...new Set(carryItemsOf(plan, step.id).map((i) => i.sender_number))];
+      const to =
+        step.sender === 'service'
+          ? `"${step.service_name ?? ''}"`
+          : numbers.length === 1
+            ? numbers[0]!
+            : `${numbers.length} numbers`;
+      return `  + ${pad('opt-outs')}${step.customer_id}  ${step.optouts} -> ${to}`;
+    }
   }
 }
 
@@ -39,11 +51,28 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 
 export function planSummaryLine(plan: Plan): string {
   const s = plan.summary;
+  const carry =
+    s.optouts_to_carry === undefined ? '' : `; ${plural(s.optouts_to_carry, 'opt-out')} to carry`;
   return (
     `Plan: ${plural(s.subaccounts_to_create, 'subaccount')}, ${plural(s.numbers_to_transfer, 'number')} to move, ` +
     `${plural(s.services_to_create, 'service')}, ${plural(s.numbers_to_attach, 'membership')}; ` +
-    `${plural(s.numbers_to_detach, 'detach', 'detaches')}${s.webhooks_to_set > 0 ? `, ${plural(s.webhooks_to_set, 'sms_url', 'sms_urls')} to set` : ''}; ${s.unchanged} unchanged. ` +
+    `${plural(s.numbers_to_detach, 'detach', 'detaches')}${s.webhooks_to_set > 0 ? `, ${plural(s.webhooks_to_set, 'sms_url', 'sms_urls')} to set` : ''}; ${s.unchanged} unchanged${carry}. ` +
     `${plural(plan.warnings.length, 'warning')}.`
+  );
+}
+
+/** With --carry-optouts: the requests the carry takes, and how long at Twilio's limit. */
+export function carryLine(plan: Plan): string | null {
+  const carry = plan.carry;
+  if (carry === undefined) return null;
+  const records = plan.summary.optouts_to_carry ?? 0;
+  if (records === 0) {
+    return 'Carry: no opt-out to write into the subaccounts (none on the lists, or all written by an earlier apply).';
+  }
+  return (
+    `Carry: ${plural(records, 'opt-out')} written into the subaccounts through Twilio's Consent Management API, ` +
+    `${plural(carry.requests, 'request')} of up to ${carry.batch_size}; at ${carry.requests_per_minute} requests a minute for each subaccount, side by side, ` +
+    `that takes about ${describeDuration(carry.seconds)}.`
   );
 }
 
@@ -92,5 +121,7 @@ export function* renderPlan(plan: Plan): Generator<string> {
     }
     yield '';
   }
+  const carry = carryLine(plan);
+  if (carry !== null) yield carry;
   yield planSummaryLine(plan);
 }

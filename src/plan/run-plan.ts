@@ -7,7 +7,8 @@
  */
 
 import { isoSeconds, type Clock } from '../clock.js';
-import { previousSubaccounts, recordMapping } from '../db/customers.js';
+import { writtenCorrelationIds } from '../db/consent-journal.js';
+import { listCustomerNumbers, previousSubaccounts, recordMapping } from '../db/customers.js';
 import { currentOptOuts, type NumberRow } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { readCoverage } from '../optouts/export.js';
@@ -17,17 +18,21 @@ import {
   type SnapshotDeps,
   type SnapshotResult,
 } from '../optouts/snapshot.js';
+import { DEFAULT_CONSENT_PER_MINUTE } from '../twilio/limiter.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { buildPlan, resolveCustomers, type PlanOptions } from './build-plan.js';
+import { carryIndex, type CarryOptions } from './carry.js';
 import type { Mapping } from './mapping.js';
 import { observeFamily } from './observe.js';
-import type { Plan } from './types.js';
+import type { ObservedState, Plan } from './types.js';
 import type { OptOutIndex } from './warnings.js';
 
 export interface RunPlanInput {
   mapping: Mapping;
   snapshot: boolean;
   credentials: PlanOptions['credentials'];
+  /** With --carry-optouts: records per Consent API request. Absent or null = no carry. */
+  carry?: { batchSize: number } | null;
 }
 
 export interface RunPlanDeps {
@@ -101,7 +106,10 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
   const plan = buildPlan(
     observed,
     input.mapping,
-    options(input.snapshot, optOutIndex(db)),
+    {
+      ...options(input.snapshot, optOutIndex(db)),
+      carry: input.carry ? carryOptions(db, observed, input.carry.batchSize) : null,
+    },
     resolution,
   );
   const where = new Map(observed.numbers.map((n) => [n.sid, n]));
@@ -149,6 +157,29 @@ export function optOutIndex(db: Db): OptOutIndex {
     }
   }
   return { byNumber, byService };
+}
+
+/**
+ * What the carry steps are made from: the ledger's opted-out pairs with their dates; for a
+ * number that has left the account the last plan recorded it in, the service it was in there
+ * (whose service-wide opt-outs its list carries); and the records earlier applies wrote.
+ */
+function carryOptions(db: Db, observed: ObservedState, batchSize: number): CarryOptions {
+  const recorded = new Map(listCustomerNumbers(db).map((n) => [n.numberSid, n]));
+  const sourceServices = new Map<string, string | null>();
+  for (const number of observed.numbers) {
+    const before = recorded.get(number.sid);
+    if (before !== undefined && before.sourceAccountSid !== number.accountSid) {
+      sourceServices.set(number.sid, before.sourceServiceSid);
+    }
+  }
+  return {
+    batchSize,
+    requestsPerMinute: DEFAULT_CONSENT_PER_MINUTE,
+    optOuts: carryIndex(currentOptOuts(db)),
+    sourceServices,
+    written: writtenCorrelationIds(db),
+  };
 }
 
 /** Accounts a completed snapshot has read from the start of their history, with no gap. */

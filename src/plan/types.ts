@@ -110,13 +110,53 @@ export interface AttachNumberStep extends StepBase {
   service_name: string;
 }
 
+/**
+ * Writes the customer's opt-outs into its subaccount through the Consent Management API, with
+ * the subaccount's own credentials, once its numbers are where the mapping wants them. The
+ * records themselves are the plan's `carry_items` of this step.
+ */
+export interface CarryOptOutsStep extends StepBase {
+  action: 'carry_optouts';
+  /** Null while the subaccount is created by this plan. */
+  account_sid: string | null;
+  /**
+   * Each record's `sender_id`: `service` = the customer's Messaging Service (`service_sid`,
+   * null while created by this plan); `number` = the record's own number.
+   */
+  sender: 'service' | 'number';
+  service_sid: string | null;
+  service_name: string | null;
+  /** Records to write, and the requests they take (`batch_size` to a request). */
+  optouts: number;
+  batch_size: number;
+  requests: number;
+  /** Records an earlier apply already wrote, left out. */
+  already_carried: number;
+}
+
 export type PlanStep =
   | CreateSubaccountStep
   | DetachNumberStep
   | TransferNumberStep
   | CreateServiceStep
   | AttachNumberStep
-  | SetNumberWebhookStep;
+  | SetNumberWebhookStep
+  | CarryOptOutsStep;
+
+/**
+ * One consent record a `carry_optouts` step writes: `status: opt-out`,
+ * `source: opt-out-message`. Its `correlation_id` is derived at apply time from (subaccount,
+ * sender_id, contact_id), once the subaccount and service SIDs are known.
+ */
+export interface CarryItem {
+  step: string;
+  /** The end user. */
+  contact_id: string;
+  /** The sender_id when the step's `sender` is `number`; null = the customer's service. */
+  sender_number: string | null;
+  /** When they opted out (the latest such date among the pairs the record stands for). */
+  date_of_consent: string;
+}
 
 export type PlanAction = PlanStep['action'];
 
@@ -158,7 +198,8 @@ export type WarningCode =
   | 'snapshot_not_refreshed'
   | 'inbound_route'
   | 'inbound_already_dropped'
-  | 'webhook_signature';
+  | 'webhook_signature'
+  | 'carry_toll_free';
 
 export interface PlanWarning {
   code: WarningCode;
@@ -175,6 +216,22 @@ export interface PlanSummary {
   /** Numbers leaving a service for none, given its URL as their own to keep their route. */
   webhooks_to_set: number;
   unchanged: number;
+  /** With --carry-optouts: the consent records the carry steps write. */
+  optouts_to_carry?: number;
+}
+
+/** With --carry-optouts: how the opt-outs go, and how long that takes at Twilio's limit. */
+export interface PlanCarry {
+  /** Records per Consent API request. */
+  batch_size: number;
+  requests: number;
+  /** The rate the estimate assumes: Twilio's limit. */
+  requests_per_minute: number;
+  /**
+   * How long the carry takes, in seconds (rounded up): the largest step's requests at
+   * `requests_per_minute` (each subaccount has its own limit; the steps go side by side).
+   */
+  seconds: number;
 }
 
 export interface Plan {
@@ -182,7 +239,7 @@ export interface Plan {
   created_at: string;
   parent_account_sid: string;
   mapping: { path: string; sha256: string; rows: number };
-  options: { snapshot: boolean };
+  options: { snapshot: boolean; carry_optouts?: boolean };
   /** sha256 of `observed`: the live resources the plan depends on, and their state. */
   fingerprint: string;
   /** Resource key → its state when planned (a map: a large plan has 100,000 of them). */
@@ -191,4 +248,8 @@ export interface Plan {
   warnings: PlanWarning[];
   customers: PlanCustomer[];
   steps: PlanStep[];
+  /** With --carry-optouts. */
+  carry?: PlanCarry;
+  /** With --carry-optouts: every record the carry steps write, one per line in the file. */
+  carry_items?: CarryItem[];
 }

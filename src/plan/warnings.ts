@@ -1,7 +1,8 @@
 /**
  * What a reviewer must know before approving a plan: what Twilio will not carry across
- * (A2P 10DLC registrations, toll-free verifications, opt-outs), what the tool cannot vouch
- * for (numbers no completed snapshot covers), and limits the plan would run into.
+ * (A2P 10DLC registrations, toll-free verifications, opt-outs, and what the Consent API does
+ * not cover when they are carried), what the tool cannot vouch for (numbers no completed
+ * snapshot covers), and limits the plan would run into.
  */
 
 import type { PlanOptions } from './build-plan.js';
@@ -54,6 +55,7 @@ export function planWarnings(
     );
   }
 
+  const carrying = (options.carry ?? null) !== null;
   const bySid = new Map(observed.numbers.map((n) => [n.sid, n]));
   for (const customer of customers) {
     const id = customer.customer_id;
@@ -124,12 +126,27 @@ export function planWarnings(
         `inbound messages to ${list(dropped.map((n) => n.phone_number))} are dropped today (their service has no inbound URL): nobody receives them before the move either`,
       );
     }
-    if (customer.optouts > 0) {
+    if (customer.optouts > 0 && !carrying) {
       add(
         'optouts_on_numbers',
         id,
         `${customer.optouts} opted-out recipient(s) on its numbers, whom the subaccount will not know: the customer's app must enforce \`submigrate optouts --customer ${id}\``,
       );
+    }
+    if (customer.optouts > 0 && carrying) {
+      add(
+        'optouts_on_numbers',
+        id,
+        `${customer.optouts} opted-out recipient(s) on its numbers, whom the subaccount will not know until \`carry_optouts\` has written them: until then, and for any Twilio rejects or when the subaccount has no Consent API access, the customer's app must enforce \`submigrate optouts --customer ${id}\``,
+      );
+      const tollFreeNow = now.filter((n) => isTollFree(n.phoneNumber, n.type));
+      if (tollFreeNow.length > 0) {
+        add(
+          'carry_toll_free',
+          id,
+          `toll-free ${list(tollFreeNow.map((n) => n.phoneNumber))}: Twilio's Consent Management API does not cover US toll-free numbers (their carriers keep their own opt-out block): for sends from them, count on the suppression list, not on the records \`carry_optouts\` writes`,
+        );
+      }
     }
   }
   warnings.push(...signatureWarnings(customers, steps));

@@ -1,7 +1,8 @@
 /**
  * The report files of an apply run, as text (docs/file-formats.md): the audit as CSV and
- * JSON, every moved number's suppression list for all customers and per customer, and the
- * snapshot's coverage statement beside them. Pure: the caller writes them.
+ * JSON, what protects each customer now (carry.csv), every moved number's suppression list for
+ * all customers and per customer (each row marked with whether Twilio itself enforces it), and
+ * the snapshot's coverage statement beside them. Pure: the caller writes them.
  */
 
 import { toCsv } from '../csv.js';
@@ -12,6 +13,10 @@ import {
   type OptOutExportRow,
 } from '../optouts/export.js';
 import { AUDIT_COLUMNS, type AuditDocument, type AuditRow } from './audit.js';
+import { CARRY_COLUMNS, type CarryAudit } from './carry.js';
+
+/** A list row marked with whether Twilio itself now refuses sends to it (`yes`/`no`). */
+export type MarkedOptOutRow = OptOutExportRow & { twilio_enforces: string };
 
 export interface ReportFile {
   /** Relative to the run's report folder, `/`-separated. */
@@ -36,8 +41,8 @@ export type ViolationRow = Record<(typeof VIOLATION_COLUMNS)[number], string | n
 
 export function reportFiles(
   rows: readonly AuditRow[],
-  document: AuditDocument,
-  optouts: { coverage: Coverage; rows: readonly OptOutExportRow[] } | null,
+  document: AuditDocument & { carry: CarryAudit },
+  optouts: { coverage: Coverage; rows: readonly MarkedOptOutRow[] } | null,
   violations: readonly ViolationRow[] | null,
 ): ReportFile[] {
   const files: ReportFile[] = [
@@ -51,6 +56,10 @@ export function reportFiles(
       ]),
     },
     { path: 'audit.json', content: `${JSON.stringify(document, null, 2)}\n` },
+    {
+      path: 'carry.csv',
+      content: toCsv([...CARRY_COLUMNS], document.carry.customers, ['customer_name', 'protection']),
+    },
   ];
   if (violations !== null) {
     files.push({ path: 'violations.csv', content: toCsv([...VIOLATION_COLUMNS], violations, []) });
@@ -63,10 +72,11 @@ export function reportFiles(
     });
     return files;
   }
-  files.push({ path: 'optouts.csv', content: optOutsCsv(optouts.rows) });
+  const marked = ['twilio_enforces'] as const;
+  files.push({ path: 'optouts.csv', content: optOutsCsv(optouts.rows, marked) });
   for (const customer of document.customers) {
     const own = optouts.rows.filter((row) => row.customer_id === customer.customer_id);
-    files.push({ path: `optouts/${customer.customer_id}.csv`, content: optOutsCsv(own) });
+    files.push({ path: `optouts/${customer.customer_id}.csv`, content: optOutsCsv(own, marked) });
   }
   files.push({
     path: 'coverage.txt',

@@ -14,6 +14,7 @@ import { pageParser } from './page-parser.js';
 import type {
   Account,
   AccountStatus,
+  ConsentResult,
   Message,
   MessageDirection,
   MessageFilter,
@@ -216,6 +217,12 @@ interface MessageJson {
   date_created: string | null;
   error_code: number | null;
   messaging_service_sid: string | null;
+}
+
+interface ConsentItemJson {
+  correlation_id?: unknown;
+  error_code?: unknown;
+  error_messages?: unknown[];
 }
 
 function parseJson(bytes: Buffer): unknown {
@@ -476,5 +483,28 @@ export function createTwilioPort(
           }),
         ),
       ),
+
+    // Idempotent: the Consent API upserts by correlation_id, so the same records sent again
+    // write the same thing (the http client retries it as it retries a GET).
+    writeConsents: (accountSid, records) =>
+      call(true, async () => {
+        const answer = await (
+          await clientFor(accountSid)
+        ).accounts.v1.bulkConsents.create({
+          items: records.map((r) => ({
+            contact_id: r.contactId,
+            correlation_id: r.correlationId,
+            sender_id: r.senderId,
+            status: r.status,
+            source: r.source,
+            ...(r.dateOfConsent === null ? {} : { date_of_consent: r.dateOfConsent }),
+          })),
+        });
+        return ((answer.items ?? []) as ConsentItemJson[]).map((item): ConsentResult => ({
+          correlationId: typeof item.correlation_id === 'string' ? item.correlation_id : null,
+          errorCode: typeof item.error_code === 'number' ? item.error_code : null,
+          errorMessages: Array.isArray(item.error_messages) ? item.error_messages.map(String) : [],
+        }));
+      }),
   };
 }

@@ -4,7 +4,8 @@
  * query, form body, auth, user agent); this client sends it, and adds:
  * - with an API URL, every `https://*.twilio.com` request (api, messaging, accounts,
  *   bulkexports, any edge or region) goes to that one base URL instead;
- * - every request passes through the one limiter and the one retry policy;
+ * - every request passes through the one limiter and the one retry policy (a Consent
+ *   Management API request also through the limiter's second bucket, Twilio's 100 a minute);
  * - a request that gets no answer becomes a `TwilioError` (status 0) built from method,
  *   host and path only: nothing that carries the Authorization header travels further.
  *
@@ -52,8 +53,23 @@ export function rewriteTwilioUrl(uri: string, apiUrl: string | null): string {
 
 const IDEMPOTENT = new Set(['get', 'head', 'options', 'delete']);
 
-export function isIdempotent(method: string): boolean {
-  return IDEMPOTENT.has(method.toLowerCase());
+/** The Consent Management API, as the SDK addresses it (before any rewrite). */
+const CONSENTS = /^https:\/\/accounts\.twilio\.com\/v1\/Consents(?=[/?]|$)/i;
+const CONSENTS_BULK = /^https:\/\/accounts\.twilio\.com\/v1\/Consents\/Bulk(?=\?|$)/i;
+
+/** Whether a request draws from the limiter's Consent API bucket. */
+export function isConsentRequest(uri: string): boolean {
+  return CONSENTS.test(uri);
+}
+
+/**
+ * Whether sending the request twice does what sending it once does. `POST …/Consents/Bulk`
+ * is: Twilio upserts each record by its correlation_id, so the same records sent again write
+ * the same thing.
+ */
+export function isIdempotent(method: string, uri?: string): boolean {
+  if (IDEMPOTENT.has(method.toLowerCase())) return true;
+  return method.toLowerCase() === 'post' && uri !== undefined && CONSENTS_BULK.test(uri);
 }
 
 /**
@@ -167,7 +183,10 @@ export class TwilioHttpClient extends twilio.RequestClient {
       this.stats.requests += 1;
       countAttempt(opts.method);
       try {
-        const answer = await this.limiter.run(() => this.traced(opts));
+        const answer = await this.limiter.run(
+          () => this.traced(opts),
+          isConsentRequest(opts.uri) ? { consent: opts.username ?? '' } : undefined,
+        );
         if (answer.statusCode === 429) this.stats.throttled += 1;
         if (answer.statusCode >= 500) this.stats.serverErrors += 1;
         return {
@@ -179,10 +198,13 @@ export class TwilioHttpClient extends twilio.RequestClient {
       } catch (error) {
         this.stats.noAnswer += 1;
         const tried = rewriteTwilioUrl(opts.uri, this.apiUrl);
-        return { kind: 'no-answer' as const, error: noAnswer(opts.method, tried, error) };
+        return {
+          kind: 'no-answer' as const,
+          error: noAnswer(opts.method, tried, error, isIdempotent(opts.method, opts.uri)),
+        };
       }
     };
-    return withRetry(once, isIdempotent(opts.method), this.retry, {
+    return withRetry(once, isIdempotent(opts.method, opts.uri), this.retry, {
       sleep: this.deps.sleep,
       random: this.deps.random,
       onRetry: () => {
@@ -279,7 +301,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
   }
 }
 
-function noAnswer(method: string, uri: string, error: unknown): TwilioError {
+function noAnswer(method: string, uri: string, error: unknown, idempotent: boolean): TwilioError {
   const cause =
     error !== null && typeof error === 'object' && 'code' in error && typeof error.code === 'string'
       ? error.code
@@ -288,6 +310,6 @@ function noAnswer(method: string, uri: string, error: unknown): TwilioError {
     status: 0,
     code: null,
     message: `${describeRequest(method, uri)}: no answer (${cause})`,
-    retryable: isIdempotent(method),
+    retryable: idempotent,
   });
 }

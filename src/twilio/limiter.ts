@@ -7,6 +7,14 @@
  * The bound holds for every sliding second, not only aligned ones: each window is throttled
  * strictly (p-throttle's `strict`), a whole number of windows makes up a second, and each
  * window is stretched by 5% so that requests a little late on the wire still arrive within it.
+ *
+ * A second bucket per account holds the Consent Management API
+ * (`accounts.twilio.com/v1/Consents`) to Twilio's own limit for it, `consentPerMinute`
+ * requests (default 100) in any minute for each account that authenticates (the records land
+ * in that account, and Twilio's limits are per account). Those
+ * requests wait for that bucket before they take a slot, so nothing else ever waits behind
+ * them; and because the wait and the start are then apart, the bucket counts each request from
+ * the moment it really starts (see `createWindowGate`).
  */
 
 import pLimit from 'p-limit';
@@ -16,9 +24,25 @@ export interface LimiterOptions {
   concurrency: number;
   /** 0 or Infinity = no rate limit. */
   ratePerSecond: number;
+  /**
+   * Consent Management API requests started in any minute (Twilio: 100; the default when
+   * left out). 0 or Infinity = no cap.
+   */
+  consentPerMinute?: number;
+  /** How long that minute lasts, in milliseconds: 60,000 (tests run a faster clock). */
+  minuteMs?: number;
 }
 
 export const DEFAULT_LIMITS: LimiterOptions = { concurrency: 8, ratePerSecond: 100 };
+
+/** Twilio's limit on the Consent Management API: 100 requests a minute, per account. */
+export const DEFAULT_CONSENT_PER_MINUTE = 100;
+
+/** Which bucket a request draws from besides the per-second one: an account's consent bucket. */
+export interface Bucket {
+  /** The account the request authenticates as. */
+  consent: string;
+}
 
 /** Windows are 5% longer than their share of a second: a margin for jitter on the wire. */
 const SLACK = 1.05;
@@ -28,17 +52,76 @@ const SLACK = 1.05;
  * `limit` × intervals exactly the rate: 10/s → 1 per 100 ms; 100/s → 10 per 100 ms; 25/s →
  * 5 per 200 ms; 13/s → 13 per second. Below 1/s, one start per 1/rate seconds.
  */
-export function windowsOf(rate: number): { limit: number; interval: number } {
-  if (!Number.isInteger(rate) || rate < 1) return { limit: 1, interval: 1000 / rate };
+export function windowsOf(rate: number, periodMs = 1000): { limit: number; interval: number } {
+  if (!Number.isInteger(rate) || rate < 1) return { limit: 1, interval: periodMs / rate };
   for (let windows = Math.min(10, rate); windows > 1; windows--) {
-    if (rate % windows === 0) return { limit: rate / windows, interval: 1000 / windows };
+    if (rate % windows === 0) return { limit: rate / windows, interval: periodMs / windows };
   }
-  return { limit: rate, interval: 1000 };
+  return { limit: rate, interval: periodMs };
 }
 
 export interface RequestLimiter {
-  run<T>(task: () => Promise<T>): Promise<T>;
+  /** Runs `task` when a slot and a token allow it (and, with a bucket, that bucket too). */
+  run<T>(task: () => Promise<T>, bucket?: Bucket): Promise<T>;
   readonly options: LimiterOptions;
+}
+
+export interface WindowGate {
+  /**
+   * Waits until a request may start; the request calls the function it gets back when it
+   * really starts (it must, once, even if it fails first).
+   */
+  acquire(): Promise<() => void>;
+}
+
+/**
+ * At most `limit` requests in any `windowMs`, counted from when each really starts, however
+ * long it waits between being let through and starting. A request is let through only while
+ * fewer than `limit` others have started within the window or have been let through and not
+ * started yet; so for any window, the last request let through among those that started in it
+ * counted all the others, and the bound holds for every sliding window. First come, first let
+ * through.
+ */
+export function createWindowGate(limit: number, windowMs: number): WindowGate {
+  const started: number[] = [];
+  const waiting: (() => void)[] = [];
+  let letThrough = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const pump = () => {
+    const now = Date.now();
+    while (started.length > 0 && started[0]! <= now - windowMs) started.shift();
+    while (waiting.length > 0 && started.length + letThrough < limit) {
+      letThrough += 1;
+      waiting.shift()!();
+    }
+    // The oldest start leaves the window: the next one may go then. (When every place is
+    // held by a request not started yet, its start calls pump.)
+    if (waiting.length > 0 && started.length > 0 && timer === null) {
+      timer = setTimeout(
+        () => {
+          timer = null;
+          pump();
+        },
+        started[0]! + windowMs - now,
+      );
+    }
+  };
+  return {
+    async acquire() {
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        pump();
+      });
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        letThrough -= 1;
+        started.push(Date.now());
+        pump();
+      };
+    },
+  };
 }
 
 export function createLimiter(options: LimiterOptions): RequestLimiter {
@@ -48,6 +131,12 @@ export function createLimiter(options: LimiterOptions): RequestLimiter {
   if (!(options.ratePerSecond >= 0)) {
     throw new RangeError(`rate must be ≥ 0, got ${options.ratePerSecond}`);
   }
+  const consentRate = options.consentPerMinute ?? DEFAULT_CONSENT_PER_MINUTE;
+  const minuteMs = options.minuteMs ?? 60_000;
+  if (!(consentRate >= 0)) {
+    throw new RangeError(`consent rate must be ≥ 0, got ${options.consentPerMinute}`);
+  }
+  if (!(minuteMs > 0)) throw new RangeError(`minuteMs must be > 0, got ${options.minuteMs}`);
   const slots = pLimit(options.concurrency);
   const rate = options.ratePerSecond;
   let paced: <T>(task: () => Promise<T>) => Promise<T> = (task) => task();
@@ -60,9 +149,35 @@ export function createLimiter(options: LimiterOptions): RequestLimiter {
       return task();
     };
   }
+  // 100 a minute is 10 in every 6.3 s: spread like the per-second windows, and no minute
+  // (60 s, or even 63) can hold more than 100 starts.
+  const capped = consentRate > 0 && Number.isFinite(consentRate);
+  const gates = new Map<string, WindowGate>();
+  const consentGate = (account: string): WindowGate => {
+    let gate = gates.get(account);
+    if (gate === undefined) {
+      const { limit, interval } = windowsOf(consentRate, minuteMs);
+      gates.set(account, (gate = createWindowGate(limit, interval * SLACK)));
+    }
+    return gate;
+  };
   return {
     options,
     // A slot first, then a rate token while holding it: no token is spent waiting for a slot.
-    run: (task) => slots(() => paced(task)),
+    // A Consent API request waits for its own bucket before it takes a slot.
+    run: async (task, bucket) => {
+      if (bucket === undefined || !capped) return slots(() => paced(task));
+      const start = await consentGate(bucket.consent).acquire();
+      try {
+        return await slots(() =>
+          paced(() => {
+            start();
+            return task();
+          }),
+        );
+      } finally {
+        start();
+      }
+    },
   };
 }

@@ -102,6 +102,30 @@ export interface SendMessage {
   messagingServiceSid?: string;
 }
 
+/** One record for the Consent Management API (`POST accounts.twilio.com/v1/Consents/Bulk`). */
+export interface ConsentRecord {
+  /** The end user, E.164. */
+  contactId: string;
+  /** 32 characters, unique in the request: maps the record to its result. */
+  correlationId: string;
+  /** A Messaging Service SID, or a phone number of the account. */
+  senderId: string;
+  status: 'opt-in' | 'opt-out';
+  source: 'website' | 'offline' | 'opt-in-message' | 'opt-out-message' | 'others';
+  /** ISO 8601; not in the future. */
+  dateOfConsent: string | null;
+}
+
+/**
+ * Twilio's answer for one record: error 0 = written; 30646 with its reasons otherwise; null
+ * when the answer carried no code.
+ */
+export interface ConsentResult {
+  correlationId: string | null;
+  errorCode: number | null;
+  errorMessages: string[];
+}
+
 export interface TwilioPort {
   /** The main account the credentials belong to. */
   readonly parentAccountSid: string;
@@ -158,4 +182,10 @@ export interface TwilioPort {
     },
   ): Promise<MessagePage>;
   sendMessage(accountSid: string, message: SendMessage): Promise<Message>;
+
+  /**
+   * Upserts consent records into the account, with the account's own credentials (the
+   * records land in whichever account authenticated): one result per record, in order.
+   */
+  writeConsents(accountSid: string, records: readonly ConsentRecord[]): Promise<ConsentResult[]>;
 }

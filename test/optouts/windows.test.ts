@@ -164,6 +164,7 @@ function fakeTwilio(dates: Date[]) {
     addServicePhoneNumber: unexpected('addServicePhoneNumber'),
     removeServicePhoneNumber: unexpected('removeServicePhoneNumber'),
     sendMessage: unexpected('sendMessage'),
+    writeConsents: unexpected('writeConsents'),
     async readMessagesPage(accountSid, request): Promise<MessagePage> {
       expect(accountSid).toBe('AC00000000000000000000000000000002');
       if (!('filter' in request)) throw new Error('unexpected page URL');

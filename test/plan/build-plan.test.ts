@@ -6,107 +6,28 @@
 import { describe, expect, it } from 'vitest';
 
 import { buildPlan, type PlanOptions } from '../../src/plan/build-plan.js';
-import { MappingError, type Mapping, type MappingRow } from '../../src/plan/mapping.js';
-import type {
-  ObservedAccount,
-  ObservedNumber,
-  ObservedService,
-  ObservedState,
-  Plan,
-} from '../../src/plan/types.js';
-import type { ServiceSettings } from '../../src/twilio/port.js';
+import { MappingError, type MappingRow } from '../../src/plan/mapping.js';
+import type { ObservedState, Plan } from '../../src/plan/types.js';
+import {
+  account,
+  mapping,
+  N1,
+  N2,
+  number,
+  OTHER_SUB,
+  PARENT,
+  planOptions,
+  service,
+  SHARED,
+  sid,
+  state,
+  SUB,
+  SUB_SERVICE,
+  TF,
+} from '../support/plan-builders.js';
 
-const sid = (prefix: string, n: number) => `${prefix}${n.toString(16).padStart(32, '0')}`;
-const PARENT = sid('AC', 0xfff);
-const SUB = sid('AC', 1);
-const OTHER_SUB = sid('AC', 2);
-const SHARED = sid('MG', 1);
-const SUB_SERVICE = sid('MG', 2);
-const N1 = '+14155550101';
 const APP = 'https://app.example/sms';
-const N2 = '+14155550102';
-const TF = '+18445550103';
-
-const account = (s: string, name: string, status: ObservedAccount['status'] = 'active') => ({
-  sid: s,
-  friendlyName: name,
-  status,
-});
-const number = (
-  phone: string,
-  n: number,
-  accountSid = PARENT,
-  serviceSid: string | null = null,
-  type: string | null = 'local',
-): ObservedNumber => ({
-  sid: sid('PN', n),
-  phoneNumber: phone,
-  accountSid,
-  type,
-  serviceSid,
-  smsUrl: null,
-  smsMethod: null,
-});
-const service = (
-  s: string,
-  accountSid: string,
-  name: string,
-  settings: Partial<ServiceSettings> = {},
-): ObservedService => ({
-  sid: s,
-  accountSid,
-  friendlyName: name,
-  settings: { ...TWILIO_DEFAULTS, ...settings },
-});
-
-/** A service created with only a name: Twilio's defaults (its inbound is dropped). */
-const TWILIO_DEFAULTS: ServiceSettings = {
-  inbound_request_url: null,
-  inbound_method: 'POST',
-  fallback_url: null,
-  fallback_method: 'POST',
-  status_callback: null,
-  sticky_sender: true,
-  smart_encoding: true,
-  mms_converter: true,
-  validity_period: 36000,
-  usecase: 'undeclared',
-  area_code_geomatch: true,
-  scan_message_content: 'inherit',
-  use_inbound_webhook_on_number: false,
-};
-
-function state(parts: Partial<ObservedState> = {}): ObservedState {
-  return { parentSid: PARENT, subaccounts: [], numbers: [], services: [], ...parts };
-}
-
-function mapping(...rows: Partial<MappingRow>[]): Mapping {
-  return {
-    path: 'map.csv',
-    sha256: 'x',
-    rows: rows.map((row, i) => ({
-      line: i + 2,
-      customerId: 'acme',
-      customerName: 'Acme',
-      phoneNumber: N1,
-      messagingService: null,
-      subaccountSid: null,
-      ...row,
-    })),
-  };
-}
-
-function options(overrides: Partial<PlanOptions> = {}): PlanOptions {
-  return {
-    now: '2025-06-01T00:00:00Z',
-    credentials: 'auth-token',
-    previousSubaccounts: new Map(),
-    optOuts: { byNumber: new Map(), byService: new Map() },
-    coveredAccounts: new Set([PARENT, SUB, OTHER_SUB]),
-    snapshotRefreshed: true,
-    ...overrides,
-  };
-}
+const options = planOptions;
 
 const actions = (plan: Plan) => plan.steps.map((s) => `${s.action} ${s.id.split(':')[1]}`);
 

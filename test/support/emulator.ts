@@ -53,6 +53,8 @@ export function hasSpecifiedBody(status: number): boolean {
 export class ValidatingHttpClient extends TwilioHttpClient {
   readonly violations: SchemaViolation[] = [];
   validated = 0;
+  /** Answers validated, by operation (`POST /v1/Consents/Bulk 201`): what a test saw checked. */
+  readonly validatedByOperation = new Map<string, number>();
 
   override async request<TData>(opts: RequestOptions<TData>): Promise<Response<TData>> {
     const response = await super.request<TData>(opts);
@@ -63,6 +65,8 @@ export class ValidatingHttpClient extends TwilioHttpClient {
         : response.body;
       const check = checkResponse(opts.method, opts.uri, response.statusCode, body);
       this.validated += 1;
+      const operation = check.operation ?? 'unmatched';
+      this.validatedByOperation.set(operation, (this.validatedByOperation.get(operation) ?? 0) + 1);
       if (!check.ok) {
         this.violations.push({
           request: `${opts.method.toUpperCase()} ${opts.uri}`,
@@ -181,7 +185,7 @@ export interface TestEmulator {
  * unless a test asks for them, so a 429 or a 5xx reaches the test as Twilio sent it.
  */
 export const NO_RETRY = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
-export const NO_LIMITS = { concurrency: 256, ratePerSecond: 0 };
+export const NO_LIMITS = { concurrency: 256, ratePerSecond: 0, consentPerMinute: 0 };
 
 export async function startTestEmulator(
   options: EmulatorOptions = {},

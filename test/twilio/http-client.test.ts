@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 
 import { TwilioError } from '../../src/errors.js';
 import { isRetryableStatus, toTwilioError } from '../../src/twilio/error-mapping.js';
-import { describeRequest, isIdempotent, rewriteTwilioUrl } from '../../src/twilio/http-client.js';
+import {
+  describeRequest,
+  isConsentRequest,
+  isIdempotent,
+  rewriteTwilioUrl,
+} from '../../src/twilio/http-client.js';
 
 const BASE = 'http://127.0.0.1:4010';
 const ACCOUNT = 'AC00000000000000000000000000000001';
@@ -58,6 +63,35 @@ describe('isIdempotent', () => {
 
   it.each(['POST', 'post', 'PATCH', 'PUT', ''])('%j is not', (method) => {
     expect(isIdempotent(method)).toBe(false);
+  });
+
+  it('POST …/v1/Consents/Bulk is: Twilio upserts each record by its correlation_id', () => {
+    expect(isIdempotent('POST', 'https://accounts.twilio.com/v1/Consents/Bulk')).toBe(true);
+    expect(isIdempotent('post', 'https://Accounts.Twilio.com/v1/Consents/Bulk')).toBe(true);
+  });
+
+  it.each([
+    'https://accounts.twilio.com/v1/Consents/BulkX',
+    'https://accounts.twilio.com/v1/Contacts/Bulk',
+    'https://messaging.twilio.com/v1/Services',
+    `https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}/Messages.json`,
+    'https://evil.example.org/v1/Consents/Bulk',
+  ])('POST %s is not', (uri) => {
+    expect(isIdempotent('POST', uri)).toBe(false);
+  });
+});
+
+describe('isConsentRequest: the limiter bucket of the Consent Management API', () => {
+  it.each([
+    ['https://accounts.twilio.com/v1/Consents/Bulk', true],
+    ['https://accounts.twilio.com/v1/Consents', true],
+    ['https://accounts.twilio.com/v1/Consents?PageSize=1', true],
+    ['https://accounts.twilio.com/v1/ConsentsX', false],
+    ['https://accounts.twilio.com/v1/Credentials/PublicKeys', false],
+    ['https://messaging.twilio.com/v1/Services', false],
+    ['https://api.twilio.com/v1/Consents/Bulk', false],
+  ])('%s → %s', (uri, expected) => {
+    expect(isConsentRequest(uri)).toBe(expected);
   });
 });
 

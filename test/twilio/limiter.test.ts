@@ -313,3 +313,154 @@ describe('createLimiter: rate (fake timers)', () => {
     expect(state.maxRunning).toBe(2);
   });
 });
+
+describe('createLimiter: the Consent API bucket (fake timers)', () => {
+  const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Starts `count` instant consent tasks; `starts` receives each start, relative to T0. */
+  function consents(
+    limiter: ReturnType<typeof createLimiter>,
+    count: number,
+    starts: number[],
+    account = 'AC1',
+  ) {
+    return Array.from({ length: count }, (_, i) =>
+      limiter.run(
+        async () => {
+          starts.push(Date.now() - T0);
+          return i;
+        },
+        { consent: account },
+      ),
+    );
+  }
+
+  /** The most starts any sliding window of `windowMs` holds. */
+  const busiest = (starts: readonly number[], windowMs: number) =>
+    Math.max(0, ...starts.map((s) => starts.filter((t) => t >= s && t < s + windowMs).length));
+
+  it('100 a minute by default: 120 requests, never more than 100 in any 60 s (nor 63 s)', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({ concurrency: 8, ratePerSecond: 0 });
+    const starts: number[] = [];
+    const results = consents(limiter, 120, starts);
+    await vi.runAllTimersAsync();
+    await expect(Promise.all(results)).resolves.toHaveLength(120);
+    expect(busiest(starts, 60_000)).toBeLessThanOrEqual(100);
+    expect(busiest(starts, 63_000)).toBeLessThanOrEqual(100);
+    // Spread like the per-second windows: ten at once, then ten every 6.3 s.
+    expect(busiest(starts, 6_300)).toBe(10);
+    expect(starts.slice(0, 10)).toEqual(Array.from({ length: 10 }, () => 0));
+    expect(starts.at(-1)).toBe(11 * 6_300);
+  });
+
+  it('each account has its own 100 a minute: two accounts go side by side', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({ concurrency: 8, ratePerSecond: 0 });
+    const one: number[] = [];
+    const two: number[] = [];
+    const results = [...consents(limiter, 20, one, 'AC1'), ...consents(limiter, 20, two, 'AC2')];
+    await vi.runAllTimersAsync();
+    await Promise.all(results);
+    // Each account's twenty: ten at once, ten 6.3 s later, whatever the other account does.
+    for (const starts of [one, two]) {
+      expect(starts.filter((t) => t === 0)).toHaveLength(10);
+      expect(starts.filter((t) => t === 6_300)).toHaveLength(10);
+    }
+  });
+
+  it('a shorter minute (a test clock) scales every window with it', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({
+      concurrency: 4,
+      ratePerSecond: 0,
+      consentPerMinute: 100,
+      minuteMs: 6_000,
+    });
+    const starts: number[] = [];
+    const results = consents(limiter, 250, starts);
+    await vi.runAllTimersAsync();
+    await Promise.all(results);
+    expect(busiest(starts, 6_000)).toBeLessThanOrEqual(100);
+    expect(busiest(starts, 630)).toBe(10);
+    expect(starts.at(-1)).toBe(24 * 630);
+  });
+
+  it('other requests never wait behind consent requests waiting for their bucket', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({ concurrency: 2, ratePerSecond: 0, consentPerMinute: 10 });
+    const starts: number[] = [];
+    const waiting = consents(limiter, 30, starts);
+    await vi.advanceTimersByTimeAsync(0);
+    // One request's worth of bucket per 6.3 s: the first started, 29 wait, holding no slot.
+    expect(starts).toEqual([0]);
+    const other = await limiter.run(async () => Date.now() - T0);
+    expect(other).toBe(0);
+    await vi.runAllTimersAsync();
+    await Promise.all(waiting);
+    expect(busiest(starts, 60_000)).toBeLessThanOrEqual(10);
+  });
+
+  it('counts a request from when it starts, however long it waited for a slot', async () => {
+    vi.useFakeTimers({ now: T0 });
+    // One slot, held 10 s by a slow ordinary request; 2 consent requests a "minute" of 1 s
+    // (one per 500 ms window).
+    const limiter = createLimiter({
+      concurrency: 1,
+      ratePerSecond: 0,
+      consentPerMinute: 2,
+      minuteMs: 1_000,
+    });
+    const gate = deferred<string>();
+    const slow = limiter.run(() => gate.promise);
+    const starts: number[] = [];
+    const results = consents(limiter, 6, starts);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(starts).toEqual([]);
+    gate.resolve('slow');
+    await vi.runAllTimersAsync();
+    await Promise.all([slow, ...results]);
+    // The first was let through at 0 but started at 10 s: the bucket counts it from then, so
+    // the next go a window (500 ms, + 5%) apart from that real start, not bunched behind it.
+    expect(starts).toEqual([10_000, 10_525, 11_050, 11_575, 12_100, 12_625]);
+  });
+
+  it('a failed consent request still counts, and frees what it held', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({ concurrency: 1, ratePerSecond: 0, consentPerMinute: 1 });
+    const failing = limiter.run(() => Promise.reject(new Error('boom')), { consent: 'AC1' });
+    await expect(failing).rejects.toThrow('boom');
+    const starts: number[] = [];
+    const next = consents(limiter, 1, starts);
+    await vi.advanceTimersByTimeAsync(62_999);
+    expect(starts).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(starts).toEqual([63_000]);
+    await Promise.all(next);
+  });
+
+  it.each([0, Number.POSITIVE_INFINITY])('consentPerMinute %d: no cap', async (rate) => {
+    vi.useFakeTimers({ now: T0 });
+    const limiter = createLimiter({ concurrency: 50, ratePerSecond: 0, consentPerMinute: rate });
+    const starts: number[] = [];
+    const results = consents(limiter, 300, starts);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starts).toHaveLength(300);
+    await Promise.all(results);
+  });
+
+  it.each([-1, Number.NaN])('consentPerMinute %d → RangeError', (rate) => {
+    expect(() =>
+      createLimiter({ concurrency: 1, ratePerSecond: 0, consentPerMinute: rate }),
+    ).toThrow(RangeError);
+  });
+
+  it('windowsOf a minute: 100 → 10 per 6 s', () => {
+    expect(windowsOf(100, 60_000)).toEqual({ limit: 10, interval: 6_000 });
+    expect(windowsOf(7, 60_000)).toEqual({ limit: 1, interval: 60_000 / 7 });
+  });
+});

@@ -13,6 +13,7 @@ import { inspect, withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { readSealedPlan } from '../../plan/plan-file.js';
 import { describeRoute } from '../../plan/routes.js';
+import { DEFAULT_CONSENT_PER_MINUTE } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { createProgressBar } from '../progress.js';
@@ -23,6 +24,7 @@ interface ApplyArgs extends GlobalOptions {
   plan: string;
   concurrency: number;
   rate: number;
+  'consent-rate': number;
   'dry-run': boolean;
   'allow-missing-snapshot': boolean;
 }
@@ -37,6 +39,11 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         .positional('plan', { type: 'string', demandOption: true, describe: 'The plan file' })
         .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight' })
         .option('rate', { type: 'number', default: 10, describe: 'Requests started per second' })
+        .option('consent-rate', {
+          type: 'number',
+          default: DEFAULT_CONSENT_PER_MINUTE,
+          describe: "Consent Management API requests started per minute (Twilio's limit: 100)",
+        })
         .option('dry-run', {
           type: 'boolean',
           default: false,
@@ -74,9 +81,16 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         return;
       }
 
+      const consentRate = args['consent-rate'];
+      if (!(consentRate > 0) || !Number.isFinite(consentRate)) {
+        throw new UserError(
+          `--consent-rate must be a number of requests a minute > 0, got ${consentRate}`,
+        );
+      }
       const twilio = connectTwilio(args, context, {
         concurrency: args.concurrency,
         ratePerSecond: args.rate,
+        consentPerMinute: consentRate,
       });
       const bar = createProgressBar('apply |{bar}| {value}/{total} steps · {failed} failed');
       let finished = 0;
@@ -95,6 +109,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
                   planIntegrity: integrity,
                   concurrency: args.concurrency,
                   rate: args.rate,
+                  consentRate,
                   allowMissingSnapshot: args['allow-missing-snapshot'],
                 },
                 {

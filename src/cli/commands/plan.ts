@@ -7,6 +7,7 @@ import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { writePrivateFile } from '../../files.js';
+import { CARRY_BATCH_SIZE } from '../../plan/carry.js';
 import { parseMapping } from '../../plan/mapping.js';
 import { defaultPlanPath, isPlanText, writePlan } from '../../plan/plan-file.js';
 import { renderPlan } from '../../plan/render.js';
@@ -31,6 +32,8 @@ interface PlanArgs extends GlobalOptions {
   out?: string;
   snapshot: boolean;
   'detailed-exitcode': boolean;
+  'carry-optouts': boolean;
+  'carry-batch-size': number;
   concurrency: number;
   rate: number;
 }
@@ -52,6 +55,17 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
           default: true,
           describe: 'Bring the opt-out ledger up to date first (--no-snapshot skips it)',
         })
+        .option('carry-optouts', {
+          type: 'boolean',
+          default: false,
+          describe:
+            "Also write each customer's opt-outs into its subaccount through Twilio's Consent Management API, so that Twilio itself refuses a send to them",
+        })
+        .option('carry-batch-size', {
+          type: 'number',
+          default: CARRY_BATCH_SIZE,
+          describe: 'Opt-outs per Consent API request, with --carry-optouts',
+        })
         .option('detailed-exitcode', {
           type: 'boolean',
           default: false,
@@ -64,6 +78,10 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
           describe: 'Requests per second (0 = no cap)',
         }),
     handler: async (args) => {
+      const batchSize = args['carry-batch-size'];
+      if (!Number.isInteger(batchSize) || batchSize < 1) {
+        throw new UserError(`--carry-batch-size must be a whole number ≥ 1, got ${batchSize}`);
+      }
       const mappingPath = resolve(context.cwd, args.mapping);
       let text: string;
       try {
@@ -91,7 +109,12 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
       });
       const { plan } = await withDb(dbLocation(args, context), (db) =>
         runPlan(
-          { mapping, snapshot: args.snapshot, credentials: twilio.credentialsKind },
+          {
+            mapping,
+            snapshot: args.snapshot,
+            credentials: twilio.credentialsKind,
+            carry: args['carry-optouts'] ? { batchSize } : null,
+          },
           { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
         ),
       );

@@ -1,0 +1,216 @@
+/**
+ * `plan --carry-optouts`: one `carry_optouts` step per customer with opt-outs to carry, after
+ * its numbers are where the mapping wants them, and the consent records it writes. Pure.
+ *
+ * A customer's records are the currently opted-out pairs on the suppression lists of its
+ * numbers (a number's list: its number-scope opt-outs and the service-scope opt-outs of the
+ * service it was in before it moved). With a Messaging Service, `sender_id` is that service
+ * and there is one record per end user (Twilio then refuses them from every number of the
+ * service); without one, one record per (number, end user). A record stands for every pair
+ * it covers and carries the latest of their opt-out dates.
+ */
+
+import { createHash } from 'node:crypto';
+
+import type {
+  CarryItem,
+  CarryOptOutsStep,
+  ObservedNumber,
+  Plan,
+  PlanCarry,
+  PlanCustomer,
+  PlanStep,
+} from './types.js';
+
+/** Records per Consent API request: 25, per a translated copy of Twilio's docs. */
+export const CARRY_BATCH_SIZE = 25;
+
+/** Currently opted-out end users with the date they opted out, by number and by service. */
+export interface CarryIndex {
+  byNumber: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  byService: ReadonlyMap<string, ReadonlyMap<string, string>>;
+}
+
+export interface CarryOptions {
+  batchSize: number;
+  /** The rate the plan's time estimate assumes (Twilio's limit, 100 a minute). */
+  requestsPerMinute: number;
+  optOuts: CarryIndex;
+  /**
+   * Number SID → the service whose service-scope opt-outs are on its list: where it was
+   * before it moved (a number already moved has left it). Absent = the service it is in now.
+   */
+  sourceServices: ReadonlyMap<string, string | null>;
+  /** correlation_ids Twilio accepted in earlier applies: those records are not planned again. */
+  written: ReadonlySet<string>;
+}
+
+/**
+ * The record's correlation_id: 32 hex characters of sha256(subaccount, sender_id, contact_id).
+ * The same record always gets the same id, so writing it again (a re-run, a resumed crash)
+ * upserts the same record rather than adding one.
+ */
+export function correlationId(accountSid: string, senderId: string, contactId: string): string {
+  return createHash('sha256')
+    .update(`${accountSid}|${senderId}|${contactId}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** The index from the ledger's currently opted-out pairs. */
+export function carryIndex(
+  rows: Iterable<{
+    scope: 'number' | 'service';
+    senderNumber: string;
+    messagingServiceSid: string | null;
+    recipient: string;
+    optedOutAt: string;
+  }>,
+): CarryIndex {
+  const byNumber = new Map<string, Map<string, string>>();
+  const byService = new Map<string, Map<string, string>>();
+  for (const row of rows) {
+    const [map, key] =
+      row.scope === 'service' && row.messagingServiceSid !== null
+        ? [byService, row.messagingServiceSid]
+        : [byNumber, row.senderNumber];
+    let recipients = map.get(key);
+    if (recipients === undefined) map.set(key, (recipients = new Map()));
+    keepLatest(recipients, row.recipient, row.optedOutAt);
+  }
+  return { byNumber, byService };
+}
+
+function keepLatest(map: Map<string, string>, recipient: string, date: string): void {
+  const known = map.get(recipient);
+  if (known === undefined || Date.parse(date) > Date.parse(known)) map.set(recipient, date);
+}
+
+/**
+ * The customer's carry step and its records, or null when it has none to write. It depends
+ * on every other step of the customer: the records name the subaccount's service or numbers,
+ * which Twilio accepts as `sender_id` only once they are there.
+ */
+export function carryStep(
+  customer: PlanCustomer,
+  numbers: readonly ObservedNumber[],
+  otherSteps: readonly PlanStep[],
+  options: CarryOptions,
+): { step: CarryOptOutsStep; items: CarryItem[] } | null {
+  const id = `carry_optouts:${customer.customer_id}`;
+  const viaService = customer.messaging_service !== null;
+  const pairs = new Map<string, { number: string | null; contact: string; date: string }>();
+  for (const number of numbers) {
+    const source = options.sourceServices.has(number.sid)
+      ? options.sourceServices.get(number.sid)!
+      : number.serviceSid;
+    const recipients = new Map<string, string>();
+    for (const list of [
+      options.optOuts.byNumber.get(number.phoneNumber),
+      source === null ? undefined : options.optOuts.byService.get(source),
+    ]) {
+      for (const [recipient, date] of list ?? []) keepLatest(recipients, recipient, date);
+    }
+    for (const [contact, date] of recipients) {
+      const sender = viaService ? null : number.phoneNumber;
+      const key = `${sender ?? ''}|${contact}`;
+      const known = pairs.get(key);
+      if (known === undefined || Date.parse(date) > Date.parse(known.date)) {
+        pairs.set(key, { number: sender, contact, date });
+      }
+    }
+  }
+  const account = customer.subaccount_sid;
+  const serviceSid = customer.service_sid;
+  const items: CarryItem[] = [];
+  let alreadyCarried = 0;
+  for (const pair of pairs.values()) {
+    const senderId = viaService ? serviceSid : pair.number;
+    if (
+      account !== null &&
+      senderId !== null &&
+      options.written.has(correlationId(account, senderId, pair.contact))
+    ) {
+      alreadyCarried += 1;
+      continue;
+    }
+    items.push({
+      step: id,
+      contact_id: pair.contact,
+      sender_number: pair.number,
+      date_of_consent: pair.date,
+    });
+  }
+  if (items.length === 0) return null;
+  items.sort(
+    (a, b) =>
+      (a.sender_number ?? '').localeCompare(b.sender_number ?? '') ||
+      a.contact_id.localeCompare(b.contact_id),
+  );
+  return {
+    step: {
+      id,
+      action: 'carry_optouts',
+      customer_id: customer.customer_id,
+      depends_on: otherSteps.map((s) => s.id),
+      account_sid: account,
+      sender: viaService ? 'service' : 'number',
+      service_sid: viaService ? serviceSid : null,
+      service_name: customer.messaging_service,
+      optouts: items.length,
+      batch_size: options.batchSize,
+      requests: Math.ceil(items.length / options.batchSize),
+      already_carried: alreadyCarried,
+    },
+    items,
+  };
+}
+
+/**
+ * The requests every carry step takes, and how long they take at `requestsPerMinute`: the
+ * limit is each subaccount's, and the steps of different customers go side by side, so the
+ * carry takes as long as its largest step.
+ */
+export function carrySummary(
+  steps: readonly PlanStep[],
+  options: Pick<CarryOptions, 'batchSize' | 'requestsPerMinute'>,
+): PlanCarry {
+  let requests = 0;
+  let largest = 0;
+  for (const s of steps) {
+    if (s.action !== 'carry_optouts') continue;
+    requests += s.requests;
+    largest = Math.max(largest, s.requests);
+  }
+  return {
+    batch_size: options.batchSize,
+    requests,
+    requests_per_minute: options.requestsPerMinute,
+    seconds: Math.ceil((largest * 60) / options.requestsPerMinute),
+  };
+}
+
+const itemsByStep = new WeakMap<Plan, ReadonlyMap<string, readonly CarryItem[]>>();
+
+/** A plan's carry records by step, grouped once per plan. */
+export function carryItemsOf(plan: Plan, stepId: string): readonly CarryItem[] {
+  let byStep = itemsByStep.get(plan);
+  if (byStep === undefined) {
+    const grouped = new Map<string, CarryItem[]>();
+    for (const item of plan.carry_items ?? []) {
+      const list = grouped.get(item.step) ?? [];
+      list.push(item);
+      grouped.set(item.step, list);
+    }
+    itemsByStep.set(plan, (byStep = grouped));
+  }
+  return byStep.get(stepId) ?? [];
+}
+
+/** `72` → `1 min 12 s`; `0` → `0 s`. */
+export function describeDuration(seconds: number): string {
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  if (minutes === 0) return `${rest} s`;
+  return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
+}

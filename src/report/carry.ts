@@ -1,0 +1,212 @@
+/**
+ * What Twilio itself now enforces, as the reports say it: per customer, the opt-outs its
+ * `carry_optouts` step was to write, how many Twilio wrote, rejected, or never answered, and
+ * whether the suppression list is the customer's only protection; per record, its result; per
+ * row of a suppression list, whether Twilio holds that opt-out. Pure: built from the plan, the
+ * journal and the ledger's list.
+ */
+
+import type { ConsentItemRecord } from '../db/consent-journal.js';
+import type { StepRecord } from '../db/journal.js';
+import type { OptOutExportRow } from '../optouts/export.js';
+import { correlationId } from '../plan/carry.js';
+import type { CarryOptOutsStep, Plan } from '../plan/types.js';
+
+export const CARRY_COLUMNS = [
+  'customer_id',
+  'customer_name',
+  'subaccount_sid',
+  'sender_id',
+  'carry_step',
+  'optouts_to_carry',
+  'written',
+  'rejected',
+  'not_written',
+  'list_rows',
+  'twilio_enforces_rows',
+  'protection',
+] as const;
+
+export type CarryRow = Record<(typeof CARRY_COLUMNS)[number], string | number | null>;
+
+export interface CarryItemResult {
+  customer_id: string;
+  step: string;
+  correlation_id: string;
+  sender_id: string;
+  contact_id: string;
+  date_of_consent: string;
+  result: 'written' | 'rejected' | 'not_written';
+  error_code: number | null;
+  error_messages: string[];
+  answered_at: string | null;
+}
+
+export interface CarryAudit {
+  /** Whether the plan was made with --carry-optouts. */
+  planned: boolean;
+  customers: CarryRow[];
+  /** Every record this run's carry steps were to write, with its result. */
+  items: CarryItemResult[];
+}
+
+/** Where each customer went, as the audit knows it. */
+export interface CustomerTarget {
+  customer_id: string;
+  subaccount_sid: string | null;
+  messaging_service_sid: string | null;
+}
+
+const resultOf = (item: ConsentItemRecord): CarryItemResult['result'] =>
+  item.errorCode === 0
+    ? 'written'
+    : item.errorCode !== null && !(item.errorMessages ?? []).includes('INTERNAL_SERVER_ERROR')
+      ? 'rejected'
+      : 'not_written';
+
+/**
+ * Whether Twilio refuses, in the customer's subaccount, sends to the row's end user from the
+ * row's sender: an opt-out for them was written (in this run or an earlier one) with the
+ * customer's service as sender_id, or, for a customer without one, with each of its numbers
+ * the pair stands for.
+ */
+export function twilioEnforces(
+  plan: Plan,
+  targets: readonly CustomerTarget[],
+  written: ReadonlySet<string>,
+): (row: OptOutExportRow) => boolean {
+  const byCustomer = new Map(targets.map((t) => [t.customer_id, t]));
+  const customers = new Map(plan.customers.map((c) => [c.customer_id, c]));
+  // customer → end user → the numbers its carry records were for
+  const planned = new Map<string, Map<string, string[]>>();
+  const stepCustomer = new Map(
+    plan.steps.filter((s) => s.action === 'carry_optouts').map((s) => [s.id, s.customer_id]),
+  );
+  for (const item of plan.carry_items ?? []) {
+    const customer = stepCustomer.get(item.step);
+    if (customer === undefined || item.sender_number === null) continue;
+    const contacts = planned.get(customer) ?? new Map<string, string[]>();
+    contacts.set(item.contact_id, [...(contacts.get(item.contact_id) ?? []), item.sender_number]);
+    planned.set(customer, contacts);
+  }
+  return (row) => {
+    if (row.customer_id === null || row.recipient === null) return false;
+    const target = byCustomer.get(row.customer_id);
+    const customer = customers.get(row.customer_id);
+    const account = target?.subaccount_sid ?? null;
+    if (target === undefined || customer === undefined || account === null) return false;
+    const isWritten = (sender: string) =>
+      written.has(correlationId(account, sender, row.recipient!));
+    if (customer.messaging_service !== null) {
+      return target.messaging_service_sid !== null && isWritten(target.messaging_service_sid);
+    }
+    if (row.scope === 'number' && row.sender_number !== null) return isWritten(row.sender_number);
+    const senders =
+      planned.get(row.customer_id)?.get(row.recipient) ??
+      customer.numbers.map((n) => n.phone_number);
+    return senders.length > 0 && senders.every(isWritten);
+  };
+}
+
+/** Per customer and per record, what the carry did and what protects the customer now. */
+export function carryAudit<Row extends OptOutExportRow>(
+  plan: Plan,
+  targets: readonly CustomerTarget[],
+  steps: ReadonlyMap<string, StepRecord>,
+  items: ReadonlyMap<string, readonly ConsentItemRecord[]>,
+  list: { rows: readonly Row[]; enforced: (row: Row) => boolean } | null,
+): CarryAudit {
+  const planned = plan.options.carry_optouts === true;
+  const byCustomer = new Map(targets.map((t) => [t.customer_id, t]));
+  const carrySteps = new Map(
+    plan.steps
+      .filter((s): s is CarryOptOutsStep => s.action === 'carry_optouts')
+      .map((s) => [s.customer_id, s]),
+  );
+  const rowsOf = new Map<string | null, Row[]>();
+  for (const row of list?.rows ?? []) {
+    const own = rowsOf.get(row.customer_id) ?? [];
+    own.push(row);
+    rowsOf.set(row.customer_id, own);
+  }
+  const results: CarryItemResult[] = [];
+  const customers = plan.customers.map((customer): CarryRow => {
+    const id = customer.customer_id;
+    const step = carrySteps.get(id);
+    const record = step === undefined ? undefined : steps.get(step.id);
+    const own = step === undefined ? [] : (items.get(step.id) ?? []);
+    for (const item of own) {
+      results.push({
+        customer_id: id,
+        step: step!.id,
+        correlation_id: item.correlationId,
+        sender_id: item.senderId,
+        contact_id: item.contactId,
+        date_of_consent: item.dateOfConsent,
+        result: resultOf(item),
+        error_code: item.errorCode,
+        error_messages: item.errorMessages ?? [],
+        answered_at: item.answeredAt,
+      });
+    }
+    const count = (result: CarryItemResult['result']) =>
+      own.filter((item) => resultOf(item) === result).length;
+    const toCarry = step?.optouts ?? 0;
+    const written = count('written');
+    const rejected = count('rejected');
+    const rows = list === null ? null : (rowsOf.get(id) ?? []);
+    const enforced = rows === null ? null : rows.filter((row) => list!.enforced(row)).length;
+    const target = byCustomer.get(id);
+    return {
+      customer_id: id,
+      customer_name: customer.customer_name,
+      subaccount_sid: target?.subaccount_sid ?? null,
+      sender_id:
+        step === undefined
+          ? null
+          : step.sender === 'service'
+            ? (target?.messaging_service_sid ?? null)
+            : 'numbers',
+      carry_step:
+        step === undefined ? (planned ? 'none' : 'not_planned') : (record?.state ?? 'pending'),
+      optouts_to_carry: toCarry,
+      written,
+      rejected,
+      not_written: toCarry - written - rejected,
+      list_rows: rows === null ? null : rows.length,
+      twilio_enforces_rows: enforced,
+      protection: protection(planned, step, record, rejected, rows?.length ?? null, enforced),
+    };
+  });
+  return { planned, customers, items: results };
+}
+
+function protection(
+  planned: boolean,
+  step: CarryOptOutsStep | undefined,
+  record: StepRecord | undefined,
+  rejected: number,
+  rows: number | null,
+  enforced: number | null,
+): string {
+  if (rows === null || enforced === null) {
+    return 'unknown: no completed snapshot, so no suppression list to vouch for';
+  }
+  if (rows === 0) return 'no opt-outs on its suppression list';
+  if (enforced === rows) {
+    return 'Twilio refuses sends to every opt-out on its suppression list (written through the Consent Management API)';
+  }
+  const why = !planned
+    ? 'the plan was made without --carry-optouts'
+    : step === undefined
+      ? 'no carry step: nothing was left to write when the plan was made'
+      : record?.state === 'failed'
+        ? `carry_optouts failed: ${record.errorMessage ?? ''}`
+        : record?.state === 'done' || record?.state === 'skipped'
+          ? rejected > 0
+            ? `Twilio rejected ${rejected} of them`
+            : 'opt-outs recorded after the plan was made'
+          : `carry_optouts is ${record?.state ?? 'pending'}`;
+  if (enforced === 0) return `the suppression list is its only protection (${why})`;
+  return `Twilio refuses sends to ${enforced} of the ${rows} opt-outs on its suppression list; for the other ${rows - enforced}, the list is the only protection (${why})`;
+}

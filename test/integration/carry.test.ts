@@ -1,0 +1,474 @@
+/**
+ * `plan --carry-optouts` and `apply` through the built CLI against the emulator over real
+ * HTTP. On the Owlie scenario: after the move, from each subaccount (through its new service,
+ * or from each number when it has none), a send to every recipient who had opted out of the
+ * customer's numbers before the move is refused by Twilio itself with 21610, judged by the
+ * emulator's own opt-out store as it stood before the move; a send to anyone else goes
+ * through. Then: a subaccount without Consent API access (step failed, exit 3, the moves
+ * stand, the report says the list is the customer's only protection, and a later apply with
+ * access finishes it), and a plan without --carry-optouts, whose report says the same of
+ * every customer.
+ */
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadOwlie, owlieMapping } from '../../src/emulator/scenarios/owlie.js';
+import { readPlan } from '../../src/plan/plan-file.js';
+import type { TwilioClient } from '../../src/twilio/client.js';
+import {
+  clearRequestLog,
+  emulatorOptOuts,
+  requestLog,
+  startTestEmulator,
+  type EmulatorOptOut,
+  type EmulatorStateView,
+  type TestEmulator,
+} from '../support/emulator.js';
+import {
+  authTokens,
+  customersOf,
+  expectMigrated,
+  expectNoSecret,
+  filesUnder,
+  type MappedCustomer,
+} from '../support/migration.js';
+import {
+  cliEnv,
+  readOnly,
+  ROOT,
+  runCli,
+  tempDir,
+  type CliResult,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+const NOBODY = '+12125550199';
+const csv = (path: string) =>
+  parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
+const consentPosts = <Entry extends { method: string; path: string }>(log: Entry[]) =>
+  log.filter((e) => e.method === 'POST' && e.path === '/v1/Consents/Bulk');
+
+/** A send's outcome: 201, or Twilio's error code. */
+async function send(
+  client: TwilioClient,
+  to: string,
+  from: { messagingServiceSid: string } | { from: string },
+): Promise<number> {
+  try {
+    await client.messages.create({ ...from, to, body: 'Your table is ready' });
+    return 201;
+  } catch (error) {
+    return (error as { code: number }).code;
+  }
+}
+
+/**
+ * The emulator's ground truth before the move: per number, the recipients opted out of it
+ * (its own number-scope opt-outs and those of the service it was in), and those who opted out
+ * once and back in since.
+ */
+function truthBefore(state: EmulatorStateView, store: readonly EmulatorOptOut[]) {
+  const parent = state.parent_account_sid;
+  const serviceOf = new Map(state.numbers.map((n) => [n.phone_number, n.messaging_service_sid]));
+  const recipients = (phone: string, optedOut: boolean) =>
+    new Set(
+      store
+        .filter((o) => o.account_sid === parent && o.opted_out === optedOut)
+        .filter((o) =>
+          o.scope === 'number'
+            ? o.sender_number === phone
+            : o.messaging_service_sid !== null && o.messaging_service_sid === serviceOf.get(phone),
+        )
+        .map((o) => o.recipient),
+    );
+  return {
+    optedOut: (phone: string) => recipients(phone, true),
+    optedBackIn: (phone: string) => recipients(phone, false),
+  };
+}
+
+describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const outputs: CliResult[] = [];
+  const cli = async (args: string[]) => {
+    const result = await runCli(args, cliEnv(env), dir.path);
+    outputs.push(result);
+    return result;
+  };
+  const MAPPING = join(ROOT, 'plans', 'owlie-customers.csv');
+  const db = () => dir.file('owlie.db');
+  const plan = () => dir.file('owlie.plan.json');
+  const customers = customersOf(owlieMapping());
+  let truth: ReturnType<typeof truthBefore>;
+
+  beforeAll(async () => {
+    env = await startTestEmulator({
+      now: () => NOW,
+      load: (state) => loadOwlie(state, { seed: 9, messages: 5_000, now: NOW }),
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('plan --carry-optouts: one carry step per customer with opt-outs, printed with its count and sender', async () => {
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    const planned = await cli([
+      'plan',
+      '--mapping',
+      MAPPING,
+      '--db',
+      db(),
+      '--out',
+      plan(),
+      '--carry-optouts',
+    ]);
+    expect(planned.code).toBe(0);
+    const read = readPlan(plan(), readFileSync(plan(), 'utf8'));
+    const carries = read.steps.filter((s) => s.action === 'carry_optouts');
+    expect(carries.length).toBeGreaterThan(30);
+    const falcon = carries.find((s) => s.customer_id === 'falcon-flights')!;
+    expect(planned.stdout).toContain(
+      `  + opt-outs     falcon-flights  ${falcon.optouts} -> "falconFlightsNotifications"`,
+    );
+    const rosie = carries.find((s) => s.customer_id === 'rosies-bakery');
+    if (rosie !== undefined) {
+      expect(planned.stdout).toContain(`  + opt-outs     rosies-bakery  ${rosie.optouts} -> +1617`);
+    }
+    const total = carries.reduce((n, s) => n + s.optouts, 0);
+    expect(read.summary.optouts_to_carry).toBe(total);
+    expect(read.carry_items).toHaveLength(total);
+    expect(read.carry!.requests).toBe(carries.reduce((n, s) => n + s.requests, 0));
+    expect(planned.stdout).toMatch(
+      new RegExp(
+        `^Carry: ${total} opt-outs written into the subaccounts through Twilio's Consent Management API, ${read.carry!.requests} requests of up to 25; at 100 requests a minute for each subaccount, side by side, that takes about .+\\.$`,
+        'm',
+      ),
+    );
+    expect(planned.stdout).toMatch(new RegExp(`; 0 unchanged; ${total} opt-outs to carry\\. `));
+    // --dry-run prints one Consent API request per batch, as the subaccount, and sends none.
+    await clearRequestLog(env);
+    const dry = await cli(['apply', plan(), '--db', db(), '--dry-run']);
+    expect(dry.code).toBe(0);
+    const posts = dry.stdout.split('\n').filter((l) => l.includes('/v1/Consents/Bulk'));
+    expect(posts).toHaveLength(read.carry!.requests);
+    expect(posts[0]).toMatch(
+      /^POST {3}https:\/\/accounts\.twilio\.com\/v1\/Consents\/Bulk {2}Items=\d+ × \{status: opt-out, source: opt-out-message, sender_id: \{service created for [\w-]+\}, contact_id \+\d+…\+\d+\} {3}\(credentials of \{subaccount created for [\w-]+\}\) {3}# carry_optouts:[\w-]+ batch 1 of \d+$/,
+    );
+    expect(await requestLog(env)).toEqual([]);
+    // Every carry step comes after the customer's other steps.
+    for (const step of carries) {
+      const own = read.steps.filter((s) => s.customer_id === step.customer_id && s !== step);
+      expect(step.depends_on).toEqual(own.map((s) => s.id));
+    }
+  });
+
+  it('apply: Twilio itself refuses every opted-out recipient, in every subaccount, and no one else', async () => {
+    truth = truthBefore(await env.state(), await emulatorOptOuts(env, { all: true }));
+    await clearRequestLog(env);
+    // Each subaccount gets its own one or two Consent requests: no need to wait a minute
+    // between them here (the limit itself is held in carry-limits.test.ts).
+    const applied = await cli([
+      'apply',
+      plan(),
+      '--db',
+      db(),
+      '--rate',
+      '1000',
+      '--concurrency',
+      '8',
+      '--consent-rate',
+      '1000',
+    ]);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    await expectMigrated(env, customers);
+    const read = readPlan(plan(), readFileSync(plan(), 'utf8'));
+    const posts = consentPosts(await requestLog(env));
+    expect(posts).toHaveLength(read.carry!.requests);
+    // Each with the credentials of a subaccount, never the parent's.
+    const subaccounts = new Set(
+      (await env.state()).accounts.filter((a) => a.sid !== env.parentSid).map((a) => a.sid),
+    );
+    expect(posts.every((e) => e.account_sid !== null && subaccounts.has(e.account_sid))).toBe(true);
+
+    const state = await env.state();
+    let refused = 0;
+    for (const customer of customers) {
+      const sub = state.accounts.find((a) => a.friendly_name === customer.name)!;
+      const client = env.clientFor(sub.sid, env.emulator.state.accounts.get(sub.sid)!.authToken);
+      const service = state.services.find((s) => s.account_sid === sub.sid);
+      const senders: {
+        from: { messagingServiceSid: string } | { from: string };
+        phones: string[];
+      }[] =
+        service === undefined
+          ? customer.numbers.map((phone) => ({ from: { from: phone }, phones: [phone] }))
+          : [{ from: { messagingServiceSid: service.sid }, phones: customer.numbers }];
+      for (const { from, phones } of senders) {
+        const optedOut = new Set(phones.flatMap((p) => [...truth.optedOut(p)]));
+        const backIn = phones
+          .flatMap((p) => [...truth.optedBackIn(p)])
+          .filter((r) => !optedOut.has(r));
+        const outcomes = await Promise.all([...optedOut].map((to) => send(client, to, from)));
+        expect(
+          outcomes.every((code) => code === 21610),
+          `${customer.id} ${JSON.stringify(from)}`,
+        ).toBe(true);
+        refused += outcomes.length;
+        expect(await send(client, NOBODY, from), customer.id).toBe(201);
+        for (const to of backIn.slice(0, 3)) expect(await send(client, to, from), to).toBe(201);
+      }
+    }
+    // One refused send per record carried: the plan's records are the emulator's own truth.
+    expect(refused).toBe(read.summary.optouts_to_carry);
+
+    // What the emulator holds came from the journal's records, ids and all.
+    const written = readOnly(db(), (d) =>
+      d.prepare('SELECT account_sid, correlation_id, error_code FROM consent_items').all(),
+    ) as { account_sid: string; correlation_id: string; error_code: number }[];
+    expect(written).toHaveLength(read.summary.optouts_to_carry!);
+    expect(written.every((w) => w.error_code === 0)).toBe(true);
+    const stored = (await emulatorOptOuts(env)).filter((o) => o.source === 'consent-api');
+    expect(stored.map((o) => o.correlation_id).sort()).toEqual(
+      written.map((w) => w.correlation_id).sort(),
+    );
+    expect(stored.every((o) => o.consent_source === 'opt-out-message' && o.opted_out)).toBe(true);
+  });
+
+  it('reports: per customer what was carried, every record in the audit, every list row enforced', () => {
+    const reports = join(dir.path, 'reports', '1');
+    const read = readPlan(plan(), readFileSync(plan(), 'utf8'));
+    const carry = csv(join(reports, 'carry.csv'));
+    expect(carry).toHaveLength(customers.length);
+    for (const row of carry) {
+      const step = read.steps.find(
+        (s) => s.action === 'carry_optouts' && s.customer_id === row['customer_id'],
+      );
+      const planned = step?.action === 'carry_optouts' ? step.optouts : 0;
+      expect(row).toMatchObject({
+        carry_step: step === undefined ? 'none' : 'done',
+        optouts_to_carry: String(planned),
+        written: String(planned),
+        rejected: '0',
+        not_written: '0',
+        twilio_enforces_rows: row['list_rows'],
+      });
+      expect(row['protection']).toBe(
+        row['list_rows'] === '0'
+          ? 'no opt-outs on its suppression list'
+          : 'Twilio refuses sends to every opt-out on its suppression list (written through the Consent Management API)',
+      );
+    }
+    const audit = JSON.parse(readFileSync(join(reports, 'audit.json'), 'utf8')) as {
+      carry: { planned: boolean; items: { result: string; correlation_id: string }[] };
+    };
+    expect(audit.carry.planned).toBe(true);
+    expect(audit.carry.items).toHaveLength(read.summary.optouts_to_carry!);
+    expect(audit.carry.items.every((i) => i.result === 'written')).toBe(true);
+    const falcon = csv(join(reports, 'optouts', 'falcon-flights.csv'));
+    expect(falcon.length).toBeGreaterThan(0);
+    expect(falcon.every((row) => row['twilio_enforces'] === 'yes')).toBe(true);
+    expect(csv(join(reports, 'optouts.csv')).every((r) => r['twilio_enforces'] === 'yes')).toBe(
+      true,
+    );
+  });
+
+  it('apply again sends nothing; plan --carry-optouts again has nothing left to carry', async () => {
+    await clearRequestLog(env);
+    const again = await cli(['apply', plan(), '--db', db(), '--rate', '1000']);
+    expect(again.code).toBe(0);
+    expect((await requestLog(env)).filter((e) => e.method !== 'GET')).toEqual([]);
+    const replan = dir.file('again.plan.json');
+    const result = await cli([
+      'plan',
+      '--mapping',
+      MAPPING,
+      '--db',
+      db(),
+      '--out',
+      replan,
+      '--carry-optouts',
+      '--detailed-exitcode',
+    ]);
+    expect(result.code).toBe(0);
+    const read = readPlan(replan, readFileSync(replan, 'utf8'));
+    expect(read.steps).toEqual([]);
+    expect(read.summary.optouts_to_carry).toBe(0);
+  });
+
+  it('leaves no auth token in the database, the plans, the reports or any output', () => {
+    expectNoSecret(
+      authTokens(env),
+      Object.fromEntries(
+        outputs.flatMap((o, i) => [
+          [`stdout ${i}`, o.stdout],
+          [`stderr ${i}`, o.stderr],
+        ]),
+      ),
+      [db(), `${db()}-wal`, plan(), ...filesUnder(join(dir.path, 'reports', '1'))].filter((f) =>
+        existsSync(f),
+      ),
+    );
+  });
+});
+
+describe('a subaccount without Consent API access; a plan without --carry-optouts (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  let subs: Record<'acme' | 'birch', string>;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const customers: MappedCustomer[] = [
+    { id: 'acme', name: 'Acme', service: 'acmeAlerts', numbers: ['+14155550101'] },
+    { id: 'birch', name: 'Birch', service: 'birchAlerts', numbers: ['+14155550102'] },
+  ];
+  const STOPS = { acme: ['+12065550001', '+12065550002'], birch: ['+12065550003'] };
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  async function seed(): Promise<string> {
+    await env.control('POST', '/__emulator/reset');
+    const { subaccounts } = await env.seed({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Birch' }],
+      numbers: customers.map((c) => ({ phone_number: c.numbers[0]! })),
+      messages: customers.flatMap((c) =>
+        STOPS[c.id as 'acme' | 'birch'].map((from) => ({
+          from,
+          to: c.numbers[0]!,
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: '2025-05-01T00:00:00Z',
+        })),
+      ),
+    });
+    subs = { acme: subaccounts[0]!.sid, birch: subaccounts[1]!.sid };
+    const mapping = dir.file('m.csv');
+    writeFileSync(
+      mapping,
+      `customer_id,customer_name,phone_number,messaging_service\n${customers
+        .map((c) => `${c.id},${c.name},${c.numbers[0]},${c.service}`)
+        .join('\n')}\n`,
+    );
+    return mapping;
+  }
+
+  it('no access: the carry step fails saying why (exit 3), the moves stand, the report says the list is the only protection', async () => {
+    const mapping = await seed();
+    await env.control('POST', '/__emulator/settings', {
+      account_sid: subs.birch,
+      consent_api: false,
+    });
+    const db = dir.file('noaccess.db');
+    const out = dir.file('noaccess.plan.json');
+    expect(
+      (await cli(['plan', '--mapping', mapping, '--db', db, '--out', out, '--carry-optouts'])).code,
+    ).toBe(0);
+    const first = await cli(['apply', out, '--db', db, '--rate', '1000']);
+    expect(first.code).toBe(3);
+    expect(first.stderr).toContain(
+      `failed: carry_optouts:birch: Twilio 20403: subaccount ${subs.birch} has no access to Twilio's Consent Management API (HTTP 403, Twilio 20403: `,
+    );
+    expect(first.stderr).toContain(
+      '1 opt-out(s) of the customer are not written into it, and its suppression list is their only protection. The moves stand.',
+    );
+    expect(first.stdout).toMatch(/, 1 failed, 0 not run\. .*Not complete/);
+    await expectMigrated(env, customers);
+
+    const reports = join(dir.path, 'reports', '1');
+    const carry = csv(join(reports, 'carry.csv'));
+    expect(carry.find((r) => r['customer_id'] === 'acme')).toMatchObject({
+      carry_step: 'done',
+      written: '2',
+      twilio_enforces_rows: '2',
+    });
+    const birch = carry.find((r) => r['customer_id'] === 'birch')!;
+    expect(birch).toMatchObject({
+      carry_step: 'failed',
+      optouts_to_carry: '1',
+      written: '0',
+      not_written: '1',
+      list_rows: '1',
+      twilio_enforces_rows: '0',
+    });
+    expect(birch['protection']).toMatch(
+      /^the suppression list is its only protection \(carry_optouts failed: subaccount AC\w+ has no access to Twilio's Consent Management API/,
+    );
+    expect(csv(join(reports, 'optouts', 'birch.csv')).map((r) => r['twilio_enforces'])).toEqual([
+      'no',
+    ]);
+    expect(csv(join(reports, 'optouts', 'acme.csv')).map((r) => r['twilio_enforces'])).toEqual([
+      'yes',
+      'yes',
+    ]);
+    // Twilio does not enforce Birch's opt-out: the list really is the only protection.
+    const state = await env.state();
+    const service = state.services.find((s) => s.account_sid === subs.birch)!;
+    const birchClient = env.clientFor(
+      subs.birch,
+      env.emulator.state.accounts.get(subs.birch)!.authToken,
+    );
+    expect(await send(birchClient, STOPS.birch[0]!, { messagingServiceSid: service.sid })).toBe(
+      201,
+    );
+
+    // Access granted: apply again finishes the carry, and nothing else.
+    await env.control('POST', '/__emulator/settings', {
+      account_sid: subs.birch,
+      consent_api: true,
+    });
+    await clearRequestLog(env);
+    const second = await cli(['apply', out, '--db', db, '--rate', '1000']);
+    expect(second.code).toBe(0);
+    expect((await requestLog(env)).filter((e) => e.method !== 'GET').map((e) => e.path)).toEqual([
+      '/v1/Consents/Bulk',
+    ]);
+    expect(await send(birchClient, STOPS.birch[0]!, { messagingServiceSid: service.sid })).toBe(
+      21610,
+    );
+    expect(csv(join(reports, 'carry.csv')).find((r) => r['customer_id'] === 'birch')).toMatchObject(
+      {
+        carry_step: 'done',
+        written: '1',
+        twilio_enforces_rows: '1',
+      },
+    );
+  });
+
+  it('without --carry-optouts: every customer with opt-outs has only its list, and the report says so', async () => {
+    const mapping = await seed();
+    const db = dir.file('plain.db');
+    const out = dir.file('plain.plan.json');
+    expect((await cli(['plan', '--mapping', mapping, '--db', db, '--out', out])).code).toBe(0);
+    const applied = await cli(['apply', out, '--db', db, '--rate', '1000']);
+    expect(applied.code).toBe(0);
+    const reports = join(dir.path, 'reports', '1');
+    for (const row of csv(join(reports, 'carry.csv'))) {
+      expect(row).toMatchObject({
+        carry_step: 'not_planned',
+        optouts_to_carry: '0',
+        twilio_enforces_rows: '0',
+      });
+      expect(row['protection']).toBe(
+        'the suppression list is its only protection (the plan was made without --carry-optouts)',
+      );
+    }
+    expect(csv(join(reports, 'optouts.csv')).every((r) => r['twilio_enforces'] === 'no')).toBe(
+      true,
+    );
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Tiny observed states and mappings for the planner's pure tests: accounts, numbers and
+ * services as `observeAccount` reports them, and mapping rows as `parseMapping` returns them.
+ */
+
+import type { PlanOptions } from '../../src/plan/build-plan.js';
+import type { Mapping, MappingRow } from '../../src/plan/mapping.js';
+import type {
+  ObservedAccount,
+  ObservedNumber,
+  ObservedService,
+  ObservedState,
+} from '../../src/plan/types.js';
+import type { ServiceSettings } from '../../src/twilio/port.js';
+
+export const sid = (prefix: string, n: number) => `${prefix}${n.toString(16).padStart(32, '0')}`;
+export const PARENT = sid('AC', 0xfff);
+export const SUB = sid('AC', 1);
+export const OTHER_SUB = sid('AC', 2);
+export const SHARED = sid('MG', 1);
+export const SUB_SERVICE = sid('MG', 2);
+export const N1 = '+14155550101';
+export const N2 = '+14155550102';
+export const TF = '+18445550103';
+
+export const account = (s: string, name: string, status: ObservedAccount['status'] = 'active') => ({
+  sid: s,
+  friendlyName: name,
+  status,
+});
+
+export const number = (
+  phone: string,
+  n: number,
+  accountSid = PARENT,
+  serviceSid: string | null = null,
+  type: string | null = 'local',
+): ObservedNumber => ({
+  sid: sid('PN', n),
+  phoneNumber: phone,
+  accountSid,
+  type,
+  serviceSid,
+  smsUrl: null,
+  smsMethod: null,
+});
+
+/** A service created with only a name: Twilio's defaults (its inbound is dropped). */
+export const TWILIO_DEFAULTS: ServiceSettings = {
+  inbound_request_url: null,
+  inbound_method: 'POST',
+  fallback_url: null,
+  fallback_method: 'POST',
+  status_callback: null,
+  sticky_sender: true,
+  smart_encoding: true,
+  mms_converter: true,
+  validity_period: 36000,
+  usecase: 'undeclared',
+  area_code_geomatch: true,
+  scan_message_content: 'inherit',
+  use_inbound_webhook_on_number: false,
+};
+
+export const service = (
+  s: string,
+  accountSid: string,
+  name: string,
+  settings: Partial<ServiceSettings> = {},
+): ObservedService => ({
+  sid: s,
+  accountSid,
+  friendlyName: name,
+  settings: { ...TWILIO_DEFAULTS, ...settings },
+});
+
+export function state(parts: Partial<ObservedState> = {}): ObservedState {
+  return { parentSid: PARENT, subaccounts: [], numbers: [], services: [], ...parts };
+}
+
+/** Rows of customer `acme` on N1 unless a row says otherwise; lines from 2. */
+export function mapping(...rows: Partial<MappingRow>[]): Mapping {
+  return {
+    path: 'map.csv',
+    sha256: 'x',
+    rows: rows.map((row, i) => ({
+      line: i + 2,
+      customerId: 'acme',
+      customerName: 'Acme',
+      phoneNumber: N1,
+      messagingService: null,
+      subaccountSid: null,
+      ...row,
+    })),
+  };
+}
+
+/** Options with nothing in the ledger, every account covered, the snapshot fresh. */
+export function planOptions(overrides: Partial<PlanOptions> = {}): PlanOptions {
+  return {
+    now: '2025-06-01T00:00:00Z',
+    credentials: 'auth-token',
+    previousSubaccounts: new Map(),
+    optOuts: { byNumber: new Map(), byService: new Map() },
+    coveredAccounts: new Set([PARENT, SUB, OTHER_SUB]),
+    snapshotRefreshed: true,
+    ...overrides,
+  };
+}

@@ -19,7 +19,9 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 32px 0 8p
 .figure .value { font-size: 22px; font-weight: 650; display: block; }
 .figure .label { color: var(--muted); font-size: 12px; }
 .figure.alarm { border-color: var(--bad); background: var(--bad-bg); }
-table { border-collapse: collapse; width: 100%; margin: 8px 0; font-size: 13px; }
+.wrap { overflow-x: auto; margin: 8px 0; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+td.sid, td.time, td.num { white-space: nowrap; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left;
   vertical-align: top; }
 th { background: var(--head); position: sticky; top: 0; cursor: pointer; white-space: nowrap; }
@@ -30,7 +32,7 @@ input[type=search] { padding: 6px 8px; width: 320px; max-width: 100%; border: 1p
   border-radius: 4px; }
 .note { border-left: 3px solid var(--warn); padding: 4px 10px; margin: 8px 0; }
 ul.coverage { padding-left: 18px; } ul.coverage li { margin: 2px 0; }
-@media print { th { position: static; } input[type=search], .no-print { display: none; }
+@media print { th { position: static; } .wrap { overflow: visible; } input[type=search], .no-print { display: none; }
   body { max-width: none; padding: 0; } tr { break-inside: avoid; } }
 `;
 

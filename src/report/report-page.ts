@@ -71,19 +71,23 @@ function table(
   headers: readonly { label: string; num?: boolean }[],
   body: readonly Html[],
 ): Html {
-  return html`<table id="${id}" data-sortable>
-    <thead>
-      <tr>
-        ${headers.map(
-          (h) =>
-            html`<th scope="col" ${literal(h.num === true ? ' class="num"' : '')}>${h.label}</th>`,
-        )}
-      </tr>
-    </thead>
-    <tbody>
-      ${body}
-    </tbody>
-  </table>`;
+  return html`<div class="wrap">
+    <table id="${id}" data-sortable>
+      <thead>
+        <tr>
+          ${headers.map(
+            (h) =>
+              html`<th scope="col" ${literal(h.num === true ? ' class="num"' : '')}>
+                ${h.label}
+              </th>`,
+          )}
+        </tr>
+      </thead>
+      <tbody>
+        ${body}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 const cell = (value: string | number | null | undefined, cls = ''): Html =>
@@ -112,7 +116,7 @@ function summary(input: ReportPageInput, violations: number | null): Html {
     ${figure('numbers-moved', `numbers moved (of ${rows.length})`, moved)}
     ${figure('numbers-not-moved', 'numbers failed or not run', failedNumbers, failedNumbers > 0)}
     ${figure('optouts', 'opt-outs on the suppression lists', input.optouts === null ? 'not known' : input.optouts.rows.length, input.optouts === null)}
-    ${figure('carried', 'opt-outs carried into Twilio', carried ?? 'not carried', carried === null)}
+    ${figure('carried', 'opt-out records written into Twilio', carried ?? 'not carried', carried === null)}
     ${figure('routes-changed', 'inbound routes changed', lost, lost > 0)}
     ${figure('blocked', 'sends Twilio refused (21610)', blocked ?? 'not reconciled')}
     ${figure('violations', 'violations', violations ?? 'not reconciled', violations === null || violations > 0)}
@@ -123,12 +127,25 @@ function summary(input: ReportPageInput, violations: number | null): Html {
 
 function alarms(input: ReportPageInput, violations: number | null): Html[] {
   const notes: Html[] = [];
-  if (input.document.run.status !== 'completed') {
+  const run = input.document.run;
+  if (run.status !== 'completed') {
+    const failed = input.document.steps.filter((step) => step.state === 'failed');
     notes.push(
-      html`<p class="note bad">
-        This apply run is <b>${input.document.run.status}</b>: not every step finished. Run
-        <code>submigrate apply</code> again with the same plan to finish it.
-      </p>`,
+      html`<div class="note bad">
+        <p>
+          This apply run ${run.status === 'running' ? 'has not finished' : 'did not complete'}: run
+          <code>submigrate apply</code> again with the same plan to finish it.
+        </p>
+        ${
+          failed.length === 0
+            ? ''
+            : html`<ul>
+                ${failed.map(
+                  (step) => html`<li><code>${step.id}</code>: ${step.error?.message ?? ''}</li>`,
+                )}
+              </ul>`
+        }
+      </div>`,
     );
   }
   if (input.optouts === null) {
@@ -219,7 +236,7 @@ function numbersTable(rows: readonly AuditRow[]): Html {
         <td class="sid">${r.from_account_sid}</td>
         <td class="sid">${r.to_account_sid}</td>
         <td class="sid">${r.messaging_service_sid}</td>
-        ${cell(r.status, r.status === 'done' || r.status === 'unchanged' ? 'ok' : 'bad')}${cell(r.attempts, 'num')}${cell(r.finished_at)}
+        ${cell(r.status, r.status === 'done' || r.status === 'unchanged' ? 'ok' : 'bad')}${cell(r.attempts, 'num')}${cell(r.finished_at, 'time')}
         ${cell(r.error_code === null ? '' : `${r.error_code} ${r.error_message ?? ''}`)}
       </tr>`,
   );
@@ -257,9 +274,9 @@ function violationsSection(violations: readonly ViolationRow[] | null): Html {
         ${cell(v.customer_id)}${cell(v.recipient)}${cell(v.sender_number)}
         <td class="sid">${v.messaging_service_sid}</td>
         <td class="sid">${v.stop_message_sid}</td>
-        ${cell(v.opted_out_at)}
+        ${cell(v.opted_out_at, 'time')}
         <td class="sid">${v.violating_message_sid}</td>
-        ${cell(v.sent_at)}
+        ${cell(v.sent_at, 'time')}
         <td class="sid">${v.account_sid}</td>
         ${cell(v.status)}
       </tr>`,
@@ -292,7 +309,7 @@ function suppressionSection(input: ReportPageInput): Html {
       html`<tr>
         ${cell(r.customer_id)}${cell(r.recipient)}${cell(r.sender_number)}
         <td class="sid">${r.messaging_service_sid}</td>
-        ${cell(r.scope)}${cell(r.keyword)}${cell(r.body)}${cell(r.opted_out_at)}
+        ${cell(r.scope)}${cell(r.keyword)}${cell(r.body)}${cell(r.opted_out_at, 'time')}
         <td class="sid">${r.stop_message_sid}</td>
         <td class="sid">${r.account_sid}</td>
         ${marked ? cell(r.twilio_enforces) : ''}

@@ -18,7 +18,7 @@ describe('submigrate demo (built CLI)', () => {
   const dir = tempDir();
   afterAll(() => dir.remove());
 
-  it('rehearses the flow on the Owlie scenario and finds the ledger equal to the emulator', async () => {
+  it('rehearses the whole flow on the Owlie scenario: ledger equal to the emulator, carried opt-outs refused, violations caught, webhook kept', async () => {
     const out = join(dir.path, 'demo');
     const result = await runCli(['demo', '--out', out, '--messages', '5000', '--seed', '3'], env);
     expect(result.stderr).toBe('');
@@ -28,7 +28,38 @@ describe('submigrate demo (built CLI)', () => {
     expect(match![1]).toBe(match![2]);
     expect(Number(match![2]!.replace(/,/g, ''))).toBeGreaterThan(10);
     expect(result.stdout).toContain('a text is refused: Twilio error 21610');
-    expect(result.stdout).toContain('the same text goes through');
+    expect(result.stdout).toMatch(
+      /^   An end user texts .*signed with the parent's Auth Token \(valid: yes\)/m,
+    );
+    // The plan is printed, with the carry.
+    expect(result.stdout).toMatch(/^   Plan: .* opt-outs to carry\./m);
+    expect(result.stdout).toMatch(/^   Carry: \d+ opt-outs written into the subaccounts/m);
+    // Apply: every step but the carry of the customer without Consent API access.
+    expect(result.stdout).toMatch(/^6\. Apply .*: \d+ steps done, 1 failed\./m);
+    expect(result.stdout).toMatch(/failed as expected — carry_optouts:\S+: .*no access/);
+    // The campaign: refused where the opt-outs were carried, sent where they were not.
+    expect(result.stdout).toMatch(
+      /\(opt-outs carried\): to people on its list (refused 21610, ){2}refused 21610;/,
+    );
+    expect(result.stdout).toMatch(
+      /\(no Consent API access\): to people on its list SENT, SENT, SENT;/,
+    );
+    expect(result.stdout).toMatch(
+      /the same webhook as before the move, now signed with the subaccount's token \(valid with it: yes; with the parent's: no\)/,
+    );
+    expect(result.stdout).toMatch(
+      /^9\. Reconcile: .*: 3 violation\(s\) .*, 3 refused by Twilio\./m,
+    );
+    const violations = parse(readFileSync(join(out, 'reports', '1', 'violations.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(violations).toHaveLength(3);
+    expect(violations.every((v) => /^SM[0-9a-f]{32}$/.test(v['stop_message_sid'] ?? ''))).toBe(
+      true,
+    );
+    const page = join(out, 'reports', '1', 'report.html');
+    expect(result.stdout).toContain(`Open the report: ${page}`);
+    expect(readFileSync(page, 'utf8')).toContain(violations[0]!['violating_message_sid']!);
     const text = readFileSync(join(out, 'optouts.csv'), 'utf8');
     expect(text.split('\n')[0]).toBe(
       'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid',
@@ -42,7 +73,6 @@ describe('submigrate demo (built CLI)', () => {
     );
     expect(rows.every((row) => /^SM[0-9a-f]{32}$/.test(row['stop_message_sid'] ?? ''))).toBe(true);
     expect(rows.every((row) => row['customer_id'] !== '')).toBe(true);
-    expect(result.stdout).toMatch(/^5\. Apply .*: 403 steps done, 0 failed\./m);
     expect(existsSync(join(out, 'reports', '1', 'audit.csv'))).toBe(true);
     expect(existsSync(join(out, 'demo.db'))).toBe(true);
     // The emulator's own fake token is never echoed by the demo.

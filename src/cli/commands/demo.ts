@@ -14,6 +14,7 @@ import type { CommandModule } from 'yargs';
 import { systemClock } from '../../clock.js';
 import { inspect, withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
+import { startDemoApp } from '../../demo/demo-app.js';
 import { runDemo, type GroundTruthPair } from '../../demo/run-demo.js';
 import { builtInScenario } from '../../emulator/scenarios/index.js';
 import { startEmulator } from '../../emulator/server.js';
@@ -54,7 +55,8 @@ interface DemoArgs extends GlobalOptions {
 export function demoCommand(context: CommandContext): CommandModule<GlobalOptions, DemoArgs> {
   return {
     command: 'demo',
-    describe: 'The whole flow against an in-process emulator with the Owlie scenario',
+    describe:
+      'The whole flow on a built-in emulator (Owlie scenario): snapshot, plan --carry-optouts, apply, a campaign, reconcile, report.html',
     builder: (y) =>
       y
         .option('out', {
@@ -82,10 +84,13 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
         'submigrate demo: the Owlie Notifications migration, rehearsed on a local Twilio emulator\n',
       );
       let scenario = '';
+      const started = Date.now();
+      const app = await startDemoApp();
       const load = builtInScenario('owlie', {
         seed: args.seed,
         messages: args.messages,
         now: Date.now(),
+        webhookBaseUrl: app.url,
       })!;
       const emulator = await startEmulator({
         seed: args.seed,
@@ -94,9 +99,18 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
           scenario = `${s.numbers} numbers, ${s.services} shared Messaging Services, ${s.messages.toLocaleString('en-US')} messages`;
         },
       });
+      const control = async (method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${emulator.url}${path}`, {
+          method,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        if (!response.ok) throw new Error(`emulator ${method} ${path}: HTTP ${response.status}`);
+        return response.json() as Promise<unknown>;
+      };
       try {
         print(
-          `1. Emulator at ${emulator.url}: Owlie Notifications, 50 customers, ${scenario} over 300 days.`,
+          `1. Emulator at ${emulator.url}: Owlie Notifications, 50 customers, ${scenario} over 300 days. Owlie's app listens at ${app.url}.`,
         );
         const { port: twilio } = twilioAccess(
           { kind: 'auth-token', accountSid: emulator.accountSid, authToken: emulator.authToken },
@@ -108,10 +122,22 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
             db,
             clock: systemClock,
             runner: thisProcess,
-            groundTruth: async () => {
-              const response = await fetch(`${emulator.url}/__emulator/optouts`);
-              return ((await response.json()) as { optouts: GroundTruthPair[] }).optouts;
+            emulator: {
+              groundTruth: async () =>
+                ((await control('GET', '/__emulator/optouts')) as { optouts: GroundTruthPair[] })
+                  .optouts,
+              denyConsentApi: async (accountSid) => {
+                await control('POST', '/__emulator/settings', {
+                  account_sid: accountSid,
+                  consent_api: false,
+                });
+              },
+              textIn: async (from, to, body) => {
+                await control('POST', '/__emulator/inbound', { from, to, body });
+              },
+              authTokenOf: (accountSid) => emulator.state.accounts.get(accountSid)!.authToken,
             },
+            app,
             mapping: {
               path: 'plans/owlie-customers.csv',
               text: readFileSync(join(packageRoot(), 'plans', 'owlie-customers.csv'), 'utf8'),
@@ -123,12 +149,26 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
               return dir;
             },
             print,
+            sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
           }),
         );
-        print(`\nDatabase: ${dbPath}`);
-        if (result.matchingPairs !== result.optedOutPairs) context.setExit(1);
+        print(
+          `Database: ${dbPath}. The whole demo took ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+        );
+        // The demo checks itself: every outcome it shows must have happened.
+        const problems = [
+          result.matchingPairs !== result.optedOutPairs && 'the ledger does not match the emulator',
+          result.refused === 0 && 'no campaign text was refused',
+          result.violations === 0 && 'reconcile found no violation',
+          !result.webhookKept && 'the webhook changed',
+        ].filter((p): p is string => typeof p === 'string');
+        if (problems.length > 0) {
+          context.output.err(`demo: ${problems.join('; ')}`);
+          context.setExit(1);
+        }
       } finally {
         await emulator.close();
+        await app.close();
       }
     },
   };

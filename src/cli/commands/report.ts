@@ -16,7 +16,8 @@ interface ReportArgs extends GlobalOptions {
 export function reportCommand(context: CommandContext): CommandModule<GlobalOptions, ReportArgs> {
   return {
     command: 'report',
-    describe: "Write an apply run's reports: audit.csv, audit.json, the suppression lists",
+    describe:
+      "Write an apply run's reports: report.html (one self-contained page), audit.csv/json, carry.csv, violations.csv, the suppression lists, coverage",
     builder: (y) =>
       y
         .option('run', { type: 'number', describe: 'The run (default: the latest)' })

@@ -1,0 +1,141 @@
+/**
+ * report.html as a compliance reviewer meets it: from a real demo run (built CLI), opened
+ * from disk in Debian's Chromium (headless, through playwright-core, never a downloaded
+ * browser). The summary figures and tables are rendered, the suppression list filters and
+ * sorts with no server, and the page makes no request beyond its own file. A screenshot is
+ * saved under reports/ for people to look at.
+ */
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { parse } from 'csv-parse/sync';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = join(process.cwd(), 'reports', 'screenshots');
+
+describe('report.html in Chromium (from a real demo run)', () => {
+  let dir: TempDir;
+  let browser: Browser;
+  let page: Page;
+  let reportDir: string;
+  const requests: string[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`,
+      );
+    }
+    dir = tempDir();
+    const demo = await runCli(
+      ['demo', '--messages', '5000', '--seed', '3'],
+      {
+        PATH: process.env['PATH'] ?? '',
+      },
+      dir.path,
+    );
+    expect(demo.code).toBe(0);
+    reportDir = join(dir.path, 'submigrate-demo', 'reports', '1');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('request', (request) => requests.push(request.url()));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(pathToFileURL(join(reportDir, 'report.html')).href);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    dir?.remove();
+  });
+
+  const csv = (name: string) =>
+    parse(readFileSync(join(reportDir, name), 'utf8'), { columns: true }) as Record<
+      string,
+      string
+    >[];
+  const figure = async (id: string) =>
+    (await page.locator(`[data-figure="${id}"] .value`).textContent())?.trim();
+
+  it('renders the summary figures from the run', async () => {
+    const audit = csv('audit.csv');
+    const violations = csv('violations.csv');
+    expect(await figure('customers')).toBe('50');
+    expect(await figure('numbers-moved')).toBe(
+      String(audit.filter((r) => r['status'] === 'done').length),
+    );
+    expect(await figure('violations')).toBe(String(violations.length));
+    expect(violations.length).toBeGreaterThan(0);
+    expect(await figure('optouts')).toBe(String(csv('optouts.csv').length));
+    expect(await page.locator('[data-figure="violations"]').getAttribute('class')).toContain(
+      'alarm',
+    );
+  });
+
+  it('renders the customer, violation and suppression tables', async () => {
+    expect(await page.locator('#customers tbody tr').count()).toBe(50);
+    const violations = csv('violations.csv');
+    const rows = page.locator('#violations tbody tr.violation');
+    expect(await rows.count()).toBe(violations.length);
+    const text = await rows.first().textContent();
+    // Both SIDs and both times of the evidence pair.
+    const first = violations.find((v) => text!.includes(v['violating_message_sid']!))!;
+    expect(text).toContain(first['stop_message_sid']);
+    expect(text).toContain(first['opted_out_at']);
+    expect(text).toContain(first['sent_at']);
+    expect(await page.locator('#suppression-list tbody tr').count()).toBe(
+      csv('optouts.csv').length,
+    );
+    expect(await page.locator('#coverage-heading').isVisible()).toBe(true);
+  });
+
+  it('filters the suppression list without a server, and sorts it', async () => {
+    const list = csv('optouts.csv');
+    const recipient = list[0]!['recipient']!;
+    const expected = list.filter((r) => Object.values(r).some((v) => v.includes(recipient)));
+    await page.locator('input[data-filter="suppression-list"]').fill(recipient);
+    const visible = page.locator('#suppression-list tbody tr:visible');
+    expect(await visible.count()).toBe(expected.length);
+    expect(await page.locator('#suppression-list-count').textContent()).toBe(
+      String(expected.length),
+    );
+    for (const text of await visible.allTextContents()) expect(text).toContain(recipient);
+
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'report-filtered.png'), fullPage: false });
+
+    await page.locator('input[data-filter="suppression-list"]').fill('');
+    expect(await page.locator('#suppression-list tbody tr:visible').count()).toBe(list.length);
+    // Sorting by "opted out at", ascending then descending.
+    const header = page.locator('#suppression-list th', { hasText: 'opted out at' });
+    await header.click();
+    expect(await header.getAttribute('aria-sort')).toBe('ascending');
+    const column = async () =>
+      page.$$eval('#suppression-list tbody tr', (trs) =>
+        trs.map((tr) => tr.children[7]!.textContent!.trim()),
+      );
+    const ascending = await column();
+    expect(ascending).toEqual([...ascending].sort());
+    await header.click();
+    expect(await column()).toEqual([...ascending].sort().reverse());
+  });
+
+  it('makes no request beyond its own file, and the page runs without errors', async () => {
+    await page.mouse.wheel(0, -100_000);
+    await page.screenshot({ path: join(SCREENSHOTS, 'report.png') });
+    expect(requests).toEqual([pathToFileURL(join(reportDir, 'report.html')).href]);
+    expect(problems).toEqual([]);
+  });
+});

@@ -19,10 +19,18 @@ export interface SnapshotRun {
   partitions: number;
   keywordsJson: string;
   explicitWindow: boolean;
+  /** The Messages API's retention window assumed, in days. */
+  retentionDays: number;
+  /** Whether history older than that window is read from Bulk Export. */
+  useExport: boolean;
 }
+
+/** Where a window's messages were read: the Messages API, or Bulk Export day files. */
+export type WindowSource = 'api' | 'export';
 
 export interface SnapshotWindow {
   accountSid: string;
+  source: WindowSource;
   windowStart: string;
   windowEnd: string;
 }
@@ -36,16 +44,28 @@ export interface SnapshotSlice {
   nextPageUrl: string | null;
   pagesRead: number;
   messagesRead: number;
+  /** The oldest message the API showed in this slice so far. */
+  oldestSent: string | null;
 }
+
+/** Twilio's default for how long the Messages API shows a record: 13 months. */
+export const DEFAULT_RETENTION_DAYS = 400;
 
 const RUN_COLUMNS = `id, parent_account_sid AS parentAccountSid, status, started_at AS startedAt,
   finished_at AS finishedAt, pid, hostname, partitions, keywords_json AS keywordsJson,
-  explicit_window AS explicitWindow`;
+  explicit_window AS explicitWindow, retention_days AS retentionDays, use_export AS useExport`;
 
 function toRun(
-  row: (Omit<SnapshotRun, 'explicitWindow'> & { explicitWindow: number }) | undefined,
+  row:
+    | (Omit<SnapshotRun, 'explicitWindow' | 'useExport'> & {
+        explicitWindow: number;
+        useExport: number;
+      })
+    | undefined,
 ) {
-  return row === undefined ? undefined : { ...row, explicitWindow: row.explicitWindow === 1 };
+  return row === undefined
+    ? undefined
+    : { ...row, explicitWindow: row.explicitWindow === 1, useExport: row.useExport === 1 };
 }
 
 export function findRunningRun(db: Db, parentAccountSid: string): SnapshotRun | undefined {
@@ -65,19 +85,53 @@ export function getRun(db: Db, id: number): SnapshotRun | undefined {
   );
 }
 
+export type NewSlice = Omit<
+  SnapshotSlice,
+  'status' | 'nextPageUrl' | 'pagesRead' | 'messagesRead' | 'oldestSent'
+>;
+
+/** A window to record; without a source, one read through the Messages API. */
+export type NewWindow = Omit<SnapshotWindow, 'source'> & { source?: WindowSource };
+
+function addWindows(db: Db, runId: number, windows: readonly NewWindow[]): void {
+  const window = statement(
+    db,
+    `INSERT OR IGNORE INTO snapshot_windows (run_id, account_sid, source, window_start, window_end)
+     VALUES (?, ?, ?, ?, ?)`,
+  );
+  for (const w of windows) {
+    window.run(runId, w.accountSid, w.source ?? 'api', w.windowStart, w.windowEnd);
+  }
+}
+
+function addExportDays(
+  db: Db,
+  runId: number,
+  days: readonly { accountSid: string; day: string }[],
+): void {
+  const insert = statement(
+    db,
+    `INSERT OR IGNORE INTO snapshot_export_days (run_id, account_sid, day, status)
+     VALUES (?, ?, ?, 'pending')`,
+  );
+  for (const d of days) insert.run(runId, d.accountSid, d.day);
+}
+
 export function createRun(
   db: Db,
-  run: Omit<SnapshotRun, 'id' | 'status' | 'finishedAt'>,
-  windows: readonly SnapshotWindow[],
-  slices: readonly Omit<SnapshotSlice, 'status' | 'nextPageUrl' | 'pagesRead' | 'messagesRead'>[],
+  run: Omit<SnapshotRun, 'id' | 'status' | 'finishedAt' | 'retentionDays' | 'useExport'> &
+    Partial<Pick<SnapshotRun, 'retentionDays' | 'useExport'>>,
+  windows: readonly NewWindow[],
+  slices: readonly NewSlice[],
+  exportDays: readonly { accountSid: string; day: string }[] = [],
 ): number {
   return db.transaction(() => {
     const id = Number(
       db
         .prepare(
           `INSERT INTO snapshot_runs (parent_account_sid, status, started_at, pid, hostname,
-             partitions, keywords_json, explicit_window)
-           VALUES (?, 'running', ?, ?, ?, ?, ?, ?)`,
+             partitions, keywords_json, explicit_window, retention_days, use_export)
+           VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           run.parentAccountSid,
@@ -87,17 +141,17 @@ export function createRun(
           run.partitions,
           run.keywordsJson,
           run.explicitWindow ? 1 : 0,
+          run.retentionDays ?? DEFAULT_RETENTION_DAYS,
+          run.useExport === true ? 1 : 0,
         ).lastInsertRowid,
     );
-    const window = db.prepare(
-      'INSERT INTO snapshot_windows (run_id, account_sid, window_start, window_end) VALUES (?, ?, ?, ?)',
-    );
-    for (const w of windows) window.run(id, w.accountSid, w.windowStart, w.windowEnd);
+    addWindows(db, id, windows);
     const slice = db.prepare(
       `INSERT INTO snapshot_slices (run_id, account_sid, slice_index, slice_start, slice_end, status)
        VALUES (?, ?, ?, ?, ?, 'pending')`,
     );
     for (const s of slices) slice.run(id, s.accountSid, s.sliceIndex, s.sliceStart, s.sliceEnd);
+    addExportDays(db, id, exportDays);
     return id;
   })();
 }
@@ -118,8 +172,9 @@ export function finishRun(db: Db, id: number, status: 'completed' | 'abandoned',
 export function listWindows(db: Db, runId: number): SnapshotWindow[] {
   return db
     .prepare(
-      `SELECT account_sid AS accountSid, window_start AS windowStart, window_end AS windowEnd
-       FROM snapshot_windows WHERE run_id = ? ORDER BY account_sid, window_start`,
+      `SELECT account_sid AS accountSid, source, window_start AS windowStart,
+              window_end AS windowEnd
+       FROM snapshot_windows WHERE run_id = ? ORDER BY account_sid, window_start, source`,
     )
     .all(runId) as SnapshotWindow[];
 }
@@ -129,7 +184,7 @@ export function listSlices(db: Db, runId: number): SnapshotSlice[] {
     .prepare(
       `SELECT account_sid AS accountSid, slice_index AS sliceIndex, slice_start AS sliceStart,
               slice_end AS sliceEnd, status, next_page_url AS nextPageUrl,
-              pages_read AS pagesRead, messages_read AS messagesRead
+              pages_read AS pagesRead, messages_read AS messagesRead, oldest_sent AS oldestSent
        FROM snapshot_slices WHERE run_id = ? ORDER BY account_sid, slice_index`,
     )
     .all(runId) as SnapshotSlice[];
@@ -139,6 +194,8 @@ export interface PageRecord {
   slice: Pick<SnapshotSlice, 'accountSid' | 'sliceIndex'>;
   messagesRead: number;
   nextPageUrl: string | null;
+  /** The page's oldest message (its last), ISO; null on an empty page. */
+  oldestSent: string | null;
   events: readonly LedgerEvent[];
 }
 
@@ -151,7 +208,10 @@ export function recordPages(db: Db, runId: number, pages: readonly PageRecord[])
     db,
     `UPDATE snapshot_slices
      SET next_page_url = ?, status = ?, pages_read = pages_read + 1,
-         messages_read = messages_read + ?
+         messages_read = messages_read + ?,
+         oldest_sent = CASE WHEN ? IS NULL THEN oldest_sent
+                            WHEN oldest_sent IS NULL OR ? < oldest_sent THEN ?
+                            ELSE oldest_sent END
      WHERE run_id = ? AND account_sid = ? AND slice_index = ?`,
   );
   // Inserting in SID order touches the primary-key index page by page, not at random.
@@ -164,6 +224,9 @@ export function recordPages(db: Db, runId: number, pages: readonly PageRecord[])
         page.nextPageUrl,
         page.nextPageUrl === null ? 'done' : 'pending',
         page.messagesRead,
+        page.oldestSent,
+        page.oldestSent,
+        page.oldestSent,
         runId,
         page.slice.accountSid,
         page.slice.sliceIndex,
@@ -211,11 +274,104 @@ export function completedWindows(
 ): (SnapshotWindow & { runId: number })[] {
   return db
     .prepare(
-      `SELECT w.run_id AS runId, w.account_sid AS accountSid, w.window_start AS windowStart,
-              w.window_end AS windowEnd
+      `SELECT w.run_id AS runId, w.account_sid AS accountSid, w.source,
+              w.window_start AS windowStart, w.window_end AS windowEnd
        FROM snapshot_windows w JOIN snapshot_runs r ON r.id = w.run_id
        WHERE r.status = 'completed' AND (? IS NULL OR w.account_sid = ?)
        ORDER BY w.window_start, w.account_sid`,
     )
     .all(accountSid, accountSid) as (SnapshotWindow & { runId: number })[];
+}
+
+// ── Bulk Export ─────────────────────────────────────────────────────────────────────────
+
+export interface ExportDay {
+  accountSid: string;
+  day: string;
+  status: 'pending' | 'done';
+  hadFile: boolean | null;
+  messagesRead: number;
+}
+
+export function listExportDays(db: Db, runId: number): ExportDay[] {
+  const rows = db
+    .prepare(
+      `SELECT account_sid AS accountSid, day, status, had_file AS hadFile,
+              messages_read AS messagesRead
+       FROM snapshot_export_days WHERE run_id = ? ORDER BY account_sid, day`,
+    )
+    .all(runId) as (Omit<ExportDay, 'hadFile'> & { hadFile: number | null })[];
+  return rows.map((row) => ({ ...row, hadFile: row.hadFile === null ? null : row.hadFile === 1 }));
+}
+
+/** A day read (or reported empty), with its evidence, in one transaction. */
+export function recordExportDay(
+  db: Db,
+  runId: number,
+  day: { accountSid: string; day: string; hadFile: boolean; messagesRead: number },
+  events: readonly LedgerEvent[],
+): number {
+  return db.transaction(() => {
+    const added = insertEvents(db, runId, events);
+    statement(
+      db,
+      `UPDATE snapshot_export_days SET status = 'done', had_file = ?, messages_read = ?
+       WHERE run_id = ? AND account_sid = ? AND day = ?`,
+    ).run(day.hadFile ? 1 : 0, day.messagesRead, runId, day.accountSid, day.day);
+    return added;
+  })();
+}
+
+export interface ExportJobRow {
+  accountSid: string;
+  jobSid: string;
+  startDay: string;
+  endDay: string;
+}
+
+export function recordExportJob(db: Db, runId: number, job: ExportJobRow, createdAt: string): void {
+  db.prepare(
+    `INSERT OR IGNORE INTO snapshot_export_jobs
+       (run_id, account_sid, job_sid, start_day, end_day, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  ).run(runId, job.accountSid, job.jobSid, job.startDay, job.endDay, createdAt);
+}
+
+export function listExportJobs(db: Db, runId: number, accountSid: string): ExportJobRow[] {
+  return db
+    .prepare(
+      `SELECT account_sid AS accountSid, job_sid AS jobSid, start_day AS startDay,
+              end_day AS endDay
+       FROM snapshot_export_jobs WHERE run_id = ? AND account_sid = ? ORDER BY created_at`,
+    )
+    .all(runId, accountSid) as ExportJobRow[];
+}
+
+/**
+ * The Messages API showed nothing before `apiStart` in a window planned from an earlier
+ * start: the window now starts there, and the days before it are read from Bulk Export (an
+ * `export` window and its days), all in one transaction.
+ */
+export function narrowApiWindow(
+  db: Db,
+  runId: number,
+  change: {
+    accountSid: string;
+    plannedStart: string;
+    apiStart: string;
+    exportWindow: SnapshotWindow | null;
+    exportDays: readonly string[];
+  },
+): void {
+  db.transaction(() => {
+    db.prepare(
+      `UPDATE snapshot_windows SET window_start = ?
+       WHERE run_id = ? AND account_sid = ? AND source = 'api' AND window_start = ?`,
+    ).run(change.apiStart, runId, change.accountSid, change.plannedStart);
+    if (change.exportWindow !== null) addWindows(db, runId, [change.exportWindow]);
+    addExportDays(
+      db,
+      runId,
+      change.exportDays.map((day) => ({ accountSid: change.accountSid, day })),
+    );
+  })();
 }

@@ -19,7 +19,7 @@ import { reconcileTotals } from '../db/reconcile.js';
 import type { Db } from '../db/open.js';
 import { TwilioError } from '../errors.js';
 import { exportOptOuts, optOutsCsv, type OptOutExportRow } from '../optouts/export.js';
-import { takeSnapshot } from '../optouts/snapshot.js';
+import { DEFAULT_RETENTION_DAYS, takeSnapshot } from '../optouts/snapshot.js';
 import { runApply } from '../apply/run-apply.js';
 import { parseMapping, type Mapping } from '../plan/mapping.js';
 import { readSealedPlan, serializePlan } from '../plan/plan-file.js';
@@ -73,6 +73,8 @@ export interface DemoResult {
   messagesRead: number;
   optedOutPairs: number;
   matchingPairs: number;
+  /** Opted-out people whose STOP is older than the Messages API's window (Bulk Export only). */
+  onlyExport: number;
   /** The campaign's sends Twilio refused (carried opt-outs) and those it let through. */
   refused: number;
   violations: number;
@@ -110,10 +112,17 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
   const { ledger } = snapshot;
   print(
     `2. Snapshot: read ${n(snapshot.messagesRead)} messages in ${seconds.toFixed(1)} s ` +
-      `(${n(Math.round(snapshot.messagesRead / seconds))}/s) into the ledger: ${n(ledger.optOut)} opt-out keywords, ` +
-      `${n(ledger.optIn)} opt-ins, ${n(ledger.help)} HELP, ${n(ledger.refused)} sends refused with 21610.`,
+      `(${n(Math.round(snapshot.messagesRead / seconds))}/s; ${n(snapshot.exportMessagesRead)} of them from ` +
+      `${n(snapshot.exportDays)} Bulk Export day files, older than the Messages API's 400 days) into the ledger: ` +
+      `${n(ledger.optOut)} opt-out keywords, ${n(ledger.optIn)} opt-ins, ${n(ledger.help)} HELP, ` +
+      `${n(ledger.refused)} sends refused with 21610.`,
   );
   const exported = exportOptOuts(deps.db);
+  // Opted out by a message the Messages API no longer shows: only the day files had it.
+  const apiBoundary = deps.clock.now().getTime() - DEFAULT_RETENTION_DAYS * 86_400_000;
+  const onlyExport = exported.optouts.filter(
+    (row) => row.opted_out_at !== null && Date.parse(row.opted_out_at) < apiBoundary,
+  ).length;
   const truth = await deps.emulator.groundTruth();
   const ours = new Map(
     exported.optouts.map((row) => [pairKey(rowAsPair(row)), row.stop_message_sid]),
@@ -122,6 +131,10 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
   print(
     `   ${n(exported.optouts.length)} people are opted out right now. Against the emulator's own store ` +
       `(which real Twilio never shows): ${n(matching)} of ${n(truth.length)} pairs match, each with its latest STOP as evidence.`,
+  );
+  print(
+    `   ${n(onlyExport)} of them opted out more than 400 days ago: the Messages API no longer shows ` +
+      `those STOPs, Twilio still enforces them, and only Bulk Export revealed them.`,
   );
 
   // Two customers to follow: A, whose opt-outs will be carried; B, whose will not.
@@ -295,6 +308,7 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
     messagesRead: snapshot.messagesRead,
     optedOutPairs: exported.optouts.length,
     matchingPairs: matching,
+    onlyExport,
     refused,
     violations: totals.violations,
     webhookKept,

@@ -20,7 +20,7 @@ export const DEFAULT_SETTINGS: Readonly<AccountSettings> = {
   message_retention_days: 400,
   consent_api: true,
   consent_requests_per_minute: 100,
-  export_job_seconds: 1,
+  export_job_seconds: 0,
 };
 
 export const MIN_RETENTION_DAYS = 7;

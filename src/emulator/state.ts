@@ -303,6 +303,10 @@ export class EmulatorState {
    */
   recordMessage(init: NewMessage): MessageRecord {
     const dateSent = wholeSeconds(init.dateSent);
+    // No account has history from before it existed: history seeded further back makes the
+    // account that much older (its date_created is where a reader may start).
+    const account = this.accounts.get(init.accountSid);
+    if (account !== undefined && dateSent < account.dateCreated) account.dateCreated = dateSent;
     const record = this.messages.add({
       sid: init.sid ?? this.sids.next('SM'),
       accountSid: init.accountSid,

@@ -9,7 +9,7 @@ import { toCsv } from '../csv.js';
 import { listCustomerNumbers, listCustomers } from '../db/customers.js';
 import { countTiesResolvedAsOptOut, currentOptOuts, listUndatedEvidence } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
-import { completedWindows, historyStarts } from '../db/snapshot-runs.js';
+import { completedWindows, historyStarts, type WindowSource } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
 import { KEYWORD_LISTS } from './keywords.js';
 import { mergeRanges, uncoveredSpans, type TimeRange } from './windows.js';
@@ -36,9 +36,14 @@ export interface CoverageWindow {
   end: string;
 }
 
+/** A window read, and where from: `api` (the Messages API) or `export` (Bulk Export days). */
+export interface SourcedWindow extends CoverageWindow {
+  source: WindowSource;
+}
+
 export interface Coverage {
-  /** Per account, the merged windows of every completed snapshot. */
-  windows: CoverageWindow[];
+  /** Per account and source, the merged windows of every completed snapshot. */
+  windows: SourcedWindow[];
   /** Per account, spans between the start of its history and its last window nobody read. */
   not_read: CoverageWindow[];
   keyword_lists: typeof KEYWORD_LISTS;
@@ -64,16 +69,26 @@ export function readCoverage(db: Db): Coverage {
   const windows = completedWindows(db);
   const starts = historyStarts(db);
   const byAccount = new Map<string, TimeRange[]>();
+  const bySource = new Map<string, TimeRange[]>();
   for (const w of windows) {
+    const range = { start: new Date(w.windowStart), end: new Date(w.windowEnd) };
     const ranges = byAccount.get(w.accountSid) ?? [];
-    ranges.push({ start: new Date(w.windowStart), end: new Date(w.windowEnd) });
+    ranges.push(range);
     byAccount.set(w.accountSid, ranges);
+    const key = `${w.accountSid}|${w.source}`;
+    bySource.set(key, [...(bySource.get(key) ?? []), { ...range }]);
   }
-  const merged: CoverageWindow[] = [];
+  const merged: SourcedWindow[] = [];
   const notRead: CoverageWindow[] = [];
   for (const accountSid of [...byAccount.keys()].sort()) {
+    const sourced = (['export', 'api'] as const).flatMap((source) =>
+      mergeRanges(bySource.get(`${accountSid}|${source}`) ?? []).map((range) => ({
+        ...asCoverage(accountSid, range),
+        source,
+      })),
+    );
+    merged.push(...sourced.sort((a, b) => a.start.localeCompare(b.start)));
     const ranges = mergeRanges(byAccount.get(accountSid)!);
-    merged.push(...ranges.map((range) => asCoverage(accountSid, range)));
     const start = starts.get(accountSid);
     const end = ranges[ranges.length - 1]!.end;
     const from = start === undefined ? ranges[0]!.start : new Date(start);
@@ -193,9 +208,13 @@ export function describeCoverage(coverage: Coverage): string[] {
     return ['coverage: no completed snapshot yet — this list is empty because nothing was read'];
   }
   return [
-    ...coverage.windows.map((w) => `coverage: ${w.account_sid} ${w.start} → ${w.end}`),
+    ...coverage.windows.map(
+      (w) =>
+        `coverage: ${w.account_sid} ${w.start} → ${w.end} from ${w.source === 'api' ? 'the Messages API' : 'Bulk Export day files'}`,
+    ),
     ...coverage.not_read.map(
-      (w) => `not read: ${w.account_sid} ${w.start} → ${w.end} (run \`submigrate snapshot\`)`,
+      (w) =>
+        `not read: ${w.account_sid} ${w.start} → ${w.end} (older than the Messages API shows, or never snapshotted: run \`submigrate snapshot\` with Bulk Export)`,
     ),
     `keywords: opt-out ${coverage.keyword_lists['opt-out'].join(' ')}; opt-in ${coverage.keyword_lists['opt-in'].join(' ')} (YES not on toll-free); help ${coverage.keyword_lists.help.join(' ')}`,
     `ties: ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out and an opt-in in the same second; kept as opted out`,

@@ -6,7 +6,7 @@
  * batch in hand, which the resumed run reads again.
  */
 
-import type { Clock } from '../clock.js';
+import { isoSeconds, type Clock } from '../clock.js';
 import type { Db } from '../db/open.js';
 import { recordPages, type PageRecord, type SnapshotSlice } from '../db/snapshot-runs.js';
 import type { TwilioPort } from '../twilio/port.js';
@@ -18,10 +18,16 @@ const FLUSH_MESSAGES = 25_000;
 const FLUSH_INTERVAL_MS = 2_000;
 
 export interface SnapshotProgress {
+  /** Messages read, from the Messages API and from Bulk Export day files. */
   messagesRead: number;
+  /** Of those, the ones read from day files. */
+  exportMessagesRead: number;
   pagesRead: number;
   slicesDone: number;
   slicesTotal: number;
+  /** Bulk Export days read (or reported empty by Twilio), of those the run reads. */
+  daysDone: number;
+  daysTotal: number;
   eventsAdded: number;
 }
 
@@ -102,6 +108,7 @@ export async function readSlice(
       slice,
       messagesRead: page.scanned,
       nextPageUrl: page.nextPageUrl,
+      oldestSent: page.lastDateSent === null ? null : isoSeconds(page.lastDateSent),
       events: page.messages.flatMap((m) => classifyMessage(m, numberTypes) ?? []),
     });
     next = page.nextPageUrl;

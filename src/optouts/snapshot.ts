@@ -1,9 +1,15 @@
 /**
  * `takeSnapshot`: rebuild the opt-out evidence from Twilio's message history into the
- * ledger. Each account's window is cut into slices read side by side through the limiter,
- * page after page (PageSize 1000, following next_page_uri); each page's evidence and the
- * slice's progress are committed together, so memory stays flat and a killed run resumes
- * after the last page it recorded. A run records its windows and keyword lists: coverage.
+ * ledger. History starts when the account was created (its `date_created`, no probing). The
+ * Messages API shows only its retention window (`--retention-days`, Twilio's default 400):
+ * that part of each account's window is cut into slices read side by side through the
+ * limiter, page after page (PageSize 1000, following next_page_uri); anything older is read
+ * from Bulk Export day files (export-reader.ts). Each page's or day's evidence and its
+ * progress are committed together, so memory stays flat and a killed run resumes after the
+ * last page or day it recorded. Where the API turns out to show less than assumed (its oldest
+ * record well after the window's start), the days in between are read from Bulk Export too,
+ * or, without it, the coverage says they were not read. A run records its windows, each with
+ * its source, and its keyword lists: coverage.
  */
 
 import { isoSeconds, type Clock } from '../clock.js';
@@ -22,21 +28,39 @@ import {
   findRunningRun,
   finishRun,
   completedWindows,
+  DEFAULT_RETENTION_DAYS,
   getRun,
   knownHistoryStart,
+  listExportDays,
   listSlices,
   listWindows,
+  narrowApiWindow,
   recordHistoryStart,
-  type SnapshotSlice,
+  type NewSlice,
+  type NewWindow,
   type SnapshotWindow,
 } from '../db/snapshot-runs.js';
 import { RefusedError, UserError } from '../errors.js';
 import type { TwilioPort } from '../twilio/port.js';
+import { readExportDays } from './export-reader.js';
 import { KEYWORD_LISTS } from './keywords.js';
 import { LedgerWriter, readSlice, type SnapshotProgress } from './slice-reader.js';
-import { planSlices, probeOldestMessage, windowsToRead, type TimeRange } from './windows.js';
+import {
+  apiBoundary,
+  DAY_MS,
+  daysBetween,
+  HISTORY_FLOOR,
+  lastExportableDay,
+  MIN_RETENTION_DAYS,
+  MAX_RETENTION_DAYS,
+  planSlices,
+  splitAtBoundary,
+  windowsToRead,
+  type TimeRange,
+} from './windows.js';
 
 export const DEFAULT_PARTITIONS = 8;
+export { DEFAULT_RETENTION_DAYS };
 /** More slices than this per window only adds requests: concurrency is what reads faster. */
 export const MAX_PARTITIONS = 256;
 export type { SnapshotProgress };
@@ -47,6 +71,10 @@ export interface SnapshotInput {
   since: Date | null;
   until: Date | null;
   partitions: number;
+  /** How many days back the Messages API shows records (Twilio: 7–400; default 400). */
+  retentionDays?: number;
+  /** Whether history older than that is read from Bulk Export day files (default yes). */
+  useExport?: boolean;
   /**
    * The numbers (with their services) of some accounts, read just before by the caller
    * (`plan` reads them anyway): recorded as they are instead of read again.
@@ -61,6 +89,8 @@ export interface SnapshotDeps {
   /** Who runs this snapshot, to tell a live run from a killed one. */
   runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
   onProgress?(progress: SnapshotProgress): void;
+  /** Waits between polls of an export job (tests may hurry it). */
+  sleep?(ms: number): Promise<void>;
 }
 
 export interface SnapshotResult {
@@ -70,7 +100,11 @@ export interface SnapshotResult {
   slices: number;
   /** Read by this invocation (a resumed run's earlier pages are not counted again). */
   messagesRead: number;
+  /** Of those, read from Bulk Export day files. */
+  exportMessagesRead: number;
   pagesRead: number;
+  /** Bulk Export days of this run: read from a file, or empty by Twilio's account. */
+  exportDays: number;
   eventsAdded: number;
   ledger: LedgerCounts;
   optedOutPairs: number;
@@ -82,6 +116,7 @@ export interface SnapshotResult {
  * request is sent.
  */
 export function validateSnapshotInput(input: SnapshotInput, now: Date): void {
+  const retentionDays = input.retentionDays ?? DEFAULT_RETENTION_DAYS;
   if (
     !Number.isInteger(input.partitions) ||
     input.partitions < 1 ||
@@ -99,6 +134,15 @@ export function validateSnapshotInput(input: SnapshotInput, now: Date): void {
   if (input.since !== null && input.until !== null && input.since > input.until) {
     throw new UserError('--since is after --until');
   }
+  if (
+    !Number.isInteger(retentionDays) ||
+    retentionDays < MIN_RETENTION_DAYS ||
+    retentionDays > MAX_RETENTION_DAYS
+  ) {
+    throw new UserError(
+      `--retention-days must be a whole number from ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS} (what Twilio allows), got ${retentionDays}`,
+    );
+  }
   for (const sid of input.accounts) {
     if (!/^AC[0-9a-fA-F]{32}$/.test(sid)) {
       throw new UserError(`--account ${sid}: not an Account SID (AC followed by 32 hex digits)`);
@@ -106,20 +150,32 @@ export function validateSnapshotInput(input: SnapshotInput, now: Date): void {
   }
 }
 
+type Options = SnapshotInput & { retentionDays: number; useExport: boolean };
+
 export async function takeSnapshot(
-  input: SnapshotInput,
+  given: SnapshotInput,
   deps: SnapshotDeps,
 ): Promise<SnapshotResult> {
   const { twilio, db, clock, runner } = deps;
+  const input: Options = {
+    ...given,
+    retentionDays: given.retentionDays ?? DEFAULT_RETENTION_DAYS,
+    useExport: given.useExport ?? true,
+  };
   const parentSid = twilio.parentAccountSid;
   validateSnapshotInput(input, clock.now());
   const accounts = [parentSid, ...new Set(input.accounts.filter((sid) => sid !== parentSid))];
-  for (const sid of accounts.slice(1)) {
-    const account = await twilio.fetchAccount(sid);
-    if (account.ownerAccountSid !== parentSid) {
-      throw new UserError(`--account ${sid} is not a subaccount of ${parentSid}`);
-    }
-  }
+  // Side by side: each account's creation date is where its history starts.
+  const created = new Map<string, Date | null>();
+  await Promise.all(
+    accounts.map(async (sid) => {
+      const account = await twilio.fetchAccount(sid);
+      if (sid !== parentSid && account.ownerAccountSid !== parentSid) {
+        throw new UserError(`--account ${sid} is not a subaccount of ${parentSid}`);
+      }
+      created.set(sid, account.dateCreated);
+    }),
+  );
 
   let runId: number;
   let resumed = false;
@@ -140,17 +196,22 @@ export async function takeSnapshot(
     adoptRun(db, runId, runner.pid, runner.hostname);
   } else {
     if (running !== undefined) finishRun(db, running.id, 'abandoned', isoSeconds(clock.now()));
-    runId = await startRun(input, accounts, deps);
+    runId = startRun(input, accounts, created, deps);
   }
+  const run = getRun(db, runId)!;
 
   await recordNumbers(runId, accounts, input.knownNumbers ?? new Map(), deps);
 
   const slices = listSlices(db, runId);
+  const days = listExportDays(db, runId);
   const progress: SnapshotProgress = {
     messagesRead: 0,
+    exportMessagesRead: 0,
     pagesRead: 0,
     slicesDone: slices.filter((s) => s.status === 'done').length,
     slicesTotal: slices.length,
+    daysDone: days.filter((d) => d.status === 'done').length,
+    daysTotal: days.length,
     eventsAdded: 0,
   };
   deps.onProgress?.({ ...progress });
@@ -166,27 +227,49 @@ export async function takeSnapshot(
     progress,
     onProgress: deps.onProgress,
   };
-  const outcomes = await Promise.allSettled(
-    slices
+  const exportContext = {
+    twilio,
+    db,
+    runId,
+    clock,
+    numberTypes: types,
+    progress,
+    onProgress: deps.onProgress,
+    sleep: deps.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms))),
+  };
+  // The API's window and the export's days side by side: a job that takes minutes to make its
+  // files does not hold up a single page.
+  const outcomes = await Promise.allSettled([
+    ...slices
       .filter((slice) => slice.status === 'pending')
       .map((slice) =>
         readSlice(slice, windowEnds.has(`${slice.accountSid}|${slice.sliceEnd}`), context),
       ),
-  );
+    readExportDays(exportContext),
+  ]);
   // Whatever was read before a failure is kept: the next run goes on from there.
   writer.flush();
   const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failure !== undefined) throw failure.reason;
 
+  // Where the API showed less than its window, the days it hid come from Bulk Export.
+  if (run.useExport && checkApiWindows(db, runId, run.retentionDays, new Date(run.startedAt))) {
+    const all = listExportDays(db, runId);
+    progress.daysTotal = all.length;
+    deps.onProgress?.({ ...progress });
+    await readExportDays(exportContext);
+  }
+
   finishRun(db, runId, 'completed', isoSeconds(clock.now()));
-  const run = getRun(db, runId)!;
   return {
     runId,
     resumed,
     windows: listWindows(db, runId),
     slices: slices.length,
     messagesRead: progress.messagesRead,
+    exportMessagesRead: progress.exportMessagesRead,
     pagesRead: progress.pagesRead,
+    exportDays: listExportDays(db, runId).length,
     eventsAdded: progress.eventsAdded,
     ledger: countEvents(db),
     optedOutPairs: currentOptOuts(db).length,
@@ -200,39 +283,46 @@ function resumable(
   runId: number,
   explicitWindow: boolean,
   accounts: readonly string[],
-  input: SnapshotInput,
+  input: Options,
 ): boolean {
   const windows = listWindows(db, runId);
   const runAccounts = new Set(windows.map((w) => w.accountSid));
   const sameAccounts =
     runAccounts.size === accounts.length && accounts.every((sid) => runAccounts.has(sid));
   if (!sameAccounts) return false;
+  const run = getRun(db, runId)!;
+  if (run.retentionDays !== input.retentionDays || run.useExport !== input.useExport) return false;
   const explicit = input.since !== null || input.until !== null;
   if (!explicit) return !explicitWindow;
   return (
     explicitWindow &&
     windows.every(
       (w) =>
-        (input.since === null || w.windowStart === isoSeconds(input.since)) &&
+        (input.since === null || w.windowStart >= isoSeconds(input.since)) &&
         (input.until === null || w.windowEnd === isoSeconds(input.until)),
     )
   );
 }
 
-async function startRun(
-  input: SnapshotInput,
+function startRun(
+  input: Options,
   accounts: readonly string[],
+  created: ReadonlyMap<string, Date | null>,
   deps: SnapshotDeps,
-): Promise<number> {
+): number {
   const { db, clock, runner } = deps;
   const now = clock.now();
-  const windows: SnapshotWindow[] = [];
-  const slices: Omit<SnapshotSlice, 'status' | 'nextPageUrl' | 'pagesRead' | 'messagesRead'>[] = [];
+  const windows: NewWindow[] = [];
+  const slices: NewSlice[] = [];
+  const exportDays: { accountSid: string; day: string }[] = [];
   for (const accountSid of accounts) {
     let sliceIndex = 0;
-    for (const window of await chooseWindows(accountSid, input, now, deps)) {
+    const spans = chooseWindows(accountSid, input, now, created.get(accountSid) ?? null, deps);
+    const { api, older } = splitAtBoundary(spans, apiBoundary(now, input.retentionDays));
+    for (const window of api) {
       windows.push({
         accountSid,
+        source: 'api',
         windowStart: isoSeconds(window.start),
         windowEnd: isoSeconds(window.end),
       });
@@ -245,6 +335,17 @@ async function startRun(
         });
       }
     }
+    // Without Bulk Export the older spans are not read: coverage shows them as such.
+    if (!input.useExport) continue;
+    for (const window of older) {
+      windows.push({
+        accountSid,
+        source: 'export',
+        windowStart: isoSeconds(window.start),
+        windowEnd: isoSeconds(window.end),
+      });
+      for (const day of daysBetween(window.start, window.end)) exportDays.push({ accountSid, day });
+    }
   }
   return createRun(
     db,
@@ -256,9 +357,12 @@ async function startRun(
       partitions: input.partitions,
       keywordsJson: JSON.stringify(KEYWORD_LISTS),
       explicitWindow: input.since !== null || input.until !== null,
+      retentionDays: input.retentionDays,
+      useExport: input.useExport,
     },
     windows,
     slices,
+    exportDays,
   );
 }
 
@@ -267,16 +371,17 @@ async function startRun(
  * has read (a run with an explicit window leaves history before and after it to the next
  * plain run), each with a little overlap, and always up to now.
  */
-async function chooseWindows(
+function chooseWindows(
   accountSid: string,
   input: SnapshotInput,
   now: Date,
+  created: Date | null,
   deps: SnapshotDeps,
-): Promise<TimeRange[]> {
+): TimeRange[] {
   // Never past now: coverage must not claim time not yet read (the next run starts there).
   const end = input.until !== null && input.until < now ? input.until : now;
   if (input.since !== null) return [{ start: input.since, end }];
-  const start = await historyStart(accountSid, end, deps);
+  const start = historyStart(accountSid, created, deps);
   const covered = completedWindows(deps.db, accountSid).map((w) => ({
     start: new Date(w.windowStart),
     end: new Date(w.windowEnd),
@@ -284,22 +389,75 @@ async function chooseWindows(
   return windowsToRead(start, end, covered);
 }
 
-/** Where the account's messages begin: found once by probing, then remembered. */
-async function historyStart(accountSid: string, now: Date, deps: SnapshotDeps): Promise<Date> {
-  const known = knownHistoryStart(deps.db, accountSid);
-  if (known !== null) return new Date(known);
-  const oldest = await probeOldestMessage(deps.twilio, accountSid, now);
-  // An account with no message at all has no history before now: whatever comes later,
-  // the next runs read on from here.
-  const start = oldest ?? now;
+/**
+ * Where the account's messages begin: when it was created, as Twilio says (an account has no
+ * message from before it existed). Remembered for the coverage statement.
+ */
+function historyStart(accountSid: string, created: Date | null, deps: SnapshotDeps): Date {
+  if (created === null) {
+    // Twilio always gives date_created; without it, all of history is read.
+    const known = knownHistoryStart(deps.db, accountSid);
+    return known === null ? HISTORY_FLOOR : new Date(known);
+  }
+  const start = new Date(Math.floor(created.getTime() / 1000) * 1000);
   recordHistoryStart(
     deps.db,
     accountSid,
     isoSeconds(start),
-    oldest === null ? 'probe: no messages' : 'probe',
+    'account date_created',
     isoSeconds(deps.clock.now()),
   );
   return start;
+}
+
+/**
+ * The check of the retention window assumed against what the API really showed: in an API
+ * window that starts more than a week back (Twilio shows at least 7 days), an oldest record
+ * more than a day after the start means the API may hide the beginning (a shorter retention
+ * window than assumed, or simply no messages then: the two look alike). The window is narrowed
+ * to what the API showed, and the days before are read from Bulk Export day files (for a quiet
+ * span, a few empty days). Without Bulk Export the window assumed stands (`--no-export` trusts
+ * `--retention-days`). Answers whether days were added.
+ */
+function checkApiWindows(db: Db, runId: number, retentionDays: number, now: Date): boolean {
+  const slices = listSlices(db, runId);
+  const floor = now.getTime() - MIN_RETENTION_DAYS * DAY_MS;
+  const lastDay = lastExportableDay(now);
+  let added = false;
+  for (const window of listWindows(db, runId)) {
+    if (window.source !== 'api') continue;
+    const start = Date.parse(window.windowStart);
+    if (start >= floor || start < apiBoundary(now, retentionDays).getTime() - 1000) continue;
+    let oldest: number | null = null;
+    for (const slice of slices) {
+      if (slice.accountSid !== window.accountSid || slice.oldestSent === null) continue;
+      if (slice.sliceStart < window.windowStart || slice.sliceEnd > window.windowEnd) continue;
+      const at = Date.parse(slice.oldestSent);
+      if (oldest === null || at < oldest) oldest = at;
+    }
+    const shown = Math.max(start, Math.min(oldest ?? now.getTime(), floor));
+    if (shown - start <= DAY_MS) continue;
+    const exportDays = daysBetween(new Date(start), new Date(shown)).filter(
+      (day) => day <= lastDay,
+    );
+    narrowApiWindow(db, runId, {
+      accountSid: window.accountSid,
+      plannedStart: window.windowStart,
+      apiStart: isoSeconds(new Date(shown)),
+      exportWindow:
+        exportDays.length === 0
+          ? null
+          : {
+              accountSid: window.accountSid,
+              source: 'export',
+              windowStart: window.windowStart,
+              windowEnd: isoSeconds(new Date(shown)),
+            },
+      exportDays,
+    });
+    added ||= exportDays.length > 0;
+  }
+  return added;
 }
 
 /** The numbers each account holds now and the Messaging Service each one is in. */

@@ -1,15 +1,67 @@
 /**
- * The time arithmetic of a snapshot: where an account's history starts (found by probing,
- * not assumed), and how a window is cut into slices read side by side.
+ * The time arithmetic of a snapshot: which spans of history are still to be read, where the
+ * Messages API's retention window divides them from what only Bulk Export holds, the UTC days
+ * an export reads, and how a window is cut into slices read side by side.
  */
 
-import type { MessageFilter, TwilioPort } from '../twilio/port.js';
+import type { MessageFilter } from '../twilio/port.js';
 
 const SECOND = 1000;
-const DAY = 86_400 * SECOND;
+export const DAY_MS = 86_400 * SECOND;
+
+/** What Twilio lets an account owner set the Messages API's retention window to, in days. */
+export const MIN_RETENTION_DAYS = 7;
+export const MAX_RETENTION_DAYS = 400;
 
 /** Twilio started in 2008: no account has a message before this. */
 export const HISTORY_FLOOR = new Date(Date.UTC(2008, 0, 1));
+
+/** The oldest instant the Messages API still shows, with a window of `retentionDays`. */
+export function apiBoundary(now: Date, retentionDays: number): Date {
+  return new Date(wholeSecond(now.getTime() - retentionDays * DAY_MS));
+}
+
+/** The UTC day of an instant, `YYYY-MM-DD`. */
+export const dayOf = (at: Date) => at.toISOString().slice(0, 10);
+
+/** Every UTC day that `start`…`end` touches, oldest first. */
+export function daysBetween(start: Date, end: Date): string[] {
+  const days: string[] = [];
+  const last = dayOf(end);
+  for (let at = Date.parse(dayOf(start)); ; at += DAY_MS) {
+    const day = dayOf(new Date(at));
+    if (day > last) break;
+    days.push(day);
+  }
+  return days;
+}
+
+/** Bulk Export makes no file for the last two days: EndDay must be before today − 1 (UTC). */
+export function lastExportableDay(now: Date): string {
+  return dayOf(new Date(Date.parse(dayOf(now)) - 2 * DAY_MS));
+}
+
+/**
+ * Spans divided at the API's boundary: the parts it shows, and the older parts only Bulk
+ * Export holds (both keep the boundary second). A span that ends at now, however short, is
+ * always among the API's.
+ */
+export function splitAtBoundary(
+  spans: readonly TimeRange[],
+  boundary: Date,
+): { api: TimeRange[]; older: TimeRange[] } {
+  const api: TimeRange[] = [];
+  const older: TimeRange[] = [];
+  for (const span of spans) {
+    if (span.end >= boundary) {
+      api.push({ start: span.start > boundary ? span.start : boundary, end: span.end });
+    }
+    if (span.start < boundary) {
+      older.push({ start: span.start, end: span.end < boundary ? span.end : boundary });
+    }
+  }
+  return { api, older };
+}
 
 /** A slice shorter than this is not worth a request of its own. */
 export const MIN_SLICE_MS = 3_600 * SECOND;
@@ -23,29 +75,6 @@ export interface TimeRange {
 }
 
 const wholeSecond = (ms: number) => Math.floor(ms / SECOND) * SECOND;
-
-/**
- * The start of an account's history to the day: a binary search on "is there a message on
- * or before T" (one single-message page per probe, about 13 probes), or null when the
- * account has no messages at all.
- */
-export async function probeOldestMessage(
-  twilio: TwilioPort,
-  accountSid: string,
-  now: Date,
-): Promise<Date | null> {
-  const anyBefore = async (filter: MessageFilter) =>
-    (await twilio.readMessagesPage(accountSid, { filter, pageSize: 1 })).messages.length > 0;
-  if (!(await anyBefore({ sentBefore: now }))) return null;
-  let none = HISTORY_FLOOR.getTime();
-  let some = now.getTime();
-  while (some - none > DAY) {
-    const mid = wholeSecond((none + some) / 2);
-    if (await anyBefore({ sentBefore: new Date(mid) })) some = mid;
-    else none = mid;
-  }
-  return new Date(none);
-}
 
 /** Windows merged where they overlap or touch, per the order given (one account's). */
 export function mergeRanges(ranges: readonly TimeRange[]): TimeRange[] {

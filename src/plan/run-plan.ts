@@ -97,6 +97,10 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
         since: null,
         until: null,
         partitions: DEFAULT_PARTITIONS,
+        // A plan sends Twilio nothing but GETs, and a Bulk Export job is a POST: history
+        // older than the Messages API shows is `submigrate snapshot`'s to read (the coverage
+        // and the opt-out gate say where it has not been).
+        useExport: false,
         knownNumbers,
       },
       { twilio, db, clock, runner: deps.runner, onProgress: deps.onSnapshotProgress },

@@ -136,6 +136,7 @@ export async function runReconcile(
     },
     windows.map((w) => ({
       accountSid: w.accountSid,
+      source: 'api' as const,
       windowStart: isoSeconds(w.start),
       windowEnd: isoSeconds(w.end),
     })),

@@ -342,7 +342,11 @@ function coverageSection(coverage: Coverage | null): Html {
   return html`<h3>Windows read</h3>
     <ul class="coverage">
       ${coverage.windows.map(
-        (w) => html`<li><span class="sid">${w.account_sid}</span> ${w.start} → ${w.end}</li>`,
+        (w) =>
+          html`<li>
+            <span class="sid">${w.account_sid}</span> ${w.start} → ${w.end}
+            (${w.source === 'api' ? 'Messages API' : 'Bulk Export day files'})
+          </li>`,
       )}
     </ul>
     <h3>Not read</h3>

@@ -10,11 +10,13 @@ import { createAccountClient, createParentClient, type TwilioClient } from './cl
 import { TwilioError } from '../errors.js';
 import { isRetryableStatus, toTwilioError } from './error-mapping.js';
 import { RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
+import { readDayFile } from './export-file.js';
 import { pageParser } from './page-parser.js';
 import type {
   Account,
   AccountStatus,
   ConsentResult,
+  ExportJobStatus,
   Message,
   MessageDirection,
   MessageFilter,
@@ -174,6 +176,41 @@ export const toMessage = (m: SdkMessage): Message => ({
 });
 
 const API_ORIGIN = 'https://api.twilio.com';
+const BULKEXPORTS_ORIGIN = 'https://bulkexports.twilio.com';
+/** The Days list's largest page (Twilio: 400). */
+const DAYS_PAGE_SIZE = 400;
+/** How long a day file may take to arrive before it is given up and asked for again. */
+const FILE_TIMEOUT_MS = 120_000;
+
+interface JobJson {
+  jobSid?: string;
+  job_sid?: string;
+  details?: { status?: string; days?: unknown[] }[];
+  estimatedCompletionTime?: string | null;
+  estimated_completion_time?: string | null;
+}
+
+/** A job's `details` (days grouped by status) as the days in each state. */
+export function toExportJob(job: JobJson): ExportJobStatus {
+  const status: ExportJobStatus = {
+    jobSid: job.jobSid ?? job.job_sid ?? '',
+    completedDays: [],
+    emptyDays: [],
+    pendingDays: [],
+    estimatedCompletion: null,
+  };
+  for (const group of job.details ?? []) {
+    const days = (group.days ?? []).map(String);
+    if (group.status === 'Completed') status.completedDays.push(...days);
+    else if (group.status === 'CompletedEmptyRecords') status.emptyDays.push(...days);
+    else status.pendingDays.push(...days);
+  }
+  const eta = job.estimatedCompletionTime ?? job.estimated_completion_time ?? null;
+  const ms = eta === null ? NaN : Date.parse(eta);
+  status.estimatedCompletion = Number.isNaN(ms) ? null : new Date(ms);
+  for (const list of [status.completedDays, status.emptyDays, status.pendingDays]) list.sort();
+  return status;
+}
 
 interface NumberJson {
   sid: string;
@@ -465,6 +502,7 @@ export function createTwilioPort(
           messages: page.kept.map(fromMessageJson),
           scanned: page.total,
           nextPageUrl: typeof next === 'string' && next !== '' ? `${API_ORIGIN}${next}` : null,
+          lastDateSent: page.last === null ? null : fromMessageJson(page.last).dateSent,
         };
       }),
 
@@ -505,6 +543,60 @@ export function createTwilioPort(
           errorCode: typeof item.error_code === 'number' ? item.error_code : null,
           errorMessages: Array.isArray(item.error_messages) ? item.error_messages.map(String) : [],
         }));
+      }),
+
+    listExportDays: (accountSid) =>
+      call(true, async () => {
+        const days = await (
+          await clientFor(accountSid)
+        ).bulkexports.v1
+          .exports('Messages')
+          .days.list({ pageSize: DAYS_PAGE_SIZE });
+        return days.map((d) => d.day).sort();
+      }),
+
+    createExportJob: (accountSid, job) =>
+      call(false, async () =>
+        toExportJob(
+          (await (
+            await clientFor(accountSid)
+          ).bulkexports.v1
+            .exports('Messages')
+            .exportCustomJobs.create(job)) as unknown as JobJson,
+        ),
+      ),
+
+    fetchExportJob: (accountSid, jobSid) =>
+      call(true, async () => {
+        try {
+          return toExportJob(
+            (await (
+              await clientFor(accountSid)
+            ).bulkexports.v1.exports
+              .jobs(jobSid)
+              .fetch()) as unknown as JobJson,
+          );
+        } catch (error) {
+          if ((error as { status?: unknown }).status === 404) return null;
+          throw error;
+        }
+      }),
+
+    // The day answers 307 with the file's signed URL (the SDK's own fetch would take that for
+    // an error); the file itself is read from there without the client or its credentials.
+    readExportDay: (accountSid, day, onMessage) =>
+      call(true, async () => {
+        const response = (await (
+          await clientFor(accountSid)
+        ).request({
+          method: 'get',
+          uri: `${BULKEXPORTS_ORIGIN}/v1/Exports/Messages/Days/${day}`,
+        })) as { statusCode: number; body: unknown };
+        const location = (response.body as { redirect_to?: unknown } | null)?.redirect_to;
+        if (response.statusCode >= 400 || typeof location !== 'string') {
+          throw answerError(response.statusCode, response.body);
+        }
+        return readDayFile(location, onMessage, { timeoutMs: FILE_TIMEOUT_MS });
       }),
   };
 }

@@ -35,6 +35,11 @@ export interface ScannedPage<T> {
   total: number;
   /** The envelope (next_page_uri and the rest), its `messages` array emptied. */
   envelope: Record<string, unknown>;
+  /**
+   * The page's last element, parsed (null on an empty page): a list is newest first, so on a
+   * slice's last page this is the oldest message Twilio showed.
+   */
+  last: T | null;
 }
 
 /** Whether bytes[start, end) spell `word`. */
@@ -80,6 +85,8 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
   let field = Field.Other;
   let inbound = false;
   let hasError = false;
+  let lastStart = -1;
+  let lastEnd = -1;
 
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i]!;
@@ -120,6 +127,8 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
     } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
       if (depth === 3 && inMessages && byte === CLOSE_OBJECT) {
         total++;
+        lastStart = elementStart;
+        lastEnd = i + 1;
         if (only === null || inbound || hasError) {
           kept.push(JSON.parse(bytes.toString('utf8', elementStart, i + 1)) as T);
         }
@@ -144,5 +153,6 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
   const envelope = JSON.parse(
     bytes.toString('utf8', 0, arrayStart) + '[]' + bytes.toString('utf8', arrayEnd),
   ) as Record<string, unknown>;
-  return { kept, total, envelope };
+  const last = lastStart < 0 ? null : (JSON.parse(bytes.toString('utf8', lastStart, lastEnd)) as T);
+  return { kept, total, envelope, last };
 }

@@ -39,7 +39,14 @@ export class WorkerPageParser implements PageParser {
       this.pending.delete(answer.id);
       if (this.pending.size === 0) this.worker.unref();
       if ('error' in answer) job.reject(new SyntaxError(answer.error));
-      else job.resolve({ kept: answer.kept, total: answer.total, envelope: answer.envelope });
+      else {
+        job.resolve({
+          kept: answer.kept,
+          total: answer.total,
+          envelope: answer.envelope,
+          last: answer.last,
+        });
+      }
     });
     this.worker.on('error', (error) => {
       for (const job of this.pending.values()) job.reject(error);

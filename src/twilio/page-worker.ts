@@ -14,7 +14,13 @@ export interface PageJob {
 }
 
 export type PageAnswer =
-  | { id: number; kept: unknown[]; total: number; envelope: Record<string, unknown> }
+  | {
+      id: number;
+      kept: unknown[];
+      total: number;
+      envelope: Record<string, unknown>;
+      last: unknown;
+    }
   | { id: number; error: string };
 
 parentPort?.on('message', (job: PageJob) => {
@@ -22,7 +28,13 @@ parentPort?.on('message', (job: PageJob) => {
   try {
     const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
     const page = scanMessagePage(bytes, job.only);
-    answer = { id: job.id, kept: page.kept, total: page.total, envelope: page.envelope };
+    answer = {
+      id: job.id,
+      kept: page.kept,
+      total: page.total,
+      envelope: page.envelope,
+      last: page.last,
+    };
   } catch (error) {
     answer = { id: job.id, error: error instanceof Error ? error.message : String(error) };
   }

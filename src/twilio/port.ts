@@ -93,6 +93,8 @@ export interface MessagePage {
   scanned: number;
   /** Absolute URL of the next page, to pass to `readMessagesPage`, or null at the end. */
   nextPageUrl: string | null;
+  /** When the page's last message was sent (a list is newest first); null on an empty page. */
+  lastDateSent: Date | null;
 }
 
 export interface SendMessage {
@@ -124,6 +126,19 @@ export interface ConsentResult {
   correlationId: string | null;
   errorCode: number | null;
   errorMessages: string[];
+}
+
+/** A Bulk Export job for Messages, as its status reads now. */
+export interface ExportJobStatus {
+  jobSid: string;
+  /** Days whose file is ready to read. */
+  completedDays: string[];
+  /** Days Twilio found no messages on: no file. */
+  emptyDays: string[];
+  /** Days not finished yet (submitted or running). */
+  pendingDays: string[];
+  /** When Twilio expects the job to be done; null when it does not say. */
+  estimatedCompletion: Date | null;
 }
 
 export interface TwilioPort {
@@ -188,4 +203,28 @@ export interface TwilioPort {
    * records land in whichever account authenticated): one result per record, in order.
    */
   writeConsents(accountSid: string, records: readonly ConsentRecord[]): Promise<ConsentResult[]>;
+
+  /**
+   * Bulk Export (a subdomain API: each call acts on the account whose credentials it uses, so
+   * a subaccount's history is read with its own). The days whose Messages file exists now,
+   * oldest first.
+   */
+  listExportDays(accountSid: string): Promise<string[]>;
+  /** A custom export job for these days (EndDay at least two days before today, UTC). */
+  createExportJob(
+    accountSid: string,
+    job: { startDay: string; endDay: string; friendlyName: string },
+  ): Promise<ExportJobStatus>;
+  /** The job's status now; null when Twilio no longer knows it. */
+  fetchExportJob(accountSid: string, jobSid: string): Promise<ExportJobStatus | null>;
+  /**
+   * Reads a day's Messages file as it downloads (never whole in memory), handing each message
+   * to `onMessage`; answers how many the file held. The file comes from the signed URL the
+   * day redirects to, which is sent no Twilio credential.
+   */
+  readExportDay(
+    accountSid: string,
+    day: string,
+    onMessage: (message: Message) => void,
+  ): Promise<number>;
 }

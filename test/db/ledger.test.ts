@@ -124,7 +124,12 @@ describe('the ledger on a real database', () => {
       run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'running');
       const coverage = readCoverage(db);
       expect(coverage.windows).toEqual([
-        { account_sid: ACCOUNT, start: '2025-04-01T00:00:00Z', end: '2025-05-01T00:00:00Z' },
+        {
+          account_sid: ACCOUNT,
+          source: 'api',
+          start: '2025-04-01T00:00:00Z',
+          end: '2025-05-01T00:00:00Z',
+        },
       ]);
       expect(coverage.not_read).toEqual([
         { account_sid: ACCOUNT, start: '2025-01-01T00:00:00Z', end: '2025-04-01T00:00:00Z' },

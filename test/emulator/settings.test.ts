@@ -27,7 +27,7 @@ describe('emulator settings', () => {
       message_retention_days: 400,
       consent_api: true,
       consent_requests_per_minute: 100,
-      export_job_seconds: 1,
+      export_job_seconds: 0,
     };
     expect(await get()).toEqual({ account_sid: env.parentSid, ...defaults });
     const { subaccounts } = await env.seed({ subaccounts: [{ friendly_name: 'Acme Dental' }] });

@@ -29,7 +29,8 @@ import {
   type TempDir,
 } from '../support/snapshot-harness.js';
 
-const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+/** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const MAPPING = join(ROOT, 'plans', 'owlie-customers.csv');
 
 /**

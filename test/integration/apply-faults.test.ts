@@ -20,7 +20,8 @@ import { requestLog, startTestEmulator, type TestEmulator } from '../support/emu
 import { customersOf, expectMigrated } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
-const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+/** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const RATE = 25;
 const CONCURRENCY = 4;
 

@@ -38,7 +38,8 @@ import {
   type TempDir,
 } from '../support/snapshot-harness.js';
 
-const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+/** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const writes = (log: { method: string }[]) => log.filter((e) => e.method !== 'GET');
 
 describe('apply the Owlie migration (built CLI)', () => {
@@ -216,7 +217,7 @@ describe('apply refuses, and writes nothing (built CLI)', () => {
           to: '+14155550101',
           body: 'STOP',
           direction: 'inbound',
-          date_sent: '2025-05-01T00:00:00Z',
+          date_sent: new Date(NOW - 31 * 86_400_000).toISOString(),
         },
       ],
     });
@@ -326,7 +327,7 @@ describe('CSV cells from Twilio or the mapping are spreadsheet-safe (built CLI)'
           to: '+14155550201',
           body: 'STOP',
           direction: 'inbound',
-          date_sent: '2025-05-01T00:00:00Z',
+          date_sent: new Date(NOW - 31 * 86_400_000).toISOString(),
         },
       ],
     });

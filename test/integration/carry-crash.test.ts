@@ -31,7 +31,8 @@ import {
   type TempDir,
 } from '../support/snapshot-harness.js';
 
-const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+/** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const N1 = '+14155550101';
 const RECIPIENTS = Array.from({ length: 200 }, (_, i) => `+1206${String(i).padStart(7, '0')}`);
 /** The writes before the carry: subaccount, service, transfer, membership. */

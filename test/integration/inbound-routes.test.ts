@@ -19,7 +19,8 @@ import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { cliEnv, ROOT, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 import { readFileSync } from 'node:fs';
 
-const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+/** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 
 interface Delivery {
   path: string;

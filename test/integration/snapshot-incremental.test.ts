@@ -70,15 +70,22 @@ async function expectEqualToEmulator(dbPath: string) {
 describe('incremental snapshots into one database', () => {
   const dbPath = () => dir.file('incremental.db');
 
-  it('first run: probes for the oldest message a bounded number of times, then reads each page once', async () => {
+  it('first run: no probing (history starts at the account’s date_created), each page read once', async () => {
     await clearRequestLog(env);
     const result = await snapshotInto(dbPath(), env.port(), fixedClock(NOW));
     const counts = countMessageRequests(await requestLog(env));
     measured['first'] = counts;
-    expect(result.messagesRead).toBe(MESSAGES);
-    // A binary search over 2008 → now to the day: ⌈log2(days)⌉ + 1 single-message pages.
-    expect(counts.probes).toBeGreaterThan(0);
-    expect(counts.probes).toBeLessThanOrEqual(15);
+    // Every message once through the API; day files only for the days before the oldest one
+    // it showed (the day of that message included, so a few of its messages twice).
+    expect(result.messagesRead - result.exportMessagesRead).toBe(MESSAGES);
+    const oldest = historyOf(env, env.parentSid)[0]!;
+    const firstDay = new Date(oldest.dateSent).toISOString().slice(0, 10);
+    expect(result.exportMessagesRead).toBe(
+      historyOf(env, env.parentSid).filter(
+        (m) => new Date(m.dateSent).toISOString().slice(0, 10) <= firstDay,
+      ).length,
+    );
+    expect(counts.probes).toBe(0);
     expect(counts.firstPages).toBe(result.slices);
     expect(result.slices).toBeLessThanOrEqual(8);
     // Every page after a slice's first is a next page; none is read twice.
@@ -157,8 +164,10 @@ describe('incremental snapshots into one database', () => {
 
     const coverage = await withLedger(dbPath(), readCoverage);
     expect(coverage.snapshot_runs).toHaveLength(3);
-    expect(coverage.windows).toHaveLength(1); // the three windows touch: one merged window
-    expect(coverage.windows[0]?.end).toBe(isoSeconds(new Date(NOW + 3 * HOUR)));
+    // The three runs' API windows touch: one merged window, after the days Bulk Export read.
+    expect(coverage.windows.map((w) => w.source)).toEqual(['export', 'api']);
+    expect(coverage.windows[1]?.end).toBe(isoSeconds(new Date(NOW + 3 * HOUR)));
+    expect(coverage.not_read).toEqual([]);
   });
 });
 
@@ -179,7 +188,12 @@ describe('explicit --since/--until windows', () => {
     expect(counts.probes).toBe(0);
     expect(counts.firstPages).toBe(4);
     expect(result.windows).toEqual([
-      { accountSid: env.parentSid, windowStart: isoSeconds(since), windowEnd: isoSeconds(until) },
+      {
+        accountSid: env.parentSid,
+        source: 'api',
+        windowStart: isoSeconds(since),
+        windowEnd: isoSeconds(until),
+      },
     ]);
 
     const history = historyOf(env, env.parentSid);
@@ -200,7 +214,12 @@ describe('explicit --since/--until windows', () => {
 
     const coverage = await withLedger(dbPath, readCoverage);
     expect(coverage.windows).toEqual([
-      { account_sid: env.parentSid, start: isoSeconds(since), end: isoSeconds(until) },
+      {
+        account_sid: env.parentSid,
+        source: 'api',
+        start: isoSeconds(since),
+        end: isoSeconds(until),
+      },
     ]);
   });
 

@@ -1,22 +1,17 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  HISTORY_FLOOR,
   INCREMENTAL_OVERLAP_MS,
   mergeRanges,
   MIN_SLICE_MS,
   planSlices,
-  probeOldestMessage,
   sliceFilter,
   uncoveredSpans,
   windowsToRead,
   type TimeRange,
 } from '../../src/optouts/windows.js';
-import type { Message, MessageFilter, MessagePage, TwilioPort } from '../../src/twilio/port.js';
 
 const SECOND = 1_000;
-const HOUR = 3_600 * SECOND;
-const DAY = 24 * HOUR;
 
 const at = (iso: string) => new Date(iso);
 const range = (start: string, end: string): TimeRange => ({ start: at(start), end: at(end) });
@@ -140,116 +135,6 @@ describe('sliceFilter', () => {
     });
     expect(filters[0]?.sentAfter!.getTime()).toBeLessThan(window.start.getTime());
     expect(filters.at(-1)?.sentBefore!.getTime()).toBeGreaterThan(window.end.getTime());
-  });
-});
-
-/** A TwilioPort that only reads message pages, from an in-memory list of send dates. */
-function fakeTwilio(dates: Date[]) {
-  const probes: MessageFilter[] = [];
-  const unexpected = (name: string) => () => {
-    throw new Error(`unexpected call: ${name}`);
-  };
-  const port: TwilioPort = {
-    parentAccountSid: 'AC00000000000000000000000000000001',
-    fetchAccount: unexpected('fetchAccount'),
-    listSubaccounts: unexpected('listSubaccounts'),
-    createSubaccount: unexpected('createSubaccount'),
-    listPhoneNumbers: unexpected('listPhoneNumbers'),
-    fetchPhoneNumber: unexpected('fetchPhoneNumber'),
-    transferPhoneNumber: unexpected('transferPhoneNumber'),
-    setNumberWebhook: unexpected('setNumberWebhook'),
-    listServices: unexpected('listServices'),
-    createService: unexpected('createService'),
-    listServicePhoneNumbers: unexpected('listServicePhoneNumbers'),
-    addServicePhoneNumber: unexpected('addServicePhoneNumber'),
-    removeServicePhoneNumber: unexpected('removeServicePhoneNumber'),
-    sendMessage: unexpected('sendMessage'),
-    writeConsents: unexpected('writeConsents'),
-    async readMessagesPage(accountSid, request): Promise<MessagePage> {
-      expect(accountSid).toBe('AC00000000000000000000000000000002');
-      if (!('filter' in request)) throw new Error('unexpected page URL');
-      const { filter, pageSize } = request;
-      probes.push(filter);
-      const matching = dates
-        .filter(
-          (d) => filter.sentBefore === undefined || d.getTime() <= filter.sentBefore.getTime(),
-        )
-        .filter((d) => filter.sentAfter === undefined || d.getTime() >= filter.sentAfter.getTime())
-        .sort((a, b) => b.getTime() - a.getTime())
-        .slice(0, pageSize);
-      return { messages: matching.map(messageAt), scanned: matching.length, nextPageUrl: null };
-    },
-  };
-  return { port, probes };
-}
-
-function messageAt(date: Date, i: number): Message {
-  return {
-    sid: `SM${String(i).padStart(32, '0')}`,
-    accountSid: 'AC00000000000000000000000000000002',
-    from: '+14155550123',
-    to: '+14155550100',
-    body: 'hi',
-    direction: 'inbound',
-    status: 'received',
-    dateSent: date,
-    errorCode: null,
-    messagingServiceSid: null,
-  };
-}
-
-describe('probeOldestMessage', () => {
-  const NOW = at('2025-06-15T10:20:30Z');
-  const SUB = 'AC00000000000000000000000000000002';
-
-  it.each([
-    '2008-01-01T00:00:01Z',
-    '2008-01-01T23:59:59Z',
-    '2008-01-02T12:00:00Z',
-    '2012-07-04T16:00:00Z',
-    '2019-12-31T23:59:59Z',
-    '2024-02-29T00:00:00Z',
-    '2025-06-14T10:20:30Z',
-    '2025-06-15T10:20:29Z',
-    '2025-06-15T10:20:30Z',
-  ])('finds the day before the oldest message (%s)', async (oldestIso) => {
-    const oldest = at(oldestIso);
-    const later = [1, 7, 400].map((days) => new Date(oldest.getTime() + days * DAY));
-    const { port, probes } = fakeTwilio([...later, oldest].filter((d) => d <= NOW));
-
-    const found = await probeOldestMessage(port, SUB, NOW);
-
-    expect(found).not.toBeNull();
-    const gap = oldest.getTime() - found!.getTime();
-    expect(gap).toBeGreaterThan(0); // never after (nor at) the oldest message
-    expect(gap).toBeLessThanOrEqual(DAY);
-    expect(found!.getTime()).toBeGreaterThanOrEqual(HISTORY_FLOOR.getTime());
-    expect(probes.length).toBeLessThanOrEqual(16);
-    for (const probe of probes) expect(probe.sentAfter).toBeUndefined();
-  });
-
-  it('returns null for an empty history, after one probe', async () => {
-    const { port, probes } = fakeTwilio([]);
-    await expect(probeOldestMessage(port, SUB, NOW)).resolves.toBeNull();
-    expect(probes).toEqual([{ sentBefore: NOW }]);
-  });
-
-  it('returns null when every message is dated after now', async () => {
-    const { port } = fakeTwilio([new Date(NOW.getTime() + SECOND)]);
-    await expect(probeOldestMessage(port, SUB, NOW)).resolves.toBeNull();
-  });
-
-  it('asks for one message per probe, on whole seconds', async () => {
-    const { port, probes } = fakeTwilio([at('2016-03-03T03:03:03Z')]);
-    const pageSizes: number[] = [];
-    const read = port.readMessagesPage.bind(port);
-    port.readMessagesPage = (accountSid, request) => {
-      if ('pageSize' in request) pageSizes.push(request.pageSize);
-      return read(accountSid, request);
-    };
-    await probeOldestMessage(port, SUB, NOW);
-    expect(pageSizes.every((size) => size === 1)).toBe(true);
-    for (const probe of probes.slice(1)) expect(probe.sentBefore!.getTime() % SECOND).toBe(0);
   });
 });
 

@@ -63,6 +63,7 @@ function input(over: Partial<ReportPageInput> = {}): ReportPageInput {
       coverage: {
         windows: [
           {
+            source: 'api' as const,
             account_sid: 'AC' + '0'.repeat(32),
             start: '2025-01-01T00:00:00Z',
             end: '2026-11-01T00:00:00Z',

@@ -158,6 +158,7 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
         // The demo checks itself: every outcome it shows must have happened.
         const problems = [
           result.matchingPairs !== result.optedOutPairs && 'the ledger does not match the emulator',
+          result.onlyExport === 0 && 'Bulk Export revealed no opt-out older than 400 days',
           result.refused === 0 && 'no campaign text was refused',
           result.violations === 0 && 'reconcile found no violation',
           !result.webhookKept && 'the webhook changed',

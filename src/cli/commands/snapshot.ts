@@ -4,6 +4,7 @@ import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import {
   DEFAULT_PARTITIONS,
+  DEFAULT_RETENTION_DAYS,
   takeSnapshot,
   validateSnapshotInput,
   type SnapshotResult,
@@ -17,6 +18,8 @@ interface SnapshotArgs extends GlobalOptions {
   until?: string;
   account: string[];
   partitions: number;
+  'retention-days': number;
+  export: boolean;
   concurrency: number;
   rate: number;
 }
@@ -46,6 +49,18 @@ export function snapshotCommand(
           default: DEFAULT_PARTITIONS,
           describe: 'Time slices read side by side',
         })
+        .option('retention-days', {
+          type: 'number',
+          default: DEFAULT_RETENTION_DAYS,
+          describe:
+            "How many days back the Messages API shows records (Twilio's default 400; the account owner may set 7-400)",
+        })
+        .option('export', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'Read history older than that from Bulk Export day files (--no-export: skip it; coverage then lists the span not read)',
+        })
         .option('concurrency', {
           type: 'number',
           default: 8,
@@ -63,6 +78,8 @@ export function snapshotCommand(
         since: parseInstant('since', args.since),
         until: parseInstant('until', args.until),
         partitions: args.partitions,
+        retentionDays: args['retention-days'],
+        useExport: args.export,
       };
       // Before the database is created or Twilio is asked anything.
       validateSnapshotInput(input, systemClock.now());
@@ -71,7 +88,7 @@ export function snapshotCommand(
         ratePerSecond: args.rate,
       });
       const bar = createProgressBar(
-        'snapshot |{bar}| {value}/{total} slices · {messages} messages · {rate} msg/s · {events} events',
+        'snapshot |{bar}| {value}/{total} slices and export days · {messages} messages · {rate} msg/s · {events} events',
       );
       const started = Date.now();
       let result: SnapshotResult;
@@ -84,7 +101,7 @@ export function snapshotCommand(
             runner: thisProcess,
             onProgress: (p) => {
               const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-              bar.update(p.slicesDone, p.slicesTotal, {
+              bar.update(p.slicesDone + p.daysDone, p.slicesTotal + p.daysTotal, {
                 messages: p.messagesRead,
                 rate: Math.round(p.messagesRead / seconds),
                 events: p.eventsAdded,
@@ -105,10 +122,10 @@ export function snapshotCommand(
       const window =
         result.windows.length === 1
           ? `window ${starts[0]} → ${ends[0]}`
-          : `${result.windows.length} accounts, windows within ${starts[0]} → ${ends[ends.length - 1]}`;
+          : `${new Set(result.windows.map((w) => w.accountSid)).size} account(s), ${result.windows.length} windows within ${starts[0]} → ${ends[ends.length - 1]}`;
       context.output.out(
         `snapshot run ${result.runId}${result.resumed ? ' (resumed)' : ''}: ${result.messagesRead.toLocaleString('en-US')} messages read in ${seconds.toFixed(1)} s ` +
-          `(${result.pagesRead} pages, ${result.slices} slices, ${http.stats.retries} retries); ` +
+          `(${result.pagesRead} pages, ${result.slices} slices, ${result.exportMessagesRead.toLocaleString('en-US')} of them from ${result.exportDays} Bulk Export days, ${http.stats.retries} retries); ` +
           `${result.eventsAdded} new events; ledger: ${result.ledger.optOut} opt-out, ${result.ledger.optIn} opt-in, ` +
           `${result.ledger.help} help, ${result.ledger.refused} refused (21610); ${result.optedOutPairs} pairs opted out now; ${window}`,
       );

@@ -21,9 +21,16 @@ export interface ScenarioOptions {
   now: number;
   /** The base of the scenario's webhook URLs (Owlie: `https://hooks.owlie.example`). */
   webhookBaseUrl?: string;
-  /** Days of history back from `now` (Owlie: 300). */
+  /** Days of history back from `now` (Owlie here: three years). */
   historyDays?: number;
 }
+
+/**
+ * The Owlie a user meets (`submigrate emulator --scenario owlie`, `submigrate demo`): three
+ * years of history, so that opt-outs older than the Messages API's 400 days are there to be
+ * found only through Bulk Export. (Tests load the scenario directly, mostly with less.)
+ */
+export const OWLIE_SCENARIO_HISTORY_DAYS = 1095;
 
 export type ScenarioLoader = (state: EmulatorState) => ScenarioSummary;
 
@@ -43,7 +50,7 @@ export function builtInScenario(name: string, options: ScenarioOptions): Scenari
       messages: options.messages ?? OWLIE_DEFAULT_MESSAGES,
       now: options.now,
       webhookBaseUrl: options.webhookBaseUrl,
-      historyDays: options.historyDays,
+      historyDays: options.historyDays ?? OWLIE_SCENARIO_HISTORY_DAYS,
     });
     return summarize('owlie', state);
   };

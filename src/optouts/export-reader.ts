@@ -1,0 +1,179 @@
+/**
+ * Reading the history the Messages API no longer shows from Bulk Export day files. For each
+ * account, the days a run still has to read: those whose file already exists are read at once;
+ * for the rest one custom job is created (or the job an earlier, killed run created is taken
+ * up again), polled, and its days read as they complete. A day's evidence and its `done` mark
+ * are committed together, so a resumed run never reads a finished day again.
+ */
+
+import pLimit from 'p-limit';
+
+import { isoSeconds, type Clock } from '../clock.js';
+import type { LedgerEvent } from '../db/ledger.js';
+import type { Db } from '../db/open.js';
+import {
+  listExportDays,
+  listExportJobs,
+  recordExportDay,
+  recordExportJob,
+  type ExportDay,
+} from '../db/snapshot-runs.js';
+import { TwilioError } from '../errors.js';
+import type { ExportJobStatus, TwilioPort } from '../twilio/port.js';
+import { classifyMessage } from './classify.js';
+import type { SnapshotProgress } from './slice-reader.js';
+
+/** Day files read side by side (each is gunzipped and parsed on the main thread). */
+const FILES_AT_ONCE = 4;
+/** Polling a job: never more often than this, never less often than the longest wait. */
+const POLL_MIN_MS = 250;
+const POLL_MAX_MS = 10_000;
+/** Asking a day again for a fresh URL (an expired one, a broken download) before giving up. */
+const FILE_ATTEMPTS = 3;
+/** Jobs created for one account in one run at most (a job's files may expire meanwhile). */
+const JOBS_PER_ACCOUNT = 3;
+
+export interface ExportContext {
+  twilio: TwilioPort;
+  db: Db;
+  runId: number;
+  clock: Clock;
+  numberTypes: ReadonlyMap<string, string | null>;
+  progress: SnapshotProgress;
+  onProgress?(progress: SnapshotProgress): void;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Reads every pending export day of the run, account by account side by side. */
+export async function readExportDays(context: ExportContext): Promise<void> {
+  const pending = listExportDays(context.db, context.runId).filter((d) => d.status === 'pending');
+  const byAccount = new Map<string, ExportDay[]>();
+  for (const day of pending) {
+    const days = byAccount.get(day.accountSid) ?? [];
+    days.push(day);
+    byAccount.set(day.accountSid, days);
+  }
+  const files = pLimit(FILES_AT_ONCE);
+  const outcomes = await Promise.allSettled(
+    [...byAccount].map(([accountSid, days]) =>
+      readAccountDays(
+        accountSid,
+        days.map((d) => d.day),
+        context,
+        files,
+      ),
+    ),
+  );
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
+}
+
+async function readAccountDays(
+  accountSid: string,
+  days: readonly string[],
+  context: ExportContext,
+  files: ReturnType<typeof pLimit>,
+): Promise<void> {
+  const { twilio, db, runId } = context;
+  const remaining = new Set(days);
+  const reads: Promise<void>[] = [];
+  const read = (day: string) => {
+    remaining.delete(day);
+    reads.push(files(() => readDay(accountSid, day, context)));
+  };
+
+  // What Twilio already has (a job of an earlier run, or of anyone in the last 7 days).
+  for (const day of await twilio.listExportDays(accountSid)) {
+    if (remaining.has(day)) read(day);
+  }
+
+  let jobs = listExportJobs(db, runId, accountSid).map((job) => job.jobSid);
+  let created = 0;
+  while (remaining.size > 0) {
+    let status: ExportJobStatus | null = null;
+    for (const jobSid of jobs) {
+      status = await twilio.fetchExportJob(accountSid, jobSid);
+      if (status !== null) break;
+    }
+    if (status === null || !covers(status, remaining)) {
+      if (created >= JOBS_PER_ACCOUNT) {
+        throw new Error(
+          `Bulk Export did not make the files of ${accountSid} for ${[...remaining].sort().join(', ')} after ${created} jobs`,
+        );
+      }
+      const sorted = [...remaining].sort();
+      status = await twilio.createExportJob(accountSid, {
+        startDay: sorted[0]!,
+        endDay: sorted[sorted.length - 1]!,
+        friendlyName: `submigrate snapshot ${runId}`,
+      });
+      created += 1;
+      recordExportJob(
+        db,
+        runId,
+        { accountSid, jobSid: status.jobSid, startDay: sorted[0]!, endDay: sorted.at(-1)! },
+        isoSeconds(context.clock.now()),
+      );
+      jobs = [status.jobSid];
+    }
+    for (const day of status.emptyDays) {
+      if (!remaining.has(day)) continue;
+      remaining.delete(day);
+      recordEmptyDay(accountSid, day, context);
+    }
+    for (const day of status.completedDays) if (remaining.has(day)) read(day);
+    if (remaining.size === 0) break;
+    const eta = status.estimatedCompletion?.getTime() ?? 0;
+    const wait = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, eta - context.clock.now().getTime()));
+    await context.sleep(wait);
+  }
+  const outcomes = await Promise.allSettled(reads);
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
+}
+
+/** Whether a job still answers for every day left (each in one of its states). */
+function covers(status: ExportJobStatus, remaining: ReadonlySet<string>): boolean {
+  const known = new Set([...status.completedDays, ...status.emptyDays, ...status.pendingDays]);
+  return [...remaining].every((day) => known.has(day));
+}
+
+function recordEmptyDay(accountSid: string, day: string, context: ExportContext): void {
+  recordExportDay(
+    context.db,
+    context.runId,
+    { accountSid, day, hadFile: false, messagesRead: 0 },
+    [],
+  );
+  context.progress.daysDone += 1;
+  context.onProgress?.({ ...context.progress });
+}
+
+async function readDay(accountSid: string, day: string, context: ExportContext): Promise<void> {
+  let lastError: unknown = null;
+  for (let attempt = 1; attempt <= FILE_ATTEMPTS; attempt++) {
+    const events: LedgerEvent[] = [];
+    try {
+      const messages = await context.twilio.readExportDay(accountSid, day, (message) => {
+        const event = classifyMessage(message, context.numberTypes);
+        if (event !== null) events.push(event);
+      });
+      context.progress.eventsAdded += recordExportDay(
+        context.db,
+        context.runId,
+        { accountSid, day, hadFile: true, messagesRead: messages },
+        events,
+      );
+      context.progress.messagesRead += messages;
+      context.progress.exportMessagesRead += messages;
+      context.progress.daysDone += 1;
+      context.onProgress?.({ ...context.progress });
+      return;
+    } catch (error) {
+      lastError = error;
+      // A Twilio refusal of the day itself (not found, no access) will not change by asking again.
+      if (error instanceof TwilioError && !error.retryable) throw error;
+    }
+  }
+  throw lastError;
+}

@@ -1,0 +1,128 @@
+/**
+ * Slow (about 20 s): the built CLI reading three years of Owlie history, most of it from Bulk
+ * Export day files (the Messages API shows 400 days), killed with SIGKILL during the export
+ * phase and run again. Needs `npm run build` (`npm test` builds first).
+ *
+ * - the resumed run takes up the job the killed one created (no second job) and reads only
+ *   the days not yet recorded: no finished day is downloaded twice;
+ * - it ends with a ledger identical to an uninterrupted run's.
+ */
+
+import { existsSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { DownloadLogEntry } from '../../src/emulator/exports/storage.js';
+import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
+import {
+  clearRequestLog,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
+import {
+  cliEnv,
+  ledgerDump,
+  pollUntil,
+  readOnly,
+  runCli,
+  startCli,
+  tempDir,
+  type RunningCli,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+/** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const MESSAGES = 30_000;
+const HISTORY_DAYS = 1095;
+/** Slows each Twilio request (a day's redirect among them) so the kill lands mid-export. */
+const LATENCY_MS = 25;
+
+const doneDays = (dbPath: string): string[] =>
+  !existsSync(dbPath)
+    ? []
+    : readOnly(dbPath, (db) => {
+        try {
+          return db
+            .prepare("SELECT day FROM snapshot_export_days WHERE status = 'done' ORDER BY day")
+            .pluck()
+            .all() as string[];
+        } catch {
+          return []; // not created yet
+        }
+      });
+const dayOfPath = (path: string) => /(\d{4}-\d{2}-\d{2})\.json\.gz$/.exec(path)![1]!;
+
+describe('snapshot killed while reading Bulk Export days (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const running: RunningCli[] = [];
+
+  beforeAll(async () => {
+    env = await startTestEmulator({
+      now: () => NOW,
+      load: (state) =>
+        loadOwlie(state, { seed: 9, messages: MESSAGES, now: NOW, historyDays: HISTORY_DAYS }),
+    });
+    await env.control('POST', '/__emulator/faults', { latency_ms: LATENCY_MS });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    for (const cli of running) if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    await Promise.all(running.map((cli) => cli.done));
+    await env.close();
+    dir.remove();
+  });
+
+  const downloads = () => env.control<DownloadLogEntry[]>('GET', '/__emulator/downloads');
+
+  it('resumes without reading a finished day again, and ends with the uninterrupted ledger', async () => {
+    const wholeDb = dir.file('whole.db');
+    const whole = await runCli(['snapshot', '--db', wholeDb, '--json'], cliEnv(env));
+    expect(whole.stderr).toBe('');
+    expect(whole.code).toBe(0);
+    const wholeResult = JSON.parse(whole.stdout) as { exportDays: number };
+    expect(wholeResult.exportDays).toBeGreaterThan(600);
+
+    await env.control('DELETE', '/__emulator/downloads');
+    await clearRequestLog(env);
+    const dbPath = dir.file('killed.db');
+    const first = startCli(['snapshot', '--db', dbPath], cliEnv(env));
+    running.push(first);
+    await pollUntil(
+      'some export days to be recorded',
+      () => {
+        if (first.child.exitCode !== null) throw new Error('the snapshot ended before the kill');
+        return doneDays(dbPath).length >= 40 ? true : undefined;
+      },
+      { intervalMs: 10 },
+    );
+    first.child.kill('SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+    const atKill = doneDays(dbPath);
+    expect(atKill.length).toBeLessThan(wholeResult.exportDays);
+    const jobsBefore = (await requestLog(env)).filter(
+      (r) => r.method === 'POST' && r.path.endsWith('/Exports/Messages/Jobs'),
+    ).length;
+    expect(jobsBefore).toBe(1);
+
+    await env.control('DELETE', '/__emulator/downloads');
+    await clearRequestLog(env);
+    const again = await runCli(['snapshot', '--db', dbPath], cliEnv(env));
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^snapshot run 1 \(resumed\)/);
+
+    // The job the killed run created was taken up: none created again.
+    const log = await requestLog(env);
+    expect(log.filter((r) => r.method === 'POST')).toEqual([]);
+    // No day recorded before the kill was downloaded again; every other one was, once.
+    const after = (await downloads()).filter((d) => d.status === 200).map((d) => dayOfPath(d.path));
+    const finished = new Set(atKill);
+    expect(after.filter((day) => finished.has(day))).toEqual([]);
+    expect(new Set(after).size).toBe(after.length);
+    expect(doneDays(dbPath)).toEqual(doneDays(wholeDb));
+    expect(ledgerDump(dbPath).events).toEqual(ledgerDump(wholeDb).events);
+  });
+});

@@ -312,6 +312,8 @@ function suppressionSection(input: ReportPageInput): Html {
         ${cell(r.scope)}${cell(r.keyword)}${cell(r.body)}${cell(r.opted_out_at, 'time')}
         <td class="sid">${r.stop_message_sid}</td>
         <td class="sid">${r.account_sid}</td>
+        ${cell(r.evidence)}
+        <td class="sid">${r.evidence_message_sid}</td>
         ${marked ? cell(r.twilio_enforces) : ''}
       </tr>`,
   );
@@ -328,6 +330,8 @@ function suppressionSection(input: ReportPageInput): Html {
       { label: 'opted out at' },
       { label: 'STOP message' },
       { label: 'account' },
+      { label: 'evidence' },
+      { label: 'evidence message' },
       ...(marked ? [{ label: 'Twilio enforces' }] : []),
     ],
     body,
@@ -367,8 +371,8 @@ function coverageSection(coverage: Coverage | null): Html {
       <li>help: ${lists.help.join(' ')}</li>
     </ul>
     <p>
-      ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out and an opt-in in the same second;
-      kept as opted out.
+      ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out (keyword or refusal) and an opt-in
+      in the same second; kept as opted out.
     </p>
     ${
       coverage.undated_evidence.length === 0

@@ -27,7 +27,7 @@ import {
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 const HEADER =
-  'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid';
+  'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid,evidence,evidence_message_sid';
 const A = '+14155550101'; // in a service
 const C = '+14155550103';
 const TF = '+18445550104';
@@ -128,7 +128,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     expect(stderr).toEqual([
       expect.stringMatching(new RegExp(`^coverage: ${env.parentSid} \\S+Z → \\S+Z$`)),
       'keywords: opt-out STOP STOPALL UNSUBSCRIBE CANCEL END QUIT REVOKE OPTOUT; opt-in START YES UNSTOP (YES not on toll-free); help HELP INFO',
-      'ties: 0 pair(s) had an opt-out and an opt-in in the same second; kept as opted out',
+      'ties: 0 pair(s) had an opt-out (keyword or refusal) and an opt-in in the same second; kept as opted out',
     ]);
   });
 

@@ -87,6 +87,8 @@ function input(over: Partial<ReportPageInput> = {}): ReportPageInput {
           opted_out_at: '2026-10-01T00:00:00Z',
           stop_message_sid: 'SM' + 'a'.repeat(32),
           account_sid: 'AC' + '0'.repeat(32),
+          evidence: 'keyword',
+          evidence_message_sid: 'SM' + 'a'.repeat(32),
         },
       ],
     },

@@ -278,7 +278,8 @@ function violationsSection(violations: readonly ViolationRow[] | null): Html {
         <td class="sid">${v.violating_message_sid}</td>
         ${cell(v.sent_at, 'time')}
         <td class="sid">${v.account_sid}</td>
-        ${cell(v.status)}
+        ${cell(v.status)}${cell(v.evidence)}
+        <td class="sid">${v.evidence_message_sid}</td>
       </tr>`,
   );
   return html`${filterBox('violations', violations.length, 'violations')}${table(
@@ -294,6 +295,8 @@ function violationsSection(violations: readonly ViolationRow[] | null): Html {
       { label: 'sent at' },
       { label: 'account' },
       { label: 'status' },
+      { label: 'evidence' },
+      { label: 'evidence message' },
     ],
     body,
   )}`;

@@ -145,6 +145,8 @@ describe('report.html', () => {
             sent_at: '2026-11-02T00:00:00Z',
             account_sid: 'AC' + '1'.repeat(32),
             status: 'delivered',
+            evidence: 'keyword',
+            evidence_message_sid: 'SM' + 'a'.repeat(32),
           },
         ],
       }),

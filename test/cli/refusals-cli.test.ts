@@ -2,8 +2,13 @@
  * A refusal is Twilio's own verdict, through the built CLI against the emulator: the STOP lies
  * outside the Messages API's window, so the only evidence the snapshot can read is the send
  * Twilio refused with 21610. `optouts` lists the pair on that evidence, and a START the end
- * user texts afterwards takes it off again. Needs `npm run build` (`npm test` builds first).
+ * user texts afterwards takes it off again; a pair still on the list is carried into the
+ * customer's subaccount like any other opt-out, so that Twilio refuses it there too. Needs
+ * `npm run build` (`npm test` builds first).
  */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,5 +131,62 @@ describe('submigrate optouts on a pair known only from a refused send (built CLI
     expect(snapshot.stdout).toMatch(/1 new events; .* 1 pairs opted out now/);
     const rows = await optouts();
     expect(rows.map((r) => [r['recipient'], r['evidence']])).toEqual([[SERVICE_USER, 'refusal']]);
+  });
+
+  it('plan --carry-optouts carries the pair, dated at its first refusal; Twilio refuses it in the subaccount', async () => {
+    const mapping = dir.file('m.csv');
+    writeFileSync(
+      mapping,
+      `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},acmeAlerts\n`,
+    );
+    const plan = dir.file('p.json');
+    const planned = await runCli(
+      ['plan', '--mapping', mapping, '--db', db(), '--out', plan, '--carry-optouts'],
+      cliEnv(env),
+      dir.path,
+    );
+    expect(planned.code, planned.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(plan, 'utf8')) as {
+      carry_items: { step: string; contact_id: string; date_of_consent: string }[];
+    };
+    expect(doc.carry_items).toEqual([
+      expect.objectContaining({
+        step: 'carry_optouts:acme',
+        contact_id: SERVICE_USER,
+        date_of_consent: refusals.get(SERVICE_USER)!.at,
+      }),
+    ]);
+    const applied = await runCli(
+      ['apply', plan, '--db', db(), '--rate', '1000'],
+      cliEnv(env),
+      dir.path,
+    );
+    expect(applied.code, applied.stderr).toBe(0);
+    // The customer's suppression list in the reports says what the evidence is.
+    const list = parse(
+      readFileSync(join(dir.path, 'reports', '1', 'optouts', 'acme.csv'), 'utf8'),
+      {
+        columns: true,
+      },
+    ) as Record<string, string>[];
+    expect(list).toEqual([
+      expect.objectContaining({
+        recipient: SERVICE_USER,
+        stop_message_sid: '',
+        opted_out_at: refusals.get(SERVICE_USER)!.at,
+        evidence: 'refusal',
+        evidence_message_sid: refusals.get(SERVICE_USER)!.sid,
+        twilio_enforces: 'yes',
+      }),
+    ]);
+    const state = await env.state();
+    const acme = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const client = env.clientFor(acme, env.emulator.state.accounts.get(acme)!.authToken);
+    const alerts = state.services.find((s) => s.friendly_name === 'acmeAlerts')!.sid;
+    expect(
+      await twilioFailure(
+        client.messages.create({ messagingServiceSid: alerts, to: SERVICE_USER, body: 'Hi' }),
+      ),
+    ).toMatchObject({ status: 400, code: 21610 });
   });
 });

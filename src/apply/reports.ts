@@ -97,6 +97,8 @@ export function runReport(
             sent_at: v.sentAt,
             account_sid: v.accountSid,
             status: v.status,
+            evidence: v.evidence,
+            evidence_message_sid: v.evidenceMessageSid,
           }));
   const files = reportFiles(rows, { ...document, carry }, optouts, violations);
   files.push({

@@ -33,18 +33,28 @@ export interface NumberRow {
   serviceName: string | null;
 }
 
-/** One currently opted-out (scope, end user) pair, with the message that put it there. */
+/**
+ * One currently opted-out (scope, end user) pair, with the message that shows it: the STOP
+ * that put it there, or — when no STOP since the pair's last opt-in was read — the first send
+ * Twilio refused with 21610 since then.
+ */
 export interface OptOutRow {
   accountSid: string;
   scope: 'number' | 'service';
-  /** The Twilio number that received the opt-out. */
+  /** The Twilio number that received the STOP, or that the refused send went from. */
   senderNumber: string;
   messagingServiceSid: string | null;
   recipient: string;
-  keyword: string;
-  body: string;
+  evidence: 'keyword' | 'refusal';
+  /** The STOP's keyword and body; null for a pair known from refusals only. */
+  keyword: string | null;
+  body: string | null;
+  /** The STOP's date_sent, or the first refusal's: opted out no later than then. */
   optedOutAt: string;
-  stopMessageSid: string;
+  /** The STOP; null for a pair known from refusals only. */
+  stopMessageSid: string | null;
+  /** The STOP, or the refused send. */
+  evidenceMessageSid: string;
 }
 
 export function insertEvents(db: Db, runId: number, events: readonly LedgerEvent[]): number {
@@ -148,52 +158,76 @@ export function listNumbers(db: Db): NumberRow[] {
 }
 
 /**
- * The state of each (scope, end user) pair is its latest opt-out or opt-in by date_sent. The
- * scope is the Messaging Service the keyword arrived through, else the receiving number.
- * date_sent has whole seconds, so Twilio's own order within a second is unknowable: on a tie
- * the opt-out wins (the safe reading), then the larger SID, so the answer is deterministic.
+ * The state of each (scope, end user) pair is its latest observation by date_sent: an opt-out
+ * keyword, an opt-in keyword, or a send Twilio refused with 21610 (its own verdict that the
+ * recipient was opted out of that sender then). The scope is the Messaging Service the keyword
+ * arrived through (or the refused send went through), else the Twilio number. date_sent has
+ * whole seconds, so Twilio's own order within a second is unknowable: on a tie the opt-out side
+ * wins (the safe reading).
+ *
+ * So a pair is opted out exactly when it has an opt-out or a refusal at or after its last
+ * opt-in, or no opt-in at all. Its evidence is the latest such STOP; failing one (the STOP lies
+ * outside what was read, say), the first such refusal: the pair was opted out no later than
+ * then. Within one second, the larger SID for a STOP and the smaller for a refusal, so the
+ * answer is deterministic.
+ *
+ * One sort of the evidence, newest first and the opt-out side before an opt-in of its second:
+ * the rows before the pair's first opt-in in that order are those at or after its last opt-in.
+ * Among them the STOP is the first opt-out, and a refusal-only pair's evidence is the last row
+ * (the next is an opt-in, or none). No subquery per row: a ledger holds hundreds of thousands
+ * of events.
  */
-const LATEST_BY_PAIR = `
-  SELECT e.*,
-         ROW_NUMBER() OVER (
-           PARTITION BY account_sid, COALESCE(messaging_service_sid, twilio_number), end_user
-           ORDER BY date_sent DESC, CASE kind WHEN 'opt-out' THEN 0 ELSE 1 END,
-                    message_sid DESC) AS rank
-  FROM ledger_events e
-  WHERE kind IN ('opt-out', 'opt-in')`;
+const PAIR = 'account_sid, COALESCE(messaging_service_sid, twilio_number), end_user';
 
 export function currentOptOuts(db: Db): OptOutRow[] {
   return db
     .prepare(
-      `WITH latest AS (${LATEST_BY_PAIR})
+      `WITH ordered AS (
+         SELECT e.*,
+                SUM(kind = 'opt-in') OVER newest_first AS opt_ins_since,
+                SUM(kind = 'opt-out') OVER newest_first AS opt_outs_since,
+                LEAD(kind) OVER newest_first AS older_kind
+         FROM ledger_events e
+         WHERE kind IN ('opt-out', 'opt-in', 'refused')
+         WINDOW newest_first AS (
+           PARTITION BY ${PAIR}
+           ORDER BY date_sent DESC, kind = 'opt-in', message_sid DESC
+           ROWS UNBOUNDED PRECEDING)
+       )
        SELECT account_sid AS accountSid,
               CASE WHEN messaging_service_sid IS NULL THEN 'number' ELSE 'service' END AS scope,
               twilio_number AS senderNumber,
               messaging_service_sid AS messagingServiceSid,
-              end_user AS recipient, keyword, body,
-              date_sent AS optedOutAt, message_sid AS stopMessageSid
-       FROM latest
-       WHERE rank = 1 AND kind = 'opt-out'
+              end_user AS recipient,
+              CASE kind WHEN 'opt-out' THEN 'keyword' ELSE 'refusal' END AS evidence,
+              CASE kind WHEN 'opt-out' THEN keyword END AS keyword,
+              CASE kind WHEN 'opt-out' THEN body END AS body,
+              date_sent AS optedOutAt,
+              CASE kind WHEN 'opt-out' THEN message_sid END AS stopMessageSid,
+              message_sid AS evidenceMessageSid
+       FROM ordered
+       WHERE opt_ins_since = 0
+         AND ((kind = 'opt-out' AND opt_outs_since = 1)
+           OR (kind = 'refused' AND opt_outs_since = 0
+               AND (older_kind IS NULL OR older_kind = 'opt-in')))
        ORDER BY account_sid, COALESCE(messaging_service_sid, twilio_number), end_user`,
     )
     .all() as OptOutRow[];
 }
 
 /**
- * Pairs whose latest second holds both an opt-out and an opt-in: the ties resolved as opted
- * out, which every coverage statement counts.
+ * Pairs whose latest second holds both an opt-in and an opt-out or refusal: the ties resolved
+ * as opted out, which every coverage statement counts.
  */
 export function countTiesResolvedAsOptOut(db: Db): number {
   const row = db
     .prepare(
-      `WITH latest AS (${LATEST_BY_PAIR})
-       SELECT COUNT(*) AS n FROM latest l
-       WHERE l.rank = 1 AND l.kind = 'opt-out' AND EXISTS (
-         SELECT 1 FROM ledger_events o
-         WHERE o.kind = 'opt-in' AND o.account_sid = l.account_sid AND o.end_user = l.end_user
-           AND COALESCE(o.messaging_service_sid, o.twilio_number)
-             = COALESCE(l.messaging_service_sid, l.twilio_number)
-           AND o.date_sent = l.date_sent)`,
+      `SELECT COUNT(*) AS n FROM (
+         SELECT 1 FROM ledger_events
+         WHERE kind IN ('opt-out', 'opt-in', 'refused')
+         GROUP BY ${PAIR}
+         HAVING MAX(CASE kind WHEN 'opt-in' THEN date_sent END)
+              = MAX(CASE kind WHEN 'opt-in' THEN NULL ELSE date_sent END))`,
     )
     .get() as { n: number };
   return row.n;

@@ -117,16 +117,43 @@ export function optInsIn(
   }[];
 }
 
-export function listViolations(db: Db): Violation[] {
+/** A violation as the reports show it: with the message that put the recipient on the list. */
+export interface ListedViolation extends Violation {
+  evidence: 'keyword' | 'refusal';
+  /**
+   * The STOP, or for a pair known from refusals only the parent's refused send it was listed
+   * from (null if that send is no longer in the ledger).
+   */
+  evidenceMessageSid: string | null;
+}
+
+/**
+ * A violation keeps its STOP; a refusal-only pair has none, and its evidence is found again in
+ * the ledger as the ledger chose it: the first refused send of the pair (the recipient, in the
+ * scope of the number's list: the number itself without a service, or the service it left)
+ * in the account the number left, at opted_out_at, the smallest SID of that second.
+ */
+export function listViolations(db: Db): ListedViolation[] {
   return db
     .prepare(
       `SELECT violating_message_sid AS violatingMessageSid, recipient, sender_number AS senderNumber,
               messaging_service_sid AS messagingServiceSid, customer_id AS customerId,
               stop_message_sid AS stopMessageSid, opted_out_at AS optedOutAt, sent_at AS sentAt,
-              account_sid AS accountSid, status
-       FROM violations ORDER BY customer_id, sent_at, violating_message_sid`,
+              account_sid AS accountSid, status,
+              CASE WHEN stop_message_sid IS NULL THEN 'refusal' ELSE 'keyword' END AS evidence,
+              COALESCE(stop_message_sid, (
+                SELECT MIN(e.message_sid)
+                FROM customer_numbers n
+                JOIN ledger_events e
+                  ON e.account_sid = n.source_account_sid AND e.end_user = v.recipient
+                 AND e.date_sent = v.opted_out_at AND e.kind = 'refused'
+                 AND (e.messaging_service_sid = n.source_service_sid
+                      OR (e.messaging_service_sid IS NULL AND e.twilio_number = n.phone_number))
+                WHERE n.phone_number = v.sender_number AND n.customer_id = v.customer_id))
+                AS evidenceMessageSid
+       FROM violations v ORDER BY customer_id, sent_at, violating_message_sid`,
     )
-    .all() as Violation[];
+    .all() as ListedViolation[];
 }
 
 export interface ReconcileTotals {

@@ -26,6 +26,8 @@ export const OPTOUT_COLUMNS = [
   'opted_out_at',
   'stop_message_sid',
   'account_sid',
+  'evidence',
+  'evidence_message_sid',
 ] as const;
 
 export type OptOutExportRow = Record<(typeof OPTOUT_COLUMNS)[number], string | null>;
@@ -48,7 +50,7 @@ export interface Coverage {
   not_read: CoverageWindow[];
   keyword_lists: typeof KEYWORD_LISTS;
   snapshot_runs: number[];
-  /** Pairs whose latest second held both an opt-out and an opt-in: kept as opted out. */
+  /** Pairs whose latest second held both an opt-in and an opt-out or refusal: kept as opted out. */
   ties_resolved_as_opt_out: number;
   /** Keyword messages and refused sends that carried no date, so could not be ordered. */
   undated_evidence: { message_sid: string; account_sid: string; kind: string }[];
@@ -183,6 +185,8 @@ export function exportOptOuts(
         opted_out_at: row.optedOutAt,
         stop_message_sid: row.stopMessageSid,
         account_sid: row.accountSid,
+        evidence: row.evidence,
+        evidence_message_sid: row.evidenceMessageSid,
       });
     }
   }
@@ -190,7 +194,7 @@ export function exportOptOuts(
     (a, b) =>
       (a.customer_id ?? '\uffff').localeCompare(b.customer_id ?? '\uffff') ||
       (a.recipient ?? '').localeCompare(b.recipient ?? '') ||
-      (a.stop_message_sid ?? '').localeCompare(b.stop_message_sid ?? ''),
+      (a.evidence_message_sid ?? '').localeCompare(b.evidence_message_sid ?? ''),
   );
   return { coverage, optouts };
 }
@@ -217,7 +221,7 @@ export function describeCoverage(coverage: Coverage): string[] {
         `not read: ${w.account_sid} ${w.start} → ${w.end} (older than the Messages API shows, or never snapshotted: run \`submigrate snapshot\` with Bulk Export)`,
     ),
     `keywords: opt-out ${coverage.keyword_lists['opt-out'].join(' ')}; opt-in ${coverage.keyword_lists['opt-in'].join(' ')} (YES not on toll-free); help ${coverage.keyword_lists.help.join(' ')}`,
-    `ties: ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out and an opt-in in the same second; kept as opted out`,
+    `ties: ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out (keyword or refusal) and an opt-in in the same second; kept as opted out`,
     ...(coverage.undated_evidence.length === 0
       ? []
       : [

@@ -35,6 +35,8 @@ export const VIOLATION_COLUMNS = [
   'sent_at',
   'account_sid',
   'status',
+  'evidence',
+  'evidence_message_sid',
 ] as const;
 
 export type ViolationRow = Record<(typeof VIOLATION_COLUMNS)[number], string | null>;

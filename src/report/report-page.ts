@@ -278,7 +278,8 @@ function violationsSection(violations: readonly ViolationRow[] | null): Html {
         <td class="sid">${v.violating_message_sid}</td>
         ${cell(v.sent_at, 'time')}
         <td class="sid">${v.account_sid}</td>
-        ${cell(v.status)}
+        ${cell(v.status)}${cell(v.evidence)}
+        <td class="sid">${v.evidence_message_sid}</td>
       </tr>`,
   );
   return html`${filterBox('violations', violations.length, 'violations')}${table(
@@ -294,6 +295,8 @@ function violationsSection(violations: readonly ViolationRow[] | null): Html {
       { label: 'sent at' },
       { label: 'account' },
       { label: 'status' },
+      { label: 'evidence' },
+      { label: 'evidence message' },
     ],
     body,
   )}`;
@@ -312,6 +315,8 @@ function suppressionSection(input: ReportPageInput): Html {
         ${cell(r.scope)}${cell(r.keyword)}${cell(r.body)}${cell(r.opted_out_at, 'time')}
         <td class="sid">${r.stop_message_sid}</td>
         <td class="sid">${r.account_sid}</td>
+        ${cell(r.evidence)}
+        <td class="sid">${r.evidence_message_sid}</td>
         ${marked ? cell(r.twilio_enforces) : ''}
       </tr>`,
   );
@@ -328,6 +333,8 @@ function suppressionSection(input: ReportPageInput): Html {
       { label: 'opted out at' },
       { label: 'STOP message' },
       { label: 'account' },
+      { label: 'evidence' },
+      { label: 'evidence message' },
       ...(marked ? [{ label: 'Twilio enforces' }] : []),
     ],
     body,
@@ -371,8 +378,8 @@ function coverageSection(coverage: Coverage | null): Html {
       <li>help: ${lists.help.join(' ')}</li>
     </ul>
     <p>
-      ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out and an opt-in in the same second;
-      kept as opted out.
+      ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out (keyword or refusal) and an opt-in
+      in the same second; kept as opted out.
     </p>
     ${
       coverage.undated_evidence.length === 0

@@ -62,17 +62,35 @@ describe('submigrate demo (built CLI)', () => {
     expect(readFileSync(page, 'utf8')).toContain(violations[0]!['violating_message_sid']!);
     const text = readFileSync(join(out, 'optouts.csv'), 'utf8');
     expect(text.split('\n')[0]).toBe(
-      'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid',
+      'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid,evidence,evidence_message_sid',
     );
     // Bodies such as "STOP\n" are quoted cells with a line break inside: parse, don't split.
     const rows = parse(text, { columns: true }) as Record<string, string>[];
-    // One row per opted-out pair and customer whose list it is on: every pair is there, each
-    // with its STOP, and every row names its customer.
-    expect(new Set(rows.map((row) => row['stop_message_sid'])).size).toBe(
+    // One row per opted-out pair and customer whose list it is on: every pair of the history is
+    // there, each with its STOP, and every such row names its customer.
+    const keyword = rows.filter((row) => row['evidence'] === 'keyword');
+    expect(new Set(keyword.map((row) => row['stop_message_sid'])).size).toBe(
       Number(match![2]!.replace(/,/g, '')),
     );
-    expect(rows.every((row) => /^SM[0-9a-f]{32}$/.test(row['stop_message_sid'] ?? ''))).toBe(true);
-    expect(rows.every((row) => row['customer_id'] !== '')).toBe(true);
+    expect(keyword.every((row) => /^SM[0-9a-f]{32}$/.test(row['stop_message_sid'] ?? ''))).toBe(
+      true,
+    );
+    expect(keyword.every((row) => row['evidence_message_sid'] === row['stop_message_sid'])).toBe(
+      true,
+    );
+    expect(keyword.every((row) => row['customer_id'] !== '')).toBe(true);
+    // The three sends Twilio refused in a subaccount (its carried opt-outs) are Twilio's own
+    // verdict there: reconcile put them in the ledger, so those pairs are listed in the
+    // subaccount's scope too, known from the refusals only (no mapped customer had that service
+    // when the plan was made, so the customer columns are empty).
+    const refusal = rows.filter((row) => row['evidence'] !== 'keyword');
+    expect(refusal).toHaveLength(3);
+    const parentAccounts = new Set(keyword.map((row) => row['account_sid']));
+    for (const row of refusal) {
+      expect(row).toMatchObject({ evidence: 'refusal', stop_message_sid: '', keyword: '' });
+      expect(row['evidence_message_sid']).toMatch(/^SM[0-9a-f]{32}$/);
+      expect(parentAccounts.has(row['account_sid'])).toBe(false);
+    }
     expect(existsSync(join(out, 'reports', '1', 'audit.csv'))).toBe(true);
     expect(existsSync(join(out, 'demo.db'))).toBe(true);
     // The emulator's own fake token is never echoed by the demo.

@@ -28,7 +28,7 @@ import {
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const HEADER =
-  'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid';
+  'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid,evidence,evidence_message_sid';
 const A = '+14155550101'; // in a service
 const C = '+14155550103';
 const TF = '+18445550104';
@@ -131,7 +131,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
         new RegExp(`^coverage: ${env.parentSid} \\S+Z → \\S+Z from the Messages API$`),
       ),
       'keywords: opt-out STOP STOPALL UNSUBSCRIBE CANCEL END QUIT REVOKE OPTOUT; opt-in START YES UNSTOP (YES not on toll-free); help HELP INFO',
-      'ties: 0 pair(s) had an opt-out and an opt-in in the same second; kept as opted out',
+      'ties: 0 pair(s) had an opt-out (keyword or refusal) and an opt-in in the same second; kept as opted out',
     ]);
   });
 

@@ -102,6 +102,255 @@ describe('the ledger on a real database', () => {
     });
   });
 
+  describe('a send Twilio refused with 21610 counts as an opt-out', () => {
+    const SERVICE = `MG${'5'.repeat(32)}`;
+    const OTHER_NUMBER = '+14155550199';
+    const refused = (overrides: Partial<LedgerEvent>) =>
+      event({
+        kind: 'refused',
+        keyword: null,
+        direction: 'outbound-api',
+        body: 'Your order shipped',
+        errorCode: 21610,
+        ...overrides,
+      });
+    const start = (overrides: Partial<LedgerEvent>) =>
+      event({ kind: 'opt-in', keyword: 'START', body: 'START', ...overrides });
+
+    it('a pair known only from refusals is listed from its first refusal after the last opt-in', async () => {
+      await withLedger(dir.file('l.db'), (db) => {
+        const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+        const before = refused({ dateSent: '2025-02-01T09:00:00Z' });
+        const first = refused({ dateSent: '2025-04-01T09:00:00Z' });
+        insertEvents(db, id, [
+          // Refused, opted back in, then refused twice more: listed from the first after START.
+          before,
+          start({ dateSent: '2025-03-01T09:00:00Z' }),
+          refused({ dateSent: '2025-05-01T09:00:00Z' }),
+          first,
+        ]);
+        expect(currentOptOuts(db)).toEqual([
+          {
+            accountSid: ACCOUNT,
+            scope: 'number',
+            senderNumber: NUMBER,
+            messagingServiceSid: null,
+            recipient: '+12065550001',
+            evidence: 'refusal',
+            keyword: null,
+            body: null,
+            optedOutAt: '2025-04-01T09:00:00Z',
+            stopMessageSid: null,
+            evidenceMessageSid: first.messageSid,
+          },
+        ]);
+        const [row] = exportOptOuts(db).optouts;
+        expect(row).toMatchObject({
+          keyword: null,
+          body: null,
+          stop_message_sid: null,
+          opted_out_at: '2025-04-01T09:00:00Z',
+          evidence: 'refusal',
+          evidence_message_sid: first.messageSid,
+        });
+        expect(countTiesResolvedAsOptOut(db)).toBe(0);
+      });
+    });
+
+    it('a later START takes the pair off the list', async () => {
+      await withLedger(dir.file('l.db'), (db) => {
+        const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+        insertEvents(db, id, [
+          refused({ dateSent: '2025-04-01T09:00:00Z' }),
+          start({ dateSent: '2025-04-01T09:00:01Z' }),
+        ]);
+        expect(currentOptOuts(db)).toEqual([]);
+        expect(countTiesResolvedAsOptOut(db)).toBe(0);
+      });
+    });
+
+    it('a START and a refusal in one second keep the pair on the list, counted as a tie', async () => {
+      await withLedger(dir.file('l.db'), (db) => {
+        const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+        const refusal = refused({
+          dateSent: '2025-04-01T09:00:00Z',
+          messageSid: `SM${'1'.repeat(32)}`,
+        });
+        insertEvents(db, id, [
+          refused({ dateSent: '2025-02-01T09:00:00Z' }),
+          start({ dateSent: '2025-04-01T09:00:00Z', messageSid: `SM${'f'.repeat(32)}` }),
+          refusal,
+        ]);
+        expect(currentOptOuts(db)).toMatchObject([
+          {
+            evidence: 'refusal',
+            optedOutAt: '2025-04-01T09:00:00Z',
+            evidenceMessageSid: refusal.messageSid,
+          },
+        ]);
+        expect(countTiesResolvedAsOptOut(db)).toBe(1);
+        expect(readCoverage(db).ties_resolved_as_opt_out).toBe(1);
+      });
+    });
+
+    it('a STOP since the last opt-in stays the evidence when refusals follow it', async () => {
+      await withLedger(dir.file('l.db'), (db) => {
+        const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+        const stop = event({ keyword: 'QUIT', body: ' quit ', dateSent: '2025-03-01T09:00:00Z' });
+        insertEvents(db, id, [
+          // An older refusal, before the START: not this opt-out's evidence.
+          refused({ dateSent: '2025-01-15T09:00:00Z' }),
+          start({ dateSent: '2025-02-01T09:00:00Z' }),
+          stop,
+          refused({ dateSent: '2025-04-01T09:00:00Z' }),
+          refused({ dateSent: '2025-05-01T09:00:00Z' }),
+        ]);
+        expect(currentOptOuts(db)).toEqual([
+          {
+            accountSid: ACCOUNT,
+            scope: 'number',
+            senderNumber: NUMBER,
+            messagingServiceSid: null,
+            recipient: '+12065550001',
+            evidence: 'keyword',
+            keyword: 'QUIT',
+            body: ' quit ',
+            optedOutAt: '2025-03-01T09:00:00Z',
+            stopMessageSid: stop.messageSid,
+            evidenceMessageSid: stop.messageSid,
+          },
+        ]);
+      });
+    });
+
+    it('a STOP before the last opt-in is not the evidence of a refusal after it', async () => {
+      await withLedger(dir.file('l.db'), (db) => {
+        const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+        const refusal = refused({ dateSent: '2025-04-01T09:00:00Z' });
+        insertEvents(db, id, [
+          event({ dateSent: '2025-02-01T09:00:00Z' }),
+          start({ dateSent: '2025-03-01T09:00:00Z' }),
+          refusal,
+        ]);
+        expect(currentOptOuts(db)).toMatchObject([
+          { evidence: 'refusal', stopMessageSid: null, evidenceMessageSid: refusal.messageSid },
+        ]);
+      });
+    });
+
+    it('is scoped by the service the refused send went through, else by the sending number', async () => {
+      await withLedger(dir.file('l.db'), (db) => {
+        const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+        const viaService = refused({
+          endUser: '+12065550002',
+          messagingServiceSid: SERVICE,
+          twilioNumber: OTHER_NUMBER,
+          dateSent: '2025-04-01T09:00:00Z',
+        });
+        const direct = refused({ endUser: '+12065550003', dateSent: '2025-04-01T09:00:00Z' });
+        insertEvents(db, id, [
+          viaService,
+          direct,
+          // A START to the number alone does not lift the service-wide opt-out, nor a START
+          // through the service the number-scope one.
+          start({ endUser: '+12065550002', dateSent: '2025-05-01T09:00:00Z' }),
+          start({
+            endUser: '+12065550003',
+            messagingServiceSid: SERVICE,
+            dateSent: '2025-05-01T09:00:00Z',
+          }),
+        ]);
+        expect(
+          currentOptOuts(db).map((row) => [
+            row.recipient,
+            row.scope,
+            row.senderNumber,
+            row.messagingServiceSid,
+            row.evidenceMessageSid,
+          ]),
+        ).toEqual([
+          ['+12065550003', 'number', NUMBER, null, direct.messageSid],
+          ['+12065550002', 'service', OTHER_NUMBER, SERVICE, viaService.messageSid],
+        ]);
+        // START through the service: the service-scope pair is lifted.
+        insertEvents(db, id, [
+          start({
+            endUser: '+12065550002',
+            messagingServiceSid: SERVICE,
+            twilioNumber: OTHER_NUMBER,
+            dateSent: '2025-05-02T09:00:00Z',
+          }),
+        ]);
+        expect(currentOptOuts(db).map((row) => row.recipient)).toEqual(['+12065550003']);
+      });
+    });
+  });
+
+  it('agrees with the rules read plainly on a crowded random ledger', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      // Few seconds, senders and people: most pairs hold ties and every mix of kinds.
+      let seed = 9;
+      const pick = <T>(items: readonly T[]): T => {
+        seed = (seed * 48271) % 2147483647;
+        return items[seed % items.length]!;
+      };
+      const kinds = ['opt-out', 'opt-in', 'refused', 'help'] as const;
+      const events = Array.from({ length: 3000 }, (_, i) => {
+        const kind = pick(kinds);
+        return event({
+          messageSid: `SM${pick(['0', '7', 'f'])}${String(i).padStart(31, '0')}`,
+          kind,
+          keyword: kind === 'refused' ? null : 'STOP',
+          twilioNumber: pick([NUMBER, '+14155550101']),
+          messagingServiceSid: pick([null, `MG${'1'.repeat(32)}`]),
+          endUser: `+1206555${String(pick([...Array(40).keys()])).padStart(4, '0')}`,
+          dateSent: `2025-03-01T10:00:0${pick([0, 1, 2, 3])}Z`,
+        });
+      });
+      insertEvents(db, id, events);
+
+      const pairs = new Map<string, LedgerEvent[]>();
+      for (const e of events.filter((e) => e.kind !== 'help')) {
+        const key = [e.accountSid, e.messagingServiceSid ?? e.twilioNumber, e.endUser].join(' ');
+        pairs.set(key, [...(pairs.get(key) ?? []), e]);
+      }
+      const expected: [string, string][] = [];
+      let ties = 0;
+      for (const list of pairs.values()) {
+        const latest = (kind: (k: string) => boolean) =>
+          list
+            .filter((e) => kind(e.kind))
+            .reduce((a, e) => (e.dateSent! > a ? e.dateSent! : a), '');
+        const lastIn = latest((k) => k === 'opt-in');
+        const lastOut = latest((k) => k !== 'opt-in');
+        if (lastIn !== '' && lastIn === lastOut) ties += 1;
+        const since = list.filter((e) => e.kind !== 'opt-in' && e.dateSent! >= lastIn);
+        if (since.length === 0) continue;
+        const stop = since
+          .filter((e) => e.kind === 'opt-out')
+          .sort(
+            (a, b) =>
+              b.dateSent!.localeCompare(a.dateSent!) || b.messageSid.localeCompare(a.messageSid),
+          )[0];
+        const refusal = since.sort(
+          (a, b) =>
+            a.dateSent!.localeCompare(b.dateSent!) || a.messageSid.localeCompare(b.messageSid),
+        )[0]!;
+        expected.push(
+          stop === undefined ? ['refusal', refusal.messageSid] : ['keyword', stop.messageSid],
+        );
+      }
+      const rows = currentOptOuts(db);
+      expect(rows.map((row) => [row.evidence, row.evidenceMessageSid]).sort()).toEqual(
+        expected.sort(),
+      );
+      expect(expected.filter(([evidence]) => evidence === 'refusal').length).toBeGreaterThan(10);
+      expect(ties).toBeGreaterThan(10);
+      expect(countTiesResolvedAsOptOut(db)).toBe(ties);
+    });
+  });
+
   it('keeps evidence without a date apart and names it in the coverage', async () => {
     await withLedger(dir.file('l.db'), (db) => {
       const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');

@@ -4,7 +4,8 @@
  * parent service with it, through the new service — and sends that don't — another number's
  * opt-out, a recipient who said START after the move, a number from another service, a send
  * Twilio refused because the opt-out was carried. violations.csv holds exactly the first
- * kind, each with its STOP as evidence.
+ * kind, each with its STOP as evidence — or, for a pair the parent's history shows only
+ * through a send Twilio refused with 21610 (its STOP never read), with that refused send.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -31,15 +32,29 @@ const stop = (from: string, to: string, day: number, body = 'STOP') => ({
   date_sent: at(day),
 });
 
+const refused = (from: string, to: string, day: number) => ({
+  from,
+  to,
+  body: 'Your order shipped',
+  direction: 'outbound-api' as const,
+  date_sent: at(day),
+  status: 'failed',
+  error_code: 21610,
+});
+
 describe('reconcile (built CLI)', () => {
   let env: TestEmulator;
   let dir: TempDir;
   const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
   const db = () => dir.file('r.db');
   let stops: Record<string, string> = {};
+  let refusals: Record<string, string> = {};
+  let firstRefusalAt = '';
 
   beforeAll(async () => {
     env = await startTestEmulator();
+    const firstRefusal = refused(C, R(5), 5);
+    firstRefusalAt = firstRefusal.date_sent.replace(/\.\d{3}Z$/, 'Z');
     const seeded = await env.seed({
       numbers: [
         { phone_number: A, sms_url: 'https://app.example/a' },
@@ -64,9 +79,14 @@ describe('reconcile (built CLI)', () => {
         stop(R(2), C, 2), // C only
         stop(R(3), D, 3), // Other: D
         stop(R(4), C, 4), // C; START after the move
+        // Known only from Twilio's refusals: from C alone, and from A through Shared.
+        firstRefusal,
+        refused(C, R(5), 6),
+        refused(A, R(6), 5),
       ],
     });
     stops = { r1: seeded.messages[0]!.sid, r2: seeded.messages[1]!.sid };
+    refusals = { r5: seeded.messages[4]!.sid, r6: seeded.messages[6]!.sid };
     dir = tempDir();
   });
   afterAll(async () => {
@@ -74,7 +94,7 @@ describe('reconcile (built CLI)', () => {
     dir.remove();
   });
 
-  it('lists exactly the sends that broke an opt-out, each with its STOP', async () => {
+  it('lists exactly the sends that broke an opt-out, each with its STOP or refusal', async () => {
     const mapping = dir.file('m.csv');
     writeFileSync(
       mapping,
@@ -115,6 +135,9 @@ describe('reconcile (built CLI)', () => {
     const v2 = await send(acme, R(1), B);
     const v3 = await send(acme, R(1), null, service('acmeAlerts'));
     const v4 = await send(cobalt, R(2), C);
+    // Breaking too: the parent's refusals put them on the lists, though no STOP was read.
+    const v5 = await send(cobalt, R(5), C);
+    const v6 = await send(acme, R(6), B);
     // Not breaking: another number's opt-out; a START after the move; another service's.
     await send(acme, R(2), A);
     await env.control('POST', '/__emulator/inbound', { from: R(4), to: C, body: 'START' });
@@ -139,7 +162,7 @@ describe('reconcile (built CLI)', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(3);
     expect(result.stdout).toMatch(
-      /: 4 new violation\(s\), 1 new send\(s\) blocked by Twilio\. In all: 4 violation\(s\), 1 blocked\./,
+      /: 6 new violation\(s\), 1 new send\(s\) blocked by Twilio\. In all: 6 violation\(s\), 1 blocked\./,
     );
 
     const rows = parse(readFileSync(join(dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
@@ -156,6 +179,8 @@ describe('reconcile (built CLI)', () => {
       'sent_at',
       'account_sid',
       'status',
+      'evidence',
+      'evidence_message_sid',
     ]);
     const found = rows
       .map((r) => [
@@ -164,14 +189,19 @@ describe('reconcile (built CLI)', () => {
         r['sender_number'],
         r['stop_message_sid'],
         r['customer_id'],
+        r['evidence'],
+        r['evidence_message_sid'],
       ])
       .sort();
     expect(found).toEqual(
       [
-        [v1.sid, R(1), A, stops.r1, 'acme'],
-        [v2.sid, R(1), B, stops.r1, 'acme'],
-        [v3.sid, R(1), v3.from, stops.r1, 'acme'],
-        [v4.sid, R(2), C, stops.r2, 'cobalt'],
+        [v1.sid, R(1), A, stops.r1, 'acme', 'keyword', stops.r1],
+        [v2.sid, R(1), B, stops.r1, 'acme', 'keyword', stops.r1],
+        [v3.sid, R(1), v3.from, stops.r1, 'acme', 'keyword', stops.r1],
+        [v4.sid, R(2), C, stops.r2, 'cobalt', 'keyword', stops.r2],
+        // The first refusal of each pair, its date as opted_out_at; no STOP.
+        [v5.sid, R(5), C, '', 'cobalt', 'refusal', refusals.r5],
+        [v6.sid, R(6), B, '', 'acme', 'refusal', refusals.r6],
       ].sort(),
     );
     expect(rows.every((r) => r['opted_out_at'] !== '' && r['sent_at']! > r['opted_out_at']!)).toBe(
@@ -180,7 +210,10 @@ describe('reconcile (built CLI)', () => {
 
     // The report page beside it shows every violation with both SIDs.
     const page = readFileSync(join(dir.path, 'reports', '1', 'report.html'), 'utf8');
-    for (const v of [v1, v2, v3, v4]) expect(page).toContain(v.sid);
+    for (const v of [v1, v2, v3, v4, v5, v6]) expect(page).toContain(v.sid);
+    expect(page).toContain(refusals.r5);
+    expect(page).toContain(refusals.r6);
+    expect(rows.find((r) => r['recipient'] === R(5))?.['opted_out_at']).toBe(firstRefusalAt);
     expect(page).toContain(stops.r1);
     expect(page).toContain(stops.r2);
 
@@ -188,7 +221,7 @@ describe('reconcile (built CLI)', () => {
     const again = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
     expect(again.code).toBe(3);
     expect(again.stdout).toMatch(
-      /: 0 new violation\(s\), 0 new send\(s\) blocked by Twilio\. In all: 4 violation\(s\), 1 blocked\./,
+      /: 0 new violation\(s\), 0 new send\(s\) blocked by Twilio\. In all: 6 violation\(s\), 1 blocked\./,
     );
     // Without --fail-on-violation it reports and exits 0.
     expect((await cli(['reconcile', '--db', db()])).code).toBe(0);

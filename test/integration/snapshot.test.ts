@@ -265,8 +265,8 @@ const MESSAGES = [
   /* 15 */ inbound(user(6), D, 'OPT OUT', 3),
   /* 16 */ inbound(user(6), D, 'Stop!', 4),
   /* 17 */ inbound(user(6), D, 'please stop texting me', 5),
-  /* 18 */ refused(C, user(2), 5), // evidence, not a state change
-  /* 19 */ refused(D, user(7), 5), // a refusal alone opts nobody out
+  /* 18 */ refused(C, user(2), 5), // after the QUIT: the QUIT stays the evidence
+  /* 19 */ refused(D, user(7), 5), // Twilio's verdict alone: its STOP was never read
   /* 20 */ inbound(user(8), A, 'Revoke', 1, { messaging_service_sid: null }), // number scope on A
   /* 21 */ inbound(user(9), E, 'Quit', 1), // subaccount, service scope
   /* 22 */ inbound(user(9), F, 'STOPALL', 1), // subaccount, number scope
@@ -327,7 +327,7 @@ describe('snapshot of a hand-made history with a subaccount', () => {
     dir.remove();
   });
 
-  it('exports exactly the opt-outs the rules give, with the last STOP as evidence', () => {
+  it('exports exactly the opt-outs the rules give, with the last STOP or the refusal as evidence', () => {
     const shared = services.get('Owlie Shared')!;
     const subAlerts = services.get('Sub Alerts')!;
     const P = env.parentSid;
@@ -342,6 +342,7 @@ describe('snapshot of a hand-made history with a subaccount', () => {
       [P, 'number', C, null, user(11), 24],
       [P, 'service', A, shared, user(13), 27],
       [P, 'service', B, shared, user(14), 28],
+      [P, 'number', D, null, user(7), 19],
     ] as const;
     const rows = exported.optouts.map((r) =>
       JSON.stringify([
@@ -350,23 +351,46 @@ describe('snapshot of a hand-made history with a subaccount', () => {
         r.sender_number,
         r.messaging_service_sid,
         r.recipient,
+        r.evidence_message_sid,
+        r.evidence,
         r.stop_message_sid,
       ]),
     );
-    const want = expected.map(([account, scope, sender, service, recipient, index]) =>
-      JSON.stringify([account, scope, sender, service, recipient, sids[index]]),
-    );
+    const want = expected.map(([account, scope, sender, service, recipient, index]) => {
+      const refusal = MESSAGES[index]!.direction !== 'inbound';
+      return JSON.stringify([
+        account,
+        scope,
+        sender,
+        service,
+        recipient,
+        sids[index],
+        refusal ? 'refusal' : 'keyword',
+        refusal ? null : sids[index],
+      ]);
+    });
     expect(rows.sort()).toEqual(want.sort());
     const tab = exported.optouts.find((r) => r.recipient === user(13));
     expect(tab?.body).toBe('\tUNSUBSCRIBE');
     expect(tab?.keyword).toBe('UNSUBSCRIBE');
     expect(tab?.opted_out_at).toBe('2025-03-06T10:00:00Z');
+    const refusalOnly = exported.optouts.find((r) => r.recipient === user(7));
+    expect(refusalOnly).toMatchObject({
+      keyword: null,
+      body: null,
+      stop_message_sid: null,
+      opted_out_at: '2025-03-05T10:00:00Z',
+      evidence: 'refusal',
+      evidence_message_sid: sids[19],
+    });
   });
 
-  it('equals the emulator’s opt-out store pair for pair', async () => {
+  it('equals the emulator’s opt-out store pair for pair, but for the pair known from a refusal', async () => {
     const truth = await emulatorOptOuts(env);
     expect(truth).toHaveLength(10);
-    const ours = byPair(exported.optouts);
+    // Seeded history is stored as given: the STOP behind refusal #19 never reached the store.
+    const ours = byPair(exported.optouts.filter((row) => row.evidence === 'keyword'));
+    expect(exported.optouts).toHaveLength(11);
     const theirs = truthByPair(truth);
     expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
     for (const [key, row] of ours) expect({ key, ...row }).toEqual({ key, ...theirs.get(key) });
@@ -377,7 +401,9 @@ describe('snapshot of a hand-made history with a subaccount', () => {
     const expected = optedOutFromHistory(history, (phone) => phone === TF);
     const ours = new Map(exported.optouts.map((row) => [exportPairKey(row), row]));
     expect([...ours.keys()].sort()).toEqual([...expected.keys()].sort());
-    for (const [key, row] of ours) expect(row.stop_message_sid, key).toBe(expected.get(key)?.sid);
+    for (const [key, row] of ours) {
+      expect(row.evidence_message_sid, key).toBe(expected.get(key)?.sid);
+    }
   });
 
   it('keeps keywords, help and refusals as evidence; near-misses and YES on toll-free not at all', () => {

@@ -215,35 +215,64 @@ export function isEvidence(m: MessageRecord, tollFree: (phone: string) => boolea
 }
 
 /**
- * Pair → the message that opted it out, for every pair whose latest opt-out/opt-in keyword
- * (by date_sent) is an opt-out. Two keywords of one pair in one second have no defined order:
- * the oracle refuses such a history rather than guess.
+ * Pair → the evidence that it is opted out, for every pair whose latest observation (by
+ * date_sent) is an opt-out keyword or a send refused with 21610: the latest STOP since the
+ * pair's last opt-in, else the first refusal since then. A refusal's pair is the service the
+ * send went through, else its sending number. Observations of one pair in one second have no
+ * defined order, except a STOP and a refusal (the STOP is the evidence either way): the oracle
+ * refuses such a history rather than guess.
  */
 export function optedOutFromHistory(
   messages: readonly MessageRecord[],
   tollFree: (phone: string) => boolean,
 ): Map<string, MessageRecord> {
-  const latest = new Map<string, { message: MessageRecord; optedOut: boolean }>();
-  for (const m of messages) {
-    if (m.direction !== 'inbound') continue;
-    const kind = keywordKind(m.body, tollFree(m.to));
-    if (kind !== 'opt-out' && kind !== 'opt-in') continue;
-    const key = pairKey({
-      account_sid: m.accountSid,
-      messaging_service_sid: m.messagingServiceSid,
-      sender_number: m.to,
-      recipient: m.from,
-    });
-    const current = latest.get(key);
-    if (current !== undefined && current.message.dateSent === m.dateSent) {
-      throw new Error(`two keywords for ${key} in the same second: the test data is ambiguous`);
+  type Kind = 'opt-out' | 'opt-in' | 'refused';
+  const state = new Map<
+    string,
+    { evidence: MessageRecord | null; last: MessageRecord; kind: Kind }
+  >();
+  for (const m of [...messages].sort((a, b) => a.dateSent - b.dateSent || a.seq - b.seq)) {
+    let kind: Kind;
+    let key: string;
+    if (m.direction === 'inbound') {
+      const k = keywordKind(m.body, tollFree(m.to));
+      if (k !== 'opt-out' && k !== 'opt-in') continue;
+      kind = k;
+      key = pairKey({
+        account_sid: m.accountSid,
+        messaging_service_sid: m.messagingServiceSid,
+        sender_number: m.to,
+        recipient: m.from,
+      });
+    } else {
+      if (m.errorCode !== 21610) continue;
+      kind = 'refused';
+      key = pairKey({
+        account_sid: m.accountSid,
+        messaging_service_sid: m.messagingServiceSid,
+        sender_number: m.from,
+        recipient: m.to,
+      });
     }
-    if (current === undefined || current.message.dateSent < m.dateSent) {
-      latest.set(key, { message: m, optedOut: kind === 'opt-out' });
+    const current = state.get(key);
+    if (current !== undefined && current.last.dateSent === m.dateSent) {
+      const kinds = new Set([current.kind, kind]);
+      if (!(kinds.size === 2 && kinds.has('opt-out') && kinds.has('refused'))) {
+        throw new Error(
+          `two observations of ${key} in the same second: the test data is ambiguous`,
+        );
+      }
     }
+    const evidence = kind === 'opt-in' ? null : kind === 'opt-out' ? m : (current?.evidence ?? m); // a STOP stands; else the first refusal since the opt-in
+    state.set(key, { evidence, last: m, kind });
   }
   return new Map(
-    [...latest].filter(([, state]) => state.optedOut).map(([key, state]) => [key, state.message]),
+    [...state]
+      .filter(
+        (entry): entry is [string, { evidence: MessageRecord; last: MessageRecord; kind: Kind }] =>
+          entry[1].evidence !== null,
+      )
+      .map(([key, s]) => [key, s.evidence]),
   );
 }
 

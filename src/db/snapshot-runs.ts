@@ -375,3 +375,43 @@ export function narrowApiWindow(
     );
   })();
 }
+
+/**
+ * A slice cut in two while it is read: what it has not read yet (`start`…`last`) is shared
+ * between itself (the newer half, read afresh from its first page) and a new pending slice
+ * (the older half). One transaction: a killed run resumes both halves.
+ */
+export function splitSlice(
+  db: Db,
+  runId: number,
+  slice: Pick<SnapshotSlice, 'accountSid' | 'sliceIndex'>,
+  at: { start: string; mid: string; last: string },
+): SnapshotSlice {
+  return db.transaction(() => {
+    const { next } = db
+      .prepare(
+        `SELECT MAX(slice_index) + 1 AS next FROM snapshot_slices
+         WHERE run_id = ? AND account_sid = ?`,
+      )
+      .get(runId, slice.accountSid) as { next: number };
+    db.prepare(
+      `UPDATE snapshot_slices SET slice_start = ?, slice_end = ?, next_page_url = NULL
+       WHERE run_id = ? AND account_sid = ? AND slice_index = ?`,
+    ).run(at.mid, at.last, runId, slice.accountSid, slice.sliceIndex);
+    db.prepare(
+      `INSERT INTO snapshot_slices (run_id, account_sid, slice_index, slice_start, slice_end, status)
+       VALUES (?, ?, ?, ?, ?, 'pending')`,
+    ).run(runId, slice.accountSid, next, at.start, at.mid);
+    return {
+      accountSid: slice.accountSid,
+      sliceIndex: next,
+      sliceStart: at.start,
+      sliceEnd: at.mid,
+      status: 'pending' as const,
+      nextPageUrl: null,
+      pagesRead: 0,
+      messagesRead: 0,
+      oldestSent: null,
+    };
+  })();
+}

@@ -82,27 +82,40 @@ export interface SliceContext {
   numberTypes: ReadonlyMap<string, string | null>;
   progress: SnapshotProgress;
   onProgress?(progress: SnapshotProgress): void;
+  /** Splitting, when the run wants it: whether a request slot is idle now, and the split. */
+  splitting?: {
+    wanted(): boolean;
+    /** Records the cut and starts reading the new (older) half. */
+    split(slice: SnapshotSlice, at: { start: string; mid: string; last: string }): void;
+  };
 }
 
-/** Reads a slice from where it stopped (its saved next page) or from its first page. */
+/** A slice's unread part shorter than this is not split: a request of its own costs more. */
+export const MIN_SPLIT_MS = 60 * 60 * 1000;
+
+/**
+ * Reads a slice from where it stopped (its saved next page) or from its first page. When the
+ * run has idle request slots and a full page leaves much of the slice unread, the unread part
+ * is cut in two (see `SliceContext.split`): this slice goes on with the newer half from its
+ * first page, the older half becomes a slice of its own.
+ */
 export async function readSlice(
-  slice: SnapshotSlice,
+  initial: SnapshotSlice,
   lastOfWindow: boolean,
   context: SliceContext,
 ): Promise<void> {
   const { twilio, writer, numberTypes, progress } = context;
-  const range = { start: new Date(slice.sliceStart), end: new Date(slice.sliceEnd) };
+  let slice = initial;
+  let last = lastOfWindow;
   let next = slice.nextPageUrl;
-  do {
+  let fresh = next === null;
+  for (;;) {
+    const range = { start: new Date(slice.sliceStart), end: new Date(slice.sliceEnd) };
     const page = await twilio.readMessagesPage(
       slice.accountSid,
-      next === null
-        ? {
-            filter: sliceFilter(range, lastOfWindow),
-            pageSize: PAGE_SIZE,
-            only: 'inbound-or-error',
-          }
-        : { pageUrl: next, only: 'inbound-or-error' },
+      fresh
+        ? { filter: sliceFilter(range, last), pageSize: PAGE_SIZE, only: 'inbound-or-error' }
+        : { pageUrl: next!, only: 'inbound-or-error' },
     );
     writer.add({
       slice,
@@ -116,5 +129,28 @@ export async function readSlice(
     progress.pagesRead += 1;
     if (next === null) progress.slicesDone += 1;
     context.onProgress?.({ ...progress });
-  } while (next !== null);
+    if (next === null) return;
+    fresh = false;
+    const oldest = page.lastDateSent?.getTime() ?? null;
+    const start = range.start.getTime();
+    const splitting = context.splitting;
+    if (
+      splitting !== undefined &&
+      oldest !== null &&
+      oldest - start >= MIN_SPLIT_MS &&
+      splitting.wanted()
+    ) {
+      const at = {
+        start: slice.sliceStart,
+        mid: isoSeconds(new Date(Math.floor((start + oldest) / 2000) * 1000)),
+        last: isoSeconds(new Date(Math.floor(oldest / 1000) * 1000)),
+      };
+      // What this slice read so far is committed before the slice changes shape.
+      writer.flush();
+      splitting.split(slice, at);
+      slice = { ...slice, sliceStart: at.mid, sliceEnd: at.last, nextPageUrl: null };
+      last = false;
+      fresh = true;
+    }
+  }
 }

@@ -36,7 +36,9 @@ import {
   listWindows,
   narrowApiWindow,
   recordHistoryStart,
+  splitSlice,
   type NewSlice,
+  type SnapshotSlice,
   type NewWindow,
   type SnapshotWindow,
 } from '../db/snapshot-runs.js';
@@ -44,7 +46,12 @@ import { RefusedError, UserError } from '../errors.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { readExportDays } from './export-reader.js';
 import { KEYWORD_LISTS } from './keywords.js';
-import { LedgerWriter, readSlice, type SnapshotProgress } from './slice-reader.js';
+import {
+  LedgerWriter,
+  readSlice,
+  type SliceContext,
+  type SnapshotProgress,
+} from './slice-reader.js';
 import {
   apiBoundary,
   DAY_MS,
@@ -71,6 +78,11 @@ export interface SnapshotInput {
   since: Date | null;
   until: Date | null;
   partitions: number;
+  /**
+   * Slices to keep under way (the request slots): a slice that turns out large is cut in two
+   * while it is read whenever fewer are. Default: `partitions`.
+   */
+  inFlight?: number;
   /** How many days back the Messages API shows records (Twilio: 7–400; default 400). */
   retentionDays?: number;
   /** Whether history older than that is read from Bulk Export day files (default yes). */
@@ -220,12 +232,37 @@ export async function takeSnapshot(
   const windowEnds = new Set(listWindows(db, runId).map((w) => `${w.accountSid}|${w.windowEnd}`));
 
   const writer = new LedgerWriter(db, runId, clock, progress);
-  const context = {
+  // Slices under way, and more started as large ones are cut while idle slots remain.
+  const inFlight = Math.max(1, input.inFlight ?? input.partitions);
+  const tasks = new Set<Promise<void>>();
+  const failures: unknown[] = [];
+  let reading = 0;
+  const track = (task: Promise<void>) => {
+    const tracked: Promise<void> = task
+      .catch((error: unknown) => {
+        failures.push(error);
+      })
+      .finally(() => tasks.delete(tracked));
+    tasks.add(tracked);
+  };
+  const context: SliceContext = {
     twilio,
     writer,
     numberTypes: types,
     progress,
     onProgress: deps.onProgress,
+    splitting: {
+      wanted: () => failures.length === 0 && reading < inFlight,
+      split: (slice, at) => {
+        const half = splitSlice(db, runId, slice, at);
+        progress.slicesTotal += 1;
+        start(half, false);
+      },
+    },
+  };
+  const start = (slice: SnapshotSlice, lastOfWindow: boolean) => {
+    reading += 1;
+    track(readSlice(slice, lastOfWindow, context).finally(() => (reading -= 1)));
   };
   const exportContext = {
     twilio,
@@ -239,18 +276,16 @@ export async function takeSnapshot(
   };
   // The API's window and the export's days side by side: a job that takes minutes to make its
   // files does not hold up a single page.
-  const outcomes = await Promise.allSettled([
-    ...slices
-      .filter((slice) => slice.status === 'pending')
-      .map((slice) =>
-        readSlice(slice, windowEnds.has(`${slice.accountSid}|${slice.sliceEnd}`), context),
-      ),
-    readExportDays(exportContext),
-  ]);
+  for (const slice of slices) {
+    if (slice.status === 'pending') {
+      start(slice, windowEnds.has(`${slice.accountSid}|${slice.sliceEnd}`));
+    }
+  }
+  track(readExportDays(exportContext));
+  while (tasks.size > 0) await Promise.all([...tasks]);
   // Whatever was read before a failure is kept: the next run goes on from there.
   writer.flush();
-  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failure !== undefined) throw failure.reason;
+  if (failures.length > 0) throw failures[0];
 
   // Where the API showed less than its window, the days it hid come from Bulk Export.
   if (run.useExport && checkApiWindows(db, runId, run.retentionDays, new Date(run.startedAt))) {
@@ -265,7 +300,7 @@ export async function takeSnapshot(
     runId,
     resumed,
     windows: listWindows(db, runId),
-    slices: slices.length,
+    slices: listSlices(db, runId).length,
     messagesRead: progress.messagesRead,
     exportMessagesRead: progress.exportMessagesRead,
     pagesRead: progress.pagesRead,

@@ -555,8 +555,9 @@ export function createTwilioPort(
         return days.map((d) => d.day).sort();
       }),
 
+    // Idempotent for retries: a job sent twice only makes the same day files twice.
     createExportJob: (accountSid, job) =>
-      call(false, async () =>
+      call(true, async () =>
         toExportJob(
           (await (
             await clientFor(accountSid)

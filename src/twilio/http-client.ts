@@ -67,9 +67,19 @@ export function isConsentRequest(uri: string): boolean {
  * is: Twilio upserts each record by its correlation_id, so the same records sent again write
  * the same thing.
  */
+/**
+ * A Bulk Export custom job: sending it twice makes two jobs over the same days, whose files
+ * are the same files; nothing of the account changes. Retried as a GET is.
+ */
+const EXPORT_JOBS = /^https:\/\/bulkexports\.twilio\.com\/v1\/Exports\/[^/?]+\/Jobs(?=\?|$)/i;
+
 export function isIdempotent(method: string, uri?: string): boolean {
   if (IDEMPOTENT.has(method.toLowerCase())) return true;
-  return method.toLowerCase() === 'post' && uri !== undefined && CONSENTS_BULK.test(uri);
+  return (
+    method.toLowerCase() === 'post' &&
+    uri !== undefined &&
+    (CONSENTS_BULK.test(uri) || EXPORT_JOBS.test(uri))
+  );
 }
 
 /**

@@ -353,7 +353,7 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
           to: c.numbers[0]!,
           body: 'STOP',
           direction: 'inbound',
-          date_sent: '2025-05-01T00:00:00Z',
+          date_sent: new Date(NOW - 31 * 86_400_000).toISOString(),
         })),
       ),
     });

@@ -63,7 +63,11 @@ describe('snapshot under injected faults', () => {
       fixedClock(NOW),
     );
     expect(calm.stats.retries).toBe(0);
-    expect(calmResult.messagesRead - calmResult.exportMessagesRead).toBe(MESSAGES);
+    // Through the API, every message once, but for the second a slice was cut at when it
+    // freed a slot for another (both halves read it): a handful at most per slice.
+    const fromApi = calmResult.messagesRead - calmResult.exportMessagesRead;
+    expect(fromApi).toBeGreaterThanOrEqual(MESSAGES);
+    expect(fromApi).toBeLessThan(MESSAGES + 10 * calmResult.slices);
 
     await env.control('POST', '/__emulator/faults', {
       error_rate: 0.1,

@@ -75,9 +75,12 @@ describe('incremental snapshots into one database', () => {
     const result = await snapshotInto(dbPath(), env.port(), fixedClock(NOW));
     const counts = countMessageRequests(await requestLog(env));
     measured['first'] = counts;
-    // Every message once through the API; day files only for the days before the oldest one
-    // it showed (the day of that message included, so a few of its messages twice).
-    expect(result.messagesRead - result.exportMessagesRead).toBe(MESSAGES);
+    // Day files only for the days before the oldest message the API showed (its day included).
+    // Through the API, every message once, but for the second a slice was cut at when it
+    // freed a slot for another (both halves read it): a handful at most per slice.
+    const fromApi = result.messagesRead - result.exportMessagesRead;
+    expect(fromApi).toBeGreaterThanOrEqual(MESSAGES);
+    expect(fromApi).toBeLessThan(MESSAGES + 10 * result.slices);
     const oldest = historyOf(env, env.parentSid)[0]!;
     const firstDay = new Date(oldest.dateSent).toISOString().slice(0, 10);
     expect(result.exportMessagesRead).toBe(
@@ -86,11 +89,12 @@ describe('incremental snapshots into one database', () => {
       ).length,
     );
     expect(counts.probes).toBe(0);
-    expect(counts.firstPages).toBe(result.slices);
-    expect(result.slices).toBeLessThanOrEqual(8);
-    // Every page after a slice's first is a next page; none is read twice.
-    expect(counts.nextPages).toBe(result.pagesRead - result.slices);
-    expect(result.pagesRead).toBeLessThanOrEqual(Math.ceil(MESSAGES / 1000) + result.slices);
+    // A slice's first page, or the first page of the newer half it went on with after a cut;
+    // every other page is a next page, and none is read twice.
+    expect(counts.firstPages).toBeGreaterThanOrEqual(result.slices);
+    expect(counts.firstPages).toBeLessThanOrEqual(2 * result.slices);
+    expect(counts.firstPages + counts.nextPages).toBe(result.pagesRead);
+    expect(result.pagesRead).toBeLessThanOrEqual(Math.ceil(MESSAGES / 1000) + 2 * result.slices);
     await expectEqualToEmulator(dbPath());
   });
 

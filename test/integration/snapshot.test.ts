@@ -127,7 +127,11 @@ describe('snapshot of the Owlie history (12,000 messages)', () => {
   it('reads the whole history once', () => {
     expect(result.resumed).toBe(false);
     // Every message once through the API; the day files only add the day of the oldest one.
-    expect(result.messagesRead - result.exportMessagesRead).toBe(12_000);
+    // Through the API, every message once, but for the second a slice was cut at when it
+    // freed a slot for another (both halves read it): a handful at most per slice.
+    const fromApi = result.messagesRead - result.exportMessagesRead;
+    expect(fromApi).toBeGreaterThanOrEqual(12_000);
+    expect(fromApi).toBeLessThan(12_000 + 10 * result.slices);
     expect(env.httpClient.violations).toEqual([]);
   });
 

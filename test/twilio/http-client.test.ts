@@ -70,7 +70,15 @@ describe('isIdempotent', () => {
     expect(isIdempotent('post', 'https://Accounts.Twilio.com/v1/Consents/Bulk')).toBe(true);
   });
 
+  it('POST …/v1/Exports/Messages/Jobs is: a job sent twice makes the same day files', () => {
+    expect(isIdempotent('POST', 'https://bulkexports.twilio.com/v1/Exports/Messages/Jobs')).toBe(
+      true,
+    );
+  });
+
   it.each([
+    'https://bulkexports.twilio.com/v1/Exports/Messages/JobsX',
+    'https://bulkexports.twilio.com/v1/Exports/Jobs/JS123',
     'https://accounts.twilio.com/v1/Consents/BulkX',
     'https://accounts.twilio.com/v1/Contacts/Bulk',
     'https://messaging.twilio.com/v1/Services',

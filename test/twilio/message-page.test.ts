@@ -54,6 +54,7 @@ function expected(bytes: Buffer) {
     total: messages.length,
     kept: messages.filter((m) => m.direction === 'inbound' || m.error_code !== null),
     envelope: { ...envelope, messages: [] },
+    last: messages.at(-1) ?? null,
   };
 }
 

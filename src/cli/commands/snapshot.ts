@@ -47,7 +47,8 @@ export function snapshotCommand(
         .option('partitions', {
           type: 'number',
           default: DEFAULT_PARTITIONS,
-          describe: 'Time slices read side by side',
+          describe:
+            'Time slices each window starts with; while fewer than --concurrency are being read, a large one is cut in two',
         })
         .option('retention-days', {
           type: 'number',
@@ -79,6 +80,8 @@ export function snapshotCommand(
         until: parseInstant('until', args.until),
         partitions: args.partitions,
         retentionDays: args['retention-days'],
+        // Every request slot busy: large slices are cut while slots are idle.
+        inFlight: args.concurrency,
         useExport: args.export,
       };
       // Before the database is created or Twilio is asked anything.

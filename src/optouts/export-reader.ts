@@ -38,7 +38,8 @@ export interface ExportContext {
   db: Db;
   runId: number;
   clock: Clock;
-  numberTypes: ReadonlyMap<string, string | null>;
+  /** Phone number → its type, once the snapshot has listed the numbers. */
+  numberTypes: Promise<ReadonlyMap<string, string | null>>;
   progress: SnapshotProgress;
   onProgress?(progress: SnapshotProgress): void;
   sleep(ms: number): Promise<void>;
@@ -150,12 +151,13 @@ function recordEmptyDay(accountSid: string, day: string, context: ExportContext)
 }
 
 async function readDay(accountSid: string, day: string, context: ExportContext): Promise<void> {
+  const types = await context.numberTypes;
   let lastError: unknown = null;
   for (let attempt = 1; attempt <= FILE_ATTEMPTS; attempt++) {
     const events: LedgerEvent[] = [];
     try {
       const messages = await context.twilio.readExportDay(accountSid, day, (message) => {
-        const event = classifyMessage(message, context.numberTypes);
+        const event = classifyMessage(message, types);
         if (event !== null) events.push(event);
       });
       context.progress.eventsAdded += recordExportDay(

@@ -79,7 +79,7 @@ export interface SliceContext {
   twilio: TwilioPort;
   writer: LedgerWriter;
   /** Phone number → the type Twilio reports for it (toll-free changes what YES means). */
-  numberTypes: ReadonlyMap<string, string | null>;
+  numberTypes: Promise<ReadonlyMap<string, string | null>>;
   progress: SnapshotProgress;
   onProgress?(progress: SnapshotProgress): void;
   /** Splitting, when the run wants it: whether a request slot is idle now, and the split. */
@@ -117,12 +117,13 @@ export async function readSlice(
         ? { filter: sliceFilter(range, last), pageSize: PAGE_SIZE, only: 'inbound-or-error' }
         : { pageUrl: next!, only: 'inbound-or-error' },
     );
+    const types = await numberTypes;
     writer.add({
       slice,
       messagesRead: page.scanned,
       nextPageUrl: page.nextPageUrl,
       oldestSent: page.lastDateSent === null ? null : isoSeconds(page.lastDateSent),
-      events: page.messages.flatMap((m) => classifyMessage(m, numberTypes) ?? []),
+      events: page.messages.flatMap((m) => classifyMessage(m, types) ?? []),
     });
     next = page.nextPageUrl;
     progress.messagesRead += page.scanned;

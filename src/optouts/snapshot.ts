@@ -212,7 +212,11 @@ export async function takeSnapshot(
   }
   const run = getRun(db, runId)!;
 
-  await recordNumbers(runId, accounts, input.knownNumbers ?? new Map(), deps);
+  // The numbers (and their types: toll-free changes what YES means) are listed while the
+  // first pages are fetched; each page waits for them only to be classified.
+  const types = recordNumbers(runId, accounts, input.knownNumbers ?? new Map(), deps).then(() =>
+    numberTypes(db),
+  );
 
   const slices = listSlices(db, runId);
   const days = listExportDays(db, runId);
@@ -227,7 +231,6 @@ export async function takeSnapshot(
     eventsAdded: 0,
   };
   deps.onProgress?.({ ...progress });
-  const types = numberTypes(db);
   // The last slice of each window also reads the window's final second.
   const windowEnds = new Set(listWindows(db, runId).map((w) => `${w.accountSid}|${w.windowEnd}`));
 
@@ -282,6 +285,7 @@ export async function takeSnapshot(
     }
   }
   track(readExportDays(exportContext));
+  track(types.then(() => undefined));
   while (tasks.size > 0) await Promise.all([...tasks]);
   // Whatever was read before a failure is kept: the next run goes on from there.
   writer.flush();
@@ -503,7 +507,10 @@ async function recordNumbers(
   deps: SnapshotDeps,
 ): Promise<void> {
   const observedAt = isoSeconds(deps.clock.now());
-  for (const accountSid of accounts) {
+  // Every account side by side.
+  await Promise.all(accounts.map((accountSid) => recordAccountNumbers(accountSid)));
+
+  async function recordAccountNumbers(accountSid: string): Promise<void> {
     const given = known.get(accountSid);
     if (given !== undefined) {
       replaceNumbers(
@@ -513,18 +520,21 @@ async function recordNumbers(
         observedAt,
         given.map((n) => ({ ...n, accountSid })),
       );
-      continue;
+      return;
     }
     const [numbers, services] = await Promise.all([
       deps.twilio.listPhoneNumbers(accountSid),
       deps.twilio.listServices(accountSid),
     ]);
     const membership = new Map<string, { sid: string; name: string }>();
-    for (const service of services) {
-      for (const member of await deps.twilio.listServicePhoneNumbers(accountSid, service.sid)) {
+    const members = await Promise.all(
+      services.map((service) => deps.twilio.listServicePhoneNumbers(accountSid, service.sid)),
+    );
+    services.forEach((service, i) => {
+      for (const member of members[i]!) {
         membership.set(member.sid, { sid: service.sid, name: service.friendlyName });
       }
-    }
+    });
     const rows: NumberRow[] = numbers.map((n) => ({
       accountSid,
       numberSid: n.sid,

@@ -8,6 +8,7 @@ import type { CommandModule } from 'yargs';
 import { UserError } from '../../errors.js';
 import {
   builtInScenario,
+  OWLIE_SCENARIO_HISTORY_DAYS,
   seedScenario,
   type ScenarioLoader,
   type ScenarioSummary,
@@ -23,6 +24,7 @@ interface EmulatorArgs extends GlobalOptions {
   seed: number;
   scenario?: string;
   messages: number;
+  'history-days': number;
 }
 
 function resolveScenario(
@@ -34,6 +36,7 @@ function resolveScenario(
     seed: args.seed,
     messages: args.messages,
     now: Date.now(),
+    historyDays: args['history-days'],
   });
   if (builtIn !== null) return builtIn;
   const path = resolve(context.cwd, spec);
@@ -81,6 +84,12 @@ export function emulatorCommand(
           type: 'number',
           default: 50_000,
           describe: 'Message history size for a built-in scenario',
+        })
+        .option('history-days', {
+          type: 'number',
+          default: OWLIE_SCENARIO_HISTORY_DAYS,
+          describe:
+            'Days of history back from now for a built-in scenario (beyond 400, only Bulk Export shows it)',
         }),
     handler: async (args) => {
       // Bounds first: nothing starts on bad input.
@@ -180,6 +189,9 @@ function runWithEmulatorHeap(): Promise<number> {
 
 const MAX_MESSAGES = 10_000_000;
 
+/** Ten years: Twilio keeps nothing older for anyone to read back. */
+const MAX_HISTORY_DAYS = 3650;
+
 function validateEmulatorArgs(args: EmulatorArgs): void {
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65_535) {
     throw new UserError(`--port must be a whole number from 0 to 65535, got ${args.port}`);
@@ -187,6 +199,12 @@ function validateEmulatorArgs(args: EmulatorArgs): void {
   if (!Number.isInteger(args.messages) || args.messages < 0 || args.messages > MAX_MESSAGES) {
     throw new UserError(
       `--messages must be a whole number from 0 to ${MAX_MESSAGES.toLocaleString('en-US')}, got ${args.messages}`,
+    );
+  }
+  const days = args['history-days'];
+  if (!Number.isInteger(days) || days < 1 || days > MAX_HISTORY_DAYS) {
+    throw new UserError(
+      `--history-days must be a whole number from 1 to ${MAX_HISTORY_DAYS}, got ${days}`,
     );
   }
   if (!Number.isInteger(args.seed))

@@ -16,7 +16,7 @@ import { inspect, withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { startDemoApp } from '../../demo/demo-app.js';
 import { runDemo, type GroundTruthPair } from '../../demo/run-demo.js';
-import { builtInScenario } from '../../emulator/scenarios/index.js';
+import { builtInScenario, OWLIE_SCENARIO_HISTORY_DAYS } from '../../emulator/scenarios/index.js';
 import { startEmulator } from '../../emulator/server.js';
 import { DEFAULT_LIMITS } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -110,7 +110,7 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
       };
       try {
         print(
-          `1. Emulator at ${emulator.url}: Owlie Notifications, 50 customers, ${scenario} over 300 days. Owlie's app listens at ${app.url}.`,
+          `1. Emulator at ${emulator.url}: Owlie Notifications, 50 customers, ${scenario} over ${OWLIE_SCENARIO_HISTORY_DAYS.toLocaleString('en-US')} days (three years; the Messages API shows the last 400). Owlie's app listens at ${app.url}.`,
         );
         const { port: twilio } = twilioAccess(
           { kind: 'auth-token', accountSid: emulator.accountSid, authToken: emulator.authToken },

@@ -4,7 +4,7 @@
  * them in 50 shared Messaging Services of 400), with a latency on every Twilio request. The
  * plan runs through bin/ as a user runs it (refreshing the empty ledger first); printed beside
  * it is its floor: the requests that must follow one another (the number list's pages, the
- * subaccount list, the services and their members, the snapshot's probe) times the latency.
+ * subaccount list, the services and their members, the account's date_created) times the latency.
  * Flags: --plan-customers N, --plan-numbers-per-customer N, --plan-latency MS.
  */
 
@@ -69,7 +69,7 @@ export async function benchPlan(): Promise<string> {
     const seconds = (Date.now() - started) / 1000;
     const summary = result.stdout.trimEnd().split('\n').at(-3) ?? '';
     const pages = Math.ceil(inputs.numbers / 1000);
-    // Subaccounts, number pages, services, their members, the probe: one after another.
+    // Subaccounts, number pages, services, their members, the account: one after another.
     const floor = ((pages + 4) * LATENCY) / 1000;
     return [
       `plan bench: ${n(inputs.numbers)}-row mapping, ${n(CUSTOMERS)} customers, ${n(inputs.numbers)} numbers in the emulator (${n(SHARED_SERVICES * PER_SERVICE)} in ${SHARED_SERVICES} shared services), ${LATENCY} ms latency`,

@@ -335,11 +335,16 @@ function resumable(
   if (!explicit) return !explicitWindow;
   return (
     explicitWindow &&
-    windows.every(
-      (w) =>
-        (input.since === null || w.windowStart >= isoSeconds(input.since)) &&
-        (input.until === null || w.windowEnd === isoSeconds(input.until)),
-    )
+    // Per account: its windows (API, and Bulk Export before it) span exactly since … until.
+    accounts.every((sid) => {
+      const own = windows.filter((w) => w.accountSid === sid);
+      const first = own.reduce((a, w) => (w.windowStart < a ? w.windowStart : a), '~');
+      const last = own.reduce((a, w) => (w.windowEnd > a ? w.windowEnd : a), '');
+      return (
+        (input.since === null || first === isoSeconds(input.since)) &&
+        (input.until === null || last === isoSeconds(input.until))
+      );
+    })
   );
 }
 

@@ -75,7 +75,6 @@ async function readAccountDays(
   context: ExportContext,
   files: ReturnType<typeof pLimit>,
 ): Promise<void> {
-  const { twilio, db, runId } = context;
   const remaining = new Set(days);
   const reads: Promise<void>[] = [];
   const read = (day: string) => {
@@ -83,6 +82,30 @@ async function readAccountDays(
     reads.push(files(() => readDay(accountSid, day, context)));
   };
 
+  let polling: { error: unknown } | null = null;
+  try {
+    await readAsTwilioHasThem(accountSid, remaining, read, context);
+  } catch (error) {
+    polling = { error };
+  }
+  // Never leave a download writing after the run has given up (its database closes then).
+  const outcomes = await Promise.allSettled(reads);
+  if (polling !== null) throw polling.error;
+  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
+}
+
+/**
+ * The days Twilio already has files for are read at once; for the rest, the job this run
+ * created (or a new one) is polled and each day read as it completes.
+ */
+async function readAsTwilioHasThem(
+  accountSid: string,
+  remaining: Set<string>,
+  read: (day: string) => void,
+  context: ExportContext,
+): Promise<void> {
+  const { twilio, db, runId } = context;
   // What Twilio already has (a job of an earlier run, or of anyone in the last 7 days).
   for (const day of await twilio.listExportDays(accountSid)) {
     if (remaining.has(day)) read(day);
@@ -128,9 +151,6 @@ async function readAccountDays(
     const wait = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, eta - context.clock.now().getTime()));
     await context.sleep(wait);
   }
-  const outcomes = await Promise.allSettled(reads);
-  const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failure !== undefined) throw failure.reason;
 }
 
 /** Whether a job still answers for every day left (each in one of its states). */

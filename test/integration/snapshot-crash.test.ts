@@ -83,8 +83,9 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
     expect(wholeResult.resumed).toBe(false);
     expect(wholeResult.messagesRead).toBeGreaterThanOrEqual(MESSAGES);
 
-    // Everything but the slices' pages (probes, numbers, services) comes first, in sequence,
-    // and is the same on a fresh database: let that through, then exactly PAGES pages.
+    // Everything but the slices' pages (the account, numbers, services and their members) is
+    // asked for with the first wave of pages and is the same on a fresh database: let that
+    // through, and exactly PAGES pages.
     const log = await requestLog(env);
     const pages = countMessageRequests(log);
     const setup = log.length - pages.firstPages - pages.nextPages;

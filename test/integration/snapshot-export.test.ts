@@ -16,13 +16,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
 import type { DownloadLogEntry } from '../../src/emulator/exports/storage.js';
+import { withDb } from '../../src/db/open.js';
 import { exportOptOuts, type OptOutExport } from '../../src/optouts/export.js';
+import { takeSnapshot } from '../../src/optouts/snapshot.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
   fixedClock,
+  MIGRATIONS_DIR,
   readOnly,
   snapshotInto,
   tempDir,
+  TEST_RUNNER,
   withLedger,
   type TempDir,
 } from '../support/snapshot-harness.js';
@@ -192,6 +196,49 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     expect(log.length).toBeGreaterThan(0);
     expect(log.filter((d) => d.reason === 'authorization header')).toEqual([]);
     expect(log.filter((d) => d.status !== 200)).toEqual([]);
+  });
+
+  it('an explicit window read from both sources, stopped while its export job runs, is resumed', async () => {
+    const dbPath = dir.file('explicit-resume.db');
+    const input = {
+      accounts: [],
+      since: new Date(ago(800)),
+      until: new Date(ago(10)),
+      partitions: 4,
+    };
+    const take = (sleep: (ms: number) => Promise<void>) =>
+      withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(NOW) }, (db) =>
+        takeSnapshot(input, {
+          twilio: env.port(),
+          db,
+          clock: fixedClock(NOW),
+          runner: TEST_RUNNER,
+          sleep,
+        }),
+      );
+    // A job that takes an hour: the first run is stopped at its first wait.
+    await env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
+    try {
+      await expect(
+        take(() => Promise.reject(new Error('stopped while waiting for the export job'))),
+      ).rejects.toThrow('stopped while waiting');
+    } finally {
+      await env.control('POST', '/__emulator/settings', { export_job_seconds: 0 });
+    }
+    // Someone deletes that job meanwhile (Twilio then answers 404 for it); the same window is
+    // asked for again: the run is taken up, and a new job makes the files.
+    const [jobSid] = readOnly(dbPath, (db) =>
+      db.prepare('SELECT job_sid FROM snapshot_export_jobs').pluck().all(),
+    ) as string[];
+    await env.parent.bulkexports.v1.exports.jobs(jobSid!).remove();
+    const result = await take((ms) => new Promise((done) => setTimeout(done, Math.min(ms, 10))));
+    expect(result.resumed).toBe(true);
+    const exported = await withLedger(dbPath, (db) => exportOptOuts(db));
+    expect(exported.optouts.map((row) => row.recipient)).toContain(OLD_STOP);
+    expect(exported.coverage.windows.map((w) => [w.source, w.start])).toEqual([
+      ['export', isoSeconds(new Date(ago(800)))],
+      ['api', isoSeconds(new Date(NOW - 400 * DAY))],
+    ]);
   });
 
   it('--retention-days outside Twilio’s 7–400 is refused before anything is asked', async () => {

@@ -1,7 +1,7 @@
 /**
  * Incremental snapshots: a second run reads only what is new (counted in the emulator's
  * request log), picks up a STOP (and a START) that arrived in between, and explicit
- * `--since/--until` windows read exactly their window, without probing for the oldest message.
+ * `--since/--until` windows read exactly their window; no run probes for the oldest message.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

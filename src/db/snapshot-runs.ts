@@ -327,6 +327,8 @@ export interface ExportJobRow {
   jobSid: string;
   startDay: string;
   endDay: string;
+  /** When the run created it (ISO): its files do not outlive it by much. */
+  createdAt?: string;
 }
 
 export function recordExportJob(db: Db, runId: number, job: ExportJobRow, createdAt: string): void {
@@ -340,7 +342,7 @@ export function listExportJobs(db: Db, runId: number, accountSid: string): Expor
   return db
     .prepare(
       `SELECT account_sid AS accountSid, job_sid AS jobSid, start_day AS startDay,
-              end_day AS endDay
+              end_day AS endDay, created_at AS createdAt
        FROM snapshot_export_jobs WHERE run_id = ? AND account_sid = ? ORDER BY created_at`,
     )
     .all(runId, accountSid) as ExportJobRow[];

@@ -32,6 +32,11 @@ const POLL_MAX_MS = 10_000;
 const FILE_ATTEMPTS = 3;
 /** Jobs created for one account in one run at most (a job's files may expire meanwhile). */
 const JOBS_PER_ACCOUNT = 3;
+/**
+ * Twilio removes a job's day files 7 days after it completes: a run resumed later than this
+ * after creating its job makes a new one rather than wait on files that are gone.
+ */
+const JOB_REUSE_MS = 6 * 86_400_000;
 
 export interface ExportContext {
   twilio: TwilioPort;
@@ -111,7 +116,10 @@ async function readAsTwilioHasThem(
     if (remaining.has(day)) read(day);
   }
 
-  let jobs = listExportJobs(db, runId, accountSid).map((job) => job.jobSid);
+  const now = context.clock.now().getTime();
+  let jobs = listExportJobs(db, runId, accountSid)
+    .filter((job) => job.createdAt !== undefined && now - Date.parse(job.createdAt) < JOB_REUSE_MS)
+    .map((job) => job.jobSid);
   let created = 0;
   while (remaining.size > 0) {
     let status: ExportJobStatus | null = null;

@@ -241,6 +241,47 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     ]);
   });
 
+  it('resumed more than six days after its job was created, a run makes a new job (the files are gone by then)', async () => {
+    const dbPath = dir.file('late-resume.db');
+    const input = {
+      accounts: [],
+      since: new Date(ago(800)),
+      until: new Date(ago(10)),
+      partitions: 2,
+    };
+    const take = (at: number, sleep: (ms: number) => Promise<void>) =>
+      withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(at) }, (db) =>
+        takeSnapshot(input, {
+          twilio: env.port(),
+          db,
+          clock: fixedClock(at),
+          runner: TEST_RUNNER,
+          sleep,
+        }),
+      );
+    // The first run's job never completes on the emulator's frozen clock; the run is stopped.
+    await env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
+    try {
+      await expect(take(NOW, () => Promise.reject(new Error('stopped')))).rejects.toThrow(
+        'stopped',
+      );
+    } finally {
+      await env.control('POST', '/__emulator/settings', { export_job_seconds: 0 });
+    }
+    // Eight days later: that job is not waited on again; a new one makes the files.
+    const result = await take(
+      NOW + 8 * DAY,
+      (ms) => new Promise((done) => setTimeout(done, Math.min(ms, 10))),
+    );
+    expect(result.resumed).toBe(true);
+    const jobs = readOnly(dbPath, (db) =>
+      db.prepare('SELECT job_sid FROM snapshot_export_jobs').pluck().all(),
+    ) as string[];
+    expect(jobs).toHaveLength(2);
+    const exported = await withLedger(dbPath, (db) => exportOptOuts(db));
+    expect(exported.optouts.map((row) => row.recipient)).toContain(OLD_STOP);
+  });
+
   it('--retention-days outside Twilio’s 7–400 is refused before anything is asked', async () => {
     await expect(
       snapshotInto(dir.file('bad.db'), env.port(), fixedClock(NOW), { retentionDays: 5 }),

@@ -11,6 +11,7 @@ import { TwilioError } from '../errors.js';
 import { isRetryableStatus, toTwilioError } from './error-mapping.js';
 import { RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
 import { readDayFile } from './export-file.js';
+import { fromMessageJson, type MessageJson } from './message-json.js';
 import { pageParser } from './page-parser.js';
 import type {
   Account,
@@ -242,20 +243,6 @@ const fromNumberJson = (n: NumberJson): PhoneNumber => ({
   smsMethod: n.sms_method ?? null,
 });
 
-interface MessageJson {
-  sid: string;
-  account_sid: string;
-  from: string;
-  to: string;
-  body: string | null;
-  direction: string;
-  status: string;
-  date_sent: string | null;
-  date_created: string | null;
-  error_code: number | null;
-  messaging_service_sid: string | null;
-}
-
 interface ConsentItemJson {
   correlation_id?: unknown;
   error_code?: unknown;
@@ -269,26 +256,6 @@ function parseJson(bytes: Buffer): unknown {
     return null;
   }
 }
-
-/** RFC 2822 dates as the 2010 API writes them; Date.parse reads them natively. */
-const parseRfc2822 = (value: string | null) => {
-  if (value === null) return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : new Date(ms);
-};
-
-const fromMessageJson = (m: MessageJson): Message => ({
-  sid: m.sid,
-  accountSid: m.account_sid,
-  from: m.from,
-  to: m.to,
-  body: m.body ?? '',
-  direction: m.direction as MessageDirection,
-  status: m.status,
-  dateSent: parseRfc2822(m.date_sent ?? m.date_created),
-  errorCode: m.error_code ?? null,
-  messagingServiceSid: m.messaging_service_sid ?? null,
-});
 
 /** DateSent bounds as the SDK serialises Dates: `YYYY-MM-DDTHH:mm:ssZ`. */
 function messageQuery(filter: MessageFilter, pageSize: number): Record<string, string | number> {

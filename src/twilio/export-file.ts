@@ -12,44 +12,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 
 import { TwilioError } from '../errors.js';
-import type { Message, MessageDirection } from './port.js';
-
-/** A message as a day file writes it: the Message resource with ISO 8601 dates. */
-interface ExportLine {
-  sid: string;
-  account_sid: string;
-  messaging_service_sid: string | null;
-  from: string;
-  to: string;
-  body: string | null;
-  status: string;
-  direction: string;
-  error_code: number | string | null;
-  date_sent: string | null;
-  date_created: string | null;
-}
-
-const isoDate = (value: string | null | undefined) => {
-  if (value === null || value === undefined || value === '') return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : new Date(ms);
-};
-
-export function fromExportLine(line: ExportLine): Message {
-  const code = line.error_code === null ? null : Number(line.error_code);
-  return {
-    sid: line.sid,
-    accountSid: line.account_sid,
-    from: line.from,
-    to: line.to,
-    body: line.body ?? '',
-    direction: line.direction as MessageDirection,
-    status: line.status,
-    dateSent: isoDate(line.date_sent) ?? isoDate(line.date_created),
-    errorCode: code === null || Number.isNaN(code) ? null : code,
-    messagingServiceSid: line.messaging_service_sid ?? null,
-  };
-}
+import { fromMessageJson, type MessageJson } from './message-json.js';
+import type { Message } from './port.js';
 
 /** Where a file URL points, without its query (the signature): safe to show. */
 export const describeFileUrl = (url: string) => {
@@ -99,7 +63,7 @@ export function readDayFile(
       let count = 0;
       const take = (line: string) => {
         if (line.trim() === '') return;
-        onMessage(fromExportLine(JSON.parse(line) as ExportLine));
+        onMessage(fromMessageJson(JSON.parse(line) as MessageJson));
         count += 1;
       };
       const lines = (text: string) => {

@@ -1,0 +1,46 @@
+/**
+ * A Message as Twilio writes it in JSON (snake_case), from a Messages list page or a Bulk
+ * Export day file, into the port's Message. The list writes dates in RFC 2822, a day file in
+ * ISO 8601; Date.parse reads both. A day file may write error_code as a string.
+ */
+
+import type { Message, MessageDirection } from './port.js';
+
+export interface MessageJson {
+  sid: string;
+  account_sid: string;
+  from: string;
+  to: string;
+  body: string | null;
+  direction: string;
+  status: string;
+  date_sent: string | null;
+  date_created: string | null;
+  error_code: number | string | null;
+  messaging_service_sid: string | null;
+}
+
+const parseDate = (value: string | null | undefined) => {
+  if (value === null || value === undefined || value === '') return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : new Date(ms);
+};
+
+const errorCode = (value: number | string | null | undefined) => {
+  if (value === null || value === undefined || value === '') return null;
+  const code = Number(value);
+  return Number.isNaN(code) ? null : code;
+};
+
+export const fromMessageJson = (m: MessageJson): Message => ({
+  sid: m.sid,
+  accountSid: m.account_sid,
+  from: m.from,
+  to: m.to,
+  body: m.body ?? '',
+  direction: m.direction as MessageDirection,
+  status: m.status,
+  dateSent: parseDate(m.date_sent) ?? parseDate(m.date_created),
+  errorCode: errorCode(m.error_code),
+  messagingServiceSid: m.messaging_service_sid ?? null,
+});

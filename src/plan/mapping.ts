@@ -58,6 +58,44 @@ interface RawRecord {
 
 /** Records with the line each starts on; an unterminated quote or a broken file is a problem. */
 function readRecords(path: string, text: string): { records: RawRecord[]; problem?: string } {
+  return readPlainRecords(text) ?? readAnyRecords(path, text);
+}
+
+/**
+ * The common case, twice as fast: a file with no quote and no lone carriage return, whose
+ * records are its non-empty lines one for one. csv-parse reads the fields; the lines are
+ * counted here, because asking csv-parse for each record's position (on_record's context)
+ * costs more than the parse itself. Null when the file is not that simple, or when the
+ * records and lines do not pair up: the general reader then does it all.
+ */
+function readPlainRecords(text: string): { records: RawRecord[] } | null {
+  if (text.includes('"') || /\r(?!\n)/.test(text)) return null;
+  let fields: string[][];
+  try {
+    fields = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true });
+  } catch {
+    return null;
+  }
+  const records: RawRecord[] = [];
+  let line = 1;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const length = end - start - (text.charCodeAt(end - 1) === 13 ? 1 : 0);
+    const bom = line === 1 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    if (length - bom > 0) {
+      const record = fields[records.length];
+      if (record === undefined) return null;
+      records.push({ line, fields: record });
+    }
+    line += 1;
+    start = end + 1;
+  }
+  return records.length === fields.length ? { records } : null;
+}
+
+function readAnyRecords(path: string, text: string): { records: RawRecord[]; problem?: string } {
   const records: RawRecord[] = [];
   let lastEnd = 0;
   try {
@@ -153,6 +191,9 @@ export function parseMapping(path: string, text: string): Mapping {
   return { path, sha256, rows };
 }
 
+/** Characters as people count them (code points); a short string needs no counting. */
+const characters = (text: string) => (text.length <= MAX_NAME ? text.length : [...text].length);
+
 function checkRow(row: MappingRow, at: (line: number, reason: string) => void): void {
   if (row.customerId === '') at(row.line, 'customer_id is empty');
   else if (!CUSTOMER_ID.test(row.customerId)) {
@@ -162,10 +203,10 @@ function checkRow(row: MappingRow, at: (line: number, reason: string) => void): 
     );
   }
   if (row.customerName === '') at(row.line, 'customer_name is empty');
-  else if ([...row.customerName].length > MAX_NAME) {
+  else if (characters(row.customerName) > MAX_NAME) {
     at(
       row.line,
-      `customer_name is ${[...row.customerName].length} characters; a subaccount's FriendlyName holds at most ${MAX_NAME}`,
+      `customer_name is ${characters(row.customerName)} characters; a subaccount's FriendlyName holds at most ${MAX_NAME}`,
     );
   }
   if (row.phoneNumber === '') at(row.line, 'phone_number is empty');
@@ -175,7 +216,7 @@ function checkRow(row: MappingRow, at: (line: number, reason: string) => void): 
       `phone_number "${row.phoneNumber}" is neither E.164 (+ and 8–15 digits) nor a PN… SID`,
     );
   }
-  if (row.messagingService !== null && [...row.messagingService].length > MAX_NAME) {
+  if (row.messagingService !== null && characters(row.messagingService) > MAX_NAME) {
     at(row.line, `messaging_service is longer than ${MAX_NAME} characters`);
   }
   if (row.subaccountSid !== null && !ACCOUNT_SID.test(row.subaccountSid)) {

@@ -5,7 +5,12 @@
  * read with each subaccount's own credentials, as Twilio requires. Only GET requests.
  */
 
-import type { MessagingService, PhoneNumber, TwilioPort } from '../twilio/port.js';
+import type {
+  MessagingService,
+  PhoneNumber,
+  ServicePhoneNumber,
+  TwilioPort,
+} from '../twilio/port.js';
 import type { MappingRow } from './mapping.js';
 import type { ObservedAccount, ObservedNumber, ObservedService, ObservedState } from './types.js';
 
@@ -39,6 +44,24 @@ export async function observeFamily(
   options: ObserveOptions,
 ): Promise<ObservedState> {
   const parentSid = twilio.parentAccountSid;
+  // An account's services and their members.
+  const readServices = async (accountSid: string, oneAtATime = false) => {
+    const own = await twilio.listServices(accountSid);
+    const members: ServicePhoneNumber[][] = [];
+    if (oneAtATime) {
+      for (const s of own) members.push(await twilio.listServicePhoneNumbers(accountSid, s.sid));
+    } else {
+      members.push(
+        ...(await Promise.all(own.map((s) => twilio.listServicePhoneNumbers(accountSid, s.sid)))),
+      );
+    }
+    return { own, members: members.flat() };
+  };
+  // The parent's are always read: while its numbers are listed (page after page, each naming
+  // the next), one request at a time, so that they never hold up the next page of numbers.
+  const parentServices = readServices(parentSid, true);
+  // Awaited below; a failure here is reported there, or not at all if the numbers fail first.
+  parentServices.catch(() => undefined);
   const subaccounts: ObservedAccount[] = (await twilio.listSubaccounts()).map((a) => ({
     sid: a.sid,
     friendlyName: a.friendlyName,
@@ -56,16 +79,13 @@ export async function observeFamily(
   const touched = touchedAccounts(parentSid, subaccounts, numbers, options);
   const services: ObservedService[] = [];
   const memberOf = new Map<string, string>();
-  await Promise.all(
-    [...touched].map(async (accountSid) => {
-      const own = await twilio.listServices(accountSid);
-      services.push(...own.map(observedService));
-      const members = await Promise.all(
-        own.map((s) => twilio.listServicePhoneNumbers(accountSid, s.sid)),
-      );
-      members.flat().forEach((member) => memberOf.set(member.sid, member.serviceSid));
-    }),
+  const reads = await Promise.all(
+    [...touched].map((sid) => (sid === parentSid ? parentServices : readServices(sid))),
   );
+  for (const { own, members } of reads) {
+    services.push(...own.map(observedService));
+    for (const member of members) memberOf.set(member.sid, member.serviceSid);
+  }
   for (const number of numbers) number.serviceSid = memberOf.get(number.sid) ?? null;
   services.sort((a, b) => a.sid.localeCompare(b.sid));
   return { parentSid, subaccounts, numbers, services };

@@ -98,9 +98,16 @@ export function describeResources(
 /** sha256 over the resources in key order: the same state always gives the same print. */
 export function fingerprint(resources: ReadonlyMap<ResourceKey, unknown>): string {
   const hash = createHash('sha256');
+  // Hashed a block at a time: one update per resource made 100,000 calls into the hash.
+  let block = '';
   for (const key of [...resources.keys()].sort()) {
-    hash.update(`${key}\0${JSON.stringify(resources.get(key))}\n`);
+    block += `${key}\0${JSON.stringify(resources.get(key))}\n`;
+    if (block.length >= 1 << 16) {
+      hash.update(block);
+      block = '';
+    }
   }
+  hash.update(block);
   return `sha256:${hash.digest('hex')}`;
 }
 

@@ -11,7 +11,19 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { bin, check, flag, log, n, run, setLatency, startEmulator, work } from './support.js';
+import {
+  bin,
+  check,
+  flag,
+  log,
+  n,
+  run,
+  setLatency,
+  startEmulator,
+  TOKEN,
+  work,
+  type BenchEmulator,
+} from './support.js';
 
 const CUSTOMERS = flag('plan-customers', 1_000);
 const PER_CUSTOMER = flag('plan-numbers-per-customer', 100);
@@ -43,11 +55,29 @@ function writeInputs(): { seed: string; mapping: string; numbers: number } {
   return { seed, mapping, numbers: total };
 }
 
+/**
+ * Lists every number once, unmeasured: the emulator keeps each number's JSON once rendered,
+ * so the measured run meets an emulator whose own work per page is small beside the latency
+ * it adds, as Twilio's would be.
+ */
+async function warmUp(emulator: BenchEmulator): Promise<void> {
+  const authorization = `Basic ${Buffer.from(`${emulator.accountSid}:${TOKEN}`).toString('base64')}`;
+  let uri: string | null =
+    `/2010-04-01/Accounts/${emulator.accountSid}/IncomingPhoneNumbers.json?PageSize=1000`;
+  while (uri !== null) {
+    const response = await fetch(`${emulator.url}${uri}`, { headers: { authorization } });
+    if (!response.ok) throw new Error(`warm-up: ${response.status}`);
+    uri = ((await response.json()) as { next_page_uri: string | null }).next_page_uri;
+  }
+}
+
 export async function benchPlan(): Promise<string> {
   const inputs = writeInputs();
   log(`plan: starting the emulator with ${n(inputs.numbers)} numbers…`);
   const emulator = await startEmulator(['--scenario', inputs.seed]);
   try {
+    log('plan: warm-up listing of the numbers (not measured)…');
+    await warmUp(emulator);
     await setLatency(emulator.url, LATENCY);
     log(`plan: ${n(CUSTOMERS)} customers × ${PER_CUSTOMER} numbers at ${LATENCY} ms…`);
     const started = Date.now();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { iso8601, rfc2822 } from '../../src/emulator/render.js';
+import type { NumberRecord } from '../../src/emulator/records.js';
+import { iso8601, numberJson, renderNumber, rfc2822 } from '../../src/emulator/render.js';
+import { DEFAULT_NUMBER_SETTINGS } from '../../src/emulator/resource-settings.js';
 
 describe('emulator date formats', () => {
   it.each([
@@ -16,5 +18,41 @@ describe('emulator date formats', () => {
   it('matches the shape Twilio documents', () => {
     expect(rfc2822(Date.UTC(2015, 6, 30, 20, 0, 0))).toBe('Thu, 30 Jul 2015 20:00:00 +0000');
     expect(iso8601(Date.UTC(2015, 6, 30, 20, 12, 31))).toBe('2015-07-30T20:12:31Z');
+  });
+});
+
+describe('emulator number JSON, kept between requests', () => {
+  const record = (): NumberRecord => ({
+    sid: `PN${'1'.repeat(32)}`,
+    accountSid: `AC${'a'.repeat(32)}`,
+    phoneNumber: '+14155550100',
+    friendlyName: '(415) 555-0100',
+    type: 'local',
+    settings: { ...DEFAULT_NUMBER_SETTINGS },
+    serviceSid: null,
+    serviceJoinedAt: null,
+    dateCreated: Date.UTC(2026, 0, 1),
+    dateUpdated: Date.UTC(2026, 0, 1),
+  });
+  const json = (n: NumberRecord) => JSON.parse(numberJson(n).toString()) as Record<string, unknown>;
+
+  it('is the rendered number, and the same bytes while nothing changes', () => {
+    const number = record();
+    expect(json(number)).toEqual(renderNumber(number));
+    expect(numberJson(number)).toBe(numberJson(number));
+  });
+
+  it('is made again after any change, even one that leaves date_updated as it was', () => {
+    const number = record();
+    numberJson(number);
+    number.settings.sms_url = 'https://app.example.com/sms';
+    expect(json(number)['sms_url']).toBe('https://app.example.com/sms');
+    number.accountSid = `AC${'b'.repeat(32)}`;
+    expect(json(number)['account_sid']).toBe(number.accountSid);
+    number.friendlyName = 'Front desk';
+    expect(json(number)['friendly_name']).toBe('Front desk');
+    number.dateCreated = Date.UTC(2020, 0, 1);
+    expect(json(number)['date_created']).toBe(rfc2822(Date.UTC(2020, 0, 1)));
+    expect(json(number)).toEqual(renderNumber(number));
   });
 });

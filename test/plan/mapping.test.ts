@@ -46,6 +46,36 @@ describe('parseMapping', () => {
     ]);
   });
 
+  it('numbers the rows of a file without quotes as it numbers them with quotes', () => {
+    // A file with no quote is read by a faster path that counts lines itself; quoting one
+    // field sends the same rows through csv-parse's own line numbers. Both must agree.
+    const plain = [
+      '\uFEFFcustomer_id,customer_name,phone_number\r\n',
+      '\r\n',
+      'acme,Acme,+14155550101\r\n',
+      '\r\n\r\n',
+      'birch,Birch,+14155550102\r\n',
+      ' \r\n',
+      'cedar,Cedar,+14155550103',
+    ].join('');
+    const quoted = plain.replace('birch,Birch', 'birch,"Birch"');
+    const lines = (text: string) => {
+      try {
+        return parseMapping('m.csv', text).rows.map((r) => r.line);
+      } catch (e) {
+        return (e as MappingError).problems;
+      }
+    };
+    expect(lines(plain)).toEqual([
+      'm.csv:7: 1 field(s) where the header has 3 (a missing or extra comma?)',
+    ]);
+    expect(lines(quoted)).toEqual(lines(plain));
+    const clean = plain.replace(' \r\n', '');
+    expect(lines(clean)).toEqual([3, 6, 7]);
+    expect(lines(clean.replace('birch,Birch', 'birch,"Birch"'))).toEqual([3, 6, 7]);
+    expect(lines(clean.replaceAll('\r\n', '\n'))).toEqual([3, 6, 7]);
+  });
+
   it('empty optional cells mean none', () => {
     const mapping = parseMapping(
       'm.csv',

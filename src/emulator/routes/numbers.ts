@@ -2,8 +2,8 @@
 
 import { notFound } from '../api-error.js';
 import { reach2010 } from '../auth.js';
-import { envelope2010, pageList, readPageRequest } from '../paging.js';
-import { renderNumber } from '../render.js';
+import { envelope2010Bytes, pageList, readPageRequest } from '../paging.js';
+import { numberJson, renderNumber } from '../render.js';
 import { optional, route, type Route, type TwilioRequest } from '../router.js';
 import { NUMBER_FIELDS, readFormFields, type NumberSettings } from '../resource-settings.js';
 import type { EmulatorState, NumberRecord } from '../state.js';
@@ -46,13 +46,13 @@ export function numberRoutes(state: EmulatorState): Route[] {
       const page = readPageRequest(request.query);
       return {
         status: 200,
-        body: envelope2010(
+        body: envelope2010Bytes(
           'incoming_phone_numbers',
           request.path,
           request.query,
           page,
           pageList(owned, page),
-          renderNumber,
+          numberJson,
         ),
       };
     }),

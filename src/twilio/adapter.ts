@@ -365,6 +365,9 @@ export function createTwilioPort(
           pending = next === null ? null : fetchPage(`${API_ORIGIN}${next}`);
           // If this page does not parse, the next one's answer is not wanted.
           pending?.catch(() => undefined);
+          // The request is only on the wire once the event loop has turned: let it go out
+          // before this page's megabyte is parsed, or the parse delays it.
+          if (pending !== null) await new Promise((resolve) => setImmediate(resolve));
           const page = JSON.parse(text) as { incoming_phone_numbers?: NumberJson[] };
           for (const n of page.incoming_phone_numbers ?? []) numbers.push(fromNumberJson(n));
         }

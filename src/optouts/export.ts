@@ -6,7 +6,7 @@
 
 import { isoSeconds } from '../clock.js';
 import { toCsv } from '../csv.js';
-import { listCustomerNumbers, listCustomers } from '../db/customers.js';
+import { listCustomerNumbers, listCustomers, previousSubaccounts } from '../db/customers.js';
 import { countTiesResolvedAsOptOut, currentOptOuts, listUndatedEvidence } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { completedWindows, historyStarts, type WindowSource } from '../db/snapshot-runs.js';
@@ -134,8 +134,9 @@ export interface ExportOptions {
 /**
  * One row per currently opted-out pair and customer whose numbers it binds: a number-scope
  * pair binds the customer of that number; a service-scope pair binds every customer with a
- * number that was in the service (each customer's list is whole on its own). A pair no mapped
- * customer claims is listed once with empty customer columns.
+ * number that was in the service, and the customer whose subaccount the service is in (each
+ * customer's list is whole on its own). A pair no mapped customer claims is listed once with
+ * empty customer columns.
  */
 export function exportOptOuts(
   db: Db,
@@ -164,12 +165,22 @@ export function exportOptOuts(
       claim(byService, number.sourceServiceSid, number.customerId);
     }
   }
+  // A subaccount an apply moved a customer into is that customer's alone: every service in
+  // it (the one apply created, or one made since) binds that customer.
+  const bySubaccount = new Map<string, string>();
+  for (const [customerId, subaccountSid] of previousSubaccounts(db)) {
+    bySubaccount.set(subaccountSid, customerId);
+  }
   const optouts: OptOutExportRow[] = [];
   for (const row of currentOptOuts(db)) {
-    const claimants =
-      row.scope === 'service' && row.messagingServiceSid !== null
-        ? byService.get(row.messagingServiceSid)
-        : byNumber.get(row.senderNumber);
+    let claimants: ReadonlySet<string> | undefined;
+    if (row.scope === 'service' && row.messagingServiceSid !== null) {
+      claimants = byService.get(row.messagingServiceSid);
+      const owner = bySubaccount.get(row.accountSid);
+      if (owner !== undefined) claimants = new Set([...(claimants ?? []), owner]);
+    } else {
+      claimants = byNumber.get(row.senderNumber);
+    }
     const ids = claimants === undefined ? [null] : [...claimants].sort();
     for (const id of ids) {
       if (options.customer !== undefined && id !== options.customer) continue;

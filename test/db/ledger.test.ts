@@ -12,6 +12,7 @@ import {
   insertEvents,
   type LedgerEvent,
 } from '../../src/db/ledger.js';
+import { recordCustomerSubaccount, recordMapping } from '../../src/db/customers.js';
 import type { Db } from '../../src/db/open.js';
 import { createRun, finishRun, recordHistoryStart } from '../../src/db/snapshot-runs.js';
 import { exportOptOuts, readCoverage } from '../../src/optouts/export.js';
@@ -348,6 +349,48 @@ describe('the ledger on a real database', () => {
       expect(expected.filter(([evidence]) => evidence === 'refusal').length).toBeGreaterThan(10);
       expect(ties).toBeGreaterThan(10);
       expect(countTiesResolvedAsOptOut(db)).toBe(ties);
+    });
+  });
+
+  it('binds a service-scope opt-out to the customer whose subaccount the service is in', async () => {
+    // After the move a STOP arrives through the customer's new service, which no mapped number
+    // was in before: it is still that customer's, in the export and under --customer.
+    await withLedger(dir.file('l.db'), (db) => {
+      recordMapping(
+        db,
+        'sha',
+        '2025-05-01T00:00:00Z',
+        [{ customerId: 'acme', customerName: 'Acme', messagingService: 'acmeAlerts' }],
+        [
+          {
+            numberSid: `PN${'1'.repeat(32)}`,
+            phoneNumber: NUMBER,
+            customerId: 'acme',
+            sourceAccountSid: `AC${'f'.repeat(32)}`,
+            sourceServiceSid: null,
+            atSource: false,
+          },
+        ],
+      );
+      recordCustomerSubaccount(db, 'acme', ACCOUNT, '2025-05-02T00:00:00Z');
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      const NEW_SERVICE = `MG${'9'.repeat(32)}`;
+      insertEvents(db, id, [
+        event({ endUser: '+12065550001', messagingServiceSid: NEW_SERVICE }),
+        event({
+          endUser: '+12065550002',
+          messagingServiceSid: `MG${'8'.repeat(32)}`,
+          accountSid: `AC${'b'.repeat(32)}`,
+        }),
+      ]);
+      const rows = exportOptOuts(db).optouts.map((r) => [r.recipient, r.customer_id, r.scope]);
+      expect(rows).toEqual([
+        ['+12065550001', 'acme', 'service'],
+        ['+12065550002', null, 'service'],
+      ]);
+      expect(
+        exportOptOuts(db, 'l.db', { customer: 'acme' }).optouts.map((r) => r.recipient),
+      ).toEqual(['+12065550001']);
     });
   });
 

@@ -7,11 +7,15 @@ import cliProgress from 'cli-progress';
 
 export interface ProgressBar {
   update(done: number, total: number, payload: Record<string, string | number>): void;
+  /** Clears the bar's line so that a message can be written above it (it redraws itself). */
+  clear(): void;
   stop(): void;
 }
 
 export function createProgressBar(format: string): ProgressBar {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  if (!process.stderr.isTTY) {
+    return { update: () => undefined, clear: () => undefined, stop: () => undefined };
+  }
   const bar = new cliProgress.SingleBar(
     { format, stream: process.stderr, hideCursor: true, clearOnComplete: true, fps: 10 },
     cliProgress.Presets.shades_classic,
@@ -26,6 +30,9 @@ export function createProgressBar(format: string): ProgressBar {
         bar.setTotal(total);
         bar.update(done, payload);
       }
+    },
+    clear: () => {
+      if (started) process.stderr.write('\r\x1b[K');
     },
     stop: () => {
       if (started) bar.stop();

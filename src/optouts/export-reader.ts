@@ -47,6 +47,8 @@ export interface ExportContext {
   numberTypes: Promise<ReadonlyMap<string, string | null>>;
   progress: SnapshotProgress;
   onProgress?(progress: SnapshotProgress): void;
+  /** Told once per job that the run is waiting for it, and for how long Twilio thinks. */
+  onNotice?(text: string): void;
   sleep(ms: number): Promise<void>;
 }
 
@@ -121,6 +123,7 @@ async function readAsTwilioHasThem(
     .filter((job) => job.createdAt !== undefined && now - Date.parse(job.createdAt) < JOB_REUSE_MS)
     .map((job) => job.jobSid);
   let created = 0;
+  const announced = new Set<string>();
   while (remaining.size > 0) {
     let status: ExportJobStatus | null = null;
     for (const jobSid of jobs) {
@@ -155,10 +158,29 @@ async function readAsTwilioHasThem(
     }
     for (const day of status.completedDays) if (remaining.has(day)) read(day);
     if (remaining.size === 0) break;
+    if (!announced.has(status.jobSid)) {
+      announced.add(status.jobSid);
+      context.onNotice?.(waitingNotice(accountSid, status, remaining.size));
+    }
     const eta = status.estimatedCompletion?.getTime() ?? 0;
     const wait = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, eta - context.clock.now().getTime()));
     await context.sleep(wait);
   }
+}
+
+/**
+ * A job can take Twilio minutes or hours: the person watching is told what the run waits for,
+ * and that stopping is safe.
+ */
+function waitingNotice(accountSid: string, status: ExportJobStatus, days: number): string {
+  const eta =
+    status.estimatedCompletion === null
+      ? 'Twilio gives no estimate of when'
+      : `Twilio expects it done by ${isoSeconds(status.estimatedCompletion)}`;
+  return (
+    `waiting for Twilio's Bulk Export job ${status.jobSid} to make ${days} day file(s) of ${accountSid}; ${eta}. ` +
+    'Stopping now is safe: the same snapshot run again within 6 days takes the job up where it is.'
+  );
 }
 
 /** Whether a job still answers for every day left (each in one of its states). */

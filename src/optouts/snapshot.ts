@@ -101,6 +101,8 @@ export interface SnapshotDeps {
   /** Who runs this snapshot, to tell a live run from a killed one. */
   runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
   onProgress?(progress: SnapshotProgress): void;
+  /** A line for the person waiting (e.g. that Twilio is still making export files). */
+  onNotice?(text: string): void;
   /** Waits between polls of an export job (tests may hurry it). */
   sleep?(ms: number): Promise<void>;
 }
@@ -275,6 +277,7 @@ export async function takeSnapshot(
     numberTypes: types,
     progress,
     onProgress: deps.onProgress,
+    onNotice: deps.onNotice,
     sleep: deps.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms))),
   };
   // The API's window and the export's days side by side: a job that takes minutes to make its

@@ -125,4 +125,30 @@ describe('snapshot killed while reading Bulk Export days (built CLI)', () => {
     expect(doneDays(dbPath)).toEqual(doneDays(wholeDb));
     expect(ledgerDump(dbPath).events).toEqual(ledgerDump(wholeDb).events);
   });
+
+  it('says on stderr what it waits for while Twilio makes the export files', async () => {
+    // A job that takes an hour (on the emulator's frozen clock, it never finishes): the run
+    // says which job it waits for, until when, and that stopping is safe; then it is stopped.
+    await env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
+    try {
+      const cli = startCli(['snapshot', '--db', dir.file('waiting.db')], cliEnv(env));
+      running.push(cli);
+      let stderr = '';
+      cli.child.stderr?.on('data', (chunk: string) => (stderr += chunk));
+      await pollUntil('the notice on stderr', () => (stderr.includes('\n') ? true : undefined), {
+        intervalMs: 10,
+      });
+      cli.child.kill('SIGKILL');
+      await cli.done;
+      expect(stderr).toMatch(
+        new RegExp(
+          `^snapshot: waiting for Twilio's Bulk Export job JS[0-9a-f]{32} to make \\d+ day file\\(s\\) of ${env.parentSid}; ` +
+            `Twilio expects it done by ${new Date(NOW + 3_600_000).toISOString().slice(0, 19)}Z\\. ` +
+            'Stopping now is safe: the same snapshot run again within 6 days takes the job up where it is\\.\\n$',
+        ),
+      );
+    } finally {
+      await env.control('POST', '/__emulator/settings', { export_job_seconds: 0 });
+    }
+  });
 });

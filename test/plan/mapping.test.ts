@@ -76,6 +76,38 @@ describe('parseMapping', () => {
     expect(lines(clean.replaceAll('\r\n', '\n'))).toEqual([3, 6, 7]);
   });
 
+  it('reads the same rows from a file without quotes as csv-parse reads with every field quoted', () => {
+    const plain = [
+      '\uFEFF Customer_ID ,customer_name,phone_number,messaging_service,subaccount_sid',
+      '',
+      `acme , Acme Corp ,+14155550101, acmeAlerts ,AC${'a'.repeat(32)}`,
+      'acme, Acme Corp ,PN0123456789abcdef0123456789abcdef, acmeAlerts ,' + `AC${'a'.repeat(32)}`,
+      'birch,Birch & Sons,+14155550102,,',
+      'cedar,Cedar,+14155550103,cedarNotify,',
+      '',
+    ].join('\r\n');
+    const quoteAll = (text: string) =>
+      text
+        .split('\r\n')
+        .map((line) =>
+          line === ''
+            ? line
+            : line
+                .split(',')
+                .map((field) => `"${field}"`)
+                .join(','),
+        )
+        .join('\r\n');
+    const viaPlainPath = parseMapping('m.csv', plain);
+    const viaCsvParse = parseMapping('m.csv', quoteAll(plain));
+    expect(viaPlainPath.rows).toEqual(viaCsvParse.rows);
+    expect(viaPlainPath.rows.map((r) => r.line)).toEqual([3, 4, 5, 6]);
+    expect(viaPlainPath.rows[0]).toMatchObject({
+      customerName: 'Acme Corp',
+      messagingService: 'acmeAlerts',
+    });
+  });
+
   it('empty optional cells mean none', () => {
     const mapping = parseMapping(
       'm.csv',

@@ -117,24 +117,47 @@ export function renderNumber(number: NumberRecord) {
 /**
  * A number's JSON as bytes, kept between requests: a 100,000-number account is listed in 100
  * pages of 1,000, and rendering each number again was most of the time a page took. The
- * bytes are kept with the values they were rendered from and made again when any differs, so
- * no change to the record (a transfer, an update, a backdated scenario) can serve stale JSON.
+ * bytes are kept with a copy of the values they were rendered from and made again when any
+ * differs, so no change to the record (a transfer, an update, a backdated scenario) can serve
+ * stale JSON.
  */
-const renderedNumbers = new WeakMap<NumberRecord, { key: string; json: Buffer }>();
+interface RenderedNumber {
+  from: Omit<NumberRecord, 'sid' | 'phoneNumber' | 'serviceSid' | 'serviceJoinedAt'>;
+  json: Buffer;
+}
+const renderedNumbers = new WeakMap<NumberRecord, RenderedNumber>();
+
+function sameRendering(number: NumberRecord, from: RenderedNumber['from']): boolean {
+  if (
+    number.accountSid !== from.accountSid ||
+    number.friendlyName !== from.friendlyName ||
+    number.type !== from.type ||
+    number.dateCreated !== from.dateCreated ||
+    number.dateUpdated !== from.dateUpdated
+  ) {
+    return false;
+  }
+  const now = number.settings as unknown as Record<string, unknown>;
+  const then = from.settings as unknown as Record<string, unknown>;
+  const keys = Object.keys(now);
+  return keys.length === Object.keys(then).length && keys.every((key) => now[key] === then[key]);
+}
 
 export function numberJson(number: NumberRecord): Buffer {
-  const key = [
-    number.accountSid,
-    number.friendlyName,
-    number.type,
-    number.dateCreated,
-    number.dateUpdated,
-    JSON.stringify(number.settings),
-  ].join('\n');
   const kept = renderedNumbers.get(number);
-  if (kept !== undefined && kept.key === key) return kept.json;
+  if (kept !== undefined && sameRendering(number, kept.from)) return kept.json;
   const json = Buffer.from(JSON.stringify(renderNumber(number)));
-  renderedNumbers.set(number, { key, json });
+  renderedNumbers.set(number, {
+    from: {
+      accountSid: number.accountSid,
+      friendlyName: number.friendlyName,
+      type: number.type,
+      dateCreated: number.dateCreated,
+      dateUpdated: number.dateUpdated,
+      settings: { ...number.settings },
+    },
+    json,
+  });
   return json;
 }
 

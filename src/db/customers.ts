@@ -48,38 +48,35 @@ export function recordMapping(
        source_service_sid = CASE WHEN ? THEN excluded.source_service_sid
                                  ELSE source_service_sid END`,
   );
-  // Every number's customer is among `customers`, written first in the same transaction: the
-  // foreign key cannot fail, and checking it row by row was a third of the time 100,000 rows
-  // took. The check is off for this transaction only (SQLite takes the pragma between them).
+  const write = db.transaction(() => {
+    for (const c of customers) {
+      customer.run(c.customerId, c.customerName, c.messagingService, mappingSha256, at);
+    }
+    for (const n of numbers) {
+      number.run(
+        n.numberSid,
+        n.phoneNumber,
+        n.customerId,
+        n.sourceAccountSid,
+        n.sourceServiceSid,
+        at,
+        n.atSource ? 1 : 0,
+        n.atSource ? 1 : 0,
+      );
+    }
+  });
+  // When every number's customer is in this batch (written first, in the same transaction),
+  // the foreign key cannot fail, and checking it row by row was a third of the time 100,000
+  // rows took: it is off for this transaction only (SQLite takes the pragma between them).
   const ids = new Set(customers.map((c) => c.customerId));
   const skipCheck =
     db.pragma('foreign_keys', { simple: true }) === 1 &&
     numbers.every((n) => ids.has(n.customerId));
   if (skipCheck) db.pragma('foreign_keys = OFF');
   try {
-    writeMapping();
+    write();
   } finally {
     if (skipCheck) db.pragma('foreign_keys = ON');
-  }
-
-  function writeMapping() {
-    db.transaction(() => {
-      for (const c of customers) {
-        customer.run(c.customerId, c.customerName, c.messagingService, mappingSha256, at);
-      }
-      for (const n of numbers) {
-        number.run(
-          n.numberSid,
-          n.phoneNumber,
-          n.customerId,
-          n.sourceAccountSid,
-          n.sourceServiceSid,
-          at,
-          n.atSource ? 1 : 0,
-          n.atSource ? 1 : 0,
-        );
-      }
-    })();
   }
 }
 

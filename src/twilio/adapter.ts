@@ -296,7 +296,8 @@ export function createTwilioPort(
   const parentSid = credentials.accountSid;
   const parent = createParentClient(credentials, httpClient);
   const api = parent.api.v2010;
-  // Subaccount clients, built on first use from a token fetched with parent credentials.
+  // Subaccount clients, built on first use from a token fetched with parent credentials, or
+  // from the one Twilio answers a subaccount's creation with (no second request for it).
   const accountClients = new Map<string, Promise<TwilioClient>>();
 
   const clientFor = (accountSid: string): Promise<TwilioClient> => {
@@ -335,7 +336,14 @@ export function createTwilioPort(
       ),
 
     createSubaccount: (friendlyName) =>
-      call(false, async () => toAccount(await api.accounts.create({ friendlyName }))),
+      call(false, async () => {
+        const created = await api.accounts.create({ friendlyName });
+        if (created.authToken) {
+          const client = createAccountClient(created.sid, created.authToken, httpClient);
+          accountClients.set(created.sid, Promise.resolve(client));
+        }
+        return toAccount(created);
+      }),
 
     // Through the SDK's own request(), page by page, reading the few fields we use: a
     // 100,000-number account as IncomingPhoneNumberInstances (each with its dates parsed)

@@ -71,6 +71,7 @@ describe('apply the Owlie migration (built CLI)', () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     const planned = await cli(['plan', '--mapping', MAPPING, '--db', db(), '--out', plan()]);
     expect(planned.code).toBe(0);
+    const before = new Set((await env.state()).accounts.map((a) => a.sid));
     await clearRequestLog(env);
     const applied = await cli([
       'apply',
@@ -93,7 +94,16 @@ describe('apply the Owlie migration (built CLI)', () => {
     );
     await expectMigrated(env, customersOf(owlieMapping()));
     // Every write of the run is one of the plan's steps, sent once.
-    expect(writes(await requestLog(env))).toHaveLength(steps);
+    const log = await requestLog(env);
+    expect(writes(log)).toHaveLength(steps);
+    // A subaccount's token comes with its creation: none of the 50 created is fetched again.
+    const created = (await env.state()).accounts.filter((a) => !before.has(a.sid));
+    expect(created).toHaveLength(50);
+    const fetched = log.filter(
+      (e) =>
+        e.method === 'GET' && created.some((a) => e.path === `/2010-04-01/Accounts/${a.sid}.json`),
+    );
+    expect(fetched).toEqual([]);
   });
 
   it('re-running apply on the finished plan sends no write at all', async () => {

@@ -45,8 +45,10 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
     if (finished(step)) continue;
     switch (step.action) {
       case 'create_subaccount':
+        // Its Auth Token comes with the answer: no request of its own.
+        tokenFetched.add(subaccount(step.customer_id));
         lines.push(
-          `POST   ${API}/Accounts.json  FriendlyName=${JSON.stringify(step.friendly_name)}   (parent credentials)`,
+          `POST   ${API}/Accounts.json  FriendlyName=${JSON.stringify(step.friendly_name)}   (parent credentials; the answer carries the subaccount's Auth Token, kept in memory only)`,
         );
         break;
       case 'detach_number': {

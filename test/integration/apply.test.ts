@@ -72,6 +72,12 @@ describe('apply the Owlie migration (built CLI)', () => {
     const planned = await cli(['plan', '--mapping', MAPPING, '--db', db(), '--out', plan()]);
     expect(planned.code).toBe(0);
     const before = new Set((await env.state()).accounts.map((a) => a.sid));
+    // --dry-run first: every write it lists, in order, and not one request sent.
+    await clearRequestLog(env);
+    const dry = await cli(['apply', plan(), '--db', db(), '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(await requestLog(env)).toEqual([]);
+    const listed = dry.stdout.split('\n').filter((l) => /^(POST|DELETE|GET) /.test(l));
     await clearRequestLog(env);
     const applied = await cli([
       'apply',
@@ -104,6 +110,15 @@ describe('apply the Owlie migration (built CLI)', () => {
         e.method === 'GET' && created.some((a) => e.path === `/2010-04-01/Accounts/${a.sid}.json`),
     );
     expect(fetched).toEqual([]);
+    // What the dry run listed is what was sent: the same writes, the same token fetches.
+    const method = (m: string) => listed.filter((l) => l.startsWith(`${m} `)).length;
+    for (const m of ['POST', 'DELETE']) {
+      expect(method(m)).toBe(log.filter((e) => e.method === m).length);
+    }
+    const tokenGets = log.filter(
+      (e) => e.method === 'GET' && /^\/2010-04-01\/Accounts\/AC\w{32}\.json$/.test(e.path),
+    );
+    expect(method('GET')).toBe(tokenGets.length);
   });
 
   it('re-running apply on the finished plan sends no write at all', async () => {

@@ -25,19 +25,31 @@ const INLINE_BELOW = 64 * 1024;
 
 type Pending = { resolve: (page: ScannedPage<unknown>) => void; reject: (error: Error) => void };
 
-/** Exported for tests, which point it at the compiled worker in dist/. */
+/**
+ * Exported for tests, which point it at the compiled worker in dist/. The thread starts with
+ * the first page big enough to send it: a snapshot of small pages (an account with a few
+ * messages, or none) never pays for one.
+ */
 export class WorkerPageParser implements PageParser {
-  private readonly worker: Worker;
+  private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  constructor(script: URL) {
-    this.worker = new Worker(script);
-    this.worker.on('message', (answer: PageAnswer) => {
+  constructor(private readonly script: URL) {}
+
+  /** Whether the thread has been started. */
+  get started(): boolean {
+    return this.worker !== null;
+  }
+
+  private thread(): Worker {
+    if (this.worker !== null) return this.worker;
+    const worker = new Worker(this.script);
+    worker.on('message', (answer: PageAnswer) => {
       const job = this.pending.get(answer.id);
       if (job === undefined) return;
       this.pending.delete(answer.id);
-      if (this.pending.size === 0) this.worker.unref();
+      if (this.pending.size === 0) worker.unref();
       if ('error' in answer) job.reject(new SyntaxError(answer.error));
       else {
         job.resolve({
@@ -48,17 +60,19 @@ export class WorkerPageParser implements PageParser {
         });
       }
     });
-    this.worker.on('error', (error) => {
+    worker.on('error', (error) => {
       for (const job of this.pending.values()) job.reject(error);
       this.pending.clear();
     });
     // An idle worker must not keep the process alive; a busy one must. (After the listeners:
     // adding a 'message' listener refs the worker again.)
-    this.worker.unref();
+    worker.unref();
+    return (this.worker = worker);
   }
 
   parse<T>(bytes: Buffer, only: PageFilter): Promise<ScannedPage<T>> {
     if (bytes.length < INLINE_BELOW) return inlinePageParser.parse<T>(bytes, only);
+    const worker = this.thread();
     // Hand the bytes over without copying when the Buffer owns its whole ArrayBuffer.
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const payload = owned ? bytes : Buffer.from(bytes);
@@ -66,8 +80,8 @@ export class WorkerPageParser implements PageParser {
     const job: PageJob = { id, bytes: payload, only };
     return new Promise<ScannedPage<T>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as Pending['resolve'], reject });
-      this.worker.ref();
-      this.worker.postMessage(job, [payload.buffer as ArrayBuffer]);
+      worker.ref();
+      worker.postMessage(job, [payload.buffer as ArrayBuffer]);
     });
   }
 }

@@ -41,6 +41,16 @@ describe('the page parser', () => {
     );
   });
 
+  it('starts its thread only for a page worth sending to it', async () => {
+    const parser = new WorkerPageParser(script);
+    expect(await parser.parse(bigPage(3), 'inbound-or-error')).toEqual(
+      scanMessagePage(bigPage(3), 'inbound-or-error'),
+    );
+    expect(parser.started).toBe(false);
+    await parser.parse(bigPage(1000), 'inbound-or-error');
+    expect(parser.started).toBe(true);
+  });
+
   it('passes a bad page back as a SyntaxError', async () => {
     const parser = new WorkerPageParser(script);
     const notAPage = Buffer.from(JSON.stringify({ accounts: [], filler: 'x'.repeat(100_000) }));

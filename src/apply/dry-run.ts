@@ -1,7 +1,10 @@
 /**
  * `apply --dry-run`: every request apply would send, in order — method, URL, form fields and
  * whose credentials — without sending any, or opening a connection. Steps the journal has
- * already finished are left out; what earlier steps will create is named, not guessed.
+ * already finished are left out; what earlier steps will create is named, not guessed. A step
+ * a killed apply left in flight is listed with a mark: apply reads the live state first and
+ * sends it again only if it did not take effect, so its request (and, for a subaccount it
+ * created, the fetch of that subaccount's token instead) depends on what is there.
  */
 
 import type { StepRecord } from '../db/journal.js';
@@ -16,6 +19,8 @@ const pascal = (key: string) =>
   key.replace(/(^|_)([a-z])/g, (_, __: string, letter: string) => letter.toUpperCase());
 const MESSAGING = 'https://messaging.twilio.com/v1';
 const CONSENTS = 'https://accounts.twilio.com/v1/Consents/Bulk';
+const IN_FLIGHT = '# in flight: sent only if it did not take effect';
+const IF_ADOPTED = '# only if the create left in flight took effect and is adopted';
 
 export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepRecord>): string[] {
   const targets = targetsFrom(plan, records as Map<string, StepRecord>);
@@ -24,29 +29,39 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
   const service = (customerId: string) =>
     targets.serviceOf(customerId) ?? `{service created for ${customerId}}`;
   const lines = [
-    `# read-only first: GET ${API}/Accounts.json, the IncomingPhoneNumbers of every account and the Messaging Services of the accounts the plan touches (the drift check)`,
+    `# read-only first: GET ${API}/Accounts.json, the IncomingPhoneNumbers of every account and the Messaging Services of the accounts the plan touches, a subaccount's with its own Auth Token fetched with the parent's credentials (the drift check)`,
   ];
   const tokenFetched = new Set<string>();
+  // Subaccounts whose create was left in flight: adopted (then its token is fetched) or
+  // created again (then the token comes with the answer).
+  const createdOrAdopted = new Set<string>();
   const asAccount = (account: string) => {
     if (account === plan.parent_account_sid) return '(parent credentials)';
     if (!tokenFetched.has(account)) {
       tokenFetched.add(account);
       lines.push(
-        `GET    ${API}/Accounts/${account}.json   (parent credentials: the subaccount's own Auth Token, kept in memory only)`,
+        `GET    ${API}/Accounts/${account}.json   (parent credentials: the subaccount's own Auth Token, kept in memory only)${createdOrAdopted.has(account) ? `   ${IF_ADOPTED}` : ''}`,
       );
     }
     return `(credentials of ${account})`;
   };
-  const finished = (step: PlanStep) => {
-    const state = records.get(step.id)?.state;
-    return state === 'done' || state === 'skipped';
-  };
+  const stateOf = (step: PlanStep) => records.get(step.id)?.state;
+  const inFlight = plan.steps.filter((step) => stateOf(step) === 'in_flight').length;
+  if (inFlight > 0) {
+    lines.push(
+      `# ${inFlight} step${inFlight === 1 ? ' was' : 's were'} in flight when the last apply stopped (marked ${IN_FLIGHT}): apply reads the live state first and sends such a step again only if it did not take effect`,
+    );
+  }
   for (const step of plan.steps) {
-    if (finished(step)) continue;
+    const state = stateOf(step);
+    if (state === 'done' || state === 'skipped') continue;
+    const first = lines.length;
     switch (step.action) {
       case 'create_subaccount':
-        // Its Auth Token comes with the answer: no request of its own.
-        tokenFetched.add(subaccount(step.customer_id));
+        // Its Auth Token comes with the answer: no request of its own; unless the create was
+        // left in flight and is adopted, when the token is fetched like any other's.
+        if (state === 'in_flight') createdOrAdopted.add(subaccount(step.customer_id));
+        else tokenFetched.add(subaccount(step.customer_id));
         lines.push(
           `POST   ${API}/Accounts.json  FriendlyName=${JSON.stringify(step.friendly_name)}   (parent credentials; the answer carries the subaccount's Auth Token, kept in memory only)`,
         );
@@ -102,6 +117,11 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
           );
         }
         break;
+      }
+    }
+    if (state === 'in_flight') {
+      for (let i = first; i < lines.length; i++) {
+        if (!lines[i]!.startsWith('GET ')) lines[i] = `${lines[i]}   ${IN_FLIGHT}`;
       }
     }
   }

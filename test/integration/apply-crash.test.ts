@@ -16,7 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadOwlie, owlieMapping } from '../../src/emulator/scenarios/owlie.js';
 import { readPlan } from '../../src/plan/plan-file.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  clearRequestLog,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
 import { customersOf, expectMigrated } from '../support/migration.js';
 import {
   cliEnv,
@@ -94,7 +99,24 @@ describe('apply killed after k writes (built CLI)', () => {
         return held === 0 ? true : undefined;
       });
 
+      // --dry-run now: sends nothing, and lists each step left in flight with a mark, for
+      // apply may adopt it instead of sending it.
+      await clearRequestLog(env);
+      const dry = await cli(['apply', plan, '--db', db, '--dry-run']);
+      expect(dry.code).toBe(0);
+      expect(await requestLog(env)).toEqual([]);
+      const writesListed = dry.stdout.split('\n').filter((l) => /^(POST|DELETE) /.test(l));
+      const marked = writesListed.filter((l) => l.includes('# in flight:'));
+      expect(marked).toHaveLength(atKill.inFlight.length);
+
       const second = await cli(args);
+      // What was sent lies between what the dry run listed for certain and all it listed.
+      const sent = await requestLog(env);
+      const writesSent = sent.filter((e) => e.method !== 'GET').length;
+      expect(writesSent).toBeGreaterThanOrEqual(writesListed.length - marked.length);
+      expect(writesSent).toBeLessThanOrEqual(writesListed.length);
+      // Exactly: the one write held at the kill is adopted, not sent (checked below).
+      expect(writesSent).toBe(writesListed.length - 1);
       const notes = second.stderr.trimEnd().split('\n');
       expect(notes[0]).toBe(
         `note: took over the lock of pid ${first.child.pid} on ${hostname()}, which is no longer running`,

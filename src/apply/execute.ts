@@ -135,7 +135,10 @@ export async function executeSteps(
         performStep(step, deps.twilio, targets, carry),
       );
       if (!uncertain(outcome) || sends >= MAX_SENDS) break;
-      // Did the write take effect before the answer was lost? Look, then decide.
+      // Did the write take effect before the answer was lost? Wait first, so that a request
+      // still on its way has landed; then look, and decide. (One that lands later still
+      // is found after the steps: leftovers.ts.)
+      await deps.sleep(Math.min(8_000, 250 * 2 ** sends));
       const live = await observeStep(step, deps.twilio, targets);
       const settled = settleInFlight(plan, step, startedAt, live, targets);
       if (settled.kind === 'adopt') {
@@ -146,7 +149,6 @@ export async function executeSteps(
         outcome = { state: 'failed', status: null, code: null, message: settled.message };
         break;
       }
-      await deps.sleep(Math.min(8_000, 250 * 2 ** sends));
     }
     const at = now();
     recordOutcome(db, runId, step.id, at, outcome, {

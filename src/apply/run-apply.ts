@@ -37,6 +37,7 @@ import type { TwilioPort } from '../twilio/port.js';
 import { describeDrift, expectedResources } from './effects.js';
 import { executeSteps } from './execute.js';
 import { checkRoutes, failedCheck, type RouteCheck } from './routes-check.js';
+import { describeLeftover, findLeftovers } from './leftovers.js';
 import { settleInFlight } from './settle.js';
 import { targetsFrom } from './targets.js';
 
@@ -309,11 +310,19 @@ async function applyLocked(
   });
 
   const counts = countStates(records.values());
+  const leftovers = await findLeftovers(plan, records, twilio);
+  for (const leftover of leftovers) note(describeLeftover(leftover));
   const routes = await checkRoutes(plan, records, twilio, clock);
   recordRouteChecks(db, runId, routes.map(toCheckRecord));
   const routeFailures = routes.filter(failedCheck);
   const status =
-    counts.failed + counts.not_run + counts.pending + counts.in_flight + routeFailures.length > 0
+    counts.failed +
+      counts.not_run +
+      counts.pending +
+      counts.in_flight +
+      routeFailures.length +
+      leftovers.length >
+    0
       ? 'failed'
       : 'completed';
   finishApplyRun(db, runId, status, now());

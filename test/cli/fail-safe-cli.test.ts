@@ -192,6 +192,52 @@ describe('fail safe (built CLI)', () => {
       }
     });
 
+    it.each([['0'], ['26'], ['2.5']])(
+      'plan --carry-batch-size %s: refused before a database or a request exists',
+      async (value) => {
+        const db = dir.file(`batch-${value}.db`);
+        const mapping = dir.file(`batch-${value}.csv`);
+        writeFileSync(mapping, 'customer_id,customer_name,phone_number\nacme,Acme,+14155550100\n');
+        await env.control('DELETE', '/__emulator/requests');
+        const result = await cli([
+          'plan',
+          '--mapping',
+          mapping,
+          '--db',
+          db,
+          '--carry-optouts',
+          '--carry-batch-size',
+          value,
+        ]);
+        expectOneLineError(
+          result,
+          /^error: --carry-batch-size must be a whole number from 1 to 25 \(Twilio's Consent API refuses a request of more records\)/,
+        );
+        expect(existsSync(db)).toBe(false);
+        expect(await requestLog(env)).toEqual([]);
+      },
+    );
+
+    it.each([
+      ['an invalid number', { numbers: [{ phone_number: '12' }] }, /Phone Number is invalid: 12/],
+      ['not an object', [], /must be a JSON object, not an array/],
+      [
+        'a service naming a number the seed does not have',
+        { services: [{ friendly_name: 'S', phone_numbers: ['+14155550100'] }] },
+        /service "S": unknown number \+14155550100/,
+      ],
+    ])(
+      'emulator --scenario with %s: one line naming the file, no bug report',
+      async (_, seed, why) => {
+        const file = dir.file(`seed-${Math.random().toString(36).slice(2)}.json`);
+        writeFileSync(file, JSON.stringify(seed));
+        const result = await runCli(['emulator', '--port', '0', '--scenario', file], { PATH: '' });
+        expectOneLineError(result, /^error: .*: a seed this emulator cannot load \(/);
+        expect(result.stderr.startsWith(`error: ${file}: `)).toBe(true);
+        expect(result.stderr).toMatch(why);
+      },
+    );
+
     it('emulator --messages -5: refused before anything starts', async () => {
       const result = await runCli(['emulator', '--messages', '-5', '--scenario', 'owlie'], {
         PATH: '',

@@ -14,6 +14,7 @@ import {
   type ScenarioSummary,
 } from '../../emulator/scenarios/index.js';
 import { startEmulator } from '../../emulator/server.js';
+import type { SeedDocument } from '../../emulator/seed.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 
 interface EmulatorArgs extends GlobalOptions {
@@ -48,11 +49,30 @@ function resolveScenario(
       `--scenario: "${spec}" is neither a built-in scenario (owlie) nor a readable file.`,
     );
   }
+  let document: unknown;
   try {
-    return seedScenario(spec, JSON.parse(text));
+    document = JSON.parse(text);
   } catch (error) {
     throw new UserError(`${path}: not a JSON seed document (${(error as Error).message}).`);
   }
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    const what =
+      document === null ? 'null' : Array.isArray(document) ? 'an array' : typeof document;
+    throw new UserError(
+      `${path}: a seed this emulator cannot load (the document must be a JSON object, not ${what}). docs/emulator.md describes the format.`,
+    );
+  }
+  const load = seedScenario(spec, document as SeedDocument);
+  // What the seed asks for is checked as it is loaded: a bad value is the file's fault.
+  return (state) => {
+    try {
+      return load(state);
+    } catch (error) {
+      throw new UserError(
+        `${path}: a seed this emulator cannot load (${error instanceof Error ? error.message : String(error)}). docs/emulator.md describes the format.`,
+      );
+    }
+  };
 }
 
 export function emulatorCommand(

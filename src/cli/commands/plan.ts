@@ -64,7 +64,7 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         .option('carry-batch-size', {
           type: 'number',
           default: CARRY_BATCH_SIZE,
-          describe: 'Opt-outs per Consent API request, with --carry-optouts',
+          describe: `Opt-outs per Consent API request, with --carry-optouts (1 to ${CARRY_BATCH_SIZE})`,
         })
         .option('detailed-exitcode', {
           type: 'boolean',
@@ -79,8 +79,10 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         }),
     handler: async (args) => {
       const batchSize = args['carry-batch-size'];
-      if (!Number.isInteger(batchSize) || batchSize < 1) {
-        throw new UserError(`--carry-batch-size must be a whole number ≥ 1, got ${batchSize}`);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > CARRY_BATCH_SIZE) {
+        throw new UserError(
+          `--carry-batch-size must be a whole number from 1 to ${CARRY_BATCH_SIZE} (Twilio's Consent API refuses a request of more records), got ${batchSize}`,
+        );
       }
       const mappingPath = resolve(context.cwd, args.mapping);
       let text: string;

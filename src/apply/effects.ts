@@ -91,18 +91,29 @@ export function describeDrift(
   const phones = new Map(
     plan.customers.flatMap((c) => c.numbers.map((n) => [n.number_sid, n.phone_number] as const)),
   );
-  const where = (state: unknown) => {
+  type NumberState = {
+    account_sid?: string;
+    service_sid?: string | null;
+    sms_url?: string | null;
+    sms_method?: string | null;
+  };
+  // Where a number is; and its inbound URL too when that is what differs from `other`.
+  const where = (state: unknown, other: unknown) => {
     if (state === null || state === undefined) return 'gone';
-    const s = state as { account_sid?: string; service_sid?: string | null };
-    if (s.account_sid !== undefined) {
-      return `in ${s.account_sid}${s.service_sid === null ? ', in no service' : `, in service ${s.service_sid}`}`;
-    }
-    return JSON.stringify(state);
+    const s = state as NumberState;
+    if (s.account_sid === undefined) return JSON.stringify(state);
+    const o = (other ?? {}) as NumberState;
+    const url =
+      s.sms_url !== o.sms_url || s.sms_method !== o.sms_method
+        ? `, SmsUrl ${s.sms_url ?? 'none'}${s.sms_url ? ` (${s.sms_method ?? 'POST'})` : ''}`
+        : '';
+    return `in ${s.account_sid}${s.service_sid === null ? ', in no service' : `, in service ${s.service_sid}`}${url}`;
   };
   return changedResources(expected, live).map((key) => {
     if (key.startsWith('number:')) {
       const sid = key.slice('number:'.length);
-      return `number ${phones.get(sid) ?? ''} (${sid}): expected ${where(expected.get(key))}, now ${where(live.get(key))}`;
+      const [before, now] = [expected.get(key), live.get(key)];
+      return `number ${phones.get(sid) ?? ''} (${sid}): expected ${where(before, now)}, now ${where(now, before)}`;
     }
     if (key.startsWith('subaccounts-named:')) {
       return `subaccounts named "${key.slice('subaccounts-named:'.length)}": expected ${JSON.stringify(expected.get(key))}, now ${JSON.stringify(live.get(key))}`;

@@ -280,6 +280,30 @@ describe('apply refuses, and writes nothing (built CLI)', () => {
       .update({ accountSid: env.parentSid });
   });
 
+  it("a stale plan (a number's SMS URL changed by hand): exit 4 showing the URL", async () => {
+    const db = dir.file('stale-url.db');
+    const out = dir.file('stale-url.plan.json');
+    expect(
+      (await cli(['plan', '--mapping', mapping('m.csv'), '--db', db, '--out', out])).code,
+    ).toBe(0);
+    const number = (
+      await env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550102' })
+    )[0]!;
+    const before = number.smsUrl;
+    await env.parent.incomingPhoneNumbers(number.sid).update({ smsUrl: 'https://app.example/new' });
+    await clearRequestLog(env);
+    const result = await cli(['apply', out, '--db', db, '--rate', '1000']);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain(
+      `number +14155550102 (${number.sid}): expected in ${env.parentSid}, in no service, SmsUrl ${before || 'none'}`,
+    );
+    expect(result.stderr).toContain(
+      `now in ${env.parentSid}, in no service, SmsUrl https://app.example/new (POST)`,
+    );
+    expect(writes(await requestLog(env))).toEqual([]);
+    await env.parent.incomingPhoneNumbers(number.sid).update({ smsUrl: before ?? '' });
+  });
+
   it('no snapshot: exit 4 saying to run snapshot; --allow-missing-snapshot is recorded', async () => {
     const db = dir.file('nosnap.db');
     const out = dir.file('nosnap.plan.json');

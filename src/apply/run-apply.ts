@@ -242,7 +242,7 @@ async function applyLocked(
     );
   } else {
     runId = existing.id;
-    resumeApplyRun(db, runId, options);
+    resumeApplyRun(db, runId);
     requeueUnfinished(db, runId);
   }
   setLockRun(db, runId);
@@ -254,6 +254,11 @@ async function applyLocked(
   if (tookOverFrom !== null) {
     note(
       `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, which is no longer running`,
+    );
+  }
+  if (existing !== undefined && existing.optionsJson !== options) {
+    note(
+      `continued with ${describeOptions(options)} (the run began with ${describeOptions(existing.optionsJson)})`,
     );
   }
   if (uncovered.length > 0) {
@@ -370,4 +375,20 @@ function unsnapshotted(
     )
     .filter((s) => !covered.has(accountOf.get(s.number_sid) ?? s.from_account_sid))
     .map((s) => s.phone_number);
+}
+
+/** `{"concurrency":4,"rate":10,…}` → `--concurrency 4 --rate 10 …`, as they were given. */
+function describeOptions(json: string): string {
+  const o = JSON.parse(json) as {
+    concurrency: number;
+    rate: number;
+    consent_rate?: number;
+    allow_missing_snapshot?: boolean;
+  };
+  return [
+    `--concurrency ${o.concurrency}`,
+    `--rate ${o.rate}`,
+    ...(o.consent_rate === undefined ? [] : [`--consent-rate ${o.consent_rate}`]),
+    ...(o.allow_missing_snapshot ? ['--allow-missing-snapshot'] : []),
+  ].join(' ');
 }

@@ -109,10 +109,9 @@ export function createApplyRun(
 }
 
 /** A run taken up again: it is running, with these options, from now. */
-export function resumeApplyRun(db: Db, id: number, optionsJson: string): void {
-  db.prepare(
-    "UPDATE apply_runs SET status = 'running', finished_at = NULL, options_json = ? WHERE id = ?",
-  ).run(optionsJson, id);
+/** The run goes on; its options stay those it began with (a note says what changed). */
+export function resumeApplyRun(db: Db, id: number): void {
+  db.prepare("UPDATE apply_runs SET status = 'running', finished_at = NULL WHERE id = ?").run(id);
 }
 
 export function finishApplyRun(

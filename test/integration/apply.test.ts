@@ -126,6 +126,10 @@ describe('apply the Owlie migration (built CLI)', () => {
     const again = await cli(['apply', plan(), '--db', db(), '--rate', '1000']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^apply run 1 \(continued\): /);
+    // The run keeps the options its writes were made with; the change is a note.
+    expect(again.stderr).toBe(
+      'note: continued with --concurrency 4 --rate 1000 --consent-rate 100 (the run began with --concurrency 8 --rate 1000 --consent-rate 100)\n',
+    );
     expect(writes(await requestLog(env))).toEqual([]);
     await expectMigrated(env, customersOf(owlieMapping()));
   });
@@ -182,10 +186,11 @@ describe('apply the Owlie migration (built CLI)', () => {
       expect(row['messaging_service_sid'] || null).toBe(number.messaging_service_sid);
     }
     const json = JSON.parse(readFileSync(join(reports, 'audit.json'), 'utf8')) as {
-      run: { status: string };
+      run: { status: string; options: Record<string, unknown> };
       steps: { state: string; twilio: Record<string, string> | null; attempts: number }[];
     };
     expect(json.run.status).toBe('completed');
+    expect(json.run.options).toMatchObject({ concurrency: 8, rate: 1000 });
     expect(json.steps.every((s) => s.state === 'done' && s.attempts === 1)).toBe(true);
     expect(json.steps.filter((s) => s.twilio?.['subaccount_sid'] !== undefined).length).toBe(50);
     expect(existsSync(join(reports, 'optouts.csv'))).toBe(true);

@@ -106,12 +106,18 @@ describe('submigrate emulator (built CLI)', () => {
     const line = await pollUntil('the emulator to print its URL', () =>
       stdout.includes('\n') ? stdout.slice(0, stdout.indexOf('\n')) : undefined,
     );
-    const { url, account_sid: accountSid } = JSON.parse(line) as {
-      url: string;
-      account_sid: string;
-    };
+    const {
+      url,
+      account_sid: accountSid,
+      auth_token: authToken,
+    } = JSON.parse(line) as { url: string; account_sid: string; auth_token: string };
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(accountSid).toMatch(/^AC[0-9a-f]{32}$/);
+    // The credentials it prints are the ones it takes.
+    const account = await fetch(`${url}/2010-04-01/Accounts/${accountSid}.json`, {
+      headers: { authorization: `Basic ${btoa(`${accountSid}:${authToken}`)}` },
+    });
+    expect(account.status).toBe(200);
     const health = await fetch(`${url}/__emulator/health`);
     expect(health.status).toBe(200);
     run.child.kill('SIGTERM');

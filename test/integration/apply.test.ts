@@ -78,6 +78,11 @@ describe('apply the Owlie migration (built CLI)', () => {
     expect(dry.code).toBe(0);
     expect(await requestLog(env)).toEqual([]);
     const listed = dry.stdout.split('\n').filter((l) => /^(POST|DELETE|GET) /.test(l));
+    const json = await cli(['apply', plan(), '--db', db(), '--dry-run', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({
+      requests: listed,
+      notes: dry.stdout.split('\n').filter((l) => l.startsWith('#')),
+    });
     await clearRequestLog(env);
     const applied = await cli([
       'apply',

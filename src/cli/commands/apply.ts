@@ -77,7 +77,13 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
                   run === undefined ? [] : listSteps(db, run.id).map((r) => [r.stepId, r]),
                 );
               });
-        context.output.lines(dryRunRequests(plan, journal));
+        const lines = dryRunRequests(plan, journal);
+        if (args.json) {
+          // The same lines: `requests` in the order they would be sent, `notes` the rest.
+          const notes = lines.filter((line) => line.startsWith('#'));
+          const requests = lines.filter((line) => !line.startsWith('#'));
+          context.output.out(JSON.stringify({ requests, notes }, null, 2));
+        } else context.output.lines(lines);
         return;
       }
 

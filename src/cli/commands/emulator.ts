@@ -153,18 +153,20 @@ export function emulatorCommand(
         '',
         `Control plane: ${emulator.url}/__emulator/state · Ctrl-C stops.`,
       ];
+      // The emulator's own fake credentials, printed on purpose so they can be used (and so
+      // not through the output's redaction, which would hide a token the environment holds).
       if (args.json) {
-        context.output.out(
-          JSON.stringify({
+        process.stdout.write(
+          `${JSON.stringify({
             url: emulator.url,
             account_sid: emulator.accountSid,
+            auth_token: emulator.authToken,
             // The process that serves (a child of the one started), for supervisors.
             pid: process.pid,
             scenario: summary,
-          }),
+          })}\n`,
         );
       } else {
-        // The emulator's own fake credentials, printed on purpose so they can be exported.
         process.stdout.write(`${lines.join('\n')}\n`);
       }
       // `on`, not `once`: a second Ctrl-C (or one forwarded by a parent) must not kill us

@@ -122,9 +122,11 @@ export function parseMapping(path: string, text: string): Mapping {
   const problems: string[] = [];
   const at = (line: number, reason: string) => problems.push(`${path}:${line}: ${reason}`);
 
+  // A file that stops being CSV (an unterminated quote) is still checked up to that point,
+  // so that every problem is reported at once; the break itself comes last.
   const { records, problem } = readRecords(path, text);
-  if (problem !== undefined) throw new MappingError([problem]);
   const header = records[0];
+  if (header === undefined && problem !== undefined) throw new MappingError([problem]);
   if (header === undefined) {
     throw new MappingError([
       `${path}:1: the file is empty; expected a header row (${REQUIRED.join(', ')})`,
@@ -146,12 +148,17 @@ export function parseMapping(path: string, text: string): Mapping {
   for (const name of REQUIRED) {
     if (!index.has(name)) at(header.line, `missing required column "${name}"`);
   }
-  if (problems.length > 0) throw new MappingError(problems);
+  if (problems.length > 0)
+    throw new MappingError(problem === undefined ? problems : [...problems, problem]);
+  if (records.length === 1 && problem !== undefined) throw new MappingError([problem]);
   if (records.length === 1) {
     throw new MappingError([`${path}:${header.line}: a header but no rows: nothing to plan`]);
   }
 
   const rows: MappingRow[] = [];
+  // Every row of the right width, valid or not: a row with a bad number still has a customer
+  // whose name must agree with its other rows.
+  const all: MappingRow[] = [];
   const get = (record: RawRecord, name: string) => {
     const i = index.get(name);
     return i === undefined ? '' : (record.fields[i] ?? '').trim();
@@ -175,8 +182,10 @@ export function parseMapping(path: string, text: string): Mapping {
     const before = problems.length;
     checkRow(row, at);
     if (problems.length === before) rows.push(row);
+    all.push(row);
   }
-  checkAcrossRows(rows, at);
+  checkAcrossRows(all, at);
+  if (problem !== undefined) problems.push(problem);
   if (problems.length > 0) throw new MappingError(problems);
   return { path, sha256, rows };
 }
@@ -226,18 +235,22 @@ function checkAcrossRows(
   const byCustomer = new Map<string, MappingRow>();
   const byName = new Map<string, MappingRow>();
   for (const row of rows) {
-    const namesake = byName.get(row.customerName);
-    if (namesake === undefined) byName.set(row.customerName, row);
-    else if (namesake.customerId !== row.customerId) {
-      at(
-        row.line,
-        `customer_name "${row.customerName}" is also customer "${namesake.customerId}"'s name (line ${namesake.line}); subaccounts are matched by name, so names must differ`,
-      );
+    // An empty field is reported on its own line already: it is compared with nothing.
+    if (row.customerName !== '' && row.customerId !== '') {
+      const namesake = byName.get(row.customerName);
+      if (namesake === undefined) byName.set(row.customerName, row);
+      else if (namesake.customerId !== row.customerId) {
+        at(
+          row.line,
+          `customer_name "${row.customerName}" is also customer "${namesake.customerId}"'s name (line ${namesake.line}); subaccounts are matched by name, so names must differ`,
+        );
+      }
     }
     const key = row.phoneNumber.toUpperCase();
-    const seen = byNumber.get(key);
-    if (seen !== undefined) {
-      if (seen.customerId === row.customerId) {
+    if (key !== '' && row.customerId !== '') {
+      const seen = byNumber.get(key);
+      if (seen === undefined) byNumber.set(key, row);
+      else if (seen.customerId === row.customerId) {
         at(row.line, `duplicate row: ${row.phoneNumber} is already on line ${seen.line}`);
       } else {
         at(
@@ -245,15 +258,14 @@ function checkAcrossRows(
           `${row.phoneNumber} is mapped to customer "${row.customerId}" here and to "${seen.customerId}" on line ${seen.line}`,
         );
       }
-    } else {
-      byNumber.set(key, row);
     }
+    if (row.customerId === '') continue;
     const first = byCustomer.get(row.customerId);
     if (first === undefined) {
       byCustomer.set(row.customerId, row);
       continue;
     }
-    if (first.customerName !== row.customerName) {
+    if (row.customerName !== '' && first.customerName !== row.customerName) {
       at(
         row.line,
         `customer "${row.customerId}" is named "${row.customerName}" here but "${first.customerName}" on line ${first.line}`,

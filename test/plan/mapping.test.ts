@@ -116,6 +116,24 @@ describe('parseMapping', () => {
     expect(mapping.rows[0]).toMatchObject({ messagingService: null, subaccountSid: null });
   });
 
+  it('a file that breaks off (an unterminated quote) is checked up to the break, the break last', () => {
+    const text =
+      'customer_id,customer_name,phone_number\nacme,Acme,+14155550101\n,Birch,+14155550102\nbirch,"Birch,+14155550103\nc,C,+14155550104\n';
+    expect(problemsOf(text)).toEqual([
+      'm.csv:3: customer_id is empty',
+      'm.csv:4: a quoted field is never closed (an unterminated quote from here on)',
+    ]);
+  });
+
+  it('a row with a bad value still takes part in the checks across rows', () => {
+    const text =
+      'customer_id,customer_name,phone_number\nacme,Acme Corp,12345\nacme,Acme,+14155550101\n';
+    expect(problemsOf(text)).toEqual([
+      'm.csv:2: phone_number "12345" is neither E.164 (+ and 8–15 digits) nor a PN… SID',
+      'm.csv:3: customer "acme" is named "Acme" here but "Acme Corp" on line 2',
+    ]);
+  });
+
   it('reports every problem of the file at once, each with its line', () => {
     const text =
       'customer_id,customer_name,phone_number\n,Acme,+14155550101\nacme,Acme,123\nacme,Acme,+14155550101\nacme,Acme,+14155550101\n';
@@ -131,3 +149,13 @@ describe('parseMapping', () => {
     }
   });
 });
+
+function problemsOf(text: string): readonly string[] {
+  try {
+    parseMapping('m.csv', text);
+  } catch (error) {
+    if (error instanceof MappingError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a MappingError');
+}

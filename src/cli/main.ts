@@ -103,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
           '3 failed steps or violations, 4 refused.',
       )
       .fail((message, error) => {
-        throw error ?? new UserError(message);
+        throw error ?? new UserError(withoutCamelTwins(message));
       })
       .wrap(Math.min(100, process.stdout.columns || 100))
       .parseAsync();
@@ -124,3 +124,17 @@ main(hideBin(process.argv)).then(
     process.exitCode = EXIT.failure;
   },
 );
+
+/**
+ * yargs names an unknown `--bogus-flag` twice, as given and camel-cased ("Unknown arguments:
+ * bogus-flag, bogusFlag"): the person typed one.
+ */
+function withoutCamelTwins(message: string): string {
+  const match = /^Unknown arguments?: (.*)$/.exec(message);
+  if (match === null) return message;
+  const names = match[1]!.split(', ');
+  const camel = (name: string) => name.replace(/-+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const twins = new Set(names.filter((name) => name.includes('-')).map(camel));
+  const kept = names.filter((name) => name.includes('-') || !twins.has(name));
+  return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}`;
+}

@@ -238,6 +238,11 @@ describe('fail safe (built CLI)', () => {
       },
     );
 
+    it('an unknown flag is named once, as typed', async () => {
+      const result = await runCli(['status', '--bogus-flag', '--other'], { PATH: '' });
+      expectOneLineError(result, /^error: Unknown arguments: bogus-flag, other$/);
+    });
+
     it('emulator --messages -5: refused before anything starts', async () => {
       const result = await runCli(['emulator', '--messages', '-5', '--scenario', 'owlie'], {
         PATH: '',

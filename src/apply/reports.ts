@@ -11,7 +11,7 @@ import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
 import { listViolations, reconcileTotals } from '../db/reconcile.js';
 import { listRouteChecks } from '../db/route-checks.js';
-import { exportOptOuts, readCoverage } from '../optouts/export.js';
+import { exportOptOuts, readCoverage, unvouchedCustomers } from '../optouts/export.js';
 import type { InboundRoute } from '../plan/routes.js';
 import { readPlan } from '../plan/plan-file.js';
 import { auditDocument, auditRows } from '../report/audit.js';
@@ -77,7 +77,11 @@ export function runReport(
     listRunConsentItems(db, runId),
     optouts === null
       ? null
-      : { rows: optouts.rows, enforced: (row) => row.twilio_enforces === 'yes' },
+      : {
+          rows: optouts.rows,
+          enforced: (row) => row.twilio_enforces === 'yes',
+          unknown: unvouchedCustomers(optouts.coverage),
+        },
   );
   // Reconcile's findings for this run's customers, once reconcile has run.
   const totals = reconcileTotals(db);

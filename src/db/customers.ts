@@ -100,6 +100,22 @@ export function listCustomerNumbers(db: Db): Omit<CustomerNumberRecord, 'atSourc
     .all() as Omit<CustomerNumberRecord, 'atSource'>[];
 }
 
+/** The accounts the recorded numbers came from, each with the customers whose numbers did. */
+export function sourceAccounts(db: Db): Map<string, Set<string>> {
+  const rows = db
+    .prepare(
+      'SELECT DISTINCT source_account_sid AS account, customer_id AS customer FROM customer_numbers',
+    )
+    .all() as { account: string; customer: string }[];
+  const byAccount = new Map<string, Set<string>>();
+  for (const { account, customer } of rows) {
+    let customers = byAccount.get(account);
+    if (customers === undefined) byAccount.set(account, (customers = new Set()));
+    customers.add(customer);
+  }
+  return byAccount;
+}
+
 export function previousSubaccounts(db: Db): Map<string, string> {
   const rows = db
     .prepare('SELECT customer_id AS id, subaccount_sid AS sid FROM customer_subaccounts')

@@ -6,7 +6,12 @@
 
 import { isoSeconds } from '../clock.js';
 import { toCsv } from '../csv.js';
-import { listCustomerNumbers, listCustomers, previousSubaccounts } from '../db/customers.js';
+import {
+  listCustomerNumbers,
+  listCustomers,
+  previousSubaccounts,
+  sourceAccounts,
+} from '../db/customers.js';
 import { countTiesResolvedAsOptOut, currentOptOuts, listUndatedEvidence } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { completedWindows, historyStarts, type WindowSource } from '../db/snapshot-runs.js';
@@ -48,6 +53,11 @@ export interface Coverage {
   windows: SourcedWindow[];
   /** Per account, spans between the start of its history and its last window nobody read. */
   not_read: CoverageWindow[];
+  /**
+   * Accounts the mapping's numbers came from that no completed snapshot has read at all, each
+   * with the customers whose numbers did: their opt-outs are on no list.
+   */
+  never_read: { account_sid: string; customer_ids: string[] }[];
   keyword_lists: typeof KEYWORD_LISTS;
   snapshot_runs: number[];
   /** Pairs whose latest second held both an opt-in and an opt-out or refusal: kept as opted out. */
@@ -98,9 +108,14 @@ export function readCoverage(db: Db): Coverage {
       notRead.push(asCoverage(accountSid, gap));
     }
   }
+  const neverRead = [...sourceAccounts(db)]
+    .filter(([account]) => !byAccount.has(account))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([account, customers]) => ({ account_sid: account, customer_ids: [...customers].sort() }));
   return {
     windows: merged,
     not_read: notRead,
+    never_read: neverRead,
     keyword_lists: KEYWORD_LISTS,
     snapshot_runs: [...new Set(windows.map((w) => w.runId))],
     ties_resolved_as_opt_out: countTiesResolvedAsOptOut(db),
@@ -218,6 +233,11 @@ export function optOutsCsv<Extra extends string = never>(
   return toCsv([...OPTOUT_COLUMNS, ...extra], rows, ['customer_name', 'body', 'keyword']);
 }
 
+/** Customers whose numbers came from an account no completed snapshot has read. */
+export function unvouchedCustomers(coverage: Coverage): Set<string> {
+  return new Set(coverage.never_read.flatMap((w) => w.customer_ids));
+}
+
 export function describeCoverage(coverage: Coverage): string[] {
   if (coverage.windows.length === 0) {
     return ['coverage: no completed snapshot yet — this list is empty because nothing was read'];
@@ -230,6 +250,10 @@ export function describeCoverage(coverage: Coverage): string[] {
     ...coverage.not_read.map(
       (w) =>
         `not read: ${w.account_sid} ${w.start} → ${w.end} (older than the Messages API shows, or never snapshotted: run \`submigrate snapshot\` with Bulk Export)`,
+    ),
+    ...coverage.never_read.map(
+      (w) =>
+        `never read: ${w.account_sid}, where numbers of ${w.customer_ids.length} customer(s) came from (${w.customer_ids.join(' ')}): opt-outs it received are on no list; run \`submigrate snapshot --account ${w.account_sid}\``,
     ),
     `keywords: opt-out ${coverage.keyword_lists['opt-out'].join(' ')}; opt-in ${coverage.keyword_lists['opt-in'].join(' ')} (YES not on toll-free); help ${coverage.keyword_lists.help.join(' ')}`,
     `ties: ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out (keyword or refusal) and an opt-in in the same second; kept as opted out`,

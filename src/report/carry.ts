@@ -114,7 +114,12 @@ export function carryAudit<Row extends OptOutExportRow>(
   targets: readonly CustomerTarget[],
   steps: ReadonlyMap<string, StepRecord>,
   items: ReadonlyMap<string, readonly ConsentItemRecord[]>,
-  list: { rows: readonly Row[]; enforced: (row: Row) => boolean } | null,
+  list: {
+    rows: readonly Row[];
+    enforced: (row: Row) => boolean;
+    /** Customers whose list cannot be vouched for (an account their numbers came from unread). */
+    unknown?: ReadonlySet<string>;
+  } | null,
 ): CarryAudit {
   const planned = plan.options.carry_optouts === true;
   const byCustomer = new Map(targets.map((t) => [t.customer_id, t]));
@@ -154,7 +159,7 @@ export function carryAudit<Row extends OptOutExportRow>(
     const toCarry = step?.optouts ?? 0;
     const written = count('written');
     const rejected = count('rejected');
-    const rows = list === null ? null : (rowsOf.get(id) ?? []);
+    const rows = list === null || list.unknown?.has(id) ? null : (rowsOf.get(id) ?? []);
     const enforced = rows === null ? null : rows.filter((row) => list!.enforced(row)).length;
     const target = byCustomer.get(id);
     return {
@@ -190,7 +195,7 @@ function protection(
   enforced: number | null,
 ): string {
   if (rows === null || enforced === null) {
-    return 'unknown: no completed snapshot, so no suppression list to vouch for';
+    return 'unknown: no completed snapshot has read the account its numbers came from, so no suppression list to vouch for';
   }
   if (rows === 0) return 'no opt-outs on its suppression list';
   if (enforced === rows) {

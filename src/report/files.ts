@@ -9,6 +9,7 @@ import { toCsv } from '../csv.js';
 import {
   describeCoverage,
   optOutsCsv,
+  unvouchedCustomers,
   type Coverage,
   type OptOutExportRow,
 } from '../optouts/export.js';
@@ -76,7 +77,11 @@ export function reportFiles(
   }
   const marked = ['twilio_enforces'] as const;
   files.push({ path: 'optouts.csv', content: optOutsCsv(optouts.rows, marked) });
+  // A customer whose numbers came from an account nobody read gets no file: a header-only
+  // list would read as "nobody opted out". coverage.txt names the account.
+  const unknown = unvouchedCustomers(optouts.coverage);
   for (const customer of document.customers) {
+    if (unknown.has(customer.customer_id)) continue;
     const own = optouts.rows.filter((row) => row.customer_id === customer.customer_id);
     files.push({ path: `optouts/${customer.customer_id}.csv`, content: optOutsCsv(own, marked) });
   }

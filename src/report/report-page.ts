@@ -5,7 +5,7 @@
  * value that came from Twilio or the mapping goes through `html`, which escapes it.
  */
 
-import type { Coverage, OptOutExportRow } from '../optouts/export.js';
+import { unvouchedCustomers, type Coverage, type OptOutExportRow } from '../optouts/export.js';
 import type { AuditDocument, AuditRow } from './audit.js';
 import { html, literal, toHtmlString, type Html } from './html.js';
 import { SCRIPT, STYLE } from './report-assets.js';
@@ -155,6 +155,16 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
         <code>submigrate snapshot</code>, then <code>submigrate report</code>.
       </p>`,
     );
+  } else if (input.optouts.coverage.never_read.length > 0) {
+    notes.push(
+      html`<p class="note bad">
+        No completed snapshot has read
+        ${input.optouts.coverage.never_read.map((w) => w.account_sid).join(', ')}, where numbers of
+        ${unvouchedCustomers(input.optouts.coverage).size} customer(s) came from: the opt-outs it
+        received are on no list, so those customers' lists are not known. Run
+        <code>submigrate snapshot</code>, then <code>submigrate report</code>.
+      </p>`,
+    );
   } else if (input.optouts.coverage.not_read.length > 0) {
     notes.push(
       html`<p class="note bad">
@@ -184,6 +194,8 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
 function customersTable(input: ReportPageInput): Html {
   const optoutsBy =
     input.optouts === null ? null : countBy(input.optouts.rows, (r) => r.customer_id);
+  const unknown =
+    input.optouts === null ? new Set<string>() : unvouchedCustomers(input.optouts.coverage);
   const violationsBy =
     input.violations === null ? null : countBy(input.violations, (r) => r.customer_id);
   const rowsBy = new Map<string, AuditRow[]>();
@@ -200,7 +212,7 @@ function customersTable(input: ReportPageInput): Html {
 ${cell(customer.customer_id)}${cell(customer.customer_name)}
 ${cell(`${moved} / ${own.length}`, 'num')}
 <td class="sid">${customer.subaccount_sid ?? ''}</td><td class="sid">${customer.messaging_service_sid ?? ''}</td>
-${cell(optoutsBy === null ? 'not known' : (optoutsBy.get(customer.customer_id) ?? 0), 'num')}
+${cell(optoutsBy === null || unknown.has(customer.customer_id) ? 'not known' : (optoutsBy.get(customer.customer_id) ?? 0), 'num')}
 ${cell(carry === undefined ? (input.carry === null ? 'not carried' : 0) : `${carry.written} / ${carry.to_carry}`, 'num')}
 <td>${lines(own.map((r) => r.inbound_route_before))}</td>
 <td>${lines(own.map((r) => r.inbound_route_after))}</td>

@@ -70,6 +70,7 @@ function input(over: Partial<ReportPageInput> = {}): ReportPageInput {
           },
         ],
         not_read: [],
+        never_read: [],
         keyword_lists: KEYWORD_LISTS,
         snapshot_runs: [1],
         ties_resolved_as_opt_out: 0,

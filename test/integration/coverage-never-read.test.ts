@@ -1,0 +1,120 @@
+/**
+ * An account the mapping's numbers came from that no completed snapshot has read: its
+ * opt-outs are on no list, so no list is presented as whole. `optouts` refuses (exit 1) for
+ * the customers it touches and answers for the others; after an apply with
+ * --allow-missing-snapshot, the reports say "unknown" for those customers, write them no
+ * header-only list, and name the account in coverage.txt. (Found by a review: the account's
+ * customers came out with empty lists and "no opt-outs".)
+ */
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const DAY = 86_400_000;
+const SUB = `AC${'5'.repeat(32)}`;
+
+describe('an account the mapping depends on that no snapshot read (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const db = () => dir.file('c.db');
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      subaccounts: [{ friendly_name: 'Old Birch', sid: SUB }],
+      numbers: [
+        { phone_number: '+14155550101' },
+        { phone_number: '+14155550105', account_sid: SUB },
+      ],
+      messages: [
+        {
+          from: '+16505550101',
+          to: '+14155550101',
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: NOW - 10 * DAY,
+        },
+        {
+          from: '+16505550102',
+          to: '+14155550105',
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: NOW - 5 * DAY,
+          account_sid: SUB,
+        },
+      ],
+    });
+    dir = tempDir();
+    writeFileSync(
+      dir.file('m.csv'),
+      'customer_id,customer_name,phone_number\nacme,Acme,+14155550101\nbirch,Birch,+14155550105\n',
+    );
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('optouts refuses for the customers whose account nobody read, and answers for the others', async () => {
+    expect((await cli(['snapshot', '--db', db(), '--account', env.parentSid])).code).toBe(0);
+    const planned = await cli([
+      'plan',
+      '--mapping',
+      dir.file('m.csv'),
+      '--db',
+      db(),
+      '--out',
+      dir.file('c.plan.json'),
+      '--no-snapshot',
+    ]);
+    expect(planned.code).toBe(0);
+
+    const all = await cli(['optouts', '--db', db()]);
+    expect(all.code).toBe(1);
+    expect(all.stdout).toBe('');
+    expect(all.stderr).toContain(`no completed snapshot has read ${SUB}`);
+    expect(all.stderr).toContain('customers birch');
+    expect((await cli(['optouts', '--db', db(), '--customer', 'birch'])).code).toBe(1);
+
+    const acme = await cli(['optouts', '--db', db(), '--customer', 'acme']);
+    expect(acme.code).toBe(0);
+    const rows = parse(acme.stdout, { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r['customer_id'], r['recipient']])).toEqual([['acme', '+16505550101']]);
+    expect(acme.stderr).toContain(
+      `never read: ${SUB}, where numbers of 1 customer(s) came from (birch)`,
+    );
+  });
+
+  it('after apply --allow-missing-snapshot the reports say "unknown" for them, and write no empty list', async () => {
+    const applied = await cli([
+      'apply',
+      dir.file('c.plan.json'),
+      '--db',
+      db(),
+      '--rate',
+      '1000',
+      '--allow-missing-snapshot',
+    ]);
+    expect(applied.code).toBe(0);
+    const reports = join(dir.path, 'reports', '1');
+    const carry = parse(readFileSync(join(reports, 'carry.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
+    const protection = new Map(carry.map((r) => [r['customer_id'], r['protection']]));
+    expect(protection.get('birch')).toMatch(/^unknown: no completed snapshot has read the account/);
+    expect(protection.get('acme')).toMatch(/suppression list is its only protection/);
+    expect(existsSync(join(reports, 'optouts', 'birch.csv'))).toBe(false);
+    expect(existsSync(join(reports, 'optouts', 'acme.csv'))).toBe(true);
+    expect(readFileSync(join(reports, 'coverage.txt'), 'utf8')).toContain(`never read: ${SUB}`);
+    const page = readFileSync(join(reports, 'report.html'), 'utf8');
+    expect(page).toContain(`No completed snapshot has read`);
+  });
+});

@@ -28,6 +28,7 @@ export function toCsv<Row extends Record<string, unknown>>(
         return free.has(column) ? neutralizeFormula(text) : text;
       }),
     ),
-    { header: true, columns: [...columns], record_delimiter: 'unix' },
+    // A lone carriage return is a line break to most readers: quoted like the newline is.
+    { header: true, columns: [...columns], record_delimiter: 'unix', quoted_match: /\r/ },
   );
 }

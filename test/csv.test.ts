@@ -84,6 +84,16 @@ describe('toCsv', () => {
     expect(csv.split('\n')[1]?.startsWith('+14155550100,')).toBe(true);
   });
 
+  it('quotes a lone carriage return, so every reader sees one row', () => {
+    const csv = toCsv<Row>(
+      ['recipient', 'body'],
+      [{ recipient: '+14155550100', body: 'a\rb' }],
+      [],
+    );
+    expect(csv).toBe('recipient,body\n+14155550100,"a\rb"\n');
+    expect(parse(csv, { columns: true })).toEqual([{ recipient: '+14155550100', body: 'a\rb' }]);
+  });
+
   it('quotes commas, quotes and newlines, and they parse back to the same text', () => {
     const bodies = [
       'stop, please',

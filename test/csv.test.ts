@@ -87,7 +87,7 @@ describe('toCsv', () => {
   it('quotes a lone carriage return, so every reader sees one row', () => {
     const csv = toCsv<Row>(
       ['recipient', 'body'],
-      [{ recipient: '+14155550100', body: 'a\rb' }],
+      [{ recipient: '+14155550100', keyword: null, body: 'a\rb' }],
       [],
     );
     expect(csv).toBe('recipient,body\n+14155550100,"a\rb"\n');

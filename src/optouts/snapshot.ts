@@ -427,8 +427,10 @@ function chooseWindows(
 ): TimeRange[] {
   // Never past now: coverage must not claim time not yet read (the next run starts there).
   const end = input.until !== null && input.until < now ? input.until : now;
-  if (input.since !== null) return [{ start: input.since, end }];
+  // Recorded even for an explicit window: the coverage statement then shows what lies
+  // between the start of the account's history and that window as not read.
   const start = historyStart(accountSid, created, deps);
+  if (input.since !== null) return [{ start: input.since, end }];
   const covered = completedWindows(deps.db, accountSid).map((w) => ({
     start: new Date(w.windowStart),
     end: new Date(w.windowEnd),

@@ -380,11 +380,18 @@ describe('ties and gaps resolve to the safe side (built CLI)', () => {
       (await cli(['snapshot', '--db', db, '--since', iso(since), '--until', iso(until)])).code,
     ).toBe(0);
     const windowOnly = JSON.parse((await cli(['optouts', '--db', db, '--json'])).stdout) as {
-      coverage: { windows: { start: string; end: string }[] };
+      coverage: {
+        windows: { start: string; end: string }[];
+        not_read: { start: string; end: string }[];
+      };
     };
     expect(windowOnly.coverage.windows.map((w) => [w.start, w.end])).toEqual([
       [iso(since), iso(until)],
     ]);
+    // What lies before the window, back to the start of the account's history, is stated as
+    // not read (a review found it stated as nothing).
+    expect(windowOnly.coverage.not_read.map((w) => w.end)).toEqual([iso(since)]);
+    expect(windowOnly.coverage.not_read[0]!.start < iso(since)).toBe(true);
     expect((await cli(['snapshot', '--db', db])).code).toBe(0);
     const after = JSON.parse((await cli(['optouts', '--db', db, '--json'])).stdout) as {
       coverage: { windows: { start: string; source: string }[]; not_read: unknown[] };

@@ -57,6 +57,7 @@ export function runReport(
   const rows = auditRows(plan, steps, checks);
   const document = auditDocument(plan, run, steps, rows);
   const customers = new Set(plan.customers.map((c) => c.customer_id));
+  const names = new Map(plan.customers.map((c) => [c.customer_id, c.customer_name]));
   const enforced = twilioEnforces(plan, document.customers, writtenCorrelationIds(db));
   const optouts =
     readCoverage(db).windows.length === 0
@@ -67,7 +68,13 @@ export function runReport(
             coverage: exported.coverage,
             rows: exported.optouts
               .filter((row) => row.customer_id !== null && customers.has(row.customer_id))
-              .map((row) => ({ ...row, twilio_enforces: enforced(row) ? 'yes' : 'no' })),
+              .map((row) => ({
+                ...row,
+                // The name the run moved the customer under, as in audit.csv (a later plan
+                // may have renamed it).
+                customer_name: names.get(row.customer_id!) ?? row.customer_name,
+                twilio_enforces: enforced(row) ? 'yes' : 'no',
+              })),
           };
         })();
   const carry = carryAudit(

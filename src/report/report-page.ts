@@ -107,8 +107,14 @@ function summary(input: ReportPageInput, violations: number | null): Html {
   const lost = rows.filter((r) =>
     / \[[a-z_ ]+\]$/.test(String(r.inbound_route_after ?? '')),
   ).length;
+  // This run's customers only, as the table below counts them.
   const blocked =
-    input.blocked === null ? null : [...input.blocked.values()].reduce((a, b) => a + b, 0);
+    input.blocked === null
+      ? null
+      : input.document.customers.reduce(
+          (n, customer) => n + (input.blocked?.get(customer.customer_id) ?? 0),
+          0,
+        );
   const carried =
     input.carry === null ? null : [...input.carry.values()].reduce((a, c) => a + c.written, 0);
   return html`<section class="figures" aria-label="Summary">

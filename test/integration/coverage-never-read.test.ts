@@ -117,4 +117,28 @@ describe('an account the mapping depends on that no snapshot read (built CLI)', 
     const page = readFileSync(join(reports, 'report.html'), 'utf8');
     expect(page).toContain(`No completed snapshot has read`);
   });
+
+  it('report --run 1 keeps the names the run moved its customers under, after a later plan renamed one', async () => {
+    writeFileSync(
+      dir.file('renamed.csv'),
+      'customer_id,customer_name,phone_number\nacme,Acme Renamed,+14155550101\nbirch,Birch,+14155550105\n',
+    );
+    const again = await cli([
+      'plan',
+      '--mapping',
+      dir.file('renamed.csv'),
+      '--db',
+      db(),
+      '--out',
+      dir.file('renamed.plan.json'),
+      '--no-snapshot',
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    const out = dir.file('again');
+    expect((await cli(['report', '--db', db(), '--run', '1', '--out', out])).code).toBe(0);
+    const rows = parse(readFileSync(join(out, 'optouts.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(rows.map((r) => [r['customer_id'], r['customer_name']])).toEqual([['acme', 'Acme']]);
+  });
 });

@@ -122,6 +122,20 @@ describe('report.html', () => {
     expect(page).not.toMatch(/<link\b/);
   });
 
+  it("counts only this run's customers' refused sends in the headline figure", () => {
+    const page = reportPage(
+      input({
+        blocked: new Map([
+          ['acme', 2],
+          ['someone-else', 5],
+        ]),
+      }),
+    );
+    expect(page).toMatch(
+      /data-figure="blocked">\s*<span class="value">2<\/span><span class="label">sends Twilio refused \(21610\)/,
+    );
+  });
+
   it('says what it cannot vouch for instead of showing empty figures', () => {
     const page = reportPage(
       input({ optouts: null, violations: null, blocked: null, lastReconcileAt: null }),

@@ -79,6 +79,18 @@ export function findRunningRun(db: Db, parentAccountSid: string): SnapshotRun | 
   );
 }
 
+/** Completed runs that read the Messages API alone (no Bulk Export), oldest first. */
+export function completedRunsWithoutExport(db: Db, parentAccountSid: string): SnapshotRun[] {
+  return (
+    db
+      .prepare(
+        `SELECT ${RUN_COLUMNS} FROM snapshot_runs
+         WHERE parent_account_sid = ? AND status = 'completed' AND use_export = 0 ORDER BY id`,
+      )
+      .all(parentAccountSid) as never[]
+  ).map((row) => toRun(row)!);
+}
+
 export function getRun(db: Db, id: number): SnapshotRun | undefined {
   return toRun(
     db.prepare(`SELECT ${RUN_COLUMNS} FROM snapshot_runs WHERE id = ?`).get(id) as never,

@@ -25,6 +25,7 @@ import type { Db } from '../db/open.js';
 import {
   adoptRun,
   createRun,
+  completedRunsWithoutExport,
   findRunningRun,
   finishRun,
   completedWindows,
@@ -190,6 +191,17 @@ export async function takeSnapshot(
       created.set(sid, account.dateCreated);
     }),
   );
+
+  // A run without Bulk Export (a plan's refresh, which sends only GETs) took the Messages
+  // API's window on trust. With Bulk Export at hand, that trust is checked now, as this run
+  // checks its own: where the API showed less than the window, the window is narrowed to what
+  // it showed, and this run reads the days before (a shorter retention would otherwise hide
+  // their STOPs for good).
+  if (input.useExport) {
+    for (const earlier of completedRunsWithoutExport(db, parentSid)) {
+      checkApiWindows(db, earlier.id, earlier.retentionDays, new Date(earlier.startedAt), false);
+    }
+  }
 
   let runId: number;
   let resumed = false;
@@ -466,9 +478,16 @@ function historyStart(accountSid: string, created: Date | null, deps: SnapshotDe
  * window than assumed, or simply no messages then: the two look alike). The window is narrowed
  * to what the API showed, and the days before are read from Bulk Export day files (for a quiet
  * span, a few empty days). Without Bulk Export the window assumed stands (`--no-export` trusts
- * `--retention-days`). Answers whether days were added.
+ * `--retention-days`) until a run with Bulk Export checks it (`withExport` false: the window is
+ * only narrowed, and that run reads the days before). Answers whether days were added.
  */
-function checkApiWindows(db: Db, runId: number, retentionDays: number, now: Date): boolean {
+function checkApiWindows(
+  db: Db,
+  runId: number,
+  retentionDays: number,
+  now: Date,
+  withExport = true,
+): boolean {
   const slices = listSlices(db, runId);
   const floor = now.getTime() - MIN_RETENTION_DAYS * DAY_MS;
   const lastDay = lastExportableDay(now);
@@ -486,9 +505,9 @@ function checkApiWindows(db: Db, runId: number, retentionDays: number, now: Date
     }
     const shown = Math.max(start, Math.min(oldest ?? now.getTime(), floor));
     if (shown - start <= DAY_MS) continue;
-    const exportDays = daysBetween(new Date(start), new Date(shown)).filter(
-      (day) => day <= lastDay,
-    );
+    const exportDays = withExport
+      ? daysBetween(new Date(start), new Date(shown)).filter((day) => day <= lastDay)
+      : [];
     narrowApiWindow(db, runId, {
       accountSid: window.accountSid,
       plannedStart: window.windowStart,

@@ -191,6 +191,28 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     }
   });
 
+  it('a window a run without Bulk Export took on trust (as plan reads) is checked by the next snapshot, which reads what the API hid', async () => {
+    await env.control('POST', '/__emulator/settings', { message_retention_days: 30 });
+    try {
+      const dbPath = dir.file('short-window-no-export.db');
+      await snapshotInto(dbPath, env.port(), fixedClock(NOW), { useExport: false });
+      const first = await withLedger(dbPath, (db) => exportOptOuts(db));
+      // The API hid MID_STOP (100 days back); the window assumed stands for now.
+      expect(recipients(first)).not.toContain(MID_STOP);
+      // A plain snapshot after it checks that window and reads the days the API hid (a review
+      // found it trusting the window, and the STOP lost for good).
+      await snapshotInto(dbPath, env.port(), fixedClock(NOW));
+      const after = await withLedger(dbPath, (db) => exportOptOuts(db));
+      expect(recipients(after)).toEqual([OLD_STOP, MID_STOP, RECENT_STOP].sort());
+      expect(after.coverage.not_read).toEqual([]);
+      // The API is said to have shown what it showed (30 days), not the 400 taken on trust.
+      const api = after.coverage.windows.find((w) => w.source === 'api')!;
+      expect(Date.parse(api.start)).toBeGreaterThanOrEqual(NOW - 31 * DAY);
+    } finally {
+      await env.control('POST', '/__emulator/settings', { message_retention_days: 400 });
+    }
+  });
+
   it('never sends a Twilio credential to a day file’s URL', async () => {
     const log = await downloads();
     expect(log.length).toBeGreaterThan(0);

@@ -117,7 +117,7 @@ export function readCoverage(db: Db): Coverage {
     not_read: notRead,
     never_read: neverRead,
     keyword_lists: KEYWORD_LISTS,
-    snapshot_runs: [...new Set(windows.map((w) => w.runId))],
+    snapshot_runs: [...new Set(windows.map((w) => w.runId))].sort((a, b) => a - b),
     ties_resolved_as_opt_out: countTiesResolvedAsOptOut(db),
     undated_evidence: listUndatedEvidence(db).map((e) => ({
       message_sid: e.messageSid,

@@ -168,6 +168,8 @@ describe('incremental snapshots into one database', () => {
 
     const coverage = await withLedger(dbPath(), readCoverage);
     expect(coverage.snapshot_runs).toHaveLength(3);
+    // In the order they ran (a review found them in the order of their windows).
+    expect(coverage.snapshot_runs).toEqual([...coverage.snapshot_runs].sort((a, b) => a - b));
     // The three runs' API windows touch: one merged window, after the days Bulk Export read.
     expect(coverage.windows.map((w) => w.source)).toEqual(['export', 'api']);
     expect(coverage.windows[1]?.end).toBe(isoSeconds(new Date(NOW + 3 * HOUR)));

@@ -108,8 +108,7 @@ export function createApplyRun(
   })();
 }
 
-/** A run taken up again: it is running, with these options, from now. */
-/** The run goes on; its options stay those it began with (a note says what changed). */
+/** A run taken up again: running from now, its options those it began with. */
 export function resumeApplyRun(db: Db, id: number): void {
   db.prepare("UPDATE apply_runs SET status = 'running', finished_at = NULL WHERE id = ?").run(id);
 }

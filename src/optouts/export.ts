@@ -144,6 +144,12 @@ export function requireCoverage(db: Db, dbPath: string): Coverage {
 export interface ExportOptions {
   /** Only this customer's suppression list (needs a mapping recorded by `plan`). */
   customer?: string;
+  /**
+   * Refuse a list that misses the opt-outs of an account the (chosen) customers' numbers came
+   * from and nobody read, rather than present it as whole. The reports instead mark those
+   * customers unknown, one by one.
+   */
+  wholeOnly?: boolean;
 }
 
 /**
@@ -159,6 +165,7 @@ export function exportOptOuts(
   options: ExportOptions = {},
 ): OptOutExport {
   const coverage = requireCoverage(db, dbPath);
+  if (options.wholeOnly) refuseUnread(coverage, options.customer);
   const customers = new Map(listCustomers(db).map((c) => [c.customerId, c]));
   if (options.customer !== undefined && !customers.has(options.customer)) {
     throw new UserError(
@@ -231,6 +238,17 @@ export function optOutsCsv<Extra extends string = never>(
   extra: readonly Extra[] = [],
 ): string {
   return toCsv([...OPTOUT_COLUMNS, ...extra], rows, ['customer_name', 'body', 'keyword']);
+}
+
+/** A list missing the opt-outs of an account nobody read is not handed out as if whole. */
+function refuseUnread(coverage: Coverage, customer: string | undefined): void {
+  const unread = coverage.never_read.filter(
+    (w) => customer === undefined || w.customer_ids.includes(customer),
+  );
+  if (unread.length === 0) return;
+  throw new UserError(
+    `no completed snapshot has read ${unread.map((w) => w.account_sid).join(', ')}, where mapped numbers came from (customers ${[...new Set(unread.flatMap((w) => w.customer_ids))].join(', ')}): the opt-outs it received are on no list, so this list cannot be vouched for. Run \`submigrate snapshot${unread.map((w) => ` --account ${w.account_sid}`).join('')}\` first.`,
+  );
 }
 
 /** Customers whose numbers came from an account no completed snapshot has read. */

@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 
 import { withDb } from '../../db/open.js';
-import { UserError } from '../../errors.js';
 import { requireFolder, writePrivateFile } from '../../files.js';
 import { describeCoverage, exportOptOuts, optOutsCsv } from '../../optouts/export.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -35,20 +34,14 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
       const outPath = args.out === undefined ? undefined : resolve(context.cwd, args.out);
       if (outPath !== undefined) requireFolder(outPath, '--out');
       const location = dbLocation(args, context);
-      const customer = args.customer === undefined ? {} : { customer: args.customer };
-      const result = await withDb(location, (db) => exportOptOuts(db, location.path, customer), {
+      const options = {
+        wholeOnly: true,
+        ...(args.customer === undefined ? {} : { customer: args.customer }),
+      };
+      const result = await withDb(location, (db) => exportOptOuts(db, location.path, options), {
         mode: 'existing',
         missingAdvice: 'Run `submigrate snapshot` first (or name the right file with --db).',
       });
-      // A list missing the opt-outs of an account nobody read is not printed as if whole.
-      const unread = result.coverage.never_read.filter(
-        (w) => args.customer === undefined || w.customer_ids.includes(args.customer),
-      );
-      if (unread.length > 0) {
-        throw new UserError(
-          `no completed snapshot has read ${unread.map((w) => w.account_sid).join(', ')}, where mapped numbers came from (customers ${[...new Set(unread.flatMap((w) => w.customer_ids))].join(', ')}): the opt-outs it received are on no list, so this list cannot be vouched for. Run \`submigrate snapshot${unread.map((w) => ` --account ${w.account_sid}`).join('')}\` first.`,
-        );
-      }
       const format = args.json ? 'json' : args.format;
       const text =
         format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : optOutsCsv(result.optouts);

@@ -40,8 +40,14 @@ export const SCRIPT = `
 (function () {
   function text(cell) { return (cell && cell.textContent || '').trim(); }
   function value(cell) {
-    var t = text(cell); var n = Number(t.replace(/,/g, ''));
+    var key = cell ? cell.getAttribute('data-sort') : null;
+    var t = key !== null ? key : text(cell); var n = Number(t.replace(/,/g, ''));
     return t !== '' && !isNaN(n) ? n : t.toLowerCase();
+  }
+  // Numbers in numeric order, before words ("not known") in alphabetical order.
+  function compare(x, y) {
+    if (typeof x !== typeof y) return typeof x === 'number' ? -1 : 1;
+    return x < y ? -1 : x > y ? 1 : 0;
   }
   document.querySelectorAll('table[data-sortable]').forEach(function (table) {
     var headers = table.querySelectorAll('th');
@@ -54,7 +60,7 @@ export const SCRIPT = `
         var rows = Array.prototype.slice.call(body.rows);
         rows.sort(function (a, b) {
           var x = value(a.cells[column]), y = value(b.cells[column]);
-          var order = x < y ? -1 : x > y ? 1 : 0;
+          var order = compare(x, y);
           return ascending ? order : -order;
         });
         rows.forEach(function (row) { body.appendChild(row); });

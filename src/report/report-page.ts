@@ -93,6 +93,10 @@ function table(
 const cell = (value: string | number | null | undefined, cls = ''): Html =>
   html`<td${literal(cls === '' ? '' : ` class="${cls}"`)}>${value ?? ''}</td>`;
 
+/** A figure shown as `done / of`, sorted by how many are done (the page's script reads data-sort). */
+const fraction = (done: number, of: number): Html =>
+  html`<td class="num" data-sort="${done}">${done} / ${of}</td>`;
+
 /** Distinct values, one per line, in the order first seen. */
 const lines = (values: readonly (string | number | null)[]): Html => {
   const distinct = [...new Set(values.filter((v) => v !== null && v !== ''))];
@@ -216,10 +220,10 @@ function customersTable(input: ReportPageInput): Html {
     const violations = violationsBy?.get(customer.customer_id) ?? 0;
     return html`<tr${literal(violations > 0 ? ' class="violation"' : '')}>
 ${cell(customer.customer_id)}${cell(customer.customer_name)}
-${cell(`${moved} / ${own.length}`, 'num')}
+${fraction(moved, own.length)}
 <td class="sid">${customer.subaccount_sid ?? ''}</td><td class="sid">${customer.messaging_service_sid ?? ''}</td>
 ${cell(optoutsBy === null || unknown.has(customer.customer_id) ? 'not known' : (optoutsBy.get(customer.customer_id) ?? 0), 'num')}
-${cell(carry === undefined ? (input.carry === null ? 'not carried' : 0) : `${carry.written} / ${carry.to_carry}`, 'num')}
+${carry === undefined ? cell(input.carry === null ? 'not carried' : 0, 'num') : fraction(carry.written, carry.to_carry)}
 <td>${lines(own.map((r) => r.inbound_route_before))}</td>
 <td>${lines(own.map((r) => r.inbound_route_after))}</td>
 ${cell(input.blocked === null ? '' : (input.blocked.get(customer.customer_id) ?? 0), 'num')}

@@ -14,6 +14,8 @@ import { parse } from 'csv-parse/sync';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { reportPage } from '../../src/report/report-page.js';
+import { reportInput } from '../support/report-page-input.js';
 import { runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -137,5 +139,64 @@ describe('report.html in Chromium (from a real demo run)', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'report.png') });
     expect(requests).toEqual([pathToFileURL(join(reportDir, 'report.html')).href]);
     expect(problems).toEqual([]);
+  });
+});
+
+describe('report.html sorts figures as numbers (Chromium)', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('orders "10 / 10" after "2 / 2", and words after numbers', async () => {
+    const base = reportInput();
+    const [row] = base.rows;
+    // Customers with 10, 2 and 9 of 10 numbers moved; a text sort would put "10 / 10" first.
+    const sizes = { ten: [10, 10], two: [2, 2], nine: [9, 10] } as const;
+    const customers = Object.keys(sizes).map((id) => ({
+      ...base.document.customers[0]!,
+      customer_id: id,
+    }));
+    const rows = Object.entries(sizes).flatMap(([id, [done, of]]) =>
+      Array.from({ length: of }, (_, k) => ({
+        ...row!,
+        customer_id: id,
+        status: k < done ? 'done' : 'failed',
+      })),
+    );
+    const page = await browser.newPage();
+    await page.setContent(
+      reportPage({
+        ...base,
+        document: { ...base.document, customers },
+        rows,
+        carry: new Map([
+          ['ten', { written: 12, to_carry: 12, protection: 'carried' }],
+          ['two', { written: 3, to_carry: 3, protection: 'carried' }],
+        ]),
+      }),
+    );
+    const column = (label: string) =>
+      page.$$eval(
+        '#customers tbody tr',
+        (trs, index) => trs.map((tr) => tr.children[index]!.textContent!.trim()),
+        label === 'numbers moved' ? 2 : 6,
+      );
+    await page.locator('#customers th', { hasText: 'numbers moved' }).click();
+    expect(await column('numbers moved')).toEqual(['2 / 2', '9 / 10', '10 / 10']);
+    await page.locator('#customers th', { hasText: 'numbers moved' }).click();
+    expect(await column('numbers moved')).toEqual(['10 / 10', '9 / 10', '2 / 2']);
+    // "carried into Twilio": the customer the carry did not reach shows 0.
+    await page.locator('#customers th', { hasText: 'carried into Twilio' }).click();
+    expect(await column('carried')).toEqual(['0', '3 / 3', '12 / 12']);
+    await page.close();
   });
 });

@@ -103,6 +103,16 @@ describe('the ledger on a real database', () => {
     });
   });
 
+  it('coverage lists its snapshot runs in the order they ran, not by the days they read', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      // The second run read days before the first one's (a backfill of older history).
+      const first = run(db, [['2025-03-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      const second = run(db, [['2025-01-01T00:00:00Z', '2025-03-01T00:00:00Z']], 'completed');
+      expect(second).toBeGreaterThan(first);
+      expect(readCoverage(db).snapshot_runs).toEqual([first, second]);
+    });
+  });
+
   describe('a send Twilio refused with 21610 counts as an opt-out', () => {
     const SERVICE = `MG${'5'.repeat(32)}`;
     const OTHER_NUMBER = '+14155550199';

@@ -16,7 +16,7 @@ import {
   type InboundRoute,
   type RouteVerdict,
 } from '../plan/routes.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, PlanNumber } from '../plan/types.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { targetsFrom } from './targets.js';
 
@@ -25,7 +25,7 @@ export interface RouteCheck {
   phoneNumber: string;
   numberSid: string;
   before: InboundRoute;
-  /** Null when the number is not in the customer's subaccount. */
+  /** Null when the number is not in the account the journal says it is in. */
   after: InboundRoute | null;
   verdict: RouteVerdict | 'missing';
   checkedAt: string;
@@ -34,7 +34,12 @@ export interface RouteCheck {
 export const failedCheck = (check: RouteCheck) =>
   check.verdict === 'missing' || lostRoute(check.verdict);
 
-/** Checks the numbers the plan moved whose steps have all finished. */
+/**
+ * Checks the numbers the plan moved whose steps have all finished, and those whose move
+ * stopped half way (a step done, a later one failed or not run): their route may already be
+ * broken, and the reports must say so. Each is read where the journal says it is now: in its
+ * subaccount once transferred, else still in the account it was leaving.
+ */
 export async function checkRoutes(
   plan: Plan,
   records: ReadonlyMap<string, StepRecord>,
@@ -42,23 +47,37 @@ export async function checkRoutes(
   clock: Clock,
 ): Promise<RouteCheck[]> {
   const targets = targetsFrom(plan, records as Map<string, StepRecord>);
+  const state = (id: string) => records.get(id)?.state;
   const finished = (id: string) => {
-    const state = records.get(id)?.state;
-    return state === undefined || state === 'done' || state === 'skipped';
+    const now = state(id);
+    return now === undefined || now === 'done' || now === 'skipped';
   };
-  const stepIds = new Set(plan.steps.map((s) => s.id));
+  const stepsById = new Map(plan.steps.map((s) => [s.id, s]));
   const ACTIONS = ['detach_number', 'transfer_number', 'attach_number', 'set_number_webhook'];
-  /** A number is checked once every step of its own has finished. */
-  const settled = (numberSid: string) =>
-    ACTIONS.every((action) => {
-      const id = `${action}:${numberSid}`;
-      return !stepIds.has(id) || finished(id);
-    });
+  const ids = (numberSid: string) =>
+    ACTIONS.map((action) => `${action}:${numberSid}`).filter((id) => stepsById.has(id));
+  /** Every step of its own has finished, or at least one has changed something. */
+  const checkable = (numberSid: string) =>
+    ids(numberSid).every(finished) || ids(numberSid).some((id) => state(id) === 'done');
+
+  const byAccount = new Map<string, { customerId: string; number: PlanNumber }[]>();
+  for (const customer of plan.customers) {
+    const target = targets.subaccountOf(customer.customer_id);
+    for (const number of customer.numbers) {
+      if (number.unchanged || !checkable(number.number_sid)) continue;
+      const transfer = stepsById.get(`transfer_number:${number.number_sid}`);
+      const account =
+        transfer?.action === 'transfer_number' && !finished(transfer.id)
+          ? transfer.from_account_sid
+          : target;
+      if (account === null) continue;
+      const list = byAccount.get(account) ?? [];
+      list.push({ customerId: customer.customer_id, number });
+      byAccount.set(account, list);
+    }
+  }
   const checks = await Promise.all(
-    plan.customers.map(async (customer) => {
-      const moved = customer.numbers.filter((n) => !n.unchanged && settled(n.number_sid));
-      const account = targets.subaccountOf(customer.customer_id);
-      if (moved.length === 0 || account === null) return [];
+    [...byAccount].map(async ([account, moved]) => {
       const [numbers, services] = await Promise.all([
         twilio.listPhoneNumbers(account),
         twilio.listServices(account),
@@ -70,7 +89,7 @@ export async function checkRoutes(
       members.forEach((list, i) => list.forEach((m) => serviceOf.set(m.sid, services[i]!)));
       const live = new Map(numbers.map((n) => [n.sid, n]));
       const checkedAt = isoSeconds(clock.now());
-      return moved.map((n): RouteCheck => {
+      return moved.map(({ customerId, number: n }): RouteCheck => {
         const found = live.get(n.number_sid);
         const service = serviceOf.get(n.number_sid);
         const after =
@@ -81,7 +100,7 @@ export async function checkRoutes(
                 service === undefined ? null : observedService(service),
               );
         return {
-          customerId: customer.customer_id,
+          customerId,
           phoneNumber: n.phone_number,
           numberSid: n.number_sid,
           before: n.route_before,

@@ -83,15 +83,17 @@ export function describeRoute(route: InboundRoute): string {
 export type RouteVerdict = 'same' | 'dropped' | 'diverted' | 'was-dropped' | 'gained' | 'none';
 
 /**
- * How a move changed a number's route. A number whose inbound reached a webhook and now is
- * dropped (or reaches no URL) or reaches another URL has lost its route: `dropped` /
- * `diverted`. One already dropped before is `was-dropped` (a warning, not a failure).
+ * How a move changed a number's route. A number whose inbound reached a webhook, or at least
+ * the log, and now is dropped (or reaches no URL) or reaches another URL has lost its route:
+ * `dropped` / `diverted`. One already dropped before is `was-dropped` (a warning, not a
+ * failure).
  */
 export function judgeRoute(before: InboundRoute, after: InboundRoute): RouteVerdict {
   if (before.via === 'dropped') return after.via === 'dropped' ? 'was-dropped' : 'gained';
   const was = webhookOf(before);
   const now = webhookOf(after);
-  if (was === null) return now === null ? 'none' : 'gained';
+  // Logged before, with no URL to call; a service that drops it now hides it even from the log.
+  if (was === null) return after.via === 'dropped' ? 'dropped' : now === null ? 'none' : 'gained';
   if (now === null) return 'dropped';
   return sameDestination(before, after) ? 'same' : 'diverted';
 }

@@ -57,6 +57,11 @@ export function planWarnings(
 
   const carrying = (options.carry ?? null) !== null;
   const bySid = new Map(observed.numbers.map((n) => [n.sid, n]));
+  // Numbers per service, as observed.
+  const members = new Map<string, number>();
+  for (const n of observed.numbers) {
+    if (n.serviceSid !== null) members.set(n.serviceSid, (members.get(n.serviceSid) ?? 0) + 1);
+  }
   for (const customer of customers) {
     const id = customer.customer_id;
     // Where each of the customer's numbers is now.
@@ -93,11 +98,20 @@ export function planWarnings(
         `no completed snapshot covers the history of ${list(uncovered.map((n) => n.phoneNumber))} (account ${list([...new Set(uncovered.map((n) => n.accountSid))])}): their opt-outs are unknown, and apply will refuse to move them until \`submigrate snapshot\` has read it`,
       );
     }
-    if (customer.messaging_service !== null && customer.numbers.length > SERVICE_POOL_LIMIT) {
+    // A reused service keeps the numbers it holds: they count towards its pool too.
+    const already =
+      customer.service_sid === null
+        ? 0
+        : (members.get(customer.service_sid) ?? 0) -
+          now.filter((n) => n.serviceSid === customer.service_sid).length;
+    const pool = already + customer.numbers.length;
+    if (customer.messaging_service !== null && pool > SERVICE_POOL_LIMIT) {
       add(
         'service_pool_limit',
         id,
-        `${customer.numbers.length} numbers for one Messaging Service: Twilio allows ${SERVICE_POOL_LIMIT} by default (error 21714)`,
+        already === 0
+          ? `${pool} numbers for one Messaging Service: Twilio allows ${SERVICE_POOL_LIMIT} by default (error 21714)`
+          : `${pool} numbers for the existing service "${customer.messaging_service}" (${already} already in it that the mapping does not name, and ${customer.numbers.length} mapped): Twilio allows ${SERVICE_POOL_LIMIT} by default (error 21714)`,
       );
     }
     const lost = customer.numbers.filter(

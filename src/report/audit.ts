@@ -64,7 +64,7 @@ export function auditRows(
     const service =
       customer.service_sid ?? resultOf(`create_service:${customer.customer_id}`, 'service_sid');
     for (const number of customer.numbers) {
-      const ids = ['detach_number', 'transfer_number', 'attach_number'].map(
+      const ids = ['detach_number', 'transfer_number', 'attach_number', 'set_number_webhook'].map(
         (action) => `${action}:${number.number_sid}`,
       );
       const records = ids.flatMap((id) => {
@@ -81,6 +81,15 @@ export function auditRows(
       const times = records.flatMap((r) => (r.startedAt === null ? [] : [r.startedAt])).sort();
       const ends = records.flatMap((r) => (r.finishedAt === null ? [] : [r.finishedAt])).sort();
       const status = numberStatus(records);
+      /** The service the number is in now, as far as the journal knows. */
+      const serviceNow = (): string | null => {
+        if (detach !== undefined && !finished(steps.get(detach.id))) return detach.service_sid;
+        if (customer.messaging_service === null) {
+          return status === 'unchanged' ? (before?.service_sid ?? null) : null;
+        }
+        const attach = ids[2]!;
+        return !stepsById.has(attach) || finished(steps.get(attach)) ? service : null;
+      };
       rows.push({
         customer_id: customer.customer_id,
         customer_name: customer.customer_name,
@@ -90,12 +99,7 @@ export function auditRows(
         to_account_sid: subaccount,
         detached_from_service_sid:
           detach !== undefined && finished(steps.get(detach.id)) ? detach.service_sid : null,
-        messaging_service_sid:
-          customer.messaging_service === null
-            ? status === 'unchanged'
-              ? (before?.service_sid ?? null)
-              : null
-            : service,
+        messaging_service_sid: serviceNow(),
         status,
         attempts: records.reduce((n, r) => n + r.attempts, 0),
         started_at: times[0] ?? null,

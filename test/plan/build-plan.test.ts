@@ -176,6 +176,37 @@ describe('buildPlan', () => {
       subaccount: null,
       warnings: ['optouts_not_snapshotted'],
     },
+    {
+      name: 'a logged number (no URL) going into a reused name-only service: its route is lost, warned',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1)],
+        services: [service(SUB_SERVICE, SUB, 'acmeAlerts')],
+      }),
+      rows: [{ messagingService: 'acmeAlerts' }],
+      steps: [`transfer_number ${sid('PN', 1)}`, `attach_number ${sid('PN', 1)}`],
+      subaccount: SUB,
+      warnings: ['inbound_route'],
+    },
+    {
+      name: 'a reused service counts the numbers it already holds towards its pool of 400',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [
+          number(N1, 1),
+          ...Array.from({ length: 400 }, (_, k) =>
+            number(`+1415600${String(k).padStart(4, '0')}`, 1000 + k, SUB, SUB_SERVICE),
+          ),
+        ],
+        services: [
+          service(SUB_SERVICE, SUB, 'acmeAlerts', { use_inbound_webhook_on_number: true }),
+        ],
+      }),
+      rows: [{ messagingService: 'acmeAlerts' }],
+      steps: [`transfer_number ${sid('PN', 1)}`, `attach_number ${sid('PN', 1)}`],
+      subaccount: SUB,
+      warnings: ['service_pool_limit'],
+    },
   ];
 
   it.each(cases)('$name', (c) => {

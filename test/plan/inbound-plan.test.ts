@@ -134,4 +134,14 @@ describe('planRouting', () => {
     expect(r.lost).toEqual(['+14155550009']);
     expect(r.droppedBefore).toEqual(['+14155550010']);
   });
+
+  it('a logged number (no URL) that a reused service would drop has lost its route', () => {
+    const r = planRouting(moving(number('PN0011', null)), services, {
+      wantsService: true,
+      existing: NAME_ONLY,
+    });
+    // Before, Twilio logged its inbound (a STOP there reaches the snapshot); after, not even that.
+    expect(after(r, 'PN0011')).toBe('dropped (service MGname has no inbound URL)');
+    expect(r.lost).toEqual(['+14155550011']);
+  });
 });

@@ -1,0 +1,128 @@
+/**
+ * The routing check reads back every number whose move changed something, including one whose
+ * move stopped half way: its inbound may already go elsewhere, and apply and `routes` must
+ * name it. The number is read where the journal says it is: in its subaccount once
+ * transferred, else still in the account it was leaving. (A stand-in for the TwilioPort: the
+ * check is pure over what the port answers.)
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { systemClock } from '../../src/clock.js';
+import type { StepRecord } from '../../src/db/journal.js';
+import { checkRoutes, failedCheck } from '../../src/apply/routes-check.js';
+import { buildPlan } from '../../src/plan/build-plan.js';
+import type { Plan } from '../../src/plan/types.js';
+import type { PhoneNumber, TwilioPort } from '../../src/twilio/port.js';
+import {
+  account,
+  mapping,
+  N1,
+  number,
+  PARENT,
+  planOptions,
+  service,
+  SHARED,
+  sid,
+  state,
+  SUB,
+} from '../support/plan-builders.js';
+
+const SHARED_URL = 'https://app.example/inbound';
+
+/** Leaving "Shared" for no service: detach, transfer, then the service's URL set on the number. */
+const plan = buildPlan(
+  state({
+    subaccounts: [account(SUB, 'Acme')],
+    numbers: [number(N1, 1, PARENT, SHARED)],
+    services: [service(SHARED, PARENT, 'Shared', { inbound_request_url: SHARED_URL })],
+  }),
+  mapping({}),
+  planOptions(),
+);
+
+function journal(states: Record<string, StepRecord['state']>): Map<string, StepRecord> {
+  return new Map(
+    Object.entries(states).map(([action, state]) => {
+      const stepId = `${action}:${sid('PN', 1)}`;
+      const record: StepRecord = {
+        stepId,
+        position: 0,
+        action,
+        customerId: 'acme',
+        state,
+        attempts: 1,
+        startedAt: null,
+        finishedAt: null,
+        result: null,
+        errorStatus: null,
+        errorCode: null,
+        errorMessage: null,
+      };
+      return [stepId, record];
+    }),
+  );
+}
+
+/** An account family where N1, with no sms_url and in no service, is in `holder`. */
+function port(holder: string, asked: string[]): TwilioPort {
+  const n1: PhoneNumber = {
+    sid: sid('PN', 1),
+    accountSid: holder,
+    phoneNumber: N1,
+    friendlyName: N1,
+    type: 'local',
+    smsUrl: null,
+    smsMethod: null,
+  };
+  return {
+    listPhoneNumbers: async (account: string) => {
+      asked.push(account);
+      return account === holder ? [n1] : [];
+    },
+    listServices: async () => [],
+    listServicePhoneNumbers: async () => [],
+  } as unknown as TwilioPort;
+}
+
+const check = (p: Plan, states: Record<string, StepRecord['state']>, holder: string) => {
+  const asked: string[] = [];
+  return checkRoutes(p, journal(states), port(holder, asked), systemClock).then((checks) => ({
+    checks,
+    asked,
+  }));
+};
+
+describe('the routing check of a move that stopped half way', () => {
+  it('names a number whose sms_url step failed after it left its service', async () => {
+    const { checks, asked } = await check(
+      plan,
+      { detach_number: 'done', transfer_number: 'done', set_number_webhook: 'failed' },
+      SUB,
+    );
+    expect(asked).toEqual([SUB]);
+    expect(checks).toHaveLength(1);
+    expect(checks[0]).toMatchObject({ phoneNumber: N1, verdict: 'dropped' });
+    expect(failedCheck(checks[0]!)).toBe(true);
+  });
+
+  it('reads a number whose transfer failed in the account it was leaving', async () => {
+    const { checks, asked } = await check(
+      plan,
+      { detach_number: 'done', transfer_number: 'failed', set_number_webhook: 'not_run' },
+      PARENT,
+    );
+    expect(asked).toEqual([PARENT]);
+    expect(checks.map((c) => [c.phoneNumber, c.verdict])).toEqual([[N1, 'dropped']]);
+  });
+
+  it('leaves alone a number none of whose steps did anything', async () => {
+    const { checks, asked } = await check(
+      plan,
+      { detach_number: 'failed', transfer_number: 'not_run', set_number_webhook: 'not_run' },
+      PARENT,
+    );
+    expect(checks).toEqual([]);
+    expect(asked).toEqual([]);
+  });
+});

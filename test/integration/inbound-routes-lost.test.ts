@@ -1,0 +1,130 @@
+/**
+ * Routes a move loses, found and named (built CLI, emulator over real HTTP): a number whose
+ * inbound was logged with no URL, moved into a reused service that drops inbound; and a
+ * number whose attach failed after it had left its service. Each is warned at plan time where
+ * the plan can know it, and apply and `submigrate routes` both exit 3 naming it.
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { readPlan } from '../../src/plan/plan-file.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+/** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const APP = 'https://app.example/inbound';
+
+interface InboundAnswer {
+  stored: boolean;
+  route: string;
+}
+
+describe('inbound routes a move loses', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const inbound = (to: string) =>
+    env.control<InboundAnswer>('POST', '/__emulator/inbound', {
+      from: '+12065550000',
+      to,
+      body: 'hello',
+    });
+
+  /** snapshot, plan and apply `rows` of customer "acme"; the plan, apply and routes results. */
+  async function migrate(rows: string[]) {
+    const mapping = dir.file('map.csv');
+    writeFileSync(
+      mapping,
+      `customer_id,customer_name,phone_number,messaging_service\n${rows.join('\n')}\n`,
+    );
+    const db = dir.file('a.db');
+    const out = dir.file('a.plan.json');
+    expect((await cli(['snapshot', '--db', db])).code).toBe(0);
+    const planned = await cli(['plan', '--mapping', mapping, '--db', db, '--out', out]);
+    expect(planned.code).toBe(0);
+    const plan = readPlan(out, readFileSync(out, 'utf8'));
+    const applied = await cli(['apply', out, '--db', db, '--rate', '1000', '--concurrency', '8']);
+    const routes = await cli(['routes', '--db', db]);
+    return { plan, applied, routes, reports: join(dir.path, 'reports', '1') };
+  }
+
+  beforeEach(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    dir = tempDir();
+  });
+  afterEach(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('a logged number moved into a reused service that drops inbound', async () => {
+    const phone = '+14155550401';
+    const seeded = await env.seed({
+      subaccounts: [{ friendly_name: 'Acme' }],
+      numbers: [{ phone_number: phone }],
+    });
+    // Made with only a name, as Twilio's guide makes it: it drops inbound.
+    await env.seed({
+      services: [{ friendly_name: 'acmeAlerts', account_sid: seeded.subaccounts[0]!.sid }],
+    });
+    expect(await inbound(phone)).toMatchObject({ route: 'no-url', stored: true });
+
+    const { plan, applied, routes } = await migrate([`acme,Acme,${phone},acmeAlerts`]);
+
+    expect(await inbound(phone)).toMatchObject({ route: 'dropped', stored: false });
+    expect(plan.warnings.find((w) => w.code === 'inbound_route')?.message).toContain(phone);
+    expect(applied.code).toBe(3);
+    expect(applied.stderr).toContain(`inbound route lost: ${phone}`);
+    expect(routes.code).toBe(3);
+    expect(routes.stdout).toMatch(new RegExp(`LOST\\s+\\${phone}`));
+  });
+
+  it('a number whose attach failed after it left its service', async () => {
+    // The reused service already holds 399 numbers: the second attach meets the pool limit.
+    const moving = ['+14155619001', '+14155619002'];
+    const held = Array.from({ length: 399 }, (_, i) => `+1415560${String(i).padStart(4, '0')}`);
+    const seeded = await env.seed({ subaccounts: [{ friendly_name: 'Acme' }] });
+    const sub = seeded.subaccounts[0]!.sid;
+    await env.seed({
+      numbers: [
+        ...moving.map((phone) => ({ phone_number: phone })),
+        ...held.map((phone) => ({ phone_number: phone, account_sid: sub })),
+      ],
+      services: [
+        { friendly_name: 'Shared', phone_numbers: moving, inbound_request_url: APP },
+        {
+          friendly_name: 'acmeAlerts',
+          account_sid: sub,
+          phone_numbers: held,
+          inbound_request_url: APP,
+        },
+      ],
+    });
+
+    const { plan, applied, routes, reports } = await migrate(
+      moving.map((phone) => `acme,Acme,${phone},acmeAlerts`),
+    );
+
+    expect(plan.warnings.find((w) => w.code === 'service_pool_limit')?.message).toMatch(/^401 /);
+    expect(applied.code).toBe(3);
+    const state = await env.state();
+    const stranded = state.numbers.filter(
+      (n) => moving.includes(n.phone_number) && n.messaging_service_sid === null,
+    );
+    expect(stranded).toHaveLength(1);
+    const phone = stranded[0]!.phone_number;
+    expect(await inbound(phone)).toMatchObject({ route: 'no-url' });
+
+    expect(routes.code).toBe(3);
+    expect(routes.stdout).toMatch(new RegExp(`LOST\\s+\\${phone}`));
+    const row = readFileSync(join(reports, 'audit.csv'), 'utf8')
+      .split('\n')
+      .find((line) => line.includes(phone))!;
+    expect(row).toContain('failed');
+    expect(row).toContain('[dropped]');
+  }, 60_000);
+});

@@ -1,0 +1,83 @@
+/**
+ * The audit row of a number whose move stopped half way: its status is the worst of all its
+ * steps (the sms_url step too), with that step's error, and `messaging_service_sid` names the
+ * service the number is in now, not the one it was meant to join.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import type { StepRecord } from '../../src/db/journal.js';
+import { buildPlan } from '../../src/plan/build-plan.js';
+import type { Plan } from '../../src/plan/types.js';
+import { auditRows } from '../../src/report/audit.js';
+import {
+  account,
+  mapping,
+  N1,
+  number,
+  PARENT,
+  planOptions,
+  service,
+  SHARED,
+  state,
+  SUB,
+  SUB_SERVICE,
+} from '../support/plan-builders.js';
+
+function record(stepId: string, failed: boolean): StepRecord {
+  return {
+    stepId,
+    position: 0,
+    action: stepId.split(':')[0]!,
+    customerId: 'acme',
+    state: failed ? 'failed' : 'done',
+    attempts: 1,
+    startedAt: '2025-06-01T00:00:00Z',
+    finishedAt: '2025-06-01T00:00:01Z',
+    result: null,
+    errorStatus: failed ? 400 : null,
+    errorCode: failed ? 21999 : null,
+    errorMessage: failed ? 'refused' : null,
+  };
+}
+
+/** Every step done but the one of `failing`. */
+const journal = (plan: Plan, failing: string) =>
+  new Map(plan.steps.map((s) => [s.id, record(s.id, s.action === failing)]));
+
+const observed = state({
+  subaccounts: [account(SUB, 'Acme')],
+  numbers: [number(N1, 1, PARENT, SHARED)],
+  services: [
+    service(SHARED, PARENT, 'Shared', { inbound_request_url: 'https://app.example/inbound' }),
+    service(SUB_SERVICE, SUB, 'acmeAlerts', { inbound_request_url: 'https://app.example/inbound' }),
+  ],
+});
+
+describe('audit rows of a move that stopped half way', () => {
+  it('a failed sms_url step fails the number, with its error', () => {
+    // Leaving "Shared" for no service: the number is given the service's URL as its own.
+    const plan = buildPlan(observed, mapping({}), planOptions());
+    expect(plan.steps.map((s) => s.action)).toEqual([
+      'detach_number',
+      'transfer_number',
+      'set_number_webhook',
+    ]);
+    const [row] = auditRows(plan, journal(plan, 'set_number_webhook'));
+    expect(row).toMatchObject({ status: 'failed', error_code: 21999, messaging_service_sid: null });
+  });
+
+  it('a failed attach leaves the number in no service, and the row says so', () => {
+    const plan = buildPlan(observed, mapping({ messagingService: 'acmeAlerts' }), planOptions());
+    const done = auditRows(plan, journal(plan, 'none'));
+    expect(done[0]).toMatchObject({ status: 'done', messaging_service_sid: SUB_SERVICE });
+    const [row] = auditRows(plan, journal(plan, 'attach_number'));
+    expect(row).toMatchObject({ status: 'failed', messaging_service_sid: null });
+  });
+
+  it('a failed detach leaves the number in the service it was to leave', () => {
+    const plan = buildPlan(observed, mapping({ messagingService: 'acmeAlerts' }), planOptions());
+    const [row] = auditRows(plan, journal(plan, 'detach_number'));
+    expect(row).toMatchObject({ status: 'failed', messaging_service_sid: SHARED });
+  });
+});

@@ -119,18 +119,26 @@ export class OptOutStore {
     this.entries.set(k, entry);
   }
 
-  /** The entry that blocks a send from `senderNumber` (optionally via a service), if any. */
+  /**
+   * The entry that blocks a send from `senderNumber` (optionally via a service), if any. A
+   * consent record does not block a send from a US toll-free number: Twilio's STOP override
+   * "applies to all messages sent, except US Toll-free numbers" (their carriers keep their
+   * own block, which a keyword there sets).
+   */
   blocking(
     accountSid: string,
     senderNumber: string,
     serviceSid: string | null,
     recipient: string,
+    tollFree = false,
   ): OptOutEntry | undefined {
+    const blocks = (entry: OptOutEntry | undefined) =>
+      entry?.optedOut === true && !(tollFree && entry.source === 'consent-api');
     const byNumber = this.entries.get(key(accountSid, senderNumber, recipient));
-    if (byNumber?.optedOut) return byNumber;
+    if (blocks(byNumber)) return byNumber;
     if (serviceSid === null) return undefined;
     const byService = this.entries.get(key(accountSid, serviceSid, recipient));
-    return byService?.optedOut ? byService : undefined;
+    return blocks(byService) ? byService : undefined;
   }
 
   list(): OptOutEntry[] {

@@ -54,6 +54,7 @@ export function sendMessage(
     sender.phoneNumber,
     service?.sid ?? sender.serviceSid,
     init.to,
+    sender.type === 'toll-free',
   );
   if (blocked !== undefined) {
     // Twilio answers 400 / 21610 at once; the refusal also stays in the account's history as

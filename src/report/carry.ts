@@ -9,8 +9,9 @@
 import type { ConsentItemRecord } from '../db/consent-journal.js';
 import type { StepRecord } from '../db/journal.js';
 import type { OptOutExportRow } from '../optouts/export.js';
+import { isTollFree } from '../optouts/keywords.js';
 import { correlationId } from '../plan/carry.js';
-import type { CarryOptOutsStep, Plan } from '../plan/types.js';
+import type { CarryOptOutsStep, Plan, PlanCustomer } from '../plan/types.js';
 
 export const CARRY_COLUMNS = [
   'customer_id',
@@ -64,6 +65,9 @@ const resultOf = (item: ConsentItemRecord): CarryItemResult['result'] =>
       ? 'rejected'
       : 'not_written';
 
+const hasTollFree = (customer: PlanCustomer) =>
+  customer.numbers.some((n) => isTollFree(n.phone_number));
+
 /**
  * Whether Twilio refuses, in the customer's subaccount, sends to the row's end user from the
  * row's sender: an opt-out for them was written (in this run or an earlier one) with the
@@ -95,6 +99,12 @@ export function twilioEnforces(
     const customer = customers.get(row.customer_id);
     const account = target?.subaccount_sid ?? null;
     if (target === undefined || customer === undefined || account === null) return false;
+    // The Consent Management API does not cover US toll-free numbers: a send from one is not
+    // refused, whatever was written. A service-wide opt-out stands for every number.
+    if (row.scope === 'number' && row.sender_number !== null && isTollFree(row.sender_number)) {
+      return false;
+    }
+    if (row.scope === 'service' && hasTollFree(customer)) return false;
     const isWritten = (sender: string) =>
       written.has(correlationId(account, sender, row.recipient!));
     if (customer.messaging_service !== null) {
@@ -180,7 +190,15 @@ export function carryAudit<Row extends OptOutExportRow>(
       not_written: toCarry - written - rejected,
       list_rows: rows === null ? null : rows.length,
       twilio_enforces_rows: enforced,
-      protection: protection(planned, step, record, rejected, rows?.length ?? null, enforced),
+      protection: protection(
+        planned,
+        step,
+        record,
+        rejected,
+        rows?.length ?? null,
+        enforced,
+        hasTollFree(customer),
+      ),
     };
   });
   return { planned, customers, items: results };
@@ -193,6 +211,7 @@ function protection(
   rejected: number,
   rows: number | null,
   enforced: number | null,
+  tollFree: boolean,
 ): string {
   if (rows === null || enforced === null) {
     return 'unknown: no completed snapshot has read the account its numbers came from, so no suppression list to vouch for';
@@ -201,7 +220,7 @@ function protection(
   if (enforced === rows) {
     return 'Twilio refuses sends to every opt-out on its suppression list (written through the Consent Management API)';
   }
-  const why = !planned
+  const reason = !planned
     ? 'the plan was made without --carry-optouts'
     : step === undefined
       ? 'no carry step: nothing was left to write when the plan was made'
@@ -212,6 +231,13 @@ function protection(
             ? `Twilio rejected ${rejected} of them`
             : 'opt-outs recorded after the plan was made'
           : `carry_optouts is ${record?.state ?? 'pending'}`;
+  const TOLL_FREE = 'the Consent Management API does not cover its toll-free numbers';
+  const carried = planned && step !== undefined && rejected === 0;
+  const why = !tollFree
+    ? reason
+    : carried && (record?.state === 'done' || record?.state === 'skipped')
+      ? TOLL_FREE
+      : `${reason}; and ${TOLL_FREE}`;
   if (enforced === 0) return `the suppression list is its only protection (${why})`;
   return `Twilio refuses sends to ${enforced} of the ${rows} opt-outs on its suppression list; for the other ${rows - enforced}, the list is the only protection (${why})`;
 }

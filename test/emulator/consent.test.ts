@@ -211,6 +211,22 @@ describe('Consent Management API', () => {
     expect(await send({ from: PLAIN })).toEqual(SENT);
   });
 
+  it('a consent record does not refuse a send from a US toll-free number; a STOP to it does', async () => {
+    const TOLL_FREE = '+18005550177';
+    await env.seed({
+      numbers: [{ phone_number: TOLL_FREE, account_sid: sub.sid, type: 'toll-free' }],
+    });
+    await upsert([item({ sender_id: TOLL_FREE })]);
+    // Twilio: the STOP override "applies to all messages sent, except US Toll-free numbers".
+    expect(await send({ from: TOLL_FREE })).toEqual(SENT);
+    await env.control('POST', '/__emulator/inbound', {
+      from: CONTACT,
+      to: TOLL_FREE,
+      body: 'STOP',
+    });
+    expect(await send({ from: TOLL_FREE })).toEqual(REFUSED);
+  });
+
   it('records land in the authenticated account only', async () => {
     // The parent's credentials cannot name the subaccount's service…
     const [result] = await upsert([item({ sender_id: serviceSid })], env.parent);

@@ -1,6 +1,6 @@
 /**
- * `plan --carry-optouts`: one `carry_optouts` step per customer with opt-outs to carry, after
- * its numbers are where the mapping wants them, and the consent records it writes. Pure.
+ * `plan --carry-optouts`: one `carry_optouts` step per customer with opt-outs to carry, once
+ * the subaccount and the senders its records name are there, and the records it writes. Pure.
  *
  * A customer's records are the currently opted-out pairs on the suppression lists of its
  * numbers (a number's list: its number-scope opt-outs and the service-scope opt-outs of the
@@ -88,8 +88,10 @@ function keepLatest(map: Map<string, string>, recipient: string, date: string): 
 
 /**
  * The customer's carry step and its records, or null when it has none to write. It depends
- * on every other step of the customer: the records name the subaccount's service or numbers,
- * which Twilio accepts as `sender_id` only once they are there.
+ * on what its records name, which Twilio accepts as `sender_id` only once it is there: the
+ * subaccount, and its service, or the numbers the records are for. Nothing else: a number
+ * that fails to join the service (its pool full, say) must not keep every opt-out out of
+ * Twilio.
  */
 export function carryStep(
   customer: PlanCustomer,
@@ -152,7 +154,7 @@ export function carryStep(
       id,
       action: 'carry_optouts',
       customer_id: customer.customer_id,
-      depends_on: otherSteps.map((s) => s.id),
+      depends_on: carryDependencies(otherSteps, viaService, items),
       account_sid: account,
       sender: viaService ? 'service' : 'number',
       service_sid: viaService ? serviceSid : null,
@@ -164,6 +166,23 @@ export function carryStep(
     },
     items,
   };
+}
+
+function carryDependencies(
+  steps: readonly PlanStep[],
+  viaService: boolean,
+  items: readonly CarryItem[],
+): string[] {
+  const senders = new Set(items.map((i) => i.sender_number));
+  return steps
+    .filter(
+      (s) =>
+        s.action === 'create_subaccount' ||
+        (viaService
+          ? s.action === 'create_service'
+          : s.action === 'transfer_number' && senders.has(s.phone_number)),
+    )
+    .map((s) => s.id);
 }
 
 /**

@@ -165,10 +165,23 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
       /^POST {3}https:\/\/accounts\.twilio\.com\/v1\/Consents\/Bulk {2}Items=\d+ × \{status: opt-out, source: opt-out-message, sender_id: \{service created for [\w-]+\}, contact_id \+\d+…\+\d+\} {3}\(credentials of \{subaccount created for [\w-]+\}\) {3}# carry_optouts:[\w-]+ batch 1 of \d+$/,
     );
     expect(await requestLog(env)).toEqual([]);
-    // Every carry step comes after the customer's other steps.
+    // Every carry step comes after the steps that make the senders its records name.
     for (const step of carries) {
       const own = read.steps.filter((s) => s.customer_id === step.customer_id && s !== step);
-      expect(step.depends_on).toEqual(own.map((s) => s.id));
+      const senders = new Set(
+        read.carry_items!.filter((i) => i.step === step.id).map((i) => i.sender_number),
+      );
+      expect(step.depends_on).toEqual(
+        own
+          .filter(
+            (s) =>
+              s.action === 'create_subaccount' ||
+              (step.sender === 'service'
+                ? s.action === 'create_service'
+                : s.action === 'transfer_number' && senders.has(s.phone_number)),
+          )
+          .map((s) => s.id),
+      );
     }
   });
 

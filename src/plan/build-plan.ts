@@ -97,11 +97,24 @@ export function resolveCustomers(
   }
 
   const claimed = new Map<string, MappingRow>();
+  /** Existing subaccount → the first row of the customer going there. */
+  const goingTo = new Map<string, MappingRow>();
   const resolved: Resolved[] = [];
   for (const [customerId, rows] of groups) {
     const first = rows[0]!;
     const target = resolveSubaccount(first, customerId);
     if (target === null) continue;
+    if (target.sid !== null) {
+      const other = goingTo.get(target.sid);
+      if (other !== undefined) {
+        at(
+          first,
+          `customer "${customerId}" would go to subaccount ${target.sid}, which customer "${other.customerId}" (line ${other.line}) goes to: one subaccount per customer`,
+        );
+        continue;
+      }
+      goingTo.set(target.sid, first);
+    }
     const serviceName = first.messagingService;
     let serviceSid: string | null = null;
     if (serviceName !== null && target.sid !== null) {
@@ -139,6 +152,16 @@ export function resolveCustomers(
         continue;
       }
       claimed.set(number.sid, row);
+      const holder = subaccounts.get(number.accountSid);
+      if (holder !== undefined && holder.status !== 'active') {
+        // Its services cannot be read with its own credentials: which service-wide opt-outs
+        // its list carries, and where its inbound goes, would be guesses.
+        at(
+          row,
+          `${number.phoneNumber} is in subaccount ${holder.sid}, which is ${holder.status}: its Messaging Services cannot be read, so neither can the opt-outs and the inbound route the number would carry; make the subaccount active again first`,
+        );
+        continue;
+      }
       if (
         options.credentials === 'api-key' &&
         number.accountSid !== parent &&

@@ -122,6 +122,6 @@ function touchedAccounts(
     if (account.status === 'active' && names.has(account.friendlyName)) touched.add(account.sid);
   }
   // Services are read with the account's own credentials, which a suspended or closed
-  // subaccount no longer has: its numbers are planned as in no service.
+  // subaccount no longer has: a mapped number it holds is refused (resolveCustomers).
   return new Set([...touched].filter((sid) => sid === parentSid || active.has(sid)));
 }

@@ -299,6 +299,28 @@ describe('buildPlan', () => {
         `map.csv:2: ${N1} is in subaccount ${OTHER_SUB}: moving a number out of a subaccount needs the parent's Auth Token`,
       ],
     },
+    {
+      name: 'a number in a suspended subaccount: its services cannot be read',
+      observed: state({
+        subaccounts: [account(OTHER_SUB, 'Birch', 'suspended')],
+        numbers: [number(N1, 1, OTHER_SUB)],
+      }),
+      rows: [{}],
+      expected: [
+        `map.csv:2: ${N1} is in subaccount ${OTHER_SUB}, which is suspended: its Messaging Services cannot be read`,
+      ],
+    },
+    {
+      name: 'two customers that would go to one existing subaccount (one by name, one pinned)',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1), number(N2, 2)],
+      }),
+      rows: [{}, { customerId: 'zeta', customerName: 'Zeta', phoneNumber: N2, subaccountSid: SUB }],
+      expected: [
+        `map.csv:3: customer "zeta" would go to subaccount ${SUB}, which customer "acme" (line 2) goes to`,
+      ],
+    },
   ])('$name', ({ observed, rows, expected, opts }) => {
     const found = problems(() => buildPlan(observed, mapping(...rows), options(opts)));
     expect(found).toHaveLength(expected.length);

@@ -180,17 +180,49 @@ export function listNumbers(db: Db): NumberRow[] {
 const PAIR = 'account_sid, COALESCE(messaging_service_sid, twilio_number), end_user';
 
 export function currentOptOuts(db: Db): OptOutRow[] {
-  return db
-    .prepare(
-      `WITH ordered AS (
-         SELECT e.*,
+  return db.prepare(optOutsQuery(false)).all() as OptOutRow[];
+}
+
+/** A scope of one account as it stood at a moment: its pairs then, by `optOutsAsOf`. */
+export interface ScopeAsOf {
+  accountSid: string;
+  /** A Twilio number (number scope) or a Messaging Service SID (service scope). */
+  scope: string;
+  /** ISO 8601 UTC: evidence dated later is left out. */
+  asOf: string;
+}
+
+/**
+ * The opted-out pairs of each scope as they stood at its moment (evidence dated up to it), by
+ * the same rule as `currentOptOuts`; each row says which of `scopes` it answers.
+ */
+export function optOutsAsOf(
+  db: Db,
+  scopes: readonly ScopeAsOf[],
+): (OptOutRow & { scopeIndex: number })[] {
+  if (scopes.length === 0) return [];
+  return db.prepare(optOutsQuery(true)).all(JSON.stringify(scopes)) as (OptOutRow & {
+    scopeIndex: number;
+  })[];
+}
+
+/** The query of the opt-out rule: over the whole ledger, or per scope up to its moment. */
+function optOutsQuery(asOf: boolean): string {
+  const source = asOf
+    ? `ledger_events e JOIN json_each(?) s
+         ON e.account_sid = s.value ->> '$.accountSid'
+        AND COALESCE(e.messaging_service_sid, e.twilio_number) = s.value ->> '$.scope'
+        AND e.date_sent <= s.value ->> '$.asOf'`
+    : 'ledger_events e';
+  return `WITH ordered AS (
+         SELECT e.*, ${asOf ? 's.key' : 'NULL'} AS scope_index,
                 SUM(kind = 'opt-in') OVER newest_first AS opt_ins_since,
                 SUM(kind = 'opt-out') OVER newest_first AS opt_outs_since,
                 LEAD(kind) OVER newest_first AS older_kind
-         FROM ledger_events e
+         FROM ${source}
          WHERE kind IN ('opt-out', 'opt-in', 'refused')
          WINDOW newest_first AS (
-           PARTITION BY ${PAIR}
+           PARTITION BY ${asOf ? 's.key, ' : ''}${PAIR}
            ORDER BY date_sent DESC, kind = 'opt-in', message_sid DESC
            ROWS UNBOUNDED PRECEDING)
        )
@@ -204,15 +236,13 @@ export function currentOptOuts(db: Db): OptOutRow[] {
               CASE kind WHEN 'opt-out' THEN body END AS body,
               date_sent AS optedOutAt,
               CASE kind WHEN 'opt-out' THEN message_sid END AS stopMessageSid,
-              message_sid AS evidenceMessageSid
+              message_sid AS evidenceMessageSid${asOf ? ', scope_index AS scopeIndex' : ''}
        FROM ordered
        WHERE opt_ins_since = 0
          AND ((kind = 'opt-out' AND opt_outs_since = 1)
            OR (kind = 'refused' AND opt_outs_since = 0
                AND (older_kind IS NULL OR older_kind = 'opt-in')))
-       ORDER BY account_sid, COALESCE(messaging_service_sid, twilio_number), end_user`,
-    )
-    .all() as OptOutRow[];
+       ORDER BY ${asOf ? 'scope_index, ' : ''}account_sid, COALESCE(messaging_service_sid, twilio_number), end_user`;
 }
 
 /**

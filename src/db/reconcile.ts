@@ -10,7 +10,8 @@ export interface MovedNumber {
   phoneNumber: string;
   customerId: string;
   subaccountSid: string;
-  /** The Messaging Service whose service-wide opt-outs the number carries (before the move). */
+  /** The account it came from, and the Messaging Service whose service-wide opt-outs it carries. */
+  sourceAccountSid: string;
   sourceServiceSid: string | null;
   /** When its transfer finished (ISO 8601 UTC). */
   movedAt: string;
@@ -21,7 +22,8 @@ export function movedNumbers(db: Db): MovedNumber[] {
   return db
     .prepare(
       `SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber, n.customer_id AS customerId,
-              c.subaccount_sid AS subaccountSid, n.source_service_sid AS sourceServiceSid,
+              c.subaccount_sid AS subaccountSid, n.source_account_sid AS sourceAccountSid,
+              n.source_service_sid AS sourceServiceSid,
               MIN(s.finished_at) AS movedAt
        FROM apply_steps s
        JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid
@@ -31,6 +33,21 @@ export function movedNumbers(db: Db): MovedNumber[] {
        ORDER BY n.customer_id, n.phone_number`,
     )
     .all() as MovedNumber[];
+}
+
+/** The windows earlier reconcile passes read of an account (not those of other snapshots). */
+export function reconcileWindows(
+  db: Db,
+  accountSid: string,
+): { windowStart: string; windowEnd: string }[] {
+  return db
+    .prepare(
+      `SELECT w.window_start AS windowStart, w.window_end AS windowEnd
+       FROM snapshot_windows w JOIN reconcile_passes p ON p.snapshot_run_id = w.run_id
+       WHERE w.account_sid = ?
+       ORDER BY w.window_start`,
+    )
+    .all(accountSid) as { windowStart: string; windowEnd: string }[];
 }
 
 export interface Violation {

@@ -7,20 +7,28 @@
  */
 
 import { isoSeconds, type Clock } from '../clock.js';
-import { currentOptOuts, insertEvents, numberTypes, type LedgerEvent } from '../db/ledger.js';
+import {
+  insertEvents,
+  numberTypes,
+  optOutsAsOf,
+  type LedgerEvent,
+  type ScopeAsOf,
+} from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import {
   movedNumbers,
   optInsIn,
+  reconcileWindows,
   recordPass,
   type BlockedSend,
   type MovedNumber,
 } from '../db/reconcile.js';
-import { completedWindows, createRun, finishRun } from '../db/snapshot-runs.js';
+import { createRun, finishRun } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
 import { classifyMessage } from '../optouts/classify.js';
+import { readCoverage } from '../optouts/export.js';
 import { KEYWORD_LISTS } from '../optouts/keywords.js';
-import { INCREMENTAL_OVERLAP_MS } from '../optouts/windows.js';
+import { INCREMENTAL_OVERLAP_MS, uncoveredSpans } from '../optouts/windows.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { findViolations, type SentMessage, type SuppressedPair } from './violations.js';
 
@@ -65,18 +73,31 @@ export async function runReconcile(
       'no number has been moved with this database yet: reconcile reads the subaccounts `submigrate apply` moved numbers into.',
     );
   }
+  // No list, no verdict: a source account nobody read would make every send look clean.
+  const movedCustomers = new Set(moved.map((m) => m.customerId));
+  const unread = readCoverage(db).never_read.filter((w) =>
+    w.customer_ids.some((c) => movedCustomers.has(c)),
+  );
+  if (unread.length > 0) {
+    throw new UserError(
+      `no completed snapshot has read ${unread.map((w) => w.account_sid).join(', ')}, where moved numbers came from (customers ${[...new Set(unread.flatMap((w) => w.customer_ids))].join(', ')}): there is no suppression list to hold their sends to, so reconcile cannot vouch for any. Run \`submigrate snapshot${unread.map((w) => ` --account ${w.account_sid}`).join('')}\` first.`,
+    );
+  }
   const bySub = new Map<string, MovedNumber[]>();
   for (const m of moved) bySub.set(m.subaccountSid, [...(bySub.get(m.subaccountSid) ?? []), m]);
 
+  // From the first moment since a number's move that no earlier pass read: a snapshot or a
+  // plan may have read the subaccount since, but only a pass held its sends to the lists.
   const windows = [...bySub].map(([accountSid, numbers]) => {
-    const read = completedWindows(db, accountSid).map((w) => w.windowEnd);
-    const last = read.sort().at(-1);
-    const movedAt = numbers.map((n) => n.movedAt).sort()[0]!;
-    const start =
-      input.since ??
-      (last !== undefined
-        ? new Date(Date.parse(last) - INCREMENTAL_OVERLAP_MS)
-        : new Date(Date.parse(movedAt) - INCREMENTAL_OVERLAP_MS));
+    const read = reconcileWindows(db, accountSid).map((w) => ({
+      start: new Date(w.windowStart),
+      end: new Date(w.windowEnd),
+    }));
+    const unread = numbers.map(
+      (n) => uncoveredSpans({ start: new Date(n.movedAt), end: now }, read)[0]?.start ?? now,
+    );
+    const first = Math.min(...unread.map((d) => d.getTime()));
+    const start = input.since ?? new Date(first - INCREMENTAL_OVERLAP_MS);
     return { accountSid, start, end: now };
   });
 
@@ -147,7 +168,7 @@ export async function runReconcile(
 
   const verdicts = findViolations(
     moved,
-    suppressionLists(db, twilio.parentAccountSid, moved),
+    suppressionLists(db, moved),
     sends,
     optInsIn(db, [...bySub.keys()]),
   );
@@ -183,36 +204,28 @@ export async function runReconcile(
 }
 
 /**
- * Each moved number's suppression list as it carried it out of the parent: the parent's
- * number-scope opt-outs of the number, and the service-scope opt-outs of the service it left.
+ * Each moved number's suppression list as it carried it out of the account it left, as the
+ * list stood when it moved: that account's number-scope opt-outs of the number, and the
+ * service-scope opt-outs of the service it left. A STOP or START said there after the move
+ * (to a service the number no longer belongs to) is not the number's.
  */
-function suppressionLists(
-  db: Db,
-  parentSid: string,
-  moved: readonly MovedNumber[],
-): Map<string, SuppressedPair[]> {
-  const byNumber = new Map<string, SuppressedPair[]>();
-  const byService = new Map<string, SuppressedPair[]>();
-  for (const row of currentOptOuts(db)) {
-    if (row.accountSid !== parentSid) continue;
-    const pair = {
+function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, SuppressedPair[]> {
+  const scopes: ScopeAsOf[] = [];
+  const owner: string[] = [];
+  for (const m of moved) {
+    for (const scope of [m.phoneNumber, m.sourceServiceSid]) {
+      if (scope === null) continue;
+      scopes.push({ accountSid: m.sourceAccountSid, scope, asOf: m.movedAt });
+      owner.push(m.phoneNumber);
+    }
+  }
+  const lists = new Map<string, SuppressedPair[]>(moved.map((m) => [m.phoneNumber, []]));
+  for (const row of optOutsAsOf(db, scopes)) {
+    lists.get(owner[row.scopeIndex]!)!.push({
       recipient: row.recipient,
       stopMessageSid: row.stopMessageSid,
       optedOutAt: row.optedOutAt,
-    };
-    const map = row.scope === 'service' ? byService : byNumber;
-    const key = row.scope === 'service' ? row.messagingServiceSid! : row.senderNumber;
-    const list = map.get(key);
-    if (list === undefined) map.set(key, [pair]);
-    else list.push(pair);
+    });
   }
-  return new Map(
-    moved.map((m) => [
-      m.phoneNumber,
-      [
-        ...(byNumber.get(m.phoneNumber) ?? []),
-        ...(m.sourceServiceSid === null ? [] : (byService.get(m.sourceServiceSid) ?? [])),
-      ],
-    ]),
-  );
+  return lists;
 }

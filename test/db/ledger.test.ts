@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   countTiesResolvedAsOptOut,
   currentOptOuts,
+  optOutsAsOf,
   insertEvents,
   type LedgerEvent,
 } from '../../src/db/ledger.js';
@@ -100,6 +101,30 @@ describe('the ledger on a real database', () => {
       expect(currentOptOuts(db).map((row) => row.recipient)).toEqual(users);
       expect(countTiesResolvedAsOptOut(db)).toBe(2);
       expect(readCoverage(db).ties_resolved_as_opt_out).toBe(2);
+    });
+  });
+
+  it('a scope as it stood at a moment: later evidence is left out, per moment asked', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      insertEvents(db, id, [
+        event({ dateSent: '2025-02-01T00:00:00Z' }),
+        event({
+          kind: 'opt-in',
+          keyword: 'START',
+          body: 'START',
+          dateSent: '2025-04-01T00:00:00Z',
+        }),
+      ]);
+      expect(currentOptOuts(db)).toEqual([]);
+      const rows = optOutsAsOf(db, [
+        { accountSid: ACCOUNT, scope: NUMBER, asOf: '2025-03-01T00:00:00Z' },
+        { accountSid: ACCOUNT, scope: NUMBER, asOf: '2025-05-01T00:00:00Z' },
+        { accountSid: ACCOUNT, scope: NUMBER, asOf: '2025-01-15T00:00:00Z' },
+      ]);
+      expect(rows.map((r) => [r.scopeIndex, r.recipient, r.optedOutAt])).toEqual([
+        [0, '+12065550001', '2025-02-01T00:00:00Z'],
+      ]);
     });
   });
 

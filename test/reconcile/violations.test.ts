@@ -17,6 +17,7 @@ const moved: MovedNumber[] = [
     phoneNumber: N,
     customerId: 'acme',
     subaccountSid: SUB,
+    sourceAccountSid: 'AC' + '0'.repeat(32),
     sourceServiceSid: null,
     movedAt: '2026-11-01T10:00:00Z',
   },

@@ -51,6 +51,11 @@ export interface ApplyInput {
   /** Consent API requests a minute the limiter allows (recorded in the audit). */
   consentRate?: number;
   allowMissingSnapshot: boolean;
+  /**
+   * The kind of credentials the run has. An API key cannot move a number out of a subaccount
+   * (that takes the parent's Auth Token): such a plan is refused before anything is written.
+   */
+  credentials?: 'auth-token' | 'api-key';
 }
 
 export interface ApplyDeps {
@@ -120,6 +125,16 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
     throw new UserError(
       `${planPath} moves numbers out of ${plan.parent_account_sid}, but TWILIO_ACCOUNT_SID is ${twilio.parentAccountSid}`,
     );
+  }
+  if (input.credentials === 'api-key') {
+    const out = plan.steps.find(
+      (s) => s.action === 'transfer_number' && s.from_account_sid !== plan.parent_account_sid,
+    );
+    if (out?.action === 'transfer_number') {
+      throw new UserError(
+        `${planPath} moves ${out.phone_number} out of subaccount ${out.from_account_sid}, which takes the parent's Auth Token, and these credentials are an API key: apply with TWILIO_AUTH_TOKEN instead. Nothing was written.`,
+      );
+    }
   }
   const lock = acquireLock(db, deps.runner, now());
   if (!lock.acquired) {

@@ -31,7 +31,13 @@ import {
   type LimiterOptions,
   type RequestLimiter,
 } from './limiter.js';
-import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
+import {
+  CONSENT_RETRY,
+  DEFAULT_RETRY,
+  parseRetryAfter,
+  withRetry,
+  type RetryPolicy,
+} from './retry.js';
 
 export type RequestOptions<TData> = SdkRequestClient.RequestOptions<TData>;
 export type Response<TData> = SdkResponse.default<TData>;
@@ -110,6 +116,8 @@ export interface TwilioHttpClientOptions {
   apiUrl: string | null;
   limits?: LimiterOptions;
   retry?: RetryPolicy;
+  /** The policy for the Consent Management API, whose limit is per minute. */
+  consentRetry?: RetryPolicy;
   /** Per-request timeout, milliseconds. */
   timeoutMs?: number;
   /** An HTTP(S) proxy for https requests (HTTPS_PROXY), as the SDK's own client honours. */
@@ -160,6 +168,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
   private readonly apiUrl: string | null;
   private readonly limiter: RequestLimiter;
   private readonly retry: RetryPolicy;
+  private readonly consentRetry: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly agents: { http: http.Agent; https: http.Agent };
   private readonly deps: Required<Pick<TwilioHttpClientOptions, 'sleep' | 'random' | 'now'>>;
@@ -172,6 +181,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
     this.apiUrl = options.apiUrl;
     this.limiter = createLimiter(limits);
     this.retry = options.retry ?? DEFAULT_RETRY;
+    this.consentRetry = options.consentRetry ?? CONSENT_RETRY;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.agents = {
       http: new http.Agent({ keepAlive: true, maxSockets }),
@@ -214,7 +224,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
         };
       }
     };
-    return withRetry(once, isIdempotent(opts.method, opts.uri), this.retry, {
+    const policy = isConsentRequest(opts.uri) ? this.consentRetry : this.retry;
+    return withRetry(once, isIdempotent(opts.method, opts.uri), policy, {
       sleep: this.deps.sleep,
       random: this.deps.random,
       onRetry: () => {

@@ -15,6 +15,17 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 10_000 };
 
+/**
+ * For the Consent Management API, whose limit is per minute (100 requests by default): a 429
+ * there means the minute is spent, and waits of a tenth of a second would give up long before
+ * it is over. Backoff from a second up to a minute: about two minutes in all.
+ */
+export const CONSENT_RETRY: RetryPolicy = {
+  maxAttempts: 8,
+  baseDelayMs: 1_000,
+  maxDelayMs: 60_000,
+};
+
 /** A `Retry-After` longer than this is treated as this: a maintenance window is not a wait. */
 const MAX_RETRY_AFTER_MS = 60_000;
 

@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { describe, expect, it } from 'vitest';
 
 import { TwilioError } from '../../src/errors.js';
@@ -7,6 +10,7 @@ import {
   isConsentRequest,
   isIdempotent,
   rewriteTwilioUrl,
+  TwilioHttpClient,
 } from '../../src/twilio/http-client.js';
 
 const BASE = 'http://127.0.0.1:4010';
@@ -223,5 +227,46 @@ describe('toTwilioError', () => {
     ['undefined', undefined],
   ])('returns %s unchanged', (_name, error) => {
     expect(toTwilioError(error, true)).toBe(error);
+  });
+});
+
+describe('TwilioHttpClient retry waits (a local server answering 429 three times)', () => {
+  /** The waits the client took before it got its 201, for a request to `uri`. */
+  async function waitsFor(uri: string): Promise<number[]> {
+    let answered = 0;
+    const server = createServer((_req, res) => {
+      answered += 1;
+      res.writeHead(answered <= 3 ? 429 : 201, { 'content-type': 'application/json' });
+      res.end(answered <= 3 ? '{"code":20429,"status":429}' : '{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const waits: number[] = [];
+    const client = new TwilioHttpClient({
+      apiUrl: `http://127.0.0.1:${port}`,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+      random: () => 0.5,
+    });
+    try {
+      const answer = await client.request({ method: 'post', uri, data: { Items: '{}' } });
+      expect(answer.statusCode).toBe(201);
+    } finally {
+      server.close();
+    }
+    return waits;
+  }
+
+  it('an ordinary request backs off from a tenth of a second', async () => {
+    expect(await waitsFor(`https://api.twilio.com/2010-04-01/Accounts/${ACCOUNT}.json`)).toEqual([
+      50, 100, 200,
+    ]);
+  });
+
+  it('the Consent Management API, limited per minute, backs off from a second', async () => {
+    expect(await waitsFor('https://accounts.twilio.com/v1/Consents/Bulk')).toEqual([
+      500, 1000, 2000,
+    ]);
   });
 });

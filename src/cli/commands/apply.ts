@@ -117,6 +117,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
                   rate: args.rate,
                   consentRate,
                   allowMissingSnapshot: args['allow-missing-snapshot'],
+                  credentials: twilio.credentialsKind,
                 },
                 {
                   twilio: twilio.port,

@@ -18,6 +18,8 @@ export interface CustomerNumberRecord {
   /** Where the number was before it moved (kept once the number has moved). */
   sourceAccountSid: string;
   sourceServiceSid: string | null;
+  /** Where its inbound went there (an InboundRoute as JSON); null or absent when not known. */
+  sourceRouteJson?: string | null;
   /** True when the number is still where it started (so `source_*` may be refreshed). */
   atSource: boolean;
 }
@@ -38,31 +40,26 @@ export function recordMapping(
   );
   const number = db.prepare(
     `INSERT INTO customer_numbers
-       (number_sid, phone_number, customer_id, source_account_sid, source_service_sid, recorded_at)
-     VALUES (?, ?, ?, ?, ?, ?)
+       (number_sid, phone_number, customer_id, source_account_sid, source_service_sid,
+        source_route_json, recorded_at)
+     VALUES (@numberSid, @phoneNumber, @customerId, @sourceAccountSid, @sourceServiceSid,
+       @sourceRouteJson, @at)
      ON CONFLICT (number_sid) DO UPDATE SET
        phone_number = excluded.phone_number, customer_id = excluded.customer_id,
        recorded_at = excluded.recorded_at,
-       source_account_sid = CASE WHEN ? THEN excluded.source_account_sid
+       source_account_sid = CASE WHEN @atSource THEN excluded.source_account_sid
                                  ELSE source_account_sid END,
-       source_service_sid = CASE WHEN ? THEN excluded.source_service_sid
-                                 ELSE source_service_sid END`,
+       source_service_sid = CASE WHEN @atSource THEN excluded.source_service_sid
+                                 ELSE source_service_sid END,
+       source_route_json = CASE WHEN @atSource THEN excluded.source_route_json
+                                ELSE source_route_json END`,
   );
   const write = db.transaction(() => {
     for (const c of customers) {
       customer.run(c.customerId, c.customerName, c.messagingService, mappingSha256, at);
     }
     for (const n of numbers) {
-      number.run(
-        n.numberSid,
-        n.phoneNumber,
-        n.customerId,
-        n.sourceAccountSid,
-        n.sourceServiceSid,
-        at,
-        n.atSource ? 1 : 0,
-        n.atSource ? 1 : 0,
-      );
+      number.run({ sourceRouteJson: null, ...n, at, atSource: n.atSource ? 1 : 0 });
     }
   });
   // When every number's customer is in this batch (written first, in the same transaction),
@@ -90,14 +87,36 @@ export function listCustomers(db: Db): CustomerRecord[] {
     .all() as CustomerRecord[];
 }
 
-export function listCustomerNumbers(db: Db): Omit<CustomerNumberRecord, 'atSource'>[] {
+/** Where a number was, and where its inbound went, before any apply touched it. */
+export interface NumberOrigin {
+  accountSid: string;
+  serviceSid: string | null;
+  routeJson: string | null;
+}
+
+/** The recorded origins of these numbers (those the mapping has). */
+export function numberOrigins(db: Db, numberSids: ReadonlySet<string>): Map<string, NumberOrigin> {
+  if (numberSids.size === 0) return new Map();
+  const rows = db
+    .prepare(
+      `SELECT number_sid AS numberSid, source_account_sid AS accountSid,
+              source_service_sid AS serviceSid, source_route_json AS routeJson
+       FROM customer_numbers WHERE number_sid IN (SELECT value FROM json_each(?))`,
+    )
+    .all(JSON.stringify([...numberSids])) as (NumberOrigin & { numberSid: string })[];
+  return new Map(rows.map(({ numberSid, ...origin }) => [numberSid, origin]));
+}
+
+export function listCustomerNumbers(
+  db: Db,
+): Omit<CustomerNumberRecord, 'atSource' | 'sourceRouteJson'>[] {
   return db
     .prepare(
       `SELECT number_sid AS numberSid, phone_number AS phoneNumber, customer_id AS customerId,
               source_account_sid AS sourceAccountSid, source_service_sid AS sourceServiceSid
        FROM customer_numbers ORDER BY customer_id, phone_number`,
     )
-    .all() as Omit<CustomerNumberRecord, 'atSource'>[];
+    .all() as Omit<CustomerNumberRecord, 'atSource' | 'sourceRouteJson'>[];
 }
 
 /** The accounts the recorded numbers came from, each with the customers whose numbers did. */

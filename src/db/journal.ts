@@ -310,3 +310,18 @@ export function setLockRun(db: Db, runId: number): void {
 export function releaseLock(db: Db, pid: number): void {
   db.prepare('DELETE FROM apply_lock WHERE id = 1 AND pid = ?').run(pid);
 }
+
+/**
+ * Numbers an apply has changed, or may have (a step of theirs done, skipped as already done,
+ * or left in flight), in any run: their origin is what a later plan must plan from.
+ */
+export function touchedNumbers(db: Db): Set<string> {
+  const rows = db
+    .prepare(
+      `SELECT DISTINCT substr(step_id, instr(step_id, ':') + 1) AS sid FROM apply_steps
+       WHERE action IN ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')
+         AND state IN ('done', 'skipped', 'in_flight')`,
+    )
+    .all() as { sid: string }[];
+  return new Set(rows.map((r) => r.sid));
+}

@@ -27,6 +27,7 @@ import {
 import {
   PLAN_FORMAT,
   type CarryItem,
+  type NumberOrigin,
   type ObservedNumber,
   type ObservedService,
   type ObservedState,
@@ -51,6 +52,8 @@ export interface PlanOptions {
   snapshotRefreshed: boolean;
   /** With --carry-optouts: what the carry steps need (absent or null = no carry steps). */
   carry?: CarryOptions | null;
+  /** Numbers an earlier apply touched: where each was before it did. */
+  origins?: ReadonlyMap<string, NumberOrigin>;
 }
 
 interface Resolved {
@@ -179,6 +182,7 @@ export function resolveCustomers(
     const routing = planRouting(
       numbers.map(({ number }) => ({
         number,
+        origin: options.origins?.get(number.sid) ?? null,
         inPlace:
           target.sid !== null &&
           number.accountSid === target.sid &&
@@ -276,7 +280,7 @@ export function buildPlan(
   const carry = options.carry ?? null;
   const carryItems: CarryItem[] = [];
   for (const item of resolved) {
-    const own = customerSteps(item, services, options.optOuts);
+    const own = customerSteps(item, services, options.optOuts, options.origins ?? new Map());
     for (const step of own) steps.push(step);
     const carried =
       carry === null
@@ -339,6 +343,7 @@ function customerSteps(
   { customer, numbers, routing }: Resolved,
   services: ReadonlyMap<string, ObservedService>,
   optOuts: OptOutIndex,
+  origins: ReadonlyMap<string, NumberOrigin>,
 ): PlanStep[] {
   const out: PlanStep[] = [];
   const id = customer.customer_id;
@@ -444,17 +449,29 @@ function customerSteps(
   customer.optouts = countOptOuts(
     optOuts,
     numbers.map((n) => n.number),
+    origins,
   );
   return out;
 }
 
-/** Distinct recipients on the suppression lists of these numbers (number and service scope). */
-function countOptOuts(index: OptOutIndex, numbers: readonly ObservedNumber[]): number {
+/**
+ * Distinct recipients on the suppression lists of these numbers (number and service scope):
+ * a number an earlier apply touched carries the service-wide opt-outs of the service it was
+ * in before.
+ */
+function countOptOuts(
+  index: OptOutIndex,
+  numbers: readonly ObservedNumber[],
+  origins: ReadonlyMap<string, NumberOrigin>,
+): number {
   const recipients = new Set<string>();
   for (const number of numbers) {
     for (const r of index.byNumber.get(number.phoneNumber) ?? []) recipients.add(r);
-    if (number.serviceSid !== null) {
-      for (const r of index.byService.get(number.serviceSid) ?? []) recipients.add(r);
+    const service = origins.has(number.sid)
+      ? origins.get(number.sid)!.serviceSid
+      : number.serviceSid;
+    if (service !== null) {
+      for (const r of index.byService.get(service) ?? []) recipients.add(r);
     }
   }
   return recipients.size;

@@ -17,7 +17,7 @@ import {
   webhookOf,
   type InboundRoute,
 } from './routes.js';
-import type { ObservedNumber, ObservedService } from './types.js';
+import type { NumberOrigin, ObservedNumber, ObservedService } from './types.js';
 
 /** The settings a new service copies from the one its numbers leave. */
 export const COPIED_SETTINGS = [
@@ -38,6 +38,8 @@ export const COPIED_SETTINGS = [
 
 export interface RoutedMove {
   number: ObservedNumber;
+  /** Where it was before an earlier apply touched it: its route and service are these. */
+  origin?: NumberOrigin | null;
   /** Already where the mapping wants it (its route does not change). */
   inPlace: boolean;
 }
@@ -80,16 +82,29 @@ export function planRouting(
     lost: [],
     droppedBefore: [],
   };
-  const serviceOf = (n: ObservedNumber) =>
-    n.serviceSid === null ? null : (services.get(n.serviceSid) ?? null);
+  // The service each number is leaving and the route it had: its origin's, for a number an
+  // earlier apply already began to move.
+  const origins = new Map(moves.map((m) => [m.number.sid, m.origin ?? null]));
+  const serviceOf = (n: ObservedNumber) => {
+    const origin = origins.get(n.sid) ?? null;
+    const sid = origin === null ? n.serviceSid : origin.serviceSid;
+    return sid === null ? null : (services.get(sid) ?? null);
+  };
   const before = new Map(
-    moves.map((m) => [m.number.sid, inboundRoute(m.number, serviceOf(m.number))]),
+    moves.map((m) => [
+      m.number.sid,
+      m.origin?.route ?? inboundRoute(m.number, serviceOf(m.number)),
+    ]),
   );
   const moving = moves.filter((m) => !m.inPlace);
   for (const m of moves) {
     if (m.inPlace) {
-      const route = before.get(m.number.sid)!;
-      routing.routes.set(m.number.sid, { before: route, after: route });
+      const live =
+        m.number.serviceSid === null ? null : (services.get(m.number.serviceSid) ?? null);
+      routing.routes.set(m.number.sid, {
+        before: before.get(m.number.sid)!,
+        after: inboundRoute(m.number, live),
+      });
     }
   }
   for (const m of moving) {

@@ -19,6 +19,8 @@ export interface ObserveOptions {
   rows: readonly MappingRow[];
   /** customer_id → subaccount a previous apply used. */
   previousSubaccounts: ReadonlyMap<string, string>;
+  /** Accounts numbers came from before an earlier apply touched them: their services too. */
+  originAccounts?: ReadonlySet<string>;
 }
 
 export const observedNumber = (n: PhoneNumber, serviceSid: string | null): ObservedNumber => ({
@@ -121,6 +123,7 @@ function touchedAccounts(
   for (const account of subaccounts) {
     if (account.status === 'active' && names.has(account.friendlyName)) touched.add(account.sid);
   }
+  for (const sid of options.originAccounts ?? []) touched.add(sid);
   // Services are read with the account's own credentials, which a suspended or closed
   // subaccount no longer has: a mapped number it holds is refused (resolveCustomers).
   return new Set([...touched].filter((sid) => sid === parentSid || active.has(sid)));

@@ -8,7 +8,13 @@
 
 import { isoSeconds, type Clock } from '../clock.js';
 import { writtenCorrelationIds } from '../db/consent-journal.js';
-import { listCustomerNumbers, previousSubaccounts, recordMapping } from '../db/customers.js';
+import {
+  listCustomerNumbers,
+  numberOrigins,
+  previousSubaccounts,
+  recordMapping,
+} from '../db/customers.js';
+import { touchedNumbers } from '../db/journal.js';
 import { currentOptOuts, type NumberRow } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { readCoverage } from '../optouts/export.js';
@@ -24,7 +30,8 @@ import { buildPlan, resolveCustomers, type PlanOptions } from './build-plan.js';
 import { carryIndex, type CarryOptions } from './carry.js';
 import type { Mapping } from './mapping.js';
 import { observeFamily } from './observe.js';
-import type { ObservedState, Plan } from './types.js';
+import type { InboundRoute } from './routes.js';
+import type { NumberOrigin, ObservedState, Plan } from './types.js';
 import type { OptOutIndex } from './warnings.js';
 
 export interface RunPlanInput {
@@ -53,9 +60,22 @@ const NO_OPTOUTS: OptOutIndex = { byNumber: new Map(), byService: new Map() };
 export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<RunPlanResult> {
   const { twilio, db, clock } = deps;
   const previous = previousSubaccounts(db);
+  // Numbers an earlier apply touched are planned from where they were before it did.
+  const touched = touchedNumbers(db);
+  const origins = new Map(
+    [...numberOrigins(db, touched)].map(([sid, o]): [string, NumberOrigin] => [
+      sid,
+      {
+        accountSid: o.accountSid,
+        serviceSid: o.serviceSid,
+        route: o.routeJson === null ? null : (JSON.parse(o.routeJson) as InboundRoute),
+      },
+    ]),
+  );
   const observed = await observeFamily(twilio, {
     rows: input.mapping.rows,
     previousSubaccounts: previous,
+    originAccounts: new Set([...origins.values()].map((o) => o.accountSid)),
   });
   const options = (refreshed: boolean, optOuts: OptOutIndex): PlanOptions => ({
     now: isoSeconds(clock.now()),
@@ -64,6 +84,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     optOuts,
     coveredAccounts: coveredAccounts(db),
     snapshotRefreshed: refreshed,
+    origins,
   });
   // Rows the live state contradicts are refused before the ledger is touched.
   const resolution = resolveCustomers(observed, input.mapping, options(input.snapshot, NO_OPTOUTS));
@@ -112,7 +133,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     input.mapping,
     {
       ...options(input.snapshot, optOutIndex(db)),
-      carry: input.carry ? carryOptions(db, observed, input.carry.batchSize) : null,
+      carry: input.carry ? carryOptions(db, observed, input.carry.batchSize, origins) : null,
     },
     resolution,
   );
@@ -135,8 +156,11 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
           customerId: c.customer_id,
           sourceAccountSid: now.accountSid,
           sourceServiceSid: now.serviceSid,
-          // Still where it started: what it left behind is what its list carries.
-          atSource: !n.unchanged && now.accountSid !== c.subaccount_sid,
+          sourceRouteJson: JSON.stringify(n.route_before),
+          // Still where it started, untouched by any apply: what it left behind is what its
+          // list carries, and where its inbound went is the route to keep.
+          atSource:
+            !touched.has(n.number_sid) && !n.unchanged && now.accountSid !== c.subaccount_sid,
         };
       }),
     ),
@@ -168,12 +192,19 @@ export function optOutIndex(db: Db): OptOutIndex {
  * number that has left the account the last plan recorded it in, the service it was in there
  * (whose service-wide opt-outs its list carries); and the records earlier applies wrote.
  */
-function carryOptions(db: Db, observed: ObservedState, batchSize: number): CarryOptions {
+function carryOptions(
+  db: Db,
+  observed: ObservedState,
+  batchSize: number,
+  origins: ReadonlyMap<string, NumberOrigin>,
+): CarryOptions {
   const recorded = new Map(listCustomerNumbers(db).map((n) => [n.numberSid, n]));
   const sourceServices = new Map<string, string | null>();
   for (const number of observed.numbers) {
+    const origin = origins.get(number.sid);
     const before = recorded.get(number.sid);
-    if (before !== undefined && before.sourceAccountSid !== number.accountSid) {
+    if (origin !== undefined) sourceServices.set(number.sid, origin.serviceSid);
+    else if (before !== undefined && before.sourceAccountSid !== number.accountSid) {
       sourceServices.set(number.sid, before.sourceServiceSid);
     }
   }

@@ -37,6 +37,19 @@ export interface ObservedService {
   settings: ServiceSettings;
 }
 
+/**
+ * Where a number was, and where its inbound went, before any apply touched it. A plan made
+ * again after an apply that stopped half way plans the number from here: the service whose
+ * opt-outs its list carries, and the route to keep, are its origin's, not the half-moved
+ * state's.
+ */
+export interface NumberOrigin {
+  accountSid: string;
+  serviceSid: string | null;
+  /** Null when not recorded (a database from before it was). */
+  route: InboundRoute | null;
+}
+
 export interface ObservedState {
   parentSid: string;
   /** Subaccounts of the parent (not the parent itself), any status. */

@@ -327,6 +327,38 @@ describe('buildPlan', () => {
     expected.forEach((text, i) => expect(found[i]).toContain(text));
   });
 
+  it('a number an earlier apply detached is planned from its origin: its service’s opt-outs and route', () => {
+    const observed = state({
+      numbers: [{ ...number(N1, 1), smsUrl: 'https://app.example/n1', smsMethod: 'POST' }],
+      services: [
+        service(SHARED, PARENT, 'Shared', { inbound_request_url: 'https://app.example/shared' }),
+      ],
+    });
+    const route = {
+      via: 'service' as const,
+      url: 'https://app.example/shared',
+      method: 'POST',
+      service_sid: SHARED,
+    };
+    const optOuts = {
+      byNumber: new Map(),
+      byService: new Map([[SHARED, new Set(['+12065550001'])]]),
+    };
+    const rows = mapping({ messagingService: 'acmeAlerts' });
+    const origins = new Map([[sid('PN', 1), { accountSid: PARENT, serviceSid: SHARED, route }]]);
+    const plan = buildPlan(observed, rows, options({ optOuts, origins }));
+    expect(plan.customers[0]!.optouts).toBe(1);
+    expect(plan.customers[0]!.numbers[0]!.route_before).toEqual(route);
+    const create = plan.steps.find((s) => s.action === 'create_service');
+    expect(create?.action === 'create_service' && create.settings).toMatchObject({
+      inbound_request_url: 'https://app.example/shared',
+    });
+    // From the half-moved state alone, the service's opt-outs and its URL would be lost.
+    const bare = buildPlan(observed, rows, options({ optOuts }));
+    expect(bare.customers[0]!.optouts).toBe(0);
+    expect(bare.customers[0]!.numbers[0]!.route_before).toMatchObject({ via: 'number' });
+  });
+
   it('fingerprints exactly the resources it depends on, and the same state gives the same print', () => {
     const observed = state({
       subaccounts: [account(SUB, 'Acme')],

@@ -1,0 +1,159 @@
+/**
+ * A plan made again after an apply that stopped half way (killed, here, with its last write
+ * taking effect): the numbers that apply touched are planned from where they were before it
+ * did — the service-wide opt-outs of the service they left stay on their lists and are
+ * carried, and the route to keep is the one they had. Then the new plan's apply finishes the
+ * move with every route kept (built CLI, emulator over HTTP).
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { readPlan } from '../../src/plan/plan-file.js';
+import { emulatorOptOuts, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  cliEnv,
+  pollUntil,
+  runCli,
+  startCli,
+  tempDir,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+/** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const N1 = '+14155550101';
+const N2 = '+14155550102';
+const SHARED_URL = 'https://app.example/shared';
+const ANN = '+19995550001';
+
+interface InboundAnswer {
+  route: string;
+  webhook: { url: string } | null;
+}
+
+describe('plan again after an apply that stopped half way', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const planOf = (file: string) => readPlan(file, readFileSync(file, 'utf8'));
+  const db = () => dir.file('s.db');
+  const mapping = () => dir.file('map.csv');
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      // Each with its own sms_url, answering through the shared service's URL.
+      numbers: [
+        { phone_number: N1, sms_url: 'https://app.example/n1' },
+        { phone_number: N2, sms_url: 'https://app.example/n2' },
+      ],
+      services: [
+        { friendly_name: 'Shared', inbound_request_url: SHARED_URL, phone_numbers: [N1, N2] },
+      ],
+      // Through the service: a service-wide opt-out, on both numbers' lists.
+      messages: [
+        {
+          from: ANN,
+          to: N1,
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: new Date(NOW - 2 * 86_400_000).toISOString(),
+        },
+      ],
+    });
+    dir = tempDir();
+    writeFileSync(
+      mapping(),
+      `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${N1},Acme SMS\nacme,Acme,${N2},Acme SMS\n`,
+    );
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('keeps the opt-outs and the routes of the numbers it had begun to move', async () => {
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    const first = dir.file('p1.json');
+    expect(
+      (await cli(['plan', '--mapping', mapping(), '--db', db(), '--out', first, '--carry-optouts']))
+        .code,
+    ).toBe(0);
+    expect(planOf(first).customers[0]!.optouts).toBe(1);
+
+    // One write at a time; after the subaccount and both detaches, the next write (the
+    // service) is held; the process is killed, and the held write then takes effect.
+    await env.control('POST', '/__emulator/faults', {
+      hold_after: 3,
+      hold_methods: ['POST', 'DELETE'],
+    });
+    const run = startCli(
+      ['apply', first, '--db', db(), '--concurrency', '1', '--rate', '1000'],
+      cliEnv(env),
+      dir.path,
+    );
+    await pollUntil('a held write', async () => {
+      const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+      return health.held_requests > 0 ? true : undefined;
+    });
+    run.child.kill('SIGKILL');
+    await run.done;
+    await env.control('POST', '/__emulator/faults', { hold_after: 0 });
+    // Half way: both numbers out of Shared, still in the parent; the service made (the held
+    // write) in the subaccount.
+    const state = await env.state();
+    const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    for (const phone of [N1, N2]) {
+      const number = state.numbers.find((n) => n.phone_number === phone)!;
+      expect([number.account_sid, number.messaging_service_sid], phone).toEqual([
+        env.parentSid,
+        null,
+      ]);
+    }
+    expect(state.services.filter((s) => s.account_sid === sub)).toHaveLength(1);
+
+    const again = dir.file('p2.json');
+    const replanned = await cli([
+      'plan',
+      '--mapping',
+      mapping(),
+      '--db',
+      db(),
+      '--out',
+      again,
+      '--carry-optouts',
+    ]);
+    expect(replanned.stderr).toBe('');
+    expect(replanned.code).toBe(0);
+    const plan = planOf(again);
+    const [customer] = plan.customers;
+    expect(customer!.optouts).toBe(1);
+    expect(plan.summary.optouts_to_carry).toBe(1);
+    for (const number of customer!.numbers) {
+      expect(number.route_before, number.phone_number).toMatchObject({
+        via: 'service',
+        url: SHARED_URL,
+      });
+    }
+    const list = await cli(['optouts', '--db', db(), '--customer', 'acme']);
+    expect(list.stdout).toContain(ANN);
+
+    const applied = await cli(['apply', again, '--db', db(), '--rate', '1000']);
+    // (It takes over the killed process's lock, and says so.)
+    expect(applied.code, applied.stderr).toBe(0);
+    for (const phone of [N1, N2]) {
+      const answer = await env.control<InboundAnswer>('POST', '/__emulator/inbound', {
+        from: '+12065550000',
+        to: phone,
+        body: 'hello',
+      });
+      expect(answer.webhook?.url, phone).toBe(SHARED_URL);
+    }
+    const carried = (await emulatorOptOuts(env)).filter(
+      (o) => o.account_sid === sub && o.source === 'consent-api',
+    );
+    expect(carried.map((o) => o.recipient)).toEqual([ANN]);
+  }, 60_000);
+});

@@ -133,6 +133,8 @@ export function resolveCustomers(
         continue;
       }
       serviceSid = same[0]?.sid ?? null;
+      // Its routing settings decide where the numbers' inbound goes: a change is drift.
+      if (serviceSid !== null) keys.add(serviceKey(serviceSid));
     }
     const numbers: Resolved['numbers'] = [];
     for (const row of rows) {
@@ -186,7 +188,9 @@ export function resolveCustomers(
         inPlace:
           target.sid !== null &&
           number.accountSid === target.sid &&
-          (serviceName === null || (serviceSid !== null && number.serviceSid === serviceSid)),
+          (serviceName === null
+            ? number.serviceSid === null
+            : serviceSid !== null && number.serviceSid === serviceSid),
       })),
       servicesById,
       {
@@ -377,8 +381,8 @@ function customerSteps(
       wantsService && number.serviceSid !== null && number.serviceSid === customer.service_sid;
     const service = number.serviceSid === null ? undefined : services.get(number.serviceSid);
     const base = { customer_id: id, phone_number: number.phoneNumber, number_sid: number.sid };
-    const mustDetach =
-      number.serviceSid !== null && !inWantedService && (!inTarget || wantsService);
+    // An empty messaging_service means none: out of any service it is in, even in its subaccount.
+    const mustDetach = number.serviceSid !== null && !inWantedService;
     const detachId = `detach_number:${number.sid}`;
     const transferId = `transfer_number:${number.sid}`;
     if (mustDetach) {

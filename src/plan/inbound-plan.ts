@@ -14,6 +14,7 @@ import {
   inboundRoute,
   judgeRoute,
   lostRoute,
+  sameDestination,
   webhookOf,
   type InboundRoute,
 } from './routes.js';
@@ -59,6 +60,15 @@ export interface CustomerRouting {
 }
 
 const NEW_SERVICE = 'MG(new)';
+
+/** What decides where a service sends inbound: services alike in these route alike. */
+const ROUTING_SETTINGS = [
+  'inbound_request_url',
+  'inbound_method',
+  'fallback_url',
+  'fallback_method',
+  'use_inbound_webhook_on_number',
+] as const satisfies readonly (keyof ServiceSettings)[];
 
 function copySettings(from: ServiceSettings): Partial<ServiceSettings> {
   const settings: Partial<ServiceSettings> = {};
@@ -170,14 +180,8 @@ function chooseSettings(
   serviceOf: (n: ObservedNumber) => ObservedService | null,
 ): Partial<ServiceSettings> | string {
   const routed = moving.filter((m) => webhookOf(before.get(m.number.sid)!) !== null);
-  const leaving = new Map<string, ObservedService>();
-  for (const m of routed) {
-    const service = serviceOf(m.number);
-    if (service !== null && before.get(m.number.sid)!.via === 'service') {
-      leaving.set(service.sid, service);
-    }
-  }
-  if (leaving.size === 0) {
+  const viaService = routed.filter((m) => before.get(m.number.sid)!.via === 'service');
+  if (viaService.length === 0) {
     // They answered on their own URLs (or nowhere): defer to them, as any service they leave did.
     const left = [...new Set(moving.map((m) => serviceOf(m.number)).filter((s) => s !== null))];
     const settings = left.length === 1 ? copySettings(left[0]!.settings) : {};
@@ -185,18 +189,42 @@ function chooseSettings(
     delete settings.inbound_method;
     return { ...settings, use_inbound_webhook_on_number: true };
   }
-  if (leaving.size > 1) {
+  // The services they leave, by where they send inbound: services that route alike (the same
+  // URLs, say, split only by the 400-number pool) are one source.
+  const sources = new Map<string, Partial<ServiceSettings>>();
+  for (const m of viaService) {
+    const service = serviceOf(m.number);
+    const route = before.get(m.number.sid)! as Extract<InboundRoute, { via: 'service' }>;
+    const settings =
+      service === null
+        ? { inbound_request_url: route.url, inbound_method: route.method }
+        : copySettings(service.settings);
+    const key = JSON.stringify(ROUTING_SETTINGS.map((k) => settings[k] ?? null));
+    if (!sources.has(key)) sources.set(key, settings);
+  }
+  if (sources.size > 1) {
     const routes = routed
       .map((m) => `${m.number.phoneNumber} → ${describeRoute(before.get(m.number.sid)!)}`)
       .slice(0, 4);
-    return `its numbers answer at the inbound URLs of ${leaving.size} different Messaging Services, and one new service can copy only one (${routes.join('; ')})`;
+    return `its numbers answer at the inbound URLs of ${sources.size} Messaging Services that route differently, and one new service can copy only one (${routes.join('; ')})`;
   }
-  const source = [...leaving.values()][0]!;
-  const settings = copySettings(source.settings);
-  const others = routed.filter((m) => before.get(m.number.sid)!.via === 'number');
-  if (others.length > 0 && source.settings.use_inbound_webhook_on_number !== true) {
-    return `one Messaging Service cannot give its numbers both routes: ${routed
-      .slice(0, 4)
+  const settings = [...sources.values()][0]!;
+  const serviceRoute: InboundRoute = {
+    via: 'service',
+    url: settings.inbound_request_url!,
+    method: settings.inbound_method ?? 'POST',
+    service_sid: NEW_SERVICE,
+  };
+  // Numbers that answered on their own URL: the new service must defer to them, unless their
+  // URL is the service's own.
+  const others = routed.filter(
+    (m) =>
+      before.get(m.number.sid)!.via === 'number' &&
+      !sameDestination(before.get(m.number.sid)!, serviceRoute),
+  );
+  if (others.length > 0 && settings.use_inbound_webhook_on_number !== true) {
+    const conflict = [viaService[0]!, ...others].slice(0, 4);
+    return `one Messaging Service cannot give its numbers both routes: ${conflict
       .map((m) => `${m.number.phoneNumber} → ${describeRoute(before.get(m.number.sid)!)}`)
       .join('; ')}`;
   }

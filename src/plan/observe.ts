@@ -31,6 +31,7 @@ export const observedNumber = (n: PhoneNumber, serviceSid: string | null): Obser
   serviceSid,
   smsUrl: n.smsUrl,
   smsMethod: n.smsMethod,
+  ...(n.otherWebhooks === undefined ? {} : { otherWebhooks: n.otherWebhooks }),
 });
 
 export const observedService = (s: MessagingService): ObservedService => ({

@@ -27,6 +27,8 @@ export interface ObservedNumber {
   serviceSid: string | null;
   smsUrl: string | null;
   smsMethod: string | null;
+  /** Its other webhook URLs (fallback, voice, status callback); absent when none. */
+  otherWebhooks?: readonly string[];
 }
 
 export interface ObservedService {
@@ -212,7 +214,9 @@ export type WarningCode =
   | 'inbound_route'
   | 'inbound_already_dropped'
   | 'webhook_signature'
-  | 'carry_toll_free';
+  | 'carry_toll_free'
+  | 'subaccount_name'
+  | 'service_name_near_match';
 
 export interface PlanWarning {
   code: WarningCode;

@@ -7,7 +7,13 @@
 
 import type { PlanOptions } from './build-plan.js';
 import { describeRoute, judgeRoute, lostRoute, webhookOf } from './routes.js';
-import type { ObservedState, PlanCustomer, PlanStep, PlanWarning } from './types.js';
+import type {
+  ObservedNumber,
+  ObservedState,
+  PlanCustomer,
+  PlanStep,
+  PlanWarning,
+} from './types.js';
 
 /** Currently opted-out recipients, by number (number scope) and by service (service scope). */
 export interface OptOutIndex {
@@ -22,6 +28,9 @@ export const SUBACCOUNT_LIMIT = 1000;
 const TOLL_FREE = /^\+1(800|833|844|855|866|877|888)\d{7}$/;
 const isTollFree = (phone: string, type: string | null) =>
   (type !== null && /toll.?free/i.test(type)) || TOLL_FREE.test(phone);
+
+/** A service name as people read it: case and runs of spaces do not count. */
+const normalName = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
 
 const list = (items: readonly string[], max = 5) =>
   items.length <= max
@@ -57,6 +66,7 @@ export function planWarnings(
 
   const carrying = (options.carry ?? null) !== null;
   const bySid = new Map(observed.numbers.map((n) => [n.sid, n]));
+  const accounts = new Map(observed.subaccounts.map((a) => [a.sid, a]));
   // Numbers per service, as observed.
   const members = new Map<string, number>();
   for (const n of observed.numbers) {
@@ -130,6 +140,28 @@ export function planWarnings(
           .join('; ')}${lost.length > 5 ? `; and ${lost.length - 5} more` : ''}`,
       );
     }
+    const account =
+      customer.subaccount_sid === null ? undefined : accounts.get(customer.subaccount_sid);
+    if (account !== undefined && account.friendlyName !== customer.customer_name) {
+      add(
+        'subaccount_name',
+        id,
+        `its subaccount ${account.sid} is named "${account.friendlyName}", not "${customer.customer_name}": the plan leaves the name as it is (rename it in the console if it should follow the mapping)`,
+      );
+    }
+    if (customer.messaging_service !== null && customer.service_sid === null) {
+      const wanted = normalName(customer.messaging_service);
+      const near = observed.services.filter(
+        (s) => s.accountSid === customer.subaccount_sid && normalName(s.friendlyName) === wanted,
+      );
+      if (near.length > 0) {
+        add(
+          'service_name_near_match',
+          id,
+          `the subaccount already has ${near.map((s) => `"${s.friendlyName}" (${s.sid})`).join(', ')}, which differs from "${customer.messaging_service}" only in case or spaces: the plan creates a new service beside it; make the names match if that one is meant`,
+        );
+      }
+    }
     const dropped = customer.numbers.filter(
       (n) => !n.unchanged && n.route_before.via === 'dropped',
     );
@@ -163,7 +195,7 @@ export function planWarnings(
       }
     }
   }
-  warnings.push(...signatureWarnings(customers, steps));
+  warnings.push(...signatureWarnings(customers, steps, bySid));
   return warnings;
 }
 
@@ -175,6 +207,7 @@ export function planWarnings(
 function signatureWarnings(
   customers: readonly PlanCustomer[],
   steps: readonly PlanStep[],
+  numbers: ReadonlyMap<string, ObservedNumber>,
 ): PlanWarning[] {
   const byUrl = new Map<string, Set<string>>();
   const note = (url: string, customer: string) => {
@@ -184,8 +217,13 @@ function signatureWarnings(
   };
   for (const customer of customers) {
     for (const n of customer.numbers) {
-      const hook = n.unchanged ? null : webhookOf(n.route_after);
+      if (n.unchanged) continue;
+      const hook = webhookOf(n.route_after);
       if (hook !== null) note(hook.url, customer.customer_id);
+      // Its voice and fallback URLs and status callback are signed the same way.
+      for (const url of numbers.get(n.number_sid)?.otherWebhooks ?? []) {
+        note(url, customer.customer_id);
+      }
     }
   }
   for (const step of steps) {
@@ -197,6 +235,6 @@ function signatureWarnings(
   return [...byUrl].map(([url, ids]) => ({
     code: 'webhook_signature' as const,
     customer_id: null,
-    message: `${url}: after the move Twilio signs its requests with each subaccount's own Auth Token (${list([...ids])}); an app that validates X-Twilio-Signature with the parent's token will reject every one`,
+    message: `${url}: after the move Twilio signs its requests with each subaccount's own Auth Token (${list([...ids])}); an app that validates X-Twilio-Signature with the token of the account the numbers left (the parent's) will reject every one`,
   }));
 }

@@ -47,6 +47,10 @@ interface SdkNumber {
   type?: string | null;
   smsUrl?: string | null;
   smsMethod?: string | null;
+  smsFallbackUrl?: string | null;
+  voiceUrl?: string | null;
+  voiceFallbackUrl?: string | null;
+  statusCallback?: string | null;
 }
 
 interface SdkMessage {
@@ -75,6 +79,12 @@ const toAccount = (a: SdkAccount): Account => ({
 const url = (value: string | null | undefined) =>
   value === undefined || value === null || value === '' ? null : value;
 
+/** The URLs set among these, or nothing (most numbers have none). */
+function webhooks(...values: (string | null | undefined)[]): { otherWebhooks?: string[] } {
+  const set = values.map(url).filter((v): v is string => v !== null);
+  return set.length === 0 ? {} : { otherWebhooks: set };
+}
+
 const toNumber = (n: SdkNumber): PhoneNumber => ({
   sid: n.sid,
   accountSid: n.accountSid,
@@ -83,6 +93,7 @@ const toNumber = (n: SdkNumber): PhoneNumber => ({
   type: n.type ?? null,
   smsUrl: url(n.smsUrl),
   smsMethod: n.smsMethod ?? null,
+  ...webhooks(n.smsFallbackUrl, n.voiceUrl, n.voiceFallbackUrl, n.statusCallback),
 });
 
 interface SdkService {
@@ -221,6 +232,10 @@ interface NumberJson {
   type?: string | null;
   sms_url?: string | null;
   sms_method?: string | null;
+  sms_fallback_url?: string | null;
+  voice_url?: string | null;
+  voice_fallback_url?: string | null;
+  status_callback?: string | null;
 }
 
 /**
@@ -241,6 +256,7 @@ const fromNumberJson = (n: NumberJson): PhoneNumber => ({
   type: n.type ?? null,
   smsUrl: url(n.sms_url),
   smsMethod: n.sms_method ?? null,
+  ...webhooks(n.sms_fallback_url, n.voice_url, n.voice_fallback_url, n.status_callback),
 });
 
 interface ConsentItemJson {

@@ -23,6 +23,11 @@ export interface PhoneNumber {
   /** Where an inbound message goes when no Messaging Service decides otherwise. */
   smsUrl: string | null;
   smsMethod: string | null;
+  /**
+   * The number's other webhook URLs Twilio calls, signed with the owning account's token:
+   * sms_fallback_url, voice_url, voice_fallback_url, status_callback. Absent when none is set.
+   */
+  otherWebhooks?: readonly string[];
 }
 
 /**

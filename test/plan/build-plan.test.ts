@@ -189,6 +189,39 @@ describe('buildPlan', () => {
       warnings: ['inbound_route'],
     },
     {
+      name: 'a number in its subaccount, inside a service there, mapped with no service: taken out',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1, SUB, SUB_SERVICE)],
+        services: [service(SUB_SERVICE, SUB, 'Acme SMS')],
+      }),
+      rows: [{}],
+      steps: [`detach_number ${sid('PN', 1)}`],
+      subaccount: SUB,
+    },
+    {
+      name: 'a service named only in another case: a new one beside it, with a warning',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1, SUB)],
+        services: [service(SUB_SERVICE, SUB, ' acme  sms')],
+      }),
+      rows: [{ messagingService: 'Acme SMS' }],
+      steps: ['create_service acme', `attach_number ${sid('PN', 1)}`],
+      subaccount: SUB,
+      warnings: ['service_name_near_match'],
+    },
+    {
+      name: 'a customer renamed since its apply keeps its subaccount, with a warning',
+      observed: state({ subaccounts: [account(SUB, 'Acme')], numbers: [number(N1, 1, SUB)] }),
+      rows: [{ customerName: 'Acme Corp' }],
+      opts: { previousSubaccounts: new Map([['acme', SUB]]) },
+      steps: [],
+      subaccount: SUB,
+      unchanged: 1,
+      warnings: ['subaccount_name'],
+    },
+    {
       name: 'a reused service counts the numbers it already holds towards its pool of 400',
       observed: state({
         subaccounts: [account(SUB, 'Acme')],
@@ -379,6 +412,43 @@ describe('buildPlan', () => {
     // A number the mapping does not name may change: the print does not.
     const moved = state({ ...observed, numbers: [number(N1, 1), number(N2, 2, SUB)] });
     expect(buildPlan(moved, mapping({}), options()).fingerprint).toBe(plan.fingerprint);
+  });
+
+  it('warns of every webhook URL of a moving number Twilio will sign with the new token', () => {
+    const voice = 'https://app.example/voice';
+    const status = 'https://app.example/status';
+    const plan = buildPlan(
+      state({
+        numbers: [
+          { ...number(N1, 1), smsUrl: APP, smsMethod: 'POST', otherWebhooks: [voice, status] },
+        ],
+      }),
+      mapping({}),
+      options(),
+    );
+    const signed = plan.warnings.filter((w) => w.code === 'webhook_signature');
+    expect(signed.map((w) => w.message.split(':').slice(0, 2).join(':'))).toEqual([
+      APP,
+      voice,
+      status,
+    ]);
+  });
+
+  it('a reused service’s routing settings are in the print: changing them is drift', () => {
+    const withService = (url: string | null) =>
+      state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1)],
+        services: [service(SUB_SERVICE, SUB, 'acmeAlerts', { inbound_request_url: url })],
+      });
+    const rows = mapping({ messagingService: 'acmeAlerts' });
+    const plan = buildPlan(withService('https://app.example/a'), rows, options());
+    expect(plan.observed.get(`service:${SUB_SERVICE}`)).toMatchObject({
+      inbound_request_url: 'https://app.example/a',
+    });
+    expect(buildPlan(withService('https://app.example/b'), rows, options()).fingerprint).not.toBe(
+      plan.fingerprint,
+    );
   });
 
   it('counts distinct opted-out recipients of the customer’s numbers, number and service scope', () => {

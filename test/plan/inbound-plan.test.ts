@@ -115,6 +115,32 @@ describe('planRouting', () => {
     expect(r.problem).toMatch(/^one Messaging Service cannot give its numbers both routes/);
   });
 
+  it('numbers split over two services that route alike (the 400-number pool) share one copy', () => {
+    const twin = service('MGtwin', {
+      inbound_request_url: 'https://app/shared',
+      status_callback: 'https://app/status',
+    });
+    const r = planRouting(
+      moving(number('PN0012', null, 'MGshared'), number('PN0013', null, 'MGtwin')),
+      new Map([...services, [twin.sid, twin]]),
+      { wantsService: true, existing: null },
+    );
+    expect(r.problem).toBeNull();
+    expect(r.settings).toMatchObject({ inbound_request_url: 'https://app/shared' });
+    expect(r.lost).toEqual([]);
+  });
+
+  it('a number whose own URL is the service URL its neighbours answer at is no conflict', () => {
+    const r = planRouting(
+      moving(number('PN0014', null, 'MGshared'), number('PN0015', 'https://app/shared')),
+      services,
+      { wantsService: true, existing: null },
+    );
+    expect(r.problem).toBeNull();
+    expect(after(r, 'PN0015')).toBe('POST https://app/shared (service MG(new))');
+    expect(r.lost).toEqual([]);
+  });
+
   it('leaving a service for none: the number gets the service URL as its own', () => {
     const r = planRouting(moving(number('PN0008', 'https://app/own8', 'MGshared')), services, {
       wantsService: false,

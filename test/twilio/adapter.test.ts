@@ -30,6 +30,20 @@ describe('the Twilio port on the SDK', () => {
     await env.close();
   });
 
+  it("reads a number's other webhook URLs (voice, fallback, status callback), and none as absent", async () => {
+    await env.seed({
+      numbers: [
+        { phone_number: '+14158740104', voice_url: 'https://app.example/voice' },
+        { phone_number: '+14158740105' },
+      ],
+    });
+    const listed = await port.listPhoneNumbers(port.parentAccountSid);
+    const by = (phone: string) => listed.find((n) => n.phoneNumber === phone)!;
+    expect(by('+14158740104').otherWebhooks).toEqual(['https://app.example/voice']);
+    expect(by('+14158740105').otherWebhooks).toBeUndefined();
+    await env.control('POST', '/__emulator/reset');
+  });
+
   it('moves a number into a new subaccount with its own Messaging Service', async () => {
     const { numbers } = await env.seed({ numbers: [{ phone_number: '+14158740103' }] });
     const number = numbers[0]!;

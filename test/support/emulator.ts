@@ -195,6 +195,7 @@ export async function startTestEmulator(
   const httpClient = new ValidatingHttpClient({
     apiUrl: emulator.url,
     retry: NO_RETRY,
+    consentRetry: NO_RETRY,
     limits: NO_LIMITS,
     ...client,
   });

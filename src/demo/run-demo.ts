@@ -19,6 +19,7 @@ import { reconcileTotals } from '../db/reconcile.js';
 import type { Db } from '../db/open.js';
 import { TwilioError } from '../errors.js';
 import { exportOptOuts, optOutsCsv, type OptOutExportRow } from '../optouts/export.js';
+import { isTollFree } from '../optouts/keywords.js';
 import { DEFAULT_RETENTION_DAYS, takeSnapshot } from '../optouts/snapshot.js';
 import { runApply } from '../apply/run-apply.js';
 import { parseMapping, type Mapping } from '../plan/mapping.js';
@@ -228,19 +229,30 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
   let refused = 0;
   for (const customer of [a, b]) {
     const account = subaccounts.get(customer.customerId)!;
+    // Senders the Consent API covers first: a toll-free one it does not (the plan warns).
     const listed = [
       ...(customer === a ? [pair] : []),
-      ...numberScope.filter(
-        (row) =>
-          customerOfNumber.get(row.sender_number!)?.customerId === customer.customerId &&
-          row !== pair,
-      ),
+      ...numberScope
+        .filter(
+          (row) =>
+            customerOfNumber.get(row.sender_number!)?.customerId === customer.customerId &&
+            row !== pair,
+        )
+        .sort(
+          (x, y) => Number(isTollFree(x.sender_number!)) - Number(isTollFree(y.sender_number!)),
+        ),
     ].slice(0, CAMPAIGN_OPTED_OUT);
     const outcomes: string[] = [];
     for (const row of listed) {
       const said = await outcome(deps, account, row, body, serviceOf(customer.customerId));
       if (said.startsWith('refused')) refused += 1;
-      outcomes.push(said.startsWith('refused') ? 'refused 21610' : 'SENT');
+      outcomes.push(
+        said.startsWith('refused')
+          ? 'refused 21610'
+          : isTollFree(row.sender_number!) && customer === a
+            ? 'SENT (from a toll-free number, which the Consent API does not cover: the plan warned)'
+            : 'SENT',
+      );
     }
     for (const stranger of ['+12025550101', '+12025550102']) {
       await deps.twilio.sendMessage(account, {
@@ -300,7 +312,7 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
   print('');
   print(
     `In short: ${n(exported.optouts.length)} opted-out pairs found in the history, on ${n(withCustomers.optouts.length)} rows of the customers' suppression lists ` +
-      `(a service-wide STOP is on the list of every customer that was in the service); ${n(written)} of ${n(plan.summary.optouts_to_carry ?? 0)} opt-out records written into the subaccounts for Twilio to enforce; ` +
+      `(a service-wide STOP is on the list of every customer that was in the service); ${n(written)} of ${n(plan.summary.optouts_to_carry ?? 0)} opt-out records written into the subaccounts for Twilio to enforce (except on toll-free numbers, which the Consent API does not cover); ` +
       `${c.done} steps done; ${refused} texts to opted-out people refused by Twilio; ${totals.violations} sent anyway and caught by reconcile.`,
   );
   print(`Open the report: ${reportPage}`);

@@ -141,7 +141,7 @@ function failure(
   } else if (error.status === 429) {
     message =
       `Twilio's Consent Management API limit for subaccount ${account} held batch ${batch + 1} of ${batches} back ` +
-      `through every retry, about two minutes (${twilio}): another client may be writing consents there too. ` +
+      `through every retry, a minute or two (${twilio}): another client may be writing consents there too. ` +
       `${unwritten} opt-out(s) are not written yet; run apply again to write them (records already written are not sent again).`;
   } else {
     message = `Twilio refused batch ${batch + 1} of ${batches} whole (${twilio}); ${unwritten} opt-out(s) are not written`;

@@ -56,15 +56,20 @@ export async function checkRoutes(
   const ACTIONS = ['detach_number', 'transfer_number', 'attach_number', 'set_number_webhook'];
   const ids = (numberSid: string) =>
     ACTIONS.map((action) => `${action}:${numberSid}`).filter((id) => stepsById.has(id));
-  /** Every step of its own has finished, or at least one has changed something. */
-  const checkable = (numberSid: string) =>
-    ids(numberSid).every(finished) || ids(numberSid).some((id) => state(id) === 'done');
+  /**
+   * Every step of its own has finished, or at least one has changed something, or an earlier
+   * apply had begun to move it (its route may be broken whatever this run did).
+   */
+  const checkable = (n: PlanNumber) =>
+    n.from_origin === true ||
+    ids(n.number_sid).every(finished) ||
+    ids(n.number_sid).some((id) => state(id) === 'done');
 
   const byAccount = new Map<string, { customerId: string; number: PlanNumber }[]>();
   for (const customer of plan.customers) {
     const target = targets.subaccountOf(customer.customer_id);
     for (const number of customer.numbers) {
-      if (number.unchanged || !checkable(number.number_sid)) continue;
+      if (number.unchanged || !checkable(number)) continue;
       const transfer = stepsById.get(`transfer_number:${number.number_sid}`);
       const account =
         transfer?.action === 'transfer_number' && !finished(transfer.id)

@@ -312,15 +312,27 @@ export function releaseLock(db: Db, pid: number): void {
 }
 
 /**
- * Numbers an apply has changed, or may have (a step of theirs done, skipped as already done,
- * or left in flight), in any run: their origin is what a later plan must plan from.
+ * Numbers whose move an apply has begun and not finished: a step of theirs done, skipped as
+ * already done, or left in flight, in some run, while in the latest run that has their steps
+ * not all of them are done. Their origin is what a later plan must plan from. A number whose
+ * move finished is not among them: it is wherever it is now, for any later mapping.
  */
 export function touchedNumbers(db: Db): Set<string> {
   const rows = db
     .prepare(
-      `SELECT DISTINCT substr(step_id, instr(step_id, ':') + 1) AS sid FROM apply_steps
-       WHERE action IN ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')
-         AND state IN ('done', 'skipped', 'in_flight')`,
+      `WITH steps AS (
+         SELECT run_id, substr(step_id, instr(step_id, ':') + 1) AS sid, state FROM apply_steps
+         WHERE action IN ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')
+       ),
+       touched AS (
+         SELECT DISTINCT sid FROM steps WHERE state IN ('done', 'skipped', 'in_flight')
+       ),
+       latest AS (SELECT sid, MAX(run_id) AS run_id FROM steps GROUP BY sid)
+       SELECT s.sid AS sid FROM steps s
+       JOIN latest l ON l.sid = s.sid AND l.run_id = s.run_id
+       WHERE s.sid IN (SELECT sid FROM touched)
+       GROUP BY s.sid
+       HAVING SUM(s.state NOT IN ('done', 'skipped')) > 0`,
     )
     .all() as { sid: string }[];
   return new Set(rows.map((r) => r.sid));

@@ -10,7 +10,7 @@
  * their line, all at once.
  */
 
-import { carryStep, carrySummary, type CarryOptions } from './carry.js';
+import { carryStep, carrySummary, listServices, type CarryOptions } from './carry.js';
 import { MappingError, NUMBER_SID, type Mapping, type MappingRow } from './mapping.js';
 import { planRouting, type CustomerRouting } from './inbound-plan.js';
 import {
@@ -54,6 +54,11 @@ export interface PlanOptions {
   carry?: CarryOptions | null;
   /** Numbers an earlier apply touched: where each was before it did. */
   origins?: ReadonlyMap<string, NumberOrigin>;
+  /**
+   * Number SID → the service whose opt-outs it carried out of where it started (its origin's,
+   * or the one recorded before it left that account). Absent = the service it is in now.
+   */
+  sourceServices?: ReadonlyMap<string, string | null>;
 }
 
 interface Resolved {
@@ -283,8 +288,11 @@ export function buildPlan(
   const steps: PlanStep[] = [];
   const carry = options.carry ?? null;
   const carryItems: CarryItem[] = [];
+  // A number's origin names the service it started in, whatever else was recorded.
+  const sources = new Map(options.sourceServices ?? []);
+  for (const [sid, origin] of options.origins ?? []) sources.set(sid, origin.serviceSid);
   for (const item of resolved) {
-    const own = customerSteps(item, services, options.optOuts, options.origins ?? new Map());
+    const own = customerSteps(item, services, options.optOuts, sources);
     for (const step of own) steps.push(step);
     const carried =
       carry === null
@@ -347,7 +355,7 @@ function customerSteps(
   { customer, numbers, routing }: Resolved,
   services: ReadonlyMap<string, ObservedService>,
   optOuts: OptOutIndex,
-  origins: ReadonlyMap<string, NumberOrigin>,
+  sourceServices: ReadonlyMap<string, string | null>,
 ): PlanStep[] {
   const out: PlanStep[] = [];
   const id = customer.customer_id;
@@ -448,33 +456,32 @@ function customerSteps(
       unchanged: !mustDetach && inTarget && !attach && webhook === undefined,
       route_before: route.before,
       route_after: route.after,
+      ...(routing.fromOrigin.has(number.sid) ? { from_origin: true as const } : {}),
     });
   }
   customer.optouts = countOptOuts(
     optOuts,
     numbers.map((n) => n.number),
-    origins,
+    target,
+    sourceServices,
   );
   return out;
 }
 
 /**
- * Distinct recipients on the suppression lists of these numbers (number and service scope):
- * a number an earlier apply touched carries the service-wide opt-outs of the service it was
- * in before.
+ * Distinct recipients on the suppression lists of these numbers: number scope, and the
+ * service-wide opt-outs of every service on their lists (`listServices`, as the carry reads).
  */
 function countOptOuts(
   index: OptOutIndex,
   numbers: readonly ObservedNumber[],
-  origins: ReadonlyMap<string, NumberOrigin>,
+  target: string | null,
+  sourceServices: ReadonlyMap<string, string | null>,
 ): number {
   const recipients = new Set<string>();
   for (const number of numbers) {
     for (const r of index.byNumber.get(number.phoneNumber) ?? []) recipients.add(r);
-    const service = origins.has(number.sid)
-      ? origins.get(number.sid)!.serviceSid
-      : number.serviceSid;
-    if (service !== null) {
+    for (const service of listServices(number, target, sourceServices)) {
       for (const r of index.byService.get(service) ?? []) recipients.add(r);
     }
   }

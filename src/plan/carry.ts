@@ -87,6 +87,25 @@ function keepLatest(map: Map<string, string>, recipient: string, date: string): 
 }
 
 /**
+ * The services whose service-wide opt-outs are on a number's suppression list: the one it was
+ * in where it started (`sourceServices`, recorded), and, when it is leaving the account it is
+ * in now (or nothing is recorded), the one it is in now. A number moves on with every list it
+ * was on; one already in its target subaccount needs nothing of that account carried.
+ */
+export function listServices(
+  number: ObservedNumber,
+  target: string | null,
+  sourceServices: ReadonlyMap<string, string | null>,
+): string[] {
+  const services = new Set<string | null>();
+  const recorded = sourceServices.get(number.sid);
+  if (recorded !== undefined) services.add(recorded);
+  if (recorded === undefined || number.accountSid !== target) services.add(number.serviceSid);
+  services.delete(null);
+  return [...services] as string[];
+}
+
+/**
  * The customer's carry step and its records, or null when it has none to write. It depends
  * on what its records name, which Twilio accepts as `sender_id` only once it is there: the
  * subaccount, and its service, or the numbers the records are for. Nothing else: a number
@@ -103,13 +122,12 @@ export function carryStep(
   const viaService = customer.messaging_service !== null;
   const pairs = new Map<string, { number: string | null; contact: string; date: string }>();
   for (const number of numbers) {
-    const source = options.sourceServices.has(number.sid)
-      ? options.sourceServices.get(number.sid)!
-      : number.serviceSid;
     const recipients = new Map<string, string>();
     for (const list of [
       options.optOuts.byNumber.get(number.phoneNumber),
-      source === null ? undefined : options.optOuts.byService.get(source),
+      ...listServices(number, customer.subaccount_sid, options.sourceServices).map((s) =>
+        options.optOuts.byService.get(s),
+      ),
     ]) {
       for (const [recipient, date] of list ?? []) keepLatest(recipients, recipient, date);
     }

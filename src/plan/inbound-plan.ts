@@ -57,18 +57,11 @@ export interface CustomerRouting {
   lost: string[];
   /** Numbers whose inbound was dropped before the move (a warning). */
   droppedBefore: string[];
+  /** Numbers planned from their origin (an earlier apply began to move them). */
+  fromOrigin: Set<string>;
 }
 
 const NEW_SERVICE = 'MG(new)';
-
-/** What decides where a service sends inbound: services alike in these route alike. */
-const ROUTING_SETTINGS = [
-  'inbound_request_url',
-  'inbound_method',
-  'fallback_url',
-  'fallback_method',
-  'use_inbound_webhook_on_number',
-] as const satisfies readonly (keyof ServiceSettings)[];
 
 function copySettings(from: ServiceSettings): Partial<ServiceSettings> {
   const settings: Partial<ServiceSettings> = {};
@@ -91,6 +84,7 @@ export function planRouting(
     problem: null,
     lost: [],
     droppedBefore: [],
+    fromOrigin: new Set(moves.filter((m) => (m.origin ?? null) !== null).map((m) => m.number.sid)),
   };
   // The service each number is leaving and the route it had: its origin's, for a number an
   // earlier apply already began to move.
@@ -106,14 +100,18 @@ export function planRouting(
       m.origin?.route ?? inboundRoute(m.number, serviceOf(m.number)),
     ]),
   );
-  const moving = moves.filter((m) => !m.inPlace);
+  const liveRoute = (n: ObservedNumber) =>
+    inboundRoute(n, n.serviceSid === null ? null : (services.get(n.serviceSid) ?? null));
+  // In place, and reaching where it did before any apply touched it. A number an apply left in
+  // place without its route (killed before its sms_url was set, say) still has a move to make.
+  const settled = (m: RoutedMove) =>
+    m.inPlace && sameDestination(before.get(m.number.sid)!, liveRoute(m.number));
+  const moving = moves.filter((m) => !settled(m));
   for (const m of moves) {
-    if (m.inPlace) {
-      const live =
-        m.number.serviceSid === null ? null : (services.get(m.number.serviceSid) ?? null);
+    if (settled(m)) {
       routing.routes.set(m.number.sid, {
         before: before.get(m.number.sid)!,
-        after: inboundRoute(m.number, live),
+        after: liveRoute(m.number),
       });
     }
   }
@@ -189,8 +187,8 @@ function chooseSettings(
     delete settings.inbound_method;
     return { ...settings, use_inbound_webhook_on_number: true };
   }
-  // The services they leave, by where they send inbound: services that route alike (the same
-  // URLs, say, split only by the 400-number pool) are one source.
+  // The services they leave, by the settings a copy would take: services set up alike (the
+  // pools a customer's numbers were split over by the 400-number limit) are one source.
   const sources = new Map<string, Partial<ServiceSettings>>();
   for (const m of viaService) {
     const service = serviceOf(m.number);
@@ -199,14 +197,17 @@ function chooseSettings(
       service === null
         ? { inbound_request_url: route.url, inbound_method: route.method }
         : copySettings(service.settings);
-    const key = JSON.stringify(ROUTING_SETTINGS.map((k) => settings[k] ?? null));
+    const key = JSON.stringify(COPIED_SETTINGS.map((k) => settings[k] ?? null));
     if (!sources.has(key)) sources.set(key, settings);
   }
   if (sources.size > 1) {
     const routes = routed
       .map((m) => `${m.number.phoneNumber} → ${describeRoute(before.get(m.number.sid)!)}`)
       .slice(0, 4);
-    return `its numbers answer at the inbound URLs of ${sources.size} Messaging Services that route differently, and one new service can copy only one (${routes.join('; ')})`;
+    const differ = COPIED_SETTINGS.filter(
+      (k) => new Set([...sources.values()].map((v) => JSON.stringify(v[k] ?? null))).size > 1,
+    );
+    return `its numbers leave ${sources.size} Messaging Services whose settings differ (${differ.join(', ')}), and one new service can copy only one (${routes.join('; ')})`;
   }
   const settings = [...sources.values()][0]!;
   const serviceRoute: InboundRoute = {

@@ -77,6 +77,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     previousSubaccounts: previous,
     originAccounts: new Set([...origins.values()].map((o) => o.accountSid)),
   });
+  const sources = sourceServices(db, observed, origins);
   const options = (refreshed: boolean, optOuts: OptOutIndex): PlanOptions => ({
     now: isoSeconds(clock.now()),
     credentials: input.credentials,
@@ -85,6 +86,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     coveredAccounts: coveredAccounts(db),
     snapshotRefreshed: refreshed,
     origins,
+    sourceServices: sources,
   });
   // Rows the live state contradicts are refused before the ledger is touched.
   const resolution = resolveCustomers(observed, input.mapping, options(input.snapshot, NO_OPTOUTS));
@@ -133,7 +135,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     input.mapping,
     {
       ...options(input.snapshot, optOutIndex(db)),
-      carry: input.carry ? carryOptions(db, observed, input.carry.batchSize, origins) : null,
+      carry: input.carry ? carryOptions(db, input.carry.batchSize, sources) : null,
     },
     resolution,
   );
@@ -188,31 +190,42 @@ export function optOutIndex(db: Db): OptOutIndex {
 }
 
 /**
- * What the carry steps are made from: the ledger's opted-out pairs with their dates; for a
- * number that has left the account the last plan recorded it in, the service it was in there
- * (whose service-wide opt-outs its list carries); and the records earlier applies wrote.
+ * For a number an earlier apply began to move, the service of its origin; for one that has
+ * left the account the last plan recorded it in, the service it was in there: whose
+ * service-wide opt-outs its list carries.
  */
-function carryOptions(
+function sourceServices(
   db: Db,
   observed: ObservedState,
-  batchSize: number,
   origins: ReadonlyMap<string, NumberOrigin>,
-): CarryOptions {
+): Map<string, string | null> {
   const recorded = new Map(listCustomerNumbers(db).map((n) => [n.numberSid, n]));
-  const sourceServices = new Map<string, string | null>();
+  const sources = new Map<string, string | null>();
   for (const number of observed.numbers) {
     const origin = origins.get(number.sid);
     const before = recorded.get(number.sid);
-    if (origin !== undefined) sourceServices.set(number.sid, origin.serviceSid);
+    if (origin !== undefined) sources.set(number.sid, origin.serviceSid);
     else if (before !== undefined && before.sourceAccountSid !== number.accountSid) {
-      sourceServices.set(number.sid, before.sourceServiceSid);
+      sources.set(number.sid, before.sourceServiceSid);
     }
   }
+  return sources;
+}
+
+/**
+ * What the carry steps are made from: the ledger's opted-out pairs with their dates, the
+ * services on each number's list, and the records earlier applies wrote.
+ */
+function carryOptions(
+  db: Db,
+  batchSize: number,
+  sources: ReadonlyMap<string, string | null>,
+): CarryOptions {
   return {
     batchSize,
     requestsPerMinute: DEFAULT_CONSENT_PER_MINUTE,
     optOuts: carryIndex(currentOptOuts(db)),
-    sourceServices,
+    sourceServices: sources,
     written: writtenCorrelationIds(db),
   };
 }

@@ -201,6 +201,11 @@ export interface PlanNumber {
   /** Where its inbound messages go now, and where they will go once the plan is applied. */
   route_before: InboundRoute;
   route_after: InboundRoute;
+  /**
+   * Planned from where it was before an earlier apply began to move it (and stopped):
+   * `route_before` is that origin's route, and the number may be half-moved already.
+   */
+  from_origin?: true;
 }
 
 export type WarningCode =

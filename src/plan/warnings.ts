@@ -217,7 +217,10 @@ function signatureWarnings(
   };
   for (const customer of customers) {
     for (const n of customer.numbers) {
-      if (n.unchanged) continue;
+      // Only a number that changes account is signed with another token.
+      if (n.unchanged || numbers.get(n.number_sid)?.accountSid === customer.subaccount_sid) {
+        continue;
+      }
       const hook = webhookOf(n.route_after);
       if (hook !== null) note(hook.url, customer.customer_id);
       // Its voice and fallback URLs and status callback are signed the same way.

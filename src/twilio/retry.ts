@@ -18,7 +18,8 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 100, ma
 /**
  * For the Consent Management API, whose limit is per minute (100 requests by default): a 429
  * there means the minute is spent, and waits of a tenth of a second would give up long before
- * it is over. Backoff from a second up to a minute: about two minutes in all.
+ * it is over. Ceilings from a second up to a minute: about a minute in all on average (full
+ * jitter), two at most.
  */
 export const CONSENT_RETRY: RetryPolicy = {
   maxAttempts: 8,

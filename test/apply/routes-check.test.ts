@@ -116,6 +116,30 @@ describe('the routing check of a move that stopped half way', () => {
     expect(checks.map((c) => [c.phoneNumber, c.verdict])).toEqual([[N1, 'dropped']]);
   });
 
+  it('reads a number an earlier apply half-moved, though nothing of this run did anything', async () => {
+    // The first apply detached N1 and stopped; the plan made again plans it from its origin:
+    // transfer and sms_url only. Its transfer fails again.
+    const route = { via: 'service' as const, url: SHARED_URL, method: 'POST', service_sid: SHARED };
+    const resumed = buildPlan(
+      state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1)],
+        services: [service(SHARED, PARENT, 'Shared', { inbound_request_url: SHARED_URL })],
+      }),
+      mapping({}),
+      planOptions({
+        origins: new Map([[sid('PN', 1), { accountSid: PARENT, serviceSid: SHARED, route }]]),
+      }),
+    );
+    expect(resumed.steps.map((s) => s.action)).toEqual(['transfer_number', 'set_number_webhook']);
+    const { checks } = await check(
+      resumed,
+      { transfer_number: 'failed', set_number_webhook: 'not_run' },
+      PARENT,
+    );
+    expect(checks.map((c) => [c.phoneNumber, c.verdict])).toEqual([[N1, 'dropped']]);
+  });
+
   it('leaves alone a number none of whose steps did anything', async () => {
     const { checks, asked } = await check(
       plan,

@@ -8,10 +8,15 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { readPlan } from '../../src/plan/plan-file.js';
-import { emulatorOptOuts, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  emulatorOptOuts,
+  inbound,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
 import {
   cliEnv,
   pollUntil,
@@ -155,5 +160,114 @@ describe('plan again after an apply that stopped half way', () => {
       (o) => o.account_sid === sub && o.source === 'consent-api',
     );
     expect(carried.map((o) => o.recipient)).toEqual([ANN]);
+  }, 60_000);
+});
+
+describe('plan again, with one number', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const planOf = (file: string) => readPlan(file, readFileSync(file, 'utf8'));
+  const db = () => dir.file('s.db');
+  /** A one-row mapping of N1 to `customer` with `service` ('' = none). */
+  const mapOf = (name: string, customer: string, service: string) => {
+    const file = dir.file(name);
+    writeFileSync(
+      file,
+      `customer_id,customer_name,phone_number,messaging_service\n${customer},${customer},${N1},${service}\n`,
+    );
+    return file;
+  };
+
+  beforeEach(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      numbers: [{ phone_number: N1 }],
+      services: [{ friendly_name: 'Shared', inbound_request_url: SHARED_URL, phone_numbers: [N1] }],
+    });
+    dir = tempDir();
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+  });
+  afterEach(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('after an apply killed before its sms_url step: the sms_url is planned again', async () => {
+    const mapping = mapOf('m.csv', 'acme', '');
+    const first = dir.file('p1.json');
+    expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', first])).code).toBe(0);
+    // The subaccount, the detach and the transfer go through; the sms_url write is held.
+    await env.control('POST', '/__emulator/faults', {
+      hold_after: 3,
+      hold_methods: ['POST', 'DELETE'],
+    });
+    const run = startCli(
+      ['apply', first, '--db', db(), '--concurrency', '1', '--rate', '1000'],
+      cliEnv(env),
+      dir.path,
+    );
+    await pollUntil('a held write', async () => {
+      const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+      return health.held_requests > 0 ? true : undefined;
+    });
+    run.child.kill('SIGKILL');
+    await run.done;
+    const again = dir.file('p2.json');
+    expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', again])).code).toBe(0);
+    const plan = planOf(again);
+    expect(plan.steps.map((s) => s.action)).toEqual(['set_number_webhook']);
+    expect(plan.customers[0]!.numbers[0]).toMatchObject({
+      route_before: { via: 'service', url: SHARED_URL },
+      route_after: { via: 'number', url: SHARED_URL },
+      from_origin: true,
+    });
+    await env.control('POST', '/__emulator/faults', { hold_after: 0 });
+  }, 60_000);
+
+  it('after a finished move, a new mapping plans the number from where it is now', async () => {
+    const first = dir.file('p1.json');
+    const mapping = mapOf('m1.csv', 'acme', 'Acme SMS');
+    expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', first])).code).toBe(0);
+    expect((await cli(['apply', first, '--db', db(), '--rate', '1000'])).code).toBe(0);
+
+    // Later Acme's service gets a new inbound URL, and someone opts out through it.
+    const state = await env.state();
+    const sub = state.accounts.find((a) => a.friendly_name === 'acme')!.sid;
+    const service = state.services.find((s) => s.account_sid === sub)!;
+    const token = env.emulator.state.accounts.get(sub)!.authToken;
+    await env
+      .clientFor(sub, token)
+      .messaging.v1.services(service.sid)
+      .update({ inboundRequestUrl: 'https://acme.example/new' });
+    await inbound(env, {
+      from: ANN,
+      to: N1,
+      body: 'STOP',
+      date_sent: new Date(NOW - 60_000).toISOString(),
+    });
+
+    // The number is mapped to another customer.
+    const again = dir.file('p2.json');
+    const remapped = mapOf('m2.csv', 'beta', 'Beta SMS');
+    const planned = await cli([
+      'plan',
+      '--mapping',
+      remapped,
+      '--db',
+      db(),
+      '--out',
+      again,
+      '--carry-optouts',
+    ]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = planOf(again);
+    expect(plan.customers[0]!.numbers[0]).toMatchObject({
+      route_before: { via: 'service', url: 'https://acme.example/new' },
+      route_after: { url: 'https://acme.example/new' },
+    });
+    expect(plan.customers[0]!.numbers[0]!.from_origin).toBeUndefined();
+    expect(plan.customers[0]!.optouts).toBe(1);
+    expect(plan.summary.optouts_to_carry).toBe(1);
   }, 60_000);
 });

@@ -200,6 +200,18 @@ describe('buildPlan', () => {
       subaccount: SUB,
     },
     {
+      name: 'out of a routing service in its own subaccount: its URL set on the number, no new token',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1, SUB, SUB_SERVICE)],
+        services: [service(SUB_SERVICE, SUB, 'Acme SMS', { inbound_request_url: APP })],
+      }),
+      rows: [{}],
+      steps: [`detach_number ${sid('PN', 1)}`, `set_number_webhook ${sid('PN', 1)}`],
+      subaccount: SUB,
+      warnings: ['a2p_registration'],
+    },
+    {
       name: 'a service named only in another case: a new one beside it, with a warning',
       observed: state({
         subaccounts: [account(SUB, 'Acme')],

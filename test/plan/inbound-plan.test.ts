@@ -130,6 +130,21 @@ describe('planRouting', () => {
     expect(r.lost).toEqual([]);
   });
 
+  it('two services with the same inbound URL but other settings that differ: a problem naming them', () => {
+    const other = service('MGother', {
+      inbound_request_url: 'https://app/shared',
+      status_callback: 'https://app/status-b',
+    });
+    const r = planRouting(
+      moving(number('PN0016', null, 'MGshared'), number('PN0017', null, 'MGother')),
+      new Map([...services, [other.sid, other]]),
+      { wantsService: true, existing: null },
+    );
+    expect(r.problem).toMatch(
+      /^its numbers leave 2 Messaging Services whose settings differ \(status_callback\)/,
+    );
+  });
+
   it('a number whose own URL is the service URL its neighbours answer at is no conflict', () => {
     const r = planRouting(
       moving(number('PN0014', null, 'MGshared'), number('PN0015', 'https://app/shared')),

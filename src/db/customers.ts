@@ -42,16 +42,15 @@ export function recordMapping(
     `INSERT INTO customer_numbers
        (number_sid, phone_number, customer_id, source_account_sid, source_service_sid,
         source_route_json, recorded_at)
-     VALUES (@numberSid, @phoneNumber, @customerId, @sourceAccountSid, @sourceServiceSid,
-       @sourceRouteJson, @at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (number_sid) DO UPDATE SET
        phone_number = excluded.phone_number, customer_id = excluded.customer_id,
        recorded_at = excluded.recorded_at,
-       source_account_sid = CASE WHEN @atSource THEN excluded.source_account_sid
+       source_account_sid = CASE WHEN ? THEN excluded.source_account_sid
                                  ELSE source_account_sid END,
-       source_service_sid = CASE WHEN @atSource THEN excluded.source_service_sid
+       source_service_sid = CASE WHEN ? THEN excluded.source_service_sid
                                  ELSE source_service_sid END,
-       source_route_json = CASE WHEN @atSource THEN excluded.source_route_json
+       source_route_json = CASE WHEN ? THEN excluded.source_route_json
                                 ELSE source_route_json END`,
   );
   const write = db.transaction(() => {
@@ -59,7 +58,20 @@ export function recordMapping(
       customer.run(c.customerId, c.customerName, c.messagingService, mappingSha256, at);
     }
     for (const n of numbers) {
-      number.run({ sourceRouteJson: null, ...n, at, atSource: n.atSource ? 1 : 0 });
+      // Once for each source column the update may refresh.
+      const atSource = n.atSource ? 1 : 0;
+      number.run(
+        n.numberSid,
+        n.phoneNumber,
+        n.customerId,
+        n.sourceAccountSid,
+        n.sourceServiceSid,
+        n.sourceRouteJson ?? null,
+        at,
+        atSource,
+        atSource,
+        atSource,
+      );
     }
   });
   // When every number's customer is in this batch (written first, in the same transaction),

@@ -8,7 +8,11 @@
  */
 
 import { isoSeconds, type Clock } from '../clock.js';
-import { previousSubaccounts, recordCustomerSubaccount } from '../db/customers.js';
+import {
+  previousSubaccounts,
+  recordCustomerSubaccount,
+  settleMovedNumbers,
+} from '../db/customers.js';
 import {
   acquireLock,
   addNote,
@@ -330,6 +334,8 @@ async function applyLocked(
   });
 
   const counts = countStates(records.values());
+  // A number all of whose steps are done has moved: no move of it is under way any more.
+  settleMovedNumbers(db, runId);
   const leftovers = await findLeftovers(plan, records, twilio);
   for (const leftover of leftovers) note(describeLeftover(leftover));
   const routes = await checkRoutes(plan, records, twilio, clock);

@@ -18,10 +18,15 @@ export interface CustomerNumberRecord {
   /** Where the number was before it moved (kept once the number has moved). */
   sourceAccountSid: string;
   sourceServiceSid: string | null;
-  /** Where its inbound went there (an InboundRoute as JSON); null or absent when not known. */
-  sourceRouteJson?: string | null;
+  /**
+   * Where it is now (`{accountSid, serviceSid, route}` as JSON): kept as its origin unless a
+   * move of it is under way, whose origin stays. Absent = not recorded.
+   */
+  originJson?: string | null;
   /** True when the number is still where it started (so `source_*` may be refreshed). */
   atSource: boolean;
+  /** True when it is where the mapping wants it: a move under way is over. */
+  settled?: boolean;
 }
 
 export function recordMapping(
@@ -41,7 +46,7 @@ export function recordMapping(
   const number = db.prepare(
     `INSERT INTO customer_numbers
        (number_sid, phone_number, customer_id, source_account_sid, source_service_sid,
-        source_route_json, recorded_at)
+        origin_json, recorded_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (number_sid) DO UPDATE SET
        phone_number = excluded.phone_number, customer_id = excluded.customer_id,
@@ -50,8 +55,8 @@ export function recordMapping(
                                  ELSE source_account_sid END,
        source_service_sid = CASE WHEN ? THEN excluded.source_service_sid
                                  ELSE source_service_sid END,
-       source_route_json = CASE WHEN ? THEN excluded.source_route_json
-                                ELSE source_route_json END`,
+       origin_json = CASE WHEN moving = 1 THEN origin_json ELSE excluded.origin_json END,
+       moving = CASE WHEN ? THEN 0 ELSE moving END`,
   );
   const write = db.transaction(() => {
     for (const c of customers) {
@@ -66,11 +71,11 @@ export function recordMapping(
         n.customerId,
         n.sourceAccountSid,
         n.sourceServiceSid,
-        n.sourceRouteJson ?? null,
+        n.originJson ?? null,
         at,
         atSource,
         atSource,
-        atSource,
+        n.settled === true ? 1 : 0,
       );
     }
   });
@@ -99,36 +104,51 @@ export function listCustomers(db: Db): CustomerRecord[] {
     .all() as CustomerRecord[];
 }
 
-/** Where a number was, and where its inbound went, before any apply touched it. */
-export interface NumberOrigin {
-  accountSid: string;
-  serviceSid: string | null;
-  routeJson: string | null;
-}
-
-/** The recorded origins of these numbers (those the mapping has). */
-export function numberOrigins(db: Db, numberSids: ReadonlySet<string>): Map<string, NumberOrigin> {
-  if (numberSids.size === 0) return new Map();
+/** The recorded origins (`origin_json`) of the numbers a move is under way for. */
+export function movingOrigins(db: Db): Map<string, string> {
   const rows = db
     .prepare(
-      `SELECT number_sid AS numberSid, source_account_sid AS accountSid,
-              source_service_sid AS serviceSid, source_route_json AS routeJson
-       FROM customer_numbers WHERE number_sid IN (SELECT value FROM json_each(?))`,
+      `SELECT number_sid AS numberSid, origin_json AS originJson FROM customer_numbers
+       WHERE moving = 1 AND origin_json IS NOT NULL`,
     )
-    .all(JSON.stringify([...numberSids])) as (NumberOrigin & { numberSid: string })[];
-  return new Map(rows.map(({ numberSid, ...origin }) => [numberSid, origin]));
+    .all() as { numberSid: string; originJson: string }[];
+  return new Map(rows.map((r) => [r.numberSid, r.originJson]));
+}
+
+/** The number a number step acts on: `detach_number:PN…` → `PN…`; null for other steps. */
+const NUMBER_STEP = /^(?:detach_number|transfer_number|attach_number|set_number_webhook):(PN\w+)$/;
+
+/** Before apply's first request for a number: its move is under way, its origin kept. */
+export function markMoving(db: Db, stepId: string): void {
+  const match = NUMBER_STEP.exec(stepId);
+  if (match === null) return;
+  db.prepare('UPDATE customer_numbers SET moving = 1 WHERE number_sid = ? AND moving = 0').run(
+    match[1],
+  );
+}
+
+/** After a run: the numbers all of whose steps in it are done (or were already) have moved. */
+export function settleMovedNumbers(db: Db, runId: number): void {
+  db.prepare(
+    `UPDATE customer_numbers SET moving = 0 WHERE moving = 1 AND number_sid IN (
+       SELECT substr(step_id, instr(step_id, ':') + 1) FROM apply_steps
+       WHERE run_id = ?
+         AND action IN ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')
+       GROUP BY substr(step_id, instr(step_id, ':') + 1)
+       HAVING SUM(state NOT IN ('done', 'skipped')) = 0)`,
+  ).run(runId);
 }
 
 export function listCustomerNumbers(
   db: Db,
-): Omit<CustomerNumberRecord, 'atSource' | 'sourceRouteJson'>[] {
+): Omit<CustomerNumberRecord, 'atSource' | 'originJson' | 'settled'>[] {
   return db
     .prepare(
       `SELECT number_sid AS numberSid, phone_number AS phoneNumber, customer_id AS customerId,
               source_account_sid AS sourceAccountSid, source_service_sid AS sourceServiceSid
        FROM customer_numbers ORDER BY customer_id, phone_number`,
     )
-    .all() as Omit<CustomerNumberRecord, 'atSource' | 'sourceRouteJson'>[];
+    .all() as Omit<CustomerNumberRecord, 'atSource' | 'originJson' | 'settled'>[];
 }
 
 /** The accounts the recorded numbers came from, each with the customers whose numbers did. */

@@ -4,6 +4,7 @@
  * the state row and its event change together or not at all.
  */
 
+import { markMoving } from './customers.js';
 import type { Db } from './open.js';
 import { statement } from './statements.js';
 
@@ -167,6 +168,7 @@ export function recordIntent(
        WHERE run_id = ? AND step_id = ?`,
     ).run(at, runId, stepId);
     event(db, runId, stepId, at, 'intent', intent);
+    markMoving(db, stepId);
   })();
 }
 
@@ -309,31 +311,4 @@ export function setLockRun(db: Db, runId: number): void {
 
 export function releaseLock(db: Db, pid: number): void {
   db.prepare('DELETE FROM apply_lock WHERE id = 1 AND pid = ?').run(pid);
-}
-
-/**
- * Numbers whose move an apply has begun and not finished: a step of theirs done, skipped as
- * already done, or left in flight, in some run, while in the latest run that has their steps
- * not all of them are done. Their origin is what a later plan must plan from. A number whose
- * move finished is not among them: it is wherever it is now, for any later mapping.
- */
-export function touchedNumbers(db: Db): Set<string> {
-  const rows = db
-    .prepare(
-      `WITH steps AS (
-         SELECT run_id, substr(step_id, instr(step_id, ':') + 1) AS sid, state FROM apply_steps
-         WHERE action IN ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')
-       ),
-       touched AS (
-         SELECT DISTINCT sid FROM steps WHERE state IN ('done', 'skipped', 'in_flight')
-       ),
-       latest AS (SELECT sid, MAX(run_id) AS run_id FROM steps GROUP BY sid)
-       SELECT s.sid AS sid FROM steps s
-       JOIN latest l ON l.sid = s.sid AND l.run_id = s.run_id
-       WHERE s.sid IN (SELECT sid FROM touched)
-       GROUP BY s.sid
-       HAVING SUM(s.state NOT IN ('done', 'skipped')) > 0`,
-    )
-    .all() as { sid: string }[];
-  return new Set(rows.map((r) => r.sid));
 }

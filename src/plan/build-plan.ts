@@ -205,8 +205,10 @@ export function resolveCustomers(
     );
     if (routing.problem !== null) at(first, `customer "${customerId}": ${routing.problem}`);
     for (const { number } of numbers) {
-      if (number.serviceSid !== null && servicesById.has(number.serviceSid)) {
-        keys.add(serviceKey(number.serviceSid));
+      // The services the plan copies or judges routes by: where it is, and where it started.
+      const origin = options.origins?.get(number.sid)?.serviceSid ?? null;
+      for (const sid of [number.serviceSid, origin]) {
+        if (sid !== null && servicesById.has(sid)) keys.add(serviceKey(sid));
       }
     }
     resolved.push({
@@ -462,7 +464,7 @@ function customerSteps(
   customer.optouts = countOptOuts(
     optOuts,
     numbers.map((n) => n.number),
-    target,
+    customer,
     sourceServices,
   );
   return out;
@@ -475,13 +477,13 @@ function customerSteps(
 function countOptOuts(
   index: OptOutIndex,
   numbers: readonly ObservedNumber[],
-  target: string | null,
+  customer: PlanCustomer,
   sourceServices: ReadonlyMap<string, string | null>,
 ): number {
   const recipients = new Set<string>();
   for (const number of numbers) {
     for (const r of index.byNumber.get(number.phoneNumber) ?? []) recipients.add(r);
-    for (const service of listServices(number, target, sourceServices)) {
+    for (const service of listServices(number, customer, sourceServices)) {
       for (const r of index.byService.get(service) ?? []) recipients.add(r);
     }
   }

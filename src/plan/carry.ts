@@ -88,19 +88,21 @@ function keepLatest(map: Map<string, string>, recipient: string, date: string): 
 
 /**
  * The services whose service-wide opt-outs are on a number's suppression list: the one it was
- * in where it started (`sourceServices`, recorded), and, when it is leaving the account it is
- * in now (or nothing is recorded), the one it is in now. A number moves on with every list it
- * was on; one already in its target subaccount needs nothing of that account carried.
+ * in where it started (`sourceServices`, recorded), and the one it is in now, unless it stays
+ * in that service (already in the customer's subaccount and service, where Twilio enforces
+ * them itself). A number moves on with every list it was on.
  */
 export function listServices(
   number: ObservedNumber,
-  target: string | null,
+  customer: Pick<PlanCustomer, 'subaccount_sid' | 'service_sid'>,
   sourceServices: ReadonlyMap<string, string | null>,
 ): string[] {
   const services = new Set<string | null>();
   const recorded = sourceServices.get(number.sid);
   if (recorded !== undefined) services.add(recorded);
-  if (recorded === undefined || number.accountSid !== target) services.add(number.serviceSid);
+  const stays =
+    number.accountSid === customer.subaccount_sid && number.serviceSid === customer.service_sid;
+  if (recorded === undefined || !stays) services.add(number.serviceSid);
   services.delete(null);
   return [...services] as string[];
 }
@@ -125,7 +127,7 @@ export function carryStep(
     const recipients = new Map<string, string>();
     for (const list of [
       options.optOuts.byNumber.get(number.phoneNumber),
-      ...listServices(number, customer.subaccount_sid, options.sourceServices).map((s) =>
+      ...listServices(number, customer, options.sourceServices).map((s) =>
         options.optOuts.byService.get(s),
       ),
     ]) {

@@ -94,11 +94,18 @@ export function planRouting(
     const sid = origin === null ? n.serviceSid : origin.serviceSid;
     return sid === null ? null : (services.get(sid) ?? null);
   };
+  // A number planned from its origin: the route its origin service gives now (its settings may
+  // have changed since), or, with that service gone or none, the route it had then.
   const before = new Map(
-    moves.map((m) => [
-      m.number.sid,
-      m.origin?.route ?? inboundRoute(m.number, serviceOf(m.number)),
-    ]),
+    moves.map((m) => {
+      const origin = m.origin ?? null;
+      const service = serviceOf(m.number);
+      const route =
+        origin === null || service !== null || origin.route === null
+          ? inboundRoute(m.number, service)
+          : origin.route;
+      return [m.number.sid, route];
+    }),
   );
   const liveRoute = (n: ObservedNumber) =>
     inboundRoute(n, n.serviceSid === null ? null : (services.get(n.serviceSid) ?? null));

@@ -10,11 +10,10 @@ import { isoSeconds, type Clock } from '../clock.js';
 import { writtenCorrelationIds } from '../db/consent-journal.js';
 import {
   listCustomerNumbers,
-  numberOrigins,
+  movingOrigins,
   previousSubaccounts,
   recordMapping,
 } from '../db/customers.js';
-import { touchedNumbers } from '../db/journal.js';
 import { currentOptOuts, type NumberRow } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { readCoverage } from '../optouts/export.js';
@@ -30,7 +29,6 @@ import { buildPlan, resolveCustomers, type PlanOptions } from './build-plan.js';
 import { carryIndex, type CarryOptions } from './carry.js';
 import type { Mapping } from './mapping.js';
 import { observeFamily } from './observe.js';
-import type { InboundRoute } from './routes.js';
 import type { NumberOrigin, ObservedState, Plan } from './types.js';
 import type { OptOutIndex } from './warnings.js';
 
@@ -60,17 +58,9 @@ const NO_OPTOUTS: OptOutIndex = { byNumber: new Map(), byService: new Map() };
 export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<RunPlanResult> {
   const { twilio, db, clock } = deps;
   const previous = previousSubaccounts(db);
-  // Numbers an earlier apply touched are planned from where they were before it did.
-  const touched = touchedNumbers(db);
+  // Numbers whose move an apply began and did not finish are planned from where they were.
   const origins = new Map(
-    [...numberOrigins(db, touched)].map(([sid, o]): [string, NumberOrigin] => [
-      sid,
-      {
-        accountSid: o.accountSid,
-        serviceSid: o.serviceSid,
-        route: o.routeJson === null ? null : (JSON.parse(o.routeJson) as InboundRoute),
-      },
-    ]),
+    [...movingOrigins(db)].map(([sid, json]) => [sid, JSON.parse(json) as NumberOrigin]),
   );
   const observed = await observeFamily(twilio, {
     rows: input.mapping.rows,
@@ -158,11 +148,18 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
           customerId: c.customer_id,
           sourceAccountSid: now.accountSid,
           sourceServiceSid: now.serviceSid,
-          sourceRouteJson: JSON.stringify(n.route_before),
-          // Still where it started, untouched by any apply: what it left behind is what its
-          // list carries, and where its inbound went is the route to keep.
+          // Where it is and where its inbound goes: the origin of a move, if one begins.
+          originJson: JSON.stringify({
+            accountSid: now.accountSid,
+            serviceSid: now.serviceSid,
+            route: n.route_before,
+          } satisfies NumberOrigin),
+          // Still where it started, no move under way: what it left behind is what its list
+          // carries.
           atSource:
-            !touched.has(n.number_sid) && !n.unchanged && now.accountSid !== c.subaccount_sid,
+            !origins.has(n.number_sid) && !n.unchanged && now.accountSid !== c.subaccount_sid,
+          // Where the mapping wants it: a move under way is over.
+          settled: n.unchanged,
         };
       }),
     ),

@@ -127,8 +127,8 @@ export interface AttachNumberStep extends StepBase {
 
 /**
  * Writes the customer's opt-outs into its subaccount through the Consent Management API, with
- * the subaccount's own credentials, once its numbers are where the mapping wants them. The
- * records themselves are the plan's `carry_items` of this step.
+ * the subaccount's own credentials, once the senders its records name are there (the service,
+ * or the numbers). The records themselves are the plan's `carry_items` of this step.
  */
 export interface CarryOptOutsStep extends StepBase {
   action: 'carry_optouts';

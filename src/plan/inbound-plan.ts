@@ -39,7 +39,7 @@ export const COPIED_SETTINGS = [
 
 export interface RoutedMove {
   number: ObservedNumber;
-  /** Where it was before an earlier apply touched it: its route and service are these. */
+  /** Where it was when a move still under way began: its route and service are these. */
   origin?: NumberOrigin | null;
   /** Already where the mapping wants it (its route does not change). */
   inPlace: boolean;
@@ -109,7 +109,7 @@ export function planRouting(
   );
   const liveRoute = (n: ObservedNumber) =>
     inboundRoute(n, n.serviceSid === null ? null : (services.get(n.serviceSid) ?? null));
-  // In place, and reaching where it did before any apply touched it. A number an apply left in
+  // In place, and reaching where it did when its move began. A number an apply left in
   // place without its route (killed before its sms_url was set, say) still has a move to make.
   const settled = (m: RoutedMove) =>
     m.inPlace && sameDestination(before.get(m.number.sid)!, liveRoute(m.number));

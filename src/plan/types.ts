@@ -40,8 +40,8 @@ export interface ObservedService {
 }
 
 /**
- * Where a number was, and where its inbound went, before any apply touched it. A plan made
- * again after an apply that stopped half way plans the number from here: the service whose
+ * Where a number was, and where its inbound went, when the move an apply is making of it
+ * began. A plan made while that move is under way plans the number from here: the service whose
  * opt-outs its list carries, and the route to keep, are its origin's, not the half-moved
  * state's.
  */

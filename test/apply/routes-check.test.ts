@@ -25,6 +25,7 @@ import {
   SHARED,
   sid,
   state,
+  stepRecord,
   SUB,
 } from '../support/plan-builders.js';
 
@@ -45,21 +46,7 @@ function journal(states: Record<string, StepRecord['state']>): Map<string, StepR
   return new Map(
     Object.entries(states).map(([action, state]) => {
       const stepId = `${action}:${sid('PN', 1)}`;
-      const record: StepRecord = {
-        stepId,
-        position: 0,
-        action,
-        customerId: 'acme',
-        state,
-        attempts: 1,
-        startedAt: null,
-        finishedAt: null,
-        result: null,
-        errorStatus: null,
-        errorCode: null,
-        errorMessage: null,
-      };
-      return [stepId, record];
+      return [stepId, stepRecord(stepId, state)];
     }),
   );
 }

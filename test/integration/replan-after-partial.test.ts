@@ -1,9 +1,10 @@
 /**
  * A plan made again after an apply that stopped half way (killed, here, with its last write
- * taking effect): the numbers that apply touched are planned from where they were before it
- * did — the service-wide opt-outs of the service they left stay on their lists and are
- * carried, and the route to keep is the one they had. Then the new plan's apply finishes the
- * move with every route kept (built CLI, emulator over HTTP).
+ * taking effect): the numbers whose move is under way are planned from where it began — the
+ * service-wide opt-outs of the service they left stay on their lists and are carried, and the
+ * route to keep is the one they had. Then the new plan's apply finishes the move with every
+ * route kept; and a finished move is planned from where the number is now (built CLI,
+ * emulator over HTTP).
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,35 @@ const N1 = '+14155550101';
 const N2 = '+14155550102';
 const SHARED_URL = 'https://app.example/shared';
 const ANN = '+19995550001';
+
+/**
+ * Applies `plan` one write at a time; the emulator lets `holdAfter` writes through and holds
+ * the next; the process is killed there. The hold stays until the test lifts it (the held
+ * write then takes effect).
+ */
+async function killAtHeldWrite(
+  env: TestEmulator,
+  dir: TempDir,
+  plan: string,
+  db: string,
+  holdAfter: number,
+): Promise<void> {
+  await env.control('POST', '/__emulator/faults', {
+    hold_after: holdAfter,
+    hold_methods: ['POST', 'DELETE'],
+  });
+  const run = startCli(
+    ['apply', plan, '--db', db, '--concurrency', '1', '--rate', '1000'],
+    cliEnv(env),
+    dir.path,
+  );
+  await pollUntil('a held write', async () => {
+    const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+    return health.held_requests > 0 ? true : undefined;
+  });
+  run.child.kill('SIGKILL');
+  await run.done;
+}
 
 interface InboundAnswer {
   route: string;
@@ -90,21 +120,7 @@ describe('plan again after an apply that stopped half way', () => {
 
     // One write at a time; after the subaccount and both detaches, the next write (the
     // service) is held; the process is killed, and the held write then takes effect.
-    await env.control('POST', '/__emulator/faults', {
-      hold_after: 3,
-      hold_methods: ['POST', 'DELETE'],
-    });
-    const run = startCli(
-      ['apply', first, '--db', db(), '--concurrency', '1', '--rate', '1000'],
-      cliEnv(env),
-      dir.path,
-    );
-    await pollUntil('a held write', async () => {
-      const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-      return health.held_requests > 0 ? true : undefined;
-    });
-    run.child.kill('SIGKILL');
-    await run.done;
+    await killAtHeldWrite(env, dir, first, db(), 3);
     await env.control('POST', '/__emulator/faults', { hold_after: 0 });
     // Half way: both numbers out of Shared, still in the parent; the service made (the held
     // write) in the subaccount.
@@ -163,6 +179,12 @@ describe('plan again after an apply that stopped half way', () => {
   }, 60_000);
 });
 
+/**
+ * One number, in Shared: a move killed before its sms_url step; a finished move and the
+ * customer's later changes (theirs, not a move under way); a number moved to another service
+ * of its subaccount keeping the old service's opt-outs; an in-place move that stopped half
+ * way, planned from where it began, not from the first migration.
+ */
 describe('plan again, with one number', () => {
   let env: TestEmulator;
   let dir: TempDir;
@@ -198,21 +220,7 @@ describe('plan again, with one number', () => {
     const first = dir.file('p1.json');
     expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', first])).code).toBe(0);
     // The subaccount, the detach and the transfer go through; the sms_url write is held.
-    await env.control('POST', '/__emulator/faults', {
-      hold_after: 3,
-      hold_methods: ['POST', 'DELETE'],
-    });
-    const run = startCli(
-      ['apply', first, '--db', db(), '--concurrency', '1', '--rate', '1000'],
-      cliEnv(env),
-      dir.path,
-    );
-    await pollUntil('a held write', async () => {
-      const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-      return health.held_requests > 0 ? true : undefined;
-    });
-    run.child.kill('SIGKILL');
-    await run.done;
+    await killAtHeldWrite(env, dir, first, db(), 3);
     const again = dir.file('p2.json');
     expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', again])).code).toBe(0);
     const plan = planOf(again);
@@ -269,5 +277,107 @@ describe('plan again, with one number', () => {
     expect(plan.customers[0]!.numbers[0]!.from_origin).toBeUndefined();
     expect(plan.customers[0]!.optouts).toBe(1);
     expect(plan.summary.optouts_to_carry).toBe(1);
+  }, 60_000);
+
+  it("a move whose last write was in flight and took effect is over: a later plan leaves the customer's own sms_url alone", async () => {
+    const mapping = mapOf('m.csv', 'acme', '');
+    const first = dir.file('p1.json');
+    expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', first])).code).toBe(0);
+    // subaccount, detach, transfer go through; the set_number_webhook write is held; kill; it takes effect.
+    await killAtHeldWrite(env, dir, first, db(), 3);
+    await env.control('POST', '/__emulator/faults', { hold_after: 0 });
+
+    const second = dir.file('p2.json');
+    expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', second])).code).toBe(0);
+    expect(planOf(second).steps).toEqual([]); // the migration is finished
+    const applied = await cli(['apply', second, '--db', db(), '--rate', '1000']);
+    expect(applied.code, applied.stderr).toBe(0);
+
+    // After the migration, the customer points its number at its own new URL.
+    const state = await env.state();
+    const sub = state.accounts.find((a) => a.friendly_name === 'acme')!.sid;
+    const sid = state.numbers.find((n) => n.phone_number === N1)!.sid;
+    const token = env.emulator.state.accounts.get(sub)!.authToken;
+    await env
+      .clientFor(sub, token)
+      .incomingPhoneNumbers(sid)
+      .update({ smsUrl: 'https://acme.example/new' });
+
+    const third = dir.file('p3.json');
+    expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', third])).code).toBe(0);
+    const plan = planOf(third);
+    // A finished migration plans nothing, and never plans the old URL back over the new one.
+    expect(plan.customers[0]!.numbers[0]!.from_origin).toBeUndefined();
+    expect(plan.steps).toEqual([]);
+  }, 60_000);
+
+  it("after a finished migration, moving the number to another service in its subaccount keeps the old service's service-wide opt-outs", async () => {
+    const first = dir.file('p1.json');
+    const m1 = mapOf('m1.csv', 'acme', 'Acme SMS');
+    expect((await cli(['plan', '--mapping', m1, '--db', db(), '--out', first])).code).toBe(0);
+    expect((await cli(['apply', first, '--db', db(), '--rate', '1000'])).code).toBe(0);
+    // Someone opts out through Acme SMS (service-wide).
+    await inbound(env, {
+      from: ANN,
+      to: N1,
+      body: 'STOP',
+      date_sent: new Date(NOW - 60_000).toISOString(),
+    });
+
+    const m2 = mapOf('m2.csv', 'acme', 'Acme Two');
+    const second = dir.file('p2.json');
+    const planned = await cli([
+      'plan',
+      '--mapping',
+      m2,
+      '--db',
+      db(),
+      '--out',
+      second,
+      '--carry-optouts',
+    ]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = planOf(second);
+    expect(plan.customers[0]!.optouts).toBe(1);
+    expect(plan.summary.optouts_to_carry).toBe(1);
+  }, 60_000);
+
+  it('an in-place move after a finished migration, stopped half way, is planned again from where that move began', async () => {
+    const first = dir.file('p1.json');
+    const m1 = mapOf('m1.csv', 'acme', 'Acme SMS');
+    expect((await cli(['plan', '--mapping', m1, '--db', db(), '--out', first])).code).toBe(0);
+    expect((await cli(['apply', first, '--db', db(), '--rate', '1000'])).code).toBe(0);
+    // Acme points its service at its own URL.
+    const state = await env.state();
+    const sub = state.accounts.find((a) => a.friendly_name === 'acme')!.sid;
+    const acmeSms = state.services.find((s) => s.account_sid === sub)!;
+    const token = env.emulator.state.accounts.get(sub)!.authToken;
+    await env
+      .clientFor(sub, token)
+      .messaging.v1.services(acmeSms.sid)
+      .update({ inboundRequestUrl: 'https://acme.example/new' });
+
+    const m2 = mapOf('m2.csv', 'acme', 'Acme Two');
+    const second = dir.file('p2.json');
+    expect((await cli(['plan', '--mapping', m2, '--db', db(), '--out', second])).code).toBe(0);
+    // create_service and detach go through; the attach is held; kill; it takes effect.
+    await killAtHeldWrite(env, dir, second, db(), 2);
+    await env.control('POST', '/__emulator/faults', { hold_after: 0 });
+
+    const third = dir.file('p3.json');
+    expect((await cli(['plan', '--mapping', m2, '--db', db(), '--out', third])).code).toBe(0);
+    const plan = planOf(third);
+    // The number now goes to another customer: its new service must route where it goes now.
+    const m3 = mapOf('m3.csv', 'beta', 'Beta SMS');
+    const fourth = dir.file('p4.json');
+    expect((await cli(['plan', '--mapping', m3, '--db', db(), '--out', fourth])).code).toBe(0);
+    const remap = planOf(fourth);
+    const create = remap.steps.find((s) => s.action === 'create_service');
+    expect(create?.action === 'create_service' && create.settings.inbound_request_url).toBe(
+      'https://acme.example/new',
+    );
+    expect(plan.customers[0]!.numbers[0]!.route_before).toMatchObject({
+      url: 'https://acme.example/new',
+    });
   }, 60_000);
 });

@@ -6,7 +6,6 @@
 
 import { describe, expect, it } from 'vitest';
 
-import type { StepRecord } from '../../src/db/journal.js';
 import { buildPlan } from '../../src/plan/build-plan.js';
 import type { Plan } from '../../src/plan/types.js';
 import { auditRows } from '../../src/report/audit.js';
@@ -20,26 +19,17 @@ import {
   service,
   SHARED,
   state,
+  stepRecord,
   SUB,
   SUB_SERVICE,
 } from '../support/plan-builders.js';
 
-function record(stepId: string, failed: boolean): StepRecord {
-  return {
-    stepId,
-    position: 0,
-    action: stepId.split(':')[0]!,
-    customerId: 'acme',
-    state: failed ? 'failed' : 'done',
-    attempts: 1,
+const record = (stepId: string, failed: boolean) =>
+  stepRecord(stepId, failed ? 'failed' : 'done', {
     startedAt: '2025-06-01T00:00:00Z',
     finishedAt: '2025-06-01T00:00:01Z',
-    result: null,
-    errorStatus: failed ? 400 : null,
-    errorCode: failed ? 21999 : null,
-    errorMessage: failed ? 'refused' : null,
-  };
-}
+    ...(failed ? { errorStatus: 400, errorCode: 21999, errorMessage: 'refused' } : {}),
+  });
 
 /** Every step done but the one of `failing`. */
 const journal = (plan: Plan, failing: string) =>

@@ -3,6 +3,7 @@
  * services as `observeAccount` reports them, and mapping rows as `parseMapping` returns them.
  */
 
+import type { StepRecord } from '../../src/db/journal.js';
 import type { PlanOptions } from '../../src/plan/build-plan.js';
 import type { Mapping, MappingRow } from '../../src/plan/mapping.js';
 import type {
@@ -105,5 +106,28 @@ export function planOptions(overrides: Partial<PlanOptions> = {}): PlanOptions {
     coveredAccounts: new Set([PARENT, SUB, OTHER_SUB]),
     snapshotRefreshed: true,
     ...overrides,
+  };
+}
+
+/** A journal record of a step, as apply leaves it. */
+export function stepRecord(
+  stepId: string,
+  state: StepRecord['state'],
+  over: Partial<StepRecord> = {},
+): StepRecord {
+  return {
+    stepId,
+    position: 0,
+    action: stepId.split(':')[0]!,
+    customerId: 'acme',
+    state,
+    attempts: 1,
+    startedAt: null,
+    finishedAt: null,
+    result: null,
+    errorStatus: null,
+    errorCode: null,
+    errorMessage: null,
+    ...over,
   };
 }

@@ -195,6 +195,21 @@ export function planWarnings(
       }
     }
   }
+  // A number planned from where its unfinished move began, whose sms_url someone has set since.
+  const planned = new Map(
+    customers.flatMap((c) => c.numbers.map((n) => [n.number_sid, n] as const)),
+  );
+  for (const step of steps) {
+    if (step.action !== 'set_number_webhook') continue;
+    const live = bySid.get(step.number_sid)?.smsUrl ?? null;
+    if (planned.get(step.number_sid)?.from_origin !== true || live === null) continue;
+    if (live === step.sms_url) continue;
+    add(
+      'inbound_route',
+      step.customer_id,
+      `${step.phone_number} is planned from where its unfinished move began: its sms_url ${live} is replaced by ${step.sms_url}, where its inbound went then. If ${live} was set on purpose since, set it again after apply`,
+    );
+  }
   warnings.push(...signatureWarnings(customers, steps, bySid));
   return warnings;
 }

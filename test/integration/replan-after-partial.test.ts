@@ -381,3 +381,70 @@ describe('plan again, with one number', () => {
     });
   }, 60_000);
 });
+
+/**
+ * A number taken out of the mapping while its move was under way keeps its origin (a later
+ * wave may map it again). When it is mapped again after someone gave it an sms_url by hand,
+ * the plan restores the route it had when its move began, and says so.
+ */
+describe('a number mapped again after it was left half-moved', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const planOf = (file: string) => readPlan(file, readFileSync(file, 'utf8'));
+  const db = () => dir.file('s.db');
+  const mapOf = (name: string, lines: string[]) => {
+    const file = dir.file(name);
+    writeFileSync(
+      file,
+      `customer_id,customer_name,phone_number,messaging_service\n${lines.join('\n')}\n`,
+    );
+    return file;
+  };
+
+  beforeEach(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      numbers: [{ phone_number: N1 }, { phone_number: N2 }],
+      services: [
+        { friendly_name: 'Shared', inbound_request_url: SHARED_URL, phone_numbers: [N1, N2] },
+      ],
+    });
+    dir = tempDir();
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+  });
+  afterEach(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('warns that the sms_url set by hand since is replaced', async () => {
+    const first = dir.file('p1.json');
+    const both = mapOf('m1.csv', [`acme,acme,${N1},`, `acme,acme,${N2},`]);
+    expect((await cli(['plan', '--mapping', both, '--db', db(), '--out', first])).code).toBe(0);
+    // The subaccount and N1's detach go through; the next write is held; killed.
+    await killAtHeldWrite(env, dir, first, db(), 2);
+    await env.control('POST', '/__emulator/faults', { hold_after: 0 });
+    // N2 alone is planned and moved.
+    const second = dir.file('p2.json');
+    const n2 = mapOf('m2.csv', [`acme,acme,${N2},`]);
+    expect((await cli(['plan', '--mapping', n2, '--db', db(), '--out', second])).code).toBe(0);
+    expect((await cli(['apply', second, '--db', db(), '--rate', '1000'])).code).toBe(0);
+    // By hand, N1 (in the parent, in no service) answers at its own URL.
+    const state = await env.state();
+    const sid = state.numbers.find((n) => n.phone_number === N1)!.sid;
+    await env.parent.incomingPhoneNumbers(sid).update({ smsUrl: 'https://own.example/n1' });
+
+    const third = dir.file('p3.json');
+    const n1 = mapOf('m3.csv', [`beta,beta,${N1},`]);
+    expect((await cli(['plan', '--mapping', n1, '--db', db(), '--out', third])).code).toBe(0);
+    const plan = planOf(third);
+    expect(plan.customers[0]!.numbers[0]!.from_origin).toBe(true);
+    const step = plan.steps.find((s) => s.action === 'set_number_webhook');
+    expect(step?.action === 'set_number_webhook' && step.sms_url).toBe(SHARED_URL);
+    const warned = plan.warnings.filter((w) => w.code === 'inbound_route').map((w) => w.message);
+    expect(warned).toEqual([
+      expect.stringContaining(`its sms_url https://own.example/n1 is replaced by ${SHARED_URL}`),
+    ]);
+  }, 60_000);
+});

@@ -25,13 +25,13 @@ import {
 import { customersOf, expectMigrated } from '../support/migration.js';
 import {
   cliEnv,
-  pollUntil,
   readOnly,
   ROOT,
   runCli,
-  startCli,
   tempDir,
   type TempDir,
+  killApplyAtHeldWrite,
+  releaseHeld,
 } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
@@ -66,22 +66,9 @@ describe('apply killed after k writes (built CLI)', () => {
       expect((await cli(['plan', '--mapping', MAPPING, '--db', db, '--out', plan])).code).toBe(0);
       const steps = readPlan(plan, readFileSync(plan, 'utf8')).steps;
 
-      await env.control('POST', '/__emulator/faults', {
-        hold_after: k,
-        hold_methods: ['POST', 'DELETE'],
-      });
       const args = ['apply', plan, '--db', db, '--rate', '1000', '--concurrency', '1'];
-      const first = startCli(args, cliEnv(env), dir.path);
-      await pollUntil('the write after the k-th to be held', async () => {
-        if (first.child.exitCode !== null) throw new Error('apply ended before the kill');
-        const { held_requests: held } = await env.control<{ held_requests: number }>(
-          'GET',
-          '/__emulator/health',
-        );
-        return held > 0 ? true : undefined;
-      });
-      first.child.kill('SIGKILL');
-      expect((await first.done).signal).toBe('SIGKILL');
+      const killed = await killApplyAtHeldWrite(env, dir.path, plan, db, k);
+      expect(killed.signal).toBe('SIGKILL');
       // The held write, and perhaps the next step's (its intent committed, its request
       // queued behind the held one in the limiter).
       const atKill = journal(db);
@@ -90,14 +77,7 @@ describe('apply killed after k writes (built CLI)', () => {
       expect(atKill.done).toBeLessThanOrEqual(k);
 
       // The held write reaches Twilio after its client died.
-      await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
-      await pollUntil('the held write to be processed', async () => {
-        const { held_requests: held } = await env.control<{ held_requests: number }>(
-          'GET',
-          '/__emulator/health',
-        );
-        return held === 0 ? true : undefined;
-      });
+      await releaseHeld(env);
 
       // --dry-run now: sends nothing, and lists each step left in flight with a mark, for
       // apply may adopt it instead of sending it.
@@ -119,7 +99,7 @@ describe('apply killed after k writes (built CLI)', () => {
       expect(writesSent).toBe(writesListed.length - 1);
       const notes = second.stderr.trimEnd().split('\n');
       expect(notes[0]).toBe(
-        `note: took over the lock of pid ${first.child.pid} on ${hostname()}, which is no longer running`,
+        `note: took over the lock of pid ${killed.pid} on ${hostname()}, which is no longer running`,
       );
       // The step whose request was still queued when the process died is sent again, and says so.
       expect(notes.slice(1)).toEqual(

@@ -23,12 +23,12 @@ import {
 import { expectMigrated } from '../support/migration.js';
 import {
   cliEnv,
-  pollUntil,
   readOnly,
   runCli,
-  startCli,
   tempDir,
   type TempDir,
+  killApplyAtHeldWrite,
+  releaseHeld,
 } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
@@ -82,19 +82,9 @@ describe('apply killed in the middle of the carry batches (built CLI)', () => {
         expect(planned.stdout).toContain('  + opt-outs     acme  200 -> "acmeAlerts"');
 
         await clearRequestLog(env);
-        await env.control('POST', '/__emulator/faults', {
-          hold_after: MOVES + k,
-          hold_methods: ['POST'],
-        });
         const args = ['apply', plan, '--db', db, '--rate', '1000', '--concurrency', '1'];
-        const first = startCli(args, cliEnv(env), dir.path);
-        await pollUntil('the carry batch after the k-th to be held', async () => {
-          if (first.child.exitCode !== null) throw new Error('apply ended before the kill');
-          const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-          return health.held_requests > 0 ? true : undefined;
-        });
-        first.child.kill('SIGKILL');
-        expect((await first.done).signal).toBe('SIGKILL');
+        const killed = await killApplyAtHeldWrite(env, dir.path, plan, db, MOVES + k, ['POST']);
+        expect(killed.signal).toBe('SIGKILL');
 
         const atKill = journal(db);
         expect(atKill.step).toBe('in_flight');
@@ -107,15 +97,11 @@ describe('apply killed in the middle of the carry batches (built CLI)', () => {
         );
 
         // The held batch reaches Twilio after its client died.
-        await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
-        await pollUntil('the held batch to be processed', async () => {
-          const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-          return health.held_requests === 0 ? true : undefined;
-        });
+        await releaseHeld(env);
 
         const second = await cli(args);
         expect(second.stderr).toBe(
-          `note: took over the lock of pid ${first.child.pid} on ${hostname()}, which is no longer running\n` +
+          `note: took over the lock of pid ${killed.pid} on ${hostname()}, which is no longer running\n` +
             'note: carry_optouts:acme was in flight when the last apply stopped: its records keep their correlation_ids, and consent records are upserts by them (a record written twice is written once), so it is sent again\n',
         );
         expect(second.code).toBe(0);

@@ -20,11 +20,11 @@ import {
 } from '../support/emulator.js';
 import {
   cliEnv,
-  pollUntil,
   runCli,
-  startCli,
   tempDir,
   type TempDir,
+  killApplyAtHeldWrite,
+  releaseHeld,
 } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
@@ -33,35 +33,6 @@ const N1 = '+14155550101';
 const N2 = '+14155550102';
 const SHARED_URL = 'https://app.example/shared';
 const ANN = '+19995550001';
-
-/**
- * Applies `plan` one write at a time; the emulator lets `holdAfter` writes through and holds
- * the next; the process is killed there. The hold stays until the test lifts it (the held
- * write then takes effect).
- */
-async function killAtHeldWrite(
-  env: TestEmulator,
-  dir: TempDir,
-  plan: string,
-  db: string,
-  holdAfter: number,
-): Promise<void> {
-  await env.control('POST', '/__emulator/faults', {
-    hold_after: holdAfter,
-    hold_methods: ['POST', 'DELETE'],
-  });
-  const run = startCli(
-    ['apply', plan, '--db', db, '--concurrency', '1', '--rate', '1000'],
-    cliEnv(env),
-    dir.path,
-  );
-  await pollUntil('a held write', async () => {
-    const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-    return health.held_requests > 0 ? true : undefined;
-  });
-  run.child.kill('SIGKILL');
-  await run.done;
-}
 
 interface InboundAnswer {
   route: string;
@@ -120,8 +91,8 @@ describe('plan again after an apply that stopped half way', () => {
 
     // One write at a time; after the subaccount and both detaches, the next write (the
     // service) is held; the process is killed, and the held write then takes effect.
-    await killAtHeldWrite(env, dir, first, db(), 3);
-    await env.control('POST', '/__emulator/faults', { hold_after: 0 });
+    await killApplyAtHeldWrite(env, dir.path, first, db(), 3);
+    await releaseHeld(env);
     // Half way: both numbers out of Shared, still in the parent; the service made (the held
     // write) in the subaccount.
     const state = await env.state();
@@ -220,7 +191,7 @@ describe('plan again, with one number', () => {
     const first = dir.file('p1.json');
     expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', first])).code).toBe(0);
     // The subaccount, the detach and the transfer go through; the sms_url write is held.
-    await killAtHeldWrite(env, dir, first, db(), 3);
+    await killApplyAtHeldWrite(env, dir.path, first, db(), 3);
     const again = dir.file('p2.json');
     expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', again])).code).toBe(0);
     const plan = planOf(again);
@@ -230,7 +201,7 @@ describe('plan again, with one number', () => {
       route_after: { via: 'number', url: SHARED_URL },
       from_origin: true,
     });
-    await env.control('POST', '/__emulator/faults', { hold_after: 0 });
+    await releaseHeld(env);
   }, 60_000);
 
   it('after a finished move, a new mapping plans the number from where it is now', async () => {
@@ -284,8 +255,8 @@ describe('plan again, with one number', () => {
     const first = dir.file('p1.json');
     expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', first])).code).toBe(0);
     // subaccount, detach, transfer go through; the set_number_webhook write is held; kill; it takes effect.
-    await killAtHeldWrite(env, dir, first, db(), 3);
-    await env.control('POST', '/__emulator/faults', { hold_after: 0 });
+    await killApplyAtHeldWrite(env, dir.path, first, db(), 3);
+    await releaseHeld(env);
 
     const second = dir.file('p2.json');
     expect((await cli(['plan', '--mapping', mapping, '--db', db(), '--out', second])).code).toBe(0);
@@ -361,8 +332,8 @@ describe('plan again, with one number', () => {
     const second = dir.file('p2.json');
     expect((await cli(['plan', '--mapping', m2, '--db', db(), '--out', second])).code).toBe(0);
     // create_service and detach go through; the attach is held; kill; it takes effect.
-    await killAtHeldWrite(env, dir, second, db(), 2);
-    await env.control('POST', '/__emulator/faults', { hold_after: 0 });
+    await killApplyAtHeldWrite(env, dir.path, second, db(), 2);
+    await releaseHeld(env);
 
     const third = dir.file('p3.json');
     expect((await cli(['plan', '--mapping', m2, '--db', db(), '--out', third])).code).toBe(0);
@@ -423,8 +394,8 @@ describe('a number mapped again after it was left half-moved', () => {
     const both = mapOf('m1.csv', [`acme,acme,${N1},`, `acme,acme,${N2},`]);
     expect((await cli(['plan', '--mapping', both, '--db', db(), '--out', first])).code).toBe(0);
     // The subaccount and N1's detach go through; the next write is held; killed.
-    await killAtHeldWrite(env, dir, first, db(), 2);
-    await env.control('POST', '/__emulator/faults', { hold_after: 0 });
+    await killApplyAtHeldWrite(env, dir.path, first, db(), 2);
+    await releaseHeld(env);
     // N2 alone is planned and moved.
     const second = dir.file('p2.json');
     const n2 = mapOf('m2.csv', [`acme,acme,${N2},`]);

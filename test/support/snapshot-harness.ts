@@ -357,3 +357,42 @@ export async function pollUntil<T>(
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
   }
 }
+
+// ── killing apply at an exact write ────────────────────────────────────────────────────────
+
+/**
+ * Runs `apply PLAN --db DB` one write at a time; the emulator lets `holdAfter` writes (of
+ * `methods`) through and holds the next; the process is killed there. Returns how it ended
+ * (a test asserts the SIGKILL) and its pid. The hold stays until `releaseHeld`.
+ */
+export async function killApplyAtHeldWrite(
+  env: TestEmulator,
+  cwd: string,
+  plan: string,
+  db: string,
+  holdAfter: number,
+  methods: readonly string[] = ['POST', 'DELETE'],
+): Promise<CliResult & { pid: number }> {
+  await env.control('POST', '/__emulator/faults', {
+    hold_after: holdAfter,
+    hold_methods: methods,
+  });
+  const args = ['apply', plan, '--db', db, '--rate', '1000', '--concurrency', '1'];
+  const run = startCli(args, cliEnv(env), cwd);
+  await pollUntil(`the write after the ${holdAfter}th to be held`, async () => {
+    if (run.child.exitCode !== null) throw new Error('apply ended before the kill');
+    const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+    return health.held_requests > 0 ? true : undefined;
+  });
+  run.child.kill('SIGKILL');
+  return { ...(await run.done), pid: run.child.pid! };
+}
+
+/** Lifts the hold and waits until the held writes reached the emulator's state. */
+export async function releaseHeld(env: TestEmulator): Promise<void> {
+  await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+  await pollUntil('the held writes to be processed', async () => {
+    const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+    return health.held_requests === 0 ? true : undefined;
+  });
+}

@@ -114,6 +114,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     let principal: Principal | null = null;
     let status = 500;
     let body: unknown;
+    let payload: Buffer | undefined;
     const headers: Record<string, string> = { 'Twilio-Request-Id': requestIds.next('RQ') };
     try {
       principal = authenticate(state, req.headers.authorization);
@@ -126,25 +127,34 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
       headers['Twilio-Concurrent-Requests'] = String(slot.concurrent);
       try {
-        if (faults.settings.latency_ms > 0) await sleep(faults.settings.latency_ms);
-        if (faults.shouldFail()) {
-          const failStatus = faults.settings.error_status;
-          throw new ApiError(
-            failStatus,
-            failStatus === 503 ? 20503 : 20500,
-            'Internal Server Error',
-          );
+        try {
+          if (faults.shouldFail()) {
+            const failStatus = faults.settings.error_status;
+            throw new ApiError(
+              failStatus,
+              failStatus === 503 ? 20503 : 20500,
+              'Internal Server Error',
+            );
+          }
+          const reply = await dispatch(routes, {
+            method: req.method ?? 'GET',
+            path,
+            query: url.searchParams,
+            form,
+            principal,
+          });
+          status = reply.status;
+          body = reply.body;
+          Object.assign(headers, reply.headers);
+        } catch (error) {
+          if (!(error instanceof ApiError)) throw error;
+          status = error.status;
+          body = error.toBody();
         }
-        const reply = await dispatch(routes, {
-          method: req.method ?? 'GET',
-          path,
-          query: url.searchParams,
-          form,
-          principal,
-        });
-        status = reply.status;
-        body = reply.body;
-        Object.assign(headers, reply.headers);
+        // Latency is how long Twilio takes to answer, its own work included: the answer is
+        // made first, then leaves no sooner than latency_ms after the request arrived.
+        payload = encodeJson(status, body);
+        await until(started + faults.settings.latency_ms);
       } finally {
         slot.release();
       }
@@ -154,7 +164,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       body = error.toBody();
     }
     headers['Twilio-Request-Duration'] = ((performance.now() - started) / 1000).toFixed(3);
-    sendJson(res, status, body, headers);
+    sendJson(res, status, payload ?? body, headers);
     log(entry(status, principal?.account.sid ?? null));
   }
 
@@ -238,17 +248,28 @@ function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  if (status === 204 || body === undefined) {
+  const bytes = encodeJson(status, body);
+  if (bytes === undefined) {
     res.writeHead(status, headers);
     res.end();
     return;
   }
-  // A Buffer is JSON already serialised (a Messages page built from cached messages).
-  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
   res.writeHead(status, {
     ...headers,
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': bytes.length,
   });
   res.end(bytes);
+}
+
+/** An answer's bytes; a Buffer is JSON already serialised (a Messages page from the cache). */
+function encodeJson(status: number, body: unknown): Buffer | undefined {
+  if (status === 204 || body === undefined) return undefined;
+  return Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+}
+
+/** Waits until performance.now() reaches `due`: never earlier, as a timer alone may be. */
+async function until(due: number): Promise<void> {
+  for (let left = due - performance.now(); left > 0; left = due - performance.now())
+    await sleep(Math.ceil(left));
 }

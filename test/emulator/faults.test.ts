@@ -2,7 +2,8 @@
  * Fault injection through `POST /__emulator/faults`, seen through the real SDK: the
  * per-account concurrency limit (429 / 20429 with `Twilio-Concurrent-Requests`), scripted
  * 5xx, dropped connections (a `TwilioError` with status 0 from our http client), partial
- * updates, turning a fault off with 0, and reset. No wall-clock assertions.
+ * updates, turning a fault off with 0, and reset. No wall-clock limits (latency is checked
+ * as a lower bound only).
  */
 
 import { describe, expect, it } from 'vitest';
@@ -162,6 +163,21 @@ describe('fault injection', () => {
     await setFaults({ reset_rate: 0 });
     expect(await sdkOutcome()).toMatchObject({ ok: true, status: 200 });
     expect(env.httpClient.violations).toEqual([]);
+  });
+
+  // A lower bound only (an answer cannot come early on a slow machine): no wall-clock limit.
+  it('latency_ms: answers, 5xx included, leave no sooner than that long after the request arrived', async () => {
+    await setFaults({ latency_ms: 60 });
+    for (const errorRate of [0, 1]) {
+      await setFaults({ error_rate: errorRate });
+      const sent = performance.now();
+      const response = await rawFetch();
+      await response.arrayBuffer();
+      expect(response.status).toBe(errorRate === 0 ? 200 : 500);
+      expect(performance.now() - sent).toBeGreaterThanOrEqual(60);
+      expect(Number(response.headers.get('twilio-request-duration'))).toBeGreaterThanOrEqual(0.06);
+    }
+    await setFaults({ latency_ms: 0, error_rate: 0 });
   });
 
   it('fields left out keep their value; 0 turns one off', async () => {

@@ -4,6 +4,7 @@
  * service memberships last seen, and the current opt-out state derived from the evidence.
  */
 
+import { reportsTollFree } from '../optouts/keywords.js';
 import type { Db } from './open.js';
 import { statement } from './statements.js';
 
@@ -137,13 +138,17 @@ export function replaceNumbers(
   })();
 }
 
-/** Phone number → the type Twilio reports for it (toll-free changes what YES means). */
-export function numberTypes(db: Db): Map<string, string | null> {
-  const rows = db.prepare('SELECT phone_number, number_type FROM numbers').raw().all() as [
-    string,
-    string | null,
-  ][];
-  return new Map(rows);
+/**
+ * Phone number → the type Twilio reports for it, for the numbers it reports as toll-free
+ * (toll-free changes what YES means). Any other number's area code decides (`isTollFree`),
+ * whatever its type, so a plan of 100,000 local numbers reads none of them back.
+ */
+export function tollFreeTypes(db: Db): Map<string, string> {
+  const rows = db
+    .prepare(`SELECT phone_number, number_type FROM numbers WHERE number_type LIKE '%toll%free%'`)
+    .raw()
+    .all() as [string, string][];
+  return new Map(rows.filter(([, type]) => reportsTollFree(type)));
 }
 
 export function listNumbers(db: Db): NumberRow[] {

@@ -25,9 +25,13 @@ const BY_WORD = new Map<string, KeywordKind>(
 /** NANP toll-free area codes: 800, 833, 844, 855, 866, 877, 888. */
 const TOLL_FREE = /^\+1(800|833|844|855|866|877|888)\d{7}$/;
 
+/** Whether the type Twilio reports for a number says toll-free. */
+export const reportsTollFree = (reportedType: string | null): boolean =>
+  reportedType !== null && /toll.?free/i.test(reportedType);
+
+/** A number is toll-free when Twilio reports it so, or else by its area code. */
 export function isTollFree(phoneNumber: string, reportedType: string | null = null): boolean {
-  if (reportedType !== null && /toll.?free/i.test(reportedType)) return true;
-  return TOLL_FREE.test(phoneNumber);
+  return reportsTollFree(reportedType) || TOLL_FREE.test(phoneNumber);
 }
 
 export interface KeywordMatch {

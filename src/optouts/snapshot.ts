@@ -16,8 +16,8 @@ import { isoSeconds, type Clock } from '../clock.js';
 import {
   countEvents,
   currentOptOuts,
-  numberTypes,
   replaceNumbers,
+  tollFreeTypes,
   type LedgerCounts,
   type NumberRow,
 } from '../db/ledger.js';
@@ -229,7 +229,7 @@ export async function takeSnapshot(
   // The numbers (and their types: toll-free changes what YES means) are listed while the
   // first pages are fetched; each page waits for them only to be classified.
   const types = recordNumbers(runId, accounts, input.knownNumbers ?? new Map(), deps).then(() =>
-    numberTypes(db),
+    tollFreeTypes(db),
   );
 
   const slices = listSlices(db, runId);

@@ -9,7 +9,7 @@
 import { isoSeconds, type Clock } from '../clock.js';
 import {
   insertEvents,
-  numberTypes,
+  tollFreeTypes,
   optOutsAsOf,
   type LedgerEvent,
   type ScopeAsOf,
@@ -101,7 +101,7 @@ export async function runReconcile(
     return { accountSid, start, end: now };
   });
 
-  const types = numberTypes(db);
+  const types = tollFreeTypes(db);
   const movedPhones = new Set(moved.map((m) => m.phoneNumber));
   const evidence: LedgerEvent[] = [];
   const sends: SentMessage[] = [];

@@ -11,12 +11,15 @@ import {
   currentOptOuts,
   optOutsAsOf,
   insertEvents,
+  replaceNumbers,
+  tollFreeTypes,
   type LedgerEvent,
 } from '../../src/db/ledger.js';
 import { recordCustomerSubaccount, recordMapping } from '../../src/db/customers.js';
 import type { Db } from '../../src/db/open.js';
 import { createRun, finishRun, recordHistoryStart } from '../../src/db/snapshot-runs.js';
 import { exportOptOuts, readCoverage } from '../../src/optouts/export.js';
+import { isTollFree } from '../../src/optouts/keywords.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
 const ACCOUNT = `AC${'a'.repeat(32)}`;
@@ -66,6 +69,47 @@ describe('the ledger on a real database', () => {
     dir = tempDir();
   });
   afterEach(() => dir.remove());
+
+  it('tollFreeTypes keeps only toll-free types, and gives isTollFree the verdict every type gives', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      const numbers: [string, string | null][] = [
+        ['+14155550101', 'toll-free'], // reported toll-free, local area code
+        ['+14155550102', 'TollFree'],
+        ['+14155550103', 'local'],
+        ['+18005550104', 'local'], // a toll-free area code decides, whatever the type
+        ['+18005550105', null],
+        ['+14155550106', null],
+        ['+14155550107', 'toll free'],
+        ['+14155550108', 'tollfreeish-but-not'], // matches the same /toll.?free/ as before
+        ['+14155550109', 'toll--free'], // LIKE matches, the type check does not
+      ];
+      replaceNumbers(
+        db,
+        id,
+        ACCOUNT,
+        '2025-06-01T00:00:00Z',
+        numbers.map(([phoneNumber, numberType], i) => ({
+          accountSid: ACCOUNT,
+          numberSid: `PN${String(i).padStart(32, '0')}`,
+          phoneNumber,
+          numberType,
+          messagingServiceSid: null,
+          serviceName: null,
+        })),
+      );
+      const types = tollFreeTypes(db);
+      expect([...types.keys()].sort()).toEqual([
+        '+14155550101',
+        '+14155550102',
+        '+14155550107',
+        '+14155550108',
+      ]);
+      for (const [phone, type] of numbers) {
+        expect(isTollFree(phone, types.get(phone) ?? null), phone).toBe(isTollFree(phone, type));
+      }
+    });
+  });
 
   it('a tie between an opt-out and an opt-in in one second is an opt-out, whatever the SIDs', async () => {
     await withLedger(dir.file('l.db'), (db) => {

@@ -5,7 +5,19 @@
  * crash never leaves half a report.
  */
 
-import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 import { UserError } from './errors.js';
@@ -20,6 +32,56 @@ export function requireFolder(path: string, flag: string): void {
     throw new UserError(`${flag} ${path}: the folder ${folder} does not exist.`);
   }
   if (!isFolder) throw new UserError(`${flag} ${path}: ${folder} is not a folder.`);
+}
+
+/** The first bytes of a file, as text: enough to tell whether it is one the tool wrote. */
+export function readHead(path: string, bytes = 512): string {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(bytes);
+    return head.toString('utf8', 0, readSync(fd, head, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The tool replaces only files it wrote: an existing `path` whose first bytes `isOurs` does
+ * not recognise (the database itself, a reviewer's notes) is refused before any work.
+ */
+export function refuseForeignFile(
+  path: string,
+  flag: string,
+  what: string,
+  isOurs: (head: string) => boolean,
+): void {
+  if (!existsSync(path)) return;
+  if (statSync(path).isFile() && isOurs(readHead(path))) return;
+  throw new UserError(`${flag} ${path} exists and is not ${what}; refusing to replace it`);
+}
+
+/**
+ * Makes `dir` a folder of the tool's own, or refuses: a new or empty folder is claimed with a
+ * mark file; one that already holds files is written into only when it bears that mark.
+ */
+export function claimFolder(
+  dir: string,
+  mark: { file: string; text: string },
+  flag: string,
+  who: string,
+): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new UserError(`${flag} ${dir} is not a folder.`);
+    const entries = readdirSync(dir);
+    if (entries.length > 0 && !entries.includes(mark.file)) {
+      throw new UserError(
+        `${flag} ${dir} already holds files ${who} did not write; name a new or empty folder.`,
+      );
+    }
+  } else {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+  writeFileSync(join(dir, mark.file), mark.text, { mode: 0o600 });
 }
 
 /** Text, or a producer that hands it over in chunks (a large plan is never one string). */

@@ -240,6 +240,16 @@ export function optOutsCsv<Extra extends string = never>(
   return toCsv([...OPTOUT_COLUMNS, ...extra], rows, ['customer_name', 'body', 'keyword']);
 }
 
+/** Whether a file begins as an export `optouts` writes (CSV or JSON): one it may replace. */
+export function isOptOutExportText(head: string): boolean {
+  const header = OPTOUT_COLUMNS.join(',');
+  return (
+    head.startsWith(`${header}\n`) ||
+    head.startsWith(`${header}\r\n`) ||
+    head.startsWith('{\n  "coverage": {')
+  );
+}
+
 /** A list missing the opt-outs of an account nobody read is not handed out as if whole. */
 function refuseUnread(coverage: Coverage, customer: string | undefined): void {
   const unread = coverage.never_read.filter(

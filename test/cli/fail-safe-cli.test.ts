@@ -252,13 +252,13 @@ describe('fail safe (built CLI)', () => {
   });
 
   describe('nothing dropped silently', () => {
-    it('optouts --out replaces an existing file through a private temp file: mode 0600 after', async () => {
+    it('optouts --out replaces an earlier export through a private temp file: mode 0600 after', async () => {
       const db = dir.file('out.db');
       expect((await cli(['snapshot', '--db', db])).code).toBe(0);
       const outDir = join(dir.path, 'out');
       mkdirSync(outDir);
       const out = join(outDir, 'list.csv');
-      writeFileSync(out, 'old contents\n');
+      expect((await cli(['optouts', '--db', db, '--out', out])).code).toBe(0);
       chmodSync(out, 0o644);
       const result = await cli(['optouts', '--db', db, '--out', out]);
       expect(result.code).toBe(0);

@@ -188,14 +188,21 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
   // BUG (src/cli/commands/optouts.ts, `writeFileSync(…, { mode: 0o600 })`): `mode` applies
   // only when the file is created, so an existing world-readable file stays world-readable.
   // Drop `.fails` once fixed (e.g. chmodSync after writing, as src/db/open.ts does).
-  it('optouts --out over an existing 0644 file leaves it 0600', async () => {
+  it('optouts --out over an earlier 0644 export leaves it 0600; over a file it did not write, refuses', async () => {
     const file = dir.file('existing.csv');
-    writeFileSync(file, 'old\n');
+    expect((await cli(['optouts', '--db', db(), '--out', file, '--format', 'json'])).code).toBe(0);
     chmodSync(file, 0o644);
     const result = await cli(['optouts', '--db', db(), '--out', file]);
     expect(result.code).toBe(0);
     expect(readFileSync(file, 'utf8').split('\n')[0]).toBe(HEADER);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const notes = dir.file('notes.csv');
+    writeFileSync(notes, 'recipient,why\n+16505550001,asked twice\n');
+    const refused = await cli(['optouts', '--db', db(), '--out', notes]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/--out .*notes\.csv exists and is not an opt-out export/);
+    expect(readFileSync(notes, 'utf8')).toBe('recipient,why\n+16505550001,asked twice\n');
   });
 
   it('a bad --since exits 1 naming the flag', async () => {

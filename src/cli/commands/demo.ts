@@ -1,12 +1,4 @@
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
@@ -21,30 +13,15 @@ import { startEmulator } from '../../emulator/server.js';
 import { DEFAULT_LIMITS } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { dbAt, packageRoot, thisProcess, twilioAccess } from '../runtime.js';
-import { writePrivateFile } from '../../files.js';
+import { claimFolder, writePrivateFile } from '../../files.js';
 import { runReport } from '../../apply/reports.js';
 import { writeReportFiles } from '../reports.js';
 
 /** Marks a folder as the demo's: it writes and replaces files only in a folder it made. */
-const DEMO_MARK = '.submigrate-demo';
-
-function claimDemoFolder(outDir: string): void {
-  if (existsSync(outDir)) {
-    if (!statSync(outDir).isDirectory()) throw new UserError(`--out ${outDir} is not a folder.`);
-    const entries = readdirSync(outDir);
-    if (entries.length > 0 && !entries.includes(DEMO_MARK)) {
-      throw new UserError(
-        `--out ${outDir} already holds files the demo did not write; name a new or empty folder.`,
-      );
-    }
-  } else {
-    mkdirSync(outDir, { recursive: true });
-  }
-  writeFileSync(
-    join(outDir, DEMO_MARK),
-    'Written by `submigrate demo`; it may replace files here.\n',
-  );
-}
+const DEMO_MARK = {
+  file: '.submigrate-demo',
+  text: 'Written by `submigrate demo`; it may replace files here.\n',
+};
 
 interface DemoArgs extends GlobalOptions {
   out: string;
@@ -74,7 +51,7 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
         );
       }
       const outDir = resolve(context.cwd, args.out);
-      claimDemoFolder(outDir);
+      claimFolder(outDir, DEMO_MARK, '--out', 'the demo');
       const dbPath = join(outDir, 'demo.db');
       // Every demo starts from a clean rehearsal (of a database that is the demo's own).
       inspect(dbPath);

@@ -3,8 +3,13 @@ import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 
 import { withDb } from '../../db/open.js';
-import { requireFolder, writePrivateFile } from '../../files.js';
-import { describeCoverage, exportOptOuts, optOutsCsv } from '../../optouts/export.js';
+import { refuseForeignFile, requireFolder, writePrivateFile } from '../../files.js';
+import {
+  describeCoverage,
+  exportOptOuts,
+  isOptOutExportText,
+  optOutsCsv,
+} from '../../optouts/export.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { dbLocation } from '../runtime.js';
 
@@ -32,7 +37,11 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
         .option('out', { type: 'string', describe: 'Write to this file instead of stdout' }),
     handler: async (args) => {
       const outPath = args.out === undefined ? undefined : resolve(context.cwd, args.out);
-      if (outPath !== undefined) requireFolder(outPath, '--out');
+      if (outPath !== undefined) {
+        requireFolder(outPath, '--out');
+        // The database itself, or anyone's file, is never overwritten by an export.
+        refuseForeignFile(outPath, '--out', 'an opt-out export', isOptOutExportText);
+      }
       const location = dbLocation(args, context);
       const options = {
         wholeOnly: true,

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
@@ -6,7 +6,7 @@ import type { CommandModule } from 'yargs';
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
-import { writePrivateFile } from '../../files.js';
+import { refuseForeignFile, writePrivateFile } from '../../files.js';
 import { CARRY_BATCH_SIZE } from '../../plan/carry.js';
 import { parseMapping } from '../../plan/mapping.js';
 import { defaultPlanPath, isPlanText, writePlan } from '../../plan/plan-file.js';
@@ -17,16 +17,6 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { connectTwilio, dbLocation, thisProcess } from '../runtime.js';
 
 /** The first bytes of a file: enough to recognise a plan, without reading 100 MB of one. */
-function readHead(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(64);
-    return head.toString('utf8', 0, readSync(fd, head, 0, 64, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
-
 interface PlanArgs extends GlobalOptions {
   mapping: string;
   out?: string;
@@ -100,11 +90,7 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         context.cwd,
         args.out ?? defaultPlanPath(shown, resolve(context.cwd, 'plans')),
       );
-      if (existsSync(outPath) && !isPlanText(readHead(outPath))) {
-        throw new UserError(
-          `--out ${outPath} exists and is not a plan file; refusing to replace it`,
-        );
-      }
+      refuseForeignFile(outPath, '--out', 'a plan file', isPlanText);
       const twilio = connectTwilio(args, context, {
         concurrency: args.concurrency,
         ratePerSecond: args.rate,

@@ -1,0 +1,88 @@
+/**
+ * Review: the files the reporting commands write. The database is "the ledger, the journal
+ * and the evidence" (README) and is never to be overwritten by an export; `report --out DIR`
+ * must not replace a file in DIR that is not one of submigrate's reports.
+ */
+
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const DAY = 86_400_000;
+const N1 = '+14155550101';
+const R1 = '+16505550001';
+
+describe('files the reporting commands write', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const db = () => dir.file('f.db');
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      numbers: [{ phone_number: N1 }],
+      messages: [
+        {
+          from: R1,
+          to: N1,
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: new Date(NOW - 10 * DAY).toISOString(),
+        },
+      ],
+    });
+    dir = tempDir();
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('optouts --out naming the database itself is refused, and the database is left intact', async () => {
+    const before = readFileSync(db());
+    const result = await cli(['optouts', '--db', db(), '--out', db()]);
+    const after = readFileSync(db());
+    expect(after.subarray(0, 16).toString('latin1')).toBe('SQLite format 3\u0000');
+    expect(after.equals(before)).toBe(true);
+    expect(result.code).not.toBe(0);
+    // and the ledger still answers
+    expect((await cli(['optouts', '--db', db()])).code).toBe(0);
+  });
+
+  it('report --out DIR does not overwrite a file there that submigrate did not write', async () => {
+    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
+    // A database of its own: the test above may have damaged the first one.
+    const own = dir.file('g.db');
+    expect((await cli(['snapshot', '--db', own])).code).toBe(0);
+    expect(
+      (
+        await cli([
+          'plan',
+          '--mapping',
+          dir.file('m.csv'),
+          '--db',
+          own,
+          '--out',
+          dir.file('m.plan.json'),
+        ])
+      ).code,
+    ).toBe(0);
+    expect(
+      (await cli(['apply', dir.file('m.plan.json'), '--db', own, '--rate', '1000'])).code,
+    ).toBe(0);
+    const mine = dir.file('signed-off');
+    mkdirSync(mine);
+    const signed = 'my own notes: list signed off by J. Doe\n';
+    writeFileSync(join(mine, 'coverage.txt'), signed);
+    const result = await cli(['report', '--db', own, '--out', mine]);
+    expect(readFileSync(join(mine, 'coverage.txt'), 'utf8')).toBe(signed);
+    expect(result.code).not.toBe(0);
+  });
+});

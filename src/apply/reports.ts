@@ -6,14 +6,21 @@
  */
 
 import { listRunConsentItems, writtenCorrelationIds } from '../db/consent-journal.js';
+import { listCustomerNumbers } from '../db/customers.js';
 import { getApplyRun, listApplyRuns, listSteps, runPlanJson } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
 import { listViolations, reconcileTotals } from '../db/reconcile.js';
 import { listRouteChecks } from '../db/route-checks.js';
-import { exportOptOuts, readCoverage, unvouchedCustomers } from '../optouts/export.js';
+import {
+  exportOptOuts,
+  readCoverage,
+  unvouchedCustomers,
+  type ExportClaims,
+} from '../optouts/export.js';
 import type { InboundRoute } from '../plan/routes.js';
 import { readPlan } from '../plan/plan-file.js';
+import type { Plan } from '../plan/types.js';
 import { auditDocument, auditRows } from '../report/audit.js';
 import { carryAudit, twilioEnforces } from '../report/carry.js';
 import { reportFiles, type ReportFile } from '../report/files.js';
@@ -34,6 +41,36 @@ export function chooseRun(db: Db, runId: number | undefined) {
     throw new UserError('this database holds no apply run yet: `submigrate apply PLAN` makes one');
   }
   return latest;
+}
+
+/**
+ * The run's own claims: the customer each number was planned for and the services on its
+ * list, from the plan the run applied (for a plan written before it said which services, the
+ * service recorded for the number, which a later plan may since have replaced); the
+ * subaccounts this run's customers went to.
+ */
+function runClaims(
+  db: Db,
+  plan: Plan,
+  customers: readonly { customer_id: string; subaccount_sid: string | null }[],
+): ExportClaims {
+  const recorded = new Map(listCustomerNumbers(db).map((n) => [n.numberSid, n.sourceServiceSid]));
+  return {
+    numbers: plan.customers.flatMap((c) =>
+      c.numbers.map((n) => ({
+        phoneNumber: n.phone_number,
+        customerId: c.customer_id,
+        services:
+          n.optout_services ??
+          [recorded.get(n.number_sid) ?? null].filter((s): s is string => s !== null),
+      })),
+    ),
+    subaccounts: new Map(
+      customers.flatMap((c) =>
+        c.subaccount_sid === null ? [] : [[c.subaccount_sid, c.customer_id]],
+      ),
+    ),
+  };
 }
 
 export function runReport(
@@ -58,12 +95,14 @@ export function runReport(
   const document = auditDocument(plan, run, steps, rows);
   const customers = new Set(plan.customers.map((c) => c.customer_id));
   const names = new Map(plan.customers.map((c) => [c.customer_id, c.customer_name]));
-  const enforced = twilioEnforces(plan, document.customers, writtenCorrelationIds(db));
+  const enforced = twilioEnforces(plan, document.customers, writtenCorrelationIds(db, runId));
   const optouts =
     readCoverage(db).windows.length === 0
       ? null
       : (() => {
-          const exported = exportOptOuts(db);
+          const exported = exportOptOuts(db, undefined, {
+            claims: runClaims(db, plan, document.customers),
+          });
           return {
             coverage: exported.coverage,
             rows: exported.optouts

@@ -187,11 +187,17 @@ export function recordBatchFailure(
   ).run(failure.status, failure.code, failure.message, runId, stepId, batch);
 }
 
-/** Every correlation_id Twilio has accepted, in any run: records the next plan need not carry. */
-export function writtenCorrelationIds(db: Db): Set<string> {
+/**
+ * Every correlation_id Twilio has accepted, in any run (records the next plan need not carry),
+ * or in `upToRun` and the runs before it (what that run's reports say Twilio enforces, as
+ * they said it then).
+ */
+export function writtenCorrelationIds(db: Db, upToRun = Number.MAX_SAFE_INTEGER): Set<string> {
   const rows = db
-    .prepare('SELECT DISTINCT correlation_id AS id FROM consent_items WHERE error_code = 0')
+    .prepare(
+      'SELECT DISTINCT correlation_id AS id FROM consent_items WHERE error_code = 0 AND run_id <= ?',
+    )
     .raw()
-    .all() as [string][];
+    .all(upToRun) as [string][];
   return new Set(rows.map(([id]) => id));
 }

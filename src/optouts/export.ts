@@ -150,6 +150,31 @@ export interface ExportOptions {
    * customers unknown, one by one.
    */
   wholeOnly?: boolean;
+  /**
+   * Which customer each opt-out binds, when not the mapping last recorded: a run's reports
+   * take them from the plan the run applied, so that a later plan changes nothing they say.
+   */
+  claims?: ExportClaims;
+}
+
+/** Which customer a currently opted-out pair binds. */
+export interface ExportClaims {
+  /** Each number's customer, and the services whose service-wide opt-outs are on its list. */
+  numbers: readonly { phoneNumber: string; customerId: string; services: readonly string[] }[];
+  /** A subaccount an apply moved a customer into → that customer. */
+  subaccounts: ReadonlyMap<string, string>;
+}
+
+/** The claims of the mapping last recorded and of the subaccounts applies moved customers into. */
+function recordedClaims(db: Db): ExportClaims {
+  return {
+    numbers: listCustomerNumbers(db).map((n) => ({
+      phoneNumber: n.phoneNumber,
+      customerId: n.customerId,
+      services: n.sourceServiceSid === null ? [] : [n.sourceServiceSid],
+    })),
+    subaccounts: new Map([...previousSubaccounts(db)].map(([customer, sub]) => [sub, customer])),
+  };
 }
 
 /**
@@ -181,18 +206,14 @@ export function exportOptOuts(
     if (set === undefined) map.set(key, (set = new Set()));
     set.add(customerId);
   };
-  for (const number of listCustomerNumbers(db)) {
+  const claims = options.claims ?? recordedClaims(db);
+  for (const number of claims.numbers) {
     claim(byNumber, number.phoneNumber, number.customerId);
-    if (number.sourceServiceSid !== null) {
-      claim(byService, number.sourceServiceSid, number.customerId);
-    }
+    for (const service of number.services) claim(byService, service, number.customerId);
   }
   // A subaccount an apply moved a customer into is that customer's alone: every service in
   // it (the one apply created, or one made since) binds that customer.
-  const bySubaccount = new Map<string, string>();
-  for (const [customerId, subaccountSid] of previousSubaccounts(db)) {
-    bySubaccount.set(subaccountSid, customerId);
-  }
+  const bySubaccount = claims.subaccounts;
   const optouts: OptOutExportRow[] = [];
   for (const row of currentOptOuts(db)) {
     let claimants: ReadonlySet<string> | undefined;

@@ -33,6 +33,7 @@ import {
   type ObservedState,
   type Plan,
   type PlanCustomer,
+  type PlanNumber,
   type PlanStep,
   type SubaccountSource,
 } from './types.js';
@@ -459,14 +460,10 @@ function customerSteps(
       route_before: route.before,
       route_after: route.after,
       ...(routing.fromOrigin.has(number.sid) ? { from_origin: true as const } : {}),
+      optout_services: listServices(number, customer, sourceServices),
     });
   }
-  customer.optouts = countOptOuts(
-    optOuts,
-    numbers.map((n) => n.number),
-    customer,
-    sourceServices,
-  );
+  customer.optouts = countOptOuts(optOuts, customer.numbers);
   return out;
 }
 
@@ -474,16 +471,11 @@ function customerSteps(
  * Distinct recipients on the suppression lists of these numbers: number scope, and the
  * service-wide opt-outs of every service on their lists (`listServices`, as the carry reads).
  */
-function countOptOuts(
-  index: OptOutIndex,
-  numbers: readonly ObservedNumber[],
-  customer: PlanCustomer,
-  sourceServices: ReadonlyMap<string, string | null>,
-): number {
+function countOptOuts(index: OptOutIndex, numbers: readonly PlanNumber[]): number {
   const recipients = new Set<string>();
   for (const number of numbers) {
-    for (const r of index.byNumber.get(number.phoneNumber) ?? []) recipients.add(r);
-    for (const service of listServices(number, customer, sourceServices)) {
+    for (const r of index.byNumber.get(number.phone_number) ?? []) recipients.add(r);
+    for (const service of number.optout_services ?? []) {
       for (const r of index.byService.get(service) ?? []) recipients.add(r);
     }
   }

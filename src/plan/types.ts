@@ -206,6 +206,12 @@ export interface PlanNumber {
    * `route_before` is that origin's route, and the number may be half-moved already.
    */
   from_origin?: true;
+  /**
+   * The Messaging Services whose service-wide opt-outs are on the number's suppression list
+   * (`listServices`): what its run's reports list for it, whatever later plans record.
+   * Always written; absent only in plans written before it was added.
+   */
+  optout_services?: string[];
 }
 
 export type WarningCode =

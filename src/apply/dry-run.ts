@@ -10,6 +10,7 @@
 import type { StepRecord } from '../db/journal.js';
 import { carryItemsOf } from '../plan/carry.js';
 import type { Plan, PlanStep } from '../plan/types.js';
+import { fallbackFields } from './perform.js';
 import { targetsFrom } from './targets.js';
 
 const API = 'https://api.twilio.com/2010-04-01';
@@ -90,8 +91,11 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
       }
       case 'set_number_webhook': {
         const account = subaccount(step.customer_id);
+        const fallback = Object.entries(fallbackFields(step))
+          .map(([field, value]) => ` ${field}=${value}`)
+          .join('');
         lines.push(
-          `POST   ${API}/Accounts/${account}/IncomingPhoneNumbers/${step.number_sid}.json  SmsUrl=${step.sms_url} SmsMethod=${step.sms_method}   (parent credentials)   # ${step.phone_number}`,
+          `POST   ${API}/Accounts/${account}/IncomingPhoneNumbers/${step.number_sid}.json  SmsUrl=${step.sms_url} SmsMethod=${step.sms_method}${fallback}   (parent credentials)   # ${step.phone_number}`,
         );
         break;
       }

@@ -7,7 +7,7 @@
 
 import { TwilioError } from '../errors.js';
 import type { StepOutcome } from '../db/journal.js';
-import type { CarryOptOutsStep, PlanStep } from '../plan/types.js';
+import type { CarryOptOutsStep, PlanStep, SetNumberWebhookStep } from '../plan/types.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { Targets } from './targets.js';
 
@@ -38,6 +38,7 @@ export function describeIntent(step: PlanStep, targets: Targets): Record<string,
         request: `POST /2010-04-01/Accounts/${targets.subaccountOf(step.customer_id)}/IncomingPhoneNumbers/${step.number_sid}.json`,
         SmsUrl: step.sms_url,
         SmsMethod: step.sms_method,
+        ...fallbackFields(step),
       };
     case 'attach_number':
       return {
@@ -54,6 +55,15 @@ export function describeIntent(step: PlanStep, targets: Targets): Record<string,
         as: targets.subaccountOf(step.customer_id),
       };
   }
+}
+
+/** The fallback form fields a `set_number_webhook` step sends: none when it has no fallback. */
+export function fallbackFields(step: SetNumberWebhookStep): Record<string, string> {
+  if (step.sms_fallback_url === null) return {};
+  return {
+    SmsFallbackUrl: step.sms_fallback_url,
+    SmsFallbackMethod: step.sms_fallback_method ?? 'POST',
+  };
 }
 
 /** How a `carry_optouts` step is performed (apply/carry.ts): many writes, its own journal. */
@@ -100,6 +110,8 @@ export async function performStep(
         await twilio.setNumberWebhook(account, step.number_sid, {
           smsUrl: step.sms_url,
           smsMethod: step.sms_method,
+          smsFallbackUrl: step.sms_fallback_url,
+          smsFallbackMethod: step.sms_fallback_method,
         });
         return { state: 'done', result: { sms_url: step.sms_url } };
       }

@@ -8,7 +8,13 @@
  * Pure.
  */
 
-import type { ObservedState, Plan, PlanStep } from '../plan/types.js';
+import type {
+  ObservedNumber,
+  ObservedState,
+  Plan,
+  PlanStep,
+  SetNumberWebhookStep,
+} from '../plan/types.js';
 import type { Targets } from './targets.js';
 
 export type Settlement =
@@ -36,6 +42,19 @@ function pickNew<T extends { sid: string; dateCreated?: string | null | undefine
       Date.parse(r.dateCreated) >= Date.parse(startedAt) - CLOCK_SKEW_MS,
   );
   return after.length === 1 ? after[0]! : [...fresh];
+}
+
+/**
+ * Whether the number answers as the step sets it. The step exists because its URL or method
+ * differed, so both are checked. Its fallback is observed only among the number's other
+ * webhooks, unlabelled: being there is as much as can be seen (one request sets it with the URL).
+ */
+function hasWebhook(now: ObservedNumber, step: SetNumberWebhookStep): boolean {
+  return (
+    now.smsUrl === step.sms_url &&
+    (now.smsMethod ?? 'POST').toUpperCase() === step.sms_method.toUpperCase() &&
+    (step.sms_fallback_url === null || (now.otherWebhooks ?? []).includes(step.sms_fallback_url))
+  );
 }
 
 export function settleInFlight(
@@ -124,7 +143,7 @@ export function settleInFlight(
     }
     case 'set_number_webhook': {
       const now = number(step.number_sid);
-      return now !== undefined && now.smsUrl === step.sms_url
+      return now !== undefined && hasWebhook(now, step)
         ? {
             kind: 'adopt',
             result: { sms_url: step.sms_url },

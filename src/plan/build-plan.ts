@@ -449,6 +449,8 @@ function customerSteps(
         account_sid: target,
         sms_url: webhook.url,
         sms_method: webhook.method,
+        sms_fallback_url: webhook.fallback?.url ?? null,
+        sms_fallback_method: webhook.fallback?.method ?? null,
       });
     }
     const route = routing.routes.get(number.sid)!;

@@ -4,8 +4,9 @@
  * to it. Instead, the new service is given the settings of the service the numbers leave
  * (so it routes as that one did), or defers to the numbers' own webhooks
  * (`use_inbound_webhook_on_number`) when that is where they answered. A number that leaves a
- * service for none gets the service's URL as its own `sms_url`. What one service cannot give
- * a customer's numbers is a problem for the mapping line. Pure.
+ * service for none gets the service's URL as its own `sms_url`, and the service's fallback
+ * URL as its own `sms_fallback_url`. What one service cannot give a customer's numbers is a
+ * problem for the mapping line. Pure.
  */
 
 import type { ServiceSettings } from '../twilio/port.js';
@@ -49,7 +50,7 @@ export interface CustomerRouting {
   /** For a service the plan creates. */
   settings: Partial<ServiceSettings>;
   /** Numbers whose own sms_url the plan sets, to keep the route their service gave them. */
-  webhooks: Map<string, { url: string; method: string }>;
+  webhooks: Map<string, OwnWebhook>;
   routes: Map<string, { before: InboundRoute; after: InboundRoute }>;
   /** Why no service can give these numbers their routes; null when one can. */
   problem: string | null;
@@ -59,6 +60,14 @@ export interface CustomerRouting {
   droppedBefore: string[];
   /** Numbers planned from their origin (an earlier apply began to move them). */
   fromOrigin: Set<string>;
+}
+
+/** What a number leaving a service for none is given to answer as the service did. */
+export interface OwnWebhook {
+  url: string;
+  method: string;
+  /** The service's fallback for that URL; null when it had none. */
+  fallback: { url: string; method: string } | null;
 }
 
 const NEW_SERVICE = 'MG(new)';
@@ -107,6 +116,14 @@ export function planRouting(
       return [m.number.sid, route];
     }),
   );
+  // Twilio calls the service's fallback when its URL fails: the number, answering on that URL
+  // itself, keeps it as its own. Not for a number whose route was its own URL.
+  const serviceFallback = (n: ObservedNumber) => {
+    const settings = serviceOf(n)?.settings;
+    const url = settings?.fallback_url ?? null;
+    if (before.get(n.sid)!.via !== 'service' || url === null) return null;
+    return { url, method: settings!.fallback_method ?? 'POST' };
+  };
   const liveRoute = (n: ObservedNumber) =>
     inboundRoute(n, n.serviceSid === null ? null : (services.get(n.serviceSid) ?? null));
   // In place, and reaching where it did when its move began. A number an apply left in
@@ -136,7 +153,7 @@ export function planRouting(
         was !== null &&
         (m.number.smsUrl !== was.url || (m.number.smsMethod ?? 'POST') !== was.method)
       ) {
-        routing.webhooks.set(m.number.sid, was);
+        routing.webhooks.set(m.number.sid, { ...was, fallback: serviceFallback(m.number) });
       }
     }
     after = (n) => {

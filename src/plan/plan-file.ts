@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
 
 import { UserError } from '../errors.js';
-import { PLAN_FORMAT, type Plan, type PlanStep } from './types.js';
+import { PLAN_FORMAT, type Plan, type PlanStep, type SetNumberWebhookStep } from './types.js';
 
 const SEAL = ',\n  "integrity": "';
 /** Members written one element per line. */
@@ -83,6 +83,25 @@ const ACTIONS = new Set<PlanStep['action']>([
   'carry_optouts',
 ]);
 
+/**
+ * A `set_number_webhook` step's fallback: a URL with its method, or none. A plan written
+ * before steps carried it has neither field, and is read as none: applied as it was reviewed,
+ * leaving the number's own fallback as it is.
+ */
+function readFallback(path: string, step: SetNumberWebhookStep): void {
+  step.sms_fallback_url ??= null;
+  step.sms_fallback_method ??= null;
+  const url = step.sms_fallback_url as unknown;
+  const method = step.sms_fallback_method as unknown;
+  const valid =
+    url === null ? method === null : typeof url === 'string' && typeof method === 'string';
+  if (!valid) {
+    throw new UserError(
+      `${path}: step ${step.id} has an sms_fallback_url and sms_fallback_method that do not go together (a URL and its method, or neither)`,
+    );
+  }
+}
+
 export function readPlan(path: string, text: string): Plan {
   return readSealedPlan(path, text).plan;
 }
@@ -117,6 +136,9 @@ export function readSealedPlan(path: string, text: string): { plan: Plan; integr
   const steps = plan.steps;
   if (!Array.isArray(steps) || !steps.every((s) => ACTIONS.has((s as PlanStep).action))) {
     throw new UserError(`${path}: the plan's steps are not ones this submigrate knows`);
+  }
+  for (const step of steps) {
+    if (step.action === 'set_number_webhook') readFallback(path, step);
   }
   const ids = new Set(steps.map((s) => s.id));
   const carrying = new Map(

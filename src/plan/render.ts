@@ -31,8 +31,13 @@ function stepLine(plan: Plan, step: PlanStep, customerOf: Map<string, string>): 
       return `  + ${pad('service')}${step.customer_id}  "${step.friendly_name}"`;
     case 'attach_number':
       return `  + ${pad('membership')}${step.phone_number}  -> "${step.service_name}"`;
-    case 'set_number_webhook':
-      return `  ~ ${pad('sms_url')}${step.phone_number}  -> ${step.sms_method} ${step.sms_url}`;
+    case 'set_number_webhook': {
+      const fallback =
+        step.sms_fallback_url === null
+          ? ''
+          : `  (fallback ${step.sms_fallback_method ?? 'POST'} ${step.sms_fallback_url})`;
+      return `  ~ ${pad('sms_url')}${step.phone_number}  -> ${step.sms_method} ${step.sms_url}${fallback}`;
+    }
     case 'carry_optouts': {
       // Its Messaging Service; or its number, or how many numbers, when it has none.
       const numbers = [...new Set(carryItemsOf(plan, step.id).map((i) => i.sender_number))];

@@ -104,7 +104,10 @@ export interface CreateServiceStep extends StepBase {
   settings: Partial<ServiceSettings>;
 }
 
-/** Keeps a number's inbound route when it leaves a service for none: its own sms_url. */
+/**
+ * Keeps a number's inbound route when it leaves a service for none: its own sms_url, and its
+ * own sms_fallback_url when the service's URL had a fallback.
+ */
 export interface SetNumberWebhookStep extends StepBase {
   action: 'set_number_webhook';
   phone_number: string;
@@ -113,6 +116,12 @@ export interface SetNumberWebhookStep extends StepBase {
   account_sid: string | null;
   sms_url: string;
   sms_method: string;
+  /**
+   * The fallback of the service whose URL this is. Null when it had none (or is gone): the
+   * number's own fallback is left as it is. A plan written before this field reads as null.
+   */
+  sms_fallback_url: string | null;
+  sms_fallback_method: string | null;
 }
 
 export interface AttachNumberStep extends StepBase {

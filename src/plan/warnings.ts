@@ -217,7 +217,8 @@ export function planWarnings(
 /**
  * After the move Twilio signs each webhook request with the subaccount's Auth Token: an app
  * that validates X-Twilio-Signature with the parent's token rejects them all. One warning per
- * URL the moved numbers' messages (and their new services' status callbacks) will reach.
+ * URL the moved numbers' messages (and their new services' status callbacks, and the
+ * fallbacks the numbers take over from the services they leave) will reach.
  */
 function signatureWarnings(
   customers: readonly PlanCustomer[],
@@ -230,12 +231,12 @@ function signatureWarnings(
     set.add(customer);
     byUrl.set(url, set);
   };
+  // Only a number that changes account is signed with another token.
+  const staysIn = (numberSid: string, account: string | null) =>
+    numbers.get(numberSid)?.accountSid === account;
   for (const customer of customers) {
     for (const n of customer.numbers) {
-      // Only a number that changes account is signed with another token.
-      if (n.unchanged || numbers.get(n.number_sid)?.accountSid === customer.subaccount_sid) {
-        continue;
-      }
+      if (n.unchanged || staysIn(n.number_sid, customer.subaccount_sid)) continue;
       const hook = webhookOf(n.route_after);
       if (hook !== null) note(hook.url, customer.customer_id);
       // Its voice and fallback URLs and status callback are signed the same way.
@@ -245,9 +246,18 @@ function signatureWarnings(
     }
   }
   for (const step of steps) {
-    if (step.action !== 'create_service') continue;
-    for (const url of [step.settings.status_callback, step.settings.fallback_url]) {
-      if (typeof url === 'string') note(url, step.customer_id);
+    if (step.action === 'create_service') {
+      for (const url of [step.settings.status_callback, step.settings.fallback_url]) {
+        if (typeof url === 'string') note(url, step.customer_id);
+      }
+    }
+    // The fallback a number takes over from the service it leaves: not among its own yet.
+    if (
+      step.action === 'set_number_webhook' &&
+      step.sms_fallback_url !== null &&
+      !staysIn(step.number_sid, step.account_sid)
+    ) {
+      note(step.sms_fallback_url, step.customer_id);
     }
   }
   return [...byUrl].map(([url, ids]) => ({

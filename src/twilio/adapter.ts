@@ -23,6 +23,7 @@ import type {
   MessageFilter,
   MessagePage,
   MessagingService,
+  NumberWebhook,
   PhoneNumber,
   ServicePhoneNumber,
   ServiceSettings,
@@ -137,6 +138,20 @@ const toService = (s: SdkService): MessagingService => ({
     use_inbound_webhook_on_number: s.useInboundWebhookOnNumber ?? null,
   },
 });
+
+/** A number's webhook as the SDK's update parameters; a fallback left out is not sent. */
+function numberWebhookParams(webhook: NumberWebhook): Record<string, string> {
+  return {
+    smsUrl: webhook.smsUrl,
+    smsMethod: webhook.smsMethod,
+    ...(webhook.smsFallbackUrl === null
+      ? {}
+      : {
+          smsFallbackUrl: webhook.smsFallbackUrl,
+          smsFallbackMethod: webhook.smsFallbackMethod ?? 'POST',
+        }),
+  };
+}
 
 /** Service settings as the SDK's create parameters; unset ones left to Twilio's defaults. */
 function serviceParams(settings: Partial<ServiceSettings>): Record<string, unknown> {
@@ -410,7 +425,7 @@ export function createTwilioPort(
             await account2010(accountSid)
           )
             .incomingPhoneNumbers(numberSid)
-            .update({ smsUrl: webhook.smsUrl, smsMethod: webhook.smsMethod }),
+            .update(numberWebhookParams(webhook)),
         ),
       ),
 

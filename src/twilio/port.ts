@@ -30,6 +30,14 @@ export interface PhoneNumber {
   otherWebhooks?: readonly string[];
 }
 
+/** A number's own SMS webhook, as `setNumberWebhook` sets it. */
+export interface NumberWebhook {
+  smsUrl: string;
+  smsMethod: string;
+  smsFallbackUrl: string | null;
+  smsFallbackMethod: string | null;
+}
+
 /**
  * A Messaging Service's settings, as the Services API names them (snake_case): the ones that
  * decide where inbound messages go, and the ones a new service copies from the service its
@@ -157,11 +165,14 @@ export interface TwilioPort {
 
   listPhoneNumbers(accountSid: string): Promise<PhoneNumber[]>;
   fetchPhoneNumber(accountSid: string, numberSid: string): Promise<PhoneNumber>;
-  /** Sets where the number's inbound messages go when no service decides otherwise. */
+  /**
+   * Sets where the number's inbound messages go when no service decides otherwise, and where
+   * they go when that fails. A fallback left out (null) is not sent: the number keeps its own.
+   */
   setNumberWebhook(
     accountSid: string,
     numberSid: string,
-    webhook: { smsUrl: string; smsMethod: string },
+    webhook: NumberWebhook,
   ): Promise<PhoneNumber>;
   /** Moves a number; `fromAccountSid` must be its current owner. Parent credentials. */
   transferPhoneNumber(

@@ -256,3 +256,93 @@ describe('a customer whose numbers answered in two places', () => {
     expect((await inbound(env, OWN_NUMBER, 'hi')).webhook?.url).toBe(`${app.url}/own/302`);
   });
 });
+
+describe('a number leaving a service for none keeps the service’s fallback URL', () => {
+  let env: TestEmulator;
+  let app: Awaited<ReturnType<typeof startApp>>;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const WITH_FALLBACK = '+14155550401';
+  const WITHOUT = '+14155550402';
+  const numberOf = async (phone: string) =>
+    (await env.state()).numbers.find((n) => n.phone_number === phone)!;
+
+  beforeAll(async () => {
+    app = await startApp();
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      numbers: [
+        { phone_number: WITH_FALLBACK },
+        // Its own fallback, which a service without one leaves as it is.
+        { phone_number: WITHOUT, sms_fallback_url: `${app.url}/own-fallback` },
+      ],
+      services: [
+        {
+          friendly_name: 'With fallback',
+          phone_numbers: [WITH_FALLBACK],
+          inbound_request_url: `${app.url}/primary`,
+          fallback_url: `${app.url}/fallback`,
+          fallback_method: 'GET',
+        },
+        {
+          friendly_name: 'Without',
+          phone_numbers: [WITHOUT],
+          inbound_request_url: `${app.url}/plain`,
+        },
+      ],
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    app.server.close();
+    dir.remove();
+  });
+
+  it('plan, dry-run and apply set the fallback on the number; a new plan has nothing to do', async () => {
+    const mapping = dir.file('fallback.csv');
+    writeFileSync(
+      mapping,
+      `customer_id,customer_name,phone_number\nfb,Fallback Co,${WITH_FALLBACK}\nfb,Fallback Co,${WITHOUT}\n`,
+    );
+    const db = dir.file('fb.db');
+    const out = dir.file('fb.plan.json');
+    expect((await cli(['snapshot', '--db', db])).code).toBe(0);
+    const planned = await cli(['plan', '--mapping', mapping, '--db', db, '--out', out]);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain(
+      `~ sms_url      ${WITH_FALLBACK}  -> POST ${app.url}/primary  (fallback GET ${app.url}/fallback)`,
+    );
+    expect(planned.stdout).toContain(`${app.url}/fallback: after the move Twilio signs`);
+
+    const dry = await cli(['apply', out, '--db', db, '--dry-run']);
+    expect(dry.code).toBe(0);
+    const sent = (phone: string) =>
+      dry.stdout.split('\n').find((l) => l.endsWith(`# ${phone}`) && l.includes('SmsUrl='));
+    expect(sent(WITH_FALLBACK)).toContain(
+      `SmsUrl=${app.url}/primary SmsMethod=POST SmsFallbackUrl=${app.url}/fallback SmsFallbackMethod=GET `,
+    );
+    expect(sent(WITHOUT)).toContain(`SmsUrl=${app.url}/plain SmsMethod=POST `);
+    expect(sent(WITHOUT)).not.toContain('SmsFallback');
+
+    const applied = await cli(['apply', out, '--db', db, '--rate', '1000']);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(await numberOf(WITH_FALLBACK)).toMatchObject({
+      messaging_service_sid: null,
+      sms_url: `${app.url}/primary`,
+      sms_fallback_url: `${app.url}/fallback`,
+      sms_fallback_method: 'GET',
+    });
+    expect(await numberOf(WITHOUT)).toMatchObject({
+      messaging_service_sid: null,
+      sms_url: `${app.url}/plain`,
+      sms_fallback_url: `${app.url}/own-fallback`,
+      sms_fallback_method: 'POST',
+    });
+
+    const again = dir.file('fb-again.plan.json');
+    expect((await cli(['plan', '--mapping', mapping, '--db', db, '--out', again])).code).toBe(0);
+    expect(readPlan(again, readFileSync(again, 'utf8')).steps).toEqual([]);
+  });
+});

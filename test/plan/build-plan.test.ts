@@ -404,6 +404,62 @@ describe('buildPlan', () => {
     expect(bare.customers[0]!.numbers[0]!.route_before).toMatchObject({ via: 'number' });
   });
 
+  describe('a number leaving a service for none takes the service’s fallback URL too', () => {
+    const FALLBACK = 'https://app.example/fallback';
+    const NO_FALLBACK = sid('MG', 3);
+    const webhookSteps = (plan: Plan) =>
+      plan.steps.flatMap((s) =>
+        s.action === 'set_number_webhook'
+          ? [[s.phone_number, s.sms_fallback_url, s.sms_fallback_method]]
+          : [],
+      );
+
+    it('the service’s fallback, its method POST when unset; none (null) from a service without', () => {
+      const plan = buildPlan(
+        state({
+          numbers: [number(N1, 1, PARENT, SHARED), number(N2, 2, PARENT, NO_FALLBACK)],
+          services: [
+            service(SHARED, PARENT, 'Shared', {
+              inbound_request_url: APP,
+              fallback_url: FALLBACK,
+              fallback_method: null,
+            }),
+            service(NO_FALLBACK, PARENT, 'Plain', { inbound_request_url: APP }),
+          ],
+        }),
+        mapping({}, { phoneNumber: N2 }),
+        options(),
+      );
+      expect(webhookSteps(plan)).toEqual([
+        [N1, FALLBACK, 'POST'],
+        [N2, null, null],
+      ]);
+      // The number changes account: its new fallback is signed with the subaccount's token.
+      const signed = plan.warnings.filter((w) => w.code === 'webhook_signature');
+      expect(signed.map((w) => w.message.split(': ')[0])).toEqual([APP, FALLBACK]);
+    });
+
+    it('planned from its origin: the origin service’s fallback, or none once that service is gone', () => {
+      const route = { via: 'service' as const, url: APP, method: 'POST', service_sid: SHARED };
+      const origins = new Map([[sid('PN', 1), { accountSid: PARENT, serviceSid: SHARED, route }]]);
+      const shared = service(SHARED, PARENT, 'Shared', {
+        inbound_request_url: APP,
+        fallback_url: FALLBACK,
+        fallback_method: 'GET',
+      });
+      // An earlier apply detached N1 from Shared and stopped.
+      const detached = { numbers: [number(N1, 1)] };
+      const kept = buildPlan(
+        state({ ...detached, services: [shared] }),
+        mapping({}),
+        options({ origins }),
+      );
+      expect(webhookSteps(kept)).toEqual([[N1, FALLBACK, 'GET']]);
+      const gone = buildPlan(state(detached), mapping({}), options({ origins }));
+      expect(webhookSteps(gone)).toEqual([[N1, null, null]]);
+    });
+  });
+
   it('fingerprints exactly the resources it depends on, and the same state gives the same print', () => {
     const observed = state({
       subaccounts: [account(SUB, 'Acme')],

@@ -161,7 +161,9 @@ describe('planRouting', () => {
       wantsService: false,
       existing: null,
     });
-    expect([...r.webhooks]).toEqual([['PN0008', { url: 'https://app/shared', method: 'POST' }]]);
+    expect([...r.webhooks]).toEqual([
+      ['PN0008', { url: 'https://app/shared', method: 'POST', fallback: null }],
+    ]);
     expect(after(r, 'PN0008')).toBe('POST https://app/shared (number)');
   });
 

@@ -1,0 +1,63 @@
+/**
+ * A `set_number_webhook` left in flight is adopted only when the number answers as the step
+ * sets it: its URL and method, and its fallback among the webhooks Twilio shows of it.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { settleInFlight } from '../../src/apply/settle.js';
+import { targetsFrom } from '../../src/apply/targets.js';
+import { buildPlan } from '../../src/plan/build-plan.js';
+import type { ObservedNumber, SetNumberWebhookStep } from '../../src/plan/types.js';
+import {
+  account,
+  mapping,
+  N1,
+  number,
+  PARENT,
+  planOptions,
+  service,
+  SHARED,
+  state,
+  SUB,
+} from '../support/plan-builders.js';
+
+const URL = 'https://app.example/inbound';
+const FALLBACK = 'https://app.example/fallback';
+
+const plan = buildPlan(
+  state({
+    subaccounts: [account(SUB, 'Acme')],
+    numbers: [number(N1, 1, PARENT, SHARED)],
+    services: [
+      service(SHARED, PARENT, 'Shared', { inbound_request_url: URL, fallback_url: FALLBACK }),
+    ],
+  }),
+  mapping({}),
+  planOptions(),
+);
+const step = plan.steps.find((s): s is SetNumberWebhookStep => s.action === 'set_number_webhook')!;
+
+/** The number as a read after the crash shows it: moved, out of the service. */
+const settle = (over: Partial<ObservedNumber>) =>
+  settleInFlight(
+    plan,
+    step,
+    '2025-06-01T00:00:00Z',
+    state({ numbers: [{ ...number(N1, 1, SUB), ...over }] }),
+    targetsFrom(plan, new Map()),
+  ).kind;
+
+describe('settling a set_number_webhook left in flight', () => {
+  it('adopted when the number has the URL, the method and the fallback', () => {
+    expect(settle({ smsUrl: URL, smsMethod: 'POST', otherWebhooks: [FALLBACK] })).toBe('adopt');
+  });
+
+  it('sent again when the fallback is not among its webhooks', () => {
+    expect(settle({ smsUrl: URL, smsMethod: 'POST' })).toBe('resend');
+  });
+
+  it('sent again when only the URL is there, with another method', () => {
+    expect(settle({ smsUrl: URL, smsMethod: 'GET', otherWebhooks: [FALLBACK] })).toBe('resend');
+  });
+});

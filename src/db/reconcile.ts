@@ -15,6 +15,8 @@ export interface MovedNumber {
   sourceServiceSid: string | null;
   /** When its transfer finished (ISO 8601 UTC). */
   movedAt: string;
+  /** When an apply began to create the subaccount; null when it existed before. */
+  subaccountCreatedAt: string | null;
 }
 
 /** Every number a finished transfer step put in a customer's subaccount. */
@@ -24,7 +26,10 @@ export function movedNumbers(db: Db): MovedNumber[] {
       `SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber, n.customer_id AS customerId,
               c.subaccount_sid AS subaccountSid, n.source_account_sid AS sourceAccountSid,
               n.source_service_sid AS sourceServiceSid,
-              MIN(s.finished_at) AS movedAt
+              MIN(s.finished_at) AS movedAt,
+              (SELECT MIN(k.started_at) FROM apply_steps k
+               WHERE k.step_id = 'create_subaccount:' || c.customer_id AND k.state = 'done')
+                AS subaccountCreatedAt
        FROM apply_steps s
        JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid
        JOIN customer_subaccounts c ON c.customer_id = n.customer_id

@@ -1,7 +1,8 @@
 /**
  * `submigrate plan`, end to end: the mapping is checked whole before anything else; then the
  * account family is read (GET only); the rows are checked against it; the opt-out ledger is
- * brought up to date for the accounts that own the mapped numbers (unless --no-snapshot);
+ * brought up to date for the accounts that own the mapped numbers and the existing subaccounts
+ * the customers go to (unless --no-snapshot);
  * then `buildPlan` computes the plan, the mapping is recorded, and the plan file written.
  * Nothing is ever written to Twilio.
  */
@@ -90,6 +91,11 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
         .map((n) => n.accountSid)
         .filter((sid) => sid !== observed.parentSid),
     );
+    // An existing subaccount a customer goes to: once the customer is there, the service-wide
+    // opt-outs of its services are on the customer's list.
+    for (const { customer } of resolution.customers) {
+      if (customer.subaccount_sid !== null) owners.add(customer.subaccount_sid);
+    }
     const names = new Map(observed.services.map((svc) => [svc.sid, svc.friendlyName]));
     const knownNumbers = new Map<string, NumberRow[]>();
     for (const n of observed.numbers) {

@@ -23,7 +23,7 @@ import {
   type BlockedSend,
   type MovedNumber,
 } from '../db/reconcile.js';
-import { createRun, finishRun } from '../db/snapshot-runs.js';
+import { createRun, finishRun, historyStarts, recordHistoryStart } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
 import { classifyMessage } from '../optouts/classify.js';
 import { readCoverage } from '../optouts/export.js';
@@ -86,8 +86,12 @@ export async function runReconcile(
   const bySub = new Map<string, MovedNumber[]>();
   for (const m of moved) bySub.set(m.subaccountSid, [...(bySub.get(m.subaccountSid) ?? []), m]);
 
+  const beginnings = await historyBeginnings(db, twilio, bySub, now);
   // From the first moment since a number's move that no earlier pass read: a snapshot or a
   // plan may have read the subaccount since, but only a pass held its sends to the lists.
+  // A subaccount an apply created is read from its start on the first pass, so that nothing
+  // of it is left unread; one that existed before has a history before the move that only a
+  // snapshot reads (the coverage says so).
   const windows = [...bySub].map(([accountSid, numbers]) => {
     const read = reconcileWindows(db, accountSid).map((w) => ({
       start: new Date(w.windowStart),
@@ -97,7 +101,14 @@ export async function runReconcile(
       (n) => uncoveredSpans({ start: new Date(n.movedAt), end: now }, read)[0]?.start ?? now,
     );
     const first = Math.min(...unread.map((d) => d.getTime()));
-    const start = input.since ?? new Date(first - INCREMENTAL_OVERLAP_MS);
+    const created = beginnings.get(accountSid);
+    const fromCreation =
+      read.length === 0 && numbers[0]!.subaccountCreatedAt !== null && created !== undefined;
+    const start =
+      input.since ??
+      new Date(
+        Math.min(first - INCREMENTAL_OVERLAP_MS, fromCreation ? created.getTime() : Infinity),
+      );
     return { accountSid, start, end: now };
   });
 
@@ -201,6 +212,45 @@ export async function runReconcile(
     newBlocked: pass.newBlocked,
     evidenceAdded,
   };
+}
+
+/**
+ * Where each subaccount's history begins, remembered for the coverage statement as a snapshot
+ * remembers it: for one an apply created, when that apply began to create it; for one that
+ * existed before, its date_created as Twilio gives it (one GET, the first time).
+ */
+async function historyBeginnings(
+  db: Db,
+  twilio: TwilioPort,
+  bySub: ReadonlyMap<string, readonly MovedNumber[]>,
+  now: Date,
+): Promise<Map<string, Date>> {
+  const known = historyStarts(db);
+  const beginnings = new Map<string, Date>();
+  await Promise.all(
+    [...bySub].map(async ([accountSid, numbers]) => {
+      const createdAt = numbers[0]!.subaccountCreatedAt;
+      const recorded = known.get(accountSid);
+      let start: Date | null = recorded === undefined ? null : new Date(recorded);
+      if (start === null) {
+        start =
+          createdAt !== null
+            ? new Date(createdAt)
+            : ((await twilio.fetchAccount(accountSid)).dateCreated ?? null);
+        if (start === null) return;
+        start = new Date(Math.floor(start.getTime() / 1000) * 1000);
+        recordHistoryStart(
+          db,
+          accountSid,
+          isoSeconds(start),
+          createdAt !== null ? 'created by apply' : 'account date_created',
+          isoSeconds(now),
+        );
+      }
+      beginnings.set(accountSid, start);
+    }),
+  );
+  return beginnings;
 }
 
 /**

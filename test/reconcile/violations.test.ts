@@ -20,6 +20,7 @@ const moved: MovedNumber[] = [
     sourceAccountSid: 'AC' + '0'.repeat(32),
     sourceServiceSid: null,
     movedAt: '2026-11-01T10:00:00Z',
+    subaccountCreatedAt: null,
   },
 ];
 const lists = new Map([

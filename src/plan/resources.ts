@@ -4,7 +4,8 @@
  * re-read the account, recompute every key, and name exactly what changed since planning.
  *
  * - `number:PN…`                  owner account, Messaging Service and sms_url of a mapped number
- * - `service:MG…`                 the routing settings of a service a mapped number leaves
+ * - `service:MG…`                 the settings of a service a mapped number leaves (that route
+ *                                 it, or that a new service or `sms_fallback_url` copies)
  * - `subaccount:AC…`              name and status of an existing target subaccount
  * - `subaccounts-named:NAME`      the active subaccounts called NAME (matching by name; or
  *                                 none, for a subaccount the plan creates)
@@ -13,6 +14,7 @@
 
 import { createHash } from 'node:crypto';
 
+import { COPIED_SETTINGS } from './inbound-plan.js';
 import type { ObservedNumber, ObservedService, ObservedState } from './types.js';
 
 export type ResourceKey = string;
@@ -32,12 +34,13 @@ export const numberState = (number: ObservedNumber) => ({
   sms_method: number.smsMethod,
 });
 
-/** What the plan keeps of a service its numbers leave: the settings that route them. */
-const serviceState = (service: ObservedService) => ({
-  inbound_request_url: service.settings.inbound_request_url,
-  inbound_method: service.settings.inbound_method,
-  use_inbound_webhook_on_number: service.settings.use_inbound_webhook_on_number,
-});
+/**
+ * What the plan keeps of a service its numbers leave: every setting that routes them or that
+ * the plan copies (to a new service, or a fallback URL to a number), so that a change to any
+ * of them between plan and apply is drift, not a stale copy.
+ */
+const serviceState = (service: ObservedService) =>
+  Object.fromEntries(COPIED_SETTINGS.map((key) => [key, service.settings[key]]));
 
 /** The state of one resource as `state` shows it (null: it is not there). */
 export function resourceState(state: ObservedState, key: ResourceKey): unknown {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan, type PlanOptions } from '../../src/plan/build-plan.js';
 import { MappingError, type MappingRow } from '../../src/plan/mapping.js';
 import type { ObservedState, Plan } from '../../src/plan/types.js';
+import type { ServiceSettings } from '../../src/twilio/port.js';
 import {
   account,
   mapping,
@@ -517,6 +518,29 @@ describe('buildPlan', () => {
     expect(buildPlan(withService('https://app.example/b'), rows, options()).fingerprint).not.toBe(
       plan.fingerprint,
     );
+  });
+
+  it('every setting a plan copies from a service it leaves is in the print: changing one is drift', () => {
+    const leaving = (settings: Partial<ServiceSettings>) =>
+      state({
+        numbers: [number(N1, 1, PARENT, SHARED)],
+        services: [
+          service(SHARED, PARENT, 'Owlie Shared', { inbound_request_url: APP, ...settings }),
+        ],
+      });
+    const rows = mapping({ messagingService: 'acmeAlerts' });
+    const plan = buildPlan(leaving({}), rows, options());
+    for (const changed of [
+      { fallback_url: 'https://app.example/fallback' },
+      { status_callback: 'https://app.example/status' },
+      { sticky_sender: false },
+      { validity_period: 600 },
+    ] satisfies Partial<ServiceSettings>[]) {
+      expect(
+        buildPlan(leaving(changed), rows, options()).fingerprint,
+        JSON.stringify(changed),
+      ).not.toBe(plan.fingerprint);
+    }
   });
 
   it('counts distinct opted-out recipients of the customer’s numbers, number and service scope', () => {

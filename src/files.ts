@@ -62,20 +62,22 @@ export function refuseForeignFile(
 
 /**
  * Makes `dir` a folder of the tool's own, or refuses: a new or empty folder is claimed with a
- * mark file; one that already holds files is written into only when it bears that mark.
+ * mark file; one that already holds files is written into only when it bears that mark (or,
+ * written before marks existed, when `wroteEarlier` recognises it).
  */
 export function claimFolder(
   dir: string,
   mark: { file: string; text: string },
-  flag: string,
+  label: string,
   who: string,
+  wroteEarlier: (dir: string) => boolean = () => false,
 ): void {
   if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new UserError(`${flag} ${dir} is not a folder.`);
+    if (!statSync(dir).isDirectory()) throw new UserError(`${label} ${dir} is not a folder.`);
     const entries = readdirSync(dir);
-    if (entries.length > 0 && !entries.includes(mark.file)) {
+    if (entries.length > 0 && !entries.includes(mark.file) && !wroteEarlier(dir)) {
       throw new UserError(
-        `${flag} ${dir} already holds files ${who} did not write; name a new or empty folder.`,
+        `${label} ${dir} already holds files ${who} did not write; name a new or empty folder.`,
       );
     }
   } else {

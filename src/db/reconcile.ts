@@ -15,7 +15,10 @@ export interface MovedNumber {
   sourceServiceSid: string | null;
   /** When its transfer finished (ISO 8601 UTC). */
   movedAt: string;
-  /** When an apply began to create the subaccount; null when it existed before. */
+  /**
+   * When an apply began to create this subaccount; null when it existed before (whatever
+   * other subaccount an apply may once have created for the customer).
+   */
   subaccountCreatedAt: string | null;
 }
 
@@ -28,7 +31,8 @@ export function movedNumbers(db: Db): MovedNumber[] {
               n.source_service_sid AS sourceServiceSid,
               MIN(s.finished_at) AS movedAt,
               (SELECT MIN(k.started_at) FROM apply_steps k
-               WHERE k.step_id = 'create_subaccount:' || c.customer_id AND k.state = 'done')
+               WHERE k.step_id = 'create_subaccount:' || c.customer_id AND k.state = 'done'
+                 AND json_extract(k.result_json, '$.subaccount_sid') = c.subaccount_sid)
                 AS subaccountCreatedAt
        FROM apply_steps s
        JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid

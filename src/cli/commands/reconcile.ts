@@ -9,7 +9,7 @@ import { reconcileTotals } from '../../db/reconcile.js';
 import { runReconcile } from '../../reconcile/run-reconcile.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { writeReportFiles } from '../reports.js';
+import { claimReportFolder, writeReportFiles } from '../reports.js';
 import { connectTwilio, dbLocation, parseInstant, thisProcess } from '../runtime.js';
 
 interface ReconcileArgs extends GlobalOptions {
@@ -42,13 +42,15 @@ export function reconcileCommand(
       const { result, totals, reports } = await withDb(
         dbLocation(args, context),
         async (db) => {
+          // violations.csv beside the latest run's reports, and the report page refreshed: a
+          // folder it may not write into is refused before anything is read.
+          const run = chooseRun(db, undefined);
+          const dir = join(context.cwd, 'reports', String(run.id));
+          claimReportFolder(dir);
           const result = await runReconcile(
             { since },
             { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
           );
-          // violations.csv beside the latest run's reports, and the report page refreshed.
-          const run = chooseRun(db, undefined);
-          const dir = join(context.cwd, 'reports', String(run.id));
           writeReportFiles(dir, runReport(db, run.id));
           return { result, totals: reconcileTotals(db), reports: dir };
         },

@@ -28,7 +28,14 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
         (db) => {
           const run = chooseRun(db, args.run);
           const dir = resolve(context.cwd, args.out ?? `reports/${run.id}`);
-          return { run: run.id, files: writeReportFiles(dir, runReport(db, run.id)) };
+          return {
+            run: run.id,
+            files: writeReportFiles(
+              dir,
+              runReport(db, run.id),
+              args.out === undefined ? undefined : '--out',
+            ),
+          };
         },
         { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
       );

@@ -1,0 +1,85 @@
+/**
+ * Review: report folders that an earlier submigrate wrote, before the `.submigrate-report`
+ * mark existed, are submigrate's own output. `report`, `reconcile` and a resumed `apply` must
+ * go on writing into them (docs/commands.md: files the commands write replace "only files
+ * submigrate wrote"), not refuse them as someone else's.
+ */
+
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const DAY = 86_400_000;
+const N1 = '+14155550101';
+const R1 = '+16505550001';
+
+describe('a reports folder written before the mark existed', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const db = () => dir.file('o.db');
+  const runDir = () => join(dir.path, 'reports', '1');
+  /** What the version before the mark left: the same report files, no mark. */
+  const asOlderVersionLeftIt = () => rmSync(join(runDir(), '.submigrate-report'), { force: true });
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      numbers: [{ phone_number: N1 }],
+      messages: [
+        {
+          from: R1,
+          to: N1,
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: new Date(NOW - 10 * DAY).toISOString(),
+        },
+      ],
+    });
+    dir = tempDir();
+    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    const planned = await cli([
+      'plan',
+      '--mapping',
+      dir.file('m.csv'),
+      '--db',
+      db(),
+      '--out',
+      dir.file('m.plan.json'),
+    ]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const applied = await cli(['apply', dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(readdirSync(runDir())).toContain('report.html');
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it("report (default folder reports/<run id>) writes the run's reports again", async () => {
+    asOlderVersionLeftIt();
+    const result = await cli(['report', '--db', db(), '--run', '1']);
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it("reconcile writes violations.csv beside the run's reports", async () => {
+    asOlderVersionLeftIt();
+    rmSync(join(runDir(), 'violations.csv'), { force: true });
+    const result = await cli(['reconcile', '--db', db()]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(existsSync(join(runDir(), 'violations.csv'))).toBe(true);
+  });
+
+  it('apply of the same plan again (a resumed or repeated run) ends with its reports', async () => {
+    asOlderVersionLeftIt();
+    const result = await cli(['apply', dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
+    expect(result.code, result.stderr).toBe(0);
+  });
+});

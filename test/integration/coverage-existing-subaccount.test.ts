@@ -127,6 +127,55 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
     expect(doc.coverage.not_read).toEqual([]);
   });
 
+  it('a subaccount a customer is pinned to later is not taken for the one an apply created for it', async () => {
+    // First acme goes to a subaccount of its own, created by apply.
+    writeFileSync(
+      dir.file('first.csv'),
+      `customer_id,customer_name,phone_number\nacme,Acme Co,${N1}\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    for (const [mapping, flags] of [
+      ['first', []],
+      // Then it is pinned to the subaccount that existed all along, with no plan snapshot.
+      ['second', ['--no-snapshot']],
+    ] as const) {
+      if (mapping === 'second') {
+        // The subaccount it leaves is read, as reconcile requires of a source account.
+        const [row] = parse(readFileSync(join(dir.path, 'reports', '1', 'audit.csv'), 'utf8'), {
+          columns: true,
+        }) as Record<string, string>[];
+        const created = row!['to_account_sid']!;
+        expect((await cli(['snapshot', '--db', db(), '--account', created])).code).toBe(0);
+        writeFileSync(
+          dir.file('second.csv'),
+          `customer_id,customer_name,phone_number,messaging_service,subaccount_sid\nacme,Acme Co,${N1},acmeSvc,${SUB}\n`,
+        );
+      }
+      const out = dir.file(`${mapping}.plan.json`);
+      const planned = await cli([
+        'plan',
+        '--mapping',
+        dir.file(`${mapping}.csv`),
+        '--db',
+        db(),
+        '--out',
+        out,
+        ...flags,
+      ]);
+      expect(planned.code, planned.stderr).toBe(0);
+      const applied = await cli(['apply', out, '--db', db(), '--rate', '1000']);
+      expect(applied.code, applied.stderr).toBe(0);
+    }
+    const reconciled = await cli(['reconcile', '--db', db()]);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    const exported = await cli(['optouts', '--db', db(), '--format', 'json']);
+    const doc = JSON.parse(exported.stdout) as Exported;
+    // Its history begins a month ago, not when apply created the other subaccount.
+    expect(doc.coverage.not_read.filter((w) => w.account_sid === SUB).map((w) => w.start)).toEqual([
+      new Date(NOW - 30 * DAY).toISOString().replace('.000Z', 'Z'),
+    ]);
+  });
+
   it('without the plan reading it, the coverage says its history before the move was not read', async () => {
     const doc = await migrate(['--no-snapshot']);
     expect(doc.optouts.map((r) => r.recipient)).not.toContain(R5);

@@ -28,7 +28,7 @@ import { UserError } from '../errors.js';
 import { classifyMessage } from '../optouts/classify.js';
 import { readCoverage } from '../optouts/export.js';
 import { KEYWORD_LISTS } from '../optouts/keywords.js';
-import { INCREMENTAL_OVERLAP_MS, uncoveredSpans } from '../optouts/windows.js';
+import { INCREMENTAL_OVERLAP_MS, uncoveredSpans, type TimeRange } from '../optouts/windows.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { findViolations, type SentMessage, type SuppressedPair } from './violations.js';
 
@@ -87,30 +87,21 @@ export async function runReconcile(
   for (const m of moved) bySub.set(m.subaccountSid, [...(bySub.get(m.subaccountSid) ?? []), m]);
 
   const beginnings = await historyBeginnings(db, twilio, bySub, now);
-  // From the first moment since a number's move that no earlier pass read: a snapshot or a
-  // plan may have read the subaccount since, but only a pass held its sends to the lists.
-  // A subaccount an apply created is read from its start on the first pass, so that nothing
-  // of it is left unread; one that existed before has a history before the move that only a
-  // snapshot reads (the coverage says so).
-  const windows = [...bySub].map(([accountSid, numbers]) => {
-    const read = reconcileWindows(db, accountSid).map((w) => ({
-      start: new Date(w.windowStart),
-      end: new Date(w.windowEnd),
-    }));
-    const unread = numbers.map(
-      (n) => uncoveredSpans({ start: new Date(n.movedAt), end: now }, read)[0]?.start ?? now,
-    );
-    const first = Math.min(...unread.map((d) => d.getTime()));
-    const created = beginnings.get(accountSid);
-    const fromCreation =
-      read.length === 0 && numbers[0]!.subaccountCreatedAt !== null && created !== undefined;
-    const start =
+  const windows = [...bySub].map(([accountSid, numbers]) => ({
+    accountSid,
+    start:
       input.since ??
-      new Date(
-        Math.min(first - INCREMENTAL_OVERLAP_MS, fromCreation ? created.getTime() : Infinity),
-      );
-    return { accountSid, start, end: now };
-  });
+      passStart(
+        numbers,
+        reconcileWindows(db, accountSid).map((w) => ({
+          start: new Date(w.windowStart),
+          end: new Date(w.windowEnd),
+        })),
+        numbers[0]!.subaccountCreatedAt === null ? null : (beginnings.get(accountSid) ?? null),
+        now,
+      ),
+    end: now,
+  }));
 
   const types = tollFreeTypes(db);
   const movedPhones = new Set(moved.map((m) => m.phoneNumber));
@@ -212,6 +203,28 @@ export async function runReconcile(
     newBlocked: pass.newBlocked,
     evidenceAdded,
   };
+}
+
+/**
+ * Where a pass starts reading a subaccount: at the first moment no earlier pass read since one
+ * of its numbers moved (less the snapshot's overlap). A snapshot or a plan may have read the
+ * subaccount since, but only a pass held its sends to the lists. A subaccount an apply created
+ * (`createdAt`) counts from its creation instead, so that none of its history is left unread,
+ * even a span a pass with --since skipped; one that existed before has a history before the
+ * move that only a snapshot reads (the coverage says so). Pure.
+ */
+export function passStart(
+  numbers: readonly Pick<MovedNumber, 'movedAt'>[],
+  read: readonly TimeRange[],
+  createdAt: Date | null,
+  now: Date,
+): Date {
+  const unread = numbers.map((n) => {
+    const moved = new Date(n.movedAt);
+    const from = createdAt !== null && createdAt < moved ? createdAt : moved;
+    return uncoveredSpans({ start: from, end: now }, read)[0]?.start ?? now;
+  });
+  return new Date(Math.min(...unread.map((d) => d.getTime())) - INCREMENTAL_OVERLAP_MS);
 }
 
 /**

@@ -1,0 +1,50 @@
+/**
+ * Where a reconcile pass starts reading a subaccount: from the first moment since a move (or,
+ * for a subaccount an apply created, since its creation) that no earlier pass read, less the
+ * snapshot's 10-minute overlap.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { passStart } from '../../src/reconcile/run-reconcile.js';
+
+const at = (iso: string) => new Date(iso);
+const OVERLAP = 10 * 60_000;
+const NOW = at('2026-12-03T12:00:00Z');
+const CREATED = at('2026-12-01T09:00:00Z');
+const MOVED = '2026-12-01T10:00:00Z';
+const less = (iso: string) => new Date(at(iso).getTime() - OVERLAP);
+
+describe('passStart', () => {
+  it('first pass of a subaccount that existed before: from the move', () => {
+    expect(passStart([{ movedAt: MOVED }], [], null, NOW)).toEqual(less(MOVED));
+  });
+
+  it('first pass of a subaccount an apply created: from its creation', () => {
+    expect(passStart([{ movedAt: MOVED }], [], CREATED, NOW)).toEqual(less(CREATED.toISOString()));
+  });
+
+  it('after a pass with --since that skipped the start, the next pass reads the skipped span', () => {
+    const read = [{ start: at('2026-12-02T00:00:00Z'), end: at('2026-12-02T12:00:00Z') }];
+    expect(passStart([{ movedAt: MOVED }], read, CREATED, NOW)).toEqual(
+      less(CREATED.toISOString()),
+    );
+    expect(passStart([{ movedAt: MOVED }], read, null, NOW)).toEqual(less(MOVED));
+  });
+
+  it('after a pass that read everything, from where it stopped', () => {
+    const read = [{ start: less(CREATED.toISOString()), end: at('2026-12-02T12:00:00Z') }];
+    expect(passStart([{ movedAt: MOVED }], read, CREATED, NOW)).toEqual(
+      less('2026-12-02T12:00:00Z'),
+    );
+  });
+
+  it('several numbers: from the earliest moment one of them has unread since its move', () => {
+    // The second moved after the last pass: the first's unread span (since that pass) is earlier.
+    const read = [{ start: less(MOVED), end: at('2026-12-02T12:00:00Z') }];
+    const numbers = [{ movedAt: '2026-12-02T18:00:00Z' }, { movedAt: MOVED }];
+    expect(passStart(numbers, read, null, NOW)).toEqual(less('2026-12-02T12:00:00Z'));
+    // Only the later one: from its move.
+    expect(passStart(numbers.slice(0, 1), read, null, NOW)).toEqual(less('2026-12-02T18:00:00Z'));
+  });
+});

@@ -294,8 +294,10 @@ export function buildPlan(
   // A number's origin names the service it started in, whatever else was recorded.
   const sources = new Map(options.sourceServices ?? []);
   for (const [sid, origin] of options.origins ?? []) sources.set(sid, origin.serviceSid);
+  // Most numbers' lists are alike (none, or their shared service): one array for each.
+  const lists = new Map<string, string[]>();
   for (const item of resolved) {
-    const own = customerSteps(item, services, options.optOuts, sources);
+    const own = customerSteps(item, services, options.optOuts, sources, lists);
     for (const step of own) steps.push(step);
     const carried =
       carry === null
@@ -359,6 +361,7 @@ function customerSteps(
   services: ReadonlyMap<string, ObservedService>,
   optOuts: OptOutIndex,
   sourceServices: ReadonlyMap<string, string | null>,
+  lists: Map<string, string[]>,
 ): PlanStep[] {
   const out: PlanStep[] = [];
   const id = customer.customer_id;
@@ -462,11 +465,20 @@ function customerSteps(
       route_before: route.before,
       route_after: route.after,
       ...(routing.fromOrigin.has(number.sid) ? { from_origin: true as const } : {}),
-      optout_services: listServices(number, customer, sourceServices),
+      optout_services: shared(lists, listServices(number, customer, sourceServices)),
     });
   }
   customer.optouts = countOptOuts(optOuts, customer.numbers);
   return out;
+}
+
+/** One array for equal lists of services, however many numbers carry it. */
+function shared(lists: Map<string, string[]>, list: string[]): string[] {
+  const key = list.join(' ');
+  const found = lists.get(key);
+  if (found !== undefined) return found;
+  lists.set(key, list);
+  return list;
 }
 
 /**

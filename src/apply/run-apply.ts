@@ -69,6 +69,8 @@ export interface ApplyDeps {
   runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
   sleep(ms: number): Promise<void>;
   onStep?(step: PlanStep, record: StepRecord, total: number): void;
+  /** Once the run is known, before its first request: a refusal here sends nothing. */
+  beforeSteps?(runId: number): void;
 }
 
 export interface ApplyResult {
@@ -265,6 +267,7 @@ async function applyLocked(
     requeueUnfinished(db, runId);
   }
   setLockRun(db, runId);
+  deps.beforeSteps?.(runId);
   const notes: string[] = [];
   const note = (text: string) => {
     notes.push(text);

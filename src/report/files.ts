@@ -8,12 +8,13 @@
 import { toCsv } from '../csv.js';
 import {
   describeCoverage,
+  OPTOUT_COLUMNS,
   optOutsCsv,
   unvouchedCustomers,
   type Coverage,
   type OptOutExportRow,
 } from '../optouts/export.js';
-import { AUDIT_COLUMNS, type AuditDocument, type AuditRow } from './audit.js';
+import { AUDIT_COLUMNS, isAuditText, type AuditDocument, type AuditRow } from './audit.js';
 import { CARRY_COLUMNS, type CarryAudit } from './carry.js';
 
 /** A list row marked with whether Twilio itself now refuses sends to it (`yes`/`no`). */
@@ -41,6 +42,26 @@ export const VIOLATION_COLUMNS = [
 ] as const;
 
 export type ViolationRow = Record<(typeof VIOLATION_COLUMNS)[number], string | null>;
+
+/**
+ * Whether a file in a report folder is one a run's reports hold, by its path there and how it
+ * begins (`head`: its first two kilobytes or so): how a folder written before report folders
+ * were marked is told from anyone else's.
+ */
+export function isReportFileText(path: string, head: string): boolean {
+  const firstLine = head.split('\n', 1)[0]!;
+  const csv = (columns: readonly string[]) => firstLine.startsWith(columns.join(','));
+  if (path === 'audit.json') return isAuditText(head);
+  if (path === 'audit.csv') return csv(AUDIT_COLUMNS);
+  if (path === 'carry.csv') return csv(CARRY_COLUMNS);
+  if (path === 'violations.csv') return csv(VIOLATION_COLUMNS);
+  if (path === 'optouts.csv' || /^optouts\/[^/]+\.csv$/.test(path)) return csv(OPTOUT_COLUMNS);
+  if (path === 'coverage.txt') return /^(coverage: |No completed snapshot)/.test(firstLine);
+  if (path === 'report.html') {
+    return firstLine === '<!doctype html>' && head.includes('<title>submigrate report');
+  }
+  return false;
+}
 
 export function reportFiles(
   rows: readonly AuditRow[],

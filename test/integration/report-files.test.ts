@@ -9,7 +9,12 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  clearRequestLog,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -84,5 +89,29 @@ describe('files the reporting commands write', () => {
     const result = await cli(['report', '--db', own, '--out', mine]);
     expect(readFileSync(join(mine, 'coverage.txt'), 'utf8')).toBe(signed);
     expect(result.code).not.toBe(0);
+  });
+  it('apply whose reports folder holds files it did not write refuses before sending anything', async () => {
+    // A number of its own: the tests above moved N1 already.
+    const N2 = '+14155550102';
+    await env.seed({ numbers: [{ phone_number: N2 }] });
+    const work = dir.file('apply-here');
+    mkdirSync(join(work, 'reports', '1'), { recursive: true });
+    const signed = 'my own notes\n';
+    writeFileSync(join(work, 'reports', '1', 'notes.txt'), signed);
+    writeFileSync(
+      join(work, 'm.csv'),
+      `customer_id,customer_name,phone_number\nbirch,Birch,${N2}\n`,
+    );
+    const own = join(work, 'h.db');
+    const here = (args: string[]) => runCli(args, cliEnv(env), work);
+    expect((await here(['snapshot', '--db', own])).code).toBe(0);
+    const planned = await here(['plan', '--mapping', 'm.csv', '--db', own, '--out', 'm.plan.json']);
+    expect(planned.stdout).toMatch(/Plan: 1 subaccount, 1 number to move/);
+    await clearRequestLog(env);
+    const applied = await here(['apply', 'm.plan.json', '--db', own, '--rate', '1000']);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toMatch(/reports[/\\]1 already holds files submigrate did not write/);
+    expect((await requestLog(env)).filter((entry) => entry.method !== 'GET')).toEqual([]);
+    expect(readFileSync(join(work, 'reports', '1', 'notes.txt'), 'utf8')).toBe(signed);
   });
 });

@@ -17,7 +17,7 @@ import { DEFAULT_CONSENT_PER_MINUTE } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { createProgressBar } from '../progress.js';
-import { writeReportFiles } from '../reports.js';
+import { claimReportFolder, writeReportFiles } from '../reports.js';
 import { connectTwilio, dbLocation, thisProcess } from '../runtime.js';
 
 interface ApplyArgs extends GlobalOptions {
@@ -125,6 +125,9 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
                   clock: systemClock,
                   runner: thisProcess,
                   sleep: (ms) => sleep(ms),
+                  // Its reports' folder is checked before anything is sent to Twilio.
+                  beforeSteps: (runId) =>
+                    claimReportFolder(join(context.cwd, 'reports', String(runId))),
                   onStep: (_, record, total) => {
                     if (['done', 'skipped', 'failed', 'not_run'].includes(record.state)) finished++;
                     if (record.state === 'failed') failed++;

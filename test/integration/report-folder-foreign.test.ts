@@ -1,0 +1,53 @@
+/**
+ * Review: `claimReportFolder` takes a folder without the mark as submigrate's own when it
+ * holds an audit.json whose head looks like a run's — whatever else is in it. A user's folder
+ * into which they copied a run's audit.json (beside their own files) is then written into:
+ * `report --out` replaces the user's own optouts.csv and claims the folder with the mark.
+ * docs/commands.md: a folder holding files submigrate did not write is refused.
+ */
+
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const N1 = '+14155550101';
+
+describe("a user's folder holding a copy of a run's audit.json", () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const db = () => dir.file('o.db');
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({ numbers: [{ phone_number: N1 }] });
+    dir = tempDir();
+    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    const plan = dir.file('m.plan.json');
+    expect((await cli(['plan', '--mapping', dir.file('m.csv'), '--db', db(), '--out', plan])).code).toBe(0);
+    const applied = await cli(['apply', plan, '--db', db(), '--rate', '1000']);
+    expect(applied.code, applied.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('report --out into it is refused, and the user\'s own file is left as it was', async () => {
+    const mine = join(dir.path, 'compliance');
+    mkdirSync(mine);
+    copyFileSync(join(dir.path, 'reports', '1', 'audit.json'), join(mine, 'audit.json'));
+    const notes = 'recipient,notes\n+16505550001,called them on Monday\n';
+    writeFileSync(join(mine, 'optouts.csv'), notes);
+    const result = await cli(['report', '--db', db(), '--run', '1', '--out', mine]);
+    expect(readFileSync(join(mine, 'optouts.csv'), 'utf8')).toBe(notes);
+    expect(result.stderr).toMatch(/already holds files submigrate did not write/);
+    expect(result.code).not.toBe(0);
+  });
+});

@@ -9,6 +9,7 @@
 
 import { isoSeconds, type Clock } from '../clock.js';
 import {
+  movingOrigins,
   previousSubaccounts,
   recordCustomerSubaccount,
   settleMovedNumbers,
@@ -36,7 +37,7 @@ import { observeFamily } from '../plan/observe.js';
 import { serializePlan } from '../plan/plan-file.js';
 import { describeResources } from '../plan/resources.js';
 import { coveredAccounts } from '../plan/run-plan.js';
-import type { ObservedState, Plan, PlanStep } from '../plan/types.js';
+import type { NumberOrigin, ObservedState, Plan, PlanStep } from '../plan/types.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { describeDrift, expectedResources } from './effects.js';
 import { executeSteps } from './execute.js';
@@ -95,6 +96,22 @@ export const toCheckRecord = (c: RouteCheck): RouteCheckRecord => ({
   verdict: c.verdict,
   checkedAt: c.checkedAt,
 });
+
+/**
+ * The accounts whose services the plan may have fingerprinted: where it found its numbers,
+ * and where the moves under way began. They are read again whether or not the numbers are
+ * still there, or a number that has left would make its old service look gone (false drift).
+ */
+function serviceAccounts(db: Db, plan: Plan): Set<string> {
+  const accounts = new Set<string>();
+  for (const [key, state] of plan.observed) {
+    if (key.startsWith('number:')) accounts.add((state as { account_sid: string }).account_sid);
+  }
+  for (const json of movingOrigins(db).values()) {
+    accounts.add((JSON.parse(json) as NumberOrigin).accountSid);
+  }
+  return accounts;
+}
 
 /** The rows of the mapping the plan came from, as far as observing needs them. */
 function rowsOf(plan: Plan): MappingRow[] {
@@ -194,6 +211,7 @@ async function applyLocked(
   const observed = await observeFamily(twilio, {
     rows: rowsOf(plan),
     previousSubaccounts: previousSubaccounts(db),
+    originAccounts: serviceAccounts(db, plan),
   });
 
   // A step left in flight by a killed apply: settled from what is there, never re-sent blind.

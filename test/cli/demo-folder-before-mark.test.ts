@@ -1,5 +1,5 @@
 /**
- * Review: the demo's folder from a demo run by the version before report folders were marked
+ * The demo's folder from a demo run by the version before report folders were marked
  * holds `reports/1/` without `.submigrate-report`. The demo claims the folder by its own mark
  * (`.submigrate-demo`, unchanged) and may replace what it wrote there; a second demo run into
  * it must succeed, not fail at its last step.

@@ -1,5 +1,5 @@
 /**
- * Review: the files the reporting commands write. The database is "the ledger, the journal
+ * The files the reporting commands write. The database is "the ledger, the journal
  * and the evidence" (README) and is never to be overwritten by an export; `report --out DIR`
  * must not replace a file in DIR that is not one of submigrate's reports.
  */

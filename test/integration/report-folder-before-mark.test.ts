@@ -1,5 +1,5 @@
 /**
- * Review: report folders that an earlier submigrate wrote, before the `.submigrate-report`
+ * Report folders that an earlier submigrate wrote, before the `.submigrate-report`
  * mark existed, are submigrate's own output. `report`, `reconcile` and a resumed `apply` must
  * go on writing into them (docs/commands.md: files the commands write replace "only files
  * submigrate wrote"), not refuse them as someone else's.

@@ -1,5 +1,5 @@
 /**
- * Review: `claimReportFolder` takes a folder without the mark as submigrate's own when it
+ * `claimReportFolder` takes a folder without the mark as submigrate's own when it
  * holds an audit.json whose head looks like a run's — whatever else is in it. A user's folder
  * into which they copied a run's audit.json (beside their own files) is then written into:
  * `report --out` replaces the user's own optouts.csv and claims the folder with the mark.
@@ -30,7 +30,9 @@ describe("a user's folder holding a copy of a run's audit.json", () => {
     writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     const plan = dir.file('m.plan.json');
-    expect((await cli(['plan', '--mapping', dir.file('m.csv'), '--db', db(), '--out', plan])).code).toBe(0);
+    expect(
+      (await cli(['plan', '--mapping', dir.file('m.csv'), '--db', db(), '--out', plan])).code,
+    ).toBe(0);
     const applied = await cli(['apply', plan, '--db', db(), '--rate', '1000']);
     expect(applied.code, applied.stderr).toBe(0);
   });
@@ -39,7 +41,7 @@ describe("a user's folder holding a copy of a run's audit.json", () => {
     dir.remove();
   });
 
-  it('report --out into it is refused, and the user\'s own file is left as it was', async () => {
+  it("report --out into it is refused, and the user's own file is left as it was", async () => {
     const mine = join(dir.path, 'compliance');
     mkdirSync(mine);
     copyFileSync(join(dir.path, 'reports', '1', 'audit.json'), join(mine, 'audit.json'));

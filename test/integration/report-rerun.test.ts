@@ -1,5 +1,5 @@
 /**
- * Review: `submigrate report --run N` for an older run must give what the run's reports said
+ * `submigrate report --run N` for an older run must give what the run's reports said
  * at the time (docs/commands.md "status, report": "from the database alone: the run keeps the
  * plan it applied"). A later plan or apply must not change what an older run's suppression
  * lists say to the compliance reviewer who signed them off.

@@ -73,9 +73,10 @@ describe('snapshot under injected faults', () => {
       error_rate: 0.1,
       error_status: 503,
       reset_rate: 0.03,
-      concurrency_limit: 4,
-      // Long enough for our 8 requests in flight to meet the emulator's limit of 4.
-      latency_ms: 25,
+      concurrency_limit: 2,
+      // Our 8 requests in flight meet the emulator's limit of 2 however slow this machine is:
+      // each holds its slot for 60 ms, so a third needs to start within that time, not in step.
+      latency_ms: 60,
     });
     await clearRequestLog(env);
     const stormy = policy();

@@ -10,10 +10,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { planAndApply, readCsv, seededStop } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -40,11 +40,9 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
   const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
   const db = () => dir.file('e.db');
   const listOf = (run: string, customer: string) =>
-    (
-      parse(readFileSync(join(dir.path, 'reports', run, 'optouts', `${customer}.csv`), 'utf8'), {
-        columns: true,
-      }) as Record<string, string>[]
-    ).map((r) => r['recipient']);
+    readCsv(join(dir.path, 'reports', run, 'optouts', `${customer}.csv`)).map(
+      (r) => r['recipient'],
+    );
 
   beforeEach(async () => {
     // The subaccount was made a month ago; the STOP to its service came after.
@@ -62,23 +60,7 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
           use_inbound_webhook_on_number: true,
         },
       ],
-      messages: [
-        {
-          from: R1,
-          to: N1,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(NOW - 10 * DAY).toISOString(),
-        },
-        {
-          from: R5,
-          to: N5,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(NOW - 20 * DAY).toISOString(),
-          account_sid: SUB,
-        },
-      ],
+      messages: [seededStop(R1, N1, NOW - 10 * DAY), seededStop(R5, N5, NOW - 20 * DAY, SUB)],
     });
     dir = tempDir();
     writeFileSync(
@@ -93,19 +75,12 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
 
   async function migrate(planFlags: string[]): Promise<Exported> {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    const planned = await cli([
-      'plan',
-      '--mapping',
-      dir.file('m.csv'),
-      '--db',
-      db(),
-      '--out',
-      dir.file('m.plan.json'),
-      ...planFlags,
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
-    const applied = await cli(['apply', dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
-    expect(applied.code, applied.stderr).toBe(0);
+    await planAndApply(cli, {
+      mapping: dir.file('m.csv'),
+      db: db(),
+      out: dir.file('m.plan.json'),
+      plan: planFlags,
+    });
     const reconciled = await cli(['reconcile', '--db', db()]);
     expect(reconciled.code, reconciled.stderr).toBe(0);
     const exported = await cli(['optouts', '--db', db(), '--format', 'json']);
@@ -141,9 +116,7 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
     ] as const) {
       if (mapping === 'second') {
         // The subaccount it leaves is read, as reconcile requires of a source account.
-        const [row] = parse(readFileSync(join(dir.path, 'reports', '1', 'audit.csv'), 'utf8'), {
-          columns: true,
-        }) as Record<string, string>[];
+        const [row] = readCsv(join(dir.path, 'reports', '1', 'audit.csv'));
         const created = row!['to_account_sid']!;
         expect((await cli(['snapshot', '--db', db(), '--account', created])).code).toBe(0);
         writeFileSync(
@@ -151,20 +124,12 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
           `customer_id,customer_name,phone_number,messaging_service,subaccount_sid\nacme,Acme Co,${N1},acmeSvc,${SUB}\n`,
         );
       }
-      const out = dir.file(`${mapping}.plan.json`);
-      const planned = await cli([
-        'plan',
-        '--mapping',
-        dir.file(`${mapping}.csv`),
-        '--db',
-        db(),
-        '--out',
-        out,
-        ...flags,
-      ]);
-      expect(planned.code, planned.stderr).toBe(0);
-      const applied = await cli(['apply', out, '--db', db(), '--rate', '1000']);
-      expect(applied.code, applied.stderr).toBe(0);
+      await planAndApply(cli, {
+        mapping: dir.file(`${mapping}.csv`),
+        db: db(),
+        out: dir.file(`${mapping}.plan.json`),
+        plan: [...flags],
+      });
     }
     const reconciled = await cli(['reconcile', '--db', db()]);
     expect(reconciled.code, reconciled.stderr).toBe(0);

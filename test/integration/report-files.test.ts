@@ -15,6 +15,7 @@ import {
   startTestEmulator,
   type TestEmulator,
 } from '../support/emulator.js';
+import { planAndApply, seededStop } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -32,15 +33,7 @@ describe('files the reporting commands write', () => {
     env = await startTestEmulator({ now: () => NOW });
     await env.seed({
       numbers: [{ phone_number: N1 }],
-      messages: [
-        {
-          from: R1,
-          to: N1,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(NOW - 10 * DAY).toISOString(),
-        },
-      ],
+      messages: [seededStop(R1, N1, NOW - 10 * DAY)],
     });
     dir = tempDir();
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
@@ -66,22 +59,7 @@ describe('files the reporting commands write', () => {
     // A database of its own: the test above may have damaged the first one.
     const own = dir.file('g.db');
     expect((await cli(['snapshot', '--db', own])).code).toBe(0);
-    expect(
-      (
-        await cli([
-          'plan',
-          '--mapping',
-          dir.file('m.csv'),
-          '--db',
-          own,
-          '--out',
-          dir.file('m.plan.json'),
-        ])
-      ).code,
-    ).toBe(0);
-    expect(
-      (await cli(['apply', dir.file('m.plan.json'), '--db', own, '--rate', '1000'])).code,
-    ).toBe(0);
+    await planAndApply(cli, { mapping: dir.file('m.csv'), db: own, out: dir.file('m.plan.json') });
     const mine = dir.file('signed-off');
     mkdirSync(mine);
     const signed = 'my own notes: list signed off by J. Doe\n';
@@ -90,6 +68,7 @@ describe('files the reporting commands write', () => {
     expect(readFileSync(join(mine, 'coverage.txt'), 'utf8')).toBe(signed);
     expect(result.code).not.toBe(0);
   });
+
   it('apply whose reports folder holds files it did not write refuses before sending anything', async () => {
     // A number of its own: the tests above moved N1 already.
     const N2 = '+14155550102';

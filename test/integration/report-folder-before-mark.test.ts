@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { seededStop, planAndApply } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -31,31 +32,12 @@ describe('a reports folder written before the mark existed', () => {
     env = await startTestEmulator({ now: () => NOW });
     await env.seed({
       numbers: [{ phone_number: N1 }],
-      messages: [
-        {
-          from: R1,
-          to: N1,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(NOW - 10 * DAY).toISOString(),
-        },
-      ],
+      messages: [seededStop(R1, N1, NOW - 10 * DAY)],
     });
     dir = tempDir();
     writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    const planned = await cli([
-      'plan',
-      '--mapping',
-      dir.file('m.csv'),
-      '--db',
-      db(),
-      '--out',
-      dir.file('m.plan.json'),
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
-    const applied = await cli(['apply', dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
-    expect(applied.code, applied.stderr).toBe(0);
+    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('m.plan.json') });
     expect(readdirSync(runDir())).toContain('report.html');
   });
   afterAll(async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { planAndApply } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -29,12 +30,7 @@ describe("a user's folder holding a copy of a run's audit.json", () => {
     dir = tempDir();
     writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    const plan = dir.file('m.plan.json');
-    expect(
-      (await cli(['plan', '--mapping', dir.file('m.csv'), '--db', db(), '--out', plan])).code,
-    ).toBe(0);
-    const applied = await cli(['apply', plan, '--db', db(), '--rate', '1000']);
-    expect(applied.code, applied.stderr).toBe(0);
+    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('m.plan.json') });
   });
   afterAll(async () => {
     await env.close();

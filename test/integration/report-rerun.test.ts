@@ -5,13 +5,13 @@
  * lists say to the compliance reviewer who signed them off.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { planAndApply, readCsv, seededStop } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -21,9 +21,6 @@ const N3 = '+14155550103';
 const N9 = '+14155550109';
 const R1 = '+16505550001';
 const R2 = '+16505550002';
-
-const csv = (path: string) =>
-  parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
 
 describe('report --run 1 after a later plan maps one of its numbers to another customer', () => {
   let env: TestEmulator;
@@ -35,22 +32,7 @@ describe('report --run 1 after a later plan maps one of its numbers to another c
     env = await startTestEmulator({ now: () => NOW });
     await env.seed({
       numbers: [{ phone_number: N1 }, { phone_number: N3 }, { phone_number: N9 }],
-      messages: [
-        {
-          from: R1,
-          to: N1,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(NOW - 10 * DAY).toISOString(),
-        },
-        {
-          from: R2,
-          to: N3,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(NOW - 9 * DAY).toISOString(),
-        },
-      ],
+      messages: [seededStop(R1, N1, NOW - 10 * DAY), seededStop(R2, N3, NOW - 9 * DAY)],
     });
     dir = tempDir();
   });
@@ -65,19 +47,12 @@ describe('report --run 1 after a later plan maps one of its numbers to another c
       `customer_id,customer_name,phone_number\nacme,Acme,${N1}\nacme,Acme,${N3}\nbirch,Birch,${N9}\n`,
     );
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    const planned = await cli([
-      'plan',
-      '--mapping',
-      dir.file('m1.csv'),
-      '--db',
-      db(),
-      '--out',
-      dir.file('m1.plan.json'),
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
-    const applied = await cli(['apply', dir.file('m1.plan.json'), '--db', db(), '--rate', '1000']);
-    expect(applied.code, applied.stderr).toBe(0);
-    const atTheTime = csv(join(dir.path, 'reports', '1', 'optouts', 'acme.csv')).map(
+    await planAndApply(cli, {
+      mapping: dir.file('m1.csv'),
+      db: db(),
+      out: dir.file('m1.plan.json'),
+    });
+    const atTheTime = readCsv(join(dir.path, 'reports', '1', 'optouts', 'acme.csv')).map(
       (r) => r['recipient'],
     );
     expect(atTheTime).toEqual([R1, R2]);
@@ -102,9 +77,9 @@ describe('report --run 1 after a later plan maps one of its numbers to another c
     const report = await cli(['report', '--db', db(), '--run', '1', '--out', out]);
     expect(report.code, report.stderr).toBe(0);
     // Run 1 moved N3 for acme: R2 opted out of N3 and must stay on acme's list for run 1.
-    expect(csv(join(out, 'optouts', 'acme.csv')).map((r) => r['recipient'])).toEqual(atTheTime);
+    expect(readCsv(join(out, 'optouts', 'acme.csv')).map((r) => r['recipient'])).toEqual(atTheTime);
     expect(
-      csv(join(out, 'optouts.csv'))
+      readCsv(join(out, 'optouts.csv'))
         .filter((r) => r['recipient'] === R2)
         .map((r) => r['customer_id']),
     ).toEqual(['acme']);
@@ -121,15 +96,7 @@ describe('report --run 1 after a later run carried the opt-outs', () => {
     env = await startTestEmulator({ now: () => NOW });
     await env.seed({
       numbers: [{ phone_number: N1 }],
-      messages: [
-        {
-          from: R1,
-          to: N1,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(NOW - 10 * DAY).toISOString(),
-        },
-      ],
+      messages: [seededStop(R1, N1, NOW - 10 * DAY)],
     });
     dir = tempDir();
   });
@@ -141,51 +108,26 @@ describe('report --run 1 after a later run carried the opt-outs', () => {
   it('says what Twilio enforced as of run 1 (docs: written "in this run or an earlier one")', async () => {
     writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    expect(
-      (
-        await cli([
-          'plan',
-          '--mapping',
-          dir.file('m.csv'),
-          '--db',
-          db(),
-          '--out',
-          dir.file('a.plan.json'),
-        ])
-      ).code,
-    ).toBe(0);
-    expect(
-      (await cli(['apply', dir.file('a.plan.json'), '--db', db(), '--rate', '1000'])).code,
-    ).toBe(0);
+    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('a.plan.json') });
     const first = join(dir.path, 'reports', '1');
-    const listThen = csv(join(first, 'optouts', 'acme.csv'));
-    const carryThen = csv(join(first, 'carry.csv'));
+    const listThen = readCsv(join(first, 'optouts', 'acme.csv'));
+    const carryThen = readCsv(join(first, 'carry.csv'));
     expect(listThen.map((r) => r['twilio_enforces'])).toEqual(['no']);
 
     // A second plan, with --carry-optouts, applied as run 2: Twilio now enforces R1.
-    expect(
-      (
-        await cli([
-          'plan',
-          '--mapping',
-          dir.file('m.csv'),
-          '--db',
-          db(),
-          '--out',
-          dir.file('b.plan.json'),
-          '--carry-optouts',
-        ])
-      ).code,
-    ).toBe(0);
-    const second = await cli(['apply', dir.file('b.plan.json'), '--db', db(), '--rate', '1000']);
-    expect(second.code, second.stderr).toBe(0);
+    const { applied: second } = await planAndApply(cli, {
+      mapping: dir.file('m.csv'),
+      db: db(),
+      out: dir.file('b.plan.json'),
+      plan: ['--carry-optouts'],
+    });
     expect(second.stdout).toContain('apply run 2');
 
     const out = dir.file('run1-again');
     expect((await cli(['report', '--db', db(), '--run', '1', '--out', out])).code).toBe(0);
-    expect.soft(csv(join(out, 'optouts', 'acme.csv'))).toEqual(listThen);
+    expect.soft(readCsv(join(out, 'optouts', 'acme.csv'))).toEqual(listThen);
     // carry.csv of run 1 says the plan carried nothing (not_planned, 0 written) and must not,
     // in the same row, say Twilio refuses every opt-out.
-    expect(csv(join(out, 'carry.csv'))).toEqual(carryThen);
+    expect(readCsv(join(out, 'carry.csv'))).toEqual(carryThen);
   });
 });

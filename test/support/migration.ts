@@ -11,6 +11,7 @@ import { parse } from 'csv-parse/sync';
 import { expect } from 'vitest';
 
 import type { TestEmulator } from './emulator.js';
+import type { CliResult } from './snapshot-harness.js';
 
 export interface MappedCustomer {
   id: string;
@@ -105,3 +106,42 @@ export function expectNoSecret(
 }
 
 export const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+/** An inbound STOP, as `env.seed` takes a message: from the end user to the Twilio number. */
+export const seededStop = (from: string, to: string, at: number, accountSid?: string) => ({
+  from,
+  to,
+  body: 'STOP',
+  direction: 'inbound' as const,
+  date_sent: new Date(at).toISOString(),
+  ...(accountSid === undefined ? {} : { account_sid: accountSid }),
+});
+
+/** A CSV file's rows, by column name. */
+export const readCsv = (path: string) =>
+  parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
+
+/**
+ * `plan --mapping MAPPING --out OUT` then `apply OUT` through the CLI (at a rate that does not
+ * slow a test), each expected to succeed.
+ */
+export async function planAndApply(
+  cli: (args: string[]) => Promise<CliResult>,
+  options: { mapping: string; db: string; out: string; plan?: string[]; apply?: string[] },
+): Promise<{ planned: CliResult; applied: CliResult }> {
+  const { mapping, db, out } = options;
+  const planned = await cli([
+    'plan',
+    '--mapping',
+    mapping,
+    '--db',
+    db,
+    '--out',
+    out,
+    ...(options.plan ?? []),
+  ]);
+  expect(planned.code, planned.stderr).toBe(0);
+  const applied = await cli(['apply', out, '--db', db, '--rate', '1000', ...(options.apply ?? [])]);
+  expect(applied.code, applied.stderr).toBe(0);
+  return { planned, applied };
+}

@@ -70,7 +70,10 @@ export interface ApplyDeps {
   runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
   sleep(ms: number): Promise<void>;
   onStep?(step: PlanStep, record: StepRecord, total: number): void;
-  /** Once the run is known, before its first request: a refusal here sends nothing. */
+  /**
+   * Once the run is known, before its first write and before a run it continues is reopened:
+   * a refusal here sends nothing and leaves an earlier run as it was.
+   */
   beforeSteps?(runId: number): void;
 }
 
@@ -281,11 +284,13 @@ async function applyLocked(
     );
   } else {
     runId = existing.id;
+    // Before the run is reopened: a refusal leaves it as it was.
+    deps.beforeSteps?.(runId);
     resumeApplyRun(db, runId);
     requeueUnfinished(db, runId);
   }
+  if (existing === undefined) deps.beforeSteps?.(runId);
   setLockRun(db, runId);
-  deps.beforeSteps?.(runId);
   const notes: string[] = [];
   const note = (text: string) => {
     notes.push(text);

@@ -1,8 +1,8 @@
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 
-import { claimFolder, readHead, writePrivateFile } from '../files.js';
-import { isReportFileText, type ReportFile } from '../report/files.js';
+import { claimFolder, writePrivateFile } from '../files.js';
+import { isReportPath, type ReportFile } from '../report/files.js';
 
 /** Marks a folder as a run's reports: the files in it may be written again. */
 const REPORT_MARK = {
@@ -12,26 +12,24 @@ const REPORT_MARK = {
 
 /**
  * Makes `dir` a run's report folder, or refuses before anything is written: a new or empty
- * folder, or one that already holds a run's reports (marked; or, from before the mark, holding
- * nothing but a run's report files) — never one holding files someone else put there. `label`
- * names the folder in the refusal (`--out`, or the folder a command chose).
+ * folder, or one that bears the mark. A folder the command chose itself (`reports/<run id>/`,
+ * not `--out`) written before marks existed is recognised by holding nothing but what a run's
+ * reports are named (in any version, with a killed write's temporary files).
  */
-export function claimReportFolder(dir: string, label = 'the reports folder'): void {
-  claimFolder(dir, REPORT_MARK, label, 'submigrate', writtenBeforeMarks);
+export function claimReportFolder(dir: string, out?: '--out'): void {
+  claimFolder(
+    dir,
+    REPORT_MARK,
+    out ?? 'the reports folder',
+    'submigrate',
+    out === undefined ? holdsOnlyReports : () => false,
+  );
 }
 
-/** A run's report files and nothing else, each beginning as such a file does. */
-function writtenBeforeMarks(folder: string): boolean {
-  const entries = readdirSync(folder, { recursive: true, encoding: 'utf8' }).map((entry) =>
-    entry.split(sep).join('/'),
-  );
-  return (
-    entries.includes('audit.json') &&
-    entries.every((entry) =>
-      statSync(join(folder, entry)).isDirectory()
-        ? entry === 'optouts'
-        : isReportFileText(entry, readHead(join(folder, entry), 2048)),
-    )
+/** Nothing but report files, report folders and the temporary files of a killed write. */
+function holdsOnlyReports(folder: string): boolean {
+  return readdirSync(folder, { recursive: true, encoding: 'utf8' }).every((entry) =>
+    isReportPath(entry.split(sep).join('/')),
   );
 }
 
@@ -39,9 +37,9 @@ function writtenBeforeMarks(folder: string): boolean {
 export function writeReportFiles(
   dir: string,
   files: readonly ReportFile[],
-  label?: string,
+  out?: '--out',
 ): string[] {
-  claimReportFolder(dir, label);
+  claimReportFolder(dir, out);
   return files.map((file) => {
     const path = join(dir, ...file.path.split('/'));
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });

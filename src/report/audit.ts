@@ -159,10 +159,6 @@ export interface AuditDocument {
   }[];
 }
 
-/** Whether a file begins as the audit.json a run's reports hold. */
-export const isAuditText = (head: string): boolean =>
-  /^\{\n {2}"run": \{\n {4}"id": \d+,\n/.test(head);
-
 export function auditDocument(
   plan: Plan,
   run: ApplyRun,

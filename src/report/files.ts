@@ -8,13 +8,12 @@
 import { toCsv } from '../csv.js';
 import {
   describeCoverage,
-  OPTOUT_COLUMNS,
   optOutsCsv,
   unvouchedCustomers,
   type Coverage,
   type OptOutExportRow,
 } from '../optouts/export.js';
-import { AUDIT_COLUMNS, isAuditText, type AuditDocument, type AuditRow } from './audit.js';
+import { AUDIT_COLUMNS, type AuditDocument, type AuditRow } from './audit.js';
 import { CARRY_COLUMNS, type CarryAudit } from './carry.js';
 
 /** A list row marked with whether Twilio itself now refuses sends to it (`yes`/`no`). */
@@ -43,24 +42,26 @@ export const VIOLATION_COLUMNS = [
 
 export type ViolationRow = Record<(typeof VIOLATION_COLUMNS)[number], string | null>;
 
+/** The names a run's report files have had, in any version. */
+const REPORT_NAMES = new Set([
+  'audit.csv',
+  'audit.json',
+  'carry.csv',
+  'coverage.txt',
+  'optouts.csv',
+  'report.html',
+  'violations.csv',
+  'optouts',
+]);
+
 /**
- * Whether a file in a report folder is one a run's reports hold, by its path there and how it
- * begins (`head`: its first two kilobytes or so): how a folder written before report folders
- * were marked is told from anyone else's.
+ * Whether a path in a report folder is one a run's reports write: a report file, a customer's
+ * list (`optouts/<customer_id>.csv`), or the temporary file of a write that was killed.
  */
-export function isReportFileText(path: string, head: string): boolean {
-  const firstLine = head.split('\n', 1)[0]!;
-  const csv = (columns: readonly string[]) => firstLine.startsWith(columns.join(','));
-  if (path === 'audit.json') return isAuditText(head);
-  if (path === 'audit.csv') return csv(AUDIT_COLUMNS);
-  if (path === 'carry.csv') return csv(CARRY_COLUMNS);
-  if (path === 'violations.csv') return csv(VIOLATION_COLUMNS);
-  if (path === 'optouts.csv' || /^optouts\/[^/]+\.csv$/.test(path)) return csv(OPTOUT_COLUMNS);
-  if (path === 'coverage.txt') return /^(coverage: |No completed snapshot)/.test(firstLine);
-  if (path === 'report.html') {
-    return firstLine === '<!doctype html>' && head.includes('<title>submigrate report');
-  }
-  return false;
+export function isReportPath(path: string): boolean {
+  const temporary = /^(.*\/)?\.([^/]+)\.\d+\.tmp$/.exec(path);
+  const real = temporary === null ? path : `${temporary[1] ?? ''}${temporary[2]}`;
+  return REPORT_NAMES.has(real) || /^optouts\/[^/]+\.csv$/.test(real);
 }
 
 export function reportFiles(

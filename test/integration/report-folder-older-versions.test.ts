@@ -1,0 +1,155 @@
+/**
+ * Report folders that earlier versions of submigrate wrote, before the `.submigrate-report`
+ * mark existed (5a3c70b), are recognised by `writtenBeforeMarks` (src/cli/reports.ts) only
+ * when every file in them begins as the *current* version writes it (`isReportFileText`,
+ * src/report/files.ts: `firstLine.startsWith(COLUMNS.join(','))`). The columns grew over
+ * time (git log -- src/report/files.ts src/optouts/export.ts src/report/audit.ts):
+ *
+ * - optouts.csv and optouts/<customer>.csv: no `evidence,evidence_message_sid` before e34de21
+ *   (every version from eea74b7 on; 733c04e..91345b2 dropped them again);
+ * - audit.csv: no `inbound_route_before,inbound_route_after` before 7a01bed;
+ * - violations.csv: no `evidence,evidence_message_sid` from b4bd39d until da64090 (and in
+ *   733c04e..91345b2);
+ * - writePrivateFile (3779c19 on) leaves `.<file>.<pid>.tmp` beside a file whose write was
+ *   killed.
+ *
+ * Such a folder is submigrate's own, yet `report`, `reconcile` and a resumed `apply` refuse it
+ * as "files submigrate did not write". Each case below rewrites a fresh run's folder as that
+ * older version left it (same rows, the columns it had then, no mark).
+ */
+
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const DAY = 86_400_000;
+const N1 = '+14155550101';
+const R1 = '+16505550001';
+
+describe('a reports folder an older version wrote (before the mark, older columns)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const db = () => dir.file('o.db');
+  const runDir = () => join(dir.path, 'reports', '1');
+
+  /** Rewrites a CSV of the run's folder without `drop` columns, as an older version wrote it. */
+  const withoutColumns = (file: string, drop: readonly string[]) => {
+    const path = join(runDir(), file);
+    const rows = parse(readFileSync(path, 'utf8')) as string[][];
+    const header = rows[0]!;
+    for (const column of drop) expect(header).toContain(column);
+    const keep = header.map((c, i) => (drop.includes(c) ? -1 : i)).filter((i) => i >= 0);
+    writeFileSync(
+      path,
+      stringify(
+        rows.map((row) => keep.map((i) => row[i])),
+        { record_delimiter: 'unix' },
+      ),
+      { mode: 0o600 },
+    );
+  };
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      numbers: [{ phone_number: N1 }],
+      messages: [
+        {
+          from: R1,
+          to: N1,
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: new Date(NOW - 10 * DAY).toISOString(),
+        },
+      ],
+    });
+    dir = tempDir();
+    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    const planned = await cli([
+      'plan',
+      '--mapping',
+      dir.file('m.csv'),
+      '--db',
+      db(),
+      '--out',
+      dir.file('m.plan.json'),
+    ]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const applied = await cli(['apply', dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
+    expect(applied.code, applied.stderr).toBe(0);
+    // A reconcile pass, so that the run's folder holds violations.csv too.
+    const reconciled = await cli(['reconcile', '--db', db()]);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  beforeEach(async () => {
+    // A fresh, complete folder of the current version; then the mark goes, as before 5a3c70b.
+    rmSync(runDir(), { recursive: true, force: true });
+    const fresh = await cli(['report', '--db', db(), '--run', '1']);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(existsSync(join(runDir(), 'optouts', 'acme.csv'))).toBe(true);
+    expect(existsSync(join(runDir(), 'violations.csv'))).toBe(true);
+    rmSync(join(runDir(), '.submigrate-report'));
+  });
+
+  it('control: the same folder with the current columns (mark removed) is recognised', async () => {
+    const result = await cli(['report', '--db', db(), '--run', '1']);
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('suppression lists without the evidence columns (every version before e34de21): report writes again', async () => {
+    for (const file of ['optouts.csv', 'optouts/acme.csv']) {
+      withoutColumns(file, ['evidence', 'evidence_message_sid']);
+    }
+    const result = await cli(['report', '--db', db(), '--run', '1']);
+    expect(result.stderr).not.toMatch(/did not write/);
+    expect(result.code).toBe(0);
+  });
+
+  it('audit.csv without the inbound route columns (versions before 7a01bed): report writes again', async () => {
+    withoutColumns('audit.csv', ['inbound_route_before', 'inbound_route_after']);
+    const result = await cli(['report', '--db', db(), '--run', '1']);
+    expect(result.stderr).not.toMatch(/did not write/);
+    expect(result.code).toBe(0);
+  });
+
+  it('violations.csv without the evidence columns (b4bd39d..da64090): reconcile writes again', async () => {
+    withoutColumns('violations.csv', ['evidence', 'evidence_message_sid']);
+    const result = await cli(['reconcile', '--db', db()]);
+    expect(result.stderr).not.toMatch(/did not write/);
+    expect(result.code).toBe(0);
+  });
+
+  it('a temp file a killed write left beside the reports (.audit.csv.<pid>.tmp): report writes again', async () => {
+    writeFileSync(join(runDir(), '.audit.csv.4242.tmp'), 'customer_id,customer_name,phone', {
+      mode: 0o600,
+    });
+    const result = await cli(['report', '--db', db(), '--run', '1']);
+    expect(result.stderr).not.toMatch(/did not write/);
+    expect(result.code).toBe(0);
+  });
+
+  it('a folder whose first write was killed after audit.csv (audit.json not yet there): report writes again', async () => {
+    // An older version wrote audit.csv first, then audit.json (reportFiles' order).
+    const later = ['audit.json', 'carry.csv', 'violations.csv', 'optouts.csv', 'optouts'];
+    for (const entry of [...later, 'coverage.txt', 'report.html']) {
+      rmSync(join(runDir(), entry), { recursive: true, force: true });
+    }
+    const result = await cli(['report', '--db', db(), '--run', '1']);
+    expect(result.stderr).not.toMatch(/did not write/);
+    expect(result.code).toBe(0);
+  });
+});

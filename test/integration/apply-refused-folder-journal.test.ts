@@ -1,14 +1,9 @@
 /**
- * `apply` checks its reports folder in `beforeSteps` (src/apply/run-apply.ts), which runs only
- * after the journal was already changed for the new attempt: `resumeApplyRun` set the run back
- * to `running` (finished_at cleared) and `requeueUnfinished` turned its failed steps into
- * `pending`. A refusal there ("nothing was sent") leaves those changes behind: the database
- * now says a run that ended `failed` has not finished, and the step that failed (with the
- * reason the reports showed) is merely pending. `status` and a report written elsewhere then
- * no longer say what failed.
- *
- * The refusal is legitimate here: a folder written before the mark (no `.submigrate-report`)
- * into which a reviewer put notes of their own.
+ * `apply` refuses a reports folder holding files it did not write before it sends anything,
+ * and, for a run it continues, before it reopens the run: the refusal leaves a run that ended
+ * `failed` as it was (not finished again, its failed step still failed with its reason), so
+ * `status` and a report written elsewhere still say what failed. Once the folder is fixed, the
+ * run continues.
  */
 
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';

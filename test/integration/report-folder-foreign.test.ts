@@ -1,9 +1,9 @@
 /**
- * `claimReportFolder` takes a folder without the mark as submigrate's own when it
- * holds an audit.json whose head looks like a run's — whatever else is in it. A user's folder
- * into which they copied a run's audit.json (beside their own files) is then written into:
- * `report --out` replaces the user's own optouts.csv and claims the folder with the mark.
- * docs/commands.md: a folder holding files submigrate did not write is refused.
+ * A reviewer's own folder named with `report --out`: one holding a copy of a run's audit.json
+ * beside their own files, or an annotated copy of a run's audit (a column of notes added, as a
+ * spreadsheet does). Neither bears the mark, so `report --out` refuses it and leaves every
+ * file as it was (docs/commands.md: a folder holding files submigrate did not write is
+ * refused).
  */
 
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -45,6 +45,20 @@ describe("a user's folder holding a copy of a run's audit.json", () => {
     writeFileSync(join(mine, 'optouts.csv'), notes);
     const result = await cli(['report', '--db', db(), '--run', '1', '--out', mine]);
     expect(readFileSync(join(mine, 'optouts.csv'), 'utf8')).toBe(notes);
+    expect(result.stderr).toMatch(/already holds files submigrate did not write/);
+    expect(result.code).not.toBe(0);
+  });
+
+  it("an annotated copy of a run's audit: refused, and the reviewer's notes are left as they were", async () => {
+    const run = join(dir.path, 'reports', '1');
+    const mine = join(dir.path, 'annotated');
+    mkdirSync(mine);
+    copyFileSync(join(run, 'audit.json'), join(mine, 'audit.json'));
+    const [header, ...rows] = readFileSync(join(run, 'audit.csv'), 'utf8').trimEnd().split('\n');
+    const annotated = `${[`${header},reviewer_notes`, ...rows.map((r) => `${r},checked the route by hand`)].join('\n')}\n`;
+    writeFileSync(join(mine, 'audit.csv'), annotated);
+    const result = await cli(['report', '--db', db(), '--run', '1', '--out', mine]);
+    expect(readFileSync(join(mine, 'audit.csv'), 'utf8')).toBe(annotated);
     expect(result.stderr).toMatch(/already holds files submigrate did not write/);
     expect(result.code).not.toBe(0);
   });

@@ -1,21 +1,11 @@
 /**
- * Report folders that earlier versions of submigrate wrote, before the `.submigrate-report`
- * mark existed (5a3c70b), are recognised by `writtenBeforeMarks` (src/cli/reports.ts) only
- * when every file in them begins as the *current* version writes it (`isReportFileText`,
- * src/report/files.ts: `firstLine.startsWith(COLUMNS.join(','))`). The columns grew over
- * time (git log -- src/report/files.ts src/optouts/export.ts src/report/audit.ts):
- *
- * - optouts.csv and optouts/<customer>.csv: no `evidence,evidence_message_sid` before e34de21
- *   (every version from eea74b7 on; 733c04e..91345b2 dropped them again);
- * - audit.csv: no `inbound_route_before,inbound_route_after` before 7a01bed;
- * - violations.csv: no `evidence,evidence_message_sid` from b4bd39d until da64090 (and in
- *   733c04e..91345b2);
- * - writePrivateFile (3779c19 on) leaves `.<file>.<pid>.tmp` beside a file whose write was
- *   killed.
- *
- * Such a folder is submigrate's own, yet `report`, `reconcile` and a resumed `apply` refuse it
- * as "files submigrate did not write". Each case below rewrites a fresh run's folder as that
- * older version left it (same rows, the columns it had then, no mark).
+ * Report folders that earlier versions wrote into `reports/<run id>/`, before the
+ * `.submigrate-report` mark existed, are submigrate's own: `report`, `reconcile` and a resumed
+ * `apply` write into them again. Their files had other columns then (the lists without the
+ * evidence columns, audit.csv without the inbound routes, violations.csv without evidence),
+ * a killed write may have left `.<file>.<pid>.tmp` beside them, and a first write killed early
+ * may have left audit.csv without audit.json. Each case rewrites a fresh run's folder as such
+ * a version left it (same rows, the columns it had then, no mark).
  */
 
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +16,7 @@ import { stringify } from 'csv-stringify/sync';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { planAndApply, seededStop } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -61,31 +52,12 @@ describe('a reports folder an older version wrote (before the mark, older column
     env = await startTestEmulator({ now: () => NOW });
     await env.seed({
       numbers: [{ phone_number: N1 }],
-      messages: [
-        {
-          from: R1,
-          to: N1,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(NOW - 10 * DAY).toISOString(),
-        },
-      ],
+      messages: [seededStop(R1, N1, NOW - 10 * DAY)],
     });
     dir = tempDir();
     writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    const planned = await cli([
-      'plan',
-      '--mapping',
-      dir.file('m.csv'),
-      '--db',
-      db(),
-      '--out',
-      dir.file('m.plan.json'),
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
-    const applied = await cli(['apply', dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
-    expect(applied.code, applied.stderr).toBe(0);
+    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('m.plan.json') });
     // A reconcile pass, so that the run's folder holds violations.csv too.
     const reconciled = await cli(['reconcile', '--db', db()]);
     expect(reconciled.code, reconciled.stderr).toBe(0);

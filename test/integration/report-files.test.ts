@@ -7,16 +7,11 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  clearRequestLog,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
-import { planAndApply, seededStop } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { clearRequestLog, requestLog } from '../support/emulator.js';
+import { migrateOnce, seededStop, useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -24,23 +19,18 @@ const N1 = '+14155550101';
 const R1 = '+16505550001';
 
 describe('files the reporting commands write', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('f.db');
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: N1 }],
       messages: [seededStop(R1, N1, NOW - 10 * DAY)],
-    });
-    dir = tempDir();
+    },
+    NOW,
+  );
+  const { cli } = ws;
+  const db = () => ws.dir.file('f.db');
+
+  beforeAll(async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   it('optouts --out naming the database itself is refused, and the database is left intact', async () => {
@@ -55,16 +45,17 @@ describe('files the reporting commands write', () => {
   });
 
   it('report --out DIR does not overwrite a file there that submigrate did not write', async () => {
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
     // A database of its own: the test above may have damaged the first one.
-    const own = dir.file('g.db');
-    expect((await cli(['snapshot', '--db', own])).code).toBe(0);
-    await planAndApply(cli, { mapping: dir.file('m.csv'), db: own, out: dir.file('m.plan.json') });
-    const mine = dir.file('signed-off');
+    await migrateOnce(
+      ws,
+      ws.dir.file('g.db'),
+      `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`,
+    );
+    const mine = ws.dir.file('signed-off');
     mkdirSync(mine);
     const signed = 'my own notes: list signed off by J. Doe\n';
     writeFileSync(join(mine, 'coverage.txt'), signed);
-    const result = await cli(['report', '--db', own, '--out', mine]);
+    const result = await cli(['report', '--db', ws.dir.file('g.db'), '--out', mine]);
     expect(readFileSync(join(mine, 'coverage.txt'), 'utf8')).toBe(signed);
     expect(result.code).not.toBe(0);
   });
@@ -72,8 +63,8 @@ describe('files the reporting commands write', () => {
   it('apply whose reports folder holds files it did not write refuses before sending anything', async () => {
     // A number of its own: the tests above moved N1 already.
     const N2 = '+14155550102';
-    await env.seed({ numbers: [{ phone_number: N2 }] });
-    const work = dir.file('apply-here');
+    await ws.env.seed({ numbers: [{ phone_number: N2 }] });
+    const work = ws.dir.file('apply-here');
     mkdirSync(join(work, 'reports', '1'), { recursive: true });
     const signed = 'my own notes\n';
     writeFileSync(join(work, 'reports', '1', 'notes.txt'), signed);
@@ -82,15 +73,15 @@ describe('files the reporting commands write', () => {
       `customer_id,customer_name,phone_number\nbirch,Birch,${N2}\n`,
     );
     const own = join(work, 'h.db');
-    const here = (args: string[]) => runCli(args, cliEnv(env), work);
+    const here = (args: string[]) => runCli(args, cliEnv(ws.env), work);
     expect((await here(['snapshot', '--db', own])).code).toBe(0);
     const planned = await here(['plan', '--mapping', 'm.csv', '--db', own, '--out', 'm.plan.json']);
     expect(planned.stdout).toMatch(/Plan: 1 subaccount, 1 number to move/);
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const applied = await here(['apply', 'm.plan.json', '--db', own, '--rate', '1000']);
     expect(applied.code).toBe(1);
     expect(applied.stderr).toMatch(/reports[/\\]1 already holds files submigrate did not write/);
-    expect((await requestLog(env)).filter((entry) => entry.method !== 'GET')).toEqual([]);
+    expect((await requestLog(ws.env)).filter((entry) => entry.method !== 'GET')).toEqual([]);
     expect(readFileSync(join(work, 'reports', '1', 'notes.txt'), 'utf8')).toBe(signed);
   });
 });

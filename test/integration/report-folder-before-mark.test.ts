@@ -5,14 +5,12 @@
  * submigrate wrote"), not refuse them as someone else's.
  */
 
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { seededStop, planAndApply } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { migrateOnce, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -20,29 +18,22 @@ const N1 = '+14155550101';
 const R1 = '+16505550001';
 
 describe('a reports folder written before the mark existed', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('o.db');
-  const runDir = () => join(dir.path, 'reports', '1');
+  const ws = useCliWorkspace(
+    {
+      numbers: [{ phone_number: N1 }],
+      messages: [seededStop(R1, N1, NOW - 10 * DAY)],
+    },
+    NOW,
+  );
+  const { cli } = ws;
+  const db = () => ws.dir.file('o.db');
+  const runDir = () => join(ws.dir.path, 'reports', '1');
   /** What the version before the mark left: the same report files, no mark. */
   const asOlderVersionLeftIt = () => rmSync(join(runDir(), '.submigrate-report'), { force: true });
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
-      numbers: [{ phone_number: N1 }],
-      messages: [seededStop(R1, N1, NOW - 10 * DAY)],
-    });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('m.plan.json') });
+    await migrateOnce(ws, db(), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
     expect(readdirSync(runDir())).toContain('report.html');
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   it("report (default folder reports/<run id>) writes the run's reports again", async () => {
@@ -61,7 +52,7 @@ describe('a reports folder written before the mark existed', () => {
 
   it('apply of the same plan again (a resumed or repeated run) ends with its reports', async () => {
     asOlderVersionLeftIt();
-    const result = await cli(['apply', dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
+    const result = await cli(['apply', ws.dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
     expect(result.code, result.stderr).toBe(0);
   });
 });

@@ -9,38 +9,26 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { planAndApply } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { migrateOnce, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const N1 = '+14155550101';
 
 describe("a user's folder holding a copy of a run's audit.json", () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('o.db');
+  const ws = useCliWorkspace({ numbers: [{ phone_number: N1 }] }, NOW);
+  const { cli } = ws;
+  const db = () => ws.dir.file('o.db');
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({ numbers: [{ phone_number: N1 }] });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('m.plan.json') });
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    await migrateOnce(ws, db(), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
   });
 
   it("report --out into it is refused, and the user's own file is left as it was", async () => {
-    const mine = join(dir.path, 'compliance');
+    const mine = join(ws.dir.path, 'compliance');
     mkdirSync(mine);
-    copyFileSync(join(dir.path, 'reports', '1', 'audit.json'), join(mine, 'audit.json'));
+    copyFileSync(join(ws.dir.path, 'reports', '1', 'audit.json'), join(mine, 'audit.json'));
     const notes = 'recipient,notes\n+16505550001,called them on Monday\n';
     writeFileSync(join(mine, 'optouts.csv'), notes);
     const result = await cli(['report', '--db', db(), '--run', '1', '--out', mine]);
@@ -50,8 +38,8 @@ describe("a user's folder holding a copy of a run's audit.json", () => {
   });
 
   it("an annotated copy of a run's audit: refused, and the reviewer's notes are left as they were", async () => {
-    const run = join(dir.path, 'reports', '1');
-    const mine = join(dir.path, 'annotated');
+    const run = join(ws.dir.path, 'reports', '1');
+    const mine = join(ws.dir.path, 'annotated');
     mkdirSync(mine);
     copyFileSync(join(run, 'audit.json'), join(mine, 'audit.json'));
     const [header, ...rows] = readFileSync(join(run, 'audit.csv'), 'utf8').trimEnd().split('\n');

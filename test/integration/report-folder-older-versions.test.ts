@@ -13,11 +13,9 @@ import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { planAndApply, seededStop } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { migrateOnce, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -25,11 +23,16 @@ const N1 = '+14155550101';
 const R1 = '+16505550001';
 
 describe('a reports folder an older version wrote (before the mark, older columns)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('o.db');
-  const runDir = () => join(dir.path, 'reports', '1');
+  const ws = useCliWorkspace(
+    {
+      numbers: [{ phone_number: N1 }],
+      messages: [seededStop(R1, N1, NOW - 10 * DAY)],
+    },
+    NOW,
+  );
+  const { cli } = ws;
+  const db = () => ws.dir.file('o.db');
+  const runDir = () => join(ws.dir.path, 'reports', '1');
 
   /** Rewrites a CSV of the run's folder without `drop` columns, as an older version wrote it. */
   const withoutColumns = (file: string, drop: readonly string[]) => {
@@ -49,22 +52,10 @@ describe('a reports folder an older version wrote (before the mark, older column
   };
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
-      numbers: [{ phone_number: N1 }],
-      messages: [seededStop(R1, N1, NOW - 10 * DAY)],
-    });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('m.plan.json') });
+    await migrateOnce(ws, db(), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
     // A reconcile pass, so that the run's folder holds violations.csv too.
     const reconciled = await cli(['reconcile', '--db', db()]);
     expect(reconciled.code, reconciled.stderr).toBe(0);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   beforeEach(async () => {

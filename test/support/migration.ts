@@ -1,17 +1,18 @@
 /**
- * Shared pieces of the plan/apply integration tests: the end state a mapping asks for, held
- * against the emulator's own state; and every secret the emulator holds, to look for where
- * none may be.
+ * Shared pieces of the plan/apply integration tests: an emulator and a folder the CLI works
+ * in; the end state a mapping asks for, held against the emulator's own state; and every
+ * secret the emulator holds, to look for where none may be.
  */
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
-import type { TestEmulator } from './emulator.js';
-import type { CliResult } from './snapshot-harness.js';
+import type { SeedDocument } from '../../src/emulator/seed.js';
+import { startTestEmulator, type TestEmulator } from './emulator.js';
+import { cliEnv, runCli, tempDir, type CliResult, type TempDir } from './snapshot-harness.js';
 
 export interface MappedCustomer {
   id: string;
@@ -144,4 +145,53 @@ export async function planAndApply(
   const applied = await cli(['apply', out, '--db', db, '--rate', '1000', ...(options.apply ?? [])]);
   expect(applied.code, applied.stderr).toBe(0);
   return { planned, applied };
+}
+
+/** An emulator seeded so, a temporary folder, and the built CLI run in it against them. */
+export interface CliWorkspace {
+  readonly env: TestEmulator;
+  readonly dir: TempDir;
+  cli(args: string[]): Promise<CliResult>;
+}
+
+/**
+ * A workspace for the tests of one `describe`: started (at business time `now`) and seeded
+ * before its own `beforeAll` hooks run, closed and removed after its tests.
+ */
+export function useCliWorkspace(seed: SeedDocument, now: number): CliWorkspace {
+  let env: TestEmulator | undefined;
+  let dir: TempDir | undefined;
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => now });
+    await env.seed(seed);
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env?.close();
+    dir?.remove();
+  });
+  return {
+    get env() {
+      return env!;
+    },
+    get dir() {
+      return dir!;
+    },
+    cli: (args) => runCli(args, cliEnv(env!), dir!.path),
+  };
+}
+
+/**
+ * The flow once in a workspace: `mapping` written to m.csv, a snapshot into `db`, then plan
+ * (to m.plan.json) and apply, each expected to succeed.
+ */
+export async function migrateOnce(ws: CliWorkspace, db: string, mapping: string) {
+  writeFileSync(ws.dir.file('m.csv'), mapping);
+  const snapshot = await ws.cli(['snapshot', '--db', db]);
+  expect(snapshot.code, snapshot.stderr).toBe(0);
+  return planAndApply(ws.cli, {
+    mapping: ws.dir.file('m.csv'),
+    db,
+    out: ws.dir.file('m.plan.json'),
+  });
 }

@@ -57,13 +57,14 @@ function runClaims(
   const recorded = new Map(listCustomerNumbers(db).map((n) => [n.numberSid, n.sourceServiceSid]));
   return {
     numbers: plan.customers.flatMap((c) =>
-      c.numbers.map((n) => ({
-        phoneNumber: n.phone_number,
-        customerId: c.customer_id,
-        services:
-          n.optout_services ??
-          [recorded.get(n.number_sid) ?? null].filter((s): s is string => s !== null),
-      })),
+      c.numbers.map((n) => {
+        const service = recorded.get(n.number_sid) ?? null;
+        return {
+          phoneNumber: n.phone_number,
+          customerId: c.customer_id,
+          services: n.optout_services ?? (service === null ? [] : [service]),
+        };
+      }),
     ),
     subaccounts: new Map(
       customers.flatMap((c) =>

@@ -282,6 +282,7 @@ async function applyLocked(
       },
       plan.steps.map((s) => ({ id: s.id, action: s.action, customerId: s.customer_id })),
     );
+    deps.beforeSteps?.(runId);
   } else {
     runId = existing.id;
     // Before the run is reopened: a refusal leaves it as it was.
@@ -289,7 +290,6 @@ async function applyLocked(
     resumeApplyRun(db, runId);
     requeueUnfinished(db, runId);
   }
-  if (existing === undefined) deps.beforeSteps?.(runId);
   setLockRun(db, runId);
   const notes: string[] = [];
   const note = (text: string) => {

@@ -394,7 +394,7 @@ function customerSteps(
     const inWantedService =
       wantsService && number.serviceSid !== null && number.serviceSid === customer.service_sid;
     const service = number.serviceSid === null ? undefined : services.get(number.serviceSid);
-    const base = { customer_id: id, phone_number: number.phoneNumber, number_sid: number.sid };
+    const phone = number.phoneNumber;
     // An empty messaging_service means none: out of any service it is in, even in its subaccount.
     const mustDetach = number.serviceSid !== null && !inWantedService;
     const detachId = `detach_number:${number.sid}`;
@@ -403,7 +403,9 @@ function customerSteps(
       out.push({
         id: detachId,
         action: 'detach_number',
-        ...base,
+        customer_id: id,
+        phone_number: phone,
+        number_sid: number.sid,
         depends_on: [],
         account_sid: number.accountSid,
         service_sid: number.serviceSid!,
@@ -414,11 +416,10 @@ function customerSteps(
       out.push({
         id: transferId,
         action: 'transfer_number',
-        ...base,
-        depends_on: [
-          ...(mustDetach ? [detachId] : []),
-          ...(target === null ? [createAccount] : []),
-        ],
+        customer_id: id,
+        phone_number: phone,
+        number_sid: number.sid,
+        depends_on: after(mustDetach && detachId, target === null && createAccount),
         from_account_sid: number.accountSid,
         to_account_sid: target,
       });
@@ -428,12 +429,14 @@ function customerSteps(
       out.push({
         id: `attach_number:${number.sid}`,
         action: 'attach_number',
-        ...base,
-        depends_on: [
-          ...(inTarget ? [] : [transferId]),
-          ...(inTarget && mustDetach ? [detachId] : []),
-          ...(customer.service_sid === null ? [createService] : []),
-        ],
+        customer_id: id,
+        phone_number: phone,
+        number_sid: number.sid,
+        depends_on: after(
+          !inTarget && transferId,
+          inTarget && mustDetach && detachId,
+          customer.service_sid === null && createService,
+        ),
         account_sid: target,
         service_sid: customer.service_sid,
         service_name: customer.messaging_service!,
@@ -444,11 +447,10 @@ function customerSteps(
       out.push({
         id: `set_number_webhook:${number.sid}`,
         action: 'set_number_webhook',
-        ...base,
-        depends_on: [
-          ...(inTarget ? [] : [transferId]),
-          ...(target === null && inTarget ? [createAccount] : []),
-        ],
+        customer_id: id,
+        phone_number: phone,
+        number_sid: number.sid,
+        depends_on: after(!inTarget && transferId, target === null && inTarget && createAccount),
         account_sid: target,
         sms_url: webhook.url,
         sms_method: webhook.method,
@@ -459,7 +461,7 @@ function customerSteps(
     const route = routing.routes.get(number.sid)!;
     customer.numbers.push({
       line: row.line,
-      phone_number: number.phoneNumber,
+      phone_number: phone,
       number_sid: number.sid,
       unchanged: !mustDetach && inTarget && !attach && webhook === undefined,
       route_before: route.before,
@@ -470,6 +472,14 @@ function customerSteps(
   }
   customer.optouts = countOptOuts(optOuts, customer.numbers);
   return out;
+}
+
+/**
+ * The steps a step waits for (`false` = not this one), in an array of exactly their number:
+ * one grown by pushes or spreads keeps room for 16, and a plan holds 200,000 of them.
+ */
+function after(...ids: (string | false)[]): string[] {
+  return ids.filter((id): id is string => id !== false).slice();
 }
 
 /** One array for equal lists of services, however many numbers carry it. */

@@ -27,13 +27,16 @@ export type RoutingSettings = Pick<
   'inbound_request_url' | 'inbound_method' | 'use_inbound_webhook_on_number'
 >;
 
+/** Every number with nowhere to go shares this one (a plan describes 200,000 routes). */
+const NO_URL: InboundRoute = Object.freeze({ via: 'none' });
+
 export function inboundRoute(
   number: RoutedNumber,
   service: { sid: string; settings: RoutingSettings } | null,
 ): InboundRoute {
   const own: InboundRoute =
     number.smsUrl === null
-      ? { via: 'none' }
+      ? NO_URL
       : { via: 'number', url: number.smsUrl, method: number.smsMethod ?? 'POST' };
   if (service === null) return own;
   const settings = service.settings;
@@ -47,7 +50,7 @@ export function inboundRoute(
     };
   }
   return settings.use_inbound_webhook_on_number === true
-    ? { via: 'none' }
+    ? NO_URL
     : { via: 'dropped', service_sid: service.sid };
 }
 

@@ -14,6 +14,7 @@ import {
   movingOrigins,
   previousSubaccounts,
   recordMapping,
+  type CustomerNumberRecord,
 } from '../db/customers.js';
 import { currentOptOuts, type NumberRow } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
@@ -26,11 +27,11 @@ import {
 } from '../optouts/snapshot.js';
 import { DEFAULT_CONSENT_PER_MINUTE } from '../twilio/limiter.js';
 import type { TwilioPort } from '../twilio/port.js';
-import { buildPlan, resolveCustomers, type PlanOptions } from './build-plan.js';
+import { buildPlan, resolveCustomers, type PlanOptions, type Resolution } from './build-plan.js';
 import { carryIndex, type CarryOptions } from './carry.js';
 import type { Mapping } from './mapping.js';
 import { observeFamily } from './observe.js';
-import type { NumberOrigin, ObservedState, Plan } from './types.js';
+import type { NumberOrigin, ObservedNumber, ObservedState, Plan } from './types.js';
 import type { OptOutIndex } from './warnings.js';
 
 export interface RunPlanInput {
@@ -82,49 +83,9 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
   // Rows the live state contradicts are refused before the ledger is touched.
   const resolution = resolveCustomers(observed, input.mapping, options(input.snapshot, NO_OPTOUTS));
 
-  let snapshot: SnapshotResult | null = null;
-  if (input.snapshot) {
-    const mapped = new Set(input.mapping.rows.map((r) => r.phoneNumber.toLowerCase()));
-    const owners = new Set(
-      observed.numbers
-        .filter((n) => mapped.has(n.phoneNumber) || mapped.has(n.sid.toLowerCase()))
-        .map((n) => n.accountSid)
-        .filter((sid) => sid !== observed.parentSid),
-    );
-    // An existing subaccount a customer goes to: once the customer is there, the service-wide
-    // opt-outs of its services are on the customer's list.
-    for (const { customer } of resolution.customers) {
-      if (customer.subaccount_sid !== null) owners.add(customer.subaccount_sid);
-    }
-    const names = new Map(observed.services.map((svc) => [svc.sid, svc.friendlyName]));
-    const knownNumbers = new Map<string, NumberRow[]>();
-    for (const n of observed.numbers) {
-      const list = knownNumbers.get(n.accountSid) ?? [];
-      list.push({
-        accountSid: n.accountSid,
-        numberSid: n.sid,
-        phoneNumber: n.phoneNumber,
-        numberType: n.type,
-        messagingServiceSid: n.serviceSid,
-        serviceName: n.serviceSid === null ? null : (names.get(n.serviceSid) ?? null),
-      });
-      knownNumbers.set(n.accountSid, list);
-    }
-    snapshot = await takeSnapshot(
-      {
-        accounts: [...owners].sort(),
-        since: null,
-        until: null,
-        partitions: DEFAULT_PARTITIONS,
-        // A plan sends Twilio nothing but GETs, and a Bulk Export job is a POST: history
-        // older than the Messages API shows is `submigrate snapshot`'s to read (the coverage
-        // and the opt-out gate say where it has not been).
-        useExport: false,
-        knownNumbers,
-      },
-      { twilio, db, clock, runner: deps.runner, onProgress: deps.onSnapshotProgress },
-    );
-  }
+  const snapshot = input.snapshot
+    ? await refreshLedger(input.mapping, observed, resolution, deps)
+    : null;
 
   const plan = buildPlan(
     observed,
@@ -145,32 +106,94 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
       customerName: c.customer_name,
       messagingService: c.messaging_service,
     })),
-    plan.customers.flatMap((c) =>
-      c.numbers.map((n) => {
-        const now = where.get(n.number_sid)!;
-        return {
-          numberSid: n.number_sid,
-          phoneNumber: n.phone_number,
-          customerId: c.customer_id,
-          sourceAccountSid: now.accountSid,
-          sourceServiceSid: now.serviceSid,
-          // Where it is and where its inbound goes: the origin of a move, if one begins.
-          originJson: JSON.stringify({
-            accountSid: now.accountSid,
-            serviceSid: now.serviceSid,
-            route: n.route_before,
-          } satisfies NumberOrigin),
-          // Still where it started, no move under way: what it left behind is what its list
-          // carries.
-          atSource:
-            !origins.has(n.number_sid) && !n.unchanged && now.accountSid !== c.subaccount_sid,
-          // Where the mapping wants it: a move under way is over.
-          settled: n.unchanged,
-        };
-      }),
-    ),
+    mappedNumbers(plan, where, origins),
   );
   return { plan, snapshot };
+}
+
+/**
+ * Brings the ledger up to date for the accounts that own the mapped numbers and the existing
+ * subaccounts the customers go to. (Its own function, so that the numbers it hands the
+ * snapshot are let go of before the plan is built.)
+ */
+async function refreshLedger(
+  mapping: Mapping,
+  observed: ObservedState,
+  resolution: Resolution,
+  deps: RunPlanDeps,
+): Promise<SnapshotResult> {
+  const { twilio, db, clock } = deps;
+  const mapped = new Set(mapping.rows.map((r) => r.phoneNumber.toLowerCase()));
+  const owners = new Set(
+    observed.numbers
+      .filter((n) => mapped.has(n.phoneNumber) || mapped.has(n.sid.toLowerCase()))
+      .map((n) => n.accountSid)
+      .filter((sid) => sid !== observed.parentSid),
+  );
+  // An existing subaccount a customer goes to: once the customer is there, the service-wide
+  // opt-outs of its services are on the customer's list.
+  for (const { customer } of resolution.customers) {
+    if (customer.subaccount_sid !== null) owners.add(customer.subaccount_sid);
+  }
+  const names = new Map(observed.services.map((svc) => [svc.sid, svc.friendlyName]));
+  const knownNumbers = new Map<string, NumberRow[]>();
+  for (const n of observed.numbers) {
+    const list = knownNumbers.get(n.accountSid) ?? [];
+    list.push({
+      accountSid: n.accountSid,
+      numberSid: n.sid,
+      phoneNumber: n.phoneNumber,
+      numberType: n.type,
+      messagingServiceSid: n.serviceSid,
+      serviceName: n.serviceSid === null ? null : (names.get(n.serviceSid) ?? null),
+    });
+    knownNumbers.set(n.accountSid, list);
+  }
+  return takeSnapshot(
+    {
+      accounts: [...owners].sort(),
+      since: null,
+      until: null,
+      partitions: DEFAULT_PARTITIONS,
+      // A plan sends Twilio nothing but GETs, and a Bulk Export job is a POST: history
+      // older than the Messages API shows is `submigrate snapshot`'s to read (the coverage
+      // and the opt-out gate say where it has not been).
+      useExport: false,
+      knownNumbers,
+    },
+    { twilio, db, clock, runner: deps.runner, onProgress: deps.onSnapshotProgress },
+  );
+}
+
+/** What `recordMapping` keeps of each planned number, made one at a time as it is written. */
+function* mappedNumbers(
+  plan: Plan,
+  where: ReadonlyMap<string, ObservedNumber>,
+  origins: ReadonlyMap<string, NumberOrigin>,
+): Generator<CustomerNumberRecord> {
+  for (const c of plan.customers) {
+    for (const n of c.numbers) {
+      const now = where.get(n.number_sid)!;
+      yield {
+        numberSid: n.number_sid,
+        phoneNumber: n.phone_number,
+        customerId: c.customer_id,
+        sourceAccountSid: now.accountSid,
+        sourceServiceSid: now.serviceSid,
+        // Where it is and where its inbound goes: the origin of a move, if one begins.
+        originJson: JSON.stringify({
+          accountSid: now.accountSid,
+          serviceSid: now.serviceSid,
+          route: n.route_before,
+        } satisfies NumberOrigin),
+        // Still where it started, no move under way: what it left behind is what its list
+        // carries.
+        atSource: !origins.has(n.number_sid) && !n.unchanged && now.accountSid !== c.subaccount_sid,
+        // Where the mapping wants it: a move under way is over.
+        settled: n.unchanged,
+      };
+    }
+  }
 }
 
 /** Currently opted-out recipients, by receiving number and by service. */

@@ -43,6 +43,19 @@ describe('recordMapping', () => {
     });
   });
 
+  it('accepts a number whose customer an earlier mapping recorded, numbers given one by one', async () => {
+    await withLedger(dir.file('c.db'), (db) => {
+      const acme = { customerId: 'acme', customerName: 'Acme', messagingService: null };
+      recordMapping(db, 'sha', '2026-01-01T00:00:00Z', [acme], [number(1, 'acme')]);
+      function* later() {
+        yield number(2, 'acme');
+      }
+      recordMapping(db, 'sha2', '2026-01-02T00:00:00Z', [], later());
+      expect(listCustomerNumbers(db).map((n) => n.customerId)).toEqual(['acme', 'acme']);
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    });
+  });
+
   it('still refuses a number whose customer is nowhere, and writes nothing', async () => {
     await withLedger(dir.file('c.db'), (db) => {
       expect(() =>

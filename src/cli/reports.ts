@@ -1,29 +1,94 @@
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 
-import { claimFolder, writePrivateFile } from '../files.js';
+import { UserError } from '../errors.js';
+import { claimFolder, readHead, writePrivateFile } from '../files.js';
 import { isReportPath, type ReportFile } from '../report/files.js';
 
-/** Marks a folder as a run's reports: the files in it may be written again. */
-const REPORT_MARK = {
-  file: '.submigrate-report',
-  text: 'Written by submigrate (apply, report, reconcile); it may replace its report files here.\n',
-};
+/**
+ * The run whose reports go into a folder, and its database (`databaseId`): two databases used
+ * from one folder both have a run 1, and neither may replace the other's reports.
+ */
+export interface ReportOwner {
+  database: string;
+  run: number;
+}
+
+/**
+ * Where the folder comes from: the command's own `reports/<run id>/` (the default), one the
+ * user named with `--out`, or the demo's, whose database is made anew at every rehearsal (a
+ * mark naming another database is of the rehearsal it replaced, in the demo's own folder).
+ */
+export type ReportFolderKind = 'reports' | '--out' | 'demo';
+
+/** Marks a folder as a run's reports: the files in it may be written again, for that run. */
+const MARK_FILE = '.submigrate-report';
+const MARK_FIRST_LINE =
+  'Written by submigrate (apply, report, reconcile); it may replace its report files here.';
+
+const markText = (owner: ReportOwner) =>
+  `${MARK_FIRST_LINE}\ndatabase: ${owner.database}\nrun: ${owner.run}\n`;
 
 /**
  * Makes `dir` a run's report folder, or refuses before anything is written: a new or empty
- * folder, or one that bears the mark. A folder the command chose itself (`reports/<run id>/`,
- * not `--out`) written before marks existed is recognised by holding nothing but what a run's
- * reports are named (in any version, with a killed write's temporary files).
+ * folder, or one that bears the mark of this run. A folder the command chose itself
+ * (`reports/<run id>/`, not `--out`) written before marks existed is recognised by holding
+ * nothing but what a run's reports are named (in any version, with a killed write's temporary
+ * files).
  */
-export function claimReportFolder(dir: string, out?: '--out'): void {
+export function claimReportFolder(
+  dir: string,
+  owner: ReportOwner,
+  kind: ReportFolderKind = 'reports',
+): void {
+  const label = kind === '--out' ? '--out' : 'the reports folder';
+  refuseOtherRun(dir, owner, label, kind);
   claimFolder(
     dir,
-    REPORT_MARK,
-    out ?? 'the reports folder',
+    { file: MARK_FILE, text: markText(owner) },
+    label,
     'submigrate',
-    out === undefined ? holdsOnlyReports : () => false,
+    kind === '--out' ? () => false : holdsOnlyReports,
   );
+}
+
+/**
+ * A mark naming another database, or another run of this one, is refused: its reports may
+ * already be signed, and the folder would mix two runs' files. A mark without those lines
+ * (written before they existed) cannot tell, and is accepted as it always was.
+ */
+function refuseOtherRun(
+  dir: string,
+  owner: ReportOwner,
+  label: string,
+  kind: ReportFolderKind,
+): void {
+  const path = join(dir, MARK_FILE);
+  let text: string;
+  try {
+    if (!statSync(path).isFile()) return;
+    text = readHead(path);
+  } catch {
+    return; // no mark (or no folder): claimFolder decides
+  }
+  const database = /^database: (\S+?)\r?$/m.exec(text)?.[1];
+  const run = /^run: (\d+)\r?$/m.exec(text)?.[1];
+  if (database === undefined) return;
+  const advice =
+    kind === '--out'
+      ? 'Name a new or empty folder.'
+      : 'Use this database from another folder, or write the reports elsewhere with `submigrate report --out DIR`.';
+  if (database !== owner.database) {
+    if (kind === 'demo') return;
+    throw new UserError(
+      `${label} ${dir} holds reports of another database's run; refusing to replace them. ${advice}`,
+    );
+  }
+  if (run !== undefined && Number(run) !== owner.run) {
+    throw new UserError(
+      `${label} ${dir} holds the reports of this database's run ${run}, not run ${owner.run}; refusing to replace them. ${advice}`,
+    );
+  }
 }
 
 /** Nothing but report files, report folders and the temporary files of a killed write. */
@@ -37,9 +102,10 @@ function holdsOnlyReports(folder: string): boolean {
 export function writeReportFiles(
   dir: string,
   files: readonly ReportFile[],
-  out?: '--out',
+  owner: ReportOwner,
+  kind: ReportFolderKind = 'reports',
 ): string[] {
-  claimReportFolder(dir, out);
+  claimReportFolder(dir, owner, kind);
   return files.map((file) => {
     const path = join(dir, ...file.path.split('/'));
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });

@@ -8,7 +8,7 @@
  * or service, and every step journaled done exactly once.
  */
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -59,15 +59,17 @@ describe('apply killed after k writes (built CLI)', () => {
       load: (state) => loadOwlie(state, { seed: 4, messages: 3_000, now: NOW }),
     });
     try {
+      // A working folder per database: each one's run 1 writes its own reports/1/.
       const cwd = dir.file(`k${k}`);
+      mkdirSync(cwd);
       const db = `${cwd}.db`;
       const plan = `${cwd}.plan.json`;
-      const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+      const cli = (args: string[]) => runCli(args, cliEnv(env), cwd);
       expect((await cli(['plan', '--mapping', MAPPING, '--db', db, '--out', plan])).code).toBe(0);
       const steps = readPlan(plan, readFileSync(plan, 'utf8')).steps;
 
       const args = ['apply', plan, '--db', db, '--rate', '1000', '--concurrency', '1'];
-      const killed = await killApplyAtHeldWrite(env, dir.path, plan, db, k);
+      const killed = await killApplyAtHeldWrite(env, cwd, plan, db, k);
       expect(killed.signal).toBe('SIGKILL');
       // The held write, and perhaps the next step's (its intent committed, its request
       // queued behind the held one in the limiter).

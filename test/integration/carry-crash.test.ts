@@ -9,7 +9,7 @@
  */
 
 import { hostname } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -67,7 +67,10 @@ describe('apply killed in the middle of the carry batches (built CLI)', () => {
         );
         const db = dir.file(`k${k}.db`);
         const plan = dir.file(`k${k}.plan.json`);
-        const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+        // A working folder per database: each one's run 1 writes its own reports/1/.
+        const cwd = dir.file(`k${k}`);
+        mkdirSync(cwd);
+        const cli = (args: string[]) => runCli(args, cliEnv(env), cwd);
         const planned = await cli([
           'plan',
           '--mapping',
@@ -83,7 +86,7 @@ describe('apply killed in the middle of the carry batches (built CLI)', () => {
 
         await clearRequestLog(env);
         const args = ['apply', plan, '--db', db, '--rate', '1000', '--concurrency', '1'];
-        const killed = await killApplyAtHeldWrite(env, dir.path, plan, db, MOVES + k, ['POST']);
+        const killed = await killApplyAtHeldWrite(env, cwd, plan, db, MOVES + k, ['POST']);
         expect(killed.signal).toBe('SIGKILL');
 
         const atKill = journal(db);

@@ -10,7 +10,7 @@
  * every customer.
  */
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
@@ -495,10 +495,14 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
     const mapping = await seed();
     const db = dir.file('plain.db');
     const out = dir.file('plain.plan.json');
-    expect((await cli(['plan', '--mapping', mapping, '--db', db, '--out', out])).code).toBe(0);
-    const applied = await cli(['apply', out, '--db', db, '--rate', '1000']);
+    // A folder of its own: the test above left noaccess.db's run 1 in reports/1/.
+    const work = dir.file('plain');
+    mkdirSync(work);
+    const here = (args: string[]) => runCli(args, cliEnv(env), work);
+    expect((await here(['plan', '--mapping', mapping, '--db', db, '--out', out])).code).toBe(0);
+    const applied = await here(['apply', out, '--db', db, '--rate', '1000']);
     expect(applied.code).toBe(0);
-    const reports = join(dir.path, 'reports', '1');
+    const reports = join(work, 'reports', '1');
     for (const row of csv(join(reports, 'carry.csv'))) {
       expect(row).toMatchObject({
         carry_step: 'not_planned',

@@ -8,6 +8,7 @@ import { dryRunRequests } from '../../apply/dry-run.js';
 import { runReport } from '../../apply/reports.js';
 import { runApply, type ApplyResult } from '../../apply/run-apply.js';
 import { systemClock } from '../../clock.js';
+import { databaseId } from '../../db/identity.js';
 import { findRunByPlan, listSteps } from '../../db/journal.js';
 import { inspect, withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
@@ -127,7 +128,10 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
                   sleep: (ms) => sleep(ms),
                   // Its reports' folder is checked before anything is sent to Twilio.
                   beforeSteps: (runId) =>
-                    claimReportFolder(join(context.cwd, 'reports', String(runId))),
+                    claimReportFolder(join(context.cwd, 'reports', String(runId)), {
+                      database: databaseId(db),
+                      run: runId,
+                    }),
                   onStep: (_, record, total) => {
                     if (['done', 'skipped', 'failed', 'not_run'].includes(record.state)) finished++;
                     if (record.state === 'failed') failed++;
@@ -140,7 +144,10 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
               const run = findRunByPlan(db, integrity);
               if (run !== undefined) {
                 reportDir = join(context.cwd, 'reports', String(run.id));
-                writeReportFiles(reportDir, runReport(db, run.id));
+                writeReportFiles(reportDir, runReport(db, run.id), {
+                  database: databaseId(db),
+                  run: run.id,
+                });
               }
             }
           },

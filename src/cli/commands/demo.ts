@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 
 import { systemClock } from '../../clock.js';
+import { databaseId } from '../../db/identity.js';
 import { inspect, withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { startDemoApp } from '../../demo/demo-app.js';
@@ -122,7 +123,12 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
             writeFile: (path, content) => writePrivateFile(path, content),
             writeReports: (runId) => {
               const dir = join(outDir, 'reports', String(runId));
-              writeReportFiles(dir, runReport(db, runId));
+              writeReportFiles(
+                dir,
+                runReport(db, runId),
+                { database: databaseId(db), run: runId },
+                'demo',
+              );
               return dir;
             },
             print,

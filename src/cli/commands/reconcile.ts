@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 
 import { chooseRun, runReport } from '../../apply/reports.js';
 import { systemClock } from '../../clock.js';
+import { databaseId } from '../../db/identity.js';
 import { withDb } from '../../db/open.js';
 import { reconcileTotals } from '../../db/reconcile.js';
 import { runReconcile } from '../../reconcile/run-reconcile.js';
@@ -46,12 +47,13 @@ export function reconcileCommand(
           // folder it may not write into is refused before anything is read.
           const run = chooseRun(db, undefined);
           const dir = join(context.cwd, 'reports', String(run.id));
-          claimReportFolder(dir);
+          const owner = { database: databaseId(db), run: run.id };
+          claimReportFolder(dir, owner);
           const result = await runReconcile(
             { since },
             { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
           );
-          writeReportFiles(dir, runReport(db, run.id));
+          writeReportFiles(dir, runReport(db, run.id), owner);
           return { result, totals: reconcileTotals(db), reports: dir };
         },
         { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },

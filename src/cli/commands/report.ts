@@ -3,6 +3,7 @@ import { relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 
 import { chooseRun, runReport } from '../../apply/reports.js';
+import { databaseId } from '../../db/identity.js';
 import { withDb } from '../../db/open.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { writeReportFiles } from '../reports.js';
@@ -33,7 +34,8 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
             files: writeReportFiles(
               dir,
               runReport(db, run.id),
-              args.out === undefined ? undefined : '--out',
+              { database: databaseId(db), run: run.id },
+              args.out === undefined ? 'reports' : '--out',
             ),
           };
         },

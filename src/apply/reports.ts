@@ -7,7 +7,7 @@
 
 import { listRunConsentItems, writtenCorrelationIds } from '../db/consent-journal.js';
 import { listCustomerNumbers } from '../db/customers.js';
-import { getApplyRun, listApplyRuns, listSteps, runPlanJson } from '../db/journal.js';
+import { getApplyRun, latestApplyRun, listSteps, runPlanJson } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
 import { listViolations, reconcileTotals } from '../db/reconcile.js';
@@ -27,7 +27,7 @@ import { reportFiles, type ReportFile } from '../report/files.js';
 import { reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
 
-/** The run asked for, or the latest one. */
+/** The run asked for; else the latest that had steps to take (`latestApplyRun`). */
 export function chooseRun(db: Db, runId: number | undefined) {
   if (runId !== undefined) {
     const run = getApplyRun(db, runId);
@@ -35,8 +35,7 @@ export function chooseRun(db: Db, runId: number | undefined) {
       throw new UserError(`--run ${runId}: no such apply run in this database`);
     return run;
   }
-  const runs = listApplyRuns(db);
-  const latest = runs.at(-1);
+  const latest = latestApplyRun(db);
   if (latest === undefined) {
     throw new UserError('this database holds no apply run yet: `submigrate apply PLAN` makes one');
   }

@@ -67,6 +67,22 @@ export function listApplyRuns(db: Db): ApplyRun[] {
   return db.prepare(`SELECT ${RUN_COLUMNS} FROM apply_runs ORDER BY id`).all() as ApplyRun[];
 }
 
+/**
+ * The latest run that had steps to take, else the latest run (undefined when there is none):
+ * applying a plan with no changes makes a run of nothing, which is not the migration a reader
+ * means by "the latest run".
+ */
+export function latestApplyRun(db: Db): ApplyRun | undefined {
+  return db
+    .prepare(
+      `SELECT ${RUN_COLUMNS} FROM apply_runs
+       ORDER BY EXISTS (SELECT 1 FROM apply_steps WHERE apply_steps.run_id = apply_runs.id) DESC,
+                id DESC
+       LIMIT 1`,
+    )
+    .get() as ApplyRun | undefined;
+}
+
 export function createApplyRun(
   db: Db,
   run: Pick<

@@ -21,7 +21,10 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
       "Write an apply run's reports: report.html (one self-contained page), audit.csv/json, carry.csv, violations.csv, the suppression lists, coverage",
     builder: (y) =>
       y
-        .option('run', { type: 'number', describe: 'The run (default: the latest)' })
+        .option('run', {
+          type: 'number',
+          describe: 'The run (default: the latest that had steps to take)',
+        })
         .option('out', { type: 'string', describe: 'Folder (default reports/<run id>)' }),
     handler: async (args) => {
       const written = await withDb(

@@ -18,7 +18,11 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
     command: 'routes',
     describe:
       "Where inbound messages to an apply run's moved numbers go now, beside where they went before the move; exit 3 when any is dropped or diverted",
-    builder: (y) => y.option('run', { type: 'number', describe: 'The run (default: the latest)' }),
+    builder: (y) =>
+      y.option('run', {
+        type: 'number',
+        describe: 'The run (default: the latest that had steps to take)',
+      }),
     handler: async (args) => {
       const twilio = connectTwilio(args, context);
       const { runId, checks } = await withDb(

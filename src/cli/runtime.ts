@@ -94,15 +94,44 @@ export const thisProcess = {
   },
 };
 
-/** `--since 2025-01-01` or a full ISO datetime; a date alone means 00:00:00 UTC. */
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATETIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/i;
+
+/**
+ * `--since 2025-01-01` (00:00:00 UTC) or an ISO 8601 datetime with its offset (`Z` or
+ * `+02:00`). Nothing else: `Date.parse` would roll 2025-02-30 over into March, read `1` as
+ * the year 2001, and a datetime without an offset in the machine's own time zone — each a
+ * window quietly starting somewhere else.
+ */
 export function parseInstant(flag: string, value: string | undefined): Date | null {
   if (value === undefined) return null;
-  const text = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) {
-    throw new UserError(
-      `--${flag}: "${value}" is not a date or an ISO 8601 datetime (e.g. 2025-01-31 or 2025-01-31T12:00:00Z)`,
+  const refuse = (why: string) =>
+    new UserError(
+      `--${flag}: "${value}" ${why} (e.g. 2025-01-31, 2025-01-31T12:00:00Z or 2025-01-31T12:00:00+02:00)`,
+    );
+  const date = DATE.exec(value);
+  const datetime = date === null ? DATETIME.exec(value) : null;
+  const parts = date ?? datetime;
+  if (parts === null) {
+    throw refuse(
+      /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(value)
+        ? 'has no time zone offset: add Z for UTC, or the offset'
+        : 'is not a date or an ISO 8601 datetime',
     );
   }
-  return new Date(ms);
+  const [, year, month, day, hour, minute, second, offsetHours, offsetMinutes] = parts;
+  const n = (text: string | undefined) => Number(text ?? 0);
+  const calendar = new Date(Date.UTC(n(year), n(month) - 1, n(day)));
+  const valid =
+    calendar.getUTCFullYear() === n(year) &&
+    calendar.getUTCMonth() === n(month) - 1 &&
+    calendar.getUTCDate() === n(day) &&
+    n(hour) < 24 &&
+    n(minute) < 60 &&
+    n(second) < 60 &&
+    n(offsetHours) < 24 &&
+    n(offsetMinutes) < 60;
+  if (!valid) throw refuse('is not a date on the calendar, or not a time of day');
+  return new Date(Date.parse(date === null ? value : `${value}T00:00:00Z`));
 }

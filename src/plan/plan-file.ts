@@ -20,8 +20,8 @@ const LONG_LISTS = new Set(['observed', 'customers', 'steps', 'warnings', 'carry
 /** About how much text is gathered before it is hashed and emitted. */
 const BLOCK = 1 << 20;
 
-/** Emits the plan's JSON in blocks of about a megabyte, sealed. */
-export function writePlan(plan: Plan, emit: (chunk: string) => void): void {
+/** Emits the plan's JSON in blocks of about a megabyte, sealed; returns the seal. */
+export function writePlan(plan: Plan, emit: (chunk: string) => void): string {
   const hash = createHash('sha256');
   // Hashing and emitting a block at a time rather than each element's few hundred bytes
   // halves the time a 100,000-number plan takes to write.
@@ -53,7 +53,9 @@ export function writePlan(plan: Plan, emit: (chunk: string) => void): void {
     out(`\n  ${close}`);
   });
   flush();
-  emit(`${SEAL}sha256:${hash.digest('hex')}"\n}\n`);
+  const integrity = `sha256:${hash.digest('hex')}`;
+  emit(`${SEAL}${integrity}"\n}\n`);
+  return integrity;
 }
 
 export function serializePlan(plan: Plan): string {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { loadOwlie, owlieCustomers } from '../../src/emulator/scenarios/owlie.js';
-import { readPlan } from '../../src/plan/plan-file.js';
+import { readPlan, readSealedPlan } from '../../src/plan/plan-file.js';
 import type { Plan } from '../../src/plan/types.js';
 import {
   clearRequestLog,
@@ -183,6 +183,12 @@ describe('plan on the Owlie scenario (built CLI)', () => {
     const lines = result.stdout.trimEnd().split('\n');
     expect(result.stdout).toMatch(/^ {2}\+ subaccount {3}falcon-flights {2}"Falcon Flights"$/m);
     expect(result.stdout).toMatch(/^ {2}~ number {7}\+1\d{10} {2}AC\w{2}…\(parent\) -> \S+$/m);
+    // The last line names the plan by its seal, as apply's reports do.
+    const seal = readSealedPlan(out, readFileSync(out, 'utf8')).integrity;
+    expect(lines.at(-1)).toMatch(
+      /^Plan file: .*owlie\.plan\.json \(integrity sha256:[0-9a-f]{12}…\)$/,
+    );
+    expect(lines.at(-1)).toContain(seal.slice(0, 19));
     expect(lines.at(-3)).toBe(
       `Plan: 50 subaccounts, ${numbers.length} numbers to move, ${withService.length} services, ${plan.summary.numbers_to_attach} memberships; ${plan.summary.numbers_to_detach} detaches, ${plan.summary.webhooks_to_set} sms_urls to set; 0 unchanged. ${plan.warnings.length} warnings.`,
     );
@@ -227,6 +233,30 @@ describe('plan on the Owlie scenario (built CLI)', () => {
     // Nothing was ever snapshotted in this database: every number is flagged.
     expect(plan.warnings.filter((w) => w.code === 'optouts_not_snapshotted')).toHaveLength(50);
     expect(result.stdout).toContain('--no-snapshot');
+    // Another plan of the same live state (with --carry-optouts): the same fingerprint, another
+    // seal, and each listing names its own plan's seal.
+    const carryOut = dir.file('no-snapshot-carry.plan.json');
+    const carry = await runCli(
+      [
+        'plan',
+        '--mapping',
+        mapping,
+        '--db',
+        dir.file('fresh.db'),
+        '--out',
+        carryOut,
+        '--no-snapshot',
+        '--carry-optouts',
+      ],
+      cliEnv(env),
+    );
+    expect(carry.code).toBe(0);
+    const seal = readSealedPlan(out, readFileSync(out, 'utf8')).integrity;
+    const other = readSealedPlan(carryOut, readFileSync(carryOut, 'utf8'));
+    expect(other.plan.fingerprint).toBe(plan.fingerprint);
+    expect(other.integrity).not.toBe(seal);
+    expect(result.stdout).toContain(`(integrity ${seal.slice(0, 19)}…)`);
+    expect(carry.stdout).toContain(`(integrity ${other.integrity.slice(0, 19)}…)`);
   });
 
   it('--json prints the plan; a hand-edited plan no longer reads', async () => {

@@ -107,12 +107,15 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         ),
       );
       if (args.out === undefined) mkdirSync(dirname(outPath), { recursive: true });
-      writePrivateFile(outPath, (write) => writePlan(plan, write));
+      let integrity = '';
+      writePrivateFile(outPath, (write) => {
+        integrity = writePlan(plan, write);
+      });
       if (args.json) writePlan(plan, (chunk) => context.output.write(chunk));
       else {
         context.output.lines(renderPlan(plan));
         context.output.out(
-          `\nPlan file: ${relative(context.cwd, outPath) || outPath} (${plan.fingerprint.slice(0, 19)}…)`,
+          `\nPlan file: ${relative(context.cwd, outPath) || outPath} (integrity ${integrity.slice(0, 19)}…)`,
         );
       }
       if (args['detailed-exitcode'] && plan.steps.length > 0) context.setExit(EXIT_CODES.changes);

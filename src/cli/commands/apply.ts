@@ -39,7 +39,11 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       y
         .positional('plan', { type: 'string', demandOption: true, describe: 'The plan file' })
         .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight' })
-        .option('rate', { type: 'number', default: 10, describe: 'Requests started per second' })
+        .option('rate', {
+          type: 'number',
+          default: 10,
+          describe: 'Requests started per second (0 = no cap)',
+        })
         .option('consent-rate', {
           type: 'number',
           default: DEFAULT_CONSENT_PER_MINUTE,

@@ -9,7 +9,7 @@
  * violations, and the report page shows it all.
  */
 
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import type { Clock } from '../clock.js';
 import { previousSubaccounts } from '../db/customers.js';
@@ -176,12 +176,16 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
   const planText = serializePlan(plan);
   deps.writeFile(planPath, planText);
   const printed = [...renderPlan(plan)];
-  deps.writeFile(join(outDir, 'owlie-customers.plan.txt'), `${printed.join('\n')}\n`);
+  const listing = join(outDir, 'owlie-customers.plan.txt');
+  deps.writeFile(listing, `${printed.join('\n')}\n`);
+  // The mapping beside the plan, so that the command shown names a file the reader has.
+  const mappingCopy = join(outDir, basename(deps.mapping.path));
+  deps.writeFile(mappingCopy, deps.mapping.text);
   print(
-    '5. `submigrate plan --mapping plans/owlie-customers.csv --carry-optouts` (GET requests only, nothing written to Twilio):',
+    `5. The plan, as \`submigrate plan --mapping ${mappingCopy} --carry-optouts\` prints it (GET requests only, nothing written to Twilio):`,
   );
   for (const line of printed.slice(0, PLAN_LINES_SHOWN)) print(`   ${line}`);
-  print(`   … ${n(printed.length - PLAN_LINES_SHOWN)} more lines in owlie-customers.plan.txt`);
+  print(`   … ${n(printed.length - PLAN_LINES_SHOWN)} more lines in ${listing}`);
   print(`   ${planSummaryLine(plan)}`);
   print(`   ${carryLine(plan) ?? ''}`);
   print(`   Plan file: ${planPath}`);

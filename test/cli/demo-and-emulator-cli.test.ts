@@ -31,7 +31,13 @@ describe('submigrate demo (built CLI)', () => {
     expect(result.stdout).toMatch(
       /^   An end user texts .*signed with the parent's Auth Token \(valid: yes\)/m,
     );
-    // The plan is printed, with the carry.
+    // The plan is printed, with the carry; the files it names are there.
+    const named =
+      /^5\. .*`submigrate plan --mapping (\S+) --carry-optouts`.*\n(?:.*\n)*? {3}… [\d,]+ more lines in (\S+)$/m.exec(
+        result.stdout,
+      );
+    expect(named).not.toBeNull();
+    for (const path of named!.slice(1)) expect(existsSync(path)).toBe(true);
     expect(result.stdout).toMatch(/^   Plan: .* opt-outs to carry\./m);
     expect(result.stdout).toMatch(/^   Carry: \d+ opt-outs written into the subaccounts/m);
     // Apply: every step but the carry of the customer without Consent API access.

@@ -70,7 +70,18 @@ function parseDate(value: string | number, where: string): number {
   return ms;
 }
 
+/** What a seed may hold: anything else is a misspelling, which would seed nothing silently. */
+const SEED_MEMBERS = ['subaccounts', 'keys', 'numbers', 'services', 'messages'];
+
 export function applySeed(state: EmulatorState, doc: SeedDocument): SeedResult {
+  const unknown = Object.keys(doc).filter((key) => !SEED_MEMBERS.includes(key));
+  if (unknown.length > 0) {
+    throw new ApiError(
+      400,
+      20001,
+      `unknown member ${unknown.map((key) => JSON.stringify(key)).join(', ')}: a seed holds ${SEED_MEMBERS.join(', ')}`,
+    );
+  }
   const parent = state.account(state.parentSid)!;
   const result: SeedResult = { subaccounts: [], keys: [], numbers: [], services: [], messages: [] };
 

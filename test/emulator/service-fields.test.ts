@@ -188,4 +188,12 @@ describe("a number's webhook fields", () => {
       env.seed({ services: [{ friendly_name: 'Bad', inbound_method: 'PUT' }] }),
     ).rejects.toThrow(/services\[0\]: invalid inbound_method/);
   });
+
+  it('a seed with a member it does not know is refused, naming it, and seeds nothing', async () => {
+    const before = (await env.state()).numbers.length;
+    await expect(
+      env.seed({ numberz: [{ phone_number: '+14155550177' }] } as Parameters<typeof env.seed>[0]),
+    ).rejects.toThrow(/unknown member \\"numberz\\"/);
+    expect((await env.state()).numbers).toHaveLength(before);
+  });
 });

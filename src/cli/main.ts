@@ -26,7 +26,14 @@ import { createOutput } from './output.js';
 
 const EXIT = EXIT_CODES;
 
-function describeError(error: unknown): { text: string; code: number } {
+/** The credentials the environment gives, as the 401 hint names them (an API key goes first). */
+function credentialsUsed(env: NodeJS.ProcessEnv): string {
+  return env['TWILIO_API_KEY']?.trim()
+    ? `TWILIO_ACCOUNT_SID with TWILIO_API_KEY and TWILIO_API_SECRET (an API key is used whenever TWILIO_API_KEY is set${env['TWILIO_AUTH_TOKEN']?.trim() ? ', even beside TWILIO_AUTH_TOKEN' : ''})`
+    : 'TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN';
+}
+
+function describeError(error: unknown, env: NodeJS.ProcessEnv): { text: string; code: number } {
   if (error instanceof UserError) return { text: `error: ${error.message}`, code: EXIT.failure };
   if (error instanceof RefusedError)
     return { text: `refused: ${error.message}`, code: EXIT.refused };
@@ -35,7 +42,7 @@ function describeError(error: unknown): { text: string; code: number } {
     const status = error.status === 0 ? 'no answer' : `HTTP ${error.status}`;
     const hint =
       error.status === 401
-        ? ' — Twilio did not accept the credentials: check TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET), and --api-url / SUBMIGRATE_API_URL.'
+        ? ` — Twilio did not accept the credentials: check ${credentialsUsed(env)}, and --api-url / SUBMIGRATE_API_URL.`
         : error.status === 0
           ? ' — check the network, and --api-url / SUBMIGRATE_API_URL if set (is the emulator running?).'
           : '';
@@ -108,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
       .wrap(Math.min(100, process.stdout.columns || 100))
       .parseAsync();
   } catch (error) {
-    const { text, code } = describeError(error);
+    const { text, code } = describeError(error, process.env);
     output.err(text);
     return code;
   }

@@ -177,7 +177,21 @@ describe('fail safe (built CLI)', () => {
       });
       expectOneLineError(result, /^Twilio error 20003 \(HTTP 401\)/);
       expect(result.stderr).toContain('TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN');
+      expect(result.stderr).not.toContain('API_KEY');
       expect(result.stderr).not.toContain('f'.repeat(32));
+    });
+
+    it('a 401 with an API key set beside the Auth Token says the API key was used', async () => {
+      const secret = 'e'.repeat(32);
+      const result = await cli(['snapshot', '--db', dir.file('401-key.db')], {
+        TWILIO_API_KEY: `SK${'0'.repeat(32)}`,
+        TWILIO_API_SECRET: secret,
+      });
+      expectOneLineError(result, /^Twilio error 20003 \(HTTP 401\)/);
+      expect(result.stderr).toContain(
+        'TWILIO_ACCOUNT_SID with TWILIO_API_KEY and TWILIO_API_SECRET (an API key is used whenever TWILIO_API_KEY is set, even beside TWILIO_AUTH_TOKEN)',
+      );
+      expect(result.stderr).not.toContain(secret);
     });
 
     it('emulator --port already in use', async () => {

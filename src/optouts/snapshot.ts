@@ -43,7 +43,7 @@ import {
   type NewWindow,
   type SnapshotWindow,
 } from '../db/snapshot-runs.js';
-import { RefusedError, UserError } from '../errors.js';
+import { RefusedError, TwilioError, UserError } from '../errors.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { readExportDays } from './export-reader.js';
 import { KEYWORD_LISTS } from './keywords.js';
@@ -184,7 +184,15 @@ export async function takeSnapshot(
   const created = new Map<string, Date | null>();
   await Promise.all(
     accounts.map(async (sid) => {
-      const account = await twilio.fetchAccount(sid);
+      const account = await twilio.fetchAccount(sid).catch((error: unknown) => {
+        // Twilio answers 404 for an account the credentials may not see: not one of ours.
+        if (sid !== parentSid && error instanceof TwilioError && error.status === 404) {
+          throw new UserError(
+            `--account ${sid}: Twilio knows no such account for these credentials (404); it is not a subaccount of ${parentSid}`,
+          );
+        }
+        throw error;
+      });
       if (sid !== parentSid && account.ownerAccountSid !== parentSid) {
         throw new UserError(`--account ${sid} is not a subaccount of ${parentSid}`);
       }

@@ -171,6 +171,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
   private readonly consentRetry: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly agents: { http: http.Agent; https: http.Agent };
+  /** The proxy https requests go through, as an error may name it: no user or password. */
+  private readonly proxyShown: string | null;
   private readonly deps: Required<Pick<TwilioHttpClientOptions, 'sleep' | 'random' | 'now'>>;
   private readonly trace: ((attempt: TracedAttempt) => void) | null;
 
@@ -190,6 +192,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
           (createHttpsProxyAgent(options.proxyUrl) as unknown as http.Agent)
         : new https.Agent({ keepAlive: true, maxSockets }),
     };
+    this.proxyShown = options.proxyUrl ? shownProxy(options.proxyUrl) : null;
     this.trace = options.trace ?? null;
     this.deps = {
       sleep: options.sleep ?? ((ms) => sleep(ms)),
@@ -218,9 +221,10 @@ export class TwilioHttpClient extends twilio.RequestClient {
       } catch (error) {
         this.stats.noAnswer += 1;
         const tried = rewriteTwilioUrl(opts.uri, this.apiUrl);
+        const via = tried.startsWith('https:') ? this.proxyShown : null;
         return {
           kind: 'no-answer' as const,
-          error: noAnswer(opts.method, tried, error, isIdempotent(opts.method, opts.uri)),
+          error: noAnswer(opts.method, tried, error, isIdempotent(opts.method, opts.uri), via),
         };
       }
     };
@@ -322,15 +326,33 @@ export class TwilioHttpClient extends twilio.RequestClient {
   }
 }
 
-function noAnswer(method: string, uri: string, error: unknown, idempotent: boolean): TwilioError {
+function noAnswer(
+  method: string,
+  uri: string,
+  error: unknown,
+  idempotent: boolean,
+  proxy: string | null,
+): TwilioError {
   const cause =
     error !== null && typeof error === 'object' && 'code' in error && typeof error.code === 'string'
       ? error.code
       : 'no response';
+  // Through a proxy, a refused connection is the proxy's: the message says which one it was.
+  const via = proxy === null ? '' : ` through the proxy ${proxy}`;
   return new TwilioError({
     status: 0,
     code: null,
-    message: `${describeRequest(method, uri)}: no answer (${cause})`,
+    message: `${describeRequest(method, uri)}${via}: no answer (${cause})`,
     retryable: idempotent,
   });
+}
+
+/** `http://user:secret@proxy:3128/` → `http://proxy:3128`. */
+function shownProxy(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    return '(unreadable proxy URL)';
+  }
 }

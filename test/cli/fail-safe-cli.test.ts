@@ -171,6 +171,21 @@ describe('fail safe (built CLI)', () => {
       expect(result.stderr).not.toContain('api.twilio.com');
     });
 
+    it('a proxy that refuses the connection is named, without its password', async () => {
+      const port = await freePort();
+      const result = await cli(['snapshot', '--db', dir.file('proxy.db')], {
+        SUBMIGRATE_API_URL: undefined,
+        HTTPS_PROXY: `http://someone:proxy-secret@127.0.0.1:${port}`,
+      });
+      expectOneLineError(
+        result,
+        new RegExp(
+          `through the proxy http://127\\.0\\.0\\.1:${port}: no answer \\(ECONNREFUSED\\)`,
+        ),
+      );
+      expect(result.stderr).not.toContain('proxy-secret');
+    });
+
     it('a 401 says which environment variables to check', async () => {
       const result = await cli(['snapshot', '--db', dir.file('401.db')], {
         TWILIO_AUTH_TOKEN: 'f'.repeat(32),
@@ -179,6 +194,23 @@ describe('fail safe (built CLI)', () => {
       expect(result.stderr).toContain('TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN');
       expect(result.stderr).not.toContain('API_KEY');
       expect(result.stderr).not.toContain('f'.repeat(32));
+    });
+
+    it('snapshot --account of an account Twilio does not know names the flag', async () => {
+      const unknown = `AC${'1'.repeat(32)}`;
+      const result = await cli([
+        'snapshot',
+        '--db',
+        dir.file('unknown-account.db'),
+        '--account',
+        unknown,
+      ]);
+      expectOneLineError(
+        result,
+        new RegExp(
+          `^error: --account ${unknown}: Twilio knows no such account for these credentials \\(404\\)`,
+        ),
+      );
     });
 
     it('a 401 with an API key set beside the Auth Token says the API key was used', async () => {

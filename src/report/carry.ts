@@ -118,6 +118,17 @@ export function twilioEnforces(
   };
 }
 
+/**
+ * A row no Consent API record protects: Twilio's STOP override "applies to all messages sent,
+ * except US Toll-free numbers", and a service-wide opt-out stands for every number of the
+ * customer, toll-free ones among them (as `twilioEnforces` judges).
+ */
+function outsideConsent(row: OptOutExportRow, customer: PlanCustomer): boolean {
+  return row.scope === 'number'
+    ? row.sender_number !== null && isTollFree(row.sender_number)
+    : hasTollFree(customer);
+}
+
 /** Per customer and per record, what the carry did and what protects the customer now. */
 export function carryAudit<Row extends OptOutExportRow>(
   plan: Plan,
@@ -171,6 +182,9 @@ export function carryAudit<Row extends OptOutExportRow>(
     const rejected = count('rejected');
     const rows = list === null || list.unknown?.has(id) ? null : (rowsOf.get(id) ?? []);
     const enforced = rows === null ? null : rows.filter((row) => list!.enforced(row)).length;
+    // Rows no write can protect: a send from a toll-free number is never refused.
+    const uncoverable =
+      rows === null ? 0 : rows.filter((row) => outsideConsent(row, customer)).length;
     const target = byCustomer.get(id);
     return {
       customer_id: id,
@@ -197,7 +211,7 @@ export function carryAudit<Row extends OptOutExportRow>(
         rejected,
         rows?.length ?? null,
         enforced,
-        hasTollFree(customer),
+        uncoverable,
       ),
     };
   });
@@ -211,7 +225,8 @@ function protection(
   rejected: number,
   rows: number | null,
   enforced: number | null,
-  tollFree: boolean,
+  /** Rows the Consent Management API cannot protect (sent from toll-free numbers). */
+  uncoverable: number,
 ): string {
   if (rows === null || enforced === null) {
     return 'unknown: no completed snapshot has read the account its numbers came from, so no suppression list to vouch for';
@@ -220,8 +235,10 @@ function protection(
   if (enforced === rows) {
     return 'Twilio refuses sends to every opt-out on its suppression list (written through the Consent Management API)';
   }
+  // Why the rows a write could protect are not protected; `enforced` counts this run's writes
+  // and earlier runs'.
   const reason = !planned
-    ? 'the plan was made without --carry-optouts'
+    ? `the plan was made without --carry-optouts${enforced > 0 ? ' (an earlier run wrote the others)' : ''}`
     : step === undefined
       ? 'no carry step: nothing was left to write when the plan was made'
       : record?.state === 'failed'
@@ -231,13 +248,10 @@ function protection(
             ? `Twilio rejected ${rejected} of them`
             : 'opt-outs recorded after the plan was made'
           : `carry_optouts is ${record?.state ?? 'pending'}`;
-  const TOLL_FREE = 'the Consent Management API does not cover its toll-free numbers';
-  const carried = planned && step !== undefined && rejected === 0;
-  const why = !tollFree
-    ? reason
-    : carried && (record?.state === 'done' || record?.state === 'skipped')
-      ? TOLL_FREE
-      : `${reason}; and ${TOLL_FREE}`;
+  const why = [
+    ...(rows - enforced > uncoverable ? [reason] : []),
+    ...(uncoverable > 0 ? ['the Consent Management API does not cover its toll-free numbers'] : []),
+  ].join('; and ');
   if (enforced === 0) return `the suppression list is its only protection (${why})`;
   return `Twilio refuses sends to ${enforced} of the ${rows} opt-outs on its suppression list; for the other ${rows - enforced}, the list is the only protection (${why})`;
 }

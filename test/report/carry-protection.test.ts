@@ -1,0 +1,108 @@
+/**
+ * carry.csv's `protection`: why the opt-outs Twilio does not enforce are not enforced. A row
+ * sent from a toll-free number is beyond any Consent API record; a row an earlier run wrote
+ * is enforced whatever this run's plan said. The reason given must be the true one: a run of
+ * a plan made without --carry-optouts does not make toll-free rows, or rows an earlier run
+ * carried, "the plan was made without --carry-optouts".
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { OPTOUT_COLUMNS, type OptOutExportRow } from '../../src/optouts/export.js';
+import type { Plan, PlanNumber } from '../../src/plan/types.js';
+import { carryAudit } from '../../src/report/carry.js';
+
+const sid = (prefix: string, n: number) => `${prefix}${n.toString(16).padStart(32, '0')}`;
+const SUB = sid('AC', 1);
+const LOCAL = '+14155550101';
+const TOLL_FREE = '+18335550102';
+
+const number = (phone: string, n: number): PlanNumber => ({
+  line: n + 1,
+  phone_number: phone,
+  number_sid: sid('PN', n),
+  unchanged: true,
+  route_before: { via: 'none' },
+  route_after: { via: 'none' },
+  optout_services: [],
+});
+
+/** A plan of nothing to do, made without --carry-optouts: an apply after the migration. */
+const plan: Plan = {
+  format: 'submigrate-plan/1',
+  created_at: '2025-06-01T00:00:00Z',
+  parent_account_sid: sid('AC', 0xfff),
+  mapping: { path: 'm.csv', sha256: 'x', rows: 2 },
+  options: { snapshot: true },
+  fingerprint: 'sha256:x',
+  observed: new Map(),
+  summary: {
+    subaccounts_to_create: 0,
+    numbers_to_detach: 0,
+    numbers_to_transfer: 0,
+    services_to_create: 0,
+    numbers_to_attach: 0,
+    webhooks_to_set: 0,
+    unchanged: 2,
+  },
+  warnings: [],
+  customers: [
+    {
+      customer_id: 'acme',
+      customer_name: 'Acme',
+      subaccount_sid: SUB,
+      subaccount_source: 'previous-apply',
+      messaging_service: null,
+      service_sid: null,
+      numbers: [number(LOCAL, 1), number(TOLL_FREE, 2)],
+      optouts: 3,
+    },
+  ],
+  steps: [],
+};
+
+const row = (sender: string, recipient: string): OptOutExportRow => ({
+  ...(Object.fromEntries(OPTOUT_COLUMNS.map((c) => [c, null])) as OptOutExportRow),
+  customer_id: 'acme',
+  recipient,
+  sender_number: sender,
+  scope: 'number',
+});
+
+function protectionOf(rows: OptOutExportRow[], enforced: (r: OptOutExportRow) => boolean) {
+  const audit = carryAudit(
+    plan,
+    [{ customer_id: 'acme', subaccount_sid: SUB, messaging_service_sid: null }],
+    new Map(),
+    new Map(),
+    { rows, enforced },
+  );
+  return audit.customers[0]!.protection;
+}
+
+describe('carry.csv protection', () => {
+  it('an earlier run carried every row it could: the toll-free rows are the only reason', () => {
+    const rows = [row(LOCAL, '+12065550001'), row(TOLL_FREE, '+12065550002')];
+    expect(protectionOf(rows, (r) => r.sender_number === LOCAL)).toBe(
+      'Twilio refuses sends to 1 of the 2 opt-outs on its suppression list; for the other 1, the list is the only protection (the Consent Management API does not cover its toll-free numbers)',
+    );
+  });
+
+  it('rows nobody carried are this plan’s doing, and an earlier run’s writes are said', () => {
+    const rows = [
+      row(LOCAL, '+12065550001'),
+      row(LOCAL, '+12065550003'),
+      row(TOLL_FREE, '+12065550002'),
+    ];
+    expect(protectionOf(rows, (r) => r.recipient === '+12065550001')).toBe(
+      'Twilio refuses sends to 1 of the 3 opt-outs on its suppression list; for the other 2, the list is the only protection (the plan was made without --carry-optouts (an earlier run wrote the others); and the Consent Management API does not cover its toll-free numbers)',
+    );
+  });
+
+  it('nothing carried by any run: the plan is the reason, toll-free besides', () => {
+    const rows = [row(LOCAL, '+12065550001'), row(TOLL_FREE, '+12065550002')];
+    expect(protectionOf(rows, () => false)).toBe(
+      'the suppression list is its only protection (the plan was made without --carry-optouts; and the Consent Management API does not cover its toll-free numbers)',
+    );
+  });
+});

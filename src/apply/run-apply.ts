@@ -4,7 +4,8 @@
  * → drift (a change this run's journal does not explain refuses the plan, exit 4) → the
  * opt-out gate (a number no completed snapshot covers is not moved, exit 4) → the steps, run
  * → the run's outcome. Re-running the same plan continues the same run; on a finished plan
- * it sends no write at all.
+ * it sends no write at all. `--dry-run` (`rehearseApply`) goes as far as the gate, reading
+ * only, and lists the writes instead of sending them.
  */
 
 import { isoSeconds, type Clock } from '../clock.js';
@@ -17,10 +18,13 @@ import {
 import {
   acquireLock,
   addNote,
+  type ApplyRun,
   createApplyRun,
   findRunByPlan,
   finishApplyRun,
   listSteps,
+  lockHeldAgainst,
+  type LockHolder,
   recordOutcome,
   releaseLock,
   requeueUnfinished,
@@ -39,6 +43,7 @@ import { describeResources } from '../plan/resources.js';
 import { coveredAccounts } from '../plan/run-plan.js';
 import type { NumberOrigin, ObservedState, Plan, PlanStep } from '../plan/types.js';
 import type { TwilioPort } from '../twilio/port.js';
+import { dryRunRequests } from './dry-run.js';
 import { describeDrift, expectedResources } from './effects.js';
 import { executeSteps } from './execute.js';
 import { checkRoutes, failedCheck, type RouteCheck } from './routes-check.js';
@@ -143,10 +148,9 @@ export function countStates(records: Iterable<StepRecord>): Record<StepState, nu
   return counts;
 }
 
-export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<ApplyResult> {
+/** Refusals that need neither the database nor a request: whose plan, which credentials. */
+function refuseUnfit(input: ApplyInput, twilio: TwilioPort): void {
   const { plan, planPath } = input;
-  const { db, twilio, clock } = deps;
-  const now = () => isoSeconds(clock.now());
   if (plan.parent_account_sid !== twilio.parentAccountSid) {
     throw new UserError(
       `${planPath} moves numbers out of ${plan.parent_account_sid}, but TWILIO_ACCOUNT_SID is ${twilio.parentAccountSid}`,
@@ -162,13 +166,18 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
       );
     }
   }
-  const lock = acquireLock(db, deps.runner, now());
-  if (!lock.acquired) {
-    const { holder } = lock;
-    throw new RefusedError(
-      `another apply holds ${'this database'} (pid ${holder.pid} on ${holder.hostname}${holder.runId === null ? '' : `, run ${holder.runId}`}, since ${holder.acquiredAt}); wait for it to finish`,
-    );
-  }
+}
+
+const lockRefusal = (holder: LockHolder) =>
+  new RefusedError(
+    `another apply holds ${'this database'} (pid ${holder.pid} on ${holder.hostname}${holder.runId === null ? '' : `, run ${holder.runId}`}, since ${holder.acquiredAt}); wait for it to finish`,
+  );
+
+export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<ApplyResult> {
+  const { db, twilio, clock } = deps;
+  refuseUnfit(input, twilio);
+  const lock = acquireLock(db, deps.runner, isoSeconds(clock.now()));
+  if (!lock.acquired) throw lockRefusal(lock.holder);
   try {
     return await applyLocked(input, deps, lock.tookOverFrom);
   } finally {
@@ -176,12 +185,58 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   }
 }
 
-async function applyLocked(
+/**
+ * `apply --dry-run`: the requests apply would send, in order (`dryRunRequests`), after the
+ * refusals apply would make before its first write, made the same way: the plan's parent and
+ * the credentials, another apply holding the lock (looked at, not taken), drift (the live
+ * state read: GET only) and the opt-out gate. It writes nothing to Twilio, takes no lock and
+ * starts no run in the journal.
+ */
+export async function rehearseApply(
   input: ApplyInput,
-  deps: ApplyDeps,
-  tookOverFrom: { pid: number; hostname: string } | null,
-): Promise<ApplyResult> {
-  const { plan, planPath } = input;
+  deps: Pick<ApplyDeps, 'twilio' | 'db' | 'clock' | 'runner'>,
+): Promise<string[]> {
+  const { db, twilio } = deps;
+  refuseUnfit(input, twilio);
+  const holder = lockHeldAgainst(db, deps.runner);
+  if (holder !== undefined) throw lockRefusal(holder);
+  const { existing, uncovered } = await prepareRun(input, deps);
+  // The journal as it is: a step left in flight is listed with its mark.
+  const journal = new Map<string, StepRecord>(
+    existing === undefined ? [] : listSteps(db, existing.id).map((r) => [r.stepId, r]),
+  );
+  const lines = dryRunRequests(input.plan, journal);
+  if (uncovered.length > 0) {
+    lines.push(
+      `# --allow-missing-snapshot: would move ${uncovered.length} number(s) whose opt-outs no completed snapshot covers (the audit records them): ${uncovered.join(', ')}`,
+    );
+  }
+  return lines;
+}
+
+/** What apply knows before its first write, and nothing written to learn it. */
+interface Prepared {
+  existing: ApplyRun | undefined;
+  /** Every step's record, as this run will go on from: failed and not-run steps pending again. */
+  records: Map<string, StepRecord>;
+  settlements: {
+    step: PlanStep;
+    record: StepRecord;
+    outcome: ReturnType<typeof settleInFlight>;
+  }[];
+  /** Numbers it would move that no completed snapshot covers (allowed, or it refused). */
+  uncovered: string[];
+}
+
+/**
+ * The journal and the live state (GET only) read, steps left in flight settled in memory,
+ * then drift and the opt-out gate: a refusal here has written nothing anywhere.
+ */
+async function prepareRun(
+  input: ApplyInput,
+  deps: Pick<ApplyDeps, 'twilio' | 'db' | 'clock'>,
+): Promise<Prepared> {
+  const { plan } = input;
   const { db, twilio, clock } = deps;
   const now = () => isoSeconds(clock.now());
   const existing = findRunByPlan(db, input.planIntegrity);
@@ -218,11 +273,7 @@ async function applyLocked(
   });
 
   // A step left in flight by a killed apply: settled from what is there, never re-sent blind.
-  const settlements: {
-    step: PlanStep;
-    record: StepRecord;
-    outcome: ReturnType<typeof settleInFlight>;
-  }[] = [];
+  const settlements: Prepared['settlements'] = [];
   for (const step of plan.steps) {
     const record = records.get(step.id)!;
     if (record.state !== 'in_flight') continue;
@@ -260,6 +311,19 @@ async function applyLocked(
       `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''}): their opt-outs would be lost. Run \`submigrate snapshot\` first (or --allow-missing-snapshot, which the audit records). Nothing was written.`,
     );
   }
+
+  return { existing, records, settlements, uncovered };
+}
+
+async function applyLocked(
+  input: ApplyInput,
+  deps: ApplyDeps,
+  tookOverFrom: { pid: number; hostname: string } | null,
+): Promise<ApplyResult> {
+  const { plan, planPath } = input;
+  const { db, twilio, clock } = deps;
+  const now = () => isoSeconds(clock.now());
+  const { existing, records, settlements, uncovered } = await prepareRun(input, deps);
 
   const options = JSON.stringify({
     concurrency: input.concurrency,

@@ -50,6 +50,12 @@ export function connectTwilio(
     throw new UserError(`--concurrency must be a whole number ≥ 1, got ${concurrency}`);
   }
   if (!(rate >= 0)) throw new UserError(`--rate must be ≥ 0 (0 = no cap), got ${rate}`);
+  const consentRate = limits.consentPerMinute;
+  if (consentRate !== undefined && (!(consentRate > 0) || !Number.isFinite(consentRate))) {
+    throw new UserError(
+      `--consent-rate must be a number of requests a minute > 0, got ${consentRate}`,
+    );
+  }
   return twilioAccess(readCredentials(env), {
     apiUrl: readApiUrl(args['api-url'], env),
     limits: { ...DEFAULT_LIMITS, ...limits },

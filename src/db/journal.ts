@@ -289,6 +289,33 @@ export interface LockHolder {
  * Takes the lock, or returns who holds it. A holder that `isAlive` says is gone (same host,
  * no such process) is taken over: the caller notes it.
  */
+function readLock(db: Db): LockHolder | undefined {
+  return db
+    .prepare(
+      `SELECT run_id AS runId, pid, hostname, acquired_at AS acquiredAt FROM apply_lock
+     WHERE id = 1`,
+    )
+    .get() as LockHolder | undefined;
+}
+
+/** Another process that may still be running (one on another host is taken to be). */
+function holdsLock(
+  holder: LockHolder,
+  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
+): boolean {
+  const mine = holder.pid === me.pid && holder.hostname === me.hostname;
+  return !mine && (holder.hostname !== me.hostname || me.isAlive(holder.pid));
+}
+
+/** Who holds the apply lock so that `acquireLock` would refuse, if anyone; takes nothing. */
+export function lockHeldAgainst(
+  db: Db,
+  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
+): LockHolder | undefined {
+  const holder = readLock(db);
+  return holder !== undefined && holdsLock(holder, me) ? holder : undefined;
+}
+
 export function acquireLock(
   db: Db,
   me: { pid: number; hostname: string; isAlive(pid: number): boolean },
@@ -296,18 +323,10 @@ export function acquireLock(
 ): { acquired: true; tookOverFrom: LockHolder | null } | { acquired: false; holder: LockHolder } {
   return db
     .transaction(() => {
-      const holder = db
-        .prepare(
-          `SELECT run_id AS runId, pid, hostname, acquired_at AS acquiredAt FROM apply_lock
-         WHERE id = 1`,
-        )
-        .get() as LockHolder | undefined;
+      const holder = readLock(db);
       const mine = holder !== undefined && holder.pid === me.pid && holder.hostname === me.hostname;
-      const alive =
-        holder !== undefined &&
-        !mine &&
-        (holder.hostname !== me.hostname || me.isAlive(holder.pid));
-      if (holder !== undefined && alive) return { acquired: false as const, holder };
+      if (holder !== undefined && holdsLock(holder, me))
+        return { acquired: false as const, holder };
       db.prepare(
         `INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at) VALUES (1, NULL, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET run_id = NULL, pid = excluded.pid,

@@ -4,13 +4,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { CommandModule } from 'yargs';
 
-import { dryRunRequests } from '../../apply/dry-run.js';
 import { runReport } from '../../apply/reports.js';
-import { runApply, type ApplyResult } from '../../apply/run-apply.js';
+import {
+  rehearseApply,
+  runApply,
+  type ApplyInput,
+  type ApplyResult,
+} from '../../apply/run-apply.js';
 import { systemClock } from '../../clock.js';
 import { databaseId } from '../../db/identity.js';
-import { findRunByPlan, listSteps } from '../../db/journal.js';
-import { inspect, withDb } from '../../db/open.js';
+import { findRunByPlan } from '../../db/journal.js';
+import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { readSealedPlan } from '../../plan/plan-file.js';
 import { describeRoute } from '../../plan/routes.js';
@@ -52,7 +56,8 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         .option('dry-run', {
           type: 'boolean',
           default: false,
-          describe: 'Print every request it would send, in order, and send none',
+          describe:
+            'Check and read (GET only) as apply does, refuse where it would, then print every request it would send, in order, and send none',
         })
         .option('allow-missing-snapshot', {
           type: 'boolean',
@@ -72,17 +77,38 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       const { plan, integrity } = readSealedPlan(shown, text);
       const location = dbLocation(args, context);
 
+      const twilio = connectTwilio(args, context, {
+        concurrency: args.concurrency,
+        ratePerSecond: args.rate,
+        consentPerMinute: args['consent-rate'],
+      });
+      const input: ApplyInput = {
+        plan,
+        planPath: shown,
+        planIntegrity: integrity,
+        concurrency: args.concurrency,
+        rate: args.rate,
+        consentRate: args['consent-rate'],
+        allowMissingSnapshot: args['allow-missing-snapshot'],
+        credentials: twilio.credentialsKind,
+      };
+      const openExisting = {
+        mode: 'existing',
+        missingAdvice: 'Run `submigrate plan` first (it fills the ledger).',
+      } as const;
+
       if (args['dry-run']) {
-        const journal =
-          inspect(location.path) === 'missing'
-            ? new Map()
-            : await withDb(location, (db) => {
-                const run = findRunByPlan(db, integrity);
-                return new Map(
-                  run === undefined ? [] : listSteps(db, run.id).map((r) => [r.stepId, r]),
-                );
-              });
-        const lines = dryRunRequests(plan, journal);
+        const lines = await withDb(
+          location,
+          (db) =>
+            rehearseApply(input, {
+              twilio: twilio.port,
+              db,
+              clock: systemClock,
+              runner: thisProcess,
+            }),
+          openExisting,
+        );
         if (args.json) {
           // The same lines: `requests` in the order they would be sent, `notes` the rest.
           const notes = lines.filter((line) => line.startsWith('#'));
@@ -92,17 +118,6 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         return;
       }
 
-      const consentRate = args['consent-rate'];
-      if (!(consentRate > 0) || !Number.isFinite(consentRate)) {
-        throw new UserError(
-          `--consent-rate must be a number of requests a minute > 0, got ${consentRate}`,
-        );
-      }
-      const twilio = connectTwilio(args, context, {
-        concurrency: args.concurrency,
-        ratePerSecond: args.rate,
-        consentPerMinute: consentRate,
-      });
       const bar = createProgressBar('apply |{bar}| {value}/{total} steps · {failed} failed');
       let finished = 0;
       let failed = 0;
@@ -113,36 +128,24 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
           location,
           async (db) => {
             try {
-              result = await runApply(
-                {
-                  plan,
-                  planPath: shown,
-                  planIntegrity: integrity,
-                  concurrency: args.concurrency,
-                  rate: args.rate,
-                  consentRate,
-                  allowMissingSnapshot: args['allow-missing-snapshot'],
-                  credentials: twilio.credentialsKind,
+              result = await runApply(input, {
+                twilio: twilio.port,
+                db,
+                clock: systemClock,
+                runner: thisProcess,
+                sleep: (ms) => sleep(ms),
+                // Its reports' folder is checked before anything is sent to Twilio.
+                beforeSteps: (runId) =>
+                  claimReportFolder(join(context.cwd, 'reports', String(runId)), {
+                    database: databaseId(db),
+                    run: runId,
+                  }),
+                onStep: (_, record, total) => {
+                  if (['done', 'skipped', 'failed', 'not_run'].includes(record.state)) finished++;
+                  if (record.state === 'failed') failed++;
+                  bar.update(finished, total, { failed });
                 },
-                {
-                  twilio: twilio.port,
-                  db,
-                  clock: systemClock,
-                  runner: thisProcess,
-                  sleep: (ms) => sleep(ms),
-                  // Its reports' folder is checked before anything is sent to Twilio.
-                  beforeSteps: (runId) =>
-                    claimReportFolder(join(context.cwd, 'reports', String(runId)), {
-                      database: databaseId(db),
-                      run: runId,
-                    }),
-                  onStep: (_, record, total) => {
-                    if (['done', 'skipped', 'failed', 'not_run'].includes(record.state)) finished++;
-                    if (record.state === 'failed') failed++;
-                    bar.update(finished, total, { failed });
-                  },
-                },
-              );
+              });
             } finally {
               // Reports at the end of every run that started, complete or not.
               const run = findRunByPlan(db, integrity);
@@ -155,7 +158,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
               }
             }
           },
-          { mode: 'existing', missingAdvice: 'Run `submigrate plan` first (it fills the ledger).' },
+          openExisting,
         );
       } finally {
         bar.stop();

@@ -1,0 +1,176 @@
+/**
+ * `apply --dry-run` is the rehearsal of `apply` (README step 3 before step 4): where apply
+ * refuses before its first write, the dry run refuses the same way, with the same exit code
+ * and message: options, the database, another apply holding the lock, drift and the opt-out
+ * gate. To see drift it reads the live state as apply does (GET only); it never sends a
+ * write, takes the lock or starts a run in the journal. Needs `npm run build`.
+ */
+
+import { existsSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  clearRequestLog,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+
+describe('apply --dry-run refuses where apply refuses', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  /** A plan no snapshot covers, and its database. */
+  const unsnapshotted = async (name: string, phone = '+14155550101') => {
+    const mapping = dir.file(`${name}.csv`);
+    writeFileSync(mapping, `customer_id,customer_name,phone_number\n${name},Acme,${phone}\n`);
+    const db = dir.file(`${name}.db`);
+    const plan = dir.file(`${name}.plan.json`);
+    const planned = await cli([
+      'plan',
+      '--mapping',
+      mapping,
+      '--no-snapshot',
+      '--db',
+      db,
+      '--out',
+      plan,
+    ]);
+    expect(planned.code, planned.stderr).toBe(0);
+    return { db, plan };
+  };
+  const writesSent = async () => (await requestLog(env)).filter((e) => e.method !== 'GET');
+  /** What the dry run may not leave behind: a run in the journal, or the lock. */
+  const journal = (db: string) => {
+    const handle = new Database(db, { readonly: true });
+    try {
+      const count = (table: string) =>
+        (handle.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+      return { runs: count('apply_runs'), lock: count('apply_lock') };
+    } finally {
+      handle.close();
+    }
+  };
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      numbers: [
+        { phone_number: '+14155550101' },
+        { phone_number: '+14155550102' },
+        { phone_number: '+14155550103' },
+      ],
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it("a plan no snapshot covers: exit 4 with apply's message, no write sent, no run started", async () => {
+    const { db, plan } = await unsnapshotted('gate');
+    await clearRequestLog(env);
+    const dry = await cli(['apply', plan, '--db', db, '--dry-run']);
+    expect(await writesSent()).toEqual([]);
+    expect(journal(db)).toEqual({ runs: 0, lock: 0 });
+    expect(dry.stdout).toBe('');
+    const real = await cli(['apply', plan, '--db', db]);
+    expect(real.code).toBe(4);
+    expect(real.stderr).toMatch(/no completed snapshot covers the history of 1 number\(s\)/);
+    expect(dry.code).toBe(real.code);
+    expect(dry.stderr).toBe(real.stderr);
+  });
+
+  it('--allow-missing-snapshot: the writes are listed, with the numbers the audit will record', async () => {
+    const { db, plan } = await unsnapshotted('allowed', '+14155550102');
+    await clearRequestLog(env);
+    const dry = await cli(['apply', plan, '--db', db, '--dry-run', '--allow-missing-snapshot']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/^POST {3}\S+\/Accounts\.json {2}FriendlyName=/m);
+    expect(dry.stdout).toMatch(/^POST {3}\S+\/IncomingPhoneNumbers\/PN\w+\.json {2}AccountSid=/m);
+    expect(dry.stdout).toContain(
+      '# --allow-missing-snapshot: would move 1 number(s) whose opt-outs no completed snapshot covers (the audit records them): +14155550102',
+    );
+    expect(await writesSent()).toEqual([]);
+    expect(journal(db)).toEqual({ runs: 0, lock: 0 });
+  });
+
+  it('a --db that does not exist: exit 1 as apply, and none is created', async () => {
+    const { plan } = await unsnapshotted('typo');
+    const typo = dir.file('typo-mistyped.db');
+    await clearRequestLog(env);
+    const dry = await cli(['apply', plan, '--db', typo, '--dry-run']);
+    expect(existsSync(typo)).toBe(false);
+    const real = await cli(['apply', plan, '--db', typo]);
+    expect(real.code).toBe(1);
+    expect(real.stderr).toMatch(/^error: no database at /);
+    expect(dry.code).toBe(1);
+    expect(dry.stderr).toBe(real.stderr);
+    expect(dry.stdout).toBe('');
+    expect(existsSync(typo)).toBe(false);
+    expect(await requestLog(env)).toEqual([]);
+  });
+
+  it.each([
+    [['--rate', 'abc'], /^error: --rate must be ≥ 0/],
+    [['--concurrency', '0'], /^error: --concurrency must be a whole number ≥ 1, got 0/],
+    [['--consent-rate', '0'], /^error: --consent-rate must be a number of requests a minute > 0/],
+  ])('%j: exit 1 as apply, nothing asked of Twilio', async (option, message) => {
+    const { db, plan } = await unsnapshotted(`opt${option[0]}${option[1]}`);
+    await clearRequestLog(env);
+    const dry = await cli(['apply', plan, '--db', db, '--dry-run', ...option]);
+    const real = await cli(['apply', plan, '--db', db, ...option]);
+    expect(real.code).toBe(1);
+    expect(real.stderr).toMatch(message);
+    expect(dry.code).toBe(1);
+    expect(dry.stderr).toBe(real.stderr);
+    expect(await requestLog(env)).toEqual([]);
+  });
+
+  it('drift (a number moved by hand after planning): exit 4 as apply, after reads only', async () => {
+    const { db, plan } = await unsnapshotted('drift', '+14155550103');
+    const sub = await env.parent.api.v2010.accounts.create({ friendlyName: 'By hand' });
+    const number = (
+      await env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550103' })
+    )[0]!;
+    await env.parent.incomingPhoneNumbers(number.sid).update({ accountSid: sub.sid });
+    await clearRequestLog(env);
+    const dry = await cli(['apply', plan, '--db', db, '--dry-run']);
+    expect((await requestLog(env)).length).toBeGreaterThan(0);
+    expect(await writesSent()).toEqual([]);
+    expect(journal(db)).toEqual({ runs: 0, lock: 0 });
+    const real = await cli(['apply', plan, '--db', db]);
+    expect(real.code).toBe(4);
+    expect(real.stderr).toMatch(/^refused: the account changed since the plan was made/);
+    expect(dry.code).toBe(4);
+    expect(dry.stderr).toBe(real.stderr);
+  });
+
+  it('another apply holding the lock: exit 4 as apply; the lock is left as it was', async () => {
+    const { db, plan } = await unsnapshotted('locked', '+14155550101');
+    // A running apply of this database: this test process, on this host.
+    const handle = new Database(db);
+    handle
+      .prepare(
+        'INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at) VALUES (1, NULL, ?, ?, ?)',
+      )
+      .run(process.pid, hostname(), '2025-01-01T00:00:00Z');
+    handle.close();
+    await clearRequestLog(env);
+    const dry = await cli(['apply', plan, '--db', db, '--dry-run', '--allow-missing-snapshot']);
+    const real = await cli(['apply', plan, '--db', db, '--allow-missing-snapshot']);
+    expect(real.code).toBe(4);
+    expect(real.stderr).toMatch(/^refused: another apply holds this database \(pid \d+/);
+    expect(dry.code).toBe(4);
+    expect(dry.stderr).toBe(real.stderr);
+    expect(await requestLog(env)).toEqual([]);
+    expect(journal(db)).toEqual({ runs: 0, lock: 1 });
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * `apply --dry-run`'s list: every request apply would send, in order — method, URL, form
- * fields and whose credentials — made from the plan and the journal alone (the refusals that
- * come first are `rehearseApply`'s). Steps the journal has already finished are left out;
+ * fields and whose credentials — made from the plan and the journal alone, without sending
+ * any or opening a connection (the local refusals that come first are `rehearseApply`'s). Steps the journal has already finished are left out;
  * what earlier steps will create is named, not guessed. A step a killed apply left in flight
  * is listed with a mark: apply reads the live state first and sends it again only if it did
  * not take effect, so its request (and, for a subaccount it created, the fetch of that
@@ -31,7 +31,7 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
   const service = (customerId: string) =>
     targets.serviceOf(customerId) ?? `{service created for ${customerId}}`;
   const lines = [
-    `# read-only first (as this dry run did): GET ${API}/Accounts.json, the IncomingPhoneNumbers of every account and the Messaging Services of the accounts the plan touches, a subaccount's with its own Auth Token fetched with the parent's credentials (the drift check)`,
+    `# read-only first (apply's drift check; this dry run sends no request, so it cannot tell a stale plan): GET ${API}/Accounts.json, the IncomingPhoneNumbers of every account and the Messaging Services of the accounts the plan touches, a subaccount's with its own Auth Token fetched with the parent's credentials (the drift check)`,
   ];
   const tokenFetched = new Set<string>();
   // Subaccounts whose create was left in flight: adopted (then its token is fetched) or

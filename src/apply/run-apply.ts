@@ -200,7 +200,8 @@ export async function rehearseApply(
   refuseUnfit(input, twilio);
   const holder = lockHeldAgainst(db, deps.runner);
   if (holder !== undefined) throw lockRefusal(holder);
-  const { existing, uncovered } = await prepareRun(input, deps);
+  // No request at all: the live state is apply's to read (drift, steps left in flight).
+  const { existing, uncovered } = await prepareRun(input, deps, { readLive: false });
   // The journal as it is: a step left in flight is listed with its mark.
   const journal = new Map<string, StepRecord>(
     existing === undefined ? [] : listSteps(db, existing.id).map((r) => [r.stepId, r]),
@@ -230,11 +231,14 @@ interface Prepared {
 
 /**
  * The journal and the live state (GET only) read, steps left in flight settled in memory,
- * then drift and the opt-out gate: a refusal here has written nothing anywhere.
+ * then drift and the opt-out gate: a refusal here has written nothing anywhere. Without
+ * `readLive` (the dry run) nothing is read from Twilio: no settling, no drift check, and the
+ * gate judges each number by the account the plan found it in.
  */
 async function prepareRun(
   input: ApplyInput,
   deps: Pick<ApplyDeps, 'twilio' | 'db' | 'clock'>,
+  { readLive }: { readLive: boolean } = { readLive: true },
 ): Promise<Prepared> {
   const { plan } = input;
   const { db, twilio, clock } = deps;
@@ -266,6 +270,11 @@ async function prepareRun(
     }
   }
 
+  if (!readLive) {
+    const uncovered = unsnapshotted(plan, records, null, coveredAccounts(db));
+    refuseUncovered(input, uncovered);
+    return { existing, records, settlements: [], uncovered };
+  }
   const observed = await observeFamily(twilio, {
     rows: rowsOf(plan),
     previousSubaccounts: previousSubaccounts(db),
@@ -306,11 +315,7 @@ async function prepareRun(
   }
 
   const uncovered = unsnapshotted(plan, records, observed, coveredAccounts(db));
-  if (uncovered.length > 0 && !input.allowMissingSnapshot) {
-    throw new RefusedError(
-      `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''}): their opt-outs would be lost. Run \`submigrate snapshot\` first (or --allow-missing-snapshot, which the audit records). Nothing was written.`,
-    );
-  }
+  refuseUncovered(input, uncovered);
 
   return { existing, records, settlements, uncovered };
 }
@@ -470,13 +475,24 @@ function recordSubaccounts(plan: Plan, records: Map<string, StepRecord>, db: Db,
 }
 
 /** Numbers the plan would still move whose account no completed snapshot covers. */
+/** The opt-out gate: numbers no completed snapshot covers are not moved unless allowed. */
+function refuseUncovered(input: ApplyInput, uncovered: readonly string[]): void {
+  if (uncovered.length > 0 && !input.allowMissingSnapshot) {
+    throw new RefusedError(
+      `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''}): their opt-outs would be lost. Run \`submigrate snapshot\` first (or --allow-missing-snapshot, which the audit records). Nothing was written.`,
+    );
+  }
+}
+
+/** Numbers it would move whose account no completed snapshot covers (where found now, or
+ * without `observed`, where the plan found them). */
 function unsnapshotted(
   plan: Plan,
   records: Map<string, StepRecord>,
-  observed: ObservedState,
+  observed: ObservedState | null,
   covered: ReadonlySet<string>,
 ): string[] {
-  const accountOf = new Map(observed.numbers.map((n) => [n.sid, n.accountSid]));
+  const accountOf = new Map((observed?.numbers ?? []).map((n) => [n.sid, n.accountSid]));
   return plan.steps
     .filter(
       (s): s is Extract<PlanStep, { action: 'transfer_number' }> =>

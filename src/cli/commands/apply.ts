@@ -57,7 +57,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
           type: 'boolean',
           default: false,
           describe:
-            'Check and read (GET only) as apply does, refuse where it would, then print every request it would send, in order, and send none',
+            'Refuse where apply would before it reads the account, then print every request it would send, in order, and send none (not even a read)',
         })
         .option('allow-missing-snapshot', {
           type: 'boolean',

@@ -295,6 +295,54 @@ export function completedWindows(
     .all(accountSid, accountSid) as (SnapshotWindow & { runId: number })[];
 }
 
+// ── Retention ───────────────────────────────────────────────────────────────────────────
+
+/** The Messages API window recorded for each account, in days (told, or found out). */
+export function recordedRetention(db: Db): Map<string, number> {
+  const rows = db
+    .prepare('SELECT account_sid AS accountSid, retention_days AS days FROM account_retention')
+    .all() as { accountSid: string; days: number }[];
+  return new Map(rows.map((row) => [row.accountSid, row.days]));
+}
+
+/** What the user said (`--retention-days`): it replaces what was recorded, larger or not. */
+export function recordToldRetention(
+  db: Db,
+  runId: number,
+  accountSids: readonly string[],
+  days: number,
+  at: string,
+): void {
+  const upsert = db.prepare(
+    `INSERT INTO account_retention (account_sid, retention_days, source, run_id, observed_at)
+     VALUES (?, ?, 'told', ?, ?)
+     ON CONFLICT (account_sid) DO UPDATE SET
+       retention_days = excluded.retention_days, source = excluded.source,
+       run_id = excluded.run_id, observed_at = excluded.observed_at`,
+  );
+  db.transaction(() => {
+    for (const sid of accountSids) upsert.run(sid, days, runId, at);
+  })();
+}
+
+/** What a run found out: kept only where it is smaller than what was recorded. */
+function recordLearnedRetention(
+  db: Db,
+  runId: number,
+  accountSid: string,
+  days: number,
+  at: string,
+): void {
+  db.prepare(
+    `INSERT INTO account_retention (account_sid, retention_days, source, run_id, observed_at)
+     VALUES (?, ?, 'learned', ?, ?)
+     ON CONFLICT (account_sid) DO UPDATE SET
+       retention_days = excluded.retention_days, source = excluded.source,
+       run_id = excluded.run_id, observed_at = excluded.observed_at
+     WHERE excluded.retention_days < account_retention.retention_days`,
+  ).run(accountSid, days, runId, at);
+}
+
 // ── Bulk Export ─────────────────────────────────────────────────────────────────────────
 
 export interface ExportDay {
@@ -362,8 +410,9 @@ export function listExportJobs(db: Db, runId: number, accountSid: string): Expor
 
 /**
  * The Messages API showed nothing before `apiStart` in a window planned from an earlier
- * start: the window now starts there, and the days before it are read from Bulk Export (an
- * `export` window and its days), all in one transaction.
+ * start: the window now starts there, the days before it are read from Bulk Export (an
+ * `export` window and its days), and the shorter window is recorded for the account, all in
+ * one transaction.
  */
 export function narrowApiWindow(
   db: Db,
@@ -374,9 +423,18 @@ export function narrowApiWindow(
     apiStart: string;
     exportWindow: SnapshotWindow | null;
     exportDays: readonly string[];
+    /** The window the API showed, in days back from the run's start: recorded if smaller. */
+    retention: { days: number; at: string };
   },
 ): void {
   db.transaction(() => {
+    recordLearnedRetention(
+      db,
+      runId,
+      change.accountSid,
+      change.retention.days,
+      change.retention.at,
+    );
     db.prepare(
       `UPDATE snapshot_windows SET window_start = ?
        WHERE run_id = ? AND account_sid = ? AND source = 'api' AND window_start = ?`,

@@ -1,7 +1,8 @@
 /**
  * `takeSnapshot`: rebuild the opt-out evidence from Twilio's message history into the
  * ledger. History starts when the account was created (its `date_created`, no probing). The
- * Messages API shows only its retention window (`--retention-days`, Twilio's default 400):
+ * Messages API shows only its retention window (`--retention-days`; not given, the one
+ * recorded for the account, else Twilio's default 400):
  * that part of each account's window is cut into slices read side by side through the
  * limiter, page after page (PageSize 1000, following next_page_uri); anything older is read
  * from Bulk Export day files (export-reader.ts). Each page's or day's evidence and its
@@ -36,7 +37,9 @@ import {
   listSlices,
   listWindows,
   narrowApiWindow,
+  recordedRetention,
   recordHistoryStart,
+  recordToldRetention,
   splitSlice,
   type NewSlice,
   type SnapshotSlice,
@@ -84,7 +87,11 @@ export interface SnapshotInput {
    * while it is read whenever fewer are. Default: `partitions`.
    */
   inFlight?: number;
-  /** How many days back the Messages API shows records (Twilio: 7–400; default 400). */
+  /**
+   * How many days back the Messages API shows records (Twilio: 7–400), as the user said it:
+   * recorded for the run's accounts. Not given: each account's as recorded (told earlier, or
+   * smaller as found out by a run with Bulk Export), else Twilio's default 400.
+   */
   retentionDays?: number;
   /** Whether history older than that is read from Bulk Export day files (default yes). */
   useExport?: boolean;
@@ -131,7 +138,6 @@ export interface SnapshotResult {
  * request is sent.
  */
 export function validateSnapshotInput(input: SnapshotInput, now: Date): void {
-  const retentionDays = input.retentionDays ?? DEFAULT_RETENTION_DAYS;
   if (
     !Number.isInteger(input.partitions) ||
     input.partitions < 1 ||
@@ -149,6 +155,16 @@ export function validateSnapshotInput(input: SnapshotInput, now: Date): void {
   if (input.since !== null && input.until !== null && input.since > input.until) {
     throw new UserError('--since is after --until');
   }
+  if (input.retentionDays !== undefined) validateRetentionDays(input.retentionDays);
+  for (const sid of input.accounts) {
+    if (!/^AC[0-9a-fA-F]{32}$/.test(sid)) {
+      throw new UserError(`--account ${sid}: not an Account SID (AC followed by 32 hex digits)`);
+    }
+  }
+}
+
+/** `--retention-days` (snapshot's, or plan's for its refresh): what Twilio allows. */
+export function validateRetentionDays(retentionDays: number): void {
   if (
     !Number.isInteger(retentionDays) ||
     retentionDays < MIN_RETENTION_DAYS ||
@@ -158,28 +174,25 @@ export function validateSnapshotInput(input: SnapshotInput, now: Date): void {
       `--retention-days must be a whole number from ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS} (what Twilio allows), got ${retentionDays}`,
     );
   }
-  for (const sid of input.accounts) {
-    if (!/^AC[0-9a-fA-F]{32}$/.test(sid)) {
-      throw new UserError(`--account ${sid}: not an Account SID (AC followed by 32 hex digits)`);
-    }
-  }
 }
 
-type Options = SnapshotInput & { retentionDays: number; useExport: boolean };
+type Options = SnapshotInput & {
+  /** Each account's window, in days. */
+  retention: ReadonlyMap<string, number>;
+  /** The run's: the widest of its accounts' (each API window starts within it). */
+  retentionDays: number;
+  useExport: boolean;
+};
 
 export async function takeSnapshot(
   given: SnapshotInput,
   deps: SnapshotDeps,
 ): Promise<SnapshotResult> {
   const { twilio, db, clock, runner } = deps;
-  const input: Options = {
-    ...given,
-    retentionDays: given.retentionDays ?? DEFAULT_RETENTION_DAYS,
-    useExport: given.useExport ?? true,
-  };
+  const useExport = given.useExport ?? true;
   const parentSid = twilio.parentAccountSid;
-  validateSnapshotInput(input, clock.now());
-  const accounts = [parentSid, ...new Set(input.accounts.filter((sid) => sid !== parentSid))];
+  validateSnapshotInput(given, clock.now());
+  const accounts = [parentSid, ...new Set(given.accounts.filter((sid) => sid !== parentSid))];
   // Side by side: each account's creation date is where its history starts.
   const created = new Map<string, Date | null>();
   await Promise.all(
@@ -205,11 +218,27 @@ export async function takeSnapshot(
   // checks its own: where the API showed less than the window, the window is narrowed to what
   // it showed, and this run reads the days before (a shorter retention would otherwise hide
   // their STOPs for good).
-  if (input.useExport) {
+  if (useExport) {
     for (const earlier of completedRunsWithoutExport(db, parentSid)) {
       checkApiWindows(db, earlier.id, earlier.retentionDays, new Date(earlier.startedAt), false);
     }
   }
+  // Not told: each account's window as recorded (after the check above, which may have just
+  // found one). Twilio's default in its place would have a run without Bulk Export (a plan's
+  // refresh) mark as read, for good, the spans a shorter window hides.
+  const recorded = recordedRetention(db);
+  const retention = new Map(
+    accounts.map((sid) => [
+      sid,
+      given.retentionDays ?? recorded.get(sid) ?? DEFAULT_RETENTION_DAYS,
+    ]),
+  );
+  const input: Options = {
+    ...given,
+    retention,
+    retentionDays: Math.max(...retention.values()),
+    useExport,
+  };
 
   let runId: number;
   let resumed = false;
@@ -231,6 +260,9 @@ export async function takeSnapshot(
   } else {
     if (running !== undefined) finishRun(db, running.id, 'abandoned', isoSeconds(clock.now()));
     runId = startRun(input, accounts, created, deps);
+  }
+  if (given.retentionDays !== undefined) {
+    recordToldRetention(db, runId, accounts, given.retentionDays, isoSeconds(clock.now()));
   }
   const run = getRun(db, runId)!;
 
@@ -385,7 +417,10 @@ function startRun(
   for (const accountSid of accounts) {
     let sliceIndex = 0;
     const spans = chooseWindows(accountSid, input, now, created.get(accountSid) ?? null, deps);
-    const { api, older } = splitAtBoundary(spans, apiBoundary(now, input.retentionDays));
+    const { api, older } = splitAtBoundary(
+      spans,
+      apiBoundary(now, input.retention.get(accountSid)!),
+    );
     for (const window of api) {
       windows.push({
         accountSid,
@@ -487,7 +522,10 @@ function historyStart(accountSid: string, created: Date | null, deps: SnapshotDe
  * to what the API showed, and the days before are read from Bulk Export day files (for a quiet
  * span, a few empty days). Without Bulk Export the window assumed stands (`--no-export` trusts
  * `--retention-days`) until a run with Bulk Export checks it (`withExport` false: the window is
- * only narrowed, and that run reads the days before). Answers whether days were added.
+ * only narrowed, and that run reads the days before). The window the API showed is recorded
+ * for the account when smaller than the one recorded: a later run not told `--retention-days`
+ * assumes no more (a quiet span looks the same, and then a later run without Bulk Export lists
+ * more as not read, never less). Answers whether days were added.
  */
 function checkApiWindows(
   db: Db,
@@ -530,6 +568,14 @@ function checkApiWindows(
               windowEnd: isoSeconds(new Date(shown)),
             },
       exportDays,
+      retention: {
+        // Whole days only, rounded down: never more than the API was seen to show.
+        days: Math.min(
+          MAX_RETENTION_DAYS,
+          Math.max(MIN_RETENTION_DAYS, Math.floor((now.getTime() - shown) / DAY_MS)),
+        ),
+        at: isoSeconds(now),
+      },
     });
     added ||= exportDays.length > 0;
   }

@@ -40,6 +40,8 @@ export interface RunPlanInput {
   credentials: PlanOptions['credentials'];
   /** With --carry-optouts: records per Consent API request. Absent or null = no carry. */
   carry?: { batchSize: number } | null;
+  /** `--retention-days` for the refresh; absent = the window recorded for the accounts. */
+  retentionDays?: number;
 }
 
 export interface RunPlanDeps {
@@ -83,9 +85,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
   // Rows the live state contradicts are refused before the ledger is touched.
   const resolution = resolveCustomers(observed, input.mapping, options(input.snapshot, NO_OPTOUTS));
 
-  const snapshot = input.snapshot
-    ? await refreshLedger(input.mapping, observed, resolution, deps)
-    : null;
+  const snapshot = input.snapshot ? await refreshLedger(input, observed, resolution, deps) : null;
 
   const plan = buildPlan(
     observed,
@@ -117,7 +117,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
  * snapshot are let go of before the plan is built.)
  */
 async function refreshLedger(
-  mapping: Mapping,
+  { mapping, retentionDays }: RunPlanInput,
   observed: ObservedState,
   resolution: Resolution,
   deps: RunPlanDeps,
@@ -157,8 +157,10 @@ async function refreshLedger(
       partitions: DEFAULT_PARTITIONS,
       // A plan sends Twilio nothing but GETs, and a Bulk Export job is a POST: history
       // older than the Messages API shows is `submigrate snapshot`'s to read (the coverage
-      // and the opt-out gate say where it has not been).
+      // and the opt-out gate say where it has not been). Not told a window, the one recorded
+      // for these accounts is used: where it ends, the Messages API shows nothing to read.
       useExport: false,
+      retentionDays,
       knownNumbers,
     },
     { twilio, db, clock, runner: deps.runner, onProgress: deps.onSnapshotProgress },

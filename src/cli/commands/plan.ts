@@ -7,6 +7,7 @@ import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { refuseForeignFile, writePrivateFile } from '../../files.js';
+import { DEFAULT_RETENTION_DAYS, validateRetentionDays } from '../../optouts/snapshot.js';
 import { CARRY_BATCH_SIZE } from '../../plan/carry.js';
 import { parseMapping } from '../../plan/mapping.js';
 import { defaultPlanPath, isPlanText, writePlan } from '../../plan/plan-file.js';
@@ -24,6 +25,7 @@ interface PlanArgs extends GlobalOptions {
   'detailed-exitcode': boolean;
   'carry-optouts': boolean;
   'carry-batch-size': number;
+  'retention-days'?: number;
   concurrency: number;
   rate: number;
 }
@@ -56,6 +58,10 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
           default: CARRY_BATCH_SIZE,
           describe: `Opt-outs per Consent API request, with --carry-optouts (1 to ${CARRY_BATCH_SIZE})`,
         })
+        .option('retention-days', {
+          type: 'number',
+          describe: `How many days back the Messages API shows records, for the refresh (7-400); remembered for the account. Default: what is remembered (the last given, or smaller as a snapshot found), else Twilio's default ${DEFAULT_RETENTION_DAYS}`,
+        })
         .option('detailed-exitcode', {
           type: 'boolean',
           default: false,
@@ -73,6 +79,15 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         throw new UserError(
           `--carry-batch-size must be a whole number from 1 to ${CARRY_BATCH_SIZE} (Twilio's Consent API refuses a request of more records), got ${batchSize}`,
         );
+      }
+      const retentionDays = args['retention-days'];
+      if (retentionDays !== undefined) {
+        if (!args.snapshot) {
+          throw new UserError(
+            '--retention-days is for the refresh of the opt-out ledger, which --no-snapshot skips',
+          );
+        }
+        validateRetentionDays(retentionDays);
       }
       const mappingPath = resolve(context.cwd, args.mapping);
       let text: string;
@@ -102,6 +117,7 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
             snapshot: args.snapshot,
             credentials: twilio.credentialsKind,
             carry: args['carry-optouts'] ? { batchSize } : null,
+            retentionDays,
           },
           { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
         ),

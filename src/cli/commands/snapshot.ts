@@ -18,7 +18,7 @@ interface SnapshotArgs extends GlobalOptions {
   until?: string;
   account: string[];
   partitions: number;
-  'retention-days': number;
+  'retention-days'?: number;
   export: boolean;
   concurrency: number;
   rate: number;
@@ -52,9 +52,7 @@ export function snapshotCommand(
         })
         .option('retention-days', {
           type: 'number',
-          default: DEFAULT_RETENTION_DAYS,
-          describe:
-            "How many days back the Messages API shows records (Twilio's default 400; the account owner may set 7-400)",
+          describe: `How many days back the Messages API shows records (the account owner may set 7-400); remembered for the account. Default: what is remembered (the last given, or smaller as a snapshot found), else Twilio's default ${DEFAULT_RETENTION_DAYS}`,
         })
         .option('export', {
           type: 'boolean',

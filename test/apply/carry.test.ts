@@ -23,11 +23,9 @@ import { correlationId } from '../../src/plan/carry.js';
 import type { CarryItem, CarryOptOutsStep, Plan } from '../../src/plan/types.js';
 import { carryAudit } from '../../src/report/carry.js';
 import type { ConsentRecord, ConsentResult, TwilioPort } from '../../src/twilio/port.js';
+import { PARENT, planOf, sid, SUB } from '../support/plan-builders.js';
 import { fixedClock, MIGRATIONS_DIR, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
-const sid = (prefix: string, n: number) => `${prefix}${n.toString(16).padStart(32, '0')}`;
-const PARENT = sid('AC', 0xfff);
-const SUB = sid('AC', 1);
 const SERVICE = sid('MG', 1);
 const contact = (i: number) => `+1206${String(i).padStart(7, '0')}`;
 
@@ -52,25 +50,9 @@ function planFor(count: number, batchSize = 25): { plan: Plan; step: CarryOptOut
     sender_number: null,
     date_of_consent: '2025-01-01T00:00:00Z',
   }));
-  const plan: Plan = {
-    format: 'submigrate-plan/1',
-    created_at: '2025-06-01T00:00:00Z',
-    parent_account_sid: PARENT,
-    mapping: { path: 'm.csv', sha256: 'x', rows: 1 },
+  const plan = planOf({
     options: { snapshot: true, carry_optouts: true },
-    fingerprint: 'sha256:x',
-    observed: new Map(),
-    summary: {
-      subaccounts_to_create: 0,
-      numbers_to_detach: 0,
-      numbers_to_transfer: 0,
-      services_to_create: 0,
-      numbers_to_attach: 0,
-      webhooks_to_set: 0,
-      unchanged: 1,
-      optouts_to_carry: count,
-    },
-    warnings: [],
+    summary: { ...planOf().summary, unchanged: 1, optouts_to_carry: count },
     customers: [
       {
         customer_id: 'acme',
@@ -86,7 +68,7 @@ function planFor(count: number, batchSize = 25): { plan: Plan; step: CarryOptOut
     steps: [step],
     carry: { batch_size: batchSize, requests: step.requests, requests_per_minute: 100, seconds: 1 },
     carry_items: items,
-  };
+  });
   return { plan, step };
 }
 

@@ -9,11 +9,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { OPTOUT_COLUMNS, type OptOutExportRow } from '../../src/optouts/export.js';
-import type { Plan, PlanNumber } from '../../src/plan/types.js';
+import type { PlanNumber } from '../../src/plan/types.js';
 import { carryAudit } from '../../src/report/carry.js';
+import { planOf, sid, SUB } from '../support/plan-builders.js';
 
-const sid = (prefix: string, n: number) => `${prefix}${n.toString(16).padStart(32, '0')}`;
-const SUB = sid('AC', 1);
 const LOCAL = '+14155550101';
 const TOLL_FREE = '+18335550102';
 
@@ -28,24 +27,8 @@ const number = (phone: string, n: number): PlanNumber => ({
 });
 
 /** A plan of nothing to do, made without --carry-optouts: an apply after the migration. */
-const plan: Plan = {
-  format: 'submigrate-plan/1',
-  created_at: '2025-06-01T00:00:00Z',
-  parent_account_sid: sid('AC', 0xfff),
+const plan = planOf({
   mapping: { path: 'm.csv', sha256: 'x', rows: 2 },
-  options: { snapshot: true },
-  fingerprint: 'sha256:x',
-  observed: new Map(),
-  summary: {
-    subaccounts_to_create: 0,
-    numbers_to_detach: 0,
-    numbers_to_transfer: 0,
-    services_to_create: 0,
-    numbers_to_attach: 0,
-    webhooks_to_set: 0,
-    unchanged: 2,
-  },
-  warnings: [],
   customers: [
     {
       customer_id: 'acme',
@@ -58,8 +41,7 @@ const plan: Plan = {
       optouts: 3,
     },
   ],
-  steps: [],
-};
+});
 
 const row = (sender: string, recipient: string): OptOutExportRow => ({
   ...(Object.fromEntries(OPTOUT_COLUMNS.map((c) => [c, null])) as OptOutExportRow),

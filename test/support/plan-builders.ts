@@ -6,11 +6,13 @@
 import type { StepRecord } from '../../src/db/journal.js';
 import type { PlanOptions } from '../../src/plan/build-plan.js';
 import type { Mapping, MappingRow } from '../../src/plan/mapping.js';
-import type {
-  ObservedAccount,
-  ObservedNumber,
-  ObservedService,
-  ObservedState,
+import {
+  PLAN_FORMAT,
+  type ObservedAccount,
+  type ObservedNumber,
+  type ObservedService,
+  type ObservedState,
+  type Plan,
 } from '../../src/plan/types.js';
 import type { ServiceSettings } from '../../src/twilio/port.js';
 
@@ -106,6 +108,32 @@ export function planOptions(overrides: Partial<PlanOptions> = {}): PlanOptions {
     coveredAccounts: new Set([PARENT, SUB, OTHER_SUB]),
     snapshotRefreshed: true,
     ...overrides,
+  };
+}
+
+/** A plan of nothing to do, as `plan` writes one: `parts` replace its members. */
+export function planOf(parts: Partial<Plan> = {}): Plan {
+  return {
+    format: PLAN_FORMAT,
+    created_at: '2025-06-01T00:00:00Z',
+    parent_account_sid: PARENT,
+    mapping: { path: 'm.csv', sha256: 'x', rows: 1 },
+    options: { snapshot: true },
+    fingerprint: 'sha256:x',
+    observed: new Map(),
+    summary: {
+      subaccounts_to_create: 0,
+      numbers_to_detach: 0,
+      numbers_to_transfer: 0,
+      services_to_create: 0,
+      numbers_to_attach: 0,
+      webhooks_to_set: 0,
+      unchanged: 0,
+    },
+    warnings: [],
+    customers: [],
+    steps: [],
+    ...parts,
   };
 }
 

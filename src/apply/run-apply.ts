@@ -2,14 +2,18 @@
  * `submigrate apply PLAN`: the plan, checked (seal, parent account) → the lock (one apply per
  * database) → the live state, read → any step a killed apply left in flight, settled from it
  * → drift (a change this run's journal does not explain refuses the plan, exit 4) → the
- * opt-out gate (a number no completed snapshot covers is not moved, exit 4) → the steps, run
- * → the run's outcome. Re-running the same plan continues the same run; on a finished plan
- * it sends no write at all. `--dry-run` (`rehearseApply`) goes as far as the gate, reading
- * only, and lists the writes instead of sending them.
+ * opt-out gate (a number no completed snapshot covers is not moved, exit 4) → the carry check
+ * (a plan made with --carry-optouts whose records leave out opt-outs the ledger holds by now is
+ * refused, exit 4) → the steps, run → the run's outcome. Re-running the same plan continues
+ * the same run; on a finished plan it sends no write at all. `--dry-run` (`rehearseApply`)
+ * makes the checks that need no request to Twilio (not drift) and lists the writes instead of
+ * sending them.
  */
 
 import { isoSeconds, type Clock } from '../clock.js';
+import { writtenCorrelationIds } from '../db/consent-journal.js';
 import {
+  listCustomerNumbers,
   movingOrigins,
   previousSubaccounts,
   recordCustomerSubaccount,
@@ -33,12 +37,15 @@ import {
   type StepRecord,
   type StepState,
 } from '../db/journal.js';
+import { currentOptOuts } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { recordRouteChecks, type RouteCheckRecord } from '../db/route-checks.js';
 import { RefusedError, UserError } from '../errors.js';
+import { carryIndex, uncarriedOptOuts, type Uncarried } from '../plan/carry.js';
 import type { MappingRow } from '../plan/mapping.js';
 import { observeFamily } from '../plan/observe.js';
 import { serializePlan } from '../plan/plan-file.js';
+import { replanAdvice, type ReplanPaths } from '../plan/replan.js';
 import { describeResources } from '../plan/resources.js';
 import { coveredAccounts } from '../plan/run-plan.js';
 import type { NumberOrigin, ObservedState, Plan, PlanStep } from '../plan/types.js';
@@ -66,6 +73,12 @@ export interface ApplyInput {
    * (that takes the parent's Auth Token): such a plan is refused before anything is written.
    */
   credentials?: 'auth-token' | 'api-key';
+  /**
+   * Where a plan made again goes (the plan file applied, as an absolute path) and the
+   * database the user named: what a refusal's "Make the plan again" command names. Absent:
+   * `planPath` and the default database.
+   */
+  replan?: ReplanPaths;
 }
 
 export interface ApplyDeps {
@@ -189,7 +202,7 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
  * `apply --dry-run`: the requests apply would send, in order (`dryRunRequests`), after the
  * refusals apply would make before its first write, made the same way: the plan's parent and
  * the credentials, another apply holding the lock (looked at, not taken), drift (the live
- * state read: GET only) and the opt-out gate. It writes nothing to Twilio, takes no lock and
+ * state read: GET only), the opt-out gate and the carry check. It writes nothing to Twilio, takes no lock and
  * starts no run in the journal.
  */
 export async function rehearseApply(
@@ -201,12 +214,13 @@ export async function rehearseApply(
   const holder = lockHeldAgainst(db, deps.runner);
   if (holder !== undefined) throw lockRefusal(holder);
   // No request at all: the live state is apply's to read (drift, steps left in flight).
-  const { existing, uncovered } = await prepareRun(input, deps, { readLive: false });
+  const { existing, uncovered, uncarried } = await prepareRun(input, deps, { readLive: false });
   // The journal as it is: a step left in flight is listed with its mark.
   const journal = new Map<string, StepRecord>(
     existing === undefined ? [] : listSteps(db, existing.id).map((r) => [r.stepId, r]),
   );
   const lines = dryRunRequests(input.plan, journal);
+  if (uncarried.length > 0) lines.push(`# ${describeLeftAfterCarry(uncarried)}`);
   if (uncovered.length > 0) {
     lines.push(
       `# --allow-missing-snapshot: would move ${uncovered.length} number(s) whose opt-outs no completed snapshot covers (the audit records them): ${uncovered.join(', ')}`,
@@ -227,13 +241,18 @@ interface Prepared {
   }[];
   /** Numbers it would move that no completed snapshot covers (allowed, or it refused). */
   uncovered: string[];
+  /**
+   * Opt-outs the plan does not carry, of customers whose carry the run continued has already
+   * done (of any other customer, it refused).
+   */
+  uncarried: Uncarried[];
 }
 
 /**
  * The journal and the live state (GET only) read, steps left in flight settled in memory,
- * then drift and the opt-out gate: a refusal here has written nothing anywhere. Without
- * `readLive` (the dry run) nothing is read from Twilio: no settling, no drift check, and the
- * gate judges each number by the account the plan found it in.
+ * then drift, the opt-out gate and the carry check: a refusal here has written nothing
+ * anywhere. Without `readLive` (the dry run) nothing is read from Twilio: no settling, no drift
+ * check, and the gate judges each number by the account the plan found it in.
  */
 async function prepareRun(
   input: ApplyInput,
@@ -270,10 +289,12 @@ async function prepareRun(
     }
   }
 
+  const replan = replanAdvice(plan, input.replan ?? { out: input.planPath, db: null });
   if (!readLive) {
     const uncovered = unsnapshotted(plan, records, null, coveredAccounts(db));
-    refuseUncovered(input, uncovered);
-    return { existing, records, settlements: [], uncovered };
+    refuseUncovered(input, uncovered, replan);
+    const uncarried = refuseUncarried(plan, records, db, existing !== undefined, replan);
+    return { existing, records, settlements: [], uncovered, uncarried };
   }
   const observed = await observeFamily(twilio, {
     rows: rowsOf(plan),
@@ -310,14 +331,16 @@ async function prepareRun(
   const drift = describeDrift(plan, expected, live);
   if (drift.length > 0) {
     throw new RefusedError(
-      `the account changed since the plan was made, in ways this plan's own steps do not explain; nothing was written:\n${drift.map((line) => `  ${line}`).join('\n')}\nMake the plan again: submigrate plan --mapping ${plan.mapping.path}`,
+      `the account changed since the plan was made, in ways this plan's own steps do not explain; nothing was written:\n${drift.map((line) => `  ${line}`).join('\n')}\n${replan}`,
     );
   }
 
   const uncovered = unsnapshotted(plan, records, observed, coveredAccounts(db));
-  refuseUncovered(input, uncovered);
+  refuseUncovered(input, uncovered, replan);
 
-  return { existing, records, settlements, uncovered };
+  const uncarried = refuseUncarried(plan, records, db, existing !== undefined, replan);
+
+  return { existing, records, settlements, uncovered, uncarried };
 }
 
 async function applyLocked(
@@ -328,7 +351,7 @@ async function applyLocked(
   const { plan, planPath } = input;
   const { db, twilio, clock } = deps;
   const now = () => isoSeconds(clock.now());
-  const { existing, records, settlements, uncovered } = await prepareRun(input, deps);
+  const { existing, records, settlements, uncovered, uncarried } = await prepareRun(input, deps);
 
   const options = JSON.stringify({
     concurrency: input.concurrency,
@@ -375,6 +398,7 @@ async function applyLocked(
       `continued with ${describeOptions(options)} (the run began with ${describeOptions(existing.optionsJson)})`,
     );
   }
+  if (uncarried.length > 0) note(describeLeftAfterCarry(uncarried));
   if (uncovered.length > 0) {
     note(
       `--allow-missing-snapshot: moved ${uncovered.length} number(s) whose opt-outs no completed snapshot covers: ${uncovered.join(', ')}`,
@@ -476,12 +500,32 @@ function recordSubaccounts(plan: Plan, records: Map<string, StepRecord>, db: Db,
 
 /** Numbers the plan would still move whose account no completed snapshot covers. */
 /** The opt-out gate: numbers no completed snapshot covers are not moved unless allowed. */
-function refuseUncovered(input: ApplyInput, uncovered: readonly string[]): void {
+function refuseUncovered(input: ApplyInput, uncovered: readonly string[], replan: string): void {
   if (uncovered.length > 0 && !input.allowMissingSnapshot) {
     throw new RefusedError(
-      `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''}): their opt-outs would be lost. Run \`submigrate snapshot\` first (or --allow-missing-snapshot, which the audit records). Nothing was written.`,
+      `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''}): their opt-outs would be lost. Nothing was written. Run \`submigrate snapshot\` first, then make the plan again, so that it holds (and, made with --carry-optouts, carries) the opt-outs the snapshot finds; or apply with --allow-missing-snapshot, which the audit records.\n${replan}`,
     );
   }
+}
+
+/**
+ * The carry check: the plan's carry records were fixed when it was made, and opt-outs recorded
+ * since are not in them (`leftOutOfCarry`). Refuses over those it must; returns those it notes.
+ */
+function refuseUncarried(
+  plan: Plan,
+  records: ReadonlyMap<string, StepRecord>,
+  db: Db,
+  continuing: boolean,
+  replan: string,
+): Uncarried[] {
+  const left = leftOutOfCarry(plan, records, db, targetsFrom(plan, records), continuing);
+  if (left.refused.length > 0) {
+    throw new RefusedError(
+      `the ledger now holds ${describeUncarried(left.refused)} for this plan's numbers that the plan does not carry into the subaccounts: it was made before they were recorded (by a snapshot that read older history, or a STOP that came in since), and applying it would move the numbers without them. Nothing was written.\n${replan}`,
+    );
+  }
+  return left.noted;
 }
 
 /** Numbers it would move whose account no completed snapshot covers (where found now, or
@@ -502,6 +546,83 @@ function unsnapshotted(
     )
     .filter((s) => !covered.has(accountOf.get(s.number_sid) ?? s.from_account_sid))
     .map((s) => s.phone_number);
+}
+
+/**
+ * Opt-outs the ledger holds by now for the plan's numbers that its carry records leave out and
+ * that no earlier apply wrote (`uncarriedOptOuts`, as `plan --carry-optouts` would count them
+ * today), for a plan made with --carry-optouts. A new run is refused over any of them. A run
+ * that continues is refused over those of customers whose carry is still to come (their carry
+ * step not done, or, without one, a number of theirs still to move): sending their sealed
+ * records, or moving their numbers, would leave the rest out. Those of customers whose carry
+ * is already done are only noted: refusing would hold the run's other steps back (numbers
+ * half-moved) without carrying anything, and a plan made after the run carries them.
+ */
+function leftOutOfCarry(
+  plan: Plan,
+  records: ReadonlyMap<string, StepRecord>,
+  db: Db,
+  targets: ReturnType<typeof targetsFrom>,
+  continuing: boolean,
+): { refused: Uncarried[]; noted: Uncarried[] } {
+  if (plan.options.carry_optouts !== true) return { refused: [], noted: [] };
+  // A plan written before numbers recorded their list's services: the service recorded for
+  // the number, as its reports read it.
+  let recorded: Map<string, string | null> | undefined;
+  const recordedService = (sid: string) =>
+    (recorded ??= new Map(
+      listCustomerNumbers(db).map((n) => [n.numberSid, n.sourceServiceSid]),
+    )).get(sid) ?? null;
+  const uncarried = uncarriedOptOuts(plan, {
+    optOuts: carryIndex(currentOptOuts(db)),
+    written: writtenCorrelationIds(db),
+    servicesOf: (n) => {
+      if (n.optout_services !== undefined) return n.optout_services;
+      const service = recordedService(n.number_sid);
+      return service === null ? [] : [service];
+    },
+    subaccountOf: (id) => targets.subaccountOf(id),
+    serviceOf: (id) => targets.serviceOf(id),
+  });
+  if (!continuing) return { refused: uncarried, noted: [] };
+  const finished = (step: PlanStep) => {
+    const state = records.get(step.id)?.state;
+    return state === 'done' || state === 'skipped';
+  };
+  // customer → whether its carry is still to come
+  const toCome = new Map<string, boolean>();
+  const carrying = new Set<string>();
+  for (const step of plan.steps) {
+    if (step.action === 'carry_optouts') {
+      carrying.add(step.customer_id);
+      toCome.set(step.customer_id, !finished(step));
+    }
+  }
+  for (const step of plan.steps) {
+    if (step.action === 'transfer_number' && !carrying.has(step.customer_id) && !finished(step)) {
+      toCome.set(step.customer_id, true);
+    }
+  }
+  const stillToCarry = (u: Uncarried) => toCome.get(u.customer_id) === true;
+  return {
+    refused: uncarried.filter(stillToCarry),
+    noted: uncarried.filter((u) => !stillToCarry(u)),
+  };
+}
+
+/** The note on opt-outs left out of a carry the run continued has already done. */
+const describeLeftAfterCarry = (list: readonly Uncarried[]) =>
+  `the ledger now holds ${describeUncarried(list)} that this plan does not carry, for customers whose carry this run had already done: make the plan again once this run is over, and apply it, to carry them`;
+
+/** `3 opt-out(s) (acme: 2, beta: 1)`, naming the first five customers. */
+function describeUncarried(list: readonly Uncarried[]): string {
+  const total = list.reduce((n, u) => n + u.records, 0);
+  const named = list
+    .slice(0, 5)
+    .map((u) => `${u.customer_id}: ${u.records}`)
+    .join(', ');
+  const more = list.length > 5 ? `, and ${list.length - 5} more customer(s)` : '';
+  return `${total} opt-out(s) (${named}${more})`;
 }
 
 /** `{"concurrency":4,"rate":10,…}` → `--concurrency 4 --rate 10 …`, as they were given. */

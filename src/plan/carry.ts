@@ -19,6 +19,7 @@ import type {
   Plan,
   PlanCarry,
   PlanCustomer,
+  PlanNumber,
   PlanStep,
 } from './types.js';
 
@@ -107,6 +108,18 @@ export function listServices(
   return [...services] as string[];
 }
 
+/** Whether an earlier apply wrote the record (it has a subaccount and sender to be written to). */
+function wasWritten(
+  written: ReadonlySet<string>,
+  account: string | null,
+  senderId: string | null,
+  contact: string,
+): boolean {
+  return (
+    account !== null && senderId !== null && written.has(correlationId(account, senderId, contact))
+  );
+}
+
 /**
  * The customer's carry step and its records, or null when it has none to write. It depends
  * on what its records name, which Twilio accepts as `sender_id` only once it is there: the
@@ -122,37 +135,20 @@ export function carryStep(
 ): { step: CarryOptOutsStep; items: CarryItem[] } | null {
   const id = `carry_optouts:${customer.customer_id}`;
   const viaService = customer.messaging_service !== null;
-  const pairs = new Map<string, { number: string | null; contact: string; date: string }>();
-  for (const number of numbers) {
-    const recipients = new Map<string, string>();
-    for (const list of [
-      options.optOuts.byNumber.get(number.phoneNumber),
-      ...listServices(number, customer, options.sourceServices).map((s) =>
-        options.optOuts.byService.get(s),
-      ),
-    ]) {
-      for (const [recipient, date] of list ?? []) keepLatest(recipients, recipient, date);
-    }
-    for (const [contact, date] of recipients) {
-      const sender = viaService ? null : number.phoneNumber;
-      const key = `${sender ?? ''}|${contact}`;
-      const known = pairs.get(key);
-      if (known === undefined || Date.parse(date) > Date.parse(known.date)) {
-        pairs.set(key, { number: sender, contact, date });
-      }
-    }
-  }
+  const pairs = listPairs(
+    viaService,
+    numbers.map((number) => ({
+      phoneNumber: number.phoneNumber,
+      services: listServices(number, customer, options.sourceServices),
+    })),
+    options.optOuts,
+  );
   const account = customer.subaccount_sid;
   const serviceSid = customer.service_sid;
   const items: CarryItem[] = [];
   let alreadyCarried = 0;
   for (const pair of pairs.values()) {
-    const senderId = viaService ? serviceSid : pair.number;
-    if (
-      account !== null &&
-      senderId !== null &&
-      options.written.has(correlationId(account, senderId, pair.contact))
-    ) {
+    if (wasWritten(options.written, account, viaService ? serviceSid : pair.number, pair.contact)) {
       alreadyCarried += 1;
       continue;
     }
@@ -186,6 +182,112 @@ export function carryStep(
     },
     items,
   };
+}
+
+/** A number's suppression list as the carry reads it: its own opt-outs and its services'. */
+export interface NumberList {
+  phoneNumber: string;
+  /** The services whose service-wide opt-outs are on it (`listServices`). */
+  services: readonly string[];
+}
+
+/** One record a customer's carry would write: its sender number (none = the service) and end user. */
+interface Pair {
+  number: string | null;
+  contact: string;
+  date: string;
+}
+
+const pairKey = (number: string | null, contact: string) => `${number ?? ''}|${contact}`;
+
+/**
+ * The records on a customer's lists, by `pairKey`: with a service, one per end user; without
+ * one, one per (number, end user); each with the latest of its opt-out dates.
+ */
+function listPairs(
+  viaService: boolean,
+  lists: Iterable<NumberList>,
+  optOuts: CarryIndex,
+): Map<string, Pair> {
+  const pairs = new Map<string, Pair>();
+  for (const list of lists) {
+    const recipients = new Map<string, string>();
+    for (const scope of [
+      optOuts.byNumber.get(list.phoneNumber),
+      ...list.services.map((s) => optOuts.byService.get(s)),
+    ]) {
+      for (const [recipient, date] of scope ?? []) keepLatest(recipients, recipient, date);
+    }
+    for (const [contact, date] of recipients) {
+      const sender = viaService ? null : list.phoneNumber;
+      const key = pairKey(sender, contact);
+      const known = pairs.get(key);
+      if (known === undefined || Date.parse(date) > Date.parse(known.date)) {
+        pairs.set(key, { number: sender, contact, date });
+      }
+    }
+  }
+  return pairs;
+}
+
+/** A customer with opt-outs on its lists that its plan's carry does not write. */
+export interface Uncarried {
+  customer_id: string;
+  /** The consent records a plan made now would add for them. */
+  records: number;
+}
+
+/**
+ * What a plan made with --carry-optouts leaves out by now: the records `carryStep` would make
+ * today, from the ledger's opt-outs on the lists of the plan's numbers (as the plan recorded
+ * them), that are not among the plan's own carry records and that no earlier apply wrote
+ * (into the subaccount and with the sender the customer has by now). A plan's records are
+ * fixed when it is made: a snapshot that later finds older opt-outs (or a STOP that comes in
+ * since) is carried only by a plan made again. Pure.
+ */
+export function uncarriedOptOuts(
+  plan: Plan,
+  options: {
+    optOuts: CarryIndex;
+    /** correlation_ids Twilio accepted in earlier applies. */
+    written: ReadonlySet<string>;
+    /** The services on a number's list (the plan's `optout_services`, where it has them). */
+    servicesOf(number: PlanNumber): readonly string[];
+    /** The customer's subaccount and service by now (null: not there yet). */
+    subaccountOf(customerId: string): string | null;
+    serviceOf(customerId: string): string | null;
+  },
+): Uncarried[] {
+  if (plan.options.carry_optouts !== true) return [];
+  const planned = new Set<string>();
+  for (const item of plan.carry_items ?? []) {
+    planned.add(`${item.step} ${pairKey(item.sender_number, item.contact_id)}`);
+  }
+  const found: Uncarried[] = [];
+  for (const customer of plan.customers) {
+    const id = customer.customer_id;
+    const step = `carry_optouts:${id}`;
+    const viaService = customer.messaging_service !== null;
+    const account = options.subaccountOf(id);
+    const service = options.serviceOf(id);
+    const pairs = listPairs(
+      viaService,
+      customer.numbers.map((n) => ({
+        phoneNumber: n.phone_number,
+        services: options.servicesOf(n),
+      })),
+      options.optOuts,
+    );
+    let records = 0;
+    for (const [key, pair] of pairs) {
+      if (planned.has(`${step} ${key}`)) continue;
+      if (!wasWritten(options.written, account, viaService ? service : pair.number, pair.contact)) {
+        records += 1;
+      }
+    }
+    if (records > 0) found.push({ customer_id: id, records });
+  }
+  return found;
 }
 
 function carryDependencies(

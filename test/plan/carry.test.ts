@@ -7,7 +7,13 @@
 import { describe, expect, it } from 'vitest';
 
 import { buildPlan, type PlanOptions } from '../../src/plan/build-plan.js';
-import { carryIndex, correlationId, describeDuration } from '../../src/plan/carry.js';
+import {
+  carryIndex,
+  correlationId,
+  describeDuration,
+  uncarriedOptOuts,
+  type CarryIndex,
+} from '../../src/plan/carry.js';
 import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
 import { renderPlan } from '../../src/plan/render.js';
 import type { CarryOptOutsStep, Plan } from '../../src/plan/types.js';
@@ -300,6 +306,76 @@ describe('plan --carry-optouts', () => {
     expect(() => readSealedPlan('p.json', serializePlan(stray))).toThrow(
       'a carry item names carry_optouts:x, which is not a carry step',
     );
+  });
+});
+
+describe('uncarriedOptOuts: what a carry plan leaves out of the ledger by now', () => {
+  const twoNumbers = state({
+    numbers: [number(N1, 1), number(N2, 2, PARENT, SHARED)],
+  });
+  const at = '2025-01-01T00:00:00Z';
+  const known = ledger(['number', N1, ANN, at], ['service', SHARED, BOB, at]);
+  const later = ledger(
+    ['number', N1, ANN, at],
+    ['service', SHARED, BOB, '2025-06-06T00:00:00Z'],
+    // Found since: an older STOP a snapshot read, and one on a number of another customer.
+    ['number', N2, CY, at],
+    ['number', '+19995550000', CY, at],
+  );
+  const left = (
+    plan: Plan,
+    optOuts: CarryIndex,
+    written: ReadonlySet<string> = new Set(),
+    where: { subaccount?: string; service?: string } = {},
+  ) =>
+    uncarriedOptOuts(plan, {
+      optOuts,
+      written,
+      servicesOf: (n) => n.optout_services ?? [],
+      subaccountOf: () => where.subaccount ?? null,
+      serviceOf: () => where.service ?? null,
+    });
+
+  it('nothing for the ledger the plan was made from; the records it would add now, per customer', () => {
+    const viaService = buildPlan(
+      twoNumbers,
+      mapping(
+        { messagingService: 'acmeAlerts' },
+        { phoneNumber: N2, messagingService: 'acmeAlerts' },
+      ),
+      options({ optOuts: known }),
+    );
+    expect(left(viaService, known)).toEqual([]);
+    // Bob's later date is the same record; Cy is one more (one per end user with a service).
+    expect(left(viaService, later)).toEqual([{ customer_id: 'acme', records: 1 }]);
+
+    const byNumber = buildPlan(
+      twoNumbers,
+      mapping({}, { phoneNumber: N2 }),
+      options({ optOuts: known }),
+    );
+    expect(left(byNumber, known)).toEqual([]);
+    expect(left(byNumber, later)).toEqual([{ customer_id: 'acme', records: 1 }]);
+  });
+
+  it('counts a customer the plan gave no carry step, and leaves out what an earlier apply wrote', () => {
+    const plan = buildPlan(
+      twoNumbers,
+      mapping({}, { phoneNumber: N2 }),
+      options({ optOuts: ledger() }),
+    );
+    expect(carrySteps(plan)).toEqual([]);
+    expect(left(plan, later)).toEqual([{ customer_id: 'acme', records: 3 }]);
+    // Written into the subaccount the customer has by now: not left out.
+    const written = new Set([correlationId(SUB, N2, CY)]);
+    expect(left(plan, later, written, { subaccount: SUB })).toEqual([
+      { customer_id: 'acme', records: 2 },
+    ]);
+  });
+
+  it('a plan made without --carry-optouts leaves nothing out: it carries nothing', () => {
+    const plan = buildPlan(twoNumbers, mapping({}, { phoneNumber: N2 }), options(null));
+    expect(left(plan, later)).toEqual([]);
   });
 });
 

@@ -23,7 +23,7 @@ import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { createProgressBar } from '../progress.js';
 import { claimReportFolder, writeReportFiles } from '../reports.js';
-import { connectTwilio, dbLocation, thisProcess } from '../runtime.js';
+import { connectTwilio, dbLocation, namedDb, thisProcess } from '../runtime.js';
 
 interface ApplyArgs extends GlobalOptions {
   plan: string;
@@ -38,7 +38,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
   return {
     command: 'apply <plan>',
     describe:
-      'Execute a plan: journaled, rate-limited, resumable. Exit 3 when a step failed, 4 when refused (stale plan, lock held, opt-outs not snapshotted)',
+      'Execute a plan: journaled, rate-limited, resumable. Exit 3 when a step failed, 4 when refused (stale plan, lock held, opt-outs not snapshotted or not carried)',
     builder: (y) =>
       y
         .positional('plan', { type: 'string', demandOption: true, describe: 'The plan file' })
@@ -91,6 +91,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         consentRate: args['consent-rate'],
         allowMissingSnapshot: args['allow-missing-snapshot'],
         credentials: twilio.credentialsKind,
+        replan: { out: path, db: namedDb(args, context) },
       };
       const openExisting = {
         mode: 'existing',

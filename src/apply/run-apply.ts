@@ -553,10 +553,10 @@ function unsnapshotted(
  * that no earlier apply wrote (`uncarriedOptOuts`, as `plan --carry-optouts` would count them
  * today), for a plan made with --carry-optouts. A new run is refused over any of them. A run
  * that continues is refused over those of customers whose carry is still to come (their carry
- * step not done, or, without one, a number of theirs still to move): sending their sealed
- * records, or moving their numbers, would leave the rest out. Those of customers whose carry
- * is already done are only noted: refusing would hold the run's other steps back (numbers
- * half-moved) without carrying anything, and a plan made after the run carries them.
+ * step not done, or a number of theirs still to move): sending their sealed records, or
+ * moving their numbers, would leave the rest out. Those of customers whose carry is done and
+ * whose numbers have all moved are only noted: refusing would hold the run's other steps back
+ * without carrying anything, and a plan made after the run carries them.
  */
 function leftOutOfCarry(
   plan: Plan,
@@ -589,21 +589,16 @@ function leftOutOfCarry(
     const state = records.get(step.id)?.state;
     return state === 'done' || state === 'skipped';
   };
-  // customer → whether its carry is still to come
-  const toCome = new Map<string, boolean>();
-  const carrying = new Set<string>();
+  // Customers whose carry is still to come: their carry step not done, or a number of theirs
+  // still to move (it leaves the account where Twilio enforces the opt-out, whatever became of
+  // the carry step).
+  const toCome = new Set<string>();
   for (const step of plan.steps) {
-    if (step.action === 'carry_optouts') {
-      carrying.add(step.customer_id);
-      toCome.set(step.customer_id, !finished(step));
+    if ((step.action === 'carry_optouts' || step.action === 'transfer_number') && !finished(step)) {
+      toCome.add(step.customer_id);
     }
   }
-  for (const step of plan.steps) {
-    if (step.action === 'transfer_number' && !carrying.has(step.customer_id) && !finished(step)) {
-      toCome.set(step.customer_id, true);
-    }
-  }
-  const stillToCarry = (u: Uncarried) => toCome.get(u.customer_id) === true;
+  const stillToCarry = (u: Uncarried) => toCome.has(u.customer_id);
   return {
     refused: uncarried.filter(stillToCarry),
     noted: uncarried.filter((u) => !stillToCarry(u)),

@@ -68,15 +68,21 @@ export function listApplyRuns(db: Db): ApplyRun[] {
 }
 
 /**
- * The latest run that had steps to take, else the latest run (undefined when there is none):
- * applying a plan with no changes makes a run of nothing, which is not the migration a reader
- * means by "the latest run".
+ * The latest run that moved numbers (a detach, transfer, attach or webhook step it sent or
+ * settled), else the latest run (undefined when there is none). "The latest run" to a reader
+ * is the migration: not a run of a plan with no changes, a run that only carried opt-outs, or
+ * a new run refused before its first write.
  */
 export function latestApplyRun(db: Db): ApplyRun | undefined {
   return db
     .prepare(
       `SELECT ${RUN_COLUMNS} FROM apply_runs
-       ORDER BY EXISTS (SELECT 1 FROM apply_steps WHERE apply_steps.run_id = apply_runs.id) DESC,
+       ORDER BY EXISTS (
+                  SELECT 1 FROM apply_steps
+                  WHERE apply_steps.run_id = apply_runs.id
+                    AND apply_steps.action IN
+                      ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')
+                    AND apply_steps.state NOT IN ('pending', 'not_run')) DESC,
                 id DESC
        LIMIT 1`,
     )

@@ -1,5 +1,5 @@
 /**
- * `routes`, `report` and `reconcile` default to the latest run that had steps to take. Applying
+ * `routes`, `report` and `reconcile` default to the latest run that moved numbers. Applying
  * a plan with zero steps (planning again after a finished migration) makes a run of nothing;
  * were it the default, `routes` would check 0 numbers and exit 0 while a moved number's inbound
  * is dropped, and `report` would write the empty run's reports. Needs `npm run build`.

@@ -23,7 +23,7 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
       y
         .option('run', {
           type: 'number',
-          describe: 'The run (default: the latest that had steps to take)',
+          describe: 'The run (default: the latest that moved numbers)',
         })
         .option('out', { type: 'string', describe: 'Folder (default reports/<run id>)' }),
     handler: async (args) => {

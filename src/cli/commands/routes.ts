@@ -21,7 +21,7 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
     builder: (y) =>
       y.option('run', {
         type: 'number',
-        describe: 'The run (default: the latest that had steps to take)',
+        describe: 'The run (default: the latest that moved numbers)',
       }),
     handler: async (args) => {
       const twilio = connectTwilio(args, context);

@@ -297,7 +297,7 @@ export function completedWindows(
 
 // ── Retention ───────────────────────────────────────────────────────────────────────────
 
-/** The Messages API window recorded for each account, in days (told, or found out). */
+/** The Messages API window recorded for each account, in days (as last given). */
 export function recordedRetention(db: Db): Map<string, number> {
   const rows = db
     .prepare('SELECT account_sid AS accountSid, retention_days AS days FROM account_retention')
@@ -323,24 +323,6 @@ export function recordToldRetention(
   db.transaction(() => {
     for (const sid of accountSids) upsert.run(sid, days, runId, at);
   })();
-}
-
-/** What a run found out: kept only where it is smaller than what was recorded. */
-function recordLearnedRetention(
-  db: Db,
-  runId: number,
-  accountSid: string,
-  days: number,
-  at: string,
-): void {
-  db.prepare(
-    `INSERT INTO account_retention (account_sid, retention_days, source, run_id, observed_at)
-     VALUES (?, ?, 'learned', ?, ?)
-     ON CONFLICT (account_sid) DO UPDATE SET
-       retention_days = excluded.retention_days, source = excluded.source,
-       run_id = excluded.run_id, observed_at = excluded.observed_at
-     WHERE excluded.retention_days < account_retention.retention_days`,
-  ).run(accountSid, days, runId, at);
 }
 
 // ── Bulk Export ─────────────────────────────────────────────────────────────────────────
@@ -411,8 +393,7 @@ export function listExportJobs(db: Db, runId: number, accountSid: string): Expor
 /**
  * The Messages API showed nothing before `apiStart` in a window planned from an earlier
  * start: the window now starts there, the days before it are read from Bulk Export (an
- * `export` window and its days), and the shorter window is recorded for the account, all in
- * one transaction.
+ * `export` window and its days), all in one transaction.
  */
 export function narrowApiWindow(
   db: Db,
@@ -423,18 +404,9 @@ export function narrowApiWindow(
     apiStart: string;
     exportWindow: SnapshotWindow | null;
     exportDays: readonly string[];
-    /** The window the API showed, in days back from the run's start: recorded if smaller. */
-    retention: { days: number; at: string };
   },
 ): void {
   db.transaction(() => {
-    recordLearnedRetention(
-      db,
-      runId,
-      change.accountSid,
-      change.retention.days,
-      change.retention.at,
-    );
     db.prepare(
       `UPDATE snapshot_windows SET window_start = ?
        WHERE run_id = ? AND account_sid = ? AND source = 'api' AND window_start = ?`,

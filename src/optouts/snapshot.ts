@@ -89,8 +89,8 @@ export interface SnapshotInput {
   inFlight?: number;
   /**
    * How many days back the Messages API shows records (Twilio: 7–400), as the user said it:
-   * recorded for the run's accounts. Not given: each account's as recorded (told earlier, or
-   * smaller as found out by a run with Bulk Export), else Twilio's default 400.
+   * recorded for the run's accounts. Not given: each account's as last given, else Twilio's
+   * default 400.
    */
   retentionDays?: number;
   /** Whether history older than that is read from Bulk Export day files (default yes). */
@@ -223,9 +223,10 @@ export async function takeSnapshot(
       checkApiWindows(db, earlier.id, earlier.retentionDays, new Date(earlier.startedAt), false);
     }
   }
-  // Not told: each account's window as recorded (after the check above, which may have just
-  // found one). Twilio's default in its place would have a run without Bulk Export (a plan's
-  // refresh) mark as read, for good, the spans a shorter window hides.
+  // Not told: each account's window as last given. Twilio's default in its place would have a
+  // run without Bulk Export (a plan's refresh) mark as read the spans a shorter window hides.
+  // (What a run with Bulk Export finds the API to show is not kept: a quiet spell at a
+  // window's start looks just like a shorter window.)
   const recorded = recordedRetention(db);
   const retention = new Map(
     accounts.map((sid) => [
@@ -568,14 +569,6 @@ function checkApiWindows(
               windowEnd: isoSeconds(new Date(shown)),
             },
       exportDays,
-      retention: {
-        // Whole days only, rounded down: never more than the API was seen to show.
-        days: Math.min(
-          MAX_RETENTION_DAYS,
-          Math.max(MIN_RETENTION_DAYS, Math.floor((now.getTime() - shown) / DAY_MS)),
-        ),
-        at: isoSeconds(now),
-      },
     });
     added ||= exportDays.length > 0;
   }

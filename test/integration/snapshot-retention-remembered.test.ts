@@ -1,10 +1,8 @@
 /**
- * The Messages API window is remembered per account. A snapshot with Bulk Export that finds
- * the API showing 30 days where 400 were assumed records that; 45 days later a refresh without
- * Bulk Export (as `plan` runs it, told nothing) must not take 400 days on trust again: the span
- * the API no longer shows stays not read (its STOP is not lost as "read, nothing there"), and
- * the next snapshot with Bulk Export reads it. An explicit `--retention-days` replaces what was
- * recorded, larger or not.
+ * The Messages API window given with `--retention-days` is remembered per account: a later
+ * run told nothing (as `plan`'s refresh runs) keeps to it rather than take Twilio's 400 days on
+ * trust, so the span the API no longer shows stays not read. A new `--retention-days` replaces
+ * what was recorded, larger or not.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +24,6 @@ const T0 = Date.UTC(2026, 4, 10, 12, 0, 0);
 const LATER = T0 + 45 * DAY;
 const N1 = '+14155550150';
 const EARLY_STOP = '+12025550801'; // STOP 50 days before T0: only Bulk Export has it at T0
-const LATE_STOP = '+12025550802'; // STOP 5 days after T0: hidden from the API by LATER
 
 const traffic = (from: number, days: number) =>
   Array.from({ length: days }, (_, i) => ({
@@ -73,33 +70,6 @@ describe('the Messages API window, remembered for later refreshes', () => {
           )
           .all() as { sid: string; days: number; source: string }[],
     );
-
-  it('a window found shorter stays the window of a later refresh without Bulk Export; the next snapshot reads the span it left', async () => {
-    const dbPath = dir.file('learned.db');
-    now = T0;
-    await snapshotInto(dbPath, env.port(), fixedClock(T0));
-
-    now = LATER;
-    await env.seed({ messages: [...traffic(T0, 45), stop(LATE_STOP, T0 + 5 * DAY)] });
-    // plan's refresh: GETs only, no window told.
-    await snapshotInto(dbPath, env.port(), fixedClock(LATER), { useExport: false });
-    const refreshed = await withLedger(dbPath, (db) => exportOptOuts(db));
-    expect(refreshed.coverage.not_read).toEqual([
-      {
-        account_sid: env.parentSid,
-        start: isoSeconds(new Date(T0)),
-        end: isoSeconds(new Date(LATER - 29 * DAY)),
-      },
-    ]);
-    expect(refreshed.optouts.map((r) => r.recipient)).toEqual([EARLY_STOP]);
-    // What the API showed at T0, in whole days and no more: not the 400 assumed.
-    expect(recorded(dbPath)).toEqual([{ sid: env.parentSid, days: 29, source: 'learned' }]);
-
-    await snapshotInto(dbPath, env.port(), fixedClock(LATER));
-    const read = await withLedger(dbPath, (db) => exportOptOuts(db));
-    expect(read.coverage.not_read).toEqual([]);
-    expect(read.optouts.map((r) => r.recipient).sort()).toEqual([EARLY_STOP, LATE_STOP]);
-  });
 
   it('--retention-days is recorded, a run not told keeps to it, and a new one replaces it', async () => {
     const dbPath = dir.file('told.db');

@@ -60,7 +60,7 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         })
         .option('retention-days', {
           type: 'number',
-          describe: `How many days back the Messages API shows records, for the refresh (7-400); remembered for the account. Default: what is remembered (the last given, or smaller as a snapshot found), else Twilio's default ${DEFAULT_RETENTION_DAYS}`,
+          describe: `How many days back the Messages API shows records, for the refresh (7-400); remembered for the account. Default: the last given for the account, else Twilio's default ${DEFAULT_RETENTION_DAYS}`,
         })
         .option('detailed-exitcode', {
           type: 'boolean',

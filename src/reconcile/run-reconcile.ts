@@ -23,12 +23,24 @@ import {
   type BlockedSend,
   type MovedNumber,
 } from '../db/reconcile.js';
-import { createRun, finishRun, historyStarts, recordHistoryStart } from '../db/snapshot-runs.js';
+import {
+  createRun,
+  DEFAULT_RETENTION_DAYS,
+  finishRun,
+  historyStarts,
+  recordedRetention,
+  recordHistoryStart,
+} from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
 import { classifyMessage } from '../optouts/classify.js';
 import { readCoverage } from '../optouts/export.js';
 import { KEYWORD_LISTS } from '../optouts/keywords.js';
-import { INCREMENTAL_OVERLAP_MS, uncoveredSpans, type TimeRange } from '../optouts/windows.js';
+import {
+  DAY_MS,
+  INCREMENTAL_OVERLAP_MS,
+  uncoveredSpans,
+  type TimeRange,
+} from '../optouts/windows.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { findViolations, type SentMessage, type SuppressedPair } from './violations.js';
 
@@ -87,19 +99,26 @@ export async function runReconcile(
   for (const m of moved) bySub.set(m.subaccountSid, [...(bySub.get(m.subaccountSid) ?? []), m]);
 
   const beginnings = await historyBeginnings(db, twilio, bySub, now);
+  // The Messages API shows each account's window (as last given with --retention-days, else
+  // Twilio's 400 days): a pass reads, and records as read, nothing older, which stays not read.
+  const retention = recordedRetention(db);
+  const readable = (accountSid: string) =>
+    new Date(now.getTime() - (retention.get(accountSid) ?? DEFAULT_RETENTION_DAYS) * DAY_MS);
   const windows = [...bySub].map(([accountSid, numbers]) => ({
     accountSid,
-    start:
+    start: latest(
+      readable(accountSid),
       input.since ??
-      passStart(
-        numbers,
-        reconcileWindows(db, accountSid).map((w) => ({
-          start: new Date(w.windowStart),
-          end: new Date(w.windowEnd),
-        })),
-        numbers[0]!.subaccountCreatedAt === null ? null : (beginnings.get(accountSid) ?? null),
-        now,
-      ),
+        passStart(
+          numbers,
+          reconcileWindows(db, accountSid).map((w) => ({
+            start: new Date(w.windowStart),
+            end: new Date(w.windowEnd),
+          })),
+          numbers[0]!.subaccountCreatedAt === null ? null : (beginnings.get(accountSid) ?? null),
+          now,
+        ),
+    ),
     end: now,
   }));
 
@@ -292,3 +311,5 @@ function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, Su
   }
   return lists;
 }
+
+const latest = (a: Date, b: Date) => (a.getTime() >= b.getTime() ? a : b);

@@ -1,0 +1,115 @@
+/**
+ * reconcile's pass is recorded as a snapshot run (its windows are "read"), so it keeps to the
+ * window remembered for the subaccount (`--retention-days`): a pass 60 days after the move,
+ * into a subaccount whose Messages API keeps 30 days, reads and records only those 30 days; the
+ * span before stays not read (its STOP is not lost as "read, nothing there"). Needs
+ * `npm run build`.
+ */
+
+import { writeFileSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { isoSeconds } from '../../src/clock.js';
+import { withDb } from '../../src/db/open.js';
+import { exportOptOuts } from '../../src/optouts/export.js';
+import { runReconcile } from '../../src/reconcile/run-reconcile.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { planAndApply } from '../support/migration.js';
+import {
+  cliEnv,
+  fixedClock,
+  MIGRATIONS_DIR,
+  readOnly,
+  runCli,
+  snapshotInto,
+  TEST_RUNNER,
+  tempDir,
+  withLedger,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const DAY = 86_400_000;
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const A = '+14155550101';
+const LATE_STOP = '+12025550999';
+
+describe('reconcile keeps to the window remembered for the subaccount', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  let now = NOW;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => now });
+    await env.seed({
+      numbers: [{ phone_number: A }],
+      messages: [
+        {
+          from: A,
+          to: '+16505559999',
+          body: 'hello',
+          direction: 'outbound-api',
+          date_sent: new Date(NOW - 20 * DAY).toISOString(),
+        },
+      ],
+    });
+    dir = tempDir();
+    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('a pass 60 days after the move leaves what the API no longer shows not read', async () => {
+    const db = dir.file('r.db');
+    await planAndApply(cli, { mapping: dir.file('m.csv'), db, out: dir.file('r.plan.json') });
+    const sub = readOnly(
+      db,
+      (d) =>
+        d.prepare('SELECT subaccount_sid AS sid FROM customer_subaccounts').get() as {
+          sid: string;
+        },
+    ).sid;
+    // The subaccount's Messages API keeps 30 days, and the user says so once.
+    await env.control('POST', '/__emulator/settings', {
+      account_sid: sub,
+      message_retention_days: 30,
+    });
+    await snapshotInto(db, env.port(), fixedClock(NOW), {
+      accounts: [sub],
+      useExport: false,
+      retentionDays: 30,
+    });
+
+    // 5 days after the move someone texts STOP to the moved number; 60 days on, reconcile.
+    now = NOW + 5 * DAY;
+    await env.seed({
+      messages: [
+        {
+          from: LATE_STOP,
+          to: A,
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: new Date(NOW + 5 * DAY).toISOString(),
+        },
+      ],
+    });
+    now = NOW + 60 * DAY;
+    await withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(now) }, (d) =>
+      runReconcile(
+        { since: null },
+        { twilio: env.port(), db: d, clock: fixedClock(now), runner: TEST_RUNNER },
+      ),
+    );
+
+    const doc = await withLedger(db, (d) => exportOptOuts(d));
+    // The STOP the API hid is on no list (the ledger does not have it) …
+    expect(doc.optouts.map((r) => r.recipient)).not.toContain(LATE_STOP);
+    // … and the coverage must then say the span was not read.
+    const subGaps = doc.coverage.not_read.filter((w) => w.account_sid === sub);
+    // Expected: the span before the subaccount's 30 days (NOW + 30 days) is not read.
+    expect(subGaps.map((w) => w.end)).toContain(isoSeconds(new Date(NOW + 30 * DAY)));
+  });
+});

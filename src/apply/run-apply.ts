@@ -75,8 +75,8 @@ export interface ApplyInput {
   credentials?: 'auth-token' | 'api-key';
   /**
    * Where a plan made again goes (the plan file applied, as an absolute path) and the
-   * database the user named: what a refusal's "Make the plan again" command names. Absent:
-   * `planPath` and the default database.
+   * database apply used (absolute): what a refusal's "Make the plan again" command names.
+   * Absent: `planPath`, and no `--db`.
    */
   replan?: ReplanPaths;
 }

@@ -26,15 +26,6 @@ export function dbLocation(args: GlobalOptions, context: CommandContext): DbLoca
   return dbAt(resolve(context.cwd, args.db));
 }
 
-/**
- * The database as another command must be told it (absolute), or null when it is the default
- * ./submigrate.db: a user who named one with --db or SUBMIGRATE_DB.
- */
-export function namedDb(args: GlobalOptions, context: CommandContext): string | null {
-  const path = resolve(context.cwd, args.db);
-  return path === resolve(context.cwd, 'submigrate.db') ? null : path;
-}
-
 /** A database file with this package's migrations and the system clock. */
 export function dbAt(path: string): DbLocation {
   return { path, migrationsDir: join(packageRoot(), 'migrations'), clock: systemClock };

@@ -17,7 +17,10 @@ import type { Plan } from './types.js';
 export interface ReplanPaths {
   /** The plan file being applied: the new plan is written over it. */
   out: string;
-  /** The database, when the user named one (--db or SUBMIGRATE_DB); null = the default. */
+  /**
+   * The database apply used, as an absolute path (the command may be run from another folder,
+   * where ./submigrate.db is another database); null = not known, left out.
+   */
   db: string | null;
 }
 

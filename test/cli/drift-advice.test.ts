@@ -6,7 +6,8 @@
  * apply that followed carried no opt-out into any subaccount. Needs `npm run build`.
  */
 
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -23,7 +24,7 @@ describe('the drift refusal prints a re-plan command that keeps the plan options
   beforeAll(async () => {
     env = await startTestEmulator({ now: () => NOW });
     await env.seed({
-      numbers: [{ phone_number: '+14155550101' }],
+      numbers: [{ phone_number: '+14155550101' }, { phone_number: '+14155550102' }],
       messages: [
         {
           from: '+12065550001',
@@ -82,5 +83,21 @@ describe('the drift refusal prints a re-plan command that keeps the plan options
     const again = await cli(['apply', out, '--db', db, '--rate', '1000']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('Completed.');
+  });
+
+  it('names the default database too, by its full path (the command may be run elsewhere)', async () => {
+    const mapping = dir.file('m2.csv');
+    writeFileSync(mapping, 'customer_id,customer_name,phone_number\nbeta,Beta,+14155550102\n');
+    const out = dir.file('default-db.plan.json');
+    expect((await cli(['snapshot', '--no-export'])).code).toBe(0);
+    expect((await cli(['plan', '--mapping', mapping, '--out', out])).code).toBe(0);
+    const number = (
+      await env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550102' })
+    )[0]!;
+    await env.parent.incomingPhoneNumbers(number.sid).update({ smsUrl: 'https://x.example/sms' });
+    const applied = await cli(['apply', out]);
+    expect(applied.code).toBe(4);
+    const advice = applied.stderr.split('\n').find((l) => l.startsWith('Make the plan again'));
+    expect(advice).toContain(`--db ${join(realpathSync(dir.path), 'submigrate.db')}`);
   });
 });

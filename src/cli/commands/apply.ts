@@ -23,7 +23,7 @@ import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { createProgressBar } from '../progress.js';
 import { claimReportFolder, writeReportFiles } from '../reports.js';
-import { connectTwilio, dbLocation, namedDb, thisProcess } from '../runtime.js';
+import { connectTwilio, dbLocation, thisProcess } from '../runtime.js';
 
 interface ApplyArgs extends GlobalOptions {
   plan: string;
@@ -91,7 +91,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         consentRate: args['consent-rate'],
         allowMissingSnapshot: args['allow-missing-snapshot'],
         credentials: twilio.credentialsKind,
-        replan: { out: path, db: namedDb(args, context) },
+        replan: { out: path, db: location.path },
       };
       const openExisting = {
         mode: 'existing',

@@ -61,19 +61,35 @@ export function refuseForeignFile(
 }
 
 /**
+ * A folder's mark file, and what it says. `refuse`, given the text of a mark already there,
+ * returns why this claim may not take the folder (a mark of another owner), or null.
+ */
+export interface FolderMark {
+  file: string;
+  text: string;
+  refuse?: (existing: string) => string | null;
+}
+
+/**
  * Makes `dir` a folder of the tool's own, or refuses: a new or empty folder is claimed with a
  * mark file; one that already holds files is written into only when it bears that mark (or,
- * written before marks existed, when `wroteEarlier` recognises it).
+ * written before marks existed, when `wroteEarlier` recognises it), and the mark there does
+ * not refuse this claim.
  */
 export function claimFolder(
   dir: string,
-  mark: { file: string; text: string },
+  mark: FolderMark,
   label: string,
   who: string,
   wroteEarlier: (dir: string) => boolean = () => false,
 ): void {
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new UserError(`${label} ${dir} is not a folder.`);
+    const markPath = join(dir, mark.file);
+    if (mark.refuse !== undefined && existsSync(markPath) && statSync(markPath).isFile()) {
+      const why = mark.refuse(readHead(markPath));
+      if (why !== null) throw new UserError(`${label} ${dir} ${why}`);
+    }
     const entries = readdirSync(dir);
     if (entries.length > 0 && !entries.includes(mark.file) && !wroteEarlier(dir)) {
       throw new UserError(

@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 
-import { UserError } from '../errors.js';
-import { claimFolder, readHead, writePrivateFile } from '../files.js';
+import { databaseId } from '../db/identity.js';
+import type { Db } from '../db/open.js';
+import { claimFolder, writePrivateFile } from '../files.js';
 import { isReportPath, type ReportFile } from '../report/files.js';
 
 /**
@@ -29,6 +30,11 @@ const MARK_FIRST_LINE =
 const markText = (owner: ReportOwner) =>
   `${MARK_FIRST_LINE}\ndatabase: ${owner.database}\nrun: ${owner.run}\n`;
 
+/** The run of this database whose reports go into a folder. */
+export function reportOwner(db: Db, run: number): ReportOwner {
+  return { database: databaseId(db), run };
+}
+
 /**
  * Makes `dir` a run's report folder, or refuses before anything is written: a new or empty
  * folder, or one that bears the mark of this run. A folder the command chose itself
@@ -41,12 +47,10 @@ export function claimReportFolder(
   owner: ReportOwner,
   kind: ReportFolderKind = 'reports',
 ): void {
-  const label = kind === '--out' ? '--out' : 'the reports folder';
-  refuseOtherRun(dir, owner, label, kind);
   claimFolder(
     dir,
-    { file: MARK_FILE, text: markText(owner) },
-    label,
+    { file: MARK_FILE, text: markText(owner), refuse: (text) => otherRun(text, owner, kind) },
+    kind === '--out' ? '--out' : 'the reports folder',
     'submigrate',
     kind === '--out' ? () => false : holdsOnlyReports,
   );
@@ -57,38 +61,23 @@ export function claimReportFolder(
  * already be signed, and the folder would mix two runs' files. A mark without those lines
  * (written before they existed) cannot tell, and is accepted as it always was.
  */
-function refuseOtherRun(
-  dir: string,
-  owner: ReportOwner,
-  label: string,
-  kind: ReportFolderKind,
-): void {
-  const path = join(dir, MARK_FILE);
-  let text: string;
-  try {
-    if (!statSync(path).isFile()) return;
-    text = readHead(path);
-  } catch {
-    return; // no mark (or no folder): claimFolder decides
-  }
+function otherRun(text: string, owner: ReportOwner, kind: ReportFolderKind): string | null {
   const database = /^database: (\S+?)\r?$/m.exec(text)?.[1];
   const run = /^run: (\d+)\r?$/m.exec(text)?.[1];
-  if (database === undefined) return;
+  if (database === undefined) return null;
   const advice =
     kind === '--out'
       ? 'Name a new or empty folder.'
       : 'Use this database from another folder, or write the reports elsewhere with `submigrate report --out DIR`.';
   if (database !== owner.database) {
-    if (kind === 'demo') return;
-    throw new UserError(
-      `${label} ${dir} holds reports of another database's run; refusing to replace them. ${advice}`,
-    );
+    return kind === 'demo'
+      ? null
+      : `holds reports of another database's run; refusing to replace them. ${advice}`;
   }
   if (run !== undefined && Number(run) !== owner.run) {
-    throw new UserError(
-      `${label} ${dir} holds the reports of this database's run ${run}, not run ${owner.run}; refusing to replace them. ${advice}`,
-    );
+    return `holds the reports of this database's run ${run}, not run ${owner.run}; refusing to replace them. ${advice}`;
   }
+  return null;
 }
 
 /** Nothing but report files, report folders and the temporary files of a killed write. */

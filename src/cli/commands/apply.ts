@@ -12,7 +12,6 @@ import {
   type ApplyResult,
 } from '../../apply/run-apply.js';
 import { systemClock } from '../../clock.js';
-import { databaseId } from '../../db/identity.js';
 import { findRunByPlan } from '../../db/journal.js';
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
@@ -22,7 +21,7 @@ import { DEFAULT_CONSENT_PER_MINUTE } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { createProgressBar } from '../progress.js';
-import { claimReportFolder, writeReportFiles } from '../reports.js';
+import { claimReportFolder, reportOwner, writeReportFiles } from '../reports.js';
 import { connectTwilio, dbLocation, thisProcess } from '../runtime.js';
 
 interface ApplyArgs extends GlobalOptions {
@@ -137,10 +136,10 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
                 sleep: (ms) => sleep(ms),
                 // Its reports' folder is checked before anything is sent to Twilio.
                 beforeSteps: (runId) =>
-                  claimReportFolder(join(context.cwd, 'reports', String(runId)), {
-                    database: databaseId(db),
-                    run: runId,
-                  }),
+                  claimReportFolder(
+                    join(context.cwd, 'reports', String(runId)),
+                    reportOwner(db, runId),
+                  ),
                 onStep: (_, record, total) => {
                   if (['done', 'skipped', 'failed', 'not_run'].includes(record.state)) finished++;
                   if (record.state === 'failed') failed++;
@@ -152,10 +151,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
               const run = findRunByPlan(db, integrity);
               if (run !== undefined) {
                 reportDir = join(context.cwd, 'reports', String(run.id));
-                writeReportFiles(reportDir, runReport(db, run.id), {
-                  database: databaseId(db),
-                  run: run.id,
-                });
+                writeReportFiles(reportDir, runReport(db, run.id), reportOwner(db, run.id));
               }
             }
           },

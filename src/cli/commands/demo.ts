@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 
 import { systemClock } from '../../clock.js';
-import { databaseId } from '../../db/identity.js';
 import { inspect, withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { startDemoApp } from '../../demo/demo-app.js';
@@ -16,7 +15,7 @@ import type { CommandContext, GlobalOptions } from '../context.js';
 import { dbAt, packageRoot, thisProcess, twilioAccess } from '../runtime.js';
 import { claimFolder, writePrivateFile } from '../../files.js';
 import { runReport } from '../../apply/reports.js';
-import { writeReportFiles } from '../reports.js';
+import { reportOwner, writeReportFiles } from '../reports.js';
 
 /** Marks a folder as the demo's: it writes and replaces files only in a folder it made. */
 const DEMO_MARK = {
@@ -123,12 +122,7 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
             writeFile: (path, content) => writePrivateFile(path, content),
             writeReports: (runId) => {
               const dir = join(outDir, 'reports', String(runId));
-              writeReportFiles(
-                dir,
-                runReport(db, runId),
-                { database: databaseId(db), run: runId },
-                'demo',
-              );
+              writeReportFiles(dir, runReport(db, runId), reportOwner(db, runId), 'demo');
               return dir;
             },
             print,

@@ -17,7 +17,6 @@ import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { connectTwilio, dbLocation, thisProcess } from '../runtime.js';
 
-/** The first bytes of a file: enough to recognise a plan, without reading 100 MB of one. */
 interface PlanArgs extends GlobalOptions {
   mapping: string;
   out?: string;

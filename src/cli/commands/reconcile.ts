@@ -4,13 +4,12 @@ import type { CommandModule } from 'yargs';
 
 import { chooseRun, runReport } from '../../apply/reports.js';
 import { systemClock } from '../../clock.js';
-import { databaseId } from '../../db/identity.js';
 import { withDb } from '../../db/open.js';
 import { reconcileTotals } from '../../db/reconcile.js';
 import { runReconcile } from '../../reconcile/run-reconcile.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { claimReportFolder, writeReportFiles } from '../reports.js';
+import { claimReportFolder, reportOwner, writeReportFiles } from '../reports.js';
 import { connectTwilio, dbLocation, parseInstant, thisProcess } from '../runtime.js';
 
 interface ReconcileArgs extends GlobalOptions {
@@ -47,7 +46,7 @@ export function reconcileCommand(
           // folder it may not write into is refused before anything is read.
           const run = chooseRun(db, undefined);
           const dir = join(context.cwd, 'reports', String(run.id));
-          const owner = { database: databaseId(db), run: run.id };
+          const owner = reportOwner(db, run.id);
           claimReportFolder(dir, owner);
           const result = await runReconcile(
             { since },

@@ -3,10 +3,9 @@ import { relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 
 import { chooseRun, runReport } from '../../apply/reports.js';
-import { databaseId } from '../../db/identity.js';
 import { withDb } from '../../db/open.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { writeReportFiles } from '../reports.js';
+import { reportOwner, writeReportFiles } from '../reports.js';
 import { dbLocation } from '../runtime.js';
 
 interface ReportArgs extends GlobalOptions {
@@ -37,7 +36,7 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
             files: writeReportFiles(
               dir,
               runReport(db, run.id),
-              { database: databaseId(db), run: run.id },
+              reportOwner(db, run.id),
               args.out === undefined ? 'reports' : '--out',
             ),
           };

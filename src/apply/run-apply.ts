@@ -200,10 +200,10 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
 
 /**
  * `apply --dry-run`: the requests apply would send, in order (`dryRunRequests`), after the
- * refusals apply would make before its first write, made the same way: the plan's parent and
- * the credentials, another apply holding the lock (looked at, not taken), drift (the live
- * state read: GET only), the opt-out gate and the carry check. It writes nothing to Twilio, takes no lock and
- * starts no run in the journal.
+ * refusals apply would make that need no request, made the same way: the plan's parent and
+ * the credentials, another apply holding the lock (looked at, not taken), the opt-out gate and
+ * the carry check. Drift needs the live state, and is apply's alone. It sends no request, takes
+ * no lock and starts no run in the journal.
  */
 export async function rehearseApply(
   input: ApplyInput,
@@ -498,7 +498,6 @@ function recordSubaccounts(plan: Plan, records: Map<string, StepRecord>, db: Db,
   }
 }
 
-/** Numbers the plan would still move whose account no completed snapshot covers. */
 /** The opt-out gate: numbers no completed snapshot covers are not moved unless allowed. */
 function refuseUncovered(input: ApplyInput, uncovered: readonly string[], replan: string): void {
   if (uncovered.length > 0 && !input.allowMissingSnapshot) {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { makePlan } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -48,19 +49,12 @@ describe('the drift refusal prints a re-plan command that keeps the plan options
     const db = dir.file('drift.db');
     const out = dir.file('drift.plan.json');
     expect((await cli(['snapshot', '--no-export', '--db', db])).code).toBe(0);
-    const planned = await cli([
-      'plan',
-      '--mapping',
+    await makePlan(cli, {
       mapping,
-      '--carry-optouts',
-      '--carry-batch-size',
-      '10',
-      '--db',
       db,
-      '--out',
-      out,
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
+      out: out,
+      plan: ['--carry-optouts', '--carry-batch-size', '10'],
+    });
     // Someone changes the number's SMS URL by hand after planning.
     const number = (
       await env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550101' })

@@ -18,6 +18,7 @@ import {
   startTestEmulator,
   type TestEmulator,
 } from '../support/emulator.js';
+import { makePlan } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -32,17 +33,12 @@ describe('apply --dry-run refuses where apply refuses', () => {
     writeFileSync(mapping, `customer_id,customer_name,phone_number\n${name},Acme,${phone}\n`);
     const db = dir.file(`${name}.db`);
     const plan = dir.file(`${name}.plan.json`);
-    const planned = await cli([
-      'plan',
-      '--mapping',
+    await makePlan(cli, {
       mapping,
-      '--no-snapshot',
-      '--db',
       db,
-      '--out',
-      plan,
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
+      out: plan,
+      plan: ['--no-snapshot'],
+    });
     return { db, plan };
   };
   const requestsSent = async () => requestLog(env);

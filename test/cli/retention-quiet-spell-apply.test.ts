@@ -13,11 +13,12 @@ import type { Plan } from '../../src/plan/types.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
   cliEnv,
+  dailyTraffic,
   fixedClock,
   runCli,
   snapshotInto,
-  tempDir,
   type TempDir,
+  tempDir,
 } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
@@ -26,14 +27,7 @@ const T1 = NOW - 20 * DAY;
 const T2 = NOW - 10 * DAY;
 const A = '+14155550101';
 
-const traffic = (from: number, days: number) =>
-  Array.from({ length: days }, (_, i) => ({
-    from: A,
-    to: '+16505559999',
-    body: 'promo',
-    direction: 'outbound-api' as const,
-    date_sent: new Date(from + (i + 0.5) * DAY).toISOString(),
-  }));
+const traffic = (from: number, days: number) => dailyTraffic(A, from, days);
 
 describe('snapshot, snapshot, plan, apply with a 400-day account', () => {
   let env: TestEmulator;

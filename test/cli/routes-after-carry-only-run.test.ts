@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { makePlan } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -55,34 +56,24 @@ describe('routes after a carry-only run still checks the moved numbers', () => {
     const snap = await cli(['snapshot', '--no-export', '--retention-days', '7', '--db', db]);
     expect(snap.code, snap.stderr).toBe(0);
     const p1 = dir.file('p1.plan.json');
-    const plan1 = await cli([
-      'plan',
-      '--mapping',
+    await makePlan(cli, {
       mapping,
-      '--carry-optouts',
-      '--db',
       db,
-      '--out',
-      p1,
-    ]);
-    expect(plan1.code, plan1.stderr).toBe(0);
+      out: p1,
+      plan: ['--carry-optouts'],
+    });
     const run1 = await cli(['apply', p1, '--db', db, '--rate', '1000', '--allow-missing-snapshot']);
     expect(run1.code, run1.stdout + run1.stderr).toBe(0);
     // Bulk Export finds the older STOP; the plan made again carries it: one carry step, no move.
     const full = await cli(['snapshot', '--db', db]);
     expect(full.code, full.stderr).toBe(0);
     const p2 = dir.file('p2.plan.json');
-    const plan2 = await cli([
-      'plan',
-      '--mapping',
+    const plan2 = await makePlan(cli, {
       mapping,
-      '--carry-optouts',
-      '--db',
       db,
-      '--out',
-      p2,
-    ]);
-    expect(plan2.code, plan2.stderr).toBe(0);
+      out: p2,
+      plan: ['--carry-optouts'],
+    });
     expect(plan2.stdout).toContain('0 numbers to move');
     expect(plan2.stdout).toContain('1 opt-out to carry');
     const run2 = await cli(['apply', p2, '--db', db, '--rate', '1000']);

@@ -15,6 +15,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { makePlan } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
@@ -65,17 +66,12 @@ describe('following the opt-out gate advice', () => {
     expect((await cli(['snapshot', '--no-export', '--retention-days', '7', '--db', db])).code).toBe(
       0,
     );
-    const planned = await cli([
-      'plan',
-      '--mapping',
+    const planned = await makePlan(cli, {
       mapping,
-      '--carry-optouts',
-      '--db',
       db,
-      '--out',
-      plan,
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
+      out: plan,
+      plan: ['--carry-optouts'],
+    });
     // The plan warning says to make the plan again after the snapshot.
     expect(planned.stdout).toContain(
       'run it, then make this plan again (a plan carries only the opt-outs known when it is made)',

@@ -16,6 +16,7 @@ import {
   startTestEmulator,
   type TestEmulator,
 } from '../support/emulator.js';
+import { makePlan } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -66,17 +67,12 @@ describe('apply continuing a run after a snapshot found opt-outs the plan does n
     const plan = dir.file('s.plan.json');
     const snap = await cli(['snapshot', '--no-export', '--retention-days', '7', '--db', db]);
     expect(snap.code, snap.stderr).toBe(0);
-    const planned = await cli([
-      'plan',
-      '--mapping',
+    const planned = await makePlan(cli, {
       mapping,
-      '--carry-optouts',
-      '--db',
       db,
-      '--out',
-      plan,
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
+      out: plan,
+      plan: ['--carry-optouts'],
+    });
     expect(planned.stdout).toContain('2 opt-outs to carry');
     const first = await cli([
       'apply',

@@ -11,12 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOptOuts } from '../../src/optouts/export.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
+  dailyTraffic,
   fixedClock,
   readOnly,
   snapshotInto,
+  type TempDir,
   tempDir,
   withLedger,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
@@ -24,14 +25,7 @@ const T0 = Date.UTC(2026, 4, 8, 18, 0, 0); // a Friday evening
 const N1 = '+14155550150';
 const STOP_AFTER = '+12025550811';
 
-const traffic = (from: number, days: number) =>
-  Array.from({ length: days }, (_, i) => ({
-    from: N1,
-    to: '+16505559999',
-    body: 'promo',
-    direction: 'outbound-api' as const,
-    date_sent: new Date(from + (i + 0.5) * DAY).toISOString(),
-  }));
+const traffic = (from: number, days: number) => dailyTraffic(N1, from, days);
 
 describe('a quiet start of an incremental window is not a shorter retention', () => {
   let env: TestEmulator;

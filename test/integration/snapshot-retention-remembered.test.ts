@@ -11,12 +11,13 @@ import { isoSeconds } from '../../src/clock.js';
 import { exportOptOuts } from '../../src/optouts/export.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
+  dailyTraffic,
   fixedClock,
   readOnly,
   snapshotInto,
+  type TempDir,
   tempDir,
   withLedger,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
@@ -25,14 +26,7 @@ const LATER = T0 + 45 * DAY;
 const N1 = '+14155550150';
 const EARLY_STOP = '+12025550801'; // STOP 50 days before T0: only Bulk Export has it at T0
 
-const traffic = (from: number, days: number) =>
-  Array.from({ length: days }, (_, i) => ({
-    from: N1,
-    to: '+16505559999',
-    body: 'promo',
-    direction: 'outbound-api' as const,
-    date_sent: new Date(from + (i + 0.5) * DAY).toISOString(),
-  }));
+const traffic = (from: number, days: number) => dailyTraffic(N1, from, days);
 const stop = (from: string, at: number) => ({
   from,
   to: N1,

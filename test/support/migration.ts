@@ -126,10 +126,11 @@ export const readCsv = (path: string) =>
  * `plan --mapping MAPPING --out OUT` then `apply OUT` through the CLI (at a rate that does not
  * slow a test), each expected to succeed.
  */
-export async function planAndApply(
+/** `plan --mapping … --db … --out …` with `plan`'s extra flags, which must exit 0. */
+export async function makePlan(
   cli: (args: string[]) => Promise<CliResult>,
-  options: { mapping: string; db: string; out: string; plan?: string[]; apply?: string[] },
-): Promise<{ planned: CliResult; applied: CliResult }> {
+  options: { mapping: string; db: string; out: string; plan?: string[] },
+): Promise<CliResult> {
   const { mapping, db, out } = options;
   const planned = await cli([
     'plan',
@@ -142,6 +143,15 @@ export async function planAndApply(
     ...(options.plan ?? []),
   ]);
   expect(planned.code, planned.stderr).toBe(0);
+  return planned;
+}
+
+export async function planAndApply(
+  cli: (args: string[]) => Promise<CliResult>,
+  options: { mapping: string; db: string; out: string; plan?: string[]; apply?: string[] },
+): Promise<{ planned: CliResult; applied: CliResult }> {
+  const { db, out } = options;
+  const planned = await makePlan(cli, options);
   const applied = await cli(['apply', out, '--db', db, '--rate', '1000', ...(options.apply ?? [])]);
   expect(applied.code, applied.stderr).toBe(0);
   return { planned, applied };

@@ -135,6 +135,19 @@ export function sliceProgress(dbPath: string): SliceProgress | null {
 
 // ── the emulator's side ─────────────────────────────────────────────────────────────────────
 
+/**
+ * One outbound message a day from `from` (no keyword: traffic, so that the Messages API shows
+ * records), for `days` days starting at `startMs`, each at midday.
+ */
+export const dailyTraffic = (from: string, startMs: number, days: number) =>
+  Array.from({ length: days }, (_, i) => ({
+    from,
+    to: '+16505559999',
+    body: 'promo',
+    direction: 'outbound-api' as const,
+    date_sent: new Date(startMs + (i + 0.5) * 86_400_000).toISOString(),
+  }));
+
 /** The pair an opt-out belongs to: account + (service, else number) + end user. */
 export const pairKey = (p: {
   account_sid: string;

@@ -7,7 +7,13 @@
 
 import { listRunConsentItems, writtenCorrelationIds } from '../db/consent-journal.js';
 import { listCustomerNumbers } from '../db/customers.js';
-import { getApplyRun, latestApplyRun, listSteps, runPlanJson } from '../db/journal.js';
+import {
+  getApplyRun,
+  latestApplyRun,
+  listSteps,
+  runPlanJson,
+  runsThatMovedNumbers,
+} from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
 import { listViolations, reconcileTotals } from '../db/reconcile.js';
@@ -40,6 +46,16 @@ export function chooseRun(db: Db, runId: number | undefined) {
     throw new UserError('this database holds no apply run yet: `submigrate apply PLAN` makes one');
   }
   return latest;
+}
+
+/**
+ * The runs whose reports reconcile writes again: every run that moved numbers, each holding
+ * the violations of its own customers, so that a migration made in waves has every violation
+ * in some run's violations.csv (else the latest run, as `chooseRun` finds it).
+ */
+export function reconciledRuns(db: Db) {
+  const moved = runsThatMovedNumbers(db);
+  return moved.length > 0 ? moved : [chooseRun(db, undefined)];
 }
 
 /**

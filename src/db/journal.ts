@@ -67,6 +67,14 @@ export function listApplyRuns(db: Db): ApplyRun[] {
   return db.prepare(`SELECT ${RUN_COLUMNS} FROM apply_runs ORDER BY id`).all() as ApplyRun[];
 }
 
+/** Whether an `apply_runs` row sent or settled a detach, transfer, attach or webhook step. */
+const MOVED_NUMBERS = `EXISTS (
+  SELECT 1 FROM apply_steps
+  WHERE apply_steps.run_id = apply_runs.id
+    AND apply_steps.action IN
+      ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')
+    AND apply_steps.state NOT IN ('pending', 'not_run'))`;
+
 /**
  * The latest run that moved numbers (a detach, transfer, attach or webhook step it sent or
  * settled), else the latest run (undefined when there is none). "The latest run" to a reader
@@ -77,16 +85,17 @@ export function latestApplyRun(db: Db): ApplyRun | undefined {
   return db
     .prepare(
       `SELECT ${RUN_COLUMNS} FROM apply_runs
-       ORDER BY EXISTS (
-                  SELECT 1 FROM apply_steps
-                  WHERE apply_steps.run_id = apply_runs.id
-                    AND apply_steps.action IN
-                      ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')
-                    AND apply_steps.state NOT IN ('pending', 'not_run')) DESC,
-                id DESC
+       ORDER BY ${MOVED_NUMBERS} DESC, id DESC
        LIMIT 1`,
     )
     .get() as ApplyRun | undefined;
+}
+
+/** Every run that moved numbers (as `latestApplyRun` counts them), oldest first. */
+export function runsThatMovedNumbers(db: Db): ApplyRun[] {
+  return db
+    .prepare(`SELECT ${RUN_COLUMNS} FROM apply_runs WHERE ${MOVED_NUMBERS} ORDER BY id`)
+    .all() as ApplyRun[];
 }
 
 export function createApplyRun(

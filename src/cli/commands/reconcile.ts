@@ -2,7 +2,7 @@ import { join, relative } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { chooseRun, runReport } from '../../apply/reports.js';
+import { reconciledRuns, runReport } from '../../apply/reports.js';
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { reconcileTotals } from '../../db/reconcile.js';
@@ -42,26 +42,36 @@ export function reconcileCommand(
       const { result, totals, reports } = await withDb(
         dbLocation(args, context),
         async (db) => {
-          // violations.csv beside the latest run's reports, and the report page refreshed: a
-          // folder it may not write into is refused before anything is read.
-          const run = chooseRun(db, undefined);
-          const dir = join(context.cwd, 'reports', String(run.id));
-          const owner = reportOwner(db, run.id);
-          claimReportFolder(dir, owner);
+          // violations.csv beside the reports of every run that moved numbers (each its own
+          // customers'), and their report pages refreshed: a folder it may not write into is
+          // refused before anything is read.
+          const folders = reconciledRuns(db).map((run) => ({
+            run: run.id,
+            dir: join(context.cwd, 'reports', String(run.id)),
+            owner: reportOwner(db, run.id),
+          }));
+          for (const f of folders) claimReportFolder(f.dir, f.owner);
           const result = await runReconcile(
             { since },
             { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
           );
-          writeReportFiles(dir, runReport(db, run.id), owner);
-          return { result, totals: reconcileTotals(db), reports: dir };
+          for (const f of folders) writeReportFiles(f.dir, runReport(db, f.run), f.owner);
+          return { result, totals: reconcileTotals(db), reports: folders.map((f) => f.dir) };
         },
         { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
       );
-      const shown = relative(context.cwd, reports) || reports;
+      const shown = reports.map((dir) => relative(context.cwd, dir) || dir);
       if (args.json) {
         context.output.out(
           JSON.stringify(
-            { ...result, violations: totals.violations, blocked: totals.blocked, reports: shown },
+            {
+              ...result,
+              violations: totals.violations,
+              blocked: totals.blocked,
+              // The latest run's folder, as before; every folder written in reportFolders.
+              reports: shown[shown.length - 1],
+              reportFolders: shown,
+            },
             null,
             2,
           ),
@@ -70,7 +80,7 @@ export function reconcileCommand(
         context.output.out(
           `reconcile pass ${result.passId}: ${result.subaccounts} subaccount(s), ${result.messagesRead.toLocaleString('en-US')} messages read, ` +
             `${result.sendsChecked.toLocaleString('en-US')} sends from moved numbers checked: ${result.newViolations} new violation(s), ${result.newBlocked} new send(s) blocked by Twilio. ` +
-            `In all: ${totals.violations} violation(s), ${totals.blocked} blocked. ${shown}/violations.csv`,
+            `In all: ${totals.violations} violation(s), ${totals.blocked} blocked. ${shown.map((dir) => `${dir}/violations.csv`).join(', ')}`,
         );
       }
       if (args['fail-on-violation'] && totals.violations > 0)

@@ -13,8 +13,14 @@ export interface MovedNumber {
   /** The account it came from, and the Messaging Service whose service-wide opt-outs it carries. */
   sourceAccountSid: string;
   sourceServiceSid: string | null;
-  /** When its transfer finished (ISO 8601 UTC). */
+  /** When its transfer finished (ISO 8601 UTC): the list it carries is the list as of then. */
   movedAt: string;
+  /**
+   * When its transfer was first sent (ISO 8601 UTC): Twilio may have moved it from then on,
+   * though the journal knows it only at `movedAt` (a transfer in flight when apply was killed is
+   * recorded when a later apply resumes it, hours or days later).
+   */
+  moveBegan: string;
   /**
    * When an apply began to create this subaccount; null when it existed before (whatever
    * other subaccount an apply may once have created for the customer).
@@ -30,6 +36,7 @@ export function movedNumbers(db: Db): MovedNumber[] {
               c.subaccount_sid AS subaccountSid, n.source_account_sid AS sourceAccountSid,
               n.source_service_sid AS sourceServiceSid,
               MIN(s.finished_at) AS movedAt,
+              COALESCE(MIN(s.started_at), MIN(s.finished_at)) AS moveBegan,
               (SELECT MIN(k.started_at) FROM apply_steps k
                WHERE k.step_id = 'create_subaccount:' || c.customer_id AND k.state = 'done'
                  AND json_extract(k.result_json, '$.subaccount_sid') = c.subaccount_sid)

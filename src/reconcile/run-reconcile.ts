@@ -226,20 +226,20 @@ export async function runReconcile(
 
 /**
  * Where a pass starts reading a subaccount: at the first moment no earlier pass read since one
- * of its numbers moved (less the snapshot's overlap). A snapshot or a plan may have read the
+ * of its numbers began to move (`moveBegan`; less the snapshot's overlap). A snapshot or a plan may have read the
  * subaccount since, but only a pass held its sends to the lists. A subaccount an apply created
  * (`createdAt`) counts from its creation instead, so that none of its history is left unread,
  * even a span a pass with --since skipped; one that existed before has a history before the
  * move that only a snapshot reads (the coverage says so). Pure.
  */
 export function passStart(
-  numbers: readonly Pick<MovedNumber, 'movedAt'>[],
+  numbers: readonly Pick<MovedNumber, 'moveBegan'>[],
   read: readonly TimeRange[],
   createdAt: Date | null,
   now: Date,
 ): Date {
   const unread = numbers.map((n) => {
-    const moved = new Date(n.movedAt);
+    const moved = new Date(n.moveBegan);
     const from = createdAt !== null && createdAt < moved ? createdAt : moved;
     return uncoveredSpans({ start: from, end: now }, read)[0]?.start ?? now;
   });

@@ -58,7 +58,8 @@ export function findViolations(
   for (const send of sends) {
     const number = byPhone.get(send.from);
     if (number === undefined || send.accountSid !== number.subaccountSid) continue;
-    if (send.sentAt < number.movedAt) continue;
+    // From when the transfer was sent: a send from the subaccount is after the move.
+    if (send.sentAt < number.moveBegan) continue;
     verdicts.checked += 1;
     const pair = lists.get(send.from)?.find((p) => p.recipient === send.to);
     if (pair === undefined) continue;

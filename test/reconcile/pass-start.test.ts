@@ -17,24 +17,26 @@ const less = (iso: string) => new Date(at(iso).getTime() - OVERLAP);
 
 describe('passStart', () => {
   it('first pass of a subaccount that existed before: from the move', () => {
-    expect(passStart([{ movedAt: MOVED }], [], null, NOW)).toEqual(less(MOVED));
+    expect(passStart([{ moveBegan: MOVED }], [], null, NOW)).toEqual(less(MOVED));
   });
 
   it('first pass of a subaccount an apply created: from its creation', () => {
-    expect(passStart([{ movedAt: MOVED }], [], CREATED, NOW)).toEqual(less(CREATED.toISOString()));
+    expect(passStart([{ moveBegan: MOVED }], [], CREATED, NOW)).toEqual(
+      less(CREATED.toISOString()),
+    );
   });
 
   it('after a pass with --since that skipped the start, the next pass reads the skipped span', () => {
     const read = [{ start: at('2026-12-02T00:00:00Z'), end: at('2026-12-02T12:00:00Z') }];
-    expect(passStart([{ movedAt: MOVED }], read, CREATED, NOW)).toEqual(
+    expect(passStart([{ moveBegan: MOVED }], read, CREATED, NOW)).toEqual(
       less(CREATED.toISOString()),
     );
-    expect(passStart([{ movedAt: MOVED }], read, null, NOW)).toEqual(less(MOVED));
+    expect(passStart([{ moveBegan: MOVED }], read, null, NOW)).toEqual(less(MOVED));
   });
 
   it('after a pass that read everything, from where it stopped', () => {
     const read = [{ start: less(CREATED.toISOString()), end: at('2026-12-02T12:00:00Z') }];
-    expect(passStart([{ movedAt: MOVED }], read, CREATED, NOW)).toEqual(
+    expect(passStart([{ moveBegan: MOVED }], read, CREATED, NOW)).toEqual(
       less('2026-12-02T12:00:00Z'),
     );
   });
@@ -42,7 +44,7 @@ describe('passStart', () => {
   it('several numbers: from the earliest moment one of them has unread since its move', () => {
     // The second moved after the last pass: the first's unread span (since that pass) is earlier.
     const read = [{ start: less(MOVED), end: at('2026-12-02T12:00:00Z') }];
-    const numbers = [{ movedAt: '2026-12-02T18:00:00Z' }, { movedAt: MOVED }];
+    const numbers = [{ moveBegan: '2026-12-02T18:00:00Z' }, { moveBegan: MOVED }];
     expect(passStart(numbers, read, null, NOW)).toEqual(less('2026-12-02T12:00:00Z'));
     // Only the later one: from its move.
     expect(passStart(numbers.slice(0, 1), read, null, NOW)).toEqual(less('2026-12-02T18:00:00Z'));

@@ -20,6 +20,7 @@ const moved: MovedNumber[] = [
     sourceAccountSid: 'AC' + '0'.repeat(32),
     sourceServiceSid: null,
     movedAt: '2026-11-01T10:00:00Z',
+    moveBegan: '2026-11-01T09:55:00Z',
     subaccountCreatedAt: null,
   },
 ];
@@ -75,7 +76,7 @@ describe('findViolations', () => {
 
   it('ignores sends before the move, from other accounts, other numbers and other recipients', () => {
     const sends = [
-      send({ sentAt: '2026-11-01T09:59:59Z' }),
+      send({ sentAt: '2026-11-01T09:54:59Z' }),
       send({ accountSid: OTHER }),
       send({ from: M }),
       send({ to: '+15557770002' }),
@@ -83,6 +84,11 @@ describe('findViolations', () => {
     const verdicts = findViolations(moved, lists, sends, []);
     expect(verdicts.violations).toEqual([]);
     expect(verdicts.checked).toBe(1);
+  });
+
+  it('a send after the transfer was sent, before the journal recorded it done, is checked', () => {
+    const s = send({ sentAt: '2026-11-01T09:59:59Z' });
+    expect(findViolations(moved, lists, [s], []).violations).toHaveLength(1);
   });
 
   it('a START before the send lifts the suppression; one in the same second or after does not', () => {

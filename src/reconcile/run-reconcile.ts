@@ -66,6 +66,11 @@ export interface ReconcileResult {
   newViolations: number;
   newBlocked: number;
   evidenceAdded: number;
+  /**
+   * Spans since a subaccount's numbers began to move that no pass read and this one could not
+   * (older than its Messages API window): sends then were held to no list.
+   */
+  notChecked: { accountSid: string; start: string; end: string }[];
 }
 
 const PAGE_SIZE = 1000;
@@ -104,6 +109,15 @@ export async function runReconcile(
   const retention = recordedRetention(db);
   const readable = (accountSid: string) =>
     new Date(now.getTime() - (retention.get(accountSid) ?? DEFAULT_RETENTION_DAYS) * DAY_MS);
+  const passRead = new Map(
+    [...bySub.keys()].map((accountSid) => [
+      accountSid,
+      reconcileWindows(db, accountSid).map((w) => ({
+        start: new Date(w.windowStart),
+        end: new Date(w.windowEnd),
+      })),
+    ]),
+  );
   const windows = [...bySub].map(([accountSid, numbers]) => ({
     accountSid,
     start: latest(
@@ -111,16 +125,21 @@ export async function runReconcile(
       input.since ??
         passStart(
           numbers,
-          reconcileWindows(db, accountSid).map((w) => ({
-            start: new Date(w.windowStart),
-            end: new Date(w.windowEnd),
-          })),
+          passRead.get(accountSid)!,
           numbers[0]!.subaccountCreatedAt === null ? null : (beginnings.get(accountSid) ?? null),
           now,
         ),
     ),
     end: now,
   }));
+  // What no pass read since a move and none can now: said, never shown as "0 violations".
+  const notChecked = [...bySub].flatMap(([accountSid, numbers]) => {
+    const began = new Date(Math.min(...numbers.map((n) => new Date(n.moveBegan).getTime())));
+    return uncoveredSpans(
+      { start: began, end: readable(accountSid) },
+      passRead.get(accountSid)!,
+    ).map((span) => ({ accountSid, start: isoSeconds(span.start), end: isoSeconds(span.end) }));
+  });
 
   const types = tollFreeTypes(db);
   const movedPhones = new Set(moved.map((m) => m.phoneNumber));
@@ -221,6 +240,7 @@ export async function runReconcile(
     newViolations: pass.newViolations,
     newBlocked: pass.newBlocked,
     evidenceAdded,
+    notChecked,
   };
 }
 

@@ -1,0 +1,107 @@
+/**
+ * A first reconcile pass 60 days after the move, into a subaccount whose Messages API keeps 30
+ * days: the 30 days after the move are older than anything it can read, so their sends were
+ * held to no list. The pass says so (`notChecked`) instead of a bare "0 violations", and so
+ * does the next one, for no pass ever read that span.
+ */
+
+import { writeFileSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { isoSeconds } from '../../src/clock.js';
+import { withDb } from '../../src/db/open.js';
+import { runReconcile } from '../../src/reconcile/run-reconcile.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { planAndApply, seededStop } from '../support/migration.js';
+import {
+  cliEnv,
+  fixedClock,
+  MIGRATIONS_DIR,
+  readOnly,
+  runCli,
+  snapshotInto,
+  TEST_RUNNER,
+  tempDir,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const DAY = 86_400_000;
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const A = '+14155550801';
+const R1 = '+12025550801';
+
+describe('reconcile names what it can no longer check', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  let now = NOW;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => now });
+    await env.seed({
+      numbers: [{ phone_number: A }],
+      messages: [seededStop(R1, A, NOW - 20 * DAY)],
+    });
+    dir = tempDir();
+    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('a span after the move older than the window is reported not checked, pass after pass', async () => {
+    const db = dir.file('r.db');
+    expect((await cli(['snapshot', '--db', db])).code).toBe(0);
+    await planAndApply(cli, { mapping: dir.file('m.csv'), db, out: dir.file('r.plan.json') });
+    const sub = readOnly(
+      db,
+      (d) =>
+        d.prepare('SELECT subaccount_sid AS sid FROM customer_subaccounts').get() as {
+          sid: string;
+        },
+    ).sid;
+    await env.control('POST', '/__emulator/settings', {
+      account_sid: sub,
+      message_retention_days: 30,
+    });
+    await snapshotInto(db, env.port(), fixedClock(NOW), {
+      accounts: [sub],
+      useExport: false,
+      retentionDays: 30,
+    });
+    // 5 days after the move the subaccount texts R1, who said STOP to A before it moved.
+    await env.seed({
+      messages: [
+        {
+          from: A,
+          to: R1,
+          body: 'Sale!',
+          direction: 'outbound-api',
+          date_sent: new Date(NOW + 5 * DAY).toISOString(),
+          account_sid: sub,
+        },
+      ],
+    });
+    const pass = async (at: number) => {
+      now = at;
+      return withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(at) }, (d) =>
+        runReconcile(
+          { since: null },
+          { twilio: env.port(), db: d, clock: fixedClock(at), runner: TEST_RUNNER },
+        ),
+      );
+    };
+    const first = await pass(NOW + 60 * DAY);
+    expect(first.newViolations).toBe(0);
+    expect(first.notChecked).toHaveLength(1);
+    expect(first.notChecked[0]).toMatchObject({
+      accountSid: sub,
+      end: isoSeconds(new Date(NOW + 30 * DAY)),
+    });
+    expect(first.notChecked[0]!.start <= isoSeconds(new Date(NOW + 5 * DAY))).toBe(true);
+    const second = await pass(NOW + 61 * DAY);
+    expect(second.notChecked.map((s) => s.accountSid)).toEqual([sub]);
+  });
+});

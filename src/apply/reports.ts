@@ -69,8 +69,29 @@ function runClaims(
   plan: Plan,
   customers: readonly { customer_id: string; subaccount_sid: string | null }[],
 ): ExportClaims {
-  const recorded = new Map(listCustomerNumbers(db).map((n) => [n.numberSid, n.sourceServiceSid]));
+  const numbers = listCustomerNumbers(db);
+  const recorded = new Map(numbers.map((n) => [n.numberSid, n.sourceServiceSid]));
+  // Where each of the run's numbers came from: the account its transfer left, else (no
+  // transfer in this plan) the one recorded for it; bound to the customer this plan named,
+  // whatever a later plan gives the number to.
+  const recordedAccount = new Map(numbers.map((n) => [n.numberSid, n.sourceAccountSid]));
+  const transferredFrom = new Map(
+    plan.steps.flatMap((s) =>
+      s.action === 'transfer_number' ? [[s.number_sid, s.from_account_sid] as const] : [],
+    ),
+  );
+  const sources = new Map<string, Set<string>>();
+  for (const c of plan.customers) {
+    for (const n of c.numbers) {
+      const account = transferredFrom.get(n.number_sid) ?? recordedAccount.get(n.number_sid);
+      if (account === undefined) continue;
+      let ids = sources.get(account);
+      if (ids === undefined) sources.set(account, (ids = new Set()));
+      ids.add(c.customer_id);
+    }
+  }
   return {
+    sources,
     numbers: plan.customers.flatMap((c) =>
       c.numbers.map((n) => {
         const service = recorded.get(n.number_sid) ?? null;

@@ -77,7 +77,15 @@ const asCoverage = (accountSid: string, range: TimeRange): CoverageWindow => ({
   end: isoSeconds(range.end),
 });
 
-export function readCoverage(db: Db): Coverage {
+/**
+ * `sources`: the accounts the numbers came from, each with the customers whose numbers did
+ * (default: as the mapping last recorded them); those no completed snapshot read are
+ * `never_read`.
+ */
+export function readCoverage(
+  db: Db,
+  sources: ReadonlyMap<string, ReadonlySet<string>> = sourceAccounts(db),
+): Coverage {
   const windows = completedWindows(db);
   const starts = historyStarts(db);
   const byAccount = new Map<string, TimeRange[]>();
@@ -108,7 +116,7 @@ export function readCoverage(db: Db): Coverage {
       notRead.push(asCoverage(accountSid, gap));
     }
   }
-  const neverRead = [...sourceAccounts(db)]
+  const neverRead = [...sources]
     .filter(([account]) => !byAccount.has(account))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([account, customers]) => ({ account_sid: account, customer_ids: [...customers].sort() }));
@@ -131,8 +139,12 @@ export function readCoverage(db: Db): Coverage {
  * Without a completed snapshot there is nothing to vouch for: an empty list would read as
  * "nobody opted out". That is an error, never an empty export.
  */
-export function requireCoverage(db: Db, dbPath: string): Coverage {
-  const coverage = readCoverage(db);
+export function requireCoverage(
+  db: Db,
+  dbPath: string,
+  sources?: ReadonlyMap<string, ReadonlySet<string>>,
+): Coverage {
+  const coverage = readCoverage(db, sources);
   if (coverage.windows.length === 0) {
     throw new UserError(
       `${dbPath} holds no completed snapshot, so there is no suppression list to vouch for. Run \`submigrate snapshot\` first.`,
@@ -163,6 +175,12 @@ export interface ExportClaims {
   numbers: readonly { phoneNumber: string; customerId: string; services: readonly string[] }[];
   /** A subaccount an apply moved a customer into → that customer. */
   subaccounts: ReadonlyMap<string, string>;
+  /**
+   * The accounts these customers' numbers came from, each with the customers whose numbers
+   * did (default: as the mapping last recorded them): a customer of one no completed snapshot
+   * read is in `never_read`, its list unknown.
+   */
+  sources?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** The claims of the mapping last recorded and of the subaccounts applies moved customers into. */
@@ -189,7 +207,7 @@ export function exportOptOuts(
   dbPath = 'the database',
   options: ExportOptions = {},
 ): OptOutExport {
-  const coverage = requireCoverage(db, dbPath);
+  const coverage = requireCoverage(db, dbPath, options.claims?.sources);
   if (options.wholeOnly) refuseUnread(coverage, options.customer);
   const customers = new Map(listCustomers(db).map((c) => [c.customerId, c]));
   if (options.customer !== undefined && !customers.has(options.customer)) {

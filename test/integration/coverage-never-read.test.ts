@@ -141,4 +141,39 @@ describe('an account the mapping depends on that no snapshot read (built CLI)', 
     }) as Record<string, string>[];
     expect(rows.map((r) => [r['customer_id'], r['customer_name']])).toEqual([['acme', 'Acme']]);
   });
+
+  it("report --run 1 still says unknown for birch after a later plan gives birch's number to another customer", async () => {
+    // Months later, cedar takes over birch's number (a plan only, not applied): the mapping
+    // last recorded no longer names birch as the customer of a number from the unread account.
+    writeFileSync(
+      dir.file('handover.csv'),
+      'customer_id,customer_name,phone_number\nacme,Acme,+14155550101\ncedar,Cedar,+14155550105\n',
+    );
+    const again = await cli([
+      'plan',
+      '--mapping',
+      dir.file('handover.csv'),
+      '--db',
+      db(),
+      '--out',
+      dir.file('handover.plan.json'),
+      '--no-snapshot',
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    const out = dir.file('after-handover');
+    const report = await cli(['report', '--db', db(), '--run', '1', '--out', out]);
+    expect(report.code, report.stderr).toBe(0);
+    // Run 1 moved +14155550105 for birch from an account no snapshot has read: its list is
+    // still unknown, never an empty file that reads as "nobody opted out".
+    expect(existsSync(join(out, 'optouts', 'birch.csv'))).toBe(false);
+    const carry = parse(readFileSync(join(out, 'carry.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(carry.find((r) => r['customer_id'] === 'birch')?.['protection']).toMatch(
+      /^unknown: no completed snapshot has read the account/,
+    );
+    expect(readFileSync(join(out, 'coverage.txt'), 'utf8')).toContain(
+      `never read: ${SUB}, where numbers of 1 customer(s) came from (birch)`,
+    );
+  });
 });

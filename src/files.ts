@@ -97,9 +97,21 @@ export function claimFolder(
       );
     }
   } else {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeFolder(dir, label);
   }
   writeFileSync(join(dir, mark.file), mark.text, { mode: 0o600 });
+}
+
+/**
+ * Makes a private folder (0700) and its missing parents, or says in one line why it cannot:
+ * a path under a file, a symlink to nowhere, no permission.
+ */
+export function makeFolder(dir: string, label: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new UserError(`${label} ${dir}: cannot make the folder (${(error as Error).message}).`);
+  }
 }
 
 /** Text, or a producer that hands it over in chunks (a large plan is never one string). */

@@ -1,9 +1,9 @@
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 
 import { databaseId } from '../db/identity.js';
 import type { Db } from '../db/open.js';
-import { claimFolder, writePrivateFile } from '../files.js';
+import { claimFolder, makeFolder, writePrivateFile } from '../files.js';
 import { isReportPath, type ReportFile } from '../report/files.js';
 
 /**
@@ -97,7 +97,7 @@ export function writeReportFiles(
   claimReportFolder(dir, owner, kind);
   return files.map((file) => {
     const path = join(dir, ...file.path.split('/'));
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeFolder(dirname(path), '--out');
     writePrivateFile(path, file.content, '--out');
     return path;
   });

@@ -55,6 +55,25 @@ function describeError(error: unknown, env: NodeJS.ProcessEnv): { text: string; 
   };
 }
 
+/** The flags a command declares repeatable (`array: true`). */
+const REPEATABLE = new Set(['account']);
+
+/**
+ * A flag that takes one value, given twice (`--run 1 --run 2`, `--out a --out b`): yargs hands
+ * over both as an array, which no command reads as meant. Refused, naming the flag, before the
+ * command runs.
+ */
+function refuseRepeated(args: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(args)) {
+    if (name === '_' || name === '$0' || /[A-Z]/.test(name)) continue;
+    if (Array.isArray(value) && !REPEATABLE.has(name)) {
+      throw new UserError(
+        `--${name} was given ${value.length} times (${value.map(String).join(', ')}); give it once.`,
+      );
+    }
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   // `submigrate optouts | head`: a closed pipe is the reader saying it has enough.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -101,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(reconcileCommand(context))
       .command(optoutsCommand(context))
       .command(demoCommand(context))
+      .middleware(refuseRepeated, true)
       .demandCommand(1, 'Name a command; see --help.')
       .strict()
       .epilogue(

@@ -289,6 +289,18 @@ describe('fail safe (built CLI)', () => {
       expectOneLineError(result, /^error: Unknown arguments: bogus-flag, other$/);
     });
 
+    it.each([
+      [['status', '--run', '1', '--run', '2'], '--run was given 2 times (1, 2)'],
+      [['report', '--out', 'a', '--out', 'b'], '--out was given 2 times (a, b)'],
+      [['optouts', '--format', 'csv', '--format', 'json'], '--format was given 2 times'],
+      [['optouts', '--customer', 'acme', '--customer', 'birch'], '--customer was given 2 times'],
+      [['status', '--db', 'a.db', '--db', 'b.db'], '--db was given 2 times (a.db, b.db)'],
+    ])('%j: a flag given twice is named, not an internal error', async (args, why) => {
+      const result = await runCli(args, { PATH: '' }, dir.path);
+      expectOneLineError(result, /^error: /);
+      expect(result.stderr).toContain(why);
+    });
+
     it('emulator --messages -5: refused before anything starts', async () => {
       const result = await runCli(['emulator', '--messages', '-5', '--scenario', 'owlie'], {
         PATH: '',

@@ -10,9 +10,14 @@ import { listCustomerNumbers } from '../db/customers.js';
 import {
   getApplyRun,
   latestApplyRun,
+  listApplyRuns,
   listSteps,
+  lockHeldAgainst,
   runPlanJson,
   runsThatMovedNumbers,
+  type ApplyRun,
+  type LockHolder,
+  type StepRecord,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
@@ -32,6 +37,7 @@ import { carryAudit, twilioEnforces } from '../report/carry.js';
 import { reportFiles, type ReportFile } from '../report/files.js';
 import { reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
+import { countStates } from './run-apply.js';
 
 /** The run asked for; else the latest that had steps to take (`latestApplyRun`). */
 export function chooseRun(db: Db, runId: number | undefined) {
@@ -46,6 +52,43 @@ export function chooseRun(db: Db, runId: number | undefined) {
     throw new UserError('this database holds no apply run yet: `submigrate apply PLAN` makes one');
   }
   return latest;
+}
+
+/** An apply run as `status` shows it. */
+export interface RunStatus {
+  run: ApplyRun;
+  counts: ReturnType<typeof countStates>;
+  /**
+   * For a run recorded as `running`: the process that holds the apply lock for it, or null
+   * when none does (the apply was killed or crashed; applying the plan again continues it).
+   */
+  process: LockHolder | null;
+}
+
+/**
+ * Every run (or the one asked for, with its steps). A run the journal records as `running`
+ * is running only while a live process holds the apply lock for it.
+ */
+export function runStatuses(
+  db: Db,
+  runId: number | undefined,
+  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
+): { runs: RunStatus[]; steps: StepRecord[] | null } {
+  const holder = lockHeldAgainst(db, me) ?? null;
+  const chosen = runId === undefined ? undefined : chooseRun(db, runId).id;
+  const runs = listApplyRuns(db)
+    .filter((run) => chosen === undefined || run.id === chosen)
+    .map((run) => ({
+      run,
+      counts: countStates(listSteps(db, run.id)),
+      process:
+        run.status === 'running' &&
+        holder !== null &&
+        (holder.runId === run.id || holder.runId === null)
+          ? holder
+          : null,
+    }));
+  return { runs, steps: chosen === undefined ? null : listSteps(db, chosen) };
 }
 
 /**

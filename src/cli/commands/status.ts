@@ -1,11 +1,9 @@
 import type { CommandModule } from 'yargs';
 
-import { chooseRun } from '../../apply/reports.js';
-import { countStates } from '../../apply/run-apply.js';
-import { listApplyRuns, listSteps } from '../../db/journal.js';
+import { runStatuses } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { dbLocation } from '../runtime.js';
+import { dbLocation, thisProcess } from '../runtime.js';
 
 interface StatusArgs extends GlobalOptions {
   run?: number;
@@ -19,15 +17,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
     handler: async (args) => {
       const view = await withDb(
         dbLocation(args, context),
-        (db) => {
-          const runs = listApplyRuns(db).map((run) => ({
-            run,
-            counts: countStates(listSteps(db, run.id)),
-          }));
-          if (args.run === undefined) return { runs, steps: null };
-          const run = chooseRun(db, args.run);
-          return { runs: runs.filter((r) => r.run.id === run.id), steps: listSteps(db, run.id) };
-        },
+        (db) => runStatuses(db, args.run, thisProcess),
         { mode: 'existing', missingAdvice: 'Nothing has been planned or applied with it.' },
       );
       if (args.json) {
@@ -35,13 +25,20 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
         return;
       }
       if (view.runs.length === 0) context.output.out('No apply run yet.');
-      for (const { run, counts } of view.runs) {
+      for (const { run, counts, process } of view.runs) {
         const states = Object.entries(counts)
           .filter(([, n]) => n > 0)
           .map(([state, n]) => `${n} ${state}`)
           .join(', ');
+        const stopped = run.status === 'running' && process === null;
         context.output.out(
-          `run ${run.id}  ${run.status.padEnd(9)}  ${run.startedAt} → ${run.finishedAt ?? '…'}  ${run.planPath}  (${states})`,
+          `run ${run.id}  ${(stopped ? 'stopped' : run.status).padEnd(9)}  ${run.startedAt} → ${run.finishedAt ?? '…'}  ${run.planPath}  (${states})${
+            process === null
+              ? stopped
+                ? '  no process is running it: `submigrate apply` with the plan continues it'
+                : ''
+              : `  pid ${process.pid} on ${process.hostname} since ${process.acquiredAt}`
+          }`,
         );
       }
       if (view.steps === null) return;

@@ -1,0 +1,71 @@
+/**
+ * `status` while an apply is running, and after it was killed: the journal says `running` in
+ * both cases. An engineer in the maintenance window must tell a run that is going on (another
+ * process holds the apply lock) from one whose process is gone and that nobody will finish
+ * until `apply` is run again.
+ */
+
+import { writeFileSync } from 'node:fs';
+
+import { describe, expect, it } from 'vitest';
+
+import { makePlan, useCliWorkspace } from '../support/migration.js';
+import { cliEnv, pollUntil, releaseHeld, startCli } from '../support/snapshot-harness.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const N1 = '+14155550101';
+const N2 = '+14155550102';
+
+describe('status of a run whose apply is running, then killed', () => {
+  const ws = useCliWorkspace({ numbers: [{ phone_number: N1 }, { phone_number: N2 }] }, NOW);
+  const { cli } = ws;
+  const db = () => ws.dir.file('s.db');
+
+  it('says running with the process while it runs, and stopped once it is gone', async () => {
+    writeFileSync(
+      ws.dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\nacme,Acme,${N1}\nacme,Acme,${N2}\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    const plan = ws.dir.file('m.plan.json');
+    await makePlan(cli, { mapping: ws.dir.file('m.csv'), db: db(), out: plan });
+
+    await ws.env.control('POST', '/__emulator/faults', {
+      hold_after: 1,
+      hold_methods: ['POST'],
+    });
+    const apply = startCli(
+      ['apply', plan, '--db', db(), '--rate', '1000', '--concurrency', '1'],
+      cliEnv(ws.env),
+      ws.dir.path,
+    );
+    await pollUntil('a write to be held', async () => {
+      if (apply.child.exitCode !== null) throw new Error('apply ended before the hold');
+      const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
+      return health.held_requests > 0 ? true : undefined;
+    });
+
+    const running = await cli(['status', '--db', db()]);
+    expect(running.code, running.stderr).toBe(0);
+    expect(running.stdout).toMatch(/^run 1 {2}running /);
+    expect(running.stdout).toContain(`pid ${apply.child.pid}`);
+    const json = JSON.parse((await cli(['status', '--db', db(), '--json'])).stdout) as {
+      runs: { process: { pid: number } | null }[];
+    };
+    expect(json.runs[0]?.process?.pid).toBe(apply.child.pid);
+
+    apply.child.kill('SIGKILL');
+    expect((await apply.done).signal).toBe('SIGKILL');
+    await releaseHeld(ws.env);
+
+    const stopped = await cli(['status', '--db', db()]);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toMatch(/^run 1 {2}stopped /);
+    expect(stopped.stdout).toContain('no process is running it');
+    const after = JSON.parse((await cli(['status', '--db', db(), '--json'])).stdout) as {
+      runs: { run: { status: string }; process: unknown }[];
+    };
+    expect(after.runs[0]?.run.status).toBe('running');
+    expect(after.runs[0]?.process).toBeNull();
+  });
+});

@@ -130,6 +130,8 @@ export async function main(argv: string[]): Promise<number> {
           '3 failed steps or violations, 4 refused.',
       )
       .fail((message, error) => {
+        // yargs' own errors (a flag's check, as `--run abc`) are the user's to fix.
+        if (error?.name === 'YError') throw new UserError(withoutCamelTwins(error.message));
         throw error ?? new UserError(withoutCamelTwins(message));
       })
       .wrap(Math.min(100, process.stdout.columns || 100))

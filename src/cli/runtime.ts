@@ -141,3 +141,25 @@ export function parseInstant(flag: string, value: string | undefined): Date | nu
   if (!valid) throw refuse('is not a date on the calendar, or not a time of day');
   return new Date(Date.parse(date === null ? value : `${value}T00:00:00Z`));
 }
+
+/**
+ * `--run ID` of status, report and routes: a run id as `submigrate status` lists them, or one
+ * line naming what was typed (yargs' own number type turns `--run abc` into NaN, `--run ''`
+ * into 0). Given twice, it is left to the refusal of repeated flags.
+ */
+export function runOption(describe: string) {
+  return {
+    type: 'string' as const,
+    describe,
+    coerce: (text: string | string[]): number => {
+      // Handed on as given: the refusal of repeated flags names it before any command runs.
+      if (Array.isArray(text)) return text as unknown as number;
+      if (!/^[1-9][0-9]{0,14}$/.test(text.trim())) {
+        throw new UserError(
+          `--run ${JSON.stringify(text)}: not a run id (a whole number, as \`submigrate status\` lists them)`,
+        );
+      }
+      return Number(text);
+    },
+  };
+}

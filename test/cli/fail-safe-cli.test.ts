@@ -301,6 +301,17 @@ describe('fail safe (built CLI)', () => {
       expect(result.stderr).toContain(why);
     });
 
+    it.each([
+      [['status', '--run', 'abc'], '--run "abc": not a run id'],
+      [['report', '--run', ''], '--run "": not a run id'],
+      [['routes', '--run', '1.5'], '--run "1.5": not a run id'],
+      [['status', '--run', '0'], '--run "0": not a run id'],
+    ])('%j: a --run that is no run id is named as typed', async (args, why) => {
+      const result = await runCli(args, { PATH: '' }, dir.path);
+      expectOneLineError(result, /^error: /);
+      expect(result.stderr).toContain(why);
+    });
+
     it('emulator --messages -5: refused before anything starts', async () => {
       const result = await runCli(['emulator', '--messages', '-5', '--scenario', 'owlie'], {
         PATH: '',

@@ -6,7 +6,7 @@ import { chooseRun, runReport } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { reportOwner, writeReportFiles } from '../reports.js';
-import { dbLocation } from '../runtime.js';
+import { dbLocation, runOption } from '../runtime.js';
 
 interface ReportArgs extends GlobalOptions {
   run?: number;
@@ -20,10 +20,7 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
       "Write an apply run's reports: report.html (one self-contained page), audit.csv/json, carry.csv, violations.csv, the suppression lists, coverage",
     builder: (y) =>
       y
-        .option('run', {
-          type: 'number',
-          describe: 'The run (default: the latest that moved numbers)',
-        })
+        .option('run', runOption('The run (default: the latest that moved numbers)'))
         .option('out', { type: 'string', describe: 'Folder (default reports/<run id>)' }),
     handler: async (args) => {
       const written = await withDb(

@@ -7,7 +7,7 @@ import { withDb } from '../../db/open.js';
 import { describeRoute } from '../../plan/routes.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { connectTwilio, dbLocation } from '../runtime.js';
+import { connectTwilio, dbLocation, runOption } from '../runtime.js';
 
 interface RoutesArgs extends GlobalOptions {
   run?: number;
@@ -18,11 +18,7 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
     command: 'routes',
     describe:
       "Where inbound messages to an apply run's moved numbers go now, beside where they went before the move; exit 3 when any is dropped or diverted",
-    builder: (y) =>
-      y.option('run', {
-        type: 'number',
-        describe: 'The run (default: the latest that moved numbers)',
-      }),
+    builder: (y) => y.option('run', runOption('The run (default: the latest that moved numbers)')),
     handler: async (args) => {
       const twilio = connectTwilio(args, context);
       const { runId, checks } = await withDb(

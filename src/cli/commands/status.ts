@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { runStatuses } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { dbLocation, thisProcess } from '../runtime.js';
+import { dbLocation, runOption, thisProcess } from '../runtime.js';
 
 interface StatusArgs extends GlobalOptions {
   run?: number;
@@ -13,7 +13,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
   return {
     command: 'status',
     describe: 'Apply runs, and their steps by state',
-    builder: (y) => y.option('run', { type: 'number', describe: 'One run, step by step' }),
+    builder: (y) => y.option('run', runOption('One run, step by step')),
     handler: async (args) => {
       const view = await withDb(
         dbLocation(args, context),

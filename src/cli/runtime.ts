@@ -163,3 +163,18 @@ export function runOption(describe: string) {
     },
   };
 }
+
+/** A flag's number, or one line saying what it must be (`why`: Twilio's reason, if any). */
+export function requireWholeNumber(
+  flag: string,
+  value: number,
+  range: { min?: number; max?: number; why?: string } = {},
+): void {
+  const { min = -Infinity, max = Infinity, why } = range;
+  if (Number.isInteger(value) && value >= min && value <= max) return;
+  const bounds =
+    range.min === undefined || range.max === undefined
+      ? 'a whole number'
+      : `a whole number from ${min} to ${max.toLocaleString('en-US')}`;
+  throw new UserError(`--${flag} must be ${bounds}${why ? ` (${why})` : ''}, got ${value}`);
+}

@@ -312,6 +312,16 @@ describe('fail safe (built CLI)', () => {
       expect(result.stderr).toContain(why);
     });
 
+    it('demo --seed abc: refused before the demo starts or makes its folder', async () => {
+      const result = await runCli(
+        ['demo', '--seed', 'abc', '--out', 'demo-here'],
+        { PATH: '' },
+        dir.path,
+      );
+      expectOneLineError(result, /^error: --seed must be a whole number, got NaN/);
+      expect(existsSync(join(dir.path, 'demo-here'))).toBe(false);
+    });
+
     it('emulator --messages -5: refused before anything starts', async () => {
       const result = await runCli(['emulator', '--messages', '-5', '--scenario', 'owlie'], {
         PATH: '',

@@ -5,14 +5,13 @@ import type { CommandModule } from 'yargs';
 
 import { systemClock } from '../../clock.js';
 import { inspect, withDb } from '../../db/open.js';
-import { UserError } from '../../errors.js';
 import { startDemoApp } from '../../demo/demo-app.js';
 import { runDemo, type GroundTruthPair } from '../../demo/run-demo.js';
 import { builtInScenario, OWLIE_SCENARIO_HISTORY_DAYS } from '../../emulator/scenarios/index.js';
 import { startEmulator } from '../../emulator/server.js';
 import { DEFAULT_LIMITS } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { dbAt, packageRoot, thisProcess, twilioAccess } from '../runtime.js';
+import { dbAt, packageRoot, requireWholeNumber, thisProcess, twilioAccess } from '../runtime.js';
 import { claimFolder, writePrivateFile } from '../../files.js';
 import { runReport } from '../../apply/reports.js';
 import { reportOwner, writeReportFiles } from '../reports.js';
@@ -45,11 +44,8 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
         .option('seed', { type: 'number', default: 1, describe: 'Emulator seed' }),
     handler: async (args) => {
       const print = (line: string) => context.output.out(line);
-      if (!Number.isInteger(args.messages) || args.messages < 1 || args.messages > 2_000_000) {
-        throw new UserError(
-          `--messages must be a whole number from 1 to 2,000,000, got ${args.messages}`,
-        );
-      }
+      requireWholeNumber('messages', args.messages, { min: 1, max: 2_000_000 });
+      requireWholeNumber('seed', args.seed);
       const outDir = resolve(context.cwd, args.out);
       claimFolder(outDir, DEMO_MARK, '--out', 'the demo');
       const dbPath = join(outDir, 'demo.db');

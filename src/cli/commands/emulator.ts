@@ -16,6 +16,7 @@ import {
 import { startEmulator } from '../../emulator/server.js';
 import type { SeedDocument } from '../../emulator/seed.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
+import { requireWholeNumber } from '../runtime.js';
 
 interface EmulatorArgs extends GlobalOptions {
   port: number;
@@ -215,22 +216,10 @@ const MAX_MESSAGES = 10_000_000;
 const MAX_HISTORY_DAYS = 3650;
 
 function validateEmulatorArgs(args: EmulatorArgs): void {
-  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65_535) {
-    throw new UserError(`--port must be a whole number from 0 to 65535, got ${args.port}`);
-  }
-  if (!Number.isInteger(args.messages) || args.messages < 0 || args.messages > MAX_MESSAGES) {
-    throw new UserError(
-      `--messages must be a whole number from 0 to ${MAX_MESSAGES.toLocaleString('en-US')}, got ${args.messages}`,
-    );
-  }
-  const days = args['history-days'];
-  if (!Number.isInteger(days) || days < 1 || days > MAX_HISTORY_DAYS) {
-    throw new UserError(
-      `--history-days must be a whole number from 1 to ${MAX_HISTORY_DAYS}, got ${days}`,
-    );
-  }
-  if (!Number.isInteger(args.seed))
-    throw new UserError(`--seed must be a whole number, got ${args.seed}`);
+  requireWholeNumber('port', args.port, { min: 0, max: 65_535 });
+  requireWholeNumber('messages', args.messages, { min: 0, max: MAX_MESSAGES });
+  requireWholeNumber('history-days', args['history-days'], { min: 1, max: MAX_HISTORY_DAYS });
+  requireWholeNumber('seed', args.seed);
   if (args['account-sid'] !== undefined && !/^AC[0-9a-fA-F]{32}$/.test(args['account-sid'])) {
     throw new UserError('--account-sid must be AC followed by 32 hex digits');
   }

@@ -15,7 +15,7 @@ import { renderPlan } from '../../plan/render.js';
 import { runPlan } from '../../plan/run-plan.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { connectTwilio, dbLocation, thisProcess } from '../runtime.js';
+import { connectTwilio, dbLocation, requireWholeNumber, thisProcess } from '../runtime.js';
 
 interface PlanArgs extends GlobalOptions {
   mapping: string;
@@ -74,11 +74,11 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         }),
     handler: async (args) => {
       const batchSize = args['carry-batch-size'];
-      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > CARRY_BATCH_SIZE) {
-        throw new UserError(
-          `--carry-batch-size must be a whole number from 1 to ${CARRY_BATCH_SIZE} (Twilio's Consent API refuses a request of more records), got ${batchSize}`,
-        );
-      }
+      requireWholeNumber('carry-batch-size', batchSize, {
+        min: 1,
+        max: CARRY_BATCH_SIZE,
+        why: "Twilio's Consent API refuses a request of more records",
+      });
       const retentionDays = args['retention-days'];
       if (retentionDays !== undefined) {
         if (!args.snapshot) {

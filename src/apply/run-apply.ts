@@ -93,6 +93,12 @@ export interface ApplyDeps {
    * a refusal here sends nothing and leaves an earlier run as it was.
    */
   beforeSteps?(runId: number): void;
+  /**
+   * At the end, complete or not (a refusal after the lock was taken included), before the lock
+   * is let go: the run's reports are written by the apply that holds the database, never by
+   * one the lock refused, whose view of the run would be another process's, half way.
+   */
+  afterRun?(): void;
 }
 
 export interface ApplyResult {
@@ -194,7 +200,11 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   try {
     return await applyLocked(input, deps, lock.tookOverFrom);
   } finally {
-    releaseLock(db, deps.runner.pid);
+    try {
+      deps.afterRun?.();
+    } finally {
+      releaseLock(db, deps.runner.pid);
+    }
   }
 }
 

@@ -127,33 +127,32 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         await withDb(
           location,
           async (db) => {
-            try {
-              result = await runApply(input, {
-                twilio: twilio.port,
-                db,
-                clock: systemClock,
-                runner: thisProcess,
-                sleep: (ms) => sleep(ms),
-                // Its reports' folder is checked before anything is sent to Twilio.
-                beforeSteps: (runId) =>
-                  claimReportFolder(
-                    join(context.cwd, 'reports', String(runId)),
-                    reportOwner(db, runId),
-                  ),
-                onStep: (_, record, total) => {
-                  if (['done', 'skipped', 'failed', 'not_run'].includes(record.state)) finished++;
-                  if (record.state === 'failed') failed++;
-                  bar.update(finished, total, { failed });
-                },
-              });
-            } finally {
+            result = await runApply(input, {
+              twilio: twilio.port,
+              db,
+              clock: systemClock,
+              runner: thisProcess,
+              sleep: (ms) => sleep(ms),
+              // Its reports' folder is checked before anything is sent to Twilio.
+              beforeSteps: (runId) =>
+                claimReportFolder(
+                  join(context.cwd, 'reports', String(runId)),
+                  reportOwner(db, runId),
+                ),
+              onStep: (_, record, total) => {
+                if (['done', 'skipped', 'failed', 'not_run'].includes(record.state)) finished++;
+                if (record.state === 'failed') failed++;
+                bar.update(finished, total, { failed });
+              },
               // Reports at the end of every run that started, complete or not.
-              const run = findRunByPlan(db, integrity);
-              if (run !== undefined) {
-                reportDir = join(context.cwd, 'reports', String(run.id));
-                writeReportFiles(reportDir, runReport(db, run.id), reportOwner(db, run.id));
-              }
-            }
+              afterRun: () => {
+                const run = findRunByPlan(db, integrity);
+                if (run !== undefined) {
+                  reportDir = join(context.cwd, 'reports', String(run.id));
+                  writeReportFiles(reportDir, runReport(db, run.id), reportOwner(db, run.id));
+                }
+              },
+            });
           },
           openExisting,
         );

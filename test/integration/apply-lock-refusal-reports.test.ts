@@ -1,0 +1,92 @@
+/**
+ * An apply refused because another apply holds the database writes nothing, its run's reports
+ * included: the reports it would write are the other process's run half way, and written
+ * after that process wrote its own at the end, they would stand as the run's record (status
+ * `running`, steps in flight) of a migration that completed. The reports of a run are written
+ * by the apply that holds the lock, before it lets go of it (built CLI, emulator over HTTP).
+ */
+
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  cliEnv,
+  pollUntil,
+  runCli,
+  startCli,
+  tempDir,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+/** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const NUMBERS = ['+14155550101', '+14155550102'];
+
+describe('an apply refused by the lock writes no reports', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const db = () => dir.file('a.db');
+  const plan = () => dir.file('a.plan.json');
+  const runDir = () => join(dir.path, 'reports', '1');
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({ numbers: NUMBERS.map((phone) => ({ phone_number: phone })) });
+    dir = tempDir();
+    writeFileSync(
+      dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\n${NUMBERS.map((p) => `acme,Acme,${p}`).join('\n')}\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    const planned = await cli([
+      'plan',
+      '--mapping',
+      dir.file('m.csv'),
+      '--db',
+      db(),
+      '--out',
+      plan(),
+    ]);
+    expect(planned.code, planned.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('while the first apply is held at a write, the second is refused and leaves its folder alone', async () => {
+    // The subaccount is created; the first transfer is held.
+    await env.control('POST', '/__emulator/faults', {
+      hold_after: 1,
+      hold_methods: ['POST', 'DELETE'],
+    });
+    const args = ['apply', plan(), '--db', db(), '--rate', '1000', '--concurrency', '1'];
+    const first = startCli(args, cliEnv(env), dir.path);
+    try {
+      await pollUntil('the first apply to be held at a write', async () => {
+        if (first.child.exitCode !== null) throw new Error('the first apply ended');
+        const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+        return health.held_requests > 0 ? true : undefined;
+      });
+      // The first apply claimed its folder before its first write: the mark is all there is.
+      expect(readdirSync(runDir())).toEqual(['.submigrate-report']);
+
+      const second = await cli(args);
+      expect(second.code).toBe(4);
+      expect(second.stderr).toMatch(/^refused: another apply holds this database/);
+      expect(readdirSync(runDir())).toEqual(['.submigrate-report']);
+    } finally {
+      await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+    }
+    const done = await first.done;
+    expect(done.code, done.stderr).toBe(0);
+    const audit = JSON.parse(readFileSync(join(runDir(), 'audit.json'), 'utf8')) as {
+      run: { status: string };
+    };
+    expect(audit.run.status).toBe('completed');
+  });
+});

@@ -41,8 +41,17 @@ export interface ExecuteDeps {
 /** How many times a write with uncertain answers is settled and sent again. */
 const MAX_SENDS = 6;
 
-const uncertain = (outcome: StepOutcome) =>
-  outcome.state === 'failed' && (outcome.status === 0 || (outcome.status ?? 0) >= 500);
+/**
+ * Whether a write's answer leaves its effect to be read from live state: no answer, a 5xx; or,
+ * to a transfer, a 404: the number is no longer in the account it was to leave, which an
+ * earlier send of the step that reached Twilio late (after a crash, or a lost answer) explains
+ * as well as a move someone else made.
+ */
+const uncertain = (step: PlanStep, outcome: StepOutcome) =>
+  outcome.state === 'failed' &&
+  (outcome.status === 0 ||
+    (outcome.status ?? 0) >= 500 ||
+    (step.action === 'transfer_number' && outcome.status === 404));
 
 export async function executeSteps(
   plan: Plan,
@@ -134,7 +143,7 @@ export async function executeSteps(
       outcome = await countingAttempts(counter, () =>
         performStep(step, deps.twilio, targets, carry),
       );
-      if (!uncertain(outcome) || sends >= MAX_SENDS) break;
+      if (!uncertain(step, outcome) || sends >= MAX_SENDS) break;
       // Did the write take effect before the answer was lost? Wait first, so that a request
       // still on its way has landed; then look, and decide. (One that lands later still
       // is found after the steps: leftovers.ts.)

@@ -21,6 +21,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 
 import { UserError } from './errors.js';
+import { processRuns } from './processes.js';
 
 /** The folder a file goes into must exist and be a folder: one clear line otherwise. */
 export function requireFolder(path: string, flag: string): void {
@@ -122,6 +123,7 @@ const BLOCK = 1 << 20;
 export function writePrivateFile(path: string, content: FileContent, flag = '--out'): void {
   requireFolder(path, flag);
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  removeStaleTemps(path);
   try {
     const fd = openSync(temp, 'wx', 0o600);
     try {
@@ -152,5 +154,25 @@ export function writePrivateFile(path: string, content: FileContent, flag = '--o
       // not created, or already renamed
     }
     throw new UserError(`${flag} ${path}: cannot write it (${(error as Error).message}).`);
+  }
+}
+
+/**
+ * The temporary files of this target that a killed process left (`.NAME.PID.tmp` whose process
+ * is gone, or has this process's pid, reused): half a report, with phone numbers in it, must
+ * not stay beside the whole one. One of a process still writing is left to it.
+ */
+function removeStaleTemps(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  for (const name of readdirSync(dirname(path))) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = name.slice(prefix.length, -'.tmp'.length);
+    if (!/^[0-9]+$/.test(pid)) continue;
+    if (Number(pid) !== process.pid && processRuns(Number(pid))) continue;
+    try {
+      unlinkSync(join(dirname(path), name));
+    } catch {
+      // gone already
+    }
   }
 }

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 
 import { systemClock } from '../clock.js';
 import { packageRoot } from '../package.js';
+import { processRuns } from '../processes.js';
 import { readApiUrl, readCredentials, type Credentials } from '../config.js';
 import { UserError } from '../errors.js';
 import { requireFolder } from '../files.js';
@@ -90,14 +91,7 @@ export function twilioAccess(
 export const thisProcess = {
   pid: process.pid,
   hostname: hostname(),
-  isAlive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  },
+  isAlive: processRuns,
 };
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

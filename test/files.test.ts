@@ -1,0 +1,49 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { writePrivateFile } from '../src/files.js';
+import { tempDir, type TempDir } from './support/snapshot-harness.js';
+
+/** The pid of a process that ran and is gone. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  return Number(child.stdout.toString());
+}
+
+describe('writePrivateFile and the temporary files of a killed writer', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+
+  it('removes the half-written temporary file a killed process left beside the target', () => {
+    const stale = dir.file(`.audit.csv.${deadPid()}.tmp`);
+    writeFileSync(stale, 'customer_id,phone_number\nacme,+1415555');
+    writePrivateFile(dir.file('audit.csv'), 'whole\n');
+    expect(readdirSync(dir.path)).toEqual(['audit.csv']);
+    expect(readFileSync(dir.file('audit.csv'), 'utf8')).toBe('whole\n');
+  });
+
+  it('writes where a killed process with this very pid left its temporary file', () => {
+    writeFileSync(dir.file(`.audit.csv.${process.pid}.tmp`), 'half');
+    writePrivateFile(dir.file('audit.csv'), 'whole\n');
+    expect(readdirSync(dir.path)).toEqual(['audit.csv']);
+  });
+
+  it("leaves a running process's temporary file, and other files' ones, alone", async () => {
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      const theirs = `.audit.csv.${live.pid}.tmp`;
+      const other = `.carry.csv.${deadPid()}.tmp`;
+      writeFileSync(dir.file(theirs), 'being written');
+      writeFileSync(dir.file(other), 'not this target');
+      writePrivateFile(dir.file('audit.csv'), 'whole\n');
+      expect(readdirSync(dir.path).sort()).toEqual([theirs, other, 'audit.csv'].sort());
+    } finally {
+      live.kill();
+    }
+  });
+});

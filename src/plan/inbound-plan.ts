@@ -146,14 +146,19 @@ export function planRouting(
 
   let after: (n: ObservedNumber) => InboundRoute;
   if (!target.wantsService) {
-    // No service: each number answers on its own sms_url — set to the route it had.
+    // No service: each number answers on its own sms_url — set to the route it had, with the
+    // service's fallback. A number already on the service's URL still needs that fallback
+    // (seen, as settling sees it, only among its other webhooks).
     for (const m of moving) {
       const was = webhookOf(before.get(m.number.sid)!);
+      if (was === null) continue;
+      const fallback = serviceFallback(m.number);
       if (
-        was !== null &&
-        (m.number.smsUrl !== was.url || (m.number.smsMethod ?? 'POST') !== was.method)
+        m.number.smsUrl !== was.url ||
+        (m.number.smsMethod ?? 'POST') !== was.method ||
+        (fallback !== null && !(m.number.otherWebhooks ?? []).includes(fallback.url))
       ) {
-        routing.webhooks.set(m.number.sid, { ...was, fallback: serviceFallback(m.number) });
+        routing.webhooks.set(m.number.sid, { ...was, fallback });
       }
     }
     after = (n) => {

@@ -167,6 +167,36 @@ describe('planRouting', () => {
     expect(after(r, 'PN0008')).toBe('POST https://app/shared (number)');
   });
 
+  it('a number already on the service URL still takes the service fallback when it leaves for none', () => {
+    const withFallback = service('MGfallback', {
+      inbound_request_url: 'https://app/shared',
+      fallback_url: 'https://app/shared-fallback',
+    });
+    const r = planRouting(
+      moving(number('PN0018', 'https://app/shared', 'MGfallback')),
+      new Map([[withFallback.sid, withFallback]]),
+      { wantsService: false, existing: null },
+    );
+    expect([...r.webhooks]).toEqual([
+      [
+        'PN0018',
+        {
+          url: 'https://app/shared',
+          method: 'POST',
+          fallback: { url: 'https://app/shared-fallback', method: 'POST' },
+        },
+      ],
+    ]);
+    // One that has that fallback already needs nothing.
+    const has = { ...number('PN0019', 'https://app/shared', 'MGfallback') };
+    const done = planRouting(
+      moving({ ...has, otherWebhooks: ['https://app/shared-fallback'] }),
+      new Map([[withFallback.sid, withFallback]]),
+      { wantsService: false, existing: null },
+    );
+    expect(done.webhooks.size).toBe(0);
+  });
+
   it('a reused service that would drop a route says so; a route dropped before is noted', () => {
     const r = planRouting(
       moving(number('PN0009', 'https://app/own9'), number('PN0010', 'https://app/own10', 'MGname')),

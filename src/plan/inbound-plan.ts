@@ -209,12 +209,28 @@ function chooseSettings(
   const routed = moving.filter((m) => webhookOf(before.get(m.number.sid)!) !== null);
   const viaService = routed.filter((m) => before.get(m.number.sid)!.via === 'service');
   if (viaService.length === 0) {
-    // They answered on their own URLs (or nowhere): defer to them, as any service they leave did.
-    const left = [...new Set(moving.map((m) => serviceOf(m.number)).filter((s) => s !== null))];
-    const settings = left.length === 1 ? copySettings(left[0]!.settings) : {};
-    delete settings.inbound_request_url;
-    delete settings.inbound_method;
-    return { ...settings, use_inbound_webhook_on_number: true };
+    // They answered on their own URLs (or nowhere): defer to them, with the other settings of
+    // the services they leave (their inbound URLs routed none of them). Services that differ
+    // in those are a problem, as below: one new service can copy only one.
+    const copies = new Map<string, Partial<ServiceSettings>>();
+    const left: ObservedService[] = [];
+    for (const service of new Set(moving.map((m) => serviceOf(m.number)))) {
+      if (service === null) continue;
+      const settings = copySettings(service.settings);
+      delete settings.inbound_request_url;
+      delete settings.inbound_method;
+      settings.use_inbound_webhook_on_number = true;
+      const key = JSON.stringify(COPIED_SETTINGS.map((k) => settings[k] ?? null));
+      if (!copies.has(key)) copies.set(key, settings);
+      left.push(service);
+    }
+    if (copies.size > 1) {
+      return `its numbers leave ${copies.size} Messaging Services whose settings differ (${differing(copies)}), and one new service can copy only one (${left
+        .slice(0, 4)
+        .map((s) => `${s.friendlyName} ${s.sid}`)
+        .join('; ')})`;
+    }
+    return [...copies.values()][0] ?? { use_inbound_webhook_on_number: true };
   }
   // The services they leave, by the settings a copy would take: services set up alike (the
   // pools a customer's numbers were split over by the 400-number limit) are one source.
@@ -233,10 +249,7 @@ function chooseSettings(
     const routes = routed
       .map((m) => `${m.number.phoneNumber} → ${describeRoute(before.get(m.number.sid)!)}`)
       .slice(0, 4);
-    const differ = COPIED_SETTINGS.filter(
-      (k) => new Set([...sources.values()].map((v) => JSON.stringify(v[k] ?? null))).size > 1,
-    );
-    return `its numbers leave ${sources.size} Messaging Services whose settings differ (${differ.join(', ')}), and one new service can copy only one (${routes.join('; ')})`;
+    return `its numbers leave ${sources.size} Messaging Services whose settings differ (${differing(sources)}), and one new service can copy only one (${routes.join('; ')})`;
   }
   const settings = [...sources.values()][0]!;
   const serviceRoute: InboundRoute = {
@@ -259,4 +272,11 @@ function chooseSettings(
       .join('; ')}`;
   }
   return settings;
+}
+
+/** The copied settings in which these copies differ, comma-separated. */
+function differing(copies: ReadonlyMap<string, Partial<ServiceSettings>>): string {
+  return COPIED_SETTINGS.filter(
+    (k) => new Set([...copies.values()].map((v) => JSON.stringify(v[k] ?? null))).size > 1,
+  ).join(', ');
 }

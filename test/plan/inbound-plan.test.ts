@@ -145,6 +145,46 @@ describe('planRouting', () => {
     );
   });
 
+  it('numbers on their own URLs leaving two deferring services: their other settings are copied, or differ', () => {
+    const deferA = service('MGdeferA', {
+      use_inbound_webhook_on_number: true,
+      status_callback: 'https://app/status-a',
+    });
+    const deferB = service('MGdeferB', {
+      use_inbound_webhook_on_number: true,
+      status_callback: 'https://app/status-b',
+    });
+    const alike = service('MGdeferC', {
+      use_inbound_webhook_on_number: true,
+      status_callback: 'https://app/status-a',
+    });
+    const all = new Map([deferA, deferB, alike].map((s) => [s.sid, s]));
+    const same = planRouting(
+      moving(
+        number('PN0020', 'https://app/own20', 'MGdeferA'),
+        number('PN0021', 'https://app/own21', 'MGdeferC'),
+      ),
+      all,
+      { wantsService: true, existing: null },
+    );
+    expect(same.problem).toBeNull();
+    expect(same.settings).toMatchObject({
+      status_callback: 'https://app/status-a',
+      use_inbound_webhook_on_number: true,
+    });
+    const differ = planRouting(
+      moving(
+        number('PN0022', 'https://app/own22', 'MGdeferA'),
+        number('PN0023', 'https://app/own23', 'MGdeferB'),
+      ),
+      all,
+      { wantsService: true, existing: null },
+    );
+    expect(differ.problem).toMatch(
+      /^its numbers leave 2 Messaging Services whose settings differ \(status_callback\)/,
+    );
+  });
+
   it('a number whose own URL is the service URL its neighbours answer at is no conflict', () => {
     const r = planRouting(
       moving(number('PN0014', null, 'MGshared'), number('PN0015', 'https://app/shared')),

@@ -32,6 +32,7 @@ export const observedNumber = (n: PhoneNumber, serviceSid: string | null): Obser
   smsUrl: n.smsUrl,
   smsMethod: n.smsMethod,
   ...(n.otherWebhooks === undefined ? {} : { otherWebhooks: n.otherWebhooks }),
+  ...(n.applications === undefined ? {} : { applications: n.applications }),
 });
 
 export const observedService = (s: MessagingService): ObservedService => ({

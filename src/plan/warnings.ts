@@ -32,6 +32,17 @@ const isTollFree = (phone: string, type: string | null) =>
 /** A service name as people read it: case and runs of spaces do not count. */
 const normalName = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
 
+/** `SMS: TwiML App AP…, voice: TwiML App AP…`: the apps a number answers through. */
+const twimlApps = (n: ObservedNumber) => {
+  const { sms = null, voice = null } = n.applications ?? {};
+  return [
+    sms === null ? null : `SMS: TwiML App ${sms}`,
+    voice === null ? null : `voice: TwiML App ${voice}`,
+  ]
+    .filter((app) => app !== null)
+    .join(', ');
+};
+
 const list = (items: readonly string[], max = 5) =>
   items.length <= max
     ? items.join(', ')
@@ -161,6 +172,20 @@ export function planWarnings(
           `the subaccount already has ${near.map((s) => `"${s.friendlyName}" (${s.sid})`).join(', ')}, which differs from "${customer.messaging_service}" only in case or spaces: the plan creates a new service beside it; make the names match if that one is meant`,
         );
       }
+    }
+    // A TwiML App answers instead of the number's own URLs: its URLs are not read here, so
+    // the routes planned and checked, and the signature warnings, cannot include them.
+    const apps = moving.filter(
+      (n) =>
+        (n.applications?.sms ?? null) !== null ||
+        ((n.applications?.voice ?? null) !== null && n.accountSid !== customer.subaccount_sid),
+    );
+    if (apps.length > 0) {
+      add(
+        'inbound_route',
+        id,
+        `${list(apps.map((n) => `${n.phoneNumber} (${twimlApps(n)})`))} answer through TwiML Apps, whose URLs Twilio calls instead of the number's own: submigrate does not read them, so the inbound routes it plans and checks, and its signature warnings, leave them out. An app stays in the account the number leaves, and whether Twilio still uses it for a number moved to another account is not documented: after apply, give the numbers an app (or URLs) of the subaccount, and expect the app's URLs to be signed with the subaccount's Auth Token`,
+      );
     }
     const dropped = customer.numbers.filter(
       (n) => !n.unchanged && n.route_before.via === 'dropped',

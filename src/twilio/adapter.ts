@@ -52,6 +52,8 @@ interface SdkNumber {
   voiceUrl?: string | null;
   voiceFallbackUrl?: string | null;
   statusCallback?: string | null;
+  smsApplicationSid?: string | null;
+  voiceApplicationSid?: string | null;
 }
 
 interface SdkMessage {
@@ -86,6 +88,15 @@ function webhooks(...values: (string | null | undefined)[]): { otherWebhooks?: s
   return set.length === 0 ? {} : { otherWebhooks: set };
 }
 
+/** The TwiML Apps a number answers through, or nothing (most numbers have none). */
+function applications(
+  sms: string | null | undefined,
+  voice: string | null | undefined,
+): { applications?: { sms: string | null; voice: string | null } } {
+  const app = { sms: url(sms), voice: url(voice) };
+  return app.sms === null && app.voice === null ? {} : { applications: app };
+}
+
 const toNumber = (n: SdkNumber): PhoneNumber => ({
   sid: n.sid,
   accountSid: n.accountSid,
@@ -95,6 +106,7 @@ const toNumber = (n: SdkNumber): PhoneNumber => ({
   smsUrl: url(n.smsUrl),
   smsMethod: n.smsMethod ?? null,
   ...webhooks(n.smsFallbackUrl, n.voiceUrl, n.voiceFallbackUrl, n.statusCallback),
+  ...applications(n.smsApplicationSid, n.voiceApplicationSid),
 });
 
 interface SdkService {
@@ -251,6 +263,8 @@ interface NumberJson {
   voice_url?: string | null;
   voice_fallback_url?: string | null;
   status_callback?: string | null;
+  sms_application_sid?: string | null;
+  voice_application_sid?: string | null;
 }
 
 /**
@@ -272,6 +286,7 @@ const fromNumberJson = (n: NumberJson): PhoneNumber => ({
   smsUrl: url(n.sms_url),
   smsMethod: n.sms_method ?? null,
   ...webhooks(n.sms_fallback_url, n.voice_url, n.voice_fallback_url, n.status_callback),
+  ...applications(n.sms_application_sid, n.voice_application_sid),
 });
 
 interface ConsentItemJson {

@@ -503,6 +503,31 @@ describe('buildPlan', () => {
     ]);
   });
 
+  it('a moving number that answers through a TwiML App is named: its app’s URLs are not read', () => {
+    const plan = buildPlan(
+      state({
+        numbers: [
+          {
+            ...number(N1, 1),
+            smsUrl: APP,
+            smsMethod: 'POST',
+            applications: { sms: 'AP1', voice: null },
+          },
+          { ...number(N2, 2), applications: { sms: null, voice: 'AP2' } },
+        ],
+      }),
+      mapping({}, { phoneNumber: N2 }),
+      options(),
+    );
+    const apps = plan.warnings.filter(
+      (w) => w.code === 'inbound_route' && w.message.includes('TwiML App'),
+    );
+    expect(apps).toHaveLength(1);
+    expect(apps[0]!.message).toMatch(
+      /^\+14155550101 \(SMS: TwiML App AP1\), \+14155550102 \(voice: TwiML App AP2\) answer through TwiML Apps/,
+    );
+  });
+
   it('a reused service’s routing settings are in the print: changing them is drift', () => {
     const withService = (url: string | null) =>
       state({

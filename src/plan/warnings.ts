@@ -235,45 +235,55 @@ export function planWarnings(
       `${step.phone_number} is planned from where its unfinished move began: its sms_url ${live} is replaced by ${step.sms_url}, where its inbound went then. If ${live} was set on purpose since, set it again after apply`,
     );
   }
-  warnings.push(...signatureWarnings(customers, steps, bySid));
+  warnings.push(...signatureWarnings(observed.parentSid, customers, steps, bySid));
   return warnings;
 }
 
 /**
  * After the move Twilio signs each webhook request with the subaccount's Auth Token: an app
- * that validates X-Twilio-Signature with the parent's token rejects them all. One warning per
- * URL the moved numbers' messages (and their new services' status callbacks, and the
- * fallbacks the numbers take over from the services they leave) will reach.
+ * that validates X-Twilio-Signature with the token of the account the numbers left (the
+ * parent's, or the subaccount a number leaves) rejects them all. One warning per URL the moved
+ * numbers' messages (and their new services' status callbacks, and the fallbacks the numbers
+ * take over from the services they leave) will reach.
  */
 function signatureWarnings(
+  parentSid: string,
   customers: readonly PlanCustomer[],
   steps: readonly PlanStep[],
   numbers: ReadonlyMap<string, ObservedNumber>,
 ): PlanWarning[] {
-  const byUrl = new Map<string, Set<string>>();
-  const note = (url: string, customer: string) => {
-    const set = byUrl.get(url) ?? new Set<string>();
-    set.add(customer);
-    byUrl.set(url, set);
+  const byUrl = new Map<string, { customers: Set<string>; left: Set<string> }>();
+  const note = (url: string, customer: string, left: Iterable<string>) => {
+    const seen = byUrl.get(url) ?? { customers: new Set<string>(), left: new Set<string>() };
+    seen.customers.add(customer);
+    for (const account of left) seen.left.add(account);
+    byUrl.set(url, seen);
   };
   // Only a number that changes account is signed with another token.
   const staysIn = (numberSid: string, account: string | null) =>
     numbers.get(numberSid)?.accountSid === account;
+  // Each customer's accounts its numbers leave: a new service's URLs are signed anew only then.
+  const leaving = new Map<string, Set<string>>();
   for (const customer of customers) {
+    const left = new Set<string>();
+    leaving.set(customer.customer_id, left);
     for (const n of customer.numbers) {
       if (n.unchanged || staysIn(n.number_sid, customer.subaccount_sid)) continue;
+      const from = numbers.get(n.number_sid)?.accountSid ?? parentSid;
+      left.add(from);
       const hook = webhookOf(n.route_after);
-      if (hook !== null) note(hook.url, customer.customer_id);
+      if (hook !== null) note(hook.url, customer.customer_id, [from]);
       // Its voice and fallback URLs and status callback are signed the same way.
       for (const url of numbers.get(n.number_sid)?.otherWebhooks ?? []) {
-        note(url, customer.customer_id);
+        note(url, customer.customer_id, [from]);
       }
     }
   }
   for (const step of steps) {
-    if (step.action === 'create_service') {
+    const left = leaving.get(step.customer_id) ?? new Set<string>();
+    if (step.action === 'create_service' && left.size > 0) {
       for (const url of [step.settings.status_callback, step.settings.fallback_url]) {
-        if (typeof url === 'string') note(url, step.customer_id);
+        if (typeof url === 'string') note(url, step.customer_id, left);
       }
     }
     // The fallback a number takes over from the service it leaves: not among its own yet.
@@ -282,12 +292,21 @@ function signatureWarnings(
       step.sms_fallback_url !== null &&
       !staysIn(step.number_sid, step.account_sid)
     ) {
-      note(step.sms_fallback_url, step.customer_id);
+      note(step.sms_fallback_url, step.customer_id, [
+        numbers.get(step.number_sid)?.accountSid ?? parentSid,
+      ]);
     }
   }
-  return [...byUrl].map(([url, ids]) => ({
-    code: 'webhook_signature' as const,
-    customer_id: null,
-    message: `${url}: after the move Twilio signs its requests with each subaccount's own Auth Token (${list([...ids])}); an app that validates X-Twilio-Signature with the token of the account the numbers left (the parent's) will reject every one`,
-  }));
+  return [...byUrl].map(([url, seen]) => {
+    const subaccounts = [...seen.left].filter((sid) => sid !== parentSid);
+    const left =
+      subaccounts.length === 0
+        ? "the parent's"
+        : `${seen.left.has(parentSid) ? "the parent's, or " : ''}that of subaccount ${list(subaccounts, 3)}`;
+    return {
+      code: 'webhook_signature' as const,
+      customer_id: null,
+      message: `${url}: after the move Twilio signs its requests with each subaccount's own Auth Token (${list([...seen.customers])}); an app that validates X-Twilio-Signature with the token of the account the numbers left (${left}) will reject every one`,
+    };
+  });
 }

@@ -503,6 +503,38 @@ describe('buildPlan', () => {
     ]);
   });
 
+  it('a number leaving a subaccount: the warning names that subaccount’s token, not only the parent’s', () => {
+    const plan = buildPlan(
+      state({
+        subaccounts: [account(SUB, 'Old'), account(OTHER_SUB, 'Acme')],
+        numbers: [{ ...number(N1, 1, SUB), smsUrl: APP, smsMethod: 'POST' }],
+      }),
+      mapping({}),
+      options(),
+    );
+    const signed = plan.warnings.filter((w) => w.code === 'webhook_signature');
+    expect(signed.map((w) => w.message)).toEqual([
+      expect.stringContaining(`the account the numbers left (that of subaccount ${SUB})`),
+    ]);
+  });
+
+  it('a new service’s status callback is not signed anew for numbers that stay in their account', () => {
+    const status = 'https://app.example/status';
+    const plan = buildPlan(
+      state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [{ ...number(N1, 1, SUB, SUB_SERVICE), smsUrl: APP, smsMethod: 'POST' }],
+        services: [
+          service(SUB_SERVICE, SUB, 'old', { inbound_request_url: APP, status_callback: status }),
+        ],
+      }),
+      mapping({ messagingService: 'acmeAlerts' }),
+      options(),
+    );
+    expect(plan.steps.map((s) => s.action)).toContain('create_service');
+    expect(plan.warnings.filter((w) => w.code === 'webhook_signature')).toEqual([]);
+  });
+
   it('a moving number that answers through a TwiML App is named: its app’s URLs are not read', () => {
     const plan = buildPlan(
       state({

@@ -63,6 +63,11 @@ export interface RunStatus {
    * when none does (the apply was killed or crashed; applying the plan again continues it).
    */
   process: LockHolder | null;
+  /**
+   * For a run recorded as `running` that no process runs: the run that came after it (another
+   * plan's; applying this run's plan again would meet that run's changes as drift), else null.
+   */
+  followedBy: number | null;
 }
 
 /**
@@ -76,18 +81,24 @@ export function runStatuses(
 ): { runs: RunStatus[]; steps: StepRecord[] | null } {
   const holder = lockHeldAgainst(db, me) ?? null;
   const chosen = runId === undefined ? undefined : chooseRun(db, runId).id;
-  const runs = listApplyRuns(db)
+  const all = listApplyRuns(db);
+  const runs = all
     .filter((run) => chosen === undefined || run.id === chosen)
-    .map((run) => ({
-      run,
-      counts: countStates(listSteps(db, run.id)),
-      process:
+    .map((run) => {
+      const process =
         run.status === 'running' &&
         holder !== null &&
         (holder.runId === run.id || holder.runId === null)
           ? holder
-          : null,
-    }));
+          : null;
+      const stopped = run.status === 'running' && process === null;
+      return {
+        run,
+        counts: countStates(listSteps(db, run.id)),
+        process,
+        followedBy: stopped ? (all.find((later) => later.id > run.id)?.id ?? null) : null,
+      };
+    });
   return { runs, steps: chosen === undefined ? null : listSteps(db, chosen) };
 }
 

@@ -67,5 +67,19 @@ describe('status of a run whose apply is running, then killed', () => {
     };
     expect(after.runs[0]?.run.status).toBe('running');
     expect(after.runs[0]?.process).toBeNull();
+    expect(stopped.stdout).toContain('`submigrate apply` with the plan continues it');
+
+    // A plan made again and applied is another run: the stopped one is no longer continued.
+    const again = ws.dir.file('m2.plan.json');
+    await makePlan(cli, { mapping: ws.dir.file('m.csv'), db: db(), out: again });
+    const applied = await cli(['apply', again, '--db', db(), '--rate', '1000']);
+    expect(applied.code, applied.stderr).toBe(0);
+    const superseded = await cli(['status', '--db', db()]);
+    expect(superseded.stdout).toMatch(/^run 1 {2}stopped .*run 2 \(another plan\) came after it$/m);
+    expect(superseded.stdout).not.toContain('with the plan continues it');
+    const last = JSON.parse((await cli(['status', '--db', db(), '--json'])).stdout) as {
+      runs: { followedBy: number | null }[];
+    };
+    expect(last.runs.map((r) => r.followedBy)).toEqual([2, null]);
   });
 });

@@ -25,7 +25,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
         return;
       }
       if (view.runs.length === 0) context.output.out('No apply run yet.');
-      for (const { run, counts, process } of view.runs) {
+      for (const { run, counts, process, followedBy } of view.runs) {
         const states = Object.entries(counts)
           .filter(([, n]) => n > 0)
           .map(([state, n]) => `${n} ${state}`)
@@ -35,7 +35,9 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
           `run ${run.id}  ${(stopped ? 'stopped' : run.status).padEnd(9)}  ${run.startedAt} → ${run.finishedAt ?? '…'}  ${run.planPath}  (${states})${
             process === null
               ? stopped
-                ? '  no process is running it: `submigrate apply` with the plan continues it'
+                ? followedBy === null
+                  ? '  no process is running it: `submigrate apply` with the plan continues it'
+                  : `  no process is running it, and run ${followedBy} (another plan) came after it`
                 : ''
               : `  pid ${process.pid} on ${process.hostname} since ${process.acquiredAt}`
           }`,

@@ -12,7 +12,8 @@ type Kind =
   | { type: 'method' }
   | { type: 'boolean' }
   | { type: 'enum'; values: readonly string[] }
-  | { type: 'integer'; min: number; max: number };
+  | { type: 'integer'; min: number; max: number }
+  | { type: 'sid'; prefix: string };
 
 interface Field {
   /** The form parameter; null when the API does not take it (seeds still may). */
@@ -24,6 +25,8 @@ interface Field {
 const url: Kind = { type: 'url' };
 const method: Kind = { type: 'method' };
 const boolean: Kind = { type: 'boolean' };
+/** A TwiML App's SID (AP…): stored and shown; the emulator keeps no apps to call. */
+const application: Kind = { type: 'sid', prefix: 'AP' };
 
 /**
  * Twilio's defaults for a service created with only a FriendlyName (as Twilio answers). Note
@@ -81,6 +84,8 @@ export const NUMBER_FIELDS = {
   voice_fallback_method: { param: 'VoiceFallbackMethod', kind: method, default: 'POST' },
   status_callback: { param: 'StatusCallback', kind: url, default: null },
   status_callback_method: { param: 'StatusCallbackMethod', kind: method, default: 'POST' },
+  sms_application_sid: { param: 'SmsApplicationSid', kind: application, default: null },
+  voice_application_sid: { param: 'VoiceApplicationSid', kind: application, default: null },
 } as const satisfies Record<string, Field>;
 
 type ValueOf<F extends Field> = F['kind'] extends { type: 'boolean' }
@@ -133,6 +138,12 @@ function coerce(kind: Kind, value: unknown): { ok: true; value: unknown } | { ok
       const n = typeof value === 'number' ? value : text === null ? NaN : Number(text);
       return Number.isInteger(n) && n >= kind.min && n <= kind.max
         ? { ok: true, value: n }
+        : { ok: false };
+    }
+    case 'sid': {
+      if (value === null || text === '') return { ok: true, value: null };
+      return text !== null && new RegExp(`^${kind.prefix}[0-9a-f]{32}$`).test(text)
+        ? { ok: true, value: text }
         : { ok: false };
     }
   }

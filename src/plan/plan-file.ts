@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
 
 import { UserError } from '../errors.js';
+import { CUSTOMER_ID } from './mapping.js';
 import { PLAN_FORMAT, type Plan, type PlanStep, type SetNumberWebhookStep } from './types.js';
 
 const SEAL = ',\n  "integrity": "';
@@ -134,6 +135,18 @@ export function readSealedPlan(path: string, text: string): { plan: Plan; integr
     throw new UserError(
       `${path}: the plan was changed after \`submigrate plan\` wrote it (its integrity seal does not match). Plans are not edited by hand: change the mapping and plan again.`,
     );
+  }
+  // A customer_id names files of the reports (optouts/<customer_id>.csv): only ones a mapping
+  // allows, whatever a plan rewritten and sealed again by hand says.
+  const customers = plan.customers;
+  if (!Array.isArray(customers))
+    throw new UserError(`${path}: the plan's customers are not a list`);
+  for (const customer of customers) {
+    if (typeof customer?.customer_id !== 'string' || !CUSTOMER_ID.test(customer.customer_id)) {
+      throw new UserError(
+        `${path}: customer_id ${JSON.stringify(customer?.customer_id)} is not one a mapping allows; make the plan again with \`submigrate plan\``,
+      );
+    }
   }
   const steps = plan.steps;
   if (!Array.isArray(steps) || !steps.every((s) => ACTIONS.has((s as PlanStep).action))) {

@@ -64,3 +64,21 @@ describe('a set_number_webhook step read back', () => {
     expect(() => readPlan('p.json', serializePlan(plan))).toThrow(/do not go together/);
   });
 });
+
+describe('a plan rewritten by hand and sealed again', () => {
+  it.each(['../../outside', 'acme/../../x', '', '.hidden'])(
+    'with customer_id %j (it names a report file): refused',
+    (id) => {
+      const plan = leavingPlan();
+      plan.customers[0]!.customer_id = id;
+      // serializePlan seals what it is given, as someone recomputing the seal would.
+      expect(() => readPlan('p.json', serializePlan(plan))).toThrow(
+        /customer_id .* is not one a mapping allows/,
+      );
+    },
+  );
+
+  it('with the customer_ids a mapping allows: read', () => {
+    expect(readPlan('p.json', serializePlan(leavingPlan())).customers[0]!.customer_id).toBe('acme');
+  });
+});

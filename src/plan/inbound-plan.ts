@@ -210,8 +210,9 @@ function chooseSettings(
   const viaService = routed.filter((m) => before.get(m.number.sid)!.via === 'service');
   if (viaService.length === 0) {
     // They answered on their own URLs (or nowhere): defer to them, with the other settings of
-    // the services they leave (their inbound URLs routed none of them). Services that differ
-    // in those are a problem, as below: one new service can copy only one.
+    // the services they leave (their inbound and fallback URLs routed none of them: a service
+    // that defers to its numbers calls their URLs and fallbacks, never its own). Services that
+    // differ in those other settings are a problem, as below: one new service can copy only one.
     const copies = new Map<string, Partial<ServiceSettings>>();
     const left: ObservedService[] = [];
     for (const service of new Set(moving.map((m) => serviceOf(m.number)))) {
@@ -219,6 +220,8 @@ function chooseSettings(
       const settings = copySettings(service.settings);
       delete settings.inbound_request_url;
       delete settings.inbound_method;
+      delete settings.fallback_url;
+      delete settings.fallback_method;
       settings.use_inbound_webhook_on_number = true;
       const key = JSON.stringify(COPIED_SETTINGS.map((k) => settings[k] ?? null));
       if (!copies.has(key)) copies.set(key, settings);

@@ -185,6 +185,30 @@ describe('planRouting', () => {
     );
   });
 
+  it('numbers on their own URLs leaving deferring services that differ only in fallbacks: no problem', () => {
+    // A service that defers to its numbers calls their URLs, and their fallbacks, never its
+    // own: fallback_url and fallback_method route none of these numbers.
+    const withFallback = service('MGdeferF', {
+      use_inbound_webhook_on_number: true,
+      fallback_url: 'https://app/service-fallback',
+      fallback_method: 'GET',
+    });
+    const without = service('MGdeferG', { use_inbound_webhook_on_number: true });
+    const r = planRouting(
+      moving(
+        number('PN0030', 'https://app/own30', 'MGdeferF'),
+        number('PN0031', 'https://app/own31', 'MGdeferG'),
+      ),
+      new Map([withFallback, without].map((s) => [s.sid, s])),
+      { wantsService: true, existing: null },
+    );
+    expect(r.problem).toBeNull();
+    expect(r.settings.use_inbound_webhook_on_number).toBe(true);
+    expect(r.settings.fallback_url).toBeUndefined();
+    expect(after(r, 'PN0030')).toBe('POST https://app/own30 (number)');
+    expect(r.lost).toEqual([]);
+  });
+
   it('a number whose own URL is the service URL its neighbours answer at is no conflict', () => {
     const r = planRouting(
       moving(number('PN0014', null, 'MGshared'), number('PN0015', 'https://app/shared')),

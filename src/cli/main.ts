@@ -65,7 +65,8 @@ const REPEATABLE = new Set(['account']);
  */
 function refuseRepeated(args: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(args)) {
-    if (name === '_' || name === '$0' || /[A-Z]/.test(name)) continue;
+    // `_` and what follows `--` are arguments, not flags; `$0` and camelCase twins are yargs'.
+    if (name === '_' || name === '--' || name === '$0' || /[A-Z]/.test(name)) continue;
     if (Array.isArray(value) && !REPEATABLE.has(name)) {
       throw new UserError(
         `--${name} was given ${value.length} times (${value.map(String).join(', ')}); give it once.`,

@@ -301,6 +301,15 @@ describe('fail safe (built CLI)', () => {
       expect(result.stderr).toContain(why);
     });
 
+    it.each([[['status', '--', 'extra']], [['status', '--', '--run', '1', '--run', '2']]])(
+      '%j: what follows -- is no flag, and not refused as one given twice',
+      async (args) => {
+        const result = await runCli(args, { PATH: '' }, dir.path);
+        expectOneLineError(result, /^error: no database at /);
+        expect(result.stderr).not.toContain('was given');
+      },
+    );
+
     it.each([
       [['status', '--run', 'abc'], '--run "abc": not a run id'],
       [['report', '--run', ''], '--run "": not a run id'],

@@ -96,7 +96,8 @@ export interface ApplyDeps {
   /**
    * At the end, complete or not (a refusal after the lock was taken included), before the lock
    * is let go: the run's reports are written by the apply that holds the database, never by
-   * one the lock refused, whose view of the run would be another process's, half way.
+   * one the lock refused, whose view of the run would be another process's, half way. When the
+   * run failed, an error here is dropped for the run's own.
    */
   afterRun?(): void;
 }
@@ -197,11 +198,19 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   refuseUnfit(input, twilio);
   const lock = acquireLock(db, deps.runner, isoSeconds(clock.now()));
   if (!lock.acquired) throw lockRefusal(lock.holder);
+  let failed = false;
   try {
     return await applyLocked(input, deps, lock.tookOverFrom);
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
     try {
       deps.afterRun?.();
+    } catch (error) {
+      // After a run that failed, its own error is the one to tell: reports that cannot be
+      // written then (the folder it refused, say) would hide why it stopped.
+      if (!failed) throw error;
     } finally {
       releaseLock(db, deps.runner.pid);
     }

@@ -1,0 +1,100 @@
+/**
+ * An apply that fails still writes its run's reports (`afterRun`) before it lets go of the
+ * lock; when writing them fails too, the error the user is told is the run's own (a refused
+ * report folder, a drift refusal, a crash), not the reports' that followed from it, and the
+ * lock is let go all the same (runApply in-process on a real SQLite file, the real SDK over
+ * real HTTP to the emulator).
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { runApply } from '../../src/apply/run-apply.js';
+import { withDb } from '../../src/db/open.js';
+import { parseMapping } from '../../src/plan/mapping.js';
+import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
+import { runPlan } from '../../src/plan/run-plan.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  fixedClock,
+  MIGRATIONS_DIR,
+  TEST_RUNNER,
+  tempDir,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const N1 = '+14155550101';
+
+describe('an apply that fails, then fails to write its reports', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({ numbers: [{ phone_number: N1 }] });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it("throws the run's own error, not the reports', and lets go of the lock", async () => {
+    const clock = fixedClock(NOW);
+    await withDb({ path: dir.file('a.db'), migrationsDir: MIGRATIONS_DIR, clock }, async (db) => {
+      const twilio = env.port();
+      const { plan } = await runPlan(
+        {
+          mapping: parseMapping(
+            'm.csv',
+            `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`,
+          ),
+          snapshot: true,
+          credentials: 'auth-token',
+        },
+        { twilio, db, clock, runner: TEST_RUNNER },
+      );
+      const { integrity } = readSealedPlan('p.json', serializePlan(plan));
+      const input = {
+        plan,
+        planPath: 'p.json',
+        planIntegrity: integrity,
+        concurrency: 1,
+        rate: 0,
+        allowMissingSnapshot: false,
+      };
+      const deps = {
+        twilio,
+        db,
+        clock,
+        runner: TEST_RUNNER,
+        sleep: async () => undefined,
+      };
+      let reportsTried = 0;
+      await expect(
+        runApply(input, {
+          ...deps,
+          beforeSteps: () => {
+            throw new Error('the run failed: its reports folder is refused');
+          },
+          afterRun: () => {
+            reportsTried += 1;
+            throw new Error('the reports could not be written either');
+          },
+        }),
+      ).rejects.toThrow('the run failed: its reports folder is refused');
+      expect(reportsTried).toBe(1);
+
+      // The lock was let go: the next apply runs; a report that fails after a run that
+      // succeeded is still an error.
+      await expect(
+        runApply(input, {
+          ...deps,
+          afterRun: () => {
+            throw new Error('the reports could not be written');
+          },
+        }),
+      ).rejects.toThrow('the reports could not be written');
+    });
+  });
+});

@@ -231,7 +231,7 @@ function chooseSettings(
       return `its numbers leave ${copies.size} Messaging Services whose settings differ (${differing(copies)}), and one new service can copy only one (${left
         .slice(0, 4)
         .map((s) => `${s.friendlyName} ${s.sid}`)
-        .join('; ')})`;
+        .join('; ')}): ${DIFFER_ADVICE}`;
     }
     return [...copies.values()][0] ?? { use_inbound_webhook_on_number: true };
   }
@@ -252,7 +252,7 @@ function chooseSettings(
     const routes = routed
       .map((m) => `${m.number.phoneNumber} → ${describeRoute(before.get(m.number.sid)!)}`)
       .slice(0, 4);
-    return `its numbers leave ${sources.size} Messaging Services whose settings differ (${differing(sources)}), and one new service can copy only one (${routes.join('; ')})`;
+    return `its numbers leave ${sources.size} Messaging Services whose settings differ (${differing(sources)}), and one new service can copy only one (${routes.join('; ')}): ${DIFFER_ADVICE}`;
   }
   const settings = [...sources.values()][0]!;
   const serviceRoute: InboundRoute = {
@@ -276,6 +276,10 @@ function chooseSettings(
   }
   return settings;
 }
+
+/** What to do about services whose settings differ, said with the problem. */
+const DIFFER_ADVICE =
+  'make those settings alike in the services it leaves and plan again, or leave its messaging_service empty in the mapping (each number then answers on its own sms_url, given the route it had)';
 
 /** The copied settings in which these copies differ, comma-separated. */
 function differing(copies: ReadonlyMap<string, Partial<ServiceSettings>>): string {

@@ -143,6 +143,7 @@ describe('planRouting', () => {
     expect(r.problem).toMatch(
       /^its numbers leave 2 Messaging Services whose settings differ \(status_callback\)/,
     );
+    expect(r.problem).toMatch(/: make those settings alike in the services it leaves/);
   });
 
   it('numbers on their own URLs leaving two deferring services: their other settings are copied, or differ', () => {
@@ -182,6 +183,10 @@ describe('planRouting', () => {
     );
     expect(differ.problem).toMatch(
       /^its numbers leave 2 Messaging Services whose settings differ \(status_callback\)/,
+    );
+    // It says what to do about it.
+    expect(differ.problem).toMatch(
+      /: make those settings alike in the services it leaves and plan again, or leave its messaging_service empty/,
     );
   });
 

@@ -164,7 +164,13 @@ export function writePrivateFile(path: string, content: FileContent, flag = '--o
  */
 function removeStaleTemps(path: string): void {
   const prefix = `.${basename(path)}.`;
-  for (const name of readdirSync(dirname(path))) {
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return; // a folder one may write into but not list: nothing to tidy that can be seen
+  }
+  for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
     const pid = name.slice(prefix.length, -'.tmp'.length);
     if (!/^[0-9]+$/.test(pid)) continue;

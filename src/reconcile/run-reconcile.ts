@@ -65,6 +65,11 @@ export interface ReconcileResult {
   /** Found by this pass (a send seen before is not counted twice). */
   newViolations: number;
   newBlocked: number;
+  /**
+   * Sends to a listed recipient after a span no pass has read yet (one --since skipped): an
+   * opt-in there may lift them, so the next pass that reads the span judges them.
+   */
+  pending: number;
   evidenceAdded: number;
   /**
    * Spans since a subaccount's numbers began to move that no pass read and this one could not
@@ -134,9 +139,8 @@ export async function runReconcile(
   }));
   // What no pass read since a move and none can now: said, never shown as "0 violations".
   const notChecked = [...bySub].flatMap(([accountSid, numbers]) => {
-    const began = new Date(Math.min(...numbers.map((n) => new Date(n.moveBegan).getTime())));
     return uncoveredSpans(
-      { start: began, end: readable(accountSid) },
+      { start: movedSince(numbers), end: readable(accountSid) },
       passRead.get(accountSid)!,
     ).map((span) => ({ accountSid, start: isoSeconds(span.start), end: isoSeconds(span.end) }));
   });
@@ -206,12 +210,27 @@ export async function runReconcile(
   const evidenceAdded = insertEvents(db, runId, evidence);
   finishRun(db, runId, 'completed', at);
 
-  const verdicts = findViolations(
+  const found = findViolations(
     moved,
     suppressionLists(db, moved),
     sends,
     optInsIn(db, [...bySub.keys()]),
   );
+  // A send after a span no pass has read yet (one a --since pass skipped) is judged once that
+  // span is read: a START there would lift it, and a violation found once stays found.
+  const readNow = new Map(windows.map((w) => [w.accountSid, [...passRead.get(w.accountSid)!, w]]));
+  const judged = found.violations.filter(
+    (v) =>
+      uncoveredSpans(
+        {
+          start: latest(readable(v.accountSid), movedSince(bySub.get(v.accountSid)!)),
+          end: new Date(v.sentAt),
+        },
+        readNow.get(v.accountSid)!,
+      ).length === 0,
+  );
+  const verdicts = { ...found, violations: judged };
+
   const customerOf = new Map(moved.map((m) => [m.phoneNumber, m.customerId]));
   const blocked: BlockedSend[] = verdicts.blocked.map((s) => ({
     messageSid: s.sid,
@@ -239,6 +258,7 @@ export async function runReconcile(
     sendsChecked: verdicts.checked,
     newViolations: pass.newViolations,
     newBlocked: pass.newBlocked,
+    pending: found.violations.length - judged.length,
     evidenceAdded,
     notChecked,
   };
@@ -332,4 +352,7 @@ function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, Su
   return lists;
 }
 
+/** When the first of a subaccount's numbers began to move. */
+const movedSince = (numbers: readonly MovedNumber[]) =>
+  new Date(Math.min(...numbers.map((n) => new Date(n.moveBegan).getTime())));
 const latest = (a: Date, b: Date) => (a.getTime() >= b.getTime() ? a : b);

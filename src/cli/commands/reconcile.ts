@@ -83,6 +83,11 @@ export function reconcileCommand(
             `In all: ${totals.violations} violation(s), ${totals.blocked} blocked. ${shown.map((dir) => `${dir}/violations.csv`).join(', ')}`,
         );
       }
+      if (result.pending > 0) {
+        context.output.err(
+          `pending: ${result.pending} send(s) to a listed recipient after a span no pass read yet (--since skipped it): the next pass that reads it judges them`,
+        );
+      }
       for (const span of result.notChecked) {
         context.output.err(
           `not checked: ${span.accountSid} from ${span.start} to ${span.end}, after the move but older than its Messages API window: no pass read its sends, which were held to no list`,

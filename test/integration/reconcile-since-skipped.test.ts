@@ -1,0 +1,74 @@
+/**
+ * reconcile --since that skips a span no pass read: a START said in that span lifts the
+ * suppression of a send after it, though the --since pass did not read the START. The send is
+ * judged when the next pass reads the span, and is no violation then; found once, it would
+ * stay found, and `--fail-on-violation` would fail every pass after.
+ */
+
+import { writeFileSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { planAndApply, readCsv } from '../support/migration.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const A = '+14155550701';
+const R1 = '+12065550171';
+const R2 = '+12065550172';
+const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('reconcile --since after a START it skipped', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const db = () => dir.file('s.db');
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    await env.seed({
+      numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
+      messages: [
+        { from: R1, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
+        { from: R2, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
+      ],
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('judges the send once the skipped span is read: the START lifts it', async () => {
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('p.json') });
+    const state = await env.state();
+    const sid = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const acme = env.clientFor(sid, env.emulator.state.accounts.get(sid)!.authToken);
+
+    // R1 opts back in; the --since pass starts after that second and sees only the sends.
+    await env.control('POST', '/__emulator/inbound', { from: R1, to: A, body: 'START' });
+    await sleep(1_100);
+    const since = new Date().toISOString();
+    await sleep(1_100);
+    await acme.messages.create({ to: R1, from: A, body: 'Welcome back' });
+    const violating = await acme.messages.create({ to: R2, from: A, body: 'Sale!' });
+
+    // Both sends follow a span no pass read: neither is judged yet, and the pass says so.
+    const skipped = await cli(['reconcile', '--db', db(), '--since', since, '--json']);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ newViolations: 0, pending: 2 });
+    expect(skipped.stderr).toContain('pending: 2 send(s) to a listed recipient');
+
+    // The next pass reads the span with the START: only the send to R2 breaks an opt-out.
+    const next = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(next.code, next.stderr).toBe(3);
+    expect(JSON.parse(next.stdout)).toMatchObject({ newViolations: 1, violations: 1, pending: 0 });
+    expect(
+      readCsv(dir.file('reports/1/violations.csv')).map((r) => r['violating_message_sid']),
+    ).toEqual([violating.sid]);
+  });
+});

@@ -57,10 +57,23 @@ describe('reconcile --since after a START it skipped', () => {
     await acme.messages.create({ to: R1, from: A, body: 'Welcome back' });
     const violating = await acme.messages.create({ to: R2, from: A, body: 'Sale!' });
 
-    // Both sends follow a span no pass read: neither is judged yet, and the pass says so.
-    const skipped = await cli(['reconcile', '--db', db(), '--since', since, '--json']);
-    expect(skipped.code, skipped.stderr).toBe(0);
-    expect(JSON.parse(skipped.stdout)).toMatchObject({ newViolations: 0, pending: 2 });
+    // Both sends follow a span no pass read: neither is judged yet, and the pass says so; an
+    // alerting job is not told "no violation" meanwhile.
+    const skipped = await cli([
+      'reconcile',
+      '--db',
+      db(),
+      '--since',
+      since,
+      '--fail-on-violation',
+      '--json',
+    ]);
+    expect(skipped.code, skipped.stderr).toBe(3);
+    expect(JSON.parse(skipped.stdout)).toMatchObject({
+      newViolations: 0,
+      violations: 0,
+      pending: 2,
+    });
     expect(skipped.stderr).toContain('pending: 2 send(s) to a listed recipient');
 
     // The next pass reads the span with the START: only the send to R2 breaks an opt-out.

@@ -66,6 +66,8 @@ export interface RunStatus {
   /**
    * For a run recorded as `running` that no process runs: the run that came after it (another
    * plan's; applying this run's plan again would meet that run's changes as drift), else null.
+   * A later run that sent no step (refused before its first, or of an empty plan) changed
+   * nothing, and does not count.
    */
   followedBy: number | null;
 }
@@ -82,6 +84,8 @@ export function runStatuses(
   const holder = lockHeldAgainst(db, me) ?? null;
   const chosen = runId === undefined ? undefined : chooseRun(db, runId).id;
   const all = listApplyRuns(db);
+  const changed = (later: ApplyRun) =>
+    listSteps(db, later.id).some((s) => s.state !== 'pending' && s.state !== 'not_run');
   const runs = all
     .filter((run) => chosen === undefined || run.id === chosen)
     .map((run) => {
@@ -96,7 +100,9 @@ export function runStatuses(
         run,
         counts: countStates(listSteps(db, run.id)),
         process,
-        followedBy: stopped ? (all.find((later) => later.id > run.id)?.id ?? null) : null,
+        followedBy: stopped
+          ? (all.find((later) => later.id > run.id && changed(later))?.id ?? null)
+          : null,
       };
     });
   return { runs, steps: chosen === undefined ? null : listSteps(db, chosen) };

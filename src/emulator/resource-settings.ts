@@ -142,7 +142,8 @@ function coerce(kind: Kind, value: unknown): { ok: true; value: unknown } | { ok
     }
     case 'sid': {
       if (value === null || text === '') return { ok: true, value: null };
-      return text !== null && new RegExp(`^${kind.prefix}[0-9a-f]{32}$`).test(text)
+      // Twilio's pattern takes hex digits in either case (^AP[0-9a-fA-F]{32}$).
+      return text !== null && new RegExp(`^${kind.prefix}[0-9a-fA-F]{32}$`).test(text)
         ? { ok: true, value: text }
         : { ok: false };
     }

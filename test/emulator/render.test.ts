@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 
 import type { NumberRecord } from '../../src/emulator/records.js';
 import { iso8601, numberJson, renderNumber, rfc2822 } from '../../src/emulator/render.js';
-import { DEFAULT_NUMBER_SETTINGS } from '../../src/emulator/resource-settings.js';
+import {
+  DEFAULT_NUMBER_SETTINGS,
+  NUMBER_FIELDS,
+  readFormFields,
+  readSeedFields,
+} from '../../src/emulator/resource-settings.js';
 
 describe('emulator date formats', () => {
   it.each([
@@ -54,5 +59,29 @@ describe('emulator number JSON, kept between requests', () => {
     number.dateCreated = Date.UTC(2020, 0, 1);
     expect(json(number)['date_created']).toBe(rfc2822(Date.UTC(2020, 0, 1)));
     expect(json(number)).toEqual(renderNumber(number));
+  });
+});
+
+describe("a number's TwiML App SIDs, read as Twilio's spec reads them", () => {
+  // The 2010 spec's pattern for SmsApplicationSid / VoiceApplicationSid: ^AP[0-9a-fA-F]{32}$.
+  const UPPER = `AP${'A1'.repeat(16)}`;
+
+  it('takes hex digits in either case, from a form and from a seed', () => {
+    const form = new URLSearchParams({ SmsApplicationSid: UPPER, VoiceApplicationSid: '' });
+    expect(readFormFields(NUMBER_FIELDS, form)).toMatchObject({
+      sms_application_sid: UPPER,
+      voice_application_sid: null,
+    });
+    expect(
+      readSeedFields(NUMBER_FIELDS, { voice_application_sid: UPPER }, 'numbers[0]'),
+    ).toMatchObject({ voice_application_sid: UPPER });
+  });
+
+  it('refuses one that is not an AP SID', () => {
+    for (const bad of ['AP123', `PN${'a1'.repeat(16)}`, `AP${'g1'.repeat(16)}`]) {
+      expect(() =>
+        readFormFields(NUMBER_FIELDS, new URLSearchParams({ SmsApplicationSid: bad })),
+      ).toThrow(/Invalid SmsApplicationSid/);
+    }
   });
 });

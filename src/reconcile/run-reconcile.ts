@@ -76,6 +76,11 @@ export interface ReconcileResult {
    * (older than its Messages API window): sends then were held to no list.
    */
   notChecked: { accountSid: string; start: string; end: string }[];
+  /**
+   * Spans since the move that no pass has read yet and a later one still can (one a --since
+   * pass skipped): sends in and after them, pending or not, are judged only once one does.
+   */
+  unread: { accountSid: string; start: string; end: string }[];
 }
 
 const PAGE_SIZE = 1000;
@@ -230,6 +235,12 @@ export async function runReconcile(
       ).length === 0,
   );
   const verdicts = { ...found, violations: judged };
+  const stillUnread = [...bySub].flatMap(([accountSid, numbers]) =>
+    uncoveredSpans(
+      { start: latest(readable(accountSid), movedSince(numbers)), end: now },
+      readNow.get(accountSid)!,
+    ).map((span) => ({ accountSid, start: isoSeconds(span.start), end: isoSeconds(span.end) })),
+  );
 
   const customerOf = new Map(moved.map((m) => [m.phoneNumber, m.customerId]));
   const blocked: BlockedSend[] = verdicts.blocked.map((s) => ({
@@ -261,6 +272,7 @@ export async function runReconcile(
     pending: found.violations.length - judged.length,
     evidenceAdded,
     notChecked,
+    unread: stillUnread,
   };
 }
 

@@ -76,10 +76,34 @@ describe('reconcile --since after a START it skipped', () => {
     });
     expect(skipped.stderr).toContain('pending: 2 send(s) to a listed recipient');
 
+    // A second --since pass, past those sends, finds nothing pending: the span the first one
+    // skipped is still unread (and so is the one between the two passes), so an alerting job
+    // still hears of them.
+    await sleep(1_100);
+    const later = await cli([
+      'reconcile',
+      '--db',
+      db(),
+      '--since',
+      new Date().toISOString(),
+      '--fail-on-violation',
+      '--json',
+    ]);
+    expect(later.code, later.stderr).toBe(3);
+    const laterJson = JSON.parse(later.stdout) as { pending: number; unread: unknown[] };
+    expect(laterJson.pending).toBe(0);
+    expect(laterJson.unread).toHaveLength(2);
+    expect(later.stderr).toMatch(/^not read yet: AC[0-9a-f]{32} from .* \(--since skipped it\)/m);
+
     // The next pass reads the span with the START: only the send to R2 breaks an opt-out.
     const next = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
     expect(next.code, next.stderr).toBe(3);
-    expect(JSON.parse(next.stdout)).toMatchObject({ newViolations: 1, violations: 1, pending: 0 });
+    expect(JSON.parse(next.stdout)).toMatchObject({
+      newViolations: 1,
+      violations: 1,
+      pending: 0,
+      unread: [],
+    });
     expect(
       readCsv(dir.file('reports/1/violations.csv')).map((r) => r['violating_message_sid']),
     ).toEqual([violating.sid]);

@@ -93,8 +93,15 @@ export function reconcileCommand(
           `not checked: ${span.accountSid} from ${span.start} to ${span.end}, after the move but older than its Messages API window: no pass read its sends, which were held to no list`,
         );
       }
-      // A pending send may be a violation: an alerting job is not told "none" while it waits.
-      if (args['fail-on-violation'] && (totals.violations > 0 || result.pending > 0))
+      for (const span of result.unread) {
+        context.output.err(
+          `not read yet: ${span.accountSid} from ${span.start} to ${span.end} (--since skipped it): its sends, and the ones after it that an opt-in there could lift, are judged by the next pass without --since`,
+        );
+      }
+      // A pending send may be a violation, and an unread span may hold one: an alerting job is
+      // not told "none" while either waits.
+      const waiting = result.pending > 0 || result.unread.length > 0;
+      if (args['fail-on-violation'] && (totals.violations > 0 || waiting))
         context.setExit(EXIT_CODES.failedSteps);
     },
   };

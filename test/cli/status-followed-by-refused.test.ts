@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { makePlan, useCliWorkspace } from '../support/migration.js';
-import { cliEnv, pollUntil, releaseHeld, startCli } from '../support/snapshot-harness.js';
+import { killApplyAtHeldWrite, releaseHeld } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const N1 = '+14155550101';
@@ -30,19 +30,8 @@ describe('status of a stopped run that a refused run of another plan came after'
     const plan = ws.dir.file('m.plan.json');
     await makePlan(cli, { mapping: ws.dir.file('m.csv'), db: db(), out: plan });
 
-    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['POST'] });
-    const apply = startCli(
-      ['apply', plan, '--db', db(), '--rate', '1000', '--concurrency', '1'],
-      cliEnv(ws.env),
-      ws.dir.path,
-    );
-    await pollUntil('a write to be held', async () => {
-      if (apply.child.exitCode !== null) throw new Error('apply ended before the hold');
-      const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
-      return health.held_requests > 0 ? true : undefined;
-    });
-    apply.child.kill('SIGKILL');
-    expect((await apply.done).signal).toBe('SIGKILL');
+    const killed = await killApplyAtHeldWrite(ws.env, ws.dir.path, plan, db(), 1, ['POST']);
+    expect(killed.signal).toBe('SIGKILL');
     await releaseHeld(ws.env);
 
     // Another plan, whose run's reports folder holds a file of someone else's: refused before

@@ -102,12 +102,12 @@ export async function runReconcile(
   }
   // No list, no verdict: a source account nobody read would make every send look clean.
   const movedCustomers = new Set(moved.map((m) => m.customerId));
-  const unread = readCoverage(db).never_read.filter((w) =>
+  const neverRead = readCoverage(db).never_read.filter((w) =>
     w.customer_ids.some((c) => movedCustomers.has(c)),
   );
-  if (unread.length > 0) {
+  if (neverRead.length > 0) {
     throw new UserError(
-      `no completed snapshot has read ${unread.map((w) => w.account_sid).join(', ')}, where moved numbers came from (customers ${[...new Set(unread.flatMap((w) => w.customer_ids))].join(', ')}): there is no suppression list to hold their sends to, so reconcile cannot vouch for any. Run \`submigrate snapshot${unread.map((w) => ` --account ${w.account_sid}`).join('')}\` first.`,
+      `no completed snapshot has read ${neverRead.map((w) => w.account_sid).join(', ')}, where moved numbers came from (customers ${[...new Set(neverRead.flatMap((w) => w.customer_ids))].join(', ')}): there is no suppression list to hold their sends to, so reconcile cannot vouch for any. Run \`submigrate snapshot${neverRead.map((w) => ` --account ${w.account_sid}`).join('')}\` first.`,
     );
   }
   const bySub = new Map<string, MovedNumber[]>();
@@ -221,26 +221,22 @@ export async function runReconcile(
     sends,
     optInsIn(db, [...bySub.keys()]),
   );
-  // A send after a span no pass has read yet (one a --since pass skipped) is judged once that
-  // span is read: a START there would lift it, and a violation found once stays found.
-  const readNow = new Map(windows.map((w) => [w.accountSid, [...passRead.get(w.accountSid)!, w]]));
-  const judged = found.violations.filter(
-    (v) =>
+  // The spans since the move that no pass has read yet, this one included, and a later one
+  // still can (one a --since pass skipped). A send after such a span is judged once it is
+  // read: a START there would lift it, and a violation found once stays found.
+  const unread = new Map(
+    windows.map((w) => [
+      w.accountSid,
       uncoveredSpans(
-        {
-          start: latest(readable(v.accountSid), movedSince(bySub.get(v.accountSid)!)),
-          end: new Date(v.sentAt),
-        },
-        readNow.get(v.accountSid)!,
-      ).length === 0,
+        { start: latest(readable(w.accountSid), movedSince(bySub.get(w.accountSid)!)), end: now },
+        [...passRead.get(w.accountSid)!, w],
+      ),
+    ]),
+  );
+  const judged = found.violations.filter(
+    (v) => !unread.get(v.accountSid)!.some((span) => span.start < new Date(v.sentAt)),
   );
   const verdicts = { ...found, violations: judged };
-  const stillUnread = [...bySub].flatMap(([accountSid, numbers]) =>
-    uncoveredSpans(
-      { start: latest(readable(accountSid), movedSince(numbers)), end: now },
-      readNow.get(accountSid)!,
-    ).map((span) => ({ accountSid, start: isoSeconds(span.start), end: isoSeconds(span.end) })),
-  );
 
   const customerOf = new Map(moved.map((m) => [m.phoneNumber, m.customerId]));
   const blocked: BlockedSend[] = verdicts.blocked.map((s) => ({
@@ -272,7 +268,13 @@ export async function runReconcile(
     pending: found.violations.length - judged.length,
     evidenceAdded,
     notChecked,
-    unread: stillUnread,
+    unread: [...unread].flatMap(([accountSid, spans]) =>
+      spans.map((span) => ({
+        accountSid,
+        start: isoSeconds(span.start),
+        end: isoSeconds(span.end),
+      })),
+    ),
   };
 }
 

@@ -6,40 +6,24 @@
  * real HTTP to the emulator).
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runApply } from '../../src/apply/run-apply.js';
 import { withDb } from '../../src/db/open.js';
 import { parseMapping } from '../../src/plan/mapping.js';
 import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
 import { runPlan } from '../../src/plan/run-plan.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  fixedClock,
-  MIGRATIONS_DIR,
-  TEST_RUNNER,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { fixedClock, MIGRATIONS_DIR, TEST_RUNNER } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const N1 = '+14155550101';
 
 describe('an apply that fails, then fails to write its reports', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({ numbers: [{ phone_number: N1 }] });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const ws = useCliWorkspace({ numbers: [{ phone_number: N1 }] }, NOW);
 
   it("throws the run's own error, not the reports', and lets go of the lock", async () => {
+    const { env, dir } = ws;
     const clock = fixedClock(NOW);
     await withDb({ path: dir.file('a.db'), migrationsDir: MIGRATIONS_DIR, clock }, async (db) => {
       const twilio = env.port();

@@ -10,15 +10,10 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  clearRequestLog,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
-import { expectMigrated, makePlan } from '../support/migration.js';
+import { clearRequestLog, requestLog } from '../support/emulator.js';
+import { expectMigrated, makePlan, useCliWorkspace } from '../support/migration.js';
 import {
   cliEnv,
   killApplyAtHeldWrite,
@@ -27,8 +22,6 @@ import {
   releaseHeld,
   runCli,
   startCli,
-  tempDir,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
@@ -36,20 +29,10 @@ const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const N1 = '+14155550101';
 
 describe('a transfer that lands after it was sent again', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({ numbers: [{ phone_number: N1 }] });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const ws = useCliWorkspace({ numbers: [{ phone_number: N1 }] }, NOW);
 
   it('the 404 of the second send is settled from live state: the step is done', async () => {
+    const { env, dir } = ws;
     writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
     const cwd = dir.file('work');
     mkdirSync(cwd);

@@ -23,7 +23,7 @@ export function reconcileCommand(
   return {
     command: 'reconcile',
     describe:
-      "Scan the migrated subaccounts' messages since the move for sends to people who had opted out; exit 3 with --fail-on-violation when there are any",
+      "Scan the migrated subaccounts' messages since the move for sends to people who had opted out; exit 3 with --fail-on-violation when there are any, or while a span since the move is unread (a --since pass skipped it)",
     builder: (y) =>
       y
         .option('since', {

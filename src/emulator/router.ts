@@ -10,6 +10,8 @@ export interface TwilioRequest {
   query: URLSearchParams;
   form: URLSearchParams;
   principal: Principal;
+  /** The Twilio product the request's `Host` names (`api`, `messaging`…); null = any. */
+  host: string | null;
 }
 
 export interface Reply {
@@ -55,7 +57,34 @@ export function route(method: Route['method'], template: string, handler: Handle
   return { method, pattern: new RegExp(`^${escaped}$`), handler };
 }
 
+/**
+ * The Twilio host that serves a path: 2010 paths on `api`, Messaging Services on `messaging`,
+ * Bulk Export on `bulkexports`, the Consent Management API on `accounts` (reference §1, §2).
+ */
+export function productOf(path: string): string | null {
+  if (path.startsWith('/2010-04-01/')) return 'api';
+  if (/^\/v1\/Services(?:\/|$)/.test(path)) return 'messaging';
+  if (/^\/v1\/Exports(?:\/|$)/.test(path)) return 'bulkexports';
+  if (/^\/v1\/Consents(?:\/|$)/.test(path)) return 'accounts';
+  return null;
+}
+
+/**
+ * The product a request's `Host` names (`messaging.twilio.com`, or with an edge and region,
+ * `api.sydney.au1.twilio.com`), or null for any other host (the emulator's own address):
+ * those requests are served whatever the path's product, as before.
+ */
+export function productOfHost(host: string | undefined): string | null {
+  const match = /^([a-z0-9-]+)(?:\.[a-z0-9-]+)*\.twilio\.com(?::\d+)?$/i.exec(host ?? '');
+  return match === null ? null : (match[1] as string).toLowerCase();
+}
+
 export function dispatch(routes: readonly Route[], request: TwilioRequest): Reply | Promise<Reply> {
+  // Each Twilio host serves its own product only: `https://api.twilio.com/v1/Services` is a
+  // resource real Twilio does not have (404), however well the emulator knows the path.
+  if (request.host !== null && request.host !== productOf(request.path)) {
+    throw notFound(request.path);
+  }
   let pathMatched = false;
   for (const candidate of routes) {
     const match = candidate.pattern.exec(request.path);

@@ -16,7 +16,7 @@ import { handleControl, type RequestLogEntry } from './control.js';
 import { ExportStorage, STORAGE_PREFIX } from './exports/storage.js';
 import { FaultInjector } from './faults.js';
 import { createSidFactory } from './random.js';
-import { dispatch, type Route } from './router.js';
+import { dispatch, productOfHost, type Route } from './router.js';
 import { accountRoutes } from './routes/accounts.js';
 import { consentRoutes } from './routes/consents.js';
 import { exportRoutes } from './routes/exports.js';
@@ -142,6 +142,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             query: url.searchParams,
             form,
             principal,
+            host: productOfHost(req.headers.host),
           });
           status = reply.status;
           body = reply.body;

@@ -57,6 +57,18 @@ export function rewriteTwilioUrl(uri: string, apiUrl: string | null): string {
   return uri.replace(TWILIO_HOST, apiUrl);
 }
 
+/**
+ * The Twilio host a rewritten request was meant for (`messaging.twilio.com`), sent as its
+ * `Host` header so that the emulator answers as that host would: one origin serves every
+ * product, but `https://api.twilio.com/v1/Services` must fail there as it fails at Twilio.
+ * Null when nothing is rewritten.
+ */
+export function twilioHostOf(uri: string, apiUrl: string | null): string | null {
+  if (apiUrl === null) return null;
+  const match = TWILIO_HOST.exec(uri);
+  return match === null ? null : new URL(match[0]).host;
+}
+
 const IDEMPOTENT = new Set(['get', 'head', 'options', 'delete']);
 
 /** The Consent Management API, as the SDK addresses it (before any rewrite). */
@@ -271,6 +283,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
     const headers: Record<string, string> = { ...(opts.headers as Record<string, string>) };
     const raw = headers[RAW_BODY_HEADER] !== undefined;
     delete headers[RAW_BODY_HEADER];
+    const twilioHost = twilioHostOf(opts.uri, this.apiUrl);
+    if (twilioHost !== null) headers['Host'] = twilioHost;
     if (opts.username && opts.password) {
       headers['Authorization'] =
         `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;

@@ -151,6 +151,27 @@ export function tollFreeTypes(db: Db): Map<string, string> {
   return new Map(rows.filter(([, type]) => reportsTollFree(type)));
 }
 
+/**
+ * Twilio number → the Messaging Services its own evidence came through (a STOP it received in
+ * a service, a send of it a service's opt-out refused): services the number was in, whatever
+ * it is in now or was when a snapshot listed it.
+ */
+export function servicesSeenByNumber(db: Db): Map<string, string[]> {
+  const rows = statement(
+    db,
+    `SELECT DISTINCT twilio_number AS number, messaging_service_sid AS service
+     FROM ledger_events WHERE messaging_service_sid IS NOT NULL
+     ORDER BY twilio_number, messaging_service_sid`,
+  ).all() as { number: string; service: string }[];
+  const seen = new Map<string, string[]>();
+  for (const { number, service } of rows) {
+    const list = seen.get(number);
+    if (list === undefined) seen.set(number, [service]);
+    else list.push(service);
+  }
+  return seen;
+}
+
 export function listNumbers(db: Db): NumberRow[] {
   return db
     .prepare(

@@ -12,7 +12,12 @@ import {
   previousSubaccounts,
   sourceAccounts,
 } from '../db/customers.js';
-import { countTiesResolvedAsOptOut, currentOptOuts, listUndatedEvidence } from '../db/ledger.js';
+import {
+  countTiesResolvedAsOptOut,
+  currentOptOuts,
+  listUndatedEvidence,
+  servicesSeenByNumber,
+} from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { completedWindows, historyStarts, type WindowSource } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
@@ -185,11 +190,19 @@ export interface ExportClaims {
 
 /** The claims of the mapping last recorded and of the subaccounts applies moved customers into. */
 function recordedClaims(db: Db): ExportClaims {
+  const seen = servicesSeenByNumber(db);
   return {
     numbers: listCustomerNumbers(db).map((n) => ({
       phoneNumber: n.phoneNumber,
       customerId: n.customerId,
-      services: n.sourceServiceSid === null ? [] : [n.sourceServiceSid],
+      // The service it started in, and those its own opt-outs came through (a STOP it took
+      // in a service it had left before any snapshot saw it there).
+      services: [
+        ...new Set([
+          ...(n.sourceServiceSid === null ? [] : [n.sourceServiceSid]),
+          ...(seen.get(n.phoneNumber) ?? []),
+        ]),
+      ],
     })),
     subaccounts: new Map([...previousSubaccounts(db)].map(([customer, sub]) => [sub, customer])),
   };

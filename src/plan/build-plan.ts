@@ -60,6 +60,8 @@ export interface PlanOptions {
    * or the one recorded before it left that account). Absent = the service it is in now.
    */
   sourceServices?: ReadonlyMap<string, string | null>;
+  /** Phone number → the services its own opt-outs came through (`servicesSeenByNumber`). */
+  servicesSeen?: ReadonlyMap<string, readonly string[]>;
 }
 
 interface Resolved {
@@ -296,8 +298,9 @@ export function buildPlan(
   for (const [sid, origin] of options.origins ?? []) sources.set(sid, origin.serviceSid);
   // Most numbers' lists are alike (none, or their shared service): one array for each.
   const lists = new Map<string, string[]>();
+  const seen = options.servicesSeen ?? new Map<string, readonly string[]>();
   for (const item of resolved) {
-    const own = customerSteps(item, services, options.optOuts, sources, lists);
+    const own = customerSteps(item, services, options.optOuts, sources, seen, lists);
     for (const step of own) steps.push(step);
     const carried =
       carry === null
@@ -361,6 +364,7 @@ function customerSteps(
   services: ReadonlyMap<string, ObservedService>,
   optOuts: OptOutIndex,
   sourceServices: ReadonlyMap<string, string | null>,
+  servicesSeen: ReadonlyMap<string, readonly string[]>,
   lists: Map<string, string[]>,
 ): PlanStep[] {
   const out: PlanStep[] = [];
@@ -467,7 +471,7 @@ function customerSteps(
       route_before: route.before,
       route_after: route.after,
       ...(routing.fromOrigin.has(number.sid) ? { from_origin: true as const } : {}),
-      optout_services: shared(lists, listServices(number, customer, sourceServices)),
+      optout_services: shared(lists, listServices(number, customer, sourceServices, servicesSeen)),
     });
   }
   customer.optouts = countOptOuts(optOuts, customer.numbers);

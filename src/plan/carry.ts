@@ -42,6 +42,8 @@ export interface CarryOptions {
    * before it moved (a number already moved has left it). Absent = the service it is in now.
    */
   sourceServices: ReadonlyMap<string, string | null>;
+  /** Phone number → the services its own opt-outs came through (`servicesSeenByNumber`). */
+  servicesSeen?: ReadonlyMap<string, readonly string[]>;
   /** correlation_ids Twilio accepted in earlier applies: those records are not planned again. */
   written: ReadonlySet<string>;
 }
@@ -89,21 +91,27 @@ function keepLatest(map: Map<string, string>, recipient: string, date: string): 
 
 /**
  * The services whose service-wide opt-outs are on a number's suppression list: the one it was
- * in where it started (`sourceServices`, recorded), and the one it is in now, unless it stays
- * in that service (already in the customer's subaccount and service, where Twilio enforces
- * them itself). A number moves on with every list it was on.
+ * in where it started (`sourceServices`, recorded), the ones its own opt-outs came through
+ * (`servicesSeen`: a STOP it took in a service it has since left), and the one it is in now,
+ * unless it stays in that service (already in the customer's subaccount and service, where
+ * Twilio enforces them itself). A number moves on with every list it was on.
  */
 export function listServices(
   number: ObservedNumber,
   customer: Pick<PlanCustomer, 'subaccount_sid' | 'service_sid'>,
   sourceServices: ReadonlyMap<string, string | null>,
+  servicesSeen: ReadonlyMap<string, readonly string[]> = new Map(),
 ): string[] {
   const services = new Set<string | null>();
   const recorded = sourceServices.get(number.sid);
   if (recorded !== undefined) services.add(recorded);
   const stays =
     number.accountSid === customer.subaccount_sid && number.serviceSid === customer.service_sid;
-  if (recorded === undefined || !stays) services.add(number.serviceSid);
+  const enforcedHere = recorded !== undefined && stays;
+  if (!enforcedHere) services.add(number.serviceSid);
+  for (const service of servicesSeen.get(number.phoneNumber) ?? []) {
+    if (!(enforcedHere && service === number.serviceSid)) services.add(service);
+  }
   services.delete(null);
   return [...services] as string[];
 }
@@ -139,7 +147,7 @@ export function carryStep(
     viaService,
     numbers.map((number) => ({
       phoneNumber: number.phoneNumber,
-      services: listServices(number, customer, options.sourceServices),
+      services: listServices(number, customer, options.sourceServices, options.servicesSeen),
     })),
     options.optOuts,
   );

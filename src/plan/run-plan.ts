@@ -16,7 +16,7 @@ import {
   recordMapping,
   type CustomerNumberRecord,
 } from '../db/customers.js';
-import { currentOptOuts, type NumberRow } from '../db/ledger.js';
+import { currentOptOuts, servicesSeenByNumber, type NumberRow } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { readCoverage } from '../optouts/export.js';
 import {
@@ -87,12 +87,15 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
 
   const snapshot = input.snapshot ? await refreshLedger(input, observed, resolution, deps) : null;
 
+  // The services each number's own opt-outs came through, once the ledger is up to date.
+  const seen = servicesSeenByNumber(db);
   const plan = buildPlan(
     observed,
     input.mapping,
     {
       ...options(input.snapshot, optOutIndex(db)),
-      carry: input.carry ? carryOptions(db, input.carry.batchSize, sources) : null,
+      servicesSeen: seen,
+      carry: input.carry ? carryOptions(db, input.carry.batchSize, sources, seen) : null,
     },
     resolution,
   );
@@ -248,12 +251,14 @@ function carryOptions(
   db: Db,
   batchSize: number,
   sources: ReadonlyMap<string, string | null>,
+  servicesSeen: ReadonlyMap<string, readonly string[]>,
 ): CarryOptions {
   return {
     batchSize,
     requestsPerMinute: DEFAULT_CONSENT_PER_MINUTE,
     optOuts: carryIndex(currentOptOuts(db)),
     sourceServices: sources,
+    servicesSeen,
     written: writtenCorrelationIds(db),
   };
 }

@@ -12,6 +12,7 @@ import {
   optOutsAsOf,
   insertEvents,
   replaceNumbers,
+  servicesSeenByNumber,
   tollFreeTypes,
   type LedgerEvent,
 } from '../../src/db/ledger.js';
@@ -456,10 +457,12 @@ describe('the ledger on a real database', () => {
       const NEW_SERVICE = `MG${'9'.repeat(32)}`;
       insertEvents(db, id, [
         event({ endUser: '+12065550001', messagingServiceSid: NEW_SERVICE }),
+        // Another account's service, through a number acme never had: nobody's.
         event({
           endUser: '+12065550002',
           messagingServiceSid: `MG${'8'.repeat(32)}`,
           accountSid: `AC${'b'.repeat(32)}`,
+          twilioNumber: '+14155550999',
         }),
       ]);
       const rows = exportOptOuts(db).optouts.map((r) => [r.recipient, r.customer_id, r.scope]);
@@ -470,6 +473,45 @@ describe('the ledger on a real database', () => {
       expect(
         exportOptOuts(db, 'l.db', { customer: 'acme' }).optouts.map((r) => r.recipient),
       ).toEqual(['+12065550001']);
+    });
+  });
+
+  it('binds a service-scope opt-out to the customer of the number that took it, whatever service that number is in now', async () => {
+    // The STOP came to acme's number through a service it has since left (no snapshot saw it
+    // there): the person told that number to stop.
+    await withLedger(dir.file('l.db'), (db) => {
+      recordMapping(
+        db,
+        'sha',
+        '2025-05-01T00:00:00Z',
+        [{ customerId: 'acme', customerName: 'Acme', messagingService: null }],
+        [
+          {
+            numberSid: `PN${'1'.repeat(32)}`,
+            phoneNumber: NUMBER,
+            customerId: 'acme',
+            sourceAccountSid: ACCOUNT,
+            sourceServiceSid: null,
+            atSource: true,
+          },
+        ],
+      );
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      const LEFT = `MG${'7'.repeat(32)}`;
+      insertEvents(db, id, [
+        event({ endUser: '+12065550001', messagingServiceSid: LEFT }),
+        // Another number of that service: its list is acme's number's too, as the service's.
+        event({ endUser: '+12065550002', messagingServiceSid: LEFT, twilioNumber: '+14155550998' }),
+      ]);
+      expect(servicesSeenByNumber(db)).toEqual(
+        new Map([
+          [NUMBER, [LEFT]],
+          ['+14155550998', [LEFT]],
+        ]),
+      );
+      expect(
+        exportOptOuts(db, 'l.db', { customer: 'acme' }).optouts.map((r) => r.recipient),
+      ).toEqual(['+12065550001', '+12065550002']);
     });
   });
 

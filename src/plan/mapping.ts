@@ -1,7 +1,8 @@
 /**
  * The mapping CSV (docs/file-formats.md): which customer each phone number belongs to, and
  * what that customer's subaccount and Messaging Service are called. Parsed with csv-parse
- * (header names case-insensitive and trimmed, BOM and CRLF accepted) and checked whole:
+ * (header names case-insensitive and trimmed, BOM accepted; CRLF, LF and a lone CR each end a
+ * line, mixed in one file or not) and checked whole:
  * every problem is reported at once as `FILE:LINE: reason`, and nothing is planned while one
  * remains. This module reads no network and no database: it runs before either is touched.
  */
@@ -58,11 +59,16 @@ interface RawRecord {
 
 /** Records with the line each starts on; an unterminated quote or a broken file is a problem. */
 function readRecords(path: string, text: string): { records: RawRecord[]; problem?: string } {
-  return readPlainRecords(text) ?? readAnyRecords(path, text);
+  // Each line break as LF: a file saved with CRLF, one with a lone CR (old Mac), and one put
+  // together from both are read alike, and a line is counted once whatever ends it, inside a
+  // quoted field or not (csv-parse picks one record delimiter per file, and counts a CRLF
+  // within a quoted field as two lines).
+  const lines = text.replace(/\r\n?/g, '\n');
+  return readPlainRecords(lines) ?? readAnyRecords(path, lines);
 }
 
 /**
- * The common case: a file with no quote and no lone carriage return. Without quotes no field
+ * The common case: a file with no quote (its line breaks already LF). Without quotes no field
  * can hold a comma or a line break, so its records are its non-empty lines, split at commas;
  * csv-parse (the general reader below) gives the same fields, and a test holds the two to
  * that. Asking csv-parse for each record's line (on_record's context) cost more than the
@@ -70,14 +76,14 @@ function readRecords(path: string, text: string): { records: RawRecord[]; proble
  * file is not that simple.
  */
 function readPlainRecords(text: string): { records: RawRecord[] } | null {
-  if (text.includes('"') || /\r(?!\n)/.test(text)) return null;
+  if (text.includes('"')) return null;
   const records: RawRecord[] = [];
   let line = 1;
   let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const content = text.slice(start, text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    const content = text.slice(start, end);
     if (content !== '') records.push({ line, fields: content.split(',') });
     line += 1;
     start = end + 1;

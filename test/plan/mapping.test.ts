@@ -150,6 +150,36 @@ describe('parseMapping', () => {
   });
 });
 
+describe('parseMapping: line breaks of any kind', () => {
+  const header = 'customer_id,customer_name,phone_number';
+
+  it('counts a CRLF inside a quoted field as one line', () => {
+    const text = `${header}\nacme,"Acme\r\nCorp",+14155550101\nacme,"Acme\r\nCorp",+14155550102\nbirch,Birch,+1415\n`;
+    expect(problemsOf(text)).toEqual([
+      'm.csv:6: phone_number "+1415" is neither E.164 (+ and 8–15 digits) nor a PN… SID',
+    ]);
+  });
+
+  it('reads a file whose lines end in CRLF and LF both, quoted fields and all', () => {
+    const text = `${header}\r\nacme,"Acme",+14155550101\nacme,"Acme",+14155550102\r\nbirch,Birch,12345\n`;
+    expect(problemsOf(text)).toEqual([
+      'm.csv:4: phone_number "12345" is neither E.164 (+ and 8–15 digits) nor a PN… SID',
+    ]);
+    const fixed = text.replace('12345', '+14155550103');
+    expect(parseMapping('m.csv', fixed).rows.map((r) => r.line)).toEqual([2, 3, 4]);
+  });
+
+  it('reads a file whose lines end in a lone CR as one whose lines end in LF', () => {
+    const text = `${header}\racme,"Acme\rCorp",+14155550101\r\rbirch,Birch,+14155550102\r`;
+    const rows = parseMapping('m.csv', text).rows;
+    expect(rows.map((r) => [r.line, r.customerName])).toEqual([
+      [2, 'Acme\nCorp'],
+      [5, 'Birch'],
+    ]);
+    expect(rows).toEqual(parseMapping('m.csv', text.replaceAll('\r', '\n')).rows);
+  });
+});
+
 function problemsOf(text: string): readonly string[] {
   try {
     parseMapping('m.csv', text);

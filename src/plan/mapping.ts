@@ -68,6 +68,32 @@ function readRecords(path: string, text: string): { records: RawRecord[]; proble
 }
 
 /**
+ * A file that is not UTF-8 text: UTF-16 (as Excel's "Unicode Text" saves), bytes that are not
+ * UTF-8 (a Windows-1252 export: read as U+FFFD), NUL bytes. Its values would reach Twilio
+ * mangled, or be refused with reasons that show unreadable columns: it is refused as such,
+ * naming each line that holds such a character.
+ */
+function encodingProblems(path: string, text: string): string[] {
+  // A UTF-16 byte-order mark read as UTF-8 is two U+FFFD; UTF-16 without one has a NUL beside
+  // every ASCII character.
+  if (text.startsWith('\uFFFD\uFFFD') || /^\uFEFF?(?:\0|[^\0]\0)/.test(text)) {
+    return [`${path}:1: the file is UTF-16, not UTF-8: save it as CSV UTF-8 and plan again`];
+  }
+  const problems: string[] = [];
+  if (!/[\0\uFFFD]/.test(text)) return problems;
+  text.split(/\r\n|\r|\n/).forEach((line, i) => {
+    if (line.includes('\0')) {
+      problems.push(`${path}:${i + 1}: holds a NUL byte: the file is not CSV text`);
+    } else if (line.includes('\uFFFD')) {
+      problems.push(
+        `${path}:${i + 1}: holds bytes that are not UTF-8 (a file saved in another encoding, such as Windows-1252?): save it as CSV UTF-8 and plan again`,
+      );
+    }
+  });
+  return problems;
+}
+
+/**
  * The common case: a file with no quote (its line breaks already LF). Without quotes no field
  * can hold a comma or a line break, so its records are its non-empty lines, split at commas;
  * csv-parse (the general reader below) gives the same fields, and a test holds the two to
@@ -127,6 +153,8 @@ export function parseMapping(path: string, text: string): Mapping {
   const sha256 = createHash('sha256').update(text).digest('hex');
   const problems: string[] = [];
   const at = (line: number, reason: string) => problems.push(`${path}:${line}: ${reason}`);
+  const encoding = encodingProblems(path, text);
+  if (encoding.length > 0) throw new MappingError(encoding);
 
   // A file that stops being CSV (an unterminated quote) is still checked up to that point,
   // so that every problem is reported at once; the break itself comes last.

@@ -180,6 +180,40 @@ describe('parseMapping: line breaks of any kind', () => {
   });
 });
 
+describe('parseMapping: a file that is not UTF-8 text', () => {
+  const header = 'customer_id,customer_name,phone_number';
+  /** The bytes of a file as the plan command reads them: decoded as UTF-8. */
+  const asRead = (bytes: Buffer) => bytes.toString('utf8');
+
+  it.each([
+    [
+      'UTF-16 with its byte-order mark',
+      Buffer.from(`\uFEFF${header}\r\nacme,Acme,+14155550101\r\n`, 'utf16le'),
+    ],
+    ['UTF-16 without one', Buffer.from(`${header}\r\nacme,Acme,+14155550101\r\n`, 'utf16le')],
+  ])('%s: refused in one line', (_, bytes) => {
+    expect(problemsOf(asRead(bytes))).toEqual([
+      'm.csv:1: the file is UTF-16, not UTF-8: save it as CSV UTF-8 and plan again',
+    ]);
+  });
+
+  it('bytes that are not UTF-8 (Windows-1252): refused, naming the line, not planned mangled', () => {
+    const bytes = Buffer.from(
+      `${header}\nacme,Acme,+14155550101\ncafe,Caf\xe9,+14155550102\n`,
+      'latin1',
+    );
+    expect(problemsOf(asRead(bytes))).toEqual([
+      'm.csv:3: holds bytes that are not UTF-8 (a file saved in another encoding, such as Windows-1252?): save it as CSV UTF-8 and plan again',
+    ]);
+  });
+
+  it('a NUL byte: refused, naming the line', () => {
+    expect(problemsOf(`${header}\r\nacme,Ac\0me,+14155550101\r\n`)).toEqual([
+      'm.csv:2: holds a NUL byte: the file is not CSV text',
+    ]);
+  });
+});
+
 function problemsOf(text: string): readonly string[] {
   try {
     parseMapping('m.csv', text);

@@ -140,10 +140,19 @@ function readAnyRecords(path: string, text: string): { records: RawRecord[]; pro
         problem: `${path}:${lastEnd + 1}: a quoted field is never closed (an unterminated quote from here on)`,
       };
     }
-    const where = error instanceof CsvError ? (error as CsvError & { lines?: number }).lines : 0;
+    // csv-parse's own message quotes the character it met, a line break included: the
+    // reason is said in one line of our own, on the line where the file stops being CSV.
+    const code = (error as { code?: unknown }).code;
+    const where = (error as { lines?: unknown }).lines;
+    const reason =
+      code === 'CSV_INVALID_CLOSING_QUOTE'
+        ? 'a quoted field goes on after its closing quote (a quote inside a quoted field is written twice: "")'
+        : code === 'INVALID_OPENING_QUOTE'
+          ? 'a quote inside a field that does not start with one (quote the whole field, and write each quote inside it twice)'
+          : `not valid CSV (${typeof code === 'string' ? code : 'unreadable'})`;
     return {
       records,
-      problem: `${path}:${where ?? lastEnd + 1}: not valid CSV (${(error as Error).message})`,
+      problem: `${path}:${typeof where === 'number' && where > 0 ? where : lastEnd + 1}: ${reason}`,
     };
   }
   return { records };
@@ -174,7 +183,7 @@ export function parseMapping(path: string, text: string): Mapping {
     else if (!KNOWN.has(name)) {
       at(
         header.line,
-        `unknown column "${header.fields[i]}" (columns are ${[...REQUIRED, ...OPTIONAL].join(', ')})`,
+        `unknown column ${quoted(header.fields[i] ?? '')} (columns are ${[...REQUIRED, ...OPTIONAL].join(', ')})`,
       );
     } else if (index.has(name)) at(header.line, `column "${name}" appears twice`);
     else index.set(name, i);
@@ -224,6 +233,18 @@ export function parseMapping(path: string, text: string): Mapping {
   return { path, sha256, rows };
 }
 
+/**
+ * A value as a problem shows it: in quotes and on one line, whatever the file held — a line
+ * break of a quoted field, or a character one cannot see (a zero-width space, a BOM), is
+ * written out (`\n`, `\u200B`) so the line says what differs.
+ */
+export const quoted = (value: string) =>
+  JSON.stringify(value).replace(
+    /[\p{Cf}\u2028\u2029]/gu,
+    (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+const bare = (value: string) => quoted(value).slice(1, -1);
+
 /** Characters as people count them (code points); a short string needs no counting. */
 const characters = (text: string) => (text.length <= MAX_NAME ? text.length : [...text].length);
 
@@ -232,7 +253,7 @@ function checkRow(row: MappingRow, at: (line: number, reason: string) => void): 
   else if (!CUSTOMER_ID.test(row.customerId)) {
     at(
       row.line,
-      `customer_id "${row.customerId}" may hold only letters, digits, ".", "_", "@" and "-" (at most 64, not starting with a symbol)`,
+      `customer_id ${quoted(row.customerId)} may hold only letters, digits, ".", "_", "@" and "-" (at most 64, not starting with a symbol)`,
     );
   }
   if (row.customerName === '') at(row.line, 'customer_name is empty');
@@ -246,7 +267,7 @@ function checkRow(row: MappingRow, at: (line: number, reason: string) => void): 
   else if (!E164.test(row.phoneNumber) && !NUMBER_SID.test(row.phoneNumber)) {
     at(
       row.line,
-      `phone_number "${row.phoneNumber}" is neither E.164 (+ and 8–15 digits) nor a PN… SID`,
+      `phone_number ${quoted(row.phoneNumber)} is neither E.164 (+ and 8–15 digits) nor a PN… SID`,
     );
   }
   if (row.messagingService !== null && characters(row.messagingService) > MAX_NAME) {
@@ -255,7 +276,7 @@ function checkRow(row: MappingRow, at: (line: number, reason: string) => void): 
   if (row.subaccountSid !== null && !ACCOUNT_SID.test(row.subaccountSid)) {
     at(
       row.line,
-      `subaccount_sid "${row.subaccountSid}" is not an Account SID (AC + 32 hex digits)`,
+      `subaccount_sid ${quoted(row.subaccountSid)} is not an Account SID (AC + 32 hex digits)`,
     );
   }
 }
@@ -276,7 +297,7 @@ function checkAcrossRows(
       else if (namesake.customerId !== row.customerId) {
         at(
           row.line,
-          `customer_name "${row.customerName}" is also customer "${namesake.customerId}"'s name (line ${namesake.line}); subaccounts are matched by name, so names must differ`,
+          `customer_name ${quoted(row.customerName)} is also customer ${quoted(namesake.customerId)}'s name (line ${namesake.line}); subaccounts are matched by name, so names must differ`,
         );
       }
     }
@@ -285,11 +306,11 @@ function checkAcrossRows(
       const seen = byNumber.get(key);
       if (seen === undefined) byNumber.set(key, row);
       else if (seen.customerId === row.customerId) {
-        at(row.line, `duplicate row: ${row.phoneNumber} is already on line ${seen.line}`);
+        at(row.line, `duplicate row: ${bare(row.phoneNumber)} is already on line ${seen.line}`);
       } else {
         at(
           row.line,
-          `${row.phoneNumber} is mapped to customer "${row.customerId}" here and to "${seen.customerId}" on line ${seen.line}`,
+          `${bare(row.phoneNumber)} is mapped to customer ${quoted(row.customerId)} here and to ${quoted(seen.customerId)} on line ${seen.line}`,
         );
       }
     }
@@ -302,19 +323,19 @@ function checkAcrossRows(
     if (row.customerName !== '' && first.customerName !== row.customerName) {
       at(
         row.line,
-        `customer "${row.customerId}" is named "${row.customerName}" here but "${first.customerName}" on line ${first.line}`,
+        `customer ${quoted(row.customerId)} is named ${quoted(row.customerName)} here but ${quoted(first.customerName)} on line ${first.line}`,
       );
     }
     if (first.messagingService !== row.messagingService) {
       at(
         row.line,
-        `customer "${row.customerId}" has messaging_service "${row.messagingService ?? ''}" here but "${first.messagingService ?? ''}" on line ${first.line} (one service per customer)`,
+        `customer ${quoted(row.customerId)} has messaging_service ${quoted(row.messagingService ?? '')} here but ${quoted(first.messagingService ?? '')} on line ${first.line} (one service per customer)`,
       );
     }
     if (first.subaccountSid !== row.subaccountSid) {
       at(
         row.line,
-        `customer "${row.customerId}" is pinned to subaccount "${row.subaccountSid ?? ''}" here but "${first.subaccountSid ?? ''}" on line ${first.line}`,
+        `customer ${quoted(row.customerId)} is pinned to subaccount ${quoted(row.subaccountSid ?? '')} here but ${quoted(first.subaccountSid ?? '')} on line ${first.line}`,
       );
     }
   }

@@ -214,6 +214,28 @@ describe('parseMapping: a file that is not UTF-8 text', () => {
   });
 });
 
+describe('parseMapping: every problem on one line', () => {
+  const header = 'customer_id,customer_name,phone_number';
+
+  it('writes out a line break or an invisible character of the value it names', () => {
+    const text = `${header}\nacme,"Acme\nCorp",+14155550101\nacme,"Acme\u200B\nCorp",+14155550102\n"ac\nme",A,+1\n`;
+    expect(problemsOf(text)).toEqual([
+      'm.csv:6: customer_id "ac\\nme" may hold only letters, digits, ".", "_", "@" and "-" (at most 64, not starting with a symbol)',
+      'm.csv:6: phone_number "+1" is neither E.164 (+ and 8–15 digits) nor a PN… SID',
+      'm.csv:4: customer "acme" is named "Acme\\u200B\\nCorp" here but "Acme\\nCorp" on line 2',
+    ]);
+  });
+
+  it('says where the file stops being CSV in a reason of its own', () => {
+    expect(problemsOf(`${header}\nacme,"Acme" Corp,+14155550101\n`)).toEqual([
+      'm.csv:2: a quoted field goes on after its closing quote (a quote inside a quoted field is written twice: "")',
+    ]);
+    expect(problemsOf(`${header}\nacme,Acme "Corp",+14155550101\n`)).toEqual([
+      'm.csv:2: a quote inside a field that does not start with one (quote the whole field, and write each quote inside it twice)',
+    ]);
+  });
+});
+
 function problemsOf(text: string): readonly string[] {
   try {
     parseMapping('m.csv', text);

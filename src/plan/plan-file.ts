@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
 
 import { UserError } from '../errors.js';
-import { CUSTOMER_ID } from './mapping.js';
-import { PLAN_FORMAT, type Plan, type PlanStep, type SetNumberWebhookStep } from './types.js';
+import { checkPlanShape } from './plan-shape.js';
+import { PLAN_FORMAT, type Plan, type SetNumberWebhookStep } from './types.js';
 
 const SEAL = ',\n  "integrity": "';
 /** Members written one element per line. */
@@ -76,24 +76,13 @@ export function isPlanText(text: string): boolean {
   return text.startsWith('{\n  "format": "submigrate-plan/');
 }
 
-const ACTIONS = new Set<PlanStep['action']>([
-  'create_subaccount',
-  'detach_number',
-  'transfer_number',
-  'create_service',
-  'attach_number',
-  'set_number_webhook',
-  'carry_optouts',
-]);
-
 /**
  * A `set_number_webhook` step's fallback: a URL with its method, or none. A plan written
  * before steps carried it has neither field, and is read as none: applied as it was reviewed,
  * leaving the number's own fallback as it is.
  */
 function readFallback(path: string, step: SetNumberWebhookStep): void {
-  step.sms_fallback_url ??= null;
-  step.sms_fallback_method ??= null;
+  // Both are there by now: checkPlanShape reads a missing one as null.
   const url = step.sms_fallback_url as unknown;
   const method = step.sms_fallback_method as unknown;
   const valid =
@@ -136,58 +125,13 @@ export function readSealedPlan(path: string, text: string): { plan: Plan; integr
       `${path}: the plan was changed after \`submigrate plan\` wrote it (its integrity seal does not match). Plans are not edited by hand: change the mapping and plan again.`,
     );
   }
-  // A customer_id names files of the reports (optouts/<customer_id>.csv): only ones a mapping
-  // allows, whatever a plan rewritten and sealed again by hand says.
-  const customers = plan.customers;
-  if (!Array.isArray(customers))
-    throw new UserError(`${path}: the plan's customers are not a list`);
-  for (const customer of customers) {
-    if (typeof customer?.customer_id !== 'string' || !CUSTOMER_ID.test(customer.customer_id)) {
-      throw new UserError(
-        `${path}: customer_id ${JSON.stringify(customer?.customer_id)} is not one a mapping allows; make the plan again with \`submigrate plan\``,
-      );
-    }
-  }
-  const steps = plan.steps;
-  if (!Array.isArray(steps) || !steps.every((s) => ACTIONS.has((s as PlanStep).action))) {
-    throw new UserError(`${path}: the plan's steps are not ones this submigrate knows`);
-  }
-  for (const step of steps) {
+  checkPlanShape(path, plan as Record<string, unknown>);
+  for (const step of plan.steps!) {
     if (step.action === 'set_number_webhook') readFallback(path, step);
-  }
-  const ids = new Set(steps.map((s) => s.id));
-  const carrying = new Map(
-    steps.filter((s) => s.action === 'carry_optouts').map((s) => [s.id, s.optouts]),
-  );
-  const items = plan.carry_items ?? [];
-  if (!Array.isArray(items)) throw new UserError(`${path}: the plan's carry_items are not a list`);
-  for (const item of items) {
-    const left = carrying.get(item.step);
-    if (left === undefined) {
-      throw new UserError(`${path}: a carry item names ${item.step}, which is not a carry step`);
-    }
-    carrying.set(item.step, left - 1);
-  }
-  for (const [id, left] of carrying) {
-    if (left !== 0) {
-      throw new UserError(`${path}: step ${id} does not have the records its count says`);
-    }
-  }
-  for (const step of steps) {
-    for (const dependency of step.depends_on) {
-      if (!ids.has(dependency)) {
-        throw new UserError(
-          `${path}: step ${step.id} depends on ${dependency}, which is not in the plan`,
-        );
-      }
-    }
   }
   const integrity = plan.integrity as string;
   delete plan.integrity;
-  const observed = plan.observed as unknown;
-  if (typeof observed !== 'object' || observed === null || Array.isArray(observed)) {
-    throw new UserError(`${path}: the plan has no "observed" resources`);
-  }
+  const observed = plan.observed as unknown as Record<string, unknown>;
   return {
     plan: { ...plan, observed: new Map(Object.entries(observed)) } as Plan,
     integrity,

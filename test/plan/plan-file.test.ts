@@ -7,16 +7,20 @@ import { describe, expect, it } from 'vitest';
 
 import { UserError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build-plan.js';
+import { carryIndex } from '../../src/plan/carry.js';
 import { readPlan, serializePlan } from '../../src/plan/plan-file.js';
 import type { Plan, SetNumberWebhookStep } from '../../src/plan/types.js';
 import {
+  editedAndResealed,
   mapping,
   N1,
+  N2,
   number,
   PARENT,
   planOptions,
   service,
   SHARED,
+  sid,
   state,
 } from '../support/plan-builders.js';
 
@@ -80,5 +84,147 @@ describe('a plan rewritten by hand and sealed again', () => {
 
   it('with the customer_ids a mapping allows: read', () => {
     expect(readPlan('p.json', serializePlan(leavingPlan())).customers[0]!.customer_id).toBe('acme');
+  });
+});
+
+/** Two customers: acme (a service made for it, its opt-outs carried) and beta (no service). */
+function carryingPlan(): Plan {
+  const optOuts = carryIndex([
+    {
+      scope: 'number',
+      senderNumber: N1,
+      messagingServiceSid: null,
+      recipient: '+12065550001',
+      optedOutAt: '2025-01-01T00:00:00Z',
+    },
+  ]);
+  return buildPlan(
+    state({
+      numbers: [number(N1, 1), number(N2, 2, PARENT, SHARED)],
+      services: [
+        service(SHARED, PARENT, 'Shared', { inbound_request_url: 'https://app.example/sms' }),
+      ],
+    }),
+    mapping(
+      { messagingService: 'acmeAlerts' },
+      { phoneNumber: N2, customerId: 'beta', customerName: 'Beta' },
+    ),
+    planOptions({
+      carry: {
+        batchSize: 25,
+        requestsPerMinute: 100,
+        optOuts,
+        sourceServices: new Map(),
+        written: new Set(),
+      },
+    }),
+  );
+}
+
+const step = (json: any, id: string) => json.steps.find((s: { id: string }) => s.id === id);
+
+describe('a plan edited and sealed again, refused in one line before apply trusts it', () => {
+  it('as written by plan: read', () => {
+    expect(
+      readPlan(
+        'p.json',
+        editedAndResealed(serializePlan(carryingPlan()), () => undefined),
+      ).steps,
+    ).toEqual(carryingPlan().steps);
+  });
+
+  it.each<[string, (json: any) => void, RegExp]>([
+    // Members of the wrong type: a stack trace, or a request for /IncomingPhoneNumbers/null.json.
+    ['a step that is null', (j) => (j.steps[0] = null), /steps\[0\] is not an object/],
+    [
+      'depends_on that is not a list',
+      (j) => (step(j, 'create_service:acme').depends_on = 'create_subaccount:acme'),
+      /create_service:acme: depends_on is "create_subaccount:acme"/,
+    ],
+    [
+      'a number_sid that is null',
+      (j) => (step(j, 'transfer_number:' + j.steps[2].number_sid).number_sid = null),
+      /number_sid is null/,
+    ],
+    // batch_size 0: apply --dry-run listed batches of 0 records forever.
+    [
+      'a carry step with batch_size 0',
+      (j) => (step(j, 'carry_optouts:acme').batch_size = 0),
+      /carry_optouts:acme: batch_size is 0/,
+    ],
+    ['options that are null', (j) => (j.options = null), /options is null/],
+    ['warnings that are not a list', (j) => (j.warnings = {}), /warnings is \{\}/],
+    [
+      'a setting plan never copies',
+      (j) => (step(j, 'create_service:acme').settings.friendly_name = 'x'),
+      /create_service:acme: settings is/,
+    ],
+    [
+      'an observed resource of no kind',
+      (j) => (j.observed['bogus:1'] = {}),
+      /observed resource "bogus:1" is of no kind/,
+    ],
+    // Steps that do not hold together: apply failed half way, with an internal error.
+    [
+      'a step of a customer the plan does not list',
+      (j) => (step(j, 'create_subaccount:beta').customer_id = 'zed'),
+      /for customer zed, who is not in the plan's customers/,
+    ],
+    ['a step twice', (j) => j.steps.push(j.steps[0]), /step create_subaccount:acme appears twice/],
+    [
+      'a dependency cycle',
+      (j) => step(j, 'create_subaccount:acme').depends_on.push('create_service:acme'),
+      /create_subaccount:acme depends on create_service:acme, which is not a step before it/,
+    ],
+    [
+      'a dependency on a step not in the plan',
+      (j) => step(j, 'create_service:acme').depends_on.push('create_subaccount:zed'),
+      /depends on create_subaccount:zed, which is not a step before it/,
+    ],
+    [
+      'the step that makes the subaccount taken out',
+      (j) => {
+        j.steps = j.steps.filter((s: any) => s.id !== 'create_subaccount:beta');
+        for (const s of j.steps) {
+          s.depends_on = s.depends_on.filter((d: string) => d !== 'create_subaccount:beta');
+        }
+      },
+      /does not come after create_subaccount:beta, which makes the subaccount it acts in/,
+    ],
+    [
+      "a step moving another customer's number",
+      (j) => (step(j, `transfer_number:${sid('PN', 1)}`).customer_id = 'beta'),
+      /moves \+14155550101 \(PN0+1\), which is not a number of customer beta/,
+    ],
+    [
+      'a customer whose subaccount is the parent account',
+      (j) => (j.customers[0].subaccount_sid = PARENT),
+      /customer acme's subaccount is the parent account itself/,
+    ],
+    [
+      'a transfer that shows one subaccount while apply would use another',
+      (j) => (step(j, `transfer_number:${sid('PN', 2)}`).to_account_sid = sid('AC', 0xe)),
+      /has to_account_sid "AC0+e", but its customer's is null/,
+    ],
+    [
+      'an observed resource changed, its fingerprint not',
+      (j) => (j.observed[`number:${sid('PN', 1)}`].sms_url = 'https://elsewhere.example/sms'),
+      /its fingerprint is not that of its observed resources/,
+    ],
+    // Without the option, apply skips the check that the carry holds every opt-out recorded.
+    [
+      'carry steps in a plan whose options say it does not carry',
+      (j) => delete j.options.carry_optouts,
+      /has carry_optouts steps but was not made with --carry-optouts/,
+    ],
+  ])('%s', (_, edit, message) => {
+    const text = editedAndResealed(serializePlan(carryingPlan()), edit);
+    expect(() => readPlan('p.json', text)).toThrow(UserError);
+    expect(() => readPlan('p.json', text)).toThrow(message);
+    try {
+      readPlan('p.json', text);
+    } catch (error) {
+      expect((error as Error).message).not.toContain('\n');
+    }
   });
 });

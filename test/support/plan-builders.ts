@@ -3,6 +3,8 @@
  * services as `observeAccount` reports them, and mapping rows as `parseMapping` returns them.
  */
 
+import { createHash } from 'node:crypto';
+
 import type { StepRecord } from '../../src/db/journal.js';
 import type { PlanOptions } from '../../src/plan/build-plan.js';
 import type { Mapping, MappingRow } from '../../src/plan/mapping.js';
@@ -158,4 +160,17 @@ export function stepRecord(
     errorMessage: null,
     ...over,
   };
+}
+
+/**
+ * A plan file's JSON edited, then sealed again exactly as plan-file.ts seals it: what anyone
+ * who read the code can do to a plan.
+ */
+export function editedAndResealed(planText: string, edit: (json: any) => void): string {
+  const json = JSON.parse(planText);
+  delete json.integrity;
+  edit(json);
+  const body = JSON.stringify(json, null, 2).replace(/\n}$/, '');
+  const seal = createHash('sha256').update(body).digest('hex');
+  return `${body},\n  "integrity": "sha256:${seal}"\n}\n`;
 }

@@ -1,0 +1,413 @@
+/**
+ * What a plan must be before `apply` trusts it, beyond its seal: the seal tells a damaged plan
+ * from the one `plan` wrote, but anyone can compute it again after an edit. So every member
+ * `apply` reads is checked for its type (a step whose `number_sid` is null would send
+ * `/IncomingPhoneNumbers/null.json`; one whose `depends_on` is not a list stopped apply with a
+ * stack trace), and the steps for what `plan` always makes of them: each step of a customer the
+ * plan lists, named as `plan` names it (`apply` finds what a customer's `create_subaccount` and
+ * `create_service` made by those names), after every step it depends on, acting on a number of
+ * its customer, and after the steps that create the subaccount and service it acts in. A plan
+ * that is not so is refused in one line, before any request: a plan that passes can be run to
+ * its end without a step finding what it needs missing half way.
+ */
+
+import { UserError } from '../errors.js';
+import { CARRY_BATCH_SIZE } from './carry.js';
+import { COPIED_SETTINGS } from './inbound-plan.js';
+import { ACCOUNT_SID, CUSTOMER_ID, NUMBER_SID } from './mapping.js';
+import { fingerprint } from './resources.js';
+import type { PlanStep } from './types.js';
+
+const SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
+const SETTINGS = new Set<string>(COPIED_SETTINGS);
+const SOURCES = new Set(['pinned', 'previous-apply', 'name', 'create']);
+const ROUTES = new Set(['service', 'number', 'none', 'dropped']);
+const RESOURCE_KINDS = new Set([
+  'number',
+  'service',
+  'subaccount',
+  'subaccounts-named',
+  'services-named',
+]);
+
+type Check = (value: unknown) => boolean;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const string: Check = (v) => typeof v === 'string';
+const boolean: Check = (v) => typeof v === 'boolean';
+const count: Check = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
+const matching =
+  (pattern: RegExp): Check =>
+  (v) =>
+    typeof v === 'string' && pattern.test(v);
+const nullOr =
+  (check: Check): Check =>
+  (v) =>
+    v === null || check(v);
+const oneOf =
+  (values: ReadonlySet<string>): Check =>
+  (v) =>
+    typeof v === 'string' && values.has(v);
+const listOf =
+  (check: Check): Check =>
+  (v) =>
+    Array.isArray(v) && v.every(check);
+
+const accountSid = matching(ACCOUNT_SID);
+const numberSid = matching(NUMBER_SID);
+const serviceSid = matching(SERVICE_SID);
+
+/** A route as `describeRoute` reads it. */
+const route: Check = (v) =>
+  isObject(v) &&
+  oneOf(ROUTES)(v['via']) &&
+  (v['via'] === 'none' || v['via'] === 'dropped' || (string(v['url']) && string(v['method'])));
+
+/** The members each action has, beside `id`, `action`, `customer_id` and `depends_on`. */
+const STEP_FIELDS: Record<PlanStep['action'], Record<string, Check>> = {
+  create_subaccount: { friendly_name: string },
+  detach_number: {
+    phone_number: string,
+    number_sid: numberSid,
+    account_sid: accountSid,
+    service_sid: serviceSid,
+    service_name: string,
+  },
+  transfer_number: {
+    phone_number: string,
+    number_sid: numberSid,
+    from_account_sid: accountSid,
+    to_account_sid: nullOr(accountSid),
+  },
+  create_service: {
+    friendly_name: string,
+    account_sid: nullOr(accountSid),
+    // Each is sent as a form field: only the settings `plan` copies.
+    settings: (v) =>
+      isObject(v) &&
+      Object.entries(v).every(
+        ([name, s]) =>
+          SETTINGS.has(name) && (s === null || ['string', 'number', 'boolean'].includes(typeof s)),
+      ),
+  },
+  attach_number: {
+    phone_number: string,
+    number_sid: numberSid,
+    account_sid: nullOr(accountSid),
+    service_sid: nullOr(serviceSid),
+    service_name: string,
+  },
+  set_number_webhook: {
+    phone_number: string,
+    number_sid: numberSid,
+    account_sid: nullOr(accountSid),
+    sms_url: string,
+    sms_method: string,
+    sms_fallback_url: nullOr(string),
+    sms_fallback_method: nullOr(string),
+  },
+  carry_optouts: {
+    account_sid: nullOr(accountSid),
+    sender: oneOf(new Set(['service', 'number'])),
+    service_sid: nullOr(serviceSid),
+    service_name: nullOr(string),
+    optouts: count,
+    batch_size: (v) =>
+      Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= CARRY_BATCH_SIZE,
+    requests: count,
+    already_carried: count,
+  },
+};
+
+/** Steps named by their customer (one each); the others are named by their number. */
+const PER_CUSTOMER = new Set<PlanStep['action']>([
+  'create_subaccount',
+  'create_service',
+  'carry_optouts',
+]);
+
+/** Throws a UserError naming the first way `plan` (the value of a sealed plan file) is not one. */
+export function checkPlanShape(path: string, plan: Record<string, unknown>): void {
+  const refuse = (what: string): never => {
+    throw new UserError(
+      `${path}: ${what}; the plan is not one \`submigrate plan\` writes (edited by hand?): make the plan again with \`submigrate plan\``,
+    );
+  };
+  const need = (ok: boolean, what: string) => {
+    if (!ok) refuse(what);
+  };
+  const member = (
+    owner: Record<string, unknown>,
+    name: string,
+    check: Check,
+    where: string,
+    optional = false,
+  ) => {
+    if (optional && !(name in owner)) return;
+    need(
+      Object.hasOwn(owner, name) && check(owner[name]),
+      `${where}${name} is ${name in owner ? JSON.stringify(owner[name])?.slice(0, 80) : 'missing'}`,
+    );
+  };
+
+  member(plan, 'created_at', string, '');
+  member(plan, 'parent_account_sid', accountSid, '');
+  member(plan, 'mapping', isObject, '');
+  const mapping = plan['mapping'] as Record<string, unknown>;
+  member(mapping, 'path', string, 'mapping.');
+  member(mapping, 'sha256', string, 'mapping.');
+  member(mapping, 'rows', count, 'mapping.');
+  member(plan, 'options', isObject, '');
+  const options = plan['options'] as Record<string, unknown>;
+  member(options, 'snapshot', boolean, 'options.');
+  member(options, 'carry_optouts', boolean, 'options.', true);
+  member(plan, 'fingerprint', string, '');
+  member(plan, 'summary', isObject, '');
+  member(plan, 'warnings', listOf(isObject), '');
+  (plan['warnings'] as Record<string, unknown>[]).forEach((warning, i) => {
+    member(warning, 'code', string, `warnings[${i}].`);
+    member(warning, 'customer_id', nullOr(string), `warnings[${i}].`);
+    member(warning, 'message', string, `warnings[${i}].`);
+  });
+
+  // observed: what the drift check reads again, and the fingerprint of it.
+  member(plan, 'observed', isObject, '');
+  const observed = plan['observed'] as Record<string, unknown>;
+  for (const [key, state] of Object.entries(observed)) {
+    const kind = key.slice(0, Math.max(0, key.indexOf(':')));
+    need(
+      RESOURCE_KINDS.has(kind),
+      `observed resource ${JSON.stringify(key)} is of no kind apply reads`,
+    );
+    if (kind === 'number') {
+      need(
+        isObject(state) && accountSid(state['account_sid']),
+        `observed ${key} has no account_sid`,
+      );
+    }
+  }
+  need(
+    plan['fingerprint'] === fingerprint(new Map(Object.entries(observed))),
+    'its fingerprint is not that of its observed resources',
+  );
+
+  // customers
+  member(plan, 'customers', Array.isArray, '');
+  const customers = new Map<string, Record<string, unknown>>();
+  const numbersOf = new Map<string, Map<string, string>>();
+  (plan['customers'] as unknown[]).forEach((customer, i) => {
+    need(isObject(customer), `customers[${i}] is not an object`);
+    const c = customer as Record<string, unknown>;
+    const where = `customers[${i}].`;
+    // A customer_id names files of the reports (optouts/<customer_id>.csv).
+    need(
+      typeof c['customer_id'] === 'string' && CUSTOMER_ID.test(c['customer_id']),
+      `customer_id ${JSON.stringify(c['customer_id'])} is not one a mapping allows`,
+    );
+    const id = c['customer_id'] as string;
+    need(!customers.has(id), `customer ${id} is listed twice`);
+    customers.set(id, c);
+    member(c, 'customer_name', string, where);
+    member(c, 'subaccount_sid', nullOr(accountSid), where);
+    need(
+      c['subaccount_sid'] !== plan['parent_account_sid'],
+      `customer ${id}'s subaccount is the parent account itself`,
+    );
+    member(c, 'subaccount_source', oneOf(SOURCES), where);
+    member(c, 'messaging_service', nullOr(string), where);
+    member(c, 'service_sid', nullOr(serviceSid), where);
+    member(c, 'optouts', count, where);
+    member(c, 'numbers', listOf(isObject), where);
+    const numbers = new Map<string, string>();
+    (c['numbers'] as Record<string, unknown>[]).forEach((n, j) => {
+      const at = `${where}numbers[${j}].`;
+      member(n, 'line', count, at);
+      member(n, 'phone_number', string, at);
+      member(n, 'number_sid', numberSid, at);
+      member(n, 'unchanged', boolean, at);
+      member(n, 'route_before', route, at);
+      member(n, 'route_after', route, at);
+      member(n, 'from_origin', (v) => v === true, at, true);
+      member(n, 'optout_services', listOf(string), at, true);
+      need(
+        isObject(observed[`number:${n['number_sid'] as string}`]),
+        `customer ${id}'s number ${n['number_sid'] as string} is not among the observed resources`,
+      );
+      numbers.set(n['number_sid'] as string, n['phone_number'] as string);
+    });
+    numbersOf.set(id, numbers);
+  });
+  const owners = new Map<string, string>();
+  for (const [id, numbers] of numbersOf) {
+    for (const sid of numbers.keys()) {
+      const other = owners.get(sid);
+      need(other === undefined, `number ${sid} is both ${other}'s and ${id}'s`);
+      owners.set(sid, id);
+    }
+  }
+
+  // steps
+  member(plan, 'steps', Array.isArray, '');
+  const steps = new Map<string, PlanStep>();
+  /** Each step's dependencies, direct or not. */
+  const before = new Map<string, Set<string>>();
+  (plan['steps'] as unknown[]).forEach((value, i) => {
+    need(isObject(value), `steps[${i}] is not an object`);
+    const step = value as Record<string, unknown>;
+    const action = step['action'];
+    need(
+      typeof action === 'string' && Object.hasOwn(STEP_FIELDS, action),
+      `steps[${i}] has action ${JSON.stringify(action)}, which this submigrate does not know`,
+    );
+    const where = `step ${typeof step['id'] === 'string' ? step['id'] : `[${i}]`}: `;
+    member(step, 'id', string, where);
+    member(step, 'customer_id', string, where);
+    member(step, 'depends_on', listOf(string), where);
+    if (action === 'set_number_webhook') {
+      // A plan written before steps carried a fallback has neither field: none.
+      step['sms_fallback_url'] ??= null;
+      step['sms_fallback_method'] ??= null;
+    }
+    for (const [name, check] of Object.entries(STEP_FIELDS[action as PlanStep['action']])) {
+      member(step, name, check, where);
+    }
+    const s = step as unknown as PlanStep;
+    const customer = customers.get(s.customer_id);
+    need(
+      customer !== undefined,
+      `step ${s.id} is for customer ${s.customer_id}, who is not in the plan's customers`,
+    );
+    const key = PER_CUSTOMER.has(s.action)
+      ? s.customer_id
+      : (s as { number_sid: string }).number_sid;
+    need(s.id === `${s.action}:${key}`, `step ${s.id} should be named ${s.action}:${key}`);
+    need(!steps.has(s.id), `step ${s.id} appears twice`);
+    if (!PER_CUSTOMER.has(s.action)) {
+      const { number_sid: sid, phone_number: phone } = s as {
+        number_sid: string;
+        phone_number: string;
+      };
+      need(
+        numbersOf.get(s.customer_id)!.get(sid) === phone,
+        `step ${s.id} moves ${phone} (${sid}), which is not a number of customer ${s.customer_id}`,
+      );
+    }
+    const all = new Set<string>();
+    for (const dependency of s.depends_on) {
+      need(
+        steps.has(dependency),
+        dependency === s.id
+          ? `step ${s.id} depends on itself`
+          : `step ${s.id} depends on ${dependency}, which is not a step before it in the plan`,
+      );
+      all.add(dependency);
+      for (const earlier of before.get(dependency)!) all.add(earlier);
+    }
+    steps.set(s.id, s);
+    before.set(s.id, all);
+
+    // What the step acts in must be there, or made by a step before it.
+    const c = customer!;
+    const subaccount = `create_subaccount:${s.customer_id}`;
+    const service = `create_service:${s.customer_id}`;
+    if (s.action === 'create_subaccount') {
+      need(
+        c['subaccount_sid'] === null,
+        `step ${s.id} creates a subaccount for a customer who has one`,
+      );
+    } else if (s.action === 'create_service') {
+      need(c['service_sid'] === null, `step ${s.id} creates a service for a customer who has one`);
+    }
+    // What the step shows is what apply does: apply acts in the customer's subaccount and
+    // service, whatever a step's own fields say.
+    const shown: [string, unknown, unknown][] = [];
+    if (s.action === 'create_subaccount')
+      shown.push(['friendly_name', s.friendly_name, c['customer_name']]);
+    if (s.action === 'create_service')
+      shown.push(['friendly_name', s.friendly_name, c['messaging_service']]);
+    if (s.action === 'transfer_number')
+      shown.push(['to_account_sid', s.to_account_sid, c['subaccount_sid']]);
+    if (s.action === 'attach_number') shown.push(['service_sid', s.service_sid, c['service_sid']]);
+    if (s.action === 'carry_optouts' && s.sender === 'service') {
+      shown.push(['service_sid', s.service_sid, c['service_sid']]);
+    }
+    if (
+      s.action === 'create_service' ||
+      s.action === 'attach_number' ||
+      s.action === 'set_number_webhook' ||
+      s.action === 'carry_optouts'
+    ) {
+      shown.push(['account_sid', s.account_sid, c['subaccount_sid']]);
+    }
+    for (const [name, value, customerValue] of shown) {
+      need(
+        value === customerValue,
+        `step ${s.id} has ${name} ${JSON.stringify(value)}, but its customer's is ${JSON.stringify(customerValue)}`,
+      );
+    }
+    const usesSubaccount = s.action !== 'create_subaccount' && s.action !== 'detach_number';
+    if (usesSubaccount && c['subaccount_sid'] === null) {
+      need(
+        all.has(subaccount),
+        `step ${s.id} does not come after ${subaccount}, which makes the subaccount it acts in`,
+      );
+    }
+    const usesService =
+      s.action === 'attach_number' || (s.action === 'carry_optouts' && s.sender === 'service');
+    if (usesService && c['service_sid'] === null) {
+      need(
+        all.has(service),
+        `step ${s.id} does not come after ${service}, which makes the service it acts in`,
+      );
+    }
+  });
+
+  // Without the option, apply does not check the carry against the ledger (opt-outs recorded
+  // since the plan was made): a plan that carries is one made with it.
+  const carries = [...steps.values()].some((s) => s.action === 'carry_optouts');
+  need(
+    !carries || options['carry_optouts'] === true,
+    'it has carry_optouts steps but was not made with --carry-optouts (options.carry_optouts)',
+  );
+
+  // carry_items: each names a carry step, and each carry step has as many as it says.
+  member(plan, 'carry', isObject, '', true);
+  member(plan, 'carry_items', listOf(isObject), '', true);
+  const left = new Map(
+    [...steps.values()].filter((s) => s.action === 'carry_optouts').map((s) => [s.id, s.optouts]),
+  );
+  for (const [i, item] of ((plan['carry_items'] ?? []) as Record<string, unknown>[]).entries()) {
+    const where = `carry_items[${i}].`;
+    member(item, 'step', string, where);
+    member(item, 'contact_id', string, where);
+    member(item, 'sender_number', nullOr(string), where);
+    member(item, 'date_of_consent', string, where);
+    const remaining = left.get(item['step'] as string);
+    need(
+      remaining !== undefined,
+      `a carry item names ${item['step'] as string}, which is not a carry step`,
+    );
+    // Its sender_id: the customer's service, or one of the customer's numbers.
+    const step = steps.get(item['step'] as string) as Extract<
+      PlanStep,
+      { action: 'carry_optouts' }
+    >;
+    const sender = item['sender_number'];
+    need(
+      step.sender === 'service'
+        ? sender === null
+        : [...numbersOf.get(step.customer_id)!.values()].includes(sender as string),
+      `${where}sender_number ${JSON.stringify(sender)} is not a sender of ${step.id}`,
+    );
+    left.set(item['step'] as string, remaining! - 1);
+  }
+  for (const [id, remaining] of left) {
+    need(remaining === 0, `step ${id} does not have the records its count says`);
+    const step = steps.get(id) as Extract<PlanStep, { action: 'carry_optouts' }>;
+    need(
+      step.requests === Math.ceil(step.optouts / step.batch_size),
+      `step ${id} says ${step.requests} request(s) for ${step.optouts} record(s) ${step.batch_size} to a request`,
+    );
+  }
+}

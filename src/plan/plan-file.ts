@@ -104,7 +104,9 @@ export function readSealedPlan(path: string, text: string): { plan: Plan; integr
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UserError(`${path}: not a plan file (not JSON: ${(error as Error).message})`);
+    // V8 quotes the text around the error, line breaks and all: said on one line.
+    const why = (error as Error).message.replace(/\s*[\r\n]+\s*/g, ' ');
+    throw new UserError(`${path}: not a plan file (not JSON: ${why})`);
   }
   const plan = value as Partial<Plan> & { integrity?: unknown };
   if (typeof plan !== 'object' || plan === null || typeof plan.format !== 'string') {
@@ -112,7 +114,7 @@ export function readSealedPlan(path: string, text: string): { plan: Plan; integr
   }
   if (plan.format !== PLAN_FORMAT) {
     throw new UserError(
-      `${path}: plan format "${plan.format}" is not one this submigrate reads (${PLAN_FORMAT}); make the plan again with \`submigrate plan\``,
+      `${path}: plan format ${JSON.stringify(plan.format)} is not one this submigrate reads (${PLAN_FORMAT}); make the plan again with \`submigrate plan\``,
     );
   }
   const sealAt = text.lastIndexOf(SEAL);

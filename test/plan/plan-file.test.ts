@@ -228,3 +228,20 @@ describe('a plan edited and sealed again, refused in one line before apply trust
     }
   });
 });
+
+describe('a file that is not a plan, in one line', () => {
+  it('not JSON, whatever V8 quotes of it', () => {
+    const text = serializePlan(leavingPlan()).replace(
+      '"format": "submigrate-plan/1"',
+      '"format": x',
+    );
+    expect(() => readPlan('p.json', text)).toThrow(
+      /^p\.json: not a plan file \(not JSON: [^\n]*\)$/,
+    );
+  });
+
+  it('a format with a line break in it', () => {
+    const text = serializePlan(leavingPlan()).replace('submigrate-plan/1', 'x\\ny');
+    expect(() => readPlan('p.json', text)).toThrow(/^p\.json: plan format "x\\ny" is not one/);
+  });
+});

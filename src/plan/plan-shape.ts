@@ -22,13 +22,6 @@ const SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
 const SETTINGS = new Set<string>(COPIED_SETTINGS);
 const SOURCES = new Set(['pinned', 'previous-apply', 'name', 'create']);
 const ROUTES = new Set(['service', 'number', 'none', 'dropped']);
-const RESOURCE_KINDS = new Set([
-  'number',
-  'service',
-  'subaccount',
-  'subaccounts-named',
-  'services-named',
-]);
 
 type Check = (value: unknown) => boolean;
 
@@ -63,6 +56,23 @@ const route: Check = (v) =>
   isObject(v) &&
   oneOf(ROUTES)(v['via']) &&
   (v['via'] === 'none' || v['via'] === 'dropped' || (string(v['url']) && string(v['method'])));
+
+/**
+ * The state of each kind of observed resource, as the drift check, the settling of a step left
+ * in flight and the search for leftovers read it (`resources.ts`).
+ */
+const OBSERVED: Record<string, Check> = {
+  number: (v) =>
+    isObject(v) &&
+    accountSid(v['account_sid']) &&
+    nullOr(serviceSid)(v['service_sid'] ?? null) &&
+    nullOr(string)(v['sms_url'] ?? null) &&
+    nullOr(string)(v['sms_method'] ?? null),
+  service: nullOr(isObject),
+  subaccount: nullOr(isObject),
+  'subaccounts-named': listOf(accountSid),
+  'services-named': listOf(serviceSid),
+};
 
 /** The members each action has, beside `id`, `action`, `customer_id` and `depends_on`. */
 const STEP_FIELDS: Record<PlanStep['action'], Record<string, Check>> = {
@@ -177,15 +187,10 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
   for (const [key, state] of Object.entries(observed)) {
     const kind = key.slice(0, Math.max(0, key.indexOf(':')));
     need(
-      RESOURCE_KINDS.has(kind),
+      Object.hasOwn(OBSERVED, kind),
       `observed resource ${JSON.stringify(key)} is of no kind apply reads`,
     );
-    if (kind === 'number') {
-      need(
-        isObject(state) && accountSid(state['account_sid']),
-        `observed ${key} has no account_sid`,
-      );
-    }
+    need(OBSERVED[kind]!(state), `observed ${key} is ${JSON.stringify(state)?.slice(0, 80)}`);
   }
   need(
     plan['fingerprint'] === fingerprint(new Map(Object.entries(observed))),

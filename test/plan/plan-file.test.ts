@@ -9,6 +9,7 @@ import { UserError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build-plan.js';
 import { carryIndex } from '../../src/plan/carry.js';
 import { readPlan, serializePlan } from '../../src/plan/plan-file.js';
+import { fingerprint } from '../../src/plan/resources.js';
 import type { Plan, SetNumberWebhookStep } from '../../src/plan/types.js';
 import {
   editedAndResealed,
@@ -163,6 +164,16 @@ describe('a plan edited and sealed again, refused in one line before apply trust
       'an observed resource of no kind',
       (j) => (j.observed['bogus:1'] = {}),
       /observed resource "bogus:1" is of no kind/,
+    ],
+    // Read as a list of SIDs by the search for leftovers after the steps, and by a re-run.
+    [
+      'an observed list that is not one, its fingerprint computed again',
+      (j) => {
+        const key = Object.keys(j.observed).find((k) => k.startsWith('subaccounts-named:'))!;
+        j.observed[key] = { sid: 'x' };
+        j.fingerprint = fingerprint(new Map(Object.entries(j.observed)));
+      },
+      /observed subaccounts-named:\S+ is \{"sid":"x"\}/,
     ],
     // Steps that do not hold together: apply failed half way, with an internal error.
     [

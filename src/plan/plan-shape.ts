@@ -219,6 +219,17 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
       c['subaccount_sid'] !== plan['parent_account_sid'],
       `customer ${id}'s subaccount is the parent account itself`,
     );
+    // One subaccount per customer, as `plan` refuses a mapping that would share one.
+    const sharer = [...customers.values()].find(
+      (other) =>
+        other !== c &&
+        c['subaccount_sid'] !== null &&
+        other['subaccount_sid'] === c['subaccount_sid'],
+    );
+    need(
+      sharer === undefined,
+      `customers ${sharer?.['customer_id'] as string} and ${id} both go to subaccount ${c['subaccount_sid'] as string}`,
+    );
     member(c, 'subaccount_source', oneOf(SOURCES), where);
     member(c, 'messaging_service', nullOr(string), where);
     member(c, 'service_sid', nullOr(serviceSid), where);

@@ -213,6 +213,13 @@ describe('a plan edited and sealed again, refused in one line before apply trust
       /customer acme's subaccount is the parent account itself/,
     ],
     [
+      'two customers going to one subaccount',
+      (j) => {
+        for (const c of j.customers) c.subaccount_sid = sid('AC', 0xe);
+      },
+      /customers acme and beta both go to subaccount AC0+e/,
+    ],
+    [
       'a transfer that shows one subaccount while apply would use another',
       (j) => (step(j, `transfer_number:${sid('PN', 2)}`).to_account_sid = sid('AC', 0xe)),
       /has to_account_sid "AC0+e", but its customer's is null/,

@@ -130,6 +130,13 @@ const STEP_FIELDS: Record<PlanStep['action'], Record<string, Check>> = {
   },
 };
 
+const FIELD_CHECKS = new Map(
+  Object.entries(STEP_FIELDS).map(([action, fields]) => [
+    action as PlanStep['action'],
+    Object.entries(fields),
+  ]),
+);
+
 /** Steps named by their customer (one each); the others are named by their number. */
 const PER_CUSTOMER = new Set<PlanStep['action']>([
   'create_subaccount',
@@ -144,8 +151,9 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
       `${path}: ${what}; the plan is not one \`submigrate plan\` writes (edited by hand?): make the plan again with \`submigrate plan\``,
     );
   };
-  const need = (ok: boolean, what: string) => {
-    if (!ok) refuse(what);
+  // The reason is made only for a refusal: a plan of 100,000 numbers checks millions of things.
+  const need = (ok: boolean, what: () => string) => {
+    if (!ok) refuse(what());
   };
   const member = (
     owner: Record<string, unknown>,
@@ -157,7 +165,8 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
     if (optional && !(name in owner)) return;
     need(
       Object.hasOwn(owner, name) && check(owner[name]),
-      `${where}${name} is ${name in owner ? JSON.stringify(owner[name])?.slice(0, 80) : 'missing'}`,
+      () =>
+        `${where}${name} is ${name in owner ? JSON.stringify(owner[name])?.slice(0, 80) : 'missing'}`,
     );
   };
 
@@ -188,48 +197,49 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
     const kind = key.slice(0, Math.max(0, key.indexOf(':')));
     need(
       Object.hasOwn(OBSERVED, kind),
-      `observed resource ${JSON.stringify(key)} is of no kind apply reads`,
+      () => `observed resource ${JSON.stringify(key)} is of no kind apply reads`,
     );
-    need(OBSERVED[kind]!(state), `observed ${key} is ${JSON.stringify(state)?.slice(0, 80)}`);
+    need(OBSERVED[kind]!(state), () => `observed ${key} is ${JSON.stringify(state)?.slice(0, 80)}`);
   }
   need(
     plan['fingerprint'] === fingerprint(new Map(Object.entries(observed))),
-    'its fingerprint is not that of its observed resources',
+    () => 'its fingerprint is not that of its observed resources',
   );
 
   // customers
   member(plan, 'customers', Array.isArray, '');
   const customers = new Map<string, Record<string, unknown>>();
+  /** Subaccount → the customer going to it. */
+  const customerOf = new Map<string, string>();
   const numbersOf = new Map<string, Map<string, string>>();
   (plan['customers'] as unknown[]).forEach((customer, i) => {
-    need(isObject(customer), `customers[${i}] is not an object`);
+    need(isObject(customer), () => `customers[${i}] is not an object`);
     const c = customer as Record<string, unknown>;
     const where = `customers[${i}].`;
     // A customer_id names files of the reports (optouts/<customer_id>.csv).
     need(
       typeof c['customer_id'] === 'string' && CUSTOMER_ID.test(c['customer_id']),
-      `customer_id ${JSON.stringify(c['customer_id'])} is not one a mapping allows`,
+      () => `customer_id ${JSON.stringify(c['customer_id'])} is not one a mapping allows`,
     );
     const id = c['customer_id'] as string;
-    need(!customers.has(id), `customer ${id} is listed twice`);
+    need(!customers.has(id), () => `customer ${id} is listed twice`);
     customers.set(id, c);
     member(c, 'customer_name', string, where);
     member(c, 'subaccount_sid', nullOr(accountSid), where);
     need(
       c['subaccount_sid'] !== plan['parent_account_sid'],
-      `customer ${id}'s subaccount is the parent account itself`,
+      () => `customer ${id}'s subaccount is the parent account itself`,
     );
     // One subaccount per customer, as `plan` refuses a mapping that would share one.
-    const sharer = [...customers.values()].find(
-      (other) =>
-        other !== c &&
-        c['subaccount_sid'] !== null &&
-        other['subaccount_sid'] === c['subaccount_sid'],
-    );
-    need(
-      sharer === undefined,
-      `customers ${sharer?.['customer_id'] as string} and ${id} both go to subaccount ${c['subaccount_sid'] as string}`,
-    );
+    const subaccount = c['subaccount_sid'] as string | null;
+    if (subaccount !== null) {
+      const sharer = customerOf.get(subaccount);
+      need(
+        sharer === undefined,
+        () => `customers ${sharer!} and ${id} both go to subaccount ${subaccount}`,
+      );
+      customerOf.set(subaccount, id);
+    }
     member(c, 'subaccount_source', oneOf(SOURCES), where);
     member(c, 'messaging_service', nullOr(string), where);
     member(c, 'service_sid', nullOr(serviceSid), where);
@@ -248,7 +258,8 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
       member(n, 'optout_services', listOf(string), at, true);
       need(
         isObject(observed[`number:${n['number_sid'] as string}`]),
-        `customer ${id}'s number ${n['number_sid'] as string} is not among the observed resources`,
+        () =>
+          `customer ${id}'s number ${n['number_sid'] as string} is not among the observed resources`,
       );
       numbers.set(n['number_sid'] as string, n['phone_number'] as string);
     });
@@ -258,7 +269,7 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
   for (const [id, numbers] of numbersOf) {
     for (const sid of numbers.keys()) {
       const other = owners.get(sid);
-      need(other === undefined, `number ${sid} is both ${other}'s and ${id}'s`);
+      need(other === undefined, () => `number ${sid} is both ${other}'s and ${id}'s`);
       owners.set(sid, id);
     }
   }
@@ -266,15 +277,21 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
   // steps
   member(plan, 'steps', Array.isArray, '');
   const steps = new Map<string, PlanStep>();
-  /** Each step's dependencies, direct or not. */
-  const before = new Map<string, Set<string>>();
+  /**
+   * Each step's dependencies, direct or not, that create a subaccount or a service: what the
+   * checks below ask of them. (All of them would be a set per step: 200,000 sets for a plan of
+   * 100,000 numbers.) Equal lists are one array.
+   */
+  const creatorsBefore = new Map<string, readonly string[]>();
+  const lists = new Map<string, readonly string[]>();
+  const NONE: readonly string[] = [];
   (plan['steps'] as unknown[]).forEach((value, i) => {
-    need(isObject(value), `steps[${i}] is not an object`);
+    need(isObject(value), () => `steps[${i}] is not an object`);
     const step = value as Record<string, unknown>;
     const action = step['action'];
     need(
       typeof action === 'string' && Object.hasOwn(STEP_FIELDS, action),
-      `steps[${i}] has action ${JSON.stringify(action)}, which this submigrate does not know`,
+      () => `steps[${i}] has action ${JSON.stringify(action)}, which this submigrate does not know`,
     );
     const where = `step ${typeof step['id'] === 'string' ? step['id'] : `[${i}]`}: `;
     member(step, 'id', string, where);
@@ -285,20 +302,20 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
       step['sms_fallback_url'] ??= null;
       step['sms_fallback_method'] ??= null;
     }
-    for (const [name, check] of Object.entries(STEP_FIELDS[action as PlanStep['action']])) {
+    for (const [name, check] of FIELD_CHECKS.get(action as PlanStep['action'])!) {
       member(step, name, check, where);
     }
     const s = step as unknown as PlanStep;
     const customer = customers.get(s.customer_id);
     need(
       customer !== undefined,
-      `step ${s.id} is for customer ${s.customer_id}, who is not in the plan's customers`,
+      () => `step ${s.id} is for customer ${s.customer_id}, who is not in the plan's customers`,
     );
     const key = PER_CUSTOMER.has(s.action)
       ? s.customer_id
       : (s as { number_sid: string }).number_sid;
-    need(s.id === `${s.action}:${key}`, `step ${s.id} should be named ${s.action}:${key}`);
-    need(!steps.has(s.id), `step ${s.id} appears twice`);
+    need(s.id === `${s.action}:${key}`, () => `step ${s.id} should be named ${s.action}:${key}`);
+    need(!steps.has(s.id), () => `step ${s.id} appears twice`);
     if (!PER_CUSTOMER.has(s.action)) {
       const { number_sid: sid, phone_number: phone } = s as {
         number_sid: string;
@@ -306,22 +323,29 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
       };
       need(
         numbersOf.get(s.customer_id)!.get(sid) === phone,
-        `step ${s.id} moves ${phone} (${sid}), which is not a number of customer ${s.customer_id}`,
+        () =>
+          `step ${s.id} moves ${phone} (${sid}), which is not a number of customer ${s.customer_id}`,
       );
     }
-    const all = new Set<string>();
+    const creators = new Set<string>();
     for (const dependency of s.depends_on) {
-      need(
-        steps.has(dependency),
+      need(steps.has(dependency), () =>
         dependency === s.id
           ? `step ${s.id} depends on itself`
           : `step ${s.id} depends on ${dependency}, which is not a step before it in the plan`,
       );
-      all.add(dependency);
-      for (const earlier of before.get(dependency)!) all.add(earlier);
+      const { action: kind } = steps.get(dependency)!;
+      if (kind === 'create_subaccount' || kind === 'create_service') creators.add(dependency);
+      for (const earlier of creatorsBefore.get(dependency)!) creators.add(earlier);
     }
     steps.set(s.id, s);
-    before.set(s.id, all);
+    const creatorKey = [...creators].sort().join(' ');
+    let made = lists.get(creatorKey);
+    if (made === undefined) {
+      made = creatorKey === '' ? NONE : creatorKey.split(' ');
+      lists.set(creatorKey, made);
+    }
+    creatorsBefore.set(s.id, made);
 
     // What the step acts in must be there, or made by a step before it.
     const c = customer!;
@@ -330,10 +354,13 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
     if (s.action === 'create_subaccount') {
       need(
         c['subaccount_sid'] === null,
-        `step ${s.id} creates a subaccount for a customer who has one`,
+        () => `step ${s.id} creates a subaccount for a customer who has one`,
       );
     } else if (s.action === 'create_service') {
-      need(c['service_sid'] === null, `step ${s.id} creates a service for a customer who has one`);
+      need(
+        c['service_sid'] === null,
+        () => `step ${s.id} creates a service for a customer who has one`,
+      );
     }
     // What the step shows is what apply does: apply acts in the customer's subaccount and
     // service, whatever a step's own fields say.
@@ -359,22 +386,24 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
     for (const [name, value, customerValue] of shown) {
       need(
         value === customerValue,
-        `step ${s.id} has ${name} ${JSON.stringify(value)}, but its customer's is ${JSON.stringify(customerValue)}`,
+        () =>
+          `step ${s.id} has ${name} ${JSON.stringify(value)}, but its customer's is ${JSON.stringify(customerValue)}`,
       );
     }
     const usesSubaccount = s.action !== 'create_subaccount' && s.action !== 'detach_number';
     if (usesSubaccount && c['subaccount_sid'] === null) {
       need(
-        all.has(subaccount),
-        `step ${s.id} does not come after ${subaccount}, which makes the subaccount it acts in`,
+        made.includes(subaccount),
+        () =>
+          `step ${s.id} does not come after ${subaccount}, which makes the subaccount it acts in`,
       );
     }
     const usesService =
       s.action === 'attach_number' || (s.action === 'carry_optouts' && s.sender === 'service');
     if (usesService && c['service_sid'] === null) {
       need(
-        all.has(service),
-        `step ${s.id} does not come after ${service}, which makes the service it acts in`,
+        made.includes(service),
+        () => `step ${s.id} does not come after ${service}, which makes the service it acts in`,
       );
     }
   });
@@ -384,7 +413,8 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
   const carries = [...steps.values()].some((s) => s.action === 'carry_optouts');
   need(
     !carries || options['carry_optouts'] === true,
-    'it has carry_optouts steps but was not made with --carry-optouts (options.carry_optouts)',
+    () =>
+      'it has carry_optouts steps but was not made with --carry-optouts (options.carry_optouts)',
   );
 
   // carry_items: each names a carry step, and each carry step has as many as it says.
@@ -393,6 +423,15 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
   const left = new Map(
     [...steps.values()].filter((s) => s.action === 'carry_optouts').map((s) => [s.id, s.optouts]),
   );
+  const phones = new Map<string, Set<string>>();
+  const phonesOf = (customerId: string) => {
+    let set = phones.get(customerId);
+    if (set === undefined) {
+      set = new Set(numbersOf.get(customerId)!.values());
+      phones.set(customerId, set);
+    }
+    return set;
+  };
   for (const [i, item] of ((plan['carry_items'] ?? []) as Record<string, unknown>[]).entries()) {
     const where = `carry_items[${i}].`;
     member(item, 'step', string, where);
@@ -402,7 +441,7 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
     const remaining = left.get(item['step'] as string);
     need(
       remaining !== undefined,
-      `a carry item names ${item['step'] as string}, which is not a carry step`,
+      () => `a carry item names ${item['step'] as string}, which is not a carry step`,
     );
     // Its sender_id: the customer's service, or one of the customer's numbers.
     const step = steps.get(item['step'] as string) as Extract<
@@ -413,17 +452,18 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
     need(
       step.sender === 'service'
         ? sender === null
-        : [...numbersOf.get(step.customer_id)!.values()].includes(sender as string),
-      `${where}sender_number ${JSON.stringify(sender)} is not a sender of ${step.id}`,
+        : phonesOf(step.customer_id).has(sender as string),
+      () => `${where}sender_number ${JSON.stringify(sender)} is not a sender of ${step.id}`,
     );
     left.set(item['step'] as string, remaining! - 1);
   }
   for (const [id, remaining] of left) {
-    need(remaining === 0, `step ${id} does not have the records its count says`);
+    need(remaining === 0, () => `step ${id} does not have the records its count says`);
     const step = steps.get(id) as Extract<PlanStep, { action: 'carry_optouts' }>;
     need(
       step.requests === Math.ceil(step.optouts / step.batch_size),
-      `step ${id} says ${step.requests} request(s) for ${step.optouts} record(s) ${step.batch_size} to a request`,
+      () =>
+        `step ${id} says ${step.requests} request(s) for ${step.optouts} record(s) ${step.batch_size} to a request`,
     );
   }
 }

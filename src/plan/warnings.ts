@@ -85,12 +85,16 @@ export function planWarnings(
   }
   for (const customer of customers) {
     const id = customer.customer_id;
-    // Where each of the customer's numbers is now.
-    const now = customer.numbers.flatMap((n) => {
+    // Where each of the customer's numbers is now, and those of them that move: the observed
+    // numbers themselves (a copy of each with its `unchanged` was 100,000 objects to collect).
+    const now: ObservedNumber[] = [];
+    const moving: ObservedNumber[] = [];
+    for (const n of customer.numbers) {
       const found = bySid.get(n.number_sid);
-      return found === undefined ? [] : [{ ...found, unchanged: n.unchanged }];
-    });
-    const moving = now.filter((n) => !n.unchanged);
+      if (found === undefined) continue;
+      now.push(found);
+      if (!n.unchanged) moving.push(found);
+    }
     const leaving = moving.filter(
       (n) => n.serviceSid !== null && n.serviceSid !== customer.service_sid,
     );
@@ -221,8 +225,10 @@ export function planWarnings(
     }
   }
   // A number planned from where its unfinished move began, whose sms_url someone has set since.
+  // Its planned numbers by SID are needed only when some step sets a webhook.
+  const setsWebhooks = steps.some((step) => step.action === 'set_number_webhook');
   const planned = new Map(
-    customers.flatMap((c) => c.numbers.map((n) => [n.number_sid, n] as const)),
+    setsWebhooks ? customers.flatMap((c) => c.numbers.map((n) => [n.number_sid, n] as const)) : [],
   );
   for (const step of steps) {
     if (step.action !== 'set_number_webhook') continue;

@@ -31,7 +31,7 @@ import { buildPlan, resolveCustomers, type PlanOptions, type Resolution } from '
 import { carryIndex, type CarryOptions } from './carry.js';
 import type { Mapping } from './mapping.js';
 import { observeFamily } from './observe.js';
-import type { NumberOrigin, ObservedNumber, ObservedState, Plan } from './types.js';
+import type { NumberOrigin, ObservedState, Plan } from './types.js';
 import type { OptOutIndex } from './warnings.js';
 
 export interface RunPlanInput {
@@ -99,7 +99,6 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     },
     resolution,
   );
-  const where = new Map(observed.numbers.map((n) => [n.sid, n]));
   recordMapping(
     db,
     input.mapping.sha256,
@@ -109,7 +108,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
       customerName: c.customer_name,
       messagingService: c.messaging_service,
     })),
-    mappedNumbers(plan, where, origins),
+    mappedNumbers(resolution, origins),
   );
   return { plan, snapshot };
 }
@@ -172,13 +171,15 @@ async function refreshLedger(
 
 /** What `recordMapping` keeps of each planned number, made one at a time as it is written. */
 function* mappedNumbers(
-  plan: Plan,
-  where: ReadonlyMap<string, ObservedNumber>,
+  resolution: Resolution,
   origins: ReadonlyMap<string, NumberOrigin>,
 ): Generator<CustomerNumberRecord> {
-  for (const c of plan.customers) {
-    for (const n of c.numbers) {
-      const now = where.get(n.number_sid)!;
+  // The plan's customers are the resolution's, and buildPlan gave each one planned number per
+  // resolved number, in their order: where each number is now is found by its place, not by
+  // its SID in an index of every observed number (made for this alone, and 100,000 lookups).
+  for (const { customer: c, numbers } of resolution.customers) {
+    for (const [i, n] of c.numbers.entries()) {
+      const now = numbers[i]!.number;
       yield {
         numberSid: n.number_sid,
         phoneNumber: n.phone_number,

@@ -180,6 +180,13 @@ function* mappedNumbers(
   for (const { customer: c, numbers } of resolution.customers) {
     for (const [i, n] of c.numbers.entries()) {
       const now = numbers[i]!.number;
+      // The order is buildPlan's to keep: a number recorded as being where another is would
+      // give the reports a wrong source, so a change to it fails here, loudly.
+      if (now.sid !== n.number_sid) {
+        throw new Error(
+          `internal error: planned number ${n.number_sid} is not resolved ${now.sid}`,
+        );
+      }
       yield {
         numberSid: n.number_sid,
         phoneNumber: n.phone_number,

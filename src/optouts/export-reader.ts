@@ -84,14 +84,20 @@ async function readAccountDays(
 ): Promise<void> {
   const remaining = new Set(days);
   const reads: Promise<void>[] = [];
+  let readFailed = false;
   const read = (day: string) => {
     remaining.delete(day);
-    reads.push(files(() => readDay(accountSid, day, context)));
+    const reading = files(() => readDay(accountSid, day, context));
+    // Its failure is read below, once the polling is over; until then it must not count as
+    // unhandled (Node would end the process on it, mid-run, with a raw stack). A failed day
+    // fails the run: no use waiting for Twilio to make the other files.
+    reading.catch(() => (readFailed = true));
+    reads.push(reading);
   };
 
   let polling: { error: unknown } | null = null;
   try {
-    await readAsTwilioHasThem(accountSid, remaining, read, context);
+    await readAsTwilioHasThem(accountSid, remaining, read, context, () => readFailed);
   } catch (error) {
     polling = { error };
   }
@@ -111,6 +117,7 @@ async function readAsTwilioHasThem(
   remaining: Set<string>,
   read: (day: string) => void,
   context: ExportContext,
+  failed: () => boolean,
 ): Promise<void> {
   const { twilio, db, runId } = context;
   // What Twilio already has (a job of an earlier run, or of anyone in the last 7 days).
@@ -124,7 +131,7 @@ async function readAsTwilioHasThem(
     .map((job) => job.jobSid);
   let created = 0;
   const announced = new Set<string>();
-  while (remaining.size > 0) {
+  while (remaining.size > 0 && !failed()) {
     let status: ExportJobStatus | null = null;
     for (const jobSid of jobs) {
       status = await twilio.fetchExportJob(accountSid, jobSid);

@@ -40,10 +40,18 @@ export interface KeywordMatch {
   kind: KeywordKind;
 }
 
+/** A keyword spelled in ASCII letters only, as Twilio's lists spell them. */
+const ASCII_WORD = /^[A-Za-z]+$/;
+
 export function matchKeyword(body: string, tollFree: boolean): KeywordMatch | null {
-  const keyword = body.trim().toUpperCase();
+  const word = body.trim();
+  const keyword = word.toUpperCase();
   const kind = BY_WORD.get(keyword);
   if (kind === undefined) return null;
+  // Upper-casing maps some other letters onto the keywords' (`ſtart` and `ﬆart` become START).
+  // Whether Twilio reads those as its keywords is not known: such a body is ambiguous, so it
+  // counts only where that keeps the person on the list (an opt-out), never to take them off.
+  if (kind !== 'opt-out' && !ASCII_WORD.test(word)) return null;
   if (tollFree && kind === 'opt-in' && NOT_OPT_IN_ON_TOLL_FREE.has(keyword)) return null;
   return { keyword, kind };
 }

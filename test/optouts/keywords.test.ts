@@ -127,6 +127,17 @@ describe('matchKeyword: bodies', () => {
     { name: 'info on toll-free', body: '\tinfo\r\n', tollFree: true, expected: help('INFO') },
     { name: 'YES PLEASE', body: 'YES PLEASE', tollFree: false, expected: null },
     { name: 'not a keyword', body: 'hello', tollFree: false, expected: null },
+    // Bodies that upper-case onto a keyword only through letters outside ASCII (long s,
+    // the st ligature, dotless i): ambiguous, so they keep a person on the list, never lift.
+    { name: 'ſtop (long s)', body: 'ſtop', tollFree: false, expected: optOut('STOP') },
+    { name: 'ﬆop (st ligature)', body: ' ﬆop ', tollFree: false, expected: optOut('STOP') },
+    { name: 'ſtart (long s)', body: 'ſtart', tollFree: false, expected: null },
+    { name: 'ﬆart (st ligature)', body: 'ﬆart', tollFree: false, expected: null },
+    { name: 'unſtop', body: 'unſtop', tollFree: true, expected: null },
+    { name: 'unﬆop', body: '\tunﬆop', tollFree: false, expected: null },
+    { name: 'yeſ', body: 'yeſ', tollFree: false, expected: null },
+    { name: 'ınfo (dotless i)', body: 'ınfo', tollFree: false, expected: null },
+    { name: 'fullwidth ＳＴＯＰ', body: 'ＳＴＯＰ', tollFree: false, expected: null },
   ];
 
   it('has at least 30 bodies', () => {

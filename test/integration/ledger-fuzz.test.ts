@@ -24,7 +24,7 @@ function seedsFromEnv(name: string): number[] | null {
 }
 
 const SEEDS = seedsFromEnv('FUZZ_SEEDS') ?? FIXED_SEEDS;
-const KILL_SEEDS = seedsFromEnv('FUZZ_KILL_SEEDS') ?? [7008];
+const KILL_SEEDS = seedsFromEnv('FUZZ_KILL_SEEDS') ?? [7023];
 
 function report(result: TrialResult): void {
   if (result.findings.length === 0) return;

@@ -16,6 +16,8 @@
  *   is reported.
  */
 
+import { writeFileSync } from 'node:fs';
+
 import type { Credentials } from '../../src/config.js';
 import type { MessageRecord } from '../../src/emulator/message-store.js';
 import { exportOptOuts, type OptOutExportRow } from '../../src/optouts/export.js';
@@ -880,6 +882,15 @@ export async function runKillTrial(seed: number): Promise<TrialResult> {
       });
     }
     await env.seed({ messages });
+    // Numbers move between services after their history: P0 joins S1, P2 leaves it.
+    if (rng.chance(0.7)) {
+      const s1 = services[0]!.sid;
+      const p0 = env.emulator.state.numberByPhone(P[0]!)!.sid;
+      const p2 = env.emulator.state.numberByPhone(P[2]!)!.sid;
+      await env.parent.messaging.v1.services(s1).phoneNumbers(p2).remove();
+      await env.parent.messaging.v1.services(s1).phoneNumbers.create({ phoneNumberSid: p0 });
+      description.push('P0 joined S1, P2 left it');
+    }
     // Sends now: refused (21610) where Twilio blocks.
     for (const user of users) {
       for (const from of numbers) {
@@ -935,6 +946,60 @@ export async function runKillTrial(seed: number): Promise<TrialResult> {
       seed,
       0,
     ));
+    // Each customer's list (a plan's mapping: a number's own opt-outs and those of the service
+    // it is in): every recipient Twilio refuses from one of its numbers must be on it, unless
+    // the STOP behind the refusal is in no history.
+    const customerOf = new Map([...P, '+18005550100'].map((n) => [n, `c${rng.int(3)}`]));
+    writeFileSync(
+      dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\n${[...customerOf].map(([n, c]) => `${c},Customer ${c},${n}`).join('\n')}\n`,
+    );
+    const planned = await runCli(
+      ['plan', '--mapping', dir.file('m.csv'), '--db', db, '--out', dir.file('p.json')],
+      cliEnv(env),
+      dir.path,
+    );
+    if (planned.code !== 0) throw new Error(`plan: exit ${planned.code}: ${planned.stderr}`);
+    const stored = new Set(historyOf(env, env.parentSid).map((m) => m.sid));
+    for (const customer of new Set(customerOf.values())) {
+      const listed = await runCli(
+        ['optouts', '--db', db, '--customer', customer, '--format', 'json'],
+        cliEnv(env),
+      );
+      if (listed.code !== 0)
+        throw new Error(`optouts --customer: exit ${listed.code}: ${listed.stderr}`);
+      const rows = (JSON.parse(listed.stdout) as { optouts: OptOutExportRow[] }).optouts;
+      for (const [number, owner] of customerOf) {
+        if (owner !== customer) continue;
+        const record = env.emulator.state.numberByPhone(number)!;
+        for (const user of users) {
+          const blocked = env.emulator.state.optOuts.blocking(
+            env.parentSid,
+            number,
+            record.serviceSid,
+            user,
+          );
+          if (blocked === undefined) continue;
+          const onList = rows.some(
+            (r) =>
+              r.recipient === user &&
+              ((r.scope === 'number' && r.sender_number === number) ||
+                (r.scope === 'service' && r.messaging_service_sid === record.serviceSid)),
+          );
+          if (onList) continue;
+          if (blocked.messageSid !== null && !stored.has(blocked.messageSid)) {
+            invisible += 1;
+            continue;
+          }
+          findings.push({
+            seed,
+            checkpoint: 1,
+            kind: 'missing-vs-truth',
+            detail: `${customer}'s list: Twilio refuses ${user} from ${number} (${blocked.scope} ${blocked.scopeId}, ${JSON.stringify(blocked.body)} ${blocked.messageSid}), not on the list`,
+          });
+        }
+      }
+    }
   } catch (error) {
     findings.push({
       seed,

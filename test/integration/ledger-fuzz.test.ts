@@ -5,7 +5,10 @@
  * retention window, incremental and `--since` snapshots, faults and runs cut short, then
  * `optouts` held against an independent oracle and against the emulator's opt-out store.
  *
- * `FUZZ_SEEDS=1-500 npx vitest run test/integration/ledger-fuzz.test.ts` runs other seeds.
+ * Other seeds: `FUZZ_SEEDS=1-500 FUZZ_KILL_SEEDS=7001-7020 npx vitest run
+ * test/integration/ledger-fuzz.test.ts` (`FUZZ_EVENTS=350` for longer histories,
+ * `FUZZ_EXOTIC=0` without the non-ASCII look-alikes). The kill trials run the built CLI:
+ * `npm run build` first.
  */
 
 import { describe, expect, it } from 'vitest';

@@ -300,7 +300,7 @@ const phone = (prefix: string, n: number) => `${prefix}${String(n).padStart(4, '
  */
 export async function runTrial(options: TrialOptions): Promise<TrialResult> {
   const rng = new Rng(options.seed);
-  const events = options.events ?? 120;
+  const events = options.events ?? (Number(process.env['FUZZ_EVENTS']) || 120);
   const exotic = options.exotic ?? process.env['FUZZ_EXOTIC'] !== '0';
   const NOW0 = Date.UTC(2025, 5, 1, 12, 0, 0) + rng.int(86_400) * 1000;
   let now = NOW0 - 700 * DAY;

@@ -744,8 +744,8 @@ export async function judge(
           ? 'opt-in in no history (a service dropped it)'
           : want.tie
             ? 'tie kept as opted out'
-            : row.evidence === 'refusal'
-              ? 'refusal-only pair, scoped by the service the refused send went through'
+            : row.evidence === 'refusal' || latestIsRefusal(history, key)
+              ? 'refusal scoped by the service the send went through (Twilio blocked the number)'
               : explainExtra(history, key, typeOf);
     if (reason === null) {
       findings.push({
@@ -789,6 +789,18 @@ function explainExtra(
   const optedOutIn = events.filter((m) => m.dateSent === events[events.length - 1]!.dateSent);
   if (optedOutIn.length > 1) return 'tie kept as opted out';
   return null;
+}
+
+/** Whether the pair's latest observation is a refused send (Twilio's block was elsewhere). */
+function latestIsRefusal(history: readonly MessageRecord[], key: string): boolean {
+  const observations = pairEvents(history, key).filter(
+    (m) =>
+      m.errorCode === 21610 ||
+      (m.direction === 'inbound' &&
+        ['opt-out', 'opt-in'].includes(oracleKeyword(m.body, false) ?? '')),
+  );
+  const last = observations[observations.length - 1];
+  return last !== undefined && last.direction !== 'inbound';
 }
 
 function pairEvents(history: readonly MessageRecord[], key: string): MessageRecord[] {

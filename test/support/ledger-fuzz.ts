@@ -375,6 +375,10 @@ export async function runTrial(options: TrialOptions): Promise<TrialResult> {
       });
     }
     const tellRetention = rng.chance(0.5);
+    // A quarter of the trials never use Bulk Export (as plan's refresh reads): a separate
+    // stream, so that the other trials' histories stay as they were.
+    const noExport = new Rng(options.seed ^ 0x5eed).chance(0.25);
+    if (noExport) description.push('no Bulk Export');
     description.push(
       `retention ${retention}${sub ? `/${subRetention}` : ''} ${tellRetention ? 'told' : 'not told'}; ${users.length} users; ${sub ? 'with' : 'no'} subaccount`,
     );
@@ -406,6 +410,7 @@ export async function runTrial(options: TrialOptions): Promise<TrialResult> {
     const dbPath = dir.file('ledger.db');
     const accounts = sub === undefined ? [] : [sub.sid];
     let cpIndex = 0;
+    const seenAt: number[] = [];
     let later: NonNullable<Parameters<typeof env.seed>[0]['messages']> = [];
 
     const snapshotAt = async (at: number, index: number) => {
@@ -413,6 +418,7 @@ export async function runTrial(options: TrialOptions): Promise<TrialResult> {
       const clock = { now: () => new Date(now) };
       const input = {
         accounts,
+        useExport: !noExport,
         partitions: 1 + rng.int(12),
         inFlight: 1 + rng.int(8),
         ...(tellRetention ? { retentionDays: retention } : {}),
@@ -493,7 +499,37 @@ export async function runTrial(options: TrialOptions): Promise<TrialResult> {
 
     const compare = async (index: number) => {
       const exported = await withLedger(dbPath, (db) => exportOptOuts(db));
-      const verdict = await judge(env, accounts, exported.optouts, options.seed, index);
+      // What the API showed: the account's window, or the shorter one the runs were told.
+      const retentionOf = (account: string) => {
+        const actual = sub !== undefined && account === sub.sid ? subRetention : retention;
+        return tellRetention ? Math.min(actual, retention) : actual;
+      };
+      // Each plain snapshot so far, and the messages there were when it read.
+      seenAt[index] = Math.max(
+        0,
+        ...[env.parentSid, ...accounts].flatMap((a) => historyOf(env, a).map((m) => m.seq)),
+      );
+      const taken = checkpoints.slice(0, index + 1).map((cp, i) => ({ cp, seq: seenAt[i]! }));
+      const visibility = noExport
+        ? (m: MessageRecord): boolean | 'edge' => {
+            const r = retentionOf(m.accountSid) * DAY;
+            if (taken.some(({ cp }) => Math.abs(m.dateSent - (cp - r)) <= DAY)) return 'edge';
+            return taken.some(
+              ({ cp, seq }) => m.dateSent >= cp - r && m.dateSent <= cp && m.seq <= seq,
+            );
+          }
+        : undefined;
+      const verdict = await judge(
+        env,
+        accounts,
+        exported.optouts,
+        options.seed,
+        index,
+        visibility,
+        // Not told the window, a run without Bulk Export takes 400 days on trust (documented:
+        // docs/commands.md, "The window checked"); told it, its coverage must hold.
+        noExport && !tellRetention ? undefined : exported.coverage.windows,
+      );
       findings.push(...verdict.findings);
       for (const [k, n] of Object.entries(verdict.failSafe)) failSafe[k] = (failSafe[k] ?? 0) + n;
       invisible += verdict.invisible;
@@ -647,6 +683,13 @@ export async function judge(
   rows: readonly OptOutExportRow[],
   seed: number,
   index: number,
+  /**
+   * Without Bulk Export: which messages the snapshots could read ('edge' for those within a
+   * day of a window's start, where the pair is not judged). Default: every stored message.
+   */
+  visibility?: (m: MessageRecord) => boolean | 'edge',
+  /** The export's coverage: a STOP not read must lie outside every window it claims read. */
+  windows?: readonly { account_sid: string; start: string; end: string }[],
 ): Promise<{
   findings: Finding[];
   failSafe: Record<string, number>;
@@ -663,7 +706,21 @@ export async function judge(
   const exported = { optouts: rows };
   const typeOf = (p: string) => env.emulator.state.numberByPhone(p)?.type ?? null;
   const history = [env.parentSid, ...accounts].flatMap((a) => historyOf(env, a));
-  const expected = oracleOptOuts(history, typeOf);
+  const visible = visibility ?? (() => true);
+  const read = history.filter((m) => visible(m) === true);
+  const readSids = new Set(read.map((m) => m.sid));
+  const expected = oracleOptOuts(read, typeOf);
+  // Pairs with evidence at a window's edge are not judged: whether Twilio showed it is a
+  // matter of the second.
+  const unjudged = new Set(
+    history
+      .filter((m) => visible(m) === 'edge')
+      .map((m) =>
+        m.direction === 'inbound'
+          ? `${m.accountSid}|${m.messagingServiceSid ?? m.to}|${m.from}`
+          : `${m.accountSid}|${m.messagingServiceSid ?? m.from}|${m.to}`,
+      ),
+  );
   const ours = new Map<string, OptOutExportRow>();
   for (const row of exported.optouts) {
     const key = `${row.account_sid}|${row.messaging_service_sid ?? row.sender_number}|${row.recipient}`;
@@ -678,6 +735,10 @@ export async function judge(
     ours.set(key, row);
   }
   ledgerRows = ours.size;
+  for (const key of unjudged) {
+    expected.delete(key);
+    ours.delete(key);
+  }
   for (const [key, want] of expected) {
     const got = ours.get(key);
     const gotShape = got && {
@@ -723,6 +784,25 @@ export async function judge(
       invisible += 1;
       continue;
     }
+    if (unjudged.has(key)) continue;
+    if (t.message_sid !== null && !readSids.has(t.message_sid)) {
+      const claimed = (windows ?? []).find(
+        (w) => w.account_sid === t.account_sid && w.start < t.date_sent && t.date_sent < w.end,
+      );
+      if (claimed !== undefined) {
+        findings.push({
+          seed: options.seed,
+          checkpoint: index,
+          kind: 'missing-vs-truth',
+          detail: `${key}: Twilio blocks (${t.keyword} ${t.message_sid} ${t.date_sent}); not read, yet inside a window the coverage says was read (${claimed.start} → ${claimed.end})`,
+        });
+        continue;
+      }
+      // Older than the Messages API showed, no Bulk Export: coverage says `not read`.
+      failSafe['STOP in a span not read (no Bulk Export; coverage says so)'] =
+        (failSafe['STOP in a span not read (no Bulk Export; coverage says so)'] ?? 0) + 1;
+      continue;
+    }
     findings.push({
       seed: options.seed,
       checkpoint: index,
@@ -742,11 +822,13 @@ export async function judge(
         ? null
         : seen !== undefined && seen.message_sid !== null && !stored.has(seen.message_sid)
           ? 'opt-in in no history (a service dropped it)'
-          : want.tie
-            ? 'tie kept as opted out'
-            : row.evidence === 'refusal' || latestIsRefusal(history, key)
-              ? 'refusal scoped by the service the send went through (Twilio blocked the number)'
-              : explainExtra(history, key, typeOf);
+          : seen !== undefined && seen.message_sid !== null && !readSids.has(seen.message_sid)
+            ? 'opt-in in a span not read (no Bulk Export)'
+            : want.tie
+              ? 'tie kept as opted out'
+              : row.evidence === 'refusal' || latestIsRefusal(read, key)
+                ? 'refusal scoped by the service the send went through (Twilio blocked the number)'
+                : explainExtra(history, key, typeOf);
     if (reason === null) {
       findings.push({
         seed: options.seed,

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 
 import { runKillTrial, runTrial, type TrialResult } from '../support/ledger-fuzz.js';
 
-const FIXED_SEEDS = Array.from({ length: 14 }, (_, i) => 1000 + i);
+const FIXED_SEEDS = Array.from({ length: 24 }, (_, i) => 1000 + i);
 
 function seedsFromEnv(name: string): number[] | null {
   const spec = process.env[name];

@@ -172,6 +172,31 @@ export function servicesSeenByNumber(db: Db): Map<string, string[]> {
   return seen;
 }
 
+/**
+ * Each Messaging Service a number's own evidence came through (`servicesSeenByNumber`), with
+ * the account it is in and the date of the first such evidence: a number's list as of a moment
+ * carries the services it had been seen in by then.
+ */
+export function serviceEvidenceByNumber(
+  db: Db,
+): Map<string, { accountSid: string; service: string; firstSeen: string }[]> {
+  const rows = statement(
+    db,
+    `SELECT twilio_number AS number, account_sid AS accountSid, messaging_service_sid AS service,
+            MIN(date_sent) AS firstSeen
+     FROM ledger_events WHERE messaging_service_sid IS NOT NULL
+     GROUP BY twilio_number, account_sid, messaging_service_sid
+     ORDER BY twilio_number, messaging_service_sid`,
+  ).all() as { number: string; accountSid: string; service: string; firstSeen: string }[];
+  const seen = new Map<string, { accountSid: string; service: string; firstSeen: string }[]>();
+  for (const { number, ...service } of rows) {
+    const list = seen.get(number);
+    if (list === undefined) seen.set(number, [service]);
+    else list.push(service);
+  }
+  return seen;
+}
+
 export function listNumbers(db: Db): NumberRow[] {
   return db
     .prepare(

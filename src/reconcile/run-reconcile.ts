@@ -11,6 +11,7 @@ import {
   insertEvents,
   tollFreeTypes,
   optOutsAsOf,
+  serviceEvidenceByNumber,
   type LedgerEvent,
   type ScopeAsOf,
 } from '../db/ledger.js';
@@ -341,17 +342,27 @@ async function historyBeginnings(
 
 /**
  * Each moved number's suppression list as it carried it out of the account it left, as the
- * list stood when it moved: that account's number-scope opt-outs of the number, and the
- * service-scope opt-outs of the service it left. A STOP or START said there after the move
- * (to a service the number no longer belongs to) is not the number's.
+ * list stood when it moved: that account's number-scope opt-outs of the number, the
+ * service-scope opt-outs of the service it left, and those of every service its own evidence
+ * came through before it moved (docs/opt-out-rules.md: a STOP it took in a service it had
+ * left before any snapshot saw it there), as the plan and the reports list them. A STOP or
+ * START said there after the move (to a service the number no longer belongs to) is not the
+ * number's.
  */
 function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, SuppressedPair[]> {
   const scopes: ScopeAsOf[] = [];
   const owner: string[] = [];
+  const seen = serviceEvidenceByNumber(db);
   for (const m of moved) {
     for (const scope of [m.phoneNumber, m.sourceServiceSid]) {
       if (scope === null) continue;
       scopes.push({ accountSid: m.sourceAccountSid, scope, asOf: m.movedAt });
+      owner.push(m.phoneNumber);
+    }
+    for (const { accountSid, service, firstSeen } of seen.get(m.phoneNumber) ?? []) {
+      if (firstSeen > m.movedAt) continue;
+      if (service === m.sourceServiceSid && accountSid === m.sourceAccountSid) continue;
+      scopes.push({ accountSid, scope: service, asOf: m.movedAt });
       owner.push(m.phoneNumber);
     }
   }

@@ -176,7 +176,7 @@ export function runReport(
   generatedAt: string = new Date().toISOString(),
 ): ReportFile[] {
   const run = getApplyRun(db, runId)!;
-  const plan = readPlan(`apply run ${runId}`, runPlanJson(db, runId));
+  const plan = readPlan(`apply run ${runId}`, runPlanJson(db, runId), 'journal');
   const steps = new Map(listSteps(db, runId).map((r) => [r.stepId, r]));
   const checks = new Map(
     listRouteChecks(db, runId).map((c) => [

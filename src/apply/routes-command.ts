@@ -19,7 +19,7 @@ export async function recheckRoutes(
   deps: { twilio: TwilioPort; clock: Clock },
 ): Promise<{ runId: number; checks: RouteCheck[] }> {
   const run = chooseRun(db, runId);
-  const plan = readPlan(`apply run ${run.id}`, runPlanJson(db, run.id));
+  const plan = readPlan(`apply run ${run.id}`, runPlanJson(db, run.id), 'journal');
   const records = new Map(listSteps(db, run.id).map((r) => [r.stepId, r]));
   const checks = await checkRoutes(plan, records, deps.twilio, deps.clock);
   recordRouteChecks(db, run.id, checks.map(toCheckRecord));

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
 
 import { UserError } from '../errors.js';
-import { checkPlanShape } from './plan-shape.js';
+import { checkPlanShape, type PlanSource } from './plan-shape.js';
 import { PLAN_FORMAT, type Plan, type SetNumberWebhookStep } from './types.js';
 
 const SEAL = ',\n  "integrity": "';
@@ -94,12 +94,16 @@ function readFallback(path: string, step: SetNumberWebhookStep): void {
   }
 }
 
-export function readPlan(path: string, text: string): Plan {
-  return readSealedPlan(path, text).plan;
+export function readPlan(path: string, text: string, source: PlanSource = 'file'): Plan {
+  return readSealedPlan(path, text, source).plan;
 }
 
 /** The plan and its seal (which names the plan: an apply run is the run of one seal). */
-export function readSealedPlan(path: string, text: string): { plan: Plan; integrity: string } {
+export function readSealedPlan(
+  path: string,
+  text: string,
+  source: PlanSource = 'file',
+): { plan: Plan; integrity: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -127,7 +131,7 @@ export function readSealedPlan(path: string, text: string): { plan: Plan; integr
       `${path}: the plan was changed after \`submigrate plan\` wrote it (its integrity seal does not match). Plans are not edited by hand: change the mapping and plan again.`,
     );
   }
-  checkPlanShape(path, plan as Record<string, unknown>);
+  checkPlanShape(path, plan as Record<string, unknown>, source);
   for (const step of plan.steps!) {
     if (step.action === 'set_number_webhook') readFallback(path, step);
   }

@@ -123,8 +123,8 @@ const STEP_FIELDS: Record<PlanStep['action'], Record<string, Check>> = {
     service_sid: nullOr(serviceSid),
     service_name: nullOr(string),
     optouts: count,
-    batch_size: (v) =>
-      Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= CARRY_BATCH_SIZE,
+    // At most CARRY_BATCH_SIZE in a plan to apply (checked below); any in a run's plan.
+    batch_size: (v) => Number.isSafeInteger(v) && (v as number) >= 1,
     requests: count,
     already_carried: count,
   },
@@ -144,8 +144,22 @@ const PER_CUSTOMER = new Set<PlanStep['action']>([
   'carry_optouts',
 ]);
 
+/**
+ * Where a plan is read from: a plan `file` that `apply` is to run, or the `journal`'s copy of
+ * the plan an apply run ran (read again by `report`, `routes`, `reconcile`). A run's plan may
+ * have been written by an earlier `plan`, which allowed what this one refuses: a
+ * `--carry-batch-size` above Twilio's 25, two customers pinned to one subaccount. Its run is
+ * over, or resumed only from the plan file: its reports are still written.
+ */
+export type PlanSource = 'file' | 'journal';
+
 /** Throws a UserError naming the first way `plan` (the value of a sealed plan file) is not one. */
-export function checkPlanShape(path: string, plan: Record<string, unknown>): void {
+export function checkPlanShape(
+  path: string,
+  plan: Record<string, unknown>,
+  source: PlanSource = 'file',
+): void {
+  const applied = source === 'journal';
   const refuse = (what: string): never => {
     throw new UserError(
       `${path}: ${what}; the plan is not one \`submigrate plan\` writes (edited by hand?): make the plan again with \`submigrate plan\``,
@@ -232,7 +246,7 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
     );
     // One subaccount per customer, as `plan` refuses a mapping that would share one.
     const subaccount = c['subaccount_sid'] as string | null;
-    if (subaccount !== null) {
+    if (subaccount !== null && !applied) {
       const sharer = customerOf.get(subaccount);
       need(
         sharer === undefined,
@@ -304,6 +318,9 @@ export function checkPlanShape(path: string, plan: Record<string, unknown>): voi
     }
     for (const [name, check] of FIELD_CHECKS.get(action as PlanStep['action'])!) {
       member(step, name, check, where);
+    }
+    if (action === 'carry_optouts' && !applied) {
+      member(step, 'batch_size', (v) => (v as number) <= CARRY_BATCH_SIZE, where);
     }
     const s = step as unknown as PlanStep;
     const customer = customers.get(s.customer_id);

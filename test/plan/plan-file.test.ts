@@ -12,17 +12,20 @@ import { readPlan, serializePlan } from '../../src/plan/plan-file.js';
 import { fingerprint } from '../../src/plan/resources.js';
 import type { Plan, SetNumberWebhookStep } from '../../src/plan/types.js';
 import {
+  account,
   editedAndResealed,
   mapping,
   N1,
   N2,
   number,
+  OTHER_SUB,
   PARENT,
   planOptions,
   service,
   SHARED,
   sid,
   state,
+  SUB,
 } from '../support/plan-builders.js';
 
 const FALLBACK = 'https://app.example/fallback';
@@ -261,5 +264,51 @@ describe('a file that is not a plan, in one line', () => {
   it('a format with a line break in it', () => {
     const text = serializePlan(leavingPlan()).replace('submigrate-plan/1', 'x\\ny');
     expect(() => readPlan('p.json', text)).toThrow(/^p\.json: plan format "x\\ny" is not one/);
+  });
+});
+
+describe("a run's plan, read again from the journal (report, routes, reconcile)", () => {
+  /**
+   * As `plan` wrote it before it refused two customers going to one subaccount (94eb648): both
+   * pinned to SUB. An apply ran it; its reports are still written.
+   */
+  const sharingPlan = () =>
+    editedAndResealed(
+      serializePlan(
+        buildPlan(
+          state({
+            subaccounts: [account(SUB, 'Acme'), account(OTHER_SUB, 'Beta')],
+            numbers: [number(N1, 1), number(N2, 2)],
+          }),
+          mapping(
+            { subaccountSid: SUB },
+            { phoneNumber: N2, customerId: 'beta', customerName: 'Beta', subaccountSid: OTHER_SUB },
+          ),
+          planOptions(),
+        ),
+      ),
+      (j) => {
+        j.customers[1].subaccount_sid = SUB;
+        for (const s of j.steps) if (s.action === 'transfer_number') s.to_account_sid = SUB;
+      },
+    );
+
+  it('two customers pinned to one subaccount: refused as a plan file to apply', () => {
+    expect(() => readPlan('p.json', sharingPlan())).toThrow(/both go to subaccount/);
+  });
+
+  it('two customers pinned to one subaccount: read as the plan a run ran', () => {
+    const plan = readPlan('apply run 1', sharingPlan(), 'journal');
+    expect(plan.customers.map((c) => c.subaccount_sid)).toEqual([SUB, SUB]);
+  });
+
+  it('a carry batch above 25 (before --carry-batch-size was capped): read; as a file, refused', () => {
+    const text = editedAndResealed(serializePlan(carryingPlan()), (j) => {
+      const carry = step(j, 'carry_optouts:acme');
+      carry.batch_size = 50;
+      carry.requests = Math.ceil(carry.optouts / 50);
+    });
+    expect(() => readPlan('p.json', text)).toThrow(/carry_optouts:acme: batch_size is 50/);
+    expect(readPlan('apply run 1', text, 'journal').steps.length).toBeGreaterThan(0);
   });
 });

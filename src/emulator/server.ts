@@ -136,13 +136,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
               'Internal Server Error',
             );
           }
+          const meant = req.headers['x-twilio-host'];
           const reply = await dispatch(routes, {
             method: req.method ?? 'GET',
             path,
             query: url.searchParams,
             form,
             principal,
-            host: productOfHost(req.headers.host),
+            // The host submigrate's client meant (`Host` is its --api-url's), else `Host`.
+            host: productOfHost(typeof meant === 'string' ? meant : req.headers.host),
           });
           status = reply.status;
           body = reply.body;

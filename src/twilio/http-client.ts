@@ -58,8 +58,15 @@ export function rewriteTwilioUrl(uri: string, apiUrl: string | null): string {
 }
 
 /**
- * The Twilio host a rewritten request was meant for (`messaging.twilio.com`), sent as its
- * `Host` header so that the emulator answers as that host would: one origin serves every
+ * The header that names the Twilio host a rewritten request was meant for. Not `Host`: that
+ * one is the `--api-url`'s own, which a reverse proxy routes by and TLS names the server by
+ * (Node takes the SNI name and the name the certificate must hold from it).
+ */
+export const TWILIO_HOST_HEADER = 'X-Twilio-Host';
+
+/**
+ * The Twilio host a rewritten request was meant for (`messaging.twilio.com`), sent in
+ * `TWILIO_HOST_HEADER` so that the emulator answers as that host would: one origin serves every
  * product, but `https://api.twilio.com/v1/Services` must fail there as it fails at Twilio.
  * Null when nothing is rewritten.
  */
@@ -284,7 +291,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
     const raw = headers[RAW_BODY_HEADER] !== undefined;
     delete headers[RAW_BODY_HEADER];
     const twilioHost = twilioHostOf(opts.uri, this.apiUrl);
-    if (twilioHost !== null) headers['Host'] = twilioHost;
+    if (twilioHost !== null) headers[TWILIO_HOST_HEADER] = twilioHost;
     if (opts.username && opts.password) {
       headers['Authorization'] =
         `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;

@@ -270,3 +270,23 @@ describe('TwilioHttpClient retry waits (a local server answering 429 three times
     ]);
   });
 });
+
+describe('TwilioHttpClient with an API URL: the host it names', () => {
+  it("keeps the API URL's own Host (a proxy routes by it, TLS names the server by it) and names the Twilio host apart", async () => {
+    const seen: { host?: string; twilio?: string | string[] }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ host: req.headers.host, twilio: req.headers['x-twilio-host'] });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = new TwilioHttpClient({ apiUrl: `http://127.0.0.1:${port}` });
+    try {
+      await client.request({ method: 'get', uri: 'https://messaging.twilio.com/v1/Services' });
+    } finally {
+      server.close();
+    }
+    expect(seen).toEqual([{ host: `127.0.0.1:${port}`, twilio: 'messaging.twilio.com' }]);
+  });
+});

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 import { editedAndResealed } from '../support/plan-builders.js';
-import { useCliWorkspace } from '../support/migration.js';
+import { makePlan, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -54,17 +54,7 @@ describe('the plan of a run an earlier submigrate applied', () => {
       `customer_id,customer_name,phone_number\nacme,Acme,${X}\nacme,Acme,${Y}\n`,
     );
     expect((await cli(['snapshot', '--no-export', '--db', db])).code).toBe(0);
-    const planned = await cli([
-      'plan',
-      '--mapping',
-      'm.csv',
-      '--db',
-      db,
-      '--out',
-      plan,
-      '--carry-optouts',
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
+    await makePlan(cli, { mapping: 'm.csv', db, out: plan, plan: ['--carry-optouts'] });
     const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(applied.code, applied.stderr).toBe(0);
 

@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { emulatorOptOuts } from '../support/emulator.js';
-import { readCsv, useCliWorkspace } from '../support/migration.js';
+import { makePlan, readCsv, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -57,17 +57,7 @@ describe('a STOP a number took in a service it has since left', () => {
     const plan = dir.file('s.plan.json');
     writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${X}\n`);
     expect((await cli(['snapshot', '--no-export', '--db', db])).code).toBe(0);
-    const planned = await cli([
-      'plan',
-      '--mapping',
-      'm.csv',
-      '--db',
-      db,
-      '--out',
-      plan,
-      '--carry-optouts',
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
+    await makePlan(cli, { mapping: 'm.csv', db, out: plan, plan: ['--carry-optouts'] });
     const made = JSON.parse(readFileSync(plan, 'utf8')) as {
       customers: { optouts: number; numbers: { optout_services: string[] }[] }[];
     };

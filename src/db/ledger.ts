@@ -157,19 +157,12 @@ export function tollFreeTypes(db: Db): Map<string, string> {
  * it is in now or was when a snapshot listed it.
  */
 export function servicesSeenByNumber(db: Db): Map<string, string[]> {
-  const rows = statement(
-    db,
-    `SELECT DISTINCT twilio_number AS number, messaging_service_sid AS service
-     FROM ledger_events WHERE messaging_service_sid IS NOT NULL
-     ORDER BY twilio_number, messaging_service_sid`,
-  ).all() as { number: string; service: string }[];
-  const seen = new Map<string, string[]>();
-  for (const { number, service } of rows) {
-    const list = seen.get(number);
-    if (list === undefined) seen.set(number, [service]);
-    else list.push(service);
-  }
-  return seen;
+  return new Map(
+    [...serviceEvidenceByNumber(db)].map(([number, seen]) => [
+      number,
+      [...new Set(seen.map((s) => s.service))],
+    ]),
+  );
 }
 
 /**

@@ -120,10 +120,23 @@ export type FileContent = string | ((write: (chunk: string) => void) => void);
 
 const BLOCK = 1 << 20;
 
-export function writePrivateFile(path: string, content: FileContent, flag = '--out'): void {
+/**
+ * What folders held when a batch of writes began, by folder: a batch (a run's reports, a
+ * thousand customers' lists in one folder) lists each folder once for the temporary files a
+ * killed process left, not once per file. What this process writes meanwhile is renamed into
+ * place, so the first listing still shows every stale file there is to remove.
+ */
+export type FolderListings = Map<string, readonly string[]>;
+
+export function writePrivateFile(
+  path: string,
+  content: FileContent,
+  flag = '--out',
+  listings: FolderListings = new Map(),
+): void {
   requireFolder(path, flag);
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  removeStaleTemps(path);
+  removeStaleTemps(path, listings);
   try {
     const fd = openSync(temp, 'wx', 0o600);
     try {
@@ -162,13 +175,17 @@ export function writePrivateFile(path: string, content: FileContent, flag = '--o
  * is gone, or has this process's pid, reused): half a report, with phone numbers in it, must
  * not stay beside the whole one. One of a process still writing is left to it.
  */
-function removeStaleTemps(path: string): void {
+function removeStaleTemps(path: string, listings: FolderListings): void {
   const prefix = `.${basename(path)}.`;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(path));
-  } catch {
-    return; // a folder one may write into but not list: nothing to tidy that can be seen
+  const folder = dirname(path);
+  let names = listings.get(folder);
+  if (names === undefined) {
+    try {
+      names = readdirSync(folder);
+    } catch {
+      return; // a folder one may write into but not list: nothing to tidy that can be seen
+    }
+    listings.set(folder, names);
   }
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
@@ -176,7 +193,7 @@ function removeStaleTemps(path: string): void {
     if (!/^[0-9]+$/.test(pid)) continue;
     if (Number(pid) !== process.pid && processRuns(Number(pid))) continue;
     try {
-      unlinkSync(join(dirname(path), name));
+      unlinkSync(join(folder, name));
     } catch {
       // gone already
     }

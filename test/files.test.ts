@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { writePrivateFile } from '../src/files.js';
+import { writePrivateFile, type FolderListings } from '../src/files.js';
 import { tempDir, type TempDir } from './support/snapshot-harness.js';
 
 /** The pid of a process that ran and is gone. */
@@ -31,6 +31,23 @@ describe('writePrivateFile and the temporary files of a killed writer', () => {
     writeFileSync(dir.file(`.audit.csv.${process.pid}.tmp`), 'half');
     writePrivateFile(dir.file('audit.csv'), 'whole\n');
     expect(readdirSync(dir.path)).toEqual(['audit.csv']);
+  });
+
+  it('removes every stale temporary file of a batch written with one listing per folder', () => {
+    const dead = deadPid();
+    mkdirSync(dir.file('optouts'));
+    const stale = ['audit.csv', 'optouts.csv', 'optouts/acme.csv', 'optouts/globex.csv'];
+    for (const name of stale) {
+      const [folder, file] = name.includes('/') ? name.split('/') : ['.', name];
+      writeFileSync(dir.file(`${folder}/.${file}.${dead}.tmp`), 'half');
+    }
+    const listings: FolderListings = new Map();
+    for (const name of stale) writePrivateFile(dir.file(name), `${name}\n`, '--out', listings);
+    expect(readdirSync(dir.path).sort()).toEqual(['audit.csv', 'optouts', 'optouts.csv']);
+    expect(readdirSync(dir.file('optouts')).sort()).toEqual(['acme.csv', 'globex.csv']);
+    expect(readFileSync(dir.file('optouts/globex.csv'), 'utf8')).toBe('optouts/globex.csv\n');
+    // Each folder was listed once, when its first file was written.
+    expect([...listings.keys()].sort()).toEqual([dir.path, dir.file('optouts')].sort());
   });
 
   it("leaves a running process's temporary file, and other files' ones, alone", async () => {

@@ -3,7 +3,7 @@ import { dirname, join, sep } from 'node:path';
 
 import { databaseId } from '../db/identity.js';
 import type { Db } from '../db/open.js';
-import { claimFolder, makeFolder, writePrivateFile } from '../files.js';
+import { claimFolder, makeFolder, writePrivateFile, type FolderListings } from '../files.js';
 import { isReportPath, type ReportFile } from '../report/files.js';
 
 /**
@@ -95,10 +95,11 @@ export function writeReportFiles(
   kind: ReportFolderKind = 'reports',
 ): string[] {
   claimReportFolder(dir, owner, kind);
+  const listings: FolderListings = new Map();
   return files.map((file) => {
     const path = join(dir, ...file.path.split('/'));
     makeFolder(dirname(path), '--out');
-    writePrivateFile(path, file.content, '--out');
+    writePrivateFile(path, file.content, '--out', listings);
     return path;
   });
 }

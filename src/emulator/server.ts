@@ -271,8 +271,13 @@ function encodeJson(status: number, body: unknown): Buffer | undefined {
   return Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
 }
 
-/** Waits until performance.now() reaches `due`: never earlier, as a timer alone may be. */
+/**
+ * Waits until performance.now() reaches `due`: never earlier, as a timer alone may be, and
+ * not a millisecond or two later, as a timer often is. The timer takes it to within a
+ * millisecond; the rest is waited out a turn of the event loop at a time (I/O still served).
+ */
 async function until(due: number): Promise<void> {
-  for (let left = due - performance.now(); left > 0; left = due - performance.now())
-    await sleep(Math.ceil(left));
+  for (let left = due - performance.now(); left > 1; left = due - performance.now())
+    await sleep(Math.floor(left - 1));
+  while (performance.now() < due) await new Promise((resolve) => setImmediate(resolve));
 }

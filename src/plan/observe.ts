@@ -5,6 +5,8 @@
  * read with each subaccount's own credentials, as Twilio requires. Only GET requests.
  */
 
+import pLimit from 'p-limit';
+
 import type {
   MessagingService,
   PhoneNumber,
@@ -22,6 +24,9 @@ export interface ObserveOptions {
   /** Accounts numbers came from before an earlier apply touched them: their services too. */
   originAccounts?: ReadonlySet<string>;
 }
+
+/** Member lists of the parent's services read at once, beside the listing of its numbers. */
+const PARENT_MEMBER_READS = 3;
 
 export const observedNumber = (n: PhoneNumber, serviceSid: string | null): ObservedNumber => ({
   sid: n.sid,
@@ -48,22 +53,19 @@ export async function observeFamily(
   options: ObserveOptions,
 ): Promise<ObservedState> {
   const parentSid = twilio.parentAccountSid;
-  // An account's services and their members.
-  const readServices = async (accountSid: string, oneAtATime = false) => {
+  // An account's services and their members, `inFlight` member lists at a time.
+  const readServices = async (accountSid: string, inFlight = Infinity) => {
     const own = await twilio.listServices(accountSid);
-    const members: ServicePhoneNumber[][] = [];
-    if (oneAtATime) {
-      for (const s of own) members.push(await twilio.listServicePhoneNumbers(accountSid, s.sid));
-    } else {
-      members.push(
-        ...(await Promise.all(own.map((s) => twilio.listServicePhoneNumbers(accountSid, s.sid)))),
-      );
-    }
+    const limit = pLimit(inFlight);
+    const members: ServicePhoneNumber[][] = await Promise.all(
+      own.map((s) => limit(() => twilio.listServicePhoneNumbers(accountSid, s.sid))),
+    );
     return { own, members: members.flat() };
   };
   // The parent's are always read: while its numbers are listed (page after page, each naming
-  // the next), one request at a time, so that they never hold up the next page of numbers.
-  const parentServices = readServices(parentSid, true);
+  // the next), a few requests at a time, so that the next page of numbers finds a request
+  // slot free (eight by default) rather than waiting behind a queue of them.
+  const parentServices = readServices(parentSid, PARENT_MEMBER_READS);
   // Awaited below; a failure here is reported there, or not at all if the numbers fail first.
   parentServices.catch(() => undefined);
   const subaccounts: ObservedAccount[] = (await twilio.listSubaccounts()).map((a) => ({

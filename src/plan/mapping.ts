@@ -240,10 +240,41 @@ export function parseMapping(path: string, text: string): Mapping {
  */
 export const quoted = (value: string) =>
   JSON.stringify(value).replace(
-    /[\p{Cf}\u2028\u2029]/gu,
+    /[\p{Cf}\u007F-\u009F\u2028\u2029]/gu,
     (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
   );
 const bare = (value: string) => quoted(value).slice(1, -1);
+
+/**
+ * Characters a name cannot show: control characters other than a tab or a line break (which
+ * a quoted field may hold), line and paragraph separators, and the invisible ones with no use
+ * in a name — a zero-width space, a word joiner, a byte-order mark, a soft hyphen, and the
+ * bidirectional embeddings, overrides and isolates that make text read other than it is
+ * stored. A subaccount or service named with one looks exactly like one named without it, but
+ * is not matched by it: the plan would create a second subaccount that reads the same as the
+ * customer's own. (The zero-width joiner and non-joiner and the left-to-right and
+ * right-to-left marks are allowed: scripts and emoji need them.)
+ */
+const UNSEEN =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u200B\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
+
+const codePoint = (c: string) =>
+  `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** A name's characters that cannot be seen, or nothing. */
+function unseen(
+  column: string,
+  value: string,
+  line: number,
+  at: (line: number, reason: string) => void,
+): void {
+  const found = UNSEEN.exec(value);
+  if (found === null) return;
+  at(
+    line,
+    `${column} ${quoted(value)} holds a character that cannot be seen (${codePoint(found[0])}): a name with it looks the same as one without it, but is another; remove it`,
+  );
+}
 
 /** Characters as people count them (code points); a short string needs no counting. */
 const characters = (text: string) => (text.length <= MAX_NAME ? text.length : [...text].length);
@@ -257,7 +288,8 @@ function checkRow(row: MappingRow, at: (line: number, reason: string) => void): 
     );
   }
   if (row.customerName === '') at(row.line, 'customer_name is empty');
-  else if (characters(row.customerName) > MAX_NAME) {
+  else unseen('customer_name', row.customerName, row.line, at);
+  if (row.customerName !== '' && characters(row.customerName) > MAX_NAME) {
     at(
       row.line,
       `customer_name is ${characters(row.customerName)} characters; a subaccount's FriendlyName holds at most ${MAX_NAME}`,
@@ -270,6 +302,8 @@ function checkRow(row: MappingRow, at: (line: number, reason: string) => void): 
       `phone_number ${quoted(row.phoneNumber)} is neither E.164 (+ and 8–15 digits) nor a PN… SID`,
     );
   }
+  if (row.messagingService !== null)
+    unseen('messaging_service', row.messagingService, row.line, at);
   if (row.messagingService !== null && characters(row.messagingService) > MAX_NAME) {
     at(row.line, `messaging_service is longer than ${MAX_NAME} characters`);
   }

@@ -214,12 +214,64 @@ describe('parseMapping: a file that is not UTF-8 text', () => {
   });
 });
 
+describe('parseMapping: names with characters that cannot be seen', () => {
+  const header = 'customer_id,customer_name,phone_number,messaging_service';
+  it.each([
+    ['a zero-width space', '\u200B'],
+    ['a word joiner', '\u2060'],
+    ['a byte-order mark inside the name', '\uFEFF'],
+    ['a soft hyphen', '\u00AD'],
+    ['a right-to-left override', '\u202E'],
+    ['a first-strong isolate', '\u2068'],
+    ['a line separator', '\u2028'],
+    ['an escape character', '\u001B'],
+    ['a C1 control', '\u0085'],
+  ])(
+    'refuses %s in a customer name or a service name, naming the line and the character',
+    (_, c) => {
+      const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+      const escaped = code.replace('+', '\\+');
+      const problems = problemsOf(
+        `${header}\nacme,Acme${c} Corp,+14155550101,Alerts\nglobex,Globex,+14155550102,Globex${c}Alerts\n`,
+      );
+      expect(problems).toHaveLength(2);
+      expect(problems[0]).toMatch(
+        new RegExp(
+          `^m\\.csv:2: customer_name "Acme.* Corp" holds a character that cannot be seen \\(${escaped}\\)`,
+        ),
+      );
+      expect(problems[1]).toMatch(
+        new RegExp(
+          `^m\\.csv:3: messaging_service "Globex.*Alerts" holds a character that cannot be seen \\(${escaped}\\)`,
+        ),
+      );
+      // The reason is one line, the character written out.
+      for (const problem of problems) expect(problem).not.toContain(c);
+    },
+  );
+
+  it('reads names whose scripts or emoji need joiners and direction marks, and line breaks', () => {
+    const names = [
+      'کتاب\u200Cخانه', // Persian: a zero-width non-joiner inside a word
+      'Family \u{1F468}\u200D\u{1F469}\u200D\u{1F467}', // an emoji joined by zero-width joiners
+      'שלום\u200F Ltd', // a right-to-left mark
+      'Tab\tand "Two\nlines"',
+    ];
+    const rows = names.map(
+      (name, i) => `c${i},"${name.replace(/"/g, '""')}",+1415555010${i},Svc\u200C${i}`,
+    );
+    const mapping = parseMapping('m.csv', `${header}\n${rows.join('\n')}\n`);
+    expect(mapping.rows.map((r) => r.customerName)).toEqual(names);
+  });
+});
+
 describe('parseMapping: every problem on one line', () => {
   const header = 'customer_id,customer_name,phone_number';
 
   it('writes out a line break or an invisible character of the value it names', () => {
     const text = `${header}\nacme,"Acme\nCorp",+14155550101\nacme,"Acme\u200B\nCorp",+14155550102\n"ac\nme",A,+1\n`;
     expect(problemsOf(text)).toEqual([
+      'm.csv:4: customer_name "Acme\\u200B\\nCorp" holds a character that cannot be seen (U+200B): a name with it looks the same as one without it, but is another; remove it',
       'm.csv:6: customer_id "ac\\nme" may hold only letters, digits, ".", "_", "@" and "-" (at most 64, not starting with a symbol)',
       'm.csv:6: phone_number "+1" is neither E.164 (+ and 8–15 digits) nor a PN… SID',
       'm.csv:4: customer "acme" is named "Acme\\u200B\\nCorp" here but "Acme\\nCorp" on line 2',

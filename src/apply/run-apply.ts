@@ -63,6 +63,11 @@ export interface ApplyInput {
   planPath: string;
   /** The plan's integrity seal: which run this is. */
   planIntegrity: string;
+  /**
+   * The plan file's text as read, its seal checked: kept with the run as the exact bytes
+   * applied. Absent: the plan written out again (the same text, for a plan this version wrote).
+   */
+  planText?: string;
   concurrency: number;
   rate: number;
   /** Consent API requests a minute the limiter allows (recorded in the audit). */
@@ -389,7 +394,8 @@ async function applyLocked(
         parentAccountSid: plan.parent_account_sid,
         startedAt: now(),
         optionsJson: options,
-        planJson: serializePlan(plan),
+        // The text already read, not the plan written out again: 0.9 s for 100,000 numbers.
+        planJson: input.planText ?? serializePlan(plan),
       },
       plan.steps.map((s) => ({ id: s.id, action: s.action, customerId: s.customer_id })),
     );

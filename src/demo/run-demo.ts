@@ -198,6 +198,7 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
       plan: sealed,
       planPath,
       planIntegrity: integrity,
+      planText,
       concurrency: 8,
       rate: 200,
       allowMissingSnapshot: false,

@@ -85,6 +85,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         plan,
         planPath: shown,
         planIntegrity: integrity,
+        planText: text,
         concurrency: args.concurrency,
         rate: args.rate,
         consentRate: args['consent-rate'],

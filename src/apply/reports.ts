@@ -170,13 +170,23 @@ function runClaims(
   };
 }
 
-export function runReport(
-  db: Db,
-  runId: number,
-  generatedAt: string = new Date().toISOString(),
-): ReportFile[] {
+export interface RunReportOptions {
+  generatedAt?: string;
+  /**
+   * The plan a caller holds already, with its seal: apply at the end of its run, whose plan it
+   * read and checked at the start. Used when the seal is the run's; otherwise, and when absent,
+   * the run's plan is read from the journal (for 100,000 numbers, 3 s: parsed and checked).
+   */
+  sealed?: { plan: Plan; integrity: string };
+}
+
+export function runReport(db: Db, runId: number, options: RunReportOptions = {}): ReportFile[] {
+  const { generatedAt = new Date().toISOString(), sealed } = options;
   const run = getApplyRun(db, runId)!;
-  const plan = readPlan(`apply run ${runId}`, runPlanJson(db, runId), 'journal');
+  const plan =
+    sealed !== undefined && sealed.integrity === run.planIntegrity
+      ? sealed.plan
+      : readPlan(`apply run ${runId}`, runPlanJson(db, runId), 'journal');
   const steps = new Map(listSteps(db, runId).map((r) => [r.stepId, r]));
   const checks = new Map(
     listRouteChecks(db, runId).map((c) => [

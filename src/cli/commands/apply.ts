@@ -150,7 +150,11 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
                 const run = findRunByPlan(db, integrity);
                 if (run !== undefined) {
                   reportDir = join(context.cwd, 'reports', String(run.id));
-                  writeReportFiles(reportDir, runReport(db, run.id), reportOwner(db, run.id));
+                  writeReportFiles(
+                    reportDir,
+                    runReport(db, run.id, { sealed: { plan, integrity } }),
+                    reportOwner(db, run.id),
+                  );
                 }
               },
             });

@@ -96,9 +96,22 @@ async function bareClientCycle(emulator: BenchEmulator, requests: number): Promi
   return ((performance.now() - started) * CONCURRENCY) / (each * CONCURRENCY);
 }
 
-async function requestCount(url: string): Promise<number> {
+/**
+ * The requests the run sent, from the emulator's log, and when (wall clock, ms) the first
+ * arrived and the last was answered: what the run spent before its first request (start-up,
+ * reading and checking the plan) and after its last (the reports) is outside them.
+ */
+async function requestsSent(
+  url: string,
+): Promise<{ count: number; firstArrived: number; lastAnswered: number }> {
   const response = await fetch(`${url}/__emulator/requests`);
-  return ((await response.json()) as unknown[]).length;
+  const log = (await response.json()) as { time: string; duration_ms: number }[];
+  const answered = log.map((entry) => Date.parse(entry.time));
+  return {
+    count: log.length,
+    firstArrived: Math.min(...log.map((entry, i) => answered[i]! - entry.duration_ms)),
+    lastAnswered: Math.max(...answered),
+  };
 }
 
 export async function benchApply(): Promise<string> {
@@ -121,8 +134,13 @@ export async function benchApply(): Promise<string> {
       ['apply', plan, '--db', db, '--concurrency', String(CONCURRENCY), '--rate', '1000'],
       { ...emulator.env },
     );
-    const seconds = (Date.now() - started) / 1000;
-    const requests = await requestCount(emulator.url);
+    const ended = Date.now();
+    const seconds = (ended - started) / 1000;
+    const sent = await requestsSent(emulator.url);
+    const requests = sent.count;
+    const before = (sent.firstArrived - started) / 1000;
+    const during = (sent.lastAnswered - sent.firstArrived) / 1000;
+    const after = (ended - sent.lastAnswered) / 1000;
     const floor = (requests * LATENCY) / CONCURRENCY / 1000;
     const ratio = seconds / floor;
     const attainable = (requests * cycle) / CONCURRENCY / 1000;
@@ -131,6 +149,7 @@ export async function benchApply(): Promise<string> {
       `  ${result.stdout.trim().split('\n').at(-1)}`,
       `  submigrate apply --concurrency ${CONCURRENCY} --rate 1000: ${n(seconds, 1)} s for ${n(requests)} requests, peak RSS ${n(result.rssMb)} MB`,
       `  floor (${n(requests)} requests × ${LATENCY} ms ÷ ${CONCURRENCY}): ${n(floor, 1)} s → ${ratio.toFixed(2)}x the floor (target ≤ 1.1x: ${check(ratio <= 1.1)})`,
+      `  where the time went: ${n(before, 2)} s before the first request (start-up, the plan read and checked), ${n(during, 1)} s from it to the last answer (${(during / floor).toFixed(2)}x the floor), ${n(after, 2)} s after (the reports)`,
       `  baseline, same run: a bare node:http client (${CONCURRENCY} keep-alive loops, ${n(BASELINE_REQUESTS)} GETs) gets ${cycle.toFixed(2)} ms per request per slot here, ${(cycle / LATENCY).toFixed(2)}x the latency;`,
       `    at that pace ${n(requests)} requests take ${n(attainable, 1)} s → apply is ${(seconds / attainable).toFixed(2)}x the bare client`,
       '',

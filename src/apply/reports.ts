@@ -80,7 +80,7 @@ export function runStatuses(
   db: Db,
   runId: number | undefined,
   me: { pid: number; hostname: string; isAlive(pid: number): boolean },
-): { runs: RunStatus[]; steps: StepRecord[] | null } {
+): { runs: RunStatus[]; steps: StepRecord[] | null; starting: LockHolder | null } {
   const holder = lockHeldAgainst(db, me) ?? null;
   const chosen = runId === undefined ? undefined : chooseRun(db, runId).id;
   const all = listApplyRuns(db);
@@ -89,12 +89,7 @@ export function runStatuses(
   const runs = all
     .filter((run) => chosen === undefined || run.id === chosen)
     .map((run) => {
-      const process =
-        run.status === 'running' &&
-        holder !== null &&
-        (holder.runId === run.id || holder.runId === null)
-          ? holder
-          : null;
+      const process = run.status === 'running' && holder?.runId === run.id ? holder : null;
       const stopped = run.status === 'running' && process === null;
       return {
         run,
@@ -105,7 +100,13 @@ export function runStatuses(
           : null,
       };
     });
-  return { runs, steps: chosen === undefined ? null : listSteps(db, chosen) };
+  return {
+    runs,
+    steps: chosen === undefined ? null : listSteps(db, chosen),
+    // An apply of a plan no run has begun yet holds the lock while it checks the plan
+    // against live state: its run begins when the checks pass (and not if they refuse).
+    starting: holder !== null && holder.runId === null ? holder : null,
+  };
 }
 
 /**

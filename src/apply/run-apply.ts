@@ -203,6 +203,10 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   refuseUnfit(input, twilio);
   const lock = acquireLock(db, deps.runner, isoSeconds(clock.now()));
   if (!lock.acquired) throw lockRefusal(lock.holder);
+  // A run this plan began is the one this process continues: the lock names it from the
+  // start, so that `status` shows it running while its plan is checked against live state.
+  const continued = findRunByPlan(db, input.planIntegrity);
+  if (continued !== undefined) setLockRun(db, continued.id);
   let failed = false;
   try {
     return await applyLocked(input, deps, lock.tookOverFrom);

@@ -135,3 +135,88 @@ describe('status of a stopped run that a refused run of another plan came after'
     expect(json.runs[0]?.followedBy).toBeNull();
   });
 });
+
+/**
+ * An apply holds the lock from its start, and checks its plan against the live account (GET
+ * only) before its run begins or resumes. Meanwhile `status` says what is going on: the run it
+ * continues, running, or a new run starting; never an earlier run of another plan as if that
+ * process were running it.
+ */
+describe('status while an apply checks its plan, before its run begins', () => {
+  const ws = useCliWorkspace({ numbers: [{ phone_number: N1 }, { phone_number: N2 }] }, NOW);
+  const { cli } = ws;
+  const db = () => ws.dir.file('s.db');
+
+  /** `apply PLAN` started and stopped at its second GET (its plan being checked). */
+  async function applyHeldWhileChecking(plan: string) {
+    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
+    const apply = startCli(
+      ['apply', plan, '--db', db(), '--rate', '1000'],
+      cliEnv(ws.env),
+      ws.dir.path,
+    );
+    await pollUntil('a read to be held', async () => {
+      if (apply.child.exitCode !== null) throw new Error(`apply ended: ${apply.child.exitCode}`);
+      const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
+      return health.held_requests > 0 ? true : undefined;
+    });
+    return {
+      pid: apply.child.pid!,
+      stop: async () => {
+        apply.child.kill('SIGKILL');
+        await apply.done;
+        await releaseHeld(ws.env);
+      },
+    };
+  }
+
+  type Status = { runs: { run: { id: number }; process: { pid: number } | null }[] } & {
+    starting: { pid: number } | null;
+  };
+  const status = async () => {
+    const text = await cli(['status', '--db', db()]);
+    expect(text.code, text.stderr).toBe(0);
+    const json = JSON.parse((await cli(['status', '--db', db(), '--json'])).stdout) as Status;
+    return { text: text.stdout, json };
+  };
+
+  it('names the new run starting, or the run it continues, by the process that holds the lock', async () => {
+    const plan = await snapshotAndPlan(ws);
+
+    // No run yet: not "No apply run yet", but an apply starting one.
+    const first = await applyHeldWhileChecking(plan);
+    const starting = await status();
+    expect(starting.text).not.toContain('No apply run yet');
+    expect(starting.text).toContain(`an apply is starting a new run: pid ${first.pid}`);
+    expect(starting.json.starting?.pid).toBe(first.pid);
+    await first.stop();
+    expect((await status()).text).toBe('No apply run yet.\n');
+
+    // Run 1 begun and killed at its first write: stopped.
+    const killed = await killApplyAtHeldWrite(ws.env, ws.dir.path, plan, db(), 1, ['POST']);
+    expect(killed.signal).toBe('SIGKILL');
+    await releaseHeld(ws.env);
+    expect((await status()).text).toMatch(/^run 1 {2}stopped /);
+
+    // The same plan applied again continues run 1: running, by that process, while it checks.
+    const again = await applyHeldWhileChecking(plan);
+    const continuing = await status();
+    expect(continuing.text).toMatch(new RegExp(`^run 1 {2}running .*pid ${again.pid} `, 'm'));
+    expect(continuing.text).not.toContain('starting a new run');
+    expect(continuing.json.runs[0]?.process?.pid).toBe(again.pid);
+    expect(continuing.json.starting).toBeNull();
+    await again.stop();
+
+    // Another plan: run 1 stays stopped, and a new run is starting.
+    const other = ws.dir.file('m2.plan.json');
+    await makePlan(cli, { mapping: ws.dir.file('m.csv'), db: db(), out: other });
+    const fresh = await applyHeldWhileChecking(other);
+    const beside = await status();
+    expect(beside.text).toMatch(/^run 1 {2}stopped /);
+    expect(beside.text.split('\n')[0]).not.toContain(`pid ${fresh.pid}`);
+    expect(beside.text).toContain(`an apply is starting a new run: pid ${fresh.pid}`);
+    expect(beside.json.runs[0]?.process).toBeNull();
+    expect(beside.json.starting?.pid).toBe(fresh.pid);
+    await fresh.stop();
+  });
+});

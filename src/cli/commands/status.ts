@@ -24,7 +24,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
         context.output.out(JSON.stringify(view, null, 2));
         return;
       }
-      if (view.runs.length === 0) context.output.out('No apply run yet.');
+      if (view.runs.length === 0 && view.starting === null) context.output.out('No apply run yet.');
       for (const { run, counts, process, followedBy } of view.runs) {
         const states = Object.entries(counts)
           .filter(([, n]) => n > 0)
@@ -41,6 +41,12 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
                 : ''
               : `  pid ${process.pid} on ${process.hostname} since ${process.acquiredAt}`
           }`,
+        );
+      }
+      if (view.starting !== null) {
+        const { pid, hostname, acquiredAt } = view.starting;
+        context.output.out(
+          `an apply is starting a new run: pid ${pid} on ${hostname} since ${acquiredAt}, checking its plan against the live account (its run begins when the checks pass)`,
         );
       }
       if (view.steps === null) return;

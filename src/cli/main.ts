@@ -75,6 +75,31 @@ function refuseRepeated(args: Record<string, unknown>): void {
   }
 }
 
+/**
+ * A number flag given without a number: yargs reads `--rate fast` as NaN (each command would
+ * say "got NaN"), `--rate ""` or `--rate=` as 0 (for `apply`, no rate limit at all: an unset
+ * shell variable must not lift it), and `--rate` with nothing after it as its default. Each is
+ * refused before the command runs, saying what was typed.
+ */
+function refuseNotANumber(argv: readonly string[]) {
+  // What follows `--` is arguments, not flags.
+  const end = argv.indexOf('--');
+  const flags = end < 0 ? argv : argv.slice(0, end);
+  return (args: Record<string, unknown>): void => {
+    for (const [name, value] of Object.entries(args)) {
+      if (/[A-Z]/.test(name) || typeof value !== 'number') continue;
+      const at = flags.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+      if (at < 0) continue; // not given: its default
+      const given = flags[at]!.includes('=') ? flags[at]!.slice(name.length + 3) : flags[at + 1];
+      if (given === undefined || given.startsWith('--') || given.trim() === '') {
+        throw new UserError(`--${name} needs a number, and was given none`);
+      }
+      if (Number.isNaN(value))
+        throw new UserError(`--${name} ${JSON.stringify(given)} is not a number`);
+    }
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
   // `submigrate optouts | head`: a closed pipe is the reader saying it has enough.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -122,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(optoutsCommand(context))
       .command(demoCommand(context))
       .middleware(refuseRepeated, true)
+      .middleware(refuseNotANumber(argv), true)
       .demandCommand(1, 'Name a command; see --help.')
       .strict()
       .epilogue(

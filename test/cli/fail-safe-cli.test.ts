@@ -321,13 +321,32 @@ describe('fail safe (built CLI)', () => {
       expect(result.stderr).toContain(why);
     });
 
+    it.each([
+      [['apply', 'x.plan.json', '--concurrency', 'abc'], '--concurrency "abc" is not a number'],
+      [['apply', 'x.plan.json', '--rate=fast'], '--rate "fast" is not a number'],
+      // An unset shell variable (`--rate "$RATE"`) is no rate limit of 0 (none at all).
+      [['apply', 'x.plan.json', '--rate', ''], '--rate needs a number, and was given none'],
+      [['apply', 'x.plan.json', '--rate='], '--rate needs a number, and was given none'],
+      [['apply', 'x.plan.json', '--rate', '--json'], '--rate needs a number, and was given none'],
+      [['plan', '--mapping', 'm.csv', '--carry-batch-size'], '--carry-batch-size needs a number'],
+      [['snapshot', '--retention-days', '1e'], '--retention-days "1e" is not a number'],
+    ])(
+      '%j: a number flag without a number is named as typed, before anything runs',
+      async (args, why) => {
+        const result = await runCli(args, { PATH: '' }, dir.path);
+        expectOneLineError(result, /^error: /);
+        expect(result.stderr).toContain(why);
+        expect(result.stderr).not.toContain('NaN');
+      },
+    );
+
     it('demo --seed abc: refused before the demo starts or makes its folder', async () => {
       const result = await runCli(
         ['demo', '--seed', 'abc', '--out', 'demo-here'],
         { PATH: '' },
         dir.path,
       );
-      expectOneLineError(result, /^error: --seed must be a whole number, got NaN/);
+      expectOneLineError(result, /^error: --seed "abc" is not a number$/);
       expect(existsSync(join(dir.path, 'demo-here'))).toBe(false);
     });
 

@@ -45,7 +45,7 @@ import { carryIndex, uncarriedOptOuts, type Uncarried } from '../plan/carry.js';
 import type { MappingRow } from '../plan/mapping.js';
 import { observeFamily } from '../plan/observe.js';
 import { serializePlan } from '../plan/plan-file.js';
-import { replanAdvice, type ReplanPaths } from '../plan/replan.js';
+import { replanAdvice, snapshotCommand, type ReplanPaths } from '../plan/replan.js';
 import { describeResources } from '../plan/resources.js';
 import { coveredAccounts } from '../plan/run-plan.js';
 import type { NumberOrigin, ObservedState, Plan, PlanStep } from '../plan/types.js';
@@ -319,8 +319,9 @@ async function prepareRun(
 
   const replan = replanAdvice(plan, input.replan ?? { out: input.planPath, db: null });
   if (!readLive) {
-    const uncovered = unsnapshotted(plan, records, null, coveredAccounts(db));
-    refuseUncovered(input, uncovered, replan);
+    const unread = unsnapshotted(plan, records, null, coveredAccounts(db));
+    refuseUncovered(input, unread, replan);
+    const uncovered = unread.map((n) => n.phoneNumber);
     const uncarried = refuseUncarried(plan, records, db, existing !== undefined, replan);
     return { existing, records, settlements: [], uncovered, uncarried };
   }
@@ -363,8 +364,9 @@ async function prepareRun(
     );
   }
 
-  const uncovered = unsnapshotted(plan, records, observed, coveredAccounts(db));
-  refuseUncovered(input, uncovered, replan);
+  const unread = unsnapshotted(plan, records, observed, coveredAccounts(db));
+  refuseUncovered(input, unread, replan);
+  const uncovered = unread.map((n) => n.phoneNumber);
 
   const uncarried = refuseUncarried(plan, records, db, existing !== undefined, replan);
 
@@ -528,10 +530,19 @@ function recordSubaccounts(plan: Plan, records: Map<string, StepRecord>, db: Db,
 }
 
 /** The opt-out gate: numbers no completed snapshot covers are not moved unless allowed. */
-function refuseUncovered(input: ApplyInput, uncovered: readonly string[], replan: string): void {
-  if (uncovered.length > 0 && !input.allowMissingSnapshot) {
+function refuseUncovered(
+  input: ApplyInput,
+  unread: readonly { phoneNumber: string; accountSid: string }[],
+  replan: string,
+): void {
+  if (unread.length > 0 && !input.allowMissingSnapshot) {
+    const uncovered = unread.map((n) => n.phoneNumber);
+    const snapshot = snapshotCommand(
+      input.plan.parent_account_sid,
+      unread.map((n) => n.accountSid),
+    );
     throw new RefusedError(
-      `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''}): their opt-outs would be lost. Nothing was written. Run \`submigrate snapshot\` first, then make the plan again, so that it holds (and, made with --carry-optouts, carries) the opt-outs the snapshot finds; or apply with --allow-missing-snapshot, which the audit records.\n${replan}`,
+      `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''}): their opt-outs would be lost. Nothing was written. Run \`${snapshot}\` first, then make the plan again, so that it holds (and, made with --carry-optouts, carries) the opt-outs the snapshot finds; or apply with --allow-missing-snapshot, which the audit records.\n${replan}`,
     );
   }
 }
@@ -557,13 +568,13 @@ function refuseUncarried(
 }
 
 /** Numbers it would move whose account no completed snapshot covers (where found now, or
- * without `observed`, where the plan found them). */
+ * without `observed`, where the plan found them), with that account. */
 function unsnapshotted(
   plan: Plan,
   records: Map<string, StepRecord>,
   observed: ObservedState | null,
   covered: ReadonlySet<string>,
-): string[] {
+): { phoneNumber: string; accountSid: string }[] {
   const accountOf = new Map((observed?.numbers ?? []).map((n) => [n.sid, n.accountSid]));
   return plan.steps
     .filter(
@@ -572,8 +583,11 @@ function unsnapshotted(
         records.get(s.id)?.state !== 'done' &&
         records.get(s.id)?.state !== 'skipped',
     )
-    .filter((s) => !covered.has(accountOf.get(s.number_sid) ?? s.from_account_sid))
-    .map((s) => s.phone_number);
+    .map((s) => ({
+      phoneNumber: s.phone_number,
+      accountSid: accountOf.get(s.number_sid) ?? s.from_account_sid,
+    }))
+    .filter((n) => !covered.has(n.accountSid));
 }
 
 /**

@@ -58,3 +58,12 @@ export function replanAdvice(plan: Plan, paths: ReplanPaths): string {
     : ', from the folder it was made in (its mapping path is relative to that folder)';
   return `Make the plan again${where}: ${replanCommand(plan, paths)}`;
 }
+
+/**
+ * The snapshot that reads the history of the given accounts: `submigrate snapshot` reads the
+ * parent's, and a subaccount's only when named with `--account` (each once, in order).
+ */
+export function snapshotCommand(parentSid: string, accountSids: readonly string[]): string {
+  const others = [...new Set(accountSids)].filter((sid) => sid !== parentSid).sort();
+  return ['submigrate snapshot', ...others.map((sid) => `--account ${sid}`)].join(' ');
+}

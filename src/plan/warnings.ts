@@ -6,6 +6,7 @@
  */
 
 import type { PlanOptions } from './build-plan.js';
+import { snapshotCommand } from './replan.js';
 import { describeRoute, judgeRoute, lostRoute, webhookOf } from './routes.js';
 import type {
   ObservedNumber,
@@ -117,10 +118,14 @@ export function planWarnings(
     }
     const uncovered = now.filter((n) => !options.coveredAccounts.has(n.accountSid));
     if (uncovered.length > 0) {
+      const snapshot = snapshotCommand(
+        observed.parentSid,
+        uncovered.map((n) => n.accountSid),
+      );
       add(
         'optouts_not_snapshotted',
         id,
-        `no completed snapshot covers the history of ${list(uncovered.map((n) => n.phoneNumber))} (account ${list([...new Set(uncovered.map((n) => n.accountSid))])}): their opt-outs are unknown, and apply will refuse to move them until \`submigrate snapshot\` has read it: run it, then make this plan again${carrying ? ' (a plan carries only the opt-outs known when it is made)' : ' (so that it shows the opt-outs found)'}`,
+        `no completed snapshot covers the history of ${list(uncovered.map((n) => n.phoneNumber))} (account ${list([...new Set(uncovered.map((n) => n.accountSid))])}): their opt-outs are unknown, and apply will refuse to move them until \`${snapshot}\` has read it: run it, then make this plan again${carrying ? ' (a plan carries only the opt-outs known when it is made)' : ' (so that it shows the opt-outs found)'}`,
       );
     }
     // A reused service keeps the numbers it holds: they count towards its pool too.

@@ -34,7 +34,8 @@ export function reconcileCommand(
         .option('fail-on-violation', {
           type: 'boolean',
           default: false,
-          describe: 'Exit 3 when any violation is known',
+          describe:
+            'Exit 3 when any violation is known, or while a send is pending or a span since the move is unread',
         }),
     handler: async (args) => {
       const since = parseInstant('since', args.since);

@@ -329,7 +329,7 @@ export function describeCoverage(coverage: Coverage): string[] {
     ),
     ...coverage.not_read.map(
       (w) =>
-        `not read: ${w.account_sid} ${w.start} → ${w.end} (older than the Messages API shows, or never snapshotted: run \`submigrate snapshot\` with Bulk Export)`,
+        `not read: ${w.account_sid} ${w.start} → ${w.end} (older than the Messages API shows, or never snapshotted: run \`submigrate snapshot\` with Bulk Export; for a subaccount, \`submigrate snapshot --account ${w.account_sid}\`)`,
     ),
     ...coverage.never_read.map(
       (w) =>

@@ -1,0 +1,34 @@
+/**
+ * The coverage statement's advice for a span not read: `submigrate snapshot` reads only the
+ * parent's history, so for a subaccount's span the line names `--account` with its SID.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { describeCoverage, type Coverage } from '../../src/optouts/export.js';
+import { KEYWORD_LISTS } from '../../src/optouts/keywords.js';
+
+const SUB = 'AC0000000000000000000000000000a001';
+
+describe('describeCoverage', () => {
+  it('names the snapshot that reads a span not read, --account included', () => {
+    const coverage: Coverage = {
+      windows: [
+        {
+          account_sid: SUB,
+          source: 'api',
+          start: '2025-06-01T00:00:00Z',
+          end: '2026-06-01T00:00:00Z',
+        },
+      ],
+      not_read: [{ account_sid: SUB, start: '2025-01-01T00:00:00Z', end: '2025-06-01T00:00:00Z' }],
+      never_read: [],
+      keyword_lists: KEYWORD_LISTS,
+      snapshot_runs: [1],
+      ties_resolved_as_opt_out: 0,
+      undated_evidence: [],
+    };
+    const line = describeCoverage(coverage).find((l) => l.startsWith('not read:'));
+    expect(line).toContain(`submigrate snapshot --account ${SUB}`);
+  });
+});

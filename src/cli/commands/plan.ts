@@ -6,7 +6,7 @@ import type { CommandModule } from 'yargs';
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
-import { refuseForeignFile, writePrivateFile } from '../../files.js';
+import { refuseForeignFile, requireFolder, writePrivateFile } from '../../files.js';
 import { DEFAULT_RETENTION_DAYS, validateRetentionDays } from '../../optouts/snapshot.js';
 import { CARRY_BATCH_SIZE } from '../../plan/carry.js';
 import { parseMapping } from '../../plan/mapping.js';
@@ -105,6 +105,9 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         args.out ?? defaultPlanPath(shown, resolve(context.cwd, 'plans')),
       );
       refuseForeignFile(outPath, '--out', 'a plan file', isPlanText);
+      // A folder that is not there is found now, not after the account has been read (and the
+      // mapping recorded) for a plan that could not be written. The default one is made.
+      if (args.out !== undefined) requireFolder(outPath, '--out');
       const twilio = connectTwilio(args, context, {
         concurrency: args.concurrency,
         ratePerSecond: args.rate,

@@ -1,0 +1,56 @@
+/**
+ * `plan --out` in a folder that does not exist is refused before anything happens: no request,
+ * no database, no mapping recorded. It used to be found only when the plan was written, after
+ * the whole account had been read and the mapping recorded. Needs `npm run build`.
+ */
+
+import { existsSync, writeFileSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  clearRequestLog,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const A = '+14155550101';
+
+describe('plan --out in a missing folder', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    await env.seed({ numbers: [{ phone_number: A }] });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('is refused in one line before any request or database', async () => {
+    const mapping = dir.file('m.csv');
+    writeFileSync(mapping, `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    const db = dir.file('p.db');
+    await clearRequestLog(env);
+    const result = await cli([
+      'plan',
+      '--mapping',
+      mapping,
+      '--db',
+      db,
+      '--out',
+      dir.file('missing/p.plan.json'),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('the folder');
+    expect(result.stderr).toContain('does not exist');
+    expect(existsSync(db)).toBe(false);
+    expect(await requestLog(env)).toEqual([]);
+  });
+});

@@ -200,7 +200,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     ]),
   );
   const rows = auditRows(plan, steps, checks);
-  const document = auditDocument(plan, run, steps, rows);
+  const document = auditDocument(plan, run, steps);
   const customers = new Set(plan.customers.map((c) => c.customer_id));
   const names = new Map(plan.customers.map((c) => [c.customer_id, c.customer_name]));
   const enforced = twilioEnforces(plan, document.customers, writtenCorrelationIds(db, runId));

@@ -6,7 +6,7 @@
 
 import type { ApplyRun, StepRecord } from '../db/journal.js';
 import { describeRoute, type InboundRoute } from '../plan/routes.js';
-import type { Plan, PlanStep } from '../plan/types.js';
+import type { Plan, PlanCustomer, PlanStep } from '../plan/types.js';
 
 export const AUDIT_COLUMNS = [
   'customer_id',
@@ -54,15 +54,9 @@ export function auditRows(
   checks: ReadonlyMap<string, CheckedRoute> = new Map(),
 ): AuditRow[] {
   const rows: AuditRow[] = [];
-  const resultOf = (id: string, key: string) =>
-    finished(steps.get(id)) ? (steps.get(id)?.result?.[key] ?? null) : null;
   const stepsById = new Map(plan.steps.map((s) => [s.id, s]));
   for (const customer of plan.customers) {
-    const subaccount =
-      customer.subaccount_sid ??
-      resultOf(`create_subaccount:${customer.customer_id}`, 'subaccount_sid');
-    const service =
-      customer.service_sid ?? resultOf(`create_service:${customer.customer_id}`, 'service_sid');
+    const { subaccount, service } = customerTargets(customer, steps);
     for (const number of customer.numbers) {
       const ids = ['detach_number', 'transfer_number', 'attach_number', 'set_number_webhook'].map(
         (action) => `${action}:${number.number_sid}`,
@@ -111,6 +105,28 @@ export function auditRows(
     }
   }
   return rows;
+}
+
+/**
+ * The customer's subaccount and Messaging Service, once they exist: reused as planned, or
+ * made by a step of the run that has finished.
+ */
+function customerTargets(
+  customer: PlanCustomer,
+  steps: ReadonlyMap<string, StepRecord>,
+): { subaccount: string | null; service: string | null } {
+  const resultOf = (id: string, key: string) =>
+    finished(steps.get(id)) ? (steps.get(id)?.result?.[key] ?? null) : null;
+  return {
+    subaccount:
+      customer.subaccount_sid ??
+      resultOf(`create_subaccount:${customer.customer_id}`, 'subaccount_sid'),
+    service:
+      customer.messaging_service === null
+        ? null
+        : (customer.service_sid ??
+          resultOf(`create_service:${customer.customer_id}`, 'service_sid')),
+  };
 }
 
 function routeColumns(before: InboundRoute, check: CheckedRoute | undefined) {
@@ -163,11 +179,9 @@ export function auditDocument(
   plan: Plan,
   run: ApplyRun,
   steps: ReadonlyMap<string, StepRecord>,
-  rows: readonly AuditRow[],
 ): AuditDocument {
   const counts: Record<string, number> = {};
   for (const record of steps.values()) counts[record.state] = (counts[record.state] ?? 0) + 1;
-  const subaccounts = new Map(rows.map((r) => [r.customer_id, r]));
   return {
     run: {
       id: run.id,
@@ -185,16 +199,20 @@ export function auditDocument(
       mapping: plan.mapping,
     },
     counts,
-    customers: plan.customers.map((c) => ({
-      customer_id: c.customer_id,
-      customer_name: c.customer_name,
-      subaccount_sid: (subaccounts.get(c.customer_id)?.to_account_sid as string | null) ?? null,
-      messaging_service_sid:
-        c.messaging_service === null
-          ? null
-          : ((subaccounts.get(c.customer_id)?.messaging_service_sid as string | null) ?? null),
-      numbers: c.numbers.length,
-    })),
+    // The customer's own subaccount and service, whatever became of each number: taken from
+    // one number's row, a number still in the shared service it was to leave (or one that
+    // failed to join) would name that service, or none, as the customer's, and the carry's
+    // writes for the customer's service would not be seen as Twilio enforcing its list.
+    customers: plan.customers.map((c) => {
+      const { subaccount, service } = customerTargets(c, steps);
+      return {
+        customer_id: c.customer_id,
+        customer_name: c.customer_name,
+        subaccount_sid: subaccount,
+        messaging_service_sid: service,
+        numbers: c.numbers.length,
+      };
+    }),
     steps: plan.steps.map((step) => {
       const record = steps.get(step.id);
       return {

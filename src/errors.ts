@@ -3,6 +3,23 @@
  * UserError → 1, RefusedError → 4, TwilioError → 1, anything else is a bug.
  */
 
+const toldAfterErrors = new WeakMap<object, string[]>();
+
+/**
+ * Records what else went wrong after `error`, as one line, for `cli/main.ts` to print beneath
+ * it: an error that followed from another (the reports of a run that failed) must not hide
+ * the first one, but the user must not be left to think it did not happen either.
+ */
+export function tellAfter(error: unknown, line: string): void {
+  if (typeof error !== 'object' || error === null) return;
+  toldAfterErrors.set(error, [...(toldAfterErrors.get(error) ?? []), line]);
+}
+
+/** The lines `tellAfter` recorded for `error`, in order. */
+export function toldAfter(error: unknown): readonly string[] {
+  return typeof error === 'object' && error !== null ? (toldAfterErrors.get(error) ?? []) : [];
+}
+
 /** Bad input the user can fix: a flag, a file, a row. Printed as its message, no stack. */
 export class UserError extends Error {
   override readonly name = 'UserError';

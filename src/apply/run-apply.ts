@@ -40,7 +40,7 @@ import {
 import { currentOptOuts } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { recordRouteChecks, type RouteCheckRecord } from '../db/route-checks.js';
-import { RefusedError, UserError } from '../errors.js';
+import { RefusedError, tellAfter, UserError } from '../errors.js';
 import { carryIndex, uncarriedOptOuts, type Uncarried } from '../plan/carry.js';
 import type { MappingRow } from '../plan/mapping.js';
 import { observeFamily } from '../plan/observe.js';
@@ -102,7 +102,8 @@ export interface ApplyDeps {
    * At the end, complete or not (a refusal after the lock was taken included), before the lock
    * is let go: the run's reports are written by the apply that holds the database, never by
    * one the lock refused, whose view of the run would be another process's, half way. When the
-   * run failed, an error here is dropped for the run's own.
+   * run failed, the run's own error is thrown, and an error here is told beneath it
+   * (`tellAfter`).
    */
   afterRun?(): void;
 }
@@ -208,18 +209,33 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   const continued = findRunByPlan(db, input.planIntegrity);
   if (continued !== undefined) setLockRun(db, continued.id);
   let failed = false;
+  let runError: unknown;
   try {
     return await applyLocked(input, deps, lock.tookOverFrom);
   } catch (error) {
     failed = true;
+    runError = error;
     throw error;
   } finally {
     try {
       deps.afterRun?.();
     } catch (error) {
       // After a run that failed, its own error is the one to tell: reports that cannot be
-      // written then (the folder it refused, say) would hide why it stopped.
+      // written then (the folder it refused, say) would hide why it stopped. The user is told
+      // beneath it that they were not written, since the run's folder may hold no report of
+      // it at all (an apply killed before) or those of an earlier state of the run.
       if (!failed) throw error;
+      // Reports refused for the reason the run stopped (the folder apply claimed before its
+      // first step) are told once, by the run's own error.
+      const same =
+        error instanceof Error && runError instanceof Error && error.message === runError.message;
+      if (!same) {
+        const run = findRunByPlan(db, input.planIntegrity);
+        tellAfter(
+          runError,
+          `the reports of ${run === undefined ? 'the run' : `apply run ${run.id}`} were not written: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
     } finally {
       releaseLock(db, deps.runner.pid);
     }

@@ -10,7 +10,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
 import { secretsIn } from '../config.js';
-import { RefusedError, TwilioError, UserError } from '../errors.js';
+import { RefusedError, TwilioError, toldAfter, UserError } from '../errors.js';
 import { demoCommand } from './commands/demo.js';
 import { emulatorCommand } from './commands/emulator.js';
 import { optoutsCommand } from './commands/optouts.js';
@@ -166,6 +166,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const { text, code } = describeError(error, process.env);
     output.err(text);
+    for (const line of toldAfter(error)) output.err(`also: ${line}`);
     return code;
   }
   return exitCode;

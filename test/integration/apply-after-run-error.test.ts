@@ -1,8 +1,8 @@
 /**
  * An apply that fails still writes its run's reports (`afterRun`) before it lets go of the
  * lock; when writing them fails too, the error the user is told is the run's own (a refused
- * report folder, a drift refusal, a crash), not the reports' that followed from it, and the
- * lock is let go all the same (runApply in-process on a real SQLite file, the real SDK over
+ * report folder, a drift refusal, a crash), with the reports' that followed from it told
+ * beneath it (`toldAfter`), and the lock is let go all the same (runApply in-process on a real SQLite file, the real SDK over
  * real HTTP to the emulator).
  */
 
@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 import { runApply } from '../../src/apply/run-apply.js';
 import { withDb } from '../../src/db/open.js';
+import { toldAfter } from '../../src/errors.js';
 import { parseMapping } from '../../src/plan/mapping.js';
 import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
 import { runPlan } from '../../src/plan/run-plan.js';
@@ -55,19 +56,22 @@ describe('an apply that fails, then fails to write its reports', () => {
         sleep: async () => undefined,
       };
       let reportsTried = 0;
-      await expect(
-        runApply(input, {
-          ...deps,
-          beforeSteps: () => {
-            throw new Error('the run failed: its reports folder is refused');
-          },
-          afterRun: () => {
-            reportsTried += 1;
-            throw new Error('the reports could not be written either');
-          },
-        }),
-      ).rejects.toThrow('the run failed: its reports folder is refused');
+      const failure = runApply(input, {
+        ...deps,
+        beforeSteps: () => {
+          throw new Error('the run failed: its reports folder is refused');
+        },
+        afterRun: () => {
+          reportsTried += 1;
+          throw new Error('the reports could not be written either');
+        },
+      });
+      await expect(failure).rejects.toThrow('the run failed: its reports folder is refused');
       expect(reportsTried).toBe(1);
+      // The reports' error is told beneath the run's, not dropped.
+      expect(toldAfter(await failure.catch((error: unknown) => error))).toEqual([
+        'the reports of apply run 1 were not written: the reports could not be written either',
+      ]);
 
       // The lock was let go: the next apply runs; a report that fails after a run that
       // succeeded is still an error.

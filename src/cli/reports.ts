@@ -95,11 +95,14 @@ export function writeReportFiles(
   kind: ReportFolderKind = 'reports',
 ): string[] {
   claimReportFolder(dir, owner, kind);
+  // A file that cannot be written is named as the user knows it: under --out only when they
+  // gave one (apply, reconcile and `report` without it write reports/<run id>/ themselves).
+  const label = kind === '--out' ? '--out' : 'the report file';
   const listings: FolderListings = new Map();
   return files.map((file) => {
     const path = join(dir, ...file.path.split('/'));
-    makeFolder(dirname(path), '--out');
-    writePrivateFile(path, file.content, '--out', listings);
+    makeFolder(dirname(path), kind === '--out' ? '--out' : 'the reports folder');
+    writePrivateFile(path, file.content, label, listings);
     return path;
   });
 }

@@ -1,6 +1,7 @@
 /**
  * `report --out DIR` (or the default `reports/<run id>/`) where the folder cannot be made: a
- * path under a file, a symlink to nowhere. One line saying which folder and why, exit 1, and
+ * path under a file, a symlink to nowhere; or where a report file cannot be written. One line
+ * saying which folder or file and why (naming `--out` only when the user gave it), exit 1, and
  * whatever is there left as it was — not "internal error … This is a bug" with a stack trace
  * (docs/commands.md, Exit codes).
  */
@@ -59,5 +60,22 @@ describe('a report folder that cannot be made', () => {
     expect(result.stderr).not.toContain('internal error');
     expect(result.stderr).toContain(join(elsewhere, 'reports', '1'));
     expect(readFileSync(join(elsewhere, 'reports'), 'utf8')).toBe('not a folder\n');
+  });
+
+  it('a report file of the default folder that cannot be written: named, with no --out', async () => {
+    const elsewhere = ws.dir.file('blocked');
+    mkdirSync(join(elsewhere, 'reports', '1', 'audit.csv'), { recursive: true });
+    const result = await runCli(
+      ['report', '--db', db()],
+      { PATH: process.env['PATH'] ?? '' },
+      elsewhere,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).not.toContain('internal error');
+    // The user gave no --out: the line must not blame one.
+    expect(result.stderr).not.toContain('--out');
+    expect(result.stderr).toContain(
+      `the report file ${join(elsewhere, 'reports', '1', 'audit.csv')}: cannot write it`,
+    );
   });
 });

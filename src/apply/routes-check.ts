@@ -36,9 +36,10 @@ export const failedCheck = (check: RouteCheck) =>
 
 /**
  * Checks the numbers the plan moved whose steps have all finished, and those whose move
- * stopped half way (a step done, a later one failed or not run): their route may already be
- * broken, and the reports must say so. Each is read where the journal says it is now: in its
- * subaccount once transferred, else still in the account it was leaving.
+ * stopped half way (a step done, or left in flight by a killed apply, and a later one failed
+ * or not run): their route may already be broken, and the reports must say so. Each is read
+ * where the journal says it is now: in its subaccount once transferred, else still in the
+ * account it was leaving, or in whichever of the two holds it while its transfer is in flight.
  */
 export async function checkRoutes(
   plan: Plan,
@@ -57,64 +58,70 @@ export async function checkRoutes(
   const ids = (numberSid: string) =>
     ACTIONS.map((action) => `${action}:${numberSid}`).filter((id) => stepsById.has(id));
   /**
-   * Every step of its own has finished, or at least one has changed something, or an earlier
-   * apply had begun to move it (its route may be broken whatever this run did).
+   * Every step of its own has finished, or at least one has changed something (a step left in
+   * flight by a killed apply may have: its write was sent), or an earlier apply had begun to
+   * move it (its route may be broken whatever this run did).
    */
   const checkable = (n: PlanNumber) =>
     n.from_origin === true ||
     ids(n.number_sid).every(finished) ||
-    ids(n.number_sid).some((id) => state(id) === 'done');
+    ids(n.number_sid).some((id) => state(id) === 'done' || state(id) === 'in_flight');
 
-  const byAccount = new Map<string, { customerId: string; number: PlanNumber }[]>();
+  // Where each number is read: its subaccount once transferred, else the account it was
+  // leaving; for a transfer left in flight, either (the first that holds it).
+  const wanted: { customerId: string; number: PlanNumber; accounts: string[] }[] = [];
   for (const customer of plan.customers) {
     const target = targets.subaccountOf(customer.customer_id);
     for (const number of customer.numbers) {
       if (number.unchanged || !checkable(number)) continue;
       const transfer = stepsById.get(`transfer_number:${number.number_sid}`);
-      const account =
+      const accounts =
         transfer?.action === 'transfer_number' && !finished(transfer.id)
-          ? transfer.from_account_sid
-          : target;
-      if (account === null) continue;
-      const list = byAccount.get(account) ?? [];
-      list.push({ customerId: customer.customer_id, number });
-      byAccount.set(account, list);
+          ? state(transfer.id) === 'in_flight'
+            ? [transfer.from_account_sid, target]
+            : [transfer.from_account_sid]
+          : [target];
+      const known = accounts.filter((a): a is string => a !== null);
+      if (known.length > 0)
+        wanted.push({ customerId: customer.customer_id, number, accounts: known });
     }
   }
-  const checks = await Promise.all(
-    [...byAccount].map(async ([account, moved]) => {
-      const [numbers, services] = await Promise.all([
-        twilio.listPhoneNumbers(account),
-        twilio.listServices(account),
-      ]);
-      const members = await Promise.all(
-        services.map((s) => twilio.listServicePhoneNumbers(account, s.sid)),
-      );
-      const serviceOf = new Map<string, (typeof services)[number]>();
-      members.forEach((list, i) => list.forEach((m) => serviceOf.set(m.sid, services[i]!)));
-      const live = new Map(numbers.map((n) => [n.sid, n]));
-      const checkedAt = isoSeconds(clock.now());
-      return moved.map(({ customerId, number: n }): RouteCheck => {
-        const found = live.get(n.number_sid);
-        const service = serviceOf.get(n.number_sid);
-        const after =
-          found === undefined
-            ? null
-            : inboundRoute(
-                observedNumber(found, service?.sid ?? null),
-                service === undefined ? null : observedService(service),
-              );
-        return {
-          customerId,
-          phoneNumber: n.phone_number,
-          numberSid: n.number_sid,
-          before: n.route_before,
-          after,
-          verdict: after === null ? 'missing' : judgeRoute(n.route_before, after),
-          checkedAt,
-        };
-      });
-    }),
+  const read = new Map(
+    await Promise.all(
+      [...new Set(wanted.flatMap((w) => w.accounts))].map(async (account) => {
+        const [numbers, services] = await Promise.all([
+          twilio.listPhoneNumbers(account),
+          twilio.listServices(account),
+        ]);
+        const members = await Promise.all(
+          services.map((s) => twilio.listServicePhoneNumbers(account, s.sid)),
+        );
+        const serviceOf = new Map<string, (typeof services)[number]>();
+        members.forEach((list, i) => list.forEach((m) => serviceOf.set(m.sid, services[i]!)));
+        return [account, { live: new Map(numbers.map((n) => [n.sid, n])), serviceOf }] as const;
+      }),
+    ),
   );
-  return checks.flat();
+  const checkedAt = isoSeconds(clock.now());
+  return wanted.map(({ customerId, number: n, accounts }): RouteCheck => {
+    const holder = accounts.map((a) => read.get(a)!).find((r) => r.live.has(n.number_sid));
+    const found = holder?.live.get(n.number_sid);
+    const service = holder?.serviceOf.get(n.number_sid);
+    const after =
+      found === undefined
+        ? null
+        : inboundRoute(
+            observedNumber(found, service?.sid ?? null),
+            service === undefined ? null : observedService(service),
+          );
+    return {
+      customerId,
+      phoneNumber: n.phone_number,
+      numberSid: n.number_sid,
+      before: n.route_before,
+      after,
+      verdict: after === null ? 'missing' : judgeRoute(n.route_before, after),
+      checkedAt,
+    };
+  });
 }

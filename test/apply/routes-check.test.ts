@@ -1,8 +1,10 @@
 /**
  * The routing check reads back every number whose move changed something, including one whose
  * move stopped half way: its inbound may already go elsewhere, and apply and `routes` must
- * name it. The number is read where the journal says it is: in its subaccount once
- * transferred, else still in the account it was leaving. (A stand-in for the TwilioPort: the
+ * name it, as they must one whose step a killed apply left in flight (it may have taken
+ * effect). The number is read where the journal says it is: in its subaccount once
+ * transferred, else still in the account it was leaving, or either while the transfer is in
+ * flight. (A stand-in for the TwilioPort: the
  * check is pure over what the port answers.)
  */
 
@@ -124,6 +126,26 @@ describe('the routing check of a move that stopped half way', () => {
       { transfer_number: 'failed', set_number_webhook: 'not_run' },
       PARENT,
     );
+    expect(checks.map((c) => [c.phoneNumber, c.verdict])).toEqual([[N1, 'dropped']]);
+  });
+
+  it('reads a number whose detach a killed apply left in flight', async () => {
+    const { checks, asked } = await check(
+      plan,
+      { detach_number: 'in_flight', transfer_number: 'pending', set_number_webhook: 'pending' },
+      PARENT,
+    );
+    expect(asked).toEqual([PARENT]);
+    expect(checks.map((c) => [c.phoneNumber, c.verdict])).toEqual([[N1, 'dropped']]);
+  });
+
+  it('finds a number whose transfer a killed apply left in flight where it is now', async () => {
+    const { checks, asked } = await check(
+      plan,
+      { detach_number: 'done', transfer_number: 'in_flight', set_number_webhook: 'pending' },
+      SUB,
+    );
+    expect(asked.sort()).toEqual([PARENT, SUB].sort());
     expect(checks.map((c) => [c.phoneNumber, c.verdict])).toEqual([[N1, 'dropped']]);
   });
 

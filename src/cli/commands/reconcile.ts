@@ -40,7 +40,7 @@ export function reconcileCommand(
     handler: async (args) => {
       const since = parseInstant('since', args.since);
       const twilio = connectTwilio(args, context);
-      const { result, totals, reports } = await withDb(
+      const { result, totals, reports, reportError } = await withDb(
         dbLocation(args, context),
         async (db) => {
           // violations.csv beside the reports of every run that moved numbers (each its own
@@ -56,12 +56,26 @@ export function reconcileCommand(
             { since },
             { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
           );
-          for (const f of folders) writeReportFiles(f.dir, runReport(db, f.run), f.owner);
-          return { result, totals: reconcileTotals(db), reports: folders.map((f) => f.dir) };
+          // The pass is recorded by now: what it found is new only this once, so a report that
+          // cannot be written is told after the pass's summary, not instead of it.
+          let reportError: unknown;
+          try {
+            for (const f of folders) writeReportFiles(f.dir, runReport(db, f.run), f.owner);
+          } catch (error) {
+            reportError = error;
+          }
+          return {
+            result,
+            totals: reconcileTotals(db),
+            reports: folders.map((f) => f.dir),
+            reportError,
+          };
         },
         { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
       );
-      const shown = reports.map((dir) => relative(context.cwd, dir) || dir);
+      // Folders whose reports were not all written are not named as holding them.
+      const shown =
+        reportError === undefined ? reports.map((dir) => relative(context.cwd, dir) || dir) : [];
       if (args.json) {
         context.output.out(
           JSON.stringify(
@@ -104,6 +118,7 @@ export function reconcileCommand(
       const waiting = result.pending > 0 || result.unread.length > 0;
       if (args['fail-on-violation'] && (totals.violations > 0 || waiting))
         context.setExit(EXIT_CODES.failedSteps);
+      if (reportError !== undefined) throw reportError;
     },
   };
 }

@@ -1,0 +1,73 @@
+/**
+ * A reconcile pass whose reports cannot be written afterwards has still read the subaccounts
+ * and recorded what it found: the violations it found are new only this once (the next pass
+ * counts them as known). So the pass's summary is printed all the same, before the error that
+ * says which report could not be written, and the command exits 1 (built CLI, emulator over
+ * HTTP).
+ */
+
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { planAndApply } from '../support/migration.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+
+const A = '+14155550601';
+const R1 = '+12065550201';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('reconcile whose reports cannot be written', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const db = () => dir.file('c.db');
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    await env.seed({
+      numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
+      messages: [
+        {
+          from: R1,
+          to: A,
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: new Date(Date.now() - 20 * 86_400_000).toISOString(),
+        },
+      ],
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('prints what the pass found, then the error', async () => {
+    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('p.json') });
+    await sleep(1_100);
+    const state = await env.state();
+    const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const acme = env.clientFor(sub, env.emulator.state.accounts.get(sub)!.authToken);
+    const sent = await acme.messages.create({ to: R1, from: A, body: 'Sale!' });
+    await sleep(1_100);
+
+    mkdirSync(dir.file('reports/1/violations.csv'));
+    const result = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/: 1 new violation\(s\), .* In all: 1 violation\(s\)/);
+    expect(result.stdout).not.toContain('violations.csv');
+    expect(result.stderr).toMatch(/^error: the report file .*violations\.csv: cannot write it/m);
+
+    // The next pass finds nothing new: the first one's summary was the only place to see it.
+    rmSync(dir.file('reports/1/violations.csv'), { recursive: true });
+    const again = await cli(['reconcile', '--db', db(), '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ newViolations: 0, violations: 1 });
+    expect(sent.sid).toMatch(/^SM/);
+  }, 60_000);
+});

@@ -101,9 +101,9 @@ export interface ApplyDeps {
   /**
    * At the end, complete or not (a refusal after the lock was taken included), before the lock
    * is let go: the run's reports are written by the apply that holds the database, never by
-   * one the lock refused, whose view of the run would be another process's, half way. When the
-   * run failed, the run's own error is thrown, and an error here is told beneath it
-   * (`tellAfter`).
+   * one the lock refused, whose view of the run would be another process's, half way. An error
+   * here is returned as the result's `reportsError`; when the run failed, the run's own error is
+   * thrown, and this one told beneath it (`tellAfter`).
    */
   afterRun?(): void;
 }
@@ -119,6 +119,11 @@ export interface ApplyResult {
   /** The routing check of the moved numbers, and the numbers that lost their route. */
   routes: RouteCheck[];
   routeFailures: RouteCheck[];
+  /**
+   * Why the run's reports could not be written (`afterRun` threw), when they could not: the
+   * run itself went as the rest says.
+   */
+  reportsError?: unknown;
 }
 
 export const toCheckRecord = (c: RouteCheck): RouteCheckRecord => ({
@@ -210,8 +215,10 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   if (continued !== undefined) setLockRun(db, continued.id);
   let failed = false;
   let runError: unknown;
+  let result: ApplyResult;
+  let reportsError: unknown;
   try {
-    return await applyLocked(input, deps, lock.tookOverFrom);
+    result = await applyLocked(input, deps, lock.tookOverFrom);
   } catch (error) {
     failed = true;
     runError = error;
@@ -220,26 +227,32 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
     try {
       deps.afterRun?.();
     } catch (error) {
-      // After a run that failed, its own error is the one to tell: reports that cannot be
-      // written then (the folder it refused, say) would hide why it stopped. The user is told
-      // beneath it that they were not written, since the run's folder may hold no report of
-      // it at all (an apply killed before) or those of an earlier state of the run.
-      if (!failed) throw error;
-      // Reports refused for the reason the run stopped (the folder apply claimed before its
-      // first step) are told once, by the run's own error.
-      const same =
-        error instanceof Error && runError instanceof Error && error.message === runError.message;
-      if (!same) {
-        const run = findRunByPlan(db, input.planIntegrity);
-        tellAfter(
-          runError,
-          `the reports of ${run === undefined ? 'the run' : `apply run ${run.id}`} were not written: ${error instanceof Error ? error.message : String(error)}`,
-        );
+      if (!failed) {
+        // The run has written to Twilio: what it did is the caller's to tell first, and the
+        // reports' error after it (`reportsError`).
+        reportsError = error;
+      } else {
+        // After a run that failed, its own error is the one to tell: reports that cannot be
+        // written then (the folder it refused, say) would hide why it stopped. The user is
+        // told beneath it that they were not written, since the run's folder may hold no
+        // report of it at all (an apply killed before) or those of an earlier state of the
+        // run. Reports refused for the reason the run stopped (the folder apply claimed
+        // before its first step) are told once, by the run's own error.
+        const same =
+          error instanceof Error && runError instanceof Error && error.message === runError.message;
+        if (!same) {
+          const run = findRunByPlan(db, input.planIntegrity);
+          tellAfter(
+            runError,
+            `the reports of ${run === undefined ? 'the run' : `apply run ${run.id}`} were not written: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
       }
     } finally {
       releaseLock(db, deps.runner.pid);
     }
   }
+  return reportsError === undefined ? result : { ...result, reportsError };
 }
 
 /**

@@ -164,8 +164,10 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       } finally {
         bar.stop();
       }
-      const done = result!;
-      const shownDir = relative(context.cwd, reportDir!) || reportDir!;
+      const { reportsError, ...done } = result!;
+      // A folder whose reports were not all written is not named as holding them.
+      const shownDir =
+        reportsError === undefined ? relative(context.cwd, reportDir!) || reportDir! : undefined;
       if (args.json) {
         context.output.out(JSON.stringify({ ...done, reports: shownDir }, null, 2));
       } else {
@@ -180,10 +182,12 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         context.output.out(
           `apply run ${done.runId}${done.resumed ? ' (continued)' : ''}: ${plan.steps.length} steps: ${c.done} done, ${c.skipped} skipped, ${c.failed} failed, ${c.not_run} not run. ` +
             `Inbound routes: ${done.routes.length - done.routeFailures.length} of ${done.routes.length} moved numbers reach where they did. ` +
-            `${done.status === 'completed' ? 'Completed.' : 'Not complete: fix what failed, then run apply again (or `submigrate routes`).'} Reports: ${shownDir}/`,
+            `${done.status === 'completed' ? 'Completed.' : 'Not complete: fix what failed, then run apply again (or `submigrate routes`).'}${shownDir === undefined ? '' : ` Reports: ${shownDir}/`}`,
         );
       }
       if (done.status !== 'completed') context.setExit(EXIT_CODES.failedSteps);
+      // What the run did is told first; then why its reports are missing.
+      if (reportsError !== undefined) throw reportsError;
     },
   };
 }

@@ -134,39 +134,87 @@ export function writePrivateFile(
   flag = '--out',
   listings: FolderListings = new Map(),
 ): void {
-  requireFolder(path, flag);
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  removeStaleTemps(path, listings);
-  try {
-    const fd = openSync(temp, 'wx', 0o600);
-    try {
-      if (typeof content === 'string') writeSync(fd, content);
-      else {
-        let pending: string[] = [];
-        let size = 0;
-        const flush = () => {
-          if (size > 0) writeSync(fd, pending.join(''));
-          pending = [];
-          size = 0;
-        };
-        content((chunk) => {
-          pending.push(chunk);
-          size += chunk.length;
-          if (size >= BLOCK) flush();
-        });
-        flush();
+  writePrivateFiles([{ path, content }], flag, listings);
+}
+
+/**
+ * Writes several files as one: each is written whole to its temporary file first, and none
+ * replaces its target until all of them are, so a file that cannot be written (a full disk, a
+ * folder where the file goes) leaves every target as it was, never a set of files of two
+ * moments (a run's new audit beside its old report page). Only a rename failing part way, which
+ * the checks before it make unlikely, can still leave some replaced.
+ */
+export function writePrivateFiles(
+  files: readonly { path: string; content: FileContent }[],
+  flag = '--out',
+  listings: FolderListings = new Map(),
+): void {
+  const fail = (path: string, error: unknown) =>
+    new UserError(`${flag} ${path}: cannot write it (${(error as Error).message}).`);
+  const temps: { temp: string; path: string }[] = [];
+  const removeTemps = () => {
+    for (const { temp } of temps) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // not created, or already renamed
       }
-    } finally {
-      closeSync(fd);
     }
-    renameSync(temp, path);
-  } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // not created, or already renamed
+  };
+  try {
+    for (const { path } of files) {
+      requireFolder(path, flag);
+      // A rename over a folder fails: found before any file is replaced.
+      if (existsSync(path) && !statSync(path).isFile()) {
+        throw fail(path, new Error('something other than a file is there'));
+      }
     }
-    throw new UserError(`${flag} ${path}: cannot write it (${(error as Error).message}).`);
+    for (const { path, content } of files) {
+      const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+      removeStaleTemps(path, listings);
+      temps.push({ temp, path });
+      try {
+        writeTemp(temp, content);
+      } catch (error) {
+        throw fail(path, error);
+      }
+    }
+    while (temps.length > 0) {
+      const { temp, path } = temps[0]!;
+      try {
+        renameSync(temp, path);
+      } catch (error) {
+        throw fail(path, error);
+      }
+      temps.shift();
+    }
+  } finally {
+    removeTemps();
+  }
+}
+
+/** Text, whole, into a new private file. */
+function writeTemp(temp: string, content: FileContent): void {
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    if (typeof content === 'string') writeSync(fd, content);
+    else {
+      let pending: string[] = [];
+      let size = 0;
+      const flush = () => {
+        if (size > 0) writeSync(fd, pending.join(''));
+        pending = [];
+        size = 0;
+      };
+      content((chunk) => {
+        pending.push(chunk);
+        size += chunk.length;
+        if (size >= BLOCK) flush();
+      });
+      flush();
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

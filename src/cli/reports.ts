@@ -3,7 +3,7 @@ import { dirname, join, sep } from 'node:path';
 
 import { databaseId } from '../db/identity.js';
 import type { Db } from '../db/open.js';
-import { claimFolder, makeFolder, writePrivateFile, type FolderListings } from '../files.js';
+import { claimFolder, makeFolder, writePrivateFiles } from '../files.js';
 import { isReportPath, type ReportFile } from '../report/files.js';
 
 /**
@@ -98,11 +98,13 @@ export function writeReportFiles(
   // A file that cannot be written is named as the user knows it: under --out only when they
   // gave one (apply, reconcile and `report` without it write reports/<run id>/ themselves).
   const label = kind === '--out' ? '--out' : 'the report file';
-  const listings: FolderListings = new Map();
-  return files.map((file) => {
+  const placed = files.map((file) => {
     const path = join(dir, ...file.path.split('/'));
     makeFolder(dirname(path), kind === '--out' ? '--out' : 'the reports folder');
-    writePrivateFile(path, file.content, label, listings);
-    return path;
+    return { path, content: file.content };
   });
+  // All or none: the folder never holds some files of this writing beside others of an
+  // earlier one.
+  writePrivateFiles(placed, label, new Map());
+  return placed.map((file) => file.path);
 }

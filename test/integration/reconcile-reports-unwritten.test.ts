@@ -8,48 +8,33 @@
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { planAndApply } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { planAndApply, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const A = '+14155550601';
 const R1 = '+12065550201';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('reconcile whose reports cannot be written', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('c.db');
-
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({
-      numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
-      messages: [
-        {
-          from: R1,
-          to: A,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(Date.now() - 20 * 86_400_000).toISOString(),
-        },
-      ],
-    });
-    dir = tempDir();
+  // On the real clock: the send after the move is dated after it.
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
+    messages: [seededStop(R1, A, Date.now() - 20 * 86_400_000)],
   });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const { cli } = ws;
+  const db = () => ws.dir.file('c.db');
 
   it('prints what the pass found, then the error', async () => {
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('p.json') });
+    await planAndApply(cli, {
+      mapping: ws.dir.file('m.csv'),
+      db: db(),
+      out: ws.dir.file('p.json'),
+    });
     await sleep(1_100);
+    const { env, dir } = ws;
     const state = await env.state();
     const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
     const acme = env.clientFor(sub, env.emulator.state.accounts.get(sub)!.authToken);

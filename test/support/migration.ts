@@ -165,14 +165,15 @@ export interface CliWorkspace {
 }
 
 /**
- * A workspace for the tests of one `describe`: started (at business time `now`) and seeded
- * before its own `beforeAll` hooks run, closed and removed after its tests.
+ * A workspace for the tests of one `describe`: started (at business time `now`, or on the
+ * real clock when none is given: messages sent later are dated later) and seeded before its
+ * own `beforeAll` hooks run, closed and removed after its tests.
  */
-export function useCliWorkspace(seed: SeedDocument, now: number): CliWorkspace {
+export function useCliWorkspace(seed: SeedDocument, now?: number): CliWorkspace {
   let env: TestEmulator | undefined;
   let dir: TempDir | undefined;
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => now });
+    env = await startTestEmulator(now === undefined ? {} : { now: () => now });
     await env.seed(seed);
     dir = tempDir();
   });

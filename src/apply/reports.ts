@@ -59,8 +59,9 @@ export interface RunStatus {
   run: ApplyRun;
   counts: ReturnType<typeof countStates>;
   /**
-   * For a run recorded as `running`: the process that holds the apply lock for it, or null
-   * when none does (the apply was killed or crashed; applying the plan again continues it).
+   * The process that holds the apply lock for the run, or null when none does (for a run
+   * recorded as `running`: the apply was killed or crashed; applying the plan again continues
+   * it). A run that ended has one while an apply of its plan checks the plan, before resuming.
    */
   process: LockHolder | null;
   /**
@@ -89,7 +90,10 @@ export function runStatuses(
   const runs = all
     .filter((run) => chosen === undefined || run.id === chosen)
     .map((run) => {
-      const process = run.status === 'running' && holder?.runId === run.id ? holder : null;
+      // The lock names the run it continues from the start, whatever the run's status: one
+      // that ended (completed, or failed with steps to try again) is running again while its
+      // plan is checked, as a stopped one is.
+      const process = holder?.runId === run.id ? holder : null;
       const stopped = run.status === 'running' && process === null;
       return {
         run,

@@ -220,3 +220,46 @@ describe('status while an apply checks its plan, before its run begins', () => {
     await fresh.stop();
   });
 });
+
+/**
+ * A run that ended (completed, or failed with steps to try again) is continued by applying its
+ * plan again: while that apply checks its plan, `status` names it by its process, as it does a
+ * stopped run, rather than showing neither the run's process nor a run starting.
+ */
+describe('status while an apply continues a run that ended, before it resumes', () => {
+  const ws = useCliWorkspace({ numbers: [{ phone_number: N1 }, { phone_number: N2 }] }, NOW);
+  const { cli } = ws;
+  const db = () => ws.dir.file('s.db');
+
+  it('shows the run running, by the process that holds the lock', async () => {
+    const plan = await snapshotAndPlan(ws);
+    const applied = await cli(['apply', plan, '--db', db(), '--rate', '1000']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect((await cli(['status', '--db', db()])).stdout).toMatch(/^run 1 {2}completed /);
+
+    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
+    const again = startCli(
+      ['apply', plan, '--db', db(), '--rate', '1000'],
+      cliEnv(ws.env),
+      ws.dir.path,
+    );
+    try {
+      await pollUntil('a read to be held', async () => {
+        if (again.child.exitCode !== null) throw new Error(`apply ended: ${again.child.exitCode}`);
+        const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
+        return health.held_requests > 0 ? true : undefined;
+      });
+      const text = await cli(['status', '--db', db()]);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toMatch(new RegExp(`^run 1 {2}running .*pid ${again.child.pid} `, 'm'));
+      const json = JSON.parse((await cli(['status', '--db', db(), '--json'])).stdout) as {
+        runs: { process: { pid: number } | null }[];
+      };
+      expect(json.runs[0]?.process?.pid).toBe(again.child.pid);
+    } finally {
+      again.child.kill('SIGKILL');
+      await again.done;
+      await releaseHeld(ws.env);
+    }
+  });
+});

@@ -32,7 +32,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
           .join(', ');
         const stopped = run.status === 'running' && process === null;
         context.output.out(
-          `run ${run.id}  ${(stopped ? 'stopped' : run.status).padEnd(9)}  ${run.startedAt} → ${run.finishedAt ?? '…'}  ${run.planPath}  (${states})${
+          `run ${run.id}  ${(stopped ? 'stopped' : process !== null ? 'running' : run.status).padEnd(9)}  ${run.startedAt} → ${run.finishedAt ?? '…'}  ${run.planPath}  (${states})${
             process === null
               ? stopped
                 ? followedBy === null

@@ -240,8 +240,12 @@ export function parseMapping(path: string, text: string): Mapping {
  */
 export const quoted = (value: string) =>
   JSON.stringify(value).replace(
-    /[\p{Cf}\u007F-\u009F\u2028\u2029]/gu,
-    (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+    /[\p{Cf}\u007F-\u009F\u2028\u2029\u034F\u115F\u1160\u17B4\u17B5\u3164\uFFA0]/gu,
+    // Each UTF-16 half of a character beyond U+FFFF (a tag character), as JSON writes it.
+    (c) =>
+      [...Array(c.length).keys()]
+        .map((i) => `\\u${c.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`)
+        .join(''),
   );
 const bare = (value: string) => quoted(value).slice(1, -1);
 
@@ -252,11 +256,15 @@ const bare = (value: string) => quoted(value).slice(1, -1);
  * bidirectional embeddings, overrides and isolates that make text read other than it is
  * stored. A subaccount or service named with one looks exactly like one named without it, but
  * is not matched by it: the plan would create a second subaccount that reads the same as the
- * customer's own. (The zero-width joiner and non-joiner and the left-to-right and
- * right-to-left marks are allowed: scripts and emoji need them.)
+ * customer's own. The other characters that show nothing are refused too: the invisible operators
+ * (U+2061–U+2064), the Mongolian vowel separator, the deprecated format characters, the
+ * interlinear annotation marks, the combining grapheme joiner, the Hangul fillers, the Khmer
+ * inherent vowels, the musical beam and slur marks, and the tag characters, but for those that
+ * spell an emoji flag after U+1F3F4. (The zero-width joiner and non-joiner and the
+ * left-to-right and right-to-left marks are allowed: scripts and emoji need them.)
  */
 const UNSEEN =
-  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u200B\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/u;
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u200B\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF\u034F\u115F\u1160\u17B4\u17B5\u180E\u2061-\u2064\u206A-\u206F\u3164\uFFA0\uFFF9-\uFFFB\u{1D173}-\u{1D17A}\u{E0001}]|(?<![\u{1F3F4}\u{E0020}-\u{E007E}])[\u{E0020}-\u{E007F}]/u;
 
 const codePoint = (c: string) =>
   `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;

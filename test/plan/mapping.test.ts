@@ -265,6 +265,45 @@ describe('parseMapping: names with characters that cannot be seen', () => {
   });
 });
 
+describe('parseMapping: other characters that cannot be seen', () => {
+  const header = 'customer_id,customer_name,phone_number,messaging_service';
+  it.each([
+    ['an invisible separator', '\u2063'],
+    ['an invisible plus', '\u2064'],
+    ['a function application', '\u2061'],
+    ['a Mongolian vowel separator', '\u180E'],
+    ['an inhibit symmetric swapping', '\u206A'],
+    ['an interlinear annotation anchor', '\uFFF9'],
+    ['a combining grapheme joiner', '\u034F'],
+    ['a Hangul filler', '\u3164'],
+    ['a halfwidth Hangul filler', '\uFFA0'],
+    ['a Khmer inherent vowel', '\u17B4'],
+    ['a language tag', '\u{E0001}'],
+    ['a tag character outside an emoji flag', '\u{E0041}'],
+    ['a musical begin-beam', '\u{1D173}'],
+  ])('refuses %s in a customer name and in a service name, written out', (_, c) => {
+    const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    const problems = problemsOf(
+      `${header}\nacme,Acme${c} Corp,+14155550101,Alerts\nglobex,Globex,+14155550102,Globex${c}Alerts\n`,
+    );
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toContain(`m.csv:2: customer_name "Acme`);
+    expect(problems[0]).toContain(`holds a character that cannot be seen (${code})`);
+    expect(problems[1]).toContain(`m.csv:3: messaging_service "Globex`);
+    for (const problem of problems) {
+      expect(problem).not.toContain(c);
+      // Written out whole: an astral character as its two UTF-16 halves, not the first alone.
+      expect(JSON.parse(/"Acme.*? Corp"|"Globex.*?Alerts"/.exec(problem)![0])).toMatch(c);
+    }
+  });
+
+  it('reads an emoji flag spelled with tag characters', () => {
+    const scotland = '\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}';
+    const mapping = parseMapping('m.csv', `${header}\nacme,Acme ${scotland},+14155550101,\n`);
+    expect(mapping.rows[0]?.customerName).toBe(`Acme ${scotland}`);
+  });
+});
+
 describe('parseMapping: every problem on one line', () => {
   const header = 'customer_id,customer_name,phone_number';
 

@@ -569,6 +569,7 @@ function refuseUncovered(
     const snapshot = snapshotCommand(
       input.plan.parent_account_sid,
       unread.map((n) => n.accountSid),
+      input.replan?.db ?? null,
     );
     throw new RefusedError(
       `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''}): their opt-outs would be lost. Nothing was written. Run \`${snapshot}\` first, then make the plan again, so that it holds (and, made with --carry-optouts, carries) the opt-outs the snapshot finds; or apply with --allow-missing-snapshot, which the audit records.\n${replan}`,

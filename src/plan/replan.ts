@@ -61,9 +61,17 @@ export function replanAdvice(plan: Plan, paths: ReplanPaths): string {
 
 /**
  * The snapshot that reads the history of the given accounts: `submigrate snapshot` reads the
- * parent's, and a subaccount's only when named with `--account` (each once, in order).
+ * parent's, and a subaccount's only when named with `--account` (each once, in order). With
+ * the database apply used (`db`), as the plan made again names it: a snapshot into another
+ * one (./submigrate.db) covers nothing for that plan, and apply would refuse again.
  */
-export function snapshotCommand(parentSid: string, accountSids: readonly string[]): string {
+export function snapshotCommand(
+  parentSid: string,
+  accountSids: readonly string[],
+  db: string | null = null,
+): string {
   const others = [...new Set(accountSids)].filter((sid) => sid !== parentSid).sort();
-  return ['submigrate snapshot', ...others.map((sid) => `--account ${sid}`)].join(' ');
+  const words = ['submigrate', 'snapshot', ...others.flatMap((sid) => ['--account', sid])];
+  if (db !== null) words.push('--db', db);
+  return words.map(shellWord).join(' ');
 }

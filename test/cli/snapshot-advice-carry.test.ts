@@ -81,7 +81,7 @@ describe('following the opt-out gate advice', () => {
     const refused = await cli(['apply', plan, '--db', db]);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain(
-      'Run `submigrate snapshot` first, then make the plan again, so that it holds (and, made with --carry-optouts, carries) the opt-outs the snapshot finds',
+      `Run \`submigrate snapshot --db ${db}\` first, then make the plan again, so that it holds (and, made with --carry-optouts, carries) the opt-outs the snapshot finds`,
     );
     expect(refused.stderr.split('\n')).toContain(replan);
 

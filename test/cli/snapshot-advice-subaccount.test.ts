@@ -73,14 +73,19 @@ describe('the opt-out gate advice for a number a subaccount holds', () => {
 
     const refused = await cli(['apply', plan, '--db', db]);
     expect(refused.code).toBe(4);
-    expect(refused.stderr).toContain(`Run \`submigrate snapshot --account ${SUB}\` first`);
+    expect(refused.stderr).toContain(
+      `Run \`submigrate snapshot --account ${SUB} --db ${db}\` first`,
+    );
 
     // Plain `submigrate snapshot` does not read the subaccount: apply still refuses.
     expect((await cli(['snapshot', '--db', db])).code).toBe(0);
     expect((await cli(['apply', plan, '--db', db, '--dry-run'])).code).toBe(4);
 
-    // As told: the snapshot it names, then the plan made again.
-    expect((await cli(['snapshot', '--account', SUB, '--db', db])).code).toBe(0);
+    // As told, word for word: the snapshot it names, against the database apply used (its
+    // --db, as the plan made again names it), then the plan made again.
+    const told = /Run `submigrate (snapshot[^`]*)` first/.exec(refused.stderr)![1]!;
+    expect(told).toBe(`snapshot --account ${SUB} --db ${db}`);
+    expect((await cli(told.split(' '))).code).toBe(0);
     const again = await makePlan(cli, { mapping, db, out: plan, plan: ['--carry-optouts'] });
     expect(again.stdout).toContain('1 opt-out to carry');
     const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);

@@ -335,7 +335,7 @@ describe('apply refuses, and writes nothing (built CLI)', () => {
     const refused = await cli(['apply', out, '--db', db, '--rate', '1000']);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(
-      /no completed snapshot covers the history of 2 number\(s\).*Run `submigrate snapshot` first/,
+      /no completed snapshot covers the history of 2 number\(s\).*Run `submigrate snapshot --db \S+` first/,
     );
     expect(writes(await requestLog(env))).toEqual([]);
   });

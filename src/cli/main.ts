@@ -88,9 +88,14 @@ function refuseNotANumber(argv: readonly string[]) {
   return (args: Record<string, unknown>): void => {
     for (const [name, value] of Object.entries(args)) {
       if (/[A-Z]/.test(name) || typeof value !== 'number') continue;
-      const at = flags.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+      // yargs reads `--retentionDays` as `--retention-days`: either spelling is the flag.
+      const camel = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      const spelt = (arg: string) =>
+        [name, camel].some((n) => arg === `--${n}` || arg.startsWith(`--${n}=`));
+      const at = flags.findIndex(spelt);
       if (at < 0) continue; // not given: its default
-      const given = flags[at]!.includes('=') ? flags[at]!.slice(name.length + 3) : flags[at + 1];
+      const flag = flags[at]!;
+      const given = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : flags[at + 1];
       if (given === undefined || given.startsWith('--') || given.trim() === '') {
         throw new UserError(`--${name} needs a number, and was given none`);
       }

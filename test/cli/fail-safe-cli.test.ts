@@ -330,6 +330,10 @@ describe('fail safe (built CLI)', () => {
       [['apply', 'x.plan.json', '--rate', '--json'], '--rate needs a number, and was given none'],
       [['plan', '--mapping', 'm.csv', '--carry-batch-size'], '--carry-batch-size needs a number'],
       [['snapshot', '--retention-days', '1e'], '--retention-days "1e" is not a number'],
+      // yargs takes the camelCase spelling of a flag as the flag itself.
+      [['snapshot', '--retentionDays', 'fast'], '--retention-days "fast" is not a number'],
+      [['plan', '--mapping', 'm.csv', '--carryBatchSize='], '--carry-batch-size needs a number'],
+      [['apply', 'x.plan.json', '--consentRate', ''], '--consent-rate needs a number'],
     ])(
       '%j: a number flag without a number is named as typed, before anything runs',
       async (args, why) => {

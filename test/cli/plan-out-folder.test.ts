@@ -53,4 +53,18 @@ describe('plan --out in a missing folder', () => {
     expect(existsSync(db)).toBe(false);
     expect(await requestLog(env)).toEqual([]);
   });
+
+  it('the default folder (plans/) that cannot be made is refused the same way', async () => {
+    const mapping = dir.file('m.csv');
+    writeFileSync(mapping, `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    // A file where the default folder of plans would be made.
+    writeFileSync(dir.file('plans'), 'notes\n');
+    const db = dir.file('q.db');
+    await clearRequestLog(env);
+    const result = await cli(['plan', '--mapping', mapping, '--db', db]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: .*plans.* is not a folder\.?\n$/);
+    expect(existsSync(db)).toBe(false);
+    expect(await requestLog(env)).toEqual([]);
+  });
 });

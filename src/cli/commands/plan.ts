@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
@@ -106,8 +106,10 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
       );
       refuseForeignFile(outPath, '--out', 'a plan file', isPlanText);
       // A folder that is not there is found now, not after the account has been read (and the
-      // mapping recorded) for a plan that could not be written. The default one is made.
+      // mapping recorded) for a plan that could not be written. The default one is made, but a
+      // file in its place is found now too.
       if (args.out !== undefined) requireFolder(outPath, '--out');
+      else if (existsSync(dirname(outPath))) requireFolder(outPath, 'the plan file');
       const twilio = connectTwilio(args, context, {
         concurrency: args.concurrency,
         ratePerSecond: args.rate,

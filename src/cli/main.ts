@@ -78,8 +78,8 @@ function refuseRepeated(args: Record<string, unknown>): void {
 /**
  * A number flag given without a number: yargs reads `--rate fast` as NaN (each command would
  * say "got NaN"), `--rate ""` or `--rate=` as 0 (for `apply`, no rate limit at all: an unset
- * shell variable must not lift it), and `--rate` with nothing after it as its default. Each is
- * refused before the command runs, saying what was typed.
+ * shell variable must not lift it), `--rate` with nothing after it as its default, and
+ * `--no-rate` as 0. Each is refused before the command runs, saying what was typed.
  */
 function refuseNotANumber(argv: readonly string[]) {
   // What follows `--` is arguments, not flags.
@@ -92,6 +92,14 @@ function refuseNotANumber(argv: readonly string[]) {
       const camel = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
       const spelt = (arg: string) =>
         [name, camel].some((n) => arg === `--${n}` || arg.startsWith(`--${n}=`));
+      // yargs reads `--no-rate` as `--rate 0` (for `apply`, no rate limit at all): a number
+      // flag has no "no", and its 0 is given as a number, where it means anything.
+      const negated = flags.find((arg) =>
+        [name, camel].some((n) => arg === `--no-${n}` || arg.startsWith(`--no-${n}=`)),
+      );
+      if (negated !== undefined) {
+        throw new UserError(`${negated}: --${name} takes a number, and has no --no- form`);
+      }
       const at = flags.findIndex(spelt);
       if (at < 0) continue; // not given: its default
       const flag = flags[at]!;

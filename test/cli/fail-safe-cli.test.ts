@@ -334,6 +334,9 @@ describe('fail safe (built CLI)', () => {
       [['snapshot', '--retentionDays', 'fast'], '--retention-days "fast" is not a number'],
       [['plan', '--mapping', 'm.csv', '--carryBatchSize='], '--carry-batch-size needs a number'],
       [['apply', 'x.plan.json', '--consentRate', ''], '--consent-rate needs a number'],
+      // yargs reads a number flag's --no- form as 0: for --rate, no rate limit at all.
+      [['apply', 'x.plan.json', '--no-rate'], '--no-rate: --rate takes a number'],
+      [['snapshot', '--no-concurrency'], '--no-concurrency: --concurrency takes a number'],
     ])(
       '%j: a number flag without a number is named as typed, before anything runs',
       async (args, why) => {

@@ -207,7 +207,26 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
   const document = auditDocument(plan, run, steps);
   const customers = new Set(plan.customers.map((c) => c.customer_id));
   const names = new Map(plan.customers.map((c) => [c.customer_id, c.customer_name]));
-  const enforced = twilioEnforces(plan, document.customers, writtenCorrelationIds(db, runId));
+  // The numbers in their customer's service now, as the journal knows: that service's opt-outs
+  // are enforced only for sends from them.
+  const serviceOf = new Map(
+    document.customers.map((c) => [c.customer_id, c.messaging_service_sid]),
+  );
+  const inService = new Set(
+    rows
+      .filter(
+        (r) =>
+          r.messaging_service_sid !== null &&
+          r.messaging_service_sid === serviceOf.get(String(r.customer_id)),
+      )
+      .map((r) => `${String(r.customer_id)}|${String(r.phone_number)}`),
+  );
+  const enforced = twilioEnforces(
+    plan,
+    document.customers,
+    writtenCorrelationIds(db, runId),
+    inService,
+  );
   const optouts =
     readCoverage(db).windows.length === 0
       ? null
@@ -239,6 +258,15 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
           rows: optouts.rows,
           enforced: (row) => row.twilio_enforces === 'yes',
           unknown: unvouchedCustomers(optouts.coverage),
+          outsideService: new Set(
+            plan.customers
+              .filter(
+                (c) =>
+                  c.messaging_service !== null &&
+                  c.numbers.some((n) => !inService.has(`${c.customer_id}|${n.phone_number}`)),
+              )
+              .map((c) => c.customer_id),
+          ),
         },
   );
   // Reconcile's findings for this run's customers, once reconcile has run.

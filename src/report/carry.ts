@@ -71,13 +71,15 @@ const hasTollFree = (customer: PlanCustomer) =>
 /**
  * Whether Twilio refuses, in the customer's subaccount, sends to the row's end user from the
  * row's sender: an opt-out for them was written (in this run or an earlier one) with the
- * customer's service as sender_id, or, for a customer without one, with each of its numbers
- * the pair stands for.
+ * customer's service as sender_id, and the numbers the row stands for are in that service, or,
+ * for a customer without one, with each of its numbers the pair stands for. `inService` holds
+ * `customer_id|phone number` for each number the journal knows to be in its customer's service.
  */
 export function twilioEnforces(
   plan: Plan,
   targets: readonly CustomerTarget[],
   written: ReadonlySet<string>,
+  inService: ReadonlySet<string>,
 ): (row: OptOutExportRow) => boolean {
   const byCustomer = new Map(targets.map((t) => [t.customer_id, t]));
   const customers = new Map(plan.customers.map((c) => [c.customer_id, c]));
@@ -108,7 +110,18 @@ export function twilioEnforces(
     const isWritten = (sender: string) =>
       written.has(correlationId(account, sender, row.recipient!));
     if (customer.messaging_service !== null) {
-      return target.messaging_service_sid !== null && isWritten(target.messaging_service_sid);
+      // A service's opt-outs hold only for sends from its own numbers: a number that did not
+      // join it (its attach failed, or it has not left the shared service yet) still sends to
+      // the end user. A row of the whole list stands for all of the customer's numbers.
+      const senders =
+        row.scope === 'number' && row.sender_number !== null
+          ? [row.sender_number]
+          : customer.numbers.map((n) => n.phone_number);
+      return (
+        target.messaging_service_sid !== null &&
+        isWritten(target.messaging_service_sid) &&
+        senders.every((sender) => inService.has(`${row.customer_id}|${sender}`))
+      );
     }
     if (row.scope === 'number' && row.sender_number !== null) return isWritten(row.sender_number);
     const senders =
@@ -140,6 +153,8 @@ export function carryAudit<Row extends OptOutExportRow>(
     enforced: (row: Row) => boolean;
     /** Customers whose list cannot be vouched for (an account their numbers came from unread). */
     unknown?: ReadonlySet<string>;
+    /** Customers with a number outside the Messaging Service its opt-outs were written for. */
+    outsideService?: ReadonlySet<string>;
   } | null,
 ): CarryAudit {
   const planned = plan.options.carry_optouts === true;
@@ -212,6 +227,7 @@ export function carryAudit<Row extends OptOutExportRow>(
         rows?.length ?? null,
         enforced,
         uncoverable,
+        list?.outsideService?.has(id) === true,
       ),
     };
   });
@@ -227,6 +243,8 @@ function protection(
   enforced: number | null,
   /** Rows the Consent Management API cannot protect (sent from toll-free numbers). */
   uncoverable: number,
+  /** A number of the customer is not in the service the opt-outs were written for. */
+  outsideService: boolean,
 ): string {
   if (rows === null || enforced === null) {
     return 'unknown: no completed snapshot has read the account its numbers came from, so no suppression list to vouch for';
@@ -246,7 +264,9 @@ function protection(
         : record?.state === 'done' || record?.state === 'skipped'
           ? rejected > 0
             ? `Twilio rejected ${rejected} of them`
-            : 'opt-outs recorded after the plan was made'
+            : outsideService
+              ? 'written for its Messaging Service, which not all of its numbers are in (their attach_number or detach_number did not finish)'
+              : 'opt-outs recorded after the plan was made'
           : `carry_optouts is ${record?.state ?? 'pending'}`;
   const why = [
     ...(rows - enforced > uncoverable ? [reason] : []),

@@ -180,7 +180,10 @@ export async function main(argv: string[]): Promise<number> {
     const { text, code } = describeError(error, process.env);
     output.err(text);
     for (const line of toldAfter(error)) output.err(`also: ${line}`);
-    return code;
+    // A command that told its outcome before failing (apply's failed steps or lost routes,
+    // reconcile's violations, then reports that could not be written) keeps that outcome's
+    // code: scripts act on 3, and the failure after it is on stderr all the same.
+    return code === EXIT.failure && exitCode !== EXIT.ok ? exitCode : code;
   }
   return exitCode;
 }

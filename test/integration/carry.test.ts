@@ -18,7 +18,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadOwlie, owlieMapping } from '../../src/emulator/scenarios/owlie.js';
 import { readPlan } from '../../src/plan/plan-file.js';
-import type { TwilioClient } from '../../src/twilio/client.js';
 import {
   clearRequestLog,
   emulatorOptOuts,
@@ -27,6 +26,7 @@ import {
   type EmulatorOptOut,
   type EmulatorStateView,
   type TestEmulator,
+  sendOutcome,
 } from '../support/emulator.js';
 import {
   authTokens,
@@ -53,20 +53,6 @@ const csv = (path: string) =>
   parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
 const consentPosts = <Entry extends { method: string; path: string }>(log: Entry[]) =>
   log.filter((e) => e.method === 'POST' && e.path === '/v1/Consents/Bulk');
-
-/** A send's outcome: 201, or Twilio's error code. */
-async function send(
-  client: TwilioClient,
-  to: string,
-  from: { messagingServiceSid: string } | { from: string },
-): Promise<number> {
-  try {
-    await client.messages.create({ ...from, to, body: 'Your table is ready' });
-    return 201;
-  } catch (error) {
-    return (error as { code: number }).code;
-  }
-}
 
 /**
  * The emulator's ground truth before the move: per number, the recipients opted out of it
@@ -233,7 +219,9 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
         const backIn = phones
           .flatMap((p) => [...truth.optedBackIn(p)])
           .filter((r) => !optedOut.has(r));
-        const outcomes = await Promise.all([...optedOut].map((to) => send(client, to, from)));
+        const outcomes = await Promise.all(
+          [...optedOut].map((to) => sendOutcome(client, to, from)),
+        );
         // The Consent API's records do not cover a US toll-free sender: Twilio sends.
         const tollFree = /^\+1(800|833|844|855|866|877|888)/.test(phone);
         expect(
@@ -242,8 +230,9 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
         ).toBe(true);
         if (tollFree) tollFreeSent += outcomes.length;
         else refused += outcomes.length;
-        expect(await send(client, NOBODY, from), customer.id).toBe(201);
-        for (const to of backIn.slice(0, 3)) expect(await send(client, to, from), to).toBe(201);
+        expect(await sendOutcome(client, NOBODY, from), customer.id).toBe(201);
+        for (const to of backIn.slice(0, 3))
+          expect(await sendOutcome(client, to, from), to).toBe(201);
       }
     }
     expect(refused).toBeGreaterThan(0);
@@ -464,9 +453,9 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
       subs.birch,
       env.emulator.state.accounts.get(subs.birch)!.authToken,
     );
-    expect(await send(birchClient, STOPS.birch[0]!, { messagingServiceSid: service.sid })).toBe(
-      201,
-    );
+    expect(
+      await sendOutcome(birchClient, STOPS.birch[0]!, { messagingServiceSid: service.sid }),
+    ).toBe(201);
 
     // Access granted: apply again finishes the carry, and nothing else.
     await env.control('POST', '/__emulator/settings', {
@@ -479,9 +468,9 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
     expect((await requestLog(env)).filter((e) => e.method !== 'GET').map((e) => e.path)).toEqual([
       '/v1/Consents/Bulk',
     ]);
-    expect(await send(birchClient, STOPS.birch[0]!, { messagingServiceSid: service.sid })).toBe(
-      21610,
-    );
+    expect(
+      await sendOutcome(birchClient, STOPS.birch[0]!, { messagingServiceSid: service.sid }),
+    ).toBe(21610);
     expect(csv(join(reports, 'carry.csv')).find((r) => r['customer_id'] === 'birch')).toMatchObject(
       {
         carry_step: 'done',

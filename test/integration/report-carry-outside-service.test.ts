@@ -8,26 +8,12 @@
 
 import { describe, expect, it } from 'vitest';
 
+import { sendOutcome } from '../support/emulator.js';
 import { ANN, MOVING, useFullPool } from '../support/full-pool.js';
 import { readCsv } from '../support/migration.js';
-import type { TwilioClient } from '../../src/twilio/client.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
-
-/** A send's outcome: 201, or Twilio's error code. */
-async function send(
-  client: TwilioClient,
-  to: string,
-  from: { messagingServiceSid: string } | { from: string },
-): Promise<number> {
-  try {
-    await client.messages.create({ ...from, to, body: 'Your table is ready' });
-    return 201;
-  } catch (error) {
-    return (error as { code: number }).code;
-  }
-}
 
 describe('reports after a carry whose numbers did not join the service', () => {
   // 400 held: neither moving number can join the service.
@@ -42,8 +28,8 @@ describe('reports after a carry whose numbers did not join the service', () => {
 
     // What Twilio does: the service refuses the send, the moved number outside it does not.
     const client = env.clientFor(sub, env.emulator.state.accounts.get(sub)!.authToken);
-    expect(await send(client, ANN, { messagingServiceSid: service })).toBe(21610);
-    expect(await send(client, ANN, { from: MOVING[0]! })).toBe(201);
+    expect(await sendOutcome(client, ANN, { messagingServiceSid: service })).toBe(21610);
+    expect(await sendOutcome(client, ANN, { from: MOVING[0]! })).toBe(201);
 
     const reports = dir.file('reports/1');
     for (const file of ['optouts.csv', 'optouts/acme.csv']) {

@@ -338,3 +338,17 @@ export const requestLog = (env: TestEmulator) =>
   env.control<RequestLogEntry[]>('GET', '/__emulator/requests');
 
 export const clearRequestLog = (env: TestEmulator) => env.control('DELETE', '/__emulator/requests');
+
+/** A send's outcome through the SDK: 201, or Twilio's error code (21610: an opted-out person). */
+export async function sendOutcome(
+  client: TwilioClient,
+  to: string,
+  from: { messagingServiceSid: string } | { from: string },
+): Promise<number> {
+  try {
+    await client.messages.create({ ...from, to, body: 'Your table is ready' });
+    return 201;
+  } catch (error) {
+    return (error as { code: number }).code;
+  }
+}

@@ -115,7 +115,7 @@ describe('apply --dry-run refuses where apply refuses', () => {
   });
 
   it.each([
-    [['--rate', 'abc'], /^error: --rate must be ≥ 0/],
+    [['--rate', 'abc'], /^error: --rate "abc" is not a number/],
     [['--concurrency', '0'], /^error: --concurrency must be a whole number ≥ 1, got 0/],
     [['--consent-rate', '0'], /^error: --consent-rate must be a number of requests a minute > 0/],
   ])('%j: exit 1 as apply, nothing asked of Twilio', async (option, message) => {

@@ -128,13 +128,8 @@ const BLOCK = 1 << 20;
  */
 export type FolderListings = Map<string, readonly string[]>;
 
-export function writePrivateFile(
-  path: string,
-  content: FileContent,
-  flag = '--out',
-  listings: FolderListings = new Map(),
-): void {
-  writePrivateFiles([{ path, content }], flag, listings);
+export function writePrivateFile(path: string, content: FileContent, flag = '--out'): void {
+  writePrivateFiles([{ path, content }], flag);
 }
 
 /**
@@ -147,6 +142,7 @@ export function writePrivateFile(
 export function writePrivateFiles(
   files: readonly { path: string; content: FileContent }[],
   flag = '--out',
+  /** The batch's folder listings (filled as folders are first met): a test looks at them. */
   listings: FolderListings = new Map(),
 ): void {
   const fail = (path: string, error: unknown) =>

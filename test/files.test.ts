@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { writePrivateFile, type FolderListings } from '../src/files.js';
+import { writePrivateFile, writePrivateFiles, type FolderListings } from '../src/files.js';
 import { tempDir, type TempDir } from './support/snapshot-harness.js';
 
 /** The pid of a process that ran and is gone. */
@@ -42,7 +42,11 @@ describe('writePrivateFile and the temporary files of a killed writer', () => {
       writeFileSync(dir.file(`${folder}/.${file}.${dead}.tmp`), 'half');
     }
     const listings: FolderListings = new Map();
-    for (const name of stale) writePrivateFile(dir.file(name), `${name}\n`, '--out', listings);
+    writePrivateFiles(
+      stale.map((name) => ({ path: dir.file(name), content: `${name}\n` })),
+      '--out',
+      listings,
+    );
     expect(readdirSync(dir.path).sort()).toEqual(['audit.csv', 'optouts', 'optouts.csv']);
     expect(readdirSync(dir.file('optouts')).sort()).toEqual(['acme.csv', 'globex.csv']);
     expect(readFileSync(dir.file('optouts/globex.csv'), 'utf8')).toBe('optouts/globex.csv\n');

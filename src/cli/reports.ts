@@ -105,6 +105,6 @@ export function writeReportFiles(
   });
   // All or none: the folder never holds some files of this writing beside others of an
   // earlier one.
-  writePrivateFiles(placed, label, new Map());
+  writePrivateFiles(placed, label);
   return placed.map((file) => file.path);
 }

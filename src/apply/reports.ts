@@ -33,7 +33,7 @@ import type { InboundRoute } from '../plan/routes.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { Plan } from '../plan/types.js';
 import { auditDocument, auditRows } from '../report/audit.js';
-import { carryAudit, twilioEnforces } from '../report/carry.js';
+import { carryAudit, inServiceKey, twilioEnforces } from '../report/carry.js';
 import { reportFiles, type ReportFile } from '../report/files.js';
 import { reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
@@ -219,7 +219,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
           r.messaging_service_sid !== null &&
           r.messaging_service_sid === serviceOf.get(String(r.customer_id)),
       )
-      .map((r) => `${String(r.customer_id)}|${String(r.phone_number)}`),
+      .map((r) => inServiceKey(String(r.customer_id), String(r.phone_number))),
   );
   const enforced = twilioEnforces(
     plan,
@@ -263,7 +263,9 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
               .filter(
                 (c) =>
                   c.messaging_service !== null &&
-                  c.numbers.some((n) => !inService.has(`${c.customer_id}|${n.phone_number}`)),
+                  c.numbers.some(
+                    (n) => !inService.has(inServiceKey(c.customer_id, n.phone_number)),
+                  ),
               )
               .map((c) => c.customer_id),
           ),

@@ -234,22 +234,6 @@ export function parseMapping(path: string, text: string): Mapping {
 }
 
 /**
- * A value as a problem shows it: in quotes and on one line, whatever the file held — a line
- * break of a quoted field, or a character one cannot see (a zero-width space, a BOM), is
- * written out (`\n`, `\u200B`) so the line says what differs.
- */
-export const quoted = (value: string) =>
-  JSON.stringify(value).replace(
-    /[\p{Cf}\u007F-\u009F\u2028\u2029\u034F\u115F\u1160\u17B4\u17B5\u3164\uFFA0]/gu,
-    // Each UTF-16 half of a character beyond U+FFFF (a tag character), as JSON writes it.
-    (c) =>
-      [...Array(c.length).keys()]
-        .map((i) => `\\u${c.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`)
-        .join(''),
-  );
-const bare = (value: string) => quoted(value).slice(1, -1);
-
-/**
  * Characters a name cannot show: control characters other than a tab or a line break (which
  * a quoted field may hold), line and paragraph separators, and the invisible ones with no use
  * in a name — a zero-width space, a word joiner, a byte-order mark, a soft hyphen, and the
@@ -265,6 +249,25 @@ const bare = (value: string) => quoted(value).slice(1, -1);
  */
 const UNSEEN =
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u200B\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF\u034F\u115F\u1160\u17B4\u17B5\u180E\u2061-\u2064\u206A-\u206F\u3164\uFFA0\uFFF9-\uFFFB\u{1D173}-\u{1D17A}\u{E0001}]|(?<![\u{1F3F4}\u{E0020}-\u{E007E}])[\u{E0020}-\u{E007F}]/u;
+
+/** What a problem writes out: the format characters, and every character a name cannot show. */
+const WRITTEN_OUT = new RegExp(`[\\p{Cf}]|${UNSEEN.source}`, 'gu');
+
+/**
+ * A value as a problem shows it: in quotes and on one line, whatever the file held — a line
+ * break of a quoted field, or a character one cannot see (a zero-width space, a BOM), is
+ * written out (`\n`, `\u200B`) so the line says what differs.
+ */
+export const quoted = (value: string) =>
+  JSON.stringify(value).replace(
+    WRITTEN_OUT,
+    // Each UTF-16 half of a character beyond U+FFFF (a tag character), as JSON writes it.
+    (c) =>
+      [...Array(c.length).keys()]
+        .map((i) => `\\u${c.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`)
+        .join(''),
+  );
+const bare = (value: string) => quoted(value).slice(1, -1);
 
 const codePoint = (c: string) =>
   `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;

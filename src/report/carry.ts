@@ -68,12 +68,16 @@ const resultOf = (item: ConsentItemRecord): CarryItemResult['result'] =>
 const hasTollFree = (customer: PlanCustomer) =>
   customer.numbers.some((n) => isTollFree(n.phone_number));
 
+/** How `twilioEnforces`' `inService` names a number in its customer's service. */
+export const inServiceKey = (customerId: string, phoneNumber: string) =>
+  `${customerId}|${phoneNumber}`;
+
 /**
  * Whether Twilio refuses, in the customer's subaccount, sends to the row's end user from the
  * row's sender: an opt-out for them was written (in this run or an earlier one) with the
  * customer's service as sender_id, and the numbers the row stands for are in that service, or,
  * for a customer without one, with each of its numbers the pair stands for. `inService` holds
- * `customer_id|phone number` for each number the journal knows to be in its customer's service.
+ * `inServiceKey` of each number the journal knows to be in its customer's service.
  */
 export function twilioEnforces(
   plan: Plan,
@@ -120,7 +124,7 @@ export function twilioEnforces(
       return (
         target.messaging_service_sid !== null &&
         isWritten(target.messaging_service_sid) &&
-        senders.every((sender) => inService.has(`${row.customer_id}|${sender}`))
+        senders.every((sender) => inService.has(inServiceKey(customer.customer_id, sender)))
       );
     }
     if (row.scope === 'number' && row.sender_number !== null) return isWritten(row.sender_number);

@@ -51,6 +51,11 @@ export interface PlanOptions {
   coveredAccounts: ReadonlySet<string>;
   /** Whether `plan` refreshed the ledger first (false with --no-snapshot). */
   snapshotRefreshed: boolean;
+  /**
+   * The database `plan` used, as an absolute path, for the snapshot a warning advises: one
+   * into another database covers nothing for this plan. Absent or null = left out.
+   */
+  dbPath?: string | null;
   /** With --carry-optouts: what the carry steps need (absent or null = no carry steps). */
   carry?: CarryOptions | null;
   /** Numbers an earlier apply touched: where each was before it did. */

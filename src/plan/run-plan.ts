@@ -42,6 +42,8 @@ export interface RunPlanInput {
   carry?: { batchSize: number } | null;
   /** `--retention-days` for the refresh; absent = the window recorded for the accounts. */
   retentionDays?: number;
+  /** The database's absolute path, for the snapshot the warnings advise (PlanOptions). */
+  dbPath?: string | null;
 }
 
 export interface RunPlanDeps {
@@ -79,6 +81,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     optOuts,
     coveredAccounts: coveredAccounts(db),
     snapshotRefreshed: refreshed,
+    dbPath: input.dbPath ?? null,
     origins,
     sourceServices: sources,
   });

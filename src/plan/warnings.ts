@@ -121,6 +121,7 @@ export function planWarnings(
       const snapshot = snapshotCommand(
         observed.parentSid,
         uncovered.map((n) => n.accountSid),
+        options.dbPath ?? null,
       );
       add(
         'optouts_not_snapshotted',

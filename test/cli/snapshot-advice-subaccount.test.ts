@@ -2,7 +2,8 @@
  * apply refuses a plan whose numbers no completed snapshot covers (exit 4), and says which
  * snapshot to run. For a number held by a subaccount, plain `submigrate snapshot` reads only
  * the parent's history: the advice must name the subaccount with `--account`, or following it
- * changes nothing and apply refuses again. Needs `npm run build`.
+ * changes nothing and apply refuses again; and both the plan's warning and apply's refusal name
+ * the database they used. Needs `npm run build`.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -69,7 +70,11 @@ describe('the opt-out gate advice for a number a subaccount holds', () => {
       out: plan,
       plan: ['--carry-optouts'],
     });
-    expect(planned.stdout).toContain(`until \`submigrate snapshot --account ${SUB}\` has read it`);
+    // Against the database the plan was made from: a snapshot into ./submigrate.db would cover
+    // nothing for this plan.
+    expect(planned.stdout).toContain(
+      `until \`submigrate snapshot --account ${SUB} --db ${db}\` has read it`,
+    );
 
     const refused = await cli(['apply', plan, '--db', db]);
     expect(refused.code).toBe(4);

@@ -114,7 +114,8 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         concurrency: args.concurrency,
         ratePerSecond: args.rate,
       });
-      const { plan } = await withDb(dbLocation(args, context), (db) =>
+      const location = dbLocation(args, context);
+      const { plan } = await withDb(location, (db) =>
         runPlan(
           {
             mapping,
@@ -122,6 +123,7 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
             credentials: twilio.credentialsKind,
             carry: args['carry-optouts'] ? { batchSize } : null,
             retentionDays,
+            dbPath: location.path,
           },
           { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
         ),

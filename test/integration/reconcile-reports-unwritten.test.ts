@@ -6,7 +6,7 @@
  * 3 here, with --fail-on-violation and a violation known (built CLI, emulator over HTTP).
  */
 
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
@@ -55,4 +55,54 @@ describe('reconcile whose reports cannot be written', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ newViolations: 0, violations: 1 });
     expect(sent.sid).toMatch(/^SM/);
   }, 60_000);
+});
+
+describe('reconcile with several report folders, some of which cannot be written', () => {
+  const B = '+14155550602';
+  const C = '+14155550603';
+  const ws = useCliWorkspace({
+    numbers: [A, B, C].map((n) => ({ phone_number: n, sms_url: 'https://app.example/x' })),
+    messages: [seededStop(R1, A, Date.now() - 20 * 86_400_000)],
+  });
+  const { cli } = ws;
+  const db = () => ws.dir.file('c.db');
+  const row = (id: string, n: string) => `${id},${id.toUpperCase()},${n}\n`;
+
+  it('writes every folder it can, names only those, and tells each one it could not', async () => {
+    const head = 'customer_id,customer_name,phone_number\n';
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    // Three runs, each moving one customer's number: reports/1, reports/2, reports/3.
+    let rows = head;
+    for (const [id, n] of [
+      ['acme', A],
+      ['beta', B],
+      ['gamma', C],
+    ] as const) {
+      rows += row(id, n);
+      writeFileSync(ws.dir.file('m.csv'), rows);
+      await planAndApply(cli, {
+        mapping: ws.dir.file('m.csv'),
+        db: db(),
+        out: ws.dir.file('p.json'),
+      });
+    }
+    await sleep(1_100);
+    const { dir } = ws;
+    mkdirSync(dir.file('reports/1/violations.csv'));
+    mkdirSync(dir.file('reports/3/violations.csv'));
+
+    const result = await cli(['reconcile', '--db', db()]);
+    expect(result.code).toBe(1);
+    // The folder between the two that cannot be written got this pass's lists, and is named.
+    expect(result.stdout).toMatch(
+      /In all: 0 violation\(s\), 0 blocked\. reports\/2\/violations\.csv$/m,
+    );
+    expect(existsSync(dir.file('reports/2/violations.csv'))).toBe(true);
+    expect(result.stderr).toMatch(
+      /^error: the report file .*reports\/1\/violations\.csv: cannot write it/m,
+    );
+    expect(result.stderr).toMatch(
+      /^also: the report file .*reports\/3\/violations\.csv: cannot write it/m,
+    );
+  }, 90_000);
 });

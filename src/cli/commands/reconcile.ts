@@ -6,6 +6,7 @@ import { reconciledRuns, runReport } from '../../apply/reports.js';
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { reconcileTotals } from '../../db/reconcile.js';
+import { tellAfter } from '../../errors.js';
 import { runReconcile } from '../../reconcile/run-reconcile.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -57,25 +58,28 @@ export function reconcileCommand(
             { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
           );
           // The pass is recorded by now: what it found is new only this once, so a report that
-          // cannot be written is told after the pass's summary, not instead of it.
-          let reportError: unknown;
-          try {
-            for (const f of folders) writeReportFiles(f.dir, runReport(db, f.run), f.owner);
-          } catch (error) {
-            reportError = error;
+          // cannot be written is told after the pass's summary, not instead of it. One folder
+          // that cannot be written does not keep the others' lists of this pass from being.
+          const reports: string[] = [];
+          const errors: unknown[] = [];
+          for (const f of folders) {
+            try {
+              writeReportFiles(f.dir, runReport(db, f.run), f.owner);
+              reports.push(f.dir);
+            } catch (error) {
+              errors.push(error);
+            }
           }
-          return {
-            result,
-            totals: reconcileTotals(db),
-            reports: folders.map((f) => f.dir),
-            reportError,
-          };
+          const [reportError, ...others] = errors;
+          for (const other of others) {
+            tellAfter(reportError, other instanceof Error ? other.message : String(other));
+          }
+          return { result, totals: reconcileTotals(db), reports, reportError };
         },
         { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
       );
-      // Folders whose reports were not all written are not named as holding them.
-      const shown =
-        reportError === undefined ? reports.map((dir) => relative(context.cwd, dir) || dir) : [];
+      // Only the folders whose reports were all written are named as holding them.
+      const shown = reports.map((dir) => relative(context.cwd, dir) || dir);
       if (args.json) {
         context.output.out(
           JSON.stringify(

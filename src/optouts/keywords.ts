@@ -43,11 +43,34 @@ export interface KeywordMatch {
 /** A keyword spelled in ASCII letters only, as Twilio's lists spell them. */
 const ASCII_WORD = /^[A-Za-z]+$/;
 
+const NOT_ASCII = /[^\x00-\x7f]/;
+
+/** Longer than any keyword in its widest compatibility form (two UTF-16 units a letter). */
+const LONGEST_FORM = 2 * Math.max(...[...BY_WORD.keys()].map((word) => word.length));
+
+/**
+ * An opt-out spelled in compatibility forms of its letters: full-width `ＳＴＯＰ` (what a
+ * Chinese or Japanese keyboard types in full-width mode), `𝐒𝐓𝐎𝐏`, `Ⓢⓣⓞⓟ`. NFKC folds them
+ * onto the keyword. Only for bodies short enough and not plain ASCII: most bodies are
+ * neither, and are never normalized.
+ */
+function foldedOptOut(word: string): string | null {
+  if (word.length > LONGEST_FORM || !NOT_ASCII.test(word)) return null;
+  const folded = word.normalize('NFKC').toUpperCase();
+  return BY_WORD.get(folded) === 'opt-out' ? folded : null;
+}
+
 export function matchKeyword(body: string, tollFree: boolean): KeywordMatch | null {
   const word = body.trim();
-  const keyword = word.toUpperCase();
-  const kind = BY_WORD.get(keyword);
-  if (kind === undefined) return null;
+  let keyword = word.toUpperCase();
+  let kind = BY_WORD.get(keyword);
+  if (kind === undefined) {
+    // Whether Twilio reads a folded form as its keyword is not known: the person meant it,
+    // so it keeps them on the list (an opt-out), as the letters below do; it never lifts one.
+    const folded = foldedOptOut(word);
+    if (folded === null) return null;
+    [keyword, kind] = [folded, 'opt-out'];
+  }
   // Upper-casing maps some other letters onto the keywords' (`ſtart` and `ﬆart` become START).
   // Whether Twilio reads those as its keywords is not known: such a body is ambiguous, so it
   // counts only where that keeps the person on the list (an opt-out), never to take them off.

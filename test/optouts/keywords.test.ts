@@ -137,7 +137,33 @@ describe('matchKeyword: bodies', () => {
     { name: 'unﬆop', body: '\tunﬆop', tollFree: false, expected: null },
     { name: 'yeſ', body: 'yeſ', tollFree: false, expected: null },
     { name: 'ınfo (dotless i)', body: 'ınfo', tollFree: false, expected: null },
-    { name: 'fullwidth ＳＴＯＰ', body: 'ＳＴＯＰ', tollFree: false, expected: null },
+    // Compatibility forms (full-width from a CJK keyboard, mathematical bold, circled) fold
+    // onto a keyword under NFKC: also ambiguous, so also opt-outs only.
+    { name: 'fullwidth ＳＴＯＰ', body: 'ＳＴＯＰ', tollFree: false, expected: optOut('STOP') },
+    {
+      name: 'fullwidth ｓｔｏｐ',
+      body: '\u3000ｓｔｏｐ\u3000',
+      tollFree: true,
+      expected: optOut('STOP'),
+    },
+    {
+      name: 'fullwidth ＵＮＳＵＢＳＣＲＩＢＥ',
+      body: 'ＵＮＳＵＢＳＣＲＩＢＥ',
+      tollFree: false,
+      expected: optOut('UNSUBSCRIBE'),
+    },
+    { name: 'bold 𝐒𝐓𝐎𝐏', body: '𝐒𝐓𝐎𝐏', tollFree: false, expected: optOut('STOP') },
+    { name: 'circled Ⓢⓣⓞⓟ', body: 'Ⓢⓣⓞⓟ', tollFree: false, expected: optOut('STOP') },
+    { name: 'fullwidth ＳＴＡＲＴ', body: 'ＳＴＡＲＴ', tollFree: false, expected: null },
+    { name: 'fullwidth ＵＮＳＴＯＰ', body: 'ＵＮＳＴＯＰ', tollFree: false, expected: null },
+    { name: 'fullwidth ＨＥＬＰ', body: 'ＨＥＬＰ', tollFree: false, expected: null },
+    { name: 'fullwidth ＳＴＯＰ！', body: 'ＳＴＯＰ！', tollFree: false, expected: null },
+    {
+      name: 'fullwidth ＳＴＯＰ ＰＬＥＡＳＥ',
+      body: 'ＳＴＯＰ ＰＬＥＡＳＥ',
+      tollFree: false,
+      expected: null,
+    },
   ];
 
   it('has at least 30 bodies', () => {

@@ -91,8 +91,9 @@ export type OracleKind = 'opt-out' | 'opt-in' | 'help' | null;
 /**
  * What a body is, by the letter of the rules and the fail-safe reading where the letter is
  * unclear: a body that is a keyword only once letters outside ASCII are case-mapped onto it
- * (`ſtart`, `ﬆop`) is ambiguous, so it counts when that keeps the person on the list (an
- * opt-out) and does not when it would take them off (an opt-in).
+ * (`ſtart`, `ﬆop`), or once its compatibility forms are folded (NFKC: `ＳＴＯＰ`), is
+ * ambiguous, so it counts when that keeps the person on the list (an opt-out) and does not
+ * when it would take them off (an opt-in).
  */
 export function oracleKeyword(body: string, tollFree: boolean): OracleKind {
   const word = body.replace(EDGE_SPACE, '');
@@ -101,7 +102,11 @@ export function oracleKeyword(body: string, tollFree: boolean): OracleKind {
     ? word.replace(/[a-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 32))
     : word.toUpperCase();
   if (ORACLE_OPT_OUT.includes(upper)) return 'opt-out';
-  if (!ascii) return null;
+  if (!ascii) {
+    // Compatibility forms (full-width ＳＴＯＰ, bold 𝐒𝐓𝐎𝐏) fold onto a keyword under NFKC:
+    // ambiguous too, so an opt-out only.
+    return ORACLE_OPT_OUT.includes(word.normalize('NFKC').toUpperCase()) ? 'opt-out' : null;
+  }
   if (ORACLE_OPT_IN.includes(upper)) return upper === 'YES' && tollFree ? null : 'opt-in';
   if (ORACLE_HELP.includes(upper)) return 'help';
   return null;
@@ -148,7 +153,10 @@ export function oracleOptOuts(
     if (m.direction === 'inbound') {
       const kind = oracleKeyword(m.body, oracleTollFree(m.to, typeOf(m.to)));
       if (kind !== 'opt-out' && kind !== 'opt-in') continue;
-      obs = { kind, m, keyword: m.body.replace(EDGE_SPACE, '').toUpperCase() };
+      const upper = m.body.replace(EDGE_SPACE, '').toUpperCase();
+      // A folded form (ＳＴＯＰ) is listed under the keyword it folds onto.
+      const folded = kind === 'opt-out' && !ORACLE_OPT_OUT.includes(upper);
+      obs = { kind, m, keyword: folded ? upper.normalize('NFKC').toUpperCase() : upper };
       sender = m.to;
       user = m.from;
     } else {
@@ -869,6 +877,15 @@ function explainExtra(
     )
   ) {
     return 'ambiguous non-ASCII opt-in not honoured';
+  }
+  if (
+    inbound.some(
+      (m) =>
+        oracleKeyword(m.body, false) === 'opt-out' &&
+        !ORACLE_OPT_OUT.includes(m.body.replace(EDGE_SPACE, '').toUpperCase()),
+    )
+  ) {
+    return 'ambiguous folded opt-out kept';
   }
   // Twilio applies a STOP and a START of the same second in the order it saw them.
   const optedOutIn = events.filter((m) => m.dateSent === events[events.length - 1]!.dateSent);

@@ -380,14 +380,23 @@ export function recordExportJob(db: Db, runId: number, job: ExportJobRow, create
   ).run(runId, job.accountSid, job.jobSid, job.startDay, job.endDay, createdAt);
 }
 
+/**
+ * The Bulk Export jobs any run created for an account: this run's first (oldest first), then
+ * those of earlier runs, newest first. A run killed while it waited for its job and then
+ * abandoned (a `plan`'s refresh in between, a snapshot asked for other accounts) leaves a job
+ * Twilio is still making: the next run takes it up rather than create another.
+ */
 export function listExportJobs(db: Db, runId: number, accountSid: string): ExportJobRow[] {
   return db
     .prepare(
       `SELECT account_sid AS accountSid, job_sid AS jobSid, start_day AS startDay,
               end_day AS endDay, created_at AS createdAt
-       FROM snapshot_export_jobs WHERE run_id = ? AND account_sid = ? ORDER BY created_at`,
+       FROM snapshot_export_jobs WHERE account_sid = ?
+       ORDER BY run_id = ? DESC,
+                CASE WHEN run_id = ? THEN created_at END ASC,
+                created_at DESC, run_id DESC`,
     )
-    .all(runId, accountSid) as ExportJobRow[];
+    .all(accountSid, runId, runId) as ExportJobRow[];
 }
 
 /**

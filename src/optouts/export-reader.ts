@@ -132,12 +132,17 @@ async function readAsTwilioHasThem(
   let created = 0;
   const announced = new Set<string>();
   while (remaining.size > 0 && !failed()) {
+    // The first job that still answers for every day left: this run's, or one an earlier
+    // run created (killed while it waited, and abandoned since) that Twilio is still making.
     let status: ExportJobStatus | null = null;
     for (const jobSid of jobs) {
-      status = await twilio.fetchExportJob(accountSid, jobSid);
-      if (status !== null) break;
+      const found = await twilio.fetchExportJob(accountSid, jobSid);
+      if (found !== null && covers(found, remaining)) {
+        status = found;
+        break;
+      }
     }
-    if (status === null || !covers(status, remaining)) {
+    if (status === null) {
       if (created >= JOBS_PER_ACCOUNT) {
         throw new Error(
           `Bulk Export did not make the files of ${accountSid} for ${[...remaining].sort().join(', ')} after ${created} jobs`,
@@ -157,6 +162,10 @@ async function readAsTwilioHasThem(
         isoSeconds(context.clock.now()),
       );
       jobs = [status.jobSid];
+    } else {
+      // The job taken up is the one polled first from now on.
+      const taken = status.jobSid;
+      jobs = [taken, ...jobs.filter((sid) => sid !== taken)];
     }
     for (const day of status.emptyDays) {
       if (!remaining.has(day)) continue;

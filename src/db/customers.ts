@@ -23,7 +23,10 @@ export interface CustomerNumberRecord {
    * move of it is under way, whose origin stays. Absent = not recorded.
    */
   originJson?: string | null;
-  /** True when the number is still where it started (so `source_*` may be refreshed). */
+  /**
+   * True when the number is still where it started (so `source_*` may be refreshed; never while
+   * a move of it is under way, which an apply may have begun since the plan read the account).
+   */
   atSource: boolean;
   /** True when it is where the mapping wants it: a move under way is over. */
   settled?: boolean;
@@ -52,9 +55,9 @@ export function recordMapping(
      ON CONFLICT (number_sid) DO UPDATE SET
        phone_number = excluded.phone_number, customer_id = excluded.customer_id,
        recorded_at = excluded.recorded_at,
-       source_account_sid = CASE WHEN ? THEN excluded.source_account_sid
+       source_account_sid = CASE WHEN ? AND moving = 0 THEN excluded.source_account_sid
                                  ELSE source_account_sid END,
-       source_service_sid = CASE WHEN ? THEN excluded.source_service_sid
+       source_service_sid = CASE WHEN ? AND moving = 0 THEN excluded.source_service_sid
                                  ELSE source_service_sid END,
        origin_json = CASE WHEN moving = 1 THEN origin_json ELSE excluded.origin_json END,
        moving = CASE WHEN ? THEN 0 ELSE moving END`,

@@ -18,6 +18,7 @@ import {
 } from '../db/customers.js';
 import { currentOptOuts, servicesSeenByNumber, type NumberRow } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
+import { RefusedError } from '../errors.js';
 import { readCoverage } from '../optouts/export.js';
 import {
   DEFAULT_PARTITIONS,
@@ -89,6 +90,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
   const resolution = resolveCustomers(observed, input.mapping, options(input.snapshot, NO_OPTOUTS));
 
   const snapshot = input.snapshot ? await refreshLedger(input, observed, resolution, deps) : null;
+  refuseMovesBegunMeanwhile(db, origins);
 
   // The services each number's own opt-outs came through, once the ledger is up to date.
   const seen = servicesSeenByNumber(db);
@@ -114,6 +116,21 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     mappedNumbers(resolution, origins),
   );
   return { plan, snapshot };
+}
+
+/**
+ * An apply on this database (another process) that began moving numbers after this plan read
+ * which moves were under way: the account it read holds them half moved (out of their service,
+ * still in the account they leave), which it would take for where they start, and plan and
+ * record them from there (the service they left no longer on their lists). Refused: nothing
+ * recorded, no plan written.
+ */
+function refuseMovesBegunMeanwhile(db: Db, origins: ReadonlyMap<string, NumberOrigin>): void {
+  const begun = [...movingOrigins(db).keys()].filter((sid) => !origins.has(sid));
+  if (begun.length === 0) return;
+  throw new RefusedError(
+    `an apply on this database began moving ${begun.length} number(s) (${begun.slice(0, 3).join(', ')}${begun.length > 3 ? ', …' : ''}) while this plan read the account, so what it read is half a move; no plan was written. Make the plan again once that apply has stopped (\`submigrate status\` shows it).`,
+  );
 }
 
 /**

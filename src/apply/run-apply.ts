@@ -74,6 +74,11 @@ export interface ApplyInput {
   consentRate?: number;
   allowMissingSnapshot: boolean;
   /**
+   * `--take-over-lock`: the apply lock held by a process on another host (which this one cannot
+   * see) is taken over, with a note in the audit: the person says it no longer runs.
+   */
+  takeOverLock?: boolean;
+  /**
    * The kind of credentials the run has. An API key cannot move a number out of a subaccount
    * (that takes the parent's Auth Token): such a plan is refused before anything is written.
    */
@@ -199,16 +204,20 @@ function refuseUnfit(input: ApplyInput, twilio: TwilioPort): void {
   }
 }
 
-const lockRefusal = (holder: LockHolder) =>
+const lockRefusal = (holder: LockHolder, hostname: string) =>
   new RefusedError(
-    `another apply holds ${'this database'} (pid ${holder.pid} on ${holder.hostname}${holder.runId === null ? '' : `, run ${holder.runId}`}, since ${holder.acquiredAt}); wait for it to finish`,
+    `another apply holds ${'this database'} (pid ${holder.pid} on ${holder.hostname}${holder.runId === null ? '' : `, run ${holder.runId}`}, since ${holder.acquiredAt}); ${
+      holder.hostname === hostname
+        ? 'wait for it to finish'
+        : `${holder.hostname} is another machine (or container), whose processes this one cannot see: wait for it to finish there, or, if it no longer runs (it was stopped, its machine or container is gone), apply again with --take-over-lock`
+    }`,
   );
 
 export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<ApplyResult> {
   const { db, twilio, clock } = deps;
   refuseUnfit(input, twilio);
-  const lock = acquireLock(db, deps.runner, isoSeconds(clock.now()));
-  if (!lock.acquired) throw lockRefusal(lock.holder);
+  const lock = acquireLock(db, deps.runner, isoSeconds(clock.now()), input.takeOverLock === true);
+  if (!lock.acquired) throw lockRefusal(lock.holder, deps.runner.hostname);
   // A run this plan began is the one this process continues: the lock names it from the
   // start, so that `status` shows it running while its plan is checked against live state.
   const continued = findRunByPlan(db, input.planIntegrity);
@@ -269,7 +278,8 @@ export async function rehearseApply(
   const { db, twilio } = deps;
   refuseUnfit(input, twilio);
   const holder = lockHeldAgainst(db, deps.runner);
-  if (holder !== undefined) throw lockRefusal(holder);
+  const released = input.takeOverLock === true && holder?.hostname !== deps.runner.hostname;
+  if (holder !== undefined && !released) throw lockRefusal(holder, deps.runner.hostname);
   // No request at all: the live state is apply's to read (drift, steps left in flight).
   const { existing, uncovered, uncarried } = await prepareRun(input, deps, { readLive: false });
   // The journal as it is: a step left in flight is listed with its mark.
@@ -450,7 +460,9 @@ async function applyLocked(
   };
   if (tookOverFrom !== null) {
     note(
-      `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, which is no longer running`,
+      tookOverFrom.hostname === deps.runner.hostname
+        ? `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, which is no longer running`
+        : `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, another machine, as --take-over-lock asked (whether it still ran there could not be seen from here)`,
     );
   }
   if (existing !== undefined && existing.optionsJson !== options) {

@@ -331,16 +331,23 @@ export function lockHeldAgainst(
   return holder !== undefined && holdsLock(holder, me) ? holder : undefined;
 }
 
+/**
+ * `takeOverFromOtherHost`: a holder on another host (whose processes this one cannot see: a
+ * machine the database was copied from, a container since replaced) is taken over, as the
+ * person running apply says it no longer runs. One on this host that runs is never taken over.
+ */
 export function acquireLock(
   db: Db,
   me: { pid: number; hostname: string; isAlive(pid: number): boolean },
   at: string,
+  takeOverFromOtherHost = false,
 ): { acquired: true; tookOverFrom: LockHolder | null } | { acquired: false; holder: LockHolder } {
   return db
     .transaction(() => {
       const holder = readLock(db);
       const mine = holder !== undefined && holder.pid === me.pid && holder.hostname === me.hostname;
-      if (holder !== undefined && holdsLock(holder, me))
+      const released = takeOverFromOtherHost && holder?.hostname !== me.hostname;
+      if (holder !== undefined && holdsLock(holder, me) && !released)
         return { acquired: false as const, holder };
       db.prepare(
         `INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at) VALUES (1, NULL, ?, ?, ?)

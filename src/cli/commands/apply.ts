@@ -31,6 +31,7 @@ interface ApplyArgs extends GlobalOptions {
   'consent-rate': number;
   'dry-run': boolean;
   'allow-missing-snapshot': boolean;
+  'take-over-lock': boolean;
 }
 
 export function applyCommand(context: CommandContext): CommandModule<GlobalOptions, ApplyArgs> {
@@ -63,6 +64,12 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
           default: false,
           describe:
             'Move numbers whose opt-outs no completed snapshot covers (recorded in the audit)',
+        })
+        .option('take-over-lock', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'Take over the apply lock of a process on another machine (or container) that no longer runs (noted in the audit)',
         }),
     handler: async (args) => {
       const path = resolve(context.cwd, args.plan);
@@ -90,6 +97,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         rate: args.rate,
         consentRate: args['consent-rate'],
         allowMissingSnapshot: args['allow-missing-snapshot'],
+        takeOverLock: args['take-over-lock'],
         credentials: twilio.credentialsKind,
         replan: { out: path, db: location.path },
       };

@@ -5,6 +5,8 @@
 
 import cliProgress from 'cli-progress';
 
+import { whenInterrupted } from './interrupt.js';
+
 export interface ProgressBar {
   update(done: number, total: number, payload: Record<string, string | number>): void;
   /** Clears the bar's line so that a message can be written above it (it redraws itself). */
@@ -21,11 +23,14 @@ export function createProgressBar(format: string): ProgressBar {
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  // The bar hides the cursor: a Ctrl-C (or a closed terminal) must not leave it hidden.
+  let release = () => undefined as void;
   return {
     update(done, total, payload) {
       if (!started) {
         bar.start(total, done, payload);
         started = true;
+        release = whenInterrupted(() => bar.stop());
       } else {
         bar.setTotal(total);
         bar.update(done, payload);
@@ -36,6 +41,7 @@ export function createProgressBar(format: string): ProgressBar {
     },
     stop: () => {
       if (started) bar.stop();
+      release();
     },
   };
 }

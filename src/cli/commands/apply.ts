@@ -22,6 +22,7 @@ import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { createProgressBar } from '../progress.js';
 import { claimReportFolder, reportOwner, writeReportFiles } from '../reports.js';
+import { whenInterrupted } from '../interrupt.js';
 import { connectTwilio, dbLocation, thisProcess } from '../runtime.js';
 
 interface ApplyArgs extends GlobalOptions {
@@ -132,6 +133,14 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       let failed = 0;
       let result: ApplyResult | undefined;
       let reportDir: string | undefined;
+      // Stopped part way (Ctrl-C, kill, the terminal closed): the process ends at once, and
+      // says what it leaves behind and what to run next.
+      const dbShown = relative(context.cwd, location.path) || location.path;
+      const released = whenInterrupted((signal) =>
+        context.output.err(
+          `apply: stopped by ${signal}. Every step sent so far is in the journal: \`submigrate apply ${shown} --db ${dbShown}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`submigrate status --db ${dbShown}\` shows where it stopped.`,
+        ),
+      );
       try {
         await withDb(
           location,
@@ -171,6 +180,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         );
       } finally {
         bar.stop();
+        released();
       }
       const { reportsError, ...done } = result!;
       // A folder whose reports were not all written is not named as holding them.

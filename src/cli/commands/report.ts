@@ -3,10 +3,12 @@ import { relative, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 
 import { chooseRun, runReport } from '../../apply/reports.js';
+import { lockHeldAgainst } from '../../db/journal.js';
 import { withDb } from '../../db/open.js';
+import { RefusedError } from '../../errors.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { reportOwner, writeReportFiles } from '../reports.js';
-import { dbLocation, runOption } from '../runtime.js';
+import { dbLocation, runOption, thisProcess } from '../runtime.js';
 
 interface ReportArgs extends GlobalOptions {
   run?: number;
@@ -28,6 +30,14 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
         (db) => {
           const run = chooseRun(db, args.run);
           const dir = resolve(context.cwd, args.out ?? `reports/${run.id}`);
+          // The run's own folder is written by its apply when it ends: written now, the
+          // reports would show the run half way, and stand as its record if written after.
+          const holder = args.out === undefined ? lockHeldAgainst(db, thisProcess) : undefined;
+          if (holder !== undefined && holder.runId === run.id) {
+            throw new RefusedError(
+              `apply run ${run.id} is under way (pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt}): it writes ${relative(context.cwd, dir) || dir}/ itself when it ends, and reports written there now would show the run half way. \`submigrate status\` shows its progress; \`submigrate report --out DIR\` writes its reports as they stand elsewhere.`,
+            );
+          }
           return {
             run: run.id,
             files: writeReportFiles(

@@ -1,0 +1,68 @@
+/**
+ * `report` while the apply of that run is under way (another terminal in the maintenance
+ * window): the run's folder is the apply's to write when it ends. Written now, the reports
+ * show the run half way (steps pending, in flight) and, written after the apply's own, would
+ * stand as the record of a migration that completed. `report` is refused there, and writes
+ * the run as it stands only where it is told to (`--out`). Built CLI, emulator over HTTP.
+ */
+
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { makePlan, useCliWorkspace } from '../support/migration.js';
+import { cliEnv, pollUntil, releaseHeld, startCli } from '../support/snapshot-harness.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const NUMBERS = ['+14155550101', '+14155550102'];
+
+describe('report while the run it reports is under way', () => {
+  const ws = useCliWorkspace({ numbers: NUMBERS.map((phone) => ({ phone_number: phone })) }, NOW);
+
+  it("is refused in the run's folder, and leaves it to the apply", async () => {
+    const { env, dir, cli } = ws;
+    writeFileSync(
+      dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\n${NUMBERS.map((p) => `acme,Acme,${p}`).join('\n')}\n`,
+    );
+    expect((await cli(['snapshot', '--db', 'a.db'])).code).toBe(0);
+    await makePlan(cli, { mapping: 'm.csv', db: 'a.db', out: 'a.plan.json' });
+
+    // The subaccount is made and the first number moved; the second transfer is held.
+    await env.control('POST', '/__emulator/faults', {
+      hold_after: 2,
+      hold_methods: ['POST', 'DELETE'],
+    });
+    const args = ['apply', 'a.plan.json', '--db', 'a.db', '--rate', '1000', '--concurrency', '1'];
+    const apply = startCli(args, cliEnv(env), dir.path);
+    try {
+      await pollUntil('the apply to be held at a write', async () => {
+        if (apply.child.exitCode !== null) throw new Error('the apply ended');
+        const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+        return health.held_requests > 0 ? true : undefined;
+      });
+      const runDir = join(dir.path, 'reports', '1');
+      const report = await cli(['report', '--db', 'a.db']);
+      expect(report.stderr).toMatch(
+        /^refused: apply run 1 is under way \(pid \d+ on [^,]+, since [^)]+\): it writes reports\/1\/ itself when it ends/,
+      );
+      expect(report.code).toBe(4);
+      expect(readdirSync(runDir)).toEqual(['.submigrate-report']);
+
+      // As it stands, where asked.
+      const elsewhere = await cli(['report', '--db', 'a.db', '--out', 'half-way']);
+      expect(elsewhere.code, elsewhere.stderr).toBe(0);
+      expect(existsSync(dir.file('half-way/report.html'))).toBe(true);
+    } finally {
+      await releaseHeld(env);
+    }
+    const applied = await apply.done;
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toMatch(/Completed\. Reports: reports\/1\//);
+
+    // Once the apply has let go, `report` writes the run's folder again.
+    const after = await cli(['report', '--db', 'a.db']);
+    expect(after.code, after.stderr).toBe(0);
+  }, 90_000);
+});

@@ -158,6 +158,27 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
       </div>`,
     );
   }
+  // The run's own notes (audit.json's `run.notes`): an override of the opt-out gate, a continued
+  // run and what it tried again, steps sent again after a crash, leftovers to close.
+  if (run.notes.length > 0) {
+    const overridden = run.notes.some((n) => n.note.startsWith('--allow-missing-snapshot'));
+    notes.push(
+      html`<div class="note ${overridden ? 'bad' : 'warn'}" data-run-notes>
+        <p>
+          ${
+            overridden
+              ? html`Applied with <code>--allow-missing-snapshot</code>: numbers were moved whose
+                  opt-outs no completed snapshot covers.`
+              : ''
+          }
+          Notes of this run:
+        </p>
+        <ul>
+          ${run.notes.map((n) => html`<li>${n.at}: ${n.note}</li>`)}
+        </ul>
+      </div>`,
+    );
+  }
   if (input.optouts === null) {
     notes.push(
       html`<p class="note bad">

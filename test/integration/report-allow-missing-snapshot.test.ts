@@ -1,0 +1,83 @@
+/**
+ * An apply with --allow-missing-snapshot, as report.html shows it: the page a compliance
+ * reviewer signs off from must say that the opt-out gate was overridden (audit.json's notes say
+ * so; the page said nothing). Acme's numbers come from the parent (read) and from a subaccount no
+ * snapshot read; Beta's from the parent only. Built CLI, emulator over HTTP.
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { seededStop, useCliWorkspace } from '../support/migration.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const DAY = 86_400_000;
+const SUB = `AC${'7'.repeat(32)}`;
+const [P1, S1, P2] = ['+14155550201', '+14155550205', '+14155550202'];
+const [R1, R2, R3] = ['+16505550201', '+16505550202', '+16505550203'];
+
+describe('report.html after apply --allow-missing-snapshot', () => {
+  const ws = useCliWorkspace(
+    {
+      subaccounts: [{ friendly_name: 'Old Birch', sid: SUB }],
+      numbers: [{ phone_number: P1 }, { phone_number: P2 }, { phone_number: S1, account_sid: SUB }],
+      messages: [
+        seededStop(R1, P1, NOW - 10 * DAY),
+        seededStop(R2, S1, NOW - 5 * DAY, SUB),
+        seededStop(R3, P2, NOW - 4 * DAY),
+      ],
+    },
+    NOW,
+  );
+
+  const applyOverridden = async () => {
+    const db = ws.dir.file('m.db');
+    writeFileSync(
+      ws.dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\nacme,Acme,${P1}\nacme,Acme,${S1}\nbeta,Beta,${P2}\n`,
+    );
+    expect((await ws.cli(['snapshot', '--db', db])).code).toBe(0);
+    const plan = ws.dir.file('m.plan.json');
+    const planned = await ws.cli([
+      'plan',
+      '--mapping',
+      ws.dir.file('m.csv'),
+      '--db',
+      db,
+      '--out',
+      plan,
+      '--no-snapshot',
+    ]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const applied = await ws.cli([
+      'apply',
+      plan,
+      '--db',
+      db,
+      '--rate',
+      '1000',
+      '--allow-missing-snapshot',
+    ]);
+    expect(applied.code, applied.stderr).toBe(0);
+    return join(ws.dir.path, 'reports', '1');
+  };
+
+  it('says that the opt-out gate was overridden, and for which numbers', async () => {
+    const reports = await applyOverridden();
+    const audit = JSON.parse(readFileSync(join(reports, 'audit.json'), 'utf8')) as {
+      run: { options: { allow_missing_snapshot: boolean }; notes: { note: string }[] };
+    };
+    expect(audit.run.options.allow_missing_snapshot).toBe(true);
+    expect(audit.run.notes.map((n) => n.note)).toEqual([
+      `--allow-missing-snapshot: moved 1 number(s) whose opt-outs no completed snapshot covers: ${S1}`,
+    ]);
+    const page = readFileSync(join(reports, 'report.html'), 'utf8');
+    expect(page).toMatch(/<div class="note bad" data-run-notes>/);
+    expect(page).toContain('Applied with <code>--allow-missing-snapshot</code>');
+    expect(page).toContain(
+      `--allow-missing-snapshot: moved 1 number(s) whose opt-outs no completed snapshot covers: ${S1}`,
+    );
+  }, 60_000);
+});

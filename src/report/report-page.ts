@@ -119,13 +119,25 @@ function summary(input: ReportPageInput, violations: number | null): Html {
           (n, customer) => n + (input.blocked?.get(customer.customer_id) ?? 0),
           0,
         );
+  // The rows of lists this tool can vouch for: a customer whose numbers came from an account no
+  // snapshot read has a list that is not known (as its row in the table below says), and the
+  // rows the ledger holds for it are not a count of its opt-outs.
+  const unvouched =
+    input.optouts === null ? new Set<string>() : unvouchedCustomers(input.optouts.coverage);
+  const unknown = document.customers.filter((c) => unvouched.has(c.customer_id)).length;
+  const optouts =
+    input.optouts === null
+      ? null
+      : input.optouts.rows.filter((r) => r.customer_id === null || !unvouched.has(r.customer_id))
+          .length;
+  const optoutsLabel = `opt-outs on the suppression lists${unknown > 0 ? ` (lists of ${unknown} customer(s) not known)` : ''}`;
   const carried =
     input.carry === null ? null : [...input.carry.values()].reduce((a, c) => a + c.written, 0);
   return html`<section class="figures" aria-label="Summary">
     ${figure('customers', 'customers', document.customers.length)}
     ${figure('numbers-moved', `numbers moved (of ${rows.length})`, moved)}
     ${figure('numbers-not-moved', 'numbers failed or not run', failedNumbers, failedNumbers > 0)}
-    ${figure('optouts', 'opt-outs on the suppression lists', input.optouts === null ? 'not known' : input.optouts.rows.length, input.optouts === null)}
+    ${figure('optouts', optoutsLabel, optouts ?? 'not known', optouts === null || unknown > 0)}
     ${figure('carried', 'opt-out records written into Twilio', carried ?? 'not carried', carried === null)}
     ${figure('routes-changed', 'inbound routes changed', lost, lost > 0)}
     ${figure('blocked', 'sends Twilio refused (21610)', blocked ?? 'not reconciled')}

@@ -1,7 +1,8 @@
 /**
  * An apply with --allow-missing-snapshot, as report.html shows it: the page a compliance
  * reviewer signs off from must say that the opt-out gate was overridden (audit.json's notes say
- * so; the page said nothing). Acme's numbers come from the parent (read) and from a subaccount no
+ * so; the page said nothing), and must not count the rows of a list it calls "not known" among
+ * the opt-outs on the lists. Acme's numbers come from the parent (read) and from a subaccount no
  * snapshot read; Beta's from the parent only. Built CLI, emulator over HTTP.
  */
 
@@ -10,13 +11,23 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { seededStop, useCliWorkspace } from '../support/migration.js';
+import { emulatorOptOuts } from '../support/emulator.js';
+import { readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
 const SUB = `AC${'7'.repeat(32)}`;
 const [P1, S1, P2] = ['+14155550201', '+14155550205', '+14155550202'];
 const [R1, R2, R3] = ['+16505550201', '+16505550202', '+16505550203'];
+
+/** The text of a summary figure of report.html: its value and its label. */
+function figure(page: string, id: string): { value: string; label: string } {
+  const match = new RegExp(
+    `data-figure="${id}">\\s*<span class="value">([^<]*)</span><span class="label">([^<]*)</span>`,
+  ).exec(page);
+  expect(match, id).not.toBeNull();
+  return { value: match![1]!.trim(), label: match![2]!.trim() };
+}
 
 describe('report.html after apply --allow-missing-snapshot', () => {
   const ws = useCliWorkspace(
@@ -64,8 +75,10 @@ describe('report.html after apply --allow-missing-snapshot', () => {
     return join(ws.dir.path, 'reports', '1');
   };
 
+  let reports = '';
+
   it('says that the opt-out gate was overridden, and for which numbers', async () => {
-    const reports = await applyOverridden();
+    reports = await applyOverridden();
     const audit = JSON.parse(readFileSync(join(reports, 'audit.json'), 'utf8')) as {
       run: { options: { allow_missing_snapshot: boolean }; notes: { note: string }[] };
     };
@@ -80,4 +93,27 @@ describe('report.html after apply --allow-missing-snapshot', () => {
       `--allow-missing-snapshot: moved 1 number(s) whose opt-outs no completed snapshot covers: ${S1}`,
     );
   }, 60_000);
+
+  it('does not count the rows of a list it calls not known among the opt-outs on the lists', async () => {
+    // Twilio blocked R2 from Acme's number in the unread subaccount: no list holds R2.
+    const truth = await emulatorOptOuts(ws.env);
+    expect(truth.map((o) => o.recipient).sort()).toEqual([R1, R2, R3]);
+    const rows = readCsv(join(reports, 'optouts.csv'));
+    expect(rows.map((r) => [r.customer_id, r.recipient])).toEqual([
+      ['acme', R1],
+      ['beta', R3],
+    ]);
+    const carry = new Map(readCsv(join(reports, 'carry.csv')).map((r) => [r.customer_id, r]));
+    expect(carry.get('acme')!.protection).toMatch(/^unknown: /);
+    expect(carry.get('beta')!.list_rows).toBe('1');
+
+    const page = readFileSync(join(reports, 'report.html'), 'utf8');
+    // The customers' table says "not known" for Acme; the summary counts Beta's list only.
+    expect(page).toMatch(/<td class="num">not known<\/td>/);
+    expect(figure(page, 'optouts')).toEqual({
+      value: '1',
+      label: 'opt-outs on the suppression lists (lists of 1 customer(s) not known)',
+    });
+    expect(page).toMatch(/<div class="figure alarm" data-figure="optouts">/);
+  });
 });

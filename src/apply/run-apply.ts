@@ -429,6 +429,13 @@ async function applyLocked(
     allow_missing_snapshot: input.allowMissingSnapshot,
   });
   let runId: number;
+  // What the run being continued left failed or not run, as the journal holds it before they
+  // are tried again: a step done now keeps no error, and the reports would not show that it
+  // ever failed, nor why.
+  const triedAgain =
+    existing === undefined
+      ? []
+      : listSteps(db, existing.id).filter((r) => r.state === 'failed' || r.state === 'not_run');
   if (existing === undefined) {
     runId = createApplyRun(
       db,
@@ -464,6 +471,9 @@ async function applyLocked(
         ? `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, which is no longer running`
         : `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, another machine, as --take-over-lock asked (whether it still ran there could not be seen from here)`,
     );
+  }
+  if (existing !== undefined && triedAgain.length > 0) {
+    note(describeTriedAgain(triedAgain, existing.finishedAt));
   }
   if (existing !== undefined && existing.optionsJson !== options) {
     note(
@@ -718,4 +728,18 @@ function describeOptions(json: string): string {
     ...(o.consent_rate === undefined ? [] : [`--consent-rate ${o.consent_rate}`]),
     ...(o.allow_missing_snapshot ? ['--allow-missing-snapshot'] : []),
   ].join(' ');
+}
+
+/**
+ * The steps a continued run tries again, as the run left them: each failed one with its error
+ * (a step done in this run keeps none), and how many could not run because of them.
+ */
+function describeTriedAgain(records: readonly StepRecord[], stoppedAt: string | null): string {
+  const failed = records.filter((r) => r.state === 'failed');
+  const notRun = records.length - failed.length;
+  const errors = failed.map(
+    (r) =>
+      `${r.stepId} (${r.errorCode === null ? '' : `Twilio ${r.errorCode}: `}${r.errorMessage ?? 'no error on record'})`,
+  );
+  return `continued: the run ${stoppedAt === null ? 'had stopped' : `had stopped at ${stoppedAt}`} with ${failed.length} failed step(s)${errors.length === 0 ? '' : `: ${errors.join('; ')}`}${notRun > 0 ? `; and ${notRun} step(s) not run because of them` : ''}; all are tried again`;
 }

@@ -25,6 +25,7 @@ import { listViolations, reconcileTotals } from '../db/reconcile.js';
 import { listRouteChecks } from '../db/route-checks.js';
 import {
   exportOptOuts,
+  partialCustomers,
   readCoverage,
   unvouchedCustomers,
   type ExportClaims,
@@ -227,13 +228,12 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     writtenCorrelationIds(db, runId),
     inService,
   );
+  const claims = runClaims(db, plan, document.customers);
   const optouts =
     readCoverage(db).windows.length === 0
       ? null
       : (() => {
-          const exported = exportOptOuts(db, undefined, {
-            claims: runClaims(db, plan, document.customers),
-          });
+          const exported = exportOptOuts(db, undefined, { claims });
           return {
             coverage: exported.coverage,
             rows: exported.optouts
@@ -247,6 +247,10 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
               })),
           };
         })();
+  // Customers whose numbers came from an account with history no snapshot read (an apply
+  // with --allow-missing-snapshot moves them): their lists hold only what was read.
+  const partial =
+    optouts === null ? new Set<string>() : partialCustomers(optouts.coverage, claims.sources);
   const carry = carryAudit(
     plan,
     document.customers,
@@ -258,6 +262,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
           rows: optouts.rows,
           enforced: (row) => row.twilio_enforces === 'yes',
           unknown: unvouchedCustomers(optouts.coverage),
+          partial,
           outsideService: new Set(
             plan.customers
               .filter(
@@ -316,6 +321,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
           )
         : null,
       lastReconcileAt: totals.lastPassAt,
+      partial,
     }),
   });
   return files;

@@ -318,6 +318,23 @@ export function unvouchedCustomers(coverage: Coverage): Set<string> {
   return new Set(coverage.never_read.flatMap((w) => w.customer_ids));
 }
 
+/**
+ * The customers whose numbers came from an account with spans of history no completed snapshot
+ * read (`not_read`): their lists hold the opt-outs of what was read only. `sources` maps each
+ * account to the customers whose numbers came from it.
+ */
+export function partialCustomers(
+  coverage: Coverage,
+  sources: ReadonlyMap<string, ReadonlySet<string>> | undefined,
+): Set<string> {
+  const gaps = new Set(coverage.not_read.map((w) => w.account_sid));
+  return new Set(
+    [...(sources ?? [])].flatMap(([account, customers]) =>
+      gaps.has(account) ? [...customers] : [],
+    ),
+  );
+}
+
 export function describeCoverage(coverage: Coverage): string[] {
   if (coverage.windows.length === 0) {
     return ['coverage: no completed snapshot yet — this list is empty because nothing was read'];

@@ -157,6 +157,11 @@ export function carryAudit<Row extends OptOutExportRow>(
     enforced: (row: Row) => boolean;
     /** Customers whose list cannot be vouched for (an account their numbers came from unread). */
     unknown?: ReadonlySet<string>;
+    /**
+     * Customers whose numbers came from an account with spans of history no completed snapshot
+     * read: their lists hold what was read only.
+     */
+    partial?: ReadonlySet<string>;
     /** Customers with a number outside the Messaging Service its opt-outs were written for. */
     outsideService?: ReadonlySet<string>;
   } | null,
@@ -232,6 +237,7 @@ export function carryAudit<Row extends OptOutExportRow>(
         enforced,
         uncoverable,
         list?.outsideService?.has(id) === true,
+        list?.partial?.has(id) === true,
       ),
     };
   });
@@ -249,10 +255,37 @@ function protection(
   uncoverable: number,
   /** A number of the customer is not in the service the opt-outs were written for. */
   outsideService: boolean,
+  /** Part of the history of an account its numbers came from was never read. */
+  partial: boolean,
 ): string {
   if (rows === null || enforced === null) {
     return 'unknown: no completed snapshot has read the account its numbers came from, so no suppression list to vouch for';
   }
+  const said = whatProtects(
+    planned,
+    step,
+    record,
+    rejected,
+    rows,
+    enforced,
+    uncoverable,
+    outsideService,
+  );
+  return partial
+    ? `${said}; but its list is not whole: part of the history of an account its numbers came from was never read (see coverage.txt), and the opt-outs received then are on no list, so neither the list nor Twilio refuses sends to them`
+    : said;
+}
+
+function whatProtects(
+  planned: boolean,
+  step: CarryOptOutsStep | undefined,
+  record: StepRecord | undefined,
+  rejected: number,
+  rows: number,
+  enforced: number,
+  uncoverable: number,
+  outsideService: boolean,
+): string {
   if (rows === 0) return 'no opt-outs on its suppression list';
   if (enforced === rows) {
     return 'Twilio refuses sends to every opt-out on its suppression list (written through the Consent Management API)';

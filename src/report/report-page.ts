@@ -34,6 +34,11 @@ export interface ReportPageInput {
   /** Per customer, what the carry wrote; null when the plan carried nothing. */
   carry: ReadonlyMap<string, CustomerCarry> | null;
   lastReconcileAt: string | null;
+  /**
+   * Customers whose numbers came from an account with history no snapshot read: their lists
+   * hold what was read only.
+   */
+  partial?: ReadonlySet<string>;
 }
 
 const CSP =
@@ -255,7 +260,15 @@ function customersTable(input: ReportPageInput): Html {
 ${cell(customer.customer_id)}${cell(customer.customer_name)}
 ${fraction(moved, own.length)}
 <td class="sid">${customer.subaccount_sid ?? ''}</td><td class="sid">${customer.messaging_service_sid ?? ''}</td>
-${cell(optoutsBy === null || unknown.has(customer.customer_id) ? 'not known' : (optoutsBy.get(customer.customer_id) ?? 0), 'num')}
+${
+  optoutsBy === null || unknown.has(customer.customer_id)
+    ? cell('not known', 'num')
+    : input.partial?.has(customer.customer_id) === true
+      ? html`<td class="num bad" data-sort="${optoutsBy.get(customer.customer_id) ?? 0}">
+          ${optoutsBy.get(customer.customer_id) ?? 0} (history not all read)
+        </td>`
+      : cell(optoutsBy.get(customer.customer_id) ?? 0, 'num')
+}
 ${carry === undefined ? cell(input.carry === null ? 'not carried' : 0, 'num') : fraction(carry.written, carry.to_carry)}
 <td>${lines(own.map((r) => r.inbound_route_before))}</td>
 <td>${lines(own.map((r) => r.inbound_route_after))}</td>

@@ -41,6 +41,28 @@ function numberStatus(records: readonly StepRecord[]): string {
 const finished = (record: StepRecord | undefined) =>
   record?.state === 'done' || record?.state === 'skipped';
 
+const ran = (record: StepRecord) =>
+  record.state === 'done' || record.state === 'skipped' || record.state === 'failed';
+
+/** The failed step that a number's not-run steps waited on, directly or not. */
+function failedDependency(
+  ids: readonly string[],
+  stepsById: ReadonlyMap<string, PlanStep>,
+  steps: ReadonlyMap<string, StepRecord>,
+): StepRecord | undefined {
+  const seen = new Set<string>();
+  const stack = ids.flatMap((id) => stepsById.get(id)?.depends_on ?? []);
+  while (stack.length > 0) {
+    const id = stack.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const record = steps.get(id);
+    if (record?.state === 'failed') return record;
+    stack.push(...(stepsById.get(id)?.depends_on ?? []));
+  }
+  return undefined;
+}
+
 /** The latest routing check of a number: its route before and now, and the verdict. */
 export interface CheckedRoute {
   before: InboundRoute;
@@ -71,9 +93,19 @@ export function auditRows(
       } | null;
       const detach = stepsById.get(ids[0]!) as
         Extract<PlanStep, { action: 'detach_number' }> | undefined;
-      const failed = records.find((r) => r.state === 'failed');
+      // A number not run for a step it waited on (its subaccount's creation, say) shows that
+      // step's error: its own steps have none.
+      const failed =
+        records.find((r) => r.state === 'failed') ??
+        (records.some((r) => r.state === 'not_run')
+          ? failedDependency(ids, stepsById, steps)
+          : undefined);
       const times = records.flatMap((r) => (r.startedAt === null ? [] : [r.startedAt])).sort();
-      const ends = records.flatMap((r) => (r.finishedAt === null ? [] : [r.finishedAt])).sort();
+      // Only a step that ran has finished: one not run (or queued again) keeps the time it was
+      // given up, which is no end of anything.
+      const ends = records
+        .flatMap((r) => (r.finishedAt === null || !ran(r) ? [] : [r.finishedAt]))
+        .sort();
       const status = numberStatus(records);
       /** The service the number is in now, as far as the journal knows. */
       const serviceNow = (): string | null => {
@@ -99,7 +131,12 @@ export function auditRows(
         started_at: times[0] ?? null,
         finished_at: ends.at(-1) ?? null,
         error_code: failed?.errorCode ?? null,
-        error_message: failed?.errorMessage ?? null,
+        error_message:
+          failed === undefined
+            ? null
+            : records.includes(failed)
+              ? failed.errorMessage
+              : `not run: ${failed.stepId} failed: ${failed.errorMessage ?? ''}`,
         ...routeColumns(number.route_before, checks.get(number.number_sid)),
       });
     }

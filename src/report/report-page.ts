@@ -305,7 +305,7 @@ function numbersTable(rows: readonly AuditRow[]): Html {
         <td class="sid">${r.to_account_sid}</td>
         <td class="sid">${r.messaging_service_sid}</td>
         ${cell(r.status, r.status === 'done' || r.status === 'unchanged' ? 'ok' : 'bad')}${cell(r.attempts, 'num')}${cell(r.finished_at, 'time')}
-        ${cell(r.error_code === null ? '' : `${r.error_code} ${r.error_message ?? ''}`)}
+        ${cell(r.error_code === null && r.error_message === null ? '' : `${r.error_code ?? ''} ${r.error_message ?? ''}`.trim())}
       </tr>`,
   );
   return table(

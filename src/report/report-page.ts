@@ -108,9 +108,24 @@ const lines = (values: readonly (string | number | null)[]): Html => {
   return html`${distinct.map((v, i) => html`${i > 0 ? literal('<br>') : ''}${v}`)}`;
 };
 
+/**
+ * Whether a number is in its customer's subaccount now: its transfer is done (whatever became
+ * of its other steps: one that failed to join the service has moved all the same, and the
+ * parent's opt-outs no longer hold for it), or, with no transfer to make, all its steps are.
+ */
+function movedInto(document: AuditDocument): (row: AuditRow) => boolean {
+  const states = new Map(document.steps.map((s) => [s.id, s.state]));
+  return (row) => {
+    const transfer = states.get(`transfer_number:${row.phone_number_sid}`);
+    return transfer === undefined
+      ? row.status === 'done'
+      : transfer === 'done' || transfer === 'skipped';
+  };
+}
+
 function summary(input: ReportPageInput, violations: number | null): Html {
   const { document, rows } = input;
-  const moved = rows.filter((r) => r.status === 'done').length;
+  const moved = rows.filter(movedInto(document)).length;
   const failedNumbers = rows.filter((r) => r.status === 'failed' || r.status === 'not_run').length;
   // The audit marks a route that is not the same as before with its verdict in brackets.
   const lost = rows.filter((r) =>
@@ -253,7 +268,7 @@ function customersTable(input: ReportPageInput): Html {
   }
   const body = input.document.customers.map((customer) => {
     const own = rowsBy.get(customer.customer_id) ?? [];
-    const moved = own.filter((r) => r.status === 'done').length;
+    const moved = own.filter(movedInto(input.document)).length;
     const carry = input.carry?.get(customer.customer_id);
     const violations = violationsBy?.get(customer.customer_id) ?? 0;
     return html`<tr${literal(violations > 0 ? ' class="violation"' : '')}>

@@ -32,8 +32,8 @@ import {
 } from '../optouts/export.js';
 import type { InboundRoute } from '../plan/routes.js';
 import { readPlan } from '../plan/plan-file.js';
-import type { Plan } from '../plan/types.js';
-import { auditDocument, auditRows } from '../report/audit.js';
+import type { Plan, PlanNumber } from '../plan/types.js';
+import { auditDocument, auditRows, type AuditRow } from '../report/audit.js';
 import { carryAudit, inServiceKey, twilioEnforces } from '../report/carry.js';
 import { reportFiles, type ReportFile } from '../report/files.js';
 import { reportPage } from '../report/report-page.js';
@@ -176,6 +176,49 @@ function runClaims(
   };
 }
 
+/**
+ * The numbers earlier runs moved for this run's customers and this plan does not name (a
+ * migration in waves: the second plan maps only the customer's new numbers), each with its
+ * audit row in its own run; a later run's plan wins for a number two name. Only customers
+ * whose subaccount existed when the plan was made can have any: plans are read only then.
+ */
+function earlierWaves(
+  db: Db,
+  runId: number,
+  plan: Plan,
+): Map<string, { number: PlanNumber; row: AuditRow }[]> {
+  const waves = new Map<string, { number: PlanNumber; row: AuditRow }[]>();
+  const ours = new Set(
+    plan.customers.filter((c) => c.subaccount_source !== 'create').map((c) => c.customer_id),
+  );
+  if (ours.size === 0) return waves;
+  const named = new Set(plan.customers.flatMap((c) => c.numbers.map((n) => n.number_sid)));
+  const found = new Map<string, { customerId: string; number: PlanNumber; row: AuditRow }>();
+  for (const run of listApplyRuns(db)) {
+    if (run.id >= runId) continue;
+    const earlierPlan = readPlan(`apply run ${run.id}`, runPlanJson(db, run.id), 'journal');
+    if (!earlierPlan.customers.some((c) => ours.has(c.customer_id))) continue;
+    const steps = new Map(listSteps(db, run.id).map((r) => [r.stepId, r]));
+    const rows = auditRows(earlierPlan, steps);
+    let i = 0;
+    for (const customer of earlierPlan.customers) {
+      for (const number of customer.numbers) {
+        const row = rows[i++]!;
+        if (named.has(number.number_sid)) continue;
+        if (!ours.has(customer.customer_id)) {
+          found.delete(number.number_sid);
+          continue;
+        }
+        found.set(number.number_sid, { customerId: customer.customer_id, number, row });
+      }
+    }
+  }
+  for (const { customerId, number, row } of found.values()) {
+    waves.set(customerId, [...(waves.get(customerId) ?? []), { number, row }]);
+  }
+  return waves;
+}
+
 export interface RunReportOptions {
   generatedAt?: string;
   /**
@@ -213,8 +256,18 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
   const serviceOf = new Map(
     document.customers.map((c) => [c.customer_id, c.messaging_service_sid]),
   );
+  // A customer's numbers moved by earlier runs (a migration in waves): its suppression list is
+  // theirs too, and the journal of their runs says whether they are in its service.
+  const earlier = earlierWaves(db, runId, plan);
+  const listPlan: Plan = {
+    ...plan,
+    customers: plan.customers.map((c) => ({
+      ...c,
+      numbers: [...c.numbers, ...(earlier.get(c.customer_id) ?? []).map((e) => e.number)],
+    })),
+  };
   const inService = new Set(
-    rows
+    [...rows, ...[...earlier.values()].flat().map((e) => e.row)]
       .filter(
         (r) =>
           r.messaging_service_sid !== null &&
@@ -223,12 +276,12 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       .map((r) => inServiceKey(String(r.customer_id), String(r.phone_number))),
   );
   const enforced = twilioEnforces(
-    plan,
+    listPlan,
     document.customers,
     writtenCorrelationIds(db, runId),
     inService,
   );
-  const claims = runClaims(db, plan, document.customers);
+  const claims = runClaims(db, listPlan, document.customers);
   const optouts =
     readCoverage(db).windows.length === 0
       ? null
@@ -252,7 +305,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
   const partial =
     optouts === null ? new Set<string>() : partialCustomers(optouts.coverage, claims.sources);
   const carry = carryAudit(
-    plan,
+    listPlan,
     document.customers,
     steps,
     listRunConsentItems(db, runId),
@@ -264,7 +317,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
           unknown: unvouchedCustomers(optouts.coverage),
           partial,
           outsideService: new Set(
-            plan.customers
+            listPlan.customers
               .filter(
                 (c) =>
                   c.messaging_service !== null &&

@@ -173,7 +173,11 @@ function routeColumns(before: InboundRoute, check: CheckedRoute | undefined) {
       : check.after === null
         ? 'not in its subaccount'
         : describeRoute(check.after);
-  const verdict = check === undefined || check.verdict === 'same' ? '' : ` [${check.verdict}]`;
+  // `none`: it reached no URL before and reaches none now, logged as before: unchanged.
+  const verdict =
+    check === undefined || check.verdict === 'same' || check.verdict === 'none'
+      ? ''
+      : ` [${check.verdict}]`;
   return {
     inbound_route_before: describeRoute(before),
     inbound_route_after: after === null ? null : `${after}${verdict}`,

@@ -127,9 +127,14 @@ function summary(input: ReportPageInput, violations: number | null): Html {
   const { document, rows } = input;
   const moved = rows.filter(movedInto(document)).length;
   const failedNumbers = rows.filter((r) => r.status === 'failed' || r.status === 'not_run').length;
-  // The audit marks a route that is not the same as before with its verdict in brackets.
-  const lost = rows.filter((r) =>
-    / \[[a-z_ ]+\]$/.test(String(r.inbound_route_after ?? '')),
+  // The audit marks a route that is not the same as before with its verdict in brackets; one
+  // dropped before and dropped still (`was-dropped`) has not changed.
+  const verdicts = rows.map(
+    (r) => / \[([a-z_-]+)\]$/.exec(String(r.inbound_route_after ?? ''))?.[1] ?? null,
+  );
+  const changed = verdicts.filter((v) => v !== null && v !== 'was-dropped').length;
+  const lost = verdicts.filter(
+    (v) => v === 'dropped' || v === 'diverted' || v === 'missing',
   ).length;
   // This run's customers only, as the table below counts them.
   const blocked =
@@ -159,7 +164,7 @@ function summary(input: ReportPageInput, violations: number | null): Html {
     ${figure('numbers-not-moved', 'numbers failed or not run', failedNumbers, failedNumbers > 0)}
     ${figure('optouts', optoutsLabel, optouts ?? 'not known', optouts === null || unknown > 0)}
     ${figure('carried', 'opt-out records written into Twilio', carried ?? 'not carried', carried === null)}
-    ${figure('routes-changed', 'inbound routes changed', lost, lost > 0)}
+    ${figure('routes-changed', 'inbound routes changed', changed, lost > 0)}
     ${figure('blocked', 'sends Twilio refused (21610)', blocked ?? 'not reconciled')}
     ${figure('violations', 'violations', violations ?? 'not reconciled', violations === null || violations > 0)}
     ${figure('steps-done', 'steps done', document.counts['done'] ?? 0)}

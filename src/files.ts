@@ -8,6 +8,7 @@
 import {
   closeSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -15,7 +16,6 @@ import {
   renameSync,
   statSync,
   unlinkSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -84,9 +84,16 @@ export function claimFolder(
   who: string,
   wroteEarlier: (dir: string) => boolean = () => false,
 ): void {
+  const markPath = join(dir, mark.file);
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new UserError(`${label} ${dir} is not a folder.`);
-    const markPath = join(dir, mark.file);
+    // A mark is a file the tool wrote: a link there (to someone's file, or to where none is
+    // yet) would have the mark written through it, into a file that is not the tool's.
+    if (!isFileOrNothing(markPath)) {
+      throw new UserError(
+        `${label} ${dir}: ${mark.file} there is not a file ${who} wrote (a link or a folder); refusing to write through it.`,
+      );
+    }
     if (mark.refuse !== undefined && existsSync(markPath) && statSync(markPath).isFile()) {
       const why = mark.refuse(readHead(markPath));
       if (why !== null) throw new UserError(`${label} ${dir} ${why}`);
@@ -100,7 +107,17 @@ export function claimFolder(
   } else {
     makeFolder(dir, label);
   }
-  writeFileSync(join(dir, mark.file), mark.text, { mode: 0o600 });
+  writePrivateFile(markPath, mark.text, label);
+}
+
+/** Whether `path` is a regular file itself (not a link to one), or nothing at all. */
+export function isFileOrNothing(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
 }
 
 /**

@@ -1,8 +1,9 @@
-import { readdirSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { lstatSync, readdirSync } from 'node:fs';
+import { join, sep } from 'node:path';
 
 import { databaseId } from '../db/identity.js';
 import type { Db } from '../db/open.js';
+import { UserError } from '../errors.js';
 import { claimFolder, makeFolder, writePrivateFiles } from '../files.js';
 import { isReportPath, type ReportFile } from '../report/files.js';
 
@@ -99,12 +100,38 @@ export function writeReportFiles(
   // gave one (apply, reconcile and `report` without it write reports/<run id>/ themselves).
   const label = kind === '--out' ? '--out' : 'the report file';
   const placed = files.map((file) => {
-    const path = join(dir, ...file.path.split('/'));
-    makeFolder(dirname(path), kind === '--out' ? '--out' : 'the reports folder');
-    return { path, content: file.content };
+    const parts = file.path.split('/');
+    reportSubfolder(dir, parts.slice(0, -1), kind === '--out' ? '--out' : 'the reports folder');
+    return { path: join(dir, ...parts), content: file.content };
   });
   // All or none: the folder never holds some files of this writing beside others of an
   // earlier one.
   writePrivateFiles(placed, label);
   return placed.map((file) => file.path);
+}
+
+/**
+ * The folders a run's reports keep inside their folder (`optouts/`): made private, or, when
+ * there, a folder of its own. A link in its place (to a folder elsewhere) is refused: through
+ * it the customers' lists would be written into, and replace files of, a folder that is not
+ * the reports'.
+ */
+function reportSubfolder(dir: string, parts: readonly string[], label: string): void {
+  let folder = dir;
+  for (const part of parts) {
+    folder = join(folder, part);
+    let stat;
+    try {
+      stat = lstatSync(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      makeFolder(folder, label);
+      continue;
+    }
+    if (!stat.isDirectory()) {
+      throw new UserError(
+        `${label} ${folder} is not a folder submigrate made (a link, or a file); refusing to write the reports through it.`,
+      );
+    }
+  }
 }

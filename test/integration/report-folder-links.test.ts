@@ -1,11 +1,12 @@
 /**
  * A run's report folder where a link stands in place of what the tool writes there: its mark
- * (`.submigrate-report`) linked to somewhere else. Writing the reports
+ * (`.submigrate-report`) or its `optouts/` folder linked to somewhere else. Writing the reports
  * again must not write through the link into a file or a folder that is not the tool's
  * (docs/commands.md: files the commands write replace only files submigrate wrote).
  */
 
 import {
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -70,5 +71,27 @@ describe('a link in a run’s report folder', () => {
       rmSync(mark);
       writeFileSync(mark, markText);
     }
+  });
+
+  it('optouts/ linked to a folder elsewhere: refused, and nothing there is written or replaced', async () => {
+    const theirs = join(elsewhere, 'lists');
+    mkdirSync(theirs);
+    writeFileSync(join(theirs, 'acme.csv'), 'their own acme.csv\n');
+    const optouts = join(run(), 'optouts');
+    rmSync(optouts, { recursive: true });
+    symlinkSync(theirs, optouts);
+    try {
+      const result = await cli(['report', '--db', db(), '--run', '1']);
+      expect(readdirSync(theirs)).toEqual(['acme.csv']);
+      expect(readFileSync(join(theirs, 'acme.csv'), 'utf8')).toBe('their own acme.csv\n');
+      expect(result.stderr).toMatch(/optouts is not a folder submigrate made/);
+      expect(result.code).toBe(1);
+    } finally {
+      rmSync(optouts);
+    }
+    // With the link gone, the reports are written again as before, optouts/ a folder of its own.
+    const again = await cli(['report', '--db', db(), '--run', '1']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readdirSync(optouts)).toEqual(['acme.csv']);
   });
 });

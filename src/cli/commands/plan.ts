@@ -105,6 +105,14 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         args.out ?? defaultPlanPath(shown, resolve(context.cwd, 'plans')),
       );
       refuseForeignFile(outPath, '--out', 'a plan file', isPlanText);
+      const location = dbLocation(args, context);
+      // Not there yet, the database would be made at that path by this very plan, and replaced
+      // by the plan file at its end.
+      if (outPath === location.path) {
+        throw new UserError(
+          `--out ${relative(context.cwd, outPath) || outPath} is the database (--db); name another file.`,
+        );
+      }
       // A folder that is not there is found now, not after the account has been read (and the
       // mapping recorded) for a plan that could not be written. The default one is made, but a
       // file in its place is found now too.
@@ -114,7 +122,6 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         concurrency: args.concurrency,
         ratePerSecond: args.rate,
       });
-      const location = dbLocation(args, context);
       const { plan } = await withDb(location, (db) =>
         runPlan(
           {
@@ -129,6 +136,9 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         ),
       );
       if (args.out === undefined) mkdirSync(dirname(outPath), { recursive: true });
+      // Reading the account takes minutes: a file that appeared at the path meanwhile is not
+      // the tool's to replace either.
+      refuseForeignFile(outPath, '--out', 'a plan file', isPlanText);
       let integrity = '';
       writePrivateFile(outPath, (write) => {
         integrity = writePlan(plan, write);

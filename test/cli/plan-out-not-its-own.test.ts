@@ -1,0 +1,72 @@
+/**
+ * `plan --out` replaces only a plan (docs/commands.md): not the database, and not a file that
+ * appeared at the path while the plan read the account. The path was checked only before the
+ * read, which takes minutes on a large account, and a database the plan itself made there
+ * (`--db` and `--out` the same new file) was replaced by the plan at its end, exit 0.
+ * Needs `npm run build`.
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  cliEnv,
+  pollUntil,
+  runCli,
+  startCli,
+  tempDir,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const A = '+14155550101';
+
+describe('plan --out, a file that is not a plan', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    await env.seed({ numbers: [{ phone_number: A }] });
+    dir = tempDir();
+    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('--out the same new file as --db: refused, and the database is not replaced by a plan', async () => {
+    const same = dir.file('same.json');
+    const result = await cli(['plan', '--mapping', 'm.csv', '--db', same, '--out', same]);
+    expect(result.stderr).toMatch(/^error: --out same\.json is the database \(--db\)/);
+    expect(result.code).toBe(1);
+    // Whatever is at the path, it is no plan that took the database's place.
+    const status = await cli(['status', '--db', same]);
+    expect(status.stderr).not.toMatch(/is not a submigrate database/);
+  });
+
+  it('a file written at --out while the plan reads the account is left as it was', async () => {
+    const out = dir.file('p.plan.json');
+    // The plan's second request is held until the file is there.
+    await env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
+    const args = ['plan', '--mapping', 'm.csv', '--db', dir.file('p.db'), '--out', out];
+    const running = startCli(args, cliEnv(env), dir.path);
+    try {
+      await pollUntil('the plan to be held at a request', async () => {
+        if (running.child.exitCode !== null) throw new Error('the plan ended');
+        const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+        return health.held_requests > 0 ? true : undefined;
+      });
+      writeFileSync(out, 'notes of the review, saved here meanwhile\n');
+    } finally {
+      await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+    }
+    const result = await running.done;
+    expect(readFileSync(out, 'utf8')).toBe('notes of the review, saved here meanwhile\n');
+    expect(result.stderr).toMatch(/--out .*p\.plan\.json exists and is not a plan file/);
+    expect(result.code).toBe(1);
+  });
+});

@@ -7,7 +7,15 @@
  * database is refused before SQLite opens it: its bytes and its mode stay exactly as they were.
  */
 
-import { chmodSync, closeSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -78,11 +86,21 @@ export function inspect(path: string): Found {
   throw new UserError(notOurs);
 }
 
-/** A read-only look at an unmarked SQLite file: does it hold our migration record? */
+/**
+ * A look at an unmarked SQLite file, from a copy in memory: does it hold our migration record?
+ * SQLite opening the file itself, even read-only, makes a `-wal` and a `-shm` beside a
+ * WAL-mode database (as most are) and leaves them there: files beside someone's database,
+ * which with another owner or mode can keep its own application from opening it.
+ */
 function madeByOurMigrations(path: string): boolean {
   let db: Db | undefined;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    const image = readFileSync(path);
+    // SQLite opens no WAL-mode image from memory (header bytes 18 and 19 are 2); read as a
+    // rollback-journal one, its pages are the same. What only a -wal holds is not seen.
+    image[18] = 1;
+    image[19] = 1;
+    db = new Database(image, { readonly: true });
     const row = db
       .prepare(
         "SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",

@@ -323,6 +323,15 @@ describe('openDatabase', () => {
         other.close();
       },
     ],
+    [
+      "another program's SQLite database in WAL mode",
+      () => {
+        const other = new Database(dbPath);
+        other.pragma('journal_mode = WAL');
+        other.exec('CREATE TABLE accounts (id INTEGER); INSERT INTO accounts VALUES (1);');
+        other.close();
+      },
+    ],
   ])('refuses %s, leaving its bytes and mode exactly as they were', (_, make) => {
     make();
     chmodSync(dbPath, 0o644);
@@ -332,7 +341,9 @@ describe('openDatabase', () => {
     expect((error as Error).message).toContain('is not a submigrate database');
     expect(statSync(dbPath).mode & 0o777).toBe(0o644);
     expect(readFileSync(dbPath).equals(before)).toBe(true);
+    // Nothing made beside it either: no -wal, no -shm.
     expect(existsSync(`${dbPath}-wal`)).toBe(false);
+    expect(existsSync(`${dbPath}-shm`)).toBe(false);
   });
 
   it('refuses a folder, and a path in a folder that does not exist, creating nothing', () => {
@@ -357,6 +368,16 @@ describe('openDatabase', () => {
 
   it('adopts a database written before the mark existed, and marks it', () => {
     const legacy = new Database(dbPath);
+    migrate(legacy, readMigrations(migrationsDir), dbPath, CLOCK);
+    legacy.close();
+    expect(readFileSync(dbPath).readUInt32BE(68)).toBe(0);
+    openDatabase(location()).close();
+    expect(readFileSync(dbPath).readUInt32BE(68)).toBe(APPLICATION_ID);
+  });
+
+  it('adopts such a database in WAL mode too (as submigrate wrote them)', () => {
+    const legacy = new Database(dbPath);
+    legacy.pragma('journal_mode = WAL');
     migrate(legacy, readMigrations(migrationsDir), dbPath, CLOCK);
     legacy.close();
     expect(readFileSync(dbPath).readUInt32BE(68)).toBe(0);

@@ -71,3 +71,31 @@ export function readApiUrl(flag: string | undefined, env: Env): string | null {
   }
   return url.toString().replace(/\/$/, '');
 }
+
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const;
+
+/**
+ * The proxy for https requests: `HTTPS_PROXY`, else `HTTP_PROXY` (lower-case names too), or
+ * null. It may carry a user and password, so an error names the variable, never its value;
+ * and a value the WHATWG URL parser cannot read is refused here rather than handed to Node's
+ * legacy `url.parse`, which prints such a URL whole in a deprecation warning (DEP0170).
+ */
+export function readProxyUrl(env: Env): string | null {
+  const name = PROXY_VARIABLES.find((n) => env[n] !== undefined);
+  const value = name === undefined ? '' : env[name]!.trim();
+  if (name === undefined || value === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UserError(
+      `${name} is not a URL (not shown: it may hold a password). Write it as http://user:password@host:port, with a "#", "%", "/" or "@" in the user or password percent-encoded (%23, %25, %2F, %40).`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UserError(
+      `${name} must start with http:// or https:// (not shown: it may hold a password).`,
+    );
+  }
+  return url.href;
+}

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { systemClock } from '../clock.js';
 import { packageRoot } from '../package.js';
 import { processRuns } from '../processes.js';
-import { readApiUrl, readCredentials, type Credentials } from '../config.js';
+import { readApiUrl, readCredentials, readProxyUrl, type Credentials } from '../config.js';
 import { UserError } from '../errors.js';
 import { requireFolder } from '../files.js';
 import type { DbLocation } from '../db/open.js';
@@ -60,8 +60,7 @@ export function connectTwilio(
   return twilioAccess(readCredentials(env), {
     apiUrl: readApiUrl(args['api-url'], env),
     limits: { ...DEFAULT_LIMITS, ...limits },
-    proxyUrl:
-      env['HTTPS_PROXY'] ?? env['https_proxy'] ?? env['HTTP_PROXY'] ?? env['http_proxy'] ?? null,
+    proxyUrl: readProxyUrl(env),
     ...traceTo(env['SUBMIGRATE_TRACE'], context.cwd),
   });
 }

@@ -17,6 +17,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inspect } from 'node:util';
 
 import createHttpsProxyAgent from 'https-proxy-agent';
 import twilio from 'twilio';
@@ -208,7 +209,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
       http: new http.Agent({ keepAlive: true, maxSockets }),
       https: options.proxyUrl
         ? // agent-base's Agent does what node's http.Agent does; its types don't say so.
-          (createHttpsProxyAgent(options.proxyUrl) as unknown as http.Agent)
+          (createHttpsProxyAgent(proxyAgentOptions(options.proxyUrl)) as unknown as http.Agent)
         : new https.Agent({ keepAlive: true, maxSockets }),
     };
     this.proxyShown = options.proxyUrl ? shownProxy(options.proxyUrl) : null;
@@ -366,6 +367,37 @@ function noAnswer(
     message: `${describeRequest(method, uri)}${via}: no answer (${cause})`,
     retryable: idempotent,
   });
+}
+
+/**
+ * The proxy agent's options, from the WHATWG parse of its URL: handed a string, the agent reads
+ * it with Node's legacy `url.parse`, which prints a URL it finds invalid whole (password and
+ * all) in a deprecation warning. Its `debug` output (`DEBUG=*`) prints these options: they show
+ * themselves without user or password.
+ */
+function proxyAgentOptions(proxyUrl: string): createHttpsProxyAgent.HttpsProxyAgentOptions {
+  const url = new URL(proxyUrl);
+  const shown = shownProxy(proxyUrl);
+  const options: createHttpsProxyAgent.HttpsProxyAgentOptions = {
+    protocol: url.protocol,
+    // `[::1]` is a URL's spelling of an IPv6 address; a socket connects to `::1`.
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port),
+  };
+  if (url.username !== '' || url.password !== '') {
+    options.auth = `${decoded(url.username)}:${decoded(url.password)}`;
+  }
+  // Copied along with the rest by the agent (Object.assign copies symbol keys too).
+  return Object.assign(options, { [inspect.custom]: () => `[proxy ${shown}]` });
+}
+
+/** A URL's user or password as typed: `%23` is `#`; a `%` that encodes nothing is itself. */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 /** `http://user:secret@proxy:3128/` → `http://proxy:3128`. */

@@ -4,7 +4,8 @@
  * the whole account had been read and the mapping recorded. Needs `npm run build`.
  */
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -66,5 +67,15 @@ describe('plan --out in a missing folder', () => {
     expect(result.stderr).toMatch(/^error: .*plans.* is not a folder\.?\n$/);
     expect(existsSync(db)).toBe(false);
     expect(await requestLog(env)).toEqual([]);
+  });
+
+  it('the default folder (plans/) is made private, as the plan file in it is', async () => {
+    const cwd = dir.file('fresh');
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, 'm.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    const result = await runCli(['plan', '--mapping', 'm.csv', '--db', 'f.db'], cliEnv(env), cwd);
+    expect(result.code, result.stderr).toBe(0);
+    expect(statSync(join(cwd, 'plans')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(cwd, 'plans', 'm.plan.json')).mode & 0o777).toBe(0o600);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
@@ -6,7 +6,7 @@ import type { CommandModule } from 'yargs';
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
-import { refuseForeignFile, requireFolder, writePrivateFile } from '../../files.js';
+import { makeFolder, refuseForeignFile, requireFolder, writePrivateFile } from '../../files.js';
 import { DEFAULT_RETENTION_DAYS, validateRetentionDays } from '../../optouts/snapshot.js';
 import { CARRY_BATCH_SIZE } from '../../plan/carry.js';
 import { parseMapping } from '../../plan/mapping.js';
@@ -135,7 +135,8 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
           { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
         ),
       );
-      if (args.out === undefined) mkdirSync(dirname(outPath), { recursive: true });
+      // Private, as the reports' folders are: the plans in it list every customer's numbers.
+      if (args.out === undefined) makeFolder(dirname(outPath), 'the plan file');
       // Reading the account takes minutes: a file that appeared at the path meanwhile is not
       // the tool's to replace either.
       refuseForeignFile(outPath, '--out', 'a plan file', isPlanText);

@@ -55,16 +55,17 @@ export function secretsIn(env: Env): string[] {
 export function readApiUrl(flag: string | undefined, env: Env): string | null {
   const value = flag ?? env['SUBMIGRATE_API_URL'];
   if (value === undefined || value.trim() === '') return null;
+  // A value with an "@" may carry a user and password (refused below when it is a URL): it is
+  // not echoed, however it fails.
+  const shown = value.includes('@') ? '(not shown: it may hold a password)' : `"${value}"`;
   let url: URL;
   try {
     url = new URL(value.trim());
   } catch {
-    throw new UserError(
-      `--api-url: "${value}" is not a URL (expected e.g. http://127.0.0.1:4010).`,
-    );
+    throw new UserError(`--api-url: ${shown} is not a URL (expected e.g. http://127.0.0.1:4010).`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UserError(`--api-url: "${value}" must start with http:// or https://.`);
+    throw new UserError(`--api-url: ${shown} must start with http:// or https://.`);
   }
   if (url.username !== '' || url.password !== '') {
     throw new UserError('--api-url must not carry credentials; use the TWILIO_* variables.');

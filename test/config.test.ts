@@ -78,4 +78,15 @@ describe('the API URL', () => {
   it.each(['not a url', 'ftp://host', 'http://user:pass@127.0.0.1:4010'])('refuses %s', (value) => {
     expect(() => readApiUrl(value, {})).toThrow(UserError);
   });
+
+  it.each([
+    'http://ops:hunter2@127.0.0.1:99999',
+    'http://ops:hunter2#x@127.0.0.1:4010',
+    'ftp://ops:hunter2@127.0.0.1:4010',
+  ])('refuses %s without showing its password', (value) => {
+    expect(() => readApiUrl(value, {})).toThrow(UserError);
+    expect(() => readApiUrl(undefined, { SUBMIGRATE_API_URL: value })).toThrow(
+      /^--api-url: \(not shown: it may hold a password\)/,
+    );
+  });
 });

@@ -10,6 +10,7 @@
 
 import type { StepRecord } from '../db/journal.js';
 import { carryItemsOf } from '../plan/carry.js';
+import { shownUrl } from '../plan/routes.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import { fallbackFields } from './perform.js';
 import { targetsFrom } from './targets.js';
@@ -83,7 +84,7 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
       case 'create_service': {
         const who = asAccount(subaccount(step.customer_id));
         const fields = Object.entries(step.settings)
-          .map(([key, value]) => `${pascal(key)}=${String(value)}`)
+          .map(([key, value]) => `${pascal(key)}=${shownUrl(String(value))}`)
           .join(' ');
         lines.push(
           `POST   ${MESSAGING}/Services  FriendlyName=${JSON.stringify(step.friendly_name)}${fields === '' ? '' : ` ${fields}`}   ${who}`,
@@ -93,10 +94,10 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
       case 'set_number_webhook': {
         const account = subaccount(step.customer_id);
         const fallback = Object.entries(fallbackFields(step))
-          .map(([field, value]) => ` ${field}=${value}`)
+          .map(([field, value]) => ` ${field}=${shownUrl(value)}`)
           .join('');
         lines.push(
-          `POST   ${API}/Accounts/${account}/IncomingPhoneNumbers/${step.number_sid}.json  SmsUrl=${step.sms_url} SmsMethod=${step.sms_method}${fallback}   (parent credentials)   # ${step.phone_number}`,
+          `POST   ${API}/Accounts/${account}/IncomingPhoneNumbers/${step.number_sid}.json  SmsUrl=${shownUrl(step.sms_url)} SmsMethod=${step.sms_method}${fallback}   (parent credentials)   # ${step.phone_number}`,
         );
         break;
       }

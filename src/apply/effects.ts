@@ -6,6 +6,7 @@
 
 import type { StepRecord } from '../db/journal.js';
 import { changedResources } from '../plan/resources.js';
+import { shownUrl } from '../plan/routes.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import type { Targets } from './targets.js';
 
@@ -105,7 +106,7 @@ export function describeDrift(
     const o = (other ?? {}) as NumberState;
     const url =
       s.sms_url !== o.sms_url || s.sms_method !== o.sms_method
-        ? `, SmsUrl ${s.sms_url ?? 'none'}${s.sms_url ? ` (${s.sms_method ?? 'POST'})` : ''}`
+        ? `, SmsUrl ${s.sms_url ? shownUrl(s.sms_url) : 'none'}${s.sms_url ? ` (${s.sms_method ?? 'POST'})` : ''}`
         : '';
     return `in ${s.account_sid}${s.service_sid === null ? ', in no service' : `, in service ${s.service_sid}`}${url}`;
   };

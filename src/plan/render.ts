@@ -4,7 +4,7 @@
  * one-line summary last.
  */
 
-import { describeRoute, sameDestination } from './routes.js';
+import { describeRoute, sameDestination, shownUrl } from './routes.js';
 import { carryItemsOf, describeDuration } from './carry.js';
 import type { Plan, PlanStep } from './types.js';
 
@@ -35,8 +35,8 @@ function stepLine(plan: Plan, step: PlanStep, customerOf: Map<string, string>): 
       const fallback =
         step.sms_fallback_url === null
           ? ''
-          : `  (fallback ${step.sms_fallback_method ?? 'POST'} ${step.sms_fallback_url})`;
-      return `  ~ ${pad('sms_url')}${step.phone_number}  -> ${step.sms_method} ${step.sms_url}${fallback}`;
+          : `  (fallback ${step.sms_fallback_method ?? 'POST'} ${shownUrl(step.sms_fallback_url)})`;
+      return `  ~ ${pad('sms_url')}${step.phone_number}  -> ${step.sms_method} ${shownUrl(step.sms_url)}${fallback}`;
     }
     case 'carry_optouts': {
       // Its Messaging Service; or its number, or how many numbers, when it has none.

@@ -69,13 +69,30 @@ export function sameDestination(a: InboundRoute, b: InboundRoute): boolean {
   return x.url === y.url && x.method.toUpperCase() === y.method.toUpperCase();
 }
 
+/**
+ * A webhook URL as people are shown it: a password in it (Twilio's way of giving a webhook HTTP
+ * basic auth credentials, `https://user:password@app.example/sms`) is masked. The plan keeps the
+ * URL itself, which apply sets; listings, warnings and reports show this.
+ */
+export function shownUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  if (parsed.password === '') return url;
+  parsed.password = '***';
+  return parsed.href;
+}
+
 /** `https://app.example/sms (number)`, `dropped (service MG…)`: for listings and CSVs. */
 export function describeRoute(route: InboundRoute): string {
   switch (route.via) {
     case 'service':
-      return `${route.method} ${route.url} (service ${route.service_sid})`;
+      return `${route.method} ${shownUrl(route.url)} (service ${route.service_sid})`;
     case 'number':
-      return `${route.method} ${route.url} (number)`;
+      return `${route.method} ${shownUrl(route.url)} (number)`;
     case 'none':
       return 'no webhook (logged only)';
     case 'dropped':

@@ -7,7 +7,7 @@
 
 import type { PlanOptions } from './build-plan.js';
 import { snapshotCommand } from './replan.js';
-import { describeRoute, judgeRoute, lostRoute, webhookOf } from './routes.js';
+import { describeRoute, judgeRoute, lostRoute, shownUrl, webhookOf } from './routes.js';
 import type {
   ObservedNumber,
   ObservedState,
@@ -244,7 +244,7 @@ export function planWarnings(
     add(
       'inbound_route',
       step.customer_id,
-      `${step.phone_number} is planned from where its unfinished move began: its sms_url ${live} is replaced by ${step.sms_url}, where its inbound went then. If ${live} was set on purpose since, set it again after apply`,
+      `${step.phone_number} is planned from where its unfinished move began: its sms_url ${shownUrl(live)} is replaced by ${shownUrl(step.sms_url)}, where its inbound went then. If ${shownUrl(live)} was set on purpose since, set it again after apply`,
     );
   }
   warnings.push(...signatureWarnings(observed.parentSid, customers, steps, bySid));
@@ -318,7 +318,7 @@ function signatureWarnings(
     return {
       code: 'webhook_signature' as const,
       customer_id: null,
-      message: `${url}: after the move Twilio signs its requests with each subaccount's own Auth Token (${list([...seen.customers])}); an app that validates X-Twilio-Signature with the token of the account the numbers left (${left}) will reject every one`,
+      message: `${shownUrl(url)}: after the move Twilio signs its requests with each subaccount's own Auth Token (${list([...seen.customers])}); an app that validates X-Twilio-Signature with the token of the account the numbers left (${left}) will reject every one`,
     };
   });
 }

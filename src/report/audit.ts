@@ -5,7 +5,7 @@
  */
 
 import type { ApplyRun, StepRecord } from '../db/journal.js';
-import { describeRoute, type InboundRoute } from '../plan/routes.js';
+import { describeRoute, shownUrl, type InboundRoute } from '../plan/routes.js';
 import type { Plan, PlanCustomer, PlanStep } from '../plan/types.js';
 
 export const AUDIT_COLUMNS = [
@@ -264,7 +264,7 @@ export function auditDocument(
         attempts: record?.attempts ?? 0,
         started_at: record?.startedAt ?? null,
         finished_at: record?.finishedAt ?? null,
-        twilio: record?.result ?? null,
+        twilio: shownResult(record?.result ?? null),
         error:
           record?.state === 'failed'
             ? {
@@ -276,4 +276,10 @@ export function auditDocument(
       };
     }),
   };
+}
+
+/** A step's result as the audit shows it: a webhook URL it set (`sms_url`) without its password. */
+function shownResult(result: Record<string, string> | null): Record<string, string> | null {
+  if (result === null) return null;
+  return Object.fromEntries(Object.entries(result).map(([key, value]) => [key, shownUrl(value)]));
 }

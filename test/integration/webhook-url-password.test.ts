@@ -1,0 +1,74 @@
+/**
+ * A webhook URL with HTTP basic auth credentials in it (`https://user:password@host/path`,
+ * Twilio's documented way of protecting a webhook) is a secret of the customer's app. The plan
+ * keeps it (apply gives a number the inbound URL of the service it leaves), but what
+ * people read — plan's listing and warnings, `apply --dry-run`, audit.csv, audit.json and
+ * report.html, a page made to be emailed — shows it with the password masked.
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { filesUnder, makePlan, useCliWorkspace } from '../support/migration.js';
+import type { CliResult } from '../support/snapshot-harness.js';
+
+const N1 = '+14155550101';
+const PASSWORD = 'Hook5ecret';
+const SERVICE_URL = `https://owlie:${PASSWORD}@hooks.example/inbound`;
+const NUMBER_URL = `https://owlie:${PASSWORD}@hooks.example/customers/acme/sms`;
+
+describe('a webhook URL with a password in it', () => {
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: N1, sms_url: NUMBER_URL }],
+    services: [
+      {
+        friendly_name: 'Shared',
+        phone_numbers: [N1],
+        inbound_request_url: SERVICE_URL,
+        status_callback: SERVICE_URL,
+      },
+    ],
+  });
+  const db = () => ws.dir.file('w.db');
+  const plan = () => ws.dir.file('w.plan.json');
+  let planned: CliResult;
+  let dryRun: CliResult;
+  let applied: CliResult;
+
+  beforeAll(async () => {
+    const mapping = ws.dir.file('w.csv');
+    writeFileSync(mapping, `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
+    const snapshot = await ws.cli(['snapshot', '--db', db()]);
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+    planned = await makePlan(ws.cli, { mapping, db: db(), out: plan() });
+    dryRun = await ws.cli(['apply', plan(), '--db', db(), '--dry-run']);
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    applied = await ws.cli(['apply', plan(), '--db', db(), '--rate', '1000']);
+    expect(applied.code, applied.stderr).toBe(0);
+  });
+
+  it('is shown masked by plan, apply --dry-run and apply', () => {
+    for (const result of [planned, dryRun, applied]) {
+      expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+    }
+    // Masked, not left out: the reviewer still sees which URL it is.
+    expect(planned.stdout).toContain('https://owlie:***@hooks.example/inbound');
+    expect(dryRun.stdout).toContain('https://owlie:***@hooks.example/inbound');
+  });
+
+  it('is in no report file', () => {
+    const files = filesUnder(join(ws.dir.path, 'reports'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(readFileSync(file, 'utf8'), file).not.toContain(PASSWORD);
+  });
+
+  it('is kept whole where it is set: the plan, and the moved number in Twilio', async () => {
+    expect(readFileSync(plan(), 'utf8')).toContain(SERVICE_URL);
+    // The number, out of the service whose URL its inbound reached, keeps that URL as its own.
+    const state = await ws.env.state();
+    const moved = state.numbers.find((n) => n.phone_number === N1) as { sms_url?: unknown };
+    expect(moved.sms_url).toBe(SERVICE_URL);
+  });
+});

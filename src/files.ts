@@ -57,8 +57,18 @@ export function refuseForeignFile(
   isOurs: (head: string) => boolean,
 ): void {
   if (!existsSync(path)) return;
-  if (statSync(path).isFile() && isOurs(readHead(path))) return;
-  throw new UserError(`${flag} ${path} exists and is not ${what}; refusing to replace it`);
+  if (!statSync(path).isFile() || !isOurs(readHead(path))) {
+    throw new UserError(`${flag} ${path} exists and is not ${what}; refusing to replace it`);
+  }
+  refuseReadOnly(path, flag);
+}
+
+/** A rename replaces a file whatever its mode: one made read-only (by anyone) is refused. */
+function refuseReadOnly(path: string, flag: string): void {
+  if ((statSync(path).mode & 0o222) !== 0) return;
+  throw new UserError(
+    `${flag} ${path} is read-only; refusing to replace it. Make it writable, or write elsewhere.`,
+  );
 }
 
 /**
@@ -177,10 +187,13 @@ export function writePrivateFiles(
   try {
     for (const { path } of files) {
       requireFolder(path, flag);
+      if (!existsSync(path)) continue;
+      const stat = statSync(path);
       // A rename over a folder fails: found before any file is replaced.
-      if (existsSync(path) && !statSync(path).isFile()) {
-        throw fail(path, new Error('something other than a file is there'));
-      }
+      if (!stat.isFile()) throw fail(path, new Error('something other than a file is there'));
+      // One made read-only (a plan signed off, a report handed over) is kept as it is, and the
+      // batch with it.
+      refuseReadOnly(path, flag);
     }
     for (const { path, content } of files) {
       const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);

@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { UserError } from '../src/errors.js';
 import { writePrivateFile, writePrivateFiles, type FolderListings } from '../src/files.js';
 import { tempDir, type TempDir } from './support/snapshot-harness.js';
 
@@ -66,5 +67,28 @@ describe('writePrivateFile and the temporary files of a killed writer', () => {
     } finally {
       live.kill();
     }
+  });
+});
+
+describe('writePrivateFiles and a file made read-only', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+
+  it('replaces none of the batch, and leaves the read-only file as it was', () => {
+    writeFileSync(dir.file('audit.csv'), 'earlier audit\n');
+    writeFileSync(dir.file('audit.json'), 'signed off\n');
+    chmodSync(dir.file('audit.json'), 0o444);
+    expect(() =>
+      writePrivateFiles([
+        { path: dir.file('audit.csv'), content: 'new audit\n' },
+        { path: dir.file('audit.json'), content: 'new\n' },
+      ]),
+    ).toThrow(UserError);
+    expect(readFileSync(dir.file('audit.json'), 'utf8')).toBe('signed off\n');
+    expect(readFileSync(dir.file('audit.csv'), 'utf8')).toBe('earlier audit\n');
+    expect(readdirSync(dir.path).sort()).toEqual(['audit.csv', 'audit.json']);
   });
 });

@@ -6,11 +6,16 @@
  * Needs `npm run build`.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  clearRequestLog,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
 import {
   cliEnv,
   pollUntil,
@@ -68,5 +73,22 @@ describe('plan --out, a file that is not a plan', () => {
     expect(readFileSync(out, 'utf8')).toBe('notes of the review, saved here meanwhile\n');
     expect(result.stderr).toMatch(/--out .*p\.plan\.json exists and is not a plan file/);
     expect(result.code).toBe(1);
+  });
+
+  it('an earlier plan made read-only (signed off): refused before any request, left as it was', async () => {
+    const out = dir.file('signed.plan.json');
+    const args = ['plan', '--mapping', 'm.csv', '--db', dir.file('s.db'), '--out', out];
+    const first = await cli(args);
+    expect(first.code, first.stderr).toBe(0);
+    chmodSync(out, 0o444);
+    const signed = readFileSync(out, 'utf8');
+    await clearRequestLog(env);
+    const again = await cli(args);
+    expect(again.stderr).toMatch(
+      /^error: --out .*signed\.plan\.json is read-only; refusing to replace it/,
+    );
+    expect(again.code).toBe(1);
+    expect(readFileSync(out, 'utf8')).toBe(signed);
+    expect(await requestLog(env)).toEqual([]);
   });
 });

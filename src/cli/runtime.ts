@@ -13,7 +13,7 @@ import { packageRoot } from '../package.js';
 import { processRuns } from '../processes.js';
 import { readApiUrl, readCredentials, readProxyUrl, type Credentials } from '../config.js';
 import { UserError } from '../errors.js';
-import { requireFolder } from '../files.js';
+import { refuseForeignFile, requireFolder } from '../files.js';
 import type { DbLocation } from '../db/open.js';
 import { createTwilioPort } from '../twilio/adapter.js';
 import { TwilioHttpClient, type TwilioHttpClientOptions } from '../twilio/http-client.js';
@@ -65,6 +65,9 @@ export function connectTwilio(
   });
 }
 
+/** Whether a file begins as a trace: empty, or a line of `traceTo`'s. */
+const isTraceText = (head: string): boolean => head === '' || head.startsWith('{"started_at":"');
+
 /**
  * SUBMIGRATE_TRACE=FILE: one JSON line per request attempt (when it left, method, URL without
  * query, status, milliseconds) appended to FILE, created 0600. Never a header or a credential.
@@ -73,6 +76,8 @@ function traceTo(path: string | undefined, cwd: string): Pick<TwilioHttpClientOp
   if (path === undefined || path === '') return {};
   const file = resolve(cwd, path);
   requireFolder(file, 'SUBMIGRATE_TRACE');
+  // Lines are appended to an earlier trace only: never to the database, a plan or notes.
+  refuseForeignFile(file, 'SUBMIGRATE_TRACE', 'a trace file', isTraceText);
   return {
     trace: (attempt) => appendFileSync(file, `${JSON.stringify(attempt)}\n`, { mode: 0o600 }),
   };

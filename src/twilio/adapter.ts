@@ -608,7 +608,8 @@ export function createTwilioPort(
       }),
 
     // The day answers 307 with the file's signed URL (the SDK's own fetch would take that for
-    // an error); the file itself is read from there without the client or its credentials.
+    // an error); the file itself is read from there without the client's limiter or its
+    // credentials, through its agent (so through HTTPS_PROXY, as every https request goes).
     readExportDay: (accountSid, day, onMessage) =>
       call(true, async () => {
         const response = (await (
@@ -621,7 +622,10 @@ export function createTwilioPort(
         if (response.statusCode >= 400 || typeof location !== 'string') {
           throw answerError(response.statusCode, response.body);
         }
-        return readDayFile(location, onMessage, { timeoutMs: FILE_TIMEOUT_MS });
+        return readDayFile(location, onMessage, {
+          timeoutMs: FILE_TIMEOUT_MS,
+          httpsAgent: httpClient.httpsProxyAgent(),
+        });
       }),
   };
 }

@@ -23,6 +23,8 @@ export const describeFileUrl = (url: string) => {
 
 export interface FileReadOptions {
   timeoutMs: number;
+  /** For an https URL, the proxy's agent (HTTPS_PROXY); null or absent = Node's own. */
+  httpsAgent?: http.Agent | null;
 }
 
 /**
@@ -44,7 +46,9 @@ export function readDayFile(
       settled = true;
       reject(error);
     };
-    const request = client.get(target, { timeout: options.timeoutMs }, (response) => {
+    const agent = target.protocol === 'https:' ? (options.httpsAgent ?? null) : null;
+    const settings = { timeout: options.timeoutMs, ...(agent === null ? {} : { agent }) };
+    const request = client.get(target, settings, (response) => {
       if (response.statusCode !== 200) {
         response.resume();
         fail(

@@ -258,6 +258,15 @@ export class TwilioHttpClient extends twilio.RequestClient {
     }) as Promise<Response<TData>>;
   }
 
+  /**
+   * The agent an https request to somewhere else than Twilio's API must go through: the
+   * HTTPS_PROXY one when a proxy is set, else none (Node's own). Bulk Export day files are
+   * read from storage with it, outside the client's requests.
+   */
+  httpsProxyAgent(): http.Agent | null {
+    return this.proxyShown === null ? null : this.agents.https;
+  }
+
   private async traced<TData>(opts: RequestOptions<TData>): Promise<Answer> {
     const trace = this.trace;
     if (trace === null) return this.send(opts);

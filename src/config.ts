@@ -73,6 +73,23 @@ export function readApiUrl(flag: string | undefined, env: Env): string | null {
   return url.toString().replace(/\/$/, '');
 }
 
+/** Hosts whose traffic never leaves the machine. */
+const LOOPBACK =
+  /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/i;
+
+/**
+ * What to warn of an `--api-url`: plain http to another machine carries the credentials
+ * (Basic auth: the Auth Token or API secret, merely base64-encoded) unencrypted over the
+ * network. Right for an emulator in a lab, with its fake credentials; never for real ones.
+ * Not refused: the tool cannot tell a fake token from a real one.
+ */
+export function apiUrlWarning(apiUrl: string | null): string | null {
+  if (apiUrl === null) return null;
+  const url = new URL(apiUrl);
+  if (url.protocol !== 'http:' || LOOPBACK.test(url.hostname)) return null;
+  return `warning: --api-url ${url.origin} is plain http to another machine: the TWILIO_* credentials cross the network unencrypted. Use it only with an emulator's credentials.`;
+}
+
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const;
 
 /**

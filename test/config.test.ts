@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { readApiUrl, readCredentials, secretsIn } from '../src/config.js';
+import { apiUrlWarning, readApiUrl, readCredentials, secretsIn } from '../src/config.js';
 import { UserError } from '../src/errors.js';
 
 const SID = `AC${'a'.repeat(32)}`;
@@ -89,4 +89,25 @@ describe('the API URL', () => {
       /^--api-url: \(not shown: it may hold a password\)/,
     );
   });
+
+  it.each([
+    'http://127.0.0.1:4010',
+    'http://127.8.9.10:1',
+    'http://localhost:4010',
+    'http://[::1]:4010',
+    'http://[::ffff:127.0.0.1]:4010',
+    'https://twilio.example.corp',
+    null,
+  ])('does not warn of %s (loopback, https or none)', (value) => {
+    expect(apiUrlWarning(value)).toBeNull();
+  });
+
+  it.each(['http://lab-emulator:4010', 'http://10.0.0.7:4010', 'http://0.0.0.0:4010'])(
+    'warns that %s carries the credentials unencrypted',
+    (value) => {
+      expect(apiUrlWarning(value)).toBe(
+        `warning: --api-url ${value} is plain http to another machine: the TWILIO_* credentials cross the network unencrypted. Use it only with an emulator's credentials.`,
+      );
+    },
+  );
 });

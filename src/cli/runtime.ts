@@ -11,7 +11,13 @@ import { join, resolve } from 'node:path';
 import { systemClock } from '../clock.js';
 import { packageRoot } from '../package.js';
 import { processRuns } from '../processes.js';
-import { readApiUrl, readCredentials, readProxyUrl, type Credentials } from '../config.js';
+import {
+  apiUrlWarning,
+  readApiUrl,
+  readCredentials,
+  readProxyUrl,
+  type Credentials,
+} from '../config.js';
 import { UserError } from '../errors.js';
 import { refuseForeignFile, requireFolder } from '../files.js';
 import type { DbLocation } from '../db/open.js';
@@ -57,8 +63,12 @@ export function connectTwilio(
       `--consent-rate must be a number of requests a minute > 0, got ${consentRate}`,
     );
   }
-  return twilioAccess(readCredentials(env), {
-    apiUrl: readApiUrl(args['api-url'], env),
+  const credentials = readCredentials(env);
+  const apiUrl = readApiUrl(args['api-url'], env);
+  const warning = apiUrlWarning(apiUrl);
+  if (warning !== null) context.output.err(warning);
+  return twilioAccess(credentials, {
+    apiUrl,
     limits: { ...DEFAULT_LIMITS, ...limits },
     proxyUrl: readProxyUrl(env),
     ...traceTo(env['SUBMIGRATE_TRACE'], context.cwd),

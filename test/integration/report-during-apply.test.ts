@@ -3,7 +3,8 @@
  * window): the run's folder is the apply's to write when it ends. Written now, the reports
  * show the run half way (steps pending, in flight) and, written after the apply's own, would
  * stand as the record of a migration that completed. `report` is refused there, and writes
- * the run as it stands only where it is told to (`--out`). Built CLI, emulator over HTTP.
+ * the run as it stands only where it is told to (`--out`); `reconcile` records its pass and
+ * leaves the folder to the apply. Built CLI, emulator over HTTP.
  */
 
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
@@ -48,6 +49,15 @@ describe('report while the run it reports is under way', () => {
         /^refused: apply run 1 is under way \(pid \d+ on [^,]+, since [^)]+\): it writes reports\/1\/ itself when it ends/,
       );
       expect(report.code).toBe(4);
+      expect(readdirSync(runDir)).toEqual(['.submigrate-report']);
+
+      // reconcile leaves the folder to the apply too, and says so; its pass is recorded.
+      const reconciled = await cli(['reconcile', '--db', 'a.db']);
+      expect(reconciled.code, reconciled.stderr).toBe(0);
+      expect(reconciled.stderr).toContain(
+        'reports/1/ not written now: apply run 1 is under way, and writes its reports there',
+      );
+      expect(reconciled.stdout).toMatch(/^reconcile pass 1: /);
       expect(readdirSync(runDir)).toEqual(['.submigrate-report']);
 
       // As it stands, where asked.

@@ -5,6 +5,7 @@ import type { CommandModule } from 'yargs';
 import { reconciledRuns, runReport } from '../../apply/reports.js';
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
+import { lockHeldAgainst } from '../../db/journal.js';
 import { reconcileTotals } from '../../db/reconcile.js';
 import { tellAfter } from '../../errors.js';
 import { runReconcile } from '../../reconcile/run-reconcile.js';
@@ -41,7 +42,7 @@ export function reconcileCommand(
     handler: async (args) => {
       const since = parseInstant('since', args.since);
       const twilio = connectTwilio(args, context);
-      const { result, totals, reports, reportError } = await withDb(
+      const { result, totals, reports, reportError, underWay } = await withDb(
         dbLocation(args, context),
         async (db) => {
           // violations.csv beside the reports of every run that moved numbers (each its own
@@ -62,7 +63,13 @@ export function reconcileCommand(
           // that cannot be written does not keep the others' lists of this pass from being.
           const reports: string[] = [];
           const errors: unknown[] = [];
+          // The folder of a run whose apply is under way is its apply's to write when it ends
+          // (with this pass's violations, which are recorded by now): written now, it would
+          // show the run half way, and stand as its record if written after the apply's.
+          const holder = lockHeldAgainst(db, thisProcess);
+          const underWay = folders.filter((f) => holder !== undefined && holder.runId === f.run);
           for (const f of folders) {
+            if (underWay.includes(f)) continue;
             try {
               writeReportFiles(f.dir, runReport(db, f.run), f.owner);
               reports.push(f.dir);
@@ -74,7 +81,13 @@ export function reconcileCommand(
           for (const other of others) {
             tellAfter(reportError, other instanceof Error ? other.message : String(other));
           }
-          return { result, totals: reconcileTotals(db), reports, reportError };
+          return {
+            result,
+            totals: reconcileTotals(db),
+            reports,
+            reportError,
+            underWay: underWay.map((f) => ({ run: f.run, dir: f.dir })),
+          };
         },
         { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
       );
@@ -100,6 +113,11 @@ export function reconcileCommand(
           `reconcile pass ${result.passId}: ${result.subaccounts} subaccount(s), ${result.messagesRead.toLocaleString('en-US')} messages read, ` +
             `${result.sendsChecked.toLocaleString('en-US')} sends from moved numbers checked: ${result.newViolations} new violation(s), ${result.newBlocked} new send(s) blocked by Twilio. ` +
             `In all: ${totals.violations} violation(s), ${totals.blocked} blocked. ${shown.map((dir) => `${dir}/violations.csv`).join(', ')}`,
+        );
+      }
+      for (const { run, dir } of underWay) {
+        context.output.err(
+          `${relative(context.cwd, dir) || dir}/ not written now: apply run ${run} is under way, and writes its reports there (this pass's violations with them) when it ends`,
         );
       }
       if (result.pending > 0) {

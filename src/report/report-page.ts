@@ -315,6 +315,9 @@ ${cell(violationsBy === null ? 'not reconciled' : violations, violations > 0 ? '
   );
 }
 
+/** A number's states that need no one's attention: moved, found already so, or left as it was. */
+const GOOD_STATUS = new Set<AuditRow['status']>(['done', 'skipped', 'unchanged']);
+
 function numbersTable(rows: readonly AuditRow[]): Html {
   const body = rows.map(
     (r) =>
@@ -324,7 +327,7 @@ function numbersTable(rows: readonly AuditRow[]): Html {
         <td class="sid">${r.from_account_sid}</td>
         <td class="sid">${r.to_account_sid}</td>
         <td class="sid">${r.messaging_service_sid}</td>
-        ${cell(r.status, r.status === 'done' || r.status === 'unchanged' ? 'ok' : 'bad')}${cell(r.attempts, 'num')}${cell(r.finished_at, 'time')}
+        ${cell(r.status, GOOD_STATUS.has(r.status) ? 'ok' : 'bad')}${cell(r.attempts, 'num')}${cell(r.finished_at, 'time')}
         ${cell(r.error_code === null && r.error_message === null ? '' : `${r.error_code ?? ''} ${r.error_message ?? ''}`.trim())}
       </tr>`,
   );

@@ -80,4 +80,21 @@ describe('report.html', () => {
     expect(page).toMatch(/data-figure="violations">\s*<span class="value">1/);
     expect(page).toContain('1 message(s) went to people who had opted out');
   });
+
+  it('shows a number found already as planned (skipped) as fine, and one that failed as not', () => {
+    const base = input();
+    const statuses = ['skipped', 'failed', 'not_run', 'done'] as const;
+    const page = reportPage({
+      ...base,
+      rows: statuses.map((status, i) => ({
+        ...base.rows[0]!,
+        phone_number: `+1555000000${i}`,
+        status,
+      })),
+    });
+    expect(page).toContain('<td class="ok">skipped</td>');
+    expect(page).toContain('<td class="ok">done</td>');
+    expect(page).toContain('<td class="bad">failed</td>');
+    expect(page).toContain('<td class="bad">not_run</td>');
+  });
 });

@@ -196,8 +196,9 @@ function earlierWaves(
   const found = new Map<string, { customerId: string; number: PlanNumber; row: AuditRow }>();
   for (const run of listApplyRuns(db)) {
     if (run.id >= runId) continue;
+    // Every earlier plan, even one that names none of this run's customers: it may have given
+    // a number an earlier wave moved for one of them to another customer since.
     const earlierPlan = readPlan(`apply run ${run.id}`, runPlanJson(db, run.id), 'journal');
-    if (!earlierPlan.customers.some((c) => ours.has(c.customer_id))) continue;
     const steps = new Map(listSteps(db, run.id).map((r) => [r.stepId, r]));
     const rows = auditRows(earlierPlan, steps);
     let i = 0;

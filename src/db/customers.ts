@@ -124,6 +124,29 @@ export function movingOrigins(db: Db): Map<string, string> {
   return new Map(rows.map((r) => [r.numberSid, r.originJson]));
 }
 
+/** The apply journal's latest event: `numbersBegunSince` names the moves begun after it. */
+export function journalMark(db: Db): number {
+  return (db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM apply_events').get() as { id: number })
+    .id;
+}
+
+/**
+ * The numbers an apply sent a step of (its intent recorded) after `mark`: their move began
+ * then, even if it has ended since (settled, no longer marked moving).
+ */
+export function numbersBegunSince(db: Db, mark: number): string[] {
+  return (
+    db
+      .prepare(
+        `SELECT DISTINCT substr(step_id, instr(step_id, ':') + 1) AS numberSid FROM apply_events
+         WHERE id > ? AND kind = 'intent'
+           AND substr(step_id, 1, instr(step_id, ':') - 1)
+               IN ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')`,
+      )
+      .all(mark) as { numberSid: string }[]
+  ).map((r) => r.numberSid);
+}
+
 /** The number a number step acts on: `detach_number:PN…` → `PN…`; null for other steps. */
 const NUMBER_STEP = /^(?:detach_number|transfer_number|attach_number|set_number_webhook):(PN\w+)$/;
 

@@ -10,8 +10,10 @@
 import { isoSeconds, type Clock } from '../clock.js';
 import { writtenCorrelationIds } from '../db/consent-journal.js';
 import {
+  journalMark,
   listCustomerNumbers,
   movingOrigins,
+  numbersBegunSince,
   previousSubaccounts,
   recordMapping,
   type CustomerNumberRecord,
@@ -65,6 +67,9 @@ const NO_OPTOUTS: OptOutIndex = { byNumber: new Map(), byService: new Map() };
 export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<RunPlanResult> {
   const { twilio, db, clock } = deps;
   const previous = previousSubaccounts(db);
+  // Where the journal stands before anything is read: a move an apply begins after this (and
+  // may finish before the plan is built) is one the reads below may have caught half way.
+  const mark = journalMark(db);
   // Numbers whose move an apply began and did not finish are planned from where they were.
   const origins = new Map(
     [...movingOrigins(db)].map(([sid, json]) => [sid, JSON.parse(json) as NumberOrigin]),
@@ -90,7 +95,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
   const resolution = resolveCustomers(observed, input.mapping, options(input.snapshot, NO_OPTOUTS));
 
   const snapshot = input.snapshot ? await refreshLedger(input, observed, resolution, deps) : null;
-  refuseMovesBegunMeanwhile(db, origins);
+  refuseMovesBegunMeanwhile(db, origins, mark);
 
   // The services each number's own opt-outs came through, once the ledger is up to date.
   const seen = servicesSeenByNumber(db);
@@ -125,8 +130,15 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
  * record them from there (the service they left no longer on their lists). Refused: nothing
  * recorded, no plan written.
  */
-function refuseMovesBegunMeanwhile(db: Db, origins: ReadonlyMap<string, NumberOrigin>): void {
-  const begun = [...movingOrigins(db).keys()].filter((sid) => !origins.has(sid));
+function refuseMovesBegunMeanwhile(
+  db: Db,
+  origins: ReadonlyMap<string, NumberOrigin>,
+  mark: number,
+): void {
+  // Under way now, or begun and already finished (settled: no longer marked moving).
+  const begun = [...new Set([...movingOrigins(db).keys(), ...numbersBegunSince(db, mark)])].filter(
+    (sid) => !origins.has(sid),
+  );
   if (begun.length === 0) return;
   throw new RefusedError(
     `an apply on this database began moving ${begun.length} number(s) (${begun.slice(0, 3).join(', ')}${begun.length > 3 ? ', …' : ''}) while this plan read the account, so what it read is half a move; no plan was written. Make the plan again once that apply has stopped (\`submigrate status\` shows it).`,

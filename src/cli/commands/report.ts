@@ -32,7 +32,9 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
           const dir = resolve(context.cwd, args.out ?? `reports/${run.id}`);
           // The run's own folder is written by its apply when it ends: written now, the
           // reports would show the run half way, and stand as its record if written after.
-          const holder = args.out === undefined ? lockHeldAgainst(db, thisProcess) : undefined;
+          // (--out naming that same folder is that folder.)
+          const own = dir === resolve(context.cwd, `reports/${run.id}`);
+          const holder = own ? lockHeldAgainst(db, thisProcess) : undefined;
           if (holder !== undefined && holder.runId === run.id) {
             throw new RefusedError(
               `apply run ${run.id} is under way (pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt}): it writes ${relative(context.cwd, dir) || dir}/ itself when it ends, and reports written there now would show the run half way. \`submigrate status\` shows its progress; \`submigrate report --out DIR\` writes its reports as they stand elsewhere.`,

@@ -1,0 +1,57 @@
+/**
+ * The run's folder while its apply is under way is the apply's to write when it ends (see
+ * report-during-apply.test.ts). `report --out` naming that very folder wrote it half way.
+ * Built CLI, emulator over HTTP.
+ */
+
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { makePlan, useCliWorkspace } from '../support/migration.js';
+import { cliEnv, pollUntil, releaseHeld, startCli } from '../support/snapshot-harness.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const NUMBERS = ['+14155550121', '+14155550122'];
+
+describe("the folder of a run under way, written by other means than 'report'", () => {
+  const ws = useCliWorkspace({ numbers: NUMBERS.map((phone) => ({ phone_number: phone })) }, NOW);
+
+  it('is left to the apply', async () => {
+    const { env, dir, cli } = ws;
+    writeFileSync(
+      dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\n${NUMBERS.map((p) => `acme,Acme,${p}`).join('\n')}\n`,
+    );
+    expect((await cli(['snapshot', '--db', 'a.db'])).code).toBe(0);
+    await makePlan(cli, { mapping: 'm.csv', db: 'a.db', out: 'a.plan.json' });
+
+    // The subaccount is made and the first number moved; the second transfer is held.
+    await env.control('POST', '/__emulator/faults', {
+      hold_after: 2,
+      hold_methods: ['POST', 'DELETE'],
+    });
+    const args = ['apply', 'a.plan.json', '--db', 'a.db', '--rate', '1000', '--concurrency', '1'];
+    const apply = startCli(args, cliEnv(env), dir.path);
+    try {
+      await pollUntil('the apply to be held at a write', async () => {
+        if (apply.child.exitCode !== null) throw new Error('the apply ended');
+        const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+        return health.held_requests > 0 ? true : undefined;
+      });
+      const runDir = join(dir.path, 'reports', '1');
+
+      // --out naming the run's own folder is the run's own folder.
+      const same = await cli(['report', '--db', 'a.db', '--out', 'reports/1']);
+      expect(same.stderr).toMatch(/^refused: apply run 1 is under way/);
+      expect(same.code).toBe(4);
+      expect(readdirSync(runDir)).toEqual(['.submigrate-report']);
+    } finally {
+      await releaseHeld(env);
+    }
+    const applied = await apply.done;
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(readdirSync(join(dir.path, 'reports', '1'))).toContain('report.html');
+  }, 90_000);
+});

@@ -1,6 +1,7 @@
 /**
  * The run's folder while its apply is under way is the apply's to write when it ends (see
- * report-during-apply.test.ts). `report --out` naming that very folder wrote it half way.
+ * report-during-apply.test.ts). Two other ways wrote it half way: `report --out` naming that
+ * very folder, and `reconcile`, which writes the folder of every run that moved numbers.
  * Built CLI, emulator over HTTP.
  */
 
@@ -42,6 +43,10 @@ describe("the folder of a run under way, written by other means than 'report'", 
       });
       const runDir = join(dir.path, 'reports', '1');
 
+      // reconcile writes no report into it (it tells so), while its pass is recorded.
+      const reconciled = await cli(['reconcile', '--db', 'a.db', '--json']);
+      expect(readdirSync(runDir)).toEqual(['.submigrate-report']);
+      expect(reconciled.stderr).toMatch(/apply run 1 is under way/);
       // --out naming the run's own folder is the run's own folder.
       const same = await cli(['report', '--db', 'a.db', '--out', 'reports/1']);
       expect(same.stderr).toMatch(/^refused: apply run 1 is under way/);

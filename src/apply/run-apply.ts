@@ -258,7 +258,7 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
         }
       }
     } finally {
-      releaseLock(db, deps.runner.pid);
+      releaseLock(db, deps.runner);
     }
   }
   return reportsError === undefined ? result : { ...result, reportsError };

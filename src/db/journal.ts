@@ -366,6 +366,13 @@ export function setLockRun(db: Db, runId: number): void {
   db.prepare('UPDATE apply_lock SET run_id = ? WHERE id = 1').run(runId);
 }
 
-export function releaseLock(db: Db, pid: number): void {
-  db.prepare('DELETE FROM apply_lock WHERE id = 1 AND pid = ?').run(pid);
+/**
+ * Lets go of the lock if `me` holds it: pid and host both (a process on another host, taken
+ * over with --take-over-lock, may have the same pid as the one that took it over).
+ */
+export function releaseLock(db: Db, me: { pid: number; hostname: string }): void {
+  db.prepare('DELETE FROM apply_lock WHERE id = 1 AND pid = ? AND hostname = ?').run(
+    me.pid,
+    me.hostname,
+  );
 }

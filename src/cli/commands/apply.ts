@@ -136,9 +136,11 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       // Stopped part way (Ctrl-C, kill, the terminal closed): the process ends at once, and
       // says what it leaves behind and what to run next.
       const dbShown = relative(context.cwd, location.path) || location.path;
+      // The override the run began with, else the continuation is refused by the opt-out gate.
+      const override = args['allow-missing-snapshot'] ? ' --allow-missing-snapshot' : '';
       const released = whenInterrupted((signal) =>
         context.output.err(
-          `apply: stopped by ${signal}. Every step sent so far is in the journal: \`submigrate apply ${shown} --db ${dbShown}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`submigrate status --db ${dbShown}\` shows where it stopped.`,
+          `apply: stopped by ${signal}. Every step sent so far is in the journal: \`submigrate apply ${shown} --db ${dbShown}${override}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`submigrate status --db ${dbShown}\` shows where it stopped.`,
         ),
       );
       try {

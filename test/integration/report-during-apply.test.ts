@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { makePlan, useCliWorkspace } from '../support/migration.js';
-import { cliEnv, pollUntil, releaseHeld, startCli } from '../support/snapshot-harness.js';
+import { releaseHeld, startApplyHeldAtWrite } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NUMBERS = ['+14155550101', '+14155550102'];
@@ -31,18 +31,8 @@ describe('report while the run it reports is under way', () => {
     await makePlan(cli, { mapping: 'm.csv', db: 'a.db', out: 'a.plan.json' });
 
     // The subaccount is made and the first number moved; the second transfer is held.
-    await env.control('POST', '/__emulator/faults', {
-      hold_after: 2,
-      hold_methods: ['POST', 'DELETE'],
-    });
-    const args = ['apply', 'a.plan.json', '--db', 'a.db', '--rate', '1000', '--concurrency', '1'];
-    const apply = startCli(args, cliEnv(env), dir.path);
+    const apply = await startApplyHeldAtWrite(env, dir.path, 'a.plan.json', 'a.db', 2);
     try {
-      await pollUntil('the apply to be held at a write', async () => {
-        if (apply.child.exitCode !== null) throw new Error('the apply ended');
-        const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-        return health.held_requests > 0 ? true : undefined;
-      });
       const runDir = join(dir.path, 'reports', '1');
       const report = await cli(['report', '--db', 'a.db']);
       expect(report.stderr).toMatch(

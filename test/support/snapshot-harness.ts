@@ -374,6 +374,32 @@ export async function pollUntil<T>(
 // ── killing apply at an exact write ────────────────────────────────────────────────────────
 
 /**
+ * Starts `apply PLAN --db DB` (one request at a time, no rate cap) with the emulator holding
+ * every write (`methods`) after the first `holdAfter`, and answers it once a write is held.
+ */
+export async function startApplyHeldAtWrite(
+  env: TestEmulator,
+  cwd: string,
+  plan: string,
+  db: string,
+  holdAfter: number,
+  methods: readonly string[] = ['POST', 'DELETE'],
+): Promise<RunningCli> {
+  await env.control('POST', '/__emulator/faults', {
+    hold_after: holdAfter,
+    hold_methods: methods,
+  });
+  const args = ['apply', plan, '--db', db, '--rate', '1000', '--concurrency', '1'];
+  const run = startCli(args, cliEnv(env), cwd);
+  await pollUntil(`the write after the ${holdAfter}th to be held`, async () => {
+    if (run.child.exitCode !== null) throw new Error('apply ended before a write was held');
+    const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+    return health.held_requests > 0 ? true : undefined;
+  });
+  return run;
+}
+
+/**
  * Runs `apply PLAN --db DB` one write at a time; the emulator lets `holdAfter` writes (of
  * `methods`) through and holds the next; the process is killed there. Returns how it ended
  * (a test asserts the SIGKILL) and its pid. The hold stays until `releaseHeld`.
@@ -386,17 +412,7 @@ export async function killApplyAtHeldWrite(
   holdAfter: number,
   methods: readonly string[] = ['POST', 'DELETE'],
 ): Promise<CliResult & { pid: number }> {
-  await env.control('POST', '/__emulator/faults', {
-    hold_after: holdAfter,
-    hold_methods: methods,
-  });
-  const args = ['apply', plan, '--db', db, '--rate', '1000', '--concurrency', '1'];
-  const run = startCli(args, cliEnv(env), cwd);
-  await pollUntil(`the write after the ${holdAfter}th to be held`, async () => {
-    if (run.child.exitCode !== null) throw new Error('apply ended before the kill');
-    const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-    return health.held_requests > 0 ? true : undefined;
-  });
+  const run = await startApplyHeldAtWrite(env, cwd, plan, db, holdAfter, methods);
   run.child.kill('SIGKILL');
   return { ...(await run.done), pid: run.child.pid! };
 }

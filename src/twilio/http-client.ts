@@ -197,7 +197,11 @@ export class TwilioHttpClient extends twilio.RequestClient {
   private readonly trace: ((attempt: TracedAttempt) => void) | null;
 
   constructor(options: TwilioHttpClientOptions) {
-    super();
+    // The SDK's constructor makes an agent of its own from HTTP_PROXY, read raw with Node's
+    // legacy `url.parse` (which prints an URL it finds invalid whole, password and all, and
+    // throws on a stray "%"): unused here (every request goes through `agents`), it is not made.
+    super(hideHttpProxy());
+    restoreHttpProxy();
     const limits = options.limits ?? DEFAULT_LIMITS;
     const maxSockets = Math.max(limits.concurrency, 1);
     this.apiUrl = options.apiUrl;
@@ -398,6 +402,20 @@ function proxyAgentOptions(proxyUrl: string): createHttpsProxyAgent.HttpsProxyAg
   }
   // Copied along with the rest by the agent (Object.assign copies symbol keys too).
   return Object.assign(options, { [inspect.custom]: () => `[proxy ${shown}]` });
+}
+
+let hiddenHttpProxy: string | undefined;
+
+/** Takes HTTP_PROXY out of the environment for the SDK's constructor; its options: none. */
+function hideHttpProxy(): undefined {
+  hiddenHttpProxy = process.env['HTTP_PROXY'];
+  delete process.env['HTTP_PROXY'];
+  return undefined;
+}
+
+function restoreHttpProxy(): void {
+  if (hiddenHttpProxy !== undefined) process.env['HTTP_PROXY'] = hiddenHttpProxy;
+  hiddenHttpProxy = undefined;
 }
 
 /** A URL's user or password as typed: `%23` is `#`; a `%` that encodes nothing is itself. */

@@ -72,4 +72,25 @@ describe('HTTPS_PROXY with a password', () => {
       `Basic ${Buffer.from(`ops:${PASSWORD}`).toString('base64')}`,
     );
   });
+  // The twilio SDK's own constructor read HTTP_PROXY raw (url.parse): beside a good HTTPS_PROXY
+  // its password was printed whole (DEP0170); a stray "%" in it crashed every command.
+  it('HTTP_PROXY beside HTTPS_PROXY: never printed, never read by the SDK', async () => {
+    const result = await run(proxyUrl(encodeURIComponent(PASSWORD)), {
+      HTTP_PROXY: `http://ops:${PASSWORD}@127.0.0.1:9`,
+    });
+    expectNoPassword(result.stderr + result.stdout);
+    expect(result.stderr).not.toContain('DEP0170');
+    expect(result.code).toBe(1);
+  });
+
+  it('HTTP_PROXY alone with a "%" that encodes nothing: no internal error', async () => {
+    const result = await runCli(
+      ['snapshot', '--db', dir.file('q.db'), '--api-url', env.url],
+      cliEnv(env, { HTTP_PROXY: 'http://ops:hunter2%zz@127.0.0.1:9' }),
+      dir.path,
+    );
+    expectNoPassword(result.stderr + result.stdout);
+    expect(result.stderr).not.toContain('internal error');
+    expect(result.code).toBe(0);
+  });
 });

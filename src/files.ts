@@ -8,6 +8,7 @@
 import {
   closeSync,
   existsSync,
+  fchmodSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -223,6 +224,9 @@ export function writePrivateFiles(
 function writeTemp(temp: string, content: FileContent): void {
   const fd = openSync(temp, 'wx', 0o600);
   try {
+    // 0600 whatever the umask: one such as 0277 would make it 0400, a file the tool then
+    // takes for one made read-only and refuses to replace the next time.
+    fchmodSync(fd, 0o600);
     if (typeof content === 'string') writeSync(fd, content);
     else {
       let pending: string[] = [];

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -90,5 +90,26 @@ describe('writePrivateFiles and a file made read-only', () => {
     expect(readFileSync(dir.file('audit.json'), 'utf8')).toBe('signed off\n');
     expect(readFileSync(dir.file('audit.csv'), 'utf8')).toBe('earlier audit\n');
     expect(readdirSync(dir.path).sort()).toEqual(['audit.csv', 'audit.json']);
+  });
+});
+
+describe('writePrivateFile under a strict umask', () => {
+  let dir: TempDir;
+  let umask: number;
+  beforeEach(() => {
+    dir = tempDir();
+    umask = process.umask(0o277);
+  });
+  afterEach(() => {
+    process.umask(umask);
+    dir.remove();
+  });
+
+  // 0600 masked by 0277 was 0400: the tool's own file, read-only, refused the next time.
+  it('writes its file 0600, and replaces it the next time', () => {
+    writePrivateFile(dir.file('plan.json'), 'first\n');
+    expect(statSync(dir.file('plan.json')).mode & 0o777).toBe(0o600);
+    writePrivateFile(dir.file('plan.json'), 'second\n');
+    expect(readFileSync(dir.file('plan.json'), 'utf8')).toBe('second\n');
   });
 });

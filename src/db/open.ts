@@ -10,13 +10,17 @@
 import {
   chmodSync,
   closeSync,
+  copyFileSync,
+  mkdtempSync,
   openSync,
   readFileSync,
   readSync,
+  rmSync,
   statSync,
   unlinkSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 import Database from 'better-sqlite3';
 
@@ -82,25 +86,42 @@ export function inspect(path: string): Found {
   const applicationId = header.readUInt32BE(68);
   if (applicationId === APPLICATION_ID) return 'ours';
   // Databases written before the mark existed carry 0: they are ours if our migrations made them.
-  if (applicationId === 0 && madeByOurMigrations(path)) return 'legacy';
+  if (applicationId === 0 && madeByOurMigrations(path, stat.size, header[18] === 2)) {
+    return 'legacy';
+  }
   throw new UserError(notOurs);
 }
 
+/** Above this, an unmarked database is not read into memory whole (Node reads at most 2 GiB). */
+const IN_MEMORY_LIMIT = 256 * 1024 * 1024;
+
 /**
- * A look at an unmarked SQLite file, from a copy in memory: does it hold our migration record?
- * SQLite opening the file itself, even read-only, makes a `-wal` and a `-shm` beside a
- * WAL-mode database (as most are) and leaves them there: files beside someone's database,
- * which with another owner or mode can keep its own application from opening it.
+ * A look at an unmarked SQLite file: does it hold our migration record? SQLite opening a
+ * WAL-mode database itself, even read-only, makes a `-wal` and a `-shm` beside it and leaves
+ * them there: files beside someone's database, which with another owner or mode can keep its
+ * own application from opening it. So a WAL-mode one is read from a copy: in memory, or, when
+ * large (a ledger of years of messages), in a private folder of its own. A rollback-journal
+ * one too large for memory is opened read-only where it is: SQLite makes nothing beside it.
  */
-function madeByOurMigrations(path: string): boolean {
+function madeByOurMigrations(path: string, size: number, walMode: boolean): boolean {
   let db: Db | undefined;
+  let copyFolder: string | undefined;
   try {
-    const image = readFileSync(path);
-    // SQLite opens no WAL-mode image from memory (header bytes 18 and 19 are 2); read as a
-    // rollback-journal one, its pages are the same. What only a -wal holds is not seen.
-    image[18] = 1;
-    image[19] = 1;
-    db = new Database(image, { readonly: true });
+    if (size <= IN_MEMORY_LIMIT) {
+      const image = readFileSync(path);
+      // SQLite opens no WAL-mode image from memory (header bytes 18 and 19 are 2); read as a
+      // rollback-journal one, its pages are the same. What only a -wal holds is not seen.
+      image[18] = 1;
+      image[19] = 1;
+      db = new Database(image, { readonly: true });
+    } else if (walMode) {
+      copyFolder = mkdtempSync(join(tmpdir(), 'submigrate-inspect-'));
+      const copy = join(copyFolder, 'db');
+      copyFileSync(path, copy);
+      db = new Database(copy, { readonly: true, fileMustExist: true });
+    } else {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+    }
     const row = db
       .prepare(
         "SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
@@ -114,6 +135,7 @@ function madeByOurMigrations(path: string): boolean {
     return false;
   } finally {
     db?.close();
+    if (copyFolder !== undefined) rmSync(copyFolder, { recursive: true, force: true });
   }
 }
 

@@ -4,7 +4,7 @@
  * location, the clock and the identity of this process.
  */
 
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fchmodSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -88,6 +88,16 @@ function traceTo(path: string | undefined, cwd: string): Pick<TwilioHttpClientOp
   requireFolder(file, 'SUBMIGRATE_TRACE');
   // Lines are appended to an earlier trace only: never to the database, a plan or notes.
   refuseForeignFile(file, 'SUBMIGRATE_TRACE', 'a trace file', isTraceText);
+  // Made now, 0600 whatever the umask: one such as 0277 would make it 0400, a file the next
+  // run takes for one made read-only and refuses.
+  if (!existsSync(file)) {
+    const fd = openSync(file, 'a', 0o600);
+    try {
+      fchmodSync(fd, 0o600);
+    } finally {
+      closeSync(fd);
+    }
+  }
   return {
     trace: (attempt) => appendFileSync(file, `${JSON.stringify(attempt)}\n`, { mode: 0o600 }),
   };

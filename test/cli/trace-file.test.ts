@@ -4,7 +4,7 @@
  * refused before any request and left as it was. Needs `npm run build`.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -49,6 +49,20 @@ describe('SUBMIGRATE_TRACE', () => {
         `SUBMIGRATE_TRACE ${foreign} exists and is not a trace file; refusing to replace it`,
       );
       expect(readFileSync(foreign).equals(before)).toBe(true);
+    }
+  });
+  // Made 0400 under it, the trace was refused as read-only by the next run.
+  it('under a umask of 0277: made 0600, and appended to the next time', async () => {
+    const trace = dir.file('strict.jsonl');
+    const umask = process.umask(0o277);
+    try {
+      expect((await snapshot(trace)).code).toBe(0);
+      expect(statSync(trace).mode & 0o777).toBe(0o600);
+      const second = await snapshot(trace);
+      expect(second.stderr).not.toContain('read-only');
+      expect(second.code).toBe(0);
+    } finally {
+      process.umask(umask);
     }
   });
 });

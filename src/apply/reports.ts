@@ -33,7 +33,7 @@ import {
 import type { InboundRoute } from '../plan/routes.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { Plan, PlanNumber } from '../plan/types.js';
-import { auditDocument, auditRows, type AuditRow } from '../report/audit.js';
+import { auditDocument, auditRows, shownResult, type AuditRow } from '../report/audit.js';
 import { carryAudit, inServiceKey, twilioEnforces } from '../report/carry.js';
 import { reportFiles, type ReportFile } from '../report/files.js';
 import { reportPage } from '../report/report-page.js';
@@ -107,7 +107,11 @@ export function runStatuses(
     });
   return {
     runs,
-    steps: chosen === undefined ? null : listSteps(db, chosen),
+    // A webhook URL a step set is shown without its password, in text and in --json.
+    steps:
+      chosen === undefined
+        ? null
+        : listSteps(db, chosen).map((s) => ({ ...s, result: shownResult(s.result) })),
     // An apply of a plan no run has begun yet holds the lock while it checks the plan
     // against live state: its run begins when the checks pass (and not if they refuse).
     starting: holder !== null && holder.runId === null ? holder : null,

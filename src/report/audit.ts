@@ -278,8 +278,11 @@ export function auditDocument(
   };
 }
 
-/** A step's result as the audit shows it: a webhook URL it set (`sms_url`) without its password. */
-function shownResult(result: Record<string, string> | null): Record<string, string> | null {
+/**
+ * A step's result as people are shown it (the audit, `status`): a webhook URL it set (`sms_url`)
+ * without its password.
+ */
+export function shownResult(result: Record<string, string> | null): Record<string, string> | null {
   if (result === null) return null;
   return Object.fromEntries(Object.entries(result).map(([key, value]) => [key, shownUrl(value)]));
 }

@@ -58,6 +58,15 @@ describe('a webhook URL with a password in it', () => {
     expect(dryRun.stdout).toContain('https://owlie:***@hooks.example/inbound');
   });
 
+  it('is shown masked by status, in text and in --json', async () => {
+    for (const args of [[], ['--json']]) {
+      const status = await ws.cli(['status', '--db', db(), '--run', '1', ...args]);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toContain('https://owlie:***@hooks.example/inbound');
+      expect(status.stdout + status.stderr).not.toContain(PASSWORD);
+    }
+  });
+
   it('is in no report file', () => {
     const files = filesUnder(join(ws.dir.path, 'reports'));
     expect(files.length).toBeGreaterThan(0);

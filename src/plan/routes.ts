@@ -86,6 +86,11 @@ export function shownUrl(url: string): string {
   return parsed.href;
 }
 
+/** A route as people are shown it (`--json` output): its URL's password masked. */
+export function shownRoute(route: InboundRoute): InboundRoute {
+  return 'url' in route ? { ...route, url: shownUrl(route.url) } : route;
+}
+
 /** `https://app.example/sms (number)`, `dropped (service MG…)`: for listings and CSVs. */
 export function describeRoute(route: InboundRoute): string {
   switch (route.via) {

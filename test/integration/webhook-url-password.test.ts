@@ -67,6 +67,15 @@ describe('a webhook URL with a password in it', () => {
     }
   });
 
+  it('is shown masked by routes, in text and in --json', async () => {
+    for (const args of [[], ['--json']]) {
+      const routes = await ws.cli(['routes', '--db', db(), ...args]);
+      expect(routes.code, routes.stderr).toBe(0);
+      expect(routes.stdout).toContain('https://owlie:***@hooks.example/inbound');
+      expect(routes.stdout + routes.stderr).not.toContain(PASSWORD);
+    }
+  });
+
   it('is in no report file', () => {
     const files = filesUnder(join(ws.dir.path, 'reports'));
     expect(files.length).toBeGreaterThan(0);

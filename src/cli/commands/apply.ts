@@ -16,7 +16,7 @@ import { findRunByPlan } from '../../db/journal.js';
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { readSealedPlan } from '../../plan/plan-file.js';
-import { describeRoute } from '../../plan/routes.js';
+import { describeRoute, shownRoute } from '../../plan/routes.js';
 import { DEFAULT_CONSENT_PER_MINUTE } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -189,7 +189,13 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       const shownDir =
         reportsError === undefined ? relative(context.cwd, reportDir!) || reportDir! : undefined;
       if (args.json) {
-        context.output.out(JSON.stringify({ ...done, reports: shownDir }, null, 2));
+        // Webhook URLs without their passwords, as in the text.
+        const routeFailures = done.routeFailures.map((r) => ({
+          ...r,
+          before: shownRoute(r.before),
+          after: r.after === null ? null : shownRoute(r.after),
+        }));
+        context.output.out(JSON.stringify({ ...done, routeFailures, reports: shownDir }, null, 2));
       } else {
         const c = done.counts;
         for (const note of done.notes) context.output.err(`note: ${note}`);

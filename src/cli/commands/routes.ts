@@ -4,7 +4,7 @@ import { recheckRoutes } from '../../apply/routes-command.js';
 import { failedCheck } from '../../apply/routes-check.js';
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
-import { describeRoute } from '../../plan/routes.js';
+import { describeRoute, shownRoute } from '../../plan/routes.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { connectTwilio, dbLocation, runOption } from '../runtime.js';
@@ -28,7 +28,15 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
       );
       const failed = checks.filter(failedCheck);
       if (args.json) {
-        context.output.out(JSON.stringify({ run: runId, checks, failed: failed.length }, null, 2));
+        // Webhook URLs without their passwords, as in the text.
+        const shown = checks.map((c) => ({
+          ...c,
+          before: shownRoute(c.before),
+          after: c.after === null ? null : shownRoute(c.after),
+        }));
+        context.output.out(
+          JSON.stringify({ run: runId, checks: shown, failed: failed.length }, null, 2),
+        );
       } else {
         context.output.lines(
           checks.map(

@@ -6,6 +6,7 @@
  */
 
 import {
+  chmodSync,
   closeSync,
   existsSync,
   fchmodSync,
@@ -19,7 +20,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 import { UserError } from './errors.js';
 import { processRuns } from './processes.js';
@@ -137,7 +138,18 @@ export function isFileOrNothing(path: string): boolean {
  */
 export function makeFolder(dir: string, label: string): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Each missing folder in turn, 0700 whatever the umask: under one such as 0277 a folder
+    // made 0500 could not hold the next one, nor the files written into it.
+    const missing: string[] = [];
+    for (let folder = resolve(dir); !existsSync(folder); folder = dirname(folder)) {
+      missing.unshift(folder);
+      if (dirname(folder) === folder) break;
+    }
+    if (missing.length === 0) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const folder of missing) {
+      mkdirSync(folder, { mode: 0o700 });
+      chmodSync(folder, 0o700);
+    }
   } catch (error) {
     throw new UserError(`${label} ${dir}: cannot make the folder (${(error as Error).message}).`);
   }

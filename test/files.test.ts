@@ -4,7 +4,12 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSyn
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { UserError } from '../src/errors.js';
-import { writePrivateFile, writePrivateFiles, type FolderListings } from '../src/files.js';
+import {
+  makeFolder,
+  writePrivateFile,
+  writePrivateFiles,
+  type FolderListings,
+} from '../src/files.js';
 import { tempDir, type TempDir } from './support/snapshot-harness.js';
 
 /** The pid of a process that ran and is gone. */
@@ -103,6 +108,14 @@ describe('writePrivateFile under a strict umask', () => {
   afterEach(() => {
     process.umask(umask);
     dir.remove();
+  });
+
+  // 0700 masked by 0277 was 0500: a folder no one but root could write the next one into.
+  it('makes its folders 0700, parents too', () => {
+    makeFolder(dir.file('reports/7/optouts'), 'the reports folder');
+    for (const folder of ['reports', 'reports/7', 'reports/7/optouts']) {
+      expect(statSync(dir.file(folder)).mode & 0o777, folder).toBe(0o700);
+    }
   });
 
   // 0600 masked by 0277 was 0400: the tool's own file, read-only, refused the next time.

@@ -147,7 +147,15 @@ export function makeFolder(dir: string, label: string): void {
     }
     if (missing.length === 0) mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const folder of missing) {
-      mkdirSync(folder, { mode: 0o700 });
+      try {
+        mkdirSync(folder, { mode: 0o700 });
+      } catch (error) {
+        // Made meanwhile by another process (two commands making reports/ at once): theirs.
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST' && statSync(folder).isDirectory()) {
+          continue;
+        }
+        throw error;
+      }
       chmodSync(folder, 0o700);
     }
   } catch (error) {

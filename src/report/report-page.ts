@@ -271,14 +271,16 @@ function customersTable(input: ReportPageInput): Html {
     const id = String(row.customer_id);
     rowsBy.set(id, [...(rowsBy.get(id) ?? []), row]);
   }
+  // Built once: a map of every step of the run (one per customer made the page O(n²)).
+  const moved = movedInto(input.document);
   const body = input.document.customers.map((customer) => {
     const own = rowsBy.get(customer.customer_id) ?? [];
-    const moved = own.filter(movedInto(input.document)).length;
+    const movedHere = own.filter(moved).length;
     const carry = input.carry?.get(customer.customer_id);
     const violations = violationsBy?.get(customer.customer_id) ?? 0;
     return html`<tr${literal(violations > 0 ? ' class="violation"' : '')}>
 ${cell(customer.customer_id)}${cell(customer.customer_name)}
-${fraction(moved, own.length)}
+${fraction(movedHere, own.length)}
 <td class="sid">${customer.subaccount_sid ?? ''}</td><td class="sid">${customer.messaging_service_sid ?? ''}</td>
 ${
   optoutsBy === null || unknown.has(customer.customer_id)

@@ -219,7 +219,9 @@ function earlierWaves(
     }
   }
   for (const { customerId, number, row } of found.values()) {
-    waves.set(customerId, [...(waves.get(customerId) ?? []), { number, row }]);
+    const own = waves.get(customerId) ?? [];
+    own.push({ number, row });
+    waves.set(customerId, own);
   }
   return waves;
 }

@@ -75,6 +75,20 @@ export interface RunStatus {
 }
 
 /**
+ * The live apply that holds run `runId`, if one does: the run's reports folder is that
+ * apply's to write when it ends. Written by anything else meanwhile, the reports would show
+ * the run half way, and stand as its record if written after the apply's own.
+ */
+export function applyUnderWay(
+  db: Db,
+  runId: number,
+  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
+): LockHolder | undefined {
+  const holder = lockHeldAgainst(db, me);
+  return holder !== undefined && holder.runId === runId ? holder : undefined;
+}
+
+/**
  * Every run (or the one asked for, with its steps). A run the journal records as `running`
  * is running only while a live process holds the apply lock for it.
  */

@@ -2,10 +2,9 @@ import { join, relative } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { reconciledRuns, runReport } from '../../apply/reports.js';
+import { applyUnderWay, reconciledRuns, runReport } from '../../apply/reports.js';
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
-import { lockHeldAgainst } from '../../db/journal.js';
 import { reconcileTotals } from '../../db/reconcile.js';
 import { tellAfter } from '../../errors.js';
 import { runReconcile } from '../../reconcile/run-reconcile.js';
@@ -63,11 +62,9 @@ export function reconcileCommand(
           // that cannot be written does not keep the others' lists of this pass from being.
           const reports: string[] = [];
           const errors: unknown[] = [];
-          // The folder of a run whose apply is under way is its apply's to write when it ends
-          // (with this pass's violations, which are recorded by now): written now, it would
-          // show the run half way, and stand as its record if written after the apply's.
-          const holder = lockHeldAgainst(db, thisProcess);
-          const underWay = folders.filter((f) => holder !== undefined && holder.runId === f.run);
+          // The folder of a run whose apply is under way is that apply's to write when it
+          // ends, with this pass's violations (recorded by now).
+          const underWay = folders.filter((f) => applyUnderWay(db, f.run, thisProcess));
           for (const f of folders) {
             if (underWay.includes(f)) continue;
             try {

@@ -2,8 +2,7 @@ import { relative, resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { chooseRun, runReport } from '../../apply/reports.js';
-import { lockHeldAgainst } from '../../db/journal.js';
+import { applyUnderWay, chooseRun, runReport } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
 import { RefusedError } from '../../errors.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -30,12 +29,10 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
         (db) => {
           const run = chooseRun(db, args.run);
           const dir = resolve(context.cwd, args.out ?? `reports/${run.id}`);
-          // The run's own folder is written by its apply when it ends: written now, the
-          // reports would show the run half way, and stand as its record if written after.
-          // (--out naming that same folder is that folder.)
+          // The run's own folder (--out naming it too) is its apply's while it runs.
           const own = dir === resolve(context.cwd, `reports/${run.id}`);
-          const holder = own ? lockHeldAgainst(db, thisProcess) : undefined;
-          if (holder !== undefined && holder.runId === run.id) {
+          const holder = own ? applyUnderWay(db, run.id, thisProcess) : undefined;
+          if (holder !== undefined) {
             throw new RefusedError(
               `apply run ${run.id} is under way (pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt}): it writes ${relative(context.cwd, dir) || dir}/ itself when it ends, and reports written there now would show the run half way. \`submigrate status\` shows its progress; \`submigrate report --out DIR\` writes its reports as they stand elsewhere.`,
             );

@@ -7,12 +7,11 @@
  */
 
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
 import { requestLog } from '../support/emulator.js';
-import { makePlan, useCliWorkspace } from '../support/migration.js';
+import { planOneCustomer, useCliWorkspace } from '../support/migration.js';
 import { BIN, pollUntil, releaseHeld } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -25,12 +24,7 @@ describe('apply interrupted with Ctrl-C in a terminal', () => {
 
   it('shows the cursor again, says how to continue, and continues without a write sent twice', async () => {
     const { env, dir, cli } = ws;
-    writeFileSync(
-      dir.file('m.csv'),
-      `customer_id,customer_name,phone_number\n${NUMBERS.map((p) => `acme,Acme,${p}`).join('\n')}\n`,
-    );
-    expect((await cli(['snapshot', '--db', 'a.db'])).code).toBe(0);
-    await makePlan(cli, { mapping: 'm.csv', db: 'a.db', out: 'a.plan.json' });
+    await planOneCustomer(ws, NUMBERS);
 
     // The subaccount is created (the bar is drawn), the next write held.
     await env.control('POST', '/__emulator/faults', {

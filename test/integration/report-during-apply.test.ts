@@ -7,12 +7,12 @@
  * leaves the folder to the apply. Built CLI, emulator over HTTP.
  */
 
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { makePlan, useCliWorkspace } from '../support/migration.js';
+import { planOneCustomer, useCliWorkspace } from '../support/migration.js';
 import { releaseHeld, startApplyHeldAtWrite } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -23,12 +23,7 @@ describe('report while the run it reports is under way', () => {
 
   it("is refused in the run's folder, and leaves it to the apply", async () => {
     const { env, dir, cli } = ws;
-    writeFileSync(
-      dir.file('m.csv'),
-      `customer_id,customer_name,phone_number\n${NUMBERS.map((p) => `acme,Acme,${p}`).join('\n')}\n`,
-    );
-    expect((await cli(['snapshot', '--db', 'a.db'])).code).toBe(0);
-    await makePlan(cli, { mapping: 'm.csv', db: 'a.db', out: 'a.plan.json' });
+    await planOneCustomer(ws, NUMBERS);
 
     // The subaccount is made and the first number moved; the second transfer is held.
     const apply = await startApplyHeldAtWrite(env, dir.path, 'a.plan.json', 'a.db', 2);

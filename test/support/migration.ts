@@ -206,3 +206,16 @@ export async function migrateOnce(ws: CliWorkspace, db: string, mapping: string)
     out: ws.dir.file('m.plan.json'),
   });
 }
+
+/**
+ * `m.csv` mapping `numbers` to one customer (acme, "Acme"), the ledger filled into `a.db`,
+ * and `a.plan.json` made from them, in the workspace's folder.
+ */
+export async function planOneCustomer(ws: CliWorkspace, numbers: readonly string[]): Promise<void> {
+  writeFileSync(
+    ws.dir.file('m.csv'),
+    `customer_id,customer_name,phone_number\n${numbers.map((p) => `acme,Acme,${p}`).join('\n')}\n`,
+  );
+  expect((await ws.cli(['snapshot', '--db', 'a.db'])).code).toBe(0);
+  await makePlan(ws.cli, { mapping: 'm.csv', db: 'a.db', out: 'a.plan.json' });
+}

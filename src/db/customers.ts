@@ -4,6 +4,7 @@
  */
 
 import type { Db } from './open.js';
+import { statement } from './statements.js';
 
 export interface CustomerRecord {
   customerId: string;
@@ -154,7 +155,7 @@ const NUMBER_STEP = /^(?:detach_number|transfer_number|attach_number|set_number_
 export function markMoving(db: Db, stepId: string): void {
   const match = NUMBER_STEP.exec(stepId);
   if (match === null) return;
-  db.prepare('UPDATE customer_numbers SET moving = 1 WHERE number_sid = ? AND moving = 0').run(
+  statement(db, 'UPDATE customer_numbers SET moving = 1 WHERE number_sid = ? AND moving = 0').run(
     match[1],
   );
 }
@@ -212,7 +213,8 @@ export function recordCustomerSubaccount(
   subaccountSid: string,
   at: string,
 ): void {
-  db.prepare(
+  statement(
+    db,
     `INSERT INTO customer_subaccounts (customer_id, subaccount_sid, recorded_at) VALUES (?, ?, ?)
      ON CONFLICT (customer_id) DO UPDATE SET subaccount_sid = excluded.subaccount_sid,
        recorded_at = excluded.recorded_at`,

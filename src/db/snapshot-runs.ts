@@ -4,6 +4,7 @@
  * led to it, so a killed run resumes exactly after the last page it recorded.
  */
 
+import { RULES_VERSION } from '../optouts/keywords.js';
 import { insertEvents, type LedgerEvent } from './ledger.js';
 import type { Db } from './open.js';
 import { statement } from './statements.js';
@@ -142,8 +143,9 @@ export function createRun(
       db
         .prepare(
           `INSERT INTO snapshot_runs (parent_account_sid, status, started_at, pid, hostname,
-             partitions, keywords_json, explicit_window, retention_days, use_export)
-           VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`,
+             partitions, keywords_json, explicit_window, retention_days, use_export,
+             rules_version)
+           VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           run.parentAccountSid,
@@ -155,6 +157,7 @@ export function createRun(
           run.explicitWindow ? 1 : 0,
           run.retentionDays ?? DEFAULT_RETENTION_DAYS,
           run.useExport === true ? 1 : 0,
+          RULES_VERSION,
         ).lastInsertRowid,
     );
     addWindows(db, id, windows);
@@ -279,7 +282,11 @@ export function historyStarts(db: Db): Map<string, string> {
   return new Map(rows.map((row) => [row.accountSid, row.start]));
 }
 
-/** Every completed window (of one account, or all), oldest first: what has been read. */
+/**
+ * Every completed window (of one account, or all), oldest first: what has been read. A window
+ * read under older keyword rules is not among them: what it held that the current rules count
+ * (and the older did not) is not in the ledger, so it is to be read again.
+ */
 export function completedWindows(
   db: Db,
   accountSid: string | null = null,
@@ -289,10 +296,10 @@ export function completedWindows(
       `SELECT w.run_id AS runId, w.account_sid AS accountSid, w.source,
               w.window_start AS windowStart, w.window_end AS windowEnd
        FROM snapshot_windows w JOIN snapshot_runs r ON r.id = w.run_id
-       WHERE r.status = 'completed' AND (? IS NULL OR w.account_sid = ?)
+       WHERE r.status = 'completed' AND r.rules_version >= ? AND (? IS NULL OR w.account_sid = ?)
        ORDER BY w.window_start, w.account_sid`,
     )
-    .all(accountSid, accountSid) as (SnapshotWindow & { runId: number })[];
+    .all(RULES_VERSION, accountSid, accountSid) as (SnapshotWindow & { runId: number })[];
 }
 
 // ── Retention ───────────────────────────────────────────────────────────────────────────

@@ -7,6 +7,15 @@
 
 export type KeywordKind = 'opt-out' | 'opt-in' | 'help';
 
+/**
+ * The version of these rules, recorded with every snapshot run: a window read under an older
+ * version is read again (the ledger keeps only what a run took for evidence). Raise it whenever
+ * a change makes a message count that did not before.
+ * 1: the keywords as typed (case and surrounding whitespace aside).
+ * 2: compatibility forms folded by NFKC (full-width `ＳＴＯＰ`, `𝐒𝐓𝐎𝐏`) count as opt-outs.
+ */
+export const RULES_VERSION = 2;
+
 export const KEYWORD_LISTS: Readonly<Record<KeywordKind, readonly string[]>> = {
   'opt-out': ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'],
   'opt-in': ['START', 'YES', 'UNSTOP'],

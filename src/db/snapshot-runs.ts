@@ -302,6 +302,17 @@ export function completedWindows(
     .all(RULES_VERSION, accountSid, accountSid) as (SnapshotWindow & { runId: number })[];
 }
 
+/** Completed runs read under keyword rules older than the current ones (no longer counted). */
+export function runsUnderOlderRules(db: Db): number {
+  return (
+    db
+      .prepare(
+        "SELECT COUNT(*) AS n FROM snapshot_runs WHERE status = 'completed' AND rules_version < ?",
+      )
+      .get(RULES_VERSION) as { n: number }
+  ).n;
+}
+
 // ── Retention ───────────────────────────────────────────────────────────────────────────
 
 /** The Messages API window recorded for each account, in days (as last given). */

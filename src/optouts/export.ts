@@ -19,7 +19,12 @@ import {
   servicesSeenByNumber,
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
-import { completedWindows, historyStarts, type WindowSource } from '../db/snapshot-runs.js';
+import {
+  completedWindows,
+  historyStarts,
+  runsUnderOlderRules,
+  type WindowSource,
+} from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
 import { KEYWORD_LISTS } from './keywords.js';
 import { mergeRanges, uncoveredSpans, type TimeRange } from './windows.js';
@@ -151,8 +156,13 @@ export function requireCoverage(
 ): Coverage {
   const coverage = readCoverage(db, sources);
   if (coverage.windows.length === 0) {
+    const older = runsUnderOlderRules(db);
+    const why =
+      older === 0
+        ? 'holds no completed snapshot'
+        : `holds no snapshot read under the current keyword rules (its ${older} completed run(s) were read by an older submigrate, whose rules missed some opt-outs, such as a full-width ＳＴＯＰ: what they read no longer counts as read)`;
     throw new UserError(
-      `${dbPath} holds no completed snapshot, so there is no suppression list to vouch for. Run \`submigrate snapshot\` first.`,
+      `${dbPath} ${why}, so there is no suppression list to vouch for. Run \`submigrate snapshot\` first.`,
     );
   }
   return coverage;

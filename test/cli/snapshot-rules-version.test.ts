@@ -64,6 +64,7 @@ describe('a ledger read under older keyword rules', () => {
     // Nothing it read counts as read now: no list is vouched for.
     const unread = await cli(['optouts', '--db', db()]);
     expect(unread.code).not.toBe(0);
+    expect(unread.stderr).toContain('1 completed run(s) were read by an older submigrate');
 
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     const again = await cli(['optouts', '--db', db()]);

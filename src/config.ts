@@ -73,6 +73,41 @@ export function readApiUrl(flag: string | undefined, env: Env): string | null {
   return url.toString().replace(/\/$/, '');
 }
 
+/**
+ * Node's own debug sections that print an outgoing request's options, headers and all, to
+ * stderr: with them the Authorization header (the Auth Token or API secret, merely
+ * base64-encoded) would be printed for every connection. Found by running snapshot with each
+ * section on (Node 20): `http` and `net` for an http URL, `http` and `https` for an https one;
+ * `tls`, `http2`, `stream` and `undici`/`fetch` print no header.
+ */
+const HEADER_DEBUG_SECTIONS = ['http', 'https', 'net'] as const;
+
+/**
+ * The sections of `HEADER_DEBUG_SECTIONS` that `NODE_DEBUG` turns on, matched as Node matches
+ * them (lib/internal/util/debuglog.js): comma-separated names, `*` a wildcard, case ignored.
+ * Node reads NODE_DEBUG once, at startup: a command that talks to Twilio is refused while any
+ * is on, since unsetting it from inside the process would not turn the printing off.
+ */
+export function headerPrintingDebug(env: Env): string[] {
+  const value = env['NODE_DEBUG'];
+  if (value === undefined || value === '') return [];
+  const pattern = value
+    .replace(/[|\\{}()[\]^$+?.]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll(',', '$|^');
+  const enabled = new RegExp(`^${pattern}$`, 'i');
+  return HEADER_DEBUG_SECTIONS.filter((section) => enabled.test(section));
+}
+
+/** Refuses, naming NODE_DEBUG and why, when Node would print the requests' Authorization. */
+export function refuseHeaderPrintingDebug(env: Env): void {
+  const sections = headerPrintingDebug(env);
+  if (sections.length === 0) return;
+  throw new UserError(
+    `NODE_DEBUG=${env['NODE_DEBUG']} makes Node print every request to Twilio on stderr, its Authorization header with the credentials in it (${sections.join(', ')}); nothing was sent. Run again without NODE_DEBUG, or with sections other than http, https and net. To see what is sent, use SUBMIGRATE_TRACE=FILE.`,
+  );
+}
+
 /** Hosts whose traffic never leaves the machine. */
 const LOOPBACK =
   /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/i;

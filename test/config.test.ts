@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { apiUrlWarning, readApiUrl, readCredentials, secretsIn } from '../src/config.js';
+import {
+  apiUrlWarning,
+  headerPrintingDebug,
+  readApiUrl,
+  readCredentials,
+  refuseHeaderPrintingDebug,
+  secretsIn,
+} from '../src/config.js';
 import { UserError } from '../src/errors.js';
 
 const SID = `AC${'a'.repeat(32)}`;
@@ -110,4 +117,28 @@ describe('the API URL', () => {
       );
     },
   );
+});
+
+describe('NODE_DEBUG sections that print request headers', () => {
+  it('matches them as Node does: comma-separated, "*" a wildcard, case ignored', () => {
+    expect(headerPrintingDebug({})).toEqual([]);
+    expect(headerPrintingDebug({ NODE_DEBUG: '' })).toEqual([]);
+    expect(headerPrintingDebug({ NODE_DEBUG: 'http' })).toEqual(['http']);
+    expect(headerPrintingDebug({ NODE_DEBUG: 'HTTPS' })).toEqual(['https']);
+    expect(headerPrintingDebug({ NODE_DEBUG: 'module,net' })).toEqual(['net']);
+    expect(headerPrintingDebug({ NODE_DEBUG: 'ht*' })).toEqual(['http', 'https']);
+    expect(headerPrintingDebug({ NODE_DEBUG: '*' })).toEqual(['http', 'https', 'net']);
+    // Not sections Node would turn on: a space is part of the name, "." is no wildcard.
+    expect(headerPrintingDebug({ NODE_DEBUG: ' http' })).toEqual([]);
+    expect(headerPrintingDebug({ NODE_DEBUG: 'htt.' })).toEqual([]);
+    expect(headerPrintingDebug({ NODE_DEBUG: 'tls,http2,module' })).toEqual([]);
+  });
+
+  it('refuses naming the variable and the sections, or lets the command run', () => {
+    expect(() => refuseHeaderPrintingDebug({ NODE_DEBUG: 'net' })).toThrow(UserError);
+    expect(() => refuseHeaderPrintingDebug({ NODE_DEBUG: 'net' })).toThrow(
+      /^NODE_DEBUG=net makes Node print every request .* \(net\); nothing was sent/,
+    );
+    expect(() => refuseHeaderPrintingDebug({ NODE_DEBUG: 'tls' })).not.toThrow();
+  });
 });

@@ -16,6 +16,7 @@ import {
   readApiUrl,
   readCredentials,
   readProxyUrl,
+  refuseHeaderPrintingDebug,
   type Credentials,
 } from '../config.js';
 import { UserError } from '../errors.js';
@@ -51,6 +52,8 @@ export function connectTwilio(
   limits: Partial<LimiterOptions> = {},
 ): TwilioAccess {
   const env = context.env;
+  // Before anything else: Node would print the first request's Authorization header.
+  refuseHeaderPrintingDebug(env);
   const concurrency = limits.concurrency ?? DEFAULT_LIMITS.concurrency;
   const rate = limits.ratePerSecond ?? DEFAULT_LIMITS.ratePerSecond;
   if (!Number.isInteger(concurrency) || concurrency < 1) {

@@ -7,7 +7,7 @@
 import { isoSeconds } from '../clock.js';
 import type { Credentials } from '../config.js';
 import { createAccountClient, createParentClient, type TwilioClient } from './client.js';
-import { TwilioError } from '../errors.js';
+import { maskUrlPasswords, TwilioError } from '../errors.js';
 import { isRetryableStatus, toTwilioError } from './error-mapping.js';
 import { RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
 import { readDayFile } from './export-file.js';
@@ -565,7 +565,10 @@ export function createTwilioPort(
         return ((answer.items ?? []) as ConsentItemJson[]).map((item): ConsentResult => ({
           correlationId: typeof item.correlation_id === 'string' ? item.correlation_id : null,
           errorCode: typeof item.error_code === 'number' ? item.error_code : null,
-          errorMessages: Array.isArray(item.error_messages) ? item.error_messages.map(String) : [],
+          // Twilio's words, which may quote a URL: masked as a TwilioError's message is.
+          errorMessages: Array.isArray(item.error_messages)
+            ? item.error_messages.map((text) => maskUrlPasswords(String(text)))
+            : [],
         }));
       }),
 

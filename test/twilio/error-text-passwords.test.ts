@@ -1,0 +1,101 @@
+/**
+ * A webhook URL may carry HTTP basic-auth credentials (`https://user:password@host/sms`), and
+ * an error Twilio answers about such a URL quotes it, password and all. The password is masked
+ * where Twilio's error text enters the tool (the TwilioError, and a Consent API item's
+ * error_messages), before stderr, the journal's error_message or audit.csv can see it.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { maskUrlPasswords, TwilioError } from '../../src/errors.js';
+import { toTwilioError } from '../../src/twilio/error-mapping.js';
+import { twilioFailure, useEmulator } from '../support/emulator.js';
+
+const PASSWORD = 'Hook5ecret';
+
+describe('maskUrlPasswords', () => {
+  it.each([
+    [
+      `Invalid SmsUrl: ftp://owlie:${PASSWORD}@hooks.example/sms`,
+      'Invalid SmsUrl: ftp://owlie:***@hooks.example/sms',
+    ],
+    [
+      `The URL 'https://owlie:${PASSWORD}@hooks.example:8443/a?b=c' is not valid.`,
+      "The URL 'https://owlie:***@hooks.example:8443/a?b=c' is not valid.",
+    ],
+    // Read as a URL parser reads it: the password ends at the last "@" of the authority.
+    [`https://owlie:p@ss:${PASSWORD}@hooks.example/sms`, 'https://owlie:***@hooks.example/sms'],
+    // An unencoded "/" or "#" in the password: a URL Twilio would refuse, and quote.
+    [`"https://owlie:${PASSWORD}/x#y@hooks.example/sms"`, '"https://owlie:***@hooks.example/sms"'],
+    // Every URL in the text, and one inside another's query.
+    [
+      `a https://u:${PASSWORD}@one.example/x and http://v:${PASSWORD}@two.example`,
+      'a https://u:***@one.example/x and http://v:***@two.example',
+    ],
+    [
+      `https://app.example/cb?next=https://u:${PASSWORD}@three.example/x`,
+      'https://app.example/cb?next=https://u:***@three.example/x',
+    ],
+  ])('%s', (text, shown) => {
+    expect(maskUrlPasswords(text)).toBe(shown);
+    expect(maskUrlPasswords(text)).not.toContain(PASSWORD);
+  });
+
+  it.each([
+    'The requested resource /2010-04-01/Accounts/AC1/IncomingPhoneNumbers/PN1.json was not found',
+    'https://hooks.example/sms is unreachable',
+    'https://owlie@hooks.example/sms (a user alone)',
+    'https://hooks.example:8443/sms, https://www.twilio.com/docs/errors/21610',
+    'write to ops@example.com: https://hooks.example/sms',
+  ])('leaves text with no password as it is: %s', (text) => {
+    expect(maskUrlPasswords(text)).toBe(text);
+  });
+});
+
+describe('a Twilio error quoting a webhook URL with a password', () => {
+  // Only error answers here: no success body to hold to the schema.
+  const env = useEmulator({ checkSchema: false });
+
+  it('the emulator quotes the URL it refuses; the TwilioError shows it masked', async () => {
+    const { numbers } = await env.seed({ numbers: [{ phone_number: '+14155550101' }] });
+    const numberSid = numbers[0]!.sid;
+    const url = `ftp://owlie:${PASSWORD}@hooks.example/sms`;
+    // As Twilio answers it: the URL whole, password included.
+    const raw = await twilioFailure(
+      env.parent.api.v2010
+        .accounts(env.parentSid)
+        .incomingPhoneNumbers(numberSid)
+        .update({ smsUrl: url }),
+    );
+    expect(raw.message).toContain(PASSWORD);
+
+    const failure = await env
+      .port()
+      .setNumberWebhook(env.parentSid, numberSid, {
+        smsUrl: url,
+        smsMethod: 'POST',
+        smsFallbackUrl: null,
+        smsFallbackMethod: null,
+      })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(failure).toBeInstanceOf(TwilioError);
+    const error = failure as TwilioError;
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('Invalid SmsUrl: ftp://owlie:***@hooks.example/sms');
+    expect(String(error.stack)).not.toContain(PASSWORD);
+  });
+
+  it('masks whatever builds the TwilioError: the SDK error mapping, and the constructor', () => {
+    const sdkError = Object.assign(new Error(`Invalid SmsUrl: https://o:${PASSWORD}@h.example/`), {
+      status: 400,
+      code: 20001,
+      moreInfo: `https://www.twilio.com/docs/errors/20001?u=https://o:${PASSWORD}@h.example`,
+    });
+    const mapped = toTwilioError(sdkError, false) as TwilioError;
+    expect(mapped.message).toBe('Invalid SmsUrl: https://o:***@h.example/');
+    expect(mapped.moreInfo).not.toContain(PASSWORD);
+  });
+});

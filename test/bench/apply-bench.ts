@@ -106,11 +106,12 @@ async function requestsSent(
 ): Promise<{ count: number; firstArrived: number; lastAnswered: number }> {
   const response = await fetch(`${url}/__emulator/requests`);
   const log = (await response.json()) as { time: string; duration_ms: number }[];
-  const answered = log.map((entry) => Date.parse(entry.time));
+  // `time` is when the request arrived; it was answered `duration_ms` later.
+  const arrived = log.map((entry) => Date.parse(entry.time));
   return {
     count: log.length,
-    firstArrived: Math.min(...log.map((entry, i) => answered[i]! - entry.duration_ms)),
-    lastAnswered: Math.max(...answered),
+    firstArrived: Math.min(...arrived),
+    lastAnswered: Math.max(...log.map((entry, i) => arrived[i]! + entry.duration_ms)),
   };
 }
 

@@ -35,7 +35,7 @@ import { readPlan } from '../plan/plan-file.js';
 import type { Plan, PlanNumber } from '../plan/types.js';
 import { auditDocument, auditRows, shownResult, type AuditRow } from '../report/audit.js';
 import { carryAudit, inServiceKey, twilioEnforces } from '../report/carry.js';
-import { reportFiles, type ReportFile } from '../report/files.js';
+import { customerList, reportFiles, type ReportFile } from '../report/files.js';
 import { reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
 import { countStates } from './run-apply.js';
@@ -308,6 +308,11 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       ? null
       : (() => {
           const exported = exportOptOuts(db, undefined, { claims });
+          // A customer's rows on the combined list say what is known of its list: part of a
+          // list that is not known (an account its numbers came from nobody read) or not
+          // whole must not read as all of it. Never dropped: what was read still binds.
+          const unknown = unvouchedCustomers(exported.coverage);
+          const partial = partialCustomers(exported.coverage, claims.sources);
           return {
             coverage: exported.coverage,
             rows: exported.optouts
@@ -318,6 +323,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
                 // may have renamed it).
                 customer_name: names.get(row.customer_id!) ?? row.customer_name,
                 twilio_enforces: enforced(row) ? 'yes' : 'no',
+                customer_list: customerList(row.customer_id!, unknown, partial),
               })),
           };
         })();

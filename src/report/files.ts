@@ -16,8 +16,31 @@ import {
 import { AUDIT_COLUMNS, type AuditDocument, type AuditRow } from './audit.js';
 import { CARRY_COLUMNS, type CarryAudit } from './carry.js';
 
-/** A list row marked with whether Twilio itself now refuses sends to it (`yes`/`no`). */
-export type MarkedOptOutRow = OptOutExportRow & { twilio_enforces: string };
+/**
+ * A list row marked with whether Twilio itself now refuses sends to it (`yes`/`no`), and with
+ * what is known of the customer's list it is on (`customer_list`).
+ */
+export type MarkedOptOutRow = OptOutExportRow & {
+  twilio_enforces: string;
+  customer_list: CustomerList;
+};
+
+/**
+ * What is known of a customer's suppression list, on each of its rows: `whole`; `not_whole`
+ * (an account its numbers came from has spans of history no completed snapshot read: carry.csv
+ * says the list is not whole); `not_known` (an account its numbers came from was never read:
+ * the row is part of a list that is not known, which gets no `optouts/<customer_id>.csv` and
+ * is `unknown` in carry.csv).
+ */
+export type CustomerList = 'whole' | 'not_whole' | 'not_known';
+
+export function customerList(
+  customerId: string,
+  unknown: ReadonlySet<string>,
+  partial: ReadonlySet<string>,
+): CustomerList {
+  return unknown.has(customerId) ? 'not_known' : partial.has(customerId) ? 'not_whole' : 'whole';
+}
 
 export interface ReportFile {
   /** Relative to the run's report folder, `/`-separated. */
@@ -97,7 +120,7 @@ export function reportFiles(
     });
     return files;
   }
-  const marked = ['twilio_enforces'] as const;
+  const marked = ['twilio_enforces', 'customer_list'] as const;
   files.push({ path: 'optouts.csv', content: optOutsCsv(optouts.rows, marked) });
   // A customer whose numbers came from an account nobody read gets no file: a header-only
   // list would read as "nobody opted out". coverage.txt names the account.

@@ -71,6 +71,12 @@ describe('reports of a customer whose account history was not all read', () => {
 
     const reports = join(ws.dir.path, 'reports', '1');
     expect(readCsv(join(reports, 'optouts', 'acme.csv')).map((r) => r.recipient)).toEqual([RECENT]);
+    // Each row, on the combined list and the customer's own, says that list is not whole.
+    for (const file of ['optouts.csv', join('optouts', 'acme.csv')]) {
+      expect(readCsv(join(reports, file)).map((r) => [r.recipient, r.customer_list])).toEqual([
+        [RECENT, 'not_whole'],
+      ]);
+    }
     expect(readFileSync(join(reports, 'coverage.txt'), 'utf8')).toMatch(/^not read: AC\w+ /m);
     const [carry] = readCsv(join(reports, 'carry.csv'));
     expect(carry).toMatchObject({ customer_id: 'acme', list_rows: '1', twilio_enforces_rows: '1' });

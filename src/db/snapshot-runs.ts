@@ -69,6 +69,16 @@ function toRun(
     : { ...row, explicitWindow: row.explicitWindow === 1, useExport: row.useExport === 1 };
 }
 
+/**
+ * `fn` in one write-locked transaction (`BEGIN IMMEDIATE`): the look for a running run and
+ * the start of a new one (or the take-over of a stale one) are one step, so two snapshots
+ * started in the same instant cannot both start a run. The second waits for the first's
+ * lock (the database's busy timeout) and then sees the first's run.
+ */
+export function claimingRun<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}
+
 export function findRunningRun(db: Db, parentAccountSid: string): SnapshotRun | undefined {
   return toRun(
     db

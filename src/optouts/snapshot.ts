@@ -25,6 +25,7 @@ import {
 import type { Db } from '../db/open.js';
 import {
   adoptRun,
+  claimingRun,
   createRun,
   completedRunsWithoutExport,
   findRunningRun,
@@ -241,27 +242,30 @@ export async function takeSnapshot(
     useExport,
   };
 
-  let runId: number;
-  let resumed = false;
-  const running = findRunningRun(db, parentSid);
-  if (
-    running !== undefined &&
-    running.pid !== runner.pid &&
-    running.hostname === runner.hostname &&
-    runner.isAlive(running.pid)
-  ) {
-    throw new RefusedError(
-      `snapshot run ${running.id} is still in progress (pid ${running.pid}); wait for it or stop it first`,
-    );
-  }
-  if (running !== undefined && resumable(db, running.id, running.explicitWindow, accounts, input)) {
-    runId = running.id;
-    resumed = true;
-    adoptRun(db, runId, runner.pid, runner.hostname);
-  } else {
+  // The check for a running run and the start (or take-over) of one, in one write-locked
+  // transaction: of two snapshots started at once, the second sees the first's run.
+  const { runId, resumed } = claimingRun(db, () => {
+    const running = findRunningRun(db, parentSid);
+    if (
+      running !== undefined &&
+      running.pid !== runner.pid &&
+      running.hostname === runner.hostname &&
+      runner.isAlive(running.pid)
+    ) {
+      throw new RefusedError(
+        `snapshot run ${running.id} is still in progress (pid ${running.pid}); wait for it or stop it first`,
+      );
+    }
+    if (
+      running !== undefined &&
+      resumable(db, running.id, running.explicitWindow, accounts, input)
+    ) {
+      adoptRun(db, running.id, runner.pid, runner.hostname);
+      return { runId: running.id, resumed: true };
+    }
     if (running !== undefined) finishRun(db, running.id, 'abandoned', isoSeconds(clock.now()));
-    runId = startRun(input, accounts, created, deps);
-  }
+    return { runId: startRun(input, accounts, created, deps), resumed: false };
+  });
   if (given.retentionDays !== undefined) {
     recordToldRetention(db, runId, accounts, given.retentionDays, isoSeconds(clock.now()));
   }

@@ -1,0 +1,112 @@
+/**
+ * Two snapshots started in the same instant: the look for a running run and the start of a
+ * new one are one write-locked step, so another process cannot start its own run between
+ * them. Not timing-based: the other process (a second SQLite connection on the same file)
+ * acts at the exact moment this one inserts its run, the point where the old check-then-insert
+ * let both through.
+ */
+
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createRun, findRunningRun } from '../../src/db/snapshot-runs.js';
+import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
+import { DEFAULT_PARTITIONS, takeSnapshot } from '../../src/optouts/snapshot.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  fixedClock,
+  readOnly,
+  tempDir,
+  TEST_RUNNER,
+  withLedger,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+
+describe('two snapshots started at once', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+
+  beforeAll(async () => {
+    env = await startTestEmulator({
+      now: () => NOW,
+      load: (state) => loadOwlie(state, { seed: 5, messages: 300, now: NOW }),
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('cannot both start a run: the other waits for the lock instead of slipping in', async () => {
+    const dbPath = dir.file('race.db');
+    const parentSid = env.port().parentAccountSid;
+    const clock = fixedClock(NOW);
+    let other: string | undefined;
+
+    // The other process: checks for a running run and starts one, write-locked as a snapshot
+    // does. Without waiting (busy_timeout 0), so a held lock shows as SQLITE_BUSY at once.
+    const otherSnapshotStarts = () => {
+      const db = new Database(dbPath);
+      try {
+        db.pragma('busy_timeout = 0');
+        other = db
+          .transaction(() => {
+            const running = findRunningRun(db, parentSid);
+            if (running !== undefined) return `saw run ${running.id}`;
+            createRun(
+              db,
+              {
+                parentAccountSid: parentSid,
+                startedAt: new Date(NOW).toISOString(),
+                pid: 999_999,
+                hostname: 'other-process',
+                partitions: 1,
+                keywordsJson: '{}',
+                explicitWindow: false,
+              },
+              [],
+              [],
+            );
+            return 'started a run';
+          })
+          .immediate();
+      } catch (error) {
+        other = (error as { code?: string }).code ?? String(error);
+      } finally {
+        db.close();
+      }
+    };
+
+    const result = await withLedger(dbPath, (db) => {
+      // The other process acts just as this one is about to insert its run: after this one
+      // looked for a running run and found none.
+      const prepare = db.prepare.bind(db);
+      db.prepare = ((sql: string) => {
+        if (other === undefined && sql.includes('INSERT INTO snapshot_runs')) {
+          otherSnapshotStarts();
+        }
+        return prepare(sql);
+      }) as typeof db.prepare;
+      return takeSnapshot(
+        { accounts: [], since: null, until: null, partitions: DEFAULT_PARTITIONS },
+        { twilio: env.port(), db, clock, runner: TEST_RUNNER },
+      );
+    });
+
+    // The other process could not start a run while this one held the check and the insert.
+    expect(other).toBe('SQLITE_BUSY');
+    const runs = readOnly(dbPath, (db) =>
+      db.prepare('SELECT id, status, hostname FROM snapshot_runs ORDER BY id').all(),
+    );
+    expect(runs).toEqual([{ id: result.runId, status: 'completed', hostname: 'vitest' }]);
+
+    // The lock is let go with the run started: the other process gets it now (this run has
+    // finished, so it may start its own).
+    other = undefined;
+    otherSnapshotStarts();
+    expect(other).toBe('started a run');
+  });
+});

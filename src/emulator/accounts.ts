@@ -25,12 +25,13 @@ export function createSubaccount(
     throw new ApiError(400, 21480, 'Reached maximum number of subaccounts');
   }
   const now = state.now();
-  const sid = init.sid ?? state.sids.next('AC');
-  if (state.accounts.has(sid)) throw new ApiError(400, 20001, `Account ${sid} already exists`);
+  const name = init.friendlyName ?? defaultSubaccountName(now);
+  if (init.sid !== undefined) state.checkSidFree('AC', init.sid, `subaccount "${name}"`);
+  const sid = init.sid ?? state.newSid('AC');
   const account: AccountRecord = {
     sid,
     authToken: init.authToken ?? state.sids.next('').slice(0, 32),
-    friendlyName: init.friendlyName ?? defaultSubaccountName(now),
+    friendlyName: name,
     status: init.status ?? 'active',
     ownerSid: owner.sid,
     dateCreated: now,
@@ -83,8 +84,9 @@ export function createKey(
 ): ApiKeyRecord {
   const accountSid = init.accountSid ?? state.parentSid;
   if (!state.accounts.has(accountSid)) throw new ApiError(400, 20404, `No account ${accountSid}`);
+  if (init.sid !== undefined) state.checkSidFree('SK', init.sid, `API key of ${accountSid}`);
   const key: ApiKeyRecord = {
-    sid: init.sid ?? state.sids.next('SK'),
+    sid: init.sid ?? state.newSid('SK'),
     secret: init.secret ?? state.sids.next('').slice(0, 32),
     accountSid,
     kind: init.kind ?? 'standard',

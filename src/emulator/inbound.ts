@@ -86,7 +86,7 @@ export function receiveInbound(
   };
   if (route.kind === 'dropped') {
     // Twilio still gives it a SID; only the opt-out filter ever sees it.
-    const sid = state.sids.next('SM');
+    const sid = state.newSid('SM');
     state.applyKeyword({ ...message, sid });
     const numSegments = segmentCount(init.body);
     return { ...message, sid, numSegments, stored: false, keyword, route };

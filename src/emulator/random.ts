@@ -24,6 +24,7 @@ export interface SidFactory {
  * SIDs from a seeded stream. mulberry32's state walks a full 2^32 cycle, so no SID reuses the
  * states of another within the first 2^30 SIDs; two SIDs could only meet by all 128 bits
  * colliding by chance. Remembering every SID issued (a Set of a million strings) buys nothing.
+ * A SID a seed gives explicitly is another matter: EmulatorState.newSid skips those in use.
  */
 export function createSidFactory(seed: number): SidFactory {
   const random = createRandom(seed ^ 0x5eed5eed);

@@ -14,7 +14,7 @@ import {
   type NumberSettings,
   type ServiceSettings,
 } from './resource-settings.js';
-import type { AccountStatus, EmulatorState, NumberType } from './state.js';
+import type { AccountStatus, EmulatorState, NumberType, SidKind } from './state.js';
 
 export interface SeedDocument {
   subaccounts?: {
@@ -82,6 +82,40 @@ export function applySeed(state: EmulatorState, doc: SeedDocument): SeedResult {
       `unknown member ${unknown.map((key) => JSON.stringify(key)).join(', ')}: a seed holds ${SEED_MEMBERS.join(', ')}`,
     );
   }
+  const explicit = explicitSids(state, doc);
+  // SIDs made for this seed's other resources skip the ones it gives, even those made first.
+  return state.withReservedSids(explicit, () => seed(state, doc));
+}
+
+/**
+ * The SIDs a seed gives explicitly, each checked before anything is seeded: one already used
+ * by a resource of its kind (say, copied from an earlier run with the same seed), or given
+ * twice in the document, is refused with 400, naming both.
+ */
+function explicitSids(state: EmulatorState, doc: SeedDocument): string[] {
+  const given = new Map<string, string>();
+  const check = (kind: SidKind, sid: string | undefined, where: string) => {
+    if (sid === undefined) return;
+    const holder = state.sidHolder(kind, sid);
+    const twice = given.get(sid);
+    if (holder === undefined && twice === undefined) {
+      given.set(sid, where);
+      return;
+    }
+    throw new ApiError(
+      400,
+      20001,
+      `${where}: SID ${sid} is already used by ${holder ?? twice}; leave "sid" out to have a new one made, or give one nothing else uses. Nothing was seeded.`,
+    );
+  };
+  (doc.subaccounts ?? []).forEach((s, i) => check('AC', s.sid, `subaccounts[${i}]`));
+  (doc.keys ?? []).forEach((k, i) => check('SK', k.sid, `keys[${i}]`));
+  (doc.numbers ?? []).forEach((n, i) => check('PN', n.sid, `numbers[${i}]`));
+  (doc.services ?? []).forEach((s, i) => check('MG', s.sid, `services[${i}]`));
+  return [...given.keys()];
+}
+
+function seed(state: EmulatorState, doc: SeedDocument): SeedResult {
   const parent = state.account(state.parentSid)!;
   const result: SeedResult = { subaccounts: [], keys: [], numbers: [], services: [], messages: [] };
 

@@ -56,6 +56,9 @@ export interface EmulatorStateOptions {
 
 const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 
+/** The kinds of resource the emulator makes SIDs for, by their SID prefix. */
+export type SidKind = 'AC' | 'SK' | 'PN' | 'MG' | 'SM' | 'JS';
+
 export class EmulatorState {
   readonly accounts = new Map<string, AccountRecord>();
   readonly keys = new Map<string, ApiKeyRecord>();
@@ -73,6 +76,8 @@ export class EmulatorState {
   /** Consent Management API requests per account, for its rate limit. */
   readonly consentRequests = new SlidingWindowLimiter();
   sids: SidFactory;
+  /** SIDs a seed document gives explicitly, kept free of generated SIDs while it is applied. */
+  private readonly reservedSids = new Set<string>();
   readonly parentSid: string;
 
   constructor(private readonly options: EmulatorStateOptions) {
@@ -109,6 +114,77 @@ export class EmulatorState {
       dateCreated: now,
       dateUpdated: now,
     });
+  }
+
+  // ── SIDs ───────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * What already uses a SID of a kind, named for a person (`number +1…`); undefined when
+   * nothing does.
+   */
+  sidHolder(kind: SidKind, sid: string): string | undefined {
+    switch (kind) {
+      case 'AC': {
+        const account = this.accounts.get(sid);
+        if (account === undefined) return undefined;
+        return this.isMain(account)
+          ? `the parent account "${account.friendlyName}"`
+          : `subaccount "${account.friendlyName}"`;
+      }
+      case 'SK': {
+        const key = this.keys.get(sid);
+        return key === undefined ? undefined : `an API key of ${key.accountSid}`;
+      }
+      case 'PN': {
+        const number = this.numbers.get(sid);
+        return number === undefined ? undefined : `number ${number.phoneNumber}`;
+      }
+      case 'MG': {
+        const service = this.services.get(sid);
+        return service === undefined ? undefined : `service "${service.friendlyName}"`;
+      }
+      case 'SM': {
+        const message = this.messages.get(sid);
+        return message === undefined
+          ? undefined
+          : `a message from ${message.from} to ${message.to}`;
+      }
+      case 'JS': {
+        const job = this.exports.job(sid);
+        return job === undefined ? undefined : `Bulk Export job "${job.friendlyName}"`;
+      }
+    }
+  }
+
+  /**
+   * A new SID of a kind: the seeded stream's next one, skipping any SID already in use (a
+   * resource seeded with an explicit SID, copied from an earlier run with the same seed, must
+   * not be overwritten or aliased by a new one).
+   */
+  newSid(kind: SidKind): string {
+    for (;;) {
+      const sid = this.sids.next(kind);
+      if (!this.reservedSids.has(sid) && this.sidHolder(kind, sid) === undefined) return sid;
+    }
+  }
+
+  /** An explicit SID for a new resource (`what`): refused with 400 when one already uses it. */
+  checkSidFree(kind: SidKind, sid: string, what: string): void {
+    const holder = this.sidHolder(kind, sid);
+    if (holder !== undefined) {
+      throw new ApiError(400, 20001, `${what}: SID ${sid} is already used by ${holder}`);
+    }
+  }
+
+  /** `fn` with these SIDs kept from the generated ones (a seed's explicit SIDs, made later). */
+  withReservedSids<T>(sids: readonly string[], fn: () => T): T {
+    const added = sids.filter((sid) => !this.reservedSids.has(sid));
+    for (const sid of added) this.reservedSids.add(sid);
+    try {
+      return fn();
+    } finally {
+      for (const sid of added) this.reservedSids.delete(sid);
+    }
   }
 
   /** Completes the Bulk Export jobs whose time has come on the emulator clock. */
@@ -151,9 +227,10 @@ export class EmulatorState {
     }
     const accountSid = init.accountSid ?? this.parentSid;
     if (!this.accounts.has(accountSid)) throw new ApiError(400, 20404, `No account ${accountSid}`);
+    if (init.sid !== undefined) this.checkSidFree('PN', init.sid, `number ${init.phoneNumber}`);
     const now = this.now();
     const number: NumberRecord = {
-      sid: init.sid ?? this.sids.next('PN'),
+      sid: init.sid ?? this.newSid('PN'),
       accountSid,
       phoneNumber: init.phoneNumber,
       friendlyName: init.friendlyName ?? formatFriendlyNumber(init.phoneNumber),
@@ -236,9 +313,12 @@ export class EmulatorState {
     accountSid: string,
     init: { friendlyName: string; sid?: string; settings?: Partial<ServiceSettings> },
   ): ServiceRecord {
+    if (init.sid !== undefined) {
+      this.checkSidFree('MG', init.sid, `service "${init.friendlyName}"`);
+    }
     const now = this.now();
     const service: ServiceRecord = {
-      sid: init.sid ?? this.sids.next('MG'),
+      sid: init.sid ?? this.newSid('MG'),
       accountSid,
       friendlyName: init.friendlyName,
       // Twilio's defaults for whatever the caller leaves out (a name-only service drops inbound).
@@ -307,8 +387,11 @@ export class EmulatorState {
     // account that much older (its date_created is where a reader may start).
     const account = this.accounts.get(init.accountSid);
     if (account !== undefined && dateSent < account.dateCreated) account.dateCreated = dateSent;
+    if (init.sid !== undefined) {
+      this.checkSidFree('SM', init.sid, `message from ${init.from} to ${init.to}`);
+    }
     const record = this.messages.add({
-      sid: init.sid ?? this.sids.next('SM'),
+      sid: init.sid ?? this.newSid('SM'),
       accountSid: init.accountSid,
       from: init.from,
       to: init.to,

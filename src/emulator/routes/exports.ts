@@ -98,7 +98,7 @@ export function exportRoutes(state: EmulatorState, storage: ExportStorage): Rout
       }
       const seconds = state.settings.get(accountSid).export_job_seconds;
       const job = state.exports.createJob({
-        sid: state.sids.next('JS'),
+        sid: state.newSid('JS'),
         accountSid,
         friendlyName,
         startDay,

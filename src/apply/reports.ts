@@ -31,6 +31,7 @@ import {
   type ExportClaims,
 } from '../optouts/export.js';
 import type { InboundRoute } from '../plan/routes.js';
+import { shellWord } from '../plan/replan.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { Plan, PlanNumber } from '../plan/types.js';
 import { auditDocument, auditRows, shownResult, type AuditRow } from '../report/audit.js';
@@ -86,6 +87,58 @@ export function applyUnderWay(
 ): LockHolder | undefined {
   const holder = lockHeldAgainst(db, me);
   return holder !== undefined && holder.runId === runId ? holder : undefined;
+}
+
+/**
+ * What the lock's holder is, for a message: on this host a live process (`isAlive` said so);
+ * on another host, one whose processes this one cannot see (a machine the database was copied
+ * from, a container since replaced), so whether its apply still runs cannot be told. Then a
+ * sentence saying so and what to do: wait, or take the run over with `--take-over-lock`.
+ * Null on this host.
+ */
+export function lockElsewhereAdvice(
+  run: Pick<ApplyRun, 'planPath'>,
+  holder: LockHolder,
+  me: { hostname: string },
+  db: string,
+): string | null {
+  if (holder.hostname === me.hostname) return null;
+  const takeOver = ['submigrate', 'apply', run.planPath, '--take-over-lock', '--db', db]
+    .map(shellWord)
+    .join(' ');
+  return `${holder.hostname} is another machine (or container), whose processes this one cannot see: if that apply still runs there, wait for it to finish; if it no longer runs (it was stopped, its machine or container is gone), take the run over with \`${takeOver}\` (${run.planPath} as that apply named its plan), which finishes the run and writes its reports.`;
+}
+
+/** `report`'s refusal to write the folder (`shown`) of a run whose apply holds the lock. */
+export function reportUnderWayRefusal(
+  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  holder: LockHolder,
+  shown: string,
+  me: { hostname: string },
+  db: string,
+): string {
+  const who = `pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt}`;
+  const elsewhere = lockElsewhereAdvice(run, holder, me, db);
+  const elsewhereOut = `\`submigrate report --out DIR\` writes its reports as they stand elsewhere.`;
+  if (elsewhere === null) {
+    return `apply run ${run.id} is under way (${who}): it writes ${shown}/ itself when it ends, and reports written there now would show the run half way. \`submigrate status\` shows its progress; ${elsewhereOut}`;
+  }
+  return `apply run ${run.id} may be under way (${who}): if it is, it writes ${shown}/ itself when it ends, and reports written there now would show the run half way. ${elsewhere} Meanwhile, ${elsewhereOut}`;
+}
+
+/** `reconcile`'s note on the folder (`shown`) of a run whose apply holds the lock. */
+export function reconcileUnderWayNote(
+  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  holder: LockHolder,
+  shown: string,
+  me: { hostname: string },
+  db: string,
+): string {
+  const elsewhere = lockElsewhereAdvice(run, holder, me, db);
+  if (elsewhere === null) {
+    return `${shown}/ not written now: apply run ${run.id} is under way, and writes its reports there (this pass's violations with them) when it ends`;
+  }
+  return `${shown}/ not written now: apply run ${run.id} may be under way (pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt}), and if it is, writes its reports there (this pass's violations with them) when it ends. ${elsewhere}`;
 }
 
 /**

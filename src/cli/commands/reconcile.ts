@@ -2,7 +2,12 @@ import { join, relative } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { applyUnderWay, reconciledRuns, runReport } from '../../apply/reports.js';
+import {
+  applyUnderWay,
+  reconciledRuns,
+  reconcileUnderWayNote,
+  runReport,
+} from '../../apply/reports.js';
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { reconcileTotals } from '../../db/reconcile.js';
@@ -49,6 +54,7 @@ export function reconcileCommand(
           // refused before anything is read.
           const folders = reconciledRuns(db).map((run) => ({
             run: run.id,
+            planPath: run.planPath,
             dir: join(context.cwd, 'reports', String(run.id)),
             owner: reportOwner(db, run.id),
           }));
@@ -64,9 +70,12 @@ export function reconcileCommand(
           const errors: unknown[] = [];
           // The folder of a run whose apply is under way is that apply's to write when it
           // ends, with this pass's violations (recorded by now).
-          const underWay = folders.filter((f) => applyUnderWay(db, f.run, thisProcess));
+          const underWay = folders.flatMap((f) => {
+            const holder = applyUnderWay(db, f.run, thisProcess);
+            return holder === undefined ? [] : [{ ...f, holder }];
+          });
           for (const f of folders) {
-            if (underWay.includes(f)) continue;
+            if (underWay.some((u) => u.run === f.run)) continue;
             try {
               writeReportFiles(f.dir, runReport(db, f.run), f.owner);
               reports.push(f.dir);
@@ -83,7 +92,11 @@ export function reconcileCommand(
             totals: reconcileTotals(db),
             reports,
             reportError,
-            underWay: underWay.map((f) => ({ run: f.run, dir: f.dir })),
+            underWay: underWay.map((f) => ({
+              run: { id: f.run, planPath: f.planPath },
+              holder: f.holder,
+              dir: f.dir,
+            })),
           };
         },
         { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
@@ -112,10 +125,9 @@ export function reconcileCommand(
             `In all: ${totals.violations} violation(s), ${totals.blocked} blocked. ${shown.map((dir) => `${dir}/violations.csv`).join(', ')}`,
         );
       }
-      for (const { run, dir } of underWay) {
-        context.output.err(
-          `${relative(context.cwd, dir) || dir}/ not written now: apply run ${run} is under way, and writes its reports there (this pass's violations with them) when it ends`,
-        );
+      for (const { run, holder, dir } of underWay) {
+        const shown = relative(context.cwd, dir) || dir;
+        context.output.err(reconcileUnderWayNote(run, holder, shown, thisProcess, args.db));
       }
       if (result.pending > 0) {
         context.output.err(

@@ -2,7 +2,7 @@ import { relative, resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { applyUnderWay, chooseRun, runReport } from '../../apply/reports.js';
+import { applyUnderWay, chooseRun, reportUnderWayRefusal, runReport } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
 import { RefusedError } from '../../errors.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -33,9 +33,8 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
           const own = dir === resolve(context.cwd, `reports/${run.id}`);
           const holder = own ? applyUnderWay(db, run.id, thisProcess) : undefined;
           if (holder !== undefined) {
-            throw new RefusedError(
-              `apply run ${run.id} is under way (pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt}): it writes ${relative(context.cwd, dir) || dir}/ itself when it ends, and reports written there now would show the run half way. \`submigrate status\` shows its progress; \`submigrate report --out DIR\` writes its reports as they stand elsewhere.`,
-            );
+            const shown = relative(context.cwd, dir) || dir;
+            throw new RefusedError(reportUnderWayRefusal(run, holder, shown, thisProcess, args.db));
           }
           return {
             run: run.id,

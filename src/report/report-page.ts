@@ -25,7 +25,7 @@ export interface ReportPageInput {
   rows: readonly AuditRow[];
   optouts: {
     coverage: Coverage;
-    rows: readonly (OptOutExportRow & { twilio_enforces?: string })[];
+    rows: readonly (OptOutExportRow & { twilio_enforces?: string; customer_list?: string })[];
   } | null;
   /** null until reconcile has run. */
   violations: readonly ViolationRow[] | null;
@@ -400,6 +400,10 @@ function suppressionSection(input: ReportPageInput): Html {
     return html`<p class="bad">No suppression list: nothing was read.</p>`;
   }
   const marked = input.optouts.rows.some((r) => r.twilio_enforces !== undefined);
+  // What is known of each row's list: part of a list not known, or not whole, is shown so.
+  const listed = input.optouts.rows.some((r) => r.customer_list !== undefined);
+  const list = (value: string | undefined) =>
+    cell(value?.replace('_', ' '), value === undefined || value === 'whole' ? '' : 'bad');
   const body = input.optouts.rows.map(
     (r) =>
       html`<tr>
@@ -410,7 +414,7 @@ function suppressionSection(input: ReportPageInput): Html {
         <td class="sid">${r.account_sid}</td>
         ${cell(r.evidence)}
         <td class="sid">${r.evidence_message_sid}</td>
-        ${marked ? cell(r.twilio_enforces) : ''}
+        ${marked ? cell(r.twilio_enforces) : ''}${listed ? list(r.customer_list) : ''}
       </tr>`,
   );
   return html`${filterBox('suppression-list', input.optouts.rows.length, 'the suppression list')}${table(
@@ -429,6 +433,7 @@ function suppressionSection(input: ReportPageInput): Html {
       { label: 'evidence' },
       { label: 'evidence message' },
       ...(marked ? [{ label: 'Twilio enforces' }] : []),
+      ...(listed ? [{ label: 'customer list' }] : []),
     ],
     body,
   )}`;

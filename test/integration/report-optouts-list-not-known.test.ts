@@ -8,7 +8,7 @@
  * emulator over HTTP).
  */
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -75,5 +75,15 @@ describe('optouts.csv marks the rows of a customer whose list is not known', () 
     expect(readCsv(join(reports, 'optouts', 'acme.csv')).map((r) => r['customer_list'])).toEqual([
       'whole',
     ]);
+    // report.html's suppression list says the same, birch's row in red.
+    const page = readFileSync(join(reports, 'report.html'), 'utf8');
+    const section = page.slice(page.indexOf('id="suppression-list"'));
+    const row = (recipient: string) => {
+      const at = section.indexOf(`<td>${recipient}</td>`);
+      return section.slice(section.lastIndexOf('<tr>', at), section.indexOf('</tr>', at));
+    };
+    expect(section).toContain('customer list');
+    expect(row(BIRCH_USER)).toContain('<td class="bad">not known</td>');
+    expect(row(ACME_USER)).toContain('<td>whole</td>');
   }, 60_000);
 });

@@ -13,6 +13,7 @@ import { parseMapping } from '../../plan/mapping.js';
 import { defaultPlanPath, isPlanText, writePlan } from '../../plan/plan-file.js';
 import { renderPlan } from '../../plan/render.js';
 import { runPlan } from '../../plan/run-plan.js';
+import type { Plan } from '../../plan/types.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { connectTwilio, dbLocation, requireWholeNumber, thisProcess } from '../runtime.js';
@@ -88,53 +89,7 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         }
         validateRetentionDays(retentionDays);
       }
-      const mappingPath = resolve(context.cwd, args.mapping);
-      let text: string;
-      try {
-        text = readFileSync(mappingPath, 'utf8');
-      } catch (error) {
-        throw new UserError(
-          `--mapping ${args.mapping}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-        );
-      }
-      // The whole mapping is checked before any database, request or file.
-      const shown = relative(context.cwd, mappingPath) || mappingPath;
-      const mapping = parseMapping(shown, text);
-      const outPath = resolve(
-        context.cwd,
-        args.out ?? defaultPlanPath(shown, resolve(context.cwd, 'plans')),
-      );
-      refuseForeignFile(outPath, '--out', 'a plan file', isPlanText);
-      const location = dbLocation(args, context);
-      // Not there yet, the database would be made at that path by this very plan, and replaced
-      // by the plan file at its end.
-      if (outPath === location.path) {
-        throw new UserError(
-          `--out ${relative(context.cwd, outPath) || outPath} is the database (--db); name another file.`,
-        );
-      }
-      // A folder that is not there is found now, not after the account has been read (and the
-      // mapping recorded) for a plan that could not be written. The default one is made, but a
-      // file in its place is found now too.
-      if (args.out !== undefined) requireFolder(outPath, '--out');
-      else if (existsSync(dirname(outPath))) requireFolder(outPath, 'the plan file');
-      const twilio = connectTwilio(args, context, {
-        concurrency: args.concurrency,
-        ratePerSecond: args.rate,
-      });
-      const { plan } = await withDb(location, (db) =>
-        runPlan(
-          {
-            mapping,
-            snapshot: args.snapshot,
-            credentials: twilio.credentialsKind,
-            carry: args['carry-optouts'] ? { batchSize } : null,
-            retentionDays,
-            dbPath: location.path,
-          },
-          { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
-        ),
-      );
+      const { plan, outPath } = await makePlan(args, context, batchSize, retentionDays);
       // Private, as the reports' folders are: the plans in it list every customer's numbers.
       if (args.out === undefined) makeFolder(dirname(outPath), 'the plan file');
       // Reading the account takes minutes: a file that appeared at the path meanwhile is not
@@ -154,4 +109,65 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
       if (args['detailed-exitcode'] && plan.steps.length > 0) context.setExit(EXIT_CODES.changes);
     },
   };
+}
+
+/**
+ * The mapping read and checked, the account read, the plan built: the mapping's rows and text
+ * go out of scope with this function, before the plan file (the largest thing a plan writes)
+ * is written, rather than being held through it.
+ */
+async function makePlan(
+  args: PlanArgs,
+  context: CommandContext,
+  batchSize: number,
+  retentionDays: number | undefined,
+): Promise<{ plan: Plan; outPath: string }> {
+  const mappingPath = resolve(context.cwd, args.mapping);
+  let text: string;
+  try {
+    text = readFileSync(mappingPath, 'utf8');
+  } catch (error) {
+    throw new UserError(
+      `--mapping ${args.mapping}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
+  }
+  // The whole mapping is checked before any database, request or file.
+  const shown = relative(context.cwd, mappingPath) || mappingPath;
+  const mapping = parseMapping(shown, text);
+  const outPath = resolve(
+    context.cwd,
+    args.out ?? defaultPlanPath(shown, resolve(context.cwd, 'plans')),
+  );
+  refuseForeignFile(outPath, '--out', 'a plan file', isPlanText);
+  const location = dbLocation(args, context);
+  // Not there yet, the database would be made at that path by this very plan, and replaced
+  // by the plan file at its end.
+  if (outPath === location.path) {
+    throw new UserError(
+      `--out ${relative(context.cwd, outPath) || outPath} is the database (--db); name another file.`,
+    );
+  }
+  // A folder that is not there is found now, not after the account has been read (and the
+  // mapping recorded) for a plan that could not be written. The default one is made, but a
+  // file in its place is found now too.
+  if (args.out !== undefined) requireFolder(outPath, '--out');
+  else if (existsSync(dirname(outPath))) requireFolder(outPath, 'the plan file');
+  const twilio = connectTwilio(args, context, {
+    concurrency: args.concurrency,
+    ratePerSecond: args.rate,
+  });
+  const { plan } = await withDb(location, (db) =>
+    runPlan(
+      {
+        mapping,
+        snapshot: args.snapshot,
+        credentials: twilio.credentialsKind,
+        carry: args['carry-optouts'] ? { batchSize } : null,
+        retentionDays,
+        dbPath: location.path,
+      },
+      { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
+    ),
+  );
+  return { plan, outPath };
 }

@@ -24,6 +24,8 @@ export interface SnapshotRun {
   retentionDays: number;
   /** Whether history older than that window is read from Bulk Export. */
   useExport: boolean;
+  /** The keyword rules (RULES_VERSION) the run classified messages by. */
+  rulesVersion: number;
 }
 
 /** Where a window's messages were read: the Messages API, or Bulk Export day files. */
@@ -54,7 +56,8 @@ export const DEFAULT_RETENTION_DAYS = 400;
 
 const RUN_COLUMNS = `id, parent_account_sid AS parentAccountSid, status, started_at AS startedAt,
   finished_at AS finishedAt, pid, hostname, partitions, keywords_json AS keywordsJson,
-  explicit_window AS explicitWindow, retention_days AS retentionDays, use_export AS useExport`;
+  explicit_window AS explicitWindow, retention_days AS retentionDays, use_export AS useExport,
+  rules_version AS rulesVersion`;
 
 function toRun(
   row:
@@ -142,7 +145,10 @@ function addExportDays(
 
 export function createRun(
   db: Db,
-  run: Omit<SnapshotRun, 'id' | 'status' | 'finishedAt' | 'retentionDays' | 'useExport'> &
+  run: Omit<
+    SnapshotRun,
+    'id' | 'status' | 'finishedAt' | 'retentionDays' | 'useExport' | 'rulesVersion'
+  > &
     Partial<Pick<SnapshotRun, 'retentionDays' | 'useExport'>>,
   windows: readonly NewWindow[],
   slices: readonly NewSlice[],

@@ -50,7 +50,7 @@ import {
 import { RefusedError, TwilioError, UserError } from '../errors.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { readExportDays } from './export-reader.js';
-import { KEYWORD_LISTS } from './keywords.js';
+import { KEYWORD_LISTS, RULES_VERSION } from './keywords.js';
 import {
   LedgerWriter,
   readSlice,
@@ -390,6 +390,9 @@ function resumable(
     runAccounts.size === accounts.length && accounts.every((sid) => runAccounts.has(sid));
   if (!sameAccounts) return false;
   const run = getRun(db, runId)!;
+  // A run an older submigrate started classified its pages by older keyword rules: carried on,
+  // it would hold their opt-outs only, and (of their version) never count as read.
+  if (run.rulesVersion !== RULES_VERSION) return false;
   if (run.retentionDays !== input.retentionDays || run.useExport !== input.useExport) return false;
   const explicit = input.since !== null || input.until !== null;
   if (!explicit) return !explicitWindow;

@@ -39,6 +39,7 @@ import {
 } from '../db/journal.js';
 import { currentOptOuts } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
+import { olderRulesNote } from '../optouts/export.js';
 import { recordRouteChecks, type RouteCheckRecord } from '../db/route-checks.js';
 import { RefusedError, tellAfter, UserError } from '../errors.js';
 import { carryIndex, uncarriedOptOuts, type Uncarried } from '../plan/carry.js';
@@ -359,7 +360,7 @@ async function prepareRun(
   const replan = replanAdvice(plan, input.replan ?? { out: input.planPath, db: null });
   if (!readLive) {
     const unread = unsnapshotted(plan, records, null, coveredAccounts(db));
-    refuseUncovered(input, unread, replan);
+    refuseUncovered(input, unread, replan, db);
     const uncovered = unread.map((n) => n.phoneNumber);
     const uncarried = refuseUncarried(plan, records, db, existing !== undefined, replan);
     return { existing, records, settlements: [], uncovered, uncarried };
@@ -404,7 +405,7 @@ async function prepareRun(
   }
 
   const unread = unsnapshotted(plan, records, observed, coveredAccounts(db));
-  refuseUncovered(input, unread, replan);
+  refuseUncovered(input, unread, replan, db);
   const uncovered = unread.map((n) => n.phoneNumber);
 
   const uncarried = refuseUncarried(plan, records, db, existing !== undefined, replan);
@@ -585,6 +586,7 @@ function refuseUncovered(
   input: ApplyInput,
   unread: readonly { phoneNumber: string; accountSid: string }[],
   replan: string,
+  db: Db,
 ): void {
   if (unread.length > 0 && !input.allowMissingSnapshot) {
     const uncovered = unread.map((n) => n.phoneNumber);
@@ -594,7 +596,7 @@ function refuseUncovered(
       input.replan?.db ?? null,
     );
     throw new RefusedError(
-      `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''}): their opt-outs would be lost. Nothing was written. Run \`${snapshot}\` first, then make the plan again, so that it holds (and, made with --carry-optouts, carries) the opt-outs the snapshot finds; or apply with --allow-missing-snapshot, which the audit records.\n${replan}`,
+      `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''})${olderRulesNote(db)}: their opt-outs would be lost. Nothing was written. Run \`${snapshot}\` first, then make the plan again, so that it holds (and, made with --carry-optouts, carries) the opt-outs the snapshot finds; or apply with --allow-missing-snapshot, which the audit records.\n${replan}`,
     );
   }
 }

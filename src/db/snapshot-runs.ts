@@ -318,12 +318,17 @@ export function completedWindows(
     .all(RULES_VERSION, accountSid, accountSid) as (SnapshotWindow & { runId: number })[];
 }
 
-/** Completed runs read under keyword rules older than the current ones (no longer counted). */
+/**
+ * Completed snapshot runs read under keyword rules older than the current ones (no longer
+ * counted); reconcile passes, which are runs too, left out.
+ */
 export function runsUnderOlderRules(db: Db): number {
   return (
     db
       .prepare(
-        "SELECT COUNT(*) AS n FROM snapshot_runs WHERE status = 'completed' AND rules_version < ?",
+        `SELECT COUNT(*) AS n FROM snapshot_runs
+         WHERE status = 'completed' AND rules_version < ?
+           AND id NOT IN (SELECT snapshot_run_id FROM reconcile_passes)`,
       )
       .get(RULES_VERSION) as { n: number }
   ).n;

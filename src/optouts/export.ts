@@ -345,6 +345,18 @@ export function partialCustomers(
   );
 }
 
+/**
+ * Why history read may count as unread, for the opt-out gates' messages ("no completed
+ * snapshot covers …"): a sentence naming the runs an older submigrate read, whose windows no
+ * longer count; '' when there are none.
+ */
+export function olderRulesNote(db: Db): string {
+  const older = runsUnderOlderRules(db);
+  return older === 0
+    ? ''
+    : ` (${older} completed snapshot run(s) of this database were read by an older submigrate, whose keyword rules missed some opt-outs, such as a full-width ＳＴＯＰ: what they read no longer counts as read, and the snapshot reads it again)`;
+}
+
 export function describeCoverage(coverage: Coverage): string[] {
   if (coverage.windows.length === 0) {
     return ['coverage: no completed snapshot yet — this list is empty because nothing was read'];

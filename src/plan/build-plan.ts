@@ -49,6 +49,11 @@ export interface PlanOptions {
   optOuts: OptOutIndex;
   /** Accounts whose history a completed snapshot covers. */
   coveredAccounts: ReadonlySet<string>;
+  /**
+   * Why an account's history read may not count as covered (runs an older submigrate read:
+   * `olderRulesNote`); absent or '' = nothing to say.
+   */
+  olderRulesNote?: string;
   /** Whether `plan` refreshed the ledger first (false with --no-snapshot). */
   snapshotRefreshed: boolean;
   /**

@@ -21,7 +21,7 @@ import {
 import { currentOptOuts, servicesSeenByNumber, type NumberRow } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { RefusedError } from '../errors.js';
-import { readCoverage } from '../optouts/export.js';
+import { olderRulesNote, readCoverage } from '../optouts/export.js';
 import {
   DEFAULT_PARTITIONS,
   takeSnapshot,
@@ -86,6 +86,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     previousSubaccounts: previous,
     optOuts,
     coveredAccounts: coveredAccounts(db),
+    olderRulesNote: olderRulesNote(db),
     snapshotRefreshed: refreshed,
     dbPath: input.dbPath ?? null,
     origins,

@@ -126,7 +126,7 @@ export function planWarnings(
       add(
         'optouts_not_snapshotted',
         id,
-        `no completed snapshot covers the history of ${list(uncovered.map((n) => n.phoneNumber))} (account ${list([...new Set(uncovered.map((n) => n.accountSid))])}): their opt-outs are unknown, and apply will refuse to move them until \`${snapshot}\` has read it: run it, then make this plan again${carrying ? ' (a plan carries only the opt-outs known when it is made)' : ' (so that it shows the opt-outs found)'}`,
+        `no completed snapshot covers the history of ${list(uncovered.map((n) => n.phoneNumber))} (account ${list([...new Set(uncovered.map((n) => n.accountSid))])})${options.olderRulesNote ?? ''}: their opt-outs are unknown, and apply will refuse to move them until \`${snapshot}\` has read it: run it, then make this plan again${carrying ? ' (a plan carries only the opt-outs known when it is made)' : ' (so that it shows the opt-outs found)'}`,
       );
     }
     // A reused service keeps the numbers it holds: they count towards its pool too.

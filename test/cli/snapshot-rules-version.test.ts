@@ -6,11 +6,14 @@
  * Needs `npm run build` (`npm test` builds first).
  */
 
+import { writeFileSync } from 'node:fs';
+
 import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { makePlan, useCliWorkspace } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -122,5 +125,44 @@ describe('a snapshot run an older submigrate started and did not finish', () => 
     expect(after.stderr).not.toContain('older submigrate');
     expect(after.code).toBe(0);
     expect(recipients(after.stdout)).toEqual([FULL_WIDTH, PLAIN]);
+  });
+});
+
+describe('the opt-out gates, once every snapshot was read under older keyword rules', () => {
+  const ws = useCliWorkspace({ numbers: [{ phone_number: NUMBER }] });
+  const db = () => ws.dir.file('gate.db');
+
+  it('say why the numbers count as unread: an older submigrate read them', async () => {
+    expect((await ws.cli(['snapshot', '--db', db()])).code).toBe(0);
+    writeFileSync(
+      ws.dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\nacme,Acme,${NUMBER}\n`,
+    );
+    await makePlan(ws.cli, { mapping: ws.dir.file('m.csv'), db: db(), out: ws.dir.file('p.json') });
+    const sqlite = new Database(db());
+    sqlite.prepare('UPDATE snapshot_runs SET rules_version = 1').run();
+    sqlite.close();
+
+    const applied = await ws.cli(['apply', ws.dir.file('p.json'), '--db', db()]);
+    expect(applied.code).not.toBe(0);
+    expect(applied.stderr).toContain('no completed snapshot covers the history of 1 number(s)');
+    // The snapshot and the plan's refresh of it.
+    expect(applied.stderr).toContain(
+      '(2 completed snapshot run(s) of this database were read by an older submigrate',
+    );
+
+    const planned = await ws.cli([
+      'plan',
+      '--mapping',
+      ws.dir.file('m.csv'),
+      '--db',
+      db(),
+      '--out',
+      ws.dir.file('p2.json'),
+      '--no-snapshot',
+    ]);
+    expect(planned.stdout + planned.stderr).toContain(
+      '(2 completed snapshot run(s) of this database were read by an older submigrate',
+    );
   });
 });

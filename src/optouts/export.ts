@@ -70,6 +70,11 @@ export interface Coverage {
   never_read: { account_sid: string; customer_ids: string[] }[];
   keyword_lists: typeof KEYWORD_LISTS;
   snapshot_runs: number[];
+  /**
+   * Completed snapshot runs an older submigrate read, under older keyword rules: what only they
+   * read is not among `windows` (it shows as `not_read`, or the account as `never_read`).
+   */
+  older_rules_runs: number;
   /** Pairs whose latest second held both an opt-in and an opt-out or refusal: kept as opted out. */
   ties_resolved_as_opt_out: number;
   /** Keyword messages and refused sends that carried no date, so could not be ordered. */
@@ -136,6 +141,7 @@ export function readCoverage(
     never_read: neverRead,
     keyword_lists: KEYWORD_LISTS,
     snapshot_runs: [...new Set(windows.map((w) => w.runId))].sort((a, b) => a - b),
+    older_rules_runs: runsUnderOlderRules(db),
     ties_resolved_as_opt_out: countTiesResolvedAsOptOut(db),
     undated_evidence: listUndatedEvidence(db).map((e) => ({
       message_sid: e.messageSid,
@@ -374,6 +380,11 @@ export function describeCoverage(coverage: Coverage): string[] {
       (w) =>
         `never read: ${w.account_sid}, where numbers of ${w.customer_ids.length} customer(s) came from (${w.customer_ids.join(' ')}): opt-outs it received are on no list; run \`submigrate snapshot --account ${w.account_sid}\``,
     ),
+    ...(coverage.older_rules_runs === 0
+      ? []
+      : [
+          `older rules: ${coverage.older_rules_runs} completed snapshot run(s) of this database were read by an older submigrate, whose keyword rules missed some opt-outs (such as a full-width ＳＴＯＰ): what only they read counts as not read above, and the next \`submigrate snapshot\` reads it again`,
+        ]),
     `keywords: opt-out ${coverage.keyword_lists['opt-out'].join(' ')}; opt-in ${coverage.keyword_lists['opt-in'].join(' ')} (YES not on toll-free); help ${coverage.keyword_lists.help.join(' ')}`,
     `ties: ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out (keyword or refusal) and an opt-in in the same second; kept as opted out`,
     ...(coverage.undated_evidence.length === 0

@@ -166,3 +166,32 @@ describe('the opt-out gates, once every snapshot was read under older keyword ru
     );
   });
 });
+
+describe('the coverage statement, with history only an older submigrate read', () => {
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: NUMBER }],
+    messages: [
+      { from: PLAIN, to: NUMBER, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
+    ],
+  });
+  const db = () => ws.dir.file('coverage.db');
+
+  it('says that such history shows as not read because of the older rules, not why else', async () => {
+    expect((await ws.cli(['snapshot', '--db', db()])).code).toBe(0);
+    const sqlite = new Database(db());
+    sqlite.prepare('UPDATE snapshot_runs SET rules_version = 1').run();
+    sqlite.close();
+    // The current rules read only the last 5 days: the rest shows as not read.
+    const since = daysAgo(5);
+    expect((await ws.cli(['snapshot', '--db', db(), '--since', since])).code).toBe(0);
+
+    const csv = await ws.cli(['optouts', '--db', db()]);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.stderr).toMatch(/^not read: AC[0-9a-f]{32} /m);
+    expect(csv.stderr).toMatch(
+      /^older rules: 1 completed snapshot run\(s\) of this database were read by an older submigrate/m,
+    );
+    const json = await ws.cli(['optouts', '--db', db(), '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ coverage: { older_rules_runs: 1 } });
+  });
+});

@@ -25,6 +25,7 @@ describe('describeCoverage', () => {
       never_read: [],
       keyword_lists: KEYWORD_LISTS,
       snapshot_runs: [1],
+      older_rules_runs: 0,
       ties_resolved_as_opt_out: 0,
       undated_evidence: [],
     };

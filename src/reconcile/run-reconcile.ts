@@ -34,7 +34,7 @@ import {
 } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
 import { classifyMessage } from '../optouts/classify.js';
-import { readCoverage } from '../optouts/export.js';
+import { olderRulesNote, readCoverage } from '../optouts/export.js';
 import { KEYWORD_LISTS } from '../optouts/keywords.js';
 import {
   DAY_MS,
@@ -108,7 +108,7 @@ export async function runReconcile(
   );
   if (neverRead.length > 0) {
     throw new UserError(
-      `no completed snapshot has read ${neverRead.map((w) => w.account_sid).join(', ')}, where moved numbers came from (customers ${[...new Set(neverRead.flatMap((w) => w.customer_ids))].join(', ')}): there is no suppression list to hold their sends to, so reconcile cannot vouch for any. Run \`submigrate snapshot${neverRead.map((w) => ` --account ${w.account_sid}`).join('')}\` first.`,
+      `no completed snapshot has read ${neverRead.map((w) => w.account_sid).join(', ')}${olderRulesNote(db)}, where moved numbers came from (customers ${[...new Set(neverRead.flatMap((w) => w.customer_ids))].join(', ')}): there is no suppression list to hold their sends to, so reconcile cannot vouch for any. Run \`submigrate snapshot${neverRead.map((w) => ` --account ${w.account_sid}`).join('')}\` first.`,
     );
   }
   const bySub = new Map<string, MovedNumber[]>();

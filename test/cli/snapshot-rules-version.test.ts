@@ -13,7 +13,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { makePlan, useCliWorkspace } from '../support/migration.js';
+import { makePlan, planAndApply, useCliWorkspace } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -193,5 +193,33 @@ describe('the coverage statement, with history only an older submigrate read', (
     );
     const json = await ws.cli(['optouts', '--db', db(), '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ coverage: { older_rules_runs: 1 } });
+  });
+});
+
+describe('reconcile, once every snapshot was read under older keyword rules', () => {
+  const ws = useCliWorkspace({ numbers: [{ phone_number: NUMBER }] });
+  const db = () => ws.dir.file('reconcile.db');
+
+  it('says why the accounts the numbers came from count as never read', async () => {
+    expect((await ws.cli(['snapshot', '--db', db()])).code).toBe(0);
+    writeFileSync(
+      ws.dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\nacme,Acme,${NUMBER}\n`,
+    );
+    await planAndApply(ws.cli, {
+      mapping: ws.dir.file('m.csv'),
+      db: db(),
+      out: ws.dir.file('p.json'),
+    });
+    const sqlite = new Database(db());
+    sqlite.prepare('UPDATE snapshot_runs SET rules_version = 1').run();
+    sqlite.close();
+
+    const reconciled = await ws.cli(['reconcile', '--db', db()]);
+    expect(reconciled.code).not.toBe(0);
+    expect(reconciled.stderr).toContain('no completed snapshot has read AC');
+    expect(reconciled.stderr).toContain(
+      'completed snapshot run(s) of this database were read by an older submigrate',
+    );
   });
 });

@@ -469,6 +469,17 @@ function coverageSection(coverage: Coverage | null): Html {
             )}
           </ul>`
     }
+    ${
+      coverage.older_rules_runs === 0
+        ? ''
+        : html`<p class="bad">
+            ${coverage.older_rules_runs} completed snapshot run(s) of this database were read by an
+            older submigrate, whose keyword rules missed some opt-outs (such as a full-width
+            ＳＴＯＰ): what only they read counts as not read, and the next
+            <code>submigrate snapshot</code>
+            reads it again.
+          </p>`
+    }
     <h3>Keywords</h3>
     <ul class="coverage">
       <li>opt-out: ${lists['opt-out'].join(' ')}</li>

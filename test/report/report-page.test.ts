@@ -47,6 +47,29 @@ describe('report.html', () => {
     expect(page).toMatch(/data-figure="optouts">\s*<span class="value">not known/);
   });
 
+  it('says, under "Not read", when runs read under older keyword rules no longer count', () => {
+    const base = input();
+    const coverage = {
+      ...base.optouts!.coverage,
+      not_read: [
+        {
+          account_sid: 'AC' + '0'.repeat(32),
+          start: '2024-01-01T00:00:00Z',
+          end: '2025-01-01T00:00:00Z',
+        },
+      ],
+      older_rules_runs: 2,
+    };
+    const page = reportPage({ ...base, optouts: { ...base.optouts!, coverage } }).replace(
+      /\s+/g,
+      ' ',
+    );
+    expect(page).toMatch(
+      /<h3>Not read<\/h3>[\s\S]*2 completed snapshot run\(s\) of this database were read by an older submigrate/,
+    );
+    expect(reportPage(base)).not.toContain('older submigrate');
+  });
+
   it('highlights violations with both SIDs and times', () => {
     const page = reportPage(
       input({

@@ -319,6 +319,23 @@ export function completedWindows(
 }
 
 /**
+ * The windows of the completed snapshot runs read under keyword rules older than the current
+ * ones (reconcile passes, which are runs too, left out): read, but no longer counted.
+ */
+export function olderRulesWindows(db: Db): (SnapshotWindow & { runId: number })[] {
+  return db
+    .prepare(
+      `SELECT w.run_id AS runId, w.account_sid AS accountSid, w.source,
+              w.window_start AS windowStart, w.window_end AS windowEnd
+       FROM snapshot_windows w JOIN snapshot_runs r ON r.id = w.run_id
+       WHERE r.status = 'completed' AND r.rules_version < ?
+         AND r.id NOT IN (SELECT snapshot_run_id FROM reconcile_passes)
+       ORDER BY w.run_id, w.window_start`,
+    )
+    .all(RULES_VERSION) as (SnapshotWindow & { runId: number })[];
+}
+
+/**
  * Completed snapshot runs read under keyword rules older than the current ones (no longer
  * counted); reconcile passes, which are runs too, left out.
  */

@@ -22,6 +22,7 @@ import type { Db } from '../db/open.js';
 import {
   completedWindows,
   historyStarts,
+  olderRulesWindows,
   runsUnderOlderRules,
   type WindowSource,
 } from '../db/snapshot-runs.js';
@@ -71,8 +72,9 @@ export interface Coverage {
   keyword_lists: typeof KEYWORD_LISTS;
   snapshot_runs: number[];
   /**
-   * Completed snapshot runs an older submigrate read, under older keyword rules: what only they
-   * read is not among `windows` (it shows as `not_read`, or the account as `never_read`).
+   * Completed snapshot runs an older submigrate read, under older keyword rules, that read
+   * history no run under the current rules has read again: that history is not among
+   * `windows` (it shows as `not_read`, or the account as `never_read`).
    */
   older_rules_runs: number;
   /** Pairs whose latest second held both an opt-in and an opt-out or refusal: kept as opted out. */
@@ -141,7 +143,7 @@ export function readCoverage(
     never_read: neverRead,
     keyword_lists: KEYWORD_LISTS,
     snapshot_runs: [...new Set(windows.map((w) => w.runId))].sort((a, b) => a - b),
-    older_rules_runs: runsUnderOlderRules(db),
+    older_rules_runs: olderRulesRunsUnread(db, byAccount),
     ties_resolved_as_opt_out: countTiesResolvedAsOptOut(db),
     undated_evidence: listUndatedEvidence(db).map((e) => ({
       message_sid: e.messageSid,
@@ -352,12 +354,30 @@ export function partialCustomers(
 }
 
 /**
+ * How many completed runs an older submigrate read hold history that no run under the current
+ * rules has read again (`current`: each account's windows read under them).
+ */
+function olderRulesRunsUnread(db: Db, current: ReadonlyMap<string, readonly TimeRange[]>): number {
+  const runs = new Set<number>();
+  for (const w of olderRulesWindows(db)) {
+    const span = { start: new Date(w.windowStart), end: new Date(w.windowEnd) };
+    if (uncoveredSpans(span, current.get(w.accountSid) ?? []).length > 0) runs.add(w.runId);
+  }
+  return runs.size;
+}
+
+/**
  * Why history read may count as unread, for the opt-out gates' messages ("no completed
  * snapshot covers …"): a sentence naming the runs an older submigrate read, whose windows no
  * longer count; '' when there are none.
  */
 export function olderRulesNote(db: Db): string {
-  const older = runsUnderOlderRules(db);
+  const current = new Map<string, TimeRange[]>();
+  for (const w of completedWindows(db)) {
+    const range = { start: new Date(w.windowStart), end: new Date(w.windowEnd) };
+    current.set(w.accountSid, [...(current.get(w.accountSid) ?? []), range]);
+  }
+  const older = olderRulesRunsUnread(db, current);
   return older === 0
     ? ''
     : ` (${older} completed snapshot run(s) of this database were read by an older submigrate, whose keyword rules missed some opt-outs, such as a full-width ＳＴＯＰ: what they read no longer counts as read, and the snapshot reads it again)`;

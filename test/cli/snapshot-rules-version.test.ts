@@ -193,6 +193,13 @@ describe('the coverage statement, with history only an older submigrate read', (
     );
     const json = await ws.cli(['optouts', '--db', db(), '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ coverage: { older_rules_runs: 1 } });
+
+    // Once the current rules have read it all again, the older run no longer matters: no line.
+    expect((await ws.cli(['snapshot', '--db', db()])).code).toBe(0);
+    const whole = await ws.cli(['optouts', '--db', db()]);
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(whole.stderr).not.toMatch(/^not read:/m);
+    expect(whole.stderr).not.toContain('older rules:');
   });
 });
 

@@ -177,7 +177,11 @@ export function openDatabase(location: DbLocation, options: OpenOptions = {}): D
     throw new UserError(`--db ${path}: cannot open it (${(error as Error).message}).`);
   }
   try {
-    db.pragma(`application_id = ${APPLICATION_ID}`);
+    // Set once, on a new file: setting it again is a write, which would wait for (or, after the
+    // busy timeout, fail against) a command writing the database all along, a snapshot say.
+    if (db.pragma('application_id', { simple: true }) !== APPLICATION_ID) {
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    }
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');

@@ -242,10 +242,7 @@ export async function takeSnapshot(
     useExport,
   };
 
-  // The check for a running run and the start (or take-over) of one, in one write-locked
-  // transaction: of two snapshots started at once, the second sees the first's run.
-  const { runId, resumed } = claimingRun(db, () => {
-    const running = findRunningRun(db, parentSid);
+  const refuseLiveRun = (running: ReturnType<typeof findRunningRun>) => {
     if (
       running !== undefined &&
       running.pid !== runner.pid &&
@@ -256,6 +253,16 @@ export async function takeSnapshot(
         `snapshot run ${running.id} is still in progress (pid ${running.pid}); wait for it or stop it first`,
       );
     }
+  };
+  // A live run is refused at a look, without the write lock: a run that is reading commits
+  // page after page, and waiting for the lock between its commits could outlast the busy
+  // timeout, ending in "database is locked" rather than this refusal.
+  refuseLiveRun(findRunningRun(db, parentSid));
+  // The check for a running run and the start (or take-over) of one, in one write-locked
+  // transaction: of two snapshots started at once, the second sees the first's run.
+  const { runId, resumed } = claimingRun(db, () => {
+    const running = findRunningRun(db, parentSid);
+    refuseLiveRun(running);
     if (
       running !== undefined &&
       resumable(db, running.id, running.explicitWindow, accounts, input)

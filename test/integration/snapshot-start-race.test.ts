@@ -12,9 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRun, findRunningRun } from '../../src/db/snapshot-runs.js';
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
 import { DEFAULT_PARTITIONS, takeSnapshot } from '../../src/optouts/snapshot.js';
+import { RefusedError } from '../../src/errors.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
+  cliEnv,
   fixedClock,
+  runCli,
   readOnly,
   tempDir,
   TEST_RUNNER,
@@ -108,5 +111,53 @@ describe('two snapshots started at once', () => {
     other = undefined;
     otherSnapshotStarts();
     expect(other).toBe('started a run');
+  });
+  it('refuses a live run at a look, without waiting for the write lock its commits hold', async () => {
+    const dbPath = dir.file('busy.db');
+    const parentSid = env.port().parentAccountSid;
+    // A live run on this host (it says so: isAlive), reading, so holding the write lock
+    // between its page commits: here held for good by a second connection.
+    await withLedger(dbPath, (db) =>
+      createRun(
+        db,
+        {
+          parentAccountSid: parentSid,
+          startedAt: new Date(NOW).toISOString(),
+          pid: 4242,
+          hostname: 'vitest',
+          partitions: 1,
+          keywordsJson: '{}',
+          explicitWindow: false,
+        },
+        [],
+        [],
+      ),
+    );
+    const writer = new Database(dbPath);
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      const refusal = await withLedger(dbPath, (db) =>
+        takeSnapshot(
+          { accounts: [], since: null, until: null, partitions: DEFAULT_PARTITIONS },
+          {
+            twilio: env.port(),
+            db,
+            clock: fixedClock(NOW),
+            runner: { ...TEST_RUNNER, isAlive: (pid: number) => pid === 4242 },
+          },
+        ),
+      ).catch((error: unknown) => error);
+      // Not "database is locked" after the busy timeout: the refusal a live run gets.
+      expect(refusal).toBeInstanceOf(RefusedError);
+      expect((refusal as Error).message).toContain(
+        'snapshot run 1 is still in progress (pid 4242)',
+      );
+      // Nor does opening the database write to it: `status` reads while the lock is held.
+      const status = await runCli(['status', '--db', dbPath], cliEnv(env));
+      expect(status.code, status.stderr).toBe(0);
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
   });
 });

@@ -79,6 +79,7 @@ export function planWarnings(
   const carrying = (options.carry ?? null) !== null;
   const bySid = new Map(observed.numbers.map((n) => [n.sid, n]));
   const accounts = new Map(observed.subaccounts.map((a) => [a.sid, a]));
+  const servicesById = new Map(observed.services.map((s) => [s.sid, s]));
   // Numbers per service, as observed.
   const members = new Map<string, number>();
   for (const n of observed.numbers) {
@@ -160,6 +161,36 @@ export function planWarnings(
           )
           .join('; ')}${lost.length > 5 ? `; and ${lost.length - 5} more` : ''}`,
       );
+    }
+    // A reused service keeps a number's inbound URL but not the fallback the service it leaves
+    // gave it (Twilio calls that when the URL fails): routes judge the URL only, so say it here.
+    const reused =
+      customer.service_sid === null ? undefined : servicesById.get(customer.service_sid);
+    if (reused !== undefined) {
+      const fallbackLost = customer.numbers.flatMap((n) => {
+        const before = n.route_before;
+        const after = n.route_after;
+        if (n.unchanged || before.via !== 'service' || lostRoute(judgeRoute(before, after)))
+          return [];
+        const left = servicesById.get(before.service_sid)?.settings;
+        const url = left?.fallback_url ?? null;
+        if (url === null) return [];
+        const method = (left?.fallback_method ?? 'POST').toUpperCase();
+        const kept =
+          after.via === 'service'
+            ? reused.settings.fallback_url === url &&
+              (reused.settings.fallback_method ?? 'POST').toUpperCase() === method
+            : (bySid.get(n.number_sid)?.otherWebhooks ?? []).includes(url);
+        return kept ? [] : [`${n.phone_number} (${method} ${shownUrl(url)})`];
+      });
+      if (fallbackLost.length > 0) {
+        const has = reused.settings.fallback_url;
+        add(
+          'inbound_route',
+          id,
+          `the existing service "${customer.messaging_service}" (${reused.sid}) keeps the inbound URL of ${list(fallbackLost)} but not the fallback URL the service they leave calls when that URL fails (it has ${has === null ? 'no fallback' : `fallback ${(reused.settings.fallback_method ?? 'POST').toUpperCase()} ${shownUrl(has)}`}): set that fallback on "${customer.messaging_service}" if it should still be called`,
+        );
+      }
     }
     const account =
       customer.subaccount_sid === null ? undefined : accounts.get(customer.subaccount_sid);

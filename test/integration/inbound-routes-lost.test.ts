@@ -1,6 +1,7 @@
 /**
  * Routes a move loses, found and named (built CLI, emulator over real HTTP): a number whose
- * inbound was logged with no URL, moved into a reused service that drops inbound; and a
+ * inbound was logged with no URL, moved into a reused service that drops inbound; a number
+ * whose reused service keeps its inbound URL but not its old service's fallback URL; and a
  * number whose attach failed after it had left its service. Each is warned at plan time where
  * the plan can know it, and apply and `submigrate routes` both exit 3 naming it.
  */
@@ -81,6 +82,56 @@ describe('inbound routes a move loses', () => {
     expect(applied.stderr).toContain(`inbound route lost: ${phone}`);
     expect(routes.code).toBe(3);
     expect(routes.stdout).toMatch(new RegExp(`LOST\\s+\\${phone}`));
+  });
+
+  it('a number moved into a reused service with the same URL but no fallback: warned, fallback named', async () => {
+    const FALLBACK = 'https://app.example/fallback';
+    const [phone, kept] = ['+14155550402', '+14155550403'];
+    const seeded = await env.seed({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
+      numbers: [{ phone_number: phone }, { phone_number: kept }],
+      services: [
+        {
+          friendly_name: 'Shared',
+          phone_numbers: [phone, kept],
+          inbound_request_url: APP,
+          fallback_url: FALLBACK,
+        },
+      ],
+    });
+    const [acme, beta] = seeded.subaccounts.map((a) => a.sid);
+    // Acme's has the same inbound URL but no fallback: when APP fails, nobody else is called
+    // after the move. Beta's has both, as the service the number leaves: nothing to say.
+    await env.seed({
+      services: [
+        { friendly_name: 'acmeAlerts', account_sid: acme, inbound_request_url: APP },
+        {
+          friendly_name: 'betaAlerts',
+          account_sid: beta,
+          inbound_request_url: APP,
+          fallback_url: FALLBACK,
+        },
+      ],
+    });
+    expect(await inbound(phone)).toMatchObject({ route: 'service-url', stored: true });
+
+    const { plan, applied } = await migrate([
+      `acme,Acme,${phone},acmeAlerts`,
+      `beta,Beta,${kept},betaAlerts`,
+    ]);
+
+    // The primary route is the same, and the routing check says so…
+    expect(await inbound(phone)).toMatchObject({ route: 'service-url', stored: true });
+    expect(applied.code).toBe(0);
+    // …but the plan says that the service's fallback is not kept.
+    const warnings = plan.warnings.filter(
+      (w) => w.code === 'inbound_route' && w.message.includes('fallback'),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.customer_id).toBe('acme');
+    expect(warnings[0]!.message).toContain(phone);
+    expect(warnings[0]!.message).toContain(`POST ${FALLBACK}`);
+    expect(warnings[0]!.message).toContain('"acmeAlerts"');
   });
 
   it('a number whose attach failed after it left its service', async () => {

@@ -5,7 +5,8 @@
  * (so it routes as that one did), or defers to the numbers' own webhooks
  * (`use_inbound_webhook_on_number`) when that is where they answered. A number that leaves a
  * service for none gets the service's URL as its own `sms_url`, and the service's fallback
- * URL as its own `sms_fallback_url`. What one service cannot give a customer's numbers is a
+ * URL as its own `sms_fallback_url`; so does a number that a reused service deferring to its
+ * numbers' webhooks would otherwise send elsewhere. What one service cannot give a customer's numbers is a
  * problem for the mapping line. Pure.
  */
 
@@ -167,7 +168,24 @@ export function planRouting(
     };
   } else if (target.existing !== null) {
     const existing = target.existing;
-    after = (n) => inboundRoute(n, existing);
+    if (existing.settings.use_inbound_webhook_on_number === true) {
+      // A service that defers to its numbers' own webhooks (as one a first wave made for
+      // numbers that answered on their own sms_url): a number it would send elsewhere answers
+      // on its own sms_url, set to the route it had, with its service's fallback.
+      for (const m of moving) {
+        const was = before.get(m.number.sid)!;
+        const hook = webhookOf(was);
+        if (hook === null || sameDestination(was, inboundRoute(m.number, existing))) continue;
+        routing.webhooks.set(m.number.sid, { ...hook, fallback: serviceFallback(m.number) });
+      }
+    }
+    after = (n) => {
+      const set = routing.webhooks.get(n.sid);
+      return inboundRoute(
+        set === undefined ? n : { smsUrl: set.url, smsMethod: set.method },
+        existing,
+      );
+    };
   } else {
     const chosen = chooseSettings(moving, before, serviceOf);
     if (typeof chosen === 'string') {

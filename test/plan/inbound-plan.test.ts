@@ -277,6 +277,39 @@ describe('planRouting', () => {
     expect(r.droppedBefore).toEqual(['+14155550010']);
   });
 
+  it('a reused service that defers to its numbers: a number it would divert takes its route as its own sms_url', () => {
+    const reused = { ...DEFERRING, sid: 'MGreused', accountSid: 'ACsub' };
+    const r = planRouting(
+      moving(
+        // Answered on the shared service's URL; its own sms_url was never called.
+        number('PN0012', 'https://app/own12', 'MGshared'),
+        number('PN0013', null, 'MGshared'),
+        // Answered on its own URL: the deferring service keeps that as it is.
+        number('PN0014', 'https://app/own14'),
+      ),
+      services,
+      { wantsService: true, existing: reused },
+    );
+    expect(r.problem).toBeNull();
+    expect(r.lost).toEqual([]);
+    expect([...r.webhooks]).toEqual([
+      ['PN0012', { url: 'https://app/shared', method: 'POST', fallback: null }],
+      ['PN0013', { url: 'https://app/shared', method: 'POST', fallback: null }],
+    ]);
+    expect(after(r, 'PN0012')).toBe('POST https://app/shared (number)');
+    expect(after(r, 'PN0014')).toBe('POST https://app/own14 (number)');
+  });
+
+  it('a reused service that does not defer to its numbers is not given their webhooks', () => {
+    const reused = { ...NAME_ONLY, sid: 'MGreused', accountSid: 'ACsub' };
+    const r = planRouting(moving(number('PN0015', null, 'MGshared')), services, {
+      wantsService: true,
+      existing: reused,
+    });
+    expect(r.webhooks.size).toBe(0);
+    expect(r.lost).toEqual(['+14155550015']);
+  });
+
   it('a logged number (no URL) that a reused service would drop has lost its route', () => {
     const r = planRouting(moving(number('PN0011', null)), services, {
       wantsService: true,

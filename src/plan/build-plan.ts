@@ -438,6 +438,25 @@ function customerSteps(
         to_account_sid: target,
       });
     }
+    // A number joining a service that defers to its numbers' webhooks has its sms_url set
+    // first: once in the service, it answers on it at once.
+    const webhook = routing.webhooks.get(number.sid);
+    const webhookId = `set_number_webhook:${number.sid}`;
+    if (webhook !== undefined) {
+      out.push({
+        id: webhookId,
+        action: 'set_number_webhook',
+        customer_id: id,
+        phone_number: phone,
+        number_sid: number.sid,
+        depends_on: after(!inTarget && transferId, target === null && inTarget && createAccount),
+        account_sid: target,
+        sms_url: webhook.url,
+        sms_method: webhook.method,
+        sms_fallback_url: webhook.fallback?.url ?? null,
+        sms_fallback_method: webhook.fallback?.method ?? null,
+      });
+    }
     const attach = wantsService && !inWantedService;
     if (attach) {
       out.push({
@@ -450,26 +469,11 @@ function customerSteps(
           !inTarget && transferId,
           inTarget && mustDetach && detachId,
           customer.service_sid === null && createService,
+          webhook !== undefined && webhookId,
         ),
         account_sid: target,
         service_sid: customer.service_sid,
         service_name: customer.messaging_service!,
-      });
-    }
-    const webhook = routing.webhooks.get(number.sid);
-    if (webhook !== undefined) {
-      out.push({
-        id: `set_number_webhook:${number.sid}`,
-        action: 'set_number_webhook',
-        customer_id: id,
-        phone_number: phone,
-        number_sid: number.sid,
-        depends_on: after(!inTarget && transferId, target === null && inTarget && createAccount),
-        account_sid: target,
-        sms_url: webhook.url,
-        sms_method: webhook.method,
-        sms_fallback_url: webhook.fallback?.url ?? null,
-        sms_fallback_method: webhook.fallback?.method ?? null,
       });
     }
     const route = routing.routes.get(number.sid)!;

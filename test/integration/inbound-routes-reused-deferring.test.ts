@@ -97,6 +97,12 @@ describe('a number joining a reused service that defers to its numbers', () => {
       [viaNothing, SHARED, 'GET', SHARED_FALLBACK],
     ]);
 
+    // Set before the number joins the service: it never answers on its old sms_url there.
+    for (const step of webhooks) {
+      const attach = plan.steps.find((s) => s.id === `attach_number:${step.number_sid}`)!;
+      expect(attach.depends_on, step.phone_number).toContain(step.id);
+    }
+
     const applied = await cli(['apply', 'a.plan.json', '--db', 'a.db', '--rate', '1000']);
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout).toContain('Inbound routes: 2 of 2 moved numbers reach where they did.');

@@ -159,7 +159,9 @@ export function planWarnings(
             (n) =>
               `${n.phone_number} ${describeRoute(n.route_before)} -> ${describeRoute(n.route_after)}`,
           )
-          .join('; ')}${lost.length > 5 ? `; and ${lost.length - 5} more` : ''}`,
+          .join(
+            '; ',
+          )}${lost.length > 5 ? `; and ${lost.length - 5} more` : ''}. Before apply: set up "${customer.messaging_service}" to route them as before (its inbound URL, or use_inbound_webhook_on_number), or name another messaging_service in the mapping (a new one is given the settings of the service they leave), then plan again`,
       );
     }
     // A reused service keeps a number's inbound URL but not the fallback the service it leaves

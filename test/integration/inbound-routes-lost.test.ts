@@ -77,7 +77,12 @@ describe('inbound routes a move loses', () => {
     const { plan, applied, routes } = await migrate([`acme,Acme,${phone},acmeAlerts`]);
 
     expect(await inbound(phone)).toMatchObject({ route: 'dropped', stored: false });
-    expect(plan.warnings.find((w) => w.code === 'inbound_route')?.message).toContain(phone);
+    const warning = plan.warnings.find((w) => w.code === 'inbound_route')!.message;
+    expect(warning).toContain(phone);
+    // What to do about it, before apply moves the number.
+    expect(warning).toContain(
+      'Before apply: set up "acmeAlerts" to route them as before (its inbound URL, or use_inbound_webhook_on_number), or name another messaging_service in the mapping (a new one is given the settings of the service they leave), then plan again',
+    );
     expect(applied.code).toBe(3);
     expect(applied.stderr).toContain(`inbound route lost: ${phone}`);
     expect(routes.code).toBe(3);

@@ -8,6 +8,7 @@
  * Pure.
  */
 
+import { hasSmsFallback } from '../plan/inbound-plan.js';
 import type {
   ObservedNumber,
   ObservedState,
@@ -53,7 +54,11 @@ function hasWebhook(now: ObservedNumber, step: SetNumberWebhookStep): boolean {
   return (
     now.smsUrl === step.sms_url &&
     (now.smsMethod ?? 'POST').toUpperCase() === step.sms_method.toUpperCase() &&
-    (step.sms_fallback_url === null || (now.otherWebhooks ?? []).includes(step.sms_fallback_url))
+    (step.sms_fallback_url === null ||
+      hasSmsFallback(now, {
+        url: step.sms_fallback_url,
+        method: step.sms_fallback_method ?? 'POST',
+      }))
   );
 }
 

@@ -73,6 +73,11 @@ export interface OwnWebhook {
 
 const NEW_SERVICE = 'MG(new)';
 
+/** Whether this is the number's own SMS fallback, URL and method. */
+export const hasSmsFallback = (number: ObservedNumber, fallback: { url: string; method: string }) =>
+  number.smsFallback?.url === fallback.url &&
+  number.smsFallback.method.toUpperCase() === fallback.method.toUpperCase();
+
 function copySettings(from: ServiceSettings): Partial<ServiceSettings> {
   const settings: Partial<ServiceSettings> = {};
   for (const key of COPIED_SETTINGS) {
@@ -148,8 +153,8 @@ export function planRouting(
   let after: (n: ObservedNumber) => InboundRoute;
   if (!target.wantsService) {
     // No service: each number answers on its own sms_url — set to the route it had, with the
-    // service's fallback. A number already on the service's URL still needs that fallback
-    // (seen, as settling sees it, only among its other webhooks).
+    // service's fallback. A number already on the service's URL still needs that fallback as
+    // its own SMS fallback (the same URL as its voice fallback, say, is not it).
     for (const m of moving) {
       const was = webhookOf(before.get(m.number.sid)!);
       if (was === null) continue;
@@ -157,7 +162,7 @@ export function planRouting(
       if (
         m.number.smsUrl !== was.url ||
         (m.number.smsMethod ?? 'POST') !== was.method ||
-        (fallback !== null && !(m.number.otherWebhooks ?? []).includes(fallback.url))
+        (fallback !== null && !hasSmsFallback(m.number, fallback))
       ) {
         routing.webhooks.set(m.number.sid, { ...was, fallback });
       }

@@ -37,6 +37,7 @@ export const observedNumber = (n: PhoneNumber, serviceSid: string | null): Obser
   smsUrl: n.smsUrl,
   smsMethod: n.smsMethod,
   ...(n.otherWebhooks === undefined ? {} : { otherWebhooks: n.otherWebhooks }),
+  ...(n.smsFallback === undefined ? {} : { smsFallback: n.smsFallback }),
   ...(n.applications === undefined ? {} : { applications: n.applications }),
 });
 

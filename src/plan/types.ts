@@ -29,6 +29,8 @@ export interface ObservedNumber {
   smsMethod: string | null;
   /** Its other webhook URLs (fallback, voice, status callback); absent when none. */
   otherWebhooks?: readonly string[];
+  /** Its own SMS fallback; absent when none. */
+  smsFallback?: { url: string; method: string };
   /** The TwiML Apps it answers through; absent when none. */
   applications?: { sms: string | null; voice: string | null };
 }

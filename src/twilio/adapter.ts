@@ -49,6 +49,7 @@ interface SdkNumber {
   smsUrl?: string | null;
   smsMethod?: string | null;
   smsFallbackUrl?: string | null;
+  smsFallbackMethod?: string | null;
   voiceUrl?: string | null;
   voiceFallbackUrl?: string | null;
   statusCallback?: string | null;
@@ -88,6 +89,15 @@ function webhooks(...values: (string | null | undefined)[]): { otherWebhooks?: s
   return set.length === 0 ? {} : { otherWebhooks: set };
 }
 
+/** A number's own SMS fallback, or nothing (most numbers have none). */
+function smsFallback(
+  fallbackUrl: string | null | undefined,
+  method: string | null | undefined,
+): { smsFallback?: { url: string; method: string } } {
+  const set = url(fallbackUrl);
+  return set === null ? {} : { smsFallback: { url: set, method: method ?? 'POST' } };
+}
+
 /** The TwiML Apps a number answers through, or nothing (most numbers have none). */
 function applications(
   sms: string | null | undefined,
@@ -106,6 +116,7 @@ const toNumber = (n: SdkNumber): PhoneNumber => ({
   smsUrl: url(n.smsUrl),
   smsMethod: n.smsMethod ?? null,
   ...webhooks(n.smsFallbackUrl, n.voiceUrl, n.voiceFallbackUrl, n.statusCallback),
+  ...smsFallback(n.smsFallbackUrl, n.smsFallbackMethod),
   ...applications(n.smsApplicationSid, n.voiceApplicationSid),
 });
 
@@ -260,6 +271,7 @@ interface NumberJson {
   sms_url?: string | null;
   sms_method?: string | null;
   sms_fallback_url?: string | null;
+  sms_fallback_method?: string | null;
   voice_url?: string | null;
   voice_fallback_url?: string | null;
   status_callback?: string | null;
@@ -286,6 +298,7 @@ const fromNumberJson = (n: NumberJson): PhoneNumber => ({
   smsUrl: url(n.sms_url),
   smsMethod: n.sms_method ?? null,
   ...webhooks(n.sms_fallback_url, n.voice_url, n.voice_fallback_url, n.status_callback),
+  ...smsFallback(n.sms_fallback_url, n.sms_fallback_method),
   ...applications(n.sms_application_sid, n.voice_application_sid),
 });
 

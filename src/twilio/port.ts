@@ -28,6 +28,8 @@ export interface PhoneNumber {
    * sms_fallback_url, voice_url, voice_fallback_url, status_callback. Absent when none is set.
    */
   otherWebhooks?: readonly string[];
+  /** Its own SMS fallback (`sms_fallback_url`, `sms_fallback_method`); absent when none. */
+  smsFallback?: { url: string; method: string };
   /**
    * The TwiML Apps it answers through (`sms_application_sid`, `voice_application_sid`): an
    * app's URLs, not the number's own, are called. Absent when it has none.

@@ -50,14 +50,22 @@ const settle = (over: Partial<ObservedNumber>) =>
 
 describe('settling a set_number_webhook left in flight', () => {
   it('adopted when the number has the URL, the method and the fallback', () => {
-    expect(settle({ smsUrl: URL, smsMethod: 'POST', otherWebhooks: [FALLBACK] })).toBe('adopt');
+    expect(
+      settle({ smsUrl: URL, smsMethod: 'POST', smsFallback: { url: FALLBACK, method: 'POST' } }),
+    ).toBe('adopt');
   });
 
-  it('sent again when the fallback is not among its webhooks', () => {
+  it('sent again when the fallback URL is only another of its webhooks (its voice fallback)', () => {
+    expect(settle({ smsUrl: URL, smsMethod: 'POST', otherWebhooks: [FALLBACK] })).toBe('resend');
+  });
+
+  it('sent again when the number has no SMS fallback', () => {
     expect(settle({ smsUrl: URL, smsMethod: 'POST' })).toBe('resend');
   });
 
   it('sent again when only the URL is there, with another method', () => {
-    expect(settle({ smsUrl: URL, smsMethod: 'GET', otherWebhooks: [FALLBACK] })).toBe('resend');
+    expect(
+      settle({ smsUrl: URL, smsMethod: 'GET', smsFallback: { url: FALLBACK, method: 'POST' } }),
+    ).toBe('resend');
   });
 });

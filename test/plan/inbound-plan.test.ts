@@ -259,11 +259,18 @@ describe('planRouting', () => {
     // One that has that fallback already needs nothing.
     const has = { ...number('PN0019', 'https://app/shared', 'MGfallback') };
     const done = planRouting(
-      moving({ ...has, otherWebhooks: ['https://app/shared-fallback'] }),
+      moving({ ...has, smsFallback: { url: 'https://app/shared-fallback', method: 'POST' } }),
       new Map([[withFallback.sid, withFallback]]),
       { wantsService: false, existing: null },
     );
     expect(done.webhooks.size).toBe(0);
+    // The same URL as another of its webhooks (its voice fallback) is not its SMS fallback.
+    const voiceOnly = planRouting(
+      moving({ ...has, otherWebhooks: ['https://app/shared-fallback'] }),
+      new Map([[withFallback.sid, withFallback]]),
+      { wantsService: false, existing: null },
+    );
+    expect([...voiceOnly.webhooks.keys()]).toEqual(['PN0019']);
   });
 
   it('a reused service that would drop a route says so; a route dropped before is noted', () => {

@@ -44,6 +44,28 @@ describe('the Twilio port on the SDK', () => {
     await env.control('POST', '/__emulator/reset');
   });
 
+  it("reads a number's own SMS fallback, listed and fetched, and none as absent", async () => {
+    const { numbers } = await env.seed({
+      numbers: [
+        {
+          phone_number: '+14158740106',
+          sms_fallback_url: 'https://app.example/fallback',
+          sms_fallback_method: 'GET',
+          voice_fallback_url: 'https://app.example/voice-fallback',
+        },
+        { phone_number: '+14158740107', voice_fallback_url: 'https://app.example/fallback' },
+      ],
+    });
+    const listed = await port.listPhoneNumbers(port.parentAccountSid);
+    const by = (phone: string) => listed.find((n) => n.phoneNumber === phone)!;
+    const fallback = { url: 'https://app.example/fallback', method: 'GET' };
+    expect(by('+14158740106').smsFallback).toEqual(fallback);
+    expect(by('+14158740107').smsFallback).toBeUndefined();
+    const fetched = await port.fetchPhoneNumber(port.parentAccountSid, numbers[0]!.sid);
+    expect(fetched.smsFallback).toEqual(fallback);
+    await env.control('POST', '/__emulator/reset');
+  });
+
   it('moves a number into a new subaccount with its own Messaging Service', async () => {
     const { numbers } = await env.seed({ numbers: [{ phone_number: '+14158740103' }] });
     const number = numbers[0]!;

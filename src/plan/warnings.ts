@@ -9,6 +9,7 @@ import type { PlanOptions } from './build-plan.js';
 import { snapshotCommand } from './replan.js';
 import { describeRoute, judgeRoute, lostRoute, shownUrl, webhookOf } from './routes.js';
 import type {
+  NumberOrigin,
   ObservedNumber,
   ObservedState,
   PlanCustomer,
@@ -280,7 +281,9 @@ export function planWarnings(
       `${step.phone_number} is planned from where its unfinished move began: its sms_url ${shownUrl(live)} is replaced by ${shownUrl(step.sms_url)}, where its inbound went then. If ${shownUrl(live)} was set on purpose since, set it again after apply`,
     );
   }
-  warnings.push(...signatureWarnings(observed.parentSid, customers, steps, bySid));
+  warnings.push(
+    ...signatureWarnings(observed.parentSid, customers, steps, bySid, options.origins ?? new Map()),
+  );
   return warnings;
 }
 
@@ -296,6 +299,7 @@ function signatureWarnings(
   customers: readonly PlanCustomer[],
   steps: readonly PlanStep[],
   numbers: ReadonlyMap<string, ObservedNumber>,
+  origins: ReadonlyMap<string, NumberOrigin>,
 ): PlanWarning[] {
   const byUrl = new Map<string, { customers: Set<string>; left: Set<string> }>();
   const note = (url: string, customer: string, left: Iterable<string>) => {
@@ -304,9 +308,12 @@ function signatureWarnings(
     for (const account of left) seen.left.add(account);
     byUrl.set(url, seen);
   };
+  // The account a number leaves: where its move began, for one an earlier apply already
+  // moved part way (it may be in its subaccount already, its webhooks signed anew).
+  const leftFrom = (numberSid: string) =>
+    origins.get(numberSid)?.accountSid ?? numbers.get(numberSid)?.accountSid;
   // Only a number that changes account is signed with another token.
-  const staysIn = (numberSid: string, account: string | null) =>
-    numbers.get(numberSid)?.accountSid === account;
+  const staysIn = (numberSid: string, account: string | null) => leftFrom(numberSid) === account;
   // Each customer's accounts its numbers leave: a new service's URLs are signed anew only then.
   const leaving = new Map<string, Set<string>>();
   for (const customer of customers) {
@@ -314,7 +321,7 @@ function signatureWarnings(
     leaving.set(customer.customer_id, left);
     for (const n of customer.numbers) {
       if (n.unchanged || staysIn(n.number_sid, customer.subaccount_sid)) continue;
-      const from = numbers.get(n.number_sid)?.accountSid ?? parentSid;
+      const from = leftFrom(n.number_sid) ?? parentSid;
       left.add(from);
       const hook = webhookOf(n.route_after);
       if (hook !== null) note(hook.url, customer.customer_id, [from]);
@@ -337,9 +344,7 @@ function signatureWarnings(
       step.sms_fallback_url !== null &&
       !staysIn(step.number_sid, step.account_sid)
     ) {
-      note(step.sms_fallback_url, step.customer_id, [
-        numbers.get(step.number_sid)?.accountSid ?? parentSid,
-      ]);
+      note(step.sms_fallback_url, step.customer_id, [leftFrom(step.number_sid) ?? parentSid]);
     }
   }
   return [...byUrl].map(([url, seen]) => {

@@ -7,6 +7,7 @@
 
 import type { PlanOptions } from './build-plan.js';
 import { snapshotCommand } from './replan.js';
+import { hasSmsFallback } from './inbound-plan.js';
 import { describeRoute, judgeRoute, lostRoute, shownUrl, webhookOf } from './routes.js';
 import type {
   NumberOrigin,
@@ -81,6 +82,16 @@ export function planWarnings(
   const bySid = new Map(observed.numbers.map((n) => [n.sid, n]));
   const accounts = new Map(observed.subaccounts.map((a) => [a.sid, a]));
   const servicesById = new Map(observed.services.map((s) => [s.sid, s]));
+  // The fallbacks this plan gives numbers of their own (with the URL they answered on).
+  const fallbackSet = new Map<string, { url: string; method: string | null }>();
+  for (const step of steps) {
+    if (step.action === 'set_number_webhook' && step.sms_fallback_url !== null) {
+      fallbackSet.set(step.number_sid, {
+        url: step.sms_fallback_url,
+        method: step.sms_fallback_method,
+      });
+    }
+  }
   // Numbers per service, as observed.
   const members = new Map<string, number>();
   for (const n of observed.numbers) {
@@ -183,7 +194,10 @@ export function planWarnings(
           after.via === 'service'
             ? reused.settings.fallback_url === url &&
               (reused.settings.fallback_method ?? 'POST').toUpperCase() === method
-            : (bySid.get(n.number_sid)?.otherWebhooks ?? []).includes(url);
+            : (fallbackSet.get(n.number_sid)?.url === url &&
+                (fallbackSet.get(n.number_sid)?.method ?? 'POST').toUpperCase() === method) ||
+              (bySid.has(n.number_sid) &&
+                hasSmsFallback(bySid.get(n.number_sid)!, { url, method }));
         return kept ? [] : [`${n.phone_number} (${method} ${shownUrl(url)})`];
       });
       if (fallbackLost.length > 0) {

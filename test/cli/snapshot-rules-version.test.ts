@@ -22,14 +22,13 @@ const FULL_WIDTH = '+12065550001';
 const PLAIN = '+12065550002';
 const daysAgo = (days: number) => new Date(NOW - days * 86_400_000).toISOString();
 
-describe('a ledger read under older keyword rules', () => {
+const recipients = (csv: string) =>
+  (parse(csv, { columns: true }) as { recipient: string }[]).map((r) => r.recipient).sort();
+
+/** An emulator holding a full-width STOP and a plain one, and a database file beside it. */
+function useFullWidthStop(file: string) {
   let env: TestEmulator;
   let dir: TempDir;
-  const db = () => dir.file('rules.db');
-  const cli = (args: string[]) => runCli(args, cliEnv(env));
-  const recipients = (csv: string) =>
-    (parse(csv, { columns: true }) as { recipient: string }[]).map((r) => r.recipient).sort();
-
   beforeAll(async () => {
     env = await startTestEmulator({ now: () => NOW });
     await env.seed({
@@ -51,6 +50,11 @@ describe('a ledger read under older keyword rules', () => {
     await env.close();
     dir.remove();
   });
+  return { db: () => dir.file(file), cli: (args: string[]) => runCli(args, cliEnv(env)) };
+}
+
+describe('a ledger read under older keyword rules', () => {
+  const { db, cli } = useFullWidthStop('rules.db');
 
   it('is read again by the next snapshot, which finds the opt-out the older rules missed', async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
@@ -77,34 +81,7 @@ describe('a ledger read under older keyword rules', () => {
 });
 
 describe('a snapshot run an older submigrate started and did not finish', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const db = () => dir.file('resumed.db');
-  const cli = (args: string[]) => runCli(args, cliEnv(env));
-  const recipients = (csv: string) =>
-    (parse(csv, { columns: true }) as { recipient: string }[]).map((r) => r.recipient).sort();
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
-      numbers: [{ phone_number: NUMBER }],
-      messages: [
-        {
-          from: FULL_WIDTH,
-          to: NUMBER,
-          body: 'ＳＴＯＰ',
-          direction: 'inbound',
-          date_sent: daysAgo(20),
-        },
-        { from: PLAIN, to: NUMBER, body: 'STOP', direction: 'inbound', date_sent: daysAgo(10) },
-      ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const { db, cli } = useFullWidthStop('resumed.db');
 
   it('is not resumed under the current rules (what it read lacks their opt-outs): it is read anew', async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);

@@ -109,6 +109,10 @@ export function lockElsewhereAdvice(
   return `${holder.hostname} is another machine (or container), whose processes this one cannot see: if that apply still runs there, wait for it to finish; if it no longer runs (it was stopped, its machine or container is gone), take the run over with \`${takeOver}\` (${run.planPath} as that apply named its plan), which finishes the run and writes its reports.`;
 }
 
+/** Who holds the apply lock, as the refusals name it. */
+const heldBy = (holder: LockHolder) =>
+  `pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt}`;
+
 /** `report`'s refusal to write the folder (`shown`) of a run whose apply holds the lock. */
 export function reportUnderWayRefusal(
   run: Pick<ApplyRun, 'id' | 'planPath'>,
@@ -117,7 +121,7 @@ export function reportUnderWayRefusal(
   me: { hostname: string },
   db: string,
 ): string {
-  const who = `pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt}`;
+  const who = heldBy(holder);
   const elsewhere = lockElsewhereAdvice(run, holder, me, db);
   const elsewhereOut = `\`submigrate report --out DIR\` writes its reports as they stand elsewhere.`;
   if (elsewhere === null) {
@@ -138,7 +142,7 @@ export function reconcileUnderWayNote(
   if (elsewhere === null) {
     return `${shown}/ not written now: apply run ${run.id} is under way, and writes its reports there (this pass's violations with them) when it ends`;
   }
-  return `${shown}/ not written now: apply run ${run.id} may be under way (pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt}), and if it is, writes its reports there (this pass's violations with them) when it ends. ${elsewhere}`;
+  return `${shown}/ not written now: apply run ${run.id} may be under way (${heldBy(holder)}), and if it is, writes its reports there (this pass's violations with them) when it ends. ${elsewhere}`;
 }
 
 /**

@@ -335,22 +335,6 @@ export function olderRulesWindows(db: Db): (SnapshotWindow & { runId: number })[
     .all(RULES_VERSION) as (SnapshotWindow & { runId: number })[];
 }
 
-/**
- * Completed snapshot runs read under keyword rules older than the current ones (no longer
- * counted); reconcile passes, which are runs too, left out.
- */
-export function runsUnderOlderRules(db: Db): number {
-  return (
-    db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM snapshot_runs
-         WHERE status = 'completed' AND rules_version < ?
-           AND id NOT IN (SELECT snapshot_run_id FROM reconcile_passes)`,
-      )
-      .get(RULES_VERSION) as { n: number }
-  ).n;
-}
-
 // ── Retention ───────────────────────────────────────────────────────────────────────────
 
 /** The Messages API window recorded for each account, in days (as last given). */

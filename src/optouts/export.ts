@@ -23,7 +23,6 @@ import {
   completedWindows,
   historyStarts,
   olderRulesWindows,
-  runsUnderOlderRules,
   type WindowSource,
 } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
@@ -164,7 +163,7 @@ export function requireCoverage(
 ): Coverage {
   const coverage = readCoverage(db, sources);
   if (coverage.windows.length === 0) {
-    const older = runsUnderOlderRules(db);
+    const older = coverage.older_rules_runs;
     const why =
       older === 0
         ? 'holds no completed snapshot'

@@ -372,6 +372,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
           const partial = partialCustomers(exported.coverage, claims.sources);
           return {
             coverage: exported.coverage,
+            partial,
             rows: exported.optouts
               .filter((row) => row.customer_id !== null && customers.has(row.customer_id))
               .map((row) => ({
@@ -386,8 +387,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
         })();
   // Customers whose numbers came from an account with history no snapshot read (an apply
   // with --allow-missing-snapshot moves them): their lists hold only what was read.
-  const partial =
-    optouts === null ? new Set<string>() : partialCustomers(optouts.coverage, claims.sources);
+  const partial = optouts?.partial ?? new Set<string>();
   const carry = carryAudit(
     listPlan,
     document.customers,

@@ -90,7 +90,12 @@ export function isReportPath(path: string): boolean {
 export function reportFiles(
   rows: readonly AuditRow[],
   document: AuditDocument & { carry: CarryAudit },
-  optouts: { coverage: Coverage; rows: readonly MarkedOptOutRow[] } | null,
+  optouts: {
+    coverage: Coverage;
+    rows: readonly MarkedOptOutRow[];
+    /** Customers whose list is not whole (`not_whole`), rows or none. */
+    partial: ReadonlySet<string>;
+  } | null,
   violations: readonly ViolationRow[] | null,
 ): ReportFile[] {
   const files: ReportFile[] = [
@@ -123,11 +128,14 @@ export function reportFiles(
   const marked = ['twilio_enforces', 'customer_list'] as const;
   files.push({ path: 'optouts.csv', content: optOutsCsv(optouts.rows, marked) });
   // A customer whose numbers came from an account nobody read gets no file: a header-only
-  // list would read as "nobody opted out". coverage.txt names the account.
+  // list would read as "nobody opted out". coverage.txt names the account. Nor does one whose
+  // list is not whole and holds nobody: what was read found no opt-out, which does not say
+  // that nobody opted out (coverage.txt names the spans not read, carry.csv the customer).
   const unknown = unvouchedCustomers(optouts.coverage);
   for (const customer of document.customers) {
     if (unknown.has(customer.customer_id)) continue;
     const own = optouts.rows.filter((row) => row.customer_id === customer.customer_id);
+    if (own.length === 0 && optouts.partial.has(customer.customer_id)) continue;
     files.push({ path: `optouts/${customer.customer_id}.csv`, content: optOutsCsv(own, marked) });
   }
   files.push({

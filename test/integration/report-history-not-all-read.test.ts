@@ -4,10 +4,11 @@
  * people before the move; the list holds the one whose STOP was read, and the carry writes
  * that one only. carry.csv must not say that Twilio refuses sends to "every opt-out" without
  * saying the list itself is not whole, nor report.html show the count as if it were (built
- * CLI, emulator over HTTP).
+ * CLI, emulator over HTTP). A second customer, whose number's history read holds no opt-out,
+ * gets no list file: a header-only one would say nobody opted out, which nobody read.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -17,13 +18,13 @@ import { readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
-const N1 = '+14155550301';
+const [N1, N2] = ['+14155550301', '+14155550302'];
 const [OLD, RECENT] = ['+12065550301', '+12065550302'];
 
 describe('reports of a customer whose account history was not all read', () => {
   const ws = useCliWorkspace(
     {
-      numbers: [{ phone_number: N1 }],
+      numbers: [{ phone_number: N1 }, { phone_number: N2 }],
       messages: [seededStop(OLD, N1, NOW - 20 * DAY), seededStop(RECENT, N1, NOW - 2 * DAY)],
     },
     NOW,
@@ -34,7 +35,7 @@ describe('reports of a customer whose account history was not all read', () => {
     const db = ws.dir.file('m.db');
     writeFileSync(
       ws.dir.file('m.csv'),
-      `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`,
+      `customer_id,customer_name,phone_number\nacme,Acme,${N1}\nbeta,Beta,${N2}\n`,
     );
     const snapshot = await ws.cli(['snapshot', '--db', db, '--no-export', '--retention-days', '7']);
     expect(snapshot.code, snapshot.stderr).toBe(0);
@@ -78,8 +79,11 @@ describe('reports of a customer whose account history was not all read', () => {
       ]);
     }
     expect(readFileSync(join(reports, 'coverage.txt'), 'utf8')).toMatch(/^not read: AC\w+ /m);
-    const [carry] = readCsv(join(reports, 'carry.csv'));
+    const [carry, beta] = readCsv(join(reports, 'carry.csv'));
     expect(carry).toMatchObject({ customer_id: 'acme', list_rows: '1', twilio_enforces_rows: '1' });
+    expect(existsSync(join(reports, 'optouts', 'beta.csv'))).toBe(false);
+    expect(beta).toMatchObject({ customer_id: 'beta', list_rows: '0' });
+    expect(beta!.protection).toMatch(/its list is not whole/);
     expect(carry!.protection).toMatch(
       /^Twilio refuses sends to every opt-out on its suppression list .*; but its list is not whole: part of the history of an account its numbers came from was never read/,
     );

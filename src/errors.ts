@@ -31,37 +31,97 @@ export class RefusedError extends Error {
 }
 
 const SCHEME = /\b[a-z][a-z0-9+.-]*:\/\//gi;
-/** A URL's authority: up to `/`, `?`, `#`, `\` or a space. */
+/** A URL's authority: up to `/`, `?`, `#`, `\` or a space (inside quotes, a space is part of it). */
 const AUTHORITY = /^[^\s/?#\\]*/;
-/** As far as a URL quoted in text may reach: up to a space, a quote or an angle bracket. */
-const QUOTED = /^[^\s'"<>]*/;
+const QUOTED_AUTHORITY = /^[^/?#\\]*/;
+/** The quote a URL may be written in, by its opening character, and the one that closes it. */
+const CLOSERS: Readonly<Record<string, string>> = {
+  "'": "'",
+  '"': '"',
+  '`': '`',
+  '<': '>',
+  '(': ')',
+};
 
 /**
  * Text with the password of every URL in it masked (`https://user:***@host/sms`), as
  * `shownUrl` shows a webhook URL: Twilio's error messages may quote a webhook URL given to it,
- * basic-auth password and all. A URL with a valid authority is masked as a URL parser reads it
- * (user and password end at its last "@"); one whose password holds an unencoded "/", "?" or
- * "#" (a URL Twilio would refuse, and quote) is masked from its first ":" to the last "@"
- * before a space or quote, which may hide a port and path with it but never shows the password.
+ * basic-auth password and all, and unencoded. A URL percent-encoded in the text (one in
+ * another's query, `https%3A%2F%2Fuser%3Apw%40host`) is read as decoded, and masked where it
+ * is written. A URL whose authority holds its "@" is masked as a URL parser reads it (user
+ * and password end at its last "@"); inside quotes, the authority runs past spaces to the
+ * closing quote. One whose password holds a "/", "?", "#", "\" or (unquoted) a space, a URL
+ * Twilio would refuse and quote, is masked from its first ":" to the last "@" of the first word
+ * after it that holds one: that may hide part of a path with it, but never shows the password.
+ * A ":" followed by digits alone is a port, not a password. Unquoted, a password holding both
+ * an "@" and a space cannot be told from the end of the URL: what follows its space shows.
  */
 export function maskUrlPasswords(text: string): string {
+  const view = decodedView(text);
   let shown = '';
   let from = 0;
-  SCHEME.lastIndex = 0;
-  for (let match = SCHEME.exec(text); match !== null; match = SCHEME.exec(text)) {
-    const start = match.index + match[0].length;
-    const after = text.slice(start);
-    const authority = AUTHORITY.exec(after)![0];
-    const colon = authority.indexOf(':');
-    const at = authority.includes('@')
-      ? authority.lastIndexOf('@')
-      : QUOTED.exec(after)![0].lastIndexOf('@');
-    if (colon < 0 || at < 0 || colon > at) continue; // no password (a user alone is shown)
-    shown += `${text.slice(from, start + colon + 1)}***`;
-    from = start + at;
-    SCHEME.lastIndex = from;
+  for (const [colon, at] of passwordSpans(view.text)) {
+    shown += `${text.slice(from, view.end[colon])}***`;
+    from = view.start[at]!;
   }
   return shown + text.slice(from);
+}
+
+/**
+ * `text` with every `%XX` of an ASCII character decoded, and where each of its characters is
+ * in `text`: `start[i]` to `end[i]` (one character, or the three of a `%XX`).
+ */
+function decodedView(text: string): { text: string; start: number[]; end: number[] } {
+  let decoded = '';
+  const start: number[] = [];
+  const end: number[] = [];
+  for (let i = 0; i < text.length;) {
+    const hex = text[i] === '%' ? /^[0-7][0-9a-f]$/i.exec(text.slice(i + 1, i + 3)) : null;
+    const width = hex === null ? 1 : 3;
+    decoded += hex === null ? text[i] : String.fromCharCode(parseInt(hex[0], 16));
+    start.push(i);
+    end.push(i + width);
+    i += width;
+  }
+  return { text: decoded, start, end };
+}
+
+/** Where each URL's password is in `text`: the index of the ":" before it and of the "@" after. */
+function passwordSpans(text: string): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  const scheme = new RegExp(SCHEME);
+  for (let match = scheme.exec(text); match !== null; match = scheme.exec(text)) {
+    const start = match.index + match[0].length;
+    const span = passwordAfter(text, start, CLOSERS[text[match.index - 1] ?? '']);
+    if (span === null) continue;
+    spans.push([start + span[0], start + span[1]]);
+    scheme.lastIndex = start + span[1];
+  }
+  return spans;
+}
+
+/** The password of the URL whose authority begins at `start`, as `passwordSpans` gives it. */
+function passwordAfter(
+  text: string,
+  start: number,
+  closer: string | undefined,
+): [number, number] | null {
+  const lineEnd = text.indexOf('\n', start) < 0 ? text.length : text.indexOf('\n', start);
+  const closedAt = closer === undefined ? -1 : text.indexOf(closer, start);
+  const quoted = closedAt >= 0 && closedAt < lineEnd;
+  const after = text.slice(start, quoted ? closedAt : lineEnd);
+  const plain = AUTHORITY.exec(after)![0];
+  if (plain.startsWith('[')) return null; // an IPv6 host, no user before it
+  const colon = plain.indexOf(':');
+  if (colon < 0 || /^\d+$/.test(plain.slice(colon + 1))) return null; // no ":", or a port
+  const authority = quoted ? QUOTED_AUTHORITY.exec(after)![0] : plain;
+  const at = authority.lastIndexOf('@');
+  if (at > colon) return [colon, at];
+  if (at >= 0) return null; // user@host:…
+  const first = after.indexOf('@', colon);
+  if (first < 0) return null; // no password (a user alone is shown)
+  const word = after.slice(first).search(/\s/);
+  return [colon, after.lastIndexOf('@', word < 0 ? after.length : first + word)];
 }
 
 /**

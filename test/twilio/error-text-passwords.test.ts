@@ -41,12 +41,60 @@ describe('maskUrlPasswords', () => {
     expect(maskUrlPasswords(text)).not.toContain(PASSWORD);
   });
 
+  // A password holding a character that ends a URL's authority (Twilio's error text quotes
+  // the URL as it was given, unencoded), and a URL percent-encoded inside another one's query.
+  it.each([
+    // A space: the password runs on to the "@" of the next word.
+    [
+      `Invalid SmsUrl: https://owlie:my ${PASSWORD}@hooks.example/sms`,
+      'Invalid SmsUrl: https://owlie:***@hooks.example/sms',
+    ],
+    [
+      `The URL 'https://owlie:my ${PASSWORD} x@hooks.example/sms' is not valid.`,
+      "The URL 'https://owlie:***@hooks.example/sms' is not valid.",
+    ],
+    // Quoted whole, a password may hold a space and an "@": it ends at the authority's last "@".
+    [`"https://owlie:a@b ${PASSWORD}@hooks.example/sms"`, '"https://owlie:***@hooks.example/sms"'],
+    [`<https://owlie:a@b ${PASSWORD}@hooks.example/sms>`, '<https://owlie:***@hooks.example/sms>'],
+    // "#", "?", "/" and "@", each alone, unquoted and at the end of the text.
+    [`https://owlie:${PASSWORD}#1@hooks.example/sms`, 'https://owlie:***@hooks.example/sms'],
+    [`https://owlie:${PASSWORD}?1@hooks.example/sms`, 'https://owlie:***@hooks.example/sms'],
+    [`https://owlie:${PASSWORD}/1@hooks.example/sms`, 'https://owlie:***@hooks.example/sms'],
+    [`https://owlie:${PASSWORD}@1@hooks.example`, 'https://owlie:***@hooks.example'],
+    [`https://owlie:/${PASSWORD}@hooks.example/sms`, 'https://owlie:***@hooks.example/sms'],
+    // Percent-encoded, in either case, alone or in another URL's query.
+    [
+      `https%3A%2F%2Fowlie%3A${PASSWORD}%40hooks.example%2Fsms`,
+      'https%3A%2F%2Fowlie%3A***%40hooks.example%2Fsms',
+    ],
+    [
+      `https://app.example/cb?next=https%3a%2f%2fowlie%3a${PASSWORD}%40hooks.example&x=1`,
+      'https://app.example/cb?next=https%3a%2f%2fowlie%3a***%40hooks.example&x=1',
+    ],
+    [
+      `next=https%3A%2F%2Fowlie%3Amy%20${PASSWORD}%2F1%40hooks.example%2Fsms`,
+      'next=https%3A%2F%2Fowlie%3A***%40hooks.example%2Fsms',
+    ],
+  ])('masks a password an authority cannot hold: %s', (text, shown) => {
+    expect(maskUrlPasswords(text)).toBe(shown);
+    expect(maskUrlPasswords(text)).not.toContain(PASSWORD);
+  });
+
   it.each([
     'The requested resource /2010-04-01/Accounts/AC1/IncomingPhoneNumbers/PN1.json was not found',
     'https://hooks.example/sms is unreachable',
     'https://owlie@hooks.example/sms (a user alone)',
     'https://hooks.example:8443/sms, https://www.twilio.com/docs/errors/21610',
     'write to ops@example.com: https://hooks.example/sms',
+    // A port, then a path or text holding an "@": not a password.
+    'https://hooks.example:8443/x@y',
+    'https://hooks.example:8443/sms failed; write to ops@example.com',
+    "'https://hooks.example:8443/sms' failed; write to ops@example.com",
+    "'https://hooks.example:8443 (write to ops@example.com)'",
+    'http://[::1]:8080/sms failed; write to ops@example.com',
+    'https://ops@hooks.example:8443/sms (a user alone, and a port)',
+    'https%3A%2F%2Fhooks.example%3A8443%2Fsms%40x, 100% sure, 50%3A50',
+    'https://hooks.example/a:b@c and https://hooks.example/?u=a:b@c',
   ])('leaves text with no password as it is: %s', (text) => {
     expect(maskUrlPasswords(text)).toBe(text);
   });

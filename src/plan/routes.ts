@@ -7,6 +7,7 @@
  * is logged but nobody is called). Pure.
  */
 
+import { maskUrlPasswords } from '../errors.js';
 import type { ServiceSettings } from '../twilio/port.js';
 
 export type InboundRoute =
@@ -72,18 +73,20 @@ export function sameDestination(a: InboundRoute, b: InboundRoute): boolean {
 /**
  * A webhook URL as people are shown it: a password in it (Twilio's way of giving a webhook HTTP
  * basic auth credentials, `https://user:password@app.example/sms`) is masked. The plan keeps the
- * URL itself, which apply sets; listings, warnings and reports show this.
+ * URL itself, which apply sets; listings, warnings and reports show this. The password a URL
+ * parser finds is masked, then any `maskUrlPasswords` finds: one a parser cannot read (a "#",
+ * "?" or "/" in it) and a URL with a password carried in this one's query.
  */
 export function shownUrl(url: string): string {
-  let parsed: URL;
+  let parsed: URL | null = null;
   try {
     parsed = new URL(url);
   } catch {
-    return url;
+    // not a URL a parser reads: maskUrlPasswords alone
   }
-  if (parsed.password === '') return url;
+  if (parsed === null || parsed.password === '') return maskUrlPasswords(url);
   parsed.password = '***';
-  return parsed.href;
+  return maskUrlPasswords(parsed.href);
 }
 
 /** A route as people are shown it (`--json` output): its URL's password masked. */

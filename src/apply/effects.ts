@@ -6,7 +6,7 @@
 
 import type { StepRecord } from '../db/journal.js';
 import { changedResources } from '../plan/resources.js';
-import { shownUrl } from '../plan/routes.js';
+import { shownJson, shownUrl } from '../plan/routes.js';
 import type { Plan, PlanStep } from '../plan/types.js';
 import type { Targets } from './targets.js';
 
@@ -102,7 +102,7 @@ export function describeDrift(
   const where = (state: unknown, other: unknown) => {
     if (state === null || state === undefined) return 'gone';
     const s = state as NumberState;
-    if (s.account_sid === undefined) return JSON.stringify(state);
+    if (s.account_sid === undefined) return shownJson(state);
     const o = (other ?? {}) as NumberState;
     const url =
       s.sms_url !== o.sms_url || s.sms_method !== o.sms_method
@@ -117,12 +117,12 @@ export function describeDrift(
       return `number ${phones.get(sid) ?? ''} (${sid}): expected ${where(before, now)}, now ${where(now, before)}`;
     }
     if (key.startsWith('subaccounts-named:')) {
-      return `subaccounts named "${key.slice('subaccounts-named:'.length)}": expected ${JSON.stringify(expected.get(key))}, now ${JSON.stringify(live.get(key))}`;
+      return `subaccounts named "${key.slice('subaccounts-named:'.length)}": expected ${shownJson(expected.get(key))}, now ${shownJson(live.get(key))}`;
     }
     if (key.startsWith('services-named:')) {
       const rest = key.slice('services-named:'.length);
-      return `services named "${rest.slice(35)}" in ${rest.slice(0, 34)}: expected ${JSON.stringify(expected.get(key))}, now ${JSON.stringify(live.get(key))}`;
+      return `services named "${rest.slice(35)}" in ${rest.slice(0, 34)}: expected ${shownJson(expected.get(key))}, now ${shownJson(live.get(key))}`;
     }
-    return `${key}: expected ${JSON.stringify(expected.get(key))}, now ${JSON.stringify(live.get(key))}`;
+    return `${key}: expected ${shownJson(expected.get(key))}, now ${shownJson(live.get(key))}`;
   });
 }

@@ -89,6 +89,16 @@ export function shownUrl(url: string): string {
   return maskUrlPasswords(parsed.href);
 }
 
+/**
+ * A value as JSON, as people are shown it (a resource's settings in an error): each string in
+ * it shown as `shownUrl` shows a webhook URL, its password masked.
+ */
+export function shownJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    typeof item === 'string' ? shownUrl(item) : item,
+  );
+}
+
 /** A route as people are shown it (`--json` output): its URL's password masked. */
 export function shownRoute(route: InboundRoute): InboundRoute {
   return 'url' in route ? { ...route, url: shownUrl(route.url) } : route;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { filesUnder, makePlan, useCliWorkspace } from '../support/migration.js';
+import { filesUnder, makePlan, planOneCustomer, useCliWorkspace } from '../support/migration.js';
 import type { CliResult } from '../support/snapshot-harness.js';
 
 const N1 = '+14155550101';
@@ -88,5 +88,28 @@ describe('a webhook URL with a password in it', () => {
     const state = await ws.env.state();
     const moved = state.numbers.find((n) => n.phone_number === N1) as { sms_url?: unknown };
     expect(moved.sms_url).toBe(SERVICE_URL);
+  });
+});
+
+describe("a stale plan: a service's webhook URL with a password changed after planning", () => {
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: N1 }],
+    services: [{ friendly_name: 'Shared', phone_numbers: [N1], inbound_request_url: SERVICE_URL }],
+  });
+
+  it('apply refuses naming the service, with both URLs masked', async () => {
+    await planOneCustomer(ws, [N1]);
+    const service = (await ws.env.parent.messaging.v1.services.list({}))[0]!;
+    await ws.env.parent.messaging.v1
+      .services(service.sid)
+      .update({ inboundRequestUrl: `https://owlie:${PASSWORD}2@hooks.example/v2` });
+    const refused = await ws.cli(['apply', 'a.plan.json', '--db', 'a.db', '--rate', '1000']);
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.stderr).toContain(`service:${service.sid}: expected {`);
+    expect(refused.stderr).toContain('"inbound_request_url":"https://owlie:***@hooks.example/v2"');
+    expect(refused.stderr).toContain(
+      '"inbound_request_url":"https://owlie:***@hooks.example/inbound"',
+    );
+    expect(refused.stdout + refused.stderr).not.toContain(PASSWORD);
   });
 });

@@ -17,6 +17,7 @@ import { COPIED_SETTINGS } from './inbound-plan.js';
 import { ACCOUNT_SID, CUSTOMER_ID, NUMBER_SID } from './mapping.js';
 import { fingerprint } from './resources.js';
 import type { PlanStep } from './types.js';
+import { shownJson } from './routes.js';
 
 const SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
 const SETTINGS = new Set<string>(COPIED_SETTINGS);
@@ -180,7 +181,7 @@ export function checkPlanShape(
     need(
       Object.hasOwn(owner, name) && check(owner[name]),
       () =>
-        `${where}${name} is ${name in owner ? JSON.stringify(owner[name])?.slice(0, 80) : 'missing'}`,
+        `${where}${name} is ${name in owner ? shownJson(owner[name])?.slice(0, 80) : 'missing'}`,
     );
   };
 
@@ -213,7 +214,7 @@ export function checkPlanShape(
       Object.hasOwn(OBSERVED, kind),
       () => `observed resource ${JSON.stringify(key)} is of no kind apply reads`,
     );
-    need(OBSERVED[kind]!(state), () => `observed ${key} is ${JSON.stringify(state)?.slice(0, 80)}`);
+    need(OBSERVED[kind]!(state), () => `observed ${key} is ${shownJson(state)?.slice(0, 80)}`);
   }
   need(
     plan['fingerprint'] === fingerprint(new Map(Object.entries(observed))),

@@ -250,6 +250,29 @@ describe('a plan edited and sealed again, refused in one line before apply trust
   });
 });
 
+describe('a plan edited by hand, its refusal quoting a value', () => {
+  it('shows a webhook URL in it with its password masked', () => {
+    const text = editedAndResealed(serializePlan(carryingPlan()), (j) => {
+      const settings = step(j, 'create_service:acme').settings;
+      settings.inbound_request_url = 'https://owlie:Hook5ecret@hooks.example/sms';
+      settings.friendly_name = 'x';
+    });
+    const refused = (() => {
+      try {
+        readPlan('p.json', text);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'read';
+    })();
+    expect(refused).toMatch(
+      /create_service:acme: settings is \{.*"inbound_request_url":"https:\/\/owlie:\*\*\*@h/,
+    );
+    // Not even its first letters (the value is cut at 80 characters).
+    expect(refused).not.toContain('owlie:H');
+  });
+});
+
 describe('a file that is not a plan, in one line', () => {
   it('not JSON, whatever V8 quotes of it', () => {
     const text = serializePlan(leavingPlan()).replace(

@@ -15,18 +15,29 @@ import { filesUnder, makePlan, planOneCustomer, useCliWorkspace } from '../suppo
 import type { CliResult } from '../support/snapshot-harness.js';
 
 const N1 = '+14155550101';
+const N2 = '+14155550102';
+const N3 = '+14155550103';
 const PASSWORD = 'Hook5ecret';
 const SERVICE_URL = `https://owlie:${PASSWORD}@hooks.example/inbound`;
 const NUMBER_URL = `https://owlie:${PASSWORD}@hooks.example/customers/acme/sms`;
+// Passwords a URL parser reads, with characters that are not letters: an "@", a space.
+const FALLBACK_URL = `https://owlie:x@${PASSWORD}@hooks.example/fallback`;
+const BETA_URL = `https://owlie:my%20${PASSWORD}@hooks.example/beta/sms`;
 
 describe('a webhook URL with a password in it', () => {
   const ws = useCliWorkspace({
-    numbers: [{ phone_number: N1, sms_url: NUMBER_URL }],
+    numbers: [
+      { phone_number: N1, sms_url: NUMBER_URL },
+      // beta's number answers on its own URLs, and keeps them.
+      { phone_number: N2, sms_url: BETA_URL, sms_fallback_url: FALLBACK_URL },
+      { phone_number: N3 },
+    ],
     services: [
       {
         friendly_name: 'Shared',
-        phone_numbers: [N1],
+        phone_numbers: [N1, N3],
         inbound_request_url: SERVICE_URL,
+        fallback_url: FALLBACK_URL,
         status_callback: SERVICE_URL,
       },
     ],
@@ -35,27 +46,39 @@ describe('a webhook URL with a password in it', () => {
   const plan = () => ws.dir.file('w.plan.json');
   let planned: CliResult;
   let dryRun: CliResult;
+  let dryRunJson: CliResult;
   let applied: CliResult;
 
   beforeAll(async () => {
     const mapping = ws.dir.file('w.csv');
-    writeFileSync(mapping, `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
+    // gamma's new service copies the URLs of the service its number leaves.
+    writeFileSync(
+      mapping,
+      'customer_id,customer_name,phone_number,messaging_service\n' +
+        `acme,Acme,${N1},\nbeta,Beta,${N2},\ngamma,Gamma,${N3},Gamma SMS\n`,
+    );
     const snapshot = await ws.cli(['snapshot', '--db', db()]);
     expect(snapshot.code, snapshot.stderr).toBe(0);
     planned = await makePlan(ws.cli, { mapping, db: db(), out: plan() });
     dryRun = await ws.cli(['apply', plan(), '--db', db(), '--dry-run']);
     expect(dryRun.code, dryRun.stderr).toBe(0);
+    dryRunJson = await ws.cli(['apply', plan(), '--db', db(), '--dry-run', '--json']);
+    expect(dryRunJson.code, dryRunJson.stderr).toBe(0);
     applied = await ws.cli(['apply', plan(), '--db', db(), '--rate', '1000']);
     expect(applied.code, applied.stderr).toBe(0);
   });
 
   it('is shown masked by plan, apply --dry-run and apply', () => {
-    for (const result of [planned, dryRun, applied]) {
+    for (const result of [planned, dryRun, dryRunJson, applied]) {
       expect(result.stdout + result.stderr).not.toContain(PASSWORD);
     }
     // Masked, not left out: the reviewer still sees which URL it is.
     expect(planned.stdout).toContain('https://owlie:***@hooks.example/inbound');
+    expect(planned.stdout).toContain('(fallback POST https://owlie:***@hooks.example/fallback)');
+    expect(planned.stdout).toContain('https://owlie:***@hooks.example/beta/sms');
     expect(dryRun.stdout).toContain('https://owlie:***@hooks.example/inbound');
+    expect(dryRun.stdout).toContain('FallbackUrl=https://owlie:***@hooks.example/fallback');
+    expect(dryRunJson.stdout).toContain('https://owlie:***@hooks.example/fallback');
   });
 
   it('is shown masked by status, in text and in --json', async () => {
@@ -82,12 +105,24 @@ describe('a webhook URL with a password in it', () => {
     for (const file of files) expect(readFileSync(file, 'utf8'), file).not.toContain(PASSWORD);
   });
 
-  it('is kept whole where it is set: the plan, and the moved number in Twilio', async () => {
-    expect(readFileSync(plan(), 'utf8')).toContain(SERVICE_URL);
+  it('is kept whole where it is set: the plan, and the moved numbers and new service in Twilio', async () => {
+    const planText = readFileSync(plan(), 'utf8');
+    for (const url of [SERVICE_URL, FALLBACK_URL, BETA_URL]) expect(planText).toContain(url);
     // The number, out of the service whose URL its inbound reached, keeps that URL as its own.
     const state = await ws.env.state();
-    const moved = state.numbers.find((n) => n.phone_number === N1) as { sms_url?: unknown };
-    expect(moved.sms_url).toBe(SERVICE_URL);
+    const number = (phone: string) => state.numbers.find((n) => n.phone_number === phone)!;
+    expect(number(N1).account_sid).not.toBe(state.parent_account_sid);
+    expect([number(N1).sms_url, number(N1).sms_fallback_url]).toEqual([SERVICE_URL, FALLBACK_URL]);
+    // One that answered on its own URLs keeps them.
+    expect(number(N2).account_sid).not.toBe(state.parent_account_sid);
+    expect([number(N2).sms_url, number(N2).sms_fallback_url]).toEqual([BETA_URL, FALLBACK_URL]);
+    // A new service has the URLs of the one its number left.
+    const gamma = state.services.find((s) => s.friendly_name === 'Gamma SMS')!;
+    expect([gamma.inbound_request_url, gamma.fallback_url, gamma.status_callback]).toEqual([
+      SERVICE_URL,
+      FALLBACK_URL,
+      SERVICE_URL,
+    ]);
   });
 });
 

@@ -31,8 +31,9 @@ export class RefusedError extends Error {
 }
 
 const SCHEME = /\b[a-z][a-z0-9+.-]*:\/\//gi;
-/** A URL's authority: up to `/`, `?`, `#`, `\` or a space (inside quotes, a space is part of it). */
+/** A URL's authority: up to `/`, `?`, `#`, `\` or a space. */
 const AUTHORITY = /^[^\s/?#\\]*/;
+/** The authority of a URL in quotes, where a space may be part of it. */
 const QUOTED_AUTHORITY = /^[^/?#\\]*/;
 /** The quote a URL may be written in, by its opening character, and the one that closes it. */
 const CLOSERS: Readonly<Record<string, string>> = {
@@ -57,6 +58,7 @@ const CLOSERS: Readonly<Record<string, string>> = {
  * an "@" and a space cannot be told from the end of the URL: what follows its space shows.
  */
 export function maskUrlPasswords(text: string): string {
+  if (!text.includes('://') && !/%3a/i.test(text)) return text; // no URL, plain or encoded
   const view = decodedView(text);
   let shown = '';
   let from = 0;

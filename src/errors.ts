@@ -58,7 +58,9 @@ const CLOSERS: Readonly<Record<string, string>> = {
  * an "@" and a space cannot be told from the end of the URL: what follows its space shows.
  */
 export function maskUrlPasswords(text: string): string {
-  if (!text.includes('://') && !/%3a/i.test(text)) return text; // no URL, plain or encoded
+  // No URL, or none with a user in it (plain or percent-encoded): nothing to mask.
+  if (!text.includes('://') && !/%3a/i.test(text)) return text;
+  if (!text.includes('@') && !/%40/i.test(text)) return text;
   const view = decodedView(text);
   let shown = '';
   let from = 0;

@@ -237,6 +237,7 @@ export type WarningCode =
   | 'snapshot_not_refreshed'
   | 'inbound_route'
   | 'inbound_already_dropped'
+  | 'status_callback'
   | 'webhook_signature'
   | 'carry_toll_free'
   | 'subaccount_name'

@@ -209,6 +209,43 @@ export function planWarnings(
         );
       }
     }
+    // A service's status callback (delivery receipts of the messages sent through it) belongs
+    // to the service: a new service copies it, but no service has none to give, and a reused
+    // service gives its own. Said here: the routes and their check are about inbound only.
+    const callbacks = new Map<string, { url: string; service: string; numbers: string[] }>();
+    for (const n of moving) {
+      const origin = options.origins?.get(n.sid);
+      const from = origin === undefined ? n.serviceSid : origin.serviceSid;
+      if (from === null || from === customer.service_sid) continue;
+      const left = servicesById.get(from);
+      const url = left?.settings.status_callback ?? null;
+      if (left === undefined || url === null) continue;
+      if (customer.messaging_service !== null && reused === undefined) continue;
+      if (reused !== undefined && reused.settings.status_callback === url) continue;
+      const seen = callbacks.get(from) ?? {
+        url,
+        service: `"${left.friendlyName}" (${left.sid})`,
+        numbers: [],
+      };
+      seen.numbers.push(n.phoneNumber);
+      callbacks.set(from, seen);
+    }
+    for (const { url, service, numbers } of callbacks.values()) {
+      if (reused === undefined) {
+        add(
+          'status_callback',
+          id,
+          `${list(numbers)} leave the Messaging Service ${service}, which sends the delivery status of messages sent through it to its status callback ${shownUrl(url)}; the mapping gives them no service, and a number has no status callback of its own for messages: after the move, their messages' delivery receipts reach ${shownUrl(url)} only when each send names it (StatusCallback). Name a messaging_service for the customer in the mapping (a new service is given this status callback) and plan again if they should still go there`,
+        );
+      } else {
+        const has = reused.settings.status_callback;
+        add(
+          'status_callback',
+          id,
+          `${list(numbers)} leave the Messaging Service ${service}, which sends the delivery status of messages sent through it to its status callback ${shownUrl(url)}; the existing service "${customer.messaging_service}" (${reused.sid}) they join has ${has === null ? 'none' : `status callback ${shownUrl(has)}`}: set its status callback to ${shownUrl(url)} if their delivery receipts should still go there`,
+        );
+      }
+    }
     const account =
       customer.subaccount_sid === null ? undefined : accounts.get(customer.subaccount_sid);
     if (account !== undefined && account.friendlyName !== customer.customer_name) {

@@ -461,6 +461,55 @@ describe('buildPlan', () => {
     });
   });
 
+  describe('a service’s status callback the numbers leave behind is warned of', () => {
+    const STATUS = 'https://app.example/status';
+    const callbackWarnings = (plan: Plan) =>
+      plan.warnings.filter((w) => w.code === 'status_callback');
+    const leaving = (reused: Partial<ServiceSettings> | null = null) =>
+      state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1, PARENT, SHARED), number(N2, 2, PARENT, SHARED)],
+        services: [
+          service(SHARED, PARENT, 'Shared', { inbound_request_url: APP, status_callback: STATUS }),
+          ...(reused === null ? [] : [service(SUB_SERVICE, SUB, 'acmeAlerts', reused)]),
+        ],
+      });
+
+    it('numbers moving to no service: their delivery receipts no longer reach it', () => {
+      const plan = buildPlan(leaving(), mapping({}, { phoneNumber: N2 }), options());
+      const warnings = callbackWarnings(plan);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.customer_id).toBe('acme');
+      expect(warnings[0]!.message).toContain(`${N1}, ${N2} leave the Messaging Service "Shared"`);
+      expect(warnings[0]!.message).toContain(`status callback ${STATUS}`);
+      expect(warnings[0]!.message).toContain('the mapping gives them no service');
+    });
+
+    it('a new service copies it; a reused service with another (or none) is warned of', () => {
+      const rows = mapping({ messagingService: 'acmeAlerts' });
+      expect(callbackWarnings(buildPlan(leaving(), rows, options()))).toEqual([]);
+      const same = leaving({ inbound_request_url: APP, status_callback: STATUS });
+      expect(callbackWarnings(buildPlan(same, rows, options()))).toEqual([]);
+      const none = callbackWarnings(
+        buildPlan(leaving({ inbound_request_url: APP }), rows, options()),
+      );
+      expect(none).toHaveLength(1);
+      expect(none[0]!.message).toContain(
+        `the existing service "acmeAlerts" (${SUB_SERVICE}) they join has none: set its status callback to ${STATUS}`,
+      );
+    });
+
+    it('a service without a status callback, or numbers in none: nothing to say', () => {
+      const plain = state({
+        numbers: [number(N1, 1, PARENT, SHARED), number(N2, 2)],
+        services: [service(SHARED, PARENT, 'Shared', { inbound_request_url: APP })],
+      });
+      expect(
+        callbackWarnings(buildPlan(plain, mapping({}, { phoneNumber: N2 }), options())),
+      ).toEqual([]);
+    });
+  });
+
   it('fingerprints exactly the resources it depends on, and the same state gives the same print', () => {
     const observed = state({
       subaccounts: [account(SUB, 'Acme')],

@@ -30,7 +30,7 @@ import {
   unvouchedCustomers,
   type ExportClaims,
 } from '../optouts/export.js';
-import type { InboundRoute } from '../plan/routes.js';
+import type { FallbackCheck, InboundRoute } from '../plan/routes.js';
 import { shellWord } from '../plan/replan.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { Plan, PlanNumber } from '../plan/types.js';
@@ -322,6 +322,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
         before: c.before as InboundRoute,
         after: c.after as InboundRoute | null,
         verdict: c.verdict,
+        fallback: c.fallback as FallbackCheck | null,
       },
     ]),
   );

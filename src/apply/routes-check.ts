@@ -2,18 +2,26 @@
  * The routing check: every moved number and its service read back from its subaccount (GET
  * only), the route its inbound messages take now beside the route they took before the move.
  * A number whose inbound reached a webhook and now is dropped or reaches another URL has lost
- * its route: a failed check. Run by apply after the steps, and by `submigrate routes` at any
- * time after.
+ * its route: a failed check. A number that reaches the same URL is also judged on its fallback
+ * (the URL Twilio calls when that one fails), beside the verdict: one whose fallback was lost
+ * or changed is named, but fails no check. Run by apply after the steps, and by
+ * `submigrate routes` at any time after.
  */
 
 import { isoSeconds, type Clock } from '../clock.js';
 import type { StepRecord } from '../db/journal.js';
 import { observedNumber, observedService } from '../plan/observe.js';
+import { serviceKey } from '../plan/resources.js';
 import {
+  fallbackOf,
   inboundRoute,
+  judgeFallback,
   judgeRoute,
+  lostFallback,
   lostRoute,
+  type FallbackCheck,
   type InboundRoute,
+  type RouteFallback,
   type RouteVerdict,
 } from '../plan/routes.js';
 import type { Plan, PlanNumber } from '../plan/types.js';
@@ -28,11 +36,46 @@ export interface RouteCheck {
   /** Null when the number is not in the account the journal says it is in. */
   after: InboundRoute | null;
   verdict: RouteVerdict | 'missing';
+  /**
+   * For a route that reaches the same URL as before: its fallback before and now. Null when
+   * not compared: the route is not the same, or its fallback before is not known (a route to
+   * the number's own sms_url, whose own fallback the plan does not keep and the move does not
+   * touch; a service the plan did not record).
+   */
+  fallback: FallbackCheck | null;
   checkedAt: string;
 }
 
 export const failedCheck = (check: RouteCheck) =>
   check.verdict === 'missing' || lostRoute(check.verdict);
+
+/** Reaches the same URL, but not the fallback it had: named, not failed. */
+export const lostFallbackCheck = (check: RouteCheck) =>
+  check.fallback !== null && lostFallback(check.fallback.verdict);
+
+/** What to say of the numbers that reach their URL without the fallback it had. */
+export const fallbackAdvice = (phones: readonly string[]) =>
+  `${phones.length} number(s) reach their inbound URL but not the fallback URL it had (${phones.slice(0, 5).join(', ')}${phones.length > 5 ? ', …' : ''}): set that fallback again (their service's fallback_url, or the number's sms_fallback_url) if Twilio should still call it when the URL fails.`;
+
+/**
+ * The fallback a route through a service had when the plan was made: that service's
+ * `fallback_url` as the plan recorded it (`service:MG…` in its `observed`). Undefined when not
+ * known: a route to the number's own URL, or a service the plan holds no settings of.
+ */
+export function fallbackBefore(plan: Plan, route: InboundRoute): RouteFallback | null | undefined {
+  if (route.via !== 'service') return undefined;
+  const recorded = plan.observed.get(serviceKey(route.service_sid));
+  if (typeof recorded !== 'object' || recorded === null || !('fallback_url' in recorded)) {
+    return undefined;
+  }
+  const settings = recorded as { fallback_url: string | null; fallback_method?: string | null };
+  return fallbackOf(route, null, {
+    settings: {
+      fallback_url: settings.fallback_url,
+      fallback_method: settings.fallback_method ?? null,
+    },
+  });
+}
 
 /**
  * Checks the numbers the plan moved whose steps have all finished, and those whose move
@@ -107,20 +150,24 @@ export async function checkRoutes(
     const holder = accounts.map((a) => read.get(a)!).find((r) => r.live.has(n.number_sid));
     const found = holder?.live.get(n.number_sid);
     const service = holder?.serviceOf.get(n.number_sid);
-    const after =
-      found === undefined
-        ? null
-        : inboundRoute(
-            observedNumber(found, service?.sid ?? null),
-            service === undefined ? null : observedService(service),
-          );
+    const number = found === undefined ? null : observedNumber(found, service?.sid ?? null);
+    const settings = service === undefined ? null : observedService(service);
+    const after = number === null ? null : inboundRoute(number, settings);
+    const verdict = after === null ? 'missing' : judgeRoute(n.route_before, after);
+    const before = fallbackBefore(plan, n.route_before);
+    let fallback: FallbackCheck | null = null;
+    if (verdict === 'same' && after !== null && before !== undefined) {
+      const now = fallbackOf(after, number, settings);
+      fallback = { before, after: now, verdict: judgeFallback(before, now) };
+    }
     return {
       customerId,
       phoneNumber: n.phone_number,
       numberSid: n.number_sid,
       before: n.route_before,
       after,
-      verdict: after === null ? 'missing' : judgeRoute(n.route_before, after),
+      verdict,
+      fallback,
       checkedAt,
     };
   });

@@ -139,6 +139,7 @@ export const toCheckRecord = (c: RouteCheck): RouteCheckRecord => ({
   before: c.before,
   after: c.after,
   verdict: c.verdict,
+  fallback: c.fallback,
   checkedAt: c.checkedAt,
 });
 

@@ -9,6 +9,8 @@ export interface RouteCheckRecord {
   before: unknown;
   after: unknown;
   verdict: string;
+  /** The fallback beside a route that is the same; null when not compared. */
+  fallback: unknown;
   checkedAt: string;
 }
 
@@ -19,11 +21,13 @@ export function recordRouteChecks(
 ): void {
   const insert = db.prepare(
     `INSERT INTO route_checks
-       (run_id, number_sid, customer_id, phone_number, before_json, after_json, verdict, checked_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       (run_id, number_sid, customer_id, phone_number, before_json, after_json, verdict,
+        fallback_json, checked_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (run_id, number_sid) DO UPDATE SET
        before_json = excluded.before_json, after_json = excluded.after_json,
-       verdict = excluded.verdict, checked_at = excluded.checked_at`,
+       verdict = excluded.verdict, fallback_json = excluded.fallback_json,
+       checked_at = excluded.checked_at`,
   );
   db.transaction(() => {
     for (const c of checks) {
@@ -35,6 +39,7 @@ export function recordRouteChecks(
         JSON.stringify(c.before),
         c.after === null ? null : JSON.stringify(c.after),
         c.verdict,
+        c.fallback === null ? null : JSON.stringify(c.fallback),
         c.checkedAt,
       );
     }
@@ -45,16 +50,19 @@ export function listRouteChecks(db: Db, runId: number): RouteCheckRecord[] {
   const rows = db
     .prepare(
       `SELECT number_sid AS numberSid, customer_id AS customerId, phone_number AS phoneNumber,
-              before_json AS beforeJson, after_json AS afterJson, verdict, checked_at AS checkedAt
+              before_json AS beforeJson, after_json AS afterJson, verdict,
+              fallback_json AS fallbackJson, checked_at AS checkedAt
        FROM route_checks WHERE run_id = ? ORDER BY customer_id, phone_number`,
     )
-    .all(runId) as (Omit<RouteCheckRecord, 'before' | 'after'> & {
+    .all(runId) as (Omit<RouteCheckRecord, 'before' | 'after' | 'fallback'> & {
     beforeJson: string;
     afterJson: string | null;
+    fallbackJson: string | null;
   })[];
-  return rows.map(({ beforeJson, afterJson, ...row }) => ({
+  return rows.map(({ beforeJson, afterJson, fallbackJson, ...row }) => ({
     ...row,
     before: JSON.parse(beforeJson) as unknown,
     after: afterJson === null ? null : (JSON.parse(afterJson) as unknown),
+    fallback: fallbackJson === null ? null : (JSON.parse(fallbackJson) as unknown),
   }));
 }

@@ -137,3 +137,78 @@ export function judgeRoute(before: InboundRoute, after: InboundRoute): RouteVerd
 }
 
 export const lostRoute = (verdict: RouteVerdict) => verdict === 'dropped' || verdict === 'diverted';
+
+/** The URL Twilio calls when a route's URL fails (answers with an error, or not at all). */
+export interface RouteFallback {
+  url: string;
+  method: string;
+}
+
+/**
+ * A route's fallback: the service's `fallback_url` for a route through its service's
+ * `inbound_request_url`, the number's own `sms_fallback_url` for a route to its own `sms_url`;
+ * none for a route with no URL.
+ */
+export function fallbackOf(
+  route: InboundRoute,
+  number: { smsFallback?: { url: string; method: string } } | null,
+  service: { settings: { fallback_url: string | null; fallback_method: string | null } } | null,
+): RouteFallback | null {
+  if (route.via === 'service') {
+    const url = service?.settings.fallback_url ?? null;
+    if (url === null) return null;
+    return { url, method: (service!.settings.fallback_method ?? 'POST').toUpperCase() };
+  }
+  if (route.via === 'number' && number?.smsFallback !== undefined) {
+    return { url: number.smsFallback.url, method: number.smsFallback.method.toUpperCase() };
+  }
+  return null;
+}
+
+/**
+ * How a move changed the fallback of a route that reaches the same URL: `same` (the same URL
+ * and method, or none before and now), `lost` (one before, none now), `changed` (another URL
+ * or method), `gained` (none before). Beside the route's verdict, never instead of it: a lost
+ * fallback is not a lost route (inbound still reaches its URL), so it fails no check.
+ */
+export type FallbackVerdict = 'same' | 'lost' | 'changed' | 'gained';
+
+export function judgeFallback(
+  before: RouteFallback | null,
+  after: RouteFallback | null,
+): FallbackVerdict {
+  if (before === null) return after === null ? 'same' : 'gained';
+  if (after === null) return 'lost';
+  return before.url === after.url && before.method.toUpperCase() === after.method.toUpperCase()
+    ? 'same'
+    : 'changed';
+}
+
+/** A route's fallback before the move and now, and how it changed. */
+export interface FallbackCheck {
+  before: RouteFallback | null;
+  after: RouteFallback | null;
+  verdict: FallbackVerdict;
+}
+
+/** Whether the fallback a route had is no longer called when its URL fails. */
+export const lostFallback = (verdict: FallbackVerdict) =>
+  verdict === 'lost' || verdict === 'changed';
+
+/** `fallback POST https://…`, `no fallback`: for listings and CSVs. */
+export const describeFallback = (fallback: RouteFallback | null) =>
+  fallback === null ? 'no fallback' : `fallback ${fallback.method} ${shownUrl(fallback.url)}`;
+
+/** `fallback lost: was fallback POST https://…, now no fallback`: for listings. */
+export const describeFallbackCheck = (check: FallbackCheck) =>
+  `fallback ${check.verdict}: was ${describeFallback(check.before)}, now ${describeFallback(check.after)}`;
+
+/** A fallback check as people are shown it (`--json` output): its URLs' passwords masked. */
+export const shownFallbackCheck = (check: FallbackCheck | null): FallbackCheck | null =>
+  check === null
+    ? null
+    : {
+        ...check,
+        before: check.before === null ? null : { ...check.before, url: shownUrl(check.before.url) },
+        after: check.after === null ? null : { ...check.after, url: shownUrl(check.after.url) },
+      };

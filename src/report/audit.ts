@@ -5,7 +5,14 @@
  */
 
 import type { ApplyRun, StepRecord } from '../db/journal.js';
-import { describeRoute, shownUrl, type InboundRoute } from '../plan/routes.js';
+import {
+  describeFallback,
+  describeRoute,
+  lostFallback,
+  shownUrl,
+  type FallbackCheck,
+  type InboundRoute,
+} from '../plan/routes.js';
 import type { Plan, PlanCustomer, PlanStep } from '../plan/types.js';
 
 export const AUDIT_COLUMNS = [
@@ -68,6 +75,8 @@ export interface CheckedRoute {
   before: InboundRoute;
   after: InboundRoute | null;
   verdict: string;
+  /** Its fallback beside a route that is the same; null (or absent) when not compared. */
+  fallback?: FallbackCheck | null;
 }
 
 export function auditRows(
@@ -178,9 +187,15 @@ function routeColumns(before: InboundRoute, check: CheckedRoute | undefined) {
     check === undefined || check.verdict === 'same' || check.verdict === 'none'
       ? ''
       : ` [${check.verdict}]`;
+  // The same URL, but not the fallback Twilio called when it failed: said beside it.
+  const fallback = check?.fallback ?? null;
+  const detail =
+    fallback === null || !lostFallback(fallback.verdict)
+      ? ''
+      : `, ${describeFallback(fallback.after)} (was ${describeFallback(fallback.before)}) [fallback-${fallback.verdict}]`;
   return {
     inbound_route_before: describeRoute(before),
-    inbound_route_after: after === null ? null : `${after}${verdict}`,
+    inbound_route_after: after === null ? null : `${after}${verdict}${detail}`,
   };
 }
 

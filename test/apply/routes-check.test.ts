@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 
 import { systemClock } from '../../src/clock.js';
 import type { StepRecord } from '../../src/db/journal.js';
-import { checkRoutes, failedCheck } from '../../src/apply/routes-check.js';
+import { checkRoutes, failedCheck, lostFallbackCheck } from '../../src/apply/routes-check.js';
 import { buildPlan } from '../../src/plan/build-plan.js';
 import type { Plan } from '../../src/plan/types.js';
 import type { PhoneNumber, TwilioPort } from '../../src/twilio/port.js';
@@ -29,6 +29,8 @@ import {
   state,
   stepRecord,
   SUB,
+  SUB_SERVICE,
+  TWILIO_DEFAULTS,
 } from '../support/plan-builders.js';
 
 const SHARED_URL = 'https://app.example/inbound';
@@ -157,5 +159,116 @@ describe('the routing check of a move that stopped half way', () => {
     );
     expect(checks).toEqual([]);
     expect(asked).toEqual([]);
+  });
+});
+
+describe('the routing check of a number that reaches the same URL', () => {
+  const FALLBACK = 'https://app.example/fallback';
+  /** N1 leaves "Shared" (its URL and a fallback) for the reused "acmeAlerts" of Acme. */
+  const reused = (fallback: string | null) =>
+    buildPlan(
+      state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1, PARENT, SHARED)],
+        services: [
+          service(SHARED, PARENT, 'Shared', {
+            inbound_request_url: SHARED_URL,
+            fallback_url: FALLBACK,
+          }),
+          service(SUB_SERVICE, SUB, 'acmeAlerts', {
+            inbound_request_url: SHARED_URL,
+            fallback_url: fallback,
+          }),
+        ],
+      }),
+      mapping({ messagingService: 'acmeAlerts' }),
+      planOptions(),
+    );
+  /** N1 moved: in Acme, in "acmeAlerts", whose fallback is `fallback` now. */
+  const moved = (fallback: string | null): TwilioPort =>
+    ({
+      listPhoneNumbers: async (account: string) =>
+        account === SUB
+          ? [
+              {
+                sid: sid('PN', 1),
+                accountSid: SUB,
+                phoneNumber: N1,
+                friendlyName: N1,
+                type: 'local',
+                smsUrl: null,
+                smsMethod: null,
+              } satisfies PhoneNumber,
+            ]
+          : [],
+      listServices: async () => [
+        {
+          sid: SUB_SERVICE,
+          accountSid: SUB,
+          friendlyName: 'acmeAlerts',
+          dateCreated: null,
+          settings: { ...TWILIO_DEFAULTS, inbound_request_url: SHARED_URL, fallback_url: fallback },
+        },
+      ],
+      listServicePhoneNumbers: async () => [
+        { sid: sid('PN', 1), serviceSid: SUB_SERVICE, accountSid: SUB, phoneNumber: N1 },
+      ],
+    }) as unknown as TwilioPort;
+  const transferred = {
+    detach_number: 'done',
+    transfer_number: 'done',
+    attach_number: 'done',
+  } as const;
+
+  it('names a fallback the move lost beside `same`, and fails no check for it', async () => {
+    const [lost] = await checkRoutes(reused(null), journal(transferred), moved(null), systemClock);
+    expect(lost).toMatchObject({
+      verdict: 'same',
+      fallback: { before: { url: FALLBACK, method: 'POST' }, after: null, verdict: 'lost' },
+    });
+    expect(lostFallbackCheck(lost!)).toBe(true);
+    expect(failedCheck(lost!)).toBe(false);
+  });
+
+  it('a fallback set again (or changed by hand since) is read as it is now', async () => {
+    const plan = reused(null);
+    const [kept] = await checkRoutes(plan, journal(transferred), moved(FALLBACK), systemClock);
+    expect(kept!.fallback).toMatchObject({ verdict: 'same' });
+    expect(lostFallbackCheck(kept!)).toBe(false);
+    const other = 'https://app.example/other';
+    const [changed] = await checkRoutes(plan, journal(transferred), moved(other), systemClock);
+    expect(changed!.fallback).toMatchObject({ verdict: 'changed', after: { url: other } });
+    expect(lostFallbackCheck(changed!)).toBe(true);
+  });
+
+  it('a route to the number’s own URL: its fallback before is not known, so not compared', async () => {
+    const own = buildPlan(
+      state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [{ ...number(N1, 1), smsUrl: SHARED_URL, smsMethod: 'POST' }],
+      }),
+      mapping({}),
+      planOptions(),
+    );
+    const port = {
+      listPhoneNumbers: async (account: string) =>
+        account === SUB
+          ? [
+              {
+                sid: sid('PN', 1),
+                accountSid: SUB,
+                phoneNumber: N1,
+                friendlyName: N1,
+                type: 'local',
+                smsUrl: SHARED_URL,
+                smsMethod: 'POST',
+              } satisfies PhoneNumber,
+            ]
+          : [],
+      listServices: async () => [],
+      listServicePhoneNumbers: async () => [],
+    } as unknown as TwilioPort;
+    const [check] = await checkRoutes(own, journal({ transfer_number: 'done' }), port, systemClock);
+    expect(check).toMatchObject({ verdict: 'same', fallback: null });
   });
 });

@@ -3,7 +3,8 @@
  * inbound was logged with no URL, moved into a reused service that drops inbound; a number
  * whose reused service keeps its inbound URL but not its old service's fallback URL; and a
  * number whose attach failed after it had left its service. Each is warned at plan time where
- * the plan can know it, and apply and `submigrate routes` both exit 3 naming it.
+ * the plan can know it, and apply and `submigrate routes` both name it: exit 3 for a lost
+ * route; for a lost fallback, a note beside `same` (exit 0).
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { readPlan } from '../../src/plan/plan-file.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { readCsv } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
@@ -120,7 +122,7 @@ describe('inbound routes a move loses', () => {
     });
     expect(await inbound(phone)).toMatchObject({ route: 'service-url', stored: true });
 
-    const { plan, applied } = await migrate([
+    const { plan, applied, routes, reports } = await migrate([
       `acme,Acme,${phone},acmeAlerts`,
       `beta,Beta,${kept},betaAlerts`,
     ]);
@@ -128,6 +130,28 @@ describe('inbound routes a move loses', () => {
     // The primary route is the same, and the routing check says so…
     expect(await inbound(phone)).toMatchObject({ route: 'service-url', stored: true });
     expect(applied.code).toBe(0);
+    // …and names the fallback lost beside it: not a lost route (exit 0), but said.
+    expect(applied.stderr).toContain(
+      `inbound fallback lost: ${phone} (acme): POST ${APP} (service ${plan.customers[0]!.service_sid}): was fallback POST ${FALLBACK}, now no fallback`,
+    );
+    expect(applied.stdout).toContain(
+      `1 number(s) reach their inbound URL but not the fallback URL it had (${phone})`,
+    );
+    expect(routes.code).toBe(0);
+    expect(routes.stdout).toMatch(
+      new RegExp(
+        `ok\\s+\\${phone}.*\\(same; fallback lost: was fallback POST ${FALLBACK}, now no fallback\\)`,
+      ),
+    );
+    expect(routes.stdout).toMatch(new RegExp(`ok\\s+\\${kept}.*\\(same\\)$`, 'm'));
+    expect(routes.stdout).toContain('2 of 2 moved numbers reach where they did before the move');
+    const audit = new Map(
+      readCsv(join(reports, 'audit.csv')).map((r) => [r.phone_number, r.inbound_route_after]),
+    );
+    expect(audit.get(phone)).toMatch(
+      new RegExp(`, no fallback \\(was fallback POST ${FALLBACK}\\) \\[fallback-lost\\]$`),
+    );
+    expect(audit.get(kept)).toBe(`POST ${APP} (service ${plan.customers[1]!.service_sid})`);
     // …but the plan says that the service's fallback is not kept.
     const warnings = plan.warnings.filter(
       (w) => w.code === 'inbound_route' && w.message.includes('fallback'),

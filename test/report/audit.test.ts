@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { buildPlan } from '../../src/plan/build-plan.js';
 import type { Plan } from '../../src/plan/types.js';
-import { auditRows } from '../../src/report/audit.js';
+import { auditRows, type CheckedRoute } from '../../src/report/audit.js';
 import {
   account,
   mapping,
@@ -18,6 +18,7 @@ import {
   planOptions,
   service,
   SHARED,
+  sid,
   state,
   stepRecord,
   SUB,
@@ -69,5 +70,44 @@ describe('audit rows of a move that stopped half way', () => {
     const plan = buildPlan(observed, mapping({ messagingService: 'acmeAlerts' }), planOptions());
     const [row] = auditRows(plan, journal(plan, 'detach_number'));
     expect(row).toMatchObject({ status: 'failed', messaging_service_sid: SHARED });
+  });
+});
+
+describe('the inbound route columns', () => {
+  const route = {
+    via: 'service' as const,
+    url: 'https://app.example/inbound',
+    method: 'POST',
+    service_sid: SUB_SERVICE,
+  };
+  const FALLBACK = { url: 'https://app.example/fallback', method: 'POST' };
+  const plan = buildPlan(observed, mapping({ messagingService: 'acmeAlerts' }), planOptions());
+  const after = (fallback: CheckedRoute['fallback']) =>
+    auditRows(
+      plan,
+      journal(plan, 'none'),
+      new Map([[sid('PN', 1), { before: route, after: route, verdict: 'same', fallback }]]),
+    )[0]!.inbound_route_after;
+
+  it('the same URL without the fallback it had: said beside it, marked', () => {
+    expect(after({ before: FALLBACK, after: null, verdict: 'lost' })).toBe(
+      `POST https://app.example/inbound (service ${SUB_SERVICE}), no fallback (was fallback POST https://app.example/fallback) [fallback-lost]`,
+    );
+    expect(
+      after({
+        before: FALLBACK,
+        after: { url: 'https://app.example/other', method: 'GET' },
+        verdict: 'changed',
+      }),
+    ).toMatch(
+      /, fallback GET https:\/\/app\.example\/other \(was fallback POST https:\/\/app\.example\/fallback\) \[fallback-changed\]$/,
+    );
+  });
+
+  it('the same URL and fallback, or none compared: nothing beside it', () => {
+    const plain = `POST https://app.example/inbound (service ${SUB_SERVICE})`;
+    expect(after({ before: FALLBACK, after: FALLBACK, verdict: 'same' })).toBe(plain);
+    expect(after({ before: null, after: FALLBACK, verdict: 'gained' })).toBe(plain);
+    expect(after(null)).toBe(plain);
   });
 });

@@ -11,12 +11,13 @@ import {
   type ApplyInput,
   type ApplyResult,
 } from '../../apply/run-apply.js';
+import { fallbackAdvice, lostFallbackCheck } from '../../apply/routes-check.js';
 import { systemClock } from '../../clock.js';
 import { findRunByPlan } from '../../db/journal.js';
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { readSealedPlan } from '../../plan/plan-file.js';
-import { describeRoute, shownRoute } from '../../plan/routes.js';
+import { describeFallback, describeRoute, shownRoute } from '../../plan/routes.js';
 import { DEFAULT_CONSENT_PER_MINUTE } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -205,9 +206,18 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
             `inbound route lost: ${r.phoneNumber} (${r.customerId}): ${describeRoute(r.before)} -> ${r.after === null ? 'not in its subaccount' : describeRoute(r.after)}`,
           );
         }
+        const fallbacks = done.routes.filter(lostFallbackCheck);
+        for (const r of fallbacks) {
+          context.output.err(
+            `inbound fallback ${r.fallback!.verdict}: ${r.phoneNumber} (${r.customerId}): ${describeRoute(r.after!)}: was ${describeFallback(r.fallback!.before)}, now ${describeFallback(r.fallback!.after)}`,
+          );
+        }
         context.output.out(
           `apply run ${done.runId}${done.resumed ? ' (continued)' : ''}: ${plan.steps.length} steps: ${c.done} done, ${c.skipped} skipped, ${c.failed} failed, ${c.not_run} not run. ` +
             `Inbound routes: ${done.routes.length - done.routeFailures.length} of ${done.routes.length} moved numbers reach where they did. ` +
+            (fallbacks.length === 0
+              ? ''
+              : `${fallbackAdvice(fallbacks.map((r) => r.phoneNumber))} `) +
             `${done.status === 'completed' ? 'Completed.' : 'Not complete: fix what failed, then run apply again (or `submigrate routes`).'}${shownDir === undefined ? '' : ` Reports: ${shownDir}/`}`,
         );
       }

@@ -1,10 +1,15 @@
 import type { CommandModule } from 'yargs';
 
 import { recheckRoutes } from '../../apply/routes-command.js';
-import { failedCheck } from '../../apply/routes-check.js';
+import { failedCheck, fallbackAdvice, lostFallbackCheck } from '../../apply/routes-check.js';
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
-import { describeRoute, shownRoute } from '../../plan/routes.js';
+import {
+  describeFallbackCheck,
+  describeRoute,
+  shownFallbackCheck,
+  shownRoute,
+} from '../../plan/routes.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { connectTwilio, dbLocation, runOption } from '../runtime.js';
@@ -27,25 +32,31 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
         { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
       );
       const failed = checks.filter(failedCheck);
+      const fallbacks = checks.filter(lostFallbackCheck);
       if (args.json) {
         // Webhook URLs without their passwords, as in the text.
         const shown = checks.map((c) => ({
           ...c,
           before: shownRoute(c.before),
           after: c.after === null ? null : shownRoute(c.after),
+          fallback: shownFallbackCheck(c.fallback),
         }));
         context.output.out(
-          JSON.stringify({ run: runId, checks: shown, failed: failed.length }, null, 2),
+          JSON.stringify(
+            { run: runId, checks: shown, failed: failed.length, fallbackLost: fallbacks.length },
+            null,
+            2,
+          ),
         );
       } else {
         context.output.lines(
           checks.map(
             (c) =>
-              `${failedCheck(c) ? 'LOST' : 'ok  '}  ${c.phoneNumber}  ${c.customerId}  ${describeRoute(c.before)} -> ${c.after === null ? 'not in its subaccount' : describeRoute(c.after)}  (${c.verdict})`,
+              `${failedCheck(c) ? 'LOST' : 'ok  '}  ${c.phoneNumber}  ${c.customerId}  ${describeRoute(c.before)} -> ${c.after === null ? 'not in its subaccount' : describeRoute(c.after)}  (${c.verdict}${lostFallbackCheck(c) ? `; ${describeFallbackCheck(c.fallback!)}` : ''})`,
           ),
         );
         context.output.out(
-          `run ${runId}: ${checks.length - failed.length} of ${checks.length} moved numbers reach where they did before the move; ${failed.length} lost their route${failed.length === 0 ? '.' : `: ${failed.map((c) => c.phoneNumber).join(', ')}`}`,
+          `run ${runId}: ${checks.length - failed.length} of ${checks.length} moved numbers reach where they did before the move; ${failed.length} lost their route${failed.length === 0 ? '.' : `: ${failed.map((c) => c.phoneNumber).join(', ')}`}${fallbacks.length === 0 ? '' : ` ${fallbackAdvice(fallbacks.map((c) => c.phoneNumber))}`}`,
         );
       }
       if (failed.length > 0) context.setExit(EXIT_CODES.failedSteps);

@@ -2,8 +2,8 @@
  * A webhook URL with HTTP basic auth credentials in it (`https://user:password@host/path`,
  * Twilio's documented way of protecting a webhook) is a secret of the customer's app. The plan
  * keeps it (apply gives a number the inbound URL of the service it leaves), but what
- * people read — plan's listing and warnings, `apply --dry-run`, audit.csv, audit.json and
- * report.html, a page made to be emailed — shows it with the password masked.
+ * people read — plan's listing and warnings, `apply --dry-run` and `--json`, audit.csv,
+ * audit.json and report.html, a page made to be emailed — shows it with the password masked.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -97,6 +97,20 @@ describe('a webhook URL with a password in it', () => {
       expect(routes.stdout).toContain('https://owlie:***@hooks.example/inbound');
       expect(routes.stdout + routes.stderr).not.toContain(PASSWORD);
     }
+    // The fallback the number keeps, beside its route.
+    const json = await ws.cli(['routes', '--db', db(), '--json']);
+    expect(JSON.parse(json.stdout).checks[0].fallback).toMatchObject({
+      verdict: 'same',
+      after: { url: 'https://owlie:***@hooks.example/fallback' },
+    });
+  });
+
+  it('is shown masked by apply --json (its routing check, with the fallbacks)', async () => {
+    // The plan is applied: apply again continues the finished run, and checks its routes again.
+    const again = await ws.cli(['apply', plan(), '--db', db(), '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).not.toContain(PASSWORD);
+    expect(again.stdout).toContain('https://owlie:***@hooks.example/fallback');
   });
 
   it('is in no report file', () => {

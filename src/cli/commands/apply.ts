@@ -11,13 +11,18 @@ import {
   type ApplyInput,
   type ApplyResult,
 } from '../../apply/run-apply.js';
-import { fallbackAdvice, lostFallbackCheck } from '../../apply/routes-check.js';
+import { fallbackAdvice, lostFallbackCheck, type RouteCheck } from '../../apply/routes-check.js';
 import { systemClock } from '../../clock.js';
 import { findRunByPlan } from '../../db/journal.js';
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { readSealedPlan } from '../../plan/plan-file.js';
-import { describeFallback, describeRoute, shownRoute } from '../../plan/routes.js';
+import {
+  describeFallback,
+  describeRoute,
+  shownFallbackCheck,
+  shownRoute,
+} from '../../plan/routes.js';
 import { DEFAULT_CONSENT_PER_MINUTE } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -191,12 +196,17 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         reportsError === undefined ? relative(context.cwd, reportDir!) || reportDir! : undefined;
       if (args.json) {
         // Webhook URLs without their passwords, as in the text.
-        const routeFailures = done.routeFailures.map((r) => ({
+        const shown = (r: RouteCheck) => ({
           ...r,
           before: shownRoute(r.before),
           after: r.after === null ? null : shownRoute(r.after),
-        }));
-        context.output.out(JSON.stringify({ ...done, routeFailures, reports: shownDir }, null, 2));
+          fallback: shownFallbackCheck(r.fallback),
+        });
+        const routes = done.routes.map(shown);
+        const routeFailures = done.routeFailures.map(shown);
+        context.output.out(
+          JSON.stringify({ ...done, routes, routeFailures, reports: shownDir }, null, 2),
+        );
       } else {
         const c = done.counts;
         for (const note of done.notes) context.output.err(`note: ${note}`);

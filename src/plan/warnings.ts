@@ -177,7 +177,8 @@ export function planWarnings(
       );
     }
     // A reused service keeps a number's inbound URL but not the fallback the service it leaves
-    // gave it (Twilio calls that when the URL fails): routes judge the URL only, so say it here.
+    // gave it (Twilio calls that when the URL fails): routes judge the URL only, so say it here
+    // (the routing check after the move names it beside the route's verdict).
     const reused =
       customer.service_sid === null ? undefined : servicesById.get(customer.service_sid);
     if (reused !== undefined) {

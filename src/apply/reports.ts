@@ -307,7 +307,18 @@ export interface RunReportOptions {
   sealed?: { plan: Plan; integrity: string };
 }
 
-export function runReport(db: Db, runId: number, options: RunReportOptions = {}): ReportFile[] {
+/** A run's report files, and what its suppression lists cannot vouch for, to tell the user. */
+export interface RunReport {
+  files: ReportFile[];
+  /**
+   * One sentence per kind of list the reports cannot give whole: none at all (no completed
+   * snapshot), lists not known (an account never read), lists not whole (spans never read).
+   * Empty when every customer's list is whole.
+   */
+  listWarnings: string[];
+}
+
+export function runReport(db: Db, runId: number, options: RunReportOptions = {}): RunReport {
   const { generatedAt = new Date().toISOString(), sealed } = options;
   const run = getApplyRun(db, runId)!;
   const plan =
@@ -436,6 +447,11 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
             evidence_message_sid: v.evidenceMessageSid,
           }));
   const files = reportFiles(rows, { ...document, carry }, optouts, violations);
+  const listWarnings = describeListGaps(
+    runId,
+    plan.customers.map((c) => c.customer_id),
+    optouts === null ? null : { unknown: unvouchedCustomers(optouts.coverage), partial },
+  );
   files.push({
     path: 'report.html',
     content: reportPage({
@@ -462,5 +478,38 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       partial,
     }),
   });
-  return files;
+  return { files, listWarnings };
+}
+
+/**
+ * What the user is told beside the reports when some list is not whole (`RunReport`): the
+ * files say it too (coverage.txt, carry.csv, the `customer_list` column, report.html), but an
+ * engineer reading the terminal must not take the folder for complete lists.
+ */
+export function describeListGaps(
+  runId: number,
+  customers: readonly string[],
+  lists: { unknown: ReadonlySet<string>; partial: ReadonlySet<string> } | null,
+): string[] {
+  if (lists === null) {
+    return [
+      `no suppression list in the reports: no completed snapshot has read any account, so this tool can vouch for no customer's list (coverage.txt). Run \`submigrate snapshot\`, then \`submigrate report --run ${runId}\`.`,
+    ];
+  }
+  const few = (ids: readonly string[]) =>
+    `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`;
+  const unknown = customers.filter((c) => lists.unknown.has(c));
+  const partial = customers.filter((c) => !lists.unknown.has(c) && lists.partial.has(c));
+  const warnings: string[] = [];
+  if (unknown.length > 0) {
+    warnings.push(
+      `the suppression lists of ${unknown.length} customer(s) are not known (${few(unknown)}): no completed snapshot has read an account their numbers came from, whose opt-outs are on no list. They get no optouts/<customer_id>.csv; coverage.txt names the account, carry.csv says unknown.`,
+    );
+  }
+  if (partial.length > 0) {
+    warnings.push(
+      `the suppression lists of ${partial.length} customer(s) are not whole (${few(partial)}): part of the history of an account their numbers came from was never read, and holds opt-outs on no list. Their rows say customer_list not_whole; coverage.txt names the spans not read.`,
+    );
+  }
+  return warnings;
 }

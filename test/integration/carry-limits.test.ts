@@ -229,7 +229,7 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
       { path: db, migrationsDir: MIGRATIONS_DIR, clock: toolClock },
       (d) => ({
         items: listRunConsentItems(d, result.runId).get('carry_optouts:acme')!,
-        files: runReport(d, result.runId),
+        files: runReport(d, result.runId).files,
       }),
     );
     expect(items.map((i) => [i.contactId, i.errorCode, i.errorMessages])).toEqual([

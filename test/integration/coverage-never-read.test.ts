@@ -104,6 +104,10 @@ describe('an account the mapping depends on that no snapshot read (built CLI)', 
       '--allow-missing-snapshot',
     ]);
     expect(applied.code).toBe(0);
+    // The terminal says so too: the folder holds no list for birch.
+    expect(applied.stderr).toContain(
+      'warning: the suppression lists of 1 customer(s) are not known (birch): no completed snapshot has read an account',
+    );
     const reports = join(dir.path, 'reports', '1');
     const carry = parse(readFileSync(join(reports, 'carry.csv'), 'utf8'), {
       columns: true,
@@ -163,6 +167,9 @@ describe('an account the mapping depends on that no snapshot read (built CLI)', 
     const out = dir.file('after-handover');
     const report = await cli(['report', '--db', db(), '--run', '1', '--out', out]);
     expect(report.code, report.stderr).toBe(0);
+    expect(report.stderr).toContain(
+      'warning: the suppression lists of 1 customer(s) are not known (birch)',
+    );
     // Run 1 moved +14155550105 for birch from an account no snapshot has read: its list is
     // still unknown, never an empty file that reads as "nobody opted out".
     expect(existsSync(join(out, 'optouts', 'birch.csv'))).toBe(false);

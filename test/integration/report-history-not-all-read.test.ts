@@ -61,6 +61,9 @@ describe('reports of a customer whose account history was not all read', () => {
       '--allow-missing-snapshot',
     ]);
     expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toContain(
+      'warning: the suppression lists of 2 customer(s) are not whole (acme, beta): part of the history',
+    );
 
     // Twilio blocked both before the move; the subaccount now blocks the one carried only.
     const truth = await emulatorOptOuts(ws.env);

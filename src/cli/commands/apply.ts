@@ -139,6 +139,8 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       let failed = 0;
       let result: ApplyResult | undefined;
       let reportDir: string | undefined;
+      // What the reports cannot vouch for, told beside them (none when not written).
+      let listWarnings: string[] = [];
       // Stopped part way (Ctrl-C, kill, the terminal closed): the process ends at once, and
       // says what it leaves behind and what to run next.
       const dbShown = relative(context.cwd, location.path) || location.path;
@@ -175,11 +177,9 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
                 const run = findRunByPlan(db, integrity);
                 if (run !== undefined) {
                   reportDir = join(context.cwd, 'reports', String(run.id));
-                  writeReportFiles(
-                    reportDir,
-                    runReport(db, run.id, { sealed: { plan, integrity } }),
-                    reportOwner(db, run.id),
-                  );
+                  const report = runReport(db, run.id, { sealed: { plan, integrity } });
+                  listWarnings = report.listWarnings;
+                  writeReportFiles(reportDir, report.files, reportOwner(db, run.id));
                 }
               },
             });
@@ -205,12 +205,17 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         const routes = done.routes.map(shown);
         const routeFailures = done.routeFailures.map(shown);
         context.output.out(
-          JSON.stringify({ ...done, routes, routeFailures, reports: shownDir }, null, 2),
+          JSON.stringify(
+            { ...done, routes, routeFailures, reports: shownDir, listWarnings },
+            null,
+            2,
+          ),
         );
       } else {
         const c = done.counts;
         for (const note of done.notes) context.output.err(`note: ${note}`);
         for (const f of done.failures) context.output.err(`failed: ${f.step}: ${f.error}`);
+        for (const warning of listWarnings) context.output.err(`warning: ${warning}`);
         for (const r of done.routeFailures) {
           context.output.err(
             `inbound route lost: ${r.phoneNumber} (${r.customerId}): ${describeRoute(r.before)} -> ${r.after === null ? 'not in its subaccount' : describeRoute(r.after)}`,

@@ -120,7 +120,7 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
             writeFile: (path, content) => writePrivateFile(path, content),
             writeReports: (runId) => {
               const dir = join(outDir, 'reports', String(runId));
-              writeReportFiles(dir, runReport(db, runId), reportOwner(db, runId), 'demo');
+              writeReportFiles(dir, runReport(db, runId).files, reportOwner(db, runId), 'demo');
               return dir;
             },
             print,

@@ -36,25 +36,27 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
             const shown = relative(context.cwd, dir) || dir;
             throw new RefusedError(reportUnderWayRefusal(run, holder, shown, thisProcess, args.db));
           }
+          const report = runReport(db, run.id);
           return {
             run: run.id,
             files: writeReportFiles(
               dir,
-              runReport(db, run.id),
+              report.files,
               reportOwner(db, run.id),
               args.out === undefined ? 'reports' : '--out',
             ),
+            listWarnings: report.listWarnings,
           };
         },
         { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
       );
       const shown = written.files.map((file) => relative(context.cwd, file) || file);
-      if (args.json) context.output.out(JSON.stringify({ run: written.run, files: shown }));
-      else
-        context.output.lines([
-          `reports of apply run ${written.run}:`,
-          ...shown.map((f) => `  ${f}`),
-        ]);
+      const { run, listWarnings } = written;
+      if (args.json) context.output.out(JSON.stringify({ run, files: shown, listWarnings }));
+      else {
+        context.output.lines([`reports of apply run ${run}:`, ...shown.map((f) => `  ${f}`)]);
+        for (const warning of listWarnings) context.output.err(`warning: ${warning}`);
+      }
     },
   };
 }

@@ -1,0 +1,111 @@
+/**
+ * docs/file-formats.md is what a compliance reviewer reads to know what a report's columns
+ * mean: its column tables must list exactly the columns the files have, in their order. The
+ * headers are read from files a real run wrote (built CLI, emulator over HTTP): `optouts`,
+ * and apply's and reconcile's `reports/<run id>/`; the lists are parsed from the doc's tables.
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { planAndApply, seededStop, useCliWorkspace } from '../support/migration.js';
+
+const DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'file-formats.md'), 'utf8');
+
+/** The text of the section whose heading line is `heading`, up to the next heading. */
+function section(heading: string): string {
+  const lines = DOC.split('\n');
+  const start = lines.indexOf(heading);
+  if (start < 0) throw new Error(`docs/file-formats.md has no heading ${JSON.stringify(heading)}`);
+  const end = lines.findIndex((line, i) => i > start && /^#{1,3} /.test(line));
+  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n');
+}
+
+/**
+ * The columns a section's `| column | meaning |` table lists, in order: every back-quoted name
+ * in a row's first cell (`customer_id`, `customer_name` is two).
+ */
+function documentedColumns(heading: string): string[] {
+  const rows = section(heading)
+    .split('\n')
+    .filter((line) => line.startsWith('| `'));
+  return rows.flatMap((row) => [...row.split('|')[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+}
+
+/** The header row of a CSV file, as column names. */
+const header = (path: string) => readFileSync(path, 'utf8').split('\n')[0]!.split(',');
+
+const A = '+14155550701';
+const R1 = '+12065550301';
+
+describe('docs/file-formats.md lists the columns the files have', () => {
+  // On the real clock: reconcile reads the subaccount from the move to now.
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
+    messages: [seededStop(R1, A, Date.now() - 20 * 86_400_000)],
+  });
+  const reports = () => join(ws.dir.path, 'reports', '1');
+
+  beforeAll(async () => {
+    const { cli, dir } = ws;
+    const mapping = `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`;
+    writeFileSync(dir.file('m.csv'), mapping);
+    expect((await cli(['snapshot', '--db', 'f.db'])).code).toBe(0);
+    await planAndApply(cli, {
+      mapping: 'm.csv',
+      db: 'f.db',
+      out: 'f.plan.json',
+      plan: ['--carry-optouts'],
+    });
+    const reconciled = await cli(['reconcile', '--db', 'f.db']);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    const exported = await cli(['optouts', '--db', 'f.db', '--out', 'optouts.csv']);
+    expect(exported.code, exported.stderr).toBe(0);
+  }, 120_000);
+
+  it('the suppression list (`submigrate optouts`)', () => {
+    expect(header(ws.dir.file('optouts.csv'))).toEqual(
+      documentedColumns('## Suppression list (`submigrate optouts`)'),
+    );
+  });
+
+  it('audit.csv', () => {
+    expect(header(join(reports(), 'audit.csv'))).toEqual(documentedColumns('### `audit.csv`'));
+  });
+
+  it('carry.csv', () => {
+    expect(header(join(reports(), 'carry.csv'))).toEqual(documentedColumns('### `carry.csv`'));
+  });
+
+  it('violations.csv', () => {
+    expect(header(join(reports(), 'violations.csv'))).toEqual(
+      documentedColumns('### `violations.csv`'),
+    );
+  });
+
+  it("optouts.csv and optouts/<customer_id>.csv: the suppression list's, then twilio_enforces and customer_list", () => {
+    const text = section('### `optouts.csv`, `optouts/<customer_id>.csv`, `coverage.txt`');
+    expect(text).toContain('plus `twilio_enforces`');
+    expect(text).toContain('Last comes `customer_list`');
+    const expected = [
+      ...documentedColumns('## Suppression list (`submigrate optouts`)'),
+      'twilio_enforces',
+      'customer_list',
+    ];
+    expect(header(join(reports(), 'optouts.csv'))).toEqual(expected);
+    expect(header(join(reports(), 'optouts', 'acme.csv'))).toEqual(expected);
+  });
+
+  it('audit.json: every top-level member and run option is named in its section', () => {
+    const text = section('### `audit.json`');
+    const named = new Set([...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+    const audit = JSON.parse(readFileSync(join(reports(), 'audit.json'), 'utf8')) as {
+      run: { options: Record<string, unknown> };
+    } & Record<string, unknown>;
+    expect(Object.keys(audit).filter((key) => !named.has(key))).toEqual([]);
+    expect(Object.keys(audit.run.options).filter((key) => !named.has(key))).toEqual([]);
+    expect(Object.keys(audit)).toEqual(['run', 'plan', 'counts', 'customers', 'steps', 'carry']);
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * docs/commands.md's command table is where an engineer in a maintenance window looks up a
+ * flag: it must list exactly the options each command's `--help` shows (the built CLI), with
+ * the same defaults where it gives one as a number; README's shorter table only options that
+ * exist, with the same defaults. Its exit code table names exactly the codes the CLI uses.
+ */
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { EXIT_CODES } from '../../src/cli/exit-codes.js';
+import { runCli } from '../support/snapshot-harness.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+
+/** Every command takes these; the tables leave them out. */
+const GLOBAL = new Set(['help', 'version', 'db', 'api-url', 'json']);
+
+/**
+ * The first table of `text` whose heading cell is `command`: per command, its flags (a
+ * `--no-x` is the boolean `x`), each with the number the table shows after it, if any.
+ */
+function documented(text: string): Map<string, Map<string, string | undefined>> {
+  const rows = text.split('\n');
+  const start = rows.indexOf('| command | does |');
+  const table = new Map<string, Map<string, string | undefined>>();
+  for (const row of rows.slice(start + 2)) {
+    if (!row.startsWith('| `')) break;
+    const usage = /^\| `([^`]+)`/.exec(row)![1]!;
+    const flags = new Map<string, string | undefined>();
+    for (const m of usage.matchAll(/--(?:no-)?([a-z][a-z-]*)(?: ([0-9.]+)(?=[\]\s]))?/g))
+      flags.set(m[1]!, m[2]);
+    table.set(usage.split(' ')[0]!, flags);
+  }
+  return table;
+}
+
+/** A command's options as its `--help` shows them, each with its default. */
+async function helpOptions(command: string): Promise<Map<string, string | undefined>> {
+  const { code, stdout } = await runCli([command, '--help'], { PATH: process.env['PATH']! });
+  expect(code).toBe(0);
+  const options = new Map<string, string | undefined>();
+  for (const block of stdout.split(/\n(?= {2}--)/).slice(1)) {
+    const name = /^ {2}--([a-z-]+)/.exec(block)![1]!;
+    if (GLOBAL.has(name)) continue;
+    const byDefault = /\[default: ([^\]]+)\]/.exec(block.replace(/\s+/g, ' '));
+    options.set(name, byDefault?.[1]?.replace(/^"|"$/g, ''));
+  }
+  return options;
+}
+
+describe('docs/commands.md and README.md list the options --help shows', () => {
+  const docs = documented(read('docs/commands.md'));
+  const readme = documented(read('README.md'));
+
+  it('both tables name every command, and only those', () => {
+    const commands = [
+      'emulator',
+      'snapshot',
+      'plan',
+      'apply',
+      'status',
+      'routes',
+      'report',
+      'optouts',
+      'reconcile',
+      'demo',
+    ];
+    expect([...docs.keys()].sort()).toEqual([...commands].sort());
+    expect([...readme.keys()].sort()).toEqual([...commands].sort());
+  });
+
+  for (const command of [
+    'emulator',
+    'snapshot',
+    'plan',
+    'apply',
+    'status',
+    'routes',
+    'report',
+    'optouts',
+    'reconcile',
+    'demo',
+  ]) {
+    it(
+      command,
+      async () => {
+        const help = await helpOptions(command);
+        const inDocs = docs.get(command)!;
+        expect([...inDocs.keys()].sort(), 'docs/commands.md').toEqual([...help.keys()].sort());
+        const inReadme = readme.get(command)!;
+        expect(
+          [...inReadme.keys()].filter((flag) => !help.has(flag)),
+          'README.md names options the command does not have',
+        ).toEqual([]);
+        for (const [source, flags] of [
+          ['docs/commands.md', inDocs],
+          ['README.md', inReadme],
+        ] as const) {
+          for (const [flag, shown] of flags) {
+            if (shown !== undefined) expect(help.get(flag), `${source}: --${flag}`).toBe(shown);
+          }
+        }
+      },
+      30_000,
+    );
+  }
+
+  it("the exit code table names exactly src/cli/exit-codes.ts's codes", () => {
+    const text = read('docs/commands.md');
+    const table = text.slice(text.indexOf('## Exit codes'));
+    const codes = [...table.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
+    expect(codes).toEqual(Object.values(EXIT_CODES).sort());
+  });
+});

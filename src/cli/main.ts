@@ -168,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
           'or with TWILIO_API_KEY and TWILIO_API_SECRET.\n\n' +
           'Exit codes: 0 success, 1 bad input or failure, 2 plan has changes (--detailed-exitcode), ' +
           '3 failed steps, an apply not complete or a lost inbound route, or (--fail-on-violation) ' +
-          'violations, a pending send or a span since the move unread, 4 refused.',
+          'violations, a pending send, or a span since the move unread or never checked, 4 refused.',
       )
       .fail((message, error) => {
         // yargs' own errors (a flag's check, as `--run abc`) are the user's to fix.

@@ -86,6 +86,21 @@ export interface ReconcileResult {
 
 const PAGE_SIZE = 1000;
 
+/**
+ * Whether `--fail-on-violation` fails the pass (exit 3): a violation is known (`violations`, all
+ * passes'), or this pass cannot say "none" — a send is pending, a span since the move is unread
+ * yet, or one was never checked and no pass can now. An alerting job is never told "none" over a
+ * gap: like a violation, a span never checked keeps failing every later pass.
+ */
+export function failsOnViolation(
+  result: Pick<ReconcileResult, 'pending' | 'unread' | 'notChecked'>,
+  violations: number,
+): boolean {
+  return (
+    violations > 0 || result.pending > 0 || result.unread.length > 0 || result.notChecked.length > 0
+  );
+}
+
 export async function runReconcile(
   input: ReconcileInput,
   deps: ReconcileDeps,

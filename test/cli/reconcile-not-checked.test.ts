@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
-import { runReconcile } from '../../src/reconcile/run-reconcile.js';
+import { failsOnViolation, runReconcile } from '../../src/reconcile/run-reconcile.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { planAndApply, seededStop } from '../support/migration.js';
 import {
@@ -101,7 +101,10 @@ describe('reconcile names what it can no longer check', () => {
       end: isoSeconds(new Date(NOW + 30 * DAY)),
     });
     expect(first.notChecked[0]!.start <= isoSeconds(new Date(NOW + 5 * DAY))).toBe(true);
+    // No violation found, but sends nobody checked: --fail-on-violation does not say "none".
+    expect(failsOnViolation(first, 0)).toBe(true);
     const second = await pass(NOW + 61 * DAY);
     expect(second.notChecked.map((s) => s.accountSid)).toEqual([sub]);
+    expect(failsOnViolation(second, 0)).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { reconcileTotals } from '../../db/reconcile.js';
 import { tellAfter } from '../../errors.js';
-import { runReconcile } from '../../reconcile/run-reconcile.js';
+import { failsOnViolation, runReconcile } from '../../reconcile/run-reconcile.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { claimReportFolder, reportOwner, writeReportFiles } from '../reports.js';
@@ -41,7 +41,7 @@ export function reconcileCommand(
           type: 'boolean',
           default: false,
           describe:
-            'Exit 3 when any violation is known, or while a send is pending or a span since the move is unread',
+            'Exit 3 when any violation is known, while a send is pending or a span since the move is unread, or when one was never checked (older than the Messages API window)',
         }),
     handler: async (args) => {
       const since = parseInstant('since', args.since);
@@ -144,10 +144,7 @@ export function reconcileCommand(
           `not read yet: ${span.accountSid} from ${span.start} to ${span.end} (--since skipped it): its sends, and the ones after it that an opt-in there could lift, are judged by the next pass without --since`,
         );
       }
-      // A pending send may be a violation, and an unread span may hold one: an alerting job is
-      // not told "none" while either waits.
-      const waiting = result.pending > 0 || result.unread.length > 0;
-      if (args['fail-on-violation'] && (totals.violations > 0 || waiting))
+      if (args['fail-on-violation'] && failsOnViolation(result, totals.violations))
         context.setExit(EXIT_CODES.failedSteps);
       if (reportError !== undefined) throw reportError;
     },

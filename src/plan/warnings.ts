@@ -92,6 +92,13 @@ export function planWarnings(
       });
     }
   }
+  // The status callback each new service is given (copied from one service its numbers leave).
+  const createdCallback = new Map<string, string | null>();
+  for (const step of steps) {
+    if (step.action === 'create_service') {
+      createdCallback.set(step.customer_id, step.settings.status_callback ?? null);
+    }
+  }
   // Numbers per service, as observed.
   const members = new Map<string, number>();
   for (const n of observed.numbers) {
@@ -211,8 +218,13 @@ export function planWarnings(
       }
     }
     // A service's status callback (delivery receipts of the messages sent through it) belongs
-    // to the service: a new service copies it, but no service has none to give, and a reused
-    // service gives its own. Said here: the routes and their check are about inbound only.
+    // to the service: a new service copies that of one service its numbers leave (not of any
+    // other), no service has none to give, and a reused service gives its own. Said here: the
+    // routes and their check are about inbound only.
+    const created =
+      customer.messaging_service !== null && reused === undefined
+        ? createdCallback.get(id)
+        : undefined;
     const callbacks = new Map<string, { url: string; service: string; numbers: string[] }>();
     for (const n of moving) {
       const origin = options.origins?.get(n.sid);
@@ -221,7 +233,9 @@ export function planWarnings(
       const left = servicesById.get(from);
       const url = left?.settings.status_callback ?? null;
       if (left === undefined || url === null) continue;
-      if (customer.messaging_service !== null && reused === undefined) continue;
+      if (customer.messaging_service !== null && reused === undefined) {
+        if (created === undefined || created === url) continue;
+      }
       if (reused !== undefined && reused.settings.status_callback === url) continue;
       const seen = callbacks.get(from) ?? {
         url,
@@ -232,7 +246,13 @@ export function planWarnings(
       callbacks.set(from, seen);
     }
     for (const { url, service, numbers } of callbacks.values()) {
-      if (reused === undefined) {
+      if (created !== undefined) {
+        add(
+          'status_callback',
+          id,
+          `${list(numbers)} leave the Messaging Service ${service}, which sends the delivery status of messages sent through it to its status callback ${shownUrl(url)}; the new service "${customer.messaging_service}" copies the settings of another service the customer's numbers leave, with ${created === null ? 'no status callback' : `status callback ${shownUrl(created)}`}: after the move, their messages' delivery receipts go there. Make the status callbacks of the services they leave alike and plan again, or set the new service's status callback after the move, if they should still reach ${shownUrl(url)}`,
+        );
+      } else if (reused === undefined) {
         add(
           'status_callback',
           id,

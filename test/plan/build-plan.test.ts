@@ -499,6 +499,33 @@ describe('buildPlan', () => {
       );
     });
 
+    it('a new service copies one service’s status callback: numbers from another with its own are warned of', () => {
+      // A send-only pool (no inbound URL) beside the service with the inbound URL: the new
+      // service copies the one whose URL it needs, and the other's receipts go elsewhere.
+      const POOL = sid('MG', 3);
+      const POOL_STATUS = 'https://app.example/pool-status';
+      const observed = state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1, PARENT, SHARED), number(N2, 2, PARENT, POOL)],
+        services: [
+          service(SHARED, PARENT, 'Shared', { inbound_request_url: APP, status_callback: STATUS }),
+          service(POOL, PARENT, 'Pool', { status_callback: POOL_STATUS }),
+        ],
+      });
+      const plan = buildPlan(
+        observed,
+        mapping(
+          { messagingService: 'acmeAlerts' },
+          { phoneNumber: N2, messagingService: 'acmeAlerts' },
+        ),
+        options(),
+      );
+      const warnings = callbackWarnings(plan);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.message).toContain(`${N2} leave the Messaging Service "Pool"`);
+      expect(warnings[0]!.message).toContain(POOL_STATUS);
+    });
+
     it('a service without a status callback, or numbers in none: nothing to say', () => {
       const plain = state({
         numbers: [number(N1, 1, PARENT, SHARED), number(N2, 2)],

@@ -61,12 +61,19 @@ export function maskUrlPasswords(text: string): string {
   // No URL, or none with a user in it (plain or percent-encoded): nothing to mask.
   if (!text.includes('://') && !/%3a/i.test(text)) return text;
   if (!text.includes('@') && !/%40/i.test(text)) return text;
-  const view = decodedView(text);
+  // As written first (a "%20" or "%2F" in a URL's password is part of it, not the end of a
+  // port: `https://user:2024%20pw@host`), then as decoded (a URL percent-encoded in the text).
+  return masked(masked(text, false), true);
+}
+
+/** `text` with its URLs' passwords masked, read as written or as `decodedView` decodes it. */
+function masked(text: string, decode: boolean): string {
+  const view = decode ? decodedView(text) : null;
   let shown = '';
   let from = 0;
-  for (const [colon, at] of passwordSpans(view.text)) {
-    shown += `${text.slice(from, view.end[colon])}***`;
-    from = view.start[at]!;
+  for (const [colon, at] of passwordSpans(view === null ? text : view.text)) {
+    shown += `${text.slice(from, view === null ? colon + 1 : view.end[colon])}***`;
+    from = view === null ? at : view.start[at]!;
   }
   return shown + text.slice(from);
 }

@@ -75,6 +75,16 @@ describe('maskUrlPasswords', () => {
       `next=https%3A%2F%2Fowlie%3Amy%20${PASSWORD}%2F1%40hooks.example%2Fsms`,
       'next=https%3A%2F%2Fowlie%3A***%40hooks.example%2Fsms',
     ],
+    // A valid URL whose password is percent-encoded, beginning with digits: the "%20" or
+    // "%2F" in it is part of the password, not the end of a port.
+    [
+      `Invalid SmsUrl: https://owlie:2024%20${PASSWORD}@hooks.example/sms`,
+      'Invalid SmsUrl: https://owlie:***@hooks.example/sms',
+    ],
+    [
+      `Invalid SmsUrl: https://owlie:8%2F${PASSWORD}@hooks.example/sms`,
+      'Invalid SmsUrl: https://owlie:***@hooks.example/sms',
+    ],
   ])('masks a password an authority cannot hold: %s', (text, shown) => {
     expect(maskUrlPasswords(text)).toBe(shown);
     expect(maskUrlPasswords(text)).not.toContain(PASSWORD);

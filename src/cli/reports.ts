@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join, sep } from 'node:path';
 
 import { databaseId } from '../db/identity.js';
@@ -107,7 +107,30 @@ export function writeReportFiles(
   // All or none: the folder never holds some files of this writing beside others of an
   // earlier one.
   writePrivateFiles(placed, label);
+  removeOtherLists(dir, placed);
   return placed.map((file) => file.path);
+}
+
+/**
+ * A customer's list file (`optouts/<customer_id>.csv`) an earlier writing of this run's reports
+ * left that this one has not written (its list is now not known, or not whole and empty; or an
+ * older submigrate wrote it): left beside the others, it would read as the customer's list.
+ */
+function removeOtherLists(dir: string, placed: readonly { path: string }[]): void {
+  const written = new Set(placed.map((file) => file.path));
+  const folder = join(dir, 'optouts');
+  let names: string[];
+  try {
+    if (!lstatSync(folder).isDirectory()) return; // a link is not followed
+    names = readdirSync(folder);
+  } catch {
+    return; // no lists in this folder
+  }
+  for (const name of names) {
+    const path = join(folder, name);
+    if (!isReportPath(`optouts/${name}`) || name.startsWith('.') || written.has(path)) continue;
+    rmSync(path, { force: true });
+  }
 }
 
 /**

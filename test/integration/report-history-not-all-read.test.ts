@@ -92,5 +92,16 @@ describe('reports of a customer whose account history was not all read', () => {
     );
     const page = readFileSync(join(reports, 'report.html'), 'utf8');
     expect(page).toContain('1 (history not all read)');
+
+    // A folder an earlier writing left a header-only optouts/beta.csv in (a version that wrote
+    // one for a list not whole and empty): written again, the reports no longer hold it.
+    writeFileSync(
+      join(reports, 'optouts', 'beta.csv'),
+      readFileSync(join(reports, 'optouts.csv'), 'utf8').split('\n')[0] + '\n',
+    );
+    const again = await ws.cli(['report', '--db', db, '--run', '1']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(existsSync(join(reports, 'optouts', 'beta.csv'))).toBe(false);
+    expect(existsSync(join(reports, 'optouts', 'acme.csv'))).toBe(true);
   }, 60_000);
 });

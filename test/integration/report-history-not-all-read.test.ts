@@ -64,6 +64,10 @@ describe('reports of a customer whose account history was not all read', () => {
     expect(applied.stderr).toContain(
       'warning: the suppression lists of 2 customer(s) are not whole (acme, beta): part of the history',
     );
+    // beta's list file is missing: the warning says why, not only that rows say not_whole.
+    expect(applied.stderr).toContain(
+      'one whose history read holds no opt-out gets no optouts/<customer_id>.csv',
+    );
 
     // Twilio blocked both before the move; the subaccount now blocks the one carried only.
     const truth = await emulatorOptOuts(ws.env);

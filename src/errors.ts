@@ -54,8 +54,9 @@ const CLOSERS: Readonly<Record<string, string>> = {
  * closing quote. One whose password holds a "/", "?", "#", "\" or (unquoted) a space, a URL
  * Twilio would refuse and quote, is masked from its first ":" to the last "@" of the first word
  * after it that holds one: that may hide part of a path with it, but never shows the password.
- * A ":" followed by digits alone is a port, not a password. Unquoted, a password holding both
- * an "@" and a space cannot be told from the end of the URL: what follows its space shows.
+ * A ":" followed by digits alone is a port, not a password; one followed by a space begins
+ * none. Unquoted, a password holding both an "@" and a space cannot be told from the end of the
+ * URL: what follows its space shows.
  */
 export function maskUrlPasswords(text: string): string {
   // No URL, or none with a user in it (plain or percent-encoded): nothing to mask.
@@ -125,6 +126,8 @@ function passwordAfter(
   if (plain.startsWith('[')) return null; // an IPv6 host, no user before it
   const colon = plain.indexOf(':');
   if (colon < 0 || /^\d+$/.test(plain.slice(colon + 1))) return null; // no ":", or a port
+  // A ":" then a space ends a sentence about a URL with no path (`https://host: timed out`).
+  if (/^\s/.test(after.slice(colon + 1))) return null;
   const authority = quoted ? QUOTED_AUTHORITY.exec(after)![0] : plain;
   const at = authority.lastIndexOf('@');
   if (at > colon) return [colon, at];

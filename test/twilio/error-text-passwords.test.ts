@@ -105,6 +105,9 @@ describe('maskUrlPasswords', () => {
     'https://ops@hooks.example:8443/sms (a user alone, and a port)',
     'https%3A%2F%2Fhooks.example%3A8443%2Fsms%40x, 100% sure, 50%3A50',
     'https://hooks.example/a:b@c and https://hooks.example/?u=a:b@c',
+    // A URL with no path, then a colon and a space: the text goes on, no password begins.
+    'Invalid URL https://hooks.example: timed out; write to ops@example.com',
+    "'https://hooks.example: timed out; write to ops@example.com'",
   ])('leaves text with no password as it is: %s', (text) => {
     expect(maskUrlPasswords(text)).toBe(text);
   });

@@ -99,38 +99,27 @@ export function writeReportFiles(
   // A file that cannot be written is named as the user knows it: under --out only when they
   // gave one (apply, reconcile and `report` without it write reports/<run id>/ themselves).
   const label = kind === '--out' ? '--out' : 'the report file';
-  const placed = files.map((file) => {
+  const placed = files.flatMap((file) => {
+    if (file.content === null) return [];
     const parts = file.path.split('/');
     reportSubfolder(dir, parts.slice(0, -1), kind === '--out' ? '--out' : 'the reports folder');
-    return { path: join(dir, ...parts), content: file.content };
+    return [{ path: join(dir, ...parts), content: file.content }];
   });
   // All or none: the folder never holds some files of this writing beside others of an
-  // earlier one.
+  // earlier one; nor a list this writing has not (a customer's list now not known, or not
+  // whole and empty), which would read as the list. Only those, by name: a file of the
+  // reviewer's in the folder is not the tool's to remove.
   writePrivateFiles(placed, label);
-  removeOtherLists(dir, placed);
+  for (const file of files) {
+    if (file.content !== null) continue;
+    const parts = file.path.split('/');
+    // Never through a link in place of a subfolder: what it leads to is not the reports'.
+    const folder = lstatSync(join(dir, ...parts.slice(0, -1)), { throwIfNoEntry: false });
+    const path = join(dir, ...parts);
+    if (folder?.isDirectory() === true && lstatSync(path, { throwIfNoEntry: false })?.isFile())
+      rmSync(path);
+  }
   return placed.map((file) => file.path);
-}
-
-/**
- * A customer's list file (`optouts/<customer_id>.csv`) an earlier writing of this run's reports
- * left that this one has not written (its list is now not known, or not whole and empty; or an
- * older submigrate wrote it): left beside the others, it would read as the customer's list.
- */
-function removeOtherLists(dir: string, placed: readonly { path: string }[]): void {
-  const written = new Set(placed.map((file) => file.path));
-  const folder = join(dir, 'optouts');
-  let names: string[];
-  try {
-    if (!lstatSync(folder).isDirectory()) return; // a link is not followed
-    names = readdirSync(folder);
-  } catch {
-    return; // no lists in this folder
-  }
-  for (const name of names) {
-    const path = join(folder, name);
-    if (!isReportPath(`optouts/${name}`) || name.startsWith('.') || written.has(path)) continue;
-    rmSync(path, { force: true });
-  }
 }
 
 /**

@@ -45,7 +45,12 @@ export function customerList(
 export interface ReportFile {
   /** Relative to the run's report folder, `/`-separated. */
   path: string;
-  content: string;
+  /**
+   * Null: the run has no such file now (a customer's list not known, or not whole and empty;
+   * no list at all). One an earlier writing of the run's reports left there is removed: it
+   * would read as the list.
+   */
+  content: string | null;
 }
 
 export const VIOLATION_COLUMNS = [
@@ -118,6 +123,10 @@ export function reportFiles(
     files.push({ path: 'violations.csv', content: toCsv([...VIOLATION_COLUMNS], violations, []) });
   }
   if (optouts === null) {
+    // Lists an earlier writing had (the snapshot it read no longer counts: older rules).
+    files.push({ path: 'optouts.csv', content: null });
+    for (const customer of document.customers)
+      files.push({ path: `optouts/${customer.customer_id}.csv`, content: null });
     files.push({
       path: 'coverage.txt',
       content:
@@ -133,9 +142,14 @@ export function reportFiles(
   // that nobody opted out (coverage.txt names the spans not read, carry.csv the customer).
   const unknown = unvouchedCustomers(optouts.coverage);
   for (const customer of document.customers) {
-    if (unknown.has(customer.customer_id)) continue;
     const own = optouts.rows.filter((row) => row.customer_id === customer.customer_id);
-    if (own.length === 0 && optouts.partial.has(customer.customer_id)) continue;
+    if (
+      unknown.has(customer.customer_id) ||
+      (own.length === 0 && optouts.partial.has(customer.customer_id))
+    ) {
+      files.push({ path: `optouts/${customer.customer_id}.csv`, content: null });
+      continue;
+    }
     files.push({ path: `optouts/${customer.customer_id}.csv`, content: optOutsCsv(own, marked) });
   }
   files.push({

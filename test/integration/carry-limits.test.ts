@@ -237,7 +237,7 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
       [good, 0, []],
       [later, 30646, ['INVALID_DATE_OF_CONSENT']],
     ]);
-    const file = (path: string) => files.find((f) => f.path === path)!.content;
+    const file = (path: string) => files.find((f) => f.path === path)!.content!;
     const audit = JSON.parse(file('audit.json')) as {
       carry: { items: { contact_id: string; result: string; error_messages: string[] }[] };
     };

@@ -103,9 +103,14 @@ describe('reports of a customer whose account history was not all read', () => {
       join(reports, 'optouts', 'beta.csv'),
       readFileSync(join(reports, 'optouts.csv'), 'utf8').split('\n')[0] + '\n',
     );
+    // A file of the reviewer's beside the lists is theirs: left as it is.
+    writeFileSync(join(reports, 'optouts', 'reviewed-by-legal.csv'), 'customer_id,ok\nacme,yes\n');
     const again = await ws.cli(['report', '--db', db, '--run', '1']);
     expect(again.code, again.stderr).toBe(0);
     expect(existsSync(join(reports, 'optouts', 'beta.csv'))).toBe(false);
     expect(existsSync(join(reports, 'optouts', 'acme.csv'))).toBe(true);
+    expect(readFileSync(join(reports, 'optouts', 'reviewed-by-legal.csv'), 'utf8')).toBe(
+      'customer_id,ok\nacme,yes\n',
+    );
   }, 60_000);
 });

@@ -176,12 +176,17 @@ export function planRouting(
     if (existing.settings.use_inbound_webhook_on_number === true) {
       // A service that defers to its numbers' own webhooks (as one a first wave made for
       // numbers that answered on their own sms_url): a number it would send elsewhere answers
-      // on its own sms_url, set to the route it had, with its service's fallback.
+      // on its own sms_url, set to the route it had, with its service's fallback. Twilio calls
+      // the number's own fallback there too: one already on the URL still needs the fallback
+      // of the service it leaves as its own SMS fallback.
       for (const m of moving) {
         const was = before.get(m.number.sid)!;
         const hook = webhookOf(was);
-        if (hook === null || sameDestination(was, inboundRoute(m.number, existing))) continue;
-        routing.webhooks.set(m.number.sid, { ...hook, fallback: serviceFallback(m.number) });
+        if (hook === null) continue;
+        const fallback = serviceFallback(m.number);
+        const reaches = sameDestination(was, inboundRoute(m.number, existing));
+        if (reaches && (fallback === null || hasSmsFallback(m.number, fallback))) continue;
+        routing.webhooks.set(m.number.sid, { ...hook, fallback });
       }
     }
     after = (n) => {

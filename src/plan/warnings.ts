@@ -213,7 +213,7 @@ export function planWarnings(
         add(
           'inbound_route',
           id,
-          `the existing service "${customer.messaging_service}" (${reused.sid}) keeps the inbound URL of ${list(fallbackLost)} but not the fallback URL the service they leave calls when that URL fails (it has ${has === null ? 'no fallback' : `fallback ${(reused.settings.fallback_method ?? 'POST').toUpperCase()} ${shownUrl(has)}`}): set that fallback on "${customer.messaging_service}" if it should still be called`,
+          `the existing service "${customer.messaging_service}" (${reused.sid}) keeps the inbound URL of ${list(fallbackLost)} but not the fallback URL the service they leave calls when that URL fails (it has ${has === null ? 'no fallback' : `fallback ${(reused.settings.fallback_method ?? 'POST').toUpperCase()} ${shownUrl(has)}`}): ${reused.settings.use_inbound_webhook_on_number === true ? `it defers to its numbers' own webhooks, so set that fallback as each number's own SMS fallback URL (sms_fallback_url)` : `set that fallback on "${customer.messaging_service}"`} if it should still be called`,
         );
       }
     }

@@ -273,6 +273,39 @@ describe('planRouting', () => {
     expect([...voiceOnly.webhooks.keys()]).toEqual(['PN0019']);
   });
 
+  it('a number already on the service URL takes the service fallback when it joins a reused service that defers to numbers', () => {
+    // Twilio calls the number's own fallback there: the service's would be lost.
+    const withFallback = service('MGfallback', {
+      inbound_request_url: 'https://app/shared',
+      fallback_url: 'https://app/shared-fallback',
+    });
+    const reused = { ...DEFERRING, sid: 'MGreused', accountSid: 'ACsub' };
+    const all = new Map([withFallback, reused].map((s) => [s.sid, s]));
+    const r = planRouting(moving(number('PN0024', 'https://app/shared', 'MGfallback')), all, {
+      wantsService: true,
+      existing: reused,
+    });
+    expect([...r.webhooks]).toEqual([
+      [
+        'PN0024',
+        {
+          url: 'https://app/shared',
+          method: 'POST',
+          fallback: { url: 'https://app/shared-fallback', method: 'POST' },
+        },
+      ],
+    ]);
+    expect(r.lost).toEqual([]);
+    // One that has that fallback already needs nothing.
+    const has = {
+      ...number('PN0025', 'https://app/shared', 'MGfallback'),
+      smsFallback: { url: 'https://app/shared-fallback', method: 'POST' },
+    };
+    expect(
+      planRouting(moving(has), all, { wantsService: true, existing: reused }).webhooks.size,
+    ).toBe(0);
+  });
+
   it('a reused service that would drop a route says so; a route dropped before is noted', () => {
     const r = planRouting(
       moving(number('PN0009', 'https://app/own9'), number('PN0010', 'https://app/own10', 'MGname')),

@@ -52,39 +52,30 @@ async function helpOptions(command: string): Promise<Map<string, string | undefi
   return options;
 }
 
+/** Every command submigrate has. */
+const COMMANDS = [
+  'emulator',
+  'snapshot',
+  'plan',
+  'apply',
+  'status',
+  'routes',
+  'report',
+  'optouts',
+  'reconcile',
+  'demo',
+] as const;
+
 describe('docs/commands.md and README.md list the options --help shows', () => {
   const docs = documented(read('docs/commands.md'));
   const readme = documented(read('README.md'));
 
   it('both tables name every command, and only those', () => {
-    const commands = [
-      'emulator',
-      'snapshot',
-      'plan',
-      'apply',
-      'status',
-      'routes',
-      'report',
-      'optouts',
-      'reconcile',
-      'demo',
-    ];
-    expect([...docs.keys()].sort()).toEqual([...commands].sort());
-    expect([...readme.keys()].sort()).toEqual([...commands].sort());
+    expect([...docs.keys()].sort()).toEqual([...COMMANDS].sort());
+    expect([...readme.keys()].sort()).toEqual([...COMMANDS].sort());
   });
 
-  for (const command of [
-    'emulator',
-    'snapshot',
-    'plan',
-    'apply',
-    'status',
-    'routes',
-    'report',
-    'optouts',
-    'reconcile',
-    'demo',
-  ]) {
+  for (const command of COMMANDS) {
     it(
       command,
       async () => {

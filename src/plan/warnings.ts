@@ -94,9 +94,18 @@ export function planWarnings(
   }
   // The status callback each new service is given (copied from one service its numbers leave).
   const createdCallback = new Map<string, string | null>();
+  // And the fallback each new service calls when its inbound URL fails (null: none).
+  const createdFallback = new Map<string, { url: string; method: string } | null>();
   for (const step of steps) {
     if (step.action === 'create_service') {
       createdCallback.set(step.customer_id, step.settings.status_callback ?? null);
+      const url = step.settings.fallback_url ?? null;
+      createdFallback.set(
+        step.customer_id,
+        url === null
+          ? null
+          : { url, method: (step.settings.fallback_method ?? 'POST').toUpperCase() },
+      );
     }
   }
   // Numbers per service, as observed.
@@ -214,6 +223,27 @@ export function planWarnings(
           'inbound_route',
           id,
           `the existing service "${customer.messaging_service}" (${reused.sid}) keeps the inbound URL of ${list(fallbackLost)} but not the fallback URL the service they leave calls when that URL fails (it has ${has === null ? 'no fallback' : `fallback ${(reused.settings.fallback_method ?? 'POST').toUpperCase()} ${shownUrl(has)}`}): ${reused.settings.use_inbound_webhook_on_number === true ? `it defers to its numbers' own webhooks, so set that fallback as each number's own SMS fallback URL (sms_fallback_url)` : `set that fallback on "${customer.messaging_service}"`} if it should still be called`,
+        );
+      }
+    }
+    // A number that answered on its own sms_url, which is the new service's inbound URL too:
+    // the service (not deferring to it) calls that URL, and its own fallback when the URL
+    // fails, not the number's sms_fallback_url. The route is the same; the fallback is not.
+    if (createdFallback.has(id)) {
+      const given = createdFallback.get(id)!;
+      const replaced = customer.numbers.flatMap((n) => {
+        const own = bySid.get(n.number_sid)?.smsFallback;
+        if (n.unchanged || own === undefined) return [];
+        if (n.route_before.via !== 'number' || n.route_after.via !== 'service') return [];
+        if (lostRoute(judgeRoute(n.route_before, n.route_after))) return [];
+        if (given !== null && hasSmsFallback(bySid.get(n.number_sid)!, given)) return [];
+        return [`${n.phone_number} (fallback ${own.method.toUpperCase()} ${shownUrl(own.url)})`];
+      });
+      if (replaced.length > 0) {
+        add(
+          'inbound_route',
+          id,
+          `${list(replaced)} answered on their own sms_url, which is the inbound URL the new service "${customer.messaging_service}" calls for them; but when that URL fails the service calls its own fallback (${given === null ? 'none' : `${given.method} ${shownUrl(given.url)}`}), not theirs. If theirs should still be called, make the numbers' sms_fallback_url that of the services they leave and plan again, or leave the customer's messaging_service empty in the mapping (each number then keeps its own sms_url and fallback)`,
         );
       }
     }

@@ -24,7 +24,12 @@ import { useCliWorkspace } from '../support/migration.js';
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 
 /** Fixed seeds: one small scenario, one emulator and one workspace each. */
-const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
+const SEEDS = [
+  1, 2, 3, 4, 5, 6, 7, 8,
+  // Found by a wider run: numbers whose own sms_url is the new service's inbound URL lost their
+  // own sms_fallback_url to the service's fallback, and the plan said nothing.
+  375,
+];
 
 /** mulberry32: a small PRNG that gives the same sequence for the same seed. */
 function prng(seed: number) {

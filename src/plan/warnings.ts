@@ -243,7 +243,7 @@ export function planWarnings(
         add(
           'inbound_route',
           id,
-          `${list(replaced)} answered on their own sms_url, which is the inbound URL the new service "${customer.messaging_service}" calls for them; but when that URL fails the service calls its own fallback (${given === null ? 'none' : `${given.method} ${shownUrl(given.url)}`}), not theirs. If theirs should still be called, make the numbers' sms_fallback_url that of the services they leave and plan again, or leave the customer's messaging_service empty in the mapping (each number then keeps its own sms_url and fallback)`,
+          `${list(replaced)} answered on their own sms_url, which is the inbound URL the new service "${customer.messaging_service}" calls for them; but when that URL fails the service calls its own fallback (${given === null ? 'none' : `${given.method} ${shownUrl(given.url)}`}), not theirs. If theirs should still be called, leave the customer's messaging_service empty in the mapping and plan again (each number then keeps its own sms_url and fallback), or set the service's fallback to theirs after apply (it is then the fallback of every number in the service)`,
         );
       }
     }

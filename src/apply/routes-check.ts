@@ -19,6 +19,9 @@ import {
   judgeRoute,
   lostFallback,
   lostRoute,
+  serviceFallback,
+  shownFallbackCheck,
+  shownRoute,
   type FallbackCheck,
   type InboundRoute,
   type RouteFallback,
@@ -49,6 +52,14 @@ export interface RouteCheck {
 export const failedCheck = (check: RouteCheck) =>
   check.verdict === 'missing' || lostRoute(check.verdict);
 
+/** A check as people are shown it (`--json` output): its webhook URLs' passwords masked. */
+export const shownCheck = (check: RouteCheck): RouteCheck => ({
+  ...check,
+  before: shownRoute(check.before),
+  after: check.after === null ? null : shownRoute(check.after),
+  fallback: shownFallbackCheck(check.fallback),
+});
+
 /** Reaches the same URL, but not the fallback it had: named, not failed. */
 export const lostFallbackCheck = (check: RouteCheck) =>
   check.fallback !== null && lostFallback(check.fallback.verdict);
@@ -68,13 +79,7 @@ export function fallbackBefore(plan: Plan, route: InboundRoute): RouteFallback |
   if (typeof recorded !== 'object' || recorded === null || !('fallback_url' in recorded)) {
     return undefined;
   }
-  const settings = recorded as { fallback_url: string | null; fallback_method?: string | null };
-  return fallbackOf(route, null, {
-    settings: {
-      fallback_url: settings.fallback_url,
-      fallback_method: settings.fallback_method ?? null,
-    },
-  });
+  return serviceFallback(recorded as { fallback_url: string | null; fallback_method?: string });
 }
 
 /**

@@ -17,7 +17,10 @@ import {
   judgeRoute,
   lostRoute,
   sameDestination,
+  sameFallback,
+  serviceFallback,
   webhookOf,
+  type RouteFallback,
   type InboundRoute,
 } from './routes.js';
 import type { NumberOrigin, ObservedNumber, ObservedService } from './types.js';
@@ -74,9 +77,8 @@ export interface OwnWebhook {
 const NEW_SERVICE = 'MG(new)';
 
 /** Whether this is the number's own SMS fallback, URL and method. */
-export const hasSmsFallback = (number: ObservedNumber, fallback: { url: string; method: string }) =>
-  number.smsFallback?.url === fallback.url &&
-  number.smsFallback.method.toUpperCase() === fallback.method.toUpperCase();
+export const hasSmsFallback = (number: ObservedNumber, fallback: RouteFallback) =>
+  number.smsFallback !== undefined && sameFallback(number.smsFallback, fallback);
 
 function copySettings(from: ServiceSettings): Partial<ServiceSettings> {
   const settings: Partial<ServiceSettings> = {};
@@ -124,12 +126,9 @@ export function planRouting(
   );
   // Twilio calls the service's fallback when its URL fails: the number, answering on that URL
   // itself, keeps it as its own. Not for a number whose route was its own URL.
-  const serviceFallback = (n: ObservedNumber) => {
-    const settings = serviceOf(n)?.settings;
-    const url = settings?.fallback_url ?? null;
-    if (before.get(n.sid)!.via !== 'service' || url === null) return null;
-    return { url, method: settings!.fallback_method ?? 'POST' };
-  };
+  // The fallback of the service a number's inbound went through, which it takes as its own.
+  const leftFallback = (n: ObservedNumber) =>
+    before.get(n.sid)!.via !== 'service' ? null : serviceFallback(serviceOf(n)?.settings);
   const liveRoute = (n: ObservedNumber) =>
     inboundRoute(n, n.serviceSid === null ? null : (services.get(n.serviceSid) ?? null));
   // In place, and reaching where it did when its move began. A number an apply left in
@@ -158,7 +157,7 @@ export function planRouting(
     for (const m of moving) {
       const was = webhookOf(before.get(m.number.sid)!);
       if (was === null) continue;
-      const fallback = serviceFallback(m.number);
+      const fallback = leftFallback(m.number);
       if (
         m.number.smsUrl !== was.url ||
         (m.number.smsMethod ?? 'POST') !== was.method ||
@@ -183,7 +182,7 @@ export function planRouting(
         const was = before.get(m.number.sid)!;
         const hook = webhookOf(was);
         if (hook === null) continue;
-        const fallback = serviceFallback(m.number);
+        const fallback = leftFallback(m.number);
         const reaches = sameDestination(was, inboundRoute(m.number, existing));
         if (reaches && (fallback === null || hasSmsFallback(m.number, fallback))) continue;
         routing.webhooks.set(m.number.sid, { ...hook, fallback });

@@ -144,6 +144,20 @@ export interface RouteFallback {
   method: string;
 }
 
+/** A service's fallback (`fallback_url`, its method POST when unset, upper case); null: none. */
+export function serviceFallback(
+  settings: { fallback_url?: string | null; fallback_method?: string | null } | null | undefined,
+): RouteFallback | null {
+  const url = settings?.fallback_url ?? null;
+  return url === null ? null : { url, method: (settings!.fallback_method ?? 'POST').toUpperCase() };
+}
+
+/** Whether two fallbacks are the same URL and method (none and none are the same). */
+export const sameFallback = (a: RouteFallback | null, b: RouteFallback | null): boolean =>
+  a === null || b === null
+    ? a === b
+    : a.url === b.url && a.method.toUpperCase() === b.method.toUpperCase();
+
 /**
  * A route's fallback: the service's `fallback_url` for a route through its service's
  * `inbound_request_url`, the number's own `sms_fallback_url` for a route to its own `sms_url`;
@@ -154,11 +168,7 @@ export function fallbackOf(
   number: { smsFallback?: { url: string; method: string } } | null,
   service: { settings: { fallback_url: string | null; fallback_method: string | null } } | null,
 ): RouteFallback | null {
-  if (route.via === 'service') {
-    const url = service?.settings.fallback_url ?? null;
-    if (url === null) return null;
-    return { url, method: (service!.settings.fallback_method ?? 'POST').toUpperCase() };
-  }
+  if (route.via === 'service') return serviceFallback(service?.settings);
   if (route.via === 'number' && number?.smsFallback !== undefined) {
     return { url: number.smsFallback.url, method: number.smsFallback.method.toUpperCase() };
   }
@@ -179,9 +189,7 @@ export function judgeFallback(
 ): FallbackVerdict {
   if (before === null) return after === null ? 'same' : 'gained';
   if (after === null) return 'lost';
-  return before.url === after.url && before.method.toUpperCase() === after.method.toUpperCase()
-    ? 'same'
-    : 'changed';
+  return sameFallback(before, after) ? 'same' : 'changed';
 }
 
 /** A route's fallback before the move and now, and how it changed. */

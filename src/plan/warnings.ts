@@ -8,7 +8,16 @@
 import type { PlanOptions } from './build-plan.js';
 import { snapshotCommand } from './replan.js';
 import { hasSmsFallback } from './inbound-plan.js';
-import { describeRoute, judgeRoute, lostRoute, shownUrl, webhookOf } from './routes.js';
+import {
+  describeRoute,
+  judgeRoute,
+  lostRoute,
+  sameFallback,
+  serviceFallback,
+  shownUrl,
+  webhookOf,
+  type RouteFallback,
+} from './routes.js';
 import type {
   NumberOrigin,
   ObservedNumber,
@@ -83,29 +92,21 @@ export function planWarnings(
   const accounts = new Map(observed.subaccounts.map((a) => [a.sid, a]));
   const servicesById = new Map(observed.services.map((s) => [s.sid, s]));
   // The fallbacks this plan gives numbers of their own (with the URL they answered on).
-  const fallbackSet = new Map<string, { url: string; method: string | null }>();
+  const fallbackSet = new Map<string, RouteFallback>();
+  // The status callback each new service is given (copied from one service its numbers leave),
+  // and the fallback it calls when its inbound URL fails (null: none).
+  const createdCallback = new Map<string, string | null>();
+  const createdFallback = new Map<string, RouteFallback | null>();
   for (const step of steps) {
     if (step.action === 'set_number_webhook' && step.sms_fallback_url !== null) {
       fallbackSet.set(step.number_sid, {
         url: step.sms_fallback_url,
-        method: step.sms_fallback_method,
+        method: step.sms_fallback_method ?? 'POST',
       });
     }
-  }
-  // The status callback each new service is given (copied from one service its numbers leave).
-  const createdCallback = new Map<string, string | null>();
-  // And the fallback each new service calls when its inbound URL fails (null: none).
-  const createdFallback = new Map<string, { url: string; method: string } | null>();
-  for (const step of steps) {
     if (step.action === 'create_service') {
       createdCallback.set(step.customer_id, step.settings.status_callback ?? null);
-      const url = step.settings.fallback_url ?? null;
-      createdFallback.set(
-        step.customer_id,
-        url === null
-          ? null
-          : { url, method: (step.settings.fallback_method ?? 'POST').toUpperCase() },
-      );
+      createdFallback.set(step.customer_id, serviceFallback(step.settings));
     }
   }
   // Numbers per service, as observed.
@@ -203,26 +204,21 @@ export function planWarnings(
         const after = n.route_after;
         if (n.unchanged || before.via !== 'service' || lostRoute(judgeRoute(before, after)))
           return [];
-        const left = servicesById.get(before.service_sid)?.settings;
-        const url = left?.fallback_url ?? null;
-        if (url === null) return [];
-        const method = (left?.fallback_method ?? 'POST').toUpperCase();
+        const was = serviceFallback(servicesById.get(before.service_sid)?.settings);
+        if (was === null) return [];
         const kept =
           after.via === 'service'
-            ? reused.settings.fallback_url === url &&
-              (reused.settings.fallback_method ?? 'POST').toUpperCase() === method
-            : (fallbackSet.get(n.number_sid)?.url === url &&
-                (fallbackSet.get(n.number_sid)?.method ?? 'POST').toUpperCase() === method) ||
-              (bySid.has(n.number_sid) &&
-                hasSmsFallback(bySid.get(n.number_sid)!, { url, method }));
-        return kept ? [] : [`${n.phone_number} (${method} ${shownUrl(url)})`];
+            ? sameFallback(serviceFallback(reused.settings), was)
+            : sameFallback(fallbackSet.get(n.number_sid) ?? null, was) ||
+              (bySid.has(n.number_sid) && hasSmsFallback(bySid.get(n.number_sid)!, was));
+        return kept ? [] : [`${n.phone_number} (${was.method} ${shownUrl(was.url)})`];
       });
       if (fallbackLost.length > 0) {
-        const has = reused.settings.fallback_url;
+        const has = serviceFallback(reused.settings);
         add(
           'inbound_route',
           id,
-          `the existing service "${customer.messaging_service}" (${reused.sid}) keeps the inbound URL of ${list(fallbackLost)} but not the fallback URL the service they leave calls when that URL fails (it has ${has === null ? 'no fallback' : `fallback ${(reused.settings.fallback_method ?? 'POST').toUpperCase()} ${shownUrl(has)}`}): ${reused.settings.use_inbound_webhook_on_number === true ? `it defers to its numbers' own webhooks, so set that fallback as each number's own SMS fallback URL (sms_fallback_url)` : `set that fallback on "${customer.messaging_service}"`} if it should still be called`,
+          `the existing service "${customer.messaging_service}" (${reused.sid}) keeps the inbound URL of ${list(fallbackLost)} but not the fallback URL the service they leave calls when that URL fails (it has ${has === null ? 'no fallback' : `fallback ${has.method} ${shownUrl(has.url)}`}): ${reused.settings.use_inbound_webhook_on_number === true ? `it defers to its numbers' own webhooks, so set that fallback as each number's own SMS fallback URL (sms_fallback_url)` : `set that fallback on "${customer.messaging_service}"`} if it should still be called`,
         );
       }
     }

@@ -11,18 +11,13 @@ import {
   type ApplyInput,
   type ApplyResult,
 } from '../../apply/run-apply.js';
-import { fallbackAdvice, lostFallbackCheck, type RouteCheck } from '../../apply/routes-check.js';
+import { fallbackAdvice, lostFallbackCheck, shownCheck } from '../../apply/routes-check.js';
 import { systemClock } from '../../clock.js';
 import { findRunByPlan } from '../../db/journal.js';
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { readSealedPlan } from '../../plan/plan-file.js';
-import {
-  describeFallback,
-  describeRoute,
-  shownFallbackCheck,
-  shownRoute,
-} from '../../plan/routes.js';
+import { describeFallback, describeRoute } from '../../plan/routes.js';
 import { DEFAULT_CONSENT_PER_MINUTE } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -196,14 +191,8 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         reportsError === undefined ? relative(context.cwd, reportDir!) || reportDir! : undefined;
       if (args.json) {
         // Webhook URLs without their passwords, as in the text.
-        const shown = (r: RouteCheck) => ({
-          ...r,
-          before: shownRoute(r.before),
-          after: r.after === null ? null : shownRoute(r.after),
-          fallback: shownFallbackCheck(r.fallback),
-        });
-        const routes = done.routes.map(shown);
-        const routeFailures = done.routeFailures.map(shown);
+        const routes = done.routes.map(shownCheck);
+        const routeFailures = done.routeFailures.map(shownCheck);
         context.output.out(
           JSON.stringify(
             { ...done, routes, routeFailures, reports: shownDir, listWarnings },

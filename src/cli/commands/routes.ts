@@ -1,15 +1,15 @@
 import type { CommandModule } from 'yargs';
 
 import { recheckRoutes } from '../../apply/routes-command.js';
-import { failedCheck, fallbackAdvice, lostFallbackCheck } from '../../apply/routes-check.js';
+import {
+  failedCheck,
+  fallbackAdvice,
+  lostFallbackCheck,
+  shownCheck,
+} from '../../apply/routes-check.js';
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
-import {
-  describeFallbackCheck,
-  describeRoute,
-  shownFallbackCheck,
-  shownRoute,
-} from '../../plan/routes.js';
+import { describeFallbackCheck, describeRoute } from '../../plan/routes.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { connectTwilio, dbLocation, runOption } from '../runtime.js';
@@ -35,12 +35,7 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
       const fallbacks = checks.filter(lostFallbackCheck);
       if (args.json) {
         // Webhook URLs without their passwords, as in the text.
-        const shown = checks.map((c) => ({
-          ...c,
-          before: shownRoute(c.before),
-          after: c.after === null ? null : shownRoute(c.after),
-          fallback: shownFallbackCheck(c.fallback),
-        }));
+        const shown = checks.map(shownCheck);
         context.output.out(
           JSON.stringify(
             { run: runId, checks: shown, failed: failed.length, fallbackLost: fallbacks.length },

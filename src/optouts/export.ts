@@ -370,6 +370,10 @@ function olderRulesRunsUnread(db: Db, current: ReadonlyMap<string, readonly Time
  * snapshot covers …"): a sentence naming the runs an older submigrate read, whose windows no
  * longer count; '' when there are none.
  */
+/** The runs an older submigrate read, and why they matter, as every message names them. */
+export const olderRulesRuns = (runs: number): string =>
+  `${runs} completed snapshot run(s) of this database were read by an older submigrate, whose keyword rules missed some opt-outs (such as a full-width ＳＴＯＰ)`;
+
 export function olderRulesNote(db: Db): string {
   const current = new Map<string, TimeRange[]>();
   for (const w of completedWindows(db)) {
@@ -379,7 +383,7 @@ export function olderRulesNote(db: Db): string {
   const older = olderRulesRunsUnread(db, current);
   return older === 0
     ? ''
-    : ` (${older} completed snapshot run(s) of this database were read by an older submigrate, whose keyword rules missed some opt-outs, such as a full-width ＳＴＯＰ: what they read no longer counts as read, and the snapshot reads it again)`;
+    : ` (${olderRulesRuns(older)}: what they read no longer counts as read, and the snapshot reads it again)`;
 }
 
 export function describeCoverage(coverage: Coverage): string[] {
@@ -402,7 +406,7 @@ export function describeCoverage(coverage: Coverage): string[] {
     ...(coverage.older_rules_runs === 0
       ? []
       : [
-          `older rules: ${coverage.older_rules_runs} completed snapshot run(s) of this database were read by an older submigrate, whose keyword rules missed some opt-outs (such as a full-width ＳＴＯＰ): what only they read counts as not read above, and the next \`submigrate snapshot\` reads it again`,
+          `older rules: ${olderRulesRuns(coverage.older_rules_runs)}: what only they read counts as not read above, and the next \`submigrate snapshot\` reads it again`,
         ]),
     `keywords: opt-out ${coverage.keyword_lists['opt-out'].join(' ')}; opt-in ${coverage.keyword_lists['opt-in'].join(' ')} (YES not on toll-free); help ${coverage.keyword_lists.help.join(' ')}`,
     `ties: ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out (keyword or refusal) and an opt-in in the same second; kept as opted out`,

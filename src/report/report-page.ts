@@ -5,7 +5,12 @@
  * value that came from Twilio or the mapping goes through `html`, which escapes it.
  */
 
-import { unvouchedCustomers, type Coverage, type OptOutExportRow } from '../optouts/export.js';
+import {
+  olderRulesRuns,
+  unvouchedCustomers,
+  type Coverage,
+  type OptOutExportRow,
+} from '../optouts/export.js';
 import type { AuditDocument, AuditRow } from './audit.js';
 import { html, literal, toHtmlString, type Html } from './html.js';
 import { SCRIPT, STYLE } from './report-assets.js';
@@ -473,9 +478,8 @@ function coverageSection(coverage: Coverage | null): Html {
       coverage.older_rules_runs === 0
         ? ''
         : html`<p class="bad">
-            ${coverage.older_rules_runs} completed snapshot run(s) of this database were read by an
-            older submigrate, whose keyword rules missed some opt-outs (such as a full-width
-            ＳＴＯＰ): what only they read counts as not read, and the next
+            ${olderRulesRuns(coverage.older_rules_runs)}: what only they read counts as not read,
+            and the next
             <code>submigrate snapshot</code>
             reads it again.
           </p>`

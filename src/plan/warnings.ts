@@ -19,6 +19,7 @@ import {
   type RouteFallback,
 } from './routes.js';
 import type {
+  CarryOptOutsStep,
   NumberOrigin,
   ObservedNumber,
   ObservedState,
@@ -347,10 +348,17 @@ export function planWarnings(
       );
     }
     if (customer.optouts > 0 && carrying) {
+      // A customer of a subaccount whose records an earlier apply wrote, all of them, gets no
+      // carry step: its subaccount knows them already, and saying it will not was untrue.
+      const carry = steps.find(
+        (s): s is CarryOptOutsStep => s.action === 'carry_optouts' && s.customer_id === id,
+      );
       add(
         'optouts_on_numbers',
         id,
-        `${customer.optouts} opted-out recipient(s) on its numbers, whom the subaccount will not know until \`carry_optouts\` has written them: until then, and for any Twilio rejects or when the subaccount has no Consent API access, the customer's app must enforce \`submigrate optouts --customer ${id}\``,
+        carry === undefined && customer.subaccount_sid !== null
+          ? `${customer.optouts} opted-out recipient(s) on its numbers, all written into its subaccount through the Consent Management API by an earlier apply: nothing is left to carry. Where Twilio does not enforce them (see carry.csv of that run), the customer's app must enforce \`submigrate optouts --customer ${id}\``
+          : `${customer.optouts} opted-out recipient(s) on its numbers, whom the subaccount will not know until \`carry_optouts\` has written them${carry !== undefined && carry.already_carried > 0 ? ` (an earlier apply wrote ${carry.already_carried} of its records already; this plan writes the other ${carry.optouts})` : ''}: until then, and for any Twilio rejects or when the subaccount has no Consent API access, the customer's app must enforce \`submigrate optouts --customer ${id}\``,
       );
       const tollFreeNow = now.filter((n) => isTollFree(n.phoneNumber, n.type));
       if (tollFreeNow.length > 0) {

@@ -243,6 +243,30 @@ describe('plan --carry-optouts', () => {
     expect(again.summary.optouts_to_carry).toBe(0);
   });
 
+  it('the opt-outs warning says what an earlier apply wrote, not that the subaccount will not know them', () => {
+    const moved = state({
+      subaccounts: [{ sid: SUB, friendlyName: 'Acme', status: 'active' }],
+      numbers: [number(N1, 1, SUB, SUB_SERVICE)],
+      services: [service(SUB_SERVICE, SUB, 'acmeAlerts')],
+    });
+    const rows = mapping({ messagingService: 'acmeAlerts' });
+    const counted = { byNumber: new Map([[N1, new Set([ANN, BOB])]]), byService: new Map() };
+    const warning = (written: Set<string>) =>
+      buildPlan(moved, rows, { ...options({ optOuts, written }), optOuts: counted }).warnings.find(
+        (w) => w.code === 'optouts_on_numbers',
+      )!.message;
+    const written = new Set([correlationId(SUB, SUB_SERVICE, ANN)]);
+    expect(warning(written)).toContain(
+      'an earlier apply wrote 1 of its records already; this plan writes the other 1',
+    );
+    written.add(correlationId(SUB, SUB_SERVICE, BOB));
+    const done = warning(written);
+    expect(done).toMatch(
+      /^2 opted-out recipient\(s\) on its numbers, all written into its subaccount .* by an earlier apply: nothing is left to carry/,
+    );
+    expect(done).not.toContain('will not know');
+  });
+
   it('a number already moved carries the service-wide opt-outs of the service it left', () => {
     const moved = state({
       subaccounts: [{ sid: SUB, friendlyName: 'Acme', status: 'active' }],

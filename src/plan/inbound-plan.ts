@@ -299,10 +299,14 @@ function chooseSettings(
     const conflict = [viaService[0]!, ...others].slice(0, 4);
     return `one Messaging Service cannot give its numbers both routes: ${conflict
       .map((m) => `${m.number.phoneNumber} → ${describeRoute(before.get(m.number.sid)!)}`)
-      .join('; ')}`;
+      .join('; ')}: ${ROUTES_ADVICE}`;
   }
   return settings;
 }
+
+/** What to do about numbers one service cannot route alike, said with the problem. */
+const ROUTES_ADVICE =
+  "leave its messaging_service empty in the mapping and plan again (each number then answers on its own sms_url, given the route it had), or, if they should all reach the service's URL, set that as the sms_url of those that answer on their own and plan again";
 
 /** What to do about services whose settings differ, said with the problem. */
 const DIFFER_ADVICE =

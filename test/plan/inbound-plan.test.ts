@@ -113,6 +113,8 @@ describe('planRouting', () => {
       { wantsService: true, existing: null },
     );
     expect(r.problem).toMatch(/^one Messaging Service cannot give its numbers both routes/);
+    // What to do next, as for services whose settings differ.
+    expect(r.problem).toMatch(/: leave its messaging_service empty in the mapping and plan again/);
   });
 
   it('numbers split over two services that route alike (the 400-number pool) share one copy', () => {

@@ -191,7 +191,7 @@ function refuseUnfit(input: ApplyInput, twilio: TwilioPort): void {
   const { plan, planPath } = input;
   if (plan.parent_account_sid !== twilio.parentAccountSid) {
     throw new UserError(
-      `${planPath} moves numbers out of ${plan.parent_account_sid}, but TWILIO_ACCOUNT_SID is ${twilio.parentAccountSid}`,
+      `${planPath} moves numbers out of ${plan.parent_account_sid}, but TWILIO_ACCOUNT_SID is ${twilio.parentAccountSid}; nothing was sent. To apply this plan, set TWILIO_ACCOUNT_SID to ${plan.parent_account_sid} with that account's credentials (and --api-url / SUBMIGRATE_API_URL to where it is); to move ${twilio.parentAccountSid}'s customers instead, make a plan with these credentials (\`submigrate plan --mapping …\`)`,
     );
   }
   if (input.credentials === 'api-key') {

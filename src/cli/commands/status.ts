@@ -58,10 +58,16 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
         context.output.lines(
           steps.map(
             (s) =>
-              `  ${s.stepId}  attempts ${s.attempts}${s.result === null ? '' : `  ${Object.values(s.result).join(' ')}`}${s.errorMessage === null ? '' : `  ${s.errorCode ?? ''} ${s.errorMessage}`}`,
+              `  ${s.stepId}  attempts ${s.attempts}${resultText(s.result)}${s.errorMessage === null ? '' : `  error ${s.errorCode === null ? '' : `${s.errorCode}: `}${s.errorMessage}`}`,
           ),
         );
       }
     },
   };
+}
+
+/** A step's result, each value named (`written=3 rejected=0`: bare values said nothing). */
+function resultText(result: Record<string, string> | null): string {
+  const shown = Object.entries(result ?? {}).map(([key, value]) => `${key}=${value}`);
+  return shown.length === 0 ? '' : `  ${shown.join(' ')}`;
 }

@@ -68,6 +68,21 @@ const resultOf = (item: ConsentItemRecord): CarryItemResult['result'] =>
 const hasTollFree = (customer: PlanCustomer) =>
   customer.numbers.some((n) => isTollFree(n.phone_number));
 
+/**
+ * The numbers of a customer without a Messaging Service that a service-wide row stands for:
+ * those whose suppression list holds that service's opt-outs (`optout_services`), as its carry
+ * records were written for them; all of its numbers when the plan does not say (a plan
+ * written before it recorded them), or names none.
+ */
+function serviceRowNumbers(row: OptOutExportRow, customer: PlanCustomer): string[] {
+  const service = row.messaging_service_sid;
+  const listed =
+    service === null
+      ? []
+      : customer.numbers.filter((n) => n.optout_services?.includes(service) === true);
+  return (listed.length > 0 ? listed : customer.numbers).map((n) => n.phone_number);
+}
+
 /** How `twilioEnforces`' `inService` names a number in its customer's service. */
 export const inServiceKey = (customerId: string, phoneNumber: string) =>
   `${customerId}|${phoneNumber}`;
@@ -106,11 +121,8 @@ export function twilioEnforces(
     const account = target?.subaccount_sid ?? null;
     if (target === undefined || customer === undefined || account === null) return false;
     // The Consent Management API does not cover US toll-free numbers: a send from one is not
-    // refused, whatever was written. A service-wide opt-out stands for every number.
-    if (row.scope === 'number' && row.sender_number !== null && isTollFree(row.sender_number)) {
-      return false;
-    }
-    if (row.scope === 'service' && hasTollFree(customer)) return false;
+    // refused, whatever was written.
+    if (outsideConsent(row, customer)) return false;
     const isWritten = (sender: string) =>
       written.has(correlationId(account, sender, row.recipient!));
     if (customer.messaging_service !== null) {
@@ -128,22 +140,26 @@ export function twilioEnforces(
       );
     }
     if (row.scope === 'number' && row.sender_number !== null) return isWritten(row.sender_number);
-    const senders =
-      planned.get(row.customer_id)?.get(row.recipient) ??
-      customer.numbers.map((n) => n.phone_number);
+    const senders = customer.numbers.some((n) => n.optout_services !== undefined)
+      ? serviceRowNumbers(row, customer)
+      : (planned.get(row.customer_id)?.get(row.recipient) ??
+        customer.numbers.map((n) => n.phone_number));
     return senders.length > 0 && senders.every(isWritten);
   };
 }
 
 /**
  * A row no Consent API record protects: Twilio's STOP override "applies to all messages sent,
- * except US Toll-free numbers", and a service-wide opt-out stands for every number of the
- * customer, toll-free ones among them (as `twilioEnforces` judges).
+ * except US Toll-free numbers". A number-scope row is its sender's. A service-wide row of a
+ * customer with a Messaging Service stands for every number in it (a send through the
+ * service may go out from any of them, toll-free ones among them); of a customer without one,
+ * for the numbers whose list holds that service's opt-outs, each sending on its own (a
+ * toll-free number that was never in that service is not one of them).
  */
 function outsideConsent(row: OptOutExportRow, customer: PlanCustomer): boolean {
-  return row.scope === 'number'
-    ? row.sender_number !== null && isTollFree(row.sender_number)
-    : hasTollFree(customer);
+  if (row.scope === 'number') return row.sender_number !== null && isTollFree(row.sender_number);
+  if (customer.messaging_service !== null) return hasTollFree(customer);
+  return serviceRowNumbers(row, customer).some((phone) => isTollFree(phone));
 }
 
 /** Per customer and per record, what the carry did and what protects the customer now. */

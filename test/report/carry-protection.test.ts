@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 
 import { OPTOUT_COLUMNS, type OptOutExportRow } from '../../src/optouts/export.js';
 import type { PlanNumber } from '../../src/plan/types.js';
-import { carryAudit } from '../../src/report/carry.js';
+import { correlationId } from '../../src/plan/carry.js';
+import { carryAudit, inServiceKey, twilioEnforces } from '../../src/report/carry.js';
 import { planOf, sid, SUB } from '../support/plan-builders.js';
 
 const LOCAL = '+14155550101';
@@ -86,5 +87,67 @@ describe('carry.csv protection', () => {
     expect(protectionOf(rows, () => false)).toBe(
       'the suppression list is its only protection (the plan was made without --carry-optouts; and the Consent Management API does not cover its toll-free numbers)',
     );
+  });
+});
+
+describe('a service-wide row of a customer with a toll-free number', () => {
+  const SHARED_SID = sid('MG', 1);
+  const OWN_SERVICE = sid('MG', 2);
+  const R = '+12065550001';
+  // Its local number was in the shared service, its toll-free number never was.
+  const customer = (service: string | null) =>
+    planOf({
+      options: { snapshot: true, carry_optouts: true },
+      customers: [
+        {
+          customer_id: 'acme',
+          customer_name: 'Acme',
+          subaccount_sid: SUB,
+          subaccount_source: 'previous-apply',
+          messaging_service: service === null ? null : 'acmeAlerts',
+          service_sid: service,
+          numbers: [
+            { ...number(LOCAL, 1), optout_services: [SHARED_SID] },
+            { ...number(TOLL_FREE, 2), optout_services: [] },
+          ],
+          optouts: 1,
+        },
+      ],
+    });
+  const serviceRow: OptOutExportRow = {
+    ...row('+14155550999', R),
+    scope: 'service',
+    messaging_service_sid: SHARED_SID,
+  };
+
+  it('without a Messaging Service: enforced once written for the numbers that were in that service', () => {
+    const plan = customer(null);
+    const targets = [{ customer_id: 'acme', subaccount_sid: SUB, messaging_service_sid: null }];
+    const enforced = twilioEnforces(
+      plan,
+      targets,
+      new Set([correlationId(SUB, LOCAL, R)]),
+      new Set(),
+    );
+    // Twilio refuses the local number's sends to R (the record was written for it); the
+    // toll-free number was never in the service, so R never opted out of it.
+    expect(enforced(serviceRow)).toBe(true);
+    expect(
+      carryAudit(plan, targets, new Map(), new Map(), { rows: [serviceRow], enforced })
+        .customers[0]!.protection,
+    ).toBe(
+      'Twilio refuses sends to every opt-out on its suppression list (written through the Consent Management API)',
+    );
+  });
+
+  it('with a Messaging Service: not enforced, since a send through it may go out from the toll-free number', () => {
+    const plan = customer(OWN_SERVICE);
+    const enforced = twilioEnforces(
+      plan,
+      [{ customer_id: 'acme', subaccount_sid: SUB, messaging_service_sid: OWN_SERVICE }],
+      new Set([correlationId(SUB, OWN_SERVICE, R)]),
+      new Set([inServiceKey('acme', LOCAL), inServiceKey('acme', TOLL_FREE)]),
+    );
+    expect(enforced(serviceRow)).toBe(false);
   });
 });

@@ -172,8 +172,8 @@ export async function main(argv: string[]): Promise<number> {
       )
       .fail((message, error) => {
         // yargs' own errors (a flag's check, as `--run abc`) are the user's to fix.
-        if (error?.name === 'YError') throw new UserError(withoutCamelTwins(error.message));
-        throw error ?? new UserError(withoutCamelTwins(message));
+        if (error?.name === 'YError') throw new UserError(plainYargsError(error.message, argv));
+        throw error ?? new UserError(plainYargsError(message, argv));
       })
       .wrap(Math.min(100, process.stdout.columns || 100))
       .parseAsync();
@@ -198,6 +198,35 @@ main(hideBin(process.argv)).then(
     process.exitCode = EXIT.failure;
   },
 );
+
+/**
+ * yargs' own message, said as what to do: `apply` without its plan file ("Not enough
+ * non-option arguments: got 0, need at least 1") names the file it needs, and a word that is
+ * no command ("Unknown argument: bogus") says so and lists the commands.
+ */
+function plainYargsError(message: string, argv: readonly string[]): string {
+  /** The commands, as `--help` lists them. */
+  const COMMANDS = [
+    'emulator',
+    'snapshot',
+    'plan',
+    'apply',
+    'status',
+    'report',
+    'routes',
+    'reconcile',
+    'optouts',
+    'demo',
+  ];
+  const command = argv.find((a) => !a.startsWith('-'));
+  if (/^Not enough non-option arguments/.test(message) && command === 'apply') {
+    return 'apply needs the plan file `submigrate plan` wrote: `submigrate apply PLAN` (plan writes plans/<mapping name>.plan.json unless given --out)';
+  }
+  if (command !== undefined && !COMMANDS.includes(command) && argv[0] === command) {
+    return `no command "${command}": the commands are ${COMMANDS.join(', ')} (see submigrate --help)`;
+  }
+  return withoutCamelTwins(message);
+}
 
 /**
  * yargs names an unknown `--bogus-flag` twice, as given and camel-cased ("Unknown arguments:

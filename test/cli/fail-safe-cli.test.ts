@@ -284,6 +284,19 @@ describe('fail safe (built CLI)', () => {
       },
     );
 
+    it('apply without its plan file, and a word that is no command, say what to type', async () => {
+      const apply = await runCli(['apply', '--dry-run'], { PATH: '' }, dir.path);
+      expectOneLineError(
+        apply,
+        /^error: apply needs the plan file `submigrate plan` wrote: `submigrate apply PLAN`/,
+      );
+      const typo = await runCli(['aply', 'plans/m.plan.json'], { PATH: '' }, dir.path);
+      expectOneLineError(
+        typo,
+        /^error: no command "aply": the commands are emulator, snapshot, plan, apply, status, report, routes, reconcile, optouts, demo \(see submigrate --help\)$/,
+      );
+    });
+
     it('an unknown flag is named once, as typed', async () => {
       const result = await runCli(['status', '--bogus-flag', '--other'], { PATH: '' });
       expectOneLineError(result, /^error: Unknown arguments: bogus-flag, other$/);

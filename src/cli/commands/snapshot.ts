@@ -1,3 +1,5 @@
+import { relative } from 'node:path';
+
 import type { CommandModule } from 'yargs';
 
 import { systemClock } from '../../clock.js';
@@ -10,6 +12,7 @@ import {
   type SnapshotResult,
 } from '../../optouts/snapshot.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
+import { whenInterrupted } from '../interrupt.js';
 import { createProgressBar } from '../progress.js';
 import { connectTwilio, dbLocation, parseInstant, thisProcess } from '../runtime.js';
 
@@ -92,9 +95,29 @@ export function snapshotCommand(
         'snapshot |{bar}| {value}/{total} slices and export days · {messages} messages · {rate} msg/s · {events} events',
       );
       const started = Date.now();
+      const location = dbLocation(args, context);
+      // Stopped part way (Ctrl-C, kill, the terminal closed): the process ends at once, and
+      // says what it leaves and the command that takes the run up (the same accounts, window
+      // and source: a run asked for something else starts anew).
+      const again = [
+        'submigrate snapshot',
+        ...(args.since === undefined ? [] : [`--since ${args.since}`]),
+        ...(args.until === undefined ? [] : [`--until ${args.until}`]),
+        ...args.account.map((sid) => `--account ${sid}`),
+        ...(args['retention-days'] === undefined
+          ? []
+          : [`--retention-days ${args['retention-days']}`]),
+        ...(args.export ? [] : ['--no-export']),
+        `--db ${relative(context.cwd, location.path) || location.path}`,
+      ].join(' ');
+      const released = whenInterrupted((signal) =>
+        context.output.err(
+          `snapshot: stopped by ${signal}. What it read is in the ledger, committed page by page and day by day: \`${again}\` takes the run up from its last commit; until then, what it has not read counts as not read.`,
+        ),
+      );
       let result: SnapshotResult;
       try {
-        result = await withDb(dbLocation(args, context), (db) =>
+        result = await withDb(location, (db) =>
           takeSnapshot(input, {
             twilio: port,
             db,
@@ -115,6 +138,7 @@ export function snapshotCommand(
           }),
         );
       } finally {
+        released();
         bar.stop();
       }
       const seconds = (Date.now() - started) / 1000;

@@ -1,0 +1,53 @@
+/**
+ * Ctrl-C while `snapshot` pages the Messages API (not while it waits for Bulk Export, whose
+ * notice says so already): the process still ends at once, and says, as `apply` does, what it
+ * leaves and the command that takes the same run up; that command resumes it. Built CLI,
+ * emulator over HTTP.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, pollUntil, releaseHeld, runCli, startCli } from '../support/snapshot-harness.js';
+
+const N = '+14155550801';
+
+describe('snapshot interrupted while reading', () => {
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: N }],
+    messages: [
+      {
+        from: '+12065550801',
+        to: N,
+        body: 'STOP',
+        direction: 'inbound',
+        date_sent: new Date(Date.now() - 5 * 86_400_000).toISOString(),
+      },
+    ],
+  });
+
+  it('says which command takes the run up, and that command resumes it', async () => {
+    // The first read goes through, every later one is held: the run is mid-way.
+    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
+    const args = ['snapshot', '--db', 's.db', '--retention-days', '300', '--no-export'];
+    const run = startCli(args, cliEnv(ws.env), ws.dir.path);
+    await pollUntil('a read to be held', async () => {
+      if (run.child.exitCode !== null) throw new Error('snapshot ended before a read was held');
+      const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
+      return health.held_requests > 0 ? true : undefined;
+    });
+    run.child.kill('SIGINT');
+    const stopped = await run.done;
+    expect(stopped.signal).toBe('SIGINT');
+    expect(stopped.stderr).toContain(
+      'snapshot: stopped by SIGINT. What it read is in the ledger, committed page by page and day by day: `submigrate snapshot --retention-days 300 --no-export --db s.db` takes the run up from its last commit',
+    );
+    expect(stopped.stderr).not.toContain(ws.env.parentToken);
+    await releaseHeld(ws.env);
+
+    const command = /`submigrate (snapshot[^`]*)`/.exec(stopped.stderr)![1]!.split(' ');
+    const again = await runCli(command, cliEnv(ws.env), ws.dir.path);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^snapshot run 1 \(resumed\)/);
+  });
+});

@@ -247,4 +247,25 @@ describe('accounts', () => {
     expect(parent.status).toBe('active');
     expect(parent.ownerAccountSid).toBe(env.parentSid);
   });
+
+  it('a seeded message dated before its account makes the account that much older', async () => {
+    const before = await env.parent.api.v2010.accounts(env.parentSid).fetch();
+    expect(before.dateCreated.toISOString()).toBe('2025-03-03T14:05:11.000Z');
+    // A STOP older than the Messages API's 400 days, as docs/emulator.md says to seed one.
+    await env.seed({
+      numbers: [{ phone_number: '+14155550901' }],
+      messages: [
+        {
+          from: '+12065550901',
+          to: '+14155550901',
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: '2023-06-01T08:00:00Z',
+        },
+      ],
+    });
+    const after = await env.parent.api.v2010.accounts(env.parentSid).fetch();
+    expect(after.dateCreated.toISOString()).toBe('2023-06-01T08:00:00.000Z');
+    expect(await env.parent.messages.list({ to: '+14155550901' })).toEqual([]);
+  });
 });

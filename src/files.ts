@@ -60,7 +60,9 @@ export function refuseForeignFile(
 ): void {
   if (!existsSync(path)) return;
   if (!statSync(path).isFile() || !isOurs(readHead(path))) {
-    throw new UserError(`${flag} ${path} exists and is not ${what}; refusing to replace it`);
+    throw new UserError(
+      `${flag} ${path} exists and is not ${what}; refusing to replace it (it is left as it was). Name a new file, or move that one away first.`,
+    );
   }
   refuseReadOnly(path, flag);
 }

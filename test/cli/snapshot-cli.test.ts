@@ -199,6 +199,8 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     const refused = await cli(['optouts', '--db', db(), '--out', notes]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/--out .*notes\.csv exists and is not an opt-out export/);
+    // What to do instead, not only what was refused.
+    expect(refused.stderr).toContain('Name a new file, or move that one away first.');
     expect(readFileSync(notes, 'utf8')).toBe('recipient,why\n+16505550001,asked twice\n');
   });
 

@@ -125,6 +125,20 @@ export async function main(argv: string[]): Promise<number> {
     exitCode = code;
   };
   const context = { output, env: process.env, cwd: process.cwd(), setExit };
+  // In the order `--help` lists them.
+  const modules = {
+    emulator: emulatorCommand(context),
+    snapshot: snapshotCommand(context),
+    plan: planCommand(context),
+    apply: applyCommand(context),
+    status: statusCommand(context),
+    report: reportCommand(context),
+    routes: routesCommand(context),
+    reconcile: reconcileCommand(context),
+    optouts: optoutsCommand(context),
+    demo: demoCommand(context),
+  };
+  const names = Object.values(modules).map((m) => String(m.command).split(' ')[0]!);
   try {
     await yargs(argv)
       .scriptName('submigrate')
@@ -149,16 +163,16 @@ export async function main(argv: string[]): Promise<number> {
         default: false,
         global: true,
       })
-      .command(emulatorCommand(context))
-      .command(snapshotCommand(context))
-      .command(planCommand(context))
-      .command(applyCommand(context))
-      .command(statusCommand(context))
-      .command(reportCommand(context))
-      .command(routesCommand(context))
-      .command(reconcileCommand(context))
-      .command(optoutsCommand(context))
-      .command(demoCommand(context))
+      .command(modules.emulator)
+      .command(modules.snapshot)
+      .command(modules.plan)
+      .command(modules.apply)
+      .command(modules.status)
+      .command(modules.report)
+      .command(modules.routes)
+      .command(modules.reconcile)
+      .command(modules.optouts)
+      .command(modules.demo)
       .middleware(refuseRepeated, true)
       .middleware(refuseNotANumber(argv), true)
       .demandCommand(1, 'Name a command; see --help.')
@@ -172,8 +186,9 @@ export async function main(argv: string[]): Promise<number> {
       )
       .fail((message, error) => {
         // yargs' own errors (a flag's check, as `--run abc`) are the user's to fix.
-        if (error?.name === 'YError') throw new UserError(plainYargsError(error.message, argv));
-        throw error ?? new UserError(plainYargsError(message, argv));
+        if (error?.name === 'YError')
+          throw new UserError(plainYargsError(error.message, argv, names));
+        throw error ?? new UserError(plainYargsError(message, argv, names));
       })
       .wrap(Math.min(100, process.stdout.columns || 100))
       .parseAsync();
@@ -204,26 +219,17 @@ main(hideBin(process.argv)).then(
  * non-option arguments: got 0, need at least 1") names the file it needs, and a word that is
  * no command ("Unknown argument: bogus") says so and lists the commands.
  */
-function plainYargsError(message: string, argv: readonly string[]): string {
-  /** The commands, as `--help` lists them. */
-  const COMMANDS = [
-    'emulator',
-    'snapshot',
-    'plan',
-    'apply',
-    'status',
-    'report',
-    'routes',
-    'reconcile',
-    'optouts',
-    'demo',
-  ];
+function plainYargsError(
+  message: string,
+  argv: readonly string[],
+  commands: readonly string[],
+): string {
   const command = argv.find((a) => !a.startsWith('-'));
   if (/^Not enough non-option arguments/.test(message) && command === 'apply') {
     return 'apply needs the plan file `submigrate plan` wrote: `submigrate apply PLAN` (plan writes plans/<mapping name>.plan.json unless given --out)';
   }
-  if (command !== undefined && !COMMANDS.includes(command) && argv[0] === command) {
-    return `no command "${command}": the commands are ${COMMANDS.join(', ')} (see submigrate --help)`;
+  if (command !== undefined && !commands.includes(command) && argv[0] === command) {
+    return `no command "${command}": the commands are ${commands.join(', ')} (see submigrate --help)`;
   }
   return withoutCamelTwins(message);
 }

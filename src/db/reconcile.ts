@@ -88,12 +88,46 @@ export interface BlockedSend {
   accountSid: string;
 }
 
-/** A pass and what it found; returns how many of its findings were new. */
+/**
+ * A send a pass read and left pending (to a listed recipient, after a span no pass had read),
+ * kept until a pass judges it.
+ */
+export interface PendingSend {
+  sid: string;
+  accountSid: string;
+  from: string;
+  to: string;
+  status: string;
+  errorCode: number | null;
+  messagingServiceSid: string | null;
+  sentAt: string;
+}
+
+/** The sends earlier passes left pending. */
+export function pendingSends(db: Db): PendingSend[] {
+  return db
+    .prepare(
+      `SELECT message_sid AS sid, account_sid AS accountSid, from_number AS "from",
+              to_number AS "to", status, error_code AS errorCode,
+              messaging_service_sid AS messagingServiceSid, sent_at AS sentAt
+       FROM pending_sends ORDER BY sent_at, message_sid`,
+    )
+    .all() as PendingSend[];
+}
+
+/**
+ * A pass and what it found; returns how many of its findings were new. `pending` are the sends
+ * it leaves pending (kept), `settled` those an earlier pass left pending that it judged.
+ */
 export function recordPass(
   db: Db,
   pass: { snapshotRunId: number; finishedAt: string; sendsChecked: number },
   violations: readonly Violation[],
   blocked: readonly BlockedSend[],
+  pending: { keep: readonly PendingSend[]; settled: readonly string[] } = {
+    keep: [],
+    settled: [],
+  },
 ): { id: number; newViolations: number; newBlocked: number } {
   return db.transaction(() => {
     const id = Number(
@@ -120,6 +154,15 @@ export function recordPass(
     );
     let newBlocked = 0;
     for (const b of blocked) newBlocked += block.run({ ...b, pass: id }).changes;
+    const settle = db.prepare('DELETE FROM pending_sends WHERE message_sid = ?');
+    for (const sid of pending.settled) settle.run(sid);
+    const keep = db.prepare(
+      `INSERT OR REPLACE INTO pending_sends (message_sid, account_sid, from_number, to_number,
+         status, error_code, messaging_service_sid, sent_at, pass_id)
+       VALUES (@sid, @accountSid, @from, @to, @status, @errorCode, @messagingServiceSid, @sentAt,
+         @pass)`,
+    );
+    for (const p of pending.keep) keep.run({ ...p, pass: id });
     db.prepare('UPDATE reconcile_passes SET violations = ?, blocked = ? WHERE id = ?').run(
       newViolations,
       newBlocked,

@@ -19,6 +19,7 @@ import type { Db } from '../db/open.js';
 import {
   movedNumbers,
   optInsIn,
+  pendingSends,
   reconcileWindows,
   recordPass,
   type BlockedSend,
@@ -231,12 +232,9 @@ export async function runReconcile(
   const evidenceAdded = insertEvents(db, runId, evidence);
   finishRun(db, runId, 'completed', at);
 
-  const found = findViolations(
-    moved,
-    suppressionLists(db, moved),
-    sends,
-    optInsIn(db, [...bySub.keys()]),
-  );
+  const lists = suppressionLists(db, moved);
+  const optIns = optInsIn(db, [...bySub.keys()]);
+  const found = findViolations(moved, lists, sends, optIns);
   // The spans since the move that no pass has read yet, this one included, and a later one
   // still can (one a --since pass skipped). A send after such a span is judged once it is
   // read: a START there would lift it, and a violation found once stays found.
@@ -249,10 +247,22 @@ export async function runReconcile(
       ),
     ]),
   );
-  const judged = found.violations.filter(
-    (v) => !unread.get(v.accountSid)!.some((span) => span.start < new Date(v.sentAt)),
-  );
-  const verdicts = { ...found, violations: judged };
+  const afterUnread = (send: { accountSid: string; sentAt: string }) =>
+    (unread.get(send.accountSid) ?? []).some((span) => span.start < new Date(send.sentAt));
+  const judged = found.violations.filter((v) => !afterUnread(v));
+  // A send an earlier pass left pending is judged by the pass that reads the span before it,
+  // which reads the send again. When that span fell out of the Messages API window first (not
+  // checked now), no pass ever will, nor read the send: it is judged from what that pass kept,
+  // with what the ledger knows, rather than dropped from every list.
+  const readNow = new Set(sends.map((s) => s.sid));
+  const kept = pendingSends(db);
+  const due = kept.filter((p) => !readNow.has(p.sid) && !afterUnread(p));
+  const late = findViolations(moved, lists, due, optIns).violations;
+  const verdicts = { ...found, violations: [...judged, ...late] };
+  const sentBy = new Map(sends.map((s) => [s.sid, s]));
+  const stillPending = found.violations
+    .filter((v) => afterUnread(v))
+    .map((v) => sentBy.get(v.violatingMessageSid)!);
 
   const customerOf = new Map(moved.map((m) => [m.phoneNumber, m.customerId]));
   const blocked: BlockedSend[] = verdicts.blocked.map((s) => ({
@@ -268,6 +278,10 @@ export async function runReconcile(
     { snapshotRunId: runId, finishedAt: at, sendsChecked: verdicts.checked },
     verdicts.violations,
     blocked,
+    {
+      keep: stillPending,
+      settled: kept.filter((p) => readNow.has(p.sid) || due.includes(p)).map((p) => p.sid),
+    },
   );
   return {
     passId: pass.id,

@@ -2,9 +2,10 @@
  * Randomized differential trials of `reconcile` (test/support/reconcile-fuzz.ts): for each seed
  * a random migration (number- and service-scope opt-outs, ties, refusals, with or without
  * `--carry-optouts`), random traffic in the subaccounts after the move, and reconcile passes
- * (plain, `--since`, cut short by faults), each held against an independent oracle: the
- * findings, pending sends, unread spans and `--fail-on-violation` after every pass, then the
- * built CLI's exit code, `--json` and violations.csv.
+ * (plain, `--since`, cut short by faults; some after days beyond a short retention window),
+ * each held against an independent oracle: the findings, pending sends, unread and
+ * not-checked spans and `--fail-on-violation` after every pass, then the built CLI's exit
+ * code, `--json` and violations.csv.
  *
  * Other seeds: `RECONCILE_FUZZ_SEEDS=1-200 npx vitest run test/integration/reconcile-random.test.ts`
  * (`RECONCILE_FUZZ_SEGMENTS=8` for more passes). Runs the built CLI: `npm run build` first.
@@ -14,7 +15,9 @@ import { describe, expect, it } from 'vitest';
 
 import { runReconcileTrial, type ReconcileTrialResult } from '../support/reconcile-fuzz.js';
 
-const FIXED_SEEDS = Array.from({ length: 10 }, (_, i) => 2000 + i);
+// 2002: a send left pending, then the span before it older than the window (fixed in
+// reconcile: judged, not dropped).
+const FIXED_SEEDS = Array.from({ length: 8 }, (_, i) => 2000 + i);
 
 function seedsFromEnv(name: string): number[] | null {
   const spec = process.env[name];
@@ -44,12 +47,13 @@ describe('reconcile against an independent oracle', () => {
       }
     }
     const sum = (
-      key: 'passes' | 'faulted' | 'violations' | 'blocked' | 'pending' | 'unreadSpans',
+      key:
+        'passes' | 'faulted' | 'violations' | 'blocked' | 'pending' | 'unreadSpans' | 'notChecked',
     ) => results.reduce((n, r) => n + r[key], 0);
     console.log(
       `${results.length} trials: ${sum('passes')} passes (${sum('faulted')} cut short), ` +
         `${sum('violations')} violations, ${sum('blocked')} blocked, ${sum('pending')} pending, ` +
-        `${sum('unreadSpans')} unread spans shown`,
+        `${sum('unreadSpans')} unread spans shown, ${sum('notChecked')} not checked`,
     );
     // The trials must reach the cases they are for, or agreeing proves little.
     expect(sum('violations')).toBeGreaterThan(0);
@@ -58,6 +62,7 @@ describe('reconcile against an independent oracle', () => {
       expect(sum('pending')).toBeGreaterThan(0);
       expect(sum('unreadSpans')).toBeGreaterThan(0);
       expect(sum('faulted')).toBeGreaterThan(0);
+      expect(sum('notChecked')).toBeGreaterThan(0);
     }
     const failed = results.filter((r) => r.findings.length > 0).map((r) => r.seed);
     expect(

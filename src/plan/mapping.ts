@@ -50,6 +50,11 @@ export const NUMBER_SID = /^PN[0-9a-fA-F]{32}$/;
 export const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
 /** Used in report file names (optouts/<customer_id>.csv): no separators, no leading dot. */
 export const CUSTOMER_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/**
+ * A customer_id as a file system that ignores case (macOS's, Windows') names its report file:
+ * two customers' ids must differ in more than case. (A customer_id is ASCII.)
+ */
+export const foldedId = (customerId: string) => customerId.toLowerCase();
 export const MAX_NAME = 64;
 
 interface RawRecord {
@@ -334,6 +339,8 @@ function checkAcrossRows(
   const byNumber = new Map<string, MappingRow>();
   const byCustomer = new Map<string, MappingRow>();
   const byName = new Map<string, MappingRow>();
+  /** The first row of each customer_id as a file system that ignores case sees it. */
+  const byFoldedId = new Map<string, MappingRow>();
   for (const row of rows) {
     // An empty field is reported on its own line already: it is compared with nothing.
     if (row.customerName !== '' && row.customerId !== '') {
@@ -360,6 +367,17 @@ function checkAcrossRows(
       }
     }
     if (row.customerId === '') continue;
+    // optouts/<customer_id>.csv: on macOS and Windows "acme" and "ACME" name one file, so one
+    // customer's list would be written over the other's (or the reports not written at all).
+    const folded = foldedId(row.customerId);
+    const alike = byFoldedId.get(folded);
+    if (alike === undefined) byFoldedId.set(folded, row);
+    else if (alike.customerId !== row.customerId) {
+      at(
+        row.line,
+        `customer_id ${quoted(row.customerId)} differs from ${quoted(alike.customerId)} (line ${alike.line}) only in case: their report files (optouts/<customer_id>.csv) would be one file on macOS and Windows; write one customer's id the same way on every row, and give two customers ids that differ in more than case`,
+      );
+    }
     const first = byCustomer.get(row.customerId);
     if (first === undefined) {
       byCustomer.set(row.customerId, row);

@@ -14,7 +14,7 @@
 import { UserError } from '../errors.js';
 import { CARRY_BATCH_SIZE } from './carry.js';
 import { COPIED_SETTINGS } from './inbound-plan.js';
-import { ACCOUNT_SID, CUSTOMER_ID, NUMBER_SID } from './mapping.js';
+import { ACCOUNT_SID, CUSTOMER_ID, foldedId, NUMBER_SID } from './mapping.js';
 import { fingerprint } from './resources.js';
 import type { PlanStep } from './types.js';
 import { shownJson } from './routes.js';
@@ -224,6 +224,8 @@ export function checkPlanShape(
   // customers
   member(plan, 'customers', Array.isArray, '');
   const customers = new Map<string, Record<string, unknown>>();
+  /** Each customer_id by its case-folded form (report file names). */
+  const foldedIds = new Map<string, string>();
   /** Subaccount → the customer going to it. */
   const customerOf = new Map<string, string>();
   const numbersOf = new Map<string, Map<string, string>>();
@@ -238,6 +240,13 @@ export function checkPlanShape(
     );
     const id = c['customer_id'] as string;
     need(!customers.has(id), () => `customer ${id} is listed twice`);
+    const alike = foldedIds.get(foldedId(id));
+    need(
+      alike === undefined,
+      () =>
+        `customers ${alike!} and ${id} differ only in case: their report files would be one file on macOS and Windows`,
+    );
+    foldedIds.set(foldedId(id), id);
     customers.set(id, c);
     member(c, 'customer_name', string, where);
     member(c, 'subaccount_sid', nullOr(accountSid), where);

@@ -327,6 +327,28 @@ describe('parseMapping: every problem on one line', () => {
   });
 });
 
+describe('parseMapping: customer_ids as report file names', () => {
+  const header = 'customer_id,customer_name,phone_number';
+
+  it('refuses two ids that differ only in case (one file on macOS and Windows), on each later row', () => {
+    const text = `${header}\nacme,Acme,+14155550101\nbirch,Birch,+14155550102\nACME,Acme Two,+14155550103\nAcme,Acme,+14155550104\nacme,Acme,+14155550105\n`;
+    expect(problemsOf(text)).toEqual([
+      'm.csv:4: customer_id "ACME" differs from "acme" (line 2) only in case: their report files (optouts/<customer_id>.csv) would be one file on macOS and Windows; write one customer\'s id the same way on every row, and give two customers ids that differ in more than case',
+      'm.csv:5: customer_name "Acme" is also customer "acme"\'s name (line 2); subaccounts are matched by name, so names must differ',
+      'm.csv:5: customer_id "Acme" differs from "acme" (line 2) only in case: their report files (optouts/<customer_id>.csv) would be one file on macOS and Windows; write one customer\'s id the same way on every row, and give two customers ids that differ in more than case',
+    ]);
+  });
+
+  it('reads ids that differ in more than case', () => {
+    const text = `${header}\nacme,Acme,+14155550101\nacme-2,Acme Two,+14155550102\nacme.2,Acme Three,+14155550103\n`;
+    expect(parseMapping('m.csv', text).rows.map((r) => r.customerId)).toEqual([
+      'acme',
+      'acme-2',
+      'acme.2',
+    ]);
+  });
+});
+
 function problemsOf(text: string): readonly string[] {
   try {
     parseMapping('m.csv', text);

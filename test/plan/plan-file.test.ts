@@ -86,6 +86,18 @@ describe('a plan rewritten by hand and sealed again', () => {
     },
   );
 
+  it('with two customer_ids that differ only in case (one report file on macOS): refused', () => {
+    const plan = buildPlan(
+      state({ numbers: [number(N1, 1), number(N2, 2)] }),
+      mapping({}, { phoneNumber: N2, customerId: 'ACME', customerName: 'Acme Two' }),
+      planOptions(),
+    );
+    expect(plan.customers.map((c) => c.customer_id)).toEqual(['acme', 'ACME']);
+    expect(() => readPlan('p.json', serializePlan(plan))).toThrow(
+      /customers acme and ACME differ only in case/,
+    );
+  });
+
   it('with the customer_ids a mapping allows: read', () => {
     expect(readPlan('p.json', serializePlan(leavingPlan())).customers[0]!.customer_id).toBe('acme');
   });

@@ -255,8 +255,17 @@ export function parseMapping(path: string, text: string): Mapping {
 const UNSEEN =
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u200B\u2028\u2029\u202A-\u202E\u2060\u2066-\u2069\uFEFF\u034F\u115F\u1160\u17B4\u17B5\u180E\u2061-\u2064\u206A-\u206F\u3164\uFFA0\uFFF9-\uFFFB\u{1D173}-\u{1D17A}\u{E0001}]|(?<![\u{1F3F4}\u{E0020}-\u{E007E}])[\u{E0020}-\u{E007F}]/u;
 
+/**
+ * Spaces that look like the plain one (U+0020) but are not: the no-break space a web page or a
+ * word processor puts in a pasted name, the typographic spaces (en, em, thin, hair, figure…),
+ * the narrow no-break space and the medium mathematical space. "Acme\u00A0Corp" reads exactly
+ * as "Acme Corp" and does not match it. (The ideographic space, U+3000, is as wide as a CJK
+ * character, looks unlike a plain space, and is at home in Japanese names: it is allowed.)
+ */
+const LOOKALIKE_SPACE = /[\u00A0\u2000-\u200A\u202F\u205F]/u;
+
 /** What a problem writes out: the format characters, and every character a name cannot show. */
-const WRITTEN_OUT = new RegExp(`[\\p{Cf}]|${UNSEEN.source}`, 'gu');
+const WRITTEN_OUT = new RegExp(`[\\p{Cf}]|${UNSEEN.source}|${LOOKALIKE_SPACE.source}`, 'gu');
 
 /**
  * A value as a problem shows it: in quotes and on one line, whatever the file held — a line
@@ -265,13 +274,16 @@ const WRITTEN_OUT = new RegExp(`[\\p{Cf}]|${UNSEEN.source}`, 'gu');
  */
 export const quoted = (value: string) =>
   JSON.stringify(value).replace(
-    WRITTEN_OUT,
+    // A value not in NFC also has its combining marks written out: "Cafe\u0301" and "Café"
+    // must not read alike in a line that says they differ.
+    value === value.normalize('NFC') ? WRITTEN_OUT : WRITTEN_OR_MARK,
     // Each UTF-16 half of a character beyond U+FFFF (a tag character), as JSON writes it.
     (c) =>
       [...Array(c.length).keys()]
         .map((i) => `\\u${c.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`)
         .join(''),
   );
+const WRITTEN_OR_MARK = new RegExp(`\\p{M}|${WRITTEN_OUT.source}`, 'gu');
 const bare = (value: string) => quoted(value).slice(1, -1);
 
 const codePoint = (c: string) =>
@@ -285,11 +297,43 @@ function unseen(
   at: (line: number, reason: string) => void,
 ): void {
   const found = UNSEEN.exec(value);
-  if (found === null) return;
-  at(
-    line,
-    `${column} ${quoted(value)} holds a character that cannot be seen (${codePoint(found[0])}): a name with it looks the same as one without it, but is another; remove it`,
-  );
+  if (found !== null) {
+    at(
+      line,
+      `${column} ${quoted(value)} holds a character that cannot be seen (${codePoint(found[0])}): a name with it looks the same as one without it, but is another; remove it`,
+    );
+    return;
+  }
+  const space = LOOKALIKE_SPACE.exec(value);
+  if (space !== null) {
+    at(
+      line,
+      `${column} ${quoted(value)} holds a space that is not a plain one (${codePoint(space[0])}, as pasted from a web page or a word processor): the name looks the same as one typed with plain spaces, but is another; type a plain space`,
+    );
+    return;
+  }
+  const mark = decomposed(value);
+  if (mark !== null) {
+    at(
+      line,
+      `${column} ${quoted(value)} is not written in the usual (composed, NFC) form of its characters, from ${codePoint(mark)} on: it looks the same as ${quoted(value.normalize('NFC'))}, but is another name; retype it, or save the file with composed characters (Unicode NFC)`,
+    );
+  }
+}
+
+/**
+ * The first character of a value that is not in Unicode NFC (a combining accent NFC would join
+ * to the letter before it, or a character NFC replaces), or null: "Cafe\u0301" shows as
+ * "Café" but is not the name typed with the one character é.
+ */
+function decomposed(value: string): string | null {
+  if (value === value.normalize('NFC')) return null;
+  let prefix = '';
+  for (const c of value) {
+    prefix += c;
+    if (prefix !== prefix.normalize('NFC')) return c;
+  }
+  return null;
 }
 
 /** Characters as people count them (code points); a short string needs no counting. */

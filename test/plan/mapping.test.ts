@@ -304,6 +304,55 @@ describe('parseMapping: other characters that cannot be seen', () => {
   });
 });
 
+describe('parseMapping: names that look like another name', () => {
+  const header = 'customer_id,customer_name,phone_number,messaging_service';
+
+  it.each([
+    ['a no-break space', '\u00A0'],
+    ['a narrow no-break space', '\u202F'],
+    ['an en space', '\u2002'],
+    ['a thin space', '\u2009'],
+    ['a figure space', '\u2007'],
+    ['a medium mathematical space', '\u205F'],
+  ])('refuses %s in a customer name and in a service name, written out', (_, c) => {
+    const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    const problems = problemsOf(
+      `${header}\nacme,Acme Corp,+14155550101,Alerts\nglobex,Acme${c}Corp,+14155550102,Globex${c}Alerts\n`,
+    );
+    expect(problems).toEqual([
+      `m.csv:3: customer_name "Acme\\u${code.slice(2)}Corp" holds a space that is not a plain one (${code}, as pasted from a web page or a word processor): the name looks the same as one typed with plain spaces, but is another; type a plain space`,
+      `m.csv:3: messaging_service "Globex\\u${code.slice(2)}Alerts" holds a space that is not a plain one (${code}, as pasted from a web page or a word processor): the name looks the same as one typed with plain spaces, but is another; type a plain space`,
+    ]);
+  });
+
+  it('refuses a name written with a combining accent (not NFC), written out, and names what it reads as', () => {
+    const problems = problemsOf(
+      `${header}\nacme,Caf\u00E9,+14155550101,\nglobex,Cafe\u0301 Bar,+14155550102,Cafe\u0301 Alerts\nacme,Cafe\u0301,+14155550103,\n`,
+    );
+    expect(problems).toEqual([
+      'm.csv:3: customer_name "Cafe\\u0301 Bar" is not written in the usual (composed, NFC) form of its characters, from U+0301 on: it looks the same as "Caf\u00E9 Bar", but is another name; retype it, or save the file with composed characters (Unicode NFC)',
+      'm.csv:3: messaging_service "Cafe\\u0301 Alerts" is not written in the usual (composed, NFC) form of its characters, from U+0301 on: it looks the same as "Caf\u00E9 Alerts", but is another name; retype it, or save the file with composed characters (Unicode NFC)',
+      'm.csv:4: customer_name "Cafe\\u0301" is not written in the usual (composed, NFC) form of its characters, from U+0301 on: it looks the same as "Caf\u00E9", but is another name; retype it, or save the file with composed characters (Unicode NFC)',
+      // The value that is not NFC is written out, so the two names read apart.
+      'm.csv:4: customer "acme" is named "Cafe\\u0301" here but "Caf\u00E9" on line 2',
+    ]);
+  });
+
+  it('reads names in NFC with accents and marks of their own, an ideographic space, full-width letters', () => {
+    const names = [
+      'Caf\u00E9 Ng\u1EC7', // é and ệ, composed
+      '\u0926\u093F\u0932\u094D\u0932\u0940 Traders', // Devanagari vowel signs: NFC as they are
+      '\u5C71\u7530\u3000\u592A\u90CE', // 山田　太郎: an ideographic space
+      '\uFF21\uFF22\uFF23\u682A\u5F0F\u4F1A\u793E', // ＡＢＣ株式会社: full-width letters
+    ];
+    const rows = names.map((name, i) => `c${i},${name},+1415555010${i},${name} Alerts`);
+    const mapping = parseMapping('m.csv', `${header}\n${rows.join('\n')}\n`);
+    expect(mapping.rows.map((r) => [r.customerName, r.messagingService])).toEqual(
+      names.map((name) => [name, `${name} Alerts`]),
+    );
+  });
+});
+
 describe('parseMapping: every problem on one line', () => {
   const header = 'customer_id,customer_name,phone_number';
 

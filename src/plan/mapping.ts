@@ -48,8 +48,17 @@ const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL]);
 export const E164 = /^\+[1-9]\d{7,14}$/;
 export const NUMBER_SID = /^PN[0-9a-fA-F]{32}$/;
 export const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
-/** Used in report file names (optouts/<customer_id>.csv): no separators, no leading dot. */
-export const CUSTOMER_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/**
+ * The names Windows keeps for devices, alone or before a dot (`CON`, `nul.x`): a file so named
+ * (optouts/CON.csv) cannot be written or copied there.
+ */
+const WINDOWS_DEVICE = /^(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$)/i;
+/**
+ * Used in report file names (optouts/<customer_id>.csv): no separators, no leading dot, no
+ * Windows device name.
+ */
+export const CUSTOMER_ID =
+  /^(?!(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$))[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/i;
 /**
  * A customer_id as a file system that ignores case (macOS's, Windows') names its report file:
  * two customers' ids must differ in more than case. (A customer_id is ASCII.)
@@ -341,7 +350,12 @@ const characters = (text: string) => (text.length <= MAX_NAME ? text.length : [.
 
 function checkRow(row: MappingRow, at: (line: number, reason: string) => void): void {
   if (row.customerId === '') at(row.line, 'customer_id is empty');
-  else if (!CUSTOMER_ID.test(row.customerId)) {
+  else if (WINDOWS_DEVICE.test(row.customerId)) {
+    at(
+      row.line,
+      `customer_id ${quoted(row.customerId)} is a name Windows keeps for a device: its report file (optouts/${row.customerId}.csv) could not be written or copied there; give the customer another id`,
+    );
+  } else if (!CUSTOMER_ID.test(row.customerId)) {
     at(
       row.line,
       `customer_id ${quoted(row.customerId)} may hold only letters, digits, ".", "_", "@" and "-" (at most 64, not starting with a symbol)`,

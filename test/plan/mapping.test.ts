@@ -388,6 +388,23 @@ describe('parseMapping: customer_ids as report file names', () => {
     ]);
   });
 
+  it.each(['CON', 'con', 'Nul', 'aux', 'PRN', 'COM1', 'lpt9', 'nul.acme', 'CON.'])(
+    'refuses %j, a name Windows keeps for a device (optouts/CON.csv cannot be written there)',
+    (id) => {
+      expect(problemsOf(`${header}\n${id},Acme,+14155550101\n`)).toEqual([
+        `m.csv:2: customer_id "${id}" is a name Windows keeps for a device: its report file (optouts/${id}.csv) could not be written or copied there; give the customer another id`,
+      ]);
+    },
+  );
+
+  it('reads ids that only begin like a Windows device name', () => {
+    const ids = ['console', 'con-1', 'auxiliary', 'nullable', 'com10', 'lpt', 'com', 'a.con'];
+    const rows = ids.map((id, i) => `${id},Name ${i},+1415555010${i}`);
+    expect(
+      parseMapping('m.csv', `${header}\n${rows.join('\n')}\n`).rows.map((r) => r.customerId),
+    ).toEqual(ids);
+  });
+
   it('reads ids that differ in more than case', () => {
     const text = `${header}\nacme,Acme,+14155550101\nacme-2,Acme Two,+14155550102\nacme.2,Acme Three,+14155550103\n`;
     expect(parseMapping('m.csv', text).rows.map((r) => r.customerId)).toEqual([

@@ -74,7 +74,7 @@ describe('a set_number_webhook step read back', () => {
 });
 
 describe('a plan rewritten by hand and sealed again', () => {
-  it.each(['../../outside', 'acme/../../x', '', '.hidden'])(
+  it.each(['../../outside', 'acme/../../x', '', '.hidden', 'CON', 'nul.x'])(
     'with customer_id %j (it names a report file): refused',
     (id) => {
       const plan = leavingPlan();

@@ -6,9 +6,21 @@
 
 import { describeRoute, sameDestination, shownUrl } from './routes.js';
 import { carryItemsOf, describeDuration } from './carry.js';
+import { quoted } from './mapping.js';
 import type { Plan, PlanStep } from './types.js';
 
 const short = (sid: string) => `${sid.slice(0, 4)}…`;
+
+/**
+ * A name from the mapping or from Twilio, in quotes and on one line: a line break a name may
+ * hold (a quoted mapping field) is written out, so it cannot start a line of its own that
+ * reads as another change of the plan.
+ */
+const name = (text: string) => quoted(text);
+
+/** A line break of a warning (a name it quotes) written out: one warning, one line. */
+const oneLine = (text: string) =>
+  text.replace(/\r\n|\r|\n/g, (b) => JSON.stringify(b).slice(1, -1));
 
 function accountLabel(plan: Plan, sid: string, customerOf: Map<string, string>): string {
   if (sid === plan.parent_account_sid) return `${short(sid)}(parent)`;
@@ -19,18 +31,18 @@ function stepLine(plan: Plan, step: PlanStep, customerOf: Map<string, string>): 
   const pad = (label: string) => label.padEnd(13);
   switch (step.action) {
     case 'create_subaccount':
-      return `  + ${pad('subaccount')}${step.customer_id}  "${step.friendly_name}"`;
+      return `  + ${pad('subaccount')}${step.customer_id}  ${name(step.friendly_name)}`;
     case 'detach_number': {
       const owner =
         step.account_sid === plan.parent_account_sid ? 'parent' : short(step.account_sid);
-      return `  - ${pad('membership')}${step.phone_number}  from ${short(step.service_sid)} "${step.service_name}" (${owner})     ! A2P registration must be redone`;
+      return `  - ${pad('membership')}${step.phone_number}  from ${short(step.service_sid)} ${name(step.service_name)} (${owner})     ! A2P registration must be redone`;
     }
     case 'transfer_number':
       return `  ~ ${pad('number')}${step.phone_number}  ${accountLabel(plan, step.from_account_sid, customerOf)} -> ${step.customer_id}`;
     case 'create_service':
-      return `  + ${pad('service')}${step.customer_id}  "${step.friendly_name}"`;
+      return `  + ${pad('service')}${step.customer_id}  ${name(step.friendly_name)}`;
     case 'attach_number':
-      return `  + ${pad('membership')}${step.phone_number}  -> "${step.service_name}"`;
+      return `  + ${pad('membership')}${step.phone_number}  -> ${name(step.service_name)}`;
     case 'set_number_webhook': {
       const fallback =
         step.sms_fallback_url === null
@@ -43,7 +55,7 @@ function stepLine(plan: Plan, step: PlanStep, customerOf: Map<string, string>): 
       const numbers = [...new Set(carryItemsOf(plan, step.id).map((i) => i.sender_number))];
       const to =
         step.sender === 'service'
-          ? `"${step.service_name ?? ''}"`
+          ? name(step.service_name ?? '')
           : numbers.length === 1
             ? numbers[0]!
             : `${numbers.length} numbers`;
@@ -101,7 +113,7 @@ export function* renderPlan(plan: Plan): Generator<string> {
       customer.subaccount_sid === null
         ? 'new subaccount'
         : `${customer.subaccount_sid} (${customer.subaccount_source})`;
-    yield `# ${customer.customer_id} "${customer.customer_name}" → ${target}; ${plural(customer.optouts, 'opted-out recipient')}`;
+    yield `# ${customer.customer_id} ${name(customer.customer_name)} → ${target}; ${plural(customer.optouts, 'opted-out recipient')}`;
     for (const step of steps) yield stepLine(plan, step, customerOf);
     for (const number of customer.numbers) {
       if (number.unchanged) continue;
@@ -122,7 +134,7 @@ export function* renderPlan(plan: Plan): Generator<string> {
   if (plan.warnings.length > 0) {
     yield 'Warnings:';
     for (const warning of plan.warnings) {
-      yield `  ! ${warning.customer_id === null ? '' : `${warning.customer_id}: `}${warning.message}`;
+      yield `  ! ${warning.customer_id === null ? '' : `${warning.customer_id}: `}${oneLine(warning.message)}`;
     }
     yield '';
   }

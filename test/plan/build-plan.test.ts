@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { buildPlan, type PlanOptions } from '../../src/plan/build-plan.js';
-import { MappingError, type MappingRow } from '../../src/plan/mapping.js';
+import { MappingError, parseMapping, type MappingRow } from '../../src/plan/mapping.js';
+import { renderPlan } from '../../src/plan/render.js';
 import type { ObservedState, Plan } from '../../src/plan/types.js';
 import type { ServiceSettings } from '../../src/twilio/port.js';
 import {
@@ -695,5 +696,31 @@ describe('buildPlan', () => {
     );
     expect(plan.customers[0]!.optouts).toBe(3);
     expect(plan.warnings.find((w) => w.code === 'optouts_on_numbers')?.message).toMatch(/^3 /);
+  });
+});
+
+describe('the printed plan', () => {
+  it('shows a name holding a line break (a quoted mapping field) on its own line, written out', () => {
+    // A line break in a name must not start a line that reads as another change.
+    const evil = 'Acme\n  + subaccount   evil  "Evil"\n# ';
+    const text = `customer_id,customer_name,phone_number,messaging_service\nacme,"${evil.replaceAll('"', '""')}",${N1},"Alerts\n  - membership"\n`;
+    const plan = buildPlan(
+      state({ subaccounts: [account(SUB, 'Old Name')], numbers: [number(N1, 1)] }),
+      parseMapping('m.csv', text),
+      options({ previousSubaccounts: new Map([['acme', SUB]]) }),
+    );
+    expect(plan.warnings.map((w) => w.code)).toContain('subaccount_name');
+    const lines = [...renderPlan(plan)];
+    expect(lines).toContain(
+      `# acme "Acme\\n  + subaccount   evil  \\"Evil\\"\\n#" → ${SUB} (previous-apply); 0 opted-out recipients`,
+    );
+    expect(lines).toContain('  + service      acme  "Alerts\\n  - membership"');
+    expect(lines).toContain(`  + membership   ${N1}  -> "Alerts\\n  - membership"`);
+    // No line but the customer's header names the mapped customer's second "subaccount".
+    for (const line of lines) expect(line).not.toMatch(/\n|\r/);
+    expect(lines.filter((l) => l.includes('evil'))).toHaveLength(2); // header and warning
+    expect(lines.find((l) => l.startsWith('  ! acme: its subaccount'))).toContain(
+      'not "Acme\\n  + subaccount   evil  "Evil"\\n#"',
+    );
   });
 });

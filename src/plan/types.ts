@@ -241,6 +241,7 @@ export type WarningCode =
   | 'webhook_signature'
   | 'carry_toll_free'
   | 'subaccount_name'
+  | 'subaccount_name_near_match'
   | 'service_name_near_match';
 
 export interface PlanWarning {

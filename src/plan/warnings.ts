@@ -6,6 +6,7 @@
  */
 
 import type { PlanOptions } from './build-plan.js';
+import { quoted } from './mapping.js';
 import { snapshotCommand } from './replan.js';
 import { hasSmsFallback } from './inbound-plan.js';
 import {
@@ -42,8 +43,18 @@ const TOLL_FREE = /^\+1(800|833|844|855|866|877|888)\d{7}$/;
 const isTollFree = (phone: string, type: string | null) =>
   (type !== null && /toll.?free/i.test(type)) || TOLL_FREE.test(phone);
 
-/** A service name as people read it: case and runs of spaces do not count. */
-const normalName = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
+/**
+ * A name as people read it: case, runs of spaces, the kind of space (a no-break space), the
+ * characters that show nothing (a zero-width space) and the forms of a letter (é as one
+ * character or two, a ligature) do not count.
+ */
+const normalName = (name: string) =>
+  name
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .trim()
+    .replace(/\s+/g, ' ')
+    .toLowerCase();
 
 /** `SMS: TwiML App AP…, voice: TwiML App AP…`: the apps a number answers through. */
 const twimlApps = (n: ObservedNumber) => {
@@ -303,6 +314,21 @@ export function planWarnings(
         `its subaccount ${account.sid} is named "${account.friendlyName}", not "${customer.customer_name}": the plan leaves the name as it is (rename it in the console if it should follow the mapping)`,
       );
     }
+    if (customer.subaccount_sid === null) {
+      // A subaccount is matched by its exact name: one whose name only reads the same is not
+      // the customer's, and the plan creates another beside it.
+      const wanted = normalName(customer.customer_name);
+      const near = observed.subaccounts.filter(
+        (a) => a.status === 'active' && normalName(a.friendlyName) === wanted,
+      );
+      if (near.length > 0) {
+        add(
+          'subaccount_name_near_match',
+          id,
+          `${near.map((a) => `subaccount ${a.sid} is named ${quoted(a.friendlyName)}`).join(', ')}, which differs from ${quoted(customer.customer_name)} only in case, spaces or characters that look alike: the plan creates a new subaccount beside it; if that one is the customer's, pin it with subaccount_sid in the mapping (or make the names match) and plan again`,
+        );
+      }
+    }
     if (customer.messaging_service !== null && customer.service_sid === null) {
       const wanted = normalName(customer.messaging_service);
       const near = observed.services.filter(
@@ -312,7 +338,7 @@ export function planWarnings(
         add(
           'service_name_near_match',
           id,
-          `the subaccount already has ${near.map((s) => `"${s.friendlyName}" (${s.sid})`).join(', ')}, which differs from "${customer.messaging_service}" only in case or spaces: the plan creates a new service beside it; make the names match if that one is meant`,
+          `the subaccount already has ${near.map((s) => `"${s.friendlyName}" (${s.sid})`).join(', ')}, which differs from "${customer.messaging_service}" only in case, spaces or characters that look alike: the plan creates a new service beside it; make the names match if that one is meant`,
         );
       }
     }

@@ -226,6 +226,40 @@ describe('buildPlan', () => {
       warnings: ['service_name_near_match'],
     },
     {
+      name: 'a service whose name reads the same (a no-break space, é in two characters): a warning',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1, SUB)],
+        services: [service(SUB_SERVICE, SUB, 'Cafe\u0301\u00A0SMS')],
+      }),
+      rows: [{ messagingService: 'Caf\u00E9 SMS' }],
+      steps: ['create_service acme', `attach_number ${sid('PN', 1)}`],
+      subaccount: SUB,
+      warnings: ['service_name_near_match'],
+    },
+    {
+      name: 'a subaccount named only in another case, or with a look-alike space: a new one beside it, with a warning',
+      observed: state({
+        subaccounts: [account(SUB, 'ACME\u00A0corp'), account(OTHER_SUB, 'acme  Corp\u200B')],
+        numbers: [number(N1, 1)],
+      }),
+      rows: [{ customerName: 'Acme Corp' }],
+      steps: ['create_subaccount acme', `transfer_number ${sid('PN', 1)}`],
+      subaccount: null,
+      warnings: ['subaccount_name_near_match'],
+    },
+    {
+      name: 'a subaccount of the very name is matched, without a near-match warning',
+      observed: state({
+        subaccounts: [account(SUB, 'Acme Corp'), account(OTHER_SUB, 'ACME CORP')],
+        numbers: [number(N1, 1)],
+      }),
+      rows: [{ customerName: 'Acme Corp' }],
+      steps: [`transfer_number ${sid('PN', 1)}`],
+      subaccount: SUB,
+      warnings: [],
+    },
+    {
       name: 'a customer renamed since its apply keeps its subaccount, with a warning',
       observed: state({ subaccounts: [account(SUB, 'Acme')], numbers: [number(N1, 1, SUB)] }),
       rows: [{ customerName: 'Acme Corp' }],
@@ -722,5 +756,23 @@ describe('the printed plan', () => {
     expect(lines.find((l) => l.startsWith('  ! acme: its subaccount'))).toContain(
       'not "Acme\\n  + subaccount   evil  "Evil"\\n#"',
     );
+  });
+});
+
+describe('a subaccount whose name only reads like the customer’s', () => {
+  it('is named in the warning, written out, with what to do', () => {
+    const plan = buildPlan(
+      state({ subaccounts: [account(SUB, 'Acme\u00A0Corp')], numbers: [number(N1, 1)] }),
+      mapping({ customerName: 'Acme Corp' }),
+      options(),
+    );
+    expect(plan.customers[0]!.subaccount_sid).toBeNull();
+    expect(plan.warnings).toEqual([
+      {
+        code: 'subaccount_name_near_match',
+        customer_id: 'acme',
+        message: `subaccount ${SUB} is named "Acme\\u00A0Corp", which differs from "Acme Corp" only in case, spaces or characters that look alike: the plan creates a new subaccount beside it; if that one is the customer's, pin it with subaccount_sid in the mapping (or make the names match) and plan again`,
+      },
+    ]);
   });
 });

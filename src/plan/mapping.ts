@@ -60,6 +60,12 @@ const WINDOWS_DEVICE = /^(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$)/i;
 export const CUSTOMER_ID =
   /^(?!(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$))[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/i;
 /**
+ * A customer_id a mapping allowed before Windows device names were refused: what a plan an
+ * apply run recorded may hold (its reports are written again from it). Still no separator,
+ * no leading dot: nothing outside the report folder.
+ */
+export const RECORDED_CUSTOMER_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/**
  * A customer_id as a file system that ignores case (macOS's, Windows') names its report file:
  * two customers' ids must differ in more than case. (A customer_id is ASCII.)
  */

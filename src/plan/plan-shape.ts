@@ -14,7 +14,7 @@
 import { UserError } from '../errors.js';
 import { CARRY_BATCH_SIZE } from './carry.js';
 import { COPIED_SETTINGS } from './inbound-plan.js';
-import { ACCOUNT_SID, CUSTOMER_ID, foldedId, NUMBER_SID } from './mapping.js';
+import { ACCOUNT_SID, CUSTOMER_ID, foldedId, NUMBER_SID, RECORDED_CUSTOMER_ID } from './mapping.js';
 import { fingerprint } from './resources.js';
 import type { PlanStep } from './types.js';
 import { shownJson } from './routes.js';
@@ -233,16 +233,20 @@ export function checkPlanShape(
     need(isObject(customer), () => `customers[${i}] is not an object`);
     const c = customer as Record<string, unknown>;
     const where = `customers[${i}].`;
-    // A customer_id names files of the reports (optouts/<customer_id>.csv).
+    // A customer_id names files of the reports (optouts/<customer_id>.csv). A plan an apply
+    // run recorded is held to the rules of the mapping it was made from: a run an earlier
+    // submigrate made with a customer "CON", or "acme" beside "ACME", still has its reports
+    // written again, on a file system that can hold them.
     need(
-      typeof c['customer_id'] === 'string' && CUSTOMER_ID.test(c['customer_id']),
+      typeof c['customer_id'] === 'string' &&
+        (applied ? RECORDED_CUSTOMER_ID : CUSTOMER_ID).test(c['customer_id']),
       () => `customer_id ${JSON.stringify(c['customer_id'])} is not one a mapping allows`,
     );
     const id = c['customer_id'] as string;
     need(!customers.has(id), () => `customer ${id} is listed twice`);
     const alike = foldedIds.get(foldedId(id));
     need(
-      alike === undefined,
+      applied || alike === undefined,
       () =>
         `customers ${alike!} and ${id} differ only in case: their report files would be one file on macOS and Windows`,
     );

@@ -98,6 +98,30 @@ describe('a plan rewritten by hand and sealed again', () => {
     );
   });
 
+  it('recorded by an apply run before such ids were refused (CON; acme beside ACME): read, to report it again', () => {
+    const plan = buildPlan(
+      state({ numbers: [number(N1, 1), number(N2, 2), number('+14155550199', 3)] }),
+      mapping(
+        { customerId: 'CON', customerName: 'Console Co' },
+        { phoneNumber: N2, customerId: 'ACME', customerName: 'Acme Two' },
+        { phoneNumber: '+14155550199', customerId: 'acme', customerName: 'Acme' },
+      ),
+      planOptions(),
+    );
+    const text = serializePlan(plan);
+    expect(readPlan('run', text, 'journal').customers.map((c) => c.customer_id)).toEqual([
+      'CON',
+      'ACME',
+      'acme',
+    ]);
+    expect(() => readPlan('p.json', text)).toThrow(/customer_id "CON" is not one a mapping allows/);
+    // A separator or a leading dot is refused from the journal too: nothing outside the folder.
+    plan.customers[0]!.customer_id = '../CON';
+    expect(() => readPlan('run', serializePlan(plan), 'journal')).toThrow(
+      /customer_id "..\/CON" is not one a mapping allows/,
+    );
+  });
+
   it('with the customer_ids a mapping allows: read', () => {
     expect(readPlan('p.json', serializePlan(leavingPlan())).customers[0]!.customer_id).toBe('acme');
   });

@@ -311,7 +311,7 @@ export function planWarnings(
       add(
         'subaccount_name',
         id,
-        `its subaccount ${account.sid} is named "${account.friendlyName}", not "${customer.customer_name}": the plan leaves the name as it is (rename it in the console if it should follow the mapping)`,
+        `its subaccount ${account.sid} is named ${quoted(account.friendlyName)}, not ${quoted(customer.customer_name)}: the plan leaves the name as it is (rename it in the console if it should follow the mapping)`,
       );
     }
     if (customer.subaccount_sid === null) {
@@ -338,7 +338,7 @@ export function planWarnings(
         add(
           'service_name_near_match',
           id,
-          `the subaccount already has ${near.map((s) => `"${s.friendlyName}" (${s.sid})`).join(', ')}, which differs from "${customer.messaging_service}" only in case, spaces or characters that look alike: the plan creates a new service beside it; make the names match if that one is meant`,
+          `the subaccount already has ${near.map((s) => `${quoted(s.friendlyName)} (${s.sid})`).join(', ')}, which differs from ${quoted(customer.messaging_service)} only in case, spaces or characters that look alike: the plan creates a new service beside it; make the names match if that one is meant`,
         );
       }
     }

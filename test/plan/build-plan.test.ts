@@ -754,7 +754,7 @@ describe('the printed plan', () => {
     for (const line of lines) expect(line).not.toMatch(/\n|\r/);
     expect(lines.filter((l) => l.includes('evil'))).toHaveLength(2); // header and warning
     expect(lines.find((l) => l.startsWith('  ! acme: its subaccount'))).toContain(
-      'not "Acme\\n  + subaccount   evil  "Evil"\\n#"',
+      'not "Acme\\n  + subaccount   evil  \\"Evil\\"\\n#"',
     );
   });
 });
@@ -774,5 +774,26 @@ describe('a subaccount whose name only reads like the customer’s', () => {
         message: `subaccount ${SUB} is named "Acme\\u00A0Corp", which differs from "Acme Corp" only in case, spaces or characters that look alike: the plan creates a new subaccount beside it; if that one is the customer's, pin it with subaccount_sid in the mapping (or make the names match) and plan again`,
       },
     ]);
+  });
+});
+
+describe('warnings that set two names side by side', () => {
+  it('write out what tells them apart (a no-break space, é in two characters)', () => {
+    const plan = buildPlan(
+      state({
+        subaccounts: [account(SUB, 'Acme\u00A0Corp')],
+        numbers: [number(N1, 1, SUB)],
+        services: [service(SUB_SERVICE, SUB, 'Cafe\u0301 SMS')],
+      }),
+      mapping({ customerName: 'Acme Corp', subaccountSid: SUB, messagingService: 'Caf\u00E9 SMS' }),
+      options(),
+    );
+    const message = (code: string) => plan.warnings.find((w) => w.code === code)?.message;
+    expect(message('subaccount_name')).toContain(
+      `its subaccount ${SUB} is named "Acme\\u00A0Corp", not "Acme Corp": `,
+    );
+    expect(message('service_name_near_match')).toContain(
+      `the subaccount already has "Cafe\\u0301 SMS" (${SUB_SERVICE}), which differs from "Caf\u00E9 SMS" only`,
+    );
   });
 });

@@ -178,6 +178,17 @@ function readAnyRecords(path: string, text: string): { records: RawRecord[]; pro
   return { records };
 }
 
+/**
+ * A subaccount_sid as Twilio writes it, its hex digits in lower case (the console shows them
+ * so, and subaccounts are looked up by it): "AC0A…" and "AC0a…" pin one subaccount, as a
+ * number's PN… SID is found whatever the case of its digits. Null when empty; anything else as
+ * written, for checkRow to refuse.
+ */
+function accountSid(text: string): string | null {
+  if (text === '') return null;
+  return ACCOUNT_SID.test(text) ? `AC${text.slice(2).toLowerCase()}` : text;
+}
+
 export function parseMapping(path: string, text: string): Mapping {
   const sha256 = createHash('sha256').update(text).digest('hex');
   const problems: string[] = [];
@@ -240,7 +251,7 @@ export function parseMapping(path: string, text: string): Mapping {
       customerName: get(record, 'customer_name'),
       phoneNumber: get(record, 'phone_number'),
       messagingService: get(record, 'messaging_service') || null,
-      subaccountSid: get(record, 'subaccount_sid') || null,
+      subaccountSid: accountSid(get(record, 'subaccount_sid')),
     };
     const before = problems.length;
     checkRow(row, at);

@@ -797,3 +797,21 @@ describe('warnings that set two names side by side', () => {
     );
   });
 });
+
+describe('a subaccount pinned with its hex digits in upper case', () => {
+  it('is the subaccount Twilio names in lower case', () => {
+    const pinned = `AC${'ab'.repeat(16)}`;
+    const plan = buildPlan(
+      state({ subaccounts: [account(pinned, 'Acme')], numbers: [number(N1, 1)] }),
+      parseMapping(
+        'm.csv',
+        `customer_id,customer_name,phone_number,subaccount_sid\nacme,Acme,${N1},${pinned.toUpperCase()}\n`,
+      ),
+      options(),
+    );
+    expect(plan.customers[0]).toMatchObject({
+      subaccount_sid: pinned,
+      subaccount_source: 'pinned',
+    });
+  });
+});

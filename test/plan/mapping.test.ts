@@ -108,6 +108,23 @@ describe('parseMapping', () => {
     });
   });
 
+  it('reads a subaccount_sid with its hex digits in any case as Twilio writes it (lower case)', () => {
+    const upper = `AC${'0A1B'.repeat(8)}`;
+    const lower = `AC${'0a1b'.repeat(8)}`;
+    const mapping = parseMapping(
+      'm.csv',
+      `customer_id,customer_name,phone_number,subaccount_sid\nacme,Acme,+14155550101,${upper}\nacme,Acme,+14155550102,${lower}\n`,
+    );
+    expect(mapping.rows.map((r) => r.subaccountSid)).toEqual([lower, lower]);
+    expect(
+      problemsOf(
+        `customer_id,customer_name,phone_number,subaccount_sid\nacme,Acme,+14155550101,ac${'0a1b'.repeat(8)}\n`,
+      ),
+    ).toEqual([
+      `m.csv:2: subaccount_sid "ac${'0a1b'.repeat(8)}" is not an Account SID (AC + 32 hex digits)`,
+    ]);
+  });
+
   it('empty optional cells mean none', () => {
     const mapping = parseMapping(
       'm.csv',

@@ -15,6 +15,7 @@ import { writtenCorrelationIds } from '../db/consent-journal.js';
 import {
   listCustomerNumbers,
   movingOrigins,
+  recordedOrigins,
   previousSubaccounts,
   recordCustomerSubaccount,
   settleMovedNumbers,
@@ -145,15 +146,20 @@ export const toCheckRecord = (c: RouteCheck): RouteCheckRecord => ({
 
 /**
  * The accounts whose services the plan may have fingerprinted: where it found its numbers,
- * and where the moves under way began. They are read again whether or not the numbers are
- * still there, or a number that has left would make its old service look gone (false drift).
+ * where the moves under way began, and where the moves it planned from their origin began
+ * (those moves may have ended since: this run, or the one before, finished them). They are
+ * read again whether or not the numbers are still there, or a number that has left would make
+ * its old service look gone (false drift).
  */
 function serviceAccounts(db: Db, plan: Plan): Set<string> {
   const accounts = new Set<string>();
   for (const [key, state] of plan.observed) {
     if (key.startsWith('number:')) accounts.add((state as { account_sid: string }).account_sid);
   }
-  for (const json of movingOrigins(db).values()) {
+  const fromOrigin = plan.customers.flatMap((c) =>
+    c.numbers.filter((n) => n.from_origin === true).map((n) => n.number_sid),
+  );
+  for (const json of [...movingOrigins(db).values(), ...recordedOrigins(db, fromOrigin).values()]) {
     accounts.add((JSON.parse(json) as NumberOrigin).accountSid);
   }
   return accounts;

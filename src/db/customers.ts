@@ -114,6 +114,23 @@ export function listCustomers(db: Db): CustomerRecord[] {
     .all() as CustomerRecord[];
 }
 
+/**
+ * The recorded origins (`origin_json`) of these numbers, whether or not their move is still
+ * under way (a move that has ended keeps its origin until a later plan maps the number again).
+ */
+export function recordedOrigins(db: Db, numberSids: Iterable<string>): Map<string, string> {
+  const select = statement(
+    db,
+    'SELECT origin_json AS originJson FROM customer_numbers WHERE number_sid = ? AND origin_json IS NOT NULL',
+  );
+  const origins = new Map<string, string>();
+  for (const sid of numberSids) {
+    const row = select.get(sid) as { originJson: string } | undefined;
+    if (row !== undefined) origins.set(sid, row.originJson);
+  }
+  return origins;
+}
+
 /** The recorded origins (`origin_json`) of the numbers a move is under way for. */
 export function movingOrigins(db: Db): Map<string, string> {
   const rows = db

@@ -88,11 +88,8 @@ export interface BlockedSend {
   accountSid: string;
 }
 
-/**
- * A send a pass read and left pending (to a listed recipient, after a span no pass had read),
- * kept until a pass judges it.
- */
-export interface PendingSend {
+/** A message a moved number sent, as reconcile reads it. */
+export interface SentMessage {
   sid: string;
   accountSid: string;
   from: string;
@@ -100,11 +97,15 @@ export interface PendingSend {
   status: string;
   errorCode: number | null;
   messagingServiceSid: string | null;
+  /** ISO 8601 UTC. */
   sentAt: string;
 }
 
-/** The sends earlier passes left pending. */
-export function pendingSends(db: Db): PendingSend[] {
+/**
+ * The sends earlier passes left pending (to a listed recipient, after a span no pass had
+ * read), kept until a pass judges them.
+ */
+export function pendingSends(db: Db): SentMessage[] {
   return db
     .prepare(
       `SELECT message_sid AS sid, account_sid AS accountSid, from_number AS "from",
@@ -112,7 +113,7 @@ export function pendingSends(db: Db): PendingSend[] {
               messaging_service_sid AS messagingServiceSid, sent_at AS sentAt
        FROM pending_sends ORDER BY sent_at, message_sid`,
     )
-    .all() as PendingSend[];
+    .all() as SentMessage[];
 }
 
 /**
@@ -124,7 +125,7 @@ export function recordPass(
   pass: { snapshotRunId: number; finishedAt: string; sendsChecked: number },
   violations: readonly Violation[],
   blocked: readonly BlockedSend[],
-  pending: { keep: readonly PendingSend[]; settled: readonly string[] } = {
+  pending: { keep: readonly SentMessage[]; settled: readonly string[] } = {
     keep: [],
     settled: [],
   },

@@ -8,25 +8,15 @@
  * violation: the opt-out reached Twilio (carried, or said again in the subaccount).
  */
 
-import type { MovedNumber, Violation } from '../db/reconcile.js';
+import type { MovedNumber, SentMessage, Violation } from '../db/reconcile.js';
+
+export type { SentMessage };
 
 export interface SuppressedPair {
   recipient: string;
   /** The STOP, or null when the opt-out is known from a refusal only. */
   stopMessageSid: string | null;
   optedOutAt: string;
-}
-
-export interface SentMessage {
-  sid: string;
-  accountSid: string;
-  from: string;
-  to: string;
-  status: string;
-  errorCode: number | null;
-  messagingServiceSid: string | null;
-  /** ISO 8601 UTC. */
-  sentAt: string;
 }
 
 export interface OptIn {

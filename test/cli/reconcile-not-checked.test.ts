@@ -13,12 +13,11 @@ import { isoSeconds } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
 import { failsOnViolation, runReconcile } from '../../src/reconcile/run-reconcile.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { planAndApply, seededStop } from '../support/migration.js';
+import { migrateOneCustomer, seededStop } from '../support/migration.js';
 import {
   cliEnv,
   fixedClock,
   MIGRATIONS_DIR,
-  readOnly,
   runCli,
   snapshotInto,
   TEST_RUNNER,
@@ -53,15 +52,11 @@ describe('reconcile names what it can no longer check', () => {
 
   it('a span after the move older than the window is reported not checked, pass after pass', async () => {
     const db = dir.file('r.db');
-    expect((await cli(['snapshot', '--db', db])).code).toBe(0);
-    await planAndApply(cli, { mapping: dir.file('m.csv'), db, out: dir.file('r.plan.json') });
-    const sub = readOnly(
+    const sub = await migrateOneCustomer(cli, {
+      mapping: dir.file('m.csv'),
       db,
-      (d) =>
-        d.prepare('SELECT subaccount_sid AS sid FROM customer_subaccounts').get() as {
-          sid: string;
-        },
-    ).sid;
+      out: dir.file('r.plan.json'),
+    });
     await env.control('POST', '/__emulator/settings', {
       account_sid: sub,
       message_retention_days: 30,

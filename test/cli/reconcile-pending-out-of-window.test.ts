@@ -15,12 +15,11 @@ import { withDb } from '../../src/db/open.js';
 import { listViolations } from '../../src/db/reconcile.js';
 import { failsOnViolation, runReconcile } from '../../src/reconcile/run-reconcile.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { planAndApply, seededStop } from '../support/migration.js';
+import { migrateOneCustomer, seededStop } from '../support/migration.js';
 import {
   cliEnv,
   fixedClock,
   MIGRATIONS_DIR,
-  readOnly,
   runCli,
   snapshotInto,
   TEST_RUNNER,
@@ -57,15 +56,11 @@ describe('reconcile judges a pending send whose span fell out of the window', ()
 
   it('lists it once no pass can read the span before it', async () => {
     const db = dir.file('p.db');
-    expect((await cli(['snapshot', '--db', db])).code).toBe(0);
-    await planAndApply(cli, { mapping: dir.file('m.csv'), db, out: dir.file('p.plan.json') });
-    const sub = readOnly(
+    const sub = await migrateOneCustomer(cli, {
+      mapping: dir.file('m.csv'),
       db,
-      (d) =>
-        d.prepare('SELECT subaccount_sid AS sid FROM customer_subaccounts').get() as {
-          sid: string;
-        },
-    ).sid;
+      out: dir.file('p.plan.json'),
+    });
     await env.control('POST', '/__emulator/settings', {
       account_sid: sub,
       message_retention_days: 7,

@@ -28,6 +28,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { SeedDocument } from '../../src/emulator/seed.js';
 import { readPlan } from '../../src/plan/plan-file.js';
+import { prng } from '../support/prng.js';
 import {
   clearRequestLog,
   requestLog,
@@ -67,32 +68,6 @@ function seedsFromEnv(name: string): number[] | null {
 }
 
 const SEEDS = seedsFromEnv('APPLY_RANDOM_SEEDS') ?? FIXED_SEEDS;
-
-/** mulberry32: a small PRNG that gives the same sequence for the same seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  return {
-    chance: (p: number) => next() < p,
-    int,
-    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
-    shuffle: <T>(items: readonly T[]) => {
-      const out = [...items];
-      for (let i = out.length - 1; i > 0; i--) {
-        const j = int(0, i);
-        [out[i], out[j]] = [out[j]!, out[i]!];
-      }
-      return out;
-    },
-  };
-}
 
 /** Where a number is: its account (`parent`, a seeded subaccount's SID, `new:<name>`) and service. */
 interface Place {

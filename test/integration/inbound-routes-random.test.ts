@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { SeedDocument } from '../../src/emulator/seed.js';
 import { readPlan } from '../../src/plan/plan-file.js';
+import { prng } from '../support/prng.js';
 import { inbound, type TestEmulator } from '../support/emulator.js';
 import { useCliWorkspace } from '../support/migration.js';
 
@@ -30,23 +31,6 @@ const SEEDS = [
   // own sms_fallback_url to the service's fallback, and the plan said nothing.
   375,
 ];
-
-/** mulberry32: a small PRNG that gives the same sequence for the same seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  return {
-    chance: (p: number) => next() < p,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!,
-  };
-}
 
 type ServiceSeed = NonNullable<SeedDocument['services']>[number];
 type NumberSeed = NonNullable<SeedDocument['numbers']>[number];

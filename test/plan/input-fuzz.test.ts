@@ -21,6 +21,7 @@ import { dryRunRequests } from '../../src/apply/dry-run.js';
 import { expectedResources } from '../../src/apply/effects.js';
 import { describeIntent } from '../../src/apply/perform.js';
 import { targetsFrom } from '../../src/apply/targets.js';
+import { createRandom } from '../../src/emulator/random.js';
 import { UserError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build-plan.js';
 import { carryIndex } from '../../src/plan/carry.js';
@@ -49,17 +50,6 @@ import {
   state,
 } from '../support/plan-builders.js';
 
-/** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const chooser =
   (r: () => number) =>
   <T>(items: readonly T[]): T =>
@@ -202,7 +192,7 @@ function mutatedMapping(r: () => number, text: string): string {
 describe('mapping fuzz', () => {
   it('odd-but-valid mappings read to exactly the rows written, on their lines', () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const { text, rows } = oddButValidMapping(random(seed));
+      const { text, rows } = oddButValidMapping(createRandom(seed));
       let read: unknown;
       try {
         read = parseMapping('m.csv', text).rows;
@@ -215,7 +205,7 @@ describe('mapping fuzz', () => {
 
   it('mutated mappings: rows the rules allow, or FILE:LINE: reason, one line each', () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const r = random(seed * 7919);
+      const r = createRandom(seed * 7919);
       const text = mutatedMapping(r, oddButValidMapping(r).text);
       const lines = text.split(/\r\n|\r|\n/).length;
       const context = `seed ${seed}: ${JSON.stringify(text.slice(0, 300))}`;
@@ -409,7 +399,7 @@ describe('plan fuzz', () => {
     const text = serializePlan(realPlan());
     exercise(readPlan('p.json', text));
     for (let seed = 1; seed <= 400; seed++) {
-      const edited = editedAndResealed(text, (json) => editPlan(random(seed), json));
+      const edited = editedAndResealed(text, (json) => editPlan(createRandom(seed), json));
       let plan: Plan;
       try {
         plan = readSealedPlan('p.json', edited).plan;

@@ -20,6 +20,7 @@ import { writeFileSync } from 'node:fs';
 
 import type { Credentials } from '../../src/config.js';
 import type { MessageRecord } from '../../src/emulator/message-store.js';
+import { createRandom } from '../../src/emulator/random.js';
 import { exportOptOuts, type OptOutExportRow } from '../../src/optouts/export.js';
 import { createTwilioPort } from '../../src/twilio/adapter.js';
 import { createAccountClient, createParentClient } from '../../src/twilio/client.js';
@@ -49,17 +50,10 @@ const DAY = 86_400_000;
 // ── a seeded random source ──────────────────────────────────────────────────────────────────
 
 export class Rng {
-  private s: number;
+  /** The emulator's mulberry32 stream; seed 0 gets a fixed other seed. */
+  readonly next: () => number;
   constructor(seed: number) {
-    this.s = seed >>> 0 || 0x9e3779b9;
-  }
-  next(): number {
-    // mulberry32
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = createRandom(seed >>> 0 || 0x9e3779b9);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

@@ -12,7 +12,14 @@ import { afterAll, beforeAll, expect } from 'vitest';
 
 import type { SeedDocument } from '../../src/emulator/seed.js';
 import { startTestEmulator, type TestEmulator } from './emulator.js';
-import { cliEnv, runCli, tempDir, type CliResult, type TempDir } from './snapshot-harness.js';
+import {
+  cliEnv,
+  readOnly,
+  runCli,
+  tempDir,
+  type CliResult,
+  type TempDir,
+} from './snapshot-harness.js';
 
 export interface MappedCustomer {
   id: string;
@@ -122,10 +129,6 @@ export const seededStop = (from: string, to: string, at: number, accountSid?: st
 export const readCsv = (path: string) =>
   parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
 
-/**
- * `plan --mapping MAPPING --out OUT` then `apply OUT` through the CLI (at a rate that does not
- * slow a test), each expected to succeed.
- */
 /** `plan --mapping … --db … --out …` with `plan`'s extra flags, which must exit 0. */
 export async function makePlan(
   cli: (args: string[]) => Promise<CliResult>,
@@ -146,6 +149,10 @@ export async function makePlan(
   return planned;
 }
 
+/**
+ * `plan --mapping MAPPING --out OUT` then `apply OUT` through the CLI (at a rate that does not
+ * slow a test), each expected to succeed.
+ */
 export async function planAndApply(
   cli: (args: string[]) => Promise<CliResult>,
   options: { mapping: string; db: string; out: string; plan?: string[]; apply?: string[] },
@@ -155,6 +162,24 @@ export async function planAndApply(
   const applied = await cli(['apply', out, '--db', db, '--rate', '1000', ...(options.apply ?? [])]);
   expect(applied.code, applied.stderr).toBe(0);
   return { planned, applied };
+}
+
+/**
+ * Snapshot, plan and apply a mapping of one customer into `db`, each expected to succeed; the
+ * SID of the subaccount it moved to.
+ */
+export async function migrateOneCustomer(
+  cli: (args: string[]) => Promise<CliResult>,
+  options: { mapping: string; db: string; out: string },
+): Promise<string> {
+  const snapshot = await cli(['snapshot', '--db', options.db]);
+  expect(snapshot.code, snapshot.stderr).toBe(0);
+  await planAndApply(cli, options);
+  return readOnly(
+    options.db,
+    (d) =>
+      d.prepare('SELECT subaccount_sid AS sid FROM customer_subaccounts').get() as { sid: string },
+  ).sid;
 }
 
 /** An emulator seeded so, a temporary folder, and the built CLI run in it against them. */

@@ -28,7 +28,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { SeedDocument } from '../../src/emulator/seed.js';
 import { readPlan } from '../../src/plan/plan-file.js';
-import { prng } from '../support/prng.js';
+import { prng, seedsFromEnv } from '../support/prng.js';
 import {
   clearRequestLog,
   requestLog,
@@ -57,15 +57,6 @@ const FIXED_SEEDS = [
   // with drift that was not there: the service it left looked gone.
   5, 13, 19,
 ];
-
-function seedsFromEnv(name: string): number[] | null {
-  const spec = process.env[name];
-  if (spec === undefined || spec === '') return null;
-  return spec.split(',').flatMap((part) => {
-    const [a, b] = part.split('-').map(Number);
-    return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
-  });
-}
 
 const SEEDS = seedsFromEnv('APPLY_RANDOM_SEEDS') ?? FIXED_SEEDS;
 
@@ -438,16 +429,9 @@ for (const seed of SEEDS) {
           writeFileSync(mapping, text);
           const planFile = join(cwd, `wave${n}.plan.json`);
           const carry = s.carry ? ['--carry-optouts'] : [];
-          let planned = await cli([
-            'plan',
-            '--mapping',
-            mapping,
-            '--db',
-            db,
-            '--out',
-            planFile,
-            ...carry,
-          ]);
+          const makePlan = () =>
+            cli(['plan', '--mapping', mapping, '--db', db, '--out', planFile, ...carry]);
+          let planned = await makePlan();
           expect(planned.code, `${what(n)}\n${planned.stderr}`).toBe(0);
           let plan = readPlan(planFile, readFileSync(planFile, 'utf8'));
           const writes = plan.steps.length;
@@ -509,16 +493,7 @@ for (const seed of SEEDS) {
               // The plan made again after the kill, and applied instead of the killed run's.
               saw('planned again after a kill');
               replanned = true;
-              planned = await cli([
-                'plan',
-                '--mapping',
-                mapping,
-                '--db',
-                db,
-                '--out',
-                planFile,
-                ...carry,
-              ]);
+              planned = await makePlan();
               expect(planned.code, `${what(n)}\n${planned.stderr}`).toBe(0);
               plan = readPlan(planFile, readFileSync(planFile, 'utf8'));
             }

@@ -14,17 +14,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { runKillTrial, runTrial, type TrialResult } from '../support/ledger-fuzz.js';
+import { seedsFromEnv } from '../support/prng.js';
 
 const FIXED_SEEDS = Array.from({ length: 24 }, (_, i) => 1000 + i);
-
-function seedsFromEnv(name: string): number[] | null {
-  const spec = process.env[name];
-  if (spec === undefined || spec === '') return null;
-  return spec.split(',').flatMap((part) => {
-    const [a, b] = part.split('-').map(Number);
-    return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
-  });
-}
 
 const SEEDS = seedsFromEnv('FUZZ_SEEDS') ?? FIXED_SEEDS;
 const KILL_SEEDS = seedsFromEnv('FUZZ_KILL_SEEDS') ?? [7023];

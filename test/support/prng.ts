@@ -24,3 +24,16 @@ export function prng(seed: number) {
     },
   };
 }
+
+/**
+ * The seeds an environment variable names (`1-200`, `5,13,19`, or both: `1-4,19`), or null
+ * when it is unset: a randomized test then runs its fixed seeds.
+ */
+export function seedsFromEnv(name: string): number[] | null {
+  const spec = process.env[name];
+  if (spec === undefined || spec === '') return null;
+  return spec.split(',').flatMap((part) => {
+    const [a, b] = part.split('-').map(Number);
+    return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
+  });
+}

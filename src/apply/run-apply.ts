@@ -47,6 +47,7 @@ import { carryIndex, uncarriedOptOuts, type Uncarried } from '../plan/carry.js';
 import type { MappingRow } from '../plan/mapping.js';
 import { observeFamily } from '../plan/observe.js';
 import { serializePlan } from '../plan/plan-file.js';
+import { refuseNewRunIds } from '../plan/plan-shape.js';
 import { replanAdvice, snapshotCommand, type ReplanPaths } from '../plan/replan.js';
 import { describeResources } from '../plan/resources.js';
 import { coveredAccounts } from '../plan/run-plan.js';
@@ -338,6 +339,9 @@ async function prepareRun(
   const { db, twilio, clock } = deps;
   const now = () => isoSeconds(clock.now());
   const existing = findRunByPlan(db, input.planIntegrity);
+  // A plan an earlier submigrate made with ids a mapping now refuses: its run is continued,
+  // never begun.
+  if (existing === undefined) refuseNewRunIds(input.planPath, plan);
   const records = new Map<string, StepRecord>(
     existing === undefined ? [] : listSteps(db, existing.id).map((r) => [r.stepId, r]),
   );

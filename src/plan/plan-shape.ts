@@ -16,7 +16,7 @@ import { CARRY_BATCH_SIZE } from './carry.js';
 import { COPIED_SETTINGS } from './inbound-plan.js';
 import { ACCOUNT_SID, CUSTOMER_ID, foldedId, NUMBER_SID, RECORDED_CUSTOMER_ID } from './mapping.js';
 import { fingerprint } from './resources.js';
-import type { PlanStep } from './types.js';
+import type { Plan, PlanStep } from './types.js';
 import { shownJson } from './routes.js';
 
 const SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
@@ -151,8 +151,13 @@ const PER_CUSTOMER = new Set<PlanStep['action']>([
  * have been written by an earlier `plan`, which allowed what this one refuses: a
  * `--carry-batch-size` above Twilio's 25, two customers pinned to one subaccount. Its run is
  * over, or resumed only from the plan file: its reports are still written.
+ *
+ * `apply` is the plan file `apply` reads: its customer_ids are held to the rules of the
+ * mapping an earlier `plan` allowed (a Windows device name, ids differing only in case), as a
+ * run of it that an earlier submigrate began is continued from it; apply refuses to begin a
+ * new run of such a plan (`refuseNewRunIds`), before anything is sent.
  */
-export type PlanSource = 'file' | 'journal';
+export type PlanSource = 'file' | 'apply' | 'journal';
 
 /** Throws a UserError naming the first way `plan` (the value of a sealed plan file) is not one. */
 export function checkPlanShape(
@@ -161,6 +166,8 @@ export function checkPlanShape(
   source: PlanSource = 'file',
 ): void {
   const applied = source === 'journal';
+  /** Customer ids held to the rules an earlier mapping had (see `refuseNewRunIds`). */
+  const recordedIds = source !== 'file';
   const refuse = (what: string): never => {
     throw new UserError(
       `${path}: ${what}; the plan is not one \`submigrate plan\` writes (edited by hand?): make the plan again with \`submigrate plan\``,
@@ -239,14 +246,14 @@ export function checkPlanShape(
     // written again, on a file system that can hold them.
     need(
       typeof c['customer_id'] === 'string' &&
-        (applied ? RECORDED_CUSTOMER_ID : CUSTOMER_ID).test(c['customer_id']),
+        (recordedIds ? RECORDED_CUSTOMER_ID : CUSTOMER_ID).test(c['customer_id']),
       () => `customer_id ${JSON.stringify(c['customer_id'])} is not one a mapping allows`,
     );
     const id = c['customer_id'] as string;
     need(!customers.has(id), () => `customer ${id} is listed twice`);
     const alike = foldedIds.get(foldedId(id));
     need(
-      applied || alike === undefined,
+      recordedIds || alike === undefined,
       () =>
         `customers ${alike!} and ${id} differ only in case: their report files would be one file on macOS and Windows`,
     );
@@ -496,5 +503,28 @@ export function checkPlanShape(
       () =>
         `step ${id} says ${step.requests} request(s) for ${step.optouts} record(s) ${step.batch_size} to a request`,
     );
+  }
+}
+
+/**
+ * Refuses a plan whose customer_ids a mapping no longer allows (a Windows device name, two ids
+ * differing only in case) when no apply run of it has begun: such a plan was made by an
+ * earlier submigrate, and a run of it is only continued, not begun.
+ */
+export function refuseNewRunIds(path: string, plan: Plan): void {
+  const folded = new Map<string, string>();
+  for (const { customer_id: id } of plan.customers) {
+    const alike = folded.get(foldedId(id));
+    const why = !CUSTOMER_ID.test(id)
+      ? `customer_id ${JSON.stringify(id)} is a name Windows keeps for a device: its report file (optouts/${id}.csv) could not be written or copied there`
+      : alike !== undefined
+        ? `customers ${alike} and ${id} differ only in case: their report files would be one file on macOS and Windows`
+        : null;
+    if (why !== null) {
+      throw new UserError(
+        `${path}: ${why}. An earlier submigrate made this plan; no apply run of it has begun, and none is begun now: nothing was sent. Give the customer another id in the mapping and make the plan again with \`submigrate plan\``,
+      );
+    }
+    folded.set(foldedId(id), id);
   }
 }

@@ -82,7 +82,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         throw new UserError(`${args.plan}: no such plan file`);
       }
       const shown = relative(context.cwd, path) || path;
-      const { plan, integrity } = readSealedPlan(shown, text);
+      const { plan, integrity } = readSealedPlan(shown, text, 'apply');
       const location = dbLocation(args, context);
 
       const twilio = connectTwilio(args, context, {

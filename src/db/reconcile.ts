@@ -102,18 +102,30 @@ export interface SentMessage {
 }
 
 /**
+ * A send kept pending, with what it was found against: the customer its number was with and
+ * the opt-out that listed its recipient (null on one kept before migration 015).
+ */
+export interface KeptSend extends SentMessage {
+  customerId: string | null;
+  stopMessageSid: string | null;
+  optedOutAt: string | null;
+}
+
+/**
  * The sends earlier passes left pending (to a listed recipient, after a span no pass had
  * read), kept until a pass judges them.
  */
-export function pendingSends(db: Db): SentMessage[] {
+export function pendingSends(db: Db): KeptSend[] {
   return db
     .prepare(
       `SELECT message_sid AS sid, account_sid AS accountSid, from_number AS "from",
               to_number AS "to", status, error_code AS errorCode,
-              messaging_service_sid AS messagingServiceSid, sent_at AS sentAt
+              messaging_service_sid AS messagingServiceSid, sent_at AS sentAt,
+              customer_id AS customerId, stop_message_sid AS stopMessageSid,
+              opted_out_at AS optedOutAt
        FROM pending_sends ORDER BY sent_at, message_sid`,
     )
-    .all() as SentMessage[];
+    .all() as KeptSend[];
 }
 
 /**
@@ -125,7 +137,7 @@ export function recordPass(
   pass: { snapshotRunId: number; finishedAt: string; sendsChecked: number },
   violations: readonly Violation[],
   blocked: readonly BlockedSend[],
-  pending: { keep: readonly SentMessage[]; settled: readonly string[] } = {
+  pending: { keep: readonly KeptSend[]; settled: readonly string[] } = {
     keep: [],
     settled: [],
   },
@@ -159,9 +171,10 @@ export function recordPass(
     for (const sid of pending.settled) settle.run(sid);
     const keep = db.prepare(
       `INSERT OR REPLACE INTO pending_sends (message_sid, account_sid, from_number, to_number,
-         status, error_code, messaging_service_sid, sent_at, pass_id)
+         status, error_code, messaging_service_sid, sent_at, pass_id, customer_id,
+         stop_message_sid, opted_out_at)
        VALUES (@sid, @accountSid, @from, @to, @status, @errorCode, @messagingServiceSid, @sentAt,
-         @pass)`,
+         @pass, @customerId, @stopMessageSid, @optedOutAt)`,
     );
     for (const p of pending.keep) keep.run({ ...p, pass: id });
     db.prepare('UPDATE reconcile_passes SET violations = ?, blocked = ? WHERE id = ?').run(

@@ -257,12 +257,39 @@ export async function runReconcile(
   const readNow = new Set(sends.map((s) => s.sid));
   const kept = pendingSends(db);
   const due = kept.filter((p) => !readNow.has(p.sid) && !afterUnread(p));
-  const late = findViolations(moved, lists, due, optIns).violations;
+  // A later wave may have moved the number on, out of the account it sent from: no pass reads
+  // that account for it again, and the list the number is held to now is not the one the send
+  // broke. Such a send is judged from what was kept with it, not dropped as another account's.
+  const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
+  const late = due.flatMap((p) => {
+    const number = byPhone.get(p.from);
+    if (number === undefined) return [];
+    // (A send kept before migration 015 has nothing kept with it: judged as it was.)
+    if (number.subaccountSid === p.accountSid || p.optedOutAt === null) {
+      return findViolations([number], lists, [p], optIns).violations;
+    }
+    // Moved on: judged against the opt-out it was found against when kept, and lifted only by
+    // an opt-in the ledger holds in the account it was sent from.
+    const asSent = {
+      ...number,
+      subaccountSid: p.accountSid,
+      customerId: p.customerId ?? number.customerId,
+    };
+    const list = new Map([
+      [p.from, [{ recipient: p.to, stopMessageSid: p.stopMessageSid, optedOutAt: p.optedOutAt }]],
+    ]);
+    return findViolations([asSent], list, [p], optInsIn(db, [p.accountSid])).violations;
+  });
   const verdicts = { ...found, violations: [...judged, ...late] };
   const sentBy = new Map(sends.map((s) => [s.sid, s]));
   const stillPending = found.violations
     .filter((v) => afterUnread(v))
-    .map((v) => sentBy.get(v.violatingMessageSid)!);
+    .map((v) => ({
+      ...sentBy.get(v.violatingMessageSid)!,
+      customerId: v.customerId,
+      stopMessageSid: v.stopMessageSid,
+      optedOutAt: v.optedOutAt,
+    }));
 
   const customerOf = new Map(moved.map((m) => [m.phoneNumber, m.customerId]));
   const blocked: BlockedSend[] = verdicts.blocked.map((s) => ({

@@ -102,6 +102,10 @@ export function planWarnings(
   const carrying = (options.carry ?? null) !== null;
   const bySid = new Map(observed.numbers.map((n) => [n.sid, n]));
   const accounts = new Map(observed.subaccounts.map((a) => [a.sid, a]));
+  /** The existing subaccounts the plan gives its customers. */
+  const taken = new Set(
+    customers.flatMap((c) => (c.subaccount_sid === null ? [] : [c.subaccount_sid])),
+  );
   const servicesById = new Map(observed.services.map((s) => [s.sid, s]));
   // The fallbacks this plan gives numbers of their own (with the URL they answered on).
   const fallbackSet = new Map<string, RouteFallback>();
@@ -317,9 +321,10 @@ export function planWarnings(
     if (customer.subaccount_sid === null) {
       // A subaccount is matched by its exact name: one whose name only reads the same is not
       // the customer's, and the plan creates another beside it.
+      // (Not one the plan gives another customer: that one is not this customer's to pin.)
       const wanted = normalName(customer.customer_name);
       const near = observed.subaccounts.filter(
-        (a) => a.status === 'active' && normalName(a.friendlyName) === wanted,
+        (a) => a.status === 'active' && normalName(a.friendlyName) === wanted && !taken.has(a.sid),
       );
       if (near.length > 0) {
         add(

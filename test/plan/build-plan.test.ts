@@ -777,6 +777,24 @@ describe('a subaccount whose name only reads like the customer’s', () => {
   });
 });
 
+describe('a subaccount whose name reads like the customer’s, but is another customer’s', () => {
+  it('is not offered to be pinned: the plan gives it to that customer', () => {
+    const plan = buildPlan(
+      state({ subaccounts: [account(SUB, 'Acme Corp')], numbers: [number(N1, 1), number(N2, 2)] }),
+      mapping(
+        { customerName: 'Acme Corp' },
+        { phoneNumber: N2, customerId: 'acme2', customerName: 'ACME CORP' },
+      ),
+      options(),
+    );
+    expect(plan.customers.map((c) => [c.customer_id, c.subaccount_sid])).toEqual([
+      ['acme', SUB],
+      ['acme2', null],
+    ]);
+    expect(plan.warnings.filter((w) => w.code === 'subaccount_name_near_match')).toEqual([]);
+  });
+});
+
 describe('warnings that set two names side by side', () => {
   it('write out what tells them apart (a no-break space, é in two characters)', () => {
     const plan = buildPlan(

@@ -14,6 +14,7 @@ import type { Db } from '../db/open.js';
 import {
   listExportDays,
   listExportJobs,
+  listWindows,
   recordExportDay,
   recordExportJob,
   type ExportDay,
@@ -22,6 +23,7 @@ import { TwilioError } from '../errors.js';
 import type { ExportJobStatus, TwilioPort } from '../twilio/port.js';
 import { classifyMessage } from './classify.js';
 import type { SnapshotProgress } from './slice-reader.js';
+import { countedFromExport } from './windows.js';
 
 /** Day files read side by side (each is gunzipped and parsed on the main thread). */
 const FILES_AT_ONCE = 4;
@@ -221,8 +223,15 @@ async function readDay(accountSid: string, day: string, context: ExportContext):
   let lastError: unknown = null;
   for (let attempt = 1; attempt <= FILE_ATTEMPTS; attempt++) {
     const events: LedgerEvent[] = [];
+    // The windows as they stand now: a run that narrowed an API window reads its days after.
+    const counted = countedFromExport(
+      listWindows(context.db, context.runId).filter((w) => w.accountSid === accountSid),
+    );
+    let messages = 0;
     try {
-      const messages = await context.twilio.readExportDay(accountSid, day, (message) => {
+      await context.twilio.readExportDay(accountSid, day, (message) => {
+        // Every message of the file is evidence; the count is of those the API did not read.
+        if (counted(message.dateSent)) messages += 1;
         const event = classifyMessage(message, types);
         if (event !== null) events.push(event);
       });

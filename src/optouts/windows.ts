@@ -152,11 +152,40 @@ export function planSlices(window: TimeRange, partitions: number): TimeRange[] {
 /**
  * The filter that reads a slice. Slices share their boundary second and each reaches one
  * second further back, so every second is covered whether Twilio's `DateSent>`/`DateSent<`
- * turn out inclusive or exclusive; a message read twice is absorbed by its SID.
+ * turn out inclusive or exclusive; a message read twice is absorbed by its SID (and counted by
+ * the slice whose own span holds it: see `SliceContext.ownsEnd`).
  */
 export function sliceFilter(slice: TimeRange, last: boolean): MessageFilter {
   return {
     sentAfter: new Date(slice.start.getTime() - SECOND),
     sentBefore: new Date(slice.end.getTime() + (last ? SECOND : 0)),
+  };
+}
+
+/**
+ * Which messages of a Bulk Export day file the run counts as read from it. A day file holds
+ * the whole UTC day, while the run's export windows end where its API windows begin (and may
+ * start mid-day, at `--since`): the day where the two meet is read from both sources, so that
+ * nothing falls between them. The ledger absorbs the repeat by SID; the count must too. A
+ * message counts here when it lies in one of the account's export windows and in none of its
+ * API windows (the API's pages count those). A message without a date is counted: no API
+ * window can have shown it.
+ */
+export function countedFromExport(
+  windows: readonly { source: string; windowStart: string; windowEnd: string }[],
+): (dateSent: Date | null) => boolean {
+  const ranges = (source: string) =>
+    windows
+      .filter((w) => w.source === source)
+      .map((w) => ({ start: Date.parse(w.windowStart), end: Date.parse(w.windowEnd) }));
+  const exported = ranges('export');
+  const api = ranges('api');
+  return (dateSent) => {
+    if (dateSent === null) return true;
+    const at = dateSent.getTime();
+    return (
+      exported.some((r) => at >= r.start && at <= r.end) &&
+      !api.some((r) => at >= r.start && at <= r.end)
+    );
   };
 }

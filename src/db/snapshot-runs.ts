@@ -472,13 +472,15 @@ export function narrowApiWindow(
 /**
  * A slice cut in two while it is read: what it has not read yet (`start`…`last`) is shared
  * between itself (the newer half, read afresh from its first page) and a new pending slice
- * (the older half). One transaction: a killed run resumes both halves.
+ * (the older half). One transaction: a killed run resumes both halves. `recounted`: messages
+ * of the `last` second the slice had counted, which its newer half reads and counts again.
  */
 export function splitSlice(
   db: Db,
   runId: number,
   slice: Pick<SnapshotSlice, 'accountSid' | 'sliceIndex'>,
   at: { start: string; mid: string; last: string },
+  recounted = 0,
 ): SnapshotSlice {
   return db.transaction(() => {
     const { next } = db
@@ -488,9 +490,10 @@ export function splitSlice(
       )
       .get(runId, slice.accountSid) as { next: number };
     db.prepare(
-      `UPDATE snapshot_slices SET slice_start = ?, slice_end = ?, next_page_url = NULL
+      `UPDATE snapshot_slices SET slice_start = ?, slice_end = ?, next_page_url = NULL,
+         messages_read = messages_read - ?
        WHERE run_id = ? AND account_sid = ? AND slice_index = ?`,
-    ).run(at.mid, at.last, runId, slice.accountSid, slice.sliceIndex);
+    ).run(at.mid, at.last, recounted, runId, slice.accountSid, slice.sliceIndex);
     db.prepare(
       `INSERT INTO snapshot_slices (run_id, account_sid, slice_index, slice_start, slice_end, status)
        VALUES (?, ?, ?, ?, ?, 'pending')`,

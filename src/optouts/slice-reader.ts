@@ -14,13 +14,17 @@ import { classifyMessage } from './classify.js';
 import { sliceFilter } from './windows.js';
 
 export const PAGE_SIZE = 1000;
+const SECOND = 1000;
 const FLUSH_MESSAGES = 25_000;
 const FLUSH_INTERVAL_MS = 2_000;
 
 export interface SnapshotProgress {
-  /** Messages read, from the Messages API and from Bulk Export day files. */
+  /**
+   * Messages read, from the Messages API and from Bulk Export day files: each counted once,
+   * by the source whose span holds it (read twice where the sources overlap).
+   */
   messagesRead: number;
-  /** Of those, the ones read from day files. */
+  /** Of those, the ones counted from day files. */
   exportMessagesRead: number;
   pagesRead: number;
   slicesDone: number;
@@ -82,11 +86,23 @@ export interface SliceContext {
   numberTypes: Promise<ReadonlyMap<string, string | null>>;
   progress: SnapshotProgress;
   onProgress?(progress: SnapshotProgress): void;
+  /**
+   * Whether the slice counts the messages of its last second (no other slice of the account
+   * starts there). Slices share their boundary seconds, so each message is counted by one.
+   */
+  ownsEnd(slice: SnapshotSlice): boolean;
   /** Splitting, when the run wants it: whether a request slot is idle now, and the split. */
   splitting?: {
     wanted(): boolean;
-    /** Records the cut and starts reading the new (older) half. */
-    split(slice: SnapshotSlice, at: { start: string; mid: string; last: string }): void;
+    /**
+     * Records the cut and starts reading the new (older) half. `recounted`: the messages of
+     * the cut's second this slice counted so far, no longer its (the newer half counts them).
+     */
+    split(
+      slice: SnapshotSlice,
+      at: { start: string; mid: string; last: string },
+      recounted: number,
+    ): void;
   };
 }
 
@@ -109,8 +125,16 @@ export async function readSlice(
   let last = lastOfWindow;
   let next = slice.nextPageUrl;
   let fresh = next === null;
+  // The oldest second counted so far, and how many messages of it: a cut reads it again.
+  let tail = { second: Infinity, count: 0 };
   for (;;) {
     const range = { start: new Date(slice.sliceStart), end: new Date(slice.sliceEnd) };
+    // A slice reads a second either side of its own (see `sliceFilter`): it counts the
+    // messages of its span only, its last second only when no other slice starts there.
+    const owned = {
+      start: range.start.getTime(),
+      end: range.end.getTime() + (context.ownsEnd(slice) ? SECOND : 0),
+    };
     const page = await twilio.readMessagesPage(
       slice.accountSid,
       fresh
@@ -118,15 +142,28 @@ export async function readSlice(
         : { pageUrl: next!, only: 'inbound-or-error' },
     );
     const types = await numberTypes;
+    let counted = 0;
+    for (const sent of page.sent) {
+      if (sent === null) {
+        counted += 1;
+        continue;
+      }
+      const at = sent.getTime();
+      if (at < owned.start || at >= owned.end) continue;
+      counted += 1;
+      const second = Math.floor(at / SECOND) * SECOND;
+      if (second === tail.second) tail.count += 1;
+      else if (second < tail.second) tail = { second, count: 1 };
+    }
     writer.add({
       slice,
-      messagesRead: page.scanned,
+      messagesRead: counted,
       nextPageUrl: page.nextPageUrl,
       oldestSent: page.lastDateSent === null ? null : isoSeconds(page.lastDateSent),
       events: page.messages.flatMap((m) => classifyMessage(m, types) ?? []),
     });
     next = page.nextPageUrl;
-    progress.messagesRead += page.scanned;
+    progress.messagesRead += counted;
     progress.pagesRead += 1;
     if (next === null) progress.slicesDone += 1;
     context.onProgress?.({ ...progress });
@@ -148,7 +185,11 @@ export async function readSlice(
       };
       // What this slice read so far is committed before the slice changes shape.
       writer.flush();
-      splitting.split(slice, at);
+      // The newer half reads the cut's second again, whole: it counts it from now on.
+      const recounted = tail.second === Date.parse(at.last) ? tail.count : 0;
+      progress.messagesRead -= recounted;
+      tail = { second: Infinity, count: 0 };
+      splitting.split(slice, at, recounted);
       slice = { ...slice, sliceStart: at.mid, sliceEnd: at.last, nextPageUrl: null };
       last = false;
       fresh = true;

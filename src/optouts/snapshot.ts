@@ -121,9 +121,12 @@ export interface SnapshotResult {
   resumed: boolean;
   windows: SnapshotWindow[];
   slices: number;
-  /** Read by this invocation (a resumed run's earlier pages are not counted again). */
+  /**
+   * Messages read by this invocation, each once though the sources overlap (a resumed run's
+   * earlier pages are not counted again).
+   */
   messagesRead: number;
-  /** Of those, read from Bulk Export day files. */
+  /** Of those, read from Bulk Export day files (older than the API's window). */
   exportMessagesRead: number;
   pagesRead: number;
   /** Bulk Export days of this run: read from a file, or empty by Twilio's account. */
@@ -314,16 +317,20 @@ export async function takeSnapshot(
       .finally(() => tasks.delete(tracked));
     tasks.add(tracked);
   };
+  // Where each slice starts: the second a slice ends on is counted by the one starting there.
+  const sliceStarts = new Set(slices.map((s) => `${s.accountSid}|${s.sliceStart}`));
   const context: SliceContext = {
     twilio,
     writer,
     numberTypes: types,
     progress,
     onProgress: deps.onProgress,
+    ownsEnd: (slice) => !sliceStarts.has(`${slice.accountSid}|${slice.sliceEnd}`),
     splitting: {
       wanted: () => failures.length === 0 && reading < inFlight,
-      split: (slice, at) => {
-        const half = splitSlice(db, runId, slice, at);
+      split: (slice, at, recounted) => {
+        sliceStarts.add(`${slice.accountSid}|${at.mid}`);
+        const half = splitSlice(db, runId, slice, at, recounted);
         progress.slicesTotal += 1;
         start(half, false);
       },

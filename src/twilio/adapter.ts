@@ -11,7 +11,7 @@ import { maskUrlPasswords, TwilioError } from '../errors.js';
 import { isRetryableStatus, toTwilioError } from './error-mapping.js';
 import { RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
 import { readDayFile } from './export-file.js';
-import { fromMessageJson, type MessageJson } from './message-json.js';
+import { fromMessageJson, parseDate, type MessageJson } from './message-json.js';
 import { pageParser } from './page-parser.js';
 import type {
   Account,
@@ -538,6 +538,7 @@ export function createTwilioPort(
         return {
           messages: page.kept.map(fromMessageJson),
           scanned: page.total,
+          sent: page.sent.map(parseDate),
           nextPageUrl: typeof next === 'string' && next !== '' ? `${API_ORIGIN}${next}` : null,
           lastDateSent: page.last === null ? null : fromMessageJson(page.last).dateSent,
         };

@@ -20,7 +20,7 @@ export interface MessageJson {
   messaging_service_sid: string | null;
 }
 
-const parseDate = (value: string | null | undefined) => {
+export const parseDate = (value: string | null | undefined): Date | null => {
   if (value === null || value === undefined || value === '') return null;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : new Date(ms);

@@ -5,9 +5,10 @@
  * (keywords) and the ones that failed (21610). Parsing each 1000-message page into objects
  * was most of the client's CPU and memory, so this reads the raw bytes once, with a small
  * tokenizer: strings are skipped with a native search for the next quote, the elements of
- * the `messages` array are delimited by bracket depth, and two fields of each element are
- * read in passing — the `direction` value and whether `error_code` is null. Only the elements
- * that can matter go to JSON.parse. Nothing is guessed: a key is recognised only in key
+ * the `messages` array are delimited by bracket depth, and three fields of each element are
+ * read in passing — the `direction` value, whether `error_code` is null, and `date_sent` as
+ * written (a snapshot counts each message once by it). Only the elements that can matter go
+ * to JSON.parse. Nothing is guessed: a key is recognised only in key
  * position of an element, so a body that merely contains the words changes nothing.
  */
 
@@ -23,6 +24,7 @@ const LETTER_N = 0x6e;
 
 const DIRECTION = Buffer.from('direction');
 const ERROR_CODE = Buffer.from('error_code');
+const DATE_SENT = Buffer.from('date_sent');
 const INBOUND = Buffer.from('inbound');
 const MESSAGES = Buffer.from('messages');
 
@@ -33,6 +35,8 @@ export interface ScannedPage<T> {
   kept: T[];
   /** How many elements the `messages` array held. */
   total: number;
+  /** Each element's `date_sent` as written (null when null or absent), in page order. */
+  sent: (string | null)[];
   /** The envelope (next_page_uri and the rest), its `messages` array emptied. */
   envelope: Record<string, unknown>;
   /**
@@ -64,6 +68,7 @@ const enum Field {
   Other,
   Direction,
   ErrorCode,
+  DateSent,
 }
 
 /**
@@ -72,6 +77,7 @@ const enum Field {
  */
 export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage<T> {
   const kept: T[] = [];
+  const sent: (string | null)[] = [];
   let total = 0;
   let depth = 0;
   let keyStart = -1;
@@ -85,6 +91,7 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
   let field = Field.Other;
   let inbound = false;
   let hasError = false;
+  let dateSent: string | null = null;
   let lastStart = -1;
   let lastEnd = -1;
 
@@ -101,11 +108,14 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
             ? Field.Direction
             : spells(bytes, i + 1, close, ERROR_CODE)
               ? Field.ErrorCode
-              : Field.Other;
+              : spells(bytes, i + 1, close, DATE_SENT)
+                ? Field.DateSent
+                : Field.Other;
           expectKey = false;
         } else {
           if (field === Field.Direction) inbound = spells(bytes, i + 1, close, INBOUND);
           else if (field === Field.ErrorCode) hasError = true;
+          else if (field === Field.DateSent) dateSent = bytes.toString('utf8', i + 1, close);
           field = Field.Other;
         }
       }
@@ -121,12 +131,14 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
         field = Field.Other;
         inbound = false;
         hasError = false;
+        dateSent = null;
       } else if (depth === 4) {
         field = Field.Other;
       }
     } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
       if (depth === 3 && inMessages && byte === CLOSE_OBJECT) {
         total++;
+        sent.push(dateSent);
         lastStart = elementStart;
         lastEnd = i + 1;
         if (only === null || inbound || hasError) {
@@ -154,5 +166,5 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
     bytes.toString('utf8', 0, arrayStart) + '[]' + bytes.toString('utf8', arrayEnd),
   ) as Record<string, unknown>;
   const last = lastStart < 0 ? null : (JSON.parse(bytes.toString('utf8', lastStart, lastEnd)) as T);
-  return { kept, total, envelope, last };
+  return { kept, total, sent, envelope, last };
 }

@@ -55,6 +55,7 @@ export class WorkerPageParser implements PageParser {
         job.resolve({
           kept: answer.kept,
           total: answer.total,
+          sent: answer.sent,
           envelope: answer.envelope,
           last: answer.last,
         });

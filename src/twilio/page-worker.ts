@@ -18,6 +18,7 @@ export type PageAnswer =
       id: number;
       kept: unknown[];
       total: number;
+      sent: (string | null)[];
       envelope: Record<string, unknown>;
       last: unknown;
     }
@@ -32,6 +33,7 @@ parentPort?.on('message', (job: PageJob) => {
       id: job.id,
       kept: page.kept,
       total: page.total,
+      sent: page.sent,
       envelope: page.envelope,
       last: page.last,
     };

@@ -111,6 +111,8 @@ export interface MessagePage {
   messages: Message[];
   /** How many messages the page held, kept or not. */
   scanned: number;
+  /** When each of them was sent, kept or not, in page order (null: no date given). */
+  sent: (Date | null)[];
   /** Absolute URL of the next page, to pass to `readMessagesPage`, or null at the end. */
   nextPageUrl: string | null;
   /** When the page's last message was sent (a list is newest first); null on an empty page. */

@@ -13,6 +13,7 @@ interface Msg {
   sid: string;
   direction: string;
   error_code: number | null;
+  date_sent: string | null;
   body: string;
   subresource_uris: Record<string, string>;
 }
@@ -30,6 +31,7 @@ const TRICKY_BODIES = [
   '',
   '\\',
   '\\\\"',
+  '"date_sent": "Mon, 01 Jan 2001 00:00:00 +0000"',
 ];
 
 function page(messages: Msg[], spaced: boolean, messagesFirst: boolean): Buffer {
@@ -52,6 +54,7 @@ function expected(bytes: Buffer) {
   const { messages, ...envelope } = doc;
   return {
     total: messages.length,
+    sent: messages.map((m) => m.date_sent),
     kept: messages.filter((m) => m.direction === 'inbound' || m.error_code !== null),
     envelope: { ...envelope, messages: [] },
     last: messages.at(-1) ?? null,
@@ -65,6 +68,8 @@ function randomMessages(seed: number, count: number): Msg[] {
     sid: `SM${String(i).padStart(32, '0')}`,
     direction: pick(['inbound', 'outbound-api', 'outbound-reply', 'outbound-call']),
     error_code: random() < 0.3 ? pick([21610, 30003, 30005]) : null,
+    // Newest first, one message in seven not yet sent (no date).
+    date_sent: i % 7 === 3 ? null : new Date(Date.UTC(2026, 0, 31) - i * 1000).toUTCString(),
     body: pick(TRICKY_BODIES) + (random() < 0.5 ? pick(TRICKY_BODIES) : ''),
     subresource_uris: { media: `/x/${i}/Media.json`, feedback: `/x/${i}/Feedback.json` },
   }));

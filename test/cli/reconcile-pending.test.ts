@@ -1,0 +1,174 @@
+/**
+ * A send judged pending (a `--since` pass skipped the span before it, where a START could have
+ * lifted it) that no pass will ever read again is judged with what is known — a violation
+ * (the fail-safe reading), listed and counted — rather than dropped from every list:
+ * - when its span, and the send itself, fall out of the subaccount's Messages API window first
+ *   (found by test/integration/reconcile-random.test.ts, seed 2002);
+ * - when a later wave moves its number on to another customer's subaccount.
+ */
+
+import { writeFileSync } from 'node:fs';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { withDb } from '../../src/db/open.js';
+import { listViolations } from '../../src/db/reconcile.js';
+import { failsOnViolation, runReconcile } from '../../src/reconcile/run-reconcile.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { migrateOneCustomer, planAndApply, seededStop } from '../support/migration.js';
+import {
+  cliEnv,
+  fixedClock,
+  MIGRATIONS_DIR,
+  runCli,
+  snapshotInto,
+  TEST_RUNNER,
+  tempDir,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const NOW = Math.floor(Date.now() / HOUR) * HOUR;
+const A = '+14155550811';
+const R1 = '+12025550811';
+const R2 = '+12025550812';
+
+describe('reconcile judges a pending send no pass will read again', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  let now = NOW;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const db = () => dir.file('p.db');
+
+  // Each test moves A into a subaccount of its own: a fresh emulator and folder each.
+  beforeEach(async () => {
+    now = NOW;
+    env = await startTestEmulator({ now: () => now });
+    await env.seed({
+      numbers: [{ phone_number: A }],
+      messages: [seededStop(R1, A, NOW - 20 * DAY), seededStop(R2, A, NOW - 20 * DAY)],
+    });
+    dir = tempDir();
+    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+  });
+  afterEach(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  /** Acme's numbers moved (snapshot, plan, apply): its subaccount. */
+  const migrate = () =>
+    migrateOneCustomer(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('p.plan.json') });
+
+  /** A reconcile pass at `at`, from `since` (null: every span not yet read). */
+  const pass = async (at: number, since: number | null) => {
+    now = at;
+    return withDb({ path: db(), migrationsDir: MIGRATIONS_DIR, clock: fixedClock(at) }, (d) =>
+      runReconcile(
+        { since: since === null ? null : new Date(since) },
+        { twilio: env.port(), db: d, clock: fixedClock(at), runner: TEST_RUNNER },
+      ),
+    );
+  };
+
+  const listed = (at: number) =>
+    withDb({ path: db(), migrationsDir: MIGRATIONS_DIR, clock: fixedClock(at) }, (d) =>
+      listViolations(d),
+    );
+
+  /** Acme's subaccount texts `to` from A three hours after the move. */
+  const sale = (sub: string, to: string) => ({
+    from: A,
+    to,
+    body: 'Sale!',
+    direction: 'outbound-api' as const,
+    date_sent: new Date(NOW + 3 * HOUR).toISOString(),
+    account_sid: sub,
+  });
+
+  it('lists it once no pass can read the span before it', async () => {
+    const sub = await migrate();
+    await env.control('POST', '/__emulator/settings', {
+      account_sid: sub,
+      message_retention_days: 7,
+    });
+    // The subaccount texts R1 and R2, who said STOP to A before it moved; R2 said START to A
+    // in the hour a --since pass skips.
+    const seeded = await env.seed({
+      messages: [
+        {
+          from: R2,
+          to: A,
+          body: 'START',
+          direction: 'inbound',
+          date_sent: new Date(NOW + 1.5 * HOUR).toISOString(),
+          account_sid: sub,
+        },
+        sale(sub, R1),
+        sale(sub, R2),
+      ],
+    });
+    const toR1 = seeded.messages[1]!.sid;
+    // A snapshot of the subaccount records its 7 days (and reads R2's START into the ledger).
+    now = NOW + 2 * HOUR;
+    await snapshotInto(db(), env.port(), fixedClock(now), {
+      accounts: [sub],
+      useExport: false,
+      retentionDays: 7,
+    });
+    // The --since pass skips the first two hours after the move: the send to R1 is pending
+    // (a START in the span it skipped could lift it); R2's is lifted by the START the ledger
+    // holds.
+    const skipped = await pass(NOW + 4 * HOUR, NOW + 2 * HOUR);
+    expect(skipped).toMatchObject({ newViolations: 0, pending: 1 });
+    expect(skipped.unread).toHaveLength(1);
+
+    // Nine days on, the span it skipped and the sends after it are older than the 7 days the
+    // subaccount's Messages API keeps: no pass will read them again. The send to R1 is judged
+    // now with what is known: a violation; the send to R2 is not, for R2's START before it
+    // is in the ledger (the snapshot read it).
+    const late = await pass(NOW + 9 * DAY, null);
+    expect(late.notChecked).toHaveLength(2);
+    expect(late.unread).toEqual([]);
+    expect(late.newViolations).toBe(1);
+    expect(failsOnViolation(late, 1)).toBe(true);
+    expect((await listed(NOW + 9 * DAY)).map((v) => [v.violatingMessageSid, v.recipient])).toEqual([
+      [toR1, R1],
+    ]);
+    // Judged once: a later pass finds nothing new.
+    const later = await pass(NOW + 10 * DAY, null);
+    expect(later.newViolations).toBe(0);
+  });
+
+  it('lists it once its number has moved on', async () => {
+    const sub = await migrate();
+    // The subaccount texts R1, who said STOP to A before it moved.
+    const seeded = await env.seed({ messages: [sale(sub, R1)] });
+    const toR1 = seeded.messages[0]!.sid;
+    // The --since pass skips the first two hours after the move: the send to R1 is pending.
+    const skipped = await pass(NOW + 4 * HOUR, NOW + 2 * HOUR);
+    expect(skipped).toMatchObject({ newViolations: 0, pending: 1 });
+
+    // A later wave moves A on, to Beta's subaccount.
+    now = NOW + 5 * HOUR;
+    writeFileSync(dir.file('m2.csv'), `customer_id,customer_name,phone_number\nbeta,Beta,${A}\n`);
+    await snapshotInto(db(), env.port(), fixedClock(now), { accounts: [sub], useExport: false });
+    await planAndApply(cli, {
+      mapping: dir.file('m2.csv'),
+      db: db(),
+      out: dir.file('p2.plan.json'),
+    });
+
+    // No pass reads Acme's subaccount again, nor the span the --since pass skipped there: the
+    // send to R1 is judged now, with what is known.
+    const late = await pass(NOW + 6 * HOUR, null);
+    expect(late.newViolations).toBe(1);
+    expect(
+      (await listed(NOW + 6 * HOUR)).map((v) => [v.violatingMessageSid, v.recipient, v.customerId]),
+    ).toEqual([[toR1, R1, 'acme']]);
+    // Judged once: a later pass finds nothing new.
+    const later = await pass(NOW + 7 * HOUR, null);
+    expect(later.newViolations).toBe(0);
+  });
+});

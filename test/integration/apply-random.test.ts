@@ -36,7 +36,7 @@ import {
   type EmulatorStateView,
   type TestEmulator,
 } from '../support/emulator.js';
-import { readCsv } from '../support/migration.js';
+import { readCsv, readJournal } from '../support/migration.js';
 import {
   cliEnv,
   killApplyAtHeldWrite,
@@ -360,28 +360,6 @@ function expectState(
   return sidOf;
 }
 
-/** The run's steps by state, and the step ids of its `done` results and settlements. */
-function journal(db: string, run: number) {
-  return readOnly(db, (d) => {
-    const rows = d.prepare('SELECT step_id, state FROM apply_steps WHERE run_id = ?').all(run) as {
-      step_id: string;
-      state: string;
-    }[];
-    const states: Record<string, number> = {};
-    for (const row of rows) states[row.state] = (states[row.state] ?? 0) + 1;
-    const events = d
-      .prepare(
-        "SELECT step_id, detail_json FROM apply_events WHERE run_id = ? AND kind IN ('result', 'settled')",
-      )
-      .all(run) as { step_id: string; detail_json: string }[];
-    const done = events
-      .filter((e) => (JSON.parse(e.detail_json) as { state: string }).state === 'done')
-      .map((e) => e.step_id)
-      .sort();
-    return { states, done };
-  });
-}
-
 const FAULTS_OFF = { error_rate: 0, reset_rate: 0, error_status: 500 };
 
 /** What the seeds exercised, over all of them: the fixed list must exercise every one. */
@@ -516,11 +494,11 @@ for (const seed of SEEDS) {
           sidOf = expectState(await env.state(), s, model, created, asked, what(n));
 
           // Every step journaled done, once.
-          const steps = journal(db, run);
+          const steps = readJournal(db, run);
           expect(steps.states, what(n)).toEqual(
             plan.steps.length === 0 ? {} : { done: plan.steps.length },
           );
-          expect(steps.done, what(n)).toEqual(plan.steps.map((x) => x.id).sort());
+          expect([...steps.doneEvents].sort(), what(n)).toEqual(plan.steps.map((x) => x.id).sort());
           const status = JSON.parse((await cli(['status', '--json', '--db', db])).stdout) as {
             runs: { run: { id: number; status: string }; counts: Record<string, number> }[];
           };

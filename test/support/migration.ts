@@ -182,6 +182,39 @@ export async function migrateOneCustomer(
   ).sid;
 }
 
+/**
+ * An apply journal as the database holds it (one run's, or every run's): its steps by state,
+ * the steps still in flight, the steps of its `done` results and settlements (one entry each),
+ * and the steps it settled after a crash.
+ */
+export function readJournal(db: string, run?: number) {
+  const args = run === undefined ? [] : [run];
+  const ofRun = run === undefined ? '' : ' AND run_id = ?';
+  return readOnly(db, (d) => {
+    const rows = d
+      .prepare(`SELECT step_id, state FROM apply_steps WHERE 1${ofRun}`)
+      .all(...args) as {
+      step_id: string;
+      state: string;
+    }[];
+    const states: Record<string, number> = {};
+    for (const row of rows) states[row.state] = (states[row.state] ?? 0) + 1;
+    const events = d
+      .prepare(
+        `SELECT step_id, kind, detail_json FROM apply_events WHERE kind IN ('result', 'settled')${ofRun}`,
+      )
+      .all(...args) as { step_id: string; kind: string; detail_json: string }[];
+    return {
+      states,
+      inFlight: rows.filter((r) => r.state === 'in_flight').map((r) => r.step_id),
+      doneEvents: events
+        .filter((e) => (JSON.parse(e.detail_json) as { state: string }).state === 'done')
+        .map((e) => e.step_id),
+      settled: events.filter((e) => e.kind === 'settled').map((e) => e.step_id),
+    };
+  });
+}
+
 /** An emulator seeded so, a temporary folder, and the built CLI run in it against them. */
 export interface CliWorkspace {
   readonly env: TestEmulator;

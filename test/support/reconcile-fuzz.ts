@@ -215,18 +215,11 @@ export async function runReconcileTrial(
       const at = new Date(base + rng.int(6) * DAY + rng.int(2) * 1000).toISOString();
       const r = rng.next();
       const noService = rng.chance(0.2) ? { messaging_service_sid: null } : {};
-      if (r < 0.35) {
-        const body = rng.pick(['STOP', 'stop', 'Cancel', ' QUIT ', 'STOPALL', 'unsubscribe']);
-        history.push({
-          from: recipient,
-          to: number,
-          body,
-          direction: 'inbound',
-          date_sent: at,
-          ...noService,
-        });
-      } else if (r < 0.55) {
-        const body = rng.pick(['START', 'unstop', 'Yes']);
+      if (r < 0.55) {
+        const body =
+          r < 0.35
+            ? rng.pick(['STOP', 'stop', 'Cancel', ' QUIT ', 'STOPALL', 'unsubscribe'])
+            : rng.pick(['START', 'unstop', 'Yes']);
         history.push({
           from: recipient,
           to: number,

@@ -11,6 +11,7 @@ import {
   validateSnapshotInput,
   type SnapshotResult,
 } from '../../optouts/snapshot.js';
+import { shellWord } from '../../plan/replan.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { whenInterrupted } from '../interrupt.js';
 import { createProgressBar } from '../progress.js';
@@ -100,16 +101,20 @@ export function snapshotCommand(
       // says what it leaves and the command that takes the run up (the same accounts, window
       // and source: a run asked for something else starts anew).
       const again = [
-        'submigrate snapshot',
-        ...(args.since === undefined ? [] : [`--since ${args.since}`]),
-        ...(args.until === undefined ? [] : [`--until ${args.until}`]),
-        ...args.account.map((sid) => `--account ${sid}`),
+        'submigrate',
+        'snapshot',
+        ...(args.since === undefined ? [] : ['--since', args.since]),
+        ...(args.until === undefined ? [] : ['--until', args.until]),
+        ...args.account.flatMap((sid) => ['--account', sid]),
         ...(args['retention-days'] === undefined
           ? []
-          : [`--retention-days ${args['retention-days']}`]),
+          : ['--retention-days', String(args['retention-days'])]),
         ...(args.export ? [] : ['--no-export']),
-        `--db ${relative(context.cwd, location.path) || location.path}`,
-      ].join(' ');
+        '--db',
+        relative(context.cwd, location.path) || location.path,
+      ]
+        .map(shellWord)
+        .join(' ');
       const released = whenInterrupted((signal) =>
         context.output.err(
           `snapshot: stopped by ${signal}. What it read is in the ledger, committed page by page and day by day: \`${again}\` takes the run up from its last commit; until then, what it has not read counts as not read.`,

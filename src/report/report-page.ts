@@ -312,7 +312,7 @@ ${cell(violationsBy === null ? 'not reconciled' : violations, violations > 0 ? '
       { label: 'subaccount' },
       { label: 'messaging service' },
       { label: 'opt-outs on list', num: true },
-      { label: 'carried into Twilio', num: true },
+      { label: 'records carried into Twilio', num: true },
       { label: 'inbound route before' },
       { label: 'inbound route after' },
       { label: 'sends refused', num: true },
@@ -538,6 +538,14 @@ export function reportPage(input: ReportPageInput): string {
         <main>
           ${alarms(input, violations)} ${summary(input, violations)}
           <h2 id="customers-heading">Customers</h2>
+          <p class="muted">
+            <i>Opt-outs on list</i> counts the rows of the customer's suppression list.
+            <i>Records carried into Twilio</i> counts the opt-out records written through Twilio's
+            Consent Management API, one for each recipient and sender: the customer's Messaging
+            Service, or each of its numbers when it has none. The two count different things and
+            need not be equal: an opt-out from a service two of its numbers shared is one row, and
+            two records in a subaccount without a service.
+          </p>
           ${customersTable(input)}
           <h2 id="violations-heading">Violations</h2>
           <p class="muted">

@@ -37,6 +37,15 @@ describe('report.html', () => {
     );
   });
 
+  it('says that records carried into Twilio and rows of a list are not the same count', () => {
+    const page = reportPage(input());
+    // A reviewer seeing 198 carried beside 99 on the list must not read it as more carried
+    // than listed: the heading names records, and the page says what each figure counts.
+    expect(page).toMatch(/<th [^>]*>\s*records carried into Twilio\s*<\/th>/);
+    expect(page).toMatch(/one for each recipient and sender/);
+    expect(page).toMatch(/need not be equal/);
+  });
+
   it('says what it cannot vouch for instead of showing empty figures', () => {
     const page = reportPage(
       input({ optouts: null, violations: null, blocked: null, lastReconcileAt: null }),

@@ -75,6 +75,45 @@ function refuseRepeated(args: Record<string, unknown>): void {
   }
 }
 
+/** The arguments before `--`: what follows it is arguments, not flags. */
+function flagsOf(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf('--');
+  return end < 0 ? argv : argv.slice(0, end);
+}
+
+/** A flag's two spellings: yargs reads `--retentionDays` as `--retention-days`. */
+function spellings(name: string): string[] {
+  return [name, name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
+}
+
+/** `--no-rate` or `--no-db` as typed, if it is: a flag that takes a value has no "no". */
+function negatedSpelling(flags: readonly string[], name: string): string | undefined {
+  return flags.find((arg) =>
+    spellings(name).some((n) => arg === `--no-${n}` || arg.startsWith(`--no-${n}=`)),
+  );
+}
+
+/**
+ * What was typed after each `--name` (or `--name=`): undefined when nothing was, the line
+ * ending there or another flag following it.
+ */
+function valuesTyped(flags: readonly string[], name: string): (string | undefined)[] {
+  const typed: (string | undefined)[] = [];
+  flags.forEach((arg, at) => {
+    const n = spellings(name).find((n) => arg === `--${n}` || arg.startsWith(`--${n}=`));
+    if (n === undefined) return;
+    const next = flags[at + 1];
+    typed.push(
+      arg.length > n.length + 2
+        ? arg.slice(n.length + 3)
+        : next === undefined || next.startsWith('--')
+          ? undefined
+          : next,
+    );
+  });
+  return typed;
+}
+
 /**
  * A number flag given without a number: yargs reads `--rate fast` as NaN (each command would
  * say "got NaN"), `--rate ""` or `--rate=` as 0 (for `apply`, no rate limit at all: an unset
@@ -82,33 +121,52 @@ function refuseRepeated(args: Record<string, unknown>): void {
  * `--no-rate` as 0. Each is refused before the command runs, saying what was typed.
  */
 function refuseNotANumber(argv: readonly string[]) {
-  // What follows `--` is arguments, not flags.
-  const end = argv.indexOf('--');
-  const flags = end < 0 ? argv : argv.slice(0, end);
+  const flags = flagsOf(argv);
   return (args: Record<string, unknown>): void => {
     for (const [name, value] of Object.entries(args)) {
       if (/[A-Z]/.test(name) || typeof value !== 'number') continue;
-      // yargs reads `--retentionDays` as `--retention-days`: either spelling is the flag.
-      const camel = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-      const spelt = (arg: string) =>
-        [name, camel].some((n) => arg === `--${n}` || arg.startsWith(`--${n}=`));
       // yargs reads `--no-rate` as `--rate 0` (for `apply`, no rate limit at all): a number
       // flag has no "no", and its 0 is given as a number, where it means anything.
-      const negated = flags.find((arg) =>
-        [name, camel].some((n) => arg === `--no-${n}` || arg.startsWith(`--no-${n}=`)),
-      );
+      const negated = negatedSpelling(flags, name);
       if (negated !== undefined) {
         throw new UserError(`${negated}: --${name} takes a number, and has no --no- form`);
       }
-      const at = flags.findIndex(spelt);
-      if (at < 0) continue; // not given: its default
-      const flag = flags[at]!;
-      const given = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : flags[at + 1];
-      if (given === undefined || given.startsWith('--') || given.trim() === '') {
+      const typed = valuesTyped(flags, name);
+      if (typed.length === 0) continue; // not given: its default
+      const given = typed[0];
+      if (given === undefined || given.trim() === '') {
         throw new UserError(`--${name} needs a number, and was given none`);
       }
       if (Number.isNaN(value))
         throw new UserError(`--${name} ${JSON.stringify(given)} is not a number`);
+    }
+  };
+}
+
+/** What yargs' types leave out: the flags declared as strings. */
+interface DeclaredFlags {
+  getOptions(): { string: string[] };
+}
+
+/**
+ * A flag that takes a file, a URL or other text, given none: yargs reads `--db` with nothing
+ * after it as its default (./submigrate.db: `snapshot --db $DB` with DB unset would fill a
+ * database nobody named), `--api-url ""` as no URL (the real Twilio hosts, whatever
+ * SUBMIGRATE_API_URL says), `--db ""` as the folder it runs in, and `--no-db` as false. Each
+ * is refused before the command runs.
+ */
+function refuseNoText(argv: readonly string[], textFlags: () => readonly string[]) {
+  const flags = flagsOf(argv);
+  return (args: Record<string, unknown>): void => {
+    for (const name of new Set(textFlags())) {
+      if (/[A-Z]/.test(name) || !(name in args)) continue;
+      const negated = negatedSpelling(flags, name);
+      if (negated !== undefined) {
+        throw new UserError(`${negated}: --${name} takes a value, and has no --no- form`);
+      }
+      if (valuesTyped(flags, name).some((given) => given === undefined || given.trim() === '')) {
+        throw new UserError(`--${name} needs a value, and was given none`);
+      }
     }
   };
 }
@@ -139,8 +197,9 @@ export async function main(argv: string[]): Promise<number> {
     demo: demoCommand(context),
   };
   const names = Object.values(modules).map((m) => String(m.command).split(' ')[0]!);
+  const parser = yargs(argv);
   try {
-    await yargs(argv)
+    await parser
       .scriptName('submigrate')
       .usage(
         "$0 <command> [options]\n\nMove an ISV's customers from one Twilio account into one subaccount each, without losing a single SMS opt-out.",
@@ -175,6 +234,10 @@ export async function main(argv: string[]): Promise<number> {
       .command(modules.demo)
       .middleware(refuseRepeated, true)
       .middleware(refuseNotANumber(argv), true)
+      .middleware(
+        refuseNoText(argv, () => (parser as unknown as DeclaredFlags).getOptions().string),
+        true,
+      )
       .demandCommand(1, 'Name a command; see --help.')
       .strict()
       .epilogue(

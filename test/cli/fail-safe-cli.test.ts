@@ -325,7 +325,7 @@ describe('fail safe (built CLI)', () => {
 
     it.each([
       [['status', '--run', 'abc'], '--run "abc": not a run id'],
-      [['report', '--run', ''], '--run "": not a run id'],
+      [['report', '--run', ''], '--run needs a value, and was given none'],
       [['routes', '--run', '1.5'], '--run "1.5": not a run id'],
       [['status', '--run', '0'], '--run "0": not a run id'],
     ])('%j: a --run that is no run id is named as typed', async (args, why) => {
@@ -357,6 +357,33 @@ describe('fail safe (built CLI)', () => {
         expectOneLineError(result, /^error: /);
         expect(result.stderr).toContain(why);
         expect(result.stderr).not.toContain('NaN');
+      },
+    );
+
+    let noValueRuns = 0;
+    it.each([
+      // An unset shell variable (`--db "$DB"`, `--db $DB`): not ./submigrate.db, made here.
+      [['snapshot', '--db'], '--db needs a value, and was given none'],
+      [['snapshot', '--db', '--no-export'], '--db needs a value, and was given none'],
+      [['snapshot', '--db='], '--db needs a value, and was given none'],
+      [['snapshot', '--db', ' '], '--db needs a value, and was given none'],
+      [['snapshot', '--no-db'], '--no-db: --db takes a value, and has no --no- form'],
+      // Not the real Twilio hosts, whatever SUBMIGRATE_API_URL says.
+      [['snapshot', '--db', 'x.db', '--api-url='], '--api-url needs a value'],
+      [['snapshot', '--db', 'x.db', '--no-api-url'], '--no-api-url: --api-url takes a value'],
+      [['snapshot', '--db', 'x.db', '--account'], '--account needs a value'],
+      [['optouts', '--db', 'x.db', '--out'], '--out needs a value, and was given none'],
+      [['optouts', '--db', 'x.db', '--no-out'], '--no-out: --out takes a value'],
+      [['plan', '--mapping', '', '--db', 'x.db'], '--mapping needs a value'],
+    ])(
+      '%j: a flag that takes a file or text, given none, is refused before anything runs',
+      async (args, why) => {
+        const here = dir.file(`no-value-${(noValueRuns += 1)}`);
+        mkdirSync(here);
+        const result = await runCli(args, cliEnv(env), here);
+        expectOneLineError(result, /^error: /);
+        expect(result.stderr).toContain(why);
+        expect(readdirSync(here)).toEqual([]);
       },
     );
 

@@ -26,7 +26,7 @@ import Database from 'better-sqlite3';
 
 import type { Clock } from '../clock.js';
 import { UserError } from '../errors.js';
-import { migrate, readMigrations } from './migrate.js';
+import { migrate, readMigrations, type Migration } from './migrate.js';
 
 export type Db = Database.Database;
 
@@ -57,9 +57,10 @@ type Found = 'missing' | 'ours' | 'legacy';
 
 /**
  * What is at `path`, without opening it as a database or changing anything about it:
- * nothing, or a submigrate database. Anything else is a UserError.
+ * nothing, or a submigrate database (one unmarked is told by the first migration of
+ * `migrationsDir` recorded in it). Anything else is a UserError.
  */
-export function inspect(path: string): Found {
+export function inspect(path: string, migrationsDir: string): Found {
   let stat;
   try {
     stat = statSync(path);
@@ -86,7 +87,12 @@ export function inspect(path: string): Found {
   const applicationId = header.readUInt32BE(68);
   if (applicationId === APPLICATION_ID) return 'ours';
   // Databases written before the mark existed carry 0: they are ours if our migrations made them.
-  if (applicationId === 0 && madeByOurMigrations(path, stat.size, header[18] === 2)) {
+  const first = readMigrations(migrationsDir)[0];
+  if (
+    applicationId === 0 &&
+    first !== undefined &&
+    madeByOurMigrations(path, stat.size, header[18] === 2, first)
+  ) {
     return 'legacy';
   }
   throw new UserError(notOurs);
@@ -96,14 +102,22 @@ export function inspect(path: string): Found {
 const IN_MEMORY_LIMIT = 256 * 1024 * 1024;
 
 /**
- * A look at an unmarked SQLite file: does it hold our migration record? SQLite opening a
- * WAL-mode database itself, even read-only, makes a `-wal` and a `-shm` beside it and leaves
+ * A look at an unmarked SQLite file: does it hold our migration record, our first migration
+ * with its checksum? Its name alone is not enough: other tools record theirs in a
+ * `schema_migrations` whose first row is `001_init.sql` too, and such a database was taken
+ * for ours, then marked, switched to WAL and made 0600 before the migrations refused it.
+ * SQLite opening a WAL-mode database itself, even read-only, makes a `-wal` and a `-shm` beside it and leaves
  * them there: files beside someone's database, which with another owner or mode can keep its
  * own application from opening it. So a WAL-mode one is read from a copy: in memory, or, when
  * large (a ledger of years of messages), in a private folder of its own. A rollback-journal
  * one too large for memory is opened read-only where it is: SQLite makes nothing beside it.
  */
-function madeByOurMigrations(path: string, size: number, walMode: boolean): boolean {
+function madeByOurMigrations(
+  path: string,
+  size: number,
+  walMode: boolean,
+  first: Pick<Migration, 'name' | 'checksum'>,
+): boolean {
   let db: Db | undefined;
   let copyFolder: string | undefined;
   try {
@@ -128,9 +142,10 @@ function madeByOurMigrations(path: string, size: number, walMode: boolean): bool
       )
       .get() as { ok: number } | undefined;
     if (row === undefined) return false;
-    const first = db.prepare('SELECT name FROM schema_migrations WHERE version = 1').get() as
-      { name: string } | undefined;
-    return first?.name === '001_init.sql';
+    const recorded = db
+      .prepare('SELECT name, checksum FROM schema_migrations WHERE version = 1')
+      .get() as { name: string; checksum: string } | undefined;
+    return recorded?.name === first.name && recorded.checksum === first.checksum;
   } catch {
     return false;
   } finally {
@@ -159,7 +174,7 @@ function createExclusively(path: string): void {
 
 export function openDatabase(location: DbLocation, options: OpenOptions = {}): Db {
   const { path } = location;
-  const found = inspect(path);
+  const found = inspect(path, location.migrationsDir);
   if (found === 'missing') {
     if (options.mode === 'existing') {
       throw new UserError(`no database at ${path}. ${options.missingAdvice ?? ''}`.trim());

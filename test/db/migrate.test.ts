@@ -394,11 +394,41 @@ describe('openDatabase', () => {
     legacy.close();
     // Sparse: no disk used. SQLite reads the pages its header counts.
     truncateSync(dbPath, 2 ** 31 + (1 << 20));
-    expect(inspect(dbPath)).toBe('legacy');
+    expect(inspect(dbPath, migrationsDir)).toBe('legacy');
     expect(existsSync(`${dbPath}-wal`)).toBe(false);
     expect(existsSync(`${dbPath}-shm`)).toBe(false);
     expect(existsSync(`${dbPath}-journal`)).toBe(false);
   });
+
+  // Another tool's database, whose migration record happens to look like ours by name (and
+  // lacks our checksum column): taken for ours, it was marked, switched to WAL and made 0600,
+  // then an internal error.
+  it.each([
+    ['with no checksum column', 'version INTEGER PRIMARY KEY, name TEXT', "(1, '001_init.sql')"],
+    [
+      'with another checksum',
+      'version INTEGER PRIMARY KEY, name TEXT, checksum TEXT, applied_at TEXT',
+      "(1, '001_init.sql', 'ab12', '2024-01-01')",
+    ],
+  ])(
+    "refuses another tool's database recording a migration named 001_init.sql %s, untouched",
+    (_, columns, row) => {
+      const other = new Database(dbPath);
+      other.exec(`CREATE TABLE schema_migrations (${columns}); CREATE TABLE users (name TEXT);`);
+      other.exec(`INSERT INTO schema_migrations VALUES ${row}`);
+      other.close();
+      chmodSync(dbPath, 0o644);
+      const bytes = readFileSync(dbPath);
+      const error = thrown(() => openDatabase(location()));
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as Error).message).toMatch(
+        /is not a submigrate database; refusing to touch it/,
+      );
+      expect(readFileSync(dbPath).equals(bytes)).toBe(true);
+      expect(statSync(dbPath).mode & 0o777).toBe(0o644);
+      expect(readdirSync(root).filter((f) => f.startsWith('state.db'))).toEqual(['state.db']);
+    },
+  );
 
   it('opens in WAL mode with foreign keys on', () => {
     writeMigration('002_add_phone.sql', M002);

@@ -49,7 +49,7 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
       claimFolder(outDir, DEMO_MARK, '--out', 'the demo');
       const dbPath = join(outDir, 'demo.db');
       // Every demo starts from a clean rehearsal (of a database that is the demo's own).
-      inspect(dbPath);
+      inspect(dbPath, dbAt(dbPath).migrationsDir);
       for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
 
       print(

@@ -181,8 +181,7 @@ export function openDatabase(location: DbLocation, options: OpenOptions = {}): D
     }
     createExclusively(path);
   } else {
-    // Ours: keep it private, whatever happened to its mode since.
-    chmodSync(path, 0o600);
+    keepPrivate(path);
   }
   let db: Db;
   try {
@@ -210,8 +209,41 @@ export function openDatabase(location: DbLocation, options: OpenOptions = {}): D
     return db;
   } catch (error) {
     db.close();
-    throw error;
+    throw cannotWrite(path, error) ?? error;
   }
+}
+
+/**
+ * Ours: kept private (0600), whatever happened to its mode since. One made read-only (no
+ * write permission for anyone: kept as evidence, say) is refused rather than made writable
+ * again: every command writes the database it opens (its migrations, its journal).
+ */
+function keepPrivate(path: string): void {
+  if ((statSync(path).mode & 0o222) === 0) {
+    throw new UserError(
+      `--db ${path} is read-only; refusing to make it writable. Every submigrate command writes to its database: make it writable (chmod u+w), or use a copy.`,
+    );
+  }
+  try {
+    chmodSync(path, 0o600);
+  } catch (error) {
+    // Another user's file (EPERM): only its owner may change its mode, or write it.
+    throw new UserError(
+      `--db ${path}: cannot keep it private (chmod 0600: ${(error as Error).message}); run submigrate as the user who owns it.`,
+    );
+  }
+}
+
+/**
+ * SQLite's refusal to write, or to make the -wal and -shm files beside the database (a
+ * folder the user may not write): the user's to fix, said in one line, not a bug.
+ */
+function cannotWrite(path: string, error: unknown): UserError | null {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^SQLITE_(READONLY|CANTOPEN|PERM)/.test(code)) return null;
+  return new UserError(
+    `--db ${path}: cannot write it (${(error as Error).message}). submigrate writes the database and, beside it, its -wal and -shm files: the file and its folder must be writable by the user running it.`,
+  );
 }
 
 /** Opens, migrates, runs `fn`, and always closes. */

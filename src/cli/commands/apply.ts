@@ -17,6 +17,7 @@ import { findRunByPlan } from '../../db/journal.js';
 import { withDb } from '../../db/open.js';
 import { UserError } from '../../errors.js';
 import { readSealedPlan } from '../../plan/plan-file.js';
+import { shellWord } from '../../plan/replan.js';
 import { describeFallback, describeRoute } from '../../plan/routes.js';
 import { DEFAULT_CONSENT_PER_MINUTE } from '../../twilio/limiter.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -140,10 +141,13 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       // says what it leaves behind and what to run next.
       const dbShown = relative(context.cwd, location.path) || location.path;
       // The override the run began with, else the continuation is refused by the opt-out gate.
-      const override = args['allow-missing-snapshot'] ? ' --allow-missing-snapshot' : '';
+      const override = args['allow-missing-snapshot'] ? ['--allow-missing-snapshot'] : [];
+      // Quoted as a shell reads them back: a path with a space printed a command that did not run.
+      const command = (...words: string[]) => words.map(shellWord).join(' ');
+      const continues = command('submigrate', 'apply', shown, '--db', dbShown, ...override);
       const released = whenInterrupted((signal) =>
         context.output.err(
-          `apply: stopped by ${signal}. Every step sent so far is in the journal: \`submigrate apply ${shown} --db ${dbShown}${override}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`submigrate status --db ${dbShown}\` shows where it stopped.`,
+          `apply: stopped by ${signal}. Every step sent so far is in the journal: \`${continues}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`${command('submigrate', 'status', '--db', dbShown)}\` shows where it stopped.`,
         ),
       );
       try {

@@ -15,15 +15,31 @@ type Env = Record<string, string | undefined>;
 const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
 const API_KEY_SID = /^SK[0-9a-fA-F]{32}$/;
 
+/**
+ * A SID as Twilio writes it, its hex digits in lower case, as the mapping reads a
+ * subaccount_sid: one typed in upper case was sent so (the emulator answered 401) and would
+ * match none of the SIDs Twilio answers with. Anything else as given, for the checks to refuse.
+ */
+function twilioSid(text: string | undefined, pattern: RegExp): string | undefined {
+  return text !== undefined && pattern.test(text)
+    ? `${text.slice(0, 2)}${text.slice(2).toLowerCase()}`
+    : text;
+}
+
 export function readCredentials(env: Env): Credentials {
-  const accountSid = env['TWILIO_ACCOUNT_SID']?.trim();
+  const accountSid = twilioSid(env['TWILIO_ACCOUNT_SID']?.trim(), ACCOUNT_SID);
   const authToken = env['TWILIO_AUTH_TOKEN']?.trim();
-  const apiKey = env['TWILIO_API_KEY']?.trim();
+  const apiKey = twilioSid(env['TWILIO_API_KEY']?.trim(), API_KEY_SID);
   const apiSecret = env['TWILIO_API_SECRET']?.trim();
   if (!accountSid) {
     throw new UserError(
       'TWILIO_ACCOUNT_SID is not set. Set TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, ' +
         'or with TWILIO_API_KEY and TWILIO_API_SECRET.',
+    );
+  }
+  if (API_KEY_SID.test(accountSid)) {
+    throw new UserError(
+      'TWILIO_ACCOUNT_SID holds an API key SID (SK…): set it in TWILIO_API_KEY, with TWILIO_API_SECRET, and TWILIO_ACCOUNT_SID to the Account SID (AC…) the key belongs to.',
     );
   }
   if (!ACCOUNT_SID.test(accountSid)) {
@@ -35,6 +51,11 @@ export function readCredentials(env: Env): Credentials {
     }
     if (!apiSecret) throw new UserError('TWILIO_API_KEY is set but TWILIO_API_SECRET is not.');
     return { kind: 'api-key', accountSid, apiKey, apiSecret };
+  }
+  if (!authToken && apiSecret) {
+    throw new UserError(
+      'TWILIO_API_SECRET is set but TWILIO_API_KEY is not: set TWILIO_API_KEY to the API key SID (SK…) the secret belongs to.',
+    );
   }
   if (!authToken) {
     throw new UserError(

@@ -49,6 +49,35 @@ describe('credentials from the environment', () => {
     expect(() => readCredentials(env)).toThrow(message);
   });
 
+  it('reads an Account SID and an API key SID written in upper case as Twilio writes them', () => {
+    const upper = (sid: string) => `${sid.slice(0, 2)}${sid.slice(2).toUpperCase()}`;
+    const sid = `AC${'0a1b2c3d'.repeat(4)}`;
+    const key = `SK${'9f8e7d6c'.repeat(4)}`;
+    expect(
+      readCredentials({ TWILIO_ACCOUNT_SID: upper(sid), TWILIO_AUTH_TOKEN: 't'.repeat(32) }),
+    ).toMatchObject({ accountSid: sid });
+    expect(
+      readCredentials({
+        TWILIO_ACCOUNT_SID: ` ${upper(sid)}\n`,
+        TWILIO_API_KEY: upper(key),
+        TWILIO_API_SECRET: 'secret\n',
+      }),
+    ).toEqual({ kind: 'api-key', accountSid: sid, apiKey: key, apiSecret: 'secret' });
+  });
+
+  it.each([
+    [
+      { TWILIO_ACCOUNT_SID: KEY, TWILIO_API_SECRET: 'secret' },
+      'TWILIO_ACCOUNT_SID holds an API key SID (SK…): set it in TWILIO_API_KEY',
+    ],
+    [
+      { TWILIO_ACCOUNT_SID: SID, TWILIO_API_SECRET: 'secret' },
+      'TWILIO_API_SECRET is set but TWILIO_API_KEY is not',
+    ],
+  ])('names the variable that is wrong in %o', (env, message) => {
+    expect(() => readCredentials(env)).toThrow(message);
+  });
+
   it('never puts a secret in its error messages', () => {
     const token = 'Sup3rSecretT0ken!';
     try {

@@ -128,6 +128,19 @@ describe('fail safe (built CLI)', () => {
       expect(existsSync(join(dir.path, 'no-such-folder'))).toBe(false);
     });
 
+    it.each([
+      [['apply', 'a-folder'], /^error: a-folder is a folder, not a plan file$/],
+      [
+        ['plan', '--mapping', 'a-folder'],
+        /^error: --mapping a-folder is a folder, not a mapping CSV$/,
+      ],
+    ])('%j: a folder where a file is read is named as one', async (args, pattern) => {
+      if (!existsSync(dir.file('a-folder'))) mkdirSync(dir.file('a-folder'));
+      const result = await runCli([...args, '--db', 'x.db'], cliEnv(env), dir.path);
+      expectOneLineError(result, pattern);
+      expect(existsSync(dir.file('x.db'))).toBe(false);
+    });
+
     it('--db naming a folder', async () => {
       const result = await cli(['optouts', '--db', dir.path]);
       expectOneLineError(result, /^error: --db .* is a folder, not a database file\.$/);

@@ -79,8 +79,15 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       let text: string;
       try {
         text = readFileSync(path, 'utf8');
-      } catch {
-        throw new UserError(`${args.plan}: no such plan file`);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new UserError(
+          code === 'ENOENT'
+            ? `${args.plan}: no such plan file`
+            : code === 'EISDIR'
+              ? `${args.plan} is a folder, not a plan file`
+              : `${args.plan}: cannot read the plan file (${(error as Error).message})`,
+        );
       }
       const shown = relative(context.cwd, path) || path;
       const { plan, integrity } = readSealedPlan(shown, text, 'apply');

@@ -127,8 +127,11 @@ async function makePlan(
   try {
     text = readFileSync(mappingPath, 'utf8');
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(
-      `--mapping ${args.mapping}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      code === 'EISDIR'
+        ? `--mapping ${args.mapping} is a folder, not a mapping CSV`
+        : `--mapping ${args.mapping}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
     );
   }
   // The whole mapping is checked before any database, request or file.

@@ -14,6 +14,7 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  readlinkSync,
   readSync,
   rmSync,
   statSync,
@@ -26,6 +27,7 @@ import Database from 'better-sqlite3';
 
 import type { Clock } from '../clock.js';
 import { UserError } from '../errors.js';
+import { isFileOrNothing } from '../files.js';
 import { migrate, readMigrations, type Migration } from './migrate.js';
 
 export type Db = Database.Database;
@@ -164,6 +166,13 @@ function createExclusively(path: string): void {
     throw new UserError(`--db ${path}: the folder ${folder} does not exist.`);
   }
   if (!stat.isDirectory()) throw new UserError(`--db ${path}: ${folder} is not a folder.`);
+  // A link to nowhere: stat found no file, and an exclusive create refuses the link itself
+  // ("EEXIST: file already exists"), which reads as if the database were there.
+  if (!isFileOrNothing(path)) {
+    throw new UserError(
+      `--db ${path} is a link to ${readlinkSync(path)}, which does not exist; name the database file itself.`,
+    );
+  }
   try {
     closeSync(openSync(path, 'wx', 0o600));
     chmodSync(path, 0o600);

@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   truncateSync,
   unlinkSync,
   writeFileSync,
@@ -357,6 +359,18 @@ describe('openDatabase', () => {
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(/does not exist/);
     expect(existsSync(dirname(missing))).toBe(false);
+  });
+
+  it('refuses a link to a file that does not exist, naming it, and creates nothing', () => {
+    const target = join(root, 'gone', 'state.db');
+    symlinkSync(target, dbPath);
+    const error = thrown(() => openDatabase(location()));
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe(
+      `--db ${dbPath} is a link to ${target}, which does not exist; name the database file itself.`,
+    );
+    expect(existsSync(target)).toBe(false);
+    expect(lstatSync(dbPath).isSymbolicLink()).toBe(true);
   });
 
   it("mode 'existing' refuses a missing database and creates nothing", () => {

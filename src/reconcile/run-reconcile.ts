@@ -68,10 +68,13 @@ export interface ReconcileResult {
   newViolations: number;
   newBlocked: number;
   /**
-   * Sends to a listed recipient after a span no pass has read yet (one --since skipped): an
-   * opt-in there may lift them, so the next pass that reads the span judges them.
+   * Every send waiting for judgment once the pass is over: to a listed recipient after a span
+   * no pass has read yet (one --since skipped), where an opt-in may lift it, so the next pass
+   * that reads the span judges it. Those this pass found and those earlier passes kept alike.
    */
   pending: number;
+  /** Of `pending`, the sends an earlier pass found and kept (this pass may have read them again). */
+  pendingFromEarlierPasses: number;
   evidenceAdded: number;
   /**
    * Spans since a subaccount's numbers began to move that no pass read and this one could not
@@ -281,6 +284,10 @@ export async function runReconcile(
     return findViolations([asSent], list, [p], optInsIn(db, [p.accountSid])).violations;
   });
   const verdicts = { ...found, violations: [...judged, ...late] };
+  // Kept by an earlier pass, not read by this one and not yet judgeable: they still wait, and
+  // are counted as pending with the ones this pass found, so "pending: 0" means none waits.
+  const waiting = kept.filter((p) => !readNow.has(p.sid) && !due.includes(p));
+  const keptSids = new Set(kept.map((p) => p.sid));
   const sentBy = new Map(sends.map((s) => [s.sid, s]));
   const stillPending = found.violations
     .filter((v) => afterUnread(v))
@@ -322,7 +329,9 @@ export async function runReconcile(
     sendsChecked: verdicts.checked,
     newViolations: pass.newViolations,
     newBlocked: pass.newBlocked,
-    pending: found.violations.length - judged.length,
+    pending: stillPending.length + waiting.length,
+    pendingFromEarlierPasses:
+      waiting.length + stillPending.filter((p) => keptSids.has(p.sid)).length,
     evidenceAdded,
     notChecked,
     unread: [...unread].flatMap(([accountSid, spans]) =>

@@ -141,6 +141,29 @@ describe('reconcile judges a pending send no pass will read again', () => {
     expect(later.newViolations).toBe(0);
   });
 
+  it('counts it as pending at every pass until one judges it', async () => {
+    const sub = await migrate();
+    // The subaccount texts R1, who said STOP to A before it moved.
+    const seeded = await env.seed({ messages: [sale(sub, R1)] });
+    // The --since pass skips the first two hours after the move: the send to R1 is pending.
+    const skipped = await pass(NOW + 4 * HOUR, NOW + 2 * HOUR);
+    expect(skipped).toMatchObject({ newViolations: 0, pending: 1 });
+    // Another --since pass, from after the send: it does not read the send, which still waits
+    // for the span before it to be read. It is pending still, kept from the earlier pass.
+    const again = await pass(NOW + 5 * HOUR, NOW + 4 * HOUR);
+    expect(again.pending).toBe(1);
+    expect(again).toMatchObject({ newViolations: 0, pendingFromEarlierPasses: 1 });
+    expect(skipped.pendingFromEarlierPasses).toBe(0);
+    expect(again.unread).toHaveLength(1);
+    expect(failsOnViolation(again, 0)).toBe(true);
+    // A pass without --since reads the span and judges the send: nothing pending.
+    const judged = await pass(NOW + 6 * HOUR, null);
+    expect(judged).toMatchObject({ newViolations: 1, pending: 0, pendingFromEarlierPasses: 0 });
+    expect((await listed(NOW + 6 * HOUR)).map((v) => v.violatingMessageSid)).toEqual([
+      seeded.messages[0]!.sid,
+    ]);
+  });
+
   it('lists it once its number has moved on', async () => {
     const sub = await migrate();
     // The subaccount texts R1, who said STOP to A before it moved.

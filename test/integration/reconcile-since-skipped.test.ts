@@ -76,9 +76,9 @@ describe('reconcile --since after a START it skipped', () => {
     });
     expect(skipped.stderr).toContain('pending: 2 send(s) to a listed recipient');
 
-    // A second --since pass, past those sends, finds nothing pending: the span the first one
-    // skipped is still unread (and so is the one between the two passes), so an alerting job
-    // still hears of them.
+    // A second --since pass, past those sends, does not read them, nor the span the first one
+    // skipped (still unread, as is the one between the two passes): both sends still wait for
+    // judgment, and the pass counts them as pending, kept from the first.
     await sleep(1_100);
     const later = await cli([
       'reconcile',
@@ -90,8 +90,16 @@ describe('reconcile --since after a START it skipped', () => {
       '--json',
     ]);
     expect(later.code, later.stderr).toBe(3);
-    const laterJson = JSON.parse(later.stdout) as { pending: number; unread: unknown[] };
-    expect(laterJson.pending).toBe(0);
+    const laterJson = JSON.parse(later.stdout) as {
+      pending: number;
+      pendingFromEarlierPasses: number;
+      unread: unknown[];
+    };
+    expect(laterJson.pending).toBe(2);
+    expect(laterJson.pendingFromEarlierPasses).toBe(2);
+    expect(later.stderr).toContain(
+      'pending: 2 send(s) to a listed recipient after a span no pass read yet (--since skipped it), 2 of them kept from earlier passes',
+    );
     expect(laterJson.unread).toHaveLength(2);
     expect(later.stderr).toMatch(/^not read yet: AC[0-9a-f]{32} from .* \(--since skipped it\)/m);
 
@@ -102,6 +110,7 @@ describe('reconcile --since after a START it skipped', () => {
       newViolations: 1,
       violations: 1,
       pending: 0,
+      pendingFromEarlierPasses: 0,
       unread: [],
     });
     expect(

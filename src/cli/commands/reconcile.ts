@@ -131,7 +131,7 @@ export function reconcileCommand(
       }
       if (result.pending > 0) {
         context.output.err(
-          `pending: ${result.pending} send(s) to a listed recipient after a span no pass read yet (--since skipped it): the next pass that reads it judges them (run \`submigrate reconcile\` without --since)`,
+          `pending: ${result.pending} send(s) to a listed recipient after a span no pass read yet (--since skipped it), ${result.pendingFromEarlierPasses} of them kept from earlier passes: none is judged yet; the next pass that reads the span judges them (run \`submigrate reconcile\` without --since)`,
         );
       }
       for (const span of result.notChecked) {

@@ -51,6 +51,37 @@ export function movedNumbers(db: Db): MovedNumber[] {
     .all() as MovedNumber[];
 }
 
+/**
+ * Each subaccount a finished transfer step put a number in, and the span it was there: from
+ * when that transfer was first sent until a later transfer of the number (a later wave moving
+ * it on) finished; `left` is null while no later transfer has, as far as the journal knows.
+ */
+export interface NumberStay {
+  numberSid: string;
+  accountSid: string;
+  /** ISO 8601 UTC. */
+  began: string;
+  left: string | null;
+}
+
+export function numberStays(db: Db): NumberStay[] {
+  return db
+    .prepare(
+      `SELECT * FROM (
+         SELECT substr(step_id, length('transfer_number:') + 1) AS numberSid,
+                json_extract(result_json, '$.to_account_sid') AS accountSid,
+                COALESCE(started_at, finished_at) AS began,
+                LEAD(finished_at) OVER (
+                  PARTITION BY step_id ORDER BY COALESCE(started_at, finished_at), run_id
+                ) AS "left"
+         FROM apply_steps
+         WHERE action = 'transfer_number' AND state IN ('done', 'skipped'))
+       WHERE accountSid IS NOT NULL
+       ORDER BY began, numberSid`,
+    )
+    .all() as NumberStay[];
+}
+
 /** The windows earlier reconcile passes read of an account (not those of other snapshots). */
 export function reconcileWindows(
   db: Db,

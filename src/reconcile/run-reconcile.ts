@@ -18,12 +18,14 @@ import {
 import type { Db } from '../db/open.js';
 import {
   movedNumbers,
+  numberStays,
   optInsIn,
   pendingSends,
   reconcileWindows,
   recordPass,
   type BlockedSend,
   type MovedNumber,
+  type NumberStay,
 } from '../db/reconcile.js';
 import {
   createRun,
@@ -40,6 +42,7 @@ import { KEYWORD_LISTS } from '../optouts/keywords.js';
 import {
   DAY_MS,
   INCREMENTAL_OVERLAP_MS,
+  mergeRanges,
   uncoveredSpans,
   type TimeRange,
 } from '../optouts/windows.js';
@@ -77,15 +80,24 @@ export interface ReconcileResult {
   pendingFromEarlierPasses: number;
   evidenceAdded: number;
   /**
-   * Spans since a subaccount's numbers began to move that no pass read and this one could not
-   * (older than its Messages API window): sends then were held to no list.
+   * Spans since a subaccount's numbers began to move that no pass read and none will: sends
+   * then were held to no list. `retention`: older than its Messages API window now;
+   * `numbers-left`: in a subaccount every moved number has left since (a later wave moved it
+   * on, or the customer's subaccount is another now), which no pass reads again.
    */
-  notChecked: { accountSid: string; start: string; end: string }[];
+  notChecked: NotChecked[];
   /**
    * Spans since the move that no pass has read yet and a later one still can (one a --since
    * pass skipped): sends in and after them, pending or not, are judged only once one does.
    */
   unread: { accountSid: string; start: string; end: string }[];
+}
+
+export interface NotChecked {
+  accountSid: string;
+  start: string;
+  end: string;
+  reason: 'retention' | 'numbers-left';
 }
 
 const PAGE_SIZE = 1000;
@@ -163,12 +175,35 @@ export async function runReconcile(
     end: now,
   }));
   // What no pass read since a move and none can now: said, never shown as "0 violations".
-  const notChecked = [...bySub].flatMap(([accountSid, numbers]) => {
+  const notChecked: NotChecked[] = [...bySub].flatMap(([accountSid, numbers]) => {
     return uncoveredSpans(
       { start: movedSince(numbers), end: readable(accountSid) },
       passRead.get(accountSid)!,
-    ).map((span) => ({ accountSid, start: isoSeconds(span.start), end: isoSeconds(span.end) }));
+    ).map((span) => ({
+      accountSid,
+      start: isoSeconds(span.start),
+      end: isoSeconds(span.end),
+      reason: 'retention' as const,
+    }));
   });
+  // A subaccount the moved numbers have all left is read by no pass again: what no pass read
+  // of it while they were there is never checked either.
+  for (const [accountSid, stays] of staysInLeftSubaccounts(numberStays(db), bySub, now)) {
+    const read = reconcileWindows(db, accountSid).map((w) => ({
+      start: new Date(w.windowStart),
+      end: new Date(w.windowEnd),
+    }));
+    for (const stay of stays) {
+      for (const span of uncoveredSpans(stay, read)) {
+        notChecked.push({
+          accountSid,
+          start: isoSeconds(span.start),
+          end: isoSeconds(span.end),
+          reason: 'numbers-left',
+        });
+      }
+    }
+  }
 
   const types = tollFreeTypes(db);
   const movedPhones = new Set(moved.map((m) => m.phoneNumber));
@@ -364,6 +399,28 @@ export function passStart(
     return uncoveredSpans({ start: from, end: now }, read)[0]?.start ?? now;
   });
   return new Date(Math.min(...unread.map((d) => d.getTime())) - INCREMENTAL_OVERLAP_MS);
+}
+
+/**
+ * When moved numbers were in the subaccounts that hold none of them now (each moved on by a
+ * later wave, or the customer's subaccount another since), merged per subaccount; a stay no
+ * later transfer ended lasts until `now`. Pure.
+ */
+export function staysInLeftSubaccounts(
+  stays: readonly NumberStay[],
+  held: ReadonlyMap<string, unknown>,
+  now: Date,
+): Map<string, TimeRange[]> {
+  const left = new Map<string, TimeRange[]>();
+  for (const stay of stays) {
+    if (held.has(stay.accountSid)) continue;
+    const span = {
+      start: new Date(stay.began),
+      end: stay.left === null ? now : new Date(stay.left),
+    };
+    left.set(stay.accountSid, [...(left.get(stay.accountSid) ?? []), span]);
+  }
+  return new Map([...left].map(([accountSid, spans]) => [accountSid, mergeRanges(spans)]));
 }
 
 /**

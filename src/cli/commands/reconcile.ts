@@ -41,7 +41,7 @@ export function reconcileCommand(
           type: 'boolean',
           default: false,
           describe:
-            'Exit 3 when any violation is known, while a send is pending or a span since the move is unread, or when one was never checked (older than the Messages API window)',
+            'Exit 3 when any violation is known, while a send is pending or a span since the move is unread, or when one was never checked (older than the Messages API window, or in a subaccount its numbers have all left since)',
         }),
     handler: async (args) => {
       const since = parseInstant('since', args.since);
@@ -136,7 +136,9 @@ export function reconcileCommand(
       }
       for (const span of result.notChecked) {
         context.output.err(
-          `not checked: ${span.accountSid} from ${span.start} to ${span.end}, after the move but older than its Messages API window: no pass read its sends, which were held to no list`,
+          span.reason === 'retention'
+            ? `not checked: ${span.accountSid} from ${span.start} to ${span.end}, after the move but older than its Messages API window: no pass read its sends, which were held to no list`
+            : `not checked: ${span.accountSid} from ${span.start} to ${span.end}, while moved numbers were in it: all have left it since (a later apply moved them on), so no pass reads it again, and its sends then were read by no pass and held to no list`,
         );
       }
       for (const span of result.unread) {

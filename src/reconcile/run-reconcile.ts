@@ -82,8 +82,9 @@ export interface ReconcileResult {
   /**
    * Spans since a subaccount's numbers began to move that no pass read and none will: sends
    * then were held to no list. `retention`: older than its Messages API window now;
-   * `numbers-left`: in a subaccount every moved number has left since (a later wave moved it
-   * on, or the customer's subaccount is another now), which no pass reads again.
+   * `numbers-left`: while a number was in a subaccount it has left since (a later wave moved it
+   * on, or its customer's subaccount is another now), whose sends there no pass holds to its
+   * list again.
    */
   notChecked: NotChecked[];
   /**
@@ -186,22 +187,25 @@ export async function runReconcile(
       reason: 'retention' as const,
     }));
   });
-  // A subaccount the moved numbers have all left is read by no pass again: what no pass read
-  // of it while they were there is never checked either.
-  for (const [accountSid, stays] of staysInLeftSubaccounts(numberStays(db), bySub, now)) {
-    const read = reconcileWindows(db, accountSid).map((w) => ({
+  // A number a later wave moved on is held to its list only in the subaccount it is in now: a
+  // pass after it left skips what it sent where it was before (and, once every number has
+  // left, reads that subaccount no more). What no pass read while it was there is never
+  // checked either.
+  const current = new Map(moved.map((m) => [m.numberSid, m.subaccountSid]));
+  const readOf = (accountSid: string) =>
+    passRead.get(accountSid) ??
+    reconcileWindows(db, accountSid).map((w) => ({
       start: new Date(w.windowStart),
       end: new Date(w.windowEnd),
     }));
-    for (const stay of stays) {
-      for (const span of uncoveredSpans(stay, read)) {
-        notChecked.push({
-          accountSid,
-          start: isoSeconds(span.start),
-          end: isoSeconds(span.end),
-          reason: 'numbers-left',
-        });
-      }
+  for (const [accountSid, spans] of unjudgedStays(numberStays(db), current, readOf, now)) {
+    for (const span of spans) {
+      notChecked.push({
+        accountSid,
+        start: isoSeconds(span.start),
+        end: isoSeconds(span.end),
+        reason: 'numbers-left',
+      });
     }
   }
 
@@ -402,25 +406,30 @@ export function passStart(
 }
 
 /**
- * When moved numbers were in the subaccounts that hold none of them now (each moved on by a
- * later wave, or the customer's subaccount another since), merged per subaccount; a stay no
- * later transfer ended lasts until `now`. Pure.
+ * The spans in which a moved number was in a subaccount it has left since (a later wave moved
+ * it on, or its customer's subaccount is another now) that no pass read while it was there: a
+ * pass after it left holds its sends there to no list. Per subaccount, merged; a stay no later
+ * transfer ended lasts until `now`. `current`: each moved number's subaccount now. Pure.
  */
-export function staysInLeftSubaccounts(
+export function unjudgedStays(
   stays: readonly NumberStay[],
-  held: ReadonlyMap<string, unknown>,
+  current: ReadonlyMap<string, string>,
+  read: (accountSid: string) => readonly TimeRange[],
   now: Date,
 ): Map<string, TimeRange[]> {
-  const left = new Map<string, TimeRange[]>();
+  const unjudged = new Map<string, TimeRange[]>();
   for (const stay of stays) {
-    if (held.has(stay.accountSid)) continue;
-    const span = {
-      start: new Date(stay.began),
-      end: stay.left === null ? now : new Date(stay.left),
-    };
-    left.set(stay.accountSid, [...(left.get(stay.accountSid) ?? []), span]);
+    if (stay.left === null && current.get(stay.numberSid) === stay.accountSid) continue;
+    const left = stay.left === null ? now : new Date(stay.left);
+    const before = read(stay.accountSid).filter((w) => w.end <= left);
+    const spans = uncoveredSpans({ start: new Date(stay.began), end: left }, before);
+    unjudged.set(stay.accountSid, [...(unjudged.get(stay.accountSid) ?? []), ...spans]);
   }
-  return new Map([...left].map(([accountSid, spans]) => [accountSid, mergeRanges(spans)]));
+  return new Map(
+    [...unjudged]
+      .map(([accountSid, spans]) => [accountSid, mergeRanges(spans)] as const)
+      .filter(([, spans]) => spans.length > 0),
+  );
 }
 
 /**

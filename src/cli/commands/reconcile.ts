@@ -41,7 +41,7 @@ export function reconcileCommand(
           type: 'boolean',
           default: false,
           describe:
-            'Exit 3 when any violation is known, while a send is pending or a span since the move is unread, or when one was never checked (older than the Messages API window, or in a subaccount its numbers have all left since)',
+            'Exit 3 when any violation is known, while a send is pending or a span since the move is unread, or when one was never checked (older than the Messages API window, or in a subaccount a number has left since)',
         }),
     handler: async (args) => {
       const since = parseInstant('since', args.since);
@@ -138,7 +138,7 @@ export function reconcileCommand(
         context.output.err(
           span.reason === 'retention'
             ? `not checked: ${span.accountSid} from ${span.start} to ${span.end}, after the move but older than its Messages API window: no pass read its sends, which were held to no list`
-            : `not checked: ${span.accountSid} from ${span.start} to ${span.end}, while moved numbers were in it: all have left it since (a later apply moved them on), so no pass reads it again, and its sends then were read by no pass and held to no list`,
+            : `not checked: ${span.accountSid} from ${span.start} to ${span.end}, while a moved number was in it that a later apply has moved on since: no pass held its sends there to its list while it was there, and none will`,
         );
       }
       for (const span of result.unread) {

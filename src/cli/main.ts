@@ -33,20 +33,29 @@ function credentialsUsed(env: NodeJS.ProcessEnv): string {
     : 'TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN';
 }
 
+/**
+ * A Twilio error as the `error:` line tells it: `Twilio 20003 (HTTP 401): Authenticate`, as an
+ * apply step's failure names it; one that got no answer is its request and why, which its
+ * message already says (`GET https://…: no answer (ECONNREFUSED)`).
+ */
+function twilioErrorText(error: TwilioError): string {
+  if (error.status === 0) return error.message;
+  const code = error.code === null ? '' : ` ${error.code}`;
+  return `Twilio${code} (HTTP ${error.status}): ${error.message}`;
+}
+
 function describeError(error: unknown, env: NodeJS.ProcessEnv): { text: string; code: number } {
   if (error instanceof UserError) return { text: `error: ${error.message}`, code: EXIT.failure };
   if (error instanceof RefusedError)
     return { text: `refused: ${error.message}`, code: EXIT.refused };
   if (error instanceof TwilioError) {
-    const code = error.code === null ? '' : ` ${error.code}`;
-    const status = error.status === 0 ? 'no answer' : `HTTP ${error.status}`;
     const hint =
       error.status === 401
         ? ` — Twilio did not accept the credentials: check ${credentialsUsed(env)}, and --api-url / SUBMIGRATE_API_URL.`
         : error.status === 0
           ? ' — check the network, and --api-url / SUBMIGRATE_API_URL if set (is the emulator running?).'
           : '';
-    return { text: `Twilio error${code} (${status}): ${error.message}${hint}`, code: EXIT.failure };
+    return { text: `error: ${twilioErrorText(error)}${hint}`, code: EXIT.failure };
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return {

@@ -179,7 +179,10 @@ describe('fail safe (built CLI)', () => {
       const result = await cli(['snapshot', '--db', dir.file('refused.db')], {
         SUBMIGRATE_API_URL: url,
       });
-      expectOneLineError(result, new RegExp(`no answer \\(ECONNREFUSED\\)`));
+      expectOneLineError(
+        result,
+        new RegExp(`^error: GET ${url}/\\S+: no answer \\(ECONNREFUSED\\) — check the network`),
+      );
       expect(result.stderr).toContain(`${url}/2010-04-01/Accounts/`);
       expect(result.stderr).not.toContain('api.twilio.com');
     });
@@ -203,7 +206,7 @@ describe('fail safe (built CLI)', () => {
       const result = await cli(['snapshot', '--db', dir.file('401.db')], {
         TWILIO_AUTH_TOKEN: 'f'.repeat(32),
       });
-      expectOneLineError(result, /^Twilio error 20003 \(HTTP 401\)/);
+      expectOneLineError(result, /^error: Twilio 20003 \(HTTP 401\)/);
       expect(result.stderr).toContain('TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN');
       expect(result.stderr).not.toContain('API_KEY');
       expect(result.stderr).not.toContain('f'.repeat(32));
@@ -232,7 +235,7 @@ describe('fail safe (built CLI)', () => {
         TWILIO_API_KEY: `SK${'0'.repeat(32)}`,
         TWILIO_API_SECRET: secret,
       });
-      expectOneLineError(result, /^Twilio error 20003 \(HTTP 401\)/);
+      expectOneLineError(result, /^error: Twilio 20003 \(HTTP 401\)/);
       expect(result.stderr).toContain(
         'TWILIO_ACCOUNT_SID with TWILIO_API_KEY and TWILIO_API_SECRET (an API key is used whenever TWILIO_API_KEY is set, even beside TWILIO_AUTH_TOKEN)',
       );

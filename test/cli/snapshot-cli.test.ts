@@ -231,13 +231,13 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     expect(result.stderr).toMatch(/^error: TWILIO_ACCOUNT_SID is not set\./);
   });
 
-  it('a wrong auth token exits 1 with Twilio error 20003', async () => {
+  it('a wrong auth token exits 1 with Twilio 20003', async () => {
     const result = await cli(['snapshot', '--db', dir.file('errors.db')], {
       TWILIO_AUTH_TOKEN: WRONG_TOKEN,
     });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^Twilio error 20003 \(HTTP 401\)/);
+    expect(result.stderr).toMatch(/^error: Twilio 20003 \(HTTP 401\)/);
     expect(result.stderr).not.toContain('internal error');
   });
 

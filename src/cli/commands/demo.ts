@@ -139,7 +139,7 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
           !result.webhookKept && 'the webhook changed',
         ].filter((p): p is string => typeof p === 'string');
         if (problems.length > 0) {
-          context.output.err(`demo: ${problems.join('; ')}`);
+          context.output.err(`error: the demo's own check failed: ${problems.join('; ')}`);
           context.setExit(1);
         }
       } finally {

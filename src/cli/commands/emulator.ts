@@ -206,7 +206,9 @@ function runWithEmulatorHeap(): Promise<number> {
     child.on('exit', (code, signal) => {
       if (code !== null) return resolveExit(code);
       // Killed by a signal (not the graceful stop it answers Ctrl-C with): that is a failure.
-      process.stderr.write(`emulator: the server process was killed by ${signal ?? 'a signal'}\n`);
+      process.stderr.write(
+        `error: the emulator's server process was killed by ${signal ?? 'a signal'}\n`,
+      );
       resolveExit(128 + (signal === null ? 0 : (constants.signals[signal] ?? 0)) || 1);
     });
   });

@@ -182,6 +182,11 @@ function createExclusively(path: string): void {
 }
 
 export function openDatabase(location: DbLocation, options: OpenOptions = {}): Db {
+  return openFound(location, options).db;
+}
+
+/** The database, and whether this call created its file. */
+function openFound(location: DbLocation, options: OpenOptions): { db: Db; created: boolean } {
   const { path } = location;
   const found = inspect(path, location.migrationsDir);
   if (found === 'missing') {
@@ -215,7 +220,7 @@ export function openDatabase(location: DbLocation, options: OpenOptions = {}): D
     db.pragma('wal_autocheckpoint = 10000');
     db.pragma('cache_size = -16000');
     migrate(db, readMigrations(location.migrationsDir), path, location.clock);
-    return db;
+    return { db, created: found === 'missing' };
   } catch (error) {
     db.close();
     throw cannotWrite(path, error) ?? error;
@@ -255,16 +260,50 @@ function cannotWrite(path: string, error: unknown): UserError | null {
   );
 }
 
-/** Opens, migrates, runs `fn`, and always closes. */
+/**
+ * What the database has been written since `db` opened it: rows this connection changed
+ * (`total_changes()`), and commits of any other connection (`data_version` moves with each).
+ */
+function writesSince(db: Db): string {
+  const changes = db.prepare('SELECT total_changes() AS n').get() as { n: number };
+  return `${changes.n} ${String(db.pragma('data_version', { simple: true }))}`;
+}
+
+/** Whether `db` is as `writesSince` found it then; when that cannot be told, it is not. */
+function nothingWrittenSince(db: Db, then: string): boolean {
+  try {
+    return db.open && writesSince(db) === then;
+  } catch {
+    return false; // the error `fn` failed with is the one to tell, and the file is kept
+  }
+}
+
+/** The database file and the WAL files SQLite keeps beside it. */
+function removeDatabaseFiles(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true });
+}
+
+/**
+ * Opens, migrates, runs `fn`, and always closes. A database this call created is removed
+ * again when `fn` fails before anything was written into it (a wrong auth token refused at
+ * the first request): the user is left no stray file that reads as a snapshot tried, and
+ * the next run creates it afresh. A database that was there before is never removed.
+ */
 export async function withDb<T>(
   location: DbLocation,
   fn: (db: Db) => Promise<T> | T,
   options: OpenOptions = {},
 ): Promise<T> {
-  const db = openDatabase(location, options);
+  const { db, created } = openFound(location, options);
+  const opened = created ? writesSince(db) : null;
+  let unwritten = false;
   try {
     return await fn(db);
+  } catch (error) {
+    unwritten = opened !== null && nothingWrittenSince(db, opened);
+    throw error;
   } finally {
     db.close();
+    if (unwritten) removeDatabaseFiles(location.path);
   }
 }

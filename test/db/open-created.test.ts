@@ -1,0 +1,73 @@
+/**
+ * `withDb` removes a database file it created when the work it ran failed before anything was
+ * written into it (snapshot or plan refused at their first request: a wrong auth token), and
+ * only then: not one the work wrote into, not one that was there before.
+ */
+
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { withDb, type Db, type DbLocation } from '../../src/db/open.js';
+
+const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+let root: string;
+let location: DbLocation;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'submigrate-open-created-'));
+  location = {
+    path: join(root, 'state.db'),
+    migrationsDir: MIGRATIONS,
+    clock: { now: () => new Date('2024-01-01T00:00:00.000Z') },
+  };
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+const refused = new Error('HTTP 401 at the first request');
+const failWith = (write?: (db: Db) => void) =>
+  withDb(location, (db) => {
+    write?.(db);
+    throw refused;
+  });
+const aCustomer = (db: Db) =>
+  db
+    .prepare(
+      "INSERT INTO customers (customer_id, customer_name, mapping_sha256, recorded_at) VALUES ('acme', 'Acme', 'x', '2024-01-01T00:00:00Z')",
+    )
+    .run();
+
+describe('a database withDb created', () => {
+  it('is removed, -wal and -shm too, when the work failed having written nothing', async () => {
+    await expect(failWith()).rejects.toBe(refused);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('is kept when the work wrote into it before failing', async () => {
+    await expect(failWith(aCustomer)).rejects.toBe(refused);
+    expect(existsSync(location.path)).toBe(true);
+    const names = await withDb(location, (db) =>
+      db.prepare('SELECT customer_id FROM customers').pluck().all(),
+    );
+    expect(names).toEqual(['acme']);
+  });
+
+  it('is kept when the work succeeded, written into or not', async () => {
+    await withDb(location, () => undefined);
+    expect(existsSync(location.path)).toBe(true);
+  });
+});
+
+describe('a database that was there before', () => {
+  it('is never removed, though the work failed having written nothing', async () => {
+    await withDb(location, () => undefined);
+    await expect(failWith()).rejects.toBe(refused);
+    expect(existsSync(location.path)).toBe(true);
+  });
+});

@@ -25,6 +25,17 @@ const CONSENTS = 'https://accounts.twilio.com/v1/Consents/Bulk';
 const IN_FLIGHT = '# in flight: sent only if it did not take effect';
 const IF_ADOPTED = '# only if the create left in flight took effect and is adopted';
 
+/**
+ * The contacts a Consent API batch names, as its line tells them: its first and last record's,
+ * said so, or its only one. The records are in the plan's order (by sender, then contact), not
+ * a run of numbers: written `+1…01…+1…99`, the two read as a range of ids the batch does not
+ * hold.
+ */
+function contactsOf(batch: readonly { contact_id: string }[]): string {
+  const first = batch[0]!.contact_id;
+  return batch.length === 1 ? first : `first ${first}, last ${batch.at(-1)!.contact_id}`;
+}
+
 export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepRecord>): string[] {
   const targets = targetsFrom(plan, records as Map<string, StepRecord>);
   const subaccount = (customerId: string) =>
@@ -119,7 +130,7 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
               ? service(step.customer_id)
               : [...new Set(chunk.map((item) => item.sender_number))].join(',');
           lines.push(
-            `POST   ${CONSENTS}  Items=${chunk.length} × {status: opt-out, source: opt-out-message, sender_id: ${sender}, contact_id ${chunk[0]!.contact_id}…${chunk.at(-1)!.contact_id}}   ${who}   # ${step.id} batch ${batch} of ${step.requests}`,
+            `POST   ${CONSENTS}  Items=${chunk.length} × {status: opt-out, source: opt-out-message, sender_id: ${sender}, contact_id: ${contactsOf(chunk)}}   ${who}   # ${step.id} batch ${batch} of ${step.requests}`,
           );
         }
         break;

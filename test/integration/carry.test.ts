@@ -148,8 +148,19 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
     const posts = dry.stdout.split('\n').filter((l) => l.includes('/v1/Consents/Bulk'));
     expect(posts).toHaveLength(read.carry!.requests);
     expect(posts[0]).toMatch(
-      /^POST {3}https:\/\/accounts\.twilio\.com\/v1\/Consents\/Bulk {2}Items=\d+ × \{status: opt-out, source: opt-out-message, sender_id: \{service created for [\w-]+\}, contact_id \+\d+…\+\d+\} {3}\(credentials of \{subaccount created for [\w-]+\}\) {3}# carry_optouts:[\w-]+ batch 1 of \d+$/,
+      /^POST {3}https:\/\/accounts\.twilio\.com\/v1\/Consents\/Bulk {2}Items=\d+ × \{status: opt-out, source: opt-out-message, sender_id: \{service created for [\w-]+\}, contact_id: (first \+\d+, last \+\d+|\+\d+)\} {3}\(credentials of \{subaccount created for [\w-]+\}\) {3}# carry_optouts:[\w-]+ batch 1 of \d+$/,
     );
+    // A batch names its first and last contact as such: its ids are no range (`+1…01…+1…99`).
+    const several = carries.filter((s) => s.optouts > 1);
+    expect(several.length).toBeGreaterThan(0);
+    for (const step of several) {
+      const batch = read.carry_items!.filter((i) => i.step === step.id).slice(0, step.batch_size);
+      const line = posts.find((l) => l.endsWith(`# ${step.id} batch 1 of ${step.requests}`));
+      expect(line).toContain(`Items=${batch.length} × {`);
+      expect(line).toContain(
+        `, contact_id: first ${batch[0]!.contact_id}, last ${batch.at(-1)!.contact_id}}`,
+      );
+    }
     expect(await requestLog(env)).toEqual([]);
     // Every carry step comes after the steps that make the senders its records name.
     for (const step of carries) {

@@ -30,7 +30,12 @@ import {
   unvouchedCustomers,
   type ExportClaims,
 } from '../optouts/export.js';
-import type { FallbackCheck, InboundRoute } from '../plan/routes.js';
+import {
+  lostRoute,
+  type FallbackCheck,
+  type InboundRoute,
+  type RouteVerdict,
+} from '../plan/routes.js';
 import { shellWord } from '../plan/replan.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { Plan, PlanNumber } from '../plan/types.js';
@@ -73,6 +78,11 @@ export interface RunStatus {
    * nothing, and does not count.
    */
   followedBy: number | null;
+  /**
+   * Moved numbers whose inbound route was lost at the run's last routing check (apply's, or
+   * `submigrate routes`' since): a run can fail with every step done for them.
+   */
+  routesLost: number;
 }
 
 /**
@@ -174,6 +184,9 @@ export function runStatuses(
         followedBy: stopped
           ? (all.find((later) => later.id > run.id && changed(later))?.id ?? null)
           : null,
+        routesLost: listRouteChecks(db, run.id).filter(
+          (check) => check.verdict === 'missing' || lostRoute(check.verdict as RouteVerdict),
+        ).length,
       };
     });
   return {

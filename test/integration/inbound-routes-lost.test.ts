@@ -89,6 +89,13 @@ describe('inbound routes a move loses', () => {
     expect(applied.stderr).toContain(`inbound route lost: ${phone}`);
     expect(routes.code).toBe(3);
     expect(routes.stdout).toMatch(new RegExp(`LOST\\s+\\${phone}`));
+    // Failed with every step done: status says why, where it said `failed (2 done)` alone.
+    const status = await cli(['status', '--db', dir.file('a.db')]);
+    expect(status.stdout).toMatch(
+      /^run 1 {2}failed .*\(2 done\) {2}1 moved number\(s\) lost their inbound route at the last check: `submigrate routes --run 1` names them$/m,
+    );
+    const json = JSON.parse((await cli(['status', '--db', dir.file('a.db'), '--json'])).stdout);
+    expect(json.runs[0]).toMatchObject({ run: { status: 'failed' }, routesLost: 1 });
   });
 
   it('a number moved into a reused service with the same URL but no fallback: warned, fallback named', async () => {

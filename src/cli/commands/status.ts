@@ -25,7 +25,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
         return;
       }
       if (view.runs.length === 0 && view.starting === null) context.output.out('No apply run yet.');
-      for (const { run, counts, process, followedBy } of view.runs) {
+      for (const { run, counts, process, followedBy, routesLost } of view.runs) {
         const states = Object.entries(counts)
           .filter(([, n]) => n > 0)
           .map(([state, n]) => `${n} ${state}`)
@@ -40,7 +40,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
                   : `  no process is running it, and run ${followedBy} (another plan) came after it`
                 : ''
               : `  pid ${process.pid} on ${process.hostname} since ${process.acquiredAt}`
-          }`,
+          }${whyFailed(run, counts, routesLost)}`,
         );
       }
       if (view.starting !== null) {
@@ -64,6 +64,24 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
       }
     },
   };
+}
+
+/**
+ * What else a run's line must say: the routes it lost at the last check, and why a run failed
+ * with every step done (`failed (6 done)` alone left the reader to guess).
+ */
+function whyFailed(
+  run: { id: number; status: string },
+  counts: Record<string, number>,
+  routesLost: number,
+): string {
+  if (routesLost > 0) {
+    return `  ${routesLost} moved number(s) lost their inbound route at the last check: \`submigrate routes --run ${run.id}\` names them`;
+  }
+  const unfinished = ['pending', 'in_flight', 'failed', 'not_run'].some((s) => counts[s]! > 0);
+  return run.status === 'failed' && !unfinished
+    ? `  every step done, but apply could not vouch for the result (a lost inbound route, or a create that took effect twice): its report.html says what`
+    : '';
 }
 
 /** A step's result, each value named (`written=3 rejected=0`: bare values said nothing). */

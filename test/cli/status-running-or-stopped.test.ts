@@ -82,6 +82,11 @@ describe('status of a run whose apply is running, then killed', () => {
     expect(after.runs[0]?.run.status).toBe('running');
     expect(after.runs[0]?.process).toBeNull();
     expect(stopped.stdout).toContain('`submigrate apply` with the plan continues it');
+    // Its step left in flight is no longer being sent: the listing says what becomes of it.
+    const steps = await cli(['status', '--db', db(), '--run', '1']);
+    expect(steps.stdout).toMatch(
+      /^in_flight \(\d+\): begun by the apply that stopped, whether Twilio took them not known: an apply that continues the run settles each from Twilio's state first, never sends one blind$/m,
+    );
 
     // A plan made again and applied is another run: the stopped one is no longer continued.
     const again = ws.dir.file('m2.plan.json');

@@ -53,8 +53,12 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
       const byState = new Map<string, typeof view.steps>();
       for (const step of view.steps)
         byState.set(step.state, [...(byState.get(step.state) ?? []), step]);
+      // A stopped run's in-flight steps are no longer being sent: say what becomes of them.
+      const shown = view.runs[0];
+      const stopped = shown?.run.status === 'running' && shown.process === null;
       for (const [state, steps] of byState) {
-        context.output.out(`\n${state} (${steps.length}):`);
+        const note = stopped && state === 'in_flight' ? ` ${STOPPED_IN_FLIGHT}` : '';
+        context.output.out(`\n${state} (${steps.length}):${note}`);
         context.output.lines(
           steps.map(
             (s) =>
@@ -65,6 +69,9 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
     },
   };
 }
+
+const STOPPED_IN_FLIGHT =
+  "begun by the apply that stopped, whether Twilio took them not known: an apply that continues the run settles each from Twilio's state first, never sends one blind";
 
 /**
  * What else a run's line must say: the routes it lost at the last check, and why a run failed

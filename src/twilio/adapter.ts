@@ -339,6 +339,29 @@ function answerError(status: number, body: unknown): TwilioError {
   });
 }
 
+/**
+ * Runs an SDK `list()`: a page the SDK cannot read (its list missing, or null) makes it throw
+ * a bare Error or TypeError, which is said as what it is, naming the list.
+ */
+async function sdkList<T>(what: string, list: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await list();
+  } catch (error) {
+    const mapped = toTwilioError(error, true);
+    if (mapped instanceof TwilioError) throw mapped;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new TwilioError({
+      status: 200,
+      code: null,
+      message:
+        `${what}: Twilio answered a page of the list that could not be read (${why}); nothing ` +
+        'of the list was used. Run the command again; if it goes on, check the network or ' +
+        'proxy between here and Twilio.',
+      retryable: false,
+    });
+  }
+}
+
 /** Runs one SDK call, mapping what it throws to TwilioError. */
 async function call<T>(idempotent: boolean, run: () => Promise<T>): Promise<T> {
   try {
@@ -389,7 +412,11 @@ export function createTwilioPort(
 
     listSubaccounts: () =>
       call(true, async () =>
-        (await api.accounts.list({ pageSize: LIST_PAGE_SIZE }))
+        (
+          await sdkList('listing the subaccounts', () =>
+            api.accounts.list({ pageSize: LIST_PAGE_SIZE }),
+          )
+        )
           .filter((a) => a.sid !== parentSid)
           .map(toAccount),
       ),
@@ -471,7 +498,11 @@ export function createTwilioPort(
 
     listServices: (accountSid) =>
       call(true, async () =>
-        (await (await servicesOf(accountSid)).list({ pageSize: LIST_PAGE_SIZE })).map(toService),
+        (
+          await sdkList(`listing the Messaging Services of ${accountSid}`, async () =>
+            (await servicesOf(accountSid)).list({ pageSize: LIST_PAGE_SIZE }),
+          )
+        ).map(toService),
       ),
 
     createService: (accountSid, friendlyName, settings = {}) =>
@@ -489,11 +520,11 @@ export function createTwilioPort(
     listServicePhoneNumbers: (accountSid, serviceSid) =>
       call(true, async () =>
         (
-          await (
-            await servicesOf(accountSid)
-          )(serviceSid).phoneNumbers.list({
-            pageSize: LIST_PAGE_SIZE,
-          })
+          await sdkList(`listing the numbers of Messaging Service ${serviceSid}`, async () =>
+            (await servicesOf(accountSid))(serviceSid).phoneNumbers.list({
+              pageSize: LIST_PAGE_SIZE,
+            }),
+          )
         ).map(toServiceNumber),
       ),
 
@@ -588,11 +619,11 @@ export function createTwilioPort(
 
     listExportDays: (accountSid) =>
       call(true, async () => {
-        const days = await (
-          await clientFor(accountSid)
-        ).bulkexports.v1
-          .exports('Messages')
-          .days.list({ pageSize: DAYS_PAGE_SIZE });
+        const days = await sdkList(`listing the Bulk Export days of ${accountSid}`, async () =>
+          (await clientFor(accountSid)).bulkexports.v1
+            .exports('Messages')
+            .days.list({ pageSize: DAYS_PAGE_SIZE }),
+        );
         return days.map((d) => d.day).sort();
       }),
 

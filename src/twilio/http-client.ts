@@ -226,6 +226,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
   }
 
   override request<TData>(opts: RequestOptions<TData>): Promise<Response<TData>> {
+    // The SDK follows a list's next-page link wherever it points, credentials and all.
+    if (!TWILIO_HOST.test(opts.uri)) return Promise.reject(notTwilio(opts.method, opts.uri));
     const once = async () => {
       this.stats.requests += 1;
       countAttempt(opts.method);
@@ -253,12 +255,19 @@ export class TwilioHttpClient extends twilio.RequestClient {
       }
     };
     const policy = isConsentRequest(opts.uri) ? this.consentRetry : this.retry;
+    const raw = (opts.headers as Record<string, string> | undefined)?.[RAW_BODY_HEADER];
     return withRetry(once, isIdempotent(opts.method, opts.uri), policy, {
       sleep: this.deps.sleep,
       random: this.deps.random,
       onRetry: () => {
         this.stats.retries += 1;
       },
+    }).then((answer) => {
+      // The SDK would JSON.parse it and throw a bare SyntaxError; a raw read checks its own.
+      if (raw === undefined && isNotJson(answer)) {
+        throw notJson(opts.method, rewriteTwilioUrl(opts.uri, this.apiUrl), answer);
+      }
+      return answer;
     }) as Promise<Response<TData>>;
   }
 
@@ -359,6 +368,51 @@ export class TwilioHttpClient extends twilio.RequestClient {
       request.end(payload);
     });
   }
+}
+
+/** A success (but 204, which has no body) whose body is not JSON: a proxy's page, or nothing. */
+function isNotJson(answer: Answer): boolean {
+  const { statusCode: status, body } = answer;
+  return status >= 200 && status < 300 && status !== 204 && typeof body === 'string';
+}
+
+/**
+ * `answer`'s body, described for an error: its type and size, never its text (a proxy's page
+ * may echo the request, Authorization header and all).
+ */
+function describeBody(contentType: unknown, bytes: number): string {
+  const type = typeof contentType === 'string' && contentType !== '' ? contentType : 'no type';
+  return `${type.split(';')[0]!.trim()}, ${bytes} bytes`;
+}
+
+function notJson(method: string, uri: string, answer: Answer): TwilioError {
+  const bytes = Buffer.byteLength(answer.body as string);
+  return new TwilioError({
+    status: answer.statusCode,
+    code: null,
+    message:
+      `${describeRequest(method, uri)}: answered HTTP ${answer.statusCode} with a body that is not ` +
+      `JSON (${describeBody(answer.headers['content-type'], bytes)}), as a proxy between here and ` +
+      'Twilio may answer; nothing in it was used. Run the command again; if it goes on, check ' +
+      'the network or proxy.',
+    retryable: false,
+  });
+}
+
+/**
+ * A request for somewhere that is not Twilio (a next-page link that points elsewhere): the
+ * credentials go to `https://*.twilio.com` only, so it is not sent.
+ */
+function notTwilio(method: string, uri: string): TwilioError {
+  return new TwilioError({
+    status: 0,
+    code: null,
+    message:
+      `${describeRequest(method, uri)}: not a Twilio address (https://….twilio.com), so it was ` +
+      'not sent: submigrate sends its credentials to Twilio only. A link in an answer from ' +
+      'Twilio, or from a proxy between here and Twilio, pointed there.',
+    retryable: false,
+  });
 }
 
 function noAnswer(

@@ -9,9 +9,10 @@ import type { Credentials } from '../config.js';
 import { createAccountClient, createParentClient, type TwilioClient } from './client.js';
 import { maskUrlPasswords, TwilioError } from '../errors.js';
 import { isRetryableStatus, toTwilioError } from './error-mapping.js';
-import { RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
+import { describeRequest, RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
 import { readDayFile } from './export-file.js';
 import { fromMessageJson, parseDate, type MessageJson } from './message-json.js';
+import type { ScannedPage } from './message-page.js';
 import { pageParser } from './page-parser.js';
 import type {
   Account,
@@ -316,6 +317,80 @@ function parseJson(bytes: Buffer): unknown {
   }
 }
 
+/**
+ * A success answer that is not the list page asked for (a proxy's HTML, an empty body, a page
+ * without its list): read as nothing, it would pass for the end of the list, so it is an error.
+ */
+function notAListPage(uri: string, status: number, body: Buffer, why: string): TwilioError {
+  return new TwilioError({
+    status,
+    code: null,
+    message:
+      `${describeRequest('get', uri)}: answered HTTP ${status} with ${why} (${body.length} ` +
+      'bytes); nothing in it was used. Run the command again; if it goes on, check the network ' +
+      'or proxy between here and Twilio.',
+    retryable: false,
+  });
+}
+
+/**
+ * The next page a 2010 list page names, checked: a page must say whether one follows
+ * (`next_page_uri`, null on the last), and the one it names must be the same list of the same
+ * account, and not the page itself. A link elsewhere (another account's list, another host)
+ * would read that as this list, and a page that names itself would be read for ever.
+ */
+function checkedNextPage(
+  envelope: Record<string, unknown>,
+  listPath: string,
+  current: string,
+  status: number,
+  body: Buffer,
+): string | null {
+  if (!('next_page_uri' in envelope)) {
+    throw notAListPage(
+      current,
+      status,
+      body,
+      'a list page that does not say whether another follows (no next_page_uri)',
+    );
+  }
+  return checkedLink(envelope['next_page_uri'], listPath, current, status, body);
+}
+
+const samePath = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** A `next_page_uri` value, checked as `checkedNextPage` says: the absolute URL, or null. */
+function checkedLink(
+  next: unknown,
+  listPath: string,
+  current: string,
+  status: number,
+  body: Buffer,
+): string | null {
+  if (next === null || next === '') return null;
+  let url: URL | null = null;
+  try {
+    url = typeof next === 'string' && next.startsWith('/') ? new URL(`${API_ORIGIN}${next}`) : null;
+  } catch {
+    url = null;
+  }
+  // Twilio may spell the account's SID in its own case where it was asked in another.
+  if (url === null || url.origin !== API_ORIGIN || !samePath(url.pathname, listPath)) {
+    const shown = typeof next === 'string' ? next.replace(/\?.*$/s, '') : JSON.stringify(next);
+    throw notAListPage(
+      current,
+      status,
+      body,
+      `a list page whose next page is ${shown}, not more of ${listPath}`,
+    );
+  }
+  const absolute = `${API_ORIGIN}${next as string}`;
+  if (absolute === current) {
+    throw notAListPage(current, status, body, 'a list page that names itself as the next one');
+  }
+  return absolute;
+}
+
 /** DateSent bounds as the SDK serialises Dates: `YYYY-MM-DDTHH:mm:ssZ`. */
 function messageQuery(filter: MessageFilter, pageSize: number): Record<string, string | number> {
   return {
@@ -446,24 +521,46 @@ export function createTwilioPort(
             headers: { [RAW_BODY_HEADER]: '1' },
           }) as Promise<{ statusCode: number; body: Buffer }>;
         const numbers: PhoneNumber[] = [];
-        let pending: Promise<{ statusCode: number; body: Buffer }> | null = fetchPage(
-          `${API_ORIGIN}/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers.json?PageSize=${LIST_PAGE_SIZE}`,
-        );
-        while (pending !== null) {
+        const listPath = `/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers.json`;
+        let uri: string | null = `${API_ORIGIN}${listPath}?PageSize=${LIST_PAGE_SIZE}`;
+        let pending: Promise<{ statusCode: number; body: Buffer }> | null = fetchPage(uri);
+        while (pending !== null && uri !== null) {
           const response = await pending;
           const text = response.body.toString('utf8');
           if (response.statusCode !== 200) {
             throw answerError(response.statusCode, parseJson(response.body));
           }
-          const next = nextPageUri(text);
-          pending = next === null ? null : fetchPage(`${API_ORIGIN}${next}`);
+          const current: string = uri;
+          const notAPage = () =>
+            notAListPage(current, 200, response.body, 'a body that is not a phone numbers page');
+          // The next page is asked for before this one is parsed (that it says whether one
+          // follows at all is checked once it is).
+          const next = checkedLink(nextPageUri(text), listPath, current, 200, response.body);
+          pending = next === null ? null : fetchPage(next);
           // If this page does not parse, the next one's answer is not wanted.
           pending?.catch(() => undefined);
           // The request is only on the wire once the event loop has turned: let it go out
           // before this page's megabyte is parsed, or the parse delays it.
           if (pending !== null) await new Promise((resolve) => setImmediate(resolve));
-          const page = JSON.parse(text) as { incoming_phone_numbers?: NumberJson[] };
-          for (const n of page.incoming_phone_numbers ?? []) numbers.push(fromNumberJson(n));
+          let page: { incoming_phone_numbers?: unknown; next_page_uri?: unknown } | null;
+          try {
+            page = JSON.parse(text) as typeof page;
+          } catch {
+            throw notAPage();
+          }
+          if (page === null || !Array.isArray(page.incoming_phone_numbers)) throw notAPage();
+          if (!('next_page_uri' in page)) {
+            throw notAListPage(
+              current,
+              200,
+              response.body,
+              'a list page that does not say whether another follows (no next_page_uri)',
+            );
+          }
+          uri = next;
+          for (const n of page.incoming_phone_numbers as NumberJson[]) {
+            numbers.push(fromNumberJson(n));
+          }
         }
         return numbers;
       }),
@@ -549,28 +646,33 @@ export function createTwilioPort(
     // rather than through a MessageInstance per message.
     readMessagesPage: (accountSid, request) =>
       call(true, async (): Promise<MessagePage> => {
+        const listPath = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
+        const uri = 'pageUrl' in request ? request.pageUrl : `${API_ORIGIN}${listPath}`;
         const response = (await (
           await client2010(accountSid)
         ).request({
           method: 'get',
           headers: { [RAW_BODY_HEADER]: '1' },
+          uri,
           ...('pageUrl' in request
-            ? { uri: request.pageUrl }
-            : {
-                uri: `${API_ORIGIN}/2010-04-01/Accounts/${accountSid}/Messages.json`,
-                params: messageQuery(request.filter, request.pageSize),
-              }),
+            ? {}
+            : { params: messageQuery(request.filter, request.pageSize) }),
         })) as { statusCode: number; body: Buffer };
         if (response.statusCode !== 200) {
           throw answerError(response.statusCode, parseJson(response.body));
         }
-        const page = await pageParser().parse<MessageJson>(response.body, request.only ?? null);
-        const next = page.envelope['next_page_uri'];
+        let page: ScannedPage<MessageJson>;
+        try {
+          page = await pageParser().parse<MessageJson>(response.body, request.only ?? null);
+        } catch (error) {
+          if (!(error instanceof SyntaxError)) throw error;
+          throw notAListPage(uri, 200, response.body, 'a body that is not a Messages page');
+        }
         return {
           messages: page.kept.map(fromMessageJson),
           scanned: page.total,
           sent: page.sent.map(parseDate),
-          nextPageUrl: typeof next === 'string' && next !== '' ? `${API_ORIGIN}${next}` : null,
+          nextPageUrl: checkedNextPage(page.envelope, listPath, uri, 200, response.body),
           lastDateSent: page.last === null ? null : fromMessageJson(page.last).dateSent,
         };
       }),

@@ -17,7 +17,10 @@ import { TwilioHttpClient } from '../../src/twilio/http-client.js';
 import type { TwilioPort } from '../../src/twilio/port.js';
 
 const ACCOUNT = `AC${'1'.repeat(32)}`;
+const OTHER = `AC${'2'.repeat(32)}`;
 const TOKEN = 'tok_never_shown_0123456789abcdef';
+const MESSAGES = `/2010-04-01/Accounts/${ACCOUNT}/Messages.json`;
+const NUMBERS = `/2010-04-01/Accounts/${ACCOUNT}/IncomingPhoneNumbers.json`;
 
 interface Crafted {
   port: TwilioPort;
@@ -71,6 +74,128 @@ async function failure(read: Promise<unknown>): Promise<TwilioError> {
   expect((error as Error).message).not.toContain(TOKEN);
   return error as TwilioError;
 }
+
+const firstPage = { filter: {}, pageSize: 50 } as const;
+const message = {
+  sid: `SM${'a'.repeat(32)}`,
+  account_sid: ACCOUNT,
+  from: '+14155550100',
+  to: '+14155550101',
+  body: 'STOP',
+  direction: 'inbound',
+  status: 'received',
+  date_sent: 'Mon, 06 Jan 2025 10:00:00 +0000',
+  date_created: 'Mon, 06 Jan 2025 10:00:00 +0000',
+  error_code: null,
+  messaging_service_sid: null,
+};
+
+describe('a Messages page that is not one', () => {
+  it.each([
+    ['HTML from a proxy', { type: 'text/html', body: '<html><body>Gateway</body></html>' }],
+    ['an empty body', { body: '' }],
+    ['a page whose messages are null', { body: { messages: null, next_page_uri: null } }],
+    ['a page without its messages', { body: { next_page_uri: null, page: 0 } }],
+  ])('%s is an error naming the request, not the end of the list', async (_name, answer) => {
+    const { port } = await crafted(() => answer);
+    const error = await failure(port.readMessagesPage(ACCOUNT, firstPage));
+    expect(error.message).toContain(`GET https://api.twilio.com${MESSAGES}: answered HTTP 200`);
+    expect(error.message).toContain('not a Messages page');
+  });
+
+  it('a page that does not say whether another follows (no next_page_uri) is an error', async () => {
+    const { port } = await crafted(() => ({ body: { messages: [message], page: 0 } }));
+    const error = await failure(port.readMessagesPage(ACCOUNT, firstPage));
+    expect(error.message).toContain('no next_page_uri');
+  });
+
+  it.each([
+    ["another account's list", `/2010-04-01/Accounts/${OTHER}/Messages.json?Page=1&PageToken=PA1`],
+    ['another list', `/2010-04-01/Accounts/${ACCOUNT}/Calls.json?Page=1`],
+    ['a path out of this list', `${MESSAGES}/../../${OTHER}/Messages.json?Page=1`],
+    ['another host, as a URL', 'https://evil.example/2010-04-01/Messages.json?Page=1'],
+    ['another host, as a user@host', '@evil.example/x?Page=1'],
+    ['another host, scheme-relative', '//evil.example/x?Page=1'],
+  ])('a next page in %s is an error, and is not read', async (_name, next) => {
+    const { port, seen } = await crafted(() => ({
+      body: { messages: [message], next_page_uri: next },
+    }));
+    const error = await failure(port.readMessagesPage(ACCOUNT, firstPage));
+    expect(error.message).toContain(`not more of ${MESSAGES}`);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a page that names itself as the next is an error, not read for ever', async () => {
+    const self = `${MESSAGES}?PageSize=50&Page=1&PageToken=PA1`;
+    const { port } = await crafted(() => ({ body: { messages: [message], next_page_uri: self } }));
+    const error = await failure(
+      port.readMessagesPage(ACCOUNT, { pageUrl: `https://api.twilio.com${self}` }),
+    );
+    expect(error.message).toContain('names itself as the next one');
+  });
+
+  it('a short page with a next page, and a last page with null, read as Twilio means them', async () => {
+    const next = `${MESSAGES}?PageSize=50&Page=1&PageToken=PA1`;
+    const { port } = await crafted((path) => ({
+      body: { messages: [message], next_page_uri: path.includes('Page=1') ? null : next },
+    }));
+    const first = await port.readMessagesPage(ACCOUNT, firstPage);
+    expect(first).toMatchObject({ scanned: 1, nextPageUrl: `https://api.twilio.com${next}` });
+    const last = await port.readMessagesPage(ACCOUNT, { pageUrl: first.nextPageUrl! });
+    expect(last).toMatchObject({ scanned: 1, nextPageUrl: null });
+  });
+  it("a next page in the account's own list, its SID in another case, is read on", async () => {
+    const lower = `AC${'abcdef0123456789'.repeat(2)}`;
+    const next = `/2010-04-01/Accounts/${lower}/Messages.json?PageSize=50&Page=1&PageToken=PA1`;
+    const { port } = await crafted(() => ({ body: { messages: [message], next_page_uri: next } }));
+    const page = await port.readMessagesPage(`AC${lower.slice(2).toUpperCase()}`, firstPage);
+    expect(page.nextPageUrl).toBe(`https://api.twilio.com${next}`);
+  });
+});
+
+describe('a phone numbers page that is not one', () => {
+  it.each([
+    ['HTML from a proxy', { type: 'text/html', body: '<html>Gateway</html>' }],
+    ['a page without its list', { body: { next_page_uri: null } }],
+    ['a page whose list is null', { body: { incoming_phone_numbers: null, next_page_uri: null } }],
+    ['a page that does not say whether another follows', { body: { incoming_phone_numbers: [] } }],
+  ])('%s is an error, not an account without numbers', async (_name, answer) => {
+    const { port } = await crafted(() => answer);
+    const error = await failure(port.listPhoneNumbers(ACCOUNT));
+    expect(error.message).toContain(`GET https://api.twilio.com${NUMBERS}: answered HTTP 200`);
+  });
+
+  it('a page whose next page is itself is an error after one request, not a loop', async () => {
+    let answered = 0;
+    const { port, seen } = await crafted(() => {
+      answered += 1;
+      // Without a check the loop would never end: the 21st answer ends it, as an error of
+      // its own.
+      if (answered > 20) return { status: 500, body: { code: 20500, message: 'enough' } };
+      return {
+        body: {
+          incoming_phone_numbers: [],
+          next_page_uri: `${NUMBERS}?PageSize=1000`,
+        },
+      };
+    });
+    const error = await failure(port.listPhoneNumbers(ACCOUNT));
+    expect(error.message).toContain('names itself as the next one');
+    expect(seen).toHaveLength(1);
+  });
+
+  it("a next page in another account's list is an error, and is not read", async () => {
+    const { port, seen } = await crafted(() => ({
+      body: {
+        incoming_phone_numbers: [],
+        next_page_uri: `/2010-04-01/Accounts/${OTHER}/IncomingPhoneNumbers.json?Page=1`,
+      },
+    }));
+    const error = await failure(port.listPhoneNumbers(ACCOUNT));
+    expect(error.message).toContain(`not more of ${NUMBERS}`);
+    expect(seen).toHaveLength(1);
+  });
+});
 
 describe('the SDK lists and fetches', () => {
   it('a 200 with HTML is an error naming the request, not a bare SyntaxError', async () => {

@@ -414,26 +414,47 @@ function answerError(status: number, body: unknown): TwilioError {
   });
 }
 
+/** An SDK list page, as far as `sdkList` reads it. */
+interface SdkPage<T> {
+  instances: T[];
+  nextPageUrl?: string;
+  nextPage(): Promise<SdkPage<T>> | undefined;
+}
+
 /**
- * Runs an SDK `list()`: a page the SDK cannot read (its list missing, or null) makes it throw
- * a bare Error or TypeError, which is said as what it is, naming the list.
+ * An SDK list, page by page from `first`, as its `list()` reads it, but stopping where a page
+ * links back to one already read (the SDK would read on for ever). A page the SDK cannot read
+ * (its list missing, or null) makes it throw a bare Error or TypeError, which is said as what it
+ * is, naming the list.
  */
-async function sdkList<T>(what: string, list: () => Promise<T[]>): Promise<T[]> {
+async function sdkList<T>(what: string, first: () => Promise<SdkPage<T>>): Promise<T[]> {
+  const unread = (why: string) =>
+    new TwilioError({
+      status: 200,
+      code: null,
+      message:
+        `${what}: Twilio answered ${why}; nothing of the list was used. Run the command ` +
+        'again; if it goes on, check the network or proxy between here and Twilio.',
+      retryable: false,
+    });
+  const items: T[] = [];
+  const seen = new Set<string>();
   try {
-    return await list();
+    for (let page: SdkPage<T> | undefined = await first(); page !== undefined;) {
+      items.push(...page.instances);
+      const next = page.nextPageUrl;
+      if (next !== undefined && seen.has(next)) {
+        throw unread(`a page whose next page was read before (${describeRequest('get', next)})`);
+      }
+      if (next !== undefined) seen.add(next);
+      page = await page.nextPage();
+    }
+    return items;
   } catch (error) {
     const mapped = toTwilioError(error, true);
     if (mapped instanceof TwilioError) throw mapped;
     const why = error instanceof Error ? error.message : String(error);
-    throw new TwilioError({
-      status: 200,
-      code: null,
-      message:
-        `${what}: Twilio answered a page of the list that could not be read (${why}); nothing ` +
-        'of the list was used. Run the command again; if it goes on, check the network or ' +
-        'proxy between here and Twilio.',
-      retryable: false,
-    });
+    throw unread(`a page of the list that could not be read (${why})`);
   }
 }
 
@@ -489,7 +510,7 @@ export function createTwilioPort(
       call(true, async () =>
         (
           await sdkList('listing the subaccounts', () =>
-            api.accounts.list({ pageSize: LIST_PAGE_SIZE }),
+            api.accounts.page({ pageSize: LIST_PAGE_SIZE }),
           )
         )
           .filter((a) => a.sid !== parentSid)
@@ -597,7 +618,7 @@ export function createTwilioPort(
       call(true, async () =>
         (
           await sdkList(`listing the Messaging Services of ${accountSid}`, async () =>
-            (await servicesOf(accountSid)).list({ pageSize: LIST_PAGE_SIZE }),
+            (await servicesOf(accountSid)).page({ pageSize: LIST_PAGE_SIZE }),
           )
         ).map(toService),
       ),
@@ -618,7 +639,7 @@ export function createTwilioPort(
       call(true, async () =>
         (
           await sdkList(`listing the numbers of Messaging Service ${serviceSid}`, async () =>
-            (await servicesOf(accountSid))(serviceSid).phoneNumbers.list({
+            (await servicesOf(accountSid))(serviceSid).phoneNumbers.page({
               pageSize: LIST_PAGE_SIZE,
             }),
           )
@@ -724,7 +745,7 @@ export function createTwilioPort(
         const days = await sdkList(`listing the Bulk Export days of ${accountSid}`, async () =>
           (await clientFor(accountSid)).bulkexports.v1
             .exports('Messages')
-            .days.list({ pageSize: DAYS_PAGE_SIZE }),
+            .days.page({ pageSize: DAYS_PAGE_SIZE }),
         );
         return days.map((d) => d.day).sort();
       }),

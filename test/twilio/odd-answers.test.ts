@@ -215,6 +215,22 @@ describe('the SDK lists and fetches', () => {
     expect(error.message).toContain(`listing the Messaging Services of ${ACCOUNT}`);
   });
 
+  it('a page whose next page was read before ends the list with an error, not a loop', async () => {
+    let answered = 0;
+    const { port, seen } = await crafted(() => {
+      answered += 1;
+      // Without a check the SDK would read on for ever: the 21st answer ends it, as an error
+      // of its own.
+      if (answered > 20) return { status: 500, body: { code: 20500, message: 'enough' } };
+      // A cache in between that ignores the query answers the first page for every page.
+      const next = 'https://messaging.twilio.com/v1/Services?PageSize=1000&Page=1&PageToken=PA1';
+      return { body: { services: [], meta: { key: 'services', next_page_url: next } } };
+    });
+    const error = await failure(port.listServices(ACCOUNT));
+    expect(error.message).toContain('a page whose next page was read before');
+    expect(seen).toHaveLength(2);
+  });
+
   it('a next page on another host is not asked for: the credentials go to Twilio only', async () => {
     const elsewhere = await listen((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

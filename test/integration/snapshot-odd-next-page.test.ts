@@ -7,9 +7,6 @@
  * STOP and completed: coverage claimed for a read that was not what it said.)
  */
 
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TwilioError } from '../../src/errors.js';
@@ -24,6 +21,7 @@ import {
   tempDir,
   type TempDir,
 } from '../support/snapshot-harness.js';
+import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 const DAY = 86_400_000;
@@ -32,8 +30,7 @@ const SUB = `AC${'7'.repeat(32)}`;
 describe('snapshot: a next-page link into another account', () => {
   let env: TestEmulator;
   let dir: TempDir;
-  let proxy: Server;
-  let proxyUrl = '';
+  let proxy: TamperingProxy;
 
   beforeAll(async () => {
     env = await startTestEmulator({ now: () => NOW });
@@ -56,35 +53,16 @@ describe('snapshot: a next-page link into another account', () => {
     });
     dir = tempDir();
     const parentList = `/2010-04-01/Accounts/${env.parentSid}/Messages.json`;
-    // Forwards everything to the emulator; the parent's last Messages page gets a next page.
-    proxy = createServer((req, res) => {
-      const upstream = request(
-        `${env.url}${req.url}`,
-        { method: req.method, headers: req.headers },
-        (answer) => {
-          const chunks: Buffer[] = [];
-          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-          answer.on('end', () => {
-            let body = Buffer.concat(chunks);
-            if (answer.statusCode === 200 && req.url?.startsWith(parentList)) {
-              const page = JSON.parse(body.toString('utf8')) as { next_page_uri: string | null };
-              page.next_page_uri ??= `/2010-04-01/Accounts/${SUB}/Messages.json?PageSize=1000`;
-              body = Buffer.from(JSON.stringify(page));
-            }
-            const headers = { ...answer.headers, 'content-length': String(body.length) };
-            delete headers['transfer-encoding'];
-            res.writeHead(answer.statusCode ?? 502, headers);
-            res.end(body);
-          });
-        },
-      );
-      req.pipe(upstream);
+    // Everything as the emulator answers it, but the parent's last Messages page gets a next.
+    proxy = await startTamperingProxy(env.url, (path, status, body) => {
+      if (status !== 200 || !path.startsWith(parentList)) return null;
+      const page = JSON.parse(body.toString('utf8')) as { next_page_uri: string | null };
+      page.next_page_uri ??= `/2010-04-01/Accounts/${SUB}/Messages.json?PageSize=1000`;
+      return { status: 200, type: 'application/json', body: JSON.stringify(page) };
     });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
-    await new Promise((resolve) => proxy.close(resolve));
+    await proxy.close();
     await env.close();
     dir.remove();
   });
@@ -92,7 +70,7 @@ describe('snapshot: a next-page link into another account', () => {
   it('stops with an error naming the page, the run unfinished and no other account read', async () => {
     const port = createTwilioPort(
       env.parentCredentials,
-      new TwilioHttpClient({ apiUrl: proxyUrl }),
+      new TwilioHttpClient({ apiUrl: proxy.url }),
     );
     const error = await snapshotInto(dir.file('s.db'), port, fixedClock(NOW), {
       useExport: false,

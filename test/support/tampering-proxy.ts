@@ -1,0 +1,59 @@
+/**
+ * A proxy in front of the emulator that passes every request on and may change an answer on
+ * its way back: what a real proxy between submigrate and Twilio may do (an HTML page instead
+ * of JSON, a rewritten link). `tamper` gets each answer's path, status and body, and returns
+ * the answer to give instead, or null to pass it on as it came.
+ */
+
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Tampered {
+  status: number;
+  type: string;
+  body: string;
+}
+
+export interface TamperingProxy {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startTamperingProxy(
+  upstream: string,
+  tamper: (path: string, status: number, body: Buffer) => Tampered | null,
+): Promise<TamperingProxy> {
+  const server = createServer((req, res) => {
+    const forwarded = request(
+      `${upstream}${req.url}`,
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const changed = tamper(req.url ?? '', answer.statusCode ?? 0, body);
+          if (changed === null) {
+            const headers = { ...answer.headers, 'content-length': String(body.length) };
+            delete headers['transfer-encoding'];
+            res.writeHead(answer.statusCode ?? 502, headers);
+            res.end(body);
+            return;
+          }
+          res.writeHead(changed.status, {
+            'content-type': changed.type,
+            'content-length': String(Buffer.byteLength(changed.body)),
+          });
+          res.end(changed.body);
+        });
+      },
+    );
+    forwarded.on('error', () => res.destroy());
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -21,6 +21,35 @@ export const describeFileUrl = (url: string) => {
   return `${parsed.origin}${parsed.pathname}`;
 };
 
+/**
+ * A day file that is not one (a proxy's HTML page, a line that is no message record): asked
+ * for again, with a fresh URL, as a refusal is; in the end an error that names the file.
+ */
+const notADayFile = (url: string, why: string) =>
+  new TwilioError({
+    status: 200,
+    code: null,
+    message: `GET ${describeFileUrl(url)}: ${why}; nothing of the day was used`,
+    retryable: true,
+  });
+
+/** An address for a day's file that is not an http(s) URL: asking again gets the same. */
+function notAFileAddress(url: string): TwilioError | null {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = '';
+  }
+  if (protocol === 'https:' || protocol === 'http:') return null;
+  return new TwilioError({
+    status: 307,
+    code: null,
+    message: `Bulk Export gave a day's file address that is not an http(s) URL (${protocol === '' ? 'unreadable' : protocol}); nothing of the day was read`,
+    retryable: false,
+  });
+}
+
 export interface FileReadOptions {
   timeoutMs: number;
   /** For an https URL, the proxy's agent (HTTPS_PROXY); null or absent = Node's own. */
@@ -37,6 +66,8 @@ export function readDayFile(
   onMessage: (message: Message) => void,
   options: FileReadOptions,
 ): Promise<number> {
+  const refused = notAFileAddress(url);
+  if (refused !== null) return Promise.reject(refused);
   const target = new URL(url);
   const client = target.protocol === 'https:' ? https : http;
   return new Promise<number>((resolve, reject) => {
@@ -65,9 +96,20 @@ export function readDayFile(
       const decoder = new StringDecoder('utf8');
       let rest = '';
       let count = 0;
+      let lineNumber = 0;
       const take = (line: string) => {
+        lineNumber += 1;
         if (line.trim() === '') return;
-        onMessage(fromMessageJson(JSON.parse(line) as MessageJson));
+        let record: unknown;
+        try {
+          record = JSON.parse(line);
+        } catch {
+          record = null;
+        }
+        if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+          throw notADayFile(url, `line ${lineNumber} is not a message record (JSON)`);
+        }
+        onMessage(fromMessageJson(record as MessageJson));
         count += 1;
       };
       const lines = (text: string) => {
@@ -96,7 +138,12 @@ export function readDayFile(
         }
       });
       gunzip.on('error', (error) =>
-        fail(new Error(`${describeFileUrl(url)}: not a gzip file (${error.message})`)),
+        fail(
+          notADayFile(
+            url,
+            `not a gzip file (${error.message}, ${response.headers['content-type'] ?? 'no type'})`,
+          ),
+        ),
       );
       response.on('error', (error) => fail(fileError(url, error)));
       response.pipe(gunzip);

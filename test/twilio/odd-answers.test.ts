@@ -8,6 +8,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -52,7 +53,7 @@ async function crafted(
   const { seen, url } = await listen((req, res) => {
     const { status = 200, type = 'application/json', body } = answer(req.url ?? '');
     res.writeHead(status, { 'content-type': type });
-    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
   });
   const client = new TwilioHttpClient({
     apiUrl: url,
@@ -245,5 +246,41 @@ describe('the SDK lists and fetches', () => {
     const error = await failure(port.listServices(ACCOUNT));
     expect(error.message).toContain(`GET ${elsewhere.url}/v1/Services: not a Twilio address`);
     expect(elsewhere.seen).toEqual([]);
+  });
+});
+
+describe('a Bulk Export day file that is not one', () => {
+  /** A day that redirects to `file` on the same server, which answers `answer`. */
+  async function day(file: string, answer: { type: string; body: Buffer | string }) {
+    let base = '';
+    const { port, url } = await crafted((path) =>
+      path.startsWith('/v1/Exports/Messages/Days/')
+        ? { status: 307, body: { redirect_to: file.startsWith('/') ? `${base}${file}` : file } }
+        : { type: answer.type, body: answer.body },
+    );
+    base = url;
+    return port;
+  }
+
+  it.each([
+    ['HTML from a proxy', { type: 'text/html', body: '<html>Sign in</html>' }],
+    [
+      'a line that is not JSON',
+      { type: 'application/gzip', body: gzipSync('{"sid":"SM1"}\nnope\n') },
+    ],
+    ['a line that is JSON but no record', { type: 'application/gzip', body: gzipSync('null\n') }],
+  ])('%s is an error naming the file, asked for again', async (_name, answer) => {
+    const port = await day('/file.json.gz?Signature=s', answer);
+    const error = await failure(port.readExportDay(ACCOUNT, '2024-01-01', () => {}));
+    expect(error.message).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/file\.json\.gz: /);
+    expect(error.message).not.toContain('Signature');
+    expect(error.retryable).toBe(true);
+  });
+
+  it('an address that is not an http(s) URL is an error, not asked for again', async () => {
+    const port = await day('file:///etc/passwd', { type: 'text/plain', body: '' });
+    const error = await failure(port.readExportDay(ACCOUNT, '2024-01-01', () => {}));
+    expect(error.message).toContain('not an http(s) URL (file:)');
+    expect(error.retryable).toBe(false);
   });
 });

@@ -790,8 +790,18 @@ export function createTwilioPort(
           uri: `${BULKEXPORTS_ORIGIN}/v1/Exports/Messages/Days/${day}`,
         })) as { statusCode: number; body: unknown };
         const location = (response.body as { redirect_to?: unknown } | null)?.redirect_to;
-        if (response.statusCode >= 400 || typeof location !== 'string') {
-          throw answerError(response.statusCode, response.body);
+        if (response.statusCode >= 400) throw answerError(response.statusCode, response.body);
+        if (typeof location !== 'string') {
+          // Asked again, as a day file that cannot be read is: the next answer may have it.
+          throw new TwilioError({
+            status: response.statusCode,
+            code: null,
+            message:
+              `GET ${BULKEXPORTS_ORIGIN}/v1/Exports/Messages/Days/${day}: answered HTTP ` +
+              `${response.statusCode} without the address of the day's file (redirect_to); ` +
+              'nothing of the day was read',
+            retryable: true,
+          });
         }
         return readDayFile(location, onMessage, {
           timeoutMs: FILE_TIMEOUT_MS,

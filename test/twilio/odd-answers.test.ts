@@ -277,6 +277,15 @@ describe('a Bulk Export day file that is not one', () => {
     expect(error.retryable).toBe(true);
   });
 
+  it("a day answered without its file's address is an error naming the day", async () => {
+    const { port } = await crafted(() => ({ body: { day: '2024-01-01', size: 10 } }));
+    const error = await failure(port.readExportDay(ACCOUNT, '2024-01-01', () => {}));
+    expect(error.message).toBe(
+      "GET https://bulkexports.twilio.com/v1/Exports/Messages/Days/2024-01-01: answered HTTP 200 without the address of the day's file (redirect_to); nothing of the day was read",
+    );
+    expect(error.retryable).toBe(true);
+  });
+
   it('an address that is not an http(s) URL is an error, not asked for again', async () => {
     const port = await day('file:///etc/passwd', { type: 'text/plain', body: '' });
     const error = await failure(port.readExportDay(ACCOUNT, '2024-01-01', () => {}));

@@ -58,7 +58,7 @@ describe('snapshot through a proxy that answers HTML (built CLI)', () => {
     const cut = await runCli(args, cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }), dir.path);
     expect(cut.code).toBe(1);
     expect(cut.stderr).toMatch(
-      /Twilio error \(HTTP 200\): GET https:\/\/api\.twilio\.com\/2010-04-01\/Accounts\/AC\w+\/Messages\.json: answered HTTP 200 with a body that is not a Messages page/,
+      /^error: Twilio \(HTTP 200\): GET https:\/\/api\.twilio\.com\/2010-04-01\/Accounts\/AC\w+\/Messages\.json: answered HTTP 200 with a body that is not a Messages page/,
     );
     expect(cut.stderr).not.toContain('internal error');
     expect(cut.stderr).not.toMatch(/\n\s+at /);

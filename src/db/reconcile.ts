@@ -82,6 +82,46 @@ export function numberStays(db: Db): NumberStay[] {
     .all() as NumberStay[];
 }
 
+/**
+ * An account a moved number left, as an apply moved it out: a finished transfer step's
+ * `from_account_sid` and the service its detach step (of the same run) took it out of, as the
+ * plan that run applied names them, and when the transfer finished. A number a later wave moved
+ * on left two accounts (the parent, then the first customer's subaccount): its list carries
+ * what it carried out of each, where `customer_numbers` keeps only the latest source.
+ */
+export interface NumberDeparture {
+  numberSid: string;
+  accountSid: string;
+  serviceSid: string | null;
+  /** ISO 8601 UTC. */
+  leftAt: string;
+}
+
+export function numberDepartures(db: Db): NumberDeparture[] {
+  // Each run's plan is read once (json_each over its steps), then matched to its journal by
+  // the step's key: never a walk of the plan per step.
+  return db
+    .prepare(
+      `WITH planned AS MATERIALIZED (
+         SELECT r.id AS runId, t.value ->> '$.id' AS stepId, t.value ->> '$.action' AS action,
+                t.value ->> '$.number_sid' AS numberSid,
+                t.value ->> '$.from_account_sid' AS fromAccount,
+                t.value ->> '$.service_sid' AS serviceSid
+         FROM apply_runs r, json_each(r.plan_json, '$.steps') t
+         WHERE t.value ->> '$.action' IN ('transfer_number', 'detach_number'))
+       SELECT p.numberSid, p.fromAccount AS accountSid, d.serviceSid,
+              COALESCE(s.finished_at, s.started_at) AS leftAt
+       FROM planned p
+       JOIN apply_steps s ON s.run_id = p.runId AND s.step_id = p.stepId
+       LEFT JOIN planned d
+         ON d.runId = p.runId AND d.action = 'detach_number' AND d.numberSid = p.numberSid
+       WHERE p.action = 'transfer_number' AND s.state IN ('done', 'skipped')
+         AND p.fromAccount IS NOT NULL AND COALESCE(s.finished_at, s.started_at) IS NOT NULL
+       ORDER BY p.numberSid, leftAt`,
+    )
+    .all() as NumberDeparture[];
+}
+
 /** The windows earlier reconcile passes read of an account (not those of other snapshots). */
 export function reconcileWindows(
   db: Db,

@@ -18,6 +18,7 @@ import {
 import type { Db } from '../db/open.js';
 import {
   movedNumbers,
+  numberDepartures,
   numberStays,
   optInsIn,
   pendingSends,
@@ -25,6 +26,7 @@ import {
   recordPass,
   type BlockedSend,
   type MovedNumber,
+  type NumberDeparture,
   type NumberStay,
 } from '../db/reconcile.js';
 import {
@@ -472,28 +474,45 @@ async function historyBeginnings(
 }
 
 /**
- * Each moved number's suppression list as it carried it out of the account it left, as the
- * list stood when it moved: that account's number-scope opt-outs of the number, the
- * service-scope opt-outs of the service it left, and those of every service its own evidence
- * came through before it moved (docs/opt-out-rules.md: a STOP it took in a service it had
- * left before any snapshot saw it there), as the plan and the reports list them. A STOP or
- * START said there after the move (to a service the number no longer belongs to) is not the
- * number's.
+ * Each moved number's suppression list as it carried it out of the accounts it left, as the
+ * list stood when it left each (a number a later wave moved on left the parent, then the first
+ * customer's subaccount, and carries what it carried out of both): each account's number-scope
+ * opt-outs of the number and the service-scope opt-outs of the service it left there, and those
+ * of every service its own evidence came through before it last moved (docs/opt-out-rules.md: a
+ * STOP it took in a service it had left before any snapshot saw it there), as the plan and the
+ * reports list them. A STOP or START said in an account after the number left it (to a service
+ * it no longer belongs to) is not the number's.
  */
 function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, SuppressedPair[]> {
   const scopes: ScopeAsOf[] = [];
   const owner: string[] = [];
   const seen = serviceEvidenceByNumber(db);
+  const departures = departuresByNumber(db);
   for (const m of moved) {
-    for (const scope of [m.phoneNumber, m.sourceServiceSid]) {
-      if (scope === null) continue;
-      scopes.push({ accountSid: m.sourceAccountSid, scope, asOf: m.movedAt });
-      owner.push(m.phoneNumber);
+    const left: Omit<NumberDeparture, 'numberSid'>[] = [...(departures.get(m.numberSid) ?? [])];
+    // The source the plans recorded, too: a plan made while a move was under way (the number
+    // detached already) names no service it leaves, where the recorded source kept it.
+    if (
+      !left.some((d) => d.accountSid === m.sourceAccountSid && d.serviceSid === m.sourceServiceSid)
+    ) {
+      const leftAt = left.find((d) => d.accountSid === m.sourceAccountSid)?.leftAt ?? m.movedAt;
+      left.push({ accountSid: m.sourceAccountSid, serviceSid: m.sourceServiceSid, leftAt });
+    }
+    const lastLeft = left.reduce((a, d) => (d.leftAt > a ? d.leftAt : a), m.movedAt);
+    for (const { accountSid, serviceSid, leftAt } of left) {
+      for (const scope of [m.phoneNumber, serviceSid]) {
+        if (scope === null) continue;
+        scopes.push({ accountSid, scope, asOf: leftAt });
+        owner.push(m.phoneNumber);
+      }
     }
     for (const { accountSid, service, firstSeen } of seen.get(m.phoneNumber) ?? []) {
-      if (firstSeen > m.movedAt) continue;
-      if (service === m.sourceServiceSid && accountSid === m.sourceAccountSid) continue;
-      scopes.push({ accountSid, scope: service, asOf: m.movedAt });
+      if (firstSeen > lastLeft) continue;
+      if (left.some((d) => d.serviceSid === service && d.accountSid === accountSid)) continue;
+      // As it stood when the number left that account (or, one no apply moved it out of, when
+      // it last moved).
+      const asOf = left.find((d) => d.accountSid === accountSid)?.leftAt ?? lastLeft;
+      scopes.push({ accountSid, scope: service, asOf });
       owner.push(m.phoneNumber);
     }
   }
@@ -506,6 +525,17 @@ function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, Su
     });
   }
   return lists;
+}
+
+/** Each moved number's departures (`numberDepartures`), by number SID. */
+function departuresByNumber(db: Db): Map<string, NumberDeparture[]> {
+  const byNumber = new Map<string, NumberDeparture[]>();
+  for (const d of numberDepartures(db)) {
+    const list = byNumber.get(d.numberSid);
+    if (list === undefined) byNumber.set(d.numberSid, [d]);
+    else list.push(d);
+  }
+  return byNumber;
 }
 
 /** When the first of a subaccount's numbers began to move. */

@@ -21,7 +21,7 @@ import {
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
-import { listViolations, reconcileTotals } from '../db/reconcile.js';
+import { listViolations, numberDepartures, reconcileTotals } from '../db/reconcile.js';
 import { listRouteChecks } from '../db/route-checks.js';
 import {
   exportOptOuts,
@@ -220,6 +220,7 @@ export function reconciledRuns(db: Db) {
  */
 function runClaims(
   db: Db,
+  runId: number,
   plan: Plan,
   customers: readonly { customer_id: string; subaccount_sid: string | null }[],
 ): ExportClaims {
@@ -234,14 +235,26 @@ function runClaims(
       s.action === 'transfer_number' ? [[s.number_sid, s.from_account_sid] as const] : [],
     ),
   );
+  // And every account an apply up to this run moved it out of: a number an earlier wave moved
+  // for another customer carries what it carried out of the parent then, too.
+  const leftBefore = new Map<string, string[]>();
+  for (const d of numberDepartures(db)) {
+    if (d.runId > runId) continue;
+    leftBefore.set(d.numberSid, [...(leftBefore.get(d.numberSid) ?? []), d.accountSid]);
+  }
   const sources = new Map<string, Set<string>>();
   for (const c of plan.customers) {
     for (const n of c.numbers) {
       const account = transferredFrom.get(n.number_sid) ?? recordedAccount.get(n.number_sid);
-      if (account === undefined) continue;
-      let ids = sources.get(account);
-      if (ids === undefined) sources.set(account, (ids = new Set()));
-      ids.add(c.customer_id);
+      const accounts = [
+        ...(account === undefined ? [] : [account]),
+        ...(leftBefore.get(n.number_sid) ?? []),
+      ];
+      for (const from of accounts) {
+        let ids = sources.get(from);
+        if (ids === undefined) sources.set(from, (ids = new Set()));
+        ids.add(c.customer_id);
+      }
     }
   }
   return {
@@ -384,7 +397,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     writtenCorrelationIds(db, runId),
     inService,
   );
-  const claims = runClaims(db, listPlan, document.customers);
+  const claims = runClaims(db, runId, listPlan, document.customers);
   const optouts =
     readCoverage(db).windows.length === 0
       ? null

@@ -4,6 +4,7 @@
  */
 
 import type { Db } from './open.js';
+import { numberDepartures } from './reconcile.js';
 import { statement } from './statements.js';
 
 export interface CustomerRecord {
@@ -201,13 +202,33 @@ export function listCustomerNumbers(
     .all() as Omit<CustomerNumberRecord, 'atSource' | 'originJson' | 'settled'>[];
 }
 
-/** The accounts the recorded numbers came from, each with the customers whose numbers did. */
+/**
+ * The accounts the recorded numbers came from, each with the customers whose numbers did: the
+ * source each number's last plan recorded, and every account an apply moved it out of before
+ * (a number a later wave gave to another customer left the parent, then the first customer's
+ * subaccount, and its list holds what it carried out of both: the parent's history counts
+ * for the new customer's list too, though the plan recorded the subaccount as its source).
+ */
 export function sourceAccounts(db: Db): Map<string, Set<string>> {
   const rows = db
     .prepare(
       'SELECT DISTINCT source_account_sid AS account, customer_id AS customer FROM customer_numbers',
     )
     .all() as { account: string; customer: string }[];
+  const customerOf = new Map(
+    (
+      db
+        .prepare('SELECT number_sid AS sid, customer_id AS customer FROM customer_numbers')
+        .all() as {
+        sid: string;
+        customer: string;
+      }[]
+    ).map((n) => [n.sid, n.customer]),
+  );
+  for (const d of numberDepartures(db)) {
+    const customer = customerOf.get(d.numberSid);
+    if (customer !== undefined) rows.push({ account: d.accountSid, customer });
+  }
   const byAccount = new Map<string, Set<string>>();
   for (const { account, customer } of rows) {
     let customers = byAccount.get(account);

@@ -91,6 +91,8 @@ export function numberStays(db: Db): NumberStay[] {
  */
 export interface NumberDeparture {
   numberSid: string;
+  /** The apply run that moved it out. */
+  runId: number;
   accountSid: string;
   serviceSid: string | null;
   /** ISO 8601 UTC. */
@@ -109,7 +111,7 @@ export function numberDepartures(db: Db): NumberDeparture[] {
                 t.value ->> '$.service_sid' AS serviceSid
          FROM apply_runs r, json_each(r.plan_json, '$.steps') t
          WHERE t.value ->> '$.action' IN ('transfer_number', 'detach_number'))
-       SELECT p.numberSid, p.fromAccount AS accountSid, d.serviceSid,
+       SELECT p.numberSid, p.runId, p.fromAccount AS accountSid, d.serviceSid,
               COALESCE(s.finished_at, s.started_at) AS leftAt
        FROM planned p
        JOIN apply_steps s ON s.run_id = p.runId AND s.step_id = p.stepId

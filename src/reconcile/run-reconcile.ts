@@ -489,7 +489,9 @@ function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, Su
   const seen = serviceEvidenceByNumber(db);
   const departures = departuresByNumber(db);
   for (const m of moved) {
-    const left: Omit<NumberDeparture, 'numberSid'>[] = [...(departures.get(m.numberSid) ?? [])];
+    const left: Omit<NumberDeparture, 'numberSid' | 'runId'>[] = [
+      ...(departures.get(m.numberSid) ?? []),
+    ];
     // The source the plans recorded, too: a plan made while a move was under way (the number
     // detached already) names no service it leaves, where the recorded source kept it.
     if (

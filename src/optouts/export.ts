@@ -19,6 +19,7 @@ import {
   servicesSeenByNumber,
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
+import { numberDepartures } from '../db/reconcile.js';
 import {
   completedWindows,
   historyStarts,
@@ -208,15 +209,24 @@ export interface ExportClaims {
 /** The claims of the mapping last recorded and of the subaccounts applies moved customers into. */
 function recordedClaims(db: Db): ExportClaims {
   const seen = servicesSeenByNumber(db);
+  // The services an apply took each number out of: a number a later wave moved on left the
+  // parent's service first, and the last plan recorded only the service it left after.
+  const left = new Map<string, string[]>();
+  for (const d of numberDepartures(db)) {
+    if (d.serviceSid !== null)
+      left.set(d.numberSid, [...(left.get(d.numberSid) ?? []), d.serviceSid]);
+  }
   return {
     numbers: listCustomerNumbers(db).map((n) => ({
       phoneNumber: n.phoneNumber,
       customerId: n.customerId,
-      // The service it started in, and those its own opt-outs came through (a STOP it took
-      // in a service it had left before any snapshot saw it there).
+      // The service it started in, those it was moved out of, and those its own opt-outs
+      // came through (a STOP it took in a service it had left before any snapshot saw it
+      // there).
       services: [
         ...new Set([
           ...(n.sourceServiceSid === null ? [] : [n.sourceServiceSid]),
+          ...(left.get(n.numberSid) ?? []),
           ...(seen.get(n.phoneNumber) ?? []),
         ]),
       ],

@@ -124,3 +124,73 @@ describe.each([
     }
   }, 120_000);
 });
+
+describe('a number moved on by a second wave, in Messaging Services', () => {
+  const M = '+14155550712';
+  const SERVICE_STOP = '+12065550714';
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const db = () => dir.file('w.db');
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    // N and M share the parent's service: a STOP to M through it is on N's list too, though
+    // N itself never heard one there.
+    await env.seed({
+      numbers: [{ phone_number: N }, { phone_number: M }],
+      services: [{ friendly_name: 'Main', phone_numbers: [N, M] }],
+      messages: [seededStop(SERVICE_STOP, M, Date.now() - 3 * DAY)],
+    });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  const wave = async (n: number, row: string) => {
+    const mapping = dir.file(`m${n}.csv`);
+    writeFileSync(mapping, `customer_id,customer_name,phone_number,messaging_service\n${row}\n`);
+    await planAndApply(cli, { mapping, db: db(), out: dir.file(`p${n}.json`) });
+  };
+
+  it("keeps the parent service's and acme's opt-outs on beta's lists", async () => {
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await wave(1, `acme,Acme,${N},acmeSvc`);
+    const state = await env.state();
+    const acme = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    await nextSecond();
+    await env.seed({ messages: [seededStop(ACME_STOP, N, Date.now(), acme)] });
+    await nextSecond();
+    await wave(2, `beta,Beta,${N},betaSvc`);
+
+    const both = [SERVICE_STOP, ACME_STOP].sort();
+    const listed = await cli(['optouts', '--db', db(), '--customer', 'beta']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = parse(listed.stdout, { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r['recipient']).sort()).toEqual(both);
+    const second = join(dir.path, 'reports', '2');
+    expect(
+      readCsv(join(second, 'optouts/beta.csv'))
+        .map((r) => r.recipient)
+        .sort(),
+    ).toEqual(both);
+
+    const after = await env.state();
+    const beta = after.accounts.find((a) => a.friendly_name === 'Beta')!.sid;
+    const betaSvc = after.services.find((s) => s.account_sid === beta)!.sid;
+    const client = env.clientFor(beta, env.emulator.state.accounts.get(beta)!.authToken);
+    for (const to of [SERVICE_STOP, ACME_STOP, NOBODY]) {
+      expect(await sendOutcome(client, to, { messagingServiceSid: betaSvc })).toBe(201);
+    }
+    const reconciled = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
+    expect(reconciled.code, reconciled.stderr + reconciled.stdout).toBe(3);
+    expect(reconciled.stdout).toMatch(/In all: 2 violation\(s\), 0 blocked\./);
+    expect(
+      readCsv(join(second, 'violations.csv'))
+        .map((v) => v.recipient)
+        .sort(),
+    ).toEqual(both);
+  }, 120_000);
+});

@@ -4,7 +4,9 @@
  * then a second wave gives it to beta. beta's list holds the parent's opt-outs that were read,
  * but not the older one nobody read: every list of beta's must say it is not whole, as acme's
  * did, never pass for whole because the number's latest source (acme's subaccount) was read
- * in full (built CLI, emulator over HTTP).
+ * in full. And one whose second plan read nothing (--no-snapshot): acme's subaccount, where the
+ * number heard STOPs between the waves, was never read, so beta's list is not known, and
+ * `optouts --customer beta` and reconcile refuse to vouch for it (built CLI, emulator over HTTP).
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -67,5 +69,52 @@ describe('a number moved on by a second wave, its parent history not all read', 
     expect(readFileSync(join(reports, 'report.html'), 'utf8')).toContain(
       '1 (history not all read)',
     );
+  }, 120_000);
+});
+
+describe("a number moved on by a second wave, acme's subaccount never read", () => {
+  const ws = useCliWorkspace(
+    { numbers: [{ phone_number: N }], messages: [seededStop(RECENT, N, NOW - 2 * DAY)] },
+    NOW,
+  );
+
+  it("says beta's list is not known, and optouts and reconcile refuse to vouch for it", async () => {
+    const db = ws.dir.file('w.db');
+    expect((await ws.cli(['snapshot', '--db', db])).code).toBe(0);
+    const wave = async (n: number, row: string, flags: string[]) => {
+      writeFileSync(ws.dir.file(`m${n}.csv`), `customer_id,customer_name,phone_number\n${row}\n`);
+      const plan = ws.dir.file(`p${n}.json`);
+      const mapping = ws.dir.file(`m${n}.csv`);
+      const planned = await ws.cli([
+        'plan',
+        '--mapping',
+        mapping,
+        '--db',
+        db,
+        '--out',
+        plan,
+        ...flags,
+      ]);
+      expect(planned.code, planned.stderr).toBe(0);
+      return ws.cli(['apply', plan, '--db', db, '--rate', '1000', '--allow-missing-snapshot']);
+    };
+    expect((await wave(1, `acme,Acme,${N}`, [])).code).toBe(0);
+    // The second plan reads nothing: what the number heard in acme's subaccount is unread.
+    const second = await wave(2, `beta,Beta,${N}`, ['--no-snapshot']);
+    expect(second.code, second.stderr).toBe(0);
+    const acme = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+
+    const reports = join(ws.dir.path, 'reports', '2');
+    expect(
+      readCsv(join(reports, 'optouts.csv')).map((r) => [r.recipient, r.customer_list]),
+    ).toEqual([[RECENT, 'not_known']]);
+    expect(readCsv(join(reports, 'carry.csv'))[0]).toMatchObject({ customer_id: 'beta' });
+    expect(readCsv(join(reports, 'carry.csv'))[0]!.protection).toMatch(/unknown|not known/);
+    const listed = await ws.cli(['optouts', '--db', db, '--customer', 'beta']);
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toContain(`no completed snapshot has read ${acme},`);
+    const reconciled = await ws.cli(['reconcile', '--db', db]);
+    expect(reconciled.code).toBe(1);
+    expect(reconciled.stderr).toContain(`no completed snapshot has read ${acme},`);
   }, 120_000);
 });

@@ -28,6 +28,17 @@ export interface MovedNumber {
   subaccountCreatedAt: string | null;
 }
 
+/** How many numbers a finished transfer step moved, whoever the latest plans give them to. */
+export function countTransferredNumbers(db: Db): number {
+  return db
+    .prepare(
+      `SELECT COUNT(DISTINCT step_id) FROM apply_steps
+       WHERE action = 'transfer_number' AND state IN ('done', 'skipped')`,
+    )
+    .pluck()
+    .get() as number;
+}
+
 /** Every number a finished transfer step put in a customer's subaccount. */
 export function movedNumbers(db: Db): MovedNumber[] {
   return db
@@ -87,8 +98,11 @@ export function numberStays(db: Db): NumberStay[] {
  * the parent, then the first customer's subaccount, and its list carries what it carried out
  * of both, where `customer_numbers` keeps only the latest source): a finished transfer step's
  * `from_account_sid` and the service its detach step (of the same run) took it out of, as the
- * plan that run applied names them, and when the transfer finished. A number moved once left
- * the one account its recorded source names: its plan is not read for it.
+ * plan that run applied names them, and when the transfer finished. A number moved once out
+ * of the parent, with the parent still its recorded source, left the one account that source
+ * names: its plan is not read for it. One whose recorded source a later plan has set to where
+ * it is now (planned for another customer, not applied yet) is read: the plan it was moved by
+ * still names the parent it left.
  */
 export interface NumberDeparture {
   numberSid: string;
@@ -109,7 +123,15 @@ export function numberDepartures(db: Db): NumberDeparture[] {
       `WITH again AS MATERIALIZED (
          SELECT step_id FROM apply_steps
          WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
-         GROUP BY step_id HAVING COUNT(*) > 1),
+         GROUP BY step_id HAVING COUNT(*) > 1
+         UNION
+         -- A number moved once out of the parent whose recorded source a later plan (not
+         -- applied yet, or its mapping planned again) has since set to where it is now.
+         SELECT s.step_id FROM apply_steps s
+         JOIN apply_runs r ON r.id = s.run_id
+         JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid
+         WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
+           AND n.source_account_sid <> r.parent_account_sid),
        planned AS MATERIALIZED (
          SELECT r.id AS runId, t.value ->> '$.id' AS stepId, t.value ->> '$.action' AS action,
                 t.value ->> '$.number_sid' AS numberSid,

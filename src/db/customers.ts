@@ -203,6 +203,30 @@ export function listCustomerNumbers(
 }
 
 /**
+ * Numbers an applied run moved into a customer's subaccount, which a later plan not applied
+ * yet records as another customer's: the subaccount still holds them, so their opt-outs stay
+ * on the list of the customer of the last run that moved them until a run moves them on.
+ */
+export function numbersStillHeld(
+  db: Db,
+): { numberSid: string; phoneNumber: string; customerId: string }[] {
+  return db
+    .prepare(
+      `WITH latest AS (
+         SELECT step_id, MAX(run_id) AS run_id FROM apply_steps
+         WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
+         GROUP BY step_id)
+       SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber, s.customer_id AS customerId
+       FROM latest l
+       JOIN apply_steps s ON s.run_id = l.run_id AND s.step_id = l.step_id
+       JOIN customer_numbers n ON n.number_sid = substr(l.step_id, length('transfer_number:') + 1)
+       WHERE s.customer_id <> n.customer_id
+       ORDER BY n.number_sid`,
+    )
+    .all() as { numberSid: string; phoneNumber: string; customerId: string }[];
+}
+
+/**
  * The accounts the recorded numbers came from, each with the customers whose numbers did: the
  * source each number's last plan recorded, and every account an apply moved it out of before
  * (a number a later wave gave to another customer left the parent, then the first customer's
@@ -225,9 +249,12 @@ export function sourceAccounts(db: Db): Map<string, Set<string>> {
       }[]
     ).map((n) => [n.sid, n.customer]),
   );
+  // A number a later plan not applied gives on is still its holder's: what it carried out of
+  // the accounts it left counts for the holder's list too.
+  const holderOf = new Map(numbersStillHeld(db).map((n) => [n.numberSid, n.customerId]));
   for (const d of numberDepartures(db)) {
-    const customer = customerOf.get(d.numberSid);
-    if (customer !== undefined) rows.push({ account: d.accountSid, customer });
+    for (const customer of [customerOf.get(d.numberSid), holderOf.get(d.numberSid)])
+      if (customer !== undefined) rows.push({ account: d.accountSid, customer });
   }
   const byAccount = new Map<string, Set<string>>();
   for (const { account, customer } of rows) {

@@ -9,6 +9,7 @@ import { toCsv } from '../csv.js';
 import {
   listCustomerNumbers,
   listCustomers,
+  numbersStillHeld,
   previousSubaccounts,
   sourceAccounts,
 } from '../db/customers.js';
@@ -216,21 +217,32 @@ function recordedClaims(db: Db): ExportClaims {
     if (d.serviceSid !== null)
       left.set(d.numberSid, [...(left.get(d.numberSid) ?? []), d.serviceSid]);
   }
+  const numbers = listCustomerNumbers(db).map((n) => ({
+    numberSid: n.numberSid,
+    phoneNumber: n.phoneNumber,
+    customerId: n.customerId,
+    // The service it started in, those it was moved out of, and those its own opt-outs
+    // came through (a STOP it took in a service it had left before any snapshot saw it
+    // there).
+    services: [
+      ...new Set([
+        ...(n.sourceServiceSid === null ? [] : [n.sourceServiceSid]),
+        ...(left.get(n.numberSid) ?? []),
+        ...(seen.get(n.phoneNumber) ?? []),
+      ]),
+    ],
+  }));
+  // A number a later plan gives to another customer, not applied yet, is still in the
+  // subaccount of the customer the last run moved it for, who sends from it: its opt-outs
+  // stay on that customer's list too (and are on the new customer's already).
+  const servicesOf = new Map(numbers.map((n) => [n.numberSid, n.services]));
+  const held = numbersStillHeld(db).map((n) => ({
+    phoneNumber: n.phoneNumber,
+    customerId: n.customerId,
+    services: servicesOf.get(n.numberSid) ?? [],
+  }));
   return {
-    numbers: listCustomerNumbers(db).map((n) => ({
-      phoneNumber: n.phoneNumber,
-      customerId: n.customerId,
-      // The service it started in, those it was moved out of, and those its own opt-outs
-      // came through (a STOP it took in a service it had left before any snapshot saw it
-      // there).
-      services: [
-        ...new Set([
-          ...(n.sourceServiceSid === null ? [] : [n.sourceServiceSid]),
-          ...(left.get(n.numberSid) ?? []),
-          ...(seen.get(n.phoneNumber) ?? []),
-        ]),
-      ],
-    })),
+    numbers: [...numbers, ...held],
     subaccounts: new Map([...previousSubaccounts(db)].map(([customer, sub]) => [sub, customer])),
   };
 }

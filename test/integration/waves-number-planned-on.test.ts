@@ -1,15 +1,20 @@
 /**
  * A number wave 1 moved into acme's subaccount, which a second mapping gives to beta, planned
  * and not applied: planning records the number's mapping, and with it where the number is now
- * as its source. Reconcile then says it cannot tell whose list the number's sends answer to
- * (it said no number had been moved); once the applied mapping is planned again it holds the
- * number's sends from acme's subaccount to the parent's opt-outs it heard before wave 1, which
- * its recorded source no longer names (built CLI, emulator over HTTP).
+ * as its source, while the number is still acme's to send from (built CLI, emulator over HTTP).
+ * - Reconcile says it cannot tell whose list the number's sends answer to (it said no number
+ *   had been moved); once the applied mapping is planned again it holds the number's sends
+ *   from acme's subaccount to the parent's opt-outs it heard before wave 1, which its recorded
+ *   source no longer names.
+ * - Wave 1's reports, written again, do not change (they bind the customers of the plan the
+ *   run applied), and `optouts --customer acme` keeps the parent's opt-out — it dropped it,
+ *   exit 0, once the later plan recorded the number as beta's.
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { sendOutcome, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { makePlan, planAndApply, seededStop } from '../support/migration.js';
@@ -20,13 +25,28 @@ const PARENT_STOP = '+12065550721';
 const NOBODY = '+12065550722';
 const DAY = 86_400_000;
 
+/** Every file of a report folder but report.html (which says when it was generated). */
+function reportFiles(folder: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path, `${prefix}${entry.name}/`);
+      else if (entry.name !== 'report.html')
+        files.set(`${prefix}${entry.name}`, readFileSync(path, 'utf8'));
+    }
+  };
+  walk(folder, '');
+  return files;
+}
+
 describe('a moved number a later plan gives to another customer, not yet applied', () => {
   let env: TestEmulator;
   let dir: TempDir;
   const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
   const db = () => dir.file('w.db');
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     // The real clock: the CLI reads it, and the sends after wave 1 are dated after the move.
     env = await startTestEmulator();
     await env.seed({
@@ -35,20 +55,27 @@ describe('a moved number a later plan gives to another customer, not yet applied
     });
     dir = tempDir();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await env.close();
     dir.remove();
   });
 
-  it("still holds its sends from acme's subaccount to the parent's opt-outs", async () => {
+  /** Snapshot, then wave 1 (the number to acme) planned and applied. */
+  const waveOne = async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     writeFileSync(dir.file('m1.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N}\n`);
     await planAndApply(cli, { mapping: dir.file('m1.csv'), db: db(), out: dir.file('p1.json') });
-    const acme = (await env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-
-    // Wave 2 planned, not applied: the number stays in acme's subaccount.
+  };
+  /** Wave 2 (the number to beta) planned, not applied: it stays in acme's subaccount. */
+  const planWaveTwo = async () => {
     writeFileSync(dir.file('m2.csv'), `customer_id,customer_name,phone_number\nbeta,Beta,${N}\n`);
     await makePlan(cli, { mapping: dir.file('m2.csv'), db: db(), out: dir.file('p2.json') });
+  };
+
+  it("reconcile still holds its sends from acme's subaccount to the parent's opt-outs", async () => {
+    await waveOne();
+    const acme = (await env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    await planWaveTwo();
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const client = env.clientFor(acme, env.emulator.state.accounts.get(acme)!.authToken);
@@ -73,5 +100,31 @@ describe('a moved number a later plan gives to another customer, not yet applied
     const reconciled = await cli(['reconcile', '--db', db()]);
     expect(reconciled.code, reconciled.stderr).toBe(0);
     expect(reconciled.stdout).toMatch(/In all: 1 violation\(s\), 0 blocked\./);
+  }, 120_000);
+
+  it("keeps the parent's opt-out on acme's list and wave 1's reports as they were", async () => {
+    await waveOne();
+    const before = reportFiles(dir.file('reports/1'));
+    expect(before.get('optouts/acme.csv')).toContain(PARENT_STOP);
+    const listedBefore = await cli(['optouts', '--db', db(), '--customer', 'acme']);
+    expect(listedBefore.stdout).toContain(PARENT_STOP);
+    await planWaveTwo();
+
+    const rewritten = await cli(['report', '--db', db(), '--run', '1']);
+    expect(rewritten.code, rewritten.stderr).toBe(0);
+    const after = reportFiles(dir.file('reports/1'));
+    // Coverage is read as it is now (plan snapshotted again); every list and table is not.
+    for (const name of [...before.keys()].filter((n) => n !== 'coverage.txt'))
+      expect(after.get(name), name).toBe(before.get(name));
+    expect(readFileSync(dir.file('reports/1/report.html'), 'utf8')).toContain(PARENT_STOP);
+
+    // Acme still holds the number: its list keeps the parent's opt-out; beta, whose number
+    // the plan not applied makes it, lists it too.
+    const acme = await cli(['optouts', '--db', db(), '--customer', 'acme']);
+    expect(acme.code, acme.stderr).toBe(0);
+    expect(acme.stdout).toMatch(new RegExp(`^acme,Acme,\\${PARENT_STOP},\\${N},`, 'm'));
+    const beta = await cli(['optouts', '--db', db(), '--customer', 'beta']);
+    expect(beta.code, beta.stderr).toBe(0);
+    expect(beta.stdout).toMatch(new RegExp(`^beta,Beta,\\${PARENT_STOP},\\${N},`, 'm'));
   }, 120_000);
 });

@@ -28,22 +28,22 @@ export interface MovedNumber {
   subaccountCreatedAt: string | null;
 }
 
-/** How many numbers a finished transfer step moved, whoever the latest plans give them to. */
-export function countTransferredNumbers(db: Db): number {
-  return db
-    .prepare(
-      `SELECT COUNT(DISTINCT step_id) FROM apply_steps
-       WHERE action = 'transfer_number' AND state IN ('done', 'skipped')`,
-    )
-    .pluck()
-    .get() as number;
-}
-
-/** Every number a finished transfer step put in a customer's subaccount. */
+/**
+ * Every number a finished transfer step put in a customer's subaccount, as the customer of the
+ * latest run that moved it: a plan made since and not applied (which records the number as
+ * another customer's) has not moved it, and its sends are still that customer's.
+ */
 export function movedNumbers(db: Db): MovedNumber[] {
   return db
     .prepare(
-      `SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber, n.customer_id AS customerId,
+      `WITH latest AS (
+         SELECT step_id, MAX(run_id) AS run_id FROM apply_steps
+         WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
+         GROUP BY step_id),
+       holder AS (
+         SELECT l.step_id, k.customer_id FROM latest l
+         JOIN apply_steps k ON k.run_id = l.run_id AND k.step_id = l.step_id)
+       SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber, h.customer_id AS customerId,
               c.subaccount_sid AS subaccountSid, n.source_account_sid AS sourceAccountSid,
               n.source_service_sid AS sourceServiceSid,
               MIN(s.finished_at) AS movedAt,
@@ -54,10 +54,11 @@ export function movedNumbers(db: Db): MovedNumber[] {
                 AS subaccountCreatedAt
        FROM apply_steps s
        JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid
-       JOIN customer_subaccounts c ON c.customer_id = n.customer_id
+       JOIN holder h ON h.step_id = s.step_id
+       JOIN customer_subaccounts c ON c.customer_id = h.customer_id
        WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
        GROUP BY n.number_sid
-       ORDER BY n.customer_id, n.phone_number`,
+       ORDER BY h.customer_id, n.phone_number`,
     )
     .all() as MovedNumber[];
 }

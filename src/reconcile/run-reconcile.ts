@@ -17,7 +17,6 @@ import {
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import {
-  countTransferredNumbers,
   movedNumbers,
   numberDepartures,
   numberStays,
@@ -132,11 +131,8 @@ export async function runReconcile(
   }
   const moved = movedNumbers(db);
   if (moved.length === 0) {
-    const transferred = countTransferredNumbers(db);
     throw new UserError(
-      transferred === 0
-        ? 'no number has been moved with this database yet: reconcile reads the subaccounts `submigrate apply` moved numbers into.'
-        : `${transferred} number(s) were moved with this database, but the latest plan gives them to customers no subaccount is recorded for yet (a plan made since, not applied): reconcile cannot tell whose lists their sends answer to. Apply that plan, or plan the mapping that was applied again, then run reconcile.`,
+      'no number has been moved with this database yet: reconcile reads the subaccounts `submigrate apply` moved numbers into.',
     );
   }
   // No list, no verdict: a source account nobody read would make every send look clean.

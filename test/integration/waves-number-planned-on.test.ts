@@ -2,10 +2,10 @@
  * A number wave 1 moved into acme's subaccount, which a second mapping gives to beta, planned
  * and not applied: planning records the number's mapping, and with it where the number is now
  * as its source, while the number is still acme's to send from (built CLI, emulator over HTTP).
- * - Reconcile says it cannot tell whose list the number's sends answer to (it said no number
- *   had been moved); once the applied mapping is planned again it holds the number's sends
- *   from acme's subaccount to the parent's opt-outs it heard before wave 1, which its recorded
- *   source no longer names.
+ * - Reconcile holds the number's sends from acme's subaccount, as acme's, to the parent's
+ *   opt-outs it heard before wave 1, which its recorded source no longer names (it said no
+ *   number had been moved), and still does once the applied mapping is planned again (it held
+ *   them to acme's subaccount's history alone: the send was clean).
  * - Wave 1's reports, written again, do not change (they bind the customers of the plan the
  *   run applied), and `optouts --customer acme` keeps the parent's opt-out — it dropped it,
  *   exit 0, once the later plan recorded the number as beta's.
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { sendOutcome, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { makePlan, planAndApply, seededStop } from '../support/migration.js';
+import { makePlan, planAndApply, readCsv, seededStop } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const N = '+14155550721';
@@ -82,14 +82,15 @@ describe('a moved number a later plan gives to another customer, not yet applied
     expect(await sendOutcome(client, PARENT_STOP, { from: N })).toBe(201);
     expect(await sendOutcome(client, NOBODY, { from: N })).toBe(201);
 
-    // The plan not applied gives the number to beta, who has no subaccount yet: reconcile
-    // cannot tell whose list its sends answer to, and says so rather than that none moved.
-    const blind = await cli(['reconcile', '--db', db()]);
-    expect(blind.code, blind.stdout).toBe(1);
-    expect(blind.stderr).toContain(
-      '1 number(s) were moved with this database, but the latest plan',
-    );
-    expect(blind.stderr).not.toContain('no number has been moved');
+    // The plan not applied gives the number to beta; it is still acme's, which sent from it
+    // to someone who texted STOP to the parent: acme's violation (it said no number had been
+    // moved at all).
+    const between = await cli(['reconcile', '--db', db()]);
+    expect(between.code, between.stderr).toBe(0);
+    expect(between.stdout).toMatch(/In all: 1 violation\(s\), 0 blocked\./);
+    const [violation, ...more] = readCsv(dir.file('reports/1/violations.csv'));
+    expect(more).toEqual([]);
+    expect(violation).toMatchObject({ customer_id: 'acme', recipient: PARENT_STOP });
 
     // The applied mapping planned again: the number is acme's once more, its recorded source
     // now acme's subaccount (where it is); its list still holds the parent's opt-out.
@@ -97,9 +98,12 @@ describe('a moved number a later plan gives to another customer, not yet applied
     const listed = await cli(['optouts', '--db', db(), '--customer', 'acme']);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain(PARENT_STOP);
+    // A send after it is judged by the same list: a new violation.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await sendOutcome(client, PARENT_STOP, { from: N })).toBe(201);
     const reconciled = await cli(['reconcile', '--db', db()]);
     expect(reconciled.code, reconciled.stderr).toBe(0);
-    expect(reconciled.stdout).toMatch(/In all: 1 violation\(s\), 0 blocked\./);
+    expect(reconciled.stdout).toMatch(/1 new violation\(s\).*In all: 2 violation\(s\)/);
   }, 120_000);
 
   it("keeps the parent's opt-out on acme's list and wave 1's reports as they were", async () => {

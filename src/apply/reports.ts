@@ -21,7 +21,7 @@ import {
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
-import { listViolations, numberDepartures, reconcileTotals } from '../db/reconcile.js';
+import { departuresByNumber, listViolations, reconcileTotals } from '../db/reconcile.js';
 import { listRouteChecks } from '../db/route-checks.js';
 import {
   exportOptOuts,
@@ -237,18 +237,16 @@ function runClaims(
   );
   // And every account an apply up to this run moved it out of: a number an earlier wave moved
   // for another customer carries what it carried out of the parent then, too.
-  const leftBefore = new Map<string, string[]>();
-  for (const d of numberDepartures(db)) {
-    if (d.runId > runId) continue;
-    leftBefore.set(d.numberSid, [...(leftBefore.get(d.numberSid) ?? []), d.accountSid]);
-  }
+  const departed = departuresByNumber(db);
   const sources = new Map<string, Set<string>>();
   for (const c of plan.customers) {
     for (const n of c.numbers) {
       const account = transferredFrom.get(n.number_sid) ?? recordedAccount.get(n.number_sid);
       const accounts = [
         ...(account === undefined ? [] : [account]),
-        ...(leftBefore.get(n.number_sid) ?? []),
+        ...(departed.get(n.number_sid) ?? []).flatMap((d) =>
+          d.runId > runId ? [] : [d.accountSid],
+        ),
       ];
       for (const from of accounts) {
         let ids = sources.get(from);

@@ -155,6 +155,17 @@ export function numberDepartures(db: Db): NumberDeparture[] {
     .all() as NumberDeparture[];
 }
 
+/** `numberDepartures` by number SID, each number's in the order it left. */
+export function departuresByNumber(db: Db): Map<string, NumberDeparture[]> {
+  const byNumber = new Map<string, NumberDeparture[]>();
+  for (const d of numberDepartures(db)) {
+    const list = byNumber.get(d.numberSid);
+    if (list === undefined) byNumber.set(d.numberSid, [d]);
+    else list.push(d);
+  }
+  return byNumber;
+}
+
 /** The windows earlier reconcile passes read of an account (not those of other snapshots). */
 export function reconcileWindows(
   db: Db,

@@ -20,7 +20,7 @@ import {
   servicesSeenByNumber,
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
-import { numberDepartures } from '../db/reconcile.js';
+import { departuresByNumber } from '../db/reconcile.js';
 import {
   completedWindows,
   historyStarts,
@@ -212,11 +212,7 @@ function recordedClaims(db: Db): ExportClaims {
   const seen = servicesSeenByNumber(db);
   // The services an apply took each number out of: a number a later wave moved on left the
   // parent's service first, and the last plan recorded only the service it left after.
-  const left = new Map<string, string[]>();
-  for (const d of numberDepartures(db)) {
-    if (d.serviceSid !== null)
-      left.set(d.numberSid, [...(left.get(d.numberSid) ?? []), d.serviceSid]);
-  }
+  const departed = departuresByNumber(db);
   const numbers = listCustomerNumbers(db).map((n) => ({
     numberSid: n.numberSid,
     phoneNumber: n.phoneNumber,
@@ -227,7 +223,9 @@ function recordedClaims(db: Db): ExportClaims {
     services: [
       ...new Set([
         ...(n.sourceServiceSid === null ? [] : [n.sourceServiceSid]),
-        ...(left.get(n.numberSid) ?? []),
+        ...(departed.get(n.numberSid) ?? []).flatMap((d) =>
+          d.serviceSid === null ? [] : [d.serviceSid],
+        ),
         ...(seen.get(n.phoneNumber) ?? []),
       ]),
     ],

@@ -18,7 +18,7 @@ import {
 import type { Db } from '../db/open.js';
 import {
   movedNumbers,
-  numberDepartures,
+  departuresByNumber,
   numberStays,
   optInsIn,
   pendingSends,
@@ -527,17 +527,6 @@ function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, Su
     });
   }
   return lists;
-}
-
-/** Each moved number's departures (`numberDepartures`), by number SID. */
-function departuresByNumber(db: Db): Map<string, NumberDeparture[]> {
-  const byNumber = new Map<string, NumberDeparture[]>();
-  for (const d of numberDepartures(db)) {
-    const list = byNumber.get(d.numberSid);
-    if (list === undefined) byNumber.set(d.numberSid, [d]);
-    else list.push(d);
-  }
-  return byNumber;
 }
 
 /** When the first of a subaccount's numbers began to move. */

@@ -267,7 +267,9 @@ export class TwilioHttpClient extends twilio.RequestClient {
       if (raw === undefined && isNotJson(answer)) {
         throw notJson(opts.method, rewriteTwilioUrl(opts.uri, this.apiUrl), answer);
       }
-      return answer;
+      return isSuccess(answer.statusCode)
+        ? answer
+        : { ...answer, body: withoutCredentials(answer.body, opts.username, opts.password) };
     }) as Promise<Response<TData>>;
   }
 
@@ -368,6 +370,52 @@ export class TwilioHttpClient extends twilio.RequestClient {
       request.end(payload);
     });
   }
+}
+
+const isSuccess = (status: number) => status >= 200 && status < 300;
+
+/**
+ * The ways a request's credentials may be written in an answer: the Basic `Authorization`
+ * value (base64 of `SID:token`), and the token or secret itself, plain, JSON-escaped and
+ * URL-encoded. Shorter than 8 characters, a value is no secret worth mangling a message for.
+ */
+function credentialForms(username: string | undefined, password: string | undefined): string[] {
+  if (!username || !password || password.length < 8) return [];
+  const forms = [
+    Buffer.from(`${username}:${password}`).toString('base64'),
+    JSON.stringify(password).slice(1, -1),
+    encodeURIComponent(password),
+    new URLSearchParams({ p: password }).toString().slice(2),
+    password,
+  ];
+  return [...new Set(forms)];
+}
+
+/**
+ * An error answer's body with the request's own credentials taken out, wherever it quotes them.
+ * Twilio never does, but a proxy between here and Twilio may answer an error that echoes the
+ * request, Authorization header and all, in Twilio's own JSON (`{"message": "… Basic QUM…"}`):
+ * its message becomes the TwilioError's, which stderr, the journal and the reports show. Taken
+ * out here, where every answer enters the tool, the parent's token and each subaccount's alike
+ * (whose token no other redaction knows). A success is data, not read for messages: left as is.
+ */
+function withoutCredentials(
+  body: unknown,
+  username: string | undefined,
+  password: string | undefined,
+): unknown {
+  const forms = credentialForms(username, password);
+  if (forms.length === 0) return body;
+  const clean = (text: string) =>
+    forms.reduce((shown, form) => shown.split(form).join('[redacted]'), text);
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return clean(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [clean(k), walk(v)]));
+  };
+  // A raw read's bytes, parsed by its reader: its text is cleaned, as any other text.
+  return Buffer.isBuffer(body) ? Buffer.from(clean(body.toString('utf8'))) : walk(body);
 }
 
 /** A success (but 204, which has no body) whose body is not JSON: a proxy's page, or nothing. */

@@ -1,11 +1,12 @@
 /**
  * A proxy in front of the emulator that passes every request on and may change an answer on
  * its way back: what a real proxy between submigrate and Twilio may do (an HTML page instead
- * of JSON, a rewritten link). `tamper` gets each answer's path, status and body, and returns
- * the answer to give instead, or null to pass it on as it came.
+ * of JSON, a rewritten link). `tamper` gets each answer's path, status and body (and the
+ * request's method and headers, for a proxy that echoes them), and returns the answer to give
+ * instead, or null to pass it on as it came.
  */
 
-import { createServer, request } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Tampered {
@@ -21,7 +22,12 @@ export interface TamperingProxy {
 
 export async function startTamperingProxy(
   upstream: string,
-  tamper: (path: string, status: number, body: Buffer) => Tampered | null,
+  tamper: (
+    path: string,
+    status: number,
+    body: Buffer,
+    request: { method: string; headers: IncomingHttpHeaders },
+  ) => Tampered | null,
 ): Promise<TamperingProxy> {
   const server = createServer((req, res) => {
     const forwarded = request(
@@ -32,7 +38,10 @@ export async function startTamperingProxy(
         answer.on('data', (chunk: Buffer) => chunks.push(chunk));
         answer.on('end', () => {
           const body = Buffer.concat(chunks);
-          const changed = tamper(req.url ?? '', answer.statusCode ?? 0, body);
+          const changed = tamper(req.url ?? '', answer.statusCode ?? 0, body, {
+            method: req.method ?? '',
+            headers: req.headers,
+          });
           if (changed === null) {
             const headers = { ...answer.headers, 'content-length': String(body.length) };
             delete headers['transfer-encoding'];

@@ -13,11 +13,12 @@ export function isRetryableStatus(status: number, idempotent: boolean): boolean 
   return false;
 }
 
+/** What the SDK's RestException holds: its fields as the error body gave them, any type. */
 interface RestExceptionLike {
   status: number;
-  code?: number;
-  message: string;
-  moreInfo?: string;
+  code?: unknown;
+  message: unknown;
+  moreInfo?: unknown;
 }
 
 function isRestException(error: unknown): error is RestExceptionLike {
@@ -28,15 +29,20 @@ function isRestException(error: unknown): error is RestExceptionLike {
   );
 }
 
-/** Turns whatever the SDK threw into a TwilioError; anything unrecognised is rethrown as is. */
+/**
+ * Turns whatever the SDK threw into a TwilioError; anything unrecognised is rethrown as is.
+ * The SDK copies `message` and `more_info` from any JSON error body: one without them (a
+ * proxy's `{"error": "bad gateway"}`, a list, a number) leaves them undefined or not text,
+ * said then as the raw reads say it, `HTTP 502`, not a TypeError reported as a bug.
+ */
 export function toTwilioError(error: unknown, idempotent: boolean): unknown {
   if (error instanceof TwilioError) return error;
   if (isRestException(error)) {
     return new TwilioError({
       status: error.status,
       code: typeof error.code === 'number' ? error.code : null,
-      message: error.message,
-      moreInfo: error.moreInfo ?? null,
+      message: typeof error.message === 'string' ? error.message : `HTTP ${error.status}`,
+      moreInfo: typeof error.moreInfo === 'string' ? error.moreInfo : null,
       retryable: isRetryableStatus(error.status, idempotent),
     });
   }

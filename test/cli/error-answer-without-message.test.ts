@@ -1,0 +1,53 @@
+/**
+ * An error answer in JSON without Twilio's `message` (a proxy's `{"error": "bad gateway"}`, a
+ * list, a number, a message that is not text) to a request made through the twilio SDK: the
+ * SDK copies `message` from the body whatever it is, and the TwilioError built from it threw a
+ * TypeError, printed as "internal error: … This is a bug in submigrate" with its stack. It is
+ * now an `error:` line naming the HTTP status, as a raw read's such answer already was. The
+ * built CLI, through a proxy that answers the account's fetch so. Needs `npm run build`.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { startTamperingProxy } from '../support/tampering-proxy.js';
+
+describe('an error answer without a message (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    await env.seed({ numbers: [{ phone_number: '+14155550101' }] });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it.each([
+    ['no message', '{"error":"bad gateway"}'],
+    ['a message that is not text, and more_info neither', '{"message":{"a":1},"more_info":7}'],
+    ['a null message', '{"message":null,"code":"x"}'],
+    ['a list', '[]'],
+    ['a number', '42'],
+  ])('%s: an error line naming the status, no stack', async (_name, body) => {
+    const proxy = await startTamperingProxy(env.url, (path) =>
+      /\/Accounts\/AC\w+\.json/.test(path) ? { status: 400, type: 'application/json', body } : null,
+    );
+    try {
+      const result = await runCli(
+        ['snapshot', '--db', 'x.db', '--no-export'],
+        cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }),
+        dir.path,
+      );
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toBe('error: Twilio (HTTP 400): HTTP 400\n');
+      expect(result.stdout).toBe('');
+    } finally {
+      await proxy.close();
+    }
+  });
+});

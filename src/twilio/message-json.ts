@@ -9,8 +9,8 @@ import type { Message, MessageDirection } from './port.js';
 export interface MessageJson {
   sid: string;
   account_sid: string;
-  from: string;
-  to: string;
+  from: string | null;
+  to: string | null;
   body: string | null;
   direction: string;
   status: string;
@@ -35,8 +35,10 @@ const errorCode = (value: number | string | null | undefined) => {
 export const fromMessageJson = (m: MessageJson): Message => ({
   sid: m.sid,
   accountSid: m.account_sid,
-  from: m.from,
-  to: m.to,
+  // A send a Messaging Service refused (21610) before choosing a sender has no `from`: it is
+  // evidence all the same (its scope is the service), and the ledger keeps no row without it.
+  from: m.from ?? '',
+  to: m.to ?? '',
   body: m.body ?? '',
   direction: m.direction as MessageDirection,
   status: m.status,

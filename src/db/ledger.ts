@@ -58,20 +58,26 @@ export interface OptOutRow {
   evidenceMessageSid: string;
 }
 
+/**
+ * A message read twice is one row. Only that conflict is passed over: `OR IGNORE` would also
+ * skip, without a word, a row that breaks a NOT NULL, and with it an opt-out.
+ */
 export function insertEvents(db: Db, runId: number, events: readonly LedgerEvent[]): number {
   const insert = statement(
     db,
-    `INSERT OR IGNORE INTO ledger_events
+    `INSERT INTO ledger_events
        (message_sid, account_sid, kind, keyword, twilio_number, end_user, messaging_service_sid,
         direction, body, date_sent, error_code, run_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (message_sid) DO NOTHING`,
   );
   const insertUndated = statement(
     db,
-    `INSERT OR IGNORE INTO undated_evidence
+    `INSERT INTO undated_evidence
        (message_sid, account_sid, kind, keyword, twilio_number, end_user, messaging_service_sid,
         direction, body, error_code, run_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (message_sid) DO NOTHING`,
   );
   let added = 0;
   for (const e of events) {

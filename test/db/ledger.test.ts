@@ -112,6 +112,22 @@ describe('the ledger on a real database', () => {
     });
   });
 
+  it('evidence read twice is one row; evidence it cannot hold is an error, never skipped', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      const stop = event({});
+      expect(insertEvents(db, id, [stop])).toBe(1);
+      expect(insertEvents(db, id, [stop])).toBe(0);
+      // A refusal without a sender number (as `null` slipped through a parser would be): the
+      // pair would silently leave the list.
+      const senderless = event({ kind: 'refused', twilioNumber: null as unknown as string });
+      const undated = { ...senderless, messageSid: `${senderless.messageSid}u`, dateSent: null };
+      expect(() => insertEvents(db, id, [senderless])).toThrow(/NOT NULL/);
+      expect(() => insertEvents(db, id, [undated])).toThrow(/NOT NULL/);
+      expect(currentOptOuts(db).map((row) => row.evidenceMessageSid)).toEqual([stop.messageSid]);
+    });
+  });
+
   it('a tie between an opt-out and an opt-in in one second is an opt-out, whatever the SIDs', async () => {
     await withLedger(dir.file('l.db'), (db) => {
       const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');

@@ -44,5 +44,6 @@ export const fromMessageJson = (m: MessageJson): Message => ({
   status: m.status,
   dateSent: parseDate(m.date_sent) ?? parseDate(m.date_created),
   errorCode: errorCode(m.error_code),
-  messagingServiceSid: m.messaging_service_sid ?? null,
+  // As for error_code, a day file may write "" for none: such a message is number scope.
+  messagingServiceSid: m.messaging_service_sid || null,
 });

@@ -13,8 +13,9 @@ export type KeywordKind = 'opt-out' | 'opt-in' | 'help';
  * a change makes a message count that did not before.
  * 1: the keywords as typed (case and surrounding whitespace aside).
  * 2: compatibility forms folded by NFKC (full-width `ＳＴＯＰ`, `𝐒𝐓𝐎𝐏`) count as opt-outs.
+ * 3: a send a Messaging Service refused before it chose a sender (`from` null) counts.
  */
-export const RULES_VERSION = 2;
+export const RULES_VERSION = 3;
 
 export const KEYWORD_LISTS: Readonly<Record<KeywordKind, readonly string[]>> = {
   'opt-out': ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'],

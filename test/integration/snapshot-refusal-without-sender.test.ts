@@ -6,6 +6,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import Database from 'better-sqlite3';
+
 import { exportOptOuts } from '../../src/optouts/export.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
@@ -77,5 +79,17 @@ describe('a refused send Twilio recorded without a sender', () => {
         evidence_message_sid: seeded.messages[i]!.sid,
       })),
     );
+  });
+
+  it('is read again from a database whose snapshots an older submigrate took, which dropped it', async () => {
+    const path = dir.file('ledger.db');
+    // As an older submigrate left it: its runs of rules version 2, the refusals not kept.
+    const sqlite = new Database(path);
+    sqlite.prepare('UPDATE snapshot_runs SET rules_version = 2').run();
+    sqlite.prepare("DELETE FROM ledger_events WHERE kind = 'refused'").run();
+    sqlite.close();
+    await snapshotInto(path, env.port(), fixedClock(NOW));
+    const { optouts } = await withLedger(path, (db) => exportOptOuts(db));
+    expect(optouts.map((row) => row.recipient)).toEqual(['+14155550001', '+14155550002']);
   });
 });

@@ -7,6 +7,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import Database from 'better-sqlite3';
+
 import { exportOptOuts } from '../../src/optouts/export.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
@@ -75,5 +77,18 @@ describe('a day file that writes no Messaging Service as ""', () => {
       },
     ]);
     expect(env.httpClient.violations).toEqual([]);
+  });
+
+  it('mends the evidence an older submigrate kept with "" for a service', async () => {
+    const path = dir.file('ledger.db');
+    // As an older submigrate left it: the rows with "", and no migration past 015.
+    const sqlite = new Database(path);
+    sqlite.prepare("UPDATE ledger_events SET messaging_service_sid = ''").run();
+    sqlite.prepare('DELETE FROM schema_migrations WHERE version > 15').run();
+    sqlite.close();
+    const { optouts } = await withLedger(path, (db) => exportOptOuts(db));
+    expect(optouts.map((row) => [row.scope, row.sender_number, row.body])).toEqual([
+      ['number', '+12025550101', 'STOP'],
+    ]);
   });
 });

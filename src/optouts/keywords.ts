@@ -13,7 +13,9 @@ export type KeywordKind = 'opt-out' | 'opt-in' | 'help';
  * a change makes a message count that did not before.
  * 1: the keywords as typed (case and surrounding whitespace aside).
  * 2: compatibility forms folded by NFKC (full-width `ＳＴＯＰ`, `𝐒𝐓𝐎𝐏`) count as opt-outs.
- * 3: a send a Messaging Service refused before it chose a sender (`from` null) counts.
+ * 3: a send a Messaging Service refused before it chose a sender (`from` null) counts; an
+ *    opt-out with invisible characters in or around it (`STOP` and a zero-width space, a
+ *    right-to-left mark, a next-line character) counts as an opt-out.
  */
 export const RULES_VERSION = 3;
 
@@ -59,14 +61,27 @@ const NOT_ASCII = /[^\x00-\x7f]/;
 const LONGEST_FORM = 2 * Math.max(...[...BY_WORD.keys()].map((word) => word.length));
 
 /**
+ * Characters that show nothing: format characters (zero-width space and joiners, the left-to-
+ * right and right-to-left marks a right-to-left keyboard adds, word joiner, soft hyphen, byte
+ * order mark), variation selectors (after an emoji-styled letter), and next line (U+0085),
+ * which Unicode counts as whitespace and `trim` does not.
+ */
+const INVISIBLE = /[\p{Cf}\u0085\u180e\ufe00-\ufe0f]/gu;
+
+/**
  * An opt-out spelled in compatibility forms of its letters: full-width `ＳＴＯＰ` (what a
- * Chinese or Japanese keyboard types in full-width mode), `𝐒𝐓𝐎𝐏`, `Ⓢⓣⓞⓟ`. NFKC folds them
- * onto the keyword. Only for bodies short enough and not plain ASCII: most bodies are
- * neither, and are never normalized.
+ * Chinese or Japanese keyboard types in full-width mode), `𝐒𝐓𝐎𝐏`, `Ⓢⓣⓞⓟ`, or with characters
+ * that show nothing in or around it (`STOP` and a zero-width space). NFKC folds the letters
+ * onto the keyword. Only for bodies not plain ASCII and, once the invisible characters are
+ * out, short enough: most bodies are neither, and are never normalized.
  */
 function foldedOptOut(word: string): string | null {
-  if (word.length > LONGEST_FORM || !NOT_ASCII.test(word)) return null;
-  const folded = word.normalize('NFKC').toUpperCase();
+  // Bounded before the scan, so a long message is never scanned: a handful of invisible
+  // characters is what a keyboard adds, not dozens.
+  if (word.length > 4 * LONGEST_FORM || !NOT_ASCII.test(word)) return null;
+  const visible = word.replace(INVISIBLE, '').trim();
+  if (visible.length > LONGEST_FORM) return null;
+  const folded = visible.normalize('NFKC').toUpperCase();
   return BY_WORD.get(folded) === 'opt-out' ? folded : null;
 }
 

@@ -164,6 +164,44 @@ describe('matchKeyword: bodies', () => {
       tollFree: false,
       expected: null,
     },
+    // Characters that show nothing, in or around a keyword (a zero-width space pasted in, the
+    // marks a right-to-left keyboard adds, next line): ambiguous, so opt-outs only.
+    {
+      name: 'STOP + zero-width space',
+      body: 'STOP\u200b',
+      tollFree: false,
+      expected: optOut('STOP'),
+    },
+    { name: 'RLM + stop', body: '\u200fstop', tollFree: false, expected: optOut('STOP') },
+    { name: 'LRM stop LRM', body: '\u200eStop\u200e', tollFree: true, expected: optOut('STOP') },
+    { name: 'STOP + next line', body: 'STOP\u0085', tollFree: false, expected: optOut('STOP') },
+    {
+      name: 'soft hyphen in UNSUB­SCRIBE',
+      body: 'UNSUB\u00adSCRIBE',
+      tollFree: false,
+      expected: optOut('UNSUBSCRIBE'),
+    },
+    {
+      name: 'BOM + word joiner + QUIT',
+      body: '\ufeff\u2060QUIT',
+      tollFree: false,
+      expected: optOut('QUIT'),
+    },
+    {
+      name: 'ＳＴＯＰ + variation selector',
+      body: 'ＳＴＯＰ\ufe0f',
+      tollFree: false,
+      expected: optOut('STOP'),
+    },
+    { name: 'START + zero-width space', body: 'START\u200b', tollFree: false, expected: null },
+    { name: 'RLM + unstop', body: '\u200fUNSTOP', tollFree: true, expected: null },
+    { name: 'HELP + zero-width space', body: 'HELP\u200b', tollFree: false, expected: null },
+    {
+      name: 'STOP + zero-width space + PLEASE',
+      body: 'STOP\u200b PLEASE',
+      tollFree: false,
+      expected: null,
+    },
   ];
 
   it('has at least 30 bodies', () => {

@@ -329,6 +329,13 @@ export interface RunReportOptions {
    * the run's plan is read from the journal (for 100,000 numbers, 3 s: parsed and checked).
    */
   sealed?: { plan: Plan; integrity: string };
+  /**
+   * The process writing the reports. A run the journal records as `running` is shown so only
+   * while another live process holds the apply lock for it (a `report --out` during its
+   * apply); else it is `stopped`: its apply was killed, or crashed, or is this process ending
+   * with an error. Without it, the journal's status is shown.
+   */
+  runner?: { pid: number; hostname: string; isAlive(pid: number): boolean };
 }
 
 /** A run's report files, and what its suppression lists cannot vouch for, to tell the user. */
@@ -343,7 +350,7 @@ export interface RunReport {
 }
 
 export function runReport(db: Db, runId: number, options: RunReportOptions = {}): RunReport {
-  const { generatedAt = new Date().toISOString(), sealed } = options;
+  const { generatedAt = new Date().toISOString(), sealed, runner } = options;
   const run = getApplyRun(db, runId)!;
   const plan =
     sealed !== undefined && sealed.integrity === run.planIntegrity
@@ -362,7 +369,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     ]),
   );
   const rows = auditRows(plan, steps, checks);
-  const document = auditDocument(plan, run, steps);
+  const document = auditDocument(plan, run, steps, shownStatus(db, run, runner));
   const customers = new Set(plan.customers.map((c) => c.customer_id));
   const names = new Map(plan.customers.map((c) => [c.customer_id, c.customer_name]));
   // The numbers in their customer's service now, as the journal knows: that service's opt-outs
@@ -503,6 +510,19 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     }),
   });
   return { files, listWarnings };
+}
+
+/**
+ * A run's status as its reports show it: one the journal records as `running` whose apply no
+ * longer runs is `stopped`, as `status` shows it — shown `running`, a killed run's reports
+ * would say it is still being applied, and its in-flight steps still being sent.
+ */
+function shownStatus(db: Db, run: ApplyRun, runner: RunReportOptions['runner']): string {
+  if (run.status !== 'running' || runner === undefined) return run.status;
+  const holder = applyUnderWay(db, run.id, runner);
+  const other =
+    holder !== undefined && (holder.pid !== runner.pid || holder.hostname !== runner.hostname);
+  return other ? 'running' : 'stopped';
 }
 
 /**

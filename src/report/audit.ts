@@ -231,17 +231,22 @@ export interface AuditDocument {
   }[];
 }
 
+/**
+ * `status` is the run's as the reader should take it: the journal's, but `stopped` for a run it
+ * records as running that no process runs any longer (`runReport`).
+ */
 export function auditDocument(
   plan: Plan,
   run: ApplyRun,
   steps: ReadonlyMap<string, StepRecord>,
+  status: string = run.status,
 ): AuditDocument {
   const counts: Record<string, number> = {};
   for (const record of steps.values()) counts[record.state] = (counts[record.state] ?? 0) + 1;
   return {
     run: {
       id: run.id,
-      status: run.status,
+      status,
       started_at: run.startedAt,
       finished_at: run.finishedAt,
       parent_account_sid: run.parentAccountSid,

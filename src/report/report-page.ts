@@ -177,6 +177,22 @@ function summary(input: ReportPageInput, violations: number | null): Html {
   </section>`;
 }
 
+/** Why a run is not complete, and what to do: a run under way is not to be applied again. */
+function runNotFinished(status: string): Html {
+  if (status === 'running') {
+    return html`This apply run is under way: this page shows it half way, and its apply writes the
+    run's own reports when it ends.`;
+  }
+  if (status === 'stopped') {
+    return html`This apply run stopped before it finished (its apply was killed, or crashed): run
+      <code>submigrate apply</code> again with the same plan to continue it. A step in flight was
+      begun and whether Twilio took it is not known: that apply settles it from Twilio's state
+      first, and never sends it blind.`;
+  }
+  return html`This apply run did not complete: run <code>submigrate apply</code> again with the same
+    plan to finish it.`;
+}
+
 function alarms(input: ReportPageInput, violations: number | null): Html[] {
   const notes: Html[] = [];
   const run = input.document.run;
@@ -184,10 +200,7 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
     const failed = input.document.steps.filter((step) => step.state === 'failed');
     notes.push(
       html`<div class="note bad">
-        <p>
-          This apply run ${run.status === 'running' ? 'has not finished' : 'did not complete'}: run
-          <code>submigrate apply</code> again with the same plan to finish it.
-        </p>
+        <p>${runNotFinished(run.status)}</p>
         ${
           failed.length === 0
             ? ''

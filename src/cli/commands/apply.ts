@@ -183,7 +183,11 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
                 const run = findRunByPlan(db, integrity);
                 if (run !== undefined) {
                   reportDir = join(context.cwd, 'reports', String(run.id));
-                  const report = runReport(db, run.id, { sealed: { plan, integrity } });
+                  // A run still `running` here has stopped: this apply ends with an error.
+                  const report = runReport(db, run.id, {
+                    sealed: { plan, integrity },
+                    runner: thisProcess,
+                  });
                   listWarnings = report.listWarnings;
                   writeReportFiles(reportDir, report.files, reportOwner(db, run.id));
                 }

@@ -77,7 +77,7 @@ export function reconcileCommand(
           for (const f of folders) {
             if (underWay.some((u) => u.run === f.run)) continue;
             try {
-              writeReportFiles(f.dir, runReport(db, f.run).files, f.owner);
+              writeReportFiles(f.dir, runReport(db, f.run, { runner: thisProcess }).files, f.owner);
               reports.push(f.dir);
             } catch (error) {
               errors.push(error);

@@ -36,7 +36,7 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
             const shown = relative(context.cwd, dir) || dir;
             throw new RefusedError(reportUnderWayRefusal(run, holder, shown, thisProcess, args.db));
           }
-          const report = runReport(db, run.id);
+          const report = runReport(db, run.id, { runner: thisProcess });
           return {
             run: run.id,
             files: writeReportFiles(

@@ -111,9 +111,12 @@ export function auditRows(
           : undefined);
       const times = records.flatMap((r) => (r.startedAt === null ? [] : [r.startedAt])).sort();
       // Only a step that ran has finished: one not run (or queued again) keeps the time it was
-      // given up, which is no end of anything.
+      // given up, which is no end of anything. And a number with a step still to send, or in
+      // flight (a killed apply's), has not finished: the end of its steps done would read as
+      // the end of its move.
+      const unfinished = records.some((r) => r.state === 'pending' || r.state === 'in_flight');
       const ends = records
-        .flatMap((r) => (r.finishedAt === null || !ran(r) ? [] : [r.finishedAt]))
+        .flatMap((r) => (r.finishedAt === null || !ran(r) || unfinished ? [] : [r.finishedAt]))
         .sort();
       const status = numberStatus(records);
       /** The service the number is in now, as far as the journal knows. */

@@ -66,6 +66,29 @@ describe('audit rows of a move that stopped half way', () => {
     expect(row).toMatchObject({ status: 'failed', messaging_service_sid: null });
   });
 
+  it('a number with a step pending or in flight has not finished: no finished_at', () => {
+    const plan = buildPlan(observed, mapping({ messagingService: 'acmeAlerts' }), planOptions());
+    // A killed apply: the number left its service, its transfer was in flight, its attach to come.
+    const steps = journal(plan, 'none');
+    const killed = (state: 'pending' | 'in_flight') =>
+      stepRecord(`${state === 'in_flight' ? 'transfer' : 'attach'}_number:${sid('PN', 1)}`, state, {
+        startedAt: state === 'in_flight' ? '2025-06-01T00:00:02Z' : null,
+        finishedAt: null,
+      });
+    steps.set(`transfer_number:${sid('PN', 1)}`, killed('in_flight'));
+    steps.set(`attach_number:${sid('PN', 1)}`, killed('pending'));
+    const [inFlight] = auditRows(plan, steps);
+    expect(inFlight).toMatchObject({ status: 'in_flight', started_at: '2025-06-01T00:00:00Z' });
+    expect(inFlight!.finished_at).toBeNull();
+    // The transfer settled done, the attach still to come.
+    steps.set(`transfer_number:${sid('PN', 1)}`, record(`transfer_number:${sid('PN', 1)}`, false));
+    const [pending] = auditRows(plan, steps);
+    expect(pending).toMatchObject({ status: 'pending', finished_at: null });
+    // Every step done: the end of the last.
+    const [done] = auditRows(plan, journal(plan, 'none'));
+    expect(done).toMatchObject({ status: 'done', finished_at: '2025-06-01T00:00:01Z' });
+  });
+
   it('a failed detach leaves the number in the service it was to leave', () => {
     const plan = buildPlan(observed, mapping({ messagingService: 'acmeAlerts' }), planOptions());
     const [row] = auditRows(plan, journal(plan, 'detach_number'));

@@ -312,7 +312,7 @@ ${
 ${carry === undefined ? cell(input.carry === null ? 'not carried' : 0, 'num') : fraction(carry.written, carry.to_carry)}
 <td>${lines(own.map((r) => r.inbound_route_before))}</td>
 <td>${lines(own.map((r) => r.inbound_route_after))}</td>
-${cell(input.blocked === null ? '' : (input.blocked.get(customer.customer_id) ?? 0), 'num')}
+${cell(input.blocked === null ? 'not reconciled' : (input.blocked.get(customer.customer_id) ?? 0), 'num')}
 ${cell(violationsBy === null ? 'not reconciled' : violations, violations > 0 ? 'num bad' : 'num')}
 </tr>`;
   });

@@ -54,6 +54,9 @@ describe('report.html', () => {
     expect(page).toContain('Reconcile has not run');
     expect(page).toMatch(/data-figure="violations">\s*<span class="value">not reconciled/);
     expect(page).toMatch(/data-figure="optouts">\s*<span class="value">not known/);
+    // A customer's row too: its refused sends and its violations are not known, not blank.
+    const row = /<table id="customers"[\s\S]*?<tbody>([\s\S]*?)<\/tr>/.exec(page)?.[1] ?? '';
+    expect(row.match(/<td class="num">not reconciled<\/td>/g)).toHaveLength(2);
   });
 
   it('says, under "Not read", when runs read under older keyword rules no longer count', () => {

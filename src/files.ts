@@ -67,11 +67,18 @@ export function refuseForeignFile(
   refuseReadOnly(path, flag);
 }
 
-/** A rename replaces a file whatever its mode: one made read-only (by anyone) is refused. */
-function refuseReadOnly(path: string, flag: string): void {
+/**
+ * A rename replaces a file whatever its mode, and an unlink removes it: one made read-only (by
+ * anyone) is refused.
+ */
+export function refuseReadOnly(
+  path: string,
+  flag: string,
+  what: 'replace' | 'remove' = 'replace',
+): void {
   if ((statSync(path).mode & 0o222) !== 0) return;
   throw new UserError(
-    `${flag} ${path} is read-only; refusing to replace it. Make it writable, or write elsewhere.`,
+    `${flag} ${path} is read-only; refusing to ${what} it. Make it writable, or write elsewhere.`,
   );
 }
 

@@ -4,7 +4,7 @@ import { join, sep } from 'node:path';
 import { databaseId } from '../db/identity.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
-import { claimFolder, makeFolder, writePrivateFiles } from '../files.js';
+import { claimFolder, makeFolder, refuseReadOnly, writePrivateFiles } from '../files.js';
 import { isReportPath, type ReportFile } from '../report/files.js';
 
 /**
@@ -109,16 +109,21 @@ export function writeReportFiles(
   // earlier one; nor a list this writing has not (a customer's list now not known, or not
   // whole and empty), which would read as the list. Only those, by name: a file of the
   // reviewer's in the folder is not the tool's to remove.
-  writePrivateFiles(placed, label);
-  for (const file of files) {
-    if (file.content !== null) continue;
+  const stale = files.flatMap((file) => {
+    if (file.content !== null) return [];
     const parts = file.path.split('/');
     // Never through a link in place of a subfolder: what it leads to is not the reports'.
     const folder = lstatSync(join(dir, ...parts.slice(0, -1)), { throwIfNoEntry: false });
     const path = join(dir, ...parts);
-    if (folder?.isDirectory() === true && lstatSync(path, { throwIfNoEntry: false })?.isFile())
-      rmSync(path);
-  }
+    return folder?.isDirectory() === true && lstatSync(path, { throwIfNoEntry: false })?.isFile()
+      ? [path]
+      : [];
+  });
+  // One made read-only (a report handed over) is kept as a report file made so is, and the
+  // writing refused before anything is written: removed, it would be gone from the record.
+  for (const path of stale) refuseReadOnly(path, label, 'remove');
+  writePrivateFiles(placed, label);
+  for (const path of stale) rmSync(path);
   return placed.map((file) => file.path);
 }
 

@@ -145,6 +145,20 @@ function passwordAfter(
  * URL in it (Twilio quotes a webhook URL it refuses) has its password masked here, where every
  * Twilio error enters the tool, before stderr, the journal or a report can see it.
  */
+/**
+ * Characters that move or rewrite a terminal's text rather than show: C0 and C1 controls
+ * (a carriage return, a newline, an escape sequence's ESC and CSI), the line and paragraph
+ * separators, and the bidirectional overrides and isolates that reorder what follows.
+ */
+const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+
+/**
+ * An error answer's text as one plain line. Twilio's messages are one line; a proxy's or a
+ * tampered one's may carry a carriage return or an escape sequence that, printed by `apply` or
+ * `status`, overwrites the line before it (a failure shown as "done"), or breaks a log's lines.
+ */
+const oneLine = (text: string): string => text.replace(TERMINAL_CONTROLS, ' ');
+
 export class TwilioError extends Error {
   override readonly name = 'TwilioError';
   readonly status: number;
@@ -162,7 +176,7 @@ export class TwilioError extends Error {
     retryable: boolean;
     retryAfterSeconds?: number | null;
   }) {
-    super(maskUrlPasswords(init.message));
+    super(oneLine(maskUrlPasswords(init.message)));
     this.status = init.status;
     this.code = init.code;
     this.moreInfo = init.moreInfo == null ? null : maskUrlPasswords(init.moreInfo);

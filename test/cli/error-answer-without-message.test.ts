@@ -50,4 +50,26 @@ describe('an error answer without a message (built CLI)', () => {
       await proxy.close();
     }
   });
+
+  it('a message with terminal controls is one plain line', async () => {
+    const message = 'Bad\r\u001b[2Kall done\nok\u202eevil\u0085';
+    const proxy = await startTamperingProxy(env.url, (path) =>
+      /\/Accounts\/AC\w+\.json/.test(path)
+        ? { status: 400, type: 'application/json', body: JSON.stringify({ code: 20001, message }) }
+        : null,
+    );
+    try {
+      const result = await runCli(
+        ['snapshot', '--db', 'x.db', '--no-export'],
+        cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }),
+        dir.path,
+      );
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(
+        /^error: Twilio 20001 \(HTTP 400\): Bad \[2Kall done ok evil \n$/,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
 });

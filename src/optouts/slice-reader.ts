@@ -9,6 +9,7 @@
 import { isoSeconds, type Clock } from '../clock.js';
 import type { Db } from '../db/open.js';
 import { recordPages, type PageRecord, type SnapshotSlice } from '../db/snapshot-runs.js';
+import { PageTrail } from '../twilio/page-trail.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { classifyMessage } from './classify.js';
 import { sliceFilter } from './windows.js';
@@ -123,7 +124,9 @@ export async function readSlice(
   const { twilio, writer, numberTypes, progress } = context;
   let slice = initial;
   let last = lastOfWindow;
-  let next = slice.nextPageUrl;
+  // Every page this call follows, so that one named again is not read again (page-trail.ts).
+  const trail = new PageTrail();
+  let next = trail.follow(slice.nextPageUrl);
   let fresh = next === null;
   // The oldest second counted so far, and how many messages of it: a cut reads it again.
   let tail = { second: Infinity, count: 0 };
@@ -141,6 +144,8 @@ export async function readSlice(
         ? { filter: sliceFilter(range, last), pageSize: PAGE_SIZE, only: 'inbound-or-error' }
         : { pageUrl: next!, only: 'inbound-or-error' },
     );
+    // Checked before the page is recorded: its slice must not be saved as going on there.
+    next = trail.follow(page.nextPageUrl);
     const types = await numberTypes;
     let counted = 0;
     for (const sent of page.sent) {
@@ -158,11 +163,10 @@ export async function readSlice(
     writer.add({
       slice,
       messagesRead: counted,
-      nextPageUrl: page.nextPageUrl,
+      nextPageUrl: next,
       oldestSent: page.lastDateSent === null ? null : isoSeconds(page.lastDateSent),
       events: page.messages.flatMap((m) => classifyMessage(m, types) ?? []),
     });
-    next = page.nextPageUrl;
     progress.messagesRead += counted;
     progress.pagesRead += 1;
     if (next === null) progress.slicesDone += 1;

@@ -48,6 +48,7 @@ import {
   uncoveredSpans,
   type TimeRange,
 } from '../optouts/windows.js';
+import { PageTrail } from '../twilio/page-trail.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { findViolations, type SentMessage, type SuppressedPair } from './violations.js';
 
@@ -218,6 +219,8 @@ export async function runReconcile(
   let messagesRead = 0;
   await Promise.all(
     windows.map(async (window) => {
+      // A page named again is not read again (page-trail.ts).
+      const trail = new PageTrail();
       let next: string | null = null;
       do {
         const page = await twilio.readMessagesPage(
@@ -246,7 +249,7 @@ export async function runReconcile(
             });
           }
         }
-        next = page.nextPageUrl;
+        next = trail.follow(page.nextPageUrl);
       } while (next !== null);
     }),
   );

@@ -14,6 +14,7 @@ import { readDayFile } from './export-file.js';
 import { fromMessageJson, parseDate, type MessageJson } from './message-json.js';
 import type { ScannedPage } from './message-page.js';
 import { pageParser } from './page-parser.js';
+import { PageTrail } from './page-trail.js';
 import type {
   Account,
   AccountStatus,
@@ -543,8 +544,12 @@ export function createTwilioPort(
           }) as Promise<{ statusCode: number; body: Buffer }>;
         const numbers: PhoneNumber[] = [];
         const listPath = `/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers.json`;
-        let uri: string | null = `${API_ORIGIN}${listPath}?PageSize=${LIST_PAGE_SIZE}`;
-        let pending: Promise<{ statusCode: number; body: Buffer }> | null = fetchPage(uri);
+        // A page named again is not asked for again (page-trail.ts).
+        const trail = new PageTrail();
+        const first = `${API_ORIGIN}${listPath}?PageSize=${LIST_PAGE_SIZE}`;
+        trail.follow(first);
+        let uri: string | null = first;
+        let pending: Promise<{ statusCode: number; body: Buffer }> | null = fetchPage(first);
         while (pending !== null && uri !== null) {
           const response = await pending;
           const text = response.body.toString('utf8');
@@ -556,7 +561,9 @@ export function createTwilioPort(
             notAListPage(current, 200, response.body, 'a body that is not a phone numbers page');
           // The next page is asked for before this one is parsed (that it says whether one
           // follows at all is checked once it is).
-          const next = checkedLink(nextPageUri(text), listPath, current, 200, response.body);
+          const next = trail.follow(
+            checkedLink(nextPageUri(text), listPath, current, 200, response.body),
+          );
           pending = next === null ? null : fetchPage(next);
           // If this page does not parse, the next one's answer is not wanted.
           pending?.catch(() => undefined);

@@ -185,6 +185,25 @@ describe('a phone numbers page that is not one', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('a page whose next page is one read before (A→B→A) is an error, that page not asked for again', async () => {
+    const second = `${NUMBERS}?PageSize=1000&Page=1&PageToken=PN1`;
+    let answered = 0;
+    const { port, seen } = await crafted((path) => {
+      answered += 1;
+      // Without a check the loop would never end: the 21st answer ends it, as an error of
+      // its own.
+      if (answered > 20) return { status: 500, body: { code: 20500, message: 'enough' } };
+      // The first page names the second, and the second the first again.
+      const next = path.includes('PageToken') ? `${NUMBERS}?PageSize=1000` : second;
+      return { body: { incoming_phone_numbers: [], next_page_uri: next } };
+    });
+    const error = await failure(port.listPhoneNumbers(ACCOUNT));
+    expect(error.message).toBe(
+      `GET https://api.twilio.com${NUMBERS}: Twilio named a list page as the next one that was already read (the list loops back on itself); the list was not read through and what it holds after that page was not read. Run the command again; if it goes on, check the network or proxy between here and Twilio.`,
+    );
+    expect(seen.map((s) => s.path)).toEqual([`${NUMBERS}?PageSize=1000`, second]);
+  });
+
   it("a next page in another account's list is an error, and is not read", async () => {
     const { port, seen } = await crafted(() => ({
       body: {

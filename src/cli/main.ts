@@ -152,9 +152,32 @@ function refuseNotANumber(argv: readonly string[]) {
   };
 }
 
-/** What yargs' types leave out: the flags declared as strings. */
+/** What yargs' types leave out: the flags declared as strings, and as booleans. */
 interface DeclaredFlags {
-  getOptions(): { string: string[] };
+  getOptions(): { string: string[]; boolean: string[] };
+}
+
+/**
+ * A yes-or-no flag given a value other than true or false: yargs reads `--json=maybe` (or
+ * `--json=1`, `--dry-run=yes`, `--dry-run=TRUE`) as false, so `apply PLAN --dry-run=yes` would
+ * apply the plan. Refused before the command runs, saying what was typed.
+ */
+function refuseNotABoolean(argv: readonly string[], booleanFlags: () => readonly string[]) {
+  const flags = flagsOf(argv);
+  return (): void => {
+    for (const name of new Set(booleanFlags())) {
+      if (/[A-Z]/.test(name)) continue;
+      for (const arg of flags) {
+        const n = spellings(name).find((n) => arg.startsWith(`--${n}=`));
+        if (n === undefined) continue;
+        const given = arg.slice(n.length + 3);
+        if (given === 'true' || given === 'false') continue;
+        throw new UserError(
+          `${arg}: --${name} is on or off, not ${JSON.stringify(given)}: give --${name}, or leave it out`,
+        );
+      }
+    }
+  };
 }
 
 /**
@@ -245,6 +268,10 @@ export async function main(argv: string[]): Promise<number> {
       .middleware(refuseNotANumber(argv), true)
       .middleware(
         refuseNoText(argv, () => (parser as unknown as DeclaredFlags).getOptions().string),
+        true,
+      )
+      .middleware(
+        refuseNotABoolean(argv, () => (parser as unknown as DeclaredFlags).getOptions().boolean),
         true,
       )
       .demandCommand(1, 'Name a command; see --help.')

@@ -46,6 +46,13 @@ export interface TwilioAccess {
   credentialsKind: Credentials['kind'];
 }
 
+/**
+ * The most requests in flight `--concurrency` may ask for. Twilio limits how many an account
+ * has in flight and answers more with 429: a larger number buys refusals and retries, not
+ * speed (and each request in flight holds a socket).
+ */
+export const MAX_CONCURRENCY = 64;
+
 export function connectTwilio(
   args: GlobalOptions,
   context: CommandContext,
@@ -56,10 +63,15 @@ export function connectTwilio(
   refuseHeaderPrintingDebug(env);
   const concurrency = limits.concurrency ?? DEFAULT_LIMITS.concurrency;
   const rate = limits.ratePerSecond ?? DEFAULT_LIMITS.ratePerSecond;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new UserError(`--concurrency must be a whole number ≥ 1, got ${concurrency}`);
+  requireWholeNumber('concurrency', concurrency, {
+    min: 1,
+    max: MAX_CONCURRENCY,
+    why: 'Twilio limits the requests in flight per account and answers more with 429',
+  });
+  // `--rate Infinity` (or 1e999) would read as no cap: 0 says that, and is the only way to.
+  if (!(rate >= 0) || !Number.isFinite(rate)) {
+    throw new UserError(`--rate must be a finite number ≥ 0 (0 = no cap), got ${rate}`);
   }
-  if (!(rate >= 0)) throw new UserError(`--rate must be ≥ 0 (0 = no cap), got ${rate}`);
   const consentRate = limits.consentPerMinute;
   if (consentRate !== undefined && (!(consentRate > 0) || !Number.isFinite(consentRate))) {
     throw new UserError(

@@ -116,7 +116,15 @@ describe('apply --dry-run refuses where apply refuses', () => {
 
   it.each([
     [['--rate', 'abc'], /^error: --rate "abc" is not a number/],
-    [['--concurrency', '0'], /^error: --concurrency must be a whole number ≥ 1, got 0/],
+    [['--concurrency', '0'], /^error: --concurrency must be a whole number from 1 to 64 .*, got 0/],
+    [
+      ['--concurrency', '65'],
+      /^error: --concurrency must be a whole number from 1 to 64 .*, got 65/,
+    ],
+    [
+      ['--rate', 'Infinity'],
+      /^error: --rate must be a finite number ≥ 0 \(0 = no cap\), got Infinity/,
+    ],
     [['--consent-rate', '0'], /^error: --consent-rate must be a number of requests a minute > 0/],
   ])('%j: exit 1 as apply, nothing asked of Twilio', async (option, message) => {
     const { db, plan } = await unsnapshotted(`opt${option[0]}${option[1]}`);
@@ -128,6 +136,16 @@ describe('apply --dry-run refuses where apply refuses', () => {
     expect(dry.code).toBe(1);
     expect(dry.stderr).toBe(real.stderr);
     expect(await requestLog(env)).toEqual([]);
+  });
+
+  it('--dry-run=yes is refused, not read as no dry run: nothing applied, nothing asked of Twilio', async () => {
+    const { db, plan } = await unsnapshotted('dry-yes');
+    await clearRequestLog(env);
+    const result = await cli(['apply', plan, '--db', db, '--dry-run=yes']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: --dry-run=yes: --dry-run is on or off, not "yes"/);
+    expect(await requestLog(env)).toEqual([]);
+    expect(journal(db)).toEqual({ runs: 0, lock: 0 });
   });
 
   it('drift (a number moved by hand after planning) needs the live account: the dry run says it cannot tell, apply refuses', async () => {

@@ -212,8 +212,8 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
   });
 
   it.each([
-    [['--concurrency', '0'], /^error: --concurrency must be a whole number ≥ 1, got 0/],
-    [['--rate', '-5'], /^error: --rate must be ≥ 0/],
+    [['--concurrency', '0'], /^error: --concurrency must be a whole number from 1 to 64 .*, got 0/],
+    [['--rate', '-5'], /^error: --rate must be a finite number ≥ 0 \(0 = no cap\), got -5/],
     [['--partitions', '0'], /^error: --partitions must be a whole number from 1 to 256, got 0/],
   ])('%j exits 1 naming the flag, as bad input rather than a bug', async (flags, message) => {
     const result = await cli(['snapshot', '--db', dir.file('errors.db'), ...flags]);

@@ -45,7 +45,11 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
     builder: (y) =>
       y
         .positional('plan', { type: 'string', demandOption: true, describe: 'The plan file' })
-        .option('concurrency', { type: 'number', default: 4, describe: 'Requests in flight' })
+        .option('concurrency', {
+          type: 'number',
+          default: 4,
+          describe: 'Requests in flight (1–64)',
+        })
         .option('rate', {
           type: 'number',
           default: 10,

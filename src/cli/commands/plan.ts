@@ -67,7 +67,11 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
           default: false,
           describe: 'Exit 2 when the plan has changes, 0 when it has none',
         })
-        .option('concurrency', { type: 'number', default: 8, describe: 'Requests in flight' })
+        .option('concurrency', {
+          type: 'number',
+          default: 8,
+          describe: 'Requests in flight (1–64)',
+        })
         .option('rate', {
           type: 'number',
           default: 0,

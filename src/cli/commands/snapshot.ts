@@ -67,7 +67,7 @@ export function snapshotCommand(
         .option('concurrency', {
           type: 'number',
           default: 8,
-          describe: 'Twilio requests in flight at most',
+          describe: 'Twilio requests in flight at most (1–64)',
         })
         .option('rate', {
           type: 'number',

@@ -36,7 +36,7 @@ function credentialsUsed(env: NodeJS.ProcessEnv): string {
 /**
  * A Twilio error as the `error:` line tells it: `Twilio 20003 (HTTP 401): Authenticate`, as an
  * apply step's failure names it; one that got no answer is its request and why, which its
- * message already says (`GET https://…: no answer (ECONNREFUSED)`).
+ * message already says (`GET http://127.0.0.1:4010/…: connection refused at 127.0.0.1:4010 …`).
  */
 function twilioErrorText(error: TwilioError): string {
   if (error.status === 0) return error.message;

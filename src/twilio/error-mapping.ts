@@ -48,3 +48,42 @@ export function toTwilioError(error: unknown, idempotent: boolean): unknown {
   }
   return error;
 }
+
+/**
+ * What happened to a request that got no answer, in words, naming where it went: `target` is
+ * the URL connected to (the proxy's, through one), of which only the host and port are shown
+ * (a proxy's URL may hold a password). The code Node gave stays in brackets, for searching.
+ * "No answer" alone sent people looking at the network for a host that plainly refused them.
+ */
+export function whyNoAnswer(error: unknown, target: string): string {
+  const code =
+    error !== null && typeof error === 'object' && 'code' in error && typeof error.code === 'string'
+      ? error.code
+      : null;
+  let host = target;
+  let at = target;
+  try {
+    const url = new URL(target);
+    host = url.hostname;
+    at = `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
+  } catch {
+    // Not a URL: shown as given.
+  }
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `connection refused at ${at} (ECONNREFUSED: nothing there accepts connections on that port)`;
+    case 'ECONNRESET':
+      return `connection closed by ${at} before it answered (ECONNRESET)`;
+    case 'ENOTFOUND':
+      return `no such host: ${host} (ENOTFOUND)`;
+    case 'EAI_AGAIN':
+      return `${host} could not be looked up: the DNS did not answer (EAI_AGAIN)`;
+    case 'ETIMEDOUT':
+      return `no answer from ${at} in time (ETIMEDOUT)`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `${at} cannot be reached from here (${code})`;
+    default:
+      return `no answer from ${at} (${code ?? 'no response'})`;
+  }
+}

@@ -12,6 +12,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 
 import { TwilioError } from '../errors.js';
+import { whyNoAnswer } from './error-mapping.js';
 import { fromMessageJson, type MessageJson } from './message-json.js';
 import type { Message } from './port.js';
 
@@ -145,22 +146,27 @@ export function readDayFile(
           ),
         ),
       );
-      response.on('error', (error) => fail(fileError(url, error)));
+      response.on('error', (error) => fail(fileError(url, error, agent !== null)));
       response.pipe(gunzip);
     });
     request.on('timeout', () =>
       request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
     );
-    request.on('error', (error) => fail(fileError(url, error)));
+    request.on('error', (error) => fail(fileError(url, error, agent !== null)));
   });
 }
 
-function fileError(url: string, error: Error): TwilioError {
+/** `viaProxy`: the file was asked for through HTTPS_PROXY, whose host this does not know. */
+function fileError(url: string, error: Error, viaProxy: boolean): TwilioError {
   const code = (error as { code?: unknown }).code;
   return new TwilioError({
     status: 0,
     code: null,
-    message: `GET ${describeFileUrl(url)}: no answer (${typeof code === 'string' ? code : 'no response'})`,
+    message: `GET ${describeFileUrl(url)}: ${
+      viaProxy
+        ? `no answer through the proxy (${typeof code === 'string' ? code : 'no response'})`
+        : whyNoAnswer(error, url)
+    }`,
     retryable: true,
   });
 }

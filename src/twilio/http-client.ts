@@ -26,6 +26,7 @@ import type SdkResponse from 'twilio/lib/http/response.js';
 
 import { TwilioError } from '../errors.js';
 import { countAttempt } from './attempts.js';
+import { whyNoAnswer } from './error-mapping.js';
 import {
   createLimiter,
   DEFAULT_LIMITS,
@@ -470,16 +471,12 @@ function noAnswer(
   idempotent: boolean,
   proxy: string | null,
 ): TwilioError {
-  const cause =
-    error !== null && typeof error === 'object' && 'code' in error && typeof error.code === 'string'
-      ? error.code
-      : 'no response';
   // Through a proxy, a refused connection is the proxy's: the message says which one it was.
   const via = proxy === null ? '' : ` through the proxy ${proxy}`;
   return new TwilioError({
     status: 0,
     code: null,
-    message: `${describeRequest(method, uri)}${via}: no answer (${cause})`,
+    message: `${describeRequest(method, uri)}${via}: ${whyNoAnswer(error, proxy ?? uri)}`,
     retryable: idempotent,
   });
 }

@@ -172,7 +172,7 @@ describe('fail safe (built CLI)', () => {
       },
     );
 
-    it('a refused connection names the URL really tried, not api.twilio.com', async () => {
+    it('a refused connection says so, naming the URL really tried and the host and port that refused', async () => {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
       const result = await cli(['snapshot', '--db', dir.file('refused.db')], {
@@ -180,8 +180,11 @@ describe('fail safe (built CLI)', () => {
       });
       expectOneLineError(
         result,
-        new RegExp(`^error: GET ${url}/\\S+: no answer \\(ECONNREFUSED\\) — check the network`),
+        new RegExp(
+          `^error: GET ${url}/\\S+: connection refused at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED: nothing there accepts connections on that port\\) — check the network`,
+        ),
       );
+      expect(result.stderr).not.toContain('no answer');
       expect(result.stderr).toContain(`${url}/2010-04-01/Accounts/`);
       expect(result.stderr).not.toContain('api.twilio.com');
     });
@@ -195,7 +198,7 @@ describe('fail safe (built CLI)', () => {
       expectOneLineError(
         result,
         new RegExp(
-          `through the proxy http://127\\.0\\.0\\.1:${port}: no answer \\(ECONNREFUSED\\)`,
+          `through the proxy http://127\\.0\\.0\\.1:${port}: connection refused at 127\\.0\\.0\\.1:${port} \\(ECONNREFUSED`,
         ),
       );
       expect(result.stderr).not.toContain('proxy-secret');

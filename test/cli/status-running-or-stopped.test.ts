@@ -83,9 +83,24 @@ describe('status of a run whose apply is running, then killed', () => {
     expect(after.runs[0]?.process).toBeNull();
     expect(stopped.stdout).toContain('`submigrate apply` with the plan continues it');
     // Its step left in flight is no longer being sent: the listing says what becomes of it.
+    // In apply's words ("in flight", "not run"), not the journal's: --json keeps those.
+    const inFlight = Number(
+      /^run 1 {2}stopped .*\((?:.*, )?(\d+) in flight[,)]/.exec(stopped.stdout)?.[1],
+    );
+    expect(inFlight).toBeGreaterThan(0);
+    expect(stopped.stdout).not.toMatch(/in_flight|not_run/);
     const steps = await cli(['status', '--db', db(), '--run', '1']);
+    expect(steps.stdout).not.toMatch(/in_flight|not_run/);
+    const stepsJson = JSON.parse(
+      (await cli(['status', '--db', db(), '--run', '1', '--json'])).stdout,
+    ) as {
+      runs: { counts: Record<string, number> }[];
+      steps: { state: string }[];
+    };
+    expect(stepsJson.runs[0]?.counts['in_flight']).toBe(inFlight);
+    expect(stepsJson.steps.filter((s) => s.state === 'in_flight')).toHaveLength(inFlight);
     expect(steps.stdout).toMatch(
-      /^in_flight \(\d+\): begun by the apply that stopped, whether Twilio took them not known: an apply that continues the run settles each from Twilio's state first, never sends one blind$/m,
+      /^in flight \(\d+\): begun by the apply that stopped, whether Twilio took them not known: an apply that continues the run settles each from Twilio's state first, never sends one blind$/m,
     );
 
     // A plan made again and applied is another run: the stopped one is no longer continued.

@@ -28,7 +28,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
       for (const { run, counts, process, followedBy, routesLost } of view.runs) {
         const states = Object.entries(counts)
           .filter(([, n]) => n > 0)
-          .map(([state, n]) => `${n} ${state}`)
+          .map(([state, n]) => `${n} ${stateWords(state)}`)
           .join(', ');
         const stopped = run.status === 'running' && process === null;
         context.output.out(
@@ -58,7 +58,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
       const stopped = shown?.run.status === 'running' && shown.process === null;
       for (const [state, steps] of byState) {
         const note = stopped && state === 'in_flight' ? ` ${STOPPED_IN_FLIGHT}` : '';
-        context.output.out(`\n${state} (${steps.length}):${note}`);
+        context.output.out(`\n${stateWords(state)} (${steps.length}):${note}`);
         context.output.lines(
           steps.map(
             (s) =>
@@ -69,6 +69,12 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
     },
   };
 }
+
+/**
+ * A step state as apply's summary says it (`3 not run`, `in flight`): the journal's names
+ * (`not_run`, `in_flight`) are for `--json`, which keeps them.
+ */
+const stateWords = (state: string): string => state.replaceAll('_', ' ');
 
 const STOPPED_IN_FLIGHT =
   "begun by the apply that stopped, whether Twilio took them not known: an apply that continues the run settles each from Twilio's state first, never sends one blind";

@@ -336,10 +336,12 @@ export interface ListedViolation extends Violation {
  * A violation keeps its STOP; a refusal-only pair has none, and its evidence is found again in
  * the ledger as the ledger chose it: the first refused send of the pair (the recipient, in the
  * scope of the number's list: the number itself without a service, or the service it left)
- * in the account the number left, at opted_out_at, the smallest SID of that second.
+ * in the account the number left, at opted_out_at, the smallest SID of that second. For a
+ * number a later wave moved on, that is the account it was in at opted_out_at (the parent, for
+ * a refusal before wave 1), not the one it left last (`evidenceWhereItWas`).
  */
 export function listViolations(db: Db): ListedViolation[] {
-  return db
+  const listed = db
     .prepare(
       `SELECT violating_message_sid AS violatingMessageSid, recipient, sender_number AS senderNumber,
               messaging_service_sid AS messagingServiceSid, customer_id AS customerId,
@@ -359,6 +361,43 @@ export function listViolations(db: Db): ListedViolation[] {
        FROM violations v ORDER BY customer_id, sent_at, violating_message_sid`,
     )
     .all() as ListedViolation[];
+  const unfound = listed.filter((v) => v.evidence === 'refusal' && v.evidenceMessageSid === null);
+  if (unfound.length > 0) evidenceWhereItWas(db, unfound);
+  return listed;
+}
+
+/**
+ * The refused send behind each refusal-only violation the lookup in its number's latest source
+ * did not find, looked up in the account the number was in when it was refused: the first it
+ * left after that instant, with the service it left it from (`numberDepartures`). A number
+ * moved once has no departures here: its latest source is where it was.
+ */
+function evidenceWhereItWas(db: Db, violations: ListedViolation[]): void {
+  const departures = departuresByNumber(db);
+  const numberOf = db.prepare(
+    'SELECT number_sid AS sid FROM customer_numbers WHERE phone_number = ? AND customer_id = ?',
+  );
+  const refused = db.prepare(
+    `SELECT MIN(message_sid) AS sid FROM ledger_events
+     WHERE account_sid = ? AND end_user = ? AND date_sent = ? AND kind = 'refused'
+       AND (messaging_service_sid = ? OR (messaging_service_sid IS NULL AND twilio_number = ?))`,
+  );
+  for (const v of violations) {
+    const number = numberOf.get(v.senderNumber, v.customerId) as { sid: string } | undefined;
+    const refusedAt = Date.parse(v.optedOutAt);
+    const then = (departures.get(number?.sid ?? '') ?? []).find(
+      (d) => Date.parse(d.leftAt) > refusedAt,
+    );
+    if (then === undefined) continue;
+    const found = refused.get(
+      then.accountSid,
+      v.recipient,
+      v.optedOutAt,
+      then.serviceSid,
+      v.senderNumber,
+    ) as { sid: string | null };
+    v.evidenceMessageSid = found.sid;
+  }
 }
 
 export interface ReconcileTotals {

@@ -167,6 +167,11 @@ export class TwilioError extends Error {
   readonly retryable: boolean;
   /** Seconds Twilio asked us to wait (`Retry-After`), when it said so. */
   readonly retryAfterSeconds: number | null;
+  /**
+   * The subaccount whose own credentials (its Auth Token, from Twilio) were refused, when the
+   * error is that: the credentials in the environment were not the ones refused.
+   */
+  readonly subaccountSid: string | null;
 
   constructor(init: {
     status: number;
@@ -175,6 +180,7 @@ export class TwilioError extends Error {
     moreInfo?: string | null;
     retryable: boolean;
     retryAfterSeconds?: number | null;
+    subaccountSid?: string | null;
   }) {
     super(oneLine(maskUrlPasswords(init.message)));
     this.status = init.status;
@@ -182,5 +188,6 @@ export class TwilioError extends Error {
     this.moreInfo = init.moreInfo == null ? null : maskUrlPasswords(init.moreInfo);
     this.retryable = init.retryable;
     this.retryAfterSeconds = init.retryAfterSeconds ?? null;
+    this.subaccountSid = init.subaccountSid ?? null;
   }
 }

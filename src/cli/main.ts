@@ -49,8 +49,9 @@ function describeError(error: unknown, env: NodeJS.ProcessEnv): { text: string; 
   if (error instanceof RefusedError)
     return { text: `refused: ${error.message}`, code: EXIT.refused };
   if (error instanceof TwilioError) {
+    // A subaccount's own token refused is not the environment's: its message says what to do.
     const hint =
-      error.status === 401
+      error.status === 401 && error.subaccountSid === null
         ? ` — Twilio did not accept the credentials: check ${credentialsUsed(env)}, and --api-url / SUBMIGRATE_API_URL.`
         : error.status === 0
           ? ' — check the network, and --api-url / SUBMIGRATE_API_URL if set (is the emulator running?).'

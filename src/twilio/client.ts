@@ -7,7 +7,8 @@
 import twilio from 'twilio';
 
 import type { Credentials } from '../config.js';
-import type { TwilioHttpClient } from './http-client.js';
+import { TwilioError } from '../errors.js';
+import type { RequestOptions, Response, TwilioHttpClient } from './http-client.js';
 
 export type TwilioClient = twilio.Twilio;
 
@@ -32,5 +33,56 @@ export function createAccountClient(
   authToken: string,
   httpClient: TwilioHttpClient,
 ): TwilioClient {
-  return twilio(accountSid, authToken, { httpClient, env: {} });
+  return twilio(accountSid, authToken, {
+    httpClient: refusalsNamed(accountSid, httpClient),
+    env: {},
+  });
+}
+
+/**
+ * The shared client, for one subaccount's requests: a 401 to one of them is that subaccount's
+ * own token refused, not the environment's credentials, and is said so, naming it.
+ */
+function refusalsNamed(accountSid: string, httpClient: TwilioHttpClient): TwilioHttpClient {
+  const named = Object.create(httpClient) as TwilioHttpClient;
+  named.request = async <TData>(opts: RequestOptions<TData>): Promise<Response<TData>> => {
+    const answer = await httpClient.request(opts);
+    if (answer.statusCode === 401) throw ownTokenRefused(accountSid, answer.body);
+    return answer;
+  };
+  return named;
+}
+
+/** Twilio's error fields from a body as the client hands it over: parsed, text or bytes. */
+function errorFields(body: unknown): { code?: unknown; message?: unknown; more_info?: unknown } {
+  if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) return body;
+  try {
+    const parsed: unknown = JSON.parse(String(body));
+    return parsed !== null && typeof parsed === 'object' ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * A 401 to a request made with a subaccount's own Auth Token. The token came from Twilio,
+ * asked with the parent's credentials (or in its answer to the subaccount's creation), so
+ * those were accepted: the subaccount's token changed since, or the subaccount itself was
+ * suspended or closed. Its SID is named, never its token.
+ */
+function ownTokenRefused(accountSid: string, body: unknown): TwilioError {
+  const fields = errorFields(body);
+  const said = typeof fields.message === 'string' ? fields.message : 'HTTP 401';
+  return new TwilioError({
+    status: 401,
+    code: typeof fields.code === 'number' ? fields.code : null,
+    message:
+      `${said} — subaccount ${accountSid} refused its own Auth Token, which Twilio gave ` +
+      "submigrate for it with the parent's credentials (those were accepted): the " +
+      "subaccount's token was changed since, or the subaccount was suspended or closed. " +
+      'Check the subaccount in the Twilio Console, then run the command again.',
+    moreInfo: typeof fields.more_info === 'string' ? fields.more_info : null,
+    retryable: false,
+    subaccountSid: accountSid,
+  });
 }

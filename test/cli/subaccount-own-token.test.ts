@@ -1,0 +1,180 @@
+/**
+ * A subaccount's own Auth Token, fetched with the parent's credentials through
+ * `/Accounts/{sub}.json`, when it does not work: refused by Twilio (401: changed since it was
+ * fetched, or the subaccount suspended or closed), or not in the answer at all. A proxy in front
+ * of the emulator rewrites that one answer. The refusal named the parent's credentials as the
+ * ones to check; the missing token sent the subaccount's requests with none. Each now says which
+ * subaccount, without its token, and nothing is sent without credentials. The built CLI; needs
+ * `npm run build`.
+ */
+
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  cliEnv,
+  readOnly,
+  runCli,
+  tempDir,
+  type CliResult,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
+
+const N1 = '+14155550101';
+const N2 = '+14155550102';
+const BIRCH_TOKEN = 'b'.repeat(32);
+const CEDAR_TOKEN = 'c'.repeat(32);
+/** What the proxy gives in place of Birch's token: one Twilio refuses. */
+const WRONG_TOKEN = 'f'.repeat(32);
+
+/** Every file under `dir`, as text. */
+function filesUnder(dir: string): { path: string; text: string }[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .map((path) => ({ path, text: readFileSync(path).toString('latin1') }));
+}
+
+describe("a subaccount's own token that does not work (built CLI)", () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  let birch = '';
+  let cedar = '';
+  /** Requests that reached the proxy without an Authorization header. */
+  let unauthenticated: string[] = [];
+
+  /**
+   * A proxy that answers Birch's `/Accounts/{sub}.json` with `auth_token` set to `token`, or
+   * left out (undefined).
+   */
+  function birchTokenAs(token: unknown): Promise<TamperingProxy> {
+    return startTamperingProxy(env.url, (path, status, body, request) => {
+      if (request.headers.authorization === undefined) unauthenticated.push(path);
+      if (path !== `/2010-04-01/Accounts/${birch}.json` || status !== 200) return null;
+      const account = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      if (token === undefined) delete account['auth_token'];
+      else account['auth_token'] = token;
+      return { status, type: 'application/json', body: JSON.stringify(account) };
+    });
+  }
+
+  function expectNoToken(result: CliResult): void {
+    for (const token of [env.parentToken, BIRCH_TOKEN, CEDAR_TOKEN, WRONG_TOKEN]) {
+      expect(result.stdout + result.stderr).not.toContain(token);
+      for (const file of filesUnder(dir.path)) {
+        expect(file.text, `a token in ${file.path}`).not.toContain(token);
+      }
+    }
+  }
+
+  /** The failed steps of the run in `db`, and the states of bolt's steps. */
+  function journal(db: string) {
+    return readOnly(join(dir.path, db), (ledger) => ({
+      failed: ledger
+        .prepare(
+          "SELECT customer_id, action, error_status, error_code, error_message FROM apply_steps WHERE state = 'failed'",
+        )
+        .all() as { customer_id: string; action: string; error_message: string }[],
+      bolt: ledger
+        .prepare("SELECT DISTINCT state FROM apply_steps WHERE customer_id = 'bolt'")
+        .all(),
+    }));
+  }
+
+  const run = async (args: string[], proxy: TamperingProxy) =>
+    runCli(args, cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }), dir.path);
+
+  // A fresh emulator for each: an apply moves the numbers a later plan would find moved.
+  beforeEach(async () => {
+    env = await startTestEmulator();
+    const seeded = await env.seed({
+      subaccounts: [
+        { friendly_name: 'Birch', auth_token: BIRCH_TOKEN },
+        { friendly_name: 'Cedar', auth_token: CEDAR_TOKEN },
+      ],
+    });
+    birch = seeded.subaccounts[0]!.sid;
+    cedar = seeded.subaccounts[1]!.sid;
+    await env.seed({ numbers: [{ phone_number: N1 }, { phone_number: N2 }] });
+    dir = tempDir();
+    writeFileSync(
+      dir.file('map.csv'),
+      'customer_id,customer_name,phone_number,subaccount_sid,messaging_service\n' +
+        `acme,Birch,${N1},${birch},Acme SMS\n` +
+        `bolt,Cedar,${N2},${cedar},Bolt SMS\n`,
+    );
+  });
+  afterEach(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  describe('refused (401)', () => {
+    it('plan names the subaccount and its own token, not the parent credentials', async () => {
+      const proxy = await birchTokenAs(WRONG_TOKEN);
+      try {
+        const result = await run(
+          ['plan', '--mapping', 'map.csv', '--db', 'plan401.db', '--out', 'p401.plan.json'],
+          proxy,
+        );
+        expect(result.code, result.stderr).toBe(1);
+        expect(result.stderr).toContain('(HTTP 401)');
+        expect(result.stderr).toContain(`subaccount ${birch} refused its own Auth Token`);
+        expect(result.stderr).not.toContain('check TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN');
+        expectNoToken(result);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it("apply: a step refused so is journaled as failed, naming the subaccount; the other customer's go on", async () => {
+      const planned = await runCli(
+        ['plan', '--mapping', 'map.csv', '--db', 'apply401.db', '--out', 'a401.plan.json'],
+        cliEnv(env),
+        dir.path,
+      );
+      expect(planned.code, planned.stderr).toBe(0);
+      // The token works while apply reads the live state, and is refused when Birch's service
+      // is created: changed in between.
+      const proxy = await startTamperingProxy(env.url, (path, _status, _body, request) => {
+        const auth = String(request.headers.authorization ?? '').replace(/^Basic /, '');
+        const user = Buffer.from(auth, 'base64').toString('utf8').split(':')[0];
+        if (request.method !== 'POST' || !path.startsWith('/v1/Services') || user !== birch) {
+          return null;
+        }
+        return {
+          status: 401,
+          type: 'application/json',
+          body: JSON.stringify({ code: 20003, message: 'Authenticate', status: 401 }),
+        };
+      });
+      try {
+        const result = await run(
+          ['apply', 'a401.plan.json', '--db', 'apply401.db', '--rate', '0'],
+          proxy,
+        );
+        expect(result.code, result.stderr).toBe(3);
+        const { failed, bolt } = journal('apply401.db');
+        expect(failed).toEqual([
+          expect.objectContaining({
+            customer_id: 'acme',
+            action: 'create_service',
+            error_status: 401,
+            error_code: 20003,
+          }),
+        ]);
+        expect(failed[0]!.error_message).toContain(
+          `Authenticate — subaccount ${birch} refused its own Auth Token`,
+        );
+        expect(bolt).toEqual([{ state: 'done' }]);
+        expectNoToken(result);
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+});

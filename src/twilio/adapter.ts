@@ -459,6 +459,30 @@ async function sdkList<T>(what: string, first: () => Promise<SdkPage<T>>): Promi
   }
 }
 
+const isToken = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+/**
+ * A subaccount's own Auth Token, as `/Accounts/{sub}.json` answered it. An answer without one
+ * (left out, empty, not text: a proxy's doing, or an account Twilio will not give it for)
+ * stops here: its requests would go out with no credentials, and their 401 would blame the
+ * parent's.
+ */
+function ownToken(accountSid: string, token: unknown): string {
+  if (isToken(token)) return token;
+  throw new TwilioError({
+    status: 200,
+    code: null,
+    message:
+      `GET /2010-04-01/Accounts/${accountSid}.json answered without subaccount ${accountSid}'s ` +
+      'Auth Token (auth_token), with which its own resources are reached (Messaging Services, ' +
+      'Bulk Export, the Consent API; with an API key, all of them): nothing was sent for it ' +
+      "without credentials. Twilio gives it to the parent's Auth Token or Main API key: check " +
+      'that TWILIO_ACCOUNT_SID and its credentials are those, and any proxy between here and ' +
+      'Twilio, then run the command again.',
+    retryable: false,
+  });
+}
+
 /** Runs one SDK call, mapping what it throws to TwilioError. */
 async function call<T>(idempotent: boolean, run: () => Promise<T>): Promise<T> {
   try {
@@ -484,7 +508,7 @@ export function createTwilioPort(
     let client = accountClients.get(accountSid);
     if (client === undefined) {
       client = call(true, () => api.accounts(accountSid).fetch()).then((account) =>
-        createAccountClient(accountSid, account.authToken, httpClient),
+        createAccountClient(accountSid, ownToken(accountSid, account.authToken), httpClient),
       );
       client.catch(() => accountClients.delete(accountSid));
       accountClients.set(accountSid, client);
@@ -521,7 +545,8 @@ export function createTwilioPort(
     createSubaccount: (friendlyName) =>
       call(false, async () => {
         const created = await api.accounts.create({ friendlyName });
-        if (created.authToken) {
+        // Without its token in the answer, it is fetched when first needed (and checked then).
+        if (isToken(created.authToken)) {
           const client = createAccountClient(created.sid, created.authToken, httpClient);
           accountClients.set(created.sid, Promise.resolve(client));
         }

@@ -177,4 +177,163 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
       }
     });
   });
+
+  describe('not in the answer', () => {
+    for (const [what, token] of [
+      ['left out', undefined],
+      ['empty', ''],
+      ['not text', 12345],
+    ] as const) {
+      it(`plan stops naming the subaccount, sending nothing without credentials (${what})`, async () => {
+        unauthenticated = [];
+        const proxy = await birchTokenAs(token);
+        try {
+          const result = await run(
+            ['plan', '--mapping', 'map.csv', '--db', 'plan-none.db', '--out', 'pn.plan.json'],
+            proxy,
+          );
+          expect(result.code, result.stderr).toBe(1);
+          expect(result.stderr).toMatch(/^error: /);
+          expect(result.stderr).toContain(`without subaccount ${birch}'s Auth Token`);
+          expect(result.stderr).not.toContain('internal error');
+          expect(unauthenticated).toEqual([]);
+          expectNoToken(result);
+        } finally {
+          await proxy.close();
+        }
+      });
+    }
+
+    it('snapshot stops naming the subaccount', async () => {
+      unauthenticated = [];
+      const proxy = await birchTokenAs(undefined);
+      try {
+        const result = await run(
+          ['snapshot', '--db', 'snap-none.db', '--account', birch, '--no-export'],
+          proxy,
+        );
+        expect(result.code, result.stderr).not.toBe(0);
+        expect(result.stderr).toContain(`without subaccount ${birch}'s Auth Token`);
+        expect(unauthenticated).toEqual([]);
+        expectNoToken(result);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('routes and reconcile (with a Main API key) stop naming the subaccount', async () => {
+      const planned = await runCli(
+        ['plan', '--mapping', 'map.csv', '--db', 'after.db', '--out', 'after.plan.json'],
+        cliEnv(env),
+        dir.path,
+      );
+      expect(planned.code, planned.stderr).toBe(0);
+      const applied = await runCli(
+        ['apply', 'after.plan.json', '--db', 'after.db', '--rate', '0'],
+        cliEnv(env),
+        dir.path,
+      );
+      expect(applied.code, applied.stderr).toBe(0);
+      const { keys } = await env.seed({ keys: [{ kind: 'main' }] });
+      unauthenticated = [];
+      const proxy = await birchTokenAs(undefined);
+      try {
+        const routes = await run(['routes', '--db', 'after.db'], proxy);
+        expect(routes.code, routes.stderr).toBe(1);
+        expect(routes.stderr).toContain(`without subaccount ${birch}'s Auth Token`);
+        expectNoToken(routes);
+        const reconcile = await runCli(
+          ['reconcile', '--db', 'after.db'],
+          cliEnv(env, {
+            SUBMIGRATE_API_URL: proxy.url,
+            TWILIO_AUTH_TOKEN: undefined,
+            TWILIO_API_KEY: keys[0]!.sid,
+            TWILIO_API_SECRET: keys[0]!.secret,
+          }),
+          dir.path,
+        );
+        expect(reconcile.code, reconcile.stderr).toBe(1);
+        expect(reconcile.stderr).toContain(`without subaccount ${birch}'s Auth Token`);
+        expect(reconcile.stderr).not.toContain(keys[0]!.secret);
+        expectNoToken(reconcile);
+        expect(unauthenticated).toEqual([]);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('apply stops before it writes anything, naming the subaccount', async () => {
+      const planned = await runCli(
+        ['plan', '--mapping', 'map.csv', '--db', 'apply-none.db', '--out', 'an.plan.json'],
+        cliEnv(env),
+        dir.path,
+      );
+      expect(planned.code, planned.stderr).toBe(0);
+      unauthenticated = [];
+      const proxy = await birchTokenAs(undefined);
+      try {
+        const result = await run(
+          ['apply', 'an.plan.json', '--db', 'apply-none.db', '--rate', '0'],
+          proxy,
+        );
+        // Apply reads the subaccount's services before its first write.
+        expect(result.code, result.stderr).toBe(1);
+        expect(result.stderr).toContain(`without subaccount ${birch}'s Auth Token`);
+        expect(unauthenticated).toEqual([]);
+        const owners = (await env.state()).numbers.map((n) => n.account_sid);
+        expect(owners).toEqual([env.parentSid, env.parentSid]);
+        expectNoToken(result);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it("apply: a subaccount it creates, answered without its token, fails its next step, naming it; the other customer's go on", async () => {
+      writeFileSync(
+        dir.file('new.csv'),
+        'customer_id,customer_name,phone_number,subaccount_sid,messaging_service\n' +
+          `acme,Elm,${N1},,Acme SMS\n` +
+          `bolt,Cedar,${N2},${cedar},Bolt SMS\n`,
+      );
+      const planned = await runCli(
+        ['plan', '--mapping', 'new.csv', '--db', 'apply-new.db', '--out', 'new.plan.json'],
+        cliEnv(env),
+        dir.path,
+      );
+      expect(planned.code, planned.stderr).toBe(0);
+      unauthenticated = [];
+      // Every account answer but Cedar's without its token: the creation's and the fetch's.
+      const proxy = await startTamperingProxy(env.url, (path, status, body, request) => {
+        if (request.headers.authorization === undefined) unauthenticated.push(path);
+        const account = /^\/2010-04-01\/Accounts(?:\/(AC[0-9a-f]+))?\.json$/.exec(path);
+        if (account === null || account[1] === cedar || status >= 300) return null;
+        const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+        delete json['auth_token'];
+        return { status, type: 'application/json', body: JSON.stringify(json) };
+      });
+      try {
+        const result = await run(
+          ['apply', 'new.plan.json', '--db', 'apply-new.db', '--rate', '0'],
+          proxy,
+        );
+        const elm = (await env.state()).accounts.find((a) => a.friendly_name === 'Elm');
+        expect(elm).toBeDefined();
+        // The routing check after the steps cannot read Elm's services either: it says so.
+        expect(result.code, result.stderr).toBe(1);
+        expect(result.stderr).toMatch(
+          new RegExp(`^error: .* without subaccount ${elm!.sid}'s Auth Token`),
+        );
+        expect(unauthenticated).toEqual([]);
+        const { failed, bolt } = journal('apply-new.db');
+        expect(failed).toEqual([
+          expect.objectContaining({ customer_id: 'acme', action: 'create_service' }),
+        ]);
+        expect(failed[0]!.error_message).toContain(`without subaccount ${elm!.sid}'s Auth Token`);
+        expect(bolt).toEqual([{ state: 'done' }]);
+        expectNoToken(result);
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
 });

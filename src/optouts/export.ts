@@ -169,7 +169,7 @@ export function requireCoverage(
     const why =
       older === 0
         ? 'holds no completed snapshot'
-        : `holds no snapshot read under the current keyword rules (its ${older} completed run(s) were read by an older submigrate, whose rules missed some opt-outs, such as a full-width ＳＴＯＰ: what they read no longer counts as read)`;
+        : `holds no snapshot read under the current keyword rules (its ${older} completed run(s) were read by an older submigrate, whose rules missed some opt-outs, ${MISSED_BY_OLDER_RULES}: what they read no longer counts as read)`;
     throw new UserError(
       `${dbPath} ${why}, so there is no suppression list to vouch for. Run \`submigrate snapshot\` first.`,
     );
@@ -390,9 +390,17 @@ function olderRulesRunsUnread(db: Db, current: ReadonlyMap<string, readonly Time
  * snapshot covers …"): a sentence naming the runs an older submigrate read, whose windows no
  * longer count; '' when there are none.
  */
+/**
+ * What every older version of the keyword rules missed (version 3's additions): a full-width
+ * ＳＴＯＰ, the usual example, was counted by version 2, so it told a database read under
+ * version 2 (most of them) that it had missed what it had not.
+ */
+const MISSED_BY_OLDER_RULES =
+  'such as a STOP with an invisible character in it, or a send a Messaging Service refused before it chose a sender';
+
 /** The runs an older submigrate read, and why they matter, as every message names them. */
 export const olderRulesRuns = (runs: number): string =>
-  `${runs} completed snapshot run(s) of this database were read by an older submigrate, whose keyword rules missed some opt-outs (such as a full-width ＳＴＯＰ)`;
+  `${runs} completed snapshot run(s) of this database were read by an older submigrate, whose keyword rules missed some opt-outs (${MISSED_BY_OLDER_RULES})`;
 
 export function olderRulesNote(db: Db): string {
   const current = new Map<string, TimeRange[]>();

@@ -32,4 +32,30 @@ describe('describeCoverage', () => {
     const line = describeCoverage(coverage).find((l) => l.startsWith('not read:'));
     expect(line).toContain(`submigrate snapshot --account ${SUB}`);
   });
+
+  it('says what an older submigrate missed in words true of a database rules version 2 read', () => {
+    // Most databases an older submigrate read were read under version 2, which counted a
+    // full-width ＳＴＯＰ: what it (and version 1) missed is version 3's.
+    const coverage: Coverage = {
+      windows: [
+        {
+          account_sid: SUB,
+          source: 'api',
+          start: '2025-06-01T00:00:00Z',
+          end: '2026-06-01T00:00:00Z',
+        },
+      ],
+      not_read: [],
+      never_read: [],
+      keyword_lists: KEYWORD_LISTS,
+      snapshot_runs: [2],
+      older_rules_runs: 1,
+      ties_resolved_as_opt_out: 0,
+      undated_evidence: [],
+    };
+    const line = describeCoverage(coverage).find((l) => l.startsWith('older rules:'));
+    expect(line).toContain('a STOP with an invisible character in it');
+    expect(line).toContain('a send a Messaging Service refused before it chose a sender');
+    expect(line).not.toContain('full-width');
+  });
 });

@@ -155,27 +155,35 @@ function refuseNotANumber(argv: readonly string[]) {
 
 /** What yargs' types leave out: the flags declared as strings, and as booleans. */
 interface DeclaredFlags {
-  getOptions(): { string: string[]; boolean: string[] };
+  getOptions(): { string: string[]; boolean: string[]; default: Record<string, unknown> };
 }
 
 /**
  * A yes-or-no flag given a value other than true or false: yargs reads `--json=maybe` (or
  * `--json=1`, `--dry-run=yes`, `--dry-run=TRUE`) as false, so `apply PLAN --dry-run=yes` would
- * apply the plan. Refused before the command runs, saying what was typed.
+ * apply the plan. Refused before the command runs, saying what was typed, and how to say on
+ * or off: for a flag on by default (`--export`, `--snapshot`), `--export=no` was meant as
+ * off, which leaving it out is not.
  */
-function refuseNotABoolean(argv: readonly string[], booleanFlags: () => readonly string[]) {
+function refuseNotABoolean(
+  argv: readonly string[],
+  declared: () => { boolean: readonly string[]; default: Readonly<Record<string, unknown>> },
+) {
   const flags = flagsOf(argv);
   return (): void => {
-    for (const name of new Set(booleanFlags())) {
+    const { boolean: booleanFlags, default: defaults } = declared();
+    for (const name of new Set(booleanFlags)) {
       if (/[A-Z]/.test(name)) continue;
       for (const arg of flags) {
         const n = spellings(name).find((n) => arg.startsWith(`--${n}=`));
         if (n === undefined) continue;
         const given = arg.slice(n.length + 3);
         if (given === 'true' || given === 'false') continue;
-        throw new UserError(
-          `${arg}: --${name} is on or off, not ${JSON.stringify(given)}: give --${name}, or leave it out`,
-        );
+        const how =
+          defaults[name] === true
+            ? `give --no-${name} to turn it off, or leave it out (on)`
+            : `give --${name}, or leave it out`;
+        throw new UserError(`${arg}: --${name} is on or off, not ${JSON.stringify(given)}: ${how}`);
       }
     }
   };
@@ -272,7 +280,7 @@ export async function main(argv: string[]): Promise<number> {
         true,
       )
       .middleware(
-        refuseNotABoolean(argv, () => (parser as unknown as DeclaredFlags).getOptions().boolean),
+        refuseNotABoolean(argv, () => (parser as unknown as DeclaredFlags).getOptions()),
         true,
       )
       .demandCommand(1, 'Name a command; see --help.')

@@ -73,6 +73,28 @@ describe('options out of bounds', () => {
     }
   });
 
+  it('a flag on by default given a value is told how to turn it off: --no-export, --no-snapshot', async () => {
+    // `--export=no` meant off: "give --export, or leave it out" named two ways of saying on.
+    for (const [args, message] of [
+      [
+        ['snapshot', '--export=no'],
+        /^error: --export=no: --export is on or off, not "no": give --no-export to turn it off/,
+      ],
+      [
+        ['plan', '--mapping', mapping, '--out', dir.file('p.plan.json'), '--snapshot=off'],
+        /^error: --snapshot=off: --snapshot is on or off, not "off": give --no-snapshot to turn it off/,
+      ],
+    ] as const) {
+      const db = dir.file(`on-by-default-${args[0]}.db`);
+      await clearRequestLog(env);
+      const result = await cli([...args, '--db', db]);
+      expect(result.code, args[0]).toBe(1);
+      expect(result.stderr, args[0]).toMatch(message);
+      expect(existsSync(db), args[0]).toBe(false);
+      expect(await requestLog(env), args[0]).toEqual([]);
+    }
+  });
+
   it('the bounds themselves are taken: --concurrency 64 and 1, --json=false', async () => {
     const db = dir.file('ok.db');
     const high = await cli(['snapshot', '--db', db, '--concurrency', '64', '--json=false']);

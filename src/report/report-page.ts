@@ -184,10 +184,12 @@ function runNotFinished(status: string): Html {
     run's own reports when it ends.`;
   }
   if (status === 'stopped') {
-    return html`This apply run stopped before it finished (its apply was killed, or crashed): run
-      <code>submigrate apply</code> again with the same plan to continue it. A step in flight was
-      begun and whether Twilio took it is not known: that apply settles it from Twilio's state
-      first, and never sends it blind.`;
+    // Also the page an apply writes itself as it ends on an error (its routing check could not
+    // reach Twilio, say): "killed, or crashed" alone would deny the page's own writer.
+    return html`This apply run stopped before it finished (its apply was killed, crashed, or ended
+      on an error it printed): run <code>submigrate apply</code> again with the same plan to
+      continue it. A step in flight was begun and whether Twilio took it is not known: that apply
+      settles it from Twilio's state first, and never sends it blind.`;
   }
   return html`This apply run did not complete: run <code>submigrate apply</code> again with the same
     plan to finish it.`;

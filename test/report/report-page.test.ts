@@ -132,4 +132,17 @@ describe('report.html', () => {
     expect(page).toContain('<td class="bad">failed</td>');
     expect(page).toContain('<td class="bad">not_run</td>');
   });
+
+  it('a stopped run says its apply may have ended on an error, as one that writes the page does', () => {
+    // An apply that ends on an error after its run began (its routing check could not reach
+    // Twilio) writes this page itself: "killed, or crashed" alone would be untrue of it.
+    const base = input();
+    const page = reportPage({
+      ...base,
+      document: { ...base.document, run: { ...base.document.run, status: 'stopped' } },
+    }).replace(/\s+/g, ' ');
+    expect(page).toContain(
+      'stopped before it finished (its apply was killed, crashed, or ended on an error it printed)',
+    );
+  });
 });

@@ -63,10 +63,11 @@ const LONGEST_FORM = 2 * Math.max(...[...BY_WORD.keys()].map((word) => word.leng
 /**
  * Characters that show nothing: format characters (zero-width space and joiners, the left-to-
  * right and right-to-left marks a right-to-left keyboard adds, word joiner, soft hyphen, byte
- * order mark), variation selectors (after an emoji-styled letter), and next line (U+0085),
- * which Unicode counts as whitespace and `trim` does not.
+ * order mark), variation selectors (after an emoji-styled letter), next line (U+0085), which
+ * Unicode counts as whitespace and `trim` does not, and the letters and marks drawn as nothing
+ * (combining grapheme joiner, the Hangul fillers, the blank braille pattern).
  */
-const INVISIBLE = /[\p{Cf}\u0085\u180e\ufe00-\ufe0f]/gu;
+const INVISIBLE = /[\p{Cf}\u0085\u034f\u115f\u1160\u180e\u2800\u3164\ufe00-\ufe0f\uffa0]/gu;
 
 /**
  * An opt-out spelled in compatibility forms of its letters: full-width `ＳＴＯＰ` (what a

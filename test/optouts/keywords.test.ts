@@ -193,6 +193,12 @@ describe('matchKeyword: bodies', () => {
       tollFree: false,
       expected: optOut('STOP'),
     },
+    {
+      name: 'Hangul filler, braille blank, grapheme joiner',
+      body: '\u3164ST\u034fOP\u2800',
+      tollFree: false,
+      expected: optOut('STOP'),
+    },
     { name: 'START + zero-width space', body: 'START\u200b', tollFree: false, expected: null },
     { name: 'RLM + unstop', body: '\u200fUNSTOP', tollFree: true, expected: null },
     { name: 'HELP + zero-width space', body: 'HELP\u200b', tollFree: false, expected: null },

@@ -263,7 +263,7 @@ export async function takeSnapshot(
   refuseLiveRun(findRunningRun(db, parentSid));
   // The check for a running run and the start (or take-over) of one, in one write-locked
   // transaction: of two snapshots started at once, the second sees the first's run.
-  const { runId, resumed } = claimingRun(db, () => {
+  const { runId, resumed, abandoned } = claimingRun(db, () => {
     const running = findRunningRun(db, parentSid);
     refuseLiveRun(running);
     if (
@@ -271,11 +271,17 @@ export async function takeSnapshot(
       resumable(db, running.id, running.explicitWindow, accounts, input)
     ) {
       adoptRun(db, running.id, runner.pid, runner.hostname);
-      return { runId: running.id, resumed: true };
+      return { runId: running.id, resumed: true, abandoned: undefined };
     }
     if (running !== undefined) finishRun(db, running.id, 'abandoned', isoSeconds(clock.now()));
-    return { runId: startRun(input, accounts, created, deps), resumed: false };
+    return { runId: startRun(input, accounts, created, deps), resumed: false, abandoned: running };
   });
+  // The stopped run's own command was told to take it up: that it no longer can is said.
+  if (abandoned !== undefined) {
+    deps.onNotice?.(
+      `run ${abandoned.id}, stopped part way (pid ${abandoned.pid}), was for other accounts, another window or source, or older keyword rules than run ${runId}: it is abandoned and will not be taken up. What it read stays in the ledger, but none of its windows counts as read; run ${runId} reads its own from the start.`,
+    );
+  }
   if (given.retentionDays !== undefined) {
     recordToldRetention(db, runId, accounts, given.retentionDays, isoSeconds(clock.now()));
   }

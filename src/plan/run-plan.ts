@@ -55,6 +55,8 @@ export interface RunPlanDeps {
   clock: Clock;
   runner: SnapshotDeps['runner'];
   onSnapshotProgress?: SnapshotDeps['onProgress'];
+  /** A line for the person waiting about the ledger's refresh (a stopped run it abandons). */
+  onSnapshotNotice?: SnapshotDeps['onNotice'];
 }
 
 export interface RunPlanResult {
@@ -198,7 +200,14 @@ async function refreshLedger(
       retentionDays,
       knownNumbers,
     },
-    { twilio, db, clock, runner: deps.runner, onProgress: deps.onSnapshotProgress },
+    {
+      twilio,
+      db,
+      clock,
+      runner: deps.runner,
+      onProgress: deps.onSnapshotProgress,
+      onNotice: deps.onSnapshotNotice,
+    },
   );
 }
 

@@ -51,3 +51,39 @@ describe('snapshot interrupted while reading', () => {
     expect(again.stdout).toMatch(/^snapshot run 1 \(resumed\)/);
   });
 });
+
+describe('a stopped snapshot that a run asked for something else abandons', () => {
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: N }],
+    messages: [
+      {
+        from: '+12065550801',
+        to: N,
+        body: 'STOP',
+        direction: 'inbound',
+        date_sent: new Date(Date.now() - 5 * 86_400_000).toISOString(),
+      },
+    ],
+  });
+
+  it('says so: the command it was told takes the run up no longer does', async () => {
+    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
+    const run = startCli(['snapshot', '--db', 's.db', '--no-export'], cliEnv(ws.env), ws.dir.path);
+    await pollUntil('a read to be held', async () => {
+      if (run.child.exitCode !== null) throw new Error('snapshot ended before a read was held');
+      const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
+      return health.held_requests > 0 ? true : undefined;
+    });
+    run.child.kill('SIGKILL');
+    await run.done;
+    await releaseHeld(ws.env);
+
+    // With Bulk Export: not the run the stopped one was (`--no-export`).
+    const other = await runCli(['snapshot', '--db', 's.db'], cliEnv(ws.env), ws.dir.path);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toMatch(/^snapshot run 2:/);
+    expect(other.stderr).toContain(
+      `snapshot: run 1, stopped part way (pid ${run.child.pid}), was for other accounts, another window or source, or older keyword rules than run 2: it is abandoned and will not be taken up. What it read stays in the ledger, but none of its windows counts as read; run 2 reads its own from the start.\n`,
+    );
+  });
+});

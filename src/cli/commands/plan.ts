@@ -173,7 +173,13 @@ async function makePlan(
         retentionDays,
         dbPath: location.path,
       },
-      { twilio: twilio.port, db, clock: systemClock, runner: thisProcess },
+      {
+        twilio: twilio.port,
+        db,
+        clock: systemClock,
+        runner: thisProcess,
+        onSnapshotNotice: (text) => context.output.err(`plan: snapshot ${text}`),
+      },
     ),
   );
   return { plan, outPath };

@@ -573,7 +573,10 @@ function checkApiWindows(
     let oldest: number | null = null;
     for (const slice of slices) {
       if (slice.accountSid !== window.accountSid || slice.oldestSent === null) continue;
-      if (slice.sliceStart < window.windowStart || slice.sliceEnd > window.windowEnd) continue;
+      // The window's slices: those reading any of it. A window narrowed already (a run taken
+      // up after a kill checks again) starts after its slices do; counting only those starting
+      // inside it found none, and narrowed it again to the last week.
+      if (slice.sliceEnd <= window.windowStart || slice.sliceStart >= window.windowEnd) continue;
       const at = Date.parse(slice.oldestSent);
       if (oldest === null || at < oldest) oldest = at;
     }

@@ -350,6 +350,29 @@ function refuseUnread(coverage: Coverage, customer: string | undefined): void {
   );
 }
 
+/**
+ * The spans of history not read that leave this export not whole: all of them, or, for one
+ * customer, those of the accounts its numbers came from and of the subaccount it was moved into.
+ * Opt-outs said in them are on no list, so `optouts` cannot vouch for the list it prints.
+ */
+export function spansLeavingListNotWhole(
+  db: Db,
+  coverage: Coverage,
+  customer: string | undefined,
+): CoverageWindow[] {
+  if (customer === undefined) return coverage.not_read;
+  // The accounts its numbers came from, and the subaccount an apply moved it into: a span of
+  // that one's history not read holds opt-outs its list would carry too.
+  const subaccount = previousSubaccounts(db).get(customer);
+  const theirs = new Set([
+    ...[...sourceAccounts(db)].flatMap(([account, customers]) =>
+      customers.has(customer) ? [account] : [],
+    ),
+    ...(subaccount === undefined ? [] : [subaccount]),
+  ]);
+  return coverage.not_read.filter((w) => theirs.has(w.account_sid));
+}
+
 /** Customers whose numbers came from an account no completed snapshot has read. */
 export function unvouchedCustomers(coverage: Coverage): Set<string> {
   return new Set(coverage.never_read.flatMap((w) => w.customer_ids));

@@ -73,7 +73,8 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
     dir.remove();
   });
 
-  async function migrate(planFlags: string[]): Promise<Exported> {
+  /** `listWhole`: whether `optouts` can vouch for its list (exit 0), or says it is not whole (3). */
+  async function migrate(planFlags: string[], listWhole = true): Promise<Exported> {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     await planAndApply(cli, {
       mapping: dir.file('m.csv'),
@@ -84,7 +85,9 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
     const reconciled = await cli(['reconcile', '--db', db()]);
     expect(reconciled.code, reconciled.stderr).toBe(0);
     const exported = await cli(['optouts', '--db', db(), '--format', 'json']);
-    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.code, exported.stderr).toBe(listWhole ? 0 : 3);
+    if (!listWhole)
+      expect(exported.stderr).toMatch(new RegExp(`^this list is not whole: .*${SUB}`, 'm'));
     return JSON.parse(exported.stdout) as Exported;
   }
 
@@ -142,13 +145,22 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
   });
 
   it('without the plan reading it, the coverage says its history before the move was not read', async () => {
-    const doc = await migrate(['--no-snapshot']);
+    const doc = await migrate(['--no-snapshot'], false);
     expect(doc.optouts.map((r) => r.recipient)).not.toContain(R5);
     const gaps = doc.coverage.not_read.filter((w) => w.account_sid === SUB);
     expect(gaps).toHaveLength(1);
     expect(gaps[0]!.start).toBe(new Date(NOW - 30 * DAY).toISOString().replace('.000Z', 'Z'));
     // Only that subaccount's: birch's, created by apply, is read from its start.
     expect(doc.coverage.not_read.map((w) => w.account_sid)).toEqual([SUB]);
+    // Acme, moved into it, is told its list is not whole (exit 3); birch's is whole (exit 0).
+    const acme = await cli(['optouts', '--db', db(), '--customer', 'acme']);
+    expect(acme.code, acme.stderr).toBe(3);
+    expect(acme.stderr).toMatch(
+      new RegExp(`^this list is not whole: 1 span\\(s\\) of the history of ${SUB} `, 'm'),
+    );
+    const birch = await cli(['optouts', '--db', db(), '--customer', 'birch']);
+    expect(birch.code, birch.stderr).toBe(0);
+    expect(birch.stderr).not.toContain('this list is not whole');
 
     const report = await cli(['report', '--db', db(), '--out', dir.file('again')]);
     expect(report.code, report.stderr).toBe(0);

@@ -9,8 +9,10 @@ import {
   exportOptOuts,
   isOptOutExportText,
   optOutsCsv,
+  spansLeavingListNotWhole,
 } from '../../optouts/export.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
+import { EXIT_CODES } from '../exit-codes.js';
 import { dbLocation } from '../runtime.js';
 
 interface OptOutsArgs extends GlobalOptions {
@@ -47,10 +49,17 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
         wholeOnly: true,
         ...(args.customer === undefined ? {} : { customer: args.customer }),
       };
-      const result = await withDb(location, (db) => exportOptOuts(db, location.path, options), {
-        mode: 'existing',
-        missingAdvice: 'Run `submigrate snapshot` first (or name the right file with --db).',
-      });
+      const { result, unread } = await withDb(
+        location,
+        (db) => {
+          const result = exportOptOuts(db, location.path, options);
+          return { result, unread: spansLeavingListNotWhole(db, result.coverage, args.customer) };
+        },
+        {
+          mode: 'existing',
+          missingAdvice: 'Run `submigrate snapshot` first (or name the right file with --db).',
+        },
+      );
       const format = args.json ? 'json' : args.format;
       const text =
         format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : optOutsCsv(result.optouts);
@@ -62,6 +71,15 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
       }
       if (format === 'csv')
         for (const line of describeCoverage(result.coverage)) context.output.err(line);
+      // Written all the same (what was read is on it), but not vouched for: a script that
+      // hands on the list only when the command succeeds must not hand on this one as whole.
+      if (unread.length > 0) {
+        const accounts = [...new Set(unread.map((w) => w.account_sid))];
+        context.output.err(
+          `this list is not whole: ${unread.length} span(s) of the history of ${accounts.join(', ')} were never read (\`not_read\`), and opt-outs said in them are on no list. Run \`submigrate snapshot\` with Bulk Export (for a subaccount, with --account), then export again.`,
+        );
+        context.setExit(EXIT_CODES.failedSteps);
+      }
     },
   };
 }

@@ -412,7 +412,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
           // list that is not known (an account its numbers came from nobody read) or not
           // whole must not read as all of it. Never dropped: what was read still binds.
           const unknown = unvouchedCustomers(exported.coverage);
-          const partial = partialCustomers(exported.coverage, claims.sources);
+          const partial = partialCustomers(exported.coverage, claims.sources, claims.subaccounts);
           return {
             coverage: exported.coverage,
             partial,

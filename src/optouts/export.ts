@@ -386,13 +386,19 @@ export function unvouchedCustomers(coverage: Coverage): Set<string> {
 export function partialCustomers(
   coverage: Coverage,
   sources: ReadonlyMap<string, ReadonlySet<string>> | undefined,
+  subaccounts: ReadonlyMap<string, string> = new Map(),
 ): Set<string> {
   const gaps = new Set(coverage.not_read.map((w) => w.account_sid));
-  return new Set(
-    [...(sources ?? [])].flatMap(([account, customers]) =>
+  return new Set([
+    ...[...(sources ?? [])].flatMap(([account, customers]) =>
       gaps.has(account) ? [...customers] : [],
     ),
-  );
+    // A subaccount a customer was moved into that held history before (one made by hand): a
+    // span of it not read holds opt-outs that customer's list carries too.
+    ...[...subaccounts].flatMap(([subaccount, customer]) =>
+      gaps.has(subaccount) ? [customer] : [],
+    ),
+  ]);
 }
 
 /**

@@ -103,6 +103,8 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
       new Date(NOW - 30 * DAY).toISOString().replace('.000Z', 'Z'),
     );
     expect(doc.coverage.not_read).toEqual([]);
+    const lists = readCsv(join(dir.path, 'reports', '1', 'optouts.csv'));
+    expect(new Set(lists.map((r) => r['customer_list']))).toEqual(new Set(['whole']));
   });
 
   it('a subaccount a customer is pinned to later is not taken for the one an apply created for it', async () => {
@@ -170,5 +172,10 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
     expect(readFileSync(join(dir.path, 'again', 'report.html'), 'utf8')).not.toContain(
       "every account's history from its start to the last snapshot was read",
     );
+    // Acme's list, in the subaccount whose earlier history was not read, is not whole there too.
+    const acmeRows = readCsv(join(dir.path, 'again', 'optouts.csv')).filter(
+      (r) => r['customer_id'] === 'acme',
+    );
+    expect(acmeRows.map((r) => [r['recipient'], r['customer_list']])).toEqual([[R1, 'not_whole']]);
   });
 });

@@ -188,6 +188,37 @@ type Options = SnapshotInput & {
   useExport: boolean;
 };
 
+/**
+ * Refuses (exit 4) while another live process on this host runs a snapshot on this database.
+ * A look without the write lock: a run that is reading commits page after page, and waiting
+ * for the lock between its commits could outlast the busy timeout, ending in "database is
+ * locked" rather than this refusal. Asks Twilio nothing, so `plan` calls it before it reads
+ * the account too.
+ */
+export function refuseLiveSnapshot(
+  db: Db,
+  parentAccountSid: string,
+  runner: SnapshotDeps['runner'],
+): void {
+  refuseLiveRun(findRunningRun(db, parentAccountSid), runner);
+}
+
+function refuseLiveRun(
+  running: ReturnType<typeof findRunningRun>,
+  runner: SnapshotDeps['runner'],
+): void {
+  if (
+    running !== undefined &&
+    running.pid !== runner.pid &&
+    running.hostname === runner.hostname &&
+    runner.isAlive(running.pid)
+  ) {
+    throw new RefusedError(
+      `snapshot run ${running.id} is still in progress (pid ${running.pid}); wait for it or stop it first`,
+    );
+  }
+}
+
 export async function takeSnapshot(
   given: SnapshotInput,
   deps: SnapshotDeps,
@@ -196,6 +227,10 @@ export async function takeSnapshot(
   const useExport = given.useExport ?? true;
   const parentSid = twilio.parentAccountSid;
   validateSnapshotInput(given, clock.now());
+  // Before Twilio is asked anything: that another process runs a snapshot on this database
+  // is known from the database alone, and the refusal should not wait on (or fail with) a
+  // Twilio that stalls or is down. Looked at again below, write-locked, as the run starts.
+  refuseLiveSnapshot(db, parentSid, runner);
   const accounts = [parentSid, ...new Set(given.accounts.filter((sid) => sid !== parentSid))];
   // Side by side: each account's creation date is where its history starts.
   const created = new Map<string, Date | null>();
@@ -245,27 +280,11 @@ export async function takeSnapshot(
     useExport,
   };
 
-  const refuseLiveRun = (running: ReturnType<typeof findRunningRun>) => {
-    if (
-      running !== undefined &&
-      running.pid !== runner.pid &&
-      running.hostname === runner.hostname &&
-      runner.isAlive(running.pid)
-    ) {
-      throw new RefusedError(
-        `snapshot run ${running.id} is still in progress (pid ${running.pid}); wait for it or stop it first`,
-      );
-    }
-  };
-  // A live run is refused at a look, without the write lock: a run that is reading commits
-  // page after page, and waiting for the lock between its commits could outlast the busy
-  // timeout, ending in "database is locked" rather than this refusal.
-  refuseLiveRun(findRunningRun(db, parentSid));
   // The check for a running run and the start (or take-over) of one, in one write-locked
   // transaction: of two snapshots started at once, the second sees the first's run.
   const { runId, resumed, abandoned } = claimingRun(db, () => {
     const running = findRunningRun(db, parentSid);
-    refuseLiveRun(running);
+    refuseLiveRun(running, runner);
     if (
       running !== undefined &&
       resumable(db, running.id, running.explicitWindow, accounts, input)

@@ -24,6 +24,7 @@ import { RefusedError } from '../errors.js';
 import { olderRulesNote, readCoverage } from '../optouts/export.js';
 import {
   DEFAULT_PARTITIONS,
+  refuseLiveSnapshot,
   takeSnapshot,
   type SnapshotDeps,
   type SnapshotResult,
@@ -68,6 +69,9 @@ const NO_OPTOUTS: OptOutIndex = { byNumber: new Map(), byService: new Map() };
 
 export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<RunPlanResult> {
   const { twilio, db, clock } = deps;
+  // A refresh would be refused while another process runs a snapshot on this database: said
+  // before the account is read, so it does not wait on a Twilio that stalls or is down.
+  if (input.snapshot) refuseLiveSnapshot(db, twilio.parentAccountSid, deps.runner);
   const previous = previousSubaccounts(db);
   // Where the journal stands before anything is read: a move an apply begins after this (and
   // may finish before the plan is built) is one the reads below may have caught half way.

@@ -1,0 +1,116 @@
+/**
+ * A snapshot, or plan's refresh, while another live process on this host runs a snapshot on
+ * the same database is refused (exit 4) from the database alone: before Twilio is asked
+ * anything. (Found by a review: both asked Twilio for the accounts first, so with Twilio
+ * stalled or down the refusal waited, or turned into a network error.) Needs `npm run build`.
+ */
+
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { hostname } from 'node:os';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createRun } from '../../src/db/snapshot-runs.js';
+import { requestLog, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { cliEnv, runCli, tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
+
+const A = '+14155550101';
+
+/** A port nothing listens on: taken, then let go. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('a second snapshot is refused before Twilio is asked anything', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  let dbPath: string;
+  const refusal = `refused: snapshot run 1 is still in progress (pid ${process.pid}); wait for it or stop it first\n`;
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    await env.seed({ numbers: [{ phone_number: A }] });
+    dir = tempDir();
+    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    dbPath = dir.file('busy.db');
+    // A run of this very process (alive, on this host), as the other snapshot records itself.
+    await withLedger(dbPath, (db) =>
+      createRun(
+        db,
+        {
+          parentAccountSid: env.parentSid,
+          startedAt: new Date().toISOString(),
+          pid: process.pid,
+          hostname: hostname(),
+          partitions: 1,
+          keywordsJson: '{}',
+          explicitWindow: false,
+        },
+        [],
+        [],
+      ),
+    );
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  const plan = (extra: Record<string, string> = {}) =>
+    runCli(
+      ['plan', '--mapping', dir.file('m.csv'), '--db', dbPath, '--out', dir.file('plan.json')],
+      cliEnv(env, extra),
+      dir.path,
+    );
+
+  it('snapshot and plan send the emulator no request', async () => {
+    await env.control('DELETE', '/__emulator/requests');
+    const snapshot = await runCli(['snapshot', '--db', dbPath], cliEnv(env), dir.path);
+    expect(snapshot.stderr).toBe(refusal);
+    expect(snapshot.code).toBe(4);
+    const planned = await plan();
+    expect(planned.stderr).toBe(refusal);
+    expect(planned.code).toBe(4);
+    expect(await requestLog(env)).toEqual([]);
+  });
+
+  it('with Twilio unreachable, the refusal and not a network error', async () => {
+    const url = `http://127.0.0.1:${await deadPort()}`;
+    const snapshot = await runCli(
+      ['snapshot', '--db', dbPath],
+      cliEnv(env, { SUBMIGRATE_API_URL: url }),
+      dir.path,
+    );
+    expect(snapshot.stderr).toBe(refusal);
+    expect(snapshot.code).toBe(4);
+    const planned = await plan({ SUBMIGRATE_API_URL: url });
+    expect(planned.stderr).toBe(refusal);
+    expect(planned.code).toBe(4);
+  });
+
+  it('plan --no-snapshot does not refresh the ledger, so is not refused', async () => {
+    const planned = await plan();
+    expect(planned.code).toBe(4);
+    const noRefresh = await runCli(
+      [
+        'plan',
+        '--mapping',
+        dir.file('m.csv'),
+        '--no-snapshot',
+        '--db',
+        dbPath,
+        '--out',
+        dir.file('plan2.json'),
+      ],
+      cliEnv(env),
+      dir.path,
+    );
+    expect(noRefresh.stderr).not.toContain('refused');
+    expect(noRefresh.code).toBe(0);
+  });
+});

@@ -11,7 +11,13 @@ import { maskUrlPasswords, TwilioError } from '../errors.js';
 import { isRetryableStatus, toTwilioError } from './error-mapping.js';
 import { describeRequest, RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
 import { readDayFile } from './export-file.js';
-import { fromMessageJson, parseDate, type MessageJson } from './message-json.js';
+import {
+  fromMessageJson,
+  missingMessageField,
+  parseDate,
+  recordSid,
+  type MessageJson,
+} from './message-json.js';
 import type { ScannedPage } from './message-page.js';
 import { pageParser } from './page-parser.js';
 import { PageTrail } from './page-trail.js';
@@ -322,6 +328,26 @@ function parseJson(bytes: Buffer): unknown {
  * A success answer that is not the list page asked for (a proxy's HTML, an empty body, a page
  * without its list): read as nothing, it would pass for the end of the list, so it is an error.
  */
+/**
+ * A Messages page whose message lacks what the ledger keeps of every message (its SID,
+ * account, direction): an error naming the page and the message, nothing of the page used.
+ */
+function refuseIncompleteMessages(uri: string, messages: readonly MessageJson[]): void {
+  for (const [index, message] of messages.entries()) {
+    const record = message as unknown as Record<string, unknown>;
+    const missing = missingMessageField(record);
+    if (missing === null) continue;
+    throw new TwilioError({
+      status: 200,
+      code: null,
+      message:
+        `${describeRequest('get', uri)}: message ${index + 1} of the page (${recordSid(record)}) ` +
+        `has no ${missing}; nothing of the page was used, and its slice counts as not read`,
+      retryable: false,
+    });
+  }
+}
+
 function notAListPage(uri: string, status: number, body: Buffer, why: string): TwilioError {
   return new TwilioError({
     status,
@@ -721,6 +747,7 @@ export function createTwilioPort(
           if (!(error instanceof SyntaxError)) throw error;
           throw notAListPage(uri, 200, response.body, 'a body that is not a Messages page');
         }
+        refuseIncompleteMessages(uri, page.kept);
         return {
           messages: page.kept.map(fromMessageJson),
           scanned: page.total,
@@ -838,6 +865,7 @@ export function createTwilioPort(
         return readDayFile(location, onMessage, {
           timeoutMs: FILE_TIMEOUT_MS,
           httpsAgent: httpClient.httpsProxyAgent(),
+          day: `the day file of ${accountSid} for ${day}`,
         });
       }),
   };

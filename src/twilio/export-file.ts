@@ -13,7 +13,12 @@ import { createGunzip } from 'node:zlib';
 
 import { TwilioError } from '../errors.js';
 import { whyNoAnswer } from './error-mapping.js';
-import { fromMessageJson, type MessageJson } from './message-json.js';
+import {
+  fromMessageJson,
+  missingMessageField,
+  recordSid,
+  type MessageJson,
+} from './message-json.js';
 import type { Message } from './port.js';
 
 /** Where a file URL points, without its query (the signature): safe to show. */
@@ -55,6 +60,8 @@ export interface FileReadOptions {
   timeoutMs: number;
   /** For an https URL, the proxy's agent (HTTPS_PROXY); null or absent = Node's own. */
   httpsAgent?: http.Agent | null;
+  /** Which day file this is (account and day), for an error about a line in it. */
+  day?: string;
 }
 
 /**
@@ -109,6 +116,17 @@ export function readDayFile(
         }
         if (record === null || typeof record !== 'object' || Array.isArray(record)) {
           throw notADayFile(url, `line ${lineNumber} is not a message record (JSON)`);
+        }
+        // A record without what the ledger keeps of every message: Twilio wrote the file so,
+        // and asking again gets the same file.
+        const missing = missingMessageField(record as Record<string, unknown>);
+        if (missing !== null) {
+          throw new TwilioError({
+            status: 200,
+            code: null,
+            message: `GET ${describeFileUrl(url)}${options.day === undefined ? '' : ` (${options.day})`}: line ${lineNumber} (${recordSid(record as Record<string, unknown>)}) has no ${missing}; nothing of the day was used, and the day counts as not read`,
+            retryable: false,
+          });
         }
         onMessage(fromMessageJson(record as MessageJson));
         count += 1;

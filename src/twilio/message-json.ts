@@ -20,6 +20,24 @@ export interface MessageJson {
   messaging_service_sid: string | null;
 }
 
+/**
+ * The first field a message record lacks (absent, null or empty) that the ledger cannot keep
+ * a message without: its SID, account and direction. Null when it has them all.
+ */
+export function missingMessageField(record: Record<string, unknown>): string | null {
+  for (const field of ['sid', 'account_sid', 'direction'] as const) {
+    const value = record[field];
+    if (typeof value !== 'string' || value === '') return field;
+  }
+  return null;
+}
+
+/** A record's SID as an error may name it, or that it has none. */
+export const recordSid = (record: Record<string, unknown>): string =>
+  typeof record['sid'] === 'string' && record['sid'] !== ''
+    ? `message ${record['sid']}`
+    : 'a message without a sid';
+
 export const parseDate = (value: string | null | undefined): Date | null => {
   if (value === null || value === undefined || value === '') return null;
   const ms = Date.parse(value);

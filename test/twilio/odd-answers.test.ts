@@ -268,6 +268,22 @@ describe('the SDK lists and fetches', () => {
   });
 });
 
+describe('a Messages page whose message lacks what the ledger keeps', () => {
+  it.each([
+    ['direction', { ...message, direction: null }],
+    ['account_sid', { ...message, account_sid: undefined }],
+  ])('a message without %s is an error naming the page and the message', async (field, record) => {
+    const { port } = await crafted(() => ({
+      body: { messages: [message, record], next_page_uri: null },
+    }));
+    const error = await failure(port.readMessagesPage(ACCOUNT, firstPage));
+    expect(error.message).toBe(
+      `GET https://api.twilio.com${MESSAGES}: message 2 of the page (message ${message.sid}) has no ${field}; nothing of the page was used, and its slice counts as not read`,
+    );
+    expect(error.retryable).toBe(false);
+  });
+});
+
 describe('a Bulk Export day file that is not one', () => {
   /** A day that redirects to `file` on the same server, which answers `answer`. */
   async function day(file: string, answer: { type: string; body: Buffer | string }) {
@@ -285,7 +301,7 @@ describe('a Bulk Export day file that is not one', () => {
     ['HTML from a proxy', { type: 'text/html', body: '<html>Sign in</html>' }],
     [
       'a line that is not JSON',
-      { type: 'application/gzip', body: gzipSync('{"sid":"SM1"}\nnope\n') },
+      { type: 'application/gzip', body: gzipSync(`${JSON.stringify(message)}\nnope\n`) },
     ],
     ['a line that is JSON but no record', { type: 'application/gzip', body: gzipSync('null\n') }],
   ])('%s is an error naming the file, asked for again', async (_name, answer) => {
@@ -295,6 +311,31 @@ describe('a Bulk Export day file that is not one', () => {
     expect(error.message).not.toContain('Signature');
     expect(error.retryable).toBe(true);
   });
+
+  it.each([
+    ['direction', { ...message, direction: undefined }],
+    ['account_sid', { ...message, account_sid: null }],
+    ['sid', { ...message, sid: '' }],
+  ])(
+    'a line without %s is an error naming the day, the line and the field, not asked for again',
+    async (field, record) => {
+      const lines = `${JSON.stringify({ ...message, sid: `SM${'b'.repeat(32)}` })}\n${JSON.stringify(record)}\n`;
+      const port = await day('/file.json.gz?Signature=s', {
+        type: 'application/gzip',
+        body: gzipSync(lines),
+      });
+      const error = await failure(port.readExportDay(ACCOUNT, '2024-01-01', () => {}));
+      expect(error.message).toMatch(
+        new RegExp(
+          `^GET http://127\\.0\\.0\\.1:\\d+/file\\.json\\.gz \\(the day file of ${ACCOUNT} for 2024-01-01\\): line 2 \\(${
+            field === 'sid' ? 'a message without a sid' : `message ${message.sid}`
+          }\\) has no ${field}; nothing of the day was used, and the day counts as not read$`,
+        ),
+      );
+      expect(error.message).not.toContain('Signature');
+      expect(error.retryable).toBe(false);
+    },
+  );
 
   it("a day answered without its file's address is an error naming the day", async () => {
     const { port } = await crafted(() => ({ body: { day: '2024-01-01', size: 10 } }));

@@ -93,6 +93,13 @@ export function findRunningRun(db: Db, parentAccountSid: string): SnapshotRun | 
   );
 }
 
+/** The database's latest snapshot run, of any parent account (what `status` tells of). */
+export function latestRun(db: Db): SnapshotRun | undefined {
+  return toRun(
+    db.prepare(`SELECT ${RUN_COLUMNS} FROM snapshot_runs ORDER BY id DESC LIMIT 1`).get() as never,
+  );
+}
+
 /** Completed runs that read the Messages API alone (no Bulk Export), oldest first. */
 export function completedRunsWithoutExport(db: Db, parentAccountSid: string): SnapshotRun[] {
   return (

@@ -33,6 +33,7 @@ import {
   completedWindows,
   DEFAULT_RETENTION_DAYS,
   getRun,
+  latestRun,
   knownHistoryStart,
   listExportDays,
   listSlices,
@@ -217,6 +218,39 @@ function refuseLiveRun(
       `snapshot run ${running.id} is still in progress (pid ${running.pid}); wait for it or stop it first`,
     );
   }
+}
+
+/** The latest snapshot run as `status` tells it. */
+export interface SnapshotRunState {
+  id: number;
+  /**
+   * `running`: a live process on this host runs it; `elsewhere`: recorded running by a process
+   * on another host, which this one cannot see; `stopped`: recorded running, its process gone.
+   */
+  state: 'running' | 'elsewhere' | 'stopped' | 'completed' | 'abandoned';
+  pid: number;
+  hostname: string;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** The database's latest snapshot run, and whether a process still runs it; null if none. */
+export function latestSnapshotState(
+  db: Db,
+  runner: SnapshotDeps['runner'],
+): SnapshotRunState | null {
+  const run = latestRun(db);
+  if (run === undefined) return null;
+  const state =
+    run.status !== 'running'
+      ? run.status
+      : run.hostname !== runner.hostname
+        ? 'elsewhere'
+        : run.pid === runner.pid || runner.isAlive(run.pid)
+          ? 'running'
+          : 'stopped';
+  const { id, pid, hostname, startedAt, finishedAt } = run;
+  return { id, state, pid, hostname, startedAt, finishedAt };
 }
 
 export async function takeSnapshot(

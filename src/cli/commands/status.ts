@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 
 import { runStatuses } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
+import { latestSnapshotState, type SnapshotRunState } from '../../optouts/snapshot.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { dbLocation, runOption, thisProcess } from '../runtime.js';
 
@@ -12,12 +13,16 @@ interface StatusArgs extends GlobalOptions {
 export function statusCommand(context: CommandContext): CommandModule<GlobalOptions, StatusArgs> {
   return {
     command: 'status',
-    describe: 'Apply runs, and their steps by state',
+    describe: 'Apply runs, and their steps by state; the latest snapshot run',
     builder: (y) => y.option('run', runOption('One run, step by step')),
     handler: async (args) => {
       const view = await withDb(
         dbLocation(args, context),
-        (db) => runStatuses(db, args.run, thisProcess),
+        (db) => ({
+          ...runStatuses(db, args.run, thisProcess),
+          // Added after the apply fields, which `--json` keeps as they were.
+          snapshot: latestSnapshotState(db, thisProcess),
+        }),
         { mode: 'existing', missingAdvice: 'Nothing has been planned or applied with it.' },
       );
       if (args.json) {
@@ -48,6 +53,9 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
         context.output.out(
           `an apply is starting a new run: pid ${pid} on ${hostname} since ${acquiredAt}, checking its plan against the live account (its run begins when the checks pass)`,
         );
+      }
+      if (args.run === undefined && view.snapshot !== null) {
+        context.output.out(snapshotLine(view.snapshot));
       }
       if (view.steps === null) return;
       const byState = new Map<string, typeof view.steps>();
@@ -101,4 +109,19 @@ function whyFailed(
 function resultText(result: Record<string, string> | null): string {
   const shown = Object.entries(result ?? {}).map(([key, value]) => `${key}=${value}`);
   return shown.length === 0 ? '' : `  ${shown.join(' ')}`;
+}
+
+/** The latest snapshot run in a line: whether it runs, stopped (and how it is taken up), or ended. */
+function snapshotLine(run: SnapshotRunState): string {
+  const head = `snapshot run ${run.id}`;
+  switch (run.state) {
+    case 'running':
+      return `${head}  running  pid ${run.pid} on ${run.hostname} since ${run.startedAt}`;
+    case 'elsewhere':
+      return `${head}  running?  recorded running by pid ${run.pid} on ${run.hostname} since ${run.startedAt}, a machine whose processes this one cannot see`;
+    case 'stopped':
+      return `${head}  stopped  started ${run.startedAt}, no process is running it (pid ${run.pid} gone): \`submigrate snapshot\` with the same accounts, window and source takes it up from its last commit; until then what it has not read counts as not read`;
+    default:
+      return `${head}  ${run.state}  ${run.startedAt} → ${run.finishedAt ?? '…'}`;
+  }
 }

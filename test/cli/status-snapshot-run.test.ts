@@ -1,0 +1,92 @@
+/**
+ * `status` tells of the latest snapshot run too (found by a review: it showed apply runs only,
+ * and "is a snapshot stopped or running?" had no answer): running with its process, stopped
+ * and how to take it up, or completed when; `--json` adds `snapshot` and keeps the rest.
+ * From the database alone: runs are recorded as a snapshot records them. Needs `npm run build`.
+ */
+
+import { hostname } from 'node:os';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createRun, finishRun } from '../../src/db/snapshot-runs.js';
+import { runCli, tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
+
+const PARENT = `AC${'1'.repeat(32)}`;
+const STARTED = '2026-12-01T10:00:00Z';
+/** A pid no process has (beyond Linux's pid_max). */
+const GONE = 4_194_305;
+
+describe('status and the latest snapshot run', () => {
+  let dir: TempDir;
+  const env = { PATH: process.env['PATH'] ?? '' };
+  const status = async (db: string, json = false) => {
+    const result = await runCli(['status', '--db', db, ...(json ? ['--json'] : [])], env, dir.path);
+    expect(result.code, result.stderr).toBe(0);
+    return result.stdout;
+  };
+  const withRun = (file: string, pid: number, host = hostname()) =>
+    withLedger(dir.file(file), (db) =>
+      createRun(
+        db,
+        {
+          parentAccountSid: PARENT,
+          startedAt: STARTED,
+          pid,
+          hostname: host,
+          partitions: 1,
+          keywordsJson: '{}',
+          explicitWindow: false,
+        },
+        [],
+        [],
+      ),
+    );
+
+  beforeAll(() => {
+    dir = tempDir();
+  });
+  afterAll(() => dir.remove());
+
+  it('a run a live process holds is running, with its process', async () => {
+    await withRun('live.db', process.pid);
+    expect(await status(dir.file('live.db'))).toBe(
+      `No apply run yet.\nsnapshot run 1  running  pid ${process.pid} on ${hostname()} since ${STARTED}\n`,
+    );
+    const json = JSON.parse(await status(dir.file('live.db'), true)) as Record<string, unknown>;
+    expect(json['runs']).toEqual([]);
+    expect(json['starting']).toBeNull();
+    expect(json['snapshot']).toEqual({
+      id: 1,
+      state: 'running',
+      pid: process.pid,
+      hostname: hostname(),
+      startedAt: STARTED,
+      finishedAt: null,
+    });
+  });
+
+  it('a run whose process is gone is stopped, and says how it is taken up', async () => {
+    await withRun('stopped.db', GONE);
+    expect(await status(dir.file('stopped.db'))).toContain(
+      `snapshot run 1  stopped  started ${STARTED}, no process is running it (pid ${GONE} gone): \`submigrate snapshot\` with the same accounts, window and source takes it up`,
+    );
+  });
+
+  it('a run recorded on another machine is not called stopped', async () => {
+    await withRun('elsewhere.db', GONE, 'another-host');
+    expect(await status(dir.file('elsewhere.db'))).toContain(
+      `snapshot run 1  running?  recorded running by pid ${GONE} on another-host since ${STARTED}`,
+    );
+  });
+
+  it('a completed run says when', async () => {
+    await withRun('done.db', GONE);
+    await withLedger(dir.file('done.db'), (db) =>
+      finishRun(db, 1, 'completed', '2026-12-01T10:05:00Z'),
+    );
+    expect(await status(dir.file('done.db'))).toBe(
+      `No apply run yet.\nsnapshot run 1  completed  ${STARTED} → 2026-12-01T10:05:00Z\n`,
+    );
+  });
+});

@@ -19,11 +19,7 @@ import {
 } from '../../src/emulator/server.js';
 import type { WebhookLogEntry } from '../../src/emulator/webhooks.js';
 import { createTwilioPort } from '../../src/twilio/adapter.js';
-import {
-  createAccountClient,
-  createParentClient,
-  type TwilioClient,
-} from '../../src/twilio/client.js';
+import { createParentClient, type TwilioClient } from '../../src/twilio/client.js';
 import {
   TwilioHttpClient,
   type RequestOptions,
@@ -169,7 +165,11 @@ export interface TestEmulator {
   parentCredentials: Credentials;
   /** The parent's SDK client (Auth Token). */
   parent: TwilioClient;
-  /** An SDK client with some account's own SID and token. */
+  /**
+   * A plain SDK client with some account's own SID and token, over the validating client: the
+   * emulator's answers as the SDK gives them (a 401 is the SDK's RestException), not as
+   * submigrate's own subaccount clients reword them.
+   */
   clientFor(accountSid: string, authToken: string): TwilioClient;
   /** The port on the parent's credentials. */
   port(credentials?: Credentials): TwilioPort;
@@ -226,7 +226,7 @@ export async function startTestEmulator(
     httpClient,
     parentCredentials,
     parent: createParentClient(parentCredentials, httpClient),
-    clientFor: (accountSid, authToken) => createAccountClient(accountSid, authToken, httpClient),
+    clientFor: (accountSid, authToken) => twilio(accountSid, authToken, { httpClient, env: {} }),
     port: (credentials = parentCredentials) => createTwilioPort(credentials, httpClient),
     control,
     seed: (document) => control<SeedResult>('POST', '/__emulator/seed', document),

@@ -83,6 +83,17 @@ const EDGE_SPACE =
 export type OracleKind = 'opt-out' | 'opt-in' | 'help' | null;
 
 /**
+ * docs/opt-out-rules.md's characters that show nothing: format characters (zero-width space,
+ * LRM/RLM, word joiner, soft hyphen, BOM), variation selectors, next line, the Hangul fillers,
+ * the blank braille pattern and the combining grapheme joiner.
+ */
+const SHOWS_NOTHING = /[\p{Cf}\u0085\u034f\u115f\u1160\u180e\u2800\u3164\ufe00-\ufe0f\uffa0]/gu;
+
+/** A non-ASCII body as the keyword it may stand for: what shows, folded, upper case. */
+const oracleFolded = (word: string): string =>
+  word.replace(SHOWS_NOTHING, '').replace(EDGE_SPACE, '').normalize('NFKC').toUpperCase();
+
+/**
  * What a body is, by the letter of the rules and the fail-safe reading where the letter is
  * unclear: a body that is a keyword only once letters outside ASCII are case-mapped onto it
  * (`ſtart`, `ﬆop`), or once its compatibility forms are folded (NFKC: `ＳＴＯＰ`), is
@@ -97,9 +108,10 @@ export function oracleKeyword(body: string, tollFree: boolean): OracleKind {
     : word.toUpperCase();
   if (ORACLE_OPT_OUT.includes(upper)) return 'opt-out';
   if (!ascii) {
-    // Compatibility forms (full-width ＳＴＯＰ, bold 𝐒𝐓𝐎𝐏) fold onto a keyword under NFKC:
-    // ambiguous too, so an opt-out only.
-    return ORACLE_OPT_OUT.includes(word.normalize('NFKC').toUpperCase()) ? 'opt-out' : null;
+    // Compatibility forms (full-width ＳＴＯＰ, bold 𝐒𝐓𝐎𝐏) fold onto a keyword under NFKC,
+    // and characters that show nothing (`STOP` and a zero-width space) hide one: ambiguous
+    // too, so an opt-out only.
+    return ORACLE_OPT_OUT.includes(oracleFolded(word)) ? 'opt-out' : null;
   }
   if (ORACLE_OPT_IN.includes(upper)) return upper === 'YES' && tollFree ? null : 'opt-in';
   if (ORACLE_HELP.includes(upper)) return 'help';
@@ -150,7 +162,7 @@ export function oracleOptOuts(
       const upper = m.body.replace(EDGE_SPACE, '').toUpperCase();
       // A folded form (ＳＴＯＰ) is listed under the keyword it folds onto.
       const folded = kind === 'opt-out' && !ORACLE_OPT_OUT.includes(upper);
-      obs = { kind, m, keyword: folded ? upper.normalize('NFKC').toUpperCase() : upper };
+      obs = { kind, m, keyword: folded ? oracleFolded(m.body) : upper };
       sender = m.to;
       user = m.from;
     } else {

@@ -8,7 +8,7 @@ import { isoSeconds } from '../clock.js';
 import type { Credentials } from '../config.js';
 import { createAccountClient, createParentClient, type TwilioClient } from './client.js';
 import { maskUrlPasswords, TwilioError } from '../errors.js';
-import { isRetryableStatus, toTwilioError } from './error-mapping.js';
+import { answeredFields, isRetryableStatus, toTwilioError } from './error-mapping.js';
 import { describeRequest, RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
 import { readDayFile } from './export-file.js';
 import {
@@ -325,10 +325,6 @@ function parseJson(bytes: Buffer): unknown {
 }
 
 /**
- * A success answer that is not the list page asked for (a proxy's HTML, an empty body, a page
- * without its list): read as nothing, it would pass for the end of the list, so it is an error.
- */
-/**
  * A Messages page whose message lacks what the ledger keeps of every message (its SID,
  * account, direction): an error naming the page and the message, nothing of the page used.
  */
@@ -348,6 +344,10 @@ function refuseIncompleteMessages(uri: string, messages: readonly MessageJson[])
   }
 }
 
+/**
+ * A success answer that is not the list page asked for (a proxy's HTML, an empty body, a page
+ * without its list): read as nothing, it would pass for the end of the list, so it is an error.
+ */
 function notAListPage(uri: string, status: number, body: Buffer, why: string): TwilioError {
   return new TwilioError({
     status,
@@ -433,10 +433,7 @@ function messageQuery(filter: MessageFilter, pageSize: number): Record<string, s
 function answerError(status: number, body: unknown): TwilioError {
   const fields = (body ?? {}) as { code?: unknown; message?: unknown; more_info?: unknown };
   return new TwilioError({
-    status,
-    code: typeof fields.code === 'number' ? fields.code : null,
-    message: typeof fields.message === 'string' ? fields.message : `HTTP ${status}`,
-    moreInfo: typeof fields.more_info === 'string' ? fields.more_info : null,
+    ...answeredFields(status, fields),
     retryable: isRetryableStatus(status, true),
   });
 }

@@ -8,6 +8,7 @@ import twilio from 'twilio';
 
 import type { Credentials } from '../config.js';
 import { TwilioError } from '../errors.js';
+import { answeredFields } from './error-mapping.js';
 import type { RequestOptions, Response, TwilioHttpClient } from './http-client.js';
 
 export type TwilioClient = twilio.Twilio;
@@ -71,17 +72,14 @@ function errorFields(body: unknown): { code?: unknown; message?: unknown; more_i
  * suspended or closed. Its SID is named, never its token.
  */
 function ownTokenRefused(accountSid: string, body: unknown): TwilioError {
-  const fields = errorFields(body);
-  const said = typeof fields.message === 'string' ? fields.message : 'HTTP 401';
+  const said = answeredFields(401, errorFields(body));
   return new TwilioError({
-    status: 401,
-    code: typeof fields.code === 'number' ? fields.code : null,
+    ...said,
     message:
-      `${said} — subaccount ${accountSid} refused its own Auth Token, which Twilio gave ` +
+      `${said.message} — subaccount ${accountSid} refused its own Auth Token, which Twilio gave ` +
       "submigrate for it with the parent's credentials (those were accepted): the " +
       "subaccount's token was changed since, or the subaccount was suspended or closed. " +
       'Check the subaccount in the Twilio Console, then run the command again.',
-    moreInfo: typeof fields.more_info === 'string' ? fields.more_info : null,
     retryable: false,
     subaccountSid: accountSid,
   });

@@ -39,14 +39,28 @@ export function toTwilioError(error: unknown, idempotent: boolean): unknown {
   if (error instanceof TwilioError) return error;
   if (isRestException(error)) {
     return new TwilioError({
-      status: error.status,
-      code: typeof error.code === 'number' ? error.code : null,
-      message: typeof error.message === 'string' ? error.message : `HTTP ${error.status}`,
-      moreInfo: typeof error.moreInfo === 'string' ? error.moreInfo : null,
+      ...answeredFields(error.status, error),
       retryable: isRetryableStatus(error.status, idempotent),
     });
   }
   return error;
+}
+
+/**
+ * Twilio's error fields as an answer gave them, whatever their types (a proxy's body may hold
+ * none, or others), as a TwilioError takes them: a code that is a number, text or nothing.
+ */
+export function answeredFields(
+  status: number,
+  fields: { code?: unknown; message?: unknown; moreInfo?: unknown; more_info?: unknown },
+): { status: number; code: number | null; message: string; moreInfo: string | null } {
+  const moreInfo = fields.moreInfo ?? fields.more_info;
+  return {
+    status,
+    code: typeof fields.code === 'number' ? fields.code : null,
+    message: typeof fields.message === 'string' ? fields.message : `HTTP ${status}`,
+    moreInfo: typeof moreInfo === 'string' ? moreInfo : null,
+  };
 }
 
 /**

@@ -469,6 +469,10 @@ function resumable(
   if (run.retentionDays !== input.retentionDays || run.useExport !== input.useExport) return false;
   const explicit = input.since !== null || input.until !== null;
   if (!explicit) return !explicitWindow;
+  // A window asked to end in the future ends when the run started (chooseWindows): the same
+  // `--until` given again asks for that same window.
+  const startedAt = new Date(run.startedAt);
+  const until = input.until === null || input.until < startedAt ? input.until : startedAt;
   return (
     explicitWindow &&
     // Per account: its windows (API, and Bulk Export before it) span exactly since … until.
@@ -478,7 +482,7 @@ function resumable(
       const last = own.reduce((a, w) => (w.windowEnd > a ? w.windowEnd : a), '');
       return (
         (input.since === null || first === isoSeconds(input.since)) &&
-        (input.until === null || last === isoSeconds(input.until))
+        (until === null || last === isoSeconds(until))
       );
     })
   );

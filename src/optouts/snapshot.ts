@@ -44,6 +44,7 @@ import {
   recordToldRetention,
   splitSlice,
   type NewSlice,
+  type SnapshotRun,
   type SnapshotSlice,
   type NewWindow,
   type SnapshotWindow,
@@ -232,6 +233,11 @@ export interface SnapshotRunState {
   hostname: string;
   startedAt: string;
   finishedAt: string | null;
+  /**
+   * For a stopped run: the `snapshot` arguments that take it up (its accounts, window and
+   * source, as the resume check compares them); null otherwise.
+   */
+  resumeArguments: string[] | null;
 }
 
 /** The database's latest snapshot run, and whether a process still runs it; null if none. */
@@ -250,7 +256,29 @@ export function latestSnapshotState(
           ? 'running'
           : 'stopped';
   const { id, pid, hostname, startedAt, finishedAt } = run;
-  return { id, state, pid, hostname, startedAt, finishedAt };
+  const resume = state === 'stopped' ? resumeArguments(db, run) : null;
+  return { id, state, pid, hostname, startedAt, finishedAt, resumeArguments: resume };
+}
+
+/**
+ * What `resumable` asks of a run, as `snapshot` arguments: the accounts besides the parent;
+ * for an explicit window its start, and its end when that came before the run started (one
+ * asked to end later ends then, and needs no `--until` to be taken up); `--no-export`. The
+ * retention window is not given: the run recorded it for its accounts, and it is their default.
+ */
+function resumeArguments(db: Db, run: SnapshotRun): string[] {
+  const windows = listWindows(db, run.id);
+  const accounts = [...new Set(windows.map((w) => w.accountSid))].filter(
+    (sid) => sid !== run.parentAccountSid,
+  );
+  const args = accounts.flatMap((sid) => ['--account', sid]);
+  if (run.explicitWindow && windows.length > 0) {
+    const first = windows.reduce((a, w) => (w.windowStart < a ? w.windowStart : a), '~');
+    const last = windows.reduce((a, w) => (w.windowEnd > a ? w.windowEnd : a), '');
+    args.unshift('--since', first, ...(last < run.startedAt ? ['--until', last] : []));
+  }
+  if (!run.useExport) args.push('--no-export');
+  return args;
 }
 
 export async function takeSnapshot(

@@ -87,3 +87,44 @@ describe('a stopped snapshot that a run asked for something else abandons', () =
     );
   });
 });
+
+describe('a killed snapshot, taken up by the command status gives', () => {
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: N }],
+    messages: [
+      {
+        from: '+12065550801',
+        to: N,
+        body: 'STOP',
+        direction: 'inbound',
+        date_sent: new Date(Date.now() - 5 * 86_400_000).toISOString(),
+      },
+    ],
+  });
+
+  it('names its window and source, and resumes it', async () => {
+    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
+    const since = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+    const args = ['snapshot', '--db', 's.db', '--since', since, '--no-export'];
+    const run = startCli(args, cliEnv(ws.env), ws.dir.path);
+    await pollUntil('a read to be held', async () => {
+      if (run.child.exitCode !== null) throw new Error('snapshot ended before a read was held');
+      const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
+      return health.held_requests > 0 ? true : undefined;
+    });
+    // No stop message: SIGKILL gives the process no last word; status must give the command.
+    run.child.kill('SIGKILL');
+    await run.done;
+    await releaseHeld(ws.env);
+
+    const status = await runCli(['status', '--db', 's.db'], cliEnv(ws.env), ws.dir.path);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(
+      `\`submigrate snapshot --since ${since}T00:00:00Z --no-export --db s.db\` takes it up from its last commit`,
+    );
+    const command = /`submigrate (snapshot[^`]*)`/.exec(status.stdout)![1]!.split(' ');
+    const again = await runCli(command, cliEnv(ws.env), ws.dir.path);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^snapshot run 1 \(resumed\)/);
+  });
+});

@@ -37,6 +37,7 @@ describe('status and the latest snapshot run', () => {
           partitions: 1,
           keywordsJson: '{}',
           explicitWindow: false,
+          useExport: true,
         },
         [],
         [],
@@ -63,14 +64,55 @@ describe('status and the latest snapshot run', () => {
       hostname: hostname(),
       startedAt: STARTED,
       finishedAt: null,
+      resumeArguments: null,
     });
   });
 
   it('a run whose process is gone is stopped, and says how it is taken up', async () => {
     await withRun('stopped.db', GONE);
     expect(await status(dir.file('stopped.db'))).toContain(
-      `snapshot run 1  stopped  started ${STARTED}, no process is running it (pid ${GONE} gone): \`submigrate snapshot\` with the same accounts, window and source takes it up`,
+      `snapshot run 1  stopped  started ${STARTED}, no process is running it (pid ${GONE} gone): \`submigrate snapshot --db stopped.db\` takes it up`,
     );
+  });
+
+  it('the command for a stopped run has its accounts, window and source', async () => {
+    const sub = `AC${'2'.repeat(32)}`;
+    const window = { windowStart: '2026-06-01T00:00:00Z', windowEnd: '2026-11-01T00:00:00Z' };
+    await withLedger(dir.file('window.db'), (db) =>
+      createRun(
+        db,
+        {
+          parentAccountSid: PARENT,
+          startedAt: STARTED,
+          pid: GONE,
+          hostname: hostname(),
+          partitions: 1,
+          keywordsJson: '{}',
+          explicitWindow: true,
+          useExport: false,
+        },
+        [
+          { accountSid: PARENT, ...window },
+          { accountSid: sub, ...window },
+        ],
+        [],
+      ),
+    );
+    expect(await status(dir.file('window.db'))).toContain(
+      `\`submigrate snapshot --since 2026-06-01T00:00:00Z --until 2026-11-01T00:00:00Z --account ${sub} --no-export --db window.db\` takes it up`,
+    );
+    const json = JSON.parse(await status(dir.file('window.db'), true)) as {
+      snapshot: { resumeArguments: string[] };
+    };
+    expect(json.snapshot.resumeArguments).toEqual([
+      '--since',
+      '2026-06-01T00:00:00Z',
+      '--until',
+      '2026-11-01T00:00:00Z',
+      '--account',
+      sub,
+      '--no-export',
+    ]);
   });
 
   it('a run recorded on another machine is not called stopped', async () => {

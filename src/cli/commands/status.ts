@@ -1,8 +1,11 @@
+import { relative } from 'node:path';
+
 import type { CommandModule } from 'yargs';
 
 import { runStatuses } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
 import { latestSnapshotState, type SnapshotRunState } from '../../optouts/snapshot.js';
+import { shellWord } from '../../plan/replan.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { dbLocation, runOption, thisProcess } from '../runtime.js';
 
@@ -55,7 +58,9 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
         );
       }
       if (args.run === undefined && view.snapshot !== null) {
-        context.output.out(snapshotLine(view.snapshot));
+        const location = dbLocation(args, context);
+        const db = relative(context.cwd, location.path) || location.path;
+        context.output.out(snapshotLine(view.snapshot, db));
       }
       if (view.steps === null) return;
       const byState = new Map<string, typeof view.steps>();
@@ -111,8 +116,15 @@ function resultText(result: Record<string, string> | null): string {
   return shown.length === 0 ? '' : `  ${shown.join(' ')}`;
 }
 
+/** `submigrate snapshot` with the stopped run's accounts, window and source, on this database. */
+function resumeCommand(run: SnapshotRunState, db: string): string {
+  return ['submigrate', 'snapshot', ...(run.resumeArguments ?? []), '--db', db]
+    .map(shellWord)
+    .join(' ');
+}
+
 /** The latest snapshot run in a line: whether it runs, stopped (and how it is taken up), or ended. */
-function snapshotLine(run: SnapshotRunState): string {
+function snapshotLine(run: SnapshotRunState, db: string): string {
   const head = `snapshot run ${run.id}`;
   switch (run.state) {
     case 'running':
@@ -120,7 +132,7 @@ function snapshotLine(run: SnapshotRunState): string {
     case 'elsewhere':
       return `${head}  running?  recorded running by pid ${run.pid} on ${run.hostname} since ${run.startedAt}, a machine whose processes this one cannot see`;
     case 'stopped':
-      return `${head}  stopped  started ${run.startedAt}, no process is running it (pid ${run.pid} gone): \`submigrate snapshot\` with the same accounts, window and source takes it up from its last commit; until then what it has not read counts as not read`;
+      return `${head}  stopped  started ${run.startedAt}, no process is running it (pid ${run.pid} gone): \`${resumeCommand(run, db)}\` takes it up from its last commit; until then what it has not read counts as not read`;
     default:
       return `${head}  ${run.state}  ${run.startedAt} → ${run.finishedAt ?? '…'}`;
   }

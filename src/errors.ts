@@ -168,8 +168,9 @@ export class TwilioError extends Error {
   /** Seconds Twilio asked us to wait (`Retry-After`), when it said so. */
   readonly retryAfterSeconds: number | null;
   /**
-   * The subaccount whose own credentials (its Auth Token, from Twilio) were refused, when the
-   * error is that: the credentials in the environment were not the ones refused.
+   * The subaccount whose own credentials (its Auth Token, from Twilio) were refused (401), or
+   * to which a request made with them was refused (403), when the error is that: the
+   * credentials in the environment were not the ones refused.
    */
   readonly subaccountSid: string | null;
 

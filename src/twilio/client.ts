@@ -42,13 +42,15 @@ export function createAccountClient(
 
 /**
  * The shared client, for one subaccount's requests: a 401 to one of them is that subaccount's
- * own token refused, not the environment's credentials, and is said so, naming it.
+ * own token refused, not the environment's credentials, and is said so, naming it; a 403 is a
+ * refusal to that subaccount, and names it too.
  */
 function refusalsNamed(accountSid: string, httpClient: TwilioHttpClient): TwilioHttpClient {
   const named = Object.create(httpClient) as TwilioHttpClient;
   named.request = async <TData>(opts: RequestOptions<TData>): Promise<Response<TData>> => {
     const answer = await httpClient.request(opts);
     if (answer.statusCode === 401) throw ownTokenRefused(accountSid, answer.body);
+    if (answer.statusCode === 403) throw subaccountRefused(accountSid, answer.body);
     return answer;
   };
   return named;
@@ -80,6 +82,27 @@ function ownTokenRefused(accountSid: string, body: unknown): TwilioError {
       "submigrate for it with the parent's credentials (those were accepted): the " +
       "subaccount's token was changed since, or the subaccount was suspended or closed. " +
       'Check the subaccount in the Twilio Console, then run the command again.',
+    retryable: false,
+    subaccountSid: accountSid,
+  });
+}
+
+/**
+ * A 403 to a request made with a subaccount's own Auth Token: its token was accepted, and the
+ * request refused to it. Twilio answers so a suspended or closed account, and also what an
+ * account may not use (the Consent API without access, say): its own words say which, so none
+ * is claimed here. The subaccount is named (not its token), for the parent's credentials were
+ * not the ones refused.
+ */
+function subaccountRefused(accountSid: string, body: unknown): TwilioError {
+  const said = answeredFields(403, errorFields(body));
+  return new TwilioError({
+    ...said,
+    message:
+      `${said.message} — Twilio refused this to subaccount ${accountSid}, asked with its own ` +
+      "Auth Token (which Twilio gave submigrate for it with the parent's credentials). Check " +
+      'the subaccount in the Twilio Console (its status, and what it may use), then run the ' +
+      'command again.',
     retryable: false,
     subaccountSid: accountSid,
   });

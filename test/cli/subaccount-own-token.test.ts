@@ -178,6 +178,71 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
     });
   });
 
+  describe('refused to the subaccount (403)', () => {
+    /** Suspends Birch as Twilio's parent does (the emulator then answers its own token 403). */
+    const suspendBirch = () => env.parent.api.v2010.accounts(birch).update({ status: 'suspended' });
+
+    it("snapshot names the suspended subaccount, in Twilio's words, not the parent credentials", async () => {
+      await suspendBirch();
+      const result = await runCli(
+        ['snapshot', '--db', 'snap403.db', '--account', birch],
+        cliEnv(env),
+        dir.path,
+      );
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain('Twilio 20403 (HTTP 403): The account lacks permission');
+      expect(result.stderr).toContain(`Twilio refused this to subaccount ${birch}`);
+      expect(result.stderr).not.toContain('check TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN');
+      expectNoToken(result);
+    });
+
+    it("apply: a step refused so is journaled as failed, naming the subaccount; the other customer's go on", async () => {
+      const planned = await runCli(
+        ['plan', '--mapping', 'map.csv', '--db', 'apply403.db', '--out', 'a403.plan.json'],
+        cliEnv(env),
+        dir.path,
+      );
+      expect(planned.code, planned.stderr).toBe(0);
+      // Birch is active while apply reads the live state, and suspended as its service is
+      // created: the emulator itself refuses that request, 403 / 20403.
+      const proxy = await startTamperingProxy(
+        env.url,
+        () => null,
+        (path, request) => {
+          const auth = String(request.headers.authorization ?? '').replace(/^Basic /, '');
+          const user = Buffer.from(auth, 'base64').toString('utf8').split(':')[0];
+          if (request.method === 'POST' && path.startsWith('/v1/Services') && user === birch) {
+            env.emulator.state.accounts.get(birch)!.status = 'suspended';
+          }
+        },
+      );
+      try {
+        const result = await run(
+          ['apply', 'a403.plan.json', '--db', 'apply403.db', '--rate', '0'],
+          proxy,
+        );
+        expect(result.code, result.stderr).not.toBe(0);
+        const { failed, bolt } = journal('apply403.db');
+        expect(failed).toEqual([
+          expect.objectContaining({
+            customer_id: 'acme',
+            action: 'create_service',
+            error_status: 403,
+            error_code: 20403,
+          }),
+        ]);
+        expect(failed[0]!.error_message).toContain(
+          `The account lacks permission to access the Twilio API. Typically this means the account has been suspended or closed. — Twilio refused this to subaccount ${birch}`,
+        );
+        expect(bolt).toEqual([{ state: 'done' }]);
+        expect(result.stderr).toContain(`Twilio refused this to subaccount ${birch}`);
+        expectNoToken(result);
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+
   describe('not in the answer', () => {
     for (const [what, token] of [
       ['left out', undefined],

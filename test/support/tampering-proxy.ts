@@ -3,7 +3,8 @@
  * its way back: what a real proxy between submigrate and Twilio may do (an HTML page instead
  * of JSON, a rewritten link). `tamper` gets each answer's path, status and body (and the
  * request's method and headers, for a proxy that echoes them), and returns the answer to give
- * instead, or null to pass it on as it came.
+ * instead, or null to pass it on as it came. `arriving`, if given, sees each request before it
+ * is passed on (what the world does in between: a subaccount suspended as the request is made).
  */
 
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
@@ -28,8 +29,10 @@ export async function startTamperingProxy(
     body: Buffer,
     request: { method: string; headers: IncomingHttpHeaders },
   ) => Tampered | null,
+  arriving?: (path: string, request: { method: string; headers: IncomingHttpHeaders }) => void,
 ): Promise<TamperingProxy> {
   const server = createServer((req, res) => {
+    arriving?.(req.url ?? '', { method: req.method ?? '', headers: req.headers });
     const forwarded = request(
       `${upstream}${req.url}`,
       { method: req.method, headers: req.headers },

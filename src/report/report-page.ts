@@ -128,10 +128,44 @@ function movedInto(document: AuditDocument): (row: AuditRow) => boolean {
   };
 }
 
+/**
+ * The run's numbers, each counted once, so that the figures add up to them all: moved; not
+ * moved, with a step failed or not run; not moved, with a step still pending or in flight (a
+ * stopped run's: in neither of the others, they went uncounted); and not moved with nothing
+ * left to do (already in their subaccount, the plan moved none). A moved number whose other
+ * steps failed or have not finished is counted as moved, and said so beside it.
+ */
+function numberCounts(document: AuditDocument, rows: readonly AuditRow[]) {
+  const moved = movedInto(document);
+  const counts = { moved: 0, movedUnfinished: 0, failed: 0, notFinished: 0, inPlace: 0 };
+  for (const row of rows) {
+    const bad = row.status === 'failed' || row.status === 'not_run';
+    const open = row.status === 'pending' || row.status === 'in_flight';
+    if (moved(row)) {
+      counts.moved += 1;
+      if (bad || open) counts.movedUnfinished += 1;
+    } else if (bad) counts.failed += 1;
+    else if (open) counts.notFinished += 1;
+    else counts.inPlace += 1;
+  }
+  return counts;
+}
+
+/** The moved figure's label: of how many, and what the others are, where it is not plain. */
+function movedLabel(total: number, counts: ReturnType<typeof numberCounts>): string {
+  const notes = [
+    `of ${total}`,
+    ...(counts.movedUnfinished > 0
+      ? [`${counts.movedUnfinished} with a step failed, not run or not finished`]
+      : []),
+    ...(counts.inPlace > 0 ? [`${counts.inPlace} more already in their subaccount`] : []),
+  ];
+  return `numbers moved (${notes.join('; ')})`;
+}
+
 function summary(input: ReportPageInput, violations: number | null): Html {
   const { document, rows } = input;
-  const moved = rows.filter(movedInto(document)).length;
-  const failedNumbers = rows.filter((r) => r.status === 'failed' || r.status === 'not_run').length;
+  const numbers = numberCounts(document, rows);
   // The audit marks a route that is not the same as before with its verdict in brackets; one
   // dropped before and dropped still (`was-dropped`) has not changed.
   const verdicts = rows.map(
@@ -165,8 +199,9 @@ function summary(input: ReportPageInput, violations: number | null): Html {
     input.carry === null ? null : [...input.carry.values()].reduce((a, c) => a + c.written, 0);
   return html`<section class="figures" aria-label="Summary">
     ${figure('customers', 'customers', document.customers.length)}
-    ${figure('numbers-moved', `numbers moved (of ${rows.length})`, moved)}
-    ${figure('numbers-not-moved', 'numbers failed or not run', failedNumbers, failedNumbers > 0)}
+    ${figure('numbers-moved', movedLabel(rows.length, numbers), numbers.moved, numbers.movedUnfinished > 0)}
+    ${figure('numbers-not-moved', 'numbers not moved: failed or not run', numbers.failed, numbers.failed > 0)}
+    ${figure('numbers-not-finished', 'numbers not moved: not finished', numbers.notFinished, numbers.notFinished > 0)}
     ${figure('optouts', optoutsLabel, optouts ?? 'not known', optouts === null || unknown > 0)}
     ${figure('carried', 'opt-out records written into Twilio', carried ?? 'not carried', carried === null)}
     ${figure('routes-changed', 'inbound routes changed', changed, lost > 0)}

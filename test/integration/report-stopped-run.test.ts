@@ -17,6 +17,15 @@ import { releaseHeld, startApplyHeldAtWrite } from '../support/snapshot-harness.
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const [P1, P2] = ['+14155550401', '+14155550402'];
 
+/** The value of one of report.html's summary figures, and its label. */
+function figure(page: string, id: string): { value: number; label: string } {
+  const found = new RegExp(
+    `data-figure="${id}">\\s*<span class="value">(\\d+)</span><span class="label">([^<]*)</span>`,
+  ).exec(page);
+  expect(found, id).not.toBeNull();
+  return { value: Number(found![1]), label: found![2]! };
+}
+
 /** A report folder's run status, as audit.json and report.html give it, and the page. */
 function shownStatus(dir: string): { json: string; html: string; page: string } {
   const audit = JSON.parse(readFileSync(join(dir, 'audit.json'), 'utf8')) as {
@@ -73,6 +82,15 @@ describe('the reports of a run its apply no longer runs', () => {
     expect([stopped.json, stopped.html]).toEqual(['stopped', 'stopped']);
     expect(stopped.page).toMatch(/This apply run stopped before it finished/);
     expect(stopped.page).not.toMatch(/under way/);
+    // Its numbers, each counted once: those whose steps were pending or in flight when it was
+    // killed are not finished, and the figures add up to them all.
+    const moved = figure(stopped.page, 'numbers-moved');
+    const failed = figure(stopped.page, 'numbers-not-moved');
+    const unfinished = figure(stopped.page, 'numbers-not-finished');
+    expect(moved.label).toMatch(/^numbers moved \(of 2[;)]/);
+    expect(unfinished.label).toBe('numbers not moved: not finished');
+    expect(unfinished.value).toBeGreaterThan(0);
+    expect(moved.value + failed.value + unfinished.value).toBe(2);
     const status = await ws.cli(['status', '--db', db]);
     expect(status.stdout).toMatch(/^run 1 {2}stopped /m);
 
@@ -82,5 +100,7 @@ describe('the reports of a run its apply no longer runs', () => {
     const done = shownStatus(dir.file('reports/1'));
     expect([done.json, done.html]).toEqual(['completed', 'completed']);
     expect(done.page).not.toMatch(/This apply run/);
+    expect(figure(done.page, 'numbers-moved').value).toBe(2);
+    expect(figure(done.page, 'numbers-not-finished').value).toBe(0);
   }, 90_000);
 });

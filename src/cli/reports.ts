@@ -58,18 +58,31 @@ export function claimReportFolder(
 }
 
 /**
+ * Whether a mark naming no database is the one versions before the database line wrote: its
+ * first line alone (an editor may have changed its line ending). Anything else there, an
+ * empty file or a note, was put there by hand, and vouches for nothing in the folder.
+ */
+const isEarlierMark = (text: string): boolean => text.trimEnd() === MARK_FIRST_LINE;
+
+/**
  * A mark naming another database, or another run of this one, is refused: its reports may
- * already be signed, and the folder would mix two runs' files. A mark without those lines
- * (written before they existed) cannot tell, and is accepted as it always was.
+ * already be signed, and the folder would mix two runs' files. An earlier version's mark
+ * (without those lines) cannot tell, and is accepted as it always was; a mark naming no
+ * database that is not one is refused: the files beside it may be anyone's.
  */
 function otherRun(text: string, owner: ReportOwner, kind: ReportFolderKind): string | null {
   const database = /^database: (\S+?)\r?$/m.exec(text)?.[1];
   const run = /^run: (\d+)\r?$/m.exec(text)?.[1];
-  if (database === undefined) return null;
   const advice =
     kind === '--out'
       ? 'Name a new or empty folder.'
       : 'Use this database from another folder, or write the reports elsewhere with `submigrate report --out DIR`.';
+  if (database === undefined) {
+    return isEarlierMark(text)
+      ? null
+      : `holds a ${MARK_FILE} that submigrate did not write (it names no database, and is not an ` +
+          `earlier version's mark); refusing to write or remove anything there. ${advice}`;
+  }
   if (database !== owner.database) {
     return kind === 'demo'
       ? null

@@ -114,6 +114,39 @@ describe("another database's run 1 in the same working folder", () => {
     );
   });
 
+  it("a hand-made mark naming no database is not taken for an earlier version's: report --out is refused and touches nothing", async () => {
+    // An earlier version's mark, saved again by an editor with Windows line endings, still is.
+    const saved = ws.dir.file('saved');
+    mkdirSync(saved);
+    writeFileSync(join(saved, MARK), `${FIRST_LINE}\r\n`);
+    const accepted = await cli(['report', '--db', dbA(), '--run', '1', '--out', saved]);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    expect(readFileSync(join(saved, 'audit.csv'), 'utf8')).toContain(N1);
+
+    for (const [name, text] of [
+      ['empty', ''],
+      ['a note', 'reports for the auditors: do not delete\n'],
+      ['the first line, and more', `${FIRST_LINE}\nmine: keep\n`],
+    ] as const) {
+      const folder = ws.dir.file(`marked-${name.replace(/\W+/g, '-')}`);
+      mkdirSync(folder);
+      writeFileSync(join(folder, MARK), text);
+      // Someone's own files, named as a run's reports are.
+      writeFileSync(join(folder, 'audit.csv'), 'signed,by,me\n');
+      mkdirSync(join(folder, 'optouts'));
+      writeFileSync(join(folder, 'optouts', 'acme.csv'), 'keep\n');
+      const result = await cli(['report', '--db', dbA(), '--run', '1', '--out', folder]);
+      expect(result.stderr, name).toMatch(
+        /--out .*marked-\S+ holds a \.submigrate-report that submigrate did not write \(it names no database/,
+      );
+      expect(result.code, name).toBe(1);
+      expect(readFileSync(join(folder, MARK), 'utf8'), name).toBe(text);
+      expect(readFileSync(join(folder, 'audit.csv'), 'utf8'), name).toBe('signed,by,me\n');
+      expect(readFileSync(join(folder, 'optouts', 'acme.csv'), 'utf8'), name).toBe('keep\n');
+      expect(filesUnder(folder), name).toHaveLength(3);
+    }
+  });
+
   it('report --out into a folder holding another run of the same database is refused', async () => {
     const { applied } = await planAndApply(cli, {
       mapping: ws.dir.file('m.csv'),

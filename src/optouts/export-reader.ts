@@ -12,6 +12,7 @@ import { isoSeconds, type Clock } from '../clock.js';
 import type { LedgerEvent } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import {
+  getRun,
   listExportDays,
   listExportJobs,
   listWindows,
@@ -44,6 +45,11 @@ export interface ExportContext {
   twilio: TwilioPort;
   db: Db;
   runId: number;
+  /**
+   * The run was begun by an earlier process: one that may have been stopped while it asked
+   * Twilio for a job, which Twilio then made without the run hearing of it.
+   */
+  resumed?: boolean;
   clock: Clock;
   /** Phone number → its type, once the snapshot has listed the numbers. */
   numberTypes: Promise<ReadonlyMap<string, string | null>>;
@@ -132,6 +138,7 @@ async function readAsTwilioHasThem(
     .filter((job) => job.createdAt !== undefined && now - Date.parse(job.createdAt) < JOB_REUSE_MS)
     .map((job) => job.jobSid);
   let created = 0;
+  let lookedForUnheard = context.resumed !== true;
   const announced = new Set<string>();
   while (remaining.size > 0 && !failed()) {
     // The first job that still answers for every day left: this run's, or one an earlier
@@ -144,6 +151,10 @@ async function readAsTwilioHasThem(
         break;
       }
     }
+    if (status === null && !lookedForUnheard) {
+      lookedForUnheard = true;
+      status = await unheardJob(accountSid, remaining, jobs, context);
+    }
     if (status === null) {
       if (created >= JOBS_PER_ACCOUNT) {
         throw new Error(
@@ -154,7 +165,7 @@ async function readAsTwilioHasThem(
       status = await twilio.createExportJob(accountSid, {
         startDay: sorted[0]!,
         endDay: sorted[sorted.length - 1]!,
-        friendlyName: `submigrate snapshot ${runId}`,
+        friendlyName: jobName(runId),
       });
       created += 1;
       recordExportJob(
@@ -184,6 +195,43 @@ async function readAsTwilioHasThem(
     const wait = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, eta - context.clock.now().getTime()));
     await context.sleep(wait);
   }
+}
+
+/** The name a run's jobs are created with: how Twilio's list of jobs tells them. */
+const jobName = (runId: number) => `submigrate snapshot ${runId}`;
+
+/**
+ * A job a resumed run asked Twilio for whose answer it never heard (stopped while the POST was
+ * in flight): not recorded, but made all the same. Twilio's list of the account's jobs shows
+ * it by the run's name; one that answers for every day left is taken up and recorded, rather
+ * than a second job made for the same days. Only while the run is young enough for such a
+ * job's files to be there (JOB_REUSE_MS): it was created after the run began, and is recorded
+ * as created then. `known` are the jobs already recorded (and found not to answer). Another
+ * database's run of the same number may have made a job of that name for the account: its
+ * day files are the account's all the same, the ones this run would have asked for.
+ */
+async function unheardJob(
+  accountSid: string,
+  remaining: ReadonlySet<string>,
+  known: readonly string[],
+  context: ExportContext,
+): Promise<ExportJobStatus | null> {
+  const run = getRun(context.db, context.runId);
+  if (run === undefined) return null;
+  if (context.clock.now().getTime() - Date.parse(run.startedAt) >= JOB_REUSE_MS) return null;
+  const name = jobName(context.runId);
+  const found = (await context.twilio.listExportCustomJobs(accountSid)).find(
+    (job) => job.friendlyName === name && !known.includes(job.jobSid) && covers(job, remaining),
+  );
+  if (found === undefined) return null;
+  const days = [...found.completedDays, ...found.emptyDays, ...found.pendingDays].sort();
+  recordExportJob(
+    context.db,
+    context.runId,
+    { accountSid, jobSid: found.jobSid, startDay: days[0]!, endDay: days.at(-1)! },
+    run.startedAt,
+  );
+  return found;
 }
 
 /**

@@ -431,6 +431,7 @@ export async function takeSnapshot(
     twilio,
     db,
     runId,
+    resumed,
     clock,
     numberTypes: types,
     progress,

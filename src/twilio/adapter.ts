@@ -834,6 +834,20 @@ export function createTwilioPort(
         }
       }),
 
+    listExportCustomJobs: (accountSid) =>
+      call(true, async () =>
+        (
+          await sdkList(`listing the Bulk Export jobs of ${accountSid}`, async () =>
+            (await clientFor(accountSid)).bulkexports.v1
+              .exports('Messages')
+              .exportCustomJobs.page({ pageSize: LIST_PAGE_SIZE }),
+          )
+        ).map((job) => ({
+          ...toExportJob(job as unknown as JobJson),
+          friendlyName: typeof job.friendlyName === 'string' ? job.friendlyName : null,
+        })),
+      ),
+
     // The day answers 307 with the file's signed URL (the SDK's own fetch would take that for
     // an error); the file itself is read from there without the client's limiter or its
     // credentials, through its agent (so through HTTPS_PROXY, as every https request goes).

@@ -163,6 +163,11 @@ export interface ExportJobStatus {
   estimatedCompletion: Date | null;
 }
 
+/** A Bulk Export job as Twilio lists it: its status, and the name it was created with. */
+export interface ListedExportJob extends ExportJobStatus {
+  friendlyName: string | null;
+}
+
 export interface TwilioPort {
   /** The main account the credentials belong to. */
   readonly parentAccountSid: string;
@@ -242,6 +247,8 @@ export interface TwilioPort {
   ): Promise<ExportJobStatus>;
   /** The job's status now; null when Twilio no longer knows it. */
   fetchExportJob(accountSid: string, jobSid: string): Promise<ExportJobStatus | null>;
+  /** The account's custom Messages export jobs Twilio still knows, whoever created them. */
+  listExportCustomJobs(accountSid: string): Promise<ListedExportJob[]>;
   /**
    * Reads a day's Messages file as it downloads (never whole in memory), handing each message
    * to `onMessage`; answers how many the file held. The file comes from the signed URL the

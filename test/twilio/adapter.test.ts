@@ -157,6 +157,28 @@ describe('the Twilio port on the SDK', () => {
     expect(evidence.messages[0]!.dateSent).toEqual(new Date('2025-01-01T00:00:03Z'));
   });
 
+  it("lists an account's Bulk Export jobs with the name each was created with, as Twilio's schema has them", async () => {
+    const { subaccounts } = await env.seed({ subaccounts: [{ friendly_name: 'Other' }] });
+    const created = await port.createExportJob(port.parentAccountSid, {
+      startDay: '2025-01-02',
+      endDay: '2025-01-04',
+      friendlyName: 'submigrate snapshot 7',
+    });
+    await port.createExportJob(subaccounts[0]!.sid, {
+      startDay: '2025-01-02',
+      endDay: '2025-01-02',
+      friendlyName: 'submigrate snapshot 7',
+    });
+    const listed = await port.listExportCustomJobs(port.parentAccountSid);
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({
+      jobSid: created.jobSid,
+      friendlyName: 'submigrate snapshot 7',
+    });
+    const days = [...listed[0]!.completedDays, ...listed[0]!.emptyDays, ...listed[0]!.pendingDays];
+    expect(days.sort()).toEqual(['2025-01-02', '2025-01-03', '2025-01-04']);
+  });
+
   it('maps Twilio errors to one TwilioError: status, code, and whether a retry is safe', async () => {
     const refused = await port.fetchAccount(`AC${'0'.repeat(32)}`).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(TwilioError);

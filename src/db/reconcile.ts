@@ -166,19 +166,24 @@ export function departuresByNumber(db: Db): Map<string, NumberDeparture[]> {
   return byNumber;
 }
 
-/** The windows earlier reconcile passes read of an account (not those of other snapshots). */
+/**
+ * The windows earlier reconcile passes read of an account (not those of other snapshots), with
+ * the keyword rules (RULES_VERSION) each pass classified its messages by.
+ */
 export function reconcileWindows(
   db: Db,
   accountSid: string,
-): { windowStart: string; windowEnd: string }[] {
+): { windowStart: string; windowEnd: string; rulesVersion: number }[] {
   return db
     .prepare(
-      `SELECT w.window_start AS windowStart, w.window_end AS windowEnd
+      `SELECT w.window_start AS windowStart, w.window_end AS windowEnd,
+              r.rules_version AS rulesVersion
        FROM snapshot_windows w JOIN reconcile_passes p ON p.snapshot_run_id = w.run_id
+       JOIN snapshot_runs r ON r.id = w.run_id
        WHERE w.account_sid = ?
        ORDER BY w.window_start`,
     )
-    .all(accountSid) as { windowStart: string; windowEnd: string }[];
+    .all(accountSid) as { windowStart: string; windowEnd: string; rulesVersion: number }[];
 }
 
 export interface Violation {

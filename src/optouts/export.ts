@@ -424,7 +424,7 @@ function olderRulesRunsUnread(db: Db, current: ReadonlyMap<string, readonly Time
  * ＳＴＯＰ, the usual example, was counted by version 2, so it told a database read under
  * version 2 (most of them) that it had missed what it had not.
  */
-const MISSED_BY_OLDER_RULES =
+export const MISSED_BY_OLDER_RULES =
   'such as a STOP with an invisible character in it, or a send a Messaging Service refused before it chose a sender';
 
 /** The runs an older submigrate read, and why they matter, as every message names them. */

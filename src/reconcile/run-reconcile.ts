@@ -40,7 +40,7 @@ import {
 import { UserError } from '../errors.js';
 import { classifyMessage } from '../optouts/classify.js';
 import { olderRulesNote, readCoverage } from '../optouts/export.js';
-import { KEYWORD_LISTS } from '../optouts/keywords.js';
+import { KEYWORD_LISTS, RULES_VERSION } from '../optouts/keywords.js';
 import {
   DAY_MS,
   INCREMENTAL_OVERLAP_MS,
@@ -91,10 +91,19 @@ export interface ReconcileResult {
    */
   notChecked: NotChecked[];
   /**
-   * Spans since the move that no pass has read yet and a later one still can (one a --since
-   * pass skipped): sends in and after them, pending or not, are judged only once one does.
+   * Spans since the move that no pass has read yet and a later one still can: sends in and
+   * after them, pending or not, are judged only once one does. `skipped`: a --since pass
+   * skipped it; `older-rules`: a pass of an older submigrate read it, under keyword rules that
+   * missed some opt-outs, and the next pass without --since reads it again.
    */
-  unread: { accountSid: string; start: string; end: string }[];
+  unread: Unread[];
+}
+
+export interface Unread {
+  accountSid: string;
+  start: string;
+  end: string;
+  reason: 'skipped' | 'older-rules';
 }
 
 export interface NotChecked {
@@ -155,14 +164,14 @@ export async function runReconcile(
   const retention = recordedRetention(db);
   const readable = (accountSid: string) =>
     new Date(now.getTime() - (retention.get(accountSid) ?? DEFAULT_RETENTION_DAYS) * DAY_MS);
-  const passRead = new Map(
-    [...bySub.keys()].map((accountSid) => [
-      accountSid,
-      reconcileWindows(db, accountSid).map((w) => ({
-        start: new Date(w.windowStart),
-        end: new Date(w.windowEnd),
-      })),
-    ]),
+  // What earlier passes read. One of an older submigrate held the sends to the lists as this
+  // one does, but classified the messages by older keyword rules (RULES_VERSION): what only
+  // the current rules count there (a STOP with an invisible character, a send refused before a
+  // sender was chosen) is not in the ledger, so, as for a snapshot, it counts as not read and
+  // is read again. It still counts as read for "not checked": its sends were checked.
+  const passRead = new Map([...bySub.keys()].map((sid) => [sid, passWindows(db, sid)]));
+  const passReadNow = new Map(
+    [...bySub.keys()].map((sid) => [sid, passWindows(db, sid, 'current')]),
   );
   const windows = [...bySub].map(([accountSid, numbers]) => ({
     accountSid,
@@ -171,7 +180,7 @@ export async function runReconcile(
       input.since ??
         passStart(
           numbers,
-          passRead.get(accountSid)!,
+          passReadNow.get(accountSid)!,
           numbers[0]!.subaccountCreatedAt === null ? null : (beginnings.get(accountSid) ?? null),
           now,
         ),
@@ -195,12 +204,7 @@ export async function runReconcile(
   // left, reads that subaccount no more). What no pass read while it was there is never
   // checked either.
   const current = new Map(moved.map((m) => [m.numberSid, m.subaccountSid]));
-  const readOf = (accountSid: string) =>
-    passRead.get(accountSid) ??
-    reconcileWindows(db, accountSid).map((w) => ({
-      start: new Date(w.windowStart),
-      end: new Date(w.windowEnd),
-    }));
+  const readOf = (accountSid: string) => passRead.get(accountSid) ?? passWindows(db, accountSid);
   for (const [accountSid, spans] of unjudgedStays(numberStays(db), current, readOf, now)) {
     for (const span of spans) {
       notChecked.push({
@@ -283,14 +287,16 @@ export async function runReconcile(
   const optIns = optInsIn(db, [...bySub.keys()]);
   const found = findViolations(moved, lists, sends, optIns);
   // The spans since the move that no pass has read yet, this one included, and a later one
-  // still can (one a --since pass skipped). A send after such a span is judged once it is
-  // read: a START there would lift it, and a violation found once stays found.
+  // still can (one a --since pass skipped, or one only an older submigrate's pass read). A send
+  // after such a span is judged once it is read: a START there would lift it, and a violation
+  // found once stays found.
   const unread = new Map(
     windows.map((w) => [
       w.accountSid,
-      uncoveredSpans(
+      unreadSpans(
         { start: latest(readable(w.accountSid), movedSince(bySub.get(w.accountSid)!)), end: now },
-        [...passRead.get(w.accountSid)!, w],
+        [...passReadNow.get(w.accountSid)!, w],
+        passRead.get(w.accountSid)!,
       ),
     ]),
   );
@@ -383,9 +389,39 @@ export async function runReconcile(
         accountSid,
         start: isoSeconds(span.start),
         end: isoSeconds(span.end),
+        reason: span.reason,
       })),
     ),
   };
+}
+
+/**
+ * The windows earlier passes read of an account: all of them, or (`current`) only those read
+ * under the current keyword rules.
+ */
+function passWindows(db: Db, accountSid: string, which: 'all' | 'current' = 'all'): TimeRange[] {
+  return reconcileWindows(db, accountSid)
+    .filter((w) => which === 'all' || w.rulesVersion >= RULES_VERSION)
+    .map((w) => ({ start: new Date(w.windowStart), end: new Date(w.windowEnd) }));
+}
+
+/**
+ * The parts of `target` that `readNow` (the windows read under the current keyword rules) does
+ * not cover, in order, each said to be `older-rules` where a window of `readAny` (read under
+ * any rules) covers it, else `skipped`. Pure.
+ */
+export function unreadSpans(
+  target: TimeRange,
+  readNow: readonly TimeRange[],
+  readAny: readonly TimeRange[],
+): (TimeRange & { reason: Unread['reason'] })[] {
+  return uncoveredSpans(target, readNow).flatMap((span) => {
+    const skipped = uncoveredSpans(span, readAny);
+    return [
+      ...skipped.map((s) => ({ ...s, reason: 'skipped' as const })),
+      ...uncoveredSpans(span, skipped).map((s) => ({ ...s, reason: 'older-rules' as const })),
+    ].sort((a, b) => a.start.getTime() - b.start.getTime());
+  });
 }
 
 /**

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { passStart } from '../../src/reconcile/run-reconcile.js';
+import { passStart, unreadSpans } from '../../src/reconcile/run-reconcile.js';
 
 const at = (iso: string) => new Date(iso);
 const OVERLAP = 10 * 60_000;
@@ -48,5 +48,29 @@ describe('passStart', () => {
     expect(passStart(numbers, read, null, NOW)).toEqual(less('2026-12-02T12:00:00Z'));
     // Only the later one: from its move.
     expect(passStart(numbers.slice(0, 1), read, null, NOW)).toEqual(less('2026-12-02T18:00:00Z'));
+  });
+});
+
+describe('unreadSpans', () => {
+  const span = (start: string, end: string) => ({ start: at(start), end: at(end) });
+
+  it('says which parts no pass read (skipped) and which only an older submigrate read', () => {
+    const older = span('2026-12-01T12:00:00Z', '2026-12-02T00:00:00Z');
+    const now = span('2026-12-02T06:00:00Z', '2026-12-03T12:00:00Z');
+    expect(
+      unreadSpans(span('2026-12-01T10:00:00Z', NOW.toISOString()), [now], [older, now]),
+    ).toEqual([
+      { ...span('2026-12-01T10:00:00Z', '2026-12-01T12:00:00Z'), reason: 'skipped' },
+      { ...older, reason: 'older-rules' },
+      { ...span('2026-12-02T00:00:00Z', '2026-12-02T06:00:00Z'), reason: 'skipped' },
+    ]);
+  });
+
+  it('with every pass under the current rules, only skipped spans', () => {
+    const read = [span('2026-12-02T00:00:00Z', '2026-12-02T12:00:00Z')];
+    expect(unreadSpans(span(MOVED, NOW.toISOString()), read, read)).toEqual([
+      { ...span(MOVED, '2026-12-02T00:00:00Z'), reason: 'skipped' },
+      { ...span('2026-12-02T12:00:00Z', NOW.toISOString()), reason: 'skipped' },
+    ]);
   });
 });

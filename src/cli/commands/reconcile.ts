@@ -12,7 +12,8 @@ import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { reconcileTotals } from '../../db/reconcile.js';
 import { tellAfter } from '../../errors.js';
-import { failsOnViolation, runReconcile } from '../../reconcile/run-reconcile.js';
+import { MISSED_BY_OLDER_RULES } from '../../optouts/export.js';
+import { failsOnViolation, runReconcile, type Unread } from '../../reconcile/run-reconcile.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { claimReportFolder, reportOwner, writeReportFiles } from '../reports.js';
@@ -29,7 +30,7 @@ export function reconcileCommand(
   return {
     command: 'reconcile',
     describe:
-      "Scan the migrated subaccounts' messages since the move for sends to people who had opted out; exit 3 with --fail-on-violation when there are any, or while a span since the move is unread (a --since pass skipped it)",
+      "Scan the migrated subaccounts' messages since the move for sends to people who had opted out; exit 3 with --fail-on-violation when there are any, or while a span since the move is unread (a --since pass skipped it, or only an older submigrate's pass read it)",
     builder: (y) =>
       y
         .option('since', {
@@ -131,7 +132,7 @@ export function reconcileCommand(
       }
       if (result.pending > 0) {
         context.output.err(
-          `pending: ${result.pending} send(s) to a listed recipient after a span no pass read yet (--since skipped it), ${result.pendingFromEarlierPasses} of them kept from earlier passes: none is judged yet; the next pass that reads the span judges them (run \`submigrate reconcile\` without --since)`,
+          `pending: ${result.pending} send(s) to a listed recipient after a span no pass read yet (${unreadWhy(result.unread)}), ${result.pendingFromEarlierPasses} of them kept from earlier passes: none is judged yet; the next pass that reads the span judges them (run \`submigrate reconcile\` without --since)`,
         );
       }
       for (const span of result.notChecked) {
@@ -143,7 +144,7 @@ export function reconcileCommand(
       }
       for (const span of result.unread) {
         context.output.err(
-          `not read yet: ${span.accountSid} from ${span.start} to ${span.end} (--since skipped it): its sends, and the ones after it that an opt-in there could lift, are judged by the next pass without --since`,
+          `not read yet: ${span.accountSid} from ${span.start} to ${span.end} (${unreadWhy([span])}): its sends, and the ones after it that an opt-in there could lift, are judged by the next pass without --since`,
         );
       }
       if (args['fail-on-violation'] && failsOnViolation(result, totals.violations))
@@ -151,4 +152,17 @@ export function reconcileCommand(
       if (reportError !== undefined) throw reportError;
     },
   };
+}
+
+/** Why spans since the move count as not read yet, as the lines on stderr say it. */
+function unreadWhy(spans: readonly Unread[]): string {
+  const reasons = new Set(spans.map((span) => span.reason));
+  return [
+    reasons.has('skipped') ? '--since skipped it' : [],
+    reasons.has('older-rules')
+      ? `an older submigrate read it, whose keyword rules missed some opt-outs (${MISSED_BY_OLDER_RULES}): it no longer counts as read`
+      : [],
+  ]
+    .flat()
+    .join('; or ');
 }

@@ -64,6 +64,24 @@ export function movedNumbers(db: Db): MovedNumber[] {
 }
 
 /**
+ * The Messaging Service an apply last put each number in (its attach step's), by number SID: a
+ * send a service refused before it chose a sender names the service only.
+ */
+export function attachedServices(db: Db): Map<string, string> {
+  const rows = db
+    .prepare(
+      `SELECT substr(step_id, length('attach_number:') + 1) AS numberSid,
+              json_extract(result_json, '$.service_sid') AS serviceSid
+       FROM apply_steps
+       WHERE action = 'attach_number' AND state IN ('done', 'skipped')
+         AND json_extract(result_json, '$.service_sid') IS NOT NULL
+       ORDER BY run_id`,
+    )
+    .all() as { numberSid: string; serviceSid: string }[];
+  return new Map(rows.map((row) => [row.numberSid, row.serviceSid]));
+}
+
+/**
  * Each subaccount a finished transfer step put a number in, and the span it was there: from
  * when that transfer was first sent until a later transfer of the number (a later wave moving
  * it on) finished; `left` is null while no later transfer has, as far as the journal knows.

@@ -17,6 +17,7 @@ import {
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import {
+  attachedServices,
   movedNumbers,
   departuresByNumber,
   numberStays,
@@ -240,7 +241,11 @@ export async function runReconcile(
         for (const m of page.messages) {
           const event = classifyMessage(m, types);
           if (event !== null) evidence.push(event);
-          if (m.direction !== 'inbound' && movedPhones.has(m.from) && m.dateSent !== null) {
+          // A send a Messaging Service refused before it chose a sender has no `from`: it is
+          // held to the lists of the moved numbers it went through the service for.
+          const sender =
+            movedPhones.has(m.from) || (m.from === '' && m.messagingServiceSid !== null);
+          if (m.direction !== 'inbound' && sender && m.dateSent !== null) {
             sends.push({
               sid: m.sid,
               accountSid: m.accountSid,
@@ -285,7 +290,7 @@ export async function runReconcile(
 
   const lists = suppressionLists(db, moved);
   const optIns = optInsIn(db, [...bySub.keys()]);
-  const found = findViolations(moved, lists, sends, optIns);
+  const found = findViolations(moved, lists, sends, optIns, sendersThrough(db, moved));
   // The spans since the move that no pass has read yet, this one included, and a later one
   // still can (one a --since pass skipped, or one only an older submigrate's pass read). A send
   // after such a span is judged once it is read: a START there would lift it, and a violation
@@ -349,11 +354,13 @@ export async function runReconcile(
     }));
 
   const customerOf = new Map(moved.map((m) => [m.phoneNumber, m.customerId]));
+  // A send with no sender is the customer's whose subaccount it was made in.
+  const customerIn = new Map(moved.map((m) => [m.subaccountSid, m.customerId]));
   const blocked: BlockedSend[] = verdicts.blocked.map((s) => ({
     messageSid: s.sid,
     recipient: s.to,
     senderNumber: s.from,
-    customerId: customerOf.get(s.from)!,
+    customerId: customerOf.get(s.from) ?? customerIn.get(s.accountSid)!,
     sentAt: s.sentAt,
     accountSid: s.accountSid,
   }));
@@ -392,6 +399,25 @@ export async function runReconcile(
         reason: span.reason,
       })),
     ),
+  };
+}
+
+/**
+ * The moved numbers a send with no sender (a service refused it before it chose one) went
+ * through its service for: those of its subaccount an apply put in that service; when none was,
+ * every moved number in the subaccount (a service the customer made since), the safe reading.
+ */
+function sendersThrough(
+  db: Db,
+  moved: readonly MovedNumber[],
+): (send: SentMessage) => readonly MovedNumber[] {
+  const attached = attachedServices(db);
+  return (send) => {
+    const inAccount = moved.filter((m) => m.subaccountSid === send.accountSid);
+    const inService = inAccount.filter(
+      (m) => attached.get(m.numberSid) === send.messagingServiceSid,
+    );
+    return inService.length > 0 ? inService : inAccount;
   };
 }
 

@@ -5,7 +5,9 @@
  * N's suppression list — the opt-outs N carried out of the parent: its own, and those of the
  * service it was in — and R had not opted back in (to N, or to the service N sent through, in
  * the subaccount) before the send. A send Twilio refused with 21610 is **blocked**, not a
- * violation: the opt-out reached Twilio (carried, or said again in the subaccount).
+ * violation: the opt-out reached Twilio (carried, or said again in the subaccount). So is one a
+ * Messaging Service refused before it chose a sender (`from` empty: Twilio leaves it null),
+ * held to the lists of the moved numbers that could have sent it (`sendersOf`).
  */
 
 import type { MovedNumber, SentMessage, Violation } from '../db/reconcile.js';
@@ -42,10 +44,16 @@ export function findViolations(
   lists: ReadonlyMap<string, readonly SuppressedPair[]>,
   sends: readonly SentMessage[],
   optIns: readonly OptIn[],
+  /** The moved numbers a send with no sender went through its service for. */
+  sendersOf: (send: SentMessage) => readonly MovedNumber[] = () => [],
 ): Verdicts {
   const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
   const verdicts: Verdicts = { violations: [], blocked: [], checked: 0 };
   for (const send of sends) {
+    if (send.from === '') {
+      judgeWithoutSender(send, sendersOf(send), lists, verdicts);
+      continue;
+    }
     const number = byPhone.get(send.from);
     if (number === undefined || send.accountSid !== number.subaccountSid) continue;
     // From when the transfer was sent: a send from the subaccount is after the move.
@@ -81,4 +89,25 @@ export function findViolations(
     });
   }
   return verdicts;
+}
+
+/**
+ * A send with no sender (`from` empty) through a service of moved numbers, after the first of
+ * them moved: one Twilio refused (21610) is checked as theirs, and blocked when its recipient
+ * is on one of their lists. One Twilio did not refuse is not judged: it has not gone out yet (a
+ * sender is chosen as it does).
+ */
+function judgeWithoutSender(
+  send: SentMessage,
+  senders: readonly MovedNumber[],
+  lists: ReadonlyMap<string, readonly SuppressedPair[]>,
+  verdicts: Verdicts,
+): void {
+  const after = senders.filter(
+    (n) => send.accountSid === n.subaccountSid && send.sentAt >= n.moveBegan,
+  );
+  if (after.length === 0 || send.errorCode !== REFUSED) return;
+  verdicts.checked += 1;
+  const listed = after.some((n) => lists.get(n.phoneNumber)?.some((p) => p.recipient === send.to));
+  if (listed) verdicts.blocked.push(send);
 }

@@ -131,3 +131,35 @@ describe('findViolations', () => {
     expect(findViolations(moved, lists, [s], [viaService]).violations).toEqual([]);
   });
 });
+
+describe('findViolations: a send a service refused before it chose a sender', () => {
+  const refused = (over: Partial<SentMessage> = {}) =>
+    send({ from: '', status: 'failed', errorCode: 21610, ...over });
+  const through = () => moved;
+
+  it('is blocked when its recipient is on the list of a number it went through the service for', () => {
+    const s = refused();
+    const verdicts = findViolations(moved, lists, [s], [], through);
+    expect(verdicts).toEqual({ violations: [], blocked: [s], checked: 1 });
+  });
+
+  it('is checked but not blocked for someone on no list; not checked before the move, in another account, or with no number to go through', () => {
+    expect(findViolations(moved, lists, [refused({ to: M })], [], through)).toEqual({
+      violations: [],
+      blocked: [],
+      checked: 1,
+    });
+    const notTheirs = [refused({ sentAt: '2026-11-01T09:00:00Z' }), refused({ accountSid: OTHER })];
+    expect(findViolations(moved, lists, notTheirs, [], through).checked).toBe(0);
+    expect(findViolations(moved, lists, [refused()], []).checked).toBe(0);
+  });
+
+  it('one Twilio did not refuse is not judged: it has not gone out yet', () => {
+    const s = send({ from: '', status: 'accepted' });
+    expect(findViolations(moved, lists, [s], [], through)).toEqual({
+      violations: [],
+      blocked: [],
+      checked: 0,
+    });
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Faults on demand, the way a bad day at Twilio looks from the client: slow answers, a
- * per-account concurrency limit (429 / 20429 with `Twilio-Concurrent-Requests`), random
- * 5xx and connections dropped without an answer. Faulted requests are not processed.
+ * per-account concurrency limit (429 / 20429 with `Twilio-Concurrent-Requests`), scripted
+ * 429s (with or without `Retry-After`), random 5xx and connections dropped without an answer
+ * — all of them not processed — and the one fault that is: a request done, then answered 5xx.
  */
 
 import { createRandom } from './random.js';
@@ -24,6 +25,17 @@ export interface FaultSettings {
   hold_after: number;
   /** The methods `hold_after` counts and holds; empty = every method. */
   hold_methods: string[];
+  /** The next this many requests are answered 429 / 20429 (not processed); counts down. */
+  throttle_count: number;
+  /** The `Retry-After` value every 429 carries, as given (any text); "" = none. */
+  retry_after: string;
+  /**
+   * The next this many requests (of `commit_then_fail_methods`) are processed, then answered
+   * `error_status` as if they had failed: a create that took effect though its answer says not.
+   */
+  commit_then_fail_count: number;
+  /** The methods `commit_then_fail_count` counts; empty = every method. */
+  commit_then_fail_methods: string[];
 }
 
 export const NO_FAULTS: FaultSettings = {
@@ -34,10 +46,16 @@ export const NO_FAULTS: FaultSettings = {
   reset_rate: 0,
   hold_after: 0,
   hold_methods: [],
+  throttle_count: 0,
+  retry_after: '',
+  commit_then_fail_count: 0,
+  commit_then_fail_methods: [],
 };
 
 const isRate = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
 const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isMethods = (v: unknown) =>
+  Array.isArray(v) && v.every((m) => typeof m === 'string' && /^[A-Z]+$/.test(m));
 
 /** Merges a partial update; fields left out keep their value. Returns an error text or null. */
 export function updateFaults(
@@ -51,8 +69,12 @@ export function updateFaults(
     error_status: (v) => isCount(v) && (v as number) >= 500 && (v as number) <= 599,
     reset_rate: isRate,
     hold_after: isCount,
-    hold_methods: (v) =>
-      Array.isArray(v) && v.every((m) => typeof m === 'string' && /^[A-Z]+$/.test(m)),
+    hold_methods: isMethods,
+    throttle_count: isCount,
+    // Any text a header can carry: how a client copes with a garbled one is what it is for.
+    retry_after: (v) => typeof v === 'string' && /^[\x20-\x7e]*$/.test(v),
+    commit_then_fail_count: isCount,
+    commit_then_fail_methods: isMethods,
   };
   for (const [key, value] of Object.entries(patch)) {
     const check = checks[key as keyof FaultSettings];
@@ -91,7 +113,11 @@ class Hold {
 }
 
 export class FaultInjector {
-  readonly settings: FaultSettings = { ...NO_FAULTS, hold_methods: [] };
+  readonly settings: FaultSettings = {
+    ...NO_FAULTS,
+    hold_methods: [],
+    commit_then_fail_methods: [],
+  };
   private readonly inFlight = new Map<string, number>();
   private random: () => number;
   private readonly hold = new Hold();
@@ -101,7 +127,7 @@ export class FaultInjector {
   }
 
   reset(): void {
-    Object.assign(this.settings, NO_FAULTS, { hold_methods: [] });
+    Object.assign(this.settings, NO_FAULTS, { hold_methods: [], commit_then_fail_methods: [] });
     this.inFlight.clear();
     this.random = createRandom(this.seed ^ 0xfa17);
     this.hold.rearm();
@@ -126,6 +152,21 @@ export class FaultInjector {
 
   shouldDrop(): boolean {
     return this.settings.reset_rate > 0 && this.random() < this.settings.reset_rate;
+  }
+
+  /** Whether this request is one of the scripted 429s (and counts it). */
+  shouldThrottle(): boolean {
+    if (this.settings.throttle_count === 0) return false;
+    this.settings.throttle_count -= 1;
+    return true;
+  }
+
+  /** Whether this request, once processed, is answered `error_status` (and counts it). */
+  shouldFailAfterCommit(method: string): boolean {
+    const { commit_then_fail_count: left, commit_then_fail_methods: methods } = this.settings;
+    if (left === 0 || (methods.length > 0 && !methods.includes(method))) return false;
+    this.settings.commit_then_fail_count = left - 1;
+    return true;
   }
 
   shouldFail(): boolean {

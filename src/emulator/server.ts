@@ -118,6 +118,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const headers: Record<string, string> = { 'Twilio-Request-Id': requestIds.next('RQ') };
     try {
       principal = authenticate(state, req.headers.authorization);
+      if (faults.shouldThrottle()) throw new ApiError(429, 20429, 'Too Many Requests');
       const slot = faults.acquire(principal.account.sid);
       if (slot === null) {
         headers['Twilio-Concurrent-Requests'] = String(
@@ -149,6 +150,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           status = reply.status;
           body = reply.body;
           Object.assign(headers, reply.headers);
+          // Done, and then answered as a failure: the answer is all the client hears of it.
+          if (faults.shouldFailAfterCommit(req.method ?? 'GET')) {
+            const failStatus = faults.settings.error_status;
+            throw new ApiError(
+              failStatus,
+              failStatus === 503 ? 20503 : 20500,
+              'Internal Server Error',
+            );
+          }
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
           status = error.status;
@@ -165,6 +175,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (!(error instanceof ApiError)) throw error;
       status = error.status;
       body = error.toBody();
+    }
+    if (status === 429 && faults.settings.retry_after !== '') {
+      headers['Retry-After'] = faults.settings.retry_after;
     }
     headers['Twilio-Request-Duration'] = ((performance.now() - started) / 1000).toFixed(3);
     sendJson(res, status, payload ?? body, headers);

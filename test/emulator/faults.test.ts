@@ -241,6 +241,10 @@ describe('fault injection', () => {
       { latency_ms: 1.5 },
       { reset_rate: '1' },
       { retry_after: 1 },
+      { retry_after: 'new\nline' },
+      { throttle_count: 0.5 },
+      { commit_then_fail_count: -1 },
+      { commit_then_fail_methods: ['post'] },
       { latency_ms: 10, error_rate: 7 },
     ]) {
       expect((await post(body)).status).toBe(400);
@@ -271,6 +275,55 @@ describe('fault injection', () => {
     await Promise.all(fetches);
     expect(answered).toHaveLength(4);
     expect((await health()).held_requests).toBe(0);
+    await env.control('POST', '/__emulator/reset');
+  });
+
+  it('throttle_count: the next N requests are 429 / 20429, with retry_after as their Retry-After', async () => {
+    await setFaults({ throttle_count: 2, retry_after: 'soon' });
+    const [first, second, third] = [await rawFetch(), await rawFetch(), await rawFetch()];
+    for (const refused of [first!, second!]) {
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('soon');
+      expect(await refused.json()).toMatchObject({ code: 20429, status: 429 });
+    }
+    expect(third!.status).toBe(200);
+    expect(third!.headers.get('retry-after')).toBeNull();
+    expect(await env.control('GET', '/__emulator/faults')).toMatchObject({
+      throttle_count: 0,
+      retry_after: 'soon',
+    });
+    // A 429 the emulator answers for another reason carries it too; "" sends none.
+    await setFaults({ concurrency_limit: 1, latency_ms: 100 });
+    const limited = await Promise.all([rawFetch(), rawFetch()]);
+    expect(limited.map((r) => [r.status, r.headers.get('retry-after')]).sort()).toEqual([
+      [200, null],
+      [429, 'soon'],
+    ]);
+    await setFaults({ throttle_count: 1, retry_after: '' });
+    const bare = await rawFetch();
+    expect([bare.status, bare.headers.get('retry-after')]).toEqual([429, null]);
+    await env.control('POST', '/__emulator/reset');
+  });
+
+  it('commit_then_fail_count: the request is done, then answered error_status', async () => {
+    await setFaults({ commit_then_fail_count: 1, commit_then_fail_methods: ['POST'] });
+    // A GET is neither counted nor failed.
+    expect(await sdkOutcome()).toMatchObject({ ok: true, status: 200 });
+    const created = await env.parent.api.v2010.accounts
+      .create({ friendlyName: 'made though refused' })
+      .then(
+        () => null,
+        (error: unknown) => error as { status: number; code: number },
+      );
+    expect(created).toMatchObject({ status: 500, code: 20500 });
+    const state = await env.state();
+    expect(state.accounts.filter((a) => a.friendly_name === 'made though refused')).toHaveLength(1);
+    expect(await env.control('GET', '/__emulator/faults')).toMatchObject({
+      commit_then_fail_count: 0,
+    });
+    // Spent: the next POST is answered as it is done.
+    await env.parent.api.v2010.accounts.create({ friendlyName: 'made and answered' });
+    expect((await env.state()).accounts.map((a) => a.friendly_name)).toContain('made and answered');
     await env.control('POST', '/__emulator/reset');
   });
 

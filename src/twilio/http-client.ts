@@ -26,7 +26,7 @@ import type SdkResponse from 'twilio/lib/http/response.js';
 
 import { TwilioError } from '../errors.js';
 import { countAttempt } from './attempts.js';
-import { whyNoAnswer } from './error-mapping.js';
+import { answeredFields, whyNoAnswer } from './error-mapping.js';
 import {
   createLimiter,
   DEFAULT_LIMITS,
@@ -36,6 +36,7 @@ import {
 import {
   CONSENT_RETRY,
   DEFAULT_RETRY,
+  leastWaitMs,
   parseRetryAfter,
   withRetry,
   type RetryPolicy,
@@ -229,13 +230,28 @@ export class TwilioHttpClient extends twilio.RequestClient {
   override request<TData>(opts: RequestOptions<TData>): Promise<Response<TData>> {
     // The SDK follows a list's next-page link wherever it points, credentials and all.
     if (!TWILIO_HOST.test(opts.uri)) return Promise.reject(notTwilio(opts.method, opts.uri));
+    const consent = isConsentRequest(opts.uri);
+    const policy = consent ? this.consentRetry : this.retry;
+    const tries = { attempts: 0, waitedMs: 0 };
     const once = async () => {
+      tries.attempts += 1;
       this.stats.requests += 1;
       countAttempt(opts.method);
       try {
+        let retryAfterMs: number | null = null;
         const answer = await this.limiter.run(
-          () => this.traced(opts),
-          isConsentRequest(opts.uri) ? { consent: opts.username ?? '' } : undefined,
+          async () => {
+            const answered = await this.traced(opts);
+            retryAfterMs = parseRetryAfter(answered.headers['retry-after'], this.deps.now());
+            // The account's limit, not this request's: held back before this request's slot
+            // frees, or the request waiting for it would start into the same 429. (The
+            // Consent API's per-minute limit holds back only its own bucket's requests.)
+            if (answered.statusCode === 429 && !consent) {
+              this.limiter.holdOff(leastWaitMs(retryAfterMs, policy));
+            }
+            return answered;
+          },
+          consent ? { consent: opts.username ?? '' } : undefined,
         );
         if (answer.statusCode === 429) this.stats.throttled += 1;
         if (answer.statusCode >= 500) this.stats.serverErrors += 1;
@@ -243,7 +259,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
           kind: 'answer' as const,
           value: answer,
           status: answer.statusCode,
-          retryAfterMs: parseRetryAfter(answer.headers['retry-after'], this.deps.now()),
+          retryAfterMs,
         };
       } catch (error) {
         this.stats.noAnswer += 1;
@@ -255,15 +271,20 @@ export class TwilioHttpClient extends twilio.RequestClient {
         };
       }
     };
-    const policy = isConsentRequest(opts.uri) ? this.consentRetry : this.retry;
     const raw = (opts.headers as Record<string, string> | undefined)?.[RAW_BODY_HEADER];
     return withRetry(once, isIdempotent(opts.method, opts.uri), policy, {
       sleep: this.deps.sleep,
       random: this.deps.random,
-      onRetry: () => {
+      onRetry: ({ status, delayMs }) => {
         this.stats.retries += 1;
+        tries.waitedMs += delayMs;
+        // No other request starts while this one waits out its 429 either.
+        if (status === 429 && !consent) this.limiter.holdOff(delayMs);
       },
     }).then((answer) => {
+      if (answer.statusCode === 429 && !consent && tries.attempts > 1) {
+        throw stillThrottled(opts.method, rewriteTwilioUrl(opts.uri, this.apiUrl), answer, tries);
+      }
       // The SDK would JSON.parse it and throw a bare SyntaxError; a raw read checks its own.
       if (raw === undefined && isNotJson(answer)) {
         throw notJson(opts.method, rewriteTwilioUrl(opts.uri, this.apiUrl), answer);
@@ -445,6 +466,43 @@ function notJson(method: string, uri: string, answer: Answer): TwilioError {
       'Twilio may answer; nothing in it was used. Run the command again; if it goes on, check ' +
       'the network or proxy.',
     retryable: false,
+  });
+}
+
+/** An error answer's fields, whether the body came parsed, as text or as a raw read's bytes. */
+function bodyFields(body: unknown): Record<string, unknown> {
+  let parsed = body;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    try {
+      parsed = JSON.parse(body.toString());
+    } catch {
+      return {};
+    }
+  }
+  return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+}
+
+/**
+ * A request Twilio answered 429 every time it was sent, its retries spent: named, with how
+ * long it was tried, what Twilio said (never the request's credentials) and what to do.
+ */
+function stillThrottled(
+  method: string,
+  uri: string,
+  answer: Answer,
+  tries: { attempts: number; waitedMs: number },
+): TwilioError {
+  const said = answeredFields(429, bodyFields(answer.body));
+  const code = said.code === null ? '' : `, Twilio ${said.code}`;
+  return new TwilioError({
+    ...said,
+    message:
+      `${describeRequest(method, uri)}: Twilio answered 429 (${said.message}${code}) to all ` +
+      `${tries.attempts} attempts over ${(tries.waitedMs / 1000).toFixed(1)} s, and it was not ` +
+      'sent again: the account is over its limit on requests in flight or per second (another ' +
+      'client may be using it too). Run the command again later, or with a lower --concurrency ' +
+      'or --rate.',
+    retryable: true,
   });
 }
 

@@ -15,7 +15,12 @@
  * requests wait for that bucket before they take a slot, so nothing else ever waits behind
  * them; and because the wait and the start are then apart, the bucket counts each request from
  * the moment it really starts (see `createWindowGate`).
+ *
+ * A 429 holds every start back (`holdOff`) for as long as its retry waits: the limit Twilio
+ * says is reached is the account's, so the requests that were not refused yet would be.
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import pLimit from 'p-limit';
 import pThrottle from 'p-throttle';
@@ -63,6 +68,12 @@ export function windowsOf(rate: number, periodMs = 1000): { limit: number; inter
 export interface RequestLimiter {
   /** Runs `task` when a slot and a token allow it (and, with a bucket, that bucket too). */
   run<T>(task: () => Promise<T>, bucket?: Bucket): Promise<T>;
+  /**
+   * Starts no request for `ms` milliseconds from now: Twilio answered 429, so the account is
+   * over its limit for every request, not only the one it refused. A hold that ends later
+   * extends the one under way; one that ends sooner changes nothing.
+   */
+  holdOff(ms: number): void;
   readonly options: LimiterOptions;
 }
 
@@ -139,12 +150,23 @@ export function createLimiter(options: LimiterOptions): RequestLimiter {
   if (!(minuteMs > 0)) throw new RangeError(`minuteMs must be > 0, got ${options.minuteMs}`);
   const slots = pLimit(options.concurrency);
   const rate = options.ratePerSecond;
-  let paced: <T>(task: () => Promise<T>) => Promise<T> = (task) => task();
+  let heldUntil = 0;
+  const afterHold = async () => {
+    for (let wait = heldUntil - Date.now(); wait > 0; wait = heldUntil - Date.now()) {
+      await sleep(wait);
+    }
+  };
+  let paced: <T>(task: () => Promise<T>) => Promise<T> = async (task) => {
+    await afterHold();
+    return task();
+  };
   if (rate > 0 && Number.isFinite(rate)) {
     const { limit, interval } = windowsOf(rate);
     const throttle = pThrottle({ limit, interval: interval * SLACK, strict: true });
     const start = throttle(() => undefined);
+    // The hold first: a token taken before it would be spent on a window nothing starts in.
     paced = async (task) => {
+      await afterHold();
       await start();
       return task();
     };
@@ -163,6 +185,9 @@ export function createLimiter(options: LimiterOptions): RequestLimiter {
   };
   return {
     options,
+    holdOff: (ms) => {
+      heldUntil = Math.max(heldUntil, Date.now() + ms);
+    },
     // A slot first, then a rate token while holding it: no token is spent waiting for a slot.
     // A Consent API request waits for its own bucket before it takes a slot.
     run: async (task, bucket) => {

@@ -1,7 +1,7 @@
 /**
  * The one retry policy: retry what Twilio says was not processed (429) and, for idempotent
- * requests only, server errors and lost connections; never another 4xx. Waits follow
- * `Retry-After` when Twilio sends it, else exponential backoff with full jitter.
+ * requests only, server errors and lost connections; never another 4xx. Waits are exponential
+ * backoff with full jitter, or as long as `Retry-After` asks (up to a minute) when longer.
  */
 
 import { isRetryableStatus } from './error-mapping.js';
@@ -62,6 +62,14 @@ export function parseRetryAfter(value: unknown, nowMs: number): number | null {
   return Number.isNaN(date) ? null : Math.max(0, date - nowMs);
 }
 
+/**
+ * How long a 429 holds every request back, known as it arrives (before its retry draws its
+ * backoff): the policy's first ceiling, or what `Retry-After` asks (up to a minute) if longer.
+ */
+export function leastWaitMs(retryAfterMs: number | null, policy: RetryPolicy): number {
+  return Math.max(policy.baseDelayMs, Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
+}
+
 export async function withRetry<T>(
   attempt: () => Promise<AttemptOutcome<T>>,
   idempotent: boolean,
@@ -77,10 +85,11 @@ export async function withRetry<T>(
       return outcome.value;
     }
     const retryAfter = outcome.kind === 'answer' ? outcome.retryAfterMs : null;
+    const backoff = backoffDelayMs(n, policy, deps.random);
+    // `Retry-After` is a floor, never a way around the backoff: answered with 0 (or a date
+    // gone by) every time, the attempts would otherwise all be spent within milliseconds.
     const delayMs =
-      retryAfter === null
-        ? backoffDelayMs(n, policy, deps.random)
-        : Math.min(retryAfter, MAX_RETRY_AFTER_MS);
+      retryAfter === null ? backoff : Math.max(backoff, Math.min(retryAfter, MAX_RETRY_AFTER_MS));
     deps.onRetry?.({ attempt: n + 1, status, delayMs });
     await deps.sleep(delayMs);
   }

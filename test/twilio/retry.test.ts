@@ -240,11 +240,18 @@ describe('withRetry', () => {
     expect(d.delays).toEqual([50, 1_234, 200]);
   });
 
-  it('a Retry-After of 0 means retry at once', async () => {
-    const run = script([{ status: 429, retryAfterMs: 0 }, 200]);
+  it('a Retry-After of 0 (or a date gone by) does not skip the backoff', async () => {
+    const run = script([{ status: 429, retryAfterMs: 0 }]);
     const d = deps();
     await withRetry(run.attempt, false, POLICY, d);
-    expect(d.delays).toEqual([0]);
+    expect(d.delays).toEqual([50, 100, 200, 400]);
+  });
+
+  it('a Retry-After shorter than the backoff waits the backoff', async () => {
+    const run = script([429, 429, 429, { status: 429, retryAfterMs: 150 }, 200]);
+    const d = deps();
+    await withRetry(run.attempt, false, POLICY, d);
+    expect(d.delays).toEqual([50, 100, 200, 400]);
   });
 
   it('does not retry a 400 even when it carries Retry-After', async () => {

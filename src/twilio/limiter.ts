@@ -55,10 +55,13 @@ const SLACK = 1.05;
 /**
  * `limit` starts per `interval` ms, with a whole number of intervals to the second and
  * `limit` × intervals exactly the rate: 10/s → 1 per 100 ms; 100/s → 10 per 100 ms; 25/s →
- * 5 per 200 ms; 13/s → 13 per second. Below 1/s, one start per 1/rate seconds.
+ * 5 per 200 ms; 13/s → 13 per second. Below 1/s, one start per 1/rate seconds. Above 1/s, a
+ * fraction is held to the whole number below it: a second holds whole requests, so 2.5/s
+ * allows 2 in any second (one every 400 ms would put 3 in some), and no pacing does better.
  */
 export function windowsOf(rate: number, periodMs = 1000): { limit: number; interval: number } {
-  if (!Number.isInteger(rate) || rate < 1) return { limit: 1, interval: periodMs / rate };
+  if (rate < 1) return { limit: 1, interval: periodMs / rate };
+  if (!Number.isInteger(rate)) return windowsOf(Math.floor(rate), periodMs);
   for (let windows = Math.min(10, rate); windows > 1; windows--) {
     if (rate % windows === 0) return { limit: rate / windows, interval: periodMs / windows };
   }

@@ -204,6 +204,11 @@ describe('createLimiter: rate (fake timers)', () => {
     [13, 13, 1000],
     [7, 1, 1000 / 7],
     [1, 1, 1000],
+    [0.5, 1, 2000],
+    // A second holds whole requests: 2.5/s is at most 2 in any second.
+    [2.5, 1, 500],
+    [1.5, 1, 1000],
+    [20.5, 2, 100],
   ])('%d/s is %d per %d ms: a whole number of windows a second', (rate, limit, interval) => {
     expect(windowsOf(rate)).toEqual({ limit, interval });
   });

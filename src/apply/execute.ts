@@ -36,6 +36,12 @@ export interface ExecuteDeps {
   /** Waits between sends of a write whose earlier answer was uncertain. */
   sleep(ms: number): Promise<void>;
   onStep?(step: PlanStep, record: StepRecord): void;
+  /**
+   * A write got no certain answer (`error`: none, a 5xx, or a transfer's 404) on its `sends`th
+   * send, and its effect is about to be read from live state: a send unanswered waits out the
+   * request timeout, so without a word a stalled Twilio looks like a stalled apply.
+   */
+  onUnsure?(step: PlanStep, sends: number, maxSends: number, error: string): void;
 }
 
 /** How many times a write with uncertain answers is settled and sent again. */
@@ -144,6 +150,7 @@ export async function executeSteps(
         performStep(step, deps.twilio, targets, carry),
       );
       if (!uncertain(step, outcome) || sends >= MAX_SENDS) break;
+      deps.onUnsure?.(step, sends, MAX_SENDS, outcome.state === 'failed' ? outcome.message : '');
       // Did the write take effect before the answer was lost? Wait first, so that a request
       // still on its way has landed; then look, and decide. (One that lands later still
       // is found after the steps: leftovers.ts.)

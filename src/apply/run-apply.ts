@@ -55,7 +55,7 @@ import type { NumberOrigin, ObservedState, Plan, PlanStep } from '../plan/types.
 import type { TwilioPort } from '../twilio/port.js';
 import { dryRunRequests } from './dry-run.js';
 import { describeDrift, expectedResources } from './effects.js';
-import { executeSteps } from './execute.js';
+import { executeSteps, type ExecuteDeps } from './execute.js';
 import { checkRoutes, failedCheck, type RouteCheck } from './routes-check.js';
 import { describeLeftover, findLeftovers } from './leftovers.js';
 import { settleInFlight } from './settle.js';
@@ -101,6 +101,8 @@ export interface ApplyDeps {
   runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
   sleep(ms: number): Promise<void>;
   onStep?(step: PlanStep, record: StepRecord, total: number): void;
+  /** A write with no certain answer, about to be settled from live state (execute.ts). */
+  onUnsure?: ExecuteDeps['onUnsure'];
   /**
    * Once the run is known, before its first write and before a run it continues is reopened:
    * a refusal here sends nothing and leaves an earlier run as it was.
@@ -532,6 +534,7 @@ async function applyLocked(
     runId,
     concurrency: input.concurrency,
     sleep: deps.sleep,
+    onUnsure: deps.onUnsure,
     onStep: (step, record) => {
       if (step.action === 'create_subaccount' && record.state === 'done' && record.result) {
         recordCustomerSubaccount(db, step.customer_id, record.result['subaccount_sid']!, now());

@@ -48,6 +48,16 @@ describe('writes done, then answered 500', () => {
       });
       const result = await cli(['apply', plan, '--db', db, '--concurrency', '1']);
       expect(result.code, result.stderr).toBe(0);
+      // Each is said as it happens, not only in the journal.
+      const said = result.stderr.split('\n').filter((l) => l.includes('no certain answer'));
+      expect(said).toHaveLength(4);
+      expect(said[0]).toMatch(
+        new RegExp(
+          `^note: create_subaccount:acme: send 1 of at most 6 got no certain answer \\(.*\\); ` +
+            "reading Twilio's state to see whether it took effect before sending it again$",
+        ),
+      );
+      expect(result.stderr).not.toContain(env.parentToken);
 
       // Four writes (create the subaccount, move the number, create the service, attach the
       // number), each sent once and answered with the error though done.

@@ -177,6 +177,13 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
                   join(context.cwd, 'reports', String(runId)),
                   reportOwner(db, runId),
                 ),
+              // Said as it happens: each unanswered send can wait out the request timeout.
+              onUnsure: (step, sends, most, error) => {
+                bar.clear();
+                context.output.err(
+                  `note: ${step.id}: send ${sends} of at most ${most} got no certain answer (${error}); reading Twilio's state to see whether it took effect before sending it again`,
+                );
+              },
               onStep: (_, record, total) => {
                 if (['done', 'skipped', 'failed', 'not_run'].includes(record.state)) finished++;
                 if (record.state === 'failed') failed++;

@@ -28,6 +28,7 @@ import { carryLine, planSummaryLine, renderPlan } from '../plan/render.js';
 import { runPlan } from '../plan/run-plan.js';
 import { runReconcile } from '../reconcile/run-reconcile.js';
 import type { FileContent } from '../files.js';
+import { compareText } from '../text-order.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { DemoApp, ReceivedWebhook } from './demo-app.js';
 
@@ -366,7 +367,7 @@ function busiestCustomers(mapping: Mapping, rows: readonly OptOutExportRow[]) {
       counts.set(customer.customerId, (counts.get(customer.customerId) ?? 0) + 1);
     }
   }
-  const ranked = [...counts].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
+  const ranked = [...counts].sort((x, y) => y[1] - x[1] || compareText(x[0], y[0]));
   if (ranked.length < 2) throw new Error('the scenario has too few opted-out people for the demo');
   const row = (id: string) => mapping.rows.find((r) => r.customerId === id)!;
   return [row(ranked[0]![0]), row(ranked[1]![0])] as const;

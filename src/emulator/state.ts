@@ -255,9 +255,13 @@ export class EmulatorState {
   numbersOf(accountSid: string): readonly NumberRecord[] {
     let owned = this.ownedNumbers.get(accountSid);
     if (owned === undefined) {
+      // SIDs by their characters, not localeCompare: the host's locale (Danish sorts `aa` after
+      // `z`) would list numbers made in one millisecond in another order on another machine.
       owned = [...this.numbers.values()]
         .filter((n) => n.accountSid === accountSid)
-        .sort((a, b) => a.dateCreated - b.dateCreated || a.sid.localeCompare(b.sid));
+        .sort(
+          (a, b) => a.dateCreated - b.dateCreated || (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0),
+        );
       this.ownedNumbers.set(accountSid, owned);
     }
     return owned;

@@ -28,6 +28,7 @@ import {
   type WindowSource,
 } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
+import { compareText } from '../text-order.js';
 import { KEYWORD_LISTS } from './keywords.js';
 import { mergeRanges, uncoveredSpans, type TimeRange } from './windows.js';
 
@@ -125,7 +126,7 @@ export function readCoverage(
         source,
       })),
     );
-    merged.push(...sourced.sort((a, b) => a.start.localeCompare(b.start)));
+    merged.push(...sourced.sort((a, b) => compareText(a.start, b.start)));
     const ranges = mergeRanges(byAccount.get(accountSid)!);
     const start = starts.get(accountSid);
     const end = ranges[ranges.length - 1]!.end;
@@ -136,7 +137,7 @@ export function readCoverage(
   }
   const neverRead = [...sources]
     .filter(([account]) => !byAccount.has(account))
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => compareText(a, b))
     .map(([account, customers]) => ({ account_sid: account, customer_ids: [...customers].sort() }));
   return {
     windows: merged,
@@ -314,9 +315,9 @@ export function exportOptOuts(
   }
   optouts.sort(
     (a, b) =>
-      (a.customer_id ?? '\uffff').localeCompare(b.customer_id ?? '\uffff') ||
-      (a.recipient ?? '').localeCompare(b.recipient ?? '') ||
-      (a.evidence_message_sid ?? '').localeCompare(b.evidence_message_sid ?? ''),
+      compareText(a.customer_id ?? '\uffff', b.customer_id ?? '\uffff') ||
+      compareText(a.recipient ?? '', b.recipient ?? '') ||
+      compareText(a.evidence_message_sid ?? '', b.evidence_message_sid ?? ''),
   );
   return { coverage, optouts };
 }

@@ -12,6 +12,7 @@
 
 import { createHash } from 'node:crypto';
 
+import { compareText } from '../text-order.js';
 import type {
   CarryItem,
   CarryOptOutsStep,
@@ -170,8 +171,8 @@ export function carryStep(
   if (items.length === 0) return null;
   items.sort(
     (a, b) =>
-      (a.sender_number ?? '').localeCompare(b.sender_number ?? '') ||
-      a.contact_id.localeCompare(b.contact_id),
+      compareText(a.sender_number ?? '', b.sender_number ?? '') ||
+      compareText(a.contact_id, b.contact_id),
   );
   return {
     step: {

@@ -7,6 +7,7 @@
 
 import pLimit from 'p-limit';
 
+import { compareText } from '../text-order.js';
 import type {
   MessagingService,
   PhoneNumber,
@@ -94,7 +95,7 @@ export async function observeFamily(
     for (const member of members) memberOf.set(member.sid, member.serviceSid);
   }
   for (const number of numbers) number.serviceSid = memberOf.get(number.sid) ?? null;
-  services.sort((a, b) => a.sid.localeCompare(b.sid));
+  services.sort((a, b) => compareText(a.sid, b.sid));
   return { parentSid, subaccounts, numbers, services };
 }
 

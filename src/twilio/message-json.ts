@@ -38,9 +38,16 @@ export const recordSid = (record: Record<string, unknown>): string =>
     ? `message ${record['sid']}`
     : 'a message without a sid';
 
+/** An ISO 8601 datetime without an offset: `2025-01-31T20:00:00`, `2025-01-31 20:00:00.000`. */
+const WITHOUT_OFFSET = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
+
 export const parseDate = (value: string | null | undefined): Date | null => {
   if (value === null || value === undefined || value === '') return null;
-  const ms = Date.parse(value);
+  // Twilio's dates are UTC (Bulk Export: "timestamps … are in UTC and ISO 8601 format"), and
+  // Date.parse reads a datetime written without its `Z` in the machine's own time zone: one
+  // STOP would be dated hours apart, in or out of a window, on two machines.
+  const bare = WITHOUT_OFFSET.exec(value.trim());
+  const ms = Date.parse(bare === null ? value : `${bare[1]}T${bare[2]}Z`);
   return Number.isNaN(ms) ? null : new Date(ms);
 };
 

@@ -263,9 +263,11 @@ export function toExportJob(job: JobJson): ExportJobStatus {
     else if (group.status === 'CompletedEmptyRecords') status.emptyDays.push(...days);
     else status.pendingDays.push(...days);
   }
-  const eta = job.estimatedCompletionTime ?? job.estimated_completion_time ?? null;
-  const ms = eta === null ? NaN : Date.parse(eta);
-  status.estimatedCompletion = Number.isNaN(ms) ? null : new Date(ms);
+  // Twilio writes it without an offset (`2021-03-15T20:20:14.547`, in its API definition):
+  // UTC, as its other dates, not the machine's time zone.
+  status.estimatedCompletion = parseDate(
+    job.estimatedCompletionTime ?? job.estimated_completion_time ?? null,
+  );
   for (const list of [status.completedDays, status.emptyDays, status.pendingDays]) list.sort();
   return status;
 }

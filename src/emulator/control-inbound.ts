@@ -8,7 +8,7 @@
 
 import { ApiError } from './api-error.js';
 import { receiveInbound } from './inbound.js';
-import { iso8601 } from './render.js';
+import { iso8601, parseGivenDate } from './render.js';
 import type { EmulatorState } from './state.js';
 import {
   deliver,
@@ -36,7 +36,7 @@ export async function handleInbound(
   const to = text('to');
   const body = text('body');
   const dateSent =
-    input['date_sent'] === undefined ? undefined : Date.parse(String(input['date_sent']));
+    input['date_sent'] === undefined ? undefined : parseGivenDate(String(input['date_sent']));
   if (dateSent !== undefined && Number.isNaN(dateSent)) {
     throw new ApiError(400, 20001, `invalid date_sent ${String(input['date_sent'])}`);
   }

@@ -13,6 +13,17 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const two = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 /**
+ * A date a seed or a control request gives (`date_sent`), in ms, NaN when it is none: ISO
+ * 8601 or RFC 2822, and a datetime without an offset (`2025-01-31T20:00:00`) in UTC, as
+ * Twilio's own dates are. Date.parse alone reads that in the host's time zone: one seed
+ * dated its messages hours apart on two machines, in or out of a window or a UTC day.
+ */
+export function parseGivenDate(text: string): number {
+  const bare = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/.exec(text.trim());
+  return Date.parse(bare === null ? text : `${bare[1]}T${bare[2]}Z`);
+}
+
+/**
  * RFC 2822 in GMT, as the 2010 API writes dates: `Thu, 30 Jul 2015 20:00:00 +0000`.
  * Spelled out from the UTC fields: a page of 1000 messages formats 1000 of these, and
  * `toUTCString()` plus a regex replace was a fifth of the emulator's time per page.

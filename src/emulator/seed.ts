@@ -14,6 +14,7 @@ import {
   type NumberSettings,
   type ServiceSettings,
 } from './resource-settings.js';
+import { parseGivenDate } from './render.js';
 import type { AccountStatus, EmulatorState, NumberType, SidKind } from './state.js';
 
 export interface SeedDocument {
@@ -65,7 +66,7 @@ export interface SeedResult {
 const DIRECTIONS = new Set(['inbound', 'outbound-api', 'outbound-call', 'outbound-reply']);
 
 function parseDate(value: string | number, where: string): number {
-  const ms = typeof value === 'number' ? value : Date.parse(value);
+  const ms = typeof value === 'number' ? value : parseGivenDate(value);
   if (!Number.isFinite(ms)) throw new ApiError(400, 20001, `${where}: invalid date_sent ${value}`);
   return ms;
 }

@@ -241,6 +241,10 @@ export async function main(argv: string[]): Promise<number> {
   const parser = yargs(argv);
   try {
     await parser
+      // yargs otherwise speaks the machine's language (LANG/LC_ALL): --help and its errors
+      // came out half Turkish or German, and its messages that plainYargsError rewords (apply
+      // without its plan file, a flag named twice) passed through unreworded.
+      .locale('en')
       .scriptName('submigrate')
       .usage(
         "$0 <command> [options]\n\nMove an ISV's customers from one Twilio account into one subaccount each, without losing a single SMS opt-out.",

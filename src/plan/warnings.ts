@@ -46,7 +46,9 @@ const isTollFree = (phone: string, type: string | null) =>
 /**
  * A name as people read it: case, runs of spaces, the kind of space (a no-break space), the
  * characters that show nothing (a zero-width space) and the forms of a letter (é as one
- * character or two, a ligature) do not count.
+ * character or two, a ligature) do not count. Nor does Turkish case: `toLowerCase` makes `İ`
+ * an `i` with a dot above and leaves `ı` dotless, so `İstanbul` and `ISTANBUL`, typed on a
+ * Turkish and on another keyboard, read as two names.
  */
 const normalName = (name: string) =>
   name
@@ -54,7 +56,8 @@ const normalName = (name: string) =>
     .replace(/\p{Cf}/gu, '')
     .trim()
     .replace(/\s+/g, ' ')
-    .toLowerCase();
+    .toLowerCase()
+    .replace(/i\u0307|\u0131/g, 'i');
 
 /** `SMS: TwiML App AP…, voice: TwiML App AP…`: the apps a number answers through. */
 const twimlApps = (n: ObservedNumber) => {

@@ -249,6 +249,25 @@ describe('buildPlan', () => {
       warnings: ['subaccount_name_near_match'],
     },
     {
+      name: 'a subaccount named in Turkish capitals (İ and I, ı and i): a warning',
+      observed: state({
+        subaccounts: [account(SUB, 'ISTANBUL KEBAP'), account(OTHER_SUB, 'ızmır Döner')],
+        numbers: [number(N1, 1), number(N2, 2)],
+      }),
+      rows: [
+        { customerName: 'İstanbul Kebap' },
+        { phoneNumber: N2, customerId: 'izmir', customerName: 'IZMIR DÖNER' },
+      ],
+      steps: [
+        'create_subaccount acme',
+        `transfer_number ${sid('PN', 1)}`,
+        'create_subaccount izmir',
+        `transfer_number ${sid('PN', 2)}`,
+      ],
+      subaccount: null,
+      warnings: ['subaccount_name_near_match', 'subaccount_name_near_match'],
+    },
+    {
       name: 'a subaccount of the very name is matched, without a near-match warning',
       observed: state({
         subaccounts: [account(SUB, 'Acme Corp'), account(OTHER_SUB, 'ACME CORP')],

@@ -15,7 +15,8 @@ export type KeywordKind = 'opt-out' | 'opt-in' | 'help';
  * 2: compatibility forms folded by NFKC (full-width `ＳＴＯＰ`, `𝐒𝐓𝐎𝐏`) count as opt-outs.
  * 3: a send a Messaging Service refused before it chose a sender (`from` null) counts; an
  *    opt-out with invisible characters in or around it (`STOP` and a zero-width space, a
- *    right-to-left mark, a next-line character) counts as an opt-out.
+ *    right-to-left mark, a next-line character) counts as an opt-out; so does one typed with a
+ *    Turkish dotted capital I (`QUİT`).
  */
 export const RULES_VERSION = 3;
 
@@ -70,6 +71,13 @@ const LONGEST_FORM = 2 * Math.max(...[...BY_WORD.keys()].map((word) => word.leng
 const INVISIBLE = /[\p{Cf}\u0085\u034f\u115f\u1160\u180e\u2800\u3164\ufe00-\ufe0f\uffa0]/gu;
 
 /**
+ * The capital I with a dot a Turkish or Azerbaijani keyboard types (`QUİT`), composed or as I
+ * and a combining dot (what upper-casing a dotted `i̇` gives): upper-casing leaves it a letter
+ * of its own, where the dotless `ı` already upper-cases to I.
+ */
+const DOTTED_CAPITAL_I = /\u0130|I\u0307/g;
+
+/**
  * An opt-out spelled in compatibility forms of its letters: full-width `ＳＴＯＰ` (what a
  * Chinese or Japanese keyboard types in full-width mode), `𝐒𝐓𝐎𝐏`, `Ⓢⓣⓞⓟ`, or with characters
  * that show nothing in or around it (`STOP` and a zero-width space). NFKC folds the letters
@@ -82,7 +90,7 @@ function foldedOptOut(word: string): string | null {
   if (word.length > 4 * LONGEST_FORM || !NOT_ASCII.test(word)) return null;
   const visible = word.replace(INVISIBLE, '').trim();
   if (visible.length > LONGEST_FORM) return null;
-  const folded = visible.normalize('NFKC').toUpperCase();
+  const folded = visible.normalize('NFKC').toUpperCase().replace(DOTTED_CAPITAL_I, 'I');
   return BY_WORD.get(folded) === 'opt-out' ? folded : null;
 }
 

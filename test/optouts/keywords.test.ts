@@ -199,6 +199,22 @@ describe('matchKeyword: bodies', () => {
       tollFree: false,
       expected: optOut('STOP'),
     },
+    // A Turkish keyboard's dotted capital I (the dotless ı upper-cases to I already).
+    { name: 'Turkish QUİT', body: 'QUİT', tollFree: false, expected: optOut('QUIT') },
+    {
+      name: 'Turkish UNSUBSCRİBE',
+      body: 'UNSUBSCRİBE',
+      tollFree: false,
+      expected: optOut('UNSUBSCRIBE'),
+    },
+    {
+      name: 'qui + combining dot + t',
+      body: 'qui\u0307t',
+      tollFree: false,
+      expected: optOut('QUIT'),
+    },
+    { name: 'Turkish quıt', body: 'quıt', tollFree: false, expected: optOut('QUIT') },
+    { name: 'Turkish İNFO', body: 'İNFO', tollFree: false, expected: null },
     { name: 'START + zero-width space', body: 'START\u200b', tollFree: false, expected: null },
     { name: 'RLM + unstop', body: '\u200fUNSTOP', tollFree: true, expected: null },
     { name: 'HELP + zero-width space', body: 'HELP\u200b', tollFree: false, expected: null },

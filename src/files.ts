@@ -256,12 +256,12 @@ function writeTemp(temp: string, content: FileContent): void {
     // 0600 whatever the umask: one such as 0277 would make it 0400, a file the tool then
     // takes for one made read-only and refuses to replace the next time.
     fchmodSync(fd, 0o600);
-    if (typeof content === 'string') writeSync(fd, content);
+    if (typeof content === 'string') writeAll(fd, content);
     else {
       let pending: string[] = [];
       let size = 0;
       const flush = () => {
-        if (size > 0) writeSync(fd, pending.join(''));
+        if (size > 0) writeAll(fd, pending.join(''));
         pending = [];
         size = 0;
       };
@@ -274,6 +274,21 @@ function writeTemp(temp: string, content: FileContent): void {
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * All of `text`. A write may take fewer bytes than it was given (a disk nearly full, a
+ * file-size limit) and says so only by its count: what it left out is written on from there,
+ * and the next write's error (ENOSPC, EFBIG) is what stops the file. A single write dropped the
+ * rest, and a list cut short was renamed into place as if whole.
+ */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let written = 0; written < bytes.length;) {
+    const count = writeSync(fd, bytes, written, bytes.length - written);
+    if (count === 0) throw new Error('the disk took no more of it');
+    written += count;
   }
 }
 

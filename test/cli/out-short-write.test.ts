@@ -1,0 +1,95 @@
+/**
+ * A file the disk takes only part of is an error, never a file cut short. A write may take
+ * fewer bytes than it was given (a disk nearly full, a file-size limit) and says so only by
+ * its count: the rest was dropped, so `optouts --out` left the first 64 KiB of the suppression
+ * list — opted-out people missing from it — said it wrote them all, and exited 0. A
+ * file-size limit (`ulimit -f`, which Node answers with EFBIG rather than being killed) stands
+ * in for the full disk. Needs `npm run build`.
+ */
+
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  BIN,
+  cliEnv,
+  runCli,
+  tempDir,
+  type CliResult,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const SENDER = '+14155550101';
+const PEOPLE = 300;
+/** In 1 KiB blocks: room for the database's -shm (32 KiB), not for the whole list. */
+const LIMIT_KIB = 64;
+
+/** The built CLI, in `cwd`, with no file it writes allowed past `LIMIT_KIB`. */
+function runLimited(args: readonly string[], env: Record<string, string>, cwd: string) {
+  const child = spawn(
+    'sh',
+    ['-c', `ulimit -f ${LIMIT_KIB} && exec "$0" "$@"`, process.execPath, BIN, ...args],
+    { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+describe('a file the disk takes only part of (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    const start = Date.parse('2026-01-05T12:00:00Z');
+    await env.seed({
+      numbers: [{ phone_number: SENDER }],
+      messages: Array.from({ length: PEOPLE }, (_, i) => ({
+        from: `+1650555${String(i).padStart(4, '0')}`,
+        to: SENDER,
+        body: 'STOP',
+        direction: 'inbound' as const,
+        date_sent: new Date(start + i * 60_000).toISOString(),
+      })),
+    });
+    dir = tempDir();
+    const snapshot = await runCli(['snapshot', '--db', 'l.db'], cliEnv(env), dir.path);
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('optouts --out: an error naming the file, exit 1, and no list cut short left there', async () => {
+    const whole = await runCli(
+      ['optouts', '--db', 'l.db', '--format', 'json', '--out', 'whole.json'],
+      cliEnv(env),
+      dir.path,
+    );
+    expect(whole.code, whole.stderr).toBe(0);
+    // The list is larger than the limit: only part of it could be written.
+    expect(readFileSync(dir.file('whole.json')).length).toBeGreaterThan(LIMIT_KIB * 1024);
+
+    const limited = await runLimited(
+      ['optouts', '--db', 'l.db', '--format', 'json', '--out', 'cut.json'],
+      cliEnv(env),
+      dir.path,
+    );
+    expect(limited.stderr).toMatch(/^error: --out .*cut\.json: cannot write it \(EFBIG/m);
+    expect(limited.stderr).not.toMatch(/internal error|This is a bug/);
+    expect(limited.stderr).not.toMatch(/^wrote /m);
+    expect(limited.code).toBe(1);
+    // Neither the list cut short nor its temporary file is there.
+    expect(readdirSync(dir.path).filter((name) => name.includes('cut.json'))).toEqual([]);
+  });
+});

@@ -223,7 +223,7 @@ function openFound(location: DbLocation, options: OpenOptions): { db: Db; create
     return { db, created: found === 'missing' };
   } catch (error) {
     db.close();
-    throw cannotWrite(path, error) ?? error;
+    throw cannotWrite(path, error) ?? diskRefused(path, error) ?? error;
   }
 }
 
@@ -257,6 +257,19 @@ function cannotWrite(path: string, error: unknown): UserError | null {
   if (typeof code !== 'string' || !/^SQLITE_(READONLY|CANTOPEN|PERM)/.test(code)) return null;
   return new UserError(
     `--db ${path}: cannot write it (${(error as Error).message}). submigrate writes the database and, beside it, its -wal and -shm files: the file and its folder must be writable by the user running it.`,
+  );
+}
+
+/**
+ * A write the disk refused part way through a command (full, a file-size limit, an I/O error):
+ * the user's to fix, not a bug. SQLite writes each transaction whole or not at all, so the one
+ * that failed left nothing half written, and the command can be run again once there is room.
+ */
+function diskRefused(path: string, error: unknown): UserError | null {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^SQLITE_(FULL|IOERR)/.test(code)) return null;
+  return new UserError(
+    `--db ${path}: cannot write it (${(error as Error).message}). The change it was writing was not made (SQLite writes each one whole or not at all); what the command wrote before it stays. Make room on that disk (the database and its -wal file grow there), then run the command again.`,
   );
 }
 
@@ -301,7 +314,7 @@ export async function withDb<T>(
     return await fn(db);
   } catch (error) {
     unwritten = opened !== null && nothingWrittenSince(db, opened);
-    throw error;
+    throw diskRefused(location.path, error) ?? error;
   } finally {
     db.close();
     if (unwritten) removeDatabaseFiles(location.path);

@@ -4,7 +4,9 @@
  * its count: the rest was dropped, so `optouts --out` left the first 64 KiB of the suppression
  * list — opted-out people missing from it — said it wrote them all, and exited 0. A
  * file-size limit (`ulimit -f`, which Node answers with EFBIG rather than being killed) stands
- * in for the full disk. Needs `npm run build`.
+ * in for the full disk. The database too: a write SQLite could not make (SQLITE_FULL, or
+ * SQLITE_IOERR from the limit) ended a command in 'internal error … This is a bug' and a stack
+ * trace, for a disk the user has to make room on. Needs `npm run build`.
  */
 
 import { spawn } from 'node:child_process';
@@ -47,6 +49,7 @@ function runLimited(args: readonly string[], env: Record<string, string>, cwd: s
 describe('a file the disk takes only part of (built CLI)', () => {
   let env: TestEmulator;
   let dir: TempDir;
+  let snapshotEnd = 0;
 
   beforeAll(async () => {
     env = await startTestEmulator();
@@ -64,6 +67,7 @@ describe('a file the disk takes only part of (built CLI)', () => {
     dir = tempDir();
     const snapshot = await runCli(['snapshot', '--db', 'l.db'], cliEnv(env), dir.path);
     expect(snapshot.code, snapshot.stderr).toBe(0);
+    snapshotEnd = Date.now();
   });
   afterAll(async () => {
     await env.close();
@@ -91,5 +95,38 @@ describe('a file the disk takes only part of (built CLI)', () => {
     expect(limited.code).toBe(1);
     // Neither the list cut short nor its temporary file is there.
     expect(readdirSync(dir.path).filter((name) => name.includes('cut.json'))).toEqual([]);
+  });
+
+  it('a database the disk takes no more of: an error naming it, exit 1, and nothing lost', async () => {
+    // More opt-outs since the first snapshot (a second after it, so that the next one reads
+    // them): its ledger writes outgrow the limit.
+    const later = snapshotEnd + 1000;
+    while (Date.now() < later + 1000) await new Promise((r) => setTimeout(r, 100));
+    await env.seed({
+      messages: Array.from({ length: PEOPLE }, (_, i) => ({
+        from: `+1650556${String(i).padStart(4, '0')}`,
+        to: SENDER,
+        body: 'STOP',
+        direction: 'inbound' as const,
+        date_sent: new Date(later + i).toISOString(),
+      })),
+    });
+    const limited = await runLimited(['snapshot', '--db', 'l.db'], cliEnv(env), dir.path);
+    expect(limited.stderr).toMatch(
+      /^error: --db .*l\.db: cannot write it \(disk I\/O error\)\. The change it was writing was not made/m,
+    );
+    expect(limited.stderr).not.toMatch(/internal error|This is a bug|    at /);
+    expect(limited.code).toBe(1);
+
+    // With room again, the snapshot goes on, and every opt-out is on the list.
+    const again = await runCli(['snapshot', '--db', 'l.db'], cliEnv(env), dir.path);
+    expect(again.code, again.stderr).toBe(0);
+    const list = await runCli(
+      ['optouts', '--db', 'l.db', '--format', 'json'],
+      cliEnv(env),
+      dir.path,
+    );
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { optouts: unknown[] }).optouts).toHaveLength(2 * PEOPLE);
   });
 });

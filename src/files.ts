@@ -119,7 +119,9 @@ export function claimFolder(
       const why = mark.refuse(readHead(markPath));
       if (why !== null) throw new UserError(`${label} ${dir} ${why}`);
     }
-    const entries = readdirSync(dir);
+    // The mark's own temporary file is the tool's: a process killed as it wrote the mark into
+    // the folder it had just made leaves that alone there, and writing the mark removes it.
+    const entries = readdirSync(dir).filter((name) => !isTempOf(name, mark.file));
     if (entries.length > 0 && !entries.includes(mark.file) && !wroteEarlier(dir)) {
       throw new UserError(
         `${label} ${dir} already holds files ${who} did not write; name a new or empty folder.`,
@@ -129,6 +131,12 @@ export function claimFolder(
     makeFolder(dir, label);
   }
   writePrivateFile(markPath, mark.text, label);
+}
+
+/** Whether `name` is a temporary file `writePrivateFiles` writes `file` through (`.FILE.PID.tmp`). */
+function isTempOf(name: string, file: string): boolean {
+  const prefix = `.${file}.`;
+  return name.startsWith(prefix) && /^[0-9]+\.tmp$/.test(name.slice(prefix.length));
 }
 
 /** Whether `path` is a regular file itself (not a link to one), or nothing at all. */

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { UserError } from '../src/errors.js';
 import {
+  claimFolder,
   makeFolder,
   writePrivateFile,
   writePrivateFiles,
@@ -124,5 +125,35 @@ describe('writePrivateFile under a strict umask', () => {
     expect(statSync(dir.file('plan.json')).mode & 0o777).toBe(0o600);
     writePrivateFile(dir.file('plan.json'), 'second\n');
     expect(readFileSync(dir.file('plan.json'), 'utf8')).toBe('second\n');
+  });
+});
+
+describe('claimFolder and the mark of a killed writer', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+
+  // Killed as it wrote the mark into the folder it had just made: the folder held only the
+  // mark's temporary file, and was refused as holding files the tool did not write.
+  it("claims a folder holding nothing but its mark's temporary file, and removes that", () => {
+    const folder = dir.file('reports');
+    mkdirSync(folder);
+    writeFileSync(`${folder}/..mark.${deadPid()}.tmp`, 'Written by subm');
+    claimFolder(folder, { file: '.mark', text: 'Written by submigrate\n' }, '--out', 'submigrate');
+    expect(readdirSync(folder)).toEqual(['.mark']);
+    expect(readFileSync(`${folder}/.mark`, 'utf8')).toBe('Written by submigrate\n');
+  });
+
+  it("still refuses a folder holding someone's file beside such a temporary file", () => {
+    const folder = dir.file('reports');
+    mkdirSync(folder);
+    writeFileSync(`${folder}/..mark.${deadPid()}.tmp`, 'Written by subm');
+    writeFileSync(`${folder}/notes.txt`, 'mine');
+    expect(() =>
+      claimFolder(folder, { file: '.mark', text: 'x\n' }, '--out', 'submigrate'),
+    ).toThrow(/already holds files submigrate did not write/);
+    expect(readFileSync(`${folder}/notes.txt`, 'utf8')).toBe('mine');
   });
 });

@@ -4,7 +4,7 @@
  * location, the clock and the identity of this process.
  */
 
-import { appendFileSync, closeSync, existsSync, fchmodSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, existsSync, fchmodSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -20,7 +20,7 @@ import {
   type Credentials,
 } from '../config.js';
 import { UserError } from '../errors.js';
-import { refuseForeignFile, requireFolder } from '../files.js';
+import { isFileOrNothing, refuseForeignFile, requireFolder } from '../files.js';
 import type { DbLocation } from '../db/open.js';
 import { createTwilioPort } from '../twilio/adapter.js';
 import { TwilioHttpClient, type TwilioHttpClientOptions } from '../twilio/http-client.js';
@@ -86,35 +86,68 @@ export function connectTwilio(
     apiUrl,
     limits: { ...DEFAULT_LIMITS, ...limits },
     proxyUrl: readProxyUrl(env),
-    ...traceTo(env['SUBMIGRATE_TRACE'], context.cwd),
+    ...traceTo(env['SUBMIGRATE_TRACE'], context),
   });
 }
 
 /** Whether a file begins as a trace: empty, or a line of `traceTo`'s. */
 const isTraceText = (head: string): boolean => head === '' || head.startsWith('{"started_at":"');
 
+/** Appends, creating the file 0600: never through a link put at the path meanwhile. */
+const TRACE_FLAGS =
+  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+
 /**
  * SUBMIGRATE_TRACE=FILE: one JSON line per request attempt (when it left, method, URL without
  * query, status, milliseconds) appended to FILE, created 0600. Never a header or a credential.
  */
-function traceTo(path: string | undefined, cwd: string): Pick<TwilioHttpClientOptions, 'trace'> {
+function traceTo(
+  path: string | undefined,
+  context: CommandContext,
+): Pick<TwilioHttpClientOptions, 'trace'> {
   if (path === undefined || path === '') return {};
-  const file = resolve(cwd, path);
+  const file = resolve(context.cwd, path);
   requireFolder(file, 'SUBMIGRATE_TRACE');
+  // A link (to an earlier trace elsewhere, or to where no file is yet) would have the lines
+  // written, or a file created, where it leads: somewhere the user did not name.
+  if (!isFileOrNothing(file)) {
+    throw new UserError(
+      `SUBMIGRATE_TRACE ${file} is a link; refusing to write through it (nothing was written). Name the trace file itself.`,
+    );
+  }
   // Lines are appended to an earlier trace only: never to the database, a plan or notes.
   refuseForeignFile(file, 'SUBMIGRATE_TRACE', 'a trace file', isTraceText);
   // Made now, 0600 whatever the umask: one such as 0277 would make it 0400, a file the next
   // run takes for one made read-only and refuses.
   if (!existsSync(file)) {
-    const fd = openSync(file, 'a', 0o600);
+    const fd = openSync(file, TRACE_FLAGS, 0o600);
     try {
       fchmodSync(fd, 0o600);
     } finally {
       closeSync(fd);
     }
   }
+  let stopped = false;
   return {
-    trace: (attempt) => appendFileSync(file, `${JSON.stringify(attempt)}\n`, { mode: 0o600 }),
+    trace: (attempt) => {
+      if (stopped) return;
+      try {
+        const fd = openSync(file, TRACE_FLAGS, 0o600);
+        try {
+          appendFileSync(fd, `${JSON.stringify(attempt)}\n`);
+        } finally {
+          closeSync(fd);
+        }
+      } catch (error) {
+        // The trace is for reading afterwards; the request it records was made, and its answer
+        // is the command's. Thrown, the failed write read as the request's own (the network
+        // blamed, an apply's write left in doubt): it is said once, and the command goes on.
+        stopped = true;
+        context.output.err(
+          `warning: SUBMIGRATE_TRACE ${file}: cannot write it (${(error as Error).message}); it holds no request from here on. The command goes on.`,
+        );
+      }
+    },
   };
 }
 

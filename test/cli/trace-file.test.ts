@@ -1,15 +1,26 @@
 /**
  * SUBMIGRATE_TRACE=FILE appends a line per request attempt to FILE: to a trace it wrote
  * before, never to a file that is not one (the database, a plan, someone's notes), which is
- * refused before any request and left as it was. Needs `npm run build`.
+ * refused before any request and left as it was; never through a link (to a file elsewhere,
+ * or to where none is yet, which was created there). A trace the disk takes no more of stops
+ * with a warning: its failed write was the request's, which was blamed on the network and
+ * ended the command. Needs `npm run build`.
  */
 
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import {
+  BIN,
+  cliEnv,
+  runCli,
+  tempDir,
+  type CliResult,
+  type TempDir,
+} from '../support/snapshot-harness.js';
 
 describe('SUBMIGRATE_TRACE', () => {
   let env: TestEmulator;
@@ -64,5 +75,62 @@ describe('SUBMIGRATE_TRACE', () => {
     } finally {
       process.umask(umask);
     }
+  });
+
+  it('a link at the path is refused, and nothing is written where it leads', async () => {
+    mkdirSync(dir.file('elsewhere'));
+    const nowhere = dir.file('elsewhere/new.jsonl');
+    symlinkSync(nowhere, dir.file('to-nowhere.jsonl'));
+    const earlier = dir.file('elsewhere/earlier.jsonl');
+    writeFileSync(earlier, '');
+    symlinkSync(earlier, dir.file('to-earlier.jsonl'));
+    for (const link of ['to-nowhere.jsonl', 'to-earlier.jsonl']) {
+      const refused = await snapshot(link);
+      expect(refused.stderr).toMatch(
+        new RegExp(`^error: SUBMIGRATE_TRACE .*${link} is a link; refusing to write through it`),
+      );
+      expect(refused.code).toBe(1);
+    }
+    expect(existsSync(nowhere)).toBe(false);
+    expect(readFileSync(earlier, 'utf8')).toBe('');
+  });
+
+  it('a trace the disk takes no more of: a warning, and the command goes on', async () => {
+    // A database made, then an earlier trace just short of a file-size limit (`ulimit -f`, in
+    // KiB) that leaves the database room for this snapshot's few writes.
+    const made = await runCli(
+      ['snapshot', '--db', 'full.db', '--no-export'],
+      cliEnv(env),
+      dir.path,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const trace = dir.file('full.jsonl');
+    const line = `{"started_at":"2026-01-01T00:00:00.000Z","method":"GET","url":"x","status":200,"ms":1}\n`;
+    const limitKib = Math.ceil(statSync(dir.file('full.db')).size / 1024) + 512;
+    writeFileSync(trace, line.repeat(Math.floor((limitKib * 1024) / line.length)));
+    const child = spawn(
+      'sh',
+      [
+        '-c',
+        `ulimit -f ${limitKib} && exec "$0" "$@"`,
+        process.execPath,
+        BIN,
+        'snapshot',
+        '--db',
+        'full.db',
+        '--no-export',
+      ],
+      { cwd: dir.path, env: cliEnv(env, { SUBMIGRATE_TRACE: trace }) },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const result = await new Promise<CliResult>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr })),
+    );
+    expect(stderr).toMatch(
+      /^warning: SUBMIGRATE_TRACE .*full\.jsonl: cannot write it \(EFBIG[^\n]*\); it holds no request from here on/m,
+    );
+    expect(stderr).not.toMatch(/check the network/);
+    expect(result.code, stderr).toBe(0);
   });
 });

@@ -67,7 +67,10 @@ export function inspect(path: string, migrationsDir: string): Found {
   try {
     stat = statSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'missing';
+    if (code === 'ENOTDIR')
+      throw new UserError(`--db ${path}: ${fileAbove(path)} is not a folder.`);
     throw new UserError(`--db ${path}: ${(error as Error).message}`);
   }
   if (stat.isDirectory()) throw new UserError(`--db ${path} is a folder, not a database file.`);
@@ -98,6 +101,20 @@ export function inspect(path: string, migrationsDir: string): Found {
     return 'legacy';
   }
   throw new UserError(notOurs);
+}
+
+/** The nearest folder of `path` that is there: under ENOTDIR, a file where a folder should be. */
+function fileAbove(path: string): string {
+  let folder = dirname(path);
+  while (dirname(folder) !== folder) {
+    try {
+      statSync(folder);
+      return folder;
+    } catch {
+      folder = dirname(folder);
+    }
+  }
+  return folder;
 }
 
 /** Above this, an unmarked database is not read into memory whole (Node reads at most 2 GiB). */

@@ -4,13 +4,14 @@
  * only then: not one the work wrote into, not one that was there before.
  */
 
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { UserError } from '../../src/errors.js';
 import { withDb, type Db, type DbLocation } from '../../src/db/open.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -69,5 +70,22 @@ describe('a database that was there before', () => {
     await withDb(location, () => undefined);
     await expect(failWith()).rejects.toBe(refused);
     expect(existsSync(location.path)).toBe(true);
+  });
+});
+
+describe('a --db path under a file', () => {
+  // The error was Node's own, "ENOTDIR: not a directory, stat '…'", where `--out` says which
+  // part of the path is a file.
+  it('names the file that stands where a folder should be, for every command', async () => {
+    const file = join(root, 'mapping.csv');
+    writeFileSync(file, 'customer_id,customer_name,phone_number\n');
+    for (const path of [join(file, 'state.db'), join(file, 'more', 'state.db')]) {
+      for (const mode of ['create', 'existing'] as const) {
+        await expect(withDb({ ...location, path }, () => null, { mode })).rejects.toThrow(
+          new UserError(`--db ${path}: ${file} is not a folder.`),
+        );
+      }
+    }
+    expect(readFileSync(file, 'utf8')).toBe('customer_id,customer_name,phone_number\n');
   });
 });

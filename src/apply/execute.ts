@@ -120,19 +120,20 @@ export async function executeSteps(
   const launch = (id: string) => {
     active += 1;
     void limit(() => run(byId.get(id)!))
-      .then(
-        (ok) => {
-          for (const next of dependents.get(id) ?? []) {
-            const left = (waiting.get(next) ?? 1) - 1;
-            waiting.set(next, left);
-            if (left === 0 && ok && records.get(next)?.state === 'pending') launch(next);
-          }
-          if (!ok) abandon(id);
-        },
-        (error: unknown) => {
-          failure ??= error;
-        },
-      )
+      .then((ok) => {
+        for (const next of dependents.get(id) ?? []) {
+          const left = (waiting.get(next) ?? 1) - 1;
+          waiting.set(next, left);
+          if (left === 0 && ok && records.get(next)?.state === 'pending') launch(next);
+        }
+        if (!ok) abandon(id);
+      })
+      // The step's error, or its journal's after it (abandon's not_run, on a disk now full):
+      // the run's failure either way. Left to the promise, the second crashed the process
+      // with an unhandled rejection, a stack trace instead of the error.
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
       .finally(done);
   };
 

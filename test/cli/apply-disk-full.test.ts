@@ -1,0 +1,92 @@
+/**
+ * An apply whose database the disk takes no more of part way through its steps ends on one
+ * error line naming the database, and the next apply, with room again, finishes the run. The
+ * journal's write that marked a stopped step's dependents `not_run` failed too, in a promise
+ * handler nothing caught: the process died of an unhandled rejection, printing better-sqlite3's
+ * source line and a stack trace. A file-size limit (`ulimit -f`, which Node answers with EFBIG
+ * rather than being killed) stands in for the full disk. Needs `npm run build`.
+ */
+
+import { spawn } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  BIN,
+  cliEnv,
+  runCli,
+  tempDir,
+  type CliResult,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const NUMBERS = Array.from({ length: 60 }, (_, i) => `+1415555${String(100 + i).padStart(4, '0')}`);
+
+/** The built CLI, in `cwd`, with no file it writes allowed past `limitKib` KiB. */
+function runLimited(
+  limitKib: number,
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+) {
+  const child = spawn(
+    'sh',
+    ['-c', `ulimit -f ${limitKib} && exec "$0" "$@"`, process.execPath, BIN, ...args],
+    { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+describe('apply on a disk that fills part way (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    await env.seed({ numbers: NUMBERS.map((phone_number) => ({ phone_number })) });
+    dir = tempDir();
+    // Twenty customers of three numbers: each a subaccount, a service, moves and joins that
+    // depend on them.
+    const rows = NUMBERS.map((n, i) => `c${i % 20},C${i % 20},${n}`);
+    writeFileSync(
+      dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\n${rows.join('\n')}\n`,
+    );
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('one error line naming the database, exit 1; the next apply finishes the run', async () => {
+    const plan = await cli(['plan', '--mapping', 'm.csv', '--db', 'a.db', '--out', 'p.json']);
+    expect(plan.code, plan.stderr).toBe(0);
+    // Room for the database as it is and a few of the journal's writes, not all of them.
+    const limitKib = Math.ceil(statSync(dir.file('a.db')).size / 1024) + 200;
+
+    const stopped = await runLimited(
+      limitKib,
+      ['apply', 'p.json', '--db', 'a.db', '--rate', '0'],
+      cliEnv(env),
+      dir.path,
+    );
+    expect(stopped.stderr).toMatch(/^error: --db .*a\.db: cannot write it \(disk I\/O error\)/m);
+    expect(stopped.stderr).not.toMatch(/Node\.js v|internal error|^\s+at /m);
+    expect(stopped.code).toBe(1);
+
+    const again = await cli(['apply', 'p.json', '--db', 'a.db', '--rate', '0']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr + again.stdout).toMatch(/apply run 1 \(continued\): 80 steps: 80 done/);
+    expect(again.stderr + again.stdout).toMatch(/Completed/);
+  });
+});

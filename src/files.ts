@@ -212,6 +212,14 @@ export function writePrivateFiles(
 ): void {
   const fail = (path: string, error: unknown) =>
     new UserError(`${flag} ${path}: cannot write it (${(error as Error).message}).`);
+  // Before any rename, nothing of the batch is in place: said, so that no one goes looking
+  // for half a list, or takes the file there for this writing's.
+  const unwritten =
+    files.length === 1
+      ? 'no file was written or replaced'
+      : `none of the ${files.length} files being written with it was written or replaced`;
+  const failBeforeRename = (path: string, error: unknown) =>
+    new UserError(`${flag} ${path}: cannot write it (${(error as Error).message}); ${unwritten}.`);
   const temps: { temp: string; path: string }[] = [];
   const removeTemps = () => {
     for (const { temp } of temps) {
@@ -228,7 +236,9 @@ export function writePrivateFiles(
       if (!existsSync(path)) continue;
       const stat = statSync(path);
       // A rename over a folder fails: found before any file is replaced.
-      if (!stat.isFile()) throw fail(path, new Error('something other than a file is there'));
+      if (!stat.isFile()) {
+        throw failBeforeRename(path, new Error('something other than a file is there'));
+      }
       // One made read-only (a plan signed off, a report handed over) is kept as it is, and the
       // batch with it.
       refuseReadOnly(path, flag);
@@ -240,7 +250,7 @@ export function writePrivateFiles(
       try {
         writeTemp(temp, content);
       } catch (error) {
-        throw fail(path, error);
+        throw failBeforeRename(path, error);
       }
     }
     while (temps.length > 0) {

@@ -34,6 +34,10 @@ describe('report files written all or none', () => {
     const result = await ws.cli(['report', '--db', db()]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${list}: cannot write it`);
+    // And says so: none of the reports was written.
+    expect(result.stderr).toMatch(
+      /; none of the \d+ files being written with it was written or replaced\.$/m,
+    );
     expect(new Map(files.map((f) => [f, statSync(join(folder(), f)).ino]))).toEqual(before);
     // No temporary file is left behind.
     expect(

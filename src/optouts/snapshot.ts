@@ -265,17 +265,30 @@ export function latestSnapshotState(
  * for an explicit window its start, and its end when that came before the run started (one
  * asked to end later ends then, and needs no `--until` to be taken up); `--no-export`. The
  * retention window is not given: the run recorded it for its accounts, and it is their default.
+ *
+ * A run given `--until` alone began each account at its own history's start: `--since` is
+ * given only when every account's windows begin at one moment (as `--since` makes them), for
+ * no one `--since` asks for two starts; `--until` then keeps the window explicit, even one
+ * that ended when the run started (the same window: see `resumable`).
  */
 function resumeArguments(db: Db, run: SnapshotRun): string[] {
   const windows = listWindows(db, run.id);
-  const accounts = [...new Set(windows.map((w) => w.accountSid))].filter(
-    (sid) => sid !== run.parentAccountSid,
-  );
-  const args = accounts.flatMap((sid) => ['--account', sid]);
+  const accounts = [...new Set(windows.map((w) => w.accountSid))];
+  const args = accounts
+    .filter((sid) => sid !== run.parentAccountSid)
+    .flatMap((sid) => ['--account', sid]);
   if (run.explicitWindow && windows.length > 0) {
-    const first = windows.reduce((a, w) => (w.windowStart < a ? w.windowStart : a), '~');
+    const starts = new Set(
+      accounts.map((sid) =>
+        windows
+          .filter((w) => w.accountSid === sid)
+          .reduce((a, w) => (w.windowStart < a ? w.windowStart : a), '~'),
+      ),
+    );
+    const since = starts.size === 1 ? [...starts][0]! : null;
     const last = windows.reduce((a, w) => (w.windowEnd > a ? w.windowEnd : a), '');
-    args.unshift('--since', first, ...(last < run.startedAt ? ['--until', last] : []));
+    const until = last < run.startedAt || since === null ? ['--until', last] : [];
+    args.unshift(...(since === null ? [] : ['--since', since]), ...until);
   }
   if (!run.useExport) args.push('--no-export');
   return args;

@@ -138,7 +138,10 @@ export function readCoverage(
   const neverRead = [...sources]
     .filter(([account]) => !byAccount.has(account))
     .sort(([a], [b]) => compareText(a, b))
-    .map(([account, customers]) => ({ account_sid: account, customer_ids: [...customers].sort() }));
+    .map(([account, customers]) => ({
+      account_sid: account,
+      customer_ids: [...customers].sort(compareText),
+    }));
   return {
     windows: merged,
     not_read: notRead,
@@ -313,13 +316,22 @@ export function exportOptOuts(
       });
     }
   }
-  optouts.sort(
-    (a, b) =>
-      compareText(a.customer_id ?? '\uffff', b.customer_id ?? '\uffff') ||
-      compareText(a.recipient ?? '', b.recipient ?? '') ||
-      compareText(a.evidence_message_sid ?? '', b.evidence_message_sid ?? ''),
-  );
+  optouts.sort(optOutRowOrder);
   return { coverage, optouts };
+}
+
+/**
+ * The list's order (docs/file-formats.md): by customer, the rows with none last, then
+ * recipient, then evidence. Said outright, not by a last character standing in for none: a
+ * customer id with a character beyond it (an emoji) would sort after the rows with none.
+ */
+export function optOutRowOrder(a: OptOutExportRow, b: OptOutExportRow): number {
+  return (
+    Number(a.customer_id === null) - Number(b.customer_id === null) ||
+    compareText(a.customer_id ?? '', b.customer_id ?? '') ||
+    compareText(a.recipient ?? '', b.recipient ?? '') ||
+    compareText(a.evidence_message_sid ?? '', b.evidence_message_sid ?? '')
+  );
 }
 
 /** The list as CSV; a report may add columns of its own after the export's. */

@@ -168,10 +168,14 @@ export function createLimiter(options: LimiterOptions): RequestLimiter {
     const throttle = pThrottle({ limit, interval: interval * SLACK, strict: true });
     const start = throttle(() => undefined);
     // The hold first: a token taken before it would be spent on a window nothing starts in.
+    // And again once the token comes: a 429 heard while this request waited for it holds this
+    // one too (its token is spent: the rate is a ceiling, never a quota to use up).
     paced = async (task) => {
-      await afterHold();
-      await start();
-      return task();
+      for (;;) {
+        await afterHold();
+        await start();
+        if (heldUntil <= Date.now()) return task();
+      }
     };
   }
   // 100 a minute is 10 in every 6.3 s: spread like the per-second windows, and no minute

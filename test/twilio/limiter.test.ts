@@ -469,3 +469,31 @@ describe('createLimiter: the Consent API bucket (fake timers)', () => {
     expect(windowsOf(7, 60_000)).toEqual({ limit: 1, interval: 60_000 / 7 });
   });
 });
+
+describe('createLimiter: a hold (real timers)', () => {
+  // A 429 holds every start back, those already waiting for a rate token included: with a
+  // rate, the requests queued for their tokens when it came started as the tokens did, into
+  // the account's limit the 429 said was reached.
+  it.each([2, 10])(
+    'at --rate %d, no task waiting for its token starts until a hold set meanwhile is over',
+    async (rate) => {
+      const limiter = createLimiter({ concurrency: 4, ratePerSecond: rate });
+      const HOLD_MS = 1_500;
+      let heldAt = 0;
+      const starts: number[] = [];
+      await Promise.all([
+        limiter.run(async () => {
+          heldAt = Date.now();
+          limiter.holdOff(HOLD_MS);
+        }),
+        ...[1, 2, 3].map(() =>
+          limiter.run(async () => {
+            starts.push(Date.now());
+          }),
+        ),
+      ]);
+      expect(starts).toHaveLength(3);
+      for (const start of starts) expect(start - heldAt).toBeGreaterThanOrEqual(HOLD_MS);
+    },
+  );
+});

@@ -47,7 +47,8 @@ const RETRY_REASON = 'INTERNAL_SERVER_ERROR';
 /** Passes over the records still to write, within one run of the step. */
 const MAX_PASSES = 3;
 
-const needsSend = (item: ConsentItemRecord) =>
+/** A record apply sends (again): Twilio has not answered for it, or answered "try again". */
+export const needsSend = (item: ConsentItemRecord) =>
   item.errorCode === null || (item.errorMessages ?? []).includes(RETRY_REASON);
 
 /** Each record as the step sends it: an opt-out, learnt from an opt-out message. */

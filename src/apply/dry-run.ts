@@ -8,10 +8,12 @@
  * subaccount's token instead) depends on what is there.
  */
 
+import type { ConsentItemRecord } from '../db/consent-journal.js';
 import type { StepRecord } from '../db/journal.js';
 import { carryItemsOf } from '../plan/carry.js';
 import { shownUrl } from '../plan/routes.js';
-import type { Plan, PlanStep } from '../plan/types.js';
+import type { CarryOptOutsStep, Plan, PlanStep } from '../plan/types.js';
+import { needsSend } from './carry.js';
 import { fallbackFields } from './perform.js';
 import { targetsFrom } from './targets.js';
 
@@ -36,7 +38,46 @@ function contactsOf(batch: readonly { contact_id: string }[]): string {
   return batch.length === 1 ? first : `first ${first}, last ${batch.at(-1)!.contact_id}`;
 }
 
-export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepRecord>): string[] {
+/**
+ * A carry step's requests still to send, each a batch of records: the plan's, `batch_size` at
+ * a time, until the step has run; once it has, the records its journal fixed, only those
+ * Twilio has not answered for (or answered "try again"), in the batches they were fixed in —
+ * what apply sends when it takes the step up.
+ */
+function carryBatches(
+  plan: Plan,
+  step: CarryOptOutsStep,
+  journaled: readonly ConsentItemRecord[],
+): { batch: number; of: number; contacts: { contact_id: string; sender: string | null }[] }[] {
+  if (journaled.length === 0) {
+    const items = carryItemsOf(plan, step.id);
+    const batches = [];
+    for (let at = 0, batch = 1; at < items.length; at += step.batch_size, batch++) {
+      const chunk = items.slice(at, at + step.batch_size);
+      const contacts = chunk.map((i) => ({ contact_id: i.contact_id, sender: i.sender_number }));
+      batches.push({ batch, of: step.requests, contacts });
+    }
+    return batches;
+  }
+  const of = journaled.reduce((n, item) => Math.max(n, item.batch + 1), 0);
+  const byBatch = new Map<number, { contact_id: string; sender: string | null }[]>();
+  for (const item of journaled.filter(needsSend)) {
+    const list = byBatch.get(item.batch) ?? [];
+    // A number's record names it; a service's is written for the service the step names.
+    list.push({
+      contact_id: item.contactId,
+      sender: step.sender === 'service' ? null : item.senderId,
+    });
+    byBatch.set(item.batch, list);
+  }
+  return [...byBatch].map(([batch, contacts]) => ({ batch: batch + 1, of, contacts }));
+}
+
+export function dryRunRequests(
+  plan: Plan,
+  records: ReadonlyMap<string, StepRecord>,
+  consentItems: ReadonlyMap<string, readonly ConsentItemRecord[]> = new Map(),
+): string[] {
   const targets = targetsFrom(plan, records as Map<string, StepRecord>);
   const subaccount = (customerId: string) =>
     targets.subaccountOf(customerId) ?? `{subaccount created for ${customerId}}`;
@@ -60,7 +101,10 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
     return `(credentials of ${account})`;
   };
   const stateOf = (step: PlanStep) => records.get(step.id)?.state;
-  const inFlight = plan.steps.filter((step) => stateOf(step) === 'in_flight').length;
+  // A carry left in flight is not settled from live state but taken up: not counted here.
+  const inFlight = plan.steps.filter(
+    (step) => stateOf(step) === 'in_flight' && step.action !== 'carry_optouts',
+  ).length;
   if (inFlight > 0) {
     lines.push(
       `# ${inFlight} step${inFlight === 1 ? ' was' : 's were'} in flight when the last apply stopped (marked ${IN_FLIGHT}): apply reads the live state first and sends such a step again only if it did not take effect`,
@@ -120,20 +164,21 @@ export function dryRunRequests(plan: Plan, records: ReadonlyMap<string, StepReco
         break;
       }
       case 'carry_optouts': {
-        // One request per batch: the records the plan lists, `batch_size` at a time.
+        // One request per batch still to send. A carry left in flight is always taken up
+        // again (its records are upserts): its lines are sent, and carry no in-flight mark.
+        const batches = carryBatches(plan, step, consentItems.get(step.id) ?? []);
+        if (batches.length === 0) break;
         const who = asAccount(subaccount(step.customer_id));
-        const items = carryItemsOf(plan, step.id);
-        for (let at = 0, batch = 1; at < items.length; at += step.batch_size, batch++) {
-          const chunk = items.slice(at, at + step.batch_size);
+        for (const { batch, of, contacts } of batches) {
           const sender =
             step.sender === 'service'
               ? service(step.customer_id)
-              : [...new Set(chunk.map((item) => item.sender_number))].join(',');
+              : [...new Set(contacts.map((item) => item.sender))].join(',');
           lines.push(
-            `POST   ${CONSENTS}  Items=${chunk.length} × {status: opt-out, source: opt-out-message, sender_id: ${sender}, contact_id: ${contactsOf(chunk)}}   ${who}   # ${step.id} batch ${batch} of ${step.requests}`,
+            `POST   ${CONSENTS}  Items=${contacts.length} × {status: opt-out, source: opt-out-message, sender_id: ${sender}, contact_id: ${contactsOf(contacts)}}   ${who}   # ${step.id} batch ${batch} of ${of}`,
           );
         }
-        break;
+        continue;
       }
     }
     if (state === 'in_flight') {

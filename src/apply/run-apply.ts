@@ -11,7 +11,7 @@
  */
 
 import { isoSeconds, type Clock } from '../clock.js';
-import { writtenCorrelationIds } from '../db/consent-journal.js';
+import { listRunConsentItems, writtenCorrelationIds } from '../db/consent-journal.js';
 import {
   listCustomerNumbers,
   movingOrigins,
@@ -297,7 +297,9 @@ export async function rehearseApply(
   const journal = new Map<string, StepRecord>(
     existing === undefined ? [] : listSteps(db, existing.id).map((r) => [r.stepId, r]),
   );
-  const lines = dryRunRequests(input.plan, journal);
+  // A carry the run has begun sends only the records Twilio has not answered for.
+  const consentItems = existing === undefined ? new Map() : listRunConsentItems(db, existing.id);
+  const lines = dryRunRequests(input.plan, journal, consentItems);
   if (uncarried.length > 0) lines.push(`# ${describeLeftAfterCarry(uncarried)}`);
   if (uncovered.length > 0) {
     lines.push(

@@ -77,6 +77,7 @@ export function dryRunRequests(
   plan: Plan,
   records: ReadonlyMap<string, StepRecord>,
   consentItems: ReadonlyMap<string, readonly ConsentItemRecord[]> = new Map(),
+  credentials: 'auth-token' | 'api-key' = 'auth-token',
 ): string[] {
   const targets = targetsFrom(plan, records as Map<string, StepRecord>);
   const subaccount = (customerId: string) =>
@@ -148,11 +149,14 @@ export function dryRunRequests(
       }
       case 'set_number_webhook': {
         const account = subaccount(step.customer_id);
+        // An API key reaches a subaccount's 2010 resources only with the subaccount's own
+        // Auth Token (the port's client2010); the parent's Auth Token reaches them itself.
+        const who = credentials === 'api-key' ? asAccount(account) : '(parent credentials)';
         const fallback = Object.entries(fallbackFields(step))
           .map(([field, value]) => ` ${field}=${shownUrl(value)}`)
           .join('');
         lines.push(
-          `POST   ${API}/Accounts/${account}/IncomingPhoneNumbers/${step.number_sid}.json  SmsUrl=${shownUrl(step.sms_url)} SmsMethod=${step.sms_method}${fallback}   (parent credentials)   # ${step.phone_number}`,
+          `POST   ${API}/Accounts/${account}/IncomingPhoneNumbers/${step.number_sid}.json  SmsUrl=${shownUrl(step.sms_url)} SmsMethod=${step.sms_method}${fallback}   ${who}   # ${step.phone_number}`,
         );
         break;
       }

@@ -299,7 +299,7 @@ export async function rehearseApply(
   );
   // A carry the run has begun sends only the records Twilio has not answered for.
   const consentItems = existing === undefined ? new Map() : listRunConsentItems(db, existing.id);
-  const lines = dryRunRequests(input.plan, journal, consentItems);
+  const lines = dryRunRequests(input.plan, journal, consentItems, input.credentials);
   if (uncarried.length > 0) lines.push(`# ${describeLeftAfterCarry(uncarried)}`);
   if (uncovered.length > 0) {
     lines.push(

@@ -7,44 +7,20 @@
  * rather than being killed) stands in for the full disk. Needs `npm run build`.
  */
 
-import { spawn } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
-  BIN,
   cliEnv,
   runCli,
+  runCliLimited,
   tempDir,
-  type CliResult,
   type TempDir,
 } from '../support/snapshot-harness.js';
 
 const NUMBERS = Array.from({ length: 60 }, (_, i) => `+1415555${String(100 + i).padStart(4, '0')}`);
-
-/** The built CLI, in `cwd`, with no file it writes allowed past `limitKib` KiB. */
-function runLimited(
-  limitKib: number,
-  args: readonly string[],
-  env: Record<string, string>,
-  cwd: string,
-) {
-  const child = spawn(
-    'sh',
-    ['-c', `ulimit -f ${limitKib} && exec "$0" "$@"`, process.execPath, BIN, ...args],
-    { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 describe('apply on a disk that fills part way (built CLI)', () => {
   let env: TestEmulator;
@@ -74,7 +50,7 @@ describe('apply on a disk that fills part way (built CLI)', () => {
     // Room for the database as it is and a few of the journal's writes, not all of them.
     const limitKib = Math.ceil(statSync(dir.file('a.db')).size / 1024) + 200;
 
-    const stopped = await runLimited(
+    const stopped = await runCliLimited(
       limitKib,
       ['apply', 'p.json', '--db', 'a.db', '--rate', '0'],
       cliEnv(env),

@@ -9,18 +9,16 @@
  * trace, for a disk the user has to make room on. Needs `npm run build`.
  */
 
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
-  BIN,
   cliEnv,
   runCli,
+  runCliLimited,
   tempDir,
-  type CliResult,
   type TempDir,
 } from '../support/snapshot-harness.js';
 
@@ -28,23 +26,6 @@ const SENDER = '+14155550101';
 const PEOPLE = 300;
 /** In 1 KiB blocks: room for the database's -shm (32 KiB), not for the whole list. */
 const LIMIT_KIB = 64;
-
-/** The built CLI, in `cwd`, with no file it writes allowed past `LIMIT_KIB`. */
-function runLimited(args: readonly string[], env: Record<string, string>, cwd: string) {
-  const child = spawn(
-    'sh',
-    ['-c', `ulimit -f ${LIMIT_KIB} && exec "$0" "$@"`, process.execPath, BIN, ...args],
-    { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 describe('a file the disk takes only part of (built CLI)', () => {
   let env: TestEmulator;
@@ -84,7 +65,8 @@ describe('a file the disk takes only part of (built CLI)', () => {
     // The list is larger than the limit: only part of it could be written.
     expect(readFileSync(dir.file('whole.json')).length).toBeGreaterThan(LIMIT_KIB * 1024);
 
-    const limited = await runLimited(
+    const limited = await runCliLimited(
+      LIMIT_KIB,
       ['optouts', '--db', 'l.db', '--format', 'json', '--out', 'cut.json'],
       cliEnv(env),
       dir.path,
@@ -113,7 +95,12 @@ describe('a file the disk takes only part of (built CLI)', () => {
         date_sent: new Date(later + i).toISOString(),
       })),
     });
-    const limited = await runLimited(['snapshot', '--db', 'l.db'], cliEnv(env), dir.path);
+    const limited = await runCliLimited(
+      LIMIT_KIB,
+      ['snapshot', '--db', 'l.db'],
+      cliEnv(env),
+      dir.path,
+    );
     expect(limited.stderr).toMatch(
       /^error: --db .*l\.db: cannot write it \(disk I\/O error\)\. The change it was writing was not made/m,
     );

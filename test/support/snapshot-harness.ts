@@ -337,19 +337,41 @@ export function startCli(
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return { child, done: outcome(child) };
+}
+
+/** What the process printed, and how it ended. */
+function outcome(child: ChildProcess): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const done = new Promise<CliResult>((resolve, reject) => {
+  return new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { child, done };
 }
 
 export const runCli = (args: readonly string[], env: Record<string, string>, cwd?: string) =>
   startCli(args, env, cwd).done;
+
+/**
+ * The built CLI, in `cwd`, with no file it writes allowed past `limitKib` KiB (`ulimit -f`,
+ * which Node answers with EFBIG rather than being killed): a disk that fills, without root.
+ */
+export function runCliLimited(
+  limitKib: number,
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<CliResult> {
+  const child = spawn(
+    'sh',
+    ['-c', `ulimit -f ${limitKib} && exec "$0" "$@"`, process.execPath, BIN, ...args],
+    { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return outcome(child);
+}
 
 // ── waiting ─────────────────────────────────────────────────────────────────────────────────
 

@@ -244,8 +244,9 @@ export class TwilioHttpClient extends twilio.RequestClient {
             const answered = await this.traced(opts);
             retryAfterMs = parseRetryAfter(answered.headers['retry-after'], this.deps.now());
             // The account's limit, not this request's: held back before this request's slot
-            // frees, or the request waiting for it would start into the same 429. (The
-            // Consent API's per-minute limit holds back only its own bucket's requests.)
+            // frees, or the request waiting for it would start into the same 429. (A Consent
+            // API 429 holds nothing else back: its limit is per minute, its bucket paces it,
+            // and only the refused request waits, for its own longer backoff.)
             if (answered.statusCode === 429 && !consent) {
               this.limiter.holdOff(leastWaitMs(retryAfterMs, policy));
             }

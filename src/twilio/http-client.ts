@@ -249,7 +249,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
             // and only the refused request waits, for its own longer backoff.)
             if (answered.statusCode === 429 && !consent) {
               this.limiter.holdOff(leastWaitMs(retryAfterMs, policy));
-            }
+              this.limiter.throttled();
+            } else if (answered.statusCode !== 429) this.limiter.answered();
             return answered;
           },
           consent ? { consent: opts.username ?? '' } : undefined,

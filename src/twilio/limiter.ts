@@ -77,6 +77,16 @@ export interface RequestLimiter {
    * extends the one under way; one that ends sooner changes nothing.
    */
   holdOff(ms: number): void;
+  /**
+   * Twilio answered 429: the account has more requests in flight than it takes, so fewer are
+   * let in flight — half as many, one at least — and one more again for each round of answers
+   * (as many as are in flight) with no 429, up to `concurrency`.
+   */
+  throttled(): void;
+  /** Twilio answered, not 429: a step back up towards `concurrency` after `throttled`. */
+  answered(): void;
+  /** Requests let in flight now: `concurrency`, or fewer since a 429. */
+  readonly inFlight: number;
   readonly options: LimiterOptions;
 }
 
@@ -190,10 +200,30 @@ export function createLimiter(options: LimiterOptions): RequestLimiter {
     }
     return gate;
   };
+  // Answers with no 429 since the last change of `slots.concurrency` below `concurrency`.
+  let calm = 0;
   return {
     options,
     holdOff: (ms) => {
       heldUntil = Math.max(heldUntil, Date.now() + ms);
+    },
+    // Held back alone, the requests a 429 refused come back together after the hold into the
+    // same limit: 200 reads at 8 in flight against an account that takes 2 saw 20 spend all
+    // their retries. Fewer in flight is what the answer asks for.
+    throttled: () => {
+      slots.concurrency = Math.max(1, Math.floor(slots.concurrency / 2));
+      calm = 0;
+    },
+    answered: () => {
+      if (slots.concurrency >= options.concurrency) return;
+      calm += 1;
+      if (calm >= slots.concurrency) {
+        slots.concurrency += 1;
+        calm = 0;
+      }
+    },
+    get inFlight() {
+      return slots.concurrency;
     },
     // A slot first, then a rate token while holding it: no token is spent waiting for a slot.
     // A Consent API request waits for its own bucket before it takes a slot.

@@ -4,7 +4,15 @@
  * location, the clock and the identity of this process.
  */
 
-import { appendFileSync, closeSync, constants, existsSync, fchmodSync, openSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  lstatSync,
+  openSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -20,7 +28,7 @@ import {
   type Credentials,
 } from '../config.js';
 import { UserError } from '../errors.js';
-import { isFileOrNothing, refuseForeignFile, requireFolder } from '../files.js';
+import { refuseForeignFile, requireFolder } from '../files.js';
 import type { DbLocation } from '../db/open.js';
 import { createTwilioPort } from '../twilio/adapter.js';
 import { TwilioHttpClient, type TwilioHttpClientOptions } from '../twilio/http-client.js';
@@ -93,6 +101,16 @@ export function connectTwilio(
 /** Whether a file begins as a trace: empty, or a line of `traceTo`'s. */
 const isTraceText = (head: string): boolean => head === '' || head.startsWith('{"started_at":"');
 
+/** Whether `path` is a symbolic link itself (to anything, or to nowhere). */
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
 /** Appends, creating the file 0600: never through a link put at the path meanwhile. */
 const TRACE_FLAGS =
   constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
@@ -110,7 +128,8 @@ function traceTo(
   requireFolder(file, 'SUBMIGRATE_TRACE');
   // A link (to an earlier trace elsewhere, or to where no file is yet) would have the lines
   // written, or a file created, where it leads: somewhere the user did not name.
-  if (!isFileOrNothing(file)) {
+  // Only a link: a folder or any other thing there is refused below as not a trace file.
+  if (isLink(file)) {
     throw new UserError(
       `SUBMIGRATE_TRACE ${file} is a link; refusing to write through it (nothing was written). Name the trace file itself.`,
     );

@@ -95,6 +95,17 @@ describe('SUBMIGRATE_TRACE', () => {
     expect(readFileSync(earlier, 'utf8')).toBe('');
   });
 
+  // The link check took every path that is not a file for a link: a folder was 'a link'.
+  it('a folder at the path is refused as not a trace file, not as a link', async () => {
+    mkdirSync(dir.file('a-folder.jsonl'));
+    const refused = await snapshot(dir.file('a-folder.jsonl'));
+    expect(refused.stderr).toContain(
+      `SUBMIGRATE_TRACE ${dir.file('a-folder.jsonl')} exists and is not a trace file; refusing to replace it`,
+    );
+    expect(refused.stderr).not.toContain('is a link');
+    expect(refused.code).toBe(1);
+  });
+
   it('a trace the disk takes no more of: a warning, and the command goes on', async () => {
     // A database made, then an earlier trace just short of a file-size limit (`ulimit -f`, in
     // KiB) that leaves the database room for this snapshot's few writes.

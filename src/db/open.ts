@@ -26,7 +26,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 
 import type { Clock } from '../clock.js';
-import { UserError } from '../errors.js';
+import { tellAfter, toldAfter, UserError } from '../errors.js';
 import { isFileOrNothing } from '../files.js';
 import { migrate, readMigrations, type Migration } from './migrate.js';
 
@@ -285,9 +285,13 @@ function cannotWrite(path: string, error: unknown): UserError | null {
 function diskRefused(path: string, error: unknown): UserError | null {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string' || !/^SQLITE_(FULL|IOERR)/.test(code)) return null;
-  return new UserError(
+  const said = new UserError(
     `--db ${path}: cannot write it (${(error as Error).message}). The change it was writing was not made (SQLite writes each one whole or not at all); what the command wrote before it stays. Make room on that disk (the database and its -wal file grow there), then run the command again.`,
   );
+  // What was told after the error (apply's reports not written, on the same full disk) is
+  // still to be told after this one: dropped with the error, the user took them as written.
+  for (const line of toldAfter(error)) tellAfter(said, line);
+  return said;
 }
 
 /**

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { UserError } from '../../src/errors.js';
+import { tellAfter, toldAfter, UserError } from '../../src/errors.js';
 import { withDb, type Db, type DbLocation } from '../../src/db/open.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -87,5 +87,22 @@ describe('a --db path under a file', () => {
       }
     }
     expect(readFileSync(file, 'utf8')).toBe('customer_id,customer_name,phone_number\n');
+  });
+});
+
+describe('a disk that takes no more of the database', () => {
+  // Said as one error naming --db, the lines told after the error were dropped with it: an
+  // apply stopped by a full disk no longer said its reports were not written either.
+  it('is an error naming --db that keeps what was told after the error', async () => {
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    tellAfter(full, 'the reports of apply run 1 were not written: ENOSPC');
+    const thrown: unknown = await withDb(location, () => {
+      throw full;
+    }).catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(UserError);
+    expect((thrown as Error).message).toMatch(
+      /^--db .*state\.db: cannot write it \(database or disk is full\)/,
+    );
+    expect(toldAfter(thrown)).toEqual(['the reports of apply run 1 were not written: ENOSPC']);
   });
 });

@@ -121,7 +121,7 @@ export function claimFolder(
     }
     // The mark's own temporary file is the tool's: a process killed as it wrote the mark into
     // the folder it had just made leaves that alone there, and writing the mark removes it.
-    const entries = readdirSync(dir).filter((name) => !isTempOf(name, mark.file));
+    const entries = readdirSync(dir).filter((name) => !isMarkTemp(dir, name, mark));
     if (entries.length > 0 && !entries.includes(mark.file) && !wroteEarlier(dir)) {
       throw new UserError(
         `${label} ${dir} already holds files ${who} did not write; name a new or empty folder.`,
@@ -133,10 +133,26 @@ export function claimFolder(
   writePrivateFile(markPath, mark.text, label);
 }
 
-/** Whether `name` is a temporary file `writePrivateFiles` writes `file` through (`.FILE.PID.tmp`). */
-function isTempOf(name: string, file: string): boolean {
-  const prefix = `.${file}.`;
-  return name.startsWith(prefix) && /^[0-9]+\.tmp$/.test(name.slice(prefix.length));
+/**
+ * Whether `name` in `dir` is a temporary file `writePrivateFiles` wrote the mark through
+ * (`.FILE.PID.tmp`): a file itself, holding the start of a mark (its first line, or as much of
+ * it as was written; the lines after it may name another run). By its name alone, a file
+ * someone put there was taken for the tool's, the folder claimed and the file removed.
+ */
+function isMarkTemp(dir: string, name: string, mark: FolderMark): boolean {
+  const prefix = `.${mark.file}.`;
+  if (!name.startsWith(prefix) || !/^[0-9]+\.tmp$/.test(name.slice(prefix.length))) return false;
+  const path = join(dir, name);
+  const firstLine = `${mark.text.split('\n')[0]}\n`;
+  try {
+    if (!lstatSync(path).isFile()) return false;
+    const head = readHead(path);
+    return firstLine.startsWith(head) || head.startsWith(firstLine);
+  } catch (error) {
+    // Renamed into place or removed meanwhile, by the process writing it: nothing of anyone's.
+    // One that cannot be read (another user's) vouches for nothing: the folder is refused.
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 /** Whether `path` is a regular file itself (not a link to one), or nothing at all. */

@@ -146,6 +146,34 @@ describe('claimFolder and the mark of a killed writer', () => {
     expect(readFileSync(`${folder}/.mark`, 'utf8')).toBe('Written by submigrate\n');
   });
 
+  // Taken for the tool's by its name alone, someone's file so named had the folder claimed and
+  // was removed as the mark was written.
+  it("refuses a folder holding someone's file by such a name, and leaves it there", () => {
+    const folder = dir.file('reports');
+    mkdirSync(folder);
+    const name = `..mark.${deadPid()}.tmp`;
+    const theirs = `${folder}/${name}`;
+    writeFileSync(theirs, 'my own notes, named as I please');
+    expect(() =>
+      claimFolder(
+        folder,
+        { file: '.mark', text: 'Written by submigrate\n' },
+        '--out',
+        'submigrate',
+      ),
+    ).toThrow(/already holds files submigrate did not write/);
+    expect(readdirSync(folder)).toEqual([name]);
+    expect(readFileSync(theirs, 'utf8')).toBe('my own notes, named as I please');
+  });
+
+  it('claims a folder whose temporary mark names another run, as a mark of any run would', () => {
+    const folder = dir.file('reports');
+    mkdirSync(folder);
+    writeFileSync(`${folder}/..mark.${deadPid()}.tmp`, 'Written by submigrate\nrun: 1\n');
+    claimFolder(folder, { file: '.mark', text: 'Written by submigrate\nrun: 2\n' }, '--out', 'x');
+    expect(readdirSync(folder)).toEqual(['.mark']);
+  });
+
   it("still refuses a folder holding someone's file beside such a temporary file", () => {
     const folder = dir.file('reports');
     mkdirSync(folder);

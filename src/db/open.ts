@@ -285,8 +285,12 @@ function cannotWrite(path: string, error: unknown): UserError | null {
 function diskRefused(path: string, error: unknown): UserError | null {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string' || !/^SQLITE_(FULL|IOERR)/.test(code)) return null;
+  // SQLITE_IOERR is a file-size limit as often as a disk that fails: room is not all to check.
+  const fix = code.startsWith('SQLITE_FULL')
+    ? 'Make room on that disk (the database and its -wal file grow there)'
+    : 'Check that disk: whether it is full, under a file-size limit (ulimit -f) or failing';
   const said = new UserError(
-    `--db ${path}: cannot write it (${(error as Error).message}). The change it was writing was not made (SQLite writes each one whole or not at all); what the command wrote before it stays. Make room on that disk (the database and its -wal file grow there), then run the command again.`,
+    `--db ${path}: cannot write it (${(error as Error).message}). The change it was writing was not made (SQLite writes each one whole or not at all); what the command wrote before it stays. ${fix}, then run the command again.`,
   );
   // What was told after the error (apply's reports not written, on the same full disk) is
   // still to be told after this one: dropped with the error, the user took them as written.

@@ -104,5 +104,17 @@ describe('a disk that takes no more of the database', () => {
       /^--db .*state\.db: cannot write it \(database or disk is full\)/,
     );
     expect(toldAfter(thrown)).toEqual(['the reports of apply run 1 were not written: ENOSPC']);
+    expect((thrown as Error).message).toContain('Make room on that disk');
+  });
+
+  // SQLITE_IOERR comes of a file-size limit or a failing disk as often as of a full one.
+  it('says to check the disk, not only to make room, for an I/O error', async () => {
+    const io = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_WRITE' });
+    const thrown: unknown = await withDb(location, () => {
+      throw io;
+    }).catch((error: unknown) => error);
+    expect((thrown as Error).message).toMatch(
+      /cannot write it \(disk I\/O error\)\. .* Check that disk: whether it is full, under a file-size limit \(ulimit -f\) or failing, then run the command again\.$/,
+    );
   });
 });

@@ -8,7 +8,7 @@ import twilio from 'twilio';
 
 import type { Credentials } from '../config.js';
 import { TwilioError } from '../errors.js';
-import { answeredFields } from './error-mapping.js';
+import { answeredFields, errorBodyFields } from './error-mapping.js';
 import type { RequestOptions, Response, TwilioHttpClient } from './http-client.js';
 
 export type TwilioClient = twilio.Twilio;
@@ -56,17 +56,6 @@ function refusalsNamed(accountSid: string, httpClient: TwilioHttpClient): Twilio
   return named;
 }
 
-/** Twilio's error fields from a body as the client hands it over: parsed, text or bytes. */
-function errorFields(body: unknown): { code?: unknown; message?: unknown; more_info?: unknown } {
-  if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) return body;
-  try {
-    const parsed: unknown = JSON.parse(String(body));
-    return parsed !== null && typeof parsed === 'object' ? parsed : {};
-  } catch {
-    return {};
-  }
-}
-
 /**
  * A 401 to a request made with a subaccount's own Auth Token. The token came from Twilio,
  * asked with the parent's credentials (or in its answer to the subaccount's creation), so
@@ -74,7 +63,7 @@ function errorFields(body: unknown): { code?: unknown; message?: unknown; more_i
  * suspended or closed. Its SID is named, never its token.
  */
 function ownTokenRefused(accountSid: string, body: unknown): TwilioError {
-  const said = answeredFields(401, errorFields(body));
+  const said = answeredFields(401, errorBodyFields(body));
   return new TwilioError({
     ...said,
     message:
@@ -95,7 +84,7 @@ function ownTokenRefused(accountSid: string, body: unknown): TwilioError {
  * not the ones refused.
  */
 function subaccountRefused(accountSid: string, body: unknown): TwilioError {
-  const said = answeredFields(403, errorFields(body));
+  const said = answeredFields(403, errorBodyFields(body));
   return new TwilioError({
     ...said,
     message:

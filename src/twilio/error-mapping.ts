@@ -47,6 +47,22 @@ export function toTwilioError(error: unknown, idempotent: boolean): unknown {
 }
 
 /**
+ * An error answer's body as fields, whether it came parsed, as text or as a raw read's bytes;
+ * none when it is not a JSON object (a proxy's HTML page, `[]`, `42`).
+ */
+export function errorBodyFields(body: unknown): Record<string, unknown> {
+  let parsed = body;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    try {
+      parsed = JSON.parse(body.toString());
+    } catch {
+      return {};
+    }
+  }
+  return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+}
+
+/**
  * Twilio's error fields as an answer gave them, whatever their types (a proxy's body may hold
  * none, or others), as a TwilioError takes them: a code that is a number, text or nothing.
  */

@@ -26,7 +26,7 @@ import type SdkResponse from 'twilio/lib/http/response.js';
 
 import { TwilioError } from '../errors.js';
 import { countAttempt } from './attempts.js';
-import { answeredFields, whyNoAnswer } from './error-mapping.js';
+import { answeredFields, errorBodyFields, whyNoAnswer } from './error-mapping.js';
 import {
   createLimiter,
   DEFAULT_LIMITS,
@@ -471,19 +471,6 @@ function notJson(method: string, uri: string, answer: Answer): TwilioError {
   });
 }
 
-/** An error answer's fields, whether the body came parsed, as text or as a raw read's bytes. */
-function bodyFields(body: unknown): Record<string, unknown> {
-  let parsed = body;
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    try {
-      parsed = JSON.parse(body.toString());
-    } catch {
-      return {};
-    }
-  }
-  return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
-}
-
 /**
  * A request Twilio answered 429 every time it was sent, its retries spent: named, with how
  * long it was tried, what Twilio said (never the request's credentials) and what to do.
@@ -494,7 +481,7 @@ function stillThrottled(
   answer: Answer,
   tries: { attempts: number; waitedMs: number },
 ): TwilioError {
-  const said = answeredFields(429, bodyFields(answer.body));
+  const said = answeredFields(429, errorBodyFields(answer.body));
   const code = said.code === null ? '' : `, Twilio ${said.code}`;
   return new TwilioError({
     ...said,

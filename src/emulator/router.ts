@@ -109,3 +109,22 @@ export function required(form: URLSearchParams, name: string): string {
 export function optional(form: URLSearchParams, name: string): string | undefined {
   return form.get(name) ?? undefined;
 }
+
+/** The most characters Twilio's FriendlyName holds (accounts, numbers, Messaging Services). */
+export const FRIENDLY_NAME_MAX = 64;
+
+/**
+ * A FriendlyName from the form, refused with 400 when longer than Twilio takes ("It can be up
+ * to 64 characters long", in the API definitions of Accounts, IncomingPhoneNumbers and
+ * Messaging Services). Characters are counted as people count them (code points).
+ */
+export function friendlyName<T extends string | undefined>(value: T): T {
+  if (value !== undefined && [...(value as string)].length > FRIENDLY_NAME_MAX) {
+    throw new ApiError(
+      400,
+      20001,
+      `Invalid FriendlyName: it can be up to ${FRIENDLY_NAME_MAX} characters long`,
+    );
+  }
+  return value;
+}

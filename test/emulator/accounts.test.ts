@@ -102,6 +102,29 @@ describe('accounts', () => {
     expect(await sids({ friendlyName: 'Birch', status: 'suspended' })).toEqual([birch.sid]);
   });
 
+  it('a FriendlyName over 64 characters is 400 / 20001, and nothing is created or renamed', async () => {
+    // Twilio's API definition: the account's name is "up to 64 characters long".
+    const accounts = env.parent.api.v2010.accounts;
+    expect(await twilioFailure(accounts.create({ friendlyName: 'A'.repeat(65) }))).toMatchObject({
+      status: 400,
+      code: 20001,
+    });
+    expect((await env.state()).accounts).toHaveLength(1);
+    const sub = await accounts.create({ friendlyName: 'B'.repeat(64) });
+    expect(
+      await twilioFailure(accounts(sub.sid).update({ friendlyName: 'C'.repeat(65) })),
+    ).toMatchObject({ status: 400, code: 20001 });
+    // Refused whole: a status sent beside the name is not applied either.
+    expect(
+      await twilioFailure(
+        accounts(sub.sid).update({ friendlyName: 'C'.repeat(65), status: 'suspended' }),
+      ),
+    ).toMatchObject({ status: 400, code: 20001 });
+    const fetched = await accounts(sub.sid).fetch();
+    expect(fetched.friendlyName).toBe('B'.repeat(64));
+    expect(fetched.status).toBe('active');
+  });
+
   it('a subaccount cannot create subaccounts: 400 / 21101', async () => {
     const sub = await env.parent.api.v2010.accounts.create({ friendlyName: 'Acme Dental' });
     const own = env.clientFor(sub.sid, sub.authToken);

@@ -247,6 +247,23 @@ describe('Messaging Services', () => {
     expect(await memberSids(acmeClient, service.sid)).toEqual([]);
   });
 
+  it('a FriendlyName over 64 characters is 400 / 20001, on create and on update', async () => {
+    // Twilio's API definition: "It can be up to 64 characters long". Counted in characters:
+    // 64 emoji (128 UTF-16 units) are taken.
+    const services = acmeClient.messaging.v1.services;
+    const longest = await services.create({ friendlyName: '\u{1F989}'.repeat(64) });
+    expect([...longest.friendlyName]).toHaveLength(64);
+    expect(await twilioFailure(services.create({ friendlyName: 'x'.repeat(65) }))).toMatchObject({
+      status: 400,
+      code: 20001,
+    });
+    expect(
+      await twilioFailure(services(longest.sid).update({ friendlyName: 'y'.repeat(65) })),
+    ).toMatchObject({ status: 400, code: 20001 });
+    const listed = await services.list();
+    expect(listed.map((s) => s.friendlyName)).toEqual([longest.friendlyName]);
+  });
+
   it('400 numbers per service: the 401st is 400 / 21714', async () => {
     expect(SERVICE_POOL_LIMIT).toBe(400);
     // 399 members seeded, the 400th and 401st through the SDK.

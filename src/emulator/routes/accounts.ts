@@ -5,7 +5,13 @@ import { authenticate as unauthorized } from '../api-error.js';
 import { isMainCredential, reachAccount } from '../auth.js';
 import { envelope2010, pageList, readPageRequest } from '../paging.js';
 import { renderAccount } from '../render.js';
-import { optional, route, type Route, type TwilioRequest } from '../router.js';
+import {
+  friendlyName as checkedName,
+  optional,
+  route,
+  type Route,
+  type TwilioRequest,
+} from '../router.js';
 import type { EmulatorState } from '../state.js';
 
 const LIST = '/2010-04-01/Accounts.json';
@@ -47,7 +53,7 @@ export function accountRoutes(state: EmulatorState): Route[] {
     route('POST', LIST, (request) => {
       refuseStandardKey(request);
       const account = createSubaccount(state, request.principal.account, {
-        friendlyName: optional(request.form, 'FriendlyName'),
+        friendlyName: checkedName(optional(request.form, 'FriendlyName')),
       });
       return { status: 201, body: renderAccount(account) };
     }),
@@ -59,13 +65,14 @@ export function accountRoutes(state: EmulatorState): Route[] {
 
     route('POST', '/2010-04-01/Accounts/:sid.json', (request, [sid]) => {
       const account = reachAccount(state, request.principal, sid!, request.path);
+      // Read before anything changes, so that a name too long refuses the whole update.
+      const friendlyName = checkedName(optional(request.form, 'FriendlyName'));
       const status = optional(request.form, 'Status');
       if (status !== undefined) {
         // Only the main account's own credentials change a status (suspend, close, reopen).
         if (!isMainCredential(state, request.principal)) throw unauthorized();
         updateAccountStatus(state, account, status);
       }
-      const friendlyName = optional(request.form, 'FriendlyName');
       if (friendlyName !== undefined) {
         account.friendlyName = friendlyName;
         account.dateUpdated = state.now();

@@ -4,7 +4,13 @@ import { notFound } from '../api-error.js';
 import { reach2010 } from '../auth.js';
 import { envelope2010Bytes, pageList, readPageRequest } from '../paging.js';
 import { numberJson, renderNumber } from '../render.js';
-import { optional, route, type Route, type TwilioRequest } from '../router.js';
+import {
+  friendlyName as checkedName,
+  optional,
+  route,
+  type Route,
+  type TwilioRequest,
+} from '../router.js';
 import { NUMBER_FIELDS, readFormFields, type NumberSettings } from '../resource-settings.js';
 import type { EmulatorState, NumberRecord } from '../state.js';
 
@@ -83,11 +89,11 @@ function applyUpdate(state: EmulatorState, number: NumberRecord, request: Twilio
   // SmsUrl, SmsMethod, SmsFallbackUrl, …, StatusCallbackMethod (an empty URL clears it): read
   // before anything changes, so that a bad value refuses the whole update.
   const hooks = readFormFields<NumberSettings>(NUMBER_FIELDS, request.form);
+  const friendlyName = checkedName(optional(request.form, 'FriendlyName'));
   const target = optional(request.form, 'AccountSid');
   if (target !== undefined && target !== number.accountSid) {
     state.transferNumber(request.principal.account, number, target);
   }
-  const friendlyName = optional(request.form, 'FriendlyName');
   if (friendlyName !== undefined) number.friendlyName = friendlyName;
   Object.assign(number.settings, hooks);
   number.dateUpdated = state.now();

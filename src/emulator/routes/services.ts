@@ -7,7 +7,14 @@ import { notFound } from '../api-error.js';
 import { envelopeV1, pageList, readPageRequest } from '../paging.js';
 import { renderService, renderServiceNumber } from '../render.js';
 import { readFormFields, SERVICE_FIELDS, type ServiceSettings } from '../resource-settings.js';
-import { optional, required, route, type Route, type TwilioRequest } from '../router.js';
+import {
+  friendlyName as checkedName,
+  optional,
+  required,
+  route,
+  type Route,
+  type TwilioRequest,
+} from '../router.js';
 import type { EmulatorState, NumberRecord } from '../state.js';
 
 export function serviceRoutes(state: EmulatorState): Route[] {
@@ -40,7 +47,7 @@ export function serviceRoutes(state: EmulatorState): Route[] {
 
     route('POST', '/v1/Services', (request) => {
       const service = state.createService(request.principal.account.sid, {
-        friendlyName: required(request.form, 'FriendlyName'),
+        friendlyName: checkedName(required(request.form, 'FriendlyName')),
         settings: readFormFields<ServiceSettings>(SERVICE_FIELDS, request.form),
       });
       return { status: 201, body: renderService(service) };
@@ -54,7 +61,7 @@ export function serviceRoutes(state: EmulatorState): Route[] {
     route('POST', '/v1/Services/:sid', (request, [sid]) => {
       const service = ownService(request, sid!);
       const settings = readFormFields<ServiceSettings>(SERVICE_FIELDS, request.form);
-      const friendlyName = optional(request.form, 'FriendlyName');
+      const friendlyName = checkedName(optional(request.form, 'FriendlyName'));
       if (friendlyName !== undefined) service.friendlyName = friendlyName;
       Object.assign(service.settings, settings);
       service.dateUpdated = state.now();

@@ -146,6 +146,9 @@ describe('Bulk Export (Messages)', () => {
       email: null,
     });
     expect(job.details).toEqual([{ status: 'Submitted', count: 2, days: [BUSY_DAY, QUIET_DAY] }]);
+    // Twilio's spelling (its API definition's example `2021-03-15T20:20:14.547`): UTC, with no
+    // offset written.
+    expect(job.estimatedCompletionTime).toBe('2026-03-15T12:00:03.000');
     expect(await messagesExport().days.list()).toEqual([]);
 
     clock = NOW + 1000;

@@ -38,7 +38,9 @@ function renderJob(job: ExportJob, now: number, withUrl: boolean) {
     email: job.email,
     ...(withUrl ? { url: `${BULKEXPORTS_ORIGIN}/v1/Exports/Jobs/${job.sid}` } : {}),
     job_queue_position: done ? null : '1',
-    estimated_completion_time: new Date(job.completesAt).toISOString(),
+    // As Twilio writes it (its API definition's example: `2021-03-15T20:20:14.547`): to the
+    // millisecond and without an offset, though it is UTC as Twilio's other dates are.
+    estimated_completion_time: new Date(job.completesAt).toISOString().slice(0, -1),
   };
 }
 

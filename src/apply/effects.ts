@@ -7,7 +7,7 @@
 import type { StepRecord } from '../db/journal.js';
 import { changedResources } from '../plan/resources.js';
 import { shownJson, shownUrl } from '../plan/routes.js';
-import type { Plan, PlanStep } from '../plan/types.js';
+import type { ObservedAccount, Plan, PlanStep } from '../plan/types.js';
 import type { Targets } from './targets.js';
 
 type NumberState = {
@@ -83,11 +83,40 @@ export function expectedResources(
   return expected;
 }
 
-/** One line per drifted resource, in words a person can act on. */
+/**
+ * The subaccounts the plan expects its numbers or customers in that are now suspended or
+ * closed. Twilio refuses their own credentials (403 / 20403), so their Messaging Services were
+ * not read (observe.ts reads only active ones) and nothing can be created or written in them:
+ * said as such, not left to read as changes nobody made (a number "in no service").
+ */
+export function inactiveSubaccounts(
+  plan: Plan,
+  expected: ReadonlyMap<string, unknown>,
+  targets: Targets,
+  subaccounts: readonly ObservedAccount[],
+): ObservedAccount[] {
+  const used = new Set<string>();
+  for (const [key, state] of expected) {
+    if (key.startsWith('number:') && state !== null && typeof state === 'object') {
+      used.add((state as { account_sid: string }).account_sid);
+    } else if (key.startsWith('subaccount:')) used.add(key.slice('subaccount:'.length));
+  }
+  for (const customer of plan.customers) {
+    const sid = targets.subaccountOf(customer.customer_id);
+    if (sid !== null) used.add(sid);
+  }
+  return subaccounts.filter((a) => a.status !== 'active' && used.has(a.sid));
+}
+
+/**
+ * One line per drifted resource, in words a person can act on. `unread`: accounts whose
+ * services could not be read (inactiveSubaccounts), where a number's service is not known.
+ */
 export function describeDrift(
   plan: Plan,
   expected: ReadonlyMap<string, unknown>,
   live: ReadonlyMap<string, unknown>,
+  unread: ReadonlySet<string> = new Set(),
 ): string[] {
   const phones = new Map(
     plan.customers.flatMap((c) => c.numbers.map((n) => [n.number_sid, n.phone_number] as const)),
@@ -99,7 +128,7 @@ export function describeDrift(
     sms_method?: string | null;
   };
   // Where a number is; and its inbound URL too when that is what differs from `other`.
-  const where = (state: unknown, other: unknown) => {
+  const where = (state: unknown, other: unknown, isLive: boolean) => {
     if (state === null || state === undefined) return 'gone';
     const s = state as NumberState;
     if (s.account_sid === undefined) return shownJson(state);
@@ -108,13 +137,19 @@ export function describeDrift(
       s.sms_url !== o.sms_url || s.sms_method !== o.sms_method
         ? `, SmsUrl ${s.sms_url ? shownUrl(s.sms_url) : 'none'}${s.sms_url ? ` (${s.sms_method ?? 'POST'})` : ''}`
         : '';
-    return `in ${s.account_sid}${s.service_sid === null ? ', in no service' : `, in service ${s.service_sid}`}${url}`;
+    const service =
+      s.service_sid !== null
+        ? `, in service ${s.service_sid}`
+        : isLive && unread.has(s.account_sid)
+          ? ', its service not read'
+          : ', in no service';
+    return `in ${s.account_sid}${service}${url}`;
   };
   return changedResources(expected, live).map((key) => {
     if (key.startsWith('number:')) {
       const sid = key.slice('number:'.length);
       const [before, now] = [expected.get(key), live.get(key)];
-      return `number ${phones.get(sid) ?? ''} (${sid}): expected ${where(before, now)}, now ${where(now, before)}`;
+      return `number ${phones.get(sid) ?? ''} (${sid}): expected ${where(before, now, false)}, now ${where(now, before, true)}`;
     }
     if (key.startsWith('subaccounts-named:')) {
       return `subaccounts named "${key.slice('subaccounts-named:'.length)}": expected ${shownJson(expected.get(key))}, now ${shownJson(live.get(key))}`;

@@ -54,7 +54,7 @@ import { coveredAccounts } from '../plan/run-plan.js';
 import type { NumberOrigin, ObservedState, Plan, PlanStep } from '../plan/types.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { dryRunRequests } from './dry-run.js';
-import { describeDrift, expectedResources } from './effects.js';
+import { describeDrift, expectedResources, inactiveSubaccounts } from './effects.js';
 import { executeSteps, type ExecuteDeps } from './execute.js';
 import { checkRoutes, failedCheck, type RouteCheck } from './routes-check.js';
 import { describeLeftover, findLeftovers } from './leftovers.js';
@@ -412,10 +412,20 @@ async function prepareRun(
   const targets = targetsFrom(plan, records);
   const expected = expectedResources(plan, records, targets);
   const live = describeResources(observed, plan.observed.keys());
-  const drift = describeDrift(plan, expected, live);
+  const inactive = inactiveSubaccounts(plan, expected, targets, observed.subaccounts);
+  const drift = describeDrift(plan, expected, live, new Set(inactive.map((a) => a.sid)));
   if (drift.length > 0) {
+    // A suspended or closed subaccount is said first: the drift it shows is its status.
+    const why = inactive.map(
+      (a) =>
+        `subaccount ${a.sid} ("${a.friendlyName}") is ${a.status}: Twilio refuses its own credentials, so its Messaging Services could not be read and nothing can be created or written in it`,
+    );
+    const reactivate =
+      inactive.length === 0
+        ? ''
+        : `Make ${inactive.length === 1 ? 'that subaccount' : 'those subaccounts'} active again (Status=active, with the parent's credentials; a closed one cannot be) and run apply again; or, to go without ${inactive.length === 1 ? 'it' : 'them'}:\n`;
     throw new RefusedError(
-      `the account changed since the plan was made, in ways this plan's own steps do not explain; nothing was written:\n${drift.map((line) => `  ${line}`).join('\n')}\n${replan}`,
+      `the account changed since the plan was made, in ways this plan's own steps do not explain; nothing was written:\n${[...why, ...drift].map((line) => `  ${line}`).join('\n')}\n${reactivate}${replan}`,
     );
   }
 

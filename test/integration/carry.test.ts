@@ -491,6 +491,55 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
     );
   });
 
+  it('a subaccount suspended before apply is taken up again: the refusal says it is suspended, not that its number left its service', async () => {
+    const mapping = await seed();
+    await env.control('POST', '/__emulator/settings', {
+      account_sid: subs.birch,
+      consent_api: false,
+    });
+    const work = dir.file('suspended');
+    mkdirSync(work);
+    const here = (args: string[]) => runCli(args, cliEnv(env), work);
+    const db = join(work, 'suspended.db');
+    const out = join(work, 'suspended.plan.json');
+    expect(
+      (await here(['plan', '--mapping', mapping, '--db', db, '--out', out, '--carry-optouts']))
+        .code,
+    ).toBe(0);
+    expect((await here(['apply', out, '--db', db, '--rate', '1000'])).code).toBe(3);
+    const birchService = (await env.state()).services.find((s) => s.account_sid === subs.birch)!;
+
+    // Access granted, but Birch suspended meanwhile. Twilio answers its own credentials 403 /
+    // 20403, so its services cannot be read: its number is still in its service, and the
+    // refusal must not say otherwise.
+    await env.control('POST', '/__emulator/settings', {
+      account_sid: subs.birch,
+      consent_api: true,
+    });
+    await env.parent.api.v2010.accounts(subs.birch).update({ status: 'suspended' });
+    const again = await here(['apply', out, '--db', db, '--rate', '1000']);
+    expect(again.code).toBe(4);
+    const lines = again.stderr.split('\n');
+    expect(lines[1]).toBe(
+      `  subaccount ${subs.birch} ("Birch") is suspended: Twilio refuses its own credentials, so its Messaging Services could not be read and nothing can be created or written in it`,
+    );
+    const numberLine = lines.find((l) => l.includes('number +14155550102'));
+    expect(numberLine).toContain(
+      `expected in ${subs.birch}, in service ${birchService.sid}, now in ${subs.birch}, its service not read`,
+    );
+    expect(again.stderr).not.toContain('in no service');
+    expect(again.stderr).toContain(
+      "Make that subaccount active again (Status=active, with the parent's credentials; a closed one cannot be) and run apply again; or, to go without it:\nMake the plan again",
+    );
+    expect(
+      (await env.state()).numbers.find((n) => n.phone_number === '+14155550102'),
+    ).toMatchObject({ account_sid: subs.birch, messaging_service_sid: birchService.sid });
+
+    // Active again: apply finishes the carry.
+    await env.parent.api.v2010.accounts(subs.birch).update({ status: 'active' });
+    expect((await here(['apply', out, '--db', db, '--rate', '1000'])).code).toBe(0);
+  });
+
   it('without --carry-optouts: every customer with opt-outs has only its list, and the report says so', async () => {
     const mapping = await seed();
     const db = dir.file('plain.db');

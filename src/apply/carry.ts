@@ -121,16 +121,38 @@ function answersFor(sent: readonly ConsentItemRecord[], results: readonly Consen
   return answers;
 }
 
+/**
+ * After a 403: the subaccount's status when it is suspended or closed, read with the parent's
+ * credentials. Twilio answers such an account's own credentials 403 / 20403 ("Typically this
+ * means the account has been suspended or closed"), the code an account without Consent API
+ * access gets too. Null when it is active, or cannot be read (the 403 is then told as before).
+ */
+async function inactiveStatus(twilio: TwilioPort, account: string): Promise<string | null> {
+  try {
+    const { status } = await twilio.fetchAccount(account);
+    return status === 'active' ? null : status;
+  } catch (error) {
+    if (error instanceof TwilioError) return null;
+    throw error;
+  }
+}
+
 function failure(
   account: string,
   unwritten: number,
   batch: number,
   batches: number,
   error: TwilioError,
+  inactive: string | null = null,
 ): StepOutcome {
   const twilio = `HTTP ${error.status === 0 ? 'no answer' : error.status}${error.code === null ? '' : `, Twilio ${error.code}`}: ${error.message}`;
   let message: string;
-  if (error.status === 403) {
+  if (error.status === 403 && inactive !== null) {
+    message =
+      `subaccount ${account} is ${inactive}, and Twilio refuses its credentials (${twilio}): ` +
+      `${unwritten} opt-out(s) of the customer are not written into it, and its suppression list is their only protection. ` +
+      `The moves stand. Make the subaccount active again (Status=active, with the parent's credentials; a closed one cannot be), then run apply again.`;
+  } else if (error.status === 403) {
     message =
       `subaccount ${account} has no access to Twilio's Consent Management API (${twilio}): ` +
       `${unwritten} opt-out(s) of the customer are not written into it, and its suppression list is their only protection. ` +
@@ -187,7 +209,8 @@ export async function carryOptOuts(
           code: error.code,
           message: error.message,
         });
-        return failure(account, items.filter(needsSend).length, batch, batches, error);
+        const inactive = error.status === 403 ? await inactiveStatus(deps.twilio, account) : null;
+        return failure(account, items.filter(needsSend).length, batch, batches, error, inactive);
       }
       const at = now();
       const answers = answersFor(sent, results);

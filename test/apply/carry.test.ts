@@ -75,7 +75,8 @@ function planFor(count: number, batchSize = 25): { plan: Plan; step: CarryOptOut
 type Answer = (records: readonly ConsentRecord[], call: number) => ConsentResult[] | TwilioError;
 
 /** A port whose only operation is writeConsents, answering as `answer` says. */
-function scriptedPort(answer: Answer) {
+/** `status`: the subaccount's, as fetching it with the parent's credentials answers. */
+function scriptedPort(answer: Answer, status = 'active') {
   const calls: { account: string; records: ConsentRecord[] }[] = [];
   const unexpected = (name: string) => () => {
     throw new Error(`unexpected call: ${name}`);
@@ -83,6 +84,7 @@ function scriptedPort(answer: Answer) {
   const port = new Proxy({} as TwilioPort, {
     get(_target, key) {
       if (key === 'parentAccountSid') return PARENT;
+      if (key === 'fetchAccount') return async (sid: string) => ({ sid, status });
       if (key !== 'writeConsents') return unexpected(String(key));
       return async (account: string, records: readonly ConsentRecord[]) => {
         calls.push({ account, records: [...records] });
@@ -286,6 +288,32 @@ describe('carryOptOuts (scripted Consent API, real journal)', () => {
       errorCode: 20403,
       answeredAt: null,
     });
+  });
+
+  it('403 from a suspended subaccount: the step says it is suspended, not that it lacks access', async () => {
+    const { plan, step } = planFor(30);
+    const { port, calls } = scriptedPort(
+      () =>
+        new TwilioError({
+          status: 403,
+          code: 20403,
+          message:
+            'The account lacks permission to access the Twilio API. Typically this means the account has been suspended or closed.',
+          retryable: false,
+        }),
+      'suspended',
+    );
+    const outcome = await run(plan, step, port);
+    expect(outcome).toEqual({
+      state: 'failed',
+      status: 403,
+      code: 20403,
+      message:
+        `subaccount ${SUB} is suspended, and Twilio refuses its credentials (HTTP 403, Twilio 20403: The account lacks permission to access the Twilio API. Typically this means the account has been suspended or closed.): ` +
+        "30 opt-out(s) of the customer are not written into it, and its suppression list is their only protection. The moves stand. Make the subaccount active again (Status=active, with the parent's credentials; a closed one cannot be), then run apply again.",
+    });
+    expect(calls).toHaveLength(1);
+    expect(listConsentItems(db, runId!, step.id).every((i) => i.errorCode === null)).toBe(true);
   });
 
   it('a batch with no answer fails the step as uncertain; the re-run sends it and what follows, same ids', async () => {

@@ -119,9 +119,19 @@ export function claimFolder(
       const why = mark.refuse(readHead(markPath));
       if (why !== null) throw new UserError(`${label} ${dir} ${why}`);
     }
+    const names = readdirSync(dir);
+    // With no mark in place, one being written is another command claiming this folder now:
+    // claimed by both, its mark would replace this one's and the two would write their files
+    // side by side. (Beside a mark, it is that mark written again, for the run it names.)
+    const writing = names.includes(mark.file) ? undefined : markBeingWritten(dir, names, mark);
+    if (writing !== undefined) {
+      throw new UserError(
+        `${label} ${dir} is being claimed by another process (pid ${markTempPid(writing, mark)}, writing ${writing} there) as this one runs; nothing was written there. Let that command finish, or name another folder.`,
+      );
+    }
     // The mark's own temporary file is the tool's: a process killed as it wrote the mark into
     // the folder it had just made leaves that alone there, and writing the mark removes it.
-    const entries = readdirSync(dir).filter((name) => !isMarkTemp(dir, name, mark));
+    const entries = names.filter((name) => !isMarkTemp(dir, name, mark));
     if (entries.length > 0 && !entries.includes(mark.file) && !wroteEarlier(dir)) {
       throw new UserError(
         `${label} ${dir} already holds files ${who} did not write; name a new or empty folder.`,
@@ -133,6 +143,35 @@ export function claimFolder(
   writePrivateFile(markPath, mark.text, label);
 }
 
+/** The pid in `name` when it is named as the mark's temporary file (`.FILE.PID.tmp`), else null. */
+function markTempPid(name: string, mark: FolderMark): number | null {
+  const prefix = `.${mark.file}.`;
+  if (!name.startsWith(prefix)) return null;
+  const pid = /^([0-9]+)\.tmp$/.exec(name.slice(prefix.length))?.[1];
+  return pid === undefined ? null : Number(pid);
+}
+
+/** Longer than writing a mark takes: a temporary mark older than this is a leftover. */
+const MARK_WRITE_MS = 60_000;
+
+/**
+ * The mark's temporary file in `names` that another process is writing now: its pid runs, is
+ * not this one, and the file was written lately. (A killed writer's pid, reused by a program
+ * running since, leaves a file that is older: taken for that, the folder would be refused for
+ * as long as the program ran.)
+ */
+function markBeingWritten(dir: string, names: readonly string[], mark: FolderMark) {
+  return names.find((name) => {
+    const pid = markTempPid(name, mark);
+    if (pid === null || pid === process.pid || !processRuns(pid)) return false;
+    try {
+      return Date.now() - lstatSync(join(dir, name)).mtimeMs < MARK_WRITE_MS;
+    } catch {
+      return true; // renamed into place meanwhile, by that process: the folder is its
+    }
+  });
+}
+
 /**
  * Whether `name` in `dir` is a temporary file `writePrivateFiles` wrote the mark through
  * (`.FILE.PID.tmp`): a file itself, holding the start of a mark (its first line, or as much of
@@ -140,8 +179,7 @@ export function claimFolder(
  * someone put there was taken for the tool's, the folder claimed and the file removed.
  */
 function isMarkTemp(dir: string, name: string, mark: FolderMark): boolean {
-  const prefix = `.${mark.file}.`;
-  if (!name.startsWith(prefix) || !/^[0-9]+\.tmp$/.test(name.slice(prefix.length))) return false;
+  if (markTempPid(name, mark) === null) return false;
   const path = join(dir, name);
   const firstLine = `${mark.text.split('\n')[0]}\n`;
   try {

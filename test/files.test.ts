@@ -1,5 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -172,6 +180,51 @@ describe('claimFolder and the mark of a killed writer', () => {
     writeFileSync(`${folder}/..mark.${deadPid()}.tmp`, 'Written by submigrate\nrun: 1\n');
     claimFolder(folder, { file: '.mark', text: 'Written by submigrate\nrun: 2\n' }, '--out', 'x');
     expect(readdirSync(folder)).toEqual(['.mark']);
+  });
+
+  // Taken for a killed writer's whatever its pid, the temporary mark of another command
+  // claiming the same new folder at that moment let both claim it: that one's mark then
+  // replaced this one's, and the two runs' reports were written side by side.
+  it('refuses a folder whose mark a running process is writing, and leaves its file alone', () => {
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      const folder = dir.file('reports');
+      mkdirSync(folder);
+      const theirs = `..mark.${live.pid}.tmp`;
+      writeFileSync(`${folder}/${theirs}`, 'Written by submigrate\nrun: 1\n');
+      expect(() =>
+        claimFolder(
+          folder,
+          { file: '.mark', text: 'Written by submigrate\nrun: 2\n' },
+          '--out',
+          'x',
+        ),
+      ).toThrow(
+        new UserError(
+          `--out ${folder} is being claimed by another process (pid ${live.pid}, writing ${theirs} there) as this one runs; nothing was written there. Let that command finish, or name another folder.`,
+        ),
+      );
+      expect(readdirSync(folder)).toEqual([theirs]);
+    } finally {
+      live.kill();
+    }
+  });
+
+  // A killed writer's pid may be a program's by now: its file, long unwritten, is a leftover.
+  it('claims a folder whose temporary mark is old, though its pid runs again', () => {
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      const folder = dir.file('reports');
+      mkdirSync(folder);
+      const leftover = `${folder}/..mark.${live.pid}.tmp`;
+      writeFileSync(leftover, 'Written by submigrate\nrun: 1\n');
+      const twoMinutesAgo = new Date(Date.now() - 120_000);
+      utimesSync(leftover, twoMinutesAgo, twoMinutesAgo);
+      claimFolder(folder, { file: '.mark', text: 'Written by submigrate\nrun: 2\n' }, '--out', 'x');
+      expect(readFileSync(`${folder}/.mark`, 'utf8')).toBe('Written by submigrate\nrun: 2\n');
+    } finally {
+      live.kill();
+    }
   });
 
   it("still refuses a folder holding someone's file beside such a temporary file", () => {

@@ -224,6 +224,20 @@ const lockRefusal = (holder: LockHolder, hostname: string) =>
     }`,
   );
 
+/**
+ * Lets go of the lock as the run ends. After a run that failed, a release that fails too (the
+ * full disk that stopped the run) is not told: thrown, it replaced the run's own error, and
+ * the lines told after that one (its reports not written) went with it. The lock is left to
+ * this process, which ends now, and the next apply on this machine takes it.
+ */
+function letGoOfLock(db: Db, runner: ApplyDeps['runner'], runFailed: boolean): void {
+  try {
+    releaseLock(db, runner);
+  } catch (error) {
+    if (!runFailed) throw error;
+  }
+}
+
 export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<ApplyResult> {
   const { db, twilio, clock } = deps;
   refuseUnfit(input, twilio);
@@ -269,7 +283,7 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
         }
       }
     } finally {
-      releaseLock(db, deps.runner);
+      letGoOfLock(db, deps.runner, failed);
     }
   }
   return reportsError === undefined ? result : { ...result, reportsError };

@@ -7,7 +7,7 @@
  * rather than being killed) stands in for the full disk. Needs `npm run build`.
  */
 
-import { statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -64,5 +64,54 @@ describe('apply on a disk that fills part way (built CLI)', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr + again.stdout).toMatch(/apply run 1 \(continued\): 80 steps: 80 done/);
     expect(again.stderr + again.stdout).toMatch(/Completed/);
+  });
+});
+
+// The run's error is told with the lines beneath it: its reports not written, on the same disk
+// or for any other reason. The lock's release, a write too, failed on the full disk after it,
+// and its error replaced the run's: the line went with it, and the reports folder (empty, or an
+// earlier state's) read as the run's.
+describe('apply on a disk that fills part way, its reports not written either (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    await env.seed({ numbers: NUMBERS.map((phone_number) => ({ phone_number })) });
+    dir = tempDir();
+    const rows = NUMBERS.map((n, i) => `c${i % 20},C${i % 20},${n}`);
+    writeFileSync(
+      dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\n${rows.join('\n')}\n`,
+    );
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('ends on the --db error, then says the reports of the run were not written', async () => {
+    const plan = await runCli(
+      ['plan', '--mapping', 'm.csv', '--db', 'a.db', '--out', 'p.json'],
+      cliEnv(env),
+      dir.path,
+    );
+    expect(plan.code, plan.stderr).toBe(0);
+    // A folder where the run's audit.csv goes: its reports cannot be written.
+    mkdirSync(dir.file('reports/1/audit.csv'), { recursive: true });
+    const limitKib = Math.ceil(statSync(dir.file('a.db')).size / 1024) + 200;
+
+    const stopped = await runCliLimited(
+      limitKib,
+      ['apply', 'p.json', '--db', 'a.db', '--rate', '0'],
+      cliEnv(env),
+      dir.path,
+    );
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/^error: --db .*a\.db: cannot write it \(disk I\/O error\)/m);
+    expect(stopped.stderr).toMatch(
+      /^also: the reports of apply run 1 were not written: the report file .*audit\.csv: cannot write it \(something other than a file is there\)/m,
+    );
+    expect(stopped.stderr).not.toMatch(/Node\.js v|internal error|^\s+at /m);
   });
 });

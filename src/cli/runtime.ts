@@ -111,6 +111,20 @@ function isLink(path: string): boolean {
   }
 }
 
+/**
+ * `look` at the trace's path, or one line saying it cannot be made there (a folder the user may
+ * not write into, a read-only disk, a name too long): thrown raw, it was an internal error.
+ */
+function examined<T>(file: string, look: () => T): T {
+  try {
+    return look();
+  } catch (error) {
+    throw new UserError(
+      `SUBMIGRATE_TRACE ${file}: cannot make it (${(error as Error).message}); nothing was sent to Twilio. Name a file in a folder you may write into, or leave SUBMIGRATE_TRACE unset.`,
+    );
+  }
+}
+
 /** Appends, creating the file 0600: never through a link put at the path meanwhile. */
 const TRACE_FLAGS =
   constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
@@ -129,7 +143,7 @@ function traceTo(
   // A link (to an earlier trace elsewhere, or to where no file is yet) would have the lines
   // written, or a file created, where it leads: somewhere the user did not name.
   // Only a link: a folder or any other thing there is refused below as not a trace file.
-  if (isLink(file)) {
+  if (examined(file, () => isLink(file))) {
     throw new UserError(
       `SUBMIGRATE_TRACE ${file} is a link; refusing to write through it (nothing was written). Name the trace file itself.`,
     );
@@ -139,7 +153,7 @@ function traceTo(
   // Made now, 0600 whatever the umask: one such as 0277 would make it 0400, a file the next
   // run takes for one made read-only and refuses.
   if (!existsSync(file)) {
-    const fd = openSync(file, TRACE_FLAGS, 0o600);
+    const fd = examined(file, () => openSync(file, TRACE_FLAGS, 0o600));
     try {
       fchmodSync(fd, 0o600);
     } finally {

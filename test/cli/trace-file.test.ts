@@ -4,7 +4,8 @@
  * refused before any request and left as it was; never through a link (to a file elsewhere,
  * or to where none is yet, which was created there). A trace the disk takes no more of stops
  * with a warning: its failed write was the request's, which was blamed on the network and
- * ended the command. Needs `npm run build`.
+ * ended the command. A path it cannot be made at is one error line, not an internal error.
+ * Needs `npm run build`.
  */
 
 import { spawn } from 'node:child_process';
@@ -12,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSy
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { requestLog, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
   BIN,
   cliEnv,
@@ -104,6 +105,22 @@ describe('SUBMIGRATE_TRACE', () => {
     );
     expect(refused.stderr).not.toContain('is a link');
     expect(refused.code).toBe(1);
+  });
+
+  // A path the trace cannot be made at (a name too long here; a folder the user may not write
+  // into, a read-only disk) ended in 'internal error … This is a bug' and a stack trace.
+  it('a trace that cannot be made at its path: one error line, and nothing sent', async () => {
+    const trace = dir.file(`${'t'.repeat(300)}.jsonl`);
+    const before = (await requestLog(env)).length;
+    const refused = await snapshot(trace);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^error: SUBMIGRATE_TRACE ${trace}: cannot make it \\(ENAMETOOLONG[^\\n]*\\); nothing was sent to Twilio\\.`,
+      ),
+    );
+    expect(refused.stderr).not.toMatch(/internal error|This is a bug|^\s+at /m);
+    expect(refused.code).toBe(1);
+    expect((await requestLog(env)).length).toBe(before);
   });
 
   it('a trace the disk takes no more of: a warning, and the command goes on', async () => {

@@ -125,7 +125,7 @@ export interface ApplyResult {
   counts: Record<StepState, number>;
   notes: string[];
   /** Each failed step and why. */
-  failures: { step: string; error: string }[];
+  failures: StepFailure[];
   /** The routing check of the moved numbers, and the numbers that lost their route. */
   routes: RouteCheck[];
   routeFailures: RouteCheck[];
@@ -134,6 +134,52 @@ export interface ApplyResult {
    * run itself went as the rest says.
    */
   reportsError?: unknown;
+}
+
+/** A failed step, told with whose it is and, for a limit of Twilio's, what to do. */
+export interface StepFailure {
+  step: string;
+  customer_id: string | null;
+  /** The number a number's step moves or joins; null for a subaccount, service or carry. */
+  phone_number: string | null;
+  error: string;
+  /** What lifts the limit Twilio refused the step for; null when the error is no such limit. */
+  advice: string | null;
+}
+
+function stepFailure(plan: Plan, record: StepRecord): StepFailure {
+  const step = plan.steps.find((s) => s.id === record.stepId);
+  return {
+    step: record.stepId,
+    customer_id: step?.customer_id ?? null,
+    phone_number: step !== undefined && 'phone_number' in step ? step.phone_number : null,
+    error: `${record.errorCode === null ? '' : `Twilio ${record.errorCode}: `}${record.errorMessage ?? ''}`,
+    advice: step === undefined ? null : limitAdvice(step, record.errorCode),
+  };
+}
+
+/**
+ * Twilio's account limits, which plan warns of but cannot lift: a step they refuse fails
+ * whatever is sent again, until the limit is raised or room is made. The run is kept, and
+ * apply run again continues it (its failed and not-run steps are tried again).
+ */
+function limitAdvice(step: PlanStep, code: number | null): string | null {
+  if (code === 21480) {
+    return (
+      "the parent account has Twilio's limit of open subaccounts (1,000 by default): close " +
+      'subaccounts no longer used, or ask Twilio support to raise the limit, then run apply ' +
+      'again with the same plan: it continues this run'
+    );
+  }
+  if (code === 21714) {
+    const service = 'service_name' in step ? ` "${step.service_name}"` : '';
+    return (
+      `the Messaging Service${service} holds Twilio's limit of numbers (400 by default): ` +
+      'remove numbers it no longer needs, or ask Twilio support to raise the limit, then run ' +
+      'apply again with the same plan: it continues this run'
+    );
+  }
+  return null;
 }
 
 export const toCheckRecord = (c: RouteCheck): RouteCheckRecord => ({
@@ -596,10 +642,7 @@ async function applyLocked(
   finishApplyRun(db, runId, status, now());
   const failures = [...records.values()]
     .filter((r) => r.state === 'failed')
-    .map((r) => ({
-      step: r.stepId,
-      error: `${r.errorCode === null ? '' : `Twilio ${r.errorCode}: `}${r.errorMessage ?? ''}`,
-    }));
+    .map((r) => stepFailure(plan, r));
   return {
     runId,
     resumed: existing !== undefined,

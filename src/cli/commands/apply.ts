@@ -10,6 +10,7 @@ import {
   runApply,
   type ApplyInput,
   type ApplyResult,
+  type StepFailure,
 } from '../../apply/run-apply.js';
 import { fallbackAdvice, lostFallbackCheck, shownCheck } from '../../apply/routes-check.js';
 import { systemClock } from '../../clock.js';
@@ -35,6 +36,19 @@ interface ApplyArgs extends GlobalOptions {
   'dry-run': boolean;
   'allow-missing-snapshot': boolean;
   'take-over-lock': boolean;
+}
+
+/**
+ * `failed: STEP: ERROR`, then whose step it was (a number's step id names only its PN… SID),
+ * and what lifts a limit of Twilio's that refused it.
+ */
+function failedLine(f: StepFailure): string {
+  const whose = [
+    ...(f.phone_number === null ? [] : [`number ${f.phone_number}`]),
+    ...(f.customer_id === null ? [] : [`customer ${f.customer_id}`]),
+  ];
+  const advice = f.advice === null ? '' : `: ${f.advice}`;
+  return `failed: ${f.step}: ${f.error}${whose.length === 0 ? '' : ` (${whose.join(', ')})`}${advice}`;
 }
 
 export function applyCommand(context: CommandContext): CommandModule<GlobalOptions, ApplyArgs> {
@@ -229,7 +243,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       } else {
         const c = done.counts;
         for (const note of done.notes) context.output.err(`note: ${note}`);
-        for (const f of done.failures) context.output.err(`failed: ${f.step}: ${f.error}`);
+        for (const f of done.failures) context.output.err(failedLine(f));
         for (const warning of listWarnings) context.output.err(`warning: ${warning}`);
         for (const r of done.routeFailures) {
           context.output.err(

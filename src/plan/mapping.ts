@@ -362,8 +362,23 @@ function decomposed(value: string): string | null {
   return null;
 }
 
-/** Characters as people count them (code points); a short string needs no counting. */
-const characters = (text: string) => (text.length <= MAX_NAME ? text.length : [...text].length);
+/**
+ * A name's length as a FriendlyName's limit is held to: in UTF-16 code units, a character
+ * beyond U+FFFF (an emoji, a rare CJK ideograph) counting as two. Twilio says "up to 64
+ * characters" without saying how it counts them; a Java or JavaScript server counts so, and
+ * it is never less than the count of code points. A name within it is within either count,
+ * so a name Twilio might refuse is refused here, before anything is written, rather than by
+ * Twilio half way through apply, with other customers' numbers already moved.
+ */
+const nameLength = (text: string) => text.length;
+
+/** "N characters", and how an emoji counts when the name holds one. */
+function describeLength(text: string): string {
+  const points = [...text].length;
+  return points === text.length
+    ? `${text.length} characters`
+    : `${text.length} characters as the limit counts them (${points} as written: a character beyond U+FFFF, such as an emoji, counts as two, since Twilio does not say how it counts)`;
+}
 
 function checkRow(row: MappingRow, at: (line: number, reason: string) => void): void {
   if (row.customerId === '') at(row.line, 'customer_id is empty');
@@ -380,10 +395,10 @@ function checkRow(row: MappingRow, at: (line: number, reason: string) => void): 
   }
   if (row.customerName === '') at(row.line, 'customer_name is empty');
   else unseen('customer_name', row.customerName, row.line, at);
-  if (row.customerName !== '' && characters(row.customerName) > MAX_NAME) {
+  if (row.customerName !== '' && nameLength(row.customerName) > MAX_NAME) {
     at(
       row.line,
-      `customer_name is ${characters(row.customerName)} characters; a subaccount's FriendlyName holds at most ${MAX_NAME}`,
+      `customer_name is ${describeLength(row.customerName)}; a subaccount's FriendlyName holds at most ${MAX_NAME}`,
     );
   }
   if (row.phoneNumber === '') at(row.line, 'phone_number is empty');
@@ -395,8 +410,11 @@ function checkRow(row: MappingRow, at: (line: number, reason: string) => void): 
   }
   if (row.messagingService !== null)
     unseen('messaging_service', row.messagingService, row.line, at);
-  if (row.messagingService !== null && characters(row.messagingService) > MAX_NAME) {
-    at(row.line, `messaging_service is longer than ${MAX_NAME} characters`);
+  if (row.messagingService !== null && nameLength(row.messagingService) > MAX_NAME) {
+    at(
+      row.line,
+      `messaging_service is ${describeLength(row.messagingService)}; a Messaging Service's FriendlyName holds at most ${MAX_NAME}`,
+    );
   }
   if (row.subaccountSid !== null && !ACCOUNT_SID.test(row.subaccountSid)) {
     at(

@@ -432,6 +432,36 @@ describe('parseMapping: customer_ids as report file names', () => {
   });
 });
 
+describe('parseMapping: names as FriendlyNames (at most 64 characters)', () => {
+  const header = 'customer_id,customer_name,phone_number,messaging_service';
+  // 62 letters and a tooth emoji (U+1F9B7, two UTF-16 code units): 63 code points, 64 units.
+  const atLimit = `${'a'.repeat(62)}\u{1F9B7}`;
+  // One more letter: 64 code points, 65 units. Twilio does not say how it counts its 64
+  // "characters"; if as a Java or JavaScript server does, it refuses this name at apply.
+  const overLimit = `b${atLimit}`;
+
+  it('reads names of 64 characters, an emoji counting as two', () => {
+    const text = `${header}\nacme,${'n'.repeat(64)},+14155550101,${'s'.repeat(64)}\nbirch,${atLimit},+14155550102,${atLimit}\n`;
+    expect(parseMapping('m.csv', text).rows.map((r) => r.customerName)).toEqual([
+      'n'.repeat(64),
+      atLimit,
+    ]);
+  });
+
+  it('refuses a name over 64 characters, an emoji counting as two, before anything is planned', () => {
+    expect([...overLimit]).toHaveLength(64);
+    const text = `${header}\nacme,${'n'.repeat(65)},+14155550101,${'s'.repeat(65)}\nbirch,${overLimit},+14155550102,${overLimit}\n`;
+    const counted =
+      '65 characters as the limit counts them (64 as written: a character beyond U+FFFF, such as an emoji, counts as two, since Twilio does not say how it counts)';
+    expect(problemsOf(text)).toEqual([
+      "m.csv:2: customer_name is 65 characters; a subaccount's FriendlyName holds at most 64",
+      "m.csv:2: messaging_service is 65 characters; a Messaging Service's FriendlyName holds at most 64",
+      `m.csv:3: customer_name is ${counted}; a subaccount's FriendlyName holds at most 64`,
+      `m.csv:3: messaging_service is ${counted}; a Messaging Service's FriendlyName holds at most 64`,
+    ]);
+  });
+});
+
 function problemsOf(text: string): readonly string[] {
   try {
     parseMapping('m.csv', text);

@@ -414,6 +414,27 @@ describe('parseMapping: customer_ids as report file names', () => {
     },
   );
 
+  // Each would name no file of its own under optouts/ (a path out of it, a folder, a name
+  // past NAME_MAX, one a normalizing file system reads as another id): refused at plan time,
+  // before the numbers move, not when apply writes the reports after moving them.
+  it.each([
+    ['..', '..'],
+    ['.', '.'],
+    ['a/b', 'a/b'],
+    ['a\\b', 'a\\\\b'],
+    ['.hidden', '.hidden'],
+    ['-acme', '-acme'],
+    ['ac\u0001me', 'ac\\u0001me'],
+    ['x'.repeat(65), 'x'.repeat(65)],
+    ['x'.repeat(300), 'x'.repeat(300)],
+    ['caf\u00e9', 'caf\u00e9'],
+    ['cafe\u0301', 'cafe\\u0301'],
+  ])('refuses %j, which cannot name its report file alone', (id, shown) => {
+    expect(problemsOf(`${header}\n"${id}",Acme,+14155550101\n`)).toEqual([
+      `m.csv:2: customer_id "${shown}" may hold only letters, digits, ".", "_", "@" and "-" (at most 64, not starting with a symbol)`,
+    ]);
+  });
+
   it('reads ids that only begin like a Windows device name', () => {
     const ids = ['console', 'con-1', 'auxiliary', 'nullable', 'com10', 'lpt', 'com', 'a.con'];
     const rows = ids.map((id, i) => `${id},Name ${i},+1415555010${i}`);
@@ -423,11 +444,13 @@ describe('parseMapping: customer_ids as report file names', () => {
   });
 
   it('reads ids that differ in more than case', () => {
-    const text = `${header}\nacme,Acme,+14155550101\nacme-2,Acme Two,+14155550102\nacme.2,Acme Three,+14155550103\n`;
+    // acme. names optouts/acme..csv: a trailing dot Windows drops ends the id, not the file name.
+    const text = `${header}\nacme,Acme,+14155550101\nacme-2,Acme Two,+14155550102\nacme.2,Acme Three,+14155550103\nacme.,Acme Four,+14155550104\n`;
     expect(parseMapping('m.csv', text).rows.map((r) => r.customerId)).toEqual([
       'acme',
       'acme-2',
       'acme.2',
+      'acme.',
     ]);
   });
 });

@@ -20,6 +20,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 
 import { UserError } from './errors.js';
@@ -298,7 +299,7 @@ export function writePrivateFiles(
       refuseReadOnly(path, flag);
     }
     for (const { path, content } of files) {
-      const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+      const temp = join(dirname(path), `${tempPrefix(path)}${process.pid}.tmp`);
       removeStaleTemps(path, listings);
       temps.push({ temp, path });
       try {
@@ -319,6 +320,32 @@ export function writePrivateFiles(
   } finally {
     removeTemps();
   }
+}
+
+/** The longest file name most file systems take (NAME_MAX: 255 bytes on Linux and macOS). */
+const NAME_MAX = 255;
+/** What a temporary file's name adds to its prefix: the longest pid, and `.tmp`. */
+const TEMP_SUFFIX_BYTES = '4294967295.tmp'.length;
+
+/**
+ * The start of a target's temporary file names, `.NAME.`, then the writer's pid and `.tmp`.
+ * A target whose own name leaves no room for those (a 250-byte name, valid itself) would make
+ * a temporary name past NAME_MAX, refused as "name too long" though the target is not: its
+ * name is cut short (on a character's edge) and a digest of the whole added, so that each
+ * target still has temporary names of its own.
+ */
+export function tempPrefix(path: string): string {
+  const name = basename(path);
+  const whole = `.${name}.`;
+  if (Buffer.byteLength(whole) + TEMP_SUFFIX_BYTES <= NAME_MAX) return whole;
+  const digest = createHash('sha256').update(name).digest('hex').slice(0, 16);
+  const room = NAME_MAX - TEMP_SUFFIX_BYTES - `..~${digest}.`.length;
+  let cut = '';
+  for (const c of name) {
+    if (Buffer.byteLength(cut + c) > room) break;
+    cut += c;
+  }
+  return `.${cut}~${digest}.`;
 }
 
 /** Text, whole, into a new private file. */
@@ -365,12 +392,13 @@ function writeAll(fd: number, text: string): void {
 }
 
 /**
- * The temporary files of this target that a killed process left (`.NAME.PID.tmp` whose process
- * is gone, or has this process's pid, reused): half a report, with phone numbers in it, must
- * not stay beside the whole one. One of a process still writing is left to it.
+ * The temporary files of this target that a killed process left (`.NAME.PID.tmp`, as
+ * tempPrefix names them, whose process is gone, or has this process's pid, reused): half a
+ * report, with phone numbers in it, must not stay beside the whole one. One of a process still
+ * writing is left to it.
  */
 function removeStaleTemps(path: string, listings: FolderListings): void {
-  const prefix = `.${basename(path)}.`;
+  const prefix = tempPrefix(path);
   const folder = dirname(path);
   let names = listings.get(folder);
   if (names === undefined) {

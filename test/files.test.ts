@@ -15,6 +15,7 @@ import { UserError } from '../src/errors.js';
 import {
   claimFolder,
   makeFolder,
+  tempPrefix,
   writePrivateFile,
   writePrivateFiles,
   type FolderListings,
@@ -81,6 +82,45 @@ describe('writePrivateFile and the temporary files of a killed writer', () => {
     } finally {
       live.kill();
     }
+  });
+});
+
+describe('writePrivateFile to a name near NAME_MAX (255 bytes)', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+
+  // Valid names themselves, whose `.NAME.PID.tmp` would be past 255 bytes ("name too long").
+  it.each([
+    ['ASCII', `${'a'.repeat(250)}.csv`],
+    ['two-byte letters', `${'é'.repeat(125)}.csv`],
+    ['four-byte emoji', `ab${'\u{1F9B7}'.repeat(62)}.csv`],
+  ])('writes a file whose name is 254 bytes of %s, and leaves no temporary file', (_, name) => {
+    expect(Buffer.byteLength(name)).toBe(254);
+    writePrivateFile(dir.file(name), 'whole\n');
+    expect(readdirSync(dir.path)).toEqual([name]);
+    expect(readFileSync(dir.file(name), 'utf8')).toBe('whole\n');
+    expect(statSync(dir.file(name)).mode & 0o777).toBe(0o600);
+  });
+
+  it("removes a killed writer's temporary file of such a target, and no other target's", () => {
+    const name = `${'a'.repeat(250)}.csv`;
+    const other = `${'a'.repeat(250)}.txt`;
+    const prefix = tempPrefix(dir.file(name));
+    expect(Buffer.byteLength(`${prefix}4294967295.tmp`)).toBeLessThanOrEqual(255);
+    expect(tempPrefix(dir.file(other))).not.toBe(prefix);
+    const stale = `${prefix}${deadPid()}.tmp`;
+    const theirs = `${tempPrefix(dir.file(other))}${deadPid()}.tmp`;
+    writeFileSync(dir.file(stale), 'half');
+    writeFileSync(dir.file(theirs), 'not this target');
+    writePrivateFile(dir.file(name), 'whole\n');
+    expect(readdirSync(dir.path).sort()).toEqual([name, theirs].sort());
+  });
+
+  it('keeps the temporary name of a shorter target as it was', () => {
+    expect(tempPrefix(dir.file('audit.csv'))).toBe('.audit.csv.');
   });
 });
 

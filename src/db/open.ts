@@ -21,7 +21,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 import Database from 'better-sqlite3';
 
@@ -210,6 +210,7 @@ function openFound(location: DbLocation, options: OpenOptions): { db: Db; create
     if (options.mode === 'existing') {
       throw new UserError(`no database at ${path}. ${options.missingAdvice ?? ''}`.trim());
     }
+    refuseNameTooLong(path);
     createExclusively(path);
   } else {
     keepPrivate(path);
@@ -240,8 +241,31 @@ function openFound(location: DbLocation, options: OpenOptions): { db: Db; create
     return { db, created: found === 'missing' };
   } catch (error) {
     db.close();
-    throw cannotWrite(path, error) ?? diskRefused(path, error) ?? error;
+    const refused = cannotWrite(path, error) ?? diskRefused(path, error);
+    // A file this call created that the disk refused to write holds nothing of the user's (not
+    // even SQLite's header, when that was refused): left there, the next run would refuse it
+    // as not a submigrate database, where the error says to run the command again.
+    if (refused !== null && found === 'missing') removeDatabaseFiles(path);
+    throw refused ?? error;
   }
+}
+
+/** The longest file name most file systems take (NAME_MAX: 255 bytes on Linux and macOS). */
+const NAME_MAX = 255;
+
+/**
+ * A new database's name must leave room for the files SQLite keeps beside it, named as it with
+ * `-journal` (while it is first written), `-wal` or `-shm` added: a valid name of 248–255 bytes
+ * was created, then SQLite could not open its journal, and the error blamed the folder's
+ * permissions ("cannot write it (unable to open database file)").
+ */
+function refuseNameTooLong(path: string): void {
+  const bytes = Buffer.byteLength(basename(path));
+  const most = NAME_MAX - '-journal'.length;
+  if (bytes <= most) return;
+  throw new UserError(
+    `--db ${path}: its name is ${bytes} bytes, and SQLite keeps files beside the database named as it with -journal, -wal or -shm added, which the file system refuses past ${NAME_MAX} bytes: give it a name of at most ${most} bytes. Nothing was created.`,
+  );
 }
 
 /**

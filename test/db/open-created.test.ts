@@ -118,3 +118,26 @@ describe('a disk that takes no more of the database', () => {
     );
   });
 });
+
+describe('a new database whose name leaves no room for its -wal and -shm files', () => {
+  // A 255-byte name is valid, but SQLite's `NAME-journal` beside it is not: the file was
+  // created, then SQLite could not open its journal, and the error blamed the folder's
+  // permissions.
+  it('is refused before anything is created, saying how long a name may be', async () => {
+    const path = join(root, `${'d'.repeat(252)}.db`);
+    await expect(withDb({ ...location, path }, () => null)).rejects.toThrow(
+      new UserError(
+        `--db ${path}: its name is 255 bytes, and SQLite keeps files beside the database named as it with -journal, -wal or -shm added, which the file system refuses past 255 bytes: give it a name of at most 247 bytes. Nothing was created.`,
+      ),
+    );
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('is created when the name leaves that room (247 bytes, two-byte letters counted as two)', async () => {
+    for (const name of [`${'d'.repeat(244)}.db`, `${'é'.repeat(122)}.db`]) {
+      const path = join(root, name);
+      await withDb({ ...location, path }, (db) => aCustomer(db));
+      expect(existsSync(path)).toBe(true);
+    }
+  });
+});

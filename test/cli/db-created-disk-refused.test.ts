@@ -1,0 +1,48 @@
+/**
+ * A database `snapshot` creates, which the disk refuses before SQLite has written its header
+ * (a file-size limit, `ulimit -f 0`, stands in for a full disk): the error says to run the
+ * command again once there is room, and the next run must then be able to. The empty file the
+ * first run created was left behind, and the next run refused it: "exists and is not a
+ * submigrate database; refusing to touch it". Needs `npm run build`.
+ */
+
+import { existsSync, readdirSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  cliEnv,
+  runCli,
+  runCliLimited,
+  tempDir,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+describe('a database the disk refused as it was created (built CLI)', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+
+  beforeAll(async () => {
+    env = await startTestEmulator();
+    await env.seed({ numbers: [{ phone_number: '+14155550101' }] });
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  it('is not left behind, and the command run again with room creates it', async () => {
+    const refused = await runCliLimited(0, ['snapshot', '--db', 'a.db'], cliEnv(env), dir.path);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^error: --db .*a\.db: cannot write it \(disk I\/O error\)\. .*then run the command again\.$/m,
+    );
+    expect(readdirSync(dir.path)).toEqual([]);
+
+    const again = await runCli(['snapshot', '--db', 'a.db'], cliEnv(env), dir.path);
+    expect(again.code, again.stderr).toBe(0);
+    expect(existsSync(dir.file('a.db'))).toBe(true);
+  });
+});

@@ -222,11 +222,15 @@ describe.each(SEEDS)('snapshot killed at random points (seed %i)', (seed) => {
    */
   const checkCoverage = async (db: string, unfinished: number | null) => {
     const json = await runCli(['optouts', '--format', 'json', '--db', db], cliEnv(env));
-    if (json.code !== 0) {
+    if (json.code === 1) {
       // Nothing completed yet: the export refuses rather than present an empty list.
       expect(json.stderr).toContain('holds no completed snapshot');
       return;
     }
+    // A completed run beside history no run read yet (a plan's refresh of the parent alone,
+    // between stops): the list is written, and said not to be whole.
+    if (json.code === 3) expect(json.stderr).toContain('this list is not whole');
+    else expect(json.code, json.stderr).toBe(0);
     const { coverage } = JSON.parse(json.stdout) as Coverage;
     if (unfinished !== null) expect(coverage.snapshot_runs).not.toContain(unfinished);
     const inLedger = ledgerSids(db);

@@ -22,7 +22,7 @@ import { reportCommand } from './commands/report.js';
 import { routesCommand } from './commands/routes.js';
 import { statusCommand } from './commands/status.js';
 import { EXIT_CODES } from './exit-codes.js';
-import { createOutput } from './output.js';
+import { createOutput, type Output } from './output.js';
 
 const EXIT = EXIT_CODES;
 
@@ -213,12 +213,22 @@ function refuseNoText(argv: readonly string[], textFlags: () => readonly string[
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // `submigrate optouts | head`: a closed pipe is the reader saying it has enough.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(EXIT.ok);
-    throw error;
-  });
+  // `submigrate optouts | head`: a closed pipe is the reader saying it has enough; the
+  // command goes on to its end and its own exit code all the same (output.ts).
   const output = createOutput(secretsIn(process.env));
+  const code = await runCommand(argv, output);
+  // A write's failure is told by the stream's 'error' event, after the write.
+  await new Promise((resolve) => setImmediate(resolve));
+  const failure = output.failure();
+  if (failure === undefined) return code;
+  output.err(
+    `error: cannot write to ${failure.stream} (${failure.error.message}): what the command printed there is cut short and is not to be used as whole; the command itself ran to its end.`,
+  );
+  return code === EXIT.ok ? EXIT.failure : code;
+}
+
+/** The command argv names, run: its exit code, after any error told on stderr. */
+async function runCommand(argv: string[], output: Output): Promise<number> {
   let exitCode: number = EXIT.ok;
   const setExit = (code: number) => {
     exitCode = code;

@@ -13,18 +13,45 @@ export interface Output {
   write(text: string): void;
   err(text: string): void;
   redact(text: string): string;
+  /**
+   * The first write stdout or stderr could not take for a reason other than a reader gone
+   * (a full disk under `> file`): what was printed there is cut short. Undefined otherwise.
+   */
+  failure(): { stream: 'stdout' | 'stderr'; error: NodeJS.ErrnoException } | undefined;
+}
+
+/**
+ * stdout or stderr for as long as it takes writes. A reader that goes away (`| head`, a `jq`
+ * that stopped) is EPIPE: nobody reads what is left, so it is dropped, and the command goes on
+ * to its end and its own exit code. Thrown from the stream's 'error' event, EPIPE crashed the
+ * process with a stack trace, and a pipe closed was no reason to end an apply between two
+ * writes, or a command with its outcome's exit code (2, 3) replaced by 0. Any other failure is
+ * kept for `failure()`: the command cannot vouch for what it printed.
+ */
+function sink(stream: NodeJS.WriteStream, onFailure: (error: NodeJS.ErrnoException) => void) {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    closed = true;
+    if (error.code !== 'EPIPE') onFailure(error);
+  });
+  return (text: string) => {
+    if (!closed && !stream.destroyed) stream.write(text);
+  };
 }
 
 export function createOutput(secrets: readonly string[]): Output {
   const redact = (text: string) =>
     secrets.reduce((clean, secret) => clean.split(secret).join('[redacted]'), text);
+  let failure: ReturnType<Output['failure']>;
+  const stdout = sink(process.stdout, (error) => (failure ??= { stream: 'stdout', error }));
+  const stderr = sink(process.stderr, (error) => (failure ??= { stream: 'stderr', error }));
   const BLOCK = 2_000;
   return {
-    out: (text) => process.stdout.write(redact(text.endsWith('\n') ? text : `${text}\n`)),
+    out: (text) => stdout(redact(text.endsWith('\n') ? text : `${text}\n`)),
     lines: (lines) => {
       let block: string[] = [];
       const flush = () => {
-        if (block.length > 0) process.stdout.write(redact(`${block.join('\n')}\n`));
+        if (block.length > 0) stdout(redact(`${block.join('\n')}\n`));
         block = [];
       };
       for (const line of lines) {
@@ -33,8 +60,9 @@ export function createOutput(secrets: readonly string[]): Output {
       }
       flush();
     },
-    write: (text) => process.stdout.write(redact(text)),
-    err: (text) => process.stderr.write(redact(text.endsWith('\n') ? text : `${text}\n`)),
+    write: (text) => stdout(redact(text)),
+    err: (text) => stderr(redact(text.endsWith('\n') ? text : `${text}\n`)),
     redact,
+    failure: () => failure,
   };
 }

@@ -1,6 +1,7 @@
 /**
- * Progress on stderr: a bar (cli-progress) when stderr is a terminal, nothing otherwise —
- * logs and pipes get the one summary line the command prints at the end.
+ * Progress on stderr: a bar (cli-progress) when stderr is a terminal that can draw one,
+ * nothing otherwise — logs, pipes and a dumb terminal get the one summary line the command
+ * prints at the end.
  */
 
 import cliProgress from 'cli-progress';
@@ -14,8 +15,15 @@ export interface ProgressBar {
   stop(): void;
 }
 
+/**
+ * A terminal that says it moves no cursor (TERM=dumb: an editor's shell buffer, a job runner
+ * that logs through a pty) showed the bar's escape sequences and each of its redraws as text.
+ */
+const drawsBar = (stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean =>
+  stream.isTTY === true && env['TERM'] !== 'dumb';
+
 export function createProgressBar(format: string): ProgressBar {
-  if (!process.stderr.isTTY) {
+  if (!drawsBar(process.stderr, process.env)) {
     return { update: () => undefined, clear: () => undefined, stop: () => undefined };
   }
   const bar = new cliProgress.SingleBar(

@@ -13,9 +13,11 @@ import { withDb } from '../../db/open.js';
 import { reconcileTotals } from '../../db/reconcile.js';
 import { tellAfter } from '../../errors.js';
 import { MISSED_BY_OLDER_RULES } from '../../optouts/export.js';
+import { shellWord } from '../../plan/replan.js';
 import { failsOnViolation, runReconcile, type Unread } from '../../reconcile/run-reconcile.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { whenInterrupted } from '../interrupt.js';
 import { claimReportFolder, reportOwner, writeReportFiles } from '../reports.js';
 import { connectTwilio, dbLocation, parseInstant, thisProcess } from '../runtime.js';
 
@@ -47,8 +49,22 @@ export function reconcileCommand(
     handler: async (args) => {
       const since = parseInstant('since', args.since);
       const twilio = connectTwilio(args, context);
+      // Stopped part way (Ctrl-C, kill, the terminal closed), the process ends at once: a pass
+      // is recorded, and its reports written, in one go after its last read, so a stopped one
+      // left nothing, which ended silently. It says so, and what runs it again.
+      const location = dbLocation(args, context);
+      const dbShown = relative(context.cwd, location.path) || location.path;
+      const again = ['submigrate', 'reconcile', '--db', dbShown]
+        .concat(args.since === undefined ? [] : ['--since', args.since])
+        .map(shellWord)
+        .join(' ');
+      const released = whenInterrupted((signal) =>
+        context.output.err(
+          `reconcile: stopped by ${signal} before it recorded this pass: nothing it read was judged or kept, and no report was written. \`${again}\` runs the pass again.`,
+        ),
+      );
       const { result, totals, reports, reportError, underWay } = await withDb(
-        dbLocation(args, context),
+        location,
         async (db) => {
           // violations.csv beside the reports of every run that moved numbers (each its own
           // customers'), and their report pages refreshed: a folder it may not write into is
@@ -101,7 +117,7 @@ export function reconcileCommand(
           };
         },
         { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
-      );
+      ).finally(released);
       // Only the folders whose reports were all written are named as holding them.
       const shown = reports.map((dir) => relative(context.cwd, dir) || dir);
       if (args.json) {

@@ -42,6 +42,14 @@ export function dbLocation(args: GlobalOptions, context: CommandContext): DbLoca
   return dbAt(resolve(context.cwd, args.db));
 }
 
+/**
+ * What a command that reads an apply's journal says of a database that is not there: most
+ * often the command was run from another folder than `plan` and `apply` were, or without the
+ * --db they were given, so the way on is named first.
+ */
+export const NOTHING_APPLIED =
+  'Nothing has been applied with it: name the database apply used with --db, or run `submigrate plan` and `submigrate apply` first.';
+
 /** A database file with this package's migrations and the system clock. */
 export function dbAt(path: string): DbLocation {
   return { path, migrationsDir: join(packageRoot(), 'migrations'), clock: systemClock };

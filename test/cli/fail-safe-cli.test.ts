@@ -107,6 +107,24 @@ describe('fail safe (built CLI)', () => {
       expect(readdirSync(dir.path).filter((f) => f.startsWith('typo'))).toEqual([]);
     });
 
+    // docs/commands.md: a missing database is exit 1, "saying what to run first". Run from
+    // another folder than apply was, "Nothing has been applied with it." left the way on unsaid.
+    it.each([
+      [['status'], /name the database apply used with --db, or run `submigrate plan`/],
+      [['report'], /name the database apply used with --db, or run `submigrate plan`/],
+      [['routes'], /name the database apply used with --db, or run `submigrate plan`/],
+      [['reconcile'], /name the database apply used with --db, or run `submigrate plan`/],
+    ])(
+      '%j on a missing database says what to give or run, and creates nothing',
+      async (args, advice) => {
+        const missing = dir.file('elsewhere.db');
+        const result = await cli([...args, '--db', missing]);
+        expectOneLineError(result, /^error: no database at .*elsewhere\.db\. /);
+        expect(result.stderr).toMatch(advice);
+        expect(existsSync(missing)).toBe(false);
+      },
+    );
+
     it('optouts on a database without a completed snapshot exits 1', async () => {
       const db = dir.file('never.db');
       // As a snapshot killed before its first commit leaves it: created, and nothing in it.

@@ -19,7 +19,13 @@ import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { whenInterrupted } from '../interrupt.js';
 import { claimReportFolder, reportOwner, writeReportFiles } from '../reports.js';
-import { connectTwilio, dbLocation, parseInstant, thisProcess } from '../runtime.js';
+import {
+  connectTwilio,
+  dbLocation,
+  NOTHING_APPLIED,
+  parseInstant,
+  thisProcess,
+} from '../runtime.js';
 
 interface ReconcileArgs extends GlobalOptions {
   since?: string;
@@ -116,7 +122,7 @@ export function reconcileCommand(
             })),
           };
         },
-        { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
+        { mode: 'existing', missingAdvice: NOTHING_APPLIED },
       ).finally(released);
       // Only the folders whose reports were all written are named as holding them.
       const shown = reports.map((dir) => relative(context.cwd, dir) || dir);

@@ -7,7 +7,7 @@ import { withDb } from '../../db/open.js';
 import { RefusedError } from '../../errors.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { reportOwner, writeReportFiles } from '../reports.js';
-import { dbLocation, runOption, thisProcess } from '../runtime.js';
+import { dbLocation, NOTHING_APPLIED, runOption, thisProcess } from '../runtime.js';
 
 interface ReportArgs extends GlobalOptions {
   run?: number;
@@ -48,7 +48,7 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
             listWarnings: report.listWarnings,
           };
         },
-        { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
+        { mode: 'existing', missingAdvice: NOTHING_APPLIED },
       );
       const shown = written.files.map((file) => relative(context.cwd, file) || file);
       const { run, listWarnings } = written;

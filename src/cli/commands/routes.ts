@@ -12,7 +12,7 @@ import { withDb } from '../../db/open.js';
 import { describeFallbackCheck, describeRoute } from '../../plan/routes.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { connectTwilio, dbLocation, runOption } from '../runtime.js';
+import { connectTwilio, dbLocation, NOTHING_APPLIED, runOption } from '../runtime.js';
 
 interface RoutesArgs extends GlobalOptions {
   run?: number;
@@ -29,7 +29,7 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
       const { runId, checks } = await withDb(
         dbLocation(args, context),
         (db) => recheckRoutes(db, args.run, { twilio: twilio.port, clock: systemClock }),
-        { mode: 'existing', missingAdvice: 'Nothing has been applied with it.' },
+        { mode: 'existing', missingAdvice: NOTHING_APPLIED },
       );
       const failed = checks.filter(failedCheck);
       const fallbacks = checks.filter(lostFallbackCheck);

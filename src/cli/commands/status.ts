@@ -7,7 +7,7 @@ import { withDb } from '../../db/open.js';
 import { latestSnapshotState, type SnapshotRunState } from '../../optouts/snapshot.js';
 import { shellWord } from '../../plan/replan.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { dbLocation, runOption, thisProcess } from '../runtime.js';
+import { dbLocation, NOTHING_APPLIED, runOption, thisProcess } from '../runtime.js';
 
 interface StatusArgs extends GlobalOptions {
   run?: number;
@@ -26,7 +26,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
           // Added after the apply fields, which `--json` keeps as they were.
           snapshot: latestSnapshotState(db, thisProcess),
         }),
-        { mode: 'existing', missingAdvice: 'Nothing has been planned or applied with it.' },
+        { mode: 'existing', missingAdvice: NOTHING_APPLIED },
       );
       if (args.json) {
         context.output.out(JSON.stringify(view, null, 2));

@@ -303,7 +303,8 @@ async function runCommand(argv: string[], output: Output): Promise<number> {
         'Credentials come from the environment only: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, ' +
           'or with TWILIO_API_KEY and TWILIO_API_SECRET.\n\n' +
           'Exit codes: 0 success, 1 bad input or failure, 2 plan has changes (--detailed-exitcode), ' +
-          '3 failed steps, an apply not complete or a lost inbound route, or (--fail-on-violation) ' +
+          '3 failed steps, an apply not complete, a lost inbound route, an optouts list that is not whole ' +
+          '(history not read), or (--fail-on-violation) ' +
           'violations, a pending send, or a span since the move unread or never checked, 4 refused.',
       )
       .fail((message, error) => {

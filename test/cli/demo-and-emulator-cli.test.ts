@@ -4,7 +4,7 @@
  * stop and prints what to export.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
@@ -13,6 +13,26 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pollUntil, runCli, startCli, tempDir } from '../support/snapshot-harness.js';
 
 const env = { PATH: process.env['PATH'] ?? '' };
+
+/**
+ * The files and folders docs/file-formats.md's demo folder table names, as the folder's own
+ * entries (`reports/1/` is `reports`).
+ */
+function documentedDemoFiles(): string[] {
+  const doc = readFileSync(
+    join(import.meta.dirname, '..', '..', 'docs', 'file-formats.md'),
+    'utf8',
+  );
+  const lines = doc.split('\n');
+  const start = lines.findIndex((line) => line.startsWith('## Demo folder'));
+  const end = lines.findIndex((line, i) => i > start && line.startsWith('## '));
+  return lines
+    .slice(start, end)
+    .filter((line) => line.startsWith('| `'))
+    .flatMap((row) => [...row.split('|')[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!))
+    .map((path) => path.split('/')[0]!)
+    .sort();
+}
 
 describe('submigrate demo (built CLI)', () => {
   const dir = tempDir();
@@ -99,6 +119,8 @@ describe('submigrate demo (built CLI)', () => {
     }
     expect(existsSync(join(out, 'reports', '1', 'audit.csv'))).toBe(true);
     expect(existsSync(join(out, 'demo.db'))).toBe(true);
+    // A user looks up what the folder holds in docs/file-formats.md: it names each of them.
+    expect(readdirSync(out).sort()).toEqual(documentedDemoFiles());
     // The emulator's own fake token is never echoed by the demo.
     expect(result.stdout).not.toMatch(/TWILIO_AUTH_TOKEN|auth_token/);
   });

@@ -39,6 +39,15 @@ import type { CommandContext, GlobalOptions } from './context.js';
 export { packageRoot } from '../package.js';
 
 export function dbLocation(args: GlobalOptions, context: CommandContext): DbLocation {
+  // A --db typed with no value is refused before the command runs; one left blank here came
+  // from SUBMIGRATE_DB set to nothing (`export SUBMIGRATE_DB=$DB`, DB unset), which read as
+  // the folder the command runs in and was refused as '--db <folder> is a folder', naming a
+  // flag the user never gave.
+  if (args.db.trim() === '') {
+    throw new UserError(
+      'SUBMIGRATE_DB is set but empty; nothing was read or written. Set it to the database file, give --db FILE, or unset it for ./submigrate.db.',
+    );
+  }
   return dbAt(resolve(context.cwd, args.db));
 }
 

@@ -70,19 +70,47 @@ const REPEATABLE = new Set(['account']);
 
 /**
  * A flag that takes one value, given twice (`--run 1 --run 2`, `--out a --out b`): yargs hands
- * over both as an array, which no command reads as meant. Refused, naming the flag, before the
- * command runs.
+ * over both as an array, which no command reads as meant. Not always: `--rate 0.5 --rate 1`
+ * came through as one number, 1.5, and an on-or-off flag given twice (`--no-export --export`,
+ * `--dry-run --dry-run=false`) as the last of them, so the flags typed are counted too.
+ * Refused, naming the flag, before the command runs.
  */
-function refuseRepeated(args: Record<string, unknown>): void {
-  for (const [name, value] of Object.entries(args)) {
-    // `_` and what follows `--` are arguments, not flags; `$0` and camelCase twins are yargs'.
-    if (name === '_' || name === '--' || name === '$0' || /[A-Z]/.test(name)) continue;
-    if (Array.isArray(value) && !REPEATABLE.has(name)) {
-      throw new UserError(
-        `--${name} was given ${value.length} times (${value.map(String).join(', ')}); give it once.`,
-      );
+function refuseRepeated(argv: readonly string[]) {
+  const flags = flagsOf(argv);
+  return (args: Record<string, unknown>): void => {
+    for (const [name, value] of Object.entries(args)) {
+      // `_` and what follows `--` are arguments, not flags; `$0` and camelCase twins are yargs'.
+      if (name === '_' || name === '--' || name === '$0' || /[A-Z]/.test(name)) continue;
+      if (REPEATABLE.has(name)) continue;
+      const typed = typedSpellings(flags, name);
+      if (Array.isArray(value) || typed.length > 1) {
+        // What was typed each time: the values, or for an on-or-off flag the flags themselves.
+        const shown =
+          typeof value === 'boolean' ? typed.map((t) => t.flag) : typed.map((t) => t.value);
+        throw new UserError(
+          `--${name} was given ${shown.length} times (${shown.join(', ')}); give it once.`,
+        );
+      }
     }
-  }
+  };
+}
+
+/**
+ * Each time `--name` was typed, in any of its spellings (`--name=…`, `--no-name`): the flag as
+ * typed, and its value as typed (the flag itself for `--no-name`, empty when none followed).
+ */
+function typedSpellings(flags: readonly string[], name: string): { flag: string; value: string }[] {
+  return flags.flatMap((arg, at) => {
+    for (const n of spellings(name)) {
+      if (arg === `--no-${n}` || arg.startsWith(`--no-${n}=`)) return [{ flag: arg, value: arg }];
+      if (arg.startsWith(`--${n}=`)) return [{ flag: arg, value: arg.slice(n.length + 3) }];
+      if (arg === `--${n}`) {
+        const next = flags[at + 1];
+        return [{ flag: arg, value: next === undefined || next.startsWith('--') ? '' : next }];
+      }
+    }
+    return [];
+  });
 }
 
 /** The arguments before `--`: what follows it is arguments, not flags. */
@@ -287,7 +315,7 @@ async function runCommand(argv: string[], output: Output): Promise<number> {
       .command(modules.reconcile)
       .command(modules.optouts)
       .command(modules.demo)
-      .middleware(refuseRepeated, true)
+      .middleware(refuseRepeated(argv), true)
       .middleware(refuseNotANumber(argv), true)
       .middleware(
         refuseNoText(argv, () => (parser as unknown as DeclaredFlags).getOptions().string),

@@ -140,6 +140,33 @@ export function reportUnderWayRefusal(
   return `apply run ${run.id} may be under way (${who}): if it is, it writes ${shown}/ itself when it ends, and reports written there now would show the run half way. ${elsewhere} Meanwhile, ${elsewhereOut}`;
 }
 
+/**
+ * What `report` tells beside the reports of a run that has not finished (shown `running` or
+ * `stopped`): they are the run part way, not its result, and what gives the result. Null for
+ * a run that ended (completed or failed), whose reports are its record.
+ */
+export function reportNotFinishedWarning(
+  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  status: string,
+  holder: LockHolder | undefined,
+  me: { hostname: string },
+  db: string,
+): string | null {
+  const partWay = 'these reports show it part way, not its result';
+  if (status === 'running' && holder !== undefined) {
+    const elsewhere = lockElsewhereAdvice(run, holder, me, db);
+    if (elsewhere !== null) {
+      return `apply run ${run.id} may be under way (${heldBy(holder)}): ${partWay}. ${elsewhere}`;
+    }
+    return `apply run ${run.id} is under way (${heldBy(holder)}): ${partWay}; it writes its own reports when it ends, and \`submigrate status\` shows its progress`;
+  }
+  if (status === 'running' || status === 'stopped') {
+    const again = ['submigrate', 'apply', run.planPath, '--db', db].map(shellWord).join(' ');
+    return `apply run ${run.id} stopped before it finished (no process is running it): ${partWay}; \`${again}\` (${run.planPath} as its apply named its plan) continues it and writes its reports`;
+  }
+  return null;
+}
+
 /** `reconcile`'s note on the folder (`shown`) of a run whose apply holds the lock. */
 export function reconcileUnderWayNote(
   run: Pick<ApplyRun, 'id' | 'planPath'>,
@@ -341,6 +368,8 @@ export interface RunReportOptions {
 /** A run's report files, and what its suppression lists cannot vouch for, to tell the user. */
 export interface RunReport {
   files: ReportFile[];
+  /** The run's status as the reports show it (`running` and `stopped`: not finished). */
+  status: string;
   /**
    * One sentence per kind of list the reports cannot give whole: none at all (no completed
    * snapshot), lists not known (an account never read), lists not whole (spans never read).
@@ -509,7 +538,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       partial,
     }),
   });
-  return { files, listWarnings };
+  return { files, status: document.run.status, listWarnings };
 }
 
 /**

@@ -45,10 +45,16 @@ describe('report while the run it reports is under way', () => {
       expect(reconciled.stdout).toMatch(/^reconcile pass 1: /);
       expect(readdirSync(runDir)).toEqual(['.submigrate-report']);
 
-      // As it stands, where asked.
+      // As it stands, where asked: said to be the run part way, and not a success.
       const elsewhere = await cli(['report', '--db', 'a.db', '--out', 'half-way']);
-      expect(elsewhere.code, elsewhere.stderr).toBe(0);
+      expect(elsewhere.stderr).toMatch(
+        /^warning: apply run 1 is under way \(pid \d+ on [^,]+, since [^)]+\): these reports show it part way, not its result; it writes its own reports when it ends/m,
+      );
+      expect(elsewhere.code).toBe(3);
       expect(existsSync(dir.file('half-way/report.html'))).toBe(true);
+      const json = await cli(['report', '--db', 'a.db', '--out', 'half-way', '--json']);
+      expect(json.code).toBe(3);
+      expect((JSON.parse(json.stdout) as { status: string }).status).toBe('running');
     } finally {
       await releaseHeld(env);
     }
@@ -56,8 +62,9 @@ describe('report while the run it reports is under way', () => {
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout).toMatch(/Completed\. Reports: reports\/1\//);
 
-    // Once the apply has let go, `report` writes the run's folder again.
+    // Once the apply has let go, `report` writes the run's folder again, the run's result.
     const after = await cli(['report', '--db', 'a.db']);
     expect(after.code, after.stderr).toBe(0);
+    expect(after.stderr).not.toMatch(/part way/);
   }, 90_000);
 });

@@ -68,7 +68,10 @@ describe('the reports of a run its apply no longer runs', () => {
     // While the apply runs (held at its third write), a report written elsewhere says running.
     const running = await startApplyHeldAtWrite(env, dir.path, plan, db, 2);
     const during = await ws.cli(['report', '--run', '1', '--db', db, '--out', dir.file('during')]);
-    expect(during.code, during.stderr).toBe(0);
+    expect(during.stderr).toMatch(
+      /^warning: apply run 1 is under way .*: these reports show it part way, not its result;/m,
+    );
+    expect(during.code).toBe(3);
     const whileRunning = shownStatus(dir.file('during'));
     expect([whileRunning.json, whileRunning.html]).toEqual(['running', 'running']);
     expect(whileRunning.page).toMatch(/This apply run is under way/);
@@ -77,7 +80,10 @@ describe('the reports of a run its apply no longer runs', () => {
     running.child.kill('SIGKILL');
     expect((await running.done).signal).toBe('SIGKILL');
     const report = await ws.cli(['report', '--run', '1', '--db', db]);
-    expect(report.code, report.stderr).toBe(0);
+    expect(report.stderr).toContain(
+      `warning: apply run 1 stopped before it finished (no process is running it): these reports show it part way, not its result; \`submigrate apply s.plan.json --db ${db}\` (s.plan.json as its apply named its plan) continues it and writes its reports`,
+    );
+    expect(report.code).toBe(3);
     const stopped = shownStatus(dir.file('reports/1'));
     expect([stopped.json, stopped.html]).toEqual(['stopped', 'stopped']);
     expect(stopped.page).toMatch(/This apply run stopped before it finished/);
@@ -97,6 +103,9 @@ describe('the reports of a run its apply no longer runs', () => {
     await releaseHeld(env);
     const resumed = await ws.cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(resumed.code, resumed.stderr).toBe(0);
+    const finished = await ws.cli(['report', '--run', '1', '--db', db]);
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(finished.stderr).not.toMatch(/part way/);
     const done = shownStatus(dir.file('reports/1'));
     expect([done.json, done.html]).toEqual(['completed', 'completed']);
     expect(done.page).not.toMatch(/This apply run/);

@@ -2,9 +2,16 @@ import { relative, resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { applyUnderWay, chooseRun, reportUnderWayRefusal, runReport } from '../../apply/reports.js';
+import {
+  applyUnderWay,
+  chooseRun,
+  reportNotFinishedWarning,
+  reportUnderWayRefusal,
+  runReport,
+} from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
 import { RefusedError } from '../../errors.js';
+import { EXIT_CODES } from '../exit-codes.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { reportOwner, writeReportFiles } from '../reports.js';
 import { dbLocation, NOTHING_APPLIED, runOption, thisProcess } from '../runtime.js';
@@ -37,8 +44,20 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
             throw new RefusedError(reportUnderWayRefusal(run, holder, shown, thisProcess, args.db));
           }
           const report = runReport(db, run.id, { runner: thisProcess });
+          // Written elsewhere (--out) while its apply runs, or after it stopped, the reports are
+          // the run part way: said beside them, and not a success, so no one files them as its
+          // result.
+          const notFinished = reportNotFinishedWarning(
+            run,
+            report.status,
+            applyUnderWay(db, run.id, thisProcess),
+            thisProcess,
+            args.db,
+          );
           return {
             run: run.id,
+            status: report.status,
+            notFinished,
             files: writeReportFiles(
               dir,
               report.files,
@@ -51,11 +70,16 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
         { mode: 'existing', missingAdvice: NOTHING_APPLIED },
       );
       const shown = written.files.map((file) => relative(context.cwd, file) || file);
-      const { run, listWarnings } = written;
-      if (args.json) context.output.out(JSON.stringify({ run, files: shown, listWarnings }));
-      else {
+      const { run, status, notFinished, listWarnings } = written;
+      if (args.json) {
+        context.output.out(JSON.stringify({ run, status, files: shown, listWarnings }));
+      } else {
         context.output.lines([`reports of apply run ${run}:`, ...shown.map((f) => `  ${f}`)]);
         for (const warning of listWarnings) context.output.err(`warning: ${warning}`);
+      }
+      if (notFinished !== null) {
+        context.output.err(`warning: ${notFinished}`);
+        context.setExit(EXIT_CODES.failedSteps);
       }
     },
   };

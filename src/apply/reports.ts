@@ -167,6 +167,25 @@ export function reportNotFinishedWarning(
   return null;
 }
 
+/**
+ * `routes`' refusal to check a run whose apply holds the lock: its numbers are being moved,
+ * and a check now would name the ones not moved yet among the "moved numbers", its result
+ * recorded as the run's latest check. The apply checks them itself when its steps are over.
+ */
+export function routesUnderWayRefusal(
+  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  holder: LockHolder,
+  me: { hostname: string },
+  db: string,
+): string {
+  const after = `it checks their inbound routes itself when its steps are over, and \`submigrate routes\` checks them again once it has ended; \`submigrate status\` shows its progress`;
+  const elsewhere = lockElsewhereAdvice(run, holder, me, db);
+  if (elsewhere === null) {
+    return `apply run ${run.id} is under way (${heldBy(holder)}): its numbers are still being moved; ${after}. Nothing was checked or recorded.`;
+  }
+  return `apply run ${run.id} may be under way (${heldBy(holder)}): if it is, its numbers are still being moved, and ${after}. ${elsewhere} Nothing was checked or recorded.`;
+}
+
 /** `reconcile`'s note on the folder (`shown`) of a run whose apply holds the lock. */
 export function reconcileUnderWayNote(
   run: Pick<ApplyRun, 'id' | 'planPath'>,

@@ -9,16 +9,28 @@ import type { Db } from '../db/open.js';
 import { recordRouteChecks } from '../db/route-checks.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { TwilioPort } from '../twilio/port.js';
-import { chooseRun } from './reports.js';
+import { RefusedError } from '../errors.js';
+import { applyUnderWay, chooseRun, routesUnderWayRefusal } from './reports.js';
 import { toCheckRecord } from './run-apply.js';
 import { checkRoutes, type RouteCheck } from './routes-check.js';
 
 export async function recheckRoutes(
   db: Db,
   runId: number | undefined,
-  deps: { twilio: TwilioPort; clock: Clock },
+  deps: {
+    twilio: TwilioPort;
+    clock: Clock;
+    /** This process, and the --db as typed: a run another apply runs is refused. */
+    runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
+    dbShown: string;
+  },
 ): Promise<{ runId: number; checks: RouteCheck[] }> {
   const run = chooseRun(db, runId);
+  // Before any request: the numbers of a run under way are not all moved yet.
+  const holder = applyUnderWay(db, run.id, deps.runner);
+  if (holder !== undefined) {
+    throw new RefusedError(routesUnderWayRefusal(run, holder, deps.runner, deps.dbShown));
+  }
   const plan = readPlan(`apply run ${run.id}`, runPlanJson(db, run.id), 'journal');
   const records = new Map(listSteps(db, run.id).map((r) => [r.stepId, r]));
   const checks = await checkRoutes(plan, records, deps.twilio, deps.clock);

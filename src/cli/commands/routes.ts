@@ -12,7 +12,7 @@ import { withDb } from '../../db/open.js';
 import { describeFallbackCheck, describeRoute } from '../../plan/routes.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { connectTwilio, dbLocation, NOTHING_APPLIED, runOption } from '../runtime.js';
+import { connectTwilio, dbLocation, NOTHING_APPLIED, runOption, thisProcess } from '../runtime.js';
 
 interface RoutesArgs extends GlobalOptions {
   run?: number;
@@ -28,7 +28,13 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
       const twilio = connectTwilio(args, context);
       const { runId, checks } = await withDb(
         dbLocation(args, context),
-        (db) => recheckRoutes(db, args.run, { twilio: twilio.port, clock: systemClock }),
+        (db) =>
+          recheckRoutes(db, args.run, {
+            twilio: twilio.port,
+            clock: systemClock,
+            runner: thisProcess,
+            dbShown: args.db,
+          }),
         { mode: 'existing', missingAdvice: NOTHING_APPLIED },
       );
       const failed = checks.filter(failedCheck);

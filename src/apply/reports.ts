@@ -151,6 +151,8 @@ export function reportNotFinishedWarning(
   holder: LockHolder | undefined,
   me: { hostname: string },
   db: string,
+  /** A run of another plan that sent a step after it stopped: applying its plan starts anew. */
+  followedBy: number | null = null,
 ): string | null {
   const partWay = 'these reports show it part way, not its result';
   if (status === 'running' && holder !== undefined) {
@@ -159,6 +161,9 @@ export function reportNotFinishedWarning(
       return `apply run ${run.id} may be under way (${heldBy(holder)}): ${partWay}. ${elsewhere}`;
     }
     return `apply run ${run.id} is under way (${heldBy(holder)}): ${partWay}; it writes its own reports when it ends, and \`submigrate status\` shows its progress`;
+  }
+  if ((status === 'running' || status === 'stopped') && followedBy !== null) {
+    return `apply run ${run.id} stopped before it finished (no process is running it), and run ${followedBy} (another plan) came after it: ${partWay}, and applying its plan no longer continues it`;
   }
   if (status === 'running' || status === 'stopped') {
     const again = ['submigrate', 'apply', run.planPath, '--db', db].map(shellWord).join(' ');

@@ -111,6 +111,13 @@ describe('status of a run whose apply is running, then killed', () => {
     const superseded = await cli(['status', '--db', db()]);
     expect(superseded.stdout).toMatch(/^run 1 {2}stopped .*run 2 \(another plan\) came after it$/m);
     expect(superseded.stdout).not.toContain('with the plan continues it');
+    // Its reports say so too: they are the run part way, and no apply continues it.
+    const report = await cli(['report', '--db', db(), '--run', '1', '--out', 'r1']);
+    expect(report.stderr).toContain(
+      'warning: apply run 1 stopped before it finished (no process is running it), and run 2 (another plan) came after it: these reports show it part way, not its result, and applying its plan no longer continues it',
+    );
+    expect(report.stderr).not.toContain('continues it and writes its reports');
+    expect(report.code).toBe(3);
     const last = JSON.parse((await cli(['status', '--db', db(), '--json'])).stdout) as {
       runs: { followedBy: number | null }[];
     };

@@ -8,6 +8,7 @@ import {
   reportNotFinishedWarning,
   reportUnderWayRefusal,
   runReport,
+  runStatuses,
 } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
 import { RefusedError } from '../../errors.js';
@@ -53,6 +54,7 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
             applyUnderWay(db, run.id, thisProcess),
             thisProcess,
             args.db,
+            runStatuses(db, run.id, thisProcess).runs[0]?.followedBy ?? null,
           );
           return {
             run: run.id,

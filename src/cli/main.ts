@@ -332,7 +332,7 @@ async function runCommand(argv: string[], output: Output): Promise<number> {
           'or with TWILIO_API_KEY and TWILIO_API_SECRET.\n\n' +
           'Exit codes: 0 success, 1 bad input or failure, 2 plan has changes (--detailed-exitcode), ' +
           '3 failed steps, an apply not complete, a lost inbound route, an optouts list that is not whole ' +
-          '(history not read), or (--fail-on-violation) ' +
+          '(history not read), a report of a run not finished, or (--fail-on-violation) ' +
           'violations, a pending send, or a span since the move unread or never checked, 4 refused.',
       )
       .fail((message, error) => {

@@ -112,6 +112,7 @@ describe('docs/commands.md and README.md list the options --help shows', () => {
       'an apply not complete',
       'a lost inbound route',
       'an optouts list that is not whole',
+      'a report of a run not finished',
       'violations',
       'a pending send',
       'never checked',

@@ -26,7 +26,7 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
   return {
     command: 'report',
     describe:
-      "Write an apply run's reports: report.html (one self-contained page), audit.csv/json, carry.csv, violations.csv, the suppression lists, coverage",
+      "Write an apply run's reports: report.html (one self-contained page), audit.csv/json, carry.csv, violations.csv, the suppression lists, coverage; exit 3 when the run has not finished (running or stopped)",
     builder: (y) =>
       y
         .option('run', runOption('The run (default: the latest that moved numbers)'))

@@ -1,0 +1,69 @@
+/**
+ * A database as an older submigrate left it: made by migrations 001..N only, holding what a
+ * database of today's schema holds in the tables and columns that schema had. The rows are
+ * those today's commands wrote (a snapshot, a plan, an apply killed half way), so they are
+ * realistic; what only a later migration records (a number's origin, a run's rules version)
+ * is left out, as an older submigrate never wrote it. The next command that opens the file
+ * migrates it to today's schema.
+ */
+
+import { rmSync } from 'node:fs';
+
+import Database from 'better-sqlite3';
+
+import { migrate, readMigrations } from '../../src/db/migrate.js';
+import { APPLICATION_ID } from '../../src/db/open.js';
+import { MIGRATIONS_DIR } from './snapshot-harness.js';
+
+const CLOCK = { now: () => new Date('2024-01-01T00:00:00.000Z') };
+
+/** The columns of each table `db` has (its own migration record aside). */
+function columnsOf(db: Database.Database, schema = 'main'): Map<string, string[]> {
+  const tables = db
+    .prepare(
+      `SELECT name FROM ${schema}.sqlite_master WHERE type = 'table' AND name <> 'schema_migrations'`,
+    )
+    .pluck()
+    .all() as string[];
+  return new Map(
+    tables.map((table) => [
+      table,
+      (db.prepare(`PRAGMA ${schema}.table_info("${table}")`).all() as { name: string }[]).map(
+        (c) => c.name,
+      ),
+    ]),
+  );
+}
+
+/**
+ * Writes at `target` the database `source` (today's schema) would have been under migrations
+ * 001..`version`: each of that schema's tables filled with the source's rows, in the columns
+ * it had. The source is only read.
+ */
+export function olderDatabase(source: string, target: string, version: number): void {
+  rmSync(target, { force: true });
+  const db = new Database(target);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    migrate(db, readMigrations(MIGRATIONS_DIR).slice(0, version), target, CLOCK);
+    db.prepare('ATTACH DATABASE ? AS today').run(source);
+    const today = columnsOf(db, 'today');
+    db.pragma('foreign_keys = OFF');
+    db.transaction(() => {
+      for (const [table, columns] of columnsOf(db)) {
+        const had = today.get(table);
+        if (had === undefined) continue;
+        // A table an older migration made with rows (the database's own id) takes today's.
+        db.exec(`DELETE FROM main."${table}"`);
+        const shared = columns.filter((c) => had.includes(c)).map((c) => `"${c}"`);
+        db.exec(
+          `INSERT INTO main."${table}" (${shared.join(', ')}) SELECT ${shared.join(', ')} FROM today."${table}"`,
+        );
+      }
+    })();
+    db.exec('DETACH DATABASE today');
+  } finally {
+    db.close();
+  }
+}

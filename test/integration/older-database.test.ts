@@ -5,11 +5,13 @@
  */
 
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readPlan } from '../../src/plan/plan-file.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { emulatorOptOuts, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { customersOf, expectMigrated, filesUnder, readJournal } from '../support/migration.js';
 import { olderDatabase } from '../support/older-schema.js';
 import {
   cliEnv,
@@ -124,4 +126,123 @@ describe('an apply killed half way, recorded by an older schema', () => {
     },
     60_000,
   );
+});
+
+const WRITTEN_AT = /(Generated |"generated_?[aA]t": ?")\d{4}-\d\d-\d\dT[\d:.]+Z/g;
+
+/** Every file under a report folder with its text, the folder's own mark aside. */
+function reportFiles(folder: string): Record<string, string> {
+  return Object.fromEntries(
+    filesUnder(folder)
+      .filter((file) => !file.endsWith('.submigrate-report'))
+      .map((file) => [
+        relative(folder, file),
+        // When each was written: the one thing two writings of a run's reports differ in.
+        readFileSync(file, 'utf8').replace(WRITTEN_AT, '$1(when)'),
+      ]),
+  );
+}
+
+describe('today’s commands on an older database holding a killed apply', () => {
+  let env: TestEmulator;
+  let dir: TempDir;
+  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+
+  beforeAll(async () => {
+    env = await startTestEmulator({ now: () => NOW });
+    await env.seed({
+      numbers: [
+        { phone_number: N1, sms_url: 'https://app.example/n1' },
+        { phone_number: N2, sms_url: 'https://app.example/n2' },
+      ],
+      services: [
+        { friendly_name: 'Shared', inbound_request_url: SHARED_URL, phone_numbers: [N1, N2] },
+      ],
+      messages: [
+        {
+          from: ANN,
+          to: N2,
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: new Date(NOW - 2 * 86_400_000).toISOString(),
+        },
+      ],
+    });
+    dir = tempDir();
+    writeFileSync(
+      dir.file('map.csv'),
+      `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${N1},Acme SMS\nacme,Acme,${N2},Acme SMS\n`,
+    );
+    expect((await cli(['snapshot', '--db', 'today.db'])).code).toBe(0);
+    const planned = await cli([
+      'plan',
+      '--mapping',
+      'map.csv',
+      '--db',
+      'today.db',
+      '--out',
+      'p1.json',
+      '--carry-optouts',
+    ]);
+    expect(planned.code, planned.stderr).toBe(0);
+    // The subaccount and one detach go through; the next write is in flight when it is killed.
+    await killApplyAtHeldWrite(env, dir.path, dir.file('p1.json'), dir.file('today.db'), 2);
+    await releaseHeld(env);
+  }, 60_000);
+  afterAll(async () => {
+    await env.close();
+    dir.remove();
+  });
+
+  // From 012 on, a run's keyword rules are recorded (before, a run is of version 1, which no
+  // longer counts as read: below).
+  it.each([12, 13, 14, 15, 16])(
+    'schema %i: optouts, status and report --run say what they say on today’s',
+    async (version) => {
+      const db = `v${version}.db`;
+      olderDatabase(dir.file('today.db'), dir.file(db), version);
+      copyFileSync(dir.file('today.db'), dir.file('today-copy.db'));
+      const said = async (file: string) => {
+        const optouts = await cli(['optouts', '--db', file]);
+        const status = await cli(['status', '--db', file, '--run', '1']);
+        const report = await cli(['report', '--db', file, '--run', '1', '--out', `r-${file}`]);
+        return {
+          optouts: [optouts.code, optouts.stdout, optouts.stderr],
+          status: [status.code, status.stdout, status.stderr],
+          report: [report.code, report.stderr],
+          files: reportFiles(dir.file(`r-${file}`)),
+        };
+      };
+      const today = await said('today-copy.db');
+      expect(today.optouts[1]).toContain(ANN);
+      const older = await said(db);
+      expect(JSON.parse(JSON.stringify(older).replaceAll(db, 'today-copy.db'))).toEqual(today);
+    },
+    60_000,
+  );
+
+  it('schema 8: apply takes the killed run up, settling the write in flight, sending none twice', async () => {
+    olderDatabase(dir.file('today.db'), dir.file('resume.db'), 8);
+    // The killed apply claimed its report folder; a submigrate from before database ids (010)
+    // wrote the mark's first line alone.
+    const mark = dir.file('reports/1/.submigrate-report');
+    writeFileSync(mark, `${readFileSync(mark, 'utf8').split('\n')[0]!}\n`);
+    // Its snapshot was read under the first keyword rules: apply asks for one under today's.
+    const refused = await cli(['apply', 'p1.json', '--db', 'resume.db', '--rate', '1000']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('read by an older submigrate');
+    expect((await cli(['snapshot', '--db', 'resume.db'])).code).toBe(0);
+    const applied = await cli(['apply', 'p1.json', '--db', 'resume.db', '--rate', '1000']);
+    expect(applied.code, applied.stderr).toBe(0);
+    await expectMigrated(env, customersOf(readFileSync(dir.file('map.csv'), 'utf8')));
+    const journal = readJournal(dir.file('resume.db'), 1);
+    expect(journal.inFlight).toEqual([]);
+    expect(new Set(journal.doneEvents).size).toBe(journal.doneEvents.length);
+    expect(journal.settled.length).toBeGreaterThan(0);
+    const sub = (await env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const carried = (await emulatorOptOuts(env)).filter(
+      (o) => o.account_sid === sub && o.source === 'consent-api',
+    );
+    expect(carried.map((o) => o.recipient)).toEqual([ANN]);
+  }, 60_000);
 });

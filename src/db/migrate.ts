@@ -67,9 +67,12 @@ export function migrate(
     .all() as { version: number; name: string; checksum: string }[];
   for (const record of applied) {
     const migration = migrations[record.version - 1];
-    if (migration === undefined) {
+    // Another migration of the same number (a newer or another build's 017 beside this one's)
+    // is one this version does not know, not an edit of its own.
+    if (migration === undefined || migration.name !== record.name) {
+      const ours = migration === undefined ? '' : ` (its migration ${migration.name} is another)`;
       throw new UserError(
-        `${dbPath}: the database has migration ${record.name}, which this version of submigrate does not know. Use the submigrate that wrote it.`,
+        `${dbPath}: the database has migration ${record.name}, which this version of submigrate does not know${ours}: a newer or another submigrate wrote it. Use the submigrate that wrote it; the database was not changed.`,
       );
     }
     if (migration.checksum !== record.checksum) {

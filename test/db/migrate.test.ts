@@ -231,6 +231,40 @@ describe('migrate', () => {
     expect((error as Error).message).toContain('002_add_phone.sql');
   });
 
+  // A newer submigrate's database: another migration numbered as one of ours was told as an
+  // edit of ours ("Migrations are never edited; add a new one"), which sends the user to look
+  // for an edit no one made.
+  it.each([
+    [
+      'a migration numbered after ours',
+      "INSERT INTO schema_migrations VALUES (3, '003_newer.sql', 'cd34', '2030-01-01T00:00:00Z')",
+      '003_newer.sql',
+      '',
+    ],
+    [
+      'another migration of one of our numbers',
+      "UPDATE schema_migrations SET name = '002_other.sql', checksum = 'ab12' WHERE version = 2",
+      '002_other.sql',
+      ' (its migration 002_add_phone.sql is another)',
+    ],
+  ])('refuses a database with %s as not known, leaving it as it was', (_, newer, name, ours) => {
+    writeMigration('001_init.sql', M001);
+    writeMigration('002_add_phone.sql', M002);
+    openDatabase(location()).close();
+    const db = new Database(dbPath);
+    db.exec(newer);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const bytes = readFileSync(dbPath);
+
+    const error = thrown(() => openDatabase(location()));
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe(
+      `${dbPath}: the database has migration ${name}, which this version of submigrate does not know${ours}: a newer or another submigrate wrote it. Use the submigrate that wrote it; the database was not changed.`,
+    );
+    expect(readFileSync(dbPath).equals(bytes)).toBe(true);
+  });
+
   it('leaves nothing of a failing migration half-applied', () => {
     writeMigration('001_init.sql', M001);
     writeMigration(

@@ -138,6 +138,59 @@ const FIELD_CHECKS = new Map(
   ]),
 );
 
+/**
+ * Every member each part of a plan may have: what this version, and every one before it,
+ * writes. A member beyond them is one a newer submigrate added (a plan's format stays
+ * `submigrate-plan/1` as members are added, as `sms_fallback_url` was): read without it, the
+ * plan would be applied as it was not reviewed, a step doing less than it says.
+ */
+const PLAN_MEMBERS = new Set([
+  'format',
+  'created_at',
+  'parent_account_sid',
+  'mapping',
+  'options',
+  'fingerprint',
+  'observed',
+  'summary',
+  'warnings',
+  'customers',
+  'steps',
+  'carry',
+  'carry_items',
+  'integrity',
+]);
+const MAPPING_MEMBERS = new Set(['path', 'sha256', 'rows']);
+const OPTIONS_MEMBERS = new Set(['snapshot', 'carry_optouts']);
+const CUSTOMER_MEMBERS = new Set([
+  'customer_id',
+  'customer_name',
+  'subaccount_sid',
+  'subaccount_source',
+  'messaging_service',
+  'service_sid',
+  'numbers',
+  'optouts',
+]);
+const NUMBER_MEMBERS = new Set([
+  'line',
+  'phone_number',
+  'number_sid',
+  'unchanged',
+  'route_before',
+  'route_after',
+  'from_origin',
+  'optout_services',
+]);
+const STEP_MEMBERS = new Map(
+  Object.entries(STEP_FIELDS).map(([action, fields]) => [
+    action,
+    new Set(['id', 'action', 'customer_id', 'depends_on', ...Object.keys(fields)]),
+  ]),
+);
+const CARRY_MEMBERS = new Set(['batch_size', 'requests', 'requests_per_minute', 'seconds']);
+const CARRY_ITEM_MEMBERS = new Set(['step', 'contact_id', 'sender_number', 'date_of_consent']);
+
 /** Steps named by their customer (one each); the others are named by their number. */
 const PER_CUSTOMER = new Set<PlanStep['action']>([
   'create_subaccount',
@@ -177,6 +230,15 @@ export function checkPlanShape(
   const need = (ok: boolean, what: () => string) => {
     if (!ok) refuse(what());
   };
+  /** A member no submigrate this old writes: the plan is a newer one's, refused, not misread. */
+  const onlyKnown = (owner: Record<string, unknown>, known: ReadonlySet<string>, where: string) => {
+    for (const name of Object.keys(owner)) {
+      if (known.has(name)) continue;
+      throw new UserError(
+        `${path}: ${where}${name} is a member this version of submigrate does not know: a newer submigrate made the plan. Apply it with the submigrate that made it, or make the plan again with this one (\`submigrate plan\`); nothing was sent`,
+      );
+    }
+  };
   const member = (
     owner: Record<string, unknown>,
     name: string,
@@ -192,15 +254,18 @@ export function checkPlanShape(
     );
   };
 
+  onlyKnown(plan, PLAN_MEMBERS, '');
   member(plan, 'created_at', string, '');
   member(plan, 'parent_account_sid', accountSid, '');
   member(plan, 'mapping', isObject, '');
   const mapping = plan['mapping'] as Record<string, unknown>;
+  onlyKnown(mapping, MAPPING_MEMBERS, 'mapping.');
   member(mapping, 'path', string, 'mapping.');
   member(mapping, 'sha256', string, 'mapping.');
   member(mapping, 'rows', count, 'mapping.');
   member(plan, 'options', isObject, '');
   const options = plan['options'] as Record<string, unknown>;
+  onlyKnown(options, OPTIONS_MEMBERS, 'options.');
   member(options, 'snapshot', boolean, 'options.');
   member(options, 'carry_optouts', boolean, 'options.', true);
   member(plan, 'fingerprint', string, '');
@@ -240,6 +305,7 @@ export function checkPlanShape(
     need(isObject(customer), () => `customers[${i}] is not an object`);
     const c = customer as Record<string, unknown>;
     const where = `customers[${i}].`;
+    onlyKnown(c, CUSTOMER_MEMBERS, where);
     // A customer_id names files of the reports (optouts/<customer_id>.csv). A plan an apply
     // run recorded is held to the rules of the mapping it was made from: a run an earlier
     // submigrate made with a customer "CON", or "acme" beside "ACME", still has its reports
@@ -283,6 +349,7 @@ export function checkPlanShape(
     const numbers = new Map<string, string>();
     (c['numbers'] as Record<string, unknown>[]).forEach((n, j) => {
       const at = `${where}numbers[${j}].`;
+      onlyKnown(n, NUMBER_MEMBERS, at);
       member(n, 'line', count, at);
       member(n, 'phone_number', string, at);
       member(n, 'number_sid', numberSid, at);
@@ -329,6 +396,7 @@ export function checkPlanShape(
       () => `steps[${i}] has action ${JSON.stringify(action)}, which this submigrate does not know`,
     );
     const where = `step ${typeof step['id'] === 'string' ? step['id'] : `[${i}]`}: `;
+    onlyKnown(step, STEP_MEMBERS.get(action as string)!, where);
     member(step, 'id', string, where);
     member(step, 'customer_id', string, where);
     member(step, 'depends_on', listOf(string), where);
@@ -457,6 +525,7 @@ export function checkPlanShape(
 
   // carry_items: each names a carry step, and each carry step has as many as it says.
   member(plan, 'carry', isObject, '', true);
+  if (isObject(plan['carry'])) onlyKnown(plan['carry'], CARRY_MEMBERS, 'carry.');
   member(plan, 'carry_items', listOf(isObject), '', true);
   const left = new Map(
     [...steps.values()].filter((s) => s.action === 'carry_optouts').map((s) => [s.id, s.optouts]),
@@ -472,6 +541,7 @@ export function checkPlanShape(
   };
   for (const [i, item] of ((plan['carry_items'] ?? []) as Record<string, unknown>[]).entries()) {
     const where = `carry_items[${i}].`;
+    onlyKnown(item, CARRY_ITEM_MEMBERS, where);
     member(item, 'step', string, where);
     member(item, 'contact_id', string, where);
     member(item, 'sender_number', nullOr(string), where);

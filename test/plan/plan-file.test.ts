@@ -326,6 +326,55 @@ describe('a file that is not a plan, in one line', () => {
   });
 });
 
+// A newer submigrate adds members to a plan of the same format, as steps gained a fallback: one
+// this version does not know was dropped, and the plan applied doing less than it says (a
+// number's status callback, say, never set).
+describe('a plan a newer submigrate made, with members this one does not know', () => {
+  it.each<[string, (json: any) => void, string]>([
+    [
+      'on a step',
+      (j) => ((webhookStep(j) as any).sms_status_callback = 'https://app.example/status'),
+      `step set_number_webhook:${sid('PN', 1)}: sms_status_callback`,
+    ],
+    ['at the top', (j) => (j.routes_checked = true), 'routes_checked'],
+    ['in its options', (j) => (j.options.keep_fallbacks = true), 'options.keep_fallbacks'],
+    ['on a customer', (j) => (j.customers[0].compliance = 'a2p'), 'customers[0].compliance'],
+    [
+      'on a customer’s number',
+      (j) => (j.customers[0].numbers[0].voice_url = 'https://app.example/voice'),
+      'customers[0].numbers[0].voice_url',
+    ],
+  ])('%s: refused, naming it, as a file and as a run’s plan', (_, edit, member) => {
+    const text = editedAndResealed(serializePlan(leavingPlan()), edit);
+    for (const source of ['file', 'journal'] as const) {
+      const error = thrownBy(() => readPlan('p.json', text, source));
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as Error).message).toBe(
+        `p.json: ${member} is a member this version of submigrate does not know: a newer submigrate made the plan. Apply it with the submigrate that made it, or make the plan again with this one (\`submigrate plan\`); nothing was sent`,
+      );
+    }
+  });
+
+  it('a carry’s members, and its records’: refused', () => {
+    for (const edit of [
+      (j: any) => (j.carry.region = 'us1'),
+      (j: any) => (j.carry_items[0].source = 'consent-api'),
+    ]) {
+      const text = editedAndResealed(serializePlan(carryingPlan()), edit);
+      expect(() => readPlan('p.json', text)).toThrow(/does not know: a newer submigrate made/);
+    }
+  });
+});
+
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
 describe("a run's plan, read again from the journal (report, routes, reconcile)", () => {
   /**
    * As `plan` wrote it before it refused two customers going to one subaccount (94eb648): both

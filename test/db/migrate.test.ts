@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -290,6 +291,54 @@ describe('migrate', () => {
       expect(fixed.prepare('SELECT name FROM people').all()).toEqual([{ name: 'Bob' }]);
     } finally {
       fixed.close();
+    }
+  });
+
+  // A process killed inside a migration (a table rebuilt, say, of a large ledger): SQLite rolls
+  // its transaction back, and the next open applies it whole, not stuck half way.
+  it('after a process killed inside a migration, opens and applies it again', async () => {
+    writeMigration('001_init.sql', M001);
+    openDatabase(location()).close();
+    // Long enough to be killed in: rows written until the process is gone.
+    writeMigration(
+      '002_slow.sql',
+      "ALTER TABLE people ADD COLUMN phone TEXT;\nWITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)\nINSERT INTO people (name) SELECT 'p' || i FROM n;\n",
+    );
+    const open = new URL('../../dist/src/db/open.js', import.meta.url).href;
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { openDatabase } from ${JSON.stringify(open)};
+         openDatabase({ path: ${JSON.stringify(dbPath)}, migrationsDir: ${JSON.stringify(migrationsDir)}, clock: { now: () => new Date() } });`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const ended = new Promise((resolve) => child.on('exit', resolve));
+    try {
+      // Killed once the migration has written pages of its transaction to the -wal file.
+      while (!existsSync(`${dbPath}-wal`) || statSync(`${dbPath}-wal`).size < 4 << 20) {
+        if (child.exitCode !== null)
+          throw new Error(`the migrating process ended (${child.exitCode})`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      // Never left running: its migration has no end.
+      child.kill('SIGKILL');
+      await ended;
+    }
+
+    writeMigration('002_slow.sql', M002);
+    const db = openDatabase(location());
+    try {
+      expect(recorded(db).map((row) => row.name)).toEqual(['001_init.sql', '002_slow.sql']);
+      expect(db.prepare('SELECT name, phone FROM people').all()).toEqual([
+        { name: 'Ada', phone: '+14155550100' },
+      ]);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
     }
   });
 

@@ -456,8 +456,9 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     inService,
   );
   const claims = runClaims(db, runId, listPlan, document.customers);
+  const read = readCoverage(db);
   const optouts =
-    readCoverage(db).windows.length === 0
+    read.windows.length === 0
       ? null
       : (() => {
           const exported = exportOptOuts(db, undefined, { claims });
@@ -530,7 +531,13 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
             evidence: v.evidence,
             evidence_message_sid: v.evidenceMessageSid,
           }));
-  const files = reportFiles(rows, { ...document, carry }, optouts, violations);
+  const files = reportFiles(
+    rows,
+    { ...document, carry },
+    optouts,
+    violations,
+    read.older_rules_runs,
+  );
   const listWarnings = describeListGaps(
     runId,
     plan.customers.map((c) => c.customer_id),
@@ -544,6 +551,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       document,
       rows,
       optouts,
+      olderRulesRuns: read.older_rules_runs,
       violations,
       blocked: totals.passes === 0 ? null : totals.blockedBy,
       carry: carry.planned

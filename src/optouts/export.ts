@@ -440,6 +440,16 @@ function olderRulesRunsUnread(db: Db, current: ReadonlyMap<string, readonly Time
 export const MISSED_BY_OLDER_RULES =
   'such as a STOP with an invisible character in it, or a send a Messaging Service refused before it chose a sender';
 
+/**
+ * Why a run's reports hold no suppression list: no completed snapshot, or only runs an older
+ * submigrate read (whose windows no longer count): said so, not as if nothing had been read.
+ */
+export function noListReason(olderRuns: number): string {
+  return olderRuns === 0
+    ? 'No completed snapshot'
+    : `No snapshot read under the current keyword rules (${olderRulesRuns(olderRuns)}: what they read no longer counts as read)`;
+}
+
 /** The runs an older submigrate read, and why they matter, as every message names them. */
 export const olderRulesRuns = (runs: number): string =>
   `${runs} completed snapshot run(s) of this database were read by an older submigrate, whose keyword rules missed some opt-outs (${MISSED_BY_OLDER_RULES})`;

@@ -8,6 +8,7 @@
 import { toCsv } from '../csv.js';
 import {
   describeCoverage,
+  noListReason,
   optOutsCsv,
   unvouchedCustomers,
   type Coverage,
@@ -102,6 +103,8 @@ export function reportFiles(
     partial: ReadonlySet<string>;
   } | null,
   violations: readonly ViolationRow[] | null,
+  /** Completed snapshot runs an older submigrate read: why there may be no list. */
+  olderRulesRuns = 0,
 ): ReportFile[] {
   const files: ReportFile[] = [
     {
@@ -129,8 +132,7 @@ export function reportFiles(
       files.push({ path: `optouts/${customer.customer_id}.csv`, content: null });
     files.push({
       path: 'coverage.txt',
-      content:
-        'No completed snapshot: there is no suppression list this tool can vouch for. Run `submigrate snapshot`, then `submigrate report`.\n',
+      content: `${noListReason(olderRulesRuns)}: there is no suppression list this tool can vouch for. Run \`submigrate snapshot\`, then \`submigrate report\`.\n`,
     });
     return files;
   }

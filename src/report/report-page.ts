@@ -6,6 +6,7 @@
  */
 
 import {
+  noListReason,
   olderRulesRuns,
   unvouchedCustomers,
   type Coverage,
@@ -32,6 +33,8 @@ export interface ReportPageInput {
     coverage: Coverage;
     rows: readonly (OptOutExportRow & { twilio_enforces?: string; customer_list?: string })[];
   } | null;
+  /** Completed snapshot runs an older submigrate read (why `optouts` may be null); 0 if absent. */
+  olderRulesRuns?: number;
   /** null until reconcile has run. */
   violations: readonly ViolationRow[] | null;
   /** Sends Twilio refused (21610) per customer, as reconcile found them; null before. */
@@ -274,8 +277,8 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
   if (input.optouts === null) {
     notes.push(
       html`<p class="note bad">
-        No completed snapshot: there is no suppression list this tool can vouch for. Run
-        <code>submigrate snapshot</code>, then <code>submigrate report</code>.
+        ${noListReason(input.olderRulesRuns ?? 0)}: there is no suppression list this tool can vouch
+        for. Run <code>submigrate snapshot</code>, then <code>submigrate report</code>.
       </p>`,
     );
   } else if (input.optouts.coverage.never_read.length > 0) {
@@ -494,9 +497,11 @@ function suppressionSection(input: ReportPageInput): Html {
   )}`;
 }
 
-function coverageSection(coverage: Coverage | null): Html {
+function coverageSection(coverage: Coverage | null, olderRuns: number): Html {
   if (coverage === null) {
-    return html`<p class="bad">No completed snapshot: nothing was read.</p>`;
+    return olderRuns === 0
+      ? html`<p class="bad">No completed snapshot: nothing was read.</p>`
+      : html`<p class="bad">${noListReason(olderRuns)}.</p>`;
   }
   const lists = coverage.keyword_lists;
   return html`<h3>Windows read</h3>
@@ -613,7 +618,7 @@ export function reportPage(input: ReportPageInput): string {
           <h2 id="numbers-heading">Numbers</h2>
           ${filterBox('numbers', input.rows.length, 'numbers')} ${numbersTable(input.rows)}
           <h2 id="coverage-heading">Coverage</h2>
-          ${coverageSection(input.optouts?.coverage ?? null)}
+          ${coverageSection(input.optouts?.coverage ?? null, input.olderRulesRuns ?? 0)}
         </main>
         <footer>
           <p class="muted">

@@ -221,6 +221,32 @@ describe('today’s commands on an older database holding a killed apply', () =>
     60_000,
   );
 
+  // Before 012 a run's rules were not recorded: its snapshot is of the first rules, whose
+  // windows no longer count as read. The reports said "No completed snapshot", as if none had
+  // been taken, though the database holds one.
+  it.each([4, 8, 11])(
+    'schema %i: with its snapshot read under older rules, the reports say so, and hold no list',
+    async (version) => {
+      const db = `rules-v${version}.db`;
+      olderDatabase(dir.file('today.db'), dir.file(db), version);
+      const older =
+        'No snapshot read under the current keyword rules (2 completed snapshot run(s) of this database were read by an older submigrate';
+      const optouts = await cli(['optouts', '--db', db]);
+      expect(optouts.code).toBe(1);
+      expect(optouts.stderr).toContain('were read by an older submigrate');
+      const report = await cli(['report', '--db', db, '--run', '1', '--out', `r-${db}`]);
+      expect(report.code, report.stderr).toBe(0);
+      const coverage = readFileSync(dir.file(`r-${db}/coverage.txt`), 'utf8');
+      expect(coverage).toMatch(
+        /^No snapshot read under the current keyword rules \(2 completed snapshot run\(s\) of this database were read by an older submigrate, .*: what they read no longer counts as read\): there is no suppression list this tool can vouch for\. Run `submigrate snapshot`, then `submigrate report`\.\n$/,
+      );
+      const page = readFileSync(dir.file(`r-${db}/report.html`), 'utf8');
+      expect(page).toContain(older);
+      expect(page).not.toContain('No completed snapshot');
+    },
+    60_000,
+  );
+
   it('schema 8: apply takes the killed run up, settling the write in flight, sending none twice', async () => {
     olderDatabase(dir.file('today.db'), dir.file('resume.db'), 8);
     // The killed apply claimed its report folder; a submigrate from before database ids (010)

@@ -598,7 +598,7 @@ export function describeListGaps(
 ): string[] {
   if (lists === null) {
     return [
-      `no suppression list in the reports: no completed snapshot has read any account, so this tool can vouch for no customer's list (coverage.txt). Run \`submigrate snapshot\`, then \`submigrate report --run ${runId}\`.`,
+      `no suppression list in the reports: no completed snapshot has read any account under the current keyword rules (an older submigrate's snapshots count as not read), so this tool can vouch for no customer's list (coverage.txt). Run \`submigrate snapshot\`, then \`submigrate report --run ${runId}\`.`,
     ];
   }
   const few = (ids: readonly string[]) =>

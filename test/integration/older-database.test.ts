@@ -7,6 +7,7 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readPlan } from '../../src/plan/plan-file.js';
@@ -140,6 +141,40 @@ describe('an apply killed half way, recorded by an older schema', () => {
     },
     60_000,
   );
+
+  // A plan made before 009 and applied again by a 009..016 submigrate (the run continued, and
+  // killed again): that apply marked the numbers it sent steps of as moving, but no plan of
+  // its version recorded their origin, so the origin is in the journal alone.
+  it('schema 16: a number a later apply marked moving, with no origin recorded, is planned from where it was', async () => {
+    olderDatabase(dir.file('today.db'), dir.file('marked.db'), 16);
+    const db = new Database(dir.file('marked.db'));
+    try {
+      const marked = db
+        .prepare('UPDATE customer_numbers SET origin_json = NULL WHERE moving = 1')
+        .run().changes;
+      expect(marked).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+    copyFileSync(dir.file('today.db'), dir.file('today-marked.db'));
+    for (const [file, plan] of [
+      ['today-marked.db', 'today-marked.json'],
+      ['marked.db', 'marked.json'],
+    ] as const) {
+      const replanned = await cli([
+        'plan',
+        '--mapping',
+        'map.csv',
+        '--db',
+        file,
+        '--out',
+        plan,
+        '--carry-optouts',
+      ]);
+      expect(replanned.code, replanned.stderr).toBe(0);
+    }
+    expect(movedAs('marked.json')).toEqual(movedAs('today-marked.json'));
+  }, 60_000);
 });
 
 const WRITTEN_AT = /(Generated |"generated_?[aA]t": ?")\d{4}-\d\d-\d\dT[\d:.]+Z/g;

@@ -25,6 +25,7 @@ import { departuresByNumber, listViolations, reconcileTotals } from '../db/recon
 import { listRouteChecks } from '../db/route-checks.js';
 import {
   exportOptOuts,
+  olderRulesRuns,
   partialCustomers,
   readCoverage,
   unvouchedCustomers,
@@ -542,6 +543,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     runId,
     plan.customers.map((c) => c.customer_id),
     optouts === null ? null : { unknown: unvouchedCustomers(optouts.coverage), partial },
+    read.older_rules_runs,
   );
   files.push({
     path: 'report.html',
@@ -595,10 +597,16 @@ export function describeListGaps(
   runId: number,
   customers: readonly string[],
   lists: { unknown: ReadonlySet<string>; partial: ReadonlySet<string> } | null,
+  /** Completed snapshot runs an older submigrate read: said as coverage.txt says them. */
+  olderRuns = 0,
 ): string[] {
   if (lists === null) {
+    const why =
+      olderRuns === 0
+        ? 'no completed snapshot has read any account'
+        : `no snapshot read under the current keyword rules (${olderRulesRuns(olderRuns)}: what they read no longer counts as read)`;
     return [
-      `no suppression list in the reports: no completed snapshot has read any account under the current keyword rules (an older submigrate's snapshots count as not read), so this tool can vouch for no customer's list (coverage.txt). Run \`submigrate snapshot\`, then \`submigrate report --run ${runId}\`.`,
+      `no suppression list in the reports: ${why}, so this tool can vouch for no customer's list (coverage.txt). Run \`submigrate snapshot\`, then \`submigrate report --run ${runId}\`.`,
     ];
   }
   const few = (ids: readonly string[]) =>

@@ -116,10 +116,12 @@ export const FRIENDLY_NAME_MAX = 64;
 /**
  * A FriendlyName from the form, refused with 400 when longer than Twilio takes ("It can be up
  * to 64 characters long", in the API definitions of Accounts, IncomingPhoneNumbers and
- * Messaging Services). Characters are counted as people count them (code points).
+ * Messaging Services). Twilio does not say how it counts them: counted in UTF-16 code units,
+ * as a Java or JavaScript server counts them and as the mapping does (an emoji is two), so a
+ * name Twilio may refuse is refused here too, not passed as if Twilio surely took it.
  */
 export function friendlyName<T extends string | undefined>(value: T): T {
-  if (value !== undefined && [...(value as string)].length > FRIENDLY_NAME_MAX) {
+  if (value !== undefined && (value as string).length > FRIENDLY_NAME_MAX) {
     throw new ApiError(
       400,
       20001,

@@ -125,6 +125,21 @@ describe('accounts', () => {
     expect(fetched.status).toBe('active');
   });
 
+  it('a FriendlyName is counted in UTF-16 units, as the mapping counts it: 64 characters with an emoji is over', async () => {
+    // Twilio does not say how it counts its 64; a Java or JavaScript server counts an emoji as
+    // two, and the mapping refuses such a name (docs/file-formats.md): one the tool would
+    // send so is refused here too, not passed as if Twilio surely took it.
+    const accounts = env.parent.api.v2010.accounts;
+    const over = `${'A'.repeat(63)}\u{1F600}`;
+    expect([...over]).toHaveLength(64);
+    expect(await twilioFailure(accounts.create({ friendlyName: over }))).toMatchObject({
+      status: 400,
+      code: 20001,
+    });
+    const within = `${'A'.repeat(62)}\u{1F600}`;
+    expect((await accounts.create({ friendlyName: within })).friendlyName).toBe(within);
+  });
+
   it('a subaccount cannot create subaccounts: 400 / 21101', async () => {
     const sub = await env.parent.api.v2010.accounts.create({ friendlyName: 'Acme Dental' });
     const own = env.clientFor(sub.sid, sub.authToken);

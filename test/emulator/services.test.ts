@@ -248,15 +248,19 @@ describe('Messaging Services', () => {
   });
 
   it('a FriendlyName over 64 characters is 400 / 20001, on create and on update', async () => {
-    // Twilio's API definition: "It can be up to 64 characters long". Counted in characters:
-    // 64 emoji (128 UTF-16 units) are taken.
+    // Twilio's API definition: "It can be up to 64 characters long", not saying how they are
+    // counted. Counted in UTF-16 units, as the mapping counts them: 32 emoji are the most, and
+    // 64 (128 units) are refused.
     const services = acmeClient.messaging.v1.services;
-    const longest = await services.create({ friendlyName: '\u{1F989}'.repeat(64) });
-    expect([...longest.friendlyName]).toHaveLength(64);
+    const longest = await services.create({ friendlyName: '\u{1F989}'.repeat(32) });
+    expect(longest.friendlyName).toHaveLength(64);
     expect(await twilioFailure(services.create({ friendlyName: 'x'.repeat(65) }))).toMatchObject({
       status: 400,
       code: 20001,
     });
+    expect(
+      await twilioFailure(services.create({ friendlyName: '\u{1F989}'.repeat(64) })),
+    ).toMatchObject({ status: 400, code: 20001 });
     expect(
       await twilioFailure(services(longest.sid).update({ friendlyName: 'y'.repeat(65) })),
     ).toMatchObject({ status: 400, code: 20001 });

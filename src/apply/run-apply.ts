@@ -147,8 +147,8 @@ export interface StepFailure {
   advice: string | null;
 }
 
-function stepFailure(plan: Plan, record: StepRecord): StepFailure {
-  const step = plan.steps.find((s) => s.id === record.stepId);
+function stepFailure(steps: ReadonlyMap<string, PlanStep>, record: StepRecord): StepFailure {
+  const step = steps.get(record.stepId);
   return {
     step: record.stepId,
     customer_id: step?.customer_id ?? null,
@@ -640,9 +640,11 @@ async function applyLocked(
       ? 'failed'
       : 'completed';
   finishApplyRun(db, runId, status, now());
+  // By id: a run of 100,000 numbers can fail most of its steps (a limit, a refused token).
+  const stepsById = new Map(plan.steps.map((step) => [step.id, step]));
   const failures = [...records.values()]
     .filter((r) => r.state === 'failed')
-    .map((r) => stepFailure(plan, r));
+    .map((r) => stepFailure(stepsById, r));
   return {
     runId,
     resumed: existing !== undefined,

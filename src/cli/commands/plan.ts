@@ -16,6 +16,7 @@ import { runPlan } from '../../plan/run-plan.js';
 import type { Plan } from '../../plan/types.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { whenInterrupted } from '../interrupt.js';
 import { connectTwilio, dbLocation, requireWholeNumber, thisProcess } from '../runtime.js';
 
 interface PlanArgs extends GlobalOptions {
@@ -93,6 +94,12 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
         }
         validateRetentionDays(retentionDays);
       }
+      // A kill ends plan at once, as every command; the user is told what it leaves.
+      const released = whenInterrupted((signal) =>
+        context.output.err(
+          `plan: stopped by ${signal} before it wrote its plan file: it sends Twilio only reads, so nothing was changed there, and no plan file was written. Run the same command again to make the plan.`,
+        ),
+      );
       const { plan, outPath } = await makePlan(args, context, batchSize, retentionDays);
       // Private, as the reports' folders are: the plans in it list every customer's numbers.
       if (args.out === undefined) makeFolder(dirname(outPath), 'the plan file');
@@ -103,6 +110,7 @@ export function planCommand(context: CommandContext): CommandModule<GlobalOption
       writePrivateFile(outPath, (write) => {
         integrity = writePlan(plan, write);
       });
+      released();
       if (args.json) writePlan(plan, (chunk) => context.output.write(chunk));
       else {
         context.output.lines(renderPlan(plan));

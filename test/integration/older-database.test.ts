@@ -85,6 +85,20 @@ describe('an apply killed half way, recorded by an older schema', () => {
   let dir: TempDir;
   const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
   const planOf = (file: string) => readPlan(file, readFileSync(file, 'utf8'));
+  /** The mapping planned again on `file` with --carry-optouts, into `out`. */
+  const replan = async (file: string, out: string) => {
+    const replanned = await cli([
+      'plan',
+      '--mapping',
+      'map.csv',
+      '--db',
+      file,
+      '--out',
+      out,
+      '--carry-optouts',
+    ]);
+    expect(replanned.code, replanned.stderr).toBe(0);
+  };
 
   beforeAll(async () => {
     ({ env, dir } = await killedApplyBesideSharedService(N1, 3));
@@ -119,17 +133,7 @@ describe('an apply killed half way, recorded by an older schema', () => {
         [db, out],
       ] as const) {
         if (file === 'today-copy.db') copyFileSync(dir.file('today.db'), dir.file(file));
-        const replanned = await cli([
-          'plan',
-          '--mapping',
-          'map.csv',
-          '--db',
-          file,
-          '--out',
-          plan,
-          '--carry-optouts',
-        ]);
-        expect(replanned.code, replanned.stderr).toBe(0);
+        await replan(file, plan);
       }
       const today = movedAs('today.json');
       expect(today[0]!.optouts).toBe(1);
@@ -161,17 +165,7 @@ describe('an apply killed half way, recorded by an older schema', () => {
       ['today-marked.db', 'today-marked.json'],
       ['marked.db', 'marked.json'],
     ] as const) {
-      const replanned = await cli([
-        'plan',
-        '--mapping',
-        'map.csv',
-        '--db',
-        file,
-        '--out',
-        plan,
-        '--carry-optouts',
-      ]);
-      expect(replanned.code, replanned.stderr).toBe(0);
+      await replan(file, plan);
     }
     expect(movedAs('marked.json')).toEqual(movedAs('today-marked.json'));
   }, 60_000);

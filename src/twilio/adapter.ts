@@ -567,6 +567,17 @@ export function createTwilioPort(
           .map(toAccount),
       ),
 
+    listSubaccountsNamed: (friendlyName) =>
+      call(true, async () =>
+        (
+          await sdkList(`listing the subaccounts named "${friendlyName}"`, () =>
+            api.accounts.page({ friendlyName, pageSize: LIST_PAGE_SIZE }),
+          )
+        )
+          .filter((a) => a.sid !== parentSid)
+          .map(toAccount),
+      ),
+
     createSubaccount: (friendlyName) =>
       call(false, async () => {
         const created = await api.accounts.create({ friendlyName });

@@ -175,6 +175,8 @@ export interface TwilioPort {
   fetchAccount(sid: string): Promise<Account>;
   /** The parent's subaccounts (not the parent itself). */
   listSubaccounts(): Promise<Account[]>;
+  /** The parent's subaccounts called exactly `friendlyName` (Twilio filters: one short read). */
+  listSubaccountsNamed(friendlyName: string): Promise<Account[]>;
   createSubaccount(friendlyName: string): Promise<Account>;
 
   listPhoneNumbers(accountSid: string): Promise<PhoneNumber[]>;

@@ -73,6 +73,11 @@ describe('the Twilio port on the SDK', () => {
     expect(sub).toMatchObject({ friendlyName: 'Falcon Flights', status: 'active' });
     expect(sub.ownerAccountSid).toBe(port.parentAccountSid);
     expect((await port.listSubaccounts()).map((a) => a.sid)).toEqual([sub.sid]);
+    // Read by name, as apply looks for another run's subaccount: Twilio filters.
+    expect((await port.listSubaccountsNamed('Falcon Flights')).map((a) => a.sid)).toEqual([
+      sub.sid,
+    ]);
+    expect(await port.listSubaccountsNamed('Falcon')).toEqual([]);
 
     const moved = await port.transferPhoneNumber(port.parentAccountSid, number.sid, sub.sid);
     expect(moved).toMatchObject({

@@ -5,11 +5,15 @@
  * settled from live state before it is ever sent again. A failed step does not stop the
  * others; the steps that depend on it, directly or not, are `not_run`. A `carry_optouts`
  * step is many writes with a journal of its own (carry.ts); to the executor it is one step.
+ * A subaccount created, and journaled, is looked for a rival of (rivals.ts): another apply of
+ * the plan, from another database, that created one for the same customer. Then none of that
+ * customer's further steps run here.
  */
 
 import pLimit from 'p-limit';
 
 import { isoSeconds, type Clock } from '../clock.js';
+import { TwilioError } from '../errors.js';
 import {
   markNotRun,
   recordIntent,
@@ -18,12 +22,13 @@ import {
   type StepRecord,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
-import type { Plan, PlanStep } from '../plan/types.js';
+import type { CreateSubaccountStep, Plan, PlanStep } from '../plan/types.js';
 import { countingAttempts, type AttemptCounter } from '../twilio/attempts.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { carryOptOuts } from './carry.js';
 import { observeStep } from './observe-step.js';
 import { describeIntent, performStep } from './perform.js';
+import { describeRivals, describeUnchecked, findRivals } from './rivals.js';
 import { settleInFlight } from './settle.js';
 import { targetsFrom } from './targets.js';
 
@@ -42,6 +47,11 @@ export interface ExecuteDeps {
    * request timeout, so without a word a stalled Twilio looks like a stalled apply.
    */
   onUnsure?(step: PlanStep, sends: number, maxSends: number, error: string): void;
+  /**
+   * A subaccount this run created has a rival (another apply of the plan made one too), or
+   * whether it has could not be read: `note` says so, and the customer's next steps are not run.
+   */
+  onRival?(step: CreateSubaccountStep, note: string): void;
 }
 
 /** How many times a write with uncertain answers is settled and sent again. */
@@ -137,6 +147,27 @@ export async function executeSteps(
       .finally(done);
   };
 
+  /**
+   * Whether the customer of a subaccount just created (and journaled) may go on: not when
+   * another subaccount with its name appeared that neither this run nor the plan knows, nor
+   * when that could not be read. The look comes after the journal entry, never between
+   * Twilio's answer and it: a kill there must find the create done (the next apply's drift
+   * check then looks in its place).
+   */
+  const noRival = async (step: CreateSubaccountStep, kept: string, sends: number) => {
+    let note: string;
+    try {
+      const rivals = await findRivals(plan, step, kept, deps.twilio);
+      if (rivals.length === 0) return true;
+      note = describeRivals(step, kept, rivals, sends);
+    } catch (error) {
+      if (!(error instanceof TwilioError)) throw error;
+      note = describeUnchecked(step, kept, error.message);
+    }
+    deps.onRival?.(step, note);
+    return false;
+  };
+
   const run = async (step: PlanStep): Promise<boolean> => {
     if (failure !== null) return false;
     const counter: AttemptCounter = { writes: 0 };
@@ -181,6 +212,9 @@ export async function executeSteps(
         ? { errorStatus: outcome.status, errorCode: outcome.code, errorMessage: outcome.message }
         : { errorStatus: null, errorCode: null, errorMessage: null }),
     });
+    if (step.action === 'create_subaccount' && outcome.state === 'done') {
+      return noRival(step, outcome.result['subaccount_sid']!, sends);
+    }
     return outcome.state !== 'failed';
   };
 

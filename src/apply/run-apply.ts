@@ -599,6 +599,8 @@ async function applyLocked(
   }
   recordSubaccounts(plan, records, db, now());
 
+  // Creates whose subaccount has a rival: told once, by their own note (not as a leftover).
+  const rivalled = new Set<string>();
   await executeSteps(plan, records, {
     db,
     twilio,
@@ -607,6 +609,10 @@ async function applyLocked(
     concurrency: input.concurrency,
     sleep: deps.sleep,
     onUnsure: deps.onUnsure,
+    onRival: (step, text) => {
+      rivalled.add(step.id);
+      note(text);
+    },
     onStep: (step, record) => {
       if (step.action === 'create_subaccount' && record.state === 'done' && record.result) {
         recordCustomerSubaccount(db, step.customer_id, record.result['subaccount_sid']!, now());
@@ -624,7 +630,9 @@ async function applyLocked(
   const counts = countStates(records.values());
   // A number all of whose steps are done has moved: no move of it is under way any more.
   settleMovedNumbers(db, runId);
-  const leftovers = await findLeftovers(plan, records, twilio);
+  const leftovers = (await findLeftovers(plan, records, twilio)).filter(
+    (leftover) => !rivalled.has(leftover.stepId),
+  );
   for (const leftover of leftovers) note(describeLeftover(leftover));
   const routes = await checkRoutes(plan, records, twilio, clock);
   recordRouteChecks(db, runId, routes.map(toCheckRecord));

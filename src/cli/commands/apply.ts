@@ -55,7 +55,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
   return {
     command: 'apply <plan>',
     describe:
-      'Execute a plan: journaled, rate-limited, resumable. Exit 3 when a step failed, a create took effect twice or an inbound route was lost, 4 when refused (stale plan, lock held, opt-outs not snapshotted or not carried)',
+      'Execute a plan: journaled, rate-limited, resumable. Exit 3 when a step failed, a create took effect twice, another apply of the plan (from another database) also created a subaccount for a customer or an inbound route was lost, 4 when refused (stale plan, lock held, opt-outs not snapshotted or not carried)',
     builder: (y) =>
       y
         .positional('plan', { type: 'string', demandOption: true, describe: 'The plan file' })

@@ -152,7 +152,8 @@ export function describeDrift(
       return `number ${phones.get(sid) ?? ''} (${sid}): expected ${where(before, now, false)}, now ${where(now, before, true)}`;
     }
     if (key.startsWith('subaccounts-named:')) {
-      return `subaccounts named "${key.slice('subaccounts-named:'.length)}": expected ${shownJson(expected.get(key))}, now ${shownJson(live.get(key))}`;
+      const name = key.slice('subaccounts-named:'.length);
+      return `subaccounts named "${name}": expected ${shownJson(expected.get(key))}, now ${shownJson(live.get(key))}${besideOwn(plan, key, expected, live)}`;
     }
     if (key.startsWith('services-named:')) {
       const rest = key.slice('services-named:'.length);
@@ -160,4 +161,24 @@ export function describeDrift(
     }
     return `${key}: expected ${shownJson(expected.get(key))}, now ${shownJson(live.get(key))}`;
   });
+}
+
+/**
+ * For a name this run has created a subaccount under, the others that appeared since the plan:
+ * another apply of the plan, from another database, made one too (or a create of this run took
+ * effect twice). Making the plan again would not help; which one to keep would: said after
+ * the line. Closing a subaccount releases its numbers, hence the care in the advice.
+ */
+function besideOwn(
+  plan: Plan,
+  key: string,
+  expected: ReadonlyMap<string, unknown>,
+  live: ReadonlyMap<string, unknown>,
+): string {
+  const before = (plan.observed.get(key) ?? []) as string[];
+  const own = ((expected.get(key) ?? []) as string[]).filter((sid) => !before.includes(sid));
+  const expectedNow = (expected.get(key) ?? []) as string[];
+  const others = ((live.get(key) ?? []) as string[]).filter((sid) => !expectedNow.includes(sid));
+  if (own.length === 0 || others.length === 0) return '';
+  return ` (this run created ${own.join(', ')}; ${others.join(', ')} was made by another apply of this plan, from another database, or by a create of this run that took effect twice: its note says which. Keep the subaccount the numbers moved into and close the other, which releases any number in it, so close only one that holds none; then apply again from the database that created the one kept)`;
 }

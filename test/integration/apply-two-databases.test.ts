@@ -176,7 +176,7 @@ describe('one plan applied at once from two databases', () => {
       const again = await runCli(b.args, cliEnv(env), b.cwd);
       expect(again.code, again.stderr).toBe(4);
       expect(again.stderr).toContain(
-        `subaccounts named "Acme": expected ["${extra}"], now ${JSON.stringify([kept, extra].sort())}`,
+        `subaccounts named "Acme": expected ["${extra}"], now ${JSON.stringify([kept, extra].sort())} (this run created ${extra}; ${kept} was made by another apply of this plan, from another database,`,
       );
       expect((await requestLog(env)).filter((e) => e.method !== 'GET')).toEqual([]);
     } finally {

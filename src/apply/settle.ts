@@ -87,7 +87,7 @@ export function settleInFlight(
       if (Array.isArray(made)) {
         return {
           kind: 'ambiguous',
-          message: `${made.length} new subaccounts are named "${step.friendly_name}" (${made.map((a) => a.sid).join(', ')}); close the extra one, then apply again`,
+          message: `${made.length} new subaccounts are named "${step.friendly_name}" (${made.map((a) => a.sid).join(', ')}), and which one this create made is not known (another apply of this plan, from another database, may have made the other): keep the one the numbers moved into and close the other (closing a subaccount releases the numbers in it, so close only one that holds none), then apply again`,
         };
       }
       return {

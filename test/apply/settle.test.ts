@@ -69,3 +69,26 @@ describe('settling a set_number_webhook left in flight', () => {
     ).toBe('resend');
   });
 });
+
+describe('settling a create_subaccount left in flight, with two new subaccounts of its name', () => {
+  // A new customer Acme: its subaccount is created by the plan.
+  const fresh = buildPlan(state({ numbers: [number(N1, 1)] }), mapping({}), planOptions());
+  const create = fresh.steps.find((s) => s.action === 'create_subaccount')!;
+  const A = 'AC' + 'a1'.repeat(16);
+  const B = 'AC' + 'b2'.repeat(16);
+
+  it('fails for a person, and never says to close one without keeping the one holding numbers', () => {
+    // One may be another apply's of the same plan (another database), its numbers moved in.
+    const settled = settleInFlight(
+      fresh,
+      create,
+      '2025-06-01T00:00:00Z',
+      state({ subaccounts: [account(A, 'Acme'), account(B, 'Acme')] }),
+      targetsFrom(fresh, new Map()),
+    );
+    expect(settled).toEqual({
+      kind: 'ambiguous',
+      message: `2 new subaccounts are named "Acme" (${A}, ${B}), and which one this create made is not known (another apply of this plan, from another database, may have made the other): keep the one the numbers moved into and close the other (closing a subaccount releases the numbers in it, so close only one that holds none), then apply again`,
+    });
+  });
+});

@@ -173,6 +173,12 @@ export class TwilioError extends Error {
    * credentials in the environment were not the ones refused.
    */
   readonly subaccountSid: string | null;
+  /**
+   * Twilio's own words, when `message` adds submigrate's advice to them (a refusal to a
+   * subaccount): a caller that gives advice of its own quotes these, so that one message does
+   * not tell two things to do.
+   */
+  readonly answered: string | null;
 
   constructor(init: {
     status: number;
@@ -182,6 +188,7 @@ export class TwilioError extends Error {
     retryable: boolean;
     retryAfterSeconds?: number | null;
     subaccountSid?: string | null;
+    answered?: string | null;
   }) {
     super(oneLine(maskUrlPasswords(init.message)));
     this.status = init.status;
@@ -190,5 +197,6 @@ export class TwilioError extends Error {
     this.retryable = init.retryable;
     this.retryAfterSeconds = init.retryAfterSeconds ?? null;
     this.subaccountSid = init.subaccountSid ?? null;
+    this.answered = init.answered == null ? null : oneLine(maskUrlPasswords(init.answered));
   }
 }

@@ -145,7 +145,10 @@ function failure(
   error: TwilioError,
   inactive: string | null = null,
 ): StepOutcome {
-  const twilio = `HTTP ${error.status === 0 ? 'no answer' : error.status}${error.code === null ? '' : `, Twilio ${error.code}`}: ${error.message}`;
+  // A 403 is told with advice of the carry's own below: Twilio's words without the client's
+  // (check the subaccount, run the command again), or the message would say two things to do.
+  const said = error.status === 403 ? (error.answered ?? error.message) : error.message;
+  const twilio = `HTTP ${error.status === 0 ? 'no answer' : error.status}${error.code === null ? '' : `, Twilio ${error.code}`}: ${said}`;
   let message: string;
   if (error.status === 403 && inactive !== null) {
     message =

@@ -83,7 +83,7 @@ function ownTokenRefused(accountSid: string, body: unknown): TwilioError {
  * is claimed here. The subaccount is named (not its token), for the parent's credentials were
  * not the ones refused.
  */
-function subaccountRefused(accountSid: string, body: unknown): TwilioError {
+export function subaccountRefused(accountSid: string, body: unknown): TwilioError {
   const said = answeredFields(403, errorBodyFields(body));
   return new TwilioError({
     ...said,
@@ -94,5 +94,6 @@ function subaccountRefused(accountSid: string, body: unknown): TwilioError {
       'command again.',
     retryable: false,
     subaccountSid: accountSid,
+    answered: said.message,
   });
 }

@@ -22,6 +22,7 @@ import { TwilioError } from '../../src/errors.js';
 import { correlationId } from '../../src/plan/carry.js';
 import type { CarryItem, CarryOptOutsStep, Plan } from '../../src/plan/types.js';
 import { carryAudit } from '../../src/report/carry.js';
+import { subaccountRefused } from '../../src/twilio/client.js';
 import type { ConsentRecord, ConsentResult, TwilioPort } from '../../src/twilio/port.js';
 import { PARENT, planOf, sid, SUB } from '../support/plan-builders.js';
 import { fixedClock, MIGRATIONS_DIR, tempDir, type TempDir } from '../support/snapshot-harness.js';
@@ -315,6 +316,39 @@ describe('carryOptOuts (scripted Consent API, real journal)', () => {
     expect(calls).toHaveLength(1);
     expect(listConsentItems(db, runId!, step.id).every((i) => i.errorCode === null)).toBe(true);
   });
+
+  // The error as the client makes it for a 403 to a subaccount's own credentials: Twilio's words
+  // and the client's own advice. The carry says what to do once, in its own words.
+  it.each([
+    [
+      'suspended',
+      'The account lacks permission to access the Twilio API. Typically this means the account has been suspended or closed.',
+      `is suspended, and Twilio refuses its credentials`,
+      "Make the subaccount active again (Status=active, with the parent's credentials; a closed one cannot be), then run apply again.",
+    ],
+    [
+      'active',
+      'This account does not have access to the Consent Management API.',
+      "has no access to Twilio's Consent Management API",
+      'Ask Twilio for Consent Management API access for the subaccount, then run apply again.',
+    ],
+  ])(
+    'a 403 as the client tells it, subaccount %s: one thing to do, not two',
+    async (status, said, what, todo) => {
+      const { plan, step } = planFor(30);
+      const refused = subaccountRefused(SUB, { code: 20403, message: said, status: 403 });
+      const { port } = scriptedPort(() => refused, status);
+      const outcome = await run(plan, step, port);
+      expect(outcome).toEqual({
+        state: 'failed',
+        status: 403,
+        code: 20403,
+        message:
+          `subaccount ${SUB} ${what} (HTTP 403, Twilio 20403: ${said}): ` +
+          `30 opt-out(s) of the customer are not written into it, and its suppression list is their only protection. The moves stand. ${todo}`,
+      });
+    },
+  );
 
   it('a batch with no answer fails the step as uncertain; the re-run sends it and what follows, same ids', async () => {
     const { plan, step } = planFor(60);

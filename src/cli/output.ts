@@ -21,30 +21,41 @@ export interface Output {
 }
 
 /**
- * stdout or stderr for as long as it takes writes. A reader that goes away (`| head`, a `jq`
- * that stopped) is EPIPE: nobody reads what is left, so it is dropped, and the command goes on
- * to its end and its own exit code. Thrown from the stream's 'error' event, EPIPE crashed the
- * process with a stack trace, and a pipe closed was no reason to end an apply between two
- * writes, or a command with its outcome's exit code (2, 3) replaced by 0. Any other failure is
- * kept for `failure()`: the command cannot vouch for what it printed.
+ * Errors that mean nobody reads the stream any more: a reader that went away (`| head`, a `jq`
+ * that stopped) is EPIPE; a terminal that closed under a command that outlived it (the ssh
+ * session dropped, the command run with nohup or disowned) is EIO.
  */
-function sink(stream: NodeJS.WriteStream, onFailure: (error: NodeJS.ErrnoException) => void) {
+const READER_GONE = new Set(['EPIPE', 'EIO']);
+
+/**
+ * stdout or stderr for as long as it takes writes. When its reader is gone (`READER_GONE`),
+ * what is left is dropped, and the command goes on to its end and its own exit code. Thrown
+ * from the stream's 'error' event, EPIPE crashed the process with a stack trace, and a pipe
+ * closed was no reason to end an apply between two writes, or a command with its outcome's
+ * exit code (2, 3) replaced by 0; an EIO was taken as a write that failed, and turned the
+ * exit code of a command that had succeeded into 1, with a line no one could read. Any other
+ * failure is kept for `failure()`: the command cannot vouch for what it printed.
+ */
+function sink(stream: NodeJS.WritableStream, onFailure: (error: NodeJS.ErrnoException) => void) {
   let closed = false;
   stream.on('error', (error: NodeJS.ErrnoException) => {
     closed = true;
-    if (error.code !== 'EPIPE') onFailure(error);
+    if (!READER_GONE.has(error.code ?? '')) onFailure(error);
   });
   return (text: string) => {
-    if (!closed && !stream.destroyed) stream.write(text);
+    if (!closed && !(stream as { destroyed?: boolean }).destroyed) stream.write(text);
   };
 }
 
-export function createOutput(secrets: readonly string[]): Output {
+export function createOutput(
+  secrets: readonly string[],
+  streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process,
+): Output {
   const redact = (text: string) =>
     secrets.reduce((clean, secret) => clean.split(secret).join('[redacted]'), text);
   let failure: ReturnType<Output['failure']>;
-  const stdout = sink(process.stdout, (error) => (failure ??= { stream: 'stdout', error }));
-  const stderr = sink(process.stderr, (error) => (failure ??= { stream: 'stderr', error }));
+  const stdout = sink(streams.stdout, (error) => (failure ??= { stream: 'stdout', error }));
+  const stderr = sink(streams.stderr, (error) => (failure ??= { stream: 'stderr', error }));
   const BLOCK = 2_000;
   return {
     out: (text) => stdout(redact(text.endsWith('\n') ? text : `${text}\n`)),

@@ -174,6 +174,28 @@ export function reportNotFinishedWarning(
 }
 
 /**
+ * `report`'s warning on run `run`, whose reports show it as `status`: what
+ * `reportNotFinishedWarning` says, from the lock's holder and the runs after it as the
+ * database holds them now. Null for a run that ended.
+ */
+export function runNotFinishedWarning(
+  db: Db,
+  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  status: string,
+  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
+  dbArg: string,
+): string | null {
+  return reportNotFinishedWarning(
+    run,
+    status,
+    applyUnderWay(db, run.id, me),
+    me,
+    dbArg,
+    runStatuses(db, run.id, me).runs[0]?.followedBy ?? null,
+  );
+}
+
+/**
  * `routes`' refusal to check a run whose apply holds the lock: its numbers are being moved,
  * and a check now would name the ones not moved yet among the "moved numbers", its result
  * recorded as the run's latest check. The apply checks them itself when its steps are over.

@@ -5,10 +5,9 @@ import type { CommandModule } from 'yargs';
 import {
   applyUnderWay,
   chooseRun,
-  reportNotFinishedWarning,
   reportUnderWayRefusal,
+  runNotFinishedWarning,
   runReport,
-  runStatuses,
 } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
 import { RefusedError } from '../../errors.js';
@@ -48,14 +47,7 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
           // Written elsewhere (--out) while its apply runs, or after it stopped, the reports are
           // the run part way: said beside them, and not a success, so no one files them as its
           // result.
-          const notFinished = reportNotFinishedWarning(
-            run,
-            report.status,
-            applyUnderWay(db, run.id, thisProcess),
-            thisProcess,
-            args.db,
-            runStatuses(db, run.id, thisProcess).runs[0]?.followedBy ?? null,
-          );
+          const notFinished = runNotFinishedWarning(db, run, report.status, thisProcess, args.db);
           return {
             run: run.id,
             status: report.status,

@@ -51,7 +51,8 @@ export function readHead(path: string, bytes = 512): string {
 
 /**
  * The tool replaces only files it wrote: an existing `path` whose first bytes `isOurs` does
- * not recognise (the database itself, a reviewer's notes) is refused before any work.
+ * not recognise (the database itself, a reviewer's notes) is refused before any work. So is a
+ * link, whatever it leads to.
  */
 export function refuseForeignFile(
   path: string,
@@ -59,6 +60,14 @@ export function refuseForeignFile(
   what: string,
   isOurs: (head: string) => boolean,
 ): void {
+  // A link is not a file the tool wrote, even to one it did: the rename that puts the new
+  // file in place replaces the link itself (someone's link to a shared plan, a dangling link
+  // to where no file is yet) with a file of its own.
+  if (isSymbolicLink(path)) {
+    throw new UserError(
+      `${flag} ${path} is a symbolic link; refusing to replace it (it is left as it was, and so is what it leads to; nothing was written). Name the file itself, or a new one.`,
+    );
+  }
   if (!existsSync(path)) return;
   if (!statSync(path).isFile() || !isOurs(readHead(path))) {
     throw new UserError(
@@ -191,6 +200,16 @@ function isMarkTemp(dir: string, name: string, mark: FolderMark): boolean {
     // Renamed into place or removed meanwhile, by the process writing it: nothing of anyone's.
     // One that cannot be read (another user's) vouches for nothing: the folder is refused.
     return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/** Whether `path` is a symbolic link (one that leads nowhere too). */
+function isSymbolicLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    // Nothing there, or nothing this process may look at: the write that follows says why.
+    return false;
   }
 }
 

@@ -1,10 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -15,6 +19,7 @@ import { UserError } from '../src/errors.js';
 import {
   claimFolder,
   makeFolder,
+  refuseForeignFile,
   tempPrefix,
   writePrivateFile,
   writePrivateFiles,
@@ -276,5 +281,41 @@ describe('claimFolder and the mark of a killed writer', () => {
       claimFolder(folder, { file: '.mark', text: 'x\n' }, '--out', 'submigrate'),
     ).toThrow(/already holds files submigrate did not write/);
     expect(readFileSync(`${folder}/notes.txt`, 'utf8')).toBe('mine');
+  });
+});
+
+describe('refuseForeignFile and a symbolic link', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+
+  const isPlan = (head: string) => head.startsWith('{"format"');
+
+  // The rename that puts a new file in place replaces the link itself with a file: the link
+  // (to a plan the tool wrote, or to where no file is yet) is someone's, and was lost.
+  it.each([
+    ['a plan the tool wrote', true],
+    ['where no file is yet', false],
+  ])('a link to %s is refused, left as it was', (_, targetExists) => {
+    const target = dir.file('shared.plan.json');
+    if (targetExists) writeFileSync(target, '{"format":1}\n');
+    const link = dir.file('move.plan.json');
+    symlinkSync(target, link);
+    expect(() => refuseForeignFile(link, '--out', 'a plan file', isPlan)).toThrow(
+      new UserError(
+        `--out ${link} is a symbolic link; refusing to replace it (it is left as it was, and so is what it leads to; nothing was written). Name the file itself, or a new one.`,
+      ),
+    );
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(target);
+    expect(existsSync(target)).toBe(targetExists);
+  });
+
+  it('the file a link leads to is taken as it is named itself', () => {
+    const target = dir.file('shared.plan.json');
+    writeFileSync(target, '{"format":1}\n');
+    expect(() => refuseForeignFile(target, '--out', 'a plan file', isPlan)).not.toThrow();
   });
 });

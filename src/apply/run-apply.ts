@@ -41,6 +41,7 @@ import {
 import { currentOptOuts } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { olderRulesNote } from '../optouts/export.js';
+import { olderRulesWindows } from '../db/snapshot-runs.js';
 import { recordRouteChecks, type RouteCheckRecord } from '../db/route-checks.js';
 import { RefusedError, tellAfter, UserError } from '../errors.js';
 import { carryIndex, uncarriedOptOuts, type Uncarried } from '../plan/carry.js';
@@ -688,10 +689,29 @@ function refuseUncovered(
       unread.map((n) => n.accountSid),
       input.replan?.db ?? null,
     );
+    const refused = `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''})${olderRulesNote(db)}: their opt-outs would be lost. Nothing was written.`;
+    const overrule = 'or apply with --allow-missing-snapshot, which the audit records';
+    if (readByOlderRulesOnly(db, unread)) {
+      throw new RefusedError(
+        `${refused} Run \`${snapshot}\` first, then this apply again: the plan was made from what the older submigrate read, and if the snapshot finds an opt-out the plan does not carry, apply says so and prints the command that makes the plan again; ${overrule}.`,
+      );
+    }
     throw new RefusedError(
-      `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''})${olderRulesNote(db)}: their opt-outs would be lost. Nothing was written. Run \`${snapshot}\` first, then make the plan again, so that it holds (and, made with --carry-optouts, carries) the opt-outs the snapshot finds; or apply with --allow-missing-snapshot, which the audit records.\n${replan}`,
+      `${refused} Run \`${snapshot}\` first, then make the plan again, so that it holds (and, made with --carry-optouts, carries) the opt-outs the snapshot finds; ${overrule}.\n${replan}`,
     );
   }
+}
+
+/**
+ * Whether every account of `unread` had its history read, by an older submigrate whose keyword
+ * rules no longer count: the plan was made from that reading, so it lacks only what the
+ * current rules add (rare), and the carry check refuses the plan over any such opt-out it
+ * does not carry. A snapshot and the same apply are then enough; an account never read needs
+ * the plan made again, with the history its snapshot finds.
+ */
+function readByOlderRulesOnly(db: Db, unread: readonly { accountSid: string }[]): boolean {
+  const read = new Set(olderRulesWindows(db).map((w) => w.accountSid));
+  return unread.every((n) => read.has(n.accountSid));
 }
 
 /**

@@ -266,10 +266,16 @@ describe('today’s commands on an older database holding a killed apply', () =>
     // wrote the mark's first line alone.
     const mark = dir.file('reports/1/.submigrate-report');
     writeFileSync(mark, `${readFileSync(mark, 'utf8').split('\n')[0]!}\n`);
-    // Its snapshot was read under the first keyword rules: apply asks for one under today's.
+    // Its snapshot was read under the first keyword rules: apply asks for one under today's,
+    // and then for itself again, not for the plan made again (the run it continues would be
+    // left behind by a new plan's, and the snapshot and this apply are enough, as below).
     const refused = await cli(['apply', 'p1.json', '--db', 'resume.db', '--rate', '1000']);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('read by an older submigrate');
+    expect(refused.stderr).toContain(
+      `Run \`submigrate snapshot --db ${dir.file('resume.db')}\` first, then this apply again: the plan was made from what the older submigrate read, and if the snapshot finds an opt-out the plan does not carry, apply says so and prints the command that makes the plan again; or apply with --allow-missing-snapshot, which the audit records.`,
+    );
+    expect(refused.stderr).not.toMatch(/make the plan again/i);
     expect((await cli(['snapshot', '--db', 'resume.db'])).code).toBe(0);
     const applied = await cli(['apply', 'p1.json', '--db', 'resume.db', '--rate', '1000']);
     expect(applied.code, applied.stderr).toBe(0);

@@ -73,6 +73,26 @@ function carryBatches(
   return [...byBatch].map(([batch, contacts]) => ({ batch: batch + 1, of, contacts }));
 }
 
+/**
+ * The subaccounts apply's drift check reads, as far as the plan and the journal name them: the
+ * customers' own (pinned, reused, or created by an earlier run) and those the plan's numbers
+ * leave, in the plan's order. (It also reads any other active subaccount with a customer's
+ * name, and those a move under way left: the plan does not name them.)
+ */
+function existingSubaccounts(plan: Plan, targets: ReturnType<typeof targetsFrom>): string[] {
+  const accounts = new Set<string>();
+  for (const customer of plan.customers) {
+    const sid = targets.subaccountOf(customer.customer_id);
+    if (sid !== null) accounts.add(sid);
+  }
+  for (const step of plan.steps) {
+    if (step.action === 'detach_number') accounts.add(step.account_sid);
+    if (step.action === 'transfer_number') accounts.add(step.from_account_sid);
+  }
+  accounts.delete(plan.parent_account_sid);
+  return [...accounts];
+}
+
 export function dryRunRequests(
   plan: Plan,
   records: ReadonlyMap<string, StepRecord>,
@@ -102,6 +122,19 @@ export function dryRunRequests(
     return `(credentials of ${account})`;
   };
   const stateOf = (step: PlanStep) => records.get(step.id)?.state;
+  // Apply's drift check reads the Messaging Services of every subaccount there already is
+  // among those the plan touches, with its own Auth Token: each token is fetched then, before
+  // any step, and kept for the steps. Listed at the first step that used it, the fetch came
+  // after writes apply sends after it.
+  for (const account of existingSubaccounts(plan, targets)) asAccount(account);
+  for (const step of plan.steps) {
+    // A create left in flight: adopted, the subaccount is there for the drift check to read.
+    if (step.action === 'create_subaccount' && stateOf(step) === 'in_flight') {
+      const account = subaccount(step.customer_id);
+      createdOrAdopted.add(account);
+      asAccount(account);
+    }
+  }
   // A carry left in flight is not settled from live state but taken up: not counted here.
   const inFlight = plan.steps.filter(
     (step) => stateOf(step) === 'in_flight' && step.action !== 'carry_optouts',
@@ -119,8 +152,7 @@ export function dryRunRequests(
       case 'create_subaccount':
         // Its Auth Token comes with the answer: no request of its own; unless the create was
         // left in flight and is adopted, when the token is fetched like any other's.
-        if (state === 'in_flight') createdOrAdopted.add(subaccount(step.customer_id));
-        else tokenFetched.add(subaccount(step.customer_id));
+        if (state !== 'in_flight') tokenFetched.add(subaccount(step.customer_id));
         lines.push(
           `POST   ${API}/Accounts.json  FriendlyName=${JSON.stringify(step.friendly_name)}   (parent credentials; the answer carries the subaccount's Auth Token, kept in memory only)`,
         );

@@ -96,5 +96,35 @@ describe('apply --dry-run lists what apply sends', () => {
       ).toBe(true);
     }
     expect(actual.some((line) => line.startsWith('DELETE '))).toBe(true);
+
+    // Each subaccount token fetched where apply fetches it: Birch's (matched by name) when its
+    // drift check reads Birch's services, before any write. The dry run listed it at Birch's
+    // first step, after the writes of the steps before it.
+    const tokenOf = (path: string) =>
+      /^\/2010-04-01\/Accounts\/(AC\w{32})\.json$/.exec(path)?.[1] ?? null;
+    const fetchesAmongWrites = (requests: { method: string; path: string }[]) => {
+      let writes = 0;
+      const fetches: string[] = [];
+      for (const { method, path } of requests) {
+        const token = method === 'GET' ? tokenOf(path) : null;
+        if (method !== 'GET') writes += 1;
+        else if (token !== null && token !== state.parent_account_sid) {
+          fetches.push(`${token} after ${writes} write(s)`);
+        }
+      }
+      return fetches;
+    };
+    const dryOrder = fetchesAmongWrites(
+      listed
+        .map(known)
+        .filter((line) => /^(GET|POST|DELETE) /.test(line))
+        .map((line) => {
+          const [method, url] = line.split(/\s+/);
+          return { method: method!, path: new URL(url!).pathname };
+        }),
+    );
+    const sentOrder = fetchesAmongWrites(await requestLog(env));
+    expect(sentOrder).toEqual([`${accountOf('Birch')} after 0 write(s)`]);
+    expect(dryOrder).toEqual(sentOrder);
   });
 });

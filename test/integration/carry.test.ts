@@ -428,6 +428,11 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
     expect(first.stderr).toContain(
       '1 opt-out(s) of the customer are not written into it, and its suppression list is their only protection. The moves stand.',
     );
+    // One thing to do, the carry's: not the client's general advice before it as well.
+    expect(first.stderr).toContain(
+      'The moves stand. Ask Twilio for Consent Management API access for the subaccount, then run apply again.',
+    );
+    expect(first.stderr).not.toContain('Check the subaccount in the Twilio Console');
     expect(first.stdout).toMatch(/, 1 failed, 0 not run\. .*Not complete/);
     await expectMigrated(env, customers);
 

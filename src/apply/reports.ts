@@ -585,11 +585,20 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
               {
                 to_carry: Number(c.optouts_to_carry ?? 0),
                 written: Number(c.written ?? 0),
-                protection: String(c.protection ?? ''),
               },
             ]),
           )
         : null,
+      protection: new Map(
+        carry.customers.map((c) => [
+          String(c.customer_id),
+          {
+            rows: c.list_rows === null ? null : Number(c.list_rows),
+            enforced: c.twilio_enforces_rows === null ? null : Number(c.twilio_enforces_rows),
+            protection: String(c.protection ?? ''),
+          },
+        ]),
+      ),
       lastReconcileAt: totals.lastPassAt,
       partial,
     }),

@@ -17,10 +17,20 @@ import { html, literal, toHtmlString, type Html } from './html.js';
 import { SCRIPT, STYLE } from './report-assets.js';
 import type { ViolationRow } from './files.js';
 
-/** What Twilio itself enforces for one customer after the run (the opt-out carry). */
+/** What the carry wrote for one customer in the run. */
 export interface CustomerCarry {
   to_carry: number;
   written: number;
+}
+
+/**
+ * What protects one customer's opt-outs after the run, as carry.csv says it: the rows of its
+ * list, how many of them Twilio itself refuses (null when its list is not known), and why the
+ * rest depend on the list alone.
+ */
+export interface CustomerProtection {
+  rows: number | null;
+  enforced: number | null;
   protection: string;
 }
 
@@ -41,6 +51,11 @@ export interface ReportPageInput {
   blocked: ReadonlyMap<string, number> | null;
   /** Per customer, what the carry wrote; null when the plan carried nothing. */
   carry: ReadonlyMap<string, CustomerCarry> | null;
+  /**
+   * Per customer, what protects its opt-outs (carry.csv's rows), whether or not the plan
+   * carried any: the reviewer signs off on who must enforce which list.
+   */
+  protection?: ReadonlyMap<string, CustomerProtection>;
   lastReconcileAt: string | null;
   /**
    * Customers whose numbers came from an account with history no snapshot read: their lists
@@ -200,6 +215,7 @@ function summary(input: ReportPageInput, violations: number | null): Html {
   const optoutsLabel = `opt-outs on the suppression lists${unknown > 0 ? ` (lists of ${unknown} customer(s) not known)` : ''}`;
   const carried =
     input.carry === null ? null : [...input.carry.values()].reduce((a, c) => a + c.written, 0);
+  const unenforced = listOnly(input);
   return html`<section class="figures" aria-label="Summary">
     ${figure('customers', 'customers', document.customers.length)}
     ${figure('numbers-moved', movedLabel(rows.length, numbers), numbers.moved, numbers.movedUnfinished > 0)}
@@ -207,12 +223,38 @@ function summary(input: ReportPageInput, violations: number | null): Html {
     ${figure('numbers-not-finished', 'numbers not moved: not finished', numbers.notFinished, numbers.notFinished > 0)}
     ${figure('optouts', optoutsLabel, optouts ?? 'not known', optouts === null || unknown > 0)}
     ${figure('carried', 'opt-out records written into Twilio', carried ?? 'not carried', carried === null)}
+    ${
+      unenforced === null
+        ? ''
+        : figure(
+            'list-only',
+            "opt-outs Twilio does not refuse: the customer's app must (see what protects each customer)",
+            unenforced,
+            unenforced > 0,
+          )
+    }
     ${figure('routes-changed', 'inbound routes changed', changed, lost > 0)}
     ${figure('blocked', 'sends Twilio refused (21610)', blocked ?? 'not reconciled')}
     ${figure('violations', 'violations', violations ?? 'not reconciled', violations === null || violations > 0)}
     ${figure('steps-done', 'steps done', document.counts['done'] ?? 0)}
     ${figure('steps-failed', 'steps failed', document.counts['failed'] ?? 0, (document.counts['failed'] ?? 0) > 0)}
   </section>`;
+}
+
+/**
+ * The rows of this run's customers' lists that Twilio does not refuse (toll-free senders, a
+ * carry not planned or failed…): written into Twilio counts records, which alone would let
+ * "all written" read as "all enforced". null without the customers' protection; a list that
+ * is not known is left out, as the opt-outs figure leaves it out.
+ */
+function listOnly(input: ReportPageInput): number | null {
+  if (input.protection === undefined) return null;
+  let total = 0;
+  for (const customer of input.document.customers) {
+    const p = input.protection.get(customer.customer_id);
+    if (p !== undefined && p.rows !== null && p.enforced !== null) total += p.rows - p.enforced;
+  }
+  return total;
 }
 
 /** Why a run is not complete, and what to do: a run under way is not to be applied again. */
@@ -317,6 +359,13 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
   return notes;
 }
 
+/** carry.csv's words, in red where Twilio does not refuse every opt-out on the list. */
+function protectionCell(p: CustomerProtection | undefined): Html {
+  if (p === undefined) return cell('');
+  const whole = p.rows !== null && p.enforced !== null && p.enforced === p.rows;
+  return cell(p.protection, whole ? '' : 'bad');
+}
+
 function customersTable(input: ReportPageInput): Html {
   const optoutsBy =
     input.optouts === null ? null : countBy(input.optouts.rows, (r) => r.customer_id);
@@ -350,6 +399,7 @@ ${
       : cell(optoutsBy.get(customer.customer_id) ?? 0, 'num')
 }
 ${carry === undefined ? cell(input.carry === null ? 'not carried' : 0, 'num') : fraction(carry.written, carry.to_carry)}
+${input.protection === undefined ? '' : protectionCell(input.protection.get(customer.customer_id))}
 <td>${lines(own.map((r) => r.inbound_route_before))}</td>
 <td>${lines(own.map((r) => r.inbound_route_after))}</td>
 ${cell(input.blocked === null ? 'not reconciled' : (input.blocked.get(customer.customer_id) ?? 0), 'num')}
@@ -366,6 +416,7 @@ ${cell(violationsBy === null ? 'not reconciled' : violations, violations > 0 ? '
       { label: 'messaging service' },
       { label: 'opt-outs on list', num: true },
       { label: 'records carried into Twilio', num: true },
+      ...(input.protection === undefined ? [] : [{ label: 'what protects its opt-outs' }]),
       { label: 'inbound route before' },
       { label: 'inbound route after' },
       { label: 'sends refused', num: true },

@@ -84,6 +84,23 @@ describe('report.html in Chromium (from a real demo run)', () => {
     expect(await page.locator('[data-figure="violations"]').getAttribute('class')).toContain(
       'alarm',
     );
+    // The opt-outs only the customers' apps can stop, as carry.csv counts them: the demo's
+    // toll-free numbers and the subaccount without Consent API access have some.
+    const listOnly = csv('carry.csv').reduce(
+      (n, r) => n + Number(r['list_rows']) - Number(r['twilio_enforces_rows']),
+      0,
+    );
+    expect(listOnly).toBeGreaterThan(0);
+    expect(await figure('list-only')).toBe(String(listOnly));
+  });
+
+  it("says in each customer's row what protects its opt-outs, as carry.csv does", async () => {
+    const carry = csv('carry.csv');
+    const hvac = carry.find((r) => r['customer_id'] === 'granite-state-hvac')!;
+    expect(hvac['protection']).toContain('only protection');
+    const row = page.locator('#customers tbody tr', { hasText: 'granite-state-hvac' });
+    const cell = row.locator('td.bad', { hasText: hvac['protection']! });
+    expect(await cell.count()).toBe(1);
   });
 
   it('renders the customer, violation and suppression tables', async () => {

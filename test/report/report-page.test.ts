@@ -46,6 +46,47 @@ describe('report.html', () => {
     expect(page).toMatch(/need not be equal/);
   });
 
+  it('says per customer what protects its opt-outs, and how many Twilio does not refuse', () => {
+    // A customer whose records were all written but who has a toll-free number: "144 / 144
+    // carried" alone reads as protected, and its sends from the toll-free number are not.
+    const page = reportPage(
+      input({
+        carry: new Map([['acme', { to_carry: 3, written: 3 }]]),
+        protection: new Map([
+          [
+            'acme',
+            {
+              rows: 3,
+              enforced: 1,
+              protection:
+                'Twilio refuses sends to 1 of the 3 opt-outs on its suppression list; for the other 2, the list is the only protection (the Consent Management API does not cover its toll-free numbers)',
+            },
+          ],
+          ['someone-else', { rows: 9, enforced: 0, protection: 'not this run' }],
+        ]),
+      }),
+    );
+    expect(page).toMatch(/<th [^>]*>\s*what protects its opt-outs\s*<\/th>/);
+    expect(page).toMatch(
+      /<td class="bad">Twilio refuses sends to 1 of the 3 opt-outs[^<]*does not cover its toll-free numbers\)<\/td>/,
+    );
+    // This run's customers only, as the other figures count them.
+    expect(page).toMatch(
+      /data-figure="list-only">\s*<span class="value">2<\/span><span class="label">opt-outs Twilio does not refuse/,
+    );
+    expect(page).toMatch(/class="figure alarm" data-figure="list-only"/);
+  });
+
+  it('shows a customer whose every opt-out Twilio refuses as such, not in red', () => {
+    const words =
+      'Twilio refuses sends to every opt-out on its suppression list (written through the Consent Management API)';
+    const page = reportPage(
+      input({ protection: new Map([['acme', { rows: 1, enforced: 1, protection: words }]]) }),
+    );
+    expect(page).toContain(`<td>${words}</td>`);
+    expect(page).toMatch(/class="figure" data-figure="list-only">\s*<span class="value">0</);
+  });
+
   it('says what it cannot vouch for instead of showing empty figures', () => {
     const page = reportPage(
       input({ optouts: null, violations: null, blocked: null, lastReconcileAt: null }),

@@ -196,6 +196,32 @@ export function runNotFinishedWarning(
 }
 
 /**
+ * What `routes` tells beside the check of a run whose apply stopped part way: a number with a
+ * step of its move not done (out of its old service, not yet in its new one, say) is checked
+ * as it stands, its route the move half made — LOST, where the finished move keeps it — and
+ * the numbers not begun are not checked at all. Said so, with what continues the run, so that
+ * the check is not taken for the move's result.
+ */
+export function routesNotFinishedWarning(
+  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  notFinished: number,
+  checked: number,
+  db: string,
+  /** A run of another plan that sent a step after it stopped: applying its plan starts anew. */
+  followedBy: number | null,
+): string {
+  const partWay =
+    notFinished === 0
+      ? 'the numbers it had not begun to move are not checked'
+      : `${notFinished} of these ${checked} numbers are part way through their move (a step not done yet), so their routes are the move half made, not its result`;
+  if (followedBy !== null) {
+    return `apply run ${run.id} stopped before it finished (no process is running it), and run ${followedBy} (another plan) came after it: ${partWay}; applying its plan no longer continues it`;
+  }
+  const again = ['submigrate', 'apply', run.planPath, '--db', db].map(shellWord).join(' ');
+  return `apply run ${run.id} stopped before it finished (no process is running it): ${partWay}; \`${again}\` (${run.planPath} as its apply named its plan) continues it and checks their routes itself when its steps are over`;
+}
+
+/**
  * `routes`' refusal to check a run whose apply holds the lock: its numbers are being moved,
  * and a check now would name the ones not moved yet among the "moved numbers", its result
  * recorded as the run's latest check. The apply checks them itself when its steps are over.

@@ -4,13 +4,19 @@
  */
 
 import type { Clock } from '../clock.js';
-import { listSteps, runPlanJson } from '../db/journal.js';
+import { listSteps, runPlanJson, type StepRecord } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { recordRouteChecks } from '../db/route-checks.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { RefusedError } from '../errors.js';
-import { applyUnderWay, chooseRun, routesUnderWayRefusal } from './reports.js';
+import {
+  applyUnderWay,
+  chooseRun,
+  routesNotFinishedWarning,
+  routesUnderWayRefusal,
+  runStatuses,
+} from './reports.js';
 import { toCheckRecord } from './run-apply.js';
 import { checkRoutes, type RouteCheck } from './routes-check.js';
 
@@ -24,7 +30,12 @@ export async function recheckRoutes(
     runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
     dbShown: string;
   },
-): Promise<{ runId: number; checks: RouteCheck[] }> {
+): Promise<{
+  runId: number;
+  checks: RouteCheck[];
+  /** Of a stopped run: the checked numbers whose move is part way, and what to say of it. */
+  notFinished: { numbers: string[]; warning: string } | null;
+}> {
   const run = chooseRun(db, runId);
   // Before any request: the numbers of a run under way are not all moved yet.
   const holder = applyUnderWay(db, run.id, deps.runner);
@@ -35,5 +46,33 @@ export async function recheckRoutes(
   const records = new Map(listSteps(db, run.id).map((r) => [r.stepId, r]));
   const checks = await checkRoutes(plan, records, deps.twilio, deps.clock);
   recordRouteChecks(db, run.id, checks.map(toCheckRecord));
-  return { runId: run.id, checks };
+  // A run the journal records as running and no apply runs (refused above) is stopped.
+  if (run.status !== 'running') return { runId: run.id, checks, notFinished: null };
+  const numbers = checks
+    .filter((check) => !moveFinished(check.numberSid, records))
+    .map((c) => c.phoneNumber);
+  const followedBy = runStatuses(db, run.id, deps.runner).runs[0]?.followedBy ?? null;
+  return {
+    runId: run.id,
+    checks,
+    notFinished: {
+      numbers,
+      warning: routesNotFinishedWarning(
+        run,
+        numbers.length,
+        checks.length,
+        deps.dbShown,
+        followedBy,
+      ),
+    },
+  };
+}
+
+/** Every step of a number's own in the run is done (or found already so). */
+function moveFinished(numberSid: string, records: ReadonlyMap<string, StepRecord>): boolean {
+  const ACTIONS = ['detach_number', 'transfer_number', 'attach_number', 'set_number_webhook'];
+  return ACTIONS.every((action) => {
+    const state = records.get(`${action}:${numberSid}`)?.state;
+    return state === undefined || state === 'done' || state === 'skipped';
+  });
 }

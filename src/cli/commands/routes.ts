@@ -26,7 +26,7 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
     builder: (y) => y.option('run', runOption('The run (default: the latest that moved numbers)')),
     handler: async (args) => {
       const twilio = connectTwilio(args, context);
-      const { runId, checks } = await withDb(
+      const { runId, checks, notFinished } = await withDb(
         dbLocation(args, context),
         (db) =>
           recheckRoutes(db, args.run, {
@@ -44,22 +44,30 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
         const shown = checks.map(shownCheck);
         context.output.out(
           JSON.stringify(
-            { run: runId, checks: shown, failed: failed.length, fallbackLost: fallbacks.length },
+            {
+              run: runId,
+              checks: shown,
+              failed: failed.length,
+              fallbackLost: fallbacks.length,
+              movesNotFinished: notFinished?.numbers ?? [],
+            },
             null,
             2,
           ),
         );
       } else {
+        const partWay = new Set(notFinished?.numbers ?? []);
         context.output.lines(
           checks.map(
             (c) =>
-              `${failedCheck(c) ? 'LOST' : 'ok  '}  ${c.phoneNumber}  ${c.customerId}  ${describeRoute(c.before)} -> ${c.after === null ? 'not in its subaccount' : describeRoute(c.after)}  (${c.verdict}${lostFallbackCheck(c) ? `; ${describeFallbackCheck(c.fallback!)}` : ''})`,
+              `${failedCheck(c) ? 'LOST' : 'ok  '}  ${c.phoneNumber}  ${c.customerId}  ${describeRoute(c.before)} -> ${c.after === null ? 'not in its subaccount' : describeRoute(c.after)}  (${c.verdict}${lostFallbackCheck(c) ? `; ${describeFallbackCheck(c.fallback!)}` : ''}${partWay.has(c.phoneNumber) ? '; move not finished' : ''})`,
           ),
         );
         context.output.out(
           `run ${runId}: ${checks.length - failed.length} of ${checks.length} moved numbers reach where they did before the move; ${failed.length} lost their route${failed.length === 0 ? '.' : `: ${failed.map((c) => c.phoneNumber).join(', ')}`}${fallbacks.length === 0 ? '' : ` ${fallbackAdvice(fallbacks.map((c) => c.phoneNumber))}`}`,
         );
       }
+      if (notFinished !== null) context.output.err(`warning: ${notFinished.warning}`);
       if (failed.length > 0) context.setExit(EXIT_CODES.failedSteps);
     },
   };

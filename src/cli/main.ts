@@ -337,9 +337,10 @@ async function runCommand(argv: string[], output: Output): Promise<number> {
       )
       .fail((message, error) => {
         // yargs' own errors (a flag's check, as `--run abc`) are the user's to fix.
+        const declared = () => declaredFlags((parser as unknown as DeclaredFlags).getOptions());
         if (error?.name === 'YError')
-          throw new UserError(plainYargsError(error.message, argv, names));
-        throw error ?? new UserError(plainYargsError(message, argv, names));
+          throw new UserError(plainYargsError(error.message, argv, names, declared));
+        throw error ?? new UserError(plainYargsError(message, argv, names, declared));
       })
       .wrap(Math.min(100, process.stdout.columns || 100))
       .parseAsync();
@@ -374,6 +375,7 @@ function plainYargsError(
   message: string,
   argv: readonly string[],
   commands: readonly string[],
+  declared: () => readonly string[],
 ): string {
   const command = argv.find((a) => !a.startsWith('-'));
   if (/^Not enough non-option arguments/.test(message) && command === 'apply') {
@@ -382,7 +384,82 @@ function plainYargsError(
   if (command !== undefined && !commands.includes(command) && argv[0] === command) {
     return `no command "${command}": the commands are ${commands.join(', ')} (see submigrate --help)`;
   }
-  return withoutCamelTwins(message);
+  const said = withoutCamelTwins(message);
+  const missing = /^Missing required argument: ([a-z-]+)$/.exec(said);
+  if (missing !== null) {
+    // `plan --maping m.csv`: the flag it misses is there, misspelt; yargs names only the first.
+    const misspelt = argv
+      .filter((a) => a.startsWith('--'))
+      .map((a) => a.slice(2).split('=')[0]!)
+      .find((name) => nearestFlag(name, [missing[1]!]) !== null);
+    return misspelt === undefined ? said : `${said} (--${misspelt}: did you mean --${missing[1]}?)`;
+  }
+  if (!/^Unknown arguments?: /.test(said) || command === undefined) return said;
+  return `${said}${flagHint(said, argv, declared())}. Nothing was run; \`submigrate ${command} --help\` lists its options`;
+}
+
+/** The long flags the command declares (its own and the global ones), as typed: `--dry-run`. */
+function declaredFlags(options: {
+  string: string[];
+  boolean: string[];
+  number?: string[];
+  array?: string[];
+}): string[] {
+  const all = [
+    ...options.string,
+    ...options.boolean,
+    ...(options.number ?? []),
+    ...(options.array ?? []),
+  ];
+  return [...new Set(all.filter((name) => name.length > 1 && !/[A-Z]/.test(name)))];
+}
+
+/**
+ * A mistyped flag (`--dryrun`, `--concurency`, `--acount`) is told the flag it is nearest to:
+ * a tired engineer sees "Unknown argument" and has to find the spelling in --help. Only a
+ * flag typed as one (`--x`), and only a near one: two edits, or the same letters without
+ * their dashes.
+ */
+function flagHint(said: string, argv: readonly string[], flags: readonly string[]): string {
+  const unknown = said.replace(/^Unknown arguments?: /, '').split(', ');
+  const typed = unknown.filter((name) =>
+    argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`)),
+  );
+  const hints = typed.flatMap((name) => {
+    const near = nearestFlag(name, flags);
+    if (near === null) return [];
+    return [
+      unknown.length === 1 ? `did you mean --${near}?` : `--${name}: did you mean --${near}?`,
+    ];
+  });
+  return hints.length === 0 ? '' : ` (${hints.join('; ')})`;
+}
+
+function nearestFlag(name: string, flags: readonly string[]): string | null {
+  const bare = (s: string) => s.replace(/[-_]/g, '').toLowerCase();
+  let best: { flag: string; distance: number } | null = null;
+  for (const flag of flags) {
+    const distance = bare(flag) === bare(name) ? 0 : editDistance(name, flag);
+    if (distance <= 2 && (best === null || distance < best.distance)) best = { flag, distance };
+  }
+  return best?.flag ?? null;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions of one character each. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /**

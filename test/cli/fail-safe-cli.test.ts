@@ -335,7 +335,40 @@ describe('fail safe (built CLI)', () => {
 
     it('an unknown flag is named once, as typed', async () => {
       const result = await runCli(['status', '--bogus-flag', '--other'], { PATH: '' });
-      expectOneLineError(result, /^error: Unknown arguments: bogus-flag, other$/);
+      expectOneLineError(
+        result,
+        /^error: Unknown arguments: bogus-flag, other\. Nothing was run; `submigrate status --help` lists its options$/,
+      );
+    });
+
+    it.each([
+      [
+        ['apply', 'p.plan.json', '--dryrun'],
+        'Unknown argument: dryrun (did you mean --dry-run?). Nothing was run; `submigrate apply --help` lists its options',
+      ],
+      [
+        ['apply', 'p.plan.json', '--concurency', '2'],
+        'Unknown argument: concurency (did you mean --concurrency?). Nothing was run; `submigrate apply --help` lists its options',
+      ],
+      [
+        ['snapshot', '--acount', 'AC' + '1'.repeat(32)],
+        'Unknown argument: acount (did you mean --account?). Nothing was run; `submigrate snapshot --help` lists its options',
+      ],
+      [
+        ['reconcile', '--fail-on-violations'],
+        'Unknown argument: fail-on-violations (did you mean --fail-on-violation?). Nothing was run; `submigrate reconcile --help` lists its options',
+      ],
+      [
+        ['report', '--ru', '1', '--ot', 'x'],
+        'Unknown arguments: ru, ot (--ru: did you mean --run?; --ot: did you mean --out?). Nothing was run; `submigrate report --help` lists its options',
+      ],
+      [
+        ['plan', '--maping', 'm.csv'],
+        'Missing required argument: mapping (--maping: did you mean --mapping?)',
+      ],
+    ])('a mistyped flag is told the flag it is nearest to: %j', async (args, said) => {
+      const result = await runCli(args, { PATH: '' }, dir.path);
+      expectOneLineError(result, new RegExp(`^error: ${escapeRegExp(said)}$`));
     });
 
     it.each([
@@ -593,3 +626,7 @@ describe('ties and gaps resolve to the safe side (built CLI)', () => {
     expect(after.coverage.not_read).toEqual([]);
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -81,7 +81,10 @@ describe('status of a run whose apply is running, then killed', () => {
     };
     expect(after.runs[0]?.run.status).toBe('running');
     expect(after.runs[0]?.process).toBeNull();
-    expect(stopped.stdout).toContain('`submigrate apply` with the plan continues it');
+    // The command that continues it, whole: which plan file, and which database.
+    expect(stopped.stdout).toContain(
+      `no process is running it: \`submigrate apply m.plan.json --db ${db()}\` (m.plan.json as its apply named its plan) continues it`,
+    );
     // Its step left in flight is no longer being sent: the listing says what becomes of it.
     // In apply's words ("in flight", "not run"), not the journal's: --json keeps those.
     const inFlight = Number(
@@ -110,7 +113,7 @@ describe('status of a run whose apply is running, then killed', () => {
     expect(applied.code, applied.stderr).toBe(0);
     const superseded = await cli(['status', '--db', db()]);
     expect(superseded.stdout).toMatch(/^run 1 {2}stopped .*run 2 \(another plan\) came after it$/m);
-    expect(superseded.stdout).not.toContain('with the plan continues it');
+    expect(superseded.stdout).not.toContain('continues it');
     // Its reports say so too: they are the run part way, and no apply continues it.
     const report = await cli(['report', '--db', db(), '--run', '1', '--out', 'r1']);
     expect(report.stderr).toContain(
@@ -153,7 +156,7 @@ describe('status of a stopped run that a refused run of another plan came after'
 
     const status = await cli(['status', '--db', db()]);
     expect(status.stdout).toMatch(
-      /^run 1 {2}stopped .*`submigrate apply` with the plan continues it$/m,
+      /^run 1 {2}stopped .*`submigrate apply .*m\.plan\.json --db .*s\.db` \(.*m\.plan\.json as its apply named its plan\) continues it$/m,
     );
     expect(status.stdout).not.toContain('run 2 (another plan) came after it');
     const json = JSON.parse((await cli(['status', '--db', db(), '--json'])).stdout) as {

@@ -44,7 +44,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
             process === null
               ? stopped
                 ? followedBy === null
-                  ? '  no process is running it: `submigrate apply` with the plan continues it'
+                  ? `  no process is running it: \`${continueCommand(run.planPath, args.db)}\` (${run.planPath} as its apply named its plan) continues it`
                   : `  no process is running it, and run ${followedBy} (another plan) came after it`
                 : ''
               : `  pid ${process.pid} on ${process.hostname} since ${process.acquiredAt}`
@@ -82,6 +82,13 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
     },
   };
 }
+
+/**
+ * The command that continues a stopped run, as report's warning names it: "`submigrate apply`
+ * with the plan" left an engineer in the window to find which plan file, and which database.
+ */
+const continueCommand = (planPath: string, db: string): string =>
+  ['submigrate', 'apply', planPath, '--db', db].map(shellWord).join(' ');
 
 /**
  * A step state as apply's summary says it (`3 not run`, `in flight`): the journal's names

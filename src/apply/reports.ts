@@ -263,7 +263,11 @@ export function runStatuses(
   db: Db,
   runId: number | undefined,
   me: { pid: number; hostname: string; isAlive(pid: number): boolean },
-): { runs: RunStatus[]; steps: StepRecord[] | null; starting: LockHolder | null } {
+): {
+  runs: RunStatus[];
+  steps: StepRecord[] | null;
+  starting: LockHolder | null;
+} {
   const holder = lockHeldAgainst(db, me) ?? null;
   const chosen = runId === undefined ? undefined : chooseRun(db, runId).id;
   const all = listApplyRuns(db);
@@ -300,6 +304,26 @@ export function runStatuses(
     // against live state: its run begins when the checks pass (and not if they refuse).
     starting: holder !== null && holder.runId === null ? holder : null,
   };
+}
+
+/**
+ * A run's steps as `status --run` shows them, a number's step with its phone number
+ * (`phoneNumber`, null for another step): its id names the number by its SID alone, which no
+ * one in the window can read. Apart from runStatuses, whose other callers need no plan read.
+ */
+export function withPhoneNumbers<Step extends StepRecord>(
+  db: Db,
+  runId: number,
+  steps: readonly Step[],
+): (Step & { phoneNumber: string | null })[] {
+  const plan = readPlan(`apply run ${runId}`, runPlanJson(db, runId), 'journal');
+  const phones = new Map(
+    plan.customers.flatMap((c) => c.numbers.map((n) => [n.number_sid, n.phone_number] as const)),
+  );
+  return steps.map((s) => ({
+    ...s,
+    phoneNumber: phones.get(s.stepId.slice(s.stepId.indexOf(':') + 1)) ?? null,
+  }));
 }
 
 /**

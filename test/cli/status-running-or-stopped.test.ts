@@ -94,12 +94,23 @@ describe('status of a run whose apply is running, then killed', () => {
     expect(stopped.stdout).not.toMatch(/in_flight|not_run/);
     const steps = await cli(['status', '--db', db(), '--run', '1']);
     expect(steps.stdout).not.toMatch(/in_flight|not_run/);
+    // A number's step says which number: its id names it by its SID alone.
+    expect(steps.stdout).toMatch(
+      new RegExp(`^  transfer_number:PN[0-9a-f]{32} \\(\\${N1}\\)  attempts`, 'm'),
+    );
+    expect(steps.stdout).toMatch(/^  create_subaccount:acme  attempts/m);
     const stepsJson = JSON.parse(
       (await cli(['status', '--db', db(), '--run', '1', '--json'])).stdout,
     ) as {
       runs: { counts: Record<string, number> }[];
-      steps: { state: string }[];
+      steps: { state: string; stepId: string; phoneNumber: string | null }[];
     };
+    expect(
+      stepsJson.steps
+        .filter((s) => s.stepId.startsWith('transfer_number:'))
+        .map((s) => s.phoneNumber)
+        .sort(),
+    ).toEqual([N1, N2]);
     expect(stepsJson.runs[0]?.counts['in_flight']).toBe(inFlight);
     expect(stepsJson.steps.filter((s) => s.state === 'in_flight')).toHaveLength(inFlight);
     expect(steps.stdout).toMatch(

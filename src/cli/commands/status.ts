@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { runStatuses } from '../../apply/reports.js';
+import { runStatuses, withPhoneNumbers } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
 import { latestSnapshotState, type SnapshotRunState } from '../../optouts/snapshot.js';
 import { shellWord } from '../../plan/replan.js';
@@ -21,11 +21,19 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
     handler: async (args) => {
       const view = await withDb(
         dbLocation(args, context),
-        (db) => ({
-          ...runStatuses(db, args.run, thisProcess),
-          // Added after the apply fields, which `--json` keeps as they were.
-          snapshot: latestSnapshotState(db, thisProcess),
-        }),
+        (db) => {
+          const statuses = runStatuses(db, args.run, thisProcess);
+          const runId = statuses.runs[0]?.run.id;
+          return {
+            ...statuses,
+            steps:
+              statuses.steps === null || runId === undefined
+                ? null
+                : withPhoneNumbers(db, runId, statuses.steps),
+            // Added after the apply fields, which `--json` keeps as they were.
+            snapshot: latestSnapshotState(db, thisProcess),
+          };
+        },
         { mode: 'existing', missingAdvice: NOTHING_APPLIED },
       );
       if (args.json) {
@@ -75,7 +83,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
         context.output.lines(
           steps.map(
             (s) =>
-              `  ${s.stepId}  attempts ${s.attempts}${resultText(s.result)}${s.errorMessage === null ? '' : `  error ${s.errorCode === null ? '' : `${s.errorCode}: `}${s.errorMessage}`}`,
+              `  ${s.stepId}${s.phoneNumber === null ? '' : ` (${s.phoneNumber})`}  attempts ${s.attempts}${resultText(s.result)}${s.errorMessage === null ? '' : `  error ${s.errorCode === null ? '' : `${s.errorCode}: `}${s.errorMessage}`}`,
           ),
         );
       }

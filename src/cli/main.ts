@@ -6,6 +6,7 @@
  * 4 refused.
  */
 
+import { distance } from 'fastest-levenshtein';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 
@@ -437,29 +438,12 @@ function flagHint(said: string, argv: readonly string[], flags: readonly string[
 
 function nearestFlag(name: string, flags: readonly string[]): string | null {
   const bare = (s: string) => s.replace(/[-_]/g, '').toLowerCase();
-  let best: { flag: string; distance: number } | null = null;
+  let best: { flag: string; edits: number } | null = null;
   for (const flag of flags) {
-    const distance = bare(flag) === bare(name) ? 0 : editDistance(name, flag);
-    if (distance <= 2 && (best === null || distance < best.distance)) best = { flag, distance };
+    const edits = bare(flag) === bare(name) ? 0 : distance(name, flag);
+    if (edits <= 2 && (best === null || edits < best.edits)) best = { flag, edits };
   }
   return best?.flag ?? null;
-}
-
-/** Levenshtein distance: insertions, deletions and substitutions of one character each. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /**

@@ -94,6 +94,8 @@ export function receiveInbound(
   const record = state.recordMessage({ ...message, direction: 'inbound', status: 'received' });
   return {
     ...message,
+    // What the stored message says: a number in no service may carry the account's default.
+    messagingServiceSid: record.messagingServiceSid,
     sid: record.sid,
     numSegments: record.numSegments,
     stored: true,

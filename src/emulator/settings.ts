@@ -1,7 +1,8 @@
 /**
  * Per-account settings that Twilio keeps outside the REST API (Console switches, support
  * tickets, beta access): how long the Messages API shows a record, whether the account may
- * use the Consent Management API and how often, and how long a Bulk Export job takes here.
+ * use the Consent Management API and how often, how long a Bulk Export job takes here, and
+ * what a message without a Messaging Service carries in `messaging_service_sid`.
  * Set through `POST /__emulator/settings`; every account starts from the defaults.
  */
 
@@ -14,6 +15,13 @@ export interface AccountSettings {
   consent_requests_per_minute: number;
   /** Emulator seconds from creating a Bulk Export job to its files; 0 = at once. */
   export_job_seconds: number;
+  /**
+   * Whether a message sent or received without a Messaging Service carries one synthetic `MG`
+   * SID of the account (Twilio's spec: "A unique default value is assigned if a Messaging
+   * Service is not used"; what that value looks like is not documented) instead of null. The
+   * SID is no service: not listed, 404 on fetch, and opt-outs keep their scope by number.
+   */
+  default_service_sid: boolean;
 }
 
 export const DEFAULT_SETTINGS: Readonly<AccountSettings> = {
@@ -21,6 +29,7 @@ export const DEFAULT_SETTINGS: Readonly<AccountSettings> = {
   consent_api: true,
   consent_requests_per_minute: 100,
   export_job_seconds: 0,
+  default_service_sid: false,
 };
 
 export const MIN_RETENTION_DAYS = 7;
@@ -34,6 +43,7 @@ const CHECKS: Record<keyof AccountSettings, (v: unknown) => boolean> = {
   consent_api: (v) => typeof v === 'boolean',
   consent_requests_per_minute: (v) => isInteger(v, 1),
   export_job_seconds: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+  default_service_sid: (v) => typeof v === 'boolean',
 };
 
 /** Checks a partial update (without `account_sid`); returns an error text or null. */

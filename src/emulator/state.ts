@@ -6,6 +6,8 @@
  * and throws `ApiError` with Twilio's codes.
  */
 
+import { createHash } from 'node:crypto';
+
 import { ApiError } from './api-error.js';
 import { SlidingWindowLimiter } from './consent.js';
 import { dayBounds } from './exports/day-files.js';
@@ -406,12 +408,27 @@ export class EmulatorState {
       dateCreated: dateSent,
       dateUpdated: dateSent,
       errorCode: init.errorCode ?? null,
-      messagingServiceSid: init.messagingServiceSid ?? null,
+      messagingServiceSid: init.messagingServiceSid ?? this.defaultServiceSid(init.accountSid),
       numSegments: segmentCount(init.body),
       price: init.status === 'failed' ? null : '-0.00790',
     });
-    if (record.direction === 'inbound') this.applyKeyword(record);
+    if (record.direction === 'inbound') {
+      // Twilio's opt-out scope is the real service, else the number: a default SID is no
+      // service, so it does not widen a STOP to every number without one.
+      this.applyKeyword({ ...record, messagingServiceSid: init.messagingServiceSid ?? null });
+    }
     return record;
+  }
+
+  /**
+   * What a message of this account without a Messaging Service carries in
+   * `messaging_service_sid`: null, or with the account's `default_service_sid` setting one
+   * synthetic `MG` SID, the same for every such message of the account and no service's.
+   */
+  defaultServiceSid(accountSid: string): string | null {
+    if (!this.settings.get(accountSid).default_service_sid) return null;
+    const digest = createHash('sha256').update(`default service of ${accountSid}`).digest('hex');
+    return `MG${digest.slice(0, 32)}`;
   }
 
   /**

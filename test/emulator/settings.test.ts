@@ -28,6 +28,7 @@ describe('emulator settings', () => {
       consent_api: true,
       consent_requests_per_minute: 100,
       export_job_seconds: 0,
+      default_service_sid: false,
     };
     expect(await get()).toEqual({ account_sid: env.parentSid, ...defaults });
     const { subaccounts } = await env.seed({ subaccounts: [{ friendly_name: 'Acme Dental' }] });
@@ -58,6 +59,7 @@ describe('emulator settings', () => {
       consent_api: false,
       consent_requests_per_minute: 100,
       export_job_seconds: 0,
+      default_service_sid: false,
     });
     // The parent is untouched.
     expect(await get()).toMatchObject({ message_retention_days: 400, consent_api: true });
@@ -74,6 +76,7 @@ describe('emulator settings', () => {
     [{ consent_api: 'yes' }],
     [{ consent_requests_per_minute: 0 }],
     [{ export_job_seconds: -1 }],
+    [{ default_service_sid: 1 }],
     [{ retention: 30 }],
   ])('refuses %j with 400 and changes nothing', async (patch) => {
     const response = await post(patch);

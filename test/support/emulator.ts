@@ -131,6 +131,7 @@ export interface EmulatorSettings {
   consent_api: boolean;
   consent_requests_per_minute: number;
   export_job_seconds: number;
+  default_service_sid: boolean;
 }
 
 /**

@@ -145,6 +145,27 @@ export function replaceNumbers(
 }
 
 /**
+ * Records Messaging Services seen in an account (listed, or a number's service): from then on
+ * an opt-in through one of them lifts the service's opt-outs (`optOutsQuery`). A SID once seen
+ * stays: Twilio does not give a service's SID to anything else.
+ */
+export function recordServices(
+  db: Db,
+  accountSid: string,
+  observedAt: string,
+  serviceSids: Iterable<string>,
+): void {
+  const insert = statement(
+    db,
+    `INSERT INTO messaging_services (account_sid, service_sid, first_seen_at) VALUES (?, ?, ?)
+     ON CONFLICT (account_sid, service_sid) DO NOTHING`,
+  );
+  db.transaction(() => {
+    for (const sid of new Set(serviceSids)) insert.run(accountSid, sid, observedAt);
+  })();
+}
+
+/**
  * Phone number → the type Twilio reports for it, for the numbers it reports as toll-free
  * (toll-free changes what YES means). Any other number's area code decides (`isTollFree`),
  * whatever its type, so a plan of 100,000 local numbers reads none of them back.
@@ -211,7 +232,8 @@ export function listNumbers(db: Db): NumberRow[] {
  * The state of each (scope, end user) pair is its latest observation by date_sent: an opt-out
  * keyword, an opt-in keyword, or a send Twilio refused with 21610 (its own verdict that the
  * recipient was opted out of that sender then). The scope is the Messaging Service the keyword
- * arrived through (or the refused send went through), else the Twilio number. date_sent has
+ * arrived through (or the refused send went through), else the Twilio number; a SID not seen
+ * as a service of the account lifts only per number (`SCOPE`). date_sent has
  * whole seconds, so Twilio's own order within a second is unknowable: on a tie the opt-out side
  * wins (the safe reading).
  *
@@ -227,7 +249,25 @@ export function listNumbers(db: Db): NumberRow[] {
  * (the next is an opt-in, or none). No subquery per row: a ledger holds hundreds of thousands
  * of events.
  */
-const PAIR = 'account_sid, COALESCE(messaging_service_sid, twilio_number), end_user';
+const KNOWN_SERVICE = `EXISTS (SELECT 1 FROM messaging_services k
+  WHERE k.account_sid = e.account_sid AND k.service_sid = e.messaging_service_sid)`;
+
+/**
+ * The partition an event of `ledger_events e` is judged in: its Messaging Service, else its
+ * Twilio number. Except a SID no snapshot or plan saw as a service of the account: Twilio
+ * writes a default value where no service was used ("A unique default value is assigned if a
+ * Messaging Service is not used"), which may be one SID for every number in no service, and
+ * then a START to one of them must not lift a STOP to another. Such evidence is judged per
+ * (SID, Twilio number): an opt-in lifts only what the same number received or sent under that
+ * SID, which is lifted under either reading (a real service's START lifts the whole service;
+ * a default value's, its number). Its opt-outs and refusals still count for the whole SID (a
+ * real service's STOP covers every number in it): `optOutsQuery` lists the pair once.
+ */
+const SCOPE = `CASE WHEN e.messaging_service_sid IS NOT NULL AND NOT ${KNOWN_SERVICE}
+    THEN e.messaging_service_sid || ' ' || e.twilio_number
+  ELSE COALESCE(e.messaging_service_sid, e.twilio_number) END`;
+
+const PAIR = 'account_sid, scope_key, end_user';
 
 export function currentOptOuts(db: Db): OptOutRow[] {
   return db.prepare(optOutsQuery(false)).all() as OptOutRow[];
@@ -259,22 +299,45 @@ export function optOutsAsOf(
 /** The query of the opt-out rule: over the whole ledger, or per scope up to its moment. */
 function optOutsQuery(asOf: boolean): string {
   const source = asOf
-    ? `ledger_events e JOIN json_each(?) s
+    ? `scoped e JOIN json_each(?) s
          ON e.account_sid = s.value ->> '$.accountSid'
         AND COALESCE(e.messaging_service_sid, e.twilio_number) = s.value ->> '$.scope'
         AND e.date_sent <= s.value ->> '$.asOf'`
-    : 'ledger_events e';
-  return `WITH ordered AS (
+    : 'scoped e';
+  return `WITH scoped AS (
+         SELECT e.*, ${SCOPE} AS scope_key
+         FROM ledger_events e
+         WHERE e.kind IN ('opt-out', 'opt-in', 'refused')
+       ),
+       ordered AS (
          SELECT e.*, ${asOf ? 's.key' : 'NULL'} AS scope_index,
                 SUM(kind = 'opt-in') OVER newest_first AS opt_ins_since,
                 SUM(kind = 'opt-out') OVER newest_first AS opt_outs_since,
                 LEAD(kind) OVER newest_first AS older_kind
          FROM ${source}
-         WHERE kind IN ('opt-out', 'opt-in', 'refused')
          WINDOW newest_first AS (
            PARTITION BY ${asOf ? 's.key, ' : ''}${PAIR}
            ORDER BY date_sent DESC, kind = 'opt-in', message_sid DESC
            ROWS UNBOUNDED PRECEDING)
+       )
+       , listed AS (
+         SELECT account_sid, scope_index, twilio_number, messaging_service_sid, end_user, kind,
+                keyword, body, date_sent, message_sid,
+                -- The pairs of one SID no one saw as a service, each number's apart, are one
+                -- service-scope pair: opted out while any is, its evidence the latest STOP, else
+                -- the first refusal.
+                ROW_NUMBER() OVER (
+                  PARTITION BY scope_index, account_sid,
+                               COALESCE(messaging_service_sid, twilio_number), end_user
+                  ORDER BY kind = 'opt-out' DESC,
+                           CASE kind WHEN 'opt-out' THEN date_sent END DESC,
+                           CASE kind WHEN 'opt-out' THEN message_sid END DESC,
+                           date_sent, message_sid) AS rank
+         FROM ordered
+         WHERE opt_ins_since = 0
+           AND ((kind = 'opt-out' AND opt_outs_since = 1)
+             OR (kind = 'refused' AND opt_outs_since = 0
+                 AND (older_kind IS NULL OR older_kind = 'opt-in')))
        )
        SELECT account_sid AS accountSid,
               CASE WHEN messaging_service_sid IS NULL THEN 'number' ELSE 'service' END AS scope,
@@ -287,11 +350,8 @@ function optOutsQuery(asOf: boolean): string {
               date_sent AS optedOutAt,
               CASE kind WHEN 'opt-out' THEN message_sid END AS stopMessageSid,
               message_sid AS evidenceMessageSid${asOf ? ', scope_index AS scopeIndex' : ''}
-       FROM ordered
-       WHERE opt_ins_since = 0
-         AND ((kind = 'opt-out' AND opt_outs_since = 1)
-           OR (kind = 'refused' AND opt_outs_since = 0
-               AND (older_kind IS NULL OR older_kind = 'opt-in')))
+       FROM listed
+       WHERE rank = 1
        ORDER BY ${asOf ? 'scope_index, ' : ''}account_sid, COALESCE(messaging_service_sid, twilio_number), end_user`;
 }
 
@@ -303,7 +363,7 @@ export function countTiesResolvedAsOptOut(db: Db): number {
   const row = db
     .prepare(
       `SELECT COUNT(*) AS n FROM (
-         SELECT 1 FROM ledger_events
+         SELECT 1 FROM (SELECT e.*, ${SCOPE} AS scope_key FROM ledger_events e)
          WHERE kind IN ('opt-out', 'opt-in', 'refused')
          GROUP BY ${PAIR}
          HAVING MAX(CASE kind WHEN 'opt-in' THEN date_sent END)
@@ -311,6 +371,26 @@ export function countTiesResolvedAsOptOut(db: Db): number {
     )
     .get() as { n: number };
   return row.n;
+}
+
+/**
+ * The SIDs opt-ins came through that no snapshot or plan saw as a Messaging Service of their
+ * account, with how many: each of those opt-ins lifts only what its own number took (`SCOPE`),
+ * which every coverage statement says.
+ */
+export function optInsUnderUnknownServices(
+  db: Db,
+): { accountSid: string; messagingServiceSid: string; optIns: number }[] {
+  return db
+    .prepare(
+      `SELECT e.account_sid AS accountSid, e.messaging_service_sid AS messagingServiceSid,
+              COUNT(*) AS optIns
+       FROM ledger_events e
+       WHERE e.kind = 'opt-in' AND e.messaging_service_sid IS NOT NULL AND NOT ${KNOWN_SERVICE}
+       GROUP BY e.account_sid, e.messaging_service_sid
+       ORDER BY e.account_sid, e.messaging_service_sid`,
+    )
+    .all() as { accountSid: string; messagingServiceSid: string; optIns: number }[];
 }
 
 export interface UndatedEvidence {

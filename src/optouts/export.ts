@@ -15,6 +15,7 @@ import {
 } from '../db/customers.js';
 import {
   countTiesResolvedAsOptOut,
+  optInsUnderUnknownServices,
   currentOptOuts,
   listUndatedEvidence,
   servicesSeenByNumber,
@@ -83,6 +84,12 @@ export interface Coverage {
   ties_resolved_as_opt_out: number;
   /** Keyword messages and refused sends that carried no date, so could not be ordered. */
   undated_evidence: { message_sid: string; account_sid: string; kind: string }[];
+  /**
+   * SIDs opt-ins came through that no snapshot or plan saw as a Messaging Service of their
+   * account (Twilio may write one on messages sent without a service): those opt-ins lift only
+   * what their own number took, not the SID's opt-outs.
+   */
+  services_not_known: { account_sid: string; messaging_service_sid: string; opt_ins: number }[];
 }
 
 export interface OptOutExport {
@@ -154,6 +161,11 @@ export function readCoverage(
       message_sid: e.messageSid,
       account_sid: e.accountSid,
       kind: e.kind,
+    })),
+    services_not_known: optInsUnderUnknownServices(db).map((u) => ({
+      account_sid: u.accountSid,
+      messaging_service_sid: u.messagingServiceSid,
+      opt_ins: u.optIns,
     })),
   };
 }
@@ -495,5 +507,9 @@ export function describeCoverage(coverage: Coverage): string[] {
       : [
           `undated: ${coverage.undated_evidence.length} keyword message(s) or refused send(s) carried no date and could not be ordered: ${coverage.undated_evidence.map((e) => e.message_sid).join(' ')}`,
         ]),
+    ...coverage.services_not_known.map(
+      (u) =>
+        `not known as a service: ${u.account_sid} ${u.messaging_service_sid}, which ${u.opt_ins} opt-in(s) came through, is no Messaging Service a snapshot listed in that account (Twilio may write such a SID on messages sent without one): each lifts only what its own number took, so people it may have opted back in stay on the list; if it is a service of the account, the next \`submigrate snapshot\` lists it`,
+    ),
   ];
 }

@@ -17,6 +17,7 @@ import { isoSeconds, type Clock } from '../clock.js';
 import {
   countEvents,
   currentOptOuts,
+  recordServices,
   replaceNumbers,
   tollFreeTypes,
   type LedgerCounts,
@@ -103,6 +104,11 @@ export interface SnapshotInput {
    * (`plan` reads them anyway): recorded as they are instead of read again.
    */
   knownNumbers?: ReadonlyMap<string, readonly Omit<NumberRow, 'accountSid'>[]>;
+  /**
+   * The Messaging Services of some of those accounts, listed by the caller with them: an
+   * account whose numbers are given without them has only its numbers' services recorded.
+   */
+  knownServices?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface SnapshotDeps {
@@ -383,9 +389,7 @@ export async function takeSnapshot(
 
   // The numbers (and their types: toll-free changes what YES means) are listed while the
   // first pages are fetched; each page waits for them only to be classified.
-  const types = recordNumbers(runId, accounts, input.knownNumbers ?? new Map(), deps).then(() =>
-    tollFreeTypes(db),
-  );
+  const types = recordNumbers(runId, accounts, input, deps).then(() => tollFreeTypes(db));
 
   const slices = listSlices(db, runId);
   const days = listExportDays(db, runId);
@@ -704,11 +708,15 @@ function checkApiWindows(
   return added;
 }
 
-/** The numbers each account holds now and the Messaging Service each one is in. */
+/**
+ * The numbers each account holds now and the Messaging Service each one is in, and the
+ * account's services: only an opt-in through a SID seen as a service lifts that service's
+ * opt-outs (`recordServices`).
+ */
 async function recordNumbers(
   runId: number,
   accounts: readonly string[],
-  known: NonNullable<SnapshotInput['knownNumbers']>,
+  { knownNumbers = new Map(), knownServices = new Map() }: SnapshotInput,
   deps: SnapshotDeps,
 ): Promise<void> {
   const observedAt = isoSeconds(deps.clock.now());
@@ -716,7 +724,7 @@ async function recordNumbers(
   await Promise.all(accounts.map((accountSid) => recordAccountNumbers(accountSid)));
 
   async function recordAccountNumbers(accountSid: string): Promise<void> {
-    const given = known.get(accountSid);
+    const given = knownNumbers.get(accountSid);
     if (given !== undefined) {
       replaceNumbers(
         deps.db,
@@ -725,6 +733,10 @@ async function recordNumbers(
         observedAt,
         given.map((n) => ({ ...n, accountSid })),
       );
+      recordServices(deps.db, accountSid, observedAt, [
+        ...(knownServices.get(accountSid) ?? []),
+        ...given.flatMap((n) => (n.messagingServiceSid === null ? [] : [n.messagingServiceSid])),
+      ]);
       return;
     }
     const [numbers, services] = await Promise.all([
@@ -749,5 +761,11 @@ async function recordNumbers(
       serviceName: membership.get(n.sid)?.name ?? null,
     }));
     replaceNumbers(deps.db, runId, accountSid, observedAt, rows);
+    recordServices(
+      deps.db,
+      accountSid,
+      observedAt,
+      services.map((service) => service.sid),
+    );
   }
 }

@@ -190,6 +190,10 @@ async function refreshLedger(
     });
     knownNumbers.set(n.accountSid, list);
   }
+  const knownServices = new Map<string, string[]>();
+  for (const svc of observed.services) {
+    knownServices.set(svc.accountSid, [...(knownServices.get(svc.accountSid) ?? []), svc.sid]);
+  }
   return takeSnapshot(
     {
       accounts: [...owners].sort(),
@@ -203,6 +207,7 @@ async function refreshLedger(
       useExport: false,
       retentionDays,
       knownNumbers,
+      knownServices,
     },
     {
       twilio,

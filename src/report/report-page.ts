@@ -609,6 +609,15 @@ function coverageSection(coverage: Coverage | null, olderRuns: number): Html {
             ${coverage.undated_evidence.map((e) => e.message_sid).join(' ')}
           </p>`
     }
+    ${coverage.services_not_known.map(
+      (u) =>
+        html`<p class="warn">
+          ${u.opt_ins} opt-in(s) came through ${u.messaging_service_sid} (${u.account_sid}), which
+          no snapshot listed as a Messaging Service of that account (Twilio may write such a SID on
+          messages sent without one): each lifts only what its own number took, so people it may
+          have opted back in stay on these lists.
+        </p>`,
+    )}
     <p class="muted">
       Snapshot runs: ${coverage.snapshot_runs.join(', ')}. What no message shows cannot be on these
       lists: opt-outs older than the history Twilio kept, and any Twilio holds from before the

@@ -27,6 +27,7 @@ describe('describeCoverage', () => {
       snapshot_runs: [1],
       older_rules_runs: 0,
       ties_resolved_as_opt_out: 0,
+      services_not_known: [],
       undated_evidence: [],
     };
     const line = describeCoverage(coverage).find((l) => l.startsWith('not read:'));
@@ -51,6 +52,7 @@ describe('describeCoverage', () => {
       snapshot_runs: [2],
       older_rules_runs: 1,
       ties_resolved_as_opt_out: 0,
+      services_not_known: [],
       undated_evidence: [],
     };
     const line = describeCoverage(coverage).find((l) => l.startsWith('older rules:'));

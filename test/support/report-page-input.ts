@@ -75,6 +75,7 @@ export function reportInput(over: Partial<ReportPageInput> = {}): ReportPageInpu
         snapshot_runs: [1],
         older_rules_runs: 0,
         ties_resolved_as_opt_out: 0,
+        services_not_known: [],
         undated_evidence: [],
       },
       rows: [

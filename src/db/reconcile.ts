@@ -324,7 +324,13 @@ export function recordPass(
   })();
 }
 
-/** Opt-ins the subaccounts received (after the move): they lift a suppression from then on. */
+/**
+ * Opt-ins the subaccounts received (after the move): they lift a suppression from then on.
+ * One through a SID not known as a service (none a snapshot or plan saw in the account, none an
+ * apply put a number in) is given as its number's alone: Twilio may write one default SID on
+ * every message without a service ("A unique default value is assigned if a Messaging Service
+ * is not used"), and a START to one such number does not lift a STOP to another.
+ */
 export function optInsIn(
   db: Db,
   accountSids: readonly string[],
@@ -333,8 +339,16 @@ export function optInsIn(
   return db
     .prepare(
       `SELECT end_user AS recipient, twilio_number AS twilioNumber,
-              messaging_service_sid AS messagingServiceSid, date_sent AS at
-       FROM ledger_events
+              CASE WHEN EXISTS (SELECT 1 FROM messaging_services k
+                                WHERE k.account_sid = e.account_sid
+                                  AND k.service_sid = e.messaging_service_sid)
+                     OR EXISTS (SELECT 1 FROM apply_steps a
+                                WHERE a.action = 'attach_number' AND a.state IN ('done', 'skipped')
+                                  AND json_extract(a.result_json, '$.service_sid')
+                                      = e.messaging_service_sid)
+                   THEN e.messaging_service_sid END AS messagingServiceSid,
+              date_sent AS at
+       FROM ledger_events e
        WHERE kind = 'opt-in' AND account_sid IN (${accountSids.map(() => '?').join(', ')})`,
     )
     .all(...accountSids) as {

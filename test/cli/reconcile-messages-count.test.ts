@@ -7,21 +7,12 @@
 
 import { writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { withDb } from '../../src/db/open.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { migrateOneCustomer } from '../support/migration.js';
-import {
-  cliEnv,
-  fixedClock,
-  MIGRATIONS_DIR,
-  runCli,
-  TEST_RUNNER,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { migrateOneCustomer, useCliWorkspace } from '../support/migration.js';
+import { fixedClock, MIGRATIONS_DIR, TEST_RUNNER } from '../support/snapshot-harness.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -30,28 +21,20 @@ const A = '+14155550821';
 const user = (n: number) => `+1206556${String(n).padStart(4, '0')}`;
 
 describe('reconcile counts each message of a pass once', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
   let now = NOW;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const ws = useCliWorkspace({ numbers: [{ phone_number: A }] }, { now: () => now });
+  const { cli } = ws;
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => now });
-    await env.seed({ numbers: [{ phone_number: A }] });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
   });
 
   it('over pages and on the window’s last second once; a later pass counts its own window', async () => {
-    const db = dir.file('c.db');
+    const db = ws.dir.file('c.db');
     const sub = await migrateOneCustomer(cli, {
-      mapping: dir.file('m.csv'),
+      mapping: ws.dir.file('m.csv'),
       db,
-      out: dir.file('c.plan.json'),
+      out: ws.dir.file('c.plan.json'),
     });
     const inbound = (n: number, at: number) => ({
       from: user(n),
@@ -66,14 +49,14 @@ describe('reconcile counts each message of a pass once', () => {
       return withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(at) }, (d) =>
         runReconcile(
           { since: null },
-          { twilio: env.port(), db: d, clock: fixedClock(at), runner: TEST_RUNNER },
+          { twilio: ws.env.port(), db: d, clock: fixedClock(at), runner: TEST_RUNNER },
         ),
       );
     };
     // 1,500 messages (two pages) in the hour after the move, one 5 minutes before the pass
     // and one on its last second: 1,502.
     const first = NOW + 3 * HOUR;
-    await env.seed({
+    await ws.env.seed({
       messages: [
         ...Array.from({ length: 1500 }, (_, i) => inbound(i, NOW + HOUR + i * 2000)),
         inbound(1500, first - 5 * MINUTE),
@@ -84,7 +67,7 @@ describe('reconcile counts each message of a pass once', () => {
 
     // The next pass reads on from 10 minutes before the first ended: the message 5 minutes
     // before it and the one on its last second are read, and counted, again; two are new.
-    await env.seed({
+    await ws.env.seed({
       messages: [inbound(1502, NOW + 4 * HOUR), inbound(1503, NOW + 4 * HOUR + MINUTE)],
     });
     expect((await pass(NOW + 5 * HOUR)).messagesRead).toBe(4);

@@ -7,22 +7,17 @@
 
 import { writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
 import { failsOnViolation, runReconcile } from '../../src/reconcile/run-reconcile.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { migrateOneCustomer, seededStop } from '../support/migration.js';
+import { migrateOneCustomer, seededStop, useCliWorkspace } from '../support/migration.js';
 import {
-  cliEnv,
   fixedClock,
   MIGRATIONS_DIR,
-  runCli,
   snapshotInto,
   TEST_RUNNER,
-  tempDir,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
@@ -31,43 +26,38 @@ const A = '+14155550801';
 const R1 = '+12025550801';
 
 describe('reconcile names what it can no longer check', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
   let now = NOW;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => now });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: A }],
       messages: [seededStop(R1, A, NOW - 20 * DAY)],
-    });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    },
+    { now: () => now },
+  );
+  const { cli } = ws;
+
+  beforeAll(async () => {
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
   });
 
   it('a span after the move older than the window is reported not checked, pass after pass', async () => {
-    const db = dir.file('r.db');
+    const db = ws.dir.file('r.db');
     const sub = await migrateOneCustomer(cli, {
-      mapping: dir.file('m.csv'),
+      mapping: ws.dir.file('m.csv'),
       db,
-      out: dir.file('r.plan.json'),
+      out: ws.dir.file('r.plan.json'),
     });
-    await env.control('POST', '/__emulator/settings', {
+    await ws.env.control('POST', '/__emulator/settings', {
       account_sid: sub,
       message_retention_days: 30,
     });
-    await snapshotInto(db, env.port(), fixedClock(NOW), {
+    await snapshotInto(db, ws.env.port(), fixedClock(NOW), {
       accounts: [sub],
       useExport: false,
       retentionDays: 30,
     });
     // 5 days after the move the subaccount texts R1, who said STOP to A before it moved.
-    await env.seed({
+    await ws.env.seed({
       messages: [
         {
           from: A,
@@ -84,7 +74,7 @@ describe('reconcile names what it can no longer check', () => {
       return withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(at) }, (d) =>
         runReconcile(
           { since: null },
-          { twilio: env.port(), db: d, clock: fixedClock(at), runner: TEST_RUNNER },
+          { twilio: ws.env.port(), db: d, clock: fixedClock(at), runner: TEST_RUNNER },
         ),
       );
     };

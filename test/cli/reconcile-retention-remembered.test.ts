@@ -8,25 +8,20 @@
 
 import { writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
 import { exportOptOuts } from '../../src/optouts/export.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { planAndApply } from '../support/migration.js';
+import { planAndApply, useCliWorkspace } from '../support/migration.js';
 import {
-  cliEnv,
   fixedClock,
   MIGRATIONS_DIR,
   readOnly,
-  runCli,
   snapshotInto,
   TEST_RUNNER,
-  tempDir,
   withLedger,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
@@ -35,14 +30,9 @@ const A = '+14155550101';
 const LATE_STOP = '+12025550999';
 
 describe('reconcile keeps to the window remembered for the subaccount', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
   let now = NOW;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => now });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: A }],
       messages: [
         {
@@ -53,18 +43,18 @@ describe('reconcile keeps to the window remembered for the subaccount', () => {
           date_sent: new Date(NOW - 20 * DAY).toISOString(),
         },
       ],
-    });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    },
+    { now: () => now },
+  );
+  const { cli } = ws;
+
+  beforeAll(async () => {
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
   });
 
   it('a pass 60 days after the move leaves what the API no longer shows not read', async () => {
-    const db = dir.file('r.db');
-    await planAndApply(cli, { mapping: dir.file('m.csv'), db, out: dir.file('r.plan.json') });
+    const db = ws.dir.file('r.db');
+    await planAndApply(cli, { mapping: ws.dir.file('m.csv'), db, out: ws.dir.file('r.plan.json') });
     const sub = readOnly(
       db,
       (d) =>
@@ -73,11 +63,11 @@ describe('reconcile keeps to the window remembered for the subaccount', () => {
         },
     ).sid;
     // The subaccount's Messages API keeps 30 days, and the user says so once.
-    await env.control('POST', '/__emulator/settings', {
+    await ws.env.control('POST', '/__emulator/settings', {
       account_sid: sub,
       message_retention_days: 30,
     });
-    await snapshotInto(db, env.port(), fixedClock(NOW), {
+    await snapshotInto(db, ws.env.port(), fixedClock(NOW), {
       accounts: [sub],
       useExport: false,
       retentionDays: 30,
@@ -85,7 +75,7 @@ describe('reconcile keeps to the window remembered for the subaccount', () => {
 
     // 5 days after the move someone texts STOP to the moved number; 60 days on, reconcile.
     now = NOW + 5 * DAY;
-    await env.seed({
+    await ws.env.seed({
       messages: [
         {
           from: LATE_STOP,
@@ -100,7 +90,7 @@ describe('reconcile keeps to the window remembered for the subaccount', () => {
     await withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(now) }, (d) =>
       runReconcile(
         { since: null },
-        { twilio: env.port(), db: d, clock: fixedClock(now), runner: TEST_RUNNER },
+        { twilio: ws.env.port(), db: d, clock: fixedClock(now), runner: TEST_RUNNER },
       ),
     );
 

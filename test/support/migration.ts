@@ -11,6 +11,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, expect } from 'vitest';
 
 import type { SeedDocument } from '../../src/emulator/seed.js';
+import type { EmulatorOptions } from '../../src/emulator/server.js';
 import { startTestEmulator, type TestEmulator } from './emulator.js';
 import {
   cliEnv,
@@ -225,14 +226,16 @@ export interface CliWorkspace {
 /**
  * A workspace for the tests of one `describe`: started (at business time `now`, or on the
  * real clock when none is given: messages sent later are dated later) and seeded before its
- * own `beforeAll` hooks run, closed and removed after its tests.
+ * own `beforeAll` hooks run, closed and removed after its tests. `now` may be the emulator's
+ * options whole instead: a clock the test moves, or a world `load`ed before it listens. With
+ * no seed, nothing is seeded.
  */
-export function useCliWorkspace(seed: SeedDocument, now?: number): CliWorkspace {
+export function useCliWorkspace(seed?: SeedDocument, now?: number | EmulatorOptions): CliWorkspace {
   let env: TestEmulator | undefined;
   let dir: TempDir | undefined;
   beforeAll(async () => {
-    env = await startTestEmulator(now === undefined ? {} : { now: () => now });
-    await env.seed(seed);
+    env = await startTestEmulator(emulatorOptions(now));
+    if (seed !== undefined) await env.seed(seed);
     dir = tempDir();
   });
   afterAll(async () => {
@@ -249,6 +252,10 @@ export function useCliWorkspace(seed: SeedDocument, now?: number): CliWorkspace 
     cli: (args) => runCli(args, cliEnv(env!), dir!.path),
   };
 }
+
+/** A business time stands for an emulator frozen at it. */
+const emulatorOptions = (now: number | EmulatorOptions | undefined): EmulatorOptions =>
+  typeof now === 'number' ? { now: () => now } : (now ?? {});
 
 /**
  * The flow once in a workspace: `mapping` written to m.csv, a snapshot into `db`, then plan

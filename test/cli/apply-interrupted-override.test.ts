@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { makePlan, useCliWorkspace } from '../support/migration.js';
-import { cliEnv, pollUntil, releaseHeld, startCli } from '../support/snapshot-harness.js';
+import { releaseHeld, startCliHeld } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NUMBERS = ['+14155550131', '+14155550132'];
@@ -31,16 +31,10 @@ describe('apply --allow-missing-snapshot stopped by a signal', () => {
       out: 'a.plan.json',
       plan: ['--no-snapshot'],
     });
-    await env.control('POST', '/__emulator/faults', {
-      hold_after: 1,
-      hold_methods: ['POST', 'DELETE'],
-    });
     const args = ['apply', 'a.plan.json', '--db', 'a.db', '--rate', '1000', '--concurrency', '1'];
-    const apply = startCli([...args, '--allow-missing-snapshot'], cliEnv(env), dir.path);
-    await pollUntil('a write to be held', async () => {
-      if (apply.child.exitCode !== null) throw new Error('apply ended');
-      const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-      return health.held_requests > 0 ? true : undefined;
+    const apply = await startCliHeld(env, [...args, '--allow-missing-snapshot'], dir.path, {
+      after: 1,
+      methods: ['POST', 'DELETE'],
     });
     apply.child.kill('SIGTERM');
     const stopped = await apply.done;

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { makePlan, useCliWorkspace } from '../support/migration.js';
-import { cliEnv, pollUntil, releaseHeld, startCli } from '../support/snapshot-harness.js';
+import { releaseHeld, startApplyHeldAtWrite } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NUMBERS = ['+14155550141', '+14155550142'];
@@ -34,17 +34,7 @@ describe('apply stopped by a signal, its plan and database paths holding a space
     );
     expect((await cli(['snapshot', '--db', DB])).code).toBe(0);
     await makePlan(cli, { mapping: 'm.csv', db: DB, out: PLAN });
-    await env.control('POST', '/__emulator/faults', {
-      hold_after: 1,
-      hold_methods: ['POST', 'DELETE'],
-    });
-    const args = ['apply', PLAN, '--db', DB, '--rate', '1000', '--concurrency', '1'];
-    const apply = startCli(args, cliEnv(env), dir.path);
-    await pollUntil('a write to be held', async () => {
-      if (apply.child.exitCode !== null) throw new Error('apply ended');
-      const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-      return health.held_requests > 0 ? true : undefined;
-    });
+    const apply = await startApplyHeldAtWrite(env, dir.path, PLAN, DB, 1);
     apply.child.kill('SIGTERM');
     const stopped = await apply.done;
     await releaseHeld(env);

@@ -11,7 +11,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { useCliWorkspace } from '../support/migration.js';
-import { cliEnv, pollUntil, releaseHeld, startCli } from '../support/snapshot-harness.js';
+import { releaseHeld, startCliHeld } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NUMBERS = ['+14155550101', '+14155550102'];
@@ -33,15 +33,9 @@ describe('plan stopped by a signal while it reads the account', () => {
       );
       const args = ['plan', '--mapping', 'm.csv', '--db', 'a.db', '--out', 'a.plan.json'];
       // Its first read goes through, the next is held: plan is part way through the account.
-      await env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
-      const run = startCli([...args, '--no-snapshot'], cliEnv(env), dir.path);
-      await pollUntil('a read of plan to be held', async () => {
-        if (run.child.exitCode !== null) {
-          const early = await run.done;
-          throw new Error(`plan ended before a read was held: ${early.stderr}`);
-        }
-        const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-        return health.held_requests > 0 ? true : undefined;
+      const run = await startCliHeld(env, [...args, '--no-snapshot'], dir.path, {
+        after: 1,
+        methods: ['GET'],
       });
       run.child.kill(signal);
       const stopped = await run.done;

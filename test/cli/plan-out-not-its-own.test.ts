@@ -25,9 +25,8 @@ import {
 } from '../support/emulator.js';
 import {
   cliEnv,
-  pollUntil,
   runCli,
-  startCli,
+  startCliHeld,
   tempDir,
   type TempDir,
 } from '../support/snapshot-harness.js';
@@ -63,15 +62,9 @@ describe('plan --out, a file that is not a plan', () => {
   it('a file written at --out while the plan reads the account is left as it was', async () => {
     const out = dir.file('p.plan.json');
     // The plan's second request is held until the file is there.
-    await env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
     const args = ['plan', '--mapping', 'm.csv', '--db', dir.file('p.db'), '--out', out];
-    const running = startCli(args, cliEnv(env), dir.path);
+    const running = await startCliHeld(env, args, dir.path, { after: 1, methods: ['GET'] });
     try {
-      await pollUntil('the plan to be held at a request', async () => {
-        if (running.child.exitCode !== null) throw new Error('the plan ended');
-        const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-        return health.held_requests > 0 ? true : undefined;
-      });
       writeFileSync(out, 'notes of the review, saved here meanwhile\n');
     } finally {
       await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { makePlan, useCliWorkspace } from '../support/migration.js';
-import { cliEnv, pollUntil, releaseHeld, startCli } from '../support/snapshot-harness.js';
+import { releaseHeld, startCliHeld } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NUMBERS = ['+14155550101', '+14155550102'];
@@ -39,16 +39,8 @@ describe('reconcile stopped by a signal while it reads', () => {
         expect(applied.code, applied.stderr).toBe(0);
       }
       // The first subaccount's read goes through, the second's is held: reconcile is part way through its reads.
-      await env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
-      const run = startCli(['reconcile', '--db', 'a.db'], cliEnv(env), dir.path);
-      await pollUntil('a read of reconcile to be held', async () => {
-        if (run.child.exitCode !== null) {
-          const early = await run.done;
-          throw new Error(`reconcile ended before a read was held: ${early.stderr}`);
-        }
-        const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-        return health.held_requests > 0 ? true : undefined;
-      });
+      const args = ['reconcile', '--db', 'a.db'];
+      const run = await startCliHeld(env, args, dir.path, { after: 1, methods: ['GET'] });
       run.child.kill(signal);
       const stopped = await run.done;
       await releaseHeld(env);

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { useCliWorkspace } from '../support/migration.js';
-import { cliEnv, pollUntil, releaseHeld, runCli, startCli } from '../support/snapshot-harness.js';
+import { cliEnv, releaseHeld, runCli, startCliHeld } from '../support/snapshot-harness.js';
 
 const N = '+14155550801';
 
@@ -28,14 +28,8 @@ describe('snapshot interrupted while reading', () => {
 
   it('says which command takes the run up, and that command resumes it', async () => {
     // The first read goes through, every later one is held: the run is mid-way.
-    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
     const args = ['snapshot', '--db', 's.db', '--retention-days', '300', '--no-export'];
-    const run = startCli(args, cliEnv(ws.env), ws.dir.path);
-    await pollUntil('a read to be held', async () => {
-      if (run.child.exitCode !== null) throw new Error('snapshot ended before a read was held');
-      const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
-      return health.held_requests > 0 ? true : undefined;
-    });
+    const run = await startCliHeld(ws.env, args, ws.dir.path, { after: 1, methods: ['GET'] });
     run.child.kill('SIGINT');
     const stopped = await run.done;
     expect(stopped.signal).toBe('SIGINT');
@@ -67,13 +61,8 @@ describe('a stopped snapshot that a run asked for something else abandons', () =
   });
 
   it('says so: the command it was told takes the run up no longer does', async () => {
-    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
-    const run = startCli(['snapshot', '--db', 's.db', '--no-export'], cliEnv(ws.env), ws.dir.path);
-    await pollUntil('a read to be held', async () => {
-      if (run.child.exitCode !== null) throw new Error('snapshot ended before a read was held');
-      const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
-      return health.held_requests > 0 ? true : undefined;
-    });
+    const args = ['snapshot', '--db', 's.db', '--no-export'];
+    const run = await startCliHeld(ws.env, args, ws.dir.path, { after: 1, methods: ['GET'] });
     run.child.kill('SIGKILL');
     await run.done;
     await releaseHeld(ws.env);
@@ -103,15 +92,9 @@ describe('a killed snapshot, taken up by the command status gives', () => {
   });
 
   it('names its window and source, and resumes it', async () => {
-    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
     const since = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
     const args = ['snapshot', '--db', 's.db', '--since', since, '--no-export'];
-    const run = startCli(args, cliEnv(ws.env), ws.dir.path);
-    await pollUntil('a read to be held', async () => {
-      if (run.child.exitCode !== null) throw new Error('snapshot ended before a read was held');
-      const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
-      return health.held_requests > 0 ? true : undefined;
-    });
+    const run = await startCliHeld(ws.env, args, ws.dir.path, { after: 1, methods: ['GET'] });
     // No stop message: SIGKILL gives the process no last word; status must give the command.
     run.child.kill('SIGKILL');
     await run.done;

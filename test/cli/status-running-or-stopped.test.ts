@@ -12,11 +12,10 @@ import { describe, expect, it } from 'vitest';
 
 import { makePlan, useCliWorkspace, type CliWorkspace } from '../support/migration.js';
 import {
-  cliEnv,
   killApplyAtHeldWrite,
-  pollUntil,
   releaseHeld,
-  startCli,
+  startApplyHeldAtWrite,
+  startCliHeld,
 } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -44,20 +43,7 @@ describe('status of a run whose apply is running, then killed', () => {
   it('says running with the process while it runs, and stopped once it is gone', async () => {
     const plan = await snapshotAndPlan(ws);
 
-    await ws.env.control('POST', '/__emulator/faults', {
-      hold_after: 1,
-      hold_methods: ['POST'],
-    });
-    const apply = startCli(
-      ['apply', plan, '--db', db(), '--rate', '1000', '--concurrency', '1'],
-      cliEnv(ws.env),
-      ws.dir.path,
-    );
-    await pollUntil('a write to be held', async () => {
-      if (apply.child.exitCode !== null) throw new Error('apply ended before the hold');
-      const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
-      return health.held_requests > 0 ? true : undefined;
-    });
+    const apply = await startApplyHeldAtWrite(ws.env, ws.dir.path, plan, db(), 1, ['POST']);
 
     const running = await cli(['status', '--db', db()]);
     expect(running.code, running.stderr).toBe(0);
@@ -190,17 +176,12 @@ describe('status while an apply checks its plan, before its run begins', () => {
 
   /** `apply PLAN` started and stopped at its second GET (its plan being checked). */
   async function applyHeldWhileChecking(plan: string) {
-    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
-    const apply = startCli(
+    const apply = await startCliHeld(
+      ws.env,
       ['apply', plan, '--db', db(), '--rate', '1000'],
-      cliEnv(ws.env),
       ws.dir.path,
+      { after: 1, methods: ['GET'] },
     );
-    await pollUntil('a read to be held', async () => {
-      if (apply.child.exitCode !== null) throw new Error(`apply ended: ${apply.child.exitCode}`);
-      const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
-      return health.held_requests > 0 ? true : undefined;
-    });
     return {
       pid: apply.child.pid!,
       stop: async () => {
@@ -281,18 +262,13 @@ describe('status while an apply continues a run that ended, before it resumes', 
     expect(applied.code, applied.stderr).toBe(0);
     expect((await cli(['status', '--db', db()])).stdout).toMatch(/^run 1 {2}completed /);
 
-    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
-    const again = startCli(
+    const again = await startCliHeld(
+      ws.env,
       ['apply', plan, '--db', db(), '--rate', '1000'],
-      cliEnv(ws.env),
       ws.dir.path,
+      { after: 1, methods: ['GET'] },
     );
     try {
-      await pollUntil('a read to be held', async () => {
-        if (again.child.exitCode !== null) throw new Error(`apply ended: ${again.child.exitCode}`);
-        const health = await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health');
-        return health.held_requests > 0 ? true : undefined;
-      });
       const text = await cli(['status', '--db', db()]);
       expect(text.code, text.stderr).toBe(0);
       expect(text.stdout).toMatch(new RegExp(`^run 1 {2}running .*pid ${again.child.pid} `, 'm'));

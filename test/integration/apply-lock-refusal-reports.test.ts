@@ -14,9 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import {
   cliEnv,
-  pollUntil,
   runCli,
-  startCli,
+  startApplyHeldAtWrite,
   tempDir,
   type TempDir,
 } from '../support/snapshot-harness.js';
@@ -60,18 +59,9 @@ describe('an apply refused by the lock writes no reports', () => {
 
   it('while the first apply is held at a write, the second is refused and leaves its folder alone', async () => {
     // The subaccount is created; the first transfer is held.
-    await env.control('POST', '/__emulator/faults', {
-      hold_after: 1,
-      hold_methods: ['POST', 'DELETE'],
-    });
     const args = ['apply', plan(), '--db', db(), '--rate', '1000', '--concurrency', '1'];
-    const first = startCli(args, cliEnv(env), dir.path);
+    const first = await startApplyHeldAtWrite(env, dir.path, plan(), db(), 1);
     try {
-      await pollUntil('the first apply to be held at a write', async () => {
-        if (first.child.exitCode !== null) throw new Error('the first apply ended');
-        const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-        return health.held_requests > 0 ? true : undefined;
-      });
       // The first apply claimed its folder before its first write: the mark is all there is.
       expect(readdirSync(runDir())).toEqual(['.submigrate-report']);
 

@@ -29,10 +29,9 @@ import {
 } from '../support/migration.js';
 import {
   cliEnv,
-  pollUntil,
   ROOT,
   runCli,
-  startCli,
+  startCliHeld,
   tempDir,
   type CliResult,
   type TempDir,
@@ -348,16 +347,11 @@ describe('apply refuses, and writes nothing (built CLI)', () => {
     ).toBe(0);
     // Hold the first apply at its first write.
     await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
-    await env.control('POST', '/__emulator/faults', {
-      hold_after: 1,
-      hold_methods: ['POST', 'DELETE'],
+    const first = await startCliHeld(env, ['apply', out, '--db', db, '--rate', '1000'], dir.path, {
+      after: 1,
+      methods: ['POST', 'DELETE'],
     });
-    const first = startCli(['apply', out, '--db', db, '--rate', '1000'], cliEnv(env), dir.path);
     try {
-      await pollUntil('the first apply to be held at a write', async () => {
-        const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-        return health.held_requests > 0 ? true : undefined;
-      });
       const second = await cli(['apply', out, '--db', db, '--rate', '1000']);
       expect(second.code).toBe(4);
       expect(second.stderr).toMatch(

@@ -13,7 +13,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { makePlan, useCliWorkspace } from '../support/migration.js';
-import { cliEnv, killApplyAtHeldWrite, pollUntil, startCli } from '../support/snapshot-harness.js';
+import { killApplyAtHeldWrite, startCliHeld } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -60,18 +60,12 @@ describe('plan while apply runs', () => {
     expect(await listed(db)).toEqual([Q]);
 
     // A second plan starts and is held at its first read of the account.
-    await env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['GET'] });
-    const again = startCli(
+    const again = await startCliHeld(
+      env,
       ['plan', '--mapping', 'm.csv', '--db', db, '--out', dir.file('again.plan.json')],
-      cliEnv(env),
       dir.path,
+      { after: 1, methods: ['GET'] },
     );
-    await pollUntil('the plan to read the account', async () => {
-      if (again.child.exitCode !== null)
-        throw new Error(`the plan ended before its read: ${JSON.stringify(await again.done)}`);
-      const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-      return health.held_requests > 0 ? true : undefined;
-    });
     again.child.kill('SIGSTOP');
     try {
       // Meanwhile apply makes the subaccount and takes X out of Shared; it is stopped (the

@@ -393,13 +393,47 @@ export async function pollUntil<T>(
   }
 }
 
-// ── killing apply at an exact write ────────────────────────────────────────────────────────
+// ── stopping a run at an exact request ─────────────────────────────────────────────────────
+
+/**
+ * Starts the built CLI (`args`, in `cwd`) with the emulator holding every request of
+ * `hold.methods` after the first `hold.after`, and answers it once one is held: a run part way,
+ * at a known request. The hold stays until `releaseHeld`. A run that ends before, or a wait that
+ * fails, is killed, the hold lifted, and the error says so (with what the run printed to stderr).
+ */
+export async function startCliHeld(
+  env: TestEmulator,
+  args: readonly string[],
+  cwd: string,
+  hold: { after: number; methods: readonly string[] },
+): Promise<RunningCli> {
+  await env.control('POST', '/__emulator/faults', {
+    hold_after: hold.after,
+    hold_methods: hold.methods,
+  });
+  const run = startCli(args, cliEnv(env), cwd);
+  try {
+    await pollUntil(`${args[0]}'s request after the ${hold.after}th to be held`, async () => {
+      if (run.child.exitCode !== null) {
+        const early = await run.done;
+        throw new Error(`${args[0]} ended before a request was held: ${early.stderr}`);
+      }
+      const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
+      return health.held_requests > 0 ? true : undefined;
+    });
+  } catch (error) {
+    run.child.kill('SIGKILL');
+    await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+    throw error;
+  }
+  return run;
+}
 
 /**
  * Starts `apply PLAN --db DB` (one request at a time, no rate cap) with the emulator holding
  * every write (`methods`) after the first `holdAfter`, and answers it once a write is held.
  */
-export async function startApplyHeldAtWrite(
+export function startApplyHeldAtWrite(
   env: TestEmulator,
   cwd: string,
   plan: string,
@@ -407,18 +441,8 @@ export async function startApplyHeldAtWrite(
   holdAfter: number,
   methods: readonly string[] = ['POST', 'DELETE'],
 ): Promise<RunningCli> {
-  await env.control('POST', '/__emulator/faults', {
-    hold_after: holdAfter,
-    hold_methods: methods,
-  });
   const args = ['apply', plan, '--db', db, '--rate', '1000', '--concurrency', '1'];
-  const run = startCli(args, cliEnv(env), cwd);
-  await pollUntil(`the write after the ${holdAfter}th to be held`, async () => {
-    if (run.child.exitCode !== null) throw new Error('apply ended before a write was held');
-    const health = await env.control<{ held_requests: number }>('GET', '/__emulator/health');
-    return health.held_requests > 0 ? true : undefined;
-  });
-  return run;
+  return startCliHeld(env, args, cwd, { after: holdAfter, methods });
 }
 
 /**

@@ -9,16 +9,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { loadOwlie, owlieMapping } from '../../src/emulator/scenarios/owlie.js';
 import { readPlan } from '../../src/plan/plan-file.js';
-import {
-  clearRequestLog,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
+import { clearRequestLog, requestLog } from '../support/emulator.js';
 import {
   authTokens,
   customersOf,
@@ -26,63 +21,46 @@ import {
   expectNoSecret,
   filesUnder,
   modeOf,
+  useCliWorkspace,
 } from '../support/migration.js';
-import {
-  cliEnv,
-  ROOT,
-  runCli,
-  startCliHeld,
-  tempDir,
-  type CliResult,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { ROOT, startCliHeld, type CliResult } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const writes = (log: { method: string }[]) => log.filter((e) => e.method !== 'GET');
 
 describe('apply the Owlie migration (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, {
+    now: () => NOW,
+    load: (state) => loadOwlie(state, { seed: 9, messages: 5_000, now: NOW }),
+  });
   const outputs: CliResult[] = [];
   const cli = async (args: string[]) => {
-    const result = await runCli(args, cliEnv(env), dir.path);
+    const result = await ws.cli(args);
     outputs.push(result);
     return result;
   };
   const MAPPING = join(ROOT, 'plans', 'owlie-customers.csv');
-  const db = () => dir.file('owlie.db');
-  const plan = () => dir.file('owlie.plan.json');
-
-  beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => NOW,
-      load: (state) => loadOwlie(state, { seed: 9, messages: 5_000, now: NOW }),
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const db = () => ws.dir.file('owlie.db');
+  const plan = () => ws.dir.file('owlie.plan.json');
 
   it('snapshot, plan, apply: the emulator ends exactly as the mapping says', async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     const planned = await cli(['plan', '--mapping', MAPPING, '--db', db(), '--out', plan()]);
     expect(planned.code).toBe(0);
-    const before = new Set((await env.state()).accounts.map((a) => a.sid));
+    const before = new Set((await ws.env.state()).accounts.map((a) => a.sid));
     // --dry-run first: every write it lists, in order, and not one request sent.
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const dry = await cli(['apply', plan(), '--db', db(), '--dry-run']);
     expect(dry.code).toBe(0);
-    expect(await requestLog(env)).toEqual([]);
+    expect(await requestLog(ws.env)).toEqual([]);
     const listed = dry.stdout.split('\n').filter((l) => /^(POST|DELETE|GET) /.test(l));
     const json = await cli(['apply', plan(), '--db', db(), '--dry-run', '--json']);
     expect(JSON.parse(json.stdout)).toEqual({
       requests: listed,
       notes: dry.stdout.split('\n').filter((l) => l.startsWith('#')),
     });
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const applied = await cli([
       'apply',
       plan(),
@@ -102,12 +80,12 @@ describe('apply the Owlie migration (built CLI)', () => {
         'm',
       ),
     );
-    await expectMigrated(env, customersOf(owlieMapping()));
+    await expectMigrated(ws.env, customersOf(owlieMapping()));
     // Every write of the run is one of the plan's steps, sent once.
-    const log = await requestLog(env);
+    const log = await requestLog(ws.env);
     expect(writes(log)).toHaveLength(steps);
     // A subaccount's token comes with its creation: none of the 50 created is fetched again.
-    const created = (await env.state()).accounts.filter((a) => !before.has(a.sid));
+    const created = (await ws.env.state()).accounts.filter((a) => !before.has(a.sid));
     expect(created).toHaveLength(50);
     const fetched = log.filter(
       (e) =>
@@ -126,7 +104,7 @@ describe('apply the Owlie migration (built CLI)', () => {
   });
 
   it('re-running apply on the finished plan sends no write at all', async () => {
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const again = await cli(['apply', plan(), '--db', db(), '--rate', '1000']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^apply run 1 \(continued\): /);
@@ -134,12 +112,12 @@ describe('apply the Owlie migration (built CLI)', () => {
     expect(again.stderr).toBe(
       'note: continued with --concurrency 4 --rate 1000 --consent-rate 100 (the run began with --concurrency 8 --rate 1000 --consent-rate 100)\n',
     );
-    expect(writes(await requestLog(env))).toEqual([]);
-    await expectMigrated(env, customersOf(owlieMapping()));
+    expect(writes(await requestLog(ws.env))).toEqual([]);
+    await expectMigrated(ws.env, customersOf(owlieMapping()));
   });
 
   it('planning again after the migration gives zero steps', async () => {
-    const again = dir.file('again.plan.json');
+    const again = ws.dir.file('again.plan.json');
     const result = await cli([
       'plan',
       '--mapping',
@@ -158,7 +136,7 @@ describe('apply the Owlie migration (built CLI)', () => {
   });
 
   it('writes the reports: audit per number, suppression lists per customer', async () => {
-    const reports = join(dir.path, 'reports', '1');
+    const reports = join(ws.dir.path, 'reports', '1');
     const audit = parse(readFileSync(join(reports, 'audit.csv'), 'utf8'), {
       columns: true,
     }) as Record<string, string>[];
@@ -182,8 +160,8 @@ describe('apply the Owlie migration (built CLI)', () => {
       'inbound_route_after',
     ]);
     expect(audit.every((row) => row['status'] === 'done')).toBe(true);
-    expect(audit.every((row) => row['from_account_sid'] === env.parentSid)).toBe(true);
-    const state = await env.state();
+    expect(audit.every((row) => row['from_account_sid'] === ws.env.parentSid)).toBe(true);
+    const state = await ws.env.state();
     for (const row of audit) {
       const number = state.numbers.find((n) => n.phone_number === row['phone_number'])!;
       expect(row['to_account_sid']).toBe(number.account_sid);
@@ -213,14 +191,14 @@ describe('apply the Owlie migration (built CLI)', () => {
 
   it('leaves no auth token in the database, the plan, the reports or any output', async () => {
     expectNoSecret(
-      authTokens(env),
+      authTokens(ws.env),
       Object.fromEntries(
         outputs.flatMap((o, i) => [
           [`stdout ${i}`, o.stdout],
           [`stderr ${i}`, o.stderr],
         ]),
       ),
-      [db(), `${db()}-wal`, plan(), ...filesUnder(join(dir.path, 'reports', '1'))].filter((f) =>
+      [db(), `${db()}-wal`, plan(), ...filesUnder(join(ws.dir.path, 'reports', '1'))].filter((f) =>
         existsSync(f),
       ),
     );
@@ -229,21 +207,8 @@ describe('apply the Owlie migration (built CLI)', () => {
 });
 
 describe('apply refuses, and writes nothing (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const mapping = (name: string) => {
-    const path = dir.file(name);
-    writeFileSync(
-      path,
-      'customer_id,customer_name,phone_number,messaging_service\nacme,Acme,+14155550101,acmeAlerts\nacme,Acme,+14155550102,acmeAlerts\n',
-    );
-    return path;
-  };
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: '+14155550101' }, { phone_number: '+14155550102' }],
       messages: [
         {
@@ -254,68 +219,75 @@ describe('apply refuses, and writes nothing (built CLI)', () => {
           date_sent: new Date(NOW - 31 * 86_400_000).toISOString(),
         },
       ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+    },
+    NOW,
+  );
+  const { cli } = ws;
+  const mapping = (name: string) => {
+    const path = ws.dir.file(name);
+    writeFileSync(
+      path,
+      'customer_id,customer_name,phone_number,messaging_service\nacme,Acme,+14155550101,acmeAlerts\nacme,Acme,+14155550102,acmeAlerts\n',
+    );
+    return path;
+  };
 
   it('a stale plan (a number moved by hand after planning): exit 4 naming it', async () => {
-    const db = dir.file('stale.db');
-    const out = dir.file('stale.plan.json');
+    const db = ws.dir.file('stale.db');
+    const out = ws.dir.file('stale.plan.json');
     expect(
       (await cli(['plan', '--mapping', mapping('m.csv'), '--db', db, '--out', out])).code,
     ).toBe(0);
     // Someone moves a number by hand.
-    const sub = await env.parent.api.v2010.accounts.create({ friendlyName: 'By hand' });
+    const sub = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'By hand' });
     const number = (
-      await env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550102' })
+      await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550102' })
     )[0]!;
-    await env.parent.incomingPhoneNumbers(number.sid).update({ accountSid: sub.sid });
-    await clearRequestLog(env);
+    await ws.env.parent.incomingPhoneNumbers(number.sid).update({ accountSid: sub.sid });
+    await clearRequestLog(ws.env);
     const result = await cli(['apply', out, '--db', db, '--rate', '1000']);
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/^refused: the account changed since the plan was made/);
     expect(result.stderr).toContain(
-      `number +14155550102 (${number.sid}): expected in ${env.parentSid}, in no service, now in ${sub.sid}`,
+      `number +14155550102 (${number.sid}): expected in ${ws.env.parentSid}, in no service, now in ${sub.sid}`,
     );
-    expect(writes(await requestLog(env))).toEqual([]);
+    expect(writes(await requestLog(ws.env))).toEqual([]);
     // Put it back for the next test.
-    await env.parent.api.v2010
+    await ws.env.parent.api.v2010
       .accounts(sub.sid)
       .incomingPhoneNumbers(number.sid)
-      .update({ accountSid: env.parentSid });
+      .update({ accountSid: ws.env.parentSid });
   });
 
   it("a stale plan (a number's SMS URL changed by hand): exit 4 showing the URL", async () => {
-    const db = dir.file('stale-url.db');
-    const out = dir.file('stale-url.plan.json');
+    const db = ws.dir.file('stale-url.db');
+    const out = ws.dir.file('stale-url.plan.json');
     expect(
       (await cli(['plan', '--mapping', mapping('m.csv'), '--db', db, '--out', out])).code,
     ).toBe(0);
     const number = (
-      await env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550102' })
+      await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550102' })
     )[0]!;
     const before = number.smsUrl;
-    await env.parent.incomingPhoneNumbers(number.sid).update({ smsUrl: 'https://app.example/new' });
-    await clearRequestLog(env);
+    await ws.env.parent
+      .incomingPhoneNumbers(number.sid)
+      .update({ smsUrl: 'https://app.example/new' });
+    await clearRequestLog(ws.env);
     const result = await cli(['apply', out, '--db', db, '--rate', '1000']);
     expect(result.code).toBe(4);
     expect(result.stderr).toContain(
-      `number +14155550102 (${number.sid}): expected in ${env.parentSid}, in no service, SmsUrl ${before || 'none'}`,
+      `number +14155550102 (${number.sid}): expected in ${ws.env.parentSid}, in no service, SmsUrl ${before || 'none'}`,
     );
     expect(result.stderr).toContain(
-      `now in ${env.parentSid}, in no service, SmsUrl https://app.example/new (POST)`,
+      `now in ${ws.env.parentSid}, in no service, SmsUrl https://app.example/new (POST)`,
     );
-    expect(writes(await requestLog(env))).toEqual([]);
-    await env.parent.incomingPhoneNumbers(number.sid).update({ smsUrl: before ?? '' });
+    expect(writes(await requestLog(ws.env))).toEqual([]);
+    await ws.env.parent.incomingPhoneNumbers(number.sid).update({ smsUrl: before ?? '' });
   });
 
   it('no snapshot: exit 4 saying to run snapshot; --allow-missing-snapshot is recorded', async () => {
-    const db = dir.file('nosnap.db');
-    const out = dir.file('nosnap.plan.json');
+    const db = ws.dir.file('nosnap.db');
+    const out = ws.dir.file('nosnap.plan.json');
     expect(
       (
         await cli([
@@ -330,27 +302,32 @@ describe('apply refuses, and writes nothing (built CLI)', () => {
         ])
       ).code,
     ).toBe(0);
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const refused = await cli(['apply', out, '--db', db, '--rate', '1000']);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(
       /no completed snapshot covers the history of 2 number\(s\).*Run `submigrate snapshot --db \S+` first/,
     );
-    expect(writes(await requestLog(env))).toEqual([]);
+    expect(writes(await requestLog(ws.env))).toEqual([]);
   });
 
   it('a second apply while one runs: exit 4', async () => {
-    const db = dir.file('busy.db');
-    const out = dir.file('busy.plan.json');
+    const db = ws.dir.file('busy.db');
+    const out = ws.dir.file('busy.plan.json');
     expect(
       (await cli(['plan', '--mapping', mapping('m3.csv'), '--db', db, '--out', out])).code,
     ).toBe(0);
     // Hold the first apply at its first write.
-    await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
-    const first = await startCliHeld(env, ['apply', out, '--db', db, '--rate', '1000'], dir.path, {
-      after: 1,
-      methods: ['POST', 'DELETE'],
-    });
+    await ws.env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+    const first = await startCliHeld(
+      ws.env,
+      ['apply', out, '--db', db, '--rate', '1000'],
+      ws.dir.path,
+      {
+        after: 1,
+        methods: ['POST', 'DELETE'],
+      },
+    );
     try {
       const second = await cli(['apply', out, '--db', db, '--rate', '1000']);
       expect(second.code).toBe(4);
@@ -358,7 +335,7 @@ describe('apply refuses, and writes nothing (built CLI)', () => {
         new RegExp(`^refused: another apply holds this database \\(pid ${first.child.pid} on `),
       );
     } finally {
-      await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+      await ws.env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
     }
     const done = await first.done;
     expect(done.code).toBe(0);
@@ -366,13 +343,8 @@ describe('apply refuses, and writes nothing (built CLI)', () => {
 });
 
 describe('CSV cells from Twilio or the mapping are spreadsheet-safe (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const NAME = '=HYPERLINK("http://x","y")';
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: '+14155550201' }],
       messages: [
         {
@@ -383,27 +355,24 @@ describe('CSV cells from Twilio or the mapping are spreadsheet-safe (built CLI)'
           date_sent: new Date(NOW - 31 * 86_400_000).toISOString(),
         },
       ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+    },
+    NOW,
+  );
+  const NAME = '=HYPERLINK("http://x","y")';
 
   it(`a customer named ${NAME} comes out inert in every CSV`, async () => {
-    const mapping = dir.file('evil.csv');
+    const mapping = ws.dir.file('evil.csv');
     writeFileSync(
       mapping,
       `customer_id,customer_name,phone_number\nevil,"${NAME.replace(/"/g, '""')}",+14155550201\n`,
     );
-    const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-    const db = dir.file('evil.db');
-    const out = dir.file('evil.plan.json');
+    const cli = (args: string[]) => ws.cli(args);
+    const db = ws.dir.file('evil.db');
+    const out = ws.dir.file('evil.plan.json');
     expect((await cli(['plan', '--mapping', mapping, '--db', db, '--out', out])).code).toBe(0);
     expect((await cli(['apply', out, '--db', db, '--rate', '1000'])).code).toBe(0);
     const exported = await cli(['optouts', '--db', db]);
-    const reports = join(dir.path, 'reports', '1');
+    const reports = join(ws.dir.path, 'reports', '1');
     const csvs = {
       'optouts (stdout)': exported.stdout,
       'audit.csv': readFileSync(join(reports, 'audit.csv'), 'utf8'),

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { loadOwlie, owlieMapping } from '../../src/emulator/scenarios/owlie.js';
 import { readPlan } from '../../src/plan/plan-file.js';
@@ -22,10 +22,8 @@ import {
   clearRequestLog,
   emulatorOptOuts,
   requestLog,
-  startTestEmulator,
   type EmulatorOptOut,
   type EmulatorStateView,
-  type TestEmulator,
   sendOutcome,
 } from '../support/emulator.js';
 import {
@@ -34,17 +32,10 @@ import {
   expectMigrated,
   expectNoSecret,
   filesUnder,
+  useCliWorkspace,
   type MappedCustomer,
 } from '../support/migration.js';
-import {
-  cliEnv,
-  readOnly,
-  ROOT,
-  runCli,
-  tempDir,
-  type CliResult,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { cliEnv, readOnly, ROOT, runCli, type CliResult } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -80,31 +71,21 @@ function truthBefore(state: EmulatorStateView, store: readonly EmulatorOptOut[])
 }
 
 describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, {
+    now: () => NOW,
+    load: (state) => loadOwlie(state, { seed: 9, messages: 5_000, now: NOW }),
+  });
   const outputs: CliResult[] = [];
   const cli = async (args: string[]) => {
-    const result = await runCli(args, cliEnv(env), dir.path);
+    const result = await ws.cli(args);
     outputs.push(result);
     return result;
   };
   const MAPPING = join(ROOT, 'plans', 'owlie-customers.csv');
-  const db = () => dir.file('owlie.db');
-  const plan = () => dir.file('owlie.plan.json');
+  const db = () => ws.dir.file('owlie.db');
+  const plan = () => ws.dir.file('owlie.plan.json');
   const customers = customersOf(owlieMapping());
   let truth: ReturnType<typeof truthBefore>;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => NOW,
-      load: (state) => loadOwlie(state, { seed: 9, messages: 5_000, now: NOW }),
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
 
   it('plan --carry-optouts: one carry step per customer with opt-outs, printed with its count and sender', async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
@@ -142,7 +123,7 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
     );
     expect(planned.stdout).toMatch(new RegExp(`; 0 unchanged; ${total} opt-outs to carry\\. `));
     // --dry-run prints one Consent API request per batch, as the subaccount, and sends none.
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const dry = await cli(['apply', plan(), '--db', db(), '--dry-run']);
     expect(dry.code).toBe(0);
     const posts = dry.stdout.split('\n').filter((l) => l.includes('/v1/Consents/Bulk'));
@@ -161,7 +142,7 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
         `, contact_id: first ${batch[0]!.contact_id}, last ${batch.at(-1)!.contact_id}}`,
       );
     }
-    expect(await requestLog(env)).toEqual([]);
+    expect(await requestLog(ws.env)).toEqual([]);
     // Every carry step comes after the steps that make the senders its records name.
     for (const step of carries) {
       const own = read.steps.filter((s) => s.customer_id === step.customer_id && s !== step);
@@ -183,8 +164,8 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
   });
 
   it('apply: Twilio itself refuses every opted-out recipient, in every subaccount, and no one else', async () => {
-    truth = truthBefore(await env.state(), await emulatorOptOuts(env, { all: true }));
-    await clearRequestLog(env);
+    truth = truthBefore(await ws.env.state(), await emulatorOptOuts(ws.env, { all: true }));
+    await clearRequestLog(ws.env);
     // Each subaccount gets its own one or two Consent requests: no need to wait a minute
     // between them here (the limit itself is held in carry-limits.test.ts).
     const applied = await cli([
@@ -201,22 +182,25 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
     ]);
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
-    await expectMigrated(env, customers);
+    await expectMigrated(ws.env, customers);
     const read = readPlan(plan(), readFileSync(plan(), 'utf8'));
-    const posts = consentPosts(await requestLog(env));
+    const posts = consentPosts(await requestLog(ws.env));
     expect(posts).toHaveLength(read.carry!.requests);
     // Each with the credentials of a subaccount, never the parent's.
     const subaccounts = new Set(
-      (await env.state()).accounts.filter((a) => a.sid !== env.parentSid).map((a) => a.sid),
+      (await ws.env.state()).accounts.filter((a) => a.sid !== ws.env.parentSid).map((a) => a.sid),
     );
     expect(posts.every((e) => e.account_sid !== null && subaccounts.has(e.account_sid))).toBe(true);
 
-    const state = await env.state();
+    const state = await ws.env.state();
     let refused = 0;
     let tollFreeSent = 0;
     for (const customer of customers) {
       const sub = state.accounts.find((a) => a.friendly_name === customer.name)!;
-      const client = env.clientFor(sub.sid, env.emulator.state.accounts.get(sub.sid)!.authToken);
+      const client = ws.env.clientFor(
+        sub.sid,
+        ws.env.emulator.state.accounts.get(sub.sid)!.authToken,
+      );
       const service = state.services.find((s) => s.account_sid === sub.sid);
       // From each number: through the customer's service (whose records cover every number's
       // list), or on its own (its records cover its own list).
@@ -255,7 +239,7 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
     ) as { account_sid: string; correlation_id: string; error_code: number }[];
     expect(written).toHaveLength(read.summary.optouts_to_carry!);
     expect(written.every((w) => w.error_code === 0)).toBe(true);
-    const stored = (await emulatorOptOuts(env)).filter((o) => o.source === 'consent-api');
+    const stored = (await emulatorOptOuts(ws.env)).filter((o) => o.source === 'consent-api');
     expect(stored.map((o) => o.correlation_id).sort()).toEqual(
       written.map((w) => w.correlation_id).sort(),
     );
@@ -263,7 +247,7 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
   });
 
   it('reports: per customer what was carried, every record in the audit, every list row enforced but toll-free ones', () => {
-    const reports = join(dir.path, 'reports', '1');
+    const reports = join(ws.dir.path, 'reports', '1');
     const read = readPlan(plan(), readFileSync(plan(), 'utf8'));
     const carry = csv(join(reports, 'carry.csv'));
     const lists = csv(join(reports, 'optouts.csv'));
@@ -325,11 +309,11 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
   });
 
   it('apply again sends nothing; plan --carry-optouts again has nothing left to carry', async () => {
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const again = await cli(['apply', plan(), '--db', db(), '--rate', '1000']);
     expect(again.code).toBe(0);
-    expect((await requestLog(env)).filter((e) => e.method !== 'GET')).toEqual([]);
-    const replan = dir.file('again.plan.json');
+    expect((await requestLog(ws.env)).filter((e) => e.method !== 'GET')).toEqual([]);
+    const replan = ws.dir.file('again.plan.json');
     const result = await cli([
       'plan',
       '--mapping',
@@ -349,14 +333,14 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
 
   it('leaves no auth token in the database, the plans, the reports or any output', () => {
     expectNoSecret(
-      authTokens(env),
+      authTokens(ws.env),
       Object.fromEntries(
         outputs.flatMap((o, i) => [
           [`stdout ${i}`, o.stdout],
           [`stderr ${i}`, o.stderr],
         ]),
       ),
-      [db(), `${db()}-wal`, plan(), ...filesUnder(join(dir.path, 'reports', '1'))].filter((f) =>
+      [db(), `${db()}-wal`, plan(), ...filesUnder(join(ws.dir.path, 'reports', '1'))].filter((f) =>
         existsSync(f),
       ),
     );
@@ -364,28 +348,18 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
 });
 
 describe('a subaccount without Consent API access; a plan without --carry-optouts (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, NOW);
+  const { cli } = ws;
   let subs: Record<'acme' | 'birch', string>;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
   const customers: MappedCustomer[] = [
     { id: 'acme', name: 'Acme', service: 'acmeAlerts', numbers: ['+14155550101'] },
     { id: 'birch', name: 'Birch', service: 'birchAlerts', numbers: ['+14155550102'] },
   ];
   const STOPS = { acme: ['+12065550001', '+12065550002'], birch: ['+12065550003'] };
 
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
-
   async function seed(): Promise<string> {
-    await env.control('POST', '/__emulator/reset');
-    const { subaccounts } = await env.seed({
+    await ws.env.control('POST', '/__emulator/reset');
+    const { subaccounts } = await ws.env.seed({
       subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Birch' }],
       numbers: customers.map((c) => ({ phone_number: c.numbers[0]! })),
       messages: customers.flatMap((c) =>
@@ -399,7 +373,7 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
       ),
     });
     subs = { acme: subaccounts[0]!.sid, birch: subaccounts[1]!.sid };
-    const mapping = dir.file('m.csv');
+    const mapping = ws.dir.file('m.csv');
     writeFileSync(
       mapping,
       `customer_id,customer_name,phone_number,messaging_service\n${customers
@@ -411,12 +385,12 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
 
   it('no access: the carry step fails saying why (exit 3), the moves stand, the report says the list is the only protection', async () => {
     const mapping = await seed();
-    await env.control('POST', '/__emulator/settings', {
+    await ws.env.control('POST', '/__emulator/settings', {
       account_sid: subs.birch,
       consent_api: false,
     });
-    const db = dir.file('noaccess.db');
-    const out = dir.file('noaccess.plan.json');
+    const db = ws.dir.file('noaccess.db');
+    const out = ws.dir.file('noaccess.plan.json');
     expect(
       (await cli(['plan', '--mapping', mapping, '--db', db, '--out', out, '--carry-optouts'])).code,
     ).toBe(0);
@@ -434,9 +408,9 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
     );
     expect(first.stderr).not.toContain('Check the subaccount in the Twilio Console');
     expect(first.stdout).toMatch(/, 1 failed, 0 not run\. .*Not complete/);
-    await expectMigrated(env, customers);
+    await expectMigrated(ws.env, customers);
 
-    const reports = join(dir.path, 'reports', '1');
+    const reports = join(ws.dir.path, 'reports', '1');
     const carry = csv(join(reports, 'carry.csv'));
     expect(carry.find((r) => r['customer_id'] === 'acme')).toMatchObject({
       carry_step: 'done',
@@ -463,27 +437,27 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
       'yes',
     ]);
     // Twilio does not enforce Birch's opt-out: the list really is the only protection.
-    const state = await env.state();
+    const state = await ws.env.state();
     const service = state.services.find((s) => s.account_sid === subs.birch)!;
-    const birchClient = env.clientFor(
+    const birchClient = ws.env.clientFor(
       subs.birch,
-      env.emulator.state.accounts.get(subs.birch)!.authToken,
+      ws.env.emulator.state.accounts.get(subs.birch)!.authToken,
     );
     expect(
       await sendOutcome(birchClient, STOPS.birch[0]!, { messagingServiceSid: service.sid }),
     ).toBe(201);
 
     // Access granted: apply again finishes the carry, and nothing else.
-    await env.control('POST', '/__emulator/settings', {
+    await ws.env.control('POST', '/__emulator/settings', {
       account_sid: subs.birch,
       consent_api: true,
     });
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const second = await cli(['apply', out, '--db', db, '--rate', '1000']);
     expect(second.code).toBe(0);
-    expect((await requestLog(env)).filter((e) => e.method !== 'GET').map((e) => e.path)).toEqual([
-      '/v1/Consents/Bulk',
-    ]);
+    expect((await requestLog(ws.env)).filter((e) => e.method !== 'GET').map((e) => e.path)).toEqual(
+      ['/v1/Consents/Bulk'],
+    );
     expect(
       await sendOutcome(birchClient, STOPS.birch[0]!, { messagingServiceSid: service.sid }),
     ).toBe(21610);
@@ -498,13 +472,13 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
 
   it('a subaccount suspended before apply is taken up again: the refusal says it is suspended, not that its number left its service', async () => {
     const mapping = await seed();
-    await env.control('POST', '/__emulator/settings', {
+    await ws.env.control('POST', '/__emulator/settings', {
       account_sid: subs.birch,
       consent_api: false,
     });
-    const work = dir.file('suspended');
+    const work = ws.dir.file('suspended');
     mkdirSync(work);
-    const here = (args: string[]) => runCli(args, cliEnv(env), work);
+    const here = (args: string[]) => runCli(args, cliEnv(ws.env), work);
     const db = join(work, 'suspended.db');
     const out = join(work, 'suspended.plan.json');
     expect(
@@ -512,16 +486,16 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
         .code,
     ).toBe(0);
     expect((await here(['apply', out, '--db', db, '--rate', '1000'])).code).toBe(3);
-    const birchService = (await env.state()).services.find((s) => s.account_sid === subs.birch)!;
+    const birchService = (await ws.env.state()).services.find((s) => s.account_sid === subs.birch)!;
 
     // Access granted, but Birch suspended meanwhile. Twilio answers its own credentials 403 /
     // 20403, so its services cannot be read: its number is still in its service, and the
     // refusal must not say otherwise.
-    await env.control('POST', '/__emulator/settings', {
+    await ws.env.control('POST', '/__emulator/settings', {
       account_sid: subs.birch,
       consent_api: true,
     });
-    await env.parent.api.v2010.accounts(subs.birch).update({ status: 'suspended' });
+    await ws.env.parent.api.v2010.accounts(subs.birch).update({ status: 'suspended' });
     const again = await here(['apply', out, '--db', db, '--rate', '1000']);
     expect(again.code).toBe(4);
     const lines = again.stderr.split('\n');
@@ -537,22 +511,22 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
       "Make that subaccount active again (Status=active, with the parent's credentials; a closed one cannot be) and run apply again; or, to go without it:\nMake the plan again",
     );
     expect(
-      (await env.state()).numbers.find((n) => n.phone_number === '+14155550102'),
+      (await ws.env.state()).numbers.find((n) => n.phone_number === '+14155550102'),
     ).toMatchObject({ account_sid: subs.birch, messaging_service_sid: birchService.sid });
 
     // Active again: apply finishes the carry.
-    await env.parent.api.v2010.accounts(subs.birch).update({ status: 'active' });
+    await ws.env.parent.api.v2010.accounts(subs.birch).update({ status: 'active' });
     expect((await here(['apply', out, '--db', db, '--rate', '1000'])).code).toBe(0);
   });
 
   it('without --carry-optouts: every customer with opt-outs has only its list, and the report says so', async () => {
     const mapping = await seed();
-    const db = dir.file('plain.db');
-    const out = dir.file('plain.plan.json');
+    const db = ws.dir.file('plain.db');
+    const out = ws.dir.file('plain.plan.json');
     // A folder of its own: the test above left noaccess.db's run 1 in reports/1/.
-    const work = dir.file('plain');
+    const work = ws.dir.file('plain');
     mkdirSync(work);
-    const here = (args: string[]) => runCli(args, cliEnv(env), work);
+    const here = (args: string[]) => runCli(args, cliEnv(ws.env), work);
     expect((await here(['plan', '--mapping', mapping, '--db', db, '--out', out])).code).toBe(0);
     const applied = await here(['apply', out, '--db', db, '--rate', '1000']);
     expect(applied.code).toBe(0);

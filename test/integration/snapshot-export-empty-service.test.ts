@@ -5,37 +5,24 @@
  * nothing.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import Database from 'better-sqlite3';
 
 import { exportOptOuts } from '../../src/optouts/export.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  fixedClock,
-  snapshotInto,
-  tempDir,
-  withLedger,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { fixedClock, snapshotInto, withLedger } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
 const USER = '+14155550001';
 
 describe('a day file that writes no Messaging Service as ""', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
   let now = NOW - 600 * DAY;
+  const ws = useCliWorkspace(undefined, { now: () => now });
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => now });
     now = NOW;
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env?.close();
-    dir?.remove();
   });
 
   it('keeps a STOP to one number when the person texted START to another', async () => {
@@ -45,20 +32,20 @@ describe('a day file that writes no Messaging Service as ""', () => {
       body,
       direction: 'inbound' as const,
       date_sent: at,
-      account_sid: env.parentSid,
+      account_sid: ws.env.parentSid,
       messaging_service_sid: '',
     });
     // Older than the Messages API's 400 days: read from Bulk Export day files only.
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       numbers: [{ phone_number: '+12025550101' }, { phone_number: '+12025550102' }],
       messages: [
         inbound('+12025550101', 'STOP', NOW - 500 * DAY),
         inbound('+12025550102', 'START', NOW - 499 * DAY),
       ],
     });
-    const result = await snapshotInto(dir.file('ledger.db'), env.port(), fixedClock(NOW));
+    const result = await snapshotInto(ws.dir.file('ledger.db'), ws.env.port(), fixedClock(NOW));
     expect(result.exportMessagesRead).toBe(2);
-    const { optouts } = await withLedger(dir.file('ledger.db'), (db) => exportOptOuts(db));
+    const { optouts } = await withLedger(ws.dir.file('ledger.db'), (db) => exportOptOuts(db));
     expect(
       optouts.map((row) => ({
         recipient: row.recipient,
@@ -76,11 +63,11 @@ describe('a day file that writes no Messaging Service as ""', () => {
         stop_message_sid: seeded.messages[0]!.sid,
       },
     ]);
-    expect(env.httpClient.violations).toEqual([]);
+    expect(ws.env.httpClient.violations).toEqual([]);
   });
 
   it('mends the evidence an older submigrate kept with "" for a service', async () => {
-    const path = dir.file('ledger.db');
+    const path = ws.dir.file('ledger.db');
     // As an older submigrate left it: the rows with "", and no migration past 015 (nor the
     // table a later one creates).
     const sqlite = new Database(path);

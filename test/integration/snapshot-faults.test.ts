@@ -4,7 +4,7 @@
  * to a fault-free run's.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
 import { exportOptOuts } from '../../src/optouts/export.js';
@@ -12,54 +12,37 @@ import { createTwilioPort } from '../../src/twilio/adapter.js';
 import { TwilioHttpClient } from '../../src/twilio/http-client.js';
 import { DEFAULT_LIMITS } from '../../src/twilio/limiter.js';
 import { DEFAULT_RETRY } from '../../src/twilio/retry.js';
-import {
-  clearRequestLog,
-  emulatorOptOuts,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
+import { clearRequestLog, emulatorOptOuts, requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   countMessageRequests,
   fixedClock,
   ledgerDump,
   snapshotInto,
-  tempDir,
   withLedger,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 const MESSAGES = 20_000;
 
 describe('snapshot under injected faults', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => NOW,
-      load: (state) => loadOwlie(state, { seed: 23, messages: MESSAGES, now: NOW }),
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+  const ws = useCliWorkspace(undefined, {
+    now: () => NOW,
+    load: (state) => loadOwlie(state, { seed: 23, messages: MESSAGES, now: NOW }),
   });
 
   it('ends with the same ledger as a fault-free run, and the faults really happened', async () => {
     const policy = () =>
       new TwilioHttpClient({
-        apiUrl: env.url,
+        apiUrl: ws.env.url,
         retry: DEFAULT_RETRY,
         limits: { ...DEFAULT_LIMITS, concurrency: 8 },
       });
 
     const calm = policy();
     const calmResult = await snapshotInto(
-      dir.file('calm.db'),
-      createTwilioPort(env.parentCredentials, calm),
+      ws.dir.file('calm.db'),
+      createTwilioPort(ws.env.parentCredentials, calm),
       fixedClock(NOW),
     );
     expect(calm.stats.retries).toBe(0);
@@ -69,7 +52,7 @@ describe('snapshot under injected faults', () => {
     expect(fromApi).toBeGreaterThanOrEqual(MESSAGES);
     expect(fromApi).toBeLessThan(MESSAGES + 10 * calmResult.slices);
 
-    await env.control('POST', '/__emulator/faults', {
+    await ws.env.control('POST', '/__emulator/faults', {
       error_rate: 0.1,
       error_status: 503,
       reset_rate: 0.03,
@@ -78,16 +61,16 @@ describe('snapshot under injected faults', () => {
       // each holds its slot for 60 ms, so a third needs to start within that time, not in step.
       latency_ms: 60,
     });
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const stormy = policy();
     try {
       await snapshotInto(
-        dir.file('stormy.db'),
-        createTwilioPort(env.parentCredentials, stormy),
+        ws.dir.file('stormy.db'),
+        createTwilioPort(ws.env.parentCredentials, stormy),
         fixedClock(NOW),
       );
     } finally {
-      await env.control('POST', '/__emulator/faults', {
+      await ws.env.control('POST', '/__emulator/faults', {
         error_rate: 0,
         reset_rate: 0,
         concurrency_limit: 0,
@@ -95,7 +78,7 @@ describe('snapshot under injected faults', () => {
       });
     }
 
-    const log = await requestLog(env);
+    const log = await requestLog(ws.env);
     const statuses = new Map<number, number>();
     for (const entry of log) statuses.set(entry.status, (statuses.get(entry.status) ?? 0) + 1);
     console.log(
@@ -114,14 +97,14 @@ describe('snapshot under injected faults', () => {
     expect(stormy.stats.throttled).toBeGreaterThan(0);
     expect(stormy.stats.serverErrors + stormy.stats.noAnswer).toBeGreaterThan(0);
 
-    const calmLedger = ledgerDump(dir.file('calm.db'), { observedAt: true });
-    const stormyLedger = ledgerDump(dir.file('stormy.db'), { observedAt: true });
+    const calmLedger = ledgerDump(ws.dir.file('calm.db'), { observedAt: true });
+    const stormyLedger = ledgerDump(ws.dir.file('stormy.db'), { observedAt: true });
     expect(stormyLedger.events.length).toBeGreaterThan(500);
     expect(stormyLedger).toEqual(calmLedger);
 
-    const exported = await withLedger(dir.file('stormy.db'), exportOptOuts);
+    const exported = await withLedger(ws.dir.file('stormy.db'), exportOptOuts);
     expect(exported.optouts.map((row) => row.stop_message_sid).sort()).toEqual(
-      (await emulatorOptOuts(env)).map((o) => o.message_sid).sort(),
+      (await emulatorOptOuts(ws.env)).map((o) => o.message_sid).sort(),
     );
   });
 });

@@ -7,28 +7,18 @@
  */
 
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  fixedClock,
-  readOnly,
-  snapshotInto,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { fixedClock, readOnly, snapshotInto } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
 const N1 = '+14155550001';
 
 describe('a snapshot whose --until is in the future, stopped and run again', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: N1 }],
       messages: [
         {
@@ -46,18 +36,14 @@ describe('a snapshot whose --until is in the future, stopped and run again', () 
           date_sent: new Date(NOW - 2 * DAY).toISOString(),
         },
       ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+    },
+    NOW,
+  );
 
   it('is taken up, not abandoned, and counts each message once', async () => {
-    const db = dir.file('u.db');
+    const db = ws.dir.file('u.db');
     const window = { since: new Date(NOW - 10 * DAY), until: new Date(NOW + 30 * DAY) };
-    const first = await snapshotInto(db, env.port(), fixedClock(NOW), window);
+    const first = await snapshotInto(db, ws.env.port(), fixedClock(NOW), window);
     expect(first.messagesRead).toBe(2);
 
     // As if killed before its last slice was recorded.
@@ -73,7 +59,7 @@ describe('a snapshot whose --until is in the future, stopped and run again', () 
       .run(last.i);
     raw.close();
 
-    const again = await snapshotInto(db, env.port(), fixedClock(NOW + 3_600_000), window);
+    const again = await snapshotInto(db, ws.env.port(), fixedClock(NOW + 3_600_000), window);
     expect(again.resumed).toBe(true);
     expect(again.runId).toBe(1);
     const runs = readOnly(db, (d) =>

@@ -7,17 +7,11 @@
  * from day files. (Found by the randomized kill test, snapshot-kill-random.)
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { listExportDays, listWindows } from '../../src/db/snapshot-runs.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  fixedClock,
-  readOnly,
-  snapshotInto,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { fixedClock, readOnly, snapshotInto } from '../support/snapshot-harness.js';
 import Database from 'better-sqlite3';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -25,12 +19,8 @@ const DAY = 86_400_000;
 const N1 = '+14155550001';
 
 describe('a narrowed API window, stopped while its days are read', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: N1 }],
       messages: [
         {
@@ -48,19 +38,18 @@ describe('a narrowed API window, stopped while its days are read', () => {
           date_sent: new Date(NOW - 10 * DAY).toISOString(),
         },
       ],
-    });
+    },
+    NOW,
+  );
+
+  beforeAll(async () => {
     // The API shows 30 days; 400 are assumed.
-    await env.control('POST', '/__emulator/settings', { message_retention_days: 30 });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    await ws.env.control('POST', '/__emulator/settings', { message_retention_days: 30 });
   });
 
   it('is taken up with its windows and days as they were, each message counted once', async () => {
-    const db = dir.file('n.db');
-    const first = await snapshotInto(db, env.port(), fixedClock(NOW));
+    const db = ws.dir.file('n.db');
+    const first = await snapshotInto(db, ws.env.port(), fixedClock(NOW));
     expect(first.messagesRead).toBe(2);
     const view = () =>
       readOnly(db, (d) => ({
@@ -81,7 +70,7 @@ describe('a narrowed API window, stopped while its days are read', () => {
       .run(stopDay);
     raw.close();
 
-    const again = await snapshotInto(db, env.port(), fixedClock(NOW));
+    const again = await snapshotInto(db, ws.env.port(), fixedClock(NOW));
     expect(again.resumed).toBe(true);
     expect(view()).toEqual(narrowed);
     // The STOP's day, and nothing the API counted already.

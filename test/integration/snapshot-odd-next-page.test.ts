@@ -12,14 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TwilioError } from '../../src/errors.js';
 import { createTwilioPort } from '../../src/twilio/adapter.js';
 import { TwilioHttpClient } from '../../src/twilio/http-client.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   fixedClock,
   ledgerDump,
   sliceProgress,
   snapshotInto,
-  tempDir,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
 
@@ -28,13 +26,8 @@ const DAY = 86_400_000;
 const SUB = `AC${'7'.repeat(32)}`;
 
 describe('snapshot: a next-page link into another account', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  let proxy: TamperingProxy;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       subaccounts: [{ friendly_name: 'Birch', sid: SUB }],
       numbers: [
         { phone_number: '+14155550101' },
@@ -50,11 +43,15 @@ describe('snapshot: a next-page link into another account', () => {
           account_sid: SUB,
         },
       ],
-    });
-    dir = tempDir();
-    const parentList = `/2010-04-01/Accounts/${env.parentSid}/Messages.json`;
+    },
+    NOW,
+  );
+  let proxy: TamperingProxy;
+
+  beforeAll(async () => {
+    const parentList = `/2010-04-01/Accounts/${ws.env.parentSid}/Messages.json`;
     // Everything as the emulator answers it, but the parent's last Messages page gets a next.
-    proxy = await startTamperingProxy(env.url, (path, status, body) => {
+    proxy = await startTamperingProxy(ws.env.url, (path, status, body) => {
       if (status !== 200 || !path.startsWith(parentList)) return null;
       const page = JSON.parse(body.toString('utf8')) as { next_page_uri: string | null };
       page.next_page_uri ??= `/2010-04-01/Accounts/${SUB}/Messages.json?PageSize=1000`;
@@ -63,16 +60,14 @@ describe('snapshot: a next-page link into another account', () => {
   });
   afterAll(async () => {
     await proxy.close();
-    await env.close();
-    dir.remove();
   });
 
   it('stops with an error naming the page, the run unfinished and no other account read', async () => {
     const port = createTwilioPort(
-      env.parentCredentials,
+      ws.env.parentCredentials,
       new TwilioHttpClient({ apiUrl: proxy.url }),
     );
-    const error = await snapshotInto(dir.file('s.db'), port, fixedClock(NOW), {
+    const error = await snapshotInto(ws.dir.file('s.db'), port, fixedClock(NOW), {
       useExport: false,
     }).then(
       () => null,
@@ -81,9 +76,9 @@ describe('snapshot: a next-page link into another account', () => {
     expect(error).toBeInstanceOf(TwilioError);
     expect((error as Error).message).toContain(`/2010-04-01/Accounts/${SUB}/Messages.json`);
 
-    const progress = sliceProgress(dir.file('s.db'))!;
+    const progress = sliceProgress(ws.dir.file('s.db'))!;
     expect(progress.runs.map((r) => r.status)).not.toContain('completed');
     expect(progress.slices.some((s) => s.status !== 'done')).toBe(true);
-    expect(ledgerDump(dir.file('s.db')).events).toEqual([]);
+    expect(ledgerDump(ws.dir.file('s.db')).events).toEqual([]);
   });
 });

@@ -4,37 +4,24 @@
  * is evidence like any refusal — read from the Messages API or from a Bulk Export day file.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import Database from 'better-sqlite3';
 
 import { exportOptOuts } from '../../src/optouts/export.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  fixedClock,
-  snapshotInto,
-  tempDir,
-  withLedger,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { fixedClock, snapshotInto, withLedger } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
 const SERVICE = 'MG' + '1'.repeat(32);
 
 describe('a refused send Twilio recorded without a sender', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
   let now = NOW - 600 * DAY;
+  const ws = useCliWorkspace(undefined, { now: () => now });
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => now });
     now = NOW;
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env?.close();
-    dir?.remove();
   });
 
   it('keeps the recipient on the list of the service, from the API and from Bulk Export', async () => {
@@ -46,10 +33,10 @@ describe('a refused send Twilio recorded without a sender', () => {
       date_sent: at,
       status: 'failed',
       error_code: 21610,
-      account_sid: env.parentSid,
+      account_sid: ws.env.parentSid,
       messaging_service_sid: SERVICE,
     });
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       numbers: [{ phone_number: '+12025550101' }],
       services: [{ friendly_name: 'Reminders', sid: SERVICE, phone_numbers: ['+12025550101'] }],
       messages: [
@@ -58,8 +45,8 @@ describe('a refused send Twilio recorded without a sender', () => {
         refused('+14155550002', NOW - 500 * DAY),
       ],
     });
-    await snapshotInto(dir.file('ledger.db'), env.port(), fixedClock(NOW));
-    const { optouts } = await withLedger(dir.file('ledger.db'), (db) => exportOptOuts(db));
+    await snapshotInto(ws.dir.file('ledger.db'), ws.env.port(), fixedClock(NOW));
+    const { optouts } = await withLedger(ws.dir.file('ledger.db'), (db) => exportOptOuts(db));
     expect(
       optouts.map((row) => ({
         recipient: row.recipient,
@@ -82,13 +69,13 @@ describe('a refused send Twilio recorded without a sender', () => {
   });
 
   it('is read again from a database whose snapshots an older submigrate took, which dropped it', async () => {
-    const path = dir.file('ledger.db');
+    const path = ws.dir.file('ledger.db');
     // As an older submigrate left it: its runs of rules version 2, the refusals not kept.
     const sqlite = new Database(path);
     sqlite.prepare('UPDATE snapshot_runs SET rules_version = 2').run();
     sqlite.prepare("DELETE FROM ledger_events WHERE kind = 'refused'").run();
     sqlite.close();
-    await snapshotInto(path, env.port(), fixedClock(NOW));
+    await snapshotInto(path, ws.env.port(), fixedClock(NOW));
     const { optouts } = await withLedger(path, (db) => exportOptOuts(db));
     expect(optouts.map((row) => row.recipient)).toEqual(['+14155550001', '+14155550002']);
   });

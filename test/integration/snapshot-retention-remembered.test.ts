@@ -5,18 +5,16 @@
  * what was recorded, larger or not.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
 import { exportOptOuts } from '../../src/optouts/export.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   dailyTraffic,
   fixedClock,
   readOnly,
   snapshotInto,
-  type TempDir,
-  tempDir,
   withLedger,
 } from '../support/snapshot-harness.js';
 
@@ -36,22 +34,15 @@ const stop = (from: string, at: number) => ({
 });
 
 describe('the Messages API window, remembered for later refreshes', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
   let now = T0;
+  const ws = useCliWorkspace(undefined, { now: () => now });
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => now });
-    dir = tempDir();
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: N1 }],
       messages: [...traffic(T0 - 60 * DAY, 60), stop(EARLY_STOP, T0 - 50 * DAY)],
     });
-    await env.control('POST', '/__emulator/settings', { message_retention_days: 30 });
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    await ws.env.control('POST', '/__emulator/settings', { message_retention_days: 30 });
   });
 
   const recorded = (dbPath: string) =>
@@ -66,27 +57,27 @@ describe('the Messages API window, remembered for later refreshes', () => {
     );
 
   it('--retention-days is recorded, a run not told keeps to it, and a new one replaces it', async () => {
-    const dbPath = dir.file('told.db');
+    const dbPath = ws.dir.file('told.db');
     now = LATER;
     const gapEnd = async () =>
       (await withLedger(dbPath, (db) => exportOptOuts(db))).coverage.not_read.map((w) => w.end);
-    await snapshotInto(dbPath, env.port(), fixedClock(LATER), {
+    await snapshotInto(dbPath, ws.env.port(), fixedClock(LATER), {
       useExport: false,
       retentionDays: 10,
     });
     expect(await gapEnd()).toEqual([isoSeconds(new Date(LATER - 10 * DAY))]);
 
     now = LATER + DAY;
-    await snapshotInto(dbPath, env.port(), fixedClock(LATER + DAY), { useExport: false });
+    await snapshotInto(dbPath, ws.env.port(), fixedClock(LATER + DAY), { useExport: false });
     expect(await gapEnd()).toEqual([isoSeconds(new Date(LATER - 10 * DAY))]);
-    expect(recorded(dbPath)).toEqual([{ sid: env.parentSid, days: 10, source: 'told' }]);
+    expect(recorded(dbPath)).toEqual([{ sid: ws.env.parentSid, days: 10, source: 'told' }]);
 
     // Larger than before: the user's word stands (a run with Bulk Export would check it).
-    await snapshotInto(dbPath, env.port(), fixedClock(LATER + DAY), {
+    await snapshotInto(dbPath, ws.env.port(), fixedClock(LATER + DAY), {
       useExport: false,
       retentionDays: 30,
     });
-    expect(recorded(dbPath)).toEqual([{ sid: env.parentSid, days: 30, source: 'told' }]);
+    expect(recorded(dbPath)).toEqual([{ sid: ws.env.parentSid, days: 30, source: 'told' }]);
     expect(await gapEnd()).toEqual([isoSeconds(new Date(LATER + DAY - 30 * DAY))]);
   });
 });

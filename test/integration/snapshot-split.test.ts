@@ -5,17 +5,12 @@
  * slices, every page still read once, and the ledger the emulator's own store says.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
 import { exportOptOuts } from '../../src/optouts/export.js';
-import {
-  clearRequestLog,
-  emulatorOptOuts,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
+import { clearRequestLog, emulatorOptOuts, requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   countMessageRequests,
   exportPairKey,
@@ -23,39 +18,27 @@ import {
   pairKey,
   readOnly,
   snapshotInto,
-  tempDir,
   withLedger,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
 const MESSAGES = 20_000;
 
 describe('snapshot: large slices split while slots are idle', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => NOW,
-      load: (state) => loadOwlie(state, { seed: 21, messages: MESSAGES, now: NOW }),
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+  const ws = useCliWorkspace(undefined, {
+    now: () => NOW,
+    load: (state) => loadOwlie(state, { seed: 21, messages: MESSAGES, now: NOW }),
   });
 
   it('one slice and eight slots: it is cut while read, each page read once, the ledger exact', async () => {
-    await clearRequestLog(env);
-    const dbPath = dir.file('split.db');
-    const result = await snapshotInto(dbPath, env.port(), fixedClock(NOW), {
+    await clearRequestLog(ws.env);
+    const dbPath = ws.dir.file('split.db');
+    const result = await snapshotInto(dbPath, ws.env.port(), fixedClock(NOW), {
       partitions: 1,
       inFlight: 8,
       useExport: false,
     });
-    const counts = countMessageRequests(await requestLog(env));
+    const counts = countMessageRequests(await requestLog(ws.env));
     // No probe: single-message pages would be PageSize=1.
     expect(counts.probes).toBe(0);
     expect(result.slices).toBeGreaterThanOrEqual(8);
@@ -72,7 +55,7 @@ describe('snapshot: large slices split while slots are idle', () => {
     expect(slices).toEqual(slices.map(() => 'done'));
 
     const ours = await withLedger(dbPath, (db) => exportOptOuts(db));
-    const truth = await emulatorOptOuts(env);
+    const truth = await emulatorOptOuts(ws.env);
     expect(ours.optouts.map(exportPairKey).sort()).toEqual(truth.map(pairKey).sort());
   });
 });

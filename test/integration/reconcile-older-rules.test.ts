@@ -10,11 +10,9 @@
 import { writeFileSync } from 'node:fs';
 
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { planAndApply } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { planAndApply, useCliWorkspace } from '../support/migration.js';
 
 const A = '+14155550801';
 const LISTED = '+12065550181';
@@ -25,10 +23,12 @@ const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISO
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('reconcile after passes an older submigrate made', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('s.db');
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
+    messages: [{ from: LISTED, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) }],
+  });
+  const { cli } = ws;
+  const db = () => ws.dir.file('s.db');
   const optOutsOf = (endUser: string) => {
     const sqlite = new Database(db(), { readonly: true });
     try {
@@ -42,28 +42,17 @@ describe('reconcile after passes an older submigrate made', () => {
     }
   };
 
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({
-      numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
-      messages: [
-        { from: LISTED, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
-      ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
-
   it('reads their windows again and finds the opt-out their rules missed, once', async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('p.json') });
-    const state = await env.state();
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    await planAndApply(cli, {
+      mapping: ws.dir.file('m.csv'),
+      db: db(),
+      out: ws.dir.file('p.json'),
+    });
+    const state = await ws.env.state();
     const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const acme = env.clientFor(sub, env.emulator.state.accounts.get(sub)!.authToken);
+    const acme = ws.env.clientFor(sub, ws.env.emulator.state.accounts.get(sub)!.authToken);
 
     // As if the move was two hours ago, so that what a pass reads again lies before the
     // overlap (10 minutes) by which every pass reaches back into the last.
@@ -85,7 +74,7 @@ describe('reconcile after passes an older submigrate made', () => {
 
     // Since the move: a STOP with a zero-width space to the moved number, half an hour ago, and
     // a send to someone on its list (a violation).
-    const stop = (await env.control('POST', '/__emulator/inbound', {
+    const stop = (await ws.env.control('POST', '/__emulator/inbound', {
       from: INVISIBLE,
       to: A,
       body: ZERO_WIDTH_STOP,

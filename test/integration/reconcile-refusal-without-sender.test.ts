@@ -9,11 +9,9 @@
 import { writeFileSync } from 'node:fs';
 
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { planAndApply } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { planAndApply, useCliWorkspace } from '../support/migration.js';
 
 const A = '+14155550901';
 const LISTED = '+12065550191';
@@ -23,50 +21,43 @@ const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISO
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('reconcile: a send the customer’s service refused before it chose a sender', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: A }],
+    services: [
+      {
+        friendly_name: 'Reminders',
+        sid: PARENT_SERVICE,
+        phone_numbers: [A],
+        inbound_request_url: 'https://app.example/sms',
+      },
+    ],
+    messages: [
+      {
+        from: LISTED,
+        to: A,
+        body: 'STOP',
+        direction: 'inbound',
+        messaging_service_sid: PARENT_SERVICE,
+        date_sent: daysAgo(20),
+      },
+    ],
+  });
+  const { cli } = ws;
   let sub: string;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('s.db');
-
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({
-      numbers: [{ phone_number: A }],
-      services: [
-        {
-          friendly_name: 'Reminders',
-          sid: PARENT_SERVICE,
-          phone_numbers: [A],
-          inbound_request_url: 'https://app.example/sms',
-        },
-      ],
-      messages: [
-        {
-          from: LISTED,
-          to: A,
-          body: 'STOP',
-          direction: 'inbound',
-          messaging_service_sid: PARENT_SERVICE,
-          date_sent: daysAgo(20),
-        },
-      ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const db = () => ws.dir.file('s.db');
 
   it('counts it as blocked by Twilio, for the customer, and keeps its refusal', async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     writeFileSync(
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},Acme Reminders\n`,
     );
-    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('p.json') });
-    const state = await env.state();
+    await planAndApply(cli, {
+      mapping: ws.dir.file('m.csv'),
+      db: db(),
+      out: ws.dir.file('p.json'),
+    });
+    const state = await ws.env.state();
     sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
     const service = state.services.find((s) => s.account_sid === sub)!.sid;
     await sleep(1_100);
@@ -82,7 +73,7 @@ describe('reconcile: a send the customer’s service refused before it chose a s
       account_sid: sub,
       messaging_service_sid: service,
     });
-    const seeded = await env.seed({ messages: [refused(LISTED), refused(NOT_LISTED)] });
+    const seeded = await ws.env.seed({ messages: [refused(LISTED), refused(NOT_LISTED)] });
     const [toListed, toOther] = seeded.messages.map((m) => m.sid);
 
     const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
@@ -125,12 +116,12 @@ describe('reconcile: a send the customer’s service refused before it chose a s
     expect(JSON.parse(again.stdout)).toMatchObject({ newBlocked: 0, blocked: 1 });
   });
   it('through a service the customer made since (no apply put a number in it): held to every moved number of the subaccount', async () => {
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       services: [{ friendly_name: 'Hand made', account_sid: sub }],
     });
     const handMade = seeded.services[0]!.sid;
     await sleep(1_100);
-    const { messages } = await env.seed({
+    const { messages } = await ws.env.seed({
       messages: [
         {
           from: null as unknown as string,

@@ -7,11 +7,9 @@
 
 import { writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { planAndApply, readCsv } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { planAndApply, readCsv, useCliWorkspace } from '../support/migration.js';
 
 const A = '+14155550701';
 const R1 = '+12065550171';
@@ -20,37 +18,30 @@ const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISO
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('reconcile --since after a START it skipped', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('s.db');
-
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({
-      numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
-      messages: [
-        { from: R1, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
-        { from: R2, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
-      ],
-    });
-    dir = tempDir();
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
+    messages: [
+      { from: R1, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
+      { from: R2, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
+    ],
   });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const { cli } = ws;
+  const db = () => ws.dir.file('s.db');
 
   it('judges the send once the skipped span is read: the START lifts it', async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-    await planAndApply(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('p.json') });
-    const state = await env.state();
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    await planAndApply(cli, {
+      mapping: ws.dir.file('m.csv'),
+      db: db(),
+      out: ws.dir.file('p.json'),
+    });
+    const state = await ws.env.state();
     const sid = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const acme = env.clientFor(sid, env.emulator.state.accounts.get(sid)!.authToken);
+    const acme = ws.env.clientFor(sid, ws.env.emulator.state.accounts.get(sid)!.authToken);
 
     // R1 opts back in; the --since pass starts after that second and sees only the sends.
-    await env.control('POST', '/__emulator/inbound', { from: R1, to: A, body: 'START' });
+    await ws.env.control('POST', '/__emulator/inbound', { from: R1, to: A, body: 'START' });
     await sleep(1_100);
     const since = new Date().toISOString();
     await sleep(1_100);
@@ -114,7 +105,7 @@ describe('reconcile --since after a START it skipped', () => {
       unread: [],
     });
     expect(
-      readCsv(dir.file('reports/1/violations.csv')).map((r) => r['violating_message_sid']),
+      readCsv(ws.dir.file('reports/1/violations.csv')).map((r) => r['violating_message_sid']),
     ).toEqual([violating.sid]);
   });
 });

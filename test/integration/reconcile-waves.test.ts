@@ -6,11 +6,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { planAndApply, readCsv } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { planAndApply, readCsv, useCliWorkspace } from '../support/migration.js';
 
 const A = '+14155550501';
 const C = '+14155550503';
@@ -19,47 +17,36 @@ const R2 = '+12065550102';
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 
 describe('reconcile after two waves', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('w.db');
-
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({
-      numbers: [
-        { phone_number: A, sms_url: 'https://app.example/a' },
-        { phone_number: C, sms_url: 'https://app.example/c' },
-      ],
-      messages: [
-        { from: R1, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
-        { from: R2, to: C, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
-      ],
-    });
-    dir = tempDir();
+  const ws = useCliWorkspace({
+    numbers: [
+      { phone_number: A, sms_url: 'https://app.example/a' },
+      { phone_number: C, sms_url: 'https://app.example/c' },
+    ],
+    messages: [
+      { from: R1, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
+      { from: R2, to: C, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
+    ],
   });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const { cli } = ws;
+  const db = () => ws.dir.file('w.db');
 
   it("lists the first wave's violations too, not only the latest run's", async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     const wave = async (n: number, row: string) => {
-      writeFileSync(dir.file(`m${n}.csv`), `customer_id,customer_name,phone_number\n${row}\n`);
+      writeFileSync(ws.dir.file(`m${n}.csv`), `customer_id,customer_name,phone_number\n${row}\n`);
       await planAndApply(cli, {
-        mapping: dir.file(`m${n}.csv`),
+        mapping: ws.dir.file(`m${n}.csv`),
         db: db(),
-        out: dir.file(`p${n}.json`),
+        out: ws.dir.file(`p${n}.json`),
       });
     };
     await wave(1, `acme,Acme,${A}`);
     await wave(2, `cobalt,Cobalt,${C}`);
 
-    const state = await env.state();
+    const state = await ws.env.state();
     const client = (name: string) => {
       const sid = state.accounts.find((a) => a.friendly_name === name)!.sid;
-      return env.clientFor(sid, env.emulator.state.accounts.get(sid)!.authToken);
+      return ws.env.clientFor(sid, ws.env.emulator.state.accounts.get(sid)!.authToken);
     };
     const v1 = await client('Acme').messages.create({ to: R1, from: A, body: 'Sale!' });
     const v2 = await client('Cobalt').messages.create({ to: R2, from: C, body: 'Sale!' });
@@ -70,7 +57,7 @@ describe('reconcile after two waves', () => {
       /In all: 2 violation\(s\), 0 blocked\. reports\/1\/violations\.csv, reports\/2\/violations\.csv/,
     );
     const written = ['1', '2']
-      .map((run) => join(dir.path, 'reports', run, 'violations.csv'))
+      .map((run) => join(ws.dir.path, 'reports', run, 'violations.csv'))
       .filter((path) => existsSync(path))
       .flatMap((path) => readCsv(path).map((r) => r['violating_message_sid']));
     expect(written.sort()).toEqual([v1.sid, v2.sid].sort());

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { emulatorOptOuts } from '../support/emulator.js';
-import { readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
+import { planAndApply, readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -51,27 +51,13 @@ describe('report.html after apply --allow-missing-snapshot', () => {
     );
     expect((await ws.cli(['snapshot', '--db', db])).code).toBe(0);
     const plan = ws.dir.file('m.plan.json');
-    const planned = await ws.cli([
-      'plan',
-      '--mapping',
-      ws.dir.file('m.csv'),
-      '--db',
+    await planAndApply(ws.cli, {
+      mapping: ws.dir.file('m.csv'),
       db,
-      '--out',
-      plan,
-      '--no-snapshot',
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
-    const applied = await ws.cli([
-      'apply',
-      plan,
-      '--db',
-      db,
-      '--rate',
-      '1000',
-      '--allow-missing-snapshot',
-    ]);
-    expect(applied.code, applied.stderr).toBe(0);
+      out: plan,
+      plan: ['--no-snapshot'],
+      apply: ['--allow-missing-snapshot'],
+    });
     return join(ws.dir.path, 'reports', '1');
   };
 

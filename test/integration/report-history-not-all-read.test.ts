@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { emulatorOptOuts } from '../support/emulator.js';
-import { readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
+import { planAndApply, readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -40,27 +40,13 @@ describe('reports of a customer whose account history was not all read', () => {
     const snapshot = await ws.cli(['snapshot', '--db', db, '--no-export', '--retention-days', '7']);
     expect(snapshot.code, snapshot.stderr).toBe(0);
     const plan = ws.dir.file('m.plan.json');
-    const planned = await ws.cli([
-      'plan',
-      '--mapping',
-      ws.dir.file('m.csv'),
-      '--db',
+    const { applied } = await planAndApply(ws.cli, {
+      mapping: ws.dir.file('m.csv'),
       db,
-      '--out',
-      plan,
-      '--carry-optouts',
-    ]);
-    expect(planned.code, planned.stderr).toBe(0);
-    const applied = await ws.cli([
-      'apply',
-      plan,
-      '--db',
-      db,
-      '--rate',
-      '1000',
-      '--allow-missing-snapshot',
-    ]);
-    expect(applied.code, applied.stderr).toBe(0);
+      out: plan,
+      plan: ['--carry-optouts'],
+      apply: ['--allow-missing-snapshot'],
+    });
     expect(applied.stderr).toContain(
       'warning: the suppression lists of 2 customer(s) are not whole (acme, beta): part of the history',
     );

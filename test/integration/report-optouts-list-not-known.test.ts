@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { makePlan, readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
+import { planAndApply, readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -46,22 +46,13 @@ describe('optouts.csv marks the rows of a customer whose list is not known', () 
     );
     const snapshot = await ws.cli(['snapshot', '--db', 'm.db', '--account', ws.env.parentSid]);
     expect(snapshot.code, snapshot.stderr).toBe(0);
-    await makePlan(ws.cli, {
+    await planAndApply(ws.cli, {
       mapping: 'm.csv',
       db: 'm.db',
       out: 'm.plan.json',
       plan: ['--no-snapshot'],
+      apply: ['--allow-missing-snapshot'],
     });
-    const applied = await ws.cli([
-      'apply',
-      'm.plan.json',
-      '--db',
-      'm.db',
-      '--rate',
-      '1000',
-      '--allow-missing-snapshot',
-    ]);
-    expect(applied.code, applied.stderr).toBe(0);
 
     const reports = join(ws.dir.path, 'reports', '1');
     // birch's list is not known: no file of its own, as before.

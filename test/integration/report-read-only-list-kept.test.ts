@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { makePlan, seededStop, useCliWorkspace } from '../support/migration.js';
+import { planAndApply, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -39,22 +39,13 @@ describe('report over a read-only list the run no longer has', () => {
     );
     const snapshot = await ws.cli(['snapshot', '--db', 'm.db', '--account', ws.env.parentSid]);
     expect(snapshot.code, snapshot.stderr).toBe(0);
-    await makePlan(ws.cli, {
+    await planAndApply(ws.cli, {
       mapping: 'm.csv',
       db: 'm.db',
       out: 'm.plan.json',
       plan: ['--no-snapshot'],
+      apply: ['--allow-missing-snapshot'],
     });
-    const applied = await ws.cli([
-      'apply',
-      'm.plan.json',
-      '--db',
-      'm.db',
-      '--rate',
-      '1000',
-      '--allow-missing-snapshot',
-    ]);
-    expect(applied.code, applied.stderr).toBe(0);
     const reports = join(ws.dir.path, 'reports', '1');
     // birch's list is not known: the run has no file for it. One is there, as an older
     // submigrate left it, and the reviewer made it read-only with the rest they signed.

@@ -6,7 +6,7 @@
  * HTTP.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runApply, type ApplyInput } from '../../src/apply/run-apply.js';
 import { systemClock } from '../../src/clock.js';
@@ -16,14 +16,9 @@ import { parseMapping } from '../../src/plan/mapping.js';
 import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import type { TwilioPort } from '../../src/twilio/port.js';
-import { inbound, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  MIGRATIONS_DIR,
-  snapshotInto,
-  TEST_RUNNER,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { inbound } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { MIGRATIONS_DIR, snapshotInto, TEST_RUNNER } from '../support/snapshot-harness.js';
 
 const NA = '+14155550101';
 const NB = '+14155550102';
@@ -31,20 +26,10 @@ const R1 = '+12065550001';
 const R2 = '+12065550002';
 
 describe('a continued run whose carry is done but a number is still to move', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const ws = useCliWorkspace();
 
   it('does not move the number without the opt-out recorded since the plan', async () => {
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: NA }, { phone_number: NB }],
       services: [
         {
@@ -63,14 +48,14 @@ describe('a continued run whose carry is done but a number is still to move', ()
         },
       ],
     });
-    const dbPath = dir.file('c.db');
+    const dbPath = ws.dir.file('c.db');
     const loc = { path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: systemClock };
-    await snapshotInto(dbPath, env.port(), systemClock);
+    await snapshotInto(dbPath, ws.env.port(), systemClock);
     const mapping = parseMapping(
       'm.csv',
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${NA},acmeAlerts\nacme,Acme,${NB},acmeAlerts\n`,
     );
-    const real = env.port();
+    const real = ws.env.port();
     let failTransfer = true;
     const flaky: TwilioPort = Object.create(real) as TwilioPort;
     flaky.transferPhoneNumber = (from, sid, to) => {
@@ -114,14 +99,14 @@ describe('a continued run whose carry is done but a number is still to move', ()
     // Run 1: acme's carry done (R1 written into the subaccount); NB still in the parent.
     // Then R2 texts STOP to NB, still in the parent (Twilio enforces it there), and a
     // snapshot records it.
-    await inbound(env, { from: R2, to: NB, body: 'STOP' });
+    await inbound(ws.env, { from: R2, to: NB, body: 'STOP' });
     await snapshotInto(dbPath, real, systemClock);
     failTransfer = false;
     // Refused, as for a customer whose carry is still to come: NB stays where R2's STOP is
     // enforced.
     const second = apply(real);
     await expect(second).rejects.toThrow(/does not carry/);
-    const nb = (await env.state()).numbers.find((n) => n.phone_number === NB)!;
-    expect(nb.account_sid).toBe(env.parentSid);
+    const nb = (await ws.env.state()).numbers.find((n) => n.phone_number === NB)!;
+    expect(nb.account_sid).toBe(ws.env.parentSid);
   });
 });

@@ -7,7 +7,7 @@
  * as for a move still under way. In-process, emulator over HTTP.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runApply, type ApplyInput } from '../../src/apply/run-apply.js';
 import { systemClock } from '../../src/clock.js';
@@ -17,41 +17,25 @@ import { parseMapping } from '../../src/plan/mapping.js';
 import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import type { TwilioPort } from '../../src/twilio/port.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  MIGRATIONS_DIR,
-  snapshotInto,
-  TEST_RUNNER,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { MIGRATIONS_DIR, snapshotInto, TEST_RUNNER } from '../support/snapshot-harness.js';
 
 const X = '+14155550101';
 const Y = '+14155550102';
 const Q = '+12065550002';
 
 describe('plan while an apply moves a number from start to end', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const ws = useCliWorkspace();
 
   it("is refused, and the service the number left stays on its customer's list", async () => {
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: X }, { phone_number: Y }],
       services: [{ friendly_name: 'Shared', phone_numbers: [X, Y] }],
       messages: [],
     });
-    const state = await env.state();
+    const state = await ws.env.state();
     const sharedSid = state.services.find((s) => s.friendly_name === 'Shared')!.sid;
-    await env.seed({
+    await ws.env.seed({
       messages: [
         {
           from: Q,
@@ -63,14 +47,14 @@ describe('plan while an apply moves a number from start to end', () => {
         },
       ],
     });
-    const dbPath = dir.file('p.db');
+    const dbPath = ws.dir.file('p.db');
     const loc = { path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: systemClock };
-    await snapshotInto(dbPath, env.port(), systemClock);
+    await snapshotInto(dbPath, ws.env.port(), systemClock);
     const mapping = parseMapping(
       'm.csv',
       `customer_id,customer_name,phone_number\nacme,Acme,${X}\n`,
     );
-    const real = env.port();
+    const real = ws.env.port();
     const plan = (twilio: TwilioPort) =>
       withDb(loc, (db) =>
         runPlan(

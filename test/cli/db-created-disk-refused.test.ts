@@ -8,41 +8,29 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  cliEnv,
-  runCli,
-  runCliLimited,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli, runCliLimited } from '../support/snapshot-harness.js';
 
 describe('a database the disk refused as it was created (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({ numbers: [{ phone_number: '+14155550101' }] });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const ws = useCliWorkspace({ numbers: [{ phone_number: '+14155550101' }] });
 
   it('is not left behind, and the command run again with room creates it', async () => {
-    const refused = await runCliLimited(0, ['snapshot', '--db', 'a.db'], cliEnv(env), dir.path);
+    const refused = await runCliLimited(
+      0,
+      ['snapshot', '--db', 'a.db'],
+      cliEnv(ws.env),
+      ws.dir.path,
+    );
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toMatch(
       /^error: --db .*a\.db: cannot write it \(disk I\/O error\)\. .*then run the command again\.$/m,
     );
-    expect(readdirSync(dir.path)).toEqual([]);
+    expect(readdirSync(ws.dir.path)).toEqual([]);
 
-    const again = await runCli(['snapshot', '--db', 'a.db'], cliEnv(env), dir.path);
+    const again = await runCli(['snapshot', '--db', 'a.db'], cliEnv(ws.env), ws.dir.path);
     expect(again.code, again.stderr).toBe(0);
-    expect(existsSync(dir.file('a.db'))).toBe(true);
+    expect(existsSync(ws.dir.file('a.db'))).toBe(true);
   });
 });

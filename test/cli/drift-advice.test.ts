@@ -9,22 +9,15 @@
 import { realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { makePlan } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { makePlan, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 
 describe('the drift refusal prints a re-plan command that keeps the plan options', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: '+14155550101' }, { phone_number: '+14155550102' }],
       messages: [
         {
@@ -35,19 +28,16 @@ describe('the drift refusal prints a re-plan command that keeps the plan options
           date_sent: new Date(NOW - 31 * 86_400_000).toISOString(),
         },
       ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+    },
+    NOW,
+  );
+  const { cli } = ws;
 
   it('names --carry-optouts, --db and --out in "Make the plan again", and following it carries the opt-out', async () => {
-    const mapping = dir.file('m.csv');
+    const mapping = ws.dir.file('m.csv');
     writeFileSync(mapping, 'customer_id,customer_name,phone_number\nacme,Acme,+14155550101\n');
-    const db = dir.file('drift.db');
-    const out = dir.file('drift.plan.json');
+    const db = ws.dir.file('drift.db');
+    const out = ws.dir.file('drift.plan.json');
     expect((await cli(['snapshot', '--no-export', '--db', db])).code).toBe(0);
     await makePlan(cli, {
       mapping,
@@ -57,9 +47,11 @@ describe('the drift refusal prints a re-plan command that keeps the plan options
     });
     // Someone changes the number's SMS URL by hand after planning.
     const number = (
-      await env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550101' })
+      await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550101' })
     )[0]!;
-    await env.parent.incomingPhoneNumbers(number.sid).update({ smsUrl: 'https://x.example/sms' });
+    await ws.env.parent
+      .incomingPhoneNumbers(number.sid)
+      .update({ smsUrl: 'https://x.example/sms' });
     const applied = await cli(['apply', out, '--db', db]);
     expect(applied.code).toBe(4);
     const advice = applied.stderr.split('\n').find((l) => l.startsWith('Make the plan again'));
@@ -80,18 +72,20 @@ describe('the drift refusal prints a re-plan command that keeps the plan options
   });
 
   it('names the default database too, by its full path (the command may be run elsewhere)', async () => {
-    const mapping = dir.file('m2.csv');
+    const mapping = ws.dir.file('m2.csv');
     writeFileSync(mapping, 'customer_id,customer_name,phone_number\nbeta,Beta,+14155550102\n');
-    const out = dir.file('default-db.plan.json');
+    const out = ws.dir.file('default-db.plan.json');
     expect((await cli(['snapshot', '--no-export'])).code).toBe(0);
     expect((await cli(['plan', '--mapping', mapping, '--out', out])).code).toBe(0);
     const number = (
-      await env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550102' })
+      await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550102' })
     )[0]!;
-    await env.parent.incomingPhoneNumbers(number.sid).update({ smsUrl: 'https://x.example/sms' });
+    await ws.env.parent
+      .incomingPhoneNumbers(number.sid)
+      .update({ smsUrl: 'https://x.example/sms' });
     const applied = await cli(['apply', out]);
     expect(applied.code).toBe(4);
     const advice = applied.stderr.split('\n').find((l) => l.startsWith('Make the plan again'));
-    expect(advice).toContain(`--db ${join(realpathSync(dir.path), 'submigrate.db')}`);
+    expect(advice).toContain(`--db ${join(realpathSync(ws.dir.path), 'submigrate.db')}`);
   });
 });

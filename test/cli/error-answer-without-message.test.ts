@@ -7,25 +7,14 @@
  * built CLI, through a proxy that answers the account's fetch so. Needs `npm run build`.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli } from '../support/snapshot-harness.js';
 import { startTamperingProxy } from '../support/tampering-proxy.js';
 
 describe('an error answer without a message (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({ numbers: [{ phone_number: '+14155550101' }] });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const ws = useCliWorkspace({ numbers: [{ phone_number: '+14155550101' }] });
 
   it.each([
     ['no message', '{"error":"bad gateway"}'],
@@ -34,14 +23,14 @@ describe('an error answer without a message (built CLI)', () => {
     ['a list', '[]'],
     ['a number', '42'],
   ])('%s: an error line naming the status, no stack', async (_name, body) => {
-    const proxy = await startTamperingProxy(env.url, (path) =>
+    const proxy = await startTamperingProxy(ws.env.url, (path) =>
       /\/Accounts\/AC\w+\.json/.test(path) ? { status: 400, type: 'application/json', body } : null,
     );
     try {
       const result = await runCli(
         ['snapshot', '--db', 'x.db', '--no-export'],
-        cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }),
-        dir.path,
+        cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
+        ws.dir.path,
       );
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toBe('error: Twilio (HTTP 400): HTTP 400\n');
@@ -53,7 +42,7 @@ describe('an error answer without a message (built CLI)', () => {
 
   it('a message with terminal controls is one plain line', async () => {
     const message = 'Bad\r\u001b[2Kall done\nok\u202eevil\u0085';
-    const proxy = await startTamperingProxy(env.url, (path) =>
+    const proxy = await startTamperingProxy(ws.env.url, (path) =>
       /\/Accounts\/AC\w+\.json/.test(path)
         ? { status: 400, type: 'application/json', body: JSON.stringify({ code: 20001, message }) }
         : null,
@@ -61,8 +50,8 @@ describe('an error answer without a message (built CLI)', () => {
     try {
       const result = await runCli(
         ['snapshot', '--db', 'x.db', '--no-export'],
-        cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }),
-        dir.path,
+        cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
+        ws.dir.path,
       );
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(

@@ -15,42 +15,24 @@ import {
   writeFileSync,
 } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  clearRequestLog,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
-import {
-  cliEnv,
-  runCli,
-  startCliHeld,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { clearRequestLog, requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { startCliHeld } from '../support/snapshot-harness.js';
 
 const A = '+14155550101';
 
 describe('plan --out, a file that is not a plan', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const ws = useCliWorkspace({ numbers: [{ phone_number: A }] });
+  const { cli } = ws;
 
   beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({ numbers: [{ phone_number: A }] });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
   });
 
   it('--out the same new file as --db: refused, and the database is not replaced by a plan', async () => {
-    const same = dir.file('same.json');
+    const same = ws.dir.file('same.json');
     const result = await cli(['plan', '--mapping', 'm.csv', '--db', same, '--out', same]);
     expect(result.stderr).toMatch(/^error: --out same\.json is the database \(--db\)/);
     expect(result.code).toBe(1);
@@ -60,14 +42,14 @@ describe('plan --out, a file that is not a plan', () => {
   });
 
   it('a file written at --out while the plan reads the account is left as it was', async () => {
-    const out = dir.file('p.plan.json');
+    const out = ws.dir.file('p.plan.json');
     // The plan's second request is held until the file is there.
-    const args = ['plan', '--mapping', 'm.csv', '--db', dir.file('p.db'), '--out', out];
-    const running = await startCliHeld(env, args, dir.path, { after: 1, methods: ['GET'] });
+    const args = ['plan', '--mapping', 'm.csv', '--db', ws.dir.file('p.db'), '--out', out];
+    const running = await startCliHeld(ws.env, args, ws.dir.path, { after: 1, methods: ['GET'] });
     try {
       writeFileSync(out, 'notes of the review, saved here meanwhile\n');
     } finally {
-      await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+      await ws.env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
     }
     const result = await running.done;
     expect(readFileSync(out, 'utf8')).toBe('notes of the review, saved here meanwhile\n');
@@ -76,20 +58,20 @@ describe('plan --out, a file that is not a plan', () => {
   });
 
   it('an earlier plan made read-only (signed off): refused before any request, left as it was', async () => {
-    const out = dir.file('signed.plan.json');
-    const args = ['plan', '--mapping', 'm.csv', '--db', dir.file('s.db'), '--out', out];
+    const out = ws.dir.file('signed.plan.json');
+    const args = ['plan', '--mapping', 'm.csv', '--db', ws.dir.file('s.db'), '--out', out];
     const first = await cli(args);
     expect(first.code, first.stderr).toBe(0);
     chmodSync(out, 0o444);
     const signed = readFileSync(out, 'utf8');
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const again = await cli(args);
     expect(again.stderr).toMatch(
       /^error: --out .*signed\.plan\.json is read-only; refusing to replace it/,
     );
     expect(again.code).toBe(1);
     expect(readFileSync(out, 'utf8')).toBe(signed);
-    expect(await requestLog(env)).toEqual([]);
+    expect(await requestLog(ws.env)).toEqual([]);
   });
 
   it('a link to an earlier plan: refused before any request, the link and its plan left as they were', async () => {

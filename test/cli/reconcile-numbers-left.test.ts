@@ -10,18 +10,15 @@
 
 import { writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { migrateOneCustomer, planAndApply, seededStop } from '../support/migration.js';
 import {
-  cliEnv,
-  fixedClock,
-  runCli,
-  snapshotInto,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+  migrateOneCustomer,
+  planAndApply,
+  seededStop,
+  useCliWorkspace,
+} from '../support/migration.js';
+import { cliEnv, fixedClock, runCli, snapshotInto, tempDir } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
 const A = '+14155550831';
@@ -38,44 +35,42 @@ interface Pass {
 }
 
 describe('reconcile names the unread span of a subaccount its numbers have left', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('l.db');
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: D }],
+    messages: [seededStop(R1, A, Date.now() - 20 * DAY), seededStop(R2, B, Date.now() - 20 * DAY)],
+  });
+  const { cli } = ws;
+  const db = () => ws.dir.file('l.db');
 
   beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({
-      numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: D }],
-      messages: [
-        seededStop(R1, A, Date.now() - 20 * DAY),
-        seededStop(R2, B, Date.now() - 20 * DAY),
-      ],
-    });
-    dir = tempDir();
-    writeFileSync(dir.file('m1.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-    writeFileSync(dir.file('m2.csv'), `customer_id,customer_name,phone_number\nbeta,Beta,${A}\n`);
     writeFileSync(
-      dir.file('m3.csv'),
+      ws.dir.file('m1.csv'),
+      `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`,
+    );
+    writeFileSync(
+      ws.dir.file('m2.csv'),
+      `customer_id,customer_name,phone_number\nbeta,Beta,${A}\n`,
+    );
+    writeFileSync(
+      ws.dir.file('m3.csv'),
       `customer_id,customer_name,phone_number\ncobalt,Cobalt,${B}\ncobalt,Cobalt,${D}\n`,
     );
-    writeFileSync(dir.file('m4.csv'), `customer_id,customer_name,phone_number\ndelta,Delta,${B}\n`);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    writeFileSync(
+      ws.dir.file('m4.csv'),
+      `customer_id,customer_name,phone_number\ndelta,Delta,${B}\n`,
+    );
   });
 
   it('says not checked, pass after pass, and --fail-on-violation exits 3', async () => {
     const acme = await migrateOneCustomer(cli, {
-      mapping: dir.file('m1.csv'),
+      mapping: ws.dir.file('m1.csv'),
       db: db(),
-      out: dir.file('p1.plan.json'),
+      out: ws.dir.file('p1.plan.json'),
     });
     // Acme's subaccount texts R1, who said STOP to A before it moved: a violation.
     await sleep(1_100);
     const sentAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
-    await env.seed({
+    await ws.env.seed({
       messages: [
         {
           from: A,
@@ -89,14 +84,14 @@ describe('reconcile names the unread span of a subaccount its numbers have left'
     });
     // A second wave moves A on to Beta's subaccount before any reconcile pass.
     await sleep(1_100);
-    await snapshotInto(db(), env.port(), fixedClock(Date.now()), {
+    await snapshotInto(db(), ws.env.port(), fixedClock(Date.now()), {
       accounts: [acme],
       useExport: false,
     });
     await planAndApply(cli, {
-      mapping: dir.file('m2.csv'),
+      mapping: ws.dir.file('m2.csv'),
       db: db(),
-      out: dir.file('p2.plan.json'),
+      out: ws.dir.file('p2.plan.json'),
     });
 
     for (const n of [1, 2]) {
@@ -119,18 +114,18 @@ describe('reconcile names the unread span of a subaccount its numbers have left'
   it('says not checked for a number moved on out of a subaccount another number still holds', async () => {
     // A folder of its own: the reports of another database's run 1 are in the first one's.
     const own = tempDir();
-    const cli = (args: string[]) => runCli(args, cliEnv(env), own.path);
+    const cli = (args: string[]) => runCli(args, cliEnv(ws.env), own.path);
     const db = own.file('h.db');
     try {
       const cobalt = await migrateOneCustomer(cli, {
-        mapping: dir.file('m3.csv'),
+        mapping: ws.dir.file('m3.csv'),
         db,
-        out: dir.file('p3.plan.json'),
+        out: ws.dir.file('p3.plan.json'),
       });
       // Cobalt's subaccount texts R2 from B, who said STOP to B before it moved: a violation.
       await sleep(1_100);
       const sentAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
-      await env.seed({
+      await ws.env.seed({
         messages: [
           {
             from: B,
@@ -146,11 +141,15 @@ describe('reconcile names the unread span of a subaccount its numbers have left'
       // reads, B's send among its messages: but B is Delta's now, its send there not held to
       // the list it had in Cobalt's.
       await sleep(1_100);
-      await snapshotInto(db, env.port(), fixedClock(Date.now()), {
+      await snapshotInto(db, ws.env.port(), fixedClock(Date.now()), {
         accounts: [cobalt],
         useExport: false,
       });
-      await planAndApply(cli, { mapping: dir.file('m4.csv'), db, out: dir.file('p4.plan.json') });
+      await planAndApply(cli, {
+        mapping: ws.dir.file('m4.csv'),
+        db,
+        out: ws.dir.file('p4.plan.json'),
+      });
 
       const pass = await cli(['reconcile', '--db', db, '--fail-on-violation', '--json']);
       expect(pass.code, pass.stderr).toBe(3);

@@ -8,24 +8,17 @@
 
 import { writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { makePlan } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { makePlan, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NA = '+14155550101';
 
 describe('routes after a carry-only run still checks the moved numbers', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    const at = (days: number) => new Date(NOW - days * 86_400_000).toISOString();
-    await env.seed({
+  const at = (days: number) => new Date(NOW - days * 86_400_000).toISOString();
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: NA }],
       services: [
         {
@@ -38,24 +31,21 @@ describe('routes after a carry-only run still checks the moved numbers', () => {
         { from: '+12065550001', to: NA, date_sent: at(5) },
         { from: '+12065550002', to: NA, date_sent: at(500) },
       ].map((m) => ({ ...m, body: 'STOP', direction: 'inbound' })),
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+    },
+    NOW,
+  );
+  const { cli } = ws;
 
   it('exits 3 naming the dropped number', async () => {
-    const mapping = dir.file('m.csv');
+    const mapping = ws.dir.file('m.csv');
     writeFileSync(
       mapping,
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${NA},acmeAlerts\n`,
     );
-    const db = dir.file('r.db');
+    const db = ws.dir.file('r.db');
     const snap = await cli(['snapshot', '--no-export', '--retention-days', '7', '--db', db]);
     expect(snap.code, snap.stderr).toBe(0);
-    const p1 = dir.file('p1.plan.json');
+    const p1 = ws.dir.file('p1.plan.json');
     await makePlan(cli, {
       mapping,
       db,
@@ -67,7 +57,7 @@ describe('routes after a carry-only run still checks the moved numbers', () => {
     // Bulk Export finds the older STOP; the plan made again carries it: one carry step, no move.
     const full = await cli(['snapshot', '--db', db]);
     expect(full.code, full.stderr).toBe(0);
-    const p2 = dir.file('p2.plan.json');
+    const p2 = ws.dir.file('p2.plan.json');
     const plan2 = await makePlan(cli, {
       mapping,
       db,
@@ -79,10 +69,10 @@ describe('routes after a carry-only run still checks the moved numbers', () => {
     const run2 = await cli(['apply', p2, '--db', db, '--rate', '1000']);
     expect(run2.code, run2.stdout + run2.stderr).toBe(0);
     // Someone clears the new service's inbound URL: the moved number's inbound is now dropped.
-    const state = await env.state();
+    const state = await ws.env.state();
     const service = state.services.find((s) => s.friendly_name === 'acmeAlerts')!;
-    const sub = await env.parent.api.v2010.accounts(service.account_sid).fetch();
-    await env
+    const sub = await ws.env.parent.api.v2010.accounts(service.account_sid).fetch();
+    await ws.env
       .clientFor(sub.sid, sub.authToken)
       .messaging.v1.services(service.sid)
       .update({ inboundRequestUrl: '' });

@@ -8,21 +8,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 
 describe('routes after a zero-step apply still checks the moved numbers', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: '+14155550101' }],
       services: [
         {
@@ -31,35 +24,32 @@ describe('routes after a zero-step apply still checks the moved numbers', () => 
           inbound_request_url: 'https://app.example/in',
         },
       ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+    },
+    NOW,
+  );
+  const { cli } = ws;
 
   it('exits 3 naming the dropped number', async () => {
-    const mapping = dir.file('m.csv');
+    const mapping = ws.dir.file('m.csv');
     writeFileSync(
       mapping,
       'customer_id,customer_name,phone_number,messaging_service\nacme,Acme,+14155550101,acmeAlerts\n',
     );
-    const db = dir.file('r.db');
+    const db = ws.dir.file('r.db');
     expect((await cli(['snapshot', '--no-export', '--db', db])).code).toBe(0);
-    const p1 = dir.file('p1.plan.json');
+    const p1 = ws.dir.file('p1.plan.json');
     expect((await cli(['plan', '--mapping', mapping, '--db', db, '--out', p1])).code).toBe(0);
     expect((await cli(['apply', p1, '--db', db, '--rate', '1000'])).code).toBe(0);
     // The migration is finished: planning again gives zero steps, and applying that is a no-op.
-    const p2 = dir.file('p2.plan.json');
+    const p2 = ws.dir.file('p2.plan.json');
     const again = await cli(['plan', '--mapping', mapping, '--db', db, '--out', p2]);
     expect(again.code).toBe(0);
     expect((await cli(['apply', p2, '--db', db])).code).toBe(0);
     // Someone clears the new service's inbound URL: the moved number's inbound is now dropped.
-    const state = await env.state();
+    const state = await ws.env.state();
     const service = state.services.find((s) => s.friendly_name === 'acmeAlerts')!;
-    const sub = await env.parent.api.v2010.accounts(service.account_sid).fetch();
-    await env
+    const sub = await ws.env.parent.api.v2010.accounts(service.account_sid).fetch();
+    await ws.env
       .clientFor(sub.sid, sub.authToken)
       .messaging.v1.services(service.sid)
       .update({ inboundRequestUrl: '' });

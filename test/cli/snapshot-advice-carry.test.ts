@@ -12,11 +12,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { makePlan } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { makePlan, useCliWorkspace } from '../support/migration.js';
 
 const DAY = 86_400_000;
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -24,13 +22,9 @@ const A = '+14155550101';
 const USER = '+12065550001';
 
 describe('following the opt-out gate advice', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  // The Messages API shows only the last 400 days: the STOP is in Bulk Export only.
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: A }],
       messages: [
         // Said STOP 500 days ago; a HELP 3 days ago keeps the API window's check quiet.
@@ -49,20 +43,16 @@ describe('following the opt-out gate advice', () => {
           date_sent: new Date(NOW - 3 * DAY).toISOString(),
         },
       ],
-    });
-    // The Messages API shows only the last 400 days: the STOP is in Bulk Export only.
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+    },
+    NOW,
+  );
+  const { cli } = ws;
 
   it('never ends "Completed." with the STOP the snapshot found not carried', async () => {
-    const mapping = dir.file('m.csv');
+    const mapping = ws.dir.file('m.csv');
     writeFileSync(mapping, `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-    const db = dir.file('g.db');
-    const plan = dir.file('g.plan.json');
+    const db = ws.dir.file('g.db');
+    const plan = ws.dir.file('g.plan.json');
     expect((await cli(['snapshot', '--no-export', '--retention-days', '7', '--db', db])).code).toBe(
       0,
     );
@@ -101,9 +91,9 @@ describe('following the opt-out gate advice', () => {
     );
     expect(stale.stderr).toContain('Nothing was written.');
     expect(stale.stderr.split('\n')).toContain(replan);
-    const number = (await env.parent.incomingPhoneNumbers.list({ phoneNumber: A }))[0]!;
-    expect(number.accountSid).toBe(env.parentSid);
-    expect(existsSync(join(dir.path, 'reports'))).toBe(false);
+    const number = (await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: A }))[0]!;
+    expect(number.accountSid).toBe(ws.env.parentSid);
+    expect(existsSync(join(ws.dir.path, 'reports'))).toBe(false);
 
     // As told: the plan made again carries the STOP, and its apply has Twilio enforce it.
     const command = replan.slice(replan.indexOf('submigrate plan ') + 'submigrate '.length);
@@ -113,7 +103,7 @@ describe('following the opt-out gate advice', () => {
     const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     expect(applied.stdout).toContain('Completed.');
-    const carry = parse(readFileSync(join(dir.path, 'reports', '1', 'carry.csv'), 'utf8'), {
+    const carry = parse(readFileSync(join(ws.dir.path, 'reports', '1', 'carry.csv'), 'utf8'), {
       columns: true,
     }) as Record<string, string>[];
     const acme = carry.find((r) => r['customer_id'] === 'acme')!;

@@ -10,11 +10,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { makePlan } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { makePlan, useCliWorkspace } from '../support/migration.js';
 
 const DAY = 86_400_000;
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -23,13 +21,8 @@ const B = '+14155550102';
 const USER = '+12065550001';
 
 describe('the opt-out gate advice for a number a subaccount holds', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       subaccounts: [{ friendly_name: 'Old Sub', sid: SUB }],
       numbers: [{ phone_number: B, account_sid: SUB }],
       messages: [
@@ -49,19 +42,16 @@ describe('the opt-out gate advice for a number a subaccount holds', () => {
           date_sent: new Date(NOW - 3 * DAY).toISOString(),
         },
       ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+    },
+    NOW,
+  );
+  const { cli } = ws;
 
   it('names the subaccount with --account, and following it lets apply move the number', async () => {
-    const mapping = dir.file('m.csv');
+    const mapping = ws.dir.file('m.csv');
     writeFileSync(mapping, `customer_id,customer_name,phone_number\nacme,Acme,${B}\n`);
-    const db = dir.file('s.db');
-    const plan = dir.file('s.plan.json');
+    const db = ws.dir.file('s.db');
+    const plan = ws.dir.file('s.plan.json');
     expect((await cli(['snapshot', '--db', db])).code).toBe(0);
     // plan's refresh reads the subaccount's Messages API window only: the STOP stays unread.
     const planned = await makePlan(cli, {
@@ -95,7 +85,7 @@ describe('the opt-out gate advice for a number a subaccount holds', () => {
     expect(again.stdout).toContain('1 opt-out to carry');
     const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
-    const carry = parse(readFileSync(join(dir.path, 'reports', '1', 'carry.csv'), 'utf8'), {
+    const carry = parse(readFileSync(join(ws.dir.path, 'reports', '1', 'carry.csv'), 'utf8'), {
       columns: true,
     }) as Record<string, string>[];
     expect(carry.find((r) => r['customer_id'] === 'acme')!['twilio_enforces_rows']).toBe('1');

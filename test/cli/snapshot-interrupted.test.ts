@@ -7,24 +7,27 @@
 
 import { describe, expect, it } from 'vitest';
 
+import type { SeedDocument } from '../../src/emulator/seed.js';
 import { useCliWorkspace } from '../support/migration.js';
 import { cliEnv, releaseHeld, runCli, startCliHeld } from '../support/snapshot-harness.js';
 
 const N = '+14155550801';
+/** One number, and a STOP to it five days ago: a snapshot with something to read. */
+const ONE_STOP: SeedDocument = {
+  numbers: [{ phone_number: N }],
+  messages: [
+    {
+      from: '+12065550801',
+      to: N,
+      body: 'STOP',
+      direction: 'inbound',
+      date_sent: new Date(Date.now() - 5 * 86_400_000).toISOString(),
+    },
+  ],
+};
 
 describe('snapshot interrupted while reading', () => {
-  const ws = useCliWorkspace({
-    numbers: [{ phone_number: N }],
-    messages: [
-      {
-        from: '+12065550801',
-        to: N,
-        body: 'STOP',
-        direction: 'inbound',
-        date_sent: new Date(Date.now() - 5 * 86_400_000).toISOString(),
-      },
-    ],
-  });
+  const ws = useCliWorkspace(ONE_STOP);
 
   it('says which command takes the run up, and that command resumes it', async () => {
     // The first read goes through, every later one is held: the run is mid-way.
@@ -47,18 +50,7 @@ describe('snapshot interrupted while reading', () => {
 });
 
 describe('a stopped snapshot that a run asked for something else abandons', () => {
-  const ws = useCliWorkspace({
-    numbers: [{ phone_number: N }],
-    messages: [
-      {
-        from: '+12065550801',
-        to: N,
-        body: 'STOP',
-        direction: 'inbound',
-        date_sent: new Date(Date.now() - 5 * 86_400_000).toISOString(),
-      },
-    ],
-  });
+  const ws = useCliWorkspace(ONE_STOP);
 
   it('says so: the command it was told takes the run up no longer does', async () => {
     const args = ['snapshot', '--db', 's.db', '--no-export'];
@@ -78,18 +70,7 @@ describe('a stopped snapshot that a run asked for something else abandons', () =
 });
 
 describe('a killed snapshot, taken up by the command status gives', () => {
-  const ws = useCliWorkspace({
-    numbers: [{ phone_number: N }],
-    messages: [
-      {
-        from: '+12065550801',
-        to: N,
-        body: 'STOP',
-        direction: 'inbound',
-        date_sent: new Date(Date.now() - 5 * 86_400_000).toISOString(),
-      },
-    ],
-  });
+  const ws = useCliWorkspace(ONE_STOP);
 
   it('names its window and source, and resumes it', async () => {
     const since = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);

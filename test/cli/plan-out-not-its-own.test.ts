@@ -75,14 +75,14 @@ describe('plan --out, a file that is not a plan', () => {
   });
 
   it('a link to an earlier plan: refused before any request, the link and its plan left as they were', async () => {
-    const shared = dir.file('shared.plan.json');
-    const args = ['plan', '--mapping', 'm.csv', '--db', dir.file('l.db')];
+    const shared = ws.dir.file('shared.plan.json');
+    const args = ['plan', '--mapping', 'm.csv', '--db', ws.dir.file('l.db')];
     const first = await cli([...args, '--out', shared]);
     expect(first.code, first.stderr).toBe(0);
     const earlier = readFileSync(shared, 'utf8');
-    const link = dir.file('link.plan.json');
+    const link = ws.dir.file('link.plan.json');
     symlinkSync(shared, link);
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const again = await cli([...args, '--out', link]);
     expect(again.stderr).toMatch(
       /^error: --out .*link\.plan\.json is a symbolic link; refusing to replace it \(it is left as it was, and so is what it leads to; nothing was written\)/,
@@ -91,6 +91,6 @@ describe('plan --out, a file that is not a plan', () => {
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readlinkSync(link)).toBe(shared);
     expect(readFileSync(shared, 'utf8')).toBe(earlier);
-    expect(await requestLog(env)).toEqual([]);
+    expect(await requestLog(ws.env)).toEqual([]);
   });
 });

@@ -142,6 +142,14 @@ export function reportUnderWayRefusal(
 }
 
 /**
+ * The command that continues a stopped run of the plan at `planPath` (as its apply named it),
+ * on the database `db` as the user gave it: what `report`, `routes` and `status` tell.
+ */
+export function continueCommand(planPath: string, db: string): string {
+  return ['submigrate', 'apply', planPath, '--db', db].map(shellWord).join(' ');
+}
+
+/**
  * What `report` tells beside the reports of a run that has not finished (shown `running` or
  * `stopped`): they are the run part way, not its result, and what gives the result. Null for
  * a run that ended (completed or failed), whose reports are its record.
@@ -167,7 +175,7 @@ export function reportNotFinishedWarning(
     return `apply run ${run.id} stopped before it finished (no process is running it), and run ${followedBy} (another plan) came after it: ${partWay}, and applying its plan no longer continues it`;
   }
   if (status === 'running' || status === 'stopped') {
-    const again = ['submigrate', 'apply', run.planPath, '--db', db].map(shellWord).join(' ');
+    const again = continueCommand(run.planPath, db);
     return `apply run ${run.id} stopped before it finished (no process is running it): ${partWay}; \`${again}\` (${run.planPath} as its apply named its plan) continues it and writes its reports`;
   }
   return null;
@@ -217,7 +225,7 @@ export function routesNotFinishedWarning(
   if (followedBy !== null) {
     return `apply run ${run.id} stopped before it finished (no process is running it), and run ${followedBy} (another plan) came after it: ${partWay}; applying its plan no longer continues it`;
   }
-  const again = ['submigrate', 'apply', run.planPath, '--db', db].map(shellWord).join(' ');
+  const again = continueCommand(run.planPath, db);
   return `apply run ${run.id} stopped before it finished (no process is running it): ${partWay}; \`${again}\` (${run.planPath} as its apply named its plan) continues it and checks their routes itself when its steps are over`;
 }
 

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { runStatuses, withPhoneNumbers } from '../../apply/reports.js';
+import { continueCommand, runStatuses, withPhoneNumbers } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
 import { latestSnapshotState, type SnapshotRunState } from '../../optouts/snapshot.js';
 import { shellWord } from '../../plan/replan.js';
@@ -90,13 +90,6 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
     },
   };
 }
-
-/**
- * The command that continues a stopped run, as report's warning names it: "`submigrate apply`
- * with the plan" left an engineer in the window to find which plan file, and which database.
- */
-const continueCommand = (planPath: string, db: string): string =>
-  ['submigrate', 'apply', planPath, '--db', db].map(shellWord).join(' ');
 
 /**
  * A step state as apply's summary says it (`3 not run`, `in flight`): the journal's names

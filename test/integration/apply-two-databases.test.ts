@@ -191,7 +191,8 @@ describe('one plan applied at once from two databases', () => {
     try {
       const { a, b } = await twoDatabases(env, dir);
       // Both pass their drift check; each one's first write (its create) is held, then both
-      // are sent on at once, so that each looks after both creates.
+      // are sent on at once, and the proxy holds what either sends next until both creates are
+      // answered: each looks after both creates, whichever answer comes back first.
       const proxy = await startHoldingProxy(env.url);
       const runs = [a, b].map((side) =>
         startCli(side.args, cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }), side.cwd),

@@ -229,27 +229,10 @@ export function listNumbers(db: Db): NumberRow[] {
 }
 
 /**
- * The state of each (scope, end user) pair is its latest observation by date_sent: an opt-out
- * keyword, an opt-in keyword, or a send Twilio refused with 21610 (its own verdict that the
- * recipient was opted out of that sender then). The scope is the Messaging Service the keyword
- * arrived through (or the refused send went through), else the Twilio number; a SID not seen
- * as a service of the account lifts only per number (`SCOPE`). date_sent has
- * whole seconds, so Twilio's own order within a second is unknowable: on a tie the opt-out side
- * wins (the safe reading).
- *
- * So a pair is opted out exactly when it has an opt-out or a refusal at or after its last
- * opt-in, or no opt-in at all. Its evidence is the latest such STOP; failing one (the STOP lies
- * outside what was read, say), the first such refusal: the pair was opted out no later than
- * then. Within one second, the larger SID for a STOP and the smaller for a refusal, so the
- * answer is deterministic.
- *
- * One sort of the evidence, newest first and the opt-out side before an opt-in of its second:
- * the rows before the pair's first opt-in in that order are those at or after its last opt-in.
- * Among them the STOP is the first opt-out, and a refusal-only pair's evidence is the last row
- * (the next is an opt-in, or none). No subquery per row: a ledger holds hundreds of thousands
- * of events.
+ * SQL: the Messaging Service SID of `ledger_events e` is one a snapshot or plan saw as a
+ * service of its account (`recordServices`). Reconcile's opt-ins use it too.
  */
-const KNOWN_SERVICE = `EXISTS (SELECT 1 FROM messaging_services k
+export const KNOWN_SERVICE = `EXISTS (SELECT 1 FROM messaging_services k
   WHERE k.account_sid = e.account_sid AND k.service_sid = e.messaging_service_sid)`;
 
 /**
@@ -269,6 +252,27 @@ const SCOPE = `CASE WHEN e.messaging_service_sid IS NOT NULL AND NOT ${KNOWN_SER
 
 const PAIR = 'account_sid, scope_key, end_user';
 
+/**
+ * The state of each (scope, end user) pair is its latest observation by date_sent: an opt-out
+ * keyword, an opt-in keyword, or a send Twilio refused with 21610 (its own verdict that the
+ * recipient was opted out of that sender then). The scope is the Messaging Service the keyword
+ * arrived through (or the refused send went through), else the Twilio number; a SID not seen
+ * as a service of the account lifts only per number (`SCOPE`). date_sent has
+ * whole seconds, so Twilio's own order within a second is unknowable: on a tie the opt-out side
+ * wins (the safe reading).
+ *
+ * So a pair is opted out exactly when it has an opt-out or a refusal at or after its last
+ * opt-in, or no opt-in at all. Its evidence is the latest such STOP; failing one (the STOP lies
+ * outside what was read, say), the first such refusal: the pair was opted out no later than
+ * then. Within one second, the larger SID for a STOP and the smaller for a refusal, so the
+ * answer is deterministic.
+ *
+ * One sort of the evidence, newest first and the opt-out side before an opt-in of its second:
+ * the rows before the pair's first opt-in in that order are those at or after its last opt-in.
+ * Among them the STOP is the first opt-out, and a refusal-only pair's evidence is the last row
+ * (the next is an opt-in, or none). No subquery per row but `KNOWN_SERVICE`'s lookup by primary
+ * key: a ledger holds hundreds of thousands of events.
+ */
 export function currentOptOuts(db: Db): OptOutRow[] {
   return db.prepare(optOutsQuery(false)).all() as OptOutRow[];
 }

@@ -3,6 +3,7 @@
  * subaccount), the evidence the subaccounts hold since, the passes, and the violations found.
  */
 
+import { KNOWN_SERVICE } from './ledger.js';
 import type { Db } from './open.js';
 
 export interface MovedNumber {
@@ -339,9 +340,7 @@ export function optInsIn(
   return db
     .prepare(
       `SELECT end_user AS recipient, twilio_number AS twilioNumber,
-              CASE WHEN EXISTS (SELECT 1 FROM messaging_services k
-                                WHERE k.account_sid = e.account_sid
-                                  AND k.service_sid = e.messaging_service_sid)
+              CASE WHEN ${KNOWN_SERVICE}
                      OR EXISTS (SELECT 1 FROM apply_steps a
                                 WHERE a.action = 'attach_number' AND a.state IN ('done', 'skipped')
                                   AND json_extract(a.result_json, '$.service_sid')

@@ -234,9 +234,27 @@ export function recordOutcome(
            result_json = ?, error_status = NULL, error_code = NULL, error_message = NULL
          WHERE run_id = ? AND step_id = ?`,
       ).run(outcome.state, at, options.retries ?? 0, JSON.stringify(outcome.result), runId, stepId);
+      recordCreatedService(db, runId, stepId, at);
     }
     event(db, runId, stepId, at, options.kind ?? 'result', outcome);
   })();
+}
+
+/**
+ * A service this run created (or adopted when settling its create) is a service of its
+ * subaccount, which no snapshot lists: recorded as one (`recordServices`), an opt-in through it
+ * lifts the service's opt-outs, as Twilio's does.
+ */
+function recordCreatedService(db: Db, runId: number, stepId: string, at: string): void {
+  statement(
+    db,
+    `INSERT INTO messaging_services (account_sid, service_sid, first_seen_at)
+       SELECT result_json ->> '$.account_sid', result_json ->> '$.service_sid', ?
+       FROM apply_steps
+       WHERE run_id = ? AND step_id = ? AND action = 'create_service'
+         AND result_json ->> '$.account_sid' <> '' AND result_json ->> '$.service_sid' IS NOT NULL
+     ON CONFLICT (account_sid, service_sid) DO NOTHING`,
+  ).run(at, runId, stepId);
 }
 
 /** Steps that cannot run because a step they depend on failed. */

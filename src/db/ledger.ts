@@ -230,7 +230,8 @@ export function listNumbers(db: Db): NumberRow[] {
 
 /**
  * SQL: the Messaging Service SID of `ledger_events e` is one a snapshot or plan saw as a
- * service of its account (`recordServices`). Reconcile's opt-ins use it too.
+ * service of its account (`recordServices`), or an apply created there (the journal records
+ * it). Reconcile's opt-ins use it too.
  */
 export const KNOWN_SERVICE = `EXISTS (SELECT 1 FROM messaging_services k
   WHERE k.account_sid = e.account_sid AND k.service_sid = e.messaging_service_sid)`;

@@ -21,14 +21,18 @@ export interface Output {
 }
 
 /**
- * Errors that mean nobody reads the stream any more: a reader that went away (`| head`, a `jq`
- * that stopped) is EPIPE; a terminal that closed under a command that outlived it (the ssh
- * session dropped, the command run with nohup or disowned) is EIO.
+ * Whether `error` means nobody reads the stream any more: a reader that went away (`| head`, a
+ * `jq` that stopped) is EPIPE; a terminal that closed under a command that outlived it (the ssh
+ * session dropped, the command run with nohup or disowned) is EIO. Only a terminal's EIO: from
+ * `> file` it is the disk or share failing the write, and the file is cut short.
  */
-const READER_GONE = new Set(['EPIPE', 'EIO']);
+function readerGone(stream: NodeJS.WritableStream, error: NodeJS.ErrnoException): boolean {
+  if (error.code === 'EPIPE') return true;
+  return error.code === 'EIO' && (stream as { isTTY?: boolean }).isTTY === true;
+}
 
 /**
- * stdout or stderr for as long as it takes writes. When its reader is gone (`READER_GONE`),
+ * stdout or stderr for as long as it takes writes. When its reader is gone (`readerGone`),
  * what is left is dropped, and the command goes on to its end and its own exit code. Thrown
  * from the stream's 'error' event, EPIPE crashed the process with a stack trace, and a pipe
  * closed was no reason to end an apply between two writes, or a command with its outcome's
@@ -40,7 +44,7 @@ function sink(stream: NodeJS.WritableStream, onFailure: (error: NodeJS.ErrnoExce
   let closed = false;
   stream.on('error', (error: NodeJS.ErrnoException) => {
     closed = true;
-    if (!READER_GONE.has(error.code ?? '')) onFailure(error);
+    if (!readerGone(stream, error)) onFailure(error);
   });
   return (text: string) => {
     if (!closed && !(stream as { destroyed?: boolean }).destroyed) stream.write(text);

@@ -228,9 +228,9 @@ function summary(input: ReportPageInput, violations: number | null): Html {
         ? ''
         : figure(
             'list-only',
-            "opt-outs Twilio does not refuse: the customer's app must (see what protects each customer)",
-            unenforced,
-            unenforced > 0,
+            `opt-outs Twilio does not refuse${unenforced.unknown > 0 ? ` (lists of ${unenforced.unknown} customer(s) not known)` : ''}: the customer's app must (see what protects each customer)`,
+            unenforced.rows,
+            unenforced.rows > 0 || unenforced.unknown > 0,
           )
     }
     ${figure('routes-changed', 'inbound routes changed', changed, lost > 0)}
@@ -244,17 +244,21 @@ function summary(input: ReportPageInput, violations: number | null): Html {
 /**
  * The rows of this run's customers' lists that Twilio does not refuse (toll-free senders, a
  * carry not planned or failed…): written into Twilio counts records, which alone would let
- * "all written" read as "all enforced". null without the customers' protection; a list that
- * is not known is left out, as the opt-outs figure leaves it out.
+ * "all written" read as "all enforced". null without the customers' protection. A list that
+ * is not known is left out of the rows and counted apart, as the opt-outs figure does: its
+ * opt-outs may be any number Twilio does not refuse, so the figure cannot read as all refused.
  */
-function listOnly(input: ReportPageInput): number | null {
+function listOnly(input: ReportPageInput): { rows: number; unknown: number } | null {
   if (input.protection === undefined) return null;
-  let total = 0;
+  let rows = 0;
+  let unknown = 0;
   for (const customer of input.document.customers) {
     const p = input.protection.get(customer.customer_id);
-    if (p !== undefined && p.rows !== null && p.enforced !== null) total += p.rows - p.enforced;
+    if (p === undefined) continue;
+    if (p.rows === null || p.enforced === null) unknown += 1;
+    else rows += p.rows - p.enforced;
   }
-  return total;
+  return { rows, unknown };
 }
 
 /** Why a run is not complete, and what to do: a run under way is not to be applied again. */

@@ -87,6 +87,21 @@ describe('report.html', () => {
     expect(page).toMatch(/class="figure" data-figure="list-only">\s*<span class="value">0</);
   });
 
+  it('does not count a customer whose list is not known as one Twilio protects', () => {
+    // Its rows are not known, so neither is how many of them Twilio does not refuse: a plain
+    // 0 beside it would read as every opt-out refused.
+    const page = reportPage(
+      input({
+        protection: new Map([
+          ['acme', { rows: null, enforced: null, protection: 'its suppression list is not known' }],
+        ]),
+      }),
+    );
+    expect(page).toMatch(
+      /class="figure alarm" data-figure="list-only">\s*<span class="value">0<\/span><span class="label">opt-outs Twilio does not refuse \(lists of 1 customer\(s\) not known\)/,
+    );
+  });
+
   it('says what it cannot vouch for instead of showing empty figures', () => {
     const page = reportPage(
       input({ optouts: null, violations: null, blocked: null, lastReconcileAt: null }),

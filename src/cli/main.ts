@@ -188,6 +188,32 @@ interface DeclaredFlags {
 }
 
 /**
+ * A flag typed in capitals (caps lock: `--DRY-RUN`, `--FAIL-ON-VIOLATION`): yargs reads it as
+ * its camelCase twin (`dryRun`), which strict mode takes as a known flag, and leaves the flag
+ * itself (`dry-run`, what the command reads) as it was: `apply PLAN --DRY-RUN` applied the
+ * plan. Refused before the command runs as the unknown flag it is, with the one meant. A
+ * camelCase spelling (`--dryRun`) is yargs' own twin of the flag, and sets it: left alone.
+ */
+function refuseOtherCase(argv: readonly string[], declared: () => readonly string[]) {
+  const flags = flagsOf(argv);
+  const command = argv.find((a) => !a.startsWith('-'));
+  return (): void => {
+    const known = new Set(
+      declared().flatMap((name) => spellings(name).flatMap((n) => [n, `no-${n}`])),
+    );
+    for (const arg of flags) {
+      const typed = /^--([^=]+)/.exec(arg)?.[1];
+      if (typed === undefined || !/[A-Z]/.test(typed) || known.has(typed)) continue;
+      const said = `Unknown argument: ${typed}`;
+      const help = command === undefined ? 'submigrate --help' : `submigrate ${command} --help`;
+      throw new UserError(
+        `${said}${flagHint(said, argv, declared())}. Nothing was run; \`${help}\` lists its options`,
+      );
+    }
+  };
+}
+
+/**
  * A yes-or-no flag given a value other than true or false: yargs reads `--json=maybe` (or
  * `--json=1`, `--dry-run=yes`, `--dry-run=TRUE`) as false, so `apply PLAN --dry-run=yes` would
  * apply the plan. Refused before the command runs, saying what was typed, and how to say on
@@ -316,6 +342,12 @@ async function runCommand(argv: string[], output: Output): Promise<number> {
       .command(modules.reconcile)
       .command(modules.optouts)
       .command(modules.demo)
+      .middleware(
+        refuseOtherCase(argv, () =>
+          declaredFlags((parser as unknown as DeclaredFlags).getOptions()),
+        ),
+        true,
+      )
       .middleware(refuseRepeated(argv), true)
       .middleware(refuseNotANumber(argv), true)
       .middleware(

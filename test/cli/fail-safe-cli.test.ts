@@ -366,6 +366,20 @@ describe('fail safe (built CLI)', () => {
         ['plan', '--maping', 'm.csv'],
         'Missing required argument: mapping (--maping: did you mean --mapping?)',
       ],
+      // Caps lock: yargs took these as known and read them as their camelCase twin, leaving
+      // the flag itself off (`apply PLAN --DRY-RUN` applied the plan).
+      [
+        ['apply', 'p.plan.json', '--DRY-RUN'],
+        'Unknown argument: DRY-RUN (did you mean --dry-run?). Nothing was run; `submigrate apply --help` lists its options',
+      ],
+      [
+        ['reconcile', '--FAIL-ON-VIOLATION'],
+        'Unknown argument: FAIL-ON-VIOLATION (did you mean --fail-on-violation?). Nothing was run; `submigrate reconcile --help` lists its options',
+      ],
+      [
+        ['plan', '--mapping', 'm.csv', '--CARRY-OPTOUTS=true'],
+        'Unknown argument: CARRY-OPTOUTS (did you mean --carry-optouts?). Nothing was run; `submigrate plan --help` lists its options',
+      ],
     ])('a mistyped flag is told the flag it is nearest to: %j', async (args, said) => {
       const result = await runCli(args, { PATH: '' }, dir.path);
       expectOneLineError(result, new RegExp(`^error: ${escapeRegExp(said)}$`));

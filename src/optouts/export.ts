@@ -509,7 +509,7 @@ export function describeCoverage(coverage: Coverage): string[] {
         ]),
     ...coverage.services_not_known.map(
       (u) =>
-        `not known as a service: ${u.account_sid} ${u.messaging_service_sid}, which ${u.opt_ins} opt-in(s) came through, is no Messaging Service a snapshot listed in that account (Twilio may write such a SID on messages sent without one): each lifts only what its own number took, so people it may have opted back in stay on the list; if it is a service of the account, the next \`submigrate snapshot\` lists it`,
+        `not known as a service: ${u.account_sid} ${u.messaging_service_sid}, which ${u.opt_ins} opt-in(s) came through, is no Messaging Service a snapshot listed in that account (Twilio may write such a SID on messages sent without one): each lifts only what its own number took, so people it may have opted back in stay on the list; if it is a service of the account, the next \`submigrate snapshot\` lists it (for a subaccount, \`submigrate snapshot --account ${u.account_sid}\`)`,
     ),
   ];
 }

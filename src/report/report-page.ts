@@ -619,7 +619,9 @@ function coverageSection(coverage: Coverage | null, olderRuns: number): Html {
           ${u.opt_ins} opt-in(s) came through ${u.messaging_service_sid} (${u.account_sid}), which
           no snapshot listed as a Messaging Service of that account (Twilio may write such a SID on
           messages sent without one): each lifts only what its own number took, so people it may
-          have opted back in stay on these lists.
+          have opted back in stay on these lists. If it is a service of the account, the next
+          <code>submigrate snapshot</code> lists it (for a subaccount,
+          <code>submigrate snapshot --account ${u.account_sid}</code>).
         </p>`,
     )}
     <p class="muted">

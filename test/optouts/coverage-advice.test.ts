@@ -34,6 +34,33 @@ describe('describeCoverage', () => {
     expect(line).toContain(`submigrate snapshot --account ${SUB}`);
   });
 
+  it('names the snapshot that lists a SID not known as a service, --account included', () => {
+    // `submigrate snapshot` lists the parent's services only: a subaccount's SID, under which
+    // a customer's own service made after the move may come, needs --account to be listed.
+    const coverage: Coverage = {
+      windows: [
+        {
+          account_sid: SUB,
+          source: 'api',
+          start: '2025-06-01T00:00:00Z',
+          end: '2026-06-01T00:00:00Z',
+        },
+      ],
+      not_read: [],
+      never_read: [],
+      keyword_lists: KEYWORD_LISTS,
+      snapshot_runs: [1],
+      older_rules_runs: 0,
+      ties_resolved_as_opt_out: 0,
+      services_not_known: [
+        { account_sid: SUB, messaging_service_sid: `MG${'0'.repeat(31)}1`, opt_ins: 2 },
+      ],
+      undated_evidence: [],
+    };
+    const line = describeCoverage(coverage).find((l) => l.startsWith('not known as a service:'));
+    expect(line).toContain(`submigrate snapshot --account ${SUB}`);
+  });
+
   it('says what an older submigrate missed in words true of a database rules version 2 read', () => {
     // Most databases an older submigrate read were read under version 2, which counted a
     // full-width ＳＴＯＰ: what it (and version 1) missed is version 3's.

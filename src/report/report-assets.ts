@@ -31,6 +31,10 @@ td.num, th.num { text-align: right; } code, .sid { font-family: ui-monospace, Me
 input[type=search] { padding: 6px 8px; width: 320px; max-width: 100%; border: 1px solid var(--line);
   border-radius: 4px; }
 .note { border-left: 3px solid var(--warn); padding: 4px 10px; margin: 8px 0; }
+.signoff { border: 2px solid var(--line); border-radius: 8px; padding: 4px 16px 8px; margin: 16px 0; }
+.signoff.ready { border-color: var(--ok); } .signoff.not-ready { border-color: var(--bad); }
+.signoff h2 { margin: 12px 0 4px; } .signoff .verdict { font-size: 17px; margin: 6px 0; }
+.signoff li { margin: 4px 0; }
 ul.coverage { padding-left: 18px; } ul.coverage li { margin: 2px 0; }
 @media print { th { position: static; } .wrap { overflow: visible; } input[type=search], .no-print { display: none; }
   body { max-width: none; padding: 0; } tr { break-inside: avoid; } }

@@ -261,6 +261,179 @@ function listOnly(input: ReportPageInput): { rows: number; unknown: number } | n
   return { rows, unknown };
 }
 
+/** A run's status as a reviewer reads it: what the journal's word means for the move. */
+function runStatusInWords(status: string): string {
+  if (status === 'running') return 'it is still running';
+  if (status === 'stopped')
+    return 'it stopped part way (its apply was killed, crashed, or ended on an error)';
+  if (status === 'failed') return 'it ended with work not done';
+  return `its status is ${status}`;
+}
+
+/**
+ * Why the reviewer should not sign this run off yet, each with what to do: a run not finished,
+ * numbers not moved, a list this tool cannot vouch for (no snapshot, an account never read,
+ * history not all read, numbers moved with no snapshot covering them), or a send after the move
+ * to someone on a list. Empty when there is nothing to hold the sign-off back.
+ */
+function signOffBlockers(input: ReportPageInput, violations: number | null): Html[] {
+  const { document, rows } = input;
+  const reasons: Html[] = [];
+  const numbers = numberCounts(document, rows);
+  if (document.run.status !== 'completed') {
+    const failed = document.steps.filter((step) => step.state === 'failed').length;
+    reasons.push(
+      html`The move is not finished:
+        ${runStatusInWords(document.run.status)}${failed > 0 ? `; ${failed} step(s) failed` : ''}${
+          numbers.failed + numbers.notFinished > 0
+            ? `; ${numbers.failed + numbers.notFinished} number(s) not moved`
+            : ''
+        }.
+        What to do: the red note below says what went wrong; once its cause is fixed, the engineer
+        runs <code>submigrate apply</code> again with the same plan.`,
+    );
+  }
+  if (input.optouts === null) {
+    reasons.push(
+      html`There is no suppression list this tool can vouch for
+        (${noListReason(input.olderRulesRuns ?? 0)}). What to do: the engineer runs
+        <code>submigrate snapshot</code>, then <code>submigrate report</code>.`,
+    );
+  } else {
+    const coverage = input.optouts.coverage;
+    const unknown = document.customers.filter((c) =>
+      unvouchedCustomers(coverage).has(c.customer_id),
+    ).length;
+    if (coverage.never_read.length > 0) {
+      reasons.push(
+        html`${
+            unknown > 0
+              ? `The suppression lists of ${unknown} customer(s) are not known: no completed snapshot has read the account their numbers came from`
+              : 'No completed snapshot has read an account of this run: the opt-outs it received are on no list'
+          }
+          (${coverage.never_read.map((w) => w.account_sid).join(', ')}). What to do: the engineer
+          runs <code>submigrate snapshot</code>, then <code>submigrate report</code>.`,
+      );
+    }
+    const partial = document.customers.filter((c) => input.partial?.has(c.customer_id) === true);
+    if (partial.length > 0 || coverage.not_read.length > 0) {
+      reasons.push(
+        html`${
+            partial.length > 0
+              ? `The suppression lists of ${partial.length} customer(s) are not whole`
+              : 'The suppression lists may not be whole'
+          }:
+          part of the message history was never read (the spans are under Coverage), and anyone who
+          opted out in it is missing. What to do: the engineer runs
+          <code>submigrate snapshot</code>, which reads what Twilio still keeps, then
+          <code>submigrate report</code>; for what Twilio no longer keeps, ask the customer for its
+          own opt-out records.`,
+      );
+    }
+  }
+  if (document.run.notes.some((n) => n.note.startsWith('--allow-missing-snapshot'))) {
+    reasons.push(
+      html`Numbers were moved before any snapshot had read their message history
+        (<code>--allow-missing-snapshot</code>): their opt-outs are not on the lists. What to do:
+        the engineer runs <code>submigrate snapshot</code>, then <code>submigrate report</code>.`,
+    );
+  }
+  if (violations !== null && violations > 0) {
+    reasons.push(
+      html`${violations} message(s) were sent after the move to people who had opted out (listed
+      under Violations, each with the message that proves the opt-out). What to do: handle each as
+      an incident, and find out why the customer's application sent it.`,
+    );
+  }
+  return reasons;
+}
+
+/**
+ * The first thing on the page: what the reviewer is asked to confirm, built only from the
+ * figures the page shows below, and whether the run is ready to be signed off. Never a tick
+ * while the run is not finished or a list is not whole: it says NOT ready, and why.
+ */
+function signOff(input: ReportPageInput, violations: number | null): Html {
+  const { document, rows } = input;
+  const blockers = signOffBlockers(input, violations);
+  const ready = blockers.length === 0;
+  const moved = movedInto(document);
+  const movedRows = rows.filter(moved);
+  const subaccounts = new Set(movedRows.map((r) => r.to_account_sid)).size;
+  const unvouched =
+    input.optouts === null ? new Set<string>() : unvouchedCustomers(input.optouts.coverage);
+  const listRows =
+    input.optouts === null
+      ? null
+      : input.optouts.rows.filter((r) => r.customer_id === null || !unvouched.has(r.customer_id))
+          .length;
+  const unenforced = listOnly(input);
+  const confirm: Html[] = [
+    html`${movedRows.length} of ${rows.length} phone number(s) moved out of the parent account
+      <span class="sid">${document.run.parent_account_sid}</span> into ${subaccounts} subaccount(s),
+      one per customer (${document.customers.length} customer(s) in this run).`,
+  ];
+  if (listRows !== null) {
+    confirm.push(
+      html`Each customer has been given its suppression list (the files in the
+        <code>optouts</code> folder beside this page): ${listRows} opt-out(s) in all, each with the
+        message that proves it.`,
+    );
+  }
+  if (unenforced !== null && listRows !== null) {
+    confirm.push(
+      unenforced === 0
+        ? html`Twilio itself refuses every send to the people on these lists: their opt-outs were
+          written into the subaccounts.`
+        : html`<span class="bad"
+            >Twilio does not refuse sends to ${unenforced} of these opt-outs (toll-free numbers,
+            which Twilio's opt-out records do not cover, or opt-outs not written into Twilio): for
+            those the list is the only protection. The customers concerned (in red under Customers)
+            must make their applications skip those people.</span
+          >`,
+    );
+  }
+  // Violations are a reason not to sign, above: not repeated here.
+  if (violations === null || violations === 0)
+    confirm.push(
+      violations === null
+        ? html`<span class="warn"
+            >Nobody has checked yet whether anyone on a list was texted after the move: the engineer
+            runs <code>submigrate reconcile</code> once the customers' applications send again.
+            Until then this page cannot say.</span
+          >`
+        : html`Nobody on a suppression list has been texted since the move (checked up to
+          ${input.lastReconcileAt ?? 'the last check'}).`,
+    );
+  return html`<section
+    class="signoff ${ready ? 'ready' : 'not-ready'}"
+    data-signoff="${ready ? 'ready' : 'not-ready'}"
+    aria-labelledby="signoff-heading"
+  >
+    <h2 id="signoff-heading">What you are asked to sign off</h2>
+    ${
+      ready
+        ? html`<p class="verdict ok">
+            &#10003; Ready to sign off: the move finished and every list is whole.
+          </p>`
+        : html`<p class="verdict bad">NOT ready to sign off, because:</p>
+            <ul class="blockers">
+              ${blockers.map((reason) => html`<li class="bad">${reason}</li>`)}
+            </ul>`
+    }
+    <p>${ready ? 'By signing you confirm that:' : 'Once it is ready, signing confirms that:'}</p>
+    <ul>
+      ${confirm.map((line) => html`<li>${line}</li>`)}
+    </ul>
+    <p class="muted">
+      What follows if you sign: this tool changes nothing more in Twilio; the numbers stay in the
+      subaccounts. Each customer is then responsible for never texting the people on its list, and
+      <code>submigrate reconcile</code>, run regularly, lists anyone on a list who was texted all
+      the same.
+    </p>
+  </section>`;
+}
+
 /** Why a run is not complete, and what to do: a run under way is not to be applied again. */
 function runNotFinished(status: string): Html {
   if (status === 'running') {
@@ -657,7 +830,7 @@ export function reportPage(input: ReportPageInput): string {
           </p>
         </header>
         <main>
-          ${alarms(input, violations)} ${summary(input, violations)}
+          ${signOff(input, violations)} ${alarms(input, violations)} ${summary(input, violations)}
           <h2 id="customers-heading">Customers</h2>
           <p class="muted">
             <i>Opt-outs on list</i> counts the rows of the customer's suppression list.

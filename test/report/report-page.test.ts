@@ -202,3 +202,177 @@ describe('report.html', () => {
     );
   });
 });
+
+describe('report.html: what the reviewer is asked to sign off', () => {
+  /** The block, its tags gone and its spaces folded, as a reviewer reads it. */
+  const block = (page: string) => {
+    const html = /<section\s+class="signoff[\s\S]*?<\/section>/.exec(page)?.[0] ?? '';
+    return html
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .replace(/ ([.,:;)])/g, '$1');
+  };
+  const verdict = (page: string) => /data-signoff="([a-z-]+)"/.exec(page)?.[1];
+
+  it('comes first, before any note or figure', () => {
+    const page = reportPage(input({ violations: null }));
+    const at = page.indexOf('data-signoff=');
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(page.indexOf('class="note'));
+    expect(at).toBeLessThan(page.indexOf('data-figure='));
+  });
+
+  it('says ready, and what signing confirms, from the run’s own figures', () => {
+    const page = reportPage(
+      input({
+        protection: new Map([['acme', { rows: 1, enforced: 1, protection: 'Twilio refuses…' }]]),
+      }),
+    );
+    expect(verdict(page)).toBe('ready');
+    const text = block(page);
+    expect(text).toContain('Ready to sign off: the move finished and every list is whole.');
+    expect(text).toContain('By signing you confirm that:');
+    expect(text).toContain(
+      `1 of 1 phone number(s) moved out of the parent account AC${'0'.repeat(32)} into 1 subaccount(s), one per customer (1 customer(s) in this run).`,
+    );
+    expect(text).toContain('its suppression list');
+    expect(text).toContain('1 opt-out(s) in all');
+    expect(text).toContain('Twilio itself refuses every send to the people on these lists');
+    expect(text).toContain(
+      'Nobody on a suppression list has been texted since the move (checked up to 2026-11-01T00:03:00Z).',
+    );
+    expect(text).toContain('What follows if you sign');
+    expect(text).not.toContain('NOT ready');
+  });
+
+  it('says in red how many opt-outs only the customer’s application protects, without holding the sign-off back', () => {
+    const page = reportPage(
+      input({ protection: new Map([['acme', { rows: 1, enforced: 0, protection: 'only' }]]) }),
+    );
+    expect(verdict(page)).toBe('ready');
+    expect(page).toMatch(
+      /<span class="bad"\s*>Twilio does not refuse sends to 1 of these opt-outs/,
+    );
+  });
+
+  it('says the move is not ready while the run is not finished, and what to do', () => {
+    const base = input();
+    for (const status of ['stopped', 'running', 'failed']) {
+      const page = reportPage({
+        ...base,
+        document: {
+          ...base.document,
+          run: { ...base.document.run, status },
+          steps: [
+            {
+              id: 'carry_optouts:acme',
+              action: 'carry_optouts',
+              customer_id: 'acme',
+              state: 'failed',
+              attempts: 1,
+              started_at: null,
+              finished_at: null,
+              twilio: null,
+              error: { status: 403, code: 20403, message: 'no access' },
+            },
+          ],
+        },
+      });
+      expect(verdict(page), status).toBe('not-ready');
+      const text = block(page);
+      expect(text).toContain('NOT ready to sign off, because:');
+      expect(text).toMatch(/The move is not finished: [^;]+; 1 step\(s\) failed\./);
+      expect(text).toContain('submigrate apply again with the same plan');
+      expect(text).toContain('Once it is ready, signing confirms that:');
+      expect(text).not.toContain('Ready to sign off');
+    }
+  });
+
+  it('says the move is not ready while a list is not whole: history not read', () => {
+    const base = input();
+    const coverage = {
+      ...base.optouts!.coverage,
+      not_read: [
+        {
+          account_sid: 'AC' + '0'.repeat(32),
+          start: '2024-01-01T00:00:00Z',
+          end: '2025-01-01T00:00:00Z',
+        },
+      ],
+    };
+    const page = reportPage({
+      ...base,
+      optouts: { ...base.optouts!, coverage },
+      partial: new Set(['acme']),
+    });
+    expect(verdict(page)).toBe('not-ready');
+    expect(block(page)).toContain(
+      'The suppression lists of 1 customer(s) are not whole: part of the message history was never read',
+    );
+    expect(block(page)).toContain('ask the customer for its own opt-out records');
+  });
+
+  it('says the move is not ready while a list is not known, or there is none', () => {
+    const base = input();
+    const coverage = {
+      ...base.optouts!.coverage,
+      never_read: [{ account_sid: 'AC' + '9'.repeat(32), customer_ids: ['acme'] }],
+    };
+    const unknown = reportPage({ ...base, optouts: { ...base.optouts!, coverage } });
+    expect(verdict(unknown)).toBe('not-ready');
+    expect(block(unknown)).toContain(
+      `The suppression lists of 1 customer(s) are not known: no completed snapshot has read the account their numbers came from (AC${'9'.repeat(32)}).`,
+    );
+    const none = reportPage(input({ optouts: null }));
+    expect(verdict(none)).toBe('not-ready');
+    expect(block(none)).toContain(
+      'There is no suppression list this tool can vouch for (No completed snapshot).',
+    );
+    expect(block(none)).not.toContain('opt-out(s) in all');
+  });
+
+  it('says the move is not ready when numbers moved with no snapshot covering them', () => {
+    const base = input();
+    const notes = [
+      {
+        at: '2026-11-01T00:00:30Z',
+        note: '--allow-missing-snapshot: moved 1 number(s) whose opt-outs no completed snapshot covers: +15550000001',
+      },
+    ];
+    const page = reportPage({
+      ...base,
+      document: { ...base.document, run: { ...base.document.run, notes } },
+    });
+    expect(verdict(page)).toBe('not-ready');
+    expect(block(page)).toContain(
+      'Numbers were moved before any snapshot had read their message history',
+    );
+  });
+
+  it('says the move is not ready after a violation, and never reconciled is said, not ticked', () => {
+    const violation = {
+      recipient: '+15557770001',
+      sender_number: '+15550000001',
+      messaging_service_sid: null,
+      customer_id: 'acme',
+      stop_message_sid: 'SM' + 'a'.repeat(32),
+      opted_out_at: '2026-10-01T00:00:00Z',
+      violating_message_sid: 'SM' + 'b'.repeat(32),
+      sent_at: '2026-11-02T00:00:00Z',
+      account_sid: 'AC' + '1'.repeat(32),
+      status: 'delivered',
+      evidence: 'keyword',
+      evidence_message_sid: 'SM' + 'a'.repeat(32),
+    };
+    const page = reportPage(input({ violations: [violation] }));
+    expect(verdict(page)).toBe('not-ready');
+    expect(block(page)).toContain(
+      '1 message(s) were sent after the move to people who had opted out',
+    );
+    const unchecked = reportPage(input({ violations: null, lastReconcileAt: null }));
+    expect(block(unchecked)).toContain(
+      'Nobody has checked yet whether anyone on a list was texted after the move',
+    );
+    expect(block(unchecked)).not.toContain('Nobody on a suppression list has been texted');
+  });
+});

@@ -21,10 +21,16 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 32px 0 8p
 .figure.alarm { border-color: var(--bad); background: var(--bad-bg); }
 .wrap { overflow-x: auto; margin: 8px 0; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
-td.sid, td.time, td.num { white-space: nowrap; }
+td.num { white-space: nowrap; }
+/* A SID or a URL is one long word: broken anywhere, so that no table is wider than a laptop
+   screen (1280 px) and the reviewer never scrolls sideways to find a column. */
+.sid, td.route { overflow-wrap: anywhere; }
+/* Wide enough for a SID on two lines and a webhook URL on few: the long protection text
+   wraps instead. */
+td.moved-into { min-width: 150px; } td.route { min-width: 240px; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left;
   vertical-align: top; }
-th { background: var(--head); position: sticky; top: 0; cursor: pointer; white-space: nowrap; }
+th { background: var(--head); position: sticky; top: 0; cursor: pointer; }
 th[aria-sort="ascending"]::after { content: " \\25B2"; } th[aria-sort="descending"]::after { content: " \\25BC"; }
 tr.violation td { background: var(--bad-bg); }
 td.num, th.num { text-align: right; } code, .sid { font-family: ui-monospace, Menlo, monospace; font-size: 12px; }
@@ -37,7 +43,7 @@ input[type=search] { padding: 6px 8px; width: 320px; max-width: 100%; border: 1p
 .signoff li { margin: 4px 0; }
 ul.coverage { padding-left: 18px; } ul.coverage li { margin: 2px 0; }
 @media print { th { position: static; } .wrap { overflow: visible; } input[type=search], .no-print { display: none; }
-  body { max-width: none; padding: 0; } tr { break-inside: avoid; } }
+  body { max-width: none; padding: 0; } tr, .signoff { break-inside: avoid; } table { font-size: 10px; } }
 `;
 
 export const SCRIPT = `

@@ -121,6 +121,18 @@ function table(
 const cell = (value: string | number | null | undefined, cls = ''): Html =>
   html`<td${literal(cls === '' ? '' : ` class="${cls}"`)}>${value ?? ''}</td>`;
 
+/**
+ * A time as ISO 8601, allowed to break before its `T` only (a <wbr>, no character: copied or
+ * sorted, the value is the same), so a table of two times fits a laptop's width.
+ */
+const timeCell = (value: string | number | null | undefined): Html => {
+  const text = value === null || value === undefined ? '' : String(value);
+  const at = text.indexOf('T');
+  return at < 0
+    ? cell(text, 'time')
+    : html`<td class="time">${text.slice(0, at)}${literal('<wbr>')}${text.slice(at)}</td>`;
+};
+
 /** A figure shown as `done / of`, sorted by how many are done (the page's script reads data-sort). */
 const fraction = (done: number, of: number): Html =>
   html`<td class="num" data-sort="${done}">${done} / ${of}</td>`;
@@ -543,6 +555,29 @@ function protectionCell(p: CustomerProtection | undefined): Html {
   return cell(p.protection, whole ? '' : 'bad');
 }
 
+/**
+ * Where a customer's numbers went: its subaccount, and its Messaging Service under it, each
+ * said in words (a reviewer does not know AC from MG), in one column so the table fits a
+ * laptop's width.
+ */
+function movedIntoCell(subaccount: string | null, service: string | null): Html {
+  return html`<td class="moved-into">
+    ${subaccount === null ? '' : html`subaccount <span class="sid">${subaccount}</span>`}
+    ${service === null ? '' : html`<br />service <span class="sid">${service}</span>`}
+  </td>`;
+}
+
+/**
+ * Where messages sent to the customer's numbers went before the move and go now, in one
+ * column: the audit marks a route that is not the same with its verdict in brackets.
+ */
+function routesCell(own: readonly AuditRow[]): Html {
+  return html`<td class="route">
+    <span class="muted">now:</span> ${lines(own.map((r) => r.inbound_route_after))}<br />
+    <span class="muted">before:</span> ${lines(own.map((r) => r.inbound_route_before))}
+  </td>`;
+}
+
 function customersTable(input: ReportPageInput): Html {
   const optoutsBy =
     input.optouts === null ? null : countBy(input.optouts.rows, (r) => r.customer_id);
@@ -563,9 +598,9 @@ function customersTable(input: ReportPageInput): Html {
     const carry = input.carry?.get(customer.customer_id);
     const violations = violationsBy?.get(customer.customer_id) ?? 0;
     return html`<tr${literal(violations > 0 ? ' class="violation"' : '')}>
-${cell(customer.customer_id)}${cell(customer.customer_name)}
+<td>${customer.customer_name}<br /><span class="muted">${customer.customer_id}</span></td>
 ${fraction(movedHere, own.length)}
-<td class="sid">${customer.subaccount_sid ?? ''}</td><td class="sid">${customer.messaging_service_sid ?? ''}</td>
+${movedIntoCell(customer.subaccount_sid, customer.messaging_service_sid)}
 ${
   optoutsBy === null || unknown.has(customer.customer_id)
     ? cell('not known', 'num')
@@ -577,8 +612,7 @@ ${
 }
 ${carry === undefined ? cell(input.carry === null ? 'not carried' : 0, 'num') : fraction(carry.written, carry.to_carry)}
 ${input.protection === undefined ? '' : protectionCell(input.protection.get(customer.customer_id))}
-<td>${lines(own.map((r) => r.inbound_route_before))}</td>
-<td>${lines(own.map((r) => r.inbound_route_after))}</td>
+${routesCell(own)}
 ${cell(input.blocked === null ? 'not reconciled' : (input.blocked.get(customer.customer_id) ?? 0), 'num')}
 ${cell(violationsBy === null ? 'not reconciled' : violations, violations > 0 ? 'num bad' : 'num')}
 </tr>`;
@@ -587,15 +621,12 @@ ${cell(violationsBy === null ? 'not reconciled' : violations, violations > 0 ? '
     'customers',
     [
       { label: 'customer' },
-      { label: 'name' },
       { label: 'numbers moved', num: true },
-      { label: 'subaccount' },
-      { label: 'messaging service' },
+      { label: 'moved into' },
       { label: 'opt-outs on list', num: true },
       { label: 'records carried into Twilio', num: true },
       ...(input.protection === undefined ? [] : [{ label: 'what protects its opt-outs' }]),
-      { label: 'inbound route before' },
-      { label: 'inbound route after' },
+      { label: 'incoming messages go to' },
       { label: 'sends refused', num: true },
       { label: 'violations', num: true },
     ],
@@ -615,7 +646,7 @@ function numbersTable(rows: readonly AuditRow[]): Html {
         <td class="sid">${r.from_account_sid}</td>
         <td class="sid">${r.to_account_sid}</td>
         <td class="sid">${r.messaging_service_sid}</td>
-        ${cell(r.status, GOOD_STATUS.has(r.status) ? 'ok' : 'bad')}${cell(r.attempts, 'num')}${cell(r.finished_at, 'time')}
+        ${cell(r.status, GOOD_STATUS.has(r.status) ? 'ok' : 'bad')}${cell(r.attempts, 'num')}${timeCell(r.finished_at)}
         ${cell(r.error_code === null && r.error_message === null ? '' : `${r.error_code ?? ''} ${r.error_message ?? ''}`.trim())}
       </tr>`,
   );
@@ -653,9 +684,9 @@ function violationsSection(violations: readonly ViolationRow[] | null): Html {
         ${cell(v.customer_id)}${cell(v.recipient)}${cell(v.sender_number)}
         <td class="sid">${v.messaging_service_sid}</td>
         <td class="sid">${v.stop_message_sid}</td>
-        ${cell(v.opted_out_at, 'time')}
+        ${timeCell(v.opted_out_at)}
         <td class="sid">${v.violating_message_sid}</td>
-        ${cell(v.sent_at, 'time')}
+        ${timeCell(v.sent_at)}
         <td class="sid">${v.account_sid}</td>
         ${cell(v.status)}${cell(v.evidence)}
         <td class="sid">${v.evidence_message_sid}</td>
@@ -681,6 +712,15 @@ function violationsSection(violations: readonly ViolationRow[] | null): Html {
   )}`;
 }
 
+/**
+ * A word and the SID it is about in one cell (the service a person opted out of, the message
+ * that proves it): one column fewer, so the suppression list fits a laptop's width.
+ */
+const withSid = (word: string | null, sid: string | null): Html =>
+  html`<td>
+    ${word ?? ''}${sid === null || sid === '' ? '' : html`<br /><span class="sid">${sid}</span>`}
+  </td>`;
+
 function suppressionSection(input: ReportPageInput): Html {
   if (input.optouts === null) {
     return html`<p class="bad">No suppression list: nothing was read.</p>`;
@@ -694,12 +734,11 @@ function suppressionSection(input: ReportPageInput): Html {
     (r) =>
       html`<tr>
         ${cell(r.customer_id)}${cell(r.recipient)}${cell(r.sender_number)}
-        <td class="sid">${r.messaging_service_sid}</td>
-        ${cell(r.scope)}${cell(r.keyword)}${cell(r.body)}${cell(r.opted_out_at, 'time')}
+        ${withSid(r.scope, r.messaging_service_sid)}
+        ${cell(r.keyword)}${cell(r.body)}${timeCell(r.opted_out_at)}
         <td class="sid">${r.stop_message_sid}</td>
         <td class="sid">${r.account_sid}</td>
-        ${cell(r.evidence)}
-        <td class="sid">${r.evidence_message_sid}</td>
+        ${withSid(r.evidence, r.evidence_message_sid)}
         ${marked ? cell(r.twilio_enforces) : ''}${listed ? list(r.customer_list) : ''}
       </tr>`,
   );
@@ -709,15 +748,13 @@ function suppressionSection(input: ReportPageInput): Html {
       { label: 'customer' },
       { label: 'recipient' },
       { label: 'sender number' },
-      { label: 'messaging service' },
-      { label: 'scope' },
+      { label: 'opted out of' },
       { label: 'keyword' },
       { label: 'message' },
       { label: 'opted out at' },
       { label: 'STOP message' },
       { label: 'account' },
       { label: 'evidence' },
-      { label: 'evidence message' },
       ...(marked ? [{ label: 'Twilio enforces' }] : []),
       ...(listed ? [{ label: 'customer list' }] : []),
     ],

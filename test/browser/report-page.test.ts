@@ -71,6 +71,19 @@ describe('report.html in Chromium (from a real demo run)', () => {
   const figure = async (id: string) =>
     (await page.locator(`[data-figure="${id}"] .value`).textContent())?.trim();
 
+  it('opens with what to sign off: the demo run (a step failed, violations) is not ready', async () => {
+    const block = page.locator('[data-signoff]');
+    expect(await block.getAttribute('data-signoff')).toBe('not-ready');
+    // In the first screen a reviewer sees, above everything else the page says.
+    const box = await block.boundingBox();
+    expect(box!.y).toBeLessThan(300);
+    const text = (await block.innerText()).replace(/\s+/g, ' ');
+    expect(text).toContain('NOT ready to sign off, because:');
+    expect(text).toContain('The move is not finished');
+    expect(text).toContain(`${csv('violations.csv').length} message(s) were sent after the move`);
+    expect(text).not.toContain('Ready to sign off');
+  });
+
   it('renders the summary figures from the run', async () => {
     const audit = csv('audit.csv');
     const violations = csv('violations.csv');
@@ -143,12 +156,34 @@ describe('report.html in Chromium (from a real demo run)', () => {
     expect(await header.getAttribute('aria-sort')).toBe('ascending');
     const column = async () =>
       page.$$eval('#suppression-list tbody tr', (trs) =>
-        trs.map((tr) => tr.children[7]!.textContent!.trim()),
+        trs.map((tr) => tr.children[6]!.textContent!.trim()),
       );
     const ascending = await column();
     expect(ascending).toEqual([...ascending].sort());
     await header.click();
     expect(await column()).toEqual([...ascending].sort().reverse());
+  });
+
+  it('reads at a laptop’s width (1280 px): neither the page nor any table scrolls sideways', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const widths = {
+      page: await page.$eval('html', (root) => [root.scrollWidth, root.clientWidth]),
+      tables: await page.$$eval('.wrap', (wraps) =>
+        wraps.map((wrap) => [wrap.querySelector('table')?.id, wrap.scrollWidth, wrap.clientWidth]),
+      ),
+    };
+    expect(widths.page[0]).toBeLessThanOrEqual(widths.page[1]!);
+    // Every table of the page, the customers' first: a reviewer never scrolls one sideways to
+    // find a column. Each is there, and as wide as the page lets it be, no wider.
+    expect(widths.tables.map(([id]) => id)).toEqual([
+      'customers',
+      'violations',
+      'suppression-list',
+      'numbers',
+    ]);
+    for (const [id, scroll, client] of widths.tables)
+      expect(scroll, String(id)).toBeLessThanOrEqual(Number(client));
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   it('makes no request beyond its own file, and the page runs without errors', async () => {
@@ -205,7 +240,7 @@ describe('report.html sorts figures as numbers (Chromium)', () => {
       page.$$eval(
         '#customers tbody tr',
         (trs, index) => trs.map((tr) => tr.children[index]!.textContent!.trim()),
-        label === 'numbers moved' ? 2 : 6,
+        label === 'numbers moved' ? 1 : 4,
       );
     await page.locator('#customers th', { hasText: 'numbers moved' }).click();
     expect(await column('numbers moved')).toEqual(['2 / 2', '9 / 10', '10 / 10']);

@@ -245,10 +245,10 @@ function summary(input: ReportPageInput, violations: number | null): Html {
             unenforced.rows > 0 || unenforced.unknown > 0,
           )
     }
-    ${figure('routes-changed', 'inbound routes changed', changed, lost > 0)}
-    ${figure('blocked', 'sends Twilio refused (21610)', blocked ?? 'not reconciled')}
-    ${figure('violations', 'violations', violations ?? 'not reconciled', violations === null || violations > 0)}
-    ${figure('steps-done', 'steps done', document.counts['done'] ?? 0)}
+    ${figure('routes-changed', 'numbers whose incoming messages now go elsewhere', changed, lost > 0)}
+    ${figure('blocked', 'sends Twilio refused (21610): texts to people on a list it stopped', blocked ?? 'not reconciled')}
+    ${figure('violations', 'violations: texts sent to people on a list after the move', violations ?? 'not reconciled', violations === null || violations > 0)}
+    ${figure('steps-done', 'steps done (each a change made in Twilio)', document.counts['done'] ?? 0)}
     ${figure('steps-failed', 'steps failed', document.counts['failed'] ?? 0, (document.counts['failed'] ?? 0) > 0)}
   </section>`;
 }
@@ -449,19 +449,79 @@ function signOff(input: ReportPageInput, violations: number | null): Html {
 /** Why a run is not complete, and what to do: a run under way is not to be applied again. */
 function runNotFinished(status: string): Html {
   if (status === 'running') {
-    return html`This apply run is under way: this page shows it half way, and its apply writes the
+    return html`This apply run is under way: this page shows it half way, and the apply writes the
     run's own reports when it ends.`;
   }
   if (status === 'stopped') {
     // Also the page an apply writes itself as it ends on an error (its routing check could not
     // reach Twilio, say): "killed, or crashed" alone would deny the page's own writer.
     return html`This apply run stopped before it finished (its apply was killed, crashed, or ended
-      on an error it printed): run <code>submigrate apply</code> again with the same plan to
-      continue it. A step in flight was begun and whether Twilio took it is not known: that apply
-      settles it from Twilio's state first, and never sends it blind.`;
+      on an error it printed): the engineer runs <code>submigrate apply</code> again with the same
+      plan to continue it. A request that was in progress when it stopped may or may not have been
+      carried out: that apply first asks Twilio which, and never sends a request twice blindly.`;
   }
-  return html`This apply run did not complete: run <code>submigrate apply</code> again with the same
-    plan to finish it.`;
+  return html`This apply run did not complete: what went wrong is listed below. Once its cause is
+    fixed, the engineer runs <code>submigrate apply</code> again with the same plan to finish it.`;
+}
+
+/**
+ * What a step of the plan does, in a reviewer's words: the step's id (`carry_optouts:acme`,
+ * `transfer_number:PN…`) means nothing to one. A number's step names the number.
+ */
+function stepInWords(
+  step: AuditDocument['steps'][number],
+  numberBySid: ReadonlyMap<string, string>,
+): string {
+  const sid = step.id.slice(step.id.indexOf(':') + 1);
+  const number = `number ${numberBySid.get(sid) ?? sid}`;
+  const customer = `customer ${step.customer_id}`;
+  switch (step.action) {
+    case 'create_subaccount':
+      return `Creating ${customer}'s subaccount`;
+    case 'create_service':
+      return `Creating ${customer}'s Messaging Service`;
+    case 'detach_number':
+      return `Taking ${number} out of the shared Messaging Service it was in`;
+    case 'transfer_number':
+      return `Moving ${number} into ${customer}'s subaccount`;
+    case 'attach_number':
+      return `Adding ${number} to ${customer}'s Messaging Service`;
+    case 'set_number_webhook':
+      return `Setting where messages to ${number} go`;
+    case 'carry_optouts':
+      return `Writing ${customer}'s opt-outs into Twilio (so that Twilio refuses those sends)`;
+    default:
+      return `Step ${step.action} of ${customer}`;
+  }
+}
+
+/**
+ * A note of the run (audit.json's `run.notes`, written by src/apply) said in a reviewer's
+ * words, from how each kind of note begins; the note itself is shown beside it as recorded.
+ * null for a note of no kind known here: it is shown as recorded only.
+ */
+function noteInWords(note: string): string | null {
+  if (note.startsWith('--allow-missing-snapshot'))
+    return 'Numbers were moved before their message history had been read: opt-outs of theirs may be on no list.';
+  if (note.startsWith('took over the lock'))
+    return 'The run was taken over from an earlier apply that no longer ran.';
+  if (note.startsWith('continued: '))
+    return 'The run had stopped with steps that failed; it was started again and tried them again.';
+  if (note.startsWith('continued with '))
+    return 'The run was continued with other speed settings than it began with (no effect on what it does).';
+  if (note.startsWith('the ledger now holds '))
+    return 'Opt-outs recorded after the plan was made were not written into Twilio: they are on the lists, and a new plan and apply writes them.';
+  if (note.includes('was in flight when the last apply stopped'))
+    return 'A request in progress when the run stopped had not been carried out by Twilio, so it was sent again.';
+  if (note.includes('(30646)'))
+    return "Twilio declined to record some opt-outs: they stay on the customer's suppression list.";
+  if (note.includes('Twilio also made'))
+    return 'Twilio made something twice (an unused subaccount or Messaging Service): the engineer removes it, then runs apply again.';
+  if (note.includes('not by this database'))
+    return 'The same plan was being applied from a second copy of the tool at the same time: the engineer stops one and closes the extra subaccount.';
+  if (note.includes('could not read the parent'))
+    return "The tool could not check for a second copy applying the same plan, so it moved none of this customer's numbers: apply is run again.";
+  return null;
 }
 
 function alarms(input: ReportPageInput, violations: number | null): Html[] {
@@ -469,6 +529,9 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
   const run = input.document.run;
   if (run.status !== 'completed') {
     const failed = input.document.steps.filter((step) => step.state === 'failed');
+    const numberBySid = new Map(
+      input.rows.map((r) => [String(r.phone_number_sid), String(r.phone_number)]),
+    );
     notes.push(
       html`<div class="note bad">
         <p>${runNotFinished(run.status)}</p>
@@ -477,7 +540,11 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
             ? ''
             : html`<ul>
                 ${failed.map(
-                  (step) => html`<li><code>${step.id}</code>: ${step.error?.message ?? ''}</li>`,
+                  (step) =>
+                    html`<li>
+                      ${stepInWords(step, numberBySid)} failed: ${step.error?.message ?? ''}
+                      <span class="muted">(step <code>${step.id}</code>)</span>
+                    </li>`,
                 )}
               </ul>`
         }
@@ -497,10 +564,16 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
                   opt-outs no completed snapshot covers.`
               : ''
           }
-          Notes of this run:
+          What happened during this run, that the engineer should know:
         </p>
         <ul>
-          ${run.notes.map((n) => html`<li>${n.at}: ${n.note}</li>`)}
+          ${run.notes.map((n) => {
+            const words = noteInWords(n.note);
+            return html`<li>
+              ${words === null ? '' : html`${words}<br />`}
+              <span class="muted">${n.at}, recorded as: ${n.note}</span>
+            </li>`;
+          })}
         </ul>
       </div>`,
     );
@@ -769,7 +842,12 @@ function coverageSection(coverage: Coverage | null, olderRuns: number): Html {
       : html`<p class="bad">${noListReason(olderRuns)}.</p>`;
   }
   const lists = coverage.keyword_lists;
-  return html`<h3>Windows read</h3>
+  return html`<p class="muted">
+      The suppression lists were rebuilt from the message history read below: each account (by its
+      SID), from when to when, and where it was read (Twilio's Messages API keeps about the last 13
+      months; older days come from its Bulk Export day files).
+    </p>
+    <h3>Message history read</h3>
     <ul class="coverage">
       ${coverage.windows.map(
         (w) =>
@@ -804,22 +882,23 @@ function coverageSection(coverage: Coverage | null, olderRuns: number): Html {
             reads it again.
           </p>`
     }
-    <h3>Keywords</h3>
+    <h3>Words counted as opting out, back in, or asking for help</h3>
     <ul class="coverage">
       <li>opt-out: ${lists['opt-out'].join(' ')}</li>
       <li>opt-in: ${lists['opt-in'].join(' ')} (YES not on toll-free numbers)</li>
       <li>help: ${lists.help.join(' ')}</li>
     </ul>
     <p>
-      ${coverage.ties_resolved_as_opt_out} pair(s) had an opt-out (keyword or refusal) and an opt-in
-      in the same second; kept as opted out.
+      ${coverage.ties_resolved_as_opt_out} time(s) someone opted out (a STOP, or a text Twilio
+      refused) and back in within the same second: which came first cannot be told, so each is kept
+      as opted out.
     </p>
     ${
       coverage.undated_evidence.length === 0
         ? ''
         : html`<p class="warn">
-            ${coverage.undated_evidence.length} keyword message(s) or refused send(s) carried no
-            date and could not be ordered:
+            ${coverage.undated_evidence.length} opt-out or opt-in message(s), or refused text(s),
+            had no date, so could not be put in order with the others:
             ${coverage.undated_evidence.map((e) => e.message_sid).join(' ')}
           </p>`
     }
@@ -859,10 +938,12 @@ export function reportPage(input: ReportPageInput): string {
         <header>
           <h1>Migration report — apply run ${run.id}</h1>
           <p class="muted">
-            Parent account <span class="sid">${run.parent_account_sid}</span> · status
+            Numbers moved out of the parent account
+            <span class="sid">${run.parent_account_sid}</span> · run status
             <b data-run-status>${run.status}</b> · started ${run.started_at} · finished
             ${run.finished_at ?? 'not yet'}<br />
-            Plan <code>${plan.path}</code> · integrity <code>${plan.integrity}</code> · mapping
+            Plan file <code>${plan.path}</code> (its seal, which shows it was not changed after it
+            was made: <code>${plan.integrity}</code>) · list of customers and their numbers
             <code>${plan.mapping.path}</code>
           </p>
         </header>

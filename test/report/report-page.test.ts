@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { describeLeftover } from '../../src/apply/leftovers.js';
 import { reportPage } from '../../src/report/report-page.js';
 import { EVIL, reportInput as input } from '../support/report-page-input.js';
 
@@ -375,5 +376,75 @@ describe('report.html: what the reviewer is asked to sign off', () => {
       'Nobody has checked yet whether anyone on a list was texted after the move',
     );
     expect(block(unchecked)).not.toContain('Nobody on a suppression list has been texted');
+  });
+});
+
+describe('report.html in a reviewer’s words', () => {
+  /** The page's text as a reader sees it: no tags, spaces folded, the escapes read back. */
+  const flat = (page: string) =>
+    page
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .replace(/ ([.,:;)])/g, '$1')
+      .replaceAll('&#39;', "'")
+      .replaceAll('&quot;', '"');
+
+  it('says what a failed step was doing, naming the number, with its id for the engineer', () => {
+    const base = input();
+    const page = reportPage({
+      ...base,
+      document: {
+        ...base.document,
+        run: { ...base.document.run, status: 'failed' },
+        steps: [
+          {
+            id: `transfer_number:PN${'1'.repeat(32)}`,
+            action: 'transfer_number',
+            customer_id: 'acme',
+            state: 'failed',
+            attempts: 1,
+            started_at: null,
+            finished_at: null,
+            twilio: null,
+            error: { status: 400, code: 21452, message: 'the number is not in the account' },
+          },
+        ],
+      },
+    });
+    expect(flat(page)).toContain(
+      `Moving number +15550000001 into customer acme's subaccount failed: the number is not in the account (step transfer_number:PN${'1'.repeat(32)})`,
+    );
+  });
+
+  it('says what each note of the run means, beside the note as the run recorded it', () => {
+    const base = input();
+    const leftover = describeLeftover({
+      stepId: 'create_subaccount:acme',
+      kind: 'subaccount',
+      sid: 'AC' + '2'.repeat(32),
+      friendlyName: 'Acme',
+      accountSid: 'AC' + '0'.repeat(32),
+    });
+    const notes = [
+      `continued: the run had stopped at 2026-11-01T00:01:00Z with 1 failed step(s): attach_number:PN${'1'.repeat(32)} (Twilio 21714: no); all are tried again`,
+      "carry_optouts:acme: Twilio rejected 1 of 3 opt-out(s) (30646); they stay on the customer's suppression list, and the audit lists each with its reasons",
+      leftover,
+      'something no page knows of yet',
+    ].map((note) => ({ at: '2026-11-01T00:00:30Z', note }));
+    const page = flat(
+      reportPage({ ...base, document: { ...base.document, run: { ...base.document.run, notes } } }),
+    );
+    expect(page).toContain(
+      'The run had stopped with steps that failed; it was started again and tried them again.',
+    );
+    expect(page).toContain(
+      "Twilio declined to record some opt-outs: they stay on the customer's suppression list.",
+    );
+    expect(page).toContain(
+      'Twilio made something twice (an unused subaccount or Messaging Service): the engineer removes it, then runs apply again.',
+    );
+    // Each note is still there whole, as audit.json has it.
+    for (const { note } of notes)
+      expect(page).toContain(`2026-11-01T00:00:30Z, recorded as: ${flat(note)}`);
   });
 });

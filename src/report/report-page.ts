@@ -379,7 +379,8 @@ function signOff(input: ReportPageInput, violations: number | null): Html {
       ? null
       : input.optouts.rows.filter((r) => r.customer_id === null || !unvouched.has(r.customer_id))
           .length;
-  const unenforced = listOnly(input);
+  // A list not known is a reason not to sign, above: here only the rows of the lists vouched for.
+  const unenforced = listOnly(input)?.rows ?? null;
   const confirm: Html[] = [
     html`${movedRows.length} of ${rows.length} phone number(s) moved out of the parent account
       <span class="sid">${document.run.parent_account_sid}</span> into ${subaccounts} subaccount(s),

@@ -242,7 +242,8 @@ export type WarningCode =
   | 'carry_toll_free'
   | 'subaccount_name'
   | 'subaccount_name_near_match'
-  | 'service_name_near_match';
+  | 'service_name_near_match'
+  | 'service_beside_earlier_wave';
 
 export interface PlanWarning {
   code: WarningCode;

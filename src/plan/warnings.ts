@@ -23,6 +23,7 @@ import type {
   CarryOptOutsStep,
   NumberOrigin,
   ObservedNumber,
+  ObservedService,
   ObservedState,
   PlanCustomer,
   PlanStep,
@@ -132,6 +133,15 @@ export function planWarnings(
   const members = new Map<string, number>();
   for (const n of observed.numbers) {
     if (n.serviceSid !== null) members.set(n.serviceSid, (members.get(n.serviceSid) ?? 0) + 1);
+  }
+  // Numbers in a service that the mapping does not name, by account: an earlier wave's.
+  const mapped = new Set(customers.flatMap((c) => c.numbers.map((n) => n.number_sid)));
+  const unmapped = new Map<string, ObservedNumber[]>();
+  for (const n of observed.numbers) {
+    if (n.serviceSid === null || mapped.has(n.sid)) continue;
+    const held = unmapped.get(n.accountSid);
+    if (held === undefined) unmapped.set(n.accountSid, [n]);
+    else held.push(n);
   }
   for (const customer of customers) {
     const id = customer.customer_id;
@@ -350,6 +360,18 @@ export function planWarnings(
         );
       }
     }
+    const earlier = earlierWaveServices(customer, unmapped, servicesById, options);
+    if (earlier.length > 0) {
+      const into =
+        customer.messaging_service === null
+          ? 'in no service'
+          : `in ${quoted(customer.messaging_service)}, a new service beside ${earlier.length === 1 ? 'it' : 'them'}`;
+      add(
+        'service_beside_earlier_wave',
+        id,
+        `its subaccount ${customer.subaccount_sid} (an earlier apply's) holds ${earlier.map(({ service, numbers }) => `${list(numbers.map((n) => n.phoneNumber))} in ${quoted(service.friendlyName)} (${service.sid})`).join(', ')}, which this mapping does not name; this plan puts the numbers it maps ${into}: the customer's numbers will be in two services. If they belong together, give them the earlier wave's messaging_service (${list(earlier.map(({ service }) => quoted(service.friendlyName)))}) and plan again`,
+      );
+    }
     // A TwiML App answers instead of the number's own URLs: its URLs are not read here, so
     // the routes planned and checked, and the signature warnings, cannot include them.
     const apps = moving.filter(
@@ -425,6 +447,35 @@ export function planWarnings(
     ...signatureWarnings(observed.parentSid, customers, steps, bySid, options.origins ?? new Map()),
   );
   return warnings;
+}
+
+/**
+ * The Messaging Services of a customer's subaccount, made by an earlier apply (a first wave),
+ * that hold numbers this mapping does not name, when the plan puts the customer's numbers in
+ * another service or none. A service is reused by its name alone: a second wave that names
+ * another (a typo) or none splits the customer's numbers without a word.
+ */
+function earlierWaveServices(
+  customer: PlanCustomer,
+  unmapped: ReadonlyMap<string, readonly ObservedNumber[]>,
+  services: ReadonlyMap<string, ObservedService>,
+  options: PlanOptions,
+): { service: ObservedService; numbers: ObservedNumber[] }[] {
+  const account = customer.subaccount_sid;
+  if (account === null || options.previousSubaccounts.get(customer.customer_id) !== account) {
+    return [];
+  }
+  const held = new Map<string, ObservedNumber[]>();
+  for (const n of unmapped.get(account) ?? []) {
+    if (n.serviceSid === customer.service_sid) continue;
+    const numbers = held.get(n.serviceSid!);
+    if (numbers === undefined) held.set(n.serviceSid!, [n]);
+    else numbers.push(n);
+  }
+  return [...held].flatMap(([sid, numbers]) => {
+    const service = services.get(sid);
+    return service === undefined ? [] : [{ service, numbers }];
+  });
 }
 
 /**

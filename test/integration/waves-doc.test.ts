@@ -98,6 +98,19 @@ describe('migrating in waves, as docs/waves.md tells it', () => {
     // A1 has no step: it stays in acmeSvc.
     const changes = renamed.stdout.split('\n').filter((line) => /^  [-+~] /.test(line));
     expect(changes.filter((line) => line.includes(A1))).toEqual([]);
+    // …and says so: A1 stays in acmeSvc, which the plan does not name.
+    const acmeSvc = (await ws.env.state()).services.find((s) => s.friendly_name === 'acmeSvc')!;
+    expect(renamed.stdout).toContain(
+      `! acme: its subaccount ${acme} (an earlier apply's) holds ${A1} in "acmeSvc" (${acmeSvc.sid}), which this mapping does not name; this plan puts the numbers it maps in "acmeOther", a new service beside it: the customer's numbers will be in two services. If they belong together, give them the earlier wave's messaging_service ("acmeSvc") and plan again`,
+    );
+    mapping('wave2-none.csv', [`acme,Acme,${A2},`]);
+    const none = await run([
+      'plan',
+      ...['--mapping', 'wave2-none.csv', '--carry-optouts', '--out', 'none.plan.json'],
+    ]);
+    expect(none.stdout).toContain(
+      `holds ${A1} in "acmeSvc" (${acmeSvc.sid}), which this mapping does not name; this plan puts the numbers it maps in no service:`,
+    );
     const planned = await run([
       'plan',
       ...['--mapping', 'wave2.csv', '--carry-optouts', '--out', 'wave2.plan.json'],
@@ -118,6 +131,8 @@ describe('migrating in waves, as docs/waves.md tells it', () => {
         .map((s) => s.action)
         .sort(),
     ).toEqual(['attach_number', 'carry_optouts', 'transfer_number']);
+    expect(planned.stdout).not.toContain('service_beside_earlier_wave');
+    expect(planned.stdout).not.toContain('two services');
     const second = await run(['apply', 'wave2.plan.json']);
     expect(second.stdout).toMatch(/^apply run 2: .* Completed\. Reports: reports\/2\/$/m);
     await expectMigrated(ws.env, [

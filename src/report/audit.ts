@@ -36,6 +36,27 @@ export const AUDIT_COLUMNS = [
 
 export type AuditRow = Record<(typeof AUDIT_COLUMNS)[number], string | number | null>;
 
+/**
+ * A step's state in the words people read (`status`, report.html), in the order apply's summary
+ * gives them (`3 done, 0 skipped, 1 failed, 2 not run`): the journal's names (`not_run`,
+ * `in_flight`, `pending`) stay in `--json`, audit.csv and audit.json, which scripts read.
+ * `pending` is a step no request was sent for yet in this run: "pending" said nothing of that,
+ * and apply's own lines never used it.
+ */
+export const STATE_WORDS: ReadonlyMap<string, string> = new Map([
+  ['done', 'done'],
+  ['skipped', 'skipped'],
+  ['failed', 'failed'],
+  ['not_run', 'not run'],
+  ['in_flight', 'in flight'],
+  ['pending', 'not sent yet'],
+  ['unchanged', 'unchanged'],
+]);
+
+/** A state's words: its entry in STATE_WORDS, else its name with spaces for underscores. */
+export const stateWords = (state: string): string =>
+  STATE_WORDS.get(state) ?? state.replaceAll('_', ' ');
+
 /** A number's outcome from its steps: the worst of them, or `unchanged` when it had none. */
 function numberStatus(records: readonly StepRecord[]): string {
   if (records.length === 0) return 'unchanged';

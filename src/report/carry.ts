@@ -12,6 +12,7 @@ import type { OptOutExportRow } from '../optouts/export.js';
 import { isTollFree } from '../optouts/keywords.js';
 import { correlationId } from '../plan/carry.js';
 import type { CarryOptOutsStep, Plan, PlanCustomer } from '../plan/types.js';
+import { stateWords } from './audit.js';
 
 export const CARRY_COLUMNS = [
   'customer_id',
@@ -320,7 +321,7 @@ function whatProtects(
             : outsideService
               ? 'written for its Messaging Service, which not all of its numbers are in (their attach_number or detach_number did not finish)'
               : 'opt-outs recorded after the plan was made'
-          : `carry_optouts is ${record?.state ?? 'pending'}`;
+          : `carry_optouts is ${stateWords(record?.state ?? 'pending')}`;
   const why = [
     ...(rows - enforced > uncoverable ? [reason] : []),
     ...(uncoverable > 0 ? ['the Consent Management API does not cover its toll-free numbers'] : []),

@@ -12,7 +12,7 @@ import {
   type Coverage,
   type OptOutExportRow,
 } from '../optouts/export.js';
-import type { AuditDocument, AuditRow } from './audit.js';
+import { stateWords, type AuditDocument, type AuditRow } from './audit.js';
 import { html, literal, toHtmlString, type Html } from './html.js';
 import { SCRIPT, STYLE } from './report-assets.js';
 import type { ViolationRow } from './files.js';
@@ -720,7 +720,7 @@ function numbersTable(rows: readonly AuditRow[]): Html {
         <td class="sid">${r.from_account_sid}</td>
         <td class="sid">${r.to_account_sid}</td>
         <td class="sid">${r.messaging_service_sid}</td>
-        ${cell(r.status, GOOD_STATUS.has(r.status) ? 'ok' : 'bad')}${cell(r.attempts, 'num')}${timeCell(r.finished_at)}
+        ${cell(stateWords(String(r.status)), GOOD_STATUS.has(r.status) ? 'ok' : 'bad')}${cell(r.attempts, 'num')}${timeCell(r.finished_at)}
         ${cell(r.error_code === null && r.error_message === null ? '' : `${r.error_code ?? ''} ${r.error_message ?? ''}`.trim())}
       </tr>`,
   );

@@ -5,7 +5,7 @@
  * until `apply` is run again.
  */
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -77,9 +77,9 @@ describe('status of a run whose apply is running, then killed', () => {
       /^run 1 {2}stopped .*\((?:.*, )?(\d+) in flight[,)]/.exec(stopped.stdout)?.[1],
     );
     expect(inFlight).toBeGreaterThan(0);
-    expect(stopped.stdout).not.toMatch(/in_flight|not_run/);
+    expect(stopped.stdout).not.toMatch(/in_flight|not_run|pending/);
     const steps = await cli(['status', '--db', db(), '--run', '1']);
-    expect(steps.stdout).not.toMatch(/in_flight|not_run/);
+    expect(steps.stdout).not.toMatch(/in_flight|not_run|pending/);
     // A number's step says which number: its id names it by its SID alone.
     expect(steps.stdout).toMatch(
       new RegExp(`^  transfer_number:PN[0-9a-f]{32} \\(\\${N1}\\)  attempts`, 'm'),
@@ -281,5 +281,58 @@ describe('status while an apply continues a run that ended, before it resumes', 
       await again.done;
       await releaseHeld(ws.env);
     }
+  });
+});
+
+/**
+ * A stopped run's steps that no request was sent for yet: the journal says `pending`, which
+ * apply's summary never says; `status` and report.html name them as people read them, in the
+ * order apply's summary gives states (in flight, then not sent yet).
+ */
+describe('status of a stopped run with steps not sent yet', () => {
+  const ws = useCliWorkspace({ numbers: [{ phone_number: N1 }, { phone_number: N2 }] }, NOW);
+  const { cli } = ws;
+  const db = () => ws.dir.file('s.db');
+
+  it('says "not sent yet", in status, status --run and report.html', async () => {
+    writeFileSync(
+      ws.dir.file('m.csv'),
+      `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${N1},acmeSvc\nacme,Acme,${N2},acmeSvc\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    const plan = ws.dir.file('m.plan.json');
+    await makePlan(cli, { mapping: ws.dir.file('m.csv'), db: db(), out: plan });
+    // Killed at its second write, one at a time: the subaccount made, most steps still to send.
+    const killed = await killApplyAtHeldWrite(ws.env, ws.dir.path, plan, db(), 1, ['POST']);
+    expect(killed.signal).toBe('SIGKILL');
+    await releaseHeld(ws.env);
+
+    const json = JSON.parse(
+      (await cli(['status', '--db', db(), '--run', '1', '--json'])).stdout,
+    ) as {
+      runs: { counts: Record<string, number> }[];
+    };
+    // --json keeps the journal's names, which scripts read.
+    const { done, in_flight: inFlight, pending } = json.runs[0]!.counts;
+    expect(inFlight).toBeGreaterThan(0);
+    expect(pending).toBeGreaterThan(0);
+    const stopped = await cli(['status', '--db', db()]);
+    expect(stopped.stdout).toContain(
+      `(${done} done, ${inFlight} in flight, ${pending} not sent yet)  no process is running it`,
+    );
+    expect(stopped.stdout).not.toContain('pending');
+    const steps = await cli(['status', '--db', db(), '--run', '1']);
+    expect(steps.stdout).toMatch(
+      new RegExp(`\\nin flight \\(${inFlight}\\):[^]*\\nnot sent yet \\(${pending}\\):\\n {2}\\S`),
+    );
+    expect(steps.stdout).not.toContain('pending');
+
+    const report = await cli(['report', '--db', db(), '--run', '1', '--out', 'r1']);
+    expect(report.code, report.stderr).toBe(3);
+    const page = readFileSync(join(ws.dir.path, 'r1', 'report.html'), 'utf8');
+    expect(page).toContain('<td class="bad">not sent yet</td>');
+    expect(page).not.toMatch(/<td[^>]*>(pending|in_flight|not_run)<\/td>/);
+    // audit.csv keeps the journal's name.
+    expect(readFileSync(join(ws.dir.path, 'r1', 'audit.csv'), 'utf8')).toContain(',pending,');
   });
 });

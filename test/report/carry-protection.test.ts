@@ -8,6 +8,7 @@
 
 import { describe, expect, it } from 'vitest';
 
+import type { StepState } from '../../src/db/journal.js';
 import { OPTOUT_COLUMNS, type OptOutExportRow } from '../../src/optouts/export.js';
 import type { PlanNumber } from '../../src/plan/types.js';
 import { correlationId } from '../../src/plan/carry.js';
@@ -149,5 +150,66 @@ describe('a service-wide row of a customer with a toll-free number', () => {
       new Set([inServiceKey('acme', LOCAL), inServiceKey('acme', TOLL_FREE)]),
     );
     expect(enforced(serviceRow)).toBe(false);
+  });
+});
+
+describe('carry.csv protection of a carry not finished', () => {
+  const carried = planOf({
+    ...plan,
+    options: { snapshot: true, carry_optouts: true },
+    steps: [
+      {
+        id: 'carry_optouts:acme',
+        action: 'carry_optouts',
+        customer_id: 'acme',
+        depends_on: [],
+        account_sid: SUB,
+        sender: 'number',
+        service_sid: null,
+        service_name: null,
+        optouts: 1,
+        batch_size: 25,
+        requests: 1,
+        already_carried: 0,
+      },
+    ],
+  });
+  const protectionAt = (state: StepState) =>
+    carryAudit(
+      carried,
+      [{ customer_id: 'acme', subaccount_sid: SUB, messaging_service_sid: null }],
+      new Map([
+        [
+          'carry_optouts:acme',
+          {
+            stepId: 'carry_optouts:acme',
+            position: 0,
+            action: 'carry_optouts',
+            customerId: 'acme',
+            state,
+            attempts: 0,
+            startedAt: null,
+            finishedAt: null,
+            result: null,
+            errorStatus: null,
+            errorCode: null,
+            errorMessage: null,
+          },
+        ],
+      ]),
+      new Map(),
+      { rows: [row(LOCAL, '+12065550001')], enforced: () => false },
+    ).customers[0]!.protection;
+
+  // Its state in the words `status` and apply's summary use: the journal's names (`not_run`,
+  // `pending`) stay in the carry_step column.
+  it.each([
+    ['not_run', 'not run'],
+    ['in_flight', 'in flight'],
+    ['pending', 'not sent yet'],
+  ] as const)('says a carry step %s is %s', (state, words) => {
+    expect(protectionAt(state)).toBe(
+      `the suppression list is its only protection (carry_optouts is ${words})`,
+    );
   });
 });

@@ -176,7 +176,7 @@ describe('report.html', () => {
 
   it('shows a number found already as planned (skipped) as fine, and one that failed as not', () => {
     const base = input();
-    const statuses = ['skipped', 'failed', 'not_run', 'done'] as const;
+    const statuses = ['skipped', 'failed', 'not_run', 'done', 'in_flight', 'pending'] as const;
     const page = reportPage({
       ...base,
       rows: statuses.map((status, i) => ({
@@ -188,7 +188,11 @@ describe('report.html', () => {
     expect(page).toContain('<td class="ok">skipped</td>');
     expect(page).toContain('<td class="ok">done</td>');
     expect(page).toContain('<td class="bad">failed</td>');
-    expect(page).toContain('<td class="bad">not_run</td>');
+    // In the words apply's summary and `status` use, not the journal's names audit.csv keeps.
+    expect(page).toContain('<td class="bad">not run</td>');
+    expect(page).toContain('<td class="bad">in flight</td>');
+    expect(page).toContain('<td class="bad">not sent yet</td>');
+    expect(page).not.toMatch(/<td[^>]*>(not_run|in_flight|pending)<\/td>/);
   });
 
   it('a stopped run says its apply may have ended on an error, as one that writes the page does', () => {

@@ -6,6 +6,7 @@ import { continueCommand, runStatuses, withPhoneNumbers } from '../../apply/repo
 import { withDb } from '../../db/open.js';
 import { latestSnapshotState, type SnapshotRunState } from '../../optouts/snapshot.js';
 import { shellWord } from '../../plan/replan.js';
+import { STATE_WORDS, stateWords } from '../../report/audit.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { dbLocation, NOTHING_APPLIED, runOption, thisProcess } from '../runtime.js';
 
@@ -42,7 +43,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
       }
       if (view.runs.length === 0 && view.starting === null) context.output.out('No apply run yet.');
       for (const { run, counts, process, followedBy, routesLost } of view.runs) {
-        const states = Object.entries(counts)
+        const states = inShownOrder(Object.entries(counts))
           .filter(([, n]) => n > 0)
           .map(([state, n]) => `${n} ${stateWords(state)}`)
           .join(', ');
@@ -77,7 +78,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
       // A stopped run's in-flight steps are no longer being sent: say what becomes of them.
       const shown = view.runs[0];
       const stopped = shown?.run.status === 'running' && shown.process === null;
-      for (const [state, steps] of byState) {
+      for (const [state, steps] of inShownOrder([...byState])) {
         const note = stopped && state === 'in_flight' ? ` ${STOPPED_IN_FLIGHT}` : '';
         context.output.out(`\n${stateWords(state)} (${steps.length}):${note}`);
         context.output.lines(
@@ -92,10 +93,14 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
 }
 
 /**
- * A step state as apply's summary says it (`3 not run`, `in flight`): the journal's names
- * (`not_run`, `in_flight`) are for `--json`, which keeps them.
+ * States in the order apply's summary gives them (done, skipped, failed, not run), then those of
+ * a run not over (in flight, not sent yet): the journal's order put `pending` first.
  */
-const stateWords = (state: string): string => state.replaceAll('_', ' ');
+function inShownOrder<T>(entries: [string, T][]): [string, T][] {
+  const order = [...STATE_WORDS.keys()];
+  const rank = (state: string) => (order.includes(state) ? order.indexOf(state) : order.length);
+  return entries.sort(([a], [b]) => rank(a) - rank(b));
+}
 
 const STOPPED_IN_FLIGHT =
   "begun by the apply that stopped, whether Twilio took them not known: an apply that continues the run settles each from Twilio's state first, never sends one blind";

@@ -70,7 +70,7 @@ export function receiveInbound(
   state: EmulatorState,
   init: { from: string; to: string; body: string; dateSent?: number },
 ): LiveInbound {
-  const number = state.numberByPhone(init.to);
+  const number = state.numberByAddress(init.to);
   if (number === undefined) {
     throw new ApiError(404, 20404, `No phone number ${init.to} in the emulator`);
   }

@@ -8,6 +8,7 @@
  * events with the same date, the one applied last wins — the order Twilio saw them in.
  */
 
+import { optOutAddress } from './channels.js';
 import { classifyBody, type KeywordClass } from './keywords.js';
 
 export type OptOutScope = 'number' | 'service';
@@ -71,13 +72,15 @@ export class OptOutStore {
     const keyword = classifyBody(message.body, message.numberType);
     if (keyword === null || keyword.kind === 'help') return keyword?.kind ?? null;
     const scope: OptOutScope = message.messagingServiceSid === null ? 'number' : 'service';
-    const scopeId = message.messagingServiceSid ?? message.to;
+    // An RCS keyword is kept under the phone numbers, as an SMS one (`optOutAddress`).
+    const sender = optOutAddress(message.to);
+    const scopeId = message.messagingServiceSid ?? sender;
     this.apply({
       accountSid: message.accountSid,
       scope,
       scopeId,
-      senderNumber: message.to,
-      recipient: message.from,
+      senderNumber: sender,
+      recipient: optOutAddress(message.from),
       optedOut: keyword.kind === 'opt-out',
       kind: keyword.kind,
       source: 'keyword',

@@ -202,11 +202,17 @@ function seed(state: EmulatorState, doc: SeedDocument): SeedResult {
   messages.sort((a, b) => a.dateSent - b.dateSent || a.index - b.index);
   const sids: string[] = new Array(messages.length);
   for (const { m, index, dateSent } of messages) {
+    // A channel address (`rcs:+1…`, `whatsapp:+1…`) belongs to the number it carries; an RCS
+    // agent, a short code or an alphanumeric sender to no number: its account must be given.
     const twilioSide = m.direction === 'inbound' ? m.to : m.from;
-    const number = state.numberByPhone(twilioSide);
+    const number = state.numberByAddress(twilioSide);
     const accountSid = m.account_sid ?? number?.accountSid;
     if (accountSid === undefined || state.account(accountSid) === undefined) {
-      throw new ApiError(400, 20001, `messages[${index}]: no account owns ${twilioSide}`);
+      throw new ApiError(
+        400,
+        20001,
+        `messages[${index}]: no account owns ${twilioSide}; give the message an account_sid`,
+      );
     }
     const record = state.recordMessage({
       accountSid,

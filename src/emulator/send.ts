@@ -1,6 +1,7 @@
 /** Messages sent through the API (`POST …/Messages.json`), held to the opt-out store. */
 
 import { ApiError } from './api-error.js';
+import { optOutAddress } from './channels.js';
 import type { MessageRecord } from './message-store.js';
 import type { AccountRecord, NumberRecord, ServiceRecord } from './records.js';
 import type { EmulatorState } from './state.js';
@@ -27,7 +28,7 @@ export function sendMessage(
   }
   let sender: NumberRecord | undefined;
   if (init.from !== undefined) {
-    sender = state.numberByPhone(init.from);
+    sender = state.numberByAddress(init.from);
     if (sender === undefined || sender.accountSid !== account.sid) {
       throw new ApiError(
         400,
@@ -49,11 +50,14 @@ export function sendMessage(
   if (sender === undefined) {
     throw new ApiError(400, 21603, "A 'From' phone number is required.");
   }
+  // Kept as the message gives them (`whatsapp:+1…`); the opt-out store's keys are the phone
+  // numbers for SMS and RCS alike, and WhatsApp's own (`optOutAddress`).
+  const from = init.from ?? sender.phoneNumber;
   const blocked = state.optOuts.blocking(
     account.sid,
-    sender.phoneNumber,
+    optOutAddress(from),
     service?.sid ?? sender.serviceSid,
-    init.to,
+    optOutAddress(init.to),
     sender.type === 'toll-free',
   );
   if (blocked !== undefined) {
@@ -62,7 +66,7 @@ export function sendMessage(
     // the scenarios' histories record them), so a later reading of the history sees it.
     state.recordMessage({
       accountSid: account.sid,
-      from: sender.phoneNumber,
+      from,
       to: init.to,
       body: init.body,
       direction: 'outbound-api',
@@ -75,7 +79,7 @@ export function sendMessage(
   }
   return state.recordMessage({
     accountSid: account.sid,
-    from: sender.phoneNumber,
+    from,
     to: init.to,
     body: init.body,
     direction: 'outbound-api',

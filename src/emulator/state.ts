@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 
 import { ApiError } from './api-error.js';
+import { phoneOfAddress } from './channels.js';
 import { SlidingWindowLimiter } from './consent.js';
 import { dayBounds } from './exports/day-files.js';
 import { ExportStore } from './exports/export-store.js';
@@ -253,6 +254,11 @@ export class EmulatorState {
     return this.numbersByPhone.get(phoneNumber);
   }
 
+  /** The number a message's Twilio-side address names: `rcs:+1…` and `whatsapp:+1…` too. */
+  numberByAddress(address: string): NumberRecord | undefined {
+    return this.numbersByPhone.get(phoneOfAddress(address));
+  }
+
   /** An account's numbers in list order (oldest first), kept until a number is added, moved or released. */
   numbersOf(accountSid: string): readonly NumberRecord[] {
     let owned = this.ownedNumbers.get(accountSid);
@@ -446,7 +452,7 @@ export class EmulatorState {
   }): KeywordClass | null {
     return this.optOuts.receive({
       ...message,
-      numberType: this.numberByPhone(message.to)?.type ?? 'local',
+      numberType: this.numberByAddress(message.to)?.type ?? 'local',
     });
   }
 }

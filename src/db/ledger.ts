@@ -4,6 +4,7 @@
  * service memberships last seen, and the current opt-out state derived from the evidence.
  */
 
+import { isPhoneNumber } from '../optouts/channels.js';
 import { reportsTollFree } from '../optouts/keywords.js';
 import type { Db } from './open.js';
 import { statement } from './statements.js';
@@ -15,8 +16,12 @@ export interface LedgerEvent {
   accountSid: string;
   kind: EventKind;
   keyword: string | null;
+  /** The E.164 number, for a channel address too (`rcs:+1…`); an agent or sender ID as written. */
   twilioNumber: string;
+  /** The E.164 number, for a channel address too; any other address as written. */
   endUser: string;
+  /** The channel prefix the message's addresses had (`rcs`, `whatsapp`); null for none. */
+  channel: string | null;
   messagingServiceSid: string | null;
   direction: string;
   body: string;
@@ -56,6 +61,8 @@ export interface OptOutRow {
   stopMessageSid: string | null;
   /** The STOP, or the refused send. */
   evidenceMessageSid: string;
+  /** The channel that message came over (`rcs`, `whatsapp`); null for SMS, MMS or unknown. */
+  channel: string | null;
 }
 
 /**
@@ -67,16 +74,16 @@ export function insertEvents(db: Db, runId: number, events: readonly LedgerEvent
     db,
     `INSERT INTO ledger_events
        (message_sid, account_sid, kind, keyword, twilio_number, end_user, messaging_service_sid,
-        direction, body, date_sent, error_code, run_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        direction, body, date_sent, error_code, run_id, channel)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (message_sid) DO NOTHING`,
   );
   const insertUndated = statement(
     db,
     `INSERT INTO undated_evidence
        (message_sid, account_sid, kind, keyword, twilio_number, end_user, messaging_service_sid,
-        direction, body, error_code, run_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        direction, body, error_code, run_id, channel)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (message_sid) DO NOTHING`,
   );
   let added = 0;
@@ -94,6 +101,7 @@ export function insertEvents(db: Db, runId: number, events: readonly LedgerEvent
         e.body,
         e.errorCode,
         runId,
+        e.channel,
       ).changes;
       continue;
     }
@@ -110,6 +118,7 @@ export function insertEvents(db: Db, runId: number, events: readonly LedgerEvent
       e.dateSent,
       e.errorCode,
       runId,
+      e.channel,
     ).changes;
   }
   return added;
@@ -327,7 +336,7 @@ function optOutsQuery(asOf: boolean): string {
        )
        , listed AS (
          SELECT account_sid, scope_index, twilio_number, messaging_service_sid, end_user, kind,
-                keyword, body, date_sent, message_sid,
+                keyword, body, date_sent, message_sid, channel,
                 -- The pairs of one SID no one saw as a service, each number's apart, are one
                 -- service-scope pair: opted out while any is, its evidence the latest STOP, else
                 -- the first refusal.
@@ -354,7 +363,8 @@ function optOutsQuery(asOf: boolean): string {
               CASE kind WHEN 'opt-out' THEN body END AS body,
               date_sent AS optedOutAt,
               CASE kind WHEN 'opt-out' THEN message_sid END AS stopMessageSid,
-              message_sid AS evidenceMessageSid${asOf ? ', scope_index AS scopeIndex' : ''}
+              message_sid AS evidenceMessageSid,
+              channel${asOf ? ', scope_index AS scopeIndex' : ''}
        FROM listed
        WHERE rank = 1
        ORDER BY ${asOf ? 'scope_index, ' : ''}account_sid, COALESCE(messaging_service_sid, twilio_number), end_user`;
@@ -396,6 +406,36 @@ export function optInsUnderUnknownServices(
        ORDER BY e.account_sid, e.messaging_service_sid`,
     )
     .all() as { accountSid: string; messagingServiceSid: string; optIns: number }[];
+}
+
+/**
+ * Opted-out pairs no number's suppression list carries: their sender is no E.164 number (an
+ * RCS agent `rcs:brand_agent`, a short code, an alphanumeric sender ID) and their evidence came
+ * through no Messaging Service known in the account (`KNOWN_SERVICE`). A pair of a known
+ * service is on the list of every number in it; these are said instead, never dropped.
+ */
+export function optOutsNotPlaced(db: Db): OptOutRow[] {
+  // One look through the evidence first: most ledgers hold none, and the opt-out rule's query
+  // over the whole ledger is not run again for them.
+  const any = statement(
+    db,
+    `SELECT 1 FROM ledger_events e
+     WHERE e.kind IN ('opt-out', 'refused')
+       AND NOT (e.twilio_number GLOB '+[1-9]*' AND substr(e.twilio_number, 2) NOT GLOB '*[^0-9]*')
+       AND (e.messaging_service_sid IS NULL OR NOT ${KNOWN_SERVICE})
+     LIMIT 1`,
+  ).get();
+  if (any === undefined) return [];
+  const known = statement(
+    db,
+    `SELECT 1 FROM messaging_services WHERE account_sid = ? AND service_sid = ?`,
+  );
+  return currentOptOuts(db).filter(
+    (row) =>
+      !isPhoneNumber(row.senderNumber) &&
+      (row.messagingServiceSid === null ||
+        known.get(row.accountSid, row.messagingServiceSid) === undefined),
+  );
 }
 
 export interface UndatedEvidence {

@@ -6,6 +6,7 @@
 import { isoSeconds } from '../clock.js';
 import type { LedgerEvent } from '../db/ledger.js';
 import type { Message } from '../twilio/port.js';
+import { splitAddress, type Address } from './channels.js';
 import { isTollFree, matchKeyword } from './keywords.js';
 
 export const UNSUBSCRIBED_RECIPIENT = 21610;
@@ -16,25 +17,43 @@ export function classifyMessage(
   numberTypes: ReadonlyMap<string, string | null>,
 ): LedgerEvent | null {
   if (message.direction === 'inbound') {
+    const twilioSide = splitAddress(message.to);
     const match = matchKeyword(
       message.body,
-      isTollFree(message.to, numberTypes.get(message.to) ?? null),
+      isTollFree(twilioSide.address, numberTypes.get(twilioSide.address) ?? null),
     );
     if (match === null) return null;
-    return event(message, match.kind, match.keyword, message.to, message.from);
+    const endUser = splitAddress(message.from);
+    if (match.kind === 'opt-in' && !liftsSmsOptOuts(endUser.channel ?? twilioSide.channel)) {
+      return null;
+    }
+    return event(message, match.kind, match.keyword, twilioSide, endUser);
   }
   if (message.errorCode === UNSUBSCRIBED_RECIPIENT) {
-    return event(message, 'refused', null, message.from, message.to);
+    return event(message, 'refused', null, splitAddress(message.from), splitAddress(message.to));
   }
   return null;
 }
 
+/**
+ * Whether an opt-in over this channel lifts an SMS opt-out: over SMS and MMS (no channel), and
+ * over RCS, which Twilio keeps as one with SMS. A START over WhatsApp (or any other channel)
+ * is not documented as an SMS opt-in, and its STOP counts only to keep the person on the list:
+ * it never takes them off.
+ */
+const liftsSmsOptOuts = (channel: string | null): boolean => channel === null || channel === 'rcs';
+
+/**
+ * An RCS or WhatsApp message's addresses are channel addresses (`rcs:+1…`): the evidence is
+ * kept under the E.164 numbers they carry, which the customer's app and Twilio's unified
+ * RCS/SMS opt-outs key by, with the channel beside them (docs/opt-out-rules.md, Channels).
+ */
 function event(
   message: Message,
   kind: LedgerEvent['kind'],
   keyword: string | null,
-  twilioNumber: string,
-  endUser: string,
+  twilioSide: Address,
+  endUser: Address,
 ): LedgerEvent {
   // Undated evidence is kept too (the ledger holds it apart and every report counts it).
   const when = message.dateSent;
@@ -43,8 +62,9 @@ function event(
     accountSid: message.accountSid,
     kind,
     keyword,
-    twilioNumber,
-    endUser,
+    twilioNumber: twilioSide.address,
+    endUser: endUser.address,
+    channel: endUser.channel ?? twilioSide.channel,
     messagingServiceSid: message.messagingServiceSid,
     direction: message.direction,
     body: message.body,

@@ -16,6 +16,7 @@ import {
 import {
   countTiesResolvedAsOptOut,
   optInsUnderUnknownServices,
+  optOutsNotPlaced,
   currentOptOuts,
   listUndatedEvidence,
   servicesSeenByNumber,
@@ -49,7 +50,17 @@ export const OPTOUT_COLUMNS = [
   'evidence_message_sid',
 ] as const;
 
-export type OptOutExportRow = Record<(typeof OPTOUT_COLUMNS)[number], string | null>;
+/**
+ * The channel the evidence came over (`rcs`, `whatsapp`; empty for SMS): the last column of
+ * every file with the list's rows, after any a report adds, so that a script reading the
+ * columns before it by position reads what it always did.
+ */
+export const CHANNEL_COLUMN = 'channel';
+
+export type OptOutExportRow = Record<
+  (typeof OPTOUT_COLUMNS)[number] | typeof CHANNEL_COLUMN,
+  string | null
+>;
 
 export interface CoverageWindow {
   account_sid: string;
@@ -90,6 +101,19 @@ export interface Coverage {
    * what their own number took, not the SID's opt-outs.
    */
   services_not_known: { account_sid: string; messaging_service_sid: string; opt_ins: number }[];
+  /**
+   * Opted-out pairs whose sender is no phone number (an RCS agent, a short code, an
+   * alphanumeric sender ID) and whose evidence came through no Messaging Service known in the
+   * account: no number's suppression list carries them.
+   */
+  not_placed: {
+    account_sid: string;
+    sender: string;
+    messaging_service_sid: string | null;
+    recipient: string;
+    channel: string | null;
+    evidence_message_sid: string;
+  }[];
 }
 
 export interface OptOutExport {
@@ -166,6 +190,14 @@ export function readCoverage(
       account_sid: u.accountSid,
       messaging_service_sid: u.messagingServiceSid,
       opt_ins: u.optIns,
+    })),
+    not_placed: optOutsNotPlaced(db).map((n) => ({
+      account_sid: n.accountSid,
+      sender: n.senderNumber,
+      messaging_service_sid: n.messagingServiceSid,
+      recipient: n.recipient,
+      channel: n.channel,
+      evidence_message_sid: n.evidenceMessageSid,
     })),
   };
 }
@@ -325,6 +357,7 @@ export function exportOptOuts(
         account_sid: row.accountSid,
         evidence: row.evidence,
         evidence_message_sid: row.evidenceMessageSid,
+        channel: row.channel,
       });
     }
   }
@@ -346,21 +379,31 @@ export function optOutRowOrder(a: OptOutExportRow, b: OptOutExportRow): number {
   );
 }
 
-/** The list as CSV; a report may add columns of its own after the export's. */
+/**
+ * The list as CSV; a report may add columns of its own after the export's, and `channel`
+ * comes last of all (`CHANNEL_COLUMN`).
+ */
 export function optOutsCsv<Extra extends string = never>(
   rows: readonly (OptOutExportRow & Record<Extra, string | null>)[],
   extra: readonly Extra[] = [],
 ): string {
-  return toCsv([...OPTOUT_COLUMNS, ...extra], rows, ['customer_name', 'body', 'keyword']);
+  return toCsv([...OPTOUT_COLUMNS, ...extra, CHANNEL_COLUMN], rows, [
+    'customer_name',
+    'body',
+    'keyword',
+  ]);
 }
 
-/** Whether a file begins as an export `optouts` writes (CSV or JSON): one it may replace. */
+/**
+ * Whether a file begins as an export `optouts` writes (CSV or JSON): one it may replace. An
+ * older submigrate's CSV ends its header before `channel`.
+ */
 export function isOptOutExportText(head: string): boolean {
   const header = OPTOUT_COLUMNS.join(',');
   return (
-    head.startsWith(`${header}\n`) ||
-    head.startsWith(`${header}\r\n`) ||
-    head.startsWith('{\n  "coverage": {')
+    [header, `${header},${CHANNEL_COLUMN}`].some(
+      (line) => head.startsWith(`${line}\n`) || head.startsWith(`${line}\r\n`),
+    ) || head.startsWith('{\n  "coverage": {')
   );
 }
 
@@ -507,6 +550,10 @@ export function describeCoverage(coverage: Coverage): string[] {
       : [
           `undated: ${coverage.undated_evidence.length} keyword message(s) or refused send(s) carried no date and could not be ordered: ${coverage.undated_evidence.map((e) => e.message_sid).join(' ')}`,
         ]),
+    ...coverage.not_placed.map(
+      (n) =>
+        `not placed: ${n.account_sid} ${n.sender} → ${n.recipient} (${n.channel ?? 'sms'}, ${n.evidence_message_sid}): the sender is no phone number and the evidence came through ${n.messaging_service_sid === null ? 'no Messaging Service' : `${n.messaging_service_sid}, no Messaging Service a snapshot listed in that account`}, so no number's suppression list carries it; if that sender sends for a customer's numbers, put the person on that customer's list by hand`,
+    ),
     ...coverage.services_not_known.map(
       (u) =>
         `not known as a service: ${u.account_sid} ${u.messaging_service_sid}, which ${u.opt_ins} opt-in(s) came through, is no Messaging Service a snapshot listed in that account (Twilio may write such a SID on messages sent without one): each lifts only what its own number took, so people it may have opted back in stay on the list; if it is a service of the account, the next \`submigrate snapshot\` lists it (for a subaccount, \`submigrate snapshot --account ${u.account_sid}\`)`,

@@ -903,6 +903,20 @@ function coverageSection(coverage: Coverage | null, olderRuns: number): Html {
             ${coverage.undated_evidence.map((e) => e.message_sid).join(' ')}
           </p>`
     }
+    ${coverage.not_placed.map(
+      (n) =>
+        html`<p class="bad">
+          ${n.recipient} opted out of ${n.sender} (${n.channel ?? 'sms'}, ${n.evidence_message_sid},
+          ${n.account_sid}), which is no phone number, and the evidence came through
+          ${n.messaging_service_sid ?? 'no Messaging Service'}${
+            n.messaging_service_sid === null
+              ? ''
+              : ', no Messaging Service a snapshot listed in that account'
+          }:
+          it is on no customer's list here. If that sender sends for a customer's numbers, put the
+          person on that customer's list by hand.
+        </p>`,
+    )}
     ${coverage.services_not_known.map(
       (u) =>
         html`<p class="warn">

@@ -88,7 +88,7 @@ describe('submigrate demo (built CLI)', () => {
     expect(readFileSync(page, 'utf8')).toContain(violations[0]!['violating_message_sid']!);
     const text = readFileSync(join(out, 'optouts.csv'), 'utf8');
     expect(text.split('\n')[0]).toBe(
-      'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid,evidence,evidence_message_sid',
+      'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid,evidence,evidence_message_sid,channel',
     );
     // Bodies such as "STOP\n" are quoted cells with a line break inside: parse, don't split.
     const rows = parse(text, { columns: true }) as Record<string, string>[];

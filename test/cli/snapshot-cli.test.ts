@@ -28,7 +28,7 @@ import {
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const HEADER =
-  'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid,evidence,evidence_message_sid';
+  'customer_id,customer_name,recipient,sender_number,messaging_service_sid,scope,keyword,body,opted_out_at,stop_message_sid,account_sid,evidence,evidence_message_sid,channel';
 const A = '+14155550101'; // in a service
 const C = '+14155550103';
 const TF = '+18445550104';
@@ -193,6 +193,12 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     expect(result.code).toBe(0);
     expect(readFileSync(file, 'utf8').split('\n')[0]).toBe(HEADER);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    // One an older submigrate wrote, before `channel` was added last, is an export too.
+    const older = dir.file('older.csv');
+    writeFileSync(older, `${HEADER.replace(/,channel$/, '')}\n`);
+    expect((await cli(['optouts', '--db', db(), '--out', older])).code).toBe(0);
+    expect(readFileSync(older, 'utf8').split('\n')[0]).toBe(HEADER);
 
     const notes = dir.file('notes.csv');
     writeFileSync(notes, 'recipient,why\n+16505550001,asked twice\n');

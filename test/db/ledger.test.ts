@@ -37,6 +37,7 @@ function event(overrides: Partial<LedgerEvent>): LedgerEvent {
     keyword: 'STOP',
     twilioNumber: NUMBER,
     endUser: '+12065550001',
+    channel: null,
     messagingServiceSid: null,
     direction: 'inbound',
     body: 'STOP',
@@ -303,6 +304,7 @@ describe('the ledger on a real database', () => {
             optedOutAt: '2025-04-01T09:00:00Z',
             stopMessageSid: null,
             evidenceMessageSid: first.messageSid,
+            channel: null,
           },
         ]);
         const [row] = exportOptOuts(db).optouts;
@@ -379,6 +381,7 @@ describe('the ledger on a real database', () => {
             optedOutAt: '2025-03-01T09:00:00Z',
             stopMessageSid: stop.messageSid,
             evidenceMessageSid: stop.messageSid,
+            channel: null,
           },
         ]);
       });

@@ -85,15 +85,15 @@ describe('docs/file-formats.md lists the columns the files have', () => {
     );
   });
 
-  it("optouts.csv and optouts/<customer_id>.csv: the suppression list's, then twilio_enforces and customer_list", () => {
+  it("optouts.csv and optouts/<customer_id>.csv: the suppression list's, then twilio_enforces and customer_list, channel last", () => {
     const text = section('### `optouts.csv`, `optouts/<customer_id>.csv`, `coverage.txt`');
     expect(text).toContain('plus `twilio_enforces`');
-    expect(text).toContain('Last comes `customer_list`');
-    const expected = [
-      ...documentedColumns('## Suppression list (`submigrate optouts`)'),
-      'twilio_enforces',
-      'customer_list',
-    ];
+    expect(text).toContain('Then comes `customer_list`');
+    expect(text).toContain('Last comes `channel`');
+    const list = documentedColumns('## Suppression list (`submigrate optouts`)');
+    // `channel` was added last of all: after the report's own columns too.
+    expect(list.at(-1)).toBe('channel');
+    const expected = [...list.slice(0, -1), 'twilio_enforces', 'customer_list', 'channel'];
     expect(header(join(reports(), 'optouts.csv'))).toEqual(expected);
     expect(header(join(reports(), 'optouts', 'acme.csv'))).toEqual(expected);
   });

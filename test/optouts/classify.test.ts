@@ -38,6 +38,7 @@ describe('classifyMessage: inbound', () => {
       keyword: 'STOP',
       twilioNumber: TWILIO_LOCAL,
       endUser: END_USER,
+      channel: null,
       messagingServiceSid: null,
       direction: 'inbound',
       body: ' stop\n',
@@ -118,6 +119,7 @@ describe('classifyMessage: outbound', () => {
       keyword: null,
       twilioNumber: TWILIO_LOCAL,
       endUser: END_USER,
+      channel: null,
       messagingServiceSid: null,
       direction: 'outbound-api',
       body: 'Your order shipped',
@@ -154,5 +156,77 @@ describe('classifyMessage: outbound', () => {
       dateSent: null,
     });
     expect(classifyMessage(refused, noTypes)).toMatchObject({ kind: 'refused', dateSent: null });
+  });
+});
+
+describe('classifyMessage: channel addresses', () => {
+  it.each([
+    // RCS and WhatsApp: the E.164 numbers the addresses carry, the channel beside them.
+    [`rcs:${END_USER}`, `rcs:${TWILIO_LOCAL}`, TWILIO_LOCAL, END_USER, 'rcs'],
+    [`whatsapp:${END_USER}`, `whatsapp:${TWILIO_LOCAL}`, TWILIO_LOCAL, END_USER, 'whatsapp'],
+    [`RCS:${END_USER}`, `RCS:${TWILIO_LOCAL}`, TWILIO_LOCAL, END_USER, 'rcs'],
+    // An RCS agent is no phone number: kept as written.
+    [`rcs:${END_USER}`, 'rcs:brand_agent', 'rcs:brand_agent', END_USER, 'rcs'],
+    // Nor is a Messenger user, nor a short code.
+    [
+      'messenger:2417354912',
+      'messenger:10101',
+      'messenger:10101',
+      'messenger:2417354912',
+      'messenger',
+    ],
+    [END_USER, '12345', '12345', END_USER, null],
+  ])('%s → %s', (from, to, twilioNumber, endUser, channel) => {
+    expect(classifyMessage(message({ from, to }), noTypes)).toMatchObject({
+      kind: 'opt-out',
+      twilioNumber,
+      endUser,
+      channel,
+    });
+  });
+
+  it('a refused send from an alphanumeric sender or over a channel keeps the E.164 recipient', () => {
+    const refused = (from: string, to: string) =>
+      classifyMessage(
+        message({
+          from,
+          to,
+          direction: 'outbound-api',
+          status: 'failed',
+          errorCode: UNSUBSCRIBED_RECIPIENT,
+        }),
+        noTypes,
+      );
+    expect(refused('OWLIE', END_USER)).toMatchObject({
+      twilioNumber: 'OWLIE',
+      endUser: END_USER,
+      channel: null,
+    });
+    expect(refused(`rcs:${TWILIO_LOCAL}`, `rcs:${END_USER}`)).toMatchObject({
+      twilioNumber: TWILIO_LOCAL,
+      endUser: END_USER,
+      channel: 'rcs',
+    });
+  });
+
+  it('a START over RCS is an opt-in; over WhatsApp or another channel it lifts nothing', () => {
+    const start = (from: string, to: string) =>
+      classifyMessage(message({ from, to, body: 'START' }), noTypes);
+    expect(start(`rcs:${END_USER}`, `rcs:${TWILIO_LOCAL}`)).toMatchObject({ kind: 'opt-in' });
+    expect(start(`rcs:${END_USER}`, 'rcs:brand_agent')).toMatchObject({ kind: 'opt-in' });
+    expect(start(`whatsapp:${END_USER}`, `whatsapp:${TWILIO_LOCAL}`)).toBeNull();
+    expect(start('messenger:2417354912', 'messenger:10101')).toBeNull();
+    // Its STOP and HELP still count.
+    expect(
+      classifyMessage(message({ from: `whatsapp:${END_USER}`, body: 'HELP' }), noTypes),
+    ).toMatchObject({ kind: 'help', channel: 'whatsapp' });
+  });
+
+  it('a YES over RCS to a toll-free number is no opt-in, by area code or by type', () => {
+    const yes = (to: string) =>
+      classifyMessage(message({ from: `rcs:${END_USER}`, to, body: 'YES' }), types);
+    expect(yes('rcs:+18005550100')).toBeNull();
+    expect(yes(`rcs:${TWILIO_TOLL_FREE_BY_TYPE}`)).toBeNull();
+    expect(yes(`rcs:${TWILIO_LOCAL}`)).toMatchObject({ kind: 'opt-in' });
   });
 });

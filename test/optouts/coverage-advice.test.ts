@@ -28,6 +28,7 @@ describe('describeCoverage', () => {
       older_rules_runs: 0,
       ties_resolved_as_opt_out: 0,
       services_not_known: [],
+      not_placed: [],
       undated_evidence: [],
     };
     const line = describeCoverage(coverage).find((l) => l.startsWith('not read:'));
@@ -80,6 +81,7 @@ describe('describeCoverage', () => {
       older_rules_runs: 1,
       ties_resolved_as_opt_out: 0,
       services_not_known: [],
+      not_placed: [],
       undated_evidence: [],
     };
     const line = describeCoverage(coverage).find((l) => l.startsWith('older rules:'));

@@ -139,6 +139,31 @@ describe('report.html', () => {
     expect(reportPage(base)).not.toContain('older submigrate');
   });
 
+  it('says, in red, which opt-outs it could place on no number’s list', () => {
+    const base = input();
+    const coverage = {
+      ...base.optouts!.coverage,
+      not_placed: [
+        {
+          account_sid: 'AC' + '0'.repeat(32),
+          sender: 'rcs:brand_agent',
+          messaging_service_sid: null,
+          recipient: '+12065550004',
+          channel: 'rcs',
+          evidence_message_sid: 'SM' + 'b'.repeat(32),
+        },
+      ],
+    };
+    const page = reportPage({ ...base, optouts: { ...base.optouts!, coverage } }).replace(
+      /\s+/g,
+      ' ',
+    );
+    expect(page).toMatch(
+      /<p class="bad"> \+12065550004 opted out of rcs:brand_agent \(rcs, SMb{32}, AC0{32}\), which is no phone number, and the evidence came through no Messaging Service: it is on no customer's list here/,
+    );
+    expect(reportPage(base)).not.toContain('no phone number');
+  });
+
   it('highlights violations with both SIDs and times', () => {
     const page = reportPage(
       input({

@@ -76,6 +76,7 @@ export function reportInput(over: Partial<ReportPageInput> = {}): ReportPageInpu
         older_rules_runs: 0,
         ties_resolved_as_opt_out: 0,
         services_not_known: [],
+        not_placed: [],
         undated_evidence: [],
       },
       rows: [
@@ -93,6 +94,7 @@ export function reportInput(over: Partial<ReportPageInput> = {}): ReportPageInpu
           account_sid: 'AC' + '0'.repeat(32),
           evidence: 'keyword',
           evidence_message_sid: 'SM' + 'a'.repeat(32),
+          channel: null,
         },
       ],
     },

@@ -39,6 +39,7 @@ import {
   recordHistoryStart,
 } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
+import { splitAddress } from '../optouts/channels.js';
 import { classifyMessage } from '../optouts/classify.js';
 import { olderRulesNote, readCoverage } from '../optouts/export.js';
 import { KEYWORD_LISTS, RULES_VERSION } from '../optouts/keywords.js';
@@ -241,16 +242,19 @@ export async function runReconcile(
         for (const m of page.messages) {
           const event = classifyMessage(m, types);
           if (event !== null) evidence.push(event);
+          // A send over RCS or WhatsApp is written `rcs:+1…`: it is the number's send to the
+          // person the address carries, held to the list as an SMS is (the lists key by the
+          // E.164 number, whatever channel the STOP came over).
+          const from = splitAddress(m.from).address;
           // A send a Messaging Service refused before it chose a sender has no `from`: it is
           // held to the lists of the moved numbers it went through the service for.
-          const sender =
-            movedPhones.has(m.from) || (m.from === '' && m.messagingServiceSid !== null);
+          const sender = movedPhones.has(from) || (from === '' && m.messagingServiceSid !== null);
           if (m.direction !== 'inbound' && sender && m.dateSent !== null) {
             sends.push({
               sid: m.sid,
               accountSid: m.accountSid,
-              from: m.from,
-              to: m.to,
+              from,
+              to: splitAddress(m.to).address,
               status: m.status,
               errorCode: m.errorCode,
               messagingServiceSid: m.messagingServiceSid,

@@ -72,6 +72,11 @@ export interface PlanOptions {
   sourceServices?: ReadonlyMap<string, string | null>;
   /** Phone number → the services its own opt-outs came through (`servicesSeenByNumber`). */
   servicesSeen?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Opted-out pairs no number's list carries: a sender that is no phone number, through no
+   * known service (`optOutsNotPlaced`). Absent = none.
+   */
+  notPlaced?: number;
 }
 
 interface Resolved {

@@ -18,7 +18,12 @@ import {
   recordMapping,
   type CustomerNumberRecord,
 } from '../db/customers.js';
-import { currentOptOuts, servicesSeenByNumber, type NumberRow } from '../db/ledger.js';
+import {
+  currentOptOuts,
+  optOutsNotPlaced,
+  servicesSeenByNumber,
+  type NumberRow,
+} from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { RefusedError } from '../errors.js';
 import { olderRulesNote, readCoverage } from '../optouts/export.js';
@@ -112,6 +117,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     {
       ...options(input.snapshot, optOutIndex(db)),
       servicesSeen: seen,
+      notPlaced: optOutsNotPlaced(db).length,
       carry: input.carry ? carryOptions(db, input.carry.batchSize, sources, seen) : null,
     },
     resolution,

@@ -234,6 +234,7 @@ export type WarningCode =
   | 'service_pool_limit'
   | 'subaccount_limit'
   | 'optouts_on_numbers'
+  | 'optouts_not_placed'
   | 'snapshot_not_refreshed'
   | 'inbound_route'
   | 'inbound_already_dropped'

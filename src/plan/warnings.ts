@@ -103,6 +103,16 @@ export function planWarnings(
     );
   }
 
+  const notPlaced = options.notPlaced ?? 0;
+  if (notPlaced > 0) {
+    // Said, not dropped: such a pair binds no number the mapping can name.
+    add(
+      'optouts_not_placed',
+      null,
+      `${notPlaced} opted-out recipient(s) texted STOP to (or were refused by) a sender that is no phone number — an RCS agent, a short code, an alphanumeric sender ID — through no Messaging Service a snapshot listed: they are on no customer's list. \`submigrate optouts\` shows them (its \`not placed:\` lines); if such a sender sends for a customer's numbers, put them on that customer's list by hand`,
+    );
+  }
+
   const carrying = (options.carry ?? null) !== null;
   const bySid = new Map(observed.numbers.map((n) => [n.sid, n]));
   const accounts = new Map(observed.subaccounts.map((a) => [a.sid, a]));

@@ -103,7 +103,15 @@ describe('opt-outs from RCS and WhatsApp history', () => {
     await makePlan(cli, { mapping: 'm.csv', db, out: plan, plan: ['--carry-optouts'] });
     const made = JSON.parse(readFileSync(plan, 'utf8')) as {
       customers: { customer_id: string; optouts: number }[];
+      warnings: { code: string; customer_id: string | null; message: string }[];
     };
+    expect(made.warnings.filter((w) => w.code === 'optouts_not_placed')).toEqual([
+      {
+        code: 'optouts_not_placed',
+        customer_id: null,
+        message: expect.stringMatching(/^3 opted-out recipient\(s\) .* on no customer's list/),
+      },
+    ]);
     expect(made.customers.map((c) => [c.customer_id, c.optouts])).toEqual([
       ['acme', 2],
       ['bistro', 1],

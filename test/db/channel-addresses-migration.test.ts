@@ -1,5 +1,5 @@
 /**
- * Migration 020: a ledger an older submigrate filled kept RCS and WhatsApp evidence under the
+ * Migration 021: a ledger an older submigrate filled kept RCS and WhatsApp evidence under the
  * channel addresses as written (`rcs:+1…`), on no number's list and under a recipient the
  * customer's app never finds. The migration keeps the E.164 number a channel address carries
  * and the channel beside it; an address that carries none (an RCS agent) stays as it is; a
@@ -15,13 +15,13 @@ import { MIGRATIONS_DIR } from '../support/snapshot-harness.js';
 const CLOCK = { now: () => new Date('2026-01-01T00:00:00.000Z') };
 const ACCOUNT = `AC${'a'.repeat(32)}`;
 
-describe('migration 020: channel addresses in the ledger', () => {
+describe('migration 021: channel addresses in the ledger', () => {
   it('keeps the E.164 number a channel address carries, and the channel beside it', () => {
     const db = new Database(':memory:');
     const all = readMigrations(MIGRATIONS_DIR);
     migrate(
       db,
-      all.filter((m) => m.version < 20),
+      all.filter((m) => m.version < 21),
       ':memory:',
       CLOCK,
     );

@@ -56,6 +56,7 @@ describe('describeCoverage', () => {
       services_not_known: [
         { account_sid: SUB, messaging_service_sid: `MG${'0'.repeat(31)}1`, opt_ins: 2 },
       ],
+      not_placed: [],
       undated_evidence: [],
     };
     const line = describeCoverage(coverage).find((l) => l.startsWith('not known as a service:'));

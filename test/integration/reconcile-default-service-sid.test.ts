@@ -11,11 +11,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { inbound, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { readCsv } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { inbound } from '../support/emulator.js';
+import { readCsv, useCliWorkspaceEach } from '../support/migration.js';
 
 const X = '+14155550101';
 const Y = '+14155550102';
@@ -23,31 +22,21 @@ const P = '+12065550001';
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 
 describe('reconcile: a START to another number in no service, under a default service SID', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeEach(async () => {
-    env = await startTestEmulator();
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const ws = useCliWorkspaceEach();
+  const { cli } = ws;
 
   it('does not excuse a send from the number the person told to stop', async () => {
-    await env.seed({
+    await ws.env.seed({
       numbers: [
         { phone_number: X, sms_url: 'https://app.example/x' },
         { phone_number: Y, sms_url: 'https://app.example/y' },
       ],
       messages: [{ from: P, to: X, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) }],
     });
-    const db = dir.file('s.db');
-    const plan = dir.file('s.plan.json');
+    const db = ws.dir.file('s.db');
+    const plan = ws.dir.file('s.plan.json');
     writeFileSync(
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number\nacme,Acme,${X}\nacme,Acme,${Y}\n`,
     );
     expect((await cli(['snapshot', '--no-export', '--db', db])).code).toBe(0);
@@ -55,30 +44,32 @@ describe('reconcile: a START to another number in no service, under a default se
     expect(planned.code, planned.stderr).toBe(0);
     const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(applied.code, applied.stderr).toBe(0);
-    const listed = readCsv(`${dir.file('reports/1')}/optouts/acme.csv`).map((r) => r['recipient']);
+    const listed = readCsv(`${ws.dir.file('reports/1')}/optouts/acme.csv`).map(
+      (r) => r['recipient'],
+    );
     expect(listed).toEqual([P]);
 
     // In the subaccount, every message without a service carries one default SID.
-    const state = await env.state();
+    const state = await ws.env.state();
     const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
     expect(
       state.numbers.filter((n) => n.account_sid === sub).map((n) => n.messaging_service_sid),
     ).toEqual([null, null]);
-    await env.control('POST', '/__emulator/settings', {
+    await ws.env.control('POST', '/__emulator/settings', {
       account_sid: sub,
       default_service_sid: true,
     });
-    const start = await inbound(env, { from: P, to: Y, body: 'START' });
+    const start = await inbound(ws.env, { from: P, to: Y, body: 'START' });
     // date_sent has whole seconds: the send comes in a later second than the START.
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const acme = env.clientFor(sub, env.emulator.state.accounts.get(sub)!.authToken);
+    const acme = ws.env.clientFor(sub, ws.env.emulator.state.accounts.get(sub)!.authToken);
     const toP = await acme.messages.create({ to: P, from: X, body: 'Sale today!' });
     expect(toP.messagingServiceSid).toBe(start.messaging_service_sid);
     expect(toP.messagingServiceSid).toMatch(/^MG[0-9a-f]{32}$/);
 
     const reconciled = await cli(['reconcile', '--db', db, '--fail-on-violation']);
     expect(reconciled.code, reconciled.stderr).toBe(3);
-    const rows = parse(readFileSync(join(dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
+    const rows = parse(readFileSync(join(ws.dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
       columns: true,
     }) as Record<string, string>[];
     expect(

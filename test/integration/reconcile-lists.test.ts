@@ -9,22 +9,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { withDb } from '../../src/db/open.js';
 import { parseMapping } from '../../src/plan/mapping.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  cliEnv,
-  fixedClock,
-  MIGRATIONS_DIR,
-  runCli,
-  tempDir,
-  TEST_RUNNER,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspaceEach } from '../support/migration.js';
+import { fixedClock, MIGRATIONS_DIR, TEST_RUNNER } from '../support/snapshot-harness.js';
 
 const A = '+14155550401';
 const B = '+14155550402';
@@ -34,11 +26,10 @@ const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISO
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('reconcile: which list, from when', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('r.db');
-  const mapping = () => dir.file('map.csv');
+  const ws = useCliWorkspaceEach();
+  const { cli } = ws;
+  const db = () => ws.dir.file('r.db');
+  const mapping = () => ws.dir.file('map.csv');
 
   /** Acme's number A, alone in its mapping; snapshot (unless told not to), plan and apply. */
   async function moveA(snapshot = true) {
@@ -47,7 +38,7 @@ describe('reconcile: which list, from when', () => {
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\n`,
     );
     if (snapshot) expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    const plan = dir.file('p.json');
+    const plan = ws.dir.file('p.json');
     const planned = await cli([
       'plan',
       '--mapping',
@@ -69,21 +60,12 @@ describe('reconcile: which list, from when', () => {
       ...(snapshot ? [] : ['--allow-missing-snapshot']),
     ]);
     expect(applied.code).toBe(0);
-    const sub = (await env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    return env.clientFor(sub, env.emulator.state.accounts.get(sub)!.authToken);
+    const sub = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    return ws.env.clientFor(sub, ws.env.emulator.state.accounts.get(sub)!.authToken);
   }
 
-  beforeEach(async () => {
-    env = await startTestEmulator();
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
-  });
-
   it('reads every send since the move, though a later plan read the subaccount since', async () => {
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
       messages: [{ from: R1, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(28) }],
     });
@@ -101,13 +83,13 @@ describe('reconcile: which list, from when', () => {
           snapshot: true,
           credentials: 'auth-token',
         },
-        { twilio: env.port(), db: d, clock: fixedClock(later), runner: TEST_RUNNER },
+        { twilio: ws.env.port(), db: d, clock: fixedClock(later), runner: TEST_RUNNER },
       ),
     );
     const result = await withDb(location, (d) =>
       runReconcile(
         { since: null },
-        { twilio: env.port(), db: d, clock: fixedClock(later + 60_000), runner: TEST_RUNNER },
+        { twilio: ws.env.port(), db: d, clock: fixedClock(later + 60_000), runner: TEST_RUNNER },
       ),
     );
     expect(result.newViolations).toBe(1);
@@ -118,7 +100,7 @@ describe('reconcile: which list, from when', () => {
   });
 
   it('gives no verdict when no snapshot read the account the numbers came from', async () => {
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
       messages: [{ from: R1, to: A, body: 'STOP', direction: 'inbound', date_sent: daysAgo(28) }],
     });
@@ -128,13 +110,13 @@ describe('reconcile: which list, from when', () => {
     const reconciled = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
     expect(reconciled.code).toBe(1);
     expect(reconciled.stderr).toContain(
-      `no completed snapshot has read ${env.parentSid}, where moved numbers came from (customers acme)`,
+      `no completed snapshot has read ${ws.env.parentSid}, where moved numbers came from (customers acme)`,
     );
     expect(reconciled.stdout).not.toContain('0 violation');
   });
 
   it('holds sends to the list as it stood at the move, in a staged move out of a shared service', async () => {
-    await env.seed({
+    await ws.env.seed({
       numbers: [
         { phone_number: A, sms_url: 'https://app.example/a' },
         { phone_number: B, sms_url: 'https://app.example/b' },
@@ -154,8 +136,8 @@ describe('reconcile: which list, from when', () => {
     // Acme texts R9, who then says STOP to B, still in Shared; R1 says START to B.
     const early = await acme.messages.create({ to: R9, from: A, body: 'Welcome!' });
     await sleep(1_100);
-    await env.control('POST', '/__emulator/inbound', { from: R9, to: B, body: 'STOP' });
-    await env.control('POST', '/__emulator/inbound', { from: R1, to: B, body: 'START' });
+    await ws.env.control('POST', '/__emulator/inbound', { from: R9, to: B, body: 'STOP' });
+    await ws.env.control('POST', '/__emulator/inbound', { from: R1, to: B, body: 'START' });
     await sleep(1_100);
     const late = await acme.messages.create({ to: R1, from: A, body: 'Sale today!' });
 
@@ -163,7 +145,7 @@ describe('reconcile: which list, from when', () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     expect((await cli(['reconcile', '--db', db()])).code).toBe(0);
     const found = (
-      parse(readFileSync(join(dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
+      parse(readFileSync(join(ws.dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
         columns: true,
       }) as Record<string, string>[]
     ).map((r) => r['violating_message_sid']);

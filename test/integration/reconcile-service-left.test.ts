@@ -11,11 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { readCsv } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { readCsv, useCliWorkspaceEach } from '../support/migration.js';
 
 const X = '+14155550101';
 const Y = '+14155550102';
@@ -25,21 +23,11 @@ const SHARED = 'MG0123456789abcdef0123456789abcdef';
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 
 describe('reconcile: a STOP a number took in a service it has since left', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeEach(async () => {
-    env = await startTestEmulator();
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const ws = useCliWorkspaceEach();
+  const { cli } = ws;
 
   it("holds the number's sends to the list its reports give it", async () => {
-    await env.seed({
+    await ws.env.seed({
       numbers: [
         { phone_number: X, sms_url: 'https://app.example/x' },
         { phone_number: Y, sms_url: 'https://app.example/y' },
@@ -65,26 +53,28 @@ describe('reconcile: a STOP a number took in a service it has since left', () =>
         },
       ],
     });
-    const db = dir.file('s.db');
-    const plan = dir.file('s.plan.json');
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${X}\n`);
+    const db = ws.dir.file('s.db');
+    const plan = ws.dir.file('s.plan.json');
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${X}\n`);
     expect((await cli(['snapshot', '--no-export', '--db', db])).code).toBe(0);
     const planned = await cli(['plan', '--mapping', 'm.csv', '--db', db, '--out', plan]);
     expect(planned.code, planned.stderr).toBe(0);
     const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(applied.code, applied.stderr).toBe(0);
-    const listed = readCsv(`${dir.file('reports/1')}/optouts/acme.csv`).map((r) => r['recipient']);
+    const listed = readCsv(`${ws.dir.file('reports/1')}/optouts/acme.csv`).map(
+      (r) => r['recipient'],
+    );
     expect(listed.sort()).toEqual([P, Q]);
 
     // The customer's application texts both from X, now in its subaccount.
-    const sub = (await env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const acme = env.clientFor(sub, env.emulator.state.accounts.get(sub)!.authToken);
+    const sub = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const acme = ws.env.clientFor(sub, ws.env.emulator.state.accounts.get(sub)!.authToken);
     const toP = await acme.messages.create({ to: P, from: X, body: 'Sale today!' });
     const toQ = await acme.messages.create({ to: Q, from: X, body: 'Sale today!' });
 
     const reconciled = await cli(['reconcile', '--db', db]);
     expect(reconciled.code, reconciled.stderr).toBe(0);
-    const rows = parse(readFileSync(join(dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
+    const rows = parse(readFileSync(join(ws.dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
       columns: true,
     }) as Record<string, string>[];
     expect(rows.map((r) => [r['recipient'], r['violating_message_sid']]).sort()).toEqual(

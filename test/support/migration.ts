@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 import type { SeedDocument } from '../../src/emulator/seed.js';
 import type { EmulatorOptions } from '../../src/emulator/server.js';
@@ -231,16 +231,41 @@ export interface CliWorkspace {
  * no seed, nothing is seeded.
  */
 export function useCliWorkspace(seed?: SeedDocument, now?: number | EmulatorOptions): CliWorkspace {
+  return cliWorkspaceHooks(beforeAll, afterAll, seed, now);
+}
+
+/**
+ * As useCliWorkspace, but a fresh workspace for each test of the `describe`: started and
+ * seeded before its own `beforeEach` hooks run, closed and removed after the test. For tests
+ * that each move numbers another test's plan would find moved, or seed a world of their own.
+ */
+export function useCliWorkspaceEach(
+  seed?: SeedDocument,
+  now?: number | EmulatorOptions,
+): CliWorkspace {
+  return cliWorkspaceHooks(beforeEach, afterEach, seed, now);
+}
+
+/** The workspace, set up and closed by this pair of hooks (all tests', or each test's). */
+function cliWorkspaceHooks(
+  before: typeof beforeAll,
+  after: typeof afterAll,
+  seed: SeedDocument | undefined,
+  now: number | EmulatorOptions | undefined,
+): CliWorkspace {
   let env: TestEmulator | undefined;
   let dir: TempDir | undefined;
-  beforeAll(async () => {
+  before(async () => {
     env = await startTestEmulator(emulatorOptions(now));
     if (seed !== undefined) await env.seed(seed);
     dir = tempDir();
   });
-  afterAll(async () => {
+  after(async () => {
+    // Forgotten once closed: a later test whose start fails must not close this one again.
     await env?.close();
     dir?.remove();
+    env = undefined;
+    dir = undefined;
   });
   return {
     get env() {

@@ -7,14 +7,13 @@
  * someone on its list is still a violation. Needs `npm run build`.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 
 import { inbound } from '../support/emulator.js';
-import { readCsv, useCliWorkspaceEach } from '../support/migration.js';
+import { planAndApply, readCsv, useCliWorkspaceEach } from '../support/migration.js';
 
 const X = '+14155550101';
 const Y = '+14155550102';
@@ -40,10 +39,7 @@ describe('reconcile: a START to another number in no service, under a default se
       `customer_id,customer_name,phone_number\nacme,Acme,${X}\nacme,Acme,${Y}\n`,
     );
     expect((await cli(['snapshot', '--no-export', '--db', db])).code).toBe(0);
-    const planned = await cli(['plan', '--mapping', 'm.csv', '--db', db, '--out', plan]);
-    expect(planned.code, planned.stderr).toBe(0);
-    const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);
-    expect(applied.code, applied.stderr).toBe(0);
+    await planAndApply(cli, { mapping: 'm.csv', db, out: plan });
     const listed = readCsv(`${ws.dir.file('reports/1')}/optouts/acme.csv`).map(
       (r) => r['recipient'],
     );
@@ -69,9 +65,7 @@ describe('reconcile: a START to another number in no service, under a default se
 
     const reconciled = await cli(['reconcile', '--db', db, '--fail-on-violation']);
     expect(reconciled.code, reconciled.stderr).toBe(3);
-    const rows = parse(readFileSync(join(ws.dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
-      columns: true,
-    }) as Record<string, string>[];
+    const rows = readCsv(join(ws.dir.path, 'reports', '1', 'violations.csv'));
     expect(
       rows.map((r) => [r['recipient'], r['sender_number'], r['violating_message_sid']]),
     ).toEqual([[P, X, toP.sid]]);

@@ -8,14 +8,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 
 import { withDb } from '../../src/db/open.js';
 import { parseMapping } from '../../src/plan/mapping.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
-import { useCliWorkspaceEach } from '../support/migration.js';
+import { planAndApply, readCsv, useCliWorkspaceEach } from '../support/migration.js';
 import { fixedClock, MIGRATIONS_DIR, TEST_RUNNER } from '../support/snapshot-harness.js';
 
 const A = '+14155550401';
@@ -38,28 +37,13 @@ describe('reconcile: which list, from when', () => {
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\n`,
     );
     if (snapshot) expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    const plan = ws.dir.file('p.json');
-    const planned = await cli([
-      'plan',
-      '--mapping',
-      mapping(),
-      '--db',
-      db(),
-      '--out',
-      plan,
-      ...(snapshot ? [] : ['--no-snapshot']),
-    ]);
-    expect(planned.code).toBe(0);
-    const applied = await cli([
-      'apply',
-      plan,
-      '--db',
-      db(),
-      '--rate',
-      '1000',
-      ...(snapshot ? [] : ['--allow-missing-snapshot']),
-    ]);
-    expect(applied.code).toBe(0);
+    await planAndApply(cli, {
+      mapping: mapping(),
+      db: db(),
+      out: ws.dir.file('p.json'),
+      plan: snapshot ? [] : ['--no-snapshot'],
+      apply: snapshot ? [] : ['--allow-missing-snapshot'],
+    });
     const sub = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
     return ws.env.clientFor(sub, ws.env.emulator.state.accounts.get(sub)!.authToken);
   }
@@ -144,11 +128,9 @@ describe('reconcile: which list, from when', () => {
     // The parent's ledger learns both (the next wave's snapshot), then reconcile.
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     expect((await cli(['reconcile', '--db', db()])).code).toBe(0);
-    const found = (
-      parse(readFileSync(join(ws.dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
-        columns: true,
-      }) as Record<string, string>[]
-    ).map((r) => r['violating_message_sid']);
+    const found = readCsv(join(ws.dir.path, 'reports', '1', 'violations.csv')).map(
+      (r) => r['violating_message_sid'],
+    );
     // R9's STOP came after A left Shared: not on A's list. R1's START to Shared after A left
     // does not take R1 off A's list.
     expect(found).toEqual([late.sid]);

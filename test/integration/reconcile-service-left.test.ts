@@ -7,13 +7,12 @@
  * Needs `npm run build`.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 
-import { readCsv, useCliWorkspaceEach } from '../support/migration.js';
+import { planAndApply, readCsv, useCliWorkspaceEach } from '../support/migration.js';
 
 const X = '+14155550101';
 const Y = '+14155550102';
@@ -57,10 +56,7 @@ describe('reconcile: a STOP a number took in a service it has since left', () =>
     const plan = ws.dir.file('s.plan.json');
     writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${X}\n`);
     expect((await cli(['snapshot', '--no-export', '--db', db])).code).toBe(0);
-    const planned = await cli(['plan', '--mapping', 'm.csv', '--db', db, '--out', plan]);
-    expect(planned.code, planned.stderr).toBe(0);
-    const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);
-    expect(applied.code, applied.stderr).toBe(0);
+    await planAndApply(cli, { mapping: 'm.csv', db, out: plan });
     const listed = readCsv(`${ws.dir.file('reports/1')}/optouts/acme.csv`).map(
       (r) => r['recipient'],
     );
@@ -74,9 +70,7 @@ describe('reconcile: a STOP a number took in a service it has since left', () =>
 
     const reconciled = await cli(['reconcile', '--db', db]);
     expect(reconciled.code, reconciled.stderr).toBe(0);
-    const rows = parse(readFileSync(join(ws.dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
-      columns: true,
-    }) as Record<string, string>[];
+    const rows = readCsv(join(ws.dir.path, 'reports', '1', 'violations.csv'));
     expect(rows.map((r) => [r['recipient'], r['violating_message_sid']]).sort()).toEqual(
       [
         [P, toP.sid],

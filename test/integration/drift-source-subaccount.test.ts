@@ -10,36 +10,27 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { readPlan } from '../../src/plan/plan-file.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  cliEnv,
-  killApplyAtHeldWrite,
-  releaseHeld,
-  runCli,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspaceEach } from '../support/migration.js';
+import { killApplyAtHeldWrite, releaseHeld } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const N1 = '+14155550101';
 const N2 = '+14155550102';
 
 describe('numbers moved out of a service in another subaccount: no false drift', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspaceEach(undefined, NOW);
+  const { cli } = ws;
   let legacy: string;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('d.db');
-  const mapping = () => dir.file('m.csv');
+  const db = () => ws.dir.file('d.db');
+  const mapping = () => ws.dir.file('m.csv');
 
   beforeEach(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    const seeded = await env.seed({ subaccounts: [{ friendly_name: 'Legacy' }] });
+    const seeded = await ws.env.seed({ subaccounts: [{ friendly_name: 'Legacy' }] });
     legacy = seeded.subaccounts[0]!.sid;
-    await env.seed({
+    await ws.env.seed({
       numbers: [
         { phone_number: N1, account_sid: legacy },
         { phone_number: N2, account_sid: legacy },
@@ -53,16 +44,11 @@ describe('numbers moved out of a service in another subaccount: no false drift',
         },
       ],
     });
-    dir = tempDir();
     writeFileSync(
       mapping(),
       `customer_id,customer_name,phone_number\nacme,Acme,${N1}\nacme,Acme,${N2}\n`,
     );
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
   });
 
   const plan = async (out: string) => {
@@ -72,15 +58,15 @@ describe('numbers moved out of a service in another subaccount: no false drift',
   };
 
   it('apply killed after the transfers, then resumed: not refused as drift', async () => {
-    const file = dir.file('p.json');
+    const file = ws.dir.file('p.json');
     const planned = await plan(file);
     const service = [...planned.observed.keys()].find((k) => k.startsWith('service:'));
     expect(service).toBeDefined();
     // Writes, one at a time: the subaccount, both detaches, both transfers; the sixth (a
     // webhook) is held, the process killed, and the held write then takes effect.
-    await killApplyAtHeldWrite(env, dir.path, file, db(), 5);
-    await releaseHeld(env);
-    const state = await env.state();
+    await killApplyAtHeldWrite(ws.env, ws.dir.path, file, db(), 5);
+    await releaseHeld(ws.env);
+    const state = await ws.env.state();
     for (const phone of [N1, N2]) {
       expect(state.numbers.find((n) => n.phone_number === phone)!.account_sid).not.toBe(legacy);
     }
@@ -89,7 +75,7 @@ describe('numbers moved out of a service in another subaccount: no false drift',
     expect(resumed.code).toBe(0);
 
     // Finished: each number answers on the URL its old service routed it to.
-    const after = await env.state();
+    const after = await ws.env.state();
     for (const phone of [N1, N2]) {
       expect(after.numbers.find((n) => n.phone_number === phone)).toMatchObject({
         sms_url: 'https://app.example/legacy',
@@ -98,11 +84,11 @@ describe('numbers moved out of a service in another subaccount: no false drift',
   });
 
   it('a plan made again after that stop (numbers planned from their origin in Legacy) applies', async () => {
-    const first = dir.file('p1.json');
+    const first = ws.dir.file('p1.json');
     await plan(first);
-    await killApplyAtHeldWrite(env, dir.path, first, db(), 5);
-    await releaseHeld(env);
-    const second = dir.file('p2.json');
+    await killApplyAtHeldWrite(ws.env, ws.dir.path, first, db(), 5);
+    await releaseHeld(ws.env);
+    const second = ws.dir.file('p2.json');
     const again = await plan(second);
     expect([...again.observed.keys()].some((k) => k.startsWith('service:'))).toBe(true);
     const applied = await cli(['apply', second, '--db', db(), '--rate', '1000']);
@@ -110,7 +96,7 @@ describe('numbers moved out of a service in another subaccount: no false drift',
     expect(applied.code).toBe(0);
 
     // Finished: each number answers on the URL its old service routed it to.
-    const after = await env.state();
+    const after = await ws.env.state();
     for (const phone of [N1, N2]) {
       expect(after.numbers.find((n) => n.phone_number === phone)).toMatchObject({
         sms_url: 'https://app.example/legacy',

@@ -6,11 +6,10 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { readPlan } from '../../src/plan/plan-file.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspaceEach } from '../support/migration.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -18,22 +17,12 @@ const INBOUND = 'https://app.example/sms';
 const FALLBACK = 'https://app.example/fallback';
 
 describe("a number leaving a service for none, whose other webhooks include the service's fallback", () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeEach(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const ws = useCliWorkspaceEach(undefined, NOW);
+  const { cli } = ws;
 
   it('is given the fallback as its own sms_fallback_url', async () => {
     const phone = '+14155550301';
-    await env.seed({
+    await ws.env.seed({
       numbers: [
         // Its sms_url is the service's already; the app's one fallback endpoint serves voice too.
         { phone_number: phone, sms_url: INBOUND, voice_url: INBOUND, voice_fallback_url: FALLBACK },
@@ -48,7 +37,7 @@ describe("a number leaving a service for none, whose other webhooks include the 
       ],
     });
     writeFileSync(
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${phone},\n`,
     );
     expect((await cli(['snapshot', '--db', 'a.db'])).code).toBe(0);
@@ -62,7 +51,10 @@ describe("a number leaving a service for none, whose other webhooks include the 
       'a.plan.json',
     ]);
     expect(planned.code, planned.stderr).toBe(0);
-    const plan = readPlan(dir.file('a.plan.json'), readFileSync(dir.file('a.plan.json'), 'utf8'));
+    const plan = readPlan(
+      ws.dir.file('a.plan.json'),
+      readFileSync(ws.dir.file('a.plan.json'), 'utf8'),
+    );
     expect(
       plan.steps
         .filter((s) => s.action === 'set_number_webhook')
@@ -71,7 +63,7 @@ describe("a number leaving a service for none, whose other webhooks include the 
 
     const applied = await cli(['apply', 'a.plan.json', '--db', 'a.db', '--rate', '1000']);
     expect(applied.code, applied.stderr).toBe(0);
-    const number = (await env.state()).numbers.find(
+    const number = (await ws.env.state()).numbers.find(
       (n) => n.phone_number === phone,
     )! as unknown as Record<string, unknown>;
     expect(number['sms_url']).toBe(INBOUND);

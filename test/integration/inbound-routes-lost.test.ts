@@ -10,12 +10,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { readPlan } from '../../src/plan/plan-file.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { readCsv } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { readCsv, useCliWorkspaceEach } from '../support/migration.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -27,11 +25,10 @@ interface InboundAnswer {
 }
 
 describe('inbound routes a move loses', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const ws = useCliWorkspaceEach(undefined, NOW);
+  const { cli } = ws;
   const inbound = (to: string) =>
-    env.control<InboundAnswer>('POST', '/__emulator/inbound', {
+    ws.env.control<InboundAnswer>('POST', '/__emulator/inbound', {
       from: '+12065550000',
       to,
       body: 'hello',
@@ -39,39 +36,30 @@ describe('inbound routes a move loses', () => {
 
   /** snapshot, plan and apply `rows` of customer "acme"; the plan, apply and routes results. */
   async function migrate(rows: string[]) {
-    const mapping = dir.file('map.csv');
+    const mapping = ws.dir.file('map.csv');
     writeFileSync(
       mapping,
       `customer_id,customer_name,phone_number,messaging_service\n${rows.join('\n')}\n`,
     );
-    const db = dir.file('a.db');
-    const out = dir.file('a.plan.json');
+    const db = ws.dir.file('a.db');
+    const out = ws.dir.file('a.plan.json');
     expect((await cli(['snapshot', '--db', db])).code).toBe(0);
     const planned = await cli(['plan', '--mapping', mapping, '--db', db, '--out', out]);
     expect(planned.code).toBe(0);
     const plan = readPlan(out, readFileSync(out, 'utf8'));
     const applied = await cli(['apply', out, '--db', db, '--rate', '1000', '--concurrency', '8']);
     const routes = await cli(['routes', '--db', db]);
-    return { plan, applied, routes, reports: join(dir.path, 'reports', '1') };
+    return { plan, applied, routes, reports: join(ws.dir.path, 'reports', '1') };
   }
-
-  beforeEach(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
-  });
 
   it('a logged number moved into a reused service that drops inbound', async () => {
     const phone = '+14155550401';
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       subaccounts: [{ friendly_name: 'Acme' }],
       numbers: [{ phone_number: phone }],
     });
     // Made with only a name, as Twilio's guide makes it: it drops inbound.
-    await env.seed({
+    await ws.env.seed({
       services: [{ friendly_name: 'acmeAlerts', account_sid: seeded.subaccounts[0]!.sid }],
     });
     expect(await inbound(phone)).toMatchObject({ route: 'no-url', stored: true });
@@ -90,18 +78,18 @@ describe('inbound routes a move loses', () => {
     expect(routes.code).toBe(3);
     expect(routes.stdout).toMatch(new RegExp(`LOST\\s+\\${phone}`));
     // Failed with every step done: status says why, where it said `failed (2 done)` alone.
-    const status = await cli(['status', '--db', dir.file('a.db')]);
+    const status = await cli(['status', '--db', ws.dir.file('a.db')]);
     expect(status.stdout).toMatch(
       /^run 1 {2}failed .*\(2 done\) {2}1 moved number\(s\) lost their inbound route at the last check: `submigrate routes --run 1` names them$/m,
     );
-    const json = JSON.parse((await cli(['status', '--db', dir.file('a.db'), '--json'])).stdout);
+    const json = JSON.parse((await cli(['status', '--db', ws.dir.file('a.db'), '--json'])).stdout);
     expect(json.runs[0]).toMatchObject({ run: { status: 'failed' }, routesLost: 1 });
   });
 
   it('a number moved into a reused service with the same URL but no fallback: warned, fallback named', async () => {
     const FALLBACK = 'https://app.example/fallback';
     const [phone, kept] = ['+14155550402', '+14155550403'];
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
       numbers: [{ phone_number: phone }, { phone_number: kept }],
       services: [
@@ -116,7 +104,7 @@ describe('inbound routes a move loses', () => {
     const [acme, beta] = seeded.subaccounts.map((a) => a.sid);
     // Acme's has the same inbound URL but no fallback: when APP fails, nobody else is called
     // after the move. Beta's has both, as the service the number leaves: nothing to say.
-    await env.seed({
+    await ws.env.seed({
       services: [
         { friendly_name: 'acmeAlerts', account_sid: acme, inbound_request_url: APP },
         {
@@ -174,9 +162,9 @@ describe('inbound routes a move loses', () => {
     // The reused service already holds 399 numbers: the second attach meets the pool limit.
     const moving = ['+14155619001', '+14155619002'];
     const held = Array.from({ length: 399 }, (_, i) => `+1415560${String(i).padStart(4, '0')}`);
-    const seeded = await env.seed({ subaccounts: [{ friendly_name: 'Acme' }] });
+    const seeded = await ws.env.seed({ subaccounts: [{ friendly_name: 'Acme' }] });
     const sub = seeded.subaccounts[0]!.sid;
-    await env.seed({
+    await ws.env.seed({
       numbers: [
         ...moving.map((phone) => ({ phone_number: phone })),
         ...held.map((phone) => ({ phone_number: phone, account_sid: sub })),
@@ -198,7 +186,7 @@ describe('inbound routes a move loses', () => {
 
     expect(plan.warnings.find((w) => w.code === 'service_pool_limit')?.message).toMatch(/^401 /);
     expect(applied.code).toBe(3);
-    const state = await env.state();
+    const state = await ws.env.state();
     const stranded = state.numbers.filter(
       (n) => moving.includes(n.phone_number) && n.messaging_service_sid === null,
     );

@@ -8,11 +8,11 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { readPlan } from '../../src/plan/plan-file.js';
-import { inbound, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { inbound } from '../support/emulator.js';
+import { useCliWorkspaceEach } from '../support/migration.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -22,31 +22,21 @@ const OWN = 'https://app.example/own';
 const DEFERRING_URL = 'https://app.example/acme-default';
 
 describe('a number joining a reused service that defers to its numbers', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const ws = useCliWorkspaceEach(undefined, NOW);
+  const { cli } = ws;
   const text = (to: string) =>
-    inbound(env, { from: '+12065550000', to, body: 'hello' }).then((r) => ({
+    inbound(ws.env, { from: '+12065550000', to, body: 'hello' }).then((r) => ({
       route: r.route,
       url: r.webhook?.url ?? null,
       method: r.webhook?.method ?? null,
     }));
 
-  beforeEach(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
-  });
-
   it('takes the URL it answered on as its own sms_url, with the fallback', async () => {
     const viaService = '+14155550201';
     const viaNothing = '+14155550202';
-    const seeded = await env.seed({ subaccounts: [{ friendly_name: 'Acme' }] });
+    const seeded = await ws.env.seed({ subaccounts: [{ friendly_name: 'Acme' }] });
     const sub = seeded.subaccounts[0]!.sid;
-    await env.seed({
+    await ws.env.seed({
       numbers: [
         // Its own sms_url was never called: its service does not defer to it.
         { phone_number: viaService, sms_url: OWN },
@@ -73,7 +63,7 @@ describe('a number joining a reused service that defers to its numbers', () => {
     expect(before[viaService]!.url!.startsWith(`${SHARED}?`)).toBe(true);
 
     writeFileSync(
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${viaService},acmeAlerts\nacme,Acme,${viaNothing},acmeAlerts\n`,
     );
     expect((await cli(['snapshot', '--db', 'a.db'])).code).toBe(0);
@@ -87,7 +77,10 @@ describe('a number joining a reused service that defers to its numbers', () => {
       'a.plan.json',
     ]);
     expect(planned.code, planned.stderr).toBe(0);
-    const plan = readPlan(dir.file('a.plan.json'), readFileSync(dir.file('a.plan.json'), 'utf8'));
+    const plan = readPlan(
+      ws.dir.file('a.plan.json'),
+      readFileSync(ws.dir.file('a.plan.json'), 'utf8'),
+    );
     expect(plan.warnings.filter((w) => w.code === 'inbound_route')).toEqual([]);
     const webhooks = plan.steps.filter((s) => s.action === 'set_number_webhook');
     expect(
@@ -114,7 +107,7 @@ describe('a number joining a reused service that defers to its numbers', () => {
       expect(after.method, phone).toBe('GET');
       expect(after.url!.split('?')[0], phone).toBe(SHARED);
     }
-    const state = await env.state();
+    const state = await ws.env.state();
     for (const phone of [viaService, viaNothing]) {
       const n = state.numbers.find((x) => x.phone_number === phone)! as unknown as Record<
         string,

@@ -7,18 +7,11 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { readPlan } from '../../src/plan/plan-file.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  cliEnv,
-  killApplyAtHeldWrite,
-  releaseHeld,
-  runCli,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspaceEach } from '../support/migration.js';
+import { killApplyAtHeldWrite, releaseHeld } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -27,26 +20,16 @@ const INBOUND = 'https://app.example/sms';
 const FALLBACK = 'https://app.example/sms-fallback';
 
 describe('signature warnings in a plan made after a killed apply', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const planOf = (file: string) => readPlan(file, readFileSync(dir.file(file), 'utf8'));
+  const ws = useCliWorkspaceEach(undefined, NOW);
+  const { cli } = ws;
+  const planOf = (file: string) => readPlan(file, readFileSync(ws.dir.file(file), 'utf8'));
   const signed = (file: string) =>
     planOf(file)
       .warnings.filter((w) => w.code === 'webhook_signature')
       .map((w) => w.message.split(':')[0] + ':' + w.message.split(':')[1]);
 
-  beforeEach(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
-  });
-
   it("still names the URLs of a number already moved into the subaccount, with the parent's token", async () => {
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: PHONE }],
       services: [
         {
@@ -58,7 +41,7 @@ describe('signature warnings in a plan made after a killed apply', () => {
       ],
     });
     writeFileSync(
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${PHONE},\n`,
     );
     expect((await cli(['snapshot', '--db', 'a.db'])).code).toBe(0);
@@ -67,10 +50,10 @@ describe('signature warnings in a plan made after a killed apply', () => {
     expect(signed('p1.json')).toEqual([INBOUND, FALLBACK]);
 
     // The subaccount and the detach done, the transfer held; killed, the transfer then lands.
-    await killApplyAtHeldWrite(env, dir.path, 'p1.json', 'a.db', 2);
-    await releaseHeld(env);
-    const number = (await env.state()).numbers.find((n) => n.phone_number === PHONE)!;
-    expect(number.account_sid).not.toBe(env.parentSid);
+    await killApplyAtHeldWrite(ws.env, ws.dir.path, 'p1.json', 'a.db', 2);
+    await releaseHeld(ws.env);
+    const number = (await ws.env.state()).numbers.find((n) => n.phone_number === PHONE)!;
+    expect(number.account_sid).not.toBe(ws.env.parentSid);
 
     const again = await cli(['plan', '--mapping', 'm.csv', '--db', 'a.db', '--out', 'p2.json']);
     expect(again.code, again.stderr).toBe(0);

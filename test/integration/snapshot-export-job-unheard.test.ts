@@ -5,19 +5,11 @@
  * second job for the same days. Built CLI (`npm run build`), emulator over HTTP.
  */
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { requestLog, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { seededStop } from '../support/migration.js';
-import {
-  cliEnv,
-  ledgerDump,
-  pollUntil,
-  runCli,
-  startCli,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { requestLog } from '../support/emulator.js';
+import { seededStop, useCliWorkspaceEach } from '../support/migration.js';
+import { cliEnv, ledgerDump, pollUntil, runCli, startCli } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -27,47 +19,39 @@ const R1 = '+16505550001';
 const R2 = '+16505550002';
 
 describe('snapshot killed while its Bulk Export job was being created (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeEach(async () => {
-    env = await startTestEmulator({ now: () => NOW });
+  const ws = useCliWorkspaceEach(
     // STOPs older than the Messages API shows: only Bulk Export has them.
-    await env.seed({
+    {
       numbers: [{ phone_number: N1 }],
       messages: [seededStop(R1, N1, NOW - 500 * DAY), seededStop(R2, N1, NOW - 450 * DAY)],
-    });
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
-  });
+    },
+    NOW,
+  );
 
-  const jobs = () => env.emulator.state.exports.jobsOf(env.parentSid);
+  const jobs = () => ws.env.emulator.state.exports.jobsOf(ws.env.parentSid);
   const held = async () =>
-    (await env.control<{ held_requests: number }>('GET', '/__emulator/health')).held_requests;
+    (await ws.env.control<{ held_requests: number }>('GET', '/__emulator/health')).held_requests;
 
   it('the resumed run takes up the job Twilio made, and creates none for its days', async () => {
-    const dbPath = dir.file('s.db');
+    const dbPath = ws.dir.file('s.db');
     // A snapshot makes no other write: with one POST let through (the test's own), the next
     // one, its job's creation, is held unanswered, and the run killed while it waits.
-    await env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['POST'] });
-    await env.parent.api.v2010.accounts(env.parentSid).update({ friendlyName: 'Parent' });
-    const first = startCli(['snapshot', '--db', dbPath], cliEnv(env));
+    await ws.env.control('POST', '/__emulator/faults', { hold_after: 1, hold_methods: ['POST'] });
+    await ws.env.parent.api.v2010.accounts(ws.env.parentSid).update({ friendlyName: 'Parent' });
+    const first = startCli(['snapshot', '--db', dbPath], cliEnv(ws.env));
     await pollUntil('the job creation held', async () => ((await held()) > 0 ? true : undefined));
     first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');
     // The hold lifted, Twilio makes the job whose answer nobody hears.
-    await env.control('POST', '/__emulator/faults', { hold_after: 0 });
+    await ws.env.control('POST', '/__emulator/faults', { hold_after: 0 });
     await pollUntil('the job made', () => (jobs().length === 1 ? true : undefined));
 
-    await env.control('DELETE', '/__emulator/requests');
-    const again = await runCli(['snapshot', '--db', dbPath], cliEnv(env));
+    await ws.env.control('DELETE', '/__emulator/requests');
+    const again = await runCli(['snapshot', '--db', dbPath], cliEnv(ws.env));
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^snapshot run 1 \(resumed\)/);
-    const log = await requestLog(env);
+    const log = await requestLog(ws.env);
     // The job made for the killed run is the only one for its days. (The days the API's
     // window turns out not to show, read once it has been, get a job of their own, as in a
     // run never stopped.)

@@ -11,38 +11,24 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 
-import { loadOwlie, owlieMapping } from '../../src/emulator/scenarios/owlie.js';
+import { owlieMapping } from '../../src/emulator/scenarios/owlie.js';
 import { readPlan } from '../../src/plan/plan-file.js';
 import { clearRequestLog, requestLog } from '../support/emulator.js';
 import {
-  authTokens,
   customersOf,
   expectMigrated,
-  expectNoSecret,
-  filesUnder,
   modeOf,
   useCliWorkspace,
+  useOwlieWorkspace,
 } from '../support/migration.js';
-import { ROOT, startCliHeld, type CliResult } from '../support/snapshot-harness.js';
+import { startCliHeld } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const writes = (log: { method: string }[]) => log.filter((e) => e.method !== 'GET');
 
 describe('apply the Owlie migration (built CLI)', () => {
-  const ws = useCliWorkspace(undefined, {
-    now: () => NOW,
-    load: (state) => loadOwlie(state, { seed: 9, messages: 5_000, now: NOW }),
-  });
-  const outputs: CliResult[] = [];
-  const cli = async (args: string[]) => {
-    const result = await ws.cli(args);
-    outputs.push(result);
-    return result;
-  };
-  const MAPPING = join(ROOT, 'plans', 'owlie-customers.csv');
-  const db = () => ws.dir.file('owlie.db');
-  const plan = () => ws.dir.file('owlie.plan.json');
+  const { ws, cli, MAPPING, db, plan, expectNoTokenLeft } = useOwlieWorkspace(NOW);
 
   it('snapshot, plan, apply: the emulator ends exactly as the mapping says', async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
@@ -190,18 +176,7 @@ describe('apply the Owlie migration (built CLI)', () => {
   });
 
   it('leaves no auth token in the database, the plan, the reports or any output', async () => {
-    expectNoSecret(
-      authTokens(ws.env),
-      Object.fromEntries(
-        outputs.flatMap((o, i) => [
-          [`stdout ${i}`, o.stdout],
-          [`stderr ${i}`, o.stderr],
-        ]),
-      ),
-      [db(), `${db()}-wal`, plan(), ...filesUnder(join(ws.dir.path, 'reports', '1'))].filter((f) =>
-        existsSync(f),
-      ),
-    );
+    expectNoTokenLeft();
     expect(modeOf(db())).toBe(0o600);
   });
 });

@@ -10,13 +10,13 @@
  * every customer.
  */
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 
-import { loadOwlie, owlieMapping } from '../../src/emulator/scenarios/owlie.js';
+import { owlieMapping } from '../../src/emulator/scenarios/owlie.js';
 import { readPlan } from '../../src/plan/plan-file.js';
 import {
   clearRequestLog,
@@ -27,15 +27,13 @@ import {
   sendOutcome,
 } from '../support/emulator.js';
 import {
-  authTokens,
   customersOf,
   expectMigrated,
-  expectNoSecret,
-  filesUnder,
   useCliWorkspace,
+  useOwlieWorkspace,
   type MappedCustomer,
 } from '../support/migration.js';
-import { cliEnv, readOnly, ROOT, runCli, type CliResult } from '../support/snapshot-harness.js';
+import { cliEnv, readOnly, runCli } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -71,19 +69,7 @@ function truthBefore(state: EmulatorStateView, store: readonly EmulatorOptOut[])
 }
 
 describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
-  const ws = useCliWorkspace(undefined, {
-    now: () => NOW,
-    load: (state) => loadOwlie(state, { seed: 9, messages: 5_000, now: NOW }),
-  });
-  const outputs: CliResult[] = [];
-  const cli = async (args: string[]) => {
-    const result = await ws.cli(args);
-    outputs.push(result);
-    return result;
-  };
-  const MAPPING = join(ROOT, 'plans', 'owlie-customers.csv');
-  const db = () => ws.dir.file('owlie.db');
-  const plan = () => ws.dir.file('owlie.plan.json');
+  const { ws, cli, MAPPING, db, plan, expectNoTokenLeft } = useOwlieWorkspace(NOW);
   const customers = customersOf(owlieMapping());
   let truth: ReturnType<typeof truthBefore>;
 
@@ -332,18 +318,7 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
   });
 
   it('leaves no auth token in the database, the plans, the reports or any output', () => {
-    expectNoSecret(
-      authTokens(ws.env),
-      Object.fromEntries(
-        outputs.flatMap((o, i) => [
-          [`stdout ${i}`, o.stdout],
-          [`stderr ${i}`, o.stderr],
-        ]),
-      ),
-      [db(), `${db()}-wal`, plan(), ...filesUnder(join(ws.dir.path, 'reports', '1'))].filter((f) =>
-        existsSync(f),
-      ),
-    );
+    expectNoTokenLeft();
   });
 });
 

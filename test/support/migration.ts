@@ -4,18 +4,20 @@
  * secret the emulator holds, to look for where none may be.
  */
 
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
+import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
 import type { SeedDocument } from '../../src/emulator/seed.js';
 import type { EmulatorOptions } from '../../src/emulator/server.js';
 import { startTestEmulator, type TestEmulator } from './emulator.js';
 import {
   cliEnv,
   readOnly,
+  ROOT,
   runCli,
   tempDir,
   type CliResult,
@@ -275,6 +277,46 @@ function cliWorkspaceHooks(
       return dir!;
     },
     cli: (args) => runCli(args, cliEnv(env!), dir!.path),
+  };
+}
+
+/**
+ * The Owlie scenario (seed 9, 5,000 messages) loaded into a workspace for one `describe`, the
+ * hour `now` frozen: its mapping, the database and plan file the tests move it with, and a cli
+ * that keeps every output, so that the describe's last test can look for tokens in them all.
+ */
+export function useOwlieWorkspace(now: number) {
+  const ws = useCliWorkspace(undefined, {
+    now: () => now,
+    load: (state) => loadOwlie(state, { seed: 9, messages: 5_000, now }),
+  });
+  const outputs: CliResult[] = [];
+  const db = () => ws.dir.file('owlie.db');
+  const plan = () => ws.dir.file('owlie.plan.json');
+  return {
+    ws,
+    MAPPING: join(ROOT, 'plans', 'owlie-customers.csv'),
+    db,
+    plan,
+    cli: async (args: string[]) => {
+      const result = await ws.cli(args);
+      outputs.push(result);
+      return result;
+    },
+    /** No Auth Token in any output so far, the database, the plan or run 1's reports. */
+    expectNoTokenLeft: () =>
+      expectNoSecret(
+        authTokens(ws.env),
+        Object.fromEntries(
+          outputs.flatMap((o, i) => [
+            [`stdout ${i}`, o.stdout],
+            [`stderr ${i}`, o.stderr],
+          ]),
+        ),
+        [db(), `${db()}-wal`, plan(), ...filesUnder(join(ws.dir.path, 'reports', '1'))].filter(
+          (f) => existsSync(f),
+        ),
+      ),
   };
 }
 

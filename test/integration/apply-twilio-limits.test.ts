@@ -7,12 +7,10 @@
  * to completion. Built CLI, emulator over HTTP.
  */
 
-import { writeFileSync } from 'node:fs';
-
 import { describe, expect, it } from 'vitest';
 
 import { MOVING, useFullPool } from '../support/full-pool.js';
-import { makePlan, readJournal, useCliWorkspace } from '../support/migration.js';
+import { readJournal, useSubaccountLimit } from '../support/migration.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -20,23 +18,10 @@ const [A1, B1] = ['+14155550401', '+14155550402'];
 
 describe('apply at the 1,000-subaccount limit', () => {
   // 999 open subaccounts: Acme's is the 1,000th, Beta's is refused (21480).
-  const ws = useCliWorkspace(
-    {
-      subaccounts: Array.from({ length: 999 }, (_, i) => ({ friendly_name: `filler ${i}` })),
-      numbers: [{ phone_number: A1 }, { phone_number: B1 }],
-    },
-    NOW,
-  );
+  const { ws, planAcmeAndBeta } = useSubaccountLimit([A1, B1], NOW);
 
   it('fails naming the customer and what to do; after room is made, apply continues the run', async () => {
-    const db = ws.dir.file('m.db');
-    writeFileSync(
-      ws.dir.file('m.csv'),
-      `customer_id,customer_name,phone_number\nacme,Acme,${A1}\nbeta,Beta,${B1}\n`,
-    );
-    expect((await ws.cli(['snapshot', '--db', db])).code).toBe(0);
-    const plan = ws.dir.file('m.plan.json');
-    await makePlan(ws.cli, { mapping: ws.dir.file('m.csv'), db, out: plan });
+    const { db, plan } = await planAcmeAndBeta();
     const apply = ['apply', plan, '--db', db, '--rate', '0', '--concurrency', '1'];
 
     const applied = await ws.cli(apply);

@@ -5,35 +5,22 @@
  * not give it a finish time, since none of its steps ran (built CLI, emulator over HTTP).
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { makePlan, readCsv, useCliWorkspace } from '../support/migration.js';
+import { readCsv, useSubaccountLimit } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const [A1, B1] = ['+14155550401', '+14155550402'];
 
 describe('audit.csv of a number not run', () => {
   // 999 open subaccounts: the first customer's is the 1,000th, the second's is refused (21480).
-  const ws = useCliWorkspace(
-    {
-      subaccounts: Array.from({ length: 999 }, (_, i) => ({ friendly_name: `filler ${i}` })),
-      numbers: [{ phone_number: A1 }, { phone_number: B1 }],
-    },
-    NOW,
-  );
+  const { ws, planAcmeAndBeta } = useSubaccountLimit([A1, B1], NOW);
 
   it('names the failed step it waited on, with its error, and no finish time', async () => {
-    const db = ws.dir.file('m.db');
-    writeFileSync(
-      ws.dir.file('m.csv'),
-      `customer_id,customer_name,phone_number\nacme,Acme,${A1}\nbeta,Beta,${B1}\n`,
-    );
-    expect((await ws.cli(['snapshot', '--db', db])).code).toBe(0);
-    const plan = ws.dir.file('m.plan.json');
-    await makePlan(ws.cli, { mapping: ws.dir.file('m.csv'), db, out: plan });
+    const { db, plan } = await planAcmeAndBeta();
     // One step at a time, in the plan's order: Acme's subaccount is made, Beta's refused.
     const applied = await ws.cli(['apply', plan, '--db', db, '--rate', '0', '--concurrency', '1']);
     expect(applied.code, applied.stderr).toBe(3);

@@ -320,6 +320,36 @@ export function useOwlieWorkspace(now: number) {
   };
 }
 
+/**
+ * A workspace for one `describe` one short of Twilio's 1,000-subaccount limit (999 open
+ * subaccounts), frozen at `now`, and two parent numbers. `planAcmeAndBeta` maps the first to
+ * acme and the second to beta, snapshots into m.db and plans to m.plan.json: applied one step
+ * at a time, acme's subaccount is the 1,000th and beta's is refused (21480).
+ */
+export function useSubaccountLimit(numbers: readonly [string, string], now: number) {
+  const ws = useCliWorkspace(
+    {
+      subaccounts: Array.from({ length: 999 }, (_, i) => ({ friendly_name: `filler ${i}` })),
+      numbers: numbers.map((phone) => ({ phone_number: phone })),
+    },
+    now,
+  );
+  return {
+    ws,
+    async planAcmeAndBeta(): Promise<{ db: string; plan: string }> {
+      const db = ws.dir.file('m.db');
+      writeFileSync(
+        ws.dir.file('m.csv'),
+        `customer_id,customer_name,phone_number\nacme,Acme,${numbers[0]}\nbeta,Beta,${numbers[1]}\n`,
+      );
+      expect((await ws.cli(['snapshot', '--db', db])).code).toBe(0);
+      const plan = ws.dir.file('m.plan.json');
+      await makePlan(ws.cli, { mapping: ws.dir.file('m.csv'), db, out: plan });
+      return { db, plan };
+    },
+  };
+}
+
 /** A business time stands for an emulator frozen at it. */
 const emulatorOptions = (now: number | EmulatorOptions | undefined): EmulatorOptions =>
   typeof now === 'number' ? { now: () => now } : (now ?? {});

@@ -9,52 +9,38 @@
 
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  cliEnv,
-  runCli,
-  runCliLimited,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli, runCliLimited } from '../support/snapshot-harness.js';
 
 const NUMBERS = Array.from({ length: 60 }, (_, i) => `+1415555${String(100 + i).padStart(4, '0')}`);
 
 describe('apply on a disk that fills part way (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const ws = useCliWorkspace({ numbers: NUMBERS.map((phone_number) => ({ phone_number })) });
+  const { cli } = ws;
 
   beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({ numbers: NUMBERS.map((phone_number) => ({ phone_number })) });
-    dir = tempDir();
     // Twenty customers of three numbers: each a subaccount, a service, moves and joins that
     // depend on them.
     const rows = NUMBERS.map((n, i) => `c${i % 20},C${i % 20},${n}`);
     writeFileSync(
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number\n${rows.join('\n')}\n`,
     );
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   it('one error line naming the database, exit 1; the next apply finishes the run', async () => {
     const plan = await cli(['plan', '--mapping', 'm.csv', '--db', 'a.db', '--out', 'p.json']);
     expect(plan.code, plan.stderr).toBe(0);
     // Room for the database as it is and a few of the journal's writes, not all of them.
-    const limitKib = Math.ceil(statSync(dir.file('a.db')).size / 1024) + 200;
+    const limitKib = Math.ceil(statSync(ws.dir.file('a.db')).size / 1024) + 200;
 
     const stopped = await runCliLimited(
       limitKib,
       ['apply', 'p.json', '--db', 'a.db', '--rate', '0'],
-      cliEnv(env),
-      dir.path,
+      cliEnv(ws.env),
+      ws.dir.path,
     );
     expect(stopped.stderr).toMatch(/^error: --db .*a\.db: cannot write it \(disk I\/O error\)/m);
     expect(stopped.stderr).not.toMatch(/Node\.js v|internal error|^\s+at /m);
@@ -72,40 +58,32 @@ describe('apply on a disk that fills part way (built CLI)', () => {
 // and its error replaced the run's: the line went with it, and the reports folder (empty, or an
 // earlier state's) read as the run's.
 describe('apply on a disk that fills part way, its reports not written either (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace({ numbers: NUMBERS.map((phone_number) => ({ phone_number })) });
 
   beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({ numbers: NUMBERS.map((phone_number) => ({ phone_number })) });
-    dir = tempDir();
     const rows = NUMBERS.map((n, i) => `c${i % 20},C${i % 20},${n}`);
     writeFileSync(
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number\n${rows.join('\n')}\n`,
     );
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   it('ends on the --db error, then says the reports of the run were not written', async () => {
     const plan = await runCli(
       ['plan', '--mapping', 'm.csv', '--db', 'a.db', '--out', 'p.json'],
-      cliEnv(env),
-      dir.path,
+      cliEnv(ws.env),
+      ws.dir.path,
     );
     expect(plan.code, plan.stderr).toBe(0);
     // A folder where the run's audit.csv goes: its reports cannot be written.
-    mkdirSync(dir.file('reports/1/audit.csv'), { recursive: true });
-    const limitKib = Math.ceil(statSync(dir.file('a.db')).size / 1024) + 200;
+    mkdirSync(ws.dir.file('reports/1/audit.csv'), { recursive: true });
+    const limitKib = Math.ceil(statSync(ws.dir.file('a.db')).size / 1024) + 200;
 
     const stopped = await runCliLimited(
       limitKib,
       ['apply', 'p.json', '--db', 'a.db', '--rate', '0'],
-      cliEnv(env),
-      dir.path,
+      cliEnv(ws.env),
+      ws.dir.path,
     );
     expect(stopped.code).toBe(1);
     expect(stopped.stderr).toMatch(/^error: --db .*a\.db: cannot write it \(disk I\/O error\)/m);

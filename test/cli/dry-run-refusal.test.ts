@@ -10,29 +10,31 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  clearRequestLog,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
-import { makePlan } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { clearRequestLog, requestLog } from '../support/emulator.js';
+import { makePlan, useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 
 describe('apply --dry-run refuses where apply refuses', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const ws = useCliWorkspace(
+    {
+      numbers: [
+        { phone_number: '+14155550101' },
+        { phone_number: '+14155550102' },
+        { phone_number: '+14155550103' },
+      ],
+    },
+    NOW,
+  );
+  const { cli } = ws;
   /** A plan no snapshot covers, and its database. */
   const unsnapshotted = async (name: string, phone = '+14155550101') => {
-    const mapping = dir.file(`${name}.csv`);
+    const mapping = ws.dir.file(`${name}.csv`);
     writeFileSync(mapping, `customer_id,customer_name,phone_number\n${name},Acme,${phone}\n`);
-    const db = dir.file(`${name}.db`);
-    const plan = dir.file(`${name}.plan.json`);
+    const db = ws.dir.file(`${name}.db`);
+    const plan = ws.dir.file(`${name}.plan.json`);
     await makePlan(cli, {
       mapping,
       db,
@@ -41,7 +43,7 @@ describe('apply --dry-run refuses where apply refuses', () => {
     });
     return { db, plan };
   };
-  const requestsSent = async () => requestLog(env);
+  const requestsSent = async () => requestLog(ws.env);
   /** What the dry run may not leave behind: a run in the journal, or the lock. */
   const journal = (db: string) => {
     const handle = new Database(db, { readonly: true });
@@ -54,25 +56,9 @@ describe('apply --dry-run refuses where apply refuses', () => {
     }
   };
 
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
-      numbers: [
-        { phone_number: '+14155550101' },
-        { phone_number: '+14155550102' },
-        { phone_number: '+14155550103' },
-      ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
-
   it("a plan no snapshot covers: exit 4 with apply's message, no request sent, no run started", async () => {
     const { db, plan } = await unsnapshotted('gate');
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const dry = await cli(['apply', plan, '--db', db, '--dry-run']);
     expect(await requestsSent()).toEqual([]);
     expect(journal(db)).toEqual({ runs: 0, lock: 0 });
@@ -86,7 +72,7 @@ describe('apply --dry-run refuses where apply refuses', () => {
 
   it('--allow-missing-snapshot: the writes are listed, with the numbers the audit will record', async () => {
     const { db, plan } = await unsnapshotted('allowed', '+14155550102');
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const dry = await cli(['apply', plan, '--db', db, '--dry-run', '--allow-missing-snapshot']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/^POST {3}\S+\/Accounts\.json {2}FriendlyName=/m);
@@ -100,8 +86,8 @@ describe('apply --dry-run refuses where apply refuses', () => {
 
   it('a --db that does not exist: exit 1 as apply, and none is created', async () => {
     const { plan } = await unsnapshotted('typo');
-    const typo = dir.file('typo-mistyped.db');
-    await clearRequestLog(env);
+    const typo = ws.dir.file('typo-mistyped.db');
+    await clearRequestLog(ws.env);
     const dry = await cli(['apply', plan, '--db', typo, '--dry-run']);
     expect(existsSync(typo)).toBe(false);
     const real = await cli(['apply', plan, '--db', typo]);
@@ -111,7 +97,7 @@ describe('apply --dry-run refuses where apply refuses', () => {
     expect(dry.stderr).toBe(real.stderr);
     expect(dry.stdout).toBe('');
     expect(existsSync(typo)).toBe(false);
-    expect(await requestLog(env)).toEqual([]);
+    expect(await requestLog(ws.env)).toEqual([]);
   });
 
   it.each([
@@ -128,34 +114,34 @@ describe('apply --dry-run refuses where apply refuses', () => {
     [['--consent-rate', '0'], /^error: --consent-rate must be a number of requests a minute > 0/],
   ])('%j: exit 1 as apply, nothing asked of Twilio', async (option, message) => {
     const { db, plan } = await unsnapshotted(`opt${option[0]}${option[1]}`);
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const dry = await cli(['apply', plan, '--db', db, '--dry-run', ...option]);
     const real = await cli(['apply', plan, '--db', db, ...option]);
     expect(real.code).toBe(1);
     expect(real.stderr).toMatch(message);
     expect(dry.code).toBe(1);
     expect(dry.stderr).toBe(real.stderr);
-    expect(await requestLog(env)).toEqual([]);
+    expect(await requestLog(ws.env)).toEqual([]);
   });
 
   it('--dry-run=yes is refused, not read as no dry run: nothing applied, nothing asked of Twilio', async () => {
     const { db, plan } = await unsnapshotted('dry-yes');
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const result = await cli(['apply', plan, '--db', db, '--dry-run=yes']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error: --dry-run=yes: --dry-run is on or off, not "yes"/);
-    expect(await requestLog(env)).toEqual([]);
+    expect(await requestLog(ws.env)).toEqual([]);
     expect(journal(db)).toEqual({ runs: 0, lock: 0 });
   });
 
   it('drift (a number moved by hand after planning) needs the live account: the dry run says it cannot tell, apply refuses', async () => {
     const { db, plan } = await unsnapshotted('drift', '+14155550103');
-    const sub = await env.parent.api.v2010.accounts.create({ friendlyName: 'By hand' });
+    const sub = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'By hand' });
     const number = (
-      await env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550103' })
+      await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: '+14155550103' })
     )[0]!;
-    await env.parent.incomingPhoneNumbers(number.sid).update({ accountSid: sub.sid });
-    await clearRequestLog(env);
+    await ws.env.parent.incomingPhoneNumbers(number.sid).update({ accountSid: sub.sid });
+    await clearRequestLog(ws.env);
     const allow = '--allow-missing-snapshot';
     const dry = await cli(['apply', plan, '--db', db, '--dry-run', allow]);
     expect(await requestsSent()).toEqual([]);
@@ -177,14 +163,14 @@ describe('apply --dry-run refuses where apply refuses', () => {
       )
       .run(process.pid, hostname(), '2025-01-01T00:00:00Z');
     handle.close();
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     const dry = await cli(['apply', plan, '--db', db, '--dry-run', '--allow-missing-snapshot']);
     const real = await cli(['apply', plan, '--db', db, '--allow-missing-snapshot']);
     expect(real.code).toBe(4);
     expect(real.stderr).toMatch(/^refused: another apply holds this database \(pid \d+/);
     expect(dry.code).toBe(4);
     expect(dry.stderr).toBe(real.stderr);
-    expect(await requestLog(env)).toEqual([]);
+    expect(await requestLog(ws.env)).toEqual([]);
     expect(journal(db)).toEqual({ runs: 0, lock: 1 });
   });
 });

@@ -5,16 +5,10 @@
  * the same and stdout stays empty. Needs `npm run build`.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  cliEnv,
-  runCli,
-  tempDir,
-  type CliResult,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli, type CliResult } from '../support/snapshot-harness.js';
 
 /** Exit 1, nothing on stdout, and stderr exactly `line` and nothing else. */
 function expectErrorLine(result: CliResult, line: RegExp): void {
@@ -26,39 +20,28 @@ function expectErrorLine(result: CliResult, line: RegExp): void {
 }
 
 describe('error lines (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace({ numbers: [{ phone_number: '+14155550101' }] });
   const cli = (args: string[], extra: Record<string, string | undefined> = {}) =>
-    runCli(args, cliEnv(env, extra), dir.path);
-
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({ numbers: [{ phone_number: '+14155550101' }] });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+    runCli(args, cliEnv(ws.env, extra), ws.dir.path);
 
   it('a Twilio 5xx the retries do not get past is an error: line, with --json too', async () => {
     // Every request answered 503 (20503): snapshot retries each read, then gives up.
-    await env.control('POST', '/__emulator/faults', { error_rate: 1, error_status: 503 });
+    await ws.env.control('POST', '/__emulator/faults', { error_rate: 1, error_status: 503 });
     try {
       const [text, json] = await Promise.all([
-        cli(['snapshot', '--db', dir.file('text.db'), '--no-export']),
-        cli(['snapshot', '--db', dir.file('json.db'), '--no-export', '--json']),
+        cli(['snapshot', '--db', ws.dir.file('text.db'), '--no-export']),
+        cli(['snapshot', '--db', ws.dir.file('json.db'), '--no-export', '--json']),
       ]);
       for (const result of [text, json]) {
         expectErrorLine(result, /^error: Twilio 20503 \(HTTP 503\): Internal Server Error$/);
       }
     } finally {
-      await env.control('POST', '/__emulator/faults', { error_rate: 0 });
+      await ws.env.control('POST', '/__emulator/faults', { error_rate: 0 });
     }
   });
 
   it('a 401 is an error: line naming the credentials to check', async () => {
-    const result = await cli(['snapshot', '--db', dir.file('401.db')], {
+    const result = await cli(['snapshot', '--db', ws.dir.file('401.db')], {
       TWILIO_AUTH_TOKEN: 'f'.repeat(32),
     });
     expectErrorLine(

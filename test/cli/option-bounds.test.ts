@@ -9,39 +9,26 @@
 
 import { existsSync, writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  clearRequestLog,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { clearRequestLog, requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 
 describe('options out of bounds', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace({ numbers: [{ phone_number: '+14155550101' }] }, NOW);
   let mapping: string;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const { cli } = ws;
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({ numbers: [{ phone_number: '+14155550101' }] });
-    dir = tempDir();
-    mapping = dir.file('m.csv');
+    mapping = ws.dir.file('m.csv');
     writeFileSync(mapping, 'customer_id,customer_name,phone_number\nacme,Acme,+14155550101\n');
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   const commands = () => ({
     snapshot: ['snapshot'],
-    plan: ['plan', '--mapping', mapping, '--out', dir.file('p.plan.json')],
+    plan: ['plan', '--mapping', mapping, '--out', ws.dir.file('p.plan.json')],
   });
 
   it.each([
@@ -62,14 +49,14 @@ describe('options out of bounds', () => {
     [['--json=1'], /^error: --json=1: --json is on or off, not "1"/],
   ])('%j: snapshot and plan exit 1 naming it, no request, no database', async (option, message) => {
     for (const [name, args] of Object.entries(commands())) {
-      const db = dir.file(`${name}-${option.join('')}.db`);
-      await clearRequestLog(env);
+      const db = ws.dir.file(`${name}-${option.join('')}.db`);
+      await clearRequestLog(ws.env);
       const result = await cli([...args, '--db', db, ...option]);
       expect(result.code, name).toBe(1);
       expect(result.stderr, name).toMatch(message);
       expect(result.stdout, name).toBe('');
       expect(existsSync(db), name).toBe(false);
-      expect(await requestLog(env), name).toEqual([]);
+      expect(await requestLog(ws.env), name).toEqual([]);
     }
   });
 
@@ -81,22 +68,22 @@ describe('options out of bounds', () => {
         /^error: --export=no: --export is on or off, not "no": give --no-export to turn it off/,
       ],
       [
-        ['plan', '--mapping', mapping, '--out', dir.file('p.plan.json'), '--snapshot=off'],
+        ['plan', '--mapping', mapping, '--out', ws.dir.file('p.plan.json'), '--snapshot=off'],
         /^error: --snapshot=off: --snapshot is on or off, not "off": give --no-snapshot to turn it off/,
       ],
     ] as const) {
-      const db = dir.file(`on-by-default-${args[0]}.db`);
-      await clearRequestLog(env);
+      const db = ws.dir.file(`on-by-default-${args[0]}.db`);
+      await clearRequestLog(ws.env);
       const result = await cli([...args, '--db', db]);
       expect(result.code, args[0]).toBe(1);
       expect(result.stderr, args[0]).toMatch(message);
       expect(existsSync(db), args[0]).toBe(false);
-      expect(await requestLog(env), args[0]).toEqual([]);
+      expect(await requestLog(ws.env), args[0]).toEqual([]);
     }
   });
 
   it('the bounds themselves are taken: --concurrency 64 and 1, --json=false', async () => {
-    const db = dir.file('ok.db');
+    const db = ws.dir.file('ok.db');
     const high = await cli(['snapshot', '--db', db, '--concurrency', '64', '--json=false']);
     expect(high.code).toBe(0);
     expect(high.stdout).not.toMatch(/^\{/);

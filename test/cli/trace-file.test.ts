@@ -11,49 +11,32 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { requestLog, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  BIN,
-  cliEnv,
-  runCli,
-  tempDir,
-  type CliResult,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { BIN, cliEnv, runCli, type CliResult } from '../support/snapshot-harness.js';
 
 describe('SUBMIGRATE_TRACE', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace({ numbers: [{ phone_number: '+14155550100' }] });
   const snapshot = (trace: string) =>
     runCli(
-      ['snapshot', '--db', dir.file('t.db'), '--no-export'],
-      cliEnv(env, { SUBMIGRATE_TRACE: trace }),
-      dir.path,
+      ['snapshot', '--db', ws.dir.file('t.db'), '--no-export'],
+      cliEnv(ws.env, { SUBMIGRATE_TRACE: trace }),
+      ws.dir.path,
     );
 
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({ numbers: [{ phone_number: '+14155550100' }] });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
-
   it('appends to a trace of its own, and refuses any other file untouched', async () => {
-    const trace = dir.file('trace.jsonl');
+    const trace = ws.dir.file('trace.jsonl');
     expect((await snapshot(trace)).code).toBe(0);
     const first = readFileSync(trace, 'utf8').split('\n').filter(Boolean).length;
     expect(first).toBeGreaterThan(0);
     expect((await snapshot(trace)).code).toBe(0);
     expect(readFileSync(trace, 'utf8').split('\n').filter(Boolean).length).toBeGreaterThan(first);
 
-    const notes = dir.file('notes.txt');
+    const notes = ws.dir.file('notes.txt');
     writeFileSync(notes, 'sign-off notes\n');
-    for (const foreign of [notes, dir.file('t.db')]) {
+    for (const foreign of [notes, ws.dir.file('t.db')]) {
       const before = readFileSync(foreign);
       const refused = await snapshot(foreign);
       expect(refused.code).toBe(1);
@@ -65,7 +48,7 @@ describe('SUBMIGRATE_TRACE', () => {
   });
   // Made 0400 under it, the trace was refused as read-only by the next run.
   it('under a umask of 0277: made 0600, and appended to the next time', async () => {
-    const trace = dir.file('strict.jsonl');
+    const trace = ws.dir.file('strict.jsonl');
     const umask = process.umask(0o277);
     try {
       expect((await snapshot(trace)).code).toBe(0);
@@ -79,12 +62,12 @@ describe('SUBMIGRATE_TRACE', () => {
   });
 
   it('a link at the path is refused, and nothing is written where it leads', async () => {
-    mkdirSync(dir.file('elsewhere'));
-    const nowhere = dir.file('elsewhere/new.jsonl');
-    symlinkSync(nowhere, dir.file('to-nowhere.jsonl'));
-    const earlier = dir.file('elsewhere/earlier.jsonl');
+    mkdirSync(ws.dir.file('elsewhere'));
+    const nowhere = ws.dir.file('elsewhere/new.jsonl');
+    symlinkSync(nowhere, ws.dir.file('to-nowhere.jsonl'));
+    const earlier = ws.dir.file('elsewhere/earlier.jsonl');
     writeFileSync(earlier, '');
-    symlinkSync(earlier, dir.file('to-earlier.jsonl'));
+    symlinkSync(earlier, ws.dir.file('to-earlier.jsonl'));
     for (const link of ['to-nowhere.jsonl', 'to-earlier.jsonl']) {
       const refused = await snapshot(link);
       expect(refused.stderr).toMatch(
@@ -98,10 +81,10 @@ describe('SUBMIGRATE_TRACE', () => {
 
   // The link check took every path that is not a file for a link: a folder was 'a link'.
   it('a folder at the path is refused as not a trace file, not as a link', async () => {
-    mkdirSync(dir.file('a-folder.jsonl'));
-    const refused = await snapshot(dir.file('a-folder.jsonl'));
+    mkdirSync(ws.dir.file('a-folder.jsonl'));
+    const refused = await snapshot(ws.dir.file('a-folder.jsonl'));
     expect(refused.stderr).toContain(
-      `SUBMIGRATE_TRACE ${dir.file('a-folder.jsonl')} exists and is not a trace file; refusing to replace it`,
+      `SUBMIGRATE_TRACE ${ws.dir.file('a-folder.jsonl')} exists and is not a trace file; refusing to replace it`,
     );
     expect(refused.stderr).not.toContain('is a link');
     expect(refused.code).toBe(1);
@@ -110,8 +93,8 @@ describe('SUBMIGRATE_TRACE', () => {
   // A path the trace cannot be made at (a name too long here; a folder the user may not write
   // into, a read-only disk) ended in 'internal error … This is a bug' and a stack trace.
   it('a trace that cannot be made at its path: one error line, and nothing sent', async () => {
-    const trace = dir.file(`${'t'.repeat(300)}.jsonl`);
-    const before = (await requestLog(env)).length;
+    const trace = ws.dir.file(`${'t'.repeat(300)}.jsonl`);
+    const before = (await requestLog(ws.env)).length;
     const refused = await snapshot(trace);
     expect(refused.stderr).toMatch(
       new RegExp(
@@ -120,7 +103,7 @@ describe('SUBMIGRATE_TRACE', () => {
     );
     expect(refused.stderr).not.toMatch(/internal error|This is a bug|^\s+at /m);
     expect(refused.code).toBe(1);
-    expect((await requestLog(env)).length).toBe(before);
+    expect((await requestLog(ws.env)).length).toBe(before);
   });
 
   it('a trace the disk takes no more of: a warning, and the command goes on', async () => {
@@ -128,13 +111,13 @@ describe('SUBMIGRATE_TRACE', () => {
     // KiB) that leaves the database room for this snapshot's few writes.
     const made = await runCli(
       ['snapshot', '--db', 'full.db', '--no-export'],
-      cliEnv(env),
-      dir.path,
+      cliEnv(ws.env),
+      ws.dir.path,
     );
     expect(made.code, made.stderr).toBe(0);
-    const trace = dir.file('full.jsonl');
+    const trace = ws.dir.file('full.jsonl');
     const line = `{"started_at":"2026-01-01T00:00:00.000Z","method":"GET","url":"x","status":200,"ms":1}\n`;
-    const limitKib = Math.ceil(statSync(dir.file('full.db')).size / 1024) + 512;
+    const limitKib = Math.ceil(statSync(ws.dir.file('full.db')).size / 1024) + 512;
     writeFileSync(trace, line.repeat(Math.floor((limitKib * 1024) / line.length)));
     const child = spawn(
       'sh',
@@ -148,7 +131,7 @@ describe('SUBMIGRATE_TRACE', () => {
         'full.db',
         '--no-export',
       ],
-      { cwd: dir.path, env: cliEnv(env, { SUBMIGRATE_TRACE: trace }) },
+      { cwd: ws.dir.path, env: cliEnv(ws.env, { SUBMIGRATE_TRACE: trace }) },
     );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

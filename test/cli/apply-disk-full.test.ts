@@ -12,23 +12,29 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { useCliWorkspace } from '../support/migration.js';
-import { cliEnv, runCli, runCliLimited } from '../support/snapshot-harness.js';
+import { cliEnv, runCliLimited } from '../support/snapshot-harness.js';
 
 const NUMBERS = Array.from({ length: 60 }, (_, i) => `+1415555${String(100 + i).padStart(4, '0')}`);
 
-describe('apply on a disk that fills part way (built CLI)', () => {
+/**
+ * The describe's workspace: the numbers seeded, and m.csv mapping them to twenty customers of
+ * three numbers each: each a subaccount, a service, moves and joins that depend on them.
+ */
+function useTwentyCustomers() {
   const ws = useCliWorkspace({ numbers: NUMBERS.map((phone_number) => ({ phone_number })) });
-  const { cli } = ws;
-
   beforeAll(async () => {
-    // Twenty customers of three numbers: each a subaccount, a service, moves and joins that
-    // depend on them.
     const rows = NUMBERS.map((n, i) => `c${i % 20},C${i % 20},${n}`);
     writeFileSync(
       ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number\n${rows.join('\n')}\n`,
     );
   });
+  return ws;
+}
+
+describe('apply on a disk that fills part way (built CLI)', () => {
+  const ws = useTwentyCustomers();
+  const { cli } = ws;
 
   it('one error line naming the database, exit 1; the next apply finishes the run', async () => {
     const plan = await cli(['plan', '--mapping', 'm.csv', '--db', 'a.db', '--out', 'p.json']);
@@ -58,22 +64,10 @@ describe('apply on a disk that fills part way (built CLI)', () => {
 // and its error replaced the run's: the line went with it, and the reports folder (empty, or an
 // earlier state's) read as the run's.
 describe('apply on a disk that fills part way, its reports not written either (built CLI)', () => {
-  const ws = useCliWorkspace({ numbers: NUMBERS.map((phone_number) => ({ phone_number })) });
-
-  beforeAll(async () => {
-    const rows = NUMBERS.map((n, i) => `c${i % 20},C${i % 20},${n}`);
-    writeFileSync(
-      ws.dir.file('m.csv'),
-      `customer_id,customer_name,phone_number\n${rows.join('\n')}\n`,
-    );
-  });
+  const ws = useTwentyCustomers();
 
   it('ends on the --db error, then says the reports of the run were not written', async () => {
-    const plan = await runCli(
-      ['plan', '--mapping', 'm.csv', '--db', 'a.db', '--out', 'p.json'],
-      cliEnv(ws.env),
-      ws.dir.path,
-    );
+    const plan = await ws.cli(['plan', '--mapping', 'm.csv', '--db', 'a.db', '--out', 'p.json']);
     expect(plan.code, plan.stderr).toBe(0);
     // A folder where the run's audit.csv goes: its reports cannot be written.
     mkdirSync(ws.dir.file('reports/1/audit.csv'), { recursive: true });

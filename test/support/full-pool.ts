@@ -8,11 +8,11 @@
 
 import { writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from './emulator.js';
-import { makePlan, seededStop } from './migration.js';
-import { cliEnv, runCli, tempDir, type CliResult, type TempDir } from './snapshot-harness.js';
+import type { TestEmulator } from './emulator.js';
+import { makePlan, seededStop, useCliWorkspace } from './migration.js';
+import type { CliResult, TempDir } from './snapshot-harness.js';
 
 export const MOVING = ['+14155619001', '+14155619002'];
 export const ANN = '+12065550001';
@@ -32,18 +32,16 @@ export interface FullPool {
 
 /** The scenario for the tests of one `describe`, at business time `now`. */
 export function useFullPool(held: number, now: number): FullPool {
-  let env: TestEmulator | undefined;
-  let dir: TempDir | undefined;
+  const ws = useCliWorkspace(undefined, now);
   let service = '';
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => now });
-    const seeded = await env.seed({ subaccounts: [{ friendly_name: 'Acme' }] });
+    const seeded = await ws.env.seed({ subaccounts: [{ friendly_name: 'Acme' }] });
     const sub = seeded.subaccounts[0]!.sid;
     const heldNumbers = Array.from(
       { length: held },
       (_, i) => `+1415560${String(i).padStart(4, '0')}`,
     );
-    const { services } = await env.seed({
+    const { services } = await ws.env.seed({
       numbers: [
         ...MOVING.map((phone) => ({ phone_number: phone })),
         ...heldNumbers.map((phone) => ({ phone_number: phone, account_sid: sub })),
@@ -60,32 +58,27 @@ export function useFullPool(held: number, now: number): FullPool {
       messages: [seededStop(ANN, MOVING[0]!, now - 86_400_000)],
     });
     service = services.find((s) => s.friendly_name === 'acmeAlerts')!.sid;
-    dir = tempDir();
   });
-  afterAll(async () => {
-    await env?.close();
-    dir?.remove();
-  });
-  const cli = (args: string[]) => runCli(args, cliEnv(env!), dir!.path);
+  const { cli } = ws;
   return {
     get env() {
-      return env!;
+      return ws.env;
     },
     get dir() {
-      return dir!;
+      return ws.dir;
     },
     get service() {
       return service;
     },
     cli,
     async planCarryAndApply() {
-      const mapping = dir!.file('map.csv');
+      const mapping = ws.dir.file('map.csv');
       writeFileSync(
         mapping,
         `customer_id,customer_name,phone_number,messaging_service\n${MOVING.map((p) => `acme,Acme,${p},acmeAlerts`).join('\n')}\n`,
       );
-      const db = dir!.file('a.db');
-      const plan = dir!.file('a.plan.json');
+      const db = ws.dir.file('a.db');
+      const plan = ws.dir.file('a.plan.json');
       expect((await cli(['snapshot', '--db', db])).code).toBe(0);
       const planned = await makePlan(cli, { mapping, db, out: plan, plan: ['--carry-optouts'] });
       const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);

@@ -6,39 +6,28 @@
  * Needs `npm run build`.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli } from '../support/snapshot-harness.js';
 
 describe('--api-url over plain http', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({ numbers: [{ phone_number: '+14155550100' }] });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
-
+  const ws = useCliWorkspace({ numbers: [{ phone_number: '+14155550100' }] });
   it('warns for another host, and not for this one', async () => {
     const snapshot = (apiUrl: string) =>
       runCli(
-        ['snapshot', '--db', dir.file('w.db'), '--no-export', '--api-url', apiUrl],
-        cliEnv(env),
-        dir.path,
+        ['snapshot', '--db', ws.dir.file('w.db'), '--no-export', '--api-url', apiUrl],
+        cliEnv(ws.env),
+        ws.dir.path,
       );
-    const remote = env.url.replace('127.0.0.1', '0.0.0.0');
+    const remote = ws.env.url.replace('127.0.0.1', '0.0.0.0');
     const warned = await snapshot(remote);
     expect(warned.code, warned.stderr).toBe(0);
     expect(warned.stderr).toContain(
       `warning: --api-url ${remote} is plain http to another machine: the TWILIO_* credentials cross the network unencrypted`,
     );
-    expect(warned.stderr).not.toContain(env.parentToken);
-    const local = await snapshot(env.url);
+    expect(warned.stderr).not.toContain(ws.env.parentToken);
+    const local = await snapshot(ws.env.url);
     expect(local.code, local.stderr).toBe(0);
     expect(local.stderr).not.toContain('warning: --api-url');
   });

@@ -12,16 +12,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  cliEnv,
-  runCli,
-  tempDir,
-  type CliResult,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli, type CliResult } from '../support/snapshot-harness.js';
 import { startTamperingProxy, type Tampered } from '../support/tampering-proxy.js';
 
 const N = '+14155550101';
@@ -63,49 +57,45 @@ function echo(headers: IncomingHttpHeaders): Tampered {
 }
 
 describe('an error answer that quotes the credentials (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace();
   let sub = '';
 
   /** No credential, in any writing, in the output or in any file in the folder. */
   function expectNoCredentials(result: CliResult): void {
-    const secrets = [...writings(env.parentSid, env.parentToken), ...writings(sub, SUB_TOKEN)];
+    const secrets = [
+      ...writings(ws.env.parentSid, ws.env.parentToken),
+      ...writings(sub, SUB_TOKEN),
+    ];
     for (const secret of secrets) {
       expect(result.stderr).not.toContain(secret);
       expect(result.stdout).not.toContain(secret);
-      for (const file of filesUnder(dir.path)) {
+      for (const file of filesUnder(ws.dir.path)) {
         expect(file.text, `${secret} in ${file.path}`).not.toContain(secret);
       }
     }
   }
 
   beforeAll(async () => {
-    env = await startTestEmulator();
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       subaccounts: [{ friendly_name: 'Birch', auth_token: SUB_TOKEN }],
     });
     sub = seeded.subaccounts[0]!.sid;
-    await env.seed({ numbers: [{ phone_number: N }] });
-    dir = tempDir();
+    await ws.env.seed({ numbers: [{ phone_number: N }] });
     writeFileSync(
-      dir.file('map.csv'),
+      ws.dir.file('map.csv'),
       `customer_id,customer_name,phone_number,subaccount_sid,messaging_service\nacme,Birch,${N},${sub},Acme SMS\n`,
     );
   });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
 
   it("snapshot: a Messages page refused so shows the error without the parent's credentials", async () => {
-    const proxy = await startTamperingProxy(env.url, (path, _status, _body, request) =>
+    const proxy = await startTamperingProxy(ws.env.url, (path, _status, _body, request) =>
       path.includes('/Messages.json') ? echo(request.headers) : null,
     );
     try {
       const result = await runCli(
         ['snapshot', '--db', 'snap.db', '--no-export'],
-        cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }),
-        dir.path,
+        cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
+        ws.dir.path,
       );
       expect(result.code, result.stderr).toBe(1);
       expectNoCredentials(result);
@@ -118,26 +108,26 @@ describe('an error answer that quotes the credentials (built CLI)', () => {
   });
 
   it("apply: a step refused so keeps the subaccount's token out of stderr, the journal and the reports", async () => {
-    const env_ = cliEnv(env);
+    const env_ = cliEnv(ws.env);
     const planned = await runCli(
       ['plan', '--mapping', 'map.csv', '--db', 'apply.db', '--out', 'p.plan.json'],
       env_,
-      dir.path,
+      ws.dir.path,
     );
     expect(planned.code, planned.stderr).toBe(0);
     // Creating the customer's Messaging Service: a v1 request, made with the subaccount's own
     // Auth Token (fetched with the parent's).
-    const proxy = await startTamperingProxy(env.url, (path, _status, _body, request) =>
+    const proxy = await startTamperingProxy(ws.env.url, (path, _status, _body, request) =>
       request.method === 'POST' && path.startsWith('/v1/Services') ? echo(request.headers) : null,
     );
     try {
       const result = await runCli(
         ['apply', 'p.plan.json', '--db', 'apply.db', '--rate', '0'],
-        cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }),
-        dir.path,
+        cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
+        ws.dir.path,
       );
       expect(result.code, result.stderr).toBe(3);
-      expect(filesUnder(dir.path).some((f) => f.path.endsWith('audit.csv'))).toBe(true);
+      expect(filesUnder(ws.dir.path).some((f) => f.path.endsWith('audit.csv'))).toBe(true);
       expectNoCredentials(result);
       expect(result.stderr).toContain('Refused by proxy: Authorization: Basic [redacted]');
     } finally {

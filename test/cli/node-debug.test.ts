@@ -7,53 +7,38 @@
 
 import { existsSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  clearRequestLog,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { clearRequestLog, requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli } from '../support/snapshot-harness.js';
 
 describe('NODE_DEBUG that prints request headers', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const basic = () => Buffer.from(`${env.parentSid}:${env.parentToken}`).toString('base64');
+  const ws = useCliWorkspace({ numbers: [{ phone_number: '+14155550100' }] });
+  const basic = () => Buffer.from(`${ws.env.parentSid}:${ws.env.parentToken}`).toString('base64');
   const snapshot = (nodeDebug: string, db: string) =>
     runCli(
-      ['snapshot', '--db', dir.file(db), '--no-export'],
-      cliEnv(env, { NODE_DEBUG: nodeDebug }),
-      dir.path,
+      ['snapshot', '--db', ws.dir.file(db), '--no-export'],
+      cliEnv(ws.env, { NODE_DEBUG: nodeDebug }),
+      ws.dir.path,
     );
   const expectNoCredentials = (text: string) => {
-    expect(text).not.toContain(env.parentToken);
+    expect(text).not.toContain(ws.env.parentToken);
     expect(text).not.toContain(basic());
   };
-
-  beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({ numbers: [{ phone_number: '+14155550100' }] });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
 
   it.each(['http', 'https', 'net', 'HTTP', 'ht*', 'module,NET'])(
     'NODE_DEBUG=%s: refused naming the variable, nothing sent, no credential printed',
     async (value) => {
-      await clearRequestLog(env);
+      await clearRequestLog(ws.env);
       const result = await snapshot(value, 'refused.db');
       expectNoCredentials(result.stderr + result.stdout);
       expect(result.stderr).toContain(
         `error: NODE_DEBUG=${value} makes Node print every request to Twilio on stderr`,
       );
       expect(result.code).toBe(1);
-      expect(await requestLog(env)).toEqual([]);
-      expect(existsSync(dir.file('refused.db'))).toBe(false);
+      expect(await requestLog(ws.env)).toEqual([]);
+      expect(existsSync(ws.dir.file('refused.db'))).toBe(false);
     },
   );
 

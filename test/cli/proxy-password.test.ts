@@ -11,22 +11,19 @@ import type { AddressInfo } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli } from '../support/snapshot-harness.js';
 
 const PASSWORD = 'hunter2#Pr0xy';
 
 describe('HTTPS_PROXY with a password', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace();
   let proxy: Server;
   const connects: IncomingMessage[] = [];
   const proxyUrl = (password: string) =>
     `http://ops:${password}@127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 
   beforeAll(async () => {
-    env = await startTestEmulator();
-    dir = tempDir();
     proxy = createServer();
     proxy.on('connect', (request: IncomingMessage, socket) => {
       connects.push(request);
@@ -35,17 +32,21 @@ describe('HTTPS_PROXY with a password', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   });
   afterAll(async () => {
-    await env.close();
     await new Promise((resolve) => proxy.close(resolve));
-    dir.remove();
   });
 
   // An https --api-url goes through the proxy; so do Twilio's own hosts.
   const run = (proxyValue: string, extra: Record<string, string> = {}) =>
     runCli(
-      ['snapshot', '--db', dir.file('p.db'), '--api-url', env.url.replace(/^http:/, 'https:')],
-      cliEnv(env, { HTTPS_PROXY: proxyValue, ...extra }),
-      dir.path,
+      [
+        'snapshot',
+        '--db',
+        ws.dir.file('p.db'),
+        '--api-url',
+        ws.env.url.replace(/^http:/, 'https:'),
+      ],
+      cliEnv(ws.env, { HTTPS_PROXY: proxyValue, ...extra }),
+      ws.dir.path,
     );
 
   const expectNoPassword = (text: string) => {
@@ -85,9 +86,9 @@ describe('HTTPS_PROXY with a password', () => {
 
   it('HTTP_PROXY alone with a "%" that encodes nothing: no internal error', async () => {
     const result = await runCli(
-      ['snapshot', '--db', dir.file('q.db'), '--api-url', env.url],
-      cliEnv(env, { HTTP_PROXY: 'http://ops:hunter2%zz@127.0.0.1:9' }),
-      dir.path,
+      ['snapshot', '--db', ws.dir.file('q.db'), '--api-url', ws.env.url],
+      cliEnv(ws.env, { HTTP_PROXY: 'http://ops:hunter2%zz@127.0.0.1:9' }),
+      ws.dir.path,
     );
     expectNoPassword(result.stderr + result.stdout);
     expect(result.stderr).not.toContain('internal error');

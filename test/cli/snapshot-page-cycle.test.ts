@@ -10,8 +10,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli } from '../support/snapshot-harness.js';
 import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
@@ -23,14 +23,8 @@ const LOOP = '&PageToken=PAloop';
 const GIVE_UP_AFTER = 40;
 
 describe('snapshot through a proxy whose Messages pages loop A→B→A (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  let proxy: TamperingProxy;
-  const requested: string[] = [];
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: '+14155550101' }],
       messages: [
         {
@@ -41,9 +35,15 @@ describe('snapshot through a proxy whose Messages pages loop A→B→A (built CL
           date_sent: NOW - 10 * DAY,
         },
       ],
-    });
-    const parentList = `/2010-04-01/Accounts/${env.parentSid}/Messages.json`;
-    proxy = await startTamperingProxy(env.url, (path, status, body) => {
+    },
+    NOW,
+  );
+  let proxy: TamperingProxy;
+  const requested: string[] = [];
+
+  beforeAll(async () => {
+    const parentList = `/2010-04-01/Accounts/${ws.env.parentSid}/Messages.json`;
+    proxy = await startTamperingProxy(ws.env.url, (path, status, body) => {
       if (!path.startsWith(parentList)) return null;
       requested.push(path);
       if (path.endsWith(LOOP) && requested.length > GIVE_UP_AFTER) {
@@ -62,32 +62,29 @@ describe('snapshot through a proxy whose Messages pages loop A→B→A (built CL
       page.next_page_uri = `${page.uri}${LOOP}`;
       return { status: 200, type: 'application/json', body: JSON.stringify(page) };
     });
-    dir = tempDir();
   });
   afterAll(async () => {
     await proxy.close();
-    await env.close();
-    dir.remove();
   });
 
   it('exits 1 naming the list, reads no page twice by its URI, and leaves the run unfinished', async () => {
-    const db = dir.file('s.db');
+    const db = ws.dir.file('s.db');
     const cut = await runCli(
       ['snapshot', '--db', db, '--no-export'],
-      cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }),
-      dir.path,
+      cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
+      ws.dir.path,
     );
     expect(cut.code).toBe(1);
     expect(cut.stderr).toMatch(
       /^error: Twilio \(HTTP 200\): GET https:\/\/api\.twilio\.com\/2010-04-01\/Accounts\/AC\w+\/Messages\.json: Twilio named a list page as the next one that was already read/,
     );
     expect(cut.stderr).not.toContain('internal error');
-    expect(cut.stdout + cut.stderr).not.toContain(env.parentToken);
+    expect(cut.stdout + cut.stderr).not.toContain(ws.env.parentToken);
     // No page was asked for twice by the same URI: each B once, each first page once more.
     expect(requested.length).toBeLessThan(GIVE_UP_AFTER);
     expect(new Set(requested).size).toBe(requested.length);
 
-    const listed = await runCli(['optouts', '--db', db], cliEnv(env), dir.path);
+    const listed = await runCli(['optouts', '--db', db], cliEnv(ws.env), ws.dir.path);
     expect(listed.code).not.toBe(0);
     expect(listed.stdout).not.toContain('+16505550101');
   });

@@ -8,8 +8,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli } from '../support/snapshot-harness.js';
 import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
@@ -17,13 +17,8 @@ const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
 
 describe('snapshot through a proxy that answers HTML (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  let proxy: TamperingProxy;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: '+14155550101' }],
       messages: [
         {
@@ -34,8 +29,13 @@ describe('snapshot through a proxy that answers HTML (built CLI)', () => {
           date_sent: NOW - 10 * DAY,
         },
       ],
-    });
-    proxy = await startTamperingProxy(env.url, (path) =>
+    },
+    NOW,
+  );
+  let proxy: TamperingProxy;
+
+  beforeAll(async () => {
+    proxy = await startTamperingProxy(ws.env.url, (path) =>
       path.includes('/Messages.json')
         ? {
             status: 200,
@@ -44,33 +44,30 @@ describe('snapshot through a proxy that answers HTML (built CLI)', () => {
           }
         : null,
     );
-    dir = tempDir();
   });
   afterAll(async () => {
     await proxy.close();
-    await env.close();
-    dir.remove();
   });
 
   it('exits 1 naming the page, leaves the run unfinished, and completes when run again', async () => {
-    const db = dir.file('s.db');
+    const db = ws.dir.file('s.db');
     const args = ['snapshot', '--db', db, '--no-export'];
-    const cut = await runCli(args, cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }), dir.path);
+    const cut = await runCli(args, cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }), ws.dir.path);
     expect(cut.code).toBe(1);
     expect(cut.stderr).toMatch(
       /^error: Twilio \(HTTP 200\): GET https:\/\/api\.twilio\.com\/2010-04-01\/Accounts\/AC\w+\/Messages\.json: answered HTTP 200 with a body that is not a Messages page/,
     );
     expect(cut.stderr).not.toContain('internal error');
     expect(cut.stderr).not.toMatch(/\n\s+at /);
-    expect(cut.stdout + cut.stderr).not.toContain(env.parentToken);
+    expect(cut.stdout + cut.stderr).not.toContain(ws.env.parentToken);
 
-    const listed = await runCli(['optouts', '--db', db], cliEnv(env), dir.path);
+    const listed = await runCli(['optouts', '--db', db], cliEnv(ws.env), ws.dir.path);
     expect(listed.code).not.toBe(0);
     expect(listed.stdout).not.toContain('+16505550101');
 
-    const again = await runCli(args, cliEnv(env), dir.path);
+    const again = await runCli(args, cliEnv(ws.env), ws.dir.path);
     expect(again.code).toBe(0);
-    const after = await runCli(['optouts', '--db', db], cliEnv(env), dir.path);
+    const after = await runCli(['optouts', '--db', db], cliEnv(ws.env), ws.dir.path);
     expect(after.code).toBe(0);
     expect(after.stdout).toContain('+16505550101');
   });

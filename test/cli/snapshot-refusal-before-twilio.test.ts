@@ -9,11 +9,12 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { createRun } from '../../src/db/snapshot-runs.js';
-import { requestLog, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
+import { requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli, withLedger } from '../support/snapshot-harness.js';
 
 const A = '+14155550101';
 
@@ -27,23 +28,19 @@ async function deadPort(): Promise<number> {
 }
 
 describe('a second snapshot is refused before Twilio is asked anything', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace({ numbers: [{ phone_number: A }] });
   let dbPath: string;
   const refusal = `refused: snapshot run 1 is still in progress (pid ${process.pid}); wait for it or stop it first\n`;
 
   beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({ numbers: [{ phone_number: A }] });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-    dbPath = dir.file('busy.db');
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    dbPath = ws.dir.file('busy.db');
     // A run of this very process (alive, on this host), as the other snapshot records itself.
     await withLedger(dbPath, (db) =>
       createRun(
         db,
         {
-          parentAccountSid: env.parentSid,
+          parentAccountSid: ws.env.parentSid,
           startedAt: new Date().toISOString(),
           pid: process.pid,
           hostname: hostname(),
@@ -56,35 +53,39 @@ describe('a second snapshot is refused before Twilio is asked anything', () => {
       ),
     );
   });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
 
   const plan = (extra: Record<string, string> = {}) =>
     runCli(
-      ['plan', '--mapping', dir.file('m.csv'), '--db', dbPath, '--out', dir.file('plan.json')],
-      cliEnv(env, extra),
-      dir.path,
+      [
+        'plan',
+        '--mapping',
+        ws.dir.file('m.csv'),
+        '--db',
+        dbPath,
+        '--out',
+        ws.dir.file('plan.json'),
+      ],
+      cliEnv(ws.env, extra),
+      ws.dir.path,
     );
 
   it('snapshot and plan send the emulator no request', async () => {
-    await env.control('DELETE', '/__emulator/requests');
-    const snapshot = await runCli(['snapshot', '--db', dbPath], cliEnv(env), dir.path);
+    await ws.env.control('DELETE', '/__emulator/requests');
+    const snapshot = await runCli(['snapshot', '--db', dbPath], cliEnv(ws.env), ws.dir.path);
     expect(snapshot.stderr).toBe(refusal);
     expect(snapshot.code).toBe(4);
     const planned = await plan();
     expect(planned.stderr).toBe(refusal);
     expect(planned.code).toBe(4);
-    expect(await requestLog(env)).toEqual([]);
+    expect(await requestLog(ws.env)).toEqual([]);
   });
 
   it('with Twilio unreachable, the refusal and not a network error', async () => {
     const url = `http://127.0.0.1:${await deadPort()}`;
     const snapshot = await runCli(
       ['snapshot', '--db', dbPath],
-      cliEnv(env, { SUBMIGRATE_API_URL: url }),
-      dir.path,
+      cliEnv(ws.env, { SUBMIGRATE_API_URL: url }),
+      ws.dir.path,
     );
     expect(snapshot.stderr).toBe(refusal);
     expect(snapshot.code).toBe(4);
@@ -100,15 +101,15 @@ describe('a second snapshot is refused before Twilio is asked anything', () => {
       [
         'plan',
         '--mapping',
-        dir.file('m.csv'),
+        ws.dir.file('m.csv'),
         '--no-snapshot',
         '--db',
         dbPath,
         '--out',
-        dir.file('plan2.json'),
+        ws.dir.file('plan2.json'),
       ],
-      cliEnv(env),
-      dir.path,
+      cliEnv(ws.env),
+      ws.dir.path,
     );
     expect(noRefresh.stderr).not.toContain('refused');
     expect(noRefresh.code).toBe(0);

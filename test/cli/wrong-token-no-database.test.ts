@@ -8,34 +8,26 @@
 
 import { readdirSync, writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli } from '../support/snapshot-harness.js';
 
 const WRONG = { TWILIO_AUTH_TOKEN: 'f'.repeat(32) };
 const NUMBER = '+14155550101';
 
 describe('a wrong auth token leaves no database behind (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace({ numbers: [{ phone_number: NUMBER }] });
   const cli = (args: string[], extra: Record<string, string | undefined> = {}) =>
-    runCli(args, cliEnv(env, extra), dir.path);
+    runCli(args, cliEnv(ws.env, extra), ws.dir.path);
   /** The files in the folder whose names begin with `name` (the database, its -wal, -shm). */
-  const filesOf = (name: string) => readdirSync(dir.path).filter((f) => f.startsWith(name));
+  const filesOf = (name: string) => readdirSync(ws.dir.path).filter((f) => f.startsWith(name));
 
   beforeAll(async () => {
-    env = await startTestEmulator();
-    await env.seed({ numbers: [{ phone_number: NUMBER }] });
-    dir = tempDir();
     writeFileSync(
-      dir.file('mapping.csv'),
+      ws.dir.file('mapping.csv'),
       `customer_id,customer_name,phone_number\nacme,Acme,${NUMBER}\n`,
     );
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   it.each([

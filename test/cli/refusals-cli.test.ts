@@ -13,7 +13,12 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, twilioFailure, type TestEmulator } from '../support/emulator.js';
+import {
+  ownClient,
+  startTestEmulator,
+  twilioFailure,
+  type TestEmulator,
+} from '../support/emulator.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
@@ -182,7 +187,7 @@ describe('submigrate optouts on a pair known only from a refused send (built CLI
     ]);
     const state = await env.state();
     const acme = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const client = env.clientFor(acme, env.emulator.state.accounts.get(acme)!.authToken);
+    const client = ownClient(env, acme);
     const alerts = state.services.find((s) => s.friendly_name === 'acmeAlerts')!.sid;
     expect(
       await twilioFailure(

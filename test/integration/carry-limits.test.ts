@@ -25,6 +25,7 @@ import type { Plan } from '../../src/plan/types.js';
 import {
   clearRequestLog,
   emulatorOptOuts,
+  ownClient,
   requestLog,
   startTestEmulator,
   type TestEmulator,
@@ -270,10 +271,7 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
     // And Twilio really does: refused for the one, not for the other.
     const state = await env.state();
     const service = state.services.find((s) => s.friendly_name === 'acmeAlerts')!;
-    const client = env.clientFor(
-      service.account_sid,
-      env.emulator.state.accounts.get(service.account_sid)!.authToken,
-    );
+    const client = ownClient(env, service.account_sid);
     const sendTo = (to: string) =>
       client.messages.create({ messagingServiceSid: service.sid, to, body: 'hi' }).then(
         () => 201,

@@ -21,6 +21,7 @@ import { readPlan } from '../../src/plan/plan-file.js';
 import {
   clearRequestLog,
   emulatorOptOuts,
+  ownClient,
   requestLog,
   type EmulatorOptOut,
   type EmulatorStateView,
@@ -183,10 +184,7 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
     let tollFreeSent = 0;
     for (const customer of customers) {
       const sub = state.accounts.find((a) => a.friendly_name === customer.name)!;
-      const client = ws.env.clientFor(
-        sub.sid,
-        ws.env.emulator.state.accounts.get(sub.sid)!.authToken,
-      );
+      const client = ownClient(ws.env, sub.sid);
       const service = state.services.find((s) => s.account_sid === sub.sid);
       // From each number: through the customer's service (whose records cover every number's
       // list), or on its own (its records cover its own list).
@@ -414,10 +412,7 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
     // Twilio does not enforce Birch's opt-out: the list really is the only protection.
     const state = await ws.env.state();
     const service = state.services.find((s) => s.account_sid === subs.birch)!;
-    const birchClient = ws.env.clientFor(
-      subs.birch,
-      ws.env.emulator.state.accounts.get(subs.birch)!.authToken,
-    );
+    const birchClient = ownClient(ws.env, subs.birch);
     expect(
       await sendOutcome(birchClient, STOPS.birch[0]!, { messagingServiceSid: service.sid }),
     ).toBe(201);

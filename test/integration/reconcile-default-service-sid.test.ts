@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { inbound } from '../support/emulator.js';
+import { inbound, ownClient } from '../support/emulator.js';
 import { planAndApply, readCsv, useCliWorkspaceEach } from '../support/migration.js';
 
 const X = '+14155550101';
@@ -58,7 +58,7 @@ describe('reconcile: a START to another number in no service, under a default se
     const start = await inbound(ws.env, { from: P, to: Y, body: 'START' });
     // date_sent has whole seconds: the send comes in a later second than the START.
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const acme = ws.env.clientFor(sub, ws.env.emulator.state.accounts.get(sub)!.authToken);
+    const acme = ownClient(ws.env, sub);
     const toP = await acme.messages.create({ to: P, from: X, body: 'Sale today!' });
     expect(toP.messagingServiceSid).toBe(start.messaging_service_sid);
     expect(toP.messagingServiceSid).toMatch(/^MG[0-9a-f]{32}$/);

@@ -14,6 +14,7 @@ import { withDb } from '../../src/db/open.js';
 import { parseMapping } from '../../src/plan/mapping.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
+import { ownClient } from '../support/emulator.js';
 import { planAndApply, readCsv, useCliWorkspaceEach } from '../support/migration.js';
 import { fixedClock, MIGRATIONS_DIR, TEST_RUNNER } from '../support/snapshot-harness.js';
 
@@ -45,7 +46,7 @@ describe('reconcile: which list, from when', () => {
       apply: snapshot ? [] : ['--allow-missing-snapshot'],
     });
     const sub = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    return ws.env.clientFor(sub, ws.env.emulator.state.accounts.get(sub)!.authToken);
+    return ownClient(ws.env, sub);
   }
 
   it('reads every send since the move, though a later plan read the subaccount since', async () => {

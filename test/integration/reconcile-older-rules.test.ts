@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
+import { ownClient } from '../support/emulator.js';
 import { planAndApply, useCliWorkspace } from '../support/migration.js';
 
 const A = '+14155550801';
@@ -52,7 +53,7 @@ describe('reconcile after passes an older submigrate made', () => {
     });
     const state = await ws.env.state();
     const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const acme = ws.env.clientFor(sub, ws.env.emulator.state.accounts.get(sub)!.authToken);
+    const acme = ownClient(ws.env, sub);
 
     // As if the move was two hours ago, so that what a pass reads again lies before the
     // overlap (10 minutes) by which every pass reaches back into the last.

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
+import { ownClient } from '../support/emulator.js';
 import { planAndApply, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const A = '+14155550601';
@@ -37,7 +38,7 @@ describe('reconcile whose reports cannot be written', () => {
     const { env, dir } = ws;
     const state = await env.state();
     const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const acme = env.clientFor(sub, env.emulator.state.accounts.get(sub)!.authToken);
+    const acme = ownClient(env, sub);
     const sent = await acme.messages.create({ to: R1, from: A, body: 'Sale!' });
     await sleep(1_100);
 

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
+import { ownClient } from '../support/emulator.js';
 import { makePlan, useCliWorkspace } from '../support/migration.js';
 import { killApplyAtHeldWrite, releaseHeld } from '../support/snapshot-harness.js';
 
@@ -43,7 +44,7 @@ describe('reconcile after a resumed transfer', () => {
     const state = await ws.env.state();
     expect(state.numbers.find((n) => n.phone_number === A)?.account_sid).not.toBe(ws.env.parentSid);
     const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const acme = ws.env.clientFor(sub, ws.env.emulator.state.accounts.get(sub)!.authToken);
+    const acme = ownClient(ws.env, sub);
     const sent = await acme.messages.create({ to: R1, from: A, body: 'Sale!' });
     await sleep(1_100);
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { ownClient } from '../support/emulator.js';
 import { planAndApply, readCsv, useCliWorkspaceEach } from '../support/migration.js';
 
 const X = '+14155550101';
@@ -64,7 +65,7 @@ describe('reconcile: a STOP a number took in a service it has since left', () =>
 
     // The customer's application texts both from X, now in its subaccount.
     const sub = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const acme = ws.env.clientFor(sub, ws.env.emulator.state.accounts.get(sub)!.authToken);
+    const acme = ownClient(ws.env, sub);
     const toP = await acme.messages.create({ to: P, from: X, body: 'Sale today!' });
     const toQ = await acme.messages.create({ to: Q, from: X, body: 'Sale today!' });
 

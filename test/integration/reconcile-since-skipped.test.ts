@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
+import { ownClient } from '../support/emulator.js';
 import { planAndApply, readCsv, useCliWorkspace } from '../support/migration.js';
 
 const A = '+14155550701';
@@ -38,7 +39,7 @@ describe('reconcile --since after a START it skipped', () => {
     });
     const state = await ws.env.state();
     const sid = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const acme = ws.env.clientFor(sid, ws.env.emulator.state.accounts.get(sid)!.authToken);
+    const acme = ownClient(ws.env, sid);
 
     // R1 opts back in; the --since pass starts after that second and sees only the sends.
     await ws.env.control('POST', '/__emulator/inbound', { from: R1, to: A, body: 'START' });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { ownClient, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { planAndApply, readCsv } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
@@ -73,7 +73,7 @@ describe('a refusal-only opt-out in the parent, its number moved on by a second 
 
     const state = await env.state();
     const beta = state.accounts.find((a) => a.friendly_name === 'Beta')!.sid;
-    const client = env.clientFor(beta, env.emulator.state.accounts.get(beta)!.authToken);
+    const client = ownClient(env, beta);
     const sent = await client.messages.create({ to: REFUSED_TO, from: N, body: 'Hello again' });
 
     const reconciled = await cli(['reconcile', '--db', db()]);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { ownClient } from '../support/emulator.js';
 import { planAndApply, readCsv, useCliWorkspace } from '../support/migration.js';
 
 const A = '+14155550501';
@@ -46,7 +47,7 @@ describe('reconcile after two waves', () => {
     const state = await ws.env.state();
     const client = (name: string) => {
       const sid = state.accounts.find((a) => a.friendly_name === name)!.sid;
-      return ws.env.clientFor(sid, ws.env.emulator.state.accounts.get(sid)!.authToken);
+      return ownClient(ws.env, sid);
     };
     const v1 = await client('Acme').messages.create({ to: R1, from: A, body: 'Sale!' });
     const v2 = await client('Cobalt').messages.create({ to: R2, from: C, body: 'Sale!' });

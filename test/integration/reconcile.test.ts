@@ -14,7 +14,12 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator, twilioFailure } from '../support/emulator.js';
+import {
+  ownClient,
+  startTestEmulator,
+  type TestEmulator,
+  twilioFailure,
+} from '../support/emulator.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const A = '+14155550401'; // in Shared, with B
@@ -116,7 +121,7 @@ describe('reconcile (built CLI)', () => {
     const state = await env.state();
     const account = (name: string) => {
       const sid = state.accounts.find((a) => a.friendly_name === name)!.sid;
-      return env.clientFor(sid, env.emulator.state.accounts.get(sid)!.authToken);
+      return ownClient(env, sid);
     };
     const service = (name: string) => state.services.find((s) => s.friendly_name === name)!.sid;
     const acme = account('Acme');

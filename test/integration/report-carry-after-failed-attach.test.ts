@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { emulatorOptOuts, sendOutcome } from '../support/emulator.js';
+import { emulatorOptOuts, ownClient, sendOutcome } from '../support/emulator.js';
 import { ANN, MOVING, useFullPool } from '../support/full-pool.js';
 import { readCsv } from '../support/migration.js';
 
@@ -34,7 +34,7 @@ describe('reports after a carry whose numbers failed to join the service', () =>
 
     // What Twilio does: the service refuses the send, the moved number outside it does not.
     const sub = (await env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const client = env.clientFor(sub, env.emulator.state.accounts.get(sub)!.authToken);
+    const client = ownClient(env, sub);
     expect(await sendOutcome(client, ANN, { messagingServiceSid: service })).toBe(21610);
     expect(await sendOutcome(client, ANN, { from: MOVING[0]! })).toBe(201);
 

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
+import { ownClient } from '../support/emulator.js';
 import { MOVING, useFullPool } from '../support/full-pool.js';
 import { readCsv } from '../support/migration.js';
 
@@ -31,7 +32,7 @@ describe('the reports of a run completed by a second apply', () => {
     const held = state.numbers.find(
       (n) => n.messaging_service_sid === service && !MOVING.includes(n.phone_number),
     )!;
-    const client = env.clientFor(sub, env.emulator.state.accounts.get(sub)!.authToken);
+    const client = ownClient(env, sub);
     await client.messaging.v1.services(service).phoneNumbers(held.sid).remove();
     const again = await pool.cli(['apply', dir.file('a.plan.json'), '--db', db, '--rate', '1000']);
     expect(again.code, again.stderr).toBe(0);

@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { sendOutcome, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  ownClient,
+  sendOutcome,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
 import { planAndApply, readCsv, seededStop } from '../support/migration.js';
 import { cliEnv, readOnly, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
@@ -102,7 +107,7 @@ describe.each([
     });
 
     // Twilio itself, in beta's subaccount: refuses both when carried, sends to both when not.
-    const client = env.clientFor(beta, env.emulator.state.accounts.get(beta)!.authToken);
+    const client = ownClient(env, beta);
     const refused = carry ? 21610 : 201;
     expect(await sendOutcome(client, PARENT_STOP, { from: N })).toBe(refused);
     expect(await sendOutcome(client, ACME_STOP, { from: N })).toBe(refused);
@@ -180,7 +185,7 @@ describe('a number moved on by a second wave, in Messaging Services', () => {
     const after = await env.state();
     const beta = after.accounts.find((a) => a.friendly_name === 'Beta')!.sid;
     const betaSvc = after.services.find((s) => s.account_sid === beta)!.sid;
-    const client = env.clientFor(beta, env.emulator.state.accounts.get(beta)!.authToken);
+    const client = ownClient(env, beta);
     for (const to of [SERVICE_STOP, ACME_STOP, NOBODY]) {
       expect(await sendOutcome(client, to, { messagingServiceSid: betaSvc })).toBe(201);
     }

@@ -16,7 +16,12 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { sendOutcome, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  ownClient,
+  sendOutcome,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
 import { makePlan, planAndApply, readCsv, seededStop } from '../support/migration.js';
 import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
@@ -78,7 +83,7 @@ describe('a moved number a later plan gives to another customer, not yet applied
     await planWaveTwo();
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const client = env.clientFor(acme, env.emulator.state.accounts.get(acme)!.authToken);
+    const client = ownClient(env, acme);
     expect(await sendOutcome(client, PARENT_STOP, { from: N })).toBe(201);
     expect(await sendOutcome(client, NOBODY, { from: N })).toBe(201);
 

@@ -287,6 +287,13 @@ export function useEmulator({
   return new Proxy({} as TestEmulator, { get: (_target, key) => Reflect.get(env(), key) });
 }
 
+/**
+ * A plain SDK client with an account's own SID and the Auth Token the emulator holds for it:
+ * a customer's application, sending from its subaccount after the move.
+ */
+export const ownClient = (env: TestEmulator, accountSid: string): TwilioClient =>
+  env.clientFor(accountSid, env.emulator.state.accounts.get(accountSid)!.authToken);
+
 /** A subaccount as the seed made it, with its own Auth Token. */
 export type SeededSubaccount = SeedResult['subaccounts'][number];
 

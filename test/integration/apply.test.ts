@@ -15,6 +15,7 @@ import { owlieMapping } from '../../src/emulator/scenarios/owlie.js';
 import { readPlan } from '../../src/plan/plan-file.js';
 import { clearRequestLog, requestLog } from '../support/emulator.js';
 import {
+  applyCleanly,
   customersOf,
   expectMigrated,
   modeOf,
@@ -47,18 +48,7 @@ describe('apply the Owlie migration (built CLI)', () => {
       notes: dry.stdout.split('\n').filter((l) => l.startsWith('#')),
     });
     await clearRequestLog(ws.env);
-    const applied = await cli([
-      'apply',
-      plan(),
-      '--db',
-      db(),
-      '--rate',
-      '1000',
-      '--concurrency',
-      '8',
-    ]);
-    expect(applied.stderr).toBe('');
-    expect(applied.code).toBe(0);
+    const applied = await applyCleanly(cli, plan(), db());
     const steps = readPlan(plan(), readFileSync(plan(), 'utf8')).steps.length;
     expect(applied.stdout).toMatch(
       new RegExp(

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOwlie, owlieCustomers } from '../../src/emulator/scenarios/owlie.js';
 import { readPlan } from '../../src/plan/plan-file.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { applyCleanly } from '../support/migration.js';
 import { cliEnv, ROOT, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 import { readFileSync } from 'node:fs';
 
@@ -108,18 +109,7 @@ describe('inbound routes through the Owlie migration (built CLI)', () => {
     }
     expect(new Set(before.values()).size).toBeGreaterThan(10);
 
-    const applied = await cli([
-      'apply',
-      plan(),
-      '--db',
-      db(),
-      '--rate',
-      '1000',
-      '--concurrency',
-      '8',
-    ]);
-    expect(applied.stderr).toBe('');
-    expect(applied.code).toBe(0);
+    const applied = await applyCleanly(cli, plan(), db());
     expect(applied.stdout).toContain(
       `Inbound routes: ${numbers.length} of ${numbers.length} moved numbers reach where they did.`,
     );

@@ -168,6 +168,32 @@ export async function planAndApply(
 }
 
 /**
+ * `apply PLAN --db DB --rate 1000 --concurrency 8` (and `extra`) through the CLI, as a whole
+ * scenario is applied: it must exit 0 and write nothing on stderr.
+ */
+export async function applyCleanly(
+  cli: (args: string[]) => Promise<CliResult>,
+  plan: string,
+  db: string,
+  extra: readonly string[] = [],
+): Promise<CliResult> {
+  const applied = await cli([
+    'apply',
+    plan,
+    '--db',
+    db,
+    '--rate',
+    '1000',
+    '--concurrency',
+    '8',
+    ...extra,
+  ]);
+  expect(applied.stderr).toBe('');
+  expect(applied.code).toBe(0);
+  return applied;
+}
+
+/**
  * Snapshot, plan and apply a mapping of one customer into `db`, each expected to succeed; the
  * SID of the subaccount it moved to.
  */

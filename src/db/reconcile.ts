@@ -186,6 +186,45 @@ export function departuresByNumber(db: Db): Map<string, NumberDeparture[]> {
 }
 
 /**
+ * When numbers last left each account, as far as the journal knows (the latest finished
+ * transfer out of it, ISO 8601 UTC): opt-outs said to a number while it was there, up to then,
+ * are on its customer's list only if that account's history was read up to then. A number moved
+ * once out of the parent it was planned from left the run's parent; every other move (a number
+ * moved again, or out of a subaccount) is `numberDepartures`'s. One the mapping no longer
+ * records is taken to have left the parent: never a move out of an account left unjudged.
+ */
+export function lastDepartures(db: Db): Map<string, string> {
+  const fromParent = db
+    .prepare(
+      `WITH once AS (
+         SELECT step_id FROM apply_steps
+         WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
+         GROUP BY step_id HAVING COUNT(*) = 1)
+       SELECT r.parent_account_sid AS accountSid,
+              MAX(COALESCE(s.finished_at, s.started_at)) AS leftAt
+       FROM apply_steps s
+       JOIN once o ON o.step_id = s.step_id
+       JOIN apply_runs r ON r.id = s.run_id
+       LEFT JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid
+       WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
+         AND (n.number_sid IS NULL OR n.source_account_sid = r.parent_account_sid)
+         AND COALESCE(s.finished_at, s.started_at) IS NOT NULL
+       GROUP BY r.parent_account_sid`,
+    )
+    .all() as { accountSid: string; leftAt: string }[];
+  const latest = new Map<string, string>();
+  const keep = (accountSid: string, leftAt: string) => {
+    const before = latest.get(accountSid);
+    if (before === undefined || Date.parse(leftAt) > Date.parse(before)) {
+      latest.set(accountSid, leftAt);
+    }
+  };
+  for (const row of fromParent) keep(row.accountSid, row.leftAt);
+  for (const d of numberDepartures(db)) keep(d.accountSid, d.leftAt);
+  return latest;
+}
+
+/**
  * The windows earlier reconcile passes read of an account (not those of other snapshots), with
  * the keyword rules (RULES_VERSION) each pass classified its messages by.
  */

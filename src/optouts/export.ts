@@ -22,7 +22,7 @@ import {
   servicesSeenByNumber,
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
-import { departuresByNumber } from '../db/reconcile.js';
+import { departuresByNumber, lastDepartures } from '../db/reconcile.js';
 import {
   completedWindows,
   historyStarts,
@@ -76,7 +76,10 @@ export interface SourcedWindow extends CoverageWindow {
 export interface Coverage {
   /** Per account and source, the merged windows of every completed snapshot. */
   windows: SourcedWindow[];
-  /** Per account, spans between the start of its history and its last window nobody read. */
+  /**
+   * Per account, spans nobody read between the start of its history and its last window, or
+   * the last time a number moved out of it if that is later.
+   */
   not_read: CoverageWindow[];
   /**
    * Accounts the mapping's numbers came from that no completed snapshot has read at all, each
@@ -130,14 +133,18 @@ const asCoverage = (accountSid: string, range: TimeRange): CoverageWindow => ({
 /**
  * `sources`: the accounts the numbers came from, each with the customers whose numbers did
  * (default: as the mapping last recorded them); those no completed snapshot read are
- * `never_read`.
+ * `never_read`. `throughMoves`: whether an account numbers moved out of after its last window
+ * counts as not read up to the last move (every list does); the opt-out gate, which judges the
+ * numbers still to move, says no: apply reads that span itself once its numbers have moved.
  */
 export function readCoverage(
   db: Db,
   sources: ReadonlyMap<string, ReadonlySet<string>> = sourceAccounts(db),
+  throughMoves = true,
 ): Coverage {
   const windows = completedWindows(db);
   const starts = historyStarts(db);
+  const departures = throughMoves ? lastDepartures(db) : new Map<string, string>();
   const byAccount = new Map<string, TimeRange[]>();
   const bySource = new Map<string, TimeRange[]>();
   for (const w of windows) {
@@ -160,7 +167,13 @@ export function readCoverage(
     merged.push(...sourced.sort((a, b) => compareText(a.start, b.start)));
     const ranges = mergeRanges(byAccount.get(accountSid)!);
     const start = starts.get(accountSid);
-    const end = ranges[ranges.length - 1]!.end;
+    // History is read up to its last window, or, when numbers moved out of the account since,
+    // up to their last move: a STOP said to a number in between (after a plan's refresh, before
+    // the move) is on no list and the subaccount it went to never saw it.
+    const left = departures.get(accountSid);
+    const lastRead = ranges[ranges.length - 1]!.end;
+    const end =
+      left !== undefined && Date.parse(left) > lastRead.getTime() ? new Date(left) : lastRead;
     const from = start === undefined ? ranges[0]!.start : new Date(start);
     for (const gap of uncoveredSpans({ start: from, end }, ranges)) {
       notRead.push(asCoverage(accountSid, gap));
@@ -532,7 +545,7 @@ export function describeCoverage(coverage: Coverage): string[] {
     ),
     ...coverage.not_read.map(
       (w) =>
-        `not read: ${w.account_sid} ${w.start} → ${w.end} (older than the Messages API shows, or never snapshotted: run \`submigrate snapshot\` with Bulk Export; for a subaccount, \`submigrate snapshot --account ${w.account_sid}\`)`,
+        `not read: ${w.account_sid} ${w.start} → ${w.end} (older than the Messages API shows, never snapshotted, or after the last snapshot and before a number moved out of the account: run \`submigrate snapshot\` with Bulk Export; for a subaccount, \`submigrate snapshot --account ${w.account_sid}\`)`,
     ),
     ...coverage.never_read.map(
       (w) =>

@@ -328,9 +328,14 @@ function carryOptions(
   };
 }
 
-/** Accounts a completed snapshot has read from the start of their history, with no gap. */
+/**
+ * Accounts a completed snapshot has read from the start of their history, with no gap: the
+ * opt-out gate. The span from the last read to a later move out of the account is not judged
+ * here (the numbers it concerns have moved; apply reads it after its moves, and the lists say
+ * not whole while it is unread): a killed apply is continued, not refused for its own moves.
+ */
 export function coveredAccounts(db: Db): Set<string> {
-  const coverage = readCoverage(db);
+  const coverage = readCoverage(db, undefined, false);
   const gaps = new Set(coverage.not_read.map((w) => w.account_sid));
   return new Set(coverage.windows.map((w) => w.account_sid).filter((sid) => !gaps.has(sid)));
 }

@@ -98,6 +98,8 @@ export function dryRunRequests(
   records: ReadonlyMap<string, StepRecord>,
   consentItems: ReadonlyMap<string, readonly ConsentItemRecord[]> = new Map(),
   credentials: 'auth-token' | 'api-key' = 'auth-token',
+  /** The accounts a completed snapshot has read: only their history is read after the moves. */
+  historyRead: ReadonlySet<string> = new Set(),
 ): string[] {
   const targets = targetsFrom(plan, records as Map<string, StepRecord>);
   const subaccount = (customerId: string) =>
@@ -223,5 +225,29 @@ export function dryRunRequests(
       }
     }
   }
+  lines.push(...readsAfterTheMoves(plan, historyRead));
   return lines;
+}
+
+/**
+ * After the steps, apply reads the history of the accounts the plan's numbers leave up to the
+ * moves (`readUpToTheMoves`), those a snapshot has read before: reads only, said in a `#` line
+ * as the drift check's are.
+ */
+function readsAfterTheMoves(plan: Plan, historyRead: ReadonlySet<string>): string[] {
+  if (!historyRead.has(plan.parent_account_sid)) return [];
+  const left = new Set<string>();
+  for (const step of plan.steps) {
+    if (step.action === 'transfer_number' && historyRead.has(step.from_account_sid)) {
+      left.add(step.from_account_sid);
+    }
+  }
+  if (left.size === 0) return [];
+  left.add(plan.parent_account_sid);
+  const accounts = [...left].map((sid) =>
+    sid === plan.parent_account_sid ? `${sid} (parent)` : sid,
+  );
+  return [
+    `# read-only after the steps (the history the numbers leave, read up to their moves, as plan's refresh reads it): GET ${API}/Accounts/{sid}.json, its IncomingPhoneNumbers, its Messaging Services and its Messages.json since the last read, for ${accounts.join(', ')}, a subaccount's with its own Auth Token`,
+  ];
 }

@@ -41,7 +41,8 @@ import {
 import { currentOptOuts } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { olderRulesNote } from '../optouts/export.js';
-import { olderRulesWindows } from '../db/snapshot-runs.js';
+import { DEFAULT_PARTITIONS, takeSnapshot } from '../optouts/snapshot.js';
+import { completedWindows, olderRulesWindows } from '../db/snapshot-runs.js';
 import { recordRouteChecks, type RouteCheckRecord } from '../db/route-checks.js';
 import { RefusedError, tellAfter, UserError } from '../errors.js';
 import { carryIndex, uncarriedOptOuts, type Uncarried } from '../plan/carry.js';
@@ -49,7 +50,7 @@ import type { MappingRow } from '../plan/mapping.js';
 import { observeFamily } from '../plan/observe.js';
 import { serializePlan } from '../plan/plan-file.js';
 import { refuseNewRunIds } from '../plan/plan-shape.js';
-import { replanAdvice, snapshotCommand, type ReplanPaths } from '../plan/replan.js';
+import { replanAdvice, shellWord, snapshotCommand, type ReplanPaths } from '../plan/replan.js';
 import { describeResources } from '../plan/resources.js';
 import { coveredAccounts } from '../plan/run-plan.js';
 import type { NumberOrigin, ObservedState, Plan, PlanStep } from '../plan/types.js';
@@ -130,6 +131,11 @@ export interface ApplyResult {
   /** The routing check of the moved numbers, and the numbers that lost their route. */
   routes: RouteCheck[];
   routeFailures: RouteCheck[];
+  /**
+   * Why the history of the accounts the numbers left could not be read up to the moves, when
+   * it could not (with the command that reads it): the lists of their customers are not whole.
+   */
+  ledgerUnread?: string;
   /**
    * Why the run's reports could not be written (`afterRun` threw), when they could not: the
    * run itself went as the rest says.
@@ -360,7 +366,13 @@ export async function rehearseApply(
   );
   // A carry the run has begun sends only the records Twilio has not answered for.
   const consentItems = existing === undefined ? new Map() : listRunConsentItems(db, existing.id);
-  const lines = dryRunRequests(input.plan, journal, consentItems, input.credentials);
+  const lines = dryRunRequests(
+    input.plan,
+    journal,
+    consentItems,
+    input.credentials,
+    historyRead(db),
+  );
   if (uncarried.length > 0) lines.push(`# ${describeLeftAfterCarry(uncarried)}`);
   if (uncovered.length > 0) {
     lines.push(
@@ -635,6 +647,8 @@ async function applyLocked(
     (leftover) => !rivalled.has(leftover.stepId),
   );
   for (const leftover of leftovers) note(describeLeftover(leftover));
+  const ledgerUnread = await readUpToTheMoves(plan, records, deps, runId, input.replan?.db ?? null);
+  if (ledgerUnread !== undefined) note(ledgerUnread);
   const routes = await checkRoutes(plan, records, twilio, clock);
   recordRouteChecks(db, runId, routes.map(toCheckRecord));
   const routeFailures = routes.filter(failedCheck);
@@ -663,7 +677,64 @@ async function applyLocked(
     failures,
     routes,
     routeFailures,
+    ...(ledgerUnread === undefined ? {} : { ledgerUnread }),
   };
+}
+
+/** The accounts a completed snapshot has read some history of. */
+const historyRead = (db: Db) => new Set(completedWindows(db).map((w) => w.accountSid));
+
+/**
+ * After the moves, the history of the accounts the run's numbers left is read up to now, as
+ * plan's refresh reads it (GET only, the Messages API): a STOP said to a number after the plan
+ * read its account and before the number left it was enforced by that account, and the
+ * subaccount never saw it, so only this read puts it on its customer's list. (The parent is
+ * always read, as by every snapshot; a subaccount source with its own credentials.) When the
+ * read fails the run goes on to its checks and reports: coverage counts the span up to the
+ * moves as not read, and what is returned says so, with the command that reads it.
+ */
+async function readUpToTheMoves(
+  plan: Plan,
+  records: ReadonlyMap<string, StepRecord>,
+  deps: ApplyDeps,
+  runId: number,
+  dbPath: string | null,
+): Promise<string | undefined> {
+  // Only history a snapshot has read before is brought up to date: an account none has read
+  // (numbers moved with --allow-missing-snapshot) is read from its start by `submigrate
+  // snapshot`, not by apply, and its customers' lists are already said to be not known.
+  const read = historyRead(deps.db);
+  if (!read.has(plan.parent_account_sid)) return undefined;
+  const left = new Set<string>();
+  for (const step of plan.steps) {
+    const state = records.get(step.id)?.state;
+    if (
+      step.action === 'transfer_number' &&
+      (state === 'done' || state === 'skipped') &&
+      read.has(step.from_account_sid)
+    ) {
+      left.add(step.from_account_sid);
+    }
+  }
+  if (left.size === 0) return undefined;
+  const accounts = [...left].filter((sid) => sid !== plan.parent_account_sid).sort();
+  try {
+    await takeSnapshot(
+      {
+        accounts,
+        since: null,
+        until: null,
+        partitions: DEFAULT_PARTITIONS,
+        // Only GETs, as a plan's: older history is `submigrate snapshot`'s to read.
+        useExport: false,
+      },
+      { twilio: deps.twilio, db: deps.db, clock: deps.clock, runner: deps.runner },
+    );
+    return undefined;
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return `the history of ${[...left].sort().join(', ')} after the plan read it was not read up to the moves (${why}): a STOP said to a moved number in between is on no list, so the suppression lists of the customers whose numbers came from there are not whole. Run \`${snapshotCommand(plan.parent_account_sid, accounts, dbPath)}\`, then \`${['submigrate', 'report', '--run', String(runId), ...(dbPath === null ? [] : ['--db', dbPath])].map(shellWord).join(' ')}\` to write this run's reports again`;
+  }
 }
 
 /** Every customer's subaccount, once known: the next plan reuses it. */

@@ -73,10 +73,20 @@ describe('apply the Owlie migration (built CLI)', () => {
     for (const m of ['POST', 'DELETE']) {
       expect(method(m)).toBe(log.filter((e) => e.method === m).length);
     }
-    const tokenGets = log.filter(
+    const accountGets = log.filter(
       (e) => e.method === 'GET' && /^\/2010-04-01\/Accounts\/AC\w{32}\.json$/.test(e.path),
     );
-    expect(method('GET')).toBe(tokenGets.length);
+    // The parent's own account is read once, by the read of its history after the moves (the
+    // dry run's `# read-only after the steps` line), after every write; no token is fetched.
+    const parentPath = `/2010-04-01/Accounts/${ws.env.parentSid}.json`;
+    expect(accountGets.map((e) => e.path)).toEqual([parentPath]);
+    expect(log.findIndex((e) => e.path === parentPath)).toBeGreaterThan(
+      log.findLastIndex((e) => e.method !== 'GET'),
+    );
+    expect(dry.stdout).toMatch(
+      /^# read-only after the steps .*Messages\.json since the last read, for AC\w{32} \(parent\)/m,
+    );
+    expect(method('GET')).toBe(accountGets.length - 1);
   });
 
   it('re-running apply on the finished plan sends no write at all', async () => {

@@ -55,7 +55,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
   return {
     command: 'apply <plan>',
     describe:
-      'Execute a plan: journaled, rate-limited, resumable. Exit 3 when a step failed, a create took effect twice, another apply of the plan (from another database) also created a subaccount for a customer or an inbound route was lost, 4 when refused (stale plan, lock held, opt-outs not snapshotted or not carried)',
+      'Execute a plan: journaled, rate-limited, resumable. Exit 3 when a step failed, a create took effect twice, another apply of the plan (from another database) also created a subaccount for a customer, an inbound route was lost or the history up to the moves could not be read (the suppression lists are then not whole), 4 when refused (stale plan, lock held, opt-outs not snapshotted or not carried)',
     builder: (y) =>
       y
         .positional('plan', { type: 'string', demandOption: true, describe: 'The plan file' })
@@ -262,10 +262,15 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
             (fallbacks.length === 0
               ? ''
               : `${fallbackAdvice(fallbacks.map((r) => r.phoneNumber))} `) +
-            `${done.status === 'completed' ? 'Completed.' : 'Not complete: fix what failed, then run apply again (or `submigrate routes`).'}${shownDir === undefined ? '' : ` Reports: ${shownDir}/`}`,
+            `${done.status === 'completed' ? 'Completed.' : 'Not complete: fix what failed, then run apply again (or `submigrate routes`).'}` +
+            // The moves stand, but the lists cannot be vouched for: the note says what to run.
+            `${done.ledgerUnread === undefined ? '' : ' The suppression lists are not whole: the history up to the moves was not read (see the note).'}` +
+            `${shownDir === undefined ? '' : ` Reports: ${shownDir}/`}`,
         );
       }
-      if (done.status !== 'completed') context.setExit(EXIT_CODES.failedSteps);
+      if (done.status !== 'completed' || done.ledgerUnread !== undefined) {
+        context.setExit(EXIT_CODES.failedSteps);
+      }
       // What the run did is told first; then why its reports are missing.
       if (reportsError !== undefined) throw reportsError;
     },

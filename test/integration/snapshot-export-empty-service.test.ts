@@ -69,11 +69,13 @@ describe('a day file that writes no Messaging Service as ""', () => {
   it('mends the evidence an older submigrate kept with "" for a service', async () => {
     const path = ws.dir.file('ledger.db');
     // As an older submigrate left it: the rows with "", and no migration past 015 (nor the
-    // table a later one creates).
+    // table and columns later ones create).
     const sqlite = new Database(path);
     sqlite.prepare("UPDATE ledger_events SET messaging_service_sid = ''").run();
     sqlite.prepare('DELETE FROM schema_migrations WHERE version > 15').run();
     sqlite.prepare('DROP TABLE messaging_services').run();
+    sqlite.prepare('ALTER TABLE ledger_events DROP COLUMN channel').run();
+    sqlite.prepare('ALTER TABLE undated_evidence DROP COLUMN channel').run();
     sqlite.close();
     const { optouts } = await withLedger(path, (db) => exportOptOuts(db));
     expect(optouts.map((row) => [row.scope, row.sender_number, row.body])).toEqual([

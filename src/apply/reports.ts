@@ -37,7 +37,7 @@ import {
   type InboundRoute,
   type RouteVerdict,
 } from '../plan/routes.js';
-import { shellWord } from '../plan/replan.js';
+import { reportCommand, shellWord } from '../plan/replan.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { Plan, PlanNumber } from '../plan/types.js';
 import { auditDocument, auditRows, shownResult, type AuditRow } from '../report/audit.js';
@@ -695,7 +695,7 @@ export function describeListGaps(
         ? 'no completed snapshot has read any account'
         : `no snapshot read under the current keyword rules (${olderRulesRuns(olderRuns)}: what they read no longer counts as read)`;
     return [
-      `no suppression list in the reports: ${why}, so this tool can vouch for no customer's list (coverage.txt). Run \`submigrate snapshot\`, then \`submigrate report --run ${runId}\`.`,
+      `no suppression list in the reports: ${why}, so this tool can vouch for no customer's list (coverage.txt). Run \`submigrate snapshot\`, then \`${reportCommand(runId, null)}\`.`,
     ];
   }
   const few = (ids: readonly string[]) =>

@@ -50,7 +50,7 @@ import type { MappingRow } from '../plan/mapping.js';
 import { observeFamily } from '../plan/observe.js';
 import { serializePlan } from '../plan/plan-file.js';
 import { refuseNewRunIds } from '../plan/plan-shape.js';
-import { replanAdvice, shellWord, snapshotCommand, type ReplanPaths } from '../plan/replan.js';
+import { replanAdvice, reportCommand, snapshotCommand, type ReplanPaths } from '../plan/replan.js';
 import { describeResources } from '../plan/resources.js';
 import { coveredAccounts } from '../plan/run-plan.js';
 import type { NumberOrigin, ObservedState, Plan, PlanStep } from '../plan/types.js';
@@ -733,7 +733,7 @@ async function readUpToTheMoves(
     return undefined;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    return `the history of ${[...left].sort().join(', ')} after the plan read it was not read up to the moves (${why}): a STOP said to a moved number in between is on no list, so the suppression lists of the customers whose numbers came from there are not whole. Run \`${snapshotCommand(plan.parent_account_sid, accounts, dbPath)}\`, then \`${['submigrate', 'report', '--run', String(runId), ...(dbPath === null ? [] : ['--db', dbPath])].map(shellWord).join(' ')}\` to write this run's reports again`;
+    return `the history of ${[...left].sort().join(', ')} after the plan read it was not read up to the moves (${why}): a STOP said to a moved number in between is on no list, so the suppression lists of the customers whose numbers came from there are not whole. Run \`${snapshotCommand(plan.parent_account_sid, accounts, dbPath)}\`, then \`${reportCommand(runId, dbPath)}\` to write this run's reports again`;
   }
 }
 

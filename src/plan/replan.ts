@@ -59,6 +59,12 @@ export function replanAdvice(plan: Plan, paths: ReplanPaths): string {
   return `Make the plan again${where}: ${replanCommand(plan, paths)}`;
 }
 
+/** The command that writes a run's reports again (`--db` when the database was named). */
+export function reportCommand(runId: number, db: string | null): string {
+  const named = db === null ? [] : ['--db', db];
+  return ['submigrate', 'report', '--run', String(runId), ...named].map(shellWord).join(' ');
+}
+
 /**
  * The snapshot that reads the history of the given accounts: `submigrate snapshot` reads the
  * parent's, and a subaccount's only when named with `--account` (each once, in order). With

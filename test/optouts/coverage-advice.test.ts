@@ -10,27 +10,28 @@ import { KEYWORD_LISTS } from '../../src/optouts/keywords.js';
 
 const SUB = 'AC0000000000000000000000000000a001';
 
+/** A coverage statement of SUB read from 2025-06-01 to 2026-06-01, with `parts` changed. */
+const coverageOf = (parts: Partial<Coverage>): Coverage => ({
+  windows: [
+    { account_sid: SUB, source: 'api', start: '2025-06-01T00:00:00Z', end: '2026-06-01T00:00:00Z' },
+  ],
+  not_read: [],
+  never_read: [],
+  keyword_lists: KEYWORD_LISTS,
+  snapshot_runs: [1],
+  older_rules_runs: 0,
+  ties_resolved_as_opt_out: 0,
+  services_not_known: [],
+  not_placed: [],
+  undated_evidence: [],
+  ...parts,
+});
+
 describe('describeCoverage', () => {
   it('names the snapshot that reads a span not read, --account included', () => {
-    const coverage: Coverage = {
-      windows: [
-        {
-          account_sid: SUB,
-          source: 'api',
-          start: '2025-06-01T00:00:00Z',
-          end: '2026-06-01T00:00:00Z',
-        },
-      ],
+    const coverage = coverageOf({
       not_read: [{ account_sid: SUB, start: '2025-01-01T00:00:00Z', end: '2025-06-01T00:00:00Z' }],
-      never_read: [],
-      keyword_lists: KEYWORD_LISTS,
-      snapshot_runs: [1],
-      older_rules_runs: 0,
-      ties_resolved_as_opt_out: 0,
-      services_not_known: [],
-      not_placed: [],
-      undated_evidence: [],
-    };
+    });
     const line = describeCoverage(coverage).find((l) => l.startsWith('not read:'));
     expect(line).toContain(`submigrate snapshot --account ${SUB}`);
   });
@@ -38,27 +39,11 @@ describe('describeCoverage', () => {
   it('names the snapshot that lists a SID not known as a service, --account included', () => {
     // `submigrate snapshot` lists the parent's services only: a subaccount's SID, under which
     // a customer's own service made after the move may come, needs --account to be listed.
-    const coverage: Coverage = {
-      windows: [
-        {
-          account_sid: SUB,
-          source: 'api',
-          start: '2025-06-01T00:00:00Z',
-          end: '2026-06-01T00:00:00Z',
-        },
-      ],
-      not_read: [],
-      never_read: [],
-      keyword_lists: KEYWORD_LISTS,
-      snapshot_runs: [1],
-      older_rules_runs: 0,
-      ties_resolved_as_opt_out: 0,
+    const coverage = coverageOf({
       services_not_known: [
         { account_sid: SUB, messaging_service_sid: `MG${'0'.repeat(31)}1`, opt_ins: 2 },
       ],
-      not_placed: [],
-      undated_evidence: [],
-    };
+    });
     const line = describeCoverage(coverage).find((l) => l.startsWith('not known as a service:'));
     expect(line).toContain(`submigrate snapshot --account ${SUB}`);
   });
@@ -66,25 +51,7 @@ describe('describeCoverage', () => {
   it('says what an older submigrate missed in words true of a database rules version 2 read', () => {
     // Most databases an older submigrate read were read under version 2, which counted a
     // full-width ＳＴＯＰ: what it (and version 1) missed is version 3's.
-    const coverage: Coverage = {
-      windows: [
-        {
-          account_sid: SUB,
-          source: 'api',
-          start: '2025-06-01T00:00:00Z',
-          end: '2026-06-01T00:00:00Z',
-        },
-      ],
-      not_read: [],
-      never_read: [],
-      keyword_lists: KEYWORD_LISTS,
-      snapshot_runs: [2],
-      older_rules_runs: 1,
-      ties_resolved_as_opt_out: 0,
-      services_not_known: [],
-      not_placed: [],
-      undated_evidence: [],
-    };
+    const coverage = coverageOf({ snapshot_runs: [2], older_rules_runs: 1 });
     const line = describeCoverage(coverage).find((l) => l.startsWith('older rules:'));
     expect(line).toContain('a STOP with an invisible character in it');
     expect(line).toContain('a send a Messaging Service refused before it chose a sender');

@@ -21,10 +21,16 @@ import {
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
-import { departuresByNumber, listViolations, reconcileTotals } from '../db/reconcile.js';
+import {
+  departuresByNumber,
+  listViolations,
+  numbersLeft,
+  reconcileTotals,
+} from '../db/reconcile.js';
 import { listRouteChecks } from '../db/route-checks.js';
 import {
   exportOptOuts,
+  listHorizons,
   olderRulesRuns,
   partialCustomers,
   readCoverage,
@@ -371,6 +377,7 @@ function runClaims(
   // for another customer carries what it carried out of the parent then, too.
   const departed = departuresByNumber(db);
   const sources = new Map<string, Set<string>>();
+  const stays: { numberSid: string; customerId: string; accountSid: string }[] = [];
   for (const c of plan.customers) {
     for (const n of c.numbers) {
       const account = transferredFrom.get(n.number_sid) ?? recordedAccount.get(n.number_sid);
@@ -384,11 +391,15 @@ function runClaims(
         let ids = sources.get(from);
         if (ids === undefined) sources.set(from, (ids = new Set()));
         ids.add(c.customer_id);
+        stays.push({ numberSid: n.number_sid, customerId: c.customer_id, accountSid: from });
       }
     }
   }
   return {
     sources,
+    // Up to when each customer's numbers were in each account, as the journal knows it up to
+    // this run: a span not read after they left is another customer's concern.
+    horizons: listHorizons(stays, numbersLeft(db), runId),
     numbers: plan.customers.flatMap((c) =>
       c.numbers.map((n) => {
         const service = recorded.get(n.number_sid) ?? null;
@@ -547,7 +558,12 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
           // list that is not known (an account its numbers came from nobody read) or not
           // whole must not read as all of it. Never dropped: what was read still binds.
           const unknown = unvouchedCustomers(exported.coverage);
-          const partial = partialCustomers(exported.coverage, claims.sources, claims.subaccounts);
+          const partial = partialCustomers(
+            exported.coverage,
+            claims.sources,
+            claims.subaccounts,
+            claims.horizons,
+          );
           return {
             coverage: exported.coverage,
             partial,

@@ -234,35 +234,42 @@ export function numbersStillHeld(
  * for the new customer's list too, though the plan recorded the subaccount as its source).
  */
 export function sourceAccounts(db: Db): Map<string, Set<string>> {
-  const rows = db
+  const byAccount = new Map<string, Set<string>>();
+  for (const { accountSid, customerId } of sourceStays(db)) {
+    let customers = byAccount.get(accountSid);
+    if (customers === undefined) byAccount.set(accountSid, (customers = new Set()));
+    customers.add(customerId);
+  }
+  return byAccount;
+}
+
+/**
+ * `sourceAccounts` number by number: each recorded number, each account it came from, and the
+ * customer whose list it is on (the customer the mapping records, and the one still holding it
+ * when a later plan not applied gives it on). A customer's list is judged by the time each of
+ * its own numbers left each account (`numbersLeft`).
+ */
+export function sourceStays(
+  db: Db,
+): { numberSid: string; customerId: string; accountSid: string }[] {
+  const stays = db
     .prepare(
-      'SELECT DISTINCT source_account_sid AS account, customer_id AS customer FROM customer_numbers',
+      `SELECT number_sid AS numberSid, customer_id AS customerId,
+              source_account_sid AS accountSid
+       FROM customer_numbers`,
     )
-    .all() as { account: string; customer: string }[];
-  const customerOf = new Map(
-    (
-      db
-        .prepare('SELECT number_sid AS sid, customer_id AS customer FROM customer_numbers')
-        .all() as {
-        sid: string;
-        customer: string;
-      }[]
-    ).map((n) => [n.sid, n.customer]),
-  );
+    .all() as { numberSid: string; customerId: string; accountSid: string }[];
+  const customerOf = new Map(stays.map((n) => [n.numberSid, n.customerId]));
   // A number a later plan not applied gives on is still its holder's: what it carried out of
   // the accounts it left counts for the holder's list too.
   const holderOf = new Map(numbersStillHeld(db).map((n) => [n.numberSid, n.customerId]));
   for (const d of numberDepartures(db)) {
     for (const customer of [customerOf.get(d.numberSid), holderOf.get(d.numberSid)])
-      if (customer !== undefined) rows.push({ account: d.accountSid, customer });
+      if (customer !== undefined) {
+        stays.push({ numberSid: d.numberSid, customerId: customer, accountSid: d.accountSid });
+      }
   }
-  const byAccount = new Map<string, Set<string>>();
-  for (const { account, customer } of rows) {
-    let customers = byAccount.get(account);
-    if (customers === undefined) byAccount.set(account, (customers = new Set()));
-    customers.add(customer);
-  }
-  return byAccount;
+  return stays;
 }
 
 export function previousSubaccounts(db: Db): Map<string, string> {

@@ -225,6 +225,54 @@ export function lastDepartures(db: Db): Map<string, string> {
 }
 
 /**
+ * Every finished transfer of a number out of an account, with when it finished (ISO 8601 UTC):
+ * the moves `lastDepartures` takes the latest of per account, number by number, so that a
+ * customer's list is judged by the spans its own numbers were in each account, not by the
+ * latest move of any number out of it (a wave-1 customer's list does not depend on whether
+ * wave 2's moves out of the parent were read). The same two sources as `lastDepartures`: a
+ * number moved once out of the parent it was planned from left the run's parent; every other
+ * move is `numberDepartures`'. One query for the numbers moved once, whatever their count.
+ */
+export interface NumberLeft {
+  numberSid: string;
+  /** The apply run that moved it out. */
+  runId: number;
+  accountSid: string;
+  /** ISO 8601 UTC. */
+  leftAt: string;
+}
+
+export function numbersLeft(db: Db): NumberLeft[] {
+  const fromParent = db
+    .prepare(
+      `WITH once AS (
+         SELECT step_id FROM apply_steps
+         WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
+         GROUP BY step_id HAVING COUNT(*) = 1)
+       SELECT substr(s.step_id, length('transfer_number:') + 1) AS numberSid, s.run_id AS runId,
+              r.parent_account_sid AS accountSid,
+              COALESCE(s.finished_at, s.started_at) AS leftAt
+       FROM apply_steps s
+       JOIN once o ON o.step_id = s.step_id
+       JOIN apply_runs r ON r.id = s.run_id
+       LEFT JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid
+       WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
+         AND (n.number_sid IS NULL OR n.source_account_sid = r.parent_account_sid)
+         AND COALESCE(s.finished_at, s.started_at) IS NOT NULL`,
+    )
+    .all() as NumberLeft[];
+  return [
+    ...fromParent,
+    ...numberDepartures(db).map((d) => ({
+      numberSid: d.numberSid,
+      runId: d.runId,
+      accountSid: d.accountSid,
+      leftAt: d.leftAt,
+    })),
+  ];
+}
+
+/**
  * The windows earlier reconcile passes read of an account (not those of other snapshots), with
  * the keyword rules (RULES_VERSION) each pass classified its messages by.
  */

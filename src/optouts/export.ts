@@ -12,6 +12,7 @@ import {
   numbersStillHeld,
   previousSubaccounts,
   sourceAccounts,
+  sourceStays,
 } from '../db/customers.js';
 import {
   countTiesResolvedAsOptOut,
@@ -22,7 +23,12 @@ import {
   servicesSeenByNumber,
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
-import { departuresByNumber, lastDepartures } from '../db/reconcile.js';
+import {
+  departuresByNumber,
+  lastDepartures,
+  numbersLeft,
+  type NumberLeft,
+} from '../db/reconcile.js';
 import {
   completedWindows,
   historyStarts,
@@ -266,6 +272,11 @@ export interface ExportClaims {
    * read is in `never_read`, its list unknown.
    */
   sources?: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Up to when each customer's list needs each of its accounts read (`listHorizons`); without
+   * it, every span of an account its numbers came from counts against its list.
+   */
+  horizons?: ListHorizons;
 }
 
 /** The claims of the mapping last recorded and of the subaccounts applies moved customers into. */
@@ -433,7 +444,8 @@ function refuseUnread(coverage: Coverage, customer: string | undefined): void {
 
 /**
  * The spans of history not read that leave this export not whole: all of them, or, for one
- * customer, those of the accounts its numbers came from and of the subaccount it was moved into.
+ * customer, those of the accounts its numbers came from that lie before its numbers left them
+ * (any, of an account one of them is still in), and of the subaccount it was moved into.
  * Opt-outs said in them are on no list, so `optouts` cannot vouch for the list it prints.
  */
 export function spansLeavingListNotWhole(
@@ -442,16 +454,72 @@ export function spansLeavingListNotWhole(
   customer: string | undefined,
 ): CoverageWindow[] {
   if (customer === undefined) return coverage.not_read;
-  // The accounts its numbers came from, and the subaccount an apply moved it into: a span of
-  // that one's history not read holds opt-outs its list would carry too.
+  const stays = sourceStays(db).filter((s) => s.customerId === customer);
+  const horizons = listHorizons(stays, numbersLeft(db));
+  const accounts = new Set(stays.map((s) => s.accountSid));
+  // The subaccount an apply moved it into: a span of that one's history not read holds
+  // opt-outs its list would carry too, whenever it lies.
   const subaccount = previousSubaccounts(db).get(customer);
-  const theirs = new Set([
-    ...[...sourceAccounts(db)].flatMap(([account, customers]) =>
-      customers.has(customer) ? [account] : [],
-    ),
-    ...(subaccount === undefined ? [] : [subaccount]),
-  ]);
-  return coverage.not_read.filter((w) => theirs.has(w.account_sid));
+  return coverage.not_read.filter(
+    (w) =>
+      w.account_sid === subaccount ||
+      (accounts.has(w.account_sid) &&
+        unreadBefore([w], horizons.get(w.account_sid)?.get(customer))),
+  );
+}
+
+/**
+ * Up to when each customer's list needs each account its numbers came from read: account →
+ * customer → the latest time one of its numbers left the account (a finished transfer out of
+ * it, in a run up to `upToRun`). A customer with a number still in the account, or not known to
+ * have left it (its move failed, was not run or is not finished), has no entry there: its list
+ * needs every span of that account read, up to the last move of any number out of it, as
+ * `not_read` has them. `stays`: each number, an account it came from, and whose list it is on.
+ */
+export type ListHorizons = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+export function listHorizons(
+  stays: Iterable<{ numberSid: string; customerId: string; accountSid: string }>,
+  left: readonly NumberLeft[],
+  upToRun = Number.POSITIVE_INFINITY,
+): ListHorizons {
+  // When each number last left each account (a number may leave one twice: the later counts).
+  const leftAt = new Map<string, string>();
+  for (const d of left) {
+    if (d.runId > upToRun) continue;
+    const key = `${d.numberSid}|${d.accountSid}`;
+    const before = leftAt.get(key);
+    if (before === undefined || Date.parse(d.leftAt) > Date.parse(before))
+      leftAt.set(key, d.leftAt);
+  }
+  const horizons = new Map<string, Map<string, string>>();
+  // A number still in an account (not known to have left it) takes its customer's horizon
+  // there away: every span counts, whatever its other numbers did.
+  const stillThere: { accountSid: string; customerId: string }[] = [];
+  for (const { numberSid, customerId, accountSid } of stays) {
+    const at = leftAt.get(`${numberSid}|${accountSid}`);
+    if (at === undefined) {
+      stillThere.push({ accountSid, customerId });
+      continue;
+    }
+    let customers = horizons.get(accountSid);
+    if (customers === undefined) horizons.set(accountSid, (customers = new Map()));
+    const before = customers.get(customerId);
+    if (before === undefined || Date.parse(at) > Date.parse(before)) customers.set(customerId, at);
+  }
+  for (const { accountSid, customerId } of stillThere) horizons.get(accountSid)?.delete(customerId);
+  return horizons;
+}
+
+/**
+ * Whether any of these spans not read (of one account) lies before `horizon`, when the last of
+ * a customer's numbers left the account: a STOP said in it, while a number was there, is on no
+ * list. A span after it is the history of the accounts its numbers went to. Without a horizon
+ * (a number is still there, or not known to have left), every span counts.
+ */
+function unreadBefore(spans: readonly CoverageWindow[], horizon: string | undefined): boolean {
+  if (horizon === undefined) return spans.length > 0;
+  return spans.some((w) => Date.parse(w.start) < Date.parse(horizon));
 }
 
 /** Customers whose numbers came from an account no completed snapshot has read. */
@@ -460,20 +528,28 @@ export function unvouchedCustomers(coverage: Coverage): Set<string> {
 }
 
 /**
- * The customers whose numbers came from an account with spans of history no completed snapshot
- * read (`not_read`): their lists hold the opt-outs of what was read only. `sources` maps each
- * account to the customers whose numbers came from it.
+ * The customers whose lists are not whole: a span of history no completed snapshot read
+ * (`not_read`) in an account their numbers came from, before the last of them left it (any
+ * span, while one is still there: `horizons`, as `listHorizons` makes them; without horizons,
+ * any span at all), or in the subaccount they were moved into. Their lists hold the opt-outs
+ * of what was read only. `sources` maps each account to the customers whose numbers came from
+ * it.
  */
 export function partialCustomers(
   coverage: Coverage,
   sources: ReadonlyMap<string, ReadonlySet<string>> | undefined,
   subaccounts: ReadonlyMap<string, string> = new Map(),
+  horizons: ListHorizons = new Map(),
 ): Set<string> {
-  const gaps = new Set(coverage.not_read.map((w) => w.account_sid));
+  const gaps = new Map<string, CoverageWindow[]>();
+  for (const w of coverage.not_read)
+    gaps.set(w.account_sid, [...(gaps.get(w.account_sid) ?? []), w]);
   return new Set([
-    ...[...(sources ?? [])].flatMap(([account, customers]) =>
-      gaps.has(account) ? [...customers] : [],
-    ),
+    ...[...(sources ?? [])].flatMap(([account, customers]) => {
+      const spans = gaps.get(account);
+      if (spans === undefined) return [];
+      return [...customers].filter((c) => unreadBefore(spans, horizons.get(account)?.get(c)));
+    }),
     // A subaccount a customer was moved into that held history before (one made by hand): a
     // span of it not read holds opt-outs that customer's list carries too.
     ...[...subaccounts].flatMap(([subaccount, customer]) =>

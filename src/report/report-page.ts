@@ -328,7 +328,10 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
       );
     }
     const partial = document.customers.filter((c) => input.partial?.has(c.customer_id) === true);
-    if (partial.length > 0 || coverage.not_read.length > 0) {
+    // A span not read that lies after every one of this run's numbers left its account (a later
+    // wave's moves out of the parent) holds no opt-out of theirs: their lists are whole, as
+    // their rows say. Without the customers judged one by one, any span holds the page back.
+    if (partial.length > 0 || (input.partial === undefined && coverage.not_read.length > 0)) {
       reasons.push(
         html`${
             partial.length > 0
@@ -597,11 +600,20 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
       </p>`,
     );
   } else if (input.optouts.coverage.not_read.length > 0) {
+    const partial = input.document.customers.filter(
+      (c) => input.partial?.has(c.customer_id) === true,
+    ).length;
     notes.push(
-      html`<p class="note bad">
-        Part of the message history was never read (see Coverage): opt-outs from those spans are not
-        on these lists.
-      </p>`,
+      input.partial === undefined || partial > 0
+        ? html`<p class="note bad">
+            Part of the message history was never read (see Coverage): opt-outs from those spans are
+            not on these lists.
+          </p>`
+        : html`<p class="note">
+            Part of the message history was never read (see Coverage), but none of it while this
+            run's numbers were in the account: a span after a number left an account is the history
+            of the account it went to. This run's lists are whole.
+          </p>`,
     );
   }
   if (violations === null) {

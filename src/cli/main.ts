@@ -188,15 +188,27 @@ interface DeclaredFlags {
 }
 
 /**
+ * The command named: the first word that is one (`submigrate --db x.db apply …` names apply,
+ * not x.db, the value of a global flag typed before it). undefined when none is.
+ */
+function commandOf(argv: readonly string[], commands: readonly string[]): string | undefined {
+  return flagsOf(argv).find((a) => !a.startsWith('-') && commands.includes(a));
+}
+
+/**
  * A flag typed in capitals (caps lock: `--DRY-RUN`, `--FAIL-ON-VIOLATION`): yargs reads it as
  * its camelCase twin (`dryRun`), which strict mode takes as a known flag, and leaves the flag
  * itself (`dry-run`, what the command reads) as it was: `apply PLAN --DRY-RUN` applied the
  * plan. Refused before the command runs as the unknown flag it is, with the one meant. A
  * camelCase spelling (`--dryRun`) is yargs' own twin of the flag, and sets it: left alone.
  */
-function refuseOtherCase(argv: readonly string[], declared: () => readonly string[]) {
+function refuseOtherCase(
+  argv: readonly string[],
+  commands: readonly string[],
+  declared: () => readonly string[],
+) {
   const flags = flagsOf(argv);
-  const command = argv.find((a) => !a.startsWith('-'));
+  const command = commandOf(argv, commands);
   return (): void => {
     const known = new Set(
       declared().flatMap((name) => spellings(name).flatMap((n) => [n, `no-${n}`])),
@@ -343,7 +355,7 @@ async function runCommand(argv: string[], output: Output): Promise<number> {
       .command(modules.optouts)
       .command(modules.demo)
       .middleware(
-        refuseOtherCase(argv, () =>
+        refuseOtherCase(argv, names, () =>
           declaredFlags((parser as unknown as DeclaredFlags).getOptions()),
         ),
         true,
@@ -410,12 +422,13 @@ function plainYargsError(
   commands: readonly string[],
   declared: () => readonly string[],
 ): string {
-  const command = argv.find((a) => !a.startsWith('-'));
+  const command = commandOf(argv, commands);
   if (/^Not enough non-option arguments/.test(message) && command === 'apply') {
     return 'apply needs the plan file `submigrate plan` wrote: `submigrate apply PLAN` (plan writes plans/<mapping name>.plan.json unless given --out)';
   }
-  if (command !== undefined && !commands.includes(command) && argv[0] === command) {
-    return `no command "${command}": the commands are ${commands.join(', ')} (see submigrate --help)`;
+  const word = argv[0];
+  if (word !== undefined && !word.startsWith('-') && !commands.includes(word)) {
+    return `no command "${word}": the commands are ${commands.join(', ')} (see submigrate --help)`;
   }
   const said = withoutCamelTwins(message);
   const missing = /^Missing required argument: ([a-z-]+)$/.exec(said);

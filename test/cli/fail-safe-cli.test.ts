@@ -380,6 +380,15 @@ describe('fail safe (built CLI)', () => {
         ['plan', '--mapping', 'm.csv', '--CARRY-OPTOUTS=true'],
         'Unknown argument: CARRY-OPTOUTS (did you mean --carry-optouts?). Nothing was run; `submigrate plan --help` lists its options',
       ],
+      // A global flag's value typed before the command is no command: the help named is apply's.
+      [
+        ['--db', 'x.db', 'apply', 'p.plan.json', '--DRY-RUN'],
+        'Unknown argument: DRY-RUN (did you mean --dry-run?). Nothing was run; `submigrate apply --help` lists its options',
+      ],
+      [
+        ['--db', 'x.db', 'apply', 'p.plan.json', '--dry-rn'],
+        'Unknown argument: dry-rn (did you mean --dry-run?). Nothing was run; `submigrate apply --help` lists its options',
+      ],
     ])('a mistyped flag is told the flag it is nearest to: %j', async (args, said) => {
       const result = await runCli(args, { PATH: '' }, dir.path);
       expectOneLineError(result, new RegExp(`^error: ${escapeRegExp(said)}$`));

@@ -370,14 +370,43 @@ describe('report.html: what the reviewer is asked to sign off', () => {
         note: '--allow-missing-snapshot: moved 1 number(s) whose opt-outs no completed snapshot covers: +15550000001',
       },
     ];
+    const source = base.rows[0]!.from_account_sid as string;
+    const unread = {
+      account_sid: source,
+      start: '2025-01-01T00:00:00Z',
+      end: '2026-11-01T00:00:00Z',
+    };
     const page = reportPage({
       ...base,
       document: { ...base.document, run: { ...base.document.run, notes } },
+      optouts: {
+        ...base.optouts!,
+        coverage: { ...base.optouts!.coverage, windows: [], not_read: [unread] },
+      },
     });
     expect(verdict(page)).toBe('not-ready');
     expect(block(page)).toContain(
       'Numbers were moved before any snapshot had read their message history',
     );
+  });
+
+  it('is ready once a snapshot has read the history of the numbers moved with no snapshot', () => {
+    // The reason says to run a snapshot, then report: that report, whose lists are whole, must
+    // not give the same reason again (the run's note stays, in its own section).
+    const base = input();
+    const notes = [
+      {
+        at: '2026-11-01T00:00:30Z',
+        note: '--allow-missing-snapshot: moved 1 number(s) whose opt-outs no completed snapshot covers: +15550000001',
+      },
+    ];
+    const page = reportPage({
+      ...base,
+      document: { ...base.document, run: { ...base.document.run, notes } },
+    });
+    expect(block(page)).not.toContain('Numbers were moved before any snapshot');
+    expect(verdict(page)).toBe('ready');
+    expect(page).toContain('--allow-missing-snapshot: moved 1 number(s)');
   });
 
   it('says the move is not ready after a violation, and never reconciled is said, not ticked', () => {

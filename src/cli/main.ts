@@ -376,7 +376,8 @@ async function runCommand(argv: string[], output: Output): Promise<number> {
         'Credentials come from the environment only: TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, ' +
           'or with TWILIO_API_KEY and TWILIO_API_SECRET.\n\n' +
           'Exit codes: 0 success, 1 bad input or failure, 2 plan has changes (--detailed-exitcode), ' +
-          '3 failed steps, an apply not complete, a lost inbound route, an optouts list that is not whole ' +
+          '3 failed steps, an apply not complete, an apply that could not read the history up to the moves ' +
+          '(the lists are then not whole), a lost inbound route, an optouts list that is not whole ' +
           '(history not read), a report of a run not finished, or (--fail-on-violation) ' +
           'violations, a pending send, or a span since the move unread or never checked, 4 refused.',
       )

@@ -110,6 +110,8 @@ describe('docs/commands.md and README.md list the options --help shows', () => {
     for (const words of [
       'failed steps',
       'an apply not complete',
+      // apply exits 3 when its read after the moves failed (ledgerUnread): said by neither.
+      'an apply that could not read the history up to the moves',
       'a lost inbound route',
       'an optouts list that is not whole',
       'a report of a run not finished',
@@ -125,5 +127,7 @@ describe('docs/commands.md and README.md list the options --help shows', () => {
     const table = text.slice(text.indexOf('## Exit codes'));
     const codes = [...table.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
     expect(codes).toEqual(Object.values(EXIT_CODES).sort());
+    const three = /^\| 3 \|.*$/m.exec(table)![0];
+    expect(three).toContain('an apply that could not read the history up to the moves');
   });
 });

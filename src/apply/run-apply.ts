@@ -647,7 +647,14 @@ async function applyLocked(
     (leftover) => !rivalled.has(leftover.stepId),
   );
   for (const leftover of leftovers) note(describeLeftover(leftover));
-  const ledgerUnread = await readUpToTheMoves(plan, records, deps, runId, input.replan?.db ?? null);
+  const ledgerUnread = await readUpToTheMoves(
+    plan,
+    records,
+    deps,
+    runId,
+    input.replan?.db ?? null,
+    (text) => note(`the read after the moves: snapshot ${text}`),
+  );
   if (ledgerUnread !== undefined) note(ledgerUnread);
   const routes = await checkRoutes(plan, records, twilio, clock);
   recordRouteChecks(db, runId, routes.map(toCheckRecord));
@@ -699,6 +706,8 @@ async function readUpToTheMoves(
   deps: ApplyDeps,
   runId: number,
   dbPath: string | null,
+  /** What the read says of a stopped snapshot it abandons (as plan's refresh says it). */
+  onNotice: (text: string) => void,
 ): Promise<string | undefined> {
   // Only history a snapshot has read before is brought up to date: an account none has read
   // (numbers moved with --allow-missing-snapshot) is read from its start by `submigrate
@@ -728,7 +737,7 @@ async function readUpToTheMoves(
         // Only GETs, as a plan's: older history is `submigrate snapshot`'s to read.
         useExport: false,
       },
-      { twilio: deps.twilio, db: deps.db, clock: deps.clock, runner: deps.runner },
+      { twilio: deps.twilio, db: deps.db, clock: deps.clock, runner: deps.runner, onNotice },
     );
     return undefined;
   } catch (error) {

@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
-import { cliEnv, runCli } from '../support/snapshot-harness.js';
+import { cliEnv, releaseHeld, runCli, startCliHeld } from '../support/snapshot-harness.js';
 import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
 
 const DAY = 86_400_000;
@@ -101,5 +101,33 @@ describe('a STOP between the plan and the move, when apply cannot read it', () =
     const after = await ws.cli(['optouts', '--customer', 'acme']);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).toContain(R3);
+  });
+});
+
+describe('the read after the moves, with a snapshot left stopped', () => {
+  const ws = workspace();
+
+  it('says that it abandons that snapshot, as plan does', async () => {
+    await planThenStop(ws);
+    // A snapshot killed part way: status names the command that takes it up. Apply's read,
+    // without Bulk Export, cannot, and abandons it: said, not done behind the engineer's back.
+    const stopped = await startCliHeld(ws.env, ['snapshot'], ws.dir.path, {
+      after: 1,
+      methods: ['GET'],
+    });
+    stopped.child.kill('SIGKILL');
+    await stopped.done;
+    await releaseHeld(ws.env);
+
+    const applied = await ws.cli(['apply', 'p.json', '--rate', '1000']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toMatch(
+      /^note: the read after the moves: snapshot run \d+, stopped part way \(pid \d+\), .*: it is abandoned and will not be taken up/m,
+    );
+    const rows = readCsv(ws.dir.file('reports/1/optouts.csv'));
+    expect(rows.map((r) => [r.recipient, r.customer_list])).toEqual([
+      [R1, 'whole'],
+      [R3, 'whole'],
+    ]);
   });
 });

@@ -375,7 +375,11 @@ function movedBeforeAnySnapshot(input: ReportPageInput): boolean {
   if (input.optouts === null) return true;
   const { never_read, not_read } = input.optouts.coverage;
   const sources = new Set(rows.map((r) => r.from_account_sid));
-  return [...never_read, ...not_read].some((w) => sources.has(w.account_sid));
+  if (never_read.some((w) => sources.has(w.account_sid))) return true;
+  // With the customers judged one by one, a span not read after their numbers left is not theirs.
+  if (input.partial !== undefined)
+    return document.customers.some((c) => input.partial?.has(c.customer_id) === true);
+  return not_read.some((w) => sources.has(w.account_sid));
 }
 
 /**

@@ -409,6 +409,34 @@ describe('report.html: what the reviewer is asked to sign off', () => {
     expect(page).toContain('--allow-missing-snapshot: moved 1 number(s)');
   });
 
+  it("judges numbers moved with no snapshot by their customers' lists once customers are judged one by one", () => {
+    // A span of the parent not read after this run's numbers left it (a later wave's moves) is no
+    // customer's of this run: it does not hold the page back as "moved before any snapshot".
+    const base = input();
+    const notes = [
+      {
+        at: '2026-11-01T00:00:30Z',
+        note: '--allow-missing-snapshot: moved 1 number(s) whose opt-outs no completed snapshot covers: +15550000001',
+      },
+    ];
+    const later = {
+      account_sid: base.rows[0]!.from_account_sid as string,
+      start: '2026-11-02T00:00:00Z',
+      end: '2026-11-03T00:00:00Z',
+    };
+    const page = (partial: Set<string>) =>
+      reportPage({
+        ...base,
+        partial,
+        document: { ...base.document, run: { ...base.document.run, notes } },
+        optouts: { ...base.optouts!, coverage: { ...base.optouts!.coverage, not_read: [later] } },
+      });
+    expect(block(page(new Set()))).not.toContain('Numbers were moved before any snapshot');
+    expect(verdict(page(new Set()))).toBe('ready');
+    expect(block(page(new Set(['acme'])))).toContain('Numbers were moved before any snapshot');
+    expect(verdict(page(new Set(['acme'])))).toBe('not-ready');
+  });
+
   it('says the move is not ready after a violation, and never reconciled is said, not ticked', () => {
     const violation = {
       recipient: '+15557770001',

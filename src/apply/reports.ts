@@ -27,6 +27,7 @@ import {
   numbersLeft,
   reconcileTotals,
 } from '../db/reconcile.js';
+import { completedWindows } from '../db/snapshot-runs.js';
 import { listRouteChecks } from '../db/route-checks.js';
 import {
   exportOptOuts,
@@ -548,9 +549,12 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     inService,
   );
   const claims = runClaims(db, runId, listPlan, document.customers);
-  const read = readCoverage(db);
+  // The coverage is read once: by exportOptOuts, which the lists come with, or, without a
+  // completed snapshot (no list to export), below for the count of older runs alone. Read here
+  // as well, its costliest statement (when numbers last left each account, over every
+  // transfer in the journal) ran twice at every writing of the reports.
   const optouts =
-    read.windows.length === 0
+    completedWindows(db).length === 0
       ? null
       : (() => {
           const exported = exportOptOuts(db, undefined, { claims });
@@ -579,6 +583,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
               })),
           };
         })();
+  const olderRuns = (optouts?.coverage ?? readCoverage(db)).older_rules_runs;
   // Customers whose numbers came from an account with history no snapshot read (an apply
   // with --allow-missing-snapshot moves them): their lists hold only what was read.
   const partial = optouts?.partial ?? new Set<string>();
@@ -628,18 +633,12 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
             evidence: v.evidence,
             evidence_message_sid: v.evidenceMessageSid,
           }));
-  const files = reportFiles(
-    rows,
-    { ...document, carry },
-    optouts,
-    violations,
-    read.older_rules_runs,
-  );
+  const files = reportFiles(rows, { ...document, carry }, optouts, violations, olderRuns);
   const listWarnings = describeListGaps(
     runId,
     plan.customers.map((c) => c.customer_id),
     optouts === null ? null : { unknown: unvouchedCustomers(optouts.coverage), partial },
-    read.older_rules_runs,
+    olderRuns,
   );
   files.push({
     path: 'report.html',
@@ -649,7 +648,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       document,
       rows,
       optouts,
-      olderRulesRuns: read.older_rules_runs,
+      olderRulesRuns: olderRuns,
       violations,
       blocked: totals.passes === 0 ? null : totals.blockedBy,
       carry: carry.planned

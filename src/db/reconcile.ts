@@ -54,7 +54,8 @@ export function movedNumbers(db: Db): MovedNumber[] {
                  AND json_extract(k.result_json, '$.subaccount_sid') = c.subaccount_sid)
                 AS subaccountCreatedAt
        FROM apply_steps s
-       JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid
+       JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
+         AND s.step_id = 'transfer_number:' || n.number_sid
        JOIN holder h ON h.step_id = s.step_id
        JOIN customer_subaccounts c ON c.customer_id = h.customer_id
        WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
@@ -149,7 +150,8 @@ export function numberDepartures(db: Db): NumberDeparture[] {
          -- applied yet, or its mapping planned again) has since set to where it is now.
          SELECT s.step_id FROM apply_steps s
          JOIN apply_runs r ON r.id = s.run_id
-         JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid
+         JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
+           AND s.step_id = 'transfer_number:' || n.number_sid
          WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
            AND n.source_account_sid <> r.parent_account_sid),
        planned AS MATERIALIZED (
@@ -205,7 +207,8 @@ export function lastDepartures(db: Db): Map<string, string> {
        FROM apply_steps s
        JOIN once o ON o.step_id = s.step_id
        JOIN apply_runs r ON r.id = s.run_id
-       LEFT JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid
+       LEFT JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
+         AND s.step_id = 'transfer_number:' || n.number_sid
        WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
          AND (n.number_sid IS NULL OR n.source_account_sid = r.parent_account_sid)
          AND COALESCE(s.finished_at, s.started_at) IS NOT NULL
@@ -255,7 +258,8 @@ export function numbersLeft(db: Db): NumberLeft[] {
        FROM apply_steps s
        JOIN once o ON o.step_id = s.step_id
        JOIN apply_runs r ON r.id = s.run_id
-       LEFT JOIN customer_numbers n ON s.step_id = 'transfer_number:' || n.number_sid
+       LEFT JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
+         AND s.step_id = 'transfer_number:' || n.number_sid
        WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
          AND (n.number_sid IS NULL OR n.source_account_sid = r.parent_account_sid)
          AND COALESCE(s.finished_at, s.started_at) IS NOT NULL`,

@@ -19,8 +19,12 @@ const phone = (i: number) => `+1415555${String(950 + i)}`;
 const recipient = (i: number) => `+1206555${String(950 + i)}`;
 
 /** How often each statement (by its SQL) was prepared while `fn` ran, and how many ran. */
-function counted(db: Db, fn: () => void): { prepared: Map<string, number>; runs: number } {
+function counted(
+  db: Db,
+  fn: () => void,
+): { prepared: Map<string, number>; runs: number; args: Map<string, unknown[]> } {
   const prepared = new Map<string, number>();
+  const args = new Map<string, unknown[]>();
   let runs = 0;
   const prepare = db.prepare;
   db.prepare = ((sql: string) => {
@@ -28,9 +32,10 @@ function counted(db: Db, fn: () => void): { prepared: Map<string, number>; runs:
     const statement = prepare.call(db, sql);
     for (const method of ['run', 'get', 'all', 'iterate'] as const) {
       const original = statement[method] as (...args: unknown[]) => unknown;
-      (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      (statement as unknown as Record<string, unknown>)[method] = (...given: unknown[]) => {
         runs += 1;
-        return original.apply(statement, args);
+        args.set(sql, given);
+        return original.apply(statement, given);
       };
     }
     return statement;
@@ -40,7 +45,7 @@ function counted(db: Db, fn: () => void): { prepared: Map<string, number>; runs:
   } finally {
     db.prepare = prepare;
   }
-  return { prepared, runs };
+  return { prepared, runs, args };
 }
 
 /** Customers `c<i>`, a number each, mapped into `name`.csv, planned and applied into `name`.db. */
@@ -69,6 +74,7 @@ const workspace = () =>
 describe("the reports' statements", () => {
   const small = workspace();
   const large = workspace();
+  const keyed = workspace();
 
   it('read the coverage once, and run as many for six customers as for two', async () => {
     const two = await move(small, 'm', [0, 1]);
@@ -101,5 +107,37 @@ describe("the reports' statements", () => {
       counts[0]!.prepared.reduce((a, b) => a + b),
     );
     expect(counts[1]!.runs).toBe(counts[0]!.runs);
+  });
+
+  it('look numbers up by their key, never scan them once per move', async () => {
+    // A transfer step's id holds its number's SID: joined on a concatenation, SQLite scans every
+    // recorded number for each transfer in the journal (steps × numbers: minutes at 100,000).
+    const db = await move(keyed, 'm', [0, 1, 2]);
+    const scans = await withLedger(db, (d) => {
+      const { args } = counted(d, () => {
+        runReport(d, 1);
+        numberDepartures(d);
+        lastDepartures(d);
+      });
+      return [...args].flatMap(([sql, given]) => {
+        const rows = d.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...given) as {
+          id: number;
+          parent: number;
+          detail: string;
+        }[];
+        // A scan of the numbers inside another loop of the same query (one before it, under the
+        // same parent) runs once per row of that loop; a scan of them alone runs once.
+        return rows
+          .filter(
+            (row, i) =>
+              /^SCAN (n|customer_numbers)\b/.test(row.detail) &&
+              rows
+                .slice(0, i)
+                .some((r) => r.parent === row.parent && /^(SCAN|SEARCH)/.test(r.detail)),
+          )
+          .map((row) => `${row.detail} in ${sql}`);
+      });
+    });
+    expect(scans).toEqual([]);
   });
 });

@@ -42,8 +42,30 @@ input[type=search] { padding: 6px 8px; width: 320px; max-width: 100%; border: 1p
 .signoff h2 { margin: 12px 0 4px; } .signoff .verdict { font-size: 17px; margin: 6px 0; }
 .signoff li { margin: 4px 0; }
 ul.coverage { padding-left: 18px; } ul.coverage li { margin: 2px 0; }
-@media print { th { position: static; } .wrap { overflow: visible; } input[type=search], .no-print { display: none; }
-  body { max-width: none; padding: 0; } tr, .signoff { break-inside: avoid; } table { font-size: 10px; } }
+.signature { border-top: 1px solid var(--line); margin-top: 12px; }
+.signature h3 { margin: 10px 0 4px; } ul.run-identity { padding-left: 18px; margin: 4px 0; }
+/* Lines to write on by hand: a rule under each label, as on a paper form. */
+.sign-lines { display: grid; grid-template-columns: 1fr 1fr; gap: 6px 32px; margin: 12px 0 4px; }
+.sign-lines.notes { grid-template-columns: 1fr; }
+.sign-line { display: flex; align-items: flex-end; gap: 8px; min-height: 34px; }
+.sign-line.tall { min-height: 48px; }
+.sign-label { white-space: nowrap; } .sign-line .blank { flex: 1; border-bottom: 1px solid var(--ink); }
+.signature .verdict { font-size: 15px; } .decision .box { font-size: 18px; margin-left: 12px; }
+/* Printed or saved as PDF, on A4 or US Letter with 12 mm margins (703 px wide at the least):
+   nothing scrolls on paper, so every table fits that width (smaller type and padding, a
+   service's or route's column let narrower, as SIDs and URLs wrap); the sign-off block with
+   its signature lines fits a page and stays whole on it; alarms keep their red, which browsers
+   leave out of print by default. */
+@page { margin: 12mm; }
+@media print { th { position: static; cursor: auto; } .wrap { overflow: visible; }
+  input[type=search], .no-print { display: none; } th[aria-sort]::after { content: none; }
+  body { max-width: none; padding: 0; font-size: 12px; } h1 { font-size: 18px; } h2 { font-size: 15px; }
+  .signoff .verdict, .signature .verdict { font-size: 14px; }
+  tr, .signoff, .signature, .figure { break-inside: avoid; } h2, h3 { break-after: avoid; }
+  thead { display: table-header-group; } table { font-size: 9px; } th, td { padding: 3px; }
+  code, .sid { font-size: 9px; } td.moved-into { min-width: 0; } td.route { min-width: 100px; }
+  .sign-line { min-height: 30px; } .sign-line.tall { min-height: 40px; }
+  tr.violation td, .figure.alarm { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
 `;
 
 export const SCRIPT = `

@@ -466,7 +466,93 @@ function signOff(input: ReportPageInput, violations: number | null): Html {
       <code>submigrate reconcile</code>, run regularly, lists anyone on a list who was texted all
       the same.
     </p>
+    ${signature(input, ready, { moved: movedRows.length, listRows, violations })}
   </section>`;
+}
+
+/**
+ * What sets this page apart from any other's: the run's number alone does not (every database
+ * has a run 1, a rehearsal's too), so also the parent account, the plan's seal, when the run
+ * began, and the figures signed for, which a later `submigrate report` of the same run may
+ * change (a reconcile since), with when this page was written.
+ */
+function runIdentity(
+  input: ReportPageInput,
+  figures: { moved: number; listRows: number | null; violations: number | null },
+): Html {
+  const { run, plan } = input.document;
+  return html`<ul class="run-identity">
+    <li>
+      Apply run <b data-signature-run>${run.id}</b>, numbers moved out of the parent account
+      <span class="sid">${run.parent_account_sid}</span>, started ${run.started_at}, finished
+      ${run.finished_at ?? 'not yet'}
+    </li>
+    <li>Plan file <code>${plan.path}</code>, seal <span class="sid">${plan.integrity}</span></li>
+    <li>
+      ${figures.moved} of ${input.rows.length} number(s) moved, ${input.document.customers.length}
+      customer(s),
+      ${
+        figures.listRows === null
+          ? 'no suppression list this tool can vouch for'
+          : `${figures.listRows} opt-out(s) on the lists`
+      },
+      ${
+        figures.violations === null
+          ? 'not reconciled yet'
+          : `${figures.violations} violation(s) (checked up to ${input.lastReconcileAt ?? 'the last check'})`
+      }
+    </li>
+    <li>This page written ${input.generatedAt} by submigrate ${input.toolVersion}</li>
+  </ul>`;
+}
+
+/**
+ * One blank line to write on by hand: a label and a rule, no form field (a field's typing does
+ * not print). A signature's line is taller.
+ */
+const signLine = (label: string, tall = false): Html =>
+  html`<div class="sign-line${tall ? ' tall' : ''}" data-sign-line="${label}">
+    ${label === '' ? '' : html`<span class="sign-label">${label}</span>`}<span class="blank"></span>
+  </div>`;
+
+/**
+ * Where the reviewer signs, at the end of the block whose sentences the signature confirms (not
+ * at the end of the page, pages of tables away from them): blank lines to print and fill in by
+ * hand, beside what identifies this run. A run not ready gets no lines to sign on: it says not
+ * to sign, and promises no lines later: a violation on record keeps a run from ever being ready.
+ */
+function signature(
+  input: ReportPageInput,
+  ready: boolean,
+  figures: { moved: number; listRows: number | null; violations: number | null },
+): Html {
+  const identity = runIdentity(input, figures);
+  if (!ready) {
+    return html`<div class="signature" data-signature="do-not-sign">
+      <h3>Signature</h3>
+      <p class="verdict bad">
+        Do not sign: this run is not ready — see the reasons above. Only a page that says it is
+        ready to sign off (written again by <code>submigrate apply</code> or
+        <code>submigrate report</code>) has a place to sign.
+      </p>
+      <p class="muted">This page is of:</p>
+      ${identity}
+    </div>`;
+  }
+  return html`<div class="signature" data-signature="open">
+    <h3>Signature</h3>
+    <p>This signature is for this run, and these figures, only:</p>
+    ${identity}
+    <div class="sign-lines">
+      ${signLine('Reviewer name')} ${signLine('Role')} ${signLine('Signature', true)}
+      ${signLine('Date', true)}
+    </div>
+    <p class="decision">
+      Decision (tick one): <span class="box">&#9744;</span> approved
+      <span class="box">&#9744;</span> not approved
+    </p>
+    <div class="sign-lines notes">${signLine('Notes')} ${signLine('')} ${signLine('')}</div>
+  </div>`;
 }
 
 /** Why a run is not complete, and what to do: a run under way is not to be applied again. */

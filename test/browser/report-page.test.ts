@@ -21,6 +21,42 @@ import { runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(process.cwd(), 'reports', 'screenshots');
 
+/**
+ * The printable area of the smaller of A4 and US Letter, with the page's 12 mm margins, in CSS
+ * pixels (96 to the inch): A4's width less 24 mm, Letter's height less 24 mm.
+ */
+const PRINTED = { width: 703, height: 965 };
+
+/**
+ * The page laid out as it prints: its print style, on a viewport the size of one printed page.
+ * What overflows the width is cut off on paper; what starts beyond the height is on a later page.
+ */
+async function asPrinted(page: Page) {
+  await page.setViewportSize(PRINTED);
+  await page.emulateMedia({ media: 'print' });
+  // From the top of the document, wherever the page was scrolled.
+  const box = (selector: string) =>
+    page.locator(selector).evaluate((element) => {
+      const r = element.getBoundingClientRect();
+      const scrolled = element.ownerDocument.defaultView.scrollY;
+      return { top: r.top + scrolled, bottom: r.bottom + scrolled };
+    });
+  return {
+    pageWidth: await page.$eval('html', (root) => root.scrollWidth as number),
+    tables: await page.$$eval('table', (tables) =>
+      tables.map((t) => ({ id: t.id as string, right: t.getBoundingClientRect().right as number })),
+    ),
+    signoff: await box('[data-signoff]'),
+    signature: await box('[data-signature]'),
+  };
+}
+
+/** Back to the screen, as the other tests read the page. */
+async function asScreen(page: Page) {
+  await page.emulateMedia({ media: 'screen' });
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 describe('report.html in Chromium (from a real demo run)', () => {
   let dir: TempDir;
   let browser: Browser;
@@ -186,11 +222,86 @@ describe('report.html in Chromium (from a real demo run)', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('prints whole: no table cut at the edge, the sign-off block on the first page, and no place to sign', async () => {
+    try {
+      const printed = await asPrinted(page);
+      expect(printed.tables.map((t) => t.id)).toEqual([
+        'customers',
+        'violations',
+        'suppression-list',
+        'numbers',
+      ]);
+      for (const { id, right } of printed.tables)
+        expect(right, id).toBeLessThanOrEqual(PRINTED.width);
+      expect(printed.pageWidth).toBeLessThanOrEqual(PRINTED.width);
+      // The block and its signature section, whole on the first sheet.
+      expect(printed.signoff.bottom).toBeLessThanOrEqual(PRINTED.height);
+      expect(printed.signature.bottom).toBeLessThanOrEqual(printed.signoff.bottom);
+      const signature = page.locator('[data-signature]');
+      expect(await signature.isVisible()).toBe(true);
+      expect(await signature.getAttribute('data-signature')).toBe('do-not-sign');
+      expect((await signature.innerText()).replace(/\s+/g, ' ')).toContain(
+        'Do not sign: this run is not ready — see the reasons above.',
+      );
+      expect(await page.locator('[data-sign-line]').count()).toBe(0);
+      // Chromium's own print to PDF takes the page, for people to look at.
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      const pdf = await page.pdf({ path: join(SCREENSHOTS, 'report.pdf'), format: 'A4' });
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    } finally {
+      await asScreen(page);
+    }
+  });
+
   it('makes no request beyond its own file, and the page runs without errors', async () => {
     await page.mouse.wheel(0, -100_000);
     await page.screenshot({ path: join(SCREENSHOTS, 'report.png') });
     expect(requests).toEqual([pathToFileURL(join(reportDir, 'report.html')).href]);
     expect(problems).toEqual([]);
+  });
+});
+
+describe('report.html of a run ready to sign, printed (Chromium)', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows the signature lines, beside the run id, on the first printed page', async () => {
+    const page = await browser.newPage();
+    await page.setContent(reportPage(reportInput()));
+    const printed = await asPrinted(page);
+    const signature = page.locator('[data-signature]');
+    expect(await signature.getAttribute('data-signature')).toBe('open');
+    expect(await page.locator('[data-signature-run]').innerText()).toBe('7');
+    const lines = page.locator('[data-sign-line]');
+    expect(await lines.count()).toBe(7);
+    for (const label of ['Reviewer name', 'Role', 'Signature', 'Date', 'Notes']) {
+      const line = page.locator(`[data-sign-line="${label}"]`);
+      expect(await line.isVisible(), label).toBe(true);
+      // A rule to write on, wide enough for a name: it prints (a border), where a form
+      // field's typing would not.
+      const rule = line.locator('.blank');
+      const box = (await rule.boundingBox())!;
+      expect(box.width, label).toBeGreaterThan(150);
+      const style = await rule.evaluate(
+        (e) => e.ownerDocument.defaultView.getComputedStyle(e).borderBottomStyle as string,
+      );
+      expect(style, label).toBe('solid');
+    }
+    expect(printed.signature.bottom).toBeLessThanOrEqual(PRINTED.height);
+    expect(printed.signoff.bottom).toBeLessThanOrEqual(PRINTED.height);
+    for (const { id, right } of printed.tables)
+      expect(right, id).toBeLessThanOrEqual(PRINTED.width);
+    await page.close();
   });
 });
 

@@ -465,6 +465,75 @@ describe('report.html: what the reviewer is asked to sign off', () => {
   });
 });
 
+describe('report.html: where the reviewer signs', () => {
+  /** The signature section, its tags gone and its spaces folded, as a reviewer reads it. */
+  const section = (page: string) =>
+    /<div class="signature"[\s\S]*?(?=<\/section>)/.exec(page)?.[0] ?? '';
+  const text = (html: string) =>
+    html
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .replace(/ ([.,:;)])/g, '$1')
+      .replace(/\( /g, '(')
+      .replaceAll('&#9744;', '☐');
+  const notReady = () => {
+    const base = input();
+    return reportPage({
+      ...base,
+      document: { ...base.document, run: { ...base.document.run, status: 'stopped' } },
+    });
+  };
+
+  it('gives a ready run lines to sign on, inside the sign-off block, with what identifies the run', () => {
+    const page = reportPage(input());
+    const html = section(page);
+    expect(html).toContain('data-signature="open"');
+    // Within the block whose sentences it confirms, after them.
+    const block = /<section\s+class="signoff[\s\S]*?<\/section>/.exec(page)?.[0] ?? '';
+    expect(block).toContain(html);
+    expect(block.indexOf('What follows if you sign')).toBeLessThan(block.indexOf(html));
+    for (const line of ['Reviewer name', 'Role', 'Signature', 'Date', 'Notes'])
+      expect(html).toMatch(
+        new RegExp(`<span class="sign-label">${line}</span><span class="blank">`),
+      );
+    const words = text(html);
+    expect(words).toContain('Decision (tick one): ☐ approved ☐ not approved');
+    // Lines to write on, printed: no form field, whose typing a printout leaves out.
+    expect(html).not.toMatch(/<(input|textarea|select)\b/);
+    // A run 7 of another database, or this run's page before a reconcile, is not this page.
+    expect(words).toContain('This signature is for this run, and these figures, only:');
+    expect(html).toMatch(/Apply run <b data-signature-run>7<\/b>/);
+    expect(words).toContain(
+      `numbers moved out of the parent account AC${'0'.repeat(32)}, started 2026-11-01T00:00:00Z, finished 2026-11-01T00:01:00Z`,
+    );
+    expect(words).toContain('seal sha256:abc');
+    expect(words).toContain(
+      '1 of 1 number(s) moved, 1 customer(s), 1 opt-out(s) on the lists, 0 violation(s) (checked up to 2026-11-01T00:03:00Z)',
+    );
+    expect(words).toContain('This page written 2026-11-01T00:02:00Z by submigrate 0.1.0');
+    expect(words).not.toContain('Do not sign');
+  });
+
+  it('tells the reviewer of a run not ready not to sign, and gives no lines to sign on', () => {
+    const page = notReady();
+    const html = section(page);
+    expect(html).toContain('data-signature="do-not-sign"');
+    const words = text(html);
+    expect(words).toContain('Do not sign: this run is not ready — see the reasons above.');
+    expect(html).not.toContain('sign-line');
+    expect(words).not.toContain('Reviewer name');
+    expect(words).not.toContain('approved');
+    // Still says which run the page is of, should it be printed all the same.
+    expect(html).toMatch(/Apply run <b data-signature-run>7<\/b>/);
+  });
+
+  it('says a run not reconciled, or with no list, as such beside the run, not as zero', () => {
+    const words = text(section(reportPage(input({ optouts: null, violations: null }))));
+    expect(words).toContain('no suppression list this tool can vouch for, not reconciled yet');
+    expect(words).not.toContain('0 opt-out(s)');
+  });
+});
+
 describe('report.html in a reviewer’s words', () => {
   /** The page's text as a reader sees it: no tags, spaces folded, the escapes read back. */
   const flat = (page: string) =>

@@ -51,6 +51,7 @@ ul.coverage { padding-left: 18px; } ul.coverage li { margin: 2px 0; }
 .sign-line.tall { min-height: 48px; }
 .sign-label { white-space: nowrap; } .sign-line .blank { flex: 1; border-bottom: 1px solid var(--ink); }
 .signature .verdict { font-size: 15px; } .decision .box { font-size: 18px; margin-left: 12px; }
+p.for-engineer { font-size: 12px; color: var(--muted); }
 /* Printed or saved as PDF, on A4 or US Letter with 12 mm margins (703 px wide at the least):
    nothing scrolls on paper, so every table fits that width (smaller type and padding, a
    service's or route's column let narrower, as SIDs and URLs wrap); the sign-off block with

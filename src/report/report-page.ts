@@ -739,6 +739,58 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
   return notes;
 }
 
+/**
+ * What was done for the people who said STOP, above the customers' table: what Twilio now
+ * refuses and what the customer's application must still stop itself, in a reviewer's words
+ * (a reviewer does not know the Consent Management API from a column name), then the same in
+ * the engineer's terms, smaller, as a failed step's id follows what it was doing.
+ */
+function carryExplained(input: ReportPageInput): Html {
+  const column =
+    input.protection === undefined
+      ? ''
+      : html` <i>What protects its opt-outs</i> says which applies to each customer, in red where
+          the application must.`;
+  const counts = html`<i>Opt-outs on list</i> counts the rows of the customer's suppression list
+    (the <code>optouts</code> folder);`;
+  if (input.carry === null) {
+    return html`<p data-carry-explained="not-carried">
+        For the people who texted STOP (or a word like it) to a customer's numbers: each customer
+        has been given its list of them (<i>opt-outs on list</i>). This run did not tell Twilio
+        about them: unless an earlier run did, Twilio does not know in the new subaccounts that they
+        opted out before the move, and will not refuse to text them. Only the customer's own
+        application can then protect them, by checking its list before every text and not
+        sending.${column}
+      </p>
+      <p class="for-engineer">
+        For the engineer: ${counts} the plan was made without <code>--carry-optouts</code>, so no
+        <code>carry_optouts</code> step wrote them through Twilio's Consent Management API (<i
+          >records carried into Twilio</i
+        >: not carried). A send Twilio refuses fails with error 21610; <code>carry.csv</code> has
+        each customer's protection.
+      </p>`;
+  }
+  return html`<p data-carry-explained="carried">
+      For the people who texted STOP (or a word like it) to a customer's numbers: each customer has
+      been given its list of them (<i>opt-outs on list</i>), and this run also told Twilio about
+      them in the customer's new subaccount (<i>records carried into Twilio</i>). From now on Twilio
+      itself refuses a text from the customer's numbers to anyone it was told about. It does not
+      refuse texts sent from toll-free numbers, nor where it was not told (for example: Twilio
+      turned the record down, the subaccount was not allowed to write it, or the person opted out
+      after the plan was made): for those people the customer's own application must check its list
+      before every text, and not send.${column}
+    </p>
+    <p class="for-engineer">
+      For the engineer: ${counts} <i>records carried into Twilio</i> counts the opt-out records the
+      customer's <code>carry_optouts</code> step (<code>plan --carry-optouts</code>) wrote through
+      Twilio's Consent Management API, one for each recipient and sender: the customer's Messaging
+      Service, or each of its numbers when it has none. The two need not be equal: an opt-out from a
+      service two of its numbers shared is one row, and two records in a subaccount without a
+      service. A send Twilio refuses fails with error 21610; <code>carry.csv</code> has each
+      customer's figures, <code>audit.json</code> each record's result.
+    </p>`;
+}
+
 /** carry.csv's words, in red where Twilio does not refuse every opt-out on the list. */
 function protectionCell(p: CustomerProtection | undefined): Html {
   if (p === undefined) return cell('');
@@ -1082,15 +1134,7 @@ export function reportPage(input: ReportPageInput): string {
         <main>
           ${signOff(input, violations)} ${alarms(input, violations)} ${summary(input, violations)}
           <h2 id="customers-heading">Customers</h2>
-          <p class="muted">
-            <i>Opt-outs on list</i> counts the rows of the customer's suppression list.
-            <i>Records carried into Twilio</i> counts the opt-out records written through Twilio's
-            Consent Management API, one for each recipient and sender: the customer's Messaging
-            Service, or each of its numbers when it has none. The two count different things and
-            need not be equal: an opt-out from a service two of its numbers shared is one row, and
-            two records in a subaccount without a service.
-          </p>
-          ${customersTable(input)}
+          ${carryExplained(input)} ${customersTable(input)}
           <h2 id="violations-heading">Violations</h2>
           <p class="muted">
             A message sent after the move, from a moved number or through its new service, to

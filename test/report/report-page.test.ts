@@ -39,7 +39,7 @@ describe('report.html', () => {
   });
 
   it('says that records carried into Twilio and rows of a list are not the same count', () => {
-    const page = reportPage(input());
+    const page = reportPage(input({ carry: new Map([['acme', { to_carry: 2, written: 2 }]]) }));
     // A reviewer seeing 198 carried beside 99 on the list must not read it as more carried
     // than listed: the heading names records, and the page says what each figure counts.
     expect(page).toMatch(/<th [^>]*>\s*records carried into Twilio\s*<\/th>/);
@@ -531,6 +531,69 @@ describe('report.html: where the reviewer signs', () => {
     const words = text(section(reportPage(input({ optouts: null, violations: null }))));
     expect(words).toContain('no suppression list this tool can vouch for, not reconciled yet');
     expect(words).not.toContain('0 opt-out(s)');
+  });
+});
+
+describe('report.html: what was done for the people who said STOP', () => {
+  /** The paragraph for the reviewer, and the engineer's note after it, each as read. */
+  const parts = (page: string) => {
+    const words = (html: string | undefined) =>
+      (html ?? '')
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .replace(/ ([.,:;)])/g, '$1')
+        .replace(/\( /g, '(')
+        .replaceAll('&#39;', "'")
+        .trim();
+    const match =
+      /<p data-carry-explained="([a-z-]+)">([\s\S]*?)<\/p>\s*<p class="for-engineer">([\s\S]*?)<\/p>/.exec(
+        page,
+      );
+    return { kind: match?.[1], reviewer: words(match?.[2]), engineer: words(match?.[3]) };
+  };
+  /** What a compliance reviewer cannot be expected to read: API, step, option and column names. */
+  const ENGINEER_TERMS =
+    /Consent Management API|carry_optouts|--carry-optouts|21610|sender_id|\.csv|\.json|API/;
+
+  it('says, in a reviewer’s words, what Twilio now refuses and what the application must still stop', () => {
+    const page = reportPage(
+      input({
+        carry: new Map([['acme', { to_carry: 1, written: 1 }]]),
+        protection: new Map([['acme', { rows: 1, enforced: 1, protection: 'Twilio refuses…' }]]),
+      }),
+    );
+    const { kind, reviewer, engineer } = parts(page);
+    expect(kind).toBe('carried');
+    expect(reviewer).toContain(
+      "each customer has been given its list of them (opt-outs on list), and this run also told Twilio about them in the customer's new subaccount",
+    );
+    expect(reviewer).toContain(
+      "From now on Twilio itself refuses a text from the customer's numbers to anyone it was told about.",
+    );
+    expect(reviewer).toContain('It does not refuse texts sent from toll-free numbers');
+    expect(reviewer).toContain(
+      "for those people the customer's own application must check its list before every text, and not send.",
+    );
+    expect(reviewer).toContain('What protects its opt-outs says which applies to each customer');
+    expect(reviewer).not.toMatch(ENGINEER_TERMS);
+    // The engineer's terms come after, in the smaller note.
+    expect(engineer).toMatch(/^For the engineer: /);
+    expect(engineer).toContain(
+      "counts the opt-out records the customer's carry_optouts step (plan --carry-optouts) wrote through Twilio's Consent Management API, one for each recipient and sender",
+    );
+    expect(engineer).toContain('need not be equal');
+  });
+
+  it('says, when the plan carried nothing, that Twilio will not refuse and only the application can', () => {
+    const { kind, reviewer, engineer } = parts(reportPage(input({ carry: null })));
+    expect(kind).toBe('not-carried');
+    expect(reviewer).toContain(
+      'This run did not tell Twilio about them: unless an earlier run did, Twilio does not know in the new subaccounts that they opted out before the move, and will not refuse to text them.',
+    );
+    expect(reviewer).toContain("Only the customer's own application can then protect them");
+    expect(reviewer).not.toContain('told Twilio about them');
+    expect(reviewer).not.toMatch(ENGINEER_TERMS);
+    expect(engineer).toContain('the plan was made without --carry-optouts');
   });
 });
 

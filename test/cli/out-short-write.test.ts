@@ -11,16 +11,10 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  cliEnv,
-  runCli,
-  runCliLimited,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCliLimited } from '../support/snapshot-harness.js';
 
 const SENDER = '+14155550101';
 const PEOPLE = 300;
@@ -28,48 +22,44 @@ const PEOPLE = 300;
 const LIMIT_KIB = 64;
 
 describe('a file the disk takes only part of (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const start = Date.parse('2026-01-05T12:00:00Z');
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: SENDER }],
+    messages: Array.from({ length: PEOPLE }, (_, i) => ({
+      from: `+1650555${String(i).padStart(4, '0')}`,
+      to: SENDER,
+      body: 'STOP',
+      direction: 'inbound' as const,
+      date_sent: new Date(start + i * 60_000).toISOString(),
+    })),
+  });
   let snapshotEnd = 0;
 
   beforeAll(async () => {
-    env = await startTestEmulator();
-    const start = Date.parse('2026-01-05T12:00:00Z');
-    await env.seed({
-      numbers: [{ phone_number: SENDER }],
-      messages: Array.from({ length: PEOPLE }, (_, i) => ({
-        from: `+1650555${String(i).padStart(4, '0')}`,
-        to: SENDER,
-        body: 'STOP',
-        direction: 'inbound' as const,
-        date_sent: new Date(start + i * 60_000).toISOString(),
-      })),
-    });
-    dir = tempDir();
-    const snapshot = await runCli(['snapshot', '--db', 'l.db'], cliEnv(env), dir.path);
+    const snapshot = await ws.cli(['snapshot', '--db', 'l.db']);
     expect(snapshot.code, snapshot.stderr).toBe(0);
     snapshotEnd = Date.now();
   });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
 
   it('optouts --out: an error naming the file, exit 1, and no list cut short left there', async () => {
-    const whole = await runCli(
-      ['optouts', '--db', 'l.db', '--format', 'json', '--out', 'whole.json'],
-      cliEnv(env),
-      dir.path,
-    );
+    const whole = await ws.cli([
+      'optouts',
+      '--db',
+      'l.db',
+      '--format',
+      'json',
+      '--out',
+      'whole.json',
+    ]);
     expect(whole.code, whole.stderr).toBe(0);
     // The list is larger than the limit: only part of it could be written.
-    expect(readFileSync(dir.file('whole.json')).length).toBeGreaterThan(LIMIT_KIB * 1024);
+    expect(readFileSync(ws.dir.file('whole.json')).length).toBeGreaterThan(LIMIT_KIB * 1024);
 
     const limited = await runCliLimited(
       LIMIT_KIB,
       ['optouts', '--db', 'l.db', '--format', 'json', '--out', 'cut.json'],
-      cliEnv(env),
-      dir.path,
+      cliEnv(ws.env),
+      ws.dir.path,
     );
     expect(limited.stderr).toMatch(
       /^error: --out .*cut\.json: cannot write it \(EFBIG[^\n]*\); no file was written or replaced\.$/m,
@@ -78,7 +68,7 @@ describe('a file the disk takes only part of (built CLI)', () => {
     expect(limited.stderr).not.toMatch(/^wrote /m);
     expect(limited.code).toBe(1);
     // Neither the list cut short nor its temporary file is there.
-    expect(readdirSync(dir.path).filter((name) => name.includes('cut.json'))).toEqual([]);
+    expect(readdirSync(ws.dir.path).filter((name) => name.includes('cut.json'))).toEqual([]);
   });
 
   it('a database the disk takes no more of: an error naming it, exit 1, and nothing lost', async () => {
@@ -86,7 +76,7 @@ describe('a file the disk takes only part of (built CLI)', () => {
     // them): its ledger writes outgrow the limit.
     const later = snapshotEnd + 1000;
     while (Date.now() < later + 1000) await new Promise((r) => setTimeout(r, 100));
-    await env.seed({
+    await ws.env.seed({
       messages: Array.from({ length: PEOPLE }, (_, i) => ({
         from: `+1650556${String(i).padStart(4, '0')}`,
         to: SENDER,
@@ -98,8 +88,8 @@ describe('a file the disk takes only part of (built CLI)', () => {
     const limited = await runCliLimited(
       LIMIT_KIB,
       ['snapshot', '--db', 'l.db'],
-      cliEnv(env),
-      dir.path,
+      cliEnv(ws.env),
+      ws.dir.path,
     );
     expect(limited.stderr).toMatch(
       /^error: --db .*l\.db: cannot write it \(disk I\/O error\)\. The change it was writing was not made/m,
@@ -108,13 +98,9 @@ describe('a file the disk takes only part of (built CLI)', () => {
     expect(limited.code).toBe(1);
 
     // With room again, the snapshot goes on, and every opt-out is on the list.
-    const again = await runCli(['snapshot', '--db', 'l.db'], cliEnv(env), dir.path);
+    const again = await ws.cli(['snapshot', '--db', 'l.db']);
     expect(again.code, again.stderr).toBe(0);
-    const list = await runCli(
-      ['optouts', '--db', 'l.db', '--format', 'json'],
-      cliEnv(env),
-      dir.path,
-    );
+    const list = await ws.cli(['optouts', '--db', 'l.db', '--format', 'json']);
     expect(list.code, list.stderr).toBe(0);
     expect((JSON.parse(list.stdout) as { optouts: unknown[] }).optouts).toHaveLength(2 * PEOPLE);
   });

@@ -10,11 +10,10 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import type { Plan } from '../../src/plan/types.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
 
 const DAY = 86_400_000;
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -26,29 +25,8 @@ interface Coverage {
 }
 
 describe('a later refresh keeps the retention window an account was given', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const coverage = async (db: string) =>
-    JSON.parse((await cli(['optouts', '--format', 'json', '--db', db])).stdout) as Coverage;
-  const plan = (db: string, out: string, flags: string[] = []) =>
-    cli([
-      'plan',
-      '--mapping',
-      dir.file('m.csv'),
-      '--carry-optouts',
-      '--db',
-      db,
-      '--out',
-      out,
-      ...flags,
-    ]);
-  const warnings = (out: string) =>
-    (JSON.parse(readFileSync(out, 'utf8')) as Plan).warnings.map((w) => w.code);
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: A }],
       messages: [
         {
@@ -66,19 +44,35 @@ describe('a later refresh keeps the retention window an account was given', () =
           date_sent: new Date(NOW - 3 * DAY).toISOString(),
         },
       ],
-    });
-    await env.control('POST', '/__emulator/settings', { message_retention_days: 7 });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    },
+    NOW,
+  );
+  const { cli } = ws;
+  const coverage = async (db: string) =>
+    JSON.parse((await cli(['optouts', '--format', 'json', '--db', db])).stdout) as Coverage;
+  const plan = (db: string, out: string, flags: string[] = []) =>
+    cli([
+      'plan',
+      '--mapping',
+      ws.dir.file('m.csv'),
+      '--carry-optouts',
+      '--db',
+      db,
+      '--out',
+      out,
+      ...flags,
+    ]);
+  const warnings = (out: string) =>
+    (JSON.parse(readFileSync(out, 'utf8')) as Plan).warnings.map((w) => w.code);
+
+  beforeAll(async () => {
+    await ws.env.control('POST', '/__emulator/settings', { message_retention_days: 7 });
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
   });
 
   it("plan's refresh and a plain snapshot leave the span the API cannot show not read; the plan warns and apply refuses", async () => {
-    const db = dir.file('r.db');
-    const out = dir.file('r.plan.json');
+    const db = ws.dir.file('r.db');
+    const out = ws.dir.file('r.plan.json');
     expect((await cli(['snapshot', '--no-export', '--retention-days', '7', '--db', db])).code).toBe(
       0,
     );
@@ -97,8 +91,8 @@ describe('a later refresh keeps the retention window an account was given', () =
   });
 
   it('plan --retention-days: its refresh reads only that window, and the next plan keeps it', async () => {
-    const db = dir.file('p.db');
-    const out = dir.file('p.plan.json');
+    const db = ws.dir.file('p.db');
+    const out = ws.dir.file('p.plan.json');
     const planned = await plan(db, out, ['--retention-days', '7']);
     expect(planned.code, planned.stderr).toBe(0);
     const gaps = (await coverage(db)).coverage.not_read;
@@ -113,15 +107,15 @@ describe('a later refresh keeps the retention window an account was given', () =
   });
 
   it('plan --retention-days is refused with --no-snapshot, and outside 7–400, before any database', async () => {
-    const db = dir.file('never.db');
-    const noSnapshot = await plan(db, dir.file('x.json'), [
+    const db = ws.dir.file('never.db');
+    const noSnapshot = await plan(db, ws.dir.file('x.json'), [
       '--no-snapshot',
       '--retention-days',
       '7',
     ]);
     expect(noSnapshot.code).toBe(1);
     expect(noSnapshot.stderr).toMatch(/--retention-days is for the refresh/);
-    const tooShort = await plan(db, dir.file('x.json'), ['--retention-days', '5']);
+    const tooShort = await plan(db, ws.dir.file('x.json'), ['--retention-days', '5']);
     expect(tooShort.code).toBe(1);
     expect(tooShort.stderr).toMatch(/--retention-days must be a whole number from 7 to 400/);
     expect(() => readFileSync(db)).toThrow();

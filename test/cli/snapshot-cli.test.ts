@@ -9,21 +9,11 @@ import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  emulatorOptOuts,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
-import {
-  cliEnv,
-  runCli,
-  tempDir,
-  type CliResult,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { emulatorOptOuts, requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli, type CliResult } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -44,20 +34,8 @@ const inbound = (from: string, to: string, body: string, day: number) => ({
 });
 
 describe('submigrate snapshot and optouts (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const db = () => dir.file('cli.db');
-  /** Every run's output, for the secret check at the end. */
-  const runs: CliResult[] = [];
-  const cli = async (args: string[], extra: Record<string, string | undefined> = {}) => {
-    const result = await runCli(args, cliEnv(env, extra));
-    runs.push(result);
-    return result;
-  };
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: A }, { phone_number: C }, { phone_number: TF, type: 'toll-free' }],
       services: [{ friendly_name: 'Owlie Shared', phone_numbers: [A] }],
       messages: [
@@ -78,13 +56,17 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
           error_code: 21610,
         },
       ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+    },
+    NOW,
+  );
+  const db = () => ws.dir.file('cli.db');
+  /** Every run's output, for the secret check at the end. */
+  const runs: CliResult[] = [];
+  const cli = async (args: string[], extra: Record<string, string | undefined> = {}) => {
+    const result = await runCli(args, cliEnv(ws.env, extra));
+    runs.push(result);
+    return result;
+  };
 
   it('snapshot: without a TTY, one summary line (with its window), no progress on stderr', async () => {
     const result = await cli(['snapshot', '--db', db()]);
@@ -109,7 +91,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
       eventsAdded: 0,
       optedOutPairs: 3,
       ledger: { optOut: 4, optIn: 1, help: 0, refused: 1 },
-      windows: [{ accountSid: env.parentSid }],
+      windows: [{ accountSid: ws.env.parentSid }],
       requests: { retries: 0 },
     });
     expect(doc['keywords']).toMatchObject({ 'opt-out': expect.arrayContaining(['STOP']) });
@@ -120,7 +102,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n')[0]).toBe(HEADER);
     const rows = parse(result.stdout, { columns: true }) as Record<string, string>[];
-    const truth = await emulatorOptOuts(env);
+    const truth = await emulatorOptOuts(ws.env);
     expect(rows.map((r) => r['stop_message_sid']).sort()).toEqual(
       truth.map((o) => o.message_sid).sort(),
     );
@@ -128,7 +110,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     const stderr = result.stderr.trimEnd().split('\n');
     expect(stderr).toEqual([
       expect.stringMatching(
-        new RegExp(`^coverage: ${env.parentSid} \\S+Z → \\S+Z from the Messages API$`),
+        new RegExp(`^coverage: ${ws.env.parentSid} \\S+Z → \\S+Z from the Messages API$`),
       ),
       'keywords: opt-out STOP STOPALL UNSUBSCRIBE CANCEL END QUIT REVOKE OPTOUT; opt-in START YES UNSTOP (YES not on toll-free); help HELP INFO',
       'ties: 0 pair(s) had an opt-out (keyword or refusal) and an opt-in in the same second; kept as opted out',
@@ -174,7 +156,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
 
   it('optouts --out FILE: writes the CSV with mode 0600, nothing on stdout', async () => {
     const stdoutCsv = (await cli(['optouts', '--db', db()])).stdout;
-    const file = dir.file('optouts.csv');
+    const file = ws.dir.file('optouts.csv');
     const result = await cli(['optouts', '--db', db(), '--out', file]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('');
@@ -186,7 +168,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
   });
 
   it('optouts --out over an earlier 0644 export leaves it 0600; over a file it did not write, refuses', async () => {
-    const file = dir.file('existing.csv');
+    const file = ws.dir.file('existing.csv');
     expect((await cli(['optouts', '--db', db(), '--out', file, '--format', 'json'])).code).toBe(0);
     chmodSync(file, 0o644);
     const result = await cli(['optouts', '--db', db(), '--out', file]);
@@ -195,12 +177,12 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
     // One an older submigrate wrote, before `channel` was added last, is an export too.
-    const older = dir.file('older.csv');
+    const older = ws.dir.file('older.csv');
     writeFileSync(older, `${HEADER.replace(/,channel$/, '')}\n`);
     expect((await cli(['optouts', '--db', db(), '--out', older])).code).toBe(0);
     expect(readFileSync(older, 'utf8').split('\n')[0]).toBe(HEADER);
 
-    const notes = dir.file('notes.csv');
+    const notes = ws.dir.file('notes.csv');
     writeFileSync(notes, 'recipient,why\n+16505550001,asked twice\n');
     const refused = await cli(['optouts', '--db', db(), '--out', notes]);
     expect(refused.code).toBe(1);
@@ -211,7 +193,13 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
   });
 
   it('a bad --since exits 1 naming the flag', async () => {
-    const result = await cli(['snapshot', '--db', dir.file('errors.db'), '--since', 'last week']);
+    const result = await cli([
+      'snapshot',
+      '--db',
+      ws.dir.file('errors.db'),
+      '--since',
+      'last week',
+    ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^error: --since: "last week" is not a date/);
@@ -222,14 +210,14 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     [['--rate', '-5'], /^error: --rate must be a finite number ≥ 0 \(0 = no cap\), got -5/],
     [['--partitions', '0'], /^error: --partitions must be a whole number from 1 to 256, got 0/],
   ])('%j exits 1 naming the flag, as bad input rather than a bug', async (flags, message) => {
-    const result = await cli(['snapshot', '--db', dir.file('errors.db'), ...flags]);
+    const result = await cli(['snapshot', '--db', ws.dir.file('errors.db'), ...flags]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toContain('internal error');
   });
 
   it('missing TWILIO_ACCOUNT_SID exits 1 with a clear message', async () => {
-    const result = await cli(['snapshot', '--db', dir.file('errors.db')], {
+    const result = await cli(['snapshot', '--db', ws.dir.file('errors.db')], {
       TWILIO_ACCOUNT_SID: undefined,
     });
     expect(result.code).toBe(1);
@@ -238,7 +226,7 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
   });
 
   it('a wrong auth token exits 1 with Twilio 20003', async () => {
-    const result = await cli(['snapshot', '--db', dir.file('errors.db')], {
+    const result = await cli(['snapshot', '--db', ws.dir.file('errors.db')], {
       TWILIO_AUTH_TOKEN: WRONG_TOKEN,
     });
     expect(result.code).toBe(1);
@@ -256,18 +244,18 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
 
   it('the auth token appears in no output, no database file and no request log', async () => {
     expect(runs.length).toBeGreaterThanOrEqual(10);
-    const secrets = [env.parentToken, WRONG_TOKEN].flatMap((token) => [
+    const secrets = [ws.env.parentToken, WRONG_TOKEN].flatMap((token) => [
       token,
-      Buffer.from(`${env.parentSid}:${token}`).toString('base64'), // a Basic auth header
+      Buffer.from(`${ws.env.parentSid}:${token}`).toString('base64'), // a Basic auth header
     ]);
     const outputs = runs.map((r) => r.stdout + r.stderr).join('\n');
     // Not even redacted: the code never tried to print one.
     expect(outputs).not.toContain('[redacted]');
-    const files = readdirSync(dir.path).map((name) => join(dir.path, name));
+    const files = readdirSync(ws.dir.path).map((name) => join(ws.dir.path, name));
     expect(files.some((f) => f.endsWith('cli.db'))).toBe(true);
     const bytes = Buffer.concat(files.map((f) => readFileSync(f)));
-    const log = JSON.stringify(await requestLog(env));
-    expect(log).toContain(env.parentSid); // the log is there, with who authenticated
+    const log = JSON.stringify(await requestLog(ws.env));
+    expect(log).toContain(ws.env.parentSid); // the log is there, with who authenticated
     for (const secret of secrets) {
       expect(outputs).not.toContain(secret);
       expect(bytes.includes(secret)).toBe(false);

@@ -6,49 +6,35 @@
  * emulator over HTTP.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
-import { requestLog, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  cliEnv,
-  pollUntil,
-  ROOT,
-  runCli,
-  startCli,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { cliEnv, pollUntil, ROOT, startCli } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 
 describe('snapshot interrupted while waiting on Bulk Export, then plan, then snapshot', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, {
+    now: () => NOW,
+    load: (state) => loadOwlie(state, { seed: 3, messages: 2_000, now: NOW, historyDays: 500 }),
+  });
 
   beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => NOW,
-      load: (state) => loadOwlie(state, { seed: 3, messages: 2_000, now: NOW, historyDays: 500 }),
-    });
     // Twilio takes an hour to make the job's files.
-    await env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
   });
 
   const jobsCreated = async () =>
-    (await requestLog(env)).filter(
+    (await requestLog(ws.env)).filter(
       (r) => r.method === 'POST' && r.path.endsWith('/Exports/Messages/Jobs'),
     ).length;
 
   /** `snapshot` until it says it waits for a job, then Ctrl-C. */
   const snapshotUntilWaiting = async (db: string) => {
-    const run = startCli(['snapshot', '--db', db], cliEnv(env), dir.path);
+    const run = startCli(['snapshot', '--db', db], cliEnv(ws.env), ws.dir.path);
     let stderr = '';
     run.child.stderr?.on('data', (chunk: string) => (stderr += chunk));
     await pollUntil('the snapshot to wait for a Bulk Export job', () => {
@@ -60,25 +46,21 @@ describe('snapshot interrupted while waiting on Bulk Export, then plan, then sna
   };
 
   it('takes up the job the interrupted run created', async () => {
-    const db = dir.file('s.db');
+    const db = ws.dir.file('s.db');
     const first = await snapshotUntilWaiting(db);
     expect(first.signal).toBe('SIGINT');
     expect(first.stderr).toMatch(/Stopping now is safe: the same snapshot run again/);
     expect(await jobsCreated()).toBe(1);
 
-    const planned = await runCli(
-      [
-        'plan',
-        '--mapping',
-        `${ROOT}plans/owlie-customers.csv`,
-        '--db',
-        db,
-        '--out',
-        dir.file('p.plan.json'),
-      ],
-      cliEnv(env),
-      dir.path,
-    );
+    const planned = await ws.cli([
+      'plan',
+      '--mapping',
+      `${ROOT}plans/owlie-customers.csv`,
+      '--db',
+      db,
+      '--out',
+      ws.dir.file('p.plan.json'),
+    ]);
     expect(planned.code, planned.stderr).toBe(0);
 
     const again = await snapshotUntilWaiting(db);

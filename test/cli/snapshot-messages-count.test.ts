@@ -7,10 +7,9 @@
  * incrementally with one more message. Needs `npm run build`.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -28,18 +27,8 @@ const message = (n: number, at: number, body = 'hello') => ({
 });
 
 describe('snapshot counts each message once', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => Date.now() });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const ws = useCliWorkspace(undefined, { now: () => Date.now() });
+  const { cli } = ws;
 
   it('the day where Bulk Export meets the API window is not counted twice', async () => {
     // The CLI's window starts RETENTION days before its own now, seconds after `start`. One
@@ -55,8 +44,8 @@ describe('snapshot counts each message once', () => {
       message(4, before, 'STOP'),
     ];
     const newer = [message(5, after), message(6, NOW - 10 * DAY, 'STOP'), message(7, NOW - HOUR)];
-    await env.seed({ numbers: [{ phone_number: A }], messages: [...older, ...newer] });
-    await env.control('POST', '/__emulator/settings', { message_retention_days: RETENTION });
+    await ws.env.seed({ numbers: [{ phone_number: A }], messages: [...older, ...newer] });
+    await ws.env.control('POST', '/__emulator/settings', { message_retention_days: RETENTION });
 
     const json = await cli(['snapshot', '--retention-days', String(RETENTION), '--json']);
     expect(json.code, json.stderr).toBe(0);
@@ -83,7 +72,7 @@ describe('snapshot counts each message once', () => {
 
     // An incremental run on the first database reads from 10 minutes before the first run
     // ended: one new message, and nothing from Bulk Export.
-    await env.seed({ messages: [message(8, Date.now() - 1000)] });
+    await ws.env.seed({ messages: [message(8, Date.now() - 1000)] });
     const text = await cli(['snapshot', '--retention-days', String(RETENTION)]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(

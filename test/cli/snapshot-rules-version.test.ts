@@ -10,11 +10,10 @@ import { writeFileSync } from 'node:fs';
 
 import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { makePlan, planAndApply, useCliWorkspace } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { cliEnv, runCli } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NUMBER = '+14155550103';
@@ -27,11 +26,8 @@ const recipients = (csv: string) =>
 
 /** An emulator holding a full-width STOP and a plain one, and a database file beside it. */
 function useFullWidthStop(file: string) {
-  let env: TestEmulator;
-  let dir: TempDir;
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: NUMBER }],
       messages: [
         {
@@ -43,14 +39,13 @@ function useFullWidthStop(file: string) {
         },
         { from: PLAIN, to: NUMBER, body: 'STOP', direction: 'inbound', date_sent: daysAgo(10) },
       ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
-  return { db: () => dir.file(file), cli: (args: string[]) => runCli(args, cliEnv(env)) };
+    },
+    NOW,
+  );
+  return {
+    db: () => ws.dir.file(file),
+    cli: (args: string[]) => runCli(args, cliEnv(ws.env)),
+  };
 }
 
 describe('a ledger read under older keyword rules', () => {

@@ -8,10 +8,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -19,16 +18,14 @@ const MOVING = ['+14155619001'];
 const HELD = Array.from({ length: 400 }, (_, i) => `+1415560${String(i).padStart(4, '0')}`);
 
 describe('an apply with failed steps whose reports cannot be written', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const ws = useCliWorkspace(undefined, NOW);
+  const { cli } = ws;
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    const seeded = await env.seed({ subaccounts: [{ friendly_name: 'Acme' }] });
+    const seeded = await ws.env.seed({ subaccounts: [{ friendly_name: 'Acme' }] });
     const sub = seeded.subaccounts[0]!.sid;
     // The customer's service already holds 400 numbers: the moved number cannot join it.
-    await env.seed({
+    await ws.env.seed({
       numbers: [
         ...MOVING.map((phone) => ({ phone_number: phone })),
         ...HELD.map((phone) => ({ phone_number: phone, account_sid: sub })),
@@ -42,27 +39,22 @@ describe('an apply with failed steps whose reports cannot be written', () => {
         },
       ],
     });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   it('exits 3, the run told first, then the error', async () => {
-    const mapping = dir.file('map.csv');
+    const mapping = ws.dir.file('map.csv');
     writeFileSync(
       mapping,
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${MOVING[0]},acmeAlerts\n`,
     );
-    const db = dir.file('a.db');
-    const plan = dir.file('a.plan.json');
+    const db = ws.dir.file('a.db');
+    const plan = ws.dir.file('a.plan.json');
     expect((await cli(['snapshot', '--db', db])).code).toBe(0);
     const planned = await cli(['plan', '--mapping', mapping, '--db', db, '--out', plan]);
     expect(planned.code, planned.stderr).toBe(0);
 
     // A folder where audit.csv goes: the folder is taken, the steps run, the reports fail.
-    mkdirSync(join(dir.path, 'reports', '1', 'audit.csv'), { recursive: true });
+    mkdirSync(join(ws.dir.path, 'reports', '1', 'audit.csv'), { recursive: true });
     const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(applied.stdout).toMatch(/^apply run 1: .* 1 failed, .* Not complete/m);
     expect(applied.stderr).toMatch(/^failed: attach_number:PN\w+: .*21714/m);

@@ -13,12 +13,12 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { loadOwlie, owlieMapping } from '../../src/emulator/scenarios/owlie.js';
-import { requestLog, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { customersOf, expectMigrated } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { requestLog } from '../support/emulator.js';
+import { customersOf, expectMigrated, useCliWorkspace } from '../support/migration.js';
+import { cliEnv, runCli } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -26,19 +26,9 @@ const RATE = 25;
 const CONCURRENCY = 4;
 
 describe('apply under injected faults (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => NOW,
-      load: (state) => loadOwlie(state, { seed: 6, messages: 3_000, now: NOW }),
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+  const ws = useCliWorkspace(undefined, {
+    now: () => NOW,
+    load: (state) => loadOwlie(state, { seed: 6, messages: 3_000, now: NOW }),
   });
 
   it('exits 0 with the exact end state, no 429, and never more than --rate a second', async () => {
@@ -47,16 +37,16 @@ describe('apply under injected faults (built CLI)', () => {
     const customers = customersOf(owlieMapping()).slice(0, 12);
     const keep = new Set(customers.map((c) => c.id));
     const text = `${[lines[0], ...lines.slice(1).filter((l) => keep.has(l.split(',')[0]!))].join('\n')}\n`;
-    const mapping = dir.file('twelve.csv');
+    const mapping = ws.dir.file('twelve.csv');
     writeFileSync(mapping, text);
-    const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-    const db = dir.file('faults.db');
-    const plan = dir.file('faults.plan.json');
-    const trace = dir.file('apply.trace.jsonl');
+    const { cli } = ws;
+    const db = ws.dir.file('faults.db');
+    const plan = ws.dir.file('faults.plan.json');
+    const trace = ws.dir.file('apply.trace.jsonl');
     expect((await cli(['plan', '--mapping', mapping, '--db', db, '--out', plan])).code).toBe(0);
 
-    await env.control('DELETE', '/__emulator/requests');
-    await env.control('POST', '/__emulator/faults', {
+    await ws.env.control('DELETE', '/__emulator/requests');
+    await ws.env.control('POST', '/__emulator/faults', {
       error_rate: 0.15,
       error_status: 503,
       reset_rate: 0.05,
@@ -67,11 +57,11 @@ describe('apply under injected faults (built CLI)', () => {
     try {
       result = await runCli(
         ['apply', plan, '--db', db, '--rate', String(RATE), '--concurrency', String(CONCURRENCY)],
-        { ...cliEnv(env), SUBMIGRATE_TRACE: trace },
-        dir.path,
+        { ...cliEnv(ws.env), SUBMIGRATE_TRACE: trace },
+        ws.dir.path,
       );
     } finally {
-      await env.control('POST', '/__emulator/faults', {
+      await ws.env.control('POST', '/__emulator/faults', {
         error_rate: 0,
         reset_rate: 0,
         concurrency_limit: 0,
@@ -86,9 +76,9 @@ describe('apply under injected faults (built CLI)', () => {
       ),
     ).toEqual([]);
     expect(result.code).toBe(0);
-    await expectMigrated(env, customersOf(text));
+    await expectMigrated(ws.env, customersOf(text));
 
-    const log = await requestLog(env);
+    const log = await requestLog(ws.env);
     const statuses = new Map<number, number>();
     for (const entry of log) statuses.set(entry.status, (statuses.get(entry.status) ?? 0) + 1);
     console.log(
@@ -106,7 +96,7 @@ describe('apply under injected faults (built CLI)', () => {
       .map((line) => JSON.parse(line) as { started_at: string; status: number; url: string });
     expect(attempts.length).toBe(log.length);
     expect(attempts.filter((a) => a.status === 503).length).toBe(statuses.get(503));
-    expect(traceText).not.toContain(env.parentToken);
+    expect(traceText).not.toContain(ws.env.parentToken);
     expect(traceText).not.toMatch(/authorization|basic /i);
     // No sliding second holds more than --rate attempts, as they left the tool.
     const times = attempts.map((a) => Date.parse(a.started_at)).sort((a, b) => a - b);

@@ -9,42 +9,32 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  cliEnv,
-  runCli,
-  startApplyHeldAtWrite,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { startApplyHeldAtWrite } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NUMBERS = ['+14155550101', '+14155550102'];
 
 describe('an apply refused by the lock writes no reports', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('a.db');
-  const plan = () => dir.file('a.plan.json');
-  const runDir = () => join(dir.path, 'reports', '1');
+  const ws = useCliWorkspace({ numbers: NUMBERS.map((phone) => ({ phone_number: phone })) }, NOW);
+  const { cli } = ws;
+  const db = () => ws.dir.file('a.db');
+  const plan = () => ws.dir.file('a.plan.json');
+  const runDir = () => join(ws.dir.path, 'reports', '1');
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({ numbers: NUMBERS.map((phone) => ({ phone_number: phone })) });
-    dir = tempDir();
     writeFileSync(
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number\n${NUMBERS.map((p) => `acme,Acme,${p}`).join('\n')}\n`,
     );
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     const planned = await cli([
       'plan',
       '--mapping',
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       '--db',
       db(),
       '--out',
@@ -52,15 +42,11 @@ describe('an apply refused by the lock writes no reports', () => {
     ]);
     expect(planned.code, planned.stderr).toBe(0);
   });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
 
   it('while the first apply is held at a write, the second is refused and leaves its folder alone', async () => {
     // The subaccount is created; the first transfer is held.
     const args = ['apply', plan(), '--db', db(), '--rate', '1000', '--concurrency', '1'];
-    const first = await startApplyHeldAtWrite(env, dir.path, plan(), db(), 1);
+    const first = await startApplyHeldAtWrite(ws.env, ws.dir.path, plan(), db(), 1);
     try {
       // The first apply claimed its folder before its first write: the mark is all there is.
       expect(readdirSync(runDir())).toEqual(['.submigrate-report']);
@@ -70,7 +56,7 @@ describe('an apply refused by the lock writes no reports', () => {
       expect(second.stderr).toMatch(/^refused: another apply holds this database/);
       expect(readdirSync(runDir())).toEqual(['.submigrate-report']);
     } finally {
-      await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+      await ws.env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
     }
     const done = await first.done;
     expect(done.code, done.stderr).toBe(0);

@@ -9,10 +9,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -25,11 +24,10 @@ interface AuditJson {
 }
 
 describe('apply refused by its reports folder leaves the journal as it was', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('o.db');
-  const runDir = () => join(dir.path, 'reports', '1');
+  const ws = useCliWorkspace(undefined, NOW);
+  const { cli } = ws;
+  const db = () => ws.dir.file('o.db');
+  const runDir = () => join(ws.dir.path, 'reports', '1');
   const audit = async (out: string): Promise<AuditJson> => {
     const written = await cli(['report', '--db', db(), '--run', '1', '--out', out]);
     expect(written.code, written.stderr).toBe(0);
@@ -37,11 +35,10 @@ describe('apply refused by its reports folder leaves the journal as it was', () 
   };
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
     // The customer's subaccount exists (matched by name) and has no Consent API access:
     // the carry step fails, the run ends `failed` (exit 3).
-    const seeded = await env.seed({ subaccounts: [{ friendly_name: 'Acme' }] });
-    await env.seed({
+    const seeded = await ws.env.seed({ subaccounts: [{ friendly_name: 'Acme' }] });
+    await ws.env.seed({
       numbers: [{ phone_number: N1 }],
       messages: [
         {
@@ -53,54 +50,66 @@ describe('apply refused by its reports folder leaves the journal as it was', () 
         },
       ],
     });
-    await env.control('POST', '/__emulator/settings', {
+    await ws.env.control('POST', '/__emulator/settings', {
       account_sid: seeded.subaccounts[0]!.sid,
       consent_api: false,
     });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
+    writeFileSync(
+      ws.dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`,
+    );
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     const planned = await cli([
       'plan',
       '--mapping',
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       '--db',
       db(),
       '--out',
-      dir.file('m.plan.json'),
+      ws.dir.file('m.plan.json'),
       '--carry-optouts',
     ]);
     expect(planned.code, planned.stderr).toBe(0);
-    const applied = await cli(['apply', dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
+    const applied = await cli([
+      'apply',
+      ws.dir.file('m.plan.json'),
+      '--db',
+      db(),
+      '--rate',
+      '1000',
+    ]);
     expect(applied.code, applied.stderr).toBe(3);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   it('a refused re-run keeps the run failed and its failed step failed', async () => {
-    const before = await audit(dir.file('before'));
+    const before = await audit(ws.dir.file('before'));
     expect(before.run.status).toBe('failed');
     expect(before.steps.find((s) => s.id === 'carry_optouts:acme')?.state).toBe('failed');
 
     // As a version before the mark left the folder, with a reviewer's notes put in it.
     rmSync(join(runDir(), '.submigrate-report'));
     writeFileSync(join(runDir(), 'notes.txt'), 'checked by legal on Monday\n');
-    const refused = await cli(['apply', dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
+    const refused = await cli([
+      'apply',
+      ws.dir.file('m.plan.json'),
+      '--db',
+      db(),
+      '--rate',
+      '1000',
+    ]);
     expect(refused.stderr).toMatch(/already holds files submigrate did not write/);
     // Said once: the reports were refused for the very reason the run was.
     expect(refused.stderr).not.toContain('also:');
     expect(refused.code).toBe(1);
 
-    const after = await audit(dir.file('after'));
+    const after = await audit(ws.dir.file('after'));
     expect.soft(after.run.status).toBe('failed');
     expect.soft(after.run.finished_at).toBe(before.run.finished_at);
     expect.soft(after.steps.find((s) => s.id === 'carry_optouts:acme')?.state).toBe('failed');
 
     // Once the folder is fixed, apply goes on from where the run stood.
     rmSync(join(runDir(), 'notes.txt'));
-    const again = await cli(['apply', dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
+    const again = await cli(['apply', ws.dir.file('m.plan.json'), '--db', db(), '--rate', '1000']);
     expect(again.stdout).toMatch(/\(continued\)/);
     expect(again.code).toBe(3);
   });

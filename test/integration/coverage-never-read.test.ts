@@ -11,24 +11,17 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
 const SUB = `AC${'5'.repeat(32)}`;
 
 describe('an account the mapping depends on that no snapshot read (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('c.db');
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       subaccounts: [{ friendly_name: 'Old Birch', sid: SUB }],
       numbers: [
         { phone_number: '+14155550101' },
@@ -51,28 +44,29 @@ describe('an account the mapping depends on that no snapshot read (built CLI)', 
           account_sid: SUB,
         },
       ],
-    });
-    dir = tempDir();
+    },
+    NOW,
+  );
+  const { cli } = ws;
+  const db = () => ws.dir.file('c.db');
+
+  beforeAll(async () => {
     writeFileSync(
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       'customer_id,customer_name,phone_number\nacme,Acme,+14155550101\nbirch,Birch,+14155550105\n',
     );
   });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
 
   it('optouts refuses for the customers whose account nobody read, and answers for the others', async () => {
-    expect((await cli(['snapshot', '--db', db(), '--account', env.parentSid])).code).toBe(0);
+    expect((await cli(['snapshot', '--db', db(), '--account', ws.env.parentSid])).code).toBe(0);
     const planned = await cli([
       'plan',
       '--mapping',
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       '--db',
       db(),
       '--out',
-      dir.file('c.plan.json'),
+      ws.dir.file('c.plan.json'),
       '--no-snapshot',
     ]);
     expect(planned.code).toBe(0);
@@ -96,7 +90,7 @@ describe('an account the mapping depends on that no snapshot read (built CLI)', 
   it('after apply --allow-missing-snapshot the reports say "unknown" for them, and write no empty list', async () => {
     const applied = await cli([
       'apply',
-      dir.file('c.plan.json'),
+      ws.dir.file('c.plan.json'),
       '--db',
       db(),
       '--rate',
@@ -108,7 +102,7 @@ describe('an account the mapping depends on that no snapshot read (built CLI)', 
     expect(applied.stderr).toContain(
       'warning: the suppression lists of 1 customer(s) are not known (birch): no completed snapshot has read an account',
     );
-    const reports = join(dir.path, 'reports', '1');
+    const reports = join(ws.dir.path, 'reports', '1');
     const carry = parse(readFileSync(join(reports, 'carry.csv'), 'utf8'), {
       columns: true,
     }) as Record<string, string>[];
@@ -124,21 +118,21 @@ describe('an account the mapping depends on that no snapshot read (built CLI)', 
 
   it('report --run 1 keeps the names the run moved its customers under, after a later plan renamed one', async () => {
     writeFileSync(
-      dir.file('renamed.csv'),
+      ws.dir.file('renamed.csv'),
       'customer_id,customer_name,phone_number\nacme,Acme Renamed,+14155550101\nbirch,Birch,+14155550105\n',
     );
     const again = await cli([
       'plan',
       '--mapping',
-      dir.file('renamed.csv'),
+      ws.dir.file('renamed.csv'),
       '--db',
       db(),
       '--out',
-      dir.file('renamed.plan.json'),
+      ws.dir.file('renamed.plan.json'),
       '--no-snapshot',
     ]);
     expect(again.code, again.stderr).toBe(0);
-    const out = dir.file('again');
+    const out = ws.dir.file('again');
     expect((await cli(['report', '--db', db(), '--run', '1', '--out', out])).code).toBe(0);
     const rows = parse(readFileSync(join(out, 'optouts.csv'), 'utf8'), {
       columns: true,
@@ -150,21 +144,21 @@ describe('an account the mapping depends on that no snapshot read (built CLI)', 
     // Months later, cedar takes over birch's number (a plan only, not applied): the mapping
     // last recorded no longer names birch as the customer of a number from the unread account.
     writeFileSync(
-      dir.file('handover.csv'),
+      ws.dir.file('handover.csv'),
       'customer_id,customer_name,phone_number\nacme,Acme,+14155550101\ncedar,Cedar,+14155550105\n',
     );
     const again = await cli([
       'plan',
       '--mapping',
-      dir.file('handover.csv'),
+      ws.dir.file('handover.csv'),
       '--db',
       db(),
       '--out',
-      dir.file('handover.plan.json'),
+      ws.dir.file('handover.plan.json'),
       '--no-snapshot',
     ]);
     expect(again.code, again.stderr).toBe(0);
-    const out = dir.file('after-handover');
+    const out = ws.dir.file('after-handover');
     const report = await cli(['report', '--db', db(), '--run', '1', '--out', out]);
     expect(report.code, report.stderr).toBe(0);
     expect(report.stderr).toContain(

@@ -10,11 +10,11 @@
 import { writeFileSync } from 'node:fs';
 
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { inbound, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { inbound } from '../support/emulator.js';
 import { olderDatabase } from '../support/older-schema.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspaceEach } from '../support/migration.js';
 
 const X = '+14155550101';
 const Y = '+14155550102';
@@ -22,32 +22,22 @@ const P = '+12065550001';
 const SHARED = 'MG0123456789abcdef0123456789abcdef';
 
 describe('optouts: the service an apply created in the subaccount', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-
-  beforeEach(async () => {
-    env = await startTestEmulator();
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const ws = useCliWorkspaceEach();
+  const { cli } = ws;
 
   /** Snapshot, plan and apply; then P says STOP to X and START to Y, in the subaccount. */
   async function movedThenStopAndStart(): Promise<string> {
-    await env.seed({
+    await ws.env.seed({
       numbers: [
         { phone_number: X, sms_url: 'https://app.example/x' },
         { phone_number: Y, sms_url: 'https://app.example/y' },
       ],
       services: [{ friendly_name: 'Shared', sid: SHARED, phone_numbers: [X, Y] }],
     });
-    const db = dir.file('s.db');
-    const plan = dir.file('s.plan.json');
+    const db = ws.dir.file('s.db');
+    const plan = ws.dir.file('s.plan.json');
     writeFileSync(
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${X},Acme SMS\nacme,Acme,${Y},Acme SMS\n`,
     );
     expect((await cli(['snapshot', '--no-export', '--db', db])).code).toBe(0);
@@ -57,12 +47,12 @@ describe('optouts: the service an apply created in the subaccount', () => {
     expect(applied.code, applied.stderr).toBe(0);
 
     // In the subaccount, both numbers are in the service the apply created.
-    const state = await env.state();
+    const state = await ws.env.state();
     const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const stop = await inbound(env, { from: P, to: X, body: 'STOP' });
+    const stop = await inbound(ws.env, { from: P, to: X, body: 'STOP' });
     // date_sent has whole seconds: the START comes in a later second than the STOP.
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const start = await inbound(env, { from: P, to: Y, body: 'START' });
+    const start = await inbound(ws.env, { from: P, to: Y, body: 'START' });
     expect(stop.account_sid).toBe(sub);
     expect(stop.messaging_service_sid).toMatch(/^MG[0-9a-f]{32}$/);
     expect(stop.messaging_service_sid).not.toBe(SHARED);
@@ -89,13 +79,13 @@ describe('optouts: the service an apply created in the subaccount', () => {
 
   it('does so in a database an apply of the schema before wrote', async () => {
     const db = await movedThenStopAndStart();
-    const older = dir.file('older.db');
+    const older = ws.dir.file('older.db');
     olderDatabase(db, older, 19);
     // What only this apply recorded: an older one knew the parent's services alone.
     const raw = new Database(older);
     const removed = raw
       .prepare('DELETE FROM messaging_services WHERE account_sid <> ?')
-      .run(env.parentSid).changes;
+      .run(ws.env.parentSid).changes;
     raw.close();
     expect(removed).toBe(1);
     await expectLifted(older);

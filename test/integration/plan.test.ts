@@ -11,25 +11,19 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { loadOwlie, owlieCustomers } from '../../src/emulator/scenarios/owlie.js';
 import { readPlan, readSealedPlan } from '../../src/plan/plan-file.js';
 import type { Plan } from '../../src/plan/types.js';
-import {
-  clearRequestLog,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
+import { clearRequestLog, requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   cliEnv,
   countMessageRequests,
   ROOT,
   runCli,
-  tempDir,
   withLedger,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
@@ -42,12 +36,8 @@ const EXPECTED = JSON.parse(readFileSync(join(ROOT, FIXTURES, 'expected.json'), 
 const hex = (c: string) => c.repeat(32);
 
 describe('plan refuses malformed mappings (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       subaccounts: [
         { friendly_name: 'Closed Co', sid: `AC${hex('c')}`, status: 'closed' },
         { friendly_name: 'Sleepy Co', sid: `AC${hex('d')}`, status: 'suspended' },
@@ -59,14 +49,11 @@ describe('plan refuses malformed mappings (built CLI)', () => {
         { phone_number: '+14155550102' },
         { phone_number: '+14155550103' },
       ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
-  beforeEach(() => clearRequestLog(env));
+    },
+    NOW,
+  );
+
+  beforeEach(() => clearRequestLog(ws.env));
 
   it('holds at least 20 malformed mappings', () => {
     expect(Object.keys(EXPECTED).length).toBeGreaterThanOrEqual(20);
@@ -76,11 +63,11 @@ describe('plan refuses malformed mappings (built CLI)', () => {
     '%s: exit 1, every FILE:LINE, nothing written',
     async (file, lines) => {
       const name = file.replace(/[/.]/g, '-');
-      const db = dir.file(`${name}.db`);
-      const out = dir.file(`${name}.plan.json`);
+      const db = ws.dir.file(`${name}.db`);
+      const out = ws.dir.file(`${name}.plan.json`);
       const result = await runCli(
         ['plan', '--mapping', `${FIXTURES}/${file}`, '--db', db, '--out', out],
-        cliEnv(env),
+        cliEnv(ws.env),
       );
       expect(result.code, result.stderr).toBe(1);
       expect(result.stdout).toBe('');
@@ -89,7 +76,7 @@ describe('plan refuses malformed mappings (built CLI)', () => {
       expect(new Set(reported.map((m) => Number(m[1])))).toEqual(new Set(lines));
       expect(result.stderr).not.toMatch(/internal error|\n\s+at /);
       expect(existsSync(out)).toBe(false);
-      const log = await requestLog(env);
+      const log = await requestLog(ws.env);
       expect(log.filter((entry) => entry.method !== 'GET')).toEqual([]);
       if (file.startsWith('bad/')) {
         // Refused before anything else: no request, no database.
@@ -101,8 +88,8 @@ describe('plan refuses malformed mappings (built CLI)', () => {
 
   it('a mapping file that does not exist is one line, exit 1', async () => {
     const result = await runCli(
-      ['plan', '--mapping', 'no/such.csv', '--db', dir.file('x.db')],
-      cliEnv(env),
+      ['plan', '--mapping', 'no/such.csv', '--db', ws.dir.file('x.db')],
+      cliEnv(ws.env),
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('error: --mapping no/such.csv: no such file\n');
@@ -110,33 +97,23 @@ describe('plan refuses malformed mappings (built CLI)', () => {
 });
 
 describe('plan on the Owlie scenario (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, {
+    now: () => NOW,
+    load: (state) => loadOwlie(state, { seed: 5, messages: 6_000, now: NOW }),
+  });
   const mapping = 'plans/owlie-customers.csv';
 
-  beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => NOW,
-      load: (state) => loadOwlie(state, { seed: 5, messages: 6_000, now: NOW }),
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
-
   it('on a fresh database fills the ledger first, plans what the scenario built, GETs only', async () => {
-    await clearRequestLog(env);
-    const db = dir.file('owlie.db');
-    const out = dir.file('owlie.plan.json');
+    await clearRequestLog(ws.env);
+    const db = ws.dir.file('owlie.db');
+    const out = ws.dir.file('owlie.plan.json');
     const result = await runCli(
       ['plan', '--mapping', mapping, '--db', db, '--out', out, '--detailed-exitcode'],
-      cliEnv(env),
+      cliEnv(ws.env),
     );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(2);
-    const log = await requestLog(env);
+    const log = await requestLog(ws.env);
     expect(log.length).toBeGreaterThan(0);
     expect(log.every((entry) => entry.method === 'GET')).toBe(true);
     expect(countMessageRequests(log).total).toBeGreaterThan(0);
@@ -159,7 +136,7 @@ describe('plan on the Owlie scenario (built CLI)', () => {
         .reduce((n, c) => n + c.numbers.length, 0),
       unchanged: 0,
     });
-    expect(plan.parent_account_sid).toBe(env.parentSid);
+    expect(plan.parent_account_sid).toBe(ws.env.parentSid);
     expect(plan.mapping.rows).toBe(numbers.length);
     expect(plan.steps).toHaveLength(
       plan.summary.subaccounts_to_create +
@@ -169,7 +146,7 @@ describe('plan on the Owlie scenario (built CLI)', () => {
         plan.summary.numbers_to_attach +
         plan.summary.webhooks_to_set,
     );
-    expect(JSON.stringify(plan)).not.toContain(env.parentToken);
+    expect(JSON.stringify(plan)).not.toContain(ws.env.parentToken);
 
     // The opt-out counts are the ledger's, which the plan filled before computing them.
     const pairs = await withLedger(db, (ledger) =>
@@ -195,37 +172,46 @@ describe('plan on the Owlie scenario (built CLI)', () => {
   });
 
   it('records the mapping: optouts --customer lists that customer’s suppression list', async () => {
-    const db = dir.file('owlie.db');
-    const all = await runCli(['optouts', '--db', db, '--json'], cliEnv(env));
+    const db = ws.dir.file('owlie.db');
+    const all = await runCli(['optouts', '--db', db, '--json'], cliEnv(ws.env));
     const one = await runCli(
       ['optouts', '--db', db, '--customer', 'falcon-flights', '--json'],
-      cliEnv(env),
+      cliEnv(ws.env),
     );
     expect(one.code).toBe(0);
     const rows = (JSON.parse(one.stdout) as { optouts: Record<string, string | null>[] }).optouts;
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r['customer_id'] === 'falcon-flights')).toBe(true);
     expect(rows.every((r) => r['customer_name'] === 'Falcon Flights')).toBe(true);
-    const plan = readPlan('p', readFileSync(dir.file('owlie.plan.json'), 'utf8'));
+    const plan = readPlan('p', readFileSync(ws.dir.file('owlie.plan.json'), 'utf8'));
     const falcon = plan.customers.find((c) => c.customer_id === 'falcon-flights')!;
     expect(new Set(rows.map((r) => r['recipient'])).size).toBe(falcon.optouts);
     const every = (JSON.parse(all.stdout) as { optouts: { customer_id: string | null }[] }).optouts;
     expect(every.filter((r) => r.customer_id === null)).toEqual([]);
 
-    const unknown = await runCli(['optouts', '--db', db, '--customer', 'nobody'], cliEnv(env));
+    const unknown = await runCli(['optouts', '--db', db, '--customer', 'nobody'], cliEnv(ws.env));
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^error: --customer nobody: no such customer_id/);
   });
 
   it('with --no-snapshot sends no Messages request, and says so', async () => {
-    await clearRequestLog(env);
-    const out = dir.file('no-snapshot.plan.json');
+    await clearRequestLog(ws.env);
+    const out = ws.dir.file('no-snapshot.plan.json');
     const result = await runCli(
-      ['plan', '--mapping', mapping, '--db', dir.file('fresh.db'), '--out', out, '--no-snapshot'],
-      cliEnv(env),
+      [
+        'plan',
+        '--mapping',
+        mapping,
+        '--db',
+        ws.dir.file('fresh.db'),
+        '--out',
+        out,
+        '--no-snapshot',
+      ],
+      cliEnv(ws.env),
     );
     expect(result.code).toBe(0);
-    const log = await requestLog(env);
+    const log = await requestLog(ws.env);
     expect(log.filter((entry) => entry.path.includes('/Messages'))).toEqual([]);
     const plan = readPlan(out, readFileSync(out, 'utf8'));
     expect(plan.options.snapshot).toBe(false);
@@ -235,20 +221,20 @@ describe('plan on the Owlie scenario (built CLI)', () => {
     expect(result.stdout).toContain('--no-snapshot');
     // Another plan of the same live state (with --carry-optouts): the same fingerprint, another
     // seal, and each listing names its own plan's seal.
-    const carryOut = dir.file('no-snapshot-carry.plan.json');
+    const carryOut = ws.dir.file('no-snapshot-carry.plan.json');
     const carry = await runCli(
       [
         'plan',
         '--mapping',
         mapping,
         '--db',
-        dir.file('fresh.db'),
+        ws.dir.file('fresh.db'),
         '--out',
         carryOut,
         '--no-snapshot',
         '--carry-optouts',
       ],
-      cliEnv(env),
+      cliEnv(ws.env),
     );
     expect(carry.code).toBe(0);
     const seal = readSealedPlan(out, readFileSync(out, 'utf8')).integrity;
@@ -260,10 +246,10 @@ describe('plan on the Owlie scenario (built CLI)', () => {
   });
 
   it('--json prints the plan; a hand-edited plan no longer reads', async () => {
-    const out = dir.file('json.plan.json');
+    const out = ws.dir.file('json.plan.json');
     const result = await runCli(
-      ['plan', '--mapping', mapping, '--db', dir.file('owlie.db'), '--out', out, '--json'],
-      cliEnv(env),
+      ['plan', '--mapping', mapping, '--db', ws.dir.file('owlie.db'), '--out', out, '--json'],
+      cliEnv(ws.env),
     );
     expect(result.code).toBe(0);
     const printed = JSON.parse(result.stdout) as Plan & { integrity: string };

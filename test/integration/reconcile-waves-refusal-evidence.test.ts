@@ -10,11 +10,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { ownClient, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { planAndApply, readCsv } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { ownClient } from '../support/emulator.js';
+import { planAndApply, readCsv, useCliWorkspace } from '../support/migration.js';
 
 const N = '+14155550721';
 const REFUSED_TO = '+12065550721';
@@ -24,16 +23,14 @@ const DAY = 86_400_000;
 const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1_100));
 
 describe('a refusal-only opt-out in the parent, its number moved on by a second wave', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  // The real clock: the CLI reads it.
+  const ws = useCliWorkspace();
   let refusedSid = '';
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('w.db');
+  const { cli } = ws;
+  const db = () => ws.dir.file('w.db');
 
   beforeAll(async () => {
-    // The real clock: the CLI reads it.
-    env = await startTestEmulator();
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       numbers: [{ phone_number: N }],
       messages: [
         {
@@ -48,19 +45,14 @@ describe('a refusal-only opt-out in the parent, its number moved on by a second 
       ],
     });
     refusedSid = seeded.messages[0]!.sid;
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   const wave = async (n: number, row: string) => {
-    writeFileSync(dir.file(`m${n}.csv`), `customer_id,customer_name,phone_number\n${row}\n`);
+    writeFileSync(ws.dir.file(`m${n}.csv`), `customer_id,customer_name,phone_number\n${row}\n`);
     const { applied } = await planAndApply(cli, {
-      mapping: dir.file(`m${n}.csv`),
+      mapping: ws.dir.file(`m${n}.csv`),
       db: db(),
-      out: dir.file(`p${n}.json`),
+      out: ws.dir.file(`p${n}.json`),
     });
     expect(applied.code, applied.stderr).toBe(0);
   };
@@ -71,14 +63,14 @@ describe('a refusal-only opt-out in the parent, its number moved on by a second 
     await nextSecond();
     await wave(2, `beta,Beta,${N}`);
 
-    const state = await env.state();
+    const state = await ws.env.state();
     const beta = state.accounts.find((a) => a.friendly_name === 'Beta')!.sid;
-    const client = ownClient(env, beta);
+    const client = ownClient(ws.env, beta);
     const sent = await client.messages.create({ to: REFUSED_TO, from: N, body: 'Hello again' });
 
     const reconciled = await cli(['reconcile', '--db', db()]);
     expect(reconciled.stdout).toMatch(/In all: 1 violation\(s\), 0 blocked\./);
-    const [violation, ...more] = readCsv(join(dir.path, 'reports', '2', 'violations.csv'));
+    const [violation, ...more] = readCsv(join(ws.dir.path, 'reports', '2', 'violations.csv'));
     expect(more).toEqual([]);
     expect(violation).toMatchObject({
       violating_message_sid: sent.sid,

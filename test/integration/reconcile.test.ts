@@ -12,15 +12,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  ownClient,
-  startTestEmulator,
-  type TestEmulator,
-  twilioFailure,
-} from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { ownClient, twilioFailure } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 
 const A = '+14155550401'; // in Shared, with B
 const B = '+14155550402';
@@ -48,19 +43,17 @@ const refused = (from: string, to: string, day: number) => ({
 });
 
 describe('reconcile (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('r.db');
+  const ws = useCliWorkspace();
+  const { cli } = ws;
+  const db = () => ws.dir.file('r.db');
   let stops: Record<string, string> = {};
   let refusals: Record<string, string> = {};
   let firstRefusalAt = '';
 
   beforeAll(async () => {
-    env = await startTestEmulator();
     const firstRefusal = refused(C, R(5), 5);
     firstRefusalAt = firstRefusal.date_sent.replace(/\.\d{3}Z$/, 'Z');
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       numbers: [
         { phone_number: A, sms_url: 'https://app.example/a' },
         { phone_number: B, sms_url: 'https://app.example/b' },
@@ -92,15 +85,10 @@ describe('reconcile (built CLI)', () => {
     });
     stops = { r1: seeded.messages[0]!.sid, r2: seeded.messages[1]!.sid };
     refusals = { r5: seeded.messages[4]!.sid, r6: seeded.messages[6]!.sid };
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   it('lists exactly the sends that broke an opt-out, each with its STOP or refusal', async () => {
-    const mapping = dir.file('m.csv');
+    const mapping = ws.dir.file('m.csv');
     writeFileSync(
       mapping,
       [
@@ -114,14 +102,17 @@ describe('reconcile (built CLI)', () => {
     );
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     expect(
-      (await cli(['plan', '--mapping', mapping, '--db', db(), '--out', dir.file('p.json')])).code,
+      (await cli(['plan', '--mapping', mapping, '--db', db(), '--out', ws.dir.file('p.json')]))
+        .code,
     ).toBe(0);
-    expect((await cli(['apply', dir.file('p.json'), '--db', db(), '--rate', '1000'])).code).toBe(0);
+    expect((await cli(['apply', ws.dir.file('p.json'), '--db', db(), '--rate', '1000'])).code).toBe(
+      0,
+    );
 
-    const state = await env.state();
+    const state = await ws.env.state();
     const account = (name: string) => {
       const sid = state.accounts.find((a) => a.friendly_name === name)!.sid;
-      return ownClient(env, sid);
+      return ownClient(ws.env, sid);
     };
     const service = (name: string) => state.services.find((s) => s.friendly_name === name)!.sid;
     const acme = account('Acme');
@@ -145,7 +136,7 @@ describe('reconcile (built CLI)', () => {
     const v6 = await send(acme, R(6), B);
     // Not breaking: another number's opt-out; a START after the move; another service's.
     await send(acme, R(2), A);
-    await env.control('POST', '/__emulator/inbound', { from: R(4), to: C, body: 'START' });
+    await ws.env.control('POST', '/__emulator/inbound', { from: R(4), to: C, body: 'START' });
     // A START and a send in the same second have no knowable order: that would be flagged.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await send(cobalt, R(4), C);
@@ -170,7 +161,7 @@ describe('reconcile (built CLI)', () => {
       /: 6 new violation\(s\), 1 new send\(s\) blocked by Twilio\. In all: 6 violation\(s\), 1 blocked\./,
     );
 
-    const rows = parse(readFileSync(join(dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
+    const rows = parse(readFileSync(join(ws.dir.path, 'reports', '1', 'violations.csv'), 'utf8'), {
       columns: true,
     }) as Record<string, string>[];
     expect(Object.keys(rows[0]!)).toEqual([
@@ -214,7 +205,7 @@ describe('reconcile (built CLI)', () => {
     );
 
     // The report page beside it shows every violation with both SIDs.
-    const page = readFileSync(join(dir.path, 'reports', '1', 'report.html'), 'utf8');
+    const page = readFileSync(join(ws.dir.path, 'reports', '1', 'report.html'), 'utf8');
     for (const v of [v1, v2, v3, v4, v5, v6]) expect(page).toContain(v.sid);
     expect(page).toContain(refusals.r5);
     expect(page).toContain(refusals.r6);

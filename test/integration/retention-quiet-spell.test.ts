@@ -6,17 +6,15 @@
  * older days not read, the plan warning and apply refusing in a normal flow.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { exportOptOuts } from '../../src/optouts/export.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   dailyTraffic,
   fixedClock,
   readOnly,
   snapshotInto,
-  type TempDir,
-  tempDir,
   withLedger,
 } from '../support/snapshot-harness.js';
 
@@ -28,31 +26,24 @@ const STOP_AFTER = '+12025550811';
 const traffic = (from: number, days: number) => dailyTraffic(N1, from, days);
 
 describe('a quiet start of an incremental window is not a shorter retention', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, { now: () => now });
   let now = T0;
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => now });
-    dir = tempDir();
     // Retention: the emulator's default, 400 days. Daily traffic for 60 days up to T0.
-    await env.seed({ numbers: [{ phone_number: N1 }], messages: traffic(T0 - 60 * DAY, 60) });
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    await ws.env.seed({ numbers: [{ phone_number: N1 }], messages: traffic(T0 - 60 * DAY, 60) });
   });
 
   it('a refresh 10 days after the last snapshot reads what the API shows (real window 400 days)', async () => {
-    const dbPath = dir.file('quiet.db');
+    const dbPath = ws.dir.file('quiet.db');
     now = T0;
-    await snapshotInto(dbPath, env.port(), fixedClock(T0));
+    await snapshotInto(dbPath, ws.env.port(), fixedClock(T0));
 
     // A quiet weekend (3 days), then daily traffic again; the next snapshot (with Bulk
     // Export) 10 days after the first.
     now = T0 + 10 * DAY;
-    await env.seed({ messages: traffic(T0 + 3 * DAY, 7) });
-    await snapshotInto(dbPath, env.port(), fixedClock(now));
+    await ws.env.seed({ messages: traffic(T0 + 3 * DAY, 7) });
+    await snapshotInto(dbPath, ws.env.port(), fixedClock(now));
 
     // Nothing was told, and nothing is kept from what the API showed.
     const recorded = readOnly(
@@ -66,7 +57,7 @@ describe('a quiet start of an incremental window is not a shorter retention', ()
 
     // Ten days later, plan's refresh (Messages API only): a STOP 1 day after the last read.
     now = T0 + 20 * DAY;
-    await env.seed({
+    await ws.env.seed({
       messages: [
         ...traffic(T0 + 10 * DAY, 10),
         {
@@ -78,7 +69,7 @@ describe('a quiet start of an incremental window is not a shorter retention', ()
         },
       ],
     });
-    await snapshotInto(dbPath, env.port(), fixedClock(now), { useExport: false });
+    await snapshotInto(dbPath, ws.env.port(), fixedClock(now), { useExport: false });
     const doc = await withLedger(dbPath, (db) => exportOptOuts(db));
     // The API shows all of it: nothing is left "not read", and the STOP is on the list.
     expect(doc.coverage.not_read).toEqual([]);

@@ -15,13 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
 import { exportOptOuts } from '../../src/optouts/export.js';
-import {
-  clearRequestLog,
-  emulatorOptOuts,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
+import { clearRequestLog, emulatorOptOuts, requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   cliEnv,
   countMessageRequests,
@@ -30,10 +25,8 @@ import {
   runCli,
   sliceProgress,
   startCli,
-  tempDir,
   type RunningCli,
   type SliceProgress,
-  type TempDir,
   withLedger,
 } from '../support/snapshot-harness.js';
 
@@ -45,19 +38,16 @@ const LATENCY_MS = 20;
 const messagesRecorded = (p: SliceProgress) => p.slices.reduce((n, s) => n + s.messages_read, 0);
 
 describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, {
+    now: () => NOW,
+    load: (state) => loadOwlie(state, { seed: 3, messages: MESSAGES, now: NOW }),
+  });
   const running: RunningCli[] = [];
   const timings: Record<string, number> = {};
   const counts: Record<string, number> = {};
 
   beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => NOW,
-      load: (state) => loadOwlie(state, { seed: 3, messages: MESSAGES, now: NOW }),
-    });
-    await env.control('POST', '/__emulator/faults', { latency_ms: LATENCY_MS });
-    dir = tempDir();
+    await ws.env.control('POST', '/__emulator/faults', { latency_ms: LATENCY_MS });
   });
   afterAll(async () => {
     console.log(
@@ -65,16 +55,14 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
     );
     for (const cli of running) if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
     await Promise.all(running.map((cli) => cli.done));
-    await env.close();
-    dir.remove();
   });
 
   it('resumes after SIGKILL and ends with the ledger of an uninterrupted run', async () => {
-    await clearRequestLog(env);
+    await clearRequestLog(ws.env);
     let started = Date.now();
     const whole = await runCli(
-      ['snapshot', '--no-export', '--db', dir.file('whole.db'), '--json'],
-      cliEnv(env),
+      ['snapshot', '--no-export', '--db', ws.dir.file('whole.db'), '--json'],
+      cliEnv(ws.env),
     );
     timings['uninterrupted'] = Date.now() - started;
     expect(whole.stderr).toBe('');
@@ -87,19 +75,19 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
     // Everything but the slices' pages (the account, numbers, services and their members) is
     // asked for with the first wave of pages and is the same on a fresh database: let that
     // through, and exactly PAGES pages.
-    const log = await requestLog(env);
+    const log = await requestLog(ws.env);
     const pages = countMessageRequests(log);
     const setup = log.length - pages.firstPages - pages.nextPages;
     const PAGES = 20;
-    await clearRequestLog(env);
-    await env.control('POST', '/__emulator/faults', {
+    await clearRequestLog(ws.env);
+    await ws.env.control('POST', '/__emulator/faults', {
       hold_after: setup + PAGES,
       hold_methods: ['GET'],
     });
 
-    const dbPath = dir.file('killed.db');
+    const dbPath = ws.dir.file('killed.db');
     started = Date.now();
-    const first = startCli(['snapshot', '--no-export', '--db', dbPath], cliEnv(env));
+    const first = startCli(['snapshot', '--no-export', '--db', dbPath], cliEnv(ws.env));
     running.push(first);
     await pollUntil(
       'the 20 answered pages to be committed, and the next request held',
@@ -107,7 +95,7 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
         if (first.child.exitCode !== null) throw new Error('the snapshot ended before the kill');
         const progress = sliceProgress(dbPath);
         const pagesRecorded = progress?.slices.reduce((n, s) => n + s.pages_read, 0) ?? 0;
-        const { held_requests: held } = await env.control<{ held_requests: number }>(
+        const { held_requests: held } = await ws.env.control<{ held_requests: number }>(
           'GET',
           '/__emulator/health',
         );
@@ -118,7 +106,7 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
     const killed = await first.done;
     timings['until killed'] = Date.now() - started;
     expect(killed.signal).toBe('SIGKILL');
-    await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+    await ws.env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
 
     const atKill = sliceProgress(dbPath)!;
     expect(atKill.runs).toEqual([{ id: 1, status: 'running', pid: first.child.pid }]);
@@ -132,7 +120,7 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
     expect(recordedBeforeKill).toBeLessThan(wholeResult.messagesRead);
 
     started = Date.now();
-    const againCli = startCli(['snapshot', '--no-export', '--db', dbPath], cliEnv(env));
+    const againCli = startCli(['snapshot', '--no-export', '--db', dbPath], cliEnv(ws.env));
     const again = await againCli.done;
     timings['resumed run'] = Date.now() - started;
     expect(again.stderr).toBe('');
@@ -152,7 +140,7 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
     expect(messagesRecorded(final)).toBe(recordedBeforeKill + readAgain);
 
     const resumed = ledgerDump(dbPath);
-    const uninterrupted = ledgerDump(dir.file('whole.db'));
+    const uninterrupted = ledgerDump(ws.dir.file('whole.db'));
     expect(resumed.events.length).toBeGreaterThan(10_000);
     expect(resumed.numbers.length).toBeGreaterThan(100);
     expect(resumed).toEqual(uninterrupted);
@@ -160,16 +148,16 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
     // And against Twilio's own state, not only against another run of the tool.
     const exported = await withLedger(dbPath, exportOptOuts);
     expect(exported.optouts.map((row) => row.stop_message_sid).sort()).toEqual(
-      (await emulatorOptOuts(env)).map((o) => o.message_sid).sort(),
+      (await emulatorOptOuts(ws.env)).map((o) => o.message_sid).sort(),
     );
   });
 
   it('refuses a second snapshot while the first is alive in another process (exit 4)', async () => {
     // Slower answers keep the first run busy for seconds after it records itself.
-    await env.control('POST', '/__emulator/faults', { latency_ms: 100 });
+    await ws.env.control('POST', '/__emulator/faults', { latency_ms: 100 });
     try {
-      const dbPath = dir.file('busy.db');
-      const first = startCli(['snapshot', '--no-export', '--db', dbPath], cliEnv(env));
+      const dbPath = ws.dir.file('busy.db');
+      const first = startCli(['snapshot', '--no-export', '--db', dbPath], cliEnv(ws.env));
       running.push(first);
       await pollUntil('the first run to be recorded', () => {
         if (first.child.exitCode !== null) throw new Error('the first snapshot ended early');
@@ -177,7 +165,7 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
         return progress !== null && progress.runs.length > 0 ? progress : undefined;
       });
       const started = Date.now();
-      const second = await runCli(['snapshot', '--no-export', '--db', dbPath], cliEnv(env));
+      const second = await runCli(['snapshot', '--no-export', '--db', dbPath], cliEnv(ws.env));
       timings['refusal'] = Date.now() - started;
       // Only meaningful if the first was still running when the second looked.
       expect(first.child.exitCode).toBeNull();
@@ -192,7 +180,7 @@ describe('snapshot killed mid-way (built CLI, 200,000 messages)', () => {
         { id: 1, status: 'running', pid: first.child.pid },
       ]);
     } finally {
-      await env.control('POST', '/__emulator/faults', { latency_ms: LATENCY_MS });
+      await ws.env.control('POST', '/__emulator/faults', { latency_ms: LATENCY_MS });
     }
   });
 });

@@ -14,12 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { DownloadLogEntry } from '../../src/emulator/exports/storage.js';
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
-import {
-  clearRequestLog,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
+import { clearRequestLog, requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   cliEnv,
   ledgerDump,
@@ -27,9 +23,7 @@ import {
   readOnly,
   runCli,
   startCli,
-  tempDir,
   type RunningCli,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 /** The hour now, frozen: the CLI under test reads the real clock, so the emulator must agree. */
@@ -55,40 +49,35 @@ const doneDays = (dbPath: string): string[] =>
 const dayOfPath = (path: string) => /(\d{4}-\d{2}-\d{2})\.json\.gz$/.exec(path)![1]!;
 
 describe('snapshot killed while reading Bulk Export days (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, {
+    now: () => NOW,
+    load: (state) =>
+      loadOwlie(state, { seed: 9, messages: MESSAGES, now: NOW, historyDays: HISTORY_DAYS }),
+  });
   const running: RunningCli[] = [];
 
   beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => NOW,
-      load: (state) =>
-        loadOwlie(state, { seed: 9, messages: MESSAGES, now: NOW, historyDays: HISTORY_DAYS }),
-    });
-    await env.control('POST', '/__emulator/faults', { latency_ms: LATENCY_MS });
-    dir = tempDir();
+    await ws.env.control('POST', '/__emulator/faults', { latency_ms: LATENCY_MS });
   });
   afterAll(async () => {
     for (const cli of running) if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
     await Promise.all(running.map((cli) => cli.done));
-    await env.close();
-    dir.remove();
   });
 
-  const downloads = () => env.control<DownloadLogEntry[]>('GET', '/__emulator/downloads');
+  const downloads = () => ws.env.control<DownloadLogEntry[]>('GET', '/__emulator/downloads');
 
   it('resumes without reading a finished day again, and ends with the uninterrupted ledger', async () => {
-    const wholeDb = dir.file('whole.db');
-    const whole = await runCli(['snapshot', '--db', wholeDb, '--json'], cliEnv(env));
+    const wholeDb = ws.dir.file('whole.db');
+    const whole = await runCli(['snapshot', '--db', wholeDb, '--json'], cliEnv(ws.env));
     expect(whole.stderr).toBe('');
     expect(whole.code).toBe(0);
     const wholeResult = JSON.parse(whole.stdout) as { exportDays: number };
     expect(wholeResult.exportDays).toBeGreaterThan(600);
 
-    await env.control('DELETE', '/__emulator/downloads');
-    await clearRequestLog(env);
-    const dbPath = dir.file('killed.db');
-    const first = startCli(['snapshot', '--db', dbPath], cliEnv(env));
+    await ws.env.control('DELETE', '/__emulator/downloads');
+    await clearRequestLog(ws.env);
+    const dbPath = ws.dir.file('killed.db');
+    const first = startCli(['snapshot', '--db', dbPath], cliEnv(ws.env));
     running.push(first);
     await pollUntil(
       'some export days to be recorded',
@@ -102,20 +91,20 @@ describe('snapshot killed while reading Bulk Export days (built CLI)', () => {
     expect((await first.done).signal).toBe('SIGKILL');
     const atKill = doneDays(dbPath);
     expect(atKill.length).toBeLessThan(wholeResult.exportDays);
-    const jobsBefore = (await requestLog(env)).filter(
+    const jobsBefore = (await requestLog(ws.env)).filter(
       (r) => r.method === 'POST' && r.path.endsWith('/Exports/Messages/Jobs'),
     ).length;
     expect(jobsBefore).toBe(1);
 
-    await env.control('DELETE', '/__emulator/downloads');
-    await clearRequestLog(env);
-    const again = await runCli(['snapshot', '--db', dbPath], cliEnv(env));
+    await ws.env.control('DELETE', '/__emulator/downloads');
+    await clearRequestLog(ws.env);
+    const again = await runCli(['snapshot', '--db', dbPath], cliEnv(ws.env));
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^snapshot run 1 \(resumed\)/);
 
     // The job the killed run created was taken up: none created again.
-    const log = await requestLog(env);
+    const log = await requestLog(ws.env);
     expect(log.filter((r) => r.method === 'POST')).toEqual([]);
     // No day recorded before the kill was downloaded again; every other one was, once.
     const after = (await downloads()).filter((d) => d.status === 200).map((d) => dayOfPath(d.path));
@@ -129,9 +118,9 @@ describe('snapshot killed while reading Bulk Export days (built CLI)', () => {
   it('says on stderr what it waits for while Twilio makes the export files', async () => {
     // A job that takes an hour (on the emulator's frozen clock, it never finishes): the run
     // says which job it waits for, until when, and that stopping is safe; then it is stopped.
-    await env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
+    await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
     try {
-      const cli = startCli(['snapshot', '--db', dir.file('waiting.db')], cliEnv(env));
+      const cli = startCli(['snapshot', '--db', ws.dir.file('waiting.db')], cliEnv(ws.env));
       running.push(cli);
       let stderr = '';
       cli.child.stderr?.on('data', (chunk: string) => (stderr += chunk));
@@ -142,13 +131,13 @@ describe('snapshot killed while reading Bulk Export days (built CLI)', () => {
       await cli.done;
       expect(stderr).toMatch(
         new RegExp(
-          `^snapshot: waiting for Twilio's Bulk Export job JS[0-9a-f]{32} to make \\d+ day file\\(s\\) of ${env.parentSid}; ` +
+          `^snapshot: waiting for Twilio's Bulk Export job JS[0-9a-f]{32} to make \\d+ day file\\(s\\) of ${ws.env.parentSid}; ` +
             `Twilio expects it done by ${new Date(NOW + 3_600_000).toISOString().slice(0, 19)}Z\\. ` +
             'Stopping now is safe: the same snapshot run again within 6 days takes the job up where it is\\.\\n$',
         ),
       );
     } finally {
-      await env.control('POST', '/__emulator/settings', { export_job_seconds: 0 });
+      await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 0 });
     }
   });
 });

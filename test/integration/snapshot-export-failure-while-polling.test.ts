@@ -11,33 +11,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TwilioError } from '../../src/errors.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { snapshotInto, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { snapshotInto } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
 const LOCAL = '+14155550170';
 
 describe('snapshot: a failure while an export job is polled', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  // The real clock: the run waits for the emulator's export job in real time.
+  const ws = useCliWorkspace(undefined, { now: () => Date.now() });
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
   beforeAll(async () => {
-    // The real clock: the run waits for the emulator's export job in real time.
-    env = await startTestEmulator({ now: () => Date.now() });
-    dir = tempDir();
     process.on('unhandledRejection', onUnhandled);
   });
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled);
-    await env.close();
-    dir.remove();
   });
 
   it('throws the failure to the caller; no rejection goes unhandled', async () => {
     const now = Date.now();
-    const { subaccounts } = await env.seed({
+    const { subaccounts } = await ws.env.seed({
       subaccounts: [{ friendly_name: 'Suspended Sam', status: 'suspended' }],
       numbers: [{ phone_number: LOCAL }],
       messages: [500, 470, 430].map((days) => ({
@@ -50,13 +45,13 @@ describe('snapshot: a failure while an export job is polled', () => {
     });
     const clock = { now: () => new Date() };
     // Day files for 450 to 400 days back exist already (an earlier run's job).
-    await snapshotInto(dir.file('earlier.db'), env.port(), clock, {
+    await snapshotInto(ws.dir.file('earlier.db'), ws.env.port(), clock, {
       since: new Date(now - 450 * DAY),
     });
     // The days before that need a job of their own, which takes a few seconds to make.
-    await env.control('POST', '/__emulator/settings', { export_job_seconds: 3 });
+    await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 3 });
 
-    const run = snapshotInto(dir.file('ledger.db'), env.port(), clock, {
+    const run = snapshotInto(ws.dir.file('ledger.db'), ws.env.port(), clock, {
       accounts: [subaccounts[0]!.sid],
     });
     const error = await run.catch((e: unknown) => e);

@@ -12,23 +12,21 @@
  * - the day files' signed URLs never see a Twilio credential (the storage would refuse one).
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
 import type { DownloadLogEntry } from '../../src/emulator/exports/storage.js';
 import { withDb } from '../../src/db/open.js';
 import { exportOptOuts, type OptOutExport } from '../../src/optouts/export.js';
 import { takeSnapshot } from '../../src/optouts/snapshot.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   fixedClock,
   MIGRATIONS_DIR,
   readOnly,
   snapshotInto,
-  tempDir,
   TEST_RUNNER,
   withLedger,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
@@ -42,14 +40,11 @@ const RECENT_STOP = '+12025550603'; // STOP 20 days ago
 const MID_STOP = '+12025550604'; // STOP 100 days ago: inside 400 days, outside 30
 
 describe('snapshot: the Messages API window and Bulk Export', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, NOW);
   let oldStopSid: string;
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    dir = tempDir();
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: LOCAL }],
       messages: [
         { from: OLD_STOP, to: LOCAL, body: 'STOP', direction: 'inbound', date_sent: ago(600) },
@@ -86,20 +81,16 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
         })),
       ],
     });
-    oldStopSid = env.emulator.state.messages
-      .between(env.parentSid, 0, NOW)
+    oldStopSid = ws.env.emulator.state.messages
+      .between(ws.env.parentSid, 0, NOW)
       .find((m) => m.from === OLD_STOP)!.sid;
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   const recipients = (result: OptOutExport) => result.optouts.map((row) => row.recipient).sort();
-  const downloads = () => env.control<DownloadLogEntry[]>('GET', '/__emulator/downloads');
+  const downloads = () => ws.env.control<DownloadLogEntry[]>('GET', '/__emulator/downloads');
 
   it('the emulator hides what is older than 400 days from the Messages API', async () => {
-    const page = await env.port().readMessagesPage(env.parentSid, {
+    const page = await ws.env.port().readMessagesPage(ws.env.parentSid, {
       filter: {},
       pageSize: 1000,
     });
@@ -108,15 +99,15 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
   });
 
   it('--no-export: the old STOP is missing, and the coverage names the span not read', async () => {
-    const dbPath = dir.file('no-export.db');
-    const result = await snapshotInto(dbPath, env.port(), fixedClock(NOW), { useExport: false });
+    const dbPath = ws.dir.file('no-export.db');
+    const result = await snapshotInto(dbPath, ws.env.port(), fixedClock(NOW), { useExport: false });
     expect(result.exportDays).toBe(0);
     const exported = await withLedger(dbPath, (db) => exportOptOuts(db));
     expect(recipients(exported)).toEqual([MID_STOP, RECENT_STOP].sort());
-    const created = env.emulator.state.account(env.parentSid)!.dateCreated;
+    const created = ws.env.emulator.state.account(ws.env.parentSid)!.dateCreated;
     expect(exported.coverage.windows).toEqual([
       {
-        account_sid: env.parentSid,
+        account_sid: ws.env.parentSid,
         source: 'api',
         start: isoSeconds(new Date(NOW - 400 * DAY)),
         end: isoSeconds(new Date(NOW)),
@@ -124,7 +115,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     ]);
     expect(exported.coverage.not_read).toEqual([
       {
-        account_sid: env.parentSid,
+        account_sid: ws.env.parentSid,
         start: isoSeconds(new Date(created)),
         end: isoSeconds(new Date(NOW - 400 * DAY)),
       },
@@ -133,9 +124,9 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
   });
 
   it('with Bulk Export: the STOP from 600 days ago is on the list with its evidence, nothing unread', async () => {
-    await env.control('DELETE', '/__emulator/downloads');
-    const dbPath = dir.file('export.db');
-    const result = await snapshotInto(dbPath, env.port(), fixedClock(NOW));
+    await ws.env.control('DELETE', '/__emulator/downloads');
+    const dbPath = ws.dir.file('export.db');
+    const result = await snapshotInto(dbPath, ws.env.port(), fixedClock(NOW));
     const exported = await withLedger(dbPath, (db) => exportOptOuts(db));
     expect(recipients(exported)).toEqual([OLD_STOP, MID_STOP, RECENT_STOP].sort());
     const old = exported.optouts.find((row) => row.recipient === OLD_STOP)!;
@@ -145,7 +136,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     expect(exported.coverage.windows.map((w) => [w.source, w.start, w.end])).toEqual([
       [
         'export',
-        isoSeconds(new Date(env.emulator.state.account(env.parentSid)!.dateCreated)),
+        isoSeconds(new Date(ws.env.emulator.state.account(ws.env.parentSid)!.dateCreated)),
         isoSeconds(new Date(NOW - 400 * DAY)),
       ],
       ['api', isoSeconds(new Date(NOW - 400 * DAY)), isoSeconds(new Date(NOW))],
@@ -153,8 +144,8 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     // One file per day with messages before the boundary, each read once, none refused.
     const log = await downloads();
     const olderDays = new Set(
-      env.emulator.state.messages
-        .between(env.parentSid, 0, NOW - 399 * DAY)
+      ws.env.emulator.state.messages
+        .between(ws.env.parentSid, 0, NOW - 399 * DAY)
         .map((m) => new Date(m.dateSent).toISOString().slice(0, 10)),
     );
     expect(log.map((d) => d.status)).toEqual(log.map(() => 200));
@@ -162,20 +153,20 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     // The boundary day's file also holds what the API read after the boundary: counted once,
     // as the API's. Every message of the account, once.
     expect(result.exportMessagesRead).toBe(
-      env.emulator.state.messages
-        .between(env.parentSid, 0, NOW)
+      ws.env.emulator.state.messages
+        .between(ws.env.parentSid, 0, NOW)
         .filter((m) => m.dateSent < NOW - 400 * DAY).length,
     );
     expect(result.messagesRead).toBe(
-      env.emulator.state.messages.between(env.parentSid, 0, NOW).length,
+      ws.env.emulator.state.messages.between(ws.env.parentSid, 0, NOW).length,
     );
   });
 
   it('a window shorter than assumed (30 days) shows in the API’s oldest record: the days between come from Bulk Export', async () => {
-    await env.control('POST', '/__emulator/settings', { message_retention_days: 30 });
+    await ws.env.control('POST', '/__emulator/settings', { message_retention_days: 30 });
     try {
-      const dbPath = dir.file('short-window.db');
-      const result = await snapshotInto(dbPath, env.port(), fixedClock(NOW));
+      const dbPath = ws.dir.file('short-window.db');
+      const result = await snapshotInto(dbPath, ws.env.port(), fixedClock(NOW));
       const exported = await withLedger(dbPath, (db) => exportOptOuts(db));
       // MID_STOP (100 days ago) is invisible to this API, and still on the list.
       expect(recipients(exported)).toEqual([OLD_STOP, MID_STOP, RECENT_STOP].sort());
@@ -192,21 +183,21 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
       ) as string[];
       expect(days).toContain(ago(100).slice(0, 10));
     } finally {
-      await env.control('POST', '/__emulator/settings', { message_retention_days: 400 });
+      await ws.env.control('POST', '/__emulator/settings', { message_retention_days: 400 });
     }
   });
 
   it('a window a run without Bulk Export took on trust (as plan reads) is checked by the next snapshot, which reads what the API hid', async () => {
-    await env.control('POST', '/__emulator/settings', { message_retention_days: 30 });
+    await ws.env.control('POST', '/__emulator/settings', { message_retention_days: 30 });
     try {
-      const dbPath = dir.file('short-window-no-export.db');
-      await snapshotInto(dbPath, env.port(), fixedClock(NOW), { useExport: false });
+      const dbPath = ws.dir.file('short-window-no-export.db');
+      await snapshotInto(dbPath, ws.env.port(), fixedClock(NOW), { useExport: false });
       const first = await withLedger(dbPath, (db) => exportOptOuts(db));
       // The API hid MID_STOP (100 days back); the window assumed stands for now.
       expect(recipients(first)).not.toContain(MID_STOP);
       // A plain snapshot after it checks that window and reads the days the API hid (a review
       // found it trusting the window, and the STOP lost for good).
-      await snapshotInto(dbPath, env.port(), fixedClock(NOW));
+      await snapshotInto(dbPath, ws.env.port(), fixedClock(NOW));
       const after = await withLedger(dbPath, (db) => exportOptOuts(db));
       expect(recipients(after)).toEqual([OLD_STOP, MID_STOP, RECENT_STOP].sort());
       expect(after.coverage.not_read).toEqual([]);
@@ -214,7 +205,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
       const api = after.coverage.windows.find((w) => w.source === 'api')!;
       expect(Date.parse(api.start)).toBeGreaterThanOrEqual(NOW - 31 * DAY);
     } finally {
-      await env.control('POST', '/__emulator/settings', { message_retention_days: 400 });
+      await ws.env.control('POST', '/__emulator/settings', { message_retention_days: 400 });
     }
   });
 
@@ -226,7 +217,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
   });
 
   it('an explicit window read from both sources, stopped while its export job runs, is resumed', async () => {
-    const dbPath = dir.file('explicit-resume.db');
+    const dbPath = ws.dir.file('explicit-resume.db');
     const input = {
       accounts: [],
       since: new Date(ago(800)),
@@ -237,7 +228,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     const take = (sleep: (ms: number) => Promise<void>) =>
       withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(NOW) }, (db) =>
         takeSnapshot(input, {
-          twilio: env.port(),
+          twilio: ws.env.port(),
           db,
           clock: fixedClock(NOW),
           runner: TEST_RUNNER,
@@ -246,13 +237,13 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
         }),
       );
     // A job that takes an hour: the first run is stopped at its first wait.
-    await env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
+    await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
     try {
       await expect(
         take(() => Promise.reject(new Error('stopped while waiting for the export job'))),
       ).rejects.toThrow('stopped while waiting');
     } finally {
-      await env.control('POST', '/__emulator/settings', { export_job_seconds: 0 });
+      await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 0 });
     }
     const [jobSid] = readOnly(dbPath, (db) =>
       db.prepare('SELECT job_sid FROM snapshot_export_jobs').pluck().all(),
@@ -261,7 +252,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     expect(notices).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^waiting for Twilio's Bulk Export job ${jobSid} to make \\d+ day file\\(s\\) of ${env.parentSid}; ` +
+          `^waiting for Twilio's Bulk Export job ${jobSid} to make \\d+ day file\\(s\\) of ${ws.env.parentSid}; ` +
             `Twilio expects it done by ${isoSeconds(new Date(NOW + 3600_000))}\\. Stopping now is safe`,
         ),
       ),
@@ -269,7 +260,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     notices.length = 0;
     // Someone deletes that job meanwhile (Twilio then answers 404 for it); the same window is
     // asked for again: the run is taken up, and a new job makes the files.
-    await env.parent.bulkexports.v1.exports.jobs(jobSid!).remove();
+    await ws.env.parent.bulkexports.v1.exports.jobs(jobSid!).remove();
     const result = await take((ms) => new Promise((done) => setTimeout(done, Math.min(ms, 10))));
     expect(result.resumed).toBe(true);
     const exported = await withLedger(dbPath, (db) => exportOptOuts(db));
@@ -281,7 +272,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
   });
 
   it('resumed more than six days after its job was created, a run makes a new job (the files are gone by then)', async () => {
-    const dbPath = dir.file('late-resume.db');
+    const dbPath = ws.dir.file('late-resume.db');
     const input = {
       accounts: [],
       since: new Date(ago(800)),
@@ -291,7 +282,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
     const take = (at: number, sleep: (ms: number) => Promise<void>) =>
       withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(at) }, (db) =>
         takeSnapshot(input, {
-          twilio: env.port(),
+          twilio: ws.env.port(),
           db,
           clock: fixedClock(at),
           runner: TEST_RUNNER,
@@ -299,13 +290,13 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
         }),
       );
     // The first run's job never completes on the emulator's frozen clock; the run is stopped.
-    await env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
+    await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
     try {
       await expect(take(NOW, () => Promise.reject(new Error('stopped')))).rejects.toThrow(
         'stopped',
       );
     } finally {
-      await env.control('POST', '/__emulator/settings', { export_job_seconds: 0 });
+      await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 0 });
     }
     // Eight days later: that job is not waited on again; a new one makes the files.
     const result = await take(
@@ -323,7 +314,7 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
 
   it('--retention-days outside Twilio’s 7–400 is refused before anything is asked', async () => {
     await expect(
-      snapshotInto(dir.file('bad.db'), env.port(), fixedClock(NOW), { retentionDays: 5 }),
+      snapshotInto(ws.dir.file('bad.db'), ws.env.port(), fixedClock(NOW), { retentionDays: 5 }),
     ).rejects.toThrow(/--retention-days must be a whole number from 7 to 400/);
   });
 });

@@ -8,22 +8,19 @@
 import { writeFileSync } from 'node:fs';
 
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
 const N1 = '+14155550001';
 
 describe('a shorter retention than assumed, planned before any snapshot (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+  const ws = useCliWorkspace(undefined, NOW);
+  const { cli } = ws;
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
     const stop = (from: string, days: number) => ({
       from,
       to: N1,
@@ -31,7 +28,7 @@ describe('a shorter retention than assumed, planned before any snapshot (built C
       direction: 'inbound' as const,
       date_sent: NOW - days * DAY,
     });
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: N1 }],
       messages: [
         // Traffic in the last 25 days only; STOPs inside and beyond 30 days.
@@ -48,18 +45,24 @@ describe('a shorter retention than assumed, planned before any snapshot (built C
         stop('+16505550207', 600),
       ],
     });
-    await env.control('POST', '/__emulator/settings', { message_retention_days: 30 });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+    await ws.env.control('POST', '/__emulator/settings', { message_retention_days: 30 });
+    writeFileSync(
+      ws.dir.file('m.csv'),
+      `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`,
+    );
   });
 
   it('plan, then snapshot: every STOP is on the list, and the coverage says where each span came from', async () => {
-    const db = dir.file('r.db');
-    const plan = ['plan', '--mapping', dir.file('m.csv'), '--db', db, '--out', dir.file('p.json')];
+    const db = ws.dir.file('r.db');
+    const plan = [
+      'plan',
+      '--mapping',
+      ws.dir.file('m.csv'),
+      '--db',
+      db,
+      '--out',
+      ws.dir.file('p.json'),
+    ];
     expect((await cli(plan)).code).toBe(0);
     expect((await cli(['snapshot', '--db', db])).code).toBe(0);
     const result = await cli(['optouts', '--db', db]);

@@ -7,45 +7,33 @@
  */
 
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { createRun, findRunningRun } from '../../src/db/snapshot-runs.js';
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
 import { DEFAULT_PARTITIONS, takeSnapshot } from '../../src/optouts/snapshot.js';
 import { RefusedError } from '../../src/errors.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   cliEnv,
   fixedClock,
   runCli,
   readOnly,
-  tempDir,
   TEST_RUNNER,
   withLedger,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 
 describe('two snapshots started at once', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => NOW,
-      load: (state) => loadOwlie(state, { seed: 5, messages: 300, now: NOW }),
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
+  const ws = useCliWorkspace(undefined, {
+    now: () => NOW,
+    load: (state) => loadOwlie(state, { seed: 5, messages: 300, now: NOW }),
   });
 
   it('cannot both start a run: the other waits for the lock instead of slipping in', async () => {
-    const dbPath = dir.file('race.db');
-    const parentSid = env.port().parentAccountSid;
+    const dbPath = ws.dir.file('race.db');
+    const parentSid = ws.env.port().parentAccountSid;
     const clock = fixedClock(NOW);
     let other: string | undefined;
 
@@ -95,7 +83,7 @@ describe('two snapshots started at once', () => {
       }) as typeof db.prepare;
       return takeSnapshot(
         { accounts: [], since: null, until: null, partitions: DEFAULT_PARTITIONS },
-        { twilio: env.port(), db, clock, runner: TEST_RUNNER },
+        { twilio: ws.env.port(), db, clock, runner: TEST_RUNNER },
       );
     });
 
@@ -113,8 +101,8 @@ describe('two snapshots started at once', () => {
     expect(other).toBe('started a run');
   });
   it('refuses a live run at a look, without waiting for the write lock its commits hold', async () => {
-    const dbPath = dir.file('busy.db');
-    const parentSid = env.port().parentAccountSid;
+    const dbPath = ws.dir.file('busy.db');
+    const parentSid = ws.env.port().parentAccountSid;
     // A live run on this host (it says so: isAlive), reading, so holding the write lock
     // between its page commits: here held for good by a second connection.
     await withLedger(dbPath, (db) =>
@@ -140,7 +128,7 @@ describe('two snapshots started at once', () => {
         takeSnapshot(
           { accounts: [], since: null, until: null, partitions: DEFAULT_PARTITIONS },
           {
-            twilio: env.port(),
+            twilio: ws.env.port(),
             db,
             clock: fixedClock(NOW),
             runner: { ...TEST_RUNNER, isAlive: (pid: number) => pid === 4242 },
@@ -153,7 +141,7 @@ describe('two snapshots started at once', () => {
         'snapshot run 1 is still in progress (pid 4242)',
       );
       // Nor does opening the database write to it: `status` reads while the lock is held.
-      const status = await runCli(['status', '--db', dbPath], cliEnv(env));
+      const status = await runCli(['status', '--db', dbPath], cliEnv(ws.env));
       expect(status.code, status.stderr).toBe(0);
     } finally {
       writer.exec('ROLLBACK');

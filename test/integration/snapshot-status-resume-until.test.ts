@@ -6,18 +6,11 @@
  */
 
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { latestSnapshotState } from '../../src/optouts/snapshot.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  fixedClock,
-  readOnly,
-  snapshotInto,
-  tempDir,
-  withLedger,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { fixedClock, readOnly, snapshotInto, withLedger } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
@@ -42,13 +35,11 @@ function asInput(args: readonly string[]) {
 }
 
 describe("status's command for a stopped snapshot given --until alone", () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, NOW);
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
     // Their history starts apart: the parent's 20 days back, the subaccount's 5.
-    await env.seed({
+    await ws.env.seed({
       subaccounts: [{ friendly_name: 'Acme', sid: SUB }],
       numbers: [{ phone_number: N1 }, { phone_number: N2, account_sid: SUB }],
       messages: [
@@ -68,11 +59,6 @@ describe("status's command for a stopped snapshot given --until alone", () => {
         },
       ],
     });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   for (const [name, until] of [
@@ -80,9 +66,9 @@ describe("status's command for a stopped snapshot given --until alone", () => {
     ['a future --until', NOW + 30 * DAY],
   ] as const) {
     it(`${name}: the command takes the run up`, async () => {
-      const db = dir.file(`${until}.db`);
+      const db = ws.dir.file(`${until}.db`);
       const window = { accounts: [SUB], until: new Date(until), useExport: false };
-      const first = await snapshotInto(db, env.port(), fixedClock(NOW), window);
+      const first = await snapshotInto(db, ws.env.port(), fixedClock(NOW), window);
       expect(first.messagesRead).toBe(2);
 
       // As if killed before its last slice was recorded.
@@ -100,7 +86,12 @@ describe("status's command for a stopped snapshot given --until alone", () => {
       expect(state?.state).toBe('stopped');
       const args = state!.resumeArguments!;
 
-      const again = await snapshotInto(db, env.port(), fixedClock(NOW + 3_600_000), asInput(args));
+      const again = await snapshotInto(
+        db,
+        ws.env.port(),
+        fixedClock(NOW + 3_600_000),
+        asInput(args),
+      );
       expect(again.resumed).toBe(true);
       expect(again.runId).toBe(1);
       const runs = readOnly(db, (d) =>

@@ -4,7 +4,7 @@
  * oracle computed here from the raw message history.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
 import { listNumbers } from '../../src/db/ledger.js';
@@ -16,12 +16,8 @@ import {
   type SourcedWindow,
 } from '../../src/optouts/export.js';
 import type { SnapshotResult } from '../../src/optouts/snapshot.js';
-import {
-  emulatorOptOuts,
-  startTestEmulator,
-  type EmulatorOptOut,
-  type TestEmulator,
-} from '../support/emulator.js';
+import { emulatorOptOuts, type EmulatorOptOut, type TestEmulator } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   exportPairKey,
   fixedClock,
@@ -31,9 +27,7 @@ import {
   optedOutFromHistory,
   pairKey,
   snapshotInto,
-  tempDir,
   withLedger,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -103,25 +97,19 @@ async function numbersOfEmulator(env: TestEmulator, accounts: readonly string[])
 }
 
 describe('snapshot of the Owlie history (12,000 messages)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, {
+    now: () => NOW,
+    load: (state) => loadOwlie(state, { seed: 11, messages: 12_000, now: NOW }),
+  });
   let result: SnapshotResult;
   let exported: Awaited<ReturnType<typeof exportOptOuts>>;
-  const dbPath = () => dir.file('ledger.db');
-  const tollFree = (phone: string) => env.emulator.state.numberByPhone(phone)?.type === 'toll-free';
+  const dbPath = () => ws.dir.file('ledger.db');
+  const tollFree = (phone: string) =>
+    ws.env.emulator.state.numberByPhone(phone)?.type === 'toll-free';
 
   beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => NOW,
-      load: (state) => loadOwlie(state, { seed: 11, messages: 12_000, now: NOW }),
-    });
-    dir = tempDir();
-    result = await snapshotInto(dbPath(), env.port(), fixedClock(NOW));
+    result = await snapshotInto(dbPath(), ws.env.port(), fixedClock(NOW));
     exported = await withLedger(dbPath(), exportOptOuts);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   it('reads the whole history once', () => {
@@ -132,11 +120,11 @@ describe('snapshot of the Owlie history (12,000 messages)', () => {
     const fromApi = result.messagesRead - result.exportMessagesRead;
     expect(fromApi).toBeGreaterThanOrEqual(12_000);
     expect(fromApi).toBeLessThan(12_000 + 10 * result.slices);
-    expect(env.httpClient.violations).toEqual([]);
+    expect(ws.env.httpClient.violations).toEqual([]);
   });
 
   it('exports exactly the emulator’s opt-out store, pair for pair, with the same evidence', async () => {
-    const truth = await emulatorOptOuts(env);
+    const truth = await emulatorOptOuts(ws.env);
     // The scenario has a realistic share of opt-outs, service and number scope both.
     expect(truth.length).toBeGreaterThan(100);
     expect(new Set(truth.map((o) => o.scope))).toEqual(new Set(['number', 'service']));
@@ -149,7 +137,7 @@ describe('snapshot of the Owlie history (12,000 messages)', () => {
   });
 
   it('names, for every pair, the latest opt-out message of that pair in the raw history', () => {
-    const history = historyOf(env, env.parentSid);
+    const history = historyOf(ws.env, ws.env.parentSid);
     expect(history).toHaveLength(12_000);
     const expected = optedOutFromHistory(history, tollFree);
     const bySid = new Map(history.map((m) => [m.sid, m]));
@@ -169,7 +157,7 @@ describe('snapshot of the Owlie history (12,000 messages)', () => {
   });
 
   it('holds every keyword message and every 21610 refusal as evidence, and nothing else', () => {
-    const history = historyOf(env, env.parentSid);
+    const history = historyOf(ws.env, ws.env.parentSid);
     const evidence = history.filter((m) => isEvidence(m, tollFree));
     const { events } = ledgerDump(dbPath());
     expect(events.map((e) => e['message_sid'])).toEqual(evidence.map((m) => m.sid).sort());
@@ -186,7 +174,7 @@ describe('snapshot of the Owlie history (12,000 messages)', () => {
 
   it('records each number with the Messaging Service it is in now', async () => {
     const numbers = await withLedger(dbPath(), listNumbers);
-    const expected = await numbersOfEmulator(env, [env.parentSid]);
+    const expected = await numbersOfEmulator(ws.env, [ws.env.parentSid]);
     expect(expected.length).toBeGreaterThan(100);
     expect(expected.some((n) => n.messagingServiceSid !== null)).toBe(true);
     expect(expected.some((n) => n.messagingServiceSid === null)).toBe(true);
@@ -195,19 +183,19 @@ describe('snapshot of the Owlie history (12,000 messages)', () => {
 
   it('records its window and keyword lists as coverage', async () => {
     const coverage = await withLedger(dbPath(), readCoverage);
-    const oldest = historyOf(env, env.parentSid)[0]!.dateSent;
+    const oldest = historyOf(ws.env, ws.env.parentSid)[0]!.dateSent;
     expect(coverage.snapshot_runs).toEqual([result.runId]);
     expect(coverage.keyword_lists).toEqual(KEYWORD_LISTS);
     // History starts when the account was created (days before its first message). The API
     // showed nothing before the oldest message, which is where its window is said to start:
     // the days before, Bulk Export read.
     expect(coverage.windows.map((w) => [w.account_sid, w.source])).toEqual([
-      [env.parentSid, 'export'],
-      [env.parentSid, 'api'],
+      [ws.env.parentSid, 'export'],
+      [ws.env.parentSid, 'api'],
     ]);
     const [older, api] = coverage.windows as [SourcedWindow, SourcedWindow];
     expect(older.start).toBe(
-      isoSeconds(new Date(env.emulator.state.account(env.parentSid)!.dateCreated)),
+      isoSeconds(new Date(ws.env.emulator.state.account(ws.env.parentSid)!.dateCreated)),
     );
     expect(Date.parse(older.start)).toBeLessThan(oldest - DAY);
     expect(older.end).toBe(api.start);
@@ -293,17 +281,15 @@ const MESSAGES = [
 ];
 
 describe('snapshot of a hand-made history with a subaccount', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, NOW);
   let sids: string[];
   let services: Map<string, string>;
   let result: SnapshotResult;
   let exported: Awaited<ReturnType<typeof exportOptOuts>>;
-  const dbPath = () => dir.file('ledger.db');
+  const dbPath = () => ws.dir.file('ledger.db');
 
   beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       subaccounts: [{ friendly_name: 'Falcon Flights', sid: SUB, auth_token: SUB_TOKEN }],
       numbers: [
         { phone_number: A },
@@ -322,19 +308,14 @@ describe('snapshot of a hand-made history with a subaccount', () => {
     });
     sids = seeded.messages.map((m) => m.sid);
     services = new Map(seeded.services.map((s) => [s.friendly_name, s.sid]));
-    dir = tempDir();
-    result = await snapshotInto(dbPath(), env.port(), fixedClock(NOW), { accounts: [SUB] });
+    result = await snapshotInto(dbPath(), ws.env.port(), fixedClock(NOW), { accounts: [SUB] });
     exported = await withLedger(dbPath(), exportOptOuts);
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   it('exports exactly the opt-outs the rules give, with the last STOP or the refusal as evidence', () => {
     const shared = services.get('Owlie Shared')!;
     const subAlerts = services.get('Sub Alerts')!;
-    const P = env.parentSid;
+    const P = ws.env.parentSid;
     const expected = [
       [P, 'service', A, shared, user(1), 2],
       [P, 'number', C, null, user(1), 3],
@@ -390,7 +371,7 @@ describe('snapshot of a hand-made history with a subaccount', () => {
   });
 
   it('equals the emulator’s opt-out store pair for pair, but for the pair known from a refusal', async () => {
-    const truth = await emulatorOptOuts(env);
+    const truth = await emulatorOptOuts(ws.env);
     expect(truth).toHaveLength(10);
     // Seeded history is stored as given: the STOP behind refusal #19 never reached the store.
     const ours = byPair(exported.optouts.filter((row) => row.evidence === 'keyword'));
@@ -401,7 +382,7 @@ describe('snapshot of a hand-made history with a subaccount', () => {
   });
 
   it('agrees with the oracle computed from the seeded messages', () => {
-    const history = [...historyOf(env, env.parentSid), ...historyOf(env, SUB)];
+    const history = [...historyOf(ws.env, ws.env.parentSid), ...historyOf(ws.env, SUB)];
     const expected = optedOutFromHistory(history, (phone) => phone === TF);
     const ours = new Map(exported.optouts.map((row) => [exportPairKey(row), row]));
     expect([...ours.keys()].sort()).toEqual([...expected.keys()].sort());
@@ -437,7 +418,7 @@ describe('snapshot of a hand-made history with a subaccount', () => {
 
   it('records the numbers of both accounts with their current service', async () => {
     const numbers = await withLedger(dbPath(), listNumbers);
-    const expected = await numbersOfEmulator(env, [env.parentSid, SUB]);
+    const expected = await numbersOfEmulator(ws.env, [ws.env.parentSid, SUB]);
     expect(expected).toHaveLength(7);
     expect([...numbers].sort((a, b) => a.numberSid.localeCompare(b.numberSid))).toEqual(expected);
     const e = numbers.find((n) => n.phoneNumber === E);
@@ -450,9 +431,9 @@ describe('snapshot of a hand-made history with a subaccount', () => {
     expect(coverage.keyword_lists).toEqual(KEYWORD_LISTS);
     expect(coverage.snapshot_runs).toEqual([result.runId]);
     const accounts = coverage.windows.map((w) => w.account_sid).sort();
-    expect(accounts).toEqual([env.parentSid, SUB].sort());
+    expect(accounts).toEqual([ws.env.parentSid, SUB].sort());
     for (const window of coverage.windows) {
-      const oldest = historyOf(env, window.account_sid)[0]!.dateSent;
+      const oldest = historyOf(ws.env, window.account_sid)[0]!.dateSent;
       expect(window.end).toBe(isoSeconds(new Date(NOW)));
       expect(Date.parse(window.start)).toBeLessThanOrEqual(oldest);
       expect(Date.parse(window.start)).toBeGreaterThan(oldest - DAY);

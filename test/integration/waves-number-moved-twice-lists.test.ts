@@ -10,16 +10,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  ownClient,
-  sendOutcome,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
-import { planAndApply, readCsv, seededStop } from '../support/migration.js';
-import { cliEnv, readOnly, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { ownClient, sendOutcome } from '../support/emulator.js';
+import { planAndApply, readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
+import { readOnly } from '../support/snapshot-harness.js';
 
 const N = '+14155550711';
 const PARENT_STOP = '+12065550711';
@@ -34,34 +29,27 @@ describe.each([
   { carry: false, name: 'without --carry-optouts' },
   { carry: true, name: 'with --carry-optouts' },
 ])('a number moved on by a second wave ($name)', ({ carry }) => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('w.db');
+  // The real clock: the CLI reads it, and the STOP between the waves is dated after wave 1.
+  const ws = useCliWorkspace();
+  const { cli } = ws;
+  const db = () => ws.dir.file('w.db');
   const flags = carry ? ['--carry-optouts'] : [];
 
   beforeAll(async () => {
-    // The real clock: the CLI reads it, and the STOP between the waves is dated after wave 1.
-    env = await startTestEmulator();
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: N, sms_url: 'https://app.example/n' }],
       messages: [seededStop(PARENT_STOP, N, Date.now() - 3 * DAY)],
     });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   const subaccount = async (name: string) =>
-    (await env.state()).accounts.find((a) => a.friendly_name === name)!.sid;
+    (await ws.env.state()).accounts.find((a) => a.friendly_name === name)!.sid;
   const wave = async (n: number, row: string) => {
-    writeFileSync(dir.file(`m${n}.csv`), `customer_id,customer_name,phone_number\n${row}\n`);
+    writeFileSync(ws.dir.file(`m${n}.csv`), `customer_id,customer_name,phone_number\n${row}\n`);
     await planAndApply(cli, {
-      mapping: dir.file(`m${n}.csv`),
+      mapping: ws.dir.file(`m${n}.csv`),
       db: db(),
-      out: dir.file(`p${n}.json`),
+      out: ws.dir.file(`p${n}.json`),
       plan: flags,
     });
   };
@@ -72,7 +60,7 @@ describe.each([
     const acme = await subaccount('Acme');
     await nextSecond();
     // Sent to the number in acme's subaccount: the plan of wave 2 reads that subaccount.
-    await env.seed({ messages: [seededStop(ACME_STOP, N, Date.now(), acme)] });
+    await ws.env.seed({ messages: [seededStop(ACME_STOP, N, Date.now(), acme)] });
     await nextSecond();
     await wave(2, `beta,Beta,${N}`);
     const beta = await subaccount('Beta');
@@ -92,7 +80,7 @@ describe.each([
     const rows = parse(listed.stdout, { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r['recipient']).sort()).toEqual(both);
 
-    const second = join(dir.path, 'reports', '2');
+    const second = join(ws.dir.path, 'reports', '2');
     const own = readCsv(join(second, 'optouts/beta.csv'));
     expect(own.map((r) => r.recipient).sort()).toEqual(both);
     expect(own.map((r) => r.customer_list)).toEqual(['whole', 'whole']);
@@ -107,7 +95,7 @@ describe.each([
     });
 
     // Twilio itself, in beta's subaccount: refuses both when carried, sends to both when not.
-    const client = ownClient(env, beta);
+    const client = ownClient(ws.env, beta);
     const refused = carry ? 21610 : 201;
     expect(await sendOutcome(client, PARENT_STOP, { from: N })).toBe(refused);
     expect(await sendOutcome(client, ACME_STOP, { from: N })).toBe(refused);
@@ -133,40 +121,33 @@ describe.each([
 describe('a number moved on by a second wave, in Messaging Services', () => {
   const M = '+14155550712';
   const SERVICE_STOP = '+12065550714';
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('w.db');
+  const ws = useCliWorkspace();
+  const { cli } = ws;
+  const db = () => ws.dir.file('w.db');
 
   beforeAll(async () => {
-    env = await startTestEmulator();
     // N and M share the parent's service: a STOP to M through it is on N's list too, though
     // N itself never heard one there.
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: N }, { phone_number: M }],
       services: [{ friendly_name: 'Main', phone_numbers: [N, M] }],
       messages: [seededStop(SERVICE_STOP, M, Date.now() - 3 * DAY)],
     });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
   });
 
   const wave = async (n: number, row: string) => {
-    const mapping = dir.file(`m${n}.csv`);
+    const mapping = ws.dir.file(`m${n}.csv`);
     writeFileSync(mapping, `customer_id,customer_name,phone_number,messaging_service\n${row}\n`);
-    await planAndApply(cli, { mapping, db: db(), out: dir.file(`p${n}.json`) });
+    await planAndApply(cli, { mapping, db: db(), out: ws.dir.file(`p${n}.json`) });
   };
 
   it("keeps the parent service's and acme's opt-outs on beta's lists", async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     await wave(1, `acme,Acme,${N},acmeSvc`);
-    const state = await env.state();
+    const state = await ws.env.state();
     const acme = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
     await nextSecond();
-    await env.seed({ messages: [seededStop(ACME_STOP, N, Date.now(), acme)] });
+    await ws.env.seed({ messages: [seededStop(ACME_STOP, N, Date.now(), acme)] });
     await nextSecond();
     await wave(2, `beta,Beta,${N},betaSvc`);
 
@@ -175,17 +156,17 @@ describe('a number moved on by a second wave, in Messaging Services', () => {
     expect(listed.code, listed.stderr).toBe(0);
     const rows = parse(listed.stdout, { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r['recipient']).sort()).toEqual(both);
-    const second = join(dir.path, 'reports', '2');
+    const second = join(ws.dir.path, 'reports', '2');
     expect(
       readCsv(join(second, 'optouts/beta.csv'))
         .map((r) => r.recipient)
         .sort(),
     ).toEqual(both);
 
-    const after = await env.state();
+    const after = await ws.env.state();
     const beta = after.accounts.find((a) => a.friendly_name === 'Beta')!.sid;
     const betaSvc = after.services.find((s) => s.account_sid === beta)!.sid;
-    const client = ownClient(env, beta);
+    const client = ownClient(ws.env, beta);
     for (const to of [SERVICE_STOP, ACME_STOP, NOBODY]) {
       expect(await sendOutcome(client, to, { messagingServiceSid: betaSvc })).toBe(201);
     }

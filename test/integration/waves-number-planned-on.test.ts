@@ -14,16 +14,16 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
+import { ownClient, sendOutcome } from '../support/emulator.js';
 import {
-  ownClient,
-  sendOutcome,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
-import { makePlan, planAndApply, readCsv, seededStop } from '../support/migration.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+  makePlan,
+  planAndApply,
+  readCsv,
+  seededStop,
+  useCliWorkspaceEach,
+} from '../support/migration.js';
 
 const N = '+14155550721';
 const PARENT_STOP = '+12065550721';
@@ -46,44 +46,47 @@ function reportFiles(folder: string): Map<string, string> {
 }
 
 describe('a moved number a later plan gives to another customer, not yet applied', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('w.db');
+  // The real clock: the CLI reads it, and the sends after wave 1 are dated after the move.
+  const ws = useCliWorkspaceEach();
+  const { cli } = ws;
+  const db = () => ws.dir.file('w.db');
 
   beforeEach(async () => {
-    // The real clock: the CLI reads it, and the sends after wave 1 are dated after the move.
-    env = await startTestEmulator();
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: N, sms_url: 'https://app.example/n' }],
       messages: [seededStop(PARENT_STOP, N, Date.now() - 3 * DAY)],
     });
-    dir = tempDir();
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
   });
 
   /** Snapshot, then wave 1 (the number to acme) planned and applied. */
   const waveOne = async () => {
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    writeFileSync(dir.file('m1.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${N}\n`);
-    await planAndApply(cli, { mapping: dir.file('m1.csv'), db: db(), out: dir.file('p1.json') });
+    writeFileSync(
+      ws.dir.file('m1.csv'),
+      `customer_id,customer_name,phone_number\nacme,Acme,${N}\n`,
+    );
+    await planAndApply(cli, {
+      mapping: ws.dir.file('m1.csv'),
+      db: db(),
+      out: ws.dir.file('p1.json'),
+    });
   };
   /** Wave 2 (the number to beta) planned, not applied: it stays in acme's subaccount. */
   const planWaveTwo = async () => {
-    writeFileSync(dir.file('m2.csv'), `customer_id,customer_name,phone_number\nbeta,Beta,${N}\n`);
-    await makePlan(cli, { mapping: dir.file('m2.csv'), db: db(), out: dir.file('p2.json') });
+    writeFileSync(
+      ws.dir.file('m2.csv'),
+      `customer_id,customer_name,phone_number\nbeta,Beta,${N}\n`,
+    );
+    await makePlan(cli, { mapping: ws.dir.file('m2.csv'), db: db(), out: ws.dir.file('p2.json') });
   };
 
   it("reconcile still holds its sends from acme's subaccount to the parent's opt-outs", async () => {
     await waveOne();
-    const acme = (await env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const acme = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
     await planWaveTwo();
 
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const client = ownClient(env, acme);
+    const client = ownClient(ws.env, acme);
     expect(await sendOutcome(client, PARENT_STOP, { from: N })).toBe(201);
     expect(await sendOutcome(client, NOBODY, { from: N })).toBe(201);
 
@@ -93,13 +96,13 @@ describe('a moved number a later plan gives to another customer, not yet applied
     const between = await cli(['reconcile', '--db', db()]);
     expect(between.code, between.stderr).toBe(0);
     expect(between.stdout).toMatch(/In all: 1 violation\(s\), 0 blocked\./);
-    const [violation, ...more] = readCsv(dir.file('reports/1/violations.csv'));
+    const [violation, ...more] = readCsv(ws.dir.file('reports/1/violations.csv'));
     expect(more).toEqual([]);
     expect(violation).toMatchObject({ customer_id: 'acme', recipient: PARENT_STOP });
 
     // The applied mapping planned again: the number is acme's once more, its recorded source
     // now acme's subaccount (where it is); its list still holds the parent's opt-out.
-    await makePlan(cli, { mapping: dir.file('m1.csv'), db: db(), out: dir.file('p1b.json') });
+    await makePlan(cli, { mapping: ws.dir.file('m1.csv'), db: db(), out: ws.dir.file('p1b.json') });
     const listed = await cli(['optouts', '--db', db(), '--customer', 'acme']);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain(PARENT_STOP);
@@ -113,7 +116,7 @@ describe('a moved number a later plan gives to another customer, not yet applied
 
   it("keeps the parent's opt-out on acme's list and wave 1's reports as they were", async () => {
     await waveOne();
-    const before = reportFiles(dir.file('reports/1'));
+    const before = reportFiles(ws.dir.file('reports/1'));
     expect(before.get('optouts/acme.csv')).toContain(PARENT_STOP);
     const listedBefore = await cli(['optouts', '--db', db(), '--customer', 'acme']);
     expect(listedBefore.stdout).toContain(PARENT_STOP);
@@ -121,11 +124,11 @@ describe('a moved number a later plan gives to another customer, not yet applied
 
     const rewritten = await cli(['report', '--db', db(), '--run', '1']);
     expect(rewritten.code, rewritten.stderr).toBe(0);
-    const after = reportFiles(dir.file('reports/1'));
+    const after = reportFiles(ws.dir.file('reports/1'));
     // Coverage is read as it is now (plan snapshotted again); every list and table is not.
     for (const name of [...before.keys()].filter((n) => n !== 'coverage.txt'))
       expect(after.get(name), name).toBe(before.get(name));
-    expect(readFileSync(dir.file('reports/1/report.html'), 'utf8')).toContain(PARENT_STOP);
+    expect(readFileSync(ws.dir.file('reports/1/report.html'), 'utf8')).toContain(PARENT_STOP);
 
     // Acme still holds the number: its list keeps the parent's opt-out; beta, whose number
     // the plan not applied makes it, lists it too.

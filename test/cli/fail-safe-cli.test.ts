@@ -17,24 +17,18 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
-import {
-  emulatorOptOuts,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
+import { emulatorOptOuts, requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   cliEnv,
   ledgerDump,
   pollUntil,
   runCli,
   startCli,
-  tempDir,
   type CliResult,
-  type TempDir,
   withLedger,
 } from '../support/snapshot-harness.js';
 
@@ -53,14 +47,8 @@ function expectOneLineError(result: CliResult, pattern: RegExp): void {
 }
 
 describe('fail safe (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[], extra: Record<string, string | undefined> = {}) =>
-    runCli(args, cliEnv(env, extra));
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => NOW });
-    await env.seed({
+  const ws = useCliWorkspace(
+    {
       numbers: [{ phone_number: NUMBER }],
       messages: [
         {
@@ -71,24 +59,22 @@ describe('fail safe (built CLI)', () => {
           date_sent: new Date(NOW - 31 * 86_400_000 - 2 * 3_600_000).toISOString(),
         },
       ],
-    });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+    },
+    NOW,
+  );
+  const cli = (args: string[], extra: Record<string, string | undefined> = {}) =>
+    runCli(args, cliEnv(ws.env, extra));
 
   describe('--db never alters a file that is not ours', () => {
     it.each([
       ['optouts', ['optouts']],
       ['snapshot', ['snapshot']],
     ])('%s --db naming a foreign file: refused, its mode and bytes unchanged', async (_, args) => {
-      const foreign = dir.file(`passwd-${args[0]}`);
+      const foreign = ws.dir.file(`passwd-${args[0]}`);
       const bytes = 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n';
       writeFileSync(foreign, bytes);
       chmodSync(foreign, 0o644);
-      await env.control('DELETE', '/__emulator/requests');
+      await ws.env.control('DELETE', '/__emulator/requests');
       const result = await cli([...args, '--db', foreign]);
       expectOneLineError(result, /is not a submigrate database; refusing to touch it/);
       expect(statSync(foreign).mode & 0o777).toBe(0o644);
@@ -100,11 +86,11 @@ describe('fail safe (built CLI)', () => {
 
   describe('read-only commands never create a database, never claim an empty list', () => {
     it('optouts on a missing database exits 1 saying what to run, and creates nothing', async () => {
-      const missing = dir.file('typo.db');
+      const missing = ws.dir.file('typo.db');
       const result = await cli(['optouts', '--db', missing]);
       expectOneLineError(result, /^error: no database at .*typo\.db\. Run `submigrate snapshot`/);
       expect(existsSync(missing)).toBe(false);
-      expect(readdirSync(dir.path).filter((f) => f.startsWith('typo'))).toEqual([]);
+      expect(readdirSync(ws.dir.path).filter((f) => f.startsWith('typo'))).toEqual([]);
     });
 
     // docs/commands.md: a missing database is exit 1, "saying what to run first". Run from
@@ -117,7 +103,7 @@ describe('fail safe (built CLI)', () => {
     ])(
       '%j on a missing database says what to give or run, and creates nothing',
       async (args, advice) => {
-        const missing = dir.file('elsewhere.db');
+        const missing = ws.dir.file('elsewhere.db');
         const result = await cli([...args, '--db', missing]);
         expectOneLineError(result, /^error: no database at .*elsewhere\.db\. /);
         expect(result.stderr).toMatch(advice);
@@ -126,7 +112,7 @@ describe('fail safe (built CLI)', () => {
     );
 
     it('optouts on a database without a completed snapshot exits 1', async () => {
-      const db = dir.file('never.db');
+      const db = ws.dir.file('never.db');
       // As a snapshot killed before its first commit leaves it: created, and nothing in it.
       await withLedger(db, () => undefined);
       const result = await cli(['optouts', '--db', db]);
@@ -136,13 +122,13 @@ describe('fail safe (built CLI)', () => {
 
   describe('ordinary mistakes are one line, exit 1', () => {
     it('--db in a folder that does not exist', async () => {
-      const path = join(dir.path, 'no-such-folder', 'x.db');
+      const path = join(ws.dir.path, 'no-such-folder', 'x.db');
       const result = await cli(['snapshot', '--db', path]);
       expectOneLineError(
         result,
         /^error: --db .*x\.db: the folder .*no-such-folder does not exist/,
       );
-      expect(existsSync(join(dir.path, 'no-such-folder'))).toBe(false);
+      expect(existsSync(join(ws.dir.path, 'no-such-folder'))).toBe(false);
     });
 
     it.each([
@@ -152,38 +138,38 @@ describe('fail safe (built CLI)', () => {
         /^error: --mapping a-folder is a folder, not a mapping CSV$/,
       ],
     ])('%j: a folder where a file is read is named as one', async (args, pattern) => {
-      if (!existsSync(dir.file('a-folder'))) mkdirSync(dir.file('a-folder'));
-      const result = await runCli([...args, '--db', 'x.db'], cliEnv(env), dir.path);
+      if (!existsSync(ws.dir.file('a-folder'))) mkdirSync(ws.dir.file('a-folder'));
+      const result = await ws.cli([...args, '--db', 'x.db']);
       expectOneLineError(result, pattern);
-      expect(existsSync(dir.file('x.db'))).toBe(false);
+      expect(existsSync(ws.dir.file('x.db'))).toBe(false);
     });
 
     it('--db naming a folder', async () => {
-      const result = await cli(['optouts', '--db', dir.path]);
+      const result = await cli(['optouts', '--db', ws.dir.path]);
       expectOneLineError(result, /^error: --db .* is a folder, not a database file\.$/);
     });
 
     it('optouts --out into a folder that does not exist', async () => {
-      const db = dir.file('ok.db');
+      const db = ws.dir.file('ok.db');
       expect((await cli(['snapshot', '--db', db])).code).toBe(0);
-      const out = join(dir.path, 'missing', 'list.csv');
+      const out = join(ws.dir.path, 'missing', 'list.csv');
       const result = await cli(['optouts', '--db', db, '--out', out]);
       expectOneLineError(result, /^error: --out .*list\.csv: the folder .*missing does not exist/);
     });
 
     it('--since in the future: refused before a database or a request exists', async () => {
-      const db = dir.file('future.db');
-      await env.control('DELETE', '/__emulator/requests');
+      const db = ws.dir.file('future.db');
+      await ws.env.control('DELETE', '/__emulator/requests');
       const result = await cli(['snapshot', '--db', db, '--since', '2999-01-01']);
       expectOneLineError(result, /^error: --since 2999-01-01T00:00:00Z is in the future/);
       expect(existsSync(db)).toBe(false);
-      expect(await requestLog(env)).toEqual([]);
+      expect(await requestLog(ws.env)).toEqual([]);
     });
 
     it.each([['0'], ['1000'], ['2.5']])(
       '--partitions %s: refused before any file is created',
       async (value) => {
-        const db = dir.file(`partitions-${value}.db`);
+        const db = ws.dir.file(`partitions-${value}.db`);
         const result = await cli(['snapshot', '--db', db, '--partitions', value]);
         expectOneLineError(result, /^error: --partitions must be a whole number from 1 to 256/);
         expect(existsSync(db)).toBe(false);
@@ -193,7 +179,7 @@ describe('fail safe (built CLI)', () => {
     it('a refused connection says so, naming the URL really tried and the host and port that refused', async () => {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
-      const result = await cli(['snapshot', '--db', dir.file('refused.db')], {
+      const result = await cli(['snapshot', '--db', ws.dir.file('refused.db')], {
         SUBMIGRATE_API_URL: url,
       });
       expectOneLineError(
@@ -209,7 +195,7 @@ describe('fail safe (built CLI)', () => {
 
     it('a proxy that refuses the connection is named, without its password', async () => {
       const port = await freePort();
-      const result = await cli(['snapshot', '--db', dir.file('proxy.db')], {
+      const result = await cli(['snapshot', '--db', ws.dir.file('proxy.db')], {
         SUBMIGRATE_API_URL: undefined,
         HTTPS_PROXY: `http://someone:proxy-secret@127.0.0.1:${port}`,
       });
@@ -223,7 +209,7 @@ describe('fail safe (built CLI)', () => {
     });
 
     it('a 401 says which environment variables to check', async () => {
-      const result = await cli(['snapshot', '--db', dir.file('401.db')], {
+      const result = await cli(['snapshot', '--db', ws.dir.file('401.db')], {
         TWILIO_AUTH_TOKEN: 'f'.repeat(32),
       });
       expectOneLineError(result, /^error: Twilio 20003 \(HTTP 401\)/);
@@ -237,7 +223,7 @@ describe('fail safe (built CLI)', () => {
       const result = await cli([
         'snapshot',
         '--db',
-        dir.file('unknown-account.db'),
+        ws.dir.file('unknown-account.db'),
         '--account',
         unknown,
       ]);
@@ -251,7 +237,7 @@ describe('fail safe (built CLI)', () => {
 
     it('a 401 with an API key set beside the Auth Token says the API key was used', async () => {
       const secret = 'e'.repeat(32);
-      const result = await cli(['snapshot', '--db', dir.file('401-key.db')], {
+      const result = await cli(['snapshot', '--db', ws.dir.file('401-key.db')], {
         TWILIO_API_KEY: `SK${'0'.repeat(32)}`,
         TWILIO_API_SECRET: secret,
       });
@@ -277,10 +263,10 @@ describe('fail safe (built CLI)', () => {
     it.each([['0'], ['26'], ['2.5']])(
       'plan --carry-batch-size %s: refused before a database or a request exists',
       async (value) => {
-        const db = dir.file(`batch-${value}.db`);
-        const mapping = dir.file(`batch-${value}.csv`);
+        const db = ws.dir.file(`batch-${value}.db`);
+        const mapping = ws.dir.file(`batch-${value}.csv`);
         writeFileSync(mapping, 'customer_id,customer_name,phone_number\nacme,Acme,+14155550100\n');
-        await env.control('DELETE', '/__emulator/requests');
+        await ws.env.control('DELETE', '/__emulator/requests');
         const result = await cli([
           'plan',
           '--mapping',
@@ -296,7 +282,7 @@ describe('fail safe (built CLI)', () => {
           /^error: --carry-batch-size must be a whole number from 1 to 25 \(Twilio's Consent API refuses a request of more records\)/,
         );
         expect(existsSync(db)).toBe(false);
-        expect(await requestLog(env)).toEqual([]);
+        expect(await requestLog(ws.env)).toEqual([]);
       },
     );
 
@@ -311,7 +297,7 @@ describe('fail safe (built CLI)', () => {
     ])(
       'emulator --scenario with %s: one line naming the file, no bug report',
       async (_, seed, why) => {
-        const file = dir.file(`seed-${Math.random().toString(36).slice(2)}.json`);
+        const file = ws.dir.file(`seed-${Math.random().toString(36).slice(2)}.json`);
         writeFileSync(file, JSON.stringify(seed));
         const result = await runCli(['emulator', '--port', '0', '--scenario', file], { PATH: '' });
         expectOneLineError(result, /^error: .*: a seed this emulator cannot load \(/);
@@ -321,12 +307,12 @@ describe('fail safe (built CLI)', () => {
     );
 
     it('apply without its plan file, and a word that is no command, say what to type', async () => {
-      const apply = await runCli(['apply', '--dry-run'], { PATH: '' }, dir.path);
+      const apply = await runCli(['apply', '--dry-run'], { PATH: '' }, ws.dir.path);
       expectOneLineError(
         apply,
         /^error: apply needs the plan file `submigrate plan` wrote: `submigrate apply PLAN`/,
       );
-      const typo = await runCli(['aply', 'plans/m.plan.json'], { PATH: '' }, dir.path);
+      const typo = await runCli(['aply', 'plans/m.plan.json'], { PATH: '' }, ws.dir.path);
       expectOneLineError(
         typo,
         /^error: no command "aply": the commands are emulator, snapshot, plan, apply, status, report, routes, reconcile, optouts, demo \(see submigrate --help\)$/,
@@ -390,7 +376,7 @@ describe('fail safe (built CLI)', () => {
         'Unknown argument: dry-rn (did you mean --dry-run?). Nothing was run; `submigrate apply --help` lists its options',
       ],
     ])('a mistyped flag is told the flag it is nearest to: %j', async (args, said) => {
-      const result = await runCli(args, { PATH: '' }, dir.path);
+      const result = await runCli(args, { PATH: '' }, ws.dir.path);
       expectOneLineError(result, new RegExp(`^error: ${escapeRegExp(said)}$`));
     });
 
@@ -401,7 +387,7 @@ describe('fail safe (built CLI)', () => {
       [['optouts', '--customer', 'acme', '--customer', 'birch'], '--customer was given 2 times'],
       [['status', '--db', 'a.db', '--db', 'b.db'], '--db was given 2 times (a.db, b.db)'],
     ])('%j: a flag given twice is named, not an internal error', async (args, why) => {
-      const result = await runCli(args, { PATH: '' }, dir.path);
+      const result = await runCli(args, { PATH: '' }, ws.dir.path);
       expectOneLineError(result, /^error: /);
       expect(result.stderr).toContain(why);
     });
@@ -409,7 +395,7 @@ describe('fail safe (built CLI)', () => {
     it.each([[['status', '--', 'extra']], [['status', '--', '--run', '1', '--run', '2']]])(
       '%j: what follows -- is no flag, and not refused as one given twice',
       async (args) => {
-        const result = await runCli(args, { PATH: '' }, dir.path);
+        const result = await runCli(args, { PATH: '' }, ws.dir.path);
         expectOneLineError(result, /^error: no database at /);
         expect(result.stderr).not.toContain('was given');
       },
@@ -421,7 +407,7 @@ describe('fail safe (built CLI)', () => {
       [['routes', '--run', '1.5'], '--run "1.5": not a run id'],
       [['status', '--run', '0'], '--run "0": not a run id'],
     ])('%j: a --run that is no run id is named as typed', async (args, why) => {
-      const result = await runCli(args, { PATH: '' }, dir.path);
+      const result = await runCli(args, { PATH: '' }, ws.dir.path);
       expectOneLineError(result, /^error: /);
       expect(result.stderr).toContain(why);
     });
@@ -445,7 +431,7 @@ describe('fail safe (built CLI)', () => {
     ])(
       '%j: a number flag without a number is named as typed, before anything runs',
       async (args, why) => {
-        const result = await runCli(args, { PATH: '' }, dir.path);
+        const result = await runCli(args, { PATH: '' }, ws.dir.path);
         expectOneLineError(result, /^error: /);
         expect(result.stderr).toContain(why);
         expect(result.stderr).not.toContain('NaN');
@@ -470,9 +456,9 @@ describe('fail safe (built CLI)', () => {
     ])(
       '%j: a flag that takes a file or text, given none, is refused before anything runs',
       async (args, why) => {
-        const here = dir.file(`no-value-${(noValueRuns += 1)}`);
+        const here = ws.dir.file(`no-value-${(noValueRuns += 1)}`);
         mkdirSync(here);
-        const result = await runCli(args, cliEnv(env), here);
+        const result = await runCli(args, cliEnv(ws.env), here);
         expectOneLineError(result, /^error: /);
         expect(result.stderr).toContain(why);
         expect(readdirSync(here)).toEqual([]);
@@ -483,10 +469,10 @@ describe('fail safe (built CLI)', () => {
       const result = await runCli(
         ['demo', '--seed', 'abc', '--out', 'demo-here'],
         { PATH: '' },
-        dir.path,
+        ws.dir.path,
       );
       expectOneLineError(result, /^error: --seed "abc" is not a number$/);
-      expect(existsSync(join(dir.path, 'demo-here'))).toBe(false);
+      expect(existsSync(join(ws.dir.path, 'demo-here'))).toBe(false);
     });
 
     it('emulator --messages -5: refused before anything starts', async () => {
@@ -499,9 +485,9 @@ describe('fail safe (built CLI)', () => {
 
   describe('nothing dropped silently', () => {
     it('optouts --out replaces an earlier export through a private temp file: mode 0600 after', async () => {
-      const db = dir.file('out.db');
+      const db = ws.dir.file('out.db');
       expect((await cli(['snapshot', '--db', db])).code).toBe(0);
-      const outDir = join(dir.path, 'out');
+      const outDir = join(ws.dir.path, 'out');
       mkdirSync(outDir);
       const out = join(outDir, 'list.csv');
       expect((await cli(['optouts', '--db', db, '--out', out])).code).toBe(0);
@@ -545,28 +531,18 @@ function freePort(): Promise<number> {
 }
 
 describe('ties and gaps resolve to the safe side (built CLI)', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
-  const cli = (args: string[]) => runCli(args, cliEnv(env));
   const OWLIE_NOW = NOW;
-
-  beforeAll(async () => {
-    env = await startTestEmulator({
-      now: () => OWLIE_NOW,
-      load: (state) => loadOwlie(state, { seed: 11, messages: 4_000, now: OWLIE_NOW }),
-    });
-    dir = tempDir();
+  const ws = useCliWorkspace(undefined, {
+    now: () => OWLIE_NOW,
+    load: (state) => loadOwlie(state, { seed: 11, messages: 4_000, now: OWLIE_NOW }),
   });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
+  const cli = (args: string[]) => runCli(args, cliEnv(ws.env));
 
   it('a START and a STOP from one person in one second come out opted out, and are counted', async () => {
     const sender = '+14155550177';
     const people = Array.from({ length: 20 }, (_, i) => `+1253555${String(i).padStart(4, '0')}`);
     const second = (i: number) => new Date(NOW - 31 * 86_400_000 + i * 1000).toISOString();
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: sender }],
       // Twilio took the STOP last for every one of them: all 20 are opted out there.
       messages: people.flatMap((from, i) => [
@@ -574,7 +550,7 @@ describe('ties and gaps resolve to the safe side (built CLI)', () => {
         { from, to: sender, body: 'STOP', direction: 'inbound' as const, date_sent: second(i) },
       ]),
     });
-    const db = dir.file('ties.db');
+    const db = ws.dir.file('ties.db');
     expect((await cli(['snapshot', '--db', db])).code).toBe(0);
     const result = await cli(['optouts', '--db', db, '--json']);
     expect(result.code).toBe(0);
@@ -586,13 +562,13 @@ describe('ties and gaps resolve to the safe side (built CLI)', () => {
     expect(ours.map((row) => row.recipient).sort()).toEqual(people);
     expect(ours.every((row) => row.keyword === 'STOP')).toBe(true);
     expect(doc.coverage.ties_resolved_as_opt_out).toBeGreaterThanOrEqual(20);
-    const truth = (await emulatorOptOuts(env)).filter((o) => o.sender_number === sender);
+    const truth = (await emulatorOptOuts(ws.env)).filter((o) => o.sender_number === sender);
     expect(truth.map((o) => o.recipient).sort()).toEqual(people);
   });
 
   it('--since, then a plain run, reads the same history as one full run: no silent hole', async () => {
-    const full = dir.file('full.db');
-    const split = dir.file('split.db');
+    const full = ws.dir.file('full.db');
+    const split = ws.dir.file('split.db');
     expect((await cli(['snapshot', '--db', full])).code).toBe(0);
     const since = new Date(OWLIE_NOW - 30 * 86_400_000).toISOString();
     expect((await cli(['snapshot', '--db', split, '--since', since])).code).toBe(0);
@@ -611,14 +587,14 @@ describe('ties and gaps resolve to the safe side (built CLI)', () => {
     expect(doc.coverage.not_read).toEqual([]);
     // The days before the first message (the account is older) from Bulk Export, then the API.
     expect(doc.coverage.windows.map((w) => w.source)).toEqual(['export', 'api']);
-    const truth = await emulatorOptOuts(env);
+    const truth = await emulatorOptOuts(ws.env);
     expect(doc.optouts.map((row) => row.stop_message_sid).sort()).toEqual(
       truth.map((o) => o.message_sid).sort(),
     );
   });
 
   it('an explicit window alone is stated as exactly that window; a plain run then fills the rest', async () => {
-    const db = dir.file('window-only.db');
+    const db = ws.dir.file('window-only.db');
     const since = new Date(OWLIE_NOW - 30 * 86_400_000);
     const until = new Date(OWLIE_NOW - 10 * 86_400_000);
     const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

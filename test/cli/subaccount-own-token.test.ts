@@ -11,17 +11,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import {
-  cliEnv,
-  readOnly,
-  runCli,
-  tempDir,
-  type CliResult,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+import { useCliWorkspaceEach } from '../support/migration.js';
+import { cliEnv, readOnly, runCli, type CliResult } from '../support/snapshot-harness.js';
 import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
 
 const N1 = '+14155550101';
@@ -40,8 +33,7 @@ function filesUnder(dir: string): { path: string; text: string }[] {
 }
 
 describe("a subaccount's own token that does not work (built CLI)", () => {
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspaceEach();
   let birch = '';
   let cedar = '';
   /** Requests that reached the proxy without an Authorization header. */
@@ -52,7 +44,7 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
    * left out (undefined).
    */
   function birchTokenAs(token: unknown): Promise<TamperingProxy> {
-    return startTamperingProxy(env.url, (path, status, body, request) => {
+    return startTamperingProxy(ws.env.url, (path, status, body, request) => {
       if (request.headers.authorization === undefined) unauthenticated.push(path);
       if (path !== `/2010-04-01/Accounts/${birch}.json` || status !== 200) return null;
       const account = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
@@ -63,9 +55,9 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
   }
 
   function expectNoToken(result: CliResult): void {
-    for (const token of [env.parentToken, BIRCH_TOKEN, CEDAR_TOKEN, WRONG_TOKEN]) {
+    for (const token of [ws.env.parentToken, BIRCH_TOKEN, CEDAR_TOKEN, WRONG_TOKEN]) {
       expect(result.stdout + result.stderr).not.toContain(token);
-      for (const file of filesUnder(dir.path)) {
+      for (const file of filesUnder(ws.dir.path)) {
         expect(file.text, `a token in ${file.path}`).not.toContain(token);
       }
     }
@@ -73,7 +65,7 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
 
   /** The failed steps of the run in `db`, and the states of bolt's steps. */
   function journal(db: string) {
-    return readOnly(join(dir.path, db), (ledger) => ({
+    return readOnly(join(ws.dir.path, db), (ledger) => ({
       failed: ledger
         .prepare(
           "SELECT customer_id, action, error_status, error_code, error_message FROM apply_steps WHERE state = 'failed'",
@@ -86,12 +78,11 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
   }
 
   const run = async (args: string[], proxy: TamperingProxy) =>
-    runCli(args, cliEnv(env, { SUBMIGRATE_API_URL: proxy.url }), dir.path);
+    runCli(args, cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }), ws.dir.path);
 
   // A fresh emulator for each: an apply moves the numbers a later plan would find moved.
   beforeEach(async () => {
-    env = await startTestEmulator();
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       subaccounts: [
         { friendly_name: 'Birch', auth_token: BIRCH_TOKEN },
         { friendly_name: 'Cedar', auth_token: CEDAR_TOKEN },
@@ -99,18 +90,13 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
     });
     birch = seeded.subaccounts[0]!.sid;
     cedar = seeded.subaccounts[1]!.sid;
-    await env.seed({ numbers: [{ phone_number: N1 }, { phone_number: N2 }] });
-    dir = tempDir();
+    await ws.env.seed({ numbers: [{ phone_number: N1 }, { phone_number: N2 }] });
     writeFileSync(
-      dir.file('map.csv'),
+      ws.dir.file('map.csv'),
       'customer_id,customer_name,phone_number,subaccount_sid,messaging_service\n' +
         `acme,Birch,${N1},${birch},Acme SMS\n` +
         `bolt,Cedar,${N2},${cedar},Bolt SMS\n`,
     );
-  });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
   });
 
   describe('refused (401)', () => {
@@ -132,15 +118,19 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
     });
 
     it("apply: a step refused so is journaled as failed, naming the subaccount; the other customer's go on", async () => {
-      const planned = await runCli(
-        ['plan', '--mapping', 'map.csv', '--db', 'apply401.db', '--out', 'a401.plan.json'],
-        cliEnv(env),
-        dir.path,
-      );
+      const planned = await ws.cli([
+        'plan',
+        '--mapping',
+        'map.csv',
+        '--db',
+        'apply401.db',
+        '--out',
+        'a401.plan.json',
+      ]);
       expect(planned.code, planned.stderr).toBe(0);
       // The token works while apply reads the live state, and is refused when Birch's service
       // is created: changed in between.
-      const proxy = await startTamperingProxy(env.url, (path, _status, _body, request) => {
+      const proxy = await startTamperingProxy(ws.env.url, (path, _status, _body, request) => {
         const auth = String(request.headers.authorization ?? '').replace(/^Basic /, '');
         const user = Buffer.from(auth, 'base64').toString('utf8').split(':')[0];
         if (request.method !== 'POST' || !path.startsWith('/v1/Services') || user !== birch) {
@@ -180,15 +170,12 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
 
   describe('refused to the subaccount (403)', () => {
     /** Suspends Birch as Twilio's parent does (the emulator then answers its own token 403). */
-    const suspendBirch = () => env.parent.api.v2010.accounts(birch).update({ status: 'suspended' });
+    const suspendBirch = () =>
+      ws.env.parent.api.v2010.accounts(birch).update({ status: 'suspended' });
 
     it("snapshot names the suspended subaccount, in Twilio's words, not the parent credentials", async () => {
       await suspendBirch();
-      const result = await runCli(
-        ['snapshot', '--db', 'snap403.db', '--account', birch],
-        cliEnv(env),
-        dir.path,
-      );
+      const result = await ws.cli(['snapshot', '--db', 'snap403.db', '--account', birch]);
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toContain('Twilio 20403 (HTTP 403): The account lacks permission');
       expect(result.stderr).toContain(`Twilio refused this to subaccount ${birch}`);
@@ -197,22 +184,26 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
     });
 
     it("apply: a step refused so is journaled as failed, naming the subaccount; the other customer's go on", async () => {
-      const planned = await runCli(
-        ['plan', '--mapping', 'map.csv', '--db', 'apply403.db', '--out', 'a403.plan.json'],
-        cliEnv(env),
-        dir.path,
-      );
+      const planned = await ws.cli([
+        'plan',
+        '--mapping',
+        'map.csv',
+        '--db',
+        'apply403.db',
+        '--out',
+        'a403.plan.json',
+      ]);
       expect(planned.code, planned.stderr).toBe(0);
       // Birch is active while apply reads the live state, and suspended as its service is
       // created: the emulator itself refuses that request, 403 / 20403.
       const proxy = await startTamperingProxy(
-        env.url,
+        ws.env.url,
         () => null,
         (path, request) => {
           const auth = String(request.headers.authorization ?? '').replace(/^Basic /, '');
           const user = Buffer.from(auth, 'base64').toString('utf8').split(':')[0];
           if (request.method === 'POST' && path.startsWith('/v1/Services') && user === birch) {
-            env.emulator.state.accounts.get(birch)!.status = 'suspended';
+            ws.env.emulator.state.accounts.get(birch)!.status = 'suspended';
           }
         },
       );
@@ -296,19 +287,19 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
     });
 
     it('routes and reconcile (with a Main API key) stop naming the subaccount', async () => {
-      const planned = await runCli(
-        ['plan', '--mapping', 'map.csv', '--db', 'after.db', '--out', 'after.plan.json'],
-        cliEnv(env),
-        dir.path,
-      );
+      const planned = await ws.cli([
+        'plan',
+        '--mapping',
+        'map.csv',
+        '--db',
+        'after.db',
+        '--out',
+        'after.plan.json',
+      ]);
       expect(planned.code, planned.stderr).toBe(0);
-      const applied = await runCli(
-        ['apply', 'after.plan.json', '--db', 'after.db', '--rate', '0'],
-        cliEnv(env),
-        dir.path,
-      );
+      const applied = await ws.cli(['apply', 'after.plan.json', '--db', 'after.db', '--rate', '0']);
       expect(applied.code, applied.stderr).toBe(0);
-      const { keys } = await env.seed({ keys: [{ kind: 'main' }] });
+      const { keys } = await ws.env.seed({ keys: [{ kind: 'main' }] });
       unauthenticated = [];
       const proxy = await birchTokenAs(undefined);
       try {
@@ -318,13 +309,13 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
         expectNoToken(routes);
         const reconcile = await runCli(
           ['reconcile', '--db', 'after.db'],
-          cliEnv(env, {
+          cliEnv(ws.env, {
             SUBMIGRATE_API_URL: proxy.url,
             TWILIO_AUTH_TOKEN: undefined,
             TWILIO_API_KEY: keys[0]!.sid,
             TWILIO_API_SECRET: keys[0]!.secret,
           }),
-          dir.path,
+          ws.dir.path,
         );
         expect(reconcile.code, reconcile.stderr).toBe(1);
         expect(reconcile.stderr).toContain(`without subaccount ${birch}'s Auth Token`);
@@ -337,11 +328,15 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
     });
 
     it('apply stops before it writes anything, naming the subaccount', async () => {
-      const planned = await runCli(
-        ['plan', '--mapping', 'map.csv', '--db', 'apply-none.db', '--out', 'an.plan.json'],
-        cliEnv(env),
-        dir.path,
-      );
+      const planned = await ws.cli([
+        'plan',
+        '--mapping',
+        'map.csv',
+        '--db',
+        'apply-none.db',
+        '--out',
+        'an.plan.json',
+      ]);
       expect(planned.code, planned.stderr).toBe(0);
       unauthenticated = [];
       const proxy = await birchTokenAs(undefined);
@@ -354,8 +349,8 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
         expect(result.code, result.stderr).toBe(1);
         expect(result.stderr).toContain(`without subaccount ${birch}'s Auth Token`);
         expect(unauthenticated).toEqual([]);
-        const owners = (await env.state()).numbers.map((n) => n.account_sid);
-        expect(owners).toEqual([env.parentSid, env.parentSid]);
+        const owners = (await ws.env.state()).numbers.map((n) => n.account_sid);
+        expect(owners).toEqual([ws.env.parentSid, ws.env.parentSid]);
         expectNoToken(result);
       } finally {
         await proxy.close();
@@ -364,20 +359,24 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
 
     it("apply: a subaccount it creates, answered without its token, fails its next step, naming it; the other customer's go on", async () => {
       writeFileSync(
-        dir.file('new.csv'),
+        ws.dir.file('new.csv'),
         'customer_id,customer_name,phone_number,subaccount_sid,messaging_service\n' +
           `acme,Elm,${N1},,Acme SMS\n` +
           `bolt,Cedar,${N2},${cedar},Bolt SMS\n`,
       );
-      const planned = await runCli(
-        ['plan', '--mapping', 'new.csv', '--db', 'apply-new.db', '--out', 'new.plan.json'],
-        cliEnv(env),
-        dir.path,
-      );
+      const planned = await ws.cli([
+        'plan',
+        '--mapping',
+        'new.csv',
+        '--db',
+        'apply-new.db',
+        '--out',
+        'new.plan.json',
+      ]);
       expect(planned.code, planned.stderr).toBe(0);
       unauthenticated = [];
       // Every account answer but Cedar's without its token: the creation's and the fetch's.
-      const proxy = await startTamperingProxy(env.url, (path, status, body, request) => {
+      const proxy = await startTamperingProxy(ws.env.url, (path, status, body, request) => {
         if (request.headers.authorization === undefined) unauthenticated.push(path);
         const account = /^\/2010-04-01\/Accounts(?:\/(AC[0-9a-f]+))?\.json$/.exec(path);
         if (account === null || account[1] === cedar || status >= 300) return null;
@@ -390,7 +389,7 @@ describe("a subaccount's own token that does not work (built CLI)", () => {
           ['apply', 'new.plan.json', '--db', 'apply-new.db', '--rate', '0'],
           proxy,
         );
-        const elm = (await env.state()).accounts.find((a) => a.friendly_name === 'Elm');
+        const elm = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Elm');
         expect(elm).toBeDefined();
         // The routing check after the steps cannot read Elm's services either: it says so.
         expect(result.code, result.stderr).toBe(1);

@@ -30,6 +30,7 @@ import {
   startTestEmulator,
   type TestEmulator,
 } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import { MIGRATIONS_DIR, TEST_RUNNER, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const BASE = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -175,35 +176,25 @@ describe('100 Consent API requests a minute: 3,000 opt-outs at a clock ten times
 describe('records Twilio rejects stay on the list, marked, and are listed in the audit', () => {
   const T = BASE;
   let clock = T;
-  let env: TestEmulator;
-  let dir: TempDir;
+  const ws = useCliWorkspace(undefined, { now: () => clock });
   const toolClock: Clock = { now: () => new Date(clock) };
-
-  beforeAll(async () => {
-    env = await startTestEmulator({ now: () => clock });
-    dir = tempDir();
-  });
-  afterAll(async () => {
-    await env.close();
-    dir.remove();
-  });
   afterEach(() => {
     // Every answer, the 30646 ones included, fits twilio_accounts_v1.json.
-    expect(env.httpClient.validatedByOperation.get('POST /v1/Consents/Bulk 201')).toBeGreaterThan(
-      0,
-    );
-    expect(env.httpClient.violations).toEqual([]);
+    expect(
+      ws.env.httpClient.validatedByOperation.get('POST /v1/Consents/Bulk 201'),
+    ).toBeGreaterThan(0);
+    expect(ws.env.httpClient.violations).toEqual([]);
   });
 
   it('INVALID_CONTACT_ID and INVALID_DATE_OF_CONSENT: rejected, the others written', async () => {
-    await env.control('POST', '/__emulator/reset');
+    await ws.env.control('POST', '/__emulator/reset');
     const good = '+12065550001';
     const short = '+120655';
     const later = '+12065550002';
     // Planned two hours ahead of the clock Twilio then keeps (clock skew, say): the STOP an
     // hour ahead lies after Twilio's now when the record reaches it.
     clock = T + 2 * 3_600_000;
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: N1 }],
       messages: [
         stop(good, N1, '2025-05-01T00:00:00Z'),
@@ -211,9 +202,9 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
         stop(later, N1, new Date(T + 3_600_000).toISOString()),
       ],
     });
-    const db = dir.file('contact-date.db');
+    const db = ws.dir.file('contact-date.db');
     const { plan, result } = await planAndApply(
-      env,
+      ws.env,
       db,
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${N1},acmeAlerts\n`,
       toolClock,
@@ -269,9 +260,9 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
       }),
     ]);
     // And Twilio really does: refused for the one, not for the other.
-    const state = await env.state();
+    const state = await ws.env.state();
     const service = state.services.find((s) => s.friendly_name === 'acmeAlerts')!;
-    const client = ownClient(env, service.account_sid);
+    const client = ownClient(ws.env, service.account_sid);
     const sendTo = (to: string) =>
       client.messages.create({ messagingServiceSid: service.sid, to, body: 'hi' }).then(
         () => 201,
@@ -282,25 +273,28 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
   });
 
   it('INVALID_SENDER_ID: a number the subaccount no longer owns when its records arrive', async () => {
-    await env.control('POST', '/__emulator/reset');
+    await ws.env.control('POST', '/__emulator/reset');
     clock = T;
-    await env.seed({
+    await ws.env.seed({
       numbers: [{ phone_number: N2 }],
       messages: [stop('+12065550003', N2, '2025-05-01T00:00:00Z')],
     });
-    const db = dir.file('sender.db');
+    const db = ws.dir.file('sender.db');
     let released = false;
     const { result } = await planAndApply(
-      env,
+      ws.env,
       db,
       `customer_id,customer_name,phone_number\nbirch,Birch,${N2}\n`,
       toolClock,
       async () => {
         // Hold the write after the subaccount's creation and the transfer: the carry's.
-        await env.control('POST', '/__emulator/faults', { hold_after: 2, hold_methods: ['POST'] });
+        await ws.env.control('POST', '/__emulator/faults', {
+          hold_after: 2,
+          hold_methods: ['POST'],
+        });
         void (async () => {
           for (;;) {
-            const health = await env.control<{ held_requests: number }>(
+            const health = await ws.env.control<{ held_requests: number }>(
               'GET',
               '/__emulator/health',
             );
@@ -308,13 +302,13 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
           // Someone releases the number in between (a DELETE: not held).
-          const number = (await env.state()).numbers.find((n) => n.phone_number === N2)!;
-          await env.parent.api.v2010
+          const number = (await ws.env.state()).numbers.find((n) => n.phone_number === N2)!;
+          await ws.env.parent.api.v2010
             .accounts(number.account_sid)
             .incomingPhoneNumbers(number.sid)
             .remove();
           released = true;
-          await env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
+          await ws.env.control('POST', '/__emulator/faults', { hold_after: 0, hold_methods: [] });
         })();
       },
       1,

@@ -9,31 +9,25 @@ import { writeFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { makePlan } from '../support/migration.js';
+import { makePlan, useCliWorkspace } from '../support/migration.js';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.js';
-import { cliEnv, runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { cliEnv, runCli } from '../support/snapshot-harness.js';
 
 const N = '+14155550301';
 const HOOK = 'https://app.example/hook';
 
 describe('apply --dry-run with an API key', () => {
-  let env: TestEmulator;
+  const ws = useCliWorkspace();
   let proxy: RecordingProxy;
-  let dir: TempDir;
   beforeAll(async () => {
-    env = await startTestEmulator();
-    proxy = await startRecordingProxy(env.url);
-    dir = tempDir();
+    proxy = await startRecordingProxy(ws.env.url);
   });
   afterAll(async () => {
     await proxy.close();
-    await env.close();
-    dir.remove();
   });
 
   it("lists the number's webhook as written with the subaccount's own credentials", async () => {
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       subaccounts: [{ friendly_name: 'Acme' }],
       numbers: [{ phone_number: N }],
       services: [{ friendly_name: 'Shared', phone_numbers: [N], inbound_request_url: HOOK }],
@@ -42,28 +36,32 @@ describe('apply --dry-run with an API key', () => {
     const acme = seeded.subaccounts[0]!.sid;
     const key = seeded.keys[0]!;
     writeFileSync(
-      dir.file('m.csv'),
+      ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${N},\n`,
     );
-    const db = dir.file('k.db');
-    const plan = dir.file('k.plan.json');
-    const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
+    const db = ws.dir.file('k.db');
+    const plan = ws.dir.file('k.plan.json');
+    const { cli } = ws;
     expect((await cli(['snapshot', '--db', db])).code).toBe(0);
-    await makePlan(cli, { mapping: dir.file('m.csv'), db, out: plan });
-    const withKey = cliEnv(env, {
+    await makePlan(cli, { mapping: ws.dir.file('m.csv'), db, out: plan });
+    const withKey = cliEnv(ws.env, {
       SUBMIGRATE_API_URL: proxy.url,
       TWILIO_AUTH_TOKEN: undefined,
       TWILIO_API_KEY: key.sid,
       TWILIO_API_SECRET: key.secret,
     });
 
-    const dry = await runCli(['apply', plan, '--db', db, '--dry-run'], withKey, dir.path);
+    const dry = await runCli(['apply', plan, '--db', db, '--dry-run'], withKey, ws.dir.path);
     expect(dry.code, dry.stderr).toBe(0);
     const listed = dry.stdout.split('\n').find((l) => l.includes('SmsUrl='));
     expect(listed).toContain(`(credentials of ${acme})`);
     expect(dry.stdout).toContain(`GET    https://api.twilio.com/2010-04-01/Accounts/${acme}.json`);
 
-    const applied = await runCli(['apply', plan, '--db', db, '--rate', '1000'], withKey, dir.path);
+    const applied = await runCli(
+      ['apply', plan, '--db', db, '--rate', '1000'],
+      withKey,
+      ws.dir.path,
+    );
     expect(applied.code, applied.stderr).toBe(0);
     const webhook = proxy.requests.filter(
       (r) => r.method === 'POST' && new URLSearchParams(r.body).has('SmsUrl'),

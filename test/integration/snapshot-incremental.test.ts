@@ -4,18 +4,13 @@
  * `--since/--until` windows read exactly their window; no run probes for the oldest message.
  */
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
 import { exportOptOuts, readCoverage } from '../../src/optouts/export.js';
-import {
-  clearRequestLog,
-  emulatorOptOuts,
-  requestLog,
-  startTestEmulator,
-  type TestEmulator,
-} from '../support/emulator.js';
+import { clearRequestLog, emulatorOptOuts, requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
 import {
   countMessageRequests,
   exportPairKey,
@@ -25,10 +20,8 @@ import {
   ledgerDump,
   pairKey,
   snapshotInto,
-  tempDir,
   withLedger,
   type MessageRequestCounts,
-  type TempDir,
 } from '../support/snapshot-harness.js';
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -36,23 +29,17 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const MESSAGES = 8_000;
 
-let env: TestEmulator;
-let dir: TempDir;
-const tollFree = (phone: string) => env.emulator.state.numberByPhone(phone)?.type === 'toll-free';
+const ws = useCliWorkspace(undefined, {
+  now: () => NOW,
+  load: (state) => loadOwlie(state, { seed: 5, messages: MESSAGES, now: NOW }),
+});
+const tollFree = (phone: string) =>
+  ws.env.emulator.state.numberByPhone(phone)?.type === 'toll-free';
 /** Measured counts, printed once at the end for the report. */
 const measured: Record<string, MessageRequestCounts> = {};
 
-beforeAll(async () => {
-  env = await startTestEmulator({
-    now: () => NOW,
-    load: (state) => loadOwlie(state, { seed: 5, messages: MESSAGES, now: NOW }),
-  });
-  dir = tempDir();
-});
 afterAll(async () => {
   console.log(`snapshot Messages requests: ${JSON.stringify(measured)}`);
-  await env.close();
-  dir.remove();
 });
 
 async function exportKeys(dbPath: string) {
@@ -62,18 +49,18 @@ async function exportKeys(dbPath: string) {
 
 async function expectEqualToEmulator(dbPath: string) {
   const ours = await exportKeys(dbPath);
-  const truth = await emulatorOptOuts(env);
+  const truth = await emulatorOptOuts(ws.env);
   expect([...ours.keys()].sort()).toEqual(truth.map(pairKey).sort());
   for (const o of truth) expect(ours.get(pairKey(o))?.stop_message_sid).toBe(o.message_sid);
 }
 
 describe('incremental snapshots into one database', () => {
-  const dbPath = () => dir.file('incremental.db');
+  const dbPath = () => ws.dir.file('incremental.db');
 
   it('first run: no probing (history starts at the account’s date_created), each page read once', async () => {
-    await clearRequestLog(env);
-    const result = await snapshotInto(dbPath(), env.port(), fixedClock(NOW));
-    const counts = countMessageRequests(await requestLog(env));
+    await clearRequestLog(ws.env);
+    const result = await snapshotInto(dbPath(), ws.env.port(), fixedClock(NOW));
+    const counts = countMessageRequests(await requestLog(ws.env));
     measured['first'] = counts;
     // Day files only for the days before the oldest message the API showed (its day
     // included): every message of them the API showed too, so none is counted as the files'.
@@ -81,7 +68,7 @@ describe('incremental snapshots into one database', () => {
     // reads its cut's second again.
     expect(result.exportDays).toBeGreaterThan(0);
     expect(result.exportMessagesRead).toBe(0);
-    expect(result.messagesRead).toBe(historyOf(env, env.parentSid).length);
+    expect(result.messagesRead).toBe(historyOf(ws.env, ws.env.parentSid).length);
     expect(result.messagesRead).toBe(MESSAGES);
     expect(counts.probes).toBe(0);
     // A slice's first page, or the first page of the newer half it went on with after a cut;
@@ -95,9 +82,9 @@ describe('incremental snapshots into one database', () => {
 
   it('second run with nothing new: a handful of Messages requests, nothing added', async () => {
     const before = ledgerDump(dbPath());
-    await clearRequestLog(env);
-    const result = await snapshotInto(dbPath(), env.port(), fixedClock(NOW + HOUR));
-    const counts = countMessageRequests(await requestLog(env));
+    await clearRequestLog(ws.env);
+    const result = await snapshotInto(dbPath(), ws.env.port(), fixedClock(NOW + HOUR));
+    const counts = countMessageRequests(await requestLog(ws.env));
     measured['second, nothing new'] = counts;
     expect(counts.total).toBeLessThanOrEqual(3);
     expect(counts.probes).toBe(0);
@@ -113,10 +100,10 @@ describe('incremental snapshots into one database', () => {
   it('a STOP and a START that arrive between runs are picked up by the next run', async () => {
     const before = await exportKeys(dbPath());
     // A new person says STOP to a number in a shared service…
-    const owlieShared = [...env.emulator.state.numbers.values()].find(
+    const owlieShared = [...ws.env.emulator.state.numbers.values()].find(
       (n) => n.serviceSid !== null,
     )!;
-    const stop = await env.control<{ sid: string; messaging_service_sid: string | null }>(
+    const stop = await ws.env.control<{ sid: string; messaging_service_sid: string | null }>(
       'POST',
       '/__emulator/inbound',
       {
@@ -129,23 +116,23 @@ describe('incremental snapshots into one database', () => {
     expect(stop.messaging_service_sid).toBe(owlieShared.serviceSid);
     // …and someone who had opted out of a number opts back in.
     const rejoining = [...before.values()].find((row) => row.scope === 'number')!;
-    await env.control('POST', '/__emulator/inbound', {
+    await ws.env.control('POST', '/__emulator/inbound', {
       from: rejoining.recipient,
       to: rejoining.sender_number,
       body: 'START',
       date_sent: new Date(NOW + 2 * HOUR + 1000).toISOString(),
     });
 
-    await clearRequestLog(env);
-    const result = await snapshotInto(dbPath(), env.port(), fixedClock(NOW + 3 * HOUR));
-    const counts = countMessageRequests(await requestLog(env));
+    await clearRequestLog(ws.env);
+    const result = await snapshotInto(dbPath(), ws.env.port(), fixedClock(NOW + 3 * HOUR));
+    const counts = countMessageRequests(await requestLog(ws.env));
     measured['third, two new messages'] = counts;
     expect(counts.total).toBeLessThanOrEqual(3);
     expect(result.eventsAdded).toBe(2);
 
     const after = await exportKeys(dbPath());
     const key = pairKey({
-      account_sid: env.parentSid,
+      account_sid: ws.env.parentSid,
       messaging_service_sid: owlieShared.serviceSid,
       sender_number: owlieShared.phoneNumber,
       recipient: '+12025550199',
@@ -177,27 +164,27 @@ describe('explicit --since/--until windows', () => {
   const until = new Date(NOW - 20 * DAY);
 
   it('reads exactly the window, without probing, and states it as coverage', async () => {
-    const dbPath = dir.file('window.db');
-    await clearRequestLog(env);
-    const result = await snapshotInto(dbPath, env.port(), fixedClock(NOW), {
+    const dbPath = ws.dir.file('window.db');
+    await clearRequestLog(ws.env);
+    const result = await snapshotInto(dbPath, ws.env.port(), fixedClock(NOW), {
       since,
       until,
       partitions: 4,
     });
-    const counts = countMessageRequests(await requestLog(env));
+    const counts = countMessageRequests(await requestLog(ws.env));
     measured['explicit window'] = counts;
     expect(counts.probes).toBe(0);
     expect(counts.firstPages).toBe(4);
     expect(result.windows).toEqual([
       {
-        accountSid: env.parentSid,
+        accountSid: ws.env.parentSid,
         source: 'api',
         windowStart: isoSeconds(since),
         windowEnd: isoSeconds(until),
       },
     ]);
 
-    const history = historyOf(env, env.parentSid);
+    const history = historyOf(ws.env, ws.env.parentSid);
     const inWindow = history.filter(
       (m) => m.dateSent >= since.getTime() && m.dateSent <= until.getTime(),
     );
@@ -216,7 +203,7 @@ describe('explicit --since/--until windows', () => {
     const coverage = await withLedger(dbPath, readCoverage);
     expect(coverage.windows).toEqual([
       {
-        account_sid: env.parentSid,
+        account_sid: ws.env.parentSid,
         source: 'api',
         start: isoSeconds(since),
         end: isoSeconds(until),
@@ -226,20 +213,20 @@ describe('explicit --since/--until windows', () => {
 
   it('an explicit window ending in the future does not hide what arrives later', async () => {
     // `--until` a day ahead, then a STOP an hour later, then a plain incremental run.
-    const dbPath = dir.file('future-until.db');
-    const explicit = await snapshotInto(dbPath, env.port(), fixedClock(NOW + 10 * HOUR), {
+    const dbPath = ws.dir.file('future-until.db');
+    const explicit = await snapshotInto(dbPath, ws.env.port(), fixedClock(NOW + 10 * HOUR), {
       since: new Date(NOW - DAY),
       until: new Date(NOW + 10 * HOUR + DAY),
     });
     // Coverage ends where reading ended (now), not at the future --until.
     expect(explicit.windows[0]?.windowEnd).toBe(isoSeconds(new Date(NOW + 10 * HOUR)));
-    const stop = await env.control<{ sid: string }>('POST', '/__emulator/inbound', {
+    const stop = await ws.env.control<{ sid: string }>('POST', '/__emulator/inbound', {
       from: '+12025550142',
-      to: [...env.emulator.state.numbers.values()][0]!.phoneNumber,
+      to: [...ws.env.emulator.state.numbers.values()][0]!.phoneNumber,
       body: 'STOP',
       date_sent: new Date(NOW + 11 * HOUR).toISOString(),
     });
-    await snapshotInto(dbPath, env.port(), fixedClock(NOW + 12 * HOUR));
+    await snapshotInto(dbPath, ws.env.port(), fixedClock(NOW + 12 * HOUR));
     const stops = [...(await exportKeys(dbPath)).values()].map((row) => row.stop_message_sid);
     expect(stops).toContain(stop.sid);
   });

@@ -188,6 +188,25 @@ export function departuresByNumber(db: Db): Map<string, NumberDeparture[]> {
 }
 
 /**
+ * The finished transfers of numbers moved once, out of the parent they were planned from (or
+ * that the mapping no longer records): each left its run's parent. `lastDepartures` takes the
+ * latest per account, `numbersLeft` each one. The number is found by its key, the step id's
+ * tail: joined on a concatenation, no index serves and every number is scanned per transfer.
+ */
+const MOVED_ONCE_FROM_PARENT_WITH = `WITH once AS (
+         SELECT step_id FROM apply_steps
+         WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
+         GROUP BY step_id HAVING COUNT(*) = 1)`;
+const MOVED_ONCE_FROM_PARENT = `FROM apply_steps s
+       JOIN once o ON o.step_id = s.step_id
+       JOIN apply_runs r ON r.id = s.run_id
+       LEFT JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
+         AND s.step_id = 'transfer_number:' || n.number_sid
+       WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
+         AND (n.number_sid IS NULL OR n.source_account_sid = r.parent_account_sid)
+         AND COALESCE(s.finished_at, s.started_at) IS NOT NULL`;
+
+/**
  * When numbers last left each account, as far as the journal knows (the latest finished
  * transfer out of it, ISO 8601 UTC): opt-outs said to a number while it was there, up to then,
  * are on its customer's list only if that account's history was read up to then. A number moved
@@ -198,20 +217,10 @@ export function departuresByNumber(db: Db): Map<string, NumberDeparture[]> {
 export function lastDepartures(db: Db): Map<string, string> {
   const fromParent = db
     .prepare(
-      `WITH once AS (
-         SELECT step_id FROM apply_steps
-         WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
-         GROUP BY step_id HAVING COUNT(*) = 1)
+      `${MOVED_ONCE_FROM_PARENT_WITH}
        SELECT r.parent_account_sid AS accountSid,
               MAX(COALESCE(s.finished_at, s.started_at)) AS leftAt
-       FROM apply_steps s
-       JOIN once o ON o.step_id = s.step_id
-       JOIN apply_runs r ON r.id = s.run_id
-       LEFT JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
-         AND s.step_id = 'transfer_number:' || n.number_sid
-       WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
-         AND (n.number_sid IS NULL OR n.source_account_sid = r.parent_account_sid)
-         AND COALESCE(s.finished_at, s.started_at) IS NOT NULL
+       ${MOVED_ONCE_FROM_PARENT}
        GROUP BY r.parent_account_sid`,
     )
     .all() as { accountSid: string; leftAt: string }[];
@@ -248,21 +257,11 @@ export interface NumberLeft {
 export function numbersLeft(db: Db): NumberLeft[] {
   const fromParent = db
     .prepare(
-      `WITH once AS (
-         SELECT step_id FROM apply_steps
-         WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
-         GROUP BY step_id HAVING COUNT(*) = 1)
+      `${MOVED_ONCE_FROM_PARENT_WITH}
        SELECT substr(s.step_id, length('transfer_number:') + 1) AS numberSid, s.run_id AS runId,
               r.parent_account_sid AS accountSid,
               COALESCE(s.finished_at, s.started_at) AS leftAt
-       FROM apply_steps s
-       JOIN once o ON o.step_id = s.step_id
-       JOIN apply_runs r ON r.id = s.run_id
-       LEFT JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
-         AND s.step_id = 'transfer_number:' || n.number_sid
-       WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
-         AND (n.number_sid IS NULL OR n.source_account_sid = r.parent_account_sid)
-         AND COALESCE(s.finished_at, s.started_at) IS NOT NULL`,
+       ${MOVED_ONCE_FROM_PARENT}`,
     )
     .all() as NumberLeft[];
   return [

@@ -236,15 +236,7 @@ export function lastDepartures(db: Db): Map<string, string> {
   return latest;
 }
 
-/**
- * Every finished transfer of a number out of an account, with when it finished (ISO 8601 UTC):
- * the moves `lastDepartures` takes the latest of per account, number by number, so that a
- * customer's list is judged by the spans its own numbers were in each account, not by the
- * latest move of any number out of it (a wave-1 customer's list does not depend on whether
- * wave 2's moves out of the parent were read). The same two sources as `lastDepartures`: a
- * number moved once out of the parent it was planned from left the run's parent; every other
- * move is `numberDepartures`'. One query for the numbers moved once, whatever their count.
- */
+/** A number's finished move out of an account (`numbersLeft`). */
 export interface NumberLeft {
   numberSid: string;
   /** The apply run that moved it out. */
@@ -254,6 +246,15 @@ export interface NumberLeft {
   leftAt: string;
 }
 
+/**
+ * Every finished transfer of a number out of an account, with when it finished (ISO 8601 UTC):
+ * the moves `lastDepartures` takes the latest of per account, number by number, so that a
+ * customer's list is judged by the spans its own numbers were in each account, not by the
+ * latest move of any number out of it (a wave-1 customer's list does not depend on whether
+ * wave 2's moves out of the parent were read). The same two sources as `lastDepartures`: a
+ * number moved once out of the parent it was planned from left the run's parent; every other
+ * move is `numberDepartures`'. One query for the numbers moved once, whatever their count.
+ */
 export function numbersLeft(db: Db): NumberLeft[] {
   const fromParent = db
     .prepare(

@@ -21,6 +21,25 @@ import { runCli, tempDir, type TempDir } from '../support/snapshot-harness.js';
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(process.cwd(), 'reports', 'screenshots');
 
+/** Debian's Chromium, headless, never a downloaded browser. */
+const launch = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu'],
+  });
+
+/** A browser for the describe block it is called in, closed after it. */
+function useBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launch();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => browser!;
+}
+
 /**
  * The printable area of the smaller of A4 and US Letter, with the page's 12 mm margins, in CSS
  * pixels (96 to the inch): A4's width less 24 mm, Letter's height less 24 mm.
@@ -81,10 +100,7 @@ describe('report.html in Chromium (from a real demo run)', () => {
     );
     expect(demo.code).toBe(0);
     reportDir = join(dir.path, 'submigrate-demo', 'reports', '1');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
+    browser = await launch();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('request', (request) => requests.push(request.url()));
     page.on('console', (message) => {
@@ -262,21 +278,10 @@ describe('report.html in Chromium (from a real demo run)', () => {
 });
 
 describe('report.html of a run ready to sign, printed (Chromium)', () => {
-  let browser: Browser;
-
-  beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('shows the signature lines, beside the run id, on the first printed page', async () => {
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.setContent(reportPage(reportInput()));
     const printed = await asPrinted(page);
     const signature = page.locator('[data-signature]');
@@ -306,18 +311,7 @@ describe('report.html of a run ready to sign, printed (Chromium)', () => {
 });
 
 describe('report.html sorts figures as numbers (Chromium)', () => {
-  let browser: Browser;
-
-  beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('orders "10 / 10" after "2 / 2", and words after numbers', async () => {
     const base = reportInput();
@@ -335,7 +329,7 @@ describe('report.html sorts figures as numbers (Chromium)', () => {
         status: k < done ? 'done' : 'failed',
       })),
     );
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     await page.setContent(
       reportPage({
         ...base,

@@ -26,9 +26,11 @@ import {
   reconcileWindows,
   recordPass,
   type BlockedSend,
+  type KeptSend,
   type MovedNumber,
   type NumberDeparture,
   type NumberStay,
+  type Violation,
 } from '../db/reconcile.js';
 import {
   createRun,
@@ -39,7 +41,7 @@ import {
   recordHistoryStart,
 } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
-import { splitAddress } from '../optouts/channels.js';
+import { isPhoneNumber, splitAddress } from '../optouts/channels.js';
 import { classifyMessage } from '../optouts/classify.js';
 import { olderRulesNote, readCoverage } from '../optouts/export.js';
 import { KEYWORD_LISTS, RULES_VERSION } from '../optouts/keywords.js';
@@ -246,9 +248,13 @@ export async function runReconcile(
           // person the address carries, held to the list as an SMS is (the lists key by the
           // E.164 number, whatever channel the STOP came over).
           const from = splitAddress(m.from).address;
-          // A send a Messaging Service refused before it chose a sender has no `from`: it is
-          // held to the lists of the moved numbers it went through the service for.
-          const sender = movedPhones.has(from) || (from === '' && m.messagingServiceSid !== null);
+          // A send a Messaging Service refused before it chose a sender has no `from`, and one
+          // from an RCS agent (`rcs:brand_agent`), a short code or a sender ID has no number:
+          // each is held to the lists of the moved numbers it went through the service for.
+          const sender =
+            movedPhones.has(from) ||
+            (from === '' && m.messagingServiceSid !== null) ||
+            (from !== '' && !isPhoneNumber(from));
           if (m.direction !== 'inbound' && sender && m.dateSent !== null) {
             sends.push({
               sid: m.sid,
@@ -294,7 +300,8 @@ export async function runReconcile(
 
   const lists = suppressionLists(db, moved);
   const optIns = optInsIn(db, [...bySub.keys()]);
-  const found = findViolations(moved, lists, sends, optIns, sendersThrough(db, moved));
+  const sendersOf = sendersThrough(db, moved);
+  const found = findViolations(moved, lists, sends, optIns, sendersOf);
   // The spans since the move that no pass has read yet, this one included, and a later one
   // still can (one a --since pass skipped, or one only an older submigrate's pass read). A send
   // after such a span is judged once it is read: a START there would lift it, and a violation
@@ -324,6 +331,7 @@ export async function runReconcile(
   // broke. Such a send is judged from what was kept with it, not dropped as another account's.
   const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
   const late = due.flatMap((p) => {
+    if (!isPhoneNumber(p.from)) return judgeKeptFromNoNumber(p, lists, optIns, sendersOf, db);
     const number = byPhone.get(p.from);
     if (number === undefined) return [];
     // (A send kept before migration 015 has nothing kept with it: judged as it was.)
@@ -404,6 +412,46 @@ export async function runReconcile(
       })),
     ),
   };
+}
+
+/**
+ * A kept send from a sender that is no phone number (an RCS agent), judged as a pass judges it
+ * while a moved number it went out for is still in the subaccount it was sent from. Once all of
+ * them have moved on, it is judged against the opt-out it was found against when kept, lifted
+ * only by an opt-in the ledger holds in that subaccount, as a moved-on number's send is.
+ */
+function judgeKeptFromNoNumber(
+  kept: KeptSend,
+  lists: ReadonlyMap<string, readonly SuppressedPair[]>,
+  optIns: ReturnType<typeof optInsIn>,
+  sendersOf: (send: SentMessage) => readonly MovedNumber[],
+  db: Db,
+): Violation[] {
+  const senders = sendersOf(kept).filter((n) => n.subaccountSid === kept.accountSid);
+  if (senders.length > 0) {
+    return findViolations(senders, lists, [kept], optIns, () => senders).violations;
+  }
+  if (kept.optedOutAt === null) return [];
+  // Nothing moved is left to name: the kept opt-out stands on a list of its own, the sender's.
+  const asSent: MovedNumber = {
+    numberSid: '',
+    phoneNumber: kept.from,
+    customerId: kept.customerId ?? '',
+    subaccountSid: kept.accountSid,
+    sourceAccountSid: '',
+    sourceServiceSid: null,
+    movedAt: '',
+    moveBegan: '',
+    subaccountCreatedAt: null,
+  };
+  const list = new Map([
+    [
+      kept.from,
+      [{ recipient: kept.to, stopMessageSid: kept.stopMessageSid, optedOutAt: kept.optedOutAt }],
+    ],
+  ]);
+  return findViolations([asSent], list, [kept], optInsIn(db, [kept.accountSid]), () => [asSent])
+    .violations;
 }
 
 /**

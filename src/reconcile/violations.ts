@@ -8,8 +8,16 @@
  * violation: the opt-out reached Twilio (carried, or said again in the subaccount). So is one a
  * Messaging Service refused before it chose a sender (`from` empty: Twilio leaves it null),
  * held to the lists of the moved numbers that could have sent it (`sendersOf`).
+ *
+ * A send from a sender that is no phone number — an RCS agent (`rcs:brand_agent`), a short code,
+ * an alphanumeric sender ID — has no list of its own. It went out through the customer's
+ * Messaging Service (or from its subaccount), for the moved numbers in it (`sendersOf`), and
+ * Twilio keeps RCS and SMS opt-outs as one per sender or service: it is a violation when its
+ * recipient is on one of their lists, from when that number moved (docs/opt-out-rules.md,
+ * Channels). The safe reading: a person who said STOP to the number alone is on it too.
  */
 
+import { isPhoneNumber } from '../optouts/channels.js';
 import type { MovedNumber, SentMessage, Violation } from '../db/reconcile.js';
 
 export type { SentMessage };
@@ -54,6 +62,10 @@ export function findViolations(
       judgeWithoutSender(send, sendersOf(send), lists, verdicts);
       continue;
     }
+    if (!isPhoneNumber(send.from)) {
+      judgeFromNoNumber(send, sendersOf(send), lists, optIns, verdicts);
+      continue;
+    }
     const number = byPhone.get(send.from);
     if (number === undefined || send.accountSid !== number.subaccountSid) continue;
     // From when the transfer was sent: a send from the subaccount is after the move.
@@ -65,16 +77,7 @@ export function findViolations(
       verdicts.blocked.push(send);
       continue;
     }
-    const optedBackIn = optIns.some(
-      (o) =>
-        o.recipient === send.to &&
-        o.at < send.sentAt &&
-        o.at >= pair.optedOutAt &&
-        (o.messagingServiceSid === null
-          ? o.twilioNumber === send.from
-          : o.messagingServiceSid === send.messagingServiceSid),
-    );
-    if (optedBackIn) continue;
+    if (optedBackIn(pair, send, send.from, optIns)) continue;
     verdicts.violations.push({
       violatingMessageSid: send.sid,
       recipient: send.to,
@@ -89,6 +92,75 @@ export function findViolations(
     });
   }
   return verdicts;
+}
+
+/**
+ * Whether `send`'s recipient opted back in after `pair` put them on the list and before the
+ * send: to `number` (the moved number whose list it is), or through the service the send went
+ * through.
+ */
+function optedBackIn(
+  pair: SuppressedPair,
+  send: SentMessage,
+  number: string,
+  optIns: readonly OptIn[],
+): boolean {
+  return optIns.some(
+    (o) =>
+      o.recipient === send.to &&
+      o.at < send.sentAt &&
+      o.at >= pair.optedOutAt &&
+      (o.messagingServiceSid === null
+        ? o.twilioNumber === number
+        : o.messagingServiceSid === send.messagingServiceSid),
+  );
+}
+
+/**
+ * A send from a sender that is no phone number (an RCS agent, a short code, an alphanumeric
+ * sender ID), held to the lists of the moved numbers it went out for (`senders`: those in its
+ * service, else every moved number of its subaccount) that had moved when it was sent. A
+ * violation when its recipient is on one of them and has not opted back in since; blocked when
+ * Twilio refused it (21610). It keeps its sender as Twilio wrote it.
+ */
+function judgeFromNoNumber(
+  send: SentMessage,
+  senders: readonly MovedNumber[],
+  lists: ReadonlyMap<string, readonly SuppressedPair[]>,
+  optIns: readonly OptIn[],
+  verdicts: Verdicts,
+): void {
+  const after = senders.filter(
+    (n) => send.accountSid === n.subaccountSid && send.sentAt >= n.moveBegan,
+  );
+  if (after.length === 0) return;
+  verdicts.checked += 1;
+  const listed = after.flatMap((n) =>
+    (lists.get(n.phoneNumber) ?? [])
+      .filter((p) => p.recipient === send.to)
+      .map((pair) => ({ number: n, pair })),
+  );
+  if (listed.length === 0) return;
+  if (send.errorCode === REFUSED) {
+    verdicts.blocked.push(send);
+    return;
+  }
+  const broken = listed.find(
+    ({ number, pair }) => !optedBackIn(pair, send, number.phoneNumber, optIns),
+  );
+  if (broken === undefined) return;
+  verdicts.violations.push({
+    violatingMessageSid: send.sid,
+    recipient: send.to,
+    senderNumber: send.from,
+    messagingServiceSid: send.messagingServiceSid,
+    customerId: broken.number.customerId,
+    stopMessageSid: broken.pair.stopMessageSid,
+    optedOutAt: broken.pair.optedOutAt,
+    sentAt: send.sentAt,
+    accountSid: send.accountSid,
+    status: send.status,
+  });
 }
 
 /**

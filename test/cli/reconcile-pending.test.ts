@@ -33,6 +33,8 @@ const NOW = Math.floor(Date.now() / HOUR) * HOUR;
 const A = '+14155550811';
 const R1 = '+12025550811';
 const R2 = '+12025550812';
+/** Acme's brand's RCS agent: no phone number, sending for A (docs/opt-out-rules.md, Channels). */
+const AGENT = 'rcs:acme_agent';
 
 describe('reconcile judges a pending send no pass will read again', () => {
   let env: TestEmulator;
@@ -77,9 +79,9 @@ describe('reconcile judges a pending send no pass will read again', () => {
       listViolations(d),
     );
 
-  /** Acme's subaccount texts `to` from A three hours after the move. */
-  const sale = (sub: string, to: string) => ({
-    from: A,
+  /** Acme's subaccount texts `to` from A (or `from`) three hours after the move. */
+  const sale = (sub: string, to: string, from = A) => ({
+    from,
     to,
     body: 'Sale!',
     direction: 'outbound-api' as const,
@@ -193,5 +195,35 @@ describe('reconcile judges a pending send no pass will read again', () => {
     // Judged once: a later pass finds nothing new.
     const later = await pass(NOW + 7 * HOUR, null);
     expect(later.newViolations).toBe(0);
+  });
+
+  it('judges a send from an RCS agent as pending, then lists it once A has moved on', async () => {
+    const sub = await migrate();
+    // Acme's RCS agent texts R1, who said STOP to A before it moved.
+    const seeded = await env.seed({ messages: [sale(sub, `rcs:${R1}`, AGENT)] });
+    const toR1 = seeded.messages[0]!.sid;
+    const skipped = await pass(NOW + 4 * HOUR, NOW + 2 * HOUR);
+    expect(skipped).toMatchObject({ newViolations: 0, pending: 1 });
+    expect(failsOnViolation(skipped, 0)).toBe(true);
+
+    now = NOW + 5 * HOUR;
+    writeFileSync(dir.file('m2.csv'), `customer_id,customer_name,phone_number\nbeta,Beta,${A}\n`);
+    await snapshotInto(db(), env.port(), fixedClock(now), { accounts: [sub], useExport: false });
+    await planAndApply(cli, {
+      mapping: dir.file('m2.csv'),
+      db: db(),
+      out: dir.file('p2.plan.json'),
+    });
+
+    const late = await pass(NOW + 6 * HOUR, null);
+    expect(late).toMatchObject({ newViolations: 1, pending: 0 });
+    expect(
+      (await listed(NOW + 6 * HOUR)).map((v) => [
+        v.violatingMessageSid,
+        v.recipient,
+        v.senderNumber,
+        v.customerId,
+      ]),
+    ).toEqual([[toR1, R1, AGENT, 'acme']]);
   });
 });

@@ -511,15 +511,22 @@ export function listHorizons(
   return horizons;
 }
 
+/** The journal's and the ledger's times are whole seconds. */
+const SECOND_MS = 1_000;
+
 /**
  * Whether any of these spans not read (of one account) lies before `horizon`, when the last of
  * a customer's numbers left the account: a STOP said in it, while a number was there, is on no
  * list. A span after it is the history of the accounts its numbers went to. Without a horizon
- * (a number is still there, or not known to have left), every span counts.
+ * (a number is still there, or not known to have left), every span counts. The journal keeps
+ * the move to the second, and the number left some time in that second: a span that begins in
+ * it (a read that ended in the second of the move, then none) may hold a STOP said before the
+ * move, so it counts.
  */
 function unreadBefore(spans: readonly CoverageWindow[], horizon: string | undefined): boolean {
   if (horizon === undefined) return spans.length > 0;
-  return spans.some((w) => Date.parse(w.start) < Date.parse(horizon));
+  const leftBy = Date.parse(horizon) + SECOND_MS;
+  return spans.some((w) => Date.parse(w.start) < leftBy);
 }
 
 /** Customers whose numbers came from an account no completed snapshot has read. */

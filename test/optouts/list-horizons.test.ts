@@ -101,3 +101,22 @@ describe('partialCustomers with each customer judged by its own numbers', () => 
     expect([...partial]).toEqual(['early']);
   });
 });
+
+describe('a span that begins in the second a number left', () => {
+  // The journal keeps the move to the second (10:00:00 is any time up to 10:00:00.999), and a
+  // read that ended in that second may have missed a STOP said in it before the move.
+  const stays = [{ numberSid: 'PN1', customerId: 'edge', accountSid: PARENT }];
+  const sources = new Map([[PARENT, new Set(['edge'])]]);
+
+  it('counts against the list: the number may still have been there', () => {
+    const moves = [left('PN1', 1, PARENT, '2026-06-01T10:00:00Z')];
+    const partial = partialCustomers(coverage, sources, new Map(), listHorizons(stays, moves));
+    expect([...partial]).toEqual(['edge']);
+  });
+
+  it('a span from the next second on does not', () => {
+    const moves = [left('PN1', 1, PARENT, '2026-06-01T09:59:59Z')];
+    const partial = partialCustomers(coverage, sources, new Map(), listHorizons(stays, moves));
+    expect([...partial]).toEqual([]);
+  });
+});

@@ -770,15 +770,40 @@ function carryExplained(input: ReportPageInput): Html {
         each customer's protection.
       </p>`;
   }
+  // A plan that carried, in a run that wrote no record (its carry steps failed, were refused or
+  // never ran, or Twilio turned every record down): Twilio was told of nobody, and saying that
+  // it now refuses their texts would promise a protection that is not there.
+  const carry = [...input.carry.values()];
+  if (carry.some((c) => c.to_carry > 0) && carry.every((c) => c.written === 0)) {
+    return html`<p data-carry-explained="not-told">
+        For the people who texted STOP (or a word like it) to a customer's numbers: each customer
+        has been given its list of them (<i>opt-outs on list</i>). The plan was to tell Twilio about
+        them in the customers' new subaccounts too, but Twilio took none of them from this run (<i
+          >records carried into Twilio</i
+        >: 0): unless an earlier run told it, Twilio does not know in the new subaccounts that they
+        opted out before the move, and will not refuse to text them. Only the customer's own
+        application can then protect them, by checking its list before every text and not
+        sending.${column}
+      </p>
+      <p class="for-engineer">
+        For the engineer: ${counts} the plan carries (<code>plan --carry-optouts</code>), but no
+        <code>carry_optouts</code> step of this run wrote a record through Twilio's Consent
+        Management API: the steps failed, were not run or are not finished (apply the plan again to
+        finish them), or Twilio turned every record down. A send Twilio refuses fails with error
+        21610; <code>carry.csv</code> has each customer's protection, <code>audit.json</code> each
+        step's and record's result.
+      </p>`;
+  }
   return html`<p data-carry-explained="carried">
       For the people who texted STOP (or a word like it) to a customer's numbers: each customer has
       been given its list of them (<i>opt-outs on list</i>), and this run also told Twilio about
       them in the customer's new subaccount (<i>records carried into Twilio</i>). From now on Twilio
       itself refuses a text from the customer's numbers to anyone it was told about. It does not
       refuse texts sent from toll-free numbers, nor where it was not told (for example: Twilio
-      turned the record down, the subaccount was not allowed to write it, or the person opted out
-      after the plan was made): for those people the customer's own application must check its list
-      before every text, and not send.${column}
+      turned the record down, the subaccount was not allowed to write it, the customer's step that
+      tells it failed or was not run, or the person opted out after the plan was made): for those
+      people the customer's own application must check its list before every text, and not
+      send.${column}
     </p>
     <p class="for-engineer">
       For the engineer: ${counts} <i>records carried into Twilio</i> counts the opt-out records the

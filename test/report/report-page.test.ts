@@ -584,6 +584,42 @@ describe('report.html: what was done for the people who said STOP', () => {
     expect(engineer).toContain('need not be equal');
   });
 
+  it('does not say Twilio was told when the plan carried but no record was written', () => {
+    // Every carry_optouts step failed, or the run stopped before them: Twilio refuses nothing.
+    const page = reportPage(
+      input({
+        carry: new Map([['acme', { to_carry: 3, written: 0 }]]),
+        protection: new Map([['acme', { rows: 3, enforced: 0, protection: 'application only' }]]),
+      }),
+    );
+    const { kind, reviewer, engineer } = parts(page);
+    expect(kind).toBe('not-told');
+    expect(reviewer).not.toContain('told Twilio about them');
+    expect(reviewer).not.toContain('From now on Twilio itself refuses');
+    expect(reviewer).toContain('Twilio took none of them from this run');
+    expect(reviewer).toContain('will not refuse to text them');
+    expect(reviewer).toContain("Only the customer's own application can then protect them");
+    expect(reviewer).not.toMatch(ENGINEER_TERMS);
+    expect(engineer).toContain('failed, were not run or are not finished');
+    // Nothing to carry is not a carry that failed.
+    const none = reportPage(input({ carry: new Map([['acme', { to_carry: 0, written: 0 }]]) }));
+    expect(parts(none).kind).toBe('carried');
+  });
+
+  it('names a step that failed among the places Twilio was not told, when others wrote', () => {
+    const page = reportPage(
+      input({
+        carry: new Map([
+          ['acme', { to_carry: 1, written: 1 }],
+          ['bob', { to_carry: 2, written: 0 }],
+        ]),
+      }),
+    );
+    const { kind, reviewer } = parts(page);
+    expect(kind).toBe('carried');
+    expect(reviewer).toContain("the customer's step that tells it failed or was not run");
+  });
+
   it('says, when the plan carried nothing, that Twilio will not refuse and only the application can', () => {
     const { kind, reviewer, engineer } = parts(reportPage(input({ carry: null })));
     expect(kind).toBe('not-carried');

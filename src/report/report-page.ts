@@ -740,6 +740,23 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
 }
 
 /**
+ * Whether the customers were given their lists: not when there is none this tool can vouch for
+ * (no snapshot), nor for a customer whose list is not known (an account its numbers came from
+ * never read), which gets no list file.
+ */
+function listsGiven(input: ReportPageInput): Html {
+  if (input.optouts === null) {
+    return html`no customer has been given a list of them this tool can vouch for (see the reasons
+    above)`;
+  }
+  const unvouched = unvouchedCustomers(input.optouts.coverage);
+  const unknown = input.document.customers.filter((c) => unvouched.has(c.customer_id)).length;
+  return html`each customer has been given its list of them (<i>opt-outs on list</i>)${
+      unknown > 0 ? `, but for ${unknown} whose list is not known (see the reasons above)` : ''
+    }`;
+}
+
+/**
  * What was done for the people who said STOP, above the customers' table: what Twilio now
  * refuses and what the customer's application must still stop itself, in a reviewer's words
  * (a reviewer does not know the Consent Management API from a column name), then the same in
@@ -755,12 +772,11 @@ function carryExplained(input: ReportPageInput): Html {
     (the <code>optouts</code> folder);`;
   if (input.carry === null) {
     return html`<p data-carry-explained="not-carried">
-        For the people who texted STOP (or a word like it) to a customer's numbers: each customer
-        has been given its list of them (<i>opt-outs on list</i>). This run did not tell Twilio
-        about them: unless an earlier run did, Twilio does not know in the new subaccounts that they
-        opted out before the move, and will not refuse to text them. Only the customer's own
-        application can then protect them, by checking its list before every text and not
-        sending.${column}
+        For the people who texted STOP (or a word like it) to a customer's numbers:
+        ${listsGiven(input)}. This run did not tell Twilio about them: unless an earlier run did,
+        Twilio does not know in the new subaccounts that they opted out before the move, and will
+        not refuse to text them. Only the customer's own application can then protect them, by
+        checking its list before every text and not sending.${column}
       </p>
       <p class="for-engineer">
         For the engineer: ${counts} the plan was made without <code>--carry-optouts</code>, so no
@@ -776,9 +792,9 @@ function carryExplained(input: ReportPageInput): Html {
   const carry = [...input.carry.values()];
   if (carry.some((c) => c.to_carry > 0) && carry.every((c) => c.written === 0)) {
     return html`<p data-carry-explained="not-told">
-        For the people who texted STOP (or a word like it) to a customer's numbers: each customer
-        has been given its list of them (<i>opt-outs on list</i>). The plan was to tell Twilio about
-        them in the customers' new subaccounts too, but Twilio took none of them from this run (<i
+        For the people who texted STOP (or a word like it) to a customer's numbers:
+        ${listsGiven(input)}. The plan was to tell Twilio about them in the customers' new
+        subaccounts too, but Twilio took none of them from this run (<i
           >records carried into Twilio</i
         >: 0): unless an earlier run told it, Twilio does not know in the new subaccounts that they
         opted out before the move, and will not refuse to text them. Only the customer's own
@@ -795,15 +811,14 @@ function carryExplained(input: ReportPageInput): Html {
       </p>`;
   }
   return html`<p data-carry-explained="carried">
-      For the people who texted STOP (or a word like it) to a customer's numbers: each customer has
-      been given its list of them (<i>opt-outs on list</i>), and this run also told Twilio about
-      them in the customer's new subaccount (<i>records carried into Twilio</i>). From now on Twilio
-      itself refuses a text from the customer's numbers to anyone it was told about. It does not
-      refuse texts sent from toll-free numbers, nor where it was not told (for example: Twilio
-      turned the record down, the subaccount was not allowed to write it, the customer's step that
-      tells it failed or was not run, or the person opted out after the plan was made): for those
-      people the customer's own application must check its list before every text, and not
-      send.${column}
+      For the people who texted STOP (or a word like it) to a customer's numbers:
+      ${listsGiven(input)}, and this run also told Twilio about them in the customer's new
+      subaccount (<i>records carried into Twilio</i>). From now on Twilio itself refuses a text from
+      the customer's numbers to anyone it was told about. It does not refuse texts sent from
+      toll-free numbers, nor where it was not told (for example: Twilio turned the record down, the
+      subaccount was not allowed to write it, the customer's step that tells it failed or was not
+      run, or the person opted out after the plan was made): for those people the customer's own
+      application must check its list before every text, and not send.${column}
     </p>
     <p class="for-engineer">
       For the engineer: ${counts} <i>records carried into Twilio</i> counts the opt-out records the

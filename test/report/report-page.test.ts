@@ -620,6 +620,23 @@ describe('report.html: what was done for the people who said STOP', () => {
     expect(reviewer).toContain("the customer's step that tells it failed or was not run");
   });
 
+  it('does not say a customer was given a list it has not got: none vouched for, or not known', () => {
+    const none = parts(reportPage(input({ optouts: null, carry: null })));
+    expect(none.reviewer).not.toContain('each customer has been given its list');
+    expect(none.reviewer).toContain(
+      'no customer has been given a list of them this tool can vouch for (see the reasons above)',
+    );
+    const base = input({ carry: new Map([['acme', { to_carry: 1, written: 1 }]]) });
+    const coverage = {
+      ...base.optouts!.coverage,
+      never_read: [{ account_sid: 'AC' + '9'.repeat(32), customer_ids: ['acme'] }],
+    };
+    const unknown = parts(reportPage({ ...base, optouts: { ...base.optouts!, coverage } }));
+    expect(unknown.reviewer).toContain(
+      'each customer has been given its list of them (opt-outs on list), but for 1 whose list is not known (see the reasons above), and this run also told Twilio',
+    );
+  });
+
   it('says, when the plan carried nothing, that Twilio will not refuse and only the application can', () => {
     const { kind, reviewer, engineer } = parts(reportPage(input({ carry: null })));
     expect(kind).toBe('not-carried');

@@ -9,3 +9,9 @@ export const systemClock: Clock = { now: () => new Date() };
 export function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/**
+ * How far Twilio's clock may be from ours: its dates (a message's `date_sent`, a resource's
+ * `date_created`) are compared with times this machine recorded only with this much room.
+ */
+export const CLOCK_SKEW_MS = 120_000;

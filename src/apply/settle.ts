@@ -8,6 +8,7 @@
  * Pure.
  */
 
+import { CLOCK_SKEW_MS } from '../clock.js';
 import { hasSmsFallback } from '../plan/inbound-plan.js';
 import type {
   ObservedNumber,
@@ -22,9 +23,6 @@ export type Settlement =
   | { kind: 'adopt'; result: Record<string, string>; how: string }
   | { kind: 'resend'; how: string }
   | { kind: 'ambiguous'; message: string };
-
-/** Twilio's dates have whole seconds and its clock is not ours: how far back "after" reaches. */
-const CLOCK_SKEW_MS = 120_000;
 
 /**
  * Of the resources with the planned name that were not there when the plan was made: the one,

@@ -4,7 +4,7 @@
  * scanned and the keyword lists used).
  */
 
-import { isoSeconds } from '../clock.js';
+import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
 import { toCsv } from '../csv.js';
 import {
   listCustomerNumbers,
@@ -521,11 +521,13 @@ const SECOND_MS = 1_000;
  * (a number is still there, or not known to have left), every span counts. The journal keeps
  * the move to the second, and the number left some time in that second: a span that begins in
  * it (a read that ended in the second of the move, then none) may hold a STOP said before the
- * move, so it counts.
+ * move, so it counts. So does one that begins up to CLOCK_SKEW_MS later: the move's time is
+ * this machine's, a STOP's `date_sent` Twilio's, and a read that ended just after the move by
+ * our clock may have stopped short of a STOP said just before it by Twilio's.
  */
 function unreadBefore(spans: readonly CoverageWindow[], horizon: string | undefined): boolean {
   if (horizon === undefined) return spans.length > 0;
-  const leftBy = Date.parse(horizon) + SECOND_MS;
+  const leftBy = Date.parse(horizon) + SECOND_MS + CLOCK_SKEW_MS;
   return spans.some((w) => Date.parse(w.start) < leftBy);
 }
 

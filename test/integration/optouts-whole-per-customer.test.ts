@@ -14,7 +14,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { planAndApply, readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
-import { cliEnv, runCli, type CliResult } from '../support/snapshot-harness.js';
+import { cliEnv, runCli, withLedger, type CliResult } from '../support/snapshot-harness.js';
 import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
 
 const DAY = 86_400_000;
@@ -78,6 +78,19 @@ describe('a list judged whole by the spans its own numbers were in each account'
       db: db(),
       out: ws.dir.file('wave2.plan.json'),
     });
+    // Waves are days apart in real use; here seconds. A span that begins within the clock skew
+    // allowed after a number left (2 min: our clock against Twilio's) counts against its list,
+    // so the journal is told waves 1 and 2 ran ten minutes ago.
+    await withLedger(db(), (d) =>
+      d
+        .prepare(
+          `UPDATE apply_steps SET
+             started_at = strftime('%Y-%m-%dT%H:%M:%SZ', started_at, '-10 minutes'),
+             finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', finished_at, '-10 minutes')
+           WHERE run_id IN (1, 2)`,
+        )
+        .run(),
+    );
     const planned = await ws.cli([
       'plan',
       '--db',

@@ -102,21 +102,29 @@ describe('partialCustomers with each customer judged by its own numbers', () => 
   });
 });
 
-describe('a span that begins in the second a number left', () => {
-  // The journal keeps the move to the second (10:00:00 is any time up to 10:00:00.999), and a
-  // read that ended in that second may have missed a STOP said in it before the move.
+describe('a span that begins in the second a number left, or within the clock skew after it', () => {
+  // The journal keeps the move to the second (10:00:00 is any time up to 10:00:00.999), by this
+  // machine's clock, and a STOP's date_sent is Twilio's: a read that ended up to two minutes
+  // after the move by our clock may have missed a STOP said just before it by Twilio's.
   const stays = [{ numberSid: 'PN1', customerId: 'edge', accountSid: PARENT }];
   const sources = new Map([[PARENT, new Set(['edge'])]]);
+  const partialIfLeftAt = (leftAt: string) =>
+    partialCustomers(
+      coverage,
+      sources,
+      new Map(),
+      listHorizons(stays, [left('PN1', 1, PARENT, leftAt)]),
+    );
 
   it('counts against the list: the number may still have been there', () => {
-    const moves = [left('PN1', 1, PARENT, '2026-06-01T10:00:00Z')];
-    const partial = partialCustomers(coverage, sources, new Map(), listHorizons(stays, moves));
-    expect([...partial]).toEqual(['edge']);
+    // The span begins at 10:00:00.
+    expect([...partialIfLeftAt('2026-06-01T10:00:00Z')]).toEqual(['edge']);
+    expect([...partialIfLeftAt('2026-06-01T09:59:59Z')]).toEqual(['edge']);
+    // 10:00:00 is within 2 min 1 s of 09:58:00 (the second of the move, then the skew).
+    expect([...partialIfLeftAt('2026-06-01T09:58:00Z')]).toEqual(['edge']);
   });
 
-  it('a span from the next second on does not', () => {
-    const moves = [left('PN1', 1, PARENT, '2026-06-01T09:59:59Z')];
-    const partial = partialCustomers(coverage, sources, new Map(), listHorizons(stays, moves));
-    expect([...partial]).toEqual([]);
+  it('a span from beyond the skew after the move on does not', () => {
+    expect([...partialIfLeftAt('2026-06-01T09:57:59Z')]).toEqual([]);
   });
 });

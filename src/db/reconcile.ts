@@ -465,7 +465,9 @@ export interface ListedViolation extends Violation {
  * scope of the number's list: the number itself without a service, or the service it left)
  * in the account the number left, at opted_out_at, the smallest SID of that second. For a
  * number a later wave moved on, that is the account it was in at opted_out_at (the parent, for
- * a refusal before wave 1), not the one it left last (`evidenceWhereItWas`).
+ * a refusal before wave 1), not the one it left last (`evidenceWhereItWas`). A send from a
+ * sender that is no phone number (an RCS agent, a short code, a sender ID; no `+`) was held to
+ * the lists of its customer's moved numbers: the refusal is looked up among all of them.
  */
 export function listViolations(db: Db): ListedViolation[] {
   const listed = db
@@ -483,7 +485,8 @@ export function listViolations(db: Db): ListedViolation[] {
                  AND e.date_sent = v.opted_out_at AND e.kind = 'refused'
                  AND (e.messaging_service_sid = n.source_service_sid
                       OR (e.messaging_service_sid IS NULL AND e.twilio_number = n.phone_number))
-                WHERE n.phone_number = v.sender_number AND n.customer_id = v.customer_id))
+                WHERE n.customer_id = v.customer_id
+                  AND (n.phone_number = v.sender_number OR v.sender_number NOT LIKE '+%')))
                 AS evidenceMessageSid
        FROM violations v ORDER BY customer_id, sent_at, violating_message_sid`,
     )

@@ -146,3 +146,67 @@ describe('reconcile: a send from an RCS agent through the customer’s service',
     expect(JSON.parse(pass.stdout)).toMatchObject({ newViolations: 0, violations: 2 });
   });
 });
+
+describe('reconcile: an RCS agent’s send to someone known from a refusal only', () => {
+  /** The parent's send from A to them was refused (21610): on A's list, with no STOP. */
+  const REFUSED_BEFORE = '+12065550964';
+  const ws = useCliWorkspace({ numbers: [{ phone_number: A }] });
+  const { cli } = ws;
+  const db = () => ws.dir.file('s.db');
+
+  it('names the refused send its list came from as the evidence', async () => {
+    const seeded = await ws.env.seed({
+      messages: [
+        {
+          from: A,
+          to: REFUSED_BEFORE,
+          body: 'Your order shipped',
+          direction: 'outbound-api',
+          status: 'failed',
+          error_code: 21610,
+          date_sent: daysAgo(18),
+        },
+      ],
+    });
+    const refusedSid = seeded.messages[0]!.sid;
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    writeFileSync(
+      ws.dir.file('m.csv'),
+      `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},Acme Reminders\n`,
+    );
+    await planAndApply(cli, {
+      mapping: ws.dir.file('m.csv'),
+      db: db(),
+      out: ws.dir.file('p.json'),
+    });
+    const state = await ws.env.state();
+    const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const service = state.services.find((s) => s.account_sid === sub)!.sid;
+    await sleep(1_100);
+    await ws.env.seed({
+      messages: [
+        {
+          from: AGENT,
+          to: `rcs:${REFUSED_BEFORE}`,
+          body: 'Your order shipped',
+          direction: 'outbound-api',
+          date_sent: new Date().toISOString(),
+          status: 'delivered',
+          account_sid: sub,
+          messaging_service_sid: service,
+        },
+      ],
+    });
+
+    const pass = await cli(['reconcile', '--db', db(), '--json']);
+    expect(pass.code, pass.stderr).toBe(0);
+    expect(JSON.parse(pass.stdout)).toMatchObject({ newViolations: 1 });
+    const [violation] = readCsv(ws.dir.file('reports/1/violations.csv'));
+    expect(violation).toMatchObject({
+      recipient: REFUSED_BEFORE,
+      sender_number: AGENT,
+      evidence: 'refusal',
+      evidence_message_sid: refusedSid,
+    });
+  });
+});

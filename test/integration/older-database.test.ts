@@ -171,7 +171,8 @@ describe('an apply killed half way, recorded by an older schema', () => {
   }, 60_000);
 });
 
-const WRITTEN_AT = /(Generated |"generated_?[aA]t": ?")\d{4}-\d\d-\d\dT[\d:.]+Z/g;
+const WRITTEN_AT =
+  /(Generated |This page written |"generated_?[aA]t": ?")\d{4}-\d\d-\d\dT[\d:.]+Z/g;
 
 /** Every file under a report folder with its text, the folder's own mark aside. */
 function reportFiles(folder: string): Record<string, string> {

@@ -5,7 +5,7 @@
  * exit 1 — no stack trace, nothing written, no Twilio request where none was needed.
  */
 
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import {
   chmodSync,
   existsSync,
@@ -177,7 +177,7 @@ describe('fail safe (built CLI)', () => {
     );
 
     it('a refused connection says so, naming the URL really tried and the host and port that refused', async () => {
-      const port = await freePort();
+      const port = await refusingPort();
       const url = `http://127.0.0.1:${port}`;
       const result = await cli(['snapshot', '--db', ws.dir.file('refused.db')], {
         SUBMIGRATE_API_URL: url,
@@ -194,7 +194,7 @@ describe('fail safe (built CLI)', () => {
     });
 
     it('a proxy that refuses the connection is named, without its password', async () => {
-      const port = await freePort();
+      const port = await refusingPort();
       const result = await cli(['snapshot', '--db', ws.dir.file('proxy.db')], {
         SUBMIGRATE_API_URL: undefined,
         HTTPS_PROXY: `http://someone:proxy-secret@127.0.0.1:${port}`,
@@ -520,14 +520,27 @@ describe('fail safe (built CLI)', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/**
+ * A port on 127.0.0.1 that refuses connections and stays so while the CLI retries (seconds): one
+ * below 1024, which no server started on port 0 is ever given (the kernel hands those out from
+ * the ephemeral range), checked to refuse now. A port freed after listening on port 0 could be
+ * handed to another test's emulator meanwhile, which then answers the CLI.
+ */
+async function refusingPort(): Promise<number> {
+  for (const port of [9, 47, 93, 127, 257, 511, 997]) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) =>
+        resolve(error.code === 'ECONNREFUSED'),
+      );
     });
-  });
+    if (refused) return port;
+  }
+  throw new Error('no port below 1024 on 127.0.0.1 refuses connections here');
 }
 
 describe('ties and gaps resolve to the safe side (built CLI)', () => {

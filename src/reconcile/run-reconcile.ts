@@ -345,10 +345,7 @@ export async function runReconcile(
       subaccountSid: p.accountSid,
       customerId: p.customerId ?? number.customerId,
     };
-    const list = new Map([
-      [p.from, [{ recipient: p.to, stopMessageSid: p.stopMessageSid, optedOutAt: p.optedOutAt }]],
-    ]);
-    return findViolations([asSent], list, [p], optInsIn(db, [p.accountSid])).violations;
+    return judgedAsKept(p, p.optedOutAt, asSent, db);
   });
   const verdicts = { ...found, violations: [...judged, ...late] };
   // Kept by an earlier pass, not read by this one and not yet judgeable: they still wait, and
@@ -444,11 +441,22 @@ function judgeKeptFromNoNumber(
     moveBegan: '',
     subaccountCreatedAt: null,
   };
+  return judgedAsKept(kept, kept.optedOutAt, asSent, db);
+}
+
+/**
+ * A kept send judged against the opt-out it was found against when kept (`optedOutAt`), from
+ * `asSent` (its sender as it stood in the account it was sent from), lifted only by an opt-in
+ * the ledger holds in that account: its number, or every one it went out for, has moved on.
+ */
+function judgedAsKept(
+  kept: KeptSend,
+  optedOutAt: string,
+  asSent: MovedNumber,
+  db: Db,
+): Violation[] {
   const list = new Map([
-    [
-      kept.from,
-      [{ recipient: kept.to, stopMessageSid: kept.stopMessageSid, optedOutAt: kept.optedOutAt }],
-    ],
+    [kept.from, [{ recipient: kept.to, stopMessageSid: kept.stopMessageSid, optedOutAt }]],
   ]);
   return findViolations([asSent], list, [kept], optInsIn(db, [kept.accountSid]), () => [asSent])
     .violations;

@@ -78,18 +78,7 @@ export function findViolations(
       continue;
     }
     if (optedBackIn(pair, send, send.from, optIns)) continue;
-    verdicts.violations.push({
-      violatingMessageSid: send.sid,
-      recipient: send.to,
-      senderNumber: send.from,
-      messagingServiceSid: send.messagingServiceSid,
-      customerId: number.customerId,
-      stopMessageSid: pair.stopMessageSid,
-      optedOutAt: pair.optedOutAt,
-      sentAt: send.sentAt,
-      accountSid: send.accountSid,
-      status: send.status,
-    });
+    verdicts.violations.push(violationOf(send, number, pair));
   }
   return verdicts;
 }
@@ -149,18 +138,23 @@ function judgeFromNoNumber(
     ({ number, pair }) => !optedBackIn(pair, send, number.phoneNumber, optIns),
   );
   if (broken === undefined) return;
-  verdicts.violations.push({
+  verdicts.violations.push(violationOf(send, broken.number, broken.pair));
+}
+
+/** A send to someone on `number`'s list (`pair`), with its sender as Twilio wrote it. */
+function violationOf(send: SentMessage, number: MovedNumber, pair: SuppressedPair): Violation {
+  return {
     violatingMessageSid: send.sid,
     recipient: send.to,
     senderNumber: send.from,
     messagingServiceSid: send.messagingServiceSid,
-    customerId: broken.number.customerId,
-    stopMessageSid: broken.pair.stopMessageSid,
-    optedOutAt: broken.pair.optedOutAt,
+    customerId: number.customerId,
+    stopMessageSid: pair.stopMessageSid,
+    optedOutAt: pair.optedOutAt,
     sentAt: send.sentAt,
     accountSid: send.accountSid,
     status: send.status,
-  });
+  };
 }
 
 /**

@@ -327,7 +327,7 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
           runs <code>submigrate snapshot</code>, then <code>submigrate report</code>.`,
       );
     }
-    const partial = document.customers.filter((c) => input.partial?.has(c.customer_id) === true);
+    const partial = notWhole(input);
     // A span not read that lies after every one of this run's numbers left its account (a later
     // wave's moves out of the parent) holds no opt-out of theirs: their lists are whole, as
     // their rows say. Without the customers judged one by one, any span holds the page back.
@@ -363,6 +363,11 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
   return reasons;
 }
 
+/** This run's customers whose lists are not whole (`partial`). */
+function notWhole(input: ReportPageInput): ReportPageInput['document']['customers'] {
+  return input.document.customers.filter((c) => input.partial?.has(c.customer_id) === true);
+}
+
 /**
  * Numbers this run moved with `--allow-missing-snapshot` whose history no snapshot has read
  * since: the accounts they came from are still never read, or read with gaps. Once a snapshot
@@ -377,8 +382,7 @@ function movedBeforeAnySnapshot(input: ReportPageInput): boolean {
   const sources = new Set(rows.map((r) => r.from_account_sid));
   if (never_read.some((w) => sources.has(w.account_sid))) return true;
   // With the customers judged one by one, a span not read after their numbers left is not theirs.
-  if (input.partial !== undefined)
-    return document.customers.some((c) => input.partial?.has(c.customer_id) === true);
+  if (input.partial !== undefined) return notWhole(input).length > 0;
   return not_read.some((w) => sources.has(w.account_sid));
 }
 
@@ -705,9 +709,7 @@ function alarms(input: ReportPageInput, violations: number | null): Html[] {
       </p>`,
     );
   } else if (input.optouts.coverage.not_read.length > 0) {
-    const partial = input.document.customers.filter(
-      (c) => input.partial?.has(c.customer_id) === true,
-    ).length;
+    const partial = notWhole(input).length;
     notes.push(
       input.partial === undefined || partial > 0
         ? html`<p class="note bad">

@@ -15,3 +15,15 @@ export function isoSeconds(date: Date): string {
  * `date_created`) are compared with times this machine recorded only with this much room.
  */
 export const CLOCK_SKEW_MS = 120_000;
+
+/**
+ * The latest `date_sent` (ISO 8601 UTC, whole seconds) Twilio may give a message said before
+ * `at`, a moment this machine recorded to the second (a number's move in the journal): that
+ * second, and CLOCK_SKEW_MS after it. The same rule as a span not read that counts against a
+ * list (`unreadBefore`, src/optouts/export.ts).
+ */
+export function saidBeforeBy(at: string): string {
+  const time = Date.parse(at);
+  // A journal time that is no date (none recorded) is left as it was: compared, as before.
+  return Number.isNaN(time) ? at : isoSeconds(new Date(time + CLOCK_SKEW_MS));
+}

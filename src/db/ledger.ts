@@ -294,6 +294,13 @@ export interface ScopeAsOf {
   scope: string;
   /** ISO 8601 UTC: evidence dated later is left out. */
   asOf: string;
+  /**
+   * The number whose list this is, and (ISO 8601 UTC) up to when evidence said to or sent from
+   * that number itself counts instead of `asOf`: a later date, when `asOf` is the moment it left
+   * the account by this machine's clock and Twilio's dates may run ahead of it (nothing can be
+   * said to the number in an account it has left, so such evidence came before).
+   */
+  own?: { number: string; asOf: string };
 }
 
 /**
@@ -316,7 +323,8 @@ function optOutsQuery(asOf: boolean): string {
     ? `scoped e JOIN json_each(?) s
          ON e.account_sid = s.value ->> '$.accountSid'
         AND COALESCE(e.messaging_service_sid, e.twilio_number) = s.value ->> '$.scope'
-        AND e.date_sent <= s.value ->> '$.asOf'`
+        AND e.date_sent <= CASE WHEN e.twilio_number = s.value ->> '$.own.number'
+                                THEN s.value ->> '$.own.asOf' ELSE s.value ->> '$.asOf' END`
     : 'scoped e';
   return `WITH scoped AS (
          SELECT e.*, ${SCOPE} AS scope_key

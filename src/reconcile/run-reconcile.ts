@@ -6,7 +6,7 @@
  * number carried out of the parent: a violation, blocked (refused with 21610), or neither.
  */
 
-import { isoSeconds, type Clock } from '../clock.js';
+import { isoSeconds, saidBeforeBy, type Clock } from '../clock.js';
 import {
   insertEvents,
   tollFreeTypes,
@@ -648,20 +648,32 @@ function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, Su
       left.push({ accountSid: m.sourceAccountSid, serviceSid: m.sourceServiceSid, leftAt });
     }
     const lastLeft = left.reduce((a, d) => (d.leftAt > a ? d.leftAt : a), m.movedAt);
+    // The journal's time of a move is this machine's clock, a STOP's date Twilio's: one said to
+    // the number itself (or a send from it refused) in an account it left, dated up to two
+    // minutes after the move, was said before it (nothing reaches the number there after), and
+    // the lists count it, as they count a span not read then. What other numbers of a service
+    // took in that time may have come after the number left it: not the number's.
+    const own = (leftAt: string) => ({ number: m.phoneNumber, asOf: saidBeforeBy(leftAt) });
     for (const { accountSid, serviceSid, leftAt } of left) {
       for (const scope of [m.phoneNumber, serviceSid]) {
         if (scope === null) continue;
-        scopes.push({ accountSid, scope, asOf: leftAt });
+        scopes.push({ accountSid, scope, asOf: leftAt, own: own(leftAt) });
         owner.push(m.phoneNumber);
       }
     }
     for (const { accountSid, service, firstSeen } of seen.get(m.phoneNumber) ?? []) {
-      if (firstSeen > lastLeft) continue;
+      if (firstSeen > saidBeforeBy(lastLeft)) continue;
       if (left.some((d) => d.serviceSid === service && d.accountSid === accountSid)) continue;
       // As it stood when the number left that account (or, one no apply moved it out of, when
-      // it last moved).
-      const asOf = left.find((d) => d.accountSid === accountSid)?.leftAt ?? lastLeft;
-      scopes.push({ accountSid, scope: service, asOf });
+      // it last moved: not an account it left, so no allowance).
+      const leftThere = left.find((d) => d.accountSid === accountSid)?.leftAt;
+      const asOf = leftThere ?? lastLeft;
+      scopes.push({
+        accountSid,
+        scope: service,
+        asOf,
+        ...(leftThere === undefined ? {} : { own: own(leftThere) }),
+      });
       owner.push(m.phoneNumber);
     }
   }

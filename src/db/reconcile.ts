@@ -500,12 +500,15 @@ export function listViolations(db: Db): ListedViolation[] {
  * The refused send behind each refusal-only violation the lookup in its number's latest source
  * did not find, looked up in the account the number was in when it was refused: the first it
  * left after that instant, with the service it left it from (`numberDepartures`). A number
- * moved once has no departures here: its latest source is where it was.
+ * moved once has no departures here: its latest source is where it was. A send from a sender
+ * that is no phone number (an RCS agent) has no number of its own: each of its customer's
+ * numbers is tried, as the lookup in the latest source tries them, the smallest SID found kept.
  */
 function evidenceWhereItWas(db: Db, violations: ListedViolation[]): void {
   const departures = departuresByNumber(db);
-  const numberOf = db.prepare(
-    'SELECT number_sid AS sid FROM customer_numbers WHERE phone_number = ? AND customer_id = ?',
+  const numbersOf = db.prepare(
+    `SELECT number_sid AS sid, phone_number AS phoneNumber FROM customer_numbers
+     WHERE customer_id = ? AND (phone_number = ? OR ? NOT LIKE '+%')`,
   );
   const refused = db.prepare(
     `SELECT MIN(message_sid) AS sid FROM ledger_events
@@ -513,20 +516,26 @@ function evidenceWhereItWas(db: Db, violations: ListedViolation[]): void {
        AND (messaging_service_sid = ? OR (messaging_service_sid IS NULL AND twilio_number = ?))`,
   );
   for (const v of violations) {
-    const number = numberOf.get(v.senderNumber, v.customerId) as { sid: string } | undefined;
+    const numbers = numbersOf.all(v.customerId, v.senderNumber, v.senderNumber) as {
+      sid: string;
+      phoneNumber: string;
+    }[];
     const refusedAt = Date.parse(v.optedOutAt);
-    const then = (departures.get(number?.sid ?? '') ?? []).find(
-      (d) => Date.parse(d.leftAt) > refusedAt,
-    );
-    if (then === undefined) continue;
-    const found = refused.get(
-      then.accountSid,
-      v.recipient,
-      v.optedOutAt,
-      then.serviceSid,
-      v.senderNumber,
-    ) as { sid: string | null };
-    v.evidenceMessageSid = found.sid;
+    const found = numbers.flatMap((number) => {
+      const then = (departures.get(number.sid) ?? []).find((d) => Date.parse(d.leftAt) > refusedAt);
+      if (then === undefined) return [];
+      const sid = (
+        refused.get(
+          then.accountSid,
+          v.recipient,
+          v.optedOutAt,
+          then.serviceSid,
+          number.phoneNumber,
+        ) as { sid: string | null }
+      ).sid;
+      return sid === null ? [] : [sid];
+    });
+    if (found.length > 0) v.evidenceMessageSid = found.sort()[0]!;
   }
 }
 

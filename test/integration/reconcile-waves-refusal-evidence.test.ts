@@ -3,8 +3,9 @@
  * before wave 1, by a number wave 2 moved on (parent → acme → beta): violations.csv names that
  * refused send as its evidence. The lookup searched the number's latest recorded source (acme's
  * subaccount, which the number left last) and found nothing there: evidence_message_sid was
- * empty. It is found in the account the number was in at the time. Built CLI, emulator over
- * HTTP.
+ * empty. It is found in the account the number was in at the time. So too when the send is
+ * from the customer's RCS agent (no number of its own: held to the lists of its moved numbers).
+ * Built CLI, emulator over HTTP.
  */
 
 import { writeFileSync } from 'node:fs';
@@ -75,6 +76,39 @@ describe('a refusal-only opt-out in the parent, its number moved on by a second 
     expect(violation).toMatchObject({
       violating_message_sid: sent.sid,
       recipient: REFUSED_TO,
+      customer_id: 'beta',
+      evidence: 'refusal',
+      evidence_message_sid: refusedSid,
+    });
+  }, 120_000);
+
+  it("names it too for a send from beta's RCS agent, which has no number to look it up by", async () => {
+    const state = await ws.env.state();
+    const beta = state.accounts.find((a) => a.friendly_name === 'Beta')!.sid;
+    await nextSecond();
+    const [agentSend] = (
+      await ws.env.seed({
+        messages: [
+          {
+            from: 'rcs:beta_brand_agent',
+            to: `rcs:${REFUSED_TO}`,
+            body: 'Hello over RCS',
+            direction: 'outbound-api',
+            date_sent: new Date().toISOString(),
+            account_sid: beta,
+          },
+        ],
+      })
+    ).messages;
+
+    const reconciled = await cli(['reconcile', '--db', db()]);
+    expect(reconciled.stdout).toMatch(/In all: 2 violation\(s\), 0 blocked\./);
+    const byAgent = readCsv(join(ws.dir.path, 'reports', '2', 'violations.csv')).find(
+      (v) => v['violating_message_sid'] === agentSend!.sid,
+    );
+    expect(byAgent).toMatchObject({
+      recipient: REFUSED_TO,
+      sender_number: 'rcs:beta_brand_agent',
       customer_id: 'beta',
       evidence: 'refusal',
       evidence_message_sid: refusedSid,

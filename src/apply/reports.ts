@@ -25,6 +25,7 @@ import {
   departuresByNumber,
   listViolations,
   numbersLeft,
+  pendingSends,
   reconcileTotals,
 } from '../db/reconcile.js';
 import { completedWindows } from '../db/snapshot-runs.js';
@@ -673,6 +674,9 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
         ]),
       ),
       lastReconcileAt: totals.lastPassAt,
+      // A send kept before its customer was (migration 015) may be any run's: counted in each.
+      pending: pendingSends(db).filter((p) => p.customerId === null || customers.has(p.customerId))
+        .length,
       partial,
     }),
   });

@@ -58,6 +58,11 @@ export interface ReportPageInput {
   protection?: ReadonlyMap<string, CustomerProtection>;
   lastReconcileAt: string | null;
   /**
+   * Sends of this run's customers that reconcile left pending (to someone on a list, after a
+   * span no pass has read, where an opt-in could lift them): not judged yet. 0 if absent.
+   */
+  pending?: number;
+  /**
    * Customers whose numbers came from an account with history no snapshot read: their lists
    * hold what was read only.
    */
@@ -360,6 +365,18 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
       an incident, and find out why the customer's application sent it.`,
     );
   }
+  // A snapshot may since have read the span before them (the lists are whole), but only a
+  // reconcile pass holds the sends to the lists: until one does, nobody can say they are not
+  // violations.
+  const pending = input.pending ?? 0;
+  if (pending > 0) {
+    reasons.push(
+      html`${pending} message(s) sent after the move to people on a list are not judged yet: no
+        reconcile pass has read the time before them, in which the person may have opted back in.
+        What to do: the engineer runs <code>submigrate reconcile</code> (without
+        <code>--since</code>), then <code>submigrate report</code>.`,
+    );
+  }
   return reasons;
 }
 
@@ -432,8 +449,8 @@ function signOff(input: ReportPageInput, violations: number | null): Html {
           >`,
     );
   }
-  // Violations are a reason not to sign, above: not repeated here.
-  if (violations === null || violations === 0)
+  // Violations, and sends not judged yet, are reasons not to sign, above: not repeated here.
+  if (violations === null || (violations === 0 && (input.pending ?? 0) === 0))
     confirm.push(
       violations === null
         ? html`<span class="warn"

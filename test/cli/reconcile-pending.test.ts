@@ -5,9 +5,10 @@
  * - when its span, and the send itself, fall out of the subaccount's Messages API window first
  *   (found by test/integration/reconcile-random.test.ts, seed 2002);
  * - when a later wave moves its number on to another customer's subaccount.
+ * Until it is judged, report.html is not ready to sign off and does not say nobody was texted.
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -164,6 +165,35 @@ describe('reconcile judges a pending send no pass will read again', () => {
     expect((await listed(NOW + 6 * HOUR)).map((v) => v.violatingMessageSid)).toEqual([
       seeded.messages[0]!.sid,
     ]);
+  });
+
+  it('holds report.html back while it is pending, and says nobody texted only once judged', async () => {
+    const sub = await migrate();
+    await env.seed({ messages: [sale(sub, R1)] });
+    const skipped = await pass(NOW + 4 * HOUR, NOW + 2 * HOUR);
+    expect(skipped).toMatchObject({ newViolations: 0, pending: 1 });
+    const page = async () => {
+      const written = await cli(['report', '--db', db(), '--run', '1']);
+      expect(written.code, written.stderr).toBe(0);
+      return readFileSync(dir.file('reports/1/report.html'), 'utf8');
+    };
+
+    // The span the pass skipped leaves acme's list not whole; the page says to run a snapshot,
+    // which reads it. Only a pass holds the send to the list: it is pending still.
+    now = NOW + 5 * HOUR;
+    await snapshotInto(db(), env.port(), fixedClock(now), { accounts: [sub], useExport: false });
+    const pending = await page();
+    expect(pending).toContain('data-signoff="not-ready"');
+    expect(pending).toContain(
+      '1 message(s) sent after the move to people on a list are not judged yet',
+    );
+    expect(pending).not.toContain('Nobody on a suppression list has been texted since the move');
+
+    // A pass without --since judges it: a violation, which holds the page back in its own words.
+    await pass(NOW + 6 * HOUR, null);
+    const judged = await page();
+    expect(judged).not.toContain('not judged yet');
+    expect(judged).toContain('1 message(s) were sent after the move to people who had opted out');
   });
 
   it('lists it once its number has moved on', async () => {

@@ -531,6 +531,20 @@ function unreadBefore(spans: readonly CoverageWindow[], horizon: string | undefi
   return spans.some((w) => Date.parse(w.start) < leftBy);
 }
 
+/**
+ * The customers whose lists are not whole as the database stands (the mapping last recorded,
+ * every move the journal knows): `partialCustomers`, judged as `optouts --customer` judges each.
+ */
+export function listsNotWhole(db: Db, coverage: Coverage): Set<string> {
+  const stays = sourceStays(db);
+  const sources = new Map<string, Set<string>>();
+  for (const { accountSid, customerId } of stays) {
+    sources.set(accountSid, new Set([...(sources.get(accountSid) ?? []), customerId]));
+  }
+  const subaccounts = new Map([...previousSubaccounts(db)].map(([c, sub]) => [sub, c]));
+  return partialCustomers(coverage, sources, subaccounts, listHorizons(stays, numbersLeft(db)));
+}
+
 /** Customers whose numbers came from an account no completed snapshot has read. */
 export function unvouchedCustomers(coverage: Coverage): Set<string> {
   return new Set(coverage.never_read.flatMap((w) => w.customer_ids));

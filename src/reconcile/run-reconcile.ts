@@ -43,7 +43,8 @@ import {
 import { UserError } from '../errors.js';
 import { isPhoneNumber, splitAddress } from '../optouts/channels.js';
 import { classifyMessage } from '../optouts/classify.js';
-import { olderRulesNote, readCoverage } from '../optouts/export.js';
+import { listsNotWhole, olderRulesNote, readCoverage } from '../optouts/export.js';
+import { compareText } from '../text-order.js';
 import { KEYWORD_LISTS, RULES_VERSION } from '../optouts/keywords.js';
 import {
   DAY_MS,
@@ -101,6 +102,14 @@ export interface ReconcileResult {
    * missed some opt-outs, and the next pass without --since reads it again.
    */
   unread: Unread[];
+  /**
+   * The moved numbers' customers whose suppression lists are not whole (history no snapshot
+   * read while their numbers were there: `optouts --customer` names the spans), and when the
+   * first of their numbers began to move: a send to someone who opted out in such a span was
+   * held to no list, and only a pass that reads it again once a snapshot has read the span
+   * (`--since` that time) judges it.
+   */
+  notWhole: { customerIds: string[]; since: string } | null;
 }
 
 export interface Unread {
@@ -126,11 +135,16 @@ const PAGE_SIZE = 1000;
  * gap: like a violation, a span never checked keeps failing every later pass.
  */
 export function failsOnViolation(
-  result: Pick<ReconcileResult, 'pending' | 'unread' | 'notChecked'>,
+  result: Pick<ReconcileResult, 'pending' | 'unread' | 'notChecked'> &
+    Partial<Pick<ReconcileResult, 'notWhole'>>,
   violations: number,
 ): boolean {
   return (
-    violations > 0 || result.pending > 0 || result.unread.length > 0 || result.notChecked.length > 0
+    violations > 0 ||
+    result.pending > 0 ||
+    result.unread.length > 0 ||
+    result.notChecked.length > 0 ||
+    (result.notWhole ?? null) !== null
   );
 }
 
@@ -297,6 +311,10 @@ export async function runReconcile(
   );
   const evidenceAdded = insertEvents(db, runId, evidence);
   finishRun(db, runId, 'completed', at);
+  // The lists the sends were held to, judged with this pass's windows read: one that is not
+  // whole cannot vouch for "no violation" to a person whose opt-out lies in what was not read.
+  const notWholeIds = listsNotWhole(db, readCoverage(db));
+  const notWholeMoved = moved.filter((m) => notWholeIds.has(m.customerId));
 
   const lists = suppressionLists(db, moved);
   const optIns = optInsIn(db, [...bySub.keys()]);
@@ -400,6 +418,13 @@ export async function runReconcile(
       waiting.length + stillPending.filter((p) => keptSids.has(p.sid)).length,
     evidenceAdded,
     notChecked,
+    notWhole:
+      notWholeMoved.length === 0
+        ? null
+        : {
+            customerIds: [...new Set(notWholeMoved.map((m) => m.customerId))].sort(compareText),
+            since: isoSeconds(movedSince(notWholeMoved)),
+          },
     unread: [...unread].flatMap(([accountSid, spans]) =>
       spans.map((span) => ({
         accountSid,

@@ -3,11 +3,13 @@
  * out: Twilio's parent enforced it, the subaccount the number went to never saw it, and
  * reconcile reads the subaccounts only. Apply reads the account up to the moves, so it is on
  * the customer's list (as an opt-out only the list keeps: nothing carried it); when that read
- * fails, the list is not vouched for as whole until a snapshot reads it.
+ * fails, the list is not vouched for as whole until a snapshot reads it, and reconcile does not
+ * call a send to that person no violation.
  */
 
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ownClient } from '../support/emulator.js';
 import { readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
 import { cliEnv, releaseHeld, runCli, startCliHeld } from '../support/snapshot-harness.js';
 import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
@@ -101,6 +103,47 @@ describe('a STOP between the plan and the move, when apply cannot read it', () =
     const after = await ws.cli(['optouts', '--customer', 'acme']);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).toContain(R3);
+  });
+});
+
+describe('reconcile, while that STOP is not read', () => {
+  const ws = workspace();
+  let proxy: TamperingProxy;
+  beforeAll(async () => {
+    proxy = await startTamperingProxy(ws.env.url, (path) =>
+      path.includes('/Messages.json')
+        ? { status: 200, type: 'text/html', body: '<html><body>Sign in</body></html>' }
+        : null,
+    );
+  });
+  afterAll(async () => proxy.close());
+
+  it('does not say "no violation" over a list that is not whole, and says how to judge again', async () => {
+    await planThenStop(ws);
+    const through = cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url });
+    expect((await runCli(['apply', 'p.json', '--rate', '1000'], through, ws.dir.path)).code).toBe(
+      3,
+    );
+    // Acme's application texts R3, whose STOP no snapshot has read, from its subaccount.
+    const sub = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const sent = await ownClient(ws.env, sub).messages.create({ to: R3, from: A1, body: 'Sale!' });
+
+    const blind = await ws.cli(['reconcile', '--fail-on-violation']);
+    expect(blind.stdout).toContain('0 new violation(s)');
+    expect(blind.stderr).toMatch(
+      /^not whole: the suppression lists of 1 customer\(s\) \(acme\) miss the opt-outs said in history no snapshot read/m,
+    );
+    expect(blind.code).toBe(3);
+    const since = /`submigrate reconcile --since (\S+)`/.exec(blind.stderr)?.[1];
+    expect(since).toBeDefined();
+
+    // The snapshot reads R3's STOP; the pass it names reads the send again and judges it.
+    expect((await ws.cli(['snapshot', '--no-export'])).code).toBe(0);
+    const judged = await ws.cli(['reconcile', '--since', since!, '--fail-on-violation']);
+    expect(judged.stderr).not.toContain('not whole');
+    expect(judged.stdout).toContain('1 new violation(s)');
+    const rows = readCsv(ws.dir.file('reports/1/violations.csv'));
+    expect(rows.map((r) => [r.recipient, r.violating_message_sid])).toEqual([[R3, sent.sid]]);
   });
 });
 

@@ -50,7 +50,7 @@ export function reconcileCommand(
           type: 'boolean',
           default: false,
           describe:
-            'Exit 3 when any violation is known, while a send is pending or a span since the move is unread, or when one was never checked (older than the Messages API window, or in a subaccount a number has left since)',
+            "Exit 3 when any violation is known, while a send is pending or a span since the move is unread, when one was never checked (older than the Messages API window, or in a subaccount a number has left since), or while a moved customer's list is not whole (history no snapshot read)",
         }),
     handler: async (args) => {
       const since = parseInstant('since', args.since);
@@ -167,6 +167,12 @@ export function reconcileCommand(
       for (const span of result.unread) {
         context.output.err(
           `not read yet: ${span.accountSid} from ${span.start} to ${span.end} (${unreadWhy([span])}): its sends, and the ones after it that an opt-in there could lift, are judged by the next pass without --since`,
+        );
+      }
+      if (result.notWhole !== null) {
+        const { customerIds, since: movedSince } = result.notWhole;
+        context.output.err(
+          `not whole: the suppression lists of ${customerIds.length} customer(s) (${customerIds.join(', ')}) miss the opt-outs said in history no snapshot read (\`submigrate optouts --customer ID\` names the spans): a send to someone who opted out there was held to no list and is not judged. Run \`submigrate snapshot\` (with --account for a subaccount), then \`submigrate reconcile --since ${movedSince}\`, which reads their sends again.`,
         );
       }
       if (args['fail-on-violation'] && failsOnViolation(result, totals.violations))

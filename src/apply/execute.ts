@@ -29,7 +29,7 @@ import { carryOptOuts } from './carry.js';
 import { observeStep } from './observe-step.js';
 import { describeIntent, performStep } from './perform.js';
 import { describeRivals, describeUnchecked, findRivals } from './rivals.js';
-import { settleInFlight } from './settle.js';
+import { answerWasLost, settleInFlight } from './settle.js';
 import { targetsFrom } from './targets.js';
 
 export interface ExecuteDeps {
@@ -57,17 +57,8 @@ export interface ExecuteDeps {
 /** How many times a write with uncertain answers is settled and sent again. */
 const MAX_SENDS = 6;
 
-/**
- * Whether a write's answer leaves its effect to be read from live state: no answer, a 5xx; or,
- * to a transfer, a 404: the number is no longer in the account it was to leave, which an
- * earlier send of the step that reached Twilio late (after a crash, or a lost answer) explains
- * as well as a move someone else made.
- */
 const uncertain = (step: PlanStep, outcome: StepOutcome) =>
-  outcome.state === 'failed' &&
-  (outcome.status === 0 ||
-    (outcome.status ?? 0) >= 500 ||
-    (step.action === 'transfer_number' && outcome.status === 404));
+  outcome.state === 'failed' && answerWasLost(step.action, outcome.status);
 
 export async function executeSteps(
   plan: Plan,

@@ -60,7 +60,7 @@ import { describeDrift, expectedResources, inactiveSubaccounts } from './effects
 import { executeSteps, type ExecuteDeps } from './execute.js';
 import { checkRoutes, failedCheck, type RouteCheck } from './routes-check.js';
 import { describeLeftover, findLeftovers } from './leftovers.js';
-import { settleInFlight } from './settle.js';
+import { answerWasLost, settleInFlight } from './settle.js';
 import { targetsFrom } from './targets.js';
 
 export interface ApplyInput {
@@ -391,6 +391,8 @@ interface Prepared {
     step: PlanStep;
     record: StepRecord;
     outcome: ReturnType<typeof settleInFlight>;
+    /** It failed in the run continued, its last send unanswered (not left in flight). */
+    answerLost: boolean;
   }[];
   /** Numbers it would move that no completed snapshot covers (allowed, or it refused). */
   uncovered: string[];
@@ -421,6 +423,17 @@ async function prepareRun(
   if (existing === undefined) refuseNewRunIds(input.planPath, plan);
   const records = new Map<string, StepRecord>(
     existing === undefined ? [] : listSteps(db, existing.id).map((r) => [r.stepId, r]),
+  );
+  // A step whose last send got no certain answer failed, but that write may have landed after
+  // the run's last look (Twilio answering nobody, then doing it): it is settled from live
+  // state like a step left in flight. Taken for not done, the drift check found its effect
+  // (the number already in its subaccount) and refused the run as changed by someone else.
+  const answersLost = new Set(
+    [...records.values()]
+      .filter(
+        (r) => r.state === 'failed' && answerWasLost(r.action as PlanStep['action'], r.errorStatus),
+      )
+      .map((r) => r.stepId),
   );
   for (const record of records.values()) {
     // A re-run tries again what failed, and what could not run because of it.
@@ -463,7 +476,8 @@ async function prepareRun(
   const settlements: Prepared['settlements'] = [];
   for (const step of plan.steps) {
     const record = records.get(step.id)!;
-    if (record.state !== 'in_flight') continue;
+    const answerLost = answersLost.has(step.id);
+    if (record.state !== 'in_flight' && !answerLost) continue;
     const outcome = settleInFlight(
       plan,
       step,
@@ -471,7 +485,7 @@ async function prepareRun(
       observed,
       targetsFrom(plan, records),
     );
-    settlements.push({ step, record, outcome });
+    settlements.push({ step, record, outcome, answerLost });
     if (outcome.kind === 'adopt') {
       record.state = 'done';
       record.result = outcome.result;
@@ -585,8 +599,13 @@ async function applyLocked(
       `--allow-missing-snapshot: moved ${uncovered.length} number(s) whose opt-outs no completed snapshot covers: ${uncovered.join(', ')}`,
     );
   }
-  for (const { step, outcome } of settlements) {
+  for (const { step, outcome, answerLost } of settlements) {
     if (outcome.kind === 'adopt') {
+      if (answerLost) {
+        note(
+          `${step.id} failed in the last apply with no certain answer, but Twilio did it: ${outcome.how}, so it is done`,
+        );
+      }
       recordOutcome(
         db,
         runId,
@@ -604,7 +623,8 @@ async function applyLocked(
         { state: 'failed', status: null, code: null, message: outcome.message },
         { kind: 'settled' },
       );
-    } else {
+    } else if (!answerLost) {
+      // A failed step sent again is told by the note of what the run tried again.
       note(
         `${step.id} was in flight when the last apply stopped: ${outcome.how}, so it is sent again`,
       );

@@ -19,6 +19,16 @@ import type {
 } from '../plan/types.js';
 import type { Targets } from './targets.js';
 
+/**
+ * Whether a write's answer leaves its effect to be read from live state: no answer, a 5xx; or,
+ * to a transfer, a 404: the number is no longer in the account it was to leave, which an
+ * earlier send of the step that reached Twilio late (after a crash, or a lost answer) explains
+ * as well as a move someone else made.
+ */
+export function answerWasLost(action: PlanStep['action'], status: number | null): boolean {
+  return status === 0 || (status ?? 0) >= 500 || (action === 'transfer_number' && status === 404);
+}
+
 export type Settlement =
   | { kind: 'adopt'; result: Record<string, string>; how: string }
   | { kind: 'resend'; how: string }

@@ -643,6 +643,8 @@ function noteInWords(note: string): string | null {
     return 'Opt-outs recorded after the plan was made were not written into Twilio: they are on the lists, and a new plan and apply writes them.';
   if (note.includes('was in flight when the last apply stopped'))
     return 'A request in progress when the run stopped had not been carried out by Twilio, so it was sent again.';
+  if (note.includes('failed in the last apply with no certain answer'))
+    return 'A change the run before could not confirm had in fact been made by Twilio: it counts as done.';
   if (note.includes('(30646)'))
     return "Twilio declined to record some opt-outs: they stay on the customer's suppression list.";
   if (note.includes('Twilio also made'))

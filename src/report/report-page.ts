@@ -873,11 +873,14 @@ function movedIntoCell(subaccount: string | null, service: string | null): Html 
 
 /**
  * Where messages sent to the customer's numbers went before the move and go now, in one
- * column: the audit marks a route that is not the same with its verdict in brackets.
+ * column: the audit marks a route that is not the same with its verdict in brackets. A number
+ * this run's routing check did not read (it did not move it: already there, failed, not
+ * finished) is said so: left out, "now:" showed nothing, or only its other numbers' route.
  */
 function routesCell(own: readonly AuditRow[]): Html {
+  const now = own.map((r) => r.inbound_route_after ?? 'not checked by this run');
   return html`<td class="route">
-    <span class="muted">now:</span> ${lines(own.map((r) => r.inbound_route_after))}<br />
+    <span class="muted">now:</span> ${lines(now)}<br />
     <span class="muted">before:</span> ${lines(own.map((r) => r.inbound_route_before))}
   </td>`;
 }

@@ -24,6 +24,28 @@ describe('report.html', () => {
     expect(page).not.toMatch(/<link\b/);
   });
 
+  it('says where a number this run did not check routes now is not known, not nothing', () => {
+    // A customer's second number already in its subaccount (or whose move failed): the
+    // routing check read only the first. The cell said "now:" with nothing, or the first's
+    // route alone, as if it were every number's.
+    const base = input();
+    const checked = base.rows[0]!;
+    const unchecked = {
+      ...checked,
+      phone_number: '+15550000002',
+      phone_number_sid: 'PN' + '2'.repeat(32),
+      status: 'unchanged',
+      inbound_route_before: 'POST https://app.example/sms (number)',
+      inbound_route_after: null,
+    };
+    const route = (rows: (typeof checked)[]) =>
+      /<td class="route">([\s\S]*?)<\/td>/.exec(reportPage({ ...base, rows }))![1]!;
+    expect(route([unchecked])).toMatch(/now:<\/span>\s*not checked by this run<br \/>/);
+    expect(route([checked, unchecked])).toMatch(
+      /now:<\/span>\s*webhook .*<br>not checked by this run<br \/>/,
+    );
+  });
+
   it("counts only this run's customers' refused sends in the headline figure", () => {
     const page = reportPage(
       input({

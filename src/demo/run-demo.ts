@@ -101,7 +101,11 @@ const CAMPAIGN_OPTED_OUT = 3;
 
 export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResult> {
   const { print } = deps;
-  const mapping = parseMapping(deps.mapping.path, deps.mapping.text);
+  // Read as the copy the demo writes beside the plan and names in step 5, the mapping a reader
+  // has: the plan file, and the reports after it, name it (they named the package's
+  // plans/owlie-customers.csv, a path relative to no folder the demo told of).
+  const mappingCopy = join(outDir, basename(deps.mapping.path));
+  const mapping = parseMapping(mappingCopy, deps.mapping.text);
   const customerOfNumber = new Map(mapping.rows.map((r) => [r.phoneNumber, r]));
 
   // 2. Snapshot, checked against the emulator's own store.
@@ -180,7 +184,6 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
   const listing = join(outDir, 'owlie-customers.plan.txt');
   deps.writeFile(listing, `${printed.join('\n')}\n`);
   // The mapping beside the plan, so that the command shown names a file the reader has.
-  const mappingCopy = join(outDir, basename(deps.mapping.path));
   deps.writeFile(mappingCopy, deps.mapping.text);
   print(
     `5. The plan, as \`submigrate plan --mapping ${mappingCopy} --carry-optouts\` prints it (GET requests only, nothing written to Twilio):`,

@@ -58,6 +58,14 @@ describe('submigrate demo (built CLI)', () => {
       );
     expect(named).not.toBeNull();
     for (const path of named!.slice(1)) expect(existsSync(path)).toBe(true);
+    // The plan file and the reviewer's page name that mapping, not the package's copy.
+    const planned = JSON.parse(readFileSync(join(out, 'owlie-customers.plan.json'), 'utf8')) as {
+      mapping: { path: string };
+    };
+    expect(planned.mapping.path).toBe(named![1]);
+    expect(readFileSync(join(out, 'reports', '1', 'report.html'), 'utf8')).toContain(
+      `<code>${named![1]}</code>`,
+    );
     expect(result.stdout).toMatch(/^   Plan: .* opt-outs to carry\./m);
     expect(result.stdout).toMatch(/^   Carry: \d+ opt-outs written into the subaccounts/m);
     // Apply: every step but the carry of the customer without Consent API access.

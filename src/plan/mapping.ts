@@ -239,9 +239,15 @@ export function parseMapping(path: string, text: string): Mapping {
   };
   for (const record of records.slice(1)) {
     if (record.fields.length !== columns.length) {
+      // More fields than columns is most often a name with a comma in it ("Acme, Inc."),
+      // which is no extra comma to the one who typed it: say how such a value is written.
+      const why =
+        record.fields.length > columns.length
+          ? 'a value that holds a comma must be in double quotes, as "Acme, Inc."; or a comma is extra'
+          : 'a missing comma?';
       at(
         record.line,
-        `${record.fields.length} field(s) where the header has ${columns.length} (a missing or extra comma?)`,
+        `${record.fields.length} field(s) where the header has ${columns.length} (${why})`,
       );
       continue;
     }

@@ -29,6 +29,17 @@ describe('parseMapping', () => {
     expect(mapping.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('says how to write a name with a comma in it when a row has a field too many', () => {
+    // Typed as it reads, "Café Olé, Inc." is two fields to a CSV reader: the one who typed it
+    // added no comma, and was asked about "a missing or extra comma".
+    const text =
+      'customer_id,customer_name,phone_number,messaging_service\n' +
+      'cafe,Café Olé, Inc.,+14155550101,cafeAlerts\n';
+    expect(() => parseMapping('m.csv', text)).toThrow(
+      'm.csv:2: 5 field(s) where the header has 4 (a value that holds a comma must be in double quotes, as "Acme, Inc."; or a comma is extra)',
+    );
+  });
+
   it('counts lines inside quoted fields, and skips blank lines, when numbering rows', () => {
     const text =
       'customer_id,customer_name,phone_number\n\nacme,"Acme\nCorp",+14155550101\n\nbirch,Birch,+1415\n';
@@ -66,9 +77,7 @@ describe('parseMapping', () => {
         return (e as MappingError).problems;
       }
     };
-    expect(lines(plain)).toEqual([
-      'm.csv:7: 1 field(s) where the header has 3 (a missing or extra comma?)',
-    ]);
+    expect(lines(plain)).toEqual(['m.csv:7: 1 field(s) where the header has 3 (a missing comma?)']);
     expect(lines(quoted)).toEqual(lines(plain));
     const clean = plain.replace(' \r\n', '');
     expect(lines(clean)).toEqual([3, 6, 7]);

@@ -336,7 +336,7 @@ export function exportOptOuts(
     throw new UserError(
       customers.size === 0
         ? '--customer needs a mapping of customers to numbers, which `submigrate plan --mapping FILE` records; no mapping has been planned yet.'
-        : `--customer ${options.customer}: no such customer_id in the mapping last planned (${customers.size} customers)`,
+        : `--customer ${options.customer}: no such customer_id in the mappings planned with this database (${customers.size} customers)`,
     );
   }
   const byNumber = new Map<string, Set<string>>();

@@ -194,6 +194,12 @@ describe('migrating in waves, as docs/waves.md tells it', () => {
       ...['--mapping', 'wave1.csv', '--out', 'check.plan.json', '--detailed-exitcode'],
     ]);
     expect(replanned.stdout).toContain('No changes');
+    // `optouts --customer` knows every customer a plan of this database recorded, not only
+    // those of the mapping planned last (wave1.csv: acme alone), and its error says so.
+    const unknown = await run(['optouts', '--customer', 'nobody'], 1);
+    expect(unknown.stderr).toBe(
+      'error: --customer nobody: no such customer_id in the mappings planned with this database (2 customers)\n',
+    );
 
     // The mistake: a later wave gives A1 to beta; wave 1's mapping planned again moves it back.
     mapping('wave3.csv', [`beta,Beta,${A1},betaSvc`]);

@@ -1,0 +1,44 @@
+/**
+ * The plan file as the CLI reads and writes it: `apply` reads the file the user names, `plan`
+ * writes the one it makes. Each says plainly what is wrong with a path.
+ */
+
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+
+import { UserError } from '../errors.js';
+import { readSealedPlan } from '../plan/plan-file.js';
+import type { Plan } from '../plan/types.js';
+
+export interface PlanFileRead {
+  /** The plan and its seal, checked. */
+  plan: Plan;
+  integrity: string;
+  /** The file's text as read. */
+  text: string;
+  /** The absolute path. */
+  path: string;
+  /** The path as the messages show it: relative to the working folder. */
+  shown: string;
+}
+
+/** The plan file `given` (as typed, relative to `cwd`), read and checked for `apply`. */
+export function readPlanFile(given: string, cwd: string): PlanFileRead {
+  const path = resolve(cwd, given);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(
+      code === 'ENOENT'
+        ? `${given}: no such plan file`
+        : code === 'EISDIR'
+          ? `${given} is a folder, not a plan file`
+          : `${given}: cannot read the plan file (${(error as Error).message})`,
+    );
+  }
+  const shown = relative(cwd, path) || path;
+  const { plan, integrity } = readSealedPlan(shown, text, 'apply');
+  return { plan, integrity, text, path, shown };
+}

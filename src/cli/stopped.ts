@@ -1,0 +1,35 @@
+/**
+ * What a command stopped part way (Ctrl-C, kill, the terminal closed) says as the process
+ * ends: what it leaves behind, and the command, quoted as a shell reads it back, that takes
+ * its run up or runs it again.
+ */
+
+import { shellWord } from '../plan/replan.js';
+import { whenInterrupted } from './interrupt.js';
+import type { Output } from './output.js';
+
+/** Says `notice` on stderr when a signal ends the process; the function returned takes it back. */
+export function tellWhenStopped(
+  output: Output,
+  notice: (signal: NodeJS.Signals) => string,
+): () => void {
+  return whenInterrupted((signal) => output.err(notice(signal)));
+}
+
+// Quoted as a shell reads them back: a path with a space printed a command that did not run.
+const command = (...words: string[]) => words.map(shellWord).join(' ');
+
+/**
+ * `apply`'s: every step sent is in the journal, and the same apply continues the run. With
+ * the override the run began with, else the continuation is refused by the opt-out gate.
+ */
+export function applyStoppedNotice(
+  plan: string,
+  db: string,
+  allowMissingSnapshot: boolean,
+): (signal: NodeJS.Signals) => string {
+  const override = allowMissingSnapshot ? ['--allow-missing-snapshot'] : [];
+  const continues = command('submigrate', 'apply', plan, '--db', db, ...override);
+  return (signal) =>
+    `apply: stopped by ${signal}. Every step sent so far is in the journal: \`${continues}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`${command('submigrate', 'status', '--db', db)}\` shows where it stopped.`;
+}

@@ -4,10 +4,11 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 
 import { UserError } from '../errors.js';
-import { readSealedPlan } from '../plan/plan-file.js';
+import { makeFolder, refuseForeignFile, writePrivateFile } from '../files.js';
+import { isPlanText, readSealedPlan, writePlan } from '../plan/plan-file.js';
 import type { Plan } from '../plan/types.js';
 
 export interface PlanFileRead {
@@ -41,4 +42,21 @@ export function readPlanFile(given: string, cwd: string): PlanFileRead {
   const shown = relative(cwd, path) || path;
   const { plan, integrity } = readSealedPlan(shown, text, 'apply');
   return { plan, integrity, text, path, shown };
+}
+
+/**
+ * Writes `plan` to `outPath` and returns its integrity. `defaultFolder`: the path is the
+ * default one (plans/), whose folder is made when missing.
+ */
+export function writePlanFile(plan: Plan, outPath: string, defaultFolder: boolean): string {
+  // Private, as the reports' folders are: the plans in it list every customer's numbers.
+  if (defaultFolder) makeFolder(dirname(outPath), 'the plan file');
+  // Reading the account takes minutes: a file that appeared at the path meanwhile is not
+  // the tool's to replace either.
+  refuseForeignFile(outPath, '--out', 'a plan file', isPlanText);
+  let integrity = '';
+  writePrivateFile(outPath, (write) => {
+    integrity = writePlan(plan, write);
+  });
+  return integrity;
 }

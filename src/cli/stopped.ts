@@ -33,3 +33,8 @@ export function applyStoppedNotice(
   return (signal) =>
     `apply: stopped by ${signal}. Every step sent so far is in the journal: \`${continues}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`${command('submigrate', 'status', '--db', db)}\` shows where it stopped.`;
 }
+
+/** `plan`'s: it only reads from Twilio, and writes its plan file at its end. */
+export function planStoppedNotice(signal: NodeJS.Signals): string {
+  return `plan: stopped by ${signal} before it wrote its plan file: it sends Twilio only reads, so nothing was changed there, and no plan file was written. Run the same command again to make the plan.`;
+}

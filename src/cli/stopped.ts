@@ -38,3 +38,19 @@ export function applyStoppedNotice(
 export function planStoppedNotice(signal: NodeJS.Signals): string {
   return `plan: stopped by ${signal} before it wrote its plan file: it sends Twilio only reads, so nothing was changed there, and no plan file was written. Run the same command again to make the plan.`;
 }
+
+/**
+ * `reconcile`'s: a pass is recorded, and its reports written, in one go after its last read,
+ * so a stopped one leaves nothing; the same command (with its --since) runs it again.
+ */
+export function reconcileStoppedNotice(
+  db: string,
+  since: string | undefined,
+): (signal: NodeJS.Signals) => string {
+  const again = ['submigrate', 'reconcile', '--db', db]
+    .concat(since === undefined ? [] : ['--since', since])
+    .map(shellWord)
+    .join(' ');
+  return (signal) =>
+    `reconcile: stopped by ${signal} before it recorded this pass: nothing it read was judged or kept, and no report was written. \`${again}\` runs the pass again.`;
+}

@@ -1,0 +1,94 @@
+/** `reconcile`'s pass as it is printed: the summary, then what it could not judge. */
+
+import { relative } from 'node:path';
+
+import { reconcileUnderWayNote } from '../../apply/reports.js';
+import type { ReconcileTotals } from '../../db/reconcile.js';
+import { MISSED_BY_OLDER_RULES } from '../../optouts/export.js';
+import type { ReconcileResult, Unread } from '../../reconcile/run-reconcile.js';
+import type { ReconcileEnd } from '../reconcile-run.js';
+
+/** `--json`: the pass, the totals of every pass, and the folders written (`shown`). */
+export function reconcileResultJson(
+  result: ReconcileResult,
+  totals: ReconcileTotals,
+  shown: readonly string[],
+): string {
+  return JSON.stringify(
+    {
+      ...result,
+      violations: totals.violations,
+      blocked: totals.blocked,
+      // The latest run's folder, as before; every folder written in reportFolders.
+      reports: shown[shown.length - 1],
+      reportFolders: shown,
+    },
+    null,
+    2,
+  );
+}
+
+/** The pass's summary line, naming the violations.csv of each folder written (`shown`). */
+export function reconcileSummary(
+  result: ReconcileResult,
+  totals: ReconcileTotals,
+  shown: readonly string[],
+): string {
+  return (
+    `reconcile pass ${result.passId}: ${result.subaccounts} subaccount(s), ${result.messagesRead.toLocaleString('en-US')} messages read, ` +
+    `${result.sendsChecked.toLocaleString('en-US')} sends from moved numbers checked: ${result.newViolations} new violation(s), ${result.newBlocked} new send(s) blocked by Twilio. ` +
+    `In all: ${totals.violations} violation(s), ${totals.blocked} blocked. ${shown.map((dir) => `${dir}/violations.csv`).join(', ')}`
+  );
+}
+
+/**
+ * The lines on stderr, in order: folders left to an apply under way (shown relative to `cwd`),
+ * sends pending, spans never checked, spans not read yet, lists not whole. `db`: --db as the user gave it.
+ */
+export function reconcileNotes(
+  { result, underWay }: Pick<ReconcileEnd, 'result' | 'underWay'>,
+  where: { cwd: string; db: string; me: { hostname: string } },
+): string[] {
+  const err: string[] = [];
+  for (const { run, holder, dir } of underWay) {
+    const shown = relative(where.cwd, dir) || dir;
+    err.push(reconcileUnderWayNote(run, holder, shown, where.me, where.db));
+  }
+  if (result.pending > 0) {
+    err.push(
+      `pending: ${result.pending} send(s) to a listed recipient after a span no pass read yet (${unreadWhy(result.unread)}), ${result.pendingFromEarlierPasses} of them kept from earlier passes: none is judged yet; the next pass that reads the span judges them (run \`submigrate reconcile\` without --since)`,
+    );
+  }
+  for (const span of result.notChecked) {
+    err.push(
+      span.reason === 'retention'
+        ? `not checked: ${span.accountSid} from ${span.start} to ${span.end}, after the move but older than its Messages API window: no pass read its sends, which were held to no list`
+        : `not checked: ${span.accountSid} from ${span.start} to ${span.end}, while a moved number was in it that a later apply has moved on since: no pass held its sends there to its list while it was there, and none will`,
+    );
+  }
+  for (const span of result.unread) {
+    err.push(
+      `not read yet: ${span.accountSid} from ${span.start} to ${span.end} (${unreadWhy([span])}): its sends, and the ones after it that an opt-in there could lift, are judged by the next pass without --since`,
+    );
+  }
+  if (result.notWhole !== null) {
+    const { customerIds, since: movedSince } = result.notWhole;
+    err.push(
+      `not whole: the suppression lists of ${customerIds.length} customer(s) (${customerIds.join(', ')}) miss the opt-outs said in history no snapshot read (\`submigrate optouts --customer ID\` names the spans): a send to someone who opted out there was held to no list and is not judged. Run \`submigrate snapshot\` (with --account for a subaccount), then \`submigrate reconcile --since ${movedSince}\`, which reads their sends again.`,
+    );
+  }
+  return err;
+}
+
+/** Why spans since the move count as not read yet, as the lines on stderr say it. */
+export function unreadWhy(spans: readonly Unread[]): string {
+  const reasons = new Set(spans.map((span) => span.reason));
+  return [
+    reasons.has('skipped') ? '--since skipped it' : [],
+    reasons.has('older-rules')
+      ? `an older submigrate read it, whose keyword rules missed some opt-outs (${MISSED_BY_OLDER_RULES}): it no longer counts as read`
+      : [],
+  ]
+    .flat()
+    .join('; or ');
+}

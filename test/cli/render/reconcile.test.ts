@@ -1,0 +1,90 @@
+/**
+ * reconcile's pass as printed: the summary line, and the lines on stderr in their order
+ * (folders left to an apply under way, pending sends, spans never checked, spans not read).
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { reconcileNotes, reconcileSummary, unreadWhy } from '../../../src/cli/render/reconcile.js';
+import type { ReconcileTotals } from '../../../src/db/reconcile.js';
+import type { ReconcileResult } from '../../../src/reconcile/run-reconcile.js';
+
+const SUB = 'AC00000000000000000000000000000001';
+
+function result(over: Partial<ReconcileResult> = {}): ReconcileResult {
+  return {
+    passId: 3,
+    subaccounts: 2,
+    windows: [],
+    messagesRead: 12_345,
+    sendsChecked: 1_200,
+    newViolations: 1,
+    newBlocked: 0,
+    pending: 0,
+    pendingFromEarlierPasses: 0,
+    evidenceAdded: 0,
+    notChecked: [],
+    unread: [],
+    ...over,
+  } as ReconcileResult;
+}
+
+const totals = { passes: 3, lastPassAt: null, violations: 4, blocked: 2 } as ReconcileTotals;
+
+describe('reconcileSummary', () => {
+  it('counts with thousands separators and names each folder written', () => {
+    expect(reconcileSummary(result(), totals, ['reports/1', 'reports/2'])).toBe(
+      'reconcile pass 3: 2 subaccount(s), 12,345 messages read, 1,200 sends from moved numbers checked: 1 new violation(s), 0 new send(s) blocked by Twilio. In all: 4 violation(s), 2 blocked. reports/1/violations.csv, reports/2/violations.csv',
+    );
+  });
+});
+
+describe('reconcileNotes', () => {
+  const where = { cwd: '/work', db: 'submigrate.db', me: { hostname: 'here' } };
+
+  it('nothing to say for a pass that judged everything', () => {
+    expect(reconcileNotes({ result: result(), underWay: [] }, where)).toEqual([]);
+  });
+
+  it('under way, pending, not checked, not read: in that order, the folder shown relative', () => {
+    const span = { accountSid: SUB, start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' };
+    const lines = reconcileNotes(
+      {
+        result: result({
+          pending: 2,
+          pendingFromEarlierPasses: 1,
+          unread: [{ ...span, reason: 'skipped' }],
+          notChecked: [{ ...span, reason: 'retention' }],
+        }),
+        underWay: [
+          {
+            run: { id: 5, planPath: 'plans/a.plan.json' },
+            holder: { runId: 5, pid: 1, hostname: 'here', acquiredAt: '2026-01-01T00:00:00Z' },
+            dir: '/work/reports/5',
+          },
+        ],
+      },
+      where,
+    );
+    expect(lines.map((line) => line.split(':')[0])).toEqual([
+      'reports/5/ not written now',
+      'pending',
+      'not checked',
+      'not read yet',
+    ]);
+    expect(lines[1]).toContain('(--since skipped it), 1 of them kept from earlier passes');
+  });
+});
+
+describe('unreadWhy', () => {
+  it('names each reason once, joined with "; or "', () => {
+    const at = { accountSid: SUB, start: 'a', end: 'b' };
+    const why = unreadWhy([
+      { ...at, reason: 'skipped' },
+      { ...at, reason: 'older-rules' },
+      { ...at, reason: 'skipped' },
+    ]);
+    expect(why.split('; or ')).toHaveLength(2);
+    expect(why.startsWith('--since skipped it; or an older submigrate read it')).toBe(true);
+  });
+});

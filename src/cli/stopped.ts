@@ -40,6 +40,42 @@ export function planStoppedNotice(signal: NodeJS.Signals): string {
 }
 
 /**
+ * `submigrate snapshot` with a run's accounts, window and source (`flags`), on the database
+ * `db`: the command that takes that run up (a run asked for something else starts anew).
+ */
+export function snapshotTakesUp(flags: readonly string[], db: string): string {
+  return ['submigrate', 'snapshot', ...flags, '--db', db].map(shellWord).join(' ');
+}
+
+/** `snapshot`'s: what it read is committed as it goes, and `again` takes the run up. */
+export function snapshotStoppedNotice(again: string): (signal: NodeJS.Signals) => string {
+  return (signal) =>
+    `snapshot: stopped by ${signal}. What it read is in the ledger, committed page by page and day by day: \`${again}\` takes the run up from its last commit; until then, what it has not read counts as not read.`;
+}
+
+/**
+ * The flags of a snapshot run, in the order `snapshotTakesUp` gives them: its accounts, window
+ * and source (a run asked for something else starts anew).
+ */
+export function snapshotRunFlags(run: {
+  since?: string | undefined;
+  until?: string | undefined;
+  account: readonly string[];
+  'retention-days'?: number | undefined;
+  export: boolean;
+}): string[] {
+  return [
+    ...(run.since === undefined ? [] : ['--since', run.since]),
+    ...(run.until === undefined ? [] : ['--until', run.until]),
+    ...run.account.flatMap((sid) => ['--account', sid]),
+    ...(run['retention-days'] === undefined
+      ? []
+      : ['--retention-days', String(run['retention-days'])]),
+    ...(run.export ? [] : ['--no-export']),
+  ];
+}
+
+/**
  * `reconcile`'s: a pass is recorded, and its reports written, in one go after its last read,
  * so a stopped one leaves nothing; the same command (with its --since) runs it again.
  */

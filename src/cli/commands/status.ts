@@ -2,12 +2,11 @@ import { relative } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { continueCommand, runStatuses, withPhoneNumbers } from '../../apply/reports.js';
+import { runStatuses, withPhoneNumbers } from '../../apply/reports.js';
 import { withDb } from '../../db/open.js';
-import { latestSnapshotState, type SnapshotRunState } from '../../optouts/snapshot.js';
-import { shellWord } from '../../plan/replan.js';
-import { STATE_WORDS, stateWords } from '../../report/audit.js';
+import { latestSnapshotState } from '../../optouts/snapshot.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
+import { renderStatus, type StatusView } from '../render/status.js';
 import { dbLocation, NOTHING_APPLIED, runOption, thisProcess } from '../runtime.js';
 
 interface StatusArgs extends GlobalOptions {
@@ -20,7 +19,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
     describe: 'Apply runs, and their steps by state; the latest snapshot run',
     builder: (y) => y.option('run', runOption('One run, step by step')),
     handler: async (args) => {
-      const view = await withDb(
+      const view: StatusView = await withDb(
         dbLocation(args, context),
         (db) => {
           const statuses = runStatuses(db, args.run, thisProcess);
@@ -41,112 +40,9 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
         context.output.out(JSON.stringify(view, null, 2));
         return;
       }
-      if (view.runs.length === 0 && view.starting === null) context.output.out('No apply run yet.');
-      for (const { run, counts, process, followedBy, routesLost } of view.runs) {
-        const states = inShownOrder(Object.entries(counts))
-          .filter(([, n]) => n > 0)
-          .map(([state, n]) => `${n} ${stateWords(state)}`)
-          .join(', ');
-        const stopped = run.status === 'running' && process === null;
-        context.output.out(
-          `run ${run.id}  ${(stopped ? 'stopped' : process !== null ? 'running' : run.status).padEnd(9)}  ${run.startedAt} → ${run.finishedAt ?? '…'}  ${run.planPath}  (${states})${
-            process === null
-              ? stopped
-                ? followedBy === null
-                  ? `  no process is running it: \`${continueCommand(run.planPath, args.db)}\` (${run.planPath} as its apply named its plan) continues it`
-                  : `  no process is running it, and run ${followedBy} (another plan) came after it`
-                : ''
-              : `  pid ${process.pid} on ${process.hostname} since ${process.acquiredAt}`
-          }${whyFailed(run, counts, routesLost)}`,
-        );
-      }
-      if (view.starting !== null) {
-        const { pid, hostname, acquiredAt } = view.starting;
-        context.output.out(
-          `an apply is starting a new run: pid ${pid} on ${hostname} since ${acquiredAt}, checking its plan against the live account (its run begins when the checks pass)`,
-        );
-      }
-      if (args.run === undefined && view.snapshot !== null) {
-        const location = dbLocation(args, context);
-        const db = relative(context.cwd, location.path) || location.path;
-        context.output.out(snapshotLine(view.snapshot, db));
-      }
-      if (view.steps === null) return;
-      const byState = new Map<string, typeof view.steps>();
-      for (const step of view.steps)
-        byState.set(step.state, [...(byState.get(step.state) ?? []), step]);
-      // A stopped run's in-flight steps are no longer being sent: say what becomes of them.
-      const shown = view.runs[0];
-      const stopped = shown?.run.status === 'running' && shown.process === null;
-      for (const [state, steps] of inShownOrder([...byState])) {
-        const note = stopped && state === 'in_flight' ? ` ${STOPPED_IN_FLIGHT}` : '';
-        context.output.out(`\n${stateWords(state)} (${steps.length}):${note}`);
-        context.output.lines(
-          steps.map(
-            (s) =>
-              `  ${s.stepId}${s.phoneNumber === null ? '' : ` (${s.phoneNumber})`}  attempts ${s.attempts}${resultText(s.result)}${s.errorMessage === null ? '' : `  error ${s.errorCode === null ? '' : `${s.errorCode}: `}${s.errorMessage}`}`,
-          ),
-        );
-      }
+      const location = dbLocation(args, context);
+      const dbShown = relative(context.cwd, location.path) || location.path;
+      context.output.lines(renderStatus(view, { run: args.run, db: args.db, dbShown }));
     },
   };
-}
-
-/**
- * States in the order apply's summary gives them (done, skipped, failed, not run), then those of
- * a run not over (in flight, not sent yet): the journal's order put `pending` first.
- */
-function inShownOrder<T>(entries: [string, T][]): [string, T][] {
-  const order = [...STATE_WORDS.keys()];
-  const rank = (state: string) => (order.includes(state) ? order.indexOf(state) : order.length);
-  return entries.sort(([a], [b]) => rank(a) - rank(b));
-}
-
-const STOPPED_IN_FLIGHT =
-  "begun by the apply that stopped, whether Twilio took them not known: an apply that continues the run settles each from Twilio's state first, never sends one blind";
-
-/**
- * What else a run's line must say: the routes it lost at the last check, and why a run failed
- * with every step done (`failed (6 done)` alone left the reader to guess).
- */
-function whyFailed(
-  run: { id: number; status: string },
-  counts: Record<string, number>,
-  routesLost: number,
-): string {
-  if (routesLost > 0) {
-    return `  ${routesLost} moved number(s) lost their inbound route at the last check: \`submigrate routes --run ${run.id}\` names them`;
-  }
-  const unfinished = ['pending', 'in_flight', 'failed', 'not_run'].some((s) => counts[s]! > 0);
-  return run.status === 'failed' && !unfinished
-    ? `  every step done, but apply could not vouch for the result (a lost inbound route, or a create that took effect twice): its report.html says what`
-    : '';
-}
-
-/** A step's result, each value named (`written=3 rejected=0`: bare values said nothing). */
-function resultText(result: Record<string, string> | null): string {
-  const shown = Object.entries(result ?? {}).map(([key, value]) => `${key}=${value}`);
-  return shown.length === 0 ? '' : `  ${shown.join(' ')}`;
-}
-
-/** `submigrate snapshot` with the stopped run's accounts, window and source, on this database. */
-function resumeCommand(run: SnapshotRunState, db: string): string {
-  return ['submigrate', 'snapshot', ...(run.resumeArguments ?? []), '--db', db]
-    .map(shellWord)
-    .join(' ');
-}
-
-/** The latest snapshot run in a line: whether it runs, stopped (and how it is taken up), or ended. */
-function snapshotLine(run: SnapshotRunState, db: string): string {
-  const head = `snapshot run ${run.id}`;
-  switch (run.state) {
-    case 'running':
-      return `${head}  running  pid ${run.pid} on ${run.hostname} since ${run.startedAt}`;
-    case 'elsewhere':
-      return `${head}  running?  recorded running by pid ${run.pid} on ${run.hostname} since ${run.startedAt}, a machine whose processes this one cannot see`;
-    case 'stopped':
-      return `${head}  stopped  started ${run.startedAt}, no process is running it (pid ${run.pid} gone): \`${resumeCommand(run, db)}\` takes it up from its last commit; until then what it has not read counts as not read`;
-    default:
-      return `${head}  ${run.state}  ${run.startedAt} → ${run.finishedAt ?? '…'}`;
-  }
 }

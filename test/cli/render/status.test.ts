@@ -1,0 +1,97 @@
+/**
+ * status as printed: a database with no run says so; one run's steps are grouped by state in
+ * the order apply's summary gives them, a stopped run's in-flight steps with what becomes of
+ * them, and a stopped snapshot run with the command that takes it up.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { renderStatus, type StatusView } from '../../../src/cli/render/status.js';
+import type { StepRecord } from '../../../src/db/journal.js';
+
+const asked = { run: undefined, db: 'my db.sqlite', dbShown: 'my db.sqlite' };
+
+function step(stepId: string, state: StepRecord['state']): StatusView['steps'] & object {
+  return [
+    {
+      stepId,
+      position: 0,
+      action: 'x',
+      customerId: 'acme',
+      state,
+      attempts: 1,
+      startedAt: null,
+      finishedAt: null,
+      result: state === 'done' ? { written: '3' } : null,
+      errorStatus: null,
+      errorCode: null,
+      errorMessage: null,
+      phoneNumber: null,
+    },
+  ];
+}
+
+describe('renderStatus', () => {
+  it('no run: one line', () => {
+    const view = { runs: [], steps: null, starting: null, snapshot: null };
+    expect(renderStatus(view, asked)).toEqual(['No apply run yet.']);
+  });
+
+  it("a stopped run's steps by state, done first, in flight with its note", () => {
+    const view: StatusView = {
+      runs: [
+        {
+          run: {
+            id: 2,
+            planPath: 'plans/a.plan.json',
+            planIntegrity: '',
+            planFingerprint: '',
+            parentAccountSid: '',
+            status: 'running',
+            startedAt: 'S',
+            finishedAt: null,
+            optionsJson: '{}',
+            notesJson: '[]',
+          },
+          counts: { pending: 0, in_flight: 1, done: 1, skipped: 0, failed: 0, not_run: 0 },
+          process: null,
+          followedBy: null,
+          routesLost: 0,
+        },
+      ],
+      steps: [...step('b', 'in_flight'), ...step('a', 'done')],
+      starting: null,
+      snapshot: null,
+    };
+    const lines = renderStatus(view, { ...asked, run: 2 });
+    expect(lines[0]).toContain(
+      "run 2  stopped    S → …  plans/a.plan.json  (1 done, 1 in flight)  no process is running it: `submigrate apply plans/a.plan.json --db 'my db.sqlite'`",
+    );
+    expect(lines.slice(1)).toEqual([
+      '\ndone (1):',
+      '  a  attempts 1  written=3',
+      expect.stringMatching(/^\nin flight \(1\): begun by the apply that stopped/),
+      '  b  attempts 1',
+    ]);
+  });
+
+  it('a stopped snapshot run: the command that takes it up, quoted', () => {
+    const view: StatusView = {
+      runs: [],
+      steps: null,
+      starting: null,
+      snapshot: {
+        id: 4,
+        state: 'stopped',
+        pid: 9,
+        hostname: 'h',
+        startedAt: 'S',
+        finishedAt: null,
+        resumeArguments: ['--since', '2026-01-01'],
+      },
+    };
+    expect(renderStatus(view, asked)[1]).toContain(
+      "`submigrate snapshot --since 2026-01-01 --db 'my db.sqlite'` takes it up",
+    );
+  });
+});

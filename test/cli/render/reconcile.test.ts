@@ -1,6 +1,7 @@
 /**
  * reconcile's pass as printed: the summary line, and the lines on stderr in their order
- * (folders left to an apply under way, pending sends, spans never checked, spans not read).
+ * (folders left to an apply under way, pending sends, spans never checked, spans not read,
+ * lists not whole).
  */
 
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import type { ReconcileResult } from '../../../src/reconcile/run-reconcile.js';
 const SUB = 'AC00000000000000000000000000000001';
 
 function result(over: Partial<ReconcileResult> = {}): ReconcileResult {
-  return {
+  const judgedEverything: ReconcileResult = {
     passId: 3,
     subaccounts: 2,
     windows: [],
@@ -25,8 +26,9 @@ function result(over: Partial<ReconcileResult> = {}): ReconcileResult {
     evidenceAdded: 0,
     notChecked: [],
     unread: [],
-    ...over,
-  } as ReconcileResult;
+    notWhole: null,
+  };
+  return { ...judgedEverything, ...over };
 }
 
 const totals = { passes: 3, lastPassAt: null, violations: 4, blocked: 2 } as ReconcileTotals;
@@ -46,7 +48,7 @@ describe('reconcileNotes', () => {
     expect(reconcileNotes({ result: result(), underWay: [] }, where)).toEqual([]);
   });
 
-  it('under way, pending, not checked, not read: in that order, the folder shown relative', () => {
+  it('under way, pending, not checked, not read, not whole: in that order, the folder shown relative', () => {
     const span = { accountSid: SUB, start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' };
     const lines = reconcileNotes(
       {
@@ -55,6 +57,7 @@ describe('reconcileNotes', () => {
           pendingFromEarlierPasses: 1,
           unread: [{ ...span, reason: 'skipped' }],
           notChecked: [{ ...span, reason: 'retention' }],
+          notWhole: { customerIds: ['acme', 'bolt'], since: '2026-01-01T00:00:00Z' },
         }),
         underWay: [
           {
@@ -71,8 +74,11 @@ describe('reconcileNotes', () => {
       'pending',
       'not checked',
       'not read yet',
+      'not whole',
     ]);
     expect(lines[1]).toContain('(--since skipped it), 1 of them kept from earlier passes');
+    expect(lines[4]).toContain('2 customer(s) (acme, bolt)');
+    expect(lines[4]).toContain('`submigrate reconcile --since 2026-01-01T00:00:00Z`');
   });
 });
 

@@ -116,15 +116,13 @@ export function applyUnderWay(
  * Null on this host.
  */
 export function lockElsewhereAdvice(
-  run: Pick<ApplyRun, 'planPath'>,
+  run: Pick<ApplyRun, 'planPath' | 'optionsJson'>,
   holder: LockHolder,
   me: { hostname: string },
   db: string,
 ): string | null {
   if (holder.hostname === me.hostname) return null;
-  const takeOver = ['submigrate', 'apply', run.planPath, '--take-over-lock', '--db', db]
-    .map(shellWord)
-    .join(' ');
+  const takeOver = continueCommand(run, db, '--take-over-lock');
   return `${holder.hostname} is another machine (or container), whose processes this one cannot see: if that apply still runs there, wait for it to finish; if it no longer runs (it was stopped, its machine or container is gone), take the run over with \`${takeOver}\` (${run.planPath} as that apply named its plan), which finishes the run and writes its reports.`;
 }
 
@@ -134,7 +132,7 @@ const heldBy = (holder: LockHolder) =>
 
 /** `report`'s refusal to write the folder (`shown`) of a run whose apply holds the lock. */
 export function reportUnderWayRefusal(
-  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>,
   holder: LockHolder,
   shown: string,
   me: { hostname: string },
@@ -153,8 +151,19 @@ export function reportUnderWayRefusal(
  * The command that continues a stopped run of the plan at `planPath` (as its apply named it),
  * on the database `db` as the user gave it: what `report`, `routes` and `status` tell.
  */
-export function continueCommand(planPath: string, db: string): string {
-  return ['submigrate', 'apply', planPath, '--db', db].map(shellWord).join(' ');
+export function continueCommand(
+  run: Pick<ApplyRun, 'planPath' | 'optionsJson'>,
+  db: string,
+  ...flags: string[]
+): string {
+  // The override the run began with: without it the opt-out gate refuses the continuation.
+  const override = (JSON.parse(run.optionsJson) as { allow_missing_snapshot?: boolean })
+    .allow_missing_snapshot
+    ? ['--allow-missing-snapshot']
+    : [];
+  return ['submigrate', 'apply', run.planPath, ...flags, '--db', db, ...override]
+    .map(shellWord)
+    .join(' ');
 }
 
 /**
@@ -163,7 +172,7 @@ export function continueCommand(planPath: string, db: string): string {
  * a run that ended (completed or failed), whose reports are its record.
  */
 export function reportNotFinishedWarning(
-  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>,
   status: string,
   holder: LockHolder | undefined,
   me: { hostname: string },
@@ -183,7 +192,7 @@ export function reportNotFinishedWarning(
     return `apply run ${run.id} stopped before it finished (no process is running it), and run ${followedBy} (another plan) came after it: ${partWay}, and applying its plan no longer continues it`;
   }
   if (status === 'running' || status === 'stopped') {
-    const again = continueCommand(run.planPath, db);
+    const again = continueCommand(run, db);
     return `apply run ${run.id} stopped before it finished (no process is running it): ${partWay}; \`${again}\` (${run.planPath} as its apply named its plan) continues it and writes its reports`;
   }
   return null;
@@ -196,7 +205,7 @@ export function reportNotFinishedWarning(
  */
 export function runNotFinishedWarning(
   db: Db,
-  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>,
   status: string,
   me: { pid: number; hostname: string; isAlive(pid: number): boolean },
   dbArg: string,
@@ -219,7 +228,7 @@ export function runNotFinishedWarning(
  * the check is not taken for the move's result.
  */
 export function routesNotFinishedWarning(
-  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>,
   notFinished: number,
   checked: number,
   db: string,
@@ -233,7 +242,7 @@ export function routesNotFinishedWarning(
   if (followedBy !== null) {
     return `apply run ${run.id} stopped before it finished (no process is running it), and run ${followedBy} (another plan) came after it: ${partWay}; applying its plan no longer continues it`;
   }
-  const again = continueCommand(run.planPath, db);
+  const again = continueCommand(run, db);
   return `apply run ${run.id} stopped before it finished (no process is running it): ${partWay}; \`${again}\` (${run.planPath} as its apply named its plan) continues it and checks their routes itself when its steps are over`;
 }
 
@@ -243,7 +252,7 @@ export function routesNotFinishedWarning(
  * recorded as the run's latest check. The apply checks them itself when its steps are over.
  */
 export function routesUnderWayRefusal(
-  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>,
   holder: LockHolder,
   me: { hostname: string },
   db: string,
@@ -258,7 +267,7 @@ export function routesUnderWayRefusal(
 
 /** `reconcile`'s note on the folder (`shown`) of a run whose apply holds the lock. */
 export function reconcileUnderWayNote(
-  run: Pick<ApplyRun, 'id' | 'planPath'>,
+  run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>,
   holder: LockHolder,
   shown: string,
   me: { hostname: string },

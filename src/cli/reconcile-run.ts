@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { applyUnderWay, reconciledRuns, runReport } from '../apply/reports.js';
 import { systemClock } from '../clock.js';
-import type { LockHolder } from '../db/journal.js';
+import type { ApplyRun, LockHolder } from '../db/journal.js';
 import { withDb, type DbLocation } from '../db/open.js';
 import { reconcileTotals, type ReconcileTotals } from '../db/reconcile.js';
 import { tellAfter } from '../errors.js';
@@ -25,7 +25,11 @@ export interface ReconcileEnd {
   /** Why a folder's reports could not be written (the others' told after it), if any. */
   reportError: unknown;
   /** The folders left to their run's apply, which is under way. */
-  underWay: { run: { id: number; planPath: string }; holder: LockHolder; dir: string }[];
+  underWay: {
+    run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>;
+    holder: LockHolder;
+    dir: string;
+  }[];
 }
 
 /** Runs a pass reading from `since` (null: since the move, or the last pass), and its reports. */
@@ -44,6 +48,7 @@ export function reconcileWithReports(
       const folders = reconciledRuns(db).map((run) => ({
         run: run.id,
         planPath: run.planPath,
+        optionsJson: run.optionsJson,
         dir: join(cwd, 'reports', String(run.id)),
         owner: reportOwner(db, run.id),
       }));
@@ -82,7 +87,7 @@ export function reconcileWithReports(
         reports,
         reportError,
         underWay: underWay.map((f) => ({
-          run: { id: f.run, planPath: f.planPath },
+          run: { id: f.run, planPath: f.planPath, optionsJson: f.optionsJson },
           holder: f.holder,
           dir: f.dir,
         })),

@@ -1,7 +1,7 @@
 /**
  * An apply with --allow-missing-snapshot stopped by a signal: the line it prints names the
  * command that continues the run, and that command must be one that does. Without the
- * override it is refused (the opt-out gate), so the line names it too. Built CLI, emulator
+ * override it is refused (the opt-out gate), so the line names it too, as `status` does. Built CLI, emulator
  * over HTTP.
  */
 
@@ -41,6 +41,9 @@ describe('apply --allow-missing-snapshot stopped by a signal', () => {
     await releaseHeld(env);
     const told = /`submigrate (apply [^`]+)` continues the run/.exec(stopped.stderr);
     expect(told, stopped.stderr).not.toBeNull();
+    // status (as report and routes) names the same command, the override with it.
+    const status = await cli(['status', '--db', 'a.db']);
+    expect(status.stdout).toContain(`no process is running it: \`submigrate ${told![1]}\``);
 
     const again = await cli([...told![1]!.split(' '), '--rate', '1000']);
     expect(again.code, again.stderr).toBe(0);

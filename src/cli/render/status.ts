@@ -35,7 +35,7 @@ export function renderStatus(
         process === null
           ? stopped
             ? followedBy === null
-              ? `  no process is running it: \`${continueCommand(run.planPath, asked.db)}\` (${run.planPath} as its apply named its plan) continues it`
+              ? `  no process is running it: \`${continueCommand(run, asked.db)}\` (${run.planPath} as its apply named its plan) continues it`
               : `  no process is running it, and run ${followedBy} (another plan) came after it`
             : ''
           : `  pid ${process.pid} on ${process.hostname} since ${process.acquiredAt}`

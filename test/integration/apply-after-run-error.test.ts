@@ -13,9 +13,9 @@ import { runApply } from '../../src/apply/run-apply.js';
 import { withDb } from '../../src/db/open.js';
 import { toldAfter } from '../../src/errors.js';
 import { parseMapping } from '../../src/plan/mapping.js';
-import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import { useCliWorkspace } from '../support/migration.js';
+import { applyInputOf } from '../support/plan-builders.js';
 import { fixedClock, MIGRATIONS_DIR, TEST_RUNNER } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -40,15 +40,7 @@ describe('an apply that fails, then fails to write its reports', () => {
         },
         { twilio, db, clock, runner: TEST_RUNNER },
       );
-      const { integrity } = readSealedPlan('p.json', serializePlan(plan));
-      const input = {
-        plan,
-        planPath: 'p.json',
-        planIntegrity: integrity,
-        concurrency: 1,
-        rate: 0,
-        allowMissingSnapshot: false,
-      };
+      const input = applyInputOf(plan);
       const deps = {
         twilio,
         db,

@@ -14,9 +14,9 @@ import { runApply } from '../../src/apply/run-apply.js';
 import { withDb } from '../../src/db/open.js';
 import { listSteps } from '../../src/db/journal.js';
 import { parseMapping } from '../../src/plan/mapping.js';
-import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import { startTestEmulator } from '../support/emulator.js';
+import { applyInputOf } from '../support/plan-builders.js';
 import { fixedClock, MIGRATIONS_DIR, tempDir, TEST_RUNNER } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -44,15 +44,7 @@ describe('a transfer that failed unanswered, then took effect', () => {
           },
           { twilio, db, clock, runner: TEST_RUNNER },
         );
-        const { integrity } = readSealedPlan('p.json', serializePlan(plan));
-        const input = {
-          plan,
-          planPath: 'p.json',
-          planIntegrity: integrity,
-          concurrency: 1,
-          rate: 0,
-          allowMissingSnapshot: false,
-        };
+        const input = applyInputOf(plan);
         const deps = { twilio, db, clock, runner: TEST_RUNNER, sleep: async () => undefined };
 
         // The subaccount is made; every send of the transfer is held unanswered.

@@ -19,7 +19,6 @@ import type { Clock } from '../../src/clock.js';
 import { listRunConsentItems } from '../../src/db/consent-journal.js';
 import { withDb } from '../../src/db/open.js';
 import { parseMapping } from '../../src/plan/mapping.js';
-import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import type { Plan } from '../../src/plan/types.js';
 import {
@@ -31,6 +30,7 @@ import {
   type TestEmulator,
 } from '../support/emulator.js';
 import { useCliWorkspace } from '../support/migration.js';
+import { applyInputOf } from '../support/plan-builders.js';
 import { MIGRATIONS_DIR, TEST_RUNNER, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const BASE = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -66,25 +66,15 @@ async function planAndApply(
       },
       { twilio, db, clock, runner: TEST_RUNNER },
     );
-    const { integrity } = readSealedPlan('p.json', serializePlan(plan));
+    const input = applyInputOf(plan, { concurrency });
     await between(plan);
-    const result = await runApply(
-      {
-        plan,
-        planPath: 'p.json',
-        planIntegrity: integrity,
-        concurrency,
-        rate: 0,
-        allowMissingSnapshot: false,
-      },
-      {
-        twilio,
-        db,
-        clock,
-        runner: TEST_RUNNER,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      },
-    );
+    const result = await runApply(input, {
+      twilio,
+      db,
+      clock,
+      runner: TEST_RUNNER,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
     return { plan, result };
   });
 }

@@ -8,16 +8,16 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { runApply, type ApplyInput } from '../../src/apply/run-apply.js';
+import { runApply } from '../../src/apply/run-apply.js';
 import { systemClock } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
 import { TwilioError } from '../../src/errors.js';
 import { parseMapping } from '../../src/plan/mapping.js';
-import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import type { TwilioPort } from '../../src/twilio/port.js';
 import { inbound } from '../support/emulator.js';
 import { useCliWorkspace } from '../support/migration.js';
+import { applyInputOf } from '../support/plan-builders.js';
 import { MIGRATIONS_DIR, snapshotInto, TEST_RUNNER } from '../support/snapshot-harness.js';
 
 const NA = '+14155550101';
@@ -73,15 +73,7 @@ describe('a continued run whose carry is done but a number is still to move', ()
         { twilio: real, db, clock: systemClock, runner: TEST_RUNNER },
       );
       nbSid = plan.customers[0]!.numbers.find((n) => n.phone_number === NB)!.number_sid;
-      const { integrity } = readSealedPlan('p.json', serializePlan(plan));
-      const input: ApplyInput = {
-        plan,
-        planPath: 'p.json',
-        planIntegrity: integrity,
-        concurrency: 1,
-        rate: 0,
-        allowMissingSnapshot: false,
-      };
+      const input = applyInputOf(plan);
       return { input };
     });
     const apply = (twilio: TwilioPort) =>

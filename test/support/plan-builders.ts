@@ -5,9 +5,11 @@
 
 import { createHash } from 'node:crypto';
 
+import type { ApplyInput } from '../../src/apply/run-apply.js';
 import type { StepRecord } from '../../src/db/journal.js';
 import type { PlanOptions } from '../../src/plan/build-plan.js';
 import type { Mapping, MappingRow } from '../../src/plan/mapping.js';
+import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
 import {
   PLAN_FORMAT,
   type ObservedAccount,
@@ -173,4 +175,21 @@ export function editedAndResealed(planText: string, edit: (json: any) => void): 
   const body = JSON.stringify(json, null, 2).replace(/\n}$/, '');
   const seal = createHash('sha256').update(body).digest('hex');
   return `${body},\n  "integrity": "sha256:${seal}"\n}\n`;
+}
+
+/**
+ * What `runApply` takes for `plan`, sealed as the plan file `p.json` would be: one request at a
+ * time, no rate cap, no override — the in-process tests' defaults, `over` on top.
+ */
+export function applyInputOf(plan: Plan, over: Partial<ApplyInput> = {}): ApplyInput {
+  const { integrity } = readSealedPlan('p.json', serializePlan(plan));
+  return {
+    plan,
+    planPath: 'p.json',
+    planIntegrity: integrity,
+    concurrency: 1,
+    rate: 0,
+    allowMissingSnapshot: false,
+    ...over,
+  };
 }

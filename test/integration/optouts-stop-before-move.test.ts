@@ -62,12 +62,14 @@ describe('a STOP between the plan and the move', () => {
   });
 });
 
-describe('a STOP between the plan and the move, when apply cannot read it', () => {
-  const ws = workspace();
+/**
+ * Plans, lets R3 say STOP, then applies through a proxy that answers every Messages page with
+ * a captive portal's page: the read after the moves fails at once (the plan's own refresh is
+ * made without the proxy). The proxy lives as long as the describe block.
+ */
+function applyWithMessagesUnreadable(ws: ReturnType<typeof workspace>) {
   let proxy: TamperingProxy;
   beforeAll(async () => {
-    // Every Messages page answered with a captive portal's page: the read after the moves
-    // fails at once (the plan's own refresh is made without the proxy).
     proxy = await startTamperingProxy(ws.env.url, (path) =>
       path.includes('/Messages.json')
         ? { status: 200, type: 'text/html', body: '<html><body>Sign in</body></html>' }
@@ -75,11 +77,19 @@ describe('a STOP between the plan and the move, when apply cannot read it', () =
     );
   });
   afterAll(async () => proxy.close());
-
-  it('moves the number, and says the list is not whole until a snapshot reads it', async () => {
+  return async () => {
     await planThenStop(ws);
     const through = cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url });
-    const applied = await runCli(['apply', 'p.json', '--rate', '1000'], through, ws.dir.path);
+    return runCli(['apply', 'p.json', '--rate', '1000'], through, ws.dir.path);
+  };
+}
+
+describe('a STOP between the plan and the move, when apply cannot read it', () => {
+  const ws = workspace();
+  const apply = applyWithMessagesUnreadable(ws);
+
+  it('moves the number, and says the list is not whole until a snapshot reads it', async () => {
+    const applied = await apply();
     expect(applied.code).toBe(3);
     expect(applied.stdout).toContain('0 failed');
     expect(applied.stdout).toContain('The suppression lists are not whole');
@@ -108,22 +118,10 @@ describe('a STOP between the plan and the move, when apply cannot read it', () =
 
 describe('reconcile, while that STOP is not read', () => {
   const ws = workspace();
-  let proxy: TamperingProxy;
-  beforeAll(async () => {
-    proxy = await startTamperingProxy(ws.env.url, (path) =>
-      path.includes('/Messages.json')
-        ? { status: 200, type: 'text/html', body: '<html><body>Sign in</body></html>' }
-        : null,
-    );
-  });
-  afterAll(async () => proxy.close());
+  const apply = applyWithMessagesUnreadable(ws);
 
   it('does not say "no violation" over a list that is not whole, and says how to judge again', async () => {
-    await planThenStop(ws);
-    const through = cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url });
-    expect((await runCli(['apply', 'p.json', '--rate', '1000'], through, ws.dir.path)).code).toBe(
-      3,
-    );
+    expect((await apply()).code).toBe(3);
     // Acme's application texts R3, whose STOP no snapshot has read, from its subaccount.
     const sub = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
     const sent = await ownClient(ws.env, sub).messages.create({ to: R3, from: A1, body: 'Sale!' });

@@ -143,8 +143,9 @@ export function reportFiles(
   // list is not whole and holds nobody: what was read found no opt-out, which does not say
   // that nobody opted out (coverage.txt names the spans not read, carry.csv the customer).
   const unknown = unvouchedCustomers(optouts.coverage);
+  const rowsOf = rowsByCustomer(optouts.rows);
   for (const customer of document.customers) {
-    const own = optouts.rows.filter((row) => row.customer_id === customer.customer_id);
+    const own = rowsOf.get(customer.customer_id) ?? [];
     if (
       unknown.has(customer.customer_id) ||
       (own.length === 0 && optouts.partial.has(customer.customer_id))
@@ -159,4 +160,20 @@ export function reportFiles(
     content: `${describeCoverage(optouts.coverage).join('\n')}\n`,
   });
   return files;
+}
+
+/**
+ * The list rows grouped by customer, in their order, the list walked once: filtered again for
+ * each customer, 1,000 customers' 62,000 rows took 30 s of a report's 51.
+ */
+function rowsByCustomer<Row extends { customer_id: string | null }>(
+  rows: readonly Row[],
+): Map<string | null, Row[]> {
+  const grouped = new Map<string | null, Row[]>();
+  for (const row of rows) {
+    const own = grouped.get(row.customer_id);
+    if (own === undefined) grouped.set(row.customer_id, [row]);
+    else own.push(row);
+  }
+  return grouped;
 }

@@ -319,14 +319,26 @@ export function optOutsAsOf(
 
 /** The query of the opt-out rule: over the whole ledger, or per scope up to its moment. */
 function optOutsQuery(asOf: boolean): string {
+  // The scopes are read out of their JSON once, into a table SQLite indexes for the join: joined
+  // on json_each itself, every event scanned the whole array (3,000 numbers' scopes against
+  // 60,000 events: minutes).
   const source = asOf
-    ? `scoped e JOIN json_each(?) s
-         ON e.account_sid = s.value ->> '$.accountSid'
-        AND COALESCE(e.messaging_service_sid, e.twilio_number) = s.value ->> '$.scope'
-        AND e.date_sent <= CASE WHEN e.twilio_number = s.value ->> '$.own.number'
-                                THEN s.value ->> '$.own.asOf' ELSE s.value ->> '$.asOf' END`
+    ? `scoped e JOIN scopes s
+         ON e.account_sid = s.scope_account
+        AND COALESCE(e.messaging_service_sid, e.twilio_number) = s.scope_sid
+        AND e.date_sent <= CASE WHEN e.twilio_number = s.own_number
+                                THEN s.own_as_of ELSE s.as_of END`
     : 'scoped e';
-  return `WITH scoped AS (
+  const scopes = asOf
+    ? `scopes AS MATERIALIZED (
+         SELECT key, value ->> '$.accountSid' AS scope_account, value ->> '$.scope' AS scope_sid,
+                value ->> '$.asOf' AS as_of, value ->> '$.own.number' AS own_number,
+                value ->> '$.own.asOf' AS own_as_of
+         FROM json_each(?)
+       ),
+       `
+    : '';
+  return `WITH ${scopes}scoped AS (
          SELECT e.*, ${SCOPE} AS scope_key
          FROM ledger_events e
          WHERE e.kind IN ('opt-out', 'opt-in', 'refused')

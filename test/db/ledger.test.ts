@@ -191,6 +191,41 @@ describe('the ledger on a real database', () => {
     });
   });
 
+  it("a scope as it stood at a moment: each event's scope looked up, never every scope scanned for each event", async () => {
+    // reconcile asks for every moved number's scopes at once: 3,000 numbers' scopes, each
+    // scanned for each of 60,000 events, took minutes.
+    await withLedger(dir.file('l.db'), (db) => {
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      insertEvents(db, id, [event({}), event({ twilioNumber: '+14155550101' })]);
+      const scopes = ['+14155550101', NUMBER].map((scope) => ({
+        accountSid: ACCOUNT,
+        scope,
+        asOf: '2025-05-01T00:00:00Z',
+      }));
+      let sql = '';
+      const prepare = db.prepare;
+      db.prepare = ((text: string) => prepare.call(db, (sql = text))) as Db['prepare'];
+      try {
+        expect(optOutsAsOf(db, scopes).map((r) => r.scopeIndex)).toEqual([0, 1]);
+      } finally {
+        db.prepare = prepare;
+      }
+      const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(JSON.stringify(scopes)) as {
+        id: number;
+        parent: number;
+        detail: string;
+      }[];
+      // A scan inside another loop of the same query (one before it, under the same parent)
+      // runs once per row of that loop; a scan alone (the events once, the JSON once) does not.
+      const nested = plan.filter(
+        (row, i) =>
+          /^SCAN /.test(row.detail) &&
+          plan.slice(0, i).some((r) => r.parent === row.parent && /^(SCAN|SEARCH)/.test(r.detail)),
+      );
+      expect(nested.map((row) => row.detail)).toEqual([]);
+    });
+  });
+
   it('an opt-in through a SID not seen as a service of the account lifts only what its own number took', async () => {
     await withLedger(dir.file('l.db'), (db) => {
       const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');

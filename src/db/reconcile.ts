@@ -43,21 +43,27 @@ export function movedNumbers(db: Db): MovedNumber[] {
          GROUP BY step_id),
        holder AS (
          SELECT l.step_id, k.customer_id FROM latest l
-         JOIN apply_steps k ON k.run_id = l.run_id AND k.step_id = l.step_id)
+         JOIN apply_steps k ON k.run_id = l.run_id AND k.step_id = l.step_id),
+       -- When an apply began to create each subaccount, read once: asked for each moved number
+       -- in a subquery, the whole journal was scanned for each (3,000 numbers: 13 s).
+       created AS MATERIALIZED (
+         SELECT step_id, json_extract(result_json, '$.subaccount_sid') AS subaccount_sid,
+                MIN(started_at) AS started_at
+         FROM apply_steps WHERE action = 'create_subaccount' AND state = 'done'
+         GROUP BY step_id, subaccount_sid)
        SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber, h.customer_id AS customerId,
               c.subaccount_sid AS subaccountSid, n.source_account_sid AS sourceAccountSid,
               n.source_service_sid AS sourceServiceSid,
               MIN(s.finished_at) AS movedAt,
               COALESCE(MIN(s.started_at), MIN(s.finished_at)) AS moveBegan,
-              (SELECT MIN(k.started_at) FROM apply_steps k
-               WHERE k.step_id = 'create_subaccount:' || c.customer_id AND k.state = 'done'
-                 AND json_extract(k.result_json, '$.subaccount_sid') = c.subaccount_sid)
-                AS subaccountCreatedAt
+              MIN(a.started_at) AS subaccountCreatedAt
        FROM apply_steps s
        JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
          AND s.step_id = 'transfer_number:' || n.number_sid
        JOIN holder h ON h.step_id = s.step_id
        JOIN customer_subaccounts c ON c.customer_id = h.customer_id
+       LEFT JOIN created a ON a.step_id = 'create_subaccount:' || c.customer_id
+         AND a.subaccount_sid = c.subaccount_sid
        WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
        GROUP BY n.number_sid
        ORDER BY h.customer_id, n.phone_number`,

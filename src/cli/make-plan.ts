@@ -76,7 +76,7 @@ export async function makePlan(
   // file in its place is found now too.
   if (args.out !== undefined) requireFolder(outPath, '--out');
   else if (existsSync(dirname(outPath))) requireFolder(outPath, 'the plan file');
-  const twilio = connectTwilio(args, context, {
+  const twilio = await connectTwilio(args, context, {
     concurrency: args.concurrency,
     ratePerSecond: args.rate,
   });

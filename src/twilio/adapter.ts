@@ -8,8 +8,13 @@ import { isoSeconds } from '../clock.js';
 import type { Credentials } from '../config.js';
 import { createAccountClient, createParentClient, type TwilioClient } from './client.js';
 import { maskUrlPasswords, TwilioError } from '../errors.js';
-import { answeredFields, isRetryableStatus, toTwilioError } from './error-mapping.js';
-import { describeRequest, RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
+import {
+  answeredFields,
+  describeRequest,
+  isRetryableStatus,
+  toTwilioError,
+} from './error-mapping.js';
+import { RAW_BODY_HEADER, type TwilioHttpClient } from './http-client.js';
 import { readDayFile } from './export-file.js';
 import {
   fromMessageJson,

@@ -117,3 +117,18 @@ export function whyNoAnswer(error: unknown, target: string): string {
       return `no answer from ${at} (${code ?? 'no response'})`;
   }
 }
+
+/**
+ * Where a request went, without query or credentials: for error messages and logs. The
+ * origin is the one really tried (the emulator's, under --api-url), scheme included. Here, not
+ * in http-client.ts: page-trail.ts names requests too, and importing it from there loaded the
+ * twilio SDK with every command.
+ */
+export function describeRequest(method: string, uri: string): string {
+  try {
+    const url = new URL(uri);
+    return `${method.toUpperCase()} ${url.origin}${url.pathname}`;
+  } catch {
+    return method.toUpperCase();
+  }
+}

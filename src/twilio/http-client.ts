@@ -26,7 +26,7 @@ import type SdkResponse from 'twilio/lib/http/response.js';
 
 import { TwilioError } from '../errors.js';
 import { countAttempt } from './attempts.js';
-import { answeredFields, errorBodyFields, whyNoAnswer } from './error-mapping.js';
+import { answeredFields, describeRequest, errorBodyFields, whyNoAnswer } from './error-mapping.js';
 import {
   createLimiter,
   DEFAULT_LIMITS,
@@ -108,19 +108,6 @@ export function isIdempotent(method: string, uri?: string): boolean {
     uri !== undefined &&
     (CONSENTS_BULK.test(uri) || EXPORT_JOBS.test(uri))
   );
-}
-
-/**
- * Where a request went, without query or credentials: for error messages and logs. The
- * origin is the one really tried (the emulator's, under --api-url), scheme included.
- */
-export function describeRequest(method: string, uri: string): string {
-  try {
-    const url = new URL(uri);
-    return `${method.toUpperCase()} ${url.origin}${url.pathname}`;
-  } catch {
-    return method.toUpperCase();
-  }
 }
 
 /** The SDK's params and form data: scalars, or arrays sent as repeated keys. */

@@ -7,7 +7,7 @@
  */
 
 import { TwilioError } from '../errors.js';
-import { describeRequest } from './http-client.js';
+import { describeRequest } from './error-mapping.js';
 
 export class PageTrail {
   private readonly read = new Set<string>();

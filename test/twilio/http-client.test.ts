@@ -4,9 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 
 import { TwilioError } from '../../src/errors.js';
-import { isRetryableStatus, toTwilioError } from '../../src/twilio/error-mapping.js';
 import {
   describeRequest,
+  isRetryableStatus,
+  toTwilioError,
+} from '../../src/twilio/error-mapping.js';
+import {
   isConsentRequest,
   isIdempotent,
   rewriteTwilioUrl,

@@ -67,7 +67,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       const { plan, integrity, text, path, shown } = readPlanFile(args.plan, context.cwd);
       const location = dbLocation(args, context);
 
-      const twilio = connectTwilio(args, context, {
+      const twilio = await connectTwilio(args, context, {
         concurrency: args.concurrency,
         ratePerSecond: args.rate,
         consentPerMinute: args['consent-rate'],

@@ -5,7 +5,6 @@ import type { CommandModule } from 'yargs';
 
 import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
-import { startDemoApp } from '../../demo/demo-app.js';
 import { runDemo } from '../../demo/run-demo.js';
 import { OWLIE_SCENARIO_HISTORY_DAYS } from '../../emulator/scenarios/index.js';
 import { DEFAULT_LIMITS } from '../../twilio/limiter.js';
@@ -49,6 +48,9 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
         'submigrate demo: the Owlie Notifications migration, rehearsed on a local Twilio emulator\n',
       );
       const started = Date.now();
+      // Loaded here, not with the CLI: the demo's app needs the twilio SDK, which every other
+      // command that sends Twilio nothing now starts without.
+      const { startDemoApp } = await import('../../demo/demo-app.js');
       const app = await startDemoApp();
       const { emulator, scenario } = await startDemoEmulator({
         seed: args.seed,
@@ -59,7 +61,7 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
         print(
           `1. Emulator at ${emulator.url}: Owlie Notifications, 50 customers, ${scenario} over ${OWLIE_SCENARIO_HISTORY_DAYS.toLocaleString('en-US')} days (three years; the Messages API shows the last 400). Owlie's app listens at ${app.url}.`,
         );
-        const { port: twilio } = twilioAccess(
+        const { port: twilio } = await twilioAccess(
           { kind: 'auth-token', accountSid: emulator.accountSid, authToken: emulator.authToken },
           { apiUrl: emulator.url, limits: DEFAULT_LIMITS },
         );

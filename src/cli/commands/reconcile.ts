@@ -37,7 +37,7 @@ export function reconcileCommand(
         }),
     handler: async (args) => {
       const since = parseInstant('since', args.since);
-      const twilio = connectTwilio(args, context);
+      const twilio = await connectTwilio(args, context);
       // Stopped part way (Ctrl-C, kill, the terminal closed), the process ends at once: a pass
       // is recorded, and its reports written, in one go after its last read, so a stopped one
       // left nothing, which ended silently. It says so, and what runs it again.

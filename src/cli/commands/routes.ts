@@ -25,7 +25,7 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
       "Where inbound messages to an apply run's moved numbers go now, beside where they went before the move; exit 3 when any is dropped or diverted",
     builder: (y) => y.option('run', runOption('The run (default: the latest that moved numbers)')),
     handler: async (args) => {
-      const twilio = connectTwilio(args, context);
+      const twilio = await connectTwilio(args, context);
       const { runId, checks, notFinished } = await withDb(
         dbLocation(args, context),
         (db) =>

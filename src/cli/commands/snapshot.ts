@@ -85,7 +85,7 @@ export function snapshotCommand(
       };
       // Before the database is created or Twilio is asked anything.
       validateSnapshotInput(input, systemClock.now());
-      const { port, http } = connectTwilio(args, context, {
+      const { port, http } = await connectTwilio(args, context, {
         concurrency: args.concurrency,
         ratePerSecond: args.rate,
       });

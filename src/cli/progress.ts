@@ -4,9 +4,16 @@
  * prints at the end.
  */
 
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 
 import { whenInterrupted } from './interrupt.js';
+
+/**
+ * cli-progress is loaded when a bar is drawn, not with the CLI: with string-width under it, it
+ * was about a sixth of the start-up of every command, and logs, pipes and scripts never draw one.
+ */
+const loadCliProgress = () =>
+  createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
 
 export interface ProgressBar {
   update(done: number, total: number, payload: Record<string, string | number>): void;
@@ -26,6 +33,7 @@ export function createProgressBar(format: string): ProgressBar {
   if (!drawsBar(process.stderr, process.env)) {
     return { update: () => undefined, clear: () => undefined, stop: () => undefined };
   }
+  const cliProgress = loadCliProgress();
   const bar = new cliProgress.SingleBar(
     { format, stream: process.stderr, hideCursor: true, clearOnComplete: true, fps: 10 },
     cliProgress.Presets.shades_classic,

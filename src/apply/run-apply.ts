@@ -126,6 +126,11 @@ export interface ApplyResult {
   status: 'completed' | 'failed';
   counts: Record<StepState, number>;
   notes: string[];
+  /**
+   * Each step a killed or failed apply left unsettled that this run found done in Twilio and
+   * adopted (not sent again), with what it found (the SIDs); each is also told in a note.
+   */
+  adopted: AdoptedStep[];
   /** Each failed step and why. */
   failures: StepFailure[];
   /** The routing check of the moved numbers, and the numbers that lost their route. */
@@ -141,6 +146,13 @@ export interface ApplyResult {
    * run itself went as the rest says.
    */
   reportsError?: unknown;
+}
+
+/** A step settled from live state as done: its result (the SIDs it found) and how it was seen. */
+export interface AdoptedStep {
+  step: string;
+  result: Record<string, string>;
+  how: string;
 }
 
 /** A failed step, told with whose it is and, for a limit of Twilio's, what to do. */
@@ -599,13 +611,15 @@ async function applyLocked(
       `--allow-missing-snapshot: moved ${uncovered.length} number(s) whose opt-outs no completed snapshot covers: ${uncovered.join(', ')}`,
     );
   }
+  const adopted: AdoptedStep[] = [];
   for (const { step, outcome, answerLost } of settlements) {
     if (outcome.kind === 'adopt') {
-      if (answerLost) {
-        note(
-          `${step.id} failed in the last apply with no certain answer, but Twilio did it: ${outcome.how}, so it is done`,
-        );
-      }
+      adopted.push({ step: step.id, result: outcome.result, how: outcome.how });
+      note(
+        answerLost
+          ? `${step.id} failed in the last apply with no certain answer, but Twilio did it: ${outcome.how}, so it is done`
+          : `${step.id} was left in flight by the last apply, and Twilio did it: ${outcome.how}, so it is adopted, not sent again`,
+      );
       recordOutcome(
         db,
         runId,
@@ -701,6 +715,7 @@ async function applyLocked(
     status,
     counts,
     notes,
+    adopted,
     failures,
     routes,
     routeFailures,

@@ -151,7 +151,7 @@ export function resolveCustomers(
       if (same.length > 1) {
         at(
           first,
-          `subaccount ${target.sid} has ${same.length} Messaging Services named "${serviceName}" (${same.map((s) => s.sid).join(', ')}); rename or delete one`,
+          `subaccount ${target.sid} has ${same.length} Messaging Services named "${serviceName}" (${same.map((s) => s.sid).join(', ')}); rename or delete all but one of them: the plan uses the one left with that name`,
         );
         continue;
       }

@@ -363,6 +363,22 @@ describe('buildPlan', () => {
       rows: [{}],
       expected: [`map.csv:2: 2 active subaccounts are named "Acme" (${SUB}, ${OTHER_SUB})`],
     },
+    ...[2, 7].map((n) => {
+      const sids = Array.from({ length: n }, (_, i) => sid('MG', 0x100 + i));
+      return {
+        name: `${n} services with the planned name in the subaccount: an error naming them all, and to leave one`,
+        observed: state({
+          subaccounts: [account(SUB, 'Acme')],
+          numbers: [number(N1, 1)],
+          services: sids.map((s) => service(s, SUB, 'acmeAlerts')),
+        }),
+        rows: [{ messagingService: 'acmeAlerts' }],
+        opts: undefined,
+        expected: [
+          `map.csv:2: subaccount ${SUB} has ${n} Messaging Services named "acmeAlerts" (${sids.join(', ')}); rename or delete all but one of them: the plan uses the one left with that name`,
+        ],
+      };
+    }),
     {
       name: 'a number nobody in the family owns',
       observed: state({ numbers: [number(N1, 1)] }),

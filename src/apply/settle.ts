@@ -93,9 +93,10 @@ export function settleInFlight(
       );
       if (made === null) return { kind: 'resend', how: 'no such subaccount was created' };
       if (Array.isArray(made)) {
+        const other = made.length === 2 ? 'the other' : 'the others';
         return {
           kind: 'ambiguous',
-          message: `${made.length} new subaccounts are named "${step.friendly_name}" (${made.map((a) => a.sid).join(', ')}), and which one this create made is not known (another apply of this plan, from another database, may have made the other): keep the one the numbers moved into and close the other (closing a subaccount releases the numbers in it, so close only one that holds none), then apply again`,
+          message: `${made.length} new subaccounts are named "${step.friendly_name}" (${made.map((a) => a.sid).join(', ')}), and which one this create made is not known (another apply of this plan, from another database, may have made ${other}): keep the one the numbers moved into and close ${other} (closing a subaccount releases the numbers in it, so close only one that holds none), then apply again`,
         };
       }
       return {
@@ -121,7 +122,7 @@ export function settleInFlight(
       if (Array.isArray(made)) {
         return {
           kind: 'ambiguous',
-          message: `${made.length} new services are named "${step.friendly_name}" in ${account} (${made.map((s) => s.sid).join(', ')}); delete the extra one, then apply again`,
+          message: `${made.length} new services are named "${step.friendly_name}" in ${account} (${made.map((s) => s.sid).join(', ')}); delete all but one of them, then apply again`,
         };
       }
       return {

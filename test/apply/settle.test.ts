@@ -92,3 +92,46 @@ describe('settling a create_subaccount left in flight, with two new subaccounts 
     });
   });
 });
+
+describe('settling a create left in flight, with three new resources of its name', () => {
+  const [A, B, C] = ['a1', 'b2', 'c3'].map((hex) => hex.repeat(16));
+
+  it('a create_subaccount: keep the one the numbers moved into, close the others', () => {
+    const fresh = buildPlan(state({ numbers: [number(N1, 1)] }), mapping({}), planOptions());
+    const create = fresh.steps.find((s) => s.action === 'create_subaccount')!;
+    const settled = settleInFlight(
+      fresh,
+      create,
+      '2025-06-01T00:00:00Z',
+      state({ subaccounts: [A, B, C].map((hex) => account(`AC${hex}`, 'Acme')) }),
+      targetsFrom(fresh, new Map()),
+    );
+    expect(settled).toEqual({
+      kind: 'ambiguous',
+      message: `3 new subaccounts are named "Acme" (AC${A}, AC${B}, AC${C}), and which one this create made is not known (another apply of this plan, from another database, may have made the others): keep the one the numbers moved into and close the others (closing a subaccount releases the numbers in it, so close only one that holds none), then apply again`,
+    });
+  });
+
+  it('a create_service: delete all but one of them', () => {
+    const made = buildPlan(
+      state({ subaccounts: [account(SUB, 'Acme')], numbers: [number(N1, 1)] }),
+      mapping({ messagingService: 'acmeAlerts' }),
+      planOptions(),
+    );
+    const create = made.steps.find((s) => s.action === 'create_service')!;
+    const settled = settleInFlight(
+      made,
+      create,
+      '2025-06-01T00:00:00Z',
+      state({
+        subaccounts: [account(SUB, 'Acme')],
+        services: [A, B, C].map((hex) => service(`MG${hex}`, SUB, 'acmeAlerts')),
+      }),
+      targetsFrom(made, new Map()),
+    );
+    expect(settled).toEqual({
+      kind: 'ambiguous',
+      message: `3 new services are named "acmeAlerts" in ${SUB} (MG${A}, MG${B}, MG${C}); delete all but one of them, then apply again`,
+    });
+  });
+});

@@ -14,6 +14,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   readSync,
   renameSync,
   statSync,
@@ -21,7 +22,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 
 import { UserError } from './errors.js';
 import { processRuns } from './processes.js';
@@ -36,6 +37,26 @@ export function requireFolder(path: string, flag: string): void {
     throw new UserError(`${flag} ${path}: the folder ${folder} does not exist.`);
   }
   if (!isFolder) throw new UserError(`${flag} ${path}: ${folder} is not a folder.`);
+}
+
+/**
+ * A file the user named (`given`, relative to `cwd`) read as UTF-8 text, with its absolute
+ * path and the path as messages show it (relative to `cwd`). What stops it being read is told
+ * by `refusal`, from the error's code (ENOENT, EISDIR, …) and message.
+ */
+export function readNamedFile(
+  given: string,
+  cwd: string,
+  refusal: (code: string | undefined, message: string) => string,
+): { path: string; text: string; shown: string } {
+  const path = resolve(cwd, given);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UserError(refusal((error as NodeJS.ErrnoException).code, (error as Error).message));
+  }
+  return { path, text, shown: relative(cwd, path) || path };
 }
 
 /** The first bytes of a file, as text: enough to tell whether it is one the tool wrote. */

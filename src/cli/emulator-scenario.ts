@@ -3,10 +3,8 @@
  * of whose faults is told as the file's, with where its format is described.
  */
 
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-
 import { UserError } from '../errors.js';
+import { readNamedFile } from '../files.js';
 import { builtInScenario, seedScenario, type ScenarioLoader } from '../emulator/scenarios/index.js';
 import type { SeedDocument } from '../emulator/seed.js';
 import type { CommandContext } from './context.js';
@@ -24,15 +22,11 @@ export function resolveScenario(
     historyDays: args['history-days'],
   });
   if (builtIn !== null) return builtIn;
-  const path = resolve(context.cwd, spec);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(
-      `--scenario: "${spec}" is neither a built-in scenario (owlie) nor a readable file.`,
-    );
-  }
+  const { path, text } = readNamedFile(
+    spec,
+    context.cwd,
+    () => `--scenario: "${spec}" is neither a built-in scenario (owlie) nor a readable file.`,
+  );
   let document: unknown;
   try {
     document = JSON.parse(text);

@@ -3,13 +3,13 @@
  * checked, the account read and the plan built, before anything is written.
  */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 
 import { systemClock } from '../clock.js';
 import { withDb } from '../db/open.js';
 import { UserError } from '../errors.js';
-import { refuseForeignFile, requireFolder } from '../files.js';
+import { readNamedFile, refuseForeignFile, requireFolder } from '../files.js';
 import { parseMapping, type Mapping } from '../plan/mapping.js';
 import { defaultPlanPath, isPlanText } from '../plan/plan-file.js';
 import { runPlan } from '../plan/run-plan.js';
@@ -29,19 +29,11 @@ export interface PlanRequest extends GlobalOptions {
 
 /** The mapping CSV `given` with --mapping (relative to `cwd`), read and checked. */
 function readMappingFile(given: string, cwd: string): { mapping: Mapping; shown: string } {
-  const mappingPath = resolve(cwd, given);
-  let text: string;
-  try {
-    text = readFileSync(mappingPath, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(
-      code === 'EISDIR'
-        ? `--mapping ${given} is a folder, not a mapping CSV`
-        : `--mapping ${given}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-    );
-  }
-  const shown = relative(cwd, mappingPath) || mappingPath;
+  const { text, shown } = readNamedFile(given, cwd, (code, message) =>
+    code === 'EISDIR'
+      ? `--mapping ${given} is a folder, not a mapping CSV`
+      : `--mapping ${given}: ${code === 'ENOENT' ? 'no such file' : message}`,
+  );
   return { mapping: parseMapping(shown, text), shown };
 }
 

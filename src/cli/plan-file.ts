@@ -3,11 +3,9 @@
  * writes the one it makes. Each says plainly what is wrong with a path.
  */
 
-import { readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname } from 'node:path';
 
-import { UserError } from '../errors.js';
-import { makeFolder, refuseForeignFile, writePrivateFile } from '../files.js';
+import { makeFolder, readNamedFile, refuseForeignFile, writePrivateFile } from '../files.js';
 import { isPlanText, readSealedPlan, writePlan } from '../plan/plan-file.js';
 import type { Plan } from '../plan/types.js';
 
@@ -25,21 +23,13 @@ export interface PlanFileRead {
 
 /** The plan file `given` (as typed, relative to `cwd`), read and checked for `apply`. */
 export function readPlanFile(given: string, cwd: string): PlanFileRead {
-  const path = resolve(cwd, given);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(
-      code === 'ENOENT'
-        ? `${given}: no such plan file`
-        : code === 'EISDIR'
-          ? `${given} is a folder, not a plan file`
-          : `${given}: cannot read the plan file (${(error as Error).message})`,
-    );
-  }
-  const shown = relative(cwd, path) || path;
+  const { path, text, shown } = readNamedFile(given, cwd, (code, message) =>
+    code === 'ENOENT'
+      ? `${given}: no such plan file`
+      : code === 'EISDIR'
+        ? `${given} is a folder, not a plan file`
+        : `${given}: cannot read the plan file (${message})`,
+  );
   const { plan, integrity } = readSealedPlan(shown, text, 'apply');
   return { plan, integrity, text, path, shown };
 }

@@ -144,6 +144,21 @@ describe('fail safe (built CLI)', () => {
       expect(existsSync(ws.dir.file('x.db'))).toBe(false);
     });
 
+    it.each([
+      [
+        ['apply', 'no-such.plan.json', '--db', 'x.db'],
+        /^error: no-such\.plan\.json: no such plan file$/,
+      ],
+      [
+        ['emulator', '--scenario', 'no-such.json'],
+        /^error: --scenario: "no-such\.json" is neither a built-in scenario \(owlie\) nor a readable file\.$/,
+      ],
+    ])('%j: a file that is not there is named', async (args, pattern) => {
+      const result = await ws.cli(args);
+      expectOneLineError(result, pattern);
+      expect(existsSync(ws.dir.file('x.db'))).toBe(false);
+    });
+
     it('--db naming a folder', async () => {
       const result = await cli(['optouts', '--db', ws.dir.path]);
       expectOneLineError(result, /^error: --db .* is a folder, not a database file\.$/);

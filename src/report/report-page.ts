@@ -641,6 +641,8 @@ function noteInWords(note: string): string | null {
     return 'The run was continued with other speed settings than it began with (no effect on what it does).';
   if (note.startsWith('the ledger now holds '))
     return 'Opt-outs recorded after the plan was made were not written into Twilio: they are on the lists, and a new plan and apply writes them.';
+  if (note.includes('was left in flight by the last apply, and Twilio did it'))
+    return 'A change in progress when the run stopped had in fact been made by Twilio: it was taken as done, not made again.';
   if (note.includes('was in flight when the last apply stopped'))
     return 'A request in progress when the run stopped had not been carried out by Twilio, so it was sent again.';
   if (note.includes('failed in the last apply with no certain answer'))

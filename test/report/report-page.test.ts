@@ -722,6 +722,7 @@ describe('report.html in a reviewer’s words', () => {
       `continued: the run had stopped at 2026-11-01T00:01:00Z with 1 failed step(s): attach_number:PN${'1'.repeat(32)} (Twilio 21714: no); all are tried again`,
       "carry_optouts:acme: Twilio rejected 1 of 3 opt-out(s) (30646); they stay on the customer's suppression list, and the audit lists each with its reasons",
       leftover,
+      `create_subaccount:acme was left in flight by the last apply, and Twilio did it: subaccount AC${'2'.repeat(32)} named "Acme" appeared after the plan was made, so it is adopted, not sent again`,
       'something no page knows of yet',
     ].map((note) => ({ at: '2026-11-01T00:00:30Z', note }));
     const page = flat(
@@ -736,6 +737,10 @@ describe('report.html in a reviewer’s words', () => {
     expect(page).toContain(
       'Twilio made something twice (an unused subaccount or Messaging Service): the engineer removes it, then runs apply again.',
     );
+    expect(page).toContain(
+      'A change in progress when the run stopped had in fact been made by Twilio: it was taken as done, not made again.',
+    );
+    expect(page).not.toContain('so it was sent again');
     // Each note is still there whole, as audit.json has it.
     for (const { note } of notes)
       expect(page).toContain(`2026-11-01T00:00:30Z, recorded as: ${flat(note)}`);

@@ -23,6 +23,7 @@ import type { Db } from '../db/open.js';
 import { UserError } from '../errors.js';
 import {
   departuresByNumber,
+  judgedNotWhole,
   listViolations,
   numbersLeft,
   pendingSends,
@@ -686,6 +687,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       // A send kept before its customer was (migration 015) may be any run's: counted in each.
       pending: pendingSends(db).filter((p) => p.customerId === null || customers.has(p.customerId))
         .length,
+      notJudgedAgain: [...judgedNotWhole(db).keys()].filter((c) => customers.has(c)).length,
       partial,
     }),
   });

@@ -379,7 +379,7 @@ async function runCommand(argv: string[], output: Output): Promise<number> {
           '3 failed steps, an apply not complete, an apply that could not read the history up to the moves ' +
           '(the lists are then not whole), a lost inbound route, an optouts list that is not whole ' +
           '(history not read), a report of a run not finished, or (--fail-on-violation) ' +
-          "violations, a pending send, a span since the move unread or never checked, or a moved customer's list not whole, 4 refused.",
+          "violations, a pending send, a span since the move unread or never checked, or a moved customer's list not whole or its sends held to one not read again, 4 refused.",
       )
       .fail((message, error) => {
         // yargs' own errors (a flag's check, as `--run abc`) are the user's to fix.

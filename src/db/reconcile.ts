@@ -365,6 +365,39 @@ export function pendingSends(db: Db): KeptSend[] {
 }
 
 /**
+ * The customers whose sends a pass held to a suppression list that was not whole, and from when
+ * (the first of their moves): customer → since. Kept until a pass, their list whole, has read
+ * their sends again from then (`markJudgedNotWhole`).
+ */
+export function judgedNotWhole(db: Db): Map<string, string> {
+  const rows = db
+    .prepare('SELECT customer_id AS customerId, since FROM reconcile_judged_not_whole')
+    .all() as { customerId: string; since: string }[];
+  return new Map(rows.map((r) => [r.customerId, r.since]));
+}
+
+/**
+ * Records what a pass leaves: `marked` (customer → since), the customers whose sends it held to
+ * a list that was not whole (the earlier of two times kept), and `cleared`, those whose sends
+ * it read again from their mark with their list whole.
+ */
+export function markJudgedNotWhole(
+  db: Db,
+  marked: ReadonlyMap<string, string>,
+  cleared: readonly string[],
+): void {
+  const mark = db.prepare(
+    `INSERT INTO reconcile_judged_not_whole (customer_id, since) VALUES (?, ?)
+     ON CONFLICT (customer_id) DO UPDATE SET since = MIN(since, excluded.since)`,
+  );
+  const clear = db.prepare('DELETE FROM reconcile_judged_not_whole WHERE customer_id = ?');
+  db.transaction(() => {
+    for (const customer of cleared) clear.run(customer);
+    for (const [customer, since] of marked) mark.run(customer, since);
+  })();
+}
+
+/**
  * A pass and what it found; returns how many of its findings were new. `pending` are the sends
  * it leaves pending (kept), `settled` those an earlier pass left pending that it judged.
  */

@@ -20,6 +20,8 @@ import {
   attachedServices,
   movedNumbers,
   departuresByNumber,
+  judgedNotWhole,
+  markJudgedNotWhole,
   numberStays,
   optInsIn,
   pendingSends,
@@ -110,6 +112,12 @@ export interface ReconcileResult {
    * (`--since` that time) judges it.
    */
   notWhole: { customerIds: string[]; since: string } | null;
+  /**
+   * The moved customers whose lists are whole now, but whose sends an earlier pass held to them
+   * while they were not, and no pass has read again since (one with --since after their moves
+   * skipped them): the first pass without --since reads them again from `since`.
+   */
+  notJudgedAgain: { customerIds: string[]; since: string } | null;
 }
 
 export interface Unread {
@@ -136,7 +144,7 @@ const PAGE_SIZE = 1000;
  */
 export function failsOnViolation(
   result: Pick<ReconcileResult, 'pending' | 'unread' | 'notChecked'> &
-    Partial<Pick<ReconcileResult, 'notWhole'>>,
+    Partial<Pick<ReconcileResult, 'notWhole' | 'notJudgedAgain'>>,
   violations: number,
 ): boolean {
   return (
@@ -144,7 +152,8 @@ export function failsOnViolation(
     result.pending > 0 ||
     result.unread.length > 0 ||
     result.notChecked.length > 0 ||
-    (result.notWhole ?? null) !== null
+    (result.notWhole ?? null) !== null ||
+    (result.notJudgedAgain ?? null) !== null
   );
 }
 
@@ -176,6 +185,13 @@ export async function runReconcile(
   const bySub = new Map<string, MovedNumber[]>();
   for (const m of moved) bySub.set(m.subaccountSid, [...(bySub.get(m.subaccountSid) ?? []), m]);
 
+  // Sends an earlier pass held to a list that was not whole are read again from then.
+  const marks = judgedNotWhole(db);
+  const markOf = (numbers: readonly MovedNumber[]) =>
+    numbers.flatMap((n) => {
+      const since = marks.get(n.customerId);
+      return since === undefined ? [] : [new Date(since)];
+    });
   const beginnings = await historyBeginnings(db, twilio, bySub, now);
   // The Messages API shows each account's window (as last given with --retention-days, else
   // Twilio's 400 days): a pass reads, and records as read, nothing older, which stays not read.
@@ -196,11 +212,14 @@ export async function runReconcile(
     start: latest(
       readable(accountSid),
       input.since ??
-        passStart(
-          numbers,
-          passReadNow.get(accountSid)!,
-          numbers[0]!.subaccountCreatedAt === null ? null : (beginnings.get(accountSid) ?? null),
-          now,
+        earliest(
+          passStart(
+            numbers,
+            passReadNow.get(accountSid)!,
+            numbers[0]!.subaccountCreatedAt === null ? null : (beginnings.get(accountSid) ?? null),
+            now,
+          ),
+          ...markOf(numbers),
         ),
     ),
     end: now,
@@ -315,6 +334,26 @@ export async function runReconcile(
   // whole cannot vouch for "no violation" to a person whose opt-out lies in what was not read.
   const notWholeIds = listsNotWhole(db, readCoverage(db));
   const notWholeMoved = moved.filter((m) => notWholeIds.has(m.customerId));
+  // A customer held to a list that was not whole stays marked until a pass, the list whole, has
+  // read its sends again from its mark (or from as far back as the Messages API shows).
+  const readFrom = new Map(windows.map((w) => [w.accountSid, w.start]));
+  const notReadAgain = moved.filter((m) => {
+    const since = marks.get(m.customerId);
+    if (since === undefined || notWholeIds.has(m.customerId)) return false;
+    const from = latest(new Date(since), readable(m.subaccountSid));
+    return readFrom.get(m.subaccountSid)!.getTime() > from.getTime();
+  });
+  const newMarks = new Map<string, string>();
+  for (const customer of new Set(notWholeMoved.map((m) => m.customerId))) {
+    newMarks.set(
+      customer,
+      isoSeconds(movedSince(notWholeMoved.filter((m) => m.customerId === customer))),
+    );
+  }
+  const cleared = [...marks.keys()].filter(
+    (c) =>
+      movedCustomers.has(c) && !notWholeIds.has(c) && !notReadAgain.some((m) => m.customerId === c),
+  );
 
   const lists = suppressionLists(db, moved);
   const optIns = optInsIn(db, [...bySub.keys()]);
@@ -391,16 +430,21 @@ export async function runReconcile(
     sentAt: s.sentAt,
     accountSid: s.accountSid,
   }));
-  const pass = recordPass(
-    db,
-    { snapshotRunId: runId, finishedAt: at, sendsChecked: verdicts.checked },
-    verdicts.violations,
-    blocked,
-    {
-      keep: stillPending,
-      settled: kept.filter((p) => readNow.has(p.sid) || due.includes(p)).map((p) => p.sid),
-    },
-  );
+  // The pass and the customers it held to lists that were not whole, in one transaction.
+  const pass = db.transaction(() => {
+    const recorded = recordPass(
+      db,
+      { snapshotRunId: runId, finishedAt: at, sendsChecked: verdicts.checked },
+      verdicts.violations,
+      blocked,
+      {
+        keep: stillPending,
+        settled: kept.filter((p) => readNow.has(p.sid) || due.includes(p)).map((p) => p.sid),
+      },
+    );
+    markJudgedNotWhole(db, newMarks, cleared);
+    return recorded;
+  })();
   return {
     passId: pass.id,
     subaccounts: windows.length,
@@ -424,6 +468,15 @@ export async function runReconcile(
         : {
             customerIds: [...new Set(notWholeMoved.map((m) => m.customerId))].sort(compareText),
             since: isoSeconds(movedSince(notWholeMoved)),
+          },
+    notJudgedAgain:
+      notReadAgain.length === 0
+        ? null
+        : {
+            customerIds: [...new Set(notReadAgain.map((m) => m.customerId))].sort(compareText),
+            since: isoSeconds(
+              new Date(Math.min(...notReadAgain.map((m) => Date.parse(marks.get(m.customerId)!)))),
+            ),
           },
     unread: [...unread].flatMap(([accountSid, spans]) =>
       spans.map((span) => ({
@@ -717,3 +770,5 @@ function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, Su
 const movedSince = (numbers: readonly MovedNumber[]) =>
   new Date(Math.min(...numbers.map((n) => new Date(n.moveBegan).getTime())));
 const latest = (a: Date, b: Date) => (a.getTime() >= b.getTime() ? a : b);
+const earliest = (first: Date, ...others: Date[]) =>
+  others.reduce((a, b) => (b.getTime() < a.getTime() ? b : a), first);

@@ -63,6 +63,12 @@ export interface ReportPageInput {
    */
   pending?: number;
   /**
+   * This run's customers whose sends a reconcile pass held to a suppression list that was not
+   * whole, and no pass has read again since: a snapshot that makes the list whole judges none
+   * of them. 0 if absent.
+   */
+  notJudgedAgain?: number;
+  /**
    * Customers whose numbers came from an account with history no snapshot read: their lists
    * hold what was read only.
    */
@@ -377,6 +383,16 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
         <code>--since</code>), then <code>submigrate report</code>.`,
     );
   }
+  const notJudgedAgain = input.notJudgedAgain ?? 0;
+  if (notJudgedAgain > 0) {
+    reasons.push(
+      html`The messages ${notJudgedAgain} customer(s) sent after the move were checked against
+        suppression lists that were not whole, and have not been checked again since: someone who
+        opted out in the history not read then may have been texted. What to do: once the lists are
+        whole, the engineer runs <code>submigrate reconcile</code> (without <code>--since</code>),
+        then <code>submigrate report</code>.`,
+    );
+  }
   return reasons;
 }
 
@@ -450,7 +466,8 @@ function signOff(input: ReportPageInput, violations: number | null): Html {
     );
   }
   // Violations, and sends not judged yet, are reasons not to sign, above: not repeated here.
-  if (violations === null || (violations === 0 && (input.pending ?? 0) === 0))
+  const unjudged = (input.pending ?? 0) + (input.notJudgedAgain ?? 0);
+  if (violations === null || (violations === 0 && unjudged === 0))
     confirm.push(
       violations === null
         ? html`<span class="warn"

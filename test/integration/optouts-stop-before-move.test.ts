@@ -7,11 +7,20 @@
  * call a send to that person no violation.
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { ReconcileResult } from '../../src/reconcile/run-reconcile.js';
 import { ownClient } from '../support/emulator.js';
 import { readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
-import { cliEnv, releaseHeld, runCli, startCliHeld } from '../support/snapshot-harness.js';
+import {
+  cliEnv,
+  readOnly,
+  releaseHeld,
+  runCli,
+  startCliHeld,
+} from '../support/snapshot-harness.js';
 import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
 
 const DAY = 86_400_000;
@@ -120,12 +129,15 @@ describe('reconcile, while that STOP is not read', () => {
   const ws = workspace();
   const apply = applyWithMessagesUnreadable(ws);
 
-  it('does not say "no violation" over a list that is not whole, and says how to judge again', async () => {
+  it('does not say "no violation" over a list that is not whole, nor once a snapshot has made it whole, until a pass reads the send again', async () => {
     expect((await apply()).code).toBe(3);
     // Acme's application texts R3, whose STOP no snapshot has read, from its subaccount.
     const sub = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
     const sent = await ownClient(ws.env, sub).messages.create({ to: R3, from: A1, body: 'Sale!' });
 
+    // A moment after the send, before the pass that holds it to a list that is not whole.
+    await nextSecond();
+    const afterSend = new Date().toISOString();
     const blind = await ws.cli(['reconcile', '--fail-on-violation']);
     expect(blind.stdout).toContain('0 new violation(s)');
     expect(blind.stderr).toMatch(
@@ -135,13 +147,52 @@ describe('reconcile, while that STOP is not read', () => {
     const since = /`submigrate reconcile --since (\S+)`/.exec(blind.stderr)?.[1];
     expect(since).toBeDefined();
 
-    // The snapshot reads R3's STOP; the pass it names reads the send again and judges it.
+    // The snapshot reads R3's STOP and makes the list whole, but judges no send: until a pass
+    // reads the send again, the page is not ready, and does not say that nobody was texted.
     expect((await ws.cli(['snapshot', '--no-export'])).code).toBe(0);
+    expect((await ws.cli(['report'])).code).toBe(0);
+    const page = readFileSync(ws.dir.file('reports/1/report.html'), 'utf8');
+    expect(/data-signoff="([a-z-]+)"/.exec(page)?.[1]).toBe('not-ready');
+    expect(page).toContain('have not been checked again since');
+    expect(page).not.toContain('Nobody on a suppression list has been texted');
+    // A pass that starts after the send (the list whole, nothing left unread) says the send is
+    // not judged again, and fails.
+    const skipping = await ws.cli(['reconcile', '--since', afterSend, '--fail-on-violation']);
+    expect(skipping.code).toBe(3);
+    expect(skipping.stderr).toMatch(/^not judged again: the sends of 1 customer\(s\) \(acme\)/m);
+    expect(skipping.stderr).not.toContain('not whole:');
+
+    // The pass it names reads the send again and judges it.
     const judged = await ws.cli(['reconcile', '--since', since!, '--fail-on-violation']);
     expect(judged.stderr).not.toContain('not whole');
+    expect(judged.stderr).not.toContain('not judged again');
     expect(judged.stdout).toContain('1 new violation(s)');
     const rows = readCsv(ws.dir.file('reports/1/violations.csv'));
     expect(rows.map((r) => [r.recipient, r.violating_message_sid])).toEqual([[R3, sent.sid]]);
+    const marks = (db: Database.Database) =>
+      db.prepare('SELECT customer_id AS c, since FROM reconcile_judged_not_whole').all();
+    expect(readOnly(ws.dir.file('submigrate.db'), marks)).toEqual([]);
+
+    // Marked from an hour ago, a pass without --since reads acme's sends from then (its usual
+    // start is ten minutes before the last pass's end), and clears the mark.
+    const markedAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000)
+      .toISOString()
+      .replace('.000Z', 'Z');
+    const db = new Database(ws.dir.file('submigrate.db'));
+    try {
+      db.prepare('INSERT INTO reconcile_judged_not_whole (customer_id, since) VALUES (?, ?)').run(
+        'acme',
+        markedAt,
+      );
+    } finally {
+      db.close();
+    }
+    const again = await ws.cli(['reconcile', '--json', '--fail-on-violation']);
+    expect(again.stderr).not.toContain('not judged again');
+    expect((JSON.parse(again.stdout) as ReconcileResult).windows.map((w) => w.start)).toEqual([
+      markedAt,
+    ]);
+    expect(readOnly(ws.dir.file('submigrate.db'), marks)).toEqual([]);
   });
 });
 

@@ -43,7 +43,8 @@ export function reconcileSummary(
 
 /**
  * The lines on stderr, in order: folders left to an apply under way (shown relative to `cwd`),
- * sends pending, spans never checked, spans not read yet, lists not whole. `db`: --db as the user gave it.
+ * sends pending, spans never checked, spans not read yet, lists not whole, sends not judged again
+ * since their lists became whole. `db`: --db as the user gave it.
  */
 export function reconcileNotes(
   { result, underWay }: Pick<ReconcileEnd, 'result' | 'underWay'>,
@@ -75,6 +76,12 @@ export function reconcileNotes(
     const { customerIds, since: movedSince } = result.notWhole;
     err.push(
       `not whole: the suppression lists of ${customerIds.length} customer(s) (${customerIds.join(', ')}) miss the opt-outs said in history no snapshot read (\`submigrate optouts --customer ID\` names the spans): a send to someone who opted out there was held to no list and is not judged. Run \`submigrate snapshot\` (with --account for a subaccount), then \`submigrate reconcile --since ${movedSince}\`, which reads their sends again.`,
+    );
+  }
+  if (result.notJudgedAgain !== null) {
+    const { customerIds, since } = result.notJudgedAgain;
+    err.push(
+      `not judged again: the sends of ${customerIds.length} customer(s) (${customerIds.join(', ')}) were held by an earlier pass to suppression lists that were not whole, and no pass has read them again since their lists became whole: a send to someone who opted out in what was not read then is not judged. \`submigrate reconcile\` (without --since, or with --since ${since}) reads them again.`,
     );
   }
   return err;

@@ -1,7 +1,7 @@
 /**
  * reconcile's pass as printed: the summary line, and the lines on stderr in their order
  * (folders left to an apply under way, pending sends, spans never checked, spans not read,
- * lists not whole).
+ * lists not whole, sends not judged again).
  */
 
 import { describe, expect, it } from 'vitest';
@@ -27,6 +27,7 @@ function result(over: Partial<ReconcileResult> = {}): ReconcileResult {
     notChecked: [],
     unread: [],
     notWhole: null,
+    notJudgedAgain: null,
   };
   return { ...judgedEverything, ...over };
 }
@@ -48,7 +49,7 @@ describe('reconcileNotes', () => {
     expect(reconcileNotes({ result: result(), underWay: [] }, where)).toEqual([]);
   });
 
-  it('under way, pending, not checked, not read, not whole: in that order, the folder shown relative', () => {
+  it('under way, pending, not checked, not read, not whole, not judged again: in that order, the folder shown relative', () => {
     const span = { accountSid: SUB, start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' };
     const lines = reconcileNotes(
       {
@@ -58,6 +59,7 @@ describe('reconcileNotes', () => {
           unread: [{ ...span, reason: 'skipped' }],
           notChecked: [{ ...span, reason: 'retention' }],
           notWhole: { customerIds: ['acme', 'bolt'], since: '2026-01-01T00:00:00Z' },
+          notJudgedAgain: { customerIds: ['cove'], since: '2025-12-01T00:00:00Z' },
         }),
         underWay: [
           {
@@ -75,10 +77,13 @@ describe('reconcileNotes', () => {
       'not checked',
       'not read yet',
       'not whole',
+      'not judged again',
     ]);
     expect(lines[1]).toContain('(--since skipped it), 1 of them kept from earlier passes');
     expect(lines[4]).toContain('2 customer(s) (acme, bolt)');
     expect(lines[4]).toContain('`submigrate reconcile --since 2026-01-01T00:00:00Z`');
+    expect(lines[5]).toContain('1 customer(s) (cove)');
+    expect(lines[5]).toContain('or with --since 2025-12-01T00:00:00Z');
   });
 });
 

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 
 import { exportOptOuts } from '../../src/optouts/export.js';
 import { useCliWorkspace } from '../support/migration.js';
+import { olderDatabase } from '../support/older-schema.js';
 import { fixedClock, snapshotInto, withLedger } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
@@ -67,15 +68,12 @@ describe('a day file that writes no Messaging Service as ""', () => {
   });
 
   it('mends the evidence an older submigrate kept with "" for a service', async () => {
-    const path = ws.dir.file('ledger.db');
-    // As an older submigrate left it: the rows with "", and no migration past 015 (nor the
-    // table and columns later ones create).
+    // As an older submigrate left it: no migration past 015 (nor the tables and columns later
+    // ones create), and the rows with "".
+    const path = ws.dir.file('older-ledger.db');
+    olderDatabase(ws.dir.file('ledger.db'), path, 15);
     const sqlite = new Database(path);
     sqlite.prepare("UPDATE ledger_events SET messaging_service_sid = ''").run();
-    sqlite.prepare('DELETE FROM schema_migrations WHERE version > 15').run();
-    sqlite.prepare('DROP TABLE messaging_services').run();
-    sqlite.prepare('ALTER TABLE ledger_events DROP COLUMN channel').run();
-    sqlite.prepare('ALTER TABLE undated_evidence DROP COLUMN channel').run();
     sqlite.close();
     const { optouts } = await withLedger(path, (db) => exportOptOuts(db));
     expect(optouts.map((row) => [row.scope, row.sender_number, row.body])).toEqual([

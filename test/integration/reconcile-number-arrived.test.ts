@@ -1,0 +1,104 @@
+/**
+ * A mapped number that reached its customer's subaccount with no transfer step — moved by hand
+ * in the console between a plan and the next, or before any plan — has lost its opt-outs all
+ * the same: Twilio forgot the STOP the parent took as the number moved. The plan warns of the
+ * list, apply's optouts.csv gives it (Twilio does not enforce it), and reconcile reads the
+ * number's sends from when an applied plan first saw it there and holds them to that list
+ * (built CLI, real SDK, emulator over HTTP).
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { ownClient } from '../support/emulator.js';
+import { planAndApply, readCsv, seededStop, useCliWorkspaceEach } from '../support/migration.js';
+
+const A = '+14155550401';
+const B = '+14155550402';
+const R1 = '+12065550001';
+const DAY = 86_400_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('reconcile: a number that reached its subaccount by hand', () => {
+  const ws = useCliWorkspaceEach();
+  const { cli } = ws;
+  const db = () => ws.dir.file('r.db');
+  const mapping = () => ws.dir.file('map.csv');
+
+  /** A and B in the parent, R1 opted out of A; snapshot; the mapping gives both to Acme. */
+  async function begin() {
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }],
+      messages: [seededStop(R1, A, Date.now() - 3 * DAY)],
+    });
+    writeFileSync(
+      mapping(),
+      `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\nacme,Acme,${B},\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+  }
+
+  /** Someone makes Acme's subaccount in the console and moves A into it. */
+  async function moveAByHand(): Promise<string> {
+    const sub = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Acme' });
+    const [number] = await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: A });
+    await ws.env.parent.incomingPhoneNumbers(number!.sid).update({ accountSid: sub.sid });
+    return sub.sid;
+  }
+
+  /** Plan (B moves, A is found in place) and apply; A sends to R1; reconcile. */
+  async function applyThenSendAndReconcile(sub: string) {
+    const planned = await planAndApply(cli, {
+      mapping: mapping(),
+      db: db(),
+      out: ws.dir.file('p.json'),
+    });
+    // The plan says A's list is not known to the subaccount.
+    expect(planned.planned.stdout).toContain(
+      "1 opted-out recipient(s) on its numbers, whom the subaccount will not know: the customer's app must enforce `submigrate optouts --customer acme`",
+    );
+    // Apply's list gives R1 for A, as one Twilio does not enforce.
+    const listed = readCsv(join(ws.dir.path, 'reports', '1', 'optouts.csv'));
+    expect(listed.map((r) => [r['recipient'], r['sender_number'], r['twilio_enforces']])).toEqual([
+      [R1, A, 'no'],
+    ]);
+    expect(readFileSync(join(ws.dir.path, 'reports', '1', 'report.html'), 'utf8')).toContain(R1);
+
+    await sleep(1_100);
+    const violating = await ownClient(ws.env, sub).messages.create({
+      to: R1,
+      from: A,
+      body: 'Sale today!',
+    });
+    const reconciled = await cli(['reconcile', '--db', db()]);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    const found = readCsv(join(ws.dir.path, 'reports', '1', 'violations.csv'));
+    expect(
+      found.map((r) => [r['violating_message_sid'], r['recipient'], r['sender_number']]),
+    ).toEqual([[violating.sid, R1, A]]);
+  }
+
+  it('moved by hand between the plan and the plan made again: its send to R1 is a violation', async () => {
+    await begin();
+    const first = await cli([
+      'plan',
+      '--mapping',
+      mapping(),
+      '--db',
+      db(),
+      '--out',
+      ws.dir.file('p0.json'),
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    const sub = await moveAByHand();
+    await applyThenSendAndReconcile(sub);
+  }, 60_000);
+
+  it('moved by hand before any plan: its send to R1 is a violation', async () => {
+    await begin();
+    const sub = await moveAByHand();
+    await applyThenSendAndReconcile(sub);
+  }, 60_000);
+});

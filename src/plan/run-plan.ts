@@ -20,6 +20,7 @@ import {
 } from '../db/customers.js';
 import {
   currentOptOuts,
+  listNumbers,
   optOutsNotPlaced,
   servicesSeenByNumber,
   type NumberRow,
@@ -90,7 +91,9 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     previousSubaccounts: previous,
     originAccounts: new Set([...origins.values()].map((o) => o.accountSid)),
   });
-  const sources = sourceServices(db, observed, origins);
+  const recorded = new Map(listCustomerNumbers(db).map((n) => [n.numberSid, n]));
+  const left = leftSinceSnapshot(db, observed, origins, recorded);
+  const sources = sourceServices(observed, origins, recorded, left);
   const options = (refreshed: boolean, optOuts: OptOutIndex): PlanOptions => ({
     now: isoSeconds(clock.now()),
     credentials: input.credentials,
@@ -131,7 +134,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
       customerName: c.customer_name,
       messagingService: c.messaging_service,
     })),
-    mappedNumbers(resolution, origins),
+    mappedNumbers(resolution, origins, left),
   );
   return { plan, snapshot };
 }
@@ -230,6 +233,7 @@ async function refreshLedger(
 function* mappedNumbers(
   resolution: Resolution,
   origins: ReadonlyMap<string, NumberOrigin>,
+  left: ReadonlyMap<string, NumberRow>,
 ): Generator<CustomerNumberRecord> {
   // The plan's customers are the resolution's, and buildPlan gave each one planned number per
   // resolved number, in their order: where each number is now is found by its place, not by
@@ -244,12 +248,15 @@ function* mappedNumbers(
           `internal error: planned number ${n.number_sid} is not resolved ${now.sid}`,
         );
       }
+      // Found in its subaccount, first recorded, where a snapshot saw it elsewhere: it came
+      // from there (moved by hand), and its list is what it carried out of there.
+      const came = now.accountSid === c.subaccount_sid ? left.get(n.number_sid) : undefined;
       yield {
         numberSid: n.number_sid,
         phoneNumber: n.phone_number,
         customerId: c.customer_id,
-        sourceAccountSid: now.accountSid,
-        sourceServiceSid: now.serviceSid,
+        sourceAccountSid: came?.accountSid ?? now.accountSid,
+        sourceServiceSid: came === undefined ? now.serviceSid : came.messagingServiceSid,
         // Where it is and where its inbound goes: the origin of a move, if one begins.
         originJson: JSON.stringify({
           accountSid: now.accountSid,
@@ -285,27 +292,54 @@ export function optOutIndex(db: Db): OptOutIndex {
   return { byNumber, byService };
 }
 
+/** Where the last plan recorded a number came from. */
+type RecordedSource = Pick<CustomerNumberRecord, 'sourceAccountSid' | 'sourceServiceSid'>;
+
 /**
  * For a number an earlier apply began to move, the service of its origin; for one that has
- * left the account the last plan recorded it in, the service it was in there: whose
- * service-wide opt-outs its list carries.
+ * left the account the last plan recorded it in, the service it was in there; for one no plan
+ * recorded that has left the account the last snapshot saw it in (`leftSinceSnapshot`), the
+ * service it was in there: whose service-wide opt-outs its list carries.
  */
 function sourceServices(
-  db: Db,
   observed: ObservedState,
   origins: ReadonlyMap<string, NumberOrigin>,
+  recorded: ReadonlyMap<string, RecordedSource>,
+  left: ReadonlyMap<string, NumberRow>,
 ): Map<string, string | null> {
-  const recorded = new Map(listCustomerNumbers(db).map((n) => [n.numberSid, n]));
   const sources = new Map<string, string | null>();
   for (const number of observed.numbers) {
     const origin = origins.get(number.sid);
     const before = recorded.get(number.sid);
+    const came = left.get(number.sid);
     if (origin !== undefined) sources.set(number.sid, origin.serviceSid);
     else if (before !== undefined && before.sourceAccountSid !== number.accountSid) {
       sources.set(number.sid, before.sourceServiceSid);
-    }
+    } else if (came !== undefined) sources.set(number.sid, came.messagingServiceSid);
   }
   return sources;
+}
+
+/**
+ * Numbers no plan has recorded yet, no move of them under way, that the last snapshot saw in
+ * another account than the one they are in now (moved by hand in the console since), with
+ * where it saw them: read before the plan's own refresh puts them where they are now.
+ */
+function leftSinceSnapshot(
+  db: Db,
+  observed: ObservedState,
+  origins: ReadonlyMap<string, NumberOrigin>,
+  recorded: ReadonlyMap<string, RecordedSource>,
+): Map<string, NumberRow> {
+  const seen = new Map(listNumbers(db).map((n) => [n.numberSid, n]));
+  const left = new Map<string, NumberRow>();
+  for (const number of observed.numbers) {
+    const then = seen.get(number.sid);
+    if (then === undefined || then.accountSid === number.accountSid) continue;
+    if (recorded.has(number.sid) || origins.has(number.sid)) continue;
+    left.set(number.sid, then);
+  }
+  return left;
 }
 
 /**

@@ -96,6 +96,48 @@ describe('reconcile: a number that reached its subaccount by hand', () => {
     await applyThenSendAndReconcile(sub);
   }, 60_000);
 
+  it('moved by hand out of a shared service before any plan: the service-wide STOP is on its list', async () => {
+    // A and B in the parent's Shared; R2 says STOP to B, through Shared: service-wide.
+    const R2 = '+12065550002';
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }],
+      services: [{ friendly_name: 'Shared', phone_numbers: [A, B] }],
+      messages: [seededStop(R2, B, Date.now() - DAY)],
+    });
+    writeFileSync(
+      mapping(),
+      `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    // By hand: A out of Shared, into Acme's subaccount.
+    const sub = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Acme' });
+    const [number] = await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: A });
+    const [shared] = await ws.env.parent.messaging.v1.services.list();
+    await ws.env.parent.messaging.v1.services(shared!.sid).phoneNumbers(number!.sid).remove();
+    await ws.env.parent.incomingPhoneNumbers(number!.sid).update({ accountSid: sub.sid });
+
+    const { planned } = await planAndApply(cli, {
+      mapping: mapping(),
+      db: db(),
+      out: ws.dir.file('p.json'),
+    });
+    expect(planned.stdout).toContain('1 opted-out recipient(s) on its numbers');
+    const listed = readCsv(join(ws.dir.path, 'reports', '1', 'optouts.csv'));
+    expect(listed.map((r) => [r['recipient'], r['scope'], r['twilio_enforces']])).toEqual([
+      [R2, 'service', 'no'],
+    ]);
+    await sleep(1_100);
+    const violating = await ownClient(ws.env, sub.sid).messages.create({
+      to: R2,
+      from: A,
+      body: 'Sale today!',
+    });
+    const reconciled = await cli(['reconcile', '--db', db()]);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    const found = readCsv(join(ws.dir.path, 'reports', '1', 'violations.csv'));
+    expect(found.map((r) => r['violating_message_sid'])).toEqual([violating.sid]);
+  }, 60_000);
+
   it('moved by hand before any plan: its send to R1 is a violation', async () => {
     await begin();
     const sub = await moveAByHand();

@@ -7,6 +7,8 @@
 
 import { stringify } from 'csv-stringify/sync';
 
+import { fileText } from './files.js';
+
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 export function neutralizeFormula(value: string): string {
@@ -18,17 +20,42 @@ export function toCsv<Row extends Record<string, unknown>>(
   rows: readonly Row[],
   freeText: readonly (keyof Row & string)[],
 ): string {
+  return fileText((write) => writeCsv(columns, rows, freeText, write));
+}
+
+/** Rows stringified at a time by `writeCsv`: a file's text is never held whole. */
+const CSV_CHUNK_ROWS = 1000;
+
+/**
+ * The CSV `toCsv` returns, handed to `write` a chunk of rows at a time: a list of a million rows
+ * is written to its file without its whole text (and every cell's array) in memory at once.
+ */
+export function writeCsv<Row extends Record<string, unknown>>(
+  columns: readonly (keyof Row & string)[],
+  rows: readonly Row[],
+  freeText: readonly (keyof Row & string)[],
+  write: (chunk: string) => void,
+): void {
   const free = new Set<string>(freeText);
-  return stringify(
-    rows.map((row) =>
-      columns.map((column) => {
-        const value = row[column];
-        if (value === null || value === undefined) return '';
-        const text = String(value);
-        return free.has(column) ? neutralizeFormula(text) : text;
-      }),
-    ),
-    // A lone carriage return is a line break to most readers: quoted like the newline is.
-    { header: true, columns: [...columns], record_delimiter: 'unix', quoted_match: /\r/ },
-  );
+  for (let start = 0; start === 0 || start < rows.length; start += CSV_CHUNK_ROWS) {
+    write(
+      stringify(
+        rows.slice(start, start + CSV_CHUNK_ROWS).map((row) =>
+          columns.map((column) => {
+            const value = row[column];
+            if (value === null || value === undefined) return '';
+            const text = String(value);
+            return free.has(column) ? neutralizeFormula(text) : text;
+          }),
+        ),
+        // A lone carriage return is a line break to most readers: quoted like the newline is.
+        {
+          header: start === 0,
+          columns: [...columns],
+          record_delimiter: 'unix',
+          quoted_match: /\r/,
+        },
+      ),
+    );
+  }
 }

@@ -278,6 +278,14 @@ export function makeFolder(dir: string, label: string): void {
 /** Text, or a producer that hands it over in chunks (a large plan is never one string). */
 export type FileContent = string | ((write: (chunk: string) => void) => void);
 
+/** A file's content as one string (a producer's chunks joined). */
+export function fileText(content: FileContent): string {
+  if (typeof content === 'string') return content;
+  let text = '';
+  content((chunk) => (text += chunk));
+  return text;
+}
+
 const BLOCK = 1 << 20;
 
 /**

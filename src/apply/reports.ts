@@ -51,7 +51,7 @@ import { readPlan } from '../plan/plan-file.js';
 import type { Plan, PlanNumber } from '../plan/types.js';
 import { auditDocument, auditRows, shownResult, type AuditRow } from '../report/audit.js';
 import { carryAudit, inServiceKey, twilioEnforces } from '../report/carry.js';
-import { customerList, reportFiles, type ReportFile } from '../report/files.js';
+import { customerList, reportFileWriters, type ReportFile } from '../report/files.js';
 import { reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
 import { countStates } from './run-apply.js';
@@ -644,7 +644,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
             evidence: v.evidence,
             evidence_message_sid: v.evidenceMessageSid,
           }));
-  const files = reportFiles(rows, { ...document, carry }, optouts, violations, olderRuns);
+  const files = reportFileWriters(rows, { ...document, carry }, optouts, violations, olderRuns);
   const listWarnings = describeListGaps(
     runId,
     plan.customers.map((c) => c.customer_id),

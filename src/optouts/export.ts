@@ -5,7 +5,8 @@
  */
 
 import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
-import { toCsv } from '../csv.js';
+import { writeCsv } from '../csv.js';
+import { fileText } from '../files.js';
 import {
   listCustomerNumbers,
   listCustomers,
@@ -411,11 +412,16 @@ export function optOutsCsv<Extra extends string = never>(
   rows: readonly (OptOutExportRow & Record<Extra, string | null>)[],
   extra: readonly Extra[] = [],
 ): string {
-  return toCsv([...OPTOUT_COLUMNS, ...extra, CHANNEL_COLUMN], rows, [
-    'customer_name',
-    'body',
-    'keyword',
-  ]);
+  return fileText((write) => writeOptOutsCsv(rows, extra, write));
+}
+
+/** `optOutsCsv`, handed to `write` a chunk of rows at a time (`writeCsv`). */
+export function writeOptOutsCsv<Extra extends string = never>(
+  rows: readonly (OptOutExportRow & Record<Extra, string | null>)[],
+  extra: readonly Extra[],
+  write: (chunk: string) => void,
+): void {
+  writeCsv([...OPTOUT_COLUMNS, ...extra, CHANNEL_COLUMN], rows, ['customer_name', 'body', 'keyword'], write);
 }
 
 /**

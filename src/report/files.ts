@@ -5,11 +5,12 @@
  * the snapshot's coverage statement beside them. Pure: the caller writes them.
  */
 
-import { toCsv } from '../csv.js';
+import { toCsv, writeCsv } from '../csv.js';
+import { fileText, type FileContent } from '../files.js';
 import {
   describeCoverage,
   noListReason,
-  optOutsCsv,
+  writeOptOutsCsv,
   unvouchedCustomers,
   type Coverage,
   type OptOutExportRow,
@@ -49,9 +50,10 @@ export interface ReportFile {
   /**
    * Null: the run has no such file now (a customer's list not known, or not whole and empty;
    * no list at all). One an earlier writing of the run's reports left there is removed: it
-   * would read as the list.
+   * would read as the list. A list of rows is handed over a chunk at a time when written
+   * (`FileContent`): a million rows' text is never in memory at once.
    */
-  content: string | null;
+  content: FileContent | null;
 }
 
 export const VIOLATION_COLUMNS = [
@@ -93,7 +95,17 @@ export function isReportPath(path: string): boolean {
   return REPORT_NAMES.has(real) || /^optouts\/[^/]+\.csv$/.test(real);
 }
 
+/** `reportFileWriters`, each file's content as one string. */
 export function reportFiles(
+  ...args: Parameters<typeof reportFileWriters>
+): { path: string; content: string | null }[] {
+  return reportFileWriters(...args).map((file) => ({
+    path: file.path,
+    content: file.content === null ? null : fileText(file.content),
+  }));
+}
+
+export function reportFileWriters(
   rows: readonly AuditRow[],
   document: AuditDocument & { carry: CarryAudit },
   optouts: {
@@ -123,7 +135,10 @@ export function reportFiles(
     },
   ];
   if (violations !== null) {
-    files.push({ path: 'violations.csv', content: toCsv([...VIOLATION_COLUMNS], violations, []) });
+    files.push({
+      path: 'violations.csv',
+      content: (write) => writeCsv([...VIOLATION_COLUMNS], violations, [], write),
+    });
   }
   if (optouts === null) {
     // Lists an earlier writing had (the snapshot it read no longer counts: older rules).
@@ -137,7 +152,10 @@ export function reportFiles(
     return files;
   }
   const marked = ['twilio_enforces', 'customer_list'] as const;
-  files.push({ path: 'optouts.csv', content: optOutsCsv(optouts.rows, marked) });
+  files.push({
+    path: 'optouts.csv',
+    content: (write) => writeOptOutsCsv(optouts.rows, marked, write),
+  });
   // A customer whose numbers came from an account nobody read gets no file: a header-only
   // list would read as "nobody opted out". coverage.txt names the account. Nor does one whose
   // list is not whole and holds nobody: what was read found no opt-out, which does not say
@@ -153,7 +171,10 @@ export function reportFiles(
       files.push({ path: `optouts/${customer.customer_id}.csv`, content: null });
       continue;
     }
-    files.push({ path: `optouts/${customer.customer_id}.csv`, content: optOutsCsv(own, marked) });
+    files.push({
+      path: `optouts/${customer.customer_id}.csv`,
+      content: (write) => writeOptOutsCsv(own, marked, write),
+    });
   }
   files.push({
     path: 'coverage.txt',

@@ -18,6 +18,7 @@ import { runApply, type ApplyResult } from '../../src/apply/run-apply.js';
 import type { Clock } from '../../src/clock.js';
 import { listRunConsentItems } from '../../src/db/consent-journal.js';
 import { withDb } from '../../src/db/open.js';
+import { fileText } from '../../src/files.js';
 import { parseMapping } from '../../src/plan/mapping.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import type { Plan } from '../../src/plan/types.js';
@@ -219,7 +220,7 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
       [good, 0, []],
       [later, 30646, ['INVALID_DATE_OF_CONSENT']],
     ]);
-    const file = (path: string) => files.find((f) => f.path === path)!.content!;
+    const file = (path: string) => fileText(files.find((f) => f.path === path)!.content!);
     const audit = JSON.parse(file('audit.json')) as {
       carry: { items: { contact_id: string; result: string; error_messages: string[] }[] };
     };

@@ -582,16 +582,19 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
           return {
             coverage: exported.coverage,
             partial,
+            // Each row marked where it is: a copy of every row beside the list (hundreds of
+            // thousands of them) is memory the reports of a large run do not have.
             rows: exported.optouts
               .filter((row) => row.customer_id !== null && customers.has(row.customer_id))
-              .map((row) => ({
-                ...row,
-                // The name the run moved the customer under, as in audit.csv (a later plan
-                // may have renamed it).
-                customer_name: names.get(row.customer_id!) ?? row.customer_name,
-                twilio_enforces: enforced(row) ? 'yes' : 'no',
-                customer_list: customerList(row.customer_id!, unknown, partial),
-              })),
+              .map((row) =>
+                Object.assign(row, {
+                  // The name the run moved the customer under, as in audit.csv (a later plan
+                  // may have renamed it).
+                  customer_name: names.get(row.customer_id!) ?? row.customer_name,
+                  twilio_enforces: enforced(row) ? 'yes' : 'no',
+                  customer_list: customerList(row.customer_id!, unknown, partial),
+                }),
+              ),
           };
         })();
   const olderRuns = (optouts?.coverage ?? readCoverage(db)).older_rules_runs;

@@ -287,6 +287,15 @@ export function currentOptOuts(db: Db): OptOutRow[] {
   return db.prepare(optOutsQuery(false)).all() as OptOutRow[];
 }
 
+/**
+ * `currentOptOuts` a row at a time, as SQLite gives them: for a caller that keeps something
+ * else of each (the reports' list), not the rows themselves as well. The connection runs no
+ * other statement until the rows are all read.
+ */
+export function eachCurrentOptOut(db: Db): IterableIterator<OptOutRow> {
+  return db.prepare(optOutsQuery(false)).iterate() as IterableIterator<OptOutRow>;
+}
+
 /** A scope of one account as it stood at a moment: its pairs then, by `optOutsAsOf`. */
 export interface ScopeAsOf {
   accountSid: string;

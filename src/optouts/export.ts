@@ -19,7 +19,7 @@ import {
   countTiesResolvedAsOptOut,
   optInsUnderUnknownServices,
   optOutsNotPlaced,
-  currentOptOuts,
+  eachCurrentOptOut,
   listUndatedEvidence,
   servicesSeenByNumber,
 } from '../db/ledger.js';
@@ -356,7 +356,7 @@ export function exportOptOuts(
   // it (the one apply created, or one made since) binds that customer.
   const bySubaccount = claims.subaccounts;
   const optouts: OptOutExportRow[] = [];
-  for (const row of currentOptOuts(db)) {
+  for (const row of eachCurrentOptOut(db)) {
     let claimants: ReadonlySet<string> | undefined;
     if (row.scope === 'service' && row.messagingServiceSid !== null) {
       claimants = byService.get(row.messagingServiceSid);
@@ -421,7 +421,12 @@ export function writeOptOutsCsv<Extra extends string = never>(
   extra: readonly Extra[],
   write: (chunk: string) => void,
 ): void {
-  writeCsv([...OPTOUT_COLUMNS, ...extra, CHANNEL_COLUMN], rows, ['customer_name', 'body', 'keyword'], write);
+  writeCsv(
+    [...OPTOUT_COLUMNS, ...extra, CHANNEL_COLUMN],
+    rows,
+    ['customer_name', 'body', 'keyword'],
+    write,
+  );
 }
 
 /**

@@ -1047,10 +1047,46 @@ const withSid = (word: string | null, sid: string | null): Html =>
     ${word ?? ''}${sid === null || sid === '' ? '' : html`<br /><span class="sid">${sid}</span>`}
   </td>`;
 
+/**
+ * Above this many list rows the page shows each customer's count and the file beside it that
+ * holds its rows, not the rows (docs/file-formats.md): the page is for a person, and a row
+ * takes about 450 bytes of it — 100,000 rows made a 45 MB page, and 300,000 a 136 MB one that
+ * stopped `report` (and apply after its moves) out of the 512 MB heap.
+ */
+export const PAGE_LIST_ROWS = 10_000;
+
+/** The list in the files beside the page, counted per customer (`PAGE_LIST_ROWS`). */
+function suppressionCounts(optouts: NonNullable<ReportPageInput['optouts']>): Html {
+  const counts = new Map<string | null, number>();
+  for (const r of optouts.rows) counts.set(r.customer_id, (counts.get(r.customer_id) ?? 0) + 1);
+  // A customer whose list is not known has no file of its own: its rows are in optouts.csv.
+  const unvouched = unvouchedCustomers(optouts.coverage);
+  const body = [...counts].map(
+    ([id, rows]) =>
+      html`<tr>
+        ${cell(id)}${cell(rows, 'num')}
+        <td>
+          <code>${id === null || unvouched.has(id) ? 'optouts.csv' : `optouts/${id}.csv`}</code>
+        </td>
+      </tr>`,
+  );
+  return html`<p class="muted">
+      The list has ${optouts.rows.length} rows, too many for this page (more than
+      ${PAGE_LIST_ROWS}): each customer's rows are in the file named below, beside this page, and
+      all of them in <code>optouts.csv</code>.
+    </p>
+    ${filterBox('suppression-list', counts.size, 'the customers')}${table(
+      'suppression-list',
+      [{ label: 'customer' }, { label: 'opt-outs on list', num: true }, { label: 'file' }],
+      body,
+    )}`;
+}
+
 function suppressionSection(input: ReportPageInput): Html {
   if (input.optouts === null) {
     return html`<p class="bad">No suppression list: nothing was read.</p>`;
   }
+  if (input.optouts.rows.length > PAGE_LIST_ROWS) return suppressionCounts(input.optouts);
   const marked = input.optouts.rows.some((r) => r.twilio_enforces !== undefined);
   // What is known of each row's list: part of a list not known, or not whole, is shown so.
   const listed = input.optouts.rows.some((r) => r.customer_list !== undefined);

@@ -40,12 +40,20 @@ describe('reconcile against an independent oracle', () => {
     }
     const sum = (
       key:
-        'passes' | 'faulted' | 'violations' | 'blocked' | 'pending' | 'unreadSpans' | 'notChecked',
+        | 'passes'
+        | 'faulted'
+        | 'violations'
+        | 'blocked'
+        | 'pending'
+        | 'unreadSpans'
+        | 'notChecked'
+        | 'readAgain',
     ) => results.reduce((n, r) => n + r[key], 0);
     console.log(
       `${results.length} trials: ${sum('passes')} passes (${sum('faulted')} cut short), ` +
         `${sum('violations')} violations, ${sum('blocked')} blocked, ${sum('pending')} pending, ` +
-        `${sum('unreadSpans')} unread spans shown, ${sum('notChecked')} not checked`,
+        `${sum('unreadSpans')} unread spans shown, ${sum('notChecked')} not checked, ` +
+        `${sum('readAgain')} read again after a list not whole`,
     );
     const failed = results.filter((r) => r.findings.length > 0).map((r) => r.seed);
     expect(
@@ -62,6 +70,7 @@ describe('reconcile against an independent oracle', () => {
         'unreadSpans',
         'faulted',
         'notChecked',
+        'readAgain',
       ] as const) {
         expect(sum(key), key).toBeGreaterThan(0);
       }

@@ -62,6 +62,8 @@ export interface ReconcileTrialResult {
   pending: number;
   unreadSpans: number;
   notChecked: number;
+  /** Subaccounts a pass read again from the move, an earlier pass having judged their list not whole. */
+  readAgain: number;
 }
 
 interface Evidence {
@@ -188,6 +190,7 @@ export async function runReconcileTrial(
     pending: 0,
     unreadSpans: 0,
     notChecked: 0,
+    readAgain: 0,
   };
   try {
     // ── the parent before the move ──
@@ -342,6 +345,12 @@ export async function runReconcileTrial(
     /** Sends a pass left pending, until one judges them. */
     const waiting = new Map<string, MessageRecord>();
     const blocked = new Set<string>();
+    /**
+     * The subaccounts whose sends a pass held to a list that was not whole: the next pass
+     * without --since reads them again from the move, and a pass that has read them so, their
+     * list whole, lets them go.
+     */
+    const judgedNotWhole = new Set<string>();
     const subMessages = () =>
       subs.flatMap((s) => historyOf(env, s)).filter((m) => m.dateSent > moveFrom);
     const isSend = (m: MessageRecord) =>
@@ -528,6 +537,7 @@ export async function runReconcileTrial(
       const nowPending: MessageRecord[] = [];
       const unread: { sub: string; start: number; end: number }[] = [];
       const notChecked: { sub: string; start: number; end: number }[] = [];
+      const readFrom = new Map<string, number>();
       for (const sub of subs) {
         const cov = covered.get(sub)!;
         // "A span since a move that no pass read and that is now older than that window".
@@ -538,8 +548,10 @@ export async function runReconcileTrial(
         const firstUnread = gaps(moveTo, t, cov)[0]?.[0] ?? t;
         const from = Math.max(
           readable(t),
-          since ?? (cov.length === 0 ? NEG : firstUnread - OVERLAP),
+          since ?? (cov.length === 0 || judgedNotWhole.has(sub) ? NEG : firstUnread - OVERLAP),
         );
+        readFrom.set(sub, from);
+        if (since === null && judgedNotWhole.has(sub)) result.readAgain += 1;
         cov.push([since !== null && since <= moveFrom && retention === null ? NEG : from, t]);
         for (const m of all) {
           if (m.accountSid !== sub || m.dateSent < from || m.dateSent > t) continue;
@@ -600,6 +612,14 @@ export async function runReconcileTrial(
       expectEq('pending', got.pending, waiting.size);
       expectEq('pendingFromEarlierPasses', got.pendingFromEarlierPasses, fromEarlier);
       expectEq('sendsChecked', got.sendsChecked, checked);
+      // Whether a list is whole is the product's judgement (tested elsewhere); what the oracle
+      // keeps is its consequence: which sends the next passes read again.
+      const notWholeNow = new Set(got.notWhole?.customerIds ?? []);
+      for (const sub of subs) {
+        if (moved.some((m) => m.sub === sub && notWholeNow.has(m.customer)))
+          judgedNotWhole.add(sub);
+        else if (readFrom.get(sub)! <= Math.max(moveFrom, readable(t))) judgedNotWhole.delete(sub);
+      }
       result.notChecked += notChecked.length;
       const shownNot = got.notChecked.map((u) => ({
         sub: u.accountSid,

@@ -3,6 +3,7 @@
 import type { ApplyResult, StepFailure } from '../../apply/run-apply.js';
 import { fallbackAdvice, lostFallbackCheck, shownCheck } from '../../apply/routes-check.js';
 import { describeFallback, describeRoute } from '../../plan/routes.js';
+import { shownResult } from '../../report/audit.js';
 
 /** What a run that ended says, once its reports' folder (if written) is known. */
 export interface ApplyEnd {
@@ -25,11 +26,13 @@ export function rehearsalJson(lines: readonly string[]): string {
 
 /** `--json`: the run, its reports' folder and the lists' warnings. */
 export function applyResultJson({ done, listWarnings, shownDir }: ApplyEnd): string {
-  // Webhook URLs without their passwords, as in the text.
+  // Webhook URLs without their passwords, as in the text (an adopted step's result, as in the
+  // audit: the sms_url a resume found set).
   const routes = done.routes.map(shownCheck);
   const routeFailures = done.routeFailures.map(shownCheck);
+  const adopted = done.adopted.map((a) => ({ ...a, result: shownResult(a.result)! }));
   return JSON.stringify(
-    { ...done, routes, routeFailures, reports: shownDir, listWarnings },
+    { ...done, routes, routeFailures, adopted, reports: shownDir, listWarnings },
     null,
     2,
   );

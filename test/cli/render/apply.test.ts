@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 
 import type { RouteCheck } from '../../../src/apply/routes-check.js';
 import type { ApplyResult } from '../../../src/apply/run-apply.js';
-import { failedLine, rehearsalJson, renderApplyResult } from '../../../src/cli/render/apply.js';
+import {
+  applyResultJson,
+  failedLine,
+  rehearsalJson,
+  renderApplyResult,
+} from '../../../src/cli/render/apply.js';
 
 const route = { via: 'number', url: 'https://app.example/sms', method: 'POST' } as const;
 
@@ -34,6 +39,7 @@ function done(over: Partial<ApplyResult> = {}): Omit<ApplyResult, 'reportsError'
     failures: [],
     routes: [check('+15550001', route)],
     routeFailures: [],
+    adopted: [],
     ...over,
   } as Omit<ApplyResult, 'reportsError'>;
 }
@@ -103,5 +109,34 @@ describe('rehearsalJson', () => {
       requests: ['POST /x', 'GET /y'],
       notes: ['# a', '# b'],
     });
+  });
+});
+
+describe('applyResultJson', () => {
+  it("shows an adopted step's webhook URL without its password, as the audit does", () => {
+    const url = 'https://owlie:s3cret-Pa55@app.example/sms';
+    const json = applyResultJson({
+      done: done({
+        resumed: true,
+        adopted: [
+          {
+            step: 'set_number_webhook:PN1',
+            result: { sms_url: url },
+            how: 'the number has the URL already',
+          },
+        ],
+      }),
+      planSteps: 4,
+      listWarnings: [],
+      shownDir: 'reports/7',
+    });
+    expect(json).not.toContain('s3cret-Pa55');
+    expect((JSON.parse(json) as ApplyResult).adopted).toEqual([
+      {
+        step: 'set_number_webhook:PN1',
+        result: { sms_url: 'https://owlie:***@app.example/sms' },
+        how: 'the number has the URL already',
+      },
+    ]);
   });
 });

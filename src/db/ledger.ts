@@ -204,20 +204,34 @@ export function servicesSeenByNumber(db: Db): Map<string, string[]> {
 /**
  * Each Messaging Service a number's own evidence came through (`servicesSeenByNumber`), with
  * the account it is in and the date of the first such evidence: a number's list as of a moment
- * carries the services it had been seen in by then.
+ * carries the services it had been seen in by then. `outsideServices`: also each account the
+ * number's evidence came through outside any service, `service` null (one it was in, moved out
+ * of by hand or not).
  */
 export function serviceEvidenceByNumber(
   db: Db,
-): Map<string, { accountSid: string; service: string; firstSeen: string }[]> {
+  outsideServices?: false,
+): Map<string, { accountSid: string; service: string; firstSeen: string }[]>;
+export function serviceEvidenceByNumber(
+  db: Db,
+  outsideServices: true,
+): Map<string, { accountSid: string; service: string | null; firstSeen: string }[]>;
+export function serviceEvidenceByNumber(
+  db: Db,
+  outsideServices = false,
+): Map<string, { accountSid: string; service: string | null; firstSeen: string }[]> {
   const rows = statement(
     db,
     `SELECT twilio_number AS number, account_sid AS accountSid, messaging_service_sid AS service,
             MIN(date_sent) AS firstSeen
-     FROM ledger_events WHERE messaging_service_sid IS NOT NULL
+     FROM ledger_events${outsideServices ? '' : ' WHERE messaging_service_sid IS NOT NULL'}
      GROUP BY twilio_number, account_sid, messaging_service_sid
      ORDER BY twilio_number, messaging_service_sid`,
-  ).all() as { number: string; accountSid: string; service: string; firstSeen: string }[];
-  const seen = new Map<string, { accountSid: string; service: string; firstSeen: string }[]>();
+  ).all() as { number: string; accountSid: string; service: string | null; firstSeen: string }[];
+  const seen = new Map<
+    string,
+    { accountSid: string; service: string | null; firstSeen: string }[]
+  >();
   for (const { number, ...service } of rows) {
     const list = seen.get(number);
     if (list === undefined) seen.set(number, [service]);

@@ -711,7 +711,7 @@ async function historyBeginnings(
 function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, SuppressedPair[]> {
   const scopes: ScopeAsOf[] = [];
   const owner: string[] = [];
-  const seen = serviceEvidenceByNumber(db);
+  const seen = serviceEvidenceByNumber(db, true);
   const departures = departuresByNumber(db);
   for (const m of moved) {
     const left: Omit<NumberDeparture, 'numberSid' | 'runId'>[] = [
@@ -741,6 +741,17 @@ function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, Su
     }
     for (const { accountSid, service, firstSeen } of seen.get(m.phoneNumber) ?? []) {
       if (firstSeen > saidBeforeBy(lastLeft)) continue;
+      if (service === null) {
+        // An account the number was in that no move of apply's took it out of, nor the recorded
+        // source names (moved out by hand: into its subaccount, or on from one it had reached
+        // so before apply moved it on): Twilio forgot what the number took there as it left.
+        if (accountSid === m.subaccountSid || left.some((d) => d.accountSid === accountSid)) {
+          continue;
+        }
+        scopes.push({ accountSid, scope: m.phoneNumber, asOf: lastLeft });
+        owner.push(m.phoneNumber);
+        continue;
+      }
       if (left.some((d) => d.serviceSid === service && d.accountSid === accountSid)) continue;
       // As it stood when the number left that account (or, one no apply moved it out of, when
       // it last moved: not an account it left, so no allowance).

@@ -48,6 +48,22 @@ describe('reconcile: a number that reached its subaccount by hand', () => {
     return sub.sid;
   }
 
+  /** A, from `sub`, texts `to` after the move; reconcile; violations.csv gives that send. */
+  async function sendFindsViolation(sub: string, to: string) {
+    await sleep(1_100);
+    const violating = await ownClient(ws.env, sub).messages.create({
+      to,
+      from: A,
+      body: 'Sale today!',
+    });
+    const reconciled = await cli(['reconcile', '--db', db()]);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    const found = readCsv(join(ws.dir.path, 'reports', '1', 'violations.csv'));
+    expect(
+      found.map((r) => [r['violating_message_sid'], r['recipient'], r['sender_number']]),
+    ).toEqual([[violating.sid, to, A]]);
+  }
+
   /** Plan (B moves, A is found in place) and apply; A sends to R1; reconcile. */
   async function applyThenSendAndReconcile(sub: string) {
     const planned = await planAndApply(cli, {
@@ -65,19 +81,7 @@ describe('reconcile: a number that reached its subaccount by hand', () => {
       [R1, A, 'no'],
     ]);
     expect(readFileSync(join(ws.dir.path, 'reports', '1', 'report.html'), 'utf8')).toContain(R1);
-
-    await sleep(1_100);
-    const violating = await ownClient(ws.env, sub).messages.create({
-      to: R1,
-      from: A,
-      body: 'Sale today!',
-    });
-    const reconciled = await cli(['reconcile', '--db', db()]);
-    expect(reconciled.code, reconciled.stderr).toBe(0);
-    const found = readCsv(join(ws.dir.path, 'reports', '1', 'violations.csv'));
-    expect(
-      found.map((r) => [r['violating_message_sid'], r['recipient'], r['sender_number']]),
-    ).toEqual([[violating.sid, R1, A]]);
+    await sendFindsViolation(sub, R1);
   }
 
   it('moved by hand between the plan and the plan made again: its send to R1 is a violation', async () => {
@@ -126,16 +130,7 @@ describe('reconcile: a number that reached its subaccount by hand', () => {
     expect(listed.map((r) => [r['recipient'], r['scope'], r['twilio_enforces']])).toEqual([
       [R2, 'service', 'no'],
     ]);
-    await sleep(1_100);
-    const violating = await ownClient(ws.env, sub.sid).messages.create({
-      to: R2,
-      from: A,
-      body: 'Sale today!',
-    });
-    const reconciled = await cli(['reconcile', '--db', db()]);
-    expect(reconciled.code, reconciled.stderr).toBe(0);
-    const found = readCsv(join(ws.dir.path, 'reports', '1', 'violations.csv'));
-    expect(found.map((r) => r['violating_message_sid'])).toEqual([violating.sid]);
+    await sendFindsViolation(sub.sid, R2);
   }, 60_000);
 
   it('moved by hand before any plan: its send to R1 is a violation', async () => {

@@ -128,7 +128,11 @@ export function* renderPlan(plan: Plan): Generator<string> {
     yield '';
   }
   if (plan.steps.length === 0) {
-    yield 'No changes: every mapped number is already where the mapping wants it.';
+    // Nothing to send Twilio is not nothing to do: a number moved by hand still left its
+    // opt-outs behind, which its warning says.
+    yield plan.warnings.length === 0
+      ? 'No changes: every mapped number is already where the mapping wants it.'
+      : 'No changes to make in Twilio: every mapped number is already where the mapping wants it. The warnings below still call for action.';
     yield '';
   }
   if (plan.warnings.length > 0) {

@@ -794,6 +794,51 @@ describe('the printed plan', () => {
   });
 });
 
+describe('a plan with no step', () => {
+  const inPlace = () =>
+    buildPlan(
+      state({
+        subaccounts: [account(SUB, 'Acme')],
+        numbers: [number(N1, 1, SUB, SUB_SERVICE)],
+        services: [service(SUB_SERVICE, SUB, 'acmeAlerts')],
+      }),
+      parseMapping(
+        'm.csv',
+        `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${N1},acmeAlerts\n`,
+      ),
+      options(),
+    );
+
+  it('says there is nothing to change', () => {
+    const plan = inPlace();
+    expect(plan.steps).toEqual([]);
+    expect([...renderPlan(plan)]).toContain(
+      'No changes: every mapped number is already where the mapping wants it.',
+    );
+  });
+
+  it('does not read as nothing to do when a warning stands (a number moved by hand left its opt-outs)', () => {
+    const plan = inPlace();
+    const warned = {
+      ...plan,
+      warnings: [
+        {
+          code: 'optouts_on_numbers' as const,
+          customer_id: 'acme',
+          message: '1 opted-out recipient(s) on its numbers, whom the subaccount will not know',
+        },
+      ],
+    };
+    const lines = [...renderPlan(warned)];
+    expect(lines).toContain(
+      'No changes to make in Twilio: every mapped number is already where the mapping wants it. The warnings below still call for action.',
+    );
+    expect(lines).not.toContain(
+      'No changes: every mapped number is already where the mapping wants it.',
+    );
+  });
+});
+
 describe('a subaccount whose name only reads like the customer’s', () => {
   it('is named in the warning, written out, with what to do', () => {
     const plan = buildPlan(

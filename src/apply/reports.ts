@@ -24,6 +24,7 @@ import { UserError } from '../errors.js';
 import {
   departuresByNumber,
   judgedNotWhole,
+  neverJudgedWhole,
   listViolations,
   numbersLeft,
   pendingSends,
@@ -691,6 +692,11 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       pending: pendingSends(db).filter((p) => p.customerId === null || customers.has(p.customerId))
         .length,
       notJudgedAgain: [...judgedNotWhole(db).keys()].filter((c) => customers.has(c)).length,
+      neverJudgedWhole: new Set(
+        neverJudgedWhole(db)
+          .map((span) => span.customerId)
+          .filter((c) => customers.has(c)),
+      ).size,
       partial,
     }),
   });

@@ -427,23 +427,54 @@ export function judgedNotWhole(db: Db): Map<string, string> {
 }
 
 /**
+ * A span in which a customer's sends were held to a list that was not whole and that no pass
+ * can read again over the whole list (migration 023): older than the subaccount's Messages API
+ * window by the time the list was whole (`retention`), or sent from a number that has moved on
+ * to another customer since (`numbers-left`). Kept for good.
+ */
+export interface NeverJudgedWhole {
+  customerId: string;
+  accountSid: string;
+  /** ISO 8601 UTC. */
+  start: string;
+  end: string;
+  reason: 'retention' | 'numbers-left';
+}
+
+export function neverJudgedWhole(db: Db): NeverJudgedWhole[] {
+  return db
+    .prepare(
+      `SELECT customer_id AS customerId, account_sid AS accountSid, start, "end", reason
+       FROM reconcile_never_judged_whole ORDER BY start, customer_id, account_sid, reason`,
+    )
+    .all() as NeverJudgedWhole[];
+}
+
+/**
  * Records what a pass leaves: `marked` (customer → since), the customers whose sends it held to
  * a list that was not whole (the earlier of two times kept), and `cleared`, those whose sends
- * it read again from their mark with their list whole.
+ * it read again from their mark with their list whole, or as much of them as any pass can read:
+ * `lost`, the spans of theirs that no pass can read again, are kept instead, for good.
  */
 export function markJudgedNotWhole(
   db: Db,
   marked: ReadonlyMap<string, string>,
   cleared: readonly string[],
+  lost: readonly NeverJudgedWhole[] = [],
 ): void {
   const mark = db.prepare(
     `INSERT INTO reconcile_judged_not_whole (customer_id, since) VALUES (?, ?)
      ON CONFLICT (customer_id) DO UPDATE SET since = MIN(since, excluded.since)`,
   );
   const clear = db.prepare('DELETE FROM reconcile_judged_not_whole WHERE customer_id = ?');
+  const keep = db.prepare(
+    `INSERT OR IGNORE INTO reconcile_never_judged_whole (customer_id, account_sid, start, "end", reason)
+     VALUES (@customerId, @accountSid, @start, @end, @reason)`,
+  );
   db.transaction(() => {
     for (const customer of cleared) clear.run(customer);
     for (const [customer, since] of marked) mark.run(customer, since);
+    for (const span of lost) keep.run(span);
   })();
 }
 

@@ -22,6 +22,7 @@ import {
   departuresByNumber,
   judgedNotWhole,
   markJudgedNotWhole,
+  neverJudgedWhole,
   numberStays,
   optInsIn,
   pendingSends,
@@ -30,10 +31,12 @@ import {
   type BlockedSend,
   type KeptSend,
   type MovedNumber,
+  type NeverJudgedWhole,
   type NumberDeparture,
   type NumberStay,
   type Violation,
 } from '../db/reconcile.js';
+import { previousSubaccounts } from '../db/customers.js';
 import {
   createRun,
   DEFAULT_RETENTION_DAYS,
@@ -94,7 +97,10 @@ export interface ReconcileResult {
    * then were held to no list. `retention`: older than its Messages API window now;
    * `numbers-left`: while a number was in a subaccount it has left since (a later wave moved it
    * on, or its customer's subaccount is another now), whose sends there no pass holds to its
-   * list again.
+   * list again. `not-whole-retention` and `not-whole-numbers-left` (with `customerId`): spans
+   * in which an earlier pass held a customer's sends to a list that was not whole, and that no
+   * pass can read again over the whole list — older than the Messages API window by the time
+   * the list was whole, or sent from a number that has moved on to another customer since.
    */
   notChecked: NotChecked[];
   /**
@@ -131,7 +137,9 @@ export interface NotChecked {
   accountSid: string;
   start: string;
   end: string;
-  reason: 'retention' | 'numbers-left';
+  reason: 'retention' | 'numbers-left' | 'not-whole-retention' | 'not-whole-numbers-left';
+  /** The customer whose sends were held to a list that was not whole (`not-whole-…`). */
+  customerId?: string;
 }
 
 const PAGE_SIZE = 1000;
@@ -242,7 +250,8 @@ export async function runReconcile(
   // checked either.
   const current = new Map(moved.map((m) => [m.numberSid, m.subaccountSid]));
   const readOf = (accountSid: string) => passRead.get(accountSid) ?? passWindows(db, accountSid);
-  for (const [accountSid, spans] of unjudgedStays(numberStays(db), current, readOf, now)) {
+  const stays = numberStays(db);
+  for (const [accountSid, spans] of unjudgedStays(stays, current, readOf, now)) {
     for (const span of spans) {
       notChecked.push({
         accountSid,
@@ -350,10 +359,41 @@ export async function runReconcile(
       isoSeconds(movedSince(notWholeMoved.filter((m) => m.customerId === customer))),
     );
   }
-  const cleared = [...marks.keys()].filter(
-    (c) =>
-      movedCustomers.has(c) && !notWholeIds.has(c) && !notReadAgain.some((m) => m.customerId === c),
+  // A mark is let go once its sends are read again as far as any pass can: what the Messages API
+  // no longer shows, and what a number that has moved on sent where it was (no pass reads it
+  // there again), were never judged against the whole list, and are kept as such for good. A
+  // customer none of whose numbers is left with it has nothing more to read.
+  const recordedSubaccount = previousSubaccounts(db);
+  const cleared = [...marks.keys()].filter((c) =>
+    movedCustomers.has(c)
+      ? !notWholeIds.has(c) && !notReadAgain.some((m) => m.customerId === c)
+      : recordedSubaccount.has(c),
   );
+  const lost = cleared.flatMap((c) => {
+    const since = marks.get(c)!;
+    const spans = lostOfMark(c, since, {
+      subaccounts: new Set([
+        ...moved.filter((m) => m.customerId === c).map((m) => m.subaccountSid),
+        ...(recordedSubaccount.has(c) ? [recordedSubaccount.get(c)!] : []),
+      ]),
+      stays,
+      current,
+      readable,
+      now,
+    });
+    // Nothing of a customer with no number left is read again: were no stay found, all of it.
+    if (spans.length > 0 || movedCustomers.has(c)) return spans;
+    const accountSid = recordedSubaccount.get(c)!;
+    return [
+      {
+        customerId: c,
+        accountSid,
+        start: since,
+        end: isoSeconds(now),
+        reason: 'numbers-left' as const,
+      },
+    ];
+  });
 
   const lists = suppressionLists(db, moved);
   const optIns = optInsIn(db, [...bySub.keys()]);
@@ -442,9 +482,18 @@ export async function runReconcile(
         settled: kept.filter((p) => readNow.has(p.sid) || due.includes(p)).map((p) => p.sid),
       },
     );
-    markJudgedNotWhole(db, newMarks, cleared);
+    markJudgedNotWhole(db, newMarks, cleared, lost);
     return recorded;
   })();
+  for (const span of neverJudgedWhole(db)) {
+    notChecked.push({
+      accountSid: span.accountSid,
+      start: span.start,
+      end: span.end,
+      reason: span.reason === 'retention' ? 'not-whole-retention' : 'not-whole-numbers-left',
+      customerId: span.customerId,
+    });
+  }
   return {
     passId: pass.id,
     subaccounts: windows.length,
@@ -657,6 +706,42 @@ export function unjudgedStays(
       .map(([accountSid, spans]) => [accountSid, mergeRanges(spans)] as const)
       .filter(([, spans]) => spans.length > 0),
   );
+}
+
+/**
+ * What no pass can read again of a customer's mark (its sends held to a list that was not
+ * whole, from `since`), once a pass has read the rest: in each of its `subaccounts`, the part
+ * older than what the Messages API shows (`readable`), and each stay there of a number that has
+ * left it since (a later wave moved it on, or the customer's subaccount is another now), from
+ * the later of `since` and its arrival until it left. Pure.
+ */
+export function lostOfMark(
+  customerId: string,
+  since: string,
+  where: {
+    subaccounts: ReadonlySet<string>;
+    stays: readonly NumberStay[];
+    current: ReadonlyMap<string, string>;
+    readable: (accountSid: string) => Date;
+    now: Date;
+  },
+): NeverJudgedWhole[] {
+  const from = new Date(since);
+  const lost: NeverJudgedWhole[] = [];
+  const span = (accountSid: string, start: Date, end: Date, reason: NeverJudgedWhole['reason']) =>
+    lost.push({ customerId, accountSid, start: isoSeconds(start), end: isoSeconds(end), reason });
+  for (const accountSid of where.subaccounts) {
+    const readable = where.readable(accountSid);
+    if (from < readable) span(accountSid, from, readable, 'retention');
+  }
+  for (const stay of where.stays) {
+    if (!where.subaccounts.has(stay.accountSid)) continue;
+    if (stay.left === null && where.current.get(stay.numberSid) === stay.accountSid) continue;
+    const left = stay.left === null ? where.now : new Date(stay.left);
+    if (left <= from) continue;
+    span(stay.accountSid, latest(from, new Date(stay.began)), left, 'numbers-left');
+  }
+  return lost;
 }
 
 /**

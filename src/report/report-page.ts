@@ -69,6 +69,12 @@ export interface ReportPageInput {
    */
   notJudgedAgain?: number;
   /**
+   * This run's customers with sends a reconcile pass held to a list that was not whole and that
+   * no pass can check again (older than the Messages API window by the time the list was whole,
+   * or sent from numbers that have moved on to another customer since). 0 if absent.
+   */
+  neverJudgedWhole?: number;
+  /**
    * Customers whose numbers came from an account with history no snapshot read: their lists
    * hold what was read only.
    */
@@ -393,6 +399,18 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
         then <code>submigrate report</code>.`,
     );
   }
+  const neverJudged = input.neverJudgedWhole ?? 0;
+  if (neverJudged > 0) {
+    reasons.push(
+      html`Some messages ${neverJudged} customer(s) sent after the move were checked only against
+        suppression lists that were not whole, and can never be checked again: Twilio no longer
+        shows them, or the numbers that sent them have moved on to another customer. Someone who
+        opted out in the history not read then may have been texted. What to do: the engineer's
+        <code>submigrate reconcile</code> names the customers and the periods (its lines
+        <code>not checked again:</code>); the customer checks the messages it sent then against its
+        own opt-out records.`,
+    );
+  }
   return reasons;
 }
 
@@ -466,7 +484,8 @@ function signOff(input: ReportPageInput, violations: number | null): Html {
     );
   }
   // Violations, and sends not judged yet, are reasons not to sign, above: not repeated here.
-  const unjudged = (input.pending ?? 0) + (input.notJudgedAgain ?? 0);
+  const unjudged =
+    (input.pending ?? 0) + (input.notJudgedAgain ?? 0) + (input.neverJudgedWhole ?? 0);
   if (violations === null || (violations === 0 && unjudged === 0))
     confirm.push(
       violations === null

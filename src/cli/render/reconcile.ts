@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { reconcileUnderWayNote } from '../../apply/reports.js';
 import type { ReconcileTotals } from '../../db/reconcile.js';
 import { MISSED_BY_OLDER_RULES } from '../../optouts/export.js';
-import type { ReconcileResult, Unread } from '../../reconcile/run-reconcile.js';
+import type { NotChecked, ReconcileResult, Unread } from '../../reconcile/run-reconcile.js';
 import type { ReconcileEnd } from '../reconcile-run.js';
 
 /** `--json`: the pass, the totals of every pass, and the folders written (`shown`). */
@@ -61,11 +61,7 @@ export function reconcileNotes(
     );
   }
   for (const span of result.notChecked) {
-    err.push(
-      span.reason === 'retention'
-        ? `not checked: ${span.accountSid} from ${span.start} to ${span.end}, after the move but older than its Messages API window: no pass read its sends, which were held to no list`
-        : `not checked: ${span.accountSid} from ${span.start} to ${span.end}, while a moved number was in it that a later apply has moved on since: no pass held its sends there to its list while it was there, and none will`,
-    );
+    err.push(notCheckedLine(span));
   }
   for (const span of result.unread) {
     err.push(
@@ -85,6 +81,19 @@ export function reconcileNotes(
     );
   }
   return err;
+}
+
+/** A span no pass read since the move, or read over a list not whole, and none can now. */
+function notCheckedLine(span: NotChecked): string {
+  const where = `${span.accountSid} from ${span.start} to ${span.end}`;
+  switch (span.reason) {
+    case 'retention':
+      return `not checked: ${where}, after the move but older than its Messages API window: no pass read its sends, which were held to no list`;
+    case 'numbers-left':
+      return `not checked: ${where}, while a moved number was in it that a later apply has moved on since: no pass held its sends there to its list while it was there, and none will`;
+    default:
+      return `not checked again: ${where}, the sends of ${span.customerId ?? 'a customer'}, which an earlier pass held to a suppression list that was not whole; ${span.reason === 'not-whole-retention' ? 'they are older than its Messages API window now' : 'they went out from numbers that have moved on to another customer since'}, and no pass will read them again over the whole list: a send then to someone who opted out in what was not read is not judged (ask the customer to check those messages against its own opt-out records)`;
+  }
 }
 
 /** Why spans since the move count as not read yet, as the lines on stderr say it. */

@@ -85,6 +85,31 @@ describe('reconcileNotes', () => {
     expect(lines[5]).toContain('1 customer(s) (cove)');
     expect(lines[5]).toContain('or with --since 2025-12-01T00:00:00Z');
   });
+
+  it('names the customer and why a span held to a list not whole is never checked again', () => {
+    const span = { accountSid: SUB, start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' };
+    const lines = reconcileNotes(
+      {
+        result: result({
+          notChecked: [
+            { ...span, reason: 'not-whole-retention', customerId: 'acme' },
+            { ...span, reason: 'not-whole-numbers-left', customerId: 'bolt' },
+          ],
+        }),
+        underWay: [],
+      },
+      where,
+    );
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^not checked again: ${SUB} from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z, the sends of acme, `,
+      ),
+    );
+    expect(lines[0]).toContain('older than its Messages API window now');
+    expect(lines[1]).toContain('the sends of bolt');
+    expect(lines[1]).toContain('moved on to another customer');
+  });
 });
 
 describe('unreadWhy', () => {

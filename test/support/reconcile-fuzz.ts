@@ -351,6 +351,8 @@ export async function runReconcileTrial(
      * list whole, lets them go.
      */
     const judgedNotWhole = new Set<string>();
+    /** When the last pass ran: what of a subaccount's history is out of the window by then. */
+    let lastPassAt = moveTo;
     const subMessages = () =>
       subs.flatMap((s) => historyOf(env, s)).filter((m) => m.dateSent > moveFrom);
     const isSend = (m: MessageRecord) =>
@@ -458,6 +460,7 @@ export async function runReconcileTrial(
       // ── a pass (or a parent snapshot, then a pass) ──
       const t = start + PASS_AT;
       fixed = t;
+      lastPassAt = t;
       if (retention !== null && k === 0) {
         for (const sub of subs) {
           await env.control('POST', '/__emulator/settings', {
@@ -685,7 +688,13 @@ export async function runReconcileTrial(
     // ── the built CLI on the real clock: nothing new to read; exit code and violations.csv ──
     fixed = null;
     const final = await cli(['reconcile', '--db', db, '--fail-on-violation', '--json']);
-    const expectedCode = recorded.size > 0 ? 3 : 0;
+    // History of a customer's subaccount since the move that no pass read before it fell out of
+    // the window (the passes named it not checked) leaves that customer's list not whole for
+    // good — these trials have no Bulk Export — so the run still fails on it.
+    const neverRead = subs.some(
+      (sub) => gaps(moveTo, readable(lastPassAt), covered.get(sub)!).length > 0,
+    );
+    const expectedCode = recorded.size > 0 || neverRead ? 3 : 0;
     if (final.code !== expectedCode)
       findings.push(`CLI reconcile exit ${final.code}, oracle ${expectedCode}: ${final.stderr}`);
     if (final.code === 0 || final.code === 3) {

@@ -55,6 +55,7 @@ import { carryAudit, inServiceKey, twilioEnforces } from '../report/carry.js';
 import { customerList, reportFileWriters, type ReportFile } from '../report/files.js';
 import { reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
+import { spansNotJudged, type NotChecked, type Unread } from '../reconcile/run-reconcile.js';
 import { countStates } from './run-apply.js';
 
 /** The run asked for; else the latest that had steps to take (`latestApplyRun`). */
@@ -649,12 +650,22 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
             evidence_message_sid: v.evidenceMessageSid,
           }));
   const files = reportFileWriters(rows, { ...document, carry }, optouts, violations, olderRuns);
-  const listWarnings = describeListGaps(
-    runId,
-    plan.customers.map((c) => c.customer_id),
-    optouts === null ? null : { unknown: unvouchedCustomers(optouts.coverage), partial },
-    olderRuns,
-  );
+  // What the passes leave unjudged in this run's subaccounts: no "nobody was texted" over it.
+  const accounts = new Set(rows.map((r) => r.to_account_sid));
+  const gaps = totals.passes === 0 ? null : spansNotJudged(db, new Date(generatedAt));
+  const unjudged =
+    gaps === null
+      ? []
+      : [...gaps.unread, ...gaps.notChecked].filter((span) => accounts.has(span.accountSid));
+  const listWarnings = [
+    ...describeListGaps(
+      runId,
+      plan.customers.map((c) => c.customer_id),
+      optouts === null ? null : { unknown: unvouchedCustomers(optouts.coverage), partial },
+      olderRuns,
+    ),
+    ...describeUnjudged(unjudged),
+  ];
   files.push({
     path: 'report.html',
     content: reportPage({
@@ -697,6 +708,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
           .map((span) => span.customerId)
           .filter((c) => customers.has(c)),
       ).size,
+      unjudged,
       partial,
     }),
   });
@@ -714,6 +726,22 @@ function shownStatus(db: Db, run: ApplyRun, runner: RunReportOptions['runner']):
   const other =
     holder !== undefined && (holder.pid !== runner.pid || holder.hostname !== runner.hostname);
   return other ? 'running' : 'stopped';
+}
+
+/**
+ * What the user is told beside the reports when reconcile's passes left a span since the move
+ * unjudged in the run's subaccounts: violations.csv holds only what was read.
+ */
+function describeUnjudged(spans: readonly (Unread | NotChecked)[]): string[] {
+  if (spans.length === 0) return [];
+  const shown = spans
+    .slice(0, 3)
+    .map((s) => `${s.accountSid} ${s.start} → ${s.end}`)
+    .join(', ');
+  const more = spans.length > 3 ? ', …' : '';
+  return [
+    `${spans.length} span(s) since the move no reconcile pass has read (${shown}${more}): a send in them to someone on a list is not judged, so violations.csv cannot say there was none, and report.html is not ready to sign off. \`submigrate reconcile\` (without --since) reads what the Messages API still shows, and names what no pass can read any more.`,
+  ];
 }
 
 /**

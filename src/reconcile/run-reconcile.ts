@@ -190,8 +190,7 @@ export async function runReconcile(
       `no completed snapshot has read ${neverRead.map((w) => w.account_sid).join(', ')}${olderRulesNote(db)}, where moved numbers came from (customers ${[...new Set(neverRead.flatMap((w) => w.customer_ids))].join(', ')}): there is no suppression list to hold their sends to, so reconcile cannot vouch for any. Run \`submigrate snapshot${neverRead.map((w) => ` --account ${w.account_sid}`).join('')}\` first.`,
     );
   }
-  const bySub = new Map<string, MovedNumber[]>();
-  for (const m of moved) bySub.set(m.subaccountSid, [...(bySub.get(m.subaccountSid) ?? []), m]);
+  const bySub = bySubaccount(moved);
 
   // Sends an earlier pass held to a list that was not whole are read again from then.
   const marks = judgedNotWhole(db);
@@ -203,9 +202,7 @@ export async function runReconcile(
   const beginnings = await historyBeginnings(db, twilio, bySub, now);
   // The Messages API shows each account's window (as last given with --retention-days, else
   // Twilio's 400 days): a pass reads, and records as read, nothing older, which stays not read.
-  const retention = recordedRetention(db);
-  const readable = (accountSid: string) =>
-    new Date(now.getTime() - (retention.get(accountSid) ?? DEFAULT_RETENTION_DAYS) * DAY_MS);
+  const readable = readableFrom(db, now);
   // What earlier passes read. One of an older submigrate held the sends to the lists as this
   // one does, but classified the messages by older keyword rules (RULES_VERSION): what only
   // the current rules count there (a STOP with an invisible character, a send refused before a
@@ -233,34 +230,16 @@ export async function runReconcile(
     end: now,
   }));
   // What no pass read since a move and none can now: said, never shown as "0 violations".
-  const notChecked: NotChecked[] = [...bySub].flatMap(([accountSid, numbers]) => {
-    return uncoveredSpans(
-      { start: movedSince(numbers), end: readable(accountSid) },
-      passRead.get(accountSid)!,
-    ).map((span) => ({
-      accountSid,
-      start: isoSeconds(span.start),
-      end: isoSeconds(span.end),
-      reason: 'retention' as const,
-    }));
-  });
-  // A number a later wave moved on is held to its list only in the subaccount it is in now: a
-  // pass after it left skips what it sent where it was before (and, once every number has
-  // left, reads that subaccount no more). What no pass read while it was there is never
-  // checked either.
-  const current = new Map(moved.map((m) => [m.numberSid, m.subaccountSid]));
-  const readOf = (accountSid: string) => passRead.get(accountSid) ?? passWindows(db, accountSid);
   const stays = numberStays(db);
-  for (const [accountSid, spans] of unjudgedStays(stays, current, readOf, now)) {
-    for (const span of spans) {
-      notChecked.push({
-        accountSid,
-        start: isoSeconds(span.start),
-        end: isoSeconds(span.end),
-        reason: 'numbers-left',
-      });
-    }
-  }
+  const current = new Map(moved.map((m) => [m.numberSid, m.subaccountSid]));
+  const notChecked = notCheckedSpans(
+    moved,
+    bySub,
+    stays,
+    (accountSid) => passRead.get(accountSid) ?? passWindows(db, accountSid),
+    readable,
+    now,
+  );
 
   const types = tollFreeTypes(db);
   const movedPhones = new Set(moved.map((m) => m.phoneNumber));
@@ -406,8 +385,10 @@ export async function runReconcile(
   const unread = new Map(
     windows.map((w) => [
       w.accountSid,
-      unreadSpans(
-        { start: latest(readable(w.accountSid), movedSince(bySub.get(w.accountSid)!)), end: now },
+      unreadSinceMove(
+        bySub.get(w.accountSid)!,
+        readable(w.accountSid),
+        now,
         [...passReadNow.get(w.accountSid)!, w],
         passRead.get(w.accountSid)!,
       ),
@@ -657,6 +638,119 @@ export function unreadSpans(
       ...uncoveredSpans(span, skipped).map((s) => ({ ...s, reason: 'older-rules' as const })),
     ].sort((a, b) => a.start.getTime() - b.start.getTime());
   });
+}
+
+/** The moved numbers by the subaccount each is in now. */
+function bySubaccount(moved: readonly MovedNumber[]): Map<string, MovedNumber[]> {
+  const bySub = new Map<string, MovedNumber[]>();
+  for (const m of moved) bySub.set(m.subaccountSid, [...(bySub.get(m.subaccountSid) ?? []), m]);
+  return bySub;
+}
+
+/**
+ * Where each account's Messages API window begins at `now`: as far back as the retention last
+ * given for it with --retention-days, else Twilio's 400 days.
+ */
+function readableFrom(db: Db, now: Date): (accountSid: string) => Date {
+  const retention = recordedRetention(db);
+  return (accountSid) =>
+    new Date(now.getTime() - (retention.get(accountSid) ?? DEFAULT_RETENTION_DAYS) * DAY_MS);
+}
+
+/**
+ * The spans since a subaccount's `numbers` began to move, up to `end`, that no pass read under
+ * the current rules (`readNow`), as `unreadSpans` says them; nothing older than the Messages
+ * API shows (`readable`), which is not checked instead.
+ */
+function unreadSinceMove(
+  numbers: readonly MovedNumber[],
+  readable: Date,
+  end: Date,
+  readNow: readonly TimeRange[],
+  readAny: readonly TimeRange[],
+): (TimeRange & { reason: Unread['reason'] })[] {
+  return unreadSpans({ start: latest(readable, movedSince(numbers)), end }, readNow, readAny);
+}
+
+/**
+ * Spans since a move that no pass read and none can now (`ReconcileResult.notChecked`): older
+ * than the Messages API window (`readable`), or while a number was in a subaccount it has left
+ * since. `read`: the windows passes read of an account.
+ */
+function notCheckedSpans(
+  moved: readonly MovedNumber[],
+  bySub: ReadonlyMap<string, readonly MovedNumber[]>,
+  stays: readonly NumberStay[],
+  read: (accountSid: string) => readonly TimeRange[],
+  readable: (accountSid: string) => Date,
+  now: Date,
+): NotChecked[] {
+  const notChecked: NotChecked[] = [...bySub].flatMap(([accountSid, numbers]) =>
+    uncoveredSpans({ start: movedSince(numbers), end: readable(accountSid) }, read(accountSid)).map(
+      (span) => ({
+        accountSid,
+        start: isoSeconds(span.start),
+        end: isoSeconds(span.end),
+        reason: 'retention' as const,
+      }),
+    ),
+  );
+  // A number a later wave moved on is held to its list only in the subaccount it is in now: a
+  // pass after it left skips what it sent where it was before (and, once every number has
+  // left, reads that subaccount no more). What no pass read while it was there is never
+  // checked either.
+  const current = new Map(moved.map((m) => [m.numberSid, m.subaccountSid]));
+  for (const [accountSid, spans] of unjudgedStays(stays, current, read, now)) {
+    for (const span of spans) {
+      notChecked.push({
+        accountSid,
+        start: isoSeconds(span.start),
+        end: isoSeconds(span.end),
+        reason: 'numbers-left',
+      });
+    }
+  }
+  return notChecked;
+}
+
+/**
+ * What the passes recorded so far leave unjudged, judged at `now` as a pass would: spans since a
+ * move no pass has read yet, up to the end of the last one's read of each subaccount
+ * (`unread`; none in a subaccount no pass has read), and spans none can read now
+ * (`notChecked`). The reports read it once a pass has run, so that they never say "nobody was
+ * texted" over a span no pass read.
+ */
+export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread' | 'notChecked'> {
+  const moved = movedNumbers(db);
+  const bySub = bySubaccount(moved);
+  const read = new Map([...bySub.keys()].map((sid) => [sid, passWindows(db, sid)]));
+  const readable = readableFrom(db, now);
+  const unread = [...bySub].flatMap(([accountSid, numbers]) => {
+    const any = read.get(accountSid)!;
+    if (any.length === 0) return [];
+    const end = new Date(Math.max(...any.map((w) => w.end.getTime())));
+    return unreadSinceMove(
+      numbers,
+      readable(accountSid),
+      end,
+      passWindows(db, accountSid, 'current'),
+      any,
+    ).map((span) => ({
+      accountSid,
+      start: isoSeconds(span.start),
+      end: isoSeconds(span.end),
+      reason: span.reason,
+    }));
+  });
+  const notChecked = notCheckedSpans(
+    moved,
+    bySub,
+    numberStays(db),
+    (accountSid) => read.get(accountSid) ?? passWindows(db, accountSid),
+    readable,
+    now,
+  );
+  return { unread, notChecked };
 }
 
 /**

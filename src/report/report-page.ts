@@ -75,6 +75,12 @@ export interface ReportPageInput {
    */
   neverJudgedWhole?: number;
   /**
+   * Spans since the move, in this run's subaccounts, that no reconcile pass has read: one a
+   * --since pass skipped, or older than the Messages API window, or while a number was in a
+   * subaccount it has left since. A send in them is not judged. None if absent.
+   */
+  unjudged?: readonly { accountSid: string; start: string; end: string; reason: string }[];
+  /**
    * Customers whose numbers came from an account with history no snapshot read: their lists
    * hold what was read only.
    */
@@ -411,6 +417,17 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
         own opt-out records.`,
     );
   }
+  const unjudged = input.unjudged ?? [];
+  if (violations !== null && unjudged.length > 0) {
+    reasons.push(
+      html`${unjudged.length} span(s) since the move were never read by a reconcile pass
+        (${unjudged.map((span) => `${span.accountSid} ${span.start} → ${span.end}`).join(', ')}): a
+        message sent in them to someone on a list is not judged, so nobody can say there was none.
+        What to do: the engineer runs <code>submigrate reconcile</code> (without
+        <code>--since</code>), which reads what Twilio still shows, then
+        <code>submigrate report</code>; a span Twilio no longer shows stays unjudged.`,
+    );
+  }
   return reasons;
 }
 
@@ -485,7 +502,10 @@ function signOff(input: ReportPageInput, violations: number | null): Html {
   }
   // Violations, and sends not judged yet, are reasons not to sign, above: not repeated here.
   const unjudged =
-    (input.pending ?? 0) + (input.notJudgedAgain ?? 0) + (input.neverJudgedWhole ?? 0);
+    (input.pending ?? 0) +
+    (input.notJudgedAgain ?? 0) +
+    (input.neverJudgedWhole ?? 0) +
+    (input.unjudged?.length ?? 0);
   if (violations === null || (violations === 0 && unjudged === 0))
     confirm.push(
       violations === null
@@ -1013,9 +1033,18 @@ function numbersTable(rows: readonly AuditRow[]): Html {
   );
 }
 
-function violationsSection(violations: readonly ViolationRow[] | null): Html {
+function violationsSection(input: ReportPageInput): Html {
+  const { violations } = input;
   if (violations === null) {
     return html`<p class="muted">Reconcile has not run yet.</p>`;
+  }
+  const unjudged =
+    (input.pending ?? 0) + (input.notJudgedAgain ?? 0) + (input.unjudged?.length ?? 0);
+  if (violations.length === 0 && unjudged > 0) {
+    return html`<p class="warn">
+      None found in what reconcile has judged, but not all of it is judged yet (the reasons are at
+      the top of this page): this cannot say that nobody on a suppression list was texted.
+    </p>`;
   }
   if (violations.length === 0) {
     return html`<p class="ok">
@@ -1279,7 +1308,7 @@ export function reportPage(input: ReportPageInput): string {
             someone on that number's suppression list who had not opted back in before it was
             sent.${input.lastReconcileAt === null ? '' : html` Last reconciled ${input.lastReconcileAt}.`}
           </p>
-          ${violationsSection(input.violations)}
+          ${violationsSection(input)}
           <h2 id="suppression-heading">Suppression lists</h2>
           <p class="muted">
             Everyone who opted out of a moved number or its service, with the message that proves

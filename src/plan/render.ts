@@ -106,6 +106,11 @@ export function* renderPlan(plan: Plan): Generator<string> {
     list.push(step);
     byCustomer.set(step.customer_id, list);
   }
+  // A customer whose history no snapshot read whole: its count is of what was read, not of
+  // its opt-outs ("0 opted-out recipients" read as none).
+  const notKnown = new Set(
+    plan.warnings.filter((w) => w.code === 'optouts_not_snapshotted').map((w) => w.customer_id),
+  );
   for (const customer of plan.customers) {
     const steps = byCustomer.get(customer.customer_id);
     if (steps === undefined) continue;
@@ -113,7 +118,10 @@ export function* renderPlan(plan: Plan): Generator<string> {
       customer.subaccount_sid === null
         ? 'new subaccount'
         : `${customer.subaccount_sid} (${customer.subaccount_source})`;
-    yield `# ${customer.customer_id} ${name(customer.customer_name)} → ${target}; ${plural(customer.optouts, 'opted-out recipient')}`;
+    const optouts = notKnown.has(customer.customer_id)
+      ? `opted-out recipients not known (${customer.optouts} in the history read; see its warning)`
+      : plural(customer.optouts, 'opted-out recipient');
+    yield `# ${customer.customer_id} ${name(customer.customer_name)} → ${target}; ${optouts}`;
     for (const step of steps) yield stepLine(plan, step, customerOf);
     for (const number of customer.numbers) {
       if (number.unchanged) continue;

@@ -794,6 +794,22 @@ describe('the printed plan', () => {
   });
 });
 
+describe('the printed count of a customer whose history no snapshot read', () => {
+  it('does not read "0 opted-out recipients": the count is of what was read', () => {
+    const plan = buildPlan(
+      state({ numbers: [number(N1, 1)] }),
+      mapping({}),
+      options({ coveredAccounts: new Set() }),
+    );
+    expect(plan.warnings.map((w) => w.code)).toContain('optouts_not_snapshotted');
+    const header = [...renderPlan(plan)].find((line) => line.startsWith('# acme'));
+    expect(header).toMatch(
+      /; opted-out recipients not known \(0 in the history read; see its warning\)$/,
+    );
+    expect(header).not.toContain('0 opted-out recipients');
+  });
+});
+
 describe('a plan with no step', () => {
   const inPlace = () =>
     buildPlan(

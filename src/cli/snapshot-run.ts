@@ -5,6 +5,7 @@
 
 import { systemClock } from '../clock.js';
 import { withDb, type DbLocation } from '../db/open.js';
+import { notReadSpans, type CoverageWindow } from '../optouts/export.js';
 import { takeSnapshot, type SnapshotInput, type SnapshotResult } from '../optouts/snapshot.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { CommandContext } from './context.js';
@@ -14,7 +15,9 @@ import { tellWhenStopped } from './stopped.js';
 
 /**
  * Takes the snapshot of `input`. `started` (ms): when the command began, for the rate shown;
- * `stopped`: what it says if a signal ends it part way.
+ * `stopped`: what it says if a signal ends it part way. `notRead`: the spans of history no
+ * completed snapshot has read once it is over (the coverage's `not_read`), which the ledger's
+ * counts miss.
  */
 export async function snapshotWithProgress(
   input: SnapshotInput,
@@ -22,15 +25,15 @@ export async function snapshotWithProgress(
   twilio: TwilioPort,
   context: CommandContext,
   run: { started: number; stopped: (signal: NodeJS.Signals) => string },
-): Promise<SnapshotResult> {
+): Promise<SnapshotResult & { notRead: CoverageWindow[] }> {
   const { started } = run;
   const bar = createProgressBar(
     'snapshot |{bar}| {value}/{total} slices and export days · {messages} messages · {rate} msg/s · {events} events',
   );
   const released = tellWhenStopped(context.output, run.stopped);
   try {
-    return await withDb(location, (db) =>
-      takeSnapshot(input, {
+    return await withDb(location, async (db) => {
+      const result = await takeSnapshot(input, {
         twilio,
         db,
         clock: systemClock,
@@ -47,8 +50,9 @@ export async function snapshotWithProgress(
           bar.clear();
           context.output.err(`snapshot: ${text}`);
         },
-      }),
-    );
+      });
+      return { ...result, notRead: notReadSpans(db) };
+    });
   } finally {
     released();
     bar.stop();

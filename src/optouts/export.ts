@@ -138,18 +138,15 @@ const asCoverage = (accountSid: string, range: TimeRange): CoverageWindow => ({
 });
 
 /**
- * `sources`: the accounts the numbers came from, each with the customers whose numbers did
- * (default: as the mapping last recorded them); those no completed snapshot read are
- * `never_read`. `throughMoves`: whether an account numbers moved out of after its last window
- * counts as not read up to the last move (every list does); the opt-out gate, which judges the
- * numbers still to move, says no: apply reads that span itself once its numbers have moved.
+ * Per account, the merged windows completed snapshots read (`merged`, by source) and the spans
+ * nobody read between the start of its history and its last window, or the last time a number
+ * moved out of it if that is later and `throughMoves` (`Coverage.not_read`).
  */
-export function readCoverage(
+function readSpans(
   db: Db,
-  sources: ReadonlyMap<string, ReadonlySet<string>> = sourceAccounts(db),
-  throughMoves = true,
-): Coverage {
-  const windows = completedWindows(db);
+  windows: ReturnType<typeof completedWindows>,
+  throughMoves: boolean,
+): { byAccount: Map<string, TimeRange[]>; merged: SourcedWindow[]; notRead: CoverageWindow[] } {
   const starts = historyStarts(db);
   const departures = throughMoves ? lastDepartures(db) : new Map<string, string>();
   const byAccount = new Map<string, TimeRange[]>();
@@ -186,6 +183,28 @@ export function readCoverage(
       notRead.push(asCoverage(accountSid, gap));
     }
   }
+  return { byAccount, merged, notRead };
+}
+
+/** The spans of history nobody read (`Coverage.not_read`), without the rest of the coverage. */
+export function notReadSpans(db: Db): CoverageWindow[] {
+  return readSpans(db, completedWindows(db), true).notRead;
+}
+
+/**
+ * `sources`: the accounts the numbers came from, each with the customers whose numbers did
+ * (default: as the mapping last recorded them); those no completed snapshot read are
+ * `never_read`. `throughMoves`: whether an account numbers moved out of after its last window
+ * counts as not read up to the last move (every list does); the opt-out gate, which judges the
+ * numbers still to move, says no: apply reads that span itself once its numbers have moved.
+ */
+export function readCoverage(
+  db: Db,
+  sources: ReadonlyMap<string, ReadonlySet<string>> = sourceAccounts(db),
+  throughMoves = true,
+): Coverage {
+  const windows = completedWindows(db);
+  const { byAccount, merged, notRead } = readSpans(db, windows, throughMoves);
   const neverRead = [...sources]
     .filter(([account]) => !byAccount.has(account))
     .sort(([a], [b]) => compareText(a, b))

@@ -9,7 +9,7 @@ import {
   validateSnapshotInput,
 } from '../../optouts/snapshot.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { snapshotSummary } from '../render/snapshot.js';
+import { notReadNotice, snapshotSummary } from '../render/snapshot.js';
 import { connectTwilio, dbLocation, parseInstant } from '../runtime.js';
 import { snapshotWithProgress } from '../snapshot-run.js';
 import { snapshotRunFlags, snapshotStoppedNotice, snapshotTakesUp } from '../stopped.js';
@@ -105,9 +105,12 @@ export function snapshotCommand(
       const seconds = (Date.now() - started) / 1000;
       if (args.json) {
         context.output.out(JSON.stringify({ ...result, seconds, requests: http.stats }, null, 2));
-        return;
+      } else {
+        context.output.out(snapshotSummary(result, seconds, http.stats.retries));
       }
-      context.output.out(snapshotSummary(result, seconds, http.stats.retries));
+      // The counts are the ledger's: history no snapshot read is in none of them.
+      const gaps = notReadNotice(result.notRead, result.optedOutPairs);
+      if (gaps !== null) context.output.err(gaps);
     },
   };
 }

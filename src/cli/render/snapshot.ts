@@ -1,5 +1,6 @@
 /** `snapshot`'s run as its summary line tells it. */
 
+import type { CoverageWindow } from '../../optouts/export.js';
 import type { SnapshotResult } from '../../optouts/snapshot.js';
 
 /**
@@ -19,4 +20,17 @@ export function snapshotSummary(result: SnapshotResult, seconds: number, retries
     `${result.eventsAdded} new events; ledger: ${result.ledger.optOut} opt-out, ${result.ledger.optIn} opt-in, ` +
     `${result.ledger.help} help, ${result.ledger.refused} refused (21610); ${result.optedOutPairs} pairs opted out now; ${window}`
   );
+}
+
+/**
+ * What the summary's counts miss, on stderr: the spans of history no completed snapshot has read
+ * (`not_read`; with --no-export, all that is older than the Messages API shows). Null when none.
+ */
+export function notReadNotice(notRead: readonly CoverageWindow[], pairs: number): string | null {
+  if (notRead.length === 0) return null;
+  const shown = notRead
+    .slice(0, 3)
+    .map((w) => `${w.account_sid} ${w.start} → ${w.end}`)
+    .join(', ');
+  return `not read: ${notRead.length} span(s) of history no completed snapshot has read (${shown}${notRead.length > 3 ? ', …' : ''}): the ${pairs} pair(s) opted out now miss any opt-out said in them, and \`submigrate optouts\` exits 3 for a list they leave not whole. Run \`submigrate snapshot\` with Bulk Export (for a subaccount, with --account) to read them.`;
 }

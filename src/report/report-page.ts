@@ -270,7 +270,7 @@ function summary(input: ReportPageInput, violations: number | null): Html {
     }
     ${figure('routes-changed', 'numbers whose incoming messages now go elsewhere', changed, lost > 0)}
     ${figure('blocked', 'sends Twilio refused (21610): texts to people on a list it stopped', blocked ?? 'not reconciled')}
-    ${figure('violations', 'violations: texts sent to people on a list after the move', violations ?? 'not reconciled', violations === null || violations > 0)}
+    ${figure('violations', `violations: texts sent to people on a list after the move${violations !== null && unjudgedCount(input) > 0 ? ' (not all judged yet)' : ''}`, violations ?? 'not reconciled', violations === null || violations > 0 || unjudgedCount(input) > 0)}
     ${figure('steps-done', 'steps done (each a change made in Twilio)', document.counts['done'] ?? 0)}
     ${figure('steps-failed', 'steps failed', document.counts['failed'] ?? 0, (document.counts['failed'] ?? 0) > 0)}
   </section>`;
@@ -501,11 +501,7 @@ function signOff(input: ReportPageInput, violations: number | null): Html {
     );
   }
   // Violations, and sends not judged yet, are reasons not to sign, above: not repeated here.
-  const unjudged =
-    (input.pending ?? 0) +
-    (input.notJudgedAgain ?? 0) +
-    (input.neverJudgedWhole ?? 0) +
-    (input.unjudged?.length ?? 0);
+  const unjudged = unjudgedCount(input);
   if (violations === null || (violations === 0 && unjudged === 0))
     confirm.push(
       violations === null
@@ -1033,13 +1029,25 @@ function numbersTable(rows: readonly AuditRow[]): Html {
   );
 }
 
+/**
+ * What reconcile has not judged yet for this run: sends pending, customers' sends not read again
+ * since their lists became whole, and spans since the move no pass read.
+ */
+function unjudgedCount(input: ReportPageInput): number {
+  return (
+    (input.pending ?? 0) +
+    (input.notJudgedAgain ?? 0) +
+    (input.neverJudgedWhole ?? 0) +
+    (input.unjudged?.length ?? 0)
+  );
+}
+
 function violationsSection(input: ReportPageInput): Html {
   const { violations } = input;
   if (violations === null) {
     return html`<p class="muted">Reconcile has not run yet.</p>`;
   }
-  const unjudged =
-    (input.pending ?? 0) + (input.notJudgedAgain ?? 0) + (input.unjudged?.length ?? 0);
+  const unjudged = unjudgedCount(input);
   if (violations.length === 0 && unjudged > 0) {
     return html`<p class="warn">
       None found in what reconcile has judged, but not all of it is judged yet (the reasons are at

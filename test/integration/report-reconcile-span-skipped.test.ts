@@ -68,6 +68,7 @@ describe('report after a reconcile --since that skipped a span', () => {
     expect(page).not.toContain('Nobody on a suppression list has been texted');
     expect(page).not.toContain('None: no message after the move went to anyone');
     expect(page).toContain('were never read by a reconcile pass');
+    expect(page).toContain('after the move (not all judged yet)');
 
     // What the page held back for: the next pass reads the span and finds the send.
     const next = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);

@@ -35,6 +35,14 @@ const SCHEME = /\b[a-z][a-z0-9+.-]*:\/\//gi;
 const AUTHORITY = /^[^\s/?#\\]*/;
 /** The authority of a URL in quotes, where a space may be part of it. */
 const QUOTED_AUTHORITY = /^[^/?#\\]*/;
+/**
+ * After a port's digits: a space, then one word ending in "@" and a host (the end of the
+ * authority follows). Text after a port does not read so (`host:8443 failed; write to
+ * ops@example.com`, `host:8443 (ops@example.com)`); a password begun with digits does
+ * (`user:2024 pw@host/sms`).
+ */
+const PASSWORD_TAIL =
+  /^ \S*@(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d+)?(?=$|[\s/?#\\])/i;
 /** The quote a URL may be written in, by its opening character, and the one that closes it. */
 const CLOSERS: Readonly<Record<string, string>> = {
   "'": "'",
@@ -44,46 +52,77 @@ const CLOSERS: Readonly<Record<string, string>> = {
   '(': ')',
 };
 
+/** A `%XX` that `decodedView` decodes: an ASCII character. */
+const ENCODED = /%[0-7][0-9a-f]/i;
+
 /**
  * Text with the password of every URL in it masked (`https://user:***@host/sms`), as
  * `shownUrl` shows a webhook URL: Twilio's error messages may quote a webhook URL given to it,
  * basic-auth password and all, and unencoded. A URL percent-encoded in the text (one in
- * another's query, `https%3A%2F%2Fuser%3Apw%40host`) is read as decoded, and masked where it
- * is written. A URL whose authority holds its "@" is masked as a URL parser reads it (user
- * and password end at its last "@"); inside quotes, the authority runs past spaces to the
- * closing quote. One whose password holds a "/", "?", "#", "\" or (unquoted) a space, a URL
- * Twilio would refuse and quote, is masked from its first ":" to the last "@" of the first word
- * after it that holds one: that may hide part of a path with it, but never shows the password.
- * A ":" followed by digits alone is a port, not a password; one followed by a space begins
- * none. Unquoted, a password holding both an "@" and a space cannot be told from the end of the
- * URL: what follows its space shows.
+ * another's query, `https%3A%2F%2Fuser%3Apw%40host`, or encoded again, `https%253A%252F…`) is
+ * read as decoded, as often as it takes, and masked where it is written. A URL whose authority
+ * holds its "@" is masked as a URL parser reads it (user and password end at its last "@");
+ * inside quotes, the authority runs past spaces to the closing quote. One whose password holds
+ * a "/", "?", "#", "\" or (unquoted) a space, a URL Twilio would refuse and quote, is masked
+ * from its first ":" to the last "@" of the first word after it that holds one: that may hide
+ * part of a path with it, but never shows the password. A ":" followed by digits alone is a
+ * port, not a password, unless a space and one word ending in "@" and a host follow them
+ * (`user:2024 pw@host`: a password; `host:8443 (write to ops@example.com)`: a port); one
+ * followed by a space begins none. Unquoted, a password holding both an "@" and a space cannot
+ * be told from the end of the URL: what follows its space shows.
  */
 export function maskUrlPasswords(text: string): string {
-  // No URL, or none with a user in it (plain or percent-encoded): nothing to mask.
-  if (!text.includes('://') && !/%3a/i.test(text)) return text;
-  if (!text.includes('@') && !/%40/i.test(text)) return text;
   // As written first (a "%20" or "%2F" in a URL's password is part of it, not the end of a
-  // port: `https://user:2024%20pw@host`), then as decoded (a URL percent-encoded in the text).
-  return masked(masked(text, false), true);
+  // port: `https://user:2024%20pw@host`), then decoded once, twice, … (a URL percent-encoded
+  // in the text, or in a URL that is itself encoded) until nothing is left to decode.
+  let shown = text;
+  for (let times = 0; ; times += 1) {
+    const view = decodedView(shown, times);
+    // No URL, or none with a user in it: nothing to mask at this depth.
+    if (view.text.includes('://') && view.text.includes('@')) shown = masked(shown, view);
+    if (!ENCODED.test(view.text)) return shown;
+  }
 }
 
-/** `text` with its URLs' passwords masked, read as written or as `decodedView` decodes it. */
-function masked(text: string, decode: boolean): string {
-  const view = decode ? decodedView(text) : null;
+/** A text decoded, and where each of its characters is in the text: `start[i]` to `end[i]`. */
+interface DecodedView {
+  text: string;
+  start: number[];
+  end: number[];
+}
+
+/** `text` with its URLs' passwords masked, as read in `view`, a decoded view of it. */
+function masked(text: string, view: DecodedView): string {
   let shown = '';
   let from = 0;
-  for (const [colon, at] of passwordSpans(view === null ? text : view.text)) {
-    shown += `${text.slice(from, view === null ? colon + 1 : view.end[colon])}***`;
-    from = view === null ? at : view.start[at]!;
+  for (const [colon, at] of passwordSpans(view.text)) {
+    shown += `${text.slice(from, view.end[colon])}***`;
+    from = view.start[at]!;
   }
   return shown + text.slice(from);
 }
 
 /**
- * `text` with every `%XX` of an ASCII character decoded, and where each of its characters is
- * in `text`: `start[i]` to `end[i]` (one character, or the three of a `%XX`).
+ * `text` with every `%XX` of an ASCII character decoded `times` times over (`%253A` twice is
+ * ":"), and where each of its characters is in `text` (one character, or all of its `%XX`).
  */
-function decodedView(text: string): { text: string; start: number[]; end: number[] } {
+function decodedView(text: string, times: number): DecodedView {
+  const start = Array.from({ length: text.length }, (_unset, i) => i);
+  let view: DecodedView = { text, start, end: start.map((i) => i + 1) };
+  for (let n = 0; n < times; n += 1) {
+    const once = decodedOnce(view.text);
+    const outer = view;
+    view = {
+      text: once.text,
+      start: once.start.map((i) => outer.start[i]!),
+      end: once.end.map((i) => outer.end[i - 1]!),
+    };
+  }
+  return view;
+}
+
+/** `text` with every `%XX` of an ASCII character decoded once, as a `DecodedView` of it. */
+function decodedOnce(text: string): DecodedView {
   let decoded = '';
   const start: number[] = [];
   const end: number[] = [];
@@ -125,7 +164,12 @@ function passwordAfter(
   const plain = AUTHORITY.exec(after)![0];
   if (plain.startsWith('[')) return null; // an IPv6 host, no user before it
   const colon = plain.indexOf(':');
-  if (colon < 0 || /^\d+$/.test(plain.slice(colon + 1))) return null; // no ":", or a port
+  if (colon < 0) return null;
+  if (/^\d+$/.test(plain.slice(colon + 1))) {
+    // A port, unless what follows it is the rest of a password that began with digits.
+    const tail = PASSWORD_TAIL.exec(after.slice(plain.length));
+    return tail === null ? null : [colon, plain.length + tail[0].lastIndexOf('@')];
+  }
   // A ":" then a space ends a sentence about a URL with no path (`https://host: timed out`).
   if (/^\s/.test(after.slice(colon + 1))) return null;
   const authority = quoted ? QUOTED_AUTHORITY.exec(after)![0] : plain;

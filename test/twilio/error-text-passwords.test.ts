@@ -75,6 +75,27 @@ describe('maskUrlPasswords', () => {
       `next=https%3A%2F%2Fowlie%3Amy%20${PASSWORD}%2F1%40hooks.example%2Fsms`,
       'next=https%3A%2F%2Fowlie%3A***%40hooks.example%2Fsms',
     ],
+    // A URL encoded twice (in the query of a URL that is itself in another's query), or three
+    // times: read as decoded as often as it takes.
+    [
+      `next=https%253A%252F%252Fowlie%253A${PASSWORD}%2540hooks.example%252Fsms`,
+      'next=https%253A%252F%252Fowlie%253A***%2540hooks.example%252Fsms',
+    ],
+    [
+      `next=https%25253A%25252F%25252Fowlie%25253A${PASSWORD}%252540hooks.example`,
+      'next=https%25253A%25252F%25252Fowlie%25253A***%252540hooks.example',
+    ],
+    // A password that begins with digits, then a space: not a port, the word after it ends
+    // in "@" and a host. Quoted and not.
+    [
+      `The URL 'https://owlie:2024 ${PASSWORD}@hooks.example/sms' is not valid.`,
+      "The URL 'https://owlie:***@hooks.example/sms' is not valid.",
+    ],
+    [`"https://owlie:2024 @hooks.example/sms"`, '"https://owlie:***@hooks.example/sms"'],
+    [
+      `Invalid SmsUrl: https://owlie:8443 ${PASSWORD}@hooks.example:8443/sms`,
+      'Invalid SmsUrl: https://owlie:***@hooks.example:8443/sms',
+    ],
     // A valid URL whose password is percent-encoded, beginning with digits: the "%20" or
     // "%2F" in it is part of the password, not the end of a port.
     [
@@ -105,6 +126,10 @@ describe('maskUrlPasswords', () => {
     'https://ops@hooks.example:8443/sms (a user alone, and a port)',
     'https%3A%2F%2Fhooks.example%3A8443%2Fsms%40x, 100% sure, 50%3A50',
     'https://hooks.example/a:b@c and https://hooks.example/?u=a:b@c',
+    // A port, a space, then text: more than one word, or an address not ending the word.
+    "'https://hooks.example:8443 failed; write to ops@example.com'",
+    'https://hooks.example:8443 (ops@example.com)',
+    'https://hooks.example:8443 ops@example.com, or call',
     // A URL with no path, then a colon and a space: the text goes on, no password begins.
     'Invalid URL https://hooks.example: timed out; write to ops@example.com',
     "'https://hooks.example: timed out; write to ops@example.com'",

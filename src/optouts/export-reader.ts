@@ -20,7 +20,7 @@ import {
   recordExportJob,
   type ExportDay,
 } from '../db/snapshot-runs.js';
-import { TwilioError } from '../errors.js';
+import { TwilioError, UserError } from '../errors.js';
 import type { ExportJobStatus, TwilioPort } from '../twilio/port.js';
 import { classifyMessage } from './classify.js';
 import type { SnapshotProgress } from './slice-reader.js';
@@ -58,6 +58,11 @@ export interface ExportContext {
   /** Told once per job that the run is waiting for it, and for how long Twilio thinks. */
   onNotice?(text: string): void;
   sleep(ms: number): Promise<void>;
+  /**
+   * How long the run waits in all for Twilio to make the files (`--export-wait`): `until`, on
+   * `clock`, after which a job still making them stops the run rather than be polled forever.
+   */
+  waitLimit: { minutes: number; until: number };
 }
 
 /** Reads every pending export day of the run, account by account side by side. */
@@ -187,13 +192,16 @@ async function readAsTwilioHasThem(
     }
     for (const day of status.completedDays) if (remaining.has(day)) read(day);
     if (remaining.size === 0) break;
+    const now = context.clock.now().getTime();
+    if (now >= context.waitLimit.until) throw waitedTooLong(accountSid, status, remaining, context);
     if (!announced.has(status.jobSid)) {
       announced.add(status.jobSid);
-      context.onNotice?.(waitingNotice(accountSid, status, remaining.size));
+      context.onNotice?.(waitingNotice(accountSid, status, remaining.size, context));
     }
     const eta = status.estimatedCompletion?.getTime() ?? 0;
-    const wait = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, eta - context.clock.now().getTime()));
-    await context.sleep(wait);
+    const wait = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, eta - now));
+    // The last poll falls on the limit: a job done just before it is read, not given up on.
+    await context.sleep(Math.max(0, Math.min(wait, context.waitLimit.until - now)));
   }
 }
 
@@ -238,14 +246,40 @@ async function unheardJob(
  * A job can take Twilio minutes or hours: the person watching is told what the run waits for,
  * and that stopping is safe.
  */
-function waitingNotice(accountSid: string, status: ExportJobStatus, days: number): string {
+function waitingNotice(
+  accountSid: string,
+  status: ExportJobStatus,
+  days: number,
+  context: ExportContext,
+): string {
   const eta =
     status.estimatedCompletion === null
       ? 'Twilio gives no estimate of when'
       : `Twilio expects it done by ${isoSeconds(status.estimatedCompletion)}`;
   return (
-    `waiting for Twilio's Bulk Export job ${status.jobSid} to make ${days} day file(s) of ${accountSid}; ${eta}. ` +
-    'Stopping now is safe: the same snapshot run again within 6 days takes the job up where it is.'
+    `waiting for Twilio's Bulk Export job ${status.jobSid} to make ${days} day file(s) of ${accountSid}; ${eta}; ` +
+    `the run waits until ${isoSeconds(new Date(context.waitLimit.until))} at most (--export-wait ${context.waitLimit.minutes} minutes). ` +
+    `Stopping now is safe: ${TAKEN_UP}.`
+  );
+}
+
+/** What running the snapshot again does with a job it stopped waiting for. */
+const TAKEN_UP = 'the same snapshot run again within 6 days takes the job up where it is';
+
+/**
+ * The run waited as long as it was told to (`--export-wait`) and the job has not made every
+ * file: it stops, the days it has not read not counted as read (the run is not completed).
+ */
+function waitedTooLong(
+  accountSid: string,
+  status: ExportJobStatus,
+  remaining: ReadonlySet<string>,
+  context: ExportContext,
+): UserError {
+  const days = [...remaining].sort();
+  return new UserError(
+    `Twilio's Bulk Export job ${status.jobSid} has not made ${days.length} day file(s) of ${accountSid} (${days[0]} … ${days.at(-1)}) after the snapshot waited ${context.waitLimit.minutes} minutes for its jobs (--export-wait): ` +
+      `those days are not read, and no coverage counts them as read. What was read is kept: ${TAKEN_UP}; give a larger --export-wait to wait longer.`,
   );
 }
 

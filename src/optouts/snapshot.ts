@@ -75,6 +75,8 @@ import {
 } from './windows.js';
 
 export const DEFAULT_PARTITIONS = 8;
+/** A day: Twilio can take hours to make a job's files, but not forever. */
+export const DEFAULT_EXPORT_WAIT_MINUTES = 24 * 60;
 export { DEFAULT_RETENTION_DAYS };
 /** More slices than this per window only adds requests: concurrency is what reads faster. */
 export const MAX_PARTITIONS = 256;
@@ -99,6 +101,12 @@ export interface SnapshotInput {
   retentionDays?: number;
   /** Whether history older than that is read from Bulk Export day files (default yes). */
   useExport?: boolean;
+  /**
+   * Minutes the run waits in all for Twilio's Bulk Export jobs to make their files, counted
+   * from when it begins to read them (default DEFAULT_EXPORT_WAIT_MINUTES). Past it the run
+   * stops with an error, the days not read not counted as read; run again, it takes the job up.
+   */
+  exportWaitMinutes?: number;
   /**
    * The numbers (with their services) of some accounts, read just before by the caller
    * (`plan` reads them anyway): recorded as they are instead of read again.
@@ -168,6 +176,10 @@ export function validateSnapshotInput(input: SnapshotInput, now: Date): void {
     throw new UserError('--since is after --until');
   }
   if (input.retentionDays !== undefined) validateRetentionDays(input.retentionDays);
+  const wait = input.exportWaitMinutes;
+  if (wait !== undefined && !(Number.isFinite(wait) && wait >= 0)) {
+    throw new UserError(`--export-wait must be a number of minutes, 0 or more, got ${wait}`);
+  }
   for (const sid of input.accounts) {
     if (!/^AC[0-9a-fA-F]{32}$/.test(sid)) {
       throw new UserError(`--account ${sid}: not an Account SID (AC followed by 32 hex digits)`);
@@ -444,6 +456,7 @@ export async function takeSnapshot(
     reading += 1;
     track(readSlice(slice, lastOfWindow, context).finally(() => (reading -= 1)));
   };
+  const waitMinutes = given.exportWaitMinutes ?? DEFAULT_EXPORT_WAIT_MINUTES;
   const exportContext = {
     twilio,
     db,
@@ -455,6 +468,7 @@ export async function takeSnapshot(
     onProgress: deps.onProgress,
     onNotice: deps.onNotice,
     sleep: deps.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms))),
+    waitLimit: { minutes: waitMinutes, until: clock.now().getTime() + waitMinutes * 60_000 },
   };
   // The API's window and the export's days side by side: a job that takes minutes to make its
   // files does not hold up a single page.

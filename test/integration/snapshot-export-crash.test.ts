@@ -132,7 +132,9 @@ describe('snapshot killed while reading Bulk Export days (built CLI)', () => {
       expect(stderr).toMatch(
         new RegExp(
           `^snapshot: waiting for Twilio's Bulk Export job JS[0-9a-f]{32} to make \\d+ day file\\(s\\) of ${ws.env.parentSid}; ` +
-            `Twilio expects it done by ${new Date(NOW + 3_600_000).toISOString().slice(0, 19)}Z\\. ` +
+            `Twilio expects it done by ${new Date(NOW + 3_600_000).toISOString().slice(0, 19)}Z; ` +
+            // A day from when the run began to read Bulk Export, by the CLI's own clock.
+            'the run waits until \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ at most \\(--export-wait 1440 minutes\\)\\. ' +
             'Stopping now is safe: the same snapshot run again within 6 days takes the job up where it is\\.\\n$',
         ),
       );

@@ -253,7 +253,8 @@ describe('snapshot: the Messages API window and Bulk Export', () => {
       expect.stringMatching(
         new RegExp(
           `^waiting for Twilio's Bulk Export job ${jobSid} to make \\d+ day file\\(s\\) of ${ws.env.parentSid}; ` +
-            `Twilio expects it done by ${isoSeconds(new Date(NOW + 3600_000))}\\. Stopping now is safe`,
+            `Twilio expects it done by ${isoSeconds(new Date(NOW + 3600_000))}; ` +
+            `the run waits until ${isoSeconds(new Date(NOW + DAY))} at most \\(--export-wait 1440 minutes\\)\\. Stopping now is safe`,
         ),
       ),
     ]);

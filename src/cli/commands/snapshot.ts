@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 
 import { systemClock } from '../../clock.js';
 import {
+  DEFAULT_EXPORT_WAIT_MINUTES,
   DEFAULT_PARTITIONS,
   DEFAULT_RETENTION_DAYS,
   validateSnapshotInput,
@@ -21,6 +22,7 @@ interface SnapshotArgs extends GlobalOptions {
   partitions: number;
   'retention-days'?: number;
   export: boolean;
+  'export-wait': number;
   concurrency: number;
   rate: number;
 }
@@ -61,6 +63,12 @@ export function snapshotCommand(
           describe:
             'Read history older than that from Bulk Export day files (--no-export: skip it; coverage then lists the span not read)',
         })
+        .option('export-wait', {
+          type: 'number',
+          default: DEFAULT_EXPORT_WAIT_MINUTES,
+          describe:
+            "Minutes to wait in all for Twilio's Bulk Export jobs to make their files; past it the run stops (exit 1), the days not read not counted as read, and the same command takes the job up",
+        })
         .option('concurrency', {
           type: 'number',
           default: 8,
@@ -82,6 +90,7 @@ export function snapshotCommand(
         // Every request slot busy: large slices are cut while slots are idle.
         inFlight: args.concurrency,
         useExport: args.export,
+        exportWaitMinutes: args['export-wait'],
       };
       // Before the database is created or Twilio is asked anything.
       validateSnapshotInput(input, systemClock.now());

@@ -109,7 +109,7 @@ export function planWarnings(
     add(
       'optouts_not_placed',
       null,
-      `${notPlaced} opted-out recipient(s) texted STOP to (or were refused by) a sender that is no phone number — an RCS agent, a short code, an alphanumeric sender ID — through no Messaging Service a snapshot listed: they are on no customer's list. \`submigrate optouts\` shows them (its \`not placed:\` lines); if such a sender sends for a customer's numbers, put them on that customer's list by hand`,
+      `${notPlaced} opted-out pair(s) (a recipient and the sender they opted out of: one person counts once for each such sender) have a sender that is no phone number — an RCS agent, a short code, an alphanumeric sender ID — and came through no Messaging Service a snapshot listed: they are on no customer's list. \`submigrate optouts\` shows them (its \`not placed:\` lines); if such a sender sends for a customer's numbers, put those recipients on that customer's list by hand`,
     );
   }
 

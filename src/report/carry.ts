@@ -327,5 +327,5 @@ function whatProtects(
     ...(uncoverable > 0 ? ['the Consent Management API does not cover its toll-free numbers'] : []),
   ].join('; and ');
   if (enforced === 0) return `the suppression list is its only protection (${why})`;
-  return `Twilio refuses sends to ${enforced} of the ${rows} opt-outs on its suppression list; for the other ${rows - enforced}, the list is the only protection (${why})`;
+  return `Twilio refuses sends to ${enforced} of the ${rows} rows of its suppression list; for the other ${rows - enforced}, the list is the only protection (${why})`;
 }

@@ -247,7 +247,7 @@ function summary(input: ReportPageInput, violations: number | null): Html {
       ? null
       : input.optouts.rows.filter((r) => r.customer_id === null || !unvouched.has(r.customer_id))
           .length;
-  const optoutsLabel = `opt-outs on the suppression lists${unknown > 0 ? ` (lists of ${unknown} customer(s) not known)` : ''}`;
+  const optoutsLabel = `rows on the suppression lists (one per opted-out pair and customer)${unknown > 0 ? ` (lists of ${unknown} customer(s) not known)` : ''}`;
   const carried =
     input.carry === null ? null : [...input.carry.values()].reduce((a, c) => a + c.written, 0);
   const unenforced = listOnly(input);
@@ -263,7 +263,7 @@ function summary(input: ReportPageInput, violations: number | null): Html {
         ? ''
         : figure(
             'list-only',
-            `opt-outs Twilio does not refuse${unenforced.unknown > 0 ? ` (lists of ${unenforced.unknown} customer(s) not known)` : ''}: the customer's app must (see what protects each customer)`,
+            `rows of the lists Twilio does not refuse${unenforced.unknown > 0 ? ` (lists of ${unenforced.unknown} customer(s) not known)` : ''}: the customer's app must (see what protects each customer)`,
             unenforced.rows,
             unenforced.rows > 0 || unenforced.unknown > 0,
           )

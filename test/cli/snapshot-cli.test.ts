@@ -160,7 +160,9 @@ describe('submigrate snapshot and optouts (built CLI)', () => {
     const result = await cli(['optouts', '--db', db(), '--out', file]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('');
-    expect(result.stderr.split('\n')[0]).toBe(`wrote 3 opted-out pairs to ${file}`);
+    expect(result.stderr.split('\n')[0]).toBe(
+      `wrote 3 row(s) to ${file} (one per opted-out pair and customer whose list holds it)`,
+    );
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8')).toBe(stdoutCsv);
     // The database holds evidence about people: 0600 too (docs/file-formats.md).

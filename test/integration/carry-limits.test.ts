@@ -247,7 +247,7 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
         list_rows: '3',
         twilio_enforces_rows: '1',
         protection:
-          'Twilio refuses sends to 1 of the 3 opt-outs on its suppression list; for the other 2, the list is the only protection (Twilio rejected 2 of them)',
+          'Twilio refuses sends to 1 of the 3 rows of its suppression list; for the other 2, the list is the only protection (Twilio rejected 2 of them)',
       }),
     ]);
     // And Twilio really does: refused for the one, not for the other.

@@ -264,7 +264,7 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
             ? 'Twilio refuses sends to every opt-out on its suppression list (written through the Consent Management API)'
             : enforced === 0
               ? 'the suppression list is its only protection (the Consent Management API does not cover its toll-free numbers)'
-              : `Twilio refuses sends to ${enforced} of the ${own.length} opt-outs on its suppression list; for the other ${own.length - enforced}, the list is the only protection (the Consent Management API does not cover its toll-free numbers)`,
+              : `Twilio refuses sends to ${enforced} of the ${own.length} rows of its suppression list; for the other ${own.length - enforced}, the list is the only protection (the Consent Management API does not cover its toll-free numbers)`,
       );
     }
     const audit = JSON.parse(readFileSync(join(reports, 'audit.json'), 'utf8')) as {

@@ -109,7 +109,7 @@ describe('opt-outs from RCS and WhatsApp history', () => {
       {
         code: 'optouts_not_placed',
         customer_id: null,
-        message: expect.stringMatching(/^3 opted-out recipient\(s\) .* on no customer's list/),
+        message: expect.stringMatching(/^3 opted-out pair\(s\) .* on no customer's list/),
       },
     ]);
     expect(made.customers.map((c) => [c.customer_id, c.optouts])).toEqual([

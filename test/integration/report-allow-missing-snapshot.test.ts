@@ -98,7 +98,8 @@ describe('report.html after apply --allow-missing-snapshot', () => {
     expect(page).toMatch(/<td class="num">not known<\/td>/);
     expect(figure(page, 'optouts')).toEqual({
       value: '1',
-      label: 'opt-outs on the suppression lists (lists of 1 customer(s) not known)',
+      label:
+        'rows on the suppression lists (one per opted-out pair and customer) (lists of 1 customer(s) not known)',
     });
     expect(page).toMatch(/<div class="figure alarm" data-figure="optouts">/);
   });

@@ -929,3 +929,17 @@ describe('a subaccount pinned with its hex digits in upper case', () => {
     });
   });
 });
+
+describe('the opt-outs no customer list holds', () => {
+  it('are counted as what they are: (recipient, sender) pairs, not people', () => {
+    // optOutsNotPlaced's rows: one person who said STOP to two short codes is two of them.
+    const plan = buildPlan(
+      state({ numbers: [number(N1, 1)] }),
+      mapping(),
+      options({ notPlaced: 2 }),
+    );
+    expect(plan.warnings.find((w) => w.code === 'optouts_not_placed')?.message).toMatch(
+      /^2 opted-out pair\(s\) \(a recipient and the sender they opted out of: one person counts once for each such sender\) have a sender that is no phone number/,
+    );
+  });
+});

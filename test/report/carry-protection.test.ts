@@ -68,7 +68,7 @@ describe('carry.csv protection', () => {
   it('an earlier run carried every row it could: the toll-free rows are the only reason', () => {
     const rows = [row(LOCAL, '+12065550001'), row(TOLL_FREE, '+12065550002')];
     expect(protectionOf(rows, (r) => r.sender_number === LOCAL)).toBe(
-      'Twilio refuses sends to 1 of the 2 opt-outs on its suppression list; for the other 1, the list is the only protection (the Consent Management API does not cover its toll-free numbers)',
+      'Twilio refuses sends to 1 of the 2 rows of its suppression list; for the other 1, the list is the only protection (the Consent Management API does not cover its toll-free numbers)',
     );
   });
 
@@ -79,7 +79,7 @@ describe('carry.csv protection', () => {
       row(TOLL_FREE, '+12065550002'),
     ];
     expect(protectionOf(rows, (r) => r.recipient === '+12065550001')).toBe(
-      'Twilio refuses sends to 1 of the 3 opt-outs on its suppression list; for the other 2, the list is the only protection (the plan was made without --carry-optouts (an earlier run wrote the others); and the Consent Management API does not cover its toll-free numbers)',
+      'Twilio refuses sends to 1 of the 3 rows of its suppression list; for the other 2, the list is the only protection (the plan was made without --carry-optouts (an earlier run wrote the others); and the Consent Management API does not cover its toll-free numbers)',
     );
   });
 

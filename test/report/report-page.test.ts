@@ -69,6 +69,22 @@ describe('report.html', () => {
     expect(page).toMatch(/need not be equal/);
   });
 
+  it('calls the list figure what it counts: rows, not people', () => {
+    // One person who said STOP to two of the customer's numbers: two rows of its list.
+    const base = input();
+    const row = base.optouts!.rows[0]!;
+    const page = reportPage({
+      ...base,
+      optouts: {
+        ...base.optouts!,
+        rows: [row, { ...row, sender_number: '+15550000002', evidence_message_sid: 'SM2' }],
+      },
+    });
+    expect(page).toMatch(
+      /data-figure="optouts">\s*<span class="value">2<\/span><span class="label">rows on the suppression lists \(one per opted-out pair and customer\)<\/span>/,
+    );
+  });
+
   it('says per customer what protects its opt-outs, and how many Twilio does not refuse', () => {
     // A customer whose records were all written but who has a toll-free number: "144 / 144
     // carried" alone reads as protected, and its sends from the toll-free number are not.
@@ -82,7 +98,7 @@ describe('report.html', () => {
               rows: 3,
               enforced: 1,
               protection:
-                'Twilio refuses sends to 1 of the 3 opt-outs on its suppression list; for the other 2, the list is the only protection (the Consent Management API does not cover its toll-free numbers)',
+                'Twilio refuses sends to 1 of the 3 rows of its suppression list; for the other 2, the list is the only protection (the Consent Management API does not cover its toll-free numbers)',
             },
           ],
           ['someone-else', { rows: 9, enforced: 0, protection: 'not this run' }],
@@ -91,11 +107,11 @@ describe('report.html', () => {
     );
     expect(page).toMatch(/<th [^>]*>\s*what protects its opt-outs\s*<\/th>/);
     expect(page).toMatch(
-      /<td class="bad">Twilio refuses sends to 1 of the 3 opt-outs[^<]*does not cover its toll-free numbers\)<\/td>/,
+      /<td class="bad">Twilio refuses sends to 1 of the 3 rows of its suppression list[^<]*does not cover its toll-free numbers\)<\/td>/,
     );
     // This run's customers only, as the other figures count them.
     expect(page).toMatch(
-      /data-figure="list-only">\s*<span class="value">2<\/span><span class="label">opt-outs Twilio does not refuse/,
+      /data-figure="list-only">\s*<span class="value">2<\/span><span class="label">rows of the lists Twilio does not refuse/,
     );
     expect(page).toMatch(/class="figure alarm" data-figure="list-only"/);
   });
@@ -121,7 +137,7 @@ describe('report.html', () => {
       }),
     );
     expect(page).toMatch(
-      /class="figure alarm" data-figure="list-only">\s*<span class="value">0<\/span><span class="label">opt-outs Twilio does not refuse \(lists of 1 customer\(s\) not known\)/,
+      /class="figure alarm" data-figure="list-only">\s*<span class="value">0<\/span><span class="label">rows of the lists Twilio does not refuse \(lists of 1 customer\(s\) not known\)/,
     );
   });
 

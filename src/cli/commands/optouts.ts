@@ -65,7 +65,10 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
         format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : optOutsCsv(result.optouts);
       if (outPath !== undefined) {
         writePrivateFile(outPath, text);
-        context.output.err(`wrote ${result.optouts.length} opted-out pairs to ${args.out}`);
+        // Rows, not pairs: a service's pair is on the list of every customer it binds.
+        context.output.err(
+          `wrote ${result.optouts.length} row(s) to ${args.out} (one per opted-out pair and customer whose list holds it)`,
+        );
       } else {
         context.output.out(text);
       }

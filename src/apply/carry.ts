@@ -249,7 +249,7 @@ export async function carryOptOuts(
     },
     ...(rejected > 0
       ? {
-          how: `${rejected} of ${items.length} opt-out(s) rejected by Twilio (30646): they stay on the suppression list, listed in the audit`,
+          how: `${rejected} of ${items.length} opt-out record(s) rejected by Twilio (30646): they stay on the suppression list, listed in the audit`,
         }
       : {}),
   };

@@ -667,7 +667,7 @@ async function applyLocked(
       const rejected = Number(record.result?.['rejected'] ?? 0);
       if (step.action === 'carry_optouts' && record.state === 'done' && rejected > 0) {
         note(
-          `${step.id}: Twilio rejected ${rejected} of ${step.optouts} opt-out(s) (30646); they stay on the customer's suppression list, and the audit lists each with its reasons`,
+          `${step.id}: Twilio rejected ${rejected} of ${step.optouts} opt-out record(s) (30646); they stay on the customer's suppression list, and the audit lists each with its reasons`,
         );
       }
       deps.onStep?.(step, record, plan.steps.length);
@@ -933,7 +933,7 @@ function leftOutOfCarry(
 const describeLeftAfterCarry = (list: readonly Uncarried[]) =>
   `the ledger now holds ${describeUncarried(list)} that this plan does not carry, for customers whose carry this run had already done: make the plan again once this run is over, and apply it, to carry them`;
 
-/** `3 opt-out(s) (acme: 2, beta: 1)`, naming the first five customers. */
+/** `3 opt-out record(s) (acme: 2, beta: 1)`, naming the first five customers. */
 function describeUncarried(list: readonly Uncarried[]): string {
   const total = list.reduce((n, u) => n + u.records, 0);
   const named = list
@@ -941,7 +941,7 @@ function describeUncarried(list: readonly Uncarried[]): string {
     .map((u) => `${u.customer_id}: ${u.records}`)
     .join(', ');
   const more = list.length > 5 ? `, and ${list.length - 5} more customer(s)` : '';
-  return `${total} opt-out(s) (${named}${more})`;
+  return `${total} opt-out record(s) (${named}${more})`;
 }
 
 /** `{"concurrency":4,"rate":10,…}` → `--concurrency 4 --rate 10 …`, as they were given. */

@@ -69,7 +69,9 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 export function planSummaryLine(plan: Plan): string {
   const s = plan.summary;
   const carry =
-    s.optouts_to_carry === undefined ? '' : `; ${plural(s.optouts_to_carry, 'opt-out')} to carry`;
+    s.optouts_to_carry === undefined
+      ? ''
+      : `; ${plural(s.optouts_to_carry, 'opt-out record')} to carry`;
   return (
     `Plan: ${plural(s.subaccounts_to_create, 'subaccount')}, ${plural(s.numbers_to_transfer, 'number')} to move, ` +
     `${plural(s.services_to_create, 'service')}, ${plural(s.numbers_to_attach, 'membership')}; ` +
@@ -84,10 +86,10 @@ export function carryLine(plan: Plan): string | null {
   if (carry === undefined) return null;
   const records = plan.summary.optouts_to_carry ?? 0;
   if (records === 0) {
-    return 'Carry: no opt-out to write into the subaccounts (none on the lists, or all written by an earlier apply).';
+    return 'Carry: no opt-out record to write into the subaccounts (none on the lists, or all written by an earlier apply).';
   }
   return (
-    `Carry: ${plural(records, 'opt-out')} written into the subaccounts through Twilio's Consent Management API, ` +
+    `Carry: ${plural(records, 'opt-out record')} (one per recipient and sender) written into the subaccounts through Twilio's Consent Management API, ` +
     `${plural(carry.requests, 'request')} of up to ${carry.batch_size}; at ${carry.requests_per_minute} requests a minute for each subaccount, side by side, ` +
     `that takes about ${describeDuration(carry.seconds)}.`
   );

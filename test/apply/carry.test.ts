@@ -195,7 +195,7 @@ describe('carryOptOuts (scripted Consent API, real journal)', () => {
     expect(outcome).toMatchObject({
       state: 'done',
       result: { written: '1', rejected: String(REASONS.length) },
-      how: `${REASONS.length} of ${REASONS.length + 1} opt-out(s) rejected by Twilio (30646): they stay on the suppression list, listed in the audit`,
+      how: `${REASONS.length} of ${REASONS.length + 1} opt-out record(s) rejected by Twilio (30646): they stay on the suppression list, listed in the audit`,
     });
     expect(calls).toHaveLength(1);
     const items = listConsentItems(db, runId!, step.id);

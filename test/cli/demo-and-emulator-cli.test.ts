@@ -66,8 +66,10 @@ describe('submigrate demo (built CLI)', () => {
     expect(readFileSync(join(out, 'reports', '1', 'report.html'), 'utf8')).toContain(
       `<code>${named![1]}</code>`,
     );
-    expect(result.stdout).toMatch(/^   Plan: .* opt-outs to carry\./m);
-    expect(result.stdout).toMatch(/^   Carry: \d+ opt-outs written into the subaccounts/m);
+    expect(result.stdout).toMatch(/^   Plan: .* opt-out records to carry\./m);
+    expect(result.stdout).toMatch(
+      /^   Carry: \d+ opt-out records \(one per recipient and sender\) written into the subaccounts/m,
+    );
     // Apply: every step but the carry of the customer without Consent API access.
     expect(result.stdout).toMatch(/^6\. Apply .*: \d+ steps done, 1 failed\./m);
     expect(result.stdout).toMatch(/failed as expected — carry_optouts:\S+: .*no access/);

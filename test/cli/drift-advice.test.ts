@@ -64,7 +64,7 @@ describe('the drift refusal prints a re-plan command that keeps the plan options
     const command = advice!.slice(advice!.indexOf('submigrate plan ') + 'submigrate '.length);
     const replanned = await cli(command.split(' '));
     expect(replanned.code, replanned.stderr).toBe(0);
-    expect(replanned.stdout).toContain('1 opt-out to carry');
+    expect(replanned.stdout).toContain('1 opt-out record to carry');
     expect(replanned.stdout).toContain('1 request of up to 10');
     const again = await cli(['apply', out, '--db', db, '--rate', '1000']);
     expect(again.code, again.stderr).toBe(0);

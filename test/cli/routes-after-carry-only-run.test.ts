@@ -65,7 +65,7 @@ describe('routes after a carry-only run still checks the moved numbers', () => {
       plan: ['--carry-optouts'],
     });
     expect(plan2.stdout).toContain('0 numbers to move');
-    expect(plan2.stdout).toContain('1 opt-out to carry');
+    expect(plan2.stdout).toContain('1 opt-out record to carry');
     const run2 = await cli(['apply', p2, '--db', db, '--rate', '1000']);
     expect(run2.code, run2.stdout + run2.stderr).toBe(0);
     // Someone clears the new service's inbound URL: the moved number's inbound is now dropped.

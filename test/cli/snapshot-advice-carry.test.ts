@@ -66,7 +66,7 @@ describe('following the opt-out gate advice', () => {
     expect(planned.stdout).toContain(
       'run it, then make this plan again (a plan carries only the opt-outs known when it is made)',
     );
-    expect(planned.stdout).toContain('0 opt-outs to carry');
+    expect(planned.stdout).toContain('0 opt-out records to carry');
     const replan = `Make the plan again, from the folder it was made in (its mapping path is relative to that folder): submigrate plan --mapping m.csv --carry-optouts --out ${plan} --db ${db}`;
     const refused = await cli(['apply', plan, '--db', db]);
     expect(refused.code).toBe(4);
@@ -80,14 +80,14 @@ describe('following the opt-out gate advice', () => {
     const rehearsal = await cli(['apply', plan, '--db', db, '--dry-run']);
     expect(rehearsal.code).toBe(4);
     expect(rehearsal.stderr).toContain(
-      "the ledger now holds 1 opt-out(s) (acme: 1) for this plan's numbers",
+      "the ledger now holds 1 opt-out record(s) (acme: 1) for this plan's numbers",
     );
     // The same apply: refused before anything is written, naming the customer and the count.
     const stale = await cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(stale.code, stale.stdout + stale.stderr).toBe(4);
     expect(stale.stdout).not.toContain('Completed.');
     expect(stale.stderr).toContain(
-      "the ledger now holds 1 opt-out(s) (acme: 1) for this plan's numbers that the plan does not carry into the subaccounts",
+      "the ledger now holds 1 opt-out record(s) (acme: 1) for this plan's numbers that the plan does not carry into the subaccounts",
     );
     expect(stale.stderr).toContain('Nothing was written.');
     expect(stale.stderr.split('\n')).toContain(replan);
@@ -99,7 +99,7 @@ describe('following the opt-out gate advice', () => {
     const command = replan.slice(replan.indexOf('submigrate plan ') + 'submigrate '.length);
     const again = await cli(command.split(' '));
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain('1 opt-out to carry');
+    expect(again.stdout).toContain('1 opt-out record to carry');
     const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     expect(applied.stdout).toContain('Completed.');

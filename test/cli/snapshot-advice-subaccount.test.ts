@@ -82,7 +82,7 @@ describe('the opt-out gate advice for a number a subaccount holds', () => {
     expect(told).toBe(`snapshot --account ${SUB} --db ${db}`);
     expect((await cli(told.split(' '))).code).toBe(0);
     const again = await makePlan(cli, { mapping, db, out: plan, plan: ['--carry-optouts'] });
-    expect(again.stdout).toContain('1 opt-out to carry');
+    expect(again.stdout).toContain('1 opt-out record to carry');
     const applied = await cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     const carry = parse(readFileSync(join(ws.dir.path, 'reports', '1', 'carry.csv'), 'utf8'), {

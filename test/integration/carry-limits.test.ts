@@ -206,7 +206,7 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
     expect(plan.summary.optouts_to_carry).toBe(3);
     expect(result.status).toBe('completed');
     expect(result.notes).toEqual([
-      "carry_optouts:acme: Twilio rejected 2 of 3 opt-out(s) (30646); they stay on the customer's suppression list, and the audit lists each with its reasons",
+      "carry_optouts:acme: Twilio rejected 2 of 3 opt-out record(s) (30646); they stay on the customer's suppression list, and the audit lists each with its reasons",
     ]);
     const { items, files } = await withDb(
       { path: db, migrationsDir: MIGRATIONS_DIR, clock: toolClock },

@@ -73,7 +73,7 @@ describe('apply continuing a run after a snapshot found opt-outs the plan does n
       out: plan,
       plan: ['--carry-optouts'],
     });
-    expect(planned.stdout).toContain('2 opt-outs to carry');
+    expect(planned.stdout).toContain('2 opt-out records to carry');
     const first = await cli([
       'apply',
       plan,
@@ -102,7 +102,7 @@ describe('apply continuing a run after a snapshot found opt-outs the plan does n
     expect(again.code, again.stdout + again.stderr).toBe(4);
     // Birch's carry is still to come; Acme's is done, and refusing would not carry its one.
     expect(again.stderr).toContain(
-      "the ledger now holds 1 opt-out(s) (birch: 1) for this plan's numbers that the plan does not carry",
+      "the ledger now holds 1 opt-out record(s) (birch: 1) for this plan's numbers that the plan does not carry",
     );
     expect(again.stderr).toContain('Nothing was written.');
     expect(again.stderr).toContain('Make the plan again, from the folder it was made in');
@@ -115,7 +115,7 @@ describe('apply continuing a run after a snapshot found opt-outs the plan does n
     const again = await cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stderr).toContain(
-      'note: the ledger now holds 1 opt-out(s) (acme: 1) that this plan does not carry, for customers whose carry this run had already done: make the plan again once this run is over, and apply it, to carry them',
+      'note: the ledger now holds 1 opt-out record(s) (acme: 1) that this plan does not carry, for customers whose carry this run had already done: make the plan again once this run is over, and apply it, to carry them',
     );
     expect((await requestLog(env)).filter((e) => e.method !== 'GET').map((e) => e.path)).toEqual([
       '/v1/Consents/Bulk',

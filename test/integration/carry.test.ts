@@ -105,11 +105,13 @@ describe('carry the Owlie opt-outs into the subaccounts (built CLI)', () => {
     expect(read.carry!.requests).toBe(carries.reduce((n, s) => n + s.requests, 0));
     expect(planned.stdout).toMatch(
       new RegExp(
-        `^Carry: ${total} opt-outs written into the subaccounts through Twilio's Consent Management API, ${read.carry!.requests} requests of up to 25; at 100 requests a minute for each subaccount, side by side, that takes about .+\\.$`,
+        `^Carry: ${total} opt-out records \\(one per recipient and sender\\) written into the subaccounts through Twilio's Consent Management API, ${read.carry!.requests} requests of up to 25; at 100 requests a minute for each subaccount, side by side, that takes about .+\\.$`,
         'm',
       ),
     );
-    expect(planned.stdout).toMatch(new RegExp(`; 0 unchanged; ${total} opt-outs to carry\\. `));
+    expect(planned.stdout).toMatch(
+      new RegExp(`; 0 unchanged; ${total} opt-out records to carry\\. `),
+    );
     // --dry-run prints one Consent API request per batch, as the subaccount, and sends none.
     await clearRequestLog(ws.env);
     const dry = await cli(['apply', plan(), '--db', db(), '--dry-run']);

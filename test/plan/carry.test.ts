@@ -180,9 +180,9 @@ describe('plan --carry-optouts', () => {
     });
     const lines = [...renderPlan(plan)];
     expect(lines.at(-2)).toBe(
-      "Carry: 3000 opt-outs written into the subaccounts through Twilio's Consent Management API, 120 requests of up to 25; at 100 requests a minute for each subaccount, side by side, that takes about 1 min 12 s.",
+      "Carry: 3000 opt-out records (one per recipient and sender) written into the subaccounts through Twilio's Consent Management API, 120 requests of up to 25; at 100 requests a minute for each subaccount, side by side, that takes about 1 min 12 s.",
     );
-    expect(lines.at(-1)).toMatch(/; 0 unchanged; 3000 opt-outs to carry\. /);
+    expect(lines.at(-1)).toMatch(/; 0 unchanged; 3000 opt-out records to carry\. /);
 
     const ten = buildPlan(
       state({ numbers: [number(N1, 1)] }),
@@ -213,7 +213,7 @@ describe('plan --carry-optouts', () => {
     expect(carrySteps(plan)).toEqual([]);
     expect(plan.summary.optouts_to_carry).toBe(0);
     expect(plan.carry).toMatchObject({ requests: 0, seconds: 0 });
-    expect([...renderPlan(plan)].at(-2)).toMatch(/^Carry: no opt-out to write/);
+    expect([...renderPlan(plan)].at(-2)).toMatch(/^Carry: no opt-out record to write/);
   });
 
   it('records an earlier apply wrote are left out; when all were, no step', () => {

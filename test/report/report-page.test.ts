@@ -736,7 +736,7 @@ describe('report.html in a reviewer’s words', () => {
     });
     const notes = [
       `continued: the run had stopped at 2026-11-01T00:01:00Z with 1 failed step(s): attach_number:PN${'1'.repeat(32)} (Twilio 21714: no); all are tried again`,
-      "carry_optouts:acme: Twilio rejected 1 of 3 opt-out(s) (30646); they stay on the customer's suppression list, and the audit lists each with its reasons",
+      "carry_optouts:acme: Twilio rejected 1 of 3 opt-out record(s) (30646); they stay on the customer's suppression list, and the audit lists each with its reasons",
       leftover,
       `create_subaccount:acme was left in flight by the last apply, and Twilio did it: subaccount AC${'2'.repeat(32)} named "Acme" appeared after the plan was made, so it is adopted, not sent again`,
       'something no page knows of yet',

@@ -75,6 +75,8 @@ export function maskUrlPasswords(text: string): string {
   // As written first (a "%20" or "%2F" in a URL's password is part of it, not the end of a
   // port: `https://user:2024%20pw@host`), then decoded once, twice, … (a URL percent-encoded
   // in the text, or in a URL that is itself encoded) until nothing is left to decode.
+  // No URL with a user in it, and nothing encoded that could hide one: nothing to mask.
+  if (!text.includes('%') && (!text.includes('://') || !text.includes('@'))) return text;
   let shown = text;
   for (let times = 0; ; times += 1) {
     const view = decodedView(shown, times);

@@ -162,8 +162,9 @@ async function readAsTwilioHasThem(
     }
     if (status === null) {
       if (created >= JOBS_PER_ACCOUNT) {
-        throw new Error(
-          `Bulk Export did not make the files of ${accountSid} for ${[...remaining].sort().join(', ')} after ${created} jobs`,
+        // Twilio's doing (each job gone or no longer answering for the days), not a bug.
+        throw new UserError(
+          `Bulk Export did not make the files of ${accountSid} for ${describeDays(remaining)} after ${created} jobs, each gone or no longer answering for them: those days are not read, and no coverage counts them as read. Run the same snapshot again to ask Twilio anew.`,
         );
       }
       const sorted = [...remaining].sort();
@@ -263,6 +264,12 @@ function waitingNotice(
   );
 }
 
+/** `12 day file(s) (2024-01-02 … 2024-01-13)`: how many, and from which to which. */
+function describeDays(remaining: ReadonlySet<string>): string {
+  const days = [...remaining].sort();
+  return `${days.length} day file(s) (${days[0]} … ${days.at(-1)})`;
+}
+
 /** What running the snapshot again does with a job it stopped waiting for. */
 const TAKEN_UP = 'the same snapshot run again within 6 days takes the job up where it is';
 
@@ -276,9 +283,8 @@ function waitedTooLong(
   remaining: ReadonlySet<string>,
   context: ExportContext,
 ): UserError {
-  const days = [...remaining].sort();
   return new UserError(
-    `Twilio's Bulk Export job ${status.jobSid} has not made ${days.length} day file(s) of ${accountSid} (${days[0]} … ${days.at(-1)}) after the snapshot waited ${context.waitLimit.minutes} minutes for its jobs (--export-wait): ` +
+    `Twilio's Bulk Export job ${status.jobSid} has not made ${describeDays(remaining)} of ${accountSid} after the snapshot waited ${context.waitLimit.minutes} minutes for its jobs (--export-wait): ` +
       `those days are not read, and no coverage counts them as read. What was read is kept: ${TAKEN_UP}; give a larger --export-wait to wait longer.`,
   );
 }

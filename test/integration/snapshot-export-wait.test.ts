@@ -15,7 +15,13 @@ import { exportOptOuts } from '../../src/optouts/export.js';
 import { takeSnapshot, type SnapshotInput } from '../../src/optouts/snapshot.js';
 import { requestLog } from '../support/emulator.js';
 import { useCliWorkspaceEach } from '../support/migration.js';
-import { MIGRATIONS_DIR, readOnly, TEST_RUNNER, withLedger } from '../support/snapshot-harness.js';
+import {
+  fixedClock,
+  MIGRATIONS_DIR,
+  readOnly,
+  TEST_RUNNER,
+  withLedger,
+} from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
@@ -95,7 +101,7 @@ describe('snapshot: a Bulk Export job that does not finish', () => {
     ) as string[];
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^Twilio's Bulk Export job ${jobSid} has not made \\d+ day file\\(s\\) of ${ws.env.parentSid} \\(\\d{4}-\\d\\d-\\d\\d … \\d{4}-\\d\\d-\\d\\d\\) after the snapshot waited 30 minutes for its jobs \\(--export-wait\\): those days are not read`,
+        `^Twilio's Bulk Export job ${jobSid} has not made \\d+ day file\\(s\\) \\(\\d{4}-\\d\\d-\\d\\d … \\d{4}-\\d\\d-\\d\\d\\) of ${ws.env.parentSid} after the snapshot waited 30 minutes for its jobs \\(--export-wait\\): those days are not read`,
       ),
     );
     // It waited the limit, to the minute, and said so when it began.
@@ -123,6 +129,36 @@ describe('snapshot: a Bulk Export job that does not finish', () => {
     expect(exported.coverage.not_read).toEqual([]);
   });
 
+  it('jobs that vanish: after three, an error that names the days (not a bug report)', async () => {
+    now = NOW;
+    await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
+    const jobs = ws.env.parent.bulkexports.v1.exports('Messages').exportCustomJobs;
+    const error = await withDb(
+      { path: ws.dir.file('vanish.db'), migrationsDir: MIGRATIONS_DIR, clock: fixedClock(NOW) },
+      (db) =>
+        takeSnapshot(
+          { accounts: [], since: null, until: null, partitions: 2 },
+          {
+            twilio: ws.env.port(),
+            db,
+            clock: fixedClock(NOW),
+            runner: TEST_RUNNER,
+            // Someone deletes every job while the run waits for it (Twilio then answers 404).
+            sleep: async () => {
+              for (const job of await jobs.list()) {
+                await ws.env.parent.bulkexports.v1.exports.jobs(job.jobSid).remove();
+              }
+            },
+          },
+        ),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(
+      /^Bulk Export did not make the files of AC\w+ for \d+ day file\(s\) \(\d{4}-\d\d-\d\d … \d{4}-\d\d-\d\d\) after 3 jobs/,
+    );
+    expect(await jobsCreated()).toBe(3);
+  });
+
   it('the CLI: --export-wait 0 stops at the first wait, exit 1, and optouts has no list', async () => {
     now = NOW;
     await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
@@ -130,7 +166,7 @@ describe('snapshot: a Bulk Export job that does not finish', () => {
     const run = await ws.cli(['snapshot', '--export-wait', '0', '--db', db]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /^error: Twilio's Bulk Export job JS\w+ has not made \d+ day file\(s\) of AC\w+ .* after the snapshot waited 0 minutes for its jobs \(--export-wait\)/m,
+      /^error: Twilio's Bulk Export job JS\w+ has not made \d+ day file\(s\) \(.*\) of AC\w+ after the snapshot waited 0 minutes for its jobs \(--export-wait\)/m,
     );
     const optouts = await ws.cli(['optouts', '--db', db]);
     expect(optouts.code).toBe(1);

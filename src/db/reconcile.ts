@@ -36,12 +36,13 @@ export interface MovedNumber {
  *
  * And every mapped number that reached its customer's subaccount with no transfer step (moved
  * by hand between a plan and the next, or before any plan, or found there by a plan made again
- * after a run that failed): Twilio forgot the opt-outs it took elsewhere as it moved, as for
- * any move. One an applied plan saw in its customer's subaccount, whose recorded source is
+ * after a run that failed, or moved on by hand out of the subaccount a transfer had put it in):
+ * Twilio forgot the opt-outs it took elsewhere as it moved, as for any move. One an applied plan saw in its customer's subaccount, whose recorded source is
  * another account or whose evidence the ledger holds in another account, is held to its list
  * as a moved number is: the list it carried out of that account (the recorded source, else the
- * account of its latest evidence elsewhere) as of when an applied plan first saw it there, its
- * sends read from then. The applied plans are read only while such a number may be there
+ * account of its latest evidence elsewhere) as of when an applied plan first saw it there (after
+ * the run that last moved it, if one did), its sends read from then: it is that customer's
+ * moved number now, not the one's a transfer last put it with. The applied plans are read only while such a number may be there
  * (json_each over a plan of 100,000 numbers takes a second or more): a migration whose numbers
  * all moved by transfer reads none.
  */
@@ -62,23 +63,29 @@ export function movedNumbers(db: Db): MovedNumber[] {
                 MIN(started_at) AS started_at
          FROM apply_steps WHERE action = 'create_subaccount' AND state = 'done'
          GROUP BY step_id, subaccount_sid),
-       -- Mapped numbers no transfer step has moved, in their customer's recorded subaccount.
+       -- Mapped numbers no transfer step has moved into their customer's recorded subaccount:
+       -- none moved them, or the last one put them in another customer's (moved on by hand),
+       -- with the run of that last one.
        unmoved AS MATERIALIZED (
          SELECT n.number_sid, n.phone_number, n.customer_id, c.subaccount_sid,
-                n.source_account_sid, n.source_service_sid
+                n.source_account_sid, n.source_service_sid, COALESCE(l.run_id, 0) AS after_run
          FROM customer_numbers n
          JOIN customer_subaccounts c ON c.customer_id = n.customer_id
-         WHERE 'transfer_number:' || n.number_sid NOT IN (SELECT step_id FROM latest)),
-       -- When an applied plan first saw each in its subaccount. Each plan's date is read once:
-       -- read beside each of its numbers, the plan was parsed again for each (3,000: 2.7 s).
+         LEFT JOIN latest l ON l.step_id = 'transfer_number:' || n.number_sid
+         LEFT JOIN holder h ON h.step_id = l.step_id
+         LEFT JOIN customer_subaccounts hc ON hc.customer_id = h.customer_id
+         WHERE l.step_id IS NULL OR hc.subaccount_sid IS NOT c.subaccount_sid),
+       -- When an applied plan first saw each in its subaccount, after the run that last moved
+       -- it. Each plan's date is read once: read beside each of its numbers, the plan was
+       -- parsed again for each (3,000: 2.7 s).
        plans AS MATERIALIZED (
-         SELECT plan_json, plan_json ->> '$.created_at' AS created_at FROM apply_runs
+         SELECT id, plan_json, plan_json ->> '$.created_at' AS created_at FROM apply_runs
          WHERE EXISTS (SELECT 1 FROM unmoved)),
        seen AS MATERIALIZED (
          SELECT u.number_sid, MIN(p.created_at) AS first_seen
          FROM plans p, json_each(p.plan_json, '$.observed') o
          JOIN unmoved u ON o.key = 'number:' || u.number_sid
-           AND o.value ->> '$.account_sid' = u.subaccount_sid
+           AND o.value ->> '$.account_sid' = u.subaccount_sid AND p.id > u.after_run
          GROUP BY u.number_sid),
        -- For each, the other account its latest evidence in the ledger is in.
        elsewhere AS MATERIALIZED (
@@ -88,7 +95,21 @@ export function movedNumbers(db: Db): MovedNumber[] {
                                      ORDER BY e.date_sent DESC, e.account_sid) AS nth
            FROM unmoved u JOIN ledger_events e ON e.twilio_number = u.phone_number
            WHERE EXISTS (SELECT 1 FROM unmoved) AND e.account_sid <> u.subaccount_sid)
-         WHERE nth = 1)
+         WHERE nth = 1),
+       -- Those held as moved by hand, with where they came from.
+       arrived AS MATERIALIZED (
+         SELECT u.number_sid, u.phone_number, u.customer_id, u.subaccount_sid,
+                CASE WHEN u.source_account_sid <> u.subaccount_sid THEN u.source_account_sid
+                     ELSE w.account_sid END AS source_account_sid,
+                CASE WHEN u.source_account_sid <> u.subaccount_sid THEN u.source_service_sid
+                END AS source_service_sid,
+                v.first_seen, a.started_at
+         FROM unmoved u
+         JOIN seen v ON v.number_sid = u.number_sid
+         LEFT JOIN elsewhere w ON w.phone_number = u.phone_number
+         LEFT JOIN created a ON a.step_id = 'create_subaccount:' || u.customer_id
+           AND a.subaccount_sid = u.subaccount_sid
+         WHERE u.source_account_sid <> u.subaccount_sid OR w.account_sid IS NOT NULL)
        SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber, h.customer_id AS customerId,
               c.subaccount_sid AS subaccountSid, n.source_account_sid AS sourceAccountSid,
               n.source_service_sid AS sourceServiceSid,
@@ -103,19 +124,12 @@ export function movedNumbers(db: Db): MovedNumber[] {
        LEFT JOIN created a ON a.step_id = 'create_subaccount:' || c.customer_id
          AND a.subaccount_sid = c.subaccount_sid
        WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
+         AND n.number_sid NOT IN (SELECT number_sid FROM arrived)
        GROUP BY n.number_sid
        UNION ALL
-       SELECT u.number_sid, u.phone_number, u.customer_id, u.subaccount_sid,
-              CASE WHEN u.source_account_sid <> u.subaccount_sid THEN u.source_account_sid
-                   ELSE w.account_sid END,
-              CASE WHEN u.source_account_sid <> u.subaccount_sid THEN u.source_service_sid END,
-              v.first_seen, v.first_seen, a.started_at
-       FROM unmoved u
-       JOIN seen v ON v.number_sid = u.number_sid
-       LEFT JOIN elsewhere w ON w.phone_number = u.phone_number
-       LEFT JOIN created a ON a.step_id = 'create_subaccount:' || u.customer_id
-         AND a.subaccount_sid = u.subaccount_sid
-       WHERE u.source_account_sid <> u.subaccount_sid OR w.account_sid IS NOT NULL
+       SELECT number_sid, phone_number, customer_id, subaccount_sid, source_account_sid,
+              source_service_sid, first_seen, first_seen, started_at
+       FROM arrived
        ORDER BY customerId, phoneNumber`,
     )
     .all() as MovedNumber[];

@@ -1,0 +1,82 @@
+/**
+ * A number apply moved into one customer's subaccount, then moved by hand into another
+ * customer's when the mapping gave it to that customer: no transfer step of the second move.
+ * Twilio forgot the STOP the parent took as it moved, and the plan made again finds it in place.
+ * Its sends from the second subaccount are held to its list (built CLI, real SDK, emulator over
+ * HTTP).
+ */
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { ownClient } from '../support/emulator.js';
+import { planAndApply, readCsv, seededStop, useCliWorkspaceEach } from '../support/migration.js';
+
+const A = '+14155550601';
+const B = '+14155550602';
+const C = '+14155550603';
+const R1 = '+12065550021';
+const DAY = 86_400_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('reconcile: a number apply moved, then moved on by hand', () => {
+  const ws = useCliWorkspaceEach();
+  const { cli } = ws;
+  const db = () => ws.dir.file('r.db');
+
+  it("holds its sends in the second subaccount to the parent's STOP", async () => {
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: C }],
+      messages: [seededStop(R1, A, Date.now() - 3 * DAY)],
+    });
+    const first = ws.dir.file('map1.csv');
+    writeFileSync(
+      first,
+      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\nbeta,Beta,${C}\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await planAndApply(cli, { mapping: first, db: db(), out: ws.dir.file('p1.json') });
+
+    // A is Beta's now, and someone moves it in the console from Acme's subaccount into Beta's.
+    const accounts = (await ws.env.state()).accounts;
+    const acme = accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const beta = accounts.find((a) => a.friendly_name === 'Beta')!.sid;
+    const [number] = await ownClient(ws.env, acme).incomingPhoneNumbers.list({ phoneNumber: A });
+    await ws.env.parent.api.v2010
+      .accounts(acme)
+      .incomingPhoneNumbers(number!.sid)
+      .update({ accountSid: beta });
+    const second = ws.dir.file('map2.csv');
+    writeFileSync(
+      second,
+      `customer_id,customer_name,phone_number\nacme,Acme,${B}\nbeta,Beta,${A}\nbeta,Beta,${C}\n`,
+    );
+    const { planned } = await planAndApply(cli, {
+      mapping: second,
+      db: db(),
+      out: ws.dir.file('p2.json'),
+    });
+    expect(planned.stdout).toContain(
+      "1 opted-out recipient(s) on its numbers, whom the subaccount will not know: the customer's app must enforce `submigrate optouts --customer beta`",
+    );
+    const listed = await cli(['optouts', '--customer', 'beta', '--db', db()]);
+    expect(listed.stdout).toContain(R1);
+
+    await sleep(1_100);
+    const violating = await ownClient(ws.env, beta).messages.create({
+      to: R1,
+      from: A,
+      body: 'Sale today!',
+    });
+    const reconciled = await cli(['reconcile', '--db', db()]);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    expect(reconciled.stdout).toContain('1 sends from moved numbers checked: 1 new violation(s)');
+    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
+    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
+    expect(found.map((r) => [r['violating_message_sid'], r['recipient']])).toEqual([
+      [violating.sid, R1],
+    ]);
+  }, 60_000);
+});

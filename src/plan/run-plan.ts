@@ -248,9 +248,11 @@ function* mappedNumbers(
           `internal error: planned number ${n.number_sid} is not resolved ${now.sid}`,
         );
       }
-      // Found in its subaccount, first recorded, where a snapshot saw it elsewhere: it came
-      // from there (moved by hand), and its list is what it carried out of there.
-      const came = now.accountSid === c.subaccount_sid ? left.get(n.number_sid) : undefined;
+      // First recorded, found in another account than a snapshot saw it in (moved by hand,
+      // into its subaccount or into one the mapping does not name): it came from there, and
+      // its list is what it carried out of there (the account it is in now, an apply's
+      // transfer out of it records).
+      const came = left.get(n.number_sid);
       yield {
         numberSid: n.number_sid,
         phoneNumber: n.phone_number,

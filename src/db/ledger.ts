@@ -189,8 +189,9 @@ export function tollFreeTypes(db: Db): Map<string, string> {
 
 /**
  * Twilio number → the Messaging Services its own evidence came through (a STOP it received in
- * a service, a send of it a service's opt-out refused): services the number was in, whatever
- * it is in now or was when a snapshot listed it.
+ * a service, a send of it a service's opt-out refused), and those an apply put it in, in a
+ * subaccount it is no longer recorded as going to: services the number was in, whatever it is
+ * in now or was when a snapshot listed it.
  */
 export function servicesSeenByNumber(db: Db): Map<string, string[]> {
   return new Map(
@@ -226,7 +227,21 @@ export function serviceEvidenceByNumber(
             MIN(date_sent) AS firstSeen
      FROM ledger_events${outsideServices ? '' : ' WHERE messaging_service_sid IS NOT NULL'}
      GROUP BY twilio_number, account_sid, messaging_service_sid
-     ORDER BY twilio_number, messaging_service_sid`,
+     UNION ALL
+     -- A service an apply put the number in, in the subaccount of a customer it is no longer
+     -- recorded as going to: moved out of it by hand (no departure of apply's names it), or
+     -- planned on. It took that service's STOPs while there, which Twilio forgot as it left.
+     SELECT n.phone_number, was.subaccount_sid, s.result_json ->> '$.service_sid',
+            MIN(COALESCE(s.finished_at, s.started_at))
+     FROM apply_steps s
+     JOIN customer_numbers n ON s.step_id = 'attach_number:' || n.number_sid
+     JOIN customer_subaccounts was ON was.customer_id = s.customer_id
+     LEFT JOIN customer_subaccounts now ON now.customer_id = n.customer_id
+     WHERE s.action = 'attach_number' AND s.state IN ('done', 'skipped')
+       AND s.result_json ->> '$.service_sid' IS NOT NULL
+       AND now.subaccount_sid IS NOT was.subaccount_sid
+     GROUP BY n.phone_number, was.subaccount_sid, s.result_json ->> '$.service_sid'
+     ORDER BY number, service`,
   ).all() as { number: string; accountSid: string; service: string | null; firstSeen: string }[];
   const seen = new Map<
     string,

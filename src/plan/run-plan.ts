@@ -26,6 +26,7 @@ import {
   type NumberRow,
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
+import { attachedServices } from '../db/reconcile.js';
 import { RefusedError } from '../errors.js';
 import { olderRulesNote, readCoverage } from '../optouts/export.js';
 import {
@@ -112,8 +113,9 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
   const snapshot = input.snapshot ? await refreshLedger(input, observed, resolution, deps) : null;
   refuseMovesBegunMeanwhile(db, origins, mark);
 
-  // The services each number's own opt-outs came through, once the ledger is up to date.
-  const seen = servicesSeenByNumber(db);
+  // The services each number's own opt-outs came through, once the ledger is up to date, and
+  // the one an apply last put it in, where it is no longer in it.
+  const seen = withServicesLeft(servicesSeenByNumber(db), observed, attachedServices(db));
   const plan = buildPlan(
     observed,
     input.mapping,
@@ -293,6 +295,25 @@ export function optOutIndex(db: Db): OptOutIndex {
     }
   }
   return { byNumber, byService };
+}
+
+/**
+ * `seen` with, for each observed number no longer in the Messaging Service an apply last put it
+ * in (moved out by hand: with its number into another customer's subaccount, say), that
+ * service: it took that service's STOPs while in it, and Twilio no longer refuses them for it.
+ */
+function withServicesLeft(
+  seen: Map<string, string[]>,
+  observed: ObservedState,
+  attached: ReadonlyMap<string, string>,
+): Map<string, string[]> {
+  for (const number of observed.numbers) {
+    const service = attached.get(number.sid);
+    if (service === undefined || service === number.serviceSid) continue;
+    const services = seen.get(number.phoneNumber) ?? [];
+    if (!services.includes(service)) seen.set(number.phoneNumber, [...services, service]);
+  }
+  return seen;
 }
 
 /** Where the last plan recorded a number came from. */

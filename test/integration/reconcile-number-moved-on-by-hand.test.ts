@@ -1,8 +1,9 @@
 /**
  * A number apply moved into one customer's subaccount, then moved by hand into another
  * customer's when the mapping gave it to that customer: no transfer step of the second move.
- * Twilio forgot the STOP the parent took as it moved, and the plan made again finds it in place.
- * Its sends from the second subaccount are held to its list (built CLI, real SDK, emulator over
+ * Twilio forgot the STOP the parent took as it moved, and the service-wide STOP the first
+ * customer's service took while it was in it, and the plan made again finds it in place. Its
+ * sends from the second subaccount are held to its list (built CLI, real SDK, emulator over
  * HTTP).
  */
 
@@ -18,6 +19,7 @@ const A = '+14155550601';
 const B = '+14155550602';
 const C = '+14155550603';
 const R1 = '+12065550021';
+const R3 = '+12065550023';
 const DAY = 86_400_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -77,6 +79,66 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
     const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
     expect(found.map((r) => [r['violating_message_sid'], r['recipient']])).toEqual([
       [violating.sid, R1],
+    ]);
+  }, 60_000);
+
+  it("holds its sends in the second subaccount to the first customer's service-wide STOP", async () => {
+    await ws.env.seed({ numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: C }] });
+    const first = ws.dir.file('map1.csv');
+    writeFileSync(
+      first,
+      `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},AcmeSvc\nacme,Acme,${B},AcmeSvc\nbeta,Beta,${C},\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await planAndApply(cli, { mapping: first, db: db(), out: ws.dir.file('p1.json') });
+    const accounts = (await ws.env.state()).accounts;
+    const acme = accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const beta = accounts.find((a) => a.friendly_name === 'Beta')!.sid;
+    const [service] = await ownClient(ws.env, acme).messaging.v1.services.list();
+    // R3 says STOP to B through AcmeSvc, while A is in it too: service-wide.
+    await sleep(1_100);
+    await ws.env.seed({
+      messages: [{ ...seededStop(R3, B, Date.now(), acme), messaging_service_sid: service!.sid }],
+    });
+    await sleep(1_100);
+    // By hand: A out of AcmeSvc, into Beta's subaccount; the mapping gives it to Beta.
+    const [number] = await ownClient(ws.env, acme).incomingPhoneNumbers.list({ phoneNumber: A });
+    await ownClient(ws.env, acme)
+      .messaging.v1.services(service!.sid)
+      .phoneNumbers(number!.sid)
+      .remove();
+    await ws.env.parent.api.v2010
+      .accounts(acme)
+      .incomingPhoneNumbers(number!.sid)
+      .update({ accountSid: beta });
+    const second = ws.dir.file('map2.csv');
+    writeFileSync(
+      second,
+      `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${B},AcmeSvc\nbeta,Beta,${A},\nbeta,Beta,${C},\n`,
+    );
+    const { planned } = await planAndApply(cli, {
+      mapping: second,
+      db: db(),
+      out: ws.dir.file('p2.json'),
+    });
+    expect(planned.stdout).toContain(
+      "1 opted-out recipient(s) on its numbers, whom the subaccount will not know: the customer's app must enforce `submigrate optouts --customer beta`",
+    );
+    const listed = await cli(['optouts', '--customer', 'beta', '--db', db()]);
+    expect(listed.stdout).toContain(R3);
+
+    await sleep(1_100);
+    const violating = await ownClient(ws.env, beta).messages.create({
+      to: R3,
+      from: A,
+      body: 'Sale today!',
+    });
+    const reconciled = await cli(['reconcile', '--db', db()]);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
+    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
+    expect(found.map((r) => [r['violating_message_sid'], r['recipient']])).toEqual([
+      [violating.sid, R3],
     ]);
   }, 60_000);
 });

@@ -136,7 +136,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
       customerName: c.customer_name,
       messagingService: c.messaging_service,
     })),
-    mappedNumbers(resolution, origins, left, observed.parentSid),
+    mappedNumbers(resolution, origins, left),
   );
   return { plan, snapshot };
 }
@@ -236,7 +236,6 @@ function* mappedNumbers(
   resolution: Resolution,
   origins: ReadonlyMap<string, NumberOrigin>,
   left: ReadonlyMap<string, NumberRow>,
-  parentSid: string,
 ): Generator<CustomerNumberRecord> {
   // The plan's customers are the resolution's, and buildPlan gave each one planned number per
   // resolved number, in their order: where each number is now is found by its place, not by
@@ -251,11 +250,11 @@ function* mappedNumbers(
           `internal error: planned number ${n.number_sid} is not resolved ${now.sid}`,
         );
       }
-      // First recorded, found in a subaccount other than the one a snapshot saw it in (moved
-      // by hand, into its own or into one the mapping does not name): it came from there, and
-      // its list is what it carried out of there. One found back in the parent is recorded
-      // there, as any number planned from the parent is.
-      const came = now.accountSid === parentSid ? undefined : left.get(n.number_sid);
+      // First recorded, found in another account than a snapshot saw it in (moved by hand,
+      // into its subaccount or into one the mapping does not name): it came from there, and
+      // its list is what it carried out of there (the account it is in now, an apply's
+      // transfer out of it records).
+      const came = left.get(n.number_sid);
       yield {
         numberSid: n.number_sid,
         phoneNumber: n.phone_number,

@@ -64,4 +64,41 @@ describe('reconcile: a number moved by hand into a subaccount the mapping does n
       [violating.sid, R2],
     ]);
   }, 60_000);
+
+  it("back in the parent's shared service after a snapshot saw it elsewhere: the service's STOP is on its list", async () => {
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }],
+      services: [{ friendly_name: 'Shared', phone_numbers: [B] }],
+      messages: [seededStop(R2, B, Date.now() - DAY)],
+    });
+    const mapping = ws.dir.file('map.csv');
+    writeFileSync(mapping, `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    // By hand: A into a subaccount of no customer's, where the snapshot sees it; then back.
+    const other = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Other' });
+    const [number] = await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: A });
+    await ws.env.parent.incomingPhoneNumbers(number!.sid).update({ accountSid: other.sid });
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await ws.env.parent.api.v2010
+      .accounts(other.sid)
+      .incomingPhoneNumbers(number!.sid)
+      .update({ accountSid: ws.env.parent.accountSid });
+    const [shared] = await ws.env.parent.messaging.v1.services.list();
+    await ws.env.parent.messaging.v1
+      .services(shared!.sid)
+      .phoneNumbers.create({ phoneNumberSid: number!.sid });
+
+    const planned = await cli([
+      'plan',
+      '--mapping',
+      mapping,
+      '--db',
+      db(),
+      '--out',
+      ws.dir.file('p.json'),
+    ]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const customerList = await cli(['optouts', '--customer', 'acme', '--db', db()]);
+    expect(customerList.code, customerList.stderr).toBe(0);
+    expect(customerList.stdout).toContain(R2);
+  }, 60_000);
 });

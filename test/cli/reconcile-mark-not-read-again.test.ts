@@ -27,6 +27,7 @@ import {
   cliEnv,
   fixedClock,
   MIGRATIONS_DIR,
+  pollUntil,
   readOnly,
   runCli,
   snapshotInto,
@@ -179,6 +180,11 @@ describe('a mark no pass can read all of again', () => {
     const first = await pass(Date.now() + 1_000);
     expect(first.sendsChecked).toBe(1);
     const since = markAcme();
+    // The first pass read to a second ahead of the clock: the move must come after that second,
+    // or no second lies between the two for a pass to have missed.
+    await pollUntil('the clock to pass the first pass', () =>
+      Date.now() >= Date.parse(first.windows[0]!.end) + 1_000 ? true : undefined,
+    );
 
     // A later wave moves A on, to Beta's subaccount: acme has no number left.
     now = Date.now();

@@ -11,11 +11,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 import { PAGE_LIST_ROWS } from '../../src/report/report-page.js';
-import { migrateOneCustomer, seededStop, useCliWorkspace } from '../support/migration.js';
+import {
+  copyOptOuts,
+  migrateOneCustomer,
+  seededStop,
+  useCliWorkspace,
+} from '../support/migration.js';
 import { cliEnv, runCli } from '../support/snapshot-harness.js';
 
 const NUMBERS = ['+14155550101', '+14155550102'];
@@ -36,24 +40,7 @@ describe('the reports of a very large suppression list', () => {
     const db = ws.dir.file('a.db');
     await migrateOneCustomer(ws.cli, { mapping: 'm.csv', db, out: 'a.plan.json' });
     // Each number's STOP again from PER_NUMBER more recipients, as a snapshot records them.
-    const d = new Database(db);
-    const columns = (d.prepare('PRAGMA table_info(ledger_events)').all() as { name: string }[]).map(
-      (c) => c.name,
-    );
-    const copied = columns.map((c) =>
-      c === 'message_sid'
-        ? `'SM' || printf('%016x%016x', t.r, n)`
-        : c === 'end_user'
-          ? `'+1' || printf('%010d', 3000000000 + n)`
-          : c,
-    );
-    d.prepare(
-      `WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ?)
-       INSERT INTO ledger_events (${columns.join(', ')})
-       SELECT ${copied.join(', ')} FROM s
-         JOIN (SELECT rowid AS r, * FROM ledger_events WHERE kind = 'opt-out') t`,
-    ).run(PER_NUMBER);
-    d.close();
+    copyOptOuts(db, PER_NUMBER);
 
     const report = await runCli(
       ['report', '--db', db, '--out', 'big'],

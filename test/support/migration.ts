@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
@@ -127,6 +128,36 @@ export const seededStop = (from: string, to: string, at: number, accountSid?: st
   date_sent: new Date(at).toISOString(),
   ...(accountSid === undefined ? {} : { account_sid: accountSid }),
 });
+
+/**
+ * Each opt-out event of the ledger in `db` `copies` times more, from new recipients (`+1` and
+ * ten digits from 3000000001 on, distinct for up to 1,000 copies of each), as a snapshot
+ * records them: a very large suppression list.
+ */
+export function copyOptOuts(db: string, copies: number): void {
+  const d = new Database(db);
+  try {
+    const columns = (d.prepare('PRAGMA table_info(ledger_events)').all() as { name: string }[]).map(
+      (c) => c.name,
+    );
+    const copied = columns.map((c) =>
+      c === 'message_sid'
+        ? `'SM' || printf('%016x%016x', t.r, n)`
+        : c === 'end_user'
+          ? `'+1' || printf('%010d', 3000000000 + (t.i - 1) * 1000 + n)`
+          : c,
+    );
+    d.prepare(
+      `WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ?)
+       INSERT INTO ledger_events (${columns.join(', ')})
+       SELECT ${copied.join(', ')} FROM s
+         JOIN (SELECT rowid AS r, ROW_NUMBER() OVER (ORDER BY rowid) AS i, *
+               FROM ledger_events WHERE kind = 'opt-out') t`,
+    ).run(copies);
+  } finally {
+    d.close();
+  }
+}
 
 /** A CSV file's rows, by column name. */
 export const readCsv = (path: string) =>

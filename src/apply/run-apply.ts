@@ -38,7 +38,7 @@ import {
   type StepRecord,
   type StepState,
 } from '../db/journal.js';
-import { currentOptOuts } from '../db/ledger.js';
+import { eachOptOutDate } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { olderRulesNote } from '../optouts/export.js';
 import { DEFAULT_PARTITIONS, takeSnapshot } from '../optouts/snapshot.js';
@@ -53,7 +53,7 @@ import { refuseNewRunIds } from '../plan/plan-shape.js';
 import { replanAdvice, reportCommand, snapshotCommand, type ReplanPaths } from '../plan/replan.js';
 import { describeResources } from '../plan/resources.js';
 import { coveredAccounts } from '../plan/run-plan.js';
-import type { NumberOrigin, ObservedState, Plan, PlanStep } from '../plan/types.js';
+import type { NumberOrigin, ObservedState, Plan, PlanNumber, PlanStep } from '../plan/types.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { dryRunRequests } from './dry-run.js';
 import { describeDrift, expectedResources, inactiveSubaccounts } from './effects.js';
@@ -897,14 +897,21 @@ function leftOutOfCarry(
     (recorded ??= new Map(
       listCustomerNumbers(db).map((n) => [n.numberSid, n.sourceServiceSid]),
     )).get(sid) ?? null;
+  const servicesOf = (n: PlanNumber): readonly string[] => {
+    if (n.optout_services !== undefined) return n.optout_services;
+    const service = recordedService(n.number_sid);
+    return service === null ? [] : [service];
+  };
+  // Only the lists of the plan's numbers are held, not every pair of the ledger.
+  const numbers = plan.customers.flatMap((c) => c.numbers);
+  const keys = {
+    numbers: new Set(numbers.map((n) => n.phone_number)),
+    services: new Set(numbers.flatMap(servicesOf)),
+  };
   const uncarried = uncarriedOptOuts(plan, {
-    optOuts: carryIndex(currentOptOuts(db)),
+    optOuts: carryIndex(eachOptOutDate(db), keys),
     written: writtenCorrelationIds(db),
-    servicesOf: (n) => {
-      if (n.optout_services !== undefined) return n.optout_services;
-      const service = recordedService(n.number_sid);
-      return service === null ? [] : [service];
-    },
+    servicesOf,
     subaccountOf: (id) => targets.subaccountOf(id),
     serviceOf: (id) => targets.serviceOf(id),
   });

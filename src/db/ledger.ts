@@ -325,6 +325,34 @@ export function eachCurrentOptOut(db: Db): IterableIterator<OptOutRow> {
   return db.prepare(optOutsQuery(false)).iterate() as IterableIterator<OptOutRow>;
 }
 
+/** How many pairs `currentOptOuts` lists, counted by SQLite rather than read into memory. */
+export function countCurrentOptOuts(db: Db): number {
+  const row = db.prepare(`SELECT COUNT(*) AS n FROM (${optOutsQuery(false)})`).get() as {
+    n: number;
+  };
+  return row.n;
+}
+
+/** What a suppression list's lookup needs of a `currentOptOuts` pair (`carryIndex`). */
+export type OptOutDate = Pick<
+  OptOutRow,
+  'scope' | 'senderNumber' | 'messagingServiceSid' | 'recipient' | 'optedOutAt'
+>;
+
+/**
+ * `currentOptOuts`' pairs a row at a time with only those five values: a caller that keeps
+ * some of them (plan's and apply's index of the lists) does not get twelve strings a pair.
+ * The connection runs no other statement until the rows are all read.
+ */
+export function eachOptOutDate(db: Db): IterableIterator<OptOutDate> {
+  return db
+    .prepare(
+      `SELECT scope, senderNumber, messagingServiceSid, recipient, optedOutAt
+       FROM (${optOutsQuery(false)})`,
+    )
+    .iterate() as IterableIterator<OptOutDate>;
+}
+
 /** A scope of one account as it stood at a moment: its pairs then, by `optOutsAsOf`. */
 export interface ScopeAsOf {
   accountSid: string;

@@ -16,7 +16,7 @@
 import { isoSeconds, type Clock } from '../clock.js';
 import {
   countEvents,
-  currentOptOuts,
+  countCurrentOptOuts,
   recordServices,
   replaceNumbers,
   tollFreeTypes,
@@ -504,7 +504,7 @@ export async function takeSnapshot(
     exportDays: listExportDays(db, runId).length,
     eventsAdded: progress.eventsAdded,
     ledger: countEvents(db),
-    optedOutPairs: currentOptOuts(db).length,
+    optedOutPairs: countCurrentOptOuts(db),
     keywords: JSON.parse(run.keywordsJson) as typeof KEYWORD_LISTS,
   };
 }

@@ -521,9 +521,9 @@ function shared(lists: Map<string, string[]>, list: string[]): string[] {
 function countOptOuts(index: OptOutIndex, numbers: readonly PlanNumber[]): number {
   const recipients = new Set<string>();
   for (const number of numbers) {
-    for (const r of index.byNumber.get(number.phone_number) ?? []) recipients.add(r);
+    for (const r of index.byNumber.get(number.phone_number)?.keys() ?? []) recipients.add(r);
     for (const service of number.optout_services ?? []) {
-      for (const r of index.byService.get(service) ?? []) recipients.add(r);
+      for (const r of index.byService.get(service)?.keys() ?? []) recipients.add(r);
     }
   }
   return recipients.size;

@@ -61,7 +61,17 @@ export function correlationId(accountSid: string, senderId: string, contactId: s
     .slice(0, 32);
 }
 
-/** The index from the ledger's currently opted-out pairs. */
+/** The numbers and services whose lists a caller reads (`byNumber`, `byService` keys). */
+export interface ListKeys {
+  numbers: ReadonlySet<string>;
+  services: ReadonlySet<string>;
+}
+
+/**
+ * The index from the ledger's currently opted-out pairs (`eachOptOutDate`), keeping only
+ * those of `keys` when given: the lists the plan's numbers read. The pairs of other numbers
+ * and services, a ledger's worth, are not held.
+ */
 export function carryIndex(
   rows: Iterable<{
     scope: 'number' | 'service';
@@ -70,14 +80,16 @@ export function carryIndex(
     recipient: string;
     optedOutAt: string;
   }>,
+  keys?: ListKeys,
 ): CarryIndex {
   const byNumber = new Map<string, Map<string, string>>();
   const byService = new Map<string, Map<string, string>>();
   for (const row of rows) {
-    const [map, key] =
-      row.scope === 'service' && row.messagingServiceSid !== null
-        ? [byService, row.messagingServiceSid]
-        : [byNumber, row.senderNumber];
+    const viaService = row.scope === 'service' && row.messagingServiceSid !== null;
+    const [map, key] = viaService
+      ? [byService, row.messagingServiceSid!]
+      : [byNumber, row.senderNumber];
+    if (keys !== undefined && !(viaService ? keys.services : keys.numbers).has(key)) continue;
     let recipients = map.get(key);
     if (recipients === undefined) map.set(key, (recipients = new Map()));
     keepLatest(recipients, row.recipient, row.optedOutAt);

@@ -19,7 +19,7 @@ import {
   type CustomerNumberRecord,
 } from '../db/customers.js';
 import {
-  currentOptOuts,
+  eachOptOutDate,
   listNumbers,
   optOutsNotPlaced,
   servicesSeenByNumber,
@@ -39,7 +39,7 @@ import {
 import { DEFAULT_CONSENT_PER_MINUTE } from '../twilio/limiter.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { buildPlan, resolveCustomers, type PlanOptions, type Resolution } from './build-plan.js';
-import { carryIndex, type CarryOptions } from './carry.js';
+import { carryIndex, type CarryIndex, type CarryOptions, type ListKeys } from './carry.js';
 import type { Mapping } from './mapping.js';
 import { observeFamily } from './observe.js';
 import type { NumberOrigin, ObservedState, Plan } from './types.js';
@@ -116,14 +116,16 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
   // The services each number's own opt-outs came through, once the ledger is up to date, and
   // the one an apply last put it in, where it is no longer in it.
   const seen = withServicesLeft(servicesSeenByNumber(db), observed, attachedServices(db));
+  // The lists of the planned numbers, read once for their counts and the carry.
+  const optOuts = carryIndex(eachOptOutDate(db), listKeys(resolution, origins, sources, seen));
   const plan = buildPlan(
     observed,
     input.mapping,
     {
-      ...options(input.snapshot, optOutIndex(db)),
+      ...options(input.snapshot, optOuts),
       servicesSeen: seen,
       notPlaced: optOutsNotPlaced(db).length,
-      carry: input.carry ? carryOptions(db, input.carry.batchSize, sources, seen) : null,
+      carry: input.carry ? carryOptions(db, input.carry.batchSize, sources, seen, optOuts) : null,
     },
     resolution,
   );
@@ -277,23 +279,31 @@ function* mappedNumbers(
   }
 }
 
-/** Currently opted-out recipients, by receiving number and by service. */
-export function optOutIndex(db: Db): OptOutIndex {
-  const byNumber = new Map<string, Set<string>>();
-  const byService = new Map<string, Set<string>>();
-  const add = (map: Map<string, Set<string>>, key: string, recipient: string) => {
-    let set = map.get(key);
-    if (set === undefined) map.set(key, (set = new Set()));
-    set.add(recipient);
-  };
-  for (const row of currentOptOuts(db)) {
-    if (row.scope === 'service' && row.messagingServiceSid !== null) {
-      add(byService, row.messagingServiceSid, row.recipient);
-    } else {
-      add(byNumber, row.senderNumber, row.recipient);
+/**
+ * The numbers and services whose lists the plan reads: each planned number's own, and every
+ * service `listServices` may put on it (where it started or is now, one its own opt-outs came
+ * through). Only their pairs are held, not the ledger's.
+ */
+function listKeys(
+  resolution: Resolution,
+  origins: ReadonlyMap<string, NumberOrigin>,
+  sources: ReadonlyMap<string, string | null>,
+  seen: ReadonlyMap<string, readonly string[]>,
+): ListKeys {
+  const numbers = new Set<string>();
+  const services = new Set<string | null | undefined>();
+  for (const { numbers: planned } of resolution.customers) {
+    for (const { number } of planned) {
+      numbers.add(number.phoneNumber);
+      services.add(number.serviceSid).add(sources.get(number.sid));
+      services.add(origins.get(number.sid)?.serviceSid);
+      for (const service of seen.get(number.phoneNumber) ?? []) services.add(service);
     }
   }
-  return { byNumber, byService };
+  return {
+    numbers,
+    services: new Set([...services].filter((s): s is string => typeof s === 'string')),
+  };
 }
 
 /**
@@ -366,19 +376,20 @@ function leftSinceSnapshot(
 }
 
 /**
- * What the carry steps are made from: the ledger's opted-out pairs with their dates, the
- * services on each number's list, and the records earlier applies wrote.
+ * What the carry steps are made from: the opted-out pairs of the numbers' lists with their
+ * dates, the services on each number's list, and the records earlier applies wrote.
  */
 function carryOptions(
   db: Db,
   batchSize: number,
   sources: ReadonlyMap<string, string | null>,
   servicesSeen: ReadonlyMap<string, readonly string[]>,
+  optOuts: CarryIndex,
 ): CarryOptions {
   return {
     batchSize,
     requestsPerMinute: DEFAULT_CONSENT_PER_MINUTE,
-    optOuts: carryIndex(currentOptOuts(db)),
+    optOuts,
     sourceServices: sources,
     servicesSeen,
     written: writtenCorrelationIds(db),

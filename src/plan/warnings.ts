@@ -30,10 +30,13 @@ import type {
   PlanWarning,
 } from './types.js';
 
-/** Currently opted-out recipients, by number (number scope) and by service (service scope). */
+/**
+ * Currently opted-out recipients, by number (number scope) and by service (service scope): the
+ * keys of each list (a set of them, or the carry's map of them to their dates, `CarryIndex`).
+ */
 export interface OptOutIndex {
-  byNumber: ReadonlyMap<string, ReadonlySet<string>>;
-  byService: ReadonlyMap<string, ReadonlySet<string>>;
+  byNumber: ReadonlyMap<string, { keys(): Iterable<string> }>;
+  byService: ReadonlyMap<string, { keys(): Iterable<string> }>;
 }
 
 /** Twilio's defaults: numbers per Messaging Service, open subaccounts per main account. */

@@ -32,15 +32,16 @@ const CSV_CHUNK_ROWS = 1000;
  */
 export function writeCsv<Row extends Record<string, unknown>>(
   columns: readonly (keyof Row & string)[],
-  rows: readonly Row[],
+  rows: Iterable<Row>,
   freeText: readonly (keyof Row & string)[],
   write: (chunk: string) => void,
 ): void {
   const free = new Set<string>(freeText);
-  for (let start = 0; start === 0 || start < rows.length; start += CSV_CHUNK_ROWS) {
+  let header = true;
+  const flush = (chunk: readonly Row[]) => {
     write(
       stringify(
-        rows.slice(start, start + CSV_CHUNK_ROWS).map((row) =>
+        chunk.map((row) =>
           columns.map((column) => {
             const value = row[column];
             if (value === null || value === undefined) return '';
@@ -50,12 +51,23 @@ export function writeCsv<Row extends Record<string, unknown>>(
         ),
         // A lone carriage return is a line break to most readers: quoted like the newline is.
         {
-          header: start === 0,
+          header,
           columns: [...columns],
           record_delimiter: 'unix',
           quoted_match: /\r/,
         },
       ),
     );
+    header = false;
+  };
+  // A chunk of rows at a time, read as they come: the rows may be a list too large to hold.
+  let chunk: Row[] = [];
+  for (const row of rows) {
+    chunk.push(row);
+    if (chunk.length === CSV_CHUNK_ROWS) {
+      flush(chunk);
+      chunk = [];
+    }
   }
+  if (chunk.length > 0 || header) flush(chunk);
 }

@@ -317,12 +317,109 @@ export function currentOptOuts(db: Db): OptOutRow[] {
 }
 
 /**
- * `currentOptOuts` a row at a time, as SQLite gives them: for a caller that keeps something
- * else of each (the reports' list), not the rows themselves as well. The connection runs no
- * other statement until the rows are all read.
+ * Which customers a currently opted-out pair binds (`eachListedOptOut`): a number-scope pair,
+ * those claiming its number (`number`); a service-scope pair, those claiming its service
+ * (`service`) and the customer whose subaccount it is in (`account`). Each `[kind, key,
+ * customer_id]`.
  */
-export function eachCurrentOptOut(db: Db): IterableIterator<OptOutRow> {
-  return db.prepare(optOutsQuery(false)).iterate() as IterableIterator<OptOutRow>;
+export type ListClaim = ['number' | 'service' | 'account', string, string];
+
+/**
+ * `currentOptOuts` once per customer each pair binds (`claims`), or once with no customer
+ * (`customerId` null) when none does, a row at a time in the suppression list's order
+ * (docs/file-formats.md): by customer, the rows with none last, then recipient, then evidence
+ * (text in SQLite's order, which `compareText` follows). SQLite sorts them, spilling to its
+ * temporary files: the caller need not hold a list of millions of rows to put it in order.
+ * With `customerId`, only that customer's rows. The connection runs no other statement until
+ * the rows are all read.
+ */
+export function eachListedOptOut(
+  db: Db,
+  claims: readonly ListClaim[],
+  customerId?: string,
+): IterableIterator<OptOutRow & { customerId: string | null }> {
+  return db
+    .prepare(listedOptOutsQuery(customerId !== undefined))
+    .iterate(
+      JSON.stringify(claims),
+      ...(customerId === undefined ? [] : [customerId]),
+    ) as IterableIterator<OptOutRow & { customerId: string | null }>;
+}
+
+/** A row of `eachListedOptOut`, column by column. */
+const LISTED_COLUMNS = `accountSid, scope, senderNumber, messagingServiceSid, recipient, evidence,
+  keyword, body, optedOutAt, stopMessageSid, evidenceMessageSid, channel, customerId`;
+
+/** The temporary table each connection keeps its list in (`keepListedOptOuts`), by name. */
+const keptLists = new WeakMap<Db, string>();
+let keptListCount = 0;
+
+/** A row of a list kept by `keepListedOptOuts`, with its place in the list (1, 2, …). */
+export type KeptOptOut = OptOutRow & { customerId: string | null; position: number };
+
+/**
+ * `eachListedOptOut`'s rows, worked out and sorted once into a temporary table of the
+ * connection (on disk: SQLite's temporary files), to be read again in the list's order as often
+ * as needed: whole, or the places `first` to `last` (a customer's rows are one run of them).
+ * The list a connection kept before is dropped: its readers must be done.
+ */
+export function keepListedOptOuts(
+  db: Db,
+  claims: readonly ListClaim[],
+): (first?: number, last?: number) => IterableIterator<KeptOptOut> {
+  const previous = keptLists.get(db);
+  if (previous !== undefined) db.exec(`DROP TABLE IF EXISTS temp.${previous}`);
+  const name = `listed_optouts_${++keptListCount}`;
+  keptLists.set(db, name);
+  // Rows are numbered as inserted, in the statement's order: `position` (the rowid) is the place.
+  db.exec(`CREATE TEMP TABLE ${name} (position INTEGER PRIMARY KEY, ${LISTED_COLUMNS})`);
+  db.prepare(`INSERT INTO temp.${name} (${LISTED_COLUMNS}) ${listedOptOutsQuery(false)}`).run(
+    JSON.stringify(claims),
+  );
+  const read = db.prepare(
+    `SELECT * FROM temp.${name} WHERE position BETWEEN ? AND ? ORDER BY position`,
+  );
+  return (first = 1, last = Number.MAX_SAFE_INTEGER) =>
+    read.iterate(first, last) as IterableIterator<KeptOptOut>;
+}
+
+/**
+ * `eachListedOptOut`'s statement. The claims are read out of their JSON once, into a table
+ * SQLite indexes for the joins (as `optOutsQuery`'s scopes are); the pairs are worked out once
+ * (MATERIALIZED), then joined to each kind of claim. A customer claiming a service-scope pair
+ * both by its service and by its subaccount gets it once.
+ */
+function listedOptOutsQuery(oneCustomer: boolean): string {
+  const claimed = (kind: string, key: string, scope: string) =>
+    `c.kind = '${kind}' AND c.key = o.${key} AND o.scope = '${scope}'`;
+  const byService = claimed('service', 'messagingServiceSid', 'service');
+  const byAccount = claimed('account', 'accountSid', 'service');
+  const byNumber = claimed('number', 'senderNumber', 'number');
+  const none = [byService, byAccount, byNumber]
+    .map((on) => `NOT EXISTS (SELECT 1 FROM claims c WHERE ${on})`)
+    .join(' AND ');
+  return `WITH claims AS MATERIALIZED (
+         SELECT DISTINCT value ->> '$[0]' AS kind, value ->> '$[1]' AS key,
+                value ->> '$[2]' AS customer
+         FROM json_each(?)
+       ),
+       pairs AS MATERIALIZED (${optOutsQuery(false, false)}),
+       listed AS (
+         SELECT o.*, c.customer AS customerId FROM pairs o JOIN claims c ON ${byService}
+         UNION ALL
+         SELECT o.*, c.customer FROM pairs o JOIN claims c ON ${byAccount}
+          AND NOT EXISTS (SELECT 1 FROM claims s
+                          WHERE s.kind = 'service' AND s.key = o.messagingServiceSid
+                            AND s.customer = c.customer)
+         UNION ALL
+         SELECT o.*, c.customer FROM pairs o JOIN claims c ON ${byNumber}
+         UNION ALL
+         SELECT o.*, NULL FROM pairs o WHERE ${none}
+       )
+       SELECT ${LISTED_COLUMNS} FROM listed
+       ${oneCustomer ? 'WHERE customerId = ?' : ''}
+       ORDER BY customerId IS NULL, customerId, COALESCE(recipient, ''),
+                COALESCE(evidenceMessageSid, '')`;
 }
 
 /** How many pairs `currentOptOuts` lists, counted by SQLite rather than read into memory. */
@@ -384,7 +481,7 @@ export function optOutsAsOf(
 }
 
 /** The query of the opt-out rule: over the whole ledger, or per scope up to its moment. */
-function optOutsQuery(asOf: boolean): string {
+function optOutsQuery(asOf: boolean, ordered = true): string {
   // The scopes are read out of their JSON once, into a table SQLite indexes for the join: joined
   // on json_each itself, every event scanned the whole array (3,000 numbers' scopes against
   // 60,000 events: minutes).
@@ -452,8 +549,12 @@ function optOutsQuery(asOf: boolean): string {
               message_sid AS evidenceMessageSid,
               channel${asOf ? ', scope_index AS scopeIndex' : ''}
        FROM listed
-       WHERE rank = 1
-       ORDER BY ${asOf ? 'scope_index, ' : ''}account_sid, COALESCE(messaging_service_sid, twilio_number), end_user`;
+       WHERE rank = 1${
+         ordered
+           ? `
+       ORDER BY ${asOf ? 'scope_index, ' : ''}account_sid, COALESCE(messaging_service_sid, twilio_number), end_user`
+           : ''
+       }`;
 }
 
 /**

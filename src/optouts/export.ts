@@ -19,9 +19,12 @@ import {
   countTiesResolvedAsOptOut,
   optInsUnderUnknownServices,
   optOutsNotPlaced,
-  eachCurrentOptOut,
+  eachListedOptOut,
+  keepListedOptOuts,
   listUndatedEvidence,
   servicesSeenByNumber,
+  type ListClaim,
+  type OptOutRow,
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import {
@@ -342,13 +345,66 @@ function recordedClaims(db: Db): ExportClaims {
  * pair binds the customer of that number; a service-scope pair binds every customer with a
  * number that was in the service, and the customer whose subaccount the service is in (each
  * customer's list is whole on its own). A pair no mapped customer claims is listed once with
- * empty customer columns.
+ * empty customer columns. In the list's order (`eachListedOptOut`).
  */
 export function exportOptOuts(
   db: Db,
   dbPath = 'the database',
   options: ExportOptions = {},
 ): OptOutExport {
+  const { coverage, claims, exportRow } = prepareExport(db, dbPath, options);
+  // What the rows repeat (numbers, accounts, services, keywords, bodies) kept as one string
+  // each, and a STOP's SID once where it is the evidence too: SQLite hands every row's values
+  // over as strings of their own, and a list held whole may be hundreds of thousands of rows
+  // (300,000 rows: 160 MB of heap without this, 88 MB with it).
+  const known = new Map<string, string>();
+  const shared = (value: string | null): string | null => {
+    if (value === null) return null;
+    const first = known.get(value);
+    if (first !== undefined) return first;
+    known.set(value, value);
+    return value;
+  };
+  const optouts: OptOutExportRow[] = [];
+  for (const row of eachListedOptOut(db, claims, options.customer)) {
+    optouts.push(exportRow(row, shared));
+  }
+  return { coverage, optouts };
+}
+
+/** `exportOptOuts`' list kept by SQLite (`keepListedOptOuts`), to be read a row at a time. */
+export interface KeptExport {
+  coverage: Coverage;
+  /** The rows in the list's order, each with its place: whole, or places `first` to `last`. */
+  rows(first?: number, last?: number): Generator<{ position: number; row: OptOutExportRow }>;
+}
+
+/**
+ * `exportOptOuts` for a list too large to hold (a report of millions of opt-outs): SQLite
+ * keeps it, sorted, and hands it over a row at a time as often as it is read.
+ */
+export function keepOptOutExport(
+  db: Db,
+  dbPath = 'the database',
+  options: Omit<ExportOptions, 'customer'> = {},
+): KeptExport {
+  const { coverage, claims, exportRow } = prepareExport(db, dbPath, options);
+  const read = keepListedOptOuts(db, claims);
+  return {
+    coverage,
+    *rows(first, last) {
+      for (const row of read(first, last)) {
+        yield { position: row.position, row: exportRow(row, (value) => value) };
+      }
+    },
+  };
+}
+
+/**
+ * What an export needs before its rows: the coverage (refused as `exportOptOuts` says), the
+ * claims of each customer (`ListClaim`), and how a pair becomes a row of the list.
+ */
+function prepareExport(db: Db, dbPath: string, options: ExportOptions) {
   const coverage = requireCoverage(db, dbPath, options.claims?.sources);
   if (options.wholeOnly) refuseUnread(coverage, options.customer);
   const customers = new Map(listCustomers(db).map((c) => [c.customerId, c]));
@@ -359,75 +415,45 @@ export function exportOptOuts(
         : `--customer ${options.customer}: no such customer_id in the mappings planned with this database (${customers.size} customers)`,
     );
   }
-  const byNumber = new Map<string, Set<string>>();
-  const byService = new Map<string, Set<string>>();
-  const claim = (map: Map<string, Set<string>>, key: string, customerId: string) => {
-    let set = map.get(key);
-    if (set === undefined) map.set(key, (set = new Set()));
-    set.add(customerId);
-  };
-  const claims = options.claims ?? recordedClaims(db);
-  for (const number of claims.numbers) {
-    claim(byNumber, number.phoneNumber, number.customerId);
-    for (const service of number.services) claim(byService, service, number.customerId);
-  }
-  // A subaccount an apply moved a customer into is that customer's alone: every service in
-  // it (the one apply created, or one made since) binds that customer.
-  const bySubaccount = claims.subaccounts;
-  // What the rows repeat (numbers, accounts, services, keywords, bodies) kept as one string
-  // each, and a STOP's SID once where it is the evidence too: SQLite hands every row's values
-  // over as strings of their own, and a large run's list is hundreds of thousands of rows
-  // held at once (300,000 rows: 160 MB of heap without this, 88 MB with it).
-  const known = new Map<string, string>();
-  const shared = (value: string | null): string | null => {
-    if (value === null) return null;
-    const first = known.get(value);
-    if (first !== undefined) return first;
-    known.set(value, value);
-    return value;
-  };
-  const optouts: OptOutExportRow[] = [];
-  for (const row of eachCurrentOptOut(db)) {
-    let claimants: ReadonlySet<string> | undefined;
-    if (row.scope === 'service' && row.messagingServiceSid !== null) {
-      claimants = byService.get(row.messagingServiceSid);
-      const owner = bySubaccount.get(row.accountSid);
-      if (owner !== undefined) claimants = new Set([...(claimants ?? []), owner]);
-    } else {
-      claimants = byNumber.get(row.senderNumber);
-    }
-    const ids = claimants === undefined ? [null] : [...claimants].sort();
-    for (const id of ids) {
-      if (options.customer !== undefined && id !== options.customer) continue;
-      optouts.push({
-        customer_id: id,
-        customer_name: id === null ? null : (customers.get(id)?.customerName ?? null),
-        recipient: row.recipient,
-        sender_number: shared(row.senderNumber),
-        messaging_service_sid: shared(row.messagingServiceSid),
-        scope: shared(row.scope),
-        keyword: shared(row.keyword),
-        body: shared(row.body),
-        opted_out_at: row.optedOutAt,
-        stop_message_sid: row.stopMessageSid,
-        account_sid: shared(row.accountSid),
-        evidence: shared(row.evidence),
-        evidence_message_sid:
-          row.evidenceMessageSid === row.stopMessageSid
-            ? row.stopMessageSid
-            : row.evidenceMessageSid,
-        channel: shared(row.channel),
-      });
-    }
-  }
-  optouts.sort(optOutRowOrder);
-  return { coverage, optouts };
+  const given = options.claims ?? recordedClaims(db);
+  const claims: ListClaim[] = [
+    ...given.numbers.flatMap((number) => [
+      ['number', number.phoneNumber, number.customerId] as ListClaim,
+      ...number.services.map((service): ListClaim => ['service', service, number.customerId]),
+    ]),
+    // A subaccount an apply moved a customer into is that customer's alone: every service in
+    // it (the one apply created, or one made since) binds that customer.
+    ...[...given.subaccounts].map(([account, id]): ListClaim => ['account', account, id]),
+  ];
+  const exportRow = (
+    row: OptOutRow & { customerId: string | null },
+    shared: (value: string | null) => string | null,
+  ): OptOutExportRow => ({
+    customer_id: row.customerId,
+    customer_name:
+      row.customerId === null ? null : (customers.get(row.customerId)?.customerName ?? null),
+    recipient: row.recipient,
+    sender_number: shared(row.senderNumber),
+    messaging_service_sid: shared(row.messagingServiceSid),
+    scope: shared(row.scope),
+    keyword: shared(row.keyword),
+    body: shared(row.body),
+    opted_out_at: row.optedOutAt,
+    stop_message_sid: row.stopMessageSid,
+    account_sid: shared(row.accountSid),
+    evidence: shared(row.evidence),
+    evidence_message_sid:
+      row.evidenceMessageSid === row.stopMessageSid ? row.stopMessageSid : row.evidenceMessageSid,
+    channel: shared(row.channel),
+  });
+  return { coverage, claims, exportRow };
 }
 
 /**
- * The list's order (docs/file-formats.md): by customer, the rows with none last, then
- * recipient, then evidence. Said outright, not by a last character standing in for none: a
- * customer id with a character beyond it (an emoji) would sort after the rows with none.
+ * The list's order (docs/file-formats.md), as `eachListedOptOut` has SQLite sort it: by
+ * customer, the rows with none last, then recipient, then evidence. Said outright, not by a
+ * last character standing in for none: a customer id with a character beyond it (an emoji)
+ * would sort after the rows with none.
  */
 export function optOutRowOrder(a: OptOutExportRow, b: OptOutExportRow): number {
   return (
@@ -451,7 +477,7 @@ export function optOutsCsv<Extra extends string = never>(
 
 /** `optOutsCsv`, handed to `write` a chunk of rows at a time (`writeCsv`). */
 export function writeOptOutsCsv<Extra extends string = never>(
-  rows: readonly (OptOutExportRow & Record<Extra, string | null>)[],
+  rows: Iterable<OptOutExportRow & Record<Extra, string | null>>,
   extra: readonly Extra[],
   write: (chunk: string) => void,
 ): void {

@@ -20,7 +20,7 @@ import {
 import { recordCustomerSubaccount, recordMapping } from '../../src/db/customers.js';
 import type { Db } from '../../src/db/open.js';
 import { createRun, finishRun, recordHistoryStart } from '../../src/db/snapshot-runs.js';
-import { exportOptOuts, readCoverage } from '../../src/optouts/export.js';
+import { exportOptOuts, optOutRowOrder, readCoverage } from '../../src/optouts/export.js';
 import { isTollFree } from '../../src/optouts/keywords.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
@@ -296,6 +296,47 @@ describe('the ledger on a real database', () => {
       const second = run(db, [['2025-01-01T00:00:00Z', '2025-03-01T00:00:00Z']], 'completed');
       expect(second).toBeGreaterThan(first);
       expect(readCoverage(db).snapshot_runs).toEqual([first, second]);
+    });
+  });
+
+  it("gives the list in its order from SQLite: optOutRowOrder's, whatever the customer ids hold", async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      const SERVICE = `MG${'7'.repeat(32)}`;
+      const number = (n: number) => `+1415555070${n}`;
+      // Four numbers of four customers, ids beyond U+FFFF and past 'z'; a service two of them
+      // share; a fifth number nobody claims. Recipients and SIDs in no customer's order.
+      const claims = {
+        numbers: [
+          { phoneNumber: number(1), customerId: '😀 Pizza', services: [SERVICE] },
+          { phoneNumber: number(2), customerId: '\uffff', services: [] },
+          { phoneNumber: number(3), customerId: 'acme', services: [SERVICE] },
+          { phoneNumber: number(4), customerId: 'Ａcme', services: [] },
+        ],
+        subaccounts: new Map<string, string>(),
+      };
+      const events = [5, 4, 3, 2, 1].flatMap((n) =>
+        ['+12065550003', '+12065550001', '+12065550002'].map((endUser) =>
+          event({ twilioNumber: number(n), endUser }),
+        ),
+      );
+      events.push(
+        event({ twilioNumber: number(1), endUser: '+12065550002', messagingServiceSid: SERVICE }),
+      );
+      insertEvents(db, id, events);
+      const { optouts } = exportOptOuts(db, 'l.db', { claims });
+      const runs = (id: string | null, n: number) => Array<string | null>(n).fill(id);
+      expect(optouts.map((r) => r.customer_id)).toEqual([
+        ...runs('acme', 4),
+        ...runs('Ａcme', 3),
+        ...runs('\uffff', 3),
+        ...runs('😀 Pizza', 4),
+        ...runs(null, 3),
+      ]);
+      expect(optouts).toEqual([...optouts].sort(optOutRowOrder));
+      // One recipient twice for a customer (its number's STOP and its service's): by evidence.
+      const acme = optouts.filter((r) => r.customer_id === 'acme').map((r) => r.recipient);
+      expect(acme).toEqual(['+12065550001', '+12065550002', '+12065550002', '+12065550003']);
     });
   });
 

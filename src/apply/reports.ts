@@ -33,13 +33,14 @@ import {
 import { completedWindows } from '../db/snapshot-runs.js';
 import { listRouteChecks } from '../db/route-checks.js';
 import {
-  exportOptOuts,
+  keepOptOutExport,
   listHorizons,
   olderRulesRuns,
   partialCustomers,
   readCoverage,
   unvouchedCustomers,
   type ExportClaims,
+  type OptOutExportRow,
 } from '../optouts/export.js';
 import {
   lostRoute,
@@ -52,8 +53,14 @@ import { readPlan } from '../plan/plan-file.js';
 import type { Plan, PlanNumber } from '../plan/types.js';
 import { auditDocument, auditRows, shownResult, type AuditRow } from '../report/audit.js';
 import { carryAudit, inServiceKey, twilioEnforces } from '../report/carry.js';
-import { customerList, reportFileWriters, type ReportFile } from '../report/files.js';
-import { reportPage } from '../report/report-page.js';
+import {
+  customerList,
+  reportFileWriters,
+  type MarkedOptOutRow,
+  type ReportFile,
+  type ReportList,
+} from '../report/files.js';
+import { PAGE_LIST_ROWS, reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
 import { spansNotJudged, type NotChecked, type Unread } from '../reconcile/run-reconcile.js';
 import { countStates } from './run-apply.js';
@@ -566,43 +573,14 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
   // completed snapshot (no list to export), below for the count of older runs alone. Read here
   // as well, its costliest statement (when numbers last left each account, over every
   // transfer in the journal) ran twice at every writing of the reports.
-  const optouts =
-    completedWindows(db).length === 0
-      ? null
-      : (() => {
-          const exported = exportOptOuts(db, undefined, { claims });
-          // A customer's rows on the combined list say what is known of its list: part of a
-          // list that is not known (an account its numbers came from nobody read) or not
-          // whole must not read as all of it. Never dropped: what was read still binds.
-          const unknown = unvouchedCustomers(exported.coverage);
-          const partial = partialCustomers(
-            exported.coverage,
-            claims.sources,
-            claims.subaccounts,
-            claims.horizons,
-          );
-          return {
-            coverage: exported.coverage,
-            partial,
-            // Each row marked where it is: a copy of every row beside the list (hundreds of
-            // thousands of them) is memory the reports of a large run do not have.
-            rows: exported.optouts
-              .filter((row) => row.customer_id !== null && customers.has(row.customer_id))
-              .map((row) =>
-                Object.assign(row, {
-                  // The name the run moved the customer under, as in audit.csv (a later plan
-                  // may have renamed it).
-                  customer_name: names.get(row.customer_id!) ?? row.customer_name,
-                  twilio_enforces: enforced(row) ? 'yes' : 'no',
-                  customer_list: customerList(row.customer_id!, unknown, partial),
-                }),
-              ),
-          };
-        })();
-  const olderRuns = (optouts?.coverage ?? readCoverage(db)).older_rules_runs;
+  // The coverage is read once: with the list, or, without a completed snapshot (no list to
+  // export), below for the count of older runs alone.
+  const optouts = completedWindows(db).length === 0 ? null : runList(db, claims, names, enforced);
+  const list = optouts?.list ?? null;
+  const olderRuns = (list?.coverage ?? readCoverage(db)).older_rules_runs;
   // Customers whose numbers came from an account with history no snapshot read (an apply
   // with --allow-missing-snapshot moves them): their lists hold only what was read.
-  const partial = optouts?.partial ?? new Set<string>();
+  const partial = list?.partial ?? new Set<string>();
   const carry = carryAudit(
     listPlan,
     document.customers,
@@ -611,9 +589,10 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     optouts === null
       ? null
       : {
-          rows: optouts.rows,
+          // The list's one reading here: it counts it for the files and the page.
+          rows: optouts.counted(),
           enforced: (row) => row.twilio_enforces === 'yes',
-          unknown: unvouchedCustomers(optouts.coverage),
+          unknown: unvouchedCustomers(optouts.list.coverage),
           partial,
           outsideService: new Set(
             listPlan.customers
@@ -649,7 +628,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
             evidence: v.evidence,
             evidence_message_sid: v.evidenceMessageSid,
           }));
-  const files = reportFileWriters(rows, { ...document, carry }, optouts, violations, olderRuns);
+  const files = reportFileWriters(rows, { ...document, carry }, list, violations, olderRuns);
   // What the passes leave unjudged in this run's subaccounts: no "nobody was texted" over it.
   const accounts = new Set(rows.map((r) => r.to_account_sid));
   const gaps = totals.passes === 0 ? null : spansNotJudged(db, new Date(generatedAt));
@@ -661,7 +640,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     ...describeListGaps(
       runId,
       plan.customers.map((c) => c.customer_id),
-      optouts === null ? null : { unknown: unvouchedCustomers(optouts.coverage), partial },
+      list === null ? null : { unknown: unvouchedCustomers(list.coverage), partial },
       olderRuns,
     ),
     ...describeUnjudged(unjudged),
@@ -673,7 +652,14 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       toolVersion: packageVersion(),
       document,
       rows,
-      optouts,
+      optouts:
+        optouts === null
+          ? null
+          : {
+              coverage: optouts.list.coverage,
+              rows: optouts.shown() ?? [],
+              counts: optouts.list.counts,
+            },
       olderRulesRuns: olderRuns,
       violations,
       blocked: totals.passes === 0 ? null : totals.blockedBy,
@@ -713,6 +699,93 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     }),
   });
   return { files, status: document.run.status, listWarnings };
+}
+
+/**
+ * The suppression list of a run's customers, as its reports give it: every row of a customer of
+ * the run, marked with the name the run moved the customer under (as in audit.csv: a later plan
+ * may have renamed it), whether Twilio enforces it and what is known of the customer's list
+ * (part of a list not known, or not whole, must not read as all of it; never dropped: what was
+ * read still binds). SQLite keeps the list, sorted (`keepOptOutExport`): a run may list
+ * millions of opt-outs, more than the heap holds, so each file reads it again a row at a time.
+ * `tally()` reads it once to count it (each customer's rows and where they lie, and the rows
+ * themselves while there are no more than the page shows); `list()` is then what the files read.
+ */
+function runList(
+  db: Db,
+  claims: ExportClaims,
+  names: ReadonlyMap<string, string>,
+  enforced: (row: OptOutExportRow) => boolean,
+) {
+  const kept = keepOptOutExport(db, undefined, { claims });
+  const unknown = unvouchedCustomers(kept.coverage);
+  const partial = partialCustomers(
+    kept.coverage,
+    claims.sources,
+    claims.subaccounts,
+    claims.horizons,
+  );
+  // Whether Twilio enforces each row, by its place, as the first reading worked it out (1 byte
+  // a row; working it out again at each reading took a tenth of the report's time).
+  let enforcedAt = new Uint8Array(1 << 16);
+  let counting = true;
+  function* marked(first?: number, last?: number) {
+    for (const { position, row } of kept.rows(first, last)) {
+      const id = row.customer_id;
+      if (id === null || !names.has(id)) continue;
+      if (counting) {
+        if (position >= enforcedAt.length) {
+          const larger = new Uint8Array(Math.max(2 * enforcedAt.length, position + 1));
+          larger.set(enforcedAt);
+          enforcedAt = larger;
+        }
+        enforcedAt[position] = enforced(row) ? 1 : 0;
+      }
+      yield {
+        position,
+        row: Object.assign(row, {
+          customer_name: names.get(id) ?? row.customer_name,
+          twilio_enforces: enforcedAt[position] === 1 ? 'yes' : 'no',
+          customer_list: customerList(id, unknown, partial),
+        }),
+      };
+    }
+  }
+  const counts = new Map<string | null, number>();
+  const places = new Map<string, { first: number; last: number }>();
+  let shown: MarkedOptOutRow[] | null = [];
+  const list: ReportList = {
+    coverage: kept.coverage,
+    partial,
+    counts,
+    *rows(customerId?: string) {
+      const place = customerId === undefined ? undefined : places.get(customerId);
+      if (customerId !== undefined && place === undefined) return;
+      for (const { row } of marked(place?.first, place?.last)) yield row;
+    },
+  };
+  return {
+    list,
+    /**
+     * The list read once, to be counted by its reader (`carryAudit`): as it is read, each
+     * customer's rows are counted into `list.counts` and their places noted for `list.rows`.
+     */
+    *counted() {
+      for (const { position, row } of marked()) {
+        const id = row.customer_id!;
+        counts.set(id, (counts.get(id) ?? 0) + 1);
+        const place = places.get(id);
+        if (place === undefined) places.set(id, { first: position, last: position });
+        else place.last = position;
+        if (shown !== null && shown.length < PAGE_LIST_ROWS) shown.push(row);
+        else shown = null;
+        yield row;
+      }
+      counting = false;
+    },
+    /** Once counted: the rows, if no more than the page shows (`PAGE_LIST_ROWS`); else null. */
+    shown: () => shown,
+  };
 }
 
 /**

@@ -170,7 +170,8 @@ export function carryAudit<Row extends OptOutExportRow>(
   steps: ReadonlyMap<string, StepRecord>,
   items: ReadonlyMap<string, readonly ConsentItemRecord[]>,
   list: {
-    rows: readonly Row[];
+    /** The list's rows, read once and counted per customer, not held. */
+    rows: Iterable<Row>;
     enforced: (row: Row) => boolean;
     /** Customers whose list cannot be vouched for (an account their numbers came from unread). */
     unknown?: ReadonlySet<string>;
@@ -190,11 +191,18 @@ export function carryAudit<Row extends OptOutExportRow>(
       .filter((s): s is CarryOptOutsStep => s.action === 'carry_optouts')
       .map((s) => [s.customer_id, s]),
   );
-  const rowsOf = new Map<string | null, Row[]>();
+  // Per customer: its rows, those Twilio enforces, and those no write can protect (a send from
+  // a toll-free number is never refused).
+  const customersById = new Map(plan.customers.map((c) => [c.customer_id, c]));
+  const tally = new Map<string | null, { rows: number; enforced: number; uncoverable: number }>();
   for (const row of list?.rows ?? []) {
-    const own = rowsOf.get(row.customer_id) ?? [];
-    own.push(row);
-    rowsOf.set(row.customer_id, own);
+    let own = tally.get(row.customer_id);
+    if (own === undefined)
+      tally.set(row.customer_id, (own = { rows: 0, enforced: 0, uncoverable: 0 }));
+    own.rows += 1;
+    if (list!.enforced(row)) own.enforced += 1;
+    const customer = row.customer_id === null ? undefined : customersById.get(row.customer_id);
+    if (customer !== undefined && outsideConsent(row, customer)) own.uncoverable += 1;
   }
   const results: CarryItemResult[] = [];
   const customers = plan.customers.map((customer): CarryRow => {
@@ -221,11 +229,10 @@ export function carryAudit<Row extends OptOutExportRow>(
     const toCarry = step?.optouts ?? 0;
     const written = count('written');
     const rejected = count('rejected');
-    const rows = list === null || list.unknown?.has(id) ? null : (rowsOf.get(id) ?? []);
-    const enforced = rows === null ? null : rows.filter((row) => list!.enforced(row)).length;
-    // Rows no write can protect: a send from a toll-free number is never refused.
-    const uncoverable =
-      rows === null ? 0 : rows.filter((row) => outsideConsent(row, customer)).length;
+    const listed = list === null || list.unknown?.has(id) ? null : tally.get(id);
+    const rows = listed === null ? null : (listed?.rows ?? 0);
+    const enforced = listed === null ? null : (listed?.enforced ?? 0);
+    const uncoverable = listed?.uncoverable ?? 0;
     const target = byCustomer.get(id);
     return {
       customer_id: id,
@@ -243,14 +250,14 @@ export function carryAudit<Row extends OptOutExportRow>(
       written,
       rejected,
       not_written: toCarry - written - rejected,
-      list_rows: rows === null ? null : rows.length,
+      list_rows: rows,
       twilio_enforces_rows: enforced,
       protection: protection(
         planned,
         step,
         record,
         rejected,
-        rows?.length ?? null,
+        rows,
         enforced,
         uncoverable,
         list?.outsideService?.has(id) === true,

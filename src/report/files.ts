@@ -6,7 +6,7 @@
  */
 
 import { toCsv, writeCsv } from '../csv.js';
-import { fileText, type FileContent } from '../files.js';
+import type { FileContent } from '../files.js';
 import {
   describeCoverage,
   noListReason,
@@ -95,25 +95,24 @@ export function isReportPath(path: string): boolean {
   return REPORT_NAMES.has(real) || /^optouts\/[^/]+\.csv$/.test(real);
 }
 
-/** `reportFileWriters`, each file's content as one string. */
-export function reportFiles(
-  ...args: Parameters<typeof reportFileWriters>
-): { path: string; content: string | null }[] {
-  return reportFileWriters(...args).map((file) => ({
-    path: file.path,
-    content: file.content === null ? null : fileText(file.content),
-  }));
+/**
+ * A suppression list as the report files take it: never held whole (a run may list millions of
+ * opt-outs), but counted per customer and read again, a row at a time, for each file.
+ */
+export interface ReportList {
+  coverage: Coverage;
+  /** Customers whose list is not whole (`not_whole`), rows or none. */
+  partial: ReadonlySet<string>;
+  /** Each customer's rows, counted, in the list's order. */
+  counts: ReadonlyMap<string | null, number>;
+  /** The rows in the list's order, all of them or one customer's, read anew at each call. */
+  rows(customerId?: string): Iterable<MarkedOptOutRow>;
 }
 
 export function reportFileWriters(
   rows: readonly AuditRow[],
   document: AuditDocument & { carry: CarryAudit },
-  optouts: {
-    coverage: Coverage;
-    rows: readonly MarkedOptOutRow[];
-    /** Customers whose list is not whole (`not_whole`), rows or none. */
-    partial: ReadonlySet<string>;
-  } | null,
+  optouts: ReportList | null,
   violations: readonly ViolationRow[] | null,
   /** Completed snapshot runs an older submigrate read: why there may be no list. */
   olderRulesRuns = 0,
@@ -154,26 +153,22 @@ export function reportFileWriters(
   const marked = ['twilio_enforces', 'customer_list'] as const;
   files.push({
     path: 'optouts.csv',
-    content: (write) => writeOptOutsCsv(optouts.rows, marked, write),
+    content: (write) => writeOptOutsCsv(optouts.rows(), marked, write),
   });
   // A customer whose numbers came from an account nobody read gets no file: a header-only
   // list would read as "nobody opted out". coverage.txt names the account. Nor does one whose
   // list is not whole and holds nobody: what was read found no opt-out, which does not say
   // that nobody opted out (coverage.txt names the spans not read, carry.csv the customer).
   const unknown = unvouchedCustomers(optouts.coverage);
-  const rowsOf = rowsByCustomer(optouts.rows);
   for (const customer of document.customers) {
-    const own = rowsOf.get(customer.customer_id) ?? [];
-    if (
-      unknown.has(customer.customer_id) ||
-      (own.length === 0 && optouts.partial.has(customer.customer_id))
-    ) {
-      files.push({ path: `optouts/${customer.customer_id}.csv`, content: null });
+    const id = customer.customer_id;
+    if (unknown.has(id) || (!optouts.counts.has(id) && optouts.partial.has(id))) {
+      files.push({ path: `optouts/${id}.csv`, content: null });
       continue;
     }
     files.push({
-      path: `optouts/${customer.customer_id}.csv`,
-      content: (write) => writeOptOutsCsv(own, marked, write),
+      path: `optouts/${id}.csv`,
+      content: (write) => writeOptOutsCsv(optouts.rows(id), marked, write),
     });
   }
   files.push({
@@ -181,20 +176,4 @@ export function reportFileWriters(
     content: `${describeCoverage(optouts.coverage).join('\n')}\n`,
   });
   return files;
-}
-
-/**
- * The list rows grouped by customer, in their order, the list walked once: filtered again for
- * each customer, 1,000 customers' 62,000 rows took 30 s of a report's 51.
- */
-function rowsByCustomer<Row extends { customer_id: string | null }>(
-  rows: readonly Row[],
-): Map<string | null, Row[]> {
-  const grouped = new Map<string | null, Row[]>();
-  for (const row of rows) {
-    const own = grouped.get(row.customer_id);
-    if (own === undefined) grouped.set(row.customer_id, [row]);
-    else own.push(row);
-  }
-  return grouped;
 }

@@ -41,7 +41,13 @@ export interface ReportPageInput {
   rows: readonly AuditRow[];
   optouts: {
     coverage: Coverage;
+    /**
+     * The list's rows; with `counts`, only when there are no more than `PAGE_LIST_ROWS` of them
+     * (the page shows no more), else none.
+     */
     rows: readonly (OptOutExportRow & { twilio_enforces?: string; customer_list?: string })[];
+    /** Each customer's rows (null: no customer), in the list's order; else counted from `rows`. */
+    counts?: ReadonlyMap<string | null, number>;
   } | null;
   /** Completed snapshot runs an older submigrate read (why `optouts` may be null); 0 if absent. */
   olderRulesRuns?: number;
@@ -97,6 +103,27 @@ function countBy<T>(items: readonly T[], key: (item: T) => string | null): Map<s
     if (k !== null) counts.set(k, (counts.get(k) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Each customer's rows on the list (null: no customer), in the list's order. */
+function listCounts(
+  optouts: NonNullable<ReportPageInput['optouts']>,
+): ReadonlyMap<string | null, number> {
+  if (optouts.counts !== undefined) return optouts.counts;
+  const counts = new Map<string | null, number>();
+  for (const r of optouts.rows) counts.set(r.customer_id, (counts.get(r.customer_id) ?? 0) + 1);
+  return counts;
+}
+
+/** The rows of the list, all customers', but those of a customer whose list is not known. */
+function vouchedRows(input: ReportPageInput): number | null {
+  if (input.optouts === null) return null;
+  const unvouched = unvouchedCustomers(input.optouts.coverage);
+  let rows = 0;
+  for (const [id, count] of listCounts(input.optouts)) {
+    if (id === null || !unvouched.has(id)) rows += count;
+  }
+  return rows;
 }
 
 function figure(id: string, label: string, value: string | number, alarm = false): Html {
@@ -242,11 +269,7 @@ function summary(input: ReportPageInput, violations: number | null): Html {
   const unvouched =
     input.optouts === null ? new Set<string>() : unvouchedCustomers(input.optouts.coverage);
   const unknown = document.customers.filter((c) => unvouched.has(c.customer_id)).length;
-  const optouts =
-    input.optouts === null
-      ? null
-      : input.optouts.rows.filter((r) => r.customer_id === null || !unvouched.has(r.customer_id))
-          .length;
+  const optouts = vouchedRows(input);
   const optoutsLabel = `rows on the suppression lists (one per opted-out pair and customer)${unknown > 0 ? ` (lists of ${unknown} customer(s) not known)` : ''}`;
   const carried =
     input.carry === null ? null : [...input.carry.values()].reduce((a, c) => a + c.written, 0);
@@ -466,13 +489,7 @@ function signOff(input: ReportPageInput, violations: number | null): Html {
   const moved = movedInto(document);
   const movedRows = rows.filter(moved);
   const subaccounts = new Set(movedRows.map((r) => r.to_account_sid)).size;
-  const unvouched =
-    input.optouts === null ? new Set<string>() : unvouchedCustomers(input.optouts.coverage);
-  const listRows =
-    input.optouts === null
-      ? null
-      : input.optouts.rows.filter((r) => r.customer_id === null || !unvouched.has(r.customer_id))
-          .length;
+  const listRows = vouchedRows(input);
   // A list not known is a reason not to sign, above: here only the rows of the lists vouched for.
   const unenforced = listOnly(input)?.rows ?? null;
   const confirm: Html[] = [
@@ -940,8 +957,7 @@ function routesCell(own: readonly AuditRow[]): Html {
 }
 
 function customersTable(input: ReportPageInput): Html {
-  const optoutsBy =
-    input.optouts === null ? null : countBy(input.optouts.rows, (r) => r.customer_id);
+  const optoutsBy = input.optouts === null ? null : listCounts(input.optouts);
   const unknown =
     input.optouts === null ? new Set<string>() : unvouchedCustomers(input.optouts.coverage);
   const violationsBy =
@@ -1111,10 +1127,13 @@ const withSid = (word: string | null, sid: string | null): Html =>
  */
 export const PAGE_LIST_ROWS = 10_000;
 
+/** How many rows the list has. */
+const listLength = (optouts: NonNullable<ReportPageInput['optouts']>): number =>
+  [...listCounts(optouts).values()].reduce((a, b) => a + b, 0);
+
 /** The list in the files beside the page, counted per customer (`PAGE_LIST_ROWS`). */
 function suppressionCounts(optouts: NonNullable<ReportPageInput['optouts']>): Html {
-  const counts = new Map<string | null, number>();
-  for (const r of optouts.rows) counts.set(r.customer_id, (counts.get(r.customer_id) ?? 0) + 1);
+  const counts = listCounts(optouts);
   // A customer whose list is not known has no file of its own: its rows are in optouts.csv.
   const unvouched = unvouchedCustomers(optouts.coverage);
   const body = [...counts].map(
@@ -1127,7 +1146,7 @@ function suppressionCounts(optouts: NonNullable<ReportPageInput['optouts']>): Ht
       </tr>`,
   );
   return html`<p class="muted">
-      The list has ${optouts.rows.length} rows, too many for this page (more than
+      The list has ${listLength(optouts)} rows, too many for this page (more than
       ${PAGE_LIST_ROWS}): each customer's rows are in the file named below, beside this page, and
       all of them in <code>optouts.csv</code>.
     </p>
@@ -1142,7 +1161,7 @@ function suppressionSection(input: ReportPageInput): Html {
   if (input.optouts === null) {
     return html`<p class="bad">No suppression list: nothing was read.</p>`;
   }
-  if (input.optouts.rows.length > PAGE_LIST_ROWS) return suppressionCounts(input.optouts);
+  if (listLength(input.optouts) > PAGE_LIST_ROWS) return suppressionCounts(input.optouts);
   const marked = input.optouts.rows.some((r) => r.twilio_enforces !== undefined);
   // What is known of each row's list: part of a list not known, or not whole, is shown so.
   const listed = input.optouts.rows.some((r) => r.customer_list !== undefined);

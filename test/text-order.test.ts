@@ -8,8 +8,9 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
-import { optOutRowOrder, type OptOutExportRow } from '../src/optouts/export.js';
+import type { OptOutExportRow } from '../src/optouts/export.js';
 import { compareText } from '../src/text-order.js';
+import { optOutRowOrder } from './support/list-order.js';
 
 const TEXTS = [
   'abel',

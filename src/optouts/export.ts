@@ -450,21 +450,6 @@ function prepareExport(db: Db, dbPath: string, options: ExportOptions) {
 }
 
 /**
- * The list's order (docs/file-formats.md), as `eachListedOptOut` has SQLite sort it: by
- * customer, the rows with none last, then recipient, then evidence. Said outright, not by a
- * last character standing in for none: a customer id with a character beyond it (an emoji)
- * would sort after the rows with none.
- */
-export function optOutRowOrder(a: OptOutExportRow, b: OptOutExportRow): number {
-  return (
-    Number(a.customer_id === null) - Number(b.customer_id === null) ||
-    compareText(a.customer_id ?? '', b.customer_id ?? '') ||
-    compareText(a.recipient ?? '', b.recipient ?? '') ||
-    compareText(a.evidence_message_sid ?? '', b.evidence_message_sid ?? '')
-  );
-}
-
-/**
  * The list as CSV; a report may add columns of its own after the export's, and `channel`
  * comes last of all (`CHANNEL_COLUMN`).
  */

@@ -20,8 +20,9 @@ import {
 import { recordCustomerSubaccount, recordMapping } from '../../src/db/customers.js';
 import type { Db } from '../../src/db/open.js';
 import { createRun, finishRun, recordHistoryStart } from '../../src/db/snapshot-runs.js';
-import { exportOptOuts, optOutRowOrder, readCoverage } from '../../src/optouts/export.js';
+import { exportOptOuts, readCoverage } from '../../src/optouts/export.js';
 import { isTollFree } from '../../src/optouts/keywords.js';
+import { optOutRowOrder } from '../support/list-order.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
 const ACCOUNT = `AC${'a'.repeat(32)}`;

@@ -210,9 +210,13 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
     ]);
     const { items, files } = await withDb(
       { path: db, migrationsDir: MIGRATIONS_DIR, clock: toolClock },
+      // Each report file reads the list from the database as it is written: read while open.
       (d) => ({
         items: listRunConsentItems(d, result.runId).get('carry_optouts:acme')!,
-        files: runReport(d, result.runId).files,
+        files: runReport(d, result.runId).files.map((f) => ({
+          path: f.path,
+          content: f.content === null ? null : fileText(f.content),
+        })),
       }),
     );
     expect(items.map((i) => [i.contactId, i.errorCode, i.errorMessages])).toEqual([
@@ -220,7 +224,7 @@ describe('records Twilio rejects stay on the list, marked, and are listed in the
       [good, 0, []],
       [later, 30646, ['INVALID_DATE_OF_CONSENT']],
     ]);
-    const file = (path: string) => fileText(files.find((f) => f.path === path)!.content!);
+    const file = (path: string) => files.find((f) => f.path === path)!.content!;
     const audit = JSON.parse(file('audit.json')) as {
       carry: { items: { contact_id: string; result: string; error_messages: string[] }[] };
     };

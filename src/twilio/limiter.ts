@@ -4,9 +4,10 @@
  * one-second window, spread over up to ten windows a second rather than bursting at the top
  * of each second.
  *
- * The bound holds for every sliding second, not only aligned ones: each window is throttled
- * strictly (p-throttle's `strict`), a whole number of windows makes up a second, and each
- * window is stretched by 5% so that requests a little late on the wire still arrive within it.
+ * The bound holds for every sliding second, not only aligned ones: each window counts the
+ * requests that really started in it (`createWindowGate`), a whole number of windows makes up
+ * a second, and each window is stretched by 5% so that requests a little late on the wire still
+ * arrive within it.
  *
  * A second bucket per account holds the Consent Management API
  * (`accounts.twilio.com/v1/Consents`) to Twilio's own limit for it, `consentPerMinute`
@@ -23,7 +24,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import pLimit from 'p-limit';
-import pThrottle from 'p-throttle';
 
 export interface LimiterOptions {
   concurrency: number;
@@ -175,15 +175,18 @@ export function createLimiter(options: LimiterOptions): RequestLimiter {
   };
   if (rate > 0 && Number.isFinite(rate)) {
     const { limit, interval } = windowsOf(rate);
-    const throttle = pThrottle({ limit, interval: interval * SLACK, strict: true });
-    const start = throttle(() => undefined);
-    // The hold first: a token taken before it would be spent on a window nothing starts in.
-    // And again once the token comes: a 429 heard while this request waited for it holds this
-    // one too (its token is spent: the rate is a ceiling, never a quota to use up).
+    // Counted from when each request starts, not from when it is let through: one let through
+    // and then held up (the event loop busy) would otherwise start close behind the next, and
+    // a busy second could hold one request more than the rate.
+    const gate = createWindowGate(limit, interval * SLACK);
+    // The hold first: a place taken before it would be spent on a window nothing starts in.
+    // And again once the place comes: a 429 heard while this request waited for it holds this
+    // one too (its place is spent: the rate is a ceiling, never a quota to use up).
     paced = async (task) => {
       for (;;) {
         await afterHold();
-        await start();
+        const start = await gate.acquire();
+        start();
         if (heldUntil <= Date.now()) return task();
       }
     };

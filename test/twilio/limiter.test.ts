@@ -497,3 +497,32 @@ describe('createLimiter: a hold (real timers)', () => {
     },
   );
 });
+
+describe('createLimiter: a busy event loop (real timers)', () => {
+  // A rate window counts a request from when it really starts. Counted from when it was due,
+  // a start the event loop held up (here a task blocking it, as a long GC pause or a big page
+  // being parsed would) left the next window's start due on time, right behind it: --rate 2
+  // started three requests within one second.
+  it('at --rate 2, no second holds three starts when a start is held up past the next', async () => {
+    const limiter = createLimiter({ concurrency: 8, ratePerSecond: 2 });
+    const t0 = Date.now();
+    const starts: number[] = [];
+    await Promise.all([
+      limiter.run(async () => {
+        starts.push(Date.now());
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Blocks the loop past the moment the second start is due (one window: 525 ms).
+        while (Date.now() < t0 + 1_100);
+      }),
+      ...[1, 2, 3].map(() =>
+        limiter.run(async () => {
+          starts.push(Date.now());
+        }),
+      ),
+    ]);
+    expect(starts).toHaveLength(4);
+    for (const start of starts) {
+      expect(starts.filter((t) => t >= start && t < start + 1_000).length).toBeLessThanOrEqual(2);
+    }
+  });
+});

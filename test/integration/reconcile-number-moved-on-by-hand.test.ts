@@ -28,6 +28,41 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
   const { cli } = ws;
   const db = () => ws.dir.file('r.db');
 
+  /**
+   * Plans and applies `mapping` again (A is in place: Beta's), then checks that the plan warns of
+   * Beta's opt-outs, that Beta's list holds `recipient`, and that reconcile finds A's send to them
+   * from Beta's subaccount, and only it, a violation.
+   */
+  async function planAgainFindsViolation(mapping: string, beta: string, recipient: string) {
+    const second = ws.dir.file('map2.csv');
+    writeFileSync(second, mapping);
+    const { planned } = await planAndApply(cli, {
+      mapping: second,
+      db: db(),
+      out: ws.dir.file('p2.json'),
+    });
+    expect(planned.stdout).toContain(
+      "1 opted-out recipient(s) on its numbers, whom the subaccount will not know: the customer's app must enforce `submigrate optouts --customer beta`",
+    );
+    const listed = await cli(['optouts', '--customer', 'beta', '--db', db()]);
+    expect(listed.stdout).toContain(recipient);
+
+    await sleep(1_100);
+    const violating = await ownClient(ws.env, beta).messages.create({
+      to: recipient,
+      from: A,
+      body: 'Sale today!',
+    });
+    const reconciled = await cli(['reconcile', '--db', db()]);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
+    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
+    expect(found.map((r) => [r['violating_message_sid'], r['recipient']])).toEqual([
+      [violating.sid, recipient],
+    ]);
+    return reconciled;
+  }
+
   it("holds its sends in the second subaccount to the parent's STOP", async () => {
     await ws.env.seed({
       numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: C }],
@@ -50,36 +85,12 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
       .accounts(acme)
       .incomingPhoneNumbers(number!.sid)
       .update({ accountSid: beta });
-    const second = ws.dir.file('map2.csv');
-    writeFileSync(
-      second,
+    const reconciled = await planAgainFindsViolation(
       `customer_id,customer_name,phone_number\nacme,Acme,${B}\nbeta,Beta,${A}\nbeta,Beta,${C}\n`,
+      beta,
+      R1,
     );
-    const { planned } = await planAndApply(cli, {
-      mapping: second,
-      db: db(),
-      out: ws.dir.file('p2.json'),
-    });
-    expect(planned.stdout).toContain(
-      "1 opted-out recipient(s) on its numbers, whom the subaccount will not know: the customer's app must enforce `submigrate optouts --customer beta`",
-    );
-    const listed = await cli(['optouts', '--customer', 'beta', '--db', db()]);
-    expect(listed.stdout).toContain(R1);
-
-    await sleep(1_100);
-    const violating = await ownClient(ws.env, beta).messages.create({
-      to: R1,
-      from: A,
-      body: 'Sale today!',
-    });
-    const reconciled = await cli(['reconcile', '--db', db()]);
-    expect(reconciled.code, reconciled.stderr).toBe(0);
     expect(reconciled.stdout).toContain('1 sends from moved numbers checked: 1 new violation(s)');
-    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
-    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
-    expect(found.map((r) => [r['violating_message_sid'], r['recipient']])).toEqual([
-      [violating.sid, R1],
-    ]);
   }, 60_000);
 
   it("holds its sends in the second subaccount to the first customer's service-wide STOP", async () => {
@@ -111,34 +122,10 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
       .accounts(acme)
       .incomingPhoneNumbers(number!.sid)
       .update({ accountSid: beta });
-    const second = ws.dir.file('map2.csv');
-    writeFileSync(
-      second,
+    await planAgainFindsViolation(
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${B},AcmeSvc\nbeta,Beta,${A},\nbeta,Beta,${C},\n`,
+      beta,
+      R3,
     );
-    const { planned } = await planAndApply(cli, {
-      mapping: second,
-      db: db(),
-      out: ws.dir.file('p2.json'),
-    });
-    expect(planned.stdout).toContain(
-      "1 opted-out recipient(s) on its numbers, whom the subaccount will not know: the customer's app must enforce `submigrate optouts --customer beta`",
-    );
-    const listed = await cli(['optouts', '--customer', 'beta', '--db', db()]);
-    expect(listed.stdout).toContain(R3);
-
-    await sleep(1_100);
-    const violating = await ownClient(ws.env, beta).messages.create({
-      to: R3,
-      from: A,
-      body: 'Sale today!',
-    });
-    const reconciled = await cli(['reconcile', '--db', db()]);
-    expect(reconciled.code, reconciled.stderr).toBe(0);
-    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
-    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
-    expect(found.map((r) => [r['violating_message_sid'], r['recipient']])).toEqual([
-      [violating.sid, R3],
-    ]);
   }, 60_000);
 });

@@ -80,6 +80,8 @@ describe('a ledger of very many opt-outs under a small heap', () => {
   it('apply refuses the plan made before, naming every pair it leaves out', async () => {
     const apply = await small(['apply', 'before.plan.json', '--db', db(), '--rate', '1000']);
     expect(apply.code, apply.stderr).toBe(4);
-    expect(apply.stderr).toContain(`${2 * COPIES} opt-out(s) (acme: ${COPIES}, beta: ${COPIES})`);
+    expect(apply.stderr).toContain(
+      `${2 * COPIES} opt-out record(s) (acme: ${COPIES}, beta: ${COPIES})`,
+    );
   });
 });

@@ -15,7 +15,7 @@ import {
 import { stateWords, type AuditDocument, type AuditRow } from './audit.js';
 import { html, literal, toHtmlString, type Html } from './html.js';
 import { SCRIPT, STYLE } from './report-assets.js';
-import type { ViolationRow } from './files.js';
+import { customerList, type ViolationRow } from './files.js';
 
 /** What the carry wrote for one customer in the run. */
 export interface CustomerCarry {
@@ -1131,8 +1131,19 @@ export const PAGE_LIST_ROWS = 10_000;
 const listLength = (optouts: NonNullable<ReportPageInput['optouts']>): number =>
   [...listCounts(optouts).values()].reduce((a, b) => a + b, 0);
 
-/** The list in the files beside the page, counted per customer (`PAGE_LIST_ROWS`). */
-function suppressionCounts(optouts: NonNullable<ReportPageInput['optouts']>): Html {
+/** What is known of a customer's list (`customer_list`), in red unless it is whole. */
+const listCell = (value: string | undefined): Html =>
+  cell(value?.replace('_', ' '), value === undefined || value === 'whole' ? '' : 'bad');
+
+/**
+ * The list in the files beside the page, counted per customer (`PAGE_LIST_ROWS`), each
+ * customer's list marked as the rows are (`partial`, when the page knows it): a count of a list
+ * that is not whole, or not known, must not read as all of it.
+ */
+function suppressionCounts(
+  optouts: NonNullable<ReportPageInput['optouts']>,
+  partial: ReportPageInput['partial'],
+): Html {
   const counts = listCounts(optouts);
   // A customer whose list is not known has no file of its own: its rows are in optouts.csv.
   const unvouched = unvouchedCustomers(optouts.coverage);
@@ -1143,6 +1154,11 @@ function suppressionCounts(optouts: NonNullable<ReportPageInput['optouts']>): Ht
         <td>
           <code>${id === null || unvouched.has(id) ? 'optouts.csv' : `optouts/${id}.csv`}</code>
         </td>
+        ${
+          partial === undefined
+            ? ''
+            : listCell(id === null ? undefined : customerList(id, unvouched, partial))
+        }
       </tr>`,
   );
   return html`<p class="muted">
@@ -1152,7 +1168,12 @@ function suppressionCounts(optouts: NonNullable<ReportPageInput['optouts']>): Ht
     </p>
     ${filterBox('suppression-list', counts.size, 'the customers')}${table(
       'suppression-list',
-      [{ label: 'customer' }, { label: 'opt-outs on list', num: true }, { label: 'file' }],
+      [
+        { label: 'customer' },
+        { label: 'opt-outs on list', num: true },
+        { label: 'file' },
+        ...(partial === undefined ? [] : [{ label: 'customer list' }]),
+      ],
       body,
     )}`;
 }
@@ -1161,12 +1182,12 @@ function suppressionSection(input: ReportPageInput): Html {
   if (input.optouts === null) {
     return html`<p class="bad">No suppression list: nothing was read.</p>`;
   }
-  if (listLength(input.optouts) > PAGE_LIST_ROWS) return suppressionCounts(input.optouts);
+  if (listLength(input.optouts) > PAGE_LIST_ROWS) {
+    return suppressionCounts(input.optouts, input.partial);
+  }
   const marked = input.optouts.rows.some((r) => r.twilio_enforces !== undefined);
   // What is known of each row's list: part of a list not known, or not whole, is shown so.
   const listed = input.optouts.rows.some((r) => r.customer_list !== undefined);
-  const list = (value: string | undefined) =>
-    cell(value?.replace('_', ' '), value === undefined || value === 'whole' ? '' : 'bad');
   const body = input.optouts.rows.map(
     (r) =>
       html`<tr>
@@ -1176,7 +1197,7 @@ function suppressionSection(input: ReportPageInput): Html {
         <td class="sid">${r.stop_message_sid}</td>
         <td class="sid">${r.account_sid}</td>
         ${withSid(r.evidence, r.evidence_message_sid)}
-        ${marked ? cell(r.twilio_enforces) : ''}${listed ? list(r.customer_list) : ''}
+        ${marked ? cell(r.twilio_enforces) : ''}${listed ? listCell(r.customer_list) : ''}
       </tr>`,
   );
   return html`${filterBox('suppression-list', input.optouts.rows.length, 'the suppression list')}${table(

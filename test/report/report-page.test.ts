@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { describeLeftover } from '../../src/apply/leftovers.js';
-import { reportPage } from '../../src/report/report-page.js';
+import { PAGE_LIST_ROWS, reportPage } from '../../src/report/report-page.js';
 import { EVIL, reportInput as input } from '../support/report-page-input.js';
 
 describe('report.html', () => {
@@ -379,6 +379,29 @@ describe('report.html: what the reviewer is asked to sign off', () => {
       'The suppression lists of 1 customer(s) are not whole: part of the message history was never read',
     );
     expect(block(page)).toContain('ask the customer for its own opt-out records');
+  });
+
+  it("marks a customer's list that is not whole in the count a list too long for the page shows", () => {
+    // Above PAGE_LIST_ROWS the page counts each customer's rows instead of showing them: the
+    // rows carried the red "not whole" mark, the count did not, and read as all of the list.
+    const base = input();
+    const counts = new Map<string | null, number>([
+      ['acme', PAGE_LIST_ROWS],
+      ['beta', 1],
+    ]);
+    const page = reportPage({
+      ...base,
+      optouts: { ...base.optouts!, rows: [], counts },
+      partial: new Set(['acme']),
+    });
+    expect(page).toContain(`The list has ${PAGE_LIST_ROWS + 1} rows, too many for this page`);
+    const countRow = (id: string) =>
+      new RegExp(`<tr>\\s*<td>${id}</td>[\\s\\S]*?</tr>`).exec(page)?.[0] ?? '';
+    expect(page).toMatch(/<th [^>]*>\s*customer list\s*<\/th>/);
+    expect(countRow('acme')).toMatch(
+      /<code>optouts\/acme\.csv<\/code>\s*<\/td>\s*<td class="bad">not whole<\/td>/,
+    );
+    expect(countRow('beta')).toMatch(/<code>optouts\/beta\.csv<\/code>\s*<\/td>\s*<td>whole<\/td>/);
   });
 
   it('says the move is not ready while a list is not known, or there is none', () => {

@@ -231,9 +231,9 @@ export async function runReconcile(
   }));
   // What no pass read since a move and none can now: said, never shown as "0 violations".
   const stays = numberStays(db);
-  const current = new Map(moved.map((m) => [m.numberSid, m.subaccountSid]));
+  const current = subaccountsNow(moved);
   const notChecked = notCheckedSpans(
-    moved,
+    current,
     bySub,
     stays,
     (accountSid) => passRead.get(accountSid) ?? passWindows(db, accountSid),
@@ -640,6 +640,11 @@ export function unreadSpans(
   });
 }
 
+/** Each moved number's subaccount now, by its SID. */
+function subaccountsNow(moved: readonly MovedNumber[]): Map<string, string> {
+  return new Map(moved.map((m) => [m.numberSid, m.subaccountSid]));
+}
+
 /** The moved numbers by the subaccount each is in now. */
 function bySubaccount(moved: readonly MovedNumber[]): Map<string, MovedNumber[]> {
   const bySub = new Map<string, MovedNumber[]>();
@@ -675,10 +680,11 @@ function unreadSinceMove(
 /**
  * Spans since a move that no pass read and none can now (`ReconcileResult.notChecked`): older
  * than the Messages API window (`readable`), or while a number was in a subaccount it has left
- * since. `read`: the windows passes read of an account.
+ * since. `read`: the windows passes read of an account; `current`: each moved number's
+ * subaccount now (`subaccountsNow`).
  */
 function notCheckedSpans(
-  moved: readonly MovedNumber[],
+  current: ReadonlyMap<string, string>,
   bySub: ReadonlyMap<string, readonly MovedNumber[]>,
   stays: readonly NumberStay[],
   read: (accountSid: string) => readonly TimeRange[],
@@ -699,7 +705,6 @@ function notCheckedSpans(
   // pass after it left skips what it sent where it was before (and, once every number has
   // left, reads that subaccount no more). What no pass read while it was there is never
   // checked either.
-  const current = new Map(moved.map((m) => [m.numberSid, m.subaccountSid]));
   for (const [accountSid, spans] of unjudgedStays(stays, current, read, now)) {
     for (const span of spans) {
       notChecked.push({
@@ -743,7 +748,7 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
     }));
   });
   const notChecked = notCheckedSpans(
-    moved,
+    subaccountsNow(moved),
     bySub,
     numberStays(db),
     (accountSid) => read.get(accountSid) ?? passWindows(db, accountSid),
@@ -789,8 +794,8 @@ export function unjudgedStays(
 ): Map<string, TimeRange[]> {
   const unjudged = new Map<string, TimeRange[]>();
   for (const stay of stays) {
-    if (stay.left === null && current.get(stay.numberSid) === stay.accountSid) continue;
-    const left = stay.left === null ? now : new Date(stay.left);
+    const left = stayLeft(stay, current, now);
+    if (left === null) continue;
     const before = read(stay.accountSid).filter((w) => w.end <= left);
     const spans = uncoveredSpans({ start: new Date(stay.began), end: left }, before);
     unjudged.set(stay.accountSid, [...(unjudged.get(stay.accountSid) ?? []), ...spans]);
@@ -800,6 +805,16 @@ export function unjudgedStays(
       .map(([accountSid, spans]) => [accountSid, mergeRanges(spans)] as const)
       .filter(([, spans]) => spans.length > 0),
   );
+}
+
+/**
+ * When a moved number left the subaccount of one of its stays: as a later transfer recorded it,
+ * or, a stay none ended in a subaccount it is not in now (`current`: each moved number's
+ * subaccount now), `now`; null while it is still there.
+ */
+function stayLeft(stay: NumberStay, current: ReadonlyMap<string, string>, now: Date): Date | null {
+  if (stay.left !== null) return new Date(stay.left);
+  return current.get(stay.numberSid) === stay.accountSid ? null : now;
 }
 
 /**
@@ -830,9 +845,8 @@ export function lostOfMark(
   }
   for (const stay of where.stays) {
     if (!where.subaccounts.has(stay.accountSid)) continue;
-    if (stay.left === null && where.current.get(stay.numberSid) === stay.accountSid) continue;
-    const left = stay.left === null ? where.now : new Date(stay.left);
-    if (left <= from) continue;
+    const left = stayLeft(stay, where.current, where.now);
+    if (left === null || left <= from) continue;
     span(stay.accountSid, latest(from, new Date(stay.began)), left, 'numbers-left');
   }
   return lost;

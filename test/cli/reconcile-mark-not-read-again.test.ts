@@ -78,6 +78,21 @@ describe('a mark no pass can read all of again', () => {
     );
   };
 
+  /** acme's send from A to R2 (on no list), made in its subaccount `sub` at `at`. */
+  const sendSale = (sub: string, at: number) =>
+    env.seed({
+      messages: [
+        {
+          from: A,
+          to: R2,
+          body: 'Sale!',
+          direction: 'outbound-api',
+          date_sent: new Date(at).toISOString(),
+          account_sid: sub,
+        },
+      ],
+    });
+
   /** The mark a pass over a list that was not whole leaves: acme, from its move. */
   const markAcme = () => {
     const since = readOnly(db(), (d) => movedNumbers(d)[0]!.moveBegan);
@@ -118,18 +133,7 @@ describe('a mark no pass can read all of again', () => {
       useExport: false,
       retentionDays: 30,
     });
-    await env.seed({
-      messages: [
-        {
-          from: A,
-          to: R2,
-          body: 'Sale!',
-          direction: 'outbound-api',
-          date_sent: new Date(NOW + 5 * DAY).toISOString(),
-          account_sid: sub,
-        },
-      ],
-    });
+    await sendSale(sub, NOW + 5 * DAY);
     // Passes every 20 days read the subaccount without a gap; the one at day 20 held acme's
     // sends to a list that was not whole.
     await pass(NOW + 1 * DAY);
@@ -165,18 +169,7 @@ describe('a mark no pass can read all of again', () => {
     // Real times: the applies' journal keeps this machine's clock.
     const sub = await migrate();
     now = Date.now();
-    await env.seed({
-      messages: [
-        {
-          from: A,
-          to: R2,
-          body: 'Sale!',
-          direction: 'outbound-api',
-          date_sent: new Date(now).toISOString(),
-          account_sid: sub,
-        },
-      ],
-    });
+    await sendSale(sub, now);
     const first = await pass(Date.now() + 1_000);
     expect(first.sendsChecked).toBe(1);
     const since = markAcme();

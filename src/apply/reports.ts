@@ -689,6 +689,10 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       pending: pendingSends(db).filter((p) => p.customerId === null || customers.has(p.customerId))
         .length,
       notJudgedAgain: [...judgedNotWhole(db).keys()].filter((c) => customers.has(c)).length,
+      // Not of `unjudged` (spansNotJudged): those spans no pass read, worked out again from the
+      // passes' windows each time; these a pass read, but against a list not whole, and kept when
+      // it let the mark go (nothing is left to work them out from); counted by customer, not by
+      // this run's subaccounts.
       neverJudgedWhole: new Set(
         neverJudgedWhole(db)
           .map((span) => span.customerId)

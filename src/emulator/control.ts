@@ -6,6 +6,8 @@
 import { ApiError } from './api-error.js';
 import { handleInbound } from './control-inbound.js';
 import { describeOptOuts, describeState } from './control-views.js';
+import { parseDay } from './exports/day-files.js';
+import { FAILED_STATUSES, type DayFailure, type FailedStatus } from './exports/export-store.js';
 import type { DownloadLogEntry } from './exports/storage.js';
 import type { FaultInjector } from './faults.js';
 import { applySeed, type SeedDocument } from './seed.js';
@@ -97,6 +99,13 @@ export async function handleControl(
       state.settings.update(sid, patch);
       return settingsOf(state, sid);
     }
+    case 'POST /__emulator/export-failures':
+      return failDays(state, asObject(body));
+    case 'GET /__emulator/export-failures':
+      return ok(state.exports.dayFailures().map(renderFailure));
+    case 'DELETE /__emulator/export-failures':
+      state.exports.clearDayFailures();
+      return ok({ status: 'cleared' });
     case 'GET /__emulator/requests':
       return ok(requests);
     case 'DELETE /__emulator/requests':
@@ -118,6 +127,59 @@ function settingsOf(state: EmulatorState, accountSid: string): ControlReply {
     return { status: 404, body: { error: `no account ${accountSid}` } };
   }
   return ok({ account_sid: accountSid, ...state.settings.get(accountSid) });
+}
+
+const renderFailure = (failure: DayFailure) => ({
+  account_sid: failure.accountSid,
+  day: failure.day,
+  status: failure.status,
+  jobs: failure.jobsLeft,
+});
+
+/**
+ * `{account_sid?, days, status?, jobs?}`: each day fails in the account's next `jobs` Bulk
+ * Export jobs whose range holds it (every one when `jobs` is left out), showing `status`
+ * (default `Failed`) once the job completes, and no file made for it. Setting a day again
+ * replaces what was set for it.
+ */
+function failDays(state: EmulatorState, body: Record<string, unknown>): ControlReply {
+  const { account_sid: given, days, status = 'Failed', jobs = null, ...rest } = body;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) return { status: 400, body: { error: `unknown field "${unknown[0]}"` } };
+  const accountSid = given === undefined ? state.parentSid : given;
+  if (typeof accountSid !== 'string' || state.account(accountSid) === undefined) {
+    return { status: 404, body: { error: `no account ${JSON.stringify(accountSid)}` } };
+  }
+  if (
+    !Array.isArray(days) ||
+    days.length === 0 ||
+    !days.every((day) => typeof day === 'string' && parseDay(day) !== null)
+  ) {
+    return { status: 400, body: { error: 'days must be a list of one or more yyyy-mm-dd days' } };
+  }
+  if (!FAILED_STATUSES.includes(status as FailedStatus)) {
+    return {
+      status: 400,
+      body: {
+        error: `status must be one of ${FAILED_STATUSES.join(', ')}, got ${JSON.stringify(status)}`,
+      },
+    };
+  }
+  if (jobs !== null && !(typeof jobs === 'number' && Number.isInteger(jobs) && jobs >= 1)) {
+    return {
+      status: 400,
+      body: { error: `jobs must be a whole number, 1 or more, got ${JSON.stringify(jobs)}` },
+    };
+  }
+  for (const day of days as string[]) {
+    state.exports.failDay({
+      accountSid,
+      day,
+      status: status as FailedStatus,
+      jobsLeft: jobs as number | null,
+    });
+  }
+  return ok(state.exports.dayFailures().map(renderFailure));
 }
 
 function asObject(body: unknown): Record<string, unknown> {

@@ -384,6 +384,71 @@ describe('Bulk Export (Messages)', () => {
     expect(await twilioFailure(redirectOf(BUSY_DAY))).toMatchObject({ status: 404 });
   });
 
+  it('a day set to fail: the next job holding it shows it Failed and makes no file; the one after completes it', async () => {
+    await env.control('POST', '/__emulator/settings', { export_job_seconds: 3 });
+    const set = await env.control('POST', '/__emulator/export-failures', {
+      days: [BUSY_DAY],
+      jobs: 1,
+    });
+    expect(set).toEqual([{ account_sid: env.parentSid, day: BUSY_DAY, status: 'Failed', jobs: 1 }]);
+    const failing = await createJob(BUSY_DAY, QUIET_DAY);
+    // Given to the job as it was created: the next job is not set to fail.
+    expect(await env.control('GET', '/__emulator/export-failures')).toEqual([]);
+    const second = await createJob(BUSY_DAY, BUSY_DAY);
+    // Until it completes, the job runs as any other.
+    expect(failing.details).toEqual([
+      { status: 'Submitted', count: 2, days: [BUSY_DAY, QUIET_DAY] },
+    ]);
+
+    clock = NOW + 3000;
+    const failed = await env.parent.bulkexports.v1.exports.jobs(failing.jobSid).fetch();
+    expect(failed.details).toEqual([
+      { status: 'Failed', count: 1, days: [BUSY_DAY] },
+      { status: 'CompletedEmptyRecords', count: 1, days: [QUIET_DAY] },
+    ]);
+    const completed = await env.parent.bulkexports.v1.exports.jobs(second.jobSid).fetch();
+    expect(completed.details).toEqual([{ status: 'Completed', count: 1, days: [BUSY_DAY] }]);
+    expect((await messagesExport().days.list()).map((d) => d.day)).toEqual([BUSY_DAY]);
+  });
+
+  it('a day set to fail in every job, with the status given, in one account only; the setting is checked', async () => {
+    await env.control('POST', '/__emulator/export-failures', {
+      days: [BUSY_DAY],
+      status: 'ErrorDuringRun',
+    });
+    for (const _ of [1, 2]) {
+      const job = await createJob(BUSY_DAY, BUSY_DAY);
+      const fetched = await env.parent.bulkexports.v1.exports.jobs(job.jobSid).fetch();
+      expect(fetched.details).toEqual([{ status: 'ErrorDuringRun', count: 1, days: [BUSY_DAY] }]);
+    }
+    expect(await messagesExport().days.list()).toEqual([]);
+    // The subaccount's own history is not set to fail.
+    const subExport = env.clientFor(sub.sid, sub.auth_token).bulkexports.v1.exports('Messages');
+    const subJob = await subExport.exportCustomJobs.create({
+      startDay: BUSY_DAY,
+      endDay: BUSY_DAY,
+      friendlyName: 'sub',
+    });
+    expect(subJob.details).toEqual([{ status: 'Completed', count: 1, days: [BUSY_DAY] }]);
+    expect(await env.control('GET', '/__emulator/export-failures')).toEqual([
+      { account_sid: env.parentSid, day: BUSY_DAY, status: 'ErrorDuringRun', jobs: null },
+    ]);
+    await env.control('DELETE', '/__emulator/export-failures');
+    const job = await createJob(BUSY_DAY, BUSY_DAY);
+    expect(job.details).toEqual([{ status: 'Completed', count: 1, days: [BUSY_DAY] }]);
+
+    for (const [body, error] of [
+      [{ days: [] }, /days must be a list/],
+      [{ days: ['2024-13-01'] }, /days must be a list/],
+      [{ days: [BUSY_DAY], status: 'Completed' }, /status must be one of Failed, ErrorDuringRun/],
+      [{ days: [BUSY_DAY], jobs: 0 }, /jobs must be a whole number/],
+      [{ days: [BUSY_DAY], dayz: 1 }, /unknown field \W+dayz/],
+      [{ days: [BUSY_DAY], account_sid: 'AC0' }, /no account \W+AC0/],
+    ] as const) {
+      await expect(env.control('POST', '/__emulator/export-failures', body)).rejects.toThrow(error);
+    }
+  });
+
   it('other resource types are not found', async () => {
     expect(
       await twilioFailure(env.parent.bulkexports.v1.exports('Calls').days.list()),

@@ -12,14 +12,37 @@
  * - a file holds the day's messages as the store has them when it is read (history of a day at
  *   least two days old does not change, except by seeding);
  * - deleting a job removes it (fetch is then 404); files it already made stay, and a job
- *   deleted before completing makes none.
+ *   deleted before completing makes none;
+ * - a day made to fail (`POST /__emulator/export-failures`) is given to the next job(s) whose
+ *   range holds it, as they are created: such a job runs as any other, and at completion shows
+ *   the day in the failure's status (`Failed`, `ErrorDuringRun`, `RunningToBeDeleted` or
+ *   `DeletedByUserRequest`) and makes no file for it. A file an earlier job made stays.
  */
 
 import { DAY_MS, dayOf, parseDay } from './day-files.js';
 
 export const FILE_LIFETIME_MS = 7 * DAY_MS;
 
-export type DayStatus = 'Submitted' | 'Running' | 'Completed' | 'CompletedEmptyRecords';
+/** The statuses Twilio gives a day that will not complete in its job. */
+export const FAILED_STATUSES = [
+  'Failed',
+  'ErrorDuringRun',
+  'RunningToBeDeleted',
+  'DeletedByUserRequest',
+] as const;
+export type FailedStatus = (typeof FAILED_STATUSES)[number];
+
+export type DayStatus =
+  'Submitted' | 'Running' | 'Completed' | 'CompletedEmptyRecords' | FailedStatus;
+
+/** A day set to fail in the account's next job(s) that hold it. */
+export interface DayFailure {
+  accountSid: string;
+  day: string;
+  status: FailedStatus;
+  /** How many more jobs it fails in; null: every one. */
+  jobsLeft: number | null;
+}
 
 export interface ExportJob {
   sid: string;
@@ -36,6 +59,8 @@ export interface ExportJob {
   days: string[];
   /** Filled at completion: the days that had no messages. */
   emptyDays: Set<string> | null;
+  /** Days that fail in this job (no file), with the status they show once it completes. */
+  failedDays: Map<string, FailedStatus>;
 }
 
 export interface DayFile {
@@ -46,7 +71,7 @@ export interface DayFile {
   friendlyName: string;
 }
 
-export type NewExportJob = Omit<ExportJob, 'days' | 'emptyDays'>;
+export type NewExportJob = Omit<ExportJob, 'days' | 'emptyDays' | 'failedDays'>;
 
 /** Every `YYYY-MM-DD` from start to end, inclusive. */
 function daysBetween(startDay: string, endDay: string): string[] {
@@ -63,15 +88,53 @@ export class ExportStore {
   private readonly files = new Map<string, Map<string, DayFile>>();
   /** `account|day` → the size of its file, for the message count it was measured at. */
   private readonly sizes = new Map<string, { messages: number; bytes: number }>();
+  /** `account|day` → the failure the next job(s) holding the day are given. */
+  private readonly failures = new Map<string, DayFailure>();
 
   createJob(init: NewExportJob): ExportJob {
     const job: ExportJob = {
       ...init,
       days: daysBetween(init.startDay, init.endDay),
       emptyDays: null,
+      failedDays: new Map(),
     };
+    for (const day of job.days) {
+      const key = `${job.accountSid}|${day}`;
+      const failure = this.failures.get(key);
+      if (failure === undefined) continue;
+      job.failedDays.set(day, failure.status);
+      if (failure.jobsLeft === null) continue;
+      failure.jobsLeft -= 1;
+      if (failure.jobsLeft === 0) this.failures.delete(key);
+    }
     this.jobs.set(job.sid, job);
     return job;
+  }
+
+  /** Sets a day to fail in the account's next `jobs` jobs holding it (null: every one). */
+  failDay(failure: DayFailure): void {
+    this.failures.set(`${failure.accountSid}|${failure.day}`, { ...failure });
+  }
+
+  /** The days still set to fail, by account and day. */
+  dayFailures(): DayFailure[] {
+    return [...this.failures.values()]
+      .map((failure) => ({ ...failure }))
+      .sort((a, b) =>
+        a.accountSid !== b.accountSid
+          ? a.accountSid < b.accountSid
+            ? -1
+            : 1
+          : a.day < b.day
+            ? -1
+            : a.day > b.day
+              ? 1
+              : 0,
+      );
+  }
+
+  clearDayFailures(): void {
+    this.failures.clear();
   }
 
   job(sid: string): ExportJob | undefined {
@@ -94,6 +157,7 @@ export class ExportStore {
       let files = this.files.get(job.accountSid);
       if (files === undefined) this.files.set(job.accountSid, (files = new Map()));
       for (const day of job.days) {
+        if (job.failedDays.has(day)) continue;
         if (messagesOn(job.accountSid, day) === 0) job.emptyDays.add(day);
         else files.set(day, { day, createdAt: job.completesAt, friendlyName: job.friendlyName });
       }
@@ -126,6 +190,7 @@ export class ExportStore {
     this.jobs.clear();
     this.files.clear();
     this.sizes.clear();
+    this.failures.clear();
   }
 }
 
@@ -138,7 +203,9 @@ export function dayStatuses(job: ExportJob, now: number): Map<DayStatus, string[
     else days.push(day);
   };
   for (const day of job.days) {
-    if (job.emptyDays !== null)
+    const failed = job.failedDays.get(day);
+    if (job.emptyDays !== null && failed !== undefined) add(failed, day);
+    else if (job.emptyDays !== null)
       add(job.emptyDays.has(day) ? 'CompletedEmptyRecords' : 'Completed', day);
     else add(now <= job.createdAt ? 'Submitted' : 'Running', day);
   }

@@ -35,6 +35,8 @@ const POLL_MAX_MS = 10_000;
 const FILE_ATTEMPTS = 3;
 /** Jobs created for one account in one run at most (a job's files may expire meanwhile). */
 const JOBS_PER_ACCOUNT = 3;
+/** The failed days an error names one by one (the rest it counts). */
+const FAILURES_NAMED = 10;
 /**
  * Twilio removes a job's day files 7 days after it completes: a run resumed later than this
  * after creating its job makes a new one rather than wait on files that are gone.
@@ -122,8 +124,10 @@ async function readAccountDays(
 }
 
 /**
- * The days Twilio already has files for are read at once; for the rest, the job this run
- * created (or a new one) is polled and each day read as it completes.
+ * The days Twilio already has files for are read at once; for the rest, the jobs this run
+ * created (or new ones) are polled and each day read as it completes. A day a job will never
+ * make (Twilio marked it failed, or deleted) is asked for again at once, in a new job for the
+ * days no job is still making, within JOBS_PER_ACCOUNT.
  */
 async function readAsTwilioHasThem(
   accountSid: string,
@@ -145,65 +149,142 @@ async function readAsTwilioHasThem(
   let created = 0;
   let lookedForUnheard = context.resumed !== true;
   const announced = new Set<string>();
-  while (remaining.size > 0 && !failed()) {
-    // The first job that still answers for every day left: this run's, or one an earlier
-    // run created (killed while it waited, and abandoned since) that Twilio is still making.
-    let status: ExportJobStatus | null = null;
-    for (const jobSid of jobs) {
-      const found = await twilio.fetchExportJob(accountSid, jobSid);
-      if (found !== null && covers(found, remaining)) {
-        status = found;
-        break;
-      }
-    }
-    if (status === null && !lookedForUnheard) {
-      lookedForUnheard = true;
-      status = await unheardJob(accountSid, remaining, jobs, context);
-    }
-    if (status === null) {
-      if (created >= JOBS_PER_ACCOUNT) {
-        // Twilio's doing (each job gone or no longer answering for the days), not a bug.
-        throw new UserError(
-          `Bulk Export did not make the files of ${accountSid} for ${describeDays(remaining)} after ${created} jobs, each gone or no longer answering for them: those days are not read, and no coverage counts them as read. Run the same snapshot again to ask Twilio anew.`,
-        );
-      }
-      const sorted = [...remaining].sort();
-      status = await twilio.createExportJob(accountSid, {
-        startDay: sorted[0]!,
-        endDay: sorted[sorted.length - 1]!,
-        friendlyName: jobName(runId),
-      });
-      created += 1;
-      recordExportJob(
-        db,
-        runId,
-        { accountSid, jobSid: status.jobSid, startDay: sorted[0]!, endDay: sorted.at(-1)! },
-        isoSeconds(context.clock.now()),
-      );
-      jobs = [status.jobSid];
-    } else {
-      // The job taken up is the one polled first from now on.
-      const taken = status.jobSid;
-      jobs = [taken, ...jobs.filter((sid) => sid !== taken)];
-    }
-    for (const day of status.emptyDays) {
+  /** Day → how Twilio last marked it failed, and in which job: for the error if it stays so. */
+  const failures = new Map<string, { status: string; jobSid: string }>();
+  /** What a job has made is read (or recorded empty); what it failed, noted. */
+  const take = (job: ExportJobStatus) => {
+    for (const day of job.emptyDays) {
       if (!remaining.has(day)) continue;
       remaining.delete(day);
       recordEmptyDay(accountSid, day, context);
     }
-    for (const day of status.completedDays) if (remaining.has(day)) read(day);
-    if (remaining.size === 0) break;
-    const now = context.clock.now().getTime();
-    if (now >= context.waitLimit.until) throw waitedTooLong(accountSid, status, remaining, context);
-    if (!announced.has(status.jobSid)) {
-      announced.add(status.jobSid);
-      context.onNotice?.(waitingNotice(accountSid, status, remaining.size, context));
+    for (const day of job.completedDays) if (remaining.has(day)) read(day);
+    for (const { day, status } of job.failedDays) {
+      if (remaining.has(day)) failures.set(day, { status, jobSid: job.jobSid });
     }
-    const eta = status.estimatedCompletion?.getTime() ?? 0;
+  };
+  while (remaining.size > 0 && !failed()) {
+    // Every job that may still make a day left: this run's, or one an earlier run created
+    // (killed while it waited, and abandoned since) that Twilio is still making.
+    const live: ExportJobStatus[] = [];
+    for (const jobSid of jobs) {
+      const found = await twilio.fetchExportJob(accountSid, jobSid);
+      if (found === null) continue; // gone (deleted, or Twilio no longer has it)
+      take(found);
+      live.push(found);
+    }
+    let unanswered = unansweredDays(live, remaining);
+    if (unanswered.size > 0 && !lookedForUnheard) {
+      lookedForUnheard = true;
+      const unheard = await unheardJob(accountSid, unanswered, jobs, context);
+      if (unheard !== null) {
+        take(unheard);
+        live.push(unheard);
+        unanswered = unansweredDays(live, remaining);
+      }
+    }
+    // Days no job will make (each job gone, or it failed them): asked for again at once.
+    while (unanswered.size > 0) {
+      if (created >= JOBS_PER_ACCOUNT) throw notMade(accountSid, unanswered, created, failures);
+      const sorted = [...unanswered].sort();
+      const job = askedFor(
+        await twilio.createExportJob(accountSid, {
+          startDay: sorted[0]!,
+          endDay: sorted.at(-1)!,
+          friendlyName: jobName(runId),
+        }),
+        sorted,
+      );
+      created += 1;
+      recordExportJob(
+        db,
+        runId,
+        { accountSid, jobSid: job.jobSid, startDay: sorted[0]!, endDay: sorted.at(-1)! },
+        isoSeconds(context.clock.now()),
+      );
+      take(job);
+      // The newest job is polled first from now on.
+      live.unshift(job);
+      unanswered = unansweredDays(live, remaining);
+    }
+    if (remaining.size === 0 || failed()) break;
+    // Only the jobs still making a day left are polled again.
+    const making = live.filter((job) => job.pendingDays.some((day) => remaining.has(day)));
+    jobs = making.map((job) => job.jobSid);
+    const now = context.clock.now().getTime();
+    if (now >= context.waitLimit.until) {
+      throw waitedTooLong(accountSid, making[0]!, remaining, context);
+    }
+    for (const job of making) {
+      if (announced.has(job.jobSid)) continue;
+      announced.add(job.jobSid);
+      const days = job.pendingDays.filter((day) => remaining.has(day)).length;
+      context.onNotice?.(waitingNotice(accountSid, job, days, context));
+    }
+    const eta = Math.min(...making.map((job) => job.estimatedCompletion?.getTime() ?? 0));
     const wait = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, eta - now));
     // The last poll falls on the limit: a job done just before it is read, not given up on.
     await context.sleep(Math.max(0, Math.min(wait, context.waitLimit.until - now)));
   }
+}
+
+/**
+ * A job as Twilio answered its creation, making the days it was asked for: one its answer does
+ * not list yet (Twilio's definition does not say the answer lists them) counts as pending in
+ * it until the job is polled, rather than be asked for again in the same breath.
+ */
+function askedFor(job: ExportJobStatus, days: readonly string[]): ExportJobStatus {
+  const listed = new Set([
+    ...job.completedDays,
+    ...job.emptyDays,
+    ...job.pendingDays,
+    ...job.failedDays.map((failure) => failure.day),
+  ]);
+  const unlisted = days.filter((day) => !listed.has(day));
+  return unlisted.length === 0 ? job : { ...job, pendingDays: [...job.pendingDays, ...unlisted] };
+}
+
+/** The days left that none of `jobs` is still making. */
+function unansweredDays(
+  jobs: readonly ExportJobStatus[],
+  remaining: ReadonlySet<string>,
+): Set<string> {
+  const made = new Set(jobs.flatMap((job) => job.pendingDays));
+  return new Set([...remaining].filter((day) => !made.has(day)));
+}
+
+/**
+ * The run has made as many jobs for the account as it may, and Twilio made none of these days
+ * (each job gone, no longer answering for them, or failing them): Twilio's doing, not a bug.
+ */
+function notMade(
+  accountSid: string,
+  days: ReadonlySet<string>,
+  created: number,
+  failures: ReadonlyMap<string, { status: string; jobSid: string }>,
+): UserError {
+  const marked = [...days]
+    .sort()
+    .filter((day) => failures.has(day))
+    .map((day) => `${day} ${failures.get(day)!.status} in ${failures.get(day)!.jobSid}`);
+  const shown = marked.slice(0, FAILURES_NAMED);
+  const more = marked.length > shown.length ? ` and ${marked.length - shown.length} more` : '';
+  const reasons: string[] = [];
+  if (marked.length > 0) {
+    const which = marked.length === days.size ? 'them' : `${marked.length} of them`;
+    reasons.push(`Twilio marking ${which} failed (the last time: ${shown.join(', ')}${more})`);
+  }
+  if (marked.length < days.size) {
+    reasons.push(
+      marked.length === 0
+        ? 'each gone or no longer answering for them'
+        : 'the jobs for the others gone or no longer answering for them',
+    );
+  }
+  const why = reasons.join('; ');
+  return new UserError(
+    `Bulk Export did not make the files of ${accountSid} for ${describeDays(days)} after ${created} jobs, ${why}: those days are not read, and no coverage counts them as read. Run the same snapshot again to ask Twilio anew.`,
+  );
 }
 
 /** The name a run's jobs are created with: how Twilio's list of jobs tells them. */
@@ -212,10 +293,10 @@ const jobName = (runId: number) => `submigrate snapshot ${runId}`;
 /**
  * A job a resumed run asked Twilio for whose answer it never heard (stopped while the POST was
  * in flight): not recorded, but made all the same. Twilio's list of the account's jobs shows
- * it by the run's name; one that answers for every day left is taken up and recorded, rather
- * than a second job made for the same days. Only while the run is young enough for such a
- * job's files to be there (JOB_REUSE_MS): it was created after the run began, and is recorded
- * as created then. `known` are the jobs already recorded (and found not to answer). Another
+ * it by the run's name; one that answers for every day no other job is making is taken up and
+ * recorded, rather than a second job made for the same days. Only while the run is young
+ * enough for such a job's files to be there (JOB_REUSE_MS): it was created after the run
+ * began, and is recorded as created then. `known` are the jobs already recorded (and found not to answer). Another
  * database's run of the same number may have made a job of that name for the account: its
  * day files are the account's all the same, the ones this run would have asked for.
  */
@@ -233,7 +314,12 @@ async function unheardJob(
     (job) => job.friendlyName === name && !known.includes(job.jobSid) && covers(job, remaining),
   );
   if (found === undefined) return null;
-  const days = [...found.completedDays, ...found.emptyDays, ...found.pendingDays].sort();
+  const days = [
+    ...found.completedDays,
+    ...found.emptyDays,
+    ...found.pendingDays,
+    ...found.failedDays.map((failure) => failure.day),
+  ].sort();
   recordExportJob(
     context.db,
     context.runId,

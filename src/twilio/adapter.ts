@@ -253,20 +253,38 @@ interface JobJson {
   estimated_completion_time?: string | null;
 }
 
-/** A job's `details` (days grouped by status) as the days in each state. */
+/**
+ * The statuses after which a day is never made in its job (Twilio's API definition lists them
+ * beside `Submitted`, `Running`, `Completed` and `CompletedEmptyRecords`): the job failed it,
+ * or it is being or has been deleted.
+ */
+const FAILED_DAY_STATUSES = new Set([
+  'Failed',
+  'ErrorDuringRun',
+  'RunningToBeDeleted',
+  'DeletedByUserRequest',
+]);
+
+/**
+ * A job's `details` (days grouped by status) as the days in each state. A status Twilio has
+ * not documented counts as pending: waited on (within `--export-wait`), never read as done.
+ */
 export function toExportJob(job: JobJson): ExportJobStatus {
   const status: ExportJobStatus = {
     jobSid: job.jobSid ?? job.job_sid ?? '',
     completedDays: [],
     emptyDays: [],
     pendingDays: [],
+    failedDays: [],
     estimatedCompletion: null,
   };
   for (const group of job.details ?? []) {
     const days = (group.days ?? []).map(String);
     if (group.status === 'Completed') status.completedDays.push(...days);
     else if (group.status === 'CompletedEmptyRecords') status.emptyDays.push(...days);
-    else status.pendingDays.push(...days);
+    else if (FAILED_DAY_STATUSES.has(String(group.status))) {
+      status.failedDays.push(...days.map((day) => ({ day, status: String(group.status) })));
+    } else status.pendingDays.push(...days);
   }
   // Twilio writes it without an offset (`2021-03-15T20:20:14.547`, in its API definition):
   // UTC, as its other dates, not the machine's time zone.
@@ -274,6 +292,7 @@ export function toExportJob(job: JobJson): ExportJobStatus {
     job.estimatedCompletionTime ?? job.estimated_completion_time ?? null,
   );
   for (const list of [status.completedDays, status.emptyDays, status.pendingDays]) list.sort();
+  status.failedDays.sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
   return status;
 }
 

@@ -157,8 +157,13 @@ export interface ExportJobStatus {
   completedDays: string[];
   /** Days Twilio found no messages on: no file. */
   emptyDays: string[];
-  /** Days not finished yet (submitted or running). */
+  /** Days not finished yet (submitted or running, or a status Twilio has not documented). */
   pendingDays: string[];
+  /**
+   * Days that will not be made in this job: Twilio marked them `Failed`, `ErrorDuringRun`,
+   * `RunningToBeDeleted` or `DeletedByUserRequest` (the status each shows).
+   */
+  failedDays: { day: string; status: string }[];
   /** When Twilio expects the job to be done; null when it does not say. */
   estimatedCompletion: Date | null;
 }

@@ -67,7 +67,7 @@ export function snapshotCommand(
           type: 'number',
           default: DEFAULT_EXPORT_WAIT_MINUTES,
           describe:
-            "Minutes to wait in all for Twilio's Bulk Export jobs to make their files; past it the run stops (exit 1), the days not read not counted as read, and the same command takes the job up",
+            "Minutes to wait in all for Twilio's Bulk Export jobs to make their files; past it the run stops (exit 1), the days not read not counted as read, and the same command takes the job up. A day Twilio marks Failed (or deleted) is not waited on but asked for again at once in a new job, 3 per account at most, then the run stops the same way",
         })
         .option('concurrency', {
           type: 'number',

@@ -163,6 +163,9 @@ async function readAsTwilioHasThem(
       if (remaining.has(day)) failures.set(day, { status, jobSid: job.jobSid });
     }
   };
+  /** Polls in a row with no estimate ahead, since a day was last read: each waits longer. */
+  let overdue = 0;
+  let left = remaining.size;
   while (remaining.size > 0 && !failed()) {
     // Every job that may still make a day left: this run's, or one an earlier run created
     // (killed while it waited, and abandoned since) that Twilio is still making.
@@ -221,11 +224,32 @@ async function readAsTwilioHasThem(
       const days = job.pendingDays.filter((day) => remaining.has(day)).length;
       context.onNotice?.(waitingNotice(accountSid, job, days, context));
     }
-    const eta = Math.min(...making.map((job) => job.estimatedCompletion?.getTime() ?? 0));
-    const wait = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, eta - now));
+    const wait = pollWait(making, now, remaining.size < left ? 0 : overdue);
+    overdue = wait.overdue;
+    left = remaining.size;
     // The last poll falls on the limit: a job done just before it is read, not given up on.
-    await context.sleep(Math.max(0, Math.min(wait, context.waitLimit.until - now)));
+    await context.sleep(Math.max(0, Math.min(wait.ms, context.waitLimit.until - now)));
   }
+}
+
+/**
+ * How long to wait before polling again: until the soonest estimate Twilio gives, within
+ * POLL_MIN_MS..POLL_MAX_MS. With no estimate ahead (none given, or the job late on it), the
+ * wait doubles from POLL_MIN_MS with each such poll (`overdue` of them so far) up to
+ * POLL_MAX_MS, so a job hours late is asked about every few seconds, not four times a second.
+ */
+export function pollWait(
+  making: readonly ExportJobStatus[],
+  now: number,
+  overdue: number,
+): { ms: number; overdue: number } {
+  const etas = making
+    .map((job) => job.estimatedCompletion?.getTime())
+    .filter((eta): eta is number => eta !== undefined && eta > now);
+  if (etas.length > 0) {
+    return { ms: Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, Math.min(...etas) - now)), overdue };
+  }
+  return { ms: Math.min(POLL_MAX_MS, POLL_MIN_MS * 2 ** overdue), overdue: overdue + 1 };
 }
 
 /**

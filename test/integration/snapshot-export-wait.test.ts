@@ -129,6 +129,56 @@ describe('snapshot: a Bulk Export job that does not finish', () => {
     expect(exported.coverage.not_read).toEqual([]);
   });
 
+  it('a job Twilio gives no estimate for is asked about less and less often, not four times a second', async () => {
+    now = NOW;
+    // An hour to make the files, and Twilio's answers say nothing of when (or were late on it).
+    await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
+    const port = ws.env.port();
+    const noEstimate = <T extends { estimatedCompletion: Date | null }>(job: T): T => ({
+      ...job,
+      estimatedCompletion: null,
+    });
+    const twilio: typeof port = Object.assign(Object.create(port) as typeof port, {
+      createExportJob: async (...args: Parameters<typeof port.createExportJob>) =>
+        noEstimate(await port.createExportJob(...args)),
+      fetchExportJob: async (...args: Parameters<typeof port.fetchExportJob>) => {
+        const job = await port.fetchExportJob(...args);
+        return job === null ? null : noEstimate(job);
+      },
+    });
+    const waits: number[] = [];
+    await withDb(
+      {
+        path: ws.dir.file('no-estimate.db'),
+        migrationsDir: MIGRATIONS_DIR,
+        clock: { now: () => new Date(now) },
+      },
+      (db) =>
+        takeSnapshot(
+          { accounts: [], since: null, until: null, partitions: 2 },
+          {
+            twilio,
+            db,
+            clock: { now: () => new Date(now) },
+            runner: TEST_RUNNER,
+            sleep: (ms) => {
+              waits.push(ms);
+              now += ms;
+              return Promise.resolve();
+            },
+          },
+        ),
+    );
+    // The first wait is short (a job may be quick), each next one longer, up to ten seconds.
+    expect(waits.slice(0, 4)).toEqual([250, 500, 1000, 2000]);
+    expect(Math.max(...waits)).toBe(10_000);
+    for (let i = 1; i < waits.length; i += 1)
+      expect(waits[i]).toBeGreaterThanOrEqual(waits[i - 1]!);
+    // An hour of waiting took some 360 polls (at 250 ms each it would have been 14,400).
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3600_000);
+    expect(waits.length).toBeLessThan(3600 / 10 + 10);
+  });
+
   it('jobs that vanish: after three, an error that names the days (not a bug report)', async () => {
     now = NOW;
     await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });

@@ -481,9 +481,13 @@ export function markJudgedNotWhole(
      ON CONFLICT (customer_id) DO UPDATE SET since = MIN(since, excluded.since)`,
   );
   const clear = db.prepare('DELETE FROM reconcile_judged_not_whole WHERE customer_id = ?');
+  // Two spans from the same start (two numbers there at the mark, that left at different
+  // times) are one, to the later end: neither is a copy of the other to be ignored.
   const keep = db.prepare(
-    `INSERT OR IGNORE INTO reconcile_never_judged_whole (customer_id, account_sid, start, "end", reason)
-     VALUES (@customerId, @accountSid, @start, @end, @reason)`,
+    `INSERT INTO reconcile_never_judged_whole (customer_id, account_sid, start, "end", reason)
+     VALUES (@customerId, @accountSid, @start, @end, @reason)
+     ON CONFLICT (customer_id, account_sid, start, reason)
+       DO UPDATE SET "end" = MAX("end", excluded."end")`,
   );
   db.transaction(() => {
     for (const customer of cleared) clear.run(customer);

@@ -720,8 +720,8 @@ function notCheckedSpans(
 
 /**
  * What the passes recorded so far leave unjudged, judged at `now` as a pass would: spans since a
- * move no pass has read yet, up to the end of the last one's read of each subaccount
- * (`unread`; none in a subaccount no pass has read), and spans none can read now
+ * move no pass has read yet, up to the end of the last one's read of each subaccount, or up to
+ * `now` in a subaccount no pass has read (`unread`), and spans none can read now
  * (`notChecked`). The reports read it once a pass has run, so that they never say "nobody was
  * texted" over a span no pass read.
  */
@@ -732,8 +732,9 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
   const readable = readableFrom(db, now);
   const unread = [...bySub].flatMap(([accountSid, numbers]) => {
     const any = read.get(accountSid)!;
-    if (any.length === 0) return [];
-    const end = new Date(Math.max(...any.map((w) => w.end.getTime())));
+    // A subaccount no pass has read since its numbers moved (a later wave's, moved after the
+    // last pass): nothing of it is judged, up to now.
+    const end = any.length === 0 ? now : new Date(Math.max(...any.map((w) => w.end.getTime())));
     return unreadSinceMove(
       numbers,
       readable(accountSid),

@@ -185,6 +185,29 @@ export function numberStays(db: Db): NumberStay[] {
 }
 
 /**
+ * Each customer's subaccounts its numbers were moved into by a finished transfer step, the one
+ * it has now and any it had before (a later plan gave it another).
+ */
+export function subaccountsMovedInto(db: Db): Map<string, Set<string>> {
+  const rows = db
+    .prepare(
+      `SELECT DISTINCT customer_id AS customerId,
+              json_extract(result_json, '$.to_account_sid') AS accountSid
+       FROM apply_steps
+       WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
+         AND json_extract(result_json, '$.to_account_sid') IS NOT NULL`,
+    )
+    .all() as { customerId: string; accountSid: string }[];
+  const into = new Map<string, Set<string>>();
+  for (const { customerId, accountSid } of rows) {
+    let set = into.get(customerId);
+    if (set === undefined) into.set(customerId, (set = new Set()));
+    set.add(accountSid);
+  }
+  return into;
+}
+
+/**
  * An account a number an apply moved more than once left (a later wave moved it on: it left
  * the parent, then the first customer's subaccount, and its list carries what it carried out
  * of both, where `customer_numbers` keeps only the latest source): a finished transfer step's

@@ -25,6 +25,7 @@ import {
   neverJudgedWhole,
   numberStays,
   optInsIn,
+  subaccountsMovedInto,
   pendingSends,
   reconcileWindows,
   recordPass,
@@ -343,6 +344,7 @@ export async function runReconcile(
   // there again), were never judged against the whole list, and are kept as such for good. A
   // customer none of whose numbers is left with it has nothing more to read.
   const recordedSubaccount = previousSubaccounts(db);
+  const movedInto = subaccountsMovedInto(db);
   const cleared = [...marks.keys()].filter((c) =>
     movedCustomers.has(c)
       ? !notWholeIds.has(c) && !notReadAgain.some((m) => m.customerId === c)
@@ -351,9 +353,12 @@ export async function runReconcile(
   const lost = cleared.flatMap((c) => {
     const since = marks.get(c)!;
     const spans = lostOfMark(c, since, {
+      // Every subaccount the customer's numbers were moved into: one it has since left (a later
+      // plan gave it another) is read for it no more.
       subaccounts: new Set([
         ...moved.filter((m) => m.customerId === c).map((m) => m.subaccountSid),
         ...(recordedSubaccount.has(c) ? [recordedSubaccount.get(c)!] : []),
+        ...(movedInto.get(c) ?? []),
       ]),
       stays,
       current,

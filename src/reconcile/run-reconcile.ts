@@ -382,7 +382,13 @@ export async function runReconcile(
   const lists = suppressionLists(db, moved);
   const optIns = optInsIn(db, [...bySub.keys()]);
   const sendersOf = sendersThrough(db, moved);
-  const found = findViolations(moved, lists, sends, optIns, sendersOf);
+  // A moved number sending from an account no transfer put it in was moved there by hand (with
+  // no plan since that saw it): its sends there are still held to its list.
+  const placedIn = new Map<string, Set<string>>();
+  for (const stay of stays) {
+    placedIn.set(stay.numberSid, (placedIn.get(stay.numberSid) ?? new Set()).add(stay.accountSid));
+  }
+  const found = findViolations(moved, lists, sends, optIns, sendersOf, placedIn);
   // The spans since the move that no pass has read yet, this one included, and a later one
   // still can (one a --since pass skipped, or one only an older submigrate's pass read). A send
   // after such a span is judged once it is read: a START there would lift it, and a violation

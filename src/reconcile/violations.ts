@@ -54,6 +54,14 @@ export function findViolations(
   optIns: readonly OptIn[],
   /** The moved numbers a send with no sender went through its service for. */
   sendersOf: (send: SentMessage) => readonly MovedNumber[] = () => [],
+  /**
+   * The accounts a transfer step ever put each moved number in, by number SID. Given, a send
+   * from a moved number in an account that is neither its subaccount now, nor one a transfer put
+   * it in (a later wave's business: `numbers-left`), nor the one it came from, was made after
+   * someone moved the number there by hand: it still carries its list, and the send is held to
+   * it rather than passed over. Not given, such a send is not judged.
+   */
+  placedIn?: ReadonlyMap<string, ReadonlySet<string>>,
 ): Verdicts {
   const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
   const verdicts: Verdicts = { violations: [], blocked: [], checked: 0 };
@@ -67,7 +75,10 @@ export function findViolations(
       continue;
     }
     const number = byPhone.get(send.from);
-    if (number === undefined || send.accountSid !== number.subaccountSid) continue;
+    if (number === undefined) continue;
+    if (send.accountSid !== number.subaccountSid && !movedThereByHand(number, send, placedIn)) {
+      continue;
+    }
     // From when the transfer was sent: a send from the subaccount is after the move.
     if (send.sentAt < number.moveBegan) continue;
     verdicts.checked += 1;
@@ -81,6 +92,19 @@ export function findViolations(
     verdicts.violations.push(violationOf(send, number, pair));
   }
   return verdicts;
+}
+
+/** Whether `send` was made from `number` in an account no transfer step put it in (above). */
+function movedThereByHand(
+  number: MovedNumber,
+  send: SentMessage,
+  placedIn: ReadonlyMap<string, ReadonlySet<string>> | undefined,
+): boolean {
+  return (
+    placedIn !== undefined &&
+    send.accountSid !== number.sourceAccountSid &&
+    !(placedIn.get(number.numberSid)?.has(send.accountSid) ?? false)
+  );
 }
 
 /**

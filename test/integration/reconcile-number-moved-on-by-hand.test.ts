@@ -128,4 +128,47 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
       R3,
     );
   }, 60_000);
+
+  it('holds its sends to its list when no plan has seen it there yet', async () => {
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: C }],
+      messages: [seededStop(R1, A, Date.now() - 3 * DAY)],
+    });
+    const mapping = ws.dir.file('map1.csv');
+    writeFileSync(
+      mapping,
+      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\nbeta,Beta,${C}\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await planAndApply(cli, { mapping, db: db(), out: ws.dir.file('p1.json') });
+    // In the console, in the window: A out of Acme's subaccount into Beta's; no plan since.
+    const accounts = (await ws.env.state()).accounts;
+    const acme = accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const beta = accounts.find((a) => a.friendly_name === 'Beta')!.sid;
+    const [number] = await ownClient(ws.env, acme).incomingPhoneNumbers.list({ phoneNumber: A });
+    await ws.env.parent.api.v2010
+      .accounts(acme)
+      .incomingPhoneNumbers(number!.sid)
+      .update({ accountSid: beta });
+    await sleep(1_100);
+    // Beta's subaccount never had R1's STOP: Twilio lets the send through.
+    const violating = await ownClient(ws.env, beta).messages.create({
+      to: R1,
+      from: A,
+      body: 'Sale today!',
+    });
+    const reconciled = await cli(['reconcile', '--fail-on-violation', '--db', db()]);
+    expect(reconciled.code, reconciled.stderr).toBe(3);
+    expect(reconciled.stdout).toContain('1 sends from moved numbers checked: 1 new violation(s)');
+    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
+    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
+    expect(
+      found.map((r) => [
+        r['violating_message_sid'],
+        r['recipient'],
+        r['customer_id'],
+        r['account_sid'],
+      ]),
+    ).toEqual([[violating.sid, R1, 'acme', beta]]);
+  }, 60_000);
 });

@@ -854,7 +854,7 @@ export function describeListGaps(
   }
   if (partial.length > 0) {
     warnings.push(
-      `the suppression lists of ${partial.length} customer(s) are not whole (${few(partial)}): part of the history of an account their numbers came from was never read, and holds opt-outs on no list. Their rows say customer_list not_whole, and one whose history read holds no opt-out gets no optouts/<customer_id>.csv; coverage.txt names the spans not read.`,
+      `the suppression lists of ${partial.length} customer(s) are not whole (${few(partial)}): part of the history of an account their numbers came from, or are in now, was never read, and may hold opt-outs on no list. Their rows say customer_list not_whole, and one whose history read holds no opt-out gets no optouts/<customer_id>.csv; coverage.txt names the spans not read.`,
     );
   }
   return warnings;

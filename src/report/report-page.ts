@@ -378,6 +378,13 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
     // wave's moves out of the parent) holds no opt-out of theirs: their lists are whole, as
     // their rows say. Without the customers judged one by one, any span holds the page back.
     if (partial.length > 0 || (input.partial === undefined && coverage.not_read.length > 0)) {
+      // A span not read in a subaccount this run moved numbers into (a reconcile pass with
+      // --since skipped it) is not read by `submigrate snapshot`, which reads the parent: the
+      // advice names what reads it.
+      const subaccounts = new Set(
+        input.rows.filter(movedInto(document)).map((r) => r.to_account_sid),
+      );
+      const inSubaccounts = coverage.not_read.some((w) => subaccounts.has(w.account_sid));
       reasons.push(
         html`${
             partial.length > 0
@@ -386,9 +393,17 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
           }:
           part of the message history was never read (the spans are under Coverage), and anyone who
           opted out in it is missing. What to do: the engineer runs
-          <code>submigrate snapshot</code>, which reads what Twilio still keeps, then
-          <code>submigrate report</code>; for what Twilio no longer keeps, ask the customer for its
-          own opt-out records.`,
+          <code>submigrate snapshot</code>, which reads what Twilio still
+          keeps${
+            inSubaccounts
+              ? html` of the accounts the numbers came from, and, for a span in a customer's
+                  subaccount, <code>submigrate reconcile</code> (without <code>--since</code>) for
+                  the time since the move, or <code>submigrate snapshot --account</code> with its
+                  SID for the time before it`
+              : ''
+          },
+          then <code>submigrate report</code>; for what Twilio no longer keeps, ask the customer for
+          its own opt-out records.`,
       );
     }
   }
@@ -473,8 +488,11 @@ function movedBeforeAnySnapshot(input: ReportPageInput): boolean {
   const sources = new Set(rows.map((r) => r.from_account_sid));
   if (never_read.some((w) => sources.has(w.account_sid))) return true;
   // With the customers judged one by one, a span not read after their numbers left is not theirs.
-  if (input.partial !== undefined) return notWhole(input).length > 0;
-  return not_read.some((w) => sources.has(w.account_sid));
+  // A list left not whole by a span not read in a subaccount (a reconcile pass with --since
+  // skipped it) is another reason's: the history these numbers left was read.
+  const sourceNotRead = not_read.some((w) => sources.has(w.account_sid));
+  if (input.partial !== undefined) return sourceNotRead && notWhole(input).length > 0;
+  return sourceNotRead;
 }
 
 /**

@@ -498,6 +498,51 @@ describe('report.html: what the reviewer is asked to sign off', () => {
     expect(verdict(page(new Set(['acme'])))).toBe('not-ready');
   });
 
+  it("names reconcile, not snapshot alone, for a list left not whole in a customer's subaccount", () => {
+    // A reconcile pass with --since skipped a span of the subaccount since the move: the list is
+    // not whole, but `submigrate snapshot` reads the parent, and the page it advised stayed not
+    // ready; nor were numbers moved before a snapshot had read the parent, which it has.
+    const base = input();
+    const notes = [
+      {
+        at: '2026-11-01T00:00:30Z',
+        note: '--allow-missing-snapshot: moved 1 number(s) whose opt-outs no completed snapshot covers: +15550000001',
+      },
+    ];
+    const skipped = {
+      account_sid: base.rows[0]!.to_account_sid as string,
+      start: '2026-11-02T00:00:00Z',
+      end: '2026-11-03T00:00:00Z',
+    };
+    const page = reportPage({
+      ...base,
+      partial: new Set(['acme']),
+      document: { ...base.document, run: { ...base.document.run, notes } },
+      optouts: { ...base.optouts!, coverage: { ...base.optouts!.coverage, not_read: [skipped] } },
+    });
+    expect(verdict(page)).toBe('not-ready');
+    expect(block(page)).toContain(
+      "for a span in a customer's subaccount, submigrate reconcile (without --since) for the time since the move",
+    );
+    expect(block(page)).not.toContain('Numbers were moved before any snapshot');
+    // A span in the parent only: the advice stays the snapshot's.
+    const parent = reportPage({
+      ...base,
+      partial: new Set(['acme']),
+      optouts: {
+        ...base.optouts!,
+        coverage: {
+          ...base.optouts!.coverage,
+          not_read: [{ ...skipped, account_sid: base.rows[0]!.from_account_sid as string }],
+        },
+      },
+    });
+    expect(block(parent)).toContain(
+      'submigrate snapshot, which reads what Twilio still keeps, then',
+    );
+    expect(block(parent)).not.toContain('submigrate reconcile (without');
+  });
+
   it('says the move is not ready after a violation, and never reconciled is said, not ticked', () => {
     const violation = {
       recipient: '+15557770001',

@@ -100,6 +100,17 @@ export function latestRun(db: Db): SnapshotRun | undefined {
   );
 }
 
+/**
+ * The reconcile pass a snapshot run records, when it is one: a pass is recorded like a snapshot
+ * run (its windows are the subaccounts' since the move), so the latest run may be one.
+ */
+export function reconcilePassOf(db: Db, snapshotRunId: number): number | null {
+  const row = db
+    .prepare(`SELECT id FROM reconcile_passes WHERE snapshot_run_id = ?`)
+    .get(snapshotRunId) as { id: number } | undefined;
+  return row?.id ?? null;
+}
+
 /** Completed runs that read the Messages API alone (no Bulk Export), oldest first. */
 export function completedRunsWithoutExport(db: Db, parentAccountSid: string): SnapshotRun[] {
   return (

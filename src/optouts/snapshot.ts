@@ -35,6 +35,7 @@ import {
   DEFAULT_RETENTION_DAYS,
   getRun,
   latestRun,
+  reconcilePassOf,
   knownHistoryStart,
   listExportDays,
   listSlices,
@@ -256,6 +257,11 @@ export interface SnapshotRunState {
    * source, as the resume check compares them); null otherwise.
    */
   resumeArguments: string[] | null;
+  /**
+   * The reconcile pass this run is, when it is one (a pass is recorded as a snapshot run of the
+   * subaccounts it read); null for a run of `snapshot` or `plan`.
+   */
+  reconcilePass: number | null;
 }
 
 /** The database's latest snapshot run, and whether a process still runs it; null if none. */
@@ -275,7 +281,16 @@ export function latestSnapshotState(
           : 'stopped';
   const { id, pid, hostname, startedAt, finishedAt } = run;
   const resume = state === 'stopped' ? resumeArguments(db, run) : null;
-  return { id, state, pid, hostname, startedAt, finishedAt, resumeArguments: resume };
+  return {
+    id,
+    state,
+    pid,
+    hostname,
+    startedAt,
+    finishedAt,
+    resumeArguments: resume,
+    reconcilePass: reconcilePassOf(db, id),
+  };
 }
 
 /**

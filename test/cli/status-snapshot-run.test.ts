@@ -65,6 +65,7 @@ describe('status and the latest snapshot run', () => {
       startedAt: STARTED,
       finishedAt: null,
       resumeArguments: null,
+      reconcilePass: null,
     });
   });
 

@@ -114,7 +114,12 @@ function resumeCommand(run: SnapshotRunState, db: string): string {
 
 /** The latest snapshot run in a line: whether it runs, stopped (and how it is taken up), or ended. */
 function snapshotLine(run: SnapshotRunState, db: string): string {
-  const head = `snapshot run ${run.id}`;
+  // A reconcile pass is recorded as a snapshot run: said so, or a pass read as the snapshot
+  // the engineer ran before a plan (it read the subaccounts, not the parent's history).
+  const head =
+    (run.reconcilePass ?? null) === null
+      ? `snapshot run ${run.id}`
+      : `snapshot run ${run.id} (reconcile pass ${run.reconcilePass}: the subaccounts' messages, not the parent's history)`;
   switch (run.state) {
     case 'running':
       return `${head}  running  pid ${run.pid} on ${run.hostname} since ${run.startedAt}`;

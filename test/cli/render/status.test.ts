@@ -88,10 +88,34 @@ describe('renderStatus', () => {
         startedAt: 'S',
         finishedAt: null,
         resumeArguments: ['--since', '2026-01-01'],
+        reconcilePass: null,
       },
     };
     expect(renderStatus(view, asked)[1]).toContain(
       "`submigrate snapshot --since 2026-01-01 --db 'my db.sqlite'` takes it up",
+    );
+  });
+
+  it('a reconcile pass, recorded as a snapshot run, is said to be one', () => {
+    // It read the subaccounts since the move: shown bare, it read as the snapshot of the
+    // parent's history the engineer had run (or not) before a plan.
+    const view: StatusView = {
+      runs: [],
+      steps: null,
+      starting: null,
+      snapshot: {
+        id: 6,
+        state: 'completed',
+        pid: 9,
+        hostname: 'h',
+        startedAt: 'S',
+        finishedAt: 'F',
+        resumeArguments: null,
+        reconcilePass: 4,
+      },
+    };
+    expect(renderStatus(view, asked)[1]).toBe(
+      "snapshot run 6 (reconcile pass 4: the subaccounts' messages, not the parent's history)  completed  S → F",
     );
   });
 });

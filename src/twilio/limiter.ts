@@ -106,6 +106,9 @@ export interface WindowGate {
  * counted all the others, and the bound holds for every sliding window. First come, first let
  * through.
  */
+/** The longest delay setTimeout keeps (2^31 − 1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export function createWindowGate(limit: number, windowMs: number): WindowGate {
   const started: number[] = [];
   const waiting: (() => void)[] = [];
@@ -126,7 +129,9 @@ export function createWindowGate(limit: number, windowMs: number): WindowGate {
           timer = null;
           pump();
         },
-        started[0]! + windowMs - now,
+        // Node runs a longer timer at once (and warns): a window of more than about 24 days
+        // (`--rate` below 5e-7) is waited out in such steps, each pump checking again.
+        Math.min(started[0]! + windowMs - now, MAX_TIMER_MS),
       );
     }
   };

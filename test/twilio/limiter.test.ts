@@ -196,6 +196,25 @@ describe('createLimiter: rate (fake timers)', () => {
     expect(starts).toEqual(Array.from({ length: 20 }, (_, i) => i * 105));
   });
 
+  it('a window longer than a timer can wait (--rate 1e-7) is waited out, not polled every millisecond', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const limiter = createLimiter({ concurrency: 2, ratePerSecond: 1e-7 });
+    const { starts, results } = launch(limiter, 2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(starts).toEqual([0]);
+    // One timer for the whole wait so far (setTimeout fires a longer one after 1 ms: a
+    // thousand re-checks in this second).
+    expect(timers.mock.calls.length).toBeLessThan(5);
+    // The window is 1e7 s, stretched 5%: the second starts when it ends, not before.
+    const window = 1.05e10;
+    await vi.advanceTimersByTimeAsync(window - 1001);
+    expect(starts).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(starts).toEqual([0, window]);
+    await expect(Promise.all(results)).resolves.toEqual([0, 1]);
+  });
+
   it.each([
     [10, 1, 100],
     [100, 10, 100],

@@ -167,9 +167,10 @@ export interface NumberStay {
 }
 
 export function numberStays(db: Db): NumberStay[] {
-  return db
-    .prepare(
-      `SELECT * FROM (
+  return oneStayPerArrival(
+    db
+      .prepare(
+        `SELECT * FROM (
          SELECT substr(step_id, length('transfer_number:') + 1) AS numberSid,
                 json_extract(result_json, '$.to_account_sid') AS accountSid,
                 COALESCE(started_at, finished_at) AS began,
@@ -180,8 +181,33 @@ export function numberStays(db: Db): NumberStay[] {
          WHERE action = 'transfer_number' AND state IN ('done', 'skipped'))
        WHERE accountSid IS NOT NULL
        ORDER BY began, numberSid`,
-    )
-    .all() as NumberStay[];
+      )
+      .all() as NumberStay[],
+  );
+}
+
+/**
+ * A number's stays with each transfer into the account it was in already taken as part of the
+ * stay before (moved out by hand, back into the parent, and into the same subaccount again by a
+ * later apply): to the journal it never left, and a pass held its sends there to its list all
+ * along. Split, the first stay ended at the later transfer, and what a pass read up to then
+ * counted as read before it left only in part: a span no pass missed was named `numbers-left`
+ * for good. Pure.
+ */
+export function oneStayPerArrival(stays: readonly NumberStay[]): NumberStay[] {
+  const last = new Map<string, NumberStay>();
+  const kept: NumberStay[] = [];
+  for (const stay of stays) {
+    const before = last.get(stay.numberSid);
+    if (before !== undefined && before.accountSid === stay.accountSid) {
+      before.left = stay.left;
+      continue;
+    }
+    const copy = { ...stay };
+    last.set(stay.numberSid, copy);
+    kept.push(copy);
+  }
+  return kept;
 }
 
 /**

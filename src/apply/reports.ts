@@ -635,7 +635,13 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
   const unjudged =
     gaps === null
       ? []
-      : [...gaps.unread, ...gaps.notChecked].filter((span) => accounts.has(span.accountSid));
+      : [...gaps.unread, ...gaps.notChecked].filter(
+          (span) =>
+            accounts.has(span.accountSid) ||
+            ('subaccountSid' in span &&
+              span.subaccountSid !== undefined &&
+              accounts.has(span.subaccountSid)),
+        );
   const listWarnings = [
     ...describeListGaps(
       runId,

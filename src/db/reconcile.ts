@@ -167,10 +167,14 @@ export interface NumberStay {
 }
 
 export function numberStays(db: Db): NumberStay[] {
-  return oneStayPerArrival(
-    db
-      .prepare(
-        `SELECT * FROM (
+  return oneStayPerArrival(transferStays(db));
+}
+
+/** Each finished transfer step's stay, as `numberStays` before one stay is made of each arrival. */
+function transferStays(db: Db): NumberStay[] {
+  return db
+    .prepare(
+      `SELECT * FROM (
          SELECT substr(step_id, length('transfer_number:') + 1) AS numberSid,
                 json_extract(result_json, '$.to_account_sid') AS accountSid,
                 COALESCE(started_at, finished_at) AS began,
@@ -181,9 +185,38 @@ export function numberStays(db: Db): NumberStay[] {
          WHERE action = 'transfer_number' AND state IN ('done', 'skipped'))
        WHERE accountSid IS NOT NULL
        ORDER BY began, numberSid`,
-      )
-      .all() as NumberStay[],
-  );
+    )
+    .all() as NumberStay[];
+}
+
+/**
+ * The spans a number moved by apply was in another account than the one a transfer put it in,
+ * with no step of apply's, as the journal shows them: a later transfer took it out of an
+ * account (`from_account_sid`, where that plan found it: the parent it was moved back into by
+ * hand, say) other than the one the transfer before put it in. From that transfer's start to
+ * the later one's finish, its sends there were held to no list, even where no pass ran while it
+ * was there. `subaccountSid`: where the earlier transfer had put it.
+ */
+export function awayBetweenTransfers(db: Db): Omit<NumberAway, 'phoneNumber' | 'customerId'>[] {
+  const departures = departuresByNumber(db);
+  if (departures.size === 0) return [];
+  return transferStays(db).flatMap((stay) => {
+    if (stay.left === null) return [];
+    const out = departures
+      .get(stay.numberSid)
+      ?.find((d) => d.leftAt === stay.left && d.accountSid !== stay.accountSid);
+    return out === undefined
+      ? []
+      : [
+          {
+            numberSid: stay.numberSid,
+            subaccountSid: stay.accountSid,
+            accountSid: out.accountSid,
+            start: stay.began,
+            end: out.leftAt,
+          },
+        ];
+  });
 }
 
 /**
@@ -543,6 +576,48 @@ export function markJudgedNotWhole(
     for (const [customer, since] of marked) mark.run(customer, since);
     for (const span of lost) keep.run(span);
   })();
+}
+
+/**
+ * A moved number a pass found in another account than the subaccount it is held to, with no
+ * step of apply's that put it there (`reconcile_numbers_away`): its sends there from `start` to
+ * `end` were read by no pass.
+ */
+export interface NumberAway {
+  numberSid: string;
+  phoneNumber: string;
+  customerId: string;
+  /** The subaccount it was held to (where apply last put it). */
+  subaccountSid: string;
+  /** Where it was found. */
+  accountSid: string;
+  /** ISO 8601 UTC. */
+  start: string;
+  end: string;
+}
+
+/** Records numbers found away (a span already recorded is carried on to the later `end`). */
+export function recordNumbersAway(db: Db, away: readonly NumberAway[]): void {
+  const keep = db.prepare(
+    `INSERT INTO reconcile_numbers_away
+       (number_sid, phone_number, customer_id, subaccount_sid, account_sid, start, "end")
+     VALUES (@numberSid, @phoneNumber, @customerId, @subaccountSid, @accountSid, @start, @end)
+     ON CONFLICT (number_sid, account_sid, start) DO UPDATE SET "end" = MAX("end", excluded."end")`,
+  );
+  db.transaction(() => {
+    for (const span of away) keep.run(span);
+  })();
+}
+
+/** Every span a pass found a moved number away from its subaccount, oldest first. */
+export function numbersAway(db: Db): NumberAway[] {
+  return db
+    .prepare(
+      `SELECT number_sid AS numberSid, phone_number AS phoneNumber, customer_id AS customerId,
+              subaccount_sid AS subaccountSid, account_sid AS accountSid, start, "end"
+       FROM reconcile_numbers_away ORDER BY start, phone_number, account_sid`,
+    )
+    .all() as NumberAway[];
 }
 
 /**

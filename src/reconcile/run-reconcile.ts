@@ -18,21 +18,25 @@ import {
 import type { Db } from '../db/open.js';
 import {
   attachedServices,
+  awayBetweenTransfers,
   movedNumbers,
   departuresByNumber,
   judgedNotWhole,
   markJudgedNotWhole,
   neverJudgedWhole,
+  numbersAway,
   numberStays,
   optInsIn,
   subaccountsMovedInto,
   pendingSends,
   reconcileWindows,
+  recordNumbersAway,
   recordPass,
   type BlockedSend,
   type KeptSend,
   type MovedNumber,
   type NeverJudgedWhole,
+  type NumberAway,
   type NumberDeparture,
   type NumberStay,
   type Violation,
@@ -60,7 +64,7 @@ import {
   type TimeRange,
 } from '../optouts/windows.js';
 import { PageTrail } from '../twilio/page-trail.js';
-import type { TwilioPort } from '../twilio/port.js';
+import type { PhoneNumber, TwilioPort } from '../twilio/port.js';
 import { findViolations, type SentMessage, type SuppressedPair } from './violations.js';
 
 export interface ReconcileInput {
@@ -102,6 +106,10 @@ export interface ReconcileResult {
    * in which an earlier pass held a customer's sends to a list that was not whole, and that no
    * pass can read again over the whole list — older than the Messages API window by the time
    * the list was whole, or sent from a number that has moved on to another customer since.
+   * `number-away` (with `phoneNumber`, `customerId` and `subaccountSid`): while a moved number
+   * was in another account (`accountSid`) than the subaccount it is held to, with no step of
+   * apply's that put it there (moved by hand back into the parent, say): no pass reads its
+   * sends there.
    */
   notChecked: NotChecked[];
   /**
@@ -138,9 +146,16 @@ export interface NotChecked {
   accountSid: string;
   start: string;
   end: string;
-  reason: 'retention' | 'numbers-left' | 'not-whole-retention' | 'not-whole-numbers-left';
-  /** The customer whose sends were held to a list that was not whole (`not-whole-…`). */
+  reason:
+    'retention' | 'numbers-left' | 'not-whole-retention' | 'not-whole-numbers-left' | 'number-away';
+  /**
+   * The customer whose sends were held to a list that was not whole (`not-whole-…`), or whose
+   * number was away (`number-away`).
+   */
   customerId?: string;
+  /** `number-away`: the number, and the subaccount it is held to (where apply last put it). */
+  phoneNumber?: string;
+  subaccountSid?: string;
 }
 
 const PAGE_SIZE = 1000;
@@ -192,6 +207,17 @@ export async function runReconcile(
     );
   }
   const bySub = bySubaccount(moved);
+  // A pass reads a moved number's sends only in the subaccount it is held to. One moved out of
+  // it by hand, back into the parent, sends from the parent, where no pass reads: found here
+  // (one list of the parent's numbers), it is named, never taken for "0 violations".
+  const stays = numberStays(db);
+  const away = awayInParent(
+    moved,
+    await twilio.listPhoneNumbers(twilio.parentAccountSid),
+    twilio.parentAccountSid,
+    now,
+    stays,
+  );
 
   // Sends an earlier pass held to a list that was not whole are read again from then.
   const marks = judgedNotWhole(db);
@@ -231,7 +257,6 @@ export async function runReconcile(
     end: now,
   }));
   // What no pass read since a move and none can now: said, never shown as "0 violations".
-  const stays = numberStays(db);
   const current = subaccountsNow(moved);
   const notChecked = notCheckedSpans(
     current,
@@ -475,8 +500,10 @@ export async function runReconcile(
       },
     );
     markJudgedNotWhole(db, newMarks, cleared, lost);
+    recordNumbersAway(db, away);
     return recorded;
   })();
+  notChecked.push(...awaySpans(db, moved));
   for (const span of neverJudgedWhole(db)) {
     notChecked.push({
       accountSid: span.accountSid,
@@ -767,6 +794,7 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
     readable,
     now,
   );
+  notChecked.push(...awaySpans(db, moved));
   return { unread, notChecked };
 }
 
@@ -980,6 +1008,84 @@ function suppressionLists(db: Db, moved: readonly MovedNumber[]): Map<string, Su
     });
   }
   return lists;
+}
+
+/**
+ * The moved numbers found among the parent's (`inParent`): each was put in its subaccount by
+ * apply (or found there by an applied plan) and has left it since with no step of apply's,
+ * back into the parent. What it sent there since it was last moved into the subaccount
+ * (`moveBegan`, or its latest stay's beginning there) up to `now` no pass reads. Pure.
+ */
+export function awayInParent(
+  moved: readonly MovedNumber[],
+  inParent: readonly Pick<PhoneNumber, 'sid' | 'phoneNumber'>[],
+  parentAccountSid: string,
+  now: Date,
+  stays: readonly NumberStay[] = [],
+): NumberAway[] {
+  const sids = new Set(inParent.map((n) => n.sid));
+  const phones = new Set(inParent.map((n) => n.phoneNumber));
+  return moved
+    .filter(
+      (m) =>
+        m.subaccountSid !== parentAccountSid &&
+        (sids.has(m.numberSid) || phones.has(m.phoneNumber)),
+    )
+    .map((m) => {
+      const arrived = stays
+        .filter((s) => s.numberSid === m.numberSid && s.accountSid === m.subaccountSid)
+        .reduce((a, s) => (s.began > a ? s.began : a), m.moveBegan);
+      return {
+        numberSid: m.numberSid,
+        phoneNumber: m.phoneNumber,
+        customerId: m.customerId,
+        subaccountSid: m.subaccountSid,
+        accountSid: parentAccountSid,
+        start: isoSeconds(new Date(arrived)),
+        end: isoSeconds(now),
+      };
+    });
+}
+
+/**
+ * Every span a moved number was away from the subaccount apply put it in (`number-away`): those
+ * passes found it in the parent (kept for good), and those the journal shows between two
+ * transfers (a later one took it out of another account than the one before put it in), one per
+ * number, account and start, to the latest end.
+ */
+function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
+  const bySid = new Map(moved.map((m) => [m.numberSid, m]));
+  const spans = new Map<string, NumberAway>();
+  const keep = (span: NumberAway) => {
+    const key = `${span.numberSid} ${span.accountSid} ${isoSeconds(new Date(span.start))}`;
+    const before = spans.get(key);
+    if (before === undefined || Date.parse(span.end) > Date.parse(before.end)) {
+      spans.set(key, span);
+    }
+  };
+  for (const span of numbersAway(db)) keep(span);
+  for (const span of awayBetweenTransfers(db)) {
+    const number = bySid.get(span.numberSid);
+    if (number === undefined) continue;
+    keep({
+      ...span,
+      phoneNumber: number.phoneNumber,
+      customerId: number.customerId,
+      start: isoSeconds(new Date(span.start)),
+      end: isoSeconds(new Date(span.end)),
+    });
+  }
+  return [...spans.values()]
+    .sort((a, b) => compareText(`${a.start} ${a.phoneNumber}`, `${b.start} ${b.phoneNumber}`))
+    .map((span) => ({
+      accountSid: span.accountSid,
+      start: span.start,
+      end: span.end,
+      reason: 'number-away' as const,
+      customerId: span.customerId,
+      phoneNumber: span.phoneNumber,
+      subaccountSid: span.subaccountSid,
+    }));
 }
 
 /** When the first of a subaccount's numbers began to move. */

@@ -1,11 +1,13 @@
 /**
  * A number apply moved into its customer's subaccount, then moved back by hand into the parent
  * (no step of apply's), which sends from there to someone who said STOP to it in the
- * subaccount; a new plan moves it back into the subaccount (built CLI, real SDK, emulator over
- * HTTP).
+ * subaccount: the parent no longer knows that STOP. A pass reads the number's sends only in
+ * the subaccount, so it must name the parent's span as not checked (exit 3 with
+ * --fail-on-violation, report.html not ready), before a new plan, after it, and after that plan
+ * is applied (built CLI, real SDK, emulator over HTTP).
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
@@ -58,6 +60,72 @@ describe('reconcile: a number moved back by hand into the parent', () => {
     expect(sent.status).not.toBe('failed');
     return { parent, acme };
   }
+
+  /** A pass that names A's span in the parent as not checked, exits 3, and leaves the page not ready. */
+  async function namesTheParentSpan(parent: string, acme: string) {
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(pass.code, pass.stderr).toBe(3);
+    const result = JSON.parse(pass.stdout) as { notChecked: Record<string, string>[] };
+    expect(result.notChecked).toEqual([
+      expect.objectContaining({
+        accountSid: parent,
+        reason: 'number-away',
+        phoneNumber: A,
+        customerId: 'acme',
+        subaccountSid: acme,
+      }),
+    ]);
+    expect(pass.stderr).toContain(
+      `while moved number ${A} of acme was there, out of its subaccount ${acme} with no step of apply's (moved by hand): no pass reads its sends there`,
+    );
+    const report = await cli(['report', '--db', db()]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stderr).toContain(parent);
+    const page = readFileSync(ws.dir.file('reports/1/report.html'), 'utf8');
+    expect(page).toContain('data-signoff="not-ready"');
+    expect(page).not.toContain('Ready to sign off');
+    expect(page).not.toContain('Nobody on a suppression list has been texted');
+  }
+
+  it('names the span it sent from the parent, with no new plan', async () => {
+    const { parent, acme } = await movedBackAndSent();
+    await namesTheParentSpan(parent, acme);
+  }, 60_000);
+
+  it('plans to move it again, and names the span before and after that plan is applied', async () => {
+    const { parent, acme } = await movedBackAndSent();
+    const planned = await cli([
+      'plan',
+      '--mapping',
+      ws.dir.file('map.csv'),
+      '--db',
+      db(),
+      '--out',
+      ws.dir.file('p2.json'),
+    ]);
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toMatch(new RegExp(`~ number +\\${A} +AC\\w{2}…\\(parent\\) -> acme`));
+    expect(planned.stdout).toContain(
+      'acme: 2 opted-out recipient(s) on its numbers, whom the subaccount will not know',
+    );
+    await namesTheParentSpan(parent, acme);
+    const applied = await cli(['apply', ws.dir.file('p2.json'), '--db', db(), '--rate', '1000']);
+    expect(applied.code, applied.stderr).toBe(0);
+    const [back] = await ownClient(ws.env, acme).incomingPhoneNumbers.list({ phoneNumber: A });
+    expect(back?.phoneNumber).toBe(A);
+    // Moved back into Acme's subaccount: the parent's span is still one no pass read.
+    await namesTheParentSpan(parent, acme);
+  }, 90_000);
+
+  it('names the span from the journal when no pass ran while it was in the parent', async () => {
+    const { parent, acme } = await movedBackAndSent();
+    await planAndApply(cli, {
+      mapping: ws.dir.file('map.csv'),
+      db: db(),
+      out: ws.dir.file('p2.json'),
+    });
+    await namesTheParentSpan(parent, acme);
+  }, 90_000);
 
   it('once moved back into the same subaccount, names no span there it read as never checked', async () => {
     const { acme } = await movedBackAndSent();

@@ -91,6 +91,8 @@ function notCheckedLine(span: NotChecked): string {
       return `not checked: ${where}, after the move but older than its Messages API window: no pass read its sends, which were held to no list`;
     case 'numbers-left':
       return `not checked: ${where}, while a moved number was in it that a later apply has moved on since: no pass held its sends there to its list while it was there, and none will`;
+    case 'number-away':
+      return `not checked: ${where}, while moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'} was there, out of its subaccount ${span.subaccountSid ?? ''} with no step of apply's (moved by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer ${span.customerId ?? 'ID'}\`; \`submigrate plan\` and \`apply\` move it back`;
     default:
       return `not checked again: ${where}, the sends of ${span.customerId ?? 'a customer'}, which an earlier pass held to a suppression list that was not whole; ${span.reason === 'not-whole-retention' ? 'they are older than its Messages API window now' : 'they went out from numbers that have moved on to another customer since'}, and no pass will read them again over the whole list: a send then to someone who opted out in what was not read is not judged (ask the customer to check those messages against its own opt-out records)`;
   }

@@ -112,6 +112,28 @@ describe('reconcileNotes', () => {
   });
 });
 
+describe('reconcileNotes: numbers that left a subaccount', () => {
+  const where = { cwd: '/work', db: 'submigrate.db', me: { hostname: 'here' } };
+  const span = { accountSid: SUB, start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' };
+  const notes = (notChecked: ReconcileResult['notChecked']) =>
+    reconcileNotes({ result: result({ notChecked }), underWay: [] }, where);
+
+  it('names a number moved by hand out of its subaccount, where it was, and its customer', () => {
+    const [line] = notes([
+      {
+        ...span,
+        reason: 'number-away',
+        phoneNumber: '+14155550701',
+        customerId: 'acme',
+        subaccountSid: 'AC00000000000000000000000000000002',
+      },
+    ]);
+    expect(line).toBe(
+      `not checked: ${SUB} from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z, while moved number +14155550701 of acme was there, out of its subaccount AC00000000000000000000000000000002 with no step of apply's (moved by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer acme\`; \`submigrate plan\` and \`apply\` move it back`,
+    );
+  });
+});
+
 describe('unreadWhy', () => {
   it('names each reason once, joined with "; or "', () => {
     const at = { accountSid: SUB, start: 'a', end: 'b' };

@@ -153,6 +153,12 @@ export interface NotChecked {
    * number was away (`number-away`).
    */
   customerId?: string;
+  /**
+   * `numbers-left`: how the numbers left the subaccount — a later apply moved them on
+   * (`apply`), or they are held to another subaccount now with no step of apply's that took
+   * them there (`hand`: moved by hand in the console).
+   */
+  leftBy?: 'apply' | 'hand';
   /** `number-away`: the number, and the subaccount it is held to (where apply last put it). */
   phoneNumber?: string;
   subaccountSid?: string;
@@ -743,14 +749,20 @@ function notCheckedSpans(
   // pass after it left skips what it sent where it was before (and, once every number has
   // left, reads that subaccount no more). What no pass read while it was there is never
   // checked either.
-  for (const [accountSid, spans] of unjudgedStays(stays, current, read, now)) {
-    for (const span of spans) {
-      notChecked.push({
-        accountSid,
-        start: isoSeconds(span.start),
-        end: isoSeconds(span.end),
-        reason: 'numbers-left',
-      });
+  // A stay a later transfer ended, a later apply moved it on; one none ended, it is held to
+  // another subaccount now with no step of apply's that took it there (moved by hand).
+  for (const leftBy of ['apply', 'hand'] as const) {
+    const left = stays.filter((s) => (s.left !== null) === (leftBy === 'apply'));
+    for (const [accountSid, spans] of unjudgedStays(left, current, read, now)) {
+      for (const span of spans) {
+        notChecked.push({
+          accountSid,
+          start: isoSeconds(span.start),
+          end: isoSeconds(span.end),
+          reason: 'numbers-left',
+          leftBy,
+        });
+      }
     }
   }
   return notChecked;

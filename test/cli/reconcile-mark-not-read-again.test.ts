@@ -204,7 +204,13 @@ describe('a mark no pass can read all of again', () => {
     // Said beside the seconds between the first pass and the move that no pass read at all.
     const late = await pass(Date.now() + 1_000);
     expect(late.notChecked).toEqual([
-      { accountSid: sub, start: first.windows[0]!.end, end: left, reason: 'numbers-left' },
+      {
+        accountSid: sub,
+        start: first.windows[0]!.end,
+        end: left,
+        reason: 'numbers-left',
+        leftBy: 'apply',
+      },
       {
         accountSid: sub,
         start: since,

@@ -91,6 +91,12 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
       R1,
     );
     expect(reconciled.stdout).toContain('1 sends from moved numbers checked: 1 new violation(s)');
+    // What A sent in Acme's subaccount after the last pass read it there: no apply moved it out.
+    expect(reconciled.stderr).toContain(`not checked: ${acme} from `);
+    expect(reconciled.stderr).toContain(
+      'while a moved number was in it that no apply moved out of it and that reconcile holds to another subaccount now (moved there by hand',
+    );
+    expect(reconciled.stderr).not.toContain('a later apply has moved on');
   }, 60_000);
 
   it("holds its sends in the second subaccount to the first customer's service-wide STOP", async () => {

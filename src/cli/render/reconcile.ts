@@ -90,7 +90,7 @@ function notCheckedLine(span: NotChecked): string {
     case 'retention':
       return `not checked: ${where}, after the move but older than its Messages API window: no pass read its sends, which were held to no list`;
     case 'numbers-left':
-      return `not checked: ${where}, while a moved number was in it that a later apply has moved on since: no pass held its sends there to its list while it was there, and none will`;
+      return `not checked: ${where}, while a moved number was in it that ${span.leftBy === 'hand' ? "no apply moved out of it and that reconcile holds to another subaccount now (moved there by hand, or its customer's subaccount is another now)" : 'a later apply has moved on since'}: no pass held its sends there to its list while it was there, and none will`;
     case 'number-away':
       return `not checked: ${where}, while moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'} was there, out of its subaccount ${span.subaccountSid ?? ''} with no step of apply's (moved by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer ${span.customerId ?? 'ID'}\`; \`submigrate plan\` and \`apply\` move it back`;
     default:

@@ -118,6 +118,20 @@ describe('reconcileNotes: numbers that left a subaccount', () => {
   const notes = (notChecked: ReconcileResult['notChecked']) =>
     reconcileNotes({ result: result({ notChecked }), underWay: [] }, where);
 
+  it('says a later apply moved the number on only where one did', () => {
+    const [byApply, byHand] = notes([
+      { ...span, reason: 'numbers-left', leftBy: 'apply' },
+      { ...span, reason: 'numbers-left', leftBy: 'hand' },
+    ]);
+    expect(byApply).toContain(
+      'while a moved number was in it that a later apply has moved on since',
+    );
+    expect(byHand).not.toContain('apply has moved on');
+    expect(byHand).toContain(
+      "while a moved number was in it that no apply moved out of it and that reconcile holds to another subaccount now (moved there by hand, or its customer's subaccount is another now)",
+    );
+  });
+
   it('names a number moved by hand out of its subaccount, where it was, and its customer', () => {
     const [line] = notes([
       {

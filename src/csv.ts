@@ -36,38 +36,50 @@ export function writeCsv<Row extends Record<string, unknown>>(
   freeText: readonly (keyof Row & string)[],
   write: (chunk: string) => void,
 ): void {
+  for (const chunk of csvChunks(columns, rows, freeText)) write(chunk);
+}
+
+/**
+ * `writeCsv`'s chunks, each made only when asked for: a writer that must wait before taking
+ * more (stdout read by a slow pipe) reads no further rows meanwhile. Each chunk ends at a row's
+ * end (the header's, for the first).
+ */
+export function* csvChunks<Row extends Record<string, unknown>>(
+  columns: readonly (keyof Row & string)[],
+  rows: Iterable<Row>,
+  freeText: readonly (keyof Row & string)[],
+): Generator<string> {
   const free = new Set<string>(freeText);
   let header = true;
-  const flush = (chunk: readonly Row[]) => {
-    write(
-      stringify(
-        chunk.map((row) =>
-          columns.map((column) => {
-            const value = row[column];
-            if (value === null || value === undefined) return '';
-            const text = String(value);
-            return free.has(column) ? neutralizeFormula(text) : text;
-          }),
-        ),
-        // A lone carriage return is a line break to most readers: quoted like the newline is.
-        {
-          header,
-          columns: [...columns],
-          record_delimiter: 'unix',
-          quoted_match: /\r/,
-        },
+  const text = (chunk: readonly Row[]) => {
+    const csv = stringify(
+      chunk.map((row) =>
+        columns.map((column) => {
+          const value = row[column];
+          if (value === null || value === undefined) return '';
+          const text = String(value);
+          return free.has(column) ? neutralizeFormula(text) : text;
+        }),
       ),
+      // A lone carriage return is a line break to most readers: quoted like the newline is.
+      {
+        header,
+        columns: [...columns],
+        record_delimiter: 'unix',
+        quoted_match: /\r/,
+      },
     );
     header = false;
+    return csv;
   };
   // A chunk of rows at a time, read as they come: the rows may be a list too large to hold.
   let chunk: Row[] = [];
   for (const row of rows) {
     chunk.push(row);
     if (chunk.length === CSV_CHUNK_ROWS) {
-      flush(chunk);
+      yield text(chunk);
       chunk = [];
     }
   }
-  if (chunk.length > 0 || header) flush(chunk);
+  if (chunk.length > 0 || header) yield text(chunk);
 }

@@ -11,6 +11,13 @@ export interface Output {
   lines(lines: Iterable<string>): void;
   /** Text on stdout exactly as given (a document written in chunks). */
   write(text: string): void;
+  /**
+   * Resolves once stdout has taken what it was given (at once, when it has room): a command
+   * writing a document of millions of rows waits for it before making the next chunk, so that
+   * a slow reader (`| gzip`, a pipe over ssh) does not have the whole document queued in memory.
+   * Also resolves when stdout's reader is gone or it failed (what is written then is dropped).
+   */
+  drained(): Promise<void>;
   err(text: string): void;
   redact(text: string): string;
   /**
@@ -51,6 +58,33 @@ function sink(stream: NodeJS.WritableStream, onFailure: (error: NodeJS.ErrnoExce
   };
 }
 
+/** `Output.drained` for one stream. */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  const writable = stream as NodeJS.WritableStream & {
+    writableNeedDrain?: boolean;
+    destroyed?: boolean;
+  };
+  if (writable.writableNeedDrain !== true || writable.destroyed === true) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const event of ['drain', 'close', 'error']) stream.off(event, done);
+      resolve();
+    };
+    for (const event of ['drain', 'close', 'error']) stream.on(event, done);
+  });
+}
+
+/**
+ * Chunks of a document on stdout, each made only once stdout has taken the one before
+ * (`Output.drained`): the document is never queued whole, however slowly it is read.
+ */
+export async function writeChunks(output: Output, chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    output.write(chunk);
+    await output.drained();
+  }
+}
+
 export function createOutput(
   secrets: readonly string[],
   streams: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } = process,
@@ -76,6 +110,7 @@ export function createOutput(
       flush();
     },
     write: (text) => stdout(redact(text)),
+    drained: () => drained(streams.stdout),
     err: (text) => stderr(redact(text.endsWith('\n') ? text : `${text}\n`)),
     redact,
     failure: () => failure,

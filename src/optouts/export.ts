@@ -5,7 +5,7 @@
  */
 
 import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
-import { writeCsv } from '../csv.js';
+import { csvChunks } from '../csv.js';
 import { fileText } from '../files.js';
 import {
   listCustomerNumbers,
@@ -372,6 +372,45 @@ export function exportOptOuts(
   return { coverage, optouts };
 }
 
+/** `exportOptOuts`' list read a row at a time as it is written out (`streamOptOutExport`). */
+export interface StreamedExport {
+  coverage: Coverage;
+  /**
+   * The rows in the list's order, read from SQLite one at a time as they are asked for (once:
+   * the connection runs no other statement until they are all read).
+   */
+  rows: Iterable<OptOutExportRow>;
+  /** How many rows `rows` has handed over so far. */
+  rowsRead(): number;
+}
+
+/**
+ * `exportOptOuts` for `optouts`, whose list may be millions of rows (a service's opt-out is on
+ * the list of every customer with a number in the service): SQLite sorts the rows and hands
+ * them over one at a time, to be written as they come. Refused as `exportOptOuts` refuses,
+ * before any row is read.
+ */
+export function streamOptOutExport(
+  db: Db,
+  dbPath = 'the database',
+  options: ExportOptions = {},
+): StreamedExport {
+  const { coverage, claims, exportRow } = prepareExport(db, dbPath, options);
+  let read = 0;
+  return {
+    coverage,
+    rows: {
+      *[Symbol.iterator]() {
+        for (const row of eachListedOptOut(db, claims, options.customer)) {
+          read++;
+          yield exportRow(row, (value) => value);
+        }
+      },
+    },
+    rowsRead: () => read,
+  };
+}
+
 /** `exportOptOuts`' list kept by SQLite (`keepListedOptOuts`), to be read a row at a time. */
 export interface KeptExport {
   coverage: Coverage;
@@ -466,12 +505,47 @@ export function writeOptOutsCsv<Extra extends string = never>(
   extra: readonly Extra[],
   write: (chunk: string) => void,
 ): void {
-  writeCsv(
-    [...OPTOUT_COLUMNS, ...extra, CHANNEL_COLUMN],
-    rows,
-    ['customer_name', 'body', 'keyword'],
-    write,
-  );
+  for (const chunk of optOutsCsvChunks(rows, extra)) write(chunk);
+}
+
+/** `optOutsCsv`'s text, a chunk of rows at a time, each made only when asked for (`csvChunks`). */
+export function optOutsCsvChunks<Extra extends string = never>(
+  rows: Iterable<OptOutExportRow & Record<Extra, string | null>>,
+  extra: readonly Extra[] = [],
+): Generator<string> {
+  return csvChunks([...OPTOUT_COLUMNS, ...extra, CHANNEL_COLUMN], rows, [
+    'customer_name',
+    'body',
+    'keyword',
+  ]);
+}
+
+/** Rows of the JSON export put in one chunk. */
+const JSON_CHUNK_ROWS = 1000;
+
+/**
+ * `JSON.stringify({ coverage, optouts }, null, 2)` and a newline, byte for byte (the export
+ * `optouts --format json` writes), a chunk of rows at a time, each made only when asked for:
+ * the rows are never all in memory, nor the text. Each row is stringified alone and indented
+ * as it would be inside the document (no JSON string holds a raw newline, so every newline in
+ * a row's text begins one of its lines).
+ */
+export function* optOutsJsonChunks(
+  coverage: Coverage,
+  rows: Iterable<OptOutExportRow>,
+): Generator<string> {
+  const indented = (value: unknown, indent: string) =>
+    JSON.stringify(value, null, 2).split('\n').join(`\n${indent}`);
+  let chunk = `{\n  "coverage": ${indented(coverage, '  ')},\n  "optouts": [`;
+  let count = 0;
+  for (const row of rows) {
+    chunk += `${count === 0 ? '' : ','}\n    ${indented(row, '    ')}`;
+    if (++count % JSON_CHUNK_ROWS === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield `${chunk}${count === 0 ? '' : '\n  '}]\n}\n`;
 }
 
 /**

@@ -6,13 +6,15 @@ import { withDb } from '../../db/open.js';
 import { refuseForeignFile, requireFolder, writePrivateFile } from '../../files.js';
 import {
   describeCoverage,
-  exportOptOuts,
   isOptOutExportText,
-  optOutsCsv,
+  optOutsCsvChunks,
+  optOutsJsonChunks,
   spansLeavingListNotWhole,
+  streamOptOutExport,
 } from '../../optouts/export.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { writeChunks } from '../output.js';
 import { dbLocation } from '../runtime.js';
 
 interface OptOutsArgs extends GlobalOptions {
@@ -49,31 +51,39 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
         wholeOnly: true,
         ...(args.customer === undefined ? {} : { customer: args.customer }),
       };
-      const { result, unread } = await withDb(
+      const format = args.json ? 'json' : args.format;
+      // The rows are written as SQLite hands them over, never held: a service's opt-out is on
+      // the list of every customer with a number in it, and a list may be millions of rows.
+      const { coverage, rows, unread } = await withDb(
         location,
-        (db) => {
-          const result = exportOptOuts(db, location.path, options);
-          return { result, unread: spansLeavingListNotWhole(db, result.coverage, args.customer) };
+        async (db) => {
+          const list = streamOptOutExport(db, location.path, options);
+          const unread = spansLeavingListNotWhole(db, list.coverage, args.customer);
+          const chunks =
+            format === 'json'
+              ? optOutsJsonChunks(list.coverage, list.rows)
+              : optOutsCsvChunks(list.rows);
+          if (outPath !== undefined) {
+            writePrivateFile(outPath, (write) => {
+              for (const chunk of chunks) write(chunk);
+            });
+          } else {
+            await writeChunks(context.output, chunks);
+          }
+          return { coverage: list.coverage, rows: list.rowsRead(), unread };
         },
         {
           mode: 'existing',
           missingAdvice: 'Run `submigrate snapshot` first (or name the right file with --db).',
         },
       );
-      const format = args.json ? 'json' : args.format;
-      const text =
-        format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : optOutsCsv(result.optouts);
       if (outPath !== undefined) {
-        writePrivateFile(outPath, text);
         // Rows, not pairs: a service's pair is on the list of every customer it binds.
         context.output.err(
-          `wrote ${result.optouts.length} row(s) to ${args.out} (one per opted-out pair and customer whose list holds it)`,
+          `wrote ${rows} row(s) to ${args.out} (one per opted-out pair and customer whose list holds it)`,
         );
-      } else {
-        context.output.out(text);
       }
-      if (format === 'csv')
-        for (const line of describeCoverage(result.coverage)) context.output.err(line);
+      if (format === 'csv') for (const line of describeCoverage(coverage)) context.output.err(line);
       // Written all the same (what was read is on it), but not vouched for: a script that
       // hands on the list only when the command succeeds must not hand on this one as whole.
       if (unread.length > 0) {
@@ -82,7 +92,7 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
           `this list is not whole: ${unread.length} span(s) of the history of ${accounts.join(', ')} were never read (\`not_read\`), and opt-outs said in them are on no list. Run \`submigrate snapshot\` with Bulk Export (for a subaccount, with --account), then export again.`,
         );
         context.setExit(EXIT_CODES.failedSteps);
-      } else if (args.customer !== undefined && result.coverage.not_read.length > 0) {
+      } else if (args.customer !== undefined && coverage.not_read.length > 0) {
         // The `not read:` lines above are the database's: said whose they are not, so that a
         // reader does not take this customer's list for one with a gap.
         context.output.err(

@@ -466,18 +466,28 @@ export interface ScopeAsOf {
   own?: { number: string; asOf: string };
 }
 
+/** What a moved number's suppression list keeps of a pair (`eachOptOutAsOf`). */
+export type OptOutAsOf = Pick<OptOutRow, 'recipient' | 'stopMessageSid' | 'optedOutAt'> & {
+  /** Which of the scopes it answers. */
+  scopeIndex: number;
+};
+
 /**
  * The opted-out pairs of each scope as they stood at its moment (evidence dated up to it), by
- * the same rule as `currentOptOuts`; each row says which of `scopes` it answers.
+ * the same rule as `currentOptOuts`, a row at a time with only what a list keeps of each, in
+ * the order of `scopes`, then by account, scope and recipient. A service's pairs are on the
+ * list of every number of it, so a caller may be handed millions of rows: it keeps each once.
+ * The connection runs no other statement until the rows are all read.
  */
-export function optOutsAsOf(
-  db: Db,
-  scopes: readonly ScopeAsOf[],
-): (OptOutRow & { scopeIndex: number })[] {
-  if (scopes.length === 0) return [];
-  return db.prepare(optOutsQuery(true)).all(JSON.stringify(scopes)) as (OptOutRow & {
-    scopeIndex: number;
-  })[];
+export function eachOptOutAsOf(db: Db, scopes: readonly ScopeAsOf[]): IterableIterator<OptOutAsOf> {
+  if (scopes.length === 0) return [][Symbol.iterator]();
+  return db
+    .prepare(
+      `SELECT scopeIndex, recipient, stopMessageSid, optedOutAt
+       FROM (${optOutsQuery(true, false)})
+       ORDER BY scopeIndex, accountSid, COALESCE(messagingServiceSid, senderNumber), recipient`,
+    )
+    .iterate(JSON.stringify(scopes)) as IterableIterator<OptOutAsOf>;
 }
 
 /** The query of the opt-out rule: over the whole ledger, or per scope up to its moment. */

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   countTiesResolvedAsOptOut,
   currentOptOuts,
-  optOutsAsOf,
+  eachOptOutAsOf,
   insertEvents,
   recordServices,
   replaceNumbers,
@@ -181,11 +181,13 @@ describe('the ledger on a real database', () => {
         }),
       ]);
       expect(currentOptOuts(db)).toEqual([]);
-      const rows = optOutsAsOf(db, [
-        { accountSid: ACCOUNT, scope: NUMBER, asOf: '2025-03-01T00:00:00Z' },
-        { accountSid: ACCOUNT, scope: NUMBER, asOf: '2025-05-01T00:00:00Z' },
-        { accountSid: ACCOUNT, scope: NUMBER, asOf: '2025-01-15T00:00:00Z' },
-      ]);
+      const rows = [
+        ...eachOptOutAsOf(db, [
+          { accountSid: ACCOUNT, scope: NUMBER, asOf: '2025-03-01T00:00:00Z' },
+          { accountSid: ACCOUNT, scope: NUMBER, asOf: '2025-05-01T00:00:00Z' },
+          { accountSid: ACCOUNT, scope: NUMBER, asOf: '2025-01-15T00:00:00Z' },
+        ]),
+      ];
       expect(rows.map((r) => [r.scopeIndex, r.recipient, r.optedOutAt])).toEqual([
         [0, '+12065550001', '2025-02-01T00:00:00Z'],
       ]);
@@ -207,7 +209,7 @@ describe('the ledger on a real database', () => {
       const prepare = db.prepare;
       db.prepare = ((text: string) => prepare.call(db, (sql = text))) as Db['prepare'];
       try {
-        expect(optOutsAsOf(db, scopes).map((r) => r.scopeIndex)).toEqual([0, 1]);
+        expect([...eachOptOutAsOf(db, scopes)].map((r) => r.scopeIndex)).toEqual([0, 1]);
       } finally {
         db.prepare = prepare;
       }
@@ -279,9 +281,11 @@ describe('the ledger on a real database', () => {
       ]);
       // As it stood after the START, for the SID's scope: P still listed.
       expect(
-        optOutsAsOf(db, [
-          { accountSid: ACCOUNT, scope: DEFAULT_SID, asOf: '2025-04-01T00:00:00Z' },
-        ]).map((r) => r.recipient),
+        [
+          ...eachOptOutAsOf(db, [
+            { accountSid: ACCOUNT, scope: DEFAULT_SID, asOf: '2025-04-01T00:00:00Z' },
+          ]),
+        ].map((r) => r.recipient),
       ).toEqual([P]);
       // Once a snapshot lists it as a service of the account, a START through it lifts the
       // service's opt-outs, as Twilio's does.

@@ -216,7 +216,7 @@ async function readAsTwilioHasThem(
     jobs = making.map((job) => job.jobSid);
     const now = context.clock.now().getTime();
     if (now >= context.waitLimit.until) {
-      throw waitedTooLong(accountSid, making[0]!, remaining, context);
+      throw waitedTooLong(accountSid, making, remaining, context);
     }
     for (const job of making) {
       if (announced.has(job.jobSid)) continue;
@@ -384,17 +384,28 @@ function describeDays(remaining: ReadonlySet<string>): string {
 const TAKEN_UP = 'the same snapshot run again within 6 days takes the job up where it is';
 
 /**
- * The run waited as long as it was told to (`--export-wait`) and the job has not made every
+ * The run waited as long as it was told to (`--export-wait`) and its jobs have not made every
  * file: it stops, the days it has not read not counted as read (the run is not completed).
+ * Each job still making a day left is named (a day asked for again after it failed is in a
+ * newer job than the others), with how many of them it makes when there are more than one.
  */
 function waitedTooLong(
   accountSid: string,
-  status: ExportJobStatus,
+  making: readonly ExportJobStatus[],
   remaining: ReadonlySet<string>,
   context: ExportContext,
 ): UserError {
+  const jobs =
+    making.length === 1
+      ? `job ${making[0]!.jobSid} has`
+      : `jobs ${making
+          .map((job) => {
+            const days = job.pendingDays.filter((day) => remaining.has(day)).length;
+            return `${job.jobSid} (${days} of them)`;
+          })
+          .join(', ')} have`;
   return new UserError(
-    `Twilio's Bulk Export job ${status.jobSid} has not made ${describeDays(remaining)} of ${accountSid} after the snapshot waited ${context.waitLimit.minutes} minutes for its jobs (--export-wait): ` +
+    `Twilio's Bulk Export ${jobs} not made ${describeDays(remaining)} of ${accountSid} after the snapshot waited ${context.waitLimit.minutes} minutes for its jobs (--export-wait): ` +
       `those days are not read, and no coverage counts them as read. What was read is kept: ${TAKEN_UP}; give a larger --export-wait to wait longer.`,
   );
 }

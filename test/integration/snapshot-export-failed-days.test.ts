@@ -252,3 +252,72 @@ describe('snapshot: Bulk Export days Twilio marks failed', () => {
     expect(exported.coverage.not_read).toEqual([]);
   });
 });
+
+describe('snapshot: --export-wait runs out with the days in more than one job', () => {
+  let now = NOW;
+  const ws = useCliWorkspaceEach(
+    {
+      numbers: [{ phone_number: LOCAL }],
+      messages: [
+        {
+          from: OLD_STOP,
+          to: LOCAL,
+          body: 'STOP',
+          direction: 'inbound',
+          date_sent: new Date(NOW - 600 * DAY).toISOString(),
+        },
+      ],
+    },
+    { now: () => now },
+  );
+
+  it('the error names every job still making a day left, not the newest alone', async () => {
+    now = NOW;
+    // Jobs that take a day; the STOP's day fails in the first.
+    await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 86_400 });
+    await ws.env.control('POST', '/__emulator/export-failures', { days: [STOP_DAY], jobs: 1 });
+    // Twilio marks a day of a job Failed while its other days still run (each day has its own
+    // status in `details`); the emulator shows a failure only once the job completes: the
+    // port's answer shows the first job's failed day as Twilio would, before then.
+    const port = ws.env.port();
+    let first: string | null = null;
+    const twilio = {
+      ...port,
+      createExportJob: async (...args: Parameters<typeof port.createExportJob>) => {
+        const job = await port.createExportJob(...args);
+        first ??= job.jobSid;
+        return job;
+      },
+      fetchExportJob: async (...args: Parameters<typeof port.fetchExportJob>) => {
+        const job = await port.fetchExportJob(...args);
+        if (job === null || job.jobSid !== first || !job.pendingDays.includes(STOP_DAY)) return job;
+        return {
+          ...job,
+          pendingDays: job.pendingDays.filter((day) => day !== STOP_DAY),
+          failedDays: [{ day: STOP_DAY, status: 'Failed' }],
+        };
+      },
+    };
+    const clock = { now: () => new Date(now) };
+    const dbPath = ws.dir.file('two-jobs.db');
+    const error = await withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock }, (db) =>
+      takeSnapshot(
+        { accounts: [], since: null, until: null, partitions: 2, exportWaitMinutes: 60 },
+        { twilio, db, clock, runner: TEST_RUNNER, sleep: async (ms) => void (now += ms) },
+      ),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    const [one, two, ...more] = ws.env.emulator.state.exports.jobsOf(ws.env.parentSid);
+    expect(more).toEqual([]);
+    // The second job makes the STOP's day alone; the first, every other day left.
+    expect([two!.startDay, two!.endDay]).toEqual([STOP_DAY, STOP_DAY]);
+    expect(one!.endDay > STOP_DAY).toBe(true);
+    const message = (error as Error).message;
+    expect(message).toMatch(/after the snapshot waited 60 minutes for its jobs \(--export-wait\)/);
+    // Each job with the days it is making: the newest (the failed day asked for again) first.
+    const left = Number(/ not made (\d+) day file/.exec(message)?.[1]);
+    expect(message).toContain(
+      `Twilio's Bulk Export jobs ${two!.sid} (1 of them), ${one!.sid} (${left - 1} of them) have not made ${left} day file(s) (${STOP_DAY} … `,
+    );
+  });
+});

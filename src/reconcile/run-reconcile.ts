@@ -770,8 +770,9 @@ function notCheckedSpans(
 
 /**
  * What the passes recorded so far leave unjudged, judged at `now` as a pass would: spans since a
- * move no pass has read yet, up to the end of the last one's read of each subaccount, or up to
- * `now` in a subaccount no pass has read (`unread`), and spans none can read now
+ * move no pass has read yet, up to the end of the last one's read of each subaccount, or, for
+ * numbers moved after it (into a subaccount no pass has read, or one a pass read before they
+ * came), from their move up to `now` (`unread`), and spans none can read now
  * (`notChecked`). The reports read it once a pass has run, so that they never say "nobody was
  * texted" over a span no pass read.
  */
@@ -782,16 +783,19 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
   const readable = readableFrom(db, now);
   const unread = [...bySub].flatMap(([accountSid, numbers]) => {
     const any = read.get(accountSid)!;
-    // A subaccount no pass has read since its numbers moved (a later wave's, moved after the
-    // last pass): nothing of it is judged, up to now.
-    const end = any.length === 0 ? now : new Date(Math.max(...any.map((w) => w.end.getTime())));
-    return unreadSinceMove(
-      numbers,
-      readable(accountSid),
-      end,
-      passWindows(db, accountSid, 'current'),
-      any,
-    ).map((span) => ({
+    const readNow = passWindows(db, accountSid, 'current');
+    const lastRead =
+      any.length === 0 ? null : new Date(Math.max(...any.map((w) => w.end.getTime())));
+    // Numbers that moved after the last pass read the subaccount (a later wave's, into a
+    // subaccount no pass has read, or into one a pass read before they came): nothing of
+    // theirs is judged, up to now.
+    const late = numbers.filter((n) => lastRead === null || new Date(n.moveBegan) > lastRead);
+    return [
+      ...(lastRead === null
+        ? []
+        : unreadSinceMove(numbers, readable(accountSid), lastRead, readNow, any)),
+      ...(late.length === 0 ? [] : unreadSinceMove(late, readable(accountSid), now, readNow, any)),
+    ].map((span) => ({
       accountSid,
       start: isoSeconds(span.start),
       end: isoSeconds(span.end),

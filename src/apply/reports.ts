@@ -815,14 +815,29 @@ function shownStatus(db: Db, run: ApplyRun, runner: RunReportOptions['runner']):
  * What the user is told beside the reports when reconcile's passes left a span since the move
  * unjudged in the run's subaccounts: violations.csv holds only what was read.
  */
-function describeUnjudged(spans: readonly (Unread | NotChecked)[]): string[] {
-  if (spans.length === 0) return [];
+function describeUnjudged(all: readonly (Unread | NotChecked)[]): string[] {
+  const isAway = (s: Unread | NotChecked) => 'reason' in s && s.reason === 'number-away';
+  const away = all.filter(isAway) as NotChecked[];
+  const spans = all.filter((s) => !isAway(s));
+  const lines =
+    away.length === 0
+      ? []
+      : [
+          `${away.length} span(s) while a moved number was out of its subaccount, moved there by hand (${away
+            .slice(0, 3)
+            .map((s) => `${s.phoneNumber ?? 'a number'} in ${s.accountSid} ${s.start} → ${s.end}`)
+            .join(
+              ', ',
+            )}${away.length > 3 ? ', …' : ''}): no reconcile pass reads its messages there, and none will; the customer must check what it sent then against its list and its own records, and report.html is not ready to sign off.`,
+        ];
+  if (spans.length === 0) return lines;
   const shown = spans
     .slice(0, 3)
     .map((s) => `${s.accountSid} ${s.start} → ${s.end}`)
     .join(', ');
   const more = spans.length > 3 ? ', …' : '';
   return [
+    ...lines,
     `${spans.length} span(s) since the move no reconcile pass has read (${shown}${more}): a send in them to someone on a list is not judged, so violations.csv cannot say there was none, and report.html is not ready to sign off. \`submigrate reconcile\` (without --since) reads what the Messages API still shows, and names what no pass can read any more.`,
   ];
 }

@@ -83,9 +83,16 @@ export interface ReportPageInput {
   /**
    * Spans since the move, in this run's subaccounts, that no reconcile pass has read: one a
    * --since pass skipped, or older than the Messages API window, or while a number was in a
-   * subaccount it has left since. A send in them is not judged. None if absent.
+   * subaccount it has left since, or while a moved number was away from its subaccount, moved
+   * by hand (`number-away`, with the number). A send in them is not judged. None if absent.
    */
-  unjudged?: readonly { accountSid: string; start: string; end: string; reason: string }[];
+  unjudged?: readonly {
+    accountSid: string;
+    start: string;
+    end: string;
+    reason: string;
+    phoneNumber?: string;
+  }[];
   /**
    * Customers whose numbers came from an account with history no snapshot read: their lists
    * hold what was read only.
@@ -455,7 +462,19 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
         own opt-out records.`,
     );
   }
-  const unjudged = input.unjudged ?? [];
+  const away = (input.unjudged ?? []).filter((span) => span.reason === 'number-away');
+  const unjudged = (input.unjudged ?? []).filter((span) => span.reason !== 'number-away');
+  if (violations !== null && away.length > 0) {
+    // No pass reads where such a number went: running reconcile again cannot judge these.
+    reasons.push(
+      html`${away.length} span(s) while a moved number was out of its subaccount, moved there by
+      hand, not by apply
+      (${away.map((span) => `${span.phoneNumber ?? 'a number'} in ${span.accountSid} ${span.start} → ${span.end}`).join(', ')}):
+      no reconcile pass reads its messages there, and none will. What to do: the customer checks the
+      messages that number sent then against its suppression list (optouts/&lt;customer&gt;.csv) and
+      its own opt-out records; the engineer puts the number back where the mapping has it.`,
+    );
+  }
   if (violations !== null && unjudged.length > 0) {
     reasons.push(
       html`${unjudged.length} span(s) since the move were never read by a reconcile pass

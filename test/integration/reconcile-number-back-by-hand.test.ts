@@ -81,8 +81,14 @@ describe('reconcile: a number moved back by hand into the parent', () => {
     const report = await cli(['report', '--db', db()]);
     expect(report.code, report.stderr).toBe(0);
     expect(report.stderr).toContain(parent);
+    // Not sent round to reconcile, which cannot read it: the customer checks those messages.
+    expect(report.stderr).toContain(
+      `span(s) while a moved number was out of its subaccount, moved there by hand (${A} in ${parent} `,
+    );
+    expect(report.stderr).not.toContain('no reconcile pass has read');
     const page = readFileSync(ws.dir.file('reports/1/report.html'), 'utf8');
     expect(page).toContain('data-signoff="not-ready"');
+    expect(page).toContain('no reconcile pass reads its messages there, and none will');
     expect(page).not.toContain('Ready to sign off');
     expect(page).not.toContain('Nobody on a suppression list has been texted');
   }

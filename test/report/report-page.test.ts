@@ -498,6 +498,34 @@ describe('report.html: what the reviewer is asked to sign off', () => {
     expect(verdict(page(new Set(['acme'])))).toBe('not-ready');
   });
 
+  it('says a moved number away from its subaccount by hand is for the customer to check, not for reconcile', () => {
+    // A number moved back into the parent by hand: no pass reads it there, now or later, so
+    // "run reconcile" would send the engineer round in a circle.
+    const base = input();
+    const away = {
+      accountSid: base.rows[0]!.from_account_sid as string,
+      start: '2026-11-02T00:00:00Z',
+      end: '2026-11-03T00:00:00Z',
+      reason: 'number-away',
+      phoneNumber: '+15550000001',
+    };
+    const page = reportPage({ ...base, violations: [], unjudged: [away] });
+    expect(verdict(page)).toBe('not-ready');
+    expect(block(page)).toContain(
+      `1 span(s) while a moved number was out of its subaccount, moved there by hand, not by apply (+15550000001 in ${away.accountSid} 2026-11-02T00:00:00Z → 2026-11-03T00:00:00Z): no reconcile pass reads its messages there, and none will.`,
+    );
+    expect(block(page)).toContain('the customer checks the messages that number sent then');
+    expect(block(page)).not.toContain('never read by a reconcile pass');
+    // Beside a span a pass can still read, each gets its own advice.
+    const both = reportPage({
+      ...base,
+      violations: [],
+      unjudged: [away, { ...away, reason: 'unread', phoneNumber: undefined }],
+    });
+    expect(block(both)).toContain('1 span(s) since the move were never read by a reconcile pass');
+    expect(block(both)).toContain('1 span(s) while a moved number was out of its subaccount');
+  });
+
   it("names reconcile, not snapshot alone, for a list left not whole in a customer's subaccount", () => {
     // A reconcile pass with --since skipped a span of the subaccount since the move: the list is
     // not whole, but `submigrate snapshot` reads the parent, and the page it advised stayed not

@@ -1,9 +1,10 @@
 /**
- * report.html of a second wave's run after a reconcile pass that ran between the waves: the
- * pass read the first wave's subaccount only, and none has read the second's since its numbers
- * moved. Its page must not say "Ready to sign off" nor "Nobody on a suppression list has been
- * texted since the move": a send there to someone on the list is not judged yet, and the next
- * pass finds it.
+ * report.html of a second wave's run after a reconcile pass that ran between the waves, where no
+ * pass has read the second wave's numbers since they moved: into a subaccount no pass has read
+ * (a new customer's), or into one a pass read before they came (the same customer's first wave
+ * went there). Its page must not say "Ready to sign off" nor "Nobody on a suppression list has
+ * been texted since the move": a send from the number to someone on its list is not judged yet,
+ * and the next pass finds it.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { ownClient } from '../support/emulator.js';
-import { planAndApply, useCliWorkspace } from '../support/migration.js';
+import { planAndApply, useCliWorkspaceEach } from '../support/migration.js';
 
 const A = '+14155550761';
 const C = '+14155550763';
@@ -19,8 +20,8 @@ const R1 = '+12065550161';
 const R2 = '+12065550162';
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 
-describe('report of a wave no reconcile pass has read', () => {
-  const ws = useCliWorkspace({
+describe('report of a wave no reconcile pass has read since it moved', () => {
+  const ws = useCliWorkspaceEach({
     numbers: [
       { phone_number: A, sms_url: 'https://app.example/a' },
       { phone_number: C, sms_url: 'https://app.example/c' },
@@ -30,13 +31,23 @@ describe('report of a wave no reconcile pass has read', () => {
       { from: R2, to: C, body: 'STOP', direction: 'inbound', date_sent: daysAgo(20) },
     ],
   });
-  const { cli } = ws;
   const db = () => ws.dir.file('w.db');
 
-  it('is not ready to sign off while no pass has read its subaccount', async () => {
+  it.each([
+    ['a subaccount no pass has read (a new customer)', `cobalt,Cobalt,${C}`, 'Cobalt'],
+    [
+      'a subaccount a pass read before the number came (the same customer)',
+      `acme,Acme,${C}`,
+      'Acme',
+    ],
+  ])('is not ready to sign off: into %s', async (_, row, subaccountName) => {
+    const { cli } = ws;
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    const wave = async (n: number, row: string) => {
-      writeFileSync(ws.dir.file(`m${n}.csv`), `customer_id,customer_name,phone_number\n${row}\n`);
+    const wave = async (n: number, mapping: string) => {
+      writeFileSync(
+        ws.dir.file(`m${n}.csv`),
+        `customer_id,customer_name,phone_number\n${mapping}\n`,
+      );
       await planAndApply(cli, {
         mapping: ws.dir.file(`m${n}.csv`),
         db: db(),
@@ -46,11 +57,12 @@ describe('report of a wave no reconcile pass has read', () => {
     await wave(1, `acme,Acme,${A}`);
     const first = await cli(['reconcile', '--db', db(), '--json']);
     expect(first.code, first.stderr).toBe(0);
-    await wave(2, `cobalt,Cobalt,${C}`);
+    await wave(2, row);
 
     const state = await ws.env.state();
-    const cobalt = state.accounts.find((a) => a.friendly_name === 'Cobalt')!.sid;
-    const violating = await ownClient(ws.env, cobalt).messages.create({
+    const named = state.accounts.filter((a) => a.friendly_name === subaccountName);
+    expect(named).toHaveLength(1);
+    const violating = await ownClient(ws.env, named[0]!.sid).messages.create({
       to: R2,
       from: C,
       body: 'Sale!',

@@ -17,6 +17,7 @@ import { dayOf } from '../../src/emulator/exports/day-files.js';
 import { UserError } from '../../src/errors.js';
 import { exportOptOuts } from '../../src/optouts/export.js';
 import { takeSnapshot } from '../../src/optouts/snapshot.js';
+import type { ExportJobStatus, TwilioPort } from '../../src/twilio/port.js';
 import { requestLog } from '../support/emulator.js';
 import { useCliWorkspaceEach } from '../support/migration.js';
 import {
@@ -38,6 +39,45 @@ const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const LOCAL = '+14155550190';
 const OLD_STOP = '+12025550691'; // STOP 600 days ago: only Bulk Export has it
 const STOP_DAY = dayOf(NOW - 600 * DAY);
+
+/**
+ * The port with its Bulk Export answers changed where Twilio's may read as the emulator's do
+ * not: a job's answer on creation (`created`), and each answer on a job Twilio still knows
+ * (`fetched`).
+ */
+function answering(
+  port: TwilioPort,
+  change: {
+    created?: (job: ExportJobStatus) => ExportJobStatus;
+    fetched?: (job: ExportJobStatus) => ExportJobStatus;
+  },
+): TwilioPort {
+  const { created = (job) => job, fetched = (job) => job } = change;
+  return {
+    ...port,
+    createExportJob: async (...args) => created(await port.createExportJob(...args)),
+    fetchExportJob: async (...args) => {
+      const job = await port.fetchExportJob(...args);
+      return job === null ? null : fetched(job);
+    },
+  };
+}
+
+/** A snapshot through `twilio` on a clock only its waits move on (`--export-wait` if given). */
+function snapshotThrough(
+  dbPath: string,
+  twilio: TwilioPort,
+  time: { now: () => number; wait: (ms: number) => void },
+  exportWaitMinutes?: number,
+) {
+  const clock = { now: () => new Date(time.now()) };
+  return withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock }, (db) =>
+    takeSnapshot(
+      { accounts: [], since: null, until: null, partitions: 2, exportWaitMinutes },
+      { twilio, db, clock, runner: TEST_RUNNER, sleep: async (ms) => time.wait(ms) },
+    ),
+  );
+}
 
 describe('snapshot: Bulk Export days Twilio marks failed', () => {
   let now = NOW;
@@ -140,25 +180,20 @@ describe('snapshot: Bulk Export days Twilio marks failed', () => {
     await ws.env.control('POST', '/__emulator/settings', { export_job_seconds: 3600 });
     // Twilio's definition does not say the creation answer lists the job's days (its example's
     // `details` is `[{}]`): the port's answer stripped of them, as such an answer would read.
-    const port = ws.env.port();
-    const twilio = {
-      ...port,
-      createExportJob: async (...args: Parameters<typeof port.createExportJob>) => ({
-        ...(await port.createExportJob(...args)),
+    const twilio = answering(ws.env.port(), {
+      created: (job) => ({
+        ...job,
         completedDays: [],
         emptyDays: [],
         pendingDays: [],
         failedDays: [],
       }),
-    };
-    const clock = { now: () => new Date(now) };
+    });
     const dbPath = ws.dir.file('unlisted.db');
-    await withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock }, (db) =>
-      takeSnapshot(
-        { accounts: [], since: null, until: null, partitions: 2 },
-        { twilio, db, clock, runner: TEST_RUNNER, sleep: async (ms) => void (now += ms) },
-      ),
-    );
+    await snapshotThrough(dbPath, twilio, {
+      now: () => now,
+      wait: (ms) => void (now += ms),
+    });
     expect(jobs()).toHaveLength(1);
     expect(dayStatus(dbPath, STOP_DAY)).toBe('done');
   });
@@ -279,32 +314,27 @@ describe('snapshot: --export-wait runs out with the days in more than one job', 
     // Twilio marks a day of a job Failed while its other days still run (each day has its own
     // status in `details`); the emulator shows a failure only once the job completes: the
     // port's answer shows the first job's failed day as Twilio would, before then.
-    const port = ws.env.port();
     let first: string | null = null;
-    const twilio = {
-      ...port,
-      createExportJob: async (...args: Parameters<typeof port.createExportJob>) => {
-        const job = await port.createExportJob(...args);
+    const twilio = answering(ws.env.port(), {
+      created: (job) => {
         first ??= job.jobSid;
         return job;
       },
-      fetchExportJob: async (...args: Parameters<typeof port.fetchExportJob>) => {
-        const job = await port.fetchExportJob(...args);
-        if (job === null || job.jobSid !== first || !job.pendingDays.includes(STOP_DAY)) return job;
-        return {
-          ...job,
-          pendingDays: job.pendingDays.filter((day) => day !== STOP_DAY),
-          failedDays: [{ day: STOP_DAY, status: 'Failed' }],
-        };
-      },
-    };
-    const clock = { now: () => new Date(now) };
+      fetched: (job) =>
+        job.jobSid !== first || !job.pendingDays.includes(STOP_DAY)
+          ? job
+          : {
+              ...job,
+              pendingDays: job.pendingDays.filter((day) => day !== STOP_DAY),
+              failedDays: [{ day: STOP_DAY, status: 'Failed' }],
+            },
+    });
     const dbPath = ws.dir.file('two-jobs.db');
-    const error = await withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock }, (db) =>
-      takeSnapshot(
-        { accounts: [], since: null, until: null, partitions: 2, exportWaitMinutes: 60 },
-        { twilio, db, clock, runner: TEST_RUNNER, sleep: async (ms) => void (now += ms) },
-      ),
+    const error = await snapshotThrough(
+      dbPath,
+      twilio,
+      { now: () => now, wait: (ms) => void (now += ms) },
+      60,
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     const [one, two, ...more] = ws.env.emulator.state.exports.jobsOf(ws.env.parentSid);

@@ -349,67 +349,6 @@ export async function runReconcile(
     [],
   );
   const evidenceAdded = insertEvents(db, runId, evidence);
-  finishRun(db, runId, 'completed', at);
-  // The lists the sends were held to, judged with this pass's windows read: one that is not
-  // whole cannot vouch for "no violation" to a person whose opt-out lies in what was not read.
-  const notWholeIds = listsNotWhole(db, readCoverage(db));
-  const notWholeMoved = moved.filter((m) => notWholeIds.has(m.customerId));
-  // A customer held to a list that was not whole stays marked until a pass, the list whole, has
-  // read its sends again from its mark (or from as far back as the Messages API shows).
-  const readFrom = new Map(windows.map((w) => [w.accountSid, w.start]));
-  const notReadAgain = moved.filter((m) => {
-    const since = marks.get(m.customerId);
-    if (since === undefined || notWholeIds.has(m.customerId)) return false;
-    const from = latest(new Date(since), readable(m.subaccountSid));
-    return readFrom.get(m.subaccountSid)!.getTime() > from.getTime();
-  });
-  const newMarks = new Map<string, string>();
-  for (const customer of new Set(notWholeMoved.map((m) => m.customerId))) {
-    newMarks.set(
-      customer,
-      isoSeconds(movedSince(notWholeMoved.filter((m) => m.customerId === customer))),
-    );
-  }
-  // A mark is let go once its sends are read again as far as any pass can: what the Messages API
-  // no longer shows, and what a number that has moved on sent where it was (no pass reads it
-  // there again), were never judged against the whole list, and are kept as such for good. A
-  // customer none of whose numbers is left with it has nothing more to read.
-  const recordedSubaccount = previousSubaccounts(db);
-  const movedInto = subaccountsMovedInto(db);
-  const cleared = [...marks.keys()].filter((c) =>
-    movedCustomers.has(c)
-      ? !notWholeIds.has(c) && !notReadAgain.some((m) => m.customerId === c)
-      : recordedSubaccount.has(c),
-  );
-  const lost = cleared.flatMap((c) => {
-    const since = marks.get(c)!;
-    const spans = lostOfMark(c, since, {
-      // Every subaccount the customer's numbers were moved into: one it has since left (a later
-      // plan gave it another) is read for it no more.
-      subaccounts: new Set([
-        ...moved.filter((m) => m.customerId === c).map((m) => m.subaccountSid),
-        ...(recordedSubaccount.has(c) ? [recordedSubaccount.get(c)!] : []),
-        ...(movedInto.get(c) ?? []),
-      ]),
-      stays,
-      current,
-      readable,
-      now,
-    });
-    // Nothing of a customer with no number left is read again: were no stay found, all of it.
-    if (spans.length > 0 || movedCustomers.has(c)) return spans;
-    const accountSid = recordedSubaccount.get(c)!;
-    return [
-      {
-        customerId: c,
-        accountSid,
-        start: since,
-        end: isoSeconds(now),
-        reason: 'numbers-left' as const,
-      },
-    ];
-  });
-
   const lists = suppressionLists(db, moved);
   const optIns = optInsIn(db, [...bySub.keys()]);
   const sendersOf = sendersThrough(db, moved);
@@ -493,8 +432,12 @@ export async function runReconcile(
     sentAt: s.sentAt,
     accountSid: s.accountSid,
   }));
-  // The pass and the customers it held to lists that were not whole, in one transaction.
-  const pass = db.transaction(() => {
+  // The run finished, the pass and the customers it held to lists that were not whole, in one
+  // transaction: a run completed with no pass recorded (the process killed between them) is a
+  // reconcile run that `status` shows as a snapshot of the parent's history.
+  const { pass, listed } = db.transaction(() => {
+    finishRun(db, runId, 'completed', at);
+    const listed = judgedLists(db, { moved, marks, windows, readable, stays, now });
     const recorded = recordPass(
       db,
       { snapshotRunId: runId, finishedAt: at, sendsChecked: verdicts.checked },
@@ -505,9 +448,9 @@ export async function runReconcile(
         settled: kept.filter((p) => readNow.has(p.sid) || due.includes(p)).map((p) => p.sid),
       },
     );
-    markJudgedNotWhole(db, newMarks, cleared, lost);
+    markJudgedNotWhole(db, listed.newMarks, listed.cleared, listed.lost);
     recordNumbersAway(db, away);
-    return recorded;
+    return { pass: recorded, listed };
   })();
   notChecked.push(...awaySpans(db, moved));
   for (const span of neverJudgedWhole(db)) {
@@ -537,19 +480,25 @@ export async function runReconcile(
     evidenceAdded,
     notChecked,
     notWhole:
-      notWholeMoved.length === 0
+      listed.notWholeMoved.length === 0
         ? null
         : {
-            customerIds: [...new Set(notWholeMoved.map((m) => m.customerId))].sort(compareText),
-            since: isoSeconds(movedSince(notWholeMoved)),
+            customerIds: [...new Set(listed.notWholeMoved.map((m) => m.customerId))].sort(
+              compareText,
+            ),
+            since: isoSeconds(movedSince(listed.notWholeMoved)),
           },
     notJudgedAgain:
-      notReadAgain.length === 0
+      listed.notReadAgain.length === 0
         ? null
         : {
-            customerIds: [...new Set(notReadAgain.map((m) => m.customerId))].sort(compareText),
+            customerIds: [...new Set(listed.notReadAgain.map((m) => m.customerId))].sort(
+              compareText,
+            ),
             since: isoSeconds(
-              new Date(Math.min(...notReadAgain.map((m) => Date.parse(marks.get(m.customerId)!)))),
+              new Date(
+                Math.min(...listed.notReadAgain.map((m) => Date.parse(marks.get(m.customerId)!))),
+              ),
             ),
           },
     unread: [...unread].flatMap(([accountSid, spans]) =>
@@ -561,6 +510,96 @@ export async function runReconcile(
       })),
     ),
   };
+}
+
+/**
+ * What a pass leaves marked, judged with its own windows read (its run completed, in the same
+ * transaction that records the pass): the moved customers whose lists are not whole
+ * (`notWholeMoved`, marked from their first move: `newMarks`), those marked before whose sends
+ * it did not read again from their mark (`notReadAgain`), the marks it lets go (`cleared`) and
+ * the spans of theirs no pass can read again (`lost`, kept for good).
+ */
+function judgedLists(
+  db: Db,
+  {
+    moved,
+    marks,
+    windows,
+    readable,
+    stays,
+    now,
+  }: {
+    moved: readonly MovedNumber[];
+    marks: ReadonlyMap<string, string>;
+    windows: readonly { accountSid: string; start: Date }[];
+    readable: (accountSid: string) => Date;
+    stays: readonly NumberStay[];
+    now: Date;
+  },
+) {
+  const movedCustomers = new Set(moved.map((m) => m.customerId));
+  const current = subaccountsNow(moved);
+  // The lists the sends were held to, judged with this pass's windows read: one that is not
+  // whole cannot vouch for "no violation" to a person whose opt-out lies in what was not read.
+  const notWholeIds = listsNotWhole(db, readCoverage(db));
+  const notWholeMoved = moved.filter((m) => notWholeIds.has(m.customerId));
+  // A customer held to a list that was not whole stays marked until a pass, the list whole, has
+  // read its sends again from its mark (or from as far back as the Messages API shows).
+  const readFrom = new Map(windows.map((w) => [w.accountSid, w.start]));
+  const notReadAgain = moved.filter((m) => {
+    const since = marks.get(m.customerId);
+    if (since === undefined || notWholeIds.has(m.customerId)) return false;
+    const from = latest(new Date(since), readable(m.subaccountSid));
+    return readFrom.get(m.subaccountSid)!.getTime() > from.getTime();
+  });
+  const newMarks = new Map<string, string>();
+  for (const customer of new Set(notWholeMoved.map((m) => m.customerId))) {
+    newMarks.set(
+      customer,
+      isoSeconds(movedSince(notWholeMoved.filter((m) => m.customerId === customer))),
+    );
+  }
+  // A mark is let go once its sends are read again as far as any pass can: what the Messages API
+  // no longer shows, and what a number that has moved on sent where it was (no pass reads it
+  // there again), were never judged against the whole list, and are kept as such for good. A
+  // customer none of whose numbers is left with it has nothing more to read.
+  const recordedSubaccount = previousSubaccounts(db);
+  const movedInto = subaccountsMovedInto(db);
+  const cleared = [...marks.keys()].filter((c) =>
+    movedCustomers.has(c)
+      ? !notWholeIds.has(c) && !notReadAgain.some((m) => m.customerId === c)
+      : recordedSubaccount.has(c),
+  );
+  const lost = cleared.flatMap((c) => {
+    const since = marks.get(c)!;
+    const spans = lostOfMark(c, since, {
+      // Every subaccount the customer's numbers were moved into: one it has since left (a later
+      // plan gave it another) is read for it no more.
+      subaccounts: new Set([
+        ...moved.filter((m) => m.customerId === c).map((m) => m.subaccountSid),
+        ...(recordedSubaccount.has(c) ? [recordedSubaccount.get(c)!] : []),
+        ...(movedInto.get(c) ?? []),
+      ]),
+      stays,
+      current,
+      readable,
+      now,
+    });
+    // Nothing of a customer with no number left is read again: were no stay found, all of it.
+    if (spans.length > 0 || movedCustomers.has(c)) return spans;
+    const accountSid = recordedSubaccount.get(c)!;
+    return [
+      {
+        customerId: c,
+        accountSid,
+        start: since,
+        end: isoSeconds(now),
+        reason: 'numbers-left' as const,
+      },
+    ];
+  });
+
+  return { notWholeMoved, notReadAgain, newMarks, cleared, lost };
 }
 
 /**

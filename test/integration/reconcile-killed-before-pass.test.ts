@@ -1,0 +1,106 @@
+/**
+ * A reconcile process killed after its pass has read the subaccounts, before the pass is
+ * recorded: the pass's run (a snapshot run of the subaccounts) is finished in the transaction
+ * that records the pass, so no run is left completed with no pass — `status` would show such a
+ * run as a completed snapshot, not as a reconcile pass that read the subaccounts alone. Nothing
+ * counts the pass: `report` still says reconcile has not run, and the next pass reads the same
+ * span and finds the violation. The kill is a trigger in the real database file that aborts the
+ * pass's insert, as a process dying there leaves it (built CLI, emulator over HTTP).
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+
+import { ownClient } from '../support/emulator.js';
+import { planAndApply, seededStop, useCliWorkspace } from '../support/migration.js';
+import { readOnly } from '../support/snapshot-harness.js';
+
+const A = '+14155550611';
+const R1 = '+12065550211';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('reconcile killed before its pass is recorded', () => {
+  // On the real clock: the send after the move is dated after it.
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: A, sms_url: 'https://app.example/a' }],
+    messages: [seededStop(R1, A, Date.now() - 20 * 86_400_000)],
+  });
+  const { cli } = ws;
+  const db = () => ws.dir.file('c.db');
+  const withFile = (fn: (d: Database.Database) => void) => {
+    const d = new Database(db());
+    try {
+      fn(d);
+    } finally {
+      d.close();
+    }
+  };
+
+  it('leaves no completed run without its pass; status, report and the next pass say so', async () => {
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await planAndApply(cli, {
+      mapping: ws.dir.file('m.csv'),
+      db: db(),
+      out: ws.dir.file('p.json'),
+    });
+    await sleep(1_100);
+    const state = await ws.env.state();
+    const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    // A send to someone on acme's list, after the move: a violation.
+    await ownClient(ws.env, sub).messages.create({ to: R1, from: A, body: 'Sale!' });
+    await sleep(1_100);
+    const runsBefore = readOnly(db(), (d) =>
+      d.prepare('SELECT MAX(id) FROM snapshot_runs').pluck().get(),
+    ) as number;
+
+    withFile((d) =>
+      d.exec(
+        `CREATE TRIGGER killed BEFORE INSERT ON reconcile_passes
+         BEGIN SELECT RAISE(ABORT, 'killed before the pass was recorded'); END`,
+      ),
+    );
+    const killed = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
+    expect(killed.code).toBe(1);
+    expect(killed.stderr).toContain('killed before the pass was recorded');
+    withFile((d) => d.exec('DROP TRIGGER killed'));
+
+    // The pass's run was made (its evidence is in the ledger), but not completed without it.
+    const runs = readOnly(db(), (d) =>
+      d
+        .prepare(
+          `SELECT id, status, id IN (SELECT snapshot_run_id FROM reconcile_passes) AS pass
+           FROM snapshot_runs WHERE id > ?`,
+        )
+        .all(runsBefore),
+    ) as { id: number; status: string; pass: number }[];
+    expect(runs).toHaveLength(1);
+    const run = runs[0]!;
+    expect(run.pass).toBe(0);
+
+    // status does not show it as a completed snapshot run.
+    const status = await cli(['status', '--db', db()]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).not.toMatch(new RegExp(`^snapshot run ${run.id} {2}completed`, 'm'));
+    expect(run.status).not.toBe('completed');
+
+    // No pass counted: the report says reconcile has not run.
+    const report = await cli(['report', '--db', db(), '--out', ws.dir.file('r')]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(readFileSync(ws.dir.file('r/report.html'), 'utf8')).toContain(
+      'Reconcile has not run for this database',
+    );
+    expect(
+      readOnly(db(), (d) => d.prepare('SELECT COUNT(*) FROM reconcile_passes').pluck().get()),
+    ).toBe(0);
+
+    // The next pass is pass 1, reads the same span and finds the violation.
+    const again = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
+    expect(again.code, again.stderr).toBe(3);
+    expect(again.stdout).toMatch(/^reconcile pass 1: .*: 1 new violation\(s\)/m);
+    const after = await cli(['status', '--db', db()]);
+    expect(after.stdout).toMatch(/\(reconcile pass 1: the subaccounts' messages/);
+  });
+});

@@ -280,8 +280,9 @@ function refuseNoText(argv: readonly string[], textFlags: () => readonly string[
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // `submigrate optouts | head`: a closed pipe is the reader saying it has enough; the
-  // command goes on to its end and its own exit code all the same (output.ts).
+  // `submigrate plan --detailed-exitcode | head`: a closed pipe is the reader saying it has
+  // enough; the command goes on to its end and its own exit code all the same (output.ts).
+  // Only a document written in chunks (`optouts`) stops making them then (`writeChunks`).
   const output = createOutput(secretsIn(process.env));
   const code = await runCommand(argv, output);
   // A write's failure is told by the stream's 'error' event, after the write.

@@ -18,6 +18,11 @@ export interface Output {
    * Also resolves when stdout's reader is gone or it failed (what is written then is dropped).
    */
   drained(): Promise<void>;
+  /**
+   * Whether stdout still takes writes: false once its reader is gone (`| head` that has its
+   * line) or it failed. A command writing a long document stops making it then.
+   */
+  open(): boolean;
   err(text: string): void;
   redact(text: string): string;
   /**
@@ -53,8 +58,16 @@ function sink(stream: NodeJS.WritableStream, onFailure: (error: NodeJS.ErrnoExce
     closed = true;
     if (!readerGone(stream, error)) onFailure(error);
   });
-  return (text: string) => {
-    if (!closed && !(stream as { destroyed?: boolean }).destroyed) stream.write(text);
+  // A write to a pipe is synchronous on Linux: its EPIPE marks the stream errored at once, and
+  // the 'error' event comes only on a later tick.
+  const writable = stream as { destroyed?: boolean; writableErrored?: Error | null };
+  const open = () =>
+    !closed && writable.destroyed !== true && (writable.writableErrored ?? null) === null;
+  return {
+    write: (text: string) => {
+      if (open()) stream.write(text);
+    },
+    open,
   };
 }
 
@@ -76,13 +89,22 @@ function drained(stream: NodeJS.WritableStream): Promise<void> {
 
 /**
  * Chunks of a document on stdout, each made only once stdout has taken the one before
- * (`Output.drained`): the document is never queued whole, however slowly it is read.
+ * (`Output.drained`): the document is never queued whole, however slowly it is read. Once
+ * stdout takes no more (`Output.open`: its reader gone, `| head -1` with its line), no further
+ * chunk is made: the rest of a list of millions of rows is not read for nobody. Whether the
+ * document was written to its end with stdout open.
  */
-export async function writeChunks(output: Output, chunks: Iterable<string>): Promise<void> {
+export async function writeChunks(output: Output, chunks: Iterable<string>): Promise<boolean> {
   for (const chunk of chunks) {
     output.write(chunk);
     await output.drained();
+    // A write's EPIPE is told on a later tick (the stream destroyed, then 'error'), which a
+    // run of awaits on a stdout with room never gives way to: one turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    // Leaving the loop ends `chunks` (its generators' return), and the reads under it.
+    if (!output.open()) return false;
   }
+  return true;
 }
 
 export function createOutput(
@@ -92,8 +114,14 @@ export function createOutput(
   const redact = (text: string) =>
     secrets.reduce((clean, secret) => clean.split(secret).join('[redacted]'), text);
   let failure: ReturnType<Output['failure']>;
-  const stdout = sink(streams.stdout, (error) => (failure ??= { stream: 'stdout', error }));
-  const stderr = sink(streams.stderr, (error) => (failure ??= { stream: 'stderr', error }));
+  const { write: stdout, open } = sink(
+    streams.stdout,
+    (error) => (failure ??= { stream: 'stdout', error }),
+  );
+  const { write: stderr } = sink(
+    streams.stderr,
+    (error) => (failure ??= { stream: 'stderr', error }),
+  );
   const BLOCK = 2_000;
   return {
     out: (text) => stdout(redact(text.endsWith('\n') ? text : `${text}\n`)),
@@ -111,6 +139,7 @@ export function createOutput(
     },
     write: (text) => stdout(redact(text)),
     drained: () => drained(streams.stdout),
+    open,
     err: (text) => stderr(redact(text.endsWith('\n') ? text : `${text}\n`)),
     redact,
     failure: () => failure,

@@ -5,8 +5,10 @@
  * service, so 300,000 opt-out events in 10 shared services were some 10,000,000 rows; `optouts`
  * held them all, then the whole text: 3,060,000 rows stopped it with "Invalid string length"
  * (JSON at 1,020,000) under bin/submigrate.js's 512 MB heap. Here 80,002 rows under a 32 MB
- * heap, where the old code stopped with "JavaScript heap out of memory". Built CLI, emulator
- * over HTTP; the opt-outs are copies of a snapshot's STOP to a shared service in the ledger.
+ * heap, where the old code stopped with "JavaScript heap out of memory". A reader that goes
+ * after its first line (`optouts | head -1`) has the command stop reading the list there: it
+ * read all of it before, into a closed pipe. Built CLI, emulator over HTTP; the opt-outs are
+ * copies of a snapshot's STOP to a shared service in the ledger.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { copyOptOuts, makePlan, seededStop, useCliWorkspace } from '../support/migration.js';
-import { cliEnv, runCli, type CliResult } from '../support/snapshot-harness.js';
+import { cliEnv, runCli, startCli, type CliResult } from '../support/snapshot-harness.js';
 
 const NUMBERS = ['+14155550101', '+14155550102'];
 /** Copies of the service's STOP, each on both customers' lists. */
@@ -70,6 +72,32 @@ describe('optouts of a very large suppression list under a small heap', () => {
 
     const acme = await small(['--customer', 'acme']);
     expect(lines(acme.stdout)).toEqual(all.slice(0, COPIES + 2));
+  });
+
+  it('stops reading the list once the reader of stdout has its line and goes (`| head -1`)', async () => {
+    for (const format of ['csv', 'json']) {
+      const run = startCli(
+        ['optouts', '--db', db(), '--format', format],
+        cliEnv(ws.env, { NODE_OPTIONS: `--max-old-space-size=${HEAP}` }),
+        ws.dir.path,
+      );
+      const stdout = run.child.stdout!;
+      stdout.on('data', (chunk: string) => {
+        if (chunk.includes('\n')) stdout.destroy();
+      });
+      const result = await run.done;
+      // Its own exit code, as for any closed pipe: the list is whole.
+      expect(result.signal).toBeNull();
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).not.toContain('internal error');
+      // A chunk or two of the list's 80,002 rows read, not all of them.
+      const read = Number(
+        /reader went away after (\d+) row\(s\) of the list/.exec(result.stderr)?.[1],
+      );
+      expect(read).toBeGreaterThan(0);
+      expect(read).toBeLessThanOrEqual(ROWS / 20);
+      if (format === 'csv') expect(result.stderr).toMatch(/^coverage: /m);
+    }
   });
 
   it('writes the JSON export whole, to stdout and to --out', async () => {

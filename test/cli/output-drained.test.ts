@@ -58,15 +58,45 @@ describe('writeChunks', () => {
     );
   });
 
-  it('goes on to the end when stdout has room at once, or its reader is gone', async () => {
+  it('goes on to the end when stdout has room at once', async () => {
+    let text = '';
+    const roomy = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        text += chunk.toString();
+        callback();
+      },
+    });
+    const output = createOutput([], { stdout: roomy, stderr: slow().stream });
+    const many = Array.from({ length: 50 }, (_, i) => `${i}${'y'.repeat(100)}\n`);
+    expect(await writeChunks(output, many)).toBe(true);
+    expect(text).toBe(many.join(''));
+  });
+
+  it('makes no chunk after the one its reader went away at (`| head -1`)', async () => {
     const closed = new Writable({
       write(_chunk, _encoding, callback) {
         callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
       },
     });
     const output = createOutput([], { stdout: closed, stderr: slow().stream });
-    const many = Array.from({ length: 50 }, (_, i) => `${i}${'y'.repeat(100)}\n`);
-    await writeChunks(output, many);
+    let made = 0;
+    let ended = false;
+    function* chunks() {
+      try {
+        for (let i = 0; i < 50; i++) {
+          made++;
+          yield `${i}${'y'.repeat(100)}\n`;
+        }
+      } finally {
+        ended = true;
+      }
+    }
+    expect(await writeChunks(output, chunks())).toBe(false);
+    expect(made).toBe(1);
+    // Ended, as the rows read from SQLite under it are.
+    expect(ended).toBe(true);
+    // A reader gone is no failure of the command's.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(output.failure()).toBeUndefined();
   });
 });

@@ -54,7 +54,7 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
       const format = args.json ? 'json' : args.format;
       // The rows are written as SQLite hands them over, never held: a service's opt-out is on
       // the list of every customer with a number in it, and a list may be millions of rows.
-      const { coverage, rows, unread } = await withDb(
+      const { coverage, rows, unread, cut } = await withDb(
         location,
         async (db) => {
           const list = streamOptOutExport(db, location.path, options);
@@ -63,14 +63,16 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
             format === 'json'
               ? optOutsJsonChunks(list.coverage, list.rows)
               : optOutsCsvChunks(list.rows);
+          // Once stdout's reader is gone (`| head -1`), no more of the list is read.
+          let cut = false;
           if (outPath !== undefined) {
             writePrivateFile(outPath, (write) => {
               for (const chunk of chunks) write(chunk);
             });
           } else {
-            await writeChunks(context.output, chunks);
+            cut = !(await writeChunks(context.output, chunks));
           }
-          return { coverage: list.coverage, rows: list.rowsRead(), unread };
+          return { coverage: list.coverage, rows: list.rowsRead(), unread, cut };
         },
         {
           mode: 'existing',
@@ -81,6 +83,11 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
         // Rows, not pairs: a service's pair is on the list of every customer it binds.
         context.output.err(
           `wrote ${rows} row(s) to ${args.out} (one per opted-out pair and customer whose list holds it)`,
+        );
+      }
+      if (cut && context.output.failure() === undefined) {
+        context.output.err(
+          `stdout's reader went away after ${rows} row(s) of the list were read: no more of it was read, and what the reader took is not the whole list.`,
         );
       }
       if (format === 'csv') for (const line of describeCoverage(coverage)) context.output.err(line);

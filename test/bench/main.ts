@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 
 import { benchApply } from './apply-bench.js';
 import { benchPlan } from './plan-bench.js';
+import { benchReconcile } from './reconcile-bench.js';
 import { benchSnapshot } from './snapshot-bench.js';
 import { work } from './support.js';
 
@@ -15,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<string>> = {
   snapshot: benchSnapshot,
   plan: benchPlan,
   apply: benchApply,
+  reconcile: benchReconcile,
 };
 
 const only = process.argv.indexOf('--only');

@@ -1,0 +1,106 @@
+/**
+ * `findViolations` as it was before its lists and opt-ins were indexed (b722204): every send
+ * scans its number's whole list (`.find`, `.filter`, `.some`) and every listed send every
+ * opt-in. Kept as the reference the indexed one is held to (test/reconcile/violations-index.test.ts)
+ * and timed against (`npm run bench -- --only reconcile`): small, and plainly the rules of
+ * src/reconcile/violations.ts.
+ */
+
+import type { MovedNumber, Violation } from '../../src/db/reconcile.js';
+import { isPhoneNumber } from '../../src/optouts/channels.js';
+import type {
+  OptIn,
+  SentMessage,
+  SuppressedPair,
+  Verdicts,
+} from '../../src/reconcile/violations.js';
+
+type Lists = ReadonlyMap<string, readonly SuppressedPair[]>;
+
+export function violationsByScan(
+  moved: readonly MovedNumber[],
+  lists: Lists,
+  sends: readonly SentMessage[],
+  optIns: readonly OptIn[],
+  sendersOf: (send: SentMessage) => readonly MovedNumber[] = () => [],
+  placedIn?: ReadonlyMap<string, ReadonlySet<string>>,
+): Verdicts {
+  const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
+  const verdicts: Verdicts = { violations: [], blocked: [], checked: 0 };
+  const optedBackIn = (pair: SuppressedPair, send: SentMessage, number: string) =>
+    optIns.some(
+      (o) =>
+        o.recipient === send.to &&
+        o.at < send.sentAt &&
+        o.at >= pair.optedOutAt &&
+        (o.messagingServiceSid === null
+          ? o.twilioNumber === number
+          : o.messagingServiceSid === send.messagingServiceSid),
+    );
+  for (const send of sends) {
+    if (send.from === '' || !isPhoneNumber(send.from)) {
+      const after = sendersOf(send).filter(
+        (n) => send.accountSid === n.subaccountSid && send.sentAt >= n.moveBegan,
+      );
+      if (after.length === 0) continue;
+      if (send.from === '') {
+        if (send.errorCode !== 21610) continue;
+        verdicts.checked += 1;
+        if (after.some((n) => lists.get(n.phoneNumber)?.some((p) => p.recipient === send.to))) {
+          verdicts.blocked.push(send);
+        }
+        continue;
+      }
+      verdicts.checked += 1;
+      const listed = after.flatMap((n) =>
+        (lists.get(n.phoneNumber) ?? [])
+          .filter((p) => p.recipient === send.to)
+          .map((pair) => ({ number: n, pair })),
+      );
+      if (listed.length === 0) continue;
+      if (send.errorCode === 21610) {
+        verdicts.blocked.push(send);
+        continue;
+      }
+      const broken = listed.find(
+        ({ number, pair }) => !optedBackIn(pair, send, number.phoneNumber),
+      );
+      if (broken !== undefined)
+        verdicts.violations.push(violationOf(send, broken.number, broken.pair));
+      continue;
+    }
+    const number = byPhone.get(send.from);
+    if (number === undefined) continue;
+    const byHand =
+      placedIn !== undefined &&
+      send.accountSid !== number.sourceAccountSid &&
+      !(placedIn.get(number.numberSid)?.has(send.accountSid) ?? false);
+    if (send.accountSid !== number.subaccountSid && !byHand) continue;
+    if (send.sentAt < number.moveBegan) continue;
+    verdicts.checked += 1;
+    const pair = lists.get(send.from)?.find((p) => p.recipient === send.to);
+    if (pair === undefined) continue;
+    if (send.errorCode === 21610) {
+      verdicts.blocked.push(send);
+      continue;
+    }
+    if (optedBackIn(pair, send, send.from)) continue;
+    verdicts.violations.push(violationOf(send, number, pair));
+  }
+  return verdicts;
+}
+
+function violationOf(send: SentMessage, number: MovedNumber, pair: SuppressedPair): Violation {
+  return {
+    violatingMessageSid: send.sid,
+    recipient: send.to,
+    senderNumber: send.from,
+    messagingServiceSid: send.messagingServiceSid,
+    customerId: number.customerId,
+    stopMessageSid: pair.stopMessageSid,
+    optedOutAt: pair.optedOutAt,
+    sentAt: send.sentAt,
+    accountSid: send.accountSid,
+    status: send.status,
+  };
+}

@@ -64,34 +64,113 @@ export function findViolations(
   placedIn?: ReadonlyMap<string, ReadonlySet<string>>,
 ): Verdicts {
   const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
+  // Which lists each send is held to, before any list is read: a list (50,000 pairs and more,
+  // a service's opt-outs being on the list of each of its numbers) is then read once, for the
+  // recipients sent to from it, rather than once per send.
+  const held = sends.map((send) => heldTo(send, byPhone, sendersOf, placedIn));
+  const listed = pairsSentTo(lists, held);
+  const optInsOf = new Map<string, OptIn[]>();
+  for (const o of optIns) {
+    const theirs = optInsOf.get(o.recipient);
+    if (theirs === undefined) optInsOf.set(o.recipient, [o]);
+    else theirs.push(o);
+  }
+  const optedIn = (pair: SuppressedPair, send: SentMessage, number: string) =>
+    optedBackIn(pair, send, number, optInsOf.get(send.to) ?? []);
   const verdicts: Verdicts = { violations: [], blocked: [], checked: 0 };
-  for (const send of sends) {
-    if (send.from === '') {
-      judgeWithoutSender(send, sendersOf(send), lists, verdicts);
-      continue;
-    }
-    if (!isPhoneNumber(send.from)) {
-      judgeFromNoNumber(send, sendersOf(send), lists, optIns, verdicts);
-      continue;
-    }
-    const number = byPhone.get(send.from);
-    if (number === undefined) continue;
-    if (send.accountSid !== number.subaccountSid && !movedThereByHand(number, send, placedIn)) {
-      continue;
-    }
-    // From when the transfer was sent: a send from the subaccount is after the move.
-    if (send.sentAt < number.moveBegan) continue;
+  for (const h of held) {
+    if (h === null) continue;
     verdicts.checked += 1;
-    const pair = lists.get(send.from)?.find((p) => p.recipient === send.to);
-    if (pair === undefined) continue;
-    if (send.errorCode === REFUSED) {
-      verdicts.blocked.push(send);
-      continue;
+    const { send } = h;
+    const pairsOf = (n: MovedNumber) => listed.get(n.phoneNumber)?.get(send.to) ?? [];
+    switch (h.as) {
+      case 'without-sender':
+        if (h.numbers.some((n) => pairsOf(n).length > 0)) verdicts.blocked.push(send);
+        break;
+      case 'number': {
+        // The first pair of its list that names the recipient, as the list is ordered.
+        const number = h.numbers[0]!;
+        const pair = pairsOf(number)[0];
+        if (pair === undefined) break;
+        if (send.errorCode === REFUSED) verdicts.blocked.push(send);
+        else if (!optedIn(pair, send, send.from)) {
+          verdicts.violations.push(violationOf(send, number, pair));
+        }
+        break;
+      }
+      case 'no-number':
+        judgeFromNoNumber(send, h.numbers, pairsOf, optedIn, verdicts);
+        break;
     }
-    if (optedBackIn(pair, send, send.from, optIns)) continue;
-    verdicts.violations.push(violationOf(send, number, pair));
   }
   return verdicts;
+}
+
+/**
+ * A send judged, and the moved numbers whose lists it is held to: from one of them (`number`),
+ * from a sender that is no phone number (`no-number`), or refused before a sender was chosen
+ * (`without-sender`). Null: not judged.
+ */
+interface Held {
+  send: SentMessage;
+  as: 'number' | 'no-number' | 'without-sender';
+  numbers: readonly MovedNumber[];
+}
+
+function heldTo(
+  send: SentMessage,
+  byPhone: ReadonlyMap<string, MovedNumber>,
+  sendersOf: (send: SentMessage) => readonly MovedNumber[],
+  placedIn: ReadonlyMap<string, ReadonlySet<string>> | undefined,
+): Held | null {
+  if (send.from === '' || !isPhoneNumber(send.from)) {
+    // Those of its senders that had moved into the account it was sent from when it was sent.
+    const numbers = sendersOf(send).filter(
+      (n) => send.accountSid === n.subaccountSid && send.sentAt >= n.moveBegan,
+    );
+    if (numbers.length === 0) return null;
+    if (send.from !== '') return { send, as: 'no-number', numbers };
+    // One Twilio did not refuse is not judged: it has not gone out yet (a sender is chosen as
+    // it does).
+    return send.errorCode === REFUSED ? { send, as: 'without-sender', numbers } : null;
+  }
+  const number = byPhone.get(send.from);
+  if (number === undefined) return null;
+  if (send.accountSid !== number.subaccountSid && !movedThereByHand(number, send, placedIn)) {
+    return null;
+  }
+  // From when the transfer was sent: a send from the subaccount is after the move.
+  if (send.sentAt < number.moveBegan) return null;
+  return { send, as: 'number', numbers: [number] };
+}
+
+/**
+ * Each list's pairs naming a recipient some judged send held to it went to (phone number →
+ * recipient → pairs, in list order): each list read once, and only the recipients sent to
+ * from it kept.
+ */
+function pairsSentTo(
+  lists: ReadonlyMap<string, readonly SuppressedPair[]>,
+  held: readonly (Held | null)[],
+): Map<string, Map<string, SuppressedPair[]>> {
+  const sentTo = new Map<string, Set<string>>();
+  for (const h of held) {
+    for (const n of h?.numbers ?? []) {
+      sentTo.set(n.phoneNumber, (sentTo.get(n.phoneNumber) ?? new Set()).add(h!.send.to));
+    }
+  }
+  const listed = new Map<string, Map<string, SuppressedPair[]>>();
+  for (const [phone, recipients] of sentTo) {
+    const pairs = new Map<string, SuppressedPair[]>();
+    for (const p of lists.get(phone) ?? []) {
+      if (!recipients.has(p.recipient)) continue;
+      const seen = pairs.get(p.recipient);
+      if (seen === undefined) pairs.set(p.recipient, [p]);
+      else seen.push(p);
+    }
+    listed.set(phone, pairs);
+  }
+  return listed;
 }
 
 /** Whether `send` was made from `number` in an account no transfer step put it in (above). */
@@ -110,7 +189,7 @@ function movedThereByHand(
 /**
  * Whether `send`'s recipient opted back in after `pair` put them on the list and before the
  * send: to `number` (the moved number whose list it is), or through the service the send went
- * through.
+ * through. `optIns`: the recipient's.
  */
 function optedBackIn(
   pair: SuppressedPair,
@@ -139,28 +218,17 @@ function optedBackIn(
 function judgeFromNoNumber(
   send: SentMessage,
   senders: readonly MovedNumber[],
-  lists: ReadonlyMap<string, readonly SuppressedPair[]>,
-  optIns: readonly OptIn[],
+  pairsOf: (n: MovedNumber) => readonly SuppressedPair[],
+  optedIn: (pair: SuppressedPair, send: SentMessage, number: string) => boolean,
   verdicts: Verdicts,
 ): void {
-  const after = senders.filter(
-    (n) => send.accountSid === n.subaccountSid && send.sentAt >= n.moveBegan,
-  );
-  if (after.length === 0) return;
-  verdicts.checked += 1;
-  const listed = after.flatMap((n) =>
-    (lists.get(n.phoneNumber) ?? [])
-      .filter((p) => p.recipient === send.to)
-      .map((pair) => ({ number: n, pair })),
-  );
+  const listed = senders.flatMap((n) => pairsOf(n).map((pair) => ({ number: n, pair })));
   if (listed.length === 0) return;
   if (send.errorCode === REFUSED) {
     verdicts.blocked.push(send);
     return;
   }
-  const broken = listed.find(
-    ({ number, pair }) => !optedBackIn(pair, send, number.phoneNumber, optIns),
-  );
+  const broken = listed.find(({ number, pair }) => !optedIn(pair, send, number.phoneNumber));
   if (broken === undefined) return;
   verdicts.violations.push(violationOf(send, broken.number, broken.pair));
 }
@@ -179,25 +247,4 @@ function violationOf(send: SentMessage, number: MovedNumber, pair: SuppressedPai
     accountSid: send.accountSid,
     status: send.status,
   };
-}
-
-/**
- * A send with no sender (`from` empty) through a service of moved numbers, after the first of
- * them moved: one Twilio refused (21610) is checked as theirs, and blocked when its recipient
- * is on one of their lists. One Twilio did not refuse is not judged: it has not gone out yet (a
- * sender is chosen as it does).
- */
-function judgeWithoutSender(
-  send: SentMessage,
-  senders: readonly MovedNumber[],
-  lists: ReadonlyMap<string, readonly SuppressedPair[]>,
-  verdicts: Verdicts,
-): void {
-  const after = senders.filter(
-    (n) => send.accountSid === n.subaccountSid && send.sentAt >= n.moveBegan,
-  );
-  if (after.length === 0 || send.errorCode !== REFUSED) return;
-  verdicts.checked += 1;
-  const listed = after.some((n) => lists.get(n.phoneNumber)?.some((p) => p.recipient === send.to));
-  if (listed) verdicts.blocked.push(send);
 }

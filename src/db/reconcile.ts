@@ -609,6 +609,23 @@ export function recordNumbersAway(db: Db, away: readonly NumberAway[]): void {
   })();
 }
 
+/** When each reconcile pass began (its snapshot run's start) and finished, ISO 8601 UTC. */
+export interface PassTime {
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** Every reconcile pass's `PassTime`, in the order they began. */
+export function passTimes(db: Db): PassTime[] {
+  return db
+    .prepare(
+      `SELECT r.started_at AS startedAt, p.finished_at AS finishedAt
+       FROM reconcile_passes p JOIN snapshot_runs r ON r.id = p.snapshot_run_id
+       ORDER BY r.started_at, p.id`,
+    )
+    .all() as PassTime[];
+}
+
 /** Every span a pass found a moved number away from its subaccount, oldest first. */
 export function numbersAway(db: Db): NumberAway[] {
   return db

@@ -26,6 +26,7 @@ import {
   neverJudgedWhole,
   numbersAway,
   numberStays,
+  passTimes,
   optInsIn,
   subaccountsMovedInto,
   pendingSends,
@@ -39,6 +40,7 @@ import {
   type NumberAway,
   type NumberDeparture,
   type NumberStay,
+  type PassTime,
   type Violation,
 } from '../db/reconcile.js';
 import { previousSubaccounts } from '../db/customers.js';
@@ -1115,9 +1117,9 @@ export function awayInParent(
 
 /**
  * Every span a moved number was away from the subaccount apply put it in (`number-away`): those
- * passes found it in the parent (kept for good), and those the journal shows between two
- * transfers (a later one took it out of another account than the one before put it in), one per
- * number, account and start, to the latest end.
+ * passes found it in the parent (kept for good, each to when it left: `awayUntil`), and those
+ * the journal shows between two transfers (a later one took it out of another account than the
+ * one before put it in), one per number, account and start, to the latest end.
  */
 function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
   const bySid = new Map(moved.map((m) => [m.numberSid, m]));
@@ -1129,7 +1131,11 @@ function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
       spans.set(key, span);
     }
   };
-  for (const span of numbersAway(db)) keep(span);
+  const passes = passTimes(db);
+  const departures = departuresByNumber(db);
+  for (const span of numbersAway(db)) {
+    keep({ ...span, end: awayUntil(span, passes, departures.get(span.numberSid) ?? []) });
+  }
   for (const span of awayBetweenTransfers(db)) {
     const number = bySid.get(span.numberSid);
     if (number === undefined) continue;
@@ -1152,6 +1158,29 @@ function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
       phoneNumber: span.phoneNumber,
       subaccountSid: span.subaccountSid,
     }));
+}
+
+/**
+ * Up to when a number a pass found away was there: its recorded `end` is the last pass that
+ * found it there, and it left before the first pass after that one (which did not find it: it
+ * would have carried `end` on), or before a transfer took it out, whichever came first. Until
+ * then what it sent there was held to no list: moved back by hand after a pass found it, it sent
+ * from there up to the move, and the span names those sends too, not only those up to the
+ * last pass that saw it. Pure.
+ */
+export function awayUntil(
+  span: Pick<NumberAway, 'accountSid' | 'end'>,
+  passes: readonly PassTime[],
+  departures: readonly Pick<NumberDeparture, 'accountSid' | 'leftAt'>[],
+): string {
+  const end = Date.parse(span.end);
+  const bounds = [
+    ...passes.filter((p) => Date.parse(p.startedAt) > end).map((p) => Date.parse(p.finishedAt)),
+    ...departures
+      .filter((d) => d.accountSid === span.accountSid && Date.parse(d.leftAt) >= end)
+      .map((d) => Date.parse(d.leftAt)),
+  ];
+  return bounds.length === 0 ? span.end : isoSeconds(new Date(Math.min(...bounds)));
 }
 
 /** When the first of a subaccount's numbers began to move. */

@@ -133,6 +133,30 @@ describe('reconcile: a number moved back by hand into the parent', () => {
     await namesTheParentSpan(parent, acme);
   }, 90_000);
 
+  it('moved back by hand into its subaccount after a pass found it away, names the span up to the first pass that no longer found it', async () => {
+    const { parent, acme } = await movedBackAndSent();
+    await namesTheParentSpan(parent, acme);
+    // After that pass, the parent texts R2 from A again, then A goes back by hand into Acme's.
+    await sleep(1_100);
+    const again = await ws.env.parent.messages.create({ to: R2, from: A, body: 'Last call!' });
+    expect(again.status).not.toBe('failed');
+    await sleep(1_100);
+    const [number] = await ownClient(ws.env, parent).incomingPhoneNumbers.list({ phoneNumber: A });
+    await ws.env.parent.api.v2010
+      .accounts(parent)
+      .incomingPhoneNumbers(number!.sid)
+      .update({ accountSid: acme });
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(pass.code, pass.stderr).toBe(3);
+    const { notChecked } = JSON.parse(pass.stdout) as { notChecked: Record<string, string>[] };
+    const away = notChecked.filter((s) => s.reason === 'number-away');
+    expect(away).toHaveLength(1);
+    // The second send from the parent is inside the span named, not after it.
+    expect(Date.parse(away[0]!.end!)).toBeGreaterThanOrEqual(
+      Math.floor(again.dateCreated.getTime() / 1000) * 1000,
+    );
+  }, 90_000);
+
   it('once moved back into the same subaccount, names no span there it read as never checked', async () => {
     const { acme } = await movedBackAndSent();
     await planAndApply(cli, {

@@ -67,7 +67,12 @@ import {
 } from '../optouts/windows.js';
 import { PageTrail } from '../twilio/page-trail.js';
 import type { PhoneNumber, TwilioPort } from '../twilio/port.js';
-import { findViolations, type SentMessage, type SuppressedPair } from './violations.js';
+import {
+  findViolations,
+  type Placement,
+  type SentMessage,
+  type SuppressedPair,
+} from './violations.js';
 
 export interface ReconcileInput {
   /** Read from here instead of from the move (or the last pass). */
@@ -354,11 +359,14 @@ export async function runReconcile(
   const lists = suppressionLists(db, moved);
   const optIns = optInsIn(db, [...bySub.keys()]);
   const sendersOf = sendersThrough(db, moved);
-  // A moved number sending from an account no transfer put it in was moved there by hand (with
-  // no plan since that saw it): its sends there are still held to its list.
-  const placedIn = new Map<string, Set<string>>();
+  // A moved number sending from an account no transfer put it in, or one a later transfer took
+  // it out of before the send, was moved there by hand (with no plan since that saw it): its
+  // sends there are still held to its list.
+  const placedIn = new Map<string, Placement[]>();
   for (const stay of stays) {
-    placedIn.set(stay.numberSid, (placedIn.get(stay.numberSid) ?? new Set()).add(stay.accountSid));
+    const placed = placedIn.get(stay.numberSid) ?? [];
+    placed.push({ accountSid: stay.accountSid, left: stay.left });
+    placedIn.set(stay.numberSid, placed);
   }
   const found = findViolations(moved, lists, sends, optIns, sendersOf, placedIn);
   // The spans since the move that no pass has read yet, this one included, and a later one

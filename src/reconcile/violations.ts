@@ -55,13 +55,16 @@ export function findViolations(
   /** The moved numbers a send with no sender went through its service for. */
   sendersOf: (send: SentMessage) => readonly MovedNumber[] = () => [],
   /**
-   * The accounts a transfer step ever put each moved number in, by number SID. Given, a send
-   * from a moved number in an account that is neither its subaccount now, nor one a transfer put
-   * it in (a later wave's business: `numbers-left`), nor the one it came from, was made after
-   * someone moved the number there by hand: it still carries its list, and the send is held to
-   * it rather than passed over. Not given, such a send is not judged.
+   * Each moved number's stays, by number SID: the accounts a transfer step put it in, and until
+   * when a later transfer took it out (`left`, null while none has). Given, a send from a moved
+   * number in an account that is not its subaccount now is passed over only while the journal
+   * has it there (a later wave's business: `numbers-left`), or from the account it came from
+   * when no transfer put it there; one made there after a transfer took it out (moved back by
+   * hand into a subaccount a later wave moved it out of), or in an account no transfer put it
+   * in, was made after someone moved the number there by hand: it still carries its list, and
+   * the send is held to it rather than passed over. Not given, such a send is not judged.
    */
-  placedIn?: ReadonlyMap<string, ReadonlySet<string>>,
+  placedIn?: ReadonlyMap<string, readonly Placement[]>,
 ): Verdicts {
   const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
   // Which lists each send is held to, before any list is read: a list (50,000 pairs and more,
@@ -121,7 +124,7 @@ function heldTo(
   send: SentMessage,
   byPhone: ReadonlyMap<string, MovedNumber>,
   sendersOf: (send: SentMessage) => readonly MovedNumber[],
-  placedIn: ReadonlyMap<string, ReadonlySet<string>> | undefined,
+  placedIn: ReadonlyMap<string, readonly Placement[]> | undefined,
 ): Held | null {
   if (send.from === '' || !isPhoneNumber(send.from)) {
     // Those of its senders that had moved into the account it was sent from when it was sent.
@@ -173,17 +176,30 @@ function pairsSentTo(
   return listed;
 }
 
-/** Whether `send` was made from `number` in an account no transfer step put it in (above). */
+/** A stay of a moved number in an account a transfer step put it in (`findViolations`). */
+export interface Placement {
+  accountSid: string;
+  /** When a later transfer took it out (ISO 8601 UTC); null while none has. */
+  left: string | null;
+}
+
+/**
+ * Whether `send` was made from `number` in an account the journal does not have it in then: one
+ * no transfer step put it in (bar the one it came from), or one a later transfer took it out of
+ * before the send (above).
+ */
 function movedThereByHand(
   number: MovedNumber,
   send: SentMessage,
-  placedIn: ReadonlyMap<string, ReadonlySet<string>> | undefined,
+  placedIn: ReadonlyMap<string, readonly Placement[]> | undefined,
 ): boolean {
-  return (
-    placedIn !== undefined &&
-    send.accountSid !== number.sourceAccountSid &&
-    !(placedIn.get(number.numberSid)?.has(send.accountSid) ?? false)
+  if (placedIn === undefined) return false;
+  const there = (placedIn.get(number.numberSid) ?? []).filter(
+    (stay) => stay.accountSid === send.accountSid,
   );
+  if (there.length === 0) return send.accountSid !== number.sourceAccountSid;
+  const sent = Date.parse(send.sentAt);
+  return !there.some((stay) => stay.left === null || sent <= Date.parse(stay.left));
 }
 
 /**

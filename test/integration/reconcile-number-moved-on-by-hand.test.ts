@@ -177,4 +177,55 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
       ]),
     ).toEqual([[violating.sid, R1, 'acme', beta]]);
   }, 60_000);
+
+  it('holds its sends to its list once moved by hand back into a subaccount a later apply moved it out of', async () => {
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: C }],
+      messages: [seededStop(R1, A, Date.now() - 3 * DAY)],
+    });
+    const first = ws.dir.file('map1.csv');
+    writeFileSync(
+      first,
+      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\nbeta,Beta,${C}\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await planAndApply(cli, { mapping: first, db: db(), out: ws.dir.file('p1.json') });
+    // A second wave gives A to Beta: apply moves it from Acme's subaccount into Beta's.
+    const second = ws.dir.file('map2.csv');
+    writeFileSync(
+      second,
+      `customer_id,customer_name,phone_number\nacme,Acme,${B}\nbeta,Beta,${A}\nbeta,Beta,${C}\n`,
+    );
+    await planAndApply(cli, { mapping: second, db: db(), out: ws.dir.file('p2.json') });
+    const accounts = (await ws.env.state()).accounts;
+    const acme = accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const beta = accounts.find((a) => a.friendly_name === 'Beta')!.sid;
+    // Then someone moves A by hand back into Acme's subaccount (B keeps it read), which texts R1.
+    await sleep(1_100);
+    const [number] = await ownClient(ws.env, beta).incomingPhoneNumbers.list({ phoneNumber: A });
+    await ws.env.parent.api.v2010
+      .accounts(beta)
+      .incomingPhoneNumbers(number!.sid)
+      .update({ accountSid: acme });
+    await sleep(1_100);
+    const violating = await ownClient(ws.env, acme).messages.create({
+      to: R1,
+      from: A,
+      body: 'Sale today!',
+    });
+    expect(violating.status).not.toBe('failed');
+    const reconciled = await cli(['reconcile', '--fail-on-violation', '--db', db()]);
+    expect(reconciled.code, reconciled.stderr).toBe(3);
+    expect(reconciled.stdout, reconciled.stderr).toContain('1 new violation(s)');
+    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
+    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
+    expect(
+      found.map((r) => [
+        r['violating_message_sid'],
+        r['recipient'],
+        r['customer_id'],
+        r['account_sid'],
+      ]),
+    ).toEqual([[violating.sid, R1, 'beta', acme]]);
+  }, 90_000);
 });

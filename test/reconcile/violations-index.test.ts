@@ -90,8 +90,17 @@ function world(seed: number) {
       );
     return senders.get(key)!;
   };
+  // Each number's stays: some accounts a transfer put it in, some of them left since.
   const placedIn = r.chance(0.5)
-    ? new Map(moved.map((m) => [m.numberSid, new Set(ACCOUNTS.filter(() => r.chance(0.4)))]))
+    ? new Map(
+        moved.map((m) => [
+          m.numberSid,
+          ACCOUNTS.filter(() => r.chance(0.4)).map((accountSid) => ({
+            accountSid,
+            left: r.chance(0.5) ? null : time(),
+          })),
+        ]),
+      )
     : undefined;
   return { moved, lists, sends, optIns, sendersOf, placedIn };
 }

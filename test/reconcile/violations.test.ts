@@ -42,6 +42,25 @@ const send = (over: Partial<SentMessage> = {}): SentMessage => ({
 });
 
 describe('findViolations', () => {
+  it('passes over a send from an account a transfer had it in then, but holds one made there after a later transfer took it out', () => {
+    const numberSid = moved[0]!.numberSid;
+    const placedIn = new Map([
+      [
+        numberSid,
+        [
+          { accountSid: OTHER, left: '2026-11-03T00:00:00Z' },
+          { accountSid: SUB, left: null },
+        ],
+      ],
+    ]);
+    const whileThere = send({ accountSid: OTHER, sentAt: '2026-11-02T12:00:00Z' });
+    const afterIt = send({ accountSid: OTHER, sentAt: '2026-11-04T00:00:00Z' });
+    const verdicts = findViolations(moved, lists, [whileThere, afterIt], [], () => [], placedIn);
+    expect(verdicts.violations.map((v) => [v.violatingMessageSid, v.accountSid])).toEqual([
+      [afterIt.sid, OTHER],
+    ]);
+  });
+
   it('a send after the move to someone on the number’s list is a violation, with its STOP', () => {
     const s = send();
     const verdicts = findViolations(moved, lists, [s], []);

@@ -10,6 +10,7 @@ import type { MovedNumber, Violation } from '../../src/db/reconcile.js';
 import { isPhoneNumber } from '../../src/optouts/channels.js';
 import type {
   OptIn,
+  Placement,
   SentMessage,
   SuppressedPair,
   Verdicts,
@@ -23,7 +24,7 @@ export function violationsByScan(
   sends: readonly SentMessage[],
   optIns: readonly OptIn[],
   sendersOf: (send: SentMessage) => readonly MovedNumber[] = () => [],
-  placedIn?: ReadonlyMap<string, ReadonlySet<string>>,
+  placedIn?: ReadonlyMap<string, readonly Placement[]>,
 ): Verdicts {
   const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
   const verdicts: Verdicts = { violations: [], blocked: [], checked: 0 };
@@ -71,10 +72,16 @@ export function violationsByScan(
     }
     const number = byPhone.get(send.from);
     if (number === undefined) continue;
+    // Made where the journal does not have the number then: an account no transfer put it in
+    // (bar the one it came from), or one a later transfer took it out of before the send.
+    const there = (placedIn?.get(number.numberSid) ?? []).filter(
+      (stay) => stay.accountSid === send.accountSid,
+    );
     const byHand =
       placedIn !== undefined &&
-      send.accountSid !== number.sourceAccountSid &&
-      !(placedIn.get(number.numberSid)?.has(send.accountSid) ?? false);
+      (there.length === 0
+        ? send.accountSid !== number.sourceAccountSid
+        : there.every((stay) => stay.left !== null && send.sentAt > stay.left));
     if (send.accountSid !== number.subaccountSid && !byHand) continue;
     if (send.sentAt < number.moveBegan) continue;
     verdicts.checked += 1;

@@ -830,15 +830,19 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
   const bySub = bySubaccount(moved);
   const read = new Map([...bySub.keys()].map((sid) => [sid, passWindows(db, sid)]));
   const readable = readableFrom(db, now);
+  const stays = numberStays(db);
   const unread = [...bySub].flatMap(([accountSid, numbers]) => {
     const any = read.get(accountSid)!;
     const readNow = passWindows(db, accountSid, 'current');
     const lastRead =
       any.length === 0 ? null : new Date(Math.max(...any.map((w) => w.end.getTime())));
-    // Numbers that moved after the last pass read the subaccount (a later wave's, into a
+    // Numbers that came after the last pass read the subaccount (a later wave's, into a
     // subaccount no pass has read, or into one a pass read before they came): nothing of
-    // theirs is judged, up to now.
-    const late = numbers.filter((n) => lastRead === null || new Date(n.moveBegan) > lastRead);
+    // theirs is judged, up to now. Came when moved into it: a number a later wave moved on
+    // from another subaccount began to move (`moveBegan`) in the first wave, before that pass.
+    const late = numbers
+      .map((n) => ({ ...n, moveBegan: arrivedIn(n, stays) }))
+      .filter((n) => lastRead === null || new Date(n.moveBegan) > lastRead);
     return [
       ...(lastRead === null
         ? []
@@ -854,7 +858,7 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
   const notChecked = notCheckedSpans(
     subaccountsNow(moved),
     bySub,
-    numberStays(db),
+    stays,
     (accountSid) => read.get(accountSid) ?? passWindows(db, accountSid),
     readable,
     now,
@@ -1189,6 +1193,16 @@ export function awayUntil(
       .map((d) => Date.parse(d.leftAt)),
   ];
   return bounds.length === 0 ? span.end : isoSeconds(new Date(Math.min(...bounds)));
+}
+
+/**
+ * When a moved number came into the subaccount it is in now: the start of its latest stay there
+ * (a number a later wave moved on arrived with that wave's transfer), else when it began to move.
+ */
+function arrivedIn(number: MovedNumber, stays: readonly NumberStay[]): string {
+  return stays
+    .filter((s) => s.numberSid === number.numberSid && s.accountSid === number.subaccountSid)
+    .reduce((a, s) => (Date.parse(s.began) > Date.parse(a) ? s.began : a), number.moveBegan);
 }
 
 /** When the first of a subaccount's numbers began to move. */

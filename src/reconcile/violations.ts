@@ -4,10 +4,12 @@
  * A send from a moved number N to recipient R, after the move, is a **violation** when R is on
  * N's suppression list — the opt-outs N carried out of the parent: its own, and those of the
  * service it was in — and R had not opted back in (to N, or to the service N sent through, in
- * the subaccount) before the send. A send Twilio refused with 21610 is **blocked**, not a
- * violation: the opt-out reached Twilio (carried, or said again in the subaccount). So is one a
- * Messaging Service refused before it chose a sender (`from` empty: Twilio leaves it null),
- * held to the lists of the moved numbers that could have sent it (`sendersOf`).
+ * the subaccount) before the send, since that opt-out: R on the list twice (a STOP to N, a START,
+ * a STOP through its service) is opted out while one of them stands. A send Twilio refused with
+ * 21610 is **blocked**, not a violation: the opt-out reached Twilio (carried, or said again in the
+ * subaccount). So is one a Messaging Service refused before it chose a sender (`from` empty:
+ * Twilio leaves it null), held to the lists of the moved numbers that could have sent it
+ * (`sendersOf`).
  *
  * A send from a sender that is no phone number — an RCS agent (`rcs:brand_agent`), a short code,
  * an alphanumeric sender ID — has no list of its own. It went out through the customer's
@@ -91,14 +93,18 @@ export function findViolations(
         if (h.numbers.some((n) => pairsOf(n).length > 0)) verdicts.blocked.push(send);
         break;
       case 'number': {
-        // The first pair of its list that names the recipient, as the list is ordered.
+        // Every pair of its list that names the recipient: a START that lifted an earlier
+        // opt-out leaves a later one standing (STOP to the number, START, STOP through its
+        // service), whichever the list puts first. The first still standing is the one named.
         const number = h.numbers[0]!;
-        const pair = pairsOf(number)[0];
-        if (pair === undefined) break;
-        if (send.errorCode === REFUSED) verdicts.blocked.push(send);
-        else if (!optedIn(pair, send, send.from)) {
-          verdicts.violations.push(violationOf(send, number, pair));
+        const pairs = pairsOf(number);
+        if (pairs.length === 0) break;
+        if (send.errorCode === REFUSED) {
+          verdicts.blocked.push(send);
+          break;
         }
+        const pair = pairs.find((p) => !optedIn(p, send, send.from));
+        if (pair !== undefined) verdicts.violations.push(violationOf(send, number, pair));
         break;
       }
       case 'no-number':

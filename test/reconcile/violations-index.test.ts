@@ -129,7 +129,7 @@ describe('findViolations, indexed', () => {
     }
   });
 
-  it('a recipient twice on a list: the first pair is the one a send from the number is held to', () => {
+  it('a recipient twice on a list: a START that lifts the earlier opt-out leaves the later one standing, whatever the list order', () => {
     const [number] = world(1).moved;
     const m = { ...number!, moveBegan: second(0), subaccountSid: sid('AC', 1) };
     const first = { recipient: PEOPLE[0]!, stopMessageSid: 'SMfirst', optedOutAt: second(1) };
@@ -144,7 +144,7 @@ describe('findViolations, indexed', () => {
       messagingServiceSid: null,
       sentAt: second(5),
     };
-    // A START between the two opt-outs lifts the first: the later one is not looked at.
+    // STOP (1), START (2), STOP again (3): the person is opted out when the number sends (5).
     const optIn = {
       recipient: PEOPLE[0]!,
       twilioNumber: m.phoneNumber,
@@ -157,10 +157,17 @@ describe('findViolations, indexed', () => {
     ]) {
       const args = [[m], new Map([[m.phoneNumber, list]]), [send], [optIn]] as const;
       expect(findViolations(...args)).toEqual(violationsByScan(...args));
+      expect(findViolations(...args).violations).toMatchObject([{ stopMessageSid: 'SMlater' }]);
     }
+    // Lifted both (a START after the later one too): no violation.
+    const both = { ...optIn, at: second(4) };
+    const args = [[m], new Map([[m.phoneNumber, [first, later]]]), [send], [both]] as const;
+    expect(findViolations(...args).violations).toEqual([]);
+    // Refused by Twilio: blocked, whichever pair it was refused for.
+    const refused = { ...send, errorCode: 21610 };
     expect(
-      findViolations([m], new Map([[m.phoneNumber, [later, first]]]), [send], [optIn]).violations,
-    ).toMatchObject([{ stopMessageSid: 'SMlater' }]);
+      findViolations([m], new Map([[m.phoneNumber, [first, later]]]), [refused], [optIn]).blocked,
+    ).toEqual([refused]);
   });
 
   it('reads each list once, not once per send: pairs looked at grow with the lists, not sends × lists', () => {

@@ -85,14 +85,14 @@ export function violationsByScan(
     if (send.accountSid !== number.subaccountSid && !byHand) continue;
     if (send.sentAt < number.moveBegan) continue;
     verdicts.checked += 1;
-    const pair = lists.get(send.from)?.find((p) => p.recipient === send.to);
-    if (pair === undefined) continue;
+    const pairs = (lists.get(send.from) ?? []).filter((p) => p.recipient === send.to);
+    if (pairs.length === 0) continue;
     if (send.errorCode === 21610) {
       verdicts.blocked.push(send);
       continue;
     }
-    if (optedBackIn(pair, send, send.from)) continue;
-    verdicts.violations.push(violationOf(send, number, pair));
+    const pair = pairs.find((p) => !optedBackIn(p, send, send.from));
+    if (pair !== undefined) verdicts.violations.push(violationOf(send, number, pair));
   }
   return verdicts;
 }

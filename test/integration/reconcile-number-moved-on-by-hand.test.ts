@@ -28,6 +28,40 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
   const { cli } = ws;
   const db = () => ws.dir.file('r.db');
 
+  /** The subaccounts apply made for Acme and Beta. */
+  async function subaccounts(): Promise<{ acme: string; beta: string }> {
+    const accounts = (await ws.env.state()).accounts;
+    return {
+      acme: accounts.find((a) => a.friendly_name === 'Acme')!.sid,
+      beta: accounts.find((a) => a.friendly_name === 'Beta')!.sid,
+    };
+  }
+
+  /** The first wave: A and B to Acme, C to Beta, R1 having said STOP to A in the parent. */
+  async function firstWave(): Promise<{ acme: string; beta: string }> {
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: C }],
+      messages: [seededStop(R1, A, Date.now() - 3 * DAY)],
+    });
+    const first = ws.dir.file('map1.csv');
+    writeFileSync(
+      first,
+      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\nbeta,Beta,${C}\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await planAndApply(cli, { mapping: first, db: db(), out: ws.dir.file('p1.json') });
+    return subaccounts();
+  }
+
+  /** Someone moves A in the console from subaccount `from` into subaccount `to`. */
+  async function moveAByHand(from: string, to: string): Promise<void> {
+    const [number] = await ownClient(ws.env, from).incomingPhoneNumbers.list({ phoneNumber: A });
+    await ws.env.parent.api.v2010
+      .accounts(from)
+      .incomingPhoneNumbers(number!.sid)
+      .update({ accountSid: to });
+  }
+
   /**
    * Plans and applies `mapping` again (A is in place: Beta's), then checks that the plan warns of
    * Beta's opt-outs, that Beta's list holds `recipient`, and that reconcile finds A's send to them
@@ -64,27 +98,9 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
   }
 
   it("holds its sends in the second subaccount to the parent's STOP", async () => {
-    await ws.env.seed({
-      numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: C }],
-      messages: [seededStop(R1, A, Date.now() - 3 * DAY)],
-    });
-    const first = ws.dir.file('map1.csv');
-    writeFileSync(
-      first,
-      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\nbeta,Beta,${C}\n`,
-    );
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await planAndApply(cli, { mapping: first, db: db(), out: ws.dir.file('p1.json') });
-
+    const { acme, beta } = await firstWave();
     // A is Beta's now, and someone moves it in the console from Acme's subaccount into Beta's.
-    const accounts = (await ws.env.state()).accounts;
-    const acme = accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const beta = accounts.find((a) => a.friendly_name === 'Beta')!.sid;
-    const [number] = await ownClient(ws.env, acme).incomingPhoneNumbers.list({ phoneNumber: A });
-    await ws.env.parent.api.v2010
-      .accounts(acme)
-      .incomingPhoneNumbers(number!.sid)
-      .update({ accountSid: beta });
+    await moveAByHand(acme, beta);
     const reconciled = await planAgainFindsViolation(
       `customer_id,customer_name,phone_number\nacme,Acme,${B}\nbeta,Beta,${A}\nbeta,Beta,${C}\n`,
       beta,
@@ -108,9 +124,7 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
     );
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     await planAndApply(cli, { mapping: first, db: db(), out: ws.dir.file('p1.json') });
-    const accounts = (await ws.env.state()).accounts;
-    const acme = accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const beta = accounts.find((a) => a.friendly_name === 'Beta')!.sid;
+    const { acme, beta } = await subaccounts();
     const [service] = await ownClient(ws.env, acme).messaging.v1.services.list();
     // R3 says STOP to B through AcmeSvc, while A is in it too: service-wide.
     await sleep(1_100);
@@ -124,10 +138,7 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
       .messaging.v1.services(service!.sid)
       .phoneNumbers(number!.sid)
       .remove();
-    await ws.env.parent.api.v2010
-      .accounts(acme)
-      .incomingPhoneNumbers(number!.sid)
-      .update({ accountSid: beta });
+    await moveAByHand(acme, beta);
     await planAgainFindsViolation(
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${B},AcmeSvc\nbeta,Beta,${A},\nbeta,Beta,${C},\n`,
       beta,
@@ -136,26 +147,9 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
   }, 60_000);
 
   it('holds its sends to its list when no plan has seen it there yet', async () => {
-    await ws.env.seed({
-      numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: C }],
-      messages: [seededStop(R1, A, Date.now() - 3 * DAY)],
-    });
-    const mapping = ws.dir.file('map1.csv');
-    writeFileSync(
-      mapping,
-      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\nbeta,Beta,${C}\n`,
-    );
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await planAndApply(cli, { mapping, db: db(), out: ws.dir.file('p1.json') });
+    const { acme, beta } = await firstWave();
     // In the console, in the window: A out of Acme's subaccount into Beta's; no plan since.
-    const accounts = (await ws.env.state()).accounts;
-    const acme = accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const beta = accounts.find((a) => a.friendly_name === 'Beta')!.sid;
-    const [number] = await ownClient(ws.env, acme).incomingPhoneNumbers.list({ phoneNumber: A });
-    await ws.env.parent.api.v2010
-      .accounts(acme)
-      .incomingPhoneNumbers(number!.sid)
-      .update({ accountSid: beta });
+    await moveAByHand(acme, beta);
     await sleep(1_100);
     // Beta's subaccount never had R1's STOP: Twilio lets the send through.
     const violating = await ownClient(ws.env, beta).messages.create({
@@ -179,17 +173,7 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
   }, 60_000);
 
   it('holds its sends to its list once moved by hand back into a subaccount a later apply moved it out of', async () => {
-    await ws.env.seed({
-      numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: C }],
-      messages: [seededStop(R1, A, Date.now() - 3 * DAY)],
-    });
-    const first = ws.dir.file('map1.csv');
-    writeFileSync(
-      first,
-      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\nbeta,Beta,${C}\n`,
-    );
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await planAndApply(cli, { mapping: first, db: db(), out: ws.dir.file('p1.json') });
+    const { acme, beta } = await firstWave();
     // A second wave gives A to Beta: apply moves it from Acme's subaccount into Beta's.
     const second = ws.dir.file('map2.csv');
     writeFileSync(
@@ -197,16 +181,9 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
       `customer_id,customer_name,phone_number\nacme,Acme,${B}\nbeta,Beta,${A}\nbeta,Beta,${C}\n`,
     );
     await planAndApply(cli, { mapping: second, db: db(), out: ws.dir.file('p2.json') });
-    const accounts = (await ws.env.state()).accounts;
-    const acme = accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const beta = accounts.find((a) => a.friendly_name === 'Beta')!.sid;
     // Then someone moves A by hand back into Acme's subaccount (B keeps it read), which texts R1.
     await sleep(1_100);
-    const [number] = await ownClient(ws.env, beta).incomingPhoneNumbers.list({ phoneNumber: A });
-    await ws.env.parent.api.v2010
-      .accounts(beta)
-      .incomingPhoneNumbers(number!.sid)
-      .update({ accountSid: acme });
+    await moveAByHand(beta, acme);
     await sleep(1_100);
     const violating = await ownClient(ws.env, acme).messages.create({
       to: R1,

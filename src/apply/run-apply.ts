@@ -142,6 +142,11 @@ export interface ApplyResult {
    */
   ledgerUnread?: string;
   /**
+   * Opt-out records the read after the moves found that the plan does not carry (STOPs said
+   * between the plan and the moves), when there are any: a note says which, and how to carry them.
+   */
+  uncarriedAfterMoves?: number;
+  /**
    * Why the run's reports could not be written (`afterRun` threw), when they could not: the
    * run itself went as the rest says.
    */
@@ -681,6 +686,7 @@ async function applyLocked(
     (leftover) => !rivalled.has(leftover.stepId),
   );
   for (const leftover of leftovers) note(describeLeftover(leftover));
+  let eventsAdded = 0;
   const ledgerUnread = await readUpToTheMoves(
     plan,
     records,
@@ -688,8 +694,25 @@ async function applyLocked(
     runId,
     input.replan?.db ?? null,
     (text) => note(`the read after the moves: snapshot ${text}`),
+    (added) => (eventsAdded = added),
   );
   if (ledgerUnread !== undefined) note(ledgerUnread);
+  // A STOP said after the plan was made and before the move is on its customer's list now, but
+  // the plan's carry records were sealed without it: Twilio does not refuse it in the
+  // subaccount. Told here, as the gate tells one found before the steps, with the command that
+  // carries it (the ledger is read again only when the read added something).
+  const uncarriedAfter =
+    eventsAdded === 0
+      ? []
+      : (() => {
+          const left = leftOutOfCarry(plan, records, db, targetsFrom(plan, records), true);
+          return [...left.refused, ...left.noted];
+        })();
+  const leftAfterMoves = recordsIn(uncarriedAfter) - recordsIn(uncarried);
+  if (leftAfterMoves > 0) {
+    const replan = replanAdvice(plan, input.replan ?? { out: input.planPath, db: null });
+    note(describeLeftAfterMoves(uncarriedAfter, replan));
+  }
   const routes = await checkRoutes(plan, records, twilio, clock);
   recordRouteChecks(db, runId, routes.map(toCheckRecord));
   const routeFailures = routes.filter(failedCheck);
@@ -720,6 +743,7 @@ async function applyLocked(
     routes,
     routeFailures,
     ...(ledgerUnread === undefined ? {} : { ledgerUnread }),
+    ...(leftAfterMoves > 0 ? { uncarriedAfterMoves: leftAfterMoves } : {}),
   };
 }
 
@@ -743,6 +767,8 @@ async function readUpToTheMoves(
   dbPath: string | null,
   /** What the read says of a stopped snapshot it abandons (as plan's refresh says it). */
   onNotice: (text: string) => void,
+  /** How many ledger events the read added, once it has read. */
+  onRead: (eventsAdded: number) => void,
 ): Promise<string | undefined> {
   // Only history a snapshot has read before is brought up to date: an account none has read
   // (numbers moved with --allow-missing-snapshot) is read from its start by `submigrate
@@ -763,7 +789,7 @@ async function readUpToTheMoves(
   if (left.size === 0) return undefined;
   const accounts = [...left].filter((sid) => sid !== plan.parent_account_sid).sort();
   try {
-    await takeSnapshot(
+    const read = await takeSnapshot(
       {
         accounts,
         since: null,
@@ -774,6 +800,7 @@ async function readUpToTheMoves(
       },
       { twilio: deps.twilio, db: deps.db, clock: deps.clock, runner: deps.runner, onNotice },
     );
+    onRead(read.eventsAdded);
     return undefined;
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
@@ -939,6 +966,12 @@ function leftOutOfCarry(
 /** The note on opt-outs left out of a carry the run continued has already done. */
 const describeLeftAfterCarry = (list: readonly Uncarried[]) =>
   `the ledger now holds ${describeUncarried(list)} that this plan does not carry, for customers whose carry this run had already done: make the plan again once this run is over, and apply it, to carry them`;
+
+/** The note on opt-outs the read after the moves found that the plan does not carry. */
+const describeLeftAfterMoves = (list: readonly Uncarried[], replan: string) =>
+  `the read after the moves found ${describeUncarried(list)} that this plan does not carry: opt-outs said to its numbers after the plan was made and before they moved. They are on the customers' suppression lists, marked not enforced (twilio_enforces no): Twilio does not refuse them in the subaccounts. ${replan}, then apply it, to carry them`;
+
+const recordsIn = (list: readonly Uncarried[]) => list.reduce((n, u) => n + u.records, 0);
 
 /** `3 opt-out record(s) (acme: 2, beta: 1)`, naming the first five customers. */
 function describeUncarried(list: readonly Uncarried[]): string {

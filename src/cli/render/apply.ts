@@ -82,6 +82,7 @@ export function renderApplyResult({ done, planSteps, listWarnings, shownDir }: A
     `${done.status === 'completed' ? 'Completed.' : 'Not complete: fix what failed, then run apply again (or `submigrate routes`).'}` +
     // The moves stand, but the lists cannot be vouched for: the note says what to run.
     `${done.ledgerUnread === undefined ? '' : ' The suppression lists are not whole: the history up to the moves was not read (see the note).'}` +
+    `${done.uncarriedAfterMoves === undefined ? '' : ` ${done.uncarriedAfterMoves} opt-out record(s) the plan does not carry (STOPs said after it was made): Twilio does not refuse those sends (see the note).`}` +
     `${shownDir === undefined ? '' : ` Reports: ${shownDir}/`}`;
   return { out: [summary], err };
 }

@@ -562,11 +562,14 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       )
       .map((r) => inServiceKey(String(r.customer_id), String(r.phone_number))),
   );
-  const enforced = twilioEnforces(
+  const written = writtenCorrelationIds(db, runId);
+  const enforced = twilioEnforces(listPlan, document.customers, written, inService);
+  const writtenApartFromTollFree = twilioEnforces(
     listPlan,
     document.customers,
-    writtenCorrelationIds(db, runId),
+    written,
     inService,
+    { apartFromTollFree: true },
   );
   const claims = runClaims(db, runId, listPlan, document.customers);
   // The coverage is read once: by exportOptOuts, which the lists come with, or, without a
@@ -592,6 +595,7 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
           // The list's one reading here: it counts it for the files and the page.
           rows: optouts.counted(),
           enforced: (row) => row.twilio_enforces === 'yes',
+          writtenApartFromTollFree,
           unknown: unvouchedCustomers(optouts.list.coverage),
           partial,
           outsideService: new Set(

@@ -100,6 +100,12 @@ export function twilioEnforces(
   targets: readonly CustomerTarget[],
   written: ReadonlySet<string>,
   inService: ReadonlySet<string>,
+  /**
+   * Whether the records were written as if the Consent API covered toll-free numbers: for a
+   * row it does not enforce because of a toll-free sender, whether its records were written
+   * all the same (so that the toll-free number is the only reason).
+   */
+  { apartFromTollFree = false }: { apartFromTollFree?: boolean } = {},
 ): (row: OptOutExportRow) => boolean {
   const byCustomer = new Map(targets.map((t) => [t.customer_id, t]));
   const customers = new Map(plan.customers.map((c) => [c.customer_id, c]));
@@ -123,7 +129,7 @@ export function twilioEnforces(
     if (target === undefined || customer === undefined || account === null) return false;
     // The Consent Management API does not cover US toll-free numbers: a send from one is not
     // refused, whatever was written.
-    if (outsideConsent(row, customer)) return false;
+    if (!apartFromTollFree && outsideConsent(row, customer)) return false;
     const isWritten = (sender: string) =>
       written.has(correlationId(account, sender, row.recipient!));
     if (customer.messaging_service !== null) {
@@ -163,6 +169,21 @@ function outsideConsent(row: OptOutExportRow, customer: PlanCustomer): boolean {
   return serviceRowNumbers(row, customer).some((phone) => isTollFree(phone));
 }
 
+/**
+ * A row every sender of which is toll-free: no Consent API record would protect any send of
+ * it. A service-wide row that also stands for local numbers is only partly so: a record
+ * written for it makes Twilio refuse the local numbers' sends, so whether one was written
+ * still matters.
+ */
+function whollyOutsideConsent(row: OptOutExportRow, customer: PlanCustomer): boolean {
+  if (row.scope === 'number') return outsideConsent(row, customer);
+  const senders =
+    customer.messaging_service !== null
+      ? customer.numbers.map((n) => n.phone_number)
+      : serviceRowNumbers(row, customer);
+  return senders.length > 0 && senders.every((phone) => isTollFree(phone));
+}
+
 /** Per customer and per record, what the carry did and what protects the customer now. */
 export function carryAudit<Row extends OptOutExportRow>(
   plan: Plan,
@@ -173,6 +194,12 @@ export function carryAudit<Row extends OptOutExportRow>(
     /** The list's rows, read once and counted per customer, not held. */
     rows: Iterable<Row>;
     enforced: (row: Row) => boolean;
+    /**
+     * Whether the row's records were written, toll-free senders apart (`twilioEnforces` with
+     * `apartFromTollFree`): a row Twilio does not enforce only because of a toll-free number.
+     * Left out, every row with a toll-free sender counts as such.
+     */
+    writtenApartFromTollFree?: (row: Row) => boolean;
     /** Customers whose list cannot be vouched for (an account their numbers came from unread). */
     unknown?: ReadonlySet<string>;
     /**
@@ -194,15 +221,26 @@ export function carryAudit<Row extends OptOutExportRow>(
   // Per customer: its rows, those Twilio enforces, and those no write can protect (a send from
   // a toll-free number is never refused).
   const customersById = new Map(plan.customers.map((c) => [c.customer_id, c]));
-  const tally = new Map<string | null, { rows: number; enforced: number; uncoverable: number }>();
+  const tally = new Map<
+    string | null,
+    { rows: number; enforced: number; uncoverable: number; tollFree: number }
+  >();
   for (const row of list?.rows ?? []) {
     let own = tally.get(row.customer_id);
     if (own === undefined)
-      tally.set(row.customer_id, (own = { rows: 0, enforced: 0, uncoverable: 0 }));
+      tally.set(row.customer_id, (own = { rows: 0, enforced: 0, uncoverable: 0, tollFree: 0 }));
     own.rows += 1;
     if (list!.enforced(row)) own.enforced += 1;
     const customer = row.customer_id === null ? undefined : customersById.get(row.customer_id);
-    if (customer !== undefined && outsideConsent(row, customer)) own.uncoverable += 1;
+    // A row the toll-free number alone leaves unenforced: all its senders are toll-free, or
+    // its records were written for the others. One with nothing written for its local senders
+    // is unenforced for the carry's reason too (a plan without --carry-optouts, a failed step).
+    if (customer !== undefined && outsideConsent(row, customer)) {
+      own.tollFree += 1;
+      if (whollyOutsideConsent(row, customer) || (list!.writtenApartFromTollFree?.(row) ?? true)) {
+        own.uncoverable += 1;
+      }
+    }
   }
   const results: CarryItemResult[] = [];
   const customers = plan.customers.map((customer): CarryRow => {
@@ -233,6 +271,7 @@ export function carryAudit<Row extends OptOutExportRow>(
     const rows = listed === null ? null : (listed?.rows ?? 0);
     const enforced = listed === null ? null : (listed?.enforced ?? 0);
     const uncoverable = listed?.uncoverable ?? 0;
+    const tollFree = listed?.tollFree ?? 0;
     const target = byCustomer.get(id);
     return {
       customer_id: id,
@@ -260,6 +299,7 @@ export function carryAudit<Row extends OptOutExportRow>(
         rows,
         enforced,
         uncoverable,
+        tollFree,
         list?.outsideService?.has(id) === true,
         list?.partial?.has(id) === true,
       ),
@@ -275,8 +315,10 @@ function protection(
   rejected: number,
   rows: number | null,
   enforced: number | null,
-  /** Rows the Consent Management API cannot protect (sent from toll-free numbers). */
+  /** Rows a toll-free sender alone leaves unenforced (all their senders are, or their records were written). */
   uncoverable: number,
+  /** Rows with a toll-free sender, whether or not that is all that leaves them unenforced. */
+  tollFree: number,
   /** A number of the customer is not in the service the opt-outs were written for. */
   outsideService: boolean,
   /** Part of the history of an account its numbers came from was never read. */
@@ -293,6 +335,7 @@ function protection(
     rows,
     enforced,
     uncoverable,
+    tollFree,
     outsideService,
   );
   return partial
@@ -307,7 +350,10 @@ function whatProtects(
   rejected: number,
   rows: number,
   enforced: number,
+  /** Rows a toll-free sender alone leaves unenforced. */
   uncoverable: number,
+  /** Rows with a toll-free sender. */
+  tollFree: number,
   outsideService: boolean,
 ): string {
   if (rows === 0) return 'no opt-outs on its suppression list';
@@ -331,7 +377,7 @@ function whatProtects(
           : `carry_optouts is ${stateWords(record?.state ?? 'pending')}`;
   const why = [
     ...(rows - enforced > uncoverable ? [reason] : []),
-    ...(uncoverable > 0 ? ['the Consent Management API does not cover its toll-free numbers'] : []),
+    ...(tollFree > 0 ? ['the Consent Management API does not cover its toll-free numbers'] : []),
   ].join('; and ');
   if (enforced === 0) return `the suppression list is its only protection (${why})`;
   return `Twilio refuses sends to ${enforced} of the ${rows} rows of its suppression list; for the other ${rows - enforced}, the list is the only protection (${why})`;

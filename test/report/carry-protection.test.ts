@@ -151,6 +151,39 @@ describe('a service-wide row of a customer with a toll-free number', () => {
     );
     expect(enforced(serviceRow)).toBe(false);
   });
+
+  // The service-wide row stands for the local number too: a record written for the service
+  // makes Twilio refuse its sends. Whether one was is part of why the row is not enforced.
+  const withService = (carry: boolean) => ({
+    ...customer(OWN_SERVICE),
+    options: { snapshot: true, carry_optouts: carry },
+  });
+  const targets = [
+    { customer_id: 'acme', subaccount_sid: SUB, messaging_service_sid: OWN_SERVICE },
+  ];
+  const inService = new Set([inServiceKey('acme', LOCAL), inServiceKey('acme', TOLL_FREE)]);
+  const protectionWith = (carry: boolean, written: ReadonlySet<string>) => {
+    const plan = withService(carry);
+    return carryAudit(plan, targets, new Map(), new Map(), {
+      rows: [serviceRow],
+      enforced: twilioEnforces(plan, targets, written, inService),
+      writtenApartFromTollFree: twilioEnforces(plan, targets, written, inService, {
+        apartFromTollFree: true,
+      }),
+    }).customers[0]!.protection;
+  };
+
+  it('with a Messaging Service, of a plan made without --carry-optouts: the plan is the reason, not the toll-free number alone', () => {
+    expect(protectionWith(false, new Set())).toBe(
+      'the suppression list is its only protection (the plan was made without --carry-optouts; and the Consent Management API does not cover its toll-free numbers)',
+    );
+  });
+
+  it('with a Messaging Service, its record written by an earlier run: the toll-free number is the only reason', () => {
+    expect(protectionWith(false, new Set([correlationId(SUB, OWN_SERVICE, R)]))).toBe(
+      'the suppression list is its only protection (the Consent Management API does not cover its toll-free numbers)',
+    );
+  });
 });
 
 describe('carry.csv protection of a carry not finished', () => {

@@ -127,6 +127,24 @@ export function twilioEnforces(
     const customer = customers.get(row.customer_id);
     const account = target?.subaccount_sid ?? null;
     if (target === undefined || customer === undefined || account === null) return false;
+    // A STOP said in the customer's subaccount itself (after the move): Twilio keeps that
+    // opt-out there and refuses the sends it covers (a toll-free number's too: the Consent
+    // API's exception is for its records, not for keywords), as the account the number left
+    // did before the move. Its number's, or its service's when every number of the customer
+    // is in it.
+    if (row.evidence === 'keyword' && row.account_sid === account) {
+      if (row.scope === 'number') return row.sender_number !== null;
+      if (
+        customer.messaging_service !== null &&
+        target.messaging_service_sid !== null &&
+        row.messaging_service_sid === target.messaging_service_sid &&
+        customer.numbers.every((n) =>
+          inService.has(inServiceKey(customer.customer_id, n.phone_number)),
+        )
+      ) {
+        return true;
+      }
+    }
     // The Consent Management API does not cover US toll-free numbers: a send from one is not
     // refused, whatever was written.
     if (!apartFromTollFree && outsideConsent(row, customer)) return false;
@@ -223,14 +241,27 @@ export function carryAudit<Row extends OptOutExportRow>(
   const customersById = new Map(plan.customers.map((c) => [c.customer_id, c]));
   const tally = new Map<
     string | null,
-    { rows: number; enforced: number; uncoverable: number; tollFree: number }
+    { rows: number; enforced: number; saidThere: number; uncoverable: number; tollFree: number }
   >();
   for (const row of list?.rows ?? []) {
     let own = tally.get(row.customer_id);
     if (own === undefined)
-      tally.set(row.customer_id, (own = { rows: 0, enforced: 0, uncoverable: 0, tollFree: 0 }));
+      tally.set(
+        row.customer_id,
+        (own = { rows: 0, enforced: 0, saidThere: 0, uncoverable: 0, tollFree: 0 }),
+      );
     own.rows += 1;
-    if (list!.enforced(row)) own.enforced += 1;
+    if (list!.enforced(row)) {
+      own.enforced += 1;
+      // Enforced since its STOP was said in the subaccount itself, not by a record written.
+      if (
+        row.evidence === 'keyword' &&
+        row.account_sid !== null &&
+        row.account_sid === byCustomer.get(String(row.customer_id))?.subaccount_sid
+      ) {
+        own.saidThere += 1;
+      }
+    }
     const customer = row.customer_id === null ? undefined : customersById.get(row.customer_id);
     // A row the toll-free number alone leaves unenforced: all its senders are toll-free, or
     // its records were written for the others. One with nothing written for its local senders
@@ -272,6 +303,7 @@ export function carryAudit<Row extends OptOutExportRow>(
     const enforced = listed === null ? null : (listed?.enforced ?? 0);
     const uncoverable = listed?.uncoverable ?? 0;
     const tollFree = listed?.tollFree ?? 0;
+    const saidThere = listed?.saidThere ?? 0;
     const target = byCustomer.get(id);
     return {
       customer_id: id,
@@ -297,9 +329,7 @@ export function carryAudit<Row extends OptOutExportRow>(
         record,
         rejected,
         rows,
-        enforced,
-        uncoverable,
-        tollFree,
+        { enforced, saidThere, uncoverable, tollFree },
         list?.outsideService?.has(id) === true,
         list?.partial?.has(id) === true,
       ),
@@ -314,16 +344,13 @@ function protection(
   record: StepRecord | undefined,
   rejected: number,
   rows: number | null,
-  enforced: number | null,
-  /** Rows a toll-free sender alone leaves unenforced (all their senders are, or their records were written). */
-  uncoverable: number,
-  /** Rows with a toll-free sender, whether or not that is all that leaves them unenforced. */
-  tollFree: number,
+  counts: Omit<RowCounts, 'enforced'> & { enforced: number | null },
   /** A number of the customer is not in the service the opt-outs were written for. */
   outsideService: boolean,
   /** Part of the history of an account its numbers came from was never read. */
   partial: boolean,
 ): string {
+  const { enforced } = counts;
   if (rows === null || enforced === null) {
     return 'unknown: no completed snapshot has read the account its numbers came from, so no suppression list to vouch for';
   }
@@ -333,14 +360,24 @@ function protection(
     record,
     rejected,
     rows,
-    enforced,
-    uncoverable,
-    tollFree,
+    { ...counts, enforced },
     outsideService,
   );
   return partial
     ? `${said}; but its list is not whole: part of the history of an account its numbers came from was never read (see coverage.txt), and the opt-outs received then are on no list, so neither the list nor Twilio refuses sends to them`
     : said;
+}
+
+/** A customer's list rows, as Twilio stands to them. */
+interface RowCounts {
+  /** Rows Twilio refuses. */
+  enforced: number;
+  /** Of those, rows whose STOP was said in the customer's subaccount itself. */
+  saidThere: number;
+  /** Rows a toll-free sender alone leaves unenforced (all their senders are, or their records were written). */
+  uncoverable: number;
+  /** Rows with a toll-free sender, whether or not that is all that leaves them unenforced. */
+  tollFree: number;
 }
 
 function whatProtects(
@@ -349,21 +386,23 @@ function whatProtects(
   record: StepRecord | undefined,
   rejected: number,
   rows: number,
-  enforced: number,
-  /** Rows a toll-free sender alone leaves unenforced. */
-  uncoverable: number,
-  /** Rows with a toll-free sender. */
-  tollFree: number,
+  { enforced, saidThere, uncoverable, tollFree }: RowCounts,
   outsideService: boolean,
 ): string {
   if (rows === 0) return 'no opt-outs on its suppression list';
   if (enforced === rows) {
-    return 'Twilio refuses sends to every opt-out on its suppression list (written through the Consent Management API)';
+    return `Twilio refuses sends to every opt-out on its suppression list (${
+      saidThere === 0
+        ? 'written through the Consent Management API'
+        : saidThere === rows
+          ? 'each said to it in the subaccount'
+          : 'written through the Consent Management API, or said to it in the subaccount'
+    })`;
   }
   // Why the rows a write could protect are not protected; `enforced` counts this run's writes
   // and earlier runs'.
   const reason = !planned
-    ? `the plan was made without --carry-optouts${enforced > 0 ? ' (an earlier run wrote the others)' : ''}`
+    ? `the plan was made without --carry-optouts${enforced > saidThere ? ' (an earlier run wrote the others)' : ''}`
     : step === undefined
       ? 'no carry step: nothing was left to write when the plan was made'
       : record?.state === 'failed'

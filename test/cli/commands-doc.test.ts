@@ -66,6 +66,21 @@ const COMMANDS = [
   'demo',
 ] as const;
 
+describe('--help shows only the options a command reads', () => {
+  // docs/commands.md: the emulator keeps no database and sends no Twilio request; demo keeps its
+  // own database, sends to its own emulator and tells its story in text only.
+  it.each([
+    ['emulator', ['--db', '--api-url']],
+    ['demo', ['--db', '--api-url', '--json']],
+  ])('%s', async (command, unread) => {
+    const { code, stdout } = await runCli([command, '--help'], { PATH: process.env['PATH']! });
+    expect(code).toBe(0);
+    const shown = [...stdout.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
+    for (const flag of unread) expect(shown).not.toContain(flag);
+    expect(shown).toContain('--help');
+  });
+});
+
 describe('docs/commands.md and README.md list the options --help shows', () => {
   const docs = documented(read('docs/commands.md'));
   const readme = documented(read('README.md'));

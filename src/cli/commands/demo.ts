@@ -30,6 +30,10 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
       'The whole flow on a built-in emulator (Owlie scenario): snapshot, plan --carry-optouts, apply, a campaign, reconcile, report.html',
     builder: (y) =>
       y
+        // Its own database and emulator, its story in text: --help leaves out what it does not read.
+        .hide('db')
+        .hide('api-url')
+        .hide('json')
         .option('out', {
           type: 'string',
           default: 'submigrate-demo',

@@ -18,6 +18,9 @@ export function emulatorCommand(
     describe: 'Serve a stateful local Twilio (same paths, JSON, errors and opt-out behaviour)',
     builder: (y) =>
       y
+        // It keeps no database and is no Twilio client: --help leaves out what it does not read.
+        .hide('db')
+        .hide('api-url')
         .option('port', {
           type: 'number',
           default: 4010,

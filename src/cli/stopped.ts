@@ -47,6 +47,11 @@ export function snapshotTakesUp(flags: readonly string[], db: string): string {
   return ['submigrate', 'snapshot', ...flags, '--db', db].map(shellWord).join(' ');
 }
 
+/** `submigrate reconcile` on the database `db`: what runs a pass that recorded nothing again. */
+export function reconcileRunsAgain(db: string): string {
+  return command('submigrate', 'reconcile', '--db', db);
+}
+
 /** `snapshot`'s: what it read is committed as it goes, and `again` takes the run up. */
 export function snapshotStoppedNotice(again: string): (signal: NodeJS.Signals) => string {
   return (signal) =>

@@ -262,6 +262,12 @@ export interface SnapshotRunState {
    * subaccounts it read); null for a run of `snapshot` or `plan`.
    */
   reconcilePass: number | null;
+  /**
+   * Whether the run is a reconcile pass's, recorded or not: its windows are the subaccounts'
+   * alone (a snapshot's always hold the parent's). One stopped with no pass recorded (the
+   * process killed while it judged) is taken up by no snapshot: `reconcile` runs the pass again.
+   */
+  reconcileRun?: boolean;
 }
 
 /** The database's latest snapshot run, and whether a process still runs it; null if none. */
@@ -280,7 +286,12 @@ export function latestSnapshotState(
           ? 'running'
           : 'stopped';
   const { id, pid, hostname, startedAt, finishedAt } = run;
-  const resume = state === 'stopped' ? resumeArguments(db, run) : null;
+  const reconcilePass = reconcilePassOf(db, id);
+  const windows = listWindows(db, id);
+  const reconcileRun =
+    reconcilePass !== null ||
+    (windows.length > 0 && !windows.some((w) => w.accountSid === run.parentAccountSid));
+  const resume = state === 'stopped' && !reconcileRun ? resumeArguments(db, run) : null;
   return {
     id,
     state,
@@ -289,7 +300,8 @@ export function latestSnapshotState(
     startedAt,
     finishedAt,
     resumeArguments: resume,
-    reconcilePass: reconcilePassOf(db, id),
+    reconcilePass,
+    reconcileRun,
   };
 }
 

@@ -66,6 +66,7 @@ describe('status and the latest snapshot run', () => {
       finishedAt: null,
       resumeArguments: null,
       reconcilePass: null,
+      reconcileRun: false,
     });
   });
 

@@ -80,11 +80,20 @@ describe('reconcile killed before its pass is recorded', () => {
     const run = runs[0]!;
     expect(run.pass).toBe(0);
 
-    // status does not show it as a completed snapshot run.
+    // status does not show it as a completed snapshot run, nor as a stopped snapshot that
+    // `snapshot` takes up (that command abandons it: it was for the subaccounts alone), but as
+    // a reconcile pass that recorded nothing, which `reconcile` runs again.
     const status = await cli(['status', '--db', db()]);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).not.toMatch(new RegExp(`^snapshot run ${run.id} {2}completed`, 'm'));
     expect(run.status).not.toBe('completed');
+    expect(status.stdout).toContain(
+      `snapshot run ${run.id} (a reconcile pass, not recorded: the subaccounts' messages, not the parent's history)  stopped`,
+    );
+    expect(status.stdout).toMatch(
+      /recorded no pass: .*`submigrate reconcile --db \S+` runs the pass again/,
+    );
+    expect(status.stdout).not.toContain('submigrate snapshot');
 
     // No pass counted: the report says reconcile has not run.
     const report = await cli(['report', '--db', db(), '--out', ws.dir.file('r')]);

@@ -4,7 +4,7 @@ import { continueCommand, type RunStatus } from '../../apply/reports.js';
 import type { LockHolder, StepRecord } from '../../db/journal.js';
 import type { SnapshotRunState } from '../../optouts/snapshot.js';
 import { STATE_WORDS, stateWords } from '../../report/audit.js';
-import { snapshotTakesUp } from '../stopped.js';
+import { reconcileRunsAgain, snapshotTakesUp } from '../stopped.js';
 
 /** What `status` read: the runs, an apply starting, one run's steps, the latest snapshot. */
 export interface StatusView {
@@ -116,10 +116,16 @@ function resumeCommand(run: SnapshotRunState, db: string): string {
 function snapshotLine(run: SnapshotRunState, db: string): string {
   // A reconcile pass is recorded as a snapshot run: said so, or a pass read as the snapshot
   // the engineer ran before a plan (it read the subaccounts, not the parent's history).
-  const head =
-    (run.reconcilePass ?? null) === null
+  // One killed before its pass was recorded has no pass number, and no snapshot takes it up.
+  const unrecorded = (run.reconcilePass ?? null) === null && run.reconcileRun === true;
+  const head = unrecorded
+    ? `snapshot run ${run.id} (a reconcile pass${run.state === 'stopped' ? ', not recorded' : ''}: the subaccounts' messages, not the parent's history)`
+    : (run.reconcilePass ?? null) === null
       ? `snapshot run ${run.id}`
       : `snapshot run ${run.id} (reconcile pass ${run.reconcilePass}: the subaccounts' messages, not the parent's history)`;
+  if (unrecorded && run.state === 'stopped') {
+    return `${head}  stopped  started ${run.startedAt}, no process is running it (pid ${run.pid} gone) and it recorded no pass: what it read is in the ledger, nothing it judged was kept and none of its span counts as read; \`${reconcileRunsAgain(db)}\` runs the pass again`;
+  }
   switch (run.state) {
     case 'running':
       return `${head}  running  pid ${run.pid} on ${run.hostname} since ${run.startedAt}`;

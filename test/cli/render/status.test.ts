@@ -96,6 +96,33 @@ describe('renderStatus', () => {
     );
   });
 
+  it('a reconcile pass killed before it recorded its pass: reconcile runs it again, no snapshot takes it up', () => {
+    // Its windows are the subaccounts' alone: the `snapshot` command its arguments made
+    // abandoned it ("was for other accounts"), though the line said that command took it up.
+    const view: StatusView = {
+      runs: [],
+      steps: null,
+      starting: null,
+      snapshot: {
+        id: 7,
+        state: 'stopped',
+        pid: 9,
+        hostname: 'h',
+        startedAt: 'S',
+        finishedAt: null,
+        resumeArguments: null,
+        reconcilePass: null,
+        reconcileRun: true,
+      },
+    };
+    const line = renderStatus(view, asked)[1]!;
+    expect(line).toContain(
+      "snapshot run 7 (a reconcile pass, not recorded: the subaccounts' messages, not the parent's history)  stopped  started S",
+    );
+    expect(line).toContain("`submigrate reconcile --db 'my db.sqlite'` runs the pass again");
+    expect(line).not.toContain('submigrate snapshot');
+  });
+
   it('a reconcile pass, recorded as a snapshot run, is said to be one', () => {
     // It read the subaccounts since the move: shown bare, it read as the snapshot of the
     // parent's history the engineer had run (or not) before a plan.

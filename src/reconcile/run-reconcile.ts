@@ -840,9 +840,9 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
     // subaccount no pass has read, or into one a pass read before they came): nothing of
     // theirs is judged, up to now. Came when moved into it: a number a later wave moved on
     // from another subaccount began to move (`moveBegan`) in the first wave, before that pass.
-    const late = numbers
-      .map((n) => ({ ...n, moveBegan: arrivedIn(n, stays) }))
-      .filter((n) => lastRead === null || new Date(n.moveBegan) > lastRead);
+    const late = cameInto(numbers, stays).filter(
+      (n) => lastRead === null || new Date(n.moveBegan) > lastRead,
+    );
     return [
       ...(lastRead === null
         ? []
@@ -1196,9 +1196,17 @@ export function awayUntil(
 }
 
 /**
- * When a moved number came into the subaccount it is in now: the start of its latest stay there
- * (a number a later wave moved on arrived with that wave's transfer), else when it began to move.
+ * Each of `numbers` with `moveBegan` when it came into the subaccount it is in now: the start of
+ * its latest stay there (a number a later wave moved on arrived with that wave's transfer), else
+ * when it began to move. Pure.
  */
+export function cameInto(
+  numbers: readonly MovedNumber[],
+  stays: readonly NumberStay[],
+): MovedNumber[] {
+  return numbers.map((n) => ({ ...n, moveBegan: arrivedIn(n, stays) }));
+}
+
 function arrivedIn(number: MovedNumber, stays: readonly NumberStay[]): string {
   return stays
     .filter((s) => s.numberSid === number.numberSid && s.accountSid === number.subaccountSid)

@@ -831,6 +831,8 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
   const read = new Map([...bySub.keys()].map((sid) => [sid, passWindows(db, sid)]));
   const readable = readableFrom(db, now);
   const stays = numberStays(db);
+  // Each number as it came into its subaccount now, looked up once for all subaccounts.
+  const came = bySubaccount(cameInto(moved, stays));
   const unread = [...bySub].flatMap(([accountSid, numbers]) => {
     const any = read.get(accountSid)!;
     const readNow = passWindows(db, accountSid, 'current');
@@ -840,9 +842,9 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
     // subaccount no pass has read, or into one a pass read before they came): nothing of
     // theirs is judged, up to now. Came when moved into it: a number a later wave moved on
     // from another subaccount began to move (`moveBegan`) in the first wave, before that pass.
-    const late = cameInto(numbers, stays).filter(
-      (n) => lastRead === null || new Date(n.moveBegan) > lastRead,
-    );
+    const late = came
+      .get(accountSid)!
+      .filter((n) => lastRead === null || new Date(n.moveBegan) > lastRead);
     return [
       ...(lastRead === null
         ? []
@@ -1204,13 +1206,19 @@ export function cameInto(
   numbers: readonly MovedNumber[],
   stays: readonly NumberStay[],
 ): MovedNumber[] {
-  return numbers.map((n) => ({ ...n, moveBegan: arrivedIn(n, stays) }));
-}
-
-function arrivedIn(number: MovedNumber, stays: readonly NumberStay[]): string {
-  return stays
-    .filter((s) => s.numberSid === number.numberSid && s.accountSid === number.subaccountSid)
-    .reduce((a, s) => (Date.parse(s.began) > Date.parse(a) ? s.began : a), number.moveBegan);
+  // By number, once: scanned whole for each number, 30,000 numbers took 9 s.
+  const staysOf = new Map<string, NumberStay[]>();
+  for (const s of stays) {
+    const theirs = staysOf.get(s.numberSid);
+    if (theirs === undefined) staysOf.set(s.numberSid, [s]);
+    else theirs.push(s);
+  }
+  return numbers.map((n) => ({
+    ...n,
+    moveBegan: (staysOf.get(n.numberSid) ?? [])
+      .filter((s) => s.accountSid === n.subaccountSid)
+      .reduce((a, s) => (Date.parse(s.began) > Date.parse(a) ? s.began : a), n.moveBegan),
+  }));
 }
 
 /** When the first of a subaccount's numbers began to move. */

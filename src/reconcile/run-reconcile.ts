@@ -69,6 +69,7 @@ import { PageTrail } from '../twilio/page-trail.js';
 import type { PhoneNumber, TwilioPort } from '../twilio/port.js';
 import {
   findViolations,
+  type OptIn,
   type Placement,
   type SentMessage,
   type SuppressedPair,
@@ -398,23 +399,12 @@ export async function runReconcile(
   // A later wave may have moved the number on, out of the account it sent from: no pass reads
   // that account for it again, and the list the number is held to now is not the one the send
   // broke. Such a send is judged from what was kept with it, not dropped as another account's.
-  const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
-  const late = due.flatMap((p) => {
-    if (!isPhoneNumber(p.from)) return judgeKeptFromNoNumber(p, lists, optIns, sendersOf, db);
-    const number = byPhone.get(p.from);
-    if (number === undefined) return [];
-    // (A send kept before migration 015 has nothing kept with it: judged as it was.)
-    if (number.subaccountSid === p.accountSid || p.optedOutAt === null) {
-      return findViolations([number], lists, [p], optIns).violations;
-    }
-    // Moved on: judged against the opt-out it was found against when kept, and lifted only by
-    // an opt-in the ledger holds in the account it was sent from.
-    const asSent = {
-      ...number,
-      subaccountSid: p.accountSid,
-      customerId: p.customerId ?? number.customerId,
-    };
-    return judgedAsKept(p, p.optedOutAt, asSent, db);
+  const late = judgeDue(due, {
+    moved,
+    lists,
+    optIns,
+    sendersOf,
+    optInsOf: (accountSid) => optInsIn(db, [accountSid]),
   });
   const verdicts = { ...found, violations: [...judged, ...late] };
   // Kept by an earlier pass, not read by this one and not yet judgeable: they still wait, and
@@ -618,12 +608,56 @@ function judgedLists(
  * them have moved on, it is judged against the opt-out it was found against when kept, lifted
  * only by an opt-in the ledger holds in that subaccount, as a moved-on number's send is.
  */
+/**
+ * The sends earlier passes kept pending that this pass judges without reading them (`due`):
+ * from a number still in the subaccount it sent from (or kept before migration 015), as a pass
+ * judges a send it read; from a number a later wave moved on, against the opt-out it was kept
+ * with, lifted only by an opt-in in the account it was sent from (`optInsOf`); from a sender
+ * that is no phone number, as `judgeKeptFromNoNumber` says. Pure.
+ */
+export function judgeDue(
+  due: readonly KeptSend[],
+  {
+    moved,
+    lists,
+    optIns,
+    sendersOf,
+    optInsOf,
+  }: {
+    moved: readonly MovedNumber[];
+    lists: ReadonlyMap<string, readonly SuppressedPair[]>;
+    optIns: readonly OptIn[];
+    sendersOf: (send: SentMessage) => readonly MovedNumber[];
+    /** The opt-ins the ledger holds in an account. */
+    optInsOf: (accountSid: string) => readonly OptIn[];
+  },
+): Violation[] {
+  const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
+  return due.flatMap((p) => {
+    if (!isPhoneNumber(p.from)) return judgeKeptFromNoNumber(p, lists, optIns, sendersOf, optInsOf);
+    const number = byPhone.get(p.from);
+    if (number === undefined) return [];
+    // (A send kept before migration 015 has nothing kept with it: judged as it was.)
+    if (number.subaccountSid === p.accountSid || p.optedOutAt === null) {
+      return findViolations([number], lists, [p], optIns).violations;
+    }
+    // Moved on: judged against the opt-out it was found against when kept, and lifted only by
+    // an opt-in the ledger holds in the account it was sent from.
+    const asSent = {
+      ...number,
+      subaccountSid: p.accountSid,
+      customerId: p.customerId ?? number.customerId,
+    };
+    return judgedAsKept(p, p.optedOutAt, asSent, optInsOf);
+  });
+}
+
 function judgeKeptFromNoNumber(
   kept: KeptSend,
   lists: ReadonlyMap<string, readonly SuppressedPair[]>,
-  optIns: ReturnType<typeof optInsIn>,
+  optIns: readonly OptIn[],
   sendersOf: (send: SentMessage) => readonly MovedNumber[],
-  db: Db,
+  optInsOf: (accountSid: string) => readonly OptIn[],
 ): Violation[] {
   const senders = sendersOf(kept).filter((n) => n.subaccountSid === kept.accountSid);
   if (senders.length > 0) {
@@ -642,7 +676,7 @@ function judgeKeptFromNoNumber(
     moveBegan: '',
     subaccountCreatedAt: null,
   };
-  return judgedAsKept(kept, kept.optedOutAt, asSent, db);
+  return judgedAsKept(kept, kept.optedOutAt, asSent, optInsOf);
 }
 
 /**
@@ -654,12 +688,12 @@ function judgedAsKept(
   kept: KeptSend,
   optedOutAt: string,
   asSent: MovedNumber,
-  db: Db,
+  optInsOf: (accountSid: string) => readonly OptIn[],
 ): Violation[] {
   const list = new Map([
     [kept.from, [{ recipient: kept.to, stopMessageSid: kept.stopMessageSid, optedOutAt }]],
   ]);
-  return findViolations([asSent], list, [kept], optInsIn(db, [kept.accountSid]), () => [asSent])
+  return findViolations([asSent], list, [kept], optInsOf(kept.accountSid), () => [asSent])
     .violations;
 }
 

@@ -1,0 +1,82 @@
+/**
+ * The sends earlier passes kept pending that a pass judges without reading them (`judgeDue`):
+ * the verdicts, and that each list is read once for all of them, not once per send.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import type { KeptSend, MovedNumber } from '../../src/db/reconcile.js';
+import { judgeDue } from '../../src/reconcile/run-reconcile.js';
+import type { OptIn, SuppressedPair } from '../../src/reconcile/violations.js';
+
+const MOVE = '2026-11-01T10:00:00Z';
+const SUB = 'ACsub';
+const A = '+14155550611';
+const number: MovedNumber = {
+  numberSid: 'PNa',
+  phoneNumber: A,
+  customerId: 'acme',
+  subaccountSid: SUB,
+  sourceAccountSid: 'ACparent',
+  sourceServiceSid: null,
+  movedAt: MOVE,
+  moveBegan: MOVE,
+  subaccountCreatedAt: null,
+};
+const person = (i: number) => `+1206${String(5_000_000 + i)}`;
+const pair = (i: number): SuppressedPair => ({
+  recipient: person(i),
+  stopMessageSid: `SMstop${i}`,
+  optedOutAt: '2026-10-01T00:00:00Z',
+});
+const kept = (i: number, to: string): KeptSend => ({
+  sid: `SMsent${i}`,
+  accountSid: SUB,
+  from: A,
+  to,
+  status: 'delivered',
+  errorCode: null,
+  messagingServiceSid: null,
+  sentAt: '2026-11-10T00:00:00Z',
+  customerId: 'acme',
+  stopMessageSid: null,
+  optedOutAt: null,
+});
+
+/** A list whose walks are counted: each `for…of` over it is one. */
+function counted(pairs: SuppressedPair[]): { list: SuppressedPair[]; walks: () => number } {
+  let walks = 0;
+  const values = pairs[Symbol.iterator].bind(pairs);
+  Object.defineProperty(pairs, Symbol.iterator, {
+    value: () => {
+      walks += 1;
+      return values();
+    },
+  });
+  return { list: pairs, walks: () => walks };
+}
+
+describe('judgeDue', () => {
+  it('judges kept sends from a number still in its subaccount as a pass judges one it read', () => {
+    const lists = new Map([[A, [pair(1), pair(2)]]]);
+    const optIns: OptIn[] = [
+      {
+        recipient: person(2),
+        twilioNumber: A,
+        messagingServiceSid: null,
+        at: '2026-11-05T00:00:00Z',
+      },
+    ];
+    const due = [kept(1, person(1)), kept(2, person(2)), kept(3, person(3))];
+    const found = judgeDue(due, {
+      moved: [number],
+      lists,
+      optIns,
+      sendersOf: () => [],
+      optInsOf: () => optIns,
+    });
+    expect(found.map((v) => [v.violatingMessageSid, v.stopMessageSid])).toEqual([
+      ['SMsent1', 'SMstop1'],
+    ]);
+  });
+});

@@ -79,4 +79,23 @@ describe('judgeDue', () => {
       ['SMsent1', 'SMstop1'],
     ]);
   });
+  it('reads a list once for all the kept sends it judges, not once per send', () => {
+    // 500 kept sends from one number with a list of 2,000: judged one by one, the list was
+    // read 500 times (a list of 50,000 and thousands of kept sends: minutes).
+    const { list, walks } = counted(Array.from({ length: 2_000 }, (_, i) => pair(i)));
+    const lists = new Map([[A, list]]);
+    const due = Array.from({ length: 500 }, (_, i) => kept(i, person(i * 7)));
+    const found = judgeDue(due, {
+      moved: [number],
+      lists,
+      optIns: [],
+      sendersOf: () => [],
+      optInsOf: () => [],
+    });
+    // Those sent to someone on the list (every recipient under 2,000), in the order kept.
+    expect(found.map((v) => v.violatingMessageSid)).toEqual(
+      due.filter((_, i) => i * 7 < 2_000).map((p) => p.sid),
+    );
+    expect(walks()).toBe(1);
+  });
 });

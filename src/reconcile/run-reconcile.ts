@@ -366,7 +366,7 @@ export async function runReconcile(
   const placedIn = new Map<string, Placement[]>();
   for (const stay of stays) {
     const placed = placedIn.get(stay.numberSid) ?? [];
-    placed.push({ accountSid: stay.accountSid, left: stay.left });
+    placed.push({ accountSid: stay.accountSid, began: stay.began, left: stay.left });
     placedIn.set(stay.numberSid, placed);
   }
   const found = findViolations(moved, lists, sends, optIns, sendersOf, placedIn);

@@ -57,14 +57,15 @@ export function findViolations(
   /** The moved numbers a send with no sender went through its service for. */
   sendersOf: (send: SentMessage) => readonly MovedNumber[] = () => [],
   /**
-   * Each moved number's stays, by number SID: the accounts a transfer step put it in, and until
-   * when a later transfer took it out (`left`, null while none has). Given, a send from a moved
-   * number in an account that is not its subaccount now is passed over only while the journal
-   * has it there (a later wave's business: `numbers-left`), or from the account it came from
-   * when no transfer put it there; one made there after a transfer took it out (moved back by
-   * hand into a subaccount a later wave moved it out of), or in an account no transfer put it
-   * in, was made after someone moved the number there by hand: it still carries its list, and
-   * the send is held to it rather than passed over. Not given, such a send is not judged.
+   * Each moved number's stays, by number SID: the accounts a transfer step put it in, from when
+   * (`began`) and until when a later transfer took it out (`left`, null while none has). Given,
+   * a send from a moved number in an account that is not its subaccount now is passed over only
+   * while the journal has it there (a later wave's business: `numbers-left`), or from the
+   * account it came from when no transfer put it there; one made there before a transfer put it
+   * there or after one took it out (moved there by hand first, or back by hand into a
+   * subaccount a later wave moved it out of), or in an account no transfer put it in, was made
+   * after someone moved the number there by hand: it still carries its list, and the send is
+   * held to it rather than passed over. Not given, such a send is not judged.
    */
   placedIn?: ReadonlyMap<string, readonly Placement[]>,
 ): Verdicts {
@@ -185,14 +186,16 @@ function pairsSentTo(
 /** A stay of a moved number in an account a transfer step put it in (`findViolations`). */
 export interface Placement {
   accountSid: string;
+  /** When the transfer that put it there was sent (ISO 8601 UTC). */
+  began: string;
   /** When a later transfer took it out (ISO 8601 UTC); null while none has. */
   left: string | null;
 }
 
 /**
  * Whether `send` was made from `number` in an account the journal does not have it in then: one
- * no transfer step put it in (bar the one it came from), or one a later transfer took it out of
- * before the send (above).
+ * no transfer step put it in (bar the one it came from), or one a transfer put it in only after
+ * the send, or a later transfer took it out of before it (above).
  */
 function movedThereByHand(
   number: MovedNumber,
@@ -204,8 +207,13 @@ function movedThereByHand(
     (stay) => stay.accountSid === send.accountSid,
   );
   if (there.length === 0) return send.accountSid !== number.sourceAccountSid;
+  // Before a transfer put it there (someone had moved it there by hand first) it is no more
+  // the journal's than after one took it out.
   const sent = Date.parse(send.sentAt);
-  return !there.some((stay) => stay.left === null || sent <= Date.parse(stay.left));
+  return !there.some(
+    (stay) =>
+      Date.parse(stay.began) <= sent && (stay.left === null || sent <= Date.parse(stay.left)),
+  );
 }
 
 /**

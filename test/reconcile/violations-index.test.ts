@@ -95,10 +95,11 @@ function world(seed: number) {
     ? new Map(
         moved.map((m) => [
           m.numberSid,
-          ACCOUNTS.filter(() => r.chance(0.4)).map((accountSid) => ({
-            accountSid,
-            left: r.chance(0.5) ? null : time(),
-          })),
+          ACCOUNTS.filter(() => r.chance(0.4)).map((accountSid) => {
+            const began = time();
+            const left = r.chance(0.5) ? null : time();
+            return { accountSid, began, left: left !== null && left < began ? began : left };
+          }),
         ]),
       )
     : undefined;

@@ -48,8 +48,8 @@ describe('findViolations', () => {
       [
         numberSid,
         [
-          { accountSid: OTHER, left: '2026-11-03T00:00:00Z' },
-          { accountSid: SUB, left: null },
+          { accountSid: OTHER, began: '2026-11-01T09:55:00Z', left: '2026-11-03T00:00:00Z' },
+          { accountSid: SUB, began: '2026-11-02T23:59:00Z', left: null },
         ],
       ],
     ]);
@@ -58,6 +58,28 @@ describe('findViolations', () => {
     const verdicts = findViolations(moved, lists, [whileThere, afterIt], [], () => [], placedIn);
     expect(verdicts.violations.map((v) => [v.violatingMessageSid, v.accountSid])).toEqual([
       [afterIt.sid, OTHER],
+    ]);
+  });
+
+  it('holds a send made in an account before the transfer that put the number there, moved there by hand first', () => {
+    // Its stay there began later: passed over, the send was judged by no pass and named by no
+    // numbers-left span (which runs from the stay's start).
+    const numberSid = moved[0]!.numberSid;
+    const placedIn = new Map([
+      [
+        numberSid,
+        [
+          { accountSid: SUB, began: '2026-11-01T09:55:00Z', left: '2026-11-03T00:00:00Z' },
+          { accountSid: OTHER, began: '2026-11-05T00:00:00Z', left: '2026-11-08T00:00:00Z' },
+        ],
+      ],
+    ]);
+    const moreMoved = [{ ...moved[0]!, subaccountSid: 'AC' + '3'.repeat(32) }];
+    const before = send({ accountSid: OTHER, sentAt: '2026-11-04T00:00:00Z' });
+    const during = send({ accountSid: OTHER, sentAt: '2026-11-06T00:00:00Z' });
+    const verdicts = findViolations(moreMoved, lists, [before, during], [], () => [], placedIn);
+    expect(verdicts.violations.map((v) => [v.violatingMessageSid, v.accountSid])).toEqual([
+      [before.sid, OTHER],
     ]);
   });
 

@@ -669,7 +669,9 @@ export function listsNotWhole(db: Db, coverage: Coverage): Set<string> {
   const stays = sourceStays(db);
   const sources = new Map<string, Set<string>>();
   for (const { accountSid, customerId } of stays) {
-    sources.set(accountSid, new Set([...(sources.get(accountSid) ?? []), customerId]));
+    const customers = sources.get(accountSid);
+    if (customers === undefined) sources.set(accountSid, new Set([customerId]));
+    else customers.add(customerId);
   }
   const subaccounts = new Map([...previousSubaccounts(db)].map(([c, sub]) => [sub, c]));
   return partialCustomers(coverage, sources, subaccounts, listHorizons(stays, numbersLeft(db)));
@@ -695,8 +697,11 @@ export function partialCustomers(
   horizons: ListHorizons = new Map(),
 ): Set<string> {
   const gaps = new Map<string, CoverageWindow[]>();
-  for (const w of coverage.not_read)
-    gaps.set(w.account_sid, [...(gaps.get(w.account_sid) ?? []), w]);
+  for (const w of coverage.not_read) {
+    const spans = gaps.get(w.account_sid);
+    if (spans === undefined) gaps.set(w.account_sid, [w]);
+    else spans.push(w);
+  }
   return new Set([
     ...[...(sources ?? [])].flatMap(([account, customers]) => {
       const spans = gaps.get(account);

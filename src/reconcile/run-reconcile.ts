@@ -396,6 +396,7 @@ export async function runReconcile(
   const readNow = new Set(sends.map((s) => s.sid));
   const kept = pendingSends(db);
   const due = kept.filter((p) => !readNow.has(p.sid) && !afterUnread(p));
+  const dueSids = new Set(due.map((p) => p.sid));
   // A later wave may have moved the number on, out of the account it sent from: no pass reads
   // that account for it again, and the list the number is held to now is not the one the send
   // broke. Such a send is judged from what was kept with it, not dropped as another account's.
@@ -409,7 +410,7 @@ export async function runReconcile(
   const verdicts = { ...found, violations: [...judged, ...late] };
   // Kept by an earlier pass, not read by this one and not yet judgeable: they still wait, and
   // are counted as pending with the ones this pass found, so "pending: 0" means none waits.
-  const waiting = kept.filter((p) => !readNow.has(p.sid) && !due.includes(p));
+  const waiting = kept.filter((p) => !readNow.has(p.sid) && !dueSids.has(p.sid));
   const keptSids = new Set(kept.map((p) => p.sid));
   const sentBy = new Map(sends.map((s) => [s.sid, s]));
   const stillPending = found.violations
@@ -445,7 +446,7 @@ export async function runReconcile(
       blocked,
       {
         keep: stillPending,
-        settled: kept.filter((p) => readNow.has(p.sid) || due.includes(p)).map((p) => p.sid),
+        settled: kept.filter((p) => readNow.has(p.sid) || dueSids.has(p.sid)).map((p) => p.sid),
       },
     );
     markJudgedNotWhole(db, listed.newMarks, listed.cleared, listed.lost);
@@ -804,7 +805,11 @@ function subaccountsNow(moved: readonly MovedNumber[]): Map<string, string> {
 /** The moved numbers by the subaccount each is in now. */
 function bySubaccount(moved: readonly MovedNumber[]): Map<string, MovedNumber[]> {
   const bySub = new Map<string, MovedNumber[]>();
-  for (const m of moved) bySub.set(m.subaccountSid, [...(bySub.get(m.subaccountSid) ?? []), m]);
+  for (const m of moved) {
+    const numbers = bySub.get(m.subaccountSid);
+    if (numbers === undefined) bySub.set(m.subaccountSid, [m]);
+    else numbers.push(m);
+  }
   return bySub;
 }
 
@@ -972,7 +977,9 @@ export function unjudgedStays(
     if (left === null) continue;
     const before = read(stay.accountSid).filter((w) => w.end <= left);
     const spans = uncoveredSpans({ start: new Date(stay.began), end: left }, before);
-    unjudged.set(stay.accountSid, [...(unjudged.get(stay.accountSid) ?? []), ...spans]);
+    const gaps = unjudged.get(stay.accountSid);
+    if (gaps === undefined) unjudged.set(stay.accountSid, spans);
+    else gaps.push(...spans);
   }
   return new Map(
     [...unjudged]

@@ -53,8 +53,11 @@ export function renderStatus(
   }
   if (view.steps === null) return lines;
   const byState = new Map<string, typeof view.steps>();
-  for (const step of view.steps)
-    byState.set(step.state, [...(byState.get(step.state) ?? []), step]);
+  for (const step of view.steps) {
+    const steps = byState.get(step.state);
+    if (steps === undefined) byState.set(step.state, [step]);
+    else steps.push(step);
+  }
   // A stopped run's in-flight steps are no longer being sent: say what becomes of them.
   const shown = view.runs[0];
   const stopped = shown?.run.status === 'running' && shown.process === null;

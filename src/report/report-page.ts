@@ -1002,7 +1002,9 @@ function customersTable(input: ReportPageInput): Html {
   const rowsBy = new Map<string, AuditRow[]>();
   for (const row of input.rows) {
     const id = String(row.customer_id);
-    rowsBy.set(id, [...(rowsBy.get(id) ?? []), row]);
+    const own = rowsBy.get(id);
+    if (own === undefined) rowsBy.set(id, [row]);
+    else own.push(row);
   }
   // Built once: a map of every step of the run (one per customer made the page O(n²)).
   const moved = movedInto(input.document);

@@ -160,7 +160,9 @@ function readSpans(
     ranges.push(range);
     byAccount.set(w.accountSid, ranges);
     const key = `${w.accountSid}|${w.source}`;
-    bySource.set(key, [...(bySource.get(key) ?? []), { ...range }]);
+    const sourced = bySource.get(key);
+    if (sourced === undefined) bySource.set(key, [{ ...range }]);
+    else sourced.push({ ...range });
   }
   const merged: SourcedWindow[] = [];
   const notRead: CoverageWindow[] = [];
@@ -760,7 +762,9 @@ export function olderRulesNote(db: Db): string {
   const current = new Map<string, TimeRange[]>();
   for (const w of completedWindows(db)) {
     const range = { start: new Date(w.windowStart), end: new Date(w.windowEnd) };
-    current.set(w.accountSid, [...(current.get(w.accountSid) ?? []), range]);
+    const ranges = current.get(w.accountSid);
+    if (ranges === undefined) current.set(w.accountSid, [range]);
+    else ranges.push(range);
   }
   const older = olderRulesRunsUnread(db, current);
   return older === 0

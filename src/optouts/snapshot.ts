@@ -263,8 +263,8 @@ export interface SnapshotRunState {
    */
   reconcilePass: number | null;
   /**
-   * Whether the run is a reconcile pass's, recorded or not: its windows are the subaccounts'
-   * alone (a snapshot's always hold the parent's). One stopped with no pass recorded (the
+   * Whether the run is a reconcile pass's, recorded or not: it has windows and nothing that
+   * reads them (a snapshot's have slices or export days; they need not hold the parent's). One stopped with no pass recorded (the
    * process killed while it judged) is taken up by no snapshot: `reconcile` runs the pass again.
    */
   reconcileRun?: boolean;
@@ -287,10 +287,14 @@ export function latestSnapshotState(
           : 'stopped';
   const { id, pid, hostname, startedAt, finishedAt } = run;
   const reconcilePass = reconcilePassOf(db, id);
-  const windows = listWindows(db, id);
+  // A pass records its windows alone. A snapshot's windows always come with what reads them
+  // (an API window's slices, an export window's days); they need not hold the parent's: with
+  // --no-export, an --until older than the parent's Messages API window leaves it none.
   const reconcileRun =
     reconcilePass !== null ||
-    (windows.length > 0 && !windows.some((w) => w.accountSid === run.parentAccountSid));
+    (listWindows(db, id).length > 0 &&
+      listSlices(db, id).length === 0 &&
+      listExportDays(db, id).length === 0);
   const resume = state === 'stopped' && !reconcileRun ? resumeArguments(db, run) : null;
   return {
     id,
@@ -545,11 +549,13 @@ function resumable(
   input: Options,
 ): boolean {
   const windows = listWindows(db, runId);
-  const runAccounts = new Set(windows.map((w) => w.accountSid));
+  const run = getRun(db, runId)!;
+  // The parent is always among a run's accounts, though it may have no window in it (with
+  // --no-export, an --until older than what its Messages API shows).
+  const runAccounts = new Set([run.parentAccountSid, ...windows.map((w) => w.accountSid)]);
   const sameAccounts =
     runAccounts.size === accounts.length && accounts.every((sid) => runAccounts.has(sid));
   if (!sameAccounts) return false;
-  const run = getRun(db, runId)!;
   // A run an older submigrate started classified its pages by older keyword rules: carried on,
   // it would hold their opt-outs only, and (of their version) never count as read.
   if (run.rulesVersion !== RULES_VERSION) return false;
@@ -565,6 +571,8 @@ function resumable(
     // Per account: its windows (API, and Bulk Export before it) span exactly since … until.
     accounts.every((sid) => {
       const own = windows.filter((w) => w.accountSid === sid);
+      // An account given no window (the parent's above) has none to compare.
+      if (own.length === 0) return true;
       const first = own.reduce((a, w) => (w.windowStart < a ? w.windowStart : a), '~');
       const last = own.reduce((a, w) => (w.windowEnd > a ? w.windowEnd : a), '');
       return (

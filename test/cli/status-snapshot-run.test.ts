@@ -97,7 +97,14 @@ describe('status and the latest snapshot run', () => {
           { accountSid: PARENT, ...window },
           { accountSid: sub, ...window },
         ],
-        [],
+        // As a snapshot records them: each API window with the slices that read it (a run with
+        // windows and nothing to read them is a reconcile pass's).
+        [PARENT, sub].map((accountSid) => ({
+          accountSid,
+          sliceIndex: 0,
+          sliceStart: window.windowStart,
+          sliceEnd: window.windowEnd,
+        })),
       ),
     );
     expect(await status(dir.file('window.db'))).toContain(

@@ -287,14 +287,7 @@ export function latestSnapshotState(
           : 'stopped';
   const { id, pid, hostname, startedAt, finishedAt } = run;
   const reconcilePass = reconcilePassOf(db, id);
-  // A pass records its windows alone. A snapshot's windows always come with what reads them
-  // (an API window's slices, an export window's days); they need not hold the parent's: with
-  // --no-export, an --until older than the parent's Messages API window leaves it none.
-  const reconcileRun =
-    reconcilePass !== null ||
-    (listWindows(db, id).length > 0 &&
-      listSlices(db, id).length === 0 &&
-      listExportDays(db, id).length === 0);
+  const reconcileRun = reconcilePass !== null || isPassRun(db, id);
   const resume = state === 'stopped' && !reconcileRun ? resumeArguments(db, run) : null;
   return {
     id,
@@ -307,6 +300,20 @@ export function latestSnapshotState(
     reconcilePass,
     reconcileRun,
   };
+}
+
+/**
+ * Whether a run is a reconcile pass's: a pass records its windows alone, read in full, while a
+ * snapshot's windows always come with what reads them (an API window's slices, an export
+ * window's days). They need not hold the parent's: with --no-export, an --until older than the
+ * parent's Messages API window leaves it none.
+ */
+function isPassRun(db: Db, runId: number): boolean {
+  return (
+    listWindows(db, runId).length > 0 &&
+    listSlices(db, runId).length === 0 &&
+    listExportDays(db, runId).length === 0
+  );
 }
 
 /**
@@ -548,6 +555,9 @@ function resumable(
   accounts: readonly string[],
   input: Options,
 ): boolean {
+  // A pass's run (killed before it recorded its pass) has nothing left to read: taken up, its
+  // windows would count as read though what it read may never have reached the ledger.
+  if (isPassRun(db, runId)) return false;
   const windows = listWindows(db, runId);
   const run = getRun(db, runId)!;
   // The parent is always among a run's accounts, though it may have no window in it (with

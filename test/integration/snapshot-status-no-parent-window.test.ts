@@ -10,7 +10,7 @@
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { listWindows } from '../../src/db/snapshot-runs.js';
+import { createRun, listWindows } from '../../src/db/snapshot-runs.js';
 import { latestSnapshotState } from '../../src/optouts/snapshot.js';
 import { useCliWorkspace } from '../support/migration.js';
 import { fixedClock, readOnly, snapshotInto, withLedger } from '../support/snapshot-harness.js';
@@ -92,6 +92,49 @@ describe('a stopped snapshot run with no window of the parent', () => {
     );
     expect(runs).toEqual([
       { id: 1, status: 'completed' },
+      { id: 2, status: 'completed' },
+    ]);
+  });
+
+  it("a reconcile pass's run, killed, is not taken up by a snapshot of the same subaccounts", async () => {
+    // A pass records its windows (read in full) before it adds what it read to the ledger: a
+    // snapshot that took such a run up would read nothing and count them as read.
+    const db = ws.dir.file('pass.db');
+    await withLedger(db, (d) =>
+      createRun(
+        d,
+        {
+          parentAccountSid: ws.env.port().parentAccountSid,
+          startedAt: new Date(NOW).toISOString().replace('.000Z', 'Z'),
+          pid: 4_194_305,
+          hostname: 'vitest',
+          partitions: 1,
+          keywordsJson: '{}',
+          explicitWindow: false,
+        },
+        [
+          {
+            accountSid: SUB,
+            source: 'api',
+            windowStart: new Date(NOW - 60 * DAY).toISOString().replace('.000Z', 'Z'),
+            windowEnd: new Date(NOW).toISOString().replace('.000Z', 'Z'),
+          },
+        ],
+        [],
+      ),
+    );
+    const state = await withLedger(db, (d) => latestSnapshotState(d, ANOTHER));
+    expect(state?.reconcileRun).toBe(true);
+    const snapshot = await snapshotInto(db, ws.env.port(), fixedClock(NOW + 3_600_000), {
+      accounts: [SUB],
+      useExport: false,
+    });
+    expect(snapshot.resumed).toBe(false);
+    const runs = readOnly(db, (d) =>
+      d.prepare(`SELECT id, status FROM snapshot_runs ORDER BY id`).all(),
+    );
+    expect(runs).toEqual([
+      { id: 1, status: 'abandoned' },
       { id: 2, status: 'completed' },
     ]);
   });

@@ -556,7 +556,17 @@ function signOff(input: ReportPageInput, violations: number | null): Html {
   }
   // Violations, and sends not judged yet, are reasons not to sign, above: not repeated here.
   const unjudged = unjudgedCount(input);
-  if (violations === null || (violations === 0 && unjudged === 0))
+  // Sends held to a list that is not whole (or not known) were judged against part of it only:
+  // one found so after the last pass (no pass marked it) says nothing of who was texted.
+  if (violations === 0 && unjudged === 0 && !listsWhole(input)) {
+    confirm.push(
+      html`<span class="warn"
+        >No message after the move went to anyone on the suppression lists as they stand, but not
+        every list is whole (above): someone who opted out in the history not read may have been
+        texted, and this page cannot say.</span
+      >`,
+    );
+  } else if (violations === null || (violations === 0 && unjudged === 0))
     confirm.push(
       violations === null
         ? html`<span class="warn"
@@ -1088,6 +1098,19 @@ function numbersTable(rows: readonly AuditRow[]): Html {
  * What reconcile has not judged yet for this run: sends pending, customers' sends not read again
  * since their lists became whole, and spans since the move no pass read.
  */
+/**
+ * Whether every list of the run is known and whole, as the sign-off's reasons judge them: the
+ * sends reconcile held to them were held to all of them.
+ */
+function listsWhole(input: ReportPageInput): boolean {
+  if (input.optouts === null) return false;
+  const coverage = input.optouts.coverage;
+  if (coverage.never_read.length > 0) return false;
+  return input.partial === undefined
+    ? coverage.not_read.length === 0
+    : notWhole(input).length === 0;
+}
+
 function unjudgedCount(input: ReportPageInput): number {
   return (
     (input.pending ?? 0) +
@@ -1103,7 +1126,7 @@ function violationsSection(input: ReportPageInput): Html {
     return html`<p class="muted">Reconcile has not run yet.</p>`;
   }
   const unjudged = unjudgedCount(input);
-  if (violations.length === 0 && unjudged > 0) {
+  if (violations.length === 0 && (unjudged > 0 || !listsWhole(input))) {
     return html`<p class="warn">
       None found in what reconcile has judged, but not all of it is judged yet (the reasons are at
       the top of this page): this cannot say that nobody on a suppression list was texted.

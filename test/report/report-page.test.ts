@@ -381,6 +381,36 @@ describe('report.html: what the reviewer is asked to sign off', () => {
     expect(block(page)).toContain('ask the customer for its own opt-out records');
   });
 
+  it('never says nobody on a list was texted while a list is not whole', () => {
+    // Found not whole after the last reconcile pass (no pass marked it: a newer submigrate's
+    // keyword rules, a window found narrower), its customer's sends were held to part of it.
+    const base = input();
+    const coverage = {
+      ...base.optouts!.coverage,
+      not_read: [
+        {
+          account_sid: 'AC' + '0'.repeat(32),
+          start: '2024-01-01T00:00:00Z',
+          end: '2025-01-01T00:00:00Z',
+        },
+      ],
+    };
+    const page = reportPage({
+      ...base,
+      optouts: { ...base.optouts!, coverage },
+      partial: new Set(['acme']),
+    });
+    expect(verdict(page)).toBe('not-ready');
+    expect(block(page)).not.toContain('Nobody on a suppression list has been texted');
+    expect(block(page)).toContain(
+      'not every list is whole (above): someone who opted out in the history not read may have been texted, and this page cannot say.',
+    );
+    expect(page).toContain(
+      'None found in what reconcile has judged, but not all of it is judged yet',
+    );
+    expect(page).not.toContain('None: no message after the move went to anyone');
+  });
+
   it("marks a customer's list that is not whole in the count a list too long for the page shows", () => {
     // Above PAGE_LIST_ROWS the page counts each customer's rows instead of showing them: the
     // rows carried the red "not whole" mark, the count did not, and read as all of the list.

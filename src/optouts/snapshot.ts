@@ -264,8 +264,9 @@ export interface SnapshotRunState {
   reconcilePass: number | null;
   /**
    * Whether the run is a reconcile pass's, recorded or not: it has windows and nothing that
-   * reads them (a snapshot's have slices or export days; they need not hold the parent's). One stopped with no pass recorded (the
-   * process killed while it judged) is taken up by no snapshot: `reconcile` runs the pass again.
+   * reads them (a snapshot's have slices or export days; they need not hold the parent's). One
+   * stopped with no pass recorded (the process killed while it judged) is taken up by no
+   * snapshot: `reconcile` runs the pass again.
    */
   reconcileRun?: boolean;
 }

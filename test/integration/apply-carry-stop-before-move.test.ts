@@ -24,20 +24,15 @@ describe('a STOP between a --carry-optouts plan and the move', () => {
     numbers: [{ phone_number: A1, sms_url: 'https://acme.example/sms' }],
     messages: [seededStop(R1, A1, Date.now() - 3 * DAY)],
   });
+  const planCarry = () =>
+    ws.cli(['plan', '--mapping', 'm.csv', '--carry-optouts', '--out', 'p.json']);
 
   it('is named by apply as an opt-out the plan does not carry, with the command that carries it', async () => {
     writeFileSync(
       ws.dir.file('m.csv'),
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A1},acmeSvc\n`,
     );
-    const planned = await ws.cli([
-      'plan',
-      '--mapping',
-      'm.csv',
-      '--carry-optouts',
-      '--out',
-      'p.json',
-    ]);
+    const planned = await planCarry();
     expect(planned.code, planned.stderr).toBe(0);
     await nextSecond();
     await ws.env.seed({ messages: [seededStop(R3, A1, Date.now())] });
@@ -70,14 +65,7 @@ describe('a STOP between a --carry-optouts plan and the move', () => {
     expect(audit).toContain('that this plan does not carry');
 
     // The command it names carries it: the plan made again has one record to write.
-    const again = await ws.cli([
-      'plan',
-      '--mapping',
-      'm.csv',
-      '--carry-optouts',
-      '--out',
-      'p.json',
-    ]);
+    const again = await planCarry();
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/\+ opt-outs\s+acme\s+1 /);
   });

@@ -357,7 +357,8 @@ describe('report.html: what the reviewer is asked to sign off', () => {
     }
   });
 
-  it('says the move is not ready while a list is not whole: history not read', () => {
+  /** The page of a run whose customer acme's list is not whole: a year of history not read. */
+  function pageListNotWhole(): string {
     const base = input();
     const coverage = {
       ...base.optouts!.coverage,
@@ -369,11 +370,15 @@ describe('report.html: what the reviewer is asked to sign off', () => {
         },
       ],
     };
-    const page = reportPage({
+    return reportPage({
       ...base,
       optouts: { ...base.optouts!, coverage },
       partial: new Set(['acme']),
     });
+  }
+
+  it('says the move is not ready while a list is not whole: history not read', () => {
+    const page = pageListNotWhole();
     expect(verdict(page)).toBe('not-ready');
     expect(block(page)).toContain(
       'The suppression lists of 1 customer(s) are not whole: part of the message history was never read',
@@ -384,22 +389,7 @@ describe('report.html: what the reviewer is asked to sign off', () => {
   it('never says nobody on a list was texted while a list is not whole', () => {
     // Found not whole after the last reconcile pass (no pass marked it: a newer submigrate's
     // keyword rules, a window found narrower), its customer's sends were held to part of it.
-    const base = input();
-    const coverage = {
-      ...base.optouts!.coverage,
-      not_read: [
-        {
-          account_sid: 'AC' + '0'.repeat(32),
-          start: '2024-01-01T00:00:00Z',
-          end: '2025-01-01T00:00:00Z',
-        },
-      ],
-    };
-    const page = reportPage({
-      ...base,
-      optouts: { ...base.optouts!, coverage },
-      partial: new Set(['acme']),
-    });
+    const page = pageListNotWhole();
     expect(verdict(page)).toBe('not-ready');
     expect(block(page)).not.toContain('Nobody on a suppression list has been texted');
     expect(block(page)).toContain(

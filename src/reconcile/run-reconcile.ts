@@ -566,6 +566,7 @@ function judgedLists(
   // customer none of whose numbers is left with it has nothing more to read.
   const recordedSubaccount = previousSubaccounts(db);
   const movedInto = subaccountsMovedInto(db);
+  const staysThere = indexStays(stays);
   const cleared = [...marks.keys()].filter((c) =>
     movedCustomers.has(c)
       ? !notWholeIds.has(c) && !notReadAgain.some((m) => m.customerId === c)
@@ -581,7 +582,7 @@ function judgedLists(
         ...(recordedSubaccount.has(c) ? [recordedSubaccount.get(c)!] : []),
         ...(movedInto.get(c) ?? []),
       ]),
-      stays,
+      stays: staysThere,
       current,
       readable,
       now,
@@ -998,6 +999,26 @@ function stayLeft(stay: NumberStay, current: ReadonlyMap<string, string>, now: D
   return current.get(stay.numberSid) === stay.accountSid ? null : now;
 }
 
+/** Stays by the account they were in, each with its place among them (`lostOfMark`). */
+export type StaysIndex = ReadonlyMap<string, readonly (readonly [number, NumberStay])[]>;
+
+/**
+ * `stays` by account, once: `lostOfMark` scanned every stay for each cleared customer (3,000
+ * customers of 60,000 stays took a second).
+ */
+export function indexStays(stays: readonly NumberStay[]): StaysIndex {
+  const byAccount = new Map<string, (readonly [number, NumberStay])[]>();
+  stays.forEach((stay, i) => {
+    const there = byAccount.get(stay.accountSid);
+    if (there === undefined) byAccount.set(stay.accountSid, [[i, stay]]);
+    else there.push([i, stay]);
+  });
+  return byAccount;
+}
+
+const isStaysIndex = (stays: readonly NumberStay[] | StaysIndex): stays is StaysIndex =>
+  stays instanceof Map;
+
 /**
  * What no pass can read again of a customer's mark (its sends held to a list that was not
  * whole, from `since`), once a pass has read the rest: in each of its `subaccounts`, the part
@@ -1010,7 +1031,8 @@ export function lostOfMark(
   since: string,
   where: {
     subaccounts: ReadonlySet<string>;
-    stays: readonly NumberStay[];
+    /** Every stay, or `indexStays` of them: built once for many customers. */
+    stays: readonly NumberStay[] | StaysIndex;
     current: ReadonlyMap<string, string>;
     readable: (accountSid: string) => Date;
     now: Date;
@@ -1024,8 +1046,17 @@ export function lostOfMark(
     const readable = where.readable(accountSid);
     if (from < readable) span(accountSid, from, readable, 'retention');
   }
-  for (const stay of where.stays) {
-    if (!where.subaccounts.has(stay.accountSid)) continue;
+  // Only the stays in the customer's subaccounts, in the order they were given.
+  let theirs: readonly NumberStay[];
+  if (isStaysIndex(where.stays)) {
+    const byAccount = where.stays;
+    const there = [...where.subaccounts].flatMap((accountSid) => byAccount.get(accountSid) ?? []);
+    if (where.subaccounts.size > 1) there.sort((a, b) => a[0] - b[0]);
+    theirs = there.map(([, stay]) => stay);
+  } else {
+    theirs = where.stays.filter((stay) => where.subaccounts.has(stay.accountSid));
+  }
+  for (const stay of theirs) {
     const left = stayLeft(stay, where.current, where.now);
     if (left === null || left <= from) continue;
     span(stay.accountSid, latest(from, new Date(stay.began)), left, 'numbers-left');

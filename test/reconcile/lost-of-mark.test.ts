@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { lostOfMark } from '../../src/reconcile/run-reconcile.js';
+import { indexStays, lostOfMark } from '../../src/reconcile/run-reconcile.js';
 
 const SUB = 'ACacme';
 const NOW = new Date('2026-12-03T12:00:00Z');
@@ -68,5 +68,36 @@ describe('lostOfMark', () => {
       ['2026-12-01T12:00:00Z', '2026-12-02T09:00:00Z', 'numbers-left'],
       ['2026-12-02T10:00:00Z', '2026-12-03T12:00:00Z', 'numbers-left'],
     ]);
+  });
+
+  it('the same spans, in the same order, from the stays indexed once by account as from the list', () => {
+    const stays = [
+      stay('PN1', 'ACbeta', '2026-12-01T09:00:00Z', '2026-12-01T11:00:00Z'),
+      stay('PN2', SUB, '2026-12-01T10:00:00Z', '2026-12-02T09:00:00Z'),
+      stay('PN1', SUB, '2026-12-01T11:00:00Z', '2026-12-02T08:00:00Z'),
+      stay('PN3', 'ACbeta', '2026-12-02T10:00:00Z', null),
+      stay('PN4', 'ACgamma', '2026-12-02T09:00:00Z', '2026-12-02T10:00:00Z'),
+    ];
+    const current: [string, string][] = [
+      ['PN1', 'ACother'],
+      ['PN2', 'ACother'],
+      ['PN3', 'ACother'],
+    ];
+    const both = (given: Parameters<typeof lostOfMark>[2]['stays']) =>
+      lostOfMark('acme', '2025-12-01T00:00:00Z', {
+        ...where([], current),
+        subaccounts: new Set(['ACbeta', SUB]),
+        stays: given,
+      });
+    const fromList = both(stays);
+    expect(fromList.map((s) => [s.accountSid, s.start, s.reason])).toEqual([
+      ['ACbeta', '2025-12-01T00:00:00Z', 'retention'],
+      [SUB, '2025-12-01T00:00:00Z', 'retention'],
+      ['ACbeta', '2026-12-01T09:00:00Z', 'numbers-left'],
+      [SUB, '2026-12-01T10:00:00Z', 'numbers-left'],
+      [SUB, '2026-12-01T11:00:00Z', 'numbers-left'],
+      ['ACbeta', '2026-12-02T10:00:00Z', 'numbers-left'],
+    ]);
+    expect(both(indexStays(stays))).toEqual(fromList);
   });
 });

@@ -127,7 +127,7 @@ function snapshotLine(run: SnapshotRunState, db: string): string {
       ? `snapshot run ${run.id}`
       : `snapshot run ${run.id} (reconcile pass ${run.reconcilePass}: the subaccounts' messages, not the parent's history)`;
   if (unrecorded && run.state === 'stopped') {
-    return `${head}  stopped  started ${run.startedAt}, no process is running it (pid ${run.pid} gone) and it recorded no pass: what it read is in the ledger, nothing it judged was kept and none of its span counts as read; \`${reconcileRunsAgain(db)}\` runs the pass again`;
+    return `${head}  stopped  started ${run.startedAt}, no process is running it (pid ${run.pid} gone) and it recorded no pass: nothing it judged was kept and none of its span counts as read (what it read is in the ledger if it stopped after keeping it, and the next pass reads the span again either way); \`${reconcileRunsAgain(db)}\` runs the pass again`;
   }
   switch (run.state) {
     case 'running':

@@ -121,6 +121,12 @@ describe('renderStatus', () => {
     );
     expect(line).toContain("`submigrate reconcile --db 'my db.sqlite'` runs the pass again");
     expect(line).not.toContain('submigrate snapshot');
+    // Killed between making its run and keeping its evidence, it left nothing in the ledger:
+    // the line never says it did, only that it may have, and that the next pass reads it again.
+    expect(line).not.toContain('what it read is in the ledger,');
+    expect(line).toContain(
+      'what it read is in the ledger if it stopped after keeping it, and the next pass reads the span again either way',
+    );
   });
 
   it('a reconcile pass, recorded as a snapshot run, is said to be one', () => {

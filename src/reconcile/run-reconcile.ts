@@ -911,9 +911,7 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
     // subaccount no pass has read, or into one a pass read before they came): nothing of
     // theirs is judged, up to now. Came when moved into it: a number a later wave moved on
     // from another subaccount began to move (`moveBegan`) in the first wave, before that pass.
-    const late = came
-      .get(accountSid)!
-      .filter((n) => lastRead === null || new Date(n.moveBegan) > lastRead);
+    const late = movedAfterRead(came.get(accountSid)!, lastRead);
     return [
       ...(lastRead === null
         ? []
@@ -936,6 +934,20 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
   );
   notChecked.push(...awaySpans(db, moved));
   return { unread, notChecked };
+}
+
+/**
+ * Of `numbers` (each as it came into the subaccount: `cameInto`), those that came after the last
+ * pass read it (`lastRead`, the end of its window: null, none has): nothing of theirs is judged.
+ * One that came in the second the read ended may have come after the pass began, and is taken
+ * as one that came after it: times are whole seconds, and the pass may not have read its sends
+ * in that second. Pure.
+ */
+export function movedAfterRead<N extends Pick<MovedNumber, 'moveBegan'>>(
+  numbers: readonly N[],
+  lastRead: Date | null,
+): N[] {
+  return numbers.filter((n) => lastRead === null || new Date(n.moveBegan) >= lastRead);
 }
 
 /**
@@ -976,7 +988,9 @@ export function unjudgedStays(
   for (const stay of stays) {
     const left = stayLeft(stay, current, now);
     if (left === null) continue;
-    const before = read(stay.accountSid).filter((w) => w.end <= left);
+    // A window that ended in the second it left is not counted: times are whole seconds, and
+    // its pass may have begun after the number left (holding its sends there to no list).
+    const before = read(stay.accountSid).filter((w) => w.end < left);
     const spans = uncoveredSpans({ start: new Date(stay.began), end: left }, before);
     const gaps = unjudged.get(stay.accountSid);
     if (gaps === undefined) unjudged.set(stay.accountSid, spans);
@@ -1281,7 +1295,9 @@ function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
  * would have carried `end` on), or before a transfer took it out, whichever came first. Until
  * then what it sent there was held to no list: moved back by hand after a pass found it, it sent
  * from there up to the move, and the span names those sends too, not only those up to the
- * last pass that saw it. Pure.
+ * last pass that saw it. A transfer in the second of `end` is passed over (times are whole
+ * seconds: it may have come before that pass found the number there, moved back by hand since),
+ * and a pass that began in that second is taken for the one that found it. Pure.
  */
 export function awayUntil(
   span: Pick<NumberAway, 'accountSid' | 'end'>,
@@ -1292,7 +1308,7 @@ export function awayUntil(
   const bounds = [
     ...passes.filter((p) => Date.parse(p.startedAt) > end).map((p) => Date.parse(p.finishedAt)),
     ...departures
-      .filter((d) => d.accountSid === span.accountSid && Date.parse(d.leftAt) >= end)
+      .filter((d) => d.accountSid === span.accountSid && Date.parse(d.leftAt) > end)
       .map((d) => Date.parse(d.leftAt)),
   ];
   return bounds.length === 0 ? span.end : isoSeconds(new Date(Math.min(...bounds)));

@@ -37,4 +37,20 @@ describe('awayUntil', () => {
     ];
     expect(awayUntil(span, passes, departures)).toBe('2026-12-03T12:30:00Z');
   });
+
+  it('passes over a transfer out in the second the last pass found it: it may have come first', () => {
+    // Moved out of the parent at 10:00:00.2, back by hand, found there by the pass at 10:00:00.6
+    // (both said 10:00:00): the transfer does not end what the pass found. The next pass does.
+    const passes = [pass('2026-12-03T14:00:00Z', '2026-12-03T14:00:07Z')];
+    const departures = [{ accountSid: PARENT, leftAt: '2026-12-03T10:00:00Z' }];
+    expect(awayUntil(span, passes, departures)).toBe('2026-12-03T14:00:07Z');
+  });
+
+  it('takes a pass that began in the second of the end for the one that found it', () => {
+    const passes = [
+      pass('2026-12-03T10:00:00Z', '2026-12-03T10:00:02Z'),
+      pass('2026-12-03T14:00:00Z', '2026-12-03T14:00:07Z'),
+    ];
+    expect(awayUntil(span, passes, [])).toBe('2026-12-03T14:00:07Z');
+  });
 });

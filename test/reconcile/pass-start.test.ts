@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { passStart, unreadSpans } from '../../src/reconcile/run-reconcile.js';
+import { movedAfterRead, passStart, unreadSpans } from '../../src/reconcile/run-reconcile.js';
 
 const at = (iso: string) => new Date(iso);
 const OVERLAP = 10 * 60_000;
@@ -72,5 +72,26 @@ describe('unreadSpans', () => {
       { ...span(MOVED, '2026-12-02T00:00:00Z'), reason: 'skipped' },
       { ...span('2026-12-02T12:00:00Z', NOW.toISOString()), reason: 'skipped' },
     ]);
+  });
+});
+
+describe('same-second edges', () => {
+  it('a pass after one whose read ended in the second a number began to move reads that second again', () => {
+    // Already safe: the overlap reaches back 10 minutes before the first second no pass read.
+    const read = [{ start: at('2026-12-01T09:00:00Z'), end: at(MOVED) }];
+    const start = passStart([{ moveBegan: MOVED }], read, null, NOW);
+    expect(start.getTime()).toBeLessThan(at(MOVED).getTime());
+  });
+
+  it('a number that came in the second the last read ended is taken as one that came after it', () => {
+    // The pass's read ended at 10:00:00.4, the move began at 10:00:00.8: both said 10:00:00, and
+    // no pass read the number's sends. One that came a second before was read.
+    const numbers = [
+      { moveBegan: '2026-12-01T09:59:59Z' },
+      { moveBegan: MOVED },
+      { moveBegan: '2026-12-01T10:00:01Z' },
+    ];
+    expect(movedAfterRead(numbers, at(MOVED))).toEqual(numbers.slice(1));
+    expect(movedAfterRead(numbers, null)).toEqual(numbers);
   });
 });

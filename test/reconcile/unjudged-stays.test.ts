@@ -58,4 +58,18 @@ describe('unjudgedStays', () => {
       new Map([['ACold', [range('2026-12-01T10:00:00Z', NOW.toISOString())]]]),
     );
   });
+
+  it('does not count a window that ended in the second the number left: its pass may have come after', () => {
+    // The transfer out finished at 12:00:00.3 and a pass began at 12:00:00.7 (both said
+    // 12:00:00): that pass held none of PN1's sends in ACold to its list. Only the window
+    // that ended before it left counts.
+    const stays = [stay('PN1', 'ACold', '2026-12-01T10:00:00Z', '2026-12-01T12:00:00Z')];
+    const read = () => [
+      range('2026-12-01T09:00:00Z', '2026-12-01T11:00:00Z'),
+      range('2026-12-01T10:50:00Z', '2026-12-01T12:00:00Z'),
+    ];
+    expect(unjudgedStays(stays, new Map(), read, NOW)).toEqual(
+      new Map([['ACold', [range('2026-12-01T11:00:00Z', '2026-12-01T12:00:00Z')]]]),
+    );
+  });
 });

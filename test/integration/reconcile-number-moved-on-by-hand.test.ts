@@ -28,6 +28,24 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
   const { cli } = ws;
   const db = () => ws.dir.file('r.db');
 
+  /**
+   * reconcile --fail-on-violation: exit 3 with one new violation; its violations.csv rows as
+   * [violating_message_sid, recipient, customer_id, account_sid].
+   */
+  async function reconcileFindsOne() {
+    const reconciled = await cli(['reconcile', '--fail-on-violation', '--db', db()]);
+    expect(reconciled.code, reconciled.stderr).toBe(3);
+    expect(reconciled.stdout, reconciled.stderr).toContain('1 new violation(s)');
+    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
+    const found = readCsv(join(ws.dir.path, folder, 'violations.csv')).map((r) => [
+      r['violating_message_sid'],
+      r['recipient'],
+      r['customer_id'],
+      r['account_sid'],
+    ]);
+    return { ...reconciled, found };
+  }
+
   /** The subaccounts apply made for Acme and Beta. */
   async function subaccounts(): Promise<{ acme: string; beta: string }> {
     const accounts = (await ws.env.state()).accounts;
@@ -157,19 +175,9 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
       from: A,
       body: 'Sale today!',
     });
-    const reconciled = await cli(['reconcile', '--fail-on-violation', '--db', db()]);
-    expect(reconciled.code, reconciled.stderr).toBe(3);
+    const reconciled = await reconcileFindsOne();
     expect(reconciled.stdout).toContain('1 sends from moved numbers checked: 1 new violation(s)');
-    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
-    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
-    expect(
-      found.map((r) => [
-        r['violating_message_sid'],
-        r['recipient'],
-        r['customer_id'],
-        r['account_sid'],
-      ]),
-    ).toEqual([[violating.sid, R1, 'acme', beta]]);
+    expect(reconciled.found).toEqual([[violating.sid, R1, 'acme', beta]]);
   }, 60_000);
 
   it('holds its sends to its list once moved by hand back into a subaccount a later apply moved it out of', async () => {
@@ -191,18 +199,7 @@ describe('reconcile: a number apply moved, then moved on by hand', () => {
       body: 'Sale today!',
     });
     expect(violating.status).not.toBe('failed');
-    const reconciled = await cli(['reconcile', '--fail-on-violation', '--db', db()]);
-    expect(reconciled.code, reconciled.stderr).toBe(3);
-    expect(reconciled.stdout, reconciled.stderr).toContain('1 new violation(s)');
-    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
-    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
-    expect(
-      found.map((r) => [
-        r['violating_message_sid'],
-        r['recipient'],
-        r['customer_id'],
-        r['account_sid'],
-      ]),
-    ).toEqual([[violating.sid, R1, 'beta', acme]]);
+    const reconciled = await reconcileFindsOne();
+    expect(reconciled.found).toEqual([[violating.sid, R1, 'beta', acme]]);
   }, 90_000);
 });

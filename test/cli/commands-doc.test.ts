@@ -68,10 +68,15 @@ const COMMANDS = [
 
 describe('--help shows only the options a command reads', () => {
   // docs/commands.md: the emulator keeps no database and sends no Twilio request; demo keeps its
-  // own database, sends to its own emulator and tells its story in text only.
+  // own database, sends to its own emulator and tells its story in text only. status, report
+  // and optouts read the database alone: their --help showed --api-url ("Send every Twilio
+  // request to this URL"), as if they asked Twilio something.
   it.each([
     ['emulator', ['--db', '--api-url']],
     ['demo', ['--db', '--api-url', '--json']],
+    ['status', ['--api-url']],
+    ['report', ['--api-url']],
+    ['optouts', ['--api-url']],
   ])('%s', async (command, unread) => {
     const { code, stdout } = await runCli([command, '--help'], { PATH: process.env['PATH']! });
     expect(code).toBe(0);

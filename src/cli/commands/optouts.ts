@@ -29,6 +29,8 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
     describe: 'Export the current suppression list, with its evidence and coverage',
     builder: (y) =>
       y
+        // It reads the database alone: --help leaves out --api-url, which it does not read.
+        .hide('api-url')
         .option('customer', {
           type: 'string',
           describe: 'Only this customer_id (needs a planned mapping)',

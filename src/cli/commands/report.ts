@@ -28,6 +28,8 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
       "Write an apply run's reports: report.html (one self-contained page), audit.csv/json, carry.csv, violations.csv, the suppression lists, coverage; exit 3 when the run has not finished (running or stopped)",
     builder: (y) =>
       y
+        // It reads the database alone: --help leaves out --api-url, which it does not read.
+        .hide('api-url')
         .option('run', runOption('The run (default: the latest that moved numbers)'))
         .option('out', { type: 'string', describe: 'Folder (default reports/<run id>)' }),
     handler: async (args) => {

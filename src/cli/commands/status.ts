@@ -17,7 +17,8 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
   return {
     command: 'status',
     describe: 'Apply runs, and their steps by state; the latest snapshot run',
-    builder: (y) => y.option('run', runOption('One run, step by step')),
+    // It reads the database alone: --help leaves out --api-url, which it does not read.
+    builder: (y) => y.hide('api-url').option('run', runOption('One run, step by step')),
     handler: async (args) => {
       const view: StatusView = await withDb(
         dbLocation(args, context),

@@ -66,7 +66,11 @@ import { spansNotJudged, type NotChecked, type Unread } from '../reconcile/run-r
 import { countStates } from './run-apply.js';
 
 /** The run asked for; else the latest that had steps to take (`latestApplyRun`). */
-export function chooseRun(db: Db, runId: number | undefined) {
+export function chooseRun(
+  db: Db,
+  runId: number | undefined,
+  me?: { pid: number; hostname: string; isAlive(pid: number): boolean },
+) {
   if (runId !== undefined) {
     const run = getApplyRun(db, runId);
     if (run === undefined)
@@ -75,6 +79,14 @@ export function chooseRun(db: Db, runId: number | undefined) {
   }
   const latest = latestApplyRun(db);
   if (latest === undefined) {
+    // The first apply holds the lock while it checks its plan, before its run begins: told
+    // "apply PLAN makes one", the engineer would start a second apply beside it.
+    const starting = me === undefined ? undefined : lockHeldAgainst(db, me);
+    if (starting !== undefined && starting.runId === null) {
+      throw new UserError(
+        `this database holds no apply run yet: an apply (${heldBy(starting)}) is starting the first one, checking its plan against the live account; \`submigrate status\` shows when it begins`,
+      );
+    }
     throw new UserError('this database holds no apply run yet: `submigrate apply PLAN` makes one');
   }
   return latest;

@@ -36,7 +36,7 @@ export async function recheckRoutes(
   /** Of a stopped run: the checked numbers whose move is part way, and what to say of it. */
   notFinished: { numbers: string[]; warning: string } | null;
 }> {
-  const run = chooseRun(db, runId);
+  const run = chooseRun(db, runId, deps.runner);
   // Before any request: the numbers of a run under way are not all moved yet.
   const holder = applyUnderWay(db, run.id, deps.runner);
   if (holder !== undefined) {

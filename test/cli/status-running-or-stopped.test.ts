@@ -336,3 +336,42 @@ describe('status of a stopped run with steps not sent yet', () => {
     expect(readFileSync(join(ws.dir.path, 'r1', 'audit.csv'), 'utf8')).toContain(',pending,');
   });
 });
+
+/**
+ * `report` and `routes` while the database's first apply checks its plan: there is no run
+ * yet, and they said so with "`submigrate apply PLAN` makes one", as if nothing were under
+ * way, leading the engineer to start a second apply beside the first. They name the apply
+ * starting the run instead, as `status` does.
+ */
+describe('report and routes while the first apply checks its plan', () => {
+  const ws = useCliWorkspace({ numbers: [{ phone_number: N1 }, { phone_number: N2 }] }, NOW);
+  const { cli } = ws;
+  const db = () => ws.dir.file('s.db');
+
+  it('name the apply starting the first run, not "apply PLAN makes one"', async () => {
+    const plan = await snapshotAndPlan(ws);
+    const apply = await startCliHeld(
+      ws.env,
+      ['apply', plan, '--db', db(), '--rate', '1000'],
+      ws.dir.path,
+      { after: 1, methods: ['GET'] },
+    );
+    for (const command of ['report', 'routes']) {
+      const said = await cli([command, '--db', db()]);
+      expect(said.code, command).toBe(1);
+      expect(said.stderr, command).toContain(
+        `this database holds no apply run yet: an apply (pid ${apply.child.pid} on `,
+      );
+      expect(said.stderr, command).toContain('`submigrate status` shows when it begins');
+      expect(said.stderr, command).not.toContain('makes one');
+    }
+    apply.child.kill('SIGKILL');
+    await apply.done;
+    await releaseHeld(ws.env);
+
+    // Once it is gone, nothing is starting a run: the advice to apply a plan is right again.
+    const after = await cli(['report', '--db', db()]);
+    expect(after.code).toBe(1);
+    expect(after.stderr).toContain('`submigrate apply PLAN` makes one');
+  });
+});

@@ -36,7 +36,7 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
       const written = await withDb(
         dbLocation(args, context),
         (db) => {
-          const run = chooseRun(db, args.run);
+          const run = chooseRun(db, args.run, thisProcess);
           const dir = resolve(context.cwd, args.out ?? `reports/${run.id}`);
           // The run's own folder (--out naming it too) is its apply's while it runs.
           const own = dir === resolve(context.cwd, `reports/${run.id}`);

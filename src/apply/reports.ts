@@ -782,6 +782,7 @@ function runList(
   let shown: MarkedOptOutRow[] | null = [];
   const list: ReportList = {
     coverage: kept.coverage,
+    parents: kept.parents,
     partial,
     counts,
     *rows(customerId?: string) {

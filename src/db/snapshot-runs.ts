@@ -93,6 +93,14 @@ export function findRunningRun(db: Db, parentAccountSid: string): SnapshotRun | 
   );
 }
 
+/** The parent accounts the database's snapshot runs (and reconcile passes) were made for. */
+export function parentAccountSids(db: Db): Set<string> {
+  const rows = db.prepare(`SELECT DISTINCT parent_account_sid AS sid FROM snapshot_runs`).all() as {
+    sid: string;
+  }[];
+  return new Set(rows.map((row) => row.sid));
+}
+
 /** The database's latest snapshot run, of any parent account (what `status` tells of). */
 export function latestRun(db: Db): SnapshotRun | undefined {
   return toRun(

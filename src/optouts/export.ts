@@ -37,6 +37,7 @@ import {
   completedWindows,
   historyStarts,
   olderRulesWindows,
+  parentAccountSids,
   type WindowSource,
 } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
@@ -384,6 +385,8 @@ export interface StreamedExport {
   rows: Iterable<OptOutExportRow>;
   /** How many rows `rows` has handed over so far. */
   rowsRead(): number;
+  /** The parent accounts the snapshots read (`describeCoverage`'s advice). */
+  parents: ReadonlySet<string>;
 }
 
 /**
@@ -410,12 +413,15 @@ export function streamOptOutExport(
       },
     },
     rowsRead: () => read,
+    parents: parentAccountSids(db),
   };
 }
 
 /** `exportOptOuts`' list kept by SQLite (`keepListedOptOuts`), to be read a row at a time. */
 export interface KeptExport {
   coverage: Coverage;
+  /** The parent accounts the snapshots read (`describeCoverage`'s advice). */
+  parents: ReadonlySet<string>;
   /** The rows in the list's order, each with its place: whole, or places `first` to `last`. */
   rows(first?: number, last?: number): Generator<{ position: number; row: OptOutExportRow }>;
 }
@@ -433,6 +439,7 @@ export function keepOptOutExport(
   const read = keepListedOptOuts(db, claims);
   return {
     coverage,
+    parents: parentAccountSids(db),
     *rows(first, last) {
       for (const row of read(first, last)) {
         yield { position: row.position, row: exportRow(row, (value) => value) };
@@ -772,7 +779,22 @@ export function olderRulesNote(db: Db): string {
     : ` (${olderRulesRuns(older)}: what they read no longer counts as read, and the snapshot reads it again)`;
 }
 
-export function describeCoverage(coverage: Coverage): string[] {
+/** The snapshot that reads a span of `account` not read, as `describeCoverage` names it. */
+function readsSpan(account: string, parents: ReadonlySet<string>): string {
+  if (parents.has(account)) return 'run `submigrate snapshot` with Bulk Export';
+  if (parents.size > 0) return `run \`submigrate snapshot --account ${account}\` with Bulk Export`;
+  return `run \`submigrate snapshot\` with Bulk Export; for a subaccount, \`submigrate snapshot --account ${account}\``;
+}
+
+/**
+ * The coverage statement, a line per fact. `parents`: the parent accounts the database's
+ * snapshots read, so that a span not read names the command that reads it: `snapshot` reads the
+ * parent's history, and a subaccount's only with `--account`. Unknown (empty), both are named.
+ */
+export function describeCoverage(
+  coverage: Coverage,
+  parents: ReadonlySet<string> = new Set(),
+): string[] {
   if (coverage.windows.length === 0) {
     return ['coverage: no completed snapshot yet — this list is empty because nothing was read'];
   }
@@ -783,7 +805,7 @@ export function describeCoverage(coverage: Coverage): string[] {
     ),
     ...coverage.not_read.map(
       (w) =>
-        `not read: ${w.account_sid} ${w.start} → ${w.end} (older than the Messages API shows, never snapshotted, or after the last snapshot and before a number moved out of the account: run \`submigrate snapshot\` with Bulk Export; for a subaccount, \`submigrate snapshot --account ${w.account_sid}\`)`,
+        `not read: ${w.account_sid} ${w.start} → ${w.end} (older than the Messages API shows, never snapshotted, or after the last snapshot and before a number moved out of the account: ${readsSpan(w.account_sid, parents)})`,
     ),
     ...coverage.never_read.map(
       (w) =>

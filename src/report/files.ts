@@ -101,6 +101,8 @@ export function isReportPath(path: string): boolean {
  */
 export interface ReportList {
   coverage: Coverage;
+  /** The parent accounts the snapshots read: coverage.txt's advice names --account for the rest. */
+  parents?: ReadonlySet<string>;
   /** Customers whose list is not whole (`not_whole`), rows or none. */
   partial: ReadonlySet<string>;
   /** Each customer's rows, counted, in the list's order. */
@@ -173,7 +175,7 @@ export function reportFileWriters(
   }
   files.push({
     path: 'coverage.txt',
-    content: `${describeCoverage(optouts.coverage).join('\n')}\n`,
+    content: `${describeCoverage(optouts.coverage, optouts.parents).join('\n')}\n`,
   });
   return files;
 }

@@ -169,6 +169,10 @@ describe('opt-outs of an existing subaccount a customer moves into', () => {
     expect(readFileSync(join(dir.path, 'again', 'coverage.txt'), 'utf8')).toMatch(
       new RegExp(`not read: ${SUB} ${gaps[0]!.start}`),
     );
+    // A subaccount's span names the snapshot that reads it: `snapshot` alone reads the parent.
+    expect(readFileSync(join(dir.path, 'again', 'coverage.txt'), 'utf8')).toContain(
+      `run \`submigrate snapshot --account ${SUB}\` with Bulk Export)`,
+    );
     expect(readFileSync(join(dir.path, 'again', 'report.html'), 'utf8')).not.toContain(
       "every account's history from its start to the last snapshot was read",
     );

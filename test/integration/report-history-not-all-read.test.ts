@@ -71,7 +71,15 @@ describe('reports of a customer whose account history was not all read', () => {
         [RECENT, 'not_whole'],
       ]);
     }
-    expect(readFileSync(join(reports, 'coverage.txt'), 'utf8')).toMatch(/^not read: AC\w+ /m);
+    const coverage = readFileSync(join(reports, 'coverage.txt'), 'utf8');
+    expect(coverage).toMatch(/^not read: AC\w+ /m);
+    // The span is the parent's: the advice is `snapshot` with Bulk Export, not `--account` with
+    // the parent's SID "for a subaccount", which read as if the parent were one.
+    const parentSpan = coverage
+      .split('\n')
+      .find((l) => l.startsWith(`not read: ${ws.env.parentSid}`));
+    expect(parentSpan).toMatch(/: run `submigrate snapshot` with Bulk Export\)$/);
+    expect(parentSpan).not.toContain('--account');
     const [carry, beta] = readCsv(join(reports, 'carry.csv'));
     expect(carry).toMatchObject({ customer_id: 'acme', list_rows: '1', twilio_enforces_rows: '1' });
     expect(existsSync(join(reports, 'optouts', 'beta.csv'))).toBe(false);

@@ -36,6 +36,27 @@ describe('describeCoverage', () => {
     expect(line).toContain(`submigrate snapshot --account ${SUB}`);
   });
 
+  it("names --account only for a subaccount's span, not for the parent's", () => {
+    // The parent's span read `for a subaccount, submigrate snapshot --account <parent SID>`:
+    // a reviewer reading coverage.txt took the parent for a subaccount.
+    const PARENT = 'AC0000000000000000000000000000b001';
+    const coverage = coverageOf({
+      not_read: [
+        { account_sid: PARENT, start: '2024-01-01T00:00:00Z', end: '2024-06-01T00:00:00Z' },
+        { account_sid: SUB, start: '2025-01-01T00:00:00Z', end: '2025-06-01T00:00:00Z' },
+      ],
+    });
+    const lines = describeCoverage(coverage, new Set([PARENT])).filter((l) =>
+      l.startsWith('not read:'),
+    );
+    const parent = lines.find((l) => l.includes(PARENT))!;
+    expect(parent).toContain('run `submigrate snapshot` with Bulk Export');
+    expect(parent).not.toContain('--account');
+    expect(parent).not.toContain('subaccount');
+    const sub = lines.find((l) => l.includes(SUB))!;
+    expect(sub).toContain(`run \`submigrate snapshot --account ${SUB}\` with Bulk Export`);
+  });
+
   it('names the snapshot that lists a SID not known as a service, --account included', () => {
     // `submigrate snapshot` lists the parent's services only: a subaccount's SID, under which
     // a customer's own service made after the move may come, needs --account to be listed.

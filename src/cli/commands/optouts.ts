@@ -56,7 +56,7 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
       const format = args.json ? 'json' : args.format;
       // The rows are written as SQLite hands them over, never held: a service's opt-out is on
       // the list of every customer with a number in it, and a list may be millions of rows.
-      const { coverage, rows, unread, cut } = await withDb(
+      const { coverage, parents, rows, unread, cut } = await withDb(
         location,
         async (db) => {
           const list = streamOptOutExport(db, location.path, options);
@@ -74,7 +74,13 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
           } else {
             cut = !(await writeChunks(context.output, chunks));
           }
-          return { coverage: list.coverage, rows: list.rowsRead(), unread, cut };
+          return {
+            coverage: list.coverage,
+            parents: list.parents,
+            rows: list.rowsRead(),
+            unread,
+            cut,
+          };
         },
         {
           mode: 'existing',
@@ -92,7 +98,8 @@ export function optoutsCommand(context: CommandContext): CommandModule<GlobalOpt
           `stdout's reader went away after ${rows} row(s) of the list were read: no more of it was read, and what the reader took is not the whole list.`,
         );
       }
-      if (format === 'csv') for (const line of describeCoverage(coverage)) context.output.err(line);
+      if (format === 'csv')
+        for (const line of describeCoverage(coverage, parents)) context.output.err(line);
       // Written all the same (what was read is on it), but not vouched for: a script that
       // hands on the list only when the command succeeds must not hand on this one as whole.
       if (unread.length > 0) {

@@ -797,6 +797,7 @@ async function readUpToTheMoves(
         partitions: DEFAULT_PARTITIONS,
         // Only GETs, as a plan's: older history is `submigrate snapshot`'s to read.
         useExport: false,
+        madeBy: 'apply',
       },
       { twilio: deps.twilio, db: deps.db, clock: deps.clock, runner: deps.runner, onNotice },
     );

@@ -9,6 +9,13 @@ import { insertEvents, type LedgerEvent } from './ledger.js';
 import type { Db } from './open.js';
 import { statement } from './statements.js';
 
+/**
+ * The command that started a run: `snapshot`, `plan` (its refresh), `apply` (its read up to
+ * the moves), `demo`, or `reconcile` (a pass records what it read as a run of the
+ * subaccounts). Runs recorded before migration 025 were told by their shape (025 says how).
+ */
+export type RunMaker = 'snapshot' | 'plan' | 'apply' | 'demo' | 'reconcile';
+
 export interface SnapshotRun {
   id: number;
   parentAccountSid: string;
@@ -26,6 +33,8 @@ export interface SnapshotRun {
   useExport: boolean;
   /** The keyword rules (RULES_VERSION) the run classified messages by. */
   rulesVersion: number;
+  /** The command that started it (one that takes it up later does not change it). */
+  madeBy: RunMaker;
 }
 
 /** Where a window's messages were read: the Messages API, or Bulk Export day files. */
@@ -57,7 +66,7 @@ export const DEFAULT_RETENTION_DAYS = 400;
 const RUN_COLUMNS = `id, parent_account_sid AS parentAccountSid, status, started_at AS startedAt,
   finished_at AS finishedAt, pid, hostname, partitions, keywords_json AS keywordsJson,
   explicit_window AS explicitWindow, retention_days AS retentionDays, use_export AS useExport,
-  rules_version AS rulesVersion`;
+  rules_version AS rulesVersion, made_by AS madeBy`;
 
 function toRun(
   row:
@@ -186,8 +195,8 @@ export function createRun(
         .prepare(
           `INSERT INTO snapshot_runs (parent_account_sid, status, started_at, pid, hostname,
              partitions, keywords_json, explicit_window, retention_days, use_export,
-             rules_version)
-           VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             rules_version, made_by)
+           VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           run.parentAccountSid,
@@ -200,6 +209,7 @@ export function createRun(
           run.retentionDays ?? DEFAULT_RETENTION_DAYS,
           run.useExport === true ? 1 : 0,
           RULES_VERSION,
+          run.madeBy,
         ).lastInsertRowid,
     );
     addWindows(db, id, windows);

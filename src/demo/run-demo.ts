@@ -111,7 +111,7 @@ export async function runDemo(outDir: string, deps: DemoDeps): Promise<DemoResul
   // 2. Snapshot, checked against the emulator's own store.
   const started = deps.clock.now().getTime();
   const snapshot = await takeSnapshot(
-    { accounts: [], since: null, until: null, partitions: 8 },
+    { accounts: [], since: null, until: null, partitions: 8, madeBy: 'demo' },
     { twilio: deps.twilio, db: deps.db, clock: deps.clock, runner: deps.runner },
   );
   const seconds = Math.max((deps.clock.now().getTime() - started) / 1000, 0.001);

@@ -46,6 +46,7 @@ import {
   recordToldRetention,
   splitSlice,
   type NewSlice,
+  type RunMaker,
   type SnapshotRun,
   type SnapshotSlice,
   type NewWindow,
@@ -118,6 +119,8 @@ export interface SnapshotInput {
    * account whose numbers are given without them has only its numbers' services recorded.
    */
   knownServices?: ReadonlyMap<string, readonly string[]>;
+  /** The command that asks (recorded with a run it starts); default `snapshot`. */
+  madeBy?: Exclude<RunMaker, 'reconcile'>;
 }
 
 export interface SnapshotDeps {
@@ -257,14 +260,15 @@ export interface SnapshotRunState {
    * source, as the resume check compares them); null otherwise.
    */
   resumeArguments: string[] | null;
+  /** The command that started the run. */
+  madeBy: RunMaker;
   /**
    * The reconcile pass this run is, when it is one (a pass is recorded as a snapshot run of the
    * subaccounts it read); null for a run of `snapshot` or `plan`.
    */
   reconcilePass: number | null;
   /**
-   * Whether the run is a reconcile pass's, recorded or not: it has windows and nothing that
-   * reads them (a snapshot's have slices or export days; they need not hold the parent's). One
+   * Whether the run is a reconcile pass's, recorded or not (`madeBy` is `reconcile`). One
    * stopped with no pass recorded (the process killed while it judged) is taken up by no
    * snapshot: `reconcile` runs the pass again.
    */
@@ -286,9 +290,8 @@ export function latestSnapshotState(
         : run.pid === runner.pid || runner.isAlive(run.pid)
           ? 'running'
           : 'stopped';
-  const { id, pid, hostname, startedAt, finishedAt } = run;
-  const reconcilePass = reconcilePassOf(db, id);
-  const reconcileRun = reconcilePass !== null || isPassRun(db, id);
+  const { id, pid, hostname, startedAt, finishedAt, madeBy } = run;
+  const reconcileRun = madeBy === 'reconcile';
   const resume = state === 'stopped' && !reconcileRun ? resumeArguments(db, run) : null;
   return {
     id,
@@ -298,23 +301,10 @@ export function latestSnapshotState(
     startedAt,
     finishedAt,
     resumeArguments: resume,
-    reconcilePass,
+    madeBy,
+    reconcilePass: reconcilePassOf(db, id),
     reconcileRun,
   };
-}
-
-/**
- * Whether a run is a reconcile pass's: a pass records its windows alone, read in full, while a
- * snapshot's windows always come with what reads them (an API window's slices, an export
- * window's days). They need not hold the parent's: with --no-export, an --until older than the
- * parent's Messages API window leaves it none.
- */
-function isPassRun(db: Db, runId: number): boolean {
-  return (
-    listWindows(db, runId).length > 0 &&
-    listSlices(db, runId).length === 0 &&
-    listExportDays(db, runId).length === 0
-  );
 }
 
 /**
@@ -556,11 +546,11 @@ function resumable(
   accounts: readonly string[],
   input: Options,
 ): boolean {
+  const run = getRun(db, runId)!;
   // A pass's run (killed before it recorded its pass) has nothing left to read: taken up, its
   // windows would count as read though what it read may never have reached the ledger.
-  if (isPassRun(db, runId)) return false;
+  if (run.madeBy === 'reconcile') return false;
   const windows = listWindows(db, runId);
-  const run = getRun(db, runId)!;
   // The parent is always among a run's accounts, though it may have no window in it (with
   // --no-export, an --until older than what its Messages API shows).
   const runAccounts = new Set([run.parentAccountSid, ...windows.map((w) => w.accountSid)]);
@@ -652,6 +642,7 @@ function startRun(
       explicitWindow: input.since !== null || input.until !== null,
       retentionDays: input.retentionDays,
       useExport: input.useExport,
+      madeBy: input.madeBy ?? 'snapshot',
     },
     windows,
     slices,

@@ -221,6 +221,7 @@ async function refreshLedger(
       retentionDays,
       knownNumbers,
       knownServices,
+      madeBy: 'plan',
     },
     {
       twilio,

@@ -347,6 +347,7 @@ export async function runReconcile(
       partitions: 1,
       keywordsJson: JSON.stringify(KEYWORD_LISTS),
       explicitWindow: input.since !== null,
+      madeBy: 'reconcile',
     },
     windows.map((w) => ({
       accountSid: w.accountSid,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { pollUntil, runCli, startCli, tempDir } from '../support/snapshot-harness.js';
+import { pollUntil, readOnly, runCli, startCli, tempDir } from '../support/snapshot-harness.js';
 
 const env = { PATH: process.env['PATH'] ?? '' };
 
@@ -131,6 +131,13 @@ describe('submigrate demo (built CLI)', () => {
     expect(existsSync(join(out, 'demo.db'))).toBe(true);
     // A user looks up what the folder holds in docs/file-formats.md: it names each of them.
     expect(readdirSync(out).sort()).toEqual(documentedDemoFiles());
+    // Each run says which command of the demo's made it (opened after the listing above: a
+    // reader's -shm file would be one more file in the folder).
+    expect(
+      readOnly(join(out, 'demo.db'), (d) =>
+        d.prepare('SELECT made_by FROM snapshot_runs ORDER BY id').pluck().all(),
+      ),
+    ).toEqual(['demo', 'plan', 'apply', 'reconcile']);
     // The emulator's own fake token is never echoed by the demo.
     expect(result.stdout).not.toMatch(/TWILIO_AUTH_TOKEN|auth_token/);
   });

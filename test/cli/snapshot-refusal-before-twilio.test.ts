@@ -47,6 +47,7 @@ describe('a second snapshot is refused before Twilio is asked anything', () => {
           partitions: 1,
           keywordsJson: '{}',
           explicitWindow: false,
+          madeBy: 'snapshot',
         },
         [],
         [],

@@ -38,6 +38,7 @@ describe('status and the latest snapshot run', () => {
           keywordsJson: '{}',
           explicitWindow: false,
           useExport: true,
+          madeBy: 'snapshot',
         },
         [],
         [],
@@ -65,6 +66,7 @@ describe('status and the latest snapshot run', () => {
       startedAt: STARTED,
       finishedAt: null,
       resumeArguments: null,
+      madeBy: 'snapshot',
       reconcilePass: null,
       reconcileRun: false,
     });
@@ -92,13 +94,13 @@ describe('status and the latest snapshot run', () => {
           keywordsJson: '{}',
           explicitWindow: true,
           useExport: false,
+          madeBy: 'snapshot',
         },
         [
           { accountSid: PARENT, ...window },
           { accountSid: sub, ...window },
         ],
-        // As a snapshot records them: each API window with the slices that read it (a run with
-        // windows and nothing to read them is a reconcile pass's).
+        // As a snapshot records them: each API window with the slices that read it.
         [PARENT, sub].map((accountSid) => ({
           accountSid,
           sliceIndex: 0,
@@ -122,6 +124,51 @@ describe('status and the latest snapshot run', () => {
       sub,
       '--no-export',
     ]);
+  });
+
+  it('a stopped run is told by the command that made it, not by its shape', async () => {
+    // Neither shape is one today's commands leave: a snapshot's windows always come with the
+    // slices or export days that read them, and a pass always has windows. Until migration 025
+    // the shape was all there was to go by, and the first run below was taken for a pass.
+    const sub = `AC${'2'.repeat(32)}`;
+    const window = { windowStart: '2026-06-01T00:00:00Z', windowEnd: '2026-11-01T00:00:00Z' };
+    const stopped = (file: string, madeBy: 'snapshot' | 'reconcile', windows: number) =>
+      withLedger(dir.file(file), (db) =>
+        createRun(
+          db,
+          {
+            parentAccountSid: PARENT,
+            startedAt: STARTED,
+            pid: GONE,
+            hostname: hostname(),
+            partitions: 1,
+            keywordsJson: '{}',
+            explicitWindow: true,
+            useExport: false,
+            madeBy,
+          },
+          windows === 0 ? [] : [{ accountSid: sub, ...window }],
+          [],
+        ),
+      );
+    await stopped('by-snapshot.db', 'snapshot', 1);
+    expect(await status(dir.file('by-snapshot.db'))).toContain(
+      `snapshot run 1  stopped  started ${STARTED}, no process is running it (pid ${GONE} gone): \`submigrate snapshot --since 2026-06-01T00:00:00Z --until 2026-11-01T00:00:00Z --account ${sub} --no-export --db by-snapshot.db\` takes it up`,
+    );
+    expect(JSON.parse(await status(dir.file('by-snapshot.db'), true))).toMatchObject({
+      snapshot: { madeBy: 'snapshot', reconcileRun: false, reconcilePass: null },
+    });
+
+    await stopped('by-reconcile.db', 'reconcile', 0);
+    const line = await status(dir.file('by-reconcile.db'));
+    expect(line).toContain(
+      `snapshot run 1 (a reconcile pass, not recorded: the subaccounts' messages, not the parent's history)  stopped`,
+    );
+    expect(line).toContain('`submigrate reconcile --db by-reconcile.db` runs the pass again');
+    expect(line).not.toContain('submigrate snapshot');
+    expect(JSON.parse(await status(dir.file('by-reconcile.db'), true))).toMatchObject({
+      snapshot: { madeBy: 'reconcile', reconcileRun: true, resumeArguments: null },
+    });
   });
 
   it('a run recorded on another machine is not called stopped', async () => {

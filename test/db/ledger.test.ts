@@ -59,6 +59,7 @@ function run(db: Db, windows: [string, string][], status: 'completed' | 'running
       partitions: 1,
       keywordsJson: '{}',
       explicitWindow: false,
+      madeBy: 'snapshot',
     },
     windows.map(([windowStart, windowEnd]) => ({ accountSid: ACCOUNT, windowStart, windowEnd })),
     [],

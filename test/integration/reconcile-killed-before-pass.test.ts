@@ -71,14 +71,17 @@ describe('reconcile killed before its pass is recorded', () => {
     const runs = readOnly(db(), (d) =>
       d
         .prepare(
-          `SELECT id, status, id IN (SELECT snapshot_run_id FROM reconcile_passes) AS pass
+          `SELECT id, status, id IN (SELECT snapshot_run_id FROM reconcile_passes) AS pass,
+                  made_by AS madeBy
            FROM snapshot_runs WHERE id > ?`,
         )
         .all(runsBefore),
-    ) as { id: number; status: string; pass: number }[];
+    ) as { id: number; status: string; pass: number; madeBy: string }[];
     expect(runs).toHaveLength(1);
     const run = runs[0]!;
     expect(run.pass).toBe(0);
+    // Recorded as reconcile's when it was made: status reads that, not the run's shape.
+    expect(run.madeBy).toBe('reconcile');
 
     // status does not show it as a completed snapshot run, nor as a stopped snapshot that
     // `snapshot` takes up (that command abandons it: it was for the subaccounts alone), but as
@@ -94,6 +97,17 @@ describe('reconcile killed before its pass is recorded', () => {
       /recorded no pass: .*`submigrate reconcile --db \S+` runs the pass again/,
     );
     expect(status.stdout).not.toContain('submigrate snapshot');
+    const json = await cli(['status', '--db', db(), '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      snapshot: {
+        id: run.id,
+        state: 'stopped',
+        madeBy: 'reconcile',
+        reconcilePass: null,
+        reconcileRun: true,
+        resumeArguments: null,
+      },
+    });
 
     // No pass counted: the report says reconcile has not run.
     const report = await cli(['report', '--db', db(), '--out', ws.dir.file('r')]);
@@ -111,5 +125,13 @@ describe('reconcile killed before its pass is recorded', () => {
     expect(again.stdout).toMatch(/^reconcile pass 1: .*: 1 new violation\(s\)/m);
     const after = await cli(['status', '--db', db()]);
     expect(after.stdout).toMatch(/\(reconcile pass 1: the subaccounts' messages/);
+
+    // Every run says which command made it: the snapshot, the plan's refresh, apply's read up
+    // to the moves, the killed pass and the pass after it.
+    expect(
+      readOnly(db(), (d) =>
+        d.prepare('SELECT made_by FROM snapshot_runs ORDER BY id').pluck().all(),
+      ),
+    ).toEqual(['snapshot', 'plan', 'apply', 'reconcile', 'reconcile']);
   });
 });

@@ -111,6 +111,7 @@ describe('a stopped snapshot run with no window of the parent', () => {
           partitions: 1,
           keywordsJson: '{}',
           explicitWindow: false,
+          madeBy: 'reconcile',
         },
         [
           {

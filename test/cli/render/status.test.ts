@@ -88,6 +88,7 @@ describe('renderStatus', () => {
         startedAt: 'S',
         finishedAt: null,
         resumeArguments: ['--since', '2026-01-01'],
+        madeBy: 'snapshot',
         reconcilePass: null,
       },
     };
@@ -111,6 +112,7 @@ describe('renderStatus', () => {
         startedAt: 'S',
         finishedAt: null,
         resumeArguments: null,
+        madeBy: 'reconcile',
         reconcilePass: null,
         reconcileRun: true,
       },
@@ -144,6 +146,7 @@ describe('renderStatus', () => {
         startedAt: 'S',
         finishedAt: 'F',
         resumeArguments: null,
+        madeBy: 'reconcile',
         reconcilePass: 4,
       },
     };

@@ -417,10 +417,13 @@ export async function takeSnapshot(
     if (running !== undefined) finishRun(db, running.id, 'abandoned', isoSeconds(clock.now()));
     return { runId: startRun(input, accounts, created, deps), resumed: false, abandoned: running };
   });
-  // The stopped run's own command was told to take it up: that it no longer can is said.
+  // The stopped run's own command was told to take it up: that it no longer can is said. A
+  // pass's run was never a snapshot's to take up, and `reconcile` reads its span again.
   if (abandoned !== undefined) {
     deps.onNotice?.(
-      `run ${abandoned.id}, stopped part way (pid ${abandoned.pid}), was for other accounts, another window or source, or older keyword rules than run ${runId}: it is abandoned and will not be taken up. What it read stays in the ledger, but none of its windows counts as read; run ${runId} reads its own from the start.`,
+      abandoned.madeBy === 'reconcile'
+        ? `run ${abandoned.id}, a reconcile pass's that stopped before it recorded its pass (pid ${abandoned.pid}), is abandoned: no snapshot takes a pass's run up. What it read is in the ledger only if it stopped after keeping it; none of its span counts as read, and the next \`submigrate reconcile\` reads it again.`
+        : `run ${abandoned.id}, stopped part way (pid ${abandoned.pid}), was for other accounts, another window or source, or older keyword rules than run ${runId}: it is abandoned and will not be taken up. What it read stays in the ledger, but none of its windows counts as read; run ${runId} reads its own from the start.`,
     );
   }
   if (given.retentionDays !== undefined) {

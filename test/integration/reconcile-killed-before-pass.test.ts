@@ -133,5 +133,22 @@ describe('reconcile killed before its pass is recorded', () => {
         d.prepare('SELECT made_by FROM snapshot_runs ORDER BY id').pluck().all(),
       ),
     ).toEqual(['snapshot', 'plan', 'apply', 'reconcile', 'reconcile']);
+
+    // The killed pass's run is still recorded running: the next snapshot abandons it, and says
+    // it was a pass's (not "for other accounts, another window or source": it said that).
+    const snapshot = await cli(['snapshot', '--db', db()]);
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+    expect(snapshot.stderr).toMatch(
+      new RegExp(
+        `^snapshot: run ${run.id}, a reconcile pass's that stopped before it recorded its pass \\(pid \\d+\\), is abandoned: no snapshot takes a pass's run up\\. .*the next \`submigrate reconcile\` reads it again\\.$`,
+        'm',
+      ),
+    );
+    expect(snapshot.stderr).not.toContain('was for other accounts');
+    expect(
+      readOnly(db(), (d) =>
+        d.prepare('SELECT status FROM snapshot_runs WHERE id = ?').pluck().get(run.id),
+      ),
+    ).toBe('abandoned');
   });
 });

@@ -131,8 +131,9 @@ export function twilioEnforces(
     // opt-out there and refuses the sends it covers (a toll-free number's too: the Consent
     // API's exception is for its records, not for keywords), as the account the number left
     // did before the move. Its number's, or its service's when every number of the customer
-    // is in it.
-    if (row.evidence === 'keyword' && row.account_sid === account) {
+    // is in it. Not one said over WhatsApp (or any channel but RCS, which Twilio keeps as one
+    // with SMS): Twilio keeps that apart from SMS and does not refuse an SMS to them.
+    if (row.evidence === 'keyword' && row.account_sid === account && blocksSms(row)) {
       if (row.scope === 'number') return row.sender_number !== null;
       if (
         customer.messaging_service !== null &&
@@ -186,6 +187,14 @@ function outsideConsent(row: OptOutExportRow, customer: PlanCustomer): boolean {
   if (customer.messaging_service !== null) return hasTollFree(customer);
   return serviceRowNumbers(row, customer).some((phone) => isTollFree(phone));
 }
+
+/**
+ * Whether a keyword said over the row's channel is one Twilio keeps as an SMS opt-out: over SMS
+ * or MMS (no channel), and over RCS (one with SMS per sender since March 2026). A STOP over
+ * WhatsApp is on the list (the safe reading) but refuses no SMS (docs/opt-out-rules.md).
+ */
+const blocksSms = (row: OptOutExportRow): boolean =>
+  row.channel === null || row.channel === '' || row.channel === 'rcs';
 
 /**
  * A row every sender of which is toll-free: no Consent API record would protect any send of
@@ -256,6 +265,7 @@ export function carryAudit<Row extends OptOutExportRow>(
       // Enforced since its STOP was said in the subaccount itself, not by a record written.
       if (
         row.evidence === 'keyword' &&
+        blocksSms(row) &&
         row.account_sid !== null &&
         row.account_sid === byCustomer.get(String(row.customer_id))?.subaccount_sid
       ) {

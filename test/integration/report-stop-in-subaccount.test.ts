@@ -6,7 +6,7 @@
  * it as such (not as a record an earlier run wrote).
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { inbound, ownClient } from '../support/emulator.js';
@@ -14,7 +14,8 @@ import { readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const DAY = 86_400_000;
 const A1 = '+14155550831';
-const [R1, R2] = ['+12065550831', '+12065550832'];
+const A2 = '+14155550832';
+const [R1, R2, R3] = ['+12065550831', '+12065550832', '+12065550833'];
 
 describe('a STOP said in the subaccount after the move', () => {
   const ws = useCliWorkspace({
@@ -55,5 +56,50 @@ describe('a STOP said in the subaccount after the move', () => {
       '1',
       'Twilio refuses sends to 1 of the 2 rows of its suppression list; for the other 1, the list is the only protection (the plan was made without --carry-optouts)',
     ]);
+  });
+});
+
+describe('a STOP said over WhatsApp in the subaccount after the move', () => {
+  const ws = useCliWorkspace({
+    numbers: [{ phone_number: A2, sms_url: 'https://beta.example/sms' }],
+  });
+
+  it('is on the list, but as one Twilio does not refuse an SMS to, as Twilio does not', async () => {
+    writeFileSync(
+      ws.dir.file('m.csv'),
+      `customer_id,customer_name,phone_number,messaging_service\nbeta,Beta,${A2},\n`,
+    );
+    expect((await ws.cli(['plan', '--mapping', 'm.csv', '--out', 'p.json'])).code).toBe(0);
+    const applied = await ws.cli(['apply', 'p.json', '--rate', '1000']);
+    expect(applied.code, applied.stderr).toBe(0);
+
+    // R3 says STOP to the number over WhatsApp, in the subaccount: on the list (the safe
+    // reading), but not an SMS opt-out Twilio keeps.
+    const said = await inbound(ws.env, {
+      from: `whatsapp:${R3}`,
+      to: `whatsapp:${A2}`,
+      body: 'STOP',
+    });
+    const sub = said.account_sid;
+    expect(sub).not.toBe((await ws.env.state()).parent_account_sid);
+    const reconciled = await ws.cli(['reconcile']);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+
+    // Twilio's own answer: an SMS to R3 from the subaccount goes out.
+    const sent = await ownClient(ws.env, sub).messages.create({ to: R3, from: A2, body: 'Hi' });
+    expect(sent.status).not.toBe('failed');
+
+    const rows = readCsv(ws.dir.file('reports/1/optouts.csv'));
+    expect(
+      rows.map((r) => [r.recipient, r.channel, r.account_sid === sub, r.twilio_enforces]),
+    ).toEqual([[R3, 'whatsapp', true, 'no']]);
+    const [carry] = readCsv(ws.dir.file('reports/1/carry.csv'));
+    expect([carry!.list_rows, carry!.twilio_enforces_rows, carry!.protection]).toEqual([
+      '1',
+      '0',
+      'the suppression list is its only protection (the plan was made without --carry-optouts)',
+    ]);
+    const page = readFileSync(ws.dir.file('reports/1/report.html'), 'utf8');
+    expect(page).not.toContain('Twilio itself refuses every send');
   });
 });

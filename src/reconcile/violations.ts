@@ -219,7 +219,9 @@ function movedThereByHand(
 /**
  * Whether `send`'s recipient opted back in after `pair` put them on the list and before the
  * send: to `number` (the moved number whose list it is), or through the service the send went
- * through. `optIns`: the recipient's.
+ * through. `optIns`: the recipient's. Neither in the second of the opt-out nor in that of the
+ * send: times are whole seconds, and on a tie the opt-out wins, as it does on the list (a STOP
+ * and a START said in one second in an account the number left keep the person on it).
  */
 function optedBackIn(
   pair: SuppressedPair,
@@ -231,7 +233,7 @@ function optedBackIn(
     (o) =>
       o.recipient === send.to &&
       o.at < send.sentAt &&
-      o.at >= pair.optedOutAt &&
+      o.at > pair.optedOutAt &&
       (o.messagingServiceSid === null
         ? o.twilioNumber === number
         : o.messagingServiceSid === send.messagingServiceSid),

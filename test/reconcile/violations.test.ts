@@ -156,6 +156,24 @@ describe('findViolations', () => {
     ).toHaveLength(1);
   });
 
+  it('a START in the same second as the opt-out lifts nothing: on a tie the opt-out wins, as on the list', () => {
+    // R said STOP and START to N in the same second in an account N has left since (a wave's
+    // first subaccount): the ledger cannot order them and keeps R on N's list, so a START of
+    // that second cannot lift it here either. One a second later does.
+    const s = send({ sentAt: '2026-11-03T00:00:00Z' });
+    const startAt = (at: string) => ({
+      recipient: R,
+      twilioNumber: N,
+      messagingServiceSid: null,
+      at,
+    });
+    const stoppedAt = lists.get(N)![0]!.optedOutAt;
+    expect(findViolations(moved, lists, [s], [startAt(stoppedAt)]).violations).toHaveLength(1);
+    expect(findViolations(moved, lists, [s], [startAt('2026-10-01T00:00:01Z')]).violations).toEqual(
+      [],
+    );
+  });
+
   it('a START lifts the suppression only where it was said: that number, or the service sent through', () => {
     const s = send({ sentAt: '2026-11-03T00:00:00Z' });
     const at = '2026-11-02T00:00:00Z';

@@ -33,7 +33,7 @@ export function violationsByScan(
       (o) =>
         o.recipient === send.to &&
         o.at < send.sentAt &&
-        o.at >= pair.optedOutAt &&
+        o.at > pair.optedOutAt &&
         (o.messagingServiceSid === null
           ? o.twilioNumber === number
           : o.messagingServiceSid === send.messagingServiceSid),

@@ -41,7 +41,10 @@ export interface MovedNumber {
  * another account or whose evidence the ledger holds in another account, is held to its list
  * as a moved number is: the list it carried out of that account (the recorded source, else the
  * account of its latest evidence elsewhere) as of when an applied plan first saw it there (after
- * the run that last moved it, if one did), its sends read from then: it is that customer's
+ * the run that last moved it, if one did), its sends read from the start of the subaccount's
+ * history as a snapshot recorded it (no one recorded when it came: every send from it there
+ * came after, and one before a plan saw it there went out with its opt-outs forgotten), else
+ * from when that plan saw it there (`moveBegan`; `movedAt` stays then): it is that customer's
  * moved number now, not the one's a transfer last put it with. The applied plans are read only while such a number may be there
  * (json_each over a plan of 100,000 numbers takes a second or more): a migration whose numbers
  * all moved by transfer reads none.
@@ -127,9 +130,10 @@ export function movedNumbers(db: Db): MovedNumber[] {
          AND n.number_sid NOT IN (SELECT number_sid FROM arrived)
        GROUP BY n.number_sid
        UNION ALL
-       SELECT number_sid, phone_number, customer_id, subaccount_sid, source_account_sid,
-              source_service_sid, first_seen, first_seen, started_at
-       FROM arrived
+       SELECT r.number_sid, r.phone_number, r.customer_id, r.subaccount_sid,
+              r.source_account_sid, r.source_service_sid, r.first_seen,
+              MIN(r.first_seen, COALESCE(h.history_start, r.first_seen)), r.started_at
+       FROM arrived r LEFT JOIN account_history h ON h.account_sid = r.subaccount_sid
        ORDER BY customerId, phoneNumber`,
     )
     .all() as MovedNumber[];

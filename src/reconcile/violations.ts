@@ -88,7 +88,8 @@ export function findViolations(
     if (h === null) continue;
     verdicts.checked += 1;
     const { send } = h;
-    const pairsOf = (n: MovedNumber) => listed.get(n.phoneNumber)?.get(send.to) ?? [];
+    const pairsOf = (n: MovedNumber) =>
+      (listed.get(n.phoneNumber)?.get(send.to) ?? []).filter((p) => saidBy(p, send));
     switch (h.as) {
       case 'without-sender':
         if (h.numbers.some((n) => pairsOf(n).length > 0)) verdicts.blocked.push(send);
@@ -182,6 +183,16 @@ function pairsSentTo(
   }
   return listed;
 }
+
+/**
+ * Whether `pair` stood when `send` was sent: its STOP dated no later than the send (both are
+ * Twilio's dates; a tie counts, the safe reading). A send from before it — from a number that
+ * reached its subaccount by hand, read from the subaccount's history start, which was there
+ * once before the STOP — broke nothing. One known from a refusal only stands: its opt-out was
+ * said no later than the refusal, when is not known.
+ */
+const saidBy = (pair: SuppressedPair, send: SentMessage): boolean =>
+  pair.stopMessageSid === null || pair.optedOutAt <= send.sentAt;
 
 /** A stay of a moved number in an account a transfer step put it in (`findViolations`). */
 export interface Placement {

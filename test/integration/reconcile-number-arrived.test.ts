@@ -138,4 +138,23 @@ describe('reconcile: a number that reached its subaccount by hand', () => {
     const sub = await moveAByHand();
     await applyThenSendAndReconcile(sub);
   }, 60_000);
+
+  it('moved by hand before any plan: a send to R1 it made before a plan saw it there is a violation too', async () => {
+    // Twilio forgot R1's STOP when A reached the subaccount, not when a plan first saw it
+    // there: the send in between went out, and no pass may call it clean.
+    await begin();
+    const sub = await moveAByHand();
+    await sleep(1_100);
+    const early = await ownClient(ws.env, sub).messages.create({ to: R1, from: A, body: 'Hi' });
+    expect(early.status).not.toBe('failed');
+    await sleep(1_100);
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    const reconciled = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
+    expect(reconciled.code, reconciled.stderr).toBe(3);
+    expect(reconciled.stdout).toContain('1 new violation(s)');
+    const found = readCsv(join(ws.dir.path, 'reports', '1', 'violations.csv'));
+    expect(found.map((r) => [r['violating_message_sid'], r['recipient']])).toEqual([
+      [early.sid, R1],
+    ]);
+  }, 60_000);
 });

@@ -174,6 +174,21 @@ describe('findViolations', () => {
     );
   });
 
+  it('a send from before the STOP broke nothing; one before a refusal-only opt-out may have', () => {
+    // Read from the subaccount's history start (a number that reached it by hand): a send made
+    // there before the number's STOP in the parent (it was there once before) is no violation.
+    const s = send({ sentAt: '2026-11-03T00:00:00Z' });
+    const later = (stopMessageSid: string | null) =>
+      new Map([[N, [{ recipient: R, stopMessageSid, optedOutAt: '2026-11-03T00:00:01Z' }]]]);
+    expect(findViolations(moved, later(STOP), [s], []).violations).toEqual([]);
+    const sameSecond = new Map([
+      [N, [{ recipient: R, stopMessageSid: STOP, optedOutAt: s.sentAt }]],
+    ]);
+    expect(findViolations(moved, sameSecond, [s], []).violations).toHaveLength(1);
+    // Known from a refusal only: opted out no later than the refusal, when is not known.
+    expect(findViolations(moved, later(null), [s], []).violations).toHaveLength(1);
+  });
+
   it('a START lifts the suppression only where it was said: that number, or the service sent through', () => {
     const s = send({ sentAt: '2026-11-03T00:00:00Z' });
     const at = '2026-11-02T00:00:00Z';

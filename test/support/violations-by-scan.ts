@@ -18,6 +18,10 @@ import type {
 
 type Lists = ReadonlyMap<string, readonly SuppressedPair[]>;
 
+/** A pair stood at the send: its STOP no later than it, or known from a refusal only. */
+const saidBy = (p: SuppressedPair, send: SentMessage) =>
+  p.stopMessageSid === null || p.optedOutAt <= send.sentAt;
+
 export function violationsByScan(
   moved: readonly MovedNumber[],
   lists: Lists,
@@ -47,7 +51,11 @@ export function violationsByScan(
       if (send.from === '') {
         if (send.errorCode !== 21610) continue;
         verdicts.checked += 1;
-        if (after.some((n) => lists.get(n.phoneNumber)?.some((p) => p.recipient === send.to))) {
+        if (
+          after.some((n) =>
+            lists.get(n.phoneNumber)?.some((p) => p.recipient === send.to && saidBy(p, send)),
+          )
+        ) {
           verdicts.blocked.push(send);
         }
         continue;
@@ -55,7 +63,7 @@ export function violationsByScan(
       verdicts.checked += 1;
       const listed = after.flatMap((n) =>
         (lists.get(n.phoneNumber) ?? [])
-          .filter((p) => p.recipient === send.to)
+          .filter((p) => p.recipient === send.to && saidBy(p, send))
           .map((pair) => ({ number: n, pair })),
       );
       if (listed.length === 0) continue;
@@ -88,7 +96,9 @@ export function violationsByScan(
     if (send.accountSid !== number.subaccountSid && !byHand) continue;
     if (send.sentAt < number.moveBegan) continue;
     verdicts.checked += 1;
-    const pairs = (lists.get(send.from) ?? []).filter((p) => p.recipient === send.to);
+    const pairs = (lists.get(send.from) ?? []).filter(
+      (p) => p.recipient === send.to && saidBy(p, send),
+    );
     if (pairs.length === 0) continue;
     if (send.errorCode === 21610) {
       verdicts.blocked.push(send);

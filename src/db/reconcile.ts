@@ -41,10 +41,12 @@ export interface MovedNumber {
  * another account or whose evidence the ledger holds in another account, is held to its list
  * as a moved number is: the list it carried out of that account (the recorded source, else the
  * account of its latest evidence elsewhere) as of when an applied plan first saw it there (after
- * the run that last moved it, if one did), its sends read from the start of the subaccount's
- * history as a snapshot recorded it (no one recorded when it came: every send from it there
- * came after, and one before a plan saw it there went out with its opt-outs forgotten), else
- * from when that plan saw it there (`moveBegan`; `movedAt` stays then): it is that customer's
+ * the run that last moved it, if one did), its sends read from the later of the start of the
+ * subaccount's history as a snapshot recorded it and the last it was known elsewhere (its latest
+ * evidence in another account, the transfer that last put it in another customer's subaccount):
+ * no one recorded when it came, every send from it there came after, and one before a plan saw
+ * it there went out with its opt-outs forgotten. Neither known, from when that plan saw it there
+ * (`moveBegan`; `movedAt` stays then): it is that customer's
  * moved number now, not the one's a transfer last put it with. The applied plans are read only while such a number may be there
  * (json_each over a plan of 100,000 numbers takes a second or more): a migration whose numbers
  * all moved by transfer reads none.
@@ -53,7 +55,8 @@ export function movedNumbers(db: Db): MovedNumber[] {
   return db
     .prepare(
       `WITH latest AS (
-         SELECT step_id, MAX(run_id) AS run_id FROM apply_steps
+         -- (finished_at: that run's row's, SQLite's bare column beside MAX)
+         SELECT step_id, MAX(run_id) AS run_id, finished_at FROM apply_steps
          WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
          GROUP BY step_id),
        holder AS (
@@ -71,7 +74,8 @@ export function movedNumbers(db: Db): MovedNumber[] {
        -- with the run of that last one.
        unmoved AS MATERIALIZED (
          SELECT n.number_sid, n.phone_number, n.customer_id, c.subaccount_sid,
-                n.source_account_sid, n.source_service_sid, COALESCE(l.run_id, 0) AS after_run
+                n.source_account_sid, n.source_service_sid, COALESCE(l.run_id, 0) AS after_run,
+                l.finished_at AS moved_before
          FROM customer_numbers n
          JOIN customer_subaccounts c ON c.customer_id = n.customer_id
          LEFT JOIN latest l ON l.step_id = 'transfer_number:' || n.number_sid
@@ -90,10 +94,10 @@ export function movedNumbers(db: Db): MovedNumber[] {
          JOIN unmoved u ON o.key = 'number:' || u.number_sid
            AND o.value ->> '$.account_sid' = u.subaccount_sid AND p.id > u.after_run
          GROUP BY u.number_sid),
-       -- For each, the other account its latest evidence in the ledger is in.
+       -- For each, the other account its latest evidence in the ledger is in, and its date.
        elsewhere AS MATERIALIZED (
-         SELECT phone_number, account_sid FROM (
-           SELECT u.phone_number, e.account_sid,
+         SELECT phone_number, account_sid, date_sent FROM (
+           SELECT u.phone_number, e.account_sid, e.date_sent,
                   ROW_NUMBER() OVER (PARTITION BY u.phone_number
                                      ORDER BY e.date_sent DESC, e.account_sid) AS nth
            FROM unmoved u JOIN ledger_events e ON e.twilio_number = u.phone_number
@@ -106,7 +110,10 @@ export function movedNumbers(db: Db): MovedNumber[] {
                      ELSE w.account_sid END AS source_account_sid,
                 CASE WHEN u.source_account_sid <> u.subaccount_sid THEN u.source_service_sid
                 END AS source_service_sid,
-                v.first_seen, a.started_at
+                v.first_seen, a.started_at,
+                -- The last it is known elsewhere: its latest evidence in another account, or
+                -- the transfer that last put it in another customer's subaccount.
+                MAX(COALESCE(w.date_sent, ''), COALESCE(u.moved_before, '')) AS last_elsewhere
          FROM unmoved u
          JOIN seen v ON v.number_sid = u.number_sid
          LEFT JOIN elsewhere w ON w.phone_number = u.phone_number
@@ -132,7 +139,12 @@ export function movedNumbers(db: Db): MovedNumber[] {
        UNION ALL
        SELECT r.number_sid, r.phone_number, r.customer_id, r.subaccount_sid,
               r.source_account_sid, r.source_service_sid, r.first_seen,
-              MIN(r.first_seen, COALESCE(h.history_start, r.first_seen)), r.started_at
+              -- Its sends there count from when it may have come: after the subaccount's
+              -- history began and after it was last known elsewhere; none known, from then.
+              MIN(r.first_seen,
+                  COALESCE(NULLIF(MAX(COALESCE(h.history_start, ''), r.last_elsewhere), ''),
+                           r.first_seen)),
+              r.started_at
        FROM arrived r LEFT JOIN account_history h ON h.account_sid = r.subaccount_sid
        ORDER BY customerId, phoneNumber`,
     )

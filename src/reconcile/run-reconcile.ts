@@ -74,6 +74,7 @@ import {
   type SentMessage,
   type SuppressedPair,
 } from './violations.js';
+import type { ReconcileResult, Unread, NotChecked } from './result.js';
 
 export interface ReconcileInput {
   /** Read from here instead of from the move (or the last pass). */
@@ -87,113 +88,7 @@ export interface ReconcileDeps {
   runner: { pid: number; hostname: string };
 }
 
-export interface ReconcileResult {
-  passId: number;
-  subaccounts: number;
-  windows: { accountSid: string; start: string; end: string }[];
-  messagesRead: number;
-  sendsChecked: number;
-  /** Found by this pass (a send seen before is not counted twice). */
-  newViolations: number;
-  newBlocked: number;
-  /**
-   * Every send waiting for judgment once the pass is over: to a listed recipient after a span
-   * no pass has read yet (one --since skipped), where an opt-in may lift it, so the next pass
-   * that reads the span judges it. Those this pass found and those earlier passes kept alike.
-   */
-  pending: number;
-  /** Of `pending`, the sends an earlier pass found and kept (this pass may have read them again). */
-  pendingFromEarlierPasses: number;
-  evidenceAdded: number;
-  /**
-   * Spans since a subaccount's numbers began to move that no pass read and none will: sends
-   * then were held to no list. `retention`: older than its Messages API window now;
-   * `numbers-left`: while a number was in a subaccount it has left since (a later wave moved it
-   * on, or its customer's subaccount is another now), whose sends there no pass holds to its
-   * list again. `not-whole-retention` and `not-whole-numbers-left` (with `customerId`): spans
-   * in which an earlier pass held a customer's sends to a list that was not whole, and that no
-   * pass can read again over the whole list — older than the Messages API window by the time
-   * the list was whole, or sent from a number that has moved on to another customer since.
-   * `number-away` (with `phoneNumber`, `customerId` and `subaccountSid`): while a moved number
-   * was in another account (`accountSid`) than the subaccount it is held to, with no step of
-   * apply's that put it there (moved by hand back into the parent, say): no pass reads its
-   * sends there.
-   */
-  notChecked: NotChecked[];
-  /**
-   * Spans since the move that no pass has read yet and a later one still can: sends in and
-   * after them, pending or not, are judged only once one does. `skipped`: a --since pass
-   * skipped it; `older-rules`: a pass of an older submigrate read it, under keyword rules that
-   * missed some opt-outs, and the next pass without --since reads it again.
-   */
-  unread: Unread[];
-  /**
-   * The moved numbers' customers whose suppression lists are not whole (history no snapshot
-   * read while their numbers were there: `optouts --customer` names the spans), and when the
-   * first of their numbers began to move: a send to someone who opted out in such a span was
-   * held to no list, and only a pass that reads it again once a snapshot has read the span
-   * (`--since` that time) judges it.
-   */
-  notWhole: { customerIds: string[]; since: string } | null;
-  /**
-   * The moved customers whose lists are whole now, but whose sends an earlier pass held to them
-   * while they were not, and no pass has read again since (one with --since after their moves
-   * skipped them): the first pass without --since reads them again from `since`.
-   */
-  notJudgedAgain: { customerIds: string[]; since: string } | null;
-}
-
-export interface Unread {
-  accountSid: string;
-  start: string;
-  end: string;
-  reason: 'skipped' | 'older-rules';
-}
-
-export interface NotChecked {
-  accountSid: string;
-  start: string;
-  end: string;
-  reason:
-    'retention' | 'numbers-left' | 'not-whole-retention' | 'not-whole-numbers-left' | 'number-away';
-  /**
-   * The customer whose sends were held to a list that was not whole (`not-whole-…`), or whose
-   * number was away (`number-away`).
-   */
-  customerId?: string;
-  /**
-   * `numbers-left`: how the numbers left the subaccount — a later apply moved them on
-   * (`apply`), or they are held to another subaccount now with no step of apply's that took
-   * them there (`hand`: moved by hand in the console).
-   */
-  leftBy?: 'apply' | 'hand';
-  /** `number-away`: the number, and the subaccount it is held to (where apply last put it). */
-  phoneNumber?: string;
-  subaccountSid?: string;
-}
-
 const PAGE_SIZE = 1000;
-
-/**
- * Whether `--fail-on-violation` fails the pass (exit 3): a violation is known (`violations`, all
- * passes'), or this pass cannot say "none" — a send is pending, a span since the move is unread
- * yet, or one was never checked and no pass can now. An alerting job is never told "none" over a
- * gap: like a violation, a span never checked keeps failing every later pass.
- */
-export function failsOnViolation(
-  result: Pick<ReconcileResult, 'pending' | 'unread' | 'notChecked'> &
-    Partial<Pick<ReconcileResult, 'notWhole' | 'notJudgedAgain'>>,
-  violations: number,
-): boolean {
-  return (
-    violations > 0 ||
-    result.pending > 0 ||
-    result.unread.length > 0 ||
-    result.notChecked.length > 0 ||
-    (result.notWhole ?? null) !== null ||
-    (result.notJudgedAgain ?? null) !== null
-  );
-}
 
 export async function runReconcile(
   input: ReconcileInput,

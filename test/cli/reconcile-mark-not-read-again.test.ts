@@ -20,7 +20,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isoSeconds } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
 import { movedNumbers } from '../../src/db/reconcile.js';
-import { failsOnViolation, runReconcile } from '../../src/reconcile/run-reconcile.js';
+import { runReconcile } from '../../src/reconcile/run-reconcile.js';
+import { failsOnViolation } from '../../src/reconcile/result.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { migrateOneCustomer, planAndApply, seededStop } from '../support/migration.js';
 import {

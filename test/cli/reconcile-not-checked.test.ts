@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
-import { failsOnViolation, runReconcile } from '../../src/reconcile/run-reconcile.js';
+import { runReconcile } from '../../src/reconcile/run-reconcile.js';
+import { failsOnViolation } from '../../src/reconcile/result.js';
 import { migrateOneCustomer, seededStop, useCliWorkspace } from '../support/migration.js';
 import {
   fixedClock,

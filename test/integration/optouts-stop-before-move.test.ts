@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { ReconcileResult } from '../../src/reconcile/run-reconcile.js';
+import type { ReconcileResult } from '../../src/reconcile/result.js';
 import { ownClient } from '../support/emulator.js';
 import { readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
 import {

@@ -22,11 +22,8 @@ import { isoSeconds } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
 import { reconcileTotals } from '../../src/db/reconcile.js';
 import type { MessageRecord } from '../../src/emulator/message-store.js';
-import {
-  failsOnViolation,
-  runReconcile,
-  type ReconcileResult,
-} from '../../src/reconcile/run-reconcile.js';
+import { runReconcile } from '../../src/reconcile/run-reconcile.js';
+import { failsOnViolation, type ReconcileResult } from '../../src/reconcile/result.js';
 import { startTestEmulator, type TestEmulator } from './emulator.js';
 import { oracleKeyword, Rng } from './ledger-fuzz.js';
 import { readCsv } from './migration.js';

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { failsOnViolation } from '../../reconcile/run-reconcile.js';
+import { failsOnViolation } from '../../reconcile/result.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { reconcileWithReports } from '../reconcile-run.js';

@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { reconcileUnderWayNote } from '../../apply/reports.js';
 import type { ReconcileTotals } from '../../db/reconcile.js';
 import { MISSED_BY_OLDER_RULES } from '../../optouts/export.js';
-import type { NotChecked, ReconcileResult, Unread } from '../../reconcile/run-reconcile.js';
+import type { NotChecked, ReconcileResult, Unread } from '../../reconcile/result.js';
 import type { ReconcileEnd } from '../reconcile-run.js';
 
 /** `--json`: the pass, the totals of every pass, and the folders written (`shown`). */

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { reconcileNotes, reconcileSummary, unreadWhy } from '../../../src/cli/render/reconcile.js';
 import type { ReconcileTotals } from '../../../src/db/reconcile.js';
-import type { ReconcileResult } from '../../../src/reconcile/run-reconcile.js';
+import type { ReconcileResult } from '../../../src/reconcile/result.js';
 
 const SUB = 'AC00000000000000000000000000000001';
 

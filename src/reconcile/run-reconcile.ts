@@ -75,6 +75,8 @@ import {
   type SuppressedPair,
 } from './violations.js';
 import type { ReconcileResult, Unread, NotChecked } from './result.js';
+import { latest, earliest } from './instants.js';
+import { subaccountsNow, bySubaccount, movedSince } from './moved.js';
 
 export interface ReconcileInput {
   /** Read from here instead of from the move (or the last pass). */
@@ -694,22 +696,6 @@ export function unreadSpans(
   });
 }
 
-/** Each moved number's subaccount now, by its SID. */
-function subaccountsNow(moved: readonly MovedNumber[]): Map<string, string> {
-  return new Map(moved.map((m) => [m.numberSid, m.subaccountSid]));
-}
-
-/** The moved numbers by the subaccount each is in now. */
-function bySubaccount(moved: readonly MovedNumber[]): Map<string, MovedNumber[]> {
-  const bySub = new Map<string, MovedNumber[]>();
-  for (const m of moved) {
-    const numbers = bySub.get(m.subaccountSid);
-    if (numbers === undefined) bySub.set(m.subaccountSid, [m]);
-    else numbers.push(m);
-  }
-  return bySub;
-}
-
 /**
  * Where each account's Messages API window begins at `now`: as far back as the retention last
  * given for it with --retention-days, else Twilio's 400 days.
@@ -1233,10 +1219,3 @@ export function cameInto(
       .reduce((a, s) => (Date.parse(s.began) > Date.parse(a) ? s.began : a), n.moveBegan),
   }));
 }
-
-/** When the first of a subaccount's numbers began to move. */
-const movedSince = (numbers: readonly MovedNumber[]) =>
-  new Date(Math.min(...numbers.map((n) => new Date(n.moveBegan).getTime())));
-const latest = (a: Date, b: Date) => (a.getTime() >= b.getTime() ? a : b);
-const earliest = (first: Date, ...others: Date[]) =>
-  others.reduce((a, b) => (b.getTime() < a.getTime() ? b : a), first);

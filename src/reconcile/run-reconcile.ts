@@ -61,7 +61,6 @@ import { KEYWORD_LISTS, RULES_VERSION } from '../optouts/keywords.js';
 import {
   DAY_MS,
   INCREMENTAL_OVERLAP_MS,
-  mergeRanges,
   uncoveredSpans,
   type TimeRange,
 } from '../optouts/windows.js';
@@ -77,6 +76,14 @@ import {
 import type { ReconcileResult, Unread, NotChecked } from './result.js';
 import { latest, earliest } from './instants.js';
 import { subaccountsNow, bySubaccount, movedSince } from './moved.js';
+import {
+  unjudgedStays,
+  stayLeft,
+  type StaysIndex,
+  indexStays,
+  isStaysIndex,
+  cameInto,
+} from './stays.js';
 
 export interface ReconcileInput {
   /** Read from here instead of from the move (or the last pass). */
@@ -855,67 +862,6 @@ export function passStart(
 }
 
 /**
- * The spans in which a moved number was in a subaccount it has left since (a later wave moved
- * it on, or its customer's subaccount is another now) that no pass read while it was there: a
- * pass after it left holds its sends there to no list. Per subaccount, merged; a stay no later
- * transfer ended lasts until `now`. `current`: each moved number's subaccount now. Pure.
- */
-export function unjudgedStays(
-  stays: readonly NumberStay[],
-  current: ReadonlyMap<string, string>,
-  read: (accountSid: string) => readonly TimeRange[],
-  now: Date,
-): Map<string, TimeRange[]> {
-  const unjudged = new Map<string, TimeRange[]>();
-  for (const stay of stays) {
-    const left = stayLeft(stay, current, now);
-    if (left === null) continue;
-    // A window that ended in the second it left is not counted: times are whole seconds, and
-    // its pass may have begun after the number left (holding its sends there to no list).
-    const before = read(stay.accountSid).filter((w) => w.end < left);
-    const spans = uncoveredSpans({ start: new Date(stay.began), end: left }, before);
-    const gaps = unjudged.get(stay.accountSid);
-    if (gaps === undefined) unjudged.set(stay.accountSid, spans);
-    else gaps.push(...spans);
-  }
-  return new Map(
-    [...unjudged]
-      .map(([accountSid, spans]) => [accountSid, mergeRanges(spans)] as const)
-      .filter(([, spans]) => spans.length > 0),
-  );
-}
-
-/**
- * When a moved number left the subaccount of one of its stays: as a later transfer recorded it,
- * or, a stay none ended in a subaccount it is not in now (`current`: each moved number's
- * subaccount now), `now`; null while it is still there.
- */
-function stayLeft(stay: NumberStay, current: ReadonlyMap<string, string>, now: Date): Date | null {
-  if (stay.left !== null) return new Date(stay.left);
-  return current.get(stay.numberSid) === stay.accountSid ? null : now;
-}
-
-/** Stays by the account they were in, each with its place among them (`lostOfMark`). */
-export type StaysIndex = ReadonlyMap<string, readonly (readonly [number, NumberStay])[]>;
-
-/**
- * `stays` by account, once: `lostOfMark` scanned every stay for each cleared customer (3,000
- * customers of 60,000 stays took a second).
- */
-export function indexStays(stays: readonly NumberStay[]): StaysIndex {
-  const byAccount = new Map<string, (readonly [number, NumberStay])[]>();
-  stays.forEach((stay, i) => {
-    const there = byAccount.get(stay.accountSid);
-    if (there === undefined) byAccount.set(stay.accountSid, [[i, stay]]);
-    else there.push([i, stay]);
-  });
-  return byAccount;
-}
-
-const isStaysIndex = (stays: readonly NumberStay[] | StaysIndex): stays is StaysIndex =>
-  stays instanceof Map;
-
-/**
  * What no pass can read again of a customer's mark (its sends held to a list that was not
  * whole, from `since`), once a pass has read the rest: in each of its `subaccounts`, the part
  * older than what the Messages API shows (`readable`), and each stay there of a number that has
@@ -1194,28 +1140,4 @@ export function awayUntil(
       .map((d) => Date.parse(d.leftAt)),
   ];
   return bounds.length === 0 ? span.end : isoSeconds(new Date(Math.min(...bounds)));
-}
-
-/**
- * Each of `numbers` with `moveBegan` when it came into the subaccount it is in now: the start of
- * its latest stay there (a number a later wave moved on arrived with that wave's transfer), else
- * when it began to move. Pure.
- */
-export function cameInto(
-  numbers: readonly MovedNumber[],
-  stays: readonly NumberStay[],
-): MovedNumber[] {
-  // By number, once: scanned whole for each number, 30,000 numbers took 9 s.
-  const staysOf = new Map<string, NumberStay[]>();
-  for (const s of stays) {
-    const theirs = staysOf.get(s.numberSid);
-    if (theirs === undefined) staysOf.set(s.numberSid, [s]);
-    else theirs.push(s);
-  }
-  return numbers.map((n) => ({
-    ...n,
-    moveBegan: (staysOf.get(n.numberSid) ?? [])
-      .filter((s) => s.accountSid === n.subaccountSid)
-      .reduce((a, s) => (Date.parse(s.began) > Date.parse(a) ? s.began : a), n.moveBegan),
-  }));
 }

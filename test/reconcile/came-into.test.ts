@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { MovedNumber, NumberStay } from '../../src/db/reconcile.js';
-import { cameInto } from '../../src/reconcile/run-reconcile.js';
+import { cameInto } from '../../src/reconcile/stays.js';
 
 const MOVE = '2026-11-01T10:00:00Z';
 const sid = (prefix: string, i: number) => `${prefix}${String(i).padStart(32, '0')}`;

@@ -6,7 +6,8 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { indexStays, lostOfMark } from '../../src/reconcile/run-reconcile.js';
+import { lostOfMark } from '../../src/reconcile/run-reconcile.js';
+import { indexStays } from '../../src/reconcile/stays.js';
 
 const SUB = 'ACacme';
 const NOW = new Date('2026-12-03T12:00:00Z');

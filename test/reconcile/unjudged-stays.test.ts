@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { TimeRange } from '../../src/optouts/windows.js';
-import { unjudgedStays } from '../../src/reconcile/run-reconcile.js';
+import { unjudgedStays } from '../../src/reconcile/stays.js';
 
 const at = (iso: string) => new Date(iso);
 const NOW = at('2026-12-03T12:00:00Z');

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { awayUntil } from '../../src/reconcile/run-reconcile.js';
+import { awayUntil } from '../../src/reconcile/away.js';
 
 const PARENT = 'ACparent';
 const span = { accountSid: PARENT, end: '2026-12-03T10:00:00Z' };

@@ -62,7 +62,7 @@ import {
 } from '../report/files.js';
 import { PAGE_LIST_ROWS, reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
-import { spansNotJudged } from '../reconcile/run-reconcile.js';
+import { spansNotJudged } from '../reconcile/spans.js';
 import type { NotChecked, Unread } from '../reconcile/result.js';
 import { countStates } from './run-apply.js';
 

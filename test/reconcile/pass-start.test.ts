@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { movedAfterRead, passStart, unreadSpans } from '../../src/reconcile/run-reconcile.js';
+import { movedAfterRead, passStart, unreadSpans } from '../../src/reconcile/spans.js';
 
 const at = (iso: string) => new Date(iso);
 const OVERLAP = 10 * 60_000;

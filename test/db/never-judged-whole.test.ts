@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { markJudgedNotWhole, neverJudgedWhole } from '../../src/db/reconcile.js';
-import { lostOfMark } from '../../src/reconcile/run-reconcile.js';
+import { lostOfMark } from '../../src/reconcile/marks.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
 const SUB = 'ACacme';

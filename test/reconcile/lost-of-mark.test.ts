@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { lostOfMark } from '../../src/reconcile/run-reconcile.js';
+import { lostOfMark } from '../../src/reconcile/marks.js';
 import { indexStays } from '../../src/reconcile/stays.js';
 
 const SUB = 'ACacme';

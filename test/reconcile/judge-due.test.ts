@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { KeptSend, MovedNumber } from '../../src/db/reconcile.js';
-import { judgeDue } from '../../src/reconcile/run-reconcile.js';
+import { judgeDue } from '../../src/reconcile/judge-due.js';
 import type { OptIn, SuppressedPair } from '../../src/reconcile/violations.js';
 
 const MOVE = '2026-11-01T10:00:00Z';

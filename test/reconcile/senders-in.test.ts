@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { MovedNumber } from '../../src/db/reconcile.js';
-import { sendersIn } from '../../src/reconcile/run-reconcile.js';
+import { sendersIn } from '../../src/reconcile/senders.js';
 
 /** A moved number that counts how often its subaccount is looked at. */
 function number(numberSid: string, subaccountSid: string, reads: { n: number }): MovedNumber {

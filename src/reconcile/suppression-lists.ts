@@ -1,0 +1,103 @@
+/**
+ * Each moved number's suppression list as it carried it out of the accounts it left: what a
+ * pass holds the number's sends to.
+ */
+
+import { saidBeforeBy } from '../clock.js';
+import { eachOptOutAsOf, serviceEvidenceByNumber, type ScopeAsOf } from '../db/ledger.js';
+import type { Db } from '../db/open.js';
+import { departuresByNumber, type MovedNumber, type NumberDeparture } from '../db/reconcile.js';
+import type { SuppressedPair } from './violations.js';
+
+/**
+ * Each moved number's suppression list as it carried it out of the accounts it left, as the
+ * list stood when it left each (a number a later wave moved on left the parent, then the first
+ * customer's subaccount, and carries what it carried out of both): each account's number-scope
+ * opt-outs of the number and the service-scope opt-outs of the service it left there, and those
+ * of every service its own evidence came through before it last moved (docs/opt-out-rules.md: a
+ * STOP it took in a service it had left before any snapshot saw it there), as the plan and the
+ * reports list them. A STOP or START said in an account after the number left it (to a service
+ * it no longer belongs to) is not the number's.
+ */
+export function suppressionLists(
+  db: Db,
+  moved: readonly MovedNumber[],
+): Map<string, SuppressedPair[]> {
+  const scopes: ScopeAsOf[] = [];
+  const owner: string[] = [];
+  const seen = serviceEvidenceByNumber(db, true);
+  const departures = departuresByNumber(db);
+  for (const m of moved) {
+    const left: Omit<NumberDeparture, 'numberSid' | 'runId'>[] = [
+      ...(departures.get(m.numberSid) ?? []),
+    ];
+    // The source the plans recorded, too: a plan made while a move was under way (the number
+    // detached already) names no service it leaves, where the recorded source kept it.
+    if (
+      !left.some((d) => d.accountSid === m.sourceAccountSid && d.serviceSid === m.sourceServiceSid)
+    ) {
+      const leftAt = left.find((d) => d.accountSid === m.sourceAccountSid)?.leftAt ?? m.movedAt;
+      left.push({ accountSid: m.sourceAccountSid, serviceSid: m.sourceServiceSid, leftAt });
+    }
+    const lastLeft = left.reduce((a, d) => (d.leftAt > a ? d.leftAt : a), m.movedAt);
+    // The journal's time of a move is this machine's clock, a STOP's date Twilio's: one said to
+    // the number itself (or a send from it refused) in an account it left, dated up to two
+    // minutes after the move, was said before it (nothing reaches the number there after), and
+    // the lists count it, as they count a span not read then. What other numbers of a service
+    // took in that time may have come after the number left it: not the number's.
+    const own = (leftAt: string) => ({ number: m.phoneNumber, asOf: saidBeforeBy(leftAt) });
+    for (const { accountSid, serviceSid, leftAt } of left) {
+      for (const scope of [m.phoneNumber, serviceSid]) {
+        if (scope === null) continue;
+        scopes.push({ accountSid, scope, asOf: leftAt, own: own(leftAt) });
+        owner.push(m.phoneNumber);
+      }
+    }
+    for (const { accountSid, service, firstSeen } of seen.get(m.phoneNumber) ?? []) {
+      if (firstSeen > saidBeforeBy(lastLeft)) continue;
+      if (service === null) {
+        // An account the number was in that no move of apply's took it out of, nor the recorded
+        // source names (moved out by hand: into its subaccount, or on from one it had reached
+        // so before apply moved it on): Twilio forgot what the number took there as it left.
+        if (accountSid === m.subaccountSid || left.some((d) => d.accountSid === accountSid)) {
+          continue;
+        }
+        scopes.push({ accountSid, scope: m.phoneNumber, asOf: lastLeft });
+        owner.push(m.phoneNumber);
+        continue;
+      }
+      if (left.some((d) => d.serviceSid === service && d.accountSid === accountSid)) continue;
+      // As it stood when the number left that account (or, one no apply moved it out of, when
+      // it last moved: not an account it left, so no allowance).
+      const leftThere = left.find((d) => d.accountSid === accountSid)?.leftAt;
+      const asOf = leftThere ?? lastLeft;
+      scopes.push({
+        accountSid,
+        scope: service,
+        asOf,
+        ...(leftThere === undefined ? {} : { own: own(leftThere) }),
+      });
+      owner.push(m.phoneNumber);
+    }
+  }
+  const lists = new Map<string, SuppressedPair[]>(moved.map((m) => [m.phoneNumber, []]));
+  // A service's pair is on the list of each of its moved numbers (a thousand numbers in ten
+  // shared services: some 10,000,000 entries for 300,000 opt-outs): read a row at a time and
+  // kept once, each list holding the same pair, never read again from SQLite's row (twelve
+  // strings) or copied per number.
+  const kept = new Map<string, SuppressedPair>();
+  for (const row of eachOptOutAsOf(db, scopes)) {
+    const key = `${row.recipient}|${row.stopMessageSid ?? ''}|${row.optedOutAt}`;
+    let pair = kept.get(key);
+    if (pair === undefined) {
+      pair = {
+        recipient: row.recipient,
+        stopMessageSid: row.stopMessageSid,
+        optedOutAt: row.optedOutAt,
+      };
+      kept.set(key, pair);
+    }
+    lists.get(owner[row.scopeIndex]!)!.push(pair);
+  }
+  return lists;
+}

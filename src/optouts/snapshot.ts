@@ -237,8 +237,11 @@ function refuseLiveRun(
     running.hostname === runner.hostname &&
     runner.isAlive(running.pid)
   ) {
+    // A pass records its run once it has read the subaccounts: what is left of it is judging.
     throw new RefusedError(
-      `snapshot run ${running.id} is still in progress (pid ${running.pid}); wait for it or stop it first`,
+      running.madeBy === 'reconcile'
+        ? `a reconcile pass (snapshot run ${running.id}) is still judging what it read (pid ${running.pid}); wait for it or stop it first`
+        : `snapshot run ${running.id} is still in progress (pid ${running.pid}); wait for it or stop it first`,
     );
   }
 }

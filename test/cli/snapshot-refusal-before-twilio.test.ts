@@ -116,3 +116,34 @@ describe('a second snapshot is refused before Twilio is asked anything', () => {
     expect(noRefresh.code).toBe(0);
   });
 });
+
+describe("a live reconcile pass's run is named as the pass it is", () => {
+  const ws = useCliWorkspace({ numbers: [{ phone_number: A }] });
+
+  it('snapshot is refused naming the pass, not a snapshot run', async () => {
+    const dbPath = ws.dir.file('judging.db');
+    // A pass of this very process (alive, on this host), recorded as it judges what it read.
+    await withLedger(dbPath, (db) =>
+      createRun(
+        db,
+        {
+          parentAccountSid: ws.env.parentSid,
+          startedAt: new Date().toISOString(),
+          pid: process.pid,
+          hostname: hostname(),
+          partitions: 1,
+          keywordsJson: '{}',
+          explicitWindow: false,
+          madeBy: 'reconcile',
+        },
+        [],
+        [],
+      ),
+    );
+    const snapshot = await runCli(['snapshot', '--db', dbPath], cliEnv(ws.env), ws.dir.path);
+    expect(snapshot.stderr).toBe(
+      `refused: a reconcile pass (snapshot run 1) is still judging what it read (pid ${process.pid}); wait for it or stop it first\n`,
+    );
+    expect(snapshot.code).toBe(4);
+  });
+});

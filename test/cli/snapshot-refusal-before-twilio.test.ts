@@ -27,32 +27,39 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
+/** A run of this very process (alive, on this host), as the other command records itself. */
+const recordLiveRun = (
+  dbPath: string,
+  parentAccountSid: string,
+  madeBy: 'snapshot' | 'reconcile',
+) =>
+  withLedger(dbPath, (db) =>
+    createRun(
+      db,
+      {
+        parentAccountSid,
+        startedAt: new Date().toISOString(),
+        pid: process.pid,
+        hostname: hostname(),
+        partitions: 1,
+        keywordsJson: '{}',
+        explicitWindow: false,
+        madeBy,
+      },
+      [],
+      [],
+    ),
+  );
+
 describe('a second snapshot is refused before Twilio is asked anything', () => {
   const ws = useCliWorkspace({ numbers: [{ phone_number: A }] });
   let dbPath: string;
   const refusal = `refused: snapshot run 1 is still in progress (pid ${process.pid}); wait for it or stop it first\n`;
-
   beforeAll(async () => {
     writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
     dbPath = ws.dir.file('busy.db');
     // A run of this very process (alive, on this host), as the other snapshot records itself.
-    await withLedger(dbPath, (db) =>
-      createRun(
-        db,
-        {
-          parentAccountSid: ws.env.parentSid,
-          startedAt: new Date().toISOString(),
-          pid: process.pid,
-          hostname: hostname(),
-          partitions: 1,
-          keywordsJson: '{}',
-          explicitWindow: false,
-          madeBy: 'snapshot',
-        },
-        [],
-        [],
-      ),
-    );
+    await recordLiveRun(dbPath, ws.env.parentSid, 'snapshot');
   });
 
   const plan = (extra: Record<string, string> = {}) =>
@@ -123,23 +130,7 @@ describe("a live reconcile pass's run is named as the pass it is", () => {
   it('snapshot is refused naming the pass, not a snapshot run', async () => {
     const dbPath = ws.dir.file('judging.db');
     // A pass of this very process (alive, on this host), recorded as it judges what it read.
-    await withLedger(dbPath, (db) =>
-      createRun(
-        db,
-        {
-          parentAccountSid: ws.env.parentSid,
-          startedAt: new Date().toISOString(),
-          pid: process.pid,
-          hostname: hostname(),
-          partitions: 1,
-          keywordsJson: '{}',
-          explicitWindow: false,
-          madeBy: 'reconcile',
-        },
-        [],
-        [],
-      ),
-    );
+    await recordLiveRun(dbPath, ws.env.parentSid, 'reconcile');
     const snapshot = await runCli(['snapshot', '--db', dbPath], cliEnv(ws.env), ws.dir.path);
     expect(snapshot.stderr).toBe(
       `refused: a reconcile pass (snapshot run 1) is still judging what it read (pid ${process.pid}); wait for it or stop it first\n`,

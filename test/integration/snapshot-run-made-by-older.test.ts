@@ -18,13 +18,17 @@ import { createRun, finishRun } from '../../src/db/snapshot-runs.js';
 import { latestSnapshotState } from '../../src/optouts/snapshot.js';
 import { useCliWorkspace } from '../support/migration.js';
 import { olderDatabase } from '../support/older-schema.js';
-import { fixedClock, readOnly, snapshotInto, withLedger } from '../support/snapshot-harness.js';
+import {
+  fixedClock,
+  readOnly,
+  snapshotInto,
+  withLedger,
+  LONE_SUB as SUB,
+  oldStopInSubaccount,
+} from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
-const SUB = `AC${'5'.repeat(32)}`;
-const N1 = '+14155550001';
-const N2 = '+14155550002';
 /** A pid no process has (beyond Linux's pid_max). */
 const GONE = 4_194_305;
 /** `status` on this host: a run recorded running here by a process that is gone is stopped. */
@@ -38,22 +42,7 @@ const WINDOW = {
 };
 
 describe('snapshot runs recorded before migration 025', () => {
-  const ws = useCliWorkspace(
-    {
-      subaccounts: [{ friendly_name: 'Acme', sid: SUB }],
-      numbers: [{ phone_number: N1 }, { phone_number: N2, account_sid: SUB }],
-      messages: [
-        {
-          from: '+12065550002',
-          to: N2,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(NOW - 50 * DAY).toISOString(),
-        },
-      ],
-    },
-    NOW,
-  );
+  const ws = useCliWorkspace(oldStopInSubaccount(NOW), NOW);
   const file = (name: string) => ws.dir.file(name);
   /**
    * As a process killed before its last slice was recorded leaves its run: recorded running,

@@ -9,34 +9,22 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { useCliWorkspace } from '../support/migration.js';
-import { readOnly, releaseHeld, startCliHeld } from '../support/snapshot-harness.js';
+import {
+  readOnly,
+  releaseHeld,
+  startCliHeld,
+  LONE_SUB as SUB,
+  oldStopInSubaccount,
+} from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
-const SUB = `AC${'5'.repeat(32)}`;
-const N1 = '+14155550001';
-const N2 = '+14155550002';
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const SINCE = iso(NOW - 60 * DAY);
 const UNTIL = iso(NOW - 40 * DAY);
 
 describe('a snapshot of a subaccount alone, killed', () => {
-  const ws = useCliWorkspace(
-    {
-      subaccounts: [{ friendly_name: 'Acme', sid: SUB }],
-      numbers: [{ phone_number: N1 }, { phone_number: N2, account_sid: SUB }],
-      messages: [
-        {
-          from: '+12065550002',
-          to: N2,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(NOW - 50 * DAY).toISOString(),
-        },
-      ],
-    },
-    NOW,
-  );
+  const ws = useCliWorkspace(oldStopInSubaccount(NOW), NOW);
   afterAll(() => releaseHeld(ws.env));
 
   it('is shown as a snapshot run, and its command takes it up', async () => {

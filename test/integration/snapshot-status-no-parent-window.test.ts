@@ -13,13 +13,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRun, listWindows } from '../../src/db/snapshot-runs.js';
 import { latestSnapshotState } from '../../src/optouts/snapshot.js';
 import { useCliWorkspace } from '../support/migration.js';
-import { fixedClock, readOnly, snapshotInto, withLedger } from '../support/snapshot-harness.js';
+import {
+  fixedClock,
+  readOnly,
+  snapshotInto,
+  withLedger,
+  LONE_SUB as SUB,
+  oldStopInSubaccount,
+} from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const DAY = 86_400_000;
-const SUB = `AC${'5'.repeat(32)}`;
-const N1 = '+14155550001';
-const N2 = '+14155550002';
 /** Not the process that ran the snapshot: the run reads as stopped. */
 const ANOTHER = { pid: -1, hostname: 'vitest', isAlive: () => false };
 
@@ -27,19 +31,7 @@ describe('a stopped snapshot run with no window of the parent', () => {
   const ws = useCliWorkspace(undefined, NOW);
 
   beforeAll(async () => {
-    await ws.env.seed({
-      subaccounts: [{ friendly_name: 'Acme', sid: SUB }],
-      numbers: [{ phone_number: N1 }, { phone_number: N2, account_sid: SUB }],
-      messages: [
-        {
-          from: '+12065550002',
-          to: N2,
-          body: 'STOP',
-          direction: 'inbound',
-          date_sent: new Date(NOW - 50 * DAY).toISOString(),
-        },
-      ],
-    });
+    await ws.env.seed(oldStopInSubaccount(NOW));
   });
 
   it('is a snapshot, and its command takes it up', async () => {

@@ -18,6 +18,7 @@ import type { Clock } from '../../src/clock.js';
 import { withDb, type Db } from '../../src/db/open.js';
 import type { RequestLogEntry } from '../../src/emulator/control.js';
 import type { MessageRecord } from '../../src/emulator/message-store.js';
+import type { SeedDocument } from '../../src/emulator/seed.js';
 import type { OptOutExportRow } from '../../src/optouts/export.js';
 import {
   DEFAULT_PARTITIONS,
@@ -471,3 +472,26 @@ export async function releaseHeld(env: TestEmulator): Promise<void> {
     return health.held_requests === 0 ? true : undefined;
   });
 }
+
+/** The subaccount of `oldStopInSubaccount`, and its two numbers: N1 in the parent, N2 in it. */
+export const LONE_SUB = `AC${'5'.repeat(32)}`;
+export const LONE_N1 = '+14155550001';
+export const LONE_N2 = '+14155550002';
+
+/**
+ * One subaccount (Acme, `LONE_SUB`) holding `LONE_N2`, to which +12065550002 said STOP 50 days
+ * before `now`; `LONE_N1` stays in the parent: what a snapshot of the subaccount alone reads.
+ */
+export const oldStopInSubaccount = (now: number): SeedDocument => ({
+  subaccounts: [{ friendly_name: 'Acme', sid: LONE_SUB }],
+  numbers: [{ phone_number: LONE_N1 }, { phone_number: LONE_N2, account_sid: LONE_SUB }],
+  messages: [
+    {
+      from: '+12065550002',
+      to: LONE_N2,
+      body: 'STOP',
+      direction: 'inbound',
+      date_sent: new Date(now - 50 * 86_400_000).toISOString(),
+    },
+  ],
+});

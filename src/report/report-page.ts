@@ -16,6 +16,7 @@ import { html, literal, toHtmlString, type Html } from './html.js';
 import { SCRIPT, STYLE } from './report-assets.js';
 import { customerList } from './files.js';
 import type { CustomerProtection, ReportPageInput } from './page-input.js';
+import { cell, filterBox, fraction, lines, table, timeCell } from './page-tables.js';
 
 export type { CustomerCarry, CustomerProtection, ReportPageInput } from './page-input.js';
 
@@ -57,67 +58,6 @@ function figure(id: string, label: string, value: string | number, alarm = false
     <span class="value">${value}</span><span class="label">${label}</span>
   </div>`;
 }
-
-function filterBox(tableId: string, shown: number, what: string): Html {
-  return html`<p class="no-print">
-    <input
-      type="search"
-      data-filter="${tableId}"
-      aria-label="Filter ${what}"
-      placeholder="Filter ${what} (any words)"
-    />
-    <span class="muted"><span id="${tableId}-count">${shown}</span> shown</span>
-  </p>`;
-}
-
-function table(
-  id: string,
-  headers: readonly { label: string; num?: boolean }[],
-  body: readonly Html[],
-): Html {
-  return html`<div class="wrap">
-    <table id="${id}" data-sortable>
-      <thead>
-        <tr>
-          ${headers.map(
-            (h) =>
-              html`<th scope="col" ${literal(h.num === true ? ' class="num"' : '')}>
-                ${h.label}
-              </th>`,
-          )}
-        </tr>
-      </thead>
-      <tbody>
-        ${body}
-      </tbody>
-    </table>
-  </div>`;
-}
-
-const cell = (value: string | number | null | undefined, cls = ''): Html =>
-  html`<td${literal(cls === '' ? '' : ` class="${cls}"`)}>${value ?? ''}</td>`;
-
-/**
- * A time as ISO 8601, allowed to break before its `T` only (a <wbr>, no character: copied or
- * sorted, the value is the same), so a table of two times fits a laptop's width.
- */
-const timeCell = (value: string | number | null | undefined): Html => {
-  const text = value === null || value === undefined ? '' : String(value);
-  const at = text.indexOf('T');
-  return at < 0
-    ? cell(text, 'time')
-    : html`<td class="time">${text.slice(0, at)}${literal('<wbr>')}${text.slice(at)}</td>`;
-};
-
-/** A figure shown as `done / of`, sorted by how many are done (the page's script reads data-sort). */
-const fraction = (done: number, of: number): Html =>
-  html`<td class="num" data-sort="${done}">${done} / ${of}</td>`;
-
-/** Distinct values, one per line, in the order first seen. */
-const lines = (values: readonly (string | number | null)[]): Html => {
-  const distinct = [...new Set(values.filter((v) => v !== null && v !== ''))];
-  return html`${distinct.map((v, i) => html`${i > 0 ? literal('<br>') : ''}${v}`)}`;
-};
 
 /**
  * Whether a number is in its customer's subaccount now: its transfer is done (whatever became

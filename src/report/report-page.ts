@@ -6,7 +6,7 @@
  */
 
 import { noListReason, unvouchedCustomers } from '../optouts/export.js';
-import { stateWords, type AuditDocument, type AuditRow } from './audit.js';
+import type { AuditDocument, AuditRow } from './audit.js';
 import { html, literal, toHtmlString, type Html } from './html.js';
 import { SCRIPT, STYLE } from './report-assets.js';
 import { coverageSection } from './page-coverage.js';
@@ -22,8 +22,9 @@ import {
 } from './page-figures.js';
 import type { CustomerProtection, ReportPageInput } from './page-input.js';
 import { suppressionSection } from './page-suppression.js';
+import { numbersTable } from './page-numbers.js';
 import { violationsSection } from './page-violations.js';
-import { cell, filterBox, fraction, lines, table, timeCell } from './page-tables.js';
+import { cell, filterBox, fraction, lines, table } from './page-tables.js';
 
 export type { CustomerCarry, CustomerProtection, ReportPageInput } from './page-input.js';
 export { PAGE_LIST_ROWS } from './page-suppression.js';
@@ -838,40 +839,6 @@ ${cell(violationsBy === null ? 'not reconciled' : violations, violations > 0 ? '
       { label: 'incoming messages go to' },
       { label: 'sends refused', num: true },
       { label: 'violations', num: true },
-    ],
-    body,
-  );
-}
-
-/** A number's states that need no one's attention: moved, found already so, or left as it was. */
-const GOOD_STATUS = new Set<AuditRow['status']>(['done', 'skipped', 'unchanged']);
-
-function numbersTable(rows: readonly AuditRow[]): Html {
-  const body = rows.map(
-    (r) =>
-      html`<tr>
-        ${cell(r.customer_id)}${cell(r.phone_number)}
-        <td class="sid">${r.phone_number_sid}</td>
-        <td class="sid">${r.from_account_sid}</td>
-        <td class="sid">${r.to_account_sid}</td>
-        <td class="sid">${r.messaging_service_sid}</td>
-        ${cell(stateWords(String(r.status)), GOOD_STATUS.has(r.status) ? 'ok' : 'bad')}${cell(r.attempts, 'num')}${timeCell(r.finished_at)}
-        ${cell(r.error_code === null && r.error_message === null ? '' : `${r.error_code ?? ''} ${r.error_message ?? ''}`.trim())}
-      </tr>`,
-  );
-  return table(
-    'numbers',
-    [
-      { label: 'customer' },
-      { label: 'number' },
-      { label: 'number SID' },
-      { label: 'from account' },
-      { label: 'to account' },
-      { label: 'messaging service' },
-      { label: 'status' },
-      { label: 'attempts', num: true },
-      { label: 'finished at' },
-      { label: 'error' },
     ],
     body,
   );

@@ -93,10 +93,6 @@ export function notWhole(input: ReportPageInput): ReportPageInput['document']['c
 }
 
 /**
- * What reconcile has not judged yet for this run: sends pending, customers' sends not read again
- * since their lists became whole, and spans since the move no pass read.
- */
-/**
  * Whether every list of the run is known and whole, as the sign-off's reasons judge them: the
  * sends reconcile held to them were held to all of them.
  */
@@ -109,6 +105,10 @@ export function listsWhole(input: ReportPageInput): boolean {
     : notWhole(input).length === 0;
 }
 
+/**
+ * What reconcile has not judged yet for this run: sends pending, customers' sends not read again
+ * since their lists became whole, and spans since the move no pass read.
+ */
 export function unjudgedCount(input: ReportPageInput): number {
   return (
     (input.pending ?? 0) +

@@ -470,6 +470,12 @@ export interface ScopeAsOf {
 export type OptOutAsOf = Pick<OptOutRow, 'recipient' | 'stopMessageSid' | 'optedOutAt'> & {
   /** Which of the scopes it answers. */
   scopeIndex: number;
+  /**
+   * Since when the pair has stood: its first opt-out or refusal since its last opt-in (of any
+   * number of a SID no one saw as a service). `optedOutAt` is its latest STOP: a recipient who
+   * said STOP twice was opted out from the first.
+   */
+  standsSince: string;
 };
 
 /**
@@ -483,7 +489,7 @@ export function eachOptOutAsOf(db: Db, scopes: readonly ScopeAsOf[]): IterableIt
   if (scopes.length === 0) return [][Symbol.iterator]();
   return db
     .prepare(
-      `SELECT scopeIndex, recipient, stopMessageSid, optedOutAt
+      `SELECT scopeIndex, recipient, stopMessageSid, optedOutAt, standsSince
        FROM (${optOutsQuery(true, false)})
        ORDER BY scopeIndex, accountSid, COALESCE(messagingServiceSid, senderNumber), recipient`,
     )
@@ -527,9 +533,28 @@ function optOutsQuery(asOf: boolean, ordered = true): string {
            ORDER BY date_sent DESC, kind = 'opt-in', message_sid DESC
            ROWS UNBOUNDED PRECEDING)
        )
+       , standing AS (
+         SELECT *${
+           asOf
+             ? `,
+                -- Its first opt-out or refusal since its last opt-in: it stood from then.
+                MIN(CASE WHEN opt_ins_since = 0 AND kind <> 'opt-in' THEN date_sent END)
+                  OVER (PARTITION BY scope_index, ${PAIR}) AS stands_since`
+             : ''
+         }
+         FROM ordered
+       )
        , listed AS (
          SELECT account_sid, scope_index, twilio_number, messaging_service_sid, end_user, kind,
-                keyword, body, date_sent, message_sid, channel,
+                keyword, body, date_sent, message_sid, channel,${
+                  asOf
+                    ? `
+                MIN(stands_since) OVER (
+                  PARTITION BY scope_index, account_sid,
+                               COALESCE(messaging_service_sid, twilio_number), end_user
+                ) AS stands_since,`
+                    : ''
+                }
                 -- The pairs of one SID no one saw as a service, each number's apart, are one
                 -- service-scope pair: opted out while any is, its evidence the latest STOP, else
                 -- the first refusal.
@@ -540,7 +565,7 @@ function optOutsQuery(asOf: boolean, ordered = true): string {
                            CASE kind WHEN 'opt-out' THEN date_sent END DESC,
                            CASE kind WHEN 'opt-out' THEN message_sid END DESC,
                            date_sent, message_sid) AS rank
-         FROM ordered
+         FROM standing
          WHERE opt_ins_since = 0
            AND ((kind = 'opt-out' AND opt_outs_since = 1)
              OR (kind = 'refused' AND opt_outs_since = 0
@@ -557,7 +582,7 @@ function optOutsQuery(asOf: boolean, ordered = true): string {
               date_sent AS optedOutAt,
               CASE kind WHEN 'opt-out' THEN message_sid END AS stopMessageSid,
               message_sid AS evidenceMessageSid,
-              channel${asOf ? ', scope_index AS scopeIndex' : ''}
+              channel${asOf ? ', scope_index AS scopeIndex, stands_since AS standsSince' : ''}
        FROM listed
        WHERE rank = 1${
          ordered

@@ -87,13 +87,14 @@ export function suppressionLists(
   // strings) or copied per number.
   const kept = new Map<string, SuppressedPair>();
   for (const row of eachOptOutAsOf(db, scopes)) {
-    const key = `${row.recipient}|${row.stopMessageSid ?? ''}|${row.optedOutAt}`;
+    const key = `${row.recipient}|${row.stopMessageSid ?? ''}|${row.optedOutAt}|${row.standsSince}`;
     let pair = kept.get(key);
     if (pair === undefined) {
       pair = {
         recipient: row.recipient,
         stopMessageSid: row.stopMessageSid,
         optedOutAt: row.optedOutAt,
+        standsSince: row.standsSince,
       };
       kept.set(key, pair);
     }

@@ -29,6 +29,12 @@ export interface SuppressedPair {
   /** The STOP, or null when the opt-out is known from a refusal only. */
   stopMessageSid: string | null;
   optedOutAt: string;
+  /**
+   * Since when it has stood: its first opt-out or refusal since its last opt-in, which may come
+   * before `optedOutAt` (a recipient who said STOP again, or was refused before a STOP). Not
+   * given: `optedOutAt`.
+   */
+  standsSince?: string;
 }
 
 export interface OptIn {
@@ -185,14 +191,16 @@ function pairsSentTo(
 }
 
 /**
- * Whether `pair` stood when `send` was sent: its STOP dated no later than the send (both are
- * Twilio's dates; a tie counts, the safe reading). A send from before it — from a number that
- * reached its subaccount by hand, read from the subaccount's history start, which was there
- * once before the STOP — broke nothing. One known from a refusal only stands: its opt-out was
- * said no later than the refusal, when is not known.
+ * Whether `pair` stood when `send` was sent: it has stood since a date no later than the send
+ * (both are Twilio's dates; a tie counts, the safe reading) — since its first opt-out or refusal
+ * after its last opt-in, not since the STOP that names it: one said again after the send (or
+ * after a refusal) leaves the opt-out standing from the first. A send from before it — from a
+ * number that reached its subaccount by hand, read from the subaccount's history start, which
+ * was there once before the STOP — broke nothing. One known from a refusal only stands: its
+ * opt-out was said no later than the refusal, when is not known.
  */
 const saidBy = (pair: SuppressedPair, send: SentMessage): boolean =>
-  pair.stopMessageSid === null || pair.optedOutAt <= send.sentAt;
+  pair.stopMessageSid === null || (pair.standsSince ?? pair.optedOutAt) <= send.sentAt;
 
 /** A stay of a moved number in an account a transfer step put it in (`findViolations`). */
 export interface Placement {

@@ -189,6 +189,30 @@ describe('findViolations', () => {
     expect(findViolations(moved, later(null), [s], []).violations).toHaveLength(1);
   });
 
+  it('a send before the STOP that names the pair, after the opt-out it stood since, is a violation', () => {
+    // R said STOP (or was refused) before the send and STOP again after it: the list names the
+    // later STOP, and R was opted out all along.
+    const s = send({ sentAt: '2026-11-03T00:00:00Z' });
+    const again = new Map([
+      [
+        N,
+        [
+          {
+            recipient: R,
+            stopMessageSid: STOP,
+            optedOutAt: '2026-11-04T00:00:00Z',
+            standsSince: '2026-11-02T00:00:00Z',
+          },
+        ],
+      ],
+    ]);
+    const found = findViolations(moved, again, [s], []).violations;
+    expect(found.map((v) => [v.violatingMessageSid, v.stopMessageSid])).toEqual([[s.sid, STOP]]);
+    // Standing only since after the send: it broke nothing.
+    const since = new Map([[N, [{ ...again.get(N)![0]!, standsSince: '2026-11-03T00:00:01Z' }]]]);
+    expect(findViolations(moved, since, [s], []).violations).toEqual([]);
+  });
+
   it('a START lifts the suppression only where it was said: that number, or the service sent through', () => {
     const s = send({ sentAt: '2026-11-03T00:00:00Z' });
     const at = '2026-11-02T00:00:00Z';

@@ -18,9 +18,9 @@ import type {
 
 type Lists = ReadonlyMap<string, readonly SuppressedPair[]>;
 
-/** A pair stood at the send: its STOP no later than it, or known from a refusal only. */
+/** A pair stood at the send: standing since no later than it, or known from a refusal only. */
 const saidBy = (p: SuppressedPair, send: SentMessage) =>
-  p.stopMessageSid === null || p.optedOutAt <= send.sentAt;
+  p.stopMessageSid === null || (p.standsSince ?? p.optedOutAt) <= send.sentAt;
 
 export function violationsByScan(
   moved: readonly MovedNumber[],

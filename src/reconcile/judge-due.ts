@@ -114,7 +114,8 @@ function judgeKeptFromNoNumber(
 }
 
 /**
- * A kept send judged against the opt-out it was found against when kept (`optedOutAt`), from
+ * A kept send judged against the opt-out it was found against when kept (`optedOutAt`; it stood
+ * at the send, though a STOP said again after the send may name it), from
  * `asSent` (its sender as it stood in the account it was sent from), lifted only by an opt-in
  * the ledger holds in that account (`optInsTo`: those of a recipient there): its number, or
  * every one it went out for, has moved on.
@@ -125,8 +126,14 @@ function judgedAsKept(
   asSent: MovedNumber,
   optInsTo: (accountSid: string, recipient: string) => readonly OptIn[],
 ): Violation[] {
+  // It stood when the send was made (it was kept against it): named by a STOP said again
+  // after the send, it has stood since no later than the send.
+  const standsSince = optedOutAt <= kept.sentAt ? optedOutAt : kept.sentAt;
   const list = new Map([
-    [kept.from, [{ recipient: kept.to, stopMessageSid: kept.stopMessageSid, optedOutAt }]],
+    [
+      kept.from,
+      [{ recipient: kept.to, stopMessageSid: kept.stopMessageSid, optedOutAt, standsSince }],
+    ],
   ]);
   return findViolations([asSent], list, [kept], optInsTo(kept.accountSid, kept.to), () => [asSent])
     .violations;

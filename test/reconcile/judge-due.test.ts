@@ -98,4 +98,25 @@ describe('judgeDue', () => {
     );
     expect(walks()).toBe(1);
   });
+
+  it('judges a kept send from a number moved on by the opt-out it was kept with, named by a STOP said again after it', () => {
+    // Kept pending against R's opt-out, which stood since before the send; the list named it by
+    // R's STOP said again after the send. A later wave has moved the number on.
+    const onward = { ...number, subaccountSid: 'ACnext' };
+    const send: KeptSend = {
+      ...kept(1, person(1)),
+      stopMessageSid: 'SMstopAgain',
+      optedOutAt: '2026-11-11T00:00:00Z',
+    };
+    const found = judgeDue([send], {
+      moved: [onward],
+      lists: new Map([[A, []]]),
+      optIns: [],
+      sendersOf: () => [],
+      optInsOf: () => [],
+    });
+    expect(found.map((v) => [v.violatingMessageSid, v.stopMessageSid])).toEqual([
+      ['SMsent1', 'SMstopAgain'],
+    ]);
+  });
 });

@@ -526,50 +526,54 @@ function optOutsQuery(asOf: boolean, ordered = true): string {
          SELECT e.*, ${asOf ? 's.key' : 'NULL'} AS scope_index,
                 SUM(kind = 'opt-in') OVER newest_first AS opt_ins_since,
                 SUM(kind = 'opt-out') OVER newest_first AS opt_outs_since,
-                LEAD(kind) OVER newest_first AS older_kind
+                LEAD(kind) OVER newest_first AS older_kind${
+                  asOf
+                    ? `,
+                -- The earliest opt-out or refusal from the newest row to this one: at the
+                -- oldest row since the last opt-in, since when the pair has stood.
+                MIN(CASE WHEN kind <> 'opt-in' THEN date_sent END) OVER newest_first
+                  AS stands_since`
+                    : ''
+                }
          FROM ${source}
          WINDOW newest_first AS (
            PARTITION BY ${asOf ? 's.key, ' : ''}${PAIR}
            ORDER BY date_sent DESC, kind = 'opt-in', message_sid DESC
            ROWS UNBOUNDED PRECEDING)
        )
-       , standing AS (
-         SELECT *${
-           asOf
-             ? `,
-                -- Its first opt-out or refusal since its last opt-in: it stood from then.
-                MIN(CASE WHEN opt_ins_since = 0 AND kind <> 'opt-in' THEN date_sent END)
-                  OVER (PARTITION BY scope_index, ${PAIR}) AS stands_since`
-             : ''
-         }
-         FROM ordered
-       )
        , listed AS (
          SELECT account_sid, scope_index, twilio_number, messaging_service_sid, end_user, kind,
                 keyword, body, date_sent, message_sid, channel,${
                   asOf
                     ? `
-                MIN(stands_since) OVER (
-                  PARTITION BY scope_index, account_sid,
-                               COALESCE(messaging_service_sid, twilio_number), end_user
-                ) AS stands_since,`
+                MIN(CASE WHEN older_kind IS NULL OR older_kind = 'opt-in' THEN stands_since END)
+                  OVER (by_scope_sid ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+                  AS stands_since,`
                     : ''
                 }
                 -- The pairs of one SID no one saw as a service, each number's apart, are one
                 -- service-scope pair: opted out while any is, its evidence the latest STOP, else
                 -- the first refusal.
-                ROW_NUMBER() OVER (
-                  PARTITION BY scope_index, account_sid,
-                               COALESCE(messaging_service_sid, twilio_number), end_user
-                  ORDER BY kind = 'opt-out' DESC,
-                           CASE kind WHEN 'opt-out' THEN date_sent END DESC,
-                           CASE kind WHEN 'opt-out' THEN message_sid END DESC,
-                           date_sent, message_sid) AS rank
-         FROM standing
+                ROW_NUMBER() OVER by_scope_sid AS rank
+         FROM ordered
          WHERE opt_ins_since = 0
            AND ((kind = 'opt-out' AND opt_outs_since = 1)
              OR (kind = 'refused' AND opt_outs_since = 0
-                 AND (older_kind IS NULL OR older_kind = 'opt-in')))
+                 AND (older_kind IS NULL OR older_kind = 'opt-in'))${
+                   asOf
+                     ? `
+             -- and the oldest row since the last opt-in, for when it has stood: ranked
+             -- below the row chosen (an older opt-out, or the first refusal it is)
+             OR older_kind IS NULL OR older_kind = 'opt-in'`
+                     : ''
+                 })
+         WINDOW by_scope_sid AS (
+           PARTITION BY scope_index, account_sid,
+                        COALESCE(messaging_service_sid, twilio_number), end_user
+           ORDER BY kind = 'opt-out' DESC,
+                    CASE kind WHEN 'opt-out' THEN date_sent END DESC,
+                    CASE kind WHEN 'opt-out' THEN message_sid END DESC,
+                    date_sent, message_sid)
        )
        SELECT account_sid AS accountSid,
               CASE WHEN messaging_service_sid IS NULL THEN 'number' ELSE 'service' END AS scope,

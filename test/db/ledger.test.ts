@@ -195,6 +195,58 @@ describe('the ledger on a real database', () => {
     });
   });
 
+  it('a scope as it stood at a moment: since when each pair has stood, its first opt-out or refusal since its last opt-in', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      const [r1, r2, r3, r4] = ['+12065550001', '+12065550002', '+12065550003', '+12065550004'];
+      const at = (day: number) => `2025-02-${String(day).padStart(2, '0')}T00:00:00Z`;
+      const UNSEEN = `MG${'9'.repeat(32)}`;
+      insertEvents(db, id, [
+        // STOP, STOP again: since the first.
+        event({ endUser: r1, dateSent: at(1) }),
+        event({ endUser: r1, dateSent: at(3) }),
+        // Refused, then STOP: since the refusal.
+        event({
+          endUser: r2,
+          kind: 'refused',
+          keyword: null,
+          direction: 'outbound-api',
+          dateSent: at(2),
+        }),
+        event({ endUser: r2, dateSent: at(4) }),
+        // STOP, START, STOP, STOP: since the STOP after the START.
+        event({ endUser: r3, dateSent: at(1) }),
+        event({ endUser: r3, kind: 'opt-in', keyword: 'START', dateSent: at(2) }),
+        event({ endUser: r3, dateSent: at(5) }),
+        event({ endUser: r3, dateSent: at(6) }),
+        // Through a SID no one saw as a service, to two numbers: one pair, since the earlier.
+        event({ endUser: r4, messagingServiceSid: UNSEEN, dateSent: at(7) }),
+        event({
+          endUser: r4,
+          messagingServiceSid: UNSEEN,
+          twilioNumber: '+14155550101',
+          dateSent: at(3),
+        }),
+      ]);
+      const rows = [
+        ...eachOptOutAsOf(db, [
+          { accountSid: ACCOUNT, scope: NUMBER, asOf: '2025-05-01T00:00:00Z' },
+          { accountSid: ACCOUNT, scope: UNSEEN, asOf: '2025-05-01T00:00:00Z' },
+          // As of before the second STOPs: since the first, named by it.
+          { accountSid: ACCOUNT, scope: NUMBER, asOf: at(2) },
+        ]),
+      ];
+      expect(rows.map((r) => [r.scopeIndex, r.recipient, r.optedOutAt, r.standsSince])).toEqual([
+        [0, r1, at(3), at(1)],
+        [0, r2, at(4), at(2)],
+        [0, r3, at(6), at(5)],
+        [1, r4, at(7), at(3)],
+        [2, r1, at(1), at(1)],
+        [2, r2, at(2), at(2)],
+      ]);
+    });
+  });
+
   it("a scope as it stood at a moment: each event's scope looked up, never every scope scanned for each event", async () => {
     // reconcile asks for every moved number's scopes at once: 3,000 numbers' scopes, each
     // scanned for each of 60,000 events, took minutes.

@@ -10,7 +10,7 @@
  * sending them.
  */
 
-import { isoSeconds, type Clock } from '../clock.js';
+import { isoSeconds } from '../clock.js';
 import { listRunConsentItems, writtenCorrelationIds } from '../db/consent-journal.js';
 import {
   listCustomerNumbers,
@@ -50,126 +50,25 @@ import type { MappingRow } from '../plan/mapping.js';
 import { observeFamily } from '../plan/observe.js';
 import { serializePlan } from '../plan/plan-file.js';
 import { refuseNewRunIds } from '../plan/plan-shape.js';
-import { replanAdvice, reportCommand, snapshotCommand, type ReplanPaths } from '../plan/replan.js';
+import { replanAdvice, reportCommand, snapshotCommand } from '../plan/replan.js';
 import { describeResources } from '../plan/resources.js';
 import { coveredAccounts } from '../plan/run-plan.js';
 import type { NumberOrigin, ObservedState, Plan, PlanNumber, PlanStep } from '../plan/types.js';
 import type { TwilioPort } from '../twilio/port.js';
+import type {
+  AdoptedStep,
+  ApplyDeps,
+  ApplyInput,
+  ApplyResult,
+  StepFailure,
+} from './apply-types.js';
 import { dryRunRequests } from './dry-run.js';
 import { describeDrift, expectedResources, inactiveSubaccounts } from './effects.js';
-import { executeSteps, type ExecuteDeps } from './execute.js';
+import { executeSteps } from './execute.js';
 import { checkRoutes, failedCheck, type RouteCheck } from './routes-check.js';
 import { describeLeftover, findLeftovers } from './leftovers.js';
 import { answerWasLost, settleInFlight } from './settle.js';
 import { targetsFrom } from './targets.js';
-
-export interface ApplyInput {
-  plan: Plan;
-  planPath: string;
-  /** The plan's integrity seal: which run this is. */
-  planIntegrity: string;
-  /**
-   * The plan file's text as read, its seal checked: kept with the run as the exact bytes
-   * applied. Absent: the plan written out again (the same text, for a plan this version wrote).
-   */
-  planText?: string;
-  concurrency: number;
-  rate: number;
-  /** Consent API requests a minute the limiter allows (recorded in the audit). */
-  consentRate?: number;
-  allowMissingSnapshot: boolean;
-  /**
-   * `--take-over-lock`: the apply lock held by a process on another host (which this one cannot
-   * see) is taken over, with a note in the audit: the person says it no longer runs.
-   */
-  takeOverLock?: boolean;
-  /**
-   * The kind of credentials the run has. An API key cannot move a number out of a subaccount
-   * (that takes the parent's Auth Token): such a plan is refused before anything is written.
-   */
-  credentials?: 'auth-token' | 'api-key';
-  /**
-   * Where a plan made again goes (the plan file applied, as an absolute path) and the
-   * database apply used (absolute): what a refusal's "Make the plan again" command names.
-   * Absent: `planPath`, and no `--db`.
-   */
-  replan?: ReplanPaths;
-}
-
-export interface ApplyDeps {
-  twilio: TwilioPort;
-  db: Db;
-  clock: Clock;
-  runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
-  sleep(ms: number): Promise<void>;
-  onStep?(step: PlanStep, record: StepRecord, total: number): void;
-  /** A write with no certain answer, about to be settled from live state (execute.ts). */
-  onUnsure?: ExecuteDeps['onUnsure'];
-  /**
-   * Once the run is known, before its first write and before a run it continues is reopened:
-   * a refusal here sends nothing and leaves an earlier run as it was.
-   */
-  beforeSteps?(runId: number): void;
-  /**
-   * At the end, complete or not (a refusal after the lock was taken included), before the lock
-   * is let go: the run's reports are written by the apply that holds the database, never by
-   * one the lock refused, whose view of the run would be another process's, half way. An error
-   * here is returned as the result's `reportsError`; when the run failed, the run's own error is
-   * thrown, and this one told beneath it (`tellAfter`).
-   */
-  afterRun?(): void;
-}
-
-export interface ApplyResult {
-  runId: number;
-  resumed: boolean;
-  status: 'completed' | 'failed';
-  counts: Record<StepState, number>;
-  notes: string[];
-  /**
-   * Each step a killed or failed apply left unsettled that this run found done in Twilio and
-   * adopted (not sent again), with what it found (the SIDs); each is also told in a note.
-   */
-  adopted: AdoptedStep[];
-  /** Each failed step and why. */
-  failures: StepFailure[];
-  /** The routing check of the moved numbers, and the numbers that lost their route. */
-  routes: RouteCheck[];
-  routeFailures: RouteCheck[];
-  /**
-   * Why the history of the accounts the numbers left could not be read up to the moves, when
-   * it could not (with the command that reads it): the lists of their customers are not whole.
-   */
-  ledgerUnread?: string;
-  /**
-   * Opt-out records the read after the moves found that the plan does not carry (STOPs said
-   * between the plan and the moves), when there are any: a note says which, and how to carry them.
-   */
-  uncarriedAfterMoves?: number;
-  /**
-   * Why the run's reports could not be written (`afterRun` threw), when they could not: the
-   * run itself went as the rest says.
-   */
-  reportsError?: unknown;
-}
-
-/** A step settled from live state as done: its result (the SIDs it found) and how it was seen. */
-export interface AdoptedStep {
-  step: string;
-  result: Record<string, string>;
-  how: string;
-}
-
-/** A failed step, told with whose it is and, for a limit of Twilio's, what to do. */
-export interface StepFailure {
-  step: string;
-  customer_id: string | null;
-  /** The number a number's step moves or joins; null for a subaccount, service or carry. */
-  phone_number: string | null;
-  error: string;
-  /** What lifts the limit Twilio refused the step for; null when the error is no such limit. */
-  advice: string | null;
-}
 
 function stepFailure(steps: ReadonlyMap<string, PlanStep>, record: StepRecord): StepFailure {
   const step = steps.get(record.stepId);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { runReport } from '../apply/reports.js';
-import { rehearseApply, runApply, type ApplyInput, type ApplyResult } from '../apply/run-apply.js';
+import type { ApplyInput, ApplyResult } from '../apply/apply-types.js';
+import { rehearseApply, runApply } from '../apply/run-apply.js';
 import { systemClock } from '../clock.js';
 import { findRunByPlan } from '../db/journal.js';
 import { withDb, type DbLocation } from '../db/open.js';

@@ -14,7 +14,8 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { runReport } from '../../src/apply/reports.js';
-import { runApply, type ApplyResult } from '../../src/apply/run-apply.js';
+import type { ApplyResult } from '../../src/apply/apply-types.js';
+import { runApply } from '../../src/apply/run-apply.js';
 import type { Clock } from '../../src/clock.js';
 import { listRunConsentItems } from '../../src/db/consent-journal.js';
 import { withDb } from '../../src/db/open.js';

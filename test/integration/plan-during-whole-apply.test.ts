@@ -9,7 +9,8 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { runApply, type ApplyInput } from '../../src/apply/run-apply.js';
+import type { ApplyInput } from '../../src/apply/apply-types.js';
+import { runApply } from '../../src/apply/run-apply.js';
 import { systemClock } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
 import { exportOptOuts } from '../../src/optouts/export.js';

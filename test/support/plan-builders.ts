@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 
-import type { ApplyInput } from '../../src/apply/run-apply.js';
+import type { ApplyInput } from '../../src/apply/apply-types.js';
 import type { StepRecord } from '../../src/db/journal.js';
 import type { PlanOptions } from '../../src/plan/build-plan.js';
 import type { Mapping, MappingRow } from '../../src/plan/mapping.js';

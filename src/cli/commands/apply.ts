@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import type { ApplyInput } from '../../apply/run-apply.js';
+import type { ApplyInput } from '../../apply/apply-types.js';
 import { DEFAULT_CONSENT_PER_MINUTE } from '../../twilio/limiter.js';
 import { applyWithReports, rehearseApplyAt } from '../apply-run.js';
 import type { CommandContext, GlobalOptions } from '../context.js';

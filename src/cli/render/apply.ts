@@ -1,6 +1,6 @@
 /** `apply`'s result as it is printed: its `--dry-run` rehearsal, and the run's end. */
 
-import type { ApplyResult, StepFailure } from '../../apply/run-apply.js';
+import type { ApplyResult, StepFailure } from '../../apply/apply-types.js';
 import { fallbackAdvice, lostFallbackCheck, shownCheck } from '../../apply/routes-check.js';
 import { describeFallback, describeRoute } from '../../plan/routes.js';
 import { shownResult } from '../../report/audit.js';

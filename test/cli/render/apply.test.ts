@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { RouteCheck } from '../../../src/apply/routes-check.js';
-import type { ApplyResult } from '../../../src/apply/run-apply.js';
+import type { ApplyResult } from '../../../src/apply/apply-types.js';
 import {
   applyResultJson,
   failedLine,

@@ -28,7 +28,6 @@ import {
   finishApplyRun,
   listSteps,
   lockHeldAgainst,
-  type LockHolder,
   recordOutcome,
   releaseLock,
   requeueUnfinished,
@@ -38,11 +37,10 @@ import {
   type StepState,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
-import { olderRulesNote } from '../optouts/export.js';
 import { DEFAULT_PARTITIONS, takeSnapshot } from '../optouts/snapshot.js';
-import { completedWindows, olderRulesWindows } from '../db/snapshot-runs.js';
+import { completedWindows } from '../db/snapshot-runs.js';
 import { recordRouteChecks, type RouteCheckRecord } from '../db/route-checks.js';
-import { RefusedError, tellAfter, UserError } from '../errors.js';
+import { RefusedError, tellAfter } from '../errors.js';
 import type { Uncarried } from '../plan/carry.js';
 import type { MappingRow } from '../plan/mapping.js';
 import { observeFamily } from '../plan/observe.js';
@@ -51,8 +49,7 @@ import { refuseNewRunIds } from '../plan/plan-shape.js';
 import { replanAdvice, reportCommand, snapshotCommand } from '../plan/replan.js';
 import { describeResources } from '../plan/resources.js';
 import { coveredAccounts } from '../plan/run-plan.js';
-import type { NumberOrigin, ObservedState, Plan, PlanStep } from '../plan/types.js';
-import type { TwilioPort } from '../twilio/port.js';
+import type { NumberOrigin, Plan, PlanStep } from '../plan/types.js';
 import type {
   AdoptedStep,
   ApplyDeps,
@@ -66,10 +63,16 @@ import { executeSteps } from './execute.js';
 import {
   describeLeftAfterCarry,
   describeLeftAfterMoves,
-  describeUncarried,
   leftOutOfCarry,
   recordsIn,
 } from './left-out-of-carry.js';
+import {
+  lockRefusal,
+  refuseUncarried,
+  refuseUncovered,
+  refuseUnfit,
+  unsnapshotted,
+} from './refusals.js';
 import { checkRoutes, failedCheck, type RouteCheck } from './routes-check.js';
 import { describeLeftover, findLeftovers } from './leftovers.js';
 import { answerWasLost, settleInFlight } from './settle.js';
@@ -168,35 +171,6 @@ export function countStates(records: Iterable<StepRecord>): Record<StepState, nu
   for (const record of records) counts[record.state] += 1;
   return counts;
 }
-
-/** Refusals that need neither the database nor a request: whose plan, which credentials. */
-function refuseUnfit(input: ApplyInput, twilio: TwilioPort): void {
-  const { plan, planPath } = input;
-  if (plan.parent_account_sid !== twilio.parentAccountSid) {
-    throw new UserError(
-      `${planPath} moves numbers out of ${plan.parent_account_sid}, but TWILIO_ACCOUNT_SID is ${twilio.parentAccountSid}; nothing was sent. To apply this plan, set TWILIO_ACCOUNT_SID to ${plan.parent_account_sid} with that account's credentials (and --api-url / SUBMIGRATE_API_URL to where it is); to move ${twilio.parentAccountSid}'s customers instead, make a plan with these credentials (\`submigrate plan --mapping …\`)`,
-    );
-  }
-  if (input.credentials === 'api-key') {
-    const out = plan.steps.find(
-      (s) => s.action === 'transfer_number' && s.from_account_sid !== plan.parent_account_sid,
-    );
-    if (out?.action === 'transfer_number') {
-      throw new UserError(
-        `${planPath} moves ${out.phone_number} out of subaccount ${out.from_account_sid}, which takes the parent's Auth Token, and these credentials are an API key: apply with TWILIO_AUTH_TOKEN instead. Nothing was written.`,
-      );
-    }
-  }
-}
-
-const lockRefusal = (holder: LockHolder, hostname: string) =>
-  new RefusedError(
-    `another apply holds ${'this database'} (pid ${holder.pid} on ${holder.hostname}${holder.runId === null ? '' : `, run ${holder.runId}`}, since ${holder.acquiredAt}); ${
-      holder.hostname === hostname
-        ? 'wait for it to finish'
-        : `${holder.hostname} is another machine (or container), whose processes this one cannot see: wait for it to finish there, or, if it no longer runs (it was stopped, its machine or container is gone), apply again with --take-over-lock`
-    }`,
-  );
 
 /**
  * Lets go of the lock as the run ends. After a run that failed, a release that fails too (the
@@ -720,88 +694,6 @@ function recordSubaccounts(plan: Plan, records: Map<string, StepRecord>, db: Db,
     const sid = targets.subaccountOf(customer.customer_id);
     if (sid !== null) recordCustomerSubaccount(db, customer.customer_id, sid, at);
   }
-}
-
-/** The opt-out gate: numbers no completed snapshot covers are not moved unless allowed. */
-function refuseUncovered(
-  input: ApplyInput,
-  unread: readonly { phoneNumber: string; accountSid: string }[],
-  replan: string,
-  db: Db,
-): void {
-  if (unread.length > 0 && !input.allowMissingSnapshot) {
-    const uncovered = unread.map((n) => n.phoneNumber);
-    const snapshot = snapshotCommand(
-      input.plan.parent_account_sid,
-      unread.map((n) => n.accountSid),
-      input.replan?.db ?? null,
-    );
-    const refused = `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''})${olderRulesNote(db)}: their opt-outs would be lost. Nothing was written.`;
-    const overrule = 'or apply with --allow-missing-snapshot, which the audit records';
-    if (readByOlderRulesOnly(db, unread)) {
-      throw new RefusedError(
-        `${refused} Run \`${snapshot}\` first, then this apply again: the plan was made from what the older submigrate read, and if the snapshot finds an opt-out the plan does not carry, apply says so and prints the command that makes the plan again; ${overrule}.`,
-      );
-    }
-    throw new RefusedError(
-      `${refused} Run \`${snapshot}\` first, then make the plan again, so that it holds (and, made with --carry-optouts, carries) the opt-outs the snapshot finds; ${overrule}.\n${replan}`,
-    );
-  }
-}
-
-/**
- * Whether every account of `unread` had its history read, by an older submigrate whose keyword
- * rules no longer count: the plan was made from that reading, so it lacks only what the
- * current rules add (rare), and the carry check refuses the plan over any such opt-out it
- * does not carry. A snapshot and the same apply are then enough; an account never read needs
- * the plan made again, with the history its snapshot finds.
- */
-function readByOlderRulesOnly(db: Db, unread: readonly { accountSid: string }[]): boolean {
-  const read = new Set(olderRulesWindows(db).map((w) => w.accountSid));
-  return unread.every((n) => read.has(n.accountSid));
-}
-
-/**
- * The carry check: the plan's carry records were fixed when it was made, and opt-outs recorded
- * since are not in them (`leftOutOfCarry`). Refuses over those it must; returns those it notes.
- */
-function refuseUncarried(
-  plan: Plan,
-  records: ReadonlyMap<string, StepRecord>,
-  db: Db,
-  continuing: boolean,
-  replan: string,
-): Uncarried[] {
-  const left = leftOutOfCarry(plan, records, db, targetsFrom(plan, records), continuing);
-  if (left.refused.length > 0) {
-    throw new RefusedError(
-      `the ledger now holds ${describeUncarried(left.refused)} for this plan's numbers that the plan does not carry into the subaccounts: it was made before they were recorded (by a snapshot that read older history, or a STOP that came in since), and applying it would move the numbers without them. Nothing was written.\n${replan}`,
-    );
-  }
-  return left.noted;
-}
-
-/** Numbers it would move whose account no completed snapshot covers (where found now, or
- * without `observed`, where the plan found them), with that account. */
-function unsnapshotted(
-  plan: Plan,
-  records: Map<string, StepRecord>,
-  observed: ObservedState | null,
-  covered: ReadonlySet<string>,
-): { phoneNumber: string; accountSid: string }[] {
-  const accountOf = new Map((observed?.numbers ?? []).map((n) => [n.sid, n.accountSid]));
-  return plan.steps
-    .filter(
-      (s): s is Extract<PlanStep, { action: 'transfer_number' }> =>
-        s.action === 'transfer_number' &&
-        records.get(s.id)?.state !== 'done' &&
-        records.get(s.id)?.state !== 'skipped',
-    )
-    .map((s) => ({
-      phoneNumber: s.phone_number,
-      accountSid: accountOf.get(s.number_sid) ?? s.from_account_sid,
-    }))
-    .filter((n) => !covered.has(n.accountSid));
 }
 
 /** `{"concurrency":4,"rate":10,…}` → `--concurrency 4 --rate 10 …`, as they were given. */

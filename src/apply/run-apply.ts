@@ -34,14 +34,9 @@ import { recordRouteChecks, type RouteCheckRecord } from '../db/route-checks.js'
 import { tellAfter } from '../errors.js';
 import { serializePlan } from '../plan/plan-file.js';
 import { replanAdvice } from '../plan/replan.js';
-import type { Plan, PlanStep } from '../plan/types.js';
-import type {
-  AdoptedStep,
-  ApplyDeps,
-  ApplyInput,
-  ApplyResult,
-  StepFailure,
-} from './apply-types.js';
+import type { Plan } from '../plan/types.js';
+import type { AdoptedStep, ApplyDeps, ApplyInput, ApplyResult } from './apply-types.js';
+import { describeOptions, describeTriedAgain, stepFailure } from './describe-run.js';
 import { dryRunRequests } from './dry-run.js';
 import { executeSteps } from './execute.js';
 import {
@@ -56,41 +51,6 @@ import { lockRefusal, refuseUnfit } from './refusals.js';
 import { checkRoutes, failedCheck, type RouteCheck } from './routes-check.js';
 import { describeLeftover, findLeftovers } from './leftovers.js';
 import { targetsFrom } from './targets.js';
-
-function stepFailure(steps: ReadonlyMap<string, PlanStep>, record: StepRecord): StepFailure {
-  const step = steps.get(record.stepId);
-  return {
-    step: record.stepId,
-    customer_id: step?.customer_id ?? null,
-    phone_number: step !== undefined && 'phone_number' in step ? step.phone_number : null,
-    error: `${record.errorCode === null ? '' : `Twilio ${record.errorCode}: `}${record.errorMessage ?? ''}`,
-    advice: step === undefined ? null : limitAdvice(step, record.errorCode),
-  };
-}
-
-/**
- * Twilio's account limits, which plan warns of but cannot lift: a step they refuse fails
- * whatever is sent again, until the limit is raised or room is made. The run is kept, and
- * apply run again continues it (its failed and not-run steps are tried again).
- */
-function limitAdvice(step: PlanStep, code: number | null): string | null {
-  if (code === 21480) {
-    return (
-      "the parent account has Twilio's limit of open subaccounts (1,000 by default): close " +
-      'subaccounts no longer used, or ask Twilio support to raise the limit, then run apply ' +
-      'again with the same plan: it continues this run'
-    );
-  }
-  if (code === 21714) {
-    const service = 'service_name' in step ? ` "${step.service_name}"` : '';
-    return (
-      `the Messaging Service${service} holds Twilio's limit of numbers (400 by default): ` +
-      'remove numbers it no longer needs, or ask Twilio support to raise the limit, then run ' +
-      'apply again with the same plan: it continues this run'
-    );
-  }
-  return null;
-}
 
 export const toCheckRecord = (c: RouteCheck): RouteCheckRecord => ({
   numberSid: c.numberSid,
@@ -433,34 +393,4 @@ function recordSubaccounts(plan: Plan, records: Map<string, StepRecord>, db: Db,
     const sid = targets.subaccountOf(customer.customer_id);
     if (sid !== null) recordCustomerSubaccount(db, customer.customer_id, sid, at);
   }
-}
-
-/** `{"concurrency":4,"rate":10,…}` → `--concurrency 4 --rate 10 …`, as they were given. */
-function describeOptions(json: string): string {
-  const o = JSON.parse(json) as {
-    concurrency: number;
-    rate: number;
-    consent_rate?: number;
-    allow_missing_snapshot?: boolean;
-  };
-  return [
-    `--concurrency ${o.concurrency}`,
-    `--rate ${o.rate}`,
-    ...(o.consent_rate === undefined ? [] : [`--consent-rate ${o.consent_rate}`]),
-    ...(o.allow_missing_snapshot ? ['--allow-missing-snapshot'] : []),
-  ].join(' ');
-}
-
-/**
- * The steps a continued run tries again, as the run left them: each failed one with its error
- * (a step done in this run keeps none), and how many could not run because of them.
- */
-function describeTriedAgain(records: readonly StepRecord[], stoppedAt: string | null): string {
-  const failed = records.filter((r) => r.state === 'failed');
-  const notRun = records.length - failed.length;
-  const errors = failed.map(
-    (r) =>
-      `${r.stepId} (${r.errorCode === null ? '' : `Twilio ${r.errorCode}: `}${r.errorMessage ?? 'no error on record'})`,
-  );
-  return `continued: the run ${stoppedAt === null ? 'had stopped' : `had stopped at ${stoppedAt}`} with ${failed.length} failed step(s)${errors.length === 0 ? '' : `: ${errors.join('; ')}`}${notRun > 0 ? `; and ${notRun} step(s) not run because of them` : ''}; all are tried again`;
 }

@@ -64,7 +64,7 @@ import { PAGE_LIST_ROWS, reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
 import { spansNotJudged } from '../reconcile/spans.js';
 import type { NotChecked, Unread } from '../reconcile/result.js';
-import { countStates } from './run-apply.js';
+import { countStates } from './step-counts.js';
 
 /** The run asked for; else the latest that had steps to take (`latestApplyRun`). */
 export function chooseRun(

@@ -10,6 +10,7 @@
 
 import { isoSeconds, type Clock } from '../clock.js';
 import type { StepRecord } from '../db/journal.js';
+import type { RouteCheckRecord } from '../db/route-checks.js';
 import { observedNumber, observedService } from '../plan/observe.js';
 import { serviceKey } from '../plan/resources.js';
 import {
@@ -177,3 +178,14 @@ export async function checkRoutes(
     };
   });
 }
+
+export const toCheckRecord = (c: RouteCheck): RouteCheckRecord => ({
+  numberSid: c.numberSid,
+  customerId: c.customerId,
+  phoneNumber: c.phoneNumber,
+  before: c.before,
+  after: c.after,
+  verdict: c.verdict,
+  fallback: c.fallback,
+  checkedAt: c.checkedAt,
+});

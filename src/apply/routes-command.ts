@@ -17,8 +17,7 @@ import {
   routesUnderWayRefusal,
   runStatuses,
 } from './reports.js';
-import { toCheckRecord } from './run-apply.js';
-import { checkRoutes, type RouteCheck } from './routes-check.js';
+import { checkRoutes, toCheckRecord, type RouteCheck } from './routes-check.js';
 
 export async function recheckRoutes(
   db: Db,

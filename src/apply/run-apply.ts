@@ -27,10 +27,9 @@ import {
   resumeApplyRun,
   setLockRun,
   type StepRecord,
-  type StepState,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
-import { recordRouteChecks, type RouteCheckRecord } from '../db/route-checks.js';
+import { recordRouteChecks } from '../db/route-checks.js';
 import { tellAfter } from '../errors.js';
 import { serializePlan } from '../plan/plan-file.js';
 import { replanAdvice } from '../plan/replan.js';
@@ -48,33 +47,10 @@ import {
 import { prepareRun } from './prepare-run.js';
 import { historyRead, readUpToTheMoves } from './read-up-to-moves.js';
 import { lockRefusal, refuseUnfit } from './refusals.js';
-import { checkRoutes, failedCheck, type RouteCheck } from './routes-check.js';
+import { checkRoutes, failedCheck, toCheckRecord } from './routes-check.js';
 import { describeLeftover, findLeftovers } from './leftovers.js';
+import { countStates } from './step-counts.js';
 import { targetsFrom } from './targets.js';
-
-export const toCheckRecord = (c: RouteCheck): RouteCheckRecord => ({
-  numberSid: c.numberSid,
-  customerId: c.customerId,
-  phoneNumber: c.phoneNumber,
-  before: c.before,
-  after: c.after,
-  verdict: c.verdict,
-  fallback: c.fallback,
-  checkedAt: c.checkedAt,
-});
-
-export function countStates(records: Iterable<StepRecord>): Record<StepState, number> {
-  const counts: Record<StepState, number> = {
-    pending: 0,
-    in_flight: 0,
-    done: 0,
-    skipped: 0,
-    failed: 0,
-    not_run: 0,
-  };
-  for (const record of records) counts[record.state] += 1;
-  return counts;
-}
 
 /**
  * Lets go of the lock as the run ends. After a run that failed, a release that fails too (the

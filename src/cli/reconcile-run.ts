@@ -6,7 +6,8 @@
 
 import { join } from 'node:path';
 
-import { applyUnderWay, reconciledRuns, runReport } from '../apply/reports.js';
+import { reconciledRuns, runReport } from '../apply/reports.js';
+import { applyUnderWay } from '../apply/under-way.js';
 import { systemClock } from '../clock.js';
 import type { ApplyRun, LockHolder } from '../db/journal.js';
 import { withDb, type DbLocation } from '../db/open.js';

@@ -2,13 +2,8 @@ import { relative, resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import {
-  applyUnderWay,
-  chooseRun,
-  reportUnderWayRefusal,
-  runNotFinishedWarning,
-  runReport,
-} from '../../apply/reports.js';
+import { chooseRun, runNotFinishedWarning, runReport } from '../../apply/reports.js';
+import { applyUnderWay, reportUnderWayRefusal } from '../../apply/under-way.js';
 import { withDb } from '../../db/open.js';
 import { RefusedError } from '../../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';

@@ -2,7 +2,7 @@
 
 import { relative } from 'node:path';
 
-import { reconcileUnderWayNote } from '../../apply/reports.js';
+import { reconcileUnderWayNote } from '../../apply/under-way.js';
 import type { ReconcileTotals } from '../../db/reconcile.js';
 import { MISSED_BY_OLDER_RULES } from '../../optouts/export.js';
 import type { NotChecked, ReconcileResult, Unread } from '../../reconcile/result.js';

@@ -1,6 +1,7 @@
 /** `status` as it is printed: the apply runs, the latest snapshot run, one run's steps. */
 
-import { continueCommand, type RunStatus } from '../../apply/reports.js';
+import type { RunStatus } from '../../apply/reports.js';
+import { continueCommand } from '../../apply/under-way.js';
 import type { LockHolder, StepRecord } from '../../db/journal.js';
 import type { SnapshotRunState } from '../../optouts/snapshot.js';
 import { STATE_WORDS, stateWords } from '../../report/audit.js';

@@ -9,18 +9,12 @@ import { listRunConsentItems, writtenCorrelationIds } from '../db/consent-journa
 import { listCustomerNumbers } from '../db/customers.js';
 import {
   getApplyRun,
-  latestApplyRun,
   listApplyRuns,
   listSteps,
-  lockHeldAgainst,
   runPlanJson,
-  runsThatMovedNumbers,
   type ApplyRun,
-  type LockHolder,
-  type StepRecord,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
-import { UserError } from '../errors.js';
 import {
   departuresByNumber,
   judgedNotWhole,
@@ -42,16 +36,11 @@ import {
   type ExportClaims,
   type OptOutExportRow,
 } from '../optouts/export.js';
-import {
-  lostRoute,
-  type FallbackCheck,
-  type InboundRoute,
-  type RouteVerdict,
-} from '../plan/routes.js';
+import type { FallbackCheck, InboundRoute } from '../plan/routes.js';
 import { reportCommand } from '../plan/replan.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { Plan, PlanNumber } from '../plan/types.js';
-import { auditDocument, auditRows, shownResult, type AuditRow } from '../report/audit.js';
+import { auditDocument, auditRows, type AuditRow } from '../report/audit.js';
 import { carryAudit, inServiceKey, twilioEnforces } from '../report/carry.js';
 import {
   customerList,
@@ -64,59 +53,8 @@ import { PAGE_LIST_ROWS, reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
 import { spansNotJudged } from '../reconcile/spans.js';
 import type { NotChecked, Unread } from '../reconcile/result.js';
-import { countStates } from './step-counts.js';
-import { applyUnderWay, heldBy, reportNotFinishedWarning } from './under-way.js';
-
-/** The run asked for; else the latest that had steps to take (`latestApplyRun`). */
-export function chooseRun(
-  db: Db,
-  runId: number | undefined,
-  me?: { pid: number; hostname: string; isAlive(pid: number): boolean },
-) {
-  if (runId !== undefined) {
-    const run = getApplyRun(db, runId);
-    if (run === undefined)
-      throw new UserError(`--run ${runId}: no such apply run in this database`);
-    return run;
-  }
-  const latest = latestApplyRun(db);
-  if (latest === undefined) {
-    // The first apply holds the lock while it checks its plan, before its run begins: told
-    // "apply PLAN makes one", the engineer would start a second apply beside it.
-    const starting = me === undefined ? undefined : lockHeldAgainst(db, me);
-    if (starting !== undefined && starting.runId === null) {
-      throw new UserError(
-        `this database holds no apply run yet: an apply (${heldBy(starting)}) is starting the first one, checking its plan against the live account; \`submigrate status\` shows when it begins`,
-      );
-    }
-    throw new UserError('this database holds no apply run yet: `submigrate apply PLAN` makes one');
-  }
-  return latest;
-}
-
-/** An apply run as `status` shows it. */
-export interface RunStatus {
-  run: ApplyRun;
-  counts: ReturnType<typeof countStates>;
-  /**
-   * The process that holds the apply lock for the run, or null when none does (for a run
-   * recorded as `running`: the apply was killed or crashed; applying the plan again continues
-   * it). A run that ended has one while an apply of its plan checks the plan, before resuming.
-   */
-  process: LockHolder | null;
-  /**
-   * For a run recorded as `running` that no process runs: the run that came after it (another
-   * plan's; applying this run's plan again would meet that run's changes as drift), else null.
-   * A later run that sent no step (refused before its first, or of an empty plan) changed
-   * nothing, and does not count.
-   */
-  followedBy: number | null;
-  /**
-   * Moved numbers whose inbound route was lost at the run's last routing check (apply's, or
-   * `submigrate routes`' since): a run can fail with every step done for them.
-   */
-  routesLost: number;
-}
+import { runStatuses } from './run-status.js';
+import { applyUnderWay, reportNotFinishedWarning } from './under-way.js';
 
 /**
  * `report`'s warning on run `run`, whose reports show it as `status`: what
@@ -138,87 +76,6 @@ export function runNotFinishedWarning(
     dbArg,
     runStatuses(db, run.id, me).runs[0]?.followedBy ?? null,
   );
-}
-
-/**
- * Every run (or the one asked for, with its steps). A run the journal records as `running`
- * is running only while a live process holds the apply lock for it.
- */
-export function runStatuses(
-  db: Db,
-  runId: number | undefined,
-  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
-): {
-  runs: RunStatus[];
-  steps: StepRecord[] | null;
-  starting: LockHolder | null;
-} {
-  const holder = lockHeldAgainst(db, me) ?? null;
-  const chosen = runId === undefined ? undefined : chooseRun(db, runId).id;
-  const all = listApplyRuns(db);
-  const changed = (later: ApplyRun) =>
-    listSteps(db, later.id).some((s) => s.state !== 'pending' && s.state !== 'not_run');
-  const runs = all
-    .filter((run) => chosen === undefined || run.id === chosen)
-    .map((run) => {
-      // The lock names the run it continues from the start, whatever the run's status: one
-      // that ended (completed, or failed with steps to try again) is running again while its
-      // plan is checked, as a stopped one is.
-      const process = holder?.runId === run.id ? holder : null;
-      const stopped = run.status === 'running' && process === null;
-      return {
-        run,
-        counts: countStates(listSteps(db, run.id)),
-        process,
-        followedBy: stopped
-          ? (all.find((later) => later.id > run.id && changed(later))?.id ?? null)
-          : null,
-        routesLost: listRouteChecks(db, run.id).filter(
-          (check) => check.verdict === 'missing' || lostRoute(check.verdict as RouteVerdict),
-        ).length,
-      };
-    });
-  return {
-    runs,
-    // A webhook URL a step set is shown without its password, in text and in --json.
-    steps:
-      chosen === undefined
-        ? null
-        : listSteps(db, chosen).map((s) => ({ ...s, result: shownResult(s.result) })),
-    // An apply of a plan no run has begun yet holds the lock while it checks the plan
-    // against live state: its run begins when the checks pass (and not if they refuse).
-    starting: holder !== null && holder.runId === null ? holder : null,
-  };
-}
-
-/**
- * A run's steps as `status --run` shows them, a number's step with its phone number
- * (`phoneNumber`, null for another step): its id names the number by its SID alone, which no
- * one in the window can read. Apart from runStatuses, whose other callers need no plan read.
- */
-export function withPhoneNumbers<Step extends StepRecord>(
-  db: Db,
-  runId: number,
-  steps: readonly Step[],
-): (Step & { phoneNumber: string | null })[] {
-  const plan = readPlan(`apply run ${runId}`, runPlanJson(db, runId), 'journal');
-  const phones = new Map(
-    plan.customers.flatMap((c) => c.numbers.map((n) => [n.number_sid, n.phone_number] as const)),
-  );
-  return steps.map((s) => ({
-    ...s,
-    phoneNumber: phones.get(s.stepId.slice(s.stepId.indexOf(':') + 1)) ?? null,
-  }));
-}
-
-/**
- * The runs whose reports reconcile writes again: every run that moved numbers, each holding
- * the violations of its own customers, so that a migration made in waves has every violation
- * in some run's violations.csv (else the latest run, as `chooseRun` finds it).
- */
-export function reconciledRuns(db: Db) {
-  const moved = runsThatMovedNumbers(db);
-  return moved.length > 0 ? moved : [chooseRun(db, undefined)];
 }
 
 /**

@@ -10,7 +10,7 @@ import { recordRouteChecks } from '../db/route-checks.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { RefusedError } from '../errors.js';
-import { chooseRun, runStatuses } from './reports.js';
+import { chooseRun, runStatuses } from './run-status.js';
 import { applyUnderWay, routesNotFinishedWarning, routesUnderWayRefusal } from './under-way.js';
 import { checkRoutes, toCheckRecord, type RouteCheck } from './routes-check.js';
 

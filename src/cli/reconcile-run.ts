@@ -6,7 +6,8 @@
 
 import { join } from 'node:path';
 
-import { reconciledRuns, runReport } from '../apply/reports.js';
+import { runReport } from '../apply/reports.js';
+import { reconciledRuns } from '../apply/run-status.js';
 import { applyUnderWay } from '../apply/under-way.js';
 import { systemClock } from '../clock.js';
 import type { ApplyRun, LockHolder } from '../db/journal.js';

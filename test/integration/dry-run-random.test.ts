@@ -27,7 +27,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { runStatuses } from '../../src/apply/reports.js';
+import { runStatuses } from '../../src/apply/run-status.js';
 import { thisProcess } from '../../src/cli/runtime.js';
 import type { SeedDocument } from '../../src/emulator/seed.js';
 import { latestSnapshotState } from '../../src/optouts/snapshot.js';

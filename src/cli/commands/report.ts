@@ -2,7 +2,8 @@ import { relative, resolve } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { chooseRun, runNotFinishedWarning, runReport } from '../../apply/reports.js';
+import { runNotFinishedWarning, runReport } from '../../apply/reports.js';
+import { chooseRun } from '../../apply/run-status.js';
 import { applyUnderWay, reportUnderWayRefusal } from '../../apply/under-way.js';
 import { withDb } from '../../db/open.js';
 import { RefusedError } from '../../errors.js';

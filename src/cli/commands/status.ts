@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import { runStatuses, withPhoneNumbers } from '../../apply/reports.js';
+import { runStatuses, withPhoneNumbers } from '../../apply/run-status.js';
 import { withDb } from '../../db/open.js';
 import { latestSnapshotState } from '../../optouts/snapshot.js';
 import type { CommandContext, GlobalOptions } from '../context.js';

@@ -1,6 +1,6 @@
 /** `status` as it is printed: the apply runs, the latest snapshot run, one run's steps. */
 
-import type { RunStatus } from '../../apply/reports.js';
+import type { RunStatus } from '../../apply/run-status.js';
 import { continueCommand } from '../../apply/under-way.js';
 import type { LockHolder, StepRecord } from '../../db/journal.js';
 import type { SnapshotRunState } from '../../optouts/snapshot.js';

@@ -17,9 +17,8 @@ import {
 } from '../db/reconcile.js';
 import { completedWindows } from '../db/snapshot-runs.js';
 import { listRouteChecks } from '../db/route-checks.js';
-import { olderRulesRuns, readCoverage, unvouchedCustomers } from '../optouts/export.js';
+import { readCoverage, unvouchedCustomers } from '../optouts/export.js';
 import type { FallbackCheck, InboundRoute } from '../plan/routes.js';
-import { reportCommand } from '../plan/replan.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { Plan } from '../plan/types.js';
 import { auditDocument, auditRows } from '../report/audit.js';
@@ -28,7 +27,7 @@ import { reportFileWriters, type ReportFile } from '../report/files.js';
 import { reportPage } from '../report/report-page.js';
 import { packageVersion } from '../package.js';
 import { spansNotJudged } from '../reconcile/spans.js';
-import type { NotChecked, Unread } from '../reconcile/result.js';
+import { describeListGaps, describeUnjudged } from './list-warnings.js';
 import { earlierWaves, runClaims, runList } from './run-list.js';
 import { runStatuses } from './run-status.js';
 import { applyUnderWay, reportNotFinishedWarning } from './under-way.js';
@@ -296,74 +295,4 @@ function shownStatus(db: Db, run: ApplyRun, runner: RunReportOptions['runner']):
   const other =
     holder !== undefined && (holder.pid !== runner.pid || holder.hostname !== runner.hostname);
   return other ? 'running' : 'stopped';
-}
-
-/**
- * What the user is told beside the reports when reconcile's passes left a span since the move
- * unjudged in the run's subaccounts: violations.csv holds only what was read.
- */
-function describeUnjudged(all: readonly (Unread | NotChecked)[]): string[] {
-  const isAway = (s: Unread | NotChecked) => 'reason' in s && s.reason === 'number-away';
-  const away = all.filter(isAway) as NotChecked[];
-  const spans = all.filter((s) => !isAway(s));
-  const lines =
-    away.length === 0
-      ? []
-      : [
-          `${away.length} span(s) while a moved number was out of its subaccount, moved there by hand (${away
-            .slice(0, 3)
-            .map((s) => `${s.phoneNumber ?? 'a number'} in ${s.accountSid} ${s.start} → ${s.end}`)
-            .join(
-              ', ',
-            )}${away.length > 3 ? ', …' : ''}): no reconcile pass reads its messages there, and none will; the customer must check what it sent then against its list and its own records, and report.html is not ready to sign off.`,
-        ];
-  if (spans.length === 0) return lines;
-  const shown = spans
-    .slice(0, 3)
-    .map((s) => `${s.accountSid} ${s.start} → ${s.end}`)
-    .join(', ');
-  const more = spans.length > 3 ? ', …' : '';
-  return [
-    ...lines,
-    `${spans.length} span(s) since the move no reconcile pass has read (${shown}${more}): a send in them to someone on a list is not judged, so violations.csv cannot say there was none, and report.html is not ready to sign off. \`submigrate reconcile\` (without --since) reads what the Messages API still shows, and names what no pass can read any more.`,
-  ];
-}
-
-/**
- * What the user is told beside the reports when some list is not whole (`RunReport`): the
- * files say it too (coverage.txt, carry.csv, the `customer_list` column, report.html), but an
- * engineer reading the terminal must not take the folder for complete lists.
- */
-export function describeListGaps(
-  runId: number,
-  customers: readonly string[],
-  lists: { unknown: ReadonlySet<string>; partial: ReadonlySet<string> } | null,
-  /** Completed snapshot runs an older submigrate read: said as coverage.txt says them. */
-  olderRuns = 0,
-): string[] {
-  if (lists === null) {
-    const why =
-      olderRuns === 0
-        ? 'no completed snapshot has read any account'
-        : `no snapshot read under the current keyword rules (${olderRulesRuns(olderRuns)}: what they read no longer counts as read)`;
-    return [
-      `no suppression list in the reports: ${why}, so this tool can vouch for no customer's list (coverage.txt). Run \`submigrate snapshot\`, then \`${reportCommand(runId, null)}\`.`,
-    ];
-  }
-  const few = (ids: readonly string[]) =>
-    `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`;
-  const unknown = customers.filter((c) => lists.unknown.has(c));
-  const partial = customers.filter((c) => !lists.unknown.has(c) && lists.partial.has(c));
-  const warnings: string[] = [];
-  if (unknown.length > 0) {
-    warnings.push(
-      `the suppression lists of ${unknown.length} customer(s) are not known (${few(unknown)}): no completed snapshot has read an account their numbers came from, whose opt-outs are on no list. They get no optouts/<customer_id>.csv; coverage.txt names the account, carry.csv says unknown.`,
-    );
-  }
-  if (partial.length > 0) {
-    warnings.push(
-      `the suppression lists of ${partial.length} customer(s) are not whole (${few(partial)}): part of the history of an account their numbers came from, or are in now, was never read, and may hold opt-outs on no list. Their rows say customer_list not_whole, and one whose history read holds no opt-out gets no optouts/<customer_id>.csv; coverage.txt names the spans not read.`,
-    );
-  }
-  return warnings;
 }

@@ -141,12 +141,10 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
     { apartFromTollFree: true },
   );
   const claims = runClaims(db, runId, listPlan, document.customers);
-  // The coverage is read once: by exportOptOuts, which the lists come with, or, without a
-  // completed snapshot (no list to export), below for the count of older runs alone. Read here
-  // as well, its costliest statement (when numbers last left each account, over every
-  // transfer in the journal) ran twice at every writing of the reports.
   // The coverage is read once: with the list, or, without a completed snapshot (no list to
-  // export), below for the count of older runs alone.
+  // export), below for the count of older runs alone. Read here as well, its costliest
+  // statement (when numbers last left each account, over every transfer in the journal) ran
+  // twice at every writing of the reports.
   const optouts = completedWindows(db).length === 0 ? null : runList(db, claims, names, enforced);
   const list = optouts?.list ?? null;
   const olderRuns = (list?.coverage ?? readCoverage(db)).older_rules_runs;

@@ -138,6 +138,9 @@ export function replaceNumbers(
       (account_sid, number_sid, phone_number, number_type, messaging_service_sid, service_name,
        observed_at, run_id)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    // The services are kept for good: the rows above go at the next listing of the account.
+    const member = db.prepare(`INSERT OR IGNORE INTO number_services_seen
+      (phone_number, account_sid, messaging_service_sid, first_seen) VALUES (?, ?, ?, ?)`);
     for (const n of numbers) {
       insert.run(
         n.accountSid,
@@ -149,6 +152,9 @@ export function replaceNumbers(
         observedAt,
         runId,
       );
+      if (n.messagingServiceSid !== null) {
+        member.run(n.phoneNumber, n.accountSid, n.messagingServiceSid, observedAt);
+      }
     }
   })();
 }
@@ -189,9 +195,9 @@ export function tollFreeTypes(db: Db): Map<string, string> {
 
 /**
  * Twilio number → the Messaging Services its own evidence came through (a STOP it received in
- * a service, a send of it a service's opt-out refused), and those an apply put it in, in a
- * subaccount it is no longer recorded as going to: services the number was in, whatever it is
- * in now or was when a snapshot listed it.
+ * a service, a send of it a service's opt-out refused), those a snapshot listed it in, and those
+ * an apply put it in, in a subaccount it is no longer recorded as going to: services the number
+ * was in, whatever it is in now.
  */
 export function servicesSeenByNumber(db: Db): Map<string, string[]> {
   return new Map(
@@ -227,6 +233,11 @@ export function serviceEvidenceByNumber(
             MIN(date_sent) AS firstSeen
      FROM ledger_events${outsideServices ? '' : ' WHERE messaging_service_sid IS NOT NULL'}
      GROUP BY twilio_number, account_sid, messaging_service_sid
+     UNION ALL
+     -- A service a snapshot saw the number in: its other numbers' STOPs covered it there, even
+     -- where it has since left the service (moved out by hand) and the listing no longer shows it.
+     SELECT phone_number, account_sid, messaging_service_sid, first_seen
+     FROM number_services_seen
      UNION ALL
      -- A service an apply put the number in, in the subaccount of a customer it is no longer
      -- recorded as going to: moved out of it by hand (no departure of apply's names it), or

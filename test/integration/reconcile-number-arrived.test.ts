@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { ownClient } from '../support/emulator.js';
-import { planAndApply, readCsv, seededStop, useCliWorkspaceEach } from '../support/migration.js';
+import {
+  planAndApply,
+  readCsv,
+  seededStop,
+  useCliWorkspaceEach,
+  moveOutOfSharedByHand,
+} from '../support/migration.js';
 
 const A = '+14155550401';
 const B = '+14155550402';
@@ -114,11 +120,7 @@ describe('reconcile: a number that reached its subaccount by hand', () => {
     );
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     // By hand: A out of Shared, into Acme's subaccount.
-    const sub = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Acme' });
-    const [number] = await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: A });
-    const [shared] = await ws.env.parent.messaging.v1.services.list();
-    await ws.env.parent.messaging.v1.services(shared!.sid).phoneNumbers(number!.sid).remove();
-    await ws.env.parent.incomingPhoneNumbers(number!.sid).update({ accountSid: sub.sid });
+    const sub = await moveOutOfSharedByHand(ws.env, A);
 
     const { planned } = await planAndApply(cli, {
       mapping: mapping(),

@@ -12,7 +12,13 @@ import { describe, expect, it } from 'vitest';
 
 import type { SeedDocument } from '../../src/emulator/seed.js';
 import { ownClient } from '../support/emulator.js';
-import { planAndApply, readCsv, seededStop, useCliWorkspaceEach } from '../support/migration.js';
+import {
+  planAndApply,
+  readCsv,
+  seededStop,
+  useCliWorkspaceEach,
+  moveOutOfSharedByHand,
+} from '../support/migration.js';
 
 const A = '+14155550401';
 const B = '+14155550402';
@@ -41,11 +47,7 @@ describe('reconcile: an opt-out said again after a send from a number moved by h
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\n`,
     );
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    const sub = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Acme' });
-    const [number] = await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: A });
-    const [shared] = await ws.env.parent.messaging.v1.services.list();
-    await ws.env.parent.messaging.v1.services(shared!.sid).phoneNumbers(number!.sid).remove();
-    await ws.env.parent.incomingPhoneNumbers(number!.sid).update({ accountSid: sub.sid });
+    const sub = await moveOutOfSharedByHand(ws.env, A);
     await sleep(1_100);
     const sent = await ownClient(ws.env, sub.sid).messages.create({ to: R2, from: A, body: 'Hi' });
     expect(sent.status).not.toBe('failed');

@@ -13,7 +13,13 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { planAndApply, readCsv, seededStop, useCliWorkspaceEach } from '../support/migration.js';
+import {
+  planAndApply,
+  readCsv,
+  seededStop,
+  useCliWorkspaceEach,
+  moveOutOfSharedByHand,
+} from '../support/migration.js';
 
 const A = '+14155550401';
 const B = '+14155550402';
@@ -37,11 +43,7 @@ describe('a number moved by hand out of a shared service between two snapshots',
     );
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     // By hand in the console: A leaves Shared, then goes to a subaccount of its own.
-    const sub = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Acme' });
-    const [number] = await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: A });
-    const [shared] = await ws.env.parent.messaging.v1.services.list();
-    await ws.env.parent.messaging.v1.services(shared!.sid).phoneNumbers(number!.sid).remove();
-    await ws.env.parent.incomingPhoneNumbers(number!.sid).update({ accountSid: sub.sid });
+    await moveOutOfSharedByHand(ws.env, A);
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
 
     const { planned } = await planAndApply(cli, {

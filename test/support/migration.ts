@@ -438,3 +438,16 @@ export async function planOneCustomer(ws: CliWorkspace, numbers: readonly string
   expect((await ws.cli(['snapshot', '--db', 'a.db'])).code).toBe(0);
   await makePlan(ws.cli, { mapping: 'm.csv', db: 'a.db', out: 'a.plan.json' });
 }
+
+/**
+ * By hand in the console: `phone` out of the parent's one Messaging Service (Shared), then into a
+ * new subaccount, Acme, as no apply moved it: the subaccount.
+ */
+export async function moveOutOfSharedByHand(env: TestEmulator, phone: string) {
+  const sub = await env.parent.api.v2010.accounts.create({ friendlyName: 'Acme' });
+  const [number] = await env.parent.incomingPhoneNumbers.list({ phoneNumber: phone });
+  const [shared] = await env.parent.messaging.v1.services.list();
+  await env.parent.messaging.v1.services(shared!.sid).phoneNumbers(number!.sid).remove();
+  await env.parent.incomingPhoneNumbers(number!.sid).update({ accountSid: sub.sid });
+  return sub;
+}

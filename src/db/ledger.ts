@@ -487,6 +487,12 @@ export type OptOutAsOf = Pick<OptOutRow, 'recipient' | 'stopMessageSid' | 'opted
    * said STOP twice was opted out from the first.
    */
   standsSince: string;
+  /**
+   * The STOP it took before `optedOutAt` since its last opt-in (null: none): a send between the
+   * two was made while the pair stood by this one (or, none, by the refusal it stood since),
+   * and an opt-in in the subaccount after it lifted it for that send.
+   */
+  priorOptOutAt: string | null;
 };
 
 /**
@@ -500,7 +506,7 @@ export function eachOptOutAsOf(db: Db, scopes: readonly ScopeAsOf[]): IterableIt
   if (scopes.length === 0) return [][Symbol.iterator]();
   return db
     .prepare(
-      `SELECT scopeIndex, recipient, stopMessageSid, optedOutAt, standsSince
+      `SELECT scopeIndex, recipient, stopMessageSid, optedOutAt, standsSince, priorOptOutAt
        FROM (${optOutsQuery(true, false)})
        ORDER BY scopeIndex, accountSid, COALESCE(messagingServiceSid, senderNumber), recipient`,
     )
@@ -559,7 +565,10 @@ function optOutsQuery(asOf: boolean, ordered = true): string {
                     ? `
                 MIN(CASE WHEN older_kind IS NULL OR older_kind = 'opt-in' THEN stands_since END)
                   OVER (by_scope_sid ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-                  AS stands_since,`
+                  AS stands_since,
+                -- The STOP ranked next to the one chosen: the one before it.
+                LEAD(CASE kind WHEN 'opt-out' THEN date_sent END) OVER by_scope_sid
+                  AS prior_opt_out_at,`
                     : ''
                 }
                 -- The pairs of one SID no one saw as a service, each number's apart, are one
@@ -575,7 +584,9 @@ function optOutsQuery(asOf: boolean, ordered = true): string {
                      ? `
              -- and the oldest row since the last opt-in, for when it has stood: ranked
              -- below the row chosen (an older opt-out, or the first refusal it is)
-             OR older_kind IS NULL OR older_kind = 'opt-in'`
+             OR older_kind IS NULL OR older_kind = 'opt-in'
+             -- and its STOP before the latest, for the sends made between the two
+             OR (kind = 'opt-out' AND opt_outs_since = 2)`
                      : ''
                  })
          WINDOW by_scope_sid AS (
@@ -597,7 +608,12 @@ function optOutsQuery(asOf: boolean, ordered = true): string {
               date_sent AS optedOutAt,
               CASE kind WHEN 'opt-out' THEN message_sid END AS stopMessageSid,
               message_sid AS evidenceMessageSid,
-              channel${asOf ? ', scope_index AS scopeIndex, stands_since AS standsSince' : ''}
+              channel${
+                asOf
+                  ? `, scope_index AS scopeIndex, stands_since AS standsSince,
+              prior_opt_out_at AS priorOptOutAt`
+                  : ''
+              }
        FROM listed
        WHERE rank = 1${
          ordered

@@ -87,7 +87,7 @@ export function suppressionLists(
   // strings) or copied per number.
   const kept = new Map<string, SuppressedPair>();
   for (const row of eachOptOutAsOf(db, scopes)) {
-    const key = `${row.recipient}|${row.stopMessageSid ?? ''}|${row.optedOutAt}|${row.standsSince}`;
+    const key = `${row.recipient}|${row.stopMessageSid ?? ''}|${row.optedOutAt}|${row.standsSince}|${row.priorOptOutAt ?? ''}`;
     let pair = kept.get(key);
     if (pair === undefined) {
       pair = {
@@ -95,6 +95,7 @@ export function suppressionLists(
         stopMessageSid: row.stopMessageSid,
         optedOutAt: row.optedOutAt,
         standsSince: row.standsSince,
+        priorOptOutAt: row.priorOptOutAt,
       };
       kept.set(key, pair);
     }

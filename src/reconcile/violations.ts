@@ -35,6 +35,12 @@ export interface SuppressedPair {
    * given: `optedOutAt`.
    */
   standsSince?: string;
+  /**
+   * The STOP before `optedOutAt` since its last opt-in, null when there is none (it stood from a
+   * refusal until `optedOutAt`). Not given: not known, and a send made before `optedOutAt` is
+   * lifted by no opt-in.
+   */
+  priorOptOutAt?: string | null;
 }
 
 export interface OptIn {
@@ -248,15 +254,31 @@ function optedBackIn(
   number: string,
   optIns: readonly OptIn[],
 ): boolean {
+  const said = standingAt(pair, send);
   return optIns.some(
     (o) =>
       o.recipient === send.to &&
       o.at < send.sentAt &&
-      o.at > pair.optedOutAt &&
+      o.at > said &&
       (o.messagingServiceSid === null
         ? o.twilioNumber === number
         : o.messagingServiceSid === send.messagingServiceSid),
   );
+}
+
+/**
+ * The opt-out of `pair` an opt-in must come after to lift it for `send`: the latest STOP said no
+ * later than the send. That is the STOP that names the pair, unless it was said after the send
+ * (said again, the pair standing from an earlier one): then the STOP before it, when that was
+ * said no later than the send, or the refusal the pair stood from, when it took no STOP before.
+ * A STOP between them, or one not known, lets no opt-in before the send lift it.
+ */
+function standingAt(pair: SuppressedPair, send: SentMessage): string {
+  if (pair.optedOutAt <= send.sentAt) return pair.optedOutAt;
+  const prior = pair.priorOptOutAt;
+  if (prior === undefined) return send.sentAt;
+  if (prior === null) return pair.standsSince ?? send.sentAt;
+  return prior <= send.sentAt ? prior : send.sentAt;
 }
 
 /**

@@ -236,13 +236,16 @@ describe('the ledger on a real database', () => {
           { accountSid: ACCOUNT, scope: NUMBER, asOf: at(2) },
         ]),
       ];
-      expect(rows.map((r) => [r.scopeIndex, r.recipient, r.optedOutAt, r.standsSince])).toEqual([
-        [0, r1, at(3), at(1)],
-        [0, r2, at(4), at(2)],
-        [0, r3, at(6), at(5)],
-        [1, r4, at(7), at(3)],
-        [2, r1, at(1), at(1)],
-        [2, r2, at(2), at(2)],
+      expect(
+        rows.map((r) => [r.scopeIndex, r.recipient, r.optedOutAt, r.standsSince, r.priorOptOutAt]),
+      ).toEqual([
+        // (and the STOP before the latest since the last opt-in: none after a refusal alone)
+        [0, r1, at(3), at(1), at(1)],
+        [0, r2, at(4), at(2), null],
+        [0, r3, at(6), at(5), at(5)],
+        [1, r4, at(7), at(3), at(3)],
+        [2, r1, at(1), at(1), null],
+        [2, r2, at(2), at(2), null],
       ]);
     });
   });
@@ -629,6 +632,8 @@ describe('the ledger on a real database', () => {
       }
       // Per listed pair (scope as listed, end user): the evidence of each of its partitions.
       const listed = new Map<string, LedgerEvent[]>();
+      // And every opt-out or refusal since the last opt-in of each of its partitions.
+      const standing = new Map<string, LedgerEvent[]>();
       let ties = 0;
       for (const list of pairs.values()) {
         const latest = (kind: (k: string) => boolean) =>
@@ -653,6 +658,7 @@ describe('the ledger on a real database', () => {
         const first = list[0]!;
         const key = [first.messagingServiceSid ?? first.twilioNumber, first.endUser].join(' ');
         listed.set(key, [...(listed.get(key) ?? []), stop ?? refusal]);
+        standing.set(key, [...(standing.get(key) ?? []), ...since]);
       }
       // One row per listed pair: the latest STOP of its partitions, else the first refusal.
       const expected: [string, string][] = [...listed.values()].map((found) => {
@@ -673,6 +679,29 @@ describe('the ledger on a real database', () => {
       expect(rows.map((row) => [row.evidence, row.evidenceMessageSid]).sort()).toEqual(
         expected.sort(),
       );
+      // As of a moment after all of it, the same pairs, each standing since its first opt-out
+      // or refusal since its last opt-in, and with the STOP before its latest (none: null).
+      const asOf = [
+        ...eachOptOutAsOf(
+          db,
+          [NUMBER, '+14155550101', SERVICE].map((scope) => ({
+            accountSid: ACCOUNT,
+            scope,
+            asOf: '2025-06-01T00:00:00Z',
+          })),
+        ),
+      ];
+      const byDate = (a: LedgerEvent, b: LedgerEvent) =>
+        b.dateSent!.localeCompare(a.dateSent!) || b.messageSid.localeCompare(a.messageSid);
+      const stood = [...standing.values()].map((since) => {
+        const stops = since.filter((e) => e.kind === 'opt-out').sort(byDate);
+        const first = since.map((e) => e.dateSent!).sort()[0]!;
+        return [since[0]!.endUser, first, stops[1]?.dateSent ?? null];
+      });
+      expect(asOf.map((r) => [r.recipient, r.standsSince, r.priorOptOutAt]).sort()).toEqual(
+        stood.sort(),
+      );
+      expect(stood.filter(([, , prior]) => prior !== null).length).toBeGreaterThan(10);
       expect(expected.filter(([evidence]) => evidence === 'refusal').length).toBeGreaterThan(10);
       expect(ties).toBeGreaterThan(10);
       expect(countTiesResolvedAsOptOut(db)).toBe(ties);

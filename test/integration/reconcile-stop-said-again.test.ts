@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import type { SeedDocument } from '../../src/emulator/seed.js';
-import { ownClient } from '../support/emulator.js';
+import { inbound, ownClient } from '../support/emulator.js';
 import {
   planAndApply,
   readCsv,
@@ -36,7 +36,10 @@ describe('reconcile: an opt-out said again after a send from a number moved by h
    * snapshot; by hand A out of Shared into Acme's subaccount, which texts R2; R2 says STOP to B
    * again; plan, apply, reconcile: the send is a violation.
    */
-  async function sendThenStopAgain(history: NonNullable<SeedDocument['messages']>) {
+  async function sendThenStopAgain(
+    history: NonNullable<SeedDocument['messages']>,
+    inSubaccount: 'start' | 'start, then stop to B' | 'nothing' = 'nothing',
+  ): Promise<void> {
     await ws.env.seed({
       numbers: [{ phone_number: A }, { phone_number: B }],
       services: [{ friendly_name: 'Shared', phone_numbers: [A, B] }],
@@ -49,6 +52,16 @@ describe('reconcile: an opt-out said again after a send from a number moved by h
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     const sub = await moveOutOfSharedByHand(ws.env, A);
     await sleep(1_100);
+    if (inSubaccount !== 'nothing') {
+      // R2 texts START to A, now in the subaccount: opted back in to A there.
+      await inbound(ws.env, { from: R2, to: A, body: 'START' });
+      await sleep(1_100);
+    }
+    if (inSubaccount === 'start, then stop to B') {
+      // and then STOP to B, still in the parent's Shared, whose opt-outs are on A's list.
+      await ws.env.seed({ messages: [seededStop(R2, B, Date.now())] });
+      await sleep(1_100);
+    }
     const sent = await ownClient(ws.env, sub.sid).messages.create({ to: R2, from: A, body: 'Hi' });
     expect(sent.status).not.toBe('failed');
     await sleep(1_100);
@@ -61,6 +74,12 @@ describe('reconcile: an opt-out said again after a send from a number moved by h
     });
 
     const reconciled = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
+    if (inSubaccount === 'start') {
+      // At the send R2 had opted back in to A, after the STOP that stood then: no violation.
+      expect(reconciled.code, reconciled.stderr).toBe(0);
+      expect(reconciled.stdout).toContain('0 new violation(s)');
+      return;
+    }
     expect(reconciled.code, reconciled.stderr).toBe(3);
     const found = readCsv(join(ws.dir.path, 'reports', '1', 'violations.csv'));
     expect(
@@ -70,6 +89,14 @@ describe('reconcile: an opt-out said again after a send from a number moved by h
 
   it('opted out by a STOP before the send, on the list by the STOP after it', async () => {
     await sendThenStopAgain([seededStop(R2, B, Date.now() - DAY)]);
+  }, 60_000);
+
+  it('opted back in to the number in the subaccount after that STOP and before the send: no violation', async () => {
+    await sendThenStopAgain([seededStop(R2, B, Date.now() - DAY)], 'start');
+  }, 60_000);
+
+  it('opted back in, then out again through the service, before the send: a violation', async () => {
+    await sendThenStopAgain([seededStop(R2, B, Date.now() - DAY)], 'start, then stop to B');
   }, 60_000);
 
   it('known opted out from a send Twilio refused before the send, on the list by a STOP after it', async () => {

@@ -47,11 +47,19 @@ function world(seed: number) {
       moveBegan: time(),
       subaccountCreatedAt: null,
     }));
+  // Some said again: standing since an earlier second, with a STOP before the latest or none.
+  const said = (): Pick<SuppressedPair, 'optedOutAt' | 'standsSince' | 'priorOptOutAt'> => {
+    const at = time();
+    if (r.chance(0.6)) return { optedOutAt: at };
+    const since = second(r.int(0, Number(at.slice(-2, -1))));
+    const prior = second(r.int(Number(since.slice(-2, -1)), Number(at.slice(-2, -1))));
+    return { optedOutAt: at, standsSince: since, priorOptOutAt: r.chance(0.3) ? null : prior };
+  };
   // Some pairs on several lists (a service's opt-out), some recipients twice on one.
   const shared: SuppressedPair[] = Array.from({ length: r.int(0, 4) }, () => ({
     recipient: r.pick(PEOPLE),
     stopMessageSid: r.chance(0.2) ? null : sid('SM', r.int(0, 99)),
-    optedOutAt: time(),
+    ...said(),
   }));
   const lists = new Map<string, SuppressedPair[]>();
   for (const phone of PHONES) {
@@ -59,7 +67,7 @@ function world(seed: number) {
     const own = Array.from({ length: r.int(0, 5) }, () => ({
       recipient: r.pick(PEOPLE),
       stopMessageSid: r.chance(0.2) ? null : sid('SM', r.int(100, 199)),
-      optedOutAt: time(),
+      ...said(),
     }));
     lists.set(phone, r.shuffle([...own, ...shared.filter(() => r.chance(0.6))]));
   }

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
 import type { MovedNumber } from '../../src/db/reconcile.js';
-import { findViolations, type SentMessage } from '../../src/reconcile/violations.js';
+import {
+  findViolations,
+  type SentMessage,
+  type SuppressedPair,
+} from '../../src/reconcile/violations.js';
 
 const SUB = 'AC' + '1'.repeat(32);
 const OTHER = 'AC' + '2'.repeat(32);
@@ -211,6 +215,51 @@ describe('findViolations', () => {
     // Standing only since after the send: it broke nothing.
     const since = new Map([[N, [{ ...again.get(N)![0]!, standsSince: '2026-11-03T00:00:01Z' }]]]);
     expect(findViolations(moved, since, [s], []).violations).toEqual([]);
+  });
+
+  it('a START between the opt-out that stood at the send and the send lifts it, though a STOP said after the send names the pair', () => {
+    // R said STOP (Nov 1), START to N in the subaccount (Nov 2), was texted (Nov 3), and said
+    // STOP again through the parent's service (Nov 4): at the send R had opted back in.
+    const s = send({ sentAt: '2026-11-03T00:00:00Z' });
+    const start = { recipient: R, twilioNumber: N, messagingServiceSid: null };
+    const startAt = (at: string) => [{ ...start, at }];
+    const pair = (over: Partial<SuppressedPair>) =>
+      new Map([
+        [
+          N,
+          [
+            {
+              recipient: R,
+              stopMessageSid: STOP,
+              optedOutAt: '2026-11-04T00:00:00Z',
+              standsSince: '2026-11-01T00:00:00Z',
+              priorOptOutAt: '2026-11-01T00:00:00Z',
+              ...over,
+            },
+          ],
+        ],
+      ]);
+    const violations = (over: Partial<SuppressedPair>, at: string) =>
+      findViolations(moved, pair(over), [s], startAt(at)).violations.map(
+        (v) => v.violatingMessageSid,
+      );
+    expect(violations({}, '2026-11-02T00:00:00Z')).toEqual([]);
+    // Stood from a refusal (Nov 1), with no STOP before the one after the send: lifted too.
+    expect(violations({ priorOptOutAt: null }, '2026-11-02T00:00:00Z')).toEqual([]);
+    // The other side: a STOP after the START and before the send stood at the send.
+    expect(violations({ priorOptOutAt: '2026-11-02T12:00:00Z' }, '2026-11-02T00:00:00Z')).toEqual([
+      s.sid,
+    ]);
+    // The START in the second of the STOP before it, or of the send, lifts nothing.
+    expect(violations({}, '2026-11-01T00:00:00Z')).toEqual([s.sid]);
+    expect(violations({}, s.sentAt)).toEqual([s.sid]);
+    // The STOP before the latest said after the send too: which stood at the send is not
+    // known, and no START before the send lifts it.
+    expect(violations({ priorOptOutAt: '2026-11-03T12:00:00Z' }, '2026-11-02T00:00:00Z')).toEqual([
+      s.sid,
+    ]);
+    // Not known at all (a kept send's pair): lifted by none either.
+    expect(violations({ priorOptOutAt: undefined }, '2026-11-02T00:00:00Z')).toEqual([s.sid]);
   });
 
   it('a START lifts the suppression only where it was said: that number, or the service sent through', () => {

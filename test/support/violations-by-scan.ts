@@ -22,6 +22,18 @@ type Lists = ReadonlyMap<string, readonly SuppressedPair[]>;
 const saidBy = (p: SuppressedPair, send: SentMessage) =>
   p.stopMessageSid === null || (p.standsSince ?? p.optedOutAt) <= send.sentAt;
 
+/**
+ * The latest opt-out of the pair said no later than the send, which an opt-in must follow: the
+ * STOP naming it, else the one before it (or, none, the refusal it stood from) when said by the
+ * send; else, or not known, the send itself (nothing before the send lifts it).
+ */
+function standingAt(p: SuppressedPair, send: SentMessage): string {
+  if (p.optedOutAt <= send.sentAt) return p.optedOutAt;
+  if (p.priorOptOutAt === null) return p.standsSince ?? send.sentAt;
+  if (p.priorOptOutAt !== undefined && p.priorOptOutAt <= send.sentAt) return p.priorOptOutAt;
+  return send.sentAt;
+}
+
 export function violationsByScan(
   moved: readonly MovedNumber[],
   lists: Lists,
@@ -37,7 +49,7 @@ export function violationsByScan(
       (o) =>
         o.recipient === send.to &&
         o.at < send.sentAt &&
-        o.at > pair.optedOutAt &&
+        o.at > standingAt(pair, send) &&
         (o.messagingServiceSid === null
           ? o.twilioNumber === number
           : o.messagingServiceSid === send.messagingServiceSid),

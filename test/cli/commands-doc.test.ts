@@ -142,6 +142,28 @@ describe('docs/commands.md and README.md list the options --help shows', () => {
       expect(three, words).toContain(words);
   });
 
+  // `submigrate --help` lists each command by its description alone, the first thing a script
+  // writer reads of it. optouts' said nothing of exit 3 (a list not whole), and reconcile's gave
+  // only violations and an unread span, as if a pending send, a span never checked or a list not
+  // whole left the exit code 0.
+  it("each command docs/commands.md's Exit 3 names gives exit 3 in its --help description", async () => {
+    const text = read('docs/commands.md');
+    const three = text.slice(text.indexOf('### Exit 3'), text.indexOf('### Exit 4'));
+    const commands = [...three.matchAll(/^- `([a-z]+)`/gm)].map((m) => m[1]!);
+    expect(commands.sort()).toEqual(['apply', 'optouts', 'reconcile', 'report', 'routes']);
+    for (const command of commands) {
+      const { code, stdout } = await runCli([command, '--help'], { PATH: process.env['PATH']! });
+      expect(code).toBe(0);
+      const description = stdout
+        .slice(0, stdout.search(/^(Options|Positionals):/m))
+        .replace(/\s+/g, ' ');
+      expect(description, command).toMatch(/exit 3/i);
+      if (command === 'reconcile')
+        for (const words of ['pending', 'unread', 'never checked', 'not whole', 'read again'])
+          expect(description, words).toContain(words);
+    }
+  });
+
   it("the exit code table names exactly src/cli/exit-codes.ts's codes", () => {
     const text = read('docs/commands.md');
     const table = text.slice(text.indexOf('## Exit codes'));

@@ -17,7 +17,8 @@ interface OptOutsArgs extends GlobalOptions {
 export function optoutsCommand(context: CommandContext): CommandModule<GlobalOptions, OptOutsArgs> {
   return {
     command: 'optouts',
-    describe: 'Export the current suppression list, with its evidence and coverage',
+    describe:
+      'Export the current suppression list, with its evidence and coverage; exit 3 when the list is not whole (history not read: the list is written all the same)',
     builder: (y) =>
       y
         // It reads the database alone: --help leaves out --api-url, which it does not read.

@@ -21,7 +21,7 @@ export function reconcileCommand(
   return {
     command: 'reconcile',
     describe:
-      "Scan the migrated subaccounts' messages since the move for sends to people who had opted out; exit 3 with --fail-on-violation when there are any, or while a span since the move is unread (a --since pass skipped it, or only an older submigrate's pass read it)",
+      "Scan the migrated subaccounts' messages since the move for sends to people who had opted out; exit 3 with --fail-on-violation when there are any, and while what was sent since the move is not all judged: a send pending, a span since the move unread (a --since pass skipped it, or only an older submigrate's pass read it) or never checked, a moved customer's list not whole, or its sends held to one and not read again",
     builder: (y) =>
       y
         .option('since', {

@@ -164,6 +164,26 @@ describe('docs/commands.md and README.md list the options --help shows', () => {
     }
   });
 
+  // README's quick start is the first thing a new user runs: the demo and the one gate, each as
+  // one command that exists (package.json's test script, the demo command above).
+  it("README's quick start is `npm install && npx submigrate demo`, then `npm test`", () => {
+    const readme = read('README.md');
+    const at = readme.indexOf('## Quick start');
+    const start = readme.slice(at, readme.indexOf('\n## ', at));
+    const blocks = [...start.matchAll(/```sh\n([^`]*)```/g)].map((m) => m[1]!.trim());
+    expect(blocks).toEqual(['npm install && npx submigrate demo', 'npm test']);
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> })
+      .scripts;
+    expect(scripts['test']).toBeDefined();
+  });
+
+  it("README's exit code list names exactly src/cli/exit-codes.ts's codes", () => {
+    const readme = read('README.md');
+    const list = readme.slice(readme.indexOf('**Exit codes**'), readme.indexOf('File formats'));
+    const codes = [...list.matchAll(/^- (\d+) /gm)].map((m) => Number(m[1]));
+    expect(codes).toEqual(Object.values(EXIT_CODES).sort());
+  });
+
   it("the exit code table names exactly src/cli/exit-codes.ts's codes", () => {
     const text = read('docs/commands.md');
     const table = text.slice(text.indexOf('## Exit codes'));

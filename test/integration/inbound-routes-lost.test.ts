@@ -202,4 +202,39 @@ describe('inbound routes a move loses', () => {
     expect(row).toContain('failed');
     expect(row).toContain('[dropped]');
   }, 60_000);
+
+  // docs/commands.md (routes, the routing check) and docs/file-formats.md (audit.csv): a moved
+  // number no longer in its subaccount, moved out by hand, is LOST (verdict `missing`), exit 3,
+  // and `not in its subaccount [missing]` in the audit. The docs named dropped and diverted only.
+  it('a moved number moved out of its subaccount by hand', async () => {
+    const phone = '+14155550404';
+    await ws.env.seed({
+      numbers: [{ phone_number: phone }],
+      services: [{ friendly_name: 'Shared', phone_numbers: [phone], inbound_request_url: APP }],
+    });
+    const { applied } = await migrate([`acme,Acme,${phone},acmeAlerts`]);
+    expect(applied.code).toBe(0);
+    const number = (await ws.env.state()).numbers.find((n) => n.phone_number === phone)!;
+    await ws.env.parent.api.v2010
+      .accounts(number.account_sid)
+      .incomingPhoneNumbers(number.sid)
+      .update({ accountSid: ws.env.parentSid });
+
+    const db = ws.dir.file('a.db');
+    const routes = await cli(['routes', '--db', db]);
+    expect(routes.code).toBe(3);
+    expect(routes.stdout).toMatch(
+      new RegExp(
+        `^LOST {2}\\${phone} {2}acme {2}.* -> not in its subaccount {2}\\(missing\\)$`,
+        'm',
+      ),
+    );
+    const json = JSON.parse((await cli(['routes', '--db', db, '--json'])).stdout);
+    expect(json).toMatchObject({ failed: 1, checks: [{ verdict: 'missing', after: null }] });
+    expect((await cli(['report', '--db', db])).code).toBe(0);
+    const row = readFileSync(join(ws.dir.path, 'reports', '1', 'audit.csv'), 'utf8')
+      .split('\n')
+      .find((line) => line.includes(phone))!;
+    expect(row).toMatch(/,not in its subaccount \[missing\]$/);
+  });
 });

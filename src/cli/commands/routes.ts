@@ -22,7 +22,7 @@ export function routesCommand(context: CommandContext): CommandModule<GlobalOpti
   return {
     command: 'routes',
     describe:
-      "Where inbound messages to an apply run's moved numbers go now, beside where they went before the move; exit 3 when any is dropped or diverted",
+      "Where inbound messages to an apply run's moved numbers go now, beside where they went before the move; exit 3 when any is dropped or diverted, or a number is no longer in its subaccount (moved out by hand)",
     builder: (y) => y.option('run', runOption('The run (default: the latest that moved numbers)')),
     handler: async (args) => {
       const twilio = await connectTwilio(args, context);

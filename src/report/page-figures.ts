@@ -106,14 +106,23 @@ export function listsWhole(input: ReportPageInput): boolean {
 }
 
 /**
+ * Moved numbers the last routing check found out of their subaccount (moved by hand): the audit
+ * marks their route `[missing]`.
+ */
+export const missingNumbers = (input: ReportPageInput) =>
+  input.rows.filter((r) => / \[missing\]$/.test(String(r.inbound_route_after ?? '')));
+
+/**
  * What reconcile has not judged yet for this run: sends pending, customers' sends not read again
- * since their lists became whole, and spans since the move no pass read.
+ * since their lists became whole, spans since the move no pass read, and numbers the last routing
+ * check found out of their subaccount (what they send there no pass reads).
  */
 export function unjudgedCount(input: ReportPageInput): number {
   return (
     (input.pending ?? 0) +
     (input.notJudgedAgain ?? 0) +
     (input.neverJudgedWhole ?? 0) +
-    (input.unjudged?.length ?? 0)
+    (input.unjudged?.length ?? 0) +
+    missingNumbers(input).length
   );
 }

@@ -9,6 +9,7 @@ import { html, type Html } from './html.js';
 import {
   listOnly,
   listsWhole,
+  missingNumbers,
   movedInto,
   notWhole,
   numberCounts,
@@ -164,6 +165,21 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
       no reconcile pass reads its messages there, and none will. What to do: the customer checks the
       messages that number sent then against its suppression list (optouts/&lt;customer&gt;.csv) and
       its own opt-out records; the engineer puts the number back where the mapping has it.`,
+    );
+  }
+  // The last routing check (apply's, or `submigrate routes` since) found a moved number out of
+  // its subaccount, moved by hand: no pass may have seen it where it is (a pass names the span of
+  // one it finds in the parent, above), so nobody can say what it sent there.
+  const missing = missingNumbers(input);
+  if (missing.length > 0) {
+    reasons.push(
+      html`${missing.length} moved number(s) were not in their subaccount at the last routing check
+        (${missing.map((r) => r.phone_number).join(', ')}): moved out by hand, not by apply, and no
+        reconcile pass judges what a number sends there. What to do: the engineer runs
+        <code>submigrate reconcile</code> (a pass that finds such a number in the parent names the
+        time it spends there, for good), puts the number back where the mapping has it, then runs
+        <code>submigrate routes</code> and <code>submigrate report</code>; the customer checks what
+        the number sent meanwhile against its suppression list and its own opt-out records.`,
     );
   }
   if (violations !== null && unjudged.length > 0) {

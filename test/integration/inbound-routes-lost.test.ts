@@ -206,6 +206,7 @@ describe('inbound routes a move loses', () => {
   // docs/commands.md (routes, the routing check) and docs/file-formats.md (audit.csv): a moved
   // number no longer in its subaccount, moved out by hand, is LOST (verdict `missing`), exit 3,
   // and `not in its subaccount [missing]` in the audit. The docs named dropped and diverted only.
+  // report.html is not ready to sign off over it.
   it('a moved number moved out of its subaccount by hand', async () => {
     const phone = '+14155550404';
     await ws.env.seed({
@@ -236,5 +237,15 @@ describe('inbound routes a move loses', () => {
       .split('\n')
       .find((line) => line.includes(phone))!;
     expect(row).toMatch(/,not in its subaccount \[missing\]$/);
+    // report.html said "Ready to sign off" and "Nobody on a suppression list has been texted since
+    // the move" over a number its own routing check had found out of its subaccount, whose sends
+    // there no pass reads.
+    const page = readFileSync(join(ws.dir.path, 'reports', '1', 'report.html'), 'utf8');
+    expect(page).toContain('NOT ready to sign off');
+    expect(page).toContain(
+      '1 moved number(s) were not in their subaccount at the last routing check',
+    );
+    expect(page).toContain(phone);
+    expect(page).not.toContain('Ready to sign off:');
   });
 });

@@ -141,6 +141,18 @@ export function replaceNumbers(
     // The services are kept for good: the rows above go at the next listing of the account.
     const member = db.prepare(`INSERT OR IGNORE INTO number_services_seen
       (phone_number, account_sid, messaging_service_sid, first_seen) VALUES (?, ?, ?, ?)`);
+    // So are the accounts, with when each was first and last seen holding the number: a number
+    // the next listing finds in another account (moved by hand) left this one after then.
+    const stay = db.prepare(`INSERT INTO number_accounts_seen
+      (number_sid, account_sid, phone_number, messaging_service_sid, first_seen, last_seen)
+      VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (number_sid, account_sid) DO UPDATE SET
+        phone_number = excluded.phone_number,
+        messaging_service_sid = CASE WHEN excluded.last_seen >= last_seen
+                                     THEN excluded.messaging_service_sid
+                                     ELSE messaging_service_sid END,
+        first_seen = MIN(first_seen, excluded.first_seen),
+        last_seen = MAX(last_seen, excluded.last_seen)`);
     for (const n of numbers) {
       insert.run(
         n.accountSid,
@@ -155,6 +167,14 @@ export function replaceNumbers(
       if (n.messagingServiceSid !== null) {
         member.run(n.phoneNumber, n.accountSid, n.messagingServiceSid, observedAt);
       }
+      stay.run(
+        n.numberSid,
+        n.accountSid,
+        n.phoneNumber,
+        n.messagingServiceSid,
+        observedAt,
+        observedAt,
+      );
     }
   })();
 }
@@ -275,6 +295,36 @@ export function listNumbers(db: Db): NumberRow[] {
        FROM numbers ORDER BY account_sid, phone_number`,
     )
     .all() as NumberRow[];
+}
+
+/** An account a listing saw a number in, with the service it was in there the last time. */
+export interface NumberListed {
+  accountSid: string;
+  messagingServiceSid: string | null;
+  /** The last listing that saw it there (ISO 8601 UTC, this machine's clock). */
+  lastSeen: string;
+}
+
+/**
+ * Number SID → every account any snapshot or plan's refresh listed it in (migration 027), the
+ * latest listing first: what `numbers` no longer shows once a later listing saw the number
+ * elsewhere (moved by hand between two snapshots).
+ */
+export function accountsListedByNumber(db: Db): Map<string, NumberListed[]> {
+  const rows = db
+    .prepare(
+      `SELECT number_sid AS numberSid, account_sid AS accountSid,
+              messaging_service_sid AS messagingServiceSid, last_seen AS lastSeen
+       FROM number_accounts_seen ORDER BY number_sid, last_seen DESC, account_sid`,
+    )
+    .all() as (NumberListed & { numberSid: string })[];
+  const listed = new Map<string, NumberListed[]>();
+  for (const { numberSid, ...row } of rows) {
+    const accounts = listed.get(numberSid);
+    if (accounts === undefined) listed.set(numberSid, [row]);
+    else accounts.push(row);
+  }
+  return listed;
 }
 
 /**

@@ -19,8 +19,8 @@ import {
   type CustomerNumberRecord,
 } from '../db/customers.js';
 import {
+  accountsListedByNumber,
   eachOptOutDate,
-  listNumbers,
   optOutsNotPlaced,
   servicesSeenByNumber,
   type NumberRow,
@@ -238,7 +238,7 @@ async function refreshLedger(
 function* mappedNumbers(
   resolution: Resolution,
   origins: ReadonlyMap<string, NumberOrigin>,
-  left: ReadonlyMap<string, NumberRow>,
+  left: ReadonlyMap<string, LeftAccount>,
 ): Generator<CustomerNumberRecord> {
   // The plan's customers are the resolution's, and buildPlan gave each one planned number per
   // resolved number, in their order: where each number is now is found by its place, not by
@@ -332,14 +332,14 @@ type RecordedSource = Pick<CustomerNumberRecord, 'sourceAccountSid' | 'sourceSer
 /**
  * For a number an earlier apply began to move, the service of its origin; for one that has
  * left the account the last plan recorded it in, the service it was in there; for one no plan
- * recorded that has left the account the last snapshot saw it in (`leftSinceSnapshot`), the
+ * recorded that has left an account a snapshot saw it in (`leftSinceSnapshot`), the
  * service it was in there: whose service-wide opt-outs its list carries.
  */
 function sourceServices(
   observed: ObservedState,
   origins: ReadonlyMap<string, NumberOrigin>,
   recorded: ReadonlyMap<string, RecordedSource>,
-  left: ReadonlyMap<string, NumberRow>,
+  left: ReadonlyMap<string, LeftAccount>,
 ): Map<string, string | null> {
   const sources = new Map<string, string | null>();
   for (const number of observed.numbers) {
@@ -354,24 +354,33 @@ function sourceServices(
   return sources;
 }
 
+/** Where a number was before it came to the account it is in now, and the service it was in. */
+type LeftAccount = Pick<NumberRow, 'accountSid' | 'messagingServiceSid'>;
+
 /**
- * Numbers no plan has recorded yet, no move of them under way, that the last snapshot saw in
- * another account than the one they are in now (moved by hand in the console since), with
- * where it saw them: read before the plan's own refresh puts them where they are now.
+ * Numbers no plan has recorded yet, no move of them under way, that a snapshot (or a plan's
+ * refresh) saw in another account than the one they are in now (moved by hand in the console
+ * since), with the latest such listing: read before the plan's own refresh records where they
+ * are now. Every listing counts, not only the latest: a second snapshot taken after the move
+ * sees the number only where it is now, and it left the account the first one saw it in all
+ * the same.
  */
 function leftSinceSnapshot(
   db: Db,
   observed: ObservedState,
   origins: ReadonlyMap<string, NumberOrigin>,
   recorded: ReadonlyMap<string, RecordedSource>,
-): Map<string, NumberRow> {
-  const seen = new Map(listNumbers(db).map((n) => [n.numberSid, n]));
-  const left = new Map<string, NumberRow>();
+): Map<string, LeftAccount> {
+  const listed = accountsListedByNumber(db);
+  const left = new Map<string, LeftAccount>();
   for (const number of observed.numbers) {
-    const then = seen.get(number.sid);
-    if (then === undefined || then.accountSid === number.accountSid) continue;
     if (recorded.has(number.sid) || origins.has(number.sid)) continue;
-    left.set(number.sid, then);
+    const then = listed.get(number.sid)?.find((l) => l.accountSid !== number.accountSid);
+    if (then === undefined) continue;
+    left.set(number.sid, {
+      accountSid: then.accountSid,
+      messagingServiceSid: then.messagingServiceSid,
+    });
   }
   return left;
 }

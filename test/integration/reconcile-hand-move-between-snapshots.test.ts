@@ -1,0 +1,236 @@
+/**
+ * A number moved by hand between two snapshots, before any plan: the second listing shows it
+ * only where it is now, but the first saw it where it was, where someone had opted out of it (a
+ * STOP said to it, or to another number of a shared service it was in). Twilio forgot that
+ * opt-out as it moved, and reconcile holds its sends from the subaccount to its list: the
+ * plan records the account the first listing saw it in as where it came from (migration 027
+ * keeps every account a listing saw a number in) (built CLI, real SDK, emulator over HTTP, real
+ * SQLite).
+ */
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { ownClient } from '../support/emulator.js';
+import {
+  makePlan,
+  moveOutOfSharedByHand,
+  planAndApply,
+  readCsv,
+  seededStop,
+  useCliWorkspaceEach,
+} from '../support/migration.js';
+
+const A = '+14155550901';
+const B = '+14155550902';
+const R1 = '+12065550091';
+const R2 = '+12065550092';
+const R3 = '+12065550093';
+const DAY = 86_400_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('reconcile: a number moved by hand between two snapshots, before any plan', () => {
+  const ws = useCliWorkspaceEach();
+  const { cli } = ws;
+  const db = () => ws.dir.file('r.db');
+  const mapping = () => ws.dir.file('map.csv');
+
+  /** `snapshot --db r.db` (and `extra`), which must succeed. */
+  async function snapshot(...extra: string[]) {
+    const taken = await cli(['snapshot', '--db', db(), ...extra]);
+    expect(taken.code, taken.stderr).toBe(0);
+  }
+
+  /** A and B in the parent's Shared; R2 says STOP to B through it; the mapping gives A to Acme. */
+  async function sharedService(rows = `acme,Acme,${A}\n`) {
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }],
+      services: [{ friendly_name: 'Shared', phone_numbers: [A, B] }],
+      messages: [seededStop(R2, B, Date.now() - DAY)],
+    });
+    writeFileSync(mapping(), `customer_id,customer_name,phone_number\n${rows}`);
+  }
+
+  /** Someone moves A in the console out of account `from` into account `to`. */
+  async function moveAByHand(from: string, to: string) {
+    const [number] = await ownClient(ws.env, from).incomingPhoneNumbers.list({ phoneNumber: A });
+    await ws.env.parent.api.v2010
+      .accounts(from)
+      .incomingPhoneNumbers(number!.sid)
+      .update({ accountSid: to });
+  }
+
+  /**
+   * A, from `sub`, texts `to` (Twilio lets it through); `reconcile --fail-on-violation` on
+   * `database` exits 3 with that send, and only it, a new violation.
+   */
+  async function sendIsViolation(sub: string, to: string, database = db()) {
+    await sleep(1_100);
+    const sent = await ownClient(ws.env, sub).messages.create({ to, from: A, body: 'Sale!' });
+    expect(sent.status).not.toBe('failed');
+    return reconcileFinds(sent.sid, to, database);
+  }
+
+  /** `reconcile --fail-on-violation` exits 3, `sid` to `to` from A its one new violation. */
+  async function reconcileFinds(sid: string, to: string, database = db()) {
+    const reconciled = await cli(['reconcile', '--db', database, '--fail-on-violation']);
+    expect(reconciled.code, reconciled.stdout + reconciled.stderr).toBe(3);
+    expect(reconciled.stdout).toContain(': 1 new violation(s)');
+    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
+    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
+    expect(
+      found.map((r) => [r['violating_message_sid'], r['recipient'], r['sender_number']]),
+    ).toEqual([[sid, to, A]]);
+    return reconciled;
+  }
+
+  it('holds its sends to the STOP said to a shared service it was in (it had no evidence of its own)', async () => {
+    await sharedService();
+    await snapshot();
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    await snapshot();
+    const { planned } = await planAndApply(cli, {
+      mapping: mapping(),
+      db: db(),
+      out: ws.dir.file('p.json'),
+    });
+    expect(planned.stdout).toContain('1 opted-out recipient(s) on its numbers');
+    await sendIsViolation(sub.sid, R2);
+  }, 60_000);
+
+  it("names the parent's refused send that put the recipient on its list", async () => {
+    // R2 is known only from a send of B's that Shared refused (21610): no STOP in the ledger.
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }],
+      services: [{ friendly_name: 'Shared', phone_numbers: [A, B] }],
+    });
+    const [refused] = (
+      await ws.env.seed({
+        messages: [
+          {
+            from: B,
+            to: R2,
+            body: 'Your order shipped',
+            direction: 'outbound-api',
+            date_sent: new Date(Date.now() - DAY).toISOString(),
+            status: 'failed',
+            error_code: 21610,
+          },
+        ],
+      })
+    ).messages;
+    writeFileSync(mapping(), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    await snapshot();
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    await snapshot();
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    const reconciled = await sendIsViolation(sub.sid, R2);
+    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
+    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
+    expect(found.map((r) => [r['evidence'], r['evidence_message_sid']])).toEqual([
+      ['refusal', refused!.sid],
+    ]);
+  }, 60_000);
+
+  it('judges what it sent before any plan saw it there too', async () => {
+    await sharedService();
+    await snapshot();
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    await sleep(1_100);
+    const early = await ownClient(ws.env, sub.sid).messages.create({ to: R2, from: A, body: 'Hi' });
+    expect(early.status).not.toBe('failed');
+    // This time the second snapshot reads the subaccount too, and lists A there.
+    await snapshot('--account', sub.sid);
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    await reconcileFinds(early.sid, R2);
+  }, 60_000);
+
+  it('beside a number apply moved: the STOP said to it in the parent', async () => {
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }],
+      messages: [seededStop(R1, A, Date.now() - 3 * DAY)],
+    });
+    writeFileSync(
+      mapping(),
+      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\n`,
+    );
+    await snapshot();
+    const acme = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Acme' });
+    await moveAByHand(ws.env.parent.accountSid, acme.sid);
+    await snapshot();
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    const reconciled = await sendIsViolation(acme.sid, R1);
+    expect(reconciled.stdout).toContain('1 sends from moved numbers checked: 1 new violation(s)');
+  }, 60_000);
+
+  it("beside a number of the service apply moved: its send is the pass's one violation", async () => {
+    await sharedService(`acme,Acme,${A}\nacme,Acme,${B}\n`);
+    await snapshot();
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    await snapshot();
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    const reconciled = await sendIsViolation(sub.sid, R2);
+    expect(reconciled.stdout).toContain('1 sends from moved numbers checked: 1 new violation(s)');
+  }, 60_000);
+
+  it('with a plan made before the second snapshot', async () => {
+    await sharedService();
+    await snapshot();
+    await makePlan(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p0.json') });
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    await snapshot();
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    await sendIsViolation(sub.sid, R2);
+  }, 60_000);
+
+  it('moved twice between the snapshots (parent, Acme, Beta): the parent is where it came from', async () => {
+    await sharedService(`beta,Beta,${A}\n`);
+    await snapshot();
+    const acme = await moveOutOfSharedByHand(ws.env, A);
+    const beta = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Beta' });
+    await moveAByHand(acme.sid, beta.sid);
+    await snapshot();
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    await sendIsViolation(beta.sid, R2);
+  }, 60_000);
+
+  it('seen in the parent, then in Acme, then found by the plan in Beta: both lists are its', async () => {
+    await sharedService(`beta,Beta,${A}\n`);
+    await snapshot();
+    const acme = await moveOutOfSharedByHand(ws.env, A);
+    // R1 says STOP to A in Acme's subaccount, which the second snapshot reads.
+    await ws.env.seed({ messages: [seededStop(R1, A, Date.now(), acme.sid)] });
+    await snapshot('--account', acme.sid);
+    const beta = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Beta' });
+    await moveAByHand(acme.sid, beta.sid);
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    const listed = await cli(['optouts', '--customer', 'beta', '--db', db()]);
+    expect(listed.stdout).toContain(R1);
+    expect(listed.stdout).toContain(R2);
+    await sendIsViolation(beta.sid, R1);
+  }, 60_000);
+
+  it("moved back into the parent between the snapshots: what it took in Acme's subaccount is on its list", async () => {
+    // A in Acme's subaccount (made in the console) when the first snapshot reads it, where R3
+    // says STOP to it; then back into the parent by hand, where the second snapshot sees it.
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }],
+      messages: [seededStop(R1, A, Date.now() - 3 * DAY)],
+    });
+    writeFileSync(mapping(), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    const acme = await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Acme' });
+    await moveAByHand(ws.env.parent.accountSid, acme.sid);
+    await ws.env.seed({ messages: [seededStop(R3, A, Date.now(), acme.sid)] });
+    await snapshot('--account', acme.sid);
+    await moveAByHand(acme.sid, ws.env.parent.accountSid);
+    await snapshot();
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    const listed = await cli(['optouts', '--customer', 'acme', '--db', db()]);
+    expect(listed.stdout).toContain(R1);
+    expect(listed.stdout).toContain(R3);
+    // Moved back into Acme by apply: the parent's STOP is forgotten there.
+    await sendIsViolation(acme.sid, R1);
+  }, 60_000);
+});

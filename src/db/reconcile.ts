@@ -3,6 +3,7 @@
  * subaccount), the evidence the subaccounts hold since, the passes, and the violations found.
  */
 
+import { CLOCK_SKEW_MS } from '../clock.js';
 import { KNOWN_SERVICE } from './ledger.js';
 import type { Db } from './open.js';
 
@@ -38,12 +39,14 @@ export interface MovedNumber {
  * by hand between a plan and the next, or before any plan, or found there by a plan made again
  * after a run that failed, or moved on by hand out of the subaccount a transfer had put it in):
  * Twilio forgot the opt-outs it took elsewhere as it moved, as for any move. One an applied plan saw in its customer's subaccount, whose recorded source is
- * another account or whose evidence the ledger holds in another account, is held to its list
+ * another account, whose evidence the ledger holds in another account, or that a snapshot or
+ * plan's refresh listed in another account (any listing, migration 027), is held to its list
  * as a moved number is: the list it carried out of that account (the recorded source, else the
- * account of its latest evidence elsewhere) as of when an applied plan first saw it there (after
+ * account it was last known in elsewhere) as of when an applied plan first saw it there (after
  * the run that last moved it, if one did), its sends read from the later of the start of the
  * subaccount's history as a snapshot recorded it and the last it was known elsewhere (its latest
- * evidence in another account, the transfer that last put it in another customer's subaccount):
+ * evidence in another account, the last listing that saw it in one less the clocks' allowance,
+ * the transfer that last put it in another customer's subaccount): the earliest it may have come,
  * no one recorded when it came, every send from it there came after, and one before a plan saw
  * it there went out with its opt-outs forgotten. Neither known, from when that plan saw it there
  * (`moveBegan`; `movedAt` stays then): it is that customer's
@@ -94,14 +97,24 @@ export function movedNumbers(db: Db): MovedNumber[] {
          JOIN unmoved u ON o.key = 'number:' || u.number_sid
            AND o.value ->> '$.account_sid' = u.subaccount_sid AND p.id > u.after_run
          GROUP BY u.number_sid),
-       -- For each, the other account its latest evidence in the ledger is in, and its date.
+       -- For each, the other account it was last known in, and when: its latest evidence in
+       -- the ledger there, or the last listing (a snapshot's or plan's refresh) that saw it
+       -- there (migration 027), less the room Twilio's clock may differ from this machine's by
+       -- (a listing's time is this machine's, a send's Twilio's): it came after that.
        elsewhere AS MATERIALIZED (
          SELECT phone_number, account_sid, date_sent FROM (
-           SELECT u.phone_number, e.account_sid, e.date_sent,
-                  ROW_NUMBER() OVER (PARTITION BY u.phone_number
-                                     ORDER BY e.date_sent DESC, e.account_sid) AS nth
-           FROM unmoved u JOIN ledger_events e ON e.twilio_number = u.phone_number
-           WHERE EXISTS (SELECT 1 FROM unmoved) AND e.account_sid <> u.subaccount_sid)
+           SELECT phone_number, account_sid, date_sent,
+                  ROW_NUMBER() OVER (PARTITION BY phone_number
+                                     ORDER BY date_sent DESC, account_sid) AS nth
+           FROM (
+             SELECT u.phone_number, e.account_sid, e.date_sent
+             FROM unmoved u JOIN ledger_events e ON e.twilio_number = u.phone_number
+             WHERE EXISTS (SELECT 1 FROM unmoved) AND e.account_sid <> u.subaccount_sid
+             UNION ALL
+             SELECT u.phone_number, l.account_sid,
+                    strftime('%Y-%m-%dT%H:%M:%SZ', l.last_seen, '-${CLOCK_SKEW_MS / 1000} seconds')
+             FROM unmoved u JOIN number_accounts_seen l ON l.number_sid = u.number_sid
+             WHERE l.account_sid <> u.subaccount_sid))
          WHERE nth = 1),
        -- Those held as moved by hand, with where they came from.
        arrived AS MATERIALIZED (

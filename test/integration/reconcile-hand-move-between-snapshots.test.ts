@@ -4,13 +4,14 @@
  * STOP said to it, or to another number of a shared service it was in). Twilio forgot that
  * opt-out as it moved, and reconcile holds its sends from the subaccount to its list: the
  * plan records the account the first listing saw it in as where it came from (migration 027
- * keeps every account a listing saw a number in) (built CLI, real SDK, emulator over HTTP, real
- * SQLite).
+ * keeps every account a listing saw a number in), and reconcile reads the same listings for a
+ * plan that recorded none (built CLI, real SDK, emulator over HTTP, real SQLite).
  */
 
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 import { ownClient } from '../support/emulator.js';
@@ -22,6 +23,7 @@ import {
   seededStop,
   useCliWorkspaceEach,
 } from '../support/migration.js';
+import { olderDatabase } from '../support/older-schema.js';
 
 const A = '+14155550901';
 const B = '+14155550902';
@@ -232,5 +234,28 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
     expect(listed.stdout).toContain(R3);
     // Moved back into Acme by apply: the parent's STOP is forgotten there.
     await sendIsViolation(acme.sid, R1);
+  }, 60_000);
+
+  it('in a database of the version before (migration 026) whose plan recorded none', async () => {
+    await sharedService();
+    await snapshot();
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    await snapshot();
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    // As the version before left it: the listings it kept (the latest, and the services of
+    // migration 026), and the plan's record of A as come from where it found it.
+    const older = ws.dir.file('older.db');
+    copyFileSync(db(), ws.dir.file('today.db'));
+    olderDatabase(ws.dir.file('today.db'), older, 26);
+    const d = new Database(older);
+    try {
+      d.prepare(
+        `UPDATE customer_numbers SET source_account_sid = ?, source_service_sid = NULL
+         WHERE phone_number = ?`,
+      ).run(sub.sid, A);
+    } finally {
+      d.close();
+    }
+    await sendIsViolation(sub.sid, R2, older);
   }, 60_000);
 });

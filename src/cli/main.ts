@@ -23,6 +23,7 @@ import { reportCommand } from './commands/report.js';
 import { routesCommand } from './commands/routes.js';
 import { statusCommand } from './commands/status.js';
 import { EXIT_CODES } from './exit-codes.js';
+import { refuseUnreadFlags } from './unread-flags.js';
 import { createOutput, type Output } from './output.js';
 
 const EXIT = EXIT_CODES;
@@ -361,6 +362,7 @@ async function runCommand(argv: string[], output: Output): Promise<number> {
         ),
         true,
       )
+      .middleware(() => refuseUnreadFlags(flagsOf(argv), commandOf(argv, names)), true)
       .middleware(refuseRepeated(argv), true)
       .middleware(refuseNotANumber(argv), true)
       .middleware(

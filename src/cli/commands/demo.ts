@@ -37,7 +37,8 @@ export function demoCommand(context: CommandContext): CommandModule<GlobalOption
         .option('out', {
           type: 'string',
           default: 'submigrate-demo',
-          describe: 'Folder for the demo database and files',
+          describe:
+            'Folder for the demo database (demo.db, made anew each time: the demo takes no --db) and files',
         })
         .option('messages', { type: 'number', default: 50_000, describe: 'Message history size' })
         .option('seed', { type: 'number', default: 1, describe: 'Emulator seed' }),

@@ -408,25 +408,38 @@ export async function takeSnapshot(
   // The check for a running run and the start (or take-over) of one, in one write-locked
   // transaction: of two snapshots started at once, the second sees the first's run.
   const { runId, resumed, abandoned } = claimingRun(db, () => {
-    const running = findRunningRun(db, parentSid);
+    const abandoned: SnapshotRun[] = [];
+    let running = findRunningRun(db, parentSid);
     refuseLiveRun(running, runner);
+    // A pass's run left stopped (its process gone before it recorded its pass) is no snapshot's
+    // to take up: abandoned, and the run it was made after is looked at in its place. A
+    // snapshot stopped before the pass is the one `status` told the user to take up.
+    while (running?.madeBy === 'reconcile') {
+      finishRun(db, running.id, 'abandoned', isoSeconds(clock.now()));
+      abandoned.push(running);
+      running = findRunningRun(db, parentSid);
+      refuseLiveRun(running, runner);
+    }
     if (
       running !== undefined &&
       resumable(db, running.id, running.explicitWindow, accounts, input)
     ) {
       adoptRun(db, running.id, runner.pid, runner.hostname);
-      return { runId: running.id, resumed: true, abandoned: undefined };
+      return { runId: running.id, resumed: true, abandoned };
     }
-    if (running !== undefined) finishRun(db, running.id, 'abandoned', isoSeconds(clock.now()));
-    return { runId: startRun(input, accounts, created, deps), resumed: false, abandoned: running };
+    if (running !== undefined) {
+      finishRun(db, running.id, 'abandoned', isoSeconds(clock.now()));
+      abandoned.push(running);
+    }
+    return { runId: startRun(input, accounts, created, deps), resumed: false, abandoned };
   });
   // The stopped run's own command was told to take it up: that it no longer can is said. A
   // pass's run was never a snapshot's to take up, and `reconcile` reads its span again.
-  if (abandoned !== undefined) {
+  for (const run of abandoned) {
     deps.onNotice?.(
-      abandoned.madeBy === 'reconcile'
-        ? `run ${abandoned.id}, a reconcile pass's that stopped before it recorded its pass (pid ${abandoned.pid}), is abandoned: no snapshot takes a pass's run up. What it read is in the ledger only if it stopped after keeping it; none of its span counts as read, and the next \`submigrate reconcile\` reads it again.`
-        : `run ${abandoned.id}, stopped part way (pid ${abandoned.pid}), was for other accounts, another window or source, or older keyword rules than run ${runId}: it is abandoned and will not be taken up. What it read stays in the ledger, but none of its windows counts as read; run ${runId} reads its own from the start.`,
+      run.madeBy === 'reconcile'
+        ? `run ${run.id}, a reconcile pass's that stopped before it recorded its pass (pid ${run.pid}), is abandoned: no snapshot takes a pass's run up. What it read is in the ledger only if it stopped after keeping it; none of its span counts as read, and the next \`submigrate reconcile\` reads it again.`
+        : `run ${run.id}, stopped part way (pid ${run.pid}), was for other accounts, another window or source, or older keyword rules than run ${runId}: it is abandoned and will not be taken up. What it read stays in the ledger, but none of its windows counts as read; run ${runId} reads its own from the start.`,
     );
   }
   if (given.retentionDays !== undefined) {

@@ -251,3 +251,33 @@ function readsAfterTheMoves(plan: Plan, historyRead: ReadonlySet<string>): strin
     `# read-only after the steps (the history the numbers leave, read up to their moves, as plan's refresh reads it): GET ${API}/Accounts/{sid}.json, its IncomingPhoneNumbers, its Messaging Services and its Messages.json since the last read, for ${accounts.join(', ')}, a subaccount's with its own Auth Token`,
   ];
 }
+
+/**
+ * The dry run reads nothing, so a STOP said to the plan's numbers since the plan was made is in
+ * none of its carry batches, and apply would not carry it either: apply finds it only in its
+ * read after the moves (the plan's carry records are sealed), and puts it on the list as one
+ * Twilio does not enforce. Said in a `#` line while a carry is still to come (a carry step or a
+ * move of its customer not done), with the snapshot that lets apply, and this dry run, see it
+ * before anything moves: they then refuse the plan over it, and the plan made again carries it.
+ */
+export function notReadSinceThePlan(
+  plan: Plan,
+  records: ReadonlyMap<string, StepRecord>,
+  snapshot: (accounts: readonly string[]) => string,
+): string[] {
+  if (plan.options.carry_optouts !== true) return [];
+  const open = (step: PlanStep) => {
+    const state = records.get(step.id)?.state;
+    return state !== 'done' && state !== 'skipped';
+  };
+  const toCome = plan.steps.filter(
+    (step) => (step.action === 'carry_optouts' || step.action === 'transfer_number') && open(step),
+  );
+  if (toCome.length === 0) return [];
+  const sources = toCome.flatMap((step) =>
+    step.action === 'transfer_number' ? [step.from_account_sid] : [],
+  );
+  return [
+    `# not read since the plan was made (${plan.created_at}): this dry run reads no message, so a STOP said to the plan's numbers since then is in none of the carry batches above, and apply would not carry it either: it finds it only in its read after the moves, when the numbers have left the account that enforced it, and puts it on the customer's list as one Twilio does not refuse in the subaccount. Run \`${snapshot(sources)}\` first: apply, and this dry run, then refuse the plan over such a STOP, and the plan made again carries it`,
+  ];
+}

@@ -32,11 +32,11 @@ import type { Db } from '../db/open.js';
 import { recordRouteChecks } from '../db/route-checks.js';
 import { tellAfter } from '../errors.js';
 import { serializePlan } from '../plan/plan-file.js';
-import { replanAdvice } from '../plan/replan.js';
+import { replanAdvice, snapshotCommand } from '../plan/replan.js';
 import type { Plan } from '../plan/types.js';
 import type { AdoptedStep, ApplyDeps, ApplyInput, ApplyResult } from './apply-types.js';
 import { describeOptions, describeTriedAgain, stepFailure } from './describe-run.js';
-import { dryRunRequests } from './dry-run.js';
+import { dryRunRequests, notReadSinceThePlan } from './dry-run.js';
 import { executeSteps } from './execute.js';
 import {
   describeLeftAfterCarry,
@@ -147,6 +147,11 @@ export async function rehearseApply(
     consentItems,
     input.credentials,
     historyRead(db),
+  );
+  lines.push(
+    ...notReadSinceThePlan(input.plan, journal, (accounts) =>
+      snapshotCommand(input.plan.parent_account_sid, accounts, input.replan?.db ?? null),
+    ),
   );
   if (uncarried.length > 0) lines.push(`# ${describeLeftAfterCarry(uncarried)}`);
   if (uncovered.length > 0) {

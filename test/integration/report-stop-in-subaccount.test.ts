@@ -101,5 +101,14 @@ describe('a STOP said over WhatsApp in the subaccount after the move', () => {
     ]);
     const page = readFileSync(ws.dir.file('reports/1/report.html'), 'utf8');
     expect(page).not.toContain('Twilio itself refuses every send');
+
+    // That SMS is not held against the STOP (docs/opt-out-rules.md, Channels): a violation is
+    // a send to someone on the list as it was at the move, and the subaccount heard this STOP
+    // itself. The next pass reads the SMS and lists it neither as a violation nor as blocked.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const again = await ws.cli(['reconcile', '--fail-on-violation']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^reconcile pass 2: .*: 0 new violation\(s\)/m);
+    expect(readCsv(ws.dir.file('reports/1/violations.csv'))).toEqual([]);
   });
 });

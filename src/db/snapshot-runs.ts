@@ -102,6 +102,26 @@ export function findRunningRun(db: Db, parentAccountSid: string): SnapshotRun | 
   );
 }
 
+/**
+ * The latest run recorded running that no reconcile pass made, older than `beforeId`: the
+ * snapshot a pass's run left stopped after it hides from a look at the latest run alone.
+ */
+export function findRunningSnapshotBefore(
+  db: Db,
+  parentAccountSid: string,
+  beforeId: number,
+): SnapshotRun | undefined {
+  return toRun(
+    db
+      .prepare(
+        `SELECT ${RUN_COLUMNS} FROM snapshot_runs
+         WHERE parent_account_sid = ? AND status = 'running' AND made_by <> 'reconcile' AND id < ?
+         ORDER BY id DESC LIMIT 1`,
+      )
+      .get(parentAccountSid, beforeId) as never,
+  );
+}
+
 /** The parent accounts the database's snapshot runs (and reconcile passes) were made for. */
 export function parentAccountSids(db: Db): Set<string> {
   const rows = db.prepare(`SELECT DISTINCT parent_account_sid AS sid FROM snapshot_runs`).all() as {

@@ -30,6 +30,7 @@ import {
   createRun,
   completedRunsWithoutExport,
   findRunningRun,
+  findRunningSnapshotBefore,
   finishRun,
   completedWindows,
   DEFAULT_RETENTION_DAYS,
@@ -276,6 +277,12 @@ export interface SnapshotRunState {
    * snapshot: `reconcile` runs the pass again.
    */
   reconcileRun?: boolean;
+  /**
+   * For a pass's run left stopped with no pass recorded: a snapshot recorded running before it
+   * (stopped, most often), which the next `snapshot` asked for the same takes up once it has
+   * abandoned the pass's run. Present only then.
+   */
+  behind?: SnapshotRunState;
 }
 
 /** The database's latest snapshot run, and whether a process still runs it; null if none. */
@@ -285,6 +292,15 @@ export function latestSnapshotState(
 ): SnapshotRunState | null {
   const run = latestRun(db);
   if (run === undefined) return null;
+  const latest = runState(db, run, runner);
+  if (latest.state !== 'stopped' || !latest.reconcileRun || latest.reconcilePass !== null) {
+    return latest;
+  }
+  const behind = findRunningSnapshotBefore(db, run.parentAccountSid, run.id);
+  return behind === undefined ? latest : { ...latest, behind: runState(db, behind, runner) };
+}
+
+function runState(db: Db, run: SnapshotRun, runner: SnapshotDeps['runner']): SnapshotRunState {
   const state =
     run.status !== 'running'
       ? run.status

@@ -6,8 +6,9 @@
  * insert, as a process dying there leaves it), its run stays `running`, the latest of the
  * database. The next `snapshot` abandoned that pass's run and started a run of its own from the
  * start, leaving the older snapshot it was told to take up (`status` had named the command)
- * recorded `running` behind it: never taken up, never abandoned. Now it abandons the pass's run,
- * says so, and takes the stopped snapshot up. Built CLI, emulator over HTTP.
+ * recorded `running` behind it: never taken up, never abandoned; and `status`, which tells of
+ * the latest run, no longer named it. Now `status` names it below the pass's run, and the next
+ * snapshot abandons the pass's run, says so, and takes the stopped snapshot up. Built CLI, emulator over HTTP.
  */
 
 import { writeFileSync } from 'node:fs';
@@ -105,6 +106,31 @@ describe('a reconcile pass killed, with a stopped snapshot behind it', () => {
     expect(pass).toMatchObject({ status: 'running', madeBy: 'reconcile', pass: 0 });
     expect(pass.id).toBe(stopped.id + 1);
 
+    // status tells of both: the pass's run, and the snapshot stopped before it, with the
+    // command that takes it up (it said nothing of that one once the pass's run was the latest).
+    const status = await cli(['status', '--db', db()]);
+    expect(status.code, status.stderr).toBe(0);
+    const lines = status.stdout.split('\n');
+    const at = lines.findIndex((l) =>
+      l.startsWith(`snapshot run ${pass.id} (a reconcile pass, not recorded`),
+    );
+    expect(at, status.stdout).toBeGreaterThanOrEqual(0);
+    expect(lines[at + 1]).toMatch(
+      new RegExp(
+        `^  before it: snapshot run ${stopped.id}  stopped  started \\S+, no process is running it \\(pid \\d+ gone\\): \`submigrate snapshot --db \\S*k\\.db\` takes it up`,
+      ),
+    );
+    const json = await cli(['status', '--db', db(), '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      snapshot: {
+        id: pass.id,
+        state: 'stopped',
+        reconcileRun: true,
+        reconcilePass: null,
+        behind: { id: stopped.id, state: 'stopped', madeBy: 'snapshot', resumeArguments: [] },
+      },
+    });
+
     // The next snapshot abandons the pass's run, and takes the stopped snapshot up.
     const again = await cli(['snapshot', '--db', db(), '--json']);
     expect(again.code, again.stderr).toBe(0);
@@ -120,6 +146,7 @@ describe('a reconcile pass killed, with a stopped snapshot behind it', () => {
       { ...pass, status: 'abandoned' },
     ]);
     expect(runs().filter((r) => r.status === 'running')).toEqual([]);
+    expect((await cli(['status', '--db', db()])).stdout).not.toContain('before it:');
 
     // And the next pass reads the span again and finds the violation.
     const reconciled = await cli(['reconcile', '--db', db(), '--fail-on-violation']);

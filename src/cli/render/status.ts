@@ -51,6 +51,11 @@ export function renderStatus(
   }
   if (asked.run === undefined && view.snapshot !== null) {
     lines.push(snapshotLine(view.snapshot, asked.dbShown));
+    // A snapshot stopped before a pass's stopped run: the next `snapshot` takes it up.
+    const behind = view.snapshot.behind;
+    if (behind !== undefined) {
+      lines.push(`  before it: ${snapshotLine(behind, asked.dbShown)}`);
+    }
   }
   if (view.steps === null) return lines;
   const byState = new Map<string, typeof view.steps>();

@@ -122,6 +122,19 @@ export function findRunningSnapshotBefore(
   );
 }
 
+/** Reconcile passes' runs recorded running with no pass recorded: judging, or left stopped. */
+export function unrecordedPassRuns(db: Db, parentAccountSid: string): SnapshotRun[] {
+  return (
+    db
+      .prepare(
+        `SELECT ${RUN_COLUMNS} FROM snapshot_runs
+         WHERE parent_account_sid = ? AND status = 'running' AND made_by = 'reconcile'
+           AND id NOT IN (SELECT snapshot_run_id FROM reconcile_passes) ORDER BY id`,
+      )
+      .all(parentAccountSid) as never[]
+  ).map((row) => toRun(row)!);
+}
+
 /** The parent accounts the database's snapshot runs (and reconcile passes) were made for. */
 export function parentAccountSids(db: Db): Set<string> {
   const rows = db.prepare(`SELECT DISTINCT parent_account_sid AS sid FROM snapshot_runs`).all() as {

@@ -5,6 +5,11 @@
 
 export interface ReconcileResult {
   passId: number;
+  /**
+   * Earlier passes' runs left stopped before their pass was recorded (their process gone, on
+   * this machine), abandoned by this pass: nothing takes a pass's run up.
+   */
+  abandonedPassRuns: { id: number; pid: number }[];
   subaccounts: number;
   windows: { accountSid: string; start: string; end: string }[];
   messagesRead: number;

@@ -22,7 +22,7 @@ import {
   type BlockedSend,
   type MovedNumber,
 } from '../db/reconcile.js';
-import { createRun, finishRun } from '../db/snapshot-runs.js';
+import { createRun, finishRun, unrecordedPassRuns } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
 import { isPhoneNumber, splitAddress } from '../optouts/channels.js';
 import { classifyMessage } from '../optouts/classify.js';
@@ -52,7 +52,8 @@ export interface ReconcileDeps {
   twilio: TwilioPort;
   db: Db;
   clock: Clock;
-  runner: { pid: number; hostname: string };
+  /** Who runs the pass; `isAlive` tells an earlier pass's run left stopped from one judging. */
+  runner: { pid: number; hostname: string; isAlive?(pid: number): boolean };
 }
 
 const PAGE_SIZE = 1000;
@@ -299,8 +300,20 @@ export async function runReconcile(
   // The run finished, the pass and the customers it held to lists that were not whole, in one
   // transaction: a run completed with no pass recorded (the process killed between them) is a
   // reconcile run that `status` shows as a snapshot of the parent's history.
-  const { pass, listed } = db.transaction(() => {
+  const { pass, listed, abandoned } = db.transaction(() => {
     finishRun(db, runId, 'completed', at);
+    // An earlier pass's run left stopped before its pass was recorded (its process gone, on
+    // this machine) is taken up by nothing: abandoned here, not left `running` until a
+    // snapshot abandons it. One on another machine, or still judging, is left as it is.
+    const { isAlive } = deps.runner;
+    const abandoned = unrecordedPassRuns(db, twilio.parentAccountSid).filter(
+      (run) =>
+        run.id !== runId &&
+        run.hostname === deps.runner.hostname &&
+        isAlive !== undefined &&
+        !isAlive(run.pid),
+    );
+    for (const run of abandoned) finishRun(db, run.id, 'abandoned', at);
     const listed = judgedLists(db, { moved, marks, windows, readable, stays, now });
     const recorded = recordPass(
       db,
@@ -314,7 +327,7 @@ export async function runReconcile(
     );
     markJudgedNotWhole(db, listed.newMarks, listed.cleared, listed.lost);
     recordNumbersAway(db, away);
-    return { pass: recorded, listed };
+    return { pass: recorded, listed, abandoned };
   })();
   notChecked.push(...awaySpans(db, moved));
   for (const span of neverJudgedWhole(db)) {
@@ -328,6 +341,7 @@ export async function runReconcile(
   }
   return {
     passId: pass.id,
+    abandonedPassRuns: abandoned.map((run) => ({ id: run.id, pid: run.pid })),
     subaccounts: windows.length,
     windows: windows.map((w) => ({
       accountSid: w.accountSid,

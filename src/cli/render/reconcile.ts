@@ -51,6 +51,11 @@ export function reconcileNotes(
   where: { cwd: string; db: string; me: { hostname: string } },
 ): string[] {
   const err: string[] = [];
+  for (const run of result.abandonedPassRuns) {
+    err.push(
+      `reconcile: run ${run.id}, a reconcile pass's that stopped before it recorded its pass (pid ${run.pid}), is abandoned: no pass takes it up, and none of its span counted as read (what it read this pass read again, unless --since began after it)`,
+    );
+  }
   for (const { run, holder, dir } of underWay) {
     const shown = relative(where.cwd, dir) || dir;
     err.push(reconcileUnderWayNote(run, holder, shown, where.me, where.db));

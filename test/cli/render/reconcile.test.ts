@@ -15,6 +15,7 @@ const SUB = 'AC00000000000000000000000000000001';
 function result(over: Partial<ReconcileResult> = {}): ReconcileResult {
   const judgedEverything: ReconcileResult = {
     passId: 3,
+    abandonedPassRuns: [],
     subaccounts: 2,
     windows: [],
     messagesRead: 12_345,

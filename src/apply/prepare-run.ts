@@ -59,7 +59,7 @@ function rowsOf(plan: Plan): MappingRow[] {
 }
 
 /** What apply knows before its first write, and nothing written to learn it. */
-interface Prepared {
+export interface Prepared {
   existing: ApplyRun | undefined;
   /** Every step's record, as this run will go on from: failed and not-run steps pending again. */
   records: Map<string, StepRecord>;

@@ -15,40 +15,41 @@ import { listRunConsentItems } from '../db/consent-journal.js';
 import { recordCustomerSubaccount, settleMovedNumbers } from '../db/customers.js';
 import {
   acquireLock,
-  addNote,
-  createApplyRun,
   findRunByPlan,
   finishApplyRun,
   listSteps,
   lockHeldAgainst,
-  recordOutcome,
   releaseLock,
-  requeueUnfinished,
-  resumeApplyRun,
   setLockRun,
   type StepRecord,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
-import { recordRouteChecks } from '../db/route-checks.js';
 import { tellAfter } from '../errors.js';
-import { serializePlan } from '../plan/plan-file.js';
-import { replanAdvice, snapshotCommand } from '../plan/replan.js';
+import { snapshotCommand } from '../plan/replan.js';
 import type { Plan } from '../plan/types.js';
-import type { AdoptedStep, ApplyDeps, ApplyInput, ApplyResult } from './apply-types.js';
-import { describeOptions, describeTriedAgain, stepFailure } from './describe-run.js';
+import type { ApplyDeps, ApplyInput, ApplyResult } from './apply-types.js';
 import { dryRunRequests, notReadSinceThePlan } from './dry-run.js';
 import { executeSteps } from './execute.js';
-import {
-  describeLeftAfterCarry,
-  describeLeftAfterMoves,
-  leftOutOfCarry,
-  recordsIn,
-} from './left-out-of-carry.js';
+import { describeLeftAfterCarry } from './left-out-of-carry.js';
 import { prepareRun } from './prepare-run.js';
-import { historyRead, readUpToTheMoves } from './read-up-to-moves.js';
+import { historyRead } from './read-up-to-moves.js';
 import { lockRefusal, refuseUnfit } from './refusals.js';
-import { checkRoutes, failedCheck, toCheckRecord } from './routes-check.js';
-import { describeLeftover, findLeftovers } from './leftovers.js';
+import {
+  checkRoutesAfter,
+  noteLeftovers,
+  readAfterMoves,
+  runOutcome,
+  stepFailures,
+} from './run-closing.js';
+import {
+  noteOpening,
+  noteTaker,
+  openRun,
+  recordSettlements,
+  runOptions,
+  triedAgainIn,
+  type Note,
+} from './run-opening.js';
 import { countStates } from './step-counts.js';
 import { targetsFrom } from './targets.js';
 
@@ -167,116 +168,76 @@ async function applyLocked(
   deps: ApplyDeps,
   tookOverFrom: { pid: number; hostname: string } | null,
 ): Promise<ApplyResult> {
-  const { plan, planPath } = input;
-  const { db, twilio, clock } = deps;
+  const { plan } = input;
+  const { db, clock } = deps;
   const now = () => isoSeconds(clock.now());
   const { existing, records, settlements, uncovered, uncarried } = await prepareRun(input, deps);
-
-  const options = JSON.stringify({
-    concurrency: input.concurrency,
-    rate: input.rate,
-    ...(input.consentRate === undefined ? {} : { consent_rate: input.consentRate }),
-    allow_missing_snapshot: input.allowMissingSnapshot,
+  const options = runOptions(input);
+  const triedAgain = triedAgainIn(db, existing);
+  const runId = openRun(input, deps, existing, options, now);
+  const { notes, note } = noteTaker(db, runId, now);
+  noteOpening(note, {
+    tookOverFrom,
+    hostname: deps.runner.hostname,
+    existing,
+    triedAgain,
+    options,
+    uncarried,
+    uncovered,
   });
-  let runId: number;
-  // What the run being continued left failed or not run, as the journal holds it before they
-  // are tried again: a step done now keeps no error, and the reports would not show that it
-  // ever failed, nor why.
-  const triedAgain =
-    existing === undefined
-      ? []
-      : listSteps(db, existing.id).filter((r) => r.state === 'failed' || r.state === 'not_run');
-  if (existing === undefined) {
-    runId = createApplyRun(
-      db,
-      {
-        planPath,
-        planIntegrity: input.planIntegrity,
-        planFingerprint: plan.fingerprint,
-        parentAccountSid: plan.parent_account_sid,
-        startedAt: now(),
-        optionsJson: options,
-        // The text already read, not the plan written out again: 0.9 s for 100,000 numbers.
-        planJson: input.planText ?? serializePlan(plan),
-      },
-      plan.steps.map((s) => ({ id: s.id, action: s.action, customerId: s.customer_id })),
-    );
-    deps.beforeSteps?.(runId);
-  } else {
-    runId = existing.id;
-    // Before the run is reopened: a refusal leaves it as it was.
-    deps.beforeSteps?.(runId);
-    resumeApplyRun(db, runId);
-    requeueUnfinished(db, runId);
-  }
-  setLockRun(db, runId);
-  const notes: string[] = [];
-  const note = (text: string) => {
-    notes.push(text);
-    addNote(db, runId, now(), text);
-  };
-  if (tookOverFrom !== null) {
-    note(
-      tookOverFrom.hostname === deps.runner.hostname
-        ? `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, which is no longer running`
-        : `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, another machine, as --take-over-lock asked (whether it still ran there could not be seen from here)`,
-    );
-  }
-  if (existing !== undefined && triedAgain.length > 0) {
-    note(describeTriedAgain(triedAgain, existing.finishedAt));
-  }
-  if (existing !== undefined && existing.optionsJson !== options) {
-    note(
-      `continued with ${describeOptions(options)} (the run began with ${describeOptions(existing.optionsJson)})`,
-    );
-  }
-  if (uncarried.length > 0) note(describeLeftAfterCarry(uncarried));
-  if (uncovered.length > 0) {
-    note(
-      `--allow-missing-snapshot: moved ${uncovered.length} number(s) whose opt-outs no completed snapshot covers: ${uncovered.join(', ')}`,
-    );
-  }
-  const adopted: AdoptedStep[] = [];
-  for (const { step, outcome, answerLost } of settlements) {
-    if (outcome.kind === 'adopt') {
-      adopted.push({ step: step.id, result: outcome.result, how: outcome.how });
-      note(
-        answerLost
-          ? `${step.id} failed in the last apply with no certain answer, but Twilio did it: ${outcome.how}, so it is done`
-          : `${step.id} was left in flight by the last apply, and Twilio did it: ${outcome.how}, so it is adopted, not sent again`,
-      );
-      recordOutcome(
-        db,
-        runId,
-        step.id,
-        now(),
-        { state: 'done', result: outcome.result, how: outcome.how },
-        { kind: 'settled' },
-      );
-    } else if (outcome.kind === 'ambiguous') {
-      recordOutcome(
-        db,
-        runId,
-        step.id,
-        now(),
-        { state: 'failed', status: null, code: null, message: outcome.message },
-        { kind: 'settled' },
-      );
-    } else if (!answerLost) {
-      // A failed step sent again is told by the note of what the run tried again.
-      note(
-        `${step.id} was in flight when the last apply stopped: ${outcome.how}, so it is sent again`,
-      );
-    }
-  }
+  const adopted = recordSettlements(db, runId, settlements, note, now);
   recordSubaccounts(plan, records, db, now());
+  const rivalled = await runSteps(input, deps, runId, records, note, now);
+  const counts = countStates(records.values());
+  // A number all of whose steps are done has moved: no move of it is under way any more.
+  settleMovedNumbers(db, runId);
+  const leftovers = await noteLeftovers(plan, records, deps.twilio, rivalled, note);
+  const { ledgerUnread, leftAfterMoves } = await readAfterMoves(
+    input,
+    deps,
+    runId,
+    records,
+    uncarried,
+    note,
+  );
+  const { routes, routeFailures } = await checkRoutesAfter(plan, records, deps, runId);
+  const status = runOutcome(counts, routeFailures, leftovers);
+  finishApplyRun(db, runId, status, now());
+  return {
+    runId,
+    resumed: existing !== undefined,
+    status,
+    counts,
+    notes,
+    adopted,
+    failures: stepFailures(plan, records),
+    routes,
+    routeFailures,
+    ...(ledgerUnread === undefined ? {} : { ledgerUnread }),
+    ...(leftAfterMoves > 0 ? { uncarriedAfterMoves: leftAfterMoves } : {}),
+  };
+}
 
-  // Creates whose subaccount has a rival: told once, by their own note (not as a leftover).
+/**
+ * The plan's steps, sent: each subaccount made is recorded as its customer's at once, and each
+ * carry Twilio rejected records of is told. Returns the creates whose subaccount has a rival:
+ * told once, by their own note (not as a leftover).
+ */
+async function runSteps(
+  input: ApplyInput,
+  deps: ApplyDeps,
+  runId: number,
+  records: Map<string, StepRecord>,
+  note: Note,
+  now: () => string,
+): Promise<Set<string>> {
+  const { plan } = input;
+  const { db } = deps;
   const rivalled = new Set<string>();
   await executeSteps(plan, records, {
     db,
-    twilio,
-    clock,
+    twilio: deps.twilio,
+    clock: deps.clock,
     runId,
     concurrency: input.concurrency,
     sleep: deps.sleep,
@@ -298,73 +259,7 @@ async function applyLocked(
       deps.onStep?.(step, record, plan.steps.length);
     },
   });
-
-  const counts = countStates(records.values());
-  // A number all of whose steps are done has moved: no move of it is under way any more.
-  settleMovedNumbers(db, runId);
-  const leftovers = (await findLeftovers(plan, records, twilio)).filter(
-    (leftover) => !rivalled.has(leftover.stepId),
-  );
-  for (const leftover of leftovers) note(describeLeftover(leftover));
-  let eventsAdded = 0;
-  const ledgerUnread = await readUpToTheMoves(
-    plan,
-    records,
-    deps,
-    runId,
-    input.replan?.db ?? null,
-    (text) => note(`the read after the moves: snapshot ${text}`),
-    (added) => (eventsAdded = added),
-  );
-  if (ledgerUnread !== undefined) note(ledgerUnread);
-  // A STOP said after the plan was made and before the move is on its customer's list now, but
-  // the plan's carry records were sealed without it: Twilio does not refuse it in the
-  // subaccount. Told here, as the gate tells one found before the steps, with the command that
-  // carries it (the ledger is read again only when the read added something).
-  const uncarriedAfter =
-    eventsAdded === 0
-      ? []
-      : (() => {
-          const left = leftOutOfCarry(plan, records, db, targetsFrom(plan, records), true);
-          return [...left.refused, ...left.noted];
-        })();
-  const leftAfterMoves = recordsIn(uncarriedAfter) - recordsIn(uncarried);
-  if (leftAfterMoves > 0) {
-    const replan = replanAdvice(plan, input.replan ?? { out: input.planPath, db: null });
-    note(describeLeftAfterMoves(uncarriedAfter, replan));
-  }
-  const routes = await checkRoutes(plan, records, twilio, clock);
-  recordRouteChecks(db, runId, routes.map(toCheckRecord));
-  const routeFailures = routes.filter(failedCheck);
-  const status =
-    counts.failed +
-      counts.not_run +
-      counts.pending +
-      counts.in_flight +
-      routeFailures.length +
-      leftovers.length >
-    0
-      ? 'failed'
-      : 'completed';
-  finishApplyRun(db, runId, status, now());
-  // By id: a run of 100,000 numbers can fail most of its steps (a limit, a refused token).
-  const stepsById = new Map(plan.steps.map((step) => [step.id, step]));
-  const failures = [...records.values()]
-    .filter((r) => r.state === 'failed')
-    .map((r) => stepFailure(stepsById, r));
-  return {
-    runId,
-    resumed: existing !== undefined,
-    status,
-    counts,
-    notes,
-    adopted,
-    failures,
-    routes,
-    routeFailures,
-    ...(ledgerUnread === undefined ? {} : { ledgerUnread }),
-    ...(leftAfterMoves > 0 ? { uncarriedAfterMoves: leftAfterMoves } : {}),
-  };
+  return rivalled;
 }
 
 /** Every customer's subaccount, once known: the next plan reuses it. */

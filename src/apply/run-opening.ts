@@ -1,0 +1,185 @@
+/**
+ * How an apply run opens, before its first write to Twilio: the run begun in the journal, or
+ * the one this plan began reopened; the notes told at its start (a lock taken over, steps tried
+ * again, options changed, opt-outs left out of the carry, numbers no snapshot covers); and the
+ * steps a killed apply left in flight, recorded as the live state settled them.
+ */
+
+import {
+  addNote,
+  createApplyRun,
+  listSteps,
+  recordOutcome,
+  requeueUnfinished,
+  resumeApplyRun,
+  setLockRun,
+  type ApplyRun,
+  type StepRecord,
+} from '../db/journal.js';
+import type { Db } from '../db/open.js';
+import { serializePlan } from '../plan/plan-file.js';
+import type { AdoptedStep, ApplyDeps, ApplyInput } from './apply-types.js';
+import { describeOptions, describeTriedAgain } from './describe-run.js';
+import { describeLeftAfterCarry } from './left-out-of-carry.js';
+import type { Prepared } from './prepare-run.js';
+
+/** Tells a line of the run: kept in its result and, at once, in the journal. */
+export type Note = (text: string) => void;
+
+/** The options a run is applied with, as the journal keeps them. */
+export function runOptions(input: ApplyInput): string {
+  return JSON.stringify({
+    concurrency: input.concurrency,
+    rate: input.rate,
+    ...(input.consentRate === undefined ? {} : { consent_rate: input.consentRate }),
+    allow_missing_snapshot: input.allowMissingSnapshot,
+  });
+}
+
+/**
+ * What the run being continued left failed or not run, as the journal holds it before they
+ * are tried again: a step done now keeps no error, and the reports would not show that it
+ * ever failed, nor why.
+ */
+export function triedAgainIn(db: Db, existing: ApplyRun | undefined): StepRecord[] {
+  return existing === undefined
+    ? []
+    : listSteps(db, existing.id).filter((r) => r.state === 'failed' || r.state === 'not_run');
+}
+
+/** The run begun in the journal, or the one continued reopened; the lock names it. */
+export function openRun(
+  input: ApplyInput,
+  deps: ApplyDeps,
+  existing: ApplyRun | undefined,
+  options: string,
+  now: () => string,
+): number {
+  const { plan, planPath } = input;
+  const { db } = deps;
+  let runId: number;
+  if (existing === undefined) {
+    runId = createApplyRun(
+      db,
+      {
+        planPath,
+        planIntegrity: input.planIntegrity,
+        planFingerprint: plan.fingerprint,
+        parentAccountSid: plan.parent_account_sid,
+        startedAt: now(),
+        optionsJson: options,
+        // The text already read, not the plan written out again: 0.9 s for 100,000 numbers.
+        planJson: input.planText ?? serializePlan(plan),
+      },
+      plan.steps.map((s) => ({ id: s.id, action: s.action, customerId: s.customer_id })),
+    );
+    deps.beforeSteps?.(runId);
+  } else {
+    runId = existing.id;
+    // Before the run is reopened: a refusal leaves it as it was.
+    deps.beforeSteps?.(runId);
+    resumeApplyRun(db, runId);
+    requeueUnfinished(db, runId);
+  }
+  setLockRun(db, runId);
+  return runId;
+}
+
+/** The run's notes: each one kept, in order, and added to the journal as it is told. */
+export function noteTaker(
+  db: Db,
+  runId: number,
+  now: () => string,
+): { notes: string[]; note: Note } {
+  const notes: string[] = [];
+  const note = (text: string) => {
+    notes.push(text);
+    addNote(db, runId, now(), text);
+  };
+  return { notes, note };
+}
+
+/** What is told as the run opens, before any step is settled or sent. */
+export function noteOpening(
+  note: Note,
+  opening: {
+    tookOverFrom: { pid: number; hostname: string } | null;
+    hostname: string;
+    existing: ApplyRun | undefined;
+    triedAgain: readonly StepRecord[];
+    options: string;
+    uncarried: Prepared['uncarried'];
+    uncovered: readonly string[];
+  },
+): void {
+  const { tookOverFrom, existing, triedAgain, options, uncarried, uncovered } = opening;
+  if (tookOverFrom !== null) {
+    note(
+      tookOverFrom.hostname === opening.hostname
+        ? `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, which is no longer running`
+        : `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, another machine, as --take-over-lock asked (whether it still ran there could not be seen from here)`,
+    );
+  }
+  if (existing !== undefined && triedAgain.length > 0) {
+    note(describeTriedAgain(triedAgain, existing.finishedAt));
+  }
+  if (existing !== undefined && existing.optionsJson !== options) {
+    note(
+      `continued with ${describeOptions(options)} (the run began with ${describeOptions(existing.optionsJson)})`,
+    );
+  }
+  if (uncarried.length > 0) note(describeLeftAfterCarry(uncarried));
+  if (uncovered.length > 0) {
+    note(
+      `--allow-missing-snapshot: moved ${uncovered.length} number(s) whose opt-outs no completed snapshot covers: ${uncovered.join(', ')}`,
+    );
+  }
+}
+
+/**
+ * The steps a killed apply left in flight, as the live state settled them: done in Twilio
+ * (adopted), ambiguous (failed, for a person to look at), or not done (sent again). Returns the
+ * steps adopted.
+ */
+export function recordSettlements(
+  db: Db,
+  runId: number,
+  settlements: Prepared['settlements'],
+  note: Note,
+  now: () => string,
+): AdoptedStep[] {
+  const adopted: AdoptedStep[] = [];
+  for (const { step, outcome, answerLost } of settlements) {
+    if (outcome.kind === 'adopt') {
+      adopted.push({ step: step.id, result: outcome.result, how: outcome.how });
+      note(
+        answerLost
+          ? `${step.id} failed in the last apply with no certain answer, but Twilio did it: ${outcome.how}, so it is done`
+          : `${step.id} was left in flight by the last apply, and Twilio did it: ${outcome.how}, so it is adopted, not sent again`,
+      );
+      recordOutcome(
+        db,
+        runId,
+        step.id,
+        now(),
+        { state: 'done', result: outcome.result, how: outcome.how },
+        { kind: 'settled' },
+      );
+    } else if (outcome.kind === 'ambiguous') {
+      recordOutcome(
+        db,
+        runId,
+        step.id,
+        now(),
+        { state: 'failed', status: null, code: null, message: outcome.message },
+        { kind: 'settled' },
+      );
+    } else if (!answerLost) {
+      // A failed step sent again is told by the note of what the run tried again.
+      note(
+        `${step.id} was in flight when the last apply stopped: ${outcome.how}, so it is sent again`,
+      );
+    }
+  }
+  return adopted;
+}

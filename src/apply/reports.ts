@@ -5,30 +5,22 @@
  * all on one page.
  */
 
-import { listRunConsentItems, writtenCorrelationIds } from '../db/consent-journal.js';
 import { getApplyRun, listSteps, runPlanJson, type ApplyRun } from '../db/journal.js';
 import type { Db } from '../db/open.js';
-import {
-  judgedNotWhole,
-  neverJudgedWhole,
-  listViolations,
-  pendingSends,
-  reconcileTotals,
-} from '../db/reconcile.js';
-import { completedWindows } from '../db/snapshot-runs.js';
+import { listViolations, reconcileTotals } from '../db/reconcile.js';
 import { listRouteChecks } from '../db/route-checks.js';
-import { readCoverage, unvouchedCustomers } from '../optouts/export.js';
+import { unvouchedCustomers } from '../optouts/export.js';
 import type { FallbackCheck, InboundRoute } from '../plan/routes.js';
 import { readPlan } from '../plan/plan-file.js';
 import type { Plan } from '../plan/types.js';
-import { auditDocument, auditRows } from '../report/audit.js';
-import { carryAudit, inServiceKey, twilioEnforces } from '../report/carry.js';
-import { reportFileWriters, type ReportFile } from '../report/files.js';
+import { auditDocument, auditRows, type AuditRow, type CheckedRoute } from '../report/audit.js';
+import { reportFileWriters, type ReportFile, type ViolationRow } from '../report/files.js';
 import { reportPage } from '../report/report-page.js';
-import { packageVersion } from '../package.js';
+import type { NotChecked, Unread } from '../reconcile/result.js';
 import { spansNotJudged } from '../reconcile/spans.js';
 import { describeListGaps, describeUnjudged } from './list-warnings.js';
-import { earlierWaves, runClaims, runList } from './run-list.js';
+import { runCarry, runLists, withEarlierWaves } from './report-lists.js';
+import { pageInput } from './report-page-input.js';
 import { runStatuses } from './run-status.js';
 import { applyUnderWay, reportNotFinishedWarning } from './under-way.js';
 
@@ -87,12 +79,65 @@ export interface RunReport {
 export function runReport(db: Db, runId: number, options: RunReportOptions = {}): RunReport {
   const { generatedAt = new Date().toISOString(), sealed, runner } = options;
   const run = getApplyRun(db, runId)!;
-  const plan =
-    sealed !== undefined && sealed.integrity === run.planIntegrity
-      ? sealed.plan
-      : readPlan(`apply run ${runId}`, runPlanJson(db, runId), 'journal');
+  const plan = planOfRun(db, run, sealed);
   const steps = new Map(listSteps(db, runId).map((r) => [r.stepId, r]));
-  const checks = new Map(
+  const rows = auditRows(plan, steps, routeChecksOf(db, runId));
+  const document = auditDocument(plan, run, steps, shownStatus(db, run, runner));
+  const customers = new Set(plan.customers.map((c) => c.customer_id));
+  const { listPlan, inService } = withEarlierWaves(db, runId, plan, rows, document.customers);
+  const lists = runLists(db, runId, plan, listPlan, document.customers, inService);
+  const carry = runCarry(db, runId, listPlan, document.customers, steps, inService, lists);
+  // Reconcile's findings for this run's customers, once reconcile has run.
+  const totals = reconcileTotals(db);
+  const violations = totals.passes === 0 ? null : runViolations(db, customers);
+  const files = reportFileWriters(
+    rows,
+    { ...document, carry },
+    lists.list,
+    violations,
+    lists.olderRuns,
+  );
+  const unjudged = totals.passes === 0 ? [] : unjudgedIn(db, rows, generatedAt);
+  const listWarnings = [
+    ...describeListGaps(
+      runId,
+      plan.customers.map((c) => c.customer_id),
+      lists.list === null
+        ? null
+        : { unknown: unvouchedCustomers(lists.list.coverage), partial: lists.partial },
+      lists.olderRuns,
+    ),
+    ...describeUnjudged(unjudged),
+  ];
+  files.push({
+    path: 'report.html',
+    content: reportPage(
+      pageInput(db, {
+        generatedAt,
+        document,
+        rows,
+        lists,
+        violations,
+        totals,
+        carry,
+        customers,
+        unjudged,
+      }),
+    ),
+  });
+  return { files, status: document.run.status, listWarnings };
+}
+
+/** The run's plan: the one the caller holds when its seal is the run's, else the journal's. */
+function planOfRun(db: Db, run: ApplyRun, sealed: RunReportOptions['sealed']): Plan {
+  return sealed !== undefined && sealed.integrity === run.planIntegrity
+    ? sealed.plan
+    : readPlan(`apply run ${run.id}`, runPlanJson(db, run.id), 'journal');
+}
+
+/** Each number's inbound route as the run checked it, by number. */
+function routeChecksOf(db: Db, runId: number): Map<string, CheckedRoute> {
+  return new Map(
     listRouteChecks(db, runId).map((c) => [
       c.numberSid,
       {
@@ -103,183 +148,43 @@ export function runReport(db: Db, runId: number, options: RunReportOptions = {})
       },
     ]),
   );
-  const rows = auditRows(plan, steps, checks);
-  const document = auditDocument(plan, run, steps, shownStatus(db, run, runner));
-  const customers = new Set(plan.customers.map((c) => c.customer_id));
-  const names = new Map(plan.customers.map((c) => [c.customer_id, c.customer_name]));
-  // The numbers in their customer's service now, as the journal knows: that service's opt-outs
-  // are enforced only for sends from them.
-  const serviceOf = new Map(
-    document.customers.map((c) => [c.customer_id, c.messaging_service_sid]),
-  );
-  // A customer's numbers moved by earlier runs (a migration in waves): its suppression list is
-  // theirs too, and the journal of their runs says whether they are in its service.
-  const earlier = earlierWaves(db, runId, plan);
-  const listPlan: Plan = {
-    ...plan,
-    customers: plan.customers.map((c) => ({
-      ...c,
-      numbers: [...c.numbers, ...(earlier.get(c.customer_id) ?? []).map((e) => e.number)],
-    })),
-  };
-  const inService = new Set(
-    [...rows, ...[...earlier.values()].flat().map((e) => e.row)]
-      .filter(
-        (r) =>
-          r.messaging_service_sid !== null &&
-          r.messaging_service_sid === serviceOf.get(String(r.customer_id)),
-      )
-      .map((r) => inServiceKey(String(r.customer_id), String(r.phone_number))),
-  );
-  const written = writtenCorrelationIds(db, runId);
-  const enforced = twilioEnforces(listPlan, document.customers, written, inService);
-  const writtenApartFromTollFree = twilioEnforces(
-    listPlan,
-    document.customers,
-    written,
-    inService,
-    { apartFromTollFree: true },
-  );
-  const claims = runClaims(db, runId, listPlan, document.customers);
-  // The coverage is read once: with the list, or, without a completed snapshot (no list to
-  // export), below for the count of older runs alone. Read here as well, its costliest
-  // statement (when numbers last left each account, over every transfer in the journal) ran
-  // twice at every writing of the reports.
-  const optouts = completedWindows(db).length === 0 ? null : runList(db, claims, names, enforced);
-  const list = optouts?.list ?? null;
-  const olderRuns = (list?.coverage ?? readCoverage(db)).older_rules_runs;
-  // Customers whose numbers came from an account with history no snapshot read (an apply
-  // with --allow-missing-snapshot moves them): their lists hold only what was read.
-  const partial = list?.partial ?? new Set<string>();
-  const carry = carryAudit(
-    listPlan,
-    document.customers,
-    steps,
-    listRunConsentItems(db, runId),
-    optouts === null
-      ? null
-      : {
-          // The list's one reading here: it counts it for the files and the page.
-          rows: optouts.counted(),
-          enforced: (row) => row.twilio_enforces === 'yes',
-          writtenApartFromTollFree,
-          unknown: unvouchedCustomers(optouts.list.coverage),
-          partial,
-          outsideService: new Set(
-            listPlan.customers
-              .filter(
-                (c) =>
-                  c.messaging_service !== null &&
-                  c.numbers.some(
-                    (n) => !inService.has(inServiceKey(c.customer_id, n.phone_number)),
-                  ),
-              )
-              .map((c) => c.customer_id),
-          ),
-        },
-  );
-  // Reconcile's findings for this run's customers, once reconcile has run.
-  const totals = reconcileTotals(db);
-  const violations =
-    totals.passes === 0
-      ? null
-      : listViolations(db)
-          .filter((v) => customers.has(v.customerId))
-          .map((v) => ({
-            recipient: v.recipient,
-            sender_number: v.senderNumber,
-            messaging_service_sid: v.messagingServiceSid,
-            customer_id: v.customerId,
-            stop_message_sid: v.stopMessageSid,
-            opted_out_at: v.optedOutAt,
-            violating_message_sid: v.violatingMessageSid,
-            sent_at: v.sentAt,
-            account_sid: v.accountSid,
-            status: v.status,
-            evidence: v.evidence,
-            evidence_message_sid: v.evidenceMessageSid,
-          }));
-  const files = reportFileWriters(rows, { ...document, carry }, list, violations, olderRuns);
-  // What the passes leave unjudged in this run's subaccounts: no "nobody was texted" over it.
+}
+
+/** Reconcile's violations of this run's customers, as violations.csv gives them. */
+function runViolations(db: Db, customers: ReadonlySet<string>): ViolationRow[] {
+  return listViolations(db)
+    .filter((v) => customers.has(v.customerId))
+    .map((v) => ({
+      recipient: v.recipient,
+      sender_number: v.senderNumber,
+      messaging_service_sid: v.messagingServiceSid,
+      customer_id: v.customerId,
+      stop_message_sid: v.stopMessageSid,
+      opted_out_at: v.optedOutAt,
+      violating_message_sid: v.violatingMessageSid,
+      sent_at: v.sentAt,
+      account_sid: v.accountSid,
+      status: v.status,
+      evidence: v.evidence,
+      evidence_message_sid: v.evidenceMessageSid,
+    }));
+}
+
+/** What the passes leave unjudged in this run's subaccounts: no "nobody was texted" over it. */
+function unjudgedIn(
+  db: Db,
+  rows: readonly AuditRow[],
+  generatedAt: string,
+): (Unread | NotChecked)[] {
   const accounts = new Set(rows.map((r) => r.to_account_sid));
-  const gaps = totals.passes === 0 ? null : spansNotJudged(db, new Date(generatedAt));
-  const unjudged =
-    gaps === null
-      ? []
-      : [...gaps.unread, ...gaps.notChecked].filter(
-          (span) =>
-            accounts.has(span.accountSid) ||
-            ('subaccountSid' in span &&
-              span.subaccountSid !== undefined &&
-              accounts.has(span.subaccountSid)),
-        );
-  const listWarnings = [
-    ...describeListGaps(
-      runId,
-      plan.customers.map((c) => c.customer_id),
-      list === null ? null : { unknown: unvouchedCustomers(list.coverage), partial },
-      olderRuns,
-    ),
-    ...describeUnjudged(unjudged),
-  ];
-  files.push({
-    path: 'report.html',
-    content: reportPage({
-      generatedAt,
-      toolVersion: packageVersion(),
-      document,
-      rows,
-      optouts:
-        optouts === null
-          ? null
-          : {
-              coverage: optouts.list.coverage,
-              rows: optouts.shown() ?? [],
-              counts: optouts.list.counts,
-            },
-      olderRulesRuns: olderRuns,
-      violations,
-      blocked: totals.passes === 0 ? null : totals.blockedBy,
-      carry: carry.planned
-        ? new Map(
-            carry.customers.map((c) => [
-              String(c.customer_id),
-              {
-                to_carry: Number(c.optouts_to_carry ?? 0),
-                written: Number(c.written ?? 0),
-              },
-            ]),
-          )
-        : null,
-      protection: new Map(
-        carry.customers.map((c) => [
-          String(c.customer_id),
-          {
-            rows: c.list_rows === null ? null : Number(c.list_rows),
-            enforced: c.twilio_enforces_rows === null ? null : Number(c.twilio_enforces_rows),
-            protection: String(c.protection ?? ''),
-          },
-        ]),
-      ),
-      lastReconcileAt: totals.lastPassAt,
-      // A send kept before its customer was (migration 015) may be any run's: counted in each.
-      pending: pendingSends(db).filter((p) => p.customerId === null || customers.has(p.customerId))
-        .length,
-      notJudgedAgain: [...judgedNotWhole(db).keys()].filter((c) => customers.has(c)).length,
-      // Not of `unjudged` (spansNotJudged): those spans no pass read, worked out again from the
-      // passes' windows each time; these a pass read, but against a list not whole, and kept when
-      // it let the mark go (nothing is left to work them out from); counted by customer, not by
-      // this run's subaccounts.
-      neverJudgedWhole: new Set(
-        neverJudgedWhole(db)
-          .map((span) => span.customerId)
-          .filter((c) => customers.has(c)),
-      ).size,
-      unjudged,
-      partial,
-    }),
-  });
-  return { files, status: document.run.status, listWarnings };
+  const gaps = spansNotJudged(db, new Date(generatedAt));
+  return [...gaps.unread, ...gaps.notChecked].filter(
+    (span) =>
+      accounts.has(span.accountSid) ||
+      ('subaccountSid' in span &&
+        span.subaccountSid !== undefined &&
+        accounts.has(span.subaccountSid)),
+  );
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   recordPass,
   type BlockedSend,
   type MovedNumber,
+  type NumberStay,
 } from '../db/reconcile.js';
 import { createRun, finishRun, unrecordedPassRuns } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
@@ -64,6 +65,66 @@ export async function runReconcile(
 ): Promise<ReconcileResult> {
   const { db, twilio, clock } = deps;
   const now = clock.now();
+  const moved = movedToReconcile(input, db, now);
+  const bySub = bySubaccount(moved);
+  const { stays, away } = await numbersAway(deps, moved, now);
+  const scope = await passScope(input, deps, { moved, bySub, stays, now });
+  const { windows } = scope;
+  const { evidence, sends, messagesRead } = await readWindows(db, twilio, windows, moved);
+  // The pass is a snapshot of the subaccounts: its evidence joins the ledger, and its windows
+  // are where the next pass goes on from.
+  const at = isoSeconds(clock.now());
+  const runId = createPassRun(input, deps, windows, now);
+  const evidenceAdded = insertEvents(db, runId, evidence);
+  const held = holdSends(db, { moved, bySub, stays, sends });
+  const unread = unreadSince(scope, bySub, now);
+  const judged = judgeSends(db, { moved, sends, unread, ...held });
+  const { verdicts, stillPending } = judged;
+  const blocked = blockedSends(moved, verdicts.blocked);
+  const { pass, listed, abandoned } = recordPassOf(deps, {
+    runId,
+    at,
+    moved,
+    scope,
+    stays,
+    now,
+    blocked,
+    away,
+    judged,
+  });
+  const notChecked = notCheckedAfter(db, moved, scope.notChecked);
+  return {
+    passId: pass.id,
+    abandonedPassRuns: abandoned.map((run) => ({ id: run.id, pid: run.pid })),
+    subaccounts: windows.length,
+    windows: windows.map((w) => ({
+      accountSid: w.accountSid,
+      start: isoSeconds(w.start),
+      end: isoSeconds(w.end),
+    })),
+    messagesRead,
+    sendsChecked: verdicts.checked,
+    newViolations: pass.newViolations,
+    newBlocked: pass.newBlocked,
+    pending: stillPending.length + judged.waiting.length,
+    pendingFromEarlierPasses:
+      judged.waiting.length + stillPending.filter((p) => judged.keptSids.has(p.sid)).length,
+    evidenceAdded,
+    notChecked,
+    ...notWholeOf(listed, scope.marks),
+    unread: [...unread].flatMap(([accountSid, spans]) =>
+      spans.map((span) => ({
+        accountSid,
+        start: isoSeconds(span.start),
+        end: isoSeconds(span.end),
+        reason: span.reason,
+      })),
+    ),
+  };
+}
+
+/** The moved numbers a pass holds to their lists; refused when it cannot vouch for any. */
+function movedToReconcile(input: ReconcileInput, db: Db, now: Date): MovedNumber[] {
   if (input.since !== null && input.since > now) {
     throw new UserError(`--since ${isoSeconds(input.since)} is in the future`);
   }
@@ -83,7 +144,12 @@ export async function runReconcile(
       `no completed snapshot has read ${neverRead.map((w) => w.account_sid).join(', ')}${olderRulesNote(db)}, where moved numbers came from (customers ${[...new Set(neverRead.flatMap((w) => w.customer_ids))].join(', ')}): there is no suppression list to hold their sends to, so reconcile cannot vouch for any. Run \`submigrate snapshot${neverRead.map((w) => ` --account ${w.account_sid}`).join('')}\` first.`,
     );
   }
-  const bySub = bySubaccount(moved);
+  return moved;
+}
+
+/** Each moved number's stays, and those found back in the parent, moved there by hand. */
+async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumber[], now: Date) {
+  const { db, twilio } = deps;
   // A pass reads a moved number's sends only in the subaccount it is held to. One moved out of
   // it by hand, back into the parent, sends from the parent, where no pass reads: found here
   // (one list of the parent's numbers), it is named, never taken for "0 violations".
@@ -95,7 +161,33 @@ export async function runReconcile(
     now,
     stays,
   );
+  return { stays, away };
+}
 
+/** Where the pass reads in each subaccount, and what no pass read there. */
+type PassScope = Awaited<ReturnType<typeof passScope>>;
+
+/**
+ * The window the pass reads in each subaccount (from the move, the last pass or a mark, not
+ * older than the Messages API shows), what earlier passes read, and what no pass read since a
+ * move and none can now.
+ */
+async function passScope(
+  input: ReconcileInput,
+  deps: ReconcileDeps,
+  {
+    moved,
+    bySub,
+    stays,
+    now,
+  }: {
+    moved: readonly MovedNumber[];
+    bySub: ReturnType<typeof bySubaccount>;
+    stays: readonly NumberStay[];
+    now: Date;
+  },
+) {
+  const { db, twilio } = deps;
   // Sends an earlier pass held to a list that was not whole are read again from then.
   const marks = judgedNotWhole(db);
   const markOf = (numbers: readonly MovedNumber[]) =>
@@ -143,7 +235,19 @@ export async function runReconcile(
     readable,
     now,
   );
+  return { marks, readable, passRead, passReadNow, windows, notChecked };
+}
 
+/**
+ * Each window's messages, read page by page: the keyword messages and refusals as evidence for
+ * the ledger, and the sends from moved numbers (or through their services) to hold to lists.
+ */
+async function readWindows(
+  db: Db,
+  twilio: TwilioPort,
+  windows: PassScope['windows'],
+  moved: readonly MovedNumber[],
+) {
   const types = tollFreeTypes(db);
   const movedPhones = new Set(moved.map((m) => m.phoneNumber));
   const evidence: LedgerEvent[] = [];
@@ -196,11 +300,18 @@ export async function runReconcile(
       } while (next !== null);
     }),
   );
+  return { evidence, sends, messagesRead };
+}
 
-  // The pass is a snapshot of the subaccounts: its evidence joins the ledger, and its windows
-  // are where the next pass goes on from.
-  const at = isoSeconds(clock.now());
-  const runId = createRun(
+/** The pass's snapshot run, begun with the windows it read. */
+function createPassRun(
+  input: ReconcileInput,
+  deps: ReconcileDeps,
+  windows: PassScope['windows'],
+  now: Date,
+): number {
+  const { db, twilio } = deps;
+  return createRun(
     db,
     {
       parentAccountSid: twilio.parentAccountSid,
@@ -220,7 +331,23 @@ export async function runReconcile(
     })),
     [],
   );
-  const evidenceAdded = insertEvents(db, runId, evidence);
+}
+
+/** The sends read, held to the lists of the numbers they went from (the ledger as it is now). */
+function holdSends(
+  db: Db,
+  {
+    moved,
+    bySub,
+    stays,
+    sends,
+  }: {
+    moved: readonly MovedNumber[];
+    bySub: ReturnType<typeof bySubaccount>;
+    stays: readonly NumberStay[];
+    sends: readonly SentMessage[];
+  },
+) {
   const lists = suppressionLists(db, moved);
   const optIns = optInsIn(db, [...bySub.keys()]);
   const sendersOf = sendersThrough(db, moved);
@@ -234,11 +361,18 @@ export async function runReconcile(
     placedIn.set(stay.numberSid, placed);
   }
   const found = findViolations(moved, lists, sends, optIns, sendersOf, placedIn);
-  // The spans since the move that no pass has read yet, this one included, and a later one
-  // still can (one a --since pass skipped, or one only an older submigrate's pass read). A send
-  // after such a span is judged once it is read: a START there would lift it, and a violation
-  // found once stays found.
-  const unread = new Map(
+  return { lists, optIns, sendersOf, found };
+}
+
+/**
+ * The spans since the move that no pass has read yet, this one included, and a later one
+ * still can (one a --since pass skipped, or one only an older submigrate's pass read). A send
+ * after such a span is judged once it is read: a START there would lift it, and a violation
+ * found once stays found.
+ */
+function unreadSince(scope: PassScope, bySub: ReturnType<typeof bySubaccount>, now: Date) {
+  const { windows, readable, passReadNow, passRead } = scope;
+  return new Map(
     windows.map((w) => [
       w.accountSid,
       unreadSinceMove(
@@ -250,6 +384,28 @@ export async function runReconcile(
       ),
     ]),
   );
+}
+
+/**
+ * The pass's verdicts: what it found, but for sends after a span not read yet (still pending),
+ * and the sends earlier passes left pending that can be judged now (due) or still wait.
+ */
+function judgeSends(
+  db: Db,
+  {
+    moved,
+    sends,
+    unread,
+    lists,
+    optIns,
+    sendersOf,
+    found,
+  }: {
+    moved: readonly MovedNumber[];
+    sends: readonly SentMessage[];
+    unread: ReturnType<typeof unreadSince>;
+  } & ReturnType<typeof holdSends>,
+) {
   const afterUnread = (send: { accountSid: string; sentAt: string }) =>
     (unread.get(send.accountSid) ?? []).some((span) => span.start < new Date(send.sentAt));
   const judged = found.violations.filter((v) => !afterUnread(v));
@@ -285,11 +441,19 @@ export async function runReconcile(
       stopMessageSid: v.stopMessageSid,
       optedOutAt: v.optedOutAt,
     }));
+  const settled = kept.filter((p) => readNow.has(p.sid) || dueSids.has(p.sid)).map((p) => p.sid);
+  return { verdicts, waiting, keptSids, stillPending, settled };
+}
 
+/** The sends Twilio refused, each with the customer whose list refused it. */
+function blockedSends(
+  moved: readonly MovedNumber[],
+  refused: ReturnType<typeof judgeSends>['verdicts']['blocked'],
+): BlockedSend[] {
   const customerOf = new Map(moved.map((m) => [m.phoneNumber, m.customerId]));
   // A send with no sender is the customer's whose subaccount it was made in.
   const customerIn = new Map(moved.map((m) => [m.subaccountSid, m.customerId]));
-  const blocked: BlockedSend[] = verdicts.blocked.map((s) => ({
+  return refused.map((s) => ({
     messageSid: s.sid,
     recipient: s.to,
     senderNumber: s.from,
@@ -297,10 +461,41 @@ export async function runReconcile(
     sentAt: s.sentAt,
     accountSid: s.accountSid,
   }));
-  // The run finished, the pass and the customers it held to lists that were not whole, in one
-  // transaction: a run completed with no pass recorded (the process killed between them) is a
-  // reconcile run that `status` shows as a snapshot of the parent's history.
-  const { pass, listed, abandoned } = db.transaction(() => {
+}
+
+/**
+ * The run finished, the pass and the customers it held to lists that were not whole, in one
+ * transaction: a run completed with no pass recorded (the process killed between them) is a
+ * reconcile run that `status` shows as a snapshot of the parent's history.
+ */
+function recordPassOf(
+  deps: ReconcileDeps,
+  {
+    runId,
+    at,
+    moved,
+    scope,
+    stays,
+    now,
+    blocked,
+    away,
+    judged,
+  }: {
+    runId: number;
+    at: string;
+    moved: readonly MovedNumber[];
+    scope: PassScope;
+    stays: readonly NumberStay[];
+    now: Date;
+    blocked: readonly BlockedSend[];
+    away: ReturnType<typeof awayInParent>;
+    judged: ReturnType<typeof judgeSends>;
+  },
+) {
+  const { db, twilio } = deps;
+  const { marks, windows, readable } = scope;
+  const { verdicts, stillPending } = judged;
+  return db.transaction(() => {
     finishRun(db, runId, 'completed', at);
     // An earlier pass's run left stopped before its pass was recorded (its process gone, on
     // this machine) is taken up by nothing: abandoned here, not left `running` until a
@@ -322,13 +517,21 @@ export async function runReconcile(
       blocked,
       {
         keep: stillPending,
-        settled: kept.filter((p) => readNow.has(p.sid) || dueSids.has(p.sid)).map((p) => p.sid),
+        settled: judged.settled,
       },
     );
     markJudgedNotWhole(db, listed.newMarks, listed.cleared, listed.lost);
     recordNumbersAway(db, away);
     return { pass: recorded, listed, abandoned };
   })();
+}
+
+/** What no pass read since a move, with the numbers away and the spans never judged whole. */
+function notCheckedAfter(
+  db: Db,
+  moved: readonly MovedNumber[],
+  notChecked: PassScope['notChecked'],
+): PassScope['notChecked'] {
   notChecked.push(...awaySpans(db, moved));
   for (const span of neverJudgedWhole(db)) {
     notChecked.push({
@@ -339,24 +542,15 @@ export async function runReconcile(
       customerId: span.customerId,
     });
   }
+  return notChecked;
+}
+
+/** The customers whose sends were held to lists not whole, and those no pass read again. */
+function notWholeOf(
+  listed: ReturnType<typeof recordPassOf>['listed'],
+  marks: PassScope['marks'],
+): Pick<ReconcileResult, 'notWhole' | 'notJudgedAgain'> {
   return {
-    passId: pass.id,
-    abandonedPassRuns: abandoned.map((run) => ({ id: run.id, pid: run.pid })),
-    subaccounts: windows.length,
-    windows: windows.map((w) => ({
-      accountSid: w.accountSid,
-      start: isoSeconds(w.start),
-      end: isoSeconds(w.end),
-    })),
-    messagesRead,
-    sendsChecked: verdicts.checked,
-    newViolations: pass.newViolations,
-    newBlocked: pass.newBlocked,
-    pending: stillPending.length + waiting.length,
-    pendingFromEarlierPasses:
-      waiting.length + stillPending.filter((p) => keptSids.has(p.sid)).length,
-    evidenceAdded,
-    notChecked,
     notWhole:
       listed.notWholeMoved.length === 0
         ? null
@@ -379,13 +573,5 @@ export async function runReconcile(
               ),
             ),
           },
-    unread: [...unread].flatMap(([accountSid, spans]) =>
-      spans.map((span) => ({
-        accountSid,
-        start: isoSeconds(span.start),
-        end: isoSeconds(span.end),
-        reason: span.reason,
-      })),
-    ),
   };
 }

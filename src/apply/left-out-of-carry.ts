@@ -7,8 +7,8 @@
 import { writtenCorrelationIds } from '../db/consent-journal.js';
 import { listCustomerNumbers } from '../db/customers.js';
 import type { StepRecord } from '../db/journal.js';
-import { eachOptOutDate } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
+import { eachListedOptOutDate } from '../optouts/export.js';
 import { carryIndex, uncarriedOptOuts, type Uncarried } from '../plan/carry.js';
 import type { Plan, PlanNumber, PlanStep } from '../plan/types.js';
 import type { targetsFrom } from './targets.js';
@@ -50,7 +50,7 @@ export function leftOutOfCarry(
     services: new Set(numbers.flatMap(servicesOf)),
   };
   const uncarried = uncarriedOptOuts(plan, {
-    optOuts: carryIndex(eachOptOutDate(db), keys),
+    optOuts: carryIndex(eachListedOptOutDate(db, keys.numbers), keys),
     written: writtenCorrelationIds(db),
     servicesOf,
     subaccountOf: (id) => targets.subaccountOf(id),

@@ -4,6 +4,7 @@
  * service memberships last seen, and the current opt-out state derived from the evidence.
  */
 
+import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
 import { isPhoneNumber } from '../optouts/channels.js';
 import { reportsTollFree } from '../optouts/keywords.js';
 import type { Db } from './open.js';
@@ -286,6 +287,67 @@ export function serviceEvidenceByNumber(
   return seen;
 }
 
+/**
+ * Each Messaging Service a number has left, by number and service, with the time before which
+ * an opt-in through the service may have lifted the opt-outs it carried out of it: a START said
+ * to a service after the number left it is not the number's (docs/opt-out-rules.md). When it
+ * left is known only between the last listing that showed it in the service and the first that
+ * did not, so the earlier end is taken (the safe reading): an opt-in dated from then on counts
+ * as after it left. The services a listing saw it in are kept (`number_services_seen`) with the
+ * first listing that did; the last one that did is known only while it is still the account's
+ * latest listing (`numbers`) and a move of apply's (`left`: each finished transfer out of an
+ * account) took the number out after it. Left: the latest listing of the account no longer
+ * shows the number in the service, or such a move came after that listing.
+ */
+export function servicesLeftByNumber(
+  db: Db,
+  left: readonly { phoneNumber: string; accountSid: string; leftAt: string }[],
+): Map<string, Map<string, string>> {
+  const rows = statement(
+    db,
+    `SELECT s.phone_number AS number, s.account_sid AS accountSid,
+            s.messaging_service_sid AS service, s.first_seen AS firstSeen, n.observed_at AS listedAt
+     FROM number_services_seen s
+     LEFT JOIN numbers n
+       ON n.account_sid = s.account_sid AND n.phone_number = s.phone_number
+      AND n.messaging_service_sid = s.messaging_service_sid`,
+  ).all() as {
+    number: string;
+    accountSid: string;
+    service: string;
+    firstSeen: string;
+    listedAt: string | null;
+  }[];
+  const lastLeft = new Map<string, string>();
+  for (const d of left) {
+    const key = `${d.phoneNumber}|${d.accountSid}`;
+    const before = lastLeft.get(key);
+    if (before === undefined || d.leftAt > before) lastLeft.set(key, d.leftAt);
+  }
+  const byNumber = new Map<string, Map<string, string>>();
+  for (const { number, accountSid, service, firstSeen, listedAt } of rows) {
+    const movedAt = lastLeft.get(`${number}|${accountSid}`);
+    const stillIn = listedAt !== null && (movedAt === undefined || movedAt < listedAt);
+    if (stillIn) continue;
+    // The last listing that showed it there: the account's latest, still, when apply moved it
+    // out after it; else only the first is known.
+    const lastIn = listedAt !== null && listedAt > firstSeen ? listedAt : firstSeen;
+    // Twilio's clock may run behind this machine's: an opt-in said after the listing may carry
+    // an earlier date.
+    const before = isoSecondsOf(Date.parse(lastIn) - CLOCK_SKEW_MS, lastIn);
+    let services = byNumber.get(number);
+    if (services === undefined) byNumber.set(number, (services = new Map()));
+    const known = services.get(service);
+    if (known === undefined || before < known) services.set(service, before);
+  }
+  return byNumber;
+}
+
+/** `ms` as ISO 8601 UTC whole seconds; `fallback` when it is no time. */
+function isoSecondsOf(ms: number, fallback: string): string {
+  return Number.isNaN(ms) ? fallback : isoSeconds(new Date(ms));
+}
+
 export function listNumbers(db: Db): NumberRow[] {
   return db
     .prepare(
@@ -381,9 +443,13 @@ export function currentOptOuts(db: Db): OptOutRow[] {
  * Which customers a currently opted-out pair binds (`eachListedOptOut`): a number-scope pair,
  * those claiming its number (`number`); a service-scope pair, those claiming its service
  * (`service`) and the customer whose subaccount it is in (`account`). Each `[kind, key,
- * customer_id]`.
+ * customer_id]`. A service claimed for a number that has left it (`servicesLeftByNumber`)
+ * carries a fourth value, the time from which an opt-in through the service no longer lifts
+ * the customer's pair: the pairs opted out as the service stood before then stay on its list
+ * though a START through the service lifted them since.
  */
-export type ListClaim = ['number' | 'service' | 'account', string, string];
+export type ListClaim =
+  ['number' | 'service' | 'account', string, string] | ['service', string, string, string];
 
 /**
  * `currentOptOuts` once per customer each pair binds (`claims`), or once with no customer
@@ -459,12 +525,14 @@ function listedOptOutsQuery(oneCustomer: boolean): string {
   const none = [byService, byAccount, byNumber]
     .map((on) => `NOT EXISTS (SELECT 1 FROM claims c WHERE ${on})`)
     .join(' AND ');
-  return `WITH claims AS MATERIALIZED (
-         SELECT DISTINCT value ->> '$[0]' AS kind, value ->> '$[1]' AS key,
-                value ->> '$[2]' AS customer
+  return `WITH given AS MATERIALIZED (
+         SELECT value ->> '$[0]' AS kind, value ->> '$[1]' AS key, value ->> '$[2]' AS customer,
+                value ->> '$[3]' AS opt_ins_before
          FROM json_each(?)
        ),
+       claims AS MATERIALIZED (SELECT DISTINCT kind, key, customer FROM given),
        pairs AS MATERIALIZED (${optOutsQuery(false, false)}),
+       ${LIFTED_AFTER_LEAVING},
        listed AS (
          SELECT o.*, c.customer AS customerId FROM pairs o JOIN claims c ON ${byService}
          UNION ALL
@@ -476,11 +544,116 @@ function listedOptOutsQuery(oneCustomer: boolean): string {
          SELECT o.*, c.customer FROM pairs o JOIN claims c ON ${byNumber}
          UNION ALL
          SELECT o.*, NULL FROM pairs o WHERE ${none}
+         UNION ALL
+         SELECT ${OPT_OUT_COLUMNS}, customer FROM lifted
        )
        SELECT ${LISTED_COLUMNS} FROM listed
        ${oneCustomer ? 'WHERE customerId = ?' : ''}
        ORDER BY customerId IS NULL, customerId, COALESCE(recipient, ''),
                 COALESCE(evidenceMessageSid, '')`;
+}
+
+/** The columns of an `OptOutRow`, in `optOutsQuery`'s order. */
+const OPT_OUT_COLUMNS = `accountSid, scope, senderNumber, messagingServiceSid, recipient, evidence,
+  keyword, body, optedOutAt, stopMessageSid, evidenceMessageSid, channel`;
+
+/**
+ * SQL, the CTEs `left_claims` … `lifted` after `given`: the service-scope pairs
+ * a customer keeps on its list because a number of it left the service before an opt-in
+ * through the service lifted them (a `service` claim's fourth value: opt-ins dated from then
+ * on do not count). A customer's pair is on its list if it is on a number's, and a pair opted
+ * out with fewer opt-ins counted stays so, so each customer's earliest such time per service
+ * decides. Only a pair with an opt-in from then on can differ from its state now (`pairs`),
+ * so only those are judged again, by the rule of `optOutsQuery` without the later opt-ins:
+ * opted out when an opt-out or refusal is dated at or after its last opt-in before then (or it
+ * has none), its evidence the latest such STOP, else the first such refusal. Those opted out
+ * now are listed as they stand (`optOutsQuery`), and left out here: the pairs opted out now
+ * are not looked up. The service is one a listing saw the number in, so known in the
+ * account (`KNOWN_SERVICE`): its opt-ins lift the whole service.
+ */
+const LIFTED_AFTER_LEAVING = `left_claims AS MATERIALIZED (
+         SELECT key AS service, customer, MIN(opt_ins_before) AS opt_ins_before
+         FROM given WHERE kind = 'service' AND opt_ins_before IS NOT NULL
+         GROUP BY key, customer
+       ),
+       left_scopes AS MATERIALIZED (SELECT DISTINCT service, opt_ins_before FROM left_claims),
+       candidates AS MATERIALIZED (
+         SELECT DISTINCT l.service, l.opt_ins_before, e.account_sid, e.end_user
+         FROM left_scopes l JOIN ledger_events e ON e.messaging_service_sid = l.service
+         WHERE e.kind = 'opt-in' AND e.date_sent >= l.opt_ins_before AND ${KNOWN_SERVICE}
+       ),
+       candidate_events AS MATERIALIZED (
+         SELECT c.service, c.opt_ins_before, e.*
+         FROM candidates c JOIN ledger_events e
+           ON e.account_sid = c.account_sid AND e.messaging_service_sid = c.service
+          AND e.end_user = c.end_user
+         WHERE e.kind IN ('opt-out', 'refused', 'opt-in')
+       ),
+       last_in AS MATERIALIZED (
+         SELECT service, opt_ins_before, account_sid, end_user,
+                MAX(CASE WHEN kind = 'opt-in' AND date_sent < opt_ins_before THEN date_sent END)
+                  AS last_in
+         FROM candidate_events GROUP BY service, opt_ins_before, account_sid, end_user
+         -- Opted out now (an opt-out or refusal at or after its last opt-in, a tie the opt-out's):
+         -- listed already as it stands.
+         HAVING MAX(CASE kind WHEN 'opt-in' THEN date_sent END)
+              > COALESCE(MAX(CASE kind WHEN 'opt-in' THEN NULL ELSE date_sent END), '')
+       ),
+       held AS (
+         SELECT e.*, ROW_NUMBER() OVER (
+                  PARTITION BY e.service, e.opt_ins_before, e.account_sid, e.end_user
+                  ORDER BY e.kind = 'opt-out' DESC,
+                           CASE e.kind WHEN 'opt-out' THEN e.date_sent END DESC,
+                           CASE e.kind WHEN 'opt-out' THEN e.message_sid END DESC,
+                           e.date_sent, e.message_sid) AS rank
+         FROM candidate_events e
+         JOIN last_in i
+           ON i.service = e.service AND i.opt_ins_before = e.opt_ins_before
+          AND i.account_sid = e.account_sid AND i.end_user = e.end_user
+         WHERE e.kind <> 'opt-in' AND (i.last_in IS NULL OR e.date_sent >= i.last_in)
+       ),
+       lifted AS (
+         SELECT h.account_sid AS accountSid, 'service' AS scope, h.twilio_number AS senderNumber,
+                h.messaging_service_sid AS messagingServiceSid, h.end_user AS recipient,
+                CASE h.kind WHEN 'opt-out' THEN 'keyword' ELSE 'refusal' END AS evidence,
+                CASE h.kind WHEN 'opt-out' THEN h.keyword END AS keyword,
+                CASE h.kind WHEN 'opt-out' THEN h.body END AS body,
+                h.date_sent AS optedOutAt,
+                CASE h.kind WHEN 'opt-out' THEN h.message_sid END AS stopMessageSid,
+                h.message_sid AS evidenceMessageSid, h.channel, l.customer
+         FROM held h
+         JOIN left_claims l ON l.service = h.service AND l.opt_ins_before = h.opt_ins_before
+         WHERE h.rank = 1
+       )`;
+
+/**
+ * The pairs a number keeps on its list of a Messaging Service it has left though an opt-in
+ * through the service lifted them since (`servicesLeftByNumber`: opt-ins dated from
+ * `optInsBefore` on do not count), as a number-scope pair of the number, with only what a
+ * list's lookup needs (`eachOptOutDate`): the same rule as `eachListedOptOut`'s. A pair opted
+ * out now is not among them (`eachOptOutDate` gives it). The connection runs no other statement until the rows are
+ * all read.
+ */
+export function eachOptOutKeptAfterLeaving(
+  db: Db,
+  left: readonly { phoneNumber: string; service: string; optInsBefore: string }[],
+): IterableIterator<OptOutDate> {
+  if (left.length === 0) return [][Symbol.iterator]();
+  return db
+    .prepare(
+      `WITH given AS MATERIALIZED (
+         SELECT 'service' AS kind, value ->> '$[0]' AS key, value ->> '$[1]' AS customer,
+                value ->> '$[2]' AS opt_ins_before
+         FROM json_each(?)
+       ),
+       ${LIFTED_AFTER_LEAVING}
+       SELECT 'number' AS scope, customer AS senderNumber, NULL AS messagingServiceSid,
+              recipient, optedOutAt
+       FROM lifted`,
+    )
+    .iterate(
+      JSON.stringify(left.map((l) => [l.service, l.phoneNumber, l.optInsBefore])),
+    ) as IterableIterator<OptOutDate>;
 }
 
 /** How many pairs `currentOptOuts` lists, counted by SQLite rather than read into memory. */
@@ -525,6 +698,12 @@ export interface ScopeAsOf {
    * said to the number in an account it has left, so such evidence came before).
    */
   own?: { number: string; asOf: string };
+  /**
+   * (ISO 8601 UTC) A Messaging Service the number left before `asOf` as far as anyone can
+   * tell (`servicesLeftByNumber`): an opt-in through it dated from then on is not counted, as
+   * the export does not count it. Its opt-outs up to `asOf` still count.
+   */
+  optInsBefore?: string;
 }
 
 /** What a moved number's suppression list keeps of a pair (`eachOptOutAsOf`). */
@@ -573,13 +752,14 @@ function optOutsQuery(asOf: boolean, ordered = true): string {
          ON e.account_sid = s.scope_account
         AND COALESCE(e.messaging_service_sid, e.twilio_number) = s.scope_sid
         AND e.date_sent <= CASE WHEN e.twilio_number = s.own_number
-                                THEN s.own_as_of ELSE s.as_of END`
+                                THEN s.own_as_of ELSE s.as_of END
+        AND (e.kind <> 'opt-in' OR s.opt_ins_before IS NULL OR e.date_sent < s.opt_ins_before)`
     : 'scoped e';
   const scopes = asOf
     ? `scopes AS MATERIALIZED (
          SELECT key, value ->> '$.accountSid' AS scope_account, value ->> '$.scope' AS scope_sid,
                 value ->> '$.asOf' AS as_of, value ->> '$.own.number' AS own_number,
-                value ->> '$.own.asOf' AS own_as_of
+                value ->> '$.own.asOf' AS own_as_of, value ->> '$.optInsBefore' AS opt_ins_before
          FROM json_each(?)
        ),
        `

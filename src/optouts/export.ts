@@ -20,10 +20,14 @@ import {
   optInsUnderUnknownServices,
   optOutsNotPlaced,
   eachListedOptOut,
+  eachOptOutDate,
+  eachOptOutKeptAfterLeaving,
   keepListedOptOuts,
   listUndatedEvidence,
+  servicesLeftByNumber,
   servicesSeenByNumber,
   type ListClaim,
+  type OptOutDate,
   type OptOutRow,
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
@@ -305,6 +309,38 @@ export interface ExportClaims {
   horizons?: ListHorizons;
 }
 
+/**
+ * Each Messaging Service a number has left (`servicesLeftByNumber`), by listing or by a move of
+ * apply's out of the account: number → service → the time from which an opt-in through the
+ * service does not lift what the number carried out of it.
+ */
+export function servicesLeft(db: Db): Map<string, Map<string, string>> {
+  const phones = new Map(listCustomerNumbers(db).map((n) => [n.numberSid, n.phoneNumber]));
+  return servicesLeftByNumber(
+    db,
+    numbersLeft(db).flatMap((d) => {
+      const phoneNumber = phones.get(d.numberSid);
+      return phoneNumber === undefined ? [] : [{ ...d, phoneNumber }];
+    }),
+  );
+}
+
+/**
+ * The ledger's opted-out pairs as a list's lookup reads them (`eachOptOutDate`), then, for each
+ * of `numbers` that has left a Messaging Service, the pairs it keeps of that service though an
+ * opt-in through it lifted them after it left (`eachOptOutKeptAfterLeaving`): as the export
+ * lists them. Read one statement after the other.
+ */
+export function* eachListedOptOutDate(db: Db, numbers: ReadonlySet<string>): Generator<OptOutDate> {
+  yield* eachOptOutDate(db);
+  const left = [...servicesLeft(db)].flatMap(([phoneNumber, services]) =>
+    numbers.has(phoneNumber)
+      ? [...services].map(([service, optInsBefore]) => ({ phoneNumber, service, optInsBefore }))
+      : [],
+  );
+  yield* eachOptOutKeptAfterLeaving(db, left);
+}
+
 /** The claims of the mapping last recorded and of the subaccounts applies moved customers into. */
 function recordedClaims(db: Db): ExportClaims {
   const seen = servicesSeenByNumber(db);
@@ -464,10 +500,17 @@ function prepareExport(db: Db, dbPath: string, options: ExportOptions) {
     );
   }
   const given = options.claims ?? recordedClaims(db);
+  const left = servicesLeft(db);
   const claims: ListClaim[] = [
     ...given.numbers.flatMap((number) => [
       ['number', number.phoneNumber, number.customerId] as ListClaim,
-      ...number.services.map((service): ListClaim => ['service', service, number.customerId]),
+      ...number.services.map((service): ListClaim => {
+        // A service the number has left: a START said to it since is not the number's.
+        const before = left.get(number.phoneNumber)?.get(service);
+        return before === undefined
+          ? ['service', service, number.customerId]
+          : ['service', service, number.customerId, before];
+      }),
     ]),
     // A subaccount an apply moved a customer into is that customer's alone: every service in
     // it (the one apply created, or one made since) binds that customer.

@@ -20,7 +20,6 @@ import {
 } from '../db/customers.js';
 import {
   accountsListedByNumber,
-  eachOptOutDate,
   optOutsNotPlaced,
   servicesSeenByNumber,
   type NumberRow,
@@ -28,7 +27,7 @@ import {
 import type { Db } from '../db/open.js';
 import { attachedServices } from '../db/reconcile.js';
 import { RefusedError } from '../errors.js';
-import { olderRulesNote, readCoverage } from '../optouts/export.js';
+import { eachListedOptOutDate, olderRulesNote, readCoverage } from '../optouts/export.js';
 import {
   DEFAULT_PARTITIONS,
   refuseLiveSnapshot,
@@ -117,7 +116,9 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
   // the one an apply last put it in, where it is no longer in it.
   const seen = withServicesLeft(servicesSeenByNumber(db), observed, attachedServices(db));
   // The lists of the planned numbers, read once for their counts and the carry.
-  const optOuts = carryIndex(eachOptOutDate(db), listKeys(resolution, origins, sources, seen));
+  // A service a number left: what an opt-in through it lifted since stays on its list.
+  const keys = listKeys(resolution, origins, sources, seen);
+  const optOuts = carryIndex(eachListedOptOutDate(db, keys.numbers), keys);
   const plan = buildPlan(
     observed,
     input.mapping,

@@ -6,6 +6,7 @@
 import { saidBeforeBy } from '../clock.js';
 import { eachOptOutAsOf, serviceEvidenceByNumber, type ScopeAsOf } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
+import { servicesLeft } from '../optouts/export.js';
 import { departuresByNumber, type MovedNumber, type NumberDeparture } from '../db/reconcile.js';
 import type { SuppressedPair } from './violations.js';
 
@@ -27,7 +28,15 @@ export function suppressionLists(
   const owner: string[] = [];
   const seen = serviceEvidenceByNumber(db, true);
   const departures = departuresByNumber(db);
+  // The services each number left, and from when an opt-in through one is not the number's:
+  // the export's rule (`servicesLeft`), so the list a send is held to is the one it gives.
+  const servicesLeftBy = servicesLeft(db);
   for (const m of moved) {
+    const leftServices = servicesLeftBy.get(m.phoneNumber);
+    const optInsBefore = (service: string) => {
+      const before = leftServices?.get(service);
+      return before === undefined ? {} : { optInsBefore: before };
+    };
     const left: Omit<NumberDeparture, 'numberSid' | 'runId'>[] = [
       ...(departures.get(m.numberSid) ?? []),
     ];
@@ -49,7 +58,13 @@ export function suppressionLists(
     for (const { accountSid, serviceSid, leftAt } of left) {
       for (const scope of [m.phoneNumber, serviceSid]) {
         if (scope === null) continue;
-        scopes.push({ accountSid, scope, asOf: leftAt, own: own(leftAt) });
+        scopes.push({
+          accountSid,
+          scope,
+          asOf: leftAt,
+          own: own(leftAt),
+          ...(scope === serviceSid ? optInsBefore(scope) : {}),
+        });
         owner.push(m.phoneNumber);
       }
     }
@@ -76,6 +91,7 @@ export function suppressionLists(
         scope: service,
         asOf,
         ...(leftThere === undefined ? {} : { own: own(leftThere) }),
+        ...optInsBefore(service),
       });
       owner.push(m.phoneNumber);
     }

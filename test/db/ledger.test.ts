@@ -13,6 +13,7 @@ import {
   insertEvents,
   recordServices,
   replaceNumbers,
+  servicesLeftByNumber,
   servicesSeenByNumber,
   tollFreeTypes,
   type LedgerEvent,
@@ -20,7 +21,7 @@ import {
 import { recordCustomerSubaccount, recordMapping } from '../../src/db/customers.js';
 import type { Db } from '../../src/db/open.js';
 import { createRun, finishRun, recordHistoryStart } from '../../src/db/snapshot-runs.js';
-import { exportOptOuts, readCoverage } from '../../src/optouts/export.js';
+import { eachListedOptOutDate, exportOptOuts, readCoverage } from '../../src/optouts/export.js';
 import { isTollFree } from '../../src/optouts/keywords.js';
 import { optOutRowOrder } from '../support/list-order.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
@@ -753,6 +754,94 @@ describe('the ledger on a real database', () => {
       expect(
         exportOptOuts(db, 'l.db', { customer: 'acme' }).optouts.map((r) => r.recipient),
       ).toEqual(['+12065550001']);
+    });
+  });
+
+  it("keeps a service's opt-out on the list of a number that left it, whatever START came through it after the last listing that showed the number there", async () => {
+    const SHARED = `MG${'5'.repeat(32)}`;
+    const A = '+14155550401';
+    const B = '+14155550402';
+    const listed = (phoneNumber: string, messagingServiceSid: string | null) => ({
+      accountSid: ACCOUNT,
+      numberSid: `PN${phoneNumber.slice(2).padStart(32, '0')}`,
+      phoneNumber,
+      numberType: 'local',
+      messagingServiceSid,
+      serviceName: messagingServiceSid === null ? null : 'Shared',
+    });
+    await withLedger(dir.file('l.db'), (db) => {
+      recordMapping(
+        db,
+        'sha',
+        '2025-05-01T00:00:00Z',
+        [
+          { customerId: 'acme', customerName: 'Acme', messagingService: null },
+          { customerId: 'beta', customerName: 'Beta', messagingService: null },
+        ],
+        [A, B].map((phoneNumber, i) => ({
+          numberSid: listed(phoneNumber, null).numberSid,
+          phoneNumber,
+          customerId: i === 0 ? 'acme' : 'beta',
+          sourceAccountSid: ACCOUNT,
+          sourceServiceSid: SHARED,
+          atSource: true,
+        })),
+      );
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      recordServices(db, ACCOUNT, '2025-05-01T00:00:00Z', [SHARED]);
+      // Listed in Shared on 1 May; on 10 May A is in no service (moved out by hand).
+      replaceNumbers(db, id, ACCOUNT, '2025-05-01T00:00:00Z', [
+        listed(A, SHARED),
+        listed(B, SHARED),
+      ]);
+      replaceNumbers(db, id, ACCOUNT, '2025-05-10T00:00:00Z', [listed(A, null), listed(B, SHARED)]);
+      expect(servicesLeftByNumber(db, [])).toEqual(
+        new Map([[A, new Map([[SHARED, '2025-04-30T23:58:00Z']])]]),
+      );
+      const through = (endUser: string, kind: 'opt-out' | 'opt-in', dateSent: string) =>
+        event({
+          endUser,
+          kind,
+          keyword: kind === 'opt-out' ? 'STOP' : 'START',
+          body: kind === 'opt-out' ? 'STOP' : 'START',
+          twilioNumber: B,
+          messagingServiceSid: SHARED,
+          dateSent,
+        });
+      insertEvents(db, id, [
+        // R1: STOP while A was in Shared, START after the listing that last showed it there.
+        through('+12065550001', 'opt-out', '2025-04-01T00:00:00Z'),
+        through('+12065550001', 'opt-in', '2025-05-20T00:00:00Z'),
+        // R2: STOP and START both before that listing: lifted for A too.
+        through('+12065550002', 'opt-out', '2025-04-01T00:00:00Z'),
+        through('+12065550002', 'opt-in', '2025-04-02T00:00:00Z'),
+        // R3: START a minute before the listing by Twilio's clock: maybe after, kept.
+        through('+12065550003', 'opt-out', '2025-04-01T00:00:00Z'),
+        through('+12065550003', 'opt-in', '2025-04-30T23:59:00Z'),
+        // R4: opted out now: listed once, as it stands (its latest STOP).
+        through('+12065550004', 'opt-out', '2025-04-01T00:00:00Z'),
+        through('+12065550004', 'opt-in', '2025-05-20T00:00:00Z'),
+        through('+12065550004', 'opt-out', '2025-05-21T00:00:00Z'),
+      ]);
+      const rows = exportOptOuts(db).optouts.map((r) => [
+        r.customer_id,
+        r.recipient,
+        r.opted_out_at,
+      ]);
+      expect(rows).toEqual([
+        ['acme', '+12065550001', '2025-04-01T00:00:00Z'],
+        ['acme', '+12065550003', '2025-04-01T00:00:00Z'],
+        ['acme', '+12065550004', '2025-05-21T00:00:00Z'],
+        // B is in Shared still: the START lifted R1 and R3 for it.
+        ['beta', '+12065550004', '2025-05-21T00:00:00Z'],
+      ]);
+      // The plan's lookup: the pairs A keeps, as its own.
+      const phones = new Set([A, B]);
+      const kept = [...eachListedOptOutDate(db, phones)].filter((r) => r.scope === 'number');
+      expect(kept.map((r) => [r.senderNumber, r.recipient, r.optedOutAt]).sort()).toEqual([
+        [A, '+12065550001', '2025-04-01T00:00:00Z'],
+        [A, '+12065550003', '2025-04-01T00:00:00Z'],
+      ]);
     });
   });
 

@@ -1,0 +1,210 @@
+/**
+ * A reconcile pass's reading: the moved numbers it holds to their lists, those found back in
+ * the parent, the window it reads in each subaccount, and the messages it reads there.
+ */
+
+import { isoSeconds } from '../clock.js';
+import { tollFreeTypes, type LedgerEvent } from '../db/ledger.js';
+import type { Db } from '../db/open.js';
+import {
+  movedNumbers,
+  judgedNotWhole,
+  numberStays,
+  type MovedNumber,
+  type NumberStay,
+} from '../db/reconcile.js';
+import { UserError } from '../errors.js';
+import { isPhoneNumber, splitAddress } from '../optouts/channels.js';
+import { classifyMessage } from '../optouts/classify.js';
+import { olderRulesNote, readCoverage } from '../optouts/export.js';
+import { PageTrail } from '../twilio/page-trail.js';
+import type { TwilioPort } from '../twilio/port.js';
+import { type SentMessage } from './violations.js';
+import { latest, earliest } from './instants.js';
+import { subaccountsNow, bySubaccount } from './moved.js';
+import { awayInParent } from './away.js';
+import { passWindows, readableFrom, notCheckedSpans, passStart } from './spans.js';
+import { historyBeginnings } from './history-beginnings.js';
+import type { ReconcileInput, ReconcileDeps } from './run-reconcile.js';
+
+const PAGE_SIZE = 1000;
+
+/** The moved numbers a pass holds to their lists; refused when it cannot vouch for any. */
+export function movedToReconcile(input: ReconcileInput, db: Db, now: Date): MovedNumber[] {
+  if (input.since !== null && input.since > now) {
+    throw new UserError(`--since ${isoSeconds(input.since)} is in the future`);
+  }
+  const moved = movedNumbers(db);
+  if (moved.length === 0) {
+    throw new UserError(
+      'no number has been moved with this database yet: reconcile reads the subaccounts `submigrate apply` moved numbers into.',
+    );
+  }
+  // No list, no verdict: a source account nobody read would make every send look clean.
+  const movedCustomers = new Set(moved.map((m) => m.customerId));
+  const neverRead = readCoverage(db).never_read.filter((w) =>
+    w.customer_ids.some((c) => movedCustomers.has(c)),
+  );
+  if (neverRead.length > 0) {
+    throw new UserError(
+      `no completed snapshot has read ${neverRead.map((w) => w.account_sid).join(', ')}${olderRulesNote(db)}, where moved numbers came from (customers ${[...new Set(neverRead.flatMap((w) => w.customer_ids))].join(', ')}): there is no suppression list to hold their sends to, so reconcile cannot vouch for any. Run \`submigrate snapshot${neverRead.map((w) => ` --account ${w.account_sid}`).join('')}\` first.`,
+    );
+  }
+  return moved;
+}
+
+/** Each moved number's stays, and those found back in the parent, moved there by hand. */
+export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumber[], now: Date) {
+  const { db, twilio } = deps;
+  // A pass reads a moved number's sends only in the subaccount it is held to. One moved out of
+  // it by hand, back into the parent, sends from the parent, where no pass reads: found here
+  // (one list of the parent's numbers), it is named, never taken for "0 violations".
+  const stays = numberStays(db);
+  const away = awayInParent(
+    moved,
+    await twilio.listPhoneNumbers(twilio.parentAccountSid),
+    twilio.parentAccountSid,
+    now,
+    stays,
+  );
+  return { stays, away };
+}
+
+/** Where the pass reads in each subaccount, and what no pass read there. */
+export type PassScope = Awaited<ReturnType<typeof passScope>>;
+
+/**
+ * The window the pass reads in each subaccount (from the move, the last pass or a mark, not
+ * older than the Messages API shows), what earlier passes read, and what no pass read since a
+ * move and none can now.
+ */
+export async function passScope(
+  input: ReconcileInput,
+  deps: ReconcileDeps,
+  {
+    moved,
+    bySub,
+    stays,
+    now,
+  }: {
+    moved: readonly MovedNumber[];
+    bySub: ReturnType<typeof bySubaccount>;
+    stays: readonly NumberStay[];
+    now: Date;
+  },
+) {
+  const { db, twilio } = deps;
+  // Sends an earlier pass held to a list that was not whole are read again from then.
+  const marks = judgedNotWhole(db);
+  const markOf = (numbers: readonly MovedNumber[]) =>
+    numbers.flatMap((n) => {
+      const since = marks.get(n.customerId);
+      return since === undefined ? [] : [new Date(since)];
+    });
+  const beginnings = await historyBeginnings(db, twilio, bySub, now);
+  // The Messages API shows each account's window (as last given with --retention-days, else
+  // Twilio's 400 days): a pass reads, and records as read, nothing older, which stays not read.
+  const readable = readableFrom(db, now);
+  // What earlier passes read. One of an older submigrate held the sends to the lists as this
+  // one does, but classified the messages by older keyword rules (RULES_VERSION): what only
+  // the current rules count there (a STOP with an invisible character, a send refused before a
+  // sender was chosen) is not in the ledger, so, as for a snapshot, it counts as not read and
+  // is read again. It still counts as read for "not checked": its sends were checked.
+  const passRead = new Map([...bySub.keys()].map((sid) => [sid, passWindows(db, sid)]));
+  const passReadNow = new Map(
+    [...bySub.keys()].map((sid) => [sid, passWindows(db, sid, 'current')]),
+  );
+  const windows = [...bySub].map(([accountSid, numbers]) => ({
+    accountSid,
+    start: latest(
+      readable(accountSid),
+      input.since ??
+        earliest(
+          passStart(
+            numbers,
+            passReadNow.get(accountSid)!,
+            numbers[0]!.subaccountCreatedAt === null ? null : (beginnings.get(accountSid) ?? null),
+            now,
+          ),
+          ...markOf(numbers),
+        ),
+    ),
+    end: now,
+  }));
+  // What no pass read since a move and none can now: said, never shown as "0 violations".
+  const current = subaccountsNow(moved);
+  const notChecked = notCheckedSpans(
+    current,
+    bySub,
+    stays,
+    (accountSid) => passRead.get(accountSid) ?? passWindows(db, accountSid),
+    readable,
+    now,
+  );
+  return { marks, readable, passRead, passReadNow, windows, notChecked };
+}
+
+/**
+ * Each window's messages, read page by page: the keyword messages and refusals as evidence for
+ * the ledger, and the sends from moved numbers (or through their services) to hold to lists.
+ */
+export async function readWindows(
+  db: Db,
+  twilio: TwilioPort,
+  windows: PassScope['windows'],
+  moved: readonly MovedNumber[],
+) {
+  const types = tollFreeTypes(db);
+  const movedPhones = new Set(moved.map((m) => m.phoneNumber));
+  const evidence: LedgerEvent[] = [];
+  const sends: SentMessage[] = [];
+  let messagesRead = 0;
+  await Promise.all(
+    windows.map(async (window) => {
+      // A page named again is not read again (page-trail.ts).
+      const trail = new PageTrail();
+      let next: string | null = null;
+      do {
+        const page = await twilio.readMessagesPage(
+          window.accountSid,
+          next === null
+            ? {
+                filter: { sentAfter: window.start, sentBefore: window.end },
+                pageSize: PAGE_SIZE,
+              }
+            : { pageUrl: next },
+        );
+        messagesRead += page.scanned;
+        for (const m of page.messages) {
+          const event = classifyMessage(m, types);
+          if (event !== null) evidence.push(event);
+          // A send over RCS or WhatsApp is written `rcs:+1…`: it is the number's send to the
+          // person the address carries, held to the list as an SMS is (the lists key by the
+          // E.164 number, whatever channel the STOP came over).
+          const from = splitAddress(m.from).address;
+          // A send a Messaging Service refused before it chose a sender has no `from`, and one
+          // from an RCS agent (`rcs:brand_agent`), a short code or a sender ID has no number:
+          // each is held to the lists of the moved numbers it went through the service for.
+          const sender =
+            movedPhones.has(from) ||
+            (from === '' && m.messagingServiceSid !== null) ||
+            (from !== '' && !isPhoneNumber(from));
+          if (m.direction !== 'inbound' && sender && m.dateSent !== null) {
+            sends.push({
+              sid: m.sid,
+              accountSid: m.accountSid,
+              from,
+              to: splitAddress(m.to).address,
+              status: m.status,
+              errorCode: m.errorCode,
+              messagingServiceSid: m.messagingServiceSid,
+              sentAt: isoSeconds(m.dateSent),
+            });
+          }
+        }
+        next = trail.follow(page.nextPageUrl);
+      } while (next !== null);
+    }),
+  );
+  return { evidence, sends, messagesRead };
+}

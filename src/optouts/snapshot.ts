@@ -116,6 +116,13 @@ export interface SnapshotInput {
    */
   knownNumbers?: ReadonlyMap<string, readonly Omit<NumberRow, 'accountSid'>[]>;
   /**
+   * (ISO 8601 UTC, this machine's clock) When the caller began to read `knownNumbers`: they are
+   * recorded as seen then, not when this run began. A number moved by hand after it was read
+   * was last seen where it was then, and reconcile judges its sends from that listing on.
+   * Default: when the run records them.
+   */
+  knownNumbersAt?: string;
+  /**
    * The Messaging Services of some of those accounts, listed by the caller with them: an
    * account whose numbers are given without them has only its numbers' services recorded.
    */
@@ -802,10 +809,13 @@ function checkApiWindows(
 async function recordNumbers(
   runId: number,
   accounts: readonly string[],
-  { knownNumbers = new Map(), knownServices = new Map() }: SnapshotInput,
+  { knownNumbers = new Map(), knownServices = new Map(), knownNumbersAt }: SnapshotInput,
   deps: SnapshotDeps,
 ): Promise<void> {
   const observedAt = isoSeconds(deps.clock.now());
+  // The numbers given were read before this run began, and are as old as that reading.
+  const givenAt =
+    knownNumbersAt !== undefined && knownNumbersAt < observedAt ? knownNumbersAt : observedAt;
   // Every account side by side.
   await Promise.all(accounts.map((accountSid) => recordAccountNumbers(accountSid)));
 
@@ -816,10 +826,10 @@ async function recordNumbers(
         deps.db,
         runId,
         accountSid,
-        observedAt,
+        givenAt,
         given.map((n) => ({ ...n, accountSid })),
       );
-      recordServices(deps.db, accountSid, observedAt, [
+      recordServices(deps.db, accountSid, givenAt, [
         ...(knownServices.get(accountSid) ?? []),
         ...given.flatMap((n) => (n.messagingServiceSid === null ? [] : [n.messagingServiceSid])),
       ]);

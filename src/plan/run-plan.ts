@@ -86,6 +86,9 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
   const origins = new Map(
     [...movingOrigins(db)].map(([sid, json]) => [sid, JSON.parse(json) as NumberOrigin]),
   );
+  // When the family is first looked at: the refresh records the numbers listed below as seen
+  // then (a number moved by hand while the rest of the family is listed left after it).
+  const lookedAt = isoSeconds(clock.now());
   const observed = await observeFamily(twilio, {
     rows: input.mapping.rows,
     previousSubaccounts: previous,
@@ -109,7 +112,9 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
   // Rows the live state contradicts are refused before the ledger is touched.
   const resolution = resolveCustomers(observed, input.mapping, options(input.snapshot, NO_OPTOUTS));
 
-  const snapshot = input.snapshot ? await refreshLedger(input, observed, resolution, deps) : null;
+  const snapshot = input.snapshot
+    ? await refreshLedger(input, observed, lookedAt, resolution, deps)
+    : null;
   refuseMovesBegunMeanwhile(db, origins, mark);
 
   // The services each number's own opt-outs came through, once the ledger is up to date, and
@@ -174,6 +179,7 @@ function refuseMovesBegunMeanwhile(
 async function refreshLedger(
   { mapping, retentionDays }: RunPlanInput,
   observed: ObservedState,
+  lookedAt: string,
   resolution: Resolution,
   deps: RunPlanDeps,
 ): Promise<SnapshotResult> {
@@ -221,6 +227,7 @@ async function refreshLedger(
       useExport: false,
       retentionDays,
       knownNumbers,
+      knownNumbersAt: lookedAt,
       knownServices,
       madeBy: 'plan',
     },

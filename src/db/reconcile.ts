@@ -45,7 +45,9 @@ export interface MovedNumber {
  * account it was last known in elsewhere) as of when an applied plan first saw it there (after
  * the run that last moved it, if one did), its sends read from the later of the start of the
  * subaccount's history as a snapshot recorded it and the last it was known elsewhere (its latest
- * evidence in another account, the last listing that saw it in one less the clocks' allowance,
+ * evidence in another account, the last listing that saw it in one less the clocks' allowance
+ * (or the first that saw it in a service of one, migration 026's: an older version's plan made
+ * with no refresh left some numbers in no listing migration 027 could fill from),
  * the transfer that last put it in another customer's subaccount): the earliest it may have come,
  * no one recorded when it came, every send from it there came after, and one before a plan saw
  * it there went out with its opt-outs forgotten. Neither known, from when that plan saw it there
@@ -114,7 +116,15 @@ export function movedNumbers(db: Db): MovedNumber[] {
              SELECT u.phone_number, l.account_sid,
                     strftime('%Y-%m-%dT%H:%M:%SZ', l.last_seen, '-${CLOCK_SKEW_MS / 1000} seconds')
              FROM unmoved u JOIN number_accounts_seen l ON l.number_sid = u.number_sid
-             WHERE l.account_sid <> u.subaccount_sid))
+             WHERE l.account_sid <> u.subaccount_sid
+             UNION ALL
+             -- The first listing that saw it in a service of another account (migration
+             -- 026): an older version kept no more of a listing a later one replaced, and
+             -- migration 027 found no SID for a number no account's latest listing showed.
+             SELECT u.phone_number, s.account_sid,
+                    strftime('%Y-%m-%dT%H:%M:%SZ', s.first_seen, '-${CLOCK_SKEW_MS / 1000} seconds')
+             FROM unmoved u JOIN number_services_seen s ON s.phone_number = u.phone_number
+             WHERE s.account_sid <> u.subaccount_sid))
          WHERE nth = 1),
        -- Those held as moved by hand, with where they came from.
        arrived AS MATERIALIZED (

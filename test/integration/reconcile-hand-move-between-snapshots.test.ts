@@ -258,4 +258,39 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
     }
     await sendIsViolation(sub.sid, R2, older);
   }, 60_000);
+
+  it('in a database of the version before whose plan read no listing (--no-snapshot)', async () => {
+    // The second snapshot lists the parent alone, without A, and the plan lists nothing: no
+    // listing but the first (kept by migration 026 as a service it was in) ever saw A.
+    await sharedService();
+    await snapshot();
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    await snapshot();
+    await planAndApply(cli, {
+      mapping: mapping(),
+      db: db(),
+      out: ws.dir.file('p.json'),
+      plan: ['--no-snapshot'],
+      apply: ['--allow-missing-snapshot'],
+    });
+    const older = ws.dir.file('older.db');
+    copyFileSync(db(), ws.dir.file('today.db'));
+    olderDatabase(ws.dir.file('today.db'), older, 26);
+    const d = new Database(older);
+    try {
+      expect(d.prepare('SELECT COUNT(*) AS n FROM numbers WHERE phone_number = ?').get(A)).toEqual({
+        n: 0,
+      });
+      d.prepare(
+        `UPDATE customer_numbers SET source_account_sid = ?, source_service_sid = NULL
+         WHERE phone_number = ?`,
+      ).run(sub.sid, A);
+    } finally {
+      d.close();
+    }
+    // Upgraded by a snapshot of the subaccount (which lists A only there).
+    const taken = await cli(['snapshot', '--db', older, '--account', sub.sid]);
+    expect(taken.code, taken.stderr).toBe(0);
+    await sendIsViolation(sub.sid, R2, older);
+  }, 60_000);
 });

@@ -103,12 +103,7 @@ export function movedNumbers(db: Db): MovedNumber[] {
        -- the ledger there, or the last listing (a snapshot's or plan's refresh) that saw it
        -- there (migration 027), less the room Twilio's clock may differ from this machine's by
        -- (a listing's time is this machine's, a send's Twilio's): it came after that.
-       elsewhere AS MATERIALIZED (
-         SELECT phone_number, account_sid, date_sent FROM (
-           SELECT phone_number, account_sid, date_sent,
-                  ROW_NUMBER() OVER (PARTITION BY phone_number
-                                     ORDER BY date_sent DESC, account_sid) AS nth
-           FROM (
+       known_elsewhere AS MATERIALIZED (
              SELECT u.phone_number, e.account_sid, e.date_sent
              FROM unmoved u JOIN ledger_events e ON e.twilio_number = u.phone_number
              WHERE EXISTS (SELECT 1 FROM unmoved) AND e.account_sid <> u.subaccount_sid
@@ -124,8 +119,28 @@ export function movedNumbers(db: Db): MovedNumber[] {
              SELECT u.phone_number, s.account_sid,
                     strftime('%Y-%m-%dT%H:%M:%SZ', s.first_seen, '-${CLOCK_SKEW_MS / 1000} seconds')
              FROM unmoved u JOIN number_services_seen s ON s.phone_number = u.phone_number
-             WHERE s.account_sid <> u.subaccount_sid))
+             WHERE s.account_sid <> u.subaccount_sid),
+       elsewhere AS MATERIALIZED (
+         SELECT phone_number, account_sid, date_sent FROM (
+           SELECT phone_number, account_sid, date_sent,
+                  ROW_NUMBER() OVER (PARTITION BY phone_number
+                                     ORDER BY date_sent DESC, account_sid) AS nth
+           FROM known_elsewhere)
          WHERE nth = 1),
+       -- A number a listing saw in the subaccount before it was known elsewhere for the last
+       -- time (moved out by hand and back again): its sends there during that earlier stay
+       -- went out with the opt-outs it had carried in forgotten too. They are judged from the
+       -- last it was known elsewhere before the first listing that saw it in the subaccount.
+       here AS MATERIALIZED (
+         SELECT u.phone_number, MIN(l.first_seen) AS first_here
+         FROM unmoved u JOIN number_accounts_seen l
+           ON l.number_sid = u.number_sid AND l.account_sid = u.subaccount_sid
+         GROUP BY u.phone_number),
+       elsewhere_before AS MATERIALIZED (
+         SELECT k.phone_number, MAX(k.date_sent) AS date_sent
+         FROM known_elsewhere k JOIN here h ON h.phone_number = k.phone_number
+         WHERE k.date_sent < h.first_here
+         GROUP BY k.phone_number),
        -- Those held as moved by hand, with where they came from.
        arrived AS MATERIALIZED (
          SELECT u.number_sid, u.phone_number, u.customer_id, u.subaccount_sid,
@@ -136,10 +151,13 @@ export function movedNumbers(db: Db): MovedNumber[] {
                 v.first_seen, a.started_at,
                 -- The last it is known elsewhere: its latest evidence in another account, or
                 -- the transfer that last put it in another customer's subaccount.
-                MAX(COALESCE(w.date_sent, ''), COALESCE(u.moved_before, '')) AS last_elsewhere
+                -- (Before a listing first saw it in the subaccount, when one did.)
+                MAX(COALESCE(b.date_sent, w.date_sent, ''), COALESCE(u.moved_before, ''))
+                  AS last_elsewhere
          FROM unmoved u
          JOIN seen v ON v.number_sid = u.number_sid
          LEFT JOIN elsewhere w ON w.phone_number = u.phone_number
+         LEFT JOIN elsewhere_before b ON b.phone_number = u.phone_number
          LEFT JOIN created a ON a.step_id = 'create_subaccount:' || u.customer_id
            AND a.subaccount_sid = u.subaccount_sid
          WHERE u.source_account_sid <> u.subaccount_sid OR w.account_sid IS NOT NULL)

@@ -24,6 +24,7 @@ import {
   useCliWorkspaceEach,
 } from '../support/migration.js';
 import { olderDatabase } from '../support/older-schema.js';
+import { fixedClock, snapshotInto } from '../support/snapshot-harness.js';
 
 const A = '+14155550901';
 const B = '+14155550902';
@@ -175,6 +176,35 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
     await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
     const reconciled = await sendIsViolation(sub.sid, R2);
     expect(reconciled.stdout).toContain('1 sends from moved numbers checked: 1 new violation(s)');
+  }, 60_000);
+
+  it('moved into Acme, back into the parent and into Acme again: what it sent there the first time is judged', async () => {
+    // Each snapshot taken in-process on a clock of its own, ten minutes apart: the two minutes
+    // this machine's clock may differ from Twilio's would otherwise hide the order.
+    const now = Date.now();
+    const at = (minutesAgo: number) => fixedClock(now - minutesAgo * 60_000);
+    await sharedService();
+    await snapshotInto(db(), ws.env.port(), at(60));
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    // A texts R2 from Acme's subaccount (the history seeded, dated 50 minutes ago).
+    const { messages } = await ws.env.seed({
+      messages: [
+        {
+          from: A,
+          to: R2,
+          body: 'Hi',
+          direction: 'outbound-api',
+          date_sent: new Date(now - 50 * 60_000).toISOString(),
+          account_sid: sub.sid,
+        },
+      ],
+    });
+    await snapshotInto(db(), ws.env.port(), at(40), { accounts: [sub.sid] });
+    await moveAByHand(sub.sid, ws.env.parent.accountSid);
+    await snapshotInto(db(), ws.env.port(), at(30));
+    await moveAByHand(ws.env.parent.accountSid, sub.sid);
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    await reconcileFinds(messages[0]!.sid, R2);
   }, 60_000);
 
   it('with a plan made before the second snapshot', async () => {

@@ -383,8 +383,13 @@ function leftSinceSnapshot(
   const left = new Map<string, LeftAccount>();
   for (const number of observed.numbers) {
     if (recorded.has(number.sid) || origins.has(number.sid)) continue;
-    const then = listed.get(number.sid)?.find((l) => l.accountSid !== number.accountSid);
+    const listings = listed.get(number.sid) ?? [];
+    const then = listings.find((l) => l.accountSid !== number.accountSid);
     if (then === undefined) continue;
+    // Listed where it is now after that (moved away and back, by the latest listing there):
+    // it left that account before, and the one it is in now is where it comes from.
+    const here = listings.find((l) => l.accountSid === number.accountSid);
+    if (here !== undefined && here.lastSeen > then.lastSeen) continue;
     left.set(number.sid, {
       accountSid: then.accountSid,
       messagingServiceSid: then.messagingServiceSid,

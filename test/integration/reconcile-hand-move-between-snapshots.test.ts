@@ -207,6 +207,44 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
     await reconcileFinds(messages[0]!.sid, R2);
   }, 60_000);
 
+  it("moved into Beta's subaccount and back into Shared before any plan: the parent is where it came from", async () => {
+    await sharedService(`zed,Zed,${A}\n`);
+    await snapshot();
+    const beta = await moveOutOfSharedByHand(ws.env, A);
+    await snapshot('--account', beta.sid);
+    // Back into the parent and its Shared, where the next snapshot lists it.
+    await moveAByHand(beta.sid, ws.env.parent.accountSid);
+    const [number] = await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: A });
+    const [shared] = await ws.env.parent.messaging.v1.services.list();
+    await ws.env.parent.messaging.v1
+      .services(shared!.sid)
+      .phoneNumbers.create({ phoneNumberSid: number!.sid });
+    await sleep(1_100);
+    await snapshot();
+    const { planned } = await planAndApply(cli, {
+      mapping: mapping(),
+      db: db(),
+      out: ws.dir.file('p.json'),
+    });
+    expect(planned.stdout).toContain('1 opted-out recipient(s) on its numbers');
+    // Apply moved it out of the parent and Shared, not out of Beta (where it was before).
+    const d = new Database(db(), { readonly: true });
+    try {
+      expect(
+        d
+          .prepare(
+            `SELECT source_account_sid AS account, source_service_sid AS service
+             FROM customer_numbers WHERE phone_number = ?`,
+          )
+          .get(A),
+      ).toEqual({ account: ws.env.parent.accountSid, service: shared!.sid });
+    } finally {
+      d.close();
+    }
+    const zed = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Zed')!.sid;
+    await sendIsViolation(zed, R2);
+  }, 60_000);
+
   it('with a plan made before the second snapshot', async () => {
     await sharedService();
     await snapshot();
@@ -257,6 +295,7 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
     await ws.env.seed({ messages: [seededStop(R3, A, Date.now(), acme.sid)] });
     await snapshot('--account', acme.sid);
     await moveAByHand(acme.sid, ws.env.parent.accountSid);
+    await sleep(1_100);
     await snapshot();
     await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
     const listed = await cli(['optouts', '--customer', 'acme', '--db', db()]);

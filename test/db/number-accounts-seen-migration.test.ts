@@ -7,14 +7,11 @@
  * account its number was seen in, first and last seen at the first listing that saw it there.
  */
 
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { migrate, readMigrations } from '../../src/db/migrate.js';
-import { olderDatabase } from '../support/older-schema.js';
-import { MIGRATIONS_DIR, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { todayWithListing, upgradedFrom } from '../support/older-schema.js';
+import { tempDir, type TempDir } from '../support/snapshot-harness.js';
 
-const CLOCK = { now: () => new Date('2026-01-01T00:00:00.000Z') };
 const ACCOUNT = `AC${'a'.repeat(32)}`;
 const OTHER = `AC${'c'.repeat(32)}`;
 const SERVICE = `MG${'b'.repeat(32)}`;
@@ -30,24 +27,8 @@ describe('migration 027: the accounts listings saw each number in', () => {
   afterEach(() => dir.remove());
 
   it('fills from the numbers table (and 026 services) on a database of every earlier schema', () => {
-    const all = readMigrations(MIGRATIONS_DIR);
     const source = dir.file('today.db');
-    const today = new Database(source);
-    migrate(today, all, source, CLOCK);
-    today
-      .prepare(
-        `INSERT INTO snapshot_runs (id, parent_account_sid, status, started_at, pid, hostname,
-           partitions, keywords_json, explicit_window)
-         VALUES (1, ?, 'completed', '2025-01-01T00:00:00Z', 1, 'h', 1, '{}', 0)`,
-      )
-      .run(ACCOUNT);
-    const number = today.prepare(
-      `INSERT INTO numbers (account_sid, number_sid, phone_number, number_type,
-         messaging_service_sid, service_name, observed_at, run_id)
-       VALUES (?, ?, ?, 'local', ?, ?, '2025-01-02T00:00:00Z', 1)`,
-    );
-    number.run(ACCOUNT, PN1, '+14155550401', SERVICE, 'Shared');
-    number.run(ACCOUNT, PN2, '+14155550402', null, null);
+    const today = todayWithListing(source, ACCOUNT, SERVICE);
     const service = today.prepare(
       `INSERT INTO number_services_seen (phone_number, account_sid, messaging_service_sid,
          first_seen) VALUES (?, ?, ?, ?)`,
@@ -58,22 +39,9 @@ describe('migration 027: the accounts listings saw each number in', () => {
     service.run('+14155550401', OTHER, SERVICE, '2024-12-05T00:00:00Z');
     today.close();
 
-    const upgraded = all
-      .filter((m) => m.version < 27)
-      .map((m) => {
-        const target = dir.file(`schema-${m.version}.db`);
-        olderDatabase(source, target, m.version);
-        const db = new Database(target);
-        try {
-          migrate(db, all, target, CLOCK);
-          return [
-            m.version,
-            db.prepare('SELECT * FROM number_accounts_seen ORDER BY number_sid, account_sid').all(),
-          ] as const;
-        } finally {
-          db.close();
-        }
-      });
+    const upgraded = upgradedFrom(dir.file, source, 27, (db) =>
+      db.prepare('SELECT * FROM number_accounts_seen ORDER BY number_sid, account_sid').all(),
+    );
     expect(upgraded).toHaveLength(26);
     const listed = (sid: string, phone: string, service: string | null) => ({
       number_sid: sid,

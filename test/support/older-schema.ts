@@ -67,3 +67,58 @@ export function olderDatabase(source: string, target: string, version: number): 
     db.close();
   }
 }
+
+/**
+ * A database of today's schema at `file` whose one completed snapshot run listed `account`'s
+ * two numbers, PN1… (`+14155550401`, in `service`) and PN2… (`+14155550402`, in none), on
+ * 2025-01-02: the listing the fill of a later migration reads. Left open for more rows.
+ */
+export function todayWithListing(
+  file: string,
+  account: string,
+  service: string,
+): Database.Database {
+  const today = new Database(file);
+  migrate(today, readMigrations(MIGRATIONS_DIR), file, CLOCK);
+  today
+    .prepare(
+      `INSERT INTO snapshot_runs (id, parent_account_sid, status, started_at, pid, hostname,
+         partitions, keywords_json, explicit_window)
+       VALUES (1, ?, 'completed', '2025-01-01T00:00:00Z', 1, 'h', 1, '{}', 0)`,
+    )
+    .run(account);
+  const number = today.prepare(
+    `INSERT INTO numbers (account_sid, number_sid, phone_number, number_type,
+       messaging_service_sid, service_name, observed_at, run_id)
+     VALUES (?, ?, ?, 'local', ?, ?, '2025-01-02T00:00:00Z', 1)`,
+  );
+  number.run(account, `PN${'1'.repeat(32)}`, '+14155550401', service, 'Shared');
+  number.run(account, `PN${'2'.repeat(32)}`, '+14155550402', null, null);
+  return today;
+}
+
+/**
+ * `source` (today's schema) as each schema before migration `below` would have held it,
+ * migrated to today's in `dir`'s files: `[version, read(db)]` for each.
+ */
+export function upgradedFrom<T>(
+  file: (name: string) => string,
+  source: string,
+  below: number,
+  read: (db: Database.Database) => T,
+): [number, T][] {
+  const all = readMigrations(MIGRATIONS_DIR);
+  return all
+    .filter((m) => m.version < below)
+    .map((m) => {
+      const target = file(`schema-${m.version}.db`);
+      olderDatabase(source, target, m.version);
+      const db = new Database(target);
+      try {
+        migrate(db, all, target, CLOCK);
+        return [m.version, read(db)];
+      } finally {
+        db.close();
+      }
+    });
+}

@@ -8,18 +8,16 @@
  * pass's insert, as a process dying there leaves it (built CLI, emulator over HTTP).
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
-import { ownClient } from '../support/emulator.js';
-import { planAndApply, seededStop, useCliWorkspace } from '../support/migration.js';
+import { migrateAcmeThenText, seededStop, useCliWorkspace } from '../support/migration.js';
 import { readOnly } from '../support/snapshot-harness.js';
 
 const A = '+14155550611';
 const R1 = '+12065550211';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('reconcile killed before its pass is recorded', () => {
   // On the real clock: the send after the move is dated after it.
@@ -39,19 +37,8 @@ describe('reconcile killed before its pass is recorded', () => {
   };
 
   it('leaves no completed run without its pass; status, report and the next pass say so', async () => {
-    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await planAndApply(cli, {
-      mapping: ws.dir.file('m.csv'),
-      db: db(),
-      out: ws.dir.file('p.json'),
-    });
-    await sleep(1_100);
-    const state = await ws.env.state();
-    const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
     // A send to someone on acme's list, after the move: a violation.
-    await ownClient(ws.env, sub).messages.create({ to: R1, from: A, body: 'Sale!' });
-    await sleep(1_100);
+    await migrateAcmeThenText(ws, db(), A, R1);
     const runsBefore = readOnly(db(), (d) =>
       d.prepare('SELECT MAX(id) FROM snapshot_runs').pluck().get(),
     ) as number;

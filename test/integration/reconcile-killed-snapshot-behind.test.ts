@@ -11,18 +11,14 @@
  * snapshot abandons the pass's run, says so, and takes the stopped snapshot up. Built CLI, emulator over HTTP.
  */
 
-import { writeFileSync } from 'node:fs';
-
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { ownClient } from '../support/emulator.js';
-import { planAndApply, seededStop, useCliWorkspace } from '../support/migration.js';
+import { migrateAcmeThenText, seededStop, useCliWorkspace } from '../support/migration.js';
 import { readOnly, releaseHeld, startCliHeld } from '../support/snapshot-harness.js';
 
 const A = '+14155550641';
 const R1 = '+12065550241';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a reconcile pass killed, with a stopped snapshot behind it', () => {
   // On the real clock: the send after the move is dated after it.
@@ -53,19 +49,8 @@ describe('a reconcile pass killed, with a stopped snapshot behind it', () => {
     ) as { id: number; status: string; madeBy: string; pass: number }[];
 
   it('records nothing when killed mid-read; the next snapshot takes up the one behind it', async () => {
-    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await planAndApply(cli, {
-      mapping: ws.dir.file('m.csv'),
-      db: db(),
-      out: ws.dir.file('p.json'),
-    });
-    await sleep(1_100);
-    const state = await ws.env.state();
-    const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
     // A send to someone on acme's list, after the move: a violation.
-    await ownClient(ws.env, sub).messages.create({ to: R1, from: A, body: 'Sale!' });
-    await sleep(1_100);
+    await migrateAcmeThenText(ws, db(), A, R1);
     const before = runs();
     const statusBefore = await cli(['status', '--db', db()]);
 

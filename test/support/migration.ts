@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { loadOwlie } from '../../src/emulator/scenarios/owlie.js';
 import type { SeedDocument } from '../../src/emulator/seed.js';
 import type { EmulatorOptions } from '../../src/emulator/server.js';
-import { startTestEmulator, type TestEmulator } from './emulator.js';
+import { ownClient, startTestEmulator, type TestEmulator } from './emulator.js';
 import {
   cliEnv,
   readOnly,
@@ -449,5 +449,20 @@ export async function moveOutOfSharedByHand(env: TestEmulator, phone: string) {
   const [shared] = await env.parent.messaging.v1.services.list();
   await env.parent.messaging.v1.services(shared!.sid).phoneNumbers(number!.sid).remove();
   await env.parent.incomingPhoneNumbers(number!.sid).update({ accountSid: sub.sid });
+  return sub;
+}
+
+/**
+ * acme (`from` alone) migrated once into `db` (`migrateOnce`), then, a second later, a text
+ * from `from` to `to` in acme's subaccount (a violation when `to` is on its list), and a
+ * second more: the subaccount's SID.
+ */
+export async function migrateAcmeThenText(ws: CliWorkspace, db: string, from: string, to: string) {
+  await migrateOnce(ws, db, `customer_id,customer_name,phone_number\nacme,Acme,${from}\n`);
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  const state = await ws.env.state();
+  const sub = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+  await ownClient(ws.env, sub).messages.create({ to, from, body: 'Sale!' });
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
   return sub;
 }

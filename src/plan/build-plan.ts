@@ -10,7 +10,13 @@
  * their line, all at once.
  */
 
-import { carryStep, carrySummary, listServices, type CarryOptions } from './carry.js';
+import {
+  carryStep,
+  carrySummary,
+  listServices,
+  writtenEarlier,
+  type CarryOptions,
+} from './carry.js';
 import { MappingError, NUMBER_SID, type Mapping, type MappingRow } from './mapping.js';
 import { planRouting, type CustomerRouting } from './inbound-plan.js';
 import {
@@ -63,6 +69,11 @@ export interface PlanOptions {
   dbPath?: string | null;
   /** With --carry-optouts: what the carry steps need (absent or null = no carry steps). */
   carry?: CarryOptions | null;
+  /**
+   * Without --carry-optouts: the same inputs, for the opt-outs warning to tell the records an
+   * earlier apply wrote into a customer's subaccount (absent or null = none known).
+   */
+  carriedBefore?: CarryOptions | null;
   /** Numbers an earlier apply touched: where each was before it did. */
   origins?: ReadonlyMap<string, NumberOrigin>;
   /**
@@ -308,6 +319,9 @@ export function buildPlan(
   const steps: PlanStep[] = [];
   const carry = options.carry ?? null;
   const carryItems: CarryItem[] = [];
+  // Without --carry-optouts: the customers some of whose records an earlier apply wrote.
+  const before = options.carriedBefore ?? null;
+  const written = new Map<string, { written: number; left: number }>();
   // A number's origin names the service it started in, whatever else was recorded.
   const sources = new Map(options.sourceServices ?? []);
   for (const [sid, origin] of options.origins ?? []) sources.set(sid, origin.serviceSid);
@@ -329,6 +343,14 @@ export function buildPlan(
     if (carried !== null) {
       steps.push(carried.step);
       for (const record of carried.items) carryItems.push(record);
+    }
+    if (carry === null && before !== null && item.customer.optouts > 0) {
+      const counted = writtenEarlier(
+        item.customer,
+        item.numbers.map((n) => n.number),
+        before,
+      );
+      if (counted.written > 0) written.set(item.customer.customer_id, counted);
     }
   }
   const count: Record<PlanStep['action'], number> = {
@@ -363,7 +385,7 @@ export function buildPlan(
       unchanged: customers.reduce((n, c) => n + c.numbers.filter((x) => x.unchanged).length, 0),
       ...(carry === null ? {} : { optouts_to_carry: carryItems.length }),
     },
-    warnings: planWarnings(observed, customers, steps, options),
+    warnings: planWarnings(observed, customers, steps, options, written),
     customers,
     steps,
   };

@@ -156,14 +156,7 @@ export function carryStep(
 ): { step: CarryOptOutsStep; items: CarryItem[] } | null {
   const id = `carry_optouts:${customer.customer_id}`;
   const viaService = customer.messaging_service !== null;
-  const pairs = listPairs(
-    viaService,
-    numbers.map((number) => ({
-      phoneNumber: number.phoneNumber,
-      services: listServices(number, customer, options.sourceServices, options.servicesSeen),
-    })),
-    options.optOuts,
-  );
+  const pairs = customerPairs(customer, numbers, options);
   const account = customer.subaccount_sid;
   const serviceSid = customer.service_sid;
   const items: CarryItem[] = [];
@@ -203,6 +196,45 @@ export function carryStep(
     },
     items,
   };
+}
+
+/** The records on a customer's lists (`listPairs` of its numbers' lists). */
+function customerPairs(
+  customer: PlanCustomer,
+  numbers: readonly ObservedNumber[],
+  options: CarryOptions,
+): Map<string, Pair> {
+  return listPairs(
+    customer.messaging_service !== null,
+    numbers.map((number) => ({
+      phoneNumber: number.phoneNumber,
+      services: listServices(number, customer, options.sourceServices, options.servicesSeen),
+    })),
+    options.optOuts,
+  );
+}
+
+/**
+ * For a plan made without --carry-optouts: of the records `carryStep` would make for the
+ * customer, how many earlier applies wrote into its subaccount (`written`) and how many no
+ * apply wrote (`left`). The opt-outs warning says which, so that a plan made again after a
+ * carry does not say the subaccount will not know opt-outs Twilio already holds. Pure.
+ */
+export function writtenEarlier(
+  customer: PlanCustomer,
+  numbers: readonly ObservedNumber[],
+  options: CarryOptions,
+): { written: number; left: number } {
+  const viaService = customer.messaging_service !== null;
+  const account = customer.subaccount_sid;
+  let written = 0;
+  let left = 0;
+  for (const pair of customerPairs(customer, numbers, options).values()) {
+    const sender = viaService ? customer.service_sid : pair.number;
+    if (wasWritten(options.written, account, sender, pair.contact)) written += 1;
+    else left += 1;
+  }
+  return { written, left };
 }
 
 /** A number's suppression list as the carry reads it: its own opt-outs and its services'. */

@@ -38,7 +38,13 @@ import {
 import { DEFAULT_CONSENT_PER_MINUTE } from '../twilio/limiter.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { buildPlan, resolveCustomers, type PlanOptions, type Resolution } from './build-plan.js';
-import { carryIndex, type CarryIndex, type CarryOptions, type ListKeys } from './carry.js';
+import {
+  CARRY_BATCH_SIZE,
+  carryIndex,
+  type CarryIndex,
+  type CarryOptions,
+  type ListKeys,
+} from './carry.js';
 import type { Mapping } from './mapping.js';
 import { observeFamily } from './observe.js';
 import type { NumberOrigin, ObservedState, Plan } from './types.js';
@@ -132,6 +138,9 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
       servicesSeen: seen,
       notPlaced: optOutsNotPlaced(db).length,
       carry: input.carry ? carryOptions(db, input.carry.batchSize, sources, seen, optOuts) : null,
+      carriedBefore: input.carry
+        ? null
+        : carryOptions(db, CARRY_BATCH_SIZE, sources, seen, optOuts),
     },
     resolution,
   );

@@ -84,6 +84,11 @@ export function planWarnings(
   customers: readonly PlanCustomer[],
   steps: readonly PlanStep[],
   options: PlanOptions,
+  /**
+   * Without --carry-optouts, customer_id → its records an earlier apply wrote into its
+   * subaccount and those it did not (only customers with some written).
+   */
+  writtenBefore: ReadonlyMap<string, { written: number; left: number }> = new Map(),
 ): PlanWarning[] {
   const warnings: PlanWarning[] = [];
   const add = (code: PlanWarning['code'], customer: string | null, message: string) =>
@@ -410,10 +415,18 @@ export function planWarnings(
       );
     }
     if (customer.optouts > 0 && !carrying) {
+      // Records an earlier apply wrote are known to the subaccount: saying it will not know
+      // them, in a plan made again without --carry-optouts, was untrue.
+      const before = writtenBefore.get(id);
+      const enforce = `the customer's app must enforce \`submigrate optouts --customer ${id}\``;
       add(
         'optouts_on_numbers',
         id,
-        `${customer.optouts} opted-out recipient(s) on its numbers, whom the subaccount will not know: the customer's app must enforce \`submigrate optouts --customer ${id}\``,
+        before === undefined
+          ? `${customer.optouts} opted-out recipient(s) on its numbers, whom the subaccount will not know: ${enforce}`
+          : before.left === 0
+            ? `${customer.optouts} opted-out recipient(s) on its numbers, all written into its subaccount through the Consent Management API by an earlier apply. Where Twilio does not enforce them (see carry.csv of that run), ${enforce}`
+            : `${customer.optouts} opted-out recipient(s) on its numbers: an earlier apply wrote ${before.written} of its records into its subaccount through the Consent Management API; the subaccount will not know the other ${before.left} (plan with --carry-optouts to write them): ${enforce}`,
       );
     }
     if (customer.optouts > 0 && carrying) {

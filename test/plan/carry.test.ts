@@ -267,6 +267,36 @@ describe('plan --carry-optouts', () => {
     expect(done).not.toContain('will not know');
   });
 
+  it('made again without --carry-optouts, the opt-outs warning says what an earlier apply wrote', () => {
+    const moved = state({
+      subaccounts: [{ sid: SUB, friendlyName: 'Acme', status: 'active' }],
+      numbers: [number(N1, 1, SUB, SUB_SERVICE)],
+      services: [service(SUB_SERVICE, SUB, 'acmeAlerts')],
+    });
+    const rows = mapping({ messagingService: 'acmeAlerts' });
+    const counted = { byNumber: new Map([[N1, new Set([ANN, BOB])]]), byService: new Map() };
+    const warning = (written: Set<string>) =>
+      buildPlan(moved, rows, {
+        ...options(null),
+        optOuts: counted,
+        carriedBefore: options({ optOuts, written }).carry!,
+      }).warnings.find((w) => w.code === 'optouts_on_numbers')!.message;
+    // Nothing written before: the subaccount does not know them.
+    expect(warning(new Set())).toBe(
+      "2 opted-out recipient(s) on its numbers, whom the subaccount will not know: the customer's app must enforce `submigrate optouts --customer acme`",
+    );
+    const written = new Set([correlationId(SUB, SUB_SERVICE, ANN)]);
+    expect(warning(written)).toBe(
+      "2 opted-out recipient(s) on its numbers: an earlier apply wrote 1 of its records into its subaccount through the Consent Management API; the subaccount will not know the other 1 (plan with --carry-optouts to write them): the customer's app must enforce `submigrate optouts --customer acme`",
+    );
+    written.add(correlationId(SUB, SUB_SERVICE, BOB));
+    const done = warning(written);
+    expect(done).toBe(
+      "2 opted-out recipient(s) on its numbers, all written into its subaccount through the Consent Management API by an earlier apply. Where Twilio does not enforce them (see carry.csv of that run), the customer's app must enforce `submigrate optouts --customer acme`",
+    );
+    expect(done).not.toContain('will not know');
+  });
+
   it('a number already moved carries the service-wide opt-outs of the service it left', () => {
     const moved = state({
       subaccounts: [{ sid: SUB, friendlyName: 'Acme', status: 'active' }],

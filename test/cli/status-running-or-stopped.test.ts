@@ -214,7 +214,7 @@ describe('status while an apply checks its plan, before its run begins', () => {
     await first.stop();
     // (The plan's snapshot run follows: `status` tells of the latest one too.)
     expect((await status()).text).toMatch(
-      /^No apply run yet\.\nsnapshot run \d+ {2}completed [^\n]*\n$/,
+      /^No apply run yet\.\nsnapshot run \d+ \(plan's refresh of the ledger: [^\n]*\) {2}completed [^\n]*\n$/,
     );
 
     // Run 1 begun and killed at its first write: stopped.

@@ -145,8 +145,12 @@ describe('snapshot runs recorded before migration 025', () => {
       const status = await ws.cli(['status', '--db', db]);
       const todays = await ws.cli(['status', '--db', `${name}-today.db`]);
       expect(status.code, status.stderr).toBe(0);
+      // Today's database says a plan's refresh is one; an older one could not record it (below).
+      const refresh =
+        " (plan's refresh of the ledger: the Messages API's window only, not the history before it, which `submigrate snapshot` reads)";
+      if (name === 'plan') expect(todays.stdout).toContain(`snapshot run 2${refresh}  completed`);
       expect(status.stdout.replace(`--db ${db}`, '--db DB')).toBe(
-        todays.stdout.replace(`--db ${name}-today.db`, '--db DB'),
+        todays.stdout.replace(`--db ${name}-today.db`, '--db DB').replace(refresh, ''),
       );
     }
     // Before 025, a run a plan made could not be told from a snapshot's by its shape.

@@ -121,6 +121,22 @@ function resumeCommand(run: SnapshotRunState, db: string): string {
   return snapshotTakesUp(run.resumeArguments ?? [], db);
 }
 
+/**
+ * Who made a run that is not a `snapshot`'s, and what it read. Bare, plan's refresh read as
+ * the snapshot the engineer was told to run: `completed`, just after apply had refused the plan
+ * because no completed snapshot covers the history before the Messages API's window.
+ */
+function madeByNote(madeBy: SnapshotRunState['madeBy']): string {
+  switch (madeBy) {
+    case 'plan':
+      return " (plan's refresh of the ledger: the Messages API's window only, not the history before it, which `submigrate snapshot` reads)";
+    case 'apply':
+      return " (apply's read of the history its numbers left, up to their moves)";
+    default:
+      return '';
+  }
+}
+
 /** The latest snapshot run in a line: whether it runs, stopped (and how it is taken up), or ended. */
 function snapshotLine(run: SnapshotRunState, db: string): string {
   // A reconcile pass is recorded as a snapshot run: said so, or a pass read as the snapshot
@@ -129,9 +145,9 @@ function snapshotLine(run: SnapshotRunState, db: string): string {
   const unrecorded = (run.reconcilePass ?? null) === null && run.reconcileRun === true;
   const head = unrecorded
     ? `snapshot run ${run.id} (a reconcile pass${run.state === 'stopped' ? ', not recorded' : ''}: the subaccounts' messages, not the parent's history)`
-    : (run.reconcilePass ?? null) === null
-      ? `snapshot run ${run.id}`
-      : `snapshot run ${run.id} (reconcile pass ${run.reconcilePass}: the subaccounts' messages, not the parent's history)`;
+    : (run.reconcilePass ?? null) !== null
+      ? `snapshot run ${run.id} (reconcile pass ${run.reconcilePass}: the subaccounts' messages, not the parent's history)`
+      : `snapshot run ${run.id}${madeByNote(run.madeBy)}`;
   if (unrecorded && run.state === 'stopped') {
     return `${head}  stopped  started ${run.startedAt}, no process is running it (pid ${run.pid} gone) and it recorded no pass: nothing it judged was kept and none of its span counts as read (what it read is in the ledger if it stopped after keeping it, and the next pass reads the span again either way); \`${reconcileRunsAgain(db)}\` runs the pass again`;
   }

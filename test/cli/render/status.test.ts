@@ -154,4 +154,31 @@ describe('renderStatus', () => {
       "snapshot run 6 (reconcile pass 4: the subaccounts' messages, not the parent's history)  completed  S → F",
     );
   });
+  it("plan's refresh and apply's read, recorded as snapshot runs, say what they read", () => {
+    // Bare, plan's refresh read as a completed snapshot of the whole history, just after
+    // apply refused the plan because no completed snapshot covers it.
+    const view = (madeBy: 'plan' | 'apply' | 'snapshot'): StatusView => ({
+      runs: [],
+      steps: null,
+      starting: null,
+      snapshot: {
+        id: 1,
+        state: 'completed',
+        pid: 9,
+        hostname: 'h',
+        startedAt: 'S',
+        finishedAt: 'F',
+        resumeArguments: null,
+        madeBy,
+        reconcilePass: null,
+      },
+    });
+    expect(renderStatus(view('plan'), asked)[1]).toBe(
+      "snapshot run 1 (plan's refresh of the ledger: the Messages API's window only, not the history before it, which `submigrate snapshot` reads)  completed  S → F",
+    );
+    expect(renderStatus(view('apply'), asked)[1]).toBe(
+      "snapshot run 1 (apply's read of the history its numbers left, up to their moves)  completed  S → F",
+    );
+    expect(renderStatus(view('snapshot'), asked)[1]).toBe('snapshot run 1  completed  S → F');
+  });
 });

@@ -51,6 +51,8 @@ export async function applyWithReports(
   location: DbLocation,
   twilio: TwilioPort,
   context: CommandContext,
+  /** Called once the checks have passed and the run is begun (or taken up), before any step. */
+  onRunBegun: () => void = () => {},
 ): Promise<ApplyRunEnd> {
   const { plan, planIntegrity: integrity } = input;
   const bar = createProgressBar('apply |{bar}| {value}/{total} steps · {failed} failed');
@@ -70,8 +72,10 @@ export async function applyWithReports(
           runner: thisProcess,
           sleep: (ms) => sleep(ms),
           // Its reports' folder is checked before anything is sent to Twilio.
-          beforeSteps: (runId) =>
-            claimReportFolder(join(context.cwd, 'reports', String(runId)), reportOwner(db, runId)),
+          beforeSteps: (runId) => {
+            onRunBegun();
+            claimReportFolder(join(context.cwd, 'reports', String(runId)), reportOwner(db, runId));
+          },
           // Said as it happens: each unanswered send can wait out the request timeout.
           onUnsure: (step, sends, most, error) => {
             bar.clear();

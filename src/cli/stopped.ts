@@ -22,16 +22,21 @@ const command = (...words: string[]) => words.map(shellWord).join(' ');
 /**
  * `apply`'s: every step sent is in the journal, and the same apply continues the run. With
  * the override the run began with, else the continuation is refused by the opt-out gate.
+ * Stopped before its run began (`runBegun` false), it had sent only reads.
  */
 export function applyStoppedNotice(
   plan: string,
   db: string,
   allowMissingSnapshot: boolean,
-): (signal: NodeJS.Signals) => string {
+): (signal: NodeJS.Signals, runBegun?: boolean) => string {
   const override = allowMissingSnapshot ? ['--allow-missing-snapshot'] : [];
   const continues = command('submigrate', 'apply', plan, '--db', db, ...override);
-  return (signal) =>
-    `apply: stopped by ${signal}. Every step sent so far is in the journal: \`${continues}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`${command('submigrate', 'status', '--db', db)}\` shows where it stopped.`;
+  return (signal, runBegun = true) =>
+    runBegun
+      ? `apply: stopped by ${signal}. Every step sent so far is in the journal: \`${continues}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`${command('submigrate', 'status', '--db', db)}\` shows where it stopped.`
+      : // Stopped while it checked the plan against the live account: no run to continue
+        // yet, and status would show none (or the earlier one, as it was).
+        `apply: stopped by ${signal} before it began its run, while it checked the plan against the live account: it had sent Twilio only reads, so nothing was changed there, and the journal is as it was. \`${continues}\` runs it again.`;
 }
 
 /** `plan`'s: it only reads from Twilio, and writes its plan file at its end. */

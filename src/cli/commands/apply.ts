@@ -96,15 +96,15 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       // Stopped part way (Ctrl-C, kill, the terminal closed): the process ends at once, and
       // says what it leaves behind and what to run next.
       const dbShown = relative(context.cwd, location.path) || location.path;
-      const released = tellWhenStopped(
-        context.output,
-        applyStoppedNotice(shown, dbShown, args['allow-missing-snapshot']),
-      );
+      const notice = applyStoppedNotice(shown, dbShown, args['allow-missing-snapshot']);
+      let runBegun = false;
+      const released = tellWhenStopped(context.output, (signal) => notice(signal, runBegun));
       const { result, reportDir, listWarnings } = await applyWithReports(
         input,
         location,
         twilio.port,
         context,
+        () => (runBegun = true),
       ).finally(released);
       const { reportsError, ...done } = result;
       // A folder whose reports were not all written is not named as holding them.

@@ -4,6 +4,8 @@
  * scanned and the keyword lists used).
  */
 
+import { distance } from 'fastest-levenshtein';
+
 import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
 import { csvChunks } from '../csv.js';
 import { fileText } from '../files.js';
@@ -485,6 +487,19 @@ export function keepOptOutExport(
 }
 
 /**
+ * `; did you mean harbor-yoga?`: the customer_id meant by one typed in other case or with a
+ * letter or two wrong (customer_ids are matched exactly), else nothing.
+ */
+function nearestCustomer(typed: string, ids: Iterable<string>): string {
+  let best: { id: string; distance: number } | undefined;
+  for (const id of ids) {
+    const d = id.toLowerCase() === typed.toLowerCase() ? 0 : distance(id, typed);
+    if (d <= 2 && (best === undefined || d < best.distance)) best = { id, distance: d };
+  }
+  return best === undefined ? '' : `; did you mean ${best.id}?`;
+}
+
+/**
  * What an export needs before its rows: the coverage (refused as `exportOptOuts` says), the
  * claims of each customer (`ListClaim`), and how a pair becomes a row of the list.
  */
@@ -496,7 +511,7 @@ function prepareExport(db: Db, dbPath: string, options: ExportOptions) {
     throw new UserError(
       customers.size === 0
         ? '--customer needs a mapping of customers to numbers, which `submigrate plan --mapping FILE` records; no mapping has been planned yet.'
-        : `--customer ${options.customer}: no such customer_id in the mappings planned with this database (${customers.size} customers)`,
+        : `--customer ${options.customer}: no such customer_id in the mappings planned with this database (${customers.size} customers${nearestCustomer(options.customer, customers.keys())})`,
     );
   }
   const given = options.claims ?? recordedClaims(db);

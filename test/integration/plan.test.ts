@@ -192,6 +192,17 @@ describe('plan on the Owlie scenario (built CLI)', () => {
     const unknown = await runCli(['optouts', '--db', db, '--customer', 'nobody'], cliEnv(ws.env));
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^error: --customer nobody: no such customer_id/);
+    expect(unknown.stderr).not.toContain('did you mean');
+    // customer_ids are matched exactly: one typed in capitals, or a letter off, names the one meant.
+    for (const typed of ['Falcon-Flights', 'falcon-flight']) {
+      const near = await runCli(['optouts', '--db', db, '--customer', typed], cliEnv(ws.env));
+      expect(near.code).toBe(1);
+      expect(near.stderr).toMatch(
+        new RegExp(
+          `^error: --customer ${typed}: no such customer_id .*; did you mean falcon-flights\\?\\)\n$`,
+        ),
+      );
+    }
   });
 
   it('with --no-snapshot sends no Messages request, and says so', async () => {

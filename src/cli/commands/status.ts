@@ -6,7 +6,7 @@ import { runStatuses, withPhoneNumbers } from '../../apply/run-status.js';
 import { withDb } from '../../db/open.js';
 import { latestSnapshotState } from '../../optouts/snapshot.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { renderStatus, type StatusView } from '../render/status.js';
+import { renderStatus, statusJson, type StatusView } from '../render/status.js';
 import { dbLocation, NOTHING_APPLIED, runOption, thisProcess } from '../runtime.js';
 
 interface StatusArgs extends GlobalOptions {
@@ -38,7 +38,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
         { mode: 'existing', missingAdvice: NOTHING_APPLIED },
       );
       if (args.json) {
-        context.output.out(JSON.stringify(view, null, 2));
+        context.output.out(statusJson(view));
         return;
       }
       const location = dbLocation(args, context);

@@ -16,6 +16,23 @@ export interface StatusView {
 }
 
 /**
+ * `status --json`: the view, each run with its `options` and `notes` as JSON beside the
+ * journal's text of them (`optionsJson`, `notesJson`, kept as they were): read with `jq`,
+ * they were strings to parse again (`.notesJson | fromjson`).
+ */
+export function statusJson(view: StatusView): string {
+  const runs = view.runs.map((status) => ({
+    ...status,
+    run: {
+      ...status.run,
+      options: JSON.parse(status.run.optionsJson) as unknown,
+      notes: JSON.parse(status.run.notesJson) as unknown,
+    },
+  }));
+  return JSON.stringify({ ...view, runs }, null, 2);
+}
+
+/**
  * The lines on stdout, in order. `asked`: --run and --db as given, and the database's path as
  * shown (relative to the working folder).
  */

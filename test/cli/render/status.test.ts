@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { renderStatus, type StatusView } from '../../../src/cli/render/status.js';
+import { renderStatus, statusJson, type StatusView } from '../../../src/cli/render/status.js';
 import type { StepRecord } from '../../../src/db/journal.js';
 
 const asked = { run: undefined, db: 'my db.sqlite', dbShown: 'my db.sqlite' };
@@ -180,5 +180,49 @@ describe('renderStatus', () => {
       "snapshot run 1 (apply's read of the history its numbers left, up to their moves)  completed  S → F",
     );
     expect(renderStatus(view('snapshot'), asked)[1]).toBe('snapshot run 1  completed  S → F');
+  });
+  it('--json gives each run its options and notes as JSON, not only as text to parse again', () => {
+    const notes = [
+      { at: 'T', note: 'took over the lock of pid 9 on h, which is no longer running' },
+    ];
+    const optionsJson = '{"concurrency":4,"rate":10}';
+    const view: StatusView = {
+      runs: [
+        {
+          run: {
+            id: 1,
+            planPath: 'a.plan.json',
+            planIntegrity: '',
+            planFingerprint: '',
+            parentAccountSid: '',
+            status: 'completed',
+            startedAt: 'S',
+            finishedAt: 'F',
+            optionsJson,
+            notesJson: JSON.stringify(notes),
+          },
+          counts: { pending: 0, in_flight: 0, done: 1, skipped: 0, failed: 0, not_run: 0 },
+          process: null,
+          followedBy: null,
+          routesLost: 0,
+        },
+      ],
+      steps: null,
+      starting: null,
+      snapshot: null,
+    };
+    const json = JSON.parse(statusJson(view)) as {
+      runs: { run: Record<string, unknown>; counts: unknown }[];
+    };
+    expect(json.runs[0]!.run).toMatchObject({
+      id: 1,
+      options: { concurrency: 4, rate: 10 },
+      notes,
+      // As they were, for a script that reads them.
+      optionsJson,
+      notesJson: JSON.stringify(notes),
+    });
+    expect(json.runs[0]!.counts).toEqual(view.runs[0]!.counts);
+    expect(json).toMatchObject({ steps: null, starting: null, snapshot: null });
   });
 });

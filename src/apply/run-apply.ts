@@ -166,7 +166,7 @@ export async function rehearseApply(
 async function applyLocked(
   input: ApplyInput,
   deps: ApplyDeps,
-  tookOverFrom: { pid: number; hostname: string } | null,
+  tookOverFrom: { pid: number; hostname: string; runId: number | null } | null,
 ): Promise<ApplyResult> {
   const { plan } = input;
   const { db, clock } = deps;

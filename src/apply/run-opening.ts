@@ -73,6 +73,9 @@ export function openRun(
       },
       plan.steps.map((s) => ({ id: s.id, action: s.action, customerId: s.customer_id })),
     );
+    // The lock names the run from the moment it exists: an apply killed after this continues
+    // it, and the one that takes the lock over says it took over this run's.
+    setLockRun(db, runId);
     deps.beforeSteps?.(runId);
   } else {
     runId = existing.id;
@@ -103,7 +106,7 @@ export function noteTaker(
 export function noteOpening(
   note: Note,
   opening: {
-    tookOverFrom: { pid: number; hostname: string } | null;
+    tookOverFrom: { pid: number; hostname: string; runId?: number | null } | null;
     hostname: string;
     existing: ApplyRun | undefined;
     triedAgain: readonly StepRecord[];
@@ -114,10 +117,20 @@ export function noteOpening(
 ): void {
   const { tookOverFrom, existing, triedAgain, options, uncarried, uncovered } = opening;
   if (tookOverFrom !== null) {
+    // Whose lock it was: this run's own apply, one stopped before it began any run (Ctrl-C
+    // while it checked its plan), or another run's. Said bare, the report called each a
+    // take-over of this run.
+    const held = tookOverFrom.runId ?? null;
+    const whose =
+      held === null
+        ? ': it had begun no run (stopped while it checked its plan), so nothing of this run was its'
+        : held !== existing?.id
+          ? `: it held it for run ${held}, not this one`
+          : '';
     note(
       tookOverFrom.hostname === opening.hostname
-        ? `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, which is no longer running`
-        : `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, another machine, as --take-over-lock asked (whether it still ran there could not be seen from here)`,
+        ? `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, which is no longer running${whose}`
+        : `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, another machine, as --take-over-lock asked (whether it still ran there could not be seen from here)${whose}`,
     );
   }
   if (existing !== undefined && triedAgain.length > 0) {

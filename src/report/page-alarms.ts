@@ -67,6 +67,10 @@ function stepInWords(
 function noteInWords(note: string): string | null {
   if (note.startsWith('--allow-missing-snapshot'))
     return 'Numbers were moved before their message history had been read: opt-outs of theirs may be on no list.';
+  if (note.startsWith('took over the lock') && note.includes(': it had begun no run'))
+    return 'An earlier apply, stopped before it began any run, had left the database locked; this run took the lock over (that apply did nothing of this run).';
+  if (note.startsWith('took over the lock') && note.includes(': it held it for run '))
+    return 'An apply of another run, which no longer ran, had left the database locked; this run took the lock over (that apply did nothing of this run).';
   if (note.startsWith('took over the lock'))
     return 'The run was taken over from an earlier apply that no longer ran.';
   if (note.startsWith('continued: '))

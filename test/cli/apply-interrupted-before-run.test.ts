@@ -3,8 +3,12 @@
  * before its run began: it said every step sent was in the journal, that the same command
  * "continues the run" and that `status` shows where it stopped, of a run that was never begun
  * (status showed no run). It now says it had sent only reads and changed nothing; the same
- * command then applies the plan as if nothing had happened. Built CLI, emulator over HTTP.
+ * command then applies the plan, and the lock the stopped apply left is not reported as a
+ * take-over of the run. Built CLI, emulator over HTTP.
  */
+
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 
 import { describe, expect, it } from 'vitest';
 
@@ -40,5 +44,15 @@ describe('apply stopped before its run began', () => {
     const again = await cli(['apply', 'a.plan.json', '--db', 'a.db', '--rate', '1000']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^apply run 1:/m);
+    // It took over the lock the stopped apply left, which held it for no run: not a take-over
+    // of this run, as the report said of it.
+    expect(again.stderr).toContain(
+      `note: took over the lock of pid ${apply.child.pid} on ${hostname()}, which is no longer running: it had begun no run (stopped while it checked its plan), so nothing of this run was its\n`,
+    );
+    const page = readFileSync(ws.dir.file('reports/1/report.html'), 'utf8');
+    expect(page).toContain(
+      'An earlier apply, stopped before it began any run, had left the database locked; this run took the lock over (that apply did nothing of this run).',
+    );
+    expect(page).not.toContain('The run was taken over from an earlier apply');
   }, 90_000);
 });

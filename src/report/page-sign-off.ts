@@ -40,11 +40,15 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
   if (document.run.status !== 'completed') {
     const failed = document.steps.filter((step) => step.state === 'failed').length;
     reasons.push(
-      html`The move is not finished:
+      // "The move" read as the numbers' move: of a run whose every number moved and whose
+      // carry failed, it said the numbers had not all moved.
+      html`The run is not finished:
         ${runStatusInWords(document.run.status)}${failed > 0 ? `; ${failed} step(s) failed` : ''}${
           numbers.failed + numbers.notFinished > 0
             ? `; ${numbers.failed + numbers.notFinished} number(s) not moved`
-            : ''
+            : numbers.moved > 0
+              ? `, though every number moved`
+              : ''
         }.
         What to do: the red note below says what went wrong; once its cause is fixed, the engineer
         runs <code>submigrate apply</code> again with the same plan.`,

@@ -350,7 +350,11 @@ describe('report.html: what the reviewer is asked to sign off', () => {
       expect(verdict(page), status).toBe('not-ready');
       const text = block(page);
       expect(text).toContain('NOT ready to sign off, because:');
-      expect(text).toMatch(/The move is not finished: [^;]+; 1 step\(s\) failed\./);
+      // The carry failed; the base run's numbers moved: the run, not the move, is unfinished.
+      expect(text).toMatch(
+        /The run is not finished: [^;]+; 1 step\(s\) failed, though every number moved\./,
+      );
+      expect(text).not.toContain('The move is not finished');
       expect(text).toContain('submigrate apply again with the same plan');
       expect(text).toContain('Once it is ready, signing confirms that:');
       expect(text).not.toContain('Ready to sign off');

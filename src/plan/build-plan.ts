@@ -320,7 +320,8 @@ export function buildPlan(
   const carry = options.carry ?? null;
   const carryItems: CarryItem[] = [];
   // Without --carry-optouts: the customers some of whose records an earlier apply wrote.
-  const before = options.carriedBefore ?? null;
+  // (None written, as in a first plan: nothing to look for, and no list read again for it.)
+  const before = (options.carriedBefore?.written.size ?? 0) > 0 ? options.carriedBefore! : null;
   const written = new Map<string, { written: number; left: number }>();
   // A number's origin names the service it started in, whatever else was recorded.
   const sources = new Map(options.sourceServices ?? []);

@@ -3,8 +3,10 @@
  * subaccount), the evidence the subaccounts hold since, the passes, and the violations found.
  */
 
+import type { Statement } from 'better-sqlite3';
+
 import { CLOCK_SKEW_MS } from '../clock.js';
-import { KNOWN_SERVICE } from './ledger.js';
+import { KNOWN_SERVICE, serviceEvidenceByNumber } from './ledger.js';
 import type { Db } from './open.js';
 
 export interface MovedNumber {
@@ -871,6 +873,43 @@ function evidenceWhereItWas(db: Db, violations: ListedViolation[]): void {
       ).sid;
       return sid === null ? [] : [sid];
     });
+    if (found.length > 0) v.evidenceMessageSid = found.sort()[0]!;
+  }
+  const unfound = violations.filter((v) => v.evidenceMessageSid === null);
+  if (unfound.length > 0) evidenceWhereSeen(db, unfound, numbersOf, refused);
+}
+
+/**
+ * The refused send behind each refusal-only violation still unfound, looked up where the number
+ * is known to have been (`serviceEvidenceByNumber`: the services a listing saw it in, those its
+ * own evidence came through, and the accounts it took evidence in outside any service), as its
+ * suppression list took the pair from there. A database of a version whose plan recorded the
+ * subaccount a number was moved into by hand as its source (no service) names neither the
+ * parent nor the service it left: the list still held it to the service's refusals.
+ */
+function evidenceWhereSeen(
+  db: Db,
+  violations: ListedViolation[],
+  numbersOf: Statement,
+  refused: Statement,
+): void {
+  const seen = serviceEvidenceByNumber(db, true);
+  for (const v of violations) {
+    const numbers = numbersOf.all(v.customerId, v.senderNumber, v.senderNumber) as {
+      phoneNumber: string;
+    }[];
+    const found = numbers.flatMap((number) =>
+      (seen.get(number.phoneNumber) ?? []).flatMap(({ accountSid, service }) => {
+        const { sid } = refused.get(
+          accountSid,
+          v.recipient,
+          v.optedOutAt,
+          service,
+          number.phoneNumber,
+        ) as { sid: string | null };
+        return sid === null ? [] : [sid];
+      }),
+    );
     if (found.length > 0) v.evidenceMessageSid = found.sort()[0]!;
   }
 }

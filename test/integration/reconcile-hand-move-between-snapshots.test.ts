@@ -328,6 +328,53 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
     await sendIsViolation(sub.sid, R2, older);
   }, 60_000);
 
+  it("names the parent's refused send in a database of the version before whose plan recorded the subaccount", async () => {
+    // R2 known only from a send of B's that Shared refused (21610), as above; the plan of the
+    // version before recorded A as come from the subaccount it found it in, with no service.
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }],
+      services: [{ friendly_name: 'Shared', phone_numbers: [A, B] }],
+    });
+    const [refused] = (
+      await ws.env.seed({
+        messages: [
+          {
+            from: B,
+            to: R2,
+            body: 'Your order shipped',
+            direction: 'outbound-api',
+            date_sent: new Date(Date.now() - DAY).toISOString(),
+            status: 'failed',
+            error_code: 21610,
+          },
+        ],
+      })
+    ).messages;
+    writeFileSync(mapping(), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    await snapshot();
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    await snapshot();
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    const older = ws.dir.file('older.db');
+    copyFileSync(db(), ws.dir.file('today.db'));
+    olderDatabase(ws.dir.file('today.db'), older, 26);
+    const d = new Database(older);
+    try {
+      d.prepare(
+        `UPDATE customer_numbers SET source_account_sid = ?, source_service_sid = NULL
+         WHERE phone_number = ?`,
+      ).run(sub.sid, A);
+    } finally {
+      d.close();
+    }
+    const reconciled = await sendIsViolation(sub.sid, R2, older);
+    const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
+    const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
+    expect(found.map((r) => [r['evidence'], r['evidence_message_sid']])).toEqual([
+      ['refusal', refused!.sid],
+    ]);
+  }, 60_000);
+
   it('in a database of the version before whose plan read no listing (--no-snapshot)', async () => {
     // The second snapshot lists the parent alone, without A, and the plan lists nothing: no
     // listing but the first (kept by migration 026 as a service it was in) ever saw A.

@@ -129,6 +129,12 @@ export interface SnapshotInput {
   knownServices?: ReadonlyMap<string, readonly string[]>;
   /** The command that asks (recorded with a run it starts); default `snapshot`. */
   madeBy?: Exclude<RunMaker, 'reconcile'>;
+  /**
+   * (`--take-over-run`) A run recorded running by a process on another machine (or container),
+   * whose processes this one cannot see, is treated as stopped: taken up when asked for the
+   * same, else abandoned. Without it such a run is refused: it may still run there.
+   */
+  takeOverRun?: boolean;
 }
 
 export interface SnapshotDeps {
@@ -221,30 +227,35 @@ type Options = SnapshotInput & {
 };
 
 /**
- * Refuses (exit 4) while another live process on this host runs a snapshot on this database.
- * A look without the write lock: a run that is reading commits page after page, and waiting
- * for the lock between its commits could outlast the busy timeout, ending in "database is
- * locked" rather than this refusal. Asks Twilio nothing, so `plan` calls it before it reads
- * the account too.
+ * Refuses (exit 4) while another live process on this host runs a snapshot on this database,
+ * or while one is recorded running by a process on another machine (or container), whose pid
+ * means nothing here: it cannot be told stopped from running, so it is neither taken up nor
+ * abandoned unless `takeOver` (`--take-over-run`) says it no longer runs. A look without the
+ * write lock: a run that is reading commits page after page, and waiting for the lock between
+ * its commits could outlast the busy timeout, ending in "database is locked" rather than this
+ * refusal. Asks Twilio nothing, so `plan` calls it before it reads the account too.
  */
 export function refuseLiveSnapshot(
   db: Db,
   parentAccountSid: string,
   runner: SnapshotDeps['runner'],
+  takeOver = false,
 ): void {
-  refuseLiveRun(findRunningRun(db, parentAccountSid), runner);
+  refuseLiveRun(db, findRunningRun(db, parentAccountSid), runner, takeOver);
 }
 
 function refuseLiveRun(
+  db: Db,
   running: ReturnType<typeof findRunningRun>,
   runner: SnapshotDeps['runner'],
+  takeOver: boolean,
 ): void {
-  if (
-    running !== undefined &&
-    running.pid !== runner.pid &&
-    running.hostname === runner.hostname &&
-    runner.isAlive(running.pid)
-  ) {
+  if (running === undefined) return;
+  if (running.hostname !== runner.hostname) {
+    if (!takeOver) throw new RefusedError(elsewhereRefusal(db, running));
+    return;
+  }
+  if (running.pid !== runner.pid && runner.isAlive(running.pid)) {
     // A pass records its run once it has read the subaccounts: what is left of it is judging.
     throw new RefusedError(
       running.madeBy === 'reconcile'
@@ -252,6 +263,19 @@ function refuseLiveRun(
         : `snapshot run ${running.id} is still in progress (pid ${running.pid}); wait for it or stop it first`,
     );
   }
+}
+
+/** Why a run another machine recorded running is left alone, and what takes it over. */
+function elsewhereRefusal(db: Db, run: SnapshotRun): string {
+  const where = `pid ${run.pid} on ${run.hostname}, since ${run.startedAt}; another machine (or container), whose processes this one cannot see`;
+  const ifGone = 'if it no longer runs (it was stopped, its machine or container is gone)';
+  if (run.madeBy === 'reconcile') {
+    return `a reconcile pass's run (snapshot run ${run.id}) is recorded running by ${where}. If that pass still runs there, wait for it to finish; ${ifGone}, \`submigrate snapshot --take-over-run\` (with this --db) abandons it, and the next \`submigrate reconcile\` reads its span again`;
+  }
+  const again = ['submigrate', 'snapshot', ...resumeArguments(db, run), '--take-over-run'].join(
+    ' ',
+  );
+  return `snapshot run ${run.id} is recorded running by ${where}. If it still runs there, wait for it to finish; ${ifGone}, \`${again}\` (with this --db) takes it up from its last commit`;
 }
 
 /** The latest snapshot run as `status` tells it. */
@@ -378,7 +402,8 @@ export async function takeSnapshot(
   // Before Twilio is asked anything: that another process runs a snapshot on this database
   // is known from the database alone, and the refusal should not wait on (or fail with) a
   // Twilio that stalls or is down. Looked at again below, write-locked, as the run starts.
-  refuseLiveSnapshot(db, parentSid, runner);
+  const takeOver = given.takeOverRun === true;
+  refuseLiveSnapshot(db, parentSid, runner, takeOver);
   const accounts = [parentSid, ...new Set(given.accounts.filter((sid) => sid !== parentSid))];
   // Side by side: each account's creation date is where its history starts.
   const created = new Map<string, Date | null>();
@@ -430,10 +455,10 @@ export async function takeSnapshot(
 
   // The check for a running run and the start (or take-over) of one, in one write-locked
   // transaction: of two snapshots started at once, the second sees the first's run.
-  const { runId, resumed, abandoned } = claimingRun(db, () => {
+  const { runId, resumed, abandoned, takenUp } = claimingRun(db, () => {
     const abandoned: SnapshotRun[] = [];
     let running = findRunningRun(db, parentSid);
-    refuseLiveRun(running, runner);
+    refuseLiveRun(db, running, runner, takeOver);
     // A pass's run left stopped (its process gone before it recorded its pass) is no snapshot's
     // to take up: abandoned, and the run it was made after is looked at in its place. A
     // snapshot stopped before the pass is the one `status` told the user to take up.
@@ -441,28 +466,43 @@ export async function takeSnapshot(
       finishRun(db, running.id, 'abandoned', isoSeconds(clock.now()));
       abandoned.push(running);
       running = findRunningRun(db, parentSid);
-      refuseLiveRun(running, runner);
+      refuseLiveRun(db, running, runner, takeOver);
     }
     if (
       running !== undefined &&
       resumable(db, running.id, running.explicitWindow, accounts, input)
     ) {
       adoptRun(db, running.id, runner.pid, runner.hostname);
-      return { runId: running.id, resumed: true, abandoned };
+      return { runId: running.id, resumed: true, abandoned, takenUp: running };
     }
     if (running !== undefined) {
       finishRun(db, running.id, 'abandoned', isoSeconds(clock.now()));
       abandoned.push(running);
     }
-    return { runId: startRun(input, accounts, created, deps), resumed: false, abandoned };
+    return {
+      runId: startRun(input, accounts, created, deps),
+      resumed: false,
+      abandoned,
+      takenUp: null,
+    };
   });
   // The stopped run's own command was told to take it up: that it no longer can is said. A
   // pass's run was never a snapshot's to take up, and `reconcile` reads its span again.
+  // Another machine's run is touched only as --take-over-run asked: said, with the machine.
+  const elsewhere = (run: SnapshotRun) =>
+    run.hostname === runner.hostname
+      ? ''
+      : ` (recorded by pid ${run.pid} on ${run.hostname}, another machine, taken over as --take-over-run asked: whether it still ran there could not be seen from here)`;
+  if (takenUp !== null && takenUp.hostname !== runner.hostname) {
+    deps.onNotice?.(`run ${runId} is taken up${elsewhere(takenUp)}.`);
+  }
   for (const run of abandoned) {
     deps.onNotice?.(
-      run.madeBy === 'reconcile'
-        ? `run ${run.id}, a reconcile pass's that stopped before it recorded its pass (pid ${run.pid}), is abandoned: no snapshot takes a pass's run up. What it read is in the ledger only if it stopped after keeping it; none of its span counts as read, and the next \`submigrate reconcile\` reads it again.`
-        : `run ${run.id}, stopped part way (pid ${run.pid}), was for other accounts, another window or source, or older keyword rules than run ${runId}: it is abandoned and will not be taken up. What it read stays in the ledger, but none of its windows counts as read; run ${runId} reads its own from the start.`,
+      elsewhere(run) !== ''
+        ? `run ${run.id}${elsewhere(run)} is abandoned: ${run.madeBy === 'reconcile' ? 'none of its span counts as read, and the next `submigrate reconcile` reads it again' : `none of its windows counts as read; run ${runId} reads its own from the start`}.`
+        : run.madeBy === 'reconcile'
+          ? `run ${run.id}, a reconcile pass's that stopped before it recorded its pass (pid ${run.pid}), is abandoned: no snapshot takes a pass's run up. What it read is in the ledger only if it stopped after keeping it; none of its span counts as read, and the next \`submigrate reconcile\` reads it again.`
+          : `run ${run.id}, stopped part way (pid ${run.pid}), was for other accounts, another window or source, or older keyword rules than run ${runId}: it is abandoned and will not be taken up. What it read stays in the ledger, but none of its windows counts as read; run ${runId} reads its own from the start.`,
     );
   }
   if (given.retentionDays !== undefined) {

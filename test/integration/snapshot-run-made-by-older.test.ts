@@ -115,11 +115,11 @@ describe('snapshot runs recorded before migration 025', () => {
     older('plan');
     // A snapshot of the subaccount alone (its window older than the parent's 30 days holds none
     // of the parent's), killed part way.
-    const stopped = await snapshotInto(file('today.db'), port, clock, WINDOW);
+    const stopped = await snapshotInto(file('today.db'), port, clock, WINDOW, HERE);
     killed(stopped.runId);
     older('stopped-snapshot');
     // Taken up by its command before the passes.
-    expect(await snapshotInto(file('today.db'), port, clock, WINDOW)).toMatchObject({
+    expect(await snapshotInto(file('today.db'), port, clock, WINDOW, HERE)).toMatchObject({
       runId: stopped.runId,
       resumed: true,
     });
@@ -169,9 +169,9 @@ describe('snapshot runs recorded before migration 025', () => {
     expect(pass.stdout).toContain('`submigrate reconcile --db killed-pass.db` runs the pass again');
 
     // The stopped snapshot is taken up by its command; the killed pass is not.
-    const resumed = await snapshotInto(file('stopped-snapshot.db'), port, clock, WINDOW);
+    const resumed = await snapshotInto(file('stopped-snapshot.db'), port, clock, WINDOW, HERE);
     expect(resumed).toMatchObject({ runId: 3, resumed: true });
-    const after = await snapshotInto(file('killed-pass.db'), port, clock, WINDOW);
+    const after = await snapshotInto(file('killed-pass.db'), port, clock, WINDOW, HERE);
     expect(after.resumed).toBe(false);
     expect(
       readOnly(file('killed-pass.db'), (d) =>

@@ -23,6 +23,7 @@ import type { OptOutExportRow } from '../../src/optouts/export.js';
 import {
   DEFAULT_PARTITIONS,
   takeSnapshot,
+  type SnapshotDeps,
   type SnapshotInput,
   type SnapshotResult,
 } from '../../src/optouts/snapshot.js';
@@ -57,17 +58,22 @@ export const TEST_RUNNER = { pid: process.pid, hostname: 'vitest', isAlive: () =
 
 // ── snapshot and ledger ─────────────────────────────────────────────────────────────────────
 
-/** `takeSnapshot` into a real SQLite file, as the CLI does it but with an injected clock. */
+/**
+ * `takeSnapshot` into a real SQLite file, as the CLI does it but with an injected clock; as
+ * `runner` (default `TEST_RUNNER`, on the host "vitest": a run another host recorded running
+ * is refused unless `takeOverRun`).
+ */
 export function snapshotInto(
   dbPath: string,
   twilio: TwilioPort,
   clock: Clock,
   input: Partial<SnapshotInput> = {},
+  runner: SnapshotDeps['runner'] = TEST_RUNNER,
 ): Promise<SnapshotResult> {
   return withDb({ path: dbPath, migrationsDir: MIGRATIONS_DIR, clock }, (db) =>
     takeSnapshot(
       { accounts: [], since: null, until: null, partitions: DEFAULT_PARTITIONS, ...input },
-      { twilio, db, clock, runner: TEST_RUNNER },
+      { twilio, db, clock, runner },
     ),
   );
 }

@@ -25,6 +25,7 @@ interface SnapshotArgs extends GlobalOptions {
   'export-wait': number;
   concurrency: number;
   rate: number;
+  'take-over-run': boolean;
 }
 
 export function snapshotCommand(
@@ -79,6 +80,12 @@ export function snapshotCommand(
           default: 0,
           describe:
             'Twilio requests started per second at most (0 = no cap: reads are held by --concurrency, which is what Twilio limits)',
+        })
+        .option('take-over-run', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'A run recorded running by a process on another machine (or container), whose processes this one cannot see, is refused (exit 4); once it no longer runs there, this takes it up (or abandons it when asked for something else)',
         }),
     handler: async (args) => {
       const input = {
@@ -91,6 +98,7 @@ export function snapshotCommand(
         inFlight: args.concurrency,
         useExport: args.export,
         exportWaitMinutes: args['export-wait'],
+        takeOverRun: args['take-over-run'],
       };
       // Before the database is created or Twilio is asked anything.
       validateSnapshotInput(input, systemClock.now());

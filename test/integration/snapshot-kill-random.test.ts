@@ -24,6 +24,7 @@
  * test/integration/snapshot-kill-random.test.ts` (after `npm run build`).
  */
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -122,6 +123,25 @@ const ledgerSids = (db: string) =>
       ),
     ),
   );
+
+/**
+ * Whether the process is stopped (SIGSTOP taken: `ps` shows state T); undefined while it is not
+ * yet. One that has ended cannot be frozen: an error naming how it ended.
+ */
+const frozen = (cli: RunningCli): true | undefined => {
+  const { exitCode, signalCode, pid } = cli.child;
+  const state =
+    exitCode === null && signalCode === null
+      ? spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim()
+      : '';
+  if (state.startsWith('T')) return true;
+  if (state === '' || state.startsWith('Z')) {
+    throw new Error(
+      `the first snapshot (pid ${pid}) ended before it was frozen (${signalCode ?? `exit ${exitCode ?? '?'}`}), not by the test: there is no live run for the second to be refused beside`,
+    );
+  }
+  return undefined;
+};
 
 /** Where the latest run's windows end: a message dated later is for the next run to read. */
 const latestStart = (db: string) => Math.max(...runsOf(db).map((r) => Date.parse(r.started_at)));
@@ -258,7 +278,8 @@ describe.each(SEEDS)('snapshot killed at random points (seed %i)', (seed) => {
   ): Promise<CliResult | 'finished'> => {
     let signal = asked;
     await env.control('POST', '/__emulator/faults', { hold_after: k, hold_methods: [] });
-    const cli = startCli(args, cliEnv(env), dir.path);
+    // In a session of its own: the test, not a hangup of the terminal it runs in, stops it.
+    const cli = startCli(args, cliEnv(env), dir.path, true);
     running.push(cli);
     const held = await pollUntil(`request ${k + 1} to be held`, async () => {
       if (cli.child.exitCode !== null) return false;
@@ -275,8 +296,11 @@ describe.each(SEEDS)('snapshot killed at random points (seed %i)', (seed) => {
     if (settle) await new Promise((resolve) => setTimeout(resolve, 2_300));
     if (alsoTry !== undefined && runsOf(db).some((r) => r.status === 'running')) {
       // The first frozen (alive, and reading nothing) while the second asks Twilio what it
-      // needs to get as far as the refusal; then killed as it stands.
+      // needs to get as far as the refusal; then killed as it stands. Frozen is checked, not
+      // assumed: one that had already ended (a signal from outside the test) leaves a run
+      // nobody runs, which the second rightly takes up (exit 0) — not the refusal this checks.
       cli.child.kill('SIGSTOP');
+      await pollUntil('the first snapshot to be frozen', () => frozen(cli));
       await releaseHeld(env);
       const before = ledgerDump(db);
       const second = await runCli(alsoTry, cliEnv(env), dir.path);
@@ -473,5 +497,5 @@ describe.each(SEEDS)('snapshot killed at random points (seed %i)', (seed) => {
       [...new Set(killedRows.map((row) => exportPairKey(row as never)))].sort(),
       context,
     ).toEqual([...oracle.keys()].sort());
-  }, 120_000);
+  });
 });

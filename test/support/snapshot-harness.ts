@@ -333,15 +333,20 @@ export function cliEnv(
 /**
  * Starts `node bin/submigrate.js ARGS` (stdin closed, stdout and stderr piped: not a TTY), in
  * the repository root unless told otherwise (apply writes `reports/` under its cwd).
+ * `ownSession`: in a session of its own (setsid), so that a hangup of the terminal or process
+ * group the tests run in (SIGHUP, which ends submigrate at once, as a closed terminal does)
+ * does not reach it: only the test ends it.
  */
 export function startCli(
   args: readonly string[],
   env: Record<string, string>,
   cwd: string = ROOT,
+  ownSession = false,
 ): RunningCli {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
     env,
+    detached: ownSession,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return { child, done: outcome(child) };

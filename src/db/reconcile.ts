@@ -153,13 +153,18 @@ export function movedNumbers(db: Db): MovedNumber[] {
                 v.first_seen, a.started_at,
                 -- The last it is known elsewhere: its latest evidence in another account, or
                 -- the transfer that last put it in another customer's subaccount.
-                -- (Before a listing first saw it in the subaccount, when one did.)
-                MAX(COALESCE(b.date_sent, w.date_sent, ''), COALESCE(u.moved_before, ''))
+                -- (Before a listing first saw it in the subaccount, when one did; when nothing
+                -- known of it elsewhere came before that listing, none: it was there before
+                -- anything was known of it elsewhere, and its sends there count from the
+                -- subaccount's history start.)
+                MAX(COALESCE(b.date_sent, CASE WHEN hs.first_here IS NULL THEN w.date_sent END, ''),
+                    COALESCE(u.moved_before, ''))
                   AS last_elsewhere
          FROM unmoved u
          JOIN seen v ON v.number_sid = u.number_sid
          LEFT JOIN elsewhere w ON w.phone_number = u.phone_number
          LEFT JOIN elsewhere_before b ON b.phone_number = u.phone_number
+         LEFT JOIN here hs ON hs.phone_number = u.phone_number
          LEFT JOIN created a ON a.step_id = 'create_subaccount:' || u.customer_id
            AND a.subaccount_sid = u.subaccount_sid
          WHERE u.source_account_sid <> u.subaccount_sid OR w.account_sid IS NOT NULL)

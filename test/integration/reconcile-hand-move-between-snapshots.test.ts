@@ -207,6 +207,39 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
     await reconcileFinds(messages[0]!.sid, R2);
   }, 60_000);
 
+  it('first listed in Acme, then back in the parent and Shared, then in Acme again: what it sent there the first time is judged', async () => {
+    // No listing saw A anywhere before the one that saw it in Acme's subaccount, and A has no
+    // evidence of its own in the parent: nothing known of it elsewhere comes before that listing.
+    const now = Date.now();
+    const at = (minutesAgo: number) => fixedClock(now - minutesAgo * 60_000);
+    await sharedService();
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    const { messages } = await ws.env.seed({
+      messages: [
+        {
+          from: A,
+          to: R2,
+          body: 'Hi',
+          direction: 'outbound-api',
+          date_sent: new Date(now - 50 * 60_000).toISOString(),
+          account_sid: sub.sid,
+        },
+      ],
+    });
+    await snapshotInto(db(), ws.env.port(), at(40), { accounts: [sub.sid] });
+    // Back into the parent and its Shared, where the next snapshot lists it; then into Acme.
+    await moveAByHand(sub.sid, ws.env.parent.accountSid);
+    const [number] = await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: A });
+    const [shared] = await ws.env.parent.messaging.v1.services.list();
+    await ws.env.parent.messaging.v1
+      .services(shared!.sid)
+      .phoneNumbers.create({ phoneNumberSid: number!.sid });
+    await snapshotInto(db(), ws.env.port(), at(30));
+    await moveAByHand(ws.env.parent.accountSid, sub.sid);
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    await reconcileFinds(messages[0]!.sid, R2);
+  }, 60_000);
+
   it("moved into Beta's subaccount and back into Shared before any plan: the parent is where it came from", async () => {
     await sharedService(`zed,Zed,${A}\n`);
     await snapshot();

@@ -1,6 +1,7 @@
 /**
  * Moved numbers away from the subaccount apply put them in (`number-away`): found in the parent
- * by a pass, or between two transfers in the journal, and up to when each was there.
+ * (or in a subaccount no pass reads) by a pass, or between two transfers in the journal, and up
+ * to when each was there.
  */
 
 import { isoSeconds } from '../clock.js';
@@ -21,7 +22,8 @@ import type { PhoneNumber } from '../twilio/port.js';
 import type { NotChecked } from './result.js';
 
 /**
- * The moved numbers found among the parent's (`inParent`): each was put in its subaccount by
+ * The moved numbers found among the parent's (`inParent`; or, `parentAccountSid` another
+ * account's, among that account's): each was put in its subaccount by
  * apply (or found there by an applied plan) and has left it since with no step of apply's,
  * back into the parent. What it sent there since it was last moved into the subaccount
  * (`moveBegan`, or its latest stay's beginning there) up to `now` no pass reads. Pure.

@@ -60,13 +60,28 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
   // it by hand, back into the parent, sends from the parent, where no pass reads: found here
   // (one list of the parent's numbers), it is named, never taken for "0 violations".
   const stays = numberStays(db);
-  const away = awayInParent(
-    moved,
-    await twilio.listPhoneNumbers(twilio.parentAccountSid),
-    twilio.parentAccountSid,
-    now,
-    stays,
-  );
+  const parent = twilio.parentAccountSid;
+  const inParent = await twilio.listPhoneNumbers(parent);
+  const away = awayInParent(moved, inParent, parent, now, stays);
+  // One moved by hand into a subaccount no pass reads (one no apply put a number in) sends from
+  // there with its opt-outs forgotten too: each subaccount the pass reads is listed (one request
+  // a page of 1,000), and a moved number in none of them nor in the parent is looked for in the
+  // family's other subaccounts, where it is named as in the parent.
+  const read = [...new Set(moved.map((m) => m.subaccountSid))].filter((sid) => sid !== parent);
+  const found = new Set(inParent.map((n) => n.phoneNumber));
+  for (const sid of read) {
+    for (const n of await twilio.listPhoneNumbers(sid)) found.add(n.phoneNumber);
+  }
+  const missing = moved.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
+  if (missing.length > 0) {
+    const others = (await twilio.listSubaccounts()).filter(
+      (a) => a.sid !== parent && !read.includes(a.sid) && a.status !== 'closed',
+    );
+    for (const account of others) {
+      const there = await twilio.listPhoneNumbers(account.sid);
+      away.push(...awayInParent(missing, there, account.sid, now, stays));
+    }
+  }
   return { stays, away };
 }
 

@@ -173,17 +173,19 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
   }
   // The last routing check (apply's, or `submigrate routes` since) found a moved number out of
   // its subaccount, moved by hand: no pass may have seen it where it is (a pass names the span of
-  // one it finds in the parent, above), so nobody can say what it sent there.
+  // one it finds in the parent or in a subaccount no pass reads, above), so nobody can say what
+  // it sent there.
   const missing = missingNumbers(input);
   if (missing.length > 0) {
     reasons.push(
       html`${missing.length} moved number(s) were not in their subaccount at the last routing check
         (${missing.map((r) => r.phone_number).join(', ')}): moved out by hand, not by apply, and no
         reconcile pass judges what a number sends there. What to do: the engineer runs
-        <code>submigrate reconcile</code> (a pass that finds such a number in the parent names the
-        time it spends there, for good), puts the number back where the mapping has it, then runs
-        <code>submigrate routes</code> and <code>submigrate report</code>; the customer checks what
-        the number sent meanwhile against its suppression list and its own opt-out records.`,
+        <code>submigrate reconcile</code> (a pass that finds such a number in the parent, or in a
+        subaccount no pass reads, names the time it spends there, for good), puts the number back
+        where the mapping has it, then runs <code>submigrate routes</code> and
+        <code>submigrate report</code>; the customer checks what the number sent meanwhile against
+        its suppression list and its own opt-out records.`,
     );
   }
   if (violations !== null && unjudged.length > 0) {

@@ -363,7 +363,8 @@ export function listNumbers(db: Db): NumberRow[] {
 export interface NumberListed {
   accountSid: string;
   messagingServiceSid: string | null;
-  /** The last listing that saw it there (ISO 8601 UTC, this machine's clock). */
+  /** The first and the last listing that saw it there (ISO 8601 UTC, this machine's clock). */
+  firstSeen: string;
   lastSeen: string;
 }
 
@@ -376,7 +377,8 @@ export function accountsListedByNumber(db: Db): Map<string, NumberListed[]> {
   const rows = db
     .prepare(
       `SELECT number_sid AS numberSid, account_sid AS accountSid,
-              messaging_service_sid AS messagingServiceSid, last_seen AS lastSeen
+              messaging_service_sid AS messagingServiceSid, first_seen AS firstSeen,
+              last_seen AS lastSeen
        FROM number_accounts_seen ORDER BY number_sid, last_seen DESC, account_sid`,
     )
     .all() as (NumberListed & { numberSid: string })[];

@@ -395,10 +395,13 @@ function leftSinceSnapshot(
     const listings = listed.get(number.sid) ?? [];
     const then = listings.find((l) => l.accountSid !== number.accountSid);
     if (then === undefined) continue;
-    // Listed where it is now after that (moved away and back, by the latest listing there):
-    // it left that account before, and the one it is in now is where it comes from.
+    // Listed where it is now both before and after that (moved away and back): it left that
+    // account before, and the one it is in now is where it comes from. One listed where it is
+    // now only after it (moved by hand into it, a snapshot of it since) came from that account.
     const here = listings.find((l) => l.accountSid === number.accountSid);
-    if (here !== undefined && here.lastSeen > then.lastSeen) continue;
+    if (here !== undefined && here.firstSeen < then.lastSeen && here.lastSeen > then.lastSeen) {
+      continue;
+    }
     left.set(number.sid, {
       accountSid: then.accountSid,
       messagingServiceSid: then.messagingServiceSid,

@@ -278,6 +278,31 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
     await sendIsViolation(zed, R2);
   }, 60_000);
 
+  it('listed in Acme by a snapshot before the plan: the parent and Shared are where it came from', async () => {
+    await sharedService();
+    await snapshot();
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    await sleep(1_100);
+    // This snapshot lists A in Acme's subaccount, after the one that saw it in the parent.
+    await snapshot('--account', sub.sid);
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    const [shared] = await ws.env.parent.messaging.v1.services.list();
+    const d = new Database(db(), { readonly: true });
+    try {
+      expect(
+        d
+          .prepare(
+            `SELECT source_account_sid AS account, source_service_sid AS service
+             FROM customer_numbers WHERE phone_number = ?`,
+          )
+          .get(A),
+      ).toEqual({ account: ws.env.parent.accountSid, service: shared!.sid });
+    } finally {
+      d.close();
+    }
+    await sendIsViolation(sub.sid, R2);
+  }, 60_000);
+
   it('with a plan made before the second snapshot', async () => {
     await sharedService();
     await snapshot();

@@ -8,11 +8,12 @@
  * `--fail-on-violation`, or a refusal); violations the tool names and the oracle does not are
  * printed with their seed (fail-safe over-reporting, allowed).
  *
- * The fixed seeds pass. Seeds 1–300 do not all: 5 of them (10, 68, 174, 196, 221) miss true
- * violations the tool cannot see or does not follow — a moved number moved by hand into the
- * parent or a subaccount no pass reads and back between two passes; a STOP said to it in its
- * subaccount after the move, then moved by hand into another one; sends in its subaccount
- * before any listing or evidence showed it anywhere else. They are open (h155's report).
+ * The fixed seeds pass. Seeds 1–600 do not all: 9 of them (10, 68, 174, 196, 221, 318, 340,
+ * 492, 533) miss true violations the tool cannot see or does not follow — a moved number moved
+ * by hand into the parent or a subaccount no pass reads and back between two passes (68, 174,
+ * 318, 492); a STOP said to it in its subaccount after the move, then moved by hand into
+ * another customer's one (10); a number no listing nor evidence ever showed anywhere but in
+ * its subaccount before the plan (196, 221, 340, 533). They are open (h155's report).
  *
  * More seeds: `SEEDS=1-300 npx vitest run test/integration/reconcile-hand-moves-random.test.ts`
  * (`HAND_MOVE_SEEDS` too; `HAND_MOVE_STORIES=1` prints every history, `HAND_MOVE_DUMP=1` the

@@ -150,7 +150,7 @@ export function movedNumbers(db: Db): MovedNumber[] {
                      ELSE w.account_sid END AS source_account_sid,
                 CASE WHEN u.source_account_sid <> u.subaccount_sid THEN u.source_service_sid
                 END AS source_service_sid,
-                v.first_seen, a.started_at,
+                v.first_seen, a.started_at, w.date_sent AS last_known_elsewhere,
                 -- The last it is known elsewhere: its latest evidence in another account, or
                 -- the transfer that last put it in another customer's subaccount.
                 -- (Before a listing first saw it in the subaccount, when one did; when nothing
@@ -189,9 +189,12 @@ export function movedNumbers(db: Db): MovedNumber[] {
               r.source_account_sid, r.source_service_sid, r.first_seen,
               -- Its sends there count from when it may have come: after the subaccount's
               -- history began and after it was last known elsewhere; none known, from then.
+              -- (One there before anything was known of it elsewhere, in a subaccount whose
+              -- history start no snapshot recorded: from the last it was known elsewhere, as
+              -- before, never later.)
               MIN(r.first_seen,
                   COALESCE(NULLIF(MAX(COALESCE(h.history_start, ''), r.last_elsewhere), ''),
-                           r.first_seen)),
+                           r.last_known_elsewhere, r.first_seen)),
               r.started_at
        FROM arrived r LEFT JOIN account_history h ON h.account_sid = r.subaccount_sid
        ORDER BY customerId, phoneNumber`,

@@ -140,8 +140,15 @@ export function replaceNumbers(
        observed_at, run_id)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
     // The services are kept for good: the rows above go at the next listing of the account.
-    const member = db.prepare(`INSERT OR IGNORE INTO number_services_seen
-      (phone_number, account_sid, messaging_service_sid, first_seen) VALUES (?, ?, ?, ?)`);
+    // With the first and last listing that saw the number in each; one that comes back after a
+    // listing showed it out (`left_seen`) is no longer out since then.
+    const member = db.prepare(`INSERT INTO number_services_seen
+      (phone_number, account_sid, messaging_service_sid, first_seen, last_seen)
+      VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (phone_number, account_sid, messaging_service_sid) DO UPDATE SET
+        first_seen = MIN(first_seen, excluded.first_seen),
+        last_seen = MAX(last_seen, excluded.last_seen),
+        left_seen = CASE WHEN left_seen <= excluded.last_seen THEN NULL ELSE left_seen END`);
     // So are the accounts, with when each was first and last seen holding the number: a number
     // the next listing finds in another account (moved by hand) left this one after then.
     const stay = db.prepare(`INSERT INTO number_accounts_seen
@@ -154,6 +161,37 @@ export function replaceNumbers(
                                      ELSE messaging_service_sid END,
         first_seen = MIN(first_seen, excluded.first_seen),
         last_seen = MAX(last_seen, excluded.last_seen)`);
+    // A service this listing shows a number out of (`number_services_seen`, migration 028): it
+    // stayed there until the last listing that saw it there, at least the first time it left
+    // (`stayed_until`, kept when it comes back), and had left by this listing (`left_seen`, the
+    // first since it was last seen there). A listing older than that last one (out of order)
+    // shows only that it left some time before: the first listing stands for the end of its
+    // first stay. Rows this listing already counts as left are not touched.
+    const left = `UPDATE number_services_seen SET
+        stayed_until = CASE WHEN stayed_until < :at THEN stayed_until
+                            WHEN last_seen < :at THEN last_seen ELSE first_seen END,
+        left_seen = CASE WHEN last_seen >= :at THEN left_seen
+                         WHEN left_seen > last_seen AND left_seen < :at THEN left_seen
+                         ELSE :at END`;
+    // (A listing of the same time as the last that saw it there: the number moved while the
+    // run listed its accounts. The next listing tells.)
+    const notYetLeft = `first_seen < :at AND last_seen <> :at
+        AND (stayed_until IS NULL OR left_seen IS NULL OR left_seen <= last_seen
+             OR left_seen > :at)`;
+    // One statement each, over the listing's numbers as JSON (each looked up by its key).
+    const listedHere = JSON.stringify(
+      numbers.map((n) => [n.phoneNumber, n.messagingServiceSid ?? '']),
+    );
+    db.prepare(
+      `${left} WHERE account_sid = :account AND ${notYetLeft}
+         AND phone_number || ' ' || messaging_service_sid NOT IN (
+           SELECT (value ->> '$[0]') || ' ' || (value ->> '$[1]') FROM json_each(:listed))`,
+    ).run({ at: observedAt, account: accountSid, listed: listedHere });
+    // In this account now, so out of every service of any other account.
+    db.prepare(
+      `${left} WHERE account_sid <> :account AND ${notYetLeft}
+         AND phone_number IN (SELECT value ->> '$[0]' FROM json_each(:listed))`,
+    ).run({ at: observedAt, account: accountSid, listed: listedHere });
     for (const n of numbers) {
       insert.run(
         n.accountSid,
@@ -166,7 +204,7 @@ export function replaceNumbers(
         runId,
       );
       if (n.messagingServiceSid !== null) {
-        member.run(n.phoneNumber, n.accountSid, n.messagingServiceSid, observedAt);
+        member.run(n.phoneNumber, n.accountSid, n.messagingServiceSid, observedAt, observedAt);
       }
       stay.run(
         n.numberSid,
@@ -294,10 +332,11 @@ export function serviceEvidenceByNumber(
  * left is known only between the last listing that showed it in the service and the first that
  * did not, so the earlier end is taken (the safe reading): an opt-in dated from then on counts
  * as after it left. The services a listing saw it in are kept (`number_services_seen`) with the
- * first listing that did; the last one that did is known only while it is still the account's
- * latest listing (`numbers`) and a move of apply's (`left`: each finished transfer out of an
- * account) took the number out after it. Left: the latest listing of the account no longer
- * shows the number in the service, or such a move came after that listing.
+ * last listing that did, and, once a listing showed it out, the last one before that
+ * (`stayed_until`: a number that left and came back is taken as gone from the end of its first
+ * stay, since an opt-in while it was away was not its own). Left: the latest listing of the
+ * account no longer shows the number in the service, or a move of apply's (`left`: each
+ * finished transfer out of an account) came after that listing.
  */
 export function servicesLeftByNumber(
   db: Db,
@@ -306,7 +345,8 @@ export function servicesLeftByNumber(
   const rows = statement(
     db,
     `SELECT s.phone_number AS number, s.account_sid AS accountSid,
-            s.messaging_service_sid AS service, s.first_seen AS firstSeen, n.observed_at AS listedAt
+            s.messaging_service_sid AS service, COALESCE(s.stayed_until, s.last_seen) AS lastIn,
+            n.observed_at AS listedAt
      FROM number_services_seen s
      LEFT JOIN numbers n
        ON n.account_sid = s.account_sid AND n.phone_number = s.phone_number
@@ -315,7 +355,7 @@ export function servicesLeftByNumber(
     number: string;
     accountSid: string;
     service: string;
-    firstSeen: string;
+    lastIn: string;
     listedAt: string | null;
   }[];
   const lastLeft = new Map<string, string>();
@@ -325,13 +365,10 @@ export function servicesLeftByNumber(
     if (before === undefined || d.leftAt > before) lastLeft.set(key, d.leftAt);
   }
   const byNumber = new Map<string, Map<string, string>>();
-  for (const { number, accountSid, service, firstSeen, listedAt } of rows) {
+  for (const { number, accountSid, service, lastIn, listedAt } of rows) {
     const movedAt = lastLeft.get(`${number}|${accountSid}`);
     const stillIn = listedAt !== null && (movedAt === undefined || movedAt < listedAt);
     if (stillIn) continue;
-    // The last listing that showed it there: the account's latest, still, when apply moved it
-    // out after it; else only the first is known.
-    const lastIn = listedAt !== null && listedAt > firstSeen ? listedAt : firstSeen;
     // Twilio's clock may run behind this machine's: an opt-in said after the listing may carry
     // an earlier date.
     const before = isoSecondsOf(Date.parse(lastIn) - CLOCK_SKEW_MS, lastIn);

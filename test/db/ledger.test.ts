@@ -845,6 +845,156 @@ describe('the ledger on a real database', () => {
     });
   });
 
+  describe('a number that left a shared service, its listings kept (migration 028)', () => {
+    const SHARED = `MG${'5'.repeat(32)}`;
+    const SUB = `AC${'6'.repeat(32)}`;
+    const A = '+14155550401';
+    const B = '+14155550402';
+    const listed = (
+      phoneNumber: string,
+      messagingServiceSid: string | null,
+      accountSid = ACCOUNT,
+    ) => ({
+      accountSid,
+      numberSid: `PN${phoneNumber.slice(2).padStart(32, '0')}`,
+      phoneNumber,
+      numberType: 'local',
+      messagingServiceSid,
+      serviceName: messagingServiceSid === null ? null : 'Shared',
+    });
+    /** A (acme) and B (beta) mapped from the parent's Shared; the run the listings are of. */
+    function mapped(db: Db): number {
+      recordMapping(
+        db,
+        'sha',
+        '2025-05-01T00:00:00Z',
+        [
+          { customerId: 'acme', customerName: 'Acme', messagingService: null },
+          { customerId: 'beta', customerName: 'Beta', messagingService: null },
+        ],
+        [A, B].map((phoneNumber, i) => ({
+          numberSid: listed(phoneNumber, null).numberSid,
+          phoneNumber,
+          customerId: i === 0 ? 'acme' : 'beta',
+          sourceAccountSid: ACCOUNT,
+          sourceServiceSid: SHARED,
+          atSource: true,
+        })),
+      );
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      recordServices(db, ACCOUNT, '2025-05-01T00:00:00Z', [SHARED]);
+      return id;
+    }
+    /** The parent listed at `at` with A in `a` (B in Shared throughout). */
+    const listing = (db: Db, id: number, at: string, a: string | null) =>
+      replaceNumbers(db, id, ACCOUNT, at, [listed(A, a), listed(B, SHARED)]);
+    /** R's STOP (1 April) and START (`startAt`) through Shared, both to B. */
+    const stopThenStart = (recipient: string, startAt: string) =>
+      (['opt-out', 'opt-in'] as const).map((kind) =>
+        event({
+          endUser: recipient,
+          kind,
+          keyword: kind === 'opt-out' ? 'STOP' : 'START',
+          body: kind === 'opt-out' ? 'STOP' : 'START',
+          twilioNumber: B,
+          messagingServiceSid: SHARED,
+          dateSent: kind === 'opt-out' ? '2025-04-01T00:00:00Z' : startAt,
+        }),
+      );
+    const acmeList = (db: Db) =>
+      exportOptOuts(db)
+        .optouts.filter((r) => r.customer_id === 'acme')
+        .map((r) => r.recipient);
+    const seenRow = (db: Db, accountSid = ACCOUNT) =>
+      db
+        .prepare(
+          `SELECT first_seen AS firstSeen, last_seen AS lastSeen, stayed_until AS stayedUntil,
+                  left_seen AS leftSeen
+           FROM number_services_seen WHERE phone_number = ? AND account_sid = ?`,
+        )
+        .get(A, accountSid);
+
+    it('dates its leaving at the last listing that showed it there: a START said before it lifts the opt-out', async () => {
+      await withLedger(dir.file('l.db'), (db) => {
+        const id = mapped(db);
+        // In Shared on 1 and 5 May; on 10 May in no service (moved out by hand).
+        listing(db, id, '2025-05-01T00:00:00Z', SHARED);
+        listing(db, id, '2025-05-05T00:00:00Z', SHARED);
+        listing(db, id, '2025-05-10T00:00:00Z', null);
+        expect(seenRow(db)).toEqual({
+          firstSeen: '2025-05-01T00:00:00Z',
+          lastSeen: '2025-05-05T00:00:00Z',
+          stayedUntil: '2025-05-05T00:00:00Z',
+          leftSeen: '2025-05-10T00:00:00Z',
+        });
+        expect(servicesLeftByNumber(db, [])).toEqual(
+          new Map([[A, new Map([[SHARED, '2025-05-04T23:58:00Z']])]]),
+        );
+        insertEvents(db, id, [
+          // R1: START between the two listings that showed A in Shared: lifted for A too.
+          ...stopThenStart('+12065550001', '2025-05-03T00:00:00Z'),
+          // R2: START a minute before the second by Twilio's clock: maybe after, kept.
+          ...stopThenStart('+12065550002', '2025-05-04T23:59:00Z'),
+          // R3: START after it: kept.
+          ...stopThenStart('+12065550003', '2025-05-07T00:00:00Z'),
+        ]);
+        expect(acmeList(db)).toEqual(['+12065550002', '+12065550003']);
+      });
+    });
+
+    it('a number that left and came back: a START while it was away never lifts the opt-out it carried out', async () => {
+      await withLedger(dir.file('l.db'), (db) => {
+        const id = mapped(db);
+        // In Shared on 1 May, out on 5 May, back on 8 May, out again on 10 May.
+        listing(db, id, '2025-05-01T00:00:00Z', SHARED);
+        listing(db, id, '2025-05-05T00:00:00Z', null);
+        listing(db, id, '2025-05-08T00:00:00Z', SHARED);
+        // Back in it: its list holds the service as it stands.
+        expect(servicesLeftByNumber(db, []).get(A)).toBeUndefined();
+        listing(db, id, '2025-05-10T00:00:00Z', null);
+        expect(seenRow(db)).toEqual({
+          firstSeen: '2025-05-01T00:00:00Z',
+          lastSeen: '2025-05-08T00:00:00Z',
+          stayedUntil: '2025-05-01T00:00:00Z',
+          leftSeen: '2025-05-10T00:00:00Z',
+        });
+        // From the end of its first stay, not its last.
+        expect(servicesLeftByNumber(db, [])).toEqual(
+          new Map([[A, new Map([[SHARED, '2025-04-30T23:58:00Z']])]]),
+        );
+        insertEvents(db, id, [
+          // R1: START while A was away (between 5 and 8 May): not A's, kept.
+          ...stopThenStart('+12065550001', '2025-05-06T00:00:00Z'),
+          // R2: START before the first listing: lifted.
+          ...stopThenStart('+12065550002', '2025-04-02T00:00:00Z'),
+        ]);
+        expect(acmeList(db)).toEqual(['+12065550001']);
+      });
+    });
+
+    it("a listing of another account holding the number shows it out of the parent's service (snapshot --account)", async () => {
+      await withLedger(dir.file('l.db'), (db) => {
+        const id = mapped(db);
+        listing(db, id, '2025-05-01T00:00:00Z', SHARED);
+        listing(db, id, '2025-05-05T00:00:00Z', SHARED);
+        // Moved by hand into the subaccount, which alone is listed on 10 May.
+        replaceNumbers(db, id, SUB, '2025-05-10T00:00:00Z', [listed(A, null, SUB)]);
+        expect(seenRow(db)).toEqual({
+          firstSeen: '2025-05-01T00:00:00Z',
+          lastSeen: '2025-05-05T00:00:00Z',
+          stayedUntil: '2025-05-05T00:00:00Z',
+          leftSeen: '2025-05-10T00:00:00Z',
+        });
+        // The parent listed again, A no longer there: nothing changes.
+        replaceNumbers(db, id, ACCOUNT, '2025-05-12T00:00:00Z', [listed(B, SHARED)]);
+        expect(seenRow(db)).toMatchObject({ leftSeen: '2025-05-10T00:00:00Z' });
+        expect(servicesLeftByNumber(db, [])).toEqual(
+          new Map([[A, new Map([[SHARED, '2025-05-04T23:58:00Z']])]]),
+        );
+      });
+    });
+  });
+
   it('binds a service-scope opt-out to the customer of the number that took it, whatever service that number is in now', async () => {
     // The STOP came to acme's number through a service it has since left (no snapshot saw it
     // there): the person told that number to stop.

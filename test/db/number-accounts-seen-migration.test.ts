@@ -29,10 +29,12 @@ describe('migration 027: the accounts listings saw each number in', () => {
   it('fills from the numbers table (and 026 services) on a database of every earlier schema', () => {
     const source = dir.file('today.db');
     const today = todayWithListing(source, ACCOUNT, SERVICE);
-    const service = today.prepare(
+    const insert = today.prepare(
       `INSERT INTO number_services_seen (phone_number, account_sid, messaging_service_sid,
-         first_seen) VALUES (?, ?, ?, ?)`,
+         first_seen, last_seen) VALUES (?, ?, ?, ?, ?)`,
     );
+    // (Schema 026 kept the first listing alone: the last is that one too.)
+    const service = { run: (...row: string[]) => insert.run(...row, row[3]) };
     // The one 026 kept of the listing above, and one of a listing the other account's replaced.
     service.run('+14155550401', ACCOUNT, SERVICE, '2025-01-02T00:00:00Z');
     service.run('+14155550401', OTHER, ELSEWHERE, '2024-12-01T00:00:00Z');

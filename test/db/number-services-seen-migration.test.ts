@@ -24,7 +24,12 @@ describe('migration 026: the services listings saw each number in', () => {
     todayWithListing(source, ACCOUNT, SERVICE).close();
 
     const upgraded = upgradedFrom(dir.file, source, 26, (db) =>
-      db.prepare('SELECT * FROM number_services_seen').all(),
+      db
+        .prepare(
+          `SELECT phone_number, account_sid, messaging_service_sid, first_seen
+           FROM number_services_seen`,
+        )
+        .all(),
     );
     expect(upgraded).toHaveLength(25);
     for (const [version, seen] of upgraded) {

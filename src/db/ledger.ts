@@ -133,67 +133,93 @@ export function replaceNumbers(
   observedAt: string,
   numbers: readonly NumberRow[],
 ): void {
+  const insert = statement(
+    db,
+    `INSERT OR REPLACE INTO numbers
+       (account_sid, number_sid, phone_number, number_type, messaging_service_sid, service_name,
+        observed_at, run_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  // What the rows just written say, kept for good, each table filled from them by one
+  // statement rather than one per number (100,000 upserts were a fifth of a plan's writes).
+  // The account's rows are all this call's (the DELETE took the others), each at or above the
+  // lowest rowid written: only those are scanned, not every account's numbers.
+  // (`AND true`: SQLite's parser needs a WHERE before an upsert's ON CONFLICT in INSERT … SELECT.)
+  const written = `FROM numbers WHERE rowid >= ? AND account_sid = ?`;
+  // The services are kept for good: the rows above go at the next listing of the account.
+  // With the first and last listing that saw the number in each; one that comes back after a
+  // listing showed it out (`left_seen`) is no longer out since then.
+  const members = statement(
+    db,
+    `INSERT INTO number_services_seen
+       (phone_number, account_sid, messaging_service_sid, first_seen, last_seen)
+     SELECT phone_number, account_sid, messaging_service_sid, observed_at, observed_at
+     ${written} AND messaging_service_sid IS NOT NULL AND true
+     ON CONFLICT (phone_number, account_sid, messaging_service_sid) DO UPDATE SET
+       first_seen = MIN(first_seen, excluded.first_seen),
+       last_seen = MAX(last_seen, excluded.last_seen),
+       left_seen = CASE WHEN left_seen <= excluded.last_seen THEN NULL ELSE left_seen END`,
+  );
+  // So are the accounts, with when each was first and last seen holding the number: a number
+  // the next listing finds in another account (moved by hand) left this one after then.
+  const stays = statement(
+    db,
+    `INSERT INTO number_accounts_seen
+       (number_sid, account_sid, phone_number, messaging_service_sid, first_seen, last_seen)
+     SELECT number_sid, account_sid, phone_number, messaging_service_sid, observed_at,
+            observed_at
+     ${written} AND true
+     ON CONFLICT (number_sid, account_sid) DO UPDATE SET
+       phone_number = excluded.phone_number,
+       messaging_service_sid = CASE WHEN excluded.last_seen >= last_seen
+                                    THEN excluded.messaging_service_sid
+                                    ELSE messaging_service_sid END,
+       first_seen = MIN(first_seen, excluded.first_seen),
+       last_seen = MAX(last_seen, excluded.last_seen)`,
+  );
+  // A service this listing shows a number out of (`number_services_seen`, migration 028): it
+  // stayed there until the last listing that saw it there, at least the first time it left
+  // (`stayed_until`, kept when it comes back), and had left by this listing (`left_seen`, the
+  // first since it was last seen there). A listing older than that last one (out of order)
+  // shows only that it left some time before: the first listing stands for the end of its
+  // first stay. Rows this listing already counts as left are not touched.
+  const left = `UPDATE number_services_seen SET
+      stayed_until = CASE WHEN stayed_until < :at THEN stayed_until
+                          WHEN last_seen < :at THEN last_seen ELSE first_seen END,
+      left_seen = CASE WHEN last_seen >= :at THEN left_seen
+                       WHEN left_seen > last_seen AND left_seen < :at THEN left_seen
+                       ELSE :at END`;
+  // (A listing of the same time as the last that saw it there: the number moved while the
+  // run listed its accounts. The next listing tells.)
+  const notYetLeft = `first_seen < :at AND last_seen <> :at
+      AND (stayed_until IS NULL OR left_seen IS NULL OR left_seen <= last_seen
+           OR left_seen > :at)`;
+  // One statement each, over the listing's numbers as JSON (each looked up by its key).
+  const leftHere = statement(
+    db,
+    `${left} WHERE account_sid = :account AND ${notYetLeft}
+       AND phone_number || ' ' || messaging_service_sid NOT IN (
+         SELECT (value ->> '$[0]') || ' ' || (value ->> '$[1]') FROM json_each(:listed))`,
+  );
+  // In this account now, so out of every service of any other account.
+  const leftElsewhere = statement(
+    db,
+    `${left} WHERE account_sid <> :account AND ${notYetLeft}
+       AND phone_number IN (SELECT value ->> '$[0]' FROM json_each(:listed))`,
+  );
   db.transaction(() => {
-    db.prepare('DELETE FROM numbers WHERE account_sid = ?').run(accountSid);
-    const insert = db.prepare(`INSERT OR REPLACE INTO numbers
-      (account_sid, number_sid, phone_number, number_type, messaging_service_sid, service_name,
-       observed_at, run_id)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-    // The services are kept for good: the rows above go at the next listing of the account.
-    // With the first and last listing that saw the number in each; one that comes back after a
-    // listing showed it out (`left_seen`) is no longer out since then.
-    const member = db.prepare(`INSERT INTO number_services_seen
-      (phone_number, account_sid, messaging_service_sid, first_seen, last_seen)
-      VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (phone_number, account_sid, messaging_service_sid) DO UPDATE SET
-        first_seen = MIN(first_seen, excluded.first_seen),
-        last_seen = MAX(last_seen, excluded.last_seen),
-        left_seen = CASE WHEN left_seen <= excluded.last_seen THEN NULL ELSE left_seen END`);
-    // So are the accounts, with when each was first and last seen holding the number: a number
-    // the next listing finds in another account (moved by hand) left this one after then.
-    const stay = db.prepare(`INSERT INTO number_accounts_seen
-      (number_sid, account_sid, phone_number, messaging_service_sid, first_seen, last_seen)
-      VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (number_sid, account_sid) DO UPDATE SET
-        phone_number = excluded.phone_number,
-        messaging_service_sid = CASE WHEN excluded.last_seen >= last_seen
-                                     THEN excluded.messaging_service_sid
-                                     ELSE messaging_service_sid END,
-        first_seen = MIN(first_seen, excluded.first_seen),
-        last_seen = MAX(last_seen, excluded.last_seen)`);
-    // A service this listing shows a number out of (`number_services_seen`, migration 028): it
-    // stayed there until the last listing that saw it there, at least the first time it left
-    // (`stayed_until`, kept when it comes back), and had left by this listing (`left_seen`, the
-    // first since it was last seen there). A listing older than that last one (out of order)
-    // shows only that it left some time before: the first listing stands for the end of its
-    // first stay. Rows this listing already counts as left are not touched.
-    const left = `UPDATE number_services_seen SET
-        stayed_until = CASE WHEN stayed_until < :at THEN stayed_until
-                            WHEN last_seen < :at THEN last_seen ELSE first_seen END,
-        left_seen = CASE WHEN last_seen >= :at THEN left_seen
-                         WHEN left_seen > last_seen AND left_seen < :at THEN left_seen
-                         ELSE :at END`;
-    // (A listing of the same time as the last that saw it there: the number moved while the
-    // run listed its accounts. The next listing tells.)
-    const notYetLeft = `first_seen < :at AND last_seen <> :at
-        AND (stayed_until IS NULL OR left_seen IS NULL OR left_seen <= last_seen
-             OR left_seen > :at)`;
-    // One statement each, over the listing's numbers as JSON (each looked up by its key).
-    const listedHere = JSON.stringify(
-      numbers.map((n) => [n.phoneNumber, n.messagingServiceSid ?? '']),
-    );
-    db.prepare(
-      `${left} WHERE account_sid = :account AND ${notYetLeft}
-         AND phone_number || ' ' || messaging_service_sid NOT IN (
-           SELECT (value ->> '$[0]') || ' ' || (value ->> '$[1]') FROM json_each(:listed))`,
-    ).run({ at: observedAt, account: accountSid, listed: listedHere });
-    // In this account now, so out of every service of any other account.
-    db.prepare(
-      `${left} WHERE account_sid <> :account AND ${notYetLeft}
-         AND phone_number IN (SELECT value ->> '$[0]' FROM json_each(:listed))`,
-    ).run({ at: observedAt, account: accountSid, listed: listedHere });
+    statement(db, 'DELETE FROM numbers WHERE account_sid = ?').run(accountSid);
+    const listed = JSON.stringify(numbers.map((n) => [n.phoneNumber, n.messagingServiceSid ?? '']));
+    leftHere.run({ at: observedAt, account: accountSid, listed });
+    leftElsewhere.run({ at: observedAt, account: accountSid, listed });
+    let lowest = Infinity;
     for (const n of numbers) {
-      insert.run(
+      if (n.accountSid !== accountSid) {
+        throw new Error(
+          `internal error: number ${n.numberSid} of ${n.accountSid} given as ${accountSid}'s`,
+        );
+      }
+      const { lastInsertRowid } = insert.run(
         n.accountSid,
         n.numberSid,
         n.phoneNumber,
@@ -203,18 +229,11 @@ export function replaceNumbers(
         observedAt,
         runId,
       );
-      if (n.messagingServiceSid !== null) {
-        member.run(n.phoneNumber, n.accountSid, n.messagingServiceSid, observedAt, observedAt);
-      }
-      stay.run(
-        n.numberSid,
-        n.accountSid,
-        n.phoneNumber,
-        n.messagingServiceSid,
-        observedAt,
-        observedAt,
-      );
+      lowest = Math.min(lowest, Number(lastInsertRowid));
     }
+    if (lowest === Infinity) return;
+    members.run(lowest, accountSid);
+    stays.run(lowest, accountSid);
   })();
 }
 

@@ -4,6 +4,7 @@
  * spans of an account's history nobody read.
  */
 
+import type { Statement } from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import {
@@ -841,6 +842,117 @@ describe('the ledger on a real database', () => {
       expect(kept.map((r) => [r.senderNumber, r.recipient, r.optedOutAt]).sort()).toEqual([
         [A, '+12065550001', '2025-04-01T00:00:00Z'],
         [A, '+12065550003', '2025-04-01T00:00:00Z'],
+      ]);
+    });
+  });
+
+  it("writes where a listing saw each number by one statement per table over the rows just written, never one per number, nor a scan of every account's", async () => {
+    // 100,000 numbers were 120,000 upserts, a fifth of a plan's writes.
+    const OTHER = `AC${'b'.repeat(32)}`;
+    const SHARED = `MG${'6'.repeat(32)}`;
+    const listed = (i: number, accountSid: string, messagingServiceSid: string | null) => ({
+      accountSid,
+      numberSid: `PN${String(i).padStart(32, '0')}`,
+      phoneNumber: `+1415555${String(i).padStart(4, '0')}`,
+      numberType: 'local',
+      messagingServiceSid,
+      serviceName: messagingServiceSid === null ? null : 'Shared',
+    });
+    await withLedger(dir.file('l.db'), (db) => {
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      const runs = new Map<string, number>();
+      const prepare = db.prepare;
+      db.prepare = ((text: string) => {
+        const prepared = prepare.call(db, text) as Statement<unknown[]>;
+        const once = prepared.run.bind(prepared);
+        prepared.run = (...values: unknown[]) => {
+          runs.set(text, (runs.get(text) ?? 0) + 1);
+          return once(...values);
+        };
+        return prepared;
+      }) as Db['prepare'];
+      try {
+        // 1 and 2 in ACCOUNT, 3 to 5 in OTHER; then ACCOUNT listed again: 2 has gone to OTHER
+        // (moved by hand), 6 is new; then OTHER again, after ACCOUNT's rows took the highest
+        // rowids, holding 2 now.
+        const numbers = Array.from({ length: 40 }, (_, i) => listed(100 + i, ACCOUNT, null));
+        replaceNumbers(db, id, ACCOUNT, '2025-05-01T00:00:00Z', [
+          listed(1, ACCOUNT, SHARED),
+          listed(2, ACCOUNT, null),
+          ...numbers,
+        ]);
+        replaceNumbers(
+          db,
+          id,
+          OTHER,
+          '2025-05-02T00:00:00Z',
+          [3, 4, 5].map((i) => listed(i, OTHER, null)),
+        );
+        replaceNumbers(db, id, ACCOUNT, '2025-05-03T00:00:00Z', [
+          listed(1, ACCOUNT, null),
+          listed(6, ACCOUNT, SHARED),
+          ...numbers,
+        ]);
+        replaceNumbers(db, id, OTHER, '2025-05-04T00:00:00Z', [
+          listed(2, OTHER, SHARED),
+          ...[3, 4, 5].map((i) => listed(i, OTHER, null)),
+        ]);
+      } finally {
+        db.prepare = prepare;
+      }
+      const seen = (table: string) =>
+        [...runs].filter(([text]) => text.includes(`INTO ${table}`)).map(([, n]) => n);
+      expect(seen('number_accounts_seen')).toEqual([4]);
+      expect(seen('number_services_seen')).toEqual([4]);
+      // Each reads the rows just written by rowid, not every account's numbers.
+      for (const text of runs.keys()) {
+        if (!/INTO number_(accounts|services)_seen/.test(text)) continue;
+        const plan = db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(1, ACCOUNT) as {
+          detail: string;
+        }[];
+        expect(plan.map((row) => row.detail)).toContainEqual(
+          expect.stringMatching(/^SEARCH numbers USING INTEGER PRIMARY KEY \(rowid>\?\)/),
+        );
+      }
+      const sid = (i: number) => `PN${String(i).padStart(32, '0')}`;
+      const accounts = db
+        .prepare(
+          `SELECT number_sid, account_sid, messaging_service_sid, first_seen, last_seen
+           FROM number_accounts_seen WHERE number_sid IN (?, ?, ?, ?) ORDER BY number_sid, account_sid`,
+        )
+        .raw()
+        .all(sid(1), sid(2), sid(3), sid(6));
+      expect(accounts).toEqual([
+        [sid(1), ACCOUNT, null, '2025-05-01T00:00:00Z', '2025-05-03T00:00:00Z'],
+        [sid(2), ACCOUNT, null, '2025-05-01T00:00:00Z', '2025-05-01T00:00:00Z'],
+        [sid(2), OTHER, SHARED, '2025-05-04T00:00:00Z', '2025-05-04T00:00:00Z'],
+        [sid(3), OTHER, null, '2025-05-02T00:00:00Z', '2025-05-04T00:00:00Z'],
+        [sid(6), ACCOUNT, SHARED, '2025-05-03T00:00:00Z', '2025-05-03T00:00:00Z'],
+      ]);
+      expect(db.prepare('SELECT COUNT(*) FROM number_accounts_seen').pluck().get()).toBe(
+        40 + 6 + 1,
+      );
+      expect(
+        db
+          .prepare(
+            `SELECT phone_number, account_sid, first_seen FROM number_services_seen
+             ORDER BY phone_number, account_sid`,
+          )
+          .raw()
+          .all(),
+      ).toEqual([
+        ['+14155550001', ACCOUNT, '2025-05-01T00:00:00Z'],
+        ['+14155550002', OTHER, '2025-05-04T00:00:00Z'],
+        ['+14155550006', ACCOUNT, '2025-05-03T00:00:00Z'],
+      ]);
+      expect(
+        db
+          .prepare('SELECT account_sid, COUNT(*) FROM numbers GROUP BY account_sid ORDER BY 1')
+          .raw()
+          .all(),
+      ).toEqual([
+        [ACCOUNT, 42],
+        [OTHER, 4],
       ]);
     });
   });

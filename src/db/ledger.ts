@@ -363,20 +363,24 @@ export function servicesLeftByNumber(
 ): Map<string, Map<string, string>> {
   const rows = statement(
     db,
-    `SELECT s.phone_number AS number, s.account_sid AS accountSid,
-            s.messaging_service_sid AS service, COALESCE(s.stayed_until, s.last_seen) AS lastIn,
-            n.observed_at AS listedAt
-     FROM number_services_seen s
-     LEFT JOIN numbers n
-       ON n.account_sid = s.account_sid AND n.phone_number = s.phone_number
-      AND n.messaging_service_sid = s.messaging_service_sid`,
-  ).all() as {
-    number: string;
-    accountSid: string;
-    service: string;
-    lastIn: string;
-    listedAt: string | null;
-  }[];
+    `SELECT phone_number AS number, account_sid AS accountSid,
+            messaging_service_sid AS service, COALESCE(stayed_until, last_seen) AS lastIn
+     FROM number_services_seen`,
+  ).all() as { number: string; accountSid: string; service: string; lastIn: string }[];
+  // When each account's latest listing showed the number in the service, looked up here: as a
+  // join, SQLite had no index of `numbers` by phone number to use, and built one over every
+  // number listed (100,000) at each plan, to find the few in a service.
+  const listings = statement(
+    db,
+    `SELECT account_sid, phone_number, messaging_service_sid, observed_at FROM numbers
+     WHERE messaging_service_sid IS NOT NULL`,
+  )
+    .raw()
+    .all() as [string, string, string, string][];
+  const listedIn = new Map<string, string>();
+  for (const [account, phone, service, at] of listings) {
+    listedIn.set(`${account}|${phone}|${service}`, at);
+  }
   const lastLeft = new Map<string, string>();
   for (const d of left) {
     const key = `${d.phoneNumber}|${d.accountSid}`;
@@ -384,7 +388,8 @@ export function servicesLeftByNumber(
     if (before === undefined || d.leftAt > before) lastLeft.set(key, d.leftAt);
   }
   const byNumber = new Map<string, Map<string, string>>();
-  for (const { number, accountSid, service, lastIn, listedAt } of rows) {
+  for (const { number, accountSid, service, lastIn } of rows) {
+    const listedAt = listedIn.get(`${accountSid}|${number}|${service}`) ?? null;
     const movedAt = lastLeft.get(`${number}|${accountSid}`);
     const stillIn = listedAt !== null && (movedAt === undefined || movedAt < listedAt);
     if (stillIn) continue;

@@ -18,6 +18,7 @@ import {
   countEvents,
   countCurrentOptOuts,
   recordServices,
+  replaceAccountsNumbers,
   replaceNumbers,
   tollFreeTypes,
   type LedgerCounts,
@@ -856,25 +857,30 @@ async function recordNumbers(
   // The numbers given were read before this run began, and are as old as that reading.
   const givenAt =
     knownNumbersAt !== undefined && knownNumbersAt < observedAt ? knownNumbersAt : observedAt;
-  // Every account side by side.
-  await Promise.all(accounts.map((accountSid) => recordAccountNumbers(accountSid)));
+  // The accounts whose numbers were given, all at once (`replaceAccountsNumbers`).
+  const given = accounts.filter((accountSid) => knownNumbers.has(accountSid));
+  replaceAccountsNumbers(
+    deps.db,
+    runId,
+    givenAt,
+    given.map((accountSid) => ({ accountSid, numbers: knownNumbers.get(accountSid)! })),
+  );
+  for (const accountSid of given) {
+    recordServices(deps.db, accountSid, givenAt, [
+      ...(knownServices.get(accountSid) ?? []),
+      ...knownNumbers
+        .get(accountSid)!
+        .flatMap((n) => (n.messagingServiceSid === null ? [] : [n.messagingServiceSid])),
+    ]);
+  }
+  // Every other account listed, side by side.
+  await Promise.all(
+    accounts
+      .filter((accountSid) => !knownNumbers.has(accountSid))
+      .map((accountSid) => recordAccountNumbers(accountSid)),
+  );
 
   async function recordAccountNumbers(accountSid: string): Promise<void> {
-    const given = knownNumbers.get(accountSid);
-    if (given !== undefined) {
-      replaceNumbers(
-        deps.db,
-        runId,
-        accountSid,
-        givenAt,
-        given.map((n) => ({ ...n, accountSid })),
-      );
-      recordServices(deps.db, accountSid, givenAt, [
-        ...(knownServices.get(accountSid) ?? []),
-        ...given.flatMap((n) => (n.messagingServiceSid === null ? [] : [n.messagingServiceSid])),
-      ]);
-      return;
-    }
     const [numbers, services] = await Promise.all([
       deps.twilio.listPhoneNumbers(accountSid),
       deps.twilio.listServices(accountSid),

@@ -75,7 +75,7 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   // A run this plan began is the one this process continues: the lock names it from the
   // start, so that `status` shows it running while its plan is checked against live state.
   const continued = findRunByPlan(db, input.planIntegrity);
-  if (continued !== undefined) setLockRun(db, continued.id);
+  if (continued !== undefined) setLockRun(db, continued.id, deps.runner);
   let failed = false;
   let runError: unknown;
   let result: ApplyResult;

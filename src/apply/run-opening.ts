@@ -72,10 +72,11 @@ export function openRun(
         planJson: input.planText ?? serializePlan(plan),
       },
       plan.steps.map((s) => ({ id: s.id, action: s.action, customerId: s.customer_id })),
+      // The lock names the run from the moment it exists (same transaction): an apply killed
+      // after this continues it, and the one that takes the lock over says it took over this
+      // run's.
+      deps.runner,
     );
-    // The lock names the run from the moment it exists: an apply killed after this continues
-    // it, and the one that takes the lock over says it took over this run's.
-    setLockRun(db, runId);
     deps.beforeSteps?.(runId);
   } else {
     runId = existing.id;
@@ -84,7 +85,7 @@ export function openRun(
     resumeApplyRun(db, runId);
     requeueUnfinished(db, runId);
   }
-  setLockRun(db, runId);
+  setLockRun(db, runId, deps.runner);
   return runId;
 }
 

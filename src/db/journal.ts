@@ -110,6 +110,12 @@ export function createApplyRun(
     | 'optionsJson'
   > & { planJson: string },
   steps: readonly { id: string; action: string; customerId: string }[],
+  /**
+   * The apply holding the lock: the lock names the run in the same transaction, so that no
+   * kill leaves a run begun under a lock that does not name it (the next apply would take it
+   * for one that had begun no run).
+   */
+  lockedBy?: { pid: number; hostname: string },
 ): number {
   return db.transaction(() => {
     const id = Number(
@@ -136,6 +142,7 @@ export function createApplyRun(
     steps.forEach((step, position) =>
       insert.run(id, step.id, position, step.action, step.customerId),
     );
+    if (lockedBy !== undefined) setLockRun(db, id, lockedBy);
     return id;
   })();
 }
@@ -380,8 +387,17 @@ export function acquireLock(
     .immediate();
 }
 
-export function setLockRun(db: Db, runId: number): void {
-  db.prepare('UPDATE apply_lock SET run_id = ? WHERE id = 1').run(runId);
+/**
+ * Names the run in the lock if `me` holds it (pid and host both): an apply on another host
+ * whose lock was taken over with --take-over-lock, and which ran after all, must not rename
+ * the run of the apply that took it over.
+ */
+export function setLockRun(db: Db, runId: number, me: { pid: number; hostname: string }): void {
+  db.prepare('UPDATE apply_lock SET run_id = ? WHERE id = 1 AND pid = ? AND hostname = ?').run(
+    runId,
+    me.pid,
+    me.hostname,
+  );
 }
 
 /**

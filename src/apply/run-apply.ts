@@ -19,6 +19,7 @@ import {
   finishApplyRun,
   listSteps,
   lockHeldAgainst,
+  lockHolder,
   releaseLock,
   setLockRun,
   type StepRecord,
@@ -67,6 +68,12 @@ function letGoOfLock(db: Db, runner: ApplyDeps['runner'], runFailed: boolean): v
   }
 }
 
+/** Whether the lock is still this process's (pid and host both). */
+function holdsOwnLock(db: Db, runner: ApplyDeps['runner']): boolean {
+  const holder = lockHolder(db);
+  return holder !== undefined && holder.pid === runner.pid && holder.hostname === runner.hostname;
+}
+
 export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<ApplyResult> {
   const { db, twilio, clock } = deps;
   refuseUnfit(input, twilio);
@@ -88,7 +95,9 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
     throw error;
   } finally {
     try {
-      deps.afterRun?.();
+      // Reports are written by the apply that holds the lock: one whose lock was taken over
+      // while it checked its plan writes none (the run, if any, is the other apply's).
+      if (holdsOwnLock(db, deps.runner)) deps.afterRun?.();
     } catch (error) {
       if (!failed) {
         // The run has written to Twilio: what it did is the caller's to tell first, and the

@@ -9,6 +9,8 @@ import {
   addNote,
   createApplyRun,
   listSteps,
+  LockLostError,
+  lockHolder,
   recordOutcome,
   requeueUnfinished,
   resumeApplyRun,
@@ -17,6 +19,7 @@ import {
   type StepRecord,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
+import { RefusedError } from '../errors.js';
 import { serializePlan } from '../plan/plan-file.js';
 import type { AdoptedStep, ApplyDeps, ApplyInput } from './apply-types.js';
 import { describeOptions, describeTriedAgain } from './describe-run.js';
@@ -59,27 +62,35 @@ export function openRun(
   const { db } = deps;
   let runId: number;
   if (existing === undefined) {
-    runId = createApplyRun(
-      db,
-      {
-        planPath,
-        planIntegrity: input.planIntegrity,
-        planFingerprint: plan.fingerprint,
-        parentAccountSid: plan.parent_account_sid,
-        startedAt: now(),
-        optionsJson: options,
-        // The text already read, not the plan written out again: 0.9 s for 100,000 numbers.
-        planJson: input.planText ?? serializePlan(plan),
-      },
-      plan.steps.map((s) => ({ id: s.id, action: s.action, customerId: s.customer_id })),
-      // The lock names the run from the moment it exists (same transaction): an apply killed
-      // after this continues it, and the one that takes the lock over says it took over this
-      // run's.
-      deps.runner,
+    runId = beginUnderLock(
+      () =>
+        createApplyRun(
+          db,
+          {
+            planPath,
+            planIntegrity: input.planIntegrity,
+            planFingerprint: plan.fingerprint,
+            parentAccountSid: plan.parent_account_sid,
+            startedAt: now(),
+            optionsJson: options,
+            // The text already read, not the plan written out again: 0.9 s for 100,000 numbers.
+            planJson: input.planText ?? serializePlan(plan),
+          },
+          plan.steps.map((s) => ({ id: s.id, action: s.action, customerId: s.customer_id })),
+          // The lock names the run from the moment it exists (same transaction): an apply killed
+          // after this continues it, and the one that takes the lock over says it took over this
+          // run's.
+          deps.runner,
+        ),
+      deps,
     );
     deps.beforeSteps?.(runId);
   } else {
     runId = existing.id;
+    beginUnderLock(() => {
+      if (!setLockRun(db, runId, deps.runner)) throw new LockLostError();
+      return runId;
+    }, deps);
     // Before the run is reopened: a refusal leaves it as it was.
     deps.beforeSteps?.(runId);
     resumeApplyRun(db, runId);
@@ -87,6 +98,23 @@ export function openRun(
   }
   setLockRun(db, runId, deps.runner);
   return runId;
+}
+
+/**
+ * Begins (or takes up) the run only while this process still holds the lock: one whose lock
+ * another apply took over with --take-over-lock (it was said to run no more, on another
+ * machine) while it checked its plan would otherwise run beside that apply.
+ */
+function beginUnderLock(begin: () => number, deps: ApplyDeps): number {
+  try {
+    return begin();
+  } catch (error) {
+    if (!(error instanceof LockLostError)) throw error;
+    const holder = lockHolder(deps.db);
+    throw new RefusedError(
+      `another apply took this database's lock over while this one checked its plan${holder === undefined ? '' : ` (pid ${holder.pid} on ${holder.hostname}, with --take-over-lock)`}: two applies must not run at once, so this one began no run and wrote nothing to Twilio or the journal. \`submigrate status\` shows the apply that holds it.`,
+    );
+  }
 }
 
 /** The run's notes: each one kept, in order, and added to the journal as it is told. */

@@ -142,7 +142,7 @@ export function createApplyRun(
     steps.forEach((step, position) =>
       insert.run(id, step.id, position, step.action, step.customerId),
     );
-    if (lockedBy !== undefined) setLockRun(db, id, lockedBy);
+    if (lockedBy !== undefined && !setLockRun(db, id, lockedBy)) throw new LockLostError();
     return id;
   })();
 }
@@ -338,6 +338,11 @@ function readLock(db: Db): LockHolder | undefined {
     .get() as LockHolder | undefined;
 }
 
+/** Whoever the lock names, if anyone (alive or not); takes nothing. */
+export function lockHolder(db: Db): LockHolder | undefined {
+  return readLock(db);
+}
+
 /** Another process that may still be running (one on another host is taken to be). */
 function holdsLock(
   holder: LockHolder,
@@ -392,12 +397,22 @@ export function acquireLock(
  * whose lock was taken over with --take-over-lock, and which ran after all, must not rename
  * the run of the apply that took it over.
  */
-export function setLockRun(db: Db, runId: number, me: { pid: number; hostname: string }): void {
-  db.prepare('UPDATE apply_lock SET run_id = ? WHERE id = 1 AND pid = ? AND hostname = ?').run(
-    runId,
-    me.pid,
-    me.hostname,
-  );
+export function setLockRun(db: Db, runId: number, me: { pid: number; hostname: string }): boolean {
+  const named = db
+    .prepare('UPDATE apply_lock SET run_id = ? WHERE id = 1 AND pid = ? AND hostname = ?')
+    .run(runId, me.pid, me.hostname);
+  return named.changes > 0;
+}
+
+/**
+ * `createApplyRun` under a lock `lockedBy` no longer holds (taken over meanwhile with
+ * --take-over-lock): no run is begun.
+ */
+export class LockLostError extends Error {
+  constructor() {
+    super('the apply lock is no longer held by this process');
+    this.name = 'LockLostError';
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   acquireLock,
   createApplyRun,
   lockHeldAgainst,
+  LockLostError,
   releaseLock,
   setLockRun,
 } from '../../src/db/journal.js';
@@ -95,6 +96,16 @@ describe('a run begun under the apply lock', () => {
       expect(() => createApplyRun(db, run, steps, on('here'))).toThrow('killed');
       expect(db.prepare('SELECT COUNT(*) AS n FROM apply_runs').get()).toEqual({ n: 0 });
       expect(lockHeldAgainst(db, on('there', 9))).toMatchObject({ runId: null });
+    });
+  });
+
+  it('is not begun by an apply whose lock was taken over meanwhile', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      acquireLock(db, on('old-container'), '2026-01-01T00:00:00Z');
+      acquireLock(db, on('new-container'), '2026-01-01T01:00:00Z', true);
+      // The old process, said to run no more, checked its plan after all and begins its run.
+      expect(() => createApplyRun(db, run, steps, on('old-container'))).toThrow(LockLostError);
+      expect(db.prepare('SELECT COUNT(*) AS n FROM apply_runs').get()).toEqual({ n: 0 });
     });
   });
 });

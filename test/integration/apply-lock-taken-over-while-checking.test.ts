@@ -1,0 +1,105 @@
+/**
+ * An apply whose lock another apply takes over with --take-over-lock (told that the first, on
+ * another machine, no longer runs) while the first still checks its plan against the live
+ * account: the first must not then begin its run beside the one that took the lock, sending
+ * every write of the plan a second time. It is refused, having begun no run and written
+ * nothing. In-process, emulator over HTTP.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import type { ApplyInput } from '../../src/apply/apply-types.js';
+import { runApply } from '../../src/apply/run-apply.js';
+import { systemClock } from '../../src/clock.js';
+import { acquireLock } from '../../src/db/journal.js';
+import { withDb } from '../../src/db/open.js';
+import { parseMapping } from '../../src/plan/mapping.js';
+import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
+import { runPlan } from '../../src/plan/run-plan.js';
+import type { TwilioPort } from '../../src/twilio/port.js';
+import { requestLog } from '../support/emulator.js';
+import { useCliWorkspace } from '../support/migration.js';
+import { MIGRATIONS_DIR, snapshotInto } from '../support/snapshot-harness.js';
+
+const X = '+14155550101';
+// The first apply runs on a machine the second cannot see (a container, say).
+const FIRST = { pid: 4242, hostname: 'ops-container-3f2a', isAlive: () => true };
+const SECOND = { pid: 4242, hostname: 'ops-laptop', isAlive: () => true };
+
+describe('an apply whose lock is taken over while it checks its plan', () => {
+  const ws = useCliWorkspace();
+
+  it('begins no run and writes nothing', async () => {
+    await ws.env.seed({ numbers: [{ phone_number: X }], messages: [] });
+    const dbPath = ws.dir.file('l.db');
+    const loc = { path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: systemClock };
+    await snapshotInto(dbPath, ws.env.port(), systemClock);
+    const mapping = parseMapping(
+      'm.csv',
+      `customer_id,customer_name,phone_number\nacme,Acme,${X}\n`,
+    );
+    const real = ws.env.port();
+    const { plan } = await withDb(loc, (db) =>
+      runPlan(
+        { mapping, snapshot: false, credentials: 'auth-token' },
+        { twilio: real, db, clock: systemClock, runner: FIRST },
+      ),
+    );
+    const { integrity } = readSealedPlan('p.json', serializePlan(plan));
+    const input: ApplyInput = {
+      plan,
+      planPath: 'p.json',
+      planIntegrity: integrity,
+      concurrency: 1,
+      rate: 0,
+      allowMissingSnapshot: false,
+    };
+    const before = (await requestLog(ws.env)).length;
+
+    // While the first apply reads the account, the second takes its lock over.
+    const racing: TwilioPort = Object.create(real) as TwilioPort;
+    let taken = false;
+    let reported = false;
+    racing.listSubaccounts = async () => {
+      if (!taken) {
+        taken = true;
+        await withDb(loc, async (db) => {
+          const took = acquireLock(db, SECOND, '2026-01-01T00:00:00Z', true);
+          expect(took).toMatchObject({
+            acquired: true,
+            tookOverFrom: { hostname: FIRST.hostname },
+          });
+        });
+      }
+      return real.listSubaccounts();
+    };
+    await expect(
+      withDb(loc, (db) =>
+        runApply(input, {
+          twilio: racing,
+          db,
+          clock: systemClock,
+          runner: FIRST,
+          sleep: async () => undefined,
+          afterRun: () => (reported = true),
+        }),
+      ),
+    ).rejects.toThrow(
+      /another apply took this database's lock over while this one checked its plan \(pid 4242 on ops-laptop, with --take-over-lock\): .*began no run and wrote nothing/,
+    );
+    expect(taken).toBe(true);
+    // The reports are the other apply's to write.
+    expect(reported).toBe(false);
+
+    const writes = (await requestLog(ws.env)).slice(before).filter((r) => r.method !== 'GET');
+    expect(writes).toEqual([]);
+    await withDb(loc, async (db) => {
+      expect(db.prepare('SELECT COUNT(*) AS n FROM apply_runs').get()).toEqual({ n: 0 });
+      // The lock is still the second apply's.
+      expect(db.prepare('SELECT pid, hostname FROM apply_lock').get()).toEqual({
+        pid: 4242,
+        hostname: 'ops-laptop',
+      });
+    });
+  }, 60_000);
+});

@@ -488,15 +488,25 @@ export function keepOptOutExport(
 
 /**
  * `; did you mean harbor-yoga?`: the customer_id meant by one typed in other case or with a
- * letter or two wrong (customer_ids are matched exactly), else nothing.
+ * letter or two wrong (customer_ids are matched exactly), else nothing. Ids equally near are
+ * all named (`acme-2 or acme-4`): one of them picked would name a customer's list, to export
+ * and hand over, that may not be the one meant.
  */
-function nearestCustomer(typed: string, ids: Iterable<string>): string {
-  let best: { id: string; distance: number } | undefined;
+export function nearestCustomer(typed: string, ids: Iterable<string>): string {
+  let best: { ids: string[]; distance: number } | undefined;
   for (const id of ids) {
     const d = id.toLowerCase() === typed.toLowerCase() ? 0 : distance(id, typed);
-    if (d <= 2 && (best === undefined || d < best.distance)) best = { id, distance: d };
+    if (d > 2 || (best !== undefined && d > best.distance)) continue;
+    if (best === undefined || d < best.distance) best = { ids: [id], distance: d };
+    else best.ids.push(id);
   }
-  return best === undefined ? '' : `; did you mean ${best.id}?`;
+  if (best === undefined) return '';
+  const named = [...best.ids].sort(compareText);
+  const shown =
+    named.length <= 3
+      ? named.join(' or ')
+      : `${named.slice(0, 3).join(', ')} or ${named.length - 3} more as near`;
+  return `; did you mean ${shown}?`;
 }
 
 /**

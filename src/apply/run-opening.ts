@@ -149,10 +149,15 @@ export function noteOpening(
     // Whose lock it was: this run's own apply, one stopped before it began any run (Ctrl-C
     // while it checked its plan), or another run's. Said bare, the report called each a
     // take-over of this run.
+    // One on another machine cannot be seen to have stopped: it is not said to have. Should
+    // it still run, it is refused as it would begin a run (`createApplyRun` under a lock lost).
     const held = tookOverFrom.runId ?? null;
+    const elsewhere = tookOverFrom.hostname !== opening.hostname;
     const whose =
       held === null
-        ? ': it had begun no run (stopped while it checked its plan), so nothing of this run was its'
+        ? elsewhere
+          ? ': it had begun no run (it was checking its plan; should it still run there, it is refused as it would begin one), so nothing of this run was its'
+          : ': it had begun no run (stopped while it checked its plan), so nothing of this run was its'
         : held !== existing?.id
           ? `: it held it for run ${held}, not this one`
           : '';

@@ -64,9 +64,16 @@ function stepInWords(
  * words, from how each kind of note begins; the note itself is shown beside it as recorded.
  * null for a note of no kind known here: it is shown as recorded only.
  */
-function noteInWords(note: string): string | null {
+export function noteInWords(note: string): string | null {
   if (note.startsWith('--allow-missing-snapshot'))
     return 'Numbers were moved before their message history had been read: opt-outs of theirs may be on no list.';
+  // One on another machine could not be seen to have stopped: not said to have.
+  if (
+    note.startsWith('took over the lock') &&
+    note.includes(', another machine, ') &&
+    note.includes(': it had begun no run')
+  )
+    return 'An apply on another machine, which had begun no run, held the database locked; this run took the lock over, as --take-over-lock asked (that apply did nothing of this run, and should it still run there, it is refused as it would begin one).';
   if (note.startsWith('took over the lock') && note.includes(': it had begun no run'))
     return 'An earlier apply, stopped before it began any run, had left the database locked; this run took the lock over (that apply did nothing of this run).';
   if (note.startsWith('took over the lock') && note.includes(': it held it for run '))

@@ -47,7 +47,10 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
           numbers.failed + numbers.notFinished > 0
             ? `; ${numbers.failed + numbers.notFinished} number(s) not moved`
             : numbers.moved > 0
-              ? `, though every number moved`
+              ? // Numbers already in their subaccount did not move: not said to have.
+                numbers.inPlace > 0
+                ? `, though every number is in its subaccount (${numbers.moved} moved, ${numbers.inPlace} already there)`
+                : `, though every number moved`
               : ''
         }.
         What to do: the red note below says what went wrong; once its cause is fixed, the engineer

@@ -324,6 +324,43 @@ describe('report.html: what the reviewer is asked to sign off', () => {
     );
   });
 
+  it('does not say every number moved of a run some of whose numbers were already in place', () => {
+    const base = input();
+    const moved = base.rows[0]!;
+    const inPlace = {
+      ...moved,
+      phone_number: '+15550000002',
+      phone_number_sid: 'PN' + '2'.repeat(32),
+      status: 'unchanged',
+    };
+    const page = reportPage({
+      ...base,
+      rows: [moved, inPlace],
+      document: {
+        ...base.document,
+        run: { ...base.document.run, status: 'failed' },
+        steps: [
+          {
+            id: 'carry_optouts:acme',
+            action: 'carry_optouts',
+            customer_id: 'acme',
+            state: 'failed',
+            attempts: 1,
+            started_at: null,
+            finished_at: null,
+            twilio: null,
+            error: { status: 403, code: 20403, message: 'no access' },
+          },
+        ],
+      },
+    });
+    const text = block(page);
+    expect(text).toMatch(
+      /The run is not finished: [^;]+; 1 step\(s\) failed, though every number is in its subaccount \(1 moved, 1 already there\)\./,
+    );
+    expect(text).not.toContain('every number moved');
+  });
+
   it('says the move is not ready while the run is not finished, and what to do', () => {
     const base = input();
     for (const status of ['stopped', 'running', 'failed']) {

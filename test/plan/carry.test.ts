@@ -297,6 +297,49 @@ describe('plan --carry-optouts', () => {
     expect(done).not.toContain('will not know');
   });
 
+  it('made again without --carry-optouts, counts as written only records into this subaccount, with this sender, of these opt-outs', () => {
+    const moved = state({
+      subaccounts: [{ sid: SUB, friendlyName: 'Acme', status: 'active' }],
+      numbers: [number(N1, 1, SUB, SUB_SERVICE)],
+      services: [service(SUB_SERVICE, SUB, 'acmeAlerts')],
+    });
+    const rows = mapping({ messagingService: 'acmeAlerts' });
+    const warning = (listed: CarryIndex, written: Set<string>) =>
+      buildPlan(moved, rows, {
+        ...options(null),
+        optOuts: listed,
+        carriedBefore: options({ optOuts: listed, written }).carry!,
+      }).warnings.find((w) => w.code === 'optouts_on_numbers')!.message;
+    const two = ledger(
+      ['number', N1, ANN, '2025-01-01T00:00:00Z'],
+      ['number', N1, BOB, '2025-01-02T00:00:00Z'],
+    );
+    const other = 'AC' + '9'.repeat(32);
+    // Written into another subaccount (the customer's before), or for the number rather than
+    // the service the customer now sends through: this subaccount does not know them.
+    for (const written of [
+      new Set([correlationId(other, SUB_SERVICE, ANN), correlationId(other, SUB_SERVICE, BOB)]),
+      new Set([correlationId(SUB, N1, ANN), correlationId(SUB, N1, BOB)]),
+    ]) {
+      expect(warning(two, written)).toContain('whom the subaccount will not know');
+    }
+    // Both written, and a STOP since (CY): not all written.
+    const both = new Set([
+      correlationId(SUB, SUB_SERVICE, ANN),
+      correlationId(SUB, SUB_SERVICE, BOB),
+    ]);
+    expect(warning(two, both)).toContain('all written into its subaccount');
+    const three = ledger(
+      ['number', N1, ANN, '2025-01-01T00:00:00Z'],
+      ['number', N1, BOB, '2025-01-02T00:00:00Z'],
+      ['number', N1, CY, '2025-06-01T00:00:00Z'],
+    );
+    const grown = warning(three, both);
+    expect(grown).toContain('an earlier apply wrote 2 of its records');
+    expect(grown).toContain('the subaccount will not know the other 1');
+    expect(grown).not.toContain('all written');
+  });
+
   it('a number already moved carries the service-wide opt-outs of the service it left', () => {
     const moved = state({
       subaccounts: [{ sid: SUB, friendlyName: 'Acme', status: 'active' }],

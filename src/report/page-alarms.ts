@@ -74,6 +74,17 @@ export function noteInWords(note: string): string | null {
     note.includes(': it had begun no run')
   )
     return 'An apply on another machine, which had begun no run, held the database locked; this run took the lock over, as --take-over-lock asked (that apply did nothing of this run, and should it still run there, it is refused as it would begin one).';
+  // Of another run, or this run's own, on another machine: whether it still ran there could
+  // not be seen, and it is not said to have stopped. (One of another run still running there
+  // goes on sending its own run's steps: --take-over-lock is for one known to have stopped.)
+  if (
+    note.startsWith('took over the lock') &&
+    note.includes(', another machine, ') &&
+    note.includes(': it held it for run ')
+  )
+    return 'An apply of another run, on another machine, held the database locked; this run took the lock over, as --take-over-lock asked, whether or not that apply still ran there (it could not be seen from here; it did nothing of this run).';
+  if (note.startsWith('took over the lock') && note.includes(', another machine, '))
+    return 'The run was taken over from an earlier apply of it on another machine, as --take-over-lock asked, whether or not that apply still ran there (it could not be seen from here).';
   if (note.startsWith('took over the lock') && note.includes(': it had begun no run'))
     return 'An earlier apply, stopped before it began any run, had left the database locked; this run took the lock over (that apply did nothing of this run).';
   if (note.startsWith('took over the lock') && note.includes(': it held it for run '))

@@ -7,14 +7,16 @@
 import { describe, expect, it } from 'vitest';
 
 import { noteOpening } from '../../src/apply/run-opening.js';
+import type { ApplyRun } from '../../src/db/journal.js';
 import { noteInWords } from '../../src/report/page-alarms.js';
 
-function opened(hostname: string): string[] {
+function opened(hostname: string, runId: number | null = null, existing?: number): string[] {
   const notes: string[] = [];
   noteOpening((text) => notes.push(text), {
-    tookOverFrom: { pid: 4242, hostname, runId: null },
+    tookOverFrom: { pid: 4242, hostname, runId },
     hostname: 'ops-laptop',
-    existing: undefined,
+    existing:
+      existing === undefined ? undefined : ({ id: existing, optionsJson: '{}' } as ApplyRun),
     triedAgain: [],
     options: '{}',
     uncarried: [],
@@ -42,5 +44,25 @@ describe('the note of a lock taken over from an apply that had begun no run', ()
     const words = noteInWords(note!);
     expect(words).toMatch(/^An apply on another machine, which had begun no run/);
     expect(words).not.toMatch(/stopped/);
+  });
+
+  it('report.html does not say an apply on another machine no longer ran', () => {
+    // Of another run, and of this run's own: taken over on the word of the person running apply.
+    for (const [runId, existing] of [
+      [3, 5],
+      [5, 5],
+    ] as const) {
+      const [note] = opened('ops-container-3f2a', runId, existing);
+      expect(note).toMatch(/whether it still ran there could not be seen from here/);
+      const words = noteInWords(note!)!;
+      expect(words).toMatch(/on another machine/);
+      expect(words).toMatch(/whether or not that apply still ran there/);
+      expect(words).not.toMatch(/no longer ran|stopped/);
+    }
+    // On this machine, seen gone: said so.
+    expect(noteInWords(opened('ops-laptop', 3, 5)[0]!)).toMatch(/which no longer ran/);
+    expect(noteInWords(opened('ops-laptop', 5, 5)[0]!)).toBe(
+      'The run was taken over from an earlier apply that no longer ran.',
+    );
   });
 });

@@ -172,11 +172,13 @@ export function replaceAccountsNumbers(
         observed_at, run_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  // What the rows just written say, kept for good, each table filled from them by one
-  // statement rather than one per number (100,000 upserts were a fifth of a plan's writes).
-  // The accounts' rows are all this call's (the DELETE took the others), each at or above the
-  // lowest rowid written: only those are scanned, not every account's numbers.
-  const written = `FROM numbers WHERE rowid >= ? AND ${given}`;
+  // What the rows just written of one account say, kept for good, each table filled from them
+  // by one statement rather than one per number (100,000 upserts were a fifth of a plan's
+  // writes). The account's rows are all this call's (the DELETE took the others), each at or
+  // above the lowest rowid written for it: only those are scanned, not every account's numbers.
+  // Per account, right after its rows are written: a later account's row of the same number
+  // SID (listed in both as it moved) replaces it, and read once at the end it was never kept.
+  const written = `FROM numbers WHERE rowid >= ? AND account_sid = ?`;
   // The services are kept for good: the rows above go at the next listing of the account.
   // With the first and last listing that saw the number in each; one that comes back after a
   // listing showed it out (`left_seen`) is no longer out since then.
@@ -241,16 +243,19 @@ export function replaceAccountsNumbers(
        AND phone_number IN (SELECT value ->> '$[0]' FROM json_each(:listed))`,
   );
   db.transaction(() => {
+    // The accounts' old rows, all at once: no account's listing reads them.
+    statement(db, `DELETE FROM numbers WHERE ${given}`).run(accounts);
+    // Then each account as \`replaceNumbers\` alone would: the services it shows each number
+    // out of, then its rows and what they say. An account's marks come after the rows an
+    // earlier one of the batch wrote, as one after another: a number listed in two of them
+    // (moved while they were listed) is not shown out of the first's service.
     for (const [accountSid, numbers] of byAccount) {
       const listed = JSON.stringify(
         numbers.map((n) => [n.phoneNumber, n.messagingServiceSid ?? '']),
       );
       leftHere.run({ at: observedAt, account: accountSid, listed });
       leftElsewhere.run({ at: observedAt, account: accountSid, listed });
-    }
-    statement(db, `DELETE FROM numbers WHERE ${given}`).run(accounts);
-    let lowest = Infinity;
-    for (const [accountSid, numbers] of byAccount) {
+      let lowest = Infinity;
       for (const n of numbers) {
         const { lastInsertRowid } = insert.run(
           accountSid,
@@ -264,10 +269,10 @@ export function replaceAccountsNumbers(
         );
         lowest = Math.min(lowest, Number(lastInsertRowid));
       }
+      if (lowest === Infinity) continue;
+      members.run(lowest, accountSid);
+      stays.run(lowest, accountSid);
     }
-    if (lowest === Infinity) return;
-    members.run(lowest, accounts);
-    stays.run(lowest, accounts);
   })();
 }
 

@@ -1121,15 +1121,31 @@ describe('the ledger on a real database', () => {
       messagingServiceSid,
       serviceName: messagingServiceSid === null ? null : 'Shared',
     });
+    const FOURTH = `AC${'d'.repeat(32)}`;
+    const FIFTH = `AC${'e'.repeat(32)}`;
+    const OWN = `MG${'8'.repeat(32)}`;
     const before = [
-      { accountSid: ACCOUNT, numbers: [listed(1, SHARED), listed(2), listed(3)] },
+      {
+        accountSid: ACCOUNT,
+        numbers: [listed(1, SHARED), listed(2), listed(3), listed(8, SHARED)],
+      },
       { accountSid: OTHER, numbers: [listed(4), listed(5, SHARED)] },
+      { accountSid: FOURTH, numbers: [listed(9, OWN)] },
+      { accountSid: FIFTH, numbers: [listed(10)] },
     ];
-    // 2 moved to OTHER, 5 to THIRD (out of Shared), 1 left Shared; 6 is new in ACCOUNT.
+    // 2 moved to OTHER, 5 to THIRD (out of Shared), 1 left Shared; 6 is new in ACCOUNT. Moved
+    // while the accounts were listed, so listed in two of them: 7, new, in ACCOUNT's Shared and
+    // in THIRD; 8, in ACCOUNT's Shared before, there and in OTHER's OWN. FOURTH's listing is
+    // empty (9 gone); 10 moved from FIFTH, not listed this time, into THIRD (its row in
+    // \`numbers\`, of the same SID, goes as THIRD's is written).
     const after = [
-      { accountSid: ACCOUNT, numbers: [listed(1), listed(3), listed(6, SHARED)] },
-      { accountSid: OTHER, numbers: [listed(2, SHARED), listed(4)] },
-      { accountSid: THIRD, numbers: [listed(5)] },
+      {
+        accountSid: ACCOUNT,
+        numbers: [listed(1), listed(3), listed(6, SHARED), listed(7, SHARED), listed(8, SHARED)],
+      },
+      { accountSid: OTHER, numbers: [listed(2, SHARED), listed(4), listed(8, OWN)] },
+      { accountSid: THIRD, numbers: [listed(5), listed(7), listed(10)] },
+      { accountSid: FOURTH, numbers: [] },
     ];
     const dump = (db: Db) =>
       ['numbers', 'number_accounts_seen', 'number_services_seen'].map((table) =>

@@ -4,7 +4,7 @@
  * service memberships last seen, and the current opt-out state derived from the evidence.
  */
 
-import { CLOCK_SKEW_MS, isoSeconds, saidBeforeBy } from '../clock.js';
+import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
 import { isPhoneNumber } from '../optouts/channels.js';
 import { reportsTollFree } from '../optouts/keywords.js';
 import type { Db } from './open.js';
@@ -439,35 +439,6 @@ export function servicesLeftByNumber(
     if (services === undefined) byNumber.set(number, (services = new Map()));
     const known = services.get(service);
     if (known === undefined || before < known) services.set(service, before);
-  }
-  return byNumber;
-}
-
-/**
- * Each Messaging Service a listing showed a number out of after the last listing that showed it
- * in it (`left_seen`, migration 028), by number and service, with the time after which
- * evidence said through the service is not the number's: that listing, plus the two minutes
- * Twilio's clock may run ahead of this machine's. A STOP dated later was said to a service the
- * number had left. One a listing shows there again, or the account's latest listing shows
- * there (`numbers`), has none: it came back. Of two accounts' services of one SID, the later.
- */
-export function servicesShownOutByNumber(db: Db): Map<string, Map<string, string>> {
-  const rows = statement(
-    db,
-    `SELECT s.phone_number AS number, s.messaging_service_sid AS service,
-            MAX(s.left_seen) AS leftSeen
-     FROM number_services_seen s
-     LEFT JOIN numbers n
-       ON n.account_sid = s.account_sid AND n.phone_number = s.phone_number
-      AND n.messaging_service_sid = s.messaging_service_sid
-     WHERE s.left_seen > s.last_seen AND n.number_sid IS NULL
-     GROUP BY s.phone_number, s.messaging_service_sid`,
-  ).all() as { number: string; service: string; leftSeen: string }[];
-  const byNumber = new Map<string, Map<string, string>>();
-  for (const { number, service, leftSeen } of rows) {
-    let services = byNumber.get(number);
-    if (services === undefined) byNumber.set(number, (services = new Map()));
-    services.set(service, saidBeforeBy(leftSeen));
   }
   return byNumber;
 }

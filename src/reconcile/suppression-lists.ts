@@ -4,12 +4,7 @@
  */
 
 import { saidBeforeBy } from '../clock.js';
-import {
-  eachOptOutAsOf,
-  serviceEvidenceByNumber,
-  servicesShownOutByNumber,
-  type ScopeAsOf,
-} from '../db/ledger.js';
+import { eachOptOutAsOf, serviceEvidenceByNumber, type ScopeAsOf } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { servicesLeft } from '../optouts/export.js';
 import { departuresByNumber, type MovedNumber, type NumberDeparture } from '../db/reconcile.js';
@@ -36,9 +31,6 @@ export function suppressionLists(
   // The services each number left, and from when an opt-in through one is not the number's:
   // the export's rule (`servicesLeft`), so the list a send is held to is the one it gives.
   const servicesLeftBy = servicesLeft(db);
-  // The services a listing showed each number out of, and from when: what was said through one
-  // after then was said to a service the number had left.
-  const shownOutBy = servicesShownOutByNumber(db);
   for (const m of moved) {
     const leftServices = servicesLeftBy.get(m.phoneNumber);
     const optInsBefore = (service: string) => {
@@ -93,24 +85,12 @@ export function suppressionLists(
       // As it stood when the number left that account (or, one no apply moved it out of, when
       // it last moved: not an account it left, so no allowance).
       const leftThere = left.find((d) => d.accountSid === accountSid)?.leftAt;
-      const until = leftThere ?? lastLeft;
-      // Left by hand (no move of apply's took it out of this service): what other numbers of
-      // the service took after a listing showed it out (and the two minutes Twilio's clock may
-      // run ahead) was said to a service it had left. Its own evidence, said to or sent from
-      // it, still counts up to when it left the account.
-      const shownOut = shownOutBy.get(m.phoneNumber)?.get(service);
-      const asOf = shownOut !== undefined && shownOut < until ? shownOut : until;
-      const ownUntil =
-        leftThere !== undefined
-          ? { own: own(leftThere) }
-          : asOf < until
-            ? { own: { number: m.phoneNumber, asOf: until } }
-            : {};
+      const asOf = leftThere ?? lastLeft;
       scopes.push({
         accountSid,
         scope: service,
         asOf,
-        ...ownUntil,
+        ...(leftThere === undefined ? {} : { own: own(leftThere) }),
         ...optInsBefore(service),
       });
       owner.push(m.phoneNumber);

@@ -56,6 +56,39 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
     writeFileSync(mapping(), `customer_id,customer_name,phone_number\n${rows}`);
   }
 
+  /**
+   * A and B in the parent's Shared; R2 known only from a send of B's that Shared refused
+   * (21610); A moved by hand into Acme's subaccount between two snapshots, then planned and
+   * applied. The refused send and the subaccount.
+   */
+  async function refusedThenMovedAndApplied() {
+    await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }],
+      services: [{ friendly_name: 'Shared', phone_numbers: [A, B] }],
+    });
+    const [refused] = (
+      await ws.env.seed({
+        messages: [
+          {
+            from: B,
+            to: R2,
+            body: 'Your order shipped',
+            direction: 'outbound-api',
+            date_sent: new Date(Date.now() - DAY).toISOString(),
+            status: 'failed',
+            error_code: 21610,
+          },
+        ],
+      })
+    ).messages;
+    writeFileSync(mapping(), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    await snapshot();
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    await snapshot();
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    return { refused: refused!, sub };
+  }
+
   /** Someone moves A in the console out of account `from` into account `to`. */
   async function moveAByHand(from: string, to: string) {
     const [number] = await ownClient(ws.env, from).incomingPhoneNumbers.list({ phoneNumber: A });
@@ -105,30 +138,7 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
 
   it("names the parent's refused send that put the recipient on its list", async () => {
     // R2 is known only from a send of B's that Shared refused (21610): no STOP in the ledger.
-    await ws.env.seed({
-      numbers: [{ phone_number: A }, { phone_number: B }],
-      services: [{ friendly_name: 'Shared', phone_numbers: [A, B] }],
-    });
-    const [refused] = (
-      await ws.env.seed({
-        messages: [
-          {
-            from: B,
-            to: R2,
-            body: 'Your order shipped',
-            direction: 'outbound-api',
-            date_sent: new Date(Date.now() - DAY).toISOString(),
-            status: 'failed',
-            error_code: 21610,
-          },
-        ],
-      })
-    ).messages;
-    writeFileSync(mapping(), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-    await snapshot();
-    const sub = await moveOutOfSharedByHand(ws.env, A);
-    await snapshot();
-    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    const { refused, sub } = await refusedThenMovedAndApplied();
     const reconciled = await sendIsViolation(sub.sid, R2);
     const folder = /(reports\/\d+)\/violations\.csv/.exec(reconciled.stdout)![1]!;
     const found = readCsv(join(ws.dir.path, folder, 'violations.csv'));
@@ -389,30 +399,7 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
   it("names the parent's refused send in a database of the version before whose plan recorded the subaccount", async () => {
     // R2 known only from a send of B's that Shared refused (21610), as above; the plan of the
     // version before recorded A as come from the subaccount it found it in, with no service.
-    await ws.env.seed({
-      numbers: [{ phone_number: A }, { phone_number: B }],
-      services: [{ friendly_name: 'Shared', phone_numbers: [A, B] }],
-    });
-    const [refused] = (
-      await ws.env.seed({
-        messages: [
-          {
-            from: B,
-            to: R2,
-            body: 'Your order shipped',
-            direction: 'outbound-api',
-            date_sent: new Date(Date.now() - DAY).toISOString(),
-            status: 'failed',
-            error_code: 21610,
-          },
-        ],
-      })
-    ).messages;
-    writeFileSync(mapping(), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-    await snapshot();
-    const sub = await moveOutOfSharedByHand(ws.env, A);
-    await snapshot();
-    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    const { refused, sub } = await refusedThenMovedAndApplied();
     const older = ws.dir.file('older.db');
     copyFileSync(db(), ws.dir.file('today.db'));
     olderDatabase(ws.dir.file('today.db'), older, 26);

@@ -219,13 +219,16 @@ export function replaceAccountsNumbers(
   // first stay. Rows this listing already counts as left are not touched.
   const left = `UPDATE number_services_seen SET
       stayed_until = CASE WHEN stayed_until < :at THEN stayed_until
-                          WHEN last_seen < :at THEN last_seen ELSE first_seen END,
-      left_seen = CASE WHEN last_seen >= :at THEN left_seen
+                          WHEN last_seen <= :at THEN last_seen ELSE first_seen END,
+      left_seen = CASE WHEN last_seen > :at THEN left_seen
                        WHEN left_seen > last_seen AND left_seen < :at THEN left_seen
                        ELSE :at END`;
-  // (A listing of the same time as the last that saw it there: the number moved while the
-  // run listed its accounts. The next listing tells.)
-  const notYetLeft = `first_seen < :at AND last_seen <> :at
+  // A listing dated to the same second as one that saw it there (listings are dated to the
+  // second: another run's in that second, or this run's as the number moved while it listed
+  // the accounts) may have come after it: it left then, which holds more (an opt-in through the
+  // service after that second is not taken for its own). Waiting for the next listing to tell
+  // lost the leaving when that one saw it back in the service.
+  const notYetLeft = `first_seen <= :at
       AND (stayed_until IS NULL OR left_seen IS NULL OR left_seen <= last_seen
            OR left_seen > :at)`;
   // One statement each per account, over its listing's numbers as JSON (each looked up by its

@@ -1085,6 +1085,32 @@ describe('the ledger on a real database', () => {
       });
     });
 
+    it('a listing of another account in the same second as the last that showed it there: it left, and a START while it was away never lifts the opt-out', async () => {
+      await withLedger(dir.file('l.db'), (db) => {
+        const id = mapped(db);
+        // In Shared on 1 May; the subaccount listed in the same second (listings are dated to
+        // the second: which came first cannot be told) holding A; back in Shared on 8 May, out
+        // again on 10 May.
+        listing(db, id, '2025-05-01T00:00:00Z', SHARED);
+        replaceNumbers(db, id, SUB, '2025-05-01T00:00:00Z', [listed(A, null, SUB)]);
+        expect(seenRow(db)).toEqual({
+          firstSeen: '2025-05-01T00:00:00Z',
+          lastSeen: '2025-05-01T00:00:00Z',
+          stayedUntil: '2025-05-01T00:00:00Z',
+          leftSeen: '2025-05-01T00:00:00Z',
+        });
+        listing(db, id, '2025-05-08T00:00:00Z', SHARED);
+        listing(db, id, '2025-05-10T00:00:00Z', null);
+        // Taken as gone from that second on, as if the subaccount's listing had come a second
+        // later: not from its last stay's end (8 May), which let R1's START lift it.
+        expect(servicesLeftByNumber(db, [])).toEqual(
+          new Map([[A, new Map([[SHARED, '2025-04-30T23:58:00Z']])]]),
+        );
+        insertEvents(db, id, [...stopThenStart('+12065550001', '2025-05-06T00:00:00Z')]);
+        expect(acmeList(db)).toEqual(['+12065550001']);
+      });
+    });
+
     it("a listing of another account holding the number shows it out of the parent's service (snapshot --account)", async () => {
       await withLedger(dir.file('l.db'), (db) => {
         const id = mapped(db);

@@ -396,10 +396,14 @@ function leftSinceSnapshot(
     const then = listings.find((l) => l.accountSid !== number.accountSid);
     if (then === undefined) continue;
     // Listed where it is now both before and after that (moved away and back): it left that
-    // account before, and the one it is in now is where it comes from. One listed where it is
-    // now only after it (moved by hand into it, a snapshot of it since) came from that account.
+    // account before, and the one it is in now is where it comes from. Listings are dated to
+    // the second: a later listing there in that listing's second was taken after it, or just
+    // before a move there and back, away and back either way. One listed where it is now only
+    // after it (moved by hand into it, a snapshot of it since), or first in its second, came
+    // from that account: one run lists every account at one time, so a number moved while a
+    // snapshot listed them is seen in both at that time, coming from the other.
     const here = listings.find((l) => l.accountSid === number.accountSid);
-    if (here !== undefined && here.firstSeen < then.lastSeen && here.lastSeen > then.lastSeen) {
+    if (here !== undefined && here.firstSeen < then.lastSeen && here.lastSeen >= then.lastSeen) {
       continue;
     }
     left.set(number.sid, {

@@ -214,6 +214,8 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
     await snapshotInto(db(), ws.env.port(), at(30));
     await moveAByHand(ws.env.parent.accountSid, sub.sid);
     await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    // Where it came from last, the parent (out of Shared) its latest listing: not Acme.
+    expect(sourceOfA()).toEqual({ account: ws.env.parent.accountSid, service: null });
     await reconcileFinds(messages[0]!.sid, R2);
   }, 60_000);
 
@@ -289,6 +291,65 @@ describe('reconcile: a number moved by hand between two snapshots, before any pl
     }
     const zed = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Zed')!.sid;
     await sendIsViolation(zed, R2);
+  }, 60_000);
+
+  /** Where the plan recorded A as come from: its account and service. */
+  function sourceOfA() {
+    const d = new Database(db(), { readonly: true });
+    try {
+      return d
+        .prepare(
+          `SELECT source_account_sid AS account, source_service_sid AS service
+           FROM customer_numbers WHERE phone_number = ?`,
+        )
+        .get(A);
+    } finally {
+      d.close();
+    }
+  }
+
+  // Listings are dated to the second (and one run lists every account at one time). Taken
+  // in-process on clocks of their own (seconds after `first`, an hour ago), so that the tie is
+  // there whatever this machine's load.
+  const tiedClock = () => {
+    const first = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+    return { first, at: (seconds: number) => fixedClock(first + seconds * 1000) };
+  };
+
+  it("moved into Beta's subaccount and back into Shared, listed back in the parent in the same second as in Beta: the parent is where it came from", async () => {
+    // The parent's listing before Beta's says A was there first; it is there now: away and
+    // back, whichever of the two tied listings came first.
+    const { at } = tiedClock();
+    await sharedService(`zed,Zed,${A}\n`);
+    await snapshotInto(db(), ws.env.port(), at(0));
+    const beta = await moveOutOfSharedByHand(ws.env, A);
+    await snapshotInto(db(), ws.env.port(), at(600.1), { accounts: [beta.sid] });
+    await moveAByHand(beta.sid, ws.env.parent.accountSid);
+    const [number] = await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: A });
+    const [shared] = await ws.env.parent.messaging.v1.services.list();
+    await ws.env.parent.messaging.v1
+      .services(shared!.sid)
+      .phoneNumbers.create({ phoneNumberSid: number!.sid });
+    await snapshotInto(db(), ws.env.port(), at(600.9));
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    expect(sourceOfA()).toEqual({ account: ws.env.parent.accountSid, service: shared!.sid });
+    const zed = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Zed')!.sid;
+    await sendIsViolation(zed, R2);
+  }, 60_000);
+
+  it('listed in the parent and in Acme in the same second (moved while a snapshot listed them), in Acme since: the parent and Shared are where it came from', async () => {
+    // As one run sees a number moved while it lists the accounts. Taken as away from Acme and
+    // back, Acme would be recorded as where it came from: its list judged by Acme's history.
+    const { at } = tiedClock();
+    await sharedService();
+    await snapshotInto(db(), ws.env.port(), at(0.1));
+    const sub = await moveOutOfSharedByHand(ws.env, A);
+    await snapshotInto(db(), ws.env.port(), at(0.9), { accounts: [sub.sid] });
+    await snapshotInto(db(), ws.env.port(), at(600), { accounts: [sub.sid] });
+    await planAndApply(cli, { mapping: mapping(), db: db(), out: ws.dir.file('p.json') });
+    const [shared] = await ws.env.parent.messaging.v1.services.list();
+    expect(sourceOfA()).toEqual({ account: ws.env.parent.accountSid, service: shared!.sid });
+    await sendIsViolation(sub.sid, R2);
   }, 60_000);
 
   it('listed in Acme by a snapshot before the plan: the parent and Shared are where it came from', async () => {

@@ -61,6 +61,14 @@ export interface ApplyDeps {
    */
   beforeSteps?(runId: number): void;
   /**
+   * Once the lock is taken, with `giveBack`: called when the process is stopped (a signal)
+   * before its run began, it puts back the lock of an apply on another machine that this one
+   * took over (--take-over-lock), as it was, and says whose it was; null when there is none to
+   * give back (none was taken over from another machine, the run has begun, or the lock is no
+   * longer this process's).
+   */
+  onLockTaken?(giveBack: () => { pid: number; hostname: string } | null): void;
+  /**
    * At the end, complete or not (a refusal after the lock was taken included), before the lock
    * is let go: the run's reports are written by the apply that holds the database, never by
    * one the lock refused, whose view of the run would be another process's, half way. An error

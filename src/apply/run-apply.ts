@@ -17,6 +17,7 @@ import {
   acquireLock,
   findRunByPlan,
   finishApplyRun,
+  giveLockBack,
   listSteps,
   lockHeldAgainst,
   lockHolder,
@@ -79,6 +80,26 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   refuseUnfit(input, twilio);
   const lock = acquireLock(db, deps.runner, isoSeconds(clock.now()), input.takeOverLock === true);
   if (!lock.acquired) throw lockRefusal(lock.holder, deps.runner.hostname);
+  // Stopped before its run began, an apply that took another machine's lock over puts it back:
+  // it changed nothing, and the next apply here must not take it for a dead process's of this
+  // machine (without --take-over-lock) while that apply may still run there.
+  let begun = false;
+  const from = lock.tookOverFrom;
+  deps.onLockTaken?.(() =>
+    !begun &&
+    from !== null &&
+    from.hostname !== deps.runner.hostname &&
+    giveLockBack(db, deps.runner, from)
+      ? { pid: from.pid, hostname: from.hostname }
+      : null,
+  );
+  const marked: ApplyDeps = {
+    ...deps,
+    beforeSteps: (runId) => {
+      begun = true;
+      deps.beforeSteps?.(runId);
+    },
+  };
   // A run this plan began is the one this process continues: the lock names it from the
   // start, so that `status` shows it running while its plan is checked against live state.
   const continued = findRunByPlan(db, input.planIntegrity);
@@ -88,7 +109,7 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   let result: ApplyResult;
   let reportsError: unknown;
   try {
-    result = await applyLocked(input, deps, lock.tookOverFrom);
+    result = await applyLocked(input, marked, lock.tookOverFrom);
   } catch (error) {
     failed = true;
     runError = error;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { runReport } from '../apply/reports.js';
-import type { ApplyInput, ApplyResult } from '../apply/apply-types.js';
+import type { ApplyDeps, ApplyInput, ApplyResult } from '../apply/apply-types.js';
 import { rehearseApply, runApply } from '../apply/run-apply.js';
 import { systemClock } from '../clock.js';
 import { findRunByPlan } from '../db/journal.js';
@@ -53,6 +53,8 @@ export async function applyWithReports(
   context: CommandContext,
   /** Called once the checks have passed and the run is begun (or taken up), before any step. */
   onRunBegun: () => void = () => {},
+  /** Called once the lock is taken: what gives back another machine's lock taken over. */
+  onLockTaken: ApplyDeps['onLockTaken'] = () => {},
 ): Promise<ApplyRunEnd> {
   const { plan, planIntegrity: integrity } = input;
   const bar = createProgressBar('apply |{bar}| {value}/{total} steps · {failed} failed');
@@ -71,6 +73,7 @@ export async function applyWithReports(
           clock: systemClock,
           runner: thisProcess,
           sleep: (ms) => sleep(ms),
+          onLockTaken,
           // Its reports' folder is checked before anything is sent to Twilio.
           beforeSteps: (runId) => {
             onRunBegun();

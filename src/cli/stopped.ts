@@ -22,21 +22,30 @@ const command = (...words: string[]) => words.map(shellWord).join(' ');
 /**
  * `apply`'s: every step sent is in the journal, and the same apply continues the run. With
  * the override the run began with, else the continuation is refused by the opt-out gate.
- * Stopped before its run began (`runBegun` false), it had sent only reads.
+ * Stopped before its run began (`runBegun` false), it had sent only reads; a lock it took over
+ * from another machine's apply is given back (`givenBack`, whose it is again).
  */
 export function applyStoppedNotice(
   plan: string,
   db: string,
   allowMissingSnapshot: boolean,
-): (signal: NodeJS.Signals, runBegun?: boolean) => string {
+): (
+  signal: NodeJS.Signals,
+  runBegun?: boolean,
+  givenBack?: { pid: number; hostname: string } | null,
+) => string {
   const override = allowMissingSnapshot ? ['--allow-missing-snapshot'] : [];
   const continues = command('submigrate', 'apply', plan, '--db', db, ...override);
-  return (signal, runBegun = true) =>
-    runBegun
-      ? `apply: stopped by ${signal}. Every step sent so far is in the journal: \`${continues}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`${command('submigrate', 'status', '--db', db)}\` shows where it stopped.`
-      : // Stopped while it checked the plan against the live account: no run to continue
-        // yet, and status would show none (or the earlier one, as it was).
-        `apply: stopped by ${signal} before it began its run, while it checked the plan against the live account: it had sent Twilio only reads, so nothing was changed there, and the journal is as it was. \`${continues}\` runs it again.`;
+  return (signal, runBegun = true, givenBack = null) =>
+    givenBack !== null && !runBegun
+      ? // The lock it took over from another machine's apply is that apply's again: running it
+        // again takes --take-over-lock again, once that apply no longer runs.
+        `apply: stopped by ${signal} before it began its run, while it checked the plan against the live account: it had sent Twilio only reads, so nothing was changed there, and the journal is as it was (the lock it took over is given back to pid ${givenBack.pid} on ${givenBack.hostname}, another machine). \`${command('submigrate', 'apply', plan, '--db', db, ...override, '--take-over-lock')}\` runs it again once that apply no longer runs there.`
+      : runBegun
+        ? `apply: stopped by ${signal}. Every step sent so far is in the journal: \`${continues}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`${command('submigrate', 'status', '--db', db)}\` shows where it stopped.`
+        : // Stopped while it checked the plan against the live account: no run to continue
+          // yet, and status would show none (or the earlier one, as it was).
+          `apply: stopped by ${signal} before it began its run, while it checked the plan against the live account: it had sent Twilio only reads, so nothing was changed there, and the journal is as it was. \`${continues}\` runs it again.`;
 }
 
 /** `plan`'s: it only reads from Twilio, and writes its plan file at its end. */

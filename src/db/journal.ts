@@ -405,6 +405,25 @@ export function setLockRun(db: Db, runId: number, me: { pid: number; hostname: s
 }
 
 /**
+ * Puts back the lock `me` took over from `holder` (run, pid, host and since when, as it was), if
+ * `me` still holds it: an apply stopped before it began its run leaves the lock as it found it.
+ * Returns whether it did.
+ */
+export function giveLockBack(
+  db: Db,
+  me: { pid: number; hostname: string },
+  holder: LockHolder,
+): boolean {
+  const given = db
+    .prepare(
+      `UPDATE apply_lock SET run_id = ?, pid = ?, hostname = ?, acquired_at = ?
+       WHERE id = 1 AND pid = ? AND hostname = ?`,
+    )
+    .run(holder.runId, holder.pid, holder.hostname, holder.acquiredAt, me.pid, me.hostname);
+  return given.changes > 0;
+}
+
+/**
  * `createApplyRun` under a lock `lockedBy` no longer holds (taken over meanwhile with
  * --take-over-lock): no run is begun.
  */

@@ -98,13 +98,17 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       const dbShown = relative(context.cwd, location.path) || location.path;
       const notice = applyStoppedNotice(shown, dbShown, args['allow-missing-snapshot']);
       let runBegun = false;
-      const released = tellWhenStopped(context.output, (signal) => notice(signal, runBegun));
+      let giveLockBack: () => { pid: number; hostname: string } | null = () => null;
+      const released = tellWhenStopped(context.output, (signal) =>
+        notice(signal, runBegun, runBegun ? null : giveLockBack()),
+      );
       const { result, reportDir, listWarnings } = await applyWithReports(
         input,
         location,
         twilio.port,
         context,
         () => (runBegun = true),
+        (giveBack) => (giveLockBack = giveBack),
       ).finally(released);
       const { reportsError, ...done } = result;
       // A folder whose reports were not all written is not named as holding them.

@@ -102,6 +102,18 @@ export function findRunningRun(db: Db, parentAccountSid: string): SnapshotRun | 
   );
 }
 
+/** Every run recorded running (of any maker), newest first. */
+export function listRunningRuns(db: Db, parentAccountSid: string): SnapshotRun[] {
+  return (
+    db
+      .prepare(
+        `SELECT ${RUN_COLUMNS} FROM snapshot_runs
+         WHERE parent_account_sid = ? AND status = 'running' ORDER BY id DESC`,
+      )
+      .all(parentAccountSid) as never[]
+  ).map((row) => toRun(row)!);
+}
+
 /**
  * The latest run recorded running that no reconcile pass made, older than `beforeId`: the
  * snapshot a pass's run left stopped after it hides from a look at the latest run alone.

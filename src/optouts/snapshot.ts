@@ -28,6 +28,7 @@ import type { Db } from '../db/open.js';
 import {
   adoptRun,
   claimingRun,
+  listRunningRuns,
   createRun,
   completedRunsWithoutExport,
   findRunningRun,
@@ -245,15 +246,29 @@ export function refuseLiveSnapshot(
   refuseLiveRun(db, findRunningRun(db, parentAccountSid), runner, takeOver);
 }
 
+/** A run as recorded by the process that runs it: who, where. */
+const recordedAs = (run: SnapshotRun) => `${run.id} ${run.pid} ${run.hostname}`;
+
+/**
+ * `takeOver`: false, or true (`--take-over-run`, any run another machine recorded), or the runs
+ * (`recordedAs`) another machine had recorded running when the snapshot began, the only ones it
+ * takes over: one taken up by, or started on, another machine since (by a second
+ * `--take-over-run` there, in the seconds this one asked Twilio about the accounts) runs there.
+ */
 function refuseLiveRun(
   db: Db,
   running: ReturnType<typeof findRunningRun>,
   runner: SnapshotDeps['runner'],
-  takeOver: boolean,
+  takeOver: boolean | ReadonlySet<string>,
 ): void {
   if (running === undefined) return;
   if (running.hostname !== runner.hostname) {
-    if (!takeOver) throw new RefusedError(elsewhereRefusal(db, running));
+    if (takeOver === false) throw new RefusedError(elsewhereRefusal(db, running));
+    if (takeOver !== true && !takeOver.has(recordedAs(running))) {
+      throw new RefusedError(
+        `${elsewhereRefusal(db, running)}. --take-over-run took nothing over: the run was recorded so only after this snapshot began (another machine took it up or started it meanwhile), and --take-over-run takes over only what was recorded before`,
+      );
+    }
     return;
   }
   if (running.pid !== runner.pid && runner.isAlive(running.pid)) {
@@ -405,6 +420,15 @@ export async function takeSnapshot(
   // Twilio that stalls or is down. Looked at again below, write-locked, as the run starts.
   const takeOver = given.takeOverRun === true;
   refuseLiveSnapshot(db, parentSid, runner, takeOver);
+  // What --take-over-run was asked to take over: another machine's runs as recorded now, not
+  // one that machine takes up or starts while this one asks Twilio about the accounts.
+  const elsewhereNow: false | ReadonlySet<string> =
+    takeOver &&
+    new Set(
+      listRunningRuns(db, parentSid)
+        .filter((run) => run.hostname !== runner.hostname)
+        .map(recordedAs),
+    );
   const accounts = [parentSid, ...new Set(given.accounts.filter((sid) => sid !== parentSid))];
   // Side by side: each account's creation date is where its history starts.
   const created = new Map<string, Date | null>();
@@ -459,7 +483,7 @@ export async function takeSnapshot(
   const { runId, resumed, abandoned, takenUp } = claimingRun(db, () => {
     const abandoned: SnapshotRun[] = [];
     let running = findRunningRun(db, parentSid);
-    refuseLiveRun(db, running, runner, takeOver);
+    refuseLiveRun(db, running, runner, elsewhereNow);
     // A pass's run left stopped (its process gone before it recorded its pass) is no snapshot's
     // to take up: abandoned, and the run it was made after is looked at in its place. A
     // snapshot stopped before the pass is the one `status` told the user to take up.
@@ -467,7 +491,7 @@ export async function takeSnapshot(
       finishRun(db, running.id, 'abandoned', isoSeconds(clock.now()));
       abandoned.push(running);
       running = findRunningRun(db, parentSid);
-      refuseLiveRun(db, running, runner, takeOver);
+      refuseLiveRun(db, running, runner, elsewhereNow);
     }
     if (
       running !== undefined &&

@@ -26,7 +26,7 @@ import {
   type StepRecord,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
-import { tellAfter } from '../errors.js';
+import { RefusedError, tellAfter } from '../errors.js';
 import { snapshotCommand } from '../plan/replan.js';
 import type { Plan } from '../plan/types.js';
 import type { ApplyDeps, ApplyInput, ApplyResult } from './apply-types.js';
@@ -75,6 +75,18 @@ function holdsOwnLock(db: Db, runner: ApplyDeps['runner']): boolean {
   return holder !== undefined && holder.pid === runner.pid && holder.hostname === runner.hostname;
 }
 
+/**
+ * Why a run this apply began or took up, and sent, has no reports of it: another apply took
+ * its lock over with --take-over-lock while it sent (told this one ran no more), runs the same
+ * database, and writes them itself. Told after what this one did, and refused (exit 4).
+ */
+function lockTakenMidRun(db: Db, runId: number): RefusedError {
+  const holder = lockHolder(db);
+  return new RefusedError(
+    `the reports of apply run ${runId} are not written by this apply: another apply${holder === undefined ? '' : ` (pid ${holder.pid} on ${holder.hostname})`} took its lock over with --take-over-lock while it ran, and writes them; the two ran at once. \`submigrate status\` shows the apply that holds the lock, and \`submigrate report --run ${runId}\` writes the run's reports once it has ended`,
+  );
+}
+
 export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<ApplyResult> {
   const { db, twilio, clock } = deps;
   refuseUnfit(input, twilio);
@@ -119,6 +131,7 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
       // Reports are written by the apply that holds the lock: one whose lock was taken over
       // while it checked its plan writes none (the run, if any, is the other apply's).
       if (holdsOwnLock(db, deps.runner)) deps.afterRun?.();
+      else if (!failed && begun) reportsError = lockTakenMidRun(db, result!.runId);
     } catch (error) {
       if (!failed) {
         // The run has written to Twilio: what it did is the caller's to tell first, and the

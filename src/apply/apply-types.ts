@@ -61,13 +61,17 @@ export interface ApplyDeps {
    */
   beforeSteps?(runId: number): void;
   /**
-   * Once the lock is taken, with `giveBack`: called when the process is stopped (a signal)
-   * before its run began, it puts back the lock of an apply on another machine that this one
-   * took over (--take-over-lock), as it was, and says whose it was; null when there is none to
-   * give back (none was taken over from another machine, the run has begun, or the lock is no
-   * longer this process's).
+   * Once the lock is taken: `continues`, the run of this plan an earlier apply began (null for
+   * none: this apply would begin one); and `giveBack`, called when the process is stopped (a
+   * signal) before its run began (or was taken up), which puts back the lock of an apply on
+   * another machine that this one took over (--take-over-lock), as it was, and says whose it
+   * was; null when there is none to give back (none was taken over from another machine, the
+   * run has begun, or the lock is no longer this process's).
    */
-  onLockTaken?(giveBack: () => { pid: number; hostname: string } | null): void;
+  onLockTaken?(lock: {
+    continues: number | null;
+    giveBack: () => { pid: number; hostname: string } | null;
+  }): void;
   /**
    * At the end, complete or not (a refusal after the lock was taken included), before the lock
    * is let go: the run's reports are written by the apply that holds the database, never by

@@ -97,14 +97,6 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   // machine (without --take-over-lock) while that apply may still run there.
   let begun = false;
   const from = lock.tookOverFrom;
-  deps.onLockTaken?.(() =>
-    !begun &&
-    from !== null &&
-    from.hostname !== deps.runner.hostname &&
-    giveLockBack(db, deps.runner, from)
-      ? { pid: from.pid, hostname: from.hostname }
-      : null,
-  );
   const marked: ApplyDeps = {
     ...deps,
     beforeSteps: (runId) => {
@@ -116,6 +108,16 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   // start, so that `status` shows it running while its plan is checked against live state.
   const continued = findRunByPlan(db, input.planIntegrity);
   if (continued !== undefined) setLockRun(db, continued.id, deps.runner);
+  deps.onLockTaken?.({
+    continues: continued?.id ?? null,
+    giveBack: () =>
+      !begun &&
+      from !== null &&
+      from.hostname !== deps.runner.hostname &&
+      giveLockBack(db, deps.runner, from)
+        ? { pid: from.pid, hostname: from.hostname }
+        : null,
+  });
   let failed = false;
   let runError: unknown;
   let result: ApplyResult;

@@ -22,8 +22,9 @@ const command = (...words: string[]) => words.map(shellWord).join(' ');
 /**
  * `apply`'s: every step sent is in the journal, and the same apply continues the run. With
  * the override the run began with, else the continuation is refused by the opt-out gate.
- * Stopped before its run began (`runBegun` false), it had sent only reads; a lock it took over
- * from another machine's apply is given back (`givenBack`, whose it is again).
+ * Stopped before its run began or was taken up (`before` given), it had sent only reads: a run
+ * an earlier apply began (`continues`) is as that apply left it, and a lock it took over from
+ * another machine's apply is given back (`givenBack`, whose it is again).
  */
 export function applyStoppedNotice(
   plan: string,
@@ -31,21 +32,40 @@ export function applyStoppedNotice(
   allowMissingSnapshot: boolean,
 ): (
   signal: NodeJS.Signals,
-  runBegun?: boolean,
-  givenBack?: { pid: number; hostname: string } | null,
+  before?: { continues: number | null; givenBack: { pid: number; hostname: string } | null },
 ) => string {
   const override = allowMissingSnapshot ? ['--allow-missing-snapshot'] : [];
   const continues = command('submigrate', 'apply', plan, '--db', db, ...override);
-  return (signal, runBegun = true, givenBack = null) =>
-    givenBack !== null && !runBegun
-      ? // The lock it took over from another machine's apply is that apply's again: running it
-        // again takes --take-over-lock again, once that apply no longer runs.
-        `apply: stopped by ${signal} before it began its run, while it checked the plan against the live account: it had sent Twilio only reads, so nothing was changed there, and the journal is as it was (the lock it took over is given back to pid ${givenBack.pid} on ${givenBack.hostname}, another machine). \`${command('submigrate', 'apply', plan, '--db', db, ...override, '--take-over-lock')}\` runs it again once that apply no longer runs there.`
-      : runBegun
-        ? `apply: stopped by ${signal}. Every step sent so far is in the journal: \`${continues}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`${command('submigrate', 'status', '--db', db)}\` shows where it stopped.`
-        : // Stopped while it checked the plan against the live account: no run to continue
-          // yet, and status would show none (or the earlier one, as it was).
-          `apply: stopped by ${signal} before it began its run, while it checked the plan against the live account: it had sent Twilio only reads, so nothing was changed there, and the journal is as it was. \`${continues}\` runs it again.`;
+  return (signal, before) => {
+    if (before === undefined) {
+      return `apply: stopped by ${signal}. Every step sent so far is in the journal: \`${continues}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`${command('submigrate', 'status', '--db', db)}\` shows where it stopped.`;
+    }
+    // Stopped while it checked the plan against the live account: no run begun by it, and
+    // status shows none (or the earlier one, as it was).
+    const { continues: run, givenBack } = before;
+    const stopped =
+      run === null
+        ? `apply: stopped by ${signal} before it began its run`
+        : `apply: stopped by ${signal} before it took up apply run ${run} again`;
+    const left =
+      run === null ? 'the journal is as it was' : `run ${run} is as the last apply left it`;
+    const again = run === null ? 'runs it again' : 'continues it';
+    if (givenBack === null) {
+      return `${stopped}, while it checked the plan against the live account: it had sent Twilio only reads, so nothing was changed there, and ${left}. \`${continues}\` ${again}.`;
+    }
+    // The lock it took over from another machine's apply is that apply's again: running it
+    // again takes --take-over-lock again, once that apply no longer runs.
+    const takeOver = command(
+      'submigrate',
+      'apply',
+      plan,
+      '--db',
+      db,
+      ...override,
+      '--take-over-lock',
+    );
+    return `${stopped}, while it checked the plan against the live account: it had sent Twilio only reads, so nothing was changed there, and ${left} (the lock it took over is given back to pid ${givenBack.pid} on ${givenBack.hostname}, another machine). \`${takeOver}\` ${again} once that apply no longer runs there.`;
+  };
 }
 
 /** `plan`'s: it only reads from Twilio, and writes its plan file at its end. */

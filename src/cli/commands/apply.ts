@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
-import type { ApplyInput } from '../../apply/apply-types.js';
+import type { ApplyDeps, ApplyInput } from '../../apply/apply-types.js';
 import { DEFAULT_CONSENT_PER_MINUTE } from '../../twilio/limiter.js';
 import { applyWithReports, rehearseApplyAt } from '../apply-run.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -98,9 +98,14 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       const dbShown = relative(context.cwd, location.path) || location.path;
       const notice = applyStoppedNotice(shown, dbShown, args['allow-missing-snapshot']);
       let runBegun = false;
-      let giveLockBack: () => { pid: number; hostname: string } | null = () => null;
+      let lock: Parameters<NonNullable<ApplyDeps['onLockTaken']>>[0] | undefined;
       const released = tellWhenStopped(context.output, (signal) =>
-        notice(signal, runBegun, runBegun ? null : giveLockBack()),
+        runBegun
+          ? notice(signal)
+          : notice(signal, {
+              continues: lock?.continues ?? null,
+              givenBack: lock?.giveBack() ?? null,
+            }),
       );
       const { result, reportDir, listWarnings } = await applyWithReports(
         input,
@@ -108,7 +113,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         twilio.port,
         context,
         () => (runBegun = true),
-        (giveBack) => (giveLockBack = giveBack),
+        (taken) => (lock = taken),
       ).finally(released);
       const { reportsError, ...done } = result;
       // A folder whose reports were not all written is not named as holding them.

@@ -46,7 +46,7 @@ describe('a run another machine recorded running', () => {
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(
       new RegExp(
-        `^refused: snapshot run 1 is recorded running by pid ${PID} on ${OTHER}, since [^;]+; another machine \\(or container\\), whose processes this one cannot see\\. .*\`submigrate snapshot --no-export --take-over-run\` \\(with this --db\\) takes it up from its last commit\\n$`,
+        `^refused: snapshot run 1 is recorded running by pid ${PID} on ${OTHER} \\(the run began [^)]+\\); another machine \\(or container\\), whose processes this one cannot see\\. .*\`submigrate snapshot --no-export --take-over-run\` \\(with this --db\\) takes it up from its last commit\\n$`,
       ),
     );
     writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
@@ -94,7 +94,7 @@ describe('a run another machine recorded running', () => {
     expect(refused.code, refused.stderr).toBe(4);
     expect(refused.stderr).toMatch(
       new RegExp(
-        `^refused: a reconcile pass's run \\(snapshot run 1\\) is recorded running by pid ${PID} on ${OTHER}, since [^;]+; another machine \\(or container\\), whose processes this one cannot see\\. If that pass still runs there, wait for it to finish; .*\`submigrate snapshot --take-over-run\` \\(with this --db\\) abandons it`,
+        `^refused: a reconcile pass's run \\(snapshot run 1\\) is recorded running by pid ${PID} on ${OTHER} \\(the run began [^)]+\\); another machine \\(or container\\), whose processes this one cannot see\\. If that pass still runs there, wait for it to finish; .*\`submigrate snapshot --take-over-run\` \\(with this --db\\) abandons it`,
       ),
     );
     expect(runsOf(db)).toEqual([

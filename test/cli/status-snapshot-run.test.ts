@@ -53,7 +53,7 @@ describe('status and the latest snapshot run', () => {
   it('a run a live process holds is running, with its process', async () => {
     await withRun('live.db', process.pid);
     expect(await status(dir.file('live.db'))).toBe(
-      `No apply run yet.\nsnapshot run 1  running  pid ${process.pid} on ${hostname()} since ${STARTED}\n`,
+      `No apply run yet.\nsnapshot run 1  running  pid ${process.pid} on ${hostname()} (the run began ${STARTED})\n`,
     );
     const json = JSON.parse(await status(dir.file('live.db'), true)) as Record<string, unknown>;
     expect(json['runs']).toEqual([]);
@@ -174,7 +174,7 @@ describe('status and the latest snapshot run', () => {
   it('a run recorded on another machine is not called stopped', async () => {
     await withRun('elsewhere.db', GONE, 'another-host');
     expect(await status(dir.file('elsewhere.db'))).toContain(
-      `snapshot run 1  running?  recorded running by pid ${GONE} on another-host since ${STARTED}`,
+      `snapshot run 1  running?  recorded running by pid ${GONE} on another-host (the run began ${STARTED})`,
     );
   });
 

@@ -69,7 +69,7 @@ describe('snapshot --take-over-run', () => {
     const taking = snapshotInto(db, port, clock, { useExport: false, takeOverRun: true }, here);
     await expect(taking).rejects.toThrow(RefusedError);
     await expect(taking).rejects.toThrow(
-      /^snapshot run 1 is recorded running by pid 5151 on build-box-8, since [^;]+; another machine .*--take-over-run took nothing over: the run was recorded so only after this snapshot began/,
+      /^snapshot run 1 is recorded running by pid 5151 on build-box-8 \(the run began [^)]+\); another machine .*--take-over-run took nothing over: the run was recorded so only after this snapshot began/,
     );
     expect(runsOf(db)).toEqual([{ id: 1, status: 'running', pid: 5151, hostname: 'build-box-8' }]);
 

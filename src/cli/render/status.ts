@@ -170,9 +170,10 @@ function snapshotLine(run: SnapshotRunState, db: string): string {
   }
   switch (run.state) {
     case 'running':
-      return `${head}  running  pid ${run.pid} on ${run.hostname} since ${run.startedAt}`;
+      // When the run began: a process that took it up began later.
+      return `${head}  running  pid ${run.pid} on ${run.hostname} (the run began ${run.startedAt})`;
     case 'elsewhere':
-      return `${head}  running?  recorded running by pid ${run.pid} on ${run.hostname} since ${run.startedAt}, a machine whose processes this one cannot see`;
+      return `${head}  running?  recorded running by pid ${run.pid} on ${run.hostname} (the run began ${run.startedAt}), a machine whose processes this one cannot see`;
     case 'stopped':
       return `${head}  stopped  started ${run.startedAt}, no process is running it (pid ${run.pid} gone): \`${resumeCommand(run, db)}\` takes it up from its last commit; until then what it has not read counts as not read`;
     default:

@@ -309,7 +309,9 @@ export interface SnapshotRunState {
   finishedAt: string | null;
   /**
    * For a stopped run: the `snapshot` arguments that take it up (its accounts, window and
-   * source, as the resume check compares them); null otherwise.
+   * source, as the resume check compares them); for one recorded running on another host
+   * (`elsewhere`), the same and `--take-over-run`, once it no longer runs there; null otherwise
+   * (a reconcile pass's run among them: no snapshot takes it up).
    */
   resumeArguments: string[] | null;
   /** The command that started the run. */
@@ -359,7 +361,12 @@ function runState(db: Db, run: SnapshotRun, runner: SnapshotDeps['runner']): Sna
           : 'stopped';
   const { id, pid, hostname, startedAt, finishedAt, madeBy } = run;
   const reconcileRun = madeBy === 'reconcile';
-  const resume = state === 'stopped' && !reconcileRun ? resumeArguments(db, run) : null;
+  // Another machine's run is taken up only when `--take-over-run` says it no longer runs
+  // there: without it, the command named would be refused (exit 4).
+  const resume =
+    (state === 'stopped' || state === 'elsewhere') && !reconcileRun
+      ? [...resumeArguments(db, run), ...(state === 'elsewhere' ? ['--take-over-run'] : [])]
+      : null;
   return {
     id,
     state,

@@ -62,7 +62,32 @@ describe('a run another machine recorded running', () => {
       { id: 1, status: 'running', pid: PID, hostname: OTHER, madeBy: 'snapshot' },
     ]);
 
-    const taken = await snapshot(db, '--no-export', '--take-over-run', '--json');
+    // status names that same command (the container restarted under a new hostname looks
+    // there first), in text and in --json; the auth token in its environment nowhere.
+    const status = (...extra: string[]) =>
+      runCli(['status', '--db', 'copied.db', ...extra], cliEnv(ws.env), ws.dir.path);
+    const shown = await status();
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(
+      `snapshot run 1  running?  recorded running by pid ${PID} on ${OTHER} since `,
+    );
+    expect(shown.stdout).toContain(
+      'if it no longer runs (it was stopped, its machine or container is gone), `submigrate snapshot --no-export --take-over-run --db copied.db` takes it up from its last commit',
+    );
+    const json = await status('--json');
+    const { snapshot: state } = JSON.parse(json.stdout) as {
+      snapshot: { state: string; resumeArguments: string[] | null };
+    };
+    expect(state).toMatchObject({
+      state: 'elsewhere',
+      resumeArguments: ['--no-export', '--take-over-run'],
+    });
+    for (const said of [shown, json]) {
+      expect(said.stdout + said.stderr).not.toContain(ws.env.parentToken);
+    }
+
+    // The arguments status gave take the run up.
+    const taken = await snapshot(db, ...(state.resumeArguments ?? []), '--json');
     expect(taken.code, taken.stderr).toBe(0);
     expect(JSON.parse(taken.stdout)).toMatchObject({ runId: 1, resumed: true });
     expect(taken.stderr).toContain(
@@ -100,6 +125,19 @@ describe('a run another machine recorded running', () => {
     expect(runsOf(db)).toEqual([
       { id: 1, status: 'running', pid: PID, hostname: OTHER, madeBy: 'reconcile' },
     ]);
+
+    // status names the same: no snapshot takes a pass's run up, and the next pass reads it.
+    const shown = await runCli(['status', '--db', 'pass.db'], cliEnv(ws.env), ws.dir.path);
+    expect(shown.stdout).toContain(
+      `snapshot run 1 (a reconcile pass: the subaccounts' messages, not the parent's history)  running?  recorded running by pid ${PID} on ${OTHER} since `,
+    );
+    expect(shown.stdout).toContain(
+      'if it no longer runs (it was stopped, its machine or container is gone), `submigrate snapshot --take-over-run --db pass.db` abandons it, and the next `submigrate reconcile --db pass.db` reads its span again',
+    );
+    const json = await runCli(['status', '--db', 'pass.db', '--json'], cliEnv(ws.env), ws.dir.path);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      snapshot: { state: 'elsewhere', reconcileRun: true, resumeArguments: null },
+    });
 
     const taken = await snapshot(db, '--take-over-run');
     expect(taken.code, taken.stderr).toBe(0);

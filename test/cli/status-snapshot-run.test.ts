@@ -174,8 +174,12 @@ describe('status and the latest snapshot run', () => {
   it('a run recorded on another machine is not called stopped', async () => {
     await withRun('elsewhere.db', GONE, 'another-host');
     expect(await status(dir.file('elsewhere.db'))).toContain(
-      `snapshot run 1  running?  recorded running by pid ${GONE} on another-host (the run began ${STARTED})`,
+      `snapshot run 1  running?  recorded running by pid ${GONE} on another-host (the run began ${STARTED}), a machine (or container) whose processes this one cannot see: if it still runs there, wait for it to finish; if it no longer runs (it was stopped, its machine or container is gone), \`submigrate snapshot --take-over-run --db elsewhere.db\` takes it up from its last commit\n`,
     );
+    // Without --take-over-run, the command named would be refused (exit 4).
+    expect(JSON.parse(await status(dir.file('elsewhere.db'), true))).toMatchObject({
+      snapshot: { state: 'elsewhere', resumeArguments: ['--take-over-run'] },
+    });
   });
 
   it('a completed run says when', async () => {

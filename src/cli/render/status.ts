@@ -154,6 +154,19 @@ function madeByNote(madeBy: SnapshotRunState['madeBy']): string {
   }
 }
 
+/**
+ * What goes on with a run another machine recorded running, once it no longer runs there
+ * (`snapshot` refuses it until `--take-over-run` says so): a snapshot's is taken up, a pass's
+ * abandoned, its span read again by the next pass.
+ */
+function elsewhereTakeOver(run: SnapshotRunState, db: string): string {
+  const ifGone = 'if it no longer runs (it was stopped, its machine or container is gone)';
+  if (run.reconcileRun === true) {
+    return `${ifGone}, \`${snapshotTakesUp(['--take-over-run'], db)}\` abandons it, and the next \`${reconcileRunsAgain(db)}\` reads its span again`;
+  }
+  return `${ifGone}, \`${resumeCommand(run, db)}\` takes it up from its last commit`;
+}
+
 /** The latest snapshot run in a line: whether it runs, stopped (and how it is taken up), or ended. */
 function snapshotLine(run: SnapshotRunState, db: string): string {
   // A reconcile pass is recorded as a snapshot run: said so, or a pass read as the snapshot
@@ -173,7 +186,7 @@ function snapshotLine(run: SnapshotRunState, db: string): string {
       // When the run began: a process that took it up began later.
       return `${head}  running  pid ${run.pid} on ${run.hostname} (the run began ${run.startedAt})`;
     case 'elsewhere':
-      return `${head}  running?  recorded running by pid ${run.pid} on ${run.hostname} (the run began ${run.startedAt}), a machine whose processes this one cannot see`;
+      return `${head}  running?  recorded running by pid ${run.pid} on ${run.hostname} (the run began ${run.startedAt}), a machine (or container) whose processes this one cannot see: if it still runs there, wait for it to finish; ${elsewhereTakeOver(run, db)}`;
     case 'stopped':
       return `${head}  stopped  started ${run.startedAt}, no process is running it (pid ${run.pid} gone): \`${resumeCommand(run, db)}\` takes it up from its last commit; until then what it has not read counts as not read`;
     default:

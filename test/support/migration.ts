@@ -21,6 +21,7 @@ import type { SeedDocument } from '../../src/emulator/seed.js';
 import type { EmulatorOptions } from '../../src/emulator/server.js';
 import { parseMapping } from '../../src/plan/mapping.js';
 import { runPlan } from '../../src/plan/run-plan.js';
+import type { Plan } from '../../src/plan/types.js';
 import { ownClient, startTestEmulator, type TestEmulator } from './emulator.js';
 import { applyInputOf } from './plan-builders.js';
 import {
@@ -209,30 +210,60 @@ export async function planAndApply(
 }
 
 /**
- * `snapshot`, `plan --mapping` and `apply` as the CLI runs them (the real clock, this process
- * and host, the auth token), in-process: for a test whose subject comes after the migration,
- * three spawns of the CLI were most of its time. The apply must complete; no plan file or
- * reports are written.
+ * `snapshot --db DB` as the CLI runs it (the real clock, this process and host), in-process:
+ * for a test whose subject is not the snapshot, a spawn of the CLI saved.
+ */
+export async function snapshotInProcess(env: TestEmulator, db: string): Promise<void> {
+  await snapshotInto(db, env.port(), systemClock, {}, thisProcess);
+}
+
+/**
+ * `plan --mapping MAPPING --db DB` as the CLI runs it (its refresh of the ledger, the auth
+ * token), in-process: the plan, which no file is written for.
+ */
+export function planInProcess(
+  env: TestEmulator,
+  options: { mapping: string; db: string },
+): Promise<Plan> {
+  const mapping = parseMapping(options.mapping, readFileSync(options.mapping, 'utf8'));
+  return withDb(inProcessLocation(options.db), async (db) => {
+    const { plan } = await runPlan(
+      { mapping, snapshot: true, credentials: 'auth-token' },
+      { twilio: env.port(), db, clock: systemClock, runner: thisProcess },
+    );
+    return plan;
+  });
+}
+
+/**
+ * `snapshot`, `plan --mapping` and `apply` as the CLI runs them, in-process: for a test whose
+ * subject comes after the migration, three spawns of the CLI were most of its time. The apply
+ * must complete; no plan file or reports are written.
  */
 export async function migrateInProcess(
   env: TestEmulator,
   options: { mapping: string; db: string },
 ): Promise<void> {
-  const location = { path: options.db, migrationsDir: MIGRATIONS_DIR, clock: systemClock };
-  const twilio = env.port();
-  const deps = { twilio, clock: systemClock, runner: thisProcess };
-  await snapshotInto(options.db, twilio, systemClock, {}, thisProcess);
-  const mapping = parseMapping(options.mapping, readFileSync(options.mapping, 'utf8'));
-  const applied = await withDb(location, async (db) => {
-    const { plan } = await runPlan(
-      { mapping, snapshot: true, credentials: 'auth-token' },
-      { ...deps, db },
-    );
-    return runApply(applyInputOf(plan), { ...deps, db, sleep: (ms) => delay(ms) });
-  });
+  await snapshotInProcess(env, options.db);
+  const plan = await planInProcess(env, options);
+  const applied = await withDb(inProcessLocation(options.db), (db) =>
+    runApply(applyInputOf(plan), {
+      twilio: env.port(),
+      db,
+      clock: systemClock,
+      runner: thisProcess,
+      sleep: (ms) => delay(ms),
+    }),
+  );
   expect(applied.failures).toEqual([]);
   expect(applied.status).toBe('completed');
 }
+
+const inProcessLocation = (path: string) => ({
+  path,
+  migrationsDir: MIGRATIONS_DIR,
+  clock: systemClock,
+});
 
 /**
  * `apply PLAN --db DB --rate 1000 --concurrency 8` (and `extra`) through the CLI, as a whole

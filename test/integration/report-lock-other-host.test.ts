@@ -3,8 +3,8 @@
  * (report-during-apply.test.ts). When the lock names another host (the database copied to
  * another machine, an apply run in a container since replaced), whether that apply still runs
  * cannot be told from here: the refusal must say so and name the way on, `apply PLAN
- * --take-over-lock`, as apply's own refusal does, not only "it is under way". Built CLI,
- * emulator over HTTP.
+ * --take-over-lock`, as apply's own refusal does, not only "it is under way"; and `status`
+ * names it on the run's line. Built CLI, emulator over HTTP.
  */
 
 import { readdirSync } from 'node:fs';
@@ -56,6 +56,13 @@ describe('report and reconcile while the lock names another host', () => {
       `ops-container-3f2a is another machine (or container), whose processes this one cannot see: if that apply still runs there, wait for it to finish; if it no longer runs (it was stopped, its machine or container is gone), take the run over with ${TAKE_OVER}`,
     );
     expect(readdirSync(runDir)).toEqual(['.submigrate-report']);
+
+    // status names it too, on the run's line (it said only the pid, host and start).
+    const status = await cli(['status', '--db', 'a.db']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(
+      `pid ${killed.pid} on ops-container-3f2a since ${lockSince(dir.file('a.db'))}: ops-container-3f2a is another machine (or container), whose processes this one cannot see: if that apply still runs there, wait for it to finish; if it no longer runs (it was stopped, its machine or container is gone), take the run over with ${TAKE_OVER} (a.plan.json as that apply named its plan), which finishes the run and writes its reports.\n`,
+    );
 
     // The command named takes the run over, finishes it and writes its reports.
     const applied = await cli(['apply', 'a.plan.json', '--take-over-lock', '--db', 'a.db']);

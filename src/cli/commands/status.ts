@@ -43,7 +43,14 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
       }
       const location = dbLocation(args, context);
       const dbShown = relative(context.cwd, location.path) || location.path;
-      context.output.lines(renderStatus(view, { run: args.run, db: args.db, dbShown }));
+      context.output.lines(
+        renderStatus(view, {
+          run: args.run,
+          db: args.db,
+          dbShown,
+          hostname: thisProcess.hostname,
+        }),
+      );
     },
   };
 }

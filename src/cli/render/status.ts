@@ -1,7 +1,7 @@
 /** `status` as it is printed: the apply runs, the latest snapshot run, one run's steps. */
 
 import type { RunStatus } from '../../apply/run-status.js';
-import { continueCommand } from '../../apply/under-way.js';
+import { continueCommand, lockElsewhereAdvice } from '../../apply/under-way.js';
 import type { LockHolder, StepRecord } from '../../db/journal.js';
 import type { SnapshotRunState } from '../../optouts/snapshot.js';
 import { STATE_WORDS, stateWords } from '../../report/audit.js';
@@ -33,12 +33,13 @@ export function statusJson(view: StatusView): string {
 }
 
 /**
- * The lines on stdout, in order. `asked`: --run and --db as given, and the database's path as
- * shown (relative to the working folder).
+ * The lines on stdout, in order. `asked`: --run and --db as given, the database's path as
+ * shown (relative to the working folder), and this machine's hostname (a lock another one
+ * holds is told with the command that takes the run over).
  */
 export function renderStatus(
   view: StatusView,
-  asked: { run: number | undefined; db: string; dbShown: string },
+  asked: { run: number | undefined; db: string; dbShown: string; hostname: string },
 ): string[] {
   const lines: string[] = [];
   if (view.runs.length === 0 && view.starting === null) lines.push('No apply run yet.');
@@ -56,7 +57,7 @@ export function renderStatus(
               ? `  no process is running it: \`${continueCommand(run, asked.db)}\` (${run.planPath} as its apply named its plan) continues it`
               : `  no process is running it, and run ${followedBy} (another plan) came after it`
             : ''
-          : `  pid ${process.pid} on ${process.hostname} since ${process.acquiredAt}`
+          : `  pid ${process.pid} on ${process.hostname} since ${process.acquiredAt}${elsewhere(run, process, asked)}`
       }${whyFailed(run, counts, routesLost)}`,
     );
   }
@@ -94,6 +95,20 @@ export function renderStatus(
     }
   }
   return lines;
+}
+
+/**
+ * For a run whose lock another machine (or container) holds: that whether its apply still runs
+ * cannot be seen from here, and the `apply PLAN --take-over-lock` that takes the run over once
+ * it no longer does, as `report`, `routes` and `reconcile` say. Empty on this machine.
+ */
+function elsewhere(
+  run: RunStatus['run'],
+  holder: LockHolder,
+  asked: { db: string; hostname: string },
+): string {
+  const advice = lockElsewhereAdvice(run, holder, asked, asked.db);
+  return advice === null ? '' : `: ${advice}`;
 }
 
 /**

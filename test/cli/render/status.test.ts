@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { renderStatus, statusJson, type StatusView } from '../../../src/cli/render/status.js';
 import type { StepRecord } from '../../../src/db/journal.js';
 
-const asked = { run: undefined, db: 'my db.sqlite', dbShown: 'my db.sqlite' };
+const asked = { run: undefined, db: 'my db.sqlite', dbShown: 'my db.sqlite', hostname: 'h' };
 
 function step(stepId: string, state: StepRecord['state']): StatusView['steps'] & object {
   return [
@@ -72,6 +72,40 @@ describe('renderStatus', () => {
       '  a  attempts 1  written=3',
       expect.stringMatching(/^\nin flight \(1\): begun by the apply that stopped/),
       '  b  attempts 1',
+    ]);
+  });
+
+  it("a run whose lock another machine holds: --take-over-lock named, not on this machine's", () => {
+    const view = (hostname: string): StatusView => ({
+      runs: [
+        {
+          run: {
+            id: 2,
+            planPath: 'plans/a.plan.json',
+            planIntegrity: '',
+            planFingerprint: '',
+            parentAccountSid: '',
+            status: 'running',
+            startedAt: 'S',
+            finishedAt: null,
+            optionsJson: '{"allow_missing_snapshot":true}',
+            notesJson: '[]',
+          },
+          counts: { pending: 1, in_flight: 0, done: 1, skipped: 0, failed: 0, not_run: 0 },
+          process: { runId: 2, pid: 77, hostname, acquiredAt: 'A' },
+          followedBy: null,
+          routesLost: 0,
+        },
+      ],
+      steps: null,
+      starting: null,
+      snapshot: null,
+    });
+    expect(renderStatus(view('ops-container-3f2a'), asked)).toEqual([
+      "run 2  running    S → …  plans/a.plan.json  (1 done, 1 not sent yet)  pid 77 on ops-container-3f2a since A: ops-container-3f2a is another machine (or container), whose processes this one cannot see: if that apply still runs there, wait for it to finish; if it no longer runs (it was stopped, its machine or container is gone), take the run over with `submigrate apply plans/a.plan.json --take-over-lock --db 'my db.sqlite' --allow-missing-snapshot` (plans/a.plan.json as that apply named its plan), which finishes the run and writes its reports.",
+    ]);
+    expect(renderStatus(view('h'), asked)).toEqual([
+      'run 2  running    S → …  plans/a.plan.json  (1 done, 1 not sent yet)  pid 77 on h since A',
     ]);
   });
 

@@ -43,20 +43,29 @@ export function awayInParent(
         m.subaccountSid !== parentAccountSid &&
         (sids.has(m.numberSid) || phones.has(m.phoneNumber)),
     )
-    .map((m) => {
-      const arrived = stays
-        .filter((s) => s.numberSid === m.numberSid && s.accountSid === m.subaccountSid)
-        .reduce((a, s) => (s.began > a ? s.began : a), m.moveBegan);
-      return {
-        numberSid: m.numberSid,
-        phoneNumber: m.phoneNumber,
-        customerId: m.customerId,
-        subaccountSid: m.subaccountSid,
-        accountSid: parentAccountSid,
-        start: isoSeconds(new Date(arrived)),
-        end: isoSeconds(now),
-      };
-    });
+    .map((m) => ({
+      numberSid: m.numberSid,
+      phoneNumber: m.phoneNumber,
+      customerId: m.customerId,
+      subaccountSid: m.subaccountSid,
+      accountSid: parentAccountSid,
+      start: lastArrival(m, stays),
+      end: isoSeconds(now),
+    }));
+}
+
+/**
+ * When a moved number last came into the subaccount it is held to: its move (`moveBegan`), or
+ * its latest stay's beginning there (ISO 8601 UTC, to the second). Pure.
+ */
+export function lastArrival(
+  m: Pick<MovedNumber, 'numberSid' | 'subaccountSid' | 'moveBegan'>,
+  stays: readonly NumberStay[],
+): string {
+  const arrived = stays
+    .filter((s) => s.numberSid === m.numberSid && s.accountSid === m.subaccountSid)
+    .reduce((a, s) => (s.began > a ? s.began : a), m.moveBegan);
+  return isoSeconds(new Date(arrived));
 }
 
 /**

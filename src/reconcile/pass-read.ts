@@ -22,7 +22,7 @@ import type { TwilioPort } from '../twilio/port.js';
 import { type SentMessage } from './violations.js';
 import { latest, earliest } from './instants.js';
 import { subaccountsNow, bySubaccount } from './moved.js';
-import { awayInParent } from './away.js';
+import { searchAway } from './away-search.js';
 import { passWindows, readableFrom, notCheckedSpans, passStart } from './spans.js';
 import { historyBeginnings } from './history-beginnings.js';
 import type { ReconcileInput, ReconcileDeps } from './run-reconcile.js';
@@ -53,36 +53,19 @@ export function movedToReconcile(input: ReconcileInput, db: Db, now: Date): Move
   return moved;
 }
 
-/** Each moved number's stays, and those found back in the parent, moved there by hand. */
+/**
+ * Each moved number's stays, those found away from their subaccount (back in the parent, or in
+ * a subaccount no pass reads: away-search.ts), and those found nowhere while some subaccount
+ * could not be listed.
+ */
 export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumber[], now: Date) {
   const { db, twilio } = deps;
   // A pass reads a moved number's sends only in the subaccount it is held to. One moved out of
-  // it by hand, back into the parent, sends from the parent, where no pass reads: found here
-  // (one list of the parent's numbers), it is named, never taken for "0 violations".
+  // it by hand sends from where it is, where no pass reads: found there, it is named, never
+  // taken for "0 violations".
   const stays = numberStays(db);
-  const parent = twilio.parentAccountSid;
-  const inParent = await twilio.listPhoneNumbers(parent);
-  const away = awayInParent(moved, inParent, parent, now, stays);
-  // One moved by hand into a subaccount no pass reads (one no apply put a number in) sends from
-  // there with its opt-outs forgotten too: each subaccount the pass reads is listed (one request
-  // a page of 1,000), and a moved number in none of them nor in the parent is looked for in the
-  // family's other subaccounts, where it is named as in the parent.
-  const read = [...new Set(moved.map((m) => m.subaccountSid))].filter((sid) => sid !== parent);
-  const found = new Set(inParent.map((n) => n.phoneNumber));
-  for (const sid of read) {
-    for (const n of await twilio.listPhoneNumbers(sid)) found.add(n.phoneNumber);
-  }
-  const missing = moved.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
-  if (missing.length > 0) {
-    const others = (await twilio.listSubaccounts()).filter(
-      (a) => a.sid !== parent && !read.includes(a.sid) && a.status !== 'closed',
-    );
-    for (const account of others) {
-      const there = await twilio.listPhoneNumbers(account.sid);
-      away.push(...awayInParent(missing, there, account.sid, now, stays));
-    }
-  }
-  return { stays, away };
+  const { away, notFound } = await searchAway(twilio, moved, now, stays);
+  return { stays, away, notFound };
 }
 
 /** Where the pass reads in each subaccount, and what no pass read there. */

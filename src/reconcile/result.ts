@@ -38,7 +38,11 @@ export interface ReconcileResult {
    * `number-away` (with `phoneNumber`, `customerId` and `subaccountSid`): while a moved number
    * was in another account (`accountSid`) than the subaccount it is held to, with no step of
    * apply's that put it there (moved by hand back into the parent, say): no pass reads its
-   * sends there.
+   * sends there. `number-not-found` (the same, and `unlisted`): a moved number not in its
+   * subaccount (`accountSid` too) nor found by this pass in any account it listed, while some
+   * subaccounts could not be listed (`unlisted`): it may be in one of them, where no pass
+   * reads its sends; from when it last came into its subaccount to the pass. Said by each such
+   * pass, not kept.
    */
   notChecked: NotChecked[];
   /**
@@ -76,7 +80,12 @@ export interface NotChecked {
   start: string;
   end: string;
   reason:
-    'retention' | 'numbers-left' | 'not-whole-retention' | 'not-whole-numbers-left' | 'number-away';
+    | 'retention'
+    | 'numbers-left'
+    | 'not-whole-retention'
+    | 'not-whole-numbers-left'
+    | 'number-away'
+    | 'number-not-found';
   /**
    * The customer whose sends were held to a list that was not whole (`not-whole-…`), or whose
    * number was away (`number-away`).
@@ -88,9 +97,24 @@ export interface NotChecked {
    * them there (`hand`: moved by hand in the console).
    */
   leftBy?: 'apply' | 'hand';
-  /** `number-away`: the number, and the subaccount it is held to (where apply last put it). */
+  /**
+   * `number-away` and `number-not-found`: the number, and the subaccount it is held to (where
+   * apply last put it).
+   */
   phoneNumber?: string;
   subaccountSid?: string;
+  /**
+   * `number-not-found`: the subaccounts the pass could not list, any of which may hold the
+   * number, each with Twilio's answer.
+   */
+  unlisted?: UnlistedSubaccount[];
+}
+
+/** A subaccount whose numbers Twilio refused to list: its HTTP status and error code. */
+export interface UnlistedSubaccount {
+  accountSid: string;
+  status: number;
+  code: number | null;
 }
 
 /**

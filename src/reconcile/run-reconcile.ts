@@ -45,7 +45,7 @@ export async function runReconcile(
   const now = clock.now();
   const moved = movedToReconcile(input, db, now);
   const bySub = bySubaccount(moved);
-  const { stays, away } = await numbersAway(deps, moved, now);
+  const { stays, away, notFound } = await numbersAway(deps, moved, now);
   const scope = await passScope(input, deps, { moved, bySub, stays, now });
   const { windows } = scope;
   const { evidence, sends, messagesRead } = await readWindows(db, twilio, windows, moved);
@@ -70,7 +70,7 @@ export async function runReconcile(
     away,
     judged,
   });
-  const notChecked = notCheckedAfter(db, moved, scope.notChecked);
+  const notChecked = [...notCheckedAfter(db, moved, scope.notChecked), ...notFound];
   return {
     passId: pass.id,
     abandonedPassRuns: abandoned.map((run) => ({ id: run.id, pid: run.pid })),

@@ -33,7 +33,7 @@ export function reconcileCommand(
           type: 'boolean',
           default: false,
           describe:
-            "Exit 3 when any violation is known, while a send is pending or a span since the move is unread, when one was never checked (older than the Messages API window, in a subaccount a number has left since, or in the parent while a moved number was moved back into it by hand), or while a moved customer's list is not whole (history no snapshot read) or while its sends, held by a pass to a list that was not whole, have not been read again",
+            "Exit 3 when any violation is known, while a send is pending or a span since the move is unread, when one was never checked (older than the Messages API window, in a subaccount a number has left since, in the parent while a moved number was moved back into it by hand, or a moved number missing from its subaccount while a subaccount that may hold it could not be listed), or while a moved customer's list is not whole (history no snapshot read) or while its sends, held by a pass to a list that was not whole, have not been read again",
         }),
     handler: async (args) => {
       const since = parseInstant('since', args.since);

@@ -98,9 +98,31 @@ function notCheckedLine(span: NotChecked): string {
       return `not checked: ${where}, while a moved number was in it that ${span.leftBy === 'hand' ? "no apply moved out of it and that reconcile holds to another subaccount now (moved there by hand, or its customer's subaccount is another now)" : 'a later apply has moved on since'}: no pass held its sends there to its list while it was there, and none will`;
     case 'number-away':
       return `not checked: ${where}, while moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'} was there, out of its subaccount ${span.subaccountSid ?? ''} with no step of apply's (moved by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer ${span.customerId ?? 'ID'}\`; \`submigrate plan\` and \`apply\` move it back`;
+    case 'number-not-found':
+      return notFoundLine(span);
     default:
       return `not checked again: ${where}, the sends of ${span.customerId ?? 'a customer'}, which an earlier pass held to a suppression list that was not whole; ${span.reason === 'not-whole-retention' ? 'they are older than its Messages API window now' : 'they went out from numbers that have moved on to another customer since'}, and no pass will read them again over the whole list: a send then to someone who opted out in what was not read is not judged (ask the customer to check those messages against its own opt-out records)`;
   }
+}
+
+/** Subaccounts named on a line before the rest are counted (`--json` lists them all). */
+const UNLISTED_SHOWN = 5;
+
+/**
+ * A moved number this pass found neither in its subaccount nor in any account it listed, while
+ * some subaccounts could not be listed: each is named with Twilio's answer (status and code,
+ * nothing else), and none is said not to hold the number.
+ */
+function notFoundLine(span: NotChecked): string {
+  const unlisted = span.unlisted ?? [];
+  const shown = unlisted
+    .slice(0, UNLISTED_SHOWN)
+    .map((u) => `${u.accountSid} (HTTP ${u.status}${u.code === null ? '' : `, code ${u.code}`})`)
+    .join(', ');
+  const more =
+    unlisted.length > UNLISTED_SHOWN ? ` and ${unlisted.length - UNLISTED_SHOWN} more` : '';
+  const customer = span.customerId ?? 'ID';
+  return `not checked: moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, from ${span.start} to ${span.end}: it was not in its subaccount ${span.subaccountSid ?? ''} when this pass listed it, and this pass did not find it elsewhere; ${unlisted.length} subaccount(s) of the family could not be listed, and it may be in any of them: ${shown}${more}. What it sent from where it is was held to no list and is not judged. Twilio answers a suspended or closed subaccount's own credentials (with which a pass on an API key lists its numbers) 403, code 20403: check those subaccounts in the Twilio Console, or run the pass with the parent's Auth Token, which lists a subaccount's numbers without them. Ask the customer to check what it sent against \`submigrate optouts --customer ${customer}\`.`;
 }
 
 /** Why spans since the move count as not read yet, as the lines on stderr say it. */

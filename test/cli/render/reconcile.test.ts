@@ -149,6 +149,44 @@ describe('reconcileNotes: numbers that left a subaccount', () => {
   });
 });
 
+describe('reconcileNotes: a number not found while subaccounts could not be listed', () => {
+  const where = { cwd: '/work', db: 'submigrate.db', me: { hostname: 'here' } };
+  const sub = (i: number) => `AC${String(i).padStart(32, '0')}`;
+
+  it('names each subaccount with its status and code, the first five and how many more', () => {
+    const unlisted = [1, 2, 3, 4, 5, 6, 7].map((i) => ({
+      accountSid: sub(10 + i),
+      status: i === 2 ? 401 : 403,
+      code: i === 3 ? null : i === 2 ? 20003 : 20403,
+    }));
+    const [line] = reconcileNotes(
+      {
+        result: result({
+          notChecked: [
+            {
+              accountSid: SUB,
+              start: '2026-01-01T00:00:00Z',
+              end: '2026-01-02T00:00:00Z',
+              reason: 'number-not-found',
+              phoneNumber: '+14155550701',
+              customerId: 'acme',
+              subaccountSid: SUB,
+              unlisted,
+            },
+          ],
+        }),
+        underWay: [],
+      },
+      where,
+    );
+    expect(line).toContain(
+      `not checked: moved number +14155550701 of acme, from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z: it was not in its subaccount ${SUB} when this pass listed it, and this pass did not find it elsewhere; 7 subaccount(s) of the family could not be listed, and it may be in any of them: ${sub(11)} (HTTP 403, code 20403), ${sub(12)} (HTTP 401, code 20003), ${sub(13)} (HTTP 403), ${sub(14)} (HTTP 403, code 20403), ${sub(15)} (HTTP 403, code 20403) and 2 more.`,
+    );
+    expect(line).not.toContain(sub(16));
+    expect(line).toContain('`submigrate optouts --customer acme`');
+  });
+});
+
 describe('unreadWhy', () => {
   it('names each reason once, joined with "; or "', () => {
     const at = { accountSid: SUB, start: 'a', end: 'b' };

@@ -1,0 +1,106 @@
+/**
+ * Where a pass looks for moved numbers away from their subaccount: the parent's numbers and
+ * those of each subaccount it reads, listed every pass; and, for a moved number in none of
+ * them, the family's other subaccounts, each listed in turn. What a subaccount would not let
+ * be listed (a suspended or closed one refuses its own credentials, which an API key needs) is
+ * kept, with Twilio's status and code: a number not found while one could not be listed may be
+ * there, and is named as such (`number-not-found`), never as nowhere.
+ */
+
+import { isoSeconds } from '../clock.js';
+import type { MovedNumber, NumberAway, NumberStay } from '../db/reconcile.js';
+import { TwilioError } from '../errors.js';
+import type { PhoneNumber, TwilioPort } from '../twilio/port.js';
+import { awayInParent, lastArrival } from './away.js';
+import type { NotChecked, UnlistedSubaccount } from './result.js';
+
+/**
+ * What Twilio answers about a subaccount that keeps its numbers from being listed: a 403 to its
+ * own credentials (suspended or closed), a 401 to them or to the parent's for it, a 404 (it is
+ * gone). Anything else (a 5xx, a 429 its retries did not outlast) fails the pass, as before.
+ */
+const REFUSED = new Set([401, 403, 404]);
+
+export interface AwaySearch {
+  /** Moved numbers found in the parent or in a subaccount no pass reads. */
+  away: NumberAway[];
+  /**
+   * Moved numbers in no account listed, while some subaccount that could hold one could not be
+   * listed: not checked, with the subaccounts and Twilio's answer for each.
+   */
+  notFound: NotChecked[];
+}
+
+/** The moved numbers away from their subaccounts, found by listing the family's numbers. */
+export async function searchAway(
+  twilio: TwilioPort,
+  moved: readonly MovedNumber[],
+  now: Date,
+  stays: readonly NumberStay[],
+): Promise<AwaySearch> {
+  const parent = twilio.parentAccountSid;
+  // One moved by hand back into the parent sends from there, where no pass reads. One moved
+  // into a subaccount no pass reads (one no apply put a number in) sends from there with its
+  // opt-outs forgotten too: each subaccount the pass reads is listed (one request a page of
+  // 1,000), with the parent's, and a moved number in none of them is looked for in the
+  // family's other subaccounts.
+  const read = [...new Set(moved.map((m) => m.subaccountSid))].filter((sid) => sid !== parent);
+  const inParent = await twilio.listPhoneNumbers(parent);
+  const away = awayInParent(moved, inParent, parent, now, stays);
+  const found = new Set(inParent.map((n) => n.phoneNumber));
+  for (const sid of read) {
+    for (const n of await twilio.listPhoneNumbers(sid)) found.add(n.phoneNumber);
+  }
+  const missing = moved.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
+  if (missing.length === 0) return { away, notFound: [] };
+
+  const skipped = new Set([parent, ...read]);
+  // A closed subaccount holds no numbers: closing it released them.
+  const others = (await twilio.listSubaccounts()).filter(
+    (a) => !skipped.has(a.sid) && a.status !== 'closed',
+  );
+  let left = missing;
+  const unlisted: UnlistedSubaccount[] = [];
+  for (const account of others) {
+    const numbers = await listedOrRefused(twilio, account.sid);
+    if (!Array.isArray(numbers)) {
+      unlisted.push(numbers);
+      continue;
+    }
+    const there = awayInParent(missing, numbers, account.sid, now, stays);
+    away.push(...there);
+    const foundThere = new Set(there.map((a) => a.numberSid));
+    left = left.filter((m) => !foundThere.has(m.numberSid));
+  }
+  // Found nowhere listed, and one subaccount or more could not be listed: it may be there.
+  // (Found nowhere with every subaccount listed, it is named by no span, as before.)
+  const notFound =
+    unlisted.length === 0
+      ? []
+      : left.map((m): NotChecked => ({
+          accountSid: m.subaccountSid,
+          start: lastArrival(m, stays),
+          end: isoSeconds(now),
+          reason: 'number-not-found',
+          customerId: m.customerId,
+          phoneNumber: m.phoneNumber,
+          subaccountSid: m.subaccountSid,
+          unlisted,
+        }));
+  return { away, notFound };
+}
+
+/** The subaccount's numbers, or, when Twilio refuses to list them, its status and code. */
+async function listedOrRefused(
+  twilio: TwilioPort,
+  accountSid: string,
+): Promise<PhoneNumber[] | UnlistedSubaccount> {
+  try {
+    return await twilio.listPhoneNumbers(accountSid);
+  } catch (error) {
+    if (error instanceof TwilioError && REFUSED.has(error.status)) {
+      return { accountSid, status: error.status, code: error.code };
+    }
+    throw error;
+  }
+}

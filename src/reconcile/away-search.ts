@@ -1,18 +1,29 @@
 /**
  * Where a pass looks for moved numbers away from their subaccount: the parent's numbers and
  * those of each subaccount it reads, listed every pass; and, for a moved number in none of
- * them, the family's other subaccounts, each listed in turn. What a subaccount would not let
- * be listed (a suspended or closed one refuses its own credentials, which an API key needs) is
- * kept, with Twilio's status and code: a number not found while one could not be listed may be
- * there, and is named as such (`number-not-found`), never as nowhere.
+ * them, the family's other subaccounts, listed until every such number is found, a few at a
+ * time. What a subaccount would not let be listed (a suspended or closed one refuses its own
+ * credentials, which an API key needs) is kept, with Twilio's status and code: a number not
+ * found while one could not be listed may be there, and is named as such
+ * (`number-not-found`), never as nowhere.
  */
+
+import pLimit from 'p-limit';
 
 import { isoSeconds } from '../clock.js';
 import type { MovedNumber, NumberAway, NumberStay } from '../db/reconcile.js';
 import { TwilioError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../twilio/limiter.js';
 import type { PhoneNumber, TwilioPort } from '../twilio/port.js';
 import { awayInParent, lastArrival } from './away.js';
 import type { NotChecked, UnlistedSubaccount } from './result.js';
+
+/**
+ * Listings under way at once: twice as many as the limiter lets requests be in flight (a pass
+ * takes its defaults), so that while some listings' pages are parsed others' requests wait in
+ * it, ready to go. Every request still goes through the limiter, its rate and its retries.
+ */
+export const LISTINGS_AT_ONCE = DEFAULT_LIMITS.concurrency * 2;
 
 /**
  * What Twilio answers about a subaccount that keeps its numbers from being listed: a 403 to its
@@ -39,18 +50,18 @@ export async function searchAway(
   stays: readonly NumberStay[],
 ): Promise<AwaySearch> {
   const parent = twilio.parentAccountSid;
+  const limit = pLimit(LISTINGS_AT_ONCE);
   // One moved by hand back into the parent sends from there, where no pass reads. One moved
   // into a subaccount no pass reads (one no apply put a number in) sends from there with its
   // opt-outs forgotten too: each subaccount the pass reads is listed (one request a page of
   // 1,000), with the parent's, and a moved number in none of them is looked for in the
   // family's other subaccounts.
   const read = [...new Set(moved.map((m) => m.subaccountSid))].filter((sid) => sid !== parent);
-  const inParent = await twilio.listPhoneNumbers(parent);
+  const [inParent = [], ...inRead] = await listEach(limit, [parent, ...read], (sid) =>
+    twilio.listPhoneNumbers(sid),
+  );
   const away = awayInParent(moved, inParent, parent, now, stays);
-  const found = new Set(inParent.map((n) => n.phoneNumber));
-  for (const sid of read) {
-    for (const n of await twilio.listPhoneNumbers(sid)) found.add(n.phoneNumber);
-  }
+  const found = new Set([inParent, ...inRead].flat().map((n) => n.phoneNumber));
   const missing = moved.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
   if (missing.length === 0) return { away, notFound: [] };
 
@@ -59,21 +70,27 @@ export async function searchAway(
   const others = (await twilio.listSubaccounts()).filter(
     (a) => !skipped.has(a.sid) && a.status !== 'closed',
   );
+  // Listed until every missing number is found (the listings under way then finish): a number
+  // is in one account at a time, and none left to find is in a subaccount not listed yet.
   let left = missing;
   const unlisted: UnlistedSubaccount[] = [];
-  for (const account of others) {
+  const lists = await listEach(limit, others, async (account) => {
+    if (left.length === 0) return [];
     const numbers = await listedOrRefused(twilio, account.sid);
     if (!Array.isArray(numbers)) {
       unlisted.push(numbers);
-      continue;
+      return [];
     }
     const there = awayInParent(missing, numbers, account.sid, now, stays);
-    away.push(...there);
     const foundThere = new Set(there.map((a) => a.numberSid));
     left = left.filter((m) => !foundThere.has(m.numberSid));
-  }
+    return there;
+  });
+  away.push(...lists.flat());
   // Found nowhere listed, and one subaccount or more could not be listed: it may be there.
   // (Found nowhere with every subaccount listed, it is named by no span, as before.)
+  const order = new Map(others.map((a, i) => [a.sid, i]));
+  unlisted.sort((a, b) => order.get(a.accountSid)! - order.get(b.accountSid)!);
   const notFound =
     unlisted.length === 0
       ? []
@@ -88,6 +105,31 @@ export async function searchAway(
           unlisted,
         }));
   return { away, notFound };
+}
+
+/**
+ * `list` for each item, `limit` at a time, the answers in the items' order. Once one fails, the
+ * ones not begun yet are not begun: the pass fails with the first error.
+ */
+async function listEach<I, T>(
+  limit: ReturnType<typeof pLimit>,
+  items: readonly I[],
+  list: (item: I) => Promise<T[]>,
+): Promise<T[][]> {
+  let failed = false;
+  return Promise.all(
+    items.map((item) =>
+      limit(async () => {
+        if (failed) return [];
+        try {
+          return await list(item);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }),
+    ),
+  );
 }
 
 /** The subaccount's numbers, or, when Twilio refuses to list them, its status and code. */

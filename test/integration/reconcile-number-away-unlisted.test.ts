@@ -6,6 +6,9 @@
  *   number not checked (`number-not-found`) with the subaccounts it could not list and Twilio's
  *   status and code, and exits 3 with --fail-on-violation; it says nowhere where the number is
  *   not. With the parent's Auth Token the same subaccount is listed and the number found there.
+ * - the search stops once every missing number is found, and lists a few subaccounts at a time
+ *   (each request through the limiter); a number found nowhere is looked for in every
+ *   subaccount that is not closed, each listed once.
  */
 
 import { writeFileSync } from 'node:fs';
@@ -13,7 +16,8 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import type { NotChecked } from '../../src/reconcile/result.js';
-import { ownClient } from '../support/emulator.js';
+import { DEFAULT_LIMITS } from '../../src/twilio/limiter.js';
+import { clearRequestLog, ownClient, requestLog } from '../support/emulator.js';
 import { planAndApply, seededStop, useCliWorkspaceEach } from '../support/migration.js';
 import { cliEnv, runCli } from '../support/snapshot-harness.js';
 
@@ -117,5 +121,57 @@ describe('reconcile: a moved number missing from its subaccount, looked for else
         subaccountSid: acme,
       }),
     ]);
+  }, 60_000);
+
+  it('stops once every missing number is found, lists a few at a time, and misses no subaccount', async () => {
+    // Forty subaccounts no apply puts a number in (created before Acme: listed first), one
+    // closed.
+    const { subaccounts } = await ws.env.seed({
+      subaccounts: Array.from({ length: 40 }, (_, i) => ({
+        friendly_name: `S${i}`,
+        ...(i === 39 ? { status: 'closed' } : {}),
+      })),
+    });
+    const acme = await moveAIntoAcme();
+    const first = subaccounts[0]!.sid;
+    await moveAByHand(acme, first);
+    // Each answer takes 30 ms: listings one after another never overlap.
+    await ws.env.control('POST', '/__emulator/faults', { latency_ms: 30 });
+    const others = new Set(subaccounts.map((s) => s.sid));
+    const listings = async () =>
+      (await requestLog(ws.env))
+        .filter((r) => r.method === 'GET' && r.path.endsWith('/IncomingPhoneNumbers.json'))
+        .filter((r) => others.has(/Accounts\/(AC[0-9a-f]{32})\//.exec(r.path)![1]!));
+
+    await clearRequestLog(ws.env);
+    const found = await pass(cliEnv(ws.env));
+    expect(found.code, found.stderr).toBe(3);
+    expect(found.notChecked).toEqual([
+      expect.objectContaining({ accountSid: first, reason: 'number-away', phoneNumber: A }),
+    ]);
+    const searched = await listings();
+    expect(searched.length).toBeGreaterThan(0);
+    // Those begun before it was found: twice the requests a pass lets be in flight at most
+    // (away-search.ts), of the 39 it would list.
+    expect(searched.length).toBeLessThanOrEqual(DEFAULT_LIMITS.concurrency * 2);
+    const at = (r: { time: string }) => Date.parse(r.time);
+    const overlapping = searched.some((r) =>
+      searched.some((s) => s !== r && at(s) >= at(r) && at(s) < at(r) + r.duration_ms),
+    );
+    expect(overlapping).toBe(true);
+
+    // Released: found nowhere, it is looked for in each subaccount not closed, once.
+    const [number] = await ownClient(ws.env, first).incomingPhoneNumbers.list({ phoneNumber: A });
+    await ws.env.parent.api.v2010.accounts(first).incomingPhoneNumbers(number!.sid).remove();
+    await clearRequestLog(ws.env);
+    const nowhere = await pass(cliEnv(ws.env));
+    expect(nowhere.code, nowhere.stderr).toBe(3);
+    const all = (await listings()).map((r) => /Accounts\/(AC[0-9a-f]{32})\//.exec(r.path)![1]!);
+    expect(all.sort()).toEqual(
+      subaccounts
+        .slice(0, 39)
+        .map((s) => s.sid)
+        .sort(),
+    );
   }, 60_000);
 });

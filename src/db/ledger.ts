@@ -959,6 +959,56 @@ function optOutsQuery(asOf: boolean, ordered = true): string {
 }
 
 /**
+ * A number's own evidence: a keyword it received (through a service or not) or a send from it
+ * Twilio refused, in the account that held it then (`numberEvidenceSince`).
+ */
+export interface NumberEvidence {
+  phoneNumber: string;
+  accountSid: string;
+  /** The partition it is judged in (`SCOPE`): its Messaging Service, else its number. */
+  scopeKey: string;
+  recipient: string;
+  kind: 'opt-out' | 'opt-in' | 'refused';
+  dateSent: string;
+  messageSid: string;
+}
+
+/**
+ * Each number's own evidence (`twilio_number` is the number: Twilio routed the keyword to the
+ * account that held the number, and only that account sent from it) dated at or after its
+ * `since`, in every account, in the order the opt-out rule reads it: by number, account,
+ * partition and recipient, then by date, the opt-out side first within a second (a tie is an
+ * opt-out), then by SID. One scan of the ledger, the numbers looked up in a list SQLite builds
+ * once (joined on a table of them instead, it scanned the table for every event, or built an
+ * index on the whole ledger: minutes for 3,000 numbers against 300,000 events under load), from
+ * the earliest `since`; each number's own is then applied here.
+ */
+export function numberEvidenceSince(
+  db: Db,
+  numbers: readonly { phoneNumber: string; since: string }[],
+): NumberEvidence[] {
+  if (numbers.length === 0) return [];
+  const since = new Map<string, string>();
+  for (const { phoneNumber, since: from } of numbers) {
+    const before = since.get(phoneNumber);
+    if (before === undefined || from < before) since.set(phoneNumber, from);
+  }
+  const earliest = [...since.values()].reduce((a, b) => (b < a ? b : a));
+  const rows = db
+    .prepare(
+      `SELECT e.twilio_number AS phoneNumber, e.account_sid AS accountSid, ${SCOPE} AS scopeKey,
+              e.end_user AS recipient, e.kind, e.date_sent AS dateSent, e.message_sid AS messageSid
+       FROM ledger_events e
+       WHERE e.kind IN ('opt-out', 'opt-in', 'refused') AND e.date_sent >= ?
+         AND e.twilio_number IN (SELECT value FROM json_each(?))
+       ORDER BY phoneNumber, accountSid, scopeKey, recipient, dateSent, e.kind = 'opt-in',
+                messageSid`,
+    )
+    .all(earliest, JSON.stringify([...since.keys()])) as NumberEvidence[];
+  return rows.filter((row) => row.dateSent >= since.get(row.phoneNumber)!);
+}
+
+/**
  * Pairs whose latest second holds both an opt-in and an opt-out or refusal: the ties resolved
  * as opted out, which every coverage statement counts.
  */

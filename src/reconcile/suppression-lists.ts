@@ -4,10 +4,16 @@
  */
 
 import { saidBeforeBy } from '../clock.js';
-import { eachOptOutAsOf, serviceEvidenceByNumber, type ScopeAsOf } from '../db/ledger.js';
+import {
+  eachOptOutAsOf,
+  numberEvidenceSince,
+  serviceEvidenceByNumber,
+  type ScopeAsOf,
+} from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import { servicesLeft } from '../optouts/export.js';
 import { departuresByNumber, type MovedNumber, type NumberDeparture } from '../db/reconcile.js';
+import { pairsSaidElsewhere } from './said-elsewhere.js';
 import type { SuppressedPair } from './violations.js';
 
 /**
@@ -19,6 +25,10 @@ import type { SuppressedPair } from './violations.js';
  * STOP it took in a service it had left before any snapshot saw it there), as the plan and the
  * reports list them. A STOP or START said in an account after the number left it (to a service
  * it no longer belongs to) is not the number's.
+ *
+ * Then the number's own opt-outs since it moved, in whichever account it took them
+ * (`pairsSaidElsewhere`): each holds only the sends from another account, until an opt-in to the
+ * number there lifted it.
  */
 export function suppressionLists(
   db: Db,
@@ -117,5 +127,13 @@ export function suppressionLists(
     }
     lists.get(owner[row.scopeIndex]!)!.push(pair);
   }
+  // And what each number took since it moved, in every account it has been in: a STOP said to
+  // it in its subaccount is Twilio's to enforce there, not in the subaccount someone moves it
+  // into by hand next, which then texts the person (held against sends from other accounts).
+  const since = numberEvidenceSince(
+    db,
+    moved.map((m) => ({ phoneNumber: m.phoneNumber, since: m.moveBegan })),
+  );
+  for (const [phone, pairs] of pairsSaidElsewhere(since)) lists.get(phone)?.push(...pairs);
   return lists;
 }

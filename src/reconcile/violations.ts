@@ -5,9 +5,11 @@
  * N's suppression list — the opt-outs N carried out of the parent: its own, and those of the
  * service it was in — and R had not opted back in (to N, or to the service N sent through, in
  * the subaccount) before the send, since that opt-out: R on the list twice (a STOP to N, a START,
- * a STOP through its service) is opted out while one of them stands. A send Twilio refused with
- * 21610 is **blocked**, not a violation: the opt-out reached Twilio (carried, or said again in the
- * subaccount). So is one a Messaging Service refused before it chose a sender (`from` empty:
+ * a STOP through its service) is opted out while one of them stands. So is R on a pair N took
+ * since the move in another account than the one the send went from (`pairsSaidElsewhere`):
+ * Twilio keeps that opt-out where it was said, and the account the send went from never heard
+ * it. A send Twilio refused with 21610 is **blocked**, not a violation: the opt-out reached
+ * Twilio (carried, or said again in the subaccount). So is one a Messaging Service refused before it chose a sender (`from` empty:
  * Twilio leaves it null), held to the lists of the moved numbers that could have sent it
  * (`sendersOf`).
  *
@@ -41,6 +43,17 @@ export interface SuppressedPair {
    * lifted by no opt-in.
    */
   priorOptOutAt?: string | null;
+  /**
+   * The account it was said in since the number moved (`pairsSaidElsewhere`): it holds only a
+   * send from another account, which Twilio does not tell of it. Not given: a pair of the list
+   * the number carried as it moved, which holds every send.
+   */
+  saidIn?: string;
+  /**
+   * When an opt-in to the number in `saidIn` lifted it (ISO 8601 UTC): it holds no send made
+   * after. Null or not given: none has.
+   */
+  liftedAt?: string | null;
 }
 
 export interface OptIn {
@@ -101,7 +114,9 @@ export function findViolations(
     verdicts.checked += 1;
     const { send } = h;
     const pairsOf = (n: MovedNumber) =>
-      (listed.get(n.phoneNumber)?.get(send.to) ?? []).filter((p) => saidBy(p, send));
+      (listed.get(n.phoneNumber)?.get(send.to) ?? []).filter(
+        (p) => saidBy(p, send) && heldElsewhere(p, send),
+      );
     switch (h.as) {
       case 'without-sender':
         if (h.numbers.some((n) => pairsOf(n).length > 0)) verdicts.blocked.push(send);
@@ -207,6 +222,17 @@ function pairsSentTo(
  */
 const saidBy = (pair: SuppressedPair, send: SentMessage): boolean =>
   pair.stopMessageSid === null || (pair.standsSince ?? pair.optedOutAt) <= send.sentAt;
+
+/**
+ * Whether a pair said since the move holds `send`: one said in the account the send went from
+ * is Twilio's to enforce there (it refuses the send), or, said over WhatsApp, not held against
+ * an SMS (docs/opt-out-rules.md); one said in another account holds it until an opt-in there
+ * lifted it (a send in the second of that opt-in is held: the fail-safe reading).
+ */
+const heldElsewhere = (pair: SuppressedPair, send: SentMessage): boolean =>
+  pair.saidIn === undefined ||
+  (pair.saidIn !== send.accountSid &&
+    (pair.liftedAt === undefined || pair.liftedAt === null || send.sentAt <= pair.liftedAt));
 
 /** A stay of a moved number in an account a transfer step put it in (`findViolations`). */
 export interface Placement {

@@ -6,7 +6,8 @@
  * a recipient twice on a list, pairs shared by several lists, same-second sends, opt-outs,
  * opt-ins and moves, sends with no sender, from an RCS agent or alphanumeric sender, from
  * numbers that did not move or from other accounts, 21610 refusals, opt-ins to a number or
- * through a service, before and after. `VIOLATION_SEEDS=1-5000` runs other seeds.
+ * through a service, before and after, pairs said since the move in one account (held only
+ * against another's sends) and lifted there. `VIOLATION_SEEDS=1-5000` runs other seeds.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -55,11 +56,16 @@ function world(seed: number) {
     const prior = second(r.int(Number(since.slice(-2, -1)), Number(at.slice(-2, -1))));
     return { optedOutAt: at, standsSince: since, priorOptOutAt: r.chance(0.3) ? null : prior };
   };
+  // Some said since the move in an account (held only against another's sends), some lifted
+  // there since.
+  const where = (): Pick<SuppressedPair, 'saidIn' | 'liftedAt'> =>
+    r.chance(0.7) ? {} : { saidIn: r.pick(ACCOUNTS), liftedAt: r.chance(0.5) ? null : time() };
   // Some pairs on several lists (a service's opt-out), some recipients twice on one.
   const shared: SuppressedPair[] = Array.from({ length: r.int(0, 4) }, () => ({
     recipient: r.pick(PEOPLE),
     stopMessageSid: r.chance(0.2) ? null : sid('SM', r.int(0, 99)),
     ...said(),
+    ...where(),
   }));
   const lists = new Map<string, SuppressedPair[]>();
   for (const phone of PHONES) {
@@ -68,6 +74,7 @@ function world(seed: number) {
       recipient: r.pick(PEOPLE),
       stopMessageSid: r.chance(0.2) ? null : sid('SM', r.int(100, 199)),
       ...said(),
+      ...where(),
     }));
     lists.set(phone, r.shuffle([...own, ...shared.filter(() => r.chance(0.6))]));
   }

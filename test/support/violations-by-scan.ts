@@ -23,6 +23,15 @@ const saidBy = (p: SuppressedPair, send: SentMessage) =>
   p.stopMessageSid === null || (p.standsSince ?? p.optedOutAt) <= send.sentAt;
 
 /**
+ * A pair said since the move in an account (`saidIn`) holds only a send from another account,
+ * made no later than an opt-in there lifted it (`liftedAt`).
+ */
+const heldThere = (p: SuppressedPair, send: SentMessage) =>
+  p.saidIn === undefined ||
+  (p.saidIn !== send.accountSid &&
+    (p.liftedAt === undefined || p.liftedAt === null || send.sentAt <= p.liftedAt));
+
+/**
  * The latest opt-out of the pair said no later than the send, which an opt-in must follow: the
  * STOP naming it, else the one before it (or, none, the refusal it stood from) when said by the
  * send; else, or not known, the send itself (nothing before the send lifts it).
@@ -65,7 +74,9 @@ export function violationsByScan(
         verdicts.checked += 1;
         if (
           after.some((n) =>
-            lists.get(n.phoneNumber)?.some((p) => p.recipient === send.to && saidBy(p, send)),
+            lists
+              .get(n.phoneNumber)
+              ?.some((p) => p.recipient === send.to && saidBy(p, send) && heldThere(p, send)),
           )
         ) {
           verdicts.blocked.push(send);
@@ -75,7 +86,7 @@ export function violationsByScan(
       verdicts.checked += 1;
       const listed = after.flatMap((n) =>
         (lists.get(n.phoneNumber) ?? [])
-          .filter((p) => p.recipient === send.to && saidBy(p, send))
+          .filter((p) => p.recipient === send.to && saidBy(p, send) && heldThere(p, send))
           .map((pair) => ({ number: n, pair })),
       );
       if (listed.length === 0) continue;
@@ -109,7 +120,7 @@ export function violationsByScan(
     if (send.sentAt < number.moveBegan) continue;
     verdicts.checked += 1;
     const pairs = (lists.get(send.from) ?? []).filter(
-      (p) => p.recipient === send.to && saidBy(p, send),
+      (p) => p.recipient === send.to && saidBy(p, send) && heldThere(p, send),
     );
     if (pairs.length === 0) continue;
     if (send.errorCode === 21610) {

@@ -8,12 +8,15 @@
  * `--fail-on-violation`, or a refusal); violations the tool names and the oracle does not are
  * printed with their seed (fail-safe over-reporting, allowed).
  *
- * The fixed seeds pass. Seeds 1–600 do not all: 9 of them (10, 68, 174, 196, 221, 318, 340,
- * 492, 533) miss true violations the tool cannot see or does not follow — a moved number moved
+ * The fixed seeds pass, and seed 10 with them: a STOP said to a moved number in its subaccount
+ * after the move, the number then moved by hand into another customer's one, which texts the
+ * person (held since to the STOPs a number took in another account since it moved;
+ * test/integration/reconcile-stop-then-moved-by-hand.test.ts tells the story by hand). Seeds
+ * 1–600 do not all pass: h155 found 9 that miss true violations, of which these 8 are open
+ * (1–200 run again since seed 10 passed: 68, 174 and 196 still fail) — a moved number moved
  * by hand into the parent or a subaccount no pass reads and back between two passes (68, 174,
- * 318, 492); a STOP said to it in its subaccount after the move, then moved by hand into
- * another customer's one (10); a number no listing nor evidence ever showed anywhere but in
- * its subaccount before the plan (196, 221, 340, 533). They are open (h155's report).
+ * 318, 492); a number no listing nor evidence ever showed anywhere but in its subaccount
+ * before the plan (196, 221, 340, 533).
  *
  * More seeds: `SEEDS=1-300 npx vitest run test/integration/reconcile-hand-moves-random.test.ts`
  * (`HAND_MOVE_SEEDS` too; `HAND_MOVE_STORIES=1` prints every history, `HAND_MOVE_DUMP=1` the
@@ -25,7 +28,7 @@ import { describe, expect, it } from 'vitest';
 import { runHandMoveTrial, type HandMoveTrialResult } from '../support/hand-move-fuzz.js';
 import { seedsFromEnv } from '../support/prng.js';
 
-const FIXED_SEEDS = Array.from({ length: 29 }, (_, i) => 5500 + i);
+const FIXED_SEEDS = [...Array.from({ length: 29 }, (_, i) => 5500 + i), 10];
 const SEEDS = seedsFromEnv('HAND_MOVE_SEEDS') ?? seedsFromEnv('SEEDS') ?? FIXED_SEEDS;
 
 describe('reconcile over numbers moved by hand, against an oracle of the whole history', () => {

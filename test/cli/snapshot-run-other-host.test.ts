@@ -69,7 +69,7 @@ describe('a run another machine recorded running', () => {
     const shown = await status();
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain(
-      `snapshot run 1  running?  recorded running by pid ${PID} on ${OTHER} since `,
+      `snapshot run 1  running?  recorded running by pid ${PID} on ${OTHER} (the run began `,
     );
     expect(shown.stdout).toContain(
       'if it no longer runs (it was stopped, its machine or container is gone), `submigrate snapshot --no-export --take-over-run --db copied.db` takes it up from its last commit',
@@ -129,7 +129,7 @@ describe('a run another machine recorded running', () => {
     // status names the same: no snapshot takes a pass's run up, and the next pass reads it.
     const shown = await runCli(['status', '--db', 'pass.db'], cliEnv(ws.env), ws.dir.path);
     expect(shown.stdout).toContain(
-      `snapshot run 1 (a reconcile pass: the subaccounts' messages, not the parent's history)  running?  recorded running by pid ${PID} on ${OTHER} since `,
+      `snapshot run 1 (a reconcile pass: the subaccounts' messages, not the parent's history)  running?  recorded running by pid ${PID} on ${OTHER} (the run began `,
     );
     expect(shown.stdout).toContain(
       'if it no longer runs (it was stopped, its machine or container is gone), `submigrate snapshot --take-over-run --db pass.db` abandons it, and the next `submigrate reconcile --db pass.db` reads its span again',

@@ -151,9 +151,10 @@ export interface AccountNumbers {
 
 /**
  * `replaceNumbers` for several accounts listed at once (a plan's refresh), in one transaction.
- * Their old rows go by one look through \`numbers\`, which is keyed by number SID only, rather
- * than one per account: 1,000 subaccounts of 100 numbers each (planning again after a move)
- * were 1,000 scans of 100,000 rows, some 9 s of CPU. An account given twice: its last list.
+ * Their old rows go by one DELETE, each account's found by the index of \`numbers\` by account
+ * (migration 029). Without that index, a DELETE per account read every number listed: 1,000
+ * subaccounts of 100 numbers each (planning again after a move, or a snapshot of each) were
+ * 1,000 reads of 100,000 rows, some 9 s of CPU. An account given twice: its last list.
  */
 export function replaceAccountsNumbers(
   db: Db,
@@ -175,7 +176,8 @@ export function replaceAccountsNumbers(
   // What the rows just written of one account say, kept for good, each table filled from them
   // by one statement rather than one per number (100,000 upserts were a fifth of a plan's
   // writes). The account's rows are all this call's (the DELETE took the others), each at or
-  // above the lowest rowid written for it: only those are scanned, not every account's numbers.
+  // above the lowest rowid written for it: only those are read (by the index of the account's
+  // rows, from that rowid on), not every account's numbers.
   // Per account, right after its rows are written: a later account's row of the same number
   // SID (listed in both as it moved) replaces it, and read once at the end it was never kept.
   const written = `FROM numbers WHERE rowid >= ? AND account_sid = ?`;

@@ -905,14 +905,20 @@ describe('the ledger on a real database', () => {
         [...runs].filter(([text]) => text.includes(`INTO ${table}`)).map(([, n]) => n);
       expect(seen('number_accounts_seen')).toEqual([4]);
       expect(seen('number_services_seen')).toEqual([4]);
-      // Each reads the rows just written by rowid, not every account's numbers.
+      // Each reads the rows just written (by rowid, within the account's rows of its index since
+      // migration 029), not every account's numbers.
       for (const text of runs.keys()) {
         if (!/INTO number_(accounts|services)_seen/.test(text)) continue;
         const plan = db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(1, JSON.stringify([ACCOUNT])) as {
           detail: string;
         }[];
         expect(plan.map((row) => row.detail)).toContainEqual(
-          expect.stringMatching(/^SEARCH numbers USING INTEGER PRIMARY KEY \(rowid>\?\)/),
+          expect.stringMatching(
+            /^SEARCH numbers USING (INTEGER PRIMARY KEY \(rowid>\?\)|INDEX numbers_by_account \(account_sid=\? AND rowid>\?\))/,
+          ),
+        );
+        expect(plan.map((row) => row.detail)).not.toContainEqual(
+          expect.stringMatching(/^SCAN numbers/),
         );
       }
       const sid = (i: number) => `PN${String(i).padStart(32, '0')}`;
@@ -1216,6 +1222,72 @@ describe('the ledger on a real database', () => {
       }
       expect(dump(db)).toEqual(oneByOne);
       expect(deletes).toHaveLength(1);
+    });
+  });
+
+  it("replaces one account's numbers (snapshot's listing) finding its old rows by the index of numbers by account, never by reading every number listed", async () => {
+    // Migration 029: \`numbers\` is keyed by number SID; without an index by account, each
+    // account's DELETE read the whole table (1,000 subaccounts of 100 numbers: 1,000 reads of
+    // 100,000 rows, some 9 s of CPU in a snapshot).
+    const OTHER = `AC${'b'.repeat(32)}`;
+    const listed = (i: number, accountSid: string) => ({
+      accountSid,
+      numberSid: `PN${String(i).padStart(32, '0')}`,
+      phoneNumber: `+1415555${String(i).padStart(4, '0')}`,
+      numberType: 'local',
+      messagingServiceSid: i % 2 === 0 ? `MG${'6'.repeat(32)}` : null,
+      serviceName: i % 2 === 0 ? 'Shared' : null,
+    });
+    await withLedger(dir.file('l.db'), (db) => {
+      const id = run(db, [['2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z']], 'completed');
+      const ran = new Map<string, unknown[]>();
+      // Every statement's runs, whenever it was prepared (they are prepared once a connection).
+      const statements = Object.getPrototypeOf(db.prepare('SELECT 1')) as Statement<unknown[]>;
+      const execute = statements.run;
+      statements.run = function (this: Statement<unknown[]>, ...values: unknown[]) {
+        if (/\bFROM numbers\b/.test(this.source)) ran.set(this.source, values);
+        return execute.apply(this, values);
+      };
+      try {
+        for (const at of ['2025-05-01T00:00:00Z', '2025-05-02T00:00:00Z']) {
+          replaceNumbers(
+            db,
+            id,
+            ACCOUNT,
+            at,
+            [1, 2, 3].map((i) => listed(i, ACCOUNT)),
+          );
+          replaceNumbers(
+            db,
+            id,
+            OTHER,
+            at,
+            [4, 5].map((i) => listed(i, OTHER)),
+          );
+        }
+      } finally {
+        statements.run = execute;
+      }
+      expect(db.prepare('SELECT COUNT(*) FROM numbers').pluck().get()).toBe(5);
+      const plans = [...ran].map(([text, values]) => ({
+        text,
+        plan: (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...values) as { detail: string }[]).map(
+          (row) => row.detail,
+        ),
+      }));
+      const deletes = plans.filter(({ text }) => /^\s*DELETE FROM numbers/.test(text));
+      expect(deletes).toHaveLength(1);
+      expect(deletes[0]!.plan).toContainEqual(
+        expect.stringMatching(
+          /^SEARCH numbers USING (COVERING )?INDEX numbers_by_account \(account_sid=\?\)/,
+        ),
+      );
+      // The rows just written are read back (number_accounts_seen, number_services_seen) by
+      // the index or by rowid: none of the statements reads every account's numbers.
+      expect(plans.length).toBeGreaterThan(1);
+      for (const { text, plan } of plans) {
+        expect(plan, text).not.toContainEqual(expect.stringMatching(/^SCAN numbers/));
+      }
     });
   });
 

@@ -166,9 +166,15 @@ export function replaceAccountsNumbers(
   if (byAccount.size === 0) return;
   const accounts = JSON.stringify([...byAccount.keys()]);
   const given = 'account_sid IN (SELECT value FROM json_each(?))';
+  // A row of the same number SID (listed in another account before) goes first, then the new
+  // row goes in, as INSERT OR REPLACE would do it. Not INSERT OR REPLACE itself: with the index
+  // by account (migration 029) SQLite keeps a statement journal for each row it writes, and past
+  // ~20,000 rows in one listing spills it to a temporary file, writing each row's pages there
+  // again (100,000 numbers in one listing: some 0.4 s more CPU, twice the system time).
+  const remove = statement(db, 'DELETE FROM numbers WHERE number_sid = ?');
   const insert = statement(
     db,
-    `INSERT OR REPLACE INTO numbers
+    `INSERT INTO numbers
        (account_sid, number_sid, phone_number, number_type, messaging_service_sid, service_name,
         observed_at, run_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -262,6 +268,7 @@ export function replaceAccountsNumbers(
       leftElsewhere.run({ at: observedAt, account: accountSid, listed });
       let lowest = Infinity;
       for (const n of numbers) {
+        remove.run(n.numberSid);
         const { lastInsertRowid } = insert.run(
           accountSid,
           n.numberSid,

@@ -27,3 +27,14 @@ export function saidBeforeBy(at: string): string {
   // A journal time that is no date (none recorded) is left as it was: compared, as before.
   return Number.isNaN(time) ? at : isoSeconds(new Date(time + CLOCK_SKEW_MS));
 }
+
+/**
+ * The earliest `date_sent` Twilio may give a message said after `at`, a moment this machine
+ * recorded to the second (a number's move in the journal): CLOCK_SKEW_MS before it, Twilio's
+ * clock running behind ours. The other bound of `saidBeforeBy`.
+ */
+export function saidAfterBy(at: string): string {
+  const time = Date.parse(at);
+  // A journal time that is no date (none recorded) is left as it was: compared, as before.
+  return Number.isNaN(time) ? at : isoSeconds(new Date(time - CLOCK_SKEW_MS));
+}

@@ -3,7 +3,7 @@
  * pass holds the number's sends to.
  */
 
-import { saidBeforeBy } from '../clock.js';
+import { saidAfterBy, saidBeforeBy } from '../clock.js';
 import {
   eachOptOutAsOf,
   numberEvidenceSince,
@@ -130,9 +130,11 @@ export function suppressionLists(
   // And what each number took since it moved, in every account it has been in: a STOP said to
   // it in its subaccount is Twilio's to enforce there, not in the subaccount someone moves it
   // into by hand next, which then texts the person (held against sends from other accounts).
+  // From the move less two minutes: its time is this machine's clock, a STOP's date Twilio's,
+  // which may run behind ours; one dated in those two minutes may have been said after it.
   const since = numberEvidenceSince(
     db,
-    moved.map((m) => ({ phoneNumber: m.phoneNumber, since: m.moveBegan })),
+    moved.map((m) => ({ phoneNumber: m.phoneNumber, since: saidAfterBy(m.moveBegan) })),
   );
   for (const [phone, pairs] of pairsSaidElsewhere(since)) lists.get(phone)?.push(...pairs);
   return lists;

@@ -1,0 +1,106 @@
+/**
+ * The opt-outs a moved number took since its move, read from a real SQLite file: the move's
+ * time is this machine's clock, a STOP's date Twilio's, which may run up to two minutes behind
+ * (`CLOCK_SKEW_MS`). A STOP Twilio dated in those two minutes before the move was said after it
+ * for all anyone knows, and is held like one dated after it.
+ */
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { insertEvents, type LedgerEvent } from '../../src/db/ledger.js';
+import type { MovedNumber } from '../../src/db/reconcile.js';
+import { createRun, finishRun } from '../../src/db/snapshot-runs.js';
+import { suppressionLists } from '../../src/reconcile/suppression-lists.js';
+import { findViolations, type SentMessage } from '../../src/reconcile/violations.js';
+import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
+
+const PARENT = 'AC' + '0'.repeat(32);
+const ACME = 'AC' + '1'.repeat(32);
+const BETA = 'AC' + '2'.repeat(32);
+const N = '+14155550100';
+const R = '+12065550001';
+const MOVE_BEGAN = '2026-11-01T10:00:00Z';
+
+const moved: MovedNumber[] = [
+  {
+    numberSid: 'PN' + '1'.repeat(32),
+    phoneNumber: N,
+    customerId: 'acme',
+    subaccountSid: ACME,
+    sourceAccountSid: PARENT,
+    sourceServiceSid: null,
+    movedAt: '2026-11-01T10:00:01Z',
+    moveBegan: MOVE_BEGAN,
+    subaccountCreatedAt: null,
+  },
+];
+
+let seq = 0;
+const stopIn = (accountSid: string, dateSent: string): LedgerEvent => ({
+  messageSid: `SM${String(++seq).padStart(32, '0')}`,
+  accountSid,
+  kind: 'opt-out',
+  keyword: 'STOP',
+  twilioNumber: N,
+  endUser: R,
+  channel: null,
+  messagingServiceSid: null,
+  direction: 'inbound',
+  body: 'STOP',
+  dateSent,
+  errorCode: null,
+});
+
+const sendFrom = (accountSid: string, sentAt: string): SentMessage => ({
+  sid: `SM${String(++seq).padStart(32, '0')}`,
+  accountSid,
+  from: N,
+  to: R,
+  status: 'delivered',
+  errorCode: null,
+  messagingServiceSid: null,
+  sentAt,
+});
+
+describe('suppressionLists: a STOP said to the moved number in another account, Twilio dating it behind this clock', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+
+  it('holds the send from the account the number was moved on into to a STOP its subaccount heard, dated up to two minutes before the move', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      const run = createRun(
+        db,
+        {
+          parentAccountSid: PARENT,
+          startedAt: '2026-11-01T11:00:00Z',
+          pid: 1,
+          hostname: 'test',
+          partitions: 1,
+          keywordsJson: '{}',
+          explicitWindow: false,
+          madeBy: 'reconcile',
+        },
+        [{ accountSid: ACME, windowStart: MOVE_BEGAN, windowEnd: '2026-11-01T11:00:00Z' }],
+        [],
+      );
+      finishRun(db, run, 'completed', '2026-11-01T11:00:01Z');
+      // Twilio's clock 90 s behind this machine's: the STOP said in Acme's subaccount just after
+      // the move is dated before it.
+      const stop = stopIn(ACME, '2026-11-01T09:58:31Z');
+      insertEvents(db, run, [stop]);
+      const lists = suppressionLists(db, moved);
+      const fromBeta = sendFrom(BETA, '2026-11-01T10:30:00Z');
+      // Apply put it in Acme's subaccount; someone moved it on into Beta's by hand.
+      const placedIn = new Map([
+        [moved[0]!.numberSid, [{ accountSid: ACME, began: MOVE_BEGAN, left: null }]],
+      ]);
+      const found = findViolations(moved, lists, [fromBeta], [], () => [], placedIn);
+      expect(found.violations.map((v) => [v.violatingMessageSid, v.stopMessageSid])).toEqual([
+        [fromBeta.sid, stop.messageSid],
+      ]);
+    });
+  });
+});

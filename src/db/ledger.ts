@@ -976,6 +976,8 @@ export interface NumberEvidence {
   accountSid: string;
   /** The partition it is judged in (`SCOPE`): its Messaging Service, else its number. */
   scopeKey: string;
+  /** The channel it came over (`rcs`, `whatsapp`); null for SMS, MMS or unknown. */
+  channel?: string | null;
   recipient: string;
   kind: 'opt-out' | 'opt-in' | 'refused';
   dateSent: string;
@@ -1006,7 +1008,8 @@ export function numberEvidenceSince(
   const rows = db
     .prepare(
       `SELECT e.twilio_number AS phoneNumber, e.account_sid AS accountSid, ${SCOPE} AS scopeKey,
-              e.end_user AS recipient, e.kind, e.date_sent AS dateSent, e.message_sid AS messageSid
+              e.channel, e.end_user AS recipient, e.kind, e.date_sent AS dateSent,
+              e.message_sid AS messageSid
        FROM ledger_events e
        WHERE e.kind IN ('opt-out', 'opt-in', 'refused') AND e.date_sent >= ?
          AND e.twilio_number IN (SELECT value FROM json_each(?))

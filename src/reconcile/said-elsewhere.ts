@@ -36,6 +36,7 @@ export function pairsSaidElsewhere(
       optedOutAt: e.dateSent,
       standsSince: e.dateSent,
       saidIn: e.accountSid,
+      saidThrough: serviceOf(e),
       liftedAt,
     });
     for (const e of stretch) if (e.kind === 'opt-out') pairs.push(pairOf(e, true));
@@ -74,4 +75,15 @@ export function pairsSaidElsewhere(
     );
   }
   return byPhone;
+}
+
+/**
+ * The Messaging Service an opt-out said to the number came through (the SID of its scope, one
+ * not known as a service included): Twilio refuses, in that account, only the sends through it.
+ * Null for one said to the number itself, which Twilio holds against every SMS of the number
+ * there, and for one said over WhatsApp, which is not held against an SMS there (Channels).
+ */
+function serviceOf(e: NumberEvidence): string | null {
+  if (e.channel === 'whatsapp' || e.scopeKey === e.phoneNumber) return null;
+  return e.scopeKey.split(' ')[0]!;
 }

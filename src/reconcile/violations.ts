@@ -50,6 +50,12 @@ export interface SuppressedPair {
    */
   saidIn?: string;
   /**
+   * The Messaging Service it came through in `saidIn` (`pairsSaidElsewhere`): Twilio refuses
+   * there only a send through it, so a send from `saidIn` that did not go through it is held to
+   * it too. Null or not given: said to the number itself (or over WhatsApp), Twilio's there.
+   */
+  saidThrough?: string | null;
+  /**
    * When an opt-in to the number in `saidIn` lifted it (ISO 8601 UTC): it holds no send made
    * after. Null or not given: none has.
    */
@@ -224,15 +230,24 @@ const saidBy = (pair: SuppressedPair, send: SentMessage): boolean =>
   pair.stopMessageSid === null || (pair.standsSince ?? pair.optedOutAt) <= send.sentAt;
 
 /**
- * Whether a pair said since the move holds `send`: one said in the account the send went from
- * is Twilio's to enforce there (it refuses the send), or, said over WhatsApp, not held against
- * an SMS (docs/opt-out-rules.md); one said in another account holds it until an opt-in there
- * lifted it (a send in the second of that opt-in is held: the fail-safe reading).
+ * Whether a pair said since the move holds `send`: one said to the number in the account the
+ * send went from is Twilio's to enforce there (it refuses the send), or, said over WhatsApp,
+ * not held against an SMS (docs/opt-out-rules.md), and so is one said through a Messaging
+ * Service there for a send through that service; one said in another account, or through a
+ * service the send did not go through (the number out of it since: Twilio delivers), holds it
+ * until an opt-in there lifted it (a send in the second of that opt-in is held: the fail-safe
+ * reading).
  */
 const heldElsewhere = (pair: SuppressedPair, send: SentMessage): boolean =>
   pair.saidIn === undefined ||
-  (pair.saidIn !== send.accountSid &&
+  ((pair.saidIn !== send.accountSid || !enforcedWhereSaid(pair, send)) &&
     (pair.liftedAt === undefined || pair.liftedAt === null || send.sentAt <= pair.liftedAt));
+
+/** Whether Twilio, in the account `pair` was said in, refuses `send` for it. */
+const enforcedWhereSaid = (pair: SuppressedPair, send: SentMessage): boolean =>
+  pair.saidThrough === undefined ||
+  pair.saidThrough === null ||
+  pair.saidThrough === send.messagingServiceSid;
 
 /** A stay of a moved number in an account a transfer step put it in (`findViolations`). */
 export interface Placement {

@@ -153,4 +153,46 @@ describe('reconcile: a STOP said after the move, then the number moved by hand i
       ]),
     ).toEqual([[toR1.sid, R1, 'acme', acme, stop.sid]]);
   }, 90_000);
+
+  it("holds its own subaccount's send from the number taken out of the service a STOP there came through", async () => {
+    // A goes into a Messaging Service of Acme's subaccount (the mapping names one).
+    await ws.env.seed({ numbers: [{ phone_number: A }] });
+    const mapping = ws.dir.file('map.csv');
+    writeFileSync(
+      mapping,
+      `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},Acme SMS\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await planAndApply(cli, { mapping, db: db(), out: ws.dir.file('p.json') });
+    const state = await ws.env.state();
+    const acme = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const number = state.numbers.find((n) => n.phone_number === A)!;
+    expect(number.account_sid).toBe(acme);
+    const service = number.messaging_service_sid!;
+    expect(service).toMatch(/^MG/);
+    await sleep(1_100);
+    // R1 says STOP to A, through the service: Twilio keeps it on the service.
+    const stop = await inbound(ws.env, { from: R1, to: A, body: 'STOP' });
+    expect(stop.messaging_service_sid).toBe(service);
+    await sleep(1_100);
+    // In the console, A is taken out of the service; it sends on its own, and Twilio delivers.
+    await ownClient(ws.env, acme).messaging.v1.services(service).phoneNumbers(number.sid).remove();
+    const toR1 = await ownClient(ws.env, acme).messages.create({
+      to: R1,
+      from: A,
+      body: 'Sale today!',
+    });
+    expect(toR1.status).not.toBe('failed');
+
+    const reconciled = await reconcile();
+    expect(reconciled.code, reconciled.stderr).toBe(3);
+    expect(
+      reconciled.rows.map((r) => [
+        r['violating_message_sid'],
+        r['recipient'],
+        r['account_sid'],
+        r['stop_message_sid'],
+      ]),
+    ).toEqual([[toR1.sid, R1, acme, stop.sid]]);
+  }, 90_000);
 });

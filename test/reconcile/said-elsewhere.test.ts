@@ -17,10 +17,12 @@ const said = (
   kind: NumberEvidence['kind'],
   dateSent: string,
   accountSid = ACME,
+  through: { scopeKey?: string; channel?: string | null } = {},
 ): NumberEvidence => ({
   phoneNumber: N,
   accountSid,
-  scopeKey: N,
+  scopeKey: through.scopeKey ?? N,
+  channel: through.channel ?? null,
   recipient: R,
   kind,
   dateSent,
@@ -42,14 +44,18 @@ const moved: MovedNumber[] = [
 ];
 const placedIn = new Map([[moved[0]!.numberSid, [{ accountSid: ACME, began: at(0), left: null }]]]);
 
-const send = (accountSid: string, sentAt: string): SentMessage => ({
+const send = (
+  accountSid: string,
+  sentAt: string,
+  messagingServiceSid: string | null = null,
+): SentMessage => ({
   sid: `SM${String(++seq).padStart(32, '0')}`,
   accountSid,
   from: N,
   to: R,
   status: 'delivered',
   errorCode: null,
-  messagingServiceSid: null,
+  messagingServiceSid,
   sentAt,
 });
 
@@ -94,5 +100,26 @@ describe('pairsSaidElsewhere', () => {
       [early.sid, null],
       [inItsSecond.sid, null],
     ]);
+  });
+
+  it("holds its own account's send that did not go through the service a STOP there came through", () => {
+    // Through Acme's service: Twilio keeps it on the service, and refuses only that service's
+    // sends. The number taken out of it (or moved away and back by hand, which takes it out)
+    // sends on its own, and Twilio delivers.
+    const SERVICE = 'MG' + '1'.repeat(32);
+    const stop = said('opt-out', at(1), ACME, { scopeKey: SERVICE });
+    const throughIt = send(ACME, at(2), SERVICE);
+    const outOfIt = send(ACME, at(3));
+    const throughAnother = send(ACME, at(4), 'MG' + '2'.repeat(32));
+    expect(violating([stop], [throughIt, outOfIt, throughAnother])).toEqual([
+      [outOfIt.sid, stop.messageSid],
+      [throughAnother.sid, stop.messageSid],
+    ]);
+    // Under a SID not known as a service (its number with it), the same: the SID is the scope.
+    const unknown = said('opt-out', at(1), ACME, { scopeKey: `${SERVICE} ${N}` });
+    expect(violating([unknown], [throughIt, outOfIt])).toEqual([[outOfIt.sid, unknown.messageSid]]);
+    // Over WhatsApp through the service: not held against its own account's SMS (Channels).
+    const whatsapp = said('opt-out', at(1), ACME, { scopeKey: SERVICE, channel: 'whatsapp' });
+    expect(violating([whatsapp], [throughIt, outOfIt])).toEqual([]);
   });
 });

@@ -56,10 +56,16 @@ function world(seed: number) {
     const prior = second(r.int(Number(since.slice(-2, -1)), Number(at.slice(-2, -1))));
     return { optedOutAt: at, standsSince: since, priorOptOutAt: r.chance(0.3) ? null : prior };
   };
-  // Some said since the move in an account (held only against another's sends), some lifted
-  // there since.
-  const where = (): Pick<SuppressedPair, 'saidIn' | 'liftedAt'> =>
-    r.chance(0.7) ? {} : { saidIn: r.pick(ACCOUNTS), liftedAt: r.chance(0.5) ? null : time() };
+  // Some said since the move in an account (held only against another's sends, and its own
+  // not through the service it came through), some lifted there since.
+  const where = (): Pick<SuppressedPair, 'saidIn' | 'saidThrough' | 'liftedAt'> =>
+    r.chance(0.7)
+      ? {}
+      : {
+          saidIn: r.pick(ACCOUNTS),
+          saidThrough: r.chance(0.5) ? null : r.pick(SERVICES),
+          liftedAt: r.chance(0.5) ? null : time(),
+        };
   // Some pairs on several lists (a service's opt-out), some recipients twice on one.
   const shared: SuppressedPair[] = Array.from({ length: r.int(0, 4) }, () => ({
     recipient: r.pick(PEOPLE),

@@ -24,11 +24,13 @@ const saidBy = (p: SuppressedPair, send: SentMessage) =>
 
 /**
  * A pair said since the move in an account (`saidIn`) holds only a send from another account,
- * made no later than an opt-in there lifted it (`liftedAt`).
+ * or one from that account not through the service it came through (`saidThrough`), made no
+ * later than an opt-in there lifted it (`liftedAt`).
  */
 const heldThere = (p: SuppressedPair, send: SentMessage) =>
   p.saidIn === undefined ||
-  (p.saidIn !== send.accountSid &&
+  ((p.saidIn !== send.accountSid ||
+    (p.saidThrough != null && p.saidThrough !== send.messagingServiceSid)) &&
     (p.liftedAt === undefined || p.liftedAt === null || send.sentAt <= p.liftedAt));
 
 /**

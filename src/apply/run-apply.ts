@@ -76,6 +76,30 @@ function holdsOwnLock(db: Db, runner: ApplyDeps['runner']): boolean {
 }
 
 /**
+ * Gives back the lock taken over from another machine's apply (`giveBack`), after `runError`
+ * that ended this apply before its run began, and says so beneath it. Returns whether it did;
+ * a write that fails here (the full disk that stopped the run) is not told over the run's own
+ * error, and the lock is let go as before.
+ */
+function givenBackAfter(
+  giveBack: () => { pid: number; hostname: string } | null,
+  runError: unknown,
+): boolean {
+  let given: { pid: number; hostname: string } | null;
+  try {
+    given = giveBack();
+  } catch {
+    return false;
+  }
+  if (given === null) return false;
+  tellAfter(
+    runError,
+    `the lock this apply took over with --take-over-lock is given back to pid ${given.pid} on ${given.hostname} (another machine), as it was: running it again takes --take-over-lock again, once that apply no longer runs there`,
+  );
+  return true;
+}
+
+/**
  * Why a run this apply began or took up, and sent, has no reports of it: another apply took
  * its lock over with --take-over-lock while it sent (told this one ran no more), runs the same
  * database, and writes them itself. Told after what this one did, and refused (exit 4).
@@ -108,16 +132,14 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   // start, so that `status` shows it running while its plan is checked against live state.
   const continued = findRunByPlan(db, input.planIntegrity);
   if (continued !== undefined) setLockRun(db, continued.id, deps.runner);
-  deps.onLockTaken?.({
-    continues: continued?.id ?? null,
-    giveBack: () =>
-      !begun &&
-      from !== null &&
-      from.hostname !== deps.runner.hostname &&
-      giveLockBack(db, deps.runner, from)
-        ? { pid: from.pid, hostname: from.hostname }
-        : null,
-  });
+  const giveBack = () =>
+    !begun &&
+    from !== null &&
+    from.hostname !== deps.runner.hostname &&
+    giveLockBack(db, deps.runner, from)
+      ? { pid: from.pid, hostname: from.hostname }
+      : null;
+  deps.onLockTaken?.({ continues: continued?.id ?? null, giveBack });
   let failed = false;
   let runError: unknown;
   let result: ApplyResult;
@@ -157,7 +179,10 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
         }
       }
     } finally {
-      letGoOfLock(db, deps.runner, failed);
+      // Refused or failed before its run began (its plan checked against the live account),
+      // it changed nothing: a lock taken over from another machine's apply is that apply's
+      // again, as on Ctrl-C, not let go for any apply to take.
+      if (!failed || !givenBackAfter(giveBack, runError)) letGoOfLock(db, deps.runner, failed);
     }
   }
   return reportsError === undefined ? result : { ...result, reportsError };

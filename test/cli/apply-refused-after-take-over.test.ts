@@ -1,0 +1,108 @@
+/**
+ * `apply --take-over-lock` that ends before its run began (its plan refused by drift, exit 4;
+ * Twilio's reads failing, exit 1) deleted the lock it had taken over from an apply on another
+ * machine: the next `apply` (without --take-over-lock) found no lock and ran, beside that
+ * apply should it still run there. Now the lock goes back to that apply as it was (run, pid,
+ * host, since when), as on Ctrl-C (apply-interrupted-after-take-over), and the refusal says
+ * so beneath it. Built CLI, emulator over HTTP.
+ */
+
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+
+import { requestLog } from '../support/emulator.js';
+import { authTokens, planOneCustomer, useCliWorkspaceEach } from '../support/migration.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const NUMBERS = ['+14155550181', '+14155550182'];
+const OTHER = {
+  runId: null,
+  pid: 4242,
+  hostname: 'ops-container-3f2a',
+  acquiredAt: '2026-01-02T03:04:05Z',
+};
+const GIVEN_BACK =
+  'also: the lock this apply took over with --take-over-lock is given back to pid 4242 on ops-container-3f2a (another machine), as it was: running it again takes --take-over-lock again, once that apply no longer runs there';
+
+function readLock(path: string): unknown {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db
+      .prepare(
+        'SELECT run_id AS runId, pid, hostname, acquired_at AS acquiredAt FROM apply_lock WHERE id = 1',
+      )
+      .get();
+  } finally {
+    db.close();
+  }
+}
+
+function lockOfAnotherMachine(path: string): void {
+  const file = new Database(path);
+  try {
+    file
+      .prepare(
+        'INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at) VALUES (1, ?, ?, ?, ?)',
+      )
+      .run(OTHER.runId, OTHER.pid, OTHER.hostname, OTHER.acquiredAt);
+  } finally {
+    file.close();
+  }
+}
+
+describe('apply --take-over-lock that ends before its run began', () => {
+  const ws = useCliWorkspaceEach(
+    { numbers: NUMBERS.map((phone) => ({ phone_number: phone })) },
+    NOW,
+  );
+  const args = ['apply', 'a.plan.json', '--db', 'a.db', '--rate', '1000'];
+
+  async function expectStillTheOtherMachines(): Promise<void> {
+    expect(readLock(ws.dir.file('a.db'))).toEqual(OTHER);
+    // Without --take-over-lock, the other machine's apply still holds the database.
+    const refused = await ws.cli(args);
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.stderr).toMatch(
+      /^refused: another apply holds this database \(pid 4242 on ops-container-3f2a/,
+    );
+    expect(readLock(ws.dir.file('a.db'))).toEqual(OTHER);
+    expect((await requestLog(ws.env)).filter((r) => r.method !== 'GET')).toEqual([]);
+  }
+
+  it("refused by drift (exit 4), gives the other machine's apply its lock back", async () => {
+    const { env, cli, dir } = ws;
+    await planOneCustomer(ws, NUMBERS);
+    lockOfAnotherMachine(dir.file('a.db'));
+    // Someone changes a number's SMS URL by hand after planning: the plan is refused.
+    const [number] = await env.parent.incomingPhoneNumbers.list({ phoneNumber: NUMBERS[0] });
+    await env.parent.incomingPhoneNumbers(number!.sid).update({ smsUrl: 'https://x.example/sms' });
+    await env.control('DELETE', '/__emulator/requests');
+
+    const taken = await cli([...args, '--take-over-lock']);
+    expect(taken.code, taken.stderr).toBe(4);
+    expect(taken.stderr).toMatch(/^refused: /);
+    await expectStillTheOtherMachines();
+    expect(taken.stderr.split('\n')).toContain(GIVEN_BACK);
+  }, 90_000);
+
+  it("failing on Twilio's reads (exit 1), gives the other machine's apply its lock back", async () => {
+    const { env, cli, dir } = ws;
+    await planOneCustomer(ws, NUMBERS);
+    lockOfAnotherMachine(dir.file('a.db'));
+    await env.control('DELETE', '/__emulator/requests');
+
+    // Every request answered 503: the live state cannot be read.
+    await env.control('POST', '/__emulator/faults', { error_rate: 1, error_status: 503 });
+    let taken;
+    try {
+      taken = await cli([...args, '--take-over-lock']);
+    } finally {
+      await env.control('POST', '/__emulator/faults', { error_rate: 0 });
+    }
+    expect(taken.code, taken.stderr).toBe(1);
+    expect(taken.stderr).toMatch(/^error: Twilio 20503/);
+    for (const token of authTokens(env)) expect(taken.stderr).not.toContain(token);
+    await expectStillTheOtherMachines();
+    expect(taken.stderr.split('\n')).toContain(GIVEN_BACK);
+  }, 90_000);
+});

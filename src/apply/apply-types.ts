@@ -66,7 +66,10 @@ export interface ApplyDeps {
    * signal) before its run began (or was taken up), which puts back the lock of an apply on
    * another machine that this one took over (--take-over-lock), as it was, and says whose it
    * was; null when there is none to give back (none was taken over from another machine, the
-   * run has begun, or the lock is no longer this process's).
+   * run has begun, or the lock is no longer this process's). Stopped before it took up the
+   * run `continues` names, it also puts back a lock it took over from an apply of this machine
+   * (the one killed part way), or, when the lock was free, leaves it naming no run: the next
+   * apply's note names the apply that last ran the run, never this one, which did not.
    */
   onLockTaken?(lock: {
     continues: number | null;

@@ -114,7 +114,8 @@ function lockTakenMidRun(db: Db, runId: number): RefusedError {
 export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<ApplyResult> {
   const { db, twilio, clock } = deps;
   refuseUnfit(input, twilio);
-  const lock = acquireLock(db, deps.runner, isoSeconds(clock.now()), input.takeOverLock === true);
+  const acquiredAt = isoSeconds(clock.now());
+  const lock = acquireLock(db, deps.runner, acquiredAt, input.takeOverLock === true);
   if (!lock.acquired) throw lockRefusal(lock.holder, deps.runner.hostname);
   // Stopped before its run began, an apply that took another machine's lock over puts it back:
   // it changed nothing, and the next apply here must not take it for a dead process's of this
@@ -139,7 +140,24 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
     giveLockBack(db, deps.runner, from)
       ? { pid: from.pid, hostname: from.hostname }
       : null;
-  deps.onLockTaken?.({ continues: continued?.id ?? null, giveBack });
+  // Stopped (a signal) before it took up the run an earlier apply of the plan began, the lock
+  // must not name this process as that run's: the next apply's note would say it took the run
+  // over from this one, which never took it up. It goes back as it was: to the apply that left
+  // it (killed part way, on this machine), or, when none held it, naming no run (this one had
+  // begun none).
+  const stopped = () => {
+    if (begun) return null;
+    const given = giveBack();
+    if (given !== null || continued === undefined) return given;
+    if (from !== null && from.hostname !== deps.runner.hostname) return null;
+    giveLockBack(
+      db,
+      deps.runner,
+      from ?? { runId: null, pid: deps.runner.pid, hostname: deps.runner.hostname, acquiredAt },
+    );
+    return null;
+  };
+  deps.onLockTaken?.({ continues: continued?.id ?? null, giveBack: stopped });
   let failed = false;
   let runError: unknown;
   let result: ApplyResult;

@@ -18,6 +18,7 @@ import {
   type CarryOptions,
 } from './carry.js';
 import { MappingError, NUMBER_SID, type Mapping, type MappingRow } from './mapping.js';
+import { describeUnlisted } from './observe.js';
 import { planRouting, type CustomerRouting } from './inbound-plan.js';
 import {
   fingerprint,
@@ -176,9 +177,11 @@ export function resolveCustomers(
         ? numberBySid(row.phoneNumber)
         : byPhone.get(row.phoneNumber);
       if (number === undefined) {
+        // A subaccount whose numbers could not be listed may hold it: named, never ruled out.
+        const unlisted = observed.unlisted ?? [];
         at(
           row,
-          `${row.phoneNumber} is not a number of ${parent} or of any of its ${observed.subaccounts.length} subaccounts`,
+          `${row.phoneNumber} is not a number of ${parent} or of any of its ${observed.subaccounts.length} subaccounts${unlisted.length === 0 ? '' : ` that could be listed: it may be in ${unlisted.map(describeUnlisted).join(', ')}, whose numbers could not be listed (with an API key, Twilio refuses a suspended or closed subaccount's own credentials, which list them); run plan with the parent's Auth Token (TWILIO_AUTH_TOKEN), which lists them, or make the subaccount active again`}`,
         );
         continue;
       }

@@ -7,6 +7,7 @@
 
 import pLimit from 'p-limit';
 
+import { TwilioError } from '../errors.js';
 import { compareText } from '../text-order.js';
 import type {
   MessagingService,
@@ -15,7 +16,13 @@ import type {
   TwilioPort,
 } from '../twilio/port.js';
 import type { MappingRow } from './mapping.js';
-import type { ObservedAccount, ObservedNumber, ObservedService, ObservedState } from './types.js';
+import type {
+  ObservedAccount,
+  ObservedNumber,
+  ObservedService,
+  ObservedState,
+  UnlistedAccount,
+} from './types.js';
 
 export interface ObserveOptions {
   /** The mapping's rows: which subaccounts it touches. */
@@ -25,6 +32,16 @@ export interface ObserveOptions {
   /** Accounts numbers came from before an earlier apply touched them: their services too. */
   originAccounts?: ReadonlySet<string>;
 }
+
+/**
+ * What Twilio answers about a subaccount, not active, that keeps its numbers from being listed:
+ * a 403 to its own credentials (suspended), a 401, a 404.
+ */
+const REFUSED = new Set([401, 403, 404]);
+
+/** A subaccount not listed, as the plan's warning and refusals name it: no credential. */
+export const describeUnlisted = (u: UnlistedAccount): string =>
+  `subaccount ${u.sid} (${u.status}; Twilio answered HTTP ${u.httpStatus}${u.code === null ? '' : `, code ${u.code}`})`;
 
 /** Member lists of the parent's services read at once, beside the listing of its numbers. */
 const PARENT_MEMBER_READS = 3;
@@ -81,8 +98,30 @@ export async function observeFamily(
     parentSid,
     ...subaccounts.filter((a) => a.status !== 'closed').map((a) => a.sid),
   ];
-  const numberLists = await Promise.all(holders.map((sid) => twilio.listPhoneNumbers(sid)));
+  const unlisted: UnlistedAccount[] = [];
+  const statusOf = new Map(subaccounts.map((a) => [a.sid, a.status]));
+  const numberLists = await Promise.all(
+    holders.map((sid) =>
+      twilio.listPhoneNumbers(sid).catch((error: unknown) => {
+        // With an API key a subaccount's numbers are listed with its own credentials, which
+        // Twilio refuses for a suspended one (403, 20403): kept and said (`unlisted`), not a
+        // failure of the whole refresh. A number there is found nowhere, and a mapped one is
+        // refused (resolveCustomers). Any other error, or one of an active account, fails.
+        const status = statusOf.get(sid);
+        if (
+          status === undefined ||
+          status === 'active' ||
+          !(error instanceof TwilioError) ||
+          !REFUSED.has(error.status)
+        )
+          throw error;
+        unlisted.push({ sid, status, httpStatus: error.status, code: error.code });
+        return [];
+      }),
+    ),
+  );
   const numbers: ObservedNumber[] = numberLists.flat().map((n) => observedNumber(n, null));
+  unlisted.sort((a, b) => compareText(a.sid, b.sid));
 
   const touched = touchedAccounts(parentSid, subaccounts, numbers, options);
   const services: ObservedService[] = [];
@@ -96,7 +135,13 @@ export async function observeFamily(
   }
   for (const number of numbers) number.serviceSid = memberOf.get(number.sid) ?? null;
   services.sort((a, b) => compareText(a.sid, b.sid));
-  return { parentSid, subaccounts, numbers, services };
+  return {
+    parentSid,
+    subaccounts,
+    numbers,
+    services,
+    ...(unlisted.length > 0 ? { unlisted } : {}),
+  };
 }
 
 /**

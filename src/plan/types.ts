@@ -64,6 +64,20 @@ export interface ObservedState {
   numbers: ObservedNumber[];
   /** The services of the parent and of the subaccounts the mapping touches. */
   services: ObservedService[];
+  /**
+   * Subaccounts, not active, whose numbers Twilio would not let be listed (with an API key a
+   * suspended one refuses its own credentials: 403, 20403): a number there is not in `numbers`.
+   * Absent when every account was listed.
+   */
+  unlisted?: UnlistedAccount[];
+}
+
+/** A subaccount whose numbers could not be listed: its status, and Twilio's answer. */
+export interface UnlistedAccount {
+  sid: string;
+  status: ObservedAccount['status'];
+  httpStatus: number;
+  code: number | null;
 }
 
 interface StepBase {
@@ -233,6 +247,7 @@ export type WarningCode =
   | 'optouts_not_snapshotted'
   | 'service_pool_limit'
   | 'subaccount_limit'
+  | 'subaccount_not_listed'
   | 'optouts_on_numbers'
   | 'optouts_not_placed'
   | 'snapshot_not_refreshed'

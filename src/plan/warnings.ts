@@ -7,6 +7,7 @@
 
 import type { PlanOptions } from './build-plan.js';
 import { quoted } from './mapping.js';
+import { describeUnlisted } from './observe.js';
 import { snapshotCommand } from './replan.js';
 import { hasSmsFallback } from './inbound-plan.js';
 import {
@@ -108,6 +109,16 @@ export function planWarnings(
       'subaccount_limit',
       null,
       `${open} open subaccounts + ${creating} to create exceeds Twilio's default limit of ${SUBACCOUNT_LIMIT} (error 21480): ask Twilio support to raise it first`,
+    );
+  }
+
+  const unlisted = observed.unlisted ?? [];
+  if (unlisted.length > 0) {
+    // Said, never passed over: the plan saw nothing of the numbers there.
+    add(
+      'subaccount_not_listed',
+      null,
+      `${unlisted.length} subaccount(s) of the family could not be listed: ${unlisted.map(describeUnlisted).join(', ')}. With an API key, Twilio refuses a suspended or closed subaccount's own credentials, with which its numbers are listed: the plan cannot vouch for numbers there (every mapped number was found in an account listed; one there would have been refused as not found). Run plan with the parent's Auth Token (TWILIO_AUTH_TOKEN), which lists them, or make the subaccount active again, to see them`,
     );
   }
 

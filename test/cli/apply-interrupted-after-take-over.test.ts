@@ -8,34 +8,16 @@
  * --take-over-lock that runs it again. Built CLI, emulator over HTTP.
  */
 
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
+import { holdLock, OTHER_MACHINES_LOCK, readLock } from '../support/apply-lock.js';
 import { requestLog } from '../support/emulator.js';
 import { planOneCustomer, useCliWorkspace } from '../support/migration.js';
 import { releaseHeld, startCliHeld } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NUMBERS = ['+14155550171', '+14155550172'];
-const OTHER = {
-  runId: null,
-  pid: 4242,
-  hostname: 'ops-container-3f2a',
-  acquiredAt: '2026-01-02T03:04:05Z',
-};
-
-function readLock(path: string): unknown {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db
-      .prepare(
-        'SELECT run_id AS runId, pid, hostname, acquired_at AS acquiredAt FROM apply_lock WHERE id = 1',
-      )
-      .get();
-  } finally {
-    db.close();
-  }
-}
+const OTHER = OTHER_MACHINES_LOCK;
 
 describe('apply --take-over-lock stopped before its run began', () => {
   const ws = useCliWorkspace({ numbers: NUMBERS.map((phone) => ({ phone_number: phone })) }, NOW);
@@ -44,13 +26,7 @@ describe('apply --take-over-lock stopped before its run began', () => {
     const { env, cli, dir } = ws;
     await planOneCustomer(ws, NUMBERS);
     // An apply on another machine holds the lock (the database is shared, or was copied here).
-    const file = new Database(dir.file('a.db'));
-    file
-      .prepare(
-        'INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at) VALUES (1, ?, ?, ?, ?)',
-      )
-      .run(OTHER.runId, OTHER.pid, OTHER.hostname, OTHER.acquiredAt);
-    file.close();
+    holdLock(dir.file('a.db'));
     await env.control('DELETE', '/__emulator/requests');
 
     // Its second read of the account (the drift check) held: the lock taken, no run begun yet.

@@ -7,48 +7,19 @@
  * so beneath it. Built CLI, emulator over HTTP.
  */
 
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
+import { holdLock, OTHER_MACHINES_LOCK, readLock } from '../support/apply-lock.js';
 import { requestLog } from '../support/emulator.js';
 import { authTokens, planOneCustomer, useCliWorkspaceEach } from '../support/migration.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NUMBERS = ['+14155550181', '+14155550182'];
-const OTHER = {
-  runId: null,
-  pid: 4242,
-  hostname: 'ops-container-3f2a',
-  acquiredAt: '2026-01-02T03:04:05Z',
-};
+const OTHER = OTHER_MACHINES_LOCK;
 const GIVEN_BACK =
   'also: the lock this apply took over with --take-over-lock is given back to pid 4242 on ops-container-3f2a (another machine), as it was: running it again takes --take-over-lock again, once that apply no longer runs there';
 
-function readLock(path: string): unknown {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db
-      .prepare(
-        'SELECT run_id AS runId, pid, hostname, acquired_at AS acquiredAt FROM apply_lock WHERE id = 1',
-      )
-      .get();
-  } finally {
-    db.close();
-  }
-}
-
-function lockOfAnotherMachine(path: string): void {
-  const file = new Database(path);
-  try {
-    file
-      .prepare(
-        'INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at) VALUES (1, ?, ?, ?, ?)',
-      )
-      .run(OTHER.runId, OTHER.pid, OTHER.hostname, OTHER.acquiredAt);
-  } finally {
-    file.close();
-  }
-}
+const lockOfAnotherMachine = (path: string) => holdLock(path);
 
 describe('apply --take-over-lock that ends before its run began', () => {
   const ws = useCliWorkspaceEach(

@@ -59,6 +59,30 @@ describe('reconcile: a STOP said after the move, then the number moved by hand i
     return { ...reconciled, rows };
   }
 
+  /**
+   * `account` texts R1 from A (Twilio delivers it); `reconcile --fail-on-violation` exits 3 with
+   * that send, from `account`, its one violation, of Acme's list (A is Acme's), naming `stop`.
+   */
+  async function sendToR1IsTheViolation(account: string, stop: string): Promise<void> {
+    const toR1 = await ownClient(ws.env, account).messages.create({
+      to: R1,
+      from: A,
+      body: 'Sale today!',
+    });
+    expect(toR1.status).not.toBe('failed');
+    const reconciled = await reconcile();
+    expect(reconciled.code, reconciled.stderr).toBe(3);
+    expect(
+      reconciled.rows.map((r) => [
+        r['violating_message_sid'],
+        r['recipient'],
+        r['customer_id'],
+        r['account_sid'],
+        r['stop_message_sid'],
+      ]),
+    ).toEqual([[toR1.sid, R1, 'acme', account, stop]]);
+  }
+
   it("holds the other subaccount's send to the STOP its own subaccount heard", async () => {
     const { acme, beta } = await migrate();
     await sleep(1_100);
@@ -134,24 +158,7 @@ describe('reconcile: a STOP said after the move, then the number moved by hand i
     await sleep(1_100);
     await moveAByHand(beta, acme);
     await sleep(1_100);
-    const toR1 = await ownClient(ws.env, acme).messages.create({
-      to: R1,
-      from: A,
-      body: 'Sale today!',
-    });
-    expect(toR1.status).not.toBe('failed');
-
-    const reconciled = await reconcile();
-    expect(reconciled.code, reconciled.stderr).toBe(3);
-    expect(
-      reconciled.rows.map((r) => [
-        r['violating_message_sid'],
-        r['recipient'],
-        r['customer_id'],
-        r['account_sid'],
-        r['stop_message_sid'],
-      ]),
-    ).toEqual([[toR1.sid, R1, 'acme', acme, stop.sid]]);
+    await sendToR1IsTheViolation(acme, stop.sid);
   }, 90_000);
 
   it("holds its own subaccount's send from the number taken out of the service a STOP there came through", async () => {
@@ -177,22 +184,6 @@ describe('reconcile: a STOP said after the move, then the number moved by hand i
     await sleep(1_100);
     // In the console, A is taken out of the service; it sends on its own, and Twilio delivers.
     await ownClient(ws.env, acme).messaging.v1.services(service).phoneNumbers(number.sid).remove();
-    const toR1 = await ownClient(ws.env, acme).messages.create({
-      to: R1,
-      from: A,
-      body: 'Sale today!',
-    });
-    expect(toR1.status).not.toBe('failed');
-
-    const reconciled = await reconcile();
-    expect(reconciled.code, reconciled.stderr).toBe(3);
-    expect(
-      reconciled.rows.map((r) => [
-        r['violating_message_sid'],
-        r['recipient'],
-        r['account_sid'],
-        r['stop_message_sid'],
-      ]),
-    ).toEqual([[toR1.sid, R1, acme, stop.sid]]);
+    await sendToR1IsTheViolation(acme, stop.sid);
   }, 90_000);
 });

@@ -1,0 +1,47 @@
+/**
+ * The apply lock's row as tests set and read it: an apply on another machine holding the
+ * database (shared, or copied here), and what the lock says after a command.
+ */
+
+import Database from 'better-sqlite3';
+
+export interface LockRow {
+  runId: number | null;
+  pid: number;
+  hostname: string;
+  acquiredAt: string;
+}
+
+/** An apply of another machine, begun no run yet. */
+export const OTHER_MACHINES_LOCK: LockRow = {
+  runId: null,
+  pid: 4242,
+  hostname: 'ops-container-3f2a',
+  acquiredAt: '2026-01-02T03:04:05Z',
+};
+
+/** The lock's row of the database at `path` (undefined: no apply holds it). */
+export function readLock(path: string): unknown {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db
+      .prepare(
+        'SELECT run_id AS runId, pid, hostname, acquired_at AS acquiredAt FROM apply_lock WHERE id = 1',
+      )
+      .get();
+  } finally {
+    db.close();
+  }
+}
+
+/** Writes `lock` as the holder of the database at `path`. */
+export function holdLock(path: string, lock: LockRow = OTHER_MACHINES_LOCK): void {
+  const db = new Database(path);
+  try {
+    db.prepare(
+      'INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at) VALUES (1, ?, ?, ?, ?)',
+    ).run(lock.runId, lock.pid, lock.hostname, lock.acquiredAt);
+  } finally {
+    db.close();
+  }
+}

@@ -7,7 +7,7 @@
 
 import pLimit from 'p-limit';
 
-import { TwilioError } from '../errors.js';
+import { isListingRefused } from '../twilio/error-mapping.js';
 import { compareText } from '../text-order.js';
 import type {
   MessagingService,
@@ -32,12 +32,6 @@ export interface ObserveOptions {
   /** Accounts numbers came from before an earlier apply touched them: their services too. */
   originAccounts?: ReadonlySet<string>;
 }
-
-/**
- * What Twilio answers about a subaccount, not active, that keeps its numbers from being listed:
- * a 403 to its own credentials (suspended), a 401, a 404.
- */
-const REFUSED = new Set([401, 403, 404]);
 
 /** A subaccount not listed, as the plan's warning and refusals name it: no credential. */
 export const describeUnlisted = (u: UnlistedAccount): string =>
@@ -108,13 +102,7 @@ export async function observeFamily(
         // failure of the whole refresh. A number there is found nowhere, and a mapped one is
         // refused (resolveCustomers). Any other error, or one of an active account, fails.
         const status = statusOf.get(sid);
-        if (
-          status === undefined ||
-          status === 'active' ||
-          !(error instanceof TwilioError) ||
-          !REFUSED.has(error.status)
-        )
-          throw error;
+        if (status === undefined || status === 'active' || !isListingRefused(error)) throw error;
         unlisted.push({ sid, status, httpStatus: error.status, code: error.code });
         return [];
       }),

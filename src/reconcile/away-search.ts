@@ -12,7 +12,7 @@ import pLimit from 'p-limit';
 
 import { isoSeconds } from '../clock.js';
 import type { MovedNumber, NumberAway, NumberStay } from '../db/reconcile.js';
-import { TwilioError } from '../errors.js';
+import { isListingRefused } from '../twilio/error-mapping.js';
 import { DEFAULT_LIMITS } from '../twilio/limiter.js';
 import type { PhoneNumber, TwilioPort } from '../twilio/port.js';
 import { awayInParent, lastArrival } from './away.js';
@@ -24,13 +24,6 @@ import type { NotChecked, UnlistedSubaccount } from './result.js';
  * it, ready to go. Every request still goes through the limiter, its rate and its retries.
  */
 export const LISTINGS_AT_ONCE = DEFAULT_LIMITS.concurrency * 2;
-
-/**
- * What Twilio answers about a subaccount that keeps its numbers from being listed: a 403 to its
- * own credentials (suspended or closed), a 401 to them or to the parent's for it, a 404 (it is
- * gone). Anything else (a 5xx, a 429 its retries did not outlast) fails the pass, as before.
- */
-const REFUSED = new Set([401, 403, 404]);
 
 export interface AwaySearch {
   /** Moved numbers found in the parent or in a subaccount no pass reads. */
@@ -140,7 +133,7 @@ async function listedOrRefused(
   try {
     return await twilio.listPhoneNumbers(accountSid);
   } catch (error) {
-    if (error instanceof TwilioError && REFUSED.has(error.status)) {
+    if (isListingRefused(error)) {
       return { accountSid, status: error.status, code: error.code };
     }
     throw error;

@@ -13,6 +13,17 @@ export function isRetryableStatus(status: number, idempotent: boolean): boolean 
   return false;
 }
 
+/**
+ * Twilio's answer when it will not list a subaccount's numbers: a 403 to the subaccount's own
+ * credentials (suspended or closed), a 401 to them or to the parent's for it, a 404 (it is
+ * gone). The plan's refresh and reconcile's search for a missing number both go on past such
+ * a subaccount and say it was not listed; anything else (a 5xx, a 429 its retries did not
+ * outlast) fails them.
+ */
+export function isListingRefused(error: unknown): error is TwilioError {
+  return error instanceof TwilioError && [401, 403, 404].includes(error.status);
+}
+
 /** What the SDK's RestException holds: its fields as the error body gave them, any type. */
 interface RestExceptionLike {
   status: number;

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TwilioError } from '../../src/errors.js';
 import {
   describeRequest,
+  isListingRefused,
   isRetryableStatus,
   toTwilioError,
 } from '../../src/twilio/error-mapping.js';
@@ -156,6 +157,28 @@ describe('isRetryableStatus', () => {
     [409, false, false],
   ])('status %d, idempotent %s → %s', (status, idempotent, expected) => {
     expect(isRetryableStatus(status, idempotent)).toBe(expected);
+  });
+});
+
+describe('isListingRefused', () => {
+  const answer = (status: number) =>
+    new TwilioError({ status, code: null, message: `HTTP ${status}`, retryable: status >= 500 });
+  it.each([
+    [401, true],
+    [403, true],
+    [404, true],
+    [400, false],
+    [429, false],
+    [500, false],
+    [503, false],
+  ])('Twilio answering %d: the listing refused %s', (status, expected) => {
+    expect(isListingRefused(answer(status))).toBe(expected);
+  });
+
+  it('is not a refusal when the error is not an answer of Twilio (a socket error, say)', () => {
+    expect(isListingRefused(Object.assign(new Error('socket hang up'), { status: 403 }))).toBe(
+      false,
+    );
   });
 });
 

@@ -6,6 +6,7 @@
 
 import { olderRulesRuns } from '../optouts/export.js';
 import { reportCommand } from '../plan/replan.js';
+import { isNumberAway, numberAwayWhere } from '../reconcile/away.js';
 import type { NotChecked, Unread } from '../reconcile/result.js';
 
 /**
@@ -13,16 +14,15 @@ import type { NotChecked, Unread } from '../reconcile/result.js';
  * unjudged in the run's subaccounts: violations.csv holds only what was read.
  */
 export function describeUnjudged(all: readonly (Unread | NotChecked)[]): string[] {
-  const isAway = (s: Unread | NotChecked) => 'reason' in s && s.reason === 'number-away';
-  const away = all.filter(isAway) as NotChecked[];
-  const spans = all.filter((s) => !isAway(s));
+  const away = all.filter(isNumberAway);
+  const spans = all.filter((s) => !isNumberAway(s));
   const lines =
     away.length === 0
       ? []
       : [
           `${away.length} span(s) while a moved number was out of its subaccount, moved there by hand (${away
             .slice(0, 3)
-            .map((s) => `${s.phoneNumber ?? 'a number'} in ${s.accountSid} ${s.start} → ${s.end}`)
+            .map(numberAwayWhere)
             .join(
               ', ',
             )}${away.length > 3 ? ', …' : ''}): no reconcile pass reads its messages there, and none will; the customer must check what it sent then against its list and its own records, and report.html is not ready to sign off.`,

@@ -656,7 +656,10 @@ export interface NumberAway {
   customerId: string;
   /** The subaccount it was held to (where apply last put it). */
   subaccountSid: string;
-  /** Where it was found. */
+  /**
+   * Where it was found; '' when it was found in no account listed while some subaccount could
+   * not be listed (`NOT_FOUND` in src/reconcile/away.ts).
+   */
   accountSid: string;
   /** ISO 8601 UTC. */
   start: string;

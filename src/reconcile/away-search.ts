@@ -15,8 +15,8 @@ import type { MovedNumber, NumberAway, NumberStay } from '../db/reconcile.js';
 import { isListingRefused } from '../twilio/error-mapping.js';
 import { DEFAULT_LIMITS } from '../twilio/limiter.js';
 import type { PhoneNumber, TwilioPort } from '../twilio/port.js';
-import { awayInParent, lastArrival } from './away.js';
-import type { NotChecked, UnlistedSubaccount } from './result.js';
+import { awayInParent, lastArrival, NOT_FOUND } from './away.js';
+import type { UnlistedSubaccount } from './result.js';
 
 /**
  * Listings under way at once: twice as many as the limiter lets requests be in flight (a pass
@@ -26,13 +26,14 @@ import type { NotChecked, UnlistedSubaccount } from './result.js';
 export const LISTINGS_AT_ONCE = DEFAULT_LIMITS.concurrency * 2;
 
 export interface AwaySearch {
-  /** Moved numbers found in the parent or in a subaccount no pass reads. */
-  away: NumberAway[];
   /**
-   * Moved numbers in no account listed, while some subaccount that could hold one could not be
-   * listed: not checked, with the subaccounts and Twilio's answer for each.
+   * Moved numbers found in the parent or in a subaccount no pass reads, and those in no account
+   * listed while some subaccount that could hold one could not be listed (`accountSid`
+   * `NOT_FOUND`): kept, each a span no pass reads.
    */
-  notFound: NotChecked[];
+  away: NumberAway[];
+  /** The subaccounts that could not be listed, with Twilio's answer for each. */
+  unlisted: UnlistedSubaccount[];
 }
 
 /** The moved numbers away from their subaccounts, found by listing the family's numbers. */
@@ -56,7 +57,7 @@ export async function searchAway(
   const away = awayInParent(moved, inParent, parent, now, stays);
   const found = new Set([inParent, ...inRead].flat().map((n) => n.phoneNumber));
   const missing = moved.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
-  if (missing.length === 0) return { away, notFound: [] };
+  if (missing.length === 0) return { away, unlisted: [] };
 
   const skipped = new Set([parent, ...read]);
   // A closed subaccount holds no numbers: closing it released them.
@@ -84,20 +85,20 @@ export async function searchAway(
   // (Found nowhere with every subaccount listed, it is named by no span, as before.)
   const order = new Map(others.map((a, i) => [a.sid, i]));
   unlisted.sort((a, b) => order.get(a.accountSid)! - order.get(b.accountSid)!);
-  const notFound =
-    unlisted.length === 0
-      ? []
-      : left.map((m): NotChecked => ({
-          accountSid: m.subaccountSid,
-          start: lastArrival(m, stays),
-          end: isoSeconds(now),
-          reason: 'number-not-found',
-          customerId: m.customerId,
-          phoneNumber: m.phoneNumber,
-          subaccountSid: m.subaccountSid,
-          unlisted,
-        }));
-  return { away, notFound };
+  if (unlisted.length > 0) {
+    away.push(
+      ...left.map((m) => ({
+        numberSid: m.numberSid,
+        phoneNumber: m.phoneNumber,
+        customerId: m.customerId,
+        subaccountSid: m.subaccountSid,
+        accountSid: NOT_FOUND,
+        start: lastArrival(m, stays),
+        end: isoSeconds(now),
+      })),
+    );
+  }
+  return { away, unlisted };
 }
 
 /**

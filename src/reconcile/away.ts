@@ -1,7 +1,9 @@
 /**
  * Moved numbers away from the subaccount apply put them in (`number-away`): found in the parent
  * (or in a subaccount no pass reads) by a pass, or between two transfers in the journal, and up
- * to when each was there.
+ * to when each was there; and those a pass found in no account it listed while some subaccount
+ * could not be listed (`number-not-found`), kept as well: once the number is back, nothing
+ * else says where it was, and what it sent there no pass read.
  */
 
 import { isoSeconds } from '../clock.js';
@@ -19,7 +21,13 @@ import {
 } from '../db/reconcile.js';
 import { compareText } from '../text-order.js';
 import type { PhoneNumber } from '../twilio/port.js';
-import type { NotChecked } from './result.js';
+import type { NotChecked, UnlistedSubaccount } from './result.js';
+
+/**
+ * The account of a span a pass found a moved number in no account it listed, while some
+ * subaccount could not be listed (it may have been there): `number-not-found`, not an account.
+ */
+export const NOT_FOUND = '';
 
 /**
  * The moved numbers found among the parent's (`inParent`; or, `parentAccountSid` another
@@ -100,17 +108,63 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
       end: isoSeconds(new Date(span.end)),
     });
   }
+  // A span found nowhere that a span found in an account covers (a later pass found the
+  // number there, since the same arrival) says nothing more: the number's sends then are named.
+  const found = [...spans.values()].filter((span) => span.accountSid !== NOT_FOUND);
+  const covered = (span: NumberAway) =>
+    span.accountSid === NOT_FOUND &&
+    found.some(
+      (f) =>
+        f.numberSid === span.numberSid &&
+        Date.parse(f.start) <= Date.parse(span.start) &&
+        Date.parse(f.end) >= Date.parse(span.end),
+    );
   return [...spans.values()]
+    .filter((span) => !covered(span))
     .sort((a, b) => compareText(`${a.start} ${a.phoneNumber}`, `${b.start} ${b.phoneNumber}`))
-    .map((span) => ({
-      accountSid: span.accountSid,
+    .map((span): NotChecked => ({
+      // Found nowhere: the span is told against the subaccount it was missing from.
+      accountSid: span.accountSid === NOT_FOUND ? span.subaccountSid : span.accountSid,
       start: span.start,
       end: span.end,
-      reason: 'number-away' as const,
+      reason: span.accountSid === NOT_FOUND ? 'number-not-found' : 'number-away',
       customerId: span.customerId,
       phoneNumber: span.phoneNumber,
       subaccountSid: span.subaccountSid,
     }));
+}
+
+/**
+ * A span no pass reads because its number was out of its subaccount, moved by hand: found in
+ * another account (`number-away`) or in none listed (`number-not-found`). Running reconcile again
+ * does not judge it.
+ */
+export const isNumberAway = (span: { reason: string }): span is NotChecked =>
+  span.reason === 'number-away' || span.reason === 'number-not-found';
+
+/** Such a span as the reports name it: the number, where it was, and when. */
+export const numberAwayWhere = (span: NotChecked): string =>
+  `${span.phoneNumber ?? 'a number'} ${span.reason === 'number-not-found' ? 'in no account a pass could list' : `in ${span.accountSid}`} ${span.start} → ${span.end}`;
+
+/**
+ * `spans` with the subaccounts this pass could not list (`unlisted`) named on each
+ * `number-not-found` span of a number it found nowhere (`away`, `NOT_FOUND`) since the same
+ * arrival: the number may be in any of them. A span an earlier pass kept, of a number found
+ * since, names none: which could not be listed then is not kept. Pure.
+ */
+export function namingUnlisted(
+  spans: readonly NotChecked[],
+  away: readonly NumberAway[],
+  unlisted: readonly UnlistedSubaccount[],
+): NotChecked[] {
+  const now = new Set(
+    away.filter((a) => a.accountSid === NOT_FOUND).map((a) => `${a.phoneNumber} ${a.start}`),
+  );
+  return spans.map((span) =>
+    span.reason === 'number-not-found' && now.has(`${span.phoneNumber} ${span.start}`)
+      ? { ...span, unlisted: [...unlisted] }
+      : span,
+  );
 }
 
 /**

@@ -64,8 +64,8 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
   // it by hand sends from where it is, where no pass reads: found there, it is named, never
   // taken for "0 violations".
   const stays = numberStays(db);
-  const { away, notFound } = await searchAway(twilio, moved, now, stays);
-  return { stays, away, notFound };
+  const { away, unlisted } = await searchAway(twilio, moved, now, stays);
+  return { stays, away, unlisted };
 }
 
 /** Where the pass reads in each subaccount, and what no pass read there. */

@@ -11,6 +11,7 @@ import { insertEvents } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { ReconcileResult } from './result.js';
+import { namingUnlisted } from './away.js';
 import { bySubaccount } from './moved.js';
 import { movedToReconcile, numbersAway, passScope, readWindows } from './pass-read.js';
 import {
@@ -45,7 +46,7 @@ export async function runReconcile(
   const now = clock.now();
   const moved = movedToReconcile(input, db, now);
   const bySub = bySubaccount(moved);
-  const { stays, away, notFound } = await numbersAway(deps, moved, now);
+  const { stays, away, unlisted } = await numbersAway(deps, moved, now);
   const scope = await passScope(input, deps, { moved, bySub, stays, now });
   const { windows } = scope;
   const { evidence, sends, messagesRead } = await readWindows(db, twilio, windows, moved);
@@ -70,7 +71,7 @@ export async function runReconcile(
     away,
     judged,
   });
-  const notChecked = [...notCheckedAfter(db, moved, scope.notChecked), ...notFound];
+  const notChecked = namingUnlisted(notCheckedAfter(db, moved, scope.notChecked), away, unlisted);
   return {
     passId: pass.id,
     abandonedPassRuns: abandoned.map((run) => ({ id: run.id, pid: run.pid })),

@@ -5,6 +5,7 @@
  */
 
 import { noListReason, unvouchedCustomers } from '../optouts/export.js';
+import { isNumberAway, numberAwayWhere } from '../reconcile/away.js';
 import { html, type Html } from './html.js';
 import {
   listOnly,
@@ -161,17 +162,16 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
         own opt-out records.`,
     );
   }
-  const away = (input.unjudged ?? []).filter((span) => span.reason === 'number-away');
-  const unjudged = (input.unjudged ?? []).filter((span) => span.reason !== 'number-away');
+  const away = (input.unjudged ?? []).filter(isNumberAway);
+  const unjudged = (input.unjudged ?? []).filter((span) => !isNumberAway(span));
   if (violations !== null && away.length > 0) {
     // No pass reads where such a number went: running reconcile again cannot judge these.
     reasons.push(
       html`${away.length} span(s) while a moved number was out of its subaccount, moved there by
-      hand, not by apply
-      (${away.map((span) => `${span.phoneNumber ?? 'a number'} in ${span.accountSid} ${span.start} → ${span.end}`).join(', ')}):
-      no reconcile pass reads its messages there, and none will. What to do: the customer checks the
-      messages that number sent then against its suppression list (optouts/&lt;customer&gt;.csv) and
-      its own opt-out records; the engineer puts the number back where the mapping has it.`,
+      hand, not by apply (${away.map(numberAwayWhere).join(', ')}): no reconcile pass reads its
+      messages there, and none will. What to do: the customer checks the messages that number sent
+      then against its suppression list (optouts/&lt;customer&gt;.csv) and its own opt-out records;
+      the engineer puts the number back where the mapping has it.`,
     );
   }
   // The last routing check (apply's, or `submigrate routes` since) found a moved number out of

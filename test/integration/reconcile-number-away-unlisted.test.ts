@@ -6,12 +6,14 @@
  *   number not checked (`number-not-found`) with the subaccounts it could not list and Twilio's
  *   status and code, and exits 3 with --fail-on-violation; it says nowhere where the number is
  *   not. With the parent's Auth Token the same subaccount is listed and the number found there.
+ * - such a span is kept: once the number is back in its subaccount, later passes, apply's
+ *   warnings and report.html still name it (what it sent then no pass read), not "0 violations".
  * - the search stops once every missing number is found, and lists a few subaccounts at a time
  *   (each request through the limiter); a number found nowhere is looked for in every
  *   subaccount that is not closed, each listed once.
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
@@ -121,6 +123,60 @@ describe('reconcile: a moved number missing from its subaccount, looked for else
         subaccountSid: acme,
       }),
     ]);
+  }, 60_000);
+
+  it('keeps naming the span a number was found nowhere, once it is back in its subaccount', async () => {
+    const { keys } = await ws.env.seed({ keys: [{ kind: 'main' }] });
+    const key = keys[0]!;
+    const acme = await moveAIntoAcme();
+    const other = (await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Other' })).sid;
+    await moveAByHand(acme, other);
+    // From Other, Twilio knows of no STOP of R1's: the text goes out, read by no pass.
+    await ownClient(ws.env, other).messages.create({ from: A, to: R1, body: 'back soon' });
+    await ws.env.parent.api.v2010.accounts(other).update({ status: 'suspended' });
+    const withKey = cliEnv(ws.env, {
+      TWILIO_AUTH_TOKEN: undefined,
+      TWILIO_API_KEY: key.sid,
+      TWILIO_API_SECRET: key.secret,
+    });
+    const missing = await pass(withKey);
+    expect(missing.code, missing.stderr).toBe(3);
+    const [span] = missing.notChecked;
+    expect(span).toEqual(
+      expect.objectContaining({ reason: 'number-not-found', phoneNumber: A, accountSid: acme }),
+    );
+
+    // Other let go of, A moved back into Acme's subaccount by hand: every account is listed
+    // again, and A is where apply put it. What it sent while no pass could find it was still
+    // read by none.
+    await ws.env.parent.api.v2010.accounts(other).update({ status: 'active' });
+    await moveAByHand(other, acme);
+    const back = await pass(withKey);
+    expect(back.code, back.stderr).toBe(3);
+    expect(back.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-not-found',
+        phoneNumber: A,
+        customerId: 'acme',
+        subaccountSid: acme,
+        start: span!.start,
+      }),
+    ]);
+    expect(Date.parse(back.notChecked[0]!.end)).toBeGreaterThanOrEqual(Date.parse(span!.end));
+    expect(back.stderr).toContain(
+      `not checked: moved number ${A} of acme, from ${span!.start} to ${back.notChecked[0]!.end}: a pass found it neither in its subaccount ${acme} nor in any account it could list`,
+    );
+    // The reports send it to the customer, not round to reconcile, which cannot read it.
+    const report = await runCli(['report', '--db', db()], withKey, ws.dir.path);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stderr).toContain(
+      `span(s) while a moved number was out of its subaccount, moved there by hand (${A} in no account a pass could list ${span!.start} → `,
+    );
+    expect(report.stderr).not.toContain('no reconcile pass has read');
+    // As a browser shows it: the page's text wraps where its source does.
+    const page = readFileSync(ws.dir.file('reports/1/report.html'), 'utf8').replace(/\s+/g, ' ');
+    expect(page).toContain('data-signoff="not-ready"');
+    expect(page).toContain(`${A} in no account a pass could list ${span!.start} → `);
   }, 60_000);
 
   it('stops once every missing number is found, lists a few at a time, and misses no subaccount', async () => {

@@ -587,6 +587,23 @@ describe('report.html: what the reviewer is asked to sign off', () => {
     expect(block(both)).toContain('1 span(s) while a moved number was out of its subaccount');
   });
 
+  it('says a moved number a pass found in no account it could list is for the customer to check too', () => {
+    const base = input();
+    const missing = {
+      accountSid: base.rows[0]!.to_account_sid as string,
+      start: '2026-11-02T00:00:00Z',
+      end: '2026-11-03T00:00:00Z',
+      reason: 'number-not-found',
+      phoneNumber: '+15550000001',
+    };
+    const page = reportPage({ ...base, violations: [], unjudged: [missing] });
+    expect(verdict(page)).toBe('not-ready');
+    expect(block(page)).toContain(
+      '1 span(s) while a moved number was out of its subaccount, moved there by hand, not by apply (+15550000001 in no account a pass could list 2026-11-02T00:00:00Z → 2026-11-03T00:00:00Z): no reconcile pass reads its messages there, and none will.',
+    );
+    expect(block(page)).not.toContain('never read by a reconcile pass');
+  });
+
   it("names reconcile, not snapshot alone, for a list left not whole in a customer's subaccount", () => {
     // A reconcile pass with --since skipped a span of the subaccount since the move: the list is
     // not whole, but `submigrate snapshot` reads the parent, and the page it advised stayed not

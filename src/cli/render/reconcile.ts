@@ -109,19 +109,24 @@ function notCheckedLine(span: NotChecked): string {
 const UNLISTED_SHOWN = 5;
 
 /**
- * A moved number this pass found neither in its subaccount nor in any account it listed, while
- * some subaccounts could not be listed: each is named with Twilio's answer (status and code,
- * nothing else), and none is said not to hold the number.
+ * A moved number a pass found neither in its subaccount nor in any account it listed, while
+ * some subaccounts could not be listed. This pass's names each with Twilio's answer (status and
+ * code, nothing else), and none is said not to hold the number; one an earlier pass kept, of a
+ * number found since, names none.
  */
 function notFoundLine(span: NotChecked): string {
-  const unlisted = span.unlisted ?? [];
+  const customer = span.customerId ?? 'ID';
+  if (span.unlisted === undefined) {
+    // Kept from an earlier pass: the number has been found since (back in its subaccount, say).
+    return `not checked: moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, from ${span.start} to ${span.end}: a pass found it neither in its subaccount ${span.subaccountSid ?? ''} nor in any account it could list, while some subaccounts could not be listed: what it sent from where it was then was held to no list, and no pass will read it. Ask the customer to check what it sent then against \`submigrate optouts --customer ${customer}\`.`;
+  }
+  const unlisted = span.unlisted;
   const shown = unlisted
     .slice(0, UNLISTED_SHOWN)
     .map((u) => `${u.accountSid} (HTTP ${u.status}${u.code === null ? '' : `, code ${u.code}`})`)
     .join(', ');
   const more =
     unlisted.length > UNLISTED_SHOWN ? ` and ${unlisted.length - UNLISTED_SHOWN} more` : '';
-  const customer = span.customerId ?? 'ID';
   return `not checked: moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, from ${span.start} to ${span.end}: it was not in its subaccount ${span.subaccountSid ?? ''} when this pass listed it, and this pass did not find it elsewhere; ${unlisted.length} subaccount(s) of the family could not be listed, and it may be in any of them: ${shown}${more}. What it sent from where it is was held to no list and is not judged. Twilio answers a suspended or closed subaccount's own credentials (with which a pass on an API key lists its numbers) 403, code 20403: check those subaccounts in the Twilio Console, or run the pass with the parent's Auth Token, which lists a subaccount's numbers without them. Ask the customer to check what it sent against \`submigrate optouts --customer ${customer}\`.`;
 }
 

@@ -69,7 +69,8 @@ export interface ApplyDeps {
    * run has begun, or the lock is no longer this process's). Stopped before it took up the
    * run `continues` names, it also puts back a lock it took over from an apply of this machine
    * (the one killed part way), or, when the lock was free, leaves it naming no run: the next
-   * apply's note names the apply that last ran the run, never this one, which did not.
+   * apply's note names the apply that last ran the run, never this one, which did not
+   * (lock-hand-back.ts, `whenStopped`).
    */
   onLockTaken?(lock: {
     continues: number | null;

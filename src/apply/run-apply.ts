@@ -17,11 +17,9 @@ import {
   acquireLock,
   findRunByPlan,
   finishApplyRun,
-  giveLockBack,
   listSteps,
   lockHeldAgainst,
   lockHolder,
-  releaseLock,
   setLockRun,
   type StepRecord,
 } from '../db/journal.js';
@@ -33,6 +31,7 @@ import type { ApplyDeps, ApplyInput, ApplyResult } from './apply-types.js';
 import { dryRunRequests, notReadSinceThePlan } from './dry-run.js';
 import { executeSteps } from './execute.js';
 import { describeLeftAfterCarry } from './left-out-of-carry.js';
+import { lockHandBack } from './lock-hand-back.js';
 import { prepareRun } from './prepare-run.js';
 import { historyRead } from './read-up-to-moves.js';
 import { lockRefusal, refuseUnfit } from './refusals.js';
@@ -56,50 +55,6 @@ import { countStates } from './step-counts.js';
 import { targetsFrom } from './targets.js';
 
 /**
- * Lets go of the lock as the run ends. After a run that failed, a release that fails too (the
- * full disk that stopped the run) is not told: thrown, it replaced the run's own error, and
- * the lines told after that one (its reports not written) went with it. The lock is left to
- * this process, which ends now, and the next apply on this machine takes it.
- */
-function letGoOfLock(db: Db, runner: ApplyDeps['runner'], runFailed: boolean): void {
-  try {
-    releaseLock(db, runner);
-  } catch (error) {
-    if (!runFailed) throw error;
-  }
-}
-
-/** Whether the lock is still this process's (pid and host both). */
-function holdsOwnLock(db: Db, runner: ApplyDeps['runner']): boolean {
-  const holder = lockHolder(db);
-  return holder !== undefined && holder.pid === runner.pid && holder.hostname === runner.hostname;
-}
-
-/**
- * Gives back the lock taken over from another machine's apply (`giveBack`), after `runError`
- * that ended this apply before its run began, and says so beneath it. Returns whether it did;
- * a write that fails here (the full disk that stopped the run) is not told over the run's own
- * error, and the lock is let go as before.
- */
-function givenBackAfter(
-  giveBack: () => { pid: number; hostname: string } | null,
-  runError: unknown,
-): boolean {
-  let given: { pid: number; hostname: string } | null;
-  try {
-    given = giveBack();
-  } catch {
-    return false;
-  }
-  if (given === null) return false;
-  tellAfter(
-    runError,
-    `the lock this apply took over with --take-over-lock is given back to pid ${given.pid} on ${given.hostname} (another machine), as it was: running it again takes --take-over-lock again, once that apply no longer runs there`,
-  );
-  return true;
-}
-
-/**
  * Why a run this apply began or took up, and sent, has no reports of it: another apply took
  * its lock over with --take-over-lock while it sent (told this one ran no more), runs the same
  * database, and writes them itself. Told after what this one did, and refused (exit 4).
@@ -117,47 +72,25 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   const acquiredAt = isoSeconds(clock.now());
   const lock = acquireLock(db, deps.runner, acquiredAt, input.takeOverLock === true);
   if (!lock.acquired) throw lockRefusal(lock.holder, deps.runner.hostname);
-  // Stopped before its run began, an apply that took another machine's lock over puts it back:
-  // it changed nothing, and the next apply here must not take it for a dead process's of this
-  // machine (without --take-over-lock) while that apply may still run there.
-  let begun = false;
-  const from = lock.tookOverFrom;
-  const marked: ApplyDeps = {
-    ...deps,
-    beforeSteps: (runId) => {
-      begun = true;
-      deps.beforeSteps?.(runId);
-    },
-  };
   // A run this plan began is the one this process continues: the lock names it from the
   // start, so that `status` shows it running while its plan is checked against live state.
   const continued = findRunByPlan(db, input.planIntegrity);
   if (continued !== undefined) setLockRun(db, continued.id, deps.runner);
-  const giveBack = () =>
-    !begun &&
-    from !== null &&
-    from.hostname !== deps.runner.hostname &&
-    giveLockBack(db, deps.runner, from)
-      ? { pid: from.pid, hostname: from.hostname }
-      : null;
-  // Stopped (a signal) before it took up the run an earlier apply of the plan began, the lock
-  // must not name this process as that run's: the next apply's note would say it took the run
-  // over from this one, which never took it up. It goes back as it was: to the apply that left
-  // it (killed part way, on this machine), or, when none held it, naming no run (this one had
-  // begun none).
-  const stopped = () => {
-    if (begun) return null;
-    const given = giveBack();
-    if (given !== null || continued === undefined) return given;
-    if (from !== null && from.hostname !== deps.runner.hostname) return null;
-    giveLockBack(
-      db,
-      deps.runner,
-      from ?? { runId: null, pid: deps.runner.pid, hostname: deps.runner.hostname, acquiredAt },
-    );
-    return null;
+  // Until its run begins (or is taken up), this apply has changed nothing: stopped, refused or
+  // failed by then, it hands the lock back where letting go would mislead the next apply.
+  const handBack = lockHandBack(db, deps.runner, {
+    acquiredAt,
+    tookOverFrom: lock.tookOverFrom,
+    continued: continued?.id,
+  });
+  const marked: ApplyDeps = {
+    ...deps,
+    beforeSteps: (runId) => {
+      handBack.runBegun();
+      deps.beforeSteps?.(runId);
+    },
   };
-  deps.onLockTaken?.({ continues: continued?.id ?? null, giveBack: stopped });
+  deps.onLockTaken?.({ continues: continued?.id ?? null, giveBack: handBack.whenStopped });
   let failed = false;
   let runError: unknown;
   let result: ApplyResult;
@@ -172,8 +105,9 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
     try {
       // Reports are written by the apply that holds the lock: one whose lock was taken over
       // while it checked its plan writes none (the run, if any, is the other apply's).
-      if (holdsOwnLock(db, deps.runner)) deps.afterRun?.();
-      else if (!failed && begun) reportsError = lockTakenMidRun(db, result!.runId);
+      // (A run that ended without an error had begun: `result` is its.)
+      if (handBack.stillHeld()) deps.afterRun?.();
+      else if (!failed) reportsError = lockTakenMidRun(db, result!.runId);
     } catch (error) {
       if (!failed) {
         // The run has written to Twilio: what it did is the caller's to tell first, and the
@@ -200,7 +134,7 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
       // Refused or failed before its run began (its plan checked against the live account),
       // it changed nothing: a lock taken over from another machine's apply is that apply's
       // again, as on Ctrl-C, not let go for any apply to take.
-      if (!failed || !givenBackAfter(giveBack, runError)) letGoOfLock(db, deps.runner, failed);
+      handBack.atEnd(failed ? { error: runError } : undefined);
     }
   }
   return reportsError === undefined ? result : { ...result, reportsError };

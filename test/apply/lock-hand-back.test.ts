@@ -1,0 +1,137 @@
+/**
+ * The apply lock handed back (lock-hand-back.ts), case by case, on a real SQLite file: stopped
+ * by a signal before the run began (another machine's lock given back; the run an earlier
+ * apply began left as that apply left it), refused or failed before it (another machine's
+ * lock given back and told beneath the error), and let go otherwise. What runApply and the
+ * CLI do with it is tested end to end by apply-interrupted-after-take-over,
+ * apply-interrupted-before-resume and apply-refused-after-take-over.
+ */
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { lockHandBack } from '../../src/apply/lock-hand-back.js';
+import { acquireLock, lockHolder, setLockRun, type LockHolder } from '../../src/db/journal.js';
+import type { Db } from '../../src/db/open.js';
+import { RefusedError, toldAfter } from '../../src/errors.js';
+import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
+
+const ME = { pid: 7, hostname: 'here', isAlive: () => false };
+const AT = '2026-01-02T04:00:00Z';
+const OTHER_MACHINE: LockHolder = {
+  runId: null,
+  pid: 4242,
+  hostname: 'ops-container-3f2a',
+  acquiredAt: '2026-01-02T03:04:05Z',
+};
+const KILLED_HERE: LockHolder = {
+  runId: 3,
+  pid: 99,
+  hostname: 'here',
+  acquiredAt: '2026-01-02T03:00:00Z',
+};
+const GIVEN_BACK =
+  'the lock this apply took over with --take-over-lock is given back to pid 4242 on ops-container-3f2a (another machine), as it was: running it again takes --take-over-lock again, once that apply no longer runs there';
+
+/** `holder`'s lock (none: free), then taken by ME (with --take-over-lock), naming `continued`. */
+function take(db: Db, holder: LockHolder | undefined, continued?: number) {
+  if (holder !== undefined) {
+    const who = { pid: holder.pid, hostname: holder.hostname, isAlive: () => true };
+    acquireLock(db, who, holder.acquiredAt);
+    if (holder.runId !== null) setLockRun(db, holder.runId, who);
+  }
+  const lock = acquireLock(db, ME, AT, true);
+  if (!lock.acquired) throw new Error('not taken');
+  if (continued !== undefined) setLockRun(db, continued, ME);
+  return lockHandBack(db, ME, { acquiredAt: AT, tookOverFrom: lock.tookOverFrom, continued });
+}
+
+describe('the apply lock handed back', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+  const onLedger = (fn: (db: Db) => void) => withLedger(dir.file('l.db'), fn);
+
+  it("stopped before its run began: another machine's lock is theirs again, and said whose", () =>
+    onLedger((db) => {
+      const handBack = take(db, OTHER_MACHINE);
+      expect(handBack.whenStopped()).toEqual({ pid: 4242, hostname: 'ops-container-3f2a' });
+      expect(lockHolder(db)).toEqual(OTHER_MACHINE);
+    }));
+
+  it('stopped once its run began: the lock stays this process’s, nothing given back', () =>
+    onLedger((db) => {
+      const handBack = take(db, OTHER_MACHINE, 5);
+      handBack.runBegun();
+      expect(handBack.whenStopped()).toBeNull();
+      expect(lockHolder(db)).toMatchObject({ pid: 7, hostname: 'here', runId: 5 });
+    }));
+
+  it('stopped before it took up a run: the lock goes back to the apply of this machine killed part way', () =>
+    onLedger((db) => {
+      const handBack = take(db, KILLED_HERE, 3);
+      expect(handBack.whenStopped()).toBeNull();
+      expect(lockHolder(db)).toEqual(KILLED_HERE);
+    }));
+
+  it('stopped before it took up a run, the lock found free: it names no run', () =>
+    onLedger((db) => {
+      const handBack = take(db, undefined, 3);
+      expect(handBack.whenStopped()).toBeNull();
+      expect(lockHolder(db)).toEqual({ runId: null, pid: 7, hostname: 'here', acquiredAt: AT });
+    }));
+
+  it('stopped, its lock taken over meanwhile by a third apply: that apply keeps it', () =>
+    onLedger((db) => {
+      const handBack = take(db, OTHER_MACHINE, 3);
+      const third = { pid: 8, hostname: 'elsewhere', isAlive: () => true };
+      acquireLock(db, third, '2026-01-02T05:00:00Z', true);
+      expect(handBack.whenStopped()).toBeNull();
+      expect(lockHolder(db)).toMatchObject({ pid: 8, hostname: 'elsewhere', runId: null });
+    }));
+
+  it("refused before its run began: another machine's lock is theirs again, told beneath the refusal", () =>
+    onLedger((db) => {
+      const handBack = take(db, OTHER_MACHINE, 3);
+      const refusal = new RefusedError('drift');
+      handBack.atEnd({ error: refusal });
+      expect(lockHolder(db)).toEqual(OTHER_MACHINE);
+      expect(toldAfter(refusal)).toEqual([GIVEN_BACK]);
+    }));
+
+  it('refused before its run began, the lock found free: let go, nothing told', () =>
+    onLedger((db) => {
+      const handBack = take(db, undefined, 3);
+      const refusal = new RefusedError('drift');
+      handBack.atEnd({ error: refusal });
+      expect(lockHolder(db)).toBeUndefined();
+      expect(toldAfter(refusal)).toEqual([]);
+    }));
+
+  it("failed once its run began, or ended: let go, another machine's lock not given back", () =>
+    onLedger((db) => {
+      const failed = take(db, OTHER_MACHINE);
+      failed.runBegun();
+      const error = new Error('crash');
+      failed.atEnd({ error });
+      expect(lockHolder(db)).toBeUndefined();
+      expect(toldAfter(error)).toEqual([]);
+      const ended = take(db, OTHER_MACHINE);
+      ended.runBegun();
+      ended.atEnd();
+      expect(lockHolder(db)).toBeUndefined();
+    }));
+
+  it('ends after a third apply took its lock over: that apply keeps it', () =>
+    onLedger((db) => {
+      const handBack = take(db, OTHER_MACHINE);
+      const third = { pid: 8, hostname: 'elsewhere', isAlive: () => true };
+      acquireLock(db, third, '2026-01-02T05:00:00Z', true);
+      const refusal = new RefusedError('lost');
+      handBack.atEnd({ error: refusal });
+      expect(lockHolder(db)).toMatchObject({ pid: 8, hostname: 'elsewhere' });
+      expect(toldAfter(refusal)).toEqual([]);
+      expect(handBack.stillHeld()).toBe(false);
+    }));
+});

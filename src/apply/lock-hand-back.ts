@@ -17,7 +17,8 @@
  *   machine it was taken from (killed part way), or, when it was free, names no run. Nothing
  *   more is told (null): the notice says the run is as the last apply left it.
  * - `atEnd({ error })` (refused or failed before the run began: drift, the opt-out gate, the
- *   carry check, Twilio's reads failing). A lock taken over from another machine's apply is
+ *   carry check, Twilio's reads failing; or its reports folder refused before it took up a run
+ *   an earlier apply began, which is then left as it was). A lock taken over from another machine's apply is
  *   that apply's again, as on a signal, and a line beneath the run's own error says so
  *   (`tellAfter`). A failure to give it back is not told over the run's own error: the lock
  *   is then let go as any other.

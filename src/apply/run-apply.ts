@@ -86,8 +86,12 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   const marked: ApplyDeps = {
     ...deps,
     beforeSteps: (runId) => {
-      handBack.runBegun();
+      // A run begun here is in the journal from now on; one an earlier apply began is taken
+      // up only once this check passes (its reports folder claimed): refused, it is left as it
+      // was, and this apply had begun none.
+      if (runId !== continued?.id) handBack.runBegun();
       deps.beforeSteps?.(runId);
+      handBack.runBegun();
     },
   };
   deps.onLockTaken?.({ continues: continued?.id ?? null, giveBack: handBack.whenStopped });

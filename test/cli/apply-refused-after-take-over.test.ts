@@ -4,8 +4,12 @@
  * machine: the next `apply` (without --take-over-lock) found no lock and ran, beside that
  * apply should it still run there. Now the lock goes back to that apply as it was (run, pid,
  * host, since when), as on Ctrl-C (apply-interrupted-after-take-over), and the refusal says
- * so beneath it. Built CLI, emulator over HTTP.
+ * so beneath it. Also when the refusal is its reports folder's, for a run an earlier apply
+ * began: that run is not taken up (it is left as it was), so this apply had begun none, and the
+ * lock went (let go) all the same. Built CLI, emulator over HTTP.
  */
+
+import { rmSync, writeFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
@@ -73,6 +77,26 @@ describe('apply --take-over-lock that ends before its run began', () => {
     expect(taken.code, taken.stderr).toBe(1);
     expect(taken.stderr).toMatch(/^error: Twilio 20503/);
     for (const token of authTokens(env)) expect(taken.stderr).not.toContain(token);
+    await expectStillTheOtherMachines();
+    expect(taken.stderr.split('\n')).toContain(GIVEN_BACK);
+  }, 90_000);
+
+  it("refused by its reports folder before it took a run up again (exit 1), gives the other machine's apply its lock back", async () => {
+    const { env, cli, dir } = ws;
+    await planOneCustomer(ws, NUMBERS);
+    // An earlier apply ran the plan (run 1, its reports in reports/1) ...
+    const applied = await cli(args);
+    expect(applied.code, applied.stderr).toBe(0);
+    // ... and its folder was handed to a reviewer, who left a note in it: the next apply of
+    // the plan takes up run 1, and refuses to write its reports there.
+    rmSync(dir.file('reports/1/.submigrate-report'));
+    writeFileSync(dir.file('reports/1/notes.txt'), 'checked by legal on Monday\n');
+    lockOfAnotherMachine(dir.file('a.db'));
+    await env.control('DELETE', '/__emulator/requests');
+
+    const taken = await cli([...args, '--take-over-lock']);
+    expect(taken.code, taken.stderr).toBe(1);
+    expect(taken.stderr).toMatch(/already holds files submigrate did not write/);
     await expectStillTheOtherMachines();
     expect(taken.stderr.split('\n')).toContain(GIVEN_BACK);
   }, 90_000);

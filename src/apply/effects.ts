@@ -7,7 +7,8 @@
 import type { StepRecord } from '../db/journal.js';
 import { changedResources } from '../plan/resources.js';
 import { shownJson, shownUrl } from '../plan/routes.js';
-import type { ObservedAccount, Plan, PlanStep } from '../plan/types.js';
+import { describeUnlisted } from '../plan/observe.js';
+import type { ObservedAccount, Plan, PlanStep, UnlistedAccount } from '../plan/types.js';
 import type { Targets } from './targets.js';
 
 type NumberState = {
@@ -111,13 +112,20 @@ export function inactiveSubaccounts(
 /**
  * One line per drifted resource, in words a person can act on. `unread`: accounts whose
  * services could not be read (inactiveSubaccounts), where a number's service is not known.
+ * `unlisted`: subaccounts whose numbers could not be listed (observeFamily, with an API key):
+ * a number found in no account listed may be there, and is never said to be gone.
  */
 export function describeDrift(
   plan: Plan,
   expected: ReadonlyMap<string, unknown>,
   live: ReadonlyMap<string, unknown>,
   unread: ReadonlySet<string> = new Set(),
+  unlisted: readonly UnlistedAccount[] = [],
 ): string[] {
+  const notFound =
+    unlisted.length === 0
+      ? 'gone'
+      : `in no account listed: it may be in ${unlisted.map(describeUnlisted).join(', ')}, whose numbers could not be listed`;
   const phones = new Map(
     plan.customers.flatMap((c) => c.numbers.map((n) => [n.number_sid, n.phone_number] as const)),
   );
@@ -129,7 +137,7 @@ export function describeDrift(
   };
   // Where a number is; and its inbound URL too when that is what differs from `other`.
   const where = (state: unknown, other: unknown, isLive: boolean) => {
-    if (state === null || state === undefined) return 'gone';
+    if (state === null || state === undefined) return isLive ? notFound : 'gone';
     const s = state as NumberState;
     if (s.account_sid === undefined) return shownJson(state);
     const o = (other ?? {}) as NumberState;

@@ -176,7 +176,13 @@ export async function prepareRun(
   const expected = expectedResources(plan, records, targets);
   const live = describeResources(observed, plan.observed.keys());
   const inactive = inactiveSubaccounts(plan, expected, targets, observed.subaccounts);
-  const drift = describeDrift(plan, expected, live, new Set(inactive.map((a) => a.sid)));
+  const drift = describeDrift(
+    plan,
+    expected,
+    live,
+    new Set(inactive.map((a) => a.sid)),
+    observed.unlisted,
+  );
   if (drift.length > 0) {
     // A suspended or closed subaccount is said first: the drift it shows is its status.
     const why = inactive.map(

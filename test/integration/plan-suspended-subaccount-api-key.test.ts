@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
+import { requestLog } from '../support/emulator.js';
 import { authTokens, useCliWorkspaceEach } from '../support/migration.js';
 import { cliEnv, runCli } from '../support/snapshot-harness.js';
 
@@ -102,5 +103,52 @@ describe('plan with an API key, a subaccount suspended', () => {
       `it may be in subaccount ${other} (suspended; Twilio answered HTTP 403, code 20403)`,
     );
     expectNoSecret(planned.stdout + planned.stderr, secret);
+  }, 90_000);
+});
+
+describe('apply with an API key, a mapped number moved by hand into a suspended subaccount', () => {
+  const ws = useCliWorkspaceEach();
+
+  it('is refused as drift that names the subaccount it may be in, never as gone', async () => {
+    const { keys } = await ws.env.seed({
+      numbers: [{ phone_number: A }, { phone_number: B }],
+      keys: [{ kind: 'main' }],
+    });
+    const key = keys[0]!;
+    const env = cliEnv(ws.env, {
+      TWILIO_AUTH_TOKEN: undefined,
+      TWILIO_API_KEY: key.sid,
+      TWILIO_API_SECRET: key.secret,
+    });
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    expect((await runCli(['snapshot', '--db', 'a.db'], env, ws.dir.path)).code).toBe(0);
+    const planned = await runCli(
+      ['plan', '--mapping', 'm.csv', '--db', 'a.db', '--out', 'a.plan.json'],
+      env,
+      ws.dir.path,
+    );
+    expect(planned.code, planned.stderr).toBe(0);
+    // After the plan: the mapped number moved by hand into Other, which is then suspended.
+    const other = (await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Other' })).sid;
+    const [number] = await ws.env.parent.incomingPhoneNumbers.list({ phoneNumber: A });
+    await ws.env.parent.incomingPhoneNumbers(number!.sid).update({ accountSid: other });
+    await ws.env.parent.api.v2010.accounts(other).update({ status: 'suspended' });
+    await ws.env.control('DELETE', '/__emulator/requests');
+
+    const applied = await runCli(
+      ['apply', 'a.plan.json', '--db', 'a.db', '--rate', '1000'],
+      env,
+      ws.dir.path,
+    );
+    expect(applied.code, applied.stderr).toBe(4);
+    expect(applied.stderr).toMatch(/^refused: the account changed since the plan was made/);
+    expect(applied.stderr).toContain(
+      `number ${A} (${number!.sid}): expected in ${ws.env.parentSid}, in no service, SmsUrl none, now in no account listed: it may be in subaccount ${other} (suspended; Twilio answered HTTP 403, code 20403), whose numbers could not be listed`,
+    );
+    expect(applied.stderr).not.toContain('now gone');
+    expect((await requestLog(ws.env)).filter((r) => r.method !== 'GET')).toEqual([]);
+    for (const token of [key.secret, ...authTokens(ws.env)]) {
+      expect(applied.stdout + applied.stderr).not.toContain(token);
+    }
   }, 90_000);
 });

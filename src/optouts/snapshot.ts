@@ -287,7 +287,7 @@ function elsewhereRefusal(db: Db, run: SnapshotRun): string {
   const where = `pid ${run.pid} on ${run.hostname} (the run began ${run.startedAt}); another machine (or container), whose processes this one cannot see`;
   const ifGone = 'if it no longer runs (it was stopped, its machine or container is gone)';
   if (run.madeBy === 'reconcile') {
-    return `a reconcile pass's run (snapshot run ${run.id}) is recorded running by ${where}. If that pass still runs there, wait for it to finish; ${ifGone}, \`submigrate snapshot --take-over-run\` (with this --db) abandons it, and the next \`submigrate reconcile\` reads its span again`;
+    return `a reconcile pass's run (snapshot run ${run.id}) is recorded running by ${where}. If that pass still runs there, wait for it to finish; ${ifGone}, \`submigrate snapshot --take-over-run\` (with this --db) abandons it (and goes on to a snapshot of its own, as \`submigrate snapshot\` does), and the next \`submigrate reconcile\` reads its span again`;
   }
   const again = ['submigrate', 'snapshot', ...resumeArguments(db, run), '--take-over-run'].join(
     ' ',

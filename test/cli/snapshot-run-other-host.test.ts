@@ -132,7 +132,7 @@ describe('a run another machine recorded running', () => {
       `snapshot run 1 (a reconcile pass: the subaccounts' messages, not the parent's history)  running?  recorded running by pid ${PID} on ${OTHER} (the run began `,
     );
     expect(shown.stdout).toContain(
-      'if it no longer runs (it was stopped, its machine or container is gone), `submigrate snapshot --take-over-run --db pass.db` abandons it, and the next `submigrate reconcile --db pass.db` reads its span again',
+      'if it no longer runs (it was stopped, its machine or container is gone), `submigrate snapshot --take-over-run --db pass.db` abandons it (and goes on to a snapshot of its own, as `submigrate snapshot` does), and the next `submigrate reconcile --db pass.db` reads its span again',
     );
     const json = await runCli(['status', '--db', 'pass.db', '--json'], cliEnv(ws.env), ws.dir.path);
     expect(JSON.parse(json.stdout)).toMatchObject({

@@ -177,7 +177,7 @@ function madeByNote(madeBy: SnapshotRunState['madeBy']): string {
 function elsewhereTakeOver(run: SnapshotRunState, db: string): string {
   const ifGone = 'if it no longer runs (it was stopped, its machine or container is gone)';
   if (run.reconcileRun === true) {
-    return `${ifGone}, \`${snapshotTakesUp(['--take-over-run'], db)}\` abandons it, and the next \`${reconcileRunsAgain(db)}\` reads its span again`;
+    return `${ifGone}, \`${snapshotTakesUp(['--take-over-run'], db)}\` abandons it (and goes on to a snapshot of its own, as \`submigrate snapshot\` does), and the next \`${reconcileRunsAgain(db)}\` reads its span again`;
   }
   return `${ifGone}, \`${resumeCommand(run, db)}\` takes it up from its last commit`;
 }

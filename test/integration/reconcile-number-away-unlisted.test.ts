@@ -72,18 +72,31 @@ describe('reconcile: a moved number missing from its subaccount, looked for else
     return { ...ran, notChecked: result.notChecked ?? [] };
   };
 
-  it('names a number it could not find while a suspended subaccount refused to be listed, and exits 3', async () => {
+  /**
+   * A moved into Acme's subaccount, then by hand into a new subaccount Other (`whileThere`
+   * runs then), which is suspended; the CLI's environment with a Main API key, with which a
+   * suspended subaccount's numbers cannot be listed.
+   */
+  async function awayInSuspendedOther(
+    whileThere: (other: string) => Promise<unknown> = async () => {},
+  ) {
     const { keys } = await ws.env.seed({ keys: [{ kind: 'main' }] });
     const key = keys[0]!;
     const acme = await moveAIntoAcme();
     const other = (await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Other' })).sid;
     await moveAByHand(acme, other);
+    await whileThere(other);
     await ws.env.parent.api.v2010.accounts(other).update({ status: 'suspended' });
     const withKey = cliEnv(ws.env, {
       TWILIO_AUTH_TOKEN: undefined,
       TWILIO_API_KEY: key.sid,
       TWILIO_API_SECRET: key.secret,
     });
+    return { key, acme, other, withKey };
+  }
+
+  it('names a number it could not find while a suspended subaccount refused to be listed, and exits 3', async () => {
+    const { key, acme, other, withKey } = await awayInSuspendedOther();
 
     const keyed = await pass(withKey);
     expect(keyed.code, keyed.stderr).toBe(3);
@@ -126,19 +139,10 @@ describe('reconcile: a moved number missing from its subaccount, looked for else
   }, 60_000);
 
   it('keeps naming the span a number was found nowhere, once it is back in its subaccount', async () => {
-    const { keys } = await ws.env.seed({ keys: [{ kind: 'main' }] });
-    const key = keys[0]!;
-    const acme = await moveAIntoAcme();
-    const other = (await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'Other' })).sid;
-    await moveAByHand(acme, other);
     // From Other, Twilio knows of no STOP of R1's: the text goes out, read by no pass.
-    await ownClient(ws.env, other).messages.create({ from: A, to: R1, body: 'back soon' });
-    await ws.env.parent.api.v2010.accounts(other).update({ status: 'suspended' });
-    const withKey = cliEnv(ws.env, {
-      TWILIO_AUTH_TOKEN: undefined,
-      TWILIO_API_KEY: key.sid,
-      TWILIO_API_SECRET: key.secret,
-    });
+    const { acme, other, withKey } = await awayInSuspendedOther((other) =>
+      ownClient(ws.env, other).messages.create({ from: A, to: R1, body: 'back soon' }),
+    );
     const missing = await pass(withKey);
     expect(missing.code, missing.stderr).toBe(3);
     const [span] = missing.notChecked;

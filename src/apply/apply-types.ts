@@ -70,12 +70,11 @@ export interface ApplyDeps {
    * run `continues` names, it also puts back a lock it took over from an apply of this machine
    * (the one killed part way), or, when the lock was free, leaves it naming no run: the next
    * apply's note names the apply that last ran the run, never this one, which did not
-   * (lock-hand-back.ts, `whenStopped`).
+   * (lock-hand-back.ts, `whenStopped`). A give-back whose write fails (a full disk, a database
+   * kept busy) returns that apply with the `error`: the lock is left naming this process
+   * (`self`).
    */
-  onLockTaken?(lock: {
-    continues: number | null;
-    giveBack: () => { pid: number; hostname: string } | null;
-  }): void;
+  onLockTaken?(lock: { continues: number | null; giveBack: () => GivenBack | null }): void;
   /**
    * At the end, complete or not (a refusal after the lock was taken included), before the lock
    * is let go: the run's reports are written by the apply that holds the database, never by
@@ -136,3 +135,12 @@ export interface StepFailure {
   /** What lifts the limit Twilio refused the step for; null when the error is no such limit. */
   advice: string | null;
 }
+
+/**
+ * The apply on another machine whose lock, taken over with --take-over-lock, is given back
+ * (pid, host); with `error` and `self` when the write that gives it back failed, and the lock
+ * still names this process (`self`).
+ */
+export type GivenBack =
+  | { pid: number; hostname: string; error?: undefined }
+  | { pid: number; hostname: string; error: string; self: { pid: number; hostname: string } };

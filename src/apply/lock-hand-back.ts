@@ -2,9 +2,9 @@
  * What `apply` does with the lock it took, as it ends: let go, or handed back as it was. An
  * apply that ends before its run began (or was taken up) changed nothing, and must leave the
  * lock as it found it where letting go would mislead the next apply. Three cases, one entry
- * point each; every write is the journal's (`giveLockBack`, `releaseLock`), made only while
- * this process still holds the lock (pid and host both): one taken over meanwhile by another
- * apply (--take-over-lock) is never touched.
+ * point each, and (last) a give-back whose write fails; every write is the journal's
+ * (`giveLockBack`, `releaseLock`), made only while this process still holds the lock (pid and
+ * host both): one taken over meanwhile by another apply (--take-over-lock) is never touched.
  *
  * - `whenStopped` (a signal: Ctrl-C, SIGTERM, SIGHUP, before the run began). A lock taken over
  *   from an apply on another machine (--take-over-lock) is that apply's again, as it was (run,
@@ -20,25 +20,26 @@
  *   carry check, Twilio's reads failing; or its reports folder refused before it took up a run
  *   an earlier apply began, which is then left as it was). A lock taken over from another machine's apply is
  *   that apply's again, as on a signal, and a line beneath the run's own error says so
- *   (`tellAfter`). A failure to give it back is not told over the run's own error: the lock
- *   is then let go as any other.
+ *   (`tellAfter`).
  * - `atEnd()`, or `atEnd({ error })` once the run began: the lock is let go. After a run that
  *   failed, a release that fails too (the full disk that stopped the run) is not told: thrown,
  *   it replaced the run's own error, and the lines told after it (its reports not written)
  *   went with it. The lock is left to this process, which ends now, and the next apply on this
  *   machine takes it.
+ * - A give-back whose write fails (the full disk that stopped the run, a database kept busy)
+ *   leaves the lock naming this process, never lets it go: let go, the next plain apply, here
+ *   or anywhere, would find no lock and run beside that machine's apply should it still run.
+ *   Another machine's lock not given back is said, with SQLite's words, where its give-back
+ *   would have been: beneath the run's own error (never over it), or by `whenStopped`'s
+ *   answer (`error`, `self`), which the stop notice tells; thrown, it lost the whole notice.
+ *   Not given back to this machine's apply (`continued`), it names this process and the run:
+ *   the notice is said all the same.
  */
 
 import { giveLockBack, lockHolder, releaseLock, type LockHolder } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { tellAfter } from '../errors.js';
-import type { ApplyDeps } from './apply-types.js';
-
-/** Whose lock is theirs again: an apply on another machine. */
-export interface GivenBack {
-  pid: number;
-  hostname: string;
-}
+import type { ApplyDeps, GivenBack } from './apply-types.js';
 
 export interface LockHandBack {
   /** The run is begun or taken up: from now on the lock is only let go. */
@@ -64,11 +65,20 @@ export function lockHandBack(
   const elsewhere = from !== null && from.hostname !== runner.hostname ? from : null;
   let begun = false;
 
-  /** Another machine's lock, theirs again; null when none was taken over or it is not ours. */
-  const toOtherMachine = (): GivenBack | null =>
-    !begun && elsewhere !== null && giveLockBack(db, runner, elsewhere)
-      ? { pid: elsewhere.pid, hostname: elsewhere.hostname }
-      : null;
+  /**
+   * Another machine's lock, theirs again (with `error` when the write failed and the lock
+   * still names this process); null when none was taken over or it is not ours.
+   */
+  const toOtherMachine = (): GivenBack | null => {
+    if (begun || elsewhere === null) return null;
+    const { pid, hostname } = elsewhere;
+    try {
+      return giveLockBack(db, runner, elsewhere) ? { pid, hostname } : null;
+    } catch (error) {
+      const self = { pid: runner.pid, hostname: runner.hostname };
+      return { pid, hostname, error: error instanceof Error ? error.message : String(error), self };
+    }
+  };
 
   const letGo = (runFailed: boolean): void => {
     try {
@@ -94,25 +104,26 @@ export function lockHandBack(
       if (given !== null || continued === undefined) return given;
       // Another machine's lock no longer ours: whoever holds it now keeps it.
       if (elsewhere !== null) return null;
-      giveLockBack(
-        db,
-        runner,
-        from ?? { runId: null, pid: runner.pid, hostname: runner.hostname, acquiredAt },
-      );
+      try {
+        giveLockBack(
+          db,
+          runner,
+          from ?? { runId: null, pid: runner.pid, hostname: runner.hostname, acquiredAt },
+        );
+      } catch {
+        // Left naming this process and the run: the notice is said all the same.
+      }
       return null;
     },
     atEnd: (failure) => {
       if (failure === undefined) return letGo(false);
-      let given: GivenBack | null;
-      try {
-        given = toOtherMachine();
-      } catch {
-        given = null;
-      }
+      const given = toOtherMachine();
       if (given === null) return letGo(true);
       tellAfter(
         failure.error,
-        `the lock this apply took over with --take-over-lock is given back to pid ${given.pid} on ${given.hostname} (another machine), as it was: running it again takes --take-over-lock again, once that apply no longer runs there`,
+        given.error === undefined
+          ? `the lock this apply took over with --take-over-lock is given back to pid ${given.pid} on ${given.hostname} (another machine), as it was: running it again takes --take-over-lock again, once that apply no longer runs there`
+          : `the lock this apply took over with --take-over-lock could not be given back to pid ${given.pid} on ${given.hostname} (another machine): ${given.error}. It is left naming this apply (pid ${given.self.pid} on ${given.self.hostname}), which has ended, and the next apply on this machine takes it over as a process here that no longer runs: run apply again only once that apply no longer runs on ${given.hostname}`,
       );
     },
   };

@@ -4,6 +4,7 @@
  * its run up or runs it again.
  */
 
+import type { GivenBack } from '../apply/apply-types.js';
 import { shellWord } from '../plan/replan.js';
 import { whenInterrupted } from './interrupt.js';
 import type { Output } from './output.js';
@@ -24,7 +25,8 @@ const command = (...words: string[]) => words.map(shellWord).join(' ');
  * the override the run began with, else the continuation is refused by the opt-out gate.
  * Stopped before its run began or was taken up (`before` given), it had sent only reads: a run
  * an earlier apply began (`continues`) is as that apply left it, and a lock it took over from
- * another machine's apply is given back (`givenBack`, whose it is again).
+ * another machine's apply is given back (`givenBack`, whose it is again; with `error` when the
+ * write failed, and the lock still names this process).
  */
 export function applyStoppedNotice(
   plan: string,
@@ -32,7 +34,7 @@ export function applyStoppedNotice(
   allowMissingSnapshot: boolean,
 ): (
   signal: NodeJS.Signals,
-  before?: { continues: number | null; givenBack: { pid: number; hostname: string } | null },
+  before?: { continues: number | null; givenBack: GivenBack | null },
 ) => string {
   const override = allowMissingSnapshot ? ['--allow-missing-snapshot'] : [];
   const continues = command('submigrate', 'apply', plan, '--db', db, ...override);
@@ -52,6 +54,12 @@ export function applyStoppedNotice(
     const again = run === null ? 'runs it again' : 'continues it';
     if (givenBack === null) {
       return `${stopped}, while it checked the plan against the live account: it had sent Twilio only reads, so nothing was changed there, and ${left}. \`${continues}\` ${again}.`;
+    }
+    if (givenBack.error !== undefined) {
+      // The write that gives it back failed: the lock names this stopped process, which the
+      // next apply here takes over without --take-over-lock, beside that apply should it run.
+      const { self } = givenBack;
+      return `${stopped}, while it checked the plan against the live account: it had sent Twilio only reads, so nothing was changed there, and ${left}; but the lock it took over could not be given back to pid ${givenBack.pid} on ${givenBack.hostname}, another machine (${givenBack.error}): it is left naming this stopped apply (pid ${self.pid} on ${self.hostname}), which the next apply on this machine takes over as a process here that no longer runs. \`${continues}\` ${again}: run it only once that apply no longer runs on ${givenBack.hostname}.`;
     }
     // The lock it took over from another machine's apply is that apply's again: running it
     // again takes --take-over-lock again, once that apply no longer runs.

@@ -2,7 +2,9 @@
  * The apply lock handed back (lock-hand-back.ts), case by case, on a real SQLite file: stopped
  * by a signal before the run began (another machine's lock given back; the run an earlier
  * apply began left as that apply left it), refused or failed before it (another machine's
- * lock given back and told beneath the error), and let go otherwise. What runApply and the
+ * lock given back and told beneath the error), and let go otherwise; a give-back whose write
+ * fails (a trigger aborts it with SQLite's full-disk words) is told, and leaves the lock
+ * naming this process. What runApply and the
  * CLI do with it is tested end to end by apply-interrupted-after-take-over,
  * apply-interrupted-before-resume and apply-refused-after-take-over.
  */
@@ -31,6 +33,18 @@ const KILLED_HERE: LockHolder = {
 };
 const GIVEN_BACK =
   'the lock this apply took over with --take-over-lock is given back to pid 4242 on ops-container-3f2a (another machine), as it was: running it again takes --take-over-lock again, once that apply no longer runs there';
+
+const FULL = 'database or disk is full';
+const NOT_GIVEN_BACK = `the lock this apply took over with --take-over-lock could not be given back to pid 4242 on ops-container-3f2a (another machine): ${FULL}. It is left naming this apply (pid 7 on here), which has ended, and the next apply on this machine takes it over as a process here that no longer runs: run apply again only once that apply no longer runs on ops-container-3f2a`;
+
+/**
+ * Every later give-back fails as on a full disk (SQLite's words); a release (DELETE) still
+ * goes through, so a lock let go instead of left shows.
+ */
+function failGiveBack(db: Db): void {
+  db.exec(`CREATE TRIGGER give_back_fails BEFORE UPDATE ON apply_lock
+    BEGIN SELECT RAISE(ABORT, '${FULL}'); END`);
+}
 
 /** `holder`'s lock (none: free), then taken by ME (with --take-over-lock), naming `continued`. */
 function take(db: Db, holder: LockHolder | undefined, continued?: number) {
@@ -98,6 +112,37 @@ describe('the apply lock handed back', () => {
       handBack.atEnd({ error: refusal });
       expect(lockHolder(db)).toEqual(OTHER_MACHINE);
       expect(toldAfter(refusal)).toEqual([GIVEN_BACK]);
+    }));
+
+  it("refused before its run began, another machine's lock not given back (full disk): told beneath the refusal, the lock left this process's", () =>
+    onLedger((db) => {
+      const handBack = take(db, OTHER_MACHINE, 3);
+      failGiveBack(db);
+      const refusal = new RefusedError('drift');
+      handBack.atEnd({ error: refusal });
+      expect(toldAfter(refusal)).toEqual([NOT_GIVEN_BACK]);
+      expect(lockHolder(db)).toEqual({ runId: 3, pid: 7, hostname: 'here', acquiredAt: AT });
+    }));
+
+  it("stopped before its run began, another machine's lock not given back (full disk): whose it was and why, the lock left this process's", () =>
+    onLedger((db) => {
+      const handBack = take(db, OTHER_MACHINE, 3);
+      failGiveBack(db);
+      expect(handBack.whenStopped()).toEqual({
+        pid: 4242,
+        hostname: 'ops-container-3f2a',
+        error: FULL,
+        self: { pid: 7, hostname: 'here' },
+      });
+      expect(lockHolder(db)).toEqual({ runId: 3, pid: 7, hostname: 'here', acquiredAt: AT });
+    }));
+
+  it('stopped before it took up a run, the lock not given back to the apply killed part way (full disk): nothing thrown', () =>
+    onLedger((db) => {
+      const handBack = take(db, KILLED_HERE, 3);
+      failGiveBack(db);
+      expect(handBack.whenStopped()).toBeNull();
+      expect(lockHolder(db)).toEqual({ runId: 3, pid: 7, hostname: 'here', acquiredAt: AT });
     }));
 
   it('refused before its run began, the lock found free: let go, nothing told', () =>

@@ -18,9 +18,9 @@
  *   more is told (null): the notice says the run is as the last apply left it.
  * - `atEnd({ error })` (refused or failed before the run began: drift, the opt-out gate, the
  *   carry check, Twilio's reads failing; or its reports folder refused before it took up a run
- *   an earlier apply began, which is then left as it was). A lock taken over from another machine's apply is
- *   that apply's again, as on a signal, and a line beneath the run's own error says so
- *   (`tellAfter`).
+ *   an earlier apply began, which is then left as it was). A lock taken over from another
+ *   machine's apply is that apply's again, as on a signal, and a line beneath the run's own
+ *   error says so (`tellAfter`).
  * - `atEnd()`, or `atEnd({ error })` once the run began: the lock is let go. After a run that
  *   failed, a release that fails too (the full disk that stopped the run) is not told: thrown,
  *   it replaced the run's own error, and the lines told after it (its reports not written)

@@ -950,3 +950,23 @@ export function reconcileTotals(db: Db): ReconcileTotals {
     blockedBy: new Map(blocked.map((b) => [b.id, b.n])),
   };
 }
+
+/**
+ * When an apply last changed each number (ISO 8601 UTC, by number SID): the latest finish (or,
+ * not finished, start) of any step of any run on it — its transfer, its attach to a service,
+ * its webhook — in whatever state (a failed step may have taken effect). A change Twilio dated
+ * later was none of apply's.
+ */
+export function applyTouchedNumbers(db: Db): Map<string, string> {
+  const rows = db
+    .prepare(
+      `SELECT substr(step_id, instr(step_id, ':') + 1) AS numberSid,
+              MAX(COALESCE(finished_at, started_at)) AS at
+       FROM apply_steps
+       WHERE action IN ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')
+         AND COALESCE(finished_at, started_at) IS NOT NULL
+       GROUP BY numberSid`,
+    )
+    .all() as { numberSid: string; at: string }[];
+  return new Map(rows.map((row) => [row.numberSid, row.at]));
+}

@@ -10,13 +10,13 @@
 
 import pLimit from 'p-limit';
 
-import { isoSeconds } from '../clock.js';
+import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
 import type { MovedNumber, NumberAway, NumberStay } from '../db/reconcile.js';
 import { isListingRefused } from '../twilio/error-mapping.js';
 import { DEFAULT_LIMITS } from '../twilio/limiter.js';
 import type { PhoneNumber, TwilioPort } from '../twilio/port.js';
 import { awayInParent, lastArrival, NOT_FOUND } from './away.js';
-import type { UnlistedSubaccount } from './result.js';
+import type { NotChecked, UnlistedSubaccount } from './result.js';
 
 /**
  * Listings under way at once: twice as many as the limiter lets requests be in flight (a pass
@@ -34,6 +34,12 @@ export interface AwaySearch {
   away: NumberAway[];
   /** The subaccounts that could not be listed, with Twilio's answer for each. */
   unlisted: UnlistedSubaccount[];
+  /**
+   * Moved numbers found in their subaccount, but changed there since apply last did
+   * (`number-updated`): Twilio dates a number's last change, and moving it away by hand and
+   * back between two passes is one. Not checked from when it last came in to that change.
+   */
+  updated: NotChecked[];
 }
 
 /** The moved numbers away from their subaccounts, found by listing the family's numbers. */
@@ -42,6 +48,7 @@ export async function searchAway(
   moved: readonly MovedNumber[],
   now: Date,
   stays: readonly NumberStay[],
+  touched: ReadonlyMap<string, string> = new Map(),
 ): Promise<AwaySearch> {
   const parent = twilio.parentAccountSid;
   const limit = pLimit(LISTINGS_AT_ONCE);
@@ -55,9 +62,15 @@ export async function searchAway(
     twilio.listPhoneNumbers(sid),
   );
   const away = awayInParent(moved, inParent, parent, now, stays);
+  const updated = changedSince(
+    moved,
+    read.map((sid, i) => [sid, inRead[i] ?? []] as const),
+    stays,
+    touched,
+  );
   const found = new Set([inParent, ...inRead].flat().map((n) => n.phoneNumber));
   const missing = moved.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
-  if (missing.length === 0) return { away, unlisted: [] };
+  if (missing.length === 0) return { away, unlisted: [], updated };
 
   const skipped = new Set([parent, ...read]);
   // A closed subaccount holds no numbers: closing it released them.
@@ -98,7 +111,54 @@ export async function searchAway(
       })),
     );
   }
-  return { away, unlisted };
+  return { away, unlisted, updated };
+}
+
+/**
+ * The moved numbers listed in the subaccount they are held to whose `date_updated` is later
+ * than anything the tool knows of them there (their transfer or arrival, a stay's beginning,
+ * apply's last step on them), by more than Twilio's clock may run ahead of this machine's.
+ * Something changed them since: a setting changed in the console, or a move by hand away and
+ * back between two passes — a transfer changes `date_updated` — in which case the number sent,
+ * and heard STOPs, in an account no pass read. Which it was cannot be told from the listing,
+ * so it is said (`number-updated`) from when it last came in to that change, never taken for
+ * "0 violations". Pure.
+ */
+export function changedSince(
+  moved: readonly MovedNumber[],
+  listed: readonly (readonly [
+    string,
+    readonly Pick<PhoneNumber, 'sid' | 'phoneNumber' | 'dateUpdated'>[],
+  ])[],
+  stays: readonly NumberStay[],
+  touched: ReadonlyMap<string, string>,
+): NotChecked[] {
+  const byAccount = new Map(listed);
+  return moved.flatMap((m): NotChecked[] => {
+    const there = (byAccount.get(m.subaccountSid) ?? []).find(
+      (n) => n.sid === m.numberSid || n.phoneNumber === m.phoneNumber,
+    );
+    if (there?.dateUpdated === undefined) return [];
+    const arrived = lastArrival(m, stays);
+    const known = Math.max(
+      Date.parse(arrived),
+      Date.parse(m.movedAt),
+      Date.parse(touched.get(m.numberSid) ?? arrived),
+    );
+    const changed = there.dateUpdated.getTime();
+    if (!(changed > known + CLOCK_SKEW_MS)) return [];
+    return [
+      {
+        accountSid: m.subaccountSid,
+        start: arrived,
+        end: isoSeconds(there.dateUpdated),
+        reason: 'number-updated',
+        customerId: m.customerId,
+        phoneNumber: m.phoneNumber,
+        subaccountSid: m.subaccountSid,
+      },
+    ];
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   movedNumbers,
   judgedNotWhole,
   numberStays,
+  applyTouchedNumbers,
   type MovedNumber,
   type NumberStay,
 } from '../db/reconcile.js';
@@ -56,16 +57,25 @@ export function movedToReconcile(input: ReconcileInput, db: Db, now: Date): Move
 /**
  * Each moved number's stays, those found away from their subaccount (back in the parent, or in
  * a subaccount no pass reads: away-search.ts), and those found nowhere while some subaccount
- * could not be listed.
+ * could not be listed (with those subaccounts); and those changed in their subaccount since
+ * (`updated`).
  */
 export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumber[], now: Date) {
   const { db, twilio } = deps;
   // A pass reads a moved number's sends only in the subaccount it is held to. One moved out of
   // it by hand sends from where it is, where no pass reads: found there, it is named, never
   // taken for "0 violations".
+  // One moved away by hand and back between two passes is in its subaccount when a pass lists
+  // it, but Twilio dates the move back (`date_updated`): said, as it may have sent elsewhere.
   const stays = numberStays(db);
-  const { away, unlisted } = await searchAway(twilio, moved, now, stays);
-  return { stays, away, unlisted };
+  const { away, unlisted, updated } = await searchAway(
+    twilio,
+    moved,
+    now,
+    stays,
+    applyTouchedNumbers(db),
+  );
+  return { stays, away, unlisted, updated };
 }
 
 /** Where the pass reads in each subaccount, and what no pass read there. */

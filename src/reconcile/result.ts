@@ -42,7 +42,11 @@ export interface ReconcileResult {
    * subaccount (`accountSid` too) nor found by this pass in any account it listed, while some
    * subaccounts could not be listed (`unlisted`): it may be in one of them, where no pass
    * reads its sends; from when it last came into its subaccount to the pass. Said by each such
-   * pass, not kept.
+   * pass, not kept. `number-updated` (the same, without `unlisted`): a moved number in its
+   * subaccount that Twilio says was changed there since apply last changed it (`date_updated`),
+   * which a move by hand away and back between two passes does: from when it last came into
+   * its subaccount to that change, it may have sent from an account no pass read. Said by each
+   * pass that lists it so, not kept.
    */
   notChecked: NotChecked[];
   /**
@@ -85,7 +89,8 @@ export interface NotChecked {
     | 'not-whole-retention'
     | 'not-whole-numbers-left'
     | 'number-away'
-    | 'number-not-found';
+    | 'number-not-found'
+    | 'number-updated';
   /**
    * The customer whose sends were held to a list that was not whole (`not-whole-…`), or whose
    * number was away (`number-away`).
@@ -98,8 +103,8 @@ export interface NotChecked {
    */
   leftBy?: 'apply' | 'hand';
   /**
-   * `number-away` and `number-not-found`: the number, and the subaccount it is held to (where
-   * apply last put it).
+   * `number-away`, `number-not-found` and `number-updated`: the number, and the subaccount it is
+   * held to (where apply last put it).
    */
   phoneNumber?: string;
   subaccountSid?: string;

@@ -46,7 +46,7 @@ export async function runReconcile(
   const now = clock.now();
   const moved = movedToReconcile(input, db, now);
   const bySub = bySubaccount(moved);
-  const { stays, away, unlisted } = await numbersAway(deps, moved, now);
+  const { stays, away, unlisted, updated } = await numbersAway(deps, moved, now);
   const scope = await passScope(input, deps, { moved, bySub, stays, now });
   const { windows } = scope;
   const { evidence, sends, messagesRead } = await readWindows(db, twilio, windows, moved);
@@ -71,7 +71,10 @@ export async function runReconcile(
     away,
     judged,
   });
-  const notChecked = namingUnlisted(notCheckedAfter(db, moved, scope.notChecked), away, unlisted);
+  const notChecked = [
+    ...namingUnlisted(notCheckedAfter(db, moved, scope.notChecked), away, unlisted),
+    ...updated,
+  ];
   return {
     passId: pass.id,
     abandonedPassRuns: abandoned.map((run) => ({ id: run.id, pid: run.pid })),

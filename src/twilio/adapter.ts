@@ -68,6 +68,7 @@ interface SdkNumber {
   statusCallback?: string | null;
   smsApplicationSid?: string | null;
   voiceApplicationSid?: string | null;
+  dateUpdated?: Date | null;
 }
 
 interface SdkMessage {
@@ -131,6 +132,9 @@ const toNumber = (n: SdkNumber): PhoneNumber => ({
   ...webhooks(n.smsFallbackUrl, n.voiceUrl, n.voiceFallbackUrl, n.statusCallback),
   ...smsFallback(n.smsFallbackUrl, n.smsFallbackMethod),
   ...applications(n.smsApplicationSid, n.voiceApplicationSid),
+  ...(n.dateUpdated instanceof Date && !Number.isNaN(n.dateUpdated.getTime())
+    ? { dateUpdated: n.dateUpdated }
+    : {}),
 });
 
 interface SdkService {
@@ -311,6 +315,7 @@ interface NumberJson {
   status_callback?: string | null;
   sms_application_sid?: string | null;
   voice_application_sid?: string | null;
+  date_updated?: string | null;
 }
 
 /**
@@ -334,7 +339,14 @@ const fromNumberJson = (n: NumberJson): PhoneNumber => ({
   ...webhooks(n.sms_fallback_url, n.voice_url, n.voice_fallback_url, n.status_callback),
   ...smsFallback(n.sms_fallback_url, n.sms_fallback_method),
   ...applications(n.sms_application_sid, n.voice_application_sid),
+  ...updatedAt(n.date_updated),
 });
+
+/** A number's `date_updated` (RFC 2822 in the 2010 API), or nothing when absent or unreadable. */
+function updatedAt(text: string | null | undefined): { dateUpdated?: Date } {
+  const at = typeof text === 'string' ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(at) ? {} : { dateUpdated: new Date(at) };
+}
 
 interface ConsentItemJson {
   correlation_id?: unknown;

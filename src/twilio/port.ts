@@ -35,6 +35,11 @@ export interface PhoneNumber {
    * app's URLs, not the number's own, are called. Absent when it has none.
    */
   applications?: { sms: string | null; voice: string | null };
+  /**
+   * When Twilio last changed the number (`date_updated`): a transfer between accounts changes
+   * it, as does any update of its settings. Absent when Twilio gives none.
+   */
+  dateUpdated?: Date;
 }
 
 /** A number's own SMS webhook, as `setNumberWebhook` sets it. */

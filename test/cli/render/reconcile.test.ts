@@ -187,6 +187,34 @@ describe('reconcileNotes: a number not found while subaccounts could not be list
   });
 });
 
+describe('reconcileNotes: a number Twilio changed in its subaccount since apply did', () => {
+  it('names the number, its customer, the span and the change, and what to do', () => {
+    const [line] = reconcileNotes(
+      {
+        result: result({
+          notChecked: [
+            {
+              accountSid: SUB,
+              start: '2026-01-01T00:00:00Z',
+              end: '2026-01-02T00:00:00Z',
+              reason: 'number-updated',
+              phoneNumber: '+14155550701',
+              customerId: 'acme',
+              subaccountSid: SUB,
+            },
+          ],
+        }),
+        underWay: [],
+      },
+      { cwd: '/work', db: 'submigrate.db', me: { hostname: 'here' } },
+    );
+    expect(line).toContain(
+      `not checked: moved number +14155550701 of acme, from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z: it is in its subaccount ${SUB}, but Twilio says it was changed there at 2026-01-02T00:00:00Z, after apply last changed it`,
+    );
+    expect(line).toContain('`submigrate optouts --customer acme`');
+  });
+});
+
 describe('unreadWhy', () => {
   it('names each reason once, joined with "; or "', () => {
     const at = { accountSid: SUB, start: 'a', end: 'b' };

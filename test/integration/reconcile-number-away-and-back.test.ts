@@ -1,0 +1,167 @@
+/**
+ * A moved number moved by hand out of its subaccount and back between two passes: each pass
+ * finds it where apply put it, but while it was away it sent from the parent (or heard a STOP
+ * in another subaccount), where no pass reads. Twilio dates the move back (the number's
+ * `date_updated`), so a pass that lists it there says it cannot vouch for that span
+ * (`number-updated`, exit 3 with --fail-on-violation) rather than "0 violations" (oracle seeds
+ * 68 and 174 of test/integration/reconcile-hand-moves-random.test.ts, by hand; in-process on
+ * one clock, real SDK, emulator over HTTP, SQLite file).
+ */
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { runApply } from '../../src/apply/run-apply.js';
+import { withDb } from '../../src/db/open.js';
+import { reconcileTotals } from '../../src/db/reconcile.js';
+import { parseMapping } from '../../src/plan/mapping.js';
+import { runPlan } from '../../src/plan/run-plan.js';
+import { failsOnViolation } from '../../src/reconcile/result.js';
+import { runReconcile } from '../../src/reconcile/run-reconcile.js';
+import { inbound, ownClient, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { applyInputOf } from '../support/plan-builders.js';
+import {
+  fixedClock,
+  MIGRATIONS_DIR,
+  snapshotInto,
+  TEST_RUNNER,
+  tempDir,
+  type TempDir,
+} from '../support/snapshot-harness.js';
+
+const A = '+14155550661';
+const [R1, R2] = ['+12065550661', '+12065550662'];
+const STEP = 5 * 60_000;
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+describe('reconcile: a moved number moved by hand away and back between two passes', () => {
+  let env: TestEmulator | null = null;
+  let dir: TempDir | null = null;
+  afterEach(async () => {
+    await env?.close();
+    dir?.remove();
+    env = null;
+    dir = null;
+  });
+
+  /**
+   * A in the parent, mapped to Acme; R1 says STOP to it there; a snapshot, then plan and apply
+   * (Acme's and Beta's subaccounts there from the start), each a step apart on one clock.
+   */
+  async function migrated() {
+    let t = Math.floor((Date.now() - 12 * 3_600_000) / 60_000) * 60_000;
+    const e = await startTestEmulator({ now: () => t });
+    env = e;
+    dir = tempDir('submigrate-away-and-back-');
+    const db = dir.file('h.db');
+    await e.seed({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
+      numbers: [{ phone_number: A, sms_url: 'https://app.example/sms' }],
+    });
+    const sidOf = async (name: string) =>
+      (await e.state()).accounts.find((a) => a.friendly_name === name)!.sid;
+    const acme = await sidOf('Acme');
+    const beta = await sidOf('Beta');
+    const step = () => {
+      t += STEP;
+      return t;
+    };
+    step();
+    await inbound(e, { from: R1, to: A, body: 'STOP' });
+    step();
+    await snapshotInto(db, e.port(), fixedClock(t));
+    step();
+    await withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(t) }, async (d) => {
+      const deps = { twilio: e.port(), db: d, clock: fixedClock(t), runner: TEST_RUNNER };
+      const { plan } = await runPlan(
+        {
+          mapping: parseMapping(
+            'm.csv',
+            `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`,
+          ),
+          snapshot: true,
+          credentials: 'auth-token',
+        },
+        deps,
+      );
+      const done = await runApply(applyInputOf(plan), { ...deps, sleep: async () => undefined });
+      expect(done.status).toBe('completed');
+    });
+    /** A reconcile pass now: its result, and whether --fail-on-violation exits 3. */
+    const pass = () =>
+      withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(t) }, async (d) => {
+        const result = await runReconcile(
+          { since: null },
+          { twilio: e.port(), db: d, clock: fixedClock(t), runner: TEST_RUNNER },
+        );
+        return { result, exit3: failsOnViolation(result, reconcileTotals(d).violations) };
+      });
+    /** Someone moves A in the console from account `from` into account `to`. */
+    const moveAByHand = async (from: string, to: string) => {
+      const [number] = await ownClient(e, from).incomingPhoneNumbers.list({ phoneNumber: A });
+      await e.parent.api.v2010.accounts(from).incomingPhoneNumbers(number!.sid).update({
+        accountSid: to,
+      });
+    };
+    const text = (account: string, to: string) =>
+      ownClient(e, account).messages.create({ from: A, to, body: 'Sale!' });
+    return { e, acme, beta, step, pass, moveAByHand, text };
+  }
+
+  it('says it cannot vouch for a send from the parent while the number was there (seed 68)', async () => {
+    const { e, acme, step, pass, moveAByHand, text } = await migrated();
+    step();
+    const first = await pass();
+    expect(first.exit3).toBe(false);
+    expect(first.result.notChecked).toEqual([]);
+    // R2 says STOP to A in Acme's subaccount, which Twilio keeps there.
+    step();
+    await inbound(e, { from: R2, to: A, body: 'STOP' });
+    step();
+    await moveAByHand(acme, e.parentSid);
+    step();
+    // The parent never heard R2's STOP: the send goes out.
+    const sent = await text(e.parentSid, R2);
+    expect(sent.status).not.toBe('failed');
+    const back = step();
+    await moveAByHand(e.parentSid, acme);
+    step();
+    const last = await pass();
+    expect(last.result.newViolations).toBe(0);
+    expect(last.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-updated',
+        accountSid: acme,
+        subaccountSid: acme,
+        phoneNumber: A,
+        customerId: 'acme',
+        end: iso(back),
+      }),
+    ]);
+    expect(last.exit3).toBe(true);
+  });
+
+  it('says it cannot vouch for a send to someone who said STOP in another subaccount while the number was there (seed 174)', async () => {
+    const { acme, beta, step, pass, moveAByHand, text } = await migrated();
+    step();
+    await moveAByHand(acme, beta);
+    step();
+    await inbound(env!, { from: R2, to: A, body: 'STOP' });
+    const back = step();
+    await moveAByHand(beta, acme);
+    step();
+    // Acme never heard R2's STOP: the send goes out.
+    const sent = await text(acme, R2);
+    expect(sent.status).not.toBe('failed');
+    step();
+    const last = await pass();
+    expect(last.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-updated',
+        phoneNumber: A,
+        start: expect.any(String),
+        end: iso(back),
+      }),
+    ]);
+    expect(last.exit3).toBe(true);
+  });
+});

@@ -970,3 +970,35 @@ export function applyTouchedNumbers(db: Db): Map<string, string> {
     .all() as { numberSid: string; at: string }[];
   return new Map(rows.map((row) => [row.numberSid, row.at]));
 }
+
+/**
+ * The mapped numbers an applied plan found already in their customer's subaccount, that no
+ * transfer step moved and no listing or evidence knew elsewhere (their recorded source is that
+ * subaccount), shaped as moved numbers: `moveBegan` and `movedAt` are when an applied plan
+ * first saw each there. Not held to a list by reconcile (nothing they carried was forgotten),
+ * but looked for each pass as moved numbers are: moved out by hand since, they send from where
+ * they are with the STOPs said to them in their subaccount forgotten. `moved`: the moved
+ * numbers' SIDs, left out.
+ */
+export function numbersFoundInPlace(db: Db, moved: ReadonlySet<string>): MovedNumber[] {
+  const rows = db
+    .prepare(
+      `WITH plans AS MATERIALIZED (
+         SELECT id, plan_json, plan_json ->> '$.created_at' AS created_at FROM apply_runs)
+       SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber,
+              n.customer_id AS customerId, c.subaccount_sid AS subaccountSid,
+              n.source_account_sid AS sourceAccountSid, n.source_service_sid AS sourceServiceSid,
+              MIN(p.created_at) AS movedAt, MIN(p.created_at) AS moveBegan,
+              NULL AS subaccountCreatedAt
+       FROM customer_numbers n
+       JOIN customer_subaccounts c ON c.customer_id = n.customer_id
+       JOIN plans p
+       JOIN json_each(p.plan_json, '$.observed') o ON o.key = 'number:' || n.number_sid
+         AND o.value ->> '$.account_sid' = c.subaccount_sid
+       WHERE n.source_account_sid = c.subaccount_sid
+       GROUP BY n.number_sid
+       ORDER BY customerId, phoneNumber`,
+    )
+    .all() as MovedNumber[];
+  return rows.filter((r) => !moved.has(r.numberSid) && r.movedAt !== null);
+}

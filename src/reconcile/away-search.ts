@@ -49,6 +49,7 @@ export async function searchAway(
   now: Date,
   stays: readonly NumberStay[],
   touched: ReadonlyMap<string, string> = new Map(),
+  inPlace: readonly MovedNumber[] = [],
 ): Promise<AwaySearch> {
   const parent = twilio.parentAccountSid;
   const limit = pLimit(LISTINGS_AT_ONCE);
@@ -58,21 +59,34 @@ export async function searchAway(
   // 1,000), with the parent's, and a moved number in none of them is looked for in the
   // family's other subaccounts.
   const read = [...new Set(moved.map((m) => m.subaccountSid))].filter((sid) => sid !== parent);
-  const [inParent = [], ...inRead] = await listEach(limit, [parent, ...read], (sid) =>
+  // Numbers an applied plan found in place (`inPlace`) are looked for the same way, and their
+  // subaccounts listed too. No pass holds their sends to a list in any account, so one found
+  // out of its subaccount is away wherever it is, in a subaccount the pass reads or not.
+  const placed = [...new Set(inPlace.map((m) => m.subaccountSid))].filter(
+    (sid) => sid !== parent && !read.includes(sid),
+  );
+  const listedSids = [...read, ...placed];
+  const [inParent = [], ...inListed] = await listEach(limit, [parent, ...listedSids], (sid) =>
     twilio.listPhoneNumbers(sid),
   );
-  const away = awayInParent(moved, inParent, parent, now, stays);
+  const all = [...moved, ...inPlace];
+  const away = [
+    ...awayInParent(all, inParent, parent, now, stays),
+    ...listedSids.flatMap((sid, i) =>
+      awayInParent(read.includes(sid) ? inPlace : all, inListed[i] ?? [], sid, now, stays),
+    ),
+  ];
   const updated = changedSince(
-    moved,
-    read.map((sid, i) => [sid, inRead[i] ?? []] as const),
+    all,
+    listedSids.map((sid, i) => [sid, inListed[i] ?? []] as const),
     stays,
     touched,
   );
-  const found = new Set([inParent, ...inRead].flat().map((n) => n.phoneNumber));
-  const missing = moved.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
+  const found = new Set([inParent, ...inListed].flat().map((n) => n.phoneNumber));
+  const missing = all.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
   if (missing.length === 0) return { away, unlisted: [], updated };
 
-  const skipped = new Set([parent, ...read]);
+  const skipped = new Set([parent, ...listedSids]);
   // A closed subaccount holds no numbers: closing it released them.
   const others = (await twilio.listSubaccounts()).filter(
     (a) => !skipped.has(a.sid) && a.status !== 'closed',

@@ -11,6 +11,7 @@ import {
   judgedNotWhole,
   numberStays,
   applyTouchedNumbers,
+  numbersFoundInPlace,
   type MovedNumber,
   type NumberStay,
 } from '../db/reconcile.js';
@@ -57,8 +58,7 @@ export function movedToReconcile(input: ReconcileInput, db: Db, now: Date): Move
 /**
  * Each moved number's stays, those found away from their subaccount (back in the parent, or in
  * a subaccount no pass reads: away-search.ts), and those found nowhere while some subaccount
- * could not be listed (with those subaccounts); and those changed in their subaccount since
- * (`updated`).
+ * could not be listed.
  */
 export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumber[], now: Date) {
   const { db, twilio } = deps;
@@ -67,13 +67,17 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
   // taken for "0 violations".
   // One moved away by hand and back between two passes is in its subaccount when a pass lists
   // it, but Twilio dates the move back (`date_updated`): said, as it may have sent elsewhere.
+  // A mapped number an applied plan found already in its subaccount is looked for too: moved
+  // out by hand since, it sends from where it is with the STOPs said to it there forgotten.
   const stays = numberStays(db);
+  const inPlace = numbersFoundInPlace(db, new Set(moved.map((m) => m.numberSid)));
   const { away, unlisted, updated } = await searchAway(
     twilio,
     moved,
     now,
     stays,
     applyTouchedNumbers(db),
+    inPlace,
   );
   return { stays, away, unlisted, updated };
 }

@@ -37,8 +37,8 @@ export interface ReconcileResult {
    * the list was whole, or sent from a number that has moved on to another customer since.
    * `number-away` (with `phoneNumber`, `customerId` and `subaccountSid`): while a moved number
    * was in another account (`accountSid`) than the subaccount it is held to, with no step of
-   * apply's that put it there (moved by hand back into the parent, say): no pass reads its
-   * sends there. `number-not-found` (the same, and `unlisted`): a moved number not in its
+   * apply's that put it there (moved by hand back into the parent, say), or a mapped number an
+   * applied plan found in place, out of its subaccount since: no pass reads its sends there. `number-not-found` (the same, and `unlisted`): a moved number not in its
    * subaccount (`accountSid` too) nor found by this pass in any account it listed, while some
    * subaccounts could not be listed (`unlisted`): it may be in one of them, where no pass
    * reads its sends; from when it last came into its subaccount to the pass. Said by each such

@@ -28,7 +28,7 @@ import {
   type TempDir,
 } from '../support/snapshot-harness.js';
 
-const A = '+14155550661';
+const [A, B, C] = ['+14155550661', '+14155550662', '+14155550663'];
 const [R1, R2] = ['+12065550661', '+12065550662'];
 const STEP = 5 * 60_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -45,9 +45,12 @@ describe('reconcile: a moved number moved by hand away and back between two pass
 
   /**
    * A in the parent, mapped to Acme; R1 says STOP to it there; a snapshot, then plan and apply
-   * (Acme's and Beta's subaccounts there from the start), each a step apart on one clock.
+   * (Acme's and Beta's subaccounts there from the start), each a step apart on one clock. With
+   * `inPlace`, B too, mapped to Acme, moved by hand into Acme's subaccount before the snapshot
+   * (which sees it there only): the plan finds it in place, and apply does not move it. With
+   * `betaToo`, C too, mapped to Beta and moved there by apply: passes read Beta's subaccount.
    */
-  async function migrated() {
+  async function migrated({ inPlace = false, betaToo = false } = {}) {
     let t = Math.floor((Date.now() - 12 * 3_600_000) / 60_000) * 60_000;
     const e = await startTestEmulator({ now: () => t });
     env = e;
@@ -55,7 +58,10 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     const db = dir.file('h.db');
     await e.seed({
       subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
-      numbers: [{ phone_number: A, sms_url: 'https://app.example/sms' }],
+      numbers: [A, ...(inPlace ? [B] : []), ...(betaToo ? [C] : [])].map((n) => ({
+        phone_number: n,
+        sms_url: 'https://app.example/sms',
+      })),
     });
     const sidOf = async (name: string) =>
       (await e.state()).accounts.find((a) => a.friendly_name === name)!.sid;
@@ -65,6 +71,15 @@ describe('reconcile: a moved number moved by hand away and back between two pass
       t += STEP;
       return t;
     };
+    /** Someone moves `n` in the console from account `from` into account `to`. */
+    const moveByHand = async (n: string, from: string, to: string) => {
+      const [number] = await ownClient(e, from).incomingPhoneNumbers.list({ phoneNumber: n });
+      await e.parent.api.v2010.accounts(from).incomingPhoneNumbers(number!.sid).update({
+        accountSid: to,
+      });
+    };
+    step();
+    if (inPlace) await moveByHand(B, e.parentSid, acme);
     step();
     await inbound(e, { from: R1, to: A, body: 'STOP' });
     step();
@@ -76,7 +91,7 @@ describe('reconcile: a moved number moved by hand away and back between two pass
         {
           mapping: parseMapping(
             'm.csv',
-            `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`,
+            `customer_id,customer_name,phone_number\nacme,Acme,${A}\n${inPlace ? `acme,Acme,${B}\n` : ''}${betaToo ? `beta,Beta,${C}\n` : ''}`,
           ),
           snapshot: true,
           credentials: 'auth-token',
@@ -95,16 +110,10 @@ describe('reconcile: a moved number moved by hand away and back between two pass
         );
         return { result, exit3: failsOnViolation(result, reconcileTotals(d).violations) };
       });
-    /** Someone moves A in the console from account `from` into account `to`. */
-    const moveAByHand = async (from: string, to: string) => {
-      const [number] = await ownClient(e, from).incomingPhoneNumbers.list({ phoneNumber: A });
-      await e.parent.api.v2010.accounts(from).incomingPhoneNumbers(number!.sid).update({
-        accountSid: to,
-      });
-    };
-    const text = (account: string, to: string) =>
-      ownClient(e, account).messages.create({ from: A, to, body: 'Sale!' });
-    return { e, acme, beta, step, pass, moveAByHand, text };
+    const moveAByHand = (from: string, to: string) => moveByHand(A, from, to);
+    const text = (account: string, to: string, from = A) =>
+      ownClient(e, account).messages.create({ from, to, body: 'Sale!' });
+    return { e, acme, beta, step, pass, moveByHand, moveAByHand, text };
   }
 
   it('says it cannot vouch for a send from the parent while the number was there (seed 68)', async () => {
@@ -164,4 +173,41 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     ]);
     expect(last.exit3).toBe(true);
   });
+
+  it.each([
+    ['no pass reads', false],
+    ['a pass reads', true],
+  ])(
+    'names the span of a number the plan found in place, moved out by hand after the apply into a subaccount %s (seed 340)',
+    async (_, betaToo) => {
+      const { acme, beta, step, pass, moveByHand, text } = await migrated({
+        inPlace: true,
+        betaToo,
+      });
+      step();
+      const first = await pass();
+      expect(first.exit3).toBe(false);
+      // R2 says STOP to B in Acme's subaccount, which Twilio keeps there; then B goes into Beta's.
+      step();
+      await inbound(env!, { from: R2, to: B, body: 'STOP' });
+      step();
+      await moveByHand(B, acme, beta);
+      step();
+      // Beta never heard R2's STOP: the send goes out.
+      const sent = await text(beta, R2, B);
+      expect(sent.status).not.toBe('failed');
+      step();
+      const last = await pass();
+      expect(last.result.notChecked).toEqual([
+        expect.objectContaining({
+          reason: 'number-away',
+          accountSid: beta,
+          subaccountSid: acme,
+          phoneNumber: B,
+          customerId: 'acme',
+        }),
+      ]);
+      expect(last.exit3).toBe(true);
+    },
+  );
 });

@@ -1,0 +1,57 @@
+/**
+ * `changedSince`: a moved number listed in its subaccount with a `date_updated` later than
+ * anything the database knows of it there, by more than the clocks' allowance, is named
+ * `number-updated`; apply's own later steps on it (its webhook, its attach) are not.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import type { MovedNumber } from '../../src/db/reconcile.js';
+import { changedSince } from '../../src/reconcile/away-search.js';
+
+const SUB = 'ACacme';
+const moved: MovedNumber = {
+  numberSid: 'PN1',
+  phoneNumber: '+14155550101',
+  customerId: 'acme',
+  subaccountSid: SUB,
+  sourceAccountSid: 'ACparent',
+  sourceServiceSid: null,
+  movedAt: '2026-12-03T10:00:05Z',
+  moveBegan: '2026-12-03T10:00:00Z',
+  subaccountCreatedAt: null,
+};
+const listedAt = (at: string) =>
+  [[SUB, [{ sid: 'PN1', phoneNumber: moved.phoneNumber, dateUpdated: new Date(at) }]]] as const;
+
+describe('changedSince', () => {
+  it('names a change more than two minutes after the move', () => {
+    expect(changedSince([moved], listedAt('2026-12-03T10:02:06Z'), [], new Map())).toEqual([
+      {
+        accountSid: SUB,
+        start: '2026-12-03T10:00:00Z',
+        end: '2026-12-03T10:02:06Z',
+        reason: 'number-updated',
+        customerId: 'acme',
+        phoneNumber: moved.phoneNumber,
+        subaccountSid: SUB,
+      },
+    ]);
+  });
+
+  it("takes none within two minutes of the move, or of apply's last step on the number", () => {
+    expect(changedSince([moved], listedAt('2026-12-03T10:02:05Z'), [], new Map())).toEqual([]);
+    const touched = new Map([['PN1', '2026-12-03T11:00:00Z']]);
+    expect(changedSince([moved], listedAt('2026-12-03T11:01:00Z'), [], touched)).toEqual([]);
+    expect(changedSince([moved], listedAt('2026-12-03T11:02:01Z'), [], touched)).toHaveLength(1);
+  });
+
+  it('says nothing of a number listed without a date, or not in its subaccount', () => {
+    const undated = [[SUB, [{ sid: 'PN1', phoneNumber: moved.phoneNumber }]]] as const;
+    expect(changedSince([moved], undated, [], new Map())).toEqual([]);
+    const elsewhere = [
+      ['ACbeta', [{ sid: 'PN1', phoneNumber: moved.phoneNumber, dateUpdated: new Date() }]],
+    ] as const;
+    expect(changedSince([moved], elsewhere, [], new Map())).toEqual([]);
+  });
+});

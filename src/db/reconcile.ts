@@ -983,20 +983,28 @@ export function applyTouchedNumbers(db: Db): Map<string, string> {
 export function numbersFoundInPlace(db: Db, moved: ReadonlySet<string>): MovedNumber[] {
   const rows = db
     .prepare(
-      `WITH plans AS MATERIALIZED (
-         SELECT id, plan_json, plan_json ->> '$.created_at' AS created_at FROM apply_runs)
-       SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber,
-              n.customer_id AS customerId, c.subaccount_sid AS subaccountSid,
-              n.source_account_sid AS sourceAccountSid, n.source_service_sid AS sourceServiceSid,
-              MIN(p.created_at) AS movedAt, MIN(p.created_at) AS moveBegan,
+      `WITH placed AS MATERIALIZED (
+         SELECT n.number_sid, n.phone_number, n.customer_id, c.subaccount_sid,
+                n.source_account_sid, n.source_service_sid
+         FROM customer_numbers n
+         JOIN customer_subaccounts c ON c.customer_id = n.customer_id
+         WHERE n.source_account_sid = c.subaccount_sid),
+       -- Each applied plan's numbers where it saw them, each plan parsed once (asked for beside
+       -- each number, a plan is parsed again for each), and only when some number is placed.
+       observed AS MATERIALIZED (
+         SELECT substr(o.key, length('number:') + 1) AS number_sid,
+                o.value ->> '$.account_sid' AS account_sid,
+                p.plan_json ->> '$.created_at' AS created_at
+         FROM apply_runs p, json_each(p.plan_json, '$.observed') o
+         WHERE EXISTS (SELECT 1 FROM placed) AND o.key LIKE 'number:%')
+       SELECT u.number_sid AS numberSid, u.phone_number AS phoneNumber,
+              u.customer_id AS customerId, u.subaccount_sid AS subaccountSid,
+              u.source_account_sid AS sourceAccountSid, u.source_service_sid AS sourceServiceSid,
+              MIN(v.created_at) AS movedAt, MIN(v.created_at) AS moveBegan,
               NULL AS subaccountCreatedAt
-       FROM customer_numbers n
-       JOIN customer_subaccounts c ON c.customer_id = n.customer_id
-       JOIN plans p
-       JOIN json_each(p.plan_json, '$.observed') o ON o.key = 'number:' || n.number_sid
-         AND o.value ->> '$.account_sid' = c.subaccount_sid
-       WHERE n.source_account_sid = c.subaccount_sid
-       GROUP BY n.number_sid
+       FROM placed u
+       JOIN observed v ON v.number_sid = u.number_sid AND v.account_sid = u.subaccount_sid
+       GROUP BY u.number_sid
        ORDER BY customerId, phoneNumber`,
     )
     .all() as MovedNumber[];

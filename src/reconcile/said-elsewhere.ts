@@ -16,7 +16,8 @@ import type { SuppressedPair } from './violations.js';
  * that account, in the same scope, lifted it (`liftedAt`; an opt-in in the second of the
  * stretch's latest opt-out lifts nothing, as on the list). A STOP stands from its own second,
  * a refusal from no known time (its STOP lies outside what was read): it holds every send of
- * the number before its stretch was lifted. Any other opt-in (to the number in the account the
+ * the number before its stretch was lifted, from when the number may have come to the account
+ * it was said in where that is known (`heldFrom`, which `suppressionLists` gives). Any other opt-in (to the number in the account the
  * send went from, say) lifts them as it lifts the list's (`findViolations`). The latest STOP
  * comes first, then the refusals: the first that stood at a send is the one a violation names.
  */

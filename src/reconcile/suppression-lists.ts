@@ -11,9 +11,11 @@ import {
   type ScopeAsOf,
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
+import { numberSightings } from '../db/whereabouts.js';
 import { servicesLeft } from '../optouts/export.js';
 import { departuresByNumber, type MovedNumber, type NumberDeparture } from '../db/reconcile.js';
 import { pairsSaidElsewhere } from './said-elsewhere.js';
+import { earliestThere } from './whereabouts.js';
 import type { SuppressedPair } from './violations.js';
 
 /**
@@ -132,10 +134,47 @@ export function suppressionLists(
   // into by hand next, which then texts the person (held against sends from other accounts).
   // From the move less two minutes: its time is this machine's clock, a STOP's date Twilio's,
   // which may run behind ours; one dated in those two minutes may have been said after it.
-  const since = numberEvidenceSince(
-    db,
-    moved.map((m) => ({ phoneNumber: m.phoneNumber, since: saidAfterBy(m.moveBegan) })),
-  );
-  for (const [phone, pairs] of pairsSaidElsewhere(since)) lists.get(phone)?.push(...pairs);
+  for (const [phone, pairs] of saidSinceMoved(db, moved)) lists.get(phone)?.push(...pairs);
   return lists;
+}
+
+/**
+ * What each moved number took since it moved, by phone number (`pairsSaidElsewhere`), each held
+ * only from when the number may have come to the account it was said in (`earliestThere`): a
+ * refusal there, whose STOP is not known, says nothing of the time before.
+ */
+function saidSinceMoved(db: Db, moved: readonly MovedNumber[]): Map<string, SuppressedPair[]> {
+  const sinceOf = new Map(moved.map((m) => [m.phoneNumber, saidAfterBy(m.moveBegan)]));
+  const evidence = numberEvidenceSince(
+    db,
+    moved.map((m) => ({ phoneNumber: m.phoneNumber, since: sinceOf.get(m.phoneNumber)! })),
+  );
+  const sightings = numberSightings(
+    db,
+    moved.map((m) => m.phoneNumber),
+  );
+  for (const m of moved) {
+    // The transfer (or the plan that saw it arrive by hand) put it there.
+    sightings
+      .get(m.phoneNumber)
+      ?.push({ accountSid: m.subaccountSid, at: m.movedAt, listed: true });
+  }
+  const moves = new Map(moved.map((m) => [m.phoneNumber, m]));
+  const pairs = pairsSaidElsewhere(evidence);
+  for (const [phone, theirs] of pairs) {
+    const m = moves.get(phone)!;
+    const from = new Map<string, string | null>();
+    for (const pair of theirs) {
+      const account = pair.saidIn!;
+      if (!from.has(account)) {
+        // The account it came from held it before it moved, since no one knows when.
+        const arrived = account === m.subaccountSid ? m.moveBegan : undefined;
+        const there = earliestThere(sightings.get(phone) ?? [], account, arrived);
+        from.set(account, account === m.sourceAccountSid ? null : there);
+      }
+      const heldFrom = from.get(account);
+      if (heldFrom !== null && heldFrom !== undefined) pair.heldFrom = heldFrom;
+    }
+  }
+  return pairs;
 }

@@ -60,6 +60,13 @@ export interface SuppressedPair {
    * after. Null or not given: none has.
    */
   liftedAt?: string | null;
+  /**
+   * The earliest date the opt-out may have been said to the number (ISO 8601 UTC), a pair said
+   * since the move in an account the number came to later (`heldSince`): it holds no send made
+   * before, though known from a refusal only, or said to another number of a Messaging Service
+   * it was in there. Not given: not known.
+   */
+  heldFrom?: string;
 }
 
 export interface OptIn {
@@ -224,10 +231,12 @@ function pairsSentTo(
  * after a refusal) leaves the opt-out standing from the first. A send from before it — from a
  * number that reached its subaccount by hand, read from the subaccount's history start, which
  * was there once before the STOP — broke nothing. One known from a refusal only stands: its
- * opt-out was said no later than the refusal, when is not known.
+ * opt-out was said no later than the refusal, when is not known; but not before the number may
+ * have come to the account it was said in (`heldFrom`), when that is known.
  */
 const saidBy = (pair: SuppressedPair, send: SentMessage): boolean =>
-  pair.stopMessageSid === null || (pair.standsSince ?? pair.optedOutAt) <= send.sentAt;
+  (pair.heldFrom === undefined || pair.heldFrom <= send.sentAt) &&
+  (pair.stopMessageSid === null || (pair.standsSince ?? pair.optedOutAt) <= send.sentAt);
 
 /**
  * Whether a pair said since the move holds `send`: one said to the number in the account the

@@ -58,13 +58,14 @@ function world(seed: number) {
   };
   // Some said since the move in an account (held only against another's sends, and its own
   // not through the service it came through), some lifted there since.
-  const where = (): Pick<SuppressedPair, 'saidIn' | 'saidThrough' | 'liftedAt'> =>
+  const where = (): Pick<SuppressedPair, 'saidIn' | 'saidThrough' | 'liftedAt' | 'heldFrom'> =>
     r.chance(0.7)
       ? {}
       : {
           saidIn: r.pick(ACCOUNTS),
           saidThrough: r.chance(0.5) ? null : r.pick(SERVICES),
           liftedAt: r.chance(0.5) ? null : time(),
+          ...(r.chance(0.5) ? {} : { heldFrom: time() }),
         };
   // Some pairs on several lists (a service's opt-out), some recipients twice on one.
   const shared: SuppressedPair[] = Array.from({ length: r.int(0, 4) }, () => ({

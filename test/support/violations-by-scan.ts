@@ -18,9 +18,13 @@ import type {
 
 type Lists = ReadonlyMap<string, readonly SuppressedPair[]>;
 
-/** A pair stood at the send: standing since no later than it, or known from a refusal only. */
+/**
+ * A pair stood at the send: standing since no later than it, or known from a refusal only; and
+ * said no earlier than the send could have been (`heldFrom`).
+ */
 const saidBy = (p: SuppressedPair, send: SentMessage) =>
-  p.stopMessageSid === null || (p.standsSince ?? p.optedOutAt) <= send.sentAt;
+  (p.heldFrom === undefined || p.heldFrom <= send.sentAt) &&
+  (p.stopMessageSid === null || (p.standsSince ?? p.optedOutAt) <= send.sentAt);
 
 /**
  * A pair said since the move in an account (`saidIn`) holds only a send from another account,

@@ -1,0 +1,143 @@
+/**
+ * A send Twilio refused (21610) from a moved number in another account says the person had
+ * opted out there no later than then, and nothing of when: read from a real SQLite file, it
+ * holds the number's sends from its own subaccount only from when the number may have come to
+ * that account (the last the ledger saw it elsewhere before it saw it there), since the STOP
+ * could only have been said to it there. Not known, it holds them all, as before.
+ */
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import type { Db } from '../../src/db/open.js';
+import { insertEvents, type LedgerEvent } from '../../src/db/ledger.js';
+import type { MovedNumber } from '../../src/db/reconcile.js';
+import { createRun, finishRun } from '../../src/db/snapshot-runs.js';
+import { suppressionLists } from '../../src/reconcile/suppression-lists.js';
+import { findViolations, type SentMessage } from '../../src/reconcile/violations.js';
+import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
+
+const PARENT = 'AC' + '0'.repeat(32);
+const ACME = 'AC' + '1'.repeat(32);
+const BETA = 'AC' + '2'.repeat(32);
+const N = '+14155550100';
+const R = '+12065550001';
+const R2 = '+12065550002';
+const MOVE_BEGAN = '2026-11-01T10:00:00Z';
+const at = (hhmm: string) => `2026-11-01T${hhmm}:00Z`;
+
+const moved: MovedNumber[] = [
+  {
+    numberSid: 'PN' + '1'.repeat(32),
+    phoneNumber: N,
+    customerId: 'acme',
+    subaccountSid: ACME,
+    sourceAccountSid: PARENT,
+    sourceServiceSid: null,
+    movedAt: '2026-11-01T10:00:01Z',
+    moveBegan: MOVE_BEGAN,
+    subaccountCreatedAt: null,
+  },
+];
+// Apply put it in Acme's subaccount; someone moved it by hand into Beta's and back.
+const placedIn = new Map([
+  [moved[0]!.numberSid, [{ accountSid: ACME, began: MOVE_BEGAN, left: null }]],
+]);
+
+let seq = 0;
+const sid = () => `SM${String(++seq).padStart(32, '0')}`;
+/** `endUser` said STOP to N in `accountSid`. */
+const stopIn = (accountSid: string, endUser: string, dateSent: string): LedgerEvent => ({
+  messageSid: sid(),
+  accountSid,
+  kind: 'opt-out',
+  keyword: 'STOP',
+  twilioNumber: N,
+  endUser,
+  channel: null,
+  messagingServiceSid: null,
+  direction: 'inbound',
+  body: 'STOP',
+  dateSent,
+  errorCode: null,
+});
+/** A send from N to R in `accountSid` that Twilio refused with 21610. */
+const refusedIn = (accountSid: string, dateSent: string): LedgerEvent => ({
+  ...stopIn(accountSid, R, dateSent),
+  kind: 'refused',
+  keyword: null,
+  direction: 'outbound-api',
+  body: 'Sale today!',
+  errorCode: 21610,
+});
+const sendFrom = (accountSid: string, sentAt: string): SentMessage => ({
+  sid: sid(),
+  accountSid,
+  from: N,
+  to: R,
+  status: 'delivered',
+  errorCode: null,
+  messagingServiceSid: null,
+  sentAt,
+});
+
+/** Acme's subaccount read from the move to 13:00, holding `events`. */
+function ledgerOf(db: Db, events: LedgerEvent[]): void {
+  const run = createRun(
+    db,
+    {
+      parentAccountSid: PARENT,
+      startedAt: at('13:00'),
+      pid: 1,
+      hostname: 'test',
+      partitions: 1,
+      keywordsJson: '{}',
+      explicitWindow: false,
+      madeBy: 'reconcile',
+    },
+    [{ accountSid: ACME, windowStart: MOVE_BEGAN, windowEnd: at('13:00') }],
+    [],
+  );
+  finishRun(db, run, 'completed', '2026-11-01T13:00:01Z');
+  insertEvents(db, run, events);
+}
+
+/** The violations of `sends`, each as its SID and the STOP it names (null: a refusal). */
+function violationsOf(db: Db, sends: SentMessage[]) {
+  const found = findViolations(moved, suppressionLists(db, moved), sends, [], () => [], placedIn);
+  return found.violations.map((v) => [v.violatingMessageSid, v.stopMessageSid]);
+}
+
+describe('suppressionLists: a refusal in another account, held from when the number may have come there', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+
+  it('holds no send its subaccount made before the number was last seen there, ahead of its stay in Beta', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      // At 10:20 R2 says STOP to N in Acme's subaccount: N is there then. By noon it is in
+      // Beta's, whose send to R Twilio refuses: R opted out of N there, since N came (after
+      // 10:20). Back in Acme's by hand, it texts R at 12:30.
+      ledgerOf(db, [stopIn(ACME, R2, at('10:20')), refusedIn(BETA, at('12:00'))]);
+      const before = sendFrom(ACME, at('10:10'));
+      const after = sendFrom(ACME, at('12:30'));
+      expect(violationsOf(db, [before, after])).toEqual([[after.sid, null]]);
+    });
+  });
+
+  it('holds every send when nothing tells when the number came there, or it was there before it moved', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      // Nothing seen of N since the move but the refusals: in Beta's subaccount, from the
+      // move on; in the parent, which held it before the move, at any time.
+      ledgerOf(db, [refusedIn(BETA, at('12:00'))]);
+      const early = sendFrom(ACME, at('10:10'));
+      expect(violationsOf(db, [early])).toEqual([[early.sid, null]]);
+    });
+    await withLedger(dir.file('m.db'), (db) => {
+      ledgerOf(db, [stopIn(ACME, R2, at('10:20')), refusedIn(PARENT, at('12:00'))]);
+      const early = sendFrom(ACME, at('10:10'));
+      expect(violationsOf(db, [early])).toEqual([[early.sid, null]]);
+    });
+  });
+});

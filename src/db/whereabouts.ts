@@ -1,9 +1,10 @@
 /**
  * Where the ledger has seen numbers, and when: what reconcile bounds an opt-out said to a moved
- * number in another account by (src/reconcile/whereabouts.ts).
+ * number in another account by (src/reconcile/whereabouts.ts), and the evidence of a Messaging
+ * Service the number was in there.
  */
 
-import { KNOWN_SERVICE } from './ledger.js';
+import { KNOWN_SERVICE, type NumberEvidence } from './ledger.js';
 import type { Db } from './open.js';
 
 /**
@@ -101,19 +102,60 @@ export function numberSightings(db: Db, phones: readonly string[]): Map<string, 
     for (const at of new Set([first, last])) seen?.push({ accountSid, service, at, listed: true });
     if (left !== null) seen?.push({ accountSid, at: left, listed: true, outOfService: service });
   }
-  // The journal's: a transfer that put it in an account, when it finished.
+  // The journal's: a transfer that put it in an account (when it finished), and the service an
+  // attach step put it in there.
   const steps = db
     .prepare(
-      `SELECT n.phone_number AS phone, s.result_json ->> '$.to_account_sid' AS accountSid,
-              s.finished_at AS at
+      `SELECT n.phone_number AS phone, s.action,
+              COALESCE(s.result_json ->> '$.to_account_sid', c.subaccount_sid) AS accountSid,
+              s.result_json ->> '$.service_sid' AS service, s.finished_at AS at
        FROM customer_numbers n
-       JOIN apply_steps s ON s.step_id = 'transfer_number:' || n.number_sid
+       JOIN apply_steps s ON s.step_id IN ('transfer_number:' || n.number_sid,
+                                           'attach_number:' || n.number_sid)
+       LEFT JOIN customer_subaccounts c ON c.customer_id = s.customer_id
        WHERE n.phone_number IN (SELECT value FROM json_each(?))
          AND s.state IN ('done', 'skipped') AND s.finished_at IS NOT NULL`,
     )
-    .all(list) as { phone: string; accountSid: string | null; at: string }[];
-  for (const { phone, accountSid, at } of steps) {
-    if (accountSid !== null) byPhone.get(phone)?.push({ accountSid, at, listed: true });
+    .all(list) as {
+    phone: string;
+    action: string;
+    accountSid: string | null;
+    service: string | null;
+    at: string;
+  }[];
+  for (const { phone, action, accountSid, service, at } of steps) {
+    if (accountSid === null) continue;
+    if (action === 'attach_number' && service === null) continue;
+    byPhone
+      .get(phone)
+      ?.push({ accountSid, at, listed: true, ...(action === 'attach_number' ? { service } : {}) });
   }
   return byPhone;
+}
+
+/**
+ * The evidence Messaging Services (`account` and `service`, known as services there) took since
+ * `since`: every opt-out, opt-in and refused send through them, of any number (a refused send
+ * with no sender too), in `numberEvidenceSince`'s shape with the sender as `phoneNumber`.
+ */
+export function serviceEvidenceSince(
+  db: Db,
+  services: readonly { accountSid: string; service: string }[],
+  since: string,
+): NumberEvidence[] {
+  if (services.length === 0) return [];
+  return db
+    .prepare(
+      `SELECT e.twilio_number AS phoneNumber, e.account_sid AS accountSid,
+              e.messaging_service_sid AS scopeKey, e.channel, e.end_user AS recipient, e.kind,
+              e.date_sent AS dateSent, e.message_sid AS messageSid
+       FROM ledger_events e
+       WHERE e.kind IN ('opt-out', 'opt-in', 'refused') AND e.date_sent >= ?
+         AND e.account_sid || ' ' || e.messaging_service_sid IN (SELECT value FROM json_each(?))
+         AND ${KNOWN_SERVICE}`,
+    )
+    .all(
+      since,
+      JSON.stringify(services.map((s) => `${s.accountSid} ${s.service}`)),
+    ) as NumberEvidence[];
 }

@@ -8,14 +8,15 @@ import {
   eachOptOutAsOf,
   numberEvidenceSince,
   serviceEvidenceByNumber,
+  type NumberEvidence,
   type ScopeAsOf,
 } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
-import { numberSightings } from '../db/whereabouts.js';
+import { numberSightings, serviceEvidenceSince } from '../db/whereabouts.js';
 import { servicesLeft } from '../optouts/export.js';
 import { departuresByNumber, type MovedNumber, type NumberDeparture } from '../db/reconcile.js';
 import { pairsSaidElsewhere } from './said-elsewhere.js';
-import { earliestThere } from './whereabouts.js';
+import { earliestThere, serviceStaysSince } from './whereabouts.js';
 import type { SuppressedPair } from './violations.js';
 
 /**
@@ -43,6 +44,7 @@ export function suppressionLists(
   // The services each number left, and from when an opt-in through one is not the number's:
   // the export's rule (`servicesLeft`), so the list a send is held to is the one it gives.
   const servicesLeftBy = servicesLeft(db);
+  const leftOf = new Map<string, readonly { accountSid: string; leftAt: string }[]>();
   for (const m of moved) {
     const leftServices = servicesLeftBy.get(m.phoneNumber);
     const optInsBefore = (service: string) => {
@@ -60,6 +62,7 @@ export function suppressionLists(
       const leftAt = left.find((d) => d.accountSid === m.sourceAccountSid)?.leftAt ?? m.movedAt;
       left.push({ accountSid: m.sourceAccountSid, serviceSid: m.sourceServiceSid, leftAt });
     }
+    leftOf.set(m.phoneNumber, left);
     const lastLeft = left.reduce((a, d) => (d.leftAt > a ? d.leftAt : a), m.movedAt);
     // The journal's time of a move is this machine's clock, a STOP's date Twilio's: one said to
     // the number itself (or a send from it refused) in an account it left, dated up to two
@@ -134,16 +137,26 @@ export function suppressionLists(
   // into by hand next, which then texts the person (held against sends from other accounts).
   // From the move less two minutes: its time is this machine's clock, a STOP's date Twilio's,
   // which may run behind ours; one dated in those two minutes may have been said after it.
-  for (const [phone, pairs] of saidSinceMoved(db, moved)) lists.get(phone)?.push(...pairs);
+  for (const [phone, pairs] of saidSinceMoved(db, moved, leftOf)) {
+    lists.get(phone)?.push(...pairs);
+  }
   return lists;
 }
 
 /**
- * What each moved number took since it moved, by phone number (`pairsSaidElsewhere`), each held
- * only from when the number may have come to the account it was said in (`earliestThere`): a
- * refusal there, whose STOP is not known, says nothing of the time before.
+ * What each moved number took since it moved, by phone number (`pairsSaidElsewhere`): its own
+ * evidence, and that of each Messaging Service it was in since (`serviceStaysSince`: a STOP said
+ * to another number of the service opted the person out of the whole service, the number too),
+ * said while it may still have been in it. Each held only from when the number may have come to
+ * the account it was said in (`earliestThere`): a refusal there, whose STOP is not known, or a
+ * STOP to the service's other numbers, says nothing of the time before.
  */
-function saidSinceMoved(db: Db, moved: readonly MovedNumber[]): Map<string, SuppressedPair[]> {
+function saidSinceMoved(
+  db: Db,
+  moved: readonly MovedNumber[],
+  /** The accounts apply moved each out of (and the one it came from), and when. */
+  leftOf: ReadonlyMap<string, readonly { accountSid: string; leftAt: string }[]>,
+): Map<string, SuppressedPair[]> {
   const sinceOf = new Map(moved.map((m) => [m.phoneNumber, saidAfterBy(m.moveBegan)]));
   const evidence = numberEvidenceSince(
     db,
@@ -158,6 +171,33 @@ function saidSinceMoved(db: Db, moved: readonly MovedNumber[]): Map<string, Supp
     sightings
       .get(m.phoneNumber)
       ?.push({ accountSid: m.subaccountSid, at: m.movedAt, listed: true });
+  }
+  const stays = moved.flatMap((m) =>
+    serviceStaysSince(
+      sightings.get(m.phoneNumber) ?? [],
+      sinceOf.get(m.phoneNumber)!,
+      leftOf.get(m.phoneNumber),
+    ).map((stay) => ({ ...stay, phoneNumber: m.phoneNumber })),
+  );
+  if (stays.length > 0) {
+    const earliest = [...sinceOf.values()].reduce((a, b) => (b < a ? b : a));
+    const byService = new Map<string, NumberEvidence[]>();
+    for (const e of serviceEvidenceSince(db, stays, earliest)) {
+      const key = `${e.accountSid} ${e.scopeKey}`;
+      const rows = byService.get(key);
+      if (rows === undefined) byService.set(key, [e]);
+      else rows.push(e);
+    }
+    for (const stay of stays) {
+      const since = sinceOf.get(stay.phoneNumber)!;
+      for (const e of byService.get(`${stay.accountSid} ${stay.service}`) ?? []) {
+        if (e.phoneNumber === stay.phoneNumber || e.dateSent < since) continue;
+        const bound = e.kind === 'opt-in' ? stay.optInsBy : stay.until;
+        if (bound !== null && e.dateSent > bound) continue;
+        evidence.push({ ...e, phoneNumber: stay.phoneNumber });
+      }
+    }
+    evidence.sort(inEvidenceOrder);
   }
   const moves = new Map(moved.map((m) => [m.phoneNumber, m]));
   const pairs = pairsSaidElsewhere(evidence);
@@ -177,4 +217,23 @@ function saidSinceMoved(db: Db, moved: readonly MovedNumber[]): Map<string, Supp
     }
   }
   return pairs;
+}
+
+/** `numberEvidenceSince`'s order: by number, account, partition, recipient, date, opt-in last. */
+function inEvidenceOrder(a: NumberEvidence, b: NumberEvidence): number {
+  const keys = (e: NumberEvidence) => [
+    e.phoneNumber,
+    e.accountSid,
+    e.scopeKey,
+    e.recipient,
+    e.dateSent,
+    e.kind === 'opt-in' ? '1' : '0',
+    e.messageSid,
+  ];
+  const [x, y] = [keys(a), keys(b)];
+  for (let i = 0; i < x.length; i += 1) {
+    if (x[i]! < y[i]!) return -1;
+    if (x[i]! > y[i]!) return 1;
+  }
+  return 0;
 }

@@ -1,5 +1,6 @@
 /**
- * When a moved number may have been in an account, from what the ledger saw of it (`numberSightings`): what bounds the opt-outs it took there since its move
+ * When a moved number may have been in an account, or in a Messaging Service there, from what
+ * the ledger saw of it (`numberSightings`): what bounds the opt-outs it took there since its move
  * (docs/opt-out-rules.md, A STOP said after the move, in another account). Pure.
  */
 
@@ -39,4 +40,82 @@ export function earliestThere(
     if (since === null || at > since) since = at;
   }
   return since;
+}
+
+/** A Messaging Service a moved number was in since its move, and what of it is the number's. */
+export interface ServiceStay {
+  accountSid: string;
+  service: string;
+  /**
+   * The latest date Twilio may give a message said while the number was still in it: the first
+   * sighting out of it after its last in it (the latest date that one may carry). Null: none
+   * seen; the number may have been in it until the send.
+   */
+  until: string | null;
+  /**
+   * The latest date an opt-in through it is known said while the number was in it: its last
+   * sighting there (the earliest date that may carry). One said later may have come after the
+   * number left: not the number's (docs/opt-out-rules.md, A service's opt-outs after the number
+   * left it).
+   */
+  optInsBy: string;
+}
+
+/**
+ * Whether sighting `o` certainly came after `s`: two listings (or journal times) by this
+ * machine's clock, in order; else two minutes apart, the one Twilio's.
+ */
+const certainlyAfter = (o: NumberSighting, s: NumberSighting) =>
+  o.listed && s.listed ? o.at > s.at : earliest(o) > latest(s);
+
+/**
+ * The Messaging Services the number was in since `since` (a sighting in one, the latest date it
+ * may carry at or after `since`), each with how long it may have stayed (`ServiceStay`): until
+ * the first sighting out of it (in another account, in another service or none there, a listing
+ * that showed it gone) certainly after every sighting in it, or a move of apply's out of its
+ * account (`departures`, this machine's clock) after them. The stay is taken as unbroken from
+ * the first sighting to the last: an opt-out said while it was away and back is held too, the
+ * safe reading.
+ */
+export function serviceStaysSince(
+  sightings: readonly NumberSighting[],
+  since: string,
+  departures: readonly { accountSid: string; leftAt: string }[] = [],
+): ServiceStay[] {
+  const inIt = new Map<string, NumberSighting[]>();
+  for (const s of sightings) {
+    if (typeof s.service !== 'string' || s.outOfService !== undefined) continue;
+    const key = `${s.accountSid} ${s.service}`;
+    const seen = inIt.get(key);
+    if (seen === undefined) inIt.set(key, [s]);
+    else seen.push(s);
+  }
+  const stays: ServiceStay[] = [];
+  for (const seen of inIt.values()) {
+    const { accountSid, service } = seen[0] as NumberSighting & { service: string };
+    if (!seen.some((s) => latest(s) >= since)) continue;
+    let until: string | null = null;
+    for (const o of sightings) {
+      const out =
+        o.outOfService === undefined
+          ? o.accountSid !== accountSid || (o.service !== undefined && o.service !== service)
+          : o.accountSid === accountSid && o.outOfService === service;
+      if (!out || !seen.every((s) => certainlyAfter(o, s))) continue;
+      if (until === null || latest(o) < until) until = latest(o);
+    }
+    // A move of apply's out of the account took it out of the service first (the list it
+    // carried holds the service as of then; for one that arrived by hand, the plan that found it
+    // gone): it ended the stay unless seen there since, a message of its own there dated more
+    // than two minutes after (Twilio's clock).
+    for (const d of departures) {
+      if (d.accountSid !== accountSid) continue;
+      const before = (s: NumberSighting) =>
+        s.listed ? s.at <= d.leftAt : s.at <= saidBeforeBy(d.leftAt);
+      if (!seen.every(before)) continue;
+      if (until === null || saidBeforeBy(d.leftAt) < until) until = saidBeforeBy(d.leftAt);
+    }
+    const optInsBy = seen.map(earliest).reduce((a, b) => (b > a ? b : a));
+    stays.push({ accountSid, service, until, optInsBy });
+  }
+  return stays;
 }

@@ -16,6 +16,7 @@ import { inbound, ownClient } from '../support/emulator.js';
 import { planAndApply, readCsv, useCliWorkspaceEach } from '../support/migration.js';
 
 const A = '+14155550641';
+const B = '+14155550642';
 const C = '+14155550643';
 const [R1, R2, R3] = ['+12065550641', '+12065550642', '+12065550643'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -159,6 +160,33 @@ describe('reconcile: a STOP said after the move, then the number moved by hand i
     await moveAByHand(beta, acme);
     await sleep(1_100);
     await sendToR1IsTheViolation(acme, stop.sid);
+  }, 90_000);
+
+  it("holds the other subaccount's send to a STOP said since the move to another number of the service it was in", async () => {
+    // A and B go into one Messaging Service of Acme's subaccount (the mapping names it for both).
+    await ws.env.seed({ numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: C }] });
+    const mapping = ws.dir.file('map.csv');
+    writeFileSync(
+      mapping,
+      'customer_id,customer_name,phone_number,messaging_service\n' +
+        `acme,Acme,${A},Acme SMS\nacme,Acme,${B},Acme SMS\nbeta,Beta,${C},\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await planAndApply(cli, { mapping, db: db(), out: ws.dir.file('p.json') });
+    const state = await ws.env.state();
+    const acme = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const beta = state.accounts.find((a) => a.friendly_name === 'Beta')!.sid;
+    const service = state.numbers.find((n) => n.phone_number === A)!.messaging_service_sid!;
+    expect(state.numbers.find((n) => n.phone_number === B)!.messaging_service_sid).toBe(service);
+    await sleep(1_100);
+    // R1 says STOP to B, through the service: Twilio opts them out of the whole service, A too.
+    const stop = await inbound(ws.env, { from: R1, to: B, body: 'STOP' });
+    expect(stop.messaging_service_sid).toBe(service);
+    await sleep(1_100);
+    // In the console, A goes into Beta's subaccount (out of the service), which never heard it.
+    await moveAByHand(acme, beta);
+    await sleep(1_100);
+    await sendToR1IsTheViolation(beta, stop.sid);
   }, 90_000);
 
   it("holds its own subaccount's send from the number taken out of the service a STOP there came through", async () => {

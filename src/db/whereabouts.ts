@@ -136,7 +136,9 @@ export function numberSightings(db: Db, phones: readonly string[]): Map<string, 
 /**
  * The evidence Messaging Services (`account` and `service`, known as services there) took since
  * `since`: every opt-out, opt-in and refused send through them, of any number (a refused send
- * with no sender too), in `numberEvidenceSince`'s shape with the sender as `phoneNumber`.
+ * with no sender too), in `numberEvidenceSince`'s shape with the sender as `phoneNumber`, and
+ * its order but for the sender (by account, service, recipient, date, the opt-out side first
+ * within a second, SID).
  */
 export function serviceEvidenceSince(
   db: Db,
@@ -152,7 +154,9 @@ export function serviceEvidenceSince(
        FROM ledger_events e
        WHERE e.kind IN ('opt-out', 'opt-in', 'refused') AND e.date_sent >= ?
          AND e.account_sid || ' ' || e.messaging_service_sid IN (SELECT value FROM json_each(?))
-         AND ${KNOWN_SERVICE}`,
+         AND ${KNOWN_SERVICE}
+       ORDER BY e.account_sid, e.messaging_service_sid, e.end_user, e.date_sent,
+                e.kind = 'opt-in', e.message_sid`,
     )
     .all(
       since,

@@ -3,7 +3,7 @@
  * pass holds the number's sends to.
  */
 
-import { saidAfterBy, saidBeforeBy } from '../clock.js';
+import { isoSeconds, saidAfterBy, saidBeforeBy } from '../clock.js';
 import {
   eachOptOutAsOf,
   numberEvidenceSince,
@@ -16,7 +16,7 @@ import { numberSightings, serviceEvidenceSince } from '../db/whereabouts.js';
 import { servicesLeft } from '../optouts/export.js';
 import { departuresByNumber, type MovedNumber, type NumberDeparture } from '../db/reconcile.js';
 import { pairsSaidElsewhere } from './said-elsewhere.js';
-import { earliestThere, serviceStaysSince } from './whereabouts.js';
+import { earliestThere, serviceStaysSince, type ServiceStay } from './whereabouts.js';
 import type { SuppressedPair } from './violations.js';
 
 /**
@@ -138,7 +138,8 @@ export function suppressionLists(
   // From the move less two minutes: its time is this machine's clock, a STOP's date Twilio's,
   // which may run behind ours; one dated in those two minutes may have been said after it.
   for (const [phone, pairs] of saidSinceMoved(db, moved, leftOf)) {
-    lists.get(phone)?.push(...pairs);
+    const list = lists.get(phone);
+    if (list !== undefined) for (const pair of pairs) list.push(pair);
   }
   return lists;
 }
@@ -172,68 +173,98 @@ function saidSinceMoved(
       .get(m.phoneNumber)
       ?.push({ accountSid: m.subaccountSid, at: m.movedAt, listed: true });
   }
-  const stays = moved.flatMap((m) =>
-    serviceStaysSince(
-      sightings.get(m.phoneNumber) ?? [],
-      sinceOf.get(m.phoneNumber)!,
-      leftOf.get(m.phoneNumber),
-    ).map((stay) => ({ ...stay, phoneNumber: m.phoneNumber })),
-  );
-  if (stays.length > 0) {
-    const earliest = [...sinceOf.values()].reduce((a, b) => (b < a ? b : a));
-    const byService = new Map<string, NumberEvidence[]>();
-    for (const e of serviceEvidenceSince(db, stays, earliest)) {
-      const key = `${e.accountSid} ${e.scopeKey}`;
-      const rows = byService.get(key);
-      if (rows === undefined) byService.set(key, [e]);
-      else rows.push(e);
-    }
-    for (const stay of stays) {
-      const since = sinceOf.get(stay.phoneNumber)!;
-      for (const e of byService.get(`${stay.accountSid} ${stay.service}`) ?? []) {
-        if (e.phoneNumber === stay.phoneNumber || e.dateSent < since) continue;
-        const bound = e.kind === 'opt-in' ? stay.optInsBy : stay.until;
-        if (bound !== null && e.dateSent > bound) continue;
-        evidence.push({ ...e, phoneNumber: stay.phoneNumber });
-      }
-    }
-    evidence.sort(inEvidenceOrder);
-  }
   const moves = new Map(moved.map((m) => [m.phoneNumber, m]));
+  // From when the number may have come to each account: what a refusal there, or a STOP to
+  // another number of a service there, holds its sends from.
+  const from = new Map<string, string | null>();
+  const heldFromOf = (m: MovedNumber, account: string): string | null => {
+    const key = `${m.phoneNumber} ${account}`;
+    if (!from.has(key)) {
+      // The account it came from held it before it moved, since no one knows when.
+      const arrived = account === m.subaccountSid ? m.moveBegan : undefined;
+      const there = earliestThere(sightings.get(m.phoneNumber) ?? [], account, arrived);
+      from.set(key, account === m.sourceAccountSid ? null : there);
+    }
+    return from.get(key) ?? null;
+  };
   const pairs = pairsSaidElsewhere(evidence);
   for (const [phone, theirs] of pairs) {
-    const m = moves.get(phone)!;
-    const from = new Map<string, string | null>();
     for (const pair of theirs) {
-      const account = pair.saidIn!;
-      if (!from.has(account)) {
-        // The account it came from held it before it moved, since no one knows when.
-        const arrived = account === m.subaccountSid ? m.moveBegan : undefined;
-        const there = earliestThere(sightings.get(phone) ?? [], account, arrived);
-        from.set(account, account === m.sourceAccountSid ? null : there);
+      const heldFrom = heldFromOf(moves.get(phone)!, pair.saidIn!);
+      if (heldFrom !== null) pair.heldFrom = heldFrom;
+    }
+  }
+  // The services each was in since, the numbers of one grouped by its bounds taken to the hour
+  // on their safe side (said until the end of the hour it may have left in, from the start of
+  // the one it may have come in, from the earliest move, an opt-in by the earliest): numbers
+  // moved together then share the service's pairs, as the lists share a service's opt-outs (a
+  // customer's hundred numbers in its service, and its thousands of STOPs since the move).
+  const groups = new Map<
+    string,
+    { stay: ServiceStay; heldFrom: string | null; since: string; numbers: MovedNumber[] }
+  >();
+  for (const m of moved) {
+    const seen = sightings.get(m.phoneNumber) ?? [];
+    const since = sinceOf.get(m.phoneNumber)!;
+    for (const fine of serviceStaysSince(seen, since, leftOf.get(m.phoneNumber))) {
+      const arrived = fine.accountSid === m.subaccountSid ? m.moveBegan : undefined;
+      const there =
+        fine.accountSid === m.sourceAccountSid
+          ? null
+          : earliestThere(seen, fine.accountSid, arrived);
+      const until = fine.until === null ? null : hourAfter(fine.until);
+      const heldFrom = there === null ? null : hourOf(there);
+      const key = [fine.accountSid, fine.service, until ?? '', heldFrom ?? ''].join(' ');
+      const group = groups.get(key);
+      if (group === undefined) {
+        groups.set(key, { stay: { ...fine, until }, heldFrom, since, numbers: [m] });
+        continue;
       }
-      const heldFrom = from.get(account);
-      if (heldFrom !== null && heldFrom !== undefined) pair.heldFrom = heldFrom;
+      group.numbers.push(m);
+      if (since < group.since) group.since = since;
+      if (fine.optInsBy < group.stay.optInsBy) group.stay.optInsBy = fine.optInsBy;
+    }
+  }
+  if (groups.size === 0) return pairs;
+  const earliest = [...sinceOf.values()].reduce((a, b) => (b < a ? b : a));
+  const byService = new Map<string, NumberEvidence[]>();
+  const services = [...groups.values()].map((g) => g.stay);
+  for (const e of serviceEvidenceSince(db, services, earliest)) {
+    const key = `${e.accountSid} ${e.scopeKey}`;
+    const rows = byService.get(key);
+    if (rows === undefined) byService.set(key, [e]);
+    else rows.push(e);
+  }
+  for (const { stay, heldFrom, since, numbers } of groups.values()) {
+    const { accountSid, service, until, optInsBy } = stay;
+    // Said while the number may still have been in it (from the earliest move of the group);
+    // an opt-in while it surely was. A number's own evidence among them is on its list already
+    // (a second pair, the same verdicts).
+    const rows = (byService.get(`${accountSid} ${service}`) ?? []).filter(
+      (e) =>
+        e.dateSent >= since &&
+        (e.kind === 'opt-in' ? e.dateSent <= optInsBy : until === null || e.dateSent <= until),
+    );
+    const held = pairsSaidElsewhere(rows.map((e) => ({ ...e, phoneNumber: '' }))).get('') ?? [];
+    if (heldFrom !== null) for (const pair of held) pair.heldFrom = heldFrom;
+    for (const m of numbers) {
+      let list = pairs.get(m.phoneNumber);
+      if (list === undefined) pairs.set(m.phoneNumber, (list = []));
+      for (const pair of held) list.push(pair);
     }
   }
   return pairs;
 }
 
-/** `numberEvidenceSince`'s order: by number, account, partition, recipient, date, opt-in last. */
-function inEvidenceOrder(a: NumberEvidence, b: NumberEvidence): number {
-  const keys = (e: NumberEvidence) => [
-    e.phoneNumber,
-    e.accountSid,
-    e.scopeKey,
-    e.recipient,
-    e.dateSent,
-    e.kind === 'opt-in' ? '1' : '0',
-    e.messageSid,
-  ];
-  const [x, y] = [keys(a), keys(b)];
-  for (let i = 0; i < x.length; i += 1) {
-    if (x[i]! < y[i]!) return -1;
-    if (x[i]! > y[i]!) return 1;
-  }
-  return 0;
+/** The start of the hour of `at` (ISO 8601 UTC). */
+function hourOf(at: string): string {
+  const time = Date.parse(at);
+  return Number.isNaN(time) ? at : isoSeconds(new Date(time - (time % 3_600_000)));
+}
+
+/** The end of the hour of `at`: the start of the next one, or `at` on the hour. */
+function hourAfter(at: string): string {
+  const time = Date.parse(at);
+  if (Number.isNaN(time) || time % 3_600_000 === 0) return at;
+  return isoSeconds(new Date(time - (time % 3_600_000) + 3_600_000));
 }

@@ -44,7 +44,10 @@ export function suppressionLists(
   // The services each number left, and from when an opt-in through one is not the number's:
   // the export's rule (`servicesLeft`), so the list a send is held to is the one it gives.
   const servicesLeftBy = servicesLeft(db);
-  const leftOf = new Map<string, readonly { accountSid: string; leftAt: string }[]>();
+  const leftOf = new Map<
+    string,
+    readonly { accountSid: string; serviceSid: string | null; leftAt: string }[]
+  >();
   for (const m of moved) {
     const leftServices = servicesLeftBy.get(m.phoneNumber);
     const optInsBefore = (service: string) => {
@@ -156,7 +159,10 @@ function saidSinceMoved(
   db: Db,
   moved: readonly MovedNumber[],
   /** The accounts apply moved each out of (and the one it came from), and when. */
-  leftOf: ReadonlyMap<string, readonly { accountSid: string; leftAt: string }[]>,
+  leftOf: ReadonlyMap<
+    string,
+    readonly { accountSid: string; serviceSid: string | null; leftAt: string }[]
+  >,
 ): Map<string, SuppressedPair[]> {
   const sinceOf = new Map(moved.map((m) => [m.phoneNumber, saidAfterBy(m.moveBegan)]));
   const evidence = numberEvidenceSince(
@@ -194,11 +200,13 @@ function saidSinceMoved(
       if (heldFrom !== null) pair.heldFrom = heldFrom;
     }
   }
-  // The services each was in since, the numbers of one grouped by its bounds taken to the hour
-  // on their safe side (said until the end of the hour it may have left in, from the start of
-  // the one it may have come in, from the earliest move, an opt-in by the earliest): numbers
-  // moved together then share the service's pairs, as the lists share a service's opt-outs (a
-  // customer's hundred numbers in its service, and its thousands of STOPs since the move).
+  // The services each was in since, but one a move of apply's took it out of (the list it
+  // carried out of the account holds it as of then), the numbers of one grouped by when they
+  // left it, and from the start of the hour they may have come to the account (the safe side;
+  // from the earliest move among them, an opt-in lifting by the earliest of their last
+  // sightings in it): numbers moved together share the service's pairs, as the lists share a
+  // service's opt-outs (a customer's hundred numbers in its service, and its thousands of STOPs
+  // since the move).
   const groups = new Map<
     string,
     { stay: ServiceStay; heldFrom: string | null; since: string; numbers: MovedNumber[] }
@@ -206,18 +214,27 @@ function saidSinceMoved(
   for (const m of moved) {
     const seen = sightings.get(m.phoneNumber) ?? [];
     const since = sinceOf.get(m.phoneNumber)!;
-    for (const fine of serviceStaysSince(seen, since, leftOf.get(m.phoneNumber))) {
+    const left = leftOf.get(m.phoneNumber) ?? [];
+    for (const fine of serviceStaysSince(seen, since, left)) {
+      const carried = left.some(
+        (d) =>
+          d.accountSid === fine.accountSid &&
+          d.serviceSid === fine.service &&
+          fine.until !== null &&
+          fine.until <= d.leftAt,
+      );
+      if (carried) continue;
       const arrived = fine.accountSid === m.subaccountSid ? m.moveBegan : undefined;
       const there =
         fine.accountSid === m.sourceAccountSid
           ? null
           : earliestThere(seen, fine.accountSid, arrived);
-      const until = fine.until === null ? null : hourAfter(fine.until);
+      const { until } = fine;
       const heldFrom = there === null ? null : hourOf(there);
       const key = [fine.accountSid, fine.service, until ?? '', heldFrom ?? ''].join(' ');
       const group = groups.get(key);
       if (group === undefined) {
-        groups.set(key, { stay: { ...fine, until }, heldFrom, since, numbers: [m] });
+        groups.set(key, { stay: { ...fine }, heldFrom, since, numbers: [m] });
         continue;
       }
       group.numbers.push(m);
@@ -260,11 +277,4 @@ function saidSinceMoved(
 function hourOf(at: string): string {
   const time = Date.parse(at);
   return Number.isNaN(time) ? at : isoSeconds(new Date(time - (time % 3_600_000)));
-}
-
-/** The end of the hour of `at`: the start of the next one, or `at` on the hour. */
-function hourAfter(at: string): string {
-  const time = Date.parse(at);
-  if (Number.isNaN(time) || time % 3_600_000 === 0) return at;
-  return isoSeconds(new Date(time - (time % 3_600_000) + 3_600_000));
 }

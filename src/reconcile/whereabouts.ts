@@ -103,16 +103,17 @@ export function serviceStaysSince(
       if (!out || !seen.every((s) => certainlyAfter(o, s))) continue;
       if (until === null || latest(o) < until) until = latest(o);
     }
-    // A move of apply's out of the account took it out of the service first (the list it
-    // carried holds the service as of then; for one that arrived by hand, the plan that found it
-    // gone): it ended the stay unless seen there since, a message of its own there dated more
-    // than two minutes after (Twilio's clock).
+    // A move of apply's out of the account took it out of the service first (for one that
+    // arrived by hand, the plan that found it gone): it ended the stay unless seen there since,
+    // a message of its own there dated more than two minutes after (Twilio's clock). What the
+    // service's other numbers took after it is not the number's, as on the list it carried out
+    // of the account (as of the move, with no allowance).
     for (const d of departures) {
       if (d.accountSid !== accountSid) continue;
       const before = (s: NumberSighting) =>
         s.listed ? s.at <= d.leftAt : s.at <= saidBeforeBy(d.leftAt);
       if (!seen.every(before)) continue;
-      if (until === null || saidBeforeBy(d.leftAt) < until) until = saidBeforeBy(d.leftAt);
+      if (until === null || d.leftAt < until) until = d.leftAt;
     }
     const optInsBy = seen.map(earliest).reduce((a, b) => (b > a ? b : a));
     stays.push({ accountSid, service, until, optInsBy });

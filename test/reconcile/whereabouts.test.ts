@@ -55,7 +55,7 @@ describe('serviceStaysSince', () => {
     const left = serviceStaysSince([attached], at('09:58'), [
       { accountSid: ACME, leftAt: at('10:30') },
     ]);
-    expect(left.map((s) => s.until)).toEqual(['2026-11-01T10:32:00Z']);
+    expect(left.map((s) => s.until)).toEqual([at('10:30')]);
     // None seen since the move: not a stay since.
     expect(serviceStaysSince([listed(ACME, '09:00', SERVICE)], at('09:58'))).toEqual([]);
   });

@@ -105,10 +105,18 @@ export function lockHandBack(
       // Another machine's lock no longer ours: whoever holds it now keeps it.
       if (elsewhere !== null) return null;
       try {
+        // Found free, it names this process, which ends now: not as renewed, so that another
+        // machine's --take-over-lock need not wait for it to age.
         giveLockBack(
           db,
           runner,
-          from ?? { runId: null, pid: runner.pid, hostname: runner.hostname, acquiredAt },
+          from ?? {
+            runId: null,
+            pid: runner.pid,
+            hostname: runner.hostname,
+            acquiredAt,
+            renewedAt: null,
+          },
         );
       } catch {
         // Left naming this process and the run: the notice is said all the same.

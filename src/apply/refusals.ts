@@ -5,7 +5,8 @@
  * opt-out gate `refuseUncovered`) and opt-outs the plan's carry leaves out (`refuseUncarried`).
  */
 
-import type { StepRecord, LockHolder } from '../db/journal.js';
+import { isoSeconds } from '../clock.js';
+import { LOCK_LIVE_MS, type StepRecord, type LockHolder } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { olderRulesWindows } from '../db/snapshot-runs.js';
 import { RefusedError, UserError } from '../errors.js';
@@ -38,14 +39,31 @@ export function refuseUnfit(input: ApplyInput, twilio: TwilioPort): void {
   }
 }
 
-export const lockRefusal = (holder: LockHolder, hostname: string) =>
-  new RefusedError(
-    `another apply holds ${'this database'} (pid ${holder.pid} on ${holder.hostname}${holder.runId === null ? '' : `, run ${holder.runId}`}, since ${holder.acquiredAt}); ${
+/**
+ * Another apply holds the lock: `takeOverAt`, this machine's time when --take-over-lock was
+ * asked and refused, as the holder (on another machine) renewed the lock lately.
+ */
+export function lockRefusal(holder: LockHolder, hostname: string, takeOverAt?: string) {
+  const held = `another apply holds ${'this database'} (pid ${holder.pid} on ${holder.hostname}${holder.runId === null ? '' : `, run ${holder.runId}`}, since ${holder.acquiredAt})`;
+  if (takeOverAt !== undefined && holder.hostname !== hostname && holder.renewedAt !== null) {
+    const renewed = Date.parse(holder.renewedAt);
+    const ago = Math.round((Date.parse(takeOverAt) - renewed) / 1000);
+    const when =
+      ago >= 0
+        ? `renewed the lock ${ago} s ago, at ${holder.renewedAt}: it still runs there`
+        : `renewed the lock at ${holder.renewedAt}, ${-ago} s ahead of this machine's clock (the two clocks differ): it is taken to run there still`;
+    return new RefusedError(
+      `${held}, and ${when}. --take-over-lock takes over only an apply that no longer runs: wait for it to finish there; if it no longer runs, --take-over-lock takes it over once the lock is ${LOCK_LIVE_MS / 1000} s unrenewed, from ${isoSeconds(new Date(renewed + LOCK_LIVE_MS))}`,
+    );
+  }
+  return new RefusedError(
+    `${held}; ${
       holder.hostname === hostname
         ? 'wait for it to finish'
         : `${holder.hostname} is another machine (or container), whose processes this one cannot see: wait for it to finish there, or, if it no longer runs (it was stopped, its machine or container is gone), apply again with --take-over-lock`
     }`,
   );
+}
 
 /** The opt-out gate: numbers no completed snapshot covers are not moved unless allowed. */
 export function refuseUncovered(

@@ -20,6 +20,7 @@ import {
   listSteps,
   lockHeldAgainst,
   lockHolder,
+  renewedLately,
   setLockRun,
   type StepRecord,
 } from '../db/journal.js';
@@ -71,7 +72,13 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   refuseUnfit(input, twilio);
   const acquiredAt = isoSeconds(clock.now());
   const lock = acquireLock(db, deps.runner, acquiredAt, input.takeOverLock === true);
-  if (!lock.acquired) throw lockRefusal(lock.holder, deps.runner.hostname);
+  if (!lock.acquired) {
+    throw lockRefusal(
+      lock.holder,
+      deps.runner.hostname,
+      input.takeOverLock ? acquiredAt : undefined,
+    );
+  }
   // A run this plan began is the one this process continues: the lock names it from the
   // start, so that `status` shows it running while its plan is checked against live state.
   const continued = findRunByPlan(db, input.planIntegrity);
@@ -158,8 +165,16 @@ export async function rehearseApply(
   const { db, twilio } = deps;
   refuseUnfit(input, twilio);
   const holder = lockHeldAgainst(db, deps.runner);
-  const released = input.takeOverLock === true && holder?.hostname !== deps.runner.hostname;
-  if (holder !== undefined && !released) throw lockRefusal(holder, deps.runner.hostname);
+  // As apply would: another machine's apply that renewed the lock lately still runs there.
+  const now = isoSeconds(deps.clock.now());
+  const released =
+    input.takeOverLock === true &&
+    holder !== undefined &&
+    holder.hostname !== deps.runner.hostname &&
+    !renewedLately(holder, now);
+  if (holder !== undefined && !released) {
+    throw lockRefusal(holder, deps.runner.hostname, input.takeOverLock ? now : undefined);
+  }
   // No request at all: the live state is apply's to read (drift, steps left in flight).
   const { existing, uncovered, uncarried } = await prepareRun(input, deps, { readLive: false });
   // The journal as it is: a step left in flight is listed with its mark.

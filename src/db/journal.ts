@@ -323,6 +323,28 @@ export interface LockHolder {
   pid: number;
   hostname: string;
   acquiredAt: string;
+  /** When its holder last renewed it (`renewLock`); null: written before renewals, or never. */
+  renewedAt: string | null;
+}
+
+/** How often a running apply renews its lock (`renewLock`). */
+export const LOCK_RENEW_MS = 5_000;
+
+/**
+ * How long a lock may go unrenewed before --take-over-lock may take it from another machine:
+ * six renewals missed.
+ */
+export const LOCK_LIVE_MS = 30_000;
+
+/**
+ * Whether `holder` renewed the lock within LOCK_LIVE_MS before `now`, or after it (a clock ahead
+ * of this machine's: taken as running, the safe side). A lock never renewed (NULL) is not.
+ */
+export function renewedLately(holder: LockHolder, now: string): boolean {
+  if (holder.renewedAt === null) return false;
+  const renewed = Date.parse(holder.renewedAt);
+  if (Number.isNaN(renewed)) return false;
+  return Date.parse(now) - renewed < LOCK_LIVE_MS;
 }
 
 /**
@@ -332,8 +354,8 @@ export interface LockHolder {
 function readLock(db: Db): LockHolder | undefined {
   return db
     .prepare(
-      `SELECT run_id AS runId, pid, hostname, acquired_at AS acquiredAt FROM apply_lock
-     WHERE id = 1`,
+      `SELECT run_id AS runId, pid, hostname, acquired_at AS acquiredAt, renewed_at AS renewedAt
+       FROM apply_lock WHERE id = 1`,
     )
     .get() as LockHolder | undefined;
 }
@@ -364,7 +386,9 @@ export function lockHeldAgainst(
 /**
  * `takeOverFromOtherHost`: a holder on another host (whose processes this one cannot see: a
  * machine the database was copied from, a container since replaced) is taken over, as the
- * person running apply says it no longer runs. One on this host that runs is never taken over.
+ * person running apply says it no longer runs, unless it renewed the lock lately
+ * (`renewedLately` at `at`): then it still runs there, and is not. One on this host that runs is
+ * never taken over. The lock taken is renewed at `at`.
  */
 export function acquireLock(
   db: Db,
@@ -376,14 +400,20 @@ export function acquireLock(
     .transaction(() => {
       const holder = readLock(db);
       const mine = holder !== undefined && holder.pid === me.pid && holder.hostname === me.hostname;
-      const released = takeOverFromOtherHost && holder?.hostname !== me.hostname;
+      const released =
+        takeOverFromOtherHost &&
+        holder !== undefined &&
+        holder.hostname !== me.hostname &&
+        !renewedLately(holder, at);
       if (holder !== undefined && holdsLock(holder, me) && !released)
         return { acquired: false as const, holder };
       db.prepare(
-        `INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at) VALUES (1, NULL, ?, ?, ?)
+        `INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at, renewed_at)
+       VALUES (1, NULL, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET run_id = NULL, pid = excluded.pid,
-         hostname = excluded.hostname, acquired_at = excluded.acquired_at`,
-      ).run(me.pid, me.hostname, at);
+         hostname = excluded.hostname, acquired_at = excluded.acquired_at,
+         renewed_at = excluded.renewed_at`,
+      ).run(me.pid, me.hostname, at, at);
       return {
         acquired: true as const,
         tookOverFrom: holder === undefined || mine ? null : holder,
@@ -405,7 +435,19 @@ export function setLockRun(db: Db, runId: number, me: { pid: number; hostname: s
 }
 
 /**
- * Puts back the lock `me` took over from `holder` (run, pid, host and since when, as it was), if
+ * Marks the lock renewed at `at` if `me` holds it (pid and host both): the sign, seen from
+ * another machine, that the apply holding it still runs. Returns whether it did.
+ */
+export function renewLock(db: Db, me: { pid: number; hostname: string }, at: string): boolean {
+  const renewed = db
+    .prepare('UPDATE apply_lock SET renewed_at = ? WHERE id = 1 AND pid = ? AND hostname = ?')
+    .run(at, me.pid, me.hostname);
+  return renewed.changes > 0;
+}
+
+/**
+ * Puts back the lock `me` took over from `holder` (run, pid, host, since when and when it was
+ * last renewed, as it was: a lock given back does not look freshly renewed), if
  * `me` still holds it: an apply stopped before it began its run leaves the lock as it found it.
  * Returns whether it did.
  */
@@ -416,10 +458,18 @@ export function giveLockBack(
 ): boolean {
   const given = db
     .prepare(
-      `UPDATE apply_lock SET run_id = ?, pid = ?, hostname = ?, acquired_at = ?
+      `UPDATE apply_lock SET run_id = ?, pid = ?, hostname = ?, acquired_at = ?, renewed_at = ?
        WHERE id = 1 AND pid = ? AND hostname = ?`,
     )
-    .run(holder.runId, holder.pid, holder.hostname, holder.acquiredAt, me.pid, me.hostname);
+    .run(
+      holder.runId,
+      holder.pid,
+      holder.hostname,
+      holder.acquiredAt,
+      holder.renewedAt,
+      me.pid,
+      me.hostname,
+    );
   return given.changes > 0;
 }
 

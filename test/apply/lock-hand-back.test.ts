@@ -24,12 +24,14 @@ const OTHER_MACHINE: LockHolder = {
   pid: 4242,
   hostname: 'ops-container-3f2a',
   acquiredAt: '2026-01-02T03:04:05Z',
+  renewedAt: '2026-01-02T03:04:05Z',
 };
 const KILLED_HERE: LockHolder = {
   runId: 3,
   pid: 99,
   hostname: 'here',
   acquiredAt: '2026-01-02T03:00:00Z',
+  renewedAt: '2026-01-02T03:00:00Z',
 };
 const GIVEN_BACK =
   'the lock this apply took over with --take-over-lock is given back to pid 4242 on ops-container-3f2a (another machine), as it was: running it again takes --take-over-lock again, once that apply no longer runs there';
@@ -93,7 +95,14 @@ describe('the apply lock handed back', () => {
     onLedger((db) => {
       const handBack = take(db, undefined, 3);
       expect(handBack.whenStopped()).toBeNull();
-      expect(lockHolder(db)).toEqual({ runId: null, pid: 7, hostname: 'here', acquiredAt: AT });
+      // This process ends now: not shown as renewed.
+      expect(lockHolder(db)).toEqual({
+        runId: null,
+        pid: 7,
+        hostname: 'here',
+        acquiredAt: AT,
+        renewedAt: null,
+      });
     }));
 
   it('stopped, its lock taken over meanwhile by a third apply: that apply keeps it', () =>
@@ -121,7 +130,13 @@ describe('the apply lock handed back', () => {
       const refusal = new RefusedError('drift');
       handBack.atEnd({ error: refusal });
       expect(toldAfter(refusal)).toEqual([NOT_GIVEN_BACK]);
-      expect(lockHolder(db)).toEqual({ runId: 3, pid: 7, hostname: 'here', acquiredAt: AT });
+      expect(lockHolder(db)).toEqual({
+        runId: 3,
+        pid: 7,
+        hostname: 'here',
+        acquiredAt: AT,
+        renewedAt: AT,
+      });
     }));
 
   it("stopped before its run began, another machine's lock not given back (full disk): whose it was and why, the lock left this process's", () =>
@@ -134,7 +149,13 @@ describe('the apply lock handed back', () => {
         error: FULL,
         self: { pid: 7, hostname: 'here' },
       });
-      expect(lockHolder(db)).toEqual({ runId: 3, pid: 7, hostname: 'here', acquiredAt: AT });
+      expect(lockHolder(db)).toEqual({
+        runId: 3,
+        pid: 7,
+        hostname: 'here',
+        acquiredAt: AT,
+        renewedAt: AT,
+      });
     }));
 
   it('stopped before it took up a run, the lock not given back to the apply killed part way (full disk): nothing thrown', () =>
@@ -142,7 +163,13 @@ describe('the apply lock handed back', () => {
       const handBack = take(db, KILLED_HERE, 3);
       failGiveBack(db);
       expect(handBack.whenStopped()).toBeNull();
-      expect(lockHolder(db)).toEqual({ runId: 3, pid: 7, hostname: 'here', acquiredAt: AT });
+      expect(lockHolder(db)).toEqual({
+        runId: 3,
+        pid: 7,
+        hostname: 'here',
+        acquiredAt: AT,
+        renewedAt: AT,
+      });
     }));
 
   it('refused before its run began, the lock found free: let go, nothing told', () =>

@@ -10,9 +10,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   acquireLock,
   createApplyRun,
+  giveLockBack,
   lockHeldAgainst,
+  lockHolder,
   LockLostError,
   releaseLock,
+  renewLock,
   setLockRun,
 } from '../../src/db/journal.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
@@ -106,6 +109,108 @@ describe('a run begun under the apply lock', () => {
       // The old process, said to run no more, checked its plan after all and begins its run.
       expect(() => createApplyRun(db, run, steps, on('old-container'))).toThrow(LockLostError);
       expect(db.prepare('SELECT COUNT(*) AS n FROM apply_runs').get()).toEqual({ n: 0 });
+    });
+  });
+});
+
+describe('--take-over-lock and an apply on another host that renews the lock', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+
+  const T = '2026-01-01T00:00:00Z';
+  const after = (seconds: number) => new Date(Date.parse(T) + seconds * 1000).toISOString();
+  const NOW = '2026-01-01T01:00:00Z';
+  /** An apply on 'there' that took the lock at T and last renewed it at `renewedAt`. */
+  const heldThere = (db: Parameters<typeof renewLock>[0], renewedAt: string | null) => {
+    acquireLock(db, on('there'), T);
+    db.prepare('UPDATE apply_lock SET renewed_at = ?').run(renewedAt);
+  };
+  const ago = (seconds: number) => new Date(Date.parse(NOW) - seconds * 1000).toISOString();
+
+  it('refuses one renewed 10 s ago: it still runs there', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      heldThere(db, ago(10));
+      expect(acquireLock(db, on('here'), NOW, true)).toMatchObject({
+        acquired: false,
+        holder: { hostname: 'there', renewedAt: ago(10) },
+      });
+      expect(lockHolder(db)).toMatchObject({ hostname: 'there' });
+    });
+  });
+
+  it('refuses one renewed 29 s ago, and takes one renewed 30 s and 31 s ago', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      heldThere(db, ago(29));
+      expect(acquireLock(db, on('here'), NOW, true).acquired).toBe(false);
+    });
+    for (const seconds of [30, 31, 3600]) {
+      await withLedger(dir.file(`l${seconds}.db`), (db) => {
+        heldThere(db, ago(seconds));
+        expect(acquireLock(db, on('here'), NOW, true)).toMatchObject({
+          acquired: true,
+          tookOverFrom: { hostname: 'there', renewedAt: ago(seconds) },
+        });
+        expect(lockHolder(db)).toMatchObject({ hostname: 'here', renewedAt: NOW });
+      });
+    }
+  });
+
+  it('refuses one renewed in the future of this clock (clock skew: taken to run)', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      heldThere(db, ago(-120));
+      expect(acquireLock(db, on('here'), NOW, true).acquired).toBe(false);
+      expect(lockHolder(db)).toMatchObject({ hostname: 'there' });
+    });
+  });
+
+  it('takes one never renewed (NULL: a lock written before renewals)', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      heldThere(db, null);
+      expect(acquireLock(db, on('here'), NOW, true)).toMatchObject({
+        acquired: true,
+        tookOverFrom: { hostname: 'there', renewedAt: null },
+      });
+    });
+  });
+
+  it('still refuses another host without --take-over-lock, renewed or not', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      heldThere(db, null);
+      expect(acquireLock(db, on('here'), NOW).acquired).toBe(false);
+    });
+  });
+
+  it('is renewed only by its holder (pid and host both)', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      acquireLock(db, on('there'), T);
+      expect(lockHolder(db)).toMatchObject({ renewedAt: T });
+      expect(renewLock(db, on('here'), after(5))).toBe(false);
+      expect(renewLock(db, on('there', 8), after(5))).toBe(false);
+      expect(lockHolder(db)).toMatchObject({ renewedAt: T });
+      expect(renewLock(db, on('there'), after(5))).toBe(true);
+      expect(lockHolder(db)).toMatchObject({ renewedAt: after(5) });
+    });
+  });
+
+  it("given back, shows its holder's own renewal, not the taker's", async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      heldThere(db, ago(60));
+      const taken = acquireLock(db, on('here'), NOW, true);
+      if (!taken.acquired || taken.tookOverFrom === null) throw new Error('not taken');
+      renewLock(db, on('here'), after(3605));
+      expect(giveLockBack(db, on('here'), taken.tookOverFrom)).toBe(true);
+      expect(lockHolder(db)).toEqual({
+        runId: null,
+        pid: 7,
+        hostname: 'there',
+        acquiredAt: T,
+        renewedAt: ago(60),
+      });
+      // So it may be taken over again at once.
+      expect(acquireLock(db, on('here'), NOW, true).acquired).toBe(true);
     });
   });
 });

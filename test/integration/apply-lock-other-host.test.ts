@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
+import { ageLockRenewal } from '../support/apply-lock.js';
 import { requestLog } from '../support/emulator.js';
 import { makePlan, useCliWorkspace } from '../support/migration.js';
 import { killApplyAtHeldWrite, releaseHeld } from '../support/snapshot-harness.js';
@@ -41,6 +42,9 @@ describe('apply after a stopped apply whose lock names another host', () => {
     const file = new Database(db);
     file.prepare("UPDATE apply_lock SET hostname = 'ops-container-3f2a'").run();
     file.close();
+    // And stopped a while ago: its lock unrenewed for a minute (one renewed within 30 s still
+    // runs there, and --take-over-lock does not take it: apply-lock-still-renewed).
+    ageLockRenewal(db);
 
     const refused = await cli(['apply', plan, '--db', db, '--rate', '1000']);
     expect(refused.code).toBe(4);

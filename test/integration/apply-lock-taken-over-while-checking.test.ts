@@ -3,14 +3,16 @@
  * another machine, no longer runs) while the first still checks its plan against the live
  * account: the first must not then begin its run beside the one that took the lock, sending
  * every write of the plan a second time. It is refused, having begun no run and written
- * nothing. In-process, emulator over HTTP.
+ * nothing. (The first renews its lock while it runs, so --take-over-lock takes it only once it
+ * went 30 s unrenewed: a machine stalled that long, here its renewal aged by hand.) In-process,
+ * emulator over HTTP.
  */
 
 import { describe, expect, it } from 'vitest';
 
 import type { ApplyInput } from '../../src/apply/apply-types.js';
 import { runApply } from '../../src/apply/run-apply.js';
-import { systemClock } from '../../src/clock.js';
+import { isoSeconds, systemClock } from '../../src/clock.js';
 import { acquireLock } from '../../src/db/journal.js';
 import { withDb } from '../../src/db/open.js';
 import { parseMapping } from '../../src/plan/mapping.js';
@@ -64,7 +66,10 @@ describe('an apply whose lock is taken over while it checks its plan', () => {
       if (!taken) {
         taken = true;
         await withDb(loc, async (db) => {
-          const took = acquireLock(db, SECOND, '2026-01-01T00:00:00Z', true);
+          // The first apply's lock went unrenewed for a minute (its machine stalled).
+          const minuteAgo = isoSeconds(new Date(systemClock.now().getTime() - 60_000));
+          db.prepare('UPDATE apply_lock SET renewed_at = ?').run(minuteAgo);
+          const took = acquireLock(db, SECOND, isoSeconds(systemClock.now()), true);
           expect(took).toMatchObject({
             acquired: true,
             tookOverFrom: { hostname: FIRST.hostname },

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
+import { ageLockRenewal } from '../support/apply-lock.js';
 import { planOneCustomer, useCliWorkspace } from '../support/migration.js';
 import { killApplyAtHeldWrite, releaseHeld } from '../support/snapshot-harness.js';
 
@@ -35,6 +36,9 @@ describe('report and reconcile while the lock names another host', () => {
     const file = new Database(dir.file('a.db'));
     file.prepare("UPDATE apply_lock SET hostname = 'ops-container-3f2a'").run();
     file.close();
+    // And stopped a while ago: its lock unrenewed for a minute, so that the command named
+    // below takes it over (one renewed within 30 s still runs there, and is not taken).
+    ageLockRenewal(dir.file('a.db'));
     const runDir = join(dir.path, 'reports', '1');
 
     const report = await cli(['report', '--db', 'a.db']);

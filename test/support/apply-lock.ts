@@ -45,3 +45,18 @@ export function holdLock(path: string, lock: LockRow = OTHER_MACHINES_LOCK): voi
     db.close();
   }
 }
+
+/**
+ * Marks the lock of the database at `path` as last renewed `seconds` ago (by this machine's
+ * clock): its apply stopped a while ago, so that --take-over-lock from another host takes it
+ * over (one renewed within the last 30 s still runs, and is not).
+ */
+export function ageLockRenewal(path: string, seconds = 60): void {
+  const db = new Database(path);
+  try {
+    const at = new Date(Date.now() - seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    db.prepare('UPDATE apply_lock SET renewed_at = ? WHERE id = 1').run(at);
+  } finally {
+    db.close();
+  }
+}

@@ -65,7 +65,13 @@ describe('reconcileNotes', () => {
         underWay: [
           {
             run: { id: 5, planPath: 'plans/a.plan.json', optionsJson: '{}' },
-            holder: { runId: 5, pid: 1, hostname: 'here', acquiredAt: '2026-01-01T00:00:00Z' },
+            holder: {
+              runId: 5,
+              pid: 1,
+              hostname: 'here',
+              acquiredAt: '2026-01-01T00:00:00Z',
+              renewedAt: null,
+            },
             dir: '/work/reports/5',
           },
         ],

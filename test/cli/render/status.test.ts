@@ -92,7 +92,7 @@ describe('renderStatus', () => {
             notesJson: '[]',
           },
           counts: { pending: 1, in_flight: 0, done: 1, skipped: 0, failed: 0, not_run: 0 },
-          process: { runId: 2, pid: 77, hostname, acquiredAt: 'A' },
+          process: { runId: 2, pid: 77, hostname, acquiredAt: 'A', renewedAt: null },
           followedBy: null,
           routesLost: 0,
         },

@@ -34,9 +34,23 @@
  *   answer (`error`, `self`), which the stop notice tells; thrown, it lost the whole notice.
  *   Not given back to this machine's apply (`continued`), it names this process and the run:
  *   the notice is said all the same.
+ *
+ * From the moment the lock is taken until it is let go or handed back (`atEnd`, `whenStopped`),
+ * it is renewed every LOCK_RENEW_MS (`renewLock`, while this process holds it): how another
+ * machine's --take-over-lock tells that this apply still runs. A renewal that fails (a database
+ * kept busy) never fails the run: the next one tries again. The timer does not keep the process
+ * alive, and is stopped before the lock is let go, so none fires once the database is closed.
  */
 
-import { giveLockBack, lockHolder, releaseLock, type LockHolder } from '../db/journal.js';
+import { isoSeconds, type Clock } from '../clock.js';
+import {
+  giveLockBack,
+  lockHolder,
+  LOCK_RENEW_MS,
+  releaseLock,
+  renewLock,
+  type LockHolder,
+} from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { tellAfter } from '../errors.js';
 import type { ApplyDeps, GivenBack } from './apply-types.js';
@@ -52,18 +66,35 @@ export interface LockHandBack {
   atEnd(failure?: { error: unknown }): void;
 }
 
+/** Renews the lock `runner` holds every LOCK_RENEW_MS, until the function returned is called. */
+function renewWhileHeld(db: Db, runner: ApplyDeps['runner'], clock: Clock): () => void {
+  const timer = setInterval(() => {
+    try {
+      renewLock(db, runner, isoSeconds(clock.now()));
+    } catch {
+      // Not renewed this time: the next renewal tries again. Only a lock unrenewed for
+      // LOCK_LIVE_MS may be taken over from another machine.
+    }
+  }, LOCK_RENEW_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /**
  * The hand-back of the lock `runner` took at `acquiredAt`: `tookOverFrom`, whose it was
  * (null: free, or this process's); `continued`, the run of this plan an earlier apply began.
+ * Renews the lock by `clock` until it is let go or handed back.
  */
 export function lockHandBack(
   db: Db,
   runner: ApplyDeps['runner'],
   taken: { acquiredAt: string; tookOverFrom: LockHolder | null; continued: number | undefined },
+  clock: Clock,
 ): LockHandBack {
   const { acquiredAt, tookOverFrom: from, continued } = taken;
   const elsewhere = from !== null && from.hostname !== runner.hostname ? from : null;
   let begun = false;
+  const stopRenewing = renewWhileHeld(db, runner, clock);
 
   /**
    * Another machine's lock, theirs again (with `error` when the write failed and the lock
@@ -99,6 +130,8 @@ export function lockHandBack(
       );
     },
     whenStopped: () => {
+      // The process ends now: it renews the lock no more, whoever it is left to.
+      stopRenewing();
       if (begun) return null;
       const given = toOtherMachine();
       if (given !== null || continued === undefined) return given;
@@ -124,6 +157,7 @@ export function lockHandBack(
       return null;
     },
     atEnd: (failure) => {
+      stopRenewing();
       if (failure === undefined) return letGo(false);
       const given = toOtherMachine();
       if (given === null) return letGo(true);

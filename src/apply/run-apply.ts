@@ -85,11 +85,12 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   if (continued !== undefined) setLockRun(db, continued.id, deps.runner);
   // Until its run begins (or is taken up), this apply has changed nothing: stopped, refused or
   // failed by then, it hands the lock back where letting go would mislead the next apply.
-  const handBack = lockHandBack(db, deps.runner, {
-    acquiredAt,
-    tookOverFrom: lock.tookOverFrom,
-    continued: continued?.id,
-  });
+  const handBack = lockHandBack(
+    db,
+    deps.runner,
+    { acquiredAt, tookOverFrom: lock.tookOverFrom, continued: continued?.id },
+    clock,
+  );
   const marked: ApplyDeps = {
     ...deps,
     beforeSteps: (runId) => {

@@ -9,11 +9,12 @@
  * apply-interrupted-before-resume and apply-refused-after-take-over.
  */
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { lockHandBack } from '../../src/apply/lock-hand-back.js';
 import { acquireLock, lockHolder, setLockRun, type LockHolder } from '../../src/db/journal.js';
 import type { Db } from '../../src/db/open.js';
+import type { Clock } from '../../src/clock.js';
 import { RefusedError, toldAfter } from '../../src/errors.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
@@ -49,7 +50,12 @@ function failGiveBack(db: Db): void {
 }
 
 /** `holder`'s lock (none: free), then taken by ME (with --take-over-lock), naming `continued`. */
-function take(db: Db, holder: LockHolder | undefined, continued?: number) {
+function take(
+  db: Db,
+  holder: LockHolder | undefined,
+  continued?: number,
+  clock: Clock = { now: () => new Date(AT) },
+) {
   if (holder !== undefined) {
     const who = { pid: holder.pid, hostname: holder.hostname, isAlive: () => true };
     acquireLock(db, who, holder.acquiredAt);
@@ -58,7 +64,12 @@ function take(db: Db, holder: LockHolder | undefined, continued?: number) {
   const lock = acquireLock(db, ME, AT, true);
   if (!lock.acquired) throw new Error('not taken');
   if (continued !== undefined) setLockRun(db, continued, ME);
-  return lockHandBack(db, ME, { acquiredAt: AT, tookOverFrom: lock.tookOverFrom, continued });
+  return lockHandBack(
+    db,
+    ME,
+    { acquiredAt: AT, tookOverFrom: lock.tookOverFrom, continued },
+    clock,
+  );
 }
 
 describe('the apply lock handed back', () => {
@@ -205,5 +216,97 @@ describe('the apply lock handed back', () => {
       expect(lockHolder(db)).toMatchObject({ pid: 8, hostname: 'elsewhere' });
       expect(toldAfter(refusal)).toEqual([]);
       expect(handBack.stillHeld()).toBe(false);
+    }));
+});
+
+describe('the apply lock renewed while it is held', () => {
+  let dir: TempDir;
+  // A clock that the test moves with the fake timers, counting how often it is read.
+  let at: number;
+  let reads: number;
+  const clock: Clock = {
+    now: () => {
+      reads += 1;
+      return new Date(at);
+    },
+  };
+  const wait = (ms: number) => {
+    for (let left = ms; left > 0; left -= 1000) {
+      at += 1000;
+      vi.advanceTimersByTime(1000);
+    }
+  };
+  const after = (seconds: number) =>
+    new Date(Date.parse(AT) + seconds * 1000).toISOString().replace('.000Z', 'Z');
+  beforeEach(() => {
+    dir = tempDir();
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    at = Date.parse(AT);
+    reads = 0;
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    dir.remove();
+  });
+  const onLedger = (fn: (db: Db) => void) => withLedger(dir.file('l.db'), fn);
+
+  it('every 5 s from taking it until it is let go, and never after', () =>
+    onLedger((db) => {
+      const handBack = take(db, undefined, undefined, clock);
+      expect(lockHolder(db)).toMatchObject({ renewedAt: AT });
+      wait(4_000);
+      expect(lockHolder(db)).toMatchObject({ renewedAt: AT });
+      wait(1_000);
+      expect(lockHolder(db)).toMatchObject({ renewedAt: after(5) });
+      handBack.runBegun();
+      wait(10_000);
+      expect(lockHolder(db)).toMatchObject({ renewedAt: after(15) });
+      handBack.atEnd();
+      expect(lockHolder(db)).toBeUndefined();
+      expect(vi.getTimerCount()).toBe(0);
+      const read = reads;
+      wait(60_000);
+      expect(reads).toBe(read);
+    }));
+
+  it("stopped: another machine's lock given back with its own renewal, and not renewed after", () =>
+    onLedger((db) => {
+      const handBack = take(db, OTHER_MACHINE, undefined, clock);
+      wait(5_000);
+      expect(lockHolder(db)).toMatchObject({ pid: 7, renewedAt: after(5) });
+      handBack.whenStopped();
+      expect(lockHolder(db)).toEqual(OTHER_MACHINE);
+      expect(vi.getTimerCount()).toBe(0);
+      wait(30_000);
+      expect(lockHolder(db)).toEqual(OTHER_MACHINE);
+    }));
+
+  it('refused before its run began: not renewed after the give-back', () =>
+    onLedger((db) => {
+      const handBack = take(db, OTHER_MACHINE, 3, clock);
+      handBack.atEnd({ error: new RefusedError('drift') });
+      expect(vi.getTimerCount()).toBe(0);
+    }));
+
+  it('a renewal that fails (a database kept busy) throws nothing; the next one renews', () =>
+    onLedger((db) => {
+      const handBack = take(db, undefined, undefined, clock);
+      db.exec(`CREATE TRIGGER renewal_fails BEFORE UPDATE OF renewed_at ON apply_lock
+        BEGIN SELECT RAISE(ABORT, 'database is locked'); END`);
+      expect(() => wait(5_000)).not.toThrow();
+      expect(lockHolder(db)).toMatchObject({ renewedAt: AT });
+      db.exec('DROP TRIGGER renewal_fails');
+      wait(5_000);
+      expect(lockHolder(db)).toMatchObject({ renewedAt: after(10) });
+      handBack.atEnd();
+    }));
+
+  it('renews only while this process holds it (taken over meanwhile: left as the taker wrote it)', () =>
+    onLedger((db) => {
+      const handBack = take(db, undefined, undefined, clock);
+      db.prepare("UPDATE apply_lock SET pid = 8, hostname = 'elsewhere', renewed_at = ?").run(AT);
+      wait(5_000);
+      expect(lockHolder(db)).toMatchObject({ pid: 8, renewedAt: AT });
+      handBack.atEnd();
     }));
 });

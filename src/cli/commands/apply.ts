@@ -61,7 +61,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
           type: 'boolean',
           default: false,
           describe:
-            'Take over the apply lock of a process on another machine (or container) that no longer runs (noted in the audit)',
+            'Take over the apply lock of a process on another machine (or container) that no longer runs (noted in the audit); refused while that apply renewed the lock within the last 30 s (a running apply renews it every 5 s)',
         }),
     handler: async (args) => {
       const { plan, integrity, text, path, shown } = readPlanFile(args.plan, context.cwd);

@@ -38,6 +38,14 @@ const GIVEN_BACK =
   'the lock this apply took over with --take-over-lock is given back to pid 4242 on ops-container-3f2a (another machine), as it was: running it again takes --take-over-lock again, once that apply no longer runs there';
 
 const FULL = 'database or disk is full';
+/** The lock as this process took it, naming run 3: left so when it could not be given back. */
+const LEFT_TO_ME: LockHolder = {
+  runId: 3,
+  pid: 7,
+  hostname: 'here',
+  acquiredAt: AT,
+  renewedAt: AT,
+};
 const NOT_GIVEN_BACK = `the lock this apply took over with --take-over-lock could not be given back to pid 4242 on ops-container-3f2a (another machine): ${FULL}. It is left naming this apply (pid 7 on here), which has ended, and the next apply on this machine takes it over as a process here that no longer runs: run apply again only once that apply no longer runs on ops-container-3f2a`;
 
 /**
@@ -141,13 +149,7 @@ describe('the apply lock handed back', () => {
       const refusal = new RefusedError('drift');
       handBack.atEnd({ error: refusal });
       expect(toldAfter(refusal)).toEqual([NOT_GIVEN_BACK]);
-      expect(lockHolder(db)).toEqual({
-        runId: 3,
-        pid: 7,
-        hostname: 'here',
-        acquiredAt: AT,
-        renewedAt: AT,
-      });
+      expect(lockHolder(db)).toEqual(LEFT_TO_ME);
     }));
 
   it("stopped before its run began, another machine's lock not given back (full disk): whose it was and why, the lock left this process's", () =>
@@ -160,13 +162,7 @@ describe('the apply lock handed back', () => {
         error: FULL,
         self: { pid: 7, hostname: 'here' },
       });
-      expect(lockHolder(db)).toEqual({
-        runId: 3,
-        pid: 7,
-        hostname: 'here',
-        acquiredAt: AT,
-        renewedAt: AT,
-      });
+      expect(lockHolder(db)).toEqual(LEFT_TO_ME);
     }));
 
   it('stopped before it took up a run, the lock not given back to the apply killed part way (full disk): nothing thrown', () =>
@@ -174,13 +170,7 @@ describe('the apply lock handed back', () => {
       const handBack = take(db, KILLED_HERE, 3);
       failGiveBack(db);
       expect(handBack.whenStopped()).toBeNull();
-      expect(lockHolder(db)).toEqual({
-        runId: 3,
-        pid: 7,
-        hostname: 'here',
-        acquiredAt: AT,
-        renewedAt: AT,
-      });
+      expect(lockHolder(db)).toEqual(LEFT_TO_ME);
     }));
 
   it('refused before its run began, the lock found free: let go, nothing told', () =>

@@ -10,34 +10,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Db } from '../../src/db/open.js';
 import { insertEvents, type LedgerEvent } from '../../src/db/ledger.js';
-import type { MovedNumber } from '../../src/db/reconcile.js';
 import { createRun, finishRun } from '../../src/db/snapshot-runs.js';
 import { suppressionLists } from '../../src/reconcile/suppression-lists.js';
 import { findViolations, type SentMessage } from '../../src/reconcile/violations.js';
+import { ACME, BETA, MOVE_BEGAN, moved, N, PARENT, R } from '../support/one-moved-number.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
-const PARENT = 'AC' + '0'.repeat(32);
-const ACME = 'AC' + '1'.repeat(32);
-const BETA = 'AC' + '2'.repeat(32);
-const N = '+14155550100';
-const R = '+12065550001';
 const R2 = '+12065550002';
-const MOVE_BEGAN = '2026-11-01T10:00:00Z';
 const at = (hhmm: string) => `2026-11-01T${hhmm}:00Z`;
-
-const moved: MovedNumber[] = [
-  {
-    numberSid: 'PN' + '1'.repeat(32),
-    phoneNumber: N,
-    customerId: 'acme',
-    subaccountSid: ACME,
-    sourceAccountSid: PARENT,
-    sourceServiceSid: null,
-    movedAt: '2026-11-01T10:00:01Z',
-    moveBegan: MOVE_BEGAN,
-    subaccountCreatedAt: null,
-  },
-];
 // Apply put it in Acme's subaccount; someone moved it by hand into Beta's and back.
 const placedIn = new Map([
   [moved[0]!.numberSid, [{ accountSid: ACME, began: MOVE_BEGAN, left: null }]],

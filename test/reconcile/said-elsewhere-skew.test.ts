@@ -8,32 +8,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { insertEvents, type LedgerEvent } from '../../src/db/ledger.js';
-import type { MovedNumber } from '../../src/db/reconcile.js';
 import { createRun, finishRun } from '../../src/db/snapshot-runs.js';
 import { suppressionLists } from '../../src/reconcile/suppression-lists.js';
 import { findViolations, type SentMessage } from '../../src/reconcile/violations.js';
+import { ACME, BETA, MOVE_BEGAN, moved, N, PARENT, R } from '../support/one-moved-number.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
-
-const PARENT = 'AC' + '0'.repeat(32);
-const ACME = 'AC' + '1'.repeat(32);
-const BETA = 'AC' + '2'.repeat(32);
-const N = '+14155550100';
-const R = '+12065550001';
-const MOVE_BEGAN = '2026-11-01T10:00:00Z';
-
-const moved: MovedNumber[] = [
-  {
-    numberSid: 'PN' + '1'.repeat(32),
-    phoneNumber: N,
-    customerId: 'acme',
-    subaccountSid: ACME,
-    sourceAccountSid: PARENT,
-    sourceServiceSid: null,
-    movedAt: '2026-11-01T10:00:01Z',
-    moveBegan: MOVE_BEGAN,
-    subaccountCreatedAt: null,
-  },
-];
 
 let seq = 0;
 const stopIn = (accountSid: string, dateSent: string): LedgerEvent => ({

@@ -26,21 +26,28 @@ describe('reconcile: a STOP said after the move, then the number moved by hand i
   const { cli } = ws;
   const db = () => ws.dir.file('r.db');
 
-  /** A to Acme, C to Beta, moved by apply; the two subaccounts' SIDs. */
-  async function migrate(): Promise<{ acme: string; beta: string }> {
-    await ws.env.seed({ numbers: [{ phone_number: A }, { phone_number: C }] });
+  /**
+   * `phones` in the parent, a snapshot, then the mapping `csv` planned and applied; the
+   * emulator's state after, and `sidOf` a subaccount's SID by its name.
+   */
+  async function migrateMapping(phones: string[], csv: string) {
+    await ws.env.seed({ numbers: phones.map((phone_number) => ({ phone_number })) });
     const mapping = ws.dir.file('map.csv');
-    writeFileSync(
-      mapping,
-      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nbeta,Beta,${C}\n`,
-    );
+    writeFileSync(mapping, csv);
     expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
     await planAndApply(cli, { mapping, db: db(), out: ws.dir.file('p.json') });
-    const accounts = (await ws.env.state()).accounts;
-    return {
-      acme: accounts.find((a) => a.friendly_name === 'Acme')!.sid,
-      beta: accounts.find((a) => a.friendly_name === 'Beta')!.sid,
-    };
+    const state = await ws.env.state();
+    const sidOf = (name: string) => state.accounts.find((a) => a.friendly_name === name)!.sid;
+    return { state, sidOf };
+  }
+
+  /** A to Acme, C to Beta, moved by apply; the two subaccounts' SIDs. */
+  async function migrate(): Promise<{ acme: string; beta: string }> {
+    const { sidOf } = await migrateMapping(
+      [A, C],
+      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nbeta,Beta,${C}\n`,
+    );
+    return { acme: sidOf('Acme'), beta: sidOf('Beta') };
   }
 
   /** Someone moves A in the console from subaccount `from` into subaccount `to`. */
@@ -164,18 +171,13 @@ describe('reconcile: a STOP said after the move, then the number moved by hand i
 
   it("holds the other subaccount's send to a STOP said since the move to another number of the service it was in", async () => {
     // A and B go into one Messaging Service of Acme's subaccount (the mapping names it for both).
-    await ws.env.seed({ numbers: [{ phone_number: A }, { phone_number: B }, { phone_number: C }] });
-    const mapping = ws.dir.file('map.csv');
-    writeFileSync(
-      mapping,
+    const { state, sidOf } = await migrateMapping(
+      [A, B, C],
       'customer_id,customer_name,phone_number,messaging_service\n' +
         `acme,Acme,${A},Acme SMS\nacme,Acme,${B},Acme SMS\nbeta,Beta,${C},\n`,
     );
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await planAndApply(cli, { mapping, db: db(), out: ws.dir.file('p.json') });
-    const state = await ws.env.state();
-    const acme = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
-    const beta = state.accounts.find((a) => a.friendly_name === 'Beta')!.sid;
+    const acme = sidOf('Acme');
+    const beta = sidOf('Beta');
     const service = state.numbers.find((n) => n.phone_number === A)!.messaging_service_sid!;
     expect(state.numbers.find((n) => n.phone_number === B)!.messaging_service_sid).toBe(service);
     await sleep(1_100);
@@ -191,16 +193,11 @@ describe('reconcile: a STOP said after the move, then the number moved by hand i
 
   it("holds its own subaccount's send from the number taken out of the service a STOP there came through", async () => {
     // A goes into a Messaging Service of Acme's subaccount (the mapping names one).
-    await ws.env.seed({ numbers: [{ phone_number: A }] });
-    const mapping = ws.dir.file('map.csv');
-    writeFileSync(
-      mapping,
+    const { state, sidOf } = await migrateMapping(
+      [A],
       `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},Acme SMS\n`,
     );
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await planAndApply(cli, { mapping, db: db(), out: ws.dir.file('p.json') });
-    const state = await ws.env.state();
-    const acme = state.accounts.find((a) => a.friendly_name === 'Acme')!.sid;
+    const acme = sidOf('Acme');
     const number = state.numbers.find((n) => n.phone_number === A)!;
     expect(number.account_sid).toBe(acme);
     const service = number.messaging_service_sid!;

@@ -50,6 +50,7 @@ export async function searchAway(
   stays: readonly NumberStay[],
   touched: ReadonlyMap<string, string> = new Map(),
   inPlace: readonly MovedNumber[] = [],
+  vouched: ReadonlyMap<string, string> = new Map(),
 ): Promise<AwaySearch> {
   const parent = twilio.parentAccountSid;
   const limit = pLimit(LISTINGS_AT_ONCE);
@@ -81,6 +82,7 @@ export async function searchAway(
     listedSids.map((sid, i) => [sid, inListed[i] ?? []] as const),
     stays,
     touched,
+    vouched,
   );
   const found = new Set([inParent, ...inListed].flat().map((n) => n.phoneNumber));
   const missing = all.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
@@ -136,7 +138,9 @@ export async function searchAway(
  * back between two passes — a transfer changes `date_updated` — in which case the number sent,
  * and heard STOPs, in an account no pass read. Which it was cannot be told from the listing,
  * so it is said (`number-updated`) from when it last came in to that change, never taken for
- * "0 violations". Pure.
+ * "0 violations" (updated-check.ts then reads the family's messages of the span). A change
+ * no later than one a pass vouched for (`vouched`, by `vouchKey`: no account of the family
+ * held a message of the number up to it) is not named, and a later one is named from it. Pure.
  */
 export function changedSince(
   moved: readonly MovedNumber[],
@@ -146,6 +150,7 @@ export function changedSince(
   ])[],
   stays: readonly NumberStay[],
   touched: ReadonlyMap<string, string>,
+  vouched: ReadonlyMap<string, string> = new Map(),
 ): NotChecked[] {
   const byAccount = new Map(listed);
   return moved.flatMap((m): NotChecked[] => {
@@ -161,10 +166,13 @@ export function changedSince(
     );
     const changed = there.dateUpdated.getTime();
     if (!(changed > known + CLOCK_SKEW_MS)) return [];
+    // Both Twilio's dates: no allowance between clocks.
+    const upTo = vouched.get(vouchKey(m.numberSid, m.subaccountSid));
+    if (upTo !== undefined && !(changed > Date.parse(upTo))) return [];
     return [
       {
         accountSid: m.subaccountSid,
-        start: arrived,
+        start: upTo !== undefined && Date.parse(upTo) > Date.parse(arrived) ? upTo : arrived,
         end: isoSeconds(there.dateUpdated),
         reason: 'number-updated',
         customerId: m.customerId,
@@ -174,6 +182,10 @@ export function changedSince(
     ];
   });
 }
+
+/** The key of `changedSince`'s `vouched`: a number in a subaccount. */
+export const vouchKey = (numberSid: string, subaccountSid: string) =>
+  `${numberSid} ${subaccountSid}`;
 
 /**
  * `list` for each item, `limit` at a time, the answers in the items' order. Once one fails, the

@@ -15,6 +15,7 @@ import {
   type MovedNumber,
   type NumberStay,
 } from '../db/reconcile.js';
+import { numberUpdateChecks, recordNumberUpdateChecks } from '../db/update-checks.js';
 import { UserError } from '../errors.js';
 import { isPhoneNumber, splitAddress } from '../optouts/channels.js';
 import { classifyMessage } from '../optouts/classify.js';
@@ -25,6 +26,7 @@ import { type SentMessage } from './violations.js';
 import { latest, earliest } from './instants.js';
 import { subaccountsNow, bySubaccount } from './moved.js';
 import { searchAway } from './away-search.js';
+import { checkUpdated, vouchedUpTo } from './updated-check.js';
 import { passWindows, readableFrom, notCheckedSpans, passStart } from './spans.js';
 import { historyBeginnings } from './history-beginnings.js';
 import type { ReconcileInput, ReconcileDeps } from './run-reconcile.js';
@@ -71,15 +73,26 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
   // out by hand since, it sends from where it is with the STOPs said to it there forgotten.
   const stays = numberStays(db);
   const inPlace = numbersFoundInPlace(db, new Set(moved.map((m) => m.numberSid)));
-  const { away, unlisted, updated } = await searchAway(
+  const kept = numberUpdateChecks(db);
+  const search = await searchAway(
     twilio,
     moved,
     now,
     stays,
     applyTouchedNumbers(db),
     inPlace,
+    vouchedUpTo(kept),
   );
-  return { stays, away, unlisted, updated };
+  // Changed since apply last changed it: the family's messages say whether it was elsewhere.
+  const { notChecked: updated, checks } = await checkUpdated(twilio, {
+    updated: search.updated,
+    numbers: [...moved, ...inPlace],
+    kept,
+    readable: readableFrom(db, now),
+    now,
+  });
+  recordNumberUpdateChecks(db, checks);
+  return { stays, away: search.away, unlisted: search.unlisted, updated };
 }
 
 /** Where the pass reads in each subaccount, and what no pass read there. */

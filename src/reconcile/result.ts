@@ -45,8 +45,11 @@ export interface ReconcileResult {
    * pass, not kept. `number-updated` (the same, without `unlisted`): a moved number in its
    * subaccount that Twilio says was changed there since apply last changed it (`date_updated`),
    * which a move by hand away and back between two passes does: from when it last came into
-   * its subaccount to that change, it may have sent from an account no pass read. Said by each
-   * pass that lists it so, not kept.
+   * its subaccount to that change, it may have sent from an account no pass read. The pass
+   * reads the messages of the parent and of the family's other subaccounts for the number in
+   * that span: when none holds one, the span is vouched for (kept: no later pass names it or
+   * reads for it again); otherwise it is named, with why (`updatedCheck`). Said by each pass
+   * that lists it so.
    */
   notChecked: NotChecked[];
   /**
@@ -113,7 +116,21 @@ export interface NotChecked {
    * number, each with Twilio's answer.
    */
   unlisted?: UnlistedSubaccount[];
+  /** `number-updated`: why reading the family's messages for the span did not vouch for it. */
+  updatedCheck?: UpdatedCheck;
 }
+
+/**
+ * Why a `number-updated` span was not vouched for: `found`, an account of the family other than
+ * the number's subaccount holds a message the number sent or heard in the span (the first
+ * found: its SID and date); `unreadable`, some accounts' messages could not be read (Twilio's
+ * answer for each); `retention`, the span reaches back beyond what an account's Messages API
+ * shows (from `readableFrom`).
+ */
+export type UpdatedCheck =
+  | { outcome: 'found'; accountSid: string; messageSid: string; sentAt: string }
+  | { outcome: 'unreadable'; accounts: UnlistedSubaccount[] }
+  | { outcome: 'retention'; accountSid: string; readableFrom: string };
 
 /** A subaccount whose numbers Twilio refused to list: its HTTP status and error code. */
 export interface UnlistedSubaccount {

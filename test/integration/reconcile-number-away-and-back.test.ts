@@ -17,7 +17,14 @@ import { parseMapping } from '../../src/plan/mapping.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import { failsOnViolation } from '../../src/reconcile/result.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
-import { inbound, ownClient, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import {
+  clearRequestLog,
+  inbound,
+  ownClient,
+  requestLog,
+  startTestEmulator,
+  type TestEmulator,
+} from '../support/emulator.js';
 import { applyInputOf } from '../support/plan-builders.js';
 import {
   fixedClock,
@@ -50,13 +57,14 @@ describe('reconcile: a moved number moved by hand away and back between two pass
    * (which sees it there only): the plan finds it in place, and apply does not move it. With
    * `betaToo`, C too, mapped to Beta and moved there by apply: passes read Beta's subaccount.
    */
-  async function migrated({ inPlace = false, betaToo = false } = {}) {
+  async function migrated({ inPlace = false, betaToo = false, key = false } = {}) {
     let t = Math.floor((Date.now() - 12 * 3_600_000) / 60_000) * 60_000;
     const e = await startTestEmulator({ now: () => t });
     env = e;
     dir = tempDir('submigrate-away-and-back-');
     const db = dir.file('h.db');
-    await e.seed({
+    const { keys } = await e.seed({
+      ...(key ? { keys: [{ kind: 'main' as const }] } : {}),
       subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
       numbers: [A, ...(inPlace ? [B] : []), ...(betaToo ? [C] : [])].map((n) => ({
         phone_number: n,
@@ -101,19 +109,39 @@ describe('reconcile: a moved number moved by hand away and back between two pass
       const done = await runApply(applyInputOf(plan), { ...deps, sleep: async () => undefined });
       expect(done.status).toBe('completed');
     });
-    /** A reconcile pass now: its result, and whether --fail-on-violation exits 3. */
+    /**
+     * A reconcile pass now: its result, and whether --fail-on-violation exits 3. With `key`,
+     * on the Main API key the seed made (a subaccount's messages are read with its own token).
+     */
+    const port = () =>
+      keys[0] === undefined
+        ? e.port()
+        : e.port({
+            kind: 'api-key',
+            accountSid: e.parentSid,
+            apiKey: keys[0].sid,
+            apiSecret: keys[0].secret,
+          });
     const pass = () =>
       withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(t) }, async (d) => {
         const result = await runReconcile(
           { since: null },
-          { twilio: e.port(), db: d, clock: fixedClock(t), runner: TEST_RUNNER },
+          { twilio: port(), db: d, clock: fixedClock(t), runner: TEST_RUNNER },
         );
         return { result, exit3: failsOnViolation(result, reconcileTotals(d).violations) };
       });
     const moveAByHand = (from: string, to: string) => moveByHand(A, from, to);
     const text = (account: string, to: string, from = A) =>
       ownClient(e, account).messages.create({ from, to, body: 'Sale!' });
-    return { e, acme, beta, step, pass, moveByHand, moveAByHand, text };
+    /** Someone changes A's webhook in the console, in Acme's subaccount. */
+    const editWebhook = async (url: string) => {
+      const [number] = await ownClient(e, acme).incomingPhoneNumbers.list({ phoneNumber: A });
+      await e.parent.api.v2010
+        .accounts(acme)
+        .incomingPhoneNumbers(number!.sid)
+        .update({ smsUrl: url });
+    };
+    return { e, acme, beta, step, pass, moveByHand, moveAByHand, text, editWebhook };
   }
 
   it('says it cannot vouch for a send from the parent while the number was there (seed 68)', async () => {
@@ -144,6 +172,12 @@ describe('reconcile: a moved number moved by hand away and back between two pass
         phoneNumber: A,
         customerId: 'acme',
         end: iso(back),
+        updatedCheck: {
+          outcome: 'found',
+          accountSid: e.parentSid,
+          messageSid: sent.sid,
+          sentAt: expect.any(String),
+        },
       }),
     ]);
     expect(last.exit3).toBe(true);
@@ -169,9 +203,16 @@ describe('reconcile: a moved number moved by hand away and back between two pass
         phoneNumber: A,
         start: expect.any(String),
         end: iso(back),
+        updatedCheck: expect.objectContaining({ outcome: 'found', accountSid: beta }),
       }),
     ]);
     expect(last.exit3).toBe(true);
+    // Kept: the next pass says it again without reading the family's messages.
+    step();
+    await clearRequestLog(env!);
+    const again = await pass();
+    expect(again.result.notChecked).toEqual(last.result.notChecked);
+    expect(await familyReads(env!, acme)).toEqual([]);
   });
 
   it.each([
@@ -210,4 +251,87 @@ describe('reconcile: a moved number moved by hand away and back between two pass
       expect(last.exit3).toBe(true);
     },
   );
+
+  it('vouches for a webhook changed in the Console once the family holds no message of the number then, and reads nothing more for it', async () => {
+    const { e, acme, beta, step, pass, text, editWebhook } = await migrated({ betaToo: true });
+    step();
+    expect((await pass()).result.notChecked).toEqual([]);
+    // What a pass reads of the other accounts with nothing to vouch for: Beta's window.
+    step();
+    await clearRequestLog(e);
+    await pass();
+    const plain = await familyReads(e, acme);
+    expect(plain).toEqual([beta]);
+    // The customer's app texts from A in Acme's subaccount, and Beta's number C texts A (a
+    // message to A in Beta's subaccount, sent from there): neither is A anywhere else.
+    step();
+    await text(acme, R2);
+    step();
+    await text(beta, A, C);
+    step();
+    await editWebhook('https://app.example/sms-new-token');
+    step();
+    await clearRequestLog(e);
+    const first = await pass();
+    expect(first.result.notChecked).toEqual([]);
+    expect(first.exit3).toBe(false);
+    // The parent's and Beta's messages from A and to A (Acme's own are not read for it).
+    expect(await familyReads(e, acme)).toEqual(
+      [...plain, e.parentSid, e.parentSid, beta, beta].sort(),
+    );
+    step();
+    await clearRequestLog(e);
+    const next = await pass();
+    expect(next.result.notChecked).toEqual([]);
+    expect(next.exit3).toBe(false);
+    expect(await familyReads(e, acme)).toEqual(plain);
+    // A later change is a new span, from the one vouched for: read again.
+    step();
+    await editWebhook('https://app.example/sms-newer');
+    step();
+    await clearRequestLog(e);
+    expect((await pass()).result.notChecked).toEqual([]);
+    expect(await familyReads(e, acme)).toHaveLength(plain.length + 4);
+  });
+
+  it('vouches for none when a subaccount of the family cannot be read, naming it', async () => {
+    const { e, acme, step, pass, editWebhook } = await migrated({ key: true });
+    const other = (await e.parent.api.v2010.accounts.create({ friendlyName: 'Other' })).sid;
+    await e.parent.api.v2010.accounts(other).update({ status: 'suspended' });
+    step();
+    await editWebhook('https://app.example/sms-new-token');
+    step();
+    const last = await pass();
+    expect(last.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-updated',
+        phoneNumber: A,
+        subaccountSid: acme,
+        updatedCheck: {
+          outcome: 'unreadable',
+          accounts: [{ accountSid: other, status: 403, code: 20403 }],
+        },
+      }),
+    ]);
+    expect(last.exit3).toBe(true);
+    // Not kept: once it can be read, a pass vouches for the span.
+    await e.parent.api.v2010.accounts(other).update({ status: 'active' });
+    step();
+    const after = await pass();
+    expect(after.result.notChecked).toEqual([]);
+    expect(after.exit3).toBe(false);
+  });
 });
+
+/**
+ * The accounts other than `own` whose messages were asked for, one entry a request, sorted: the
+ * windows passes read, and the family's messages read for a number.
+ */
+async function familyReads(env: TestEmulator, own: string) {
+  return (await requestLog(env))
+    .flatMap((r) => {
+      const account = /\/Accounts\/(AC[0-9a-fA-F]+)\/Messages\.json/.exec(r.path)?.[1];
+      return account === undefined || account === own ? [] : [account];
+    })
+    .sort();
+}

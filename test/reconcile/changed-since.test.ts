@@ -55,3 +55,26 @@ describe('changedSince', () => {
     expect(changedSince([moved], elsewhere, [], new Map())).toEqual([]);
   });
 });
+
+describe('changedSince over a change vouched for', () => {
+  const vouched = new Map([['PN1 ACacme', '2026-12-04T09:00:00Z']]);
+  it('takes none no later than it, and names a later one from it', () => {
+    expect(changedSince([moved], listedAt('2026-12-04T09:00:00Z'), [], new Map(), vouched)).toEqual(
+      [],
+    );
+    expect(changedSince([moved], listedAt('2026-12-04T09:00:01Z'), [], new Map(), vouched)).toEqual(
+      [
+        expect.objectContaining({
+          start: '2026-12-04T09:00:00Z',
+          end: '2026-12-04T09:00:01Z',
+          reason: 'number-updated',
+        }),
+      ],
+    );
+    // Vouched in another subaccount: not this one's.
+    const elsewhere = new Map([['PN1 ACbeta', '2026-12-04T09:00:00Z']]);
+    expect(
+      changedSince([moved], listedAt('2026-12-04T09:00:00Z'), [], new Map(), elsewhere),
+    ).toEqual([expect.objectContaining({ start: moved.moveBegan })]);
+  });
+});

@@ -101,9 +101,41 @@ function notCheckedLine(span: NotChecked): string {
     case 'number-not-found':
       return notFoundLine(span);
     case 'number-updated':
-      return `not checked: moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, from ${span.start} to ${span.end}: it is in its subaccount ${span.subaccountSid ?? ''}, but Twilio says it was changed there at ${span.end}, after apply last changed it (a webhook changed in the Console, or a move by hand away and back between two passes: a listing does not say which); if it was away, it sent from an account no pass read, held to no list, and a STOP said to it there is on no list, its sends since held to none. Ask the customer (or whoever has the Console) whether it was moved, and to check what it sent then against \`submigrate optouts --customer ${span.customerId ?? 'ID'}\``;
+      return updatedLine(span);
     default:
       return `not checked again: ${where}, the sends of ${span.customerId ?? 'a customer'}, which an earlier pass held to a suppression list that was not whole; ${span.reason === 'not-whole-retention' ? 'they are older than its Messages API window now' : 'they went out from numbers that have moved on to another customer since'}, and no pass will read them again over the whole list: a send then to someone who opted out in what was not read is not judged (ask the customer to check those messages against its own opt-out records)`;
+  }
+}
+
+/**
+ * A moved number Twilio says changed in its subaccount since apply last did, that reading the
+ * family's messages for the span did not vouch for: why, and what to do.
+ */
+function updatedLine(span: NotChecked): string {
+  const customer = span.customerId ?? 'ID';
+  const head = `not checked: moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, from ${span.start} to ${span.end}: it is in its subaccount ${span.subaccountSid ?? ''}, but Twilio says it was changed there at ${span.end}, after apply last changed it (a webhook changed in the Console, or a move by hand away and back between two passes)`;
+  const check = span.updatedCheck;
+  const ask = `Ask the customer to check what it sent then against \`submigrate optouts --customer ${customer}\``;
+  switch (check?.outcome) {
+    case 'found':
+      return `${head}; ${check.accountSid} holds a message it sent or heard at ${check.sentAt} (${check.messageSid}): it was there, and what it sent there was held to no list, a STOP said to it there is on no list. ${ask}`;
+    case 'unreadable': {
+      const shown = check.accounts
+        .slice(0, UNLISTED_SHOWN)
+        .map(
+          (u) => `${u.accountSid} (HTTP ${u.status}${u.code === null ? '' : `, code ${u.code}`})`,
+        )
+        .join(', ');
+      const more =
+        check.accounts.length > UNLISTED_SHOWN
+          ? ` and ${check.accounts.length - UNLISTED_SHOWN} more`
+          : '';
+      return `${head}; the messages of ${check.accounts.length} account(s) of the family could not be read, and it may have been in any of them then: ${shown}${more}. Twilio answers a suspended or closed subaccount's own credentials (with which a pass on an API key reads its messages) 403, code 20403: check those subaccounts in the Twilio Console, or run the pass with the parent's Auth Token. ${ask}`;
+    }
+    case 'retention':
+      return `${head}; the span reaches back beyond what the Messages API of ${check.accountSid} still shows (from ${check.readableFrom}), so no pass can read whether it was there. Ask whoever has the Console whether it was moved, and the customer to check what it sent then against \`submigrate optouts --customer ${customer}\``;
+    case undefined:
+      return `${head}; if it was away, it sent from an account no pass read, held to no list, and a STOP said to it there is on no list, its sends since held to none. Ask whoever has the Console whether it was moved, and the customer to check what it sent then against \`submigrate optouts --customer ${customer}\``;
   }
 }
 

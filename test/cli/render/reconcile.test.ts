@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { reconcileNotes, reconcileSummary, unreadWhy } from '../../../src/cli/render/reconcile.js';
 import type { ReconcileTotals } from '../../../src/db/reconcile.js';
-import type { ReconcileResult } from '../../../src/reconcile/result.js';
+import type { NotChecked, ReconcileResult } from '../../../src/reconcile/result.js';
 
 const SUB = 'AC00000000000000000000000000000001';
 
@@ -218,6 +218,49 @@ describe('reconcileNotes: a number Twilio changed in its subaccount since apply 
       `not checked: moved number +14155550701 of acme, from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z: it is in its subaccount ${SUB}, but Twilio says it was changed there at 2026-01-02T00:00:00Z, after apply last changed it`,
     );
     expect(line).toContain('`submigrate optouts --customer acme`');
+  });
+
+  it("says why the family's messages did not vouch for the span", () => {
+    const lineOf = (updatedCheck: NotChecked['updatedCheck']) =>
+      reconcileNotes(
+        {
+          result: result({
+            notChecked: [
+              {
+                accountSid: SUB,
+                start: '2026-01-01T00:00:00Z',
+                end: '2026-01-02T00:00:00Z',
+                reason: 'number-updated',
+                phoneNumber: '+14155550701',
+                customerId: 'acme',
+                subaccountSid: SUB,
+                updatedCheck,
+              },
+            ],
+          }),
+          underWay: [],
+        },
+        { cwd: '/work', db: 'submigrate.db', me: { hostname: 'here' } },
+      )[0];
+    expect(
+      lineOf({
+        outcome: 'found',
+        accountSid: 'ACbeta',
+        messageSid: 'SM1',
+        sentAt: '2026-01-01T12:00:00Z',
+      }),
+    ).toContain('; ACbeta holds a message it sent or heard at 2026-01-01T12:00:00Z (SM1)');
+    expect(
+      lineOf({
+        outcome: 'unreadable',
+        accounts: [{ accountSid: 'ACx', status: 403, code: 20403 }],
+      }),
+    ).toContain(
+      'could not be read, and it may have been in any of them then: ACx (HTTP 403, code 20403)',
+    );
+    expect(
+      lineOf({ outcome: 'retention', accountSid: 'ACp', readableFrom: '2025-01-01T00:00:00Z' }),
+    ).toContain('beyond what the Messages API of ACp still shows (from 2025-01-01T00:00:00Z)');
   });
 });
 

@@ -1,0 +1,76 @@
+/**
+ * What reconcile found when it read the family's messages for a moved number Twilio says
+ * changed in its subaccount (`number-updated`): a span vouched for (no account held a message
+ * the number sent or heard in it), or one with such a message elsewhere. Migration 031.
+ */
+
+import type { Db } from './open.js';
+
+export interface NumberUpdateCheck {
+  numberSid: string;
+  subaccountSid: string;
+  /** ISO 8601 UTC, to the second: the span read, to Twilio's `date_updated` then. */
+  spanStart: string;
+  dateUpdated: string;
+  outcome: 'vouched' | 'found';
+  /** How many accounts were read, and the requests that took. */
+  accountsRead: number;
+  requests: number;
+  /** `found`: the first such message, and the account it is in. */
+  found: { accountSid: string; messageSid: string; sentAt: string } | null;
+  checkedAt: string;
+}
+
+/** Every check kept, oldest span first. */
+export function numberUpdateChecks(db: Db): NumberUpdateCheck[] {
+  const rows = db
+    .prepare(
+      `SELECT number_sid AS numberSid, subaccount_sid AS subaccountSid, span_start AS spanStart,
+              date_updated AS dateUpdated, outcome, accounts_read AS accountsRead, requests,
+              found_account_sid AS foundAccountSid, found_message_sid AS foundMessageSid,
+              found_sent_at AS foundSentAt, checked_at AS checkedAt
+       FROM number_update_checks
+       ORDER BY date_updated, number_sid`,
+    )
+    .all() as (Omit<NumberUpdateCheck, 'found'> & {
+    foundAccountSid: string | null;
+    foundMessageSid: string | null;
+    foundSentAt: string | null;
+  })[];
+  return rows.map(({ foundAccountSid, foundMessageSid, foundSentAt, ...row }) => ({
+    ...row,
+    found:
+      foundAccountSid === null || foundMessageSid === null || foundSentAt === null
+        ? null
+        : { accountSid: foundAccountSid, messageSid: foundMessageSid, sentAt: foundSentAt },
+  }));
+}
+
+/** Keeps each check (the same span checked again keeps the first answer). */
+export function recordNumberUpdateChecks(db: Db, checks: readonly NumberUpdateCheck[]): void {
+  if (checks.length === 0) return;
+  const insert = db.prepare(
+    `INSERT INTO number_update_checks
+       (number_sid, subaccount_sid, span_start, date_updated, outcome, accounts_read, requests,
+        found_account_sid, found_message_sid, found_sent_at, checked_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT DO NOTHING`,
+  );
+  db.transaction(() => {
+    for (const c of checks) {
+      insert.run(
+        c.numberSid,
+        c.subaccountSid,
+        c.spanStart,
+        c.dateUpdated,
+        c.outcome,
+        c.accountsRead,
+        c.requests,
+        c.found?.accountSid ?? null,
+        c.found?.messageSid ?? null,
+        c.found?.sentAt ?? null,
+        c.checkedAt,
+      );
+    }
+  })();
+}

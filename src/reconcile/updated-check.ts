@@ -1,0 +1,277 @@
+/**
+ * A moved number Twilio says changed in its subaccount since apply last changed it
+ * (`number-updated`, away-search.ts `changedSince`) may have been moved away by hand and back,
+ * or only had its webhook edited in the Console: the listing cannot tell. A number is moved only
+ * between the parent and its subaccounts, and while elsewhere it sent and heard messages there
+ * only. So the span is read in the parent and in every other subaccount of the family (those
+ * created by the span's end), with the credentials a pass reads them with: the number's messages
+ * (`From` and `To` it, two listings an account) dated in the span. When every account was read
+ * and none holds one, the number was nowhere else that mattered: the span is vouched for and
+ * kept, and later passes take that change as known. Otherwise it stays `not checked`, with why.
+ */
+
+import pLimit from 'p-limit';
+
+import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
+import type { MovedNumber } from '../db/reconcile.js';
+import type { NumberUpdateCheck } from '../db/update-checks.js';
+import { DAY_MS } from '../optouts/windows.js';
+import { isListingRefused } from '../twilio/error-mapping.js';
+import { PageTrail } from '../twilio/page-trail.js';
+import type { Account, Message, MessageFilter, TwilioPort } from '../twilio/port.js';
+import { LISTINGS_AT_ONCE, vouchKey } from './away-search.js';
+import type { NotChecked, UnlistedSubaccount, UpdatedCheck } from './result.js';
+
+const PAGE_SIZE = 1000;
+
+export interface UpdatedChecks {
+  /** The spans still not checked, each with why. */
+  notChecked: NotChecked[];
+  /** The spans vouched for, or found held elsewhere, this pass: to keep. */
+  checks: NumberUpdateCheck[];
+  /** Requests the reads took (pages of messages, and the listing of the subaccounts). */
+  requests: number;
+}
+
+/** Each number's latest change vouched for in its subaccount, by `vouchKey`. Pure. */
+export function vouchedUpTo(checks: readonly NumberUpdateCheck[]): Map<string, string> {
+  const upTo = new Map<string, string>();
+  for (const c of checks) {
+    if (c.outcome !== 'vouched') continue;
+    const key = vouchKey(c.numberSid, c.subaccountSid);
+    const before = upTo.get(key);
+    if (before === undefined || Date.parse(c.dateUpdated) > Date.parse(before)) {
+      upTo.set(key, c.dateUpdated);
+    }
+  }
+  return upTo;
+}
+
+/**
+ * Reads the family's messages for each `number-updated` span (`updated`, of the numbers in
+ * `numbers`), unless a pass found one held elsewhere before (`kept`). `readable` is where each
+ * account's Messages API window begins now.
+ */
+export async function checkUpdated(
+  twilio: TwilioPort,
+  {
+    updated,
+    numbers,
+    kept,
+    readable,
+    now,
+  }: {
+    updated: readonly NotChecked[];
+    numbers: readonly MovedNumber[];
+    kept: readonly NumberUpdateCheck[];
+    readable: (accountSid: string) => Date;
+    now: Date;
+  },
+): Promise<UpdatedChecks> {
+  const result: UpdatedChecks = { notChecked: [], checks: [], requests: 0 };
+  let family: Promise<Account[]> | null = null;
+  const limit = pLimit(LISTINGS_AT_ONCE);
+  for (const span of updated) {
+    const m = numbers.find(
+      (n) => n.phoneNumber === span.phoneNumber && n.subaccountSid === span.subaccountSid,
+    );
+    if (m === undefined) {
+      result.notChecked.push(span);
+      continue;
+    }
+    const before = kept.find(
+      (c) =>
+        c.numberSid === m.numberSid &&
+        c.subaccountSid === m.subaccountSid &&
+        c.spanStart === span.start &&
+        c.dateUpdated === span.end &&
+        c.found !== null,
+    );
+    if (before?.found != null) {
+      result.notChecked.push({ ...span, updatedCheck: { outcome: 'found', ...before.found } });
+      continue;
+    }
+    if (family === null) {
+      result.requests += 1;
+      family = twilio.listSubaccounts();
+    }
+    const accounts = elsewhere(twilio.parentAccountSid, await family, m, span.end);
+    const read = await readSpan(twilio, limit, accounts, m, span, readable);
+    result.requests += read.requests;
+    if (read.check === null) {
+      const found = read.found;
+      result.checks.push({
+        numberSid: m.numberSid,
+        subaccountSid: m.subaccountSid,
+        spanStart: span.start,
+        dateUpdated: span.end,
+        outcome: found === null ? 'vouched' : 'found',
+        accountsRead: accounts.length,
+        requests: read.requests,
+        found,
+        checkedAt: isoSeconds(now),
+      });
+      if (found !== null) {
+        result.notChecked.push({ ...span, updatedCheck: { outcome: 'found', ...found } });
+      }
+    } else {
+      result.notChecked.push({ ...span, updatedCheck: read.check });
+    }
+  }
+  return result;
+}
+
+/**
+ * The accounts the number may have been in during a span ending at `end`: the parent and the
+ * subaccounts other than its own that existed by then (a number goes only to an account that
+ * exists), in the order Twilio lists them.
+ */
+function elsewhere(parent: string, subaccounts: readonly Account[], m: MovedNumber, end: string) {
+  const by = Date.parse(end);
+  return [
+    parent,
+    ...subaccounts
+      .filter((a) => a.dateCreated === null || a.dateCreated.getTime() <= by)
+      .map((a) => a.sid),
+  ].filter((sid) => sid !== m.subaccountSid);
+}
+
+interface SpanRead {
+  /** Why the span cannot be vouched for without a message found; null when read whole. */
+  check: Exclude<UpdatedCheck, { outcome: 'found' }> | null;
+  /** Read whole: the first message of the number found elsewhere (in `accounts` order). */
+  found: { accountSid: string; messageSid: string; sentAt: string } | null;
+  requests: number;
+}
+
+/**
+ * The span's messages of the number in each account: none found, the first found, or why not
+ * all could be read. Once one is found or an account refuses, no further account is begun.
+ */
+async function readSpan(
+  twilio: TwilioPort,
+  limit: ReturnType<typeof pLimit>,
+  accounts: readonly string[],
+  m: MovedNumber,
+  span: NotChecked,
+  readable: (accountSid: string) => Date,
+): Promise<SpanRead> {
+  // By Twilio's clock the number may have come in up to the allowance before this machine's
+  // clock says (`start`); `end` is Twilio's own date.
+  const from = Date.parse(span.start) - CLOCK_SKEW_MS;
+  const end = Date.parse(span.end);
+  const beyond = accounts.find((sid) => readable(sid).getTime() > from);
+  if (beyond !== undefined) {
+    return {
+      check: {
+        outcome: 'retention',
+        accountSid: beyond,
+        readableFrom: isoSeconds(readable(beyond)),
+      },
+      found: null,
+      requests: 0,
+    };
+  }
+  // The account apply moved it out of held it until the transfer, which Twilio made by the
+  // time its answer came (`movedAt`), by Twilio's clock up to the allowance later: its messages
+  // there up to then are from before the move, as `changedSince` takes a change then for the
+  // transfer's own.
+  const fromMove =
+    span.start === isoSeconds(new Date(m.moveBegan))
+      ? Date.parse(m.movedAt) + CLOCK_SKEW_MS + 1000
+      : Number.NEGATIVE_INFINITY;
+  const after = (accountSid: string) =>
+    accountSid === m.sourceAccountSid ? Math.max(from, fromMove) : from;
+  // Twilio's DateSent filters may be taken by the day: the query asks for whole UTC days, and
+  // one more after the end (in case "on or before" a day is taken as its midnight); the
+  // messages are then held to the span here.
+  const filter = {
+    sentAfter: new Date(Math.floor(from / DAY_MS) * DAY_MS),
+    sentBefore: new Date((Math.floor(end / DAY_MS) + 2) * DAY_MS - 1000),
+  };
+  let requests = 0;
+  let stop = false;
+  const refused: UnlistedSubaccount[] = [];
+  const found = new Map<string, { messageSid: string; sentAt: string }>();
+  await Promise.all(
+    accounts.map((accountSid) =>
+      limit(async () => {
+        if (stop) return;
+        try {
+          for (const f of [{ from: m.phoneNumber }, { to: m.phoneNumber }]) {
+            const hit = await firstOfNumber(twilio, accountSid, { ...f, ...filter }, m, {
+              after: after(accountSid),
+              end,
+              onRequest: () => (requests += 1),
+            });
+            if (hit !== null) {
+              found.set(accountSid, hit);
+              stop = true;
+              return;
+            }
+          }
+        } catch (error) {
+          if (!isListingRefused(error)) throw error;
+          refused.push({ accountSid, status: error.status, code: error.code });
+          stop = true;
+        }
+      }),
+    ),
+  );
+  if (refused.length > 0 && found.size === 0) {
+    const order = new Map(accounts.map((sid, i) => [sid, i]));
+    refused.sort((a, b) => order.get(a.accountSid)! - order.get(b.accountSid)!);
+    return { check: { outcome: 'unreadable', accounts: refused }, found: null, requests };
+  }
+  const first = accounts.find((sid) => found.has(sid));
+  return {
+    check: null,
+    found: first === undefined ? null : { accountSid: first, ...found.get(first)! },
+    requests,
+  };
+}
+
+/**
+ * The first message in the account's listing that the number sent (`from` it, not inbound) or
+ * heard (`to` it, inbound) in the span: a message to the number sent from the account, or one
+ * it sent that the account received, is the account's, not the number's there.
+ */
+async function firstOfNumber(
+  twilio: TwilioPort,
+  accountSid: string,
+  filter: MessageFilter,
+  m: MovedNumber,
+  bounds: { after: number; end: number; onRequest: () => void },
+): Promise<{ messageSid: string; sentAt: string } | null> {
+  const trail = new PageTrail();
+  let next: string | null = null;
+  do {
+    bounds.onRequest();
+    const page = await twilio.readMessagesPage(
+      accountSid,
+      next === null ? { filter, pageSize: PAGE_SIZE } : { pageUrl: next },
+    );
+    const hit = page.messages.find((message) => isNumbers(message, m.phoneNumber, bounds));
+    if (hit !== undefined) {
+      return {
+        messageSid: hit.sid,
+        sentAt: hit.dateSent === null ? isoSeconds(new Date(bounds.end)) : isoSeconds(hit.dateSent),
+      };
+    }
+    next = trail.follow(page.nextPageUrl);
+  } while (next !== null);
+  return null;
+}
+
+/** A message the number sent or heard, dated in the span (undated: taken as in it). */
+function isNumbers(
+  message: Message,
+  phone: string,
+  { after, end }: { after: number; end: number },
+): boolean {
+  const its = message.direction === 'inbound' ? message.to === phone : message.from === phone;
+  if (!its) return false;
+  if (message.dateSent === null) return true;
+  const at = message.dateSent.getTime();
+  return at >= after && at <= end;
+}

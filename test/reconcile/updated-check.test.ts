@@ -1,0 +1,227 @@
+/**
+ * `checkUpdated` (number-updated): what it reads of the family for a span, and what it takes
+ * for the number's own messages there. On a port that answers only what a test gives it.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import type { MovedNumber } from '../../src/db/reconcile.js';
+import type { NotChecked } from '../../src/reconcile/result.js';
+import { checkUpdated, vouchedUpTo } from '../../src/reconcile/updated-check.js';
+import { TwilioError } from '../../src/errors.js';
+import type {
+  Account,
+  Message,
+  MessageFilter,
+  MessagePage,
+  TwilioPort,
+} from '../../src/twilio/port.js';
+
+const PARENT = 'ACparent';
+const SUB = 'ACacme';
+const BETA = 'ACbeta';
+const A = '+14155550101';
+const moved: MovedNumber = {
+  numberSid: 'PN1',
+  phoneNumber: A,
+  customerId: 'acme',
+  subaccountSid: SUB,
+  sourceAccountSid: PARENT,
+  sourceServiceSid: null,
+  movedAt: '2026-12-03T10:00:05Z',
+  moveBegan: '2026-12-03T10:00:00Z',
+  subaccountCreatedAt: null,
+};
+const span: NotChecked = {
+  accountSid: SUB,
+  start: '2026-12-03T10:00:00Z',
+  end: '2026-12-05T08:00:00Z',
+  reason: 'number-updated',
+  customerId: 'acme',
+  phoneNumber: A,
+  subaccountSid: SUB,
+};
+const NOW = new Date('2026-12-06T00:00:00Z');
+
+const account = (sid: string, created: string | null = '2026-01-01T00:00:00Z'): Account => ({
+  sid,
+  friendlyName: sid,
+  status: 'active',
+  ownerAccountSid: PARENT,
+  dateCreated: created === null ? null : new Date(created),
+});
+
+const message = (accountSid: string, fields: Partial<Message> & { at: string }): Message => ({
+  sid: `SM${accountSid}${fields.at}`,
+  accountSid,
+  from: fields.from ?? A,
+  to: fields.to ?? '+12065550101',
+  body: 'Sale!',
+  direction: fields.direction ?? 'outbound-api',
+  status: 'delivered',
+  dateSent: new Date(fields.at),
+  errorCode: null,
+  messagingServiceSid: null,
+});
+
+/** A port over these accounts' messages; `refuse` answers 403 for an account's messages. */
+function portOver(
+  subaccounts: Account[],
+  messages: Message[],
+  refuse: ReadonlySet<string> = new Set(),
+) {
+  const asked: { accountSid: string; filter: MessageFilter }[] = [];
+  const port = {
+    parentAccountSid: PARENT,
+    listSubaccounts: async () => subaccounts,
+    readMessagesPage: async (
+      accountSid: string,
+      request: { filter: MessageFilter; pageSize: number },
+    ): Promise<MessagePage> => {
+      asked.push({ accountSid, filter: request.filter });
+      if (refuse.has(accountSid)) {
+        throw new TwilioError({ status: 403, code: 20403, message: 'no', retryable: false });
+      }
+      const { from, to, sentAfter, sentBefore } = request.filter;
+      const kept = messages.filter(
+        (m) =>
+          m.accountSid === accountSid &&
+          (from === undefined || m.from === from) &&
+          (to === undefined || m.to === to) &&
+          m.dateSent! >= sentAfter! &&
+          m.dateSent! <= sentBefore!,
+      );
+      return {
+        messages: kept,
+        scanned: kept.length,
+        sent: kept.map((m) => m.dateSent),
+        nextPageUrl: null,
+        lastDateSent: kept.at(-1)?.dateSent ?? null,
+      };
+    },
+  } as unknown as TwilioPort;
+  return { port, asked };
+}
+
+const check = (port: TwilioPort, readable = () => new Date('2025-11-01T00:00:00Z')) =>
+  checkUpdated(port, { updated: [span], numbers: [moved], kept: [], readable, now: NOW });
+
+describe('checkUpdated', () => {
+  it('asks each other account for the whole UTC days of the span, and a day more', async () => {
+    const { port, asked } = portOver([account(SUB), account(BETA)], []);
+    const checked = await check(port);
+    expect(checked.notChecked).toEqual([]);
+    expect(checked.checks).toEqual([
+      expect.objectContaining({ outcome: 'vouched', accountsRead: 2, requests: 4 }),
+    ]);
+    expect(asked.map((a) => a.accountSid).sort()).toEqual([BETA, BETA, PARENT, PARENT]);
+    for (const { filter } of asked) {
+      expect(filter.sentAfter).toEqual(new Date('2026-12-03T00:00:00Z'));
+      expect(filter.sentBefore).toEqual(new Date('2026-12-06T23:59:59Z'));
+    }
+  });
+
+  it("takes the source account's messages up to the transfer's answer and the allowance for before the move", async () => {
+    const before = [
+      message(PARENT, { at: '2026-12-03T10:02:05Z' }),
+      message(PARENT, { at: '2026-12-03T09:59:00Z', direction: 'inbound', from: '+1206', to: A }),
+    ];
+    expect((await check(portOver([], before).port)).notChecked).toEqual([]);
+    const after = message(PARENT, { at: '2026-12-03T10:02:06Z' });
+    expect((await check(portOver([], [...before, after]).port)).notChecked).toEqual([
+      {
+        ...span,
+        updatedCheck: {
+          outcome: 'found',
+          accountSid: PARENT,
+          messageSid: after.sid,
+          sentAt: '2026-12-03T10:02:06Z',
+        },
+      },
+    ]);
+  });
+
+  it("takes another account's message of the number from the allowance before the arrival, to the change", async () => {
+    const inBeta = (at: string) =>
+      message(BETA, { at, direction: 'inbound', from: '+1206', to: A });
+    const outside = [inBeta('2026-12-03T09:57:59Z'), inBeta('2026-12-05T08:00:01Z')];
+    expect((await check(portOver([account(BETA)], outside).port)).notChecked).toEqual([]);
+    const within = inBeta('2026-12-03T09:58:00Z');
+    expect((await check(portOver([account(BETA)], [within]).port)).notChecked).toEqual([
+      expect.objectContaining({
+        updatedCheck: expect.objectContaining({ outcome: 'found', accountSid: BETA }),
+      }),
+    ]);
+  });
+
+  it("does not take an account's own messages to the number, or the number's to it, for the number's", async () => {
+    const beta = [
+      message(BETA, { at: '2026-12-04T00:00:00Z', from: '+14155550202', to: A }),
+      message(BETA, { at: '2026-12-04T00:00:00Z', direction: 'inbound', to: '+14155550202' }),
+    ];
+    expect((await check(portOver([account(BETA)], beta).port)).notChecked).toEqual([]);
+  });
+
+  it('reads no subaccount created after the change', async () => {
+    const { port, asked } = portOver([account(BETA, '2026-12-05T08:00:01Z')], []);
+    expect((await check(port)).notChecked).toEqual([]);
+    expect(asked.map((a) => a.accountSid)).toEqual([PARENT, PARENT]);
+  });
+
+  it('vouches for nothing when an account refuses, or the span is older than a window, and keeps neither', async () => {
+    const refused = await check(portOver([account(BETA)], [], new Set([BETA])).port);
+    expect(refused.notChecked).toEqual([
+      {
+        ...span,
+        updatedCheck: {
+          outcome: 'unreadable',
+          accounts: [{ accountSid: BETA, status: 403, code: 20403 }],
+        },
+      },
+    ]);
+    expect(refused.checks).toEqual([]);
+    const { port, asked } = portOver([account(BETA)], []);
+    const old = await check(port, () => new Date('2026-12-03T09:58:01Z'));
+    expect(old.notChecked).toEqual([
+      {
+        ...span,
+        updatedCheck: {
+          outcome: 'retention',
+          accountSid: PARENT,
+          readableFrom: '2026-12-03T09:58:01Z',
+        },
+      },
+    ]);
+    expect(old.checks).toEqual([]);
+    expect(asked).toEqual([]);
+  });
+
+  it('says a span found held elsewhere again without reading, and takes the latest change vouched for', async () => {
+    const found = { accountSid: BETA, messageSid: 'SM1', sentAt: '2026-12-04T00:00:00Z' };
+    const kept = {
+      numberSid: 'PN1',
+      subaccountSid: SUB,
+      spanStart: span.start,
+      dateUpdated: span.end,
+      outcome: 'found' as const,
+      accountsRead: 2,
+      requests: 4,
+      found,
+      checkedAt: '2026-12-05T09:00:00Z',
+    };
+    const { port, asked } = portOver([account(BETA)], []);
+    const again = await checkUpdated(port, {
+      updated: [span],
+      numbers: [moved],
+      kept: [kept],
+      readable: () => new Date(0),
+      now: NOW,
+    });
+    expect(again.notChecked).toEqual([{ ...span, updatedCheck: { outcome: 'found', ...found } }]);
+    expect(asked).toEqual([]);
+    const vouched = { ...kept, outcome: 'vouched' as const, found: null };
+    expect(
+      vouchedUpTo([kept, vouched, { ...vouched, dateUpdated: '2026-12-01T00:00:00Z' }]),
+    ).toEqual(new Map([['PN1 ACacme', span.end]]));
+  });
+});

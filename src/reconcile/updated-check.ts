@@ -95,7 +95,7 @@ export async function checkUpdated(
       result.requests += 1;
       family = twilio.listSubaccounts();
     }
-    const accounts = elsewhere(twilio.parentAccountSid, await family, m, span.end);
+    const accounts = elsewhere(twilio.parentAccountSid, await family, m, span);
     const read = await readSpan(twilio, limit, accounts, m, span, readable);
     result.requests += read.requests;
     if (read.check === null) {
@@ -106,7 +106,7 @@ export async function checkUpdated(
         spanStart: span.start,
         dateUpdated: span.end,
         outcome: found === null ? 'vouched' : 'found',
-        accountsRead: accounts.length,
+        accountsRead: read.accountsRead,
         requests: read.requests,
         found,
         checkedAt: isoSeconds(now),
@@ -122,16 +122,26 @@ export async function checkUpdated(
 }
 
 /**
- * The accounts the number may have been in during a span ending at `end`: the parent and the
- * subaccounts other than its own that existed by then (a number goes only to an account that
- * exists), in the order Twilio lists them.
+ * The accounts the number may have been in during a span: the parent and the subaccounts other
+ * than its own that existed by its end (a number goes only to an account that exists), less
+ * those suspended or closed, and unchanged since, from before its start (by Twilio's clock, the
+ * allowance before this machine's): a number is transferred only into an active account, and
+ * one suspended or closed sends and hears nothing. In the order Twilio lists them.
  */
-function elsewhere(parent: string, subaccounts: readonly Account[], m: MovedNumber, end: string) {
-  const by = Date.parse(end);
+function elsewhere(
+  parent: string,
+  subaccounts: readonly Account[],
+  m: MovedNumber,
+  span: NotChecked,
+) {
+  const by = Date.parse(span.end);
+  const from = Date.parse(span.start) - CLOCK_SKEW_MS;
+  const idle = (a: Account) =>
+    a.status !== 'active' && a.dateUpdated !== undefined && a.dateUpdated.getTime() < from;
   return [
     parent,
     ...subaccounts
-      .filter((a) => a.dateCreated === null || a.dateCreated.getTime() <= by)
+      .filter((a) => (a.dateCreated === null || a.dateCreated.getTime() <= by) && !idle(a))
       .map((a) => a.sid),
   ].filter((sid) => sid !== m.subaccountSid);
 }
@@ -141,6 +151,8 @@ interface SpanRead {
   check: Exclude<UpdatedCheck, { outcome: 'found' }> | null;
   /** Read whole: the first message of the number found elsewhere (in `accounts` order). */
   found: { accountSid: string; messageSid: string; sentAt: string } | null;
+  /** Accounts whose reading was begun, and the requests made. */
+  accountsRead: number;
   requests: number;
 }
 
@@ -169,6 +181,7 @@ async function readSpan(
         readableFrom: isoSeconds(readable(beyond)),
       },
       found: null,
+      accountsRead: 0,
       requests: 0,
     };
   }
@@ -190,6 +203,7 @@ async function readSpan(
     sentBefore: new Date((Math.floor(end / DAY_MS) + 2) * DAY_MS - 1000),
   };
   let requests = 0;
+  let accountsRead = 0;
   let stop = false;
   const refused: UnlistedSubaccount[] = [];
   const found = new Map<string, { messageSid: string; sentAt: string }>();
@@ -197,6 +211,7 @@ async function readSpan(
     accounts.map((accountSid) =>
       limit(async () => {
         if (stop) return;
+        accountsRead += 1;
         try {
           for (const f of [{ from: m.phoneNumber }, { to: m.phoneNumber }]) {
             const hit = await firstOfNumber(twilio, accountSid, { ...f, ...filter }, m, {
@@ -221,12 +236,18 @@ async function readSpan(
   if (refused.length > 0 && found.size === 0) {
     const order = new Map(accounts.map((sid, i) => [sid, i]));
     refused.sort((a, b) => order.get(a.accountSid)! - order.get(b.accountSid)!);
-    return { check: { outcome: 'unreadable', accounts: refused }, found: null, requests };
+    return {
+      check: { outcome: 'unreadable', accounts: refused },
+      found: null,
+      accountsRead,
+      requests,
+    };
   }
   const first = accounts.find((sid) => found.has(sid));
   return {
     check: null,
     found: first === undefined ? null : { accountSid: first, ...found.get(first)! },
+    accountsRead,
     requests,
   };
 }

@@ -51,6 +51,7 @@ interface SdkAccount {
   status: string;
   ownerAccountSid: string;
   dateCreated: Date | null;
+  dateUpdated?: Date | null;
 }
 
 interface SdkNumber {
@@ -91,6 +92,9 @@ const toAccount = (a: SdkAccount): Account => ({
   status: a.status as AccountStatus,
   ownerAccountSid: a.ownerAccountSid,
   dateCreated: a.dateCreated ?? null,
+  ...(a.dateUpdated instanceof Date && !Number.isNaN(a.dateUpdated.getTime())
+    ? { dateUpdated: a.dateUpdated }
+    : {}),
 });
 
 /** Twilio writes an unset URL as null or as an empty string: both mean none. */

@@ -11,6 +11,12 @@ export interface Account {
   status: AccountStatus;
   ownerAccountSid: string;
   dateCreated: Date | null;
+  /**
+   * When Twilio last changed it (`date_updated`): a change of status (suspended, closed) is
+   * one, so a subaccount not active and unchanged since a time has been so since then. Absent
+   * when Twilio gives none.
+   */
+  dateUpdated?: Date;
 }
 
 export interface PhoneNumber {

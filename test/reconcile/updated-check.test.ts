@@ -168,6 +168,22 @@ describe('checkUpdated', () => {
     expect(asked.map((a) => a.accountSid)).toEqual([PARENT, PARENT]);
   });
 
+  it('reads no subaccount suspended or closed, and unchanged since, from before the span', async () => {
+    const idle = (status: 'suspended' | 'closed', updated: string) => ({
+      ...account(BETA),
+      status,
+      dateUpdated: new Date(updated),
+    });
+    for (const status of ['suspended', 'closed'] as const) {
+      const before = portOver([idle(status, '2026-12-03T09:57:59Z')], []);
+      expect((await check(before.port)).notChecked).toEqual([]);
+      expect(before.asked.map((a) => a.accountSid)).toEqual([PARENT, PARENT]);
+      const since = portOver([idle(status, '2026-12-03T09:58:00Z')], []);
+      await check(since.port);
+      expect(since.asked.map((a) => a.accountSid).sort()).toEqual([BETA, BETA, PARENT, PARENT]);
+    }
+  });
+
   it('vouches for nothing when an account refuses, or the span is older than a window, and keeps neither', async () => {
     const refused = await check(portOver([account(BETA)], [], new Set([BETA])).port);
     expect(refused.notChecked).toEqual([

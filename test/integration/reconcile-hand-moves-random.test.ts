@@ -15,7 +15,9 @@
  * story by hand). Seeds 68 and 174: a moved number moved by hand into the parent or a
  * subaccount no pass reads and back between two passes, sending from there (68) or hearing a
  * STOP there (174); the pass that lists it back in its subaccount reads its `date_updated`,
- * later than apply last changed it, and says it cannot vouch (`number-updated`, exit 3). Seed
+ * later than apply last changed it, and reads the family's messages of the number since it
+ * came in: one it sent or heard elsewhere keeps it `number-updated` (exit 3), naming the account
+ * (reconcile-number-away-and-back.test.ts), and a span with none is vouched for. Seed
  * 340: a mapped number the plan found already in its customer's subaccount (no step of apply's
  * moved it, no listing saw it elsewhere), moved by hand after the apply into another customer's
  * subaccount, which texts someone who said STOP to it in its own; each pass now looks for such

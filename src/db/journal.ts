@@ -336,14 +336,30 @@ export const LOCK_RENEW_MS = 5_000;
  */
 export const LOCK_LIVE_MS = 30_000;
 
+/** How every submigrate writes a renewal: ISO 8601 UTC (`isoSeconds`), fractions allowed. */
+const RENEWAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
+/**
+ * The time of a lock's last renewal, in ms; null when it cannot be read as one (a database
+ * edited by hand, or a renewal some other writer put there): not an ISO 8601 UTC instant.
+ * `Date.parse` alone would read `5` as the year 2005, an apply that stopped long ago.
+ */
+export function renewalTime(renewedAt: string): number | null {
+  if (!RENEWAL.test(renewedAt)) return null;
+  const time = Date.parse(renewedAt);
+  return Number.isNaN(time) ? null : time;
+}
+
 /**
  * Whether `holder` renewed the lock within LOCK_LIVE_MS before `now`, or after it (a clock ahead
- * of this machine's: taken as running, the safe side). A lock never renewed (NULL) is not.
+ * of this machine's: taken as running, the safe side), or its renewal cannot be read as a time
+ * (`renewalTime`: taken as running too; nothing says it stopped). A lock never renewed (NULL:
+ * written before renewals, or given back as it was) is not.
  */
 export function renewedLately(holder: LockHolder, now: string): boolean {
   if (holder.renewedAt === null) return false;
-  const renewed = Date.parse(holder.renewedAt);
-  if (Number.isNaN(renewed)) return false;
+  const renewed = renewalTime(holder.renewedAt);
+  if (renewed === null) return true;
   return Date.parse(now) - renewed < LOCK_LIVE_MS;
 }
 

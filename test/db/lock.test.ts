@@ -166,6 +166,22 @@ describe('--take-over-lock and an apply on another host that renews the lock', (
     });
   });
 
+  it('refuses one whose renewal cannot be read as a time (taken to run: nothing says it stopped)', async () => {
+    // A database edited by hand, or a renewal another program wrote; `5` and a datetime with
+    // no offset are not read as the year 2005 or this machine's local time either.
+    const unreadable = ['soon', '5', '2026-01-01 00:59:50', '2026-13-45T00:00:00Z', ''];
+    for (const [i, renewedAt] of unreadable.entries()) {
+      await withLedger(dir.file(`u${i}.db`), (db) => {
+        heldThere(db, renewedAt);
+        expect(acquireLock(db, on('here'), NOW, true), renewedAt).toMatchObject({
+          acquired: false,
+          holder: { hostname: 'there', renewedAt },
+        });
+        expect(lockHolder(db)).toMatchObject({ hostname: 'there', renewedAt });
+      });
+    }
+  });
+
   it('takes one never renewed (NULL: a lock written before renewals)', async () => {
     await withLedger(dir.file('l.db'), (db) => {
       heldThere(db, null);

@@ -212,9 +212,12 @@ describe('status while an apply checks its plan, before its run begins', () => {
     expect(starting.text).toContain(`an apply is starting a new run: pid ${first.pid}`);
     expect(starting.json.starting?.pid).toBe(first.pid);
     await first.stop();
-    // (The plan's snapshot run follows: `status` tells of the latest one too.)
+    // (The plan's snapshot run follows: `status` tells of the latest one too; and the lock the
+    // killed apply left, which the next apply takes over.)
     expect((await status()).text).toMatch(
-      /^No apply run yet\.\nsnapshot run \d+ \(plan's refresh of the ledger: [^\n]*\) {2}completed [^\n]*\n$/,
+      new RegExp(
+        `^No apply run yet\\.\\napply lock: held by pid ${first.pid} on [^\\n]* no run begun yet, [^\\n]*: dead-process, [^\\n]*\\nsnapshot run \\d+ \\(plan's refresh of the ledger: [^\\n]*\\) {2}completed [^\\n]*\\n$`,
+      ),
     );
 
     // Run 1 begun and killed at its first write: stopped.

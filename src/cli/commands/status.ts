@@ -2,7 +2,9 @@ import { relative } from 'node:path';
 
 import type { CommandModule } from 'yargs';
 
+import { lockStatus } from '../../apply/lock-status.js';
 import { runStatuses, withPhoneNumbers } from '../../apply/run-status.js';
+import { systemClock } from '../../clock.js';
 import { withDb } from '../../db/open.js';
 import { latestSnapshotState } from '../../optouts/snapshot.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -16,7 +18,7 @@ interface StatusArgs extends GlobalOptions {
 export function statusCommand(context: CommandContext): CommandModule<GlobalOptions, StatusArgs> {
   return {
     command: 'status',
-    describe: 'Apply runs, and their steps by state; the latest snapshot run',
+    describe: 'Apply runs, and their steps by state; the apply lock; the latest snapshot run',
     // It reads the database alone: --help leaves out --api-url, which it does not read.
     builder: (y) => y.hide('api-url').option('run', runOption('One run, step by step')),
     handler: async (args) => {
@@ -33,12 +35,13 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
                 : withPhoneNumbers(db, runId, statuses.steps),
             // Added after the apply fields, which `--json` keeps as they were.
             snapshot: latestSnapshotState(db, thisProcess),
+            lock: lockStatus(db, thisProcess, systemClock.now()),
           };
         },
         { mode: 'existing', missingAdvice: NOTHING_APPLIED },
       );
       if (args.json) {
-        context.output.out(statusJson(view));
+        context.output.out(statusJson(view, args.db));
         return;
       }
       const location = dbLocation(args, context);

@@ -1,26 +1,33 @@
 /** `status` as it is printed: the apply runs, the latest snapshot run, one run's steps. */
 
+import type { LockStatus } from '../../apply/lock-status.js';
 import type { RunStatus } from '../../apply/run-status.js';
 import { continueCommand, lockElsewhereAdvice } from '../../apply/under-way.js';
 import type { LockHolder, StepRecord } from '../../db/journal.js';
 import type { SnapshotRunState } from '../../optouts/snapshot.js';
 import { STATE_WORDS, stateWords } from '../../report/audit.js';
 import { reconcileRunsAgain, snapshotTakesUp } from '../stopped.js';
+import { lockCommand, lockLine } from './lock.js';
 
-/** What `status` read: the runs, an apply starting, one run's steps, the latest snapshot. */
+/**
+ * What `status` read: the runs, an apply starting, one run's steps, the latest snapshot, and the
+ * apply lock (whoever it names, alive or not; null when none).
+ */
 export interface StatusView {
   runs: RunStatus[];
   steps: (StepRecord & { phoneNumber: string | null })[] | null;
   starting: LockHolder | null;
   snapshot: SnapshotRunState | null;
+  lock: LockStatus | null;
 }
 
 /**
  * `status --json`: the view, each run with its `options` and `notes` as JSON beside the
  * journal's text of them (`optionsJson`, `notesJson`, kept as they were): read with `jq`,
- * they were strings to parse again (`.notesJson | fromjson`).
+ * they were strings to parse again (`.notesJson | fromjson`). The lock with its run's plan
+ * (`planPath`) and the command the text names (`command`), `db` as the user gave it.
  */
-export function statusJson(view: StatusView): string {
+export function statusJson(view: StatusView, db: string): string {
   const runs = view.runs.map((status) => ({
     ...status,
     run: {
@@ -29,7 +36,15 @@ export function statusJson(view: StatusView): string {
       notes: JSON.parse(status.run.notesJson) as unknown,
     },
   }));
-  return JSON.stringify({ ...view, runs }, null, 2);
+  const lock =
+    view.lock === null
+      ? null
+      : (({ run, ...lock }) => ({
+          ...lock,
+          planPath: run?.planPath ?? null,
+          command: lockCommand(view.lock!, db),
+        }))(view.lock);
+  return JSON.stringify({ ...view, runs, lock }, null, 2);
 }
 
 /**
@@ -67,6 +82,7 @@ export function renderStatus(
       `an apply is starting a new run: pid ${pid} on ${hostname} since ${acquiredAt}, checking its plan against the live account (its run begins when the checks pass)`,
     );
   }
+  if (view.lock !== null) lines.push(lockLine(view.lock, asked.db));
   if (asked.run === undefined && view.snapshot !== null) {
     lines.push(snapshotLine(view.snapshot, asked.dbShown));
     // A snapshot stopped before a pass's stopped run: the next `snapshot` takes it up.

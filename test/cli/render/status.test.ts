@@ -33,7 +33,7 @@ function step(stepId: string, state: StepRecord['state']): StatusView['steps'] &
 
 describe('renderStatus', () => {
   it('no run: one line', () => {
-    const view = { runs: [], steps: null, starting: null, snapshot: null };
+    const view = { runs: [], steps: null, starting: null, snapshot: null, lock: null };
     expect(renderStatus(view, asked)).toEqual(['No apply run yet.']);
   });
 
@@ -61,6 +61,7 @@ describe('renderStatus', () => {
       ],
       steps: [...step('b', 'in_flight'), ...step('a', 'done')],
       starting: null,
+      lock: null,
       snapshot: null,
     };
     const lines = renderStatus(view, { ...asked, run: 2 });
@@ -99,6 +100,7 @@ describe('renderStatus', () => {
       ],
       steps: null,
       starting: null,
+      lock: null,
       snapshot: null,
     });
     expect(renderStatus(view('ops-container-3f2a'), asked)).toEqual([
@@ -114,6 +116,7 @@ describe('renderStatus', () => {
       runs: [],
       steps: null,
       starting: null,
+      lock: null,
       snapshot: {
         id: 4,
         state: 'stopped',
@@ -138,6 +141,7 @@ describe('renderStatus', () => {
       runs: [],
       steps: null,
       starting: null,
+      lock: null,
       snapshot: {
         id: 7,
         state: 'stopped',
@@ -172,6 +176,7 @@ describe('renderStatus', () => {
       runs: [],
       steps: null,
       starting: null,
+      lock: null,
       snapshot: {
         id: 6,
         state: 'completed',
@@ -195,6 +200,7 @@ describe('renderStatus', () => {
       runs: [],
       steps: null,
       starting: null,
+      lock: null,
       snapshot: {
         id: 1,
         state: 'completed',
@@ -243,9 +249,10 @@ describe('renderStatus', () => {
       ],
       steps: null,
       starting: null,
+      lock: null,
       snapshot: null,
     };
-    const json = JSON.parse(statusJson(view)) as {
+    const json = JSON.parse(statusJson(view, asked.db)) as {
       runs: { run: Record<string, unknown>; counts: unknown }[];
     };
     expect(json.runs[0]!.run).toMatchObject({

@@ -15,6 +15,7 @@ import pLimit from 'p-limit';
 import { isoSeconds, type Clock } from '../clock.js';
 import { TwilioError } from '../errors.js';
 import {
+  LockLostError,
   markNotRun,
   recordIntent,
   recordOutcome,
@@ -52,6 +53,12 @@ export interface ExecuteDeps {
    * whether it has could not be read: `note` says so, and the customer's next steps are not run.
    */
   onRival?(step: CreateSubaccountStep, note: string): void;
+  /**
+   * The apply sending the steps: each step is sent only while it holds the lock (`recordIntent`).
+   * Once another apply has taken it over, no step more is sent nor marked: the steps already
+   * sent are recorded as answered, and `executeSteps` throws LockLostError.
+   */
+  lockedBy?: { pid: number; hostname: string };
 }
 
 /** How many times a write with uncertain answers is settled and sent again. */
@@ -113,6 +120,9 @@ export async function executeSteps(
   const finished = new Promise<void>((resolve) => (resolveAll = resolve));
   let active = 0;
   let failure: unknown = null;
+  // The run is the other apply's now: nothing more of it is written here (no step marked
+  // not run for a step that stopped short: that apply runs them).
+  let lockLost = false;
 
   const done = () => {
     active -= 1;
@@ -127,7 +137,7 @@ export async function executeSteps(
           waiting.set(next, left);
           if (left === 0 && ok && records.get(next)?.state === 'pending') launch(next);
         }
-        if (!ok) abandon(id);
+        if (!ok && !lockLost) abandon(id);
       })
       // The step's error, or its journal's after it (abandon's not_run, on a disk now full):
       // the run's failure either way. Left to the promise, the second crashed the process
@@ -166,7 +176,12 @@ export async function executeSteps(
     let outcome: StepOutcome;
     for (;;) {
       const startedAt = now();
-      recordIntent(db, runId, step.id, startedAt, describeIntent(step, targets));
+      try {
+        recordIntent(db, runId, step.id, startedAt, describeIntent(step, targets), deps.lockedBy);
+      } catch (error) {
+        if (error instanceof LockLostError) lockLost = true;
+        throw error;
+      }
       sends += 1;
       update(step.id, { state: 'in_flight' });
       outcome = await countingAttempts(counter, () =>

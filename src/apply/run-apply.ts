@@ -20,6 +20,7 @@ import {
   listSteps,
   lockHeldAgainst,
   lockHolder,
+  LockLostError,
   renewedLately,
   setLockRun,
   type StepRecord,
@@ -276,12 +277,13 @@ async function runSteps(
   const { plan } = input;
   const { db } = deps;
   const rivalled = new Set<string>();
-  await executeSteps(plan, records, {
+  const sent = executeSteps(plan, records, {
     db,
     twilio: deps.twilio,
     clock: deps.clock,
     runId,
     concurrency: input.concurrency,
+    lockedBy: deps.runner,
     sleep: deps.sleep,
     onUnsure: deps.onUnsure,
     onRival: (step, text) => {
@@ -301,7 +303,30 @@ async function runSteps(
       deps.onStep?.(step, record, plan.steps.length);
     },
   });
+  try {
+    await sent;
+  } catch (error) {
+    if (error instanceof LockLostError) throw lockTakenWhileSending(db, runId, records);
+    throw error;
+  }
   return rivalled;
+}
+
+/**
+ * This apply's lock taken over (--take-over-lock, from another machine: its renewals had
+ * stopped for 30 s, its machine suspended or its event loop held) while it sent its steps: it
+ * sent none after that, and the run is the other apply's to continue.
+ */
+function lockTakenWhileSending(
+  db: Db,
+  runId: number,
+  records: Map<string, StepRecord>,
+): RefusedError {
+  const holder = lockHolder(db);
+  const counts = countStates(records.values());
+  return new RefusedError(
+    `apply run ${runId} stopped sending: another apply${holder === undefined ? '' : ` (pid ${holder.pid} on ${holder.hostname})`} took its lock over with --take-over-lock while it ran (this apply's renewals of the lock had stopped for 30 s or more: its machine suspended, or the apply held up), and two applies must not send at once. This one sent no step after that: ${counts.done} done, ${counts.failed} failed, ${counts.in_flight} in flight (sent, the answer not recorded), ${counts.pending} not sent. The run is that apply's to finish, with its reports; \`submigrate status\` shows the apply that holds the lock`,
+  );
 }
 
 /** Every customer's subaccount, once known: the next plan reuses it. */

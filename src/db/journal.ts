@@ -197,8 +197,23 @@ export function recordIntent(
   stepId: string,
   at: string,
   intent: unknown,
+  /**
+   * The apply sending it: the intent is written (and the step sent) only while it holds the
+   * lock (pid and host both), in the same transaction; else LockLostError, nothing written.
+   * Another apply that took the lock over reads the journal after it took it, so it finds every
+   * step this one sent in flight (settled from live state, never sent blind), and this one
+   * sends none it may send too.
+   */
+  lockedBy?: { pid: number; hostname: string },
 ): void {
   db.transaction(() => {
+    if (lockedBy !== undefined) {
+      const held = statement(
+        db,
+        'SELECT 1 FROM apply_lock WHERE id = 1 AND pid = ? AND hostname = ?',
+      ).get(lockedBy.pid, lockedBy.hostname);
+      if (held === undefined) throw new LockLostError();
+    }
     statement(
       db,
       `UPDATE apply_steps SET state = 'in_flight', attempts = attempts + 1,

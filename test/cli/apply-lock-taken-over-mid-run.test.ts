@@ -1,7 +1,8 @@
 /**
  * An apply whose lock another apply took over with --take-over-lock while it was already
- * sending (the one case --take-over-lock does not stop: it is for a process known to run no
- * more). It leaves the run's reports to the apply that holds the lock (6088d81), and then ended
+ * sending, after the intents of its last steps were written (sent, they finish; one whose
+ * intent comes after the take-over is not sent at all: apply-stops-sending-lock-taken). It
+ * leaves the run's reports to the apply that holds the lock (6088d81), and then ended
  * on a bug (`relative` given no folder: "please report"). It now tells what it did, and that
  * the reports are the other apply's, refused (exit 4). Built CLI,
  * emulator over HTTP.

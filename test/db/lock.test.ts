@@ -14,6 +14,7 @@ import {
   lockHeldAgainst,
   lockHolder,
   LockLostError,
+  recordIntent,
   releaseLock,
   renewLock,
   setLockRun,
@@ -109,6 +110,25 @@ describe('a run begun under the apply lock', () => {
       // The old process, said to run no more, checked its plan after all and begins its run.
       expect(() => createApplyRun(db, run, steps, on('old-container'))).toThrow(LockLostError);
       expect(db.prepare('SELECT COUNT(*) AS n FROM apply_runs').get()).toEqual({ n: 0 });
+    });
+  });
+
+  it("has no step's intent written by an apply whose lock was taken over while it sent", async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      acquireLock(db, on('old-container'), '2026-01-01T00:00:00Z');
+      const id = createApplyRun(db, run, steps, on('old-container'));
+      const step = 'create_subaccount:acme';
+      // Its renewals stopped for 30 s (its machine suspended); another machine took over.
+      acquireLock(db, on('new-container'), '2026-01-01T01:00:00Z', true);
+      expect(() =>
+        recordIntent(db, id, step, '2026-01-01T01:00:01Z', {}, on('old-container')),
+      ).toThrow(LockLostError);
+      const state = () =>
+        db.prepare('SELECT state, attempts FROM apply_steps WHERE step_id = ?').get(step);
+      expect(state()).toEqual({ state: 'pending', attempts: 0 });
+      // The apply that holds it sends it.
+      recordIntent(db, id, step, '2026-01-01T01:00:02Z', {}, on('new-container'));
+      expect(state()).toEqual({ state: 'in_flight', attempts: 1 });
     });
   });
 });

@@ -1,0 +1,87 @@
+/**
+ * An apply whose lock another machine's apply took over with --take-over-lock while it sent
+ * its steps (its renewals had stopped for 30 s: its machine suspended, its event loop held by
+ * long synchronous work) sends no step more: each step's intent is written, and the step sent,
+ * only while it holds the lock. Before, it went on sending every step left, beside the apply
+ * that had taken the run over and sent the same steps (two transfers of one number, two
+ * subaccounts). It ends refused (exit 4), saying so; the steps it had not sent are left
+ * pending (not `not run`) for the other apply, which then finishes the run with no write sent
+ * twice. Built CLI, emulator over HTTP, a real SQLite file.
+ */
+
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+
+import { ageLockRenewal } from '../support/apply-lock.js';
+import { requestLog } from '../support/emulator.js';
+import { planOneCustomer, useCliWorkspace } from '../support/migration.js';
+import { releaseHeld, startApplyHeldAtWrite } from '../support/snapshot-harness.js';
+
+const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const NUMBERS = ['+14155550161', '+14155550162', '+14155550163', '+14155550164'];
+const THERE = 'ops-container-3f2a';
+
+const transfers = async (env: Parameters<typeof requestLog>[0]) =>
+  (await requestLog(env)).filter(
+    (r) => r.method === 'POST' && /\/IncomingPhoneNumbers\/PN/.test(r.path),
+  );
+
+describe('apply whose lock is taken over while it sends', () => {
+  const ws = useCliWorkspace({ numbers: NUMBERS.map((phone) => ({ phone_number: phone })) }, NOW);
+
+  it('sends no step more, leaves the rest pending, and the apply that took it over finishes the run', async () => {
+    const { env, dir, cli } = ws;
+    await planOneCustomer(ws, NUMBERS);
+    // The subaccount created, the first transfer held (and a second step's intent written:
+    // two steps are under way per request slot).
+    const apply = await startApplyHeldAtWrite(env, dir.path, 'a.plan.json', 'a.db', 1);
+    // Meanwhile an apply on another machine takes the lock over (--take-over-lock), for run 1.
+    const file = new Database(dir.file('a.db'));
+    file
+      .prepare(
+        "UPDATE apply_lock SET pid = 4242, hostname = ?, acquired_at = '2026-01-02T03:04:05Z'",
+      )
+      .run(THERE);
+    file.close();
+    await releaseHeld(env);
+    const ended = await apply.done;
+
+    expect(ended.stderr).not.toMatch(/please report/);
+    expect(ended.code, ended.stderr).toBe(4);
+    expect(ended.stderr).toContain(
+      `refused: apply run 1 stopped sending: another apply (pid 4242 on ${THERE}) took its lock over with --take-over-lock while it ran`,
+    );
+    expect(ended.stderr).toMatch(
+      /This one sent no step after that: 3 done, 0 failed, 0 in flight \(sent, the answer not recorded\), 2 not sent\. The run is that apply's to finish/,
+    );
+    // The two steps whose intents were written before the take-over went out; no other.
+    expect(await transfers(env)).toHaveLength(2);
+    const steps = new Database(dir.file('a.db'), { readonly: true });
+    const states = steps
+      .prepare('SELECT state, COUNT(*) AS n FROM apply_steps WHERE run_id = 1 GROUP BY state')
+      .all();
+    steps.close();
+    expect(states).toEqual([
+      { state: 'done', n: 3 },
+      { state: 'pending', n: 2 },
+    ]);
+
+    // That apply (here: this machine under the other's name, its lock a minute unrenewed)
+    // finishes the run: each number transferred once.
+    ageLockRenewal(dir.file('a.db'));
+    const finished = await cli([
+      'apply',
+      'a.plan.json',
+      '--db',
+      'a.db',
+      '--rate',
+      '1000',
+      '--take-over-lock',
+    ]);
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(finished.stdout).toMatch(/^apply run 1 \(continued\)/m);
+    const paths = (await transfers(env)).map((r) => r.path);
+    expect(paths).toHaveLength(4);
+    expect(new Set(paths).size).toBe(4);
+  }, 90_000);
+});

@@ -200,30 +200,31 @@ function saidSinceMoved(
       if (heldFrom !== null) pair.heldFrom = heldFrom;
     }
   }
-  // The services each was in since, but one a move of apply's took it out of (the list it
-  // carried out of the account holds it as of then), the numbers of one grouped by when they
-  // left it, and from the start of the hour they may have come to the account (the safe side;
-  // from the earliest move among them, an opt-in lifting by the earliest of their last
-  // sightings in it): numbers moved together share the service's pairs, as the lists share a
-  // service's opt-outs (a customer's hundred numbers in its service, and its thousands of STOPs
-  // since the move).
+  // The services each was in since (of one a move of apply's took it out of, only what Twilio
+  // dated after the move: the list it carried out of the account holds the service up to the
+  // move, by this machine's clock, and Twilio's may run up to two minutes ahead of it), the
+  // numbers of one grouped by when they left it, and from the start of the hour they may have
+  // come to the account (the safe side; from the earliest move among them, an opt-in lifting by
+  // the earliest of their last sightings in it): numbers moved together share the service's
+  // pairs, as the lists share a service's opt-outs (a customer's hundred numbers in its
+  // service, and its thousands of STOPs since the move).
   const groups = new Map<
     string,
     { stay: ServiceStay; heldFrom: string | null; since: string; numbers: MovedNumber[] }
   >();
   for (const m of moved) {
     const seen = sightings.get(m.phoneNumber) ?? [];
-    const since = sinceOf.get(m.phoneNumber)!;
+    const movedSince = sinceOf.get(m.phoneNumber)!;
     const left = leftOf.get(m.phoneNumber) ?? [];
-    for (const fine of serviceStaysSince(seen, since, left)) {
-      const carried = left.some(
+    for (const fine of serviceStaysSince(seen, movedSince, left)) {
+      const carried = left.find(
         (d) =>
           d.accountSid === fine.accountSid &&
           d.serviceSid === fine.service &&
           fine.until !== null &&
-          fine.until <= d.leftAt,
+          fine.until <= saidBeforeBy(d.leftAt),
       );
-      if (carried) continue;
+      const since = carried === undefined ? movedSince : secondAfter(carried.leftAt);
       const arrived = fine.accountSid === m.subaccountSid ? m.moveBegan : undefined;
       const there =
         fine.accountSid === m.sourceAccountSid
@@ -271,6 +272,12 @@ function saidSinceMoved(
     }
   }
   return pairs;
+}
+
+/** The second after `at` (ISO 8601 UTC). */
+function secondAfter(at: string): string {
+  const time = Date.parse(at);
+  return Number.isNaN(time) ? at : isoSeconds(new Date(time + 1000));
 }
 
 /** The start of the hour of `at` (ISO 8601 UTC). */

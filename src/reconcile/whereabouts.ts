@@ -105,15 +105,15 @@ export function serviceStaysSince(
     }
     // A move of apply's out of the account took it out of the service first (for one that
     // arrived by hand, the plan that found it gone): it ended the stay unless seen there since,
-    // a message of its own there dated more than two minutes after (Twilio's clock). What the
-    // service's other numbers took after it is not the number's, as on the list it carried out
-    // of the account (as of the move, with no allowance).
+    // a message of its own there dated more than two minutes after (Twilio's clock). Its time is
+    // this machine's clock: a STOP said to the service before it may carry a date Twilio gave it
+    // up to two minutes later, as for any sighting of ours.
     for (const d of departures) {
       if (d.accountSid !== accountSid) continue;
       const before = (s: NumberSighting) =>
         s.listed ? s.at <= d.leftAt : s.at <= saidBeforeBy(d.leftAt);
       if (!seen.every(before)) continue;
-      if (until === null || d.leftAt < until) until = d.leftAt;
+      if (until === null || saidBeforeBy(d.leftAt) < until) until = saidBeforeBy(d.leftAt);
     }
     const optInsBy = seen.map(earliest).reduce((a, b) => (b > a ? b : a));
     stays.push({ accountSid, service, until, optInsBy });

@@ -188,7 +188,8 @@ function saidSinceMoved(
     if (!from.has(key)) {
       // The account it came from held it before it moved, since no one knows when.
       const arrived = account === m.subaccountSid ? m.moveBegan : undefined;
-      const there = earliestThere(sightings.get(m.phoneNumber) ?? [], account, arrived);
+      const seen = sightings.get(m.phoneNumber) ?? [];
+      const there = earliestThere(seen, account, arrived, sinceOf.get(m.phoneNumber));
       from.set(key, account === m.sourceAccountSid ? null : there);
     }
     return from.get(key) ?? null;
@@ -229,7 +230,7 @@ function saidSinceMoved(
       const there =
         fine.accountSid === m.sourceAccountSid
           ? null
-          : earliestThere(seen, fine.accountSid, arrived);
+          : earliestThere(seen, fine.accountSid, arrived, movedSince);
       const { until } = fine;
       const heldFrom = there === null ? null : hourOf(there);
       const key = [fine.accountSid, fine.service, until ?? '', heldFrom ?? ''].join(' ');

@@ -19,11 +19,17 @@ const latest = (s: NumberSighting) => (s.listed ? saidBeforeBy(s.at) : s.at);
  * to have had there, an earlier sighting elsewhere only when certainly before it (two minutes
  * apart when a listing's clock is this machine's), and its earliest date. Null when nothing seen
  * elsewhere came before it: it may have been there all along (the account it came from).
+ *
+ * No later than `movedSince` (the earliest date of its move, when given): sightings are moments,
+ * and once it could be moved by hand, it may have been there before one seen elsewhere, unseen
+ * (away and back with nothing of its own said there), when someone said STOP to a service it
+ * was in there, or to it in words the ledger does not read (a refusal's STOP).
  */
 export function earliestThere(
   sightings: readonly NumberSighting[],
   accountSid: string,
   arrivedBy?: string,
+  movedSince?: string,
 ): string | null {
   let first = arrivedBy === undefined ? null : saidAfterBy(arrivedBy);
   for (const s of sightings) {
@@ -39,7 +45,7 @@ export function earliestThere(
     const at = earliest(s);
     if (since === null || at > since) since = at;
   }
-  return since;
+  return since !== null && movedSince !== undefined && since > movedSince ? movedSince : since;
 }
 
 /** A Messaging Service a moved number was in since its move, and what of it is the number's. */

@@ -33,6 +33,10 @@ describe('earliestThere', () => {
     expect(earliestThere([...seen, listed(ACME, '11:30')], BETA)).toBe(at('11:28'));
     // Nothing seen elsewhere before: not known.
     expect(earliestThere([message(BETA, '09:00', null), ...seen], BETA)).toBeNull();
+    // No later than the move (09:58, less two minutes): since, it may have been in Beta's
+    // before 10:20, away and back unseen.
+    expect(earliestThere(seen, BETA, undefined, at('09:58'))).toBe(at('09:58'));
+    expect(earliestThere(seen, BETA, undefined, at('10:30'))).toBe(at('10:20'));
   });
 });
 

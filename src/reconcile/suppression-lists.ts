@@ -242,6 +242,7 @@ function saidSinceMoved(
       group.numbers.push(m);
       if (since < group.since) group.since = since;
       if (fine.optInsBy < group.stay.optInsBy) group.stay.optInsBy = fine.optInsBy;
+      if (fine.optInsFrom > group.stay.optInsFrom) group.stay.optInsFrom = fine.optInsFrom;
     }
   }
   if (groups.size === 0) return pairs;
@@ -255,14 +256,16 @@ function saidSinceMoved(
     else rows.push(e);
   }
   for (const { stay, heldFrom, since, numbers } of groups.values()) {
-    const { accountSid, service, until, optInsBy } = stay;
+    const { accountSid, service, until, optInsBy, optInsFrom } = stay;
     // Said while the number may still have been in it (from the earliest move of the group);
     // an opt-in while it surely was. A number's own evidence among them is on its list already
     // (a second pair, the same verdicts).
     const rows = (byService.get(`${accountSid} ${service}`) ?? []).filter(
       (e) =>
         e.dateSent >= since &&
-        (e.kind === 'opt-in' ? e.dateSent <= optInsBy : until === null || e.dateSent <= until),
+        (e.kind === 'opt-in'
+          ? optInsFrom <= e.dateSent && e.dateSent <= optInsBy
+          : until === null || e.dateSent <= until),
     );
     const held = pairsSaidElsewhere(rows.map((e) => ({ ...e, phoneNumber: '' }))).get('') ?? [];
     if (heldFrom !== null) for (const pair of held) pair.heldFrom = heldFrom;

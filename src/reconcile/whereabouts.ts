@@ -65,6 +65,13 @@ export interface ServiceStay {
    * left it).
    */
   optInsBy: string;
+  /**
+   * The earliest date an opt-in through it is known said while the number was in it: its first
+   * sighting there (the latest date that may carry). One said before may have come while it was
+   * elsewhere (before it came, or away from an earlier stay the ledger never saw): not the
+   * number's either.
+   */
+  optInsFrom: string;
 }
 
 /**
@@ -122,7 +129,8 @@ export function serviceStaysSince(
       if (until === null || saidBeforeBy(d.leftAt) < until) until = saidBeforeBy(d.leftAt);
     }
     const optInsBy = seen.map(earliest).reduce((a, b) => (b > a ? b : a));
-    stays.push({ accountSid, service, until, optInsBy });
+    const optInsFrom = seen.map(latest).reduce((a, b) => (b < a ? b : a));
+    stays.push({ accountSid, service, until, optInsBy, optInsFrom });
   }
   return stays;
 }

@@ -51,6 +51,34 @@ const stop = (
   errorCode: null,
 });
 
+/** `endUser` said START to `to` in `accountSid`, through `service`. */
+const start = (
+  accountSid: string,
+  to: string,
+  endUser: string,
+  service: string | null,
+  dateSent: string,
+): LedgerEvent => ({
+  ...stop(accountSid, to, endUser, service, dateSent),
+  kind: 'opt-in',
+  keyword: 'START',
+  body: 'START',
+});
+const sendToR = (sentAt: string): SentMessage => ({
+  sid: sid(),
+  accountSid: ACME,
+  from: N,
+  to: R,
+  status: 'delivered',
+  errorCode: null,
+  messagingServiceSid: null,
+  sentAt,
+});
+const violationsOf = (db: Db, sends: SentMessage[]) =>
+  findViolations(moved, suppressionLists(db, moved), sends, [], () => [], placedIn).violations.map(
+    (v) => [v.violatingMessageSid, v.recipient],
+  );
+
 /** Acme's and Beta's subaccounts read from the move to 17:00, holding `events`. */
 function ledgerOf(db: Db, events: LedgerEvent[]): void {
   const run = createRun(
@@ -115,6 +143,21 @@ describe('suppressionLists: a STOP said to a service in another account while th
       expect(found.violations.map((v) => [v.violatingMessageSid, v.recipient])).toEqual([
         [send.sid, R],
       ]);
+    });
+  });
+
+  it('lifts it by no START said through the service before the ledger first saw the number there', async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      // As above, and R says START through Beta's service at 12:00, while N is back in Acme's:
+      // not said to N (a START to a service a number has left), which texts R at 13:00.
+      ledgerOf(db, [
+        stop(BETA, B1, R, BETA_SERVICE, at('10:40')),
+        start(BETA, B1, R, BETA_SERVICE, at('12:00')),
+        stop(ACME, N, R2, null, at('15:00')),
+        stop(BETA, N, R3, BETA_SERVICE, at('16:30')),
+      ]);
+      const send = sendToR(at('13:00'));
+      expect(violationsOf(db, [send])).toEqual([[send.sid, R]]);
     });
   });
 });

@@ -44,7 +44,14 @@ describe('serviceStaysSince', () => {
   it('keeps a stay until the first sighting out of the service after every one in it', () => {
     const attached = listed(ACME, '10:00', SERVICE);
     expect(serviceStaysSince([attached], at('09:58'))).toEqual([
-      { accountSid: ACME, service: SERVICE, until: null, optInsBy: at('09:58') },
+      {
+        accountSid: ACME,
+        service: SERVICE,
+        until: null,
+        optInsBy: at('09:58'),
+        // An opt-in through it is the number's only once it was surely there.
+        optInsFrom: at('10:02'),
+      },
     ]);
     // Listed in Beta's subaccount at 11:00: out by then (two minutes' room for Twilio's dates).
     const stays = serviceStaysSince([attached, listed(BETA, '11:00')], at('09:58'));

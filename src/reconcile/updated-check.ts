@@ -5,9 +5,10 @@
  * between the parent and its subaccounts, and while elsewhere it sent and heard messages there
  * only. So the span is read in the parent and in every other subaccount of the family (those
  * created by the span's end), with the credentials a pass reads them with: the number's messages
- * (`From` and `To` it, two listings an account) dated in the span. When every account was read
- * and none holds one, the number was nowhere else that mattered: the span is vouched for and
- * kept, and later passes take that change as known. Otherwise it stays `not checked`, with why.
+ * (`From` and `To` it, and its RCS and WhatsApp addresses, six listings an account) dated in
+ * the span. When every account was read and none holds one, the number was nowhere else that
+ * mattered: the span is vouched for and kept, and later passes take that change as known.
+ * Otherwise it stays `not checked`, with why.
  */
 
 import pLimit from 'p-limit';
@@ -15,6 +16,7 @@ import pLimit from 'p-limit';
 import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
 import type { MovedNumber } from '../db/reconcile.js';
 import type { NumberUpdateCheck } from '../db/update-checks.js';
+import { splitAddress } from '../optouts/channels.js';
 import { DAY_MS } from '../optouts/windows.js';
 import { isListingRefused } from '../twilio/error-mapping.js';
 import { PageTrail } from '../twilio/page-trail.js';
@@ -213,7 +215,7 @@ async function readSpan(
         if (stop) return;
         accountsRead += 1;
         try {
-          for (const f of [{ from: m.phoneNumber }, { to: m.phoneNumber }]) {
+          for (const f of addressFilters(m.phoneNumber)) {
             const hit = await firstOfNumber(twilio, accountSid, { ...f, ...filter }, m, {
               after: after(accountSid),
               end,
@@ -284,13 +286,28 @@ async function firstOfNumber(
   return null;
 }
 
+/**
+ * The channels whose addresses carry the number (`rcs:+1…`, `whatsapp:+1…`), besides its own.
+ * Twilio's `From` and `To` filters match an address exactly, so `From=+1…` lists none of its
+ * RCS or WhatsApp messages: an RCS STOP it heard elsewhere (an SMS opt-out there) or a
+ * WhatsApp send it made there would be missed, and the span vouched for over them.
+ */
+const CHANNELS = ['', 'rcs:', 'whatsapp:'] as const;
+
+/** The listings of an account for the number: `From` and `To` each of its addresses. */
+function addressFilters(phone: string): MessageFilter[] {
+  return CHANNELS.flatMap((channel) => [{ from: channel + phone }, { to: channel + phone }]);
+}
+
 /** A message the number sent or heard, dated in the span (undated: taken as in it). */
 function isNumbers(
   message: Message,
   phone: string,
   { after, end }: { after: number; end: number },
 ): boolean {
-  const its = message.direction === 'inbound' ? message.to === phone : message.from === phone;
+  // An address over a channel (`rcs:+1…`) is the number it carries.
+  const of = (address: string) => splitAddress(address).address === phone;
+  const its = message.direction === 'inbound' ? of(message.to) : of(message.from);
   if (!its) return false;
   if (message.dateSent === null) return true;
   const at = message.dateSent.getTime();

@@ -221,6 +221,41 @@ describe('reconcile: a moved number moved by hand away and back between two pass
   });
 
   it.each([
+    ['an RCS STOP heard in another subaccount', 'rcs:'],
+    ['a WhatsApp STOP heard in another subaccount', 'whatsapp:'],
+  ])(
+    'says it cannot vouch for %s while the number was there, under its channel address',
+    async (_, channel) => {
+      const { acme, beta, step, pass, moveAByHand } = await migrated();
+      step();
+      expect((await pass()).exit3).toBe(false);
+      step();
+      await moveAByHand(acme, beta);
+      step();
+      // Twilio lists it `To` rcs:+1… (or whatsapp:+1…): a `To=+1…` listing has none of it.
+      const stop = await inbound(env!, { from: channel + R2, to: channel + A, body: 'STOP' });
+      const back = step();
+      await moveAByHand(beta, acme);
+      step();
+      const last = await pass();
+      expect(last.result.notChecked).toEqual([
+        expect.objectContaining({
+          reason: 'number-updated',
+          phoneNumber: A,
+          end: iso(back),
+          updatedCheck: {
+            outcome: 'found',
+            accountSid: beta,
+            messageSid: stop.sid,
+            sentAt: expect.any(String),
+          },
+        }),
+      ]);
+      expect(last.exit3).toBe(true);
+    },
+  );
+
+  it.each([
     ['no pass reads', false],
     ['a pass reads', true],
   ])(
@@ -280,9 +315,10 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     const first = await pass();
     expect(first.result.notChecked).toEqual([]);
     expect(first.exit3).toBe(false);
-    // The parent's and Beta's messages from A and to A (Acme's own are not read for it).
+    // The parent's and Beta's messages from A and to A, and from and to its RCS and WhatsApp
+    // addresses (Acme's own are not read for it).
     expect(await familyReads(e, acme)).toEqual(
-      [...plain, e.parentSid, e.parentSid, beta, beta].sort(),
+      [...plain, ...Array<string>(6).fill(e.parentSid), ...Array<string>(6).fill(beta)].sort(),
     );
     step();
     await clearRequestLog(e);
@@ -296,7 +332,7 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     step();
     await clearRequestLog(e);
     expect((await pass()).result.notChecked).toEqual([]);
-    expect(await familyReads(e, acme)).toHaveLength(plain.length + 4);
+    expect(await familyReads(e, acme)).toHaveLength(plain.length + 12);
   });
 
   it('vouches for none when a subaccount of the family cannot be read, naming it (one closed before the span is not read)', async () => {

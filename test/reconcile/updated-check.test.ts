@@ -103,6 +103,9 @@ function portOver(
   return { port, asked };
 }
 
+/** The six listings of an account for the number. */
+const six = (accountSid: string) => Array<string>(6).fill(accountSid);
+
 const check = (port: TwilioPort, readable = () => new Date('2025-11-01T00:00:00Z')) =>
   checkUpdated(port, { updated: [span], numbers: [moved], kept: [], readable, now: NOW });
 
@@ -112,9 +115,13 @@ describe('checkUpdated', () => {
     const checked = await check(port);
     expect(checked.notChecked).toEqual([]);
     expect(checked.checks).toEqual([
-      expect.objectContaining({ outcome: 'vouched', accountsRead: 2, requests: 4 }),
+      expect.objectContaining({ outcome: 'vouched', accountsRead: 2, requests: 12 }),
     ]);
-    expect(asked.map((a) => a.accountSid).sort()).toEqual([BETA, BETA, PARENT, PARENT]);
+    expect(asked.map((a) => a.accountSid).sort()).toEqual([...six(BETA), ...six(PARENT)]);
+    // From and To the number, and its RCS and WhatsApp addresses.
+    expect(
+      asked.filter((a) => a.accountSid === BETA).map((a) => a.filter.from ?? a.filter.to),
+    ).toEqual([A, A, `rcs:${A}`, `rcs:${A}`, `whatsapp:${A}`, `whatsapp:${A}`]);
     for (const { filter } of asked) {
       expect(filter.sentAfter).toEqual(new Date('2026-12-03T00:00:00Z'));
       expect(filter.sentBefore).toEqual(new Date('2026-12-06T23:59:59Z'));
@@ -162,10 +169,49 @@ describe('checkUpdated', () => {
     expect((await check(portOver([account(BETA)], beta).port)).notChecked).toEqual([]);
   });
 
+  it.each([
+    ['an RCS STOP it heard', { direction: 'inbound' as const, from: 'rcs:+1206', to: `rcs:${A}` }],
+    ['a WhatsApp send it made', { from: `whatsapp:${A}`, to: 'whatsapp:+1206' }],
+    [
+      'a WhatsApp message it heard',
+      { direction: 'inbound' as const, from: 'whatsapp:+1206', to: `whatsapp:${A}` },
+    ],
+    ['an RCS send it made', { from: `rcs:${A}`, to: 'rcs:+1206' }],
+  ])("takes %s elsewhere, under its channel address, for the number's", async (_, fields) => {
+    // Twilio's From and To filters match an address exactly: `From=+1…` lists no `rcs:+1…`.
+    const held = message(BETA, { at: '2026-12-04T00:00:00Z', ...fields });
+    const checked = await check(portOver([account(BETA)], [held]).port);
+    expect(checked.notChecked).toEqual([
+      {
+        ...span,
+        updatedCheck: {
+          outcome: 'found',
+          accountSid: BETA,
+          messageSid: held.sid,
+          sentAt: '2026-12-04T00:00:00Z',
+        },
+      },
+    ]);
+    expect(checked.checks).toEqual([expect.objectContaining({ outcome: 'found' })]);
+  });
+
+  it("does not take an account's own channel messages to the number, or the number's to it, for the number's", async () => {
+    const beta = [
+      message(BETA, { at: '2026-12-04T00:00:00Z', from: 'rcs:+14155550202', to: `rcs:${A}` }),
+      message(BETA, {
+        at: '2026-12-04T00:00:00Z',
+        direction: 'inbound',
+        from: `whatsapp:${A}`,
+        to: 'whatsapp:+14155550202',
+      }),
+    ];
+    expect((await check(portOver([account(BETA)], beta).port)).notChecked).toEqual([]);
+  });
+
   it('reads no subaccount created after the change', async () => {
     const { port, asked } = portOver([account(BETA, '2026-12-05T08:00:01Z')], []);
     expect((await check(port)).notChecked).toEqual([]);
-    expect(asked.map((a) => a.accountSid)).toEqual([PARENT, PARENT]);
+    expect(asked.map((a) => a.accountSid)).toEqual(six(PARENT));
   });
 
   it('reads no subaccount suspended or closed, and unchanged since, from before the span', async () => {
@@ -177,10 +223,10 @@ describe('checkUpdated', () => {
     for (const status of ['suspended', 'closed'] as const) {
       const before = portOver([idle(status, '2026-12-03T09:57:59Z')], []);
       expect((await check(before.port)).notChecked).toEqual([]);
-      expect(before.asked.map((a) => a.accountSid)).toEqual([PARENT, PARENT]);
+      expect(before.asked.map((a) => a.accountSid)).toEqual(six(PARENT));
       const since = portOver([idle(status, '2026-12-03T09:58:00Z')], []);
       await check(since.port);
-      expect(since.asked.map((a) => a.accountSid).sort()).toEqual([BETA, BETA, PARENT, PARENT]);
+      expect(since.asked.map((a) => a.accountSid).sort()).toEqual([...six(BETA), ...six(PARENT)]);
     }
   });
 

@@ -97,8 +97,8 @@ export async function checkUpdated(
       result.requests += 1;
       family = twilio.listSubaccounts();
     }
-    const accounts = elsewhere(twilio.parentAccountSid, await family, m, span);
-    const read = await readSpan(twilio, limit, accounts, m, span, readable);
+    const { accounts, idle } = elsewhere(twilio.parentAccountSid, await family, m, span);
+    const read = await readSpan(twilio, limit, { accounts, idle }, m, span, readable);
     result.requests += read.requests;
     if (read.check === null) {
       const found = read.found;
@@ -125,27 +125,32 @@ export async function checkUpdated(
 
 /**
  * The accounts the number may have been in during a span: the parent and the subaccounts other
- * than its own that existed by its end (a number goes only to an account that exists), less
- * those suspended or closed, and unchanged since, from before its start (by Twilio's clock, the
- * allowance before this machine's): a number is transferred only into an active account, and
- * one suspended or closed sends and hears nothing. In the order Twilio lists them.
+ * than its own that existed by its end (a number goes only to an account that exists), in the
+ * order Twilio lists them. `idle`: those suspended or closed, and unchanged since, from before
+ * its start (by Twilio's clock, the allowance before this machine's): a number is transferred
+ * only into an active account, and one suspended or closed sends and hears nothing. They are
+ * read all the same (that rests on Twilio setting an account's `date_updated` when its status
+ * changes, which its documentation does not say), but one that refuses to be read (its own
+ * credentials, with an API key) or whose Messages API window does not reach back is passed
+ * over rather than keeping the span not checked.
  */
 function elsewhere(
   parent: string,
   subaccounts: readonly Account[],
   m: MovedNumber,
   span: NotChecked,
-) {
+): { accounts: string[]; idle: Set<string> } {
   const by = Date.parse(span.end);
   const from = Date.parse(span.start) - CLOCK_SKEW_MS;
-  const idle = (a: Account) =>
+  const isIdle = (a: Account) =>
     a.status !== 'active' && a.dateUpdated !== undefined && a.dateUpdated.getTime() < from;
-  return [
-    parent,
-    ...subaccounts
-      .filter((a) => (a.dateCreated === null || a.dateCreated.getTime() <= by) && !idle(a))
-      .map((a) => a.sid),
-  ].filter((sid) => sid !== m.subaccountSid);
+  const existed = subaccounts.filter(
+    (a) => (a.dateCreated === null || a.dateCreated.getTime() <= by) && a.sid !== m.subaccountSid,
+  );
+  return {
+    accounts: [parent, ...existed.map((a) => a.sid)].filter((sid) => sid !== m.subaccountSid),
+    idle: new Set(existed.filter(isIdle).map((a) => a.sid)),
+  };
 }
 
 interface SpanRead {
@@ -165,7 +170,7 @@ interface SpanRead {
 async function readSpan(
   twilio: TwilioPort,
   limit: ReturnType<typeof pLimit>,
-  accounts: readonly string[],
+  { accounts, idle }: { accounts: readonly string[]; idle: ReadonlySet<string> },
   m: MovedNumber,
   span: NotChecked,
   readable: (accountSid: string) => Date,
@@ -174,7 +179,7 @@ async function readSpan(
   // clock says (`start`); `end` is Twilio's own date.
   const from = Date.parse(span.start) - CLOCK_SKEW_MS;
   const end = Date.parse(span.end);
-  const beyond = accounts.find((sid) => readable(sid).getTime() > from);
+  const beyond = accounts.find((sid) => !idle.has(sid) && readable(sid).getTime() > from);
   if (beyond !== undefined) {
     return {
       check: {
@@ -229,6 +234,8 @@ async function readSpan(
           }
         } catch (error) {
           if (!isListingRefused(error)) throw error;
+          // Suspended or closed since before the span: it held nothing then (`elsewhere`).
+          if (idle.has(accountSid)) return;
           refused.push({ accountSid, status: error.status, code: error.code });
           stop = true;
         }

@@ -335,7 +335,7 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     expect(await familyReads(e, acme)).toHaveLength(plain.length + 12);
   });
 
-  it('vouches for none when a subaccount of the family cannot be read, naming it (one closed before the span is not read)', async () => {
+  it('vouches for none when a subaccount of the family cannot be read, naming it (one closed before the span, refusing too, is passed over)', async () => {
     const { e, acme, step, pass, editWebhook } = await migrated({ key: true });
     const other = (await e.parent.api.v2010.accounts.create({ friendlyName: 'Other' })).sid;
     await e.parent.api.v2010.accounts(other).update({ status: 'suspended' });

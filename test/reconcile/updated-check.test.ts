@@ -214,19 +214,48 @@ describe('checkUpdated', () => {
     expect(asked.map((a) => a.accountSid)).toEqual(six(PARENT));
   });
 
-  it('reads no subaccount suspended or closed, and unchanged since, from before the span', async () => {
+  it('passes over a subaccount suspended or closed, and unchanged since, from before the span when it refuses, and reads it when it answers', async () => {
     const idle = (status: 'suspended' | 'closed', updated: string) => ({
       ...account(BETA),
       status,
       dateUpdated: new Date(updated),
     });
     for (const status of ['suspended', 'closed'] as const) {
-      const before = portOver([idle(status, '2026-12-03T09:57:59Z')], []);
-      expect((await check(before.port)).notChecked).toEqual([]);
-      expect(before.asked.map((a) => a.accountSid)).toEqual(six(PARENT));
-      const since = portOver([idle(status, '2026-12-03T09:58:00Z')], []);
-      await check(since.port);
-      expect(since.asked.map((a) => a.accountSid).sort()).toEqual([...six(BETA), ...six(PARENT)]);
+      const before = idle(status, '2026-12-03T09:57:59Z');
+      // Its own credentials refused (an API key): passed over, the span vouched for.
+      const refused = portOver([before], [], new Set([BETA]));
+      const passed = await check(refused.port);
+      expect(passed.notChecked).toEqual([]);
+      expect(passed.checks).toEqual([expect.objectContaining({ outcome: 'vouched' })]);
+      // Nor does a window that does not reach back keep it not checked.
+      const old = await check(portOver([before], []).port, (sid) =>
+        sid === BETA ? new Date('2026-12-04T00:00:00Z') : new Date('2025-11-01T00:00:00Z'),
+      );
+      expect(old.notChecked).toEqual([]);
+      // Readable, it is read: a status change Twilio did not date would hide a message there.
+      const held = message(BETA, {
+        at: '2026-12-04T00:00:00Z',
+        direction: 'inbound',
+        from: '+1206',
+        to: A,
+      });
+      const read = portOver([before], [held]);
+      expect((await check(read.port)).notChecked).toEqual([
+        expect.objectContaining({
+          updatedCheck: expect.objectContaining({
+            outcome: 'found',
+            accountSid: BETA,
+            messageSid: held.sid,
+          }),
+        }),
+      ]);
+      // Changed since the span began: a refusal keeps the span not checked.
+      const since = portOver([idle(status, '2026-12-03T09:58:00Z')], [], new Set([BETA]));
+      expect((await check(since.port)).notChecked).toEqual([
+        expect.objectContaining({
+          updatedCheck: expect.objectContaining({ outcome: 'unreadable' }),
+        }),
+      ]);
     }
   });
 

@@ -5,10 +5,11 @@
  * between the parent and its subaccounts, and while elsewhere it sent and heard messages there
  * only. So the span is read in the parent and in every other subaccount of the family (those
  * created by the span's end), with the credentials a pass reads them with: the number's messages
- * (`From` and `To` it, and its RCS and WhatsApp addresses, six listings an account) dated in
- * the span. When every account was read and none holds one, the number was nowhere else that
- * mattered: the span is vouched for and kept, and later passes take that change as known.
- * Otherwise it stays `not checked`, with why.
+ * (`From` and `To` it, and its RCS and WhatsApp addresses, six listings an account) dated from
+ * the span's start (to now: a send queued there in the span goes out after it). When every
+ * account was read and none holds one, the number was nowhere else that mattered: the span is
+ * vouched for and kept, and later passes take that change as known. Otherwise it stays
+ * `not checked`, with why.
  */
 
 import pLimit from 'p-limit';
@@ -98,7 +99,7 @@ export async function checkUpdated(
       family = twilio.listSubaccounts();
     }
     const { accounts, idle } = elsewhere(twilio.parentAccountSid, await family, m, span);
-    const read = await readSpan(twilio, limit, { accounts, idle }, m, span, readable);
+    const read = await readSpan(twilio, limit, { accounts, idle }, m, span, readable, now);
     result.requests += read.requests;
     if (read.check === null) {
       const found = read.found;
@@ -174,11 +175,18 @@ async function readSpan(
   m: MovedNumber,
   span: NotChecked,
   readable: (accountSid: string) => Date,
+  now: Date,
 ): Promise<SpanRead> {
   // By Twilio's clock the number may have come in up to the allowance before this machine's
   // clock says (`start`); `end` is Twilio's own date.
   const from = Date.parse(span.start) - CLOCK_SKEW_MS;
   const end = Date.parse(span.end);
+  // A message is held to the span's start, not its end: the number has been in its subaccount
+  // since `end` (the listing saw no later change), so a message of it elsewhere dated after
+  // that is one queued there while it was there and sent once it had gone (Twilio dates a send
+  // when it leaves its queue, up to its validity period, hours, later): a send no pass reads.
+  // Up to now, by Twilio's clock up to the allowance ahead.
+  const until = Math.max(end, now.getTime() + CLOCK_SKEW_MS);
   const beyond = accounts.find((sid) => !idle.has(sid) && readable(sid).getTime() > from);
   if (beyond !== undefined) {
     return {
@@ -203,11 +211,11 @@ async function readSpan(
   const after = (accountSid: string) =>
     accountSid === m.sourceAccountSid ? Math.max(from, fromMove) : from;
   // Twilio's DateSent filters may be taken by the day: the query asks for whole UTC days, and
-  // one more after the end (in case "on or before" a day is taken as its midnight); the
+  // one more after the last (in case "on or before" a day is taken as its midnight); the
   // messages are then held to the span here.
   const filter = {
     sentAfter: new Date(Math.floor(from / DAY_MS) * DAY_MS),
-    sentBefore: new Date((Math.floor(end / DAY_MS) + 2) * DAY_MS - 1000),
+    sentBefore: new Date((Math.floor(until / DAY_MS) + 2) * DAY_MS - 1000),
   };
   let requests = 0;
   let accountsRead = 0;
@@ -223,6 +231,7 @@ async function readSpan(
           for (const f of addressFilters(m.phoneNumber)) {
             const hit = await firstOfNumber(twilio, accountSid, { ...f, ...filter }, m, {
               after: after(accountSid),
+              until,
               end,
               onRequest: () => (requests += 1),
             });
@@ -271,7 +280,7 @@ async function firstOfNumber(
   accountSid: string,
   filter: MessageFilter,
   m: MovedNumber,
-  bounds: { after: number; end: number; onRequest: () => void },
+  bounds: { after: number; until: number; end: number; onRequest: () => void },
 ): Promise<{ messageSid: string; sentAt: string } | null> {
   const trail = new PageTrail();
   let next: string | null = null;
@@ -306,11 +315,14 @@ function addressFilters(phone: string): MessageFilter[] {
   return CHANNELS.flatMap((channel) => [{ from: channel + phone }, { to: channel + phone }]);
 }
 
-/** A message the number sent or heard, dated in the span (undated: taken as in it). */
+/**
+ * A message the number sent or heard, dated from the span's start to now (undated: taken as in
+ * it).
+ */
 function isNumbers(
   message: Message,
   phone: string,
-  { after, end }: { after: number; end: number },
+  { after, until }: { after: number; until: number },
 ): boolean {
   // An address over a channel (`rcs:+1…`) is the number it carries.
   const of = (address: string) => splitAddress(address).address === phone;
@@ -318,5 +330,5 @@ function isNumbers(
   if (!its) return false;
   if (message.dateSent === null) return true;
   const at = message.dateSent.getTime();
-  return at >= after && at <= end;
+  return at >= after && at <= until;
 }

@@ -106,11 +106,13 @@ function portOver(
 /** The six listings of an account for the number. */
 const six = (accountSid: string) => Array<string>(6).fill(accountSid);
 
-const check = (port: TwilioPort, readable = () => new Date('2025-11-01T00:00:00Z')) =>
-  checkUpdated(port, { updated: [span], numbers: [moved], kept: [], readable, now: NOW });
+const check = (
+  port: TwilioPort,
+  readable: (sid: string) => Date = () => new Date('2025-11-01T00:00:00Z'),
+) => checkUpdated(port, { updated: [span], numbers: [moved], kept: [], readable, now: NOW });
 
 describe('checkUpdated', () => {
-  it('asks each other account for the whole UTC days of the span, and a day more', async () => {
+  it('asks each other account for the whole UTC days from the span to now, and a day more', async () => {
     const { port, asked } = portOver([account(SUB), account(BETA)], []);
     const checked = await check(port);
     expect(checked.notChecked).toEqual([]);
@@ -124,7 +126,8 @@ describe('checkUpdated', () => {
     ).toEqual([A, A, `rcs:${A}`, `rcs:${A}`, `whatsapp:${A}`, `whatsapp:${A}`]);
     for (const { filter } of asked) {
       expect(filter.sentAfter).toEqual(new Date('2026-12-03T00:00:00Z'));
-      expect(filter.sentBefore).toEqual(new Date('2026-12-06T23:59:59Z'));
+      // To now's day, and one more: a send queued before the change may go out after it.
+      expect(filter.sentBefore).toEqual(new Date('2026-12-07T23:59:59Z'));
     }
   });
 
@@ -148,10 +151,10 @@ describe('checkUpdated', () => {
     ]);
   });
 
-  it("takes another account's message of the number from the allowance before the arrival, to the change", async () => {
+  it("takes another account's message of the number from the allowance before the arrival", async () => {
     const inBeta = (at: string) =>
       message(BETA, { at, direction: 'inbound', from: '+1206', to: A });
-    const outside = [inBeta('2026-12-03T09:57:59Z'), inBeta('2026-12-05T08:00:01Z')];
+    const outside = [inBeta('2026-12-03T09:57:59Z'), inBeta('2026-12-06T00:02:01Z')];
     expect((await check(portOver([account(BETA)], outside).port)).notChecked).toEqual([]);
     const within = inBeta('2026-12-03T09:58:00Z');
     expect((await check(portOver([account(BETA)], [within]).port)).notChecked).toEqual([
@@ -159,6 +162,25 @@ describe('checkUpdated', () => {
         updatedCheck: expect.objectContaining({ outcome: 'found', accountSid: BETA }),
       }),
     ]);
+  });
+
+  it('takes a send of the number elsewhere dated after the change, up to now, for one that went out from there', async () => {
+    // Queued in the parent while the number was there, sent once it was back in its subaccount:
+    // Twilio dates the send when it leaves the queue, after the change.
+    const queued = message(PARENT, { at: '2026-12-05T11:00:00Z', to: '+12065550199' });
+    const checked = await check(portOver([account(BETA)], [queued]).port);
+    expect(checked.notChecked).toEqual([
+      {
+        ...span,
+        updatedCheck: {
+          outcome: 'found',
+          accountSid: PARENT,
+          messageSid: queued.sid,
+          sentAt: '2026-12-05T11:00:00Z',
+        },
+      },
+    ]);
+    expect(checked.checks).toEqual([expect.objectContaining({ outcome: 'found' })]);
   });
 
   it("does not take an account's own messages to the number, or the number's to it, for the number's", async () => {

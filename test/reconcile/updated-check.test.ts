@@ -281,6 +281,47 @@ describe('checkUpdated', () => {
     }
   });
 
+  it("reads every page of an account's listing, and vouches for nothing when its last page fails", async () => {
+    const held = message(BETA, { at: '2026-12-04T00:00:00Z' });
+    const other = message(BETA, { at: '2026-12-04T00:00:01Z', from: '+14155550202' });
+    /** Beta's first listing answers `other` and names a next page; that page answers `last`. */
+    const paged = (last: () => MessagePage) => {
+      const { port } = portOver([account(BETA)], []);
+      const read = port.readMessagesPage.bind(port);
+      port.readMessagesPage = async (accountSid, request) => {
+        if (accountSid !== BETA) return read(accountSid, request);
+        if ('pageUrl' in request) return last();
+        return {
+          messages: [other],
+          scanned: 1,
+          sent: [other.dateSent],
+          nextPageUrl: 'https://api.twilio.com/next',
+          lastDateSent: other.dateSent,
+        };
+      };
+      return port;
+    };
+    const onSecond = await check(
+      paged(() => ({
+        messages: [held],
+        scanned: 1,
+        sent: [held.dateSent],
+        nextPageUrl: null,
+        lastDateSent: held.dateSent,
+      })),
+    );
+    expect(onSecond.notChecked).toEqual([
+      expect.objectContaining({
+        updatedCheck: expect.objectContaining({ outcome: 'found', messageSid: held.sid }),
+      }),
+    ]);
+    // A 503 (or a 429) its retries did not outlast: the pass fails, nothing kept as vouched.
+    const failing = paged(() => {
+      throw new TwilioError({ status: 503, code: null, message: 'HTTP 503', retryable: true });
+    });
+    await expect(check(failing)).rejects.toThrow('HTTP 503');
+  });
+
   it('vouches for nothing when an account refuses, or the span is older than a window, and keeps neither', async () => {
     const refused = await check(portOver([account(BETA)], [], new Set([BETA])).port);
     expect(refused.notChecked).toEqual([

@@ -56,7 +56,9 @@ export interface ExecuteDeps {
   /**
    * The apply sending the steps: each step is sent only while it holds the lock (`recordIntent`).
    * Once another apply has taken it over, no step more is sent nor marked: the steps already
-   * sent are recorded as answered, and `executeSteps` throws LockLostError.
+   * sent are recorded as answered, and `executeSteps` throws LockLostError. (A request whose
+   * intent was written before is held back as it would leave by the port's gate, `runApply`'s,
+   * and a carry's batch by `recordBatchSend`: the step stays in flight, for that apply.)
    */
   lockedBy?: { pid: number; hostname: string };
 }
@@ -143,6 +145,9 @@ export async function executeSteps(
       // the run's failure either way. Left to the promise, the second crashed the process
       // with an unhandled rejection, a stack trace instead of the error.
       .catch((error: unknown) => {
+        // A write the port held back (the lock taken over after the step's intent: `gateWrites`)
+        // or a carry batch not marked sent: the run is the other apply's from here too.
+        if (error instanceof LockLostError) lockLost = true;
         failure ??= error;
       })
       .finally(done);

@@ -17,6 +17,7 @@ import {
   acquireLock,
   findRunByPlan,
   finishApplyRun,
+  holdsLockNow,
   listSteps,
   lockHeldAgainst,
   lockHolder,
@@ -103,6 +104,11 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
       handBack.runBegun();
     },
   };
+  // No write leaves for Twilio once another apply has taken the lock over: asked as each
+  // request leaves, after every wait in the limiter (the journal's intent is written before).
+  deps.twilio.gateWrites?.(() => {
+    if (!holdsLockNow(db, deps.runner)) throw new LockLostError();
+  });
   deps.onLockTaken?.({ continues: continued?.id ?? null, giveBack: handBack.whenStopped });
   let failed = false;
   let runError: unknown;
@@ -144,6 +150,7 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
         }
       }
     } finally {
+      deps.twilio.gateWrites?.(null);
       // Refused or failed before its run began (its plan checked against the live account),
       // it changed nothing: a lock taken over from another machine's apply is that apply's
       // again, as on Ctrl-C, not let go for any apply to take.
@@ -232,6 +239,9 @@ async function applyLocked(
   recordSubaccounts(plan, records, db, now());
   const rivalled = await runSteps(input, deps, runId, records, note, now);
   const counts = countStates(records.values());
+  // Taken over after its last step was sent: what follows (reading back, the route check, the
+  // run marked finished, its reports) is the apply's that took the run up again.
+  if (!holdsLockNow(db, deps.runner)) throw lockTaken(db, runId, records, 'after');
   // A number all of whose steps are done has moved: no move of it is under way any more.
   settleMovedNumbers(db, runId);
   const leftovers = await noteLeftovers(plan, records, deps.twilio, rivalled, note);
@@ -245,7 +255,12 @@ async function applyLocked(
   );
   const { routes, routeFailures } = await checkRoutesAfter(plan, records, deps, runId);
   const status = runOutcome(counts, routeFailures, leftovers);
-  finishApplyRun(db, runId, status, now());
+  try {
+    finishApplyRun(db, runId, status, now(), deps.runner);
+  } catch (error) {
+    if (error instanceof LockLostError) throw lockTaken(db, runId, records, 'after');
+    throw error;
+  }
   return {
     runId,
     resumed: existing !== undefined,
@@ -306,7 +321,7 @@ async function runSteps(
   try {
     await sent;
   } catch (error) {
-    if (error instanceof LockLostError) throw lockTakenWhileSending(db, runId, records);
+    if (error instanceof LockLostError) throw lockTaken(db, runId, records, 'sending');
     throw error;
   }
   return rivalled;
@@ -314,18 +329,23 @@ async function runSteps(
 
 /**
  * This apply's lock taken over (--take-over-lock, from another machine: its renewals had
- * stopped for 30 s, its machine suspended or its event loop held) while it sent its steps: it
- * sent none after that, and the run is the other apply's to continue.
+ * stopped for 30 s, its machine suspended or its event loop held) while it sent its steps, or
+ * after: it sent none after that, and the run is the other apply's to continue and finish.
  */
-function lockTakenWhileSending(
+function lockTaken(
   db: Db,
   runId: number,
   records: Map<string, StepRecord>,
+  when: 'sending' | 'after',
 ): RefusedError {
   const holder = lockHolder(db);
   const counts = countStates(records.values());
+  const stopped =
+    when === 'sending'
+      ? `apply run ${runId} stopped sending`
+      : `apply run ${runId} stopped after its steps`;
   return new RefusedError(
-    `apply run ${runId} stopped sending: another apply${holder === undefined ? '' : ` (pid ${holder.pid} on ${holder.hostname})`} took its lock over with --take-over-lock while it ran (this apply's renewals of the lock had stopped for 30 s or more: its machine suspended, or the apply held up), and two applies must not send at once. This one sent no step after that: ${counts.done} done, ${counts.failed} failed, ${counts.in_flight} in flight (sent, the answer not recorded), ${counts.pending} not sent. The run is that apply's to finish, with its reports; \`submigrate status\` shows the apply that holds the lock`,
+    `${stopped}: another apply${holder === undefined ? '' : ` (pid ${holder.pid} on ${holder.hostname})`} took its lock over with --take-over-lock while it ran (this apply's renewals of the lock had stopped for 30 s or more: its machine suspended, or the apply held up), and two applies must not send at once. This one sent no step after that: ${counts.done} done, ${counts.skipped} skipped, ${counts.failed} failed, ${counts.in_flight} in flight (marked to be sent, the answer not recorded: that apply reads Twilio's state for them), ${counts.pending} not sent. It did not read the numbers' history back, check their routes, mark the run finished nor write its reports: the run is that apply's to finish, with its reports; \`submigrate status\` shows the apply that holds the lock`,
   );
 }
 

@@ -157,8 +157,34 @@ export function finishApplyRun(
   id: number,
   status: 'completed' | 'failed',
   at: string,
+  /**
+   * The apply ending it: the run is marked finished only while it holds the lock (pid and host
+   * both), in the same transaction; else LockLostError, nothing written. Another apply that
+   * took the lock over has taken the run up again (running), and finishes it itself.
+   */
+  lockedBy?: { pid: number; hostname: string },
 ): void {
-  db.prepare('UPDATE apply_runs SET status = ?, finished_at = ? WHERE id = ?').run(status, at, id);
+  db.transaction(() => {
+    if (lockedBy !== undefined && !holdsLockNow(db, lockedBy)) throw new LockLostError();
+    statement(db, 'UPDATE apply_runs SET status = ?, finished_at = ? WHERE id = ?').run(
+      status,
+      at,
+      id,
+    );
+  })();
+}
+
+/**
+ * Whether `me` holds the apply lock now (pid and host both): one read of one row. Every write
+ * apply sends to Twilio, and every step or batch it marks about to be sent, asks it first.
+ */
+export function holdsLockNow(db: Db, me: { pid: number; hostname: string }): boolean {
+  return (
+    statement(db, 'SELECT 1 FROM apply_lock WHERE id = 1 AND pid = ? AND hostname = ?').get(
+      me.pid,
+      me.hostname,
+    ) !== undefined
+  );
 }
 
 export function listSteps(db: Db, runId: number): StepRecord[] {
@@ -207,13 +233,7 @@ export function recordIntent(
   lockedBy?: { pid: number; hostname: string },
 ): void {
   db.transaction(() => {
-    if (lockedBy !== undefined) {
-      const held = statement(
-        db,
-        'SELECT 1 FROM apply_lock WHERE id = 1 AND pid = ? AND hostname = ?',
-      ).get(lockedBy.pid, lockedBy.hostname);
-      if (held === undefined) throw new LockLostError();
-    }
+    if (lockedBy !== undefined && !holdsLockNow(db, lockedBy)) throw new LockLostError();
     statement(
       db,
       `UPDATE apply_steps SET state = 'in_flight', attempts = attempts + 1,

@@ -594,6 +594,8 @@ export function createTwilioPort(
   return {
     parentAccountSid: parentSid,
 
+    gateWrites: (gate) => httpClient.gateWrites(gate),
+
     fetchAccount: (sid) => call(true, async () => toAccount(await api.accounts(sid).fetch())),
 
     listSubaccounts: () =>

@@ -85,6 +85,13 @@ const IDEMPOTENT = new Set(['get', 'head', 'options', 'delete']);
 const CONSENTS = /^https:\/\/accounts\.twilio\.com\/v1\/Consents(?=[/?]|$)/i;
 const CONSENTS_BULK = /^https:\/\/accounts\.twilio\.com\/v1\/Consents\/Bulk(?=\?|$)/i;
 
+/** A write `gateWrites`' gate held back: `reason` is what it threw, the request's error. */
+class WriteHeld extends Error {
+  constructor(readonly reason: unknown) {
+    super('write held back');
+  }
+}
+
 /** Whether a request draws from the limiter's Consent API bucket. */
 export function isConsentRequest(uri: string): boolean {
   return CONSENTS.test(uri);
@@ -184,6 +191,8 @@ export class TwilioHttpClient extends twilio.RequestClient {
   private readonly proxyShown: string | null;
   private readonly deps: Required<Pick<TwilioHttpClientOptions, 'sleep' | 'random' | 'now'>>;
   private readonly trace: ((attempt: TracedAttempt) => void) | null;
+  /** Asked before each write leaves (`gateWrites`); none: every write goes. */
+  private writeGate: (() => void) | null = null;
 
   constructor(options: TwilioHttpClientOptions) {
     // The SDK's constructor makes an agent of its own from HTTP_PROXY, read raw with Node's
@@ -228,6 +237,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
         let retryAfterMs: number | null = null;
         const answer = await this.limiter.run(
           async () => {
+            this.passGate(opts.method);
             const answered = await this.traced(opts);
             retryAfterMs = parseRetryAfter(answered.headers['retry-after'], this.deps.now());
             // The account's limit, not this request's: held back before this request's slot
@@ -251,6 +261,7 @@ export class TwilioHttpClient extends twilio.RequestClient {
           retryAfterMs,
         };
       } catch (error) {
+        if (error instanceof WriteHeld) throw error.reason;
         this.stats.noAnswer += 1;
         const tried = rewriteTwilioUrl(opts.uri, this.apiUrl);
         const via = tried.startsWith('https:') ? this.proxyShown : null;
@@ -282,6 +293,25 @@ export class TwilioHttpClient extends twilio.RequestClient {
         ? answer
         : { ...answer, body: withoutCredentials(answer.body, opts.username, opts.password) };
     }) as Promise<Response<TData>>;
+  }
+
+  /**
+   * `gate` is asked before every write (any method but GET) leaves: after its slot and rate
+   * token in the limiter and any retry's back-off, in the same turn of the event loop as the
+   * request is handed to the socket. What it throws is the request's error, unchanged: the
+   * request is not sent, nor tried again. `null` lets every write go.
+   */
+  gateWrites(gate: (() => void) | null): void {
+    this.writeGate = gate;
+  }
+
+  private passGate(method: string): void {
+    if (this.writeGate === null || method.toUpperCase() === 'GET') return;
+    try {
+      this.writeGate();
+    } catch (error) {
+      throw new WriteHeld(error);
+    }
   }
 
   /**

@@ -188,6 +188,13 @@ export interface TwilioPort {
   /** The main account the credentials belong to. */
   readonly parentAccountSid: string;
 
+  /**
+   * `gate` is asked before each write (any request but a read) leaves, after every wait of the
+   * limiter and the retry policy: what it throws is the write's error, the request not sent nor
+   * tried again (apply: only while this process holds the apply lock). `null` lifts it.
+   */
+  gateWrites?(gate: (() => void) | null): void;
+
   fetchAccount(sid: string): Promise<Account>;
   /** The parent's subaccounts (not the parent itself). */
   listSubaccounts(): Promise<Account[]>;

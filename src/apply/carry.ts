@@ -40,6 +40,8 @@ export interface CarryDeps {
   twilio: TwilioPort;
   clock: Clock;
   runId: number;
+  /** The apply sending: each batch is sent only while it holds the lock (`recordBatchSend`). */
+  lockedBy?: { pid: number; hostname: string };
 }
 
 /** Twilio's reason for a record it could not write this time, but may the next. */
@@ -201,7 +203,7 @@ export async function carryOptOuts(
     }
     if (byBatch.size === 0) break;
     for (const [batch, sent] of byBatch) {
-      recordBatchSend(deps.db, deps.runId, step.id, batch, now());
+      recordBatchSend(deps.db, deps.runId, step.id, batch, now(), deps.lockedBy);
       let results: ConsentResult[];
       try {
         results = await deps.twilio.writeConsents(account, sent.map(asRecord));

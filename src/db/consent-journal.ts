@@ -6,6 +6,7 @@
  */
 
 import type { Db } from './open.js';
+import { holdsLockNow, LockLostError } from './journal.js';
 import { statement } from './statements.js';
 
 export interface ConsentItemRecord {
@@ -123,12 +124,21 @@ export function recordBatchSend(
   stepId: string,
   batch: number,
   at: string,
+  /**
+   * The apply sending it: the send is marked (and the batch sent) only while it holds the
+   * lock, in the same transaction; else LockLostError, nothing written. The apply that took
+   * the lock over sends the records with no answer on record itself.
+   */
+  lockedBy?: { pid: number; hostname: string },
 ): void {
-  statement(
-    db,
-    `UPDATE consent_batches SET sends = sends + 1, sent_at = ?
-     WHERE run_id = ? AND step_id = ? AND batch = ?`,
-  ).run(at, runId, stepId, batch);
+  db.transaction(() => {
+    if (lockedBy !== undefined && !holdsLockNow(db, lockedBy)) throw new LockLostError();
+    statement(
+      db,
+      `UPDATE consent_batches SET sends = sends + 1, sent_at = ?
+       WHERE run_id = ? AND step_id = ? AND batch = ?`,
+    ).run(at, runId, stepId, batch);
+  })();
 }
 
 export interface ItemAnswer {

@@ -16,7 +16,12 @@ import {
   listConsentItems,
   listRunConsentItems,
 } from '../../src/db/consent-journal.js';
-import { createApplyRun, type StepRecord } from '../../src/db/journal.js';
+import {
+  acquireLock,
+  createApplyRun,
+  LockLostError,
+  type StepRecord,
+} from '../../src/db/journal.js';
 import { openDatabase, type Db } from '../../src/db/open.js';
 import { TwilioError } from '../../src/errors.js';
 import { correlationId } from '../../src/plan/carry.js';
@@ -120,7 +125,12 @@ describe('carryOptOuts (scripted Consent API, real journal)', () => {
     runId = undefined;
   });
 
-  function run(plan: Plan, step: CarryOptOutsStep, port: TwilioPort) {
+  function run(
+    plan: Plan,
+    step: CarryOptOutsStep,
+    port: TwilioPort,
+    lockedBy?: { pid: number; hostname: string },
+  ) {
     runId ??= createApplyRun(
       db,
       {
@@ -140,8 +150,36 @@ describe('carryOptOuts (scripted Consent API, real journal)', () => {
       twilio: port,
       clock: fixedClock(Date.UTC(2025, 5, 1, 12)),
       runId: runId!,
+      ...(lockedBy === undefined ? {} : { lockedBy }),
     });
   }
+
+  it('sends no batch more once another apply took the lock over, and marks none sent', async () => {
+    const me = { pid: 7, hostname: 'old-container', isAlive: () => true };
+    const taker = { pid: 8, hostname: 'new-container', isAlive: () => true };
+    acquireLock(db, me, '2025-06-01T00:00:00Z');
+    const { plan, step } = planFor(60);
+    // While the first batch is in flight, an apply on another machine takes the lock over.
+    const { port, calls } = scriptedPort((records) => {
+      acquireLock(db, taker, '2025-06-01T01:00:00Z', true);
+      return ok(records);
+    });
+    await expect(run(plan, step, port, me)).rejects.toBeInstanceOf(LockLostError);
+    expect(calls).toHaveLength(1);
+    // The first batch answered and journaled; the others neither sent nor marked sent: the
+    // apply that holds the lock sends them, with the same correlation_ids.
+    expect(
+      listConsentBatches(db, runId!, step.id).map((b) => [b.batch, b.sends, b.status]),
+    ).toEqual([
+      [0, 1, 201],
+      [1, 0, null],
+      [2, 0, null],
+    ]);
+    const again = scriptedPort(ok);
+    const outcome = await run(plan, step, again.port, taker);
+    expect(outcome.state).toBe('done');
+    expect(again.calls.map((c) => c.records.length)).toEqual([25, 10]);
+  });
 
   it('sends the records 25 to a request, as opt-outs from opt-out messages, as the subaccount', async () => {
     const { plan, step } = planFor(60);

@@ -74,6 +74,12 @@ describe('apply whose lock is taken over while it sends', () => {
       { state: 'pending', n: 2 },
     ]);
     expect(run).toEqual({ status: 'running', finished_at: null });
+    // `status` then: the run running, with the step held back in flight, and the lock the
+    // other apply's.
+    const status = await cli(['status', '--db', 'a.db']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^run 1 +running .*\(2 done, 1 in flight, 2 not sent yet\)/m);
+    expect(status.stdout).toContain(`apply lock: held by pid 4242 on ${THERE}`);
 
     // That apply (here: this machine under the other's name, its lock a minute unrenewed)
     // finishes the run: each number transferred once.

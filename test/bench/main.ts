@@ -10,6 +10,7 @@ import { benchApply } from './apply-bench.js';
 import { benchPlan } from './plan-bench.js';
 import { benchReconcile } from './reconcile-bench.js';
 import { benchSnapshot } from './snapshot-bench.js';
+import { benchSuppressionLists } from './suppression-lists-bench.js';
 import { work } from './support.js';
 
 const SECTIONS: Record<string, () => Promise<string>> = {
@@ -17,6 +18,7 @@ const SECTIONS: Record<string, () => Promise<string>> = {
   plan: benchPlan,
   apply: benchApply,
   reconcile: benchReconcile,
+  'suppression-lists': () => benchSuppressionLists(),
 };
 
 const only = process.argv.indexOf('--only');

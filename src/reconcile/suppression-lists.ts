@@ -250,25 +250,62 @@ function saidSinceMoved(
   const byService = new Map<string, NumberEvidence[]>();
   const services = [...groups.values()].map((g) => g.stay);
   for (const e of serviceEvidenceSince(db, services, earliest)) {
+    // Judged as one number's (any number of the service's): the sender is not the number's.
+    e.phoneNumber = '';
     const key = `${e.accountSid} ${e.scopeKey}`;
     const rows = byService.get(key);
     if (rows === undefined) byService.set(key, [e]);
     else rows.push(e);
   }
+  const shared = sharedPairs();
+  // What a service's evidence gives for each set of its rows a group's bounds keep (told by how
+  // many fall outside them: one set for every number of a service moved in the same minutes,
+  // unless something was said between their moves), without `heldFrom`.
+  const given = new Map<string, { pairs: SuppressedPair[]; refusals: boolean; floor: string }>();
   for (const { stay, heldFrom, since, numbers } of groups.values()) {
     const { accountSid, service, until, optInsBy, optInsFrom } = stay;
     // Said while the number may still have been in it (from the earliest move of the group);
     // an opt-in while it surely was. A number's own evidence among them is on its list already
     // (a second pair, the same verdicts).
-    const rows = (byService.get(`${accountSid} ${service}`) ?? []).filter(
-      (e) =>
-        e.dateSent >= since &&
-        (e.kind === 'opt-in'
-          ? optInsFrom <= e.dateSent && e.dateSent <= optInsBy
-          : until === null || e.dateSent <= until),
-    );
-    const held = pairsSaidElsewhere(rows.map((e) => ({ ...e, phoneNumber: '' }))).get('') ?? [];
-    if (heldFrom !== null) for (const pair of held) pair.heldFrom = heldFrom;
+    const all = byService.get(`${accountSid} ${service}`) ?? [];
+    const kept = (e: NumberEvidence) =>
+      e.dateSent >= since &&
+      (e.kind === 'opt-in'
+        ? optInsFrom <= e.dateSent && e.dateSent <= optInsBy
+        : until === null || e.dateSent <= until);
+    let before = 0;
+    let afterOut = 0;
+    let afterIn = 0;
+    let beforeIn = 0;
+    for (const e of all) {
+      if (e.dateSent < since) before++;
+      else if (e.kind === 'opt-in') {
+        if (e.dateSent > optInsBy) afterIn++;
+        else if (e.dateSent < optInsFrom) beforeIn++;
+      } else afterOut += until !== null && e.dateSent > until ? 1 : 0;
+    }
+    const key = `${accountSid} ${service} ${before} ${afterOut} ${afterIn} ${beforeIn}`;
+    let base = given.get(key);
+    if (base === undefined) {
+      const pairs = (pairsSaidElsewhere(all.filter(kept)).get('') ?? []).map((pair) =>
+        shared(pair, null),
+      );
+      const stops = pairs.filter((pair) => pair.stopMessageSid !== null);
+      base = {
+        pairs,
+        refusals: stops.length < pairs.length,
+        floor: stops.reduce((a, p) => {
+          const stands = p.standsSince ?? p.optedOutAt;
+          return stands < a ? stands : a;
+        }, '\uffff'),
+      };
+      given.set(key, base);
+    }
+    // From when the number may have come to the account: nothing more for a STOP said since.
+    const held =
+      heldFrom === null || (!base.refusals && heldFrom <= base.floor)
+        ? base.pairs
+        : base.pairs.map((pair) => shared({ ...pair }, heldFrom));
     for (const m of numbers) {
       let list = pairs.get(m.phoneNumber);
       if (list === undefined) pairs.set(m.phoneNumber, (list = []));
@@ -282,6 +319,45 @@ function saidSinceMoved(
 function secondAfter(at: string): string {
   const time = Date.parse(at);
   return Number.isNaN(time) ? at : isoSeconds(new Date(time + 1000));
+}
+
+/**
+ * One pair object for each pair a service's evidence gives, whichever numbers' lists hold it:
+ * the numbers of a service each have a group of their own when they came to its account in
+ * different hours (their own last messages elsewhere), and a service's 10,000 STOPs since the
+ * move were then 10,000 new pairs for each of its hundred numbers (a million a service, a GB
+ * for ten). A pair is told by all it says: its opt-out or refusal, what lifted it, and
+ * `heldFrom`, given only where it says something: a STOP holds no send before its own date
+ * (`standsSince`), so a `heldFrom` no later than that holds nothing more (`findViolations`'
+ * `saidBy`), and the pair is the same for every number.
+ */
+function sharedPairs(): (pair: SuppressedPair, heldFrom: string | null) => SuppressedPair {
+  const kept = new Map<string, SuppressedPair[]>();
+  return (pair, heldFrom) => {
+    const standsSince = pair.standsSince ?? pair.optedOutAt;
+    if (heldFrom !== null && (pair.stopMessageSid === null || heldFrom > standsSince)) {
+      pair.heldFrom = heldFrom;
+    }
+    // Its STOP (a SID the ledger holds once), or whom a refusal that began its stretch was
+    // refused to, and when; then what else it says.
+    const message = pair.stopMessageSid ?? `${pair.recipient} ${pair.optedOutAt}`;
+    const same = kept.get(message);
+    const found = same?.find(
+      (p) =>
+        p.recipient === pair.recipient &&
+        p.stopMessageSid === pair.stopMessageSid &&
+        p.optedOutAt === pair.optedOutAt &&
+        p.standsSince === pair.standsSince &&
+        p.saidIn === pair.saidIn &&
+        p.saidThrough === pair.saidThrough &&
+        p.liftedAt === pair.liftedAt &&
+        p.heldFrom === pair.heldFrom,
+    );
+    if (found !== undefined) return found;
+    if (same === undefined) kept.set(message, [pair]);
+    else same.push(pair);
+    return pair;
+  };
 }
 
 /** The start of the hour of `at` (ISO 8601 UTC). */

@@ -142,7 +142,7 @@ export function suppressionLists(
   // which may run behind ours; one dated in those two minutes may have been said after it.
   for (const [phone, pairs] of saidSinceMoved(db, moved, leftOf)) {
     const list = lists.get(phone);
-    if (list !== undefined) for (const pair of pairs) list.push(pair);
+    if (list !== undefined) lists.set(phone, list.concat(pairs));
   }
   return lists;
 }
@@ -258,6 +258,7 @@ function saidSinceMoved(
     else rows.push(e);
   }
   const shared = sharedPairs();
+  const heldOf = new Map<string, SuppressedPair[][]>();
   // What a service's evidence gives for each set of its rows a group's bounds keep (told by how
   // many fall outside them: one set for every number of a service moved in the same minutes,
   // unless something was said between their moves), without `heldFrom`.
@@ -307,11 +308,14 @@ function saidSinceMoved(
         ? base.pairs
         : base.pairs.map((pair) => shared({ ...pair }, heldFrom));
     for (const m of numbers) {
-      let list = pairs.get(m.phoneNumber);
-      if (list === undefined) pairs.set(m.phoneNumber, (list = []));
-      for (const pair of held) list.push(pair);
+      const parts = heldOf.get(m.phoneNumber);
+      if (parts === undefined) heldOf.set(m.phoneNumber, [held]);
+      else parts.push(held);
     }
   }
+  // Each list made once at its length: pushed one pair at a time, a list of 10,000 is copied
+  // as it grows, and a thousand such lists left their outgrown copies (twice their size) behind.
+  for (const [phone, parts] of heldOf) pairs.set(phone, (pairs.get(phone) ?? []).concat(...parts));
   return pairs;
 }
 

@@ -98,12 +98,12 @@ export function findViolations(
    * Each moved number's stays, by number SID: the accounts a transfer step put it in, from when
    * (`began`) and until when a later transfer took it out (`left`, null while none has). Given,
    * a send from a moved number in an account that is not its subaccount now is passed over only
-   * while the journal has it there (a later wave's business: `numbers-left`), or from the
-   * account it came from when no transfer put it there; one made there before a transfer put it
-   * there or after one took it out (moved there by hand first, or back by hand into a
-   * subaccount a later wave moved it out of), or in an account no transfer put it in, was made
-   * after someone moved the number there by hand: it still carries its list, and the send is
-   * held to it rather than passed over. Not given, such a send is not judged.
+   * while the journal has it there (a later wave's business: `numbers-left`); one made there
+   * before a transfer put it there or after one took it out (moved there by hand first, or back
+   * by hand into a subaccount a later wave moved it out of), or in an account no transfer put it
+   * in — the one it came from included, since it began to move out of it: moved back there by
+   * hand — was made after someone moved the number there by hand: it still carries its list,
+   * and the send is held to it rather than passed over. Not given, such a send is not judged.
    */
   placedIn?: ReadonlyMap<string, readonly Placement[]>,
 ): Verdicts {
@@ -269,8 +269,11 @@ export interface Placement {
 
 /**
  * Whether `send` was made from `number` in an account the journal does not have it in then: one
- * no transfer step put it in (bar the one it came from), or one a transfer put it in only after
- * the send, or a later transfer took it out of before it (above).
+ * no transfer step put it in, or one a transfer put it in only after the send, or a later
+ * transfer took it out of before it (above). The account it came from is no exception: a send
+ * from there made since its transfer was first sent (`heldTo` passes over those before) was
+ * made after someone moved it back by hand — into a subaccount a pass reads when the plan found
+ * it in another customer's subaccount, where no search for it away looks.
  */
 function movedThereByHand(
   number: MovedNumber,
@@ -281,7 +284,7 @@ function movedThereByHand(
   const there = (placedIn.get(number.numberSid) ?? []).filter(
     (stay) => stay.accountSid === send.accountSid,
   );
-  if (there.length === 0) return send.accountSid !== number.sourceAccountSid;
+  if (there.length === 0) return true;
   // Before a transfer put it there (someone had moved it there by hand first) it is no more
   // the journal's than after one took it out.
   const sent = Date.parse(send.sentAt);

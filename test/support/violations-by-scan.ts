@@ -110,18 +110,16 @@ export function violationsByScan(
     const number = byPhone.get(send.from);
     if (number === undefined) continue;
     // Made where the journal does not have the number then: an account no transfer put it in
-    // (bar the one it came from), or one a transfer put it in only after the send, or a later
-    // transfer took it out of before it.
+    // (the one it came from too: moved back there by hand since it began to move), or one a
+    // transfer put it in only after the send, or a later transfer took it out of before it.
     const there = (placedIn?.get(number.numberSid) ?? []).filter(
       (stay) => stay.accountSid === send.accountSid,
     );
     const byHand =
       placedIn !== undefined &&
-      (there.length === 0
-        ? send.accountSid !== number.sourceAccountSid
-        : there.every(
-            (stay) => send.sentAt < stay.began || (stay.left !== null && send.sentAt > stay.left),
-          ));
+      there.every(
+        (stay) => send.sentAt < stay.began || (stay.left !== null && send.sentAt > stay.left),
+      );
     if (send.accountSid !== number.subaccountSid && !byHand) continue;
     if (send.sentAt < number.moveBegan) continue;
     verdicts.checked += 1;

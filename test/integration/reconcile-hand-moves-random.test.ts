@@ -37,17 +37,22 @@
  * elsewhere: the list is not whole (exit 3) until a snapshot reads it
  * (test/integration/reconcile-source-left-by-hand.test.ts).
  *
- * Seeds 1–600, run again after these (318 and 492, moved away and back between two passes,
- * pass now too), miss true violations in two, 221 and 533, of a kind 196 shares: a number no
- * listing nor evidence ever showed anywhere but where the plan found it, moved by hand out of
- * the parent's Shared before any listing, that sent from its customer's subaccount (221: before
- * the plan; 533: after it) to someone who had said STOP through Shared while it was in it.
- * Nothing the tool keeps says it was ever in Shared: the STOP came through the service to
- * another number, no listing saw the number in it, and what the number did in the parent (533:
- * a send from it there, which the snapshot scanned; 221: sends from it in a subaccount before
- * the move, which no pass reads) is no evidence the ledger keeps (keywords and refusals only).
+ * Seeds 1–1000 (601–1000 first run, and 1–1000 again, after 900 and 662 were fixed; 318 and
+ * 492, moved away and back between two passes, pass since 7c015f4) miss true violations in four,
+ * 221, 533, 734 and 844, all of one kind, which 196 shares: a number that was in the parent's
+ * Shared only before any listing — moved by hand out of the parent, and so out of the service,
+ * before the first listing (221, 533, 734), or put in Shared by hand and taken out again before
+ * it (844) — that sent from its customer's subaccount (221: before the plan; 533, 734, 844:
+ * after the apply) to someone who had said STOP through Shared, to another number, while it was
+ * in it. Nothing the tool keeps says it was ever in Shared: the STOP came through the service to
+ * another number, no listing saw the number in it (734's first listing saw it in another
+ * customer's subaccount, the plan's back in the parent, neither in Shared), and what the number
+ * did meanwhile (533: a send from it in the parent while still in Shared, 844: one after it was
+ * taken out, both of which the snapshot scanned; 221: sends from it in a subaccount before the
+ * move, which no pass reads) is no evidence the ledger keeps (keywords and refusals only).
  * Knowing it was in the parent would not put Shared's STOP on its list either: which services
- * it was in there no listing saw.
+ * it was in there no listing saw, and holding every number to every service's STOPs said before
+ * its first listing would put a year of the parent's service-wide STOPs on every list.
  *
  * More seeds: `SEEDS=1-300 npx vitest run test/integration/reconcile-hand-moves-random.test.ts`
  * (`HAND_MOVE_SEEDS` too; `HAND_MOVE_STORIES=1` prints every history, `HAND_MOVE_DUMP=1` the

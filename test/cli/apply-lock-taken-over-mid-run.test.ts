@@ -14,7 +14,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
-import { ageLockRenewal } from '../support/apply-lock.js';
+import { finishByTakingOver } from '../support/apply-lock.js';
 import { planOneCustomer, useCliWorkspace } from '../support/migration.js';
 import { releaseHeld, startApplyHeldAtWrite } from '../support/snapshot-harness.js';
 
@@ -68,16 +68,7 @@ describe('apply whose lock is taken over while it sends', () => {
 
     // The holder (here: this machine under the other's name, its lock a minute unrenewed)
     // finishes it, and writes its reports.
-    ageLockRenewal(dir.file('a.db'));
-    const finished = await cli([
-      'apply',
-      'a.plan.json',
-      '--db',
-      'a.db',
-      '--rate',
-      '1000',
-      '--take-over-lock',
-    ]);
+    const finished = await finishByTakingOver(cli, dir.file('a.db'));
     expect(finished.code, finished.stderr).toBe(0);
     expect(finished.stdout).toMatch(/^apply run 1 \(continued\)/m);
     expect(finished.stdout).toContain('reports/1/');

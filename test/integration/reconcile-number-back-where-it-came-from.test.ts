@@ -15,7 +15,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { inbound, ownClient } from '../support/emulator.js';
+import { inbound, moveNumberByHand, ownClient } from '../support/emulator.js';
 import { planAndApply, readCsv, useCliWorkspaceEach } from '../support/migration.js';
 
 const A = '+14155550661';
@@ -29,13 +29,7 @@ describe('reconcile: a number moved back by hand into the subaccount the plan fo
   const db = () => ws.dir.file('r.db');
 
   /** Someone moves A in the console from account `from` into account `to`. */
-  async function moveAByHand(from: string, to: string): Promise<void> {
-    const [number] = await ownClient(ws.env, from).incomingPhoneNumbers.list({ phoneNumber: A });
-    await ws.env.parent.api.v2010
-      .accounts(from)
-      .incomingPhoneNumbers(number!.sid)
-      .update({ accountSid: to });
-  }
+  const moveAByHand = (from: string, to: string) => moveNumberByHand(ws.env, A, from, to);
 
   it("holds its sends there to the STOP its own customer's subaccount heard", async () => {
     await ws.env.seed({

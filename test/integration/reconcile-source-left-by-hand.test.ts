@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 
-import { inbound, ownClient } from '../support/emulator.js';
+import { inbound, moveNumberByHand, ownClient } from '../support/emulator.js';
 import { planAndApply, useCliWorkspaceEach } from '../support/migration.js';
 
 const A = '+14155550671';
@@ -28,13 +28,7 @@ describe('reconcile: a number left by hand the account the plan records it came 
   const db = () => ws.dir.file('r.db');
 
   /** Someone moves A in the console from account `from` into account `to`. */
-  async function moveAByHand(from: string, to: string): Promise<void> {
-    const [number] = await ownClient(ws.env, from).incomingPhoneNumbers.list({ phoneNumber: A });
-    await ws.env.parent.api.v2010
-      .accounts(from)
-      .incomingPhoneNumbers(number!.sid)
-      .update({ accountSid: to });
-  }
+  const moveAByHand = (from: string, to: string) => moveNumberByHand(ws.env, A, from, to);
 
   it('holds its list not whole until that account is read up to the plan, then names the send', async () => {
     await ws.env.seed({

@@ -5,6 +5,8 @@
 
 import Database from 'better-sqlite3';
 
+import type { CliResult } from './snapshot-harness.js';
+
 export interface LockRow {
   runId: number | null;
   pid: number;
@@ -59,4 +61,18 @@ export function ageLockRenewal(path: string, seconds = 60): void {
   } finally {
     db.close();
   }
+}
+
+/**
+ * The apply that took the lock over (here: this machine under the other's name, its lock a
+ * minute unrenewed) runs the plan again with `--take-over-lock`, to finish the run.
+ */
+export function finishByTakingOver(
+  cli: (args: string[]) => Promise<CliResult>,
+  dbPath: string,
+  plan = 'a.plan.json',
+  db = 'a.db',
+): Promise<CliResult> {
+  ageLockRenewal(dbPath);
+  return cli(['apply', plan, '--db', db, '--rate', '1000', '--take-over-lock']);
 }

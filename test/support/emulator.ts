@@ -295,6 +295,23 @@ export const ownClient = (env: TestEmulator, accountSid: string): TwilioClient =
   env.clientFor(accountSid, env.emulator.state.accounts.get(accountSid)!.authToken);
 
 /** A subaccount as the seed made it, with its own Auth Token. */
+/**
+ * Someone moves `phone` in the console from account `from` into account `to` (a transfer the
+ * tool did not make).
+ */
+export async function moveNumberByHand(
+  env: TestEmulator,
+  phone: string,
+  from: string,
+  to: string,
+): Promise<void> {
+  const [number] = await ownClient(env, from).incomingPhoneNumbers.list({ phoneNumber: phone });
+  await env.parent.api.v2010
+    .accounts(from)
+    .incomingPhoneNumbers(number!.sid)
+    .update({ accountSid: to });
+}
+
 export type SeededSubaccount = SeedResult['subaccounts'][number];
 
 /** Four siblings: Acme Dental and Birch Bakery active, Cobalt Cafe suspended, Dune Diner closed. */

@@ -1,7 +1,9 @@
 /**
  * What reconcile found when it read the family's messages for a moved number Twilio says
  * changed in its subaccount (`number-updated`): a span vouched for (no account held a message
- * the number sent or heard in it), or one with such a message elsewhere. Migration 031.
+ * the number sent or heard in it), one with such a message elsewhere, or one it could not vouch
+ * for without one (an account unreadable, the span beyond the Messages window). Migrations 031
+ * and 032.
  */
 
 import type { Db } from './open.js';
@@ -12,7 +14,11 @@ export interface NumberUpdateCheck {
   /** ISO 8601 UTC, to the second: the span read, to Twilio's `date_updated` then. */
   spanStart: string;
   dateUpdated: string;
-  outcome: 'vouched' | 'found';
+  /**
+   * `unvouched`: said not checked with no message found (unreadable, retention); kept, so later
+   * passes name it once the number is no longer listed as changed, until one vouches for it.
+   */
+  outcome: 'vouched' | 'found' | 'unvouched';
   /** How many accounts were read, and the requests that took. */
   accountsRead: number;
   requests: number;
@@ -46,7 +52,10 @@ export function numberUpdateChecks(db: Db): NumberUpdateCheck[] {
   }));
 }
 
-/** Keeps each check (the same span checked again keeps the first answer). */
+/**
+ * Keeps each check (the same span checked again keeps the first answer, but for `unvouched`:
+ * a later answer for that span, vouched or found, takes its place).
+ */
 export function recordNumberUpdateChecks(db: Db, checks: readonly NumberUpdateCheck[]): void {
   if (checks.length === 0) return;
   const insert = db.prepare(
@@ -54,7 +63,12 @@ export function recordNumberUpdateChecks(db: Db, checks: readonly NumberUpdateCh
        (number_sid, subaccount_sid, span_start, date_updated, outcome, accounts_read, requests,
         found_account_sid, found_message_sid, found_sent_at, checked_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT DO NOTHING`,
+     ON CONFLICT (number_sid, subaccount_sid, span_start, date_updated) DO UPDATE SET
+       outcome = excluded.outcome, accounts_read = excluded.accounts_read,
+       requests = excluded.requests, found_account_sid = excluded.found_account_sid,
+       found_message_sid = excluded.found_message_sid, found_sent_at = excluded.found_sent_at,
+       checked_at = excluded.checked_at
+     WHERE number_update_checks.outcome = 'unvouched' AND excluded.outcome <> 'unvouched'`,
   );
   db.transaction(() => {
     for (const c of checks) {

@@ -3,7 +3,9 @@
  * (or in a subaccount no pass reads) by a pass, or between two transfers in the journal, and up
  * to when each was there; and those a pass found in no account it listed while some subaccount
  * could not be listed (`number-not-found`), kept as well: once the number is back, nothing
- * else says where it was, and what it sent there no pass read.
+ * else says where it was, and what it sent there no pass read. So are the `number-updated`
+ * spans a pass did not vouch for (updated-check.ts, kept in `number_update_checks`): once the
+ * number is no longer listed as changed, nothing else says it may have been away then.
  */
 
 import { isoSeconds } from '../clock.js';
@@ -12,6 +14,7 @@ import {
   awayBetweenTransfers,
   departuresByNumber,
   numbersAway,
+  numbersFoundInPlace,
   passTimes,
   type MovedNumber,
   type NumberAway,
@@ -19,6 +22,7 @@ import {
   type NumberStay,
   type PassTime,
 } from '../db/reconcile.js';
+import { numberUpdateChecks, type NumberUpdateCheck } from '../db/update-checks.js';
 import { compareText } from '../text-order.js';
 import type { PhoneNumber } from '../twilio/port.js';
 import type { NotChecked, UnlistedSubaccount } from './result.js';
@@ -119,7 +123,7 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
         Date.parse(f.start) <= Date.parse(span.start) &&
         Date.parse(f.end) >= Date.parse(span.end),
     );
-  return [...spans.values()]
+  const kept = [...spans.values()]
     .filter((span) => !covered(span))
     .sort((a, b) => compareText(`${a.start} ${a.phoneNumber}`, `${b.start} ${b.phoneNumber}`))
     .map((span): NotChecked => ({
@@ -132,19 +136,108 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
       phoneNumber: span.phoneNumber,
       subaccountSid: span.subaccountSid,
     }));
+  return [...kept, ...updatedSpansKept(db, moved, found)];
+}
+
+/**
+ * The `number-updated` spans passes kept without vouching for them (`found`: a message of the
+ * number elsewhere; `unvouched`: an account unreadable, or beyond the Messages window), less
+ * those a span vouched for since covers (the same number in the same subaccount, read from no
+ * later to no earlier) and those a span a pass found the number away in covers (`away`): that
+ * one names its sends then. Oldest first.
+ */
+function updatedSpansKept(
+  db: Db,
+  moved: readonly MovedNumber[],
+  away: readonly NumberAway[],
+): NotChecked[] {
+  const checks = numberUpdateChecks(db);
+  const open = checks.filter((c) => c.outcome !== 'vouched');
+  if (open.length === 0) return [];
+  const numbers = [...moved, ...numbersFoundInPlace(db, new Set(moved.map((m) => m.numberSid)))];
+  const covers = (c: NumberUpdateCheck, start: string, end: string) =>
+    Date.parse(start) <= Date.parse(c.spanStart) && Date.parse(end) >= Date.parse(c.dateUpdated);
+  return open
+    .filter(
+      (c) =>
+        !checks.some(
+          (v) =>
+            v.outcome === 'vouched' &&
+            v.numberSid === c.numberSid &&
+            v.subaccountSid === c.subaccountSid &&
+            covers(c, v.spanStart, v.dateUpdated),
+        ) && !away.some((a) => a.numberSid === c.numberSid && covers(c, a.start, a.end)),
+    )
+    .flatMap((c): NotChecked[] => {
+      const m = numbers.find(
+        (n) => n.numberSid === c.numberSid && n.subaccountSid === c.subaccountSid,
+      );
+      const number = m ?? numbers.find((n) => n.numberSid === c.numberSid);
+      if (number === undefined) return [];
+      return [
+        {
+          accountSid: c.subaccountSid,
+          start: c.spanStart,
+          end: c.dateUpdated,
+          reason: 'number-updated',
+          customerId: number.customerId,
+          phoneNumber: number.phoneNumber,
+          subaccountSid: c.subaccountSid,
+          ...(c.found === null ? {} : { updatedCheck: { outcome: 'found' as const, ...c.found } }),
+        },
+      ];
+    })
+    .sort((a, b) => compareText(`${a.start} ${a.phoneNumber}`, `${b.start} ${b.phoneNumber}`));
+}
+
+/**
+ * `kept` (what earlier passes kept, `awaySpans`) less the `number-updated` spans this pass
+ * said itself (`said`, with why) or that one of those covers: each is named once. Pure.
+ */
+export function withoutSaidAgain(
+  kept: readonly NotChecked[],
+  said: readonly NotChecked[],
+): NotChecked[] {
+  return kept.filter(
+    (span) =>
+      span.reason !== 'number-updated' ||
+      !said.some(
+        (s) =>
+          s.phoneNumber === span.phoneNumber &&
+          s.subaccountSid === span.subaccountSid &&
+          Date.parse(s.start) <= Date.parse(span.start) &&
+          Date.parse(s.end) >= Date.parse(span.end),
+      ),
+  );
 }
 
 /**
  * A span no pass reads because its number was out of its subaccount, moved by hand: found in
- * another account (`number-away`) or in none listed (`number-not-found`). Running reconcile again
- * does not judge it.
+ * another account (`number-away`) or in none listed (`number-not-found`), or changed in its
+ * subaccount since apply last did and not vouched for (`number-updated`: it may have been away
+ * and back). Running reconcile again does not judge it.
  */
 export const isNumberAway = (span: { reason: string }): span is NotChecked =>
-  span.reason === 'number-away' || span.reason === 'number-not-found';
+  span.reason === 'number-away' ||
+  span.reason === 'number-not-found' ||
+  span.reason === 'number-updated';
 
 /** Such a span as the reports name it: the number, where it was, and when. */
 export const numberAwayWhere = (span: NotChecked): string =>
-  `${span.phoneNumber ?? 'a number'} ${span.reason === 'number-not-found' ? 'in no account a pass could list' : `in ${span.accountSid}`} ${span.start} → ${span.end}`;
+  `${span.phoneNumber ?? 'a number'} ${numberWhere(span)} ${span.start} → ${span.end}`;
+
+function numberWhere(span: NotChecked): string {
+  switch (span.reason) {
+    case 'number-not-found':
+      return 'in no account a pass could list';
+    case 'number-updated':
+      return span.updatedCheck?.outcome === 'found'
+        ? `in ${span.updatedCheck.accountSid} (a message of it there)`
+        : `perhaps away from ${span.accountSid} and back (changed there, not vouched for)`;
+    default:
+      return `in ${span.accountSid}`;
+  }
+}
 
 /**
  * `spans` with the subaccounts this pass could not list (`unlisted`) named on each

@@ -48,8 +48,10 @@ export interface ReconcileResult {
    * its subaccount to that change, it may have sent from an account no pass read. The pass
    * reads the messages of the parent and of the family's other subaccounts for the number in
    * that span: when none holds one, the span is vouched for (kept: no later pass names it or
-   * reads for it again); otherwise it is named, with why (`updatedCheck`). Said by each pass
-   * that lists it so.
+   * reads for it again); otherwise it is named, with why (`updatedCheck`), by each pass that
+   * lists it so, and kept: once it is no longer listed so, every later pass names it (with
+   * `updatedCheck` only when a message was found) until one vouches for it or a span found
+   * away covers it.
    */
   notChecked: NotChecked[];
   /**

@@ -11,7 +11,7 @@ import { insertEvents } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { ReconcileResult } from './result.js';
-import { namingUnlisted } from './away.js';
+import { namingUnlisted, withoutSaidAgain } from './away.js';
 import { bySubaccount } from './moved.js';
 import { movedToReconcile, numbersAway, passScope, readWindows } from './pass-read.js';
 import {
@@ -72,7 +72,10 @@ export async function runReconcile(
     judged,
   });
   const notChecked = [
-    ...namingUnlisted(notCheckedAfter(db, moved, scope.notChecked), away, unlisted),
+    ...withoutSaidAgain(
+      namingUnlisted(notCheckedAfter(db, moved, scope.notChecked), away, unlisted),
+      updated,
+    ),
     ...updated,
   ];
   return {

@@ -30,7 +30,7 @@ const PAGE_SIZE = 1000;
 export interface UpdatedChecks {
   /** The spans still not checked, each with why. */
   notChecked: NotChecked[];
-  /** The spans vouched for, or found held elsewhere, this pass: to keep. */
+  /** The spans vouched for, found held elsewhere, or not vouched for, this pass: to keep. */
   checks: NumberUpdateCheck[];
   /** Requests the reads took (pages of messages, and the listing of the subaccounts). */
   requests: number;
@@ -118,6 +118,19 @@ export async function checkUpdated(
         result.notChecked.push({ ...span, updatedCheck: { outcome: 'found', ...found } });
       }
     } else {
+      // Kept too: once the number is no longer listed as changed (moved on by hand, touched by
+      // a later apply), later passes still name the span, until one vouches for it.
+      result.checks.push({
+        numberSid: m.numberSid,
+        subaccountSid: m.subaccountSid,
+        spanStart: span.start,
+        dateUpdated: span.end,
+        outcome: 'unvouched',
+        accountsRead: read.accountsRead,
+        requests: read.requests,
+        found: null,
+        checkedAt: isoSeconds(now),
+      });
       result.notChecked.push({ ...span, updatedCheck: read.check });
     }
   }

@@ -10,6 +10,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { runReport } from '../../src/apply/reports.js';
 import { runApply } from '../../src/apply/run-apply.js';
 import { withDb } from '../../src/db/open.js';
 import { reconcileTotals } from '../../src/db/reconcile.js';
@@ -98,22 +99,29 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     step();
     await snapshotInto(db, e.port(), fixedClock(t));
     step();
-    await withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(t) }, async (d) => {
-      const deps = { twilio: e.port(), db: d, clock: fixedClock(t), runner: TEST_RUNNER };
-      const { plan } = await runPlan(
-        {
-          mapping: parseMapping(
-            'm.csv',
-            `customer_id,customer_name,phone_number\nacme,Acme,${A}\n${inPlace ? `acme,Acme,${B}\n` : ''}${betaToo ? `beta,Beta,${C}\n` : ''}`,
-          ),
-          snapshot: true,
-          credentials: 'auth-token',
-        },
-        deps,
-      );
-      const done = await runApply(applyInputOf(plan), { ...deps, sleep: async () => undefined });
-      expect(done.status).toBe('completed');
-    });
+    /** A plan (with a snapshot) and its apply now: the mapping's numbers where it has them. */
+    const planAndApply = (service = '') =>
+      withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(t) }, async (d) => {
+        const deps = { twilio: e.port(), db: d, clock: fixedClock(t), runner: TEST_RUNNER };
+        const { plan } = await runPlan(
+          {
+            mapping: parseMapping(
+              'm.csv',
+              `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},${service}\n${inPlace ? `acme,Acme,${B},\n` : ''}${betaToo ? `beta,Beta,${C},\n` : ''}`,
+            ),
+            snapshot: true,
+            credentials: 'auth-token',
+          },
+          deps,
+        );
+        const done = await runApply(applyInputOf(plan), {
+          ...deps,
+          sleep: async () => undefined,
+        });
+        expect(done.status).toBe('completed');
+        return plan;
+      });
+    await planAndApply();
     /**
      * A reconcile pass now: its result, and whether --fail-on-violation exits 3. With `key`,
      * on the Main API key the seed made (a subaccount's messages are read with its own token).
@@ -146,7 +154,24 @@ describe('reconcile: a moved number moved by hand away and back between two pass
         .incomingPhoneNumbers(number!.sid)
         .update({ smsUrl: url });
     };
-    return { e, acme, beta, step, pass, moveByHand, moveAByHand, text, editWebhook };
+    /** The run's report files and lines now (those of the first run: A's). */
+    const report = () =>
+      withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(t) }, async (d) =>
+        runReport(d, 1, { generatedAt: new Date(t).toISOString() }),
+      );
+    return {
+      e,
+      acme,
+      beta,
+      step,
+      pass,
+      moveByHand,
+      moveAByHand,
+      text,
+      editWebhook,
+      planAndApply,
+      report,
+    };
   }
 
   it('says it cannot vouch for a send from the parent while the number was there (seed 68)', async () => {
@@ -361,6 +386,89 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     const after = await pass();
     expect(after.result.notChecked).toEqual([]);
     expect(after.exit3).toBe(false);
+  });
+
+  /**
+   * Reviewer's story: A, in Acme's subaccount, is moved by hand into another subaccount of the
+   * family (Other) and back between two passes, and texts from there R2, who had said STOP to it
+   * in Acme's. By the second pass Other is suspended: its messages cannot be read (on an API
+   * key, 403), so the span is not vouched for (`number-updated`, unreadable). Then A is no
+   * longer listed as changed in Acme's: it is moved by hand into Beta's subaccount (one passes
+   * read: held there, not flagged), or a later apply touches it. Every later pass still names
+   * the span, and so do the run's report lines and report.html.
+   */
+  async function notVouchedThenUnlisted(then: 'into-beta' | 'apply-again') {
+    const m = await migrated({ key: true, betaToo: true });
+    const { e, acme, step, pass, moveAByHand, text } = m;
+    const other = (await e.parent.api.v2010.accounts.create({ friendlyName: 'Other' })).sid;
+    step();
+    expect((await pass()).result.notChecked).toEqual([]);
+    step();
+    await inbound(e, { from: R2, to: A, body: 'STOP' });
+    step();
+    await moveAByHand(acme, other);
+    step();
+    // Other never heard R2's STOP: the send goes out.
+    const sent = await text(other, R2);
+    expect(sent.status).not.toBe('failed');
+    const back = step();
+    await moveAByHand(other, acme);
+    step();
+    await e.parent.api.v2010.accounts(other).update({ status: 'suspended' });
+    step();
+    const first = await pass();
+    expect(first.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-updated',
+        phoneNumber: A,
+        subaccountSid: acme,
+        end: iso(back),
+        updatedCheck: {
+          outcome: 'unreadable',
+          accounts: [{ accountSid: other, status: 403, code: 20403 }],
+        },
+      }),
+    ]);
+    expect(first.exit3).toBe(true);
+    const span = first.result.notChecked[0]!;
+    step();
+    if (then === 'into-beta') {
+      await moveAByHand(acme, m.beta);
+    } else {
+      // A plan made again puts A into a Messaging Service of Acme's (apply's step on A, after
+      // the move back: no change since apply last changed it).
+      const plan = await m.planAndApply('Acme Alerts');
+      expect(plan.steps.map((s) => s.action)).toContain('attach_number');
+    }
+    step();
+    const kept = {
+      reason: 'number-updated',
+      accountSid: acme,
+      phoneNumber: A,
+      customerId: 'acme',
+      subaccountSid: acme,
+      start: span.start,
+      end: span.end,
+    };
+    for (let i = 0; i < 2; i += 1) {
+      const later = await pass();
+      expect(later.result.notChecked).toEqual([kept]);
+      expect(later.exit3).toBe(true);
+      step();
+    }
+    const { files, listWarnings } = await m.report();
+    const where = `${A} perhaps away from ${acme} and back (changed there, not vouched for) ${span.start} → ${span.end}`;
+    expect(listWarnings.join('\n')).toContain(where);
+    const page = String(files.find((f) => f.path === 'report.html')!.content).replace(/\s+/g, ' ');
+    expect(page).toContain(where);
+  }
+
+  it('keeps naming a span it could not vouch for once the number is moved by hand into a subaccount passes read', async () => {
+    await notVouchedThenUnlisted('into-beta');
+  });
+
+  it('keeps naming a span it could not vouch for once a later apply has touched the number', async () => {
+    await notVouchedThenUnlisted('apply-again');
   });
 });
 

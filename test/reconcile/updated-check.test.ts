@@ -322,7 +322,7 @@ describe('checkUpdated', () => {
     await expect(check(failing)).rejects.toThrow('HTTP 503');
   });
 
-  it('vouches for nothing when an account refuses, or the span is older than a window, and keeps neither', async () => {
+  it('vouches for nothing when an account refuses, or the span is older than a window, and keeps each unvouched', async () => {
     const refused = await check(portOver([account(BETA)], [], new Set([BETA])).port);
     expect(refused.notChecked).toEqual([
       {
@@ -333,7 +333,18 @@ describe('checkUpdated', () => {
         },
       },
     ]);
-    expect(refused.checks).toEqual([]);
+    const unvouched = {
+      numberSid: 'PN1',
+      subaccountSid: SUB,
+      spanStart: span.start,
+      dateUpdated: span.end,
+      outcome: 'unvouched',
+      found: null,
+      checkedAt: expect.any(String),
+    };
+    expect(refused.checks).toEqual([
+      { ...unvouched, accountsRead: expect.any(Number), requests: expect.any(Number) },
+    ]);
     const { port, asked } = portOver([account(BETA)], []);
     const old = await check(port, () => new Date('2026-12-03T09:58:01Z'));
     expect(old.notChecked).toEqual([
@@ -346,7 +357,7 @@ describe('checkUpdated', () => {
         },
       },
     ]);
-    expect(old.checks).toEqual([]);
+    expect(old.checks).toEqual([{ ...unvouched, accountsRead: 0, requests: 0 }]);
     expect(asked).toEqual([]);
   });
 

@@ -113,7 +113,7 @@ function notCheckedLine(span: NotChecked): string {
  */
 function updatedLine(span: NotChecked): string {
   const customer = span.customerId ?? 'ID';
-  const head = `not checked: moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, from ${span.start} to ${span.end}: it is in its subaccount ${span.subaccountSid ?? ''}, but Twilio says it was changed there at ${span.end}, after apply last changed it (a webhook changed in the Console, or a move by hand away and back between two passes)`;
+  const head = `not checked: moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, from ${span.start} to ${span.end}: a pass listed it in its subaccount ${span.subaccountSid ?? ''}, but Twilio says it was changed there at ${span.end}, after apply last changed it (a webhook changed in the Console, or a move by hand away and back between two passes)`;
   const check = span.updatedCheck;
   const ask = `Ask the customer to check what it sent then against \`submigrate optouts --customer ${customer}\``;
   switch (check?.outcome) {

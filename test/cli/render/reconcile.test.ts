@@ -215,7 +215,7 @@ describe('reconcileNotes: a number Twilio changed in its subaccount since apply 
       { cwd: '/work', db: 'submigrate.db', me: { hostname: 'here' } },
     );
     expect(line).toContain(
-      `not checked: moved number +14155550701 of acme, from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z: it is in its subaccount ${SUB}, but Twilio says it was changed there at 2026-01-02T00:00:00Z, after apply last changed it`,
+      `not checked: moved number +14155550701 of acme, from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z: a pass listed it in its subaccount ${SUB}, but Twilio says it was changed there at 2026-01-02T00:00:00Z, after apply last changed it`,
     );
     expect(line).toContain('`submigrate optouts --customer acme`');
   });

@@ -243,6 +243,23 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     const again = await pass();
     expect(again.result.notChecked).toEqual(last.result.notChecked);
     expect(await familyReads(env!, acme)).toEqual([]);
+    // Moved by hand into Beta's subaccount now (one no pass reads here): no pass lists A as
+    // changed in Acme's any more; the span found held in Beta is covered by the one A is found
+    // away in there since it last came into Acme's, which names its sends then, once.
+    step();
+    await moveAByHand(acme, beta);
+    step();
+    const moved = await pass();
+    expect(moved.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-away',
+        accountSid: beta,
+        subaccountSid: acme,
+        phoneNumber: A,
+        start: last.result.notChecked[0]!.start,
+      }),
+    ]);
+    expect(moved.exit3).toBe(true);
   });
 
   it.each([
@@ -397,7 +414,7 @@ describe('reconcile: a moved number moved by hand away and back between two pass
    * read: held there, not flagged), or a later apply touches it. Every later pass still names
    * the span, and so do the run's report lines and report.html.
    */
-  async function notVouchedThenUnlisted(then: 'into-beta' | 'apply-again') {
+  async function notVouchedThenUnlisted(then: 'into-beta' | 'apply-again', suspend = true) {
     const m = await migrated({ key: true, betaToo: true });
     const { e, acme, step, pass, moveAByHand, text } = m;
     const other = (await e.parent.api.v2010.accounts.create({ friendlyName: 'Other' })).sid;
@@ -414,19 +431,22 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     const back = step();
     await moveAByHand(other, acme);
     step();
-    await e.parent.api.v2010.accounts(other).update({ status: 'suspended' });
+    if (suspend) await e.parent.api.v2010.accounts(other).update({ status: 'suspended' });
     step();
     const first = await pass();
+    const why = suspend
+      ? {
+          outcome: 'unreadable',
+          accounts: [{ accountSid: other, status: 403, code: 20403 }],
+        }
+      : { outcome: 'found', accountSid: other, messageSid: sent.sid, sentAt: expect.any(String) };
     expect(first.result.notChecked).toEqual([
       expect.objectContaining({
         reason: 'number-updated',
         phoneNumber: A,
         subaccountSid: acme,
         end: iso(back),
-        updatedCheck: {
-          outcome: 'unreadable',
-          accounts: [{ accountSid: other, status: 403, code: 20403 }],
-        },
+        updatedCheck: why,
       }),
     ]);
     expect(first.exit3).toBe(true);
@@ -449,6 +469,8 @@ describe('reconcile: a moved number moved by hand away and back between two pass
       subaccountSid: acme,
       start: span.start,
       end: span.end,
+      // A message found is kept with the span; why none could be read is not.
+      ...(suspend ? {} : { updatedCheck: span.updatedCheck }),
     };
     for (let i = 0; i < 2; i += 1) {
       const later = await pass();
@@ -457,7 +479,9 @@ describe('reconcile: a moved number moved by hand away and back between two pass
       step();
     }
     const { files, listWarnings } = await m.report();
-    const where = `${A} perhaps away from ${acme} and back (changed there, not vouched for) ${span.start} → ${span.end}`;
+    const where = suspend
+      ? `${A} perhaps away from ${acme} and back (changed there, not vouched for) ${span.start} → ${span.end}`
+      : `${A} in ${other} (a message of it there) ${span.start} → ${span.end}`;
     expect(listWarnings.join('\n')).toContain(where);
     const page = String(files.find((f) => f.path === 'report.html')!.content).replace(/\s+/g, ' ');
     expect(page).toContain(where);
@@ -469,6 +493,10 @@ describe('reconcile: a moved number moved by hand away and back between two pass
 
   it('keeps naming a span it could not vouch for once a later apply has touched the number', async () => {
     await notVouchedThenUnlisted('apply-again');
+  });
+
+  it('keeps naming a span found held elsewhere once the number is moved by hand into a subaccount passes read', async () => {
+    await notVouchedThenUnlisted('into-beta', false);
   });
 });
 

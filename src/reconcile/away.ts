@@ -143,7 +143,8 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
  * The `number-updated` spans passes kept without vouching for them (`found`: a message of the
  * number elsewhere; `unvouched`: an account unreadable, or beyond the Messages window), less
  * those a span vouched for since covers (the same number in the same subaccount, read from no
- * later to no earlier) and those a span a pass found the number away in covers (`away`): that
+ * later to no earlier), those another kept one covers (a later change read from the same
+ * arrival: named once) and those a span a pass found the number away in covers (`away`): that
  * one names its sends then. Oldest first.
  */
 function updatedSpansKept(
@@ -157,12 +158,16 @@ function updatedSpansKept(
   const numbers = [...moved, ...numbersFoundInPlace(db, new Set(moved.map((m) => m.numberSid)))];
   const covers = (c: NumberUpdateCheck, start: string, end: string) =>
     Date.parse(start) <= Date.parse(c.spanStart) && Date.parse(end) >= Date.parse(c.dateUpdated);
+  const sameKey = (a: NumberUpdateCheck, b: NumberUpdateCheck) =>
+    a.spanStart === b.spanStart && a.dateUpdated === b.dateUpdated;
+  // Covered by a span vouched for, by another kept here (a later change read from the same
+  // arrival), or by a span found away.
   return open
     .filter(
       (c) =>
         !checks.some(
           (v) =>
-            v.outcome === 'vouched' &&
+            (v.outcome === 'vouched' || !sameKey(v, c)) &&
             v.numberSid === c.numberSid &&
             v.subaccountSid === c.subaccountSid &&
             covers(c, v.spanStart, v.dateUpdated),

@@ -11,10 +11,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Db } from '../../src/db/open.js';
 import { insertEvents, type LedgerEvent } from '../../src/db/ledger.js';
-import { createRun, finishRun } from '../../src/db/snapshot-runs.js';
 import { suppressionLists } from '../../src/reconcile/suppression-lists.js';
 import { findViolations, type SentMessage } from '../../src/reconcile/violations.js';
-import { ACME, BETA, MOVE_BEGAN, moved, N, PARENT, R } from '../support/one-moved-number.js';
+import {
+  ACME,
+  BETA,
+  MOVE_BEGAN,
+  moved,
+  N,
+  PARENT,
+  R,
+  completedPass,
+} from '../support/one-moved-number.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
 const R2 = '+12065550002';
@@ -63,22 +71,7 @@ const sendFrom = (accountSid: string, sentAt: string): SentMessage => ({
 
 /** Acme's subaccount read from the move to 13:00, holding `events`. */
 function ledgerOf(db: Db, events: LedgerEvent[]): void {
-  const run = createRun(
-    db,
-    {
-      parentAccountSid: PARENT,
-      startedAt: at('13:00'),
-      pid: 1,
-      hostname: 'test',
-      partitions: 1,
-      keywordsJson: '{}',
-      explicitWindow: false,
-      madeBy: 'reconcile',
-    },
-    [{ accountSid: ACME, windowStart: MOVE_BEGAN, windowEnd: at('13:00') }],
-    [],
-  );
-  finishRun(db, run, 'completed', '2026-11-01T13:00:01Z');
+  const run = completedPass(db, [ACME], MOVE_BEGAN, at('13:00'));
   insertEvents(db, run, events);
 }
 

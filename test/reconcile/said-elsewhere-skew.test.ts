@@ -8,10 +8,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { insertEvents, type LedgerEvent } from '../../src/db/ledger.js';
-import { createRun, finishRun } from '../../src/db/snapshot-runs.js';
 import { suppressionLists } from '../../src/reconcile/suppression-lists.js';
 import { findViolations, type SentMessage } from '../../src/reconcile/violations.js';
-import { ACME, BETA, MOVE_BEGAN, moved, N, PARENT, R } from '../support/one-moved-number.js';
+import { ACME, BETA, MOVE_BEGAN, moved, N, R, completedPass } from '../support/one-moved-number.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
 let seq = 0;
@@ -50,22 +49,7 @@ describe('suppressionLists: a STOP said to the moved number in another account, 
 
   it('holds the send from the account the number was moved on into to a STOP its subaccount heard, dated up to two minutes before the move', async () => {
     await withLedger(dir.file('l.db'), (db) => {
-      const run = createRun(
-        db,
-        {
-          parentAccountSid: PARENT,
-          startedAt: '2026-11-01T11:00:00Z',
-          pid: 1,
-          hostname: 'test',
-          partitions: 1,
-          keywordsJson: '{}',
-          explicitWindow: false,
-          madeBy: 'reconcile',
-        },
-        [{ accountSid: ACME, windowStart: MOVE_BEGAN, windowEnd: '2026-11-01T11:00:00Z' }],
-        [],
-      );
-      finishRun(db, run, 'completed', '2026-11-01T11:00:01Z');
+      const run = completedPass(db, [ACME], MOVE_BEGAN, '2026-11-01T11:00:00Z');
       // Twilio's clock 90 s behind this machine's: the STOP said in Acme's subaccount just after
       // the move is dated before it.
       const stop = stopIn(ACME, '2026-11-01T09:58:31Z');

@@ -12,10 +12,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Db } from '../../src/db/open.js';
 import { insertEvents, recordServices, type LedgerEvent } from '../../src/db/ledger.js';
-import { createRun, finishRun } from '../../src/db/snapshot-runs.js';
 import { suppressionLists } from '../../src/reconcile/suppression-lists.js';
 import { findViolations, type SentMessage } from '../../src/reconcile/violations.js';
-import { ACME, BETA, MOVE_BEGAN, moved, N, PARENT, R } from '../support/one-moved-number.js';
+import { ACME, BETA, MOVE_BEGAN, moved, N, R, completedPass } from '../support/one-moved-number.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
 const BETA_SERVICE = 'MG' + '2'.repeat(32);
@@ -81,26 +80,7 @@ const violationsOf = (db: Db, sends: SentMessage[]) =>
 
 /** Acme's and Beta's subaccounts read from the move to 17:00, holding `events`. */
 function ledgerOf(db: Db, events: LedgerEvent[]): void {
-  const run = createRun(
-    db,
-    {
-      parentAccountSid: PARENT,
-      startedAt: at('17:00'),
-      pid: 1,
-      hostname: 'test',
-      partitions: 1,
-      keywordsJson: '{}',
-      explicitWindow: false,
-      madeBy: 'reconcile',
-    },
-    [ACME, BETA].map((accountSid) => ({
-      accountSid,
-      windowStart: MOVE_BEGAN,
-      windowEnd: at('17:00'),
-    })),
-    [],
-  );
-  finishRun(db, run, 'completed', '2026-11-01T17:00:01Z');
+  const run = completedPass(db, [ACME, BETA], MOVE_BEGAN, at('17:00'));
   recordServices(db, BETA, at('09:00'), [BETA_SERVICE]);
   insertEvents(db, run, events);
 }

@@ -13,10 +13,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { insertEvents, recordServices, type LedgerEvent } from '../../src/db/ledger.js';
 import type { MovedNumber } from '../../src/db/reconcile.js';
-import { createRun, finishRun } from '../../src/db/snapshot-runs.js';
 import { suppressionLists } from '../../src/reconcile/suppression-lists.js';
 import { findViolations, type SentMessage } from '../../src/reconcile/violations.js';
-import { ACME, BETA, MOVE_BEGAN, moved as one, PARENT } from '../support/one-moved-number.js';
+import {
+  ACME,
+  BETA,
+  MOVE_BEGAN,
+  moved as one,
+  PARENT,
+  completedPass,
+} from '../support/one-moved-number.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
 const SERVICE = 'MG' + 'a'.repeat(32);
@@ -64,26 +70,7 @@ describe("suppressionLists: a Messaging Service's STOPs since the move, on each 
 
   it('holds one pair object for a STOP on every list, and a refusal from when each number may have come', async () => {
     await withLedger(dir.file('l.db'), (db) => {
-      const run = createRun(
-        db,
-        {
-          parentAccountSid: PARENT,
-          startedAt: at('13:00'),
-          pid: 1,
-          hostname: 'test',
-          partitions: 1,
-          keywordsJson: '{}',
-          explicitWindow: false,
-          madeBy: 'reconcile',
-        },
-        [PARENT, ACME].map((accountSid) => ({
-          accountSid,
-          windowStart: at('06:00'),
-          windowEnd: at('13:00'),
-        })),
-        [],
-      );
-      finishRun(db, run, 'completed', '2026-11-01T13:00:01Z');
+      const run = completedPass(db, [PARENT, ACME], at('06:00'), at('13:00'));
       recordServices(db, ACME, at('13:00'), [SERVICE]);
       const stop = said('opt-out', ACME, N1, R, at('11:00'), SERVICE);
       const stop2 = said('opt-out', ACME, N2, R2, at('11:05'), SERVICE);

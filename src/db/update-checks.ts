@@ -53,6 +53,39 @@ export function numberUpdateChecks(db: Db): NumberUpdateCheck[] {
 }
 
 /**
+ * The number of each check kept not vouched for, by `${numberSid} ${subaccountSid}`: its
+ * phone number, and the customer whose subaccount that is (else the one the number is mapped
+ * to), as the mapping recorded them. A number no moved number or number found in place holds
+ * any more (a later plan gave it to another customer, say) is still named by them.
+ */
+export function uncoveredCheckNumbers(
+  db: Db,
+): Map<string, { phoneNumber: string; customerId: string }> {
+  const rows = db
+    .prepare(
+      `SELECT k.number_sid AS numberSid, k.subaccount_sid AS subaccountSid,
+              n.phone_number AS phoneNumber,
+              COALESCE((SELECT MIN(c.customer_id) FROM customer_subaccounts c
+                        WHERE c.subaccount_sid = k.subaccount_sid), n.customer_id) AS customerId
+       FROM (SELECT DISTINCT number_sid, subaccount_sid FROM number_update_checks
+             WHERE outcome <> 'vouched') k
+       JOIN customer_numbers n ON n.number_sid = k.number_sid`,
+    )
+    .all() as {
+    numberSid: string;
+    subaccountSid: string;
+    phoneNumber: string;
+    customerId: string;
+  }[];
+  return new Map(
+    rows.map((r) => [
+      `${r.numberSid} ${r.subaccountSid}`,
+      { phoneNumber: r.phoneNumber, customerId: r.customerId },
+    ]),
+  );
+}
+
+/**
  * Keeps each check (the same span checked again keeps the first answer, but for `unvouched`:
  * a later answer for that span, vouched or found, takes its place).
  */

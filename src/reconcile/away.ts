@@ -22,7 +22,11 @@ import {
   type NumberStay,
   type PassTime,
 } from '../db/reconcile.js';
-import { numberUpdateChecks, type NumberUpdateCheck } from '../db/update-checks.js';
+import {
+  numberUpdateChecks,
+  uncoveredCheckNumbers,
+  type NumberUpdateCheck,
+} from '../db/update-checks.js';
 import { compareText } from '../text-order.js';
 import type { PhoneNumber } from '../twilio/port.js';
 import type { NotChecked, UnlistedSubaccount } from './result.js';
@@ -158,6 +162,7 @@ function updatedSpansKept(
   const numbers = [...moved, ...numbersFoundInPlace(db, new Set(moved.map((m) => m.numberSid)))];
   const covers = (c: NumberUpdateCheck, start: string, end: string) =>
     Date.parse(start) <= Date.parse(c.spanStart) && Date.parse(end) >= Date.parse(c.dateUpdated);
+  let mapped: ReturnType<typeof uncoveredCheckNumbers> | undefined;
   const sameKey = (a: NumberUpdateCheck, b: NumberUpdateCheck) =>
     a.spanStart === b.spanStart && a.dateUpdated === b.dateUpdated;
   // Covered by a span vouched for, by another kept here (a later change read from the same
@@ -174,19 +179,22 @@ function updatedSpansKept(
         ) && !away.some((a) => a.numberSid === c.numberSid && covers(c, a.start, a.end)),
     )
     .flatMap((c): NotChecked[] => {
-      const m = numbers.find(
-        (n) => n.numberSid === c.numberSid && n.subaccountSid === c.subaccountSid,
-      );
-      const number = m ?? numbers.find((n) => n.numberSid === c.numberSid);
-      if (number === undefined) return [];
+      // Held to that subaccount now; else as the mapping recorded it (a later plan gave it to
+      // another customer, say: no moved number holds it there any more). Never left out: its
+      // span would be forgotten, and a pass would exit 0 over what it may have sent elsewhere.
+      const number =
+        numbers.find((n) => n.numberSid === c.numberSid && n.subaccountSid === c.subaccountSid) ??
+        (mapped ??= uncoveredCheckNumbers(db)).get(`${c.numberSid} ${c.subaccountSid}`) ??
+        numbers.find((n) => n.numberSid === c.numberSid);
       return [
         {
           accountSid: c.subaccountSid,
           start: c.spanStart,
           end: c.dateUpdated,
           reason: 'number-updated',
-          customerId: number.customerId,
-          phoneNumber: number.phoneNumber,
+          ...(number === undefined
+            ? {}
+            : { customerId: number.customerId, phoneNumber: number.phoneNumber }),
           subaccountSid: c.subaccountSid,
           ...(c.found === null ? {} : { updatedCheck: { outcome: 'found' as const, ...c.found } }),
         },

@@ -6,6 +6,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { recordCustomerSubaccount, recordMapping } from '../../src/db/customers.js';
 import { withDb } from '../../src/db/open.js';
 import type { MovedNumber } from '../../src/db/reconcile.js';
 import {
@@ -102,6 +103,49 @@ describe('number-updated spans kept', () => {
           end: '2026-12-05T08:00:00Z',
           updatedCheck: { outcome: 'found', ...found },
         }),
+      ]);
+    });
+  });
+  it('names one whose number no moved number holds there any more (a later plan gave it to another customer)', async () => {
+    await inDb((db) => {
+      // Found in place in Acme's subaccount (no transfer); a later plan maps it to Beta's
+      // customer, not applied yet: neither a moved number nor one found in place holds it.
+      const at = '2026-12-06T00:00:00Z';
+      recordMapping(
+        db,
+        'sha',
+        at,
+        [
+          { customerId: 'acme', customerName: 'Acme', messagingService: null },
+          { customerId: 'beta', customerName: 'Beta', messagingService: null },
+        ],
+        [
+          {
+            numberSid: m.numberSid,
+            phoneNumber: m.phoneNumber,
+            customerId: 'beta',
+            sourceAccountSid: SUB,
+            sourceServiceSid: null,
+            atSource: true,
+          },
+        ],
+      );
+      recordCustomerSubaccount(db, 'acme', SUB, at);
+      recordCustomerSubaccount(db, 'beta', 'ACbeta', at);
+      recordNumberUpdateChecks(db, [check('2026-12-04T08:00:00Z', 'unvouched')]);
+      const named = {
+        accountSid: SUB,
+        start: '2026-12-03T10:00:00Z',
+        end: '2026-12-04T08:00:00Z',
+        reason: 'number-updated',
+        customerId: 'acme',
+        phoneNumber: m.phoneNumber,
+        subaccountSid: SUB,
+      };
+      expect(awaySpans(db, [])).toEqual([named]);
+      // Moved by apply into Beta's since: the span in Acme's is still Acme's.
+      expect(awaySpans(db, [{ ...m, customerId: 'beta', subaccountSid: 'ACbeta' }])).toEqual([
+        named,
       ]);
     });
   });

@@ -122,6 +122,14 @@ describe('reconcile: a moved number moved by hand away and back between two pass
         return plan;
       });
     await planAndApply();
+    /** A plan (with a snapshot) of the mapping `csv` now, not applied. */
+    const planOnly = (csv: string) =>
+      withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(t) }, (d) =>
+        runPlan(
+          { mapping: parseMapping('m.csv', csv), snapshot: true, credentials: 'auth-token' },
+          { twilio: e.port(), db: d, clock: fixedClock(t), runner: TEST_RUNNER },
+        ),
+      );
     /**
      * A reconcile pass now: its result, and whether --fail-on-violation exits 3. With `key`,
      * on the Main API key the seed made (a subaccount's messages are read with its own token).
@@ -170,6 +178,7 @@ describe('reconcile: a moved number moved by hand away and back between two pass
       text,
       editWebhook,
       planAndApply,
+      planOnly,
       report,
     };
   }
@@ -497,6 +506,54 @@ describe('reconcile: a moved number moved by hand away and back between two pass
 
   it('keeps naming a span found held elsewhere once the number is moved by hand into a subaccount passes read', async () => {
     await notVouchedThenUnlisted('into-beta', false);
+  });
+
+  it('keeps naming a span it could not vouch for of a number found in place once a later plan maps it to another customer', async () => {
+    // B, found in place in Acme's subaccount, moved by hand into Other and back; Other
+    // suspended (unreadable on an API key): the span is kept, not vouched for.
+    const m = await migrated({ key: true, inPlace: true, betaToo: true });
+    const { e, acme, step, pass, moveByHand } = m;
+    const other = (await e.parent.api.v2010.accounts.create({ friendlyName: 'Other' })).sid;
+    step();
+    expect((await pass()).result.notChecked).toEqual([]);
+    step();
+    await moveByHand(B, acme, other);
+    step();
+    await moveByHand(B, other, acme);
+    step();
+    await e.parent.api.v2010.accounts(other).update({ status: 'suspended' });
+    step();
+    const first = await pass();
+    expect(first.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-updated',
+        phoneNumber: B,
+        customerId: 'acme',
+        subaccountSid: acme,
+        updatedCheck: expect.objectContaining({ outcome: 'unreadable' }),
+      }),
+    ]);
+    const span = first.result.notChecked[0]!;
+    step();
+    // A later plan maps B to Beta, not applied: no moved number, nor one found in place,
+    // holds B in Acme's subaccount any more.
+    await m.planOnly(
+      `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\nbeta,Beta,${B},\nbeta,Beta,${C},\n`,
+    );
+    step();
+    const later = await pass();
+    expect(later.result.notChecked).toEqual([
+      {
+        reason: 'number-updated',
+        accountSid: acme,
+        phoneNumber: B,
+        customerId: 'acme',
+        subaccountSid: acme,
+        start: span.start,
+        end: span.end,
+      },
+    ]);
+    expect(later.exit3).toBe(true);
   });
 });
 

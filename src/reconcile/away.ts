@@ -146,7 +146,7 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
 /**
  * The `number-updated` spans passes kept without vouching for them (`found`: a message of the
  * number elsewhere; `unvouched`: an account unreadable, or beyond the Messages window), less
- * those a span vouched for since covers (the same number in the same subaccount, read from no
+ * those (not found) a span vouched for since covers (the same number in the same subaccount, read from no
  * later to no earlier), those another kept one covers (a later change read from the same
  * arrival: named once) and those a span a pass found the number away in covers (`away`): that
  * one names its sends then. Oldest first.
@@ -172,7 +172,9 @@ function updatedSpansKept(
       (c) =>
         !checks.some(
           (v) =>
-            (v.outcome === 'vouched' || !sameKey(v, c)) &&
+            // A message found is not unsaid by a later read that no longer shows it (deleted,
+            // or past a window the owner shortened): a vouched span covers only one not found.
+            (v.outcome === 'vouched' ? c.outcome !== 'found' : !sameKey(v, c)) &&
             v.numberSid === c.numberSid &&
             v.subaccountSid === c.subaccountSid &&
             covers(c, v.spanStart, v.dateUpdated),

@@ -149,4 +149,23 @@ describe('number-updated spans kept', () => {
       ]);
     });
   });
+  it('names a found one that a later span vouched for covers: the message found stays found', async () => {
+    await inDb((db) => {
+      const found = { accountSid: 'ACbeta', messageSid: 'SM1', sentAt: '2026-12-04T07:00:00Z' };
+      recordNumberUpdateChecks(db, [
+        check('2026-12-04T08:00:00Z', 'found', found),
+        // A later change read from the same arrival, the message gone from Beta's since
+        // (deleted): vouched for, over the span the message was found in.
+        check('2026-12-05T08:00:00Z', 'vouched'),
+      ]);
+      expect(awaySpans(db, [m])).toEqual([
+        expect.objectContaining({
+          reason: 'number-updated',
+          start: '2026-12-03T10:00:00Z',
+          end: '2026-12-04T08:00:00Z',
+          updatedCheck: { outcome: 'found', ...found },
+        }),
+      ]);
+    });
+  });
 });

@@ -554,6 +554,12 @@ describe('reconcile: a moved number moved by hand away and back between two pass
       },
     ]);
     expect(later.exit3).toBe(true);
+    // And apply's run's report: not ready to sign off.
+    const { files, listWarnings } = await m.report();
+    const where = `${B} perhaps away from ${acme} and back (changed there, not vouched for) ${span.start} → ${span.end}`;
+    expect(listWarnings.join('\n')).toContain(where);
+    const page = String(files.find((f) => f.path === 'report.html')!.content).replace(/\s+/g, ' ');
+    expect(page).toContain(where);
   });
 });
 

@@ -452,40 +452,7 @@ export function lastDepartures(db: Db): Map<string, string> {
   };
   for (const row of fromParent) keep(row.accountSid, row.leftAt);
   for (const d of numberDepartures(db)) keep(d.accountSid, d.leftAt);
-  for (const d of departuresByHand(db)) keep(d.accountSid, d.leftAt);
   return latest;
-}
-
-/**
- * Mapped numbers that left the account a plan recorded they came from by hand (no finished
- * transfer took them out of it), with the latest they may have left it: the first listing that
- * saw the number in another account after the last listing that saw it there (a snapshot saw it
- * in another customer's subaccount, someone moved it back into the parent, and the plan found
- * it there). The opt-outs said to it there until then are on its list (the list of the
- * account it came from), so that account counts as read only once read up to then. Where the
- * number was listed in the other account both before and after, the first listing there since
- * is not kept: its last one stands for it (the later, the safe side).
- */
-export function departuresByHand(
-  db: Db,
-): { numberSid: string; accountSid: string; leftAt: string }[] {
-  const rows = db
-    .prepare(
-      `SELECT n.number_sid AS numberSid, n.source_account_sid AS accountSid,
-              MIN(CASE WHEN o.first_seen > s.last_seen THEN o.first_seen ELSE o.last_seen END)
-                AS leftAt
-       FROM customer_numbers n
-       JOIN number_accounts_seen s
-         ON s.number_sid = n.number_sid AND s.account_sid = n.source_account_sid
-       JOIN number_accounts_seen o
-         ON o.number_sid = n.number_sid AND o.account_sid <> n.source_account_sid
-            AND o.last_seen > s.last_seen
-       GROUP BY n.number_sid, n.source_account_sid`,
-    )
-    .all() as { numberSid: string; accountSid: string; leftAt: string }[];
-  if (rows.length === 0) return [];
-  const moved = new Set(numbersLeft(db).map((d) => `${d.numberSid}|${d.accountSid}`));
-  return rows.filter((r) => !moved.has(`${r.numberSid}|${r.accountSid}`));
 }
 
 /** A number's finished move out of an account (`numbersLeft`). */

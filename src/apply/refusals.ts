@@ -7,6 +7,7 @@
 
 import { isoSeconds } from '../clock.js';
 import {
+  CLEAR_RENEWAL_SQL,
   LOCK_LIVE_MS,
   LOCK_RENEW_MS,
   renewalTime,
@@ -55,7 +56,7 @@ export function lockRefusal(holder: LockHolder, hostname: string, takeOverAt?: s
     const renewed = renewalTime(holder.renewedAt);
     if (renewed === null) {
       return new RefusedError(
-        `${held}, and its last renewal reads ${JSON.stringify(holder.renewedAt)}, which is not a time this submigrate can read: it is taken to run there still, as nothing says it stopped. --take-over-lock takes over only an apply that no longer runs: wait for it to finish there. An apply that runs writes its renewal every ${LOCK_RENEW_MS / 1000} s, as a time \`submigrate status\` shows; if the lock still reads so after that, no apply of this submigrate renews it (the database was edited by hand, or another program wrote it): once you know that apply no longer runs on ${holder.hostname}, clear its renewal (\`sqlite3 DB "UPDATE apply_lock SET renewed_at = NULL WHERE id = 1"\`), and --take-over-lock takes it over`,
+        `${held}, and its last renewal reads ${JSON.stringify(holder.renewedAt)}, which is not a time this submigrate can read: it is taken to run there still, as nothing says it stopped. --take-over-lock takes over only an apply that no longer runs: wait for it to finish there. An apply that runs writes its renewal every ${LOCK_RENEW_MS / 1000} s, as a time \`submigrate status\` shows; if the lock still reads so after that, no apply of this submigrate renews it (the database was edited by hand, or another program wrote it): once you know that apply no longer runs on ${holder.hostname}, clear its renewal (\`sqlite3 DB "${CLEAR_RENEWAL_SQL}"\`), and --take-over-lock takes it over`,
       );
     }
     const ago = Math.round((Date.parse(takeOverAt) - renewed) / 1000);

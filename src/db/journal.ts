@@ -371,6 +371,13 @@ export const LOCK_RENEW_MS = 5_000;
  */
 export const LOCK_LIVE_MS = 30_000;
 
+/**
+ * The statement that clears the lock's renewal, for the person to run by hand once they know
+ * the apply that holds it no longer runs (a renewal this submigrate cannot read); the tool never
+ * runs it.
+ */
+export const CLEAR_RENEWAL_SQL = 'UPDATE apply_lock SET renewed_at = NULL WHERE id = 1';
+
 /** How every submigrate writes a renewal: ISO 8601 UTC (`isoSeconds`), fractions allowed. */
 const RENEWAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 

@@ -7,7 +7,7 @@
 
 import type { LockStatus } from '../../apply/lock-status.js';
 import { continueCommand } from '../../apply/under-way.js';
-import { LOCK_LIVE_MS, LOCK_RENEW_MS } from '../../db/journal.js';
+import { CLEAR_RENEWAL_SQL, LOCK_LIVE_MS, LOCK_RENEW_MS } from '../../db/journal.js';
 import { shellWord } from '../../plan/replan.js';
 
 const LIVE_S = LOCK_LIVE_MS / 1000;
@@ -55,7 +55,7 @@ function verdict(lock: LockStatus, command: string, db: string): string {
     case 'renewed-ahead':
       return `live, renewed later than this machine's now (the two clocks differ), so taken to run there still; ${refused}. Wait for it to finish there; should it in fact have stopped, ${takeOver} takes it over from ${lock.takeOverFrom} by this machine's clock`;
     case 'renewal-unreadable': {
-      const clear = `sqlite3 ${shellWord(db)} "UPDATE apply_lock SET renewed_at = NULL WHERE id = 1"`;
+      const clear = `sqlite3 ${shellWord(db)} "${CLEAR_RENEWAL_SQL}"`;
       return `live, a renewal this submigrate cannot read is taken to run there still; ${refused}. Wait for it to finish there: an apply that runs writes a readable renewal every ${LOCK_RENEW_MS / 1000} s. If it still reads so after that, no apply of this submigrate renews it (the database was edited by hand, or another program wrote it): once you know that apply no longer runs on ${lock.hostname}, clear it (\`${clear}\`), and ${takeOver} takes it over`;
     }
     case 'not-renewed':

@@ -225,55 +225,66 @@ async function applyLocked(
   const options = runOptions(input);
   const triedAgain = triedAgainIn(db, existing);
   const runId = openRun(input, deps, existing, options, now);
-  const { notes, note } = noteTaker(db, runId, now);
-  noteOpening(note, {
-    tookOverFrom,
-    hostname: deps.runner.hostname,
-    existing,
-    triedAgain,
-    options,
-    uncarried,
-    uncovered,
-  });
-  const adopted = recordSettlements(db, runId, settlements, note, now);
-  recordSubaccounts(plan, records, db, now());
-  const rivalled = await runSteps(input, deps, runId, records, note, now);
-  const counts = countStates(records.values());
-  // Taken over after its last step was sent: what follows (reading back, the route check, the
-  // run marked finished, its reports) is the apply's that took the run up again.
-  if (!holdsLockNow(db, deps.runner)) throw lockTaken(db, runId, records, 'after');
-  // A number all of whose steps are done has moved: no move of it is under way any more.
-  settleMovedNumbers(db, runId);
-  const leftovers = await noteLeftovers(plan, records, deps.twilio, rivalled, note);
-  const { ledgerUnread, leftAfterMoves } = await readAfterMoves(
-    input,
-    deps,
-    runId,
-    records,
-    uncarried,
-    note,
-  );
-  const { routes, routeFailures } = await checkRoutesAfter(plan, records, deps, runId);
-  const status = runOutcome(counts, routeFailures, leftovers);
+  // From here every note, step, route check and the run's end is written only while this
+  // apply holds the lock (same transaction; LockLostError else): once another apply has taken
+  // it over (--take-over-lock), the run is that apply's, and nothing more of this one's goes
+  // into it. Also asked before each read after the steps, which that apply makes itself.
+  let stepsSent = false;
+  const stillMine = () => {
+    if (!holdsLockNow(db, deps.runner)) throw new LockLostError();
+  };
   try {
+    const { notes, note } = noteTaker(db, runId, now, deps.runner);
+    noteOpening(note, {
+      tookOverFrom,
+      hostname: deps.runner.hostname,
+      existing,
+      triedAgain,
+      options,
+      uncarried,
+      uncovered,
+    });
+    const adopted = recordSettlements(db, runId, settlements, note, now);
+    recordSubaccounts(plan, records, db, now());
+    const rivalled = await runSteps(input, deps, runId, records, note, now);
+    stepsSent = true;
+    const counts = countStates(records.values());
+    stillMine();
+    // A number all of whose steps are done has moved: no move of it is under way any more.
+    settleMovedNumbers(db, runId);
+    const leftovers = await noteLeftovers(plan, records, deps.twilio, rivalled, note);
+    stillMine();
+    const { ledgerUnread, leftAfterMoves } = await readAfterMoves(
+      input,
+      deps,
+      runId,
+      records,
+      uncarried,
+      note,
+    );
+    stillMine();
+    const { routes, routeFailures } = await checkRoutesAfter(plan, records, deps, runId);
+    const status = runOutcome(counts, routeFailures, leftovers);
     finishApplyRun(db, runId, status, now(), deps.runner);
+    return {
+      runId,
+      resumed: existing !== undefined,
+      status,
+      counts,
+      notes,
+      adopted,
+      failures: stepFailures(plan, records),
+      routes,
+      routeFailures,
+      ...(ledgerUnread === undefined ? {} : { ledgerUnread }),
+      ...(leftAfterMoves > 0 ? { uncarriedAfterMoves: leftAfterMoves } : {}),
+    };
   } catch (error) {
-    if (error instanceof LockLostError) throw lockTaken(db, runId, records, 'after');
+    if (error instanceof LockLostError) {
+      throw lockTaken(db, runId, records, stepsSent ? 'after' : 'sending');
+    }
     throw error;
   }
-  return {
-    runId,
-    resumed: existing !== undefined,
-    status,
-    counts,
-    notes,
-    adopted,
-    failures: stepFailures(plan, records),
-    routes,
-    routeFailures,
-    ...(ledgerUnread === undefined ? {} : { ledgerUnread }),
-    ...(leftAfterMoves > 0 ? { uncarriedAfterMoves: leftAfterMoves } : {}),
-  };
 }
 
 /**
@@ -318,12 +329,8 @@ async function runSteps(
       deps.onStep?.(step, record, plan.steps.length);
     },
   });
-  try {
-    await sent;
-  } catch (error) {
-    if (error instanceof LockLostError) throw lockTaken(db, runId, records, 'sending');
-    throw error;
-  }
+  // Lost (LockLostError) while sending: `applyLocked` tells it.
+  await sent;
   return rivalled;
 }
 
@@ -345,7 +352,7 @@ function lockTaken(
       ? `apply run ${runId} stopped sending`
       : `apply run ${runId} stopped after its steps`;
   return new RefusedError(
-    `${stopped}: another apply${holder === undefined ? '' : ` (pid ${holder.pid} on ${holder.hostname})`} took its lock over with --take-over-lock while it ran (this apply's renewals of the lock had stopped for 30 s or more: its machine suspended, or the apply held up), and two applies must not send at once. This one sent no step after that: ${counts.done} done, ${counts.skipped} skipped, ${counts.failed} failed, ${counts.in_flight} in flight (marked to be sent, the answer not recorded: that apply reads Twilio's state for them), ${counts.pending} not sent. It did not read the numbers' history back, check their routes, mark the run finished nor write its reports: the run is that apply's to finish, with its reports; \`submigrate status\` shows the apply that holds the lock`,
+    `${stopped}: another apply${holder === undefined ? '' : ` (pid ${holder.pid} on ${holder.hostname})`} took its lock over with --take-over-lock while it ran (this apply's renewals of the lock had stopped for 30 s or more: its machine suspended, or the apply held up), and two applies must not send at once. This one sent no step after that: ${counts.done} done, ${counts.skipped} skipped, ${counts.failed} failed, ${counts.in_flight} in flight (marked to be sent, the answer not recorded: that apply reads Twilio's state for them), ${counts.pending} not sent. ${when === 'sending' ? "It did not read the numbers' history back, check their routes, mark the run finished nor write its reports" : 'It wrote nothing more into the run (no note, no route check), and did not mark it finished nor write its reports'}: the run is that apply's to finish, with its reports; \`submigrate status\` shows the apply that holds the lock`,
   );
 }
 

@@ -85,7 +85,7 @@ export async function checkRoutesAfter(
   runId: number,
 ): Promise<{ routes: RouteCheck[]; routeFailures: RouteCheck[] }> {
   const routes = await checkRoutes(plan, records, deps.twilio, deps.clock);
-  recordRouteChecks(deps.db, runId, routes.map(toCheckRecord));
+  recordRouteChecks(deps.db, runId, routes.map(toCheckRecord), deps.runner);
   return { routes, routeFailures: routes.filter(failedCheck) };
 }
 

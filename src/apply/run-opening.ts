@@ -122,11 +122,13 @@ export function noteTaker(
   db: Db,
   runId: number,
   now: () => string,
+  /** The apply telling them: a note is written only while it holds the lock (`addNote`). */
+  lockedBy?: { pid: number; hostname: string },
 ): { notes: string[]; note: Note } {
   const notes: string[] = [];
   const note = (text: string) => {
+    addNote(db, runId, now(), text, lockedBy);
     notes.push(text);
-    addNote(db, runId, now(), text);
   };
   return { notes, note };
 }

@@ -316,8 +316,20 @@ export function requeueUnfinished(db: Db, runId: number): void {
   ).run(runId);
 }
 
-export function addNote(db: Db, runId: number, at: string, note: string): void {
+export function addNote(
+  db: Db,
+  runId: number,
+  at: string,
+  note: string,
+  /**
+   * The apply telling it: the note is written only while it holds the lock (pid and host
+   * both), in the same transaction; else LockLostError, nothing written. One whose lock was
+   * taken over writes nothing more into the run, which is the other apply's.
+   */
+  lockedBy?: { pid: number; hostname: string },
+): void {
   db.transaction(() => {
+    if (lockedBy !== undefined && !holdsLockNow(db, lockedBy)) throw new LockLostError();
     const row = db
       .prepare('SELECT notes_json AS notes FROM apply_runs WHERE id = ?')
       .get(runId) as {

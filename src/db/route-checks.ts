@@ -1,5 +1,6 @@
 /** The latest routing check of each moved number of an apply run. */
 
+import { holdsLockNow, LockLostError } from './journal.js';
 import type { Db } from './open.js';
 
 export interface RouteCheckRecord {
@@ -18,6 +19,12 @@ export function recordRouteChecks(
   db: Db,
   runId: number,
   checks: readonly RouteCheckRecord[],
+  /**
+   * The apply recording them after its steps: written only while it holds the lock (pid and
+   * host both), in the same transaction; else LockLostError, nothing written. (`routes` checks
+   * a run no apply holds, and passes none.)
+   */
+  lockedBy?: { pid: number; hostname: string },
 ): void {
   const insert = db.prepare(
     `INSERT INTO route_checks
@@ -30,6 +37,7 @@ export function recordRouteChecks(
        checked_at = excluded.checked_at`,
   );
   db.transaction(() => {
+    if (lockedBy !== undefined && !holdsLockNow(db, lockedBy)) throw new LockLostError();
     for (const c of checks) {
       insert.run(
         runId,

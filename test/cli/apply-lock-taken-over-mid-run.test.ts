@@ -61,7 +61,7 @@ describe('apply whose lock is taken over while it sends', () => {
       'This one sent no step after that: 3 done, 0 skipped, 0 failed, 0 in flight',
     );
     expect(ended.stderr).toContain(
-      "It did not read the numbers' history back, check their routes, mark the run finished nor write its reports",
+      'It wrote nothing more into the run (no note, no route check), and did not mark it finished nor write its reports',
     );
     // The run is the holder's, running: not marked finished by this apply.
     expect(runRow(dir.file('a.db'))).toEqual({ status: 'running', finishedAt: null });

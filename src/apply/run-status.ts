@@ -63,10 +63,12 @@ export interface RunStatus {
    */
   process: LockHolder | null;
   /**
-   * For a run recorded as `running` that no process runs: the run that came after it (another
-   * plan's; applying this run's plan again would meet that run's changes as drift), else null.
-   * A later run that sent no step (refused before its first, or of an empty plan) changed
-   * nothing, and does not count.
+   * For a run recorded as `running` that no process runs: the run that came after it for one
+   * of its customers (a plan made again for them; applying this run's plan again would meet
+   * that run's changes as drift), else null. Only a step that later run sent or settled for one
+   * of this run's customers counts: a run that sent none (refused before its first, or of an
+   * empty plan) changed nothing, and one of other customers only (the next wave) changed
+   * nothing this run's plan checks, which applying again still continues.
    */
   followedBy: number | null;
   /**
@@ -92,8 +94,10 @@ export function runStatuses(
   const holder = lockHeldAgainst(db, me) ?? null;
   const chosen = runId === undefined ? undefined : chooseRun(db, runId).id;
   const all = listApplyRuns(db);
-  const changed = (later: ApplyRun) =>
-    listSteps(db, later.id).some((s) => s.state !== 'pending' && s.state !== 'not_run');
+  const changedFor = (later: ApplyRun, customers: ReadonlySet<string>) =>
+    listSteps(db, later.id).some(
+      (s) => s.state !== 'pending' && s.state !== 'not_run' && customers.has(s.customerId),
+    );
   const runs = all
     .filter((run) => chosen === undefined || run.id === chosen)
     .map((run) => {
@@ -102,12 +106,14 @@ export function runStatuses(
       // plan is checked, as a stopped one is.
       const process = holder?.runId === run.id ? holder : null;
       const stopped = run.status === 'running' && process === null;
+      const steps = listSteps(db, run.id);
+      const customers = new Set(steps.map((s) => s.customerId));
       return {
         run,
-        counts: countStates(listSteps(db, run.id)),
+        counts: countStates(steps),
         process,
         followedBy: stopped
-          ? (all.find((later) => later.id > run.id && changed(later))?.id ?? null)
+          ? (all.find((later) => later.id > run.id && changedFor(later, customers))?.id ?? null)
           : null,
         routesLost: listRouteChecks(db, run.id).filter(
           (check) => check.verdict === 'missing' || lostRoute(check.verdict as RouteVerdict),

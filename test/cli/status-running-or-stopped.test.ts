@@ -109,8 +109,13 @@ describe('status of a run whose apply is running, then killed', () => {
     const applied = await cli(['apply', again, '--db', db(), '--rate', '1000']);
     expect(applied.code, applied.stderr).toBe(0);
     const superseded = await cli(['status', '--db', db()]);
-    expect(superseded.stdout).toMatch(/^run 1 {2}stopped .*run 2 \(another plan\) came after it$/m);
-    expect(superseded.stdout).not.toContain('continues it');
+    expect(superseded.stdout).toMatch(
+      /^run 1 {2}stopped .*run 2 \(another plan\) came after it: its steps left \(.*\) are never sent nor settled by any apply, since applying its plan no longer continues it; run 2 sent steps for its customers since/m,
+    );
+    const givenUp = await cli(['status', '--db', db(), '--run', '1']);
+    expect(givenUp.stdout).not.toContain('an apply that continues the run');
+    expect(givenUp.stdout).not.toContain('not sent yet');
+    expect(superseded.stdout).not.toContain('as its apply named its plan) continues it');
     // Its reports say so too: they are the run part way, and no apply continues it.
     const report = await cli(['report', '--db', db(), '--run', '1', '--out', 'r1']);
     expect(report.stderr).toContain(

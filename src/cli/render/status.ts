@@ -61,7 +61,7 @@ export function renderStatus(
   for (const { run, counts, process, followedBy, routesLost } of view.runs) {
     const states = inShownOrder(Object.entries(counts))
       .filter(([, n]) => n > 0)
-      .map(([state, n]) => `${n} ${stateWords(state)}`)
+      .map(([state, n]) => `${n} ${shownState(state, stoppedFor(run, process, followedBy))}`)
       .join(', ');
     const stopped = run.status === 'running' && process === null;
     lines.push(
@@ -70,7 +70,7 @@ export function renderStatus(
           ? stopped
             ? followedBy === null
               ? `  no process is running it: \`${continueCommand(run, asked.db)}\` (${run.planPath} as its apply named its plan) continues it`
-              : `  no process is running it, and run ${followedBy} (another plan) came after it`
+              : `  no process is running it, and run ${followedBy} (another plan) came after it${givenUp(counts, followedBy)}`
             : ''
           : `  pid ${process.pid} on ${process.hostname} since ${process.acquiredAt}${elsewhere(run, process, asked)}`
       }${whyFailed(run, counts, routesLost)}`,
@@ -98,12 +98,19 @@ export function renderStatus(
     if (steps === undefined) byState.set(step.state, [step]);
     else steps.push(step);
   }
-  // A stopped run's in-flight steps are no longer being sent: say what becomes of them.
+  // A stopped run's in-flight steps are no longer being sent: say what becomes of them. Of a
+  // run given up for a plan made again, nothing: neither they nor those not sent ever are.
   const shown = view.runs[0];
   const stopped = shown?.run.status === 'running' && shown.process === null;
+  const after = stopped ? (shown?.followedBy ?? null) : null;
   for (const [state, steps] of inShownOrder([...byState])) {
-    const note = stopped && state === 'in_flight' ? ` ${STOPPED_IN_FLIGHT}` : '';
-    lines.push(`\n${stateWords(state)} (${steps.length}):${note}`);
+    const note =
+      after !== null && (state === 'in_flight' || state === 'pending')
+        ? ` ${givenUpSteps(state, after)}`
+        : stopped && state === 'in_flight'
+          ? ` ${STOPPED_IN_FLIGHT}`
+          : '';
+    lines.push(`\n${shownState(state, after)} (${steps.length}):${note}`);
     for (const s of steps) {
       lines.push(
         `  ${s.stepId}${s.phoneNumber === null ? '' : ` (${s.phoneNumber})`}  attempts ${s.attempts}${resultText(s.result)}${s.errorMessage === null ? '' : `  error ${s.errorCode === null ? '' : `${s.errorCode}: `}${s.errorMessage}`}`,
@@ -135,6 +142,37 @@ function inShownOrder<T>(entries: [string, T][]): [string, T][] {
   const order = [...STATE_WORDS.keys()];
   const rank = (state: string) => (order.includes(state) ? order.indexOf(state) : order.length);
   return entries.sort(([a], [b]) => rank(a) - rank(b));
+}
+
+/** The run a stopped run was given up for (`followedBy`), else null. */
+const stoppedFor = (run: { status: string }, process: unknown, followedBy: number | null) =>
+  run.status === 'running' && process === null ? followedBy : null;
+
+/** A state's words; of a run given up for another (`after`), steps not sent are never sent. */
+const shownState = (state: string, after: number | null) =>
+  after !== null && state === 'pending' ? 'not sent' : stateWords(state);
+
+/**
+ * The run line's end for a stopped run that a run of another plan for its customers came after
+ * (a plan made again for them): its steps in flight and not sent will never be sent, nor
+ * settled, by any apply. Empty when it left none.
+ */
+function givenUp(counts: Record<string, number>, followedBy: number): string {
+  const left = [
+    counts['in_flight']! > 0 ? `${counts['in_flight']} in flight` : null,
+    counts['pending']! > 0 ? `${counts['pending']} not sent` : null,
+  ].filter((part) => part !== null);
+  if (left.length === 0) return '';
+  return `: its steps left (${left.join(', ')}) are never sent nor settled by any apply, since applying its plan no longer continues it; run ${followedBy} sent steps for its customers since, and \`submigrate status --run ${followedBy}\` shows what it did`;
+}
+
+/** The heading's note on a given-up run's steps in flight or not sent (`givenUp`). */
+function givenUpSteps(state: 'in_flight' | 'pending', followedBy: number): string {
+  const what =
+    state === 'in_flight'
+      ? 'begun by the apply that stopped, whether Twilio took them not known; none is settled or sent again'
+      : 'none will be sent';
+  return `${what}: run ${followedBy} (another plan) came after this run, and applying its plan no longer continues it (\`submigrate status --run ${followedBy}\` shows what that run did)`;
 }
 
 const STOPPED_IN_FLIGHT =

@@ -267,3 +267,67 @@ describe('renderStatus', () => {
     expect(json).toMatchObject({ steps: null, starting: null, snapshot: null });
   });
 });
+
+/**
+ * A run given up for a plan made again (run 3, of another plan, sent steps for its customers
+ * after it stopped): its steps in flight and not sent stay so for good. `status` said of them
+ * what it says of any stopped run's ("an apply that continues the run settles each from
+ * Twilio's state first", "not sent yet"), though no apply continues it any more: now its line
+ * and its steps' headings say that none is sent nor settled again, why, and where to look.
+ */
+describe('renderStatus of a run given up for a plan made again', () => {
+  const view = (counts: Partial<Record<StepRecord['state'], number>>): StatusView => ({
+    runs: [
+      {
+        run: {
+          id: 2,
+          planPath: 'plans/a.plan.json',
+          planIntegrity: '',
+          planFingerprint: '',
+          parentAccountSid: '',
+          status: 'running',
+          startedAt: 'S',
+          finishedAt: null,
+          optionsJson: '{}',
+          notesJson: '[]',
+        },
+        counts: {
+          pending: 0,
+          in_flight: 0,
+          done: 0,
+          skipped: 0,
+          failed: 0,
+          not_run: 0,
+          ...counts,
+        },
+        process: null,
+        followedBy: 3,
+        routesLost: 0,
+      },
+    ],
+    steps: [...step('c', 'pending'), ...step('b', 'in_flight'), ...step('a', 'done')],
+    starting: null,
+    lock: null,
+    snapshot: null,
+  });
+
+  it('says its steps left are never sent nor settled, and why', () => {
+    const lines = renderStatus(view({ done: 1, in_flight: 1, pending: 1 }), { ...asked, run: 2 });
+    expect(lines[0]).toBe(
+      'run 2  stopped    S → …  plans/a.plan.json  (1 done, 1 in flight, 1 not sent)  no process is running it, and run 3 (another plan) came after it: its steps left (1 in flight, 1 not sent) are never sent nor settled by any apply, since applying its plan no longer continues it; run 3 sent steps for its customers since, and `submigrate status --run 3` shows what it did',
+    );
+    const text = lines.slice(1).join('\n');
+    expect(text).toContain(
+      'in flight (1): begun by the apply that stopped, whether Twilio took them not known; none is settled or sent again: run 3 (another plan) came after this run, and applying its plan no longer continues it (`submigrate status --run 3` shows what that run did)',
+    );
+    expect(text).toContain(
+      'not sent (1): none will be sent: run 3 (another plan) came after this run',
+    );
+    expect(text).not.toContain('an apply that continues the run');
+  });
+
+  it('says nothing more of one that left no step', () => {
+    const lines = renderStatus(view({ done: 3 }), asked);
+    expect(lines[0]).toMatch(/no process is running it, and run 3 \(another plan\) came after it$/);
+  });
+});

@@ -72,9 +72,15 @@ export interface ApplyDeps {
    * apply's note names the apply that last ran the run, never this one, which did not
    * (lock-hand-back.ts, `whenStopped`). A give-back whose write fails (a full disk, a database
    * kept busy) returns that apply with the `error`: the lock is left naming this process
-   * (`self`).
+   * (`self`). And `lostTo`, asked when the process is stopped after its run began: the apply
+   * that took this one's lock over with --take-over-lock meanwhile (whose run it is now), or
+   * null while the lock is still this process's.
    */
-  onLockTaken?(lock: { continues: number | null; giveBack: () => GivenBack | null }): void;
+  onLockTaken?(lock: {
+    continues: number | null;
+    giveBack: () => GivenBack | null;
+    lostTo: () => { pid: number; hostname: string } | null;
+  }): void;
   /**
    * At the end, complete or not (a refusal after the lock was taken included), before the lock
    * is let go: the run's reports are written by the apply that holds the database, never by

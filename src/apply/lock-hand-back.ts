@@ -60,6 +60,11 @@ export interface LockHandBack {
   runBegun(): void;
   /** Whether the lock is still this process's (pid and host both). */
   stillHeld(): boolean;
+  /**
+   * The apply that took the lock over from this one (--take-over-lock), if it is not this
+   * process's any more and another names it; null while it is (or nobody holds it).
+   */
+  lostTo(): LockHolder | null;
   /** A signal ends the process: see the module's header. */
   whenStopped(): GivenBack | null;
   /** The apply ends, with the error that ended it if any: see the module's header. */
@@ -128,6 +133,13 @@ export function lockHandBack(
       return (
         holder !== undefined && holder.pid === runner.pid && holder.hostname === runner.hostname
       );
+    },
+    lostTo: () => {
+      const holder = lockHolder(db);
+      return holder === undefined ||
+        (holder.pid === runner.pid && holder.hostname === runner.hostname)
+        ? null
+        : holder;
     },
     whenStopped: () => {
       // The process ends now: it renews the lock no more, whoever it is left to.

@@ -109,7 +109,11 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   deps.twilio.gateWrites?.(() => {
     if (!holdsLockNow(db, deps.runner)) throw new LockLostError();
   });
-  deps.onLockTaken?.({ continues: continued?.id ?? null, giveBack: handBack.whenStopped });
+  deps.onLockTaken?.({
+    continues: continued?.id ?? null,
+    giveBack: handBack.whenStopped,
+    lostTo: handBack.lostTo,
+  });
   let failed = false;
   let runError: unknown;
   let result: ApplyResult;

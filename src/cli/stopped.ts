@@ -35,10 +35,17 @@ export function applyStoppedNotice(
 ): (
   signal: NodeJS.Signals,
   before?: { continues: number | null; givenBack: GivenBack | null },
+  /** Stopped after its run began: the apply that took its lock over meanwhile, if any. */
+  lostTo?: { pid: number; hostname: string } | null,
 ) => string {
   const override = allowMissingSnapshot ? ['--allow-missing-snapshot'] : [];
   const continues = command('submigrate', 'apply', plan, '--db', db, ...override);
-  return (signal, before) => {
+  return (signal, before, lostTo) => {
+    if (before === undefined && lostTo !== undefined && lostTo !== null) {
+      // Its lock taken over while it ran: the run is the other apply's, which continues it;
+      // the same command here is refused while that apply renews the lock.
+      return `apply: stopped by ${signal}, after another apply (pid ${lostTo.pid} on ${lostTo.hostname}) had taken its lock over with --take-over-lock: this one sent no step after that, every step it sent is in the journal, and the run is that apply's to finish (it settles any step left in flight from Twilio's state); \`${command('submigrate', 'status', '--db', db)}\` shows it.`;
+    }
     if (before === undefined) {
       return `apply: stopped by ${signal}. Every step sent so far is in the journal: \`${continues}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`${command('submigrate', 'status', '--db', db)}\` shows where it stopped.`;
     }

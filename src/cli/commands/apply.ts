@@ -101,12 +101,20 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       let lock: Parameters<NonNullable<ApplyDeps['onLockTaken']>>[0] | undefined;
       const released = tellWhenStopped(context.output, (signal) =>
         runBegun
-          ? notice(signal)
+          ? notice(signal, undefined, lostTo(lock))
           : notice(signal, {
               continues: lock?.continues ?? null,
               givenBack: lock?.giveBack() ?? null,
             }),
       );
+      // Asked as the process stops: another apply that took the lock over (whose run it is).
+      const lostTo = (taken: typeof lock) => {
+        try {
+          return taken?.lostTo() ?? null;
+        } catch {
+          return null; // the database unreadable as it stops: told as if still held
+        }
+      };
       const { result, reportDir, listWarnings } = await applyWithReports(
         input,
         location,

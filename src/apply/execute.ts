@@ -55,8 +55,9 @@ export interface ExecuteDeps {
   onRival?(step: CreateSubaccountStep, note: string): void;
   /**
    * The apply sending the steps: each step is sent only while it holds the lock (`recordIntent`).
-   * Once another apply has taken it over, no step more is sent nor marked: the steps already
-   * sent are recorded as answered, and `executeSteps` throws LockLostError. (A request whose
+   * Once another apply has taken it over, no step more is sent nor marked, nor is the answer
+   * to one sent before recorded (`recordOutcome`: that apply found it in flight and settles it
+   * from Twilio's state), and `executeSteps` throws LockLostError. (A request whose
    * intent was written before is held back as it would leave by the port's gate, `runApply`'s,
    * and a carry's batch by `recordBatchSend`: the step stays in flight, for that apply.)
    */
@@ -106,7 +107,7 @@ export async function executeSteps(
       gone.push(next);
       stack.push(...(dependents.get(next) ?? []));
     }
-    if (gone.length > 0) markNotRun(db, runId, gone, now());
+    if (gone.length > 0) markNotRun(db, runId, gone, now(), deps.lockedBy);
   };
 
   // Reads the records as they change: one for the whole run.
@@ -210,9 +211,16 @@ export async function executeSteps(
       }
     }
     const at = now();
-    recordOutcome(db, runId, step.id, at, outcome, {
-      retries: Math.max(0, counter.writes - sends),
-    });
+    try {
+      recordOutcome(db, runId, step.id, at, outcome, {
+        retries: Math.max(0, counter.writes - sends),
+        lockedBy: deps.lockedBy,
+      });
+    } catch (error) {
+      // Answered after another apply took the lock over: that apply settles the step.
+      if (error instanceof LockLostError) lockLost = true;
+      throw error;
+    }
     const record = records.get(step.id)!;
     update(step.id, {
       state: outcome.state,

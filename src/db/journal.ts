@@ -259,9 +259,22 @@ export function recordOutcome(
   stepId: string,
   at: string,
   outcome: StepOutcome,
-  options: { retries?: number; kind?: 'result' | 'settled' } = {},
+  options: {
+    retries?: number;
+    kind?: 'result' | 'settled';
+    /**
+     * The apply that sent the step: its outcome is recorded only while it holds the lock (pid
+     * and host both), in the same transaction; else LockLostError, nothing written. An answer
+     * that comes back after another apply took the lock over is not that apply's to override:
+     * it found the step in flight, and settled it from Twilio's state itself.
+     */
+    lockedBy?: { pid: number; hostname: string };
+  } = {},
 ): void {
   db.transaction(() => {
+    if (options.lockedBy !== undefined && !holdsLockNow(db, options.lockedBy)) {
+      throw new LockLostError();
+    }
     if (outcome.state === 'failed') {
       statement(
         db,
@@ -299,12 +312,22 @@ function recordCreatedService(db: Db, runId: number, stepId: string, at: string)
   ).run(at, runId, stepId);
 }
 
-/** Steps that cannot run because a step they depend on failed. */
-export function markNotRun(db: Db, runId: number, stepIds: readonly string[], at: string): void {
+/**
+ * Steps that cannot run because a step they depend on failed; only while `lockedBy` holds the
+ * lock, when given (else LockLostError, nothing written: the run is another apply's).
+ */
+export function markNotRun(
+  db: Db,
+  runId: number,
+  stepIds: readonly string[],
+  at: string,
+  lockedBy?: { pid: number; hostname: string },
+): void {
   const update = db.prepare(
     "UPDATE apply_steps SET state = 'not_run', finished_at = ? WHERE run_id = ? AND step_id = ?",
   );
   db.transaction(() => {
+    if (lockedBy !== undefined && !holdsLockNow(db, lockedBy)) throw new LockLostError();
     for (const id of stepIds) update.run(at, runId, id);
   })();
 }

@@ -6,7 +6,8 @@
  * only. So the span is read in the parent and in every other subaccount of the family (those
  * created by the span's end), with the credentials a pass reads them with: the number's messages
  * (`From` and `To` it, and its RCS and WhatsApp addresses, six listings an account) dated from
- * the span's start (to now: a send queued there in the span goes out after it). When every
+ * the span's start (to now: a send queued there in the span goes out after it); an account many
+ * spans read is listed once for them all, every message in their days, matched here. When every
  * account was read and none holds one, the number was nowhere else that mattered: the span is
  * vouched for and kept, and later passes take that change as known. Otherwise it stays
  * `not checked`, with why.
@@ -51,9 +52,17 @@ export function vouchedUpTo(checks: readonly NumberUpdateCheck[]): Map<string, s
 }
 
 /**
+ * From how many flagged numbers to read in an account its messages are listed once for them
+ * all (every message of the account in the spans' days, matched here), not six listings a
+ * number: a Console edit that touched every moved number flags them all at once.
+ */
+export const BATCH_FROM = 4;
+
+/**
  * Reads the family's messages for each `number-updated` span (`updated`, of the numbers in
  * `numbers`), unless a pass found one held elsewhere before (`kept`). `readable` is where each
- * account's Messages API window begins now.
+ * account's Messages API window begins now. An account `batchFrom` spans or more read is listed
+ * once for them all, up to a page for every two spans; a busier one is read a number at a time.
  */
 export async function checkUpdated(
   twilio: TwilioPort,
@@ -70,16 +79,19 @@ export async function checkUpdated(
     readable: (accountSid: string) => Date;
     now: Date;
   },
+  { batchFrom = BATCH_FROM }: { batchFrom?: number } = {},
 ): Promise<UpdatedChecks> {
   const result: UpdatedChecks = { notChecked: [], checks: [], requests: 0 };
   let family: Promise<Account[]> | null = null;
   const limit = pLimit(LISTINGS_AT_ONCE);
+  // Each span: said as it was, said again as found before, or to be read.
+  const said: ({ said: NotChecked } | SpanToRead)[] = [];
   for (const span of updated) {
     const m = numbers.find(
       (n) => n.phoneNumber === span.phoneNumber && n.subaccountSid === span.subaccountSid,
     );
     if (m === undefined) {
-      result.notChecked.push(span);
+      said.push({ said: span });
       continue;
     }
     const before = kept.find(
@@ -91,46 +103,56 @@ export async function checkUpdated(
         c.found !== null,
     );
     if (before?.found != null) {
-      result.notChecked.push({ ...span, updatedCheck: { outcome: 'found', ...before.found } });
+      said.push({ said: { ...span, updatedCheck: { outcome: 'found', ...before.found } } });
       continue;
     }
     if (family === null) {
       result.requests += 1;
       family = twilio.listSubaccounts();
     }
-    const { accounts, idle } = elsewhere(twilio.parentAccountSid, await family, m, span);
-    const read = await readSpan(twilio, limit, { accounts, idle }, m, span, readable, now);
-    result.requests += read.requests;
+    said.push(toRead(elsewhere(twilio.parentAccountSid, await family, m, span), m, span, now));
+  }
+  const reading = said.filter((s): s is SpanToRead => !('said' in s));
+  const beyond = new Map(reading.map((r) => [r, retentionOf(r, readable)]));
+  const within = reading.filter((r) => beyond.get(r) === null);
+  const listed = await listShared(twilio, limit, within, batchFrom);
+  result.requests += [...listed.values()].reduce((sum, l) => sum + l.requests, 0);
+  const reads = await Promise.all(
+    reading.map((r) => {
+      const check = beyond.get(r) ?? null;
+      return check === null
+        ? readSpan(twilio, limit, r, listed)
+        : { check, found: null, accountsRead: 0, requests: 0, own: 0 };
+    }),
+  );
+  let next = 0;
+  for (const s of said) {
+    if ('said' in s) {
+      result.notChecked.push(s.said);
+      continue;
+    }
+    const { m, span } = s;
+    const read = reads[next++]!;
+    result.requests += read.own;
+    const check = {
+      numberSid: m.numberSid,
+      subaccountSid: m.subaccountSid,
+      spanStart: span.start,
+      dateUpdated: span.end,
+      accountsRead: read.accountsRead,
+      requests: read.requests,
+      checkedAt: isoSeconds(now),
+    };
     if (read.check === null) {
       const found = read.found;
-      result.checks.push({
-        numberSid: m.numberSid,
-        subaccountSid: m.subaccountSid,
-        spanStart: span.start,
-        dateUpdated: span.end,
-        outcome: found === null ? 'vouched' : 'found',
-        accountsRead: read.accountsRead,
-        requests: read.requests,
-        found,
-        checkedAt: isoSeconds(now),
-      });
+      result.checks.push({ ...check, outcome: found === null ? 'vouched' : 'found', found });
       if (found !== null) {
         result.notChecked.push({ ...span, updatedCheck: { outcome: 'found', ...found } });
       }
     } else {
       // Kept too: once the number is no longer listed as changed (moved on by hand, touched by
       // a later apply), later passes still name the span, until one vouches for it.
-      result.checks.push({
-        numberSid: m.numberSid,
-        subaccountSid: m.subaccountSid,
-        spanStart: span.start,
-        dateUpdated: span.end,
-        outcome: 'unvouched',
-        accountsRead: read.accountsRead,
-        requests: read.requests,
-        found: null,
-        checkedAt: isoSeconds(now),
-      });
+      result.checks.push({ ...check, outcome: 'unvouched', found: null });
       result.notChecked.push({ ...span, updatedCheck: read.check });
     }
   }
@@ -167,29 +189,28 @@ function elsewhere(
   };
 }
 
-interface SpanRead {
-  /** Why the span cannot be vouched for without a message found; null when read whole. */
-  check: Exclude<UpdatedCheck, { outcome: 'found' }> | null;
-  /** Read whole: the first message of the number found elsewhere (in `accounts` order). */
-  found: { accountSid: string; messageSid: string; sentAt: string } | null;
-  /** Accounts whose reading was begun, and the requests made. */
-  accountsRead: number;
-  requests: number;
+/** A span to read: its number, the accounts it may have been in, and the bounds it is held to. */
+interface SpanToRead {
+  m: MovedNumber;
+  span: NotChecked;
+  accounts: readonly string[];
+  idle: ReadonlySet<string>;
+  /** From when a message counts (by Twilio's clock), and to when; the span's end. */
+  from: number;
+  until: number;
+  end: number;
+  /** In the account apply moved it out of, a message counts only from then. */
+  fromMove: number;
+  /** The days asked of Twilio. */
+  filter: { sentAfter: Date; sentBefore: Date };
 }
 
-/**
- * The span's messages of the number in each account: none found, the first found, or why not
- * all could be read. Once one is found or an account refuses, no further account is begun.
- */
-async function readSpan(
-  twilio: TwilioPort,
-  limit: ReturnType<typeof pLimit>,
-  { accounts, idle }: { accounts: readonly string[]; idle: ReadonlySet<string> },
+function toRead(
+  { accounts, idle }: { accounts: string[]; idle: Set<string> },
   m: MovedNumber,
   span: NotChecked,
-  readable: (accountSid: string) => Date,
   now: Date,
-): Promise<SpanRead> {
+): SpanToRead {
   // By Twilio's clock the number may have come in up to the allowance before this machine's
   // clock says (`start`); `end` is Twilio's own date.
   const from = Date.parse(span.start) - CLOCK_SKEW_MS;
@@ -200,19 +221,6 @@ async function readSpan(
   // when it leaves its queue, up to its validity period, hours, later): a send no pass reads.
   // Up to now, by Twilio's clock up to the allowance ahead.
   const until = Math.max(end, now.getTime() + CLOCK_SKEW_MS);
-  const beyond = accounts.find((sid) => !idle.has(sid) && readable(sid).getTime() > from);
-  if (beyond !== undefined) {
-    return {
-      check: {
-        outcome: 'retention',
-        accountSid: beyond,
-        readableFrom: isoSeconds(readable(beyond)),
-      },
-      found: null,
-      accountsRead: 0,
-      requests: 0,
-    };
-  }
   // The account apply moved it out of held it until the transfer, which Twilio made by the
   // time its answer came (`movedAt`), by Twilio's clock up to the allowance later: its messages
   // there up to then are from before the move, as `changedSince` takes a change then for the
@@ -221,8 +229,6 @@ async function readSpan(
     span.start === isoSeconds(new Date(m.moveBegan))
       ? Date.parse(m.movedAt) + CLOCK_SKEW_MS + 1000
       : Number.NEGATIVE_INFINITY;
-  const after = (accountSid: string) =>
-    accountSid === m.sourceAccountSid ? Math.max(from, fromMove) : from;
   // Twilio's DateSent filters may be taken by the day: the query asks for whole UTC days, and
   // one more after the last (in case "on or before" a day is taken as its midnight); the
   // messages are then held to the span here.
@@ -230,39 +236,207 @@ async function readSpan(
     sentAfter: new Date(Math.floor(from / DAY_MS) * DAY_MS),
     sentBefore: new Date((Math.floor(until / DAY_MS) + 2) * DAY_MS - 1000),
   };
-  let requests = 0;
-  let accountsRead = 0;
-  let stop = false;
-  const refused: UnlistedSubaccount[] = [];
-  const found = new Map<string, { messageSid: string; sentAt: string }>();
+  return { m, span, accounts, idle, from, until, end, fromMove, filter };
+}
+
+/** From when a message in the account counts for the span. */
+const countsAfter = (r: SpanToRead, accountSid: string) =>
+  accountSid === r.m.sourceAccountSid ? Math.max(r.from, r.fromMove) : r.from;
+
+/** An account whose Messages API window does not reach back to the span (not idle), if any. */
+function retentionOf(
+  r: SpanToRead,
+  readable: (accountSid: string) => Date,
+): Exclude<UpdatedCheck, { outcome: 'found' }> | null {
+  const beyond = r.accounts.find((sid) => !r.idle.has(sid) && readable(sid).getTime() > r.from);
+  return beyond === undefined
+    ? null
+    : { outcome: 'retention', accountSid: beyond, readableFrom: isoSeconds(readable(beyond)) };
+}
+
+type Hit = { messageSid: string; sentAt: string };
+
+/**
+ * An account listed once for the spans that read it: the first message of each span's number
+ * there (as its own six listings would have found it), or Twilio's refusal.
+ */
+type SharedListing =
+  | { outcome: 'read'; hits: Map<SpanToRead, Hit>; requests: number }
+  | { outcome: 'refused'; status: number; code: number | null; requests: number }
+  /** More messages than a page for every two spans: each span reads it by itself. */
+  | { outcome: 'too-many'; requests: number };
+
+/**
+ * Each account `batchFrom` spans or more read (`within`, none beyond a window), listed once for
+ * them all: every message dated in their days, up to a page of 1,000 for every two spans (their
+ * own listings would take six requests a span, each a small page: a page of 1,000 takes longer
+ * to answer). An account with more messages than that in those days is `too-many` (its pages
+ * read still counted): each span reads it by itself.
+ */
+async function listShared(
+  twilio: TwilioPort,
+  limit: ReturnType<typeof pLimit>,
+  within: readonly SpanToRead[],
+  batchFrom: number,
+): Promise<Map<string, SharedListing>> {
+  const spansOf = new Map<string, SpanToRead[]>();
+  for (const r of within) {
+    for (const sid of r.accounts) {
+      const spans = spansOf.get(sid);
+      if (spans === undefined) spansOf.set(sid, [r]);
+      else spans.push(r);
+    }
+  }
+  const shared = new Map<string, SharedListing>();
   await Promise.all(
-    accounts.map((accountSid) =>
-      limit(async () => {
-        if (stop) return;
-        accountsRead += 1;
-        try {
-          for (const f of addressFilters(m.phoneNumber)) {
-            const hit = await firstOfNumber(twilio, accountSid, { ...f, ...filter }, m, {
-              after: after(accountSid),
-              until,
-              end,
-              onRequest: () => (requests += 1),
-            });
-            if (hit !== null) {
-              found.set(accountSid, hit);
-              stop = true;
-              return;
-            }
+    [...spansOf]
+      .filter(([, spans]) => spans.length >= batchFrom)
+      .map(([accountSid, spans]) =>
+        limit(async () => shared.set(accountSid, await listOnce(twilio, accountSid, spans))),
+      ),
+  );
+  return shared;
+}
+
+/** One listing of every message of the account in the spans' days, each matched to its span. */
+async function listOnce(
+  twilio: TwilioPort,
+  accountSid: string,
+  spans: readonly SpanToRead[],
+): Promise<SharedListing> {
+  const byPhone = new Map<string, SpanToRead[]>();
+  for (const r of spans) {
+    const same = byPhone.get(r.m.phoneNumber);
+    if (same === undefined) byPhone.set(r.m.phoneNumber, [r]);
+    else same.push(r);
+  }
+  const filter = {
+    sentAfter: new Date(Math.min(...spans.map((r) => r.filter.sentAfter.getTime()))),
+    sentBefore: new Date(Math.max(...spans.map((r) => r.filter.sentBefore.getTime()))),
+  };
+  // Each span's best: the listing its number's six would have found it by first (From the
+  // number, To it, then its RCS and WhatsApp addresses), then the first in Twilio's order.
+  const best = new Map<SpanToRead, { rank: number; hit: Hit }>();
+  const trail = new PageTrail();
+  let requests = 0;
+  let next: string | null = null;
+  try {
+    do {
+      if (requests >= Math.ceil(spans.length / 2)) return { outcome: 'too-many', requests };
+      requests += 1;
+      const page = await twilio.readMessagesPage(
+        accountSid,
+        next === null ? { filter, pageSize: PAGE_SIZE } : { pageUrl: next },
+      );
+      for (const message of page.messages) {
+        const phones = new Set([
+          splitAddress(message.from).address,
+          splitAddress(message.to).address,
+        ]);
+        for (const phone of phones) {
+          for (const r of byPhone.get(phone) ?? []) {
+            const rank = addressFilters(phone).findIndex(
+              (f) =>
+                (f.from !== undefined && f.from === message.from) ||
+                (f.to !== undefined && f.to === message.to),
+            );
+            if (rank < 0 || (best.get(r)?.rank ?? Infinity) <= rank) continue;
+            const bounds = { after: countsAfter(r, accountSid), until: r.until };
+            if (!isNumbers(message, phone, bounds)) continue;
+            best.set(r, { rank, hit: hitOf(message, r.end) });
           }
-        } catch (error) {
-          if (!isListingRefused(error)) throw error;
-          // Suspended or closed since before the span: it held nothing then (`elsewhere`).
-          if (idle.has(accountSid)) return;
-          refused.push({ accountSid, status: error.status, code: error.code });
-          stop = true;
         }
-      }),
-    ),
+      }
+      next = trail.follow(page.nextPageUrl);
+    } while (next !== null);
+  } catch (error) {
+    if (!isListingRefused(error)) throw error;
+    return { outcome: 'refused', status: error.status, code: error.code, requests };
+  }
+  return { outcome: 'read', hits: new Map([...best].map(([r, b]) => [r, b.hit])), requests };
+}
+
+const hitOf = (message: Message, end: number): Hit => ({
+  messageSid: message.sid,
+  sentAt: message.dateSent === null ? isoSeconds(new Date(end)) : isoSeconds(message.dateSent),
+});
+
+interface SpanRead {
+  /** Why the span cannot be vouched for without a message found; null when read whole. */
+  check: Exclude<UpdatedCheck, { outcome: 'found' }> | null;
+  /** Read whole: the first message of the number found elsewhere (in `accounts` order). */
+  found: { accountSid: string; messageSid: string; sentAt: string } | null;
+  /** Accounts whose reading was begun, and the requests made (those of a shared listing too). */
+  accountsRead: number;
+  requests: number;
+  /** The requests of the span's own listings. */
+  own: number;
+}
+
+/**
+ * The span's messages of the number in each account (those listed for many spans at once as
+ * `listed` says): none found, the first found, or why not all could be read. Once one is found
+ * or an account refuses, no further account is begun.
+ */
+async function readSpan(
+  twilio: TwilioPort,
+  limit: ReturnType<typeof pLimit>,
+  r: SpanToRead,
+  listed: ReadonlyMap<string, SharedListing>,
+): Promise<SpanRead> {
+  const { accounts, idle, m, filter } = r;
+  let requests = 0;
+  let own = 0;
+  let accountsRead = 0;
+  const refused: UnlistedSubaccount[] = [];
+  const found = new Map<string, Hit>();
+  for (const accountSid of accounts) {
+    const l = listed.get(accountSid);
+    if (l === undefined || l.outcome === 'too-many') continue;
+    accountsRead += 1;
+    requests += l.requests;
+    if (l.outcome === 'read') {
+      const hit = l.hits.get(r);
+      if (hit !== undefined) found.set(accountSid, hit);
+    } else if (!idle.has(accountSid)) {
+      // Suspended or closed since before the span: it held nothing then (`elsewhere`).
+      refused.push({ accountSid, status: l.status, code: l.code });
+    }
+  }
+  let stop = found.size > 0 || refused.length > 0;
+  await Promise.all(
+    accounts
+      .filter((sid) => (listed.get(sid)?.outcome ?? 'too-many') === 'too-many')
+      .map((accountSid) =>
+        limit(async () => {
+          if (stop) return;
+          accountsRead += 1;
+          try {
+            for (const f of addressFilters(m.phoneNumber)) {
+              const hit = await firstOfNumber(twilio, accountSid, { ...f, ...filter }, m, {
+                after: countsAfter(r, accountSid),
+                until: r.until,
+                end: r.end,
+                onRequest: () => {
+                  requests += 1;
+                  own += 1;
+                },
+              });
+              if (hit !== null) {
+                found.set(accountSid, hit);
+                stop = true;
+                return;
+              }
+            }
+          } catch (error) {
+            if (!isListingRefused(error)) throw error;
+            // Suspended or closed since before the span: it held nothing then (`elsewhere`).
+            if (idle.has(accountSid)) return;
+            refused.push({ accountSid, status: error.status, code: error.code });
+            stop = true;
+          }
+        }),
+      ),
   );
   if (refused.length > 0 && found.size === 0) {
     const order = new Map(accounts.map((sid, i) => [sid, i]));
@@ -272,6 +446,7 @@ async function readSpan(
       found: null,
       accountsRead,
       requests,
+      own,
     };
   }
   const first = accounts.find((sid) => found.has(sid));
@@ -280,6 +455,7 @@ async function readSpan(
     found: first === undefined ? null : { accountSid: first, ...found.get(first)! },
     accountsRead,
     requests,
+    own,
   };
 }
 
@@ -305,10 +481,7 @@ async function firstOfNumber(
     );
     const hit = page.messages.find((message) => isNumbers(message, m.phoneNumber, bounds));
     if (hit !== undefined) {
-      return {
-        messageSid: hit.sid,
-        sentAt: hit.dateSent === null ? isoSeconds(new Date(bounds.end)) : isoSeconds(hit.dateSent),
-      };
+      return hitOf(hit, bounds.end);
     }
     next = trail.follow(page.nextPageUrl);
   } while (next !== null);

@@ -11,6 +11,7 @@ import { benchPlan } from './plan-bench.js';
 import { benchReconcile } from './reconcile-bench.js';
 import { benchSnapshot } from './snapshot-bench.js';
 import { benchSuppressionLists } from './suppression-lists-bench.js';
+import { benchUpdatedCheck } from './updated-check-bench.js';
 import { work } from './support.js';
 
 const SECTIONS: Record<string, () => Promise<string>> = {
@@ -19,6 +20,7 @@ const SECTIONS: Record<string, () => Promise<string>> = {
   apply: benchApply,
   reconcile: benchReconcile,
   'suppression-lists': () => benchSuppressionLists(),
+  'number-updated': benchUpdatedCheck,
 };
 
 const only = process.argv.indexOf('--only');

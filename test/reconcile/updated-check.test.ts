@@ -390,3 +390,169 @@ describe('checkUpdated', () => {
     ).toEqual(new Map([['PN1 ACacme', span.end]]));
   });
 });
+
+describe('checkUpdated, many flagged numbers: one listing an account for them all', () => {
+  const GAMMA = 'ACgamma';
+  // Five numbers, each moved into its own subaccount, each flagged for the same span: every
+  // account is read for four of them or more (BATCH_FROM).
+  const phones = ['+14155550101', '+14155550102', '+14155550103', '+14155550104', '+14155550105'];
+  const subs = ['ACacme', 'ACbeta', 'ACgamma', 'ACdelta', 'ACepsilon'];
+  const many: MovedNumber[] = phones.map((phoneNumber, i) => ({
+    ...moved,
+    numberSid: `PN${i}`,
+    phoneNumber,
+    customerId: `c${i}`,
+    subaccountSid: subs[i]!,
+  }));
+  const spans: NotChecked[] = many.map((m) => ({
+    ...span,
+    accountSid: m.subaccountSid,
+    customerId: m.customerId,
+    phoneNumber: m.phoneNumber,
+    subaccountSid: m.subaccountSid,
+  }));
+  const family = subs.map((sid) => account(sid));
+  const checkMany = (port: TwilioPort, batchFrom?: number) =>
+    checkUpdated(
+      port,
+      {
+        updated: spans,
+        numbers: many,
+        kept: [],
+        readable: () => new Date('2025-11-01T00:00:00Z'),
+        now: NOW,
+      },
+      batchFrom === undefined ? {} : { batchFrom },
+    );
+  /** Each account's own traffic in the span: its own number's sends and what it heard. */
+  const traffic = subs.flatMap((sid, i) => [
+    message(sid, { at: '2026-12-04T01:00:00Z', from: phones[i]!, to: '+12065550100' }),
+    message(sid, {
+      at: '2026-12-04T02:00:00Z',
+      direction: 'inbound',
+      from: '+12065550100',
+      to: phones[i]!,
+    }),
+  ]);
+
+  it('lists each account once, not by number, and finds a STOP one of them heard there in its span', async () => {
+    // The third number, moved by hand into Beta's subaccount, heard a STOP there.
+    const stop = message(BETA, {
+      at: '2026-12-04T00:00:00Z',
+      direction: 'inbound',
+      from: '+12065550199',
+      to: phones[2]!,
+    });
+    const { port, asked } = portOver(family, [...traffic, stop]);
+    const checked = await checkMany(port);
+    // The parent and the five subaccounts, once each, with no From or To.
+    expect(asked.map((a) => a.accountSid).sort()).toEqual([...subs, PARENT].sort());
+    for (const { filter } of asked) {
+      expect(filter).toEqual({
+        sentAfter: new Date('2026-12-03T00:00:00Z'),
+        sentBefore: new Date('2026-12-07T23:59:59Z'),
+      });
+    }
+    expect(checked.requests).toBe(1 + 6);
+    expect(checked.notChecked).toEqual([
+      {
+        ...spans[2],
+        updatedCheck: {
+          outcome: 'found',
+          accountSid: BETA,
+          messageSid: stop.sid,
+          sentAt: '2026-12-04T00:00:00Z',
+        },
+      },
+    ]);
+    expect(checked.checks.map((c) => [c.numberSid, c.outcome])).toEqual([
+      ['PN0', 'vouched'],
+      ['PN1', 'vouched'],
+      ['PN2', 'found'],
+      ['PN3', 'vouched'],
+      ['PN4', 'vouched'],
+    ]);
+  });
+
+  it('finds what each number would have been found by read alone, and nothing more', async () => {
+    const A0 = phones[0]!;
+    const held = [
+      // Not the number's: the account's own message to it, its own to the account.
+      message(BETA, { at: '2026-12-04T00:00:00Z', from: '+14155550202', to: A0 }),
+      message(BETA, { at: '2026-12-04T00:00:00Z', direction: 'inbound', to: '+14155550202' }),
+      // In the parent (its source) before the transfer's answer and the allowance: not counted.
+      message(PARENT, { at: '2026-12-03T10:02:05Z', from: phones[1]! }),
+      // Before the span's start, less the allowance: not counted.
+      message(GAMMA, { at: '2026-12-03T09:57:59Z', direction: 'inbound', from: '+1206', to: A0 }),
+      // Counted: an RCS STOP heard in Gamma; a WhatsApp send from the parent after the move.
+      message(GAMMA, {
+        at: '2026-12-05T00:00:00Z',
+        direction: 'inbound',
+        from: 'rcs:+1206',
+        to: `rcs:${phones[3]!}`,
+      }),
+      message(PARENT, {
+        at: '2026-12-03T10:02:06Z',
+        from: `whatsapp:${phones[1]!}`,
+        to: 'whatsapp:+1206',
+      }),
+      // Two of the fourth number's sends in the parent: the one From its own address first.
+      message(PARENT, { at: '2026-12-05T03:00:00Z', from: `rcs:${phones[3]!}`, to: 'rcs:+1206' }),
+      message(PARENT, { at: '2026-12-05T04:00:00Z', from: phones[3]!, to: '+1206' }),
+    ];
+    const alone = await checkMany(portOver(family, [...traffic, ...held]).port, Infinity);
+    const shared = await checkMany(portOver(family, [...traffic, ...held]).port);
+    expect(shared.notChecked).toEqual(alone.notChecked);
+    expect(shared.checks.map(({ accountsRead, requests, ...c }) => c)).toEqual(
+      alone.checks.map(({ accountsRead, requests, ...c }) => c),
+    );
+    expect(shared.notChecked.map((s) => [s.phoneNumber, s.updatedCheck])).toEqual([
+      [phones[1], expect.objectContaining({ accountSid: PARENT, sentAt: '2026-12-03T10:02:06Z' })],
+      [phones[3], expect.objectContaining({ accountSid: PARENT, sentAt: '2026-12-05T04:00:00Z' })],
+    ]);
+    expect(shared.requests).toBeLessThan(alone.requests);
+  });
+
+  it('reads an account with more messages than a page for every two spans number by number', async () => {
+    const stop = message(BETA, {
+      at: '2026-12-04T00:00:00Z',
+      direction: 'inbound',
+      from: '+12065550199',
+      to: phones[2]!,
+    });
+    const { port, asked } = portOver(family, [...traffic, stop]);
+    // Beta's listing of everything goes on page after page: past two pages (a page for every
+    // two of the four spans that read it), it is left.
+    const read = port.readMessagesPage.bind(port);
+    port.readMessagesPage = async (accountSid, request) => {
+      const unfiltered =
+        'pageUrl' in request ||
+        (request.filter.from === undefined && request.filter.to === undefined);
+      if (accountSid !== BETA || !unfiltered) return read(accountSid, request);
+      asked.push({ accountSid, filter: 'pageUrl' in request ? {} : request.filter });
+      return {
+        messages: [],
+        scanned: 0,
+        sent: [],
+        nextPageUrl: `https://api.twilio.com/2010-04-01/Accounts/${BETA}/Messages.json?Page=${asked.length}`,
+        lastDateSent: null,
+      };
+    };
+    const checked = await checkMany(port);
+    expect(
+      asked.filter(
+        (a) => a.accountSid === BETA && a.filter.from === undefined && a.filter.to === undefined,
+      ),
+    ).toHaveLength(2);
+    expect(checked.notChecked).toEqual([
+      expect.objectContaining({
+        phoneNumber: phones[2],
+        updatedCheck: expect.objectContaining({ outcome: 'found', messageSid: stop.sid }),
+      }),
+    ]);
+    // Then each number reads Beta by itself.
+    expect(asked.filter((a) => a.accountSid === BETA && a.filter.from !== undefined)).not.toEqual(
+      [],
+    );
+  });
+});

@@ -556,3 +556,73 @@ describe('checkUpdated, many flagged numbers: one listing an account for them al
     );
   });
 });
+
+describe('checkUpdated, an account of the family that refuses its messages', () => {
+  /** A port whose `sid` answers its Messages with this error. */
+  const refusing = (subaccounts: Account[], sid: string, error: TwilioError) => {
+    const { port, asked } = portOver(subaccounts, []);
+    const read = port.readMessagesPage.bind(port);
+    port.readMessagesPage = async (accountSid, request) => {
+      if (accountSid === sid) throw error;
+      return read(accountSid, request);
+    };
+    return { port, asked };
+  };
+  const closed = (sid: string, updated: string): Account => ({
+    ...account(sid),
+    status: 'closed',
+    dateUpdated: new Date(updated),
+  });
+
+  it.each([
+    ['gone (404, 20404)', 404, 20404],
+    ['refusing the credentials (401, 20003)', 401, 20003],
+    ['closed (403, 20403)', 403, 20403],
+  ])(
+    'keeps the span not vouched for, naming it, when one is %s, read by number or once for many',
+    async (_, status, code) => {
+      const error = new TwilioError({ status, code, message: 'no', retryable: false });
+      const refused = {
+        outcome: 'unreadable',
+        accounts: [{ accountSid: BETA, status, code }],
+      };
+      // Closed during the span (its date_updated after the span began): it may have held it.
+      const family = [account(SUB), closed(BETA, '2026-12-04T00:00:00Z')];
+      for (const batchFrom of [Infinity, 1]) {
+        const checked = await checkUpdated(
+          refusing(family, BETA, error).port,
+          {
+            updated: [span],
+            numbers: [moved],
+            kept: [],
+            readable: () => new Date('2025-11-01T00:00:00Z'),
+            now: NOW,
+          },
+          { batchFrom },
+        );
+        expect(checked.notChecked).toEqual([{ ...span, updatedCheck: refused }]);
+        expect(checked.checks).toEqual([expect.objectContaining({ outcome: 'unvouched' })]);
+      }
+    },
+  );
+
+  it('passes over one closed since before the span that is gone, read by number or once for many', async () => {
+    const error = new TwilioError({ status: 404, code: 20404, message: 'no', retryable: false });
+    const family = [account(SUB), closed(BETA, '2026-12-03T09:57:59Z')];
+    for (const batchFrom of [Infinity, 1]) {
+      const checked = await checkUpdated(
+        refusing(family, BETA, error).port,
+        {
+          updated: [span],
+          numbers: [moved],
+          kept: [],
+          readable: () => new Date('2025-11-01T00:00:00Z'),
+          now: NOW,
+        },
+        { batchFrom },
+      );
+      expect(checked.notChecked).toEqual([]);
+      expect(checked.checks).toEqual([expect.objectContaining({ outcome: 'vouched' })]);
+    }
+  });
+});

@@ -86,6 +86,21 @@ export function uncoveredCheckNumbers(
 }
 
 /**
+ * Every subaccount the database knows of: one a customer was mapped to, and any a listing saw a
+ * number in (the parent among them, for the caller to leave out). Sorted.
+ */
+export function knownSubaccounts(db: Db): string[] {
+  const rows = db
+    .prepare(
+      `SELECT subaccount_sid AS sid FROM customer_subaccounts
+       UNION SELECT account_sid FROM number_accounts_seen
+       ORDER BY sid`,
+    )
+    .all() as { sid: string }[];
+  return rows.map((r) => r.sid);
+}
+
+/**
  * Keeps each check (the same span checked again keeps the first answer, but for `unvouched`:
  * a later answer for that span, vouched or found, takes its place).
  */

@@ -15,7 +15,11 @@ import {
   type MovedNumber,
   type NumberStay,
 } from '../db/reconcile.js';
-import { numberUpdateChecks, recordNumberUpdateChecks } from '../db/update-checks.js';
+import {
+  knownSubaccounts,
+  numberUpdateChecks,
+  recordNumberUpdateChecks,
+} from '../db/update-checks.js';
 import { UserError } from '../errors.js';
 import { isPhoneNumber, splitAddress } from '../optouts/channels.js';
 import { classifyMessage } from '../optouts/classify.js';
@@ -90,6 +94,7 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
     kept,
     readable: readableFrom(db, now),
     now,
+    known: knownSubaccounts(db),
   });
   recordNumberUpdateChecks(db, checks);
   return { stays, away: search.away, unlisted: search.unlisted, updated };

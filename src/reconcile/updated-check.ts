@@ -72,12 +72,15 @@ export async function checkUpdated(
     kept,
     readable,
     now,
+    known = [],
   }: {
     updated: readonly NotChecked[];
     numbers: readonly MovedNumber[];
     kept: readonly NumberUpdateCheck[];
     readable: (accountSid: string) => Date;
     now: Date;
+    /** Subaccounts the database knows of: one Twilio no longer lists is read all the same. */
+    known?: readonly string[];
   },
   { batchFrom = BATCH_FROM }: { batchFrom?: number } = {},
 ): Promise<UpdatedChecks> {
@@ -110,7 +113,18 @@ export async function checkUpdated(
       result.requests += 1;
       family = twilio.listSubaccounts();
     }
-    said.push(toRead(elsewhere(twilio.parentAccountSid, await family, m, span), m, span, now));
+    // Kept not vouched for by an earlier pass: some account could not be read then.
+    const unvouched = kept.some(
+      (c) =>
+        c.numberSid === m.numberSid &&
+        c.subaccountSid === m.subaccountSid &&
+        c.spanStart === span.start &&
+        c.dateUpdated === span.end &&
+        c.outcome === 'unvouched',
+    );
+    const gone = { known, unvouched, now };
+    const where = elsewhere(twilio.parentAccountSid, await family, gone, m, span);
+    said.push(toRead(where, m, span, now));
   }
   const reading = said.filter((s): s is SpanToRead => !('said' in s));
   const beyond = new Map(reading.map((r) => [r, retentionOf(r, readable)]));
@@ -173,6 +187,7 @@ export async function checkUpdated(
 function elsewhere(
   parent: string,
   subaccounts: readonly Account[],
+  { known, unvouched, now }: { known: readonly string[]; unvouched: boolean; now: Date },
   m: MovedNumber,
   span: NotChecked,
 ): { accounts: string[]; idle: Set<string> } {
@@ -183,11 +198,29 @@ function elsewhere(
   const existed = subaccounts.filter(
     (a) => (a.dateCreated === null || a.dateCreated.getTime() <= by) && a.sid !== m.subaccountSid,
   );
+  // Gone: no longer listed, though the database knows it (Twilio deletes a subaccount 30 days
+  // after it was closed). Read all the same for a span an earlier pass could not vouch for
+  // (some account unreadable then, this one perhaps, closed since): its 404 keeps the span not
+  // checked, naming it, rather than vouching for it now that it cannot be read at all. Else, or
+  // for a span begun within the 30 days before now (it was closed before the span), its
+  // refusal is passed over like that of one closed before the span: a subaccount of a customer
+  // who left long ago would otherwise keep every later change of every number not checked.
+  const listed = new Set(subaccounts.map((a) => a.sid));
+  const gone = known.filter((sid) => sid !== parent && !listed.has(sid));
+  const closedBefore = now.getTime() - CLOSED_KEPT_MS;
   return {
-    accounts: [parent, ...existed.map((a) => a.sid)].filter((sid) => sid !== m.subaccountSid),
-    idle: new Set(existed.filter(isIdle).map((a) => a.sid)),
+    accounts: [parent, ...existed.map((a) => a.sid), ...gone].filter(
+      (sid) => sid !== m.subaccountSid,
+    ),
+    idle: new Set([
+      ...existed.filter(isIdle).map((a) => a.sid),
+      ...(!unvouched || closedBefore < from ? gone : []),
+    ]),
   };
 }
+
+/** How long Twilio keeps a closed subaccount before deleting it (auto-deletion, the default). */
+const CLOSED_KEPT_MS = 30 * DAY_MS;
 
 /** A span to read: its number, the accounts it may have been in, and the bounds it is held to. */
 interface SpanToRead {

@@ -626,3 +626,80 @@ describe('checkUpdated, an account of the family that refuses its messages', () 
     }
   });
 });
+
+describe('checkUpdated, a subaccount the database knows that Twilio no longer lists', () => {
+  const GONE = 'ACgone';
+  /** The family as listed now (Gone deleted): its Messages answer 404 / 20404. */
+  const listedNow = () => {
+    const { port, asked } = portOver([account(SUB)], []);
+    const read = port.readMessagesPage.bind(port);
+    port.readMessagesPage = async (accountSid, request) => {
+      if (accountSid === GONE) {
+        asked.push({ accountSid, filter: 'pageUrl' in request ? {} : request.filter });
+        throw new TwilioError({ status: 404, code: 20404, message: 'gone', retryable: false });
+      }
+      return read(accountSid, request);
+    };
+    return { port, asked };
+  };
+  /** What an earlier pass kept for the span: not vouched for (an account unreadable then). */
+  const unvouched = {
+    numberSid: 'PN1',
+    subaccountSid: SUB,
+    spanStart: span.start,
+    dateUpdated: span.end,
+    outcome: 'unvouched' as const,
+    accountsRead: 2,
+    requests: 7,
+    found: null,
+    checkedAt: '2026-12-05T09:00:00Z',
+  };
+  const checkGone = (port: TwilioPort, now: Date, batchFrom: number, kept = [unvouched]) =>
+    checkUpdated(
+      port,
+      {
+        updated: [span],
+        numbers: [moved],
+        kept,
+        readable: () => new Date('2025-11-01T00:00:00Z'),
+        now,
+        known: [PARENT, SUB, GONE],
+      },
+      { batchFrom },
+    );
+
+  it('reads it for a span an earlier pass could not vouch for, and keeps that span not vouched for, naming it', async () => {
+    // Twilio deletes a closed subaccount 30 days after: by now it may have closed after the
+    // span began (2026-12-03), the number in it then, and been what the earlier pass could not
+    // read.
+    const now = new Date('2027-01-10T00:00:00Z');
+    for (const batchFrom of [Infinity, 1]) {
+      const { port, asked } = listedNow();
+      const checked = await checkGone(port, now, batchFrom);
+      expect(asked.map((a) => a.accountSid)).toContain(GONE);
+      expect(checked.notChecked).toEqual([
+        {
+          ...span,
+          updatedCheck: {
+            outcome: 'unreadable',
+            accounts: [{ accountSid: GONE, status: 404, code: 20404 }],
+          },
+        },
+      ]);
+      expect(checked.checks).toEqual([expect.objectContaining({ outcome: 'unvouched' })]);
+    }
+  });
+
+  it('passes over its refusal for a span begun within the 30 days before now, or one no pass kept unvouched', async () => {
+    for (const batchFrom of [Infinity, 1]) {
+      for (const [now, kept] of [
+        [NOW, [unvouched]],
+        [new Date('2027-01-10T00:00:00Z'), []],
+      ] as const) {
+        const checked = await checkGone(listedNow().port, now, batchFrom, [...kept]);
+        expect(checked.notChecked).toEqual([]);
+        expect(checked.checks).toEqual([expect.objectContaining({ outcome: 'vouched' })]);
+      }
+    }
+  });
+});

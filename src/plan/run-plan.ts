@@ -348,9 +348,14 @@ type RecordedSource = Pick<CustomerNumberRecord, 'sourceAccountSid' | 'sourceSer
 
 /**
  * For a number an earlier apply began to move, the service of its origin; for one that has
- * left the account the last plan recorded it in, the service it was in there; for one no plan
- * recorded that has left an account a snapshot saw it in (`leftSinceSnapshot`), the
- * service it was in there: whose service-wide opt-outs its list carries.
+ * left the account or the service the last plan recorded it in, the service it was in there;
+ * for one no plan recorded that has left an account a snapshot saw it in
+ * (`leftSinceSnapshot`), the service it was in there: whose service-wide opt-outs its list
+ * carries. A number that changed service only within its account (already in its customer's
+ * subaccount, moved by apply from its old service into the customer's) came from its old
+ * service as much as one that changed account: taken as coming from the service it is in now,
+ * its old service's opt-outs would fall off its list, and the customer's service's own would
+ * be planned to be carried into that same service again after a finished migration.
  */
 function sourceServices(
   observed: ObservedState,
@@ -364,7 +369,11 @@ function sourceServices(
     const before = recorded.get(number.sid);
     const came = left.get(number.sid);
     if (origin !== undefined) sources.set(number.sid, origin.serviceSid);
-    else if (before !== undefined && before.sourceAccountSid !== number.accountSid) {
+    else if (
+      before !== undefined &&
+      (before.sourceAccountSid !== number.accountSid ||
+        before.sourceServiceSid !== number.serviceSid)
+    ) {
       sources.set(number.sid, before.sourceServiceSid);
     } else if (came !== undefined) sources.set(number.sid, came.messagingServiceSid);
   }

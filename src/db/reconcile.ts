@@ -452,7 +452,72 @@ export function lastDepartures(db: Db): Map<string, string> {
   };
   for (const row of fromParent) keep(row.accountSid, row.leftAt);
   for (const d of numberDepartures(db)) keep(d.accountSid, d.leftAt);
+  for (const d of departuresByHand(db)) keep(d.accountSid, d.leftAt);
   return latest;
+}
+
+/**
+ * Mapped numbers that left the account a plan recorded they came from by hand (no transfer of
+ * this database's applies took them out of it), with the latest they may have left it: the
+ * first listing that saw the number in another account after the last listing that saw it
+ * there (a snapshot saw it in another customer's subaccount, someone moved it back into the
+ * parent, and the plan found it there). The opt-outs said to it there until then are on its
+ * list (the list of the account it came from), so that account counts as read only once read
+ * up to then. Where the number was listed in the other account both before and after, the
+ * first listing there since is not kept: its last one stands for it (the later, the safe side).
+ *
+ * A departure an apply of this journal began is the tool's, not a hand's (`leftByApply`), and
+ * is dated by the journal or not at all, as before: a finished transfer out of that account,
+ * or one sent (its intent recorded) whatever became of it or of its run (in flight when apply
+ * was killed, its run given up for a plan made again, or failed). A move by an apply from
+ * another database, of which this journal knows nothing, is taken for a hand's: the account
+ * counts as read only up to the listing that saw the number elsewhere (the safe side).
+ */
+export function departuresByHand(
+  db: Db,
+): { numberSid: string; accountSid: string; leftAt: string }[] {
+  const rows = db
+    .prepare(
+      `SELECT n.number_sid AS numberSid, n.source_account_sid AS accountSid,
+              MIN(CASE WHEN o.first_seen > s.last_seen THEN o.first_seen ELSE o.last_seen END)
+                AS leftAt
+       FROM customer_numbers n
+       JOIN number_accounts_seen s
+         ON s.number_sid = n.number_sid AND s.account_sid = n.source_account_sid
+       JOIN number_accounts_seen o
+         ON o.number_sid = n.number_sid AND o.account_sid <> n.source_account_sid
+            AND o.last_seen > s.last_seen
+       GROUP BY n.number_sid, n.source_account_sid`,
+    )
+    .all() as { numberSid: string; accountSid: string; leftAt: string }[];
+  if (rows.length === 0) return [];
+  const byApply = leftByApply(db);
+  return rows.filter((r) => !byApply(r.numberSid, r.accountSid));
+}
+
+/**
+ * Whether an apply of this journal took, or may have taken, a number out of an account: a
+ * finished transfer out of it (`numbersLeft`), or a transfer step whose intent names it (the
+ * request it sent: POST …/Accounts/<from>/IncomingPhoneNumbers/<number>.json), whatever its
+ * state and its run's: in flight when apply was killed (the run given up for a plan made again,
+ * or not), or failed. Its departure is dated by the journal (a finished transfer) or not at all,
+ * never by the listings.
+ */
+function leftByApply(db: Db): (numberSid: string, accountSid: string) => boolean {
+  const finished = new Set(numbersLeft(db).map((d) => `${d.numberSid}|${d.accountSid}`));
+  // Per number asked about, each run's step of it by its key: never the whole event log.
+  const sent = db.prepare(
+    `SELECT 1 FROM apply_runs r
+     JOIN apply_events e ON e.run_id = r.id AND e.step_id = 'transfer_number:' || :number
+     WHERE e.kind = 'intent'
+       AND e.detail_json ->> '$.request' =
+             'POST /2010-04-01/Accounts/' || :account || '/IncomingPhoneNumbers/' || :number
+             || '.json'
+     LIMIT 1`,
+  );
+  return (numberSid, accountSid) =>
+    finished.has(`${numberSid}|${accountSid}`) ||
+    sent.get({ number: numberSid, account: accountSid }) !== undefined;
 }
 
 /** A number's finished move out of an account (`numbersLeft`). */

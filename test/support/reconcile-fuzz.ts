@@ -61,6 +61,11 @@ export interface ReconcileTrialResult {
   notChecked: number;
   /** Subaccounts a pass read again from the move, an earlier pass having judged their list not whole. */
   readAgain: number;
+  /**
+   * Violations only an opt-out said since the move, through a service the send did not go
+   * through, holds (the list at the move does not: not on it, or lifted).
+   */
+  heldByService: number;
 }
 
 interface Evidence {
@@ -188,6 +193,7 @@ export async function runReconcileTrial(
     unreadSpans: 0,
     notChecked: 0,
     readAgain: 0,
+    heldByService: 0,
   };
   try {
     // ── the parent before the move ──
@@ -336,7 +342,11 @@ export async function runReconcileTrial(
 
     // ── the oracle's view of the passes ──
     const covered = new Map<string, [number, number][]>(subs.map((s) => [s, []]));
-    const knownOptIns = new Map<string, MessageRecord>();
+    /**
+     * The subaccounts' evidence the ledger holds (a pass, or a snapshot of the subaccounts, read
+     * it): their opt-in and opt-out keywords and the sends Twilio refused with 21610.
+     */
+    const known = new Map<string, MessageRecord>();
     const recorded = new Set<string>();
     const readSends = new Set<string>();
     /** Sends a pass left pending, until one judges them. */
@@ -367,6 +377,86 @@ export async function runReconcileTrial(
           return true;
       }
       return false;
+    };
+    const keywordOf = (m: MessageRecord) =>
+      m.direction === 'inbound' ? oracleKeyword(m.body, false) : null;
+    const isEvidence = (m: MessageRecord) =>
+      keywordOf(m) === 'opt-in' ||
+      keywordOf(m) === 'opt-out' ||
+      (m.direction !== 'inbound' && m.errorCode === 21610);
+    const second = (ms: number) => Math.floor(ms / 1000);
+    /** When a snapshot of the subaccounts listed their numbers (each in its new service). */
+    let subsListedAt = NEG;
+    /**
+     * docs/opt-out-rules.md "A STOP said after the move, in another account" (docs/commands.md,
+     * a violation's recipient): in the account a send went from, an opt-out said through a
+     * Messaging Service the send did not go through is held against it — Twilio keeps that
+     * opt-out on the service only, and delivers the number's own send — whether said to the
+     * number itself or to another number of the service (it opted the person out of the whole
+     * service; here the number stays in the customer's service from the move on). A STOP holds
+     * the sends from its second on; a refused send (21610) through the service, its STOP not
+     * read, holds them whatever their time, from when the number came (the move), as a refusal
+     * does. Lifted by an opt-in through the service dated after the latest of those opt-outs
+     * and before the send (neither in its second nor in theirs); one said to another number of
+     * the service only when dated before the last time the ledger saw the number in it (a
+     * message of its own through it, the listing of a snapshot less two minutes, or the
+     * move). [] when nothing holds it.
+     */
+    const heldByService = (send: MessageRecord, evidence: readonly MessageRecord[]): Evidence[] => {
+      const service = subService.get(movedBy.get(send.from)!.customer) ?? null;
+      if (service === null || send.messagingServiceSid === service) return [];
+      const inService = evidence.filter(
+        (o) => o.accountSid === send.accountSid && o.messagingServiceSid === service,
+      );
+      const ofPair = inService.filter((o) =>
+        o.direction === 'inbound' ? o.from === send.to : o.to === send.to,
+      );
+      const outs = ofPair.filter((o) =>
+        o.direction === 'inbound'
+          ? keywordOf(o) === 'opt-out' && second(o.dateSent) <= second(send.dateSent)
+          : o.errorCode === 21610,
+      );
+      if (outs.length === 0) return [];
+      const latest = Math.max(...outs.map((o) => second(o.dateSent)));
+      const lastSeen = Math.max(
+        moveTo,
+        subsListedAt - 120_000,
+        ...inService
+          .filter((o) => (o.direction === 'inbound' ? o.to : o.from) === send.from)
+          .map((o) => o.dateSent),
+      );
+      const lifted = ofPair.some(
+        (o) =>
+          keywordOf(o) === 'opt-in' &&
+          second(o.dateSent) > latest &&
+          second(o.dateSent) < second(send.dateSent) &&
+          (o.to === send.from || o.dateSent < lastSeen),
+      );
+      if (lifted) return [];
+      return outs.map((o) =>
+        o.direction === 'inbound'
+          ? { stopSid: o.sid, optedOutAt: o.dateSent, evidence: 'keyword', evidenceSid: o.sid }
+          : { stopSid: null, optedOutAt: o.dateSent, evidence: 'refusal', evidenceSid: o.sid },
+      );
+    };
+    /**
+     * The opt-outs a send broke, given the evidence the ledger holds ([] when none): the
+     * number's list as it was at the move, unless an opt-in lifted it, and those said since
+     * the move through a service the send did not go through (heldByService).
+     */
+    const heldTo = (send: MessageRecord, evidence: Iterable<MessageRecord>): Evidence[] => {
+      const all = [...evidence];
+      const atMove = listOf(listed, movedBy.get(send.from)!, send.to);
+      return [
+        ...(atMove.length > 0 &&
+        !liftedBy(
+          send,
+          all.filter((o) => keywordOf(o) === 'opt-in'),
+        )
+          ? atMove
+          : []),
+        ...heldByService(send, all),
+      ];
     };
 
     const T0 = Math.ceil((moveTo + 2 * 3_600_000) / 60_000) * 60_000;
@@ -470,15 +560,10 @@ export async function runReconcileTrial(
           useExport: false,
           retentionDays: retention / DAY,
         });
-        // Its opt-ins join the ledger (they are the subaccounts' own evidence); its windows
-        // are no pass's.
+        // Its evidence joins the ledger (the subaccounts' own); its windows are no pass's.
+        subsListedAt = t;
         for (const m of subMessages()) {
-          if (
-            m.dateSent <= t &&
-            m.direction === 'inbound' &&
-            oracleKeyword(m.body, false) === 'opt-in'
-          )
-            knownOptIns.set(m.sid, m);
+          if (m.dateSent <= t && isEvidence(m)) known.set(m.sid, m);
         }
       }
       if (rng.chance(0.25)) {
@@ -555,8 +640,7 @@ export async function runReconcileTrial(
         cov.push([since !== null && since <= moveFrom && retention === null ? NEG : from, t]);
         for (const m of all) {
           if (m.accountSid !== sub || m.dateSent < from || m.dateSent > t) continue;
-          if (m.direction === 'inbound' && oracleKeyword(m.body, false) === 'opt-in')
-            knownOptIns.set(m.sid, m);
+          if (isEvidence(m)) known.set(m.sid, m);
         }
         const spans = gaps(Math.max(moveTo, readable(t)), t, cov);
         for (const [a, b] of spans) unread.push({ sub, start: a, end: b });
@@ -565,13 +649,13 @@ export async function runReconcileTrial(
           checked += 1;
           readSends.add(m.sid);
           readNow.add(m.sid);
-          const evidence = listOf(listed, movedBy.get(m.from)!, m.to);
-          if (evidence.length === 0) continue;
           if (m.errorCode === 21610) {
-            if (!blocked.has(m.sid)) newBlocked.add(m.sid);
+            const onList = listOf(listed, movedBy.get(m.from)!, m.to).length > 0;
+            if ((onList || heldByService(m, [...known.values()]).length > 0) && !blocked.has(m.sid))
+              newBlocked.add(m.sid);
             continue;
           }
-          if (liftedBy(m, knownOptIns.values())) continue;
+          if (heldTo(m, known.values()).length === 0) continue;
           if (spans.some(([a]) => a < m.dateSent)) {
             pending += 1;
             nowPending.push(m);
@@ -586,7 +670,7 @@ export async function runReconcileTrial(
         if (readNow.has(sid)) waiting.delete(sid);
         else if (!spans.some((u) => u.start < m.dateSent)) {
           waiting.delete(sid);
-          if (!liftedBy(m, knownOptIns.values()) && !recorded.has(sid)) newFound.add(sid);
+          if (heldTo(m, known.values()).length > 0 && !recorded.has(sid)) newFound.add(sid);
         }
       }
       for (const m of nowPending) waiting.set(m.sid, m);
@@ -661,19 +745,13 @@ export async function runReconcileTrial(
 
     // ── once everything is read, the verdicts are those of the whole history ──
     // (What no pass could read is left out: its opt-ins and its sends.)
-    const allOptIns =
-      retention === null
-        ? subMessages().filter(
-            (m) => m.direction === 'inbound' && oracleKeyword(m.body, false) === 'opt-in',
-          )
-        : [...knownOptIns.values()];
+    const allEvidence = retention === null ? subMessages().filter(isEvidence) : [...known.values()];
     const whole = subMessages().filter(
       (m) =>
         isSend(m) &&
         (retention === null || readSends.has(m.sid)) &&
         m.errorCode !== 21610 &&
-        listOf(listed, movedBy.get(m.from)!, m.to).length > 0 &&
-        !liftedBy(m, allOptIns),
+        heldTo(m, allEvidence).length > 0,
     );
     const wholeSids = whole.map((m) => m.sid).sort();
     if (JSON.stringify(wholeSids) !== JSON.stringify([...recorded].sort()))
@@ -713,7 +791,13 @@ export async function runReconcileTrial(
       const bySid = new Map(subMessages().map((m) => [m.sid, m]));
       const expectedRows = [...recorded].sort().map((sid) => {
         const m = bySid.get(sid)!;
-        return { m, evidence: listOf(listed, movedBy.get(m.from)!, m.to) };
+        return {
+          m,
+          evidence: [
+            ...listOf(listed, movedBy.get(m.from)!, m.to),
+            ...heldByService(m, allEvidence),
+          ],
+        };
       });
       const gotSids = rows.map((r) => r['violating_message_sid']!).sort();
       if (JSON.stringify(gotSids) !== JSON.stringify([...recorded].sort()))
@@ -748,6 +832,15 @@ export async function runReconcileTrial(
       }
     }
     result.violations = recorded.size;
+    const messageBySid = new Map(subMessages().map((m) => [m.sid, m]));
+    const allOptIns = allEvidence.filter((m) => keywordOf(m) === 'opt-in');
+    result.heldByService = [...recorded].filter((sid) => {
+      const m = messageBySid.get(sid)!;
+      return (
+        (listOf(listed, movedBy.get(m.from)!, m.to).length === 0 || liftedBy(m, allOptIns)) &&
+        heldByService(m, allEvidence).length > 0
+      );
+    }).length;
     result.blocked = blocked.size;
     return result;
   } finally {

@@ -349,6 +349,13 @@ export async function runReconcileTrial(
     const known = new Map<string, MessageRecord>();
     const recorded = new Set<string>();
     const readSends = new Set<string>();
+    /**
+     * When a send was last judged (the pass that read it, or judged it pending): a pass judges
+     * a send with the evidence read by then, and a refusal read by a later pass, which holds
+     * sends before it too, does not reach back to it (docs/commands.md: "a pass never counts a
+     * message twice"; no later pass reads it again).
+     */
+    const judgedAt = new Map<string, number>();
     /** Sends a pass left pending, until one judges them. */
     const waiting = new Map<string, MessageRecord>();
     const blocked = new Set<string>();
@@ -649,6 +656,7 @@ export async function runReconcileTrial(
           checked += 1;
           readSends.add(m.sid);
           readNow.add(m.sid);
+          judgedAt.set(m.sid, t);
           if (m.errorCode === 21610) {
             const onList = listOf(listed, movedBy.get(m.from)!, m.to).length > 0;
             if ((onList || heldByService(m, [...known.values()]).length > 0) && !blocked.has(m.sid))
@@ -670,6 +678,7 @@ export async function runReconcileTrial(
         if (readNow.has(sid)) waiting.delete(sid);
         else if (!spans.some((u) => u.start < m.dateSent)) {
           waiting.delete(sid);
+          judgedAt.set(sid, t);
           if (heldTo(m, known.values()).length > 0 && !recorded.has(sid)) newFound.add(sid);
         }
       }
@@ -746,12 +755,16 @@ export async function runReconcileTrial(
     // ── once everything is read, the verdicts are those of the whole history ──
     // (What no pass could read is left out: its opt-ins and its sends.)
     const allEvidence = retention === null ? subMessages().filter(isEvidence) : [...known.values()];
+    const evidenceFor = (m: MessageRecord) => {
+      const at = judgedAt.get(m.sid) ?? Number.POSITIVE_INFINITY;
+      return allEvidence.filter((o) => o.dateSent <= at);
+    };
     const whole = subMessages().filter(
       (m) =>
         isSend(m) &&
         (retention === null || readSends.has(m.sid)) &&
         m.errorCode !== 21610 &&
-        heldTo(m, allEvidence).length > 0,
+        heldTo(m, evidenceFor(m)).length > 0,
     );
     const wholeSids = whole.map((m) => m.sid).sort();
     if (JSON.stringify(wholeSids) !== JSON.stringify([...recorded].sort()))
@@ -795,7 +808,7 @@ export async function runReconcileTrial(
           m,
           evidence: [
             ...listOf(listed, movedBy.get(m.from)!, m.to),
-            ...heldByService(m, allEvidence),
+            ...heldByService(m, evidenceFor(m)),
           ],
         };
       });
@@ -833,12 +846,15 @@ export async function runReconcileTrial(
     }
     result.violations = recorded.size;
     const messageBySid = new Map(subMessages().map((m) => [m.sid, m]));
-    const allOptIns = allEvidence.filter((m) => keywordOf(m) === 'opt-in');
     result.heldByService = [...recorded].filter((sid) => {
       const m = messageBySid.get(sid)!;
       return (
-        (listOf(listed, movedBy.get(m.from)!, m.to).length === 0 || liftedBy(m, allOptIns)) &&
-        heldByService(m, allEvidence).length > 0
+        (listOf(listed, movedBy.get(m.from)!, m.to).length === 0 ||
+          liftedBy(
+            m,
+            evidenceFor(m).filter((o) => keywordOf(o) === 'opt-in'),
+          )) &&
+        heldByService(m, evidenceFor(m)).length > 0
       );
     }).length;
     result.blocked = blocked.size;

@@ -961,7 +961,11 @@ function evidenceWhereItWas(db: Db, violations: ListedViolation[]): void {
  * own evidence came through, and the accounts it took evidence in outside any service), as its
  * suppression list took the pair from there. A database of a version whose plan recorded the
  * subaccount a number was moved into by hand as its source (no service) names neither the
- * parent nor the service it left: the list still held it to the service's refusals.
+ * parent nor the service it left: the list still held it to the service's refusals. Also the
+ * services an apply put the number in, in its customer's subaccount: a send without the
+ * service is held to a refusal of another number's through it (docs/opt-out-rules.md, "A STOP
+ * said after the move, in another account"), though no listing saw the number there and none
+ * of its own evidence came through it.
  */
 function evidenceWhereSeen(
   db: Db,
@@ -970,12 +974,23 @@ function evidenceWhereSeen(
   refused: Statement,
 ): void {
   const seen = serviceEvidenceByNumber(db, true);
+  const attached = db.prepare(
+    `SELECT was.subaccount_sid AS accountSid, s.result_json ->> '$.service_sid' AS service
+     FROM apply_steps s
+     JOIN customer_numbers n ON s.step_id = 'attach_number:' || n.number_sid
+     JOIN customer_subaccounts was ON was.customer_id = s.customer_id
+     WHERE s.action = 'attach_number' AND s.state IN ('done', 'skipped')
+       AND s.result_json ->> '$.service_sid' IS NOT NULL AND n.phone_number = ?`,
+  );
   for (const v of violations) {
     const numbers = numbersOf.all(v.customerId, v.senderNumber, v.senderNumber) as {
       phoneNumber: string;
     }[];
     const found = numbers.flatMap((number) =>
-      (seen.get(number.phoneNumber) ?? []).flatMap(({ accountSid, service }) => {
+      [
+        ...(seen.get(number.phoneNumber) ?? []),
+        ...(attached.all(number.phoneNumber) as { accountSid: string; service: string }[]),
+      ].flatMap(({ accountSid, service }) => {
         const { sid } = refused.get(
           accountSid,
           v.recipient,

@@ -14,50 +14,21 @@
 
 import { describe, expect, it } from 'vitest';
 
-import type { ApplyInput } from '../../src/apply/apply-types.js';
 import { runApply } from '../../src/apply/run-apply.js';
 import { isoSeconds, systemClock } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
 import { TwilioError } from '../../src/errors.js';
-import { parseMapping } from '../../src/plan/mapping.js';
-import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
-import { runPlan } from '../../src/plan/run-plan.js';
 import type { TwilioPort } from '../../src/twilio/port.js';
 import { useCliWorkspace } from '../support/migration.js';
-import { MIGRATIONS_DIR, snapshotInto } from '../support/snapshot-harness.js';
+import { FIRST, SECOND, planOneNumber } from '../support/two-machines.js';
 
 const X = '+14155550141';
-const FIRST = { pid: 4242, hostname: 'ops-container-3f2a', isAlive: () => true };
-const SECOND = { pid: 4242, hostname: 'ops-laptop', isAlive: () => true };
 
 describe('an apply whose answer to a write comes back after its lock was taken over', () => {
   const ws = useCliWorkspace();
 
   it('does not record it over the run the other apply finished', async () => {
-    await ws.env.seed({ numbers: [{ phone_number: X }], messages: [] });
-    const dbPath = ws.dir.file('o.db');
-    const loc = { path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: systemClock };
-    await snapshotInto(dbPath, ws.env.port(), systemClock);
-    const mapping = parseMapping(
-      'm.csv',
-      `customer_id,customer_name,phone_number\nacme,Acme,${X}\n`,
-    );
-    const real = ws.env.port();
-    const { plan } = await withDb(loc, (db) =>
-      runPlan(
-        { mapping, snapshot: false, credentials: 'auth-token' },
-        { twilio: real, db, clock: systemClock, runner: FIRST },
-      ),
-    );
-    const { integrity } = readSealedPlan('p.json', serializePlan(plan));
-    const input: ApplyInput = {
-      plan,
-      planPath: 'p.json',
-      planIntegrity: integrity,
-      concurrency: 1,
-      rate: 0,
-      allowMissingSnapshot: false,
-    };
+    const { loc, real, input } = await planOneNumber(ws, { phone_number: X }, 'o.db');
     const steps = () =>
       withDb(loc, async (db) => ({
         run: db.prepare('SELECT status FROM apply_runs WHERE id = 1').get(),

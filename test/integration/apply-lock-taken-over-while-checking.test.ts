@@ -10,52 +10,22 @@
 
 import { describe, expect, it } from 'vitest';
 
-import type { ApplyInput } from '../../src/apply/apply-types.js';
 import { runApply } from '../../src/apply/run-apply.js';
 import { isoSeconds, systemClock } from '../../src/clock.js';
 import { acquireLock } from '../../src/db/journal.js';
 import { withDb } from '../../src/db/open.js';
-import { parseMapping } from '../../src/plan/mapping.js';
-import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
-import { runPlan } from '../../src/plan/run-plan.js';
 import type { TwilioPort } from '../../src/twilio/port.js';
 import { requestLog } from '../support/emulator.js';
 import { useCliWorkspace } from '../support/migration.js';
-import { MIGRATIONS_DIR, snapshotInto } from '../support/snapshot-harness.js';
+import { FIRST, SECOND, planOneNumber } from '../support/two-machines.js';
 
 const X = '+14155550101';
-// The first apply runs on a machine the second cannot see (a container, say).
-const FIRST = { pid: 4242, hostname: 'ops-container-3f2a', isAlive: () => true };
-const SECOND = { pid: 4242, hostname: 'ops-laptop', isAlive: () => true };
 
 describe('an apply whose lock is taken over while it checks its plan', () => {
   const ws = useCliWorkspace();
 
   it('begins no run and writes nothing', async () => {
-    await ws.env.seed({ numbers: [{ phone_number: X }], messages: [] });
-    const dbPath = ws.dir.file('l.db');
-    const loc = { path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: systemClock };
-    await snapshotInto(dbPath, ws.env.port(), systemClock);
-    const mapping = parseMapping(
-      'm.csv',
-      `customer_id,customer_name,phone_number\nacme,Acme,${X}\n`,
-    );
-    const real = ws.env.port();
-    const { plan } = await withDb(loc, (db) =>
-      runPlan(
-        { mapping, snapshot: false, credentials: 'auth-token' },
-        { twilio: real, db, clock: systemClock, runner: FIRST },
-      ),
-    );
-    const { integrity } = readSealedPlan('p.json', serializePlan(plan));
-    const input: ApplyInput = {
-      plan,
-      planPath: 'p.json',
-      planIntegrity: integrity,
-      concurrency: 1,
-      rate: 0,
-      allowMissingSnapshot: false,
-    };
+    const { loc, real, input } = await planOneNumber(ws, { phone_number: X }, 'l.db');
     const before = (await requestLog(ws.env)).length;
 
     // While the first apply reads the account, the second takes its lock over.

@@ -14,56 +14,28 @@
 
 import { describe, expect, it } from 'vitest';
 
-import type { ApplyInput } from '../../src/apply/apply-types.js';
 import { runApply } from '../../src/apply/run-apply.js';
 import { isoSeconds, systemClock, type Clock } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
-import { parseMapping } from '../../src/plan/mapping.js';
-import { readSealedPlan, serializePlan } from '../../src/plan/plan-file.js';
-import { runPlan } from '../../src/plan/run-plan.js';
 import type { TwilioPort } from '../../src/twilio/port.js';
 import { useCliWorkspace } from '../support/migration.js';
-import { MIGRATIONS_DIR, snapshotInto } from '../support/snapshot-harness.js';
+import { FIRST, SECOND, planOneNumber } from '../support/two-machines.js';
 
 const X = '+14155550131';
-// The first apply runs on a machine the second cannot see (a container, say); its clock a
-// little ahead, so that what it would record is told apart from the second's.
-const FIRST = { pid: 4242, hostname: 'ops-container-3f2a', isAlive: () => true };
-const SECOND = { pid: 4242, hostname: 'ops-laptop', isAlive: () => true };
+// The first apply's clock a little ahead, so that what it would record is told apart from the
+// second's.
 const ahead: Clock = { now: () => new Date(systemClock.now().getTime() + 20_000) };
 
 describe('an apply whose lock is taken over while it checks the routes after its steps', () => {
   const ws = useCliWorkspace();
 
   it('writes nothing more into the run the other apply finished', async () => {
-    await ws.env.seed({
-      numbers: [{ phone_number: X, sms_url: 'https://hooks.example/acme/sms' }],
-      messages: [],
-    });
-    const dbPath = ws.dir.file('r.db');
-    const loc = { path: dbPath, migrationsDir: MIGRATIONS_DIR, clock: systemClock };
-    await snapshotInto(dbPath, ws.env.port(), systemClock);
-    const mapping = parseMapping(
-      'm.csv',
-      `customer_id,customer_name,phone_number\nacme,Acme,${X}\n`,
+    const { loc, real, input } = await planOneNumber(
+      ws,
+      { phone_number: X, sms_url: 'https://hooks.example/acme/sms' },
+      'r.db',
     );
-    const real = ws.env.port();
     const parent = real.parentAccountSid;
-    const { plan } = await withDb(loc, (db) =>
-      runPlan(
-        { mapping, snapshot: false, credentials: 'auth-token' },
-        { twilio: real, db, clock: systemClock, runner: FIRST },
-      ),
-    );
-    const { integrity } = readSealedPlan('p.json', serializePlan(plan));
-    const input: ApplyInput = {
-      plan,
-      planPath: 'p.json',
-      planIntegrity: integrity,
-      concurrency: 1,
-      rate: 0,
-      allowMissingSnapshot: false,
-    };
 
     const runState = () =>
       withDb(loc, async (db) => ({

@@ -118,13 +118,15 @@ export async function checkUpdated(
       result.requests += 1;
       family = twilio.listSubaccounts();
     }
-    // Kept not vouched for by an earlier pass: some account could not be read then.
+    // Kept not vouched for by an earlier pass (some account could not be read then): this span
+    // or one it covers (a later change of the number read from no later a start), which this
+    // one, vouched for, would unsay (away.ts, updatedSpansKept).
     const unvouched = kept.some(
       (c) =>
         c.numberSid === m.numberSid &&
         c.subaccountSid === m.subaccountSid &&
-        c.spanStart === span.start &&
-        c.dateUpdated === span.end &&
+        Date.parse(span.start) <= Date.parse(c.spanStart) &&
+        Date.parse(span.end) >= Date.parse(c.dateUpdated) &&
         c.outcome === 'unvouched',
     );
     const gone = { known, unvouched, now };
@@ -205,11 +207,12 @@ function elsewhere(
   );
   // Gone: no longer listed, though the database knows it (Twilio deletes a subaccount 30 days
   // after it was closed). Read all the same for a span an earlier pass could not vouch for
-  // (some account unreadable then, this one perhaps, closed since): its 404 keeps the span not
-  // checked, naming it, rather than vouching for it now that it cannot be read at all. Else, or
-  // for a span begun within the 30 days before now (it was closed before the span), its
-  // refusal is passed over like that of one closed before the span: a subaccount of a customer
-  // who left long ago would otherwise keep every later change of every number not checked.
+  // (some account unreadable then, this one perhaps, closed since), or one that covers such a
+  // span (a later change read from no later a start): its 404 keeps the span not checked,
+  // naming it, rather than vouching for it now that it cannot be read at all. Else, or for a
+  // span begun within the 30 days before now (it was closed before the span), its refusal is
+  // passed over like that of one closed before the span: a subaccount of a customer who left
+  // long ago would otherwise keep every later change of every number not checked.
   const listed = new Set(subaccounts.map((a) => a.sid));
   const gone = known.filter((sid) => sid !== parent && !listed.has(sid));
   const closedBefore = now.getTime() - CLOSED_KEPT_MS;

@@ -690,6 +690,41 @@ describe('checkUpdated, a subaccount the database knows that Twilio no longer li
     }
   });
 
+  it('reads it for a later change of the number read from the same start as a span an earlier pass could not vouch for, which a vouched span would cover', async () => {
+    // The earlier pass kept [start, 12-05] unvouched; the number was edited again on 12-20, so
+    // this pass is asked [start, 12-20]. Vouched for with Gone passed over, it would cover the
+    // kept span (updatedSpansKept) and the pass would stop naming it, exit 0, over what the
+    // number did in Gone, never read.
+    const later = { ...span, end: '2026-12-20T08:00:00Z' };
+    const now = new Date('2027-01-10T00:00:00Z');
+    for (const batchFrom of [Infinity, 1]) {
+      const { port, asked } = listedNow();
+      const checked = await checkUpdated(
+        port,
+        {
+          updated: [later],
+          numbers: [moved],
+          kept: [unvouched],
+          readable: () => new Date('2025-11-01T00:00:00Z'),
+          now,
+          known: [PARENT, SUB, GONE],
+        },
+        { batchFrom },
+      );
+      expect(asked.map((a) => a.accountSid)).toContain(GONE);
+      expect(checked.notChecked).toEqual([
+        {
+          ...later,
+          updatedCheck: {
+            outcome: 'unreadable',
+            accounts: [{ accountSid: GONE, status: 404, code: 20404 }],
+          },
+        },
+      ]);
+      expect(checked.checks).toEqual([expect.objectContaining({ outcome: 'unvouched' })]);
+    }
+  });
+
   it('passes over its refusal for a span begun within the 30 days before now, or one no pass kept unvouched', async () => {
     for (const batchFrom of [Infinity, 1]) {
       for (const [now, kept] of [

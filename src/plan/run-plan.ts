@@ -101,7 +101,7 @@ export async function runPlan(input: RunPlanInput, deps: RunPlanDeps): Promise<R
     originAccounts: new Set([...origins.values()].map((o) => o.accountSid)),
   });
   const recorded = new Map(listCustomerNumbers(db).map((n) => [n.numberSid, n]));
-  const left = leftSinceSnapshot(db, observed, origins, recorded);
+  const left = leftSinceSnapshot(db, observed, origins);
   const sources = sourceServices(observed, origins, recorded, left);
   const options = (refreshed: boolean, optOuts: OptOutIndex): PlanOptions => ({
     now: isoSeconds(clock.now()),
@@ -384,23 +384,25 @@ function sourceServices(
 type LeftAccount = Pick<NumberRow, 'accountSid' | 'messagingServiceSid'>;
 
 /**
- * Numbers no plan has recorded yet, no move of them under way, that a snapshot (or a plan's
- * refresh) saw in another account than the one they are in now (moved by hand in the console
- * since), with the latest such listing: read before the plan's own refresh records where they
- * are now. Every listing counts, not only the latest: a second snapshot taken after the move
- * sees the number only where it is now, and it left the account the first one saw it in all
- * the same.
+ * Numbers (but those whose move an apply began and did not finish) that a snapshot (or a
+ * plan's refresh) saw in another account than the one they are in now (moved by hand in the
+ * console since), with the latest such listing: read before the plan's own refresh records
+ * where they are now. One an earlier plan recorded counts too (moved by hand after that plan,
+ * whose apply refused it as drift): recorded again as coming from where it is now, the account
+ * it left by hand, and the STOPs said to it there after that plan's refresh, would drop out of
+ * its list's coverage, and reconcile would call the list whole. Every listing counts, not only
+ * the latest: a second snapshot taken after the move sees the number only where it is now, and
+ * it left the account the first one saw it in all the same.
  */
 function leftSinceSnapshot(
   db: Db,
   observed: ObservedState,
   origins: ReadonlyMap<string, NumberOrigin>,
-  recorded: ReadonlyMap<string, RecordedSource>,
 ): Map<string, LeftAccount> {
   const listed = accountsListedByNumber(db);
   const left = new Map<string, LeftAccount>();
   for (const number of observed.numbers) {
-    if (recorded.has(number.sid) || origins.has(number.sid)) continue;
+    if (origins.has(number.sid)) continue;
     const listings = listed.get(number.sid) ?? [];
     const then = listings.find((l) => l.accountSid !== number.accountSid);
     if (then === undefined) continue;

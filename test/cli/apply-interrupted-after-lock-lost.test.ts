@@ -10,6 +10,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
+import { takeLockOver } from '../support/apply-lock.js';
 import { planOneCustomer, useCliWorkspace } from '../support/migration.js';
 import { releaseHeld, startApplyHeldAtWrite } from '../support/snapshot-harness.js';
 
@@ -26,13 +27,7 @@ describe('apply stopped by a signal after its lock was taken over', () => {
     // The subaccount created, the first transfer held.
     const apply = await startApplyHeldAtWrite(env, dir.path, 'a.plan.json', 'a.db', 1);
     // Meanwhile an apply on another machine takes the lock over, for run 1.
-    const file = new Database(dir.file('a.db'));
-    file
-      .prepare(
-        "UPDATE apply_lock SET pid = 4242, hostname = ?, acquired_at = '2026-01-02T03:04:05Z'",
-      )
-      .run(THERE);
-    file.close();
+    takeLockOver(dir.file('a.db'));
     apply.child.kill('SIGINT');
     const stopped = await apply.done;
     await releaseHeld(env);

@@ -14,7 +14,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
-import { finishByTakingOver } from '../support/apply-lock.js';
+import { finishByTakingOver, takeLockOver } from '../support/apply-lock.js';
 import { planOneCustomer, useCliWorkspace } from '../support/migration.js';
 import { releaseHeld, startApplyHeldAtWrite } from '../support/snapshot-harness.js';
 
@@ -43,13 +43,7 @@ describe('apply whose lock is taken over while it sends', () => {
     // Twilio's state. (Taken over after the last answer: apply-lock-taken-over-while-reading-back.)
     const apply = await startApplyHeldAtWrite(env, dir.path, 'a.plan.json', 'a.db', 2);
     // Meanwhile an apply on another machine takes the lock over (--take-over-lock), for run 1.
-    const file = new Database(dir.file('a.db'));
-    file
-      .prepare(
-        "UPDATE apply_lock SET pid = 4242, hostname = 'ops-container-3f2a', acquired_at = '2026-01-02T03:04:05Z'",
-      )
-      .run();
-    file.close();
+    takeLockOver(dir.file('a.db'));
     await releaseHeld(env);
     const ended = await apply.done;
 

@@ -17,7 +17,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
-import { finishByTakingOver } from '../support/apply-lock.js';
+import { finishByTakingOver, takeLockOver } from '../support/apply-lock.js';
 import { requestLog } from '../support/emulator.js';
 import { planOneCustomer, useCliWorkspace } from '../support/migration.js';
 import { releaseHeld, startApplyHeldAtWrite } from '../support/snapshot-harness.js';
@@ -41,13 +41,7 @@ describe('apply whose lock is taken over while it sends', () => {
     // two steps are under way per request slot).
     const apply = await startApplyHeldAtWrite(env, dir.path, 'a.plan.json', 'a.db', 1);
     // Meanwhile an apply on another machine takes the lock over (--take-over-lock), for run 1.
-    const file = new Database(dir.file('a.db'));
-    file
-      .prepare(
-        "UPDATE apply_lock SET pid = 4242, hostname = ?, acquired_at = '2026-01-02T03:04:05Z'",
-      )
-      .run(THERE);
-    file.close();
+    takeLockOver(dir.file('a.db'));
     await releaseHeld(env);
     const ended = await apply.done;
 

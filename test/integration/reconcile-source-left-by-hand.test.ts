@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 
 import { inbound, moveNumberByHand, ownClient } from '../support/emulator.js';
 import { planAndApply, useCliWorkspaceEach } from '../support/migration.js';
+import { expectNotWholeThenNamed } from '../support/not-whole-then-named.js';
 
 const A = '+14155550671';
 const C = '+14155550673';
@@ -70,24 +71,6 @@ describe('reconcile: a number left by hand the account the plan records it came 
     expect(toR1.status).not.toBe('failed');
 
     // Acme's subaccount was read up to the snapshot only: Beta's list is not whole.
-    const first = await cli(['reconcile', '--fail-on-violation', '--json', '--db', db()]);
-    expect(first.code, first.stderr).toBe(3);
-    const result = JSON.parse(first.stdout) as {
-      newViolations: number;
-      notWhole: { customerIds: string[] } | null;
-    };
-    expect(result.newViolations).toBe(0);
-    expect(result.notWhole?.customerIds).toEqual(['beta']);
-
-    // Read up to now, the STOP is on A's list, and the next pass names the send.
-    expect((await cli(['snapshot', '--db', db(), '--account', acme])).code).toBe(0);
-    const second = await cli(['reconcile', '--fail-on-violation', '--json', '--db', db()]);
-    expect(second.code, second.stderr).toBe(3);
-    const named = JSON.parse(second.stdout) as {
-      newViolations: number;
-      notWhole: { customerIds: string[] } | null;
-    };
-    expect(named.newViolations).toBe(1);
-    expect(named.notWhole).toBeNull();
+    await expectNotWholeThenNamed(cli, db(), acme, 'beta');
   }, 90_000);
 });

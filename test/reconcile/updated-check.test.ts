@@ -668,6 +668,23 @@ describe('checkUpdated, a subaccount the database knows that Twilio no longer li
       { batchFrom },
     );
 
+  /** `asked` is kept not vouched for, not checked: Gone's messages unreadable (404). */
+  const expectKeptUnreadableInGone = (
+    checked: Awaited<ReturnType<typeof checkUpdated>>,
+    asked: NotChecked,
+  ) => {
+    expect(checked.notChecked).toEqual([
+      {
+        ...asked,
+        updatedCheck: {
+          outcome: 'unreadable',
+          accounts: [{ accountSid: GONE, status: 404, code: 20404 }],
+        },
+      },
+    ]);
+    expect(checked.checks).toEqual([expect.objectContaining({ outcome: 'unvouched' })]);
+  };
+
   it('reads it for a span an earlier pass could not vouch for, and keeps that span not vouched for, naming it', async () => {
     // Twilio deletes a closed subaccount 30 days after: by now it may have closed after the
     // span began (2026-12-03), the number in it then, and been what the earlier pass could not
@@ -677,16 +694,7 @@ describe('checkUpdated, a subaccount the database knows that Twilio no longer li
       const { port, asked } = listedNow();
       const checked = await checkGone(port, now, batchFrom);
       expect(asked.map((a) => a.accountSid)).toContain(GONE);
-      expect(checked.notChecked).toEqual([
-        {
-          ...span,
-          updatedCheck: {
-            outcome: 'unreadable',
-            accounts: [{ accountSid: GONE, status: 404, code: 20404 }],
-          },
-        },
-      ]);
-      expect(checked.checks).toEqual([expect.objectContaining({ outcome: 'unvouched' })]);
+      expectKeptUnreadableInGone(checked, span);
     }
   });
 
@@ -712,16 +720,7 @@ describe('checkUpdated, a subaccount the database knows that Twilio no longer li
         { batchFrom },
       );
       expect(asked.map((a) => a.accountSid)).toContain(GONE);
-      expect(checked.notChecked).toEqual([
-        {
-          ...later,
-          updatedCheck: {
-            outcome: 'unreadable',
-            accounts: [{ accountSid: GONE, status: 404, code: 20404 }],
-          },
-        },
-      ]);
-      expect(checked.checks).toEqual([expect.objectContaining({ outcome: 'unvouched' })]);
+      expectKeptUnreadableInGone(checked, later);
     }
   });
 

@@ -76,3 +76,21 @@ export function finishByTakingOver(
   ageLockRenewal(dbPath);
   return cli(['apply', plan, '--db', db, '--rate', '1000', '--take-over-lock']);
 }
+
+/**
+ * An apply of another machine (OTHER_MACHINES_LOCK's pid and host) takes over, as
+ * --take-over-lock does, the lock of the database at `path` that an apply here holds, for the
+ * run it names: from then on that one holds it.
+ */
+export function takeLockOver(path: string): void {
+  const db = new Database(path);
+  try {
+    db.prepare('UPDATE apply_lock SET pid = ?, hostname = ?, acquired_at = ? WHERE id = 1').run(
+      OTHER_MACHINES_LOCK.pid,
+      OTHER_MACHINES_LOCK.hostname,
+      OTHER_MACHINES_LOCK.acquiredAt,
+    );
+  } finally {
+    db.close();
+  }
+}

@@ -18,24 +18,16 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
-import { withDb } from '../../src/db/open.js';
 import { movedNumbers } from '../../src/db/reconcile.js';
-import { runReconcile } from '../../src/reconcile/run-reconcile.js';
 import { failsOnViolation } from '../../src/reconcile/result.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { migrateOneCustomer, planAndApply, seededStop } from '../support/migration.js';
 import {
-  cliEnv,
-  fixedClock,
-  MIGRATIONS_DIR,
-  pollUntil,
-  readOnly,
-  runCli,
-  snapshotInto,
-  TEST_RUNNER,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+  migrateOneCustomer,
+  planAndApply,
+  seededStop,
+  useCliWorkspaceEach,
+} from '../support/migration.js';
+import { reconcileAt } from '../support/reconcile-pass.js';
+import { fixedClock, pollUntil, readOnly, snapshotInto } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -45,43 +37,40 @@ const R1 = '+12025550821';
 const R2 = '+12025550822';
 
 describe('a mark no pass can read all of again', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
   let now = NOW;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('m.db');
-
-  beforeEach(async () => {
-    now = NOW;
-    env = await startTestEmulator({ now: () => now });
-    await env.seed({
+  const ws = useCliWorkspaceEach(
+    {
       numbers: [{ phone_number: A }],
       messages: [seededStop(R1, A, NOW - 20 * DAY)],
-    });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    },
+    { now: () => now },
+  );
+  const { cli } = ws;
+  const db = () => ws.dir.file('m.db');
+
+  beforeEach(() => {
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
   });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
+  // The next test's emulator starts on the clock at NOW again.
+  afterEach(() => {
+    now = NOW;
   });
 
   const migrate = () =>
-    migrateOneCustomer(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('p.plan.json') });
+    migrateOneCustomer(cli, {
+      mapping: ws.dir.file('m.csv'),
+      db: db(),
+      out: ws.dir.file('p.plan.json'),
+    });
 
-  const pass = async (at: number, since: number | null = null) => {
+  const pass = (at: number, since: number | null = null) => {
     now = at;
-    return withDb({ path: db(), migrationsDir: MIGRATIONS_DIR, clock: fixedClock(at) }, (d) =>
-      runReconcile(
-        { since: since === null ? null : new Date(since) },
-        { twilio: env.port(), db: d, clock: fixedClock(at), runner: TEST_RUNNER },
-      ),
-    );
+    return reconcileAt(ws.env, db(), at, since);
   };
 
   /** acme's send from A to R2 (on no list), made in its subaccount `sub` at `at`. */
   const sendSale = (sub: string, at: number) =>
-    env.seed({
+    ws.env.seed({
       messages: [
         {
           from: A,
@@ -114,7 +103,7 @@ describe('a mark no pass can read all of again', () => {
   const page = async () => {
     const written = await cli(['report', '--db', db(), '--run', '1']);
     expect(written.code, written.stderr).toBe(0);
-    return readFileSync(dir.file('reports/1/report.html'), 'utf8');
+    return readFileSync(ws.dir.file('reports/1/report.html'), 'utf8');
   };
   const expectNeverChecked = (html: string) => {
     expect(/data-signoff="([a-z-]+)"/.exec(html)?.[1]).toBe('not-ready');
@@ -125,11 +114,11 @@ describe('a mark no pass can read all of again', () => {
 
   it('keeps what is older than the Messages API window as never checked over the whole list', async () => {
     const sub = await migrate();
-    await env.control('POST', '/__emulator/settings', {
+    await ws.env.control('POST', '/__emulator/settings', {
       account_sid: sub,
       message_retention_days: 30,
     });
-    await snapshotInto(db(), env.port(), fixedClock(NOW), {
+    await snapshotInto(db(), ws.env.port(), fixedClock(NOW), {
       accounts: [sub],
       useExport: false,
       retentionDays: 30,
@@ -182,12 +171,15 @@ describe('a mark no pass can read all of again', () => {
 
     // A later wave moves A on, to Beta's subaccount: acme has no number left.
     now = Date.now();
-    writeFileSync(dir.file('m2.csv'), `customer_id,customer_name,phone_number\nbeta,Beta,${A}\n`);
-    await snapshotInto(db(), env.port(), fixedClock(now), { accounts: [sub], useExport: false });
+    writeFileSync(
+      ws.dir.file('m2.csv'),
+      `customer_id,customer_name,phone_number\nbeta,Beta,${A}\n`,
+    );
+    await snapshotInto(db(), ws.env.port(), fixedClock(now), { accounts: [sub], useExport: false });
     await planAndApply(cli, {
-      mapping: dir.file('m2.csv'),
+      mapping: ws.dir.file('m2.csv'),
       db: db(),
-      out: dir.file('p2.plan.json'),
+      out: ws.dir.file('p2.plan.json'),
     });
     const left = readOnly(
       db(),

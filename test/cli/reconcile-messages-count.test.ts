@@ -9,10 +9,8 @@ import { writeFileSync } from 'node:fs';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { withDb } from '../../src/db/open.js';
-import { runReconcile } from '../../src/reconcile/run-reconcile.js';
 import { migrateOneCustomer, useCliWorkspace } from '../support/migration.js';
-import { fixedClock, MIGRATIONS_DIR, TEST_RUNNER } from '../support/snapshot-harness.js';
+import { reconcileAt } from '../support/reconcile-pass.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -44,14 +42,9 @@ describe('reconcile counts each message of a pass once', () => {
       date_sent: new Date(at).toISOString(),
       account_sid: sub,
     });
-    const pass = async (at: number) => {
+    const pass = (at: number) => {
       now = at;
-      return withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(at) }, (d) =>
-        runReconcile(
-          { since: null },
-          { twilio: ws.env.port(), db: d, clock: fixedClock(at), runner: TEST_RUNNER },
-        ),
-      );
+      return reconcileAt(ws.env, db, at);
     };
     // 1,500 messages (two pages) in the hour after the move, one 5 minutes before the pass
     // and one on its last second: 1,502.

@@ -10,16 +10,10 @@ import { writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
-import { withDb } from '../../src/db/open.js';
-import { runReconcile } from '../../src/reconcile/run-reconcile.js';
 import { failsOnViolation } from '../../src/reconcile/result.js';
 import { migrateOneCustomer, seededStop, useCliWorkspace } from '../support/migration.js';
-import {
-  fixedClock,
-  MIGRATIONS_DIR,
-  snapshotInto,
-  TEST_RUNNER,
-} from '../support/snapshot-harness.js';
+import { reconcileAt } from '../support/reconcile-pass.js';
+import { fixedClock, snapshotInto } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -70,14 +64,9 @@ describe('reconcile names what it can no longer check', () => {
         },
       ],
     });
-    const pass = async (at: number) => {
+    const pass = (at: number) => {
       now = at;
-      return withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(at) }, (d) =>
-        runReconcile(
-          { since: null },
-          { twilio: ws.env.port(), db: d, clock: fixedClock(at), runner: TEST_RUNNER },
-        ),
-      );
+      return reconcileAt(ws.env, db, at);
     };
     const first = await pass(NOW + 60 * DAY);
     expect(first.newViolations).toBe(0);

@@ -14,20 +14,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { withDb } from '../../src/db/open.js';
 import { listViolations } from '../../src/db/reconcile.js';
-import { runReconcile } from '../../src/reconcile/run-reconcile.js';
 import { failsOnViolation } from '../../src/reconcile/result.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { migrateOneCustomer, planAndApply, seededStop } from '../support/migration.js';
 import {
-  cliEnv,
-  fixedClock,
-  MIGRATIONS_DIR,
-  runCli,
-  snapshotInto,
-  TEST_RUNNER,
-  tempDir,
-  type TempDir,
-} from '../support/snapshot-harness.js';
+  migrateOneCustomer,
+  planAndApply,
+  seededStop,
+  useCliWorkspaceEach,
+} from '../support/migration.js';
+import { reconcileAt } from '../support/reconcile-pass.js';
+import { fixedClock, MIGRATIONS_DIR, snapshotInto } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -39,41 +34,38 @@ const R2 = '+12025550812';
 const AGENT = 'rcs:acme_agent';
 
 describe('reconcile judges a pending send no pass will read again', () => {
-  let env: TestEmulator;
-  let dir: TempDir;
   let now = NOW;
-  const cli = (args: string[]) => runCli(args, cliEnv(env), dir.path);
-  const db = () => dir.file('p.db');
-
   // Each test moves A into a subaccount of its own: a fresh emulator and folder each.
-  beforeEach(async () => {
-    now = NOW;
-    env = await startTestEmulator({ now: () => now });
-    await env.seed({
+  const ws = useCliWorkspaceEach(
+    {
       numbers: [{ phone_number: A }],
       messages: [seededStop(R1, A, NOW - 20 * DAY), seededStop(R2, A, NOW - 20 * DAY)],
-    });
-    dir = tempDir();
-    writeFileSync(dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
+    },
+    { now: () => now },
+  );
+  const { cli } = ws;
+  const db = () => ws.dir.file('p.db');
+
+  beforeEach(() => {
+    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
   });
-  afterEach(async () => {
-    await env.close();
-    dir.remove();
+  // The next test's emulator starts on the clock at NOW again.
+  afterEach(() => {
+    now = NOW;
   });
 
   /** Acme's numbers moved (snapshot, plan, apply): its subaccount. */
   const migrate = () =>
-    migrateOneCustomer(cli, { mapping: dir.file('m.csv'), db: db(), out: dir.file('p.plan.json') });
+    migrateOneCustomer(cli, {
+      mapping: ws.dir.file('m.csv'),
+      db: db(),
+      out: ws.dir.file('p.plan.json'),
+    });
 
   /** A reconcile pass at `at`, from `since` (null: every span not yet read). */
-  const pass = async (at: number, since: number | null) => {
+  const pass = (at: number, since: number | null) => {
     now = at;
-    return withDb({ path: db(), migrationsDir: MIGRATIONS_DIR, clock: fixedClock(at) }, (d) =>
-      runReconcile(
-        { since: since === null ? null : new Date(since) },
-        { twilio: env.port(), db: d, clock: fixedClock(at), runner: TEST_RUNNER },
-      ),
-    );
+    return reconcileAt(ws.env, db(), at, since);
   };
 
   const listed = (at: number) =>
@@ -93,13 +85,13 @@ describe('reconcile judges a pending send no pass will read again', () => {
 
   it('lists it once no pass can read the span before it', async () => {
     const sub = await migrate();
-    await env.control('POST', '/__emulator/settings', {
+    await ws.env.control('POST', '/__emulator/settings', {
       account_sid: sub,
       message_retention_days: 7,
     });
     // The subaccount texts R1 and R2, who said STOP to A before it moved; R2 said START to A
     // in the hour a --since pass skips.
-    const seeded = await env.seed({
+    const seeded = await ws.env.seed({
       messages: [
         {
           from: R2,
@@ -116,7 +108,7 @@ describe('reconcile judges a pending send no pass will read again', () => {
     const toR1 = seeded.messages[1]!.sid;
     // A snapshot of the subaccount records its 7 days (and reads R2's START into the ledger).
     now = NOW + 2 * HOUR;
-    await snapshotInto(db(), env.port(), fixedClock(now), {
+    await snapshotInto(db(), ws.env.port(), fixedClock(now), {
       accounts: [sub],
       useExport: false,
       retentionDays: 7,
@@ -148,7 +140,7 @@ describe('reconcile judges a pending send no pass will read again', () => {
   it('counts it as pending at every pass until one judges it', async () => {
     const sub = await migrate();
     // The subaccount texts R1, who said STOP to A before it moved.
-    const seeded = await env.seed({ messages: [sale(sub, R1)] });
+    const seeded = await ws.env.seed({ messages: [sale(sub, R1)] });
     // The --since pass skips the first two hours after the move: the send to R1 is pending.
     const skipped = await pass(NOW + 4 * HOUR, NOW + 2 * HOUR);
     expect(skipped).toMatchObject({ newViolations: 0, pending: 1 });
@@ -170,19 +162,19 @@ describe('reconcile judges a pending send no pass will read again', () => {
 
   it('holds report.html back while it is pending, and says nobody texted only once judged', async () => {
     const sub = await migrate();
-    await env.seed({ messages: [sale(sub, R1)] });
+    await ws.env.seed({ messages: [sale(sub, R1)] });
     const skipped = await pass(NOW + 4 * HOUR, NOW + 2 * HOUR);
     expect(skipped).toMatchObject({ newViolations: 0, pending: 1 });
     const page = async () => {
       const written = await cli(['report', '--db', db(), '--run', '1']);
       expect(written.code, written.stderr).toBe(0);
-      return readFileSync(dir.file('reports/1/report.html'), 'utf8');
+      return readFileSync(ws.dir.file('reports/1/report.html'), 'utf8');
     };
 
     // The span the pass skipped leaves acme's list not whole; the page says to run a snapshot,
     // which reads it. Only a pass holds the send to the list: it is pending still.
     now = NOW + 5 * HOUR;
-    await snapshotInto(db(), env.port(), fixedClock(now), { accounts: [sub], useExport: false });
+    await snapshotInto(db(), ws.env.port(), fixedClock(now), { accounts: [sub], useExport: false });
     const pending = await page();
     expect(pending).toContain('data-signoff="not-ready"');
     expect(pending).toContain(
@@ -200,7 +192,7 @@ describe('reconcile judges a pending send no pass will read again', () => {
   it('lists it once its number has moved on', async () => {
     const sub = await migrate();
     // The subaccount texts R1, who said STOP to A before it moved.
-    const seeded = await env.seed({ messages: [sale(sub, R1)] });
+    const seeded = await ws.env.seed({ messages: [sale(sub, R1)] });
     const toR1 = seeded.messages[0]!.sid;
     // The --since pass skips the first two hours after the move: the send to R1 is pending.
     const skipped = await pass(NOW + 4 * HOUR, NOW + 2 * HOUR);
@@ -208,12 +200,15 @@ describe('reconcile judges a pending send no pass will read again', () => {
 
     // A later wave moves A on, to Beta's subaccount.
     now = NOW + 5 * HOUR;
-    writeFileSync(dir.file('m2.csv'), `customer_id,customer_name,phone_number\nbeta,Beta,${A}\n`);
-    await snapshotInto(db(), env.port(), fixedClock(now), { accounts: [sub], useExport: false });
+    writeFileSync(
+      ws.dir.file('m2.csv'),
+      `customer_id,customer_name,phone_number\nbeta,Beta,${A}\n`,
+    );
+    await snapshotInto(db(), ws.env.port(), fixedClock(now), { accounts: [sub], useExport: false });
     await planAndApply(cli, {
-      mapping: dir.file('m2.csv'),
+      mapping: ws.dir.file('m2.csv'),
       db: db(),
-      out: dir.file('p2.plan.json'),
+      out: ws.dir.file('p2.plan.json'),
     });
 
     // No pass reads Acme's subaccount again, nor the span the --since pass skipped there: the
@@ -231,19 +226,22 @@ describe('reconcile judges a pending send no pass will read again', () => {
   it('judges a send from an RCS agent as pending, then lists it once A has moved on', async () => {
     const sub = await migrate();
     // Acme's RCS agent texts R1, who said STOP to A before it moved.
-    const seeded = await env.seed({ messages: [sale(sub, `rcs:${R1}`, AGENT)] });
+    const seeded = await ws.env.seed({ messages: [sale(sub, `rcs:${R1}`, AGENT)] });
     const toR1 = seeded.messages[0]!.sid;
     const skipped = await pass(NOW + 4 * HOUR, NOW + 2 * HOUR);
     expect(skipped).toMatchObject({ newViolations: 0, pending: 1 });
     expect(failsOnViolation(skipped, 0)).toBe(true);
 
     now = NOW + 5 * HOUR;
-    writeFileSync(dir.file('m2.csv'), `customer_id,customer_name,phone_number\nbeta,Beta,${A}\n`);
-    await snapshotInto(db(), env.port(), fixedClock(now), { accounts: [sub], useExport: false });
+    writeFileSync(
+      ws.dir.file('m2.csv'),
+      `customer_id,customer_name,phone_number\nbeta,Beta,${A}\n`,
+    );
+    await snapshotInto(db(), ws.env.port(), fixedClock(now), { accounts: [sub], useExport: false });
     await planAndApply(cli, {
-      mapping: dir.file('m2.csv'),
+      mapping: ws.dir.file('m2.csv'),
       db: db(),
-      out: dir.file('p2.plan.json'),
+      out: ws.dir.file('p2.plan.json'),
     });
 
     const late = await pass(NOW + 6 * HOUR, null);

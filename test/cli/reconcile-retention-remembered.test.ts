@@ -11,18 +11,10 @@ import { writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { isoSeconds } from '../../src/clock.js';
-import { withDb } from '../../src/db/open.js';
 import { exportOptOuts } from '../../src/optouts/export.js';
-import { runReconcile } from '../../src/reconcile/run-reconcile.js';
 import { planAndApply, useCliWorkspace } from '../support/migration.js';
-import {
-  fixedClock,
-  MIGRATIONS_DIR,
-  readOnly,
-  snapshotInto,
-  TEST_RUNNER,
-  withLedger,
-} from '../support/snapshot-harness.js';
+import { reconcileAt } from '../support/reconcile-pass.js';
+import { fixedClock, readOnly, snapshotInto, withLedger } from '../support/snapshot-harness.js';
 
 const DAY = 86_400_000;
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -87,12 +79,7 @@ describe('reconcile keeps to the window remembered for the subaccount', () => {
       ],
     });
     now = NOW + 60 * DAY;
-    await withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(now) }, (d) =>
-      runReconcile(
-        { since: null },
-        { twilio: ws.env.port(), db: d, clock: fixedClock(now), runner: TEST_RUNNER },
-      ),
-    );
+    await reconcileAt(ws.env, db, now);
 
     const doc = await withLedger(db, (d) => exportOptOuts(d));
     // The STOP the API hid is on no list (the ledger does not have it) …

@@ -189,6 +189,26 @@ function accountSid(text: string): string | null {
   return ACCOUNT_SID.test(text) ? `AC${text.slice(2).toLowerCase()}` : text;
 }
 
+/**
+ * The separator of a header row that is one field holding every required column joined by
+ * something else than a comma, as a spreadsheet in a locale whose decimal mark is a comma
+ * writes "CSV" (semicolons), or a "text (tab-delimited)" export: named, where the columns it
+ * holds would otherwise each be reported unknown and the required ones missing. Null for any
+ * other header.
+ */
+function otherSeparator(fields: readonly string[]): string | null {
+  if (fields.length !== 1) return null;
+  for (const [char, name] of [
+    [';', 'semicolons'],
+    ['\t', 'tabs'],
+    ['|', 'vertical bars'],
+  ] as const) {
+    const names = (fields[0] ?? '').split(char).map((field) => field.trim().toLowerCase());
+    if (REQUIRED.every((column) => names.includes(column))) return name;
+  }
+  return null;
+}
+
 export function parseMapping(path: string, text: string): Mapping {
   const sha256 = createHash('sha256').update(text).digest('hex');
   const problems: string[] = [];
@@ -204,6 +224,13 @@ export function parseMapping(path: string, text: string): Mapping {
   if (header === undefined) {
     throw new MappingError([
       `${path}:1: the file is empty; expected a header row (${REQUIRED.join(', ')})`,
+    ]);
+  }
+
+  const separator = otherSeparator(header.fields);
+  if (separator !== null) {
+    throw new MappingError([
+      `${path}:${header.line}: the columns are separated by ${separator}, not commas (a spreadsheet's export in a locale that writes decimal commas?): save it as CSV (comma-delimited) and plan again`,
     ]);
   }
 

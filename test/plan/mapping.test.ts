@@ -206,6 +206,30 @@ describe('parseMapping: line breaks of any kind', () => {
   });
 });
 
+describe('parseMapping: a file whose columns are not separated by commas', () => {
+  it.each([
+    ['semicolons', ';', 'semicolons'],
+    ['tabs', '\t', 'tabs'],
+    ['vertical bars', '|', 'vertical bars'],
+  ])('%s: refused in one line naming the separator', (_, char, name) => {
+    const text = ['customer_id', 'customer_name', 'phone_number']
+      .join(char)
+      .concat(`\r\nacme${char}Acme${char}+14155550101\r\n`);
+    expect(problemsOf(`\uFEFF${text}`)).toEqual([
+      `m.csv:1: the columns are separated by ${name}, not commas (a spreadsheet's export in a locale that writes decimal commas?): save it as CSV (comma-delimited) and plan again`,
+    ]);
+  });
+
+  it('a one-column header that does not hold every required column is reported as before', () => {
+    expect(problemsOf('customer_id;customer_name\nacme;Acme\n')).toEqual([
+      'm.csv:1: unknown column "customer_id;customer_name" (columns are customer_id, customer_name, phone_number, messaging_service, subaccount_sid)',
+      'm.csv:1: missing required column "customer_id"',
+      'm.csv:1: missing required column "customer_name"',
+      'm.csv:1: missing required column "phone_number"',
+    ]);
+  });
+});
+
 describe('parseMapping: a file that is not UTF-8 text', () => {
   const header = 'customer_id,customer_name,phone_number';
   /** The bytes of a file as the plan command reads them: decoded as UTF-8. */

@@ -5,7 +5,7 @@
  */
 
 import type { Clock } from '../clock.js';
-import type { StepRecord, StepState } from '../db/journal.js';
+import type { LockRunner, StepRecord, StepState } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import type { ReplanPaths } from '../plan/replan.js';
 import type { Plan, PlanStep } from '../plan/types.js';
@@ -50,7 +50,7 @@ export interface ApplyDeps {
   twilio: TwilioPort;
   db: Db;
   clock: Clock;
-  runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
+  runner: LockRunner;
   sleep(ms: number): Promise<void>;
   onStep?(step: PlanStep, record: StepRecord, total: number): void;
   /** A write with no certain answer, about to be settled from live state (execute.ts). */

@@ -27,7 +27,7 @@ import {
   type ConsentItemRecord,
   type ItemAnswer,
 } from '../db/consent-journal.js';
-import type { StepOutcome } from '../db/journal.js';
+import type { LockTaker, StepOutcome } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { TwilioError } from '../errors.js';
 import { carryItemsOf, correlationId } from '../plan/carry.js';
@@ -41,7 +41,7 @@ export interface CarryDeps {
   clock: Clock;
   runId: number;
   /** The apply sending: each batch is sent only while it holds the lock (`recordBatchSend`). */
-  lockedBy?: { pid: number; hostname: string };
+  lockedBy?: LockTaker;
 }
 
 /** Twilio's reason for a record it could not write this time, but may the next. */

@@ -19,6 +19,7 @@ import {
   markNotRun,
   recordIntent,
   recordOutcome,
+  type LockTaker,
   type StepOutcome,
   type StepRecord,
 } from '../db/journal.js';
@@ -61,7 +62,7 @@ export interface ExecuteDeps {
    * intent was written before is held back as it would leave by the port's gate, `runApply`'s,
    * and a carry's batch by `recordBatchSend`: the step stays in flight, for that apply.)
    */
-  lockedBy?: { pid: number; hostname: string };
+  lockedBy?: LockTaker;
 }
 
 /** How many times a write with uncertain answers is settled and sent again. */

@@ -3,8 +3,9 @@
  * apply that ends before its run began (or was taken up) changed nothing, and must leave the
  * lock as it found it where letting go would mislead the next apply. Three cases, one entry
  * point each, and (last) a give-back whose write fails; every write is the journal's
- * (`giveLockBack`, `releaseLock`), made only while this process still holds the lock (pid and
- * host both): one taken over meanwhile by another apply (--take-over-lock) is never touched.
+ * (`giveLockBack`, `releaseLock`), made only while this process still holds the lock (its
+ * token: `isMine`): one taken over meanwhile by another apply (--take-over-lock) is never
+ * touched.
  *
  * - `whenStopped` (a signal: Ctrl-C, SIGTERM, SIGHUP, before the run began). A lock taken over
  *   from an apply on another machine (--take-over-lock) is that apply's again, as it was (run,
@@ -45,10 +46,12 @@
 import { isoSeconds, type Clock } from '../clock.js';
 import {
   giveLockBack,
+  isMine,
   lockHolder,
   LOCK_RENEW_MS,
   releaseLock,
   renewLock,
+  unseenFrom,
   type LockHolder,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
@@ -58,7 +61,7 @@ import type { ApplyDeps, GivenBack } from './apply-types.js';
 export interface LockHandBack {
   /** The run is begun or taken up: from now on the lock is only let go. */
   runBegun(): void;
-  /** Whether the lock is still this process's (pid and host both). */
+  /** Whether the lock is still this process's (its token: `isMine`). */
   stillHeld(): boolean;
   /**
    * The apply that took the lock over from this one (--take-over-lock), if it is not this
@@ -97,7 +100,9 @@ export function lockHandBack(
   clock: Clock,
 ): LockHandBack {
   const { acquiredAt, tookOverFrom: from, continued } = taken;
-  const elsewhere = from !== null && from.hostname !== runner.hostname ? from : null;
+  // Another machine's, or one of this host under this process's own pid (another container
+  // sharing the hostname): its process cannot be seen here, as one of this machine's can.
+  const elsewhere = from !== null && unseenFrom(from, runner) ? from : null;
   let begun = false;
   const stopRenewing = renewWhileHeld(db, runner, clock);
 
@@ -130,16 +135,11 @@ export function lockHandBack(
     },
     stillHeld: () => {
       const holder = lockHolder(db);
-      return (
-        holder !== undefined && holder.pid === runner.pid && holder.hostname === runner.hostname
-      );
+      return holder !== undefined && isMine(holder, runner);
     },
     lostTo: () => {
       const holder = lockHolder(db);
-      return holder === undefined ||
-        (holder.pid === runner.pid && holder.hostname === runner.hostname)
-        ? null
-        : holder;
+      return holder === undefined || isMine(holder, runner) ? null : holder;
     },
     whenStopped: () => {
       // The process ends now: it renews the lock no more, whoever it is left to.
@@ -161,6 +161,7 @@ export function lockHandBack(
             hostname: runner.hostname,
             acquiredAt,
             renewedAt: null,
+            token: runner.token,
           },
         );
       } catch {

@@ -3,8 +3,9 @@
  * when it last renewed it, and what that makes it, seen from this machine at `now`:
  *
  * - `live`: on this machine, its process runs; on another (whose processes this one cannot
- *   see), it renewed the lock within LOCK_LIVE_MS, or later than this machine's now (the two
- *   clocks differ), or its renewal cannot be read as a time — each as `apply --take-over-lock`
+ *   see; so too on this host under the looking process's own pid: another container sharing
+ *   the hostname), it renewed the lock within LOCK_LIVE_MS, or later than this machine's now
+ *   (the two clocks differ), or its renewal cannot be read as a time — each as `apply --take-over-lock`
  *   reads it (`renewedLately`), which refuses it;
  * - `dead-process`: on this machine, no process of its pid runs: the next apply takes it over;
  * - `stale`: on another machine, not renewed for LOCK_LIVE_MS or more, or never (a lock written
@@ -19,6 +20,7 @@ import {
   lockHolder,
   renewalTime,
   renewedLately,
+  unseenFrom,
   type ApplyRun,
   type LockHolder,
 } from '../db/journal.js';
@@ -37,8 +39,17 @@ export type LockReason =
   | 'never-renewed';
 
 export interface LockStatus extends LockHolder {
-  /** Whether its host is this machine's: its process can be seen running or gone. */
+  /**
+   * Whether its process can be seen running or gone from here: on this machine's host, under
+   * another pid than the process looking (`unseenFrom`).
+   */
   thisMachine: boolean;
+  /**
+   * On this machine's host under the looking process's own pid: another process's all the
+   * same (another container sharing the hostname, or one from before a restart), whose
+   * process cannot be seen from here (`thisMachine` false).
+   */
+  ownPid: boolean;
   state: LockState;
   reason: LockReason;
   /** This machine's time when it was looked at. */
@@ -57,18 +68,20 @@ export interface LockStatus extends LockHolder {
 /** The lock, whoever it names (alive or not), as seen by `me` at `now`; null when none. */
 export function lockStatus(
   db: Db,
-  me: { hostname: string; isAlive(pid: number): boolean },
+  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
   now: Date,
 ): LockStatus | null {
   const holder = lockHolder(db);
   if (holder === undefined) return null;
   const checkedAt = isoSeconds(now);
   const renewed = holder.renewedAt === null ? null : renewalTime(holder.renewedAt);
-  const thisMachine = holder.hostname === me.hostname;
+  const thisMachine = !unseenFrom(holder, me);
+  const ownPid = holder.hostname === me.hostname && holder.pid === me.pid;
   const run = holder.runId === null ? undefined : getApplyRun(db, holder.runId);
   return {
     ...holder,
     thisMachine,
+    ownPid,
     ...verdict(holder, thisMachine, me, checkedAt, renewed),
     checkedAt,
     renewedSecondsAgo: renewed === null ? null : Math.round((now.getTime() - renewed) / 1000),

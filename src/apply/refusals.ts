@@ -11,6 +11,7 @@ import {
   LOCK_LIVE_MS,
   LOCK_RENEW_MS,
   renewalTime,
+  unseenFrom,
   type StepRecord,
   type LockHolder,
 } from '../db/journal.js';
@@ -47,12 +48,18 @@ export function refuseUnfit(input: ApplyInput, twilio: TwilioPort): void {
 }
 
 /**
- * Another apply holds the lock: `takeOverAt`, this machine's time when --take-over-lock was
- * asked and refused, as the holder (on another machine) renewed the lock lately.
+ * Another apply holds the lock, as `me` (this process) sees it: `takeOverAt`, this machine's
+ * time when --take-over-lock was asked and refused, as the holder (whose process cannot be seen
+ * from here: `unseenFrom`) renewed the lock lately.
  */
-export function lockRefusal(holder: LockHolder, hostname: string, takeOverAt?: string) {
+export function lockRefusal(
+  holder: LockHolder,
+  me: { pid: number; hostname: string },
+  takeOverAt?: string,
+) {
   const held = `another apply holds ${'this database'} (pid ${holder.pid} on ${holder.hostname}${holder.runId === null ? '' : `, run ${holder.runId}`}, since ${holder.acquiredAt})`;
-  if (takeOverAt !== undefined && holder.hostname !== hostname && holder.renewedAt !== null) {
+  const unseen = unseenFrom(holder, me);
+  if (takeOverAt !== undefined && unseen && holder.renewedAt !== null) {
     const renewed = renewalTime(holder.renewedAt);
     if (renewed === null) {
       return new RefusedError(
@@ -68,11 +75,15 @@ export function lockRefusal(holder: LockHolder, hostname: string, takeOverAt?: s
       `${held}, and ${when}. --take-over-lock takes over only an apply that no longer runs: wait for it to finish there; if it no longer runs, --take-over-lock takes it over once the lock is ${LOCK_LIVE_MS / 1000} s unrenewed, from ${isoSeconds(new Date(renewed + LOCK_LIVE_MS))}`,
     );
   }
+  const takeOver =
+    'wait for it to finish there, or, if it no longer runs (it was stopped, its machine or container is gone), apply again with --take-over-lock';
   return new RefusedError(
     `${held}; ${
-      holder.hostname === hostname
+      !unseen
         ? 'wait for it to finish'
-        : `${holder.hostname} is another machine (or container), whose processes this one cannot see: wait for it to finish there, or, if it no longer runs (it was stopped, its machine or container is gone), apply again with --take-over-lock`
+        : holder.hostname === me.hostname
+          ? `pid ${holder.pid} on ${holder.hostname} is this process's own pid and hostname, but the lock is another process's: an apply in another container sharing this hostname (its pid the same: node as pid 1 in each), or one from before this machine restarted, whose process this one cannot see: ${takeOver}`
+          : `${holder.hostname} is another machine (or container), whose processes this one cannot see: ${takeOver}`
     }`,
   );
 }

@@ -5,7 +5,13 @@
  * all on one page.
  */
 
-import { getApplyRun, listSteps, runPlanJson, type ApplyRun } from '../db/journal.js';
+import {
+  getApplyRun,
+  listSteps,
+  runPlanJson,
+  type ApplyRun,
+  type LockRunner,
+} from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { listViolations, reconcileTotals } from '../db/reconcile.js';
 import { listRouteChecks } from '../db/route-checks.js';
@@ -33,7 +39,7 @@ export function runNotFinishedWarning(
   db: Db,
   run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>,
   status: string,
-  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
+  me: LockRunner,
   dbArg: string,
 ): string | null {
   return reportNotFinishedWarning(
@@ -60,7 +66,7 @@ export interface RunReportOptions {
    * apply); else it is `stopped`: its apply was killed, or crashed, or is this process ending
    * with an error. Without it, the journal's status is shown.
    */
-  runner?: { pid: number; hostname: string; isAlive(pid: number): boolean };
+  runner?: LockRunner;
 }
 
 /** A run's report files, and what its suppression lists cannot vouch for, to tell the user. */
@@ -194,8 +200,8 @@ function unjudgedIn(
  */
 function shownStatus(db: Db, run: ApplyRun, runner: RunReportOptions['runner']): string {
   if (run.status !== 'running' || runner === undefined) return run.status;
+  // Another process's (`applyUnderWay` never names this one's own lock), even one of this
+  // process's own pid and host: another container sharing the hostname.
   const holder = applyUnderWay(db, run.id, runner);
-  const other =
-    holder !== undefined && (holder.pid !== runner.pid || holder.hostname !== runner.hostname);
-  return other ? 'running' : 'stopped';
+  return holder !== undefined ? 'running' : 'stopped';
 }

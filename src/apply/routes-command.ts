@@ -4,7 +4,7 @@
  */
 
 import type { Clock } from '../clock.js';
-import { listSteps, runPlanJson, type StepRecord } from '../db/journal.js';
+import { listSteps, runPlanJson, type LockRunner, type StepRecord } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { recordRouteChecks } from '../db/route-checks.js';
 import { readPlan } from '../plan/plan-file.js';
@@ -21,7 +21,7 @@ export async function recheckRoutes(
     twilio: TwilioPort;
     clock: Clock;
     /** This process, and the --db as typed: a run another apply runs is refused. */
-    runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
+    runner: LockRunner;
     dbShown: string;
   },
 ): Promise<{

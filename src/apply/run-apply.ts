@@ -24,6 +24,8 @@ import {
   LockLostError,
   renewedLately,
   setLockRun,
+  unseenFrom,
+  type LockHolder,
   type StepRecord,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
@@ -75,11 +77,7 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
   const acquiredAt = isoSeconds(clock.now());
   const lock = acquireLock(db, deps.runner, acquiredAt, input.takeOverLock === true);
   if (!lock.acquired) {
-    throw lockRefusal(
-      lock.holder,
-      deps.runner.hostname,
-      input.takeOverLock ? acquiredAt : undefined,
-    );
+    throw lockRefusal(lock.holder, deps.runner, input.takeOverLock ? acquiredAt : undefined);
   }
   // A run this plan began is the one this process continues: the lock names it from the
   // start, so that `status` shows it running while its plan is checked against live state.
@@ -183,10 +181,10 @@ export async function rehearseApply(
   const released =
     input.takeOverLock === true &&
     holder !== undefined &&
-    holder.hostname !== deps.runner.hostname &&
+    unseenFrom(holder, deps.runner) &&
     !renewedLately(holder, now);
   if (holder !== undefined && !released) {
-    throw lockRefusal(holder, deps.runner.hostname, input.takeOverLock ? now : undefined);
+    throw lockRefusal(holder, deps.runner, input.takeOverLock ? now : undefined);
   }
   // No request at all: the live state is apply's to read (drift, steps left in flight).
   const { existing, uncovered, uncarried } = await prepareRun(input, deps, { readLive: false });
@@ -220,7 +218,7 @@ export async function rehearseApply(
 async function applyLocked(
   input: ApplyInput,
   deps: ApplyDeps,
-  tookOverFrom: { pid: number; hostname: string; runId: number | null } | null,
+  tookOverFrom: LockHolder | null,
 ): Promise<ApplyResult> {
   const { plan } = input;
   const { db, clock } = deps;
@@ -241,7 +239,7 @@ async function applyLocked(
     const { notes, note } = noteTaker(db, runId, now, deps.runner);
     noteOpening(note, {
       tookOverFrom,
-      hostname: deps.runner.hostname,
+      runner: deps.runner,
       existing,
       triedAgain,
       options,

@@ -15,7 +15,10 @@ import {
   requeueUnfinished,
   resumeApplyRun,
   setLockRun,
+  unseenFrom,
   type ApplyRun,
+  type LockHolder,
+  type LockTaker,
   type StepRecord,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
@@ -123,7 +126,7 @@ export function noteTaker(
   runId: number,
   now: () => string,
   /** The apply telling them: a note is written only while it holds the lock (`addNote`). */
-  lockedBy?: { pid: number; hostname: string },
+  lockedBy?: LockTaker,
 ): { notes: string[]; note: Note } {
   const notes: string[] = [];
   const note = (text: string) => {
@@ -137,8 +140,9 @@ export function noteTaker(
 export function noteOpening(
   note: Note,
   opening: {
-    tookOverFrom: { pid: number; hostname: string; runId?: number | null } | null;
-    hostname: string;
+    tookOverFrom: LockHolder | null;
+    /** The apply that took it (its pid and host). */
+    runner: { pid: number; hostname: string };
     existing: ApplyRun | undefined;
     triedAgain: readonly StepRecord[];
     options: string;
@@ -154,7 +158,7 @@ export function noteOpening(
     // One on another machine cannot be seen to have stopped: it is not said to have. Should
     // it still run, it is refused as it would begin a run (`createApplyRun` under a lock lost).
     const held = tookOverFrom.runId ?? null;
-    const elsewhere = tookOverFrom.hostname !== opening.hostname;
+    const elsewhere = unseenFrom(tookOverFrom, opening.runner);
     const whose =
       held === null
         ? elsewhere
@@ -163,10 +167,13 @@ export function noteOpening(
         : held !== existing?.id
           ? `: it held it for run ${held}, not this one`
           : '';
+    const of = `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}`;
     note(
-      tookOverFrom.hostname === opening.hostname
-        ? `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, which is no longer running${whose}`
-        : `took over the lock of pid ${tookOverFrom.pid} on ${tookOverFrom.hostname}, another machine, as --take-over-lock asked (whether it still ran there could not be seen from here)${whose}`,
+      !elsewhere
+        ? `${of}, which is no longer running${whose}`
+        : tookOverFrom.hostname === opening.runner.hostname
+          ? `${of}, this process's own pid and hostname but another process's lock (another container sharing the hostname, or a process from before a restart), as --take-over-lock asked (whether it still ran could not be seen from here)${whose}`
+          : `${of}, another machine, as --take-over-lock asked (whether it still ran there could not be seen from here)${whose}`,
     );
   }
   if (existing !== undefined && triedAgain.length > 0) {

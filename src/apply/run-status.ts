@@ -14,6 +14,7 @@ import {
   runsThatMovedNumbers,
   type ApplyRun,
   type LockHolder,
+  type LockRunner,
   type StepRecord,
 } from '../db/journal.js';
 import type { Db } from '../db/open.js';
@@ -26,11 +27,7 @@ import { countStates } from './step-counts.js';
 import { heldBy } from './under-way.js';
 
 /** The run asked for; else the latest that had steps to take (`latestApplyRun`). */
-export function chooseRun(
-  db: Db,
-  runId: number | undefined,
-  me?: { pid: number; hostname: string; isAlive(pid: number): boolean },
-) {
+export function chooseRun(db: Db, runId: number | undefined, me?: LockRunner) {
   if (runId !== undefined) {
     const run = getApplyRun(db, runId);
     if (run === undefined)
@@ -85,7 +82,7 @@ export interface RunStatus {
 export function runStatuses(
   db: Db,
   runId: number | undefined,
-  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
+  me: LockRunner,
 ): {
   runs: RunStatus[];
   steps: StepRecord[] | null;

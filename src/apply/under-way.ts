@@ -4,7 +4,13 @@
  * `reconcile` beside such a run, and the command that continues it (`continueCommand`).
  */
 
-import { lockHeldAgainst, type ApplyRun, type LockHolder } from '../db/journal.js';
+import {
+  lockHeldAgainst,
+  unseenFrom,
+  type ApplyRun,
+  type LockHolder,
+  type LockRunner,
+} from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import { shellWord } from '../plan/replan.js';
 
@@ -13,11 +19,7 @@ import { shellWord } from '../plan/replan.js';
  * apply's to write when it ends. Written by anything else meanwhile, the reports would show
  * the run half way, and stand as its record if written after the apply's own.
  */
-export function applyUnderWay(
-  db: Db,
-  runId: number,
-  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
-): LockHolder | undefined {
+export function applyUnderWay(db: Db, runId: number, me: LockRunner): LockHolder | undefined {
   const holder = lockHeldAgainst(db, me);
   return holder !== undefined && holder.runId === runId ? holder : undefined;
 }
@@ -25,19 +27,24 @@ export function applyUnderWay(
 /**
  * What the lock's holder is, for a message: on this host a live process (`isAlive` said so);
  * on another host, one whose processes this one cannot see (a machine the database was copied
- * from, a container since replaced), so whether its apply still runs cannot be told. Then a
- * sentence saying so and what to do: wait, or take the run over with `--take-over-lock`.
- * Null on this host.
+ * from, a container since replaced), so whether its apply still runs cannot be told; the same
+ * for one of this host under this process's own pid (`unseenFrom`: another container sharing
+ * the hostname). Then a sentence saying so and what to do: wait, or take the run over with
+ * `--take-over-lock`. Null for a process of this host that can be seen.
  */
 export function lockElsewhereAdvice(
   run: Pick<ApplyRun, 'planPath' | 'optionsJson'>,
   holder: LockHolder,
-  me: { hostname: string },
+  me: { pid: number; hostname: string },
   db: string,
 ): string | null {
-  if (holder.hostname === me.hostname) return null;
+  if (!unseenFrom(holder, me)) return null;
   const takeOver = continueCommand(run, db, '--take-over-lock');
-  return `${holder.hostname} is another machine (or container), whose processes this one cannot see: if that apply still runs there, wait for it to finish; if it no longer runs (it was stopped, its machine or container is gone), take the run over with \`${takeOver}\` (${run.planPath} as that apply named its plan), which finishes the run and writes its reports.`;
+  const where =
+    holder.hostname === me.hostname
+      ? `pid ${holder.pid} on ${holder.hostname} is this process's own pid and hostname, but another process's (another container sharing this hostname, or one from before this machine restarted), whose process this one cannot see`
+      : `${holder.hostname} is another machine (or container), whose processes this one cannot see`;
+  return `${where}: if that apply still runs there, wait for it to finish; if it no longer runs (it was stopped, its machine or container is gone), take the run over with \`${takeOver}\` (${run.planPath} as that apply named its plan), which finishes the run and writes its reports.`;
 }
 
 /** Who holds the apply lock, as the refusals name it. */
@@ -49,7 +56,7 @@ export function reportUnderWayRefusal(
   run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>,
   holder: LockHolder,
   shown: string,
-  me: { hostname: string },
+  me: { pid: number; hostname: string },
   db: string,
 ): string {
   const who = heldBy(holder);
@@ -89,7 +96,7 @@ export function reportNotFinishedWarning(
   run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>,
   status: string,
   holder: LockHolder | undefined,
-  me: { hostname: string },
+  me: { pid: number; hostname: string },
   db: string,
   /** A run of another plan that sent a step after it stopped: applying its plan starts anew. */
   followedBy: number | null = null,
@@ -146,7 +153,7 @@ export function routesNotFinishedWarning(
 export function routesUnderWayRefusal(
   run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>,
   holder: LockHolder,
-  me: { hostname: string },
+  me: { pid: number; hostname: string },
   db: string,
 ): string {
   const after = `it checks their inbound routes itself when its steps are over, and \`submigrate routes\` checks them again once it has ended; \`submigrate status\` shows its progress`;
@@ -162,7 +169,7 @@ export function reconcileUnderWayNote(
   run: Pick<ApplyRun, 'id' | 'planPath' | 'optionsJson'>,
   holder: LockHolder,
   shown: string,
-  me: { hostname: string },
+  me: { pid: number; hostname: string },
   db: string,
 ): string {
   const elsewhere = lockElsewhereAdvice(run, holder, me, db);

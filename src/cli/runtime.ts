@@ -13,6 +13,7 @@ import {
   lstatSync,
   openSync,
 } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -29,6 +30,7 @@ import {
 } from '../config.js';
 import { UserError } from '../errors.js';
 import { refuseForeignFile, requireFolder } from '../files.js';
+import type { LockRunner } from '../db/journal.js';
 import type { DbLocation } from '../db/open.js';
 import type { TwilioHttpClient, TwilioHttpClientOptions } from '../twilio/http-client.js';
 import { DEFAULT_LIMITS, type LimiterOptions } from '../twilio/limiter.js';
@@ -217,9 +219,15 @@ export async function twilioAccess(
   return { port: createTwilioPort(credentials, http), http, credentialsKind: credentials.kind };
 }
 
-export const thisProcess = {
+/**
+ * This process as the apply lock names it: its pid and host, and a token of its own (random,
+ * chosen as it starts), which alone tells its lock from that of another process with the same
+ * pid and host (another container sharing the hostname, node pid 1 in each).
+ */
+export const thisProcess: LockRunner = {
   pid: process.pid,
   hostname: hostname(),
+  token: randomUUID(),
   isAlive: processRuns,
 };
 

@@ -6,7 +6,7 @@
  */
 
 import type { Db } from './open.js';
-import { holdsLockNow, LockLostError } from './journal.js';
+import { holdsLockNow, LockLostError, type LockTaker } from './journal.js';
 import { statement } from './statements.js';
 
 export interface ConsentItemRecord {
@@ -129,7 +129,7 @@ export function recordBatchSend(
    * lock, in the same transaction; else LockLostError, nothing written. The apply that took
    * the lock over sends the records with no answer on record itself.
    */
-  lockedBy?: { pid: number; hostname: string },
+  lockedBy?: LockTaker,
 ): void {
   db.transaction(() => {
     if (lockedBy !== undefined && !holdsLockNow(db, lockedBy)) throw new LockLostError();

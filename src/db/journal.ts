@@ -115,7 +115,7 @@ export function createApplyRun(
    * kill leaves a run begun under a lock that does not name it (the next apply would take it
    * for one that had begun no run).
    */
-  lockedBy?: { pid: number; hostname: string },
+  lockedBy?: LockTaker,
 ): number {
   return db.transaction(() => {
     const id = Number(
@@ -158,11 +158,11 @@ export function finishApplyRun(
   status: 'completed' | 'failed',
   at: string,
   /**
-   * The apply ending it: the run is marked finished only while it holds the lock (pid and host
-   * both), in the same transaction; else LockLostError, nothing written. Another apply that
+   * The apply ending it: the run is marked finished only while it holds the lock (`isMine`),
+   * in the same transaction; else LockLostError, nothing written. Another apply that
    * took the lock over has taken the run up again (running), and finishes it itself.
    */
-  lockedBy?: { pid: number; hostname: string },
+  lockedBy?: LockTaker,
 ): void {
   db.transaction(() => {
     if (lockedBy !== undefined && !holdsLockNow(db, lockedBy)) throw new LockLostError();
@@ -175,16 +175,12 @@ export function finishApplyRun(
 }
 
 /**
- * Whether `me` holds the apply lock now (pid and host both): one read of one row. Every write
- * apply sends to Twilio, and every step or batch it marks about to be sent, asks it first.
+ * Whether `me` holds the apply lock now (its token, pid and host: `isMine`): one read of one
+ * row. Every write apply sends to Twilio, and every step or batch it marks about to be sent,
+ * asks it first.
  */
-export function holdsLockNow(db: Db, me: { pid: number; hostname: string }): boolean {
-  return (
-    statement(db, 'SELECT 1 FROM apply_lock WHERE id = 1 AND pid = ? AND hostname = ?').get(
-      me.pid,
-      me.hostname,
-    ) !== undefined
-  );
+export function holdsLockNow(db: Db, me: LockTaker): boolean {
+  return statement(db, `SELECT 1 FROM apply_lock WHERE ${MINE}`).get(...mine(me)) !== undefined;
 }
 
 export function listSteps(db: Db, runId: number): StepRecord[] {
@@ -225,12 +221,12 @@ export function recordIntent(
   intent: unknown,
   /**
    * The apply sending it: the intent is written (and the step sent) only while it holds the
-   * lock (pid and host both), in the same transaction; else LockLostError, nothing written.
+   * lock (`isMine`), in the same transaction; else LockLostError, nothing written.
    * Another apply that took the lock over reads the journal after it took it, so it finds every
    * step this one sent in flight (settled from live state, never sent blind), and this one
    * sends none it may send too.
    */
-  lockedBy?: { pid: number; hostname: string },
+  lockedBy?: LockTaker,
 ): void {
   db.transaction(() => {
     if (lockedBy !== undefined && !holdsLockNow(db, lockedBy)) throw new LockLostError();
@@ -268,7 +264,7 @@ export function recordOutcome(
      * that comes back after another apply took the lock over is not that apply's to override:
      * it found the step in flight, and settled it from Twilio's state itself.
      */
-    lockedBy?: { pid: number; hostname: string };
+    lockedBy?: LockTaker;
   } = {},
 ): void {
   db.transaction(() => {
@@ -321,7 +317,7 @@ export function markNotRun(
   runId: number,
   stepIds: readonly string[],
   at: string,
-  lockedBy?: { pid: number; hostname: string },
+  lockedBy?: LockTaker,
 ): void {
   const update = db.prepare(
     "UPDATE apply_steps SET state = 'not_run', finished_at = ? WHERE run_id = ? AND step_id = ?",
@@ -345,11 +341,11 @@ export function addNote(
   at: string,
   note: string,
   /**
-   * The apply telling it: the note is written only while it holds the lock (pid and host
-   * both), in the same transaction; else LockLostError, nothing written. One whose lock was
+   * The apply telling it: the note is written only while it holds the lock (`isMine`), in
+   * the same transaction; else LockLostError, nothing written. One whose lock was
    * taken over writes nothing more into the run, which is the other apply's.
    */
-  lockedBy?: { pid: number; hostname: string },
+  lockedBy?: LockTaker,
 ): void {
   db.transaction(() => {
     if (lockedBy !== undefined && !holdsLockNow(db, lockedBy)) throw new LockLostError();
@@ -395,6 +391,55 @@ export interface LockHolder {
   acquiredAt: string;
   /** When its holder last renewed it (`renewLock`); null: written before renewals, or never. */
   renewedAt: string | null;
+  /**
+   * The token its process took it with (`LockTaker`); absent for a lock taken before
+   * migration 033, which is never a process's own.
+   */
+  token?: string;
+}
+
+/**
+ * An apply process as it takes the lock: its pid and host, which name it in messages and tell
+ * a process of this machine that no longer runs, and a random token of its own (a UUID chosen
+ * as the process starts), which alone tells its lock from another's. Two containers sharing a
+ * hostname, each running node as pid 1 against one database, have the same pid and host; so
+ * do an apply and the one that held the lock before a reboot, given the same pid.
+ */
+export interface LockTaker {
+  pid: number;
+  hostname: string;
+  token: string;
+}
+
+/** An apply process, and how it tells whether a process of its machine runs (by pid). */
+export type LockRunner = LockTaker & { isAlive(pid: number): boolean };
+
+/** The lock row `me`'s own: its token, pid and host (a NULL token is no one's). */
+const MINE = 'id = 1 AND token = ? AND pid = ? AND hostname = ?';
+const mine = (me: LockTaker) => [me.token, me.pid, me.hostname] as const;
+
+/**
+ * Whether the lock `holder` is `me`'s own: taken with `me`'s token (its pid and host the
+ * same too). One without a token, taken before migration 033, is another's.
+ */
+export function isMine(holder: LockHolder, me: LockTaker): boolean {
+  return (
+    holder.token !== undefined &&
+    holder.token === me.token &&
+    holder.pid === me.pid &&
+    holder.hostname === me.hostname
+  );
+}
+
+/**
+ * Whether the process of `holder`, a lock not `me`'s own (`isMine`), cannot be seen from `me`'s
+ * machine: on another host; or on this one under `me`'s own pid, where `isAlive` sees only `me`
+ * (another container sharing this hostname, its apply pid 1 too; or a process from before a
+ * restart, whose pid `me` was given). Whether it still runs is told by its renewals alone, as
+ * for another machine. `me` may be a process that takes no lock (`status`, `report`).
+ */
+export function unseenFrom(holder: LockHolder, me: { pid: number; hostname: string }): boolean {
+  return holder.hostname !== me.hostname || holder.pid === me.pid;
 }
 
 /** How often a running apply renews its lock (`renewLock`). */
@@ -445,12 +490,16 @@ export function renewedLately(holder: LockHolder, now: string): boolean {
  * no such process) is taken over: the caller notes it.
  */
 function readLock(db: Db): LockHolder | undefined {
-  return db
+  const row = db
     .prepare(
-      `SELECT run_id AS runId, pid, hostname, acquired_at AS acquiredAt, renewed_at AS renewedAt
+      `SELECT run_id AS runId, pid, hostname, acquired_at AS acquiredAt, renewed_at AS renewedAt,
+              token
        FROM apply_lock WHERE id = 1`,
     )
-    .get() as LockHolder | undefined;
+    .get() as (Omit<LockHolder, 'token'> & { token: string | null }) | undefined;
+  if (row === undefined) return undefined;
+  const { token, ...holder } = row;
+  return token === null ? holder : { ...holder, token };
 }
 
 /** Whoever the lock names, if anyone (alive or not); takes nothing. */
@@ -458,101 +507,94 @@ export function lockHolder(db: Db): LockHolder | undefined {
   return readLock(db);
 }
 
-/** Another process that may still be running (one on another host is taken to be). */
-function holdsLock(
-  holder: LockHolder,
-  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
-): boolean {
-  const mine = holder.pid === me.pid && holder.hostname === me.hostname;
-  return !mine && (holder.hostname !== me.hostname || me.isAlive(holder.pid));
+/**
+ * Another process that may still be running: one whose process cannot be seen from here
+ * (`unseenFrom`: another host, or this host under `me`'s own pid) is taken to be.
+ */
+function holdsLock(holder: LockHolder, me: LockRunner): boolean {
+  return !isMine(holder, me) && (unseenFrom(holder, me) || me.isAlive(holder.pid));
 }
 
 /** Who holds the apply lock so that `acquireLock` would refuse, if anyone; takes nothing. */
-export function lockHeldAgainst(
-  db: Db,
-  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
-): LockHolder | undefined {
+export function lockHeldAgainst(db: Db, me: LockRunner): LockHolder | undefined {
   const holder = readLock(db);
   return holder !== undefined && holdsLock(holder, me) ? holder : undefined;
 }
 
 /**
- * `takeOverFromOtherHost`: a holder on another host (whose processes this one cannot see: a
- * machine the database was copied from, a container since replaced) is taken over, as the
- * person running apply says it no longer runs, unless it renewed the lock lately
+ * `takeOverFromOtherHost`: a holder whose process cannot be seen from here (`unseenFrom`: on
+ * another host, a machine the database was copied from, a container since replaced; or on this
+ * host under this process's own pid, another container sharing the hostname) is taken over, as
+ * the person running apply says it no longer runs, unless it renewed the lock lately
  * (`renewedLately` at `at`): then it still runs there, and is not. One on this host that runs is
- * never taken over. The lock taken is renewed at `at`.
+ * never taken over. The lock taken names `me`'s token, and is renewed at `at`.
  */
 export function acquireLock(
   db: Db,
-  me: { pid: number; hostname: string; isAlive(pid: number): boolean },
+  me: LockRunner,
   at: string,
   takeOverFromOtherHost = false,
 ): { acquired: true; tookOverFrom: LockHolder | null } | { acquired: false; holder: LockHolder } {
   return db
     .transaction(() => {
       const holder = readLock(db);
-      const mine = holder !== undefined && holder.pid === me.pid && holder.hostname === me.hostname;
       const released =
         takeOverFromOtherHost &&
         holder !== undefined &&
-        holder.hostname !== me.hostname &&
+        unseenFrom(holder, me) &&
         !renewedLately(holder, at);
       if (holder !== undefined && holdsLock(holder, me) && !released)
         return { acquired: false as const, holder };
       db.prepare(
-        `INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at, renewed_at)
-       VALUES (1, NULL, ?, ?, ?, ?)
+        `INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at, renewed_at, token)
+       VALUES (1, NULL, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET run_id = NULL, pid = excluded.pid,
          hostname = excluded.hostname, acquired_at = excluded.acquired_at,
-         renewed_at = excluded.renewed_at`,
-      ).run(me.pid, me.hostname, at, at);
+         renewed_at = excluded.renewed_at, token = excluded.token`,
+      ).run(me.pid, me.hostname, at, at, me.token);
       return {
         acquired: true as const,
-        tookOverFrom: holder === undefined || mine ? null : holder,
+        tookOverFrom: holder === undefined || isMine(holder, me) ? null : holder,
       };
     })
     .immediate();
 }
 
 /**
- * Names the run in the lock if `me` holds it (pid and host both): an apply on another host
- * whose lock was taken over with --take-over-lock, and which ran after all, must not rename
- * the run of the apply that took it over.
+ * Names the run in the lock if `me` holds it (`isMine`): an apply on another host whose lock
+ * was taken over with --take-over-lock, and which ran after all, must not rename the run of
+ * the apply that took it over.
  */
-export function setLockRun(db: Db, runId: number, me: { pid: number; hostname: string }): boolean {
+export function setLockRun(db: Db, runId: number, me: LockTaker): boolean {
   const named = db
-    .prepare('UPDATE apply_lock SET run_id = ? WHERE id = 1 AND pid = ? AND hostname = ?')
-    .run(runId, me.pid, me.hostname);
+    .prepare(`UPDATE apply_lock SET run_id = ? WHERE ${MINE}`)
+    .run(runId, ...mine(me));
   return named.changes > 0;
 }
 
 /**
- * Marks the lock renewed at `at` if `me` holds it (pid and host both): the sign, seen from
- * another machine, that the apply holding it still runs. Returns whether it did.
+ * Marks the lock renewed at `at` if `me` holds it (`isMine`): the sign, seen from another
+ * machine, that the apply holding it still runs. Returns whether it did.
  */
-export function renewLock(db: Db, me: { pid: number; hostname: string }, at: string): boolean {
+export function renewLock(db: Db, me: LockTaker, at: string): boolean {
   const renewed = db
-    .prepare('UPDATE apply_lock SET renewed_at = ? WHERE id = 1 AND pid = ? AND hostname = ?')
-    .run(at, me.pid, me.hostname);
+    .prepare(`UPDATE apply_lock SET renewed_at = ? WHERE ${MINE}`)
+    .run(at, ...mine(me));
   return renewed.changes > 0;
 }
 
 /**
- * Puts back the lock `me` took over from `holder` (run, pid, host, since when and when it was
- * last renewed, as it was: a lock given back does not look freshly renewed), if
- * `me` still holds it: an apply stopped before it began its run leaves the lock as it found it.
+ * Puts back the lock `me` took over from `holder` (run, pid, host, token, since when and when
+ * it was last renewed, as it was: a lock given back does not look freshly renewed), if `me`
+ * still holds it: an apply stopped before it began its run leaves the lock as it found it.
  * Returns whether it did.
  */
-export function giveLockBack(
-  db: Db,
-  me: { pid: number; hostname: string },
-  holder: LockHolder,
-): boolean {
+export function giveLockBack(db: Db, me: LockTaker, holder: LockHolder): boolean {
   const given = db
     .prepare(
-      `UPDATE apply_lock SET run_id = ?, pid = ?, hostname = ?, acquired_at = ?, renewed_at = ?
-       WHERE id = 1 AND pid = ? AND hostname = ?`,
+      `UPDATE apply_lock SET run_id = ?, pid = ?, hostname = ?, acquired_at = ?, renewed_at = ?,
+         token = ?
+       WHERE ${MINE}`,
     )
     .run(
       holder.runId,
@@ -560,8 +602,8 @@ export function giveLockBack(
       holder.hostname,
       holder.acquiredAt,
       holder.renewedAt,
-      me.pid,
-      me.hostname,
+      holder.token ?? null,
+      ...mine(me),
     );
   return given.changes > 0;
 }
@@ -578,12 +620,10 @@ export class LockLostError extends Error {
 }
 
 /**
- * Lets go of the lock if `me` holds it: pid and host both (a process on another host, taken
- * over with --take-over-lock, may have the same pid as the one that took it over).
+ * Lets go of the lock if `me` holds it (`isMine`): a process on another host, taken over with
+ * --take-over-lock, may have the same pid as the one that took it over, and one in another
+ * container the same pid and hostname.
  */
-export function releaseLock(db: Db, me: { pid: number; hostname: string }): void {
-  db.prepare('DELETE FROM apply_lock WHERE id = 1 AND pid = ? AND hostname = ?').run(
-    me.pid,
-    me.hostname,
-  );
+export function releaseLock(db: Db, me: LockTaker): void {
+  db.prepare(`DELETE FROM apply_lock WHERE ${MINE}`).run(...mine(me));
 }

@@ -1,6 +1,6 @@
 /** The latest routing check of each moved number of an apply run. */
 
-import { holdsLockNow, LockLostError } from './journal.js';
+import { holdsLockNow, LockLostError, type LockTaker } from './journal.js';
 import type { Db } from './open.js';
 
 export interface RouteCheckRecord {
@@ -24,7 +24,7 @@ export function recordRouteChecks(
    * host both), in the same transaction; else LockLostError, nothing written. (`routes` checks
    * a run no apply holds, and passes none.)
    */
-  lockedBy?: { pid: number; hostname: string },
+  lockedBy?: LockTaker,
 ): void {
   const insert = db.prepare(
     `INSERT INTO route_checks

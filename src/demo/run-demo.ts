@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { previousSubaccounts } from '../db/customers.js';
 import { listRunConsentItems } from '../db/consent-journal.js';
-import { listSteps } from '../db/journal.js';
+import { listSteps, type LockRunner } from '../db/journal.js';
 import { reconcileTotals } from '../db/reconcile.js';
 import type { Db } from '../db/open.js';
 import { TwilioError } from '../errors.js';
@@ -60,7 +60,7 @@ export interface DemoDeps {
   mapping: { path: string; text: string };
   db: Db;
   clock: Clock;
-  runner: { pid: number; hostname: string; isAlive(pid: number): boolean };
+  runner: LockRunner;
   emulator: DemoEmulator;
   /** Owlie's application, receiving the webhooks. */
   app: DemoApp;

@@ -67,23 +67,18 @@ function stepInWords(
 export function noteInWords(note: string): string | null {
   if (note.startsWith('--allow-missing-snapshot'))
     return 'Numbers were moved before their message history had been read: opt-outs of theirs may be on no list.';
-  // One on another machine could not be seen to have stopped: not said to have.
-  if (
-    note.startsWith('took over the lock') &&
-    note.includes(', another machine, ') &&
-    note.includes(': it had begun no run')
-  )
+  // One on another machine could not be seen to have stopped: not said to have. Nor one of
+  // this host under the taker's own pid (another container sharing the hostname).
+  const unseen =
+    note.includes(', another machine, ') || note.includes(" but another process's lock ");
+  if (note.startsWith('took over the lock') && unseen && note.includes(': it had begun no run'))
     return 'An apply on another machine, which had begun no run, held the database locked; this run took the lock over, as --take-over-lock asked (that apply did nothing of this run, and should it still run there, it is refused as it would begin one).';
   // Of another run, or this run's own, on another machine: whether it still ran there could
   // not be seen, and it is not said to have stopped. (One of another run still running there
   // goes on sending its own run's steps: --take-over-lock is for one known to have stopped.)
-  if (
-    note.startsWith('took over the lock') &&
-    note.includes(', another machine, ') &&
-    note.includes(': it held it for run ')
-  )
+  if (note.startsWith('took over the lock') && unseen && note.includes(': it held it for run '))
     return 'An apply of another run, on another machine, held the database locked; this run took the lock over, as --take-over-lock asked, whether or not that apply still ran there (it could not be seen from here; it did nothing of this run).';
-  if (note.startsWith('took over the lock') && note.includes(', another machine, '))
+  if (note.startsWith('took over the lock') && unseen)
     return 'The run was taken over from an earlier apply of it on another machine, as --take-over-lock asked, whether or not that apply still ran there (it could not be seen from here).';
   if (note.startsWith('took over the lock') && note.includes(': it had begun no run'))
     return 'An earlier apply, stopped before it began any run, had left the database locked; this run took the lock over (that apply did nothing of this run).';

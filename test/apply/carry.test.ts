@@ -129,7 +129,7 @@ describe('carryOptOuts (scripted Consent API, real journal)', () => {
     plan: Plan,
     step: CarryOptOutsStep,
     port: TwilioPort,
-    lockedBy?: { pid: number; hostname: string },
+    lockedBy?: { pid: number; hostname: string; token: string },
   ) {
     runId ??= createApplyRun(
       db,
@@ -155,8 +155,8 @@ describe('carryOptOuts (scripted Consent API, real journal)', () => {
   }
 
   it('sends no batch more once another apply took the lock over, and marks none sent', async () => {
-    const me = { pid: 7, hostname: 'old-container', isAlive: () => true };
-    const taker = { pid: 8, hostname: 'new-container', isAlive: () => true };
+    const me = { pid: 7, hostname: 'old-container', token: 'old', isAlive: () => true };
+    const taker = { pid: 8, hostname: 'new-container', token: 'new', isAlive: () => true };
     acquireLock(db, me, '2025-06-01T00:00:00Z');
     const { plan, step } = planFor(60);
     // While the first batch is in flight, an apply on another machine takes the lock over.

@@ -18,7 +18,7 @@ import type { Clock } from '../../src/clock.js';
 import { RefusedError, toldAfter } from '../../src/errors.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
-const ME = { pid: 7, hostname: 'here', isAlive: () => false };
+const ME = { pid: 7, hostname: 'here', token: 'me', isAlive: () => false };
 const AT = '2026-01-02T04:00:00Z';
 const OTHER_MACHINE: LockHolder = {
   runId: null,
@@ -26,6 +26,7 @@ const OTHER_MACHINE: LockHolder = {
   hostname: 'ops-container-3f2a',
   acquiredAt: '2026-01-02T03:04:05Z',
   renewedAt: '2026-01-02T03:04:05Z',
+  token: 'other-machine',
 };
 const KILLED_HERE: LockHolder = {
   runId: 3,
@@ -33,6 +34,7 @@ const KILLED_HERE: LockHolder = {
   hostname: 'here',
   acquiredAt: '2026-01-02T03:00:00Z',
   renewedAt: '2026-01-02T03:00:00Z',
+  token: 'killed-here',
 };
 const GIVEN_BACK =
   'the lock this apply took over with --take-over-lock is given back to pid 4242 on ops-container-3f2a (another machine), as it was: running it again takes --take-over-lock again, once that apply no longer runs there';
@@ -45,6 +47,7 @@ const LEFT_TO_ME: LockHolder = {
   hostname: 'here',
   acquiredAt: AT,
   renewedAt: AT,
+  token: ME.token,
 };
 const NOT_GIVEN_BACK = `the lock this apply took over with --take-over-lock could not be given back to pid 4242 on ops-container-3f2a (another machine): ${FULL}. It is left naming this apply (pid 7 on here), which has ended, and the next apply on this machine takes it over as a process here that no longer runs: run apply again only once that apply no longer runs on ops-container-3f2a`;
 
@@ -65,7 +68,7 @@ function take(
   clock: Clock = { now: () => new Date(AT) },
 ) {
   if (holder !== undefined) {
-    const who = { pid: holder.pid, hostname: holder.hostname, isAlive: () => true };
+    const who = { ...holder, token: holder.token!, isAlive: () => true };
     acquireLock(db, who, holder.acquiredAt);
     if (holder.runId !== null) setLockRun(db, holder.runId, who);
   }
@@ -121,13 +124,14 @@ describe('the apply lock handed back', () => {
         hostname: 'here',
         acquiredAt: AT,
         renewedAt: null,
+        token: ME.token,
       });
     }));
 
   it('stopped, its lock taken over meanwhile by a third apply: that apply keeps it', () =>
     onLedger((db) => {
       const handBack = take(db, OTHER_MACHINE, 3);
-      const third = { pid: 8, hostname: 'elsewhere', isAlive: () => true };
+      const third = { pid: 8, hostname: 'elsewhere', token: 'third', isAlive: () => true };
       acquireLock(db, third, '2026-01-02T05:00:00Z', true);
       expect(handBack.whenStopped()).toBeNull();
       expect(lockHolder(db)).toMatchObject({ pid: 8, hostname: 'elsewhere', runId: null });
@@ -199,7 +203,7 @@ describe('the apply lock handed back', () => {
   it('ends after a third apply took its lock over: that apply keeps it', () =>
     onLedger((db) => {
       const handBack = take(db, OTHER_MACHINE);
-      const third = { pid: 8, hostname: 'elsewhere', isAlive: () => true };
+      const third = { pid: 8, hostname: 'elsewhere', token: 'third', isAlive: () => true };
       acquireLock(db, third, '2026-01-02T05:00:00Z', true);
       const refusal = new RefusedError('lost');
       handBack.atEnd({ error: refusal });

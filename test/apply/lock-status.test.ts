@@ -14,10 +14,11 @@ import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.j
 const NOW = new Date('2026-01-01T01:00:00Z');
 const T = '2026-01-01T00:00:00Z';
 const ago = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString().replace('.000', '');
-const here = (alive: boolean) => ({ hostname: 'here', isAlive: () => alive });
+/** `status` here: a process of another pid than the lock's holder. */
+const here = (alive: boolean) => ({ pid: 7, hostname: 'here', isAlive: () => alive });
 
 function held(db: Db, hostname: string, renewedAt: string | null): void {
-  acquireLock(db, { pid: 4242, hostname, isAlive: () => true }, T);
+  acquireLock(db, { pid: 4242, hostname, token: 'held', isAlive: () => true }, T);
   db.prepare('UPDATE apply_lock SET renewed_at = ?').run(renewedAt);
 }
 
@@ -43,10 +44,12 @@ describe('lockStatus', () => {
         hostname: 'here',
         acquiredAt: T,
         renewedAt: ago(600),
+        token: 'held',
       };
       expect(lockStatus(db, here(true), NOW)).toEqual({
         ...holder,
         thisMachine: true,
+        ownPid: false,
         state: 'live',
         reason: 'process-runs',
         checkedAt: '2026-01-01T01:00:00Z',
@@ -87,7 +90,7 @@ describe('lockStatus', () => {
 
   it('names the plan of the run the lock names', async () => {
     await withLedger(dir.file('l.db'), (db) => {
-      const me = { pid: 4242, hostname: 'there', isAlive: () => true };
+      const me = { pid: 4242, hostname: 'there', token: 'there', isAlive: () => true };
       acquireLock(db, me, T);
       createApplyRun(
         db,
@@ -107,6 +110,25 @@ describe('lockStatus', () => {
         runId: 1,
         run: { planPath: 'plans/a.plan.json', optionsJson: '{"allow_missing_snapshot":true}' },
       });
+    });
+  });
+
+  it("one of this host under the looking process's own pid: told by its renewals, unseen", async () => {
+    await withLedger(dir.file('l.db'), (db) => {
+      // Held by another container sharing the hostname, node pid 1 in each; `status` runs as
+      // pid 1 here too, so that a process of that pid runs says nothing of the other's.
+      acquireLock(db, { pid: 1, hostname: 'here', token: 'other', isAlive: () => true }, T);
+      db.prepare('UPDATE apply_lock SET renewed_at = ?').run(ago(95));
+      const me = { pid: 1, hostname: 'here', isAlive: () => true };
+      expect(lockStatus(db, me, NOW)).toMatchObject({
+        thisMachine: false,
+        ownPid: true,
+        state: 'stale',
+        reason: 'not-renewed',
+        takeOverFrom: ago(65),
+      });
+      db.prepare('UPDATE apply_lock SET renewed_at = ?').run(ago(5));
+      expect(lockStatus(db, me, NOW)).toMatchObject({ state: 'live', reason: 'renewed' });
     });
   });
 });

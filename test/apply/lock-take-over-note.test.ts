@@ -10,11 +10,22 @@ import { noteOpening } from '../../src/apply/run-opening.js';
 import type { ApplyRun } from '../../src/db/journal.js';
 import { noteInWords } from '../../src/report/page-alarms.js';
 
-function opened(hostname: string, runId: number | null = null, existing?: number): string[] {
+function opened(
+  hostname: string,
+  runId: number | null = null,
+  existing?: number,
+  pid = 4242,
+): string[] {
   const notes: string[] = [];
   noteOpening((text) => notes.push(text), {
-    tookOverFrom: { pid: 4242, hostname, runId },
-    hostname: 'ops-laptop',
+    tookOverFrom: {
+      pid,
+      hostname,
+      runId,
+      acquiredAt: '2026-01-01T00:00:00Z',
+      renewedAt: null,
+    },
+    runner: { pid: 7, hostname: 'ops-laptop' },
     existing:
       existing === undefined ? undefined : ({ id: existing, optionsJson: '{}' } as ApplyRun),
     triedAgain: [],
@@ -64,5 +75,17 @@ describe('the note of a lock taken over from an apply that had begun no run', ()
     expect(noteInWords(opened('ops-laptop', 5, 5)[0]!)).toBe(
       'The run was taken over from an earlier apply that no longer ran.',
     );
+  });
+
+  it("does not say one of this host under the taker's own pid stopped", () => {
+    // Another container sharing the hostname (node pid 1 in each), its lock taken over with
+    // --take-over-lock: its process could not be seen from here, as another machine's.
+    const [note] = opened('ops-laptop', null, undefined, 7);
+    expect(note).toBe(
+      "took over the lock of pid 7 on ops-laptop, this process's own pid and hostname but another process's lock (another container sharing the hostname, or a process from before a restart), as --take-over-lock asked (whether it still ran could not be seen from here): it had begun no run (it was checking its plan; should it still run there, it is refused as it would begin one), so nothing of this run was its",
+    );
+    expect(noteInWords(note!)).toMatch(/^An apply on another machine, which had begun no run/);
+    const [ofRun] = opened('ops-laptop', 5, 5, 7);
+    expect(noteInWords(ofRun!)).toMatch(/whether or not that apply still ran there/);
   });
 });

@@ -16,7 +16,7 @@ import { openDatabase } from '../../src/db/open.js';
 import { upgradedFrom } from '../support/older-schema.js';
 import { MIGRATIONS_DIR, tempDir, type TempDir } from '../support/snapshot-harness.js';
 
-const HERE = { pid: 7, hostname: 'ops-laptop', isAlive: () => true };
+const HERE = { pid: 7, hostname: 'ops-laptop', token: 'here', isAlive: () => true };
 const NOW = '2026-01-02T03:04:10Z';
 
 const columns = (db: Database.Database) =>

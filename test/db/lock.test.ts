@@ -21,7 +21,12 @@ import {
 } from '../../src/db/journal.js';
 import { tempDir, withLedger, type TempDir } from '../support/snapshot-harness.js';
 
-const on = (hostname: string, pid = 7) => ({ pid, hostname, isAlive: () => true });
+const on = (hostname: string, pid = 7) => ({
+  pid,
+  hostname,
+  token: `${hostname}:${pid}`,
+  isAlive: () => true,
+});
 
 describe('the apply lock taken over from another host', () => {
   let dir: TempDir;
@@ -244,6 +249,7 @@ describe('--take-over-lock and an apply on another host that renews the lock', (
         hostname: 'there',
         acquiredAt: T,
         renewedAt: ago(60),
+        token: 'there:7',
       });
       // So it may be taken over again at once.
       expect(acquireLock(db, on('here'), NOW, true).acquired).toBe(true);

@@ -85,10 +85,13 @@ export function finishByTakingOver(
 export function takeLockOver(path: string): void {
   const db = new Database(path);
   try {
-    db.prepare('UPDATE apply_lock SET pid = ?, hostname = ?, acquired_at = ? WHERE id = 1').run(
+    db.prepare(
+      'UPDATE apply_lock SET pid = ?, hostname = ?, acquired_at = ?, token = ? WHERE id = 1',
+    ).run(
       OTHER_MACHINES_LOCK.pid,
       OTHER_MACHINES_LOCK.hostname,
       OTHER_MACHINES_LOCK.acquiredAt,
+      'token-of-the-other-machine',
     );
   } finally {
     db.close();

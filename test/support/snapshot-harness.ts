@@ -54,7 +54,12 @@ export function tempDir(prefix = 'submigrate-test-'): TempDir {
 export const fixedClock = (ms: number): Clock => ({ now: () => new Date(ms) });
 
 /** This process as the snapshot's runner; nobody else is alive on the host "vitest". */
-export const TEST_RUNNER = { pid: process.pid, hostname: 'vitest', isAlive: () => false };
+export const TEST_RUNNER = {
+  pid: process.pid,
+  hostname: 'vitest',
+  token: 'vitest-runner',
+  isAlive: () => false,
+};
 
 // ── snapshot and ledger ─────────────────────────────────────────────────────────────────────
 

@@ -16,9 +16,19 @@ import type { CliWorkspace } from './migration.js';
 import { MIGRATIONS_DIR, snapshotInto } from './snapshot-harness.js';
 
 /** The apply whose lock is taken over (on a machine the second cannot see: a container). */
-export const FIRST = { pid: 4242, hostname: 'ops-container-3f2a', isAlive: () => true };
+export const FIRST = {
+  pid: 4242,
+  hostname: 'ops-container-3f2a',
+  token: 'first-apply',
+  isAlive: () => true,
+};
 /** The apply that takes it over with --take-over-lock. */
-export const SECOND = { pid: 4242, hostname: 'ops-laptop', isAlive: () => true };
+export const SECOND = {
+  pid: 4242,
+  hostname: 'ops-laptop',
+  token: 'second-apply',
+  isAlive: () => true,
+};
 
 type SeedNumber = NonNullable<SeedDocument['numbers']>[number];
 

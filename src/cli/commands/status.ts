@@ -51,6 +51,7 @@ export function statusCommand(context: CommandContext): CommandModule<GlobalOpti
           run: args.run,
           db: args.db,
           dbShown,
+          pid: thisProcess.pid,
           hostname: thisProcess.hostname,
         }),
       );

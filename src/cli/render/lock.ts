@@ -29,7 +29,7 @@ export function lockCommand(lock: LockStatus, db: string): string {
 
 /** The lock in one line: `db` as the user gave it (for the command). */
 export function lockLine(lock: LockStatus, db: string): string {
-  const who = `apply lock: held by pid ${lock.pid} on ${lock.hostname} (${lock.thisMachine ? 'this machine' : 'another machine, whose processes this one cannot see'}), ${lock.runId === null ? 'no run begun yet' : `run ${lock.runId}`}, since ${lock.acquiredAt}`;
+  const who = `apply lock: held by pid ${lock.pid} on ${lock.hostname} (${lock.thisMachine ? 'this machine' : lock.ownPid ? "this process's own pid and hostname, but another process's: another container sharing the hostname, or one from before this machine restarted, whose processes this one cannot see" : 'another machine, whose processes this one cannot see'}), ${lock.runId === null ? 'no run begun yet' : `run ${lock.runId}`}, since ${lock.acquiredAt}`;
   return `${who}; ${renewal(lock)}: ${verdict(lock, `\`${lockCommand(lock, db)}\``, db)}`;
 }
 

@@ -48,7 +48,7 @@ export function reconcileSummary(
  */
 export function reconcileNotes(
   { result, underWay }: Pick<ReconcileEnd, 'result' | 'underWay'>,
-  where: { cwd: string; db: string; me: { hostname: string } },
+  where: { cwd: string; db: string; me: { pid: number; hostname: string } },
 ): string[] {
   const err: string[] = [];
   for (const run of result.abandonedPassRuns) {

@@ -21,15 +21,26 @@ export interface StatusView {
   lock: LockStatus | null;
 }
 
+/** A lock's holder as status shows it: by pid and host; its token is its process's alone. */
+function shown<T extends LockHolder>(holder: T): Omit<T, 'token'>;
+function shown<T extends LockHolder>(holder: T | null): Omit<T, 'token'> | null;
+function shown<T extends LockHolder>(holder: T | null): Omit<T, 'token'> | null {
+  if (holder === null) return null;
+  const { token: _token, ...named } = holder;
+  return named;
+}
+
 /**
  * `status --json`: the view, each run with its `options` and `notes` as JSON beside the
  * journal's text of them (`optionsJson`, `notesJson`, kept as they were): read with `jq`,
  * they were strings to parse again (`.notesJson | fromjson`). The lock with its run's plan
- * (`planPath`) and the command the text names (`command`), `db` as the user gave it.
+ * (`planPath`) and the command the text names (`command`), `db` as the user gave it. No
+ * lock's token is shown (`shown`).
  */
 export function statusJson(view: StatusView, db: string): string {
   const runs = view.runs.map((status) => ({
     ...status,
+    process: shown(status.process),
     run: {
       ...status.run,
       options: JSON.parse(status.run.optionsJson) as unknown,
@@ -40,21 +51,21 @@ export function statusJson(view: StatusView, db: string): string {
     view.lock === null
       ? null
       : (({ run, ...lock }) => ({
-          ...lock,
+          ...shown(lock),
           planPath: run?.planPath ?? null,
           command: lockCommand(view.lock!, db),
         }))(view.lock);
-  return JSON.stringify({ ...view, runs, lock }, null, 2);
+  return JSON.stringify({ ...view, runs, starting: shown(view.starting), lock }, null, 2);
 }
 
 /**
  * The lines on stdout, in order. `asked`: --run and --db as given, the database's path as
- * shown (relative to the working folder), and this machine's hostname (a lock another one
- * holds is told with the command that takes the run over).
+ * shown (relative to the working folder), and this process's pid and hostname (a lock whose
+ * process cannot be seen from here is told with the command that takes the run over).
  */
 export function renderStatus(
   view: StatusView,
-  asked: { run: number | undefined; db: string; dbShown: string; hostname: string },
+  asked: { run: number | undefined; db: string; dbShown: string; pid: number; hostname: string },
 ): string[] {
   const lines: string[] = [];
   if (view.runs.length === 0 && view.starting === null) lines.push('No apply run yet.');
@@ -128,7 +139,7 @@ export function renderStatus(
 function elsewhere(
   run: RunStatus['run'],
   holder: LockHolder,
-  asked: { db: string; hostname: string },
+  asked: { db: string; pid: number; hostname: string },
 ): string {
   const advice = lockElsewhereAdvice(run, holder, asked, asked.db);
   return advice === null ? '' : `: ${advice}`;

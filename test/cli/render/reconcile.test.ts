@@ -44,7 +44,7 @@ describe('reconcileSummary', () => {
 });
 
 describe('reconcileNotes', () => {
-  const where = { cwd: '/work', db: 'submigrate.db', me: { hostname: 'here' } };
+  const where = { cwd: '/work', db: 'submigrate.db', me: { pid: 7, hostname: 'here' } };
 
   it('nothing to say for a pass that judged everything', () => {
     expect(reconcileNotes({ result: result(), underWay: [] }, where)).toEqual([]);
@@ -120,7 +120,7 @@ describe('reconcileNotes', () => {
 });
 
 describe('reconcileNotes: numbers that left a subaccount', () => {
-  const where = { cwd: '/work', db: 'submigrate.db', me: { hostname: 'here' } };
+  const where = { cwd: '/work', db: 'submigrate.db', me: { pid: 7, hostname: 'here' } };
   const span = { accountSid: SUB, start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' };
   const notes = (notChecked: ReconcileResult['notChecked']) =>
     reconcileNotes({ result: result({ notChecked }), underWay: [] }, where);
@@ -156,7 +156,7 @@ describe('reconcileNotes: numbers that left a subaccount', () => {
 });
 
 describe('reconcileNotes: a number not found while subaccounts could not be listed', () => {
-  const where = { cwd: '/work', db: 'submigrate.db', me: { hostname: 'here' } };
+  const where = { cwd: '/work', db: 'submigrate.db', me: { pid: 7, hostname: 'here' } };
   const sub = (i: number) => `AC${String(i).padStart(32, '0')}`;
 
   it('names each subaccount with its status and code, the first five and how many more', () => {
@@ -212,7 +212,7 @@ describe('reconcileNotes: a number Twilio changed in its subaccount since apply 
         }),
         underWay: [],
       },
-      { cwd: '/work', db: 'submigrate.db', me: { hostname: 'here' } },
+      { cwd: '/work', db: 'submigrate.db', me: { pid: 7, hostname: 'here' } },
     );
     expect(line).toContain(
       `not checked: moved number +14155550701 of acme, from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z: a pass listed it in its subaccount ${SUB}, but Twilio says it was changed there at 2026-01-02T00:00:00Z, after apply last changed it`,
@@ -240,7 +240,7 @@ describe('reconcileNotes: a number Twilio changed in its subaccount since apply 
           }),
           underWay: [],
         },
-        { cwd: '/work', db: 'submigrate.db', me: { hostname: 'here' } },
+        { cwd: '/work', db: 'submigrate.db', me: { pid: 7, hostname: 'here' } },
       )[0];
     expect(
       lineOf({

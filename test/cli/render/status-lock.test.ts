@@ -10,7 +10,13 @@ import { describe, expect, it } from 'vitest';
 import type { LockStatus } from '../../../src/apply/lock-status.js';
 import { renderStatus, statusJson, type StatusView } from '../../../src/cli/render/status.js';
 
-const asked = { run: undefined, db: 'my db.sqlite', dbShown: 'my db.sqlite', hostname: 'h' };
+const asked = {
+  run: undefined,
+  db: 'my db.sqlite',
+  dbShown: 'my db.sqlite',
+  pid: 7,
+  hostname: 'h',
+};
 
 const RUN = { planPath: 'plans/a.plan.json', optionsJson: '{}' };
 
@@ -22,6 +28,7 @@ function lock(overrides: Partial<LockStatus>): LockStatus {
     acquiredAt: '2026-01-01T00:00:00Z',
     renewedAt: '2026-01-01T00:59:48Z',
     thisMachine: false,
+    ownPid: false,
     state: 'live',
     reason: 'renewed',
     checkedAt: '2026-01-01T01:00:00Z',
@@ -60,6 +67,13 @@ describe("status: the apply lock's line", () => {
     });
     expect(line(stale)).toBe(
       "apply lock: held by pid 4242 on ops-3f2a (another machine, whose processes this one cannot see), run 2, since 2026-01-01T00:00:00Z; last renewed 2026-01-01T00:58:25Z, 95 s ago: stale, not renewed for 30 s or more, so that apply has most likely stopped (killed, its machine suspended or gone), which this machine cannot see. Once you know it no longer runs on ops-3f2a, `submigrate apply plans/a.plan.json --take-over-lock --db 'my db.sqlite'` takes it over",
+    );
+  });
+
+  it("this host under status's own pid: another process's, whose process cannot be seen", () => {
+    const unseen = lock({ hostname: 'h', pid: 7, ownPid: true });
+    expect(line(unseen)).toMatch(
+      /^apply lock: held by pid 7 on h \(this process's own pid and hostname, but another process's: another container sharing the hostname, or one from before this machine restarted, whose processes this one cannot see\), run 2, .*: live, renewed within the last 30 s, so that apply still runs there; `apply --take-over-lock` is refused meanwhile\./,
     );
   });
 
@@ -131,8 +145,10 @@ describe("status: the apply lock's line", () => {
     expect(renderStatus({ ...view(lock({})), lock: null }, asked)).toEqual(['No apply run yet.']);
   });
 
-  it("--json: the lock with its state, its run's plan and the command", () => {
-    const json = JSON.parse(statusJson(view(lock({})), asked.db)) as { lock: unknown };
+  it("--json: the lock with its state, its run's plan and the command (not its token)", () => {
+    const json = JSON.parse(statusJson(view(lock({ token: 'its-own' })), asked.db)) as {
+      lock: unknown;
+    };
     expect(json.lock).toEqual({
       runId: 2,
       pid: 4242,
@@ -140,6 +156,7 @@ describe("status: the apply lock's line", () => {
       acquiredAt: '2026-01-01T00:00:00Z',
       renewedAt: '2026-01-01T00:59:48Z',
       thisMachine: false,
+      ownPid: false,
       state: 'live',
       reason: 'renewed',
       checkedAt: '2026-01-01T01:00:00Z',

@@ -9,7 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { renderStatus, statusJson, type StatusView } from '../../../src/cli/render/status.js';
 import type { StepRecord } from '../../../src/db/journal.js';
 
-const asked = { run: undefined, db: 'my db.sqlite', dbShown: 'my db.sqlite', hostname: 'h' };
+const asked = {
+  run: undefined,
+  db: 'my db.sqlite',
+  dbShown: 'my db.sqlite',
+  pid: 7,
+  hostname: 'h',
+};
 
 function step(stepId: string, state: StepRecord['state']): StatusView['steps'] & object {
   return [

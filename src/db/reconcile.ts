@@ -1090,3 +1090,44 @@ export function numbersFoundInPlace(db: Db, moved: ReadonlySet<string>): MovedNu
     .all() as MovedNumber[];
   return rows.filter((r) => !moved.has(r.numberSid) && r.movedAt !== null);
 }
+
+/**
+ * The mapped numbers whose transfer the latest apply run that planned one failed or did not run
+ * (Twilio refused it, or a step it depends on failed), that no finished transfer holds in a
+ * customer's subaccount and no applied plan found in place, shaped as moved numbers: held to
+ * no list, but looked for each pass. Still in the account their plan recorded they come from,
+ * they send where Twilio keeps their opt-outs; found anywhere else, someone moved them by hand
+ * since apply checked them there (the drift check), and they send with those opt-outs forgotten.
+ * `moveBegan` and `movedAt` are when that run began (its drift check found them in place after
+ * it); `subaccountSid` is their customer's subaccount, or the account they come from when the
+ * customer has none yet. `held`: the SIDs of the numbers held otherwise, left out.
+ */
+export function numbersNotMoved(db: Db, held: ReadonlySet<string>): MovedNumber[] {
+  const rows = db
+    .prepare(
+      `WITH unmade AS MATERIALIZED (
+         SELECT DISTINCT step_id FROM apply_steps
+         WHERE action = 'transfer_number' AND state IN ('failed', 'not_run')),
+       -- The latest run's step of each of those only: a migration whose transfers all went
+       -- through groups nothing.
+       latest AS (
+         SELECT step_id, MAX(run_id) AS run_id FROM apply_steps
+         WHERE action = 'transfer_number' AND step_id IN (SELECT step_id FROM unmade)
+         GROUP BY step_id)
+       SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber,
+              n.customer_id AS customerId,
+              COALESCE(c.subaccount_sid, n.source_account_sid) AS subaccountSid,
+              n.source_account_sid AS sourceAccountSid, n.source_service_sid AS sourceServiceSid,
+              r.started_at AS movedAt, r.started_at AS moveBegan, NULL AS subaccountCreatedAt
+       FROM latest l
+       JOIN apply_steps s ON s.run_id = l.run_id AND s.step_id = l.step_id
+       JOIN apply_runs r ON r.id = l.run_id
+       JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
+         AND s.step_id = 'transfer_number:' || n.number_sid
+       LEFT JOIN customer_subaccounts c ON c.customer_id = n.customer_id
+       WHERE s.state IN ('failed', 'not_run')
+       ORDER BY customerId, phoneNumber`,
+    )
+    .all() as MovedNumber[];
+  return rows.filter((r) => !held.has(r.numberSid));
+}

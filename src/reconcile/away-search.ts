@@ -51,6 +51,7 @@ export async function searchAway(
   touched: ReadonlyMap<string, string> = new Map(),
   inPlace: readonly MovedNumber[] = [],
   vouched: ReadonlyMap<string, string> = new Map(),
+  notMoved: readonly MovedNumber[] = [],
 ): Promise<AwaySearch> {
   const parent = twilio.parentAccountSid;
   const limit = pLimit(LISTINGS_AT_ONCE);
@@ -66,16 +67,23 @@ export async function searchAway(
   const placed = [...new Set(inPlace.map((m) => m.subaccountSid))].filter(
     (sid) => sid !== parent && !read.includes(sid),
   );
-  const listedSids = [...read, ...placed];
+  // Numbers whose transfer failed or did not run (`notMoved`) are looked for too, and the
+  // accounts they come from listed: found anywhere else, they were moved by hand.
+  const sources = [...new Set(notMoved.map((m) => m.sourceAccountSid))].filter(
+    (sid) => sid !== parent && !read.includes(sid) && !placed.includes(sid),
+  );
+  const listedSids = [...read, ...placed, ...sources];
   const [inParent = [], ...inListed] = await listEach(limit, [parent, ...listedSids], (sid) =>
     twilio.listPhoneNumbers(sid),
   );
   const all = [...moved, ...inPlace];
   const away = [
     ...awayInParent(all, inParent, parent, now, stays),
-    ...listedSids.flatMap((sid, i) =>
-      awayInParent(read.includes(sid) ? inPlace : all, inListed[i] ?? [], sid, now, stays),
-    ),
+    ...awayFromSource(notMoved, inParent, parent, now),
+    ...listedSids.flatMap((sid, i) => [
+      ...awayInParent(read.includes(sid) ? inPlace : all, inListed[i] ?? [], sid, now, stays),
+      ...awayFromSource(notMoved, inListed[i] ?? [], sid, now),
+    ]),
   ];
   const updated = changedSince(
     all,
@@ -86,7 +94,10 @@ export async function searchAway(
   );
   const found = new Set([inParent, ...inListed].flat().map((n) => n.phoneNumber));
   const missing = all.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
-  if (missing.length === 0) return { away, unlisted: [], updated };
+  const notMovedMissing = notMoved.filter((m) => !found.has(m.phoneNumber));
+  if (missing.length === 0 && notMovedMissing.length === 0) {
+    return { away, unlisted: [], updated };
+  }
 
   const skipped = new Set([parent, ...listedSids]);
   // A closed subaccount holds no numbers: closing it released them.
@@ -95,7 +106,7 @@ export async function searchAway(
   );
   // Listed until every missing number is found (the listings under way then finish): a number
   // is in one account at a time, and none left to find is in a subaccount not listed yet.
-  let left = missing;
+  let left = [...missing, ...notMovedMissing];
   const unlisted: UnlistedSubaccount[] = [];
   const lists = await listEach(limit, others, async (account) => {
     if (left.length === 0) return [];
@@ -104,7 +115,10 @@ export async function searchAway(
       unlisted.push(numbers);
       return [];
     }
-    const there = awayInParent(missing, numbers, account.sid, now, stays);
+    const there = [
+      ...awayInParent(missing, numbers, account.sid, now, stays),
+      ...awayFromSource(notMovedMissing, numbers, account.sid, now),
+    ];
     const foundThere = new Set(there.map((a) => a.numberSid));
     left = left.filter((m) => !foundThere.has(m.numberSid));
     return there;
@@ -122,12 +136,45 @@ export async function searchAway(
         customerId: m.customerId,
         subaccountSid: m.subaccountSid,
         accountSid: NOT_FOUND,
-        start: lastArrival(m, stays),
+        start: notMovedMissing.includes(m)
+          ? isoSeconds(new Date(m.moveBegan))
+          : lastArrival(m, stays),
         end: isoSeconds(now),
       })),
     );
   }
   return { away, unlisted, updated };
+}
+
+/**
+ * The numbers whose transfer failed or did not run (`notMoved`, numbersNotMoved in
+ * src/db/reconcile.ts) found among `listed`, the numbers of `accountSid`, when that is not the
+ * account they come from: moved by hand since the run that was to move them began (its drift
+ * check found them there), they send from there with the opt-outs Twilio kept where they were
+ * forgotten. Each is away there from that run's start to `now`. Pure.
+ */
+export function awayFromSource(
+  notMoved: readonly MovedNumber[],
+  listed: readonly Pick<PhoneNumber, 'sid' | 'phoneNumber'>[],
+  accountSid: string,
+  now: Date,
+): NumberAway[] {
+  const sids = new Set(listed.map((n) => n.sid));
+  const phones = new Set(listed.map((n) => n.phoneNumber));
+  return notMoved
+    .filter(
+      (m) =>
+        m.sourceAccountSid !== accountSid && (sids.has(m.numberSid) || phones.has(m.phoneNumber)),
+    )
+    .map((m) => ({
+      numberSid: m.numberSid,
+      phoneNumber: m.phoneNumber,
+      customerId: m.customerId,
+      subaccountSid: m.subaccountSid,
+      accountSid,
+      start: isoSeconds(new Date(m.moveBegan)),
+      end: isoSeconds(now),
+    }));
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   numberStays,
   applyTouchedNumbers,
   numbersFoundInPlace,
+  numbersNotMoved,
   type MovedNumber,
   type NumberStay,
 } from '../db/reconcile.js';
@@ -77,6 +78,9 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
   // out by hand since, it sends from where it is with the STOPs said to it there forgotten.
   const stays = numberStays(db);
   const inPlace = numbersFoundInPlace(db, new Set(moved.map((m) => m.numberSid)));
+  // A mapped number whose transfer failed or did not run is looked for too: found out of the
+  // account it comes from, it was moved by hand, and sends with its opt-outs forgotten.
+  const notMoved = numbersNotMoved(db, new Set([...moved, ...inPlace].map((m) => m.numberSid)));
   const kept = numberUpdateChecks(db);
   const search = await searchAway(
     twilio,
@@ -86,6 +90,7 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
     applyTouchedNumbers(db),
     inPlace,
     vouchedUpTo(kept),
+    notMoved,
   );
   // Changed since apply last changed it: the family's messages say whether it was elsewhere.
   const { notChecked: updated, checks } = await checkUpdated(twilio, {

@@ -4,10 +4,17 @@
  * of JSON, a rewritten link). `tamper` gets each answer's path, status and body (and the
  * request's method and headers, for a proxy that echoes them), and returns the answer to give
  * instead, or null to pass it on as it came. `arriving`, if given, sees each request before it
- * is passed on (what the world does in between: a subaccount suspended as the request is made).
+ * is passed on (what the world does in between: a subaccount suspended as the request is made,
+ * a number moved by hand as apply's transfer of it leaves); the request waits for its promise.
  */
 
-import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import {
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Tampered {
@@ -29,10 +36,20 @@ export async function startTamperingProxy(
     body: Buffer,
     request: { method: string; headers: IncomingHttpHeaders },
   ) => Tampered | null,
-  arriving?: (path: string, request: { method: string; headers: IncomingHttpHeaders }) => void,
+  arriving?: (
+    path: string,
+    request: { method: string; headers: IncomingHttpHeaders },
+  ) => void | Promise<void>,
 ): Promise<TamperingProxy> {
   const server = createServer((req, res) => {
-    arriving?.(req.url ?? '', { method: req.method ?? '', headers: req.headers });
+    void Promise.resolve(
+      arriving?.(req.url ?? '', { method: req.method ?? '', headers: req.headers }),
+    ).then(
+      () => forward(req, res),
+      () => res.destroy(),
+    );
+  });
+  const forward = (req: IncomingMessage, res: ServerResponse) => {
     const forwarded = request(
       `${upstream}${req.url}`,
       { method: req.method, headers: req.headers },
@@ -62,7 +79,7 @@ export async function startTamperingProxy(
     );
     forwarded.on('error', () => res.destroy());
     req.pipe(forwarded);
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

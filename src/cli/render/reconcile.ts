@@ -97,7 +97,7 @@ function notCheckedLine(span: NotChecked): string {
     case 'numbers-left':
       return `not checked: ${where}, while a moved number was in it that ${span.leftBy === 'hand' ? "no apply moved out of it and that reconcile holds to another subaccount now (moved there by hand, or its customer's subaccount is another now)" : 'a later apply has moved on since'}: no pass held its sends there to its list while it was there, and none will`;
     case 'number-away':
-      return `not checked: ${where}, while moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'} was there, out of its subaccount ${span.subaccountSid ?? ''} with no step of apply's (moved by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer ${span.customerId ?? 'ID'}\`; \`submigrate plan\` and \`apply\` move it back`;
+      return awayLine(span, where);
     case 'number-not-found':
       return notFoundLine(span);
     case 'number-updated':
@@ -105,6 +105,19 @@ function notCheckedLine(span: NotChecked): string {
     default:
       return `not checked again: ${where}, the sends of ${span.customerId ?? 'a customer'}, which an earlier pass held to a suppression list that was not whole; ${span.reason === 'not-whole-retention' ? 'they are older than its Messages API window now' : 'they went out from numbers that have moved on to another customer since'}, and no pass will read them again over the whole list: a send then to someone who opted out in what was not read is not judged (ask the customer to check those messages against its own opt-out records)`;
   }
+}
+
+/**
+ * A moved number found where no step of apply's put it: out of its subaccount, or in it with no
+ * transfer (its transfer failed or was not run, and someone moved it there by hand since).
+ */
+function awayLine(span: NotChecked, where: string): string {
+  const customer = span.customerId ?? 'ID';
+  const head = `not checked: ${where}, while moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'} was there`;
+  const tail = `no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer ${customer}\``;
+  return span.accountSid === span.subaccountSid
+    ? `${head}, in its subaccount with no transfer of apply's (its transfer failed or was not run: moved there by hand): ${tail}; \`submigrate plan\` and \`apply\` hold it as moved from then on`
+    : `${head}, out of its subaccount ${span.subaccountSid ?? ''} with no step of apply's (moved by hand): ${tail}; \`submigrate plan\` and \`apply\` move it back`;
 }
 
 /**

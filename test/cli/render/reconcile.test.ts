@@ -153,6 +153,21 @@ describe('reconcileNotes: numbers that left a subaccount', () => {
       `not checked: ${SUB} from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z, while moved number +14155550701 of acme was there, out of its subaccount AC00000000000000000000000000000002 with no step of apply's (moved by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer acme\`; \`submigrate plan\` and \`apply\` move it back`,
     );
   });
+
+  it('names a number whose transfer did not go through, found in its own subaccount', () => {
+    const [line] = notes([
+      {
+        ...span,
+        reason: 'number-away',
+        phoneNumber: '+14155550701',
+        customerId: 'acme',
+        subaccountSid: SUB,
+      },
+    ]);
+    expect(line).toBe(
+      `not checked: ${SUB} from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z, while moved number +14155550701 of acme was there, in its subaccount with no transfer of apply's (its transfer failed or was not run: moved there by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer acme\`; \`submigrate plan\` and \`apply\` hold it as moved from then on`,
+    );
+  });
 });
 
 describe('reconcileNotes: a number not found while subaccounts could not be listed', () => {

@@ -1131,3 +1131,52 @@ export function numbersNotMoved(db: Db, held: ReadonlySet<string>): MovedNumber[
     .all() as MovedNumber[];
   return rows.filter((r) => !held.has(r.numberSid));
 }
+
+/**
+ * The spans a mapped number was out of the account an apply was to move it from, as the
+ * journal alone shows them: that apply's transfer of it failed or was not run (its drift check
+ * had found it there as the run began), and the next transfer of it, in a later run, that went
+ * through took it out of another account (the plan made again found it there: someone moved it
+ * by hand in between, which is why Twilio refused the first). From the first run's start to that
+ * transfer's finish it sent from there with no step of apply's that put it there, held to no
+ * list, though no pass found it there (`numbersNotMoved` is looked for by passes; this is the
+ * span no pass ran in). `subaccountSid`: where the later transfer put it. Only the plans of runs
+ * with such a transfer are read, each once.
+ */
+export function awayAfterUnmadeTransfer(db: Db): NumberAway[] {
+  return db
+    .prepare(
+      `WITH unmade AS MATERIALIZED (
+         SELECT DISTINCT step_id FROM apply_steps
+         WHERE action = 'transfer_number' AND state IN ('failed', 'not_run')),
+       steps AS MATERIALIZED (
+         SELECT s.run_id, s.step_id, s.state, s.customer_id,
+                COALESCE(s.finished_at, s.started_at) AS at,
+                s.result_json ->> '$.to_account_sid' AS to_account, r.started_at AS run_began
+         FROM apply_steps s JOIN apply_runs r ON r.id = s.run_id
+         WHERE s.action = 'transfer_number' AND s.step_id IN (SELECT step_id FROM unmade)),
+       planned AS MATERIALIZED (
+         SELECT r.id AS run_id, 'transfer_number:' || (t.value ->> '$.number_sid') AS step_id,
+                t.value ->> '$.from_account_sid' AS from_account,
+                t.value ->> '$.phone_number' AS phone
+         FROM apply_runs r, json_each(r.plan_json, '$.steps') t
+         WHERE r.id IN (SELECT run_id FROM steps)
+           AND t.value ->> '$.action' = 'transfer_number'),
+       ordered AS (
+         SELECT s.*, p.from_account, p.phone,
+                LAG(s.state) OVER w AS before_state,
+                LAG(p.from_account) OVER w AS before_from,
+                LAG(s.run_began) OVER w AS before_began
+         FROM steps s JOIN planned p ON p.run_id = s.run_id AND p.step_id = s.step_id
+         WINDOW w AS (PARTITION BY s.step_id ORDER BY s.run_id))
+       SELECT substr(step_id, length('transfer_number:') + 1) AS numberSid,
+              phone AS phoneNumber, customer_id AS customerId, to_account AS subaccountSid,
+              from_account AS accountSid, before_began AS start, at AS "end"
+       FROM ordered
+       WHERE state IN ('done', 'skipped') AND before_state IN ('failed', 'not_run')
+         AND before_from IS NOT from_account AND from_account IS NOT NULL
+         AND to_account IS NOT NULL AND at IS NOT NULL
+       ORDER BY start, numberSid`,
+    )
+    .all() as NumberAway[];
+}

@@ -11,6 +11,7 @@
 import { isoSeconds } from '../clock.js';
 import type { Db } from '../db/open.js';
 import {
+  awayAfterUnmadeTransfer,
   awayBetweenTransfers,
   departuresByNumber,
   numbersAway,
@@ -104,6 +105,15 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
   const departures = departuresByNumber(db);
   for (const span of numbersAway(db)) {
     keep({ ...span, end: awayUntil(span, passes, departures.get(span.numberSid) ?? []) });
+  }
+  // A transfer that failed or was not run, and a later one out of another account: moved by
+  // hand in between, where no pass may have found it.
+  for (const span of awayAfterUnmadeTransfer(db)) {
+    keep({
+      ...span,
+      start: isoSeconds(new Date(span.start)),
+      end: isoSeconds(new Date(span.end)),
+    });
   }
   for (const span of awayBetweenTransfers(db)) {
     const number = bySid.get(span.numberSid);

@@ -3,8 +3,10 @@
  * transfer of it left: Twilio refuses the transfer (the number is no longer in the parent), the
  * step fails, and the number sends from where the hand put it, where Twilio never heard the
  * STOP said to it in the parent. Reconcile judged none of its sends (no transfer step of it is
- * done) and exited 0 with --fail-on-violation: a false all-clear. Now a pass that finds it
- * there names it (`number-away`), kept for good. And a run whose failure moved no
+ * done) and exited 0 with --fail-on-violation: a false all-clear, and once the plan made again
+ * was applied (moving it from where the hand put it) nothing named that span, a pass run in it
+ * or not. Now a pass that finds it there names it (`number-away`, kept), and the journal names it
+ * when no pass ran before the plan made again was applied. And a run whose failure moved no
  * number (a transfer refused as its subaccount was suspended, the number still in the parent,
  * moved from there by the plan made again) keeps its exit 0 (built CLI, real SDK, emulator over
  * HTTP through a proxy, SQLite file).
@@ -148,6 +150,33 @@ describe('reconcile after an apply whose transfer failed', () => {
     expect(Date.parse(span!.end!)).toBeGreaterThanOrEqual(
       Math.floor(toR1.dateCreated.getTime() / 1000) * 1000,
     );
+  }, 90_000);
+
+  it('no pass before the plan made again is applied: the span in the other account is named from the journal', async () => {
+    const { applied, other, acme, toR1, mapping } = await movedByHandDuringApply((s) => s.other);
+    expect(applied.code, applied.stderr).toBe(3);
+    // Made again, the plan finds A in Other, and its apply moves it from there into Acme's.
+    const replanned = await makePlan(cli, { mapping, db: db(), out: ws.dir.file('p2.json') });
+    expect(replanned.code).toBe(0);
+    const reapplied = await cli(['apply', ws.dir.file('p2.json'), '--db', db(), '--rate', '1000']);
+    expect(reapplied.code, reapplied.stderr).toBe(0);
+    expect((await ws.env.state()).numbers.find((n) => n.phone_number === A)!.account_sid).toBe(
+      acme,
+    );
+
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(pass.code, pass.stderr).toBe(3);
+    const [span, ...more] = (JSON.parse(pass.stdout) as Pass).notChecked;
+    expect(more).toEqual([]);
+    expect(span).toMatchObject({
+      accountSid: other,
+      reason: 'number-away',
+      phoneNumber: A,
+      customerId: 'acme',
+      subaccountSid: acme,
+    });
+    expect(Date.parse(span!.start!)).toBeLessThanOrEqual(toR1.dateCreated.getTime());
+    expect(Date.parse(span!.end!)).toBeGreaterThanOrEqual(toR1.dateCreated.getTime());
   }, 90_000);
 
   it('moved by hand into its own subaccount: apply adopts the move, and the send is a violation', async () => {

@@ -30,7 +30,8 @@ export interface ApplyInput {
   allowMissingSnapshot: boolean;
   /**
    * `--take-over-lock`: the apply lock held by a process on another host (which this one cannot
-   * see) is taken over, with a note in the audit: the person says it no longer runs.
+   * see) is taken over, with a note in the audit: the person says it no longer runs. One whose
+   * renewal reads as stale by this machine's clock is watched first (`watchBeforeTakeOver`).
    */
   takeOverLock?: boolean;
   /**
@@ -52,6 +53,11 @@ export interface ApplyDeps {
   clock: Clock;
   runner: LockRunner;
   sleep(ms: number): Promise<void>;
+  /**
+   * Said before `--take-over-lock` watches another machine's lock for a renewal
+   * (src/apply/lock-watch.ts): the command waits LOCK_WATCH_MS, and the person is told why.
+   */
+  onWatchingLock?(line: string): void;
   onStep?(step: PlanStep, record: StepRecord, total: number): void;
   /** A write with no certain answer, about to be settled from live state (execute.ts). */
   onUnsure?: ExecuteDeps['onUnsure'];

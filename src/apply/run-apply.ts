@@ -37,6 +37,7 @@ import { dryRunRequests, notReadSinceThePlan } from './dry-run.js';
 import { executeSteps } from './execute.js';
 import { describeLeftAfterCarry } from './left-out-of-carry.js';
 import { lockHandBack } from './lock-hand-back.js';
+import { watchBeforeTakeOver } from './lock-watch.js';
 import { prepareRun } from './prepare-run.js';
 import { historyRead } from './read-up-to-moves.js';
 import { lockRefusal, refuseUnfit } from './refusals.js';
@@ -74,8 +75,15 @@ function lockTakenMidRun(db: Db, runId: number): RefusedError {
 export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<ApplyResult> {
   const { db, twilio, clock } = deps;
   refuseUnfit(input, twilio);
-  const acquiredAt = isoSeconds(clock.now());
-  const lock = acquireLock(db, deps.runner, acquiredAt, input.takeOverLock === true);
+  // Another machine's lock that reads as stale by this machine's clock is watched first: its
+  // apply may run still, its clock behind this one's.
+  const { watched, at: acquiredAt } = await watchBeforeTakeOver(
+    input,
+    deps,
+    isoSeconds(clock.now()),
+    (line) => deps.onWatchingLock?.(line),
+  );
+  const lock = acquireLock(db, deps.runner, acquiredAt, input.takeOverLock === true, watched);
   if (!lock.acquired) {
     throw lockRefusal(lock.holder, deps.runner, input.takeOverLock ? acquiredAt : undefined);
   }
@@ -171,13 +179,16 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
  */
 export async function rehearseApply(
   input: ApplyInput,
-  deps: Pick<ApplyDeps, 'twilio' | 'db' | 'clock' | 'runner'>,
+  deps: Pick<ApplyDeps, 'twilio' | 'db' | 'clock' | 'runner' | 'sleep' | 'onWatchingLock'>,
 ): Promise<string[]> {
   const { db, twilio } = deps;
   refuseUnfit(input, twilio);
+  // As apply would: a lock that reads as stale by this machine's clock is watched first, and
+  // another machine's apply that renewed the lock lately (or meanwhile) still runs there.
+  const { at: now } = await watchBeforeTakeOver(input, deps, isoSeconds(deps.clock.now()), (line) =>
+    deps.onWatchingLock?.(line),
+  );
   const holder = lockHeldAgainst(db, deps.runner);
-  // As apply would: another machine's apply that renewed the lock lately still runs there.
-  const now = isoSeconds(deps.clock.now());
   const released =
     input.takeOverLock === true &&
     holder !== undefined &&

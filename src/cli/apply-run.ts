@@ -29,10 +29,19 @@ export function rehearseApplyAt(
   input: ApplyInput,
   location: DbLocation,
   twilio: TwilioPort,
+  context: CommandContext,
 ): Promise<string[]> {
   return withDb(
     location,
-    (db) => rehearseApply(input, { twilio, db, clock: systemClock, runner: thisProcess }),
+    (db) =>
+      rehearseApply(input, {
+        twilio,
+        db,
+        clock: systemClock,
+        runner: thisProcess,
+        sleep: (ms) => sleep(ms),
+        onWatchingLock: (line) => context.output.err(`note: ${line}`),
+      }),
     OPEN_FOR_APPLY,
   );
 }
@@ -73,6 +82,7 @@ export async function applyWithReports(
           clock: systemClock,
           runner: thisProcess,
           sleep: (ms) => sleep(ms),
+          onWatchingLock: (line) => context.output.err(`note: ${line}`),
           onLockTaken,
           // Its reports' folder is checked before anything is sent to Twilio.
           beforeSteps: (runId) => {

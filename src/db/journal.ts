@@ -485,6 +485,19 @@ export function renewedLately(holder: LockHolder, now: string): boolean {
   return Date.parse(now) - renewed < LOCK_LIVE_MS;
 }
 
+/** The same lock, as written: holder (token included), run, since when, last renewal. */
+export function sameLock(a: LockHolder | undefined, b: LockHolder | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.pid === b.pid &&
+    a.hostname === b.hostname &&
+    a.token === b.token &&
+    a.runId === b.runId &&
+    a.acquiredAt === b.acquiredAt &&
+    a.renewedAt === b.renewedAt
+  );
+}
+
 /**
  * Takes the lock, or returns who holds it. A holder that `isAlive` says is gone (same host,
  * no such process) is taken over: the caller notes it.
@@ -526,14 +539,17 @@ export function lockHeldAgainst(db: Db, me: LockRunner): LockHolder | undefined 
  * another host, a machine the database was copied from, a container since replaced; or on this
  * host under this process's own pid, another container sharing the hostname) is taken over, as
  * the person running apply says it no longer runs, unless it renewed the lock lately
- * (`renewedLately` at `at`): then it still runs there, and is not. One on this host that runs is
- * never taken over. The lock taken names `me`'s token, and is renewed at `at`.
+ * (`renewedLately` at `at`): then it still runs there, and is not. `watched`, the lock as
+ * apply watched it before (src/apply/lock-watch.ts: a renewal read by two clocks), is taken
+ * over only as it still is. One on this host that runs is never taken over. The lock taken
+ * names `me`'s token, and is renewed at `at`.
  */
 export function acquireLock(
   db: Db,
   me: LockRunner,
   at: string,
   takeOverFromOtherHost = false,
+  watched: LockHolder | null = null,
 ): { acquired: true; tookOverFrom: LockHolder | null } | { acquired: false; holder: LockHolder } {
   return db
     .transaction(() => {
@@ -542,7 +558,8 @@ export function acquireLock(
         takeOverFromOtherHost &&
         holder !== undefined &&
         unseenFrom(holder, me) &&
-        !renewedLately(holder, at);
+        !renewedLately(holder, at) &&
+        (watched === null || sameLock(holder, watched));
       if (holder !== undefined && holdsLock(holder, me) && !released)
         return { acquired: false as const, holder };
       db.prepare(

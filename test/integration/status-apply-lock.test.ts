@@ -133,7 +133,7 @@ describe('status shows the apply lock', () => {
       command: 'submigrate apply a.plan.json --take-over-lock --db a.db',
     });
     expect(stale.line).toContain(
-      `: stale, not renewed for 30 s or more, so that apply has most likely stopped (killed, its machine suspended or gone), which this machine cannot see. Once you know it no longer runs on ${THERE}, \`submigrate apply a.plan.json --take-over-lock --db a.db\` takes it over`,
+      `: stale, not renewed for 30 s or more by this machine's clock, so that apply has most likely stopped (killed, its machine suspended or gone), which this machine cannot see. Once you know it no longer runs on ${THERE}, \`submigrate apply a.plan.json --take-over-lock --db a.db\` takes it over`,
     );
     const applied = await cli(['apply', 'a.plan.json', '--db', 'a.db', '--take-over-lock']);
     expect(applied.code, applied.stderr).toBe(0);

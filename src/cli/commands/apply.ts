@@ -61,7 +61,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
           type: 'boolean',
           default: false,
           describe:
-            'Take over the apply lock of a process on another machine (or container) that no longer runs (noted in the audit); refused while that apply renewed the lock within the last 30 s (a running apply renews it every 5 s)',
+            'Take over the apply lock of a process on another machine (or container) that no longer runs (noted in the audit); refused while that apply renewed the lock within the last 30 s (a running apply renews it every 5 s), and, before it is taken over, the lock is watched for 11 s: renewed meanwhile (its clock behind this one), it is refused too',
         }),
     handler: async (args) => {
       const { plan, integrity, text, path, shown } = readPlanFile(args.plan, context.cwd);
@@ -87,7 +87,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       };
 
       if (args['dry-run']) {
-        const lines = await rehearseApplyAt(input, location, twilio.port);
+        const lines = await rehearseApplyAt(input, location, twilio.port, context);
         if (args.json) context.output.out(rehearsalJson(lines));
         else context.output.lines(lines);
         return;

@@ -6,11 +6,13 @@
  */
 
 import type { LockStatus } from '../../apply/lock-status.js';
+import { LOCK_WATCH_MS } from '../../apply/lock-watch.js';
 import { continueCommand } from '../../apply/under-way.js';
 import { CLEAR_RENEWAL_SQL, LOCK_LIVE_MS, LOCK_RENEW_MS } from '../../db/journal.js';
 import { shellWord } from '../../plan/replan.js';
 
 const LIVE_S = LOCK_LIVE_MS / 1000;
+const WATCH_S = LOCK_WATCH_MS / 1000;
 
 /**
  * What to run: on this machine, a live lock's `status` (it shows the apply's progress), a dead
@@ -59,7 +61,7 @@ function verdict(lock: LockStatus, command: string, db: string): string {
       return `live, a renewal this submigrate cannot read is taken to run there still; ${refused}. Wait for it to finish there: an apply that runs writes a readable renewal every ${LOCK_RENEW_MS / 1000} s. If it still reads so after that, no apply of this submigrate renews it (the database was edited by hand, or another program wrote it): once you know that apply no longer runs on ${lock.hostname}, clear it (\`${clear}\`), and ${takeOver} takes it over`;
     }
     case 'not-renewed':
-      return `stale, not renewed for ${LIVE_S} s or more, so that apply has most likely stopped (killed, its machine suspended or gone), which this machine cannot see. Once you know it no longer runs on ${lock.hostname}, ${takeOver} takes it over`;
+      return `stale, not renewed for ${LIVE_S} s or more by this machine's clock, so that apply has most likely stopped (killed, its machine suspended or gone), which this machine cannot see. Once you know it no longer runs on ${lock.hostname}, ${takeOver} takes it over, after watching the lock ${WATCH_S} s for a renewal (renewed meanwhile, as by an apply whose clock is behind this one's, it is refused)`;
     case 'never-renewed':
       return `stale, a lock never renewed (written by a submigrate from before renewals, or given back as it was) says nothing of whether that apply still runs on ${lock.hostname}, which this machine cannot see. Once you know it no longer runs there, ${takeOver} takes it over`;
   }

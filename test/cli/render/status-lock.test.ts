@@ -66,7 +66,7 @@ describe("status: the apply lock's line", () => {
       reason: 'not-renewed',
     });
     expect(line(stale)).toBe(
-      "apply lock: held by pid 4242 on ops-3f2a (another machine, whose processes this one cannot see), run 2, since 2026-01-01T00:00:00Z; last renewed 2026-01-01T00:58:25Z, 95 s ago: stale, not renewed for 30 s or more, so that apply has most likely stopped (killed, its machine suspended or gone), which this machine cannot see. Once you know it no longer runs on ops-3f2a, `submigrate apply plans/a.plan.json --take-over-lock --db 'my db.sqlite'` takes it over",
+      "apply lock: held by pid 4242 on ops-3f2a (another machine, whose processes this one cannot see), run 2, since 2026-01-01T00:00:00Z; last renewed 2026-01-01T00:58:25Z, 95 s ago: stale, not renewed for 30 s or more by this machine's clock, so that apply has most likely stopped (killed, its machine suspended or gone), which this machine cannot see. Once you know it no longer runs on ops-3f2a, `submigrate apply plans/a.plan.json --take-over-lock --db 'my db.sqlite'` takes it over, after watching the lock 11 s for a renewal (renewed meanwhile, as by an apply whose clock is behind this one's, it is refused)",
     );
   });
 

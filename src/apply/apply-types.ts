@@ -5,7 +5,7 @@
  */
 
 import type { Clock } from '../clock.js';
-import type { LockRunner, StepRecord, StepState } from '../db/journal.js';
+import type { LockHolder, LockRunner, StepRecord, StepState } from '../db/journal.js';
 import type { Db } from '../db/open.js';
 import type { ReplanPaths } from '../plan/replan.js';
 import type { Plan, PlanStep } from '../plan/types.js';
@@ -55,9 +55,10 @@ export interface ApplyDeps {
   sleep(ms: number): Promise<void>;
   /**
    * Said before `--take-over-lock` watches another machine's lock for a renewal
-   * (src/apply/lock-watch.ts): the command waits LOCK_WATCH_MS, and the person is told why.
+   * (src/apply/lock-watch.ts), whose lock `holder` is: the command waits LOCK_WATCH_MS, and
+   * the person is told why (and, stopped meanwhile, that nothing was taken).
    */
-  onWatchingLock?(line: string): void;
+  onWatchingLock?(line: string, holder: LockHolder): void;
   onStep?(step: PlanStep, record: StepRecord, total: number): void;
   /** A write with no certain answer, about to be settled from live state (execute.ts). */
   onUnsure?: ExecuteDeps['onUnsure'];

@@ -63,7 +63,7 @@ export async function watchBeforeTakeOver(
   input: Pick<ApplyInput, 'takeOverLock'>,
   deps: Pick<ApplyDeps, 'db' | 'clock' | 'runner' | 'sleep'>,
   at: string,
-  tell: (line: string) => void,
+  tell: (line: string, holder: LockHolder) => void,
 ): Promise<{ watched: LockHolder | null; at: string }> {
   if (input.takeOverLock !== true) return { watched: null, at };
   const holder = lockHolder(deps.db);
@@ -71,6 +71,7 @@ export async function watchBeforeTakeOver(
   const ago = Math.round((Date.parse(at) - renewalTime(holder.renewedAt)!) / 1000);
   tell(
     `watching the lock for ${WATCH_S} s before taking it over: pid ${holder.pid} on ${holder.hostname} last renewed it at ${holder.renewedAt}, ${ago} s ago by this machine's clock, but its clock may be behind this one's; an apply that still runs renews it every ${LOCK_RENEW_MS / 1000} s, and is not taken over if it does`,
+    holder,
   );
   await deps.sleep(LOCK_WATCH_MS);
   const after = lockHolder(deps.db);

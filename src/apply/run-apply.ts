@@ -81,7 +81,7 @@ export async function runApply(input: ApplyInput, deps: ApplyDeps): Promise<Appl
     input,
     deps,
     isoSeconds(clock.now()),
-    (line) => deps.onWatchingLock?.(line),
+    (line, holder) => deps.onWatchingLock?.(line, holder),
   );
   const lock = acquireLock(db, deps.runner, acquiredAt, input.takeOverLock === true, watched);
   if (!lock.acquired) {
@@ -185,8 +185,11 @@ export async function rehearseApply(
   refuseUnfit(input, twilio);
   // As apply would: a lock that reads as stale by this machine's clock is watched first, and
   // another machine's apply that renewed the lock lately (or meanwhile) still runs there.
-  const { at: now } = await watchBeforeTakeOver(input, deps, isoSeconds(deps.clock.now()), (line) =>
-    deps.onWatchingLock?.(line),
+  const { at: now } = await watchBeforeTakeOver(
+    input,
+    deps,
+    isoSeconds(deps.clock.now()),
+    (line, holder) => deps.onWatchingLock?.(line, holder),
   );
   const holder = lockHeldAgainst(db, deps.runner);
   const released =

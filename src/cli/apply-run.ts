@@ -64,6 +64,8 @@ export async function applyWithReports(
   onRunBegun: () => void = () => {},
   /** Called once the lock is taken: what gives back another machine's lock taken over. */
   onLockTaken: ApplyDeps['onLockTaken'] = () => {},
+  /** Called as --take-over-lock begins to watch another machine's lock, whose it is. */
+  onWatchingLock: (holder: { pid: number; hostname: string }) => void = () => {},
 ): Promise<ApplyRunEnd> {
   const { plan, planIntegrity: integrity } = input;
   const bar = createProgressBar('apply |{bar}| {value}/{total} steps · {failed} failed');
@@ -82,7 +84,10 @@ export async function applyWithReports(
           clock: systemClock,
           runner: thisProcess,
           sleep: (ms) => sleep(ms),
-          onWatchingLock: (line) => context.output.err(`note: ${line}`),
+          onWatchingLock: (line, holder) => {
+            context.output.err(`note: ${line}`);
+            onWatchingLock(holder);
+          },
           onLockTaken,
           // Its reports' folder is checked before anything is sent to Twilio.
           beforeSteps: (runId) => {

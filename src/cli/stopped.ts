@@ -26,7 +26,8 @@ const command = (...words: string[]) => words.map(shellWord).join(' ');
  * Stopped before its run began or was taken up (`before` given), it had sent only reads: a run
  * an earlier apply began (`continues`) is as that apply left it, and a lock it took over from
  * another machine's apply is given back (`givenBack`, whose it is again; with `error` when the
- * write failed, and the lock still names this process).
+ * write failed, and the lock still names this process). Stopped while --take-over-lock watched
+ * another machine's lock before taking it (`watching`, whose it is), it had taken nothing.
  */
 export function applyStoppedNotice(
   plan: string,
@@ -34,7 +35,11 @@ export function applyStoppedNotice(
   allowMissingSnapshot: boolean,
 ): (
   signal: NodeJS.Signals,
-  before?: { continues: number | null; givenBack: GivenBack | null },
+  before?: {
+    continues: number | null;
+    givenBack: GivenBack | null;
+    watching?: { pid: number; hostname: string } | null;
+  },
   /** Stopped after its run began: the apply that took its lock over meanwhile, if any. */
   lostTo?: { pid: number; hostname: string } | null,
 ) => string {
@@ -48,6 +53,20 @@ export function applyStoppedNotice(
     }
     if (before === undefined) {
       return `apply: stopped by ${signal}. Every step sent so far is in the journal: \`${continues}\` continues the run (a step left in flight is settled from Twilio's state first, never sent blind again); \`${command('submigrate', 'status', '--db', db)}\` shows where it stopped.`;
+    }
+    const takeOver = command(
+      'submigrate',
+      'apply',
+      plan,
+      '--db',
+      db,
+      ...override,
+      '--take-over-lock',
+    );
+    if (before.watching) {
+      // Before the lock was taken: nothing read, nothing written, the lock as it was.
+      const { pid, hostname } = before.watching;
+      return `apply: stopped by ${signal} while it watched the lock of pid ${pid} on ${hostname} for a renewal, before taking it over: it had read nothing from Twilio and written nothing, and the journal and the lock are as they were. \`${takeOver}\` watches it again, and takes it over if it is not renewed meanwhile: run it once you know that apply no longer runs there.`;
     }
     // Stopped while it checked the plan against the live account: no run begun by it, and
     // status shows none (or the earlier one, as it was).
@@ -70,15 +89,6 @@ export function applyStoppedNotice(
     }
     // The lock it took over from another machine's apply is that apply's again: running it
     // again takes --take-over-lock again, once that apply no longer runs.
-    const takeOver = command(
-      'submigrate',
-      'apply',
-      plan,
-      '--db',
-      db,
-      ...override,
-      '--take-over-lock',
-    );
     return `${stopped}, while it checked the plan against the live account: it had sent Twilio only reads, so nothing was changed there, and ${left} (the lock it took over is given back to pid ${givenBack.pid} on ${givenBack.hostname}, another machine). \`${takeOver}\` ${again} once that apply no longer runs there.`;
   };
 }

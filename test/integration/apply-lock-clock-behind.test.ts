@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { holdLock, OTHER_MACHINES_LOCK } from '../support/apply-lock.js';
 import { requestLog } from '../support/emulator.js';
 import { planOneCustomer, useCliWorkspace } from '../support/migration.js';
+import { cliEnv, pollUntil, startCli } from '../support/snapshot-harness.js';
 
 const NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const NUMBERS = ['+14155550181'];
@@ -37,6 +38,15 @@ function lockOf(path: string): { pid: number; hostname: string } | undefined {
   try {
     return db.prepare('SELECT pid, hostname FROM apply_lock').get() as
       { pid: number; hostname: string } | undefined;
+  } finally {
+    db.close();
+  }
+}
+
+function renewalOf(path: string): unknown {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare('SELECT renewed_at AS renewedAt FROM apply_lock').get();
   } finally {
     db.close();
   }
@@ -92,4 +102,33 @@ describe('apply --take-over-lock against a machine whose clock is a minute behin
     expect(state.accounts.filter((a) => a.friendly_name === 'Acme')).toHaveLength(1);
     expect(lockOf(db)).toBeUndefined();
   }, 120_000);
+});
+
+describe('apply --take-over-lock stopped while it watches the lock', () => {
+  const ws = useCliWorkspace({ numbers: NUMBERS.map((phone) => ({ phone_number: phone })) }, NOW);
+
+  it('says it took nothing, and leaves the lock as it was', async () => {
+    const { env, dir } = ws;
+    const db = dir.file('a.db');
+    await planOneCustomer(ws, NUMBERS);
+    holdLock(db);
+    renewMinuteBehind(db);
+    const renewal = renewalOf(db);
+    const before = (await requestLog(env)).length;
+    const args = ['apply', 'a.plan.json', '--db', 'a.db', '--rate', '1000', '--take-over-lock'];
+    const apply = startCli(args, cliEnv(env), dir.path);
+    let stderr = '';
+    apply.child.stderr?.on('data', (chunk: string) => (stderr += chunk));
+    await pollUntil('the watch to begin', () => (WATCHING.test(stderr) ? true : undefined));
+    apply.child.kill('SIGINT');
+    const stopped = await apply.done;
+    expect(stopped.signal).toBe('SIGINT');
+    expect(stopped.stderr.split('\n').slice(1)).toEqual([
+      `apply: stopped by SIGINT while it watched the lock of pid ${PID} on ${THERE} for a renewal, before taking it over: it had read nothing from Twilio and written nothing, and the journal and the lock are as they were. \`submigrate apply a.plan.json --db a.db --take-over-lock\` watches it again, and takes it over if it is not renewed meanwhile: run it once you know that apply no longer runs there.`,
+      '',
+    ]);
+    expect((await requestLog(env)).length).toBe(before);
+    expect(lockOf(db)).toEqual({ pid: PID, hostname: THERE });
+    expect(renewalOf(db)).toEqual(renewal);
+  }, 60_000);
 });

@@ -99,12 +99,15 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
       const notice = applyStoppedNotice(shown, dbShown, args['allow-missing-snapshot']);
       let runBegun = false;
       let lock: Parameters<NonNullable<ApplyDeps['onLockTaken']>>[0] | undefined;
+      // Another machine's lock that --take-over-lock watches before taking it, if any.
+      let watching: { pid: number; hostname: string } | null = null;
       const released = tellWhenStopped(context.output, (signal) =>
         runBegun
           ? notice(signal, undefined, lostTo(lock))
           : notice(signal, {
               continues: lock?.continues ?? null,
               givenBack: lock?.giveBack() ?? null,
+              watching: lock === undefined ? watching : null,
             }),
       );
       // Asked as the process stops: another apply that took the lock over (whose run it is).
@@ -122,6 +125,7 @@ export function applyCommand(context: CommandContext): CommandModule<GlobalOptio
         context,
         () => (runBegun = true),
         (taken) => (lock = taken),
+        (holder) => (watching = holder),
       ).finally(released);
       const { reportsError, ...done } = result;
       // A folder whose reports were not all written is not named as holding them.

@@ -24,6 +24,7 @@ import { snapshotCommand } from '../plan/replan.js';
 import type { ObservedState, Plan, PlanStep } from '../plan/types.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { ApplyInput } from './apply-types.js';
+import { LOCK_WATCH_MS } from './lock-watch.js';
 import { describeUncarried, leftOutOfCarry } from './left-out-of-carry.js';
 import { targetsFrom } from './targets.js';
 
@@ -72,7 +73,7 @@ export function lockRefusal(
         ? `renewed the lock ${ago} s ago, at ${holder.renewedAt}: it still runs there`
         : `renewed the lock at ${holder.renewedAt}, ${-ago} s ahead of this machine's clock (the two clocks differ): it is taken to run there still`;
     return new RefusedError(
-      `${held}, and ${when}. --take-over-lock takes over only an apply that no longer runs: wait for it to finish there; if it no longer runs, --take-over-lock takes it over once the lock is ${LOCK_LIVE_MS / 1000} s unrenewed, from ${isoSeconds(new Date(renewed + LOCK_LIVE_MS))}`,
+      `${held}, and ${when}. --take-over-lock takes over only an apply that no longer runs: wait for it to finish there; if it no longer runs, --take-over-lock takes it over once the lock is ${LOCK_LIVE_MS / 1000} s unrenewed, from ${isoSeconds(new Date(renewed + LOCK_LIVE_MS))} by this machine's clock, after watching it ${LOCK_WATCH_MS / 1000} s for a renewal`,
     );
   }
   const takeOver =

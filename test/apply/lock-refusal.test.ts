@@ -23,7 +23,7 @@ const HERE = { pid: 7, hostname: 'here' };
 describe('lockRefusal with --take-over-lock', () => {
   it('names a renewal 12 s ago and from when a take-over is possible', () => {
     expect(lockRefusal(holder('2026-01-01T00:59:48Z'), HERE, NOW).message).toBe(
-      'another apply holds this database (pid 4242 on there, run 3, since 2026-01-01T00:00:00Z), and renewed the lock 12 s ago, at 2026-01-01T00:59:48Z: it still runs there. --take-over-lock takes over only an apply that no longer runs: wait for it to finish there; if it no longer runs, --take-over-lock takes it over once the lock is 30 s unrenewed, from 2026-01-01T01:00:18Z',
+      "another apply holds this database (pid 4242 on there, run 3, since 2026-01-01T00:00:00Z), and renewed the lock 12 s ago, at 2026-01-01T00:59:48Z: it still runs there. --take-over-lock takes over only an apply that no longer runs: wait for it to finish there; if it no longer runs, --take-over-lock takes it over once the lock is 30 s unrenewed, from 2026-01-01T01:00:18Z by this machine's clock, after watching it 11 s for a renewal",
     );
   });
 

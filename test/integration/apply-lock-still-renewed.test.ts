@@ -74,7 +74,7 @@ describe('apply --take-over-lock while the apply of another machine still renews
       expect(refused.stdout).toBe('');
       expect(refused.stderr).toMatch(
         new RegExp(
-          `^refused: another apply holds this database \\(pid ${first.child.pid} on ${THERE}, run 1, since ${taken.acquiredAt}\\), and renewed the lock \\d+ s ago, at ${renewedAt}: it still runs there\\. --take-over-lock takes over only an apply that no longer runs: wait for it to finish there; if it no longer runs, --take-over-lock takes it over once the lock is 30 s unrenewed, from ${plus30(renewedAt)}\\n$`,
+          `^refused: another apply holds this database \\(pid ${first.child.pid} on ${THERE}, run 1, since ${taken.acquiredAt}\\), and renewed the lock \\d+ s ago, at ${renewedAt}: it still runs there\\. --take-over-lock takes over only an apply that no longer runs: wait for it to finish there; if it no longer runs, --take-over-lock takes it over once the lock is 30 s unrenewed, from ${plus30(renewedAt)} by this machine's clock, after watching it 11 s for a renewal\\n$`,
         ),
       );
     }

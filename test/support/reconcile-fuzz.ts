@@ -18,6 +18,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import Database from 'better-sqlite3';
+
 import { isoSeconds } from '../../src/clock.js';
 import { withDb } from '../../src/db/open.js';
 import { reconcileTotals } from '../../src/db/reconcile.js';
@@ -418,13 +420,6 @@ export async function runReconcileTrial(
       const ofPair = inService.filter((o) =>
         o.direction === 'inbound' ? o.from === send.to : o.to === send.to,
       );
-      const outs = ofPair.filter((o) =>
-        o.direction === 'inbound'
-          ? keywordOf(o) === 'opt-out' && second(o.dateSent) <= second(send.dateSent)
-          : o.errorCode === 21610,
-      );
-      if (outs.length === 0) return [];
-      const latest = Math.max(...outs.map((o) => second(o.dateSent)));
       const lastSeen = Math.max(
         moveTo,
         subsListedAt - 120_000,
@@ -432,19 +427,96 @@ export async function runReconcileTrial(
           .filter((o) => (o.direction === 'inbound' ? o.to : o.from) === send.from)
           .map((o) => o.dateSent),
       );
-      const lifted = ofPair.some(
-        (o) =>
-          keywordOf(o) === 'opt-in' &&
-          second(o.dateSent) > latest &&
-          second(o.dateSent) < second(send.dateSent) &&
-          (o.to === send.from || o.dateSent < lastSeen),
+      const liftsHere = (o: MessageRecord) =>
+        keywordOf(o) === 'opt-in' && (o.to === send.from || o.dateSent < lastSeen);
+      // A refusal after an opt-out of the pair through the service, no opt-in that lifts
+      // between (a later second), is that opt-out's doing: it holds from it, not whatever its
+      // time. Only a refusal that opens such a stretch does (by second, opt-outs before opt-ins
+      // in one, then by SID).
+      const opening = new Set<string>();
+      let open = false;
+      let latestOut = NEG;
+      const ordered = ofPair
+        .filter((o) =>
+          o.direction === 'inbound'
+            ? keywordOf(o) === 'opt-out' || liftsHere(o)
+            : o.errorCode === 21610,
+        )
+        .sort(
+          (a, b) =>
+            second(a.dateSent) - second(b.dateSent) ||
+            Number(keywordOf(a) === 'opt-in') - Number(keywordOf(b) === 'opt-in') ||
+            (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0),
+        );
+      for (const o of ordered) {
+        if (keywordOf(o) === 'opt-in') {
+          if (open && second(o.dateSent) > latestOut) open = false;
+          continue;
+        }
+        if (!open && o.direction !== 'inbound') opening.add(o.sid);
+        open = true;
+        latestOut = second(o.dateSent);
+      }
+      const outs = ofPair.filter((o) =>
+        o.direction === 'inbound'
+          ? keywordOf(o) === 'opt-out' && second(o.dateSent) <= second(send.dateSent)
+          : o.errorCode === 21610 && opening.has(o.sid),
       );
-      if (lifted) return [];
-      return outs.map((o) =>
+      const asEvidence = (o: MessageRecord): Evidence =>
         o.direction === 'inbound'
           ? { stopSid: o.sid, optedOutAt: o.dateSent, evidence: 'keyword', evidenceSid: o.sid }
-          : { stopSid: null, optedOutAt: o.dateSent, evidence: 'refusal', evidenceSid: o.sid },
-      );
+          : { stopSid: null, optedOutAt: o.dateSent, evidence: 'refusal', evidenceSid: o.sid };
+      const held: MessageRecord[] = [];
+      if (outs.length > 0) {
+        const latest = Math.max(...outs.map((o) => second(o.dateSent)));
+        const lifted = ofPair.some(
+          (o) =>
+            liftsHere(o) &&
+            second(o.dateSent) > latest &&
+            second(o.dateSent) < second(send.dateSent),
+        );
+        if (!lifted) held.push(...outs);
+      }
+      // The number's own STOP or refused send through the service is also an opt-out it took
+      // there itself (docs/opt-out-rules.md, A STOP said after the move, in another account):
+      // lifted only by an opt-in to the number, in the same scope, dated after the latest
+      // opt-out or refusal of its stretch (a send in that opt-in's second is still held), not
+      // by one said to another number of the service. A stretch holds from each STOP's second
+      // and, when it opens with a refusal, whatever the send's time.
+      const own = ofPair
+        .filter((o) =>
+          o.direction === 'inbound'
+            ? o.to === send.from && (keywordOf(o) === 'opt-out' || keywordOf(o) === 'opt-in')
+            : o.from === send.from && o.errorCode === 21610,
+        )
+        .sort(
+          (a, b) =>
+            second(a.dateSent) - second(b.dateSent) ||
+            Number(keywordOf(a) === 'opt-in') - Number(keywordOf(b) === 'opt-in') ||
+            (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0),
+        );
+      let stretch: MessageRecord[] = [];
+      let stretchOut = NEG;
+      const close = (liftedAt: number | null) => {
+        if (liftedAt === null || second(send.dateSent) <= liftedAt) {
+          for (const [i, o] of stretch.entries()) {
+            if (o.direction === 'inbound' && second(o.dateSent) <= second(send.dateSent))
+              held.push(o);
+            else if (o.direction !== 'inbound' && i === 0) held.push(o);
+          }
+        }
+        stretch = [];
+      };
+      for (const o of own) {
+        if (keywordOf(o) === 'opt-in') {
+          if (stretch.length > 0 && second(o.dateSent) > stretchOut) close(second(o.dateSent));
+          continue;
+        }
+        stretch.push(o);
+        stretchOut = second(o.dateSent);
+      }
+      close(null);
+      return [...new Map(held.map((o) => [o.sid, asEvidence(o)])).values()];
     };
     /**
      * The opt-outs a send broke, given the evidence the ledger holds ([] when none): the
@@ -843,6 +915,32 @@ export async function runReconcileTrial(
             `violations.csv ${m.sid} evidence ${JSON.stringify([row['stop_message_sid'], row['opted_out_at'], row['evidence'], row['evidence_message_sid']])}, oracle one of ${JSON.stringify(evidence.map((e) => [e.stopSid, iso(e.optedOutAt), e.evidence, e.evidenceSid]))}`,
           );
       }
+    }
+    // RECONCILE_FUZZ_DUMP=1: the whole history, the lists at the move, and what the tool and the
+    // oracle recorded, to judge a disagreement by.
+    if (process.env['RECONCILE_FUZZ_DUMP'] !== undefined) {
+      const conn = new Database(db, { readonly: true });
+      const sids = (sql: string) =>
+        (conn.prepare(sql).all() as { sid: string }[]).map((r) => r.sid).sort();
+      const toolViolations = sids('SELECT violating_message_sid AS sid FROM violations');
+      const toolBlocked = sids('SELECT message_sid AS sid FROM blocked_sends');
+      conn.close();
+      const line = (m: MessageRecord) =>
+        `${iso(m.dateSent)} ${m.sid} ${m.accountSid === parentSid ? 'parent' : m.accountSid.slice(0, 8)} ${m.direction} ${m.from}→${m.to} ${JSON.stringify(m.body)} ${m.status} ${m.errorCode ?? ''} svc=${m.messagingServiceSid ?? '-'}`;
+      console.log(
+        [
+          `moveFrom ${iso(moveFrom)} moveTo ${iso(moveTo)} services ${JSON.stringify(state.services.map((s) => [s.friendly_name, s.sid, s.account_sid]))}`,
+          `moved ${JSON.stringify(moved)}`,
+          `listed ${JSON.stringify([...listed])}`,
+          'parent:',
+          ...historyOf(env, parentSid).map(line),
+          'subaccounts:',
+          ...subMessages().map(line),
+          `violations: tool ${toolViolations}, oracle ${[...recorded].sort()}`,
+          `blocked: tool ${toolBlocked}, oracle ${[...blocked].sort()}`,
+          `judgedAt ${JSON.stringify([...judgedAt].map(([s, t]) => [s, iso(t)]))}`,
+        ].join('\n'),
+      );
     }
     result.violations = recorded.size;
     const messageBySid = new Map(subMessages().map((m) => [m.sid, m]));

@@ -60,6 +60,15 @@
  * it was in there no listing saw, and holding every number to every service's STOPs said before
  * its first listing would put a year of the parent's service-wide STOPs on every list.
  *
+ * Seeds 1001–1600 miss in two more, of that kind alone: 1225 (a number moved by hand out of
+ * the parent before any listing, texting from its customer's subaccount before the plan someone
+ * who had said STOP through Shared to another number while it was in it, as 221) and 1177 (the
+ * same, from its subaccount before the plan and after the apply, as 221 and 533). They name
+ * three sends the oracle does not hold, all fail-safe: 1082 and 1599, a number put in Shared by
+ * hand after someone's STOP through it, no listing before that STOP (it may have been in Shared
+ * then); 1236, a send of another number refused while both were in Shared, the refusal's STOP
+ * said to that number alone, taken as said through the service.
+ *
  * More seeds: `SEEDS=1-300 npx vitest run test/integration/reconcile-hand-moves-random.test.ts`
  * (`HAND_MOVE_SEEDS` too; `HAND_MOVE_STORIES=1` prints every history, `HAND_MOVE_DUMP=1` the
  * violations table and plan sources). In-process (no build needed).

@@ -30,6 +30,13 @@ import { seedsFromEnv } from '../support/prng.js';
 // had opted in). The number's own refusal through the service is lifted only by an opt-in to
 // the number, not by one said through the service to another of its numbers (3528: the oracle
 // let go a refused send the tool counted blocked).
+// Two seeds of 3401-3800 still disagree, neither unsafe: 3510, a refused send the tool counts
+// blocked where the oracle does not (saidSinceMoved gives the numbers it groups the earliest of
+// their last sightings in the service, and an opt-in said there to another number after that lifts
+// nothing for any of them: the tool holds longer than docs/opt-out-rules.md says); 3757, a
+// refusal-only violation whose violations.csv evidence_message_sid is the number's other refusal
+// of that second, through the service it left (listViolations takes the smaller SID of either
+// scope), where the pair is the number's own.
 const FIXED_SEEDS = [
   ...Array.from({ length: 8 }, (_, i) => 2000 + i),
   3018,

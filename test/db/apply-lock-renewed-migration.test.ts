@@ -7,20 +7,14 @@
  * as before, and an apply without it is still refused.
  */
 
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { acquireLock, lockHolder } from '../../src/db/journal.js';
-import { migrate, readMigrations } from '../../src/db/migrate.js';
-import { openDatabase } from '../../src/db/open.js';
-import { upgradedFrom } from '../support/older-schema.js';
-import { MIGRATIONS_DIR, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { columnsOfNew, todayWithOlderLock, upgradedFrom } from '../support/older-schema.js';
+import { tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 const HERE = { pid: 7, hostname: 'ops-laptop', token: 'here', isAlive: () => true };
 const NOW = '2026-01-02T03:04:10Z';
-
-const columns = (db: Database.Database) =>
-  (db.prepare('PRAGMA table_info(apply_lock)').all() as { name: string }[]).map((c) => c.name);
 
 describe('migration 030: the apply lock renewed', () => {
   let dir: TempDir;
@@ -30,32 +24,17 @@ describe('migration 030: the apply lock renewed', () => {
   afterEach(() => dir.remove());
 
   it('a new database has renewed_at', () => {
-    const db = openDatabase({
-      path: dir.file('new.db'),
-      migrationsDir: MIGRATIONS_DIR,
-      clock: { now: () => new Date('2025-01-01T00:00:00Z') },
-    });
-    try {
-      expect(columns(db)).toContain('renewed_at');
-    } finally {
-      db.close();
-    }
+    expect(columnsOfNew(dir.file('new.db'), 'apply_lock')).toContain('renewed_at');
   });
 
   it("a database of every earlier schema keeps another machine's lock, never renewed", () => {
     const source = dir.file('today.db');
-    const today = new Database(source);
-    migrate(today, readMigrations(MIGRATIONS_DIR), source, {
-      now: () => new Date('2024-01-01T00:00:00Z'),
-    });
     // Written by an older submigrate: no renewal (an older one never wrote it).
-    today
-      .prepare(
-        `INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at)
-         VALUES (1, NULL, 4242, 'ops-container-3f2a', '2026-01-02T03:04:05Z')`,
-      )
-      .run();
-    today.close();
+    todayWithOlderLock(source, {
+      pid: 4242,
+      hostname: 'ops-container-3f2a',
+      acquiredAt: '2026-01-02T03:04:05Z',
+    });
 
     const upgraded = upgradedFrom(dir.file, source, 30, (db) => {
       const held = lockHolder(db);

@@ -9,21 +9,15 @@
  * once it is unrenewed, and the lock then names the taker's token.
  */
 
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { acquireLock, holdsLockNow, lockHolder } from '../../src/db/journal.js';
-import { migrate, readMigrations } from '../../src/db/migrate.js';
-import { openDatabase } from '../../src/db/open.js';
-import { upgradedFrom } from '../support/older-schema.js';
-import { MIGRATIONS_DIR, tempDir, type TempDir } from '../support/snapshot-harness.js';
+import { columnsOfNew, todayWithOlderLock, upgradedFrom } from '../support/older-schema.js';
+import { tempDir, type TempDir } from '../support/snapshot-harness.js';
 
 /** This container: node as pid 1, the hostname the older apply's had too. */
 const HERE = { pid: 1, hostname: 'submigrate', token: 'this-process', isAlive: () => true };
 const NOW = '2026-01-02T03:05:00Z';
-
-const columns = (db: Database.Database) =>
-  (db.prepare('PRAGMA table_info(apply_lock)').all() as { name: string }[]).map((c) => c.name);
 
 describe('migration 033: the apply lock taken with a token', () => {
   let dir: TempDir;
@@ -33,32 +27,17 @@ describe('migration 033: the apply lock taken with a token', () => {
   afterEach(() => dir.remove());
 
   it('a new database has token', () => {
-    const db = openDatabase({
-      path: dir.file('new.db'),
-      migrationsDir: MIGRATIONS_DIR,
-      clock: { now: () => new Date('2025-01-01T00:00:00Z') },
-    });
-    try {
-      expect(columns(db)).toContain('token');
-    } finally {
-      db.close();
-    }
+    expect(columnsOfNew(dir.file('new.db'), 'apply_lock')).toContain('token');
   });
 
   it("a database of every earlier schema keeps a lock of the same pid and host as another's", () => {
     const source = dir.file('today.db');
-    const today = new Database(source);
-    migrate(today, readMigrations(MIGRATIONS_DIR), source, {
-      now: () => new Date('2024-01-01T00:00:00Z'),
-    });
     // Written by an older submigrate in another container of this hostname: no token.
-    today
-      .prepare(
-        `INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at)
-         VALUES (1, NULL, 1, 'submigrate', '2026-01-02T03:04:05Z')`,
-      )
-      .run();
-    today.close();
+    todayWithOlderLock(source, {
+      pid: 1,
+      hostname: 'submigrate',
+      acquiredAt: '2026-01-02T03:04:05Z',
+    });
 
     const upgraded = upgradedFrom(dir.file, source, 33, (db) => {
       const held = lockHolder(db);

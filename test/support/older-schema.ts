@@ -98,6 +98,39 @@ export function todayWithListing(
 }
 
 /**
+ * A database of today's schema at `file` whose apply lock an older submigrate wrote: `holder`
+ * (pid, hostname) since `acquiredAt`, naming no run, with none of what later migrations add to
+ * the lock (its renewal, its token). The source the lock migrations' tests upgrade from.
+ */
+export function todayWithOlderLock(
+  file: string,
+  holder: { pid: number; hostname: string; acquiredAt: string },
+): void {
+  const today = new Database(file);
+  try {
+    migrate(today, readMigrations(MIGRATIONS_DIR), file, CLOCK);
+    today
+      .prepare(
+        `INSERT INTO apply_lock (id, run_id, pid, hostname, acquired_at) VALUES (1, NULL, ?, ?, ?)`,
+      )
+      .run(holder.pid, holder.hostname, holder.acquiredAt);
+  } finally {
+    today.close();
+  }
+}
+
+/** The columns of `table` in a database made new at `file` (every migration run). */
+export function columnsOfNew(file: string, table: string): string[] {
+  const db = new Database(file);
+  try {
+    migrate(db, readMigrations(MIGRATIONS_DIR), file, CLOCK);
+    return columnsOf(db).get(table) ?? [];
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * `source` (today's schema) as each schema before migration `below` would have held it,
  * migrated to today's in `dir`'s files: `[version, read(db)]` for each.
  */

@@ -1135,13 +1135,15 @@ export function numbersNotMoved(db: Db, held: ReadonlySet<string>): MovedNumber[
 /**
  * The spans a mapped number was out of the account an apply was to move it from, as the
  * journal alone shows them: that apply's transfer of it failed or was not run (its drift check
- * had found it there as the run began), and the next transfer of it, in a later run, that went
- * through took it out of another account (the plan made again found it there: someone moved it
- * by hand in between, which is why Twilio refused the first). From the first run's start to that
- * transfer's finish it sent from there with no step of apply's that put it there, held to no
- * list, though no pass found it there (`numbersNotMoved` is looked for by passes; this is the
- * span no pass ran in). `subaccountSid`: where the later transfer put it. Only the plans of runs
- * with such a transfer are read, each once.
+ * had found it there as the run began), and the next transfer of it, in a later run, took it
+ * (or was to take it: failed or not run again) out of another account (the plan made again
+ * found it there: someone moved it by hand in between, which is why Twilio refused the first).
+ * From the first run's start to that transfer's end it sent from there with no step of apply's
+ * that put it there, held to no list, though no pass found it there (`numbersNotMoved` is
+ * looked for by passes; this is the span no pass ran in). Each such pair is a span: a number
+ * refused twice, then moved, was away in the account the second run was to take it from.
+ * `subaccountSid`: where the later transfer put it (else its customer's subaccount). Only the
+ * plans of runs with such a transfer are read, each once.
  */
 export function awayAfterUnmadeTransfer(db: Db): NumberAway[] {
   return db
@@ -1162,20 +1164,25 @@ export function awayAfterUnmadeTransfer(db: Db): NumberAway[] {
          FROM apply_runs r, json_each(r.plan_json, '$.steps') t
          WHERE r.id IN (SELECT run_id FROM steps)
            AND t.value ->> '$.action' = 'transfer_number'),
+       -- Each failed or unrun transfer with the next one of it (done, or failed or not run
+       -- again: a number moved by hand, refused twice), not only the one just before a done.
        ordered AS (
          SELECT s.*, p.from_account, p.phone,
-                LAG(s.state) OVER w AS before_state,
-                LAG(p.from_account) OVER w AS before_from,
-                LAG(s.run_began) OVER w AS before_began
+                LEAD(s.state) OVER w AS next_state,
+                LEAD(p.from_account) OVER w AS next_from,
+                LEAD(s.at) OVER w AS next_at,
+                LEAD(s.to_account) OVER w AS next_to
          FROM steps s JOIN planned p ON p.run_id = s.run_id AND p.step_id = s.step_id
          WINDOW w AS (PARTITION BY s.step_id ORDER BY s.run_id))
-       SELECT substr(step_id, length('transfer_number:') + 1) AS numberSid,
-              phone AS phoneNumber, customer_id AS customerId, to_account AS subaccountSid,
-              from_account AS accountSid, before_began AS start, at AS "end"
-       FROM ordered
-       WHERE state IN ('done', 'skipped') AND before_state IN ('failed', 'not_run')
-         AND before_from IS NOT from_account AND from_account IS NOT NULL
-         AND to_account IS NOT NULL AND at IS NOT NULL
+       SELECT substr(o.step_id, length('transfer_number:') + 1) AS numberSid,
+              o.phone AS phoneNumber, o.customer_id AS customerId,
+              COALESCE(o.next_to, c.subaccount_sid, o.next_from) AS subaccountSid,
+              o.next_from AS accountSid, o.run_began AS start, o.next_at AS "end"
+       FROM ordered o LEFT JOIN customer_subaccounts c ON c.customer_id = o.customer_id
+       WHERE o.state IN ('failed', 'not_run')
+         AND o.next_state IN ('done', 'skipped', 'failed', 'not_run')
+         AND o.from_account IS NOT o.next_from AND o.next_from IS NOT NULL
+         AND o.next_at IS NOT NULL
        ORDER BY start, numberSid`,
     )
     .all() as NumberAway[];

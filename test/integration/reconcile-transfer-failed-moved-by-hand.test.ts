@@ -104,6 +104,60 @@ describe('reconcile after an apply whose transfer failed', () => {
     return { applied, parent, ...sids, toR1, mapping };
   }
 
+  it('failed twice, the second time with the number left where the hand put it: the span there is still named', async () => {
+    const { applied, other, acme, toR1, mapping } = await movedByHandDuringApply((s) => s.other);
+    expect(applied.code, applied.stderr).toBe(3);
+    // Made again, the plan finds A in Other; Acme's subaccount is suspended as its transfer
+    // leaves, so Twilio refuses it and A stays in Other.
+    await makePlan(cli, { mapping, db: db(), out: ws.dir.file('p2.json') });
+    const numberA = (await ws.env.state()).numbers.find((n) => n.phone_number === A)!.sid;
+    let suspended = false;
+    await proxy?.close();
+    proxy = await startTamperingProxy(
+      ws.env.url,
+      () => null,
+      async (path, { method }) => {
+        if (
+          suspended ||
+          method !== 'POST' ||
+          !path.endsWith(`/IncomingPhoneNumbers/${numberA}.json`)
+        ) {
+          return;
+        }
+        suspended = true;
+        await ws.env.parent.api.v2010.accounts(acme).update({ status: 'suspended' });
+      },
+    );
+    const second = await runCli(
+      ['apply', ws.dir.file('p2.json'), '--db', db(), '--rate', '1000', '--concurrency', '1'],
+      cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
+      ws.dir.path,
+    );
+    expect(suspended).toBe(true);
+    expect(second.code, second.stderr).toBe(3);
+    expect((await ws.env.state()).numbers.find((n) => n.phone_number === A)!.account_sid).toBe(
+      other,
+    );
+    // Acme's active again, the plan made a third time moves A from Other into Acme's.
+    await ws.env.parent.api.v2010.accounts(acme).update({ status: 'active' });
+    await sleep(1_100);
+    await makePlan(cli, { mapping, db: db(), out: ws.dir.file('p3.json') });
+    const third = await cli(['apply', ws.dir.file('p3.json'), '--db', db(), '--rate', '1000']);
+    expect(third.code, third.stderr).toBe(0);
+    expect((await ws.env.state()).numbers.find((n) => n.phone_number === A)!.account_sid).toBe(
+      acme,
+    );
+
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(pass.code, pass.stderr).toBe(3);
+    const spans = (JSON.parse(pass.stdout) as Pass).notChecked.filter(
+      (s) => s.reason === 'number-away' && s.accountSid === other,
+    );
+    expect(spans).toHaveLength(1);
+    expect(Date.parse(spans[0]!.start!)).toBeLessThanOrEqual(toR1.dateCreated.getTime());
+    expect(Date.parse(spans[0]!.end!)).toBeGreaterThanOrEqual(toR1.dateCreated.getTime());
+  }, 120_000);
+
   it('moved by hand into a subaccount of no customer: names its span there not checked, exit 3', async () => {
     const { applied, other, acme, toR1, mapping } = await movedByHandDuringApply((s) => s.other);
     expect(applied.code, applied.stderr).toBe(3);

@@ -85,13 +85,27 @@ export async function searchAway(
       ...awayFromSource(notMoved, inListed[i] ?? [], sid, now),
     ]),
   ];
-  const updated = changedSince(
-    all,
-    listedSids.map((sid, i) => [sid, inListed[i] ?? []] as const),
-    stays,
-    touched,
-    vouched,
-  );
+  const updated = [
+    ...changedSince(
+      all,
+      listedSids.map((sid, i) => [sid, inListed[i] ?? []] as const),
+      stays,
+      touched,
+      vouched,
+    ),
+    // One whose transfer failed, found back where it comes from, may have been moved away by
+    // hand and back since that run began: Twilio dates the move (`atSource`).
+    ...changedSince(
+      atSource(notMoved),
+      [
+        [parent, inParent] as const,
+        ...listedSids.map((sid, i) => [sid, inListed[i] ?? []] as const),
+      ],
+      stays,
+      touched,
+      vouched,
+    ),
+  ];
   const found = new Set([inParent, ...inListed].flat().map((n) => n.phoneNumber));
   const missing = all.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
   const notMovedMissing = notMoved.filter((m) => !found.has(m.phoneNumber));
@@ -144,6 +158,16 @@ export async function searchAway(
     );
   }
   return { away, unlisted, updated };
+}
+
+/**
+ * The numbers whose transfer failed or did not run (`notMoved`), held to the account they come
+ * from, as `changedSince` reads them: listed there with a `date_updated` later than the run
+ * that was to move them began (and than apply's last step on them), they may have been moved
+ * away by hand and back, and sent from where no pass read. Pure.
+ */
+export function atSource(notMoved: readonly MovedNumber[]): MovedNumber[] {
+  return notMoved.map((m) => ({ ...m, subaccountSid: m.sourceAccountSid }));
 }
 
 /**

@@ -30,7 +30,7 @@ import type { TwilioPort } from '../twilio/port.js';
 import { type SentMessage } from './violations.js';
 import { latest, earliest } from './instants.js';
 import { subaccountsNow, bySubaccount } from './moved.js';
-import { searchAway } from './away-search.js';
+import { atSource, searchAway } from './away-search.js';
 import { checkUpdated, vouchedUpTo } from './updated-check.js';
 import { passWindows, readableFrom, notCheckedSpans, passStart } from './spans.js';
 import { historyBeginnings } from './history-beginnings.js';
@@ -95,7 +95,7 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
   // Changed since apply last changed it: the family's messages say whether it was elsewhere.
   const { notChecked: updated, checks } = await checkUpdated(twilio, {
     updated: search.updated,
-    numbers: [...moved, ...inPlace],
+    numbers: [...moved, ...inPlace, ...atSource(notMoved)],
     kept,
     readable: readableFrom(db, now),
     now,

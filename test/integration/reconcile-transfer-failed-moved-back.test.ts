@@ -11,23 +11,23 @@
 
 import { writeFileSync } from 'node:fs';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { moveNumberByHand, ownClient } from '../support/emulator.js';
+import { moveNumberByHand } from '../support/emulator.js';
 import { makePlan, seededStop, useCliWorkspaceEach } from '../support/migration.js';
-import { cliEnv, runCli } from '../support/snapshot-harness.js';
-import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
+import {
+  A,
+  applyAsTransferArrives,
+  B,
+  movedByHandDuringApply,
+  R1,
+} from '../support/transfer-failed.js';
 
-const A = '+14155550801';
-const B = '+14155550802';
-const R1 = '+12065550801';
 const DAY = 86_400_000;
 const AHEAD = 10 * 60_000;
 interface Pass {
   notChecked: Record<string, unknown>[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('reconcile after an apply whose transfer failed', () => {
   // The emulator's clock runs `ahead` of this machine's while the number is moved back (or
@@ -36,67 +36,9 @@ describe('reconcile after an apply whose transfer failed', () => {
   const ws = useCliWorkspaceEach(undefined, { now: () => Date.now() + ahead });
   const { cli } = ws;
   const db = () => ws.dir.file('r.db');
-  let proxy: TamperingProxy | undefined;
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-  });
-
-  /**
-   * Acme's subaccount and Other (no customer's) exist; A and B in the parent, mapped to acme;
-   * R1 said STOP to A a day ago. Snapshot, plan, then apply through a proxy that moves A by
-   * hand into `where(accounts)` as apply's transfer of A arrives. A then texts R1 from there.
-   */
-  async function movedByHandDuringApply(where: (sids: { acme: string; other: string }) => string) {
-    await ws.env.seed({
-      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Other' }],
-      numbers: [{ phone_number: A }, { phone_number: B }],
-      messages: [seededStop(R1, A, Date.now() - DAY)],
-    });
-    const { accounts, numbers } = await ws.env.state();
-    const sidOf = (name: string) => accounts.find((a) => a.friendly_name === name)!.sid;
-    const parent = ws.env.parentSid;
-    const sids = { acme: sidOf('Acme'), other: sidOf('Other') };
-    const into = where(sids);
-    const numberA = numbers.find((n) => n.phone_number === A)!.sid;
-    const mapping = ws.dir.file('map.csv');
-    writeFileSync(
-      mapping,
-      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\n`,
-    );
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await makePlan(cli, { mapping, db: db(), out: ws.dir.file('p.json') });
-
-    let moved = false;
-    proxy = await startTamperingProxy(
-      ws.env.url,
-      () => null,
-      async (path, { method }) => {
-        if (moved || method !== 'POST' || !path.endsWith(`/IncomingPhoneNumbers/${numberA}.json`)) {
-          return;
-        }
-        moved = true;
-        await moveNumberByHand(ws.env, A, parent, into);
-      },
-    );
-    const applied = await runCli(
-      ['apply', ws.dir.file('p.json'), '--db', db(), '--rate', '1000', '--concurrency', '1'],
-      cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
-      ws.dir.path,
-    );
-    expect(moved).toBe(true);
-    const state = await ws.env.state();
-    expect(state.numbers.find((n) => n.phone_number === A)!.account_sid).toBe(into);
-    expect(state.numbers.find((n) => n.phone_number === B)!.account_sid).toBe(sids.acme);
-    await sleep(1_100);
-    const toR1 = await ownClient(ws.env, into).messages.create({ to: R1, from: A, body: 'Sale!' });
-    expect(toR1.status).not.toBe('failed');
-    await sleep(1_100);
-    return { applied, parent, ...sids, toR1, mapping };
-  }
 
   it('moved by hand back into the parent before any pass: the send from where it was is named, exit 3', async () => {
-    const { applied, other, parent, toR1 } = await movedByHandDuringApply((s) => s.other);
+    const { applied, other, parent, toR1 } = await movedByHandDuringApply(ws, db(), (s) => s.other);
     expect(applied.code, applied.stderr).toBe(3);
     // A texted R1 from Other; then someone moves it back into the parent, where it came from.
     ahead = AHEAD;
@@ -136,26 +78,8 @@ describe('reconcile after an apply whose transfer failed', () => {
     await makePlan(cli, { mapping, db: db(), out: ws.dir.file('p.json') });
     // Acme's subaccount is suspended as A's transfer leaves: Twilio refuses it, A stays in the
     // parent. B moves into Beta's.
-    let suspended = false;
-    proxy = await startTamperingProxy(
-      ws.env.url,
-      () => null,
-      async (path, { method }) => {
-        if (
-          suspended ||
-          method !== 'POST' ||
-          !path.endsWith(`/IncomingPhoneNumbers/${numberA}.json`)
-        ) {
-          return;
-        }
-        suspended = true;
-        await ws.env.parent.api.v2010.accounts(acme).update({ status: 'suspended' });
-      },
-    );
-    const applied = await runCli(
-      ['apply', ws.dir.file('p.json'), '--db', db(), '--rate', '1000', '--concurrency', '1'],
-      cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
-      ws.dir.path,
+    const applied = await applyAsTransferArrives(ws, db(), ws.dir.file('p.json'), numberA, () =>
+      ws.env.parent.api.v2010.accounts(acme).update({ status: 'suspended' }),
     );
     expect(applied.code, applied.stderr).toBe(3);
     ahead = AHEAD;

@@ -15,9 +15,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { moveNumberByHand, ownClient } from '../support/emulator.js';
 import {
   makePlan,
   readCsv,
@@ -25,13 +24,14 @@ import {
   seededStop,
   useCliWorkspaceEach,
 } from '../support/migration.js';
-import { cliEnv, runCli } from '../support/snapshot-harness.js';
-import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
+import {
+  A,
+  applyAsTransferArrives,
+  movedByHandDuringApply,
+  R1,
+} from '../support/transfer-failed.js';
 
-const A = '+14155550801';
-const B = '+14155550802';
 const C = '+14155550803';
-const R1 = '+12065550801';
 const DAY = 86_400_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,95 +45,21 @@ describe('reconcile after an apply whose transfer failed', () => {
   const ws = useCliWorkspaceEach();
   const { cli } = ws;
   const db = () => ws.dir.file('r.db');
-  let proxy: TamperingProxy | undefined;
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-  });
-
-  /**
-   * Acme's subaccount and Other (no customer's) exist; A and B in the parent, mapped to acme;
-   * R1 said STOP to A a day ago. Snapshot, plan, then apply through a proxy that moves A by
-   * hand into `where(accounts)` as apply's transfer of A arrives. A then texts R1 from there.
-   */
-  async function movedByHandDuringApply(where: (sids: { acme: string; other: string }) => string) {
-    await ws.env.seed({
-      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Other' }],
-      numbers: [{ phone_number: A }, { phone_number: B }],
-      messages: [seededStop(R1, A, Date.now() - DAY)],
-    });
-    const { accounts, numbers } = await ws.env.state();
-    const sidOf = (name: string) => accounts.find((a) => a.friendly_name === name)!.sid;
-    const parent = ws.env.parentSid;
-    const sids = { acme: sidOf('Acme'), other: sidOf('Other') };
-    const into = where(sids);
-    const numberA = numbers.find((n) => n.phone_number === A)!.sid;
-    const mapping = ws.dir.file('map.csv');
-    writeFileSync(
-      mapping,
-      `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\n`,
-    );
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    await makePlan(cli, { mapping, db: db(), out: ws.dir.file('p.json') });
-
-    let moved = false;
-    proxy = await startTamperingProxy(
-      ws.env.url,
-      () => null,
-      async (path, { method }) => {
-        if (moved || method !== 'POST' || !path.endsWith(`/IncomingPhoneNumbers/${numberA}.json`)) {
-          return;
-        }
-        moved = true;
-        await moveNumberByHand(ws.env, A, parent, into);
-      },
-    );
-    const applied = await runCli(
-      ['apply', ws.dir.file('p.json'), '--db', db(), '--rate', '1000', '--concurrency', '1'],
-      cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
-      ws.dir.path,
-    );
-    expect(moved).toBe(true);
-    const state = await ws.env.state();
-    expect(state.numbers.find((n) => n.phone_number === A)!.account_sid).toBe(into);
-    expect(state.numbers.find((n) => n.phone_number === B)!.account_sid).toBe(sids.acme);
-    await sleep(1_100);
-    const toR1 = await ownClient(ws.env, into).messages.create({ to: R1, from: A, body: 'Sale!' });
-    expect(toR1.status).not.toBe('failed');
-    await sleep(1_100);
-    return { applied, parent, ...sids, toR1, mapping };
-  }
 
   it('failed twice, the second time with the number left where the hand put it: the span there is still named', async () => {
-    const { applied, other, acme, toR1, mapping } = await movedByHandDuringApply((s) => s.other);
+    const { applied, other, acme, toR1, mapping } = await movedByHandDuringApply(
+      ws,
+      db(),
+      (s) => s.other,
+    );
     expect(applied.code, applied.stderr).toBe(3);
     // Made again, the plan finds A in Other; Acme's subaccount is suspended as its transfer
     // leaves, so Twilio refuses it and A stays in Other.
     await makePlan(cli, { mapping, db: db(), out: ws.dir.file('p2.json') });
     const numberA = (await ws.env.state()).numbers.find((n) => n.phone_number === A)!.sid;
-    let suspended = false;
-    await proxy?.close();
-    proxy = await startTamperingProxy(
-      ws.env.url,
-      () => null,
-      async (path, { method }) => {
-        if (
-          suspended ||
-          method !== 'POST' ||
-          !path.endsWith(`/IncomingPhoneNumbers/${numberA}.json`)
-        ) {
-          return;
-        }
-        suspended = true;
-        await ws.env.parent.api.v2010.accounts(acme).update({ status: 'suspended' });
-      },
+    const second = await applyAsTransferArrives(ws, db(), ws.dir.file('p2.json'), numberA, () =>
+      ws.env.parent.api.v2010.accounts(acme).update({ status: 'suspended' }),
     );
-    const second = await runCli(
-      ['apply', ws.dir.file('p2.json'), '--db', db(), '--rate', '1000', '--concurrency', '1'],
-      cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
-      ws.dir.path,
-    );
-    expect(suspended).toBe(true);
     expect(second.code, second.stderr).toBe(3);
     expect((await ws.env.state()).numbers.find((n) => n.phone_number === A)!.account_sid).toBe(
       other,
@@ -159,7 +85,11 @@ describe('reconcile after an apply whose transfer failed', () => {
   }, 120_000);
 
   it('moved by hand into a subaccount of no customer: names its span there not checked, exit 3', async () => {
-    const { applied, other, acme, toR1, mapping } = await movedByHandDuringApply((s) => s.other);
+    const { applied, other, acme, toR1, mapping } = await movedByHandDuringApply(
+      ws,
+      db(),
+      (s) => s.other,
+    );
     expect(applied.code, applied.stderr).toBe(3);
     expect(readJournal(db()).states['failed']).toBe(1);
 
@@ -207,7 +137,11 @@ describe('reconcile after an apply whose transfer failed', () => {
   }, 90_000);
 
   it('no pass before the plan made again is applied: the span in the other account is named from the journal', async () => {
-    const { applied, other, acme, toR1, mapping } = await movedByHandDuringApply((s) => s.other);
+    const { applied, other, acme, toR1, mapping } = await movedByHandDuringApply(
+      ws,
+      db(),
+      (s) => s.other,
+    );
     expect(applied.code, applied.stderr).toBe(3);
     // Made again, the plan finds A in Other, and its apply moves it from there into Acme's.
     const replanned = await makePlan(cli, { mapping, db: db(), out: ws.dir.file('p2.json') });
@@ -234,7 +168,7 @@ describe('reconcile after an apply whose transfer failed', () => {
   }, 90_000);
 
   it('moved by hand into its own subaccount: apply adopts the move, and the send is a violation', async () => {
-    const { applied, toR1 } = await movedByHandDuringApply((s) => s.acme);
+    const { applied, toR1 } = await movedByHandDuringApply(ws, db(), (s) => s.acme);
     expect(applied.code, applied.stderr).toBe(0);
     const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
     expect(pass.code, pass.stderr).toBe(3);
@@ -263,26 +197,8 @@ describe('reconcile after an apply whose transfer failed', () => {
     await makePlan(cli, { mapping, db: db(), out: ws.dir.file('p.json') });
     // Acme's subaccount is suspended as A's transfer leaves: Twilio refuses it (21472), and A
     // stays in the parent, where its STOP is kept. C moves into Beta's.
-    let suspended = false;
-    proxy = await startTamperingProxy(
-      ws.env.url,
-      () => null,
-      async (path, { method }) => {
-        if (
-          suspended ||
-          method !== 'POST' ||
-          !path.endsWith(`/IncomingPhoneNumbers/${numberA}.json`)
-        ) {
-          return;
-        }
-        suspended = true;
-        await ws.env.parent.api.v2010.accounts(acme).update({ status: 'suspended' });
-      },
-    );
-    const applied = await runCli(
-      ['apply', ws.dir.file('p.json'), '--db', db(), '--rate', '1000', '--concurrency', '1'],
-      cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
-      ws.dir.path,
+    const applied = await applyAsTransferArrives(ws, db(), ws.dir.file('p.json'), numberA, () =>
+      ws.env.parent.api.v2010.accounts(acme).update({ status: 'suspended' }),
     );
     expect(applied.code, applied.stderr).toBe(3);
     expect(readJournal(db()).states['failed']).toBe(1);

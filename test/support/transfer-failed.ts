@@ -1,0 +1,100 @@
+/**
+ * An apply whose transfer of a number meets something as it arrives at Twilio (the number moved
+ * by hand, its target suspended), for the reconcile tests of transfers that failed: apply run
+ * through a proxy that does `arriving` once, when the transfer's POST arrives.
+ */
+
+import { writeFileSync } from 'node:fs';
+
+import { expect } from 'vitest';
+
+import { moveNumberByHand, ownClient } from './emulator.js';
+import { makePlan, seededStop, type CliWorkspace } from './migration.js';
+import { cliEnv, runCli } from './snapshot-harness.js';
+import { startTamperingProxy } from './tampering-proxy.js';
+
+export const A = '+14155550801';
+export const B = '+14155550802';
+export const R1 = '+12065550801';
+const DAY = 86_400_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `submigrate apply PLAN` (one request at a time) through a proxy that runs `arriving` once, as
+ * the POST transferring `numberSid` arrives (before it goes on to the emulator); its result.
+ * Expects `arriving` to have run. The proxy is closed once apply has ended.
+ */
+export async function applyAsTransferArrives(
+  ws: CliWorkspace,
+  db: string,
+  plan: string,
+  numberSid: string,
+  arriving: () => Promise<unknown>,
+) {
+  let ran = false;
+  const proxy = await startTamperingProxy(
+    ws.env.url,
+    () => null,
+    async (path, { method }) => {
+      if (ran || method !== 'POST' || !path.endsWith(`/IncomingPhoneNumbers/${numberSid}.json`)) {
+        return;
+      }
+      ran = true;
+      await arriving();
+    },
+  );
+  try {
+    const applied = await runCli(
+      ['apply', plan, '--db', db, '--rate', '1000', '--concurrency', '1'],
+      cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
+      ws.dir.path,
+    );
+    expect(ran).toBe(true);
+    return applied;
+  } finally {
+    await proxy.close();
+  }
+}
+
+/**
+ * Acme's subaccount and Other (no customer's) exist; A and B in the parent, mapped to acme;
+ * R1 said STOP to A a day ago. Snapshot, plan, then apply while someone moves A by hand into
+ * `where(accounts)` as apply's transfer of A arrives. A then texts R1 from there.
+ */
+export async function movedByHandDuringApply(
+  ws: CliWorkspace,
+  db: string,
+  where: (sids: { acme: string; other: string }) => string,
+) {
+  await ws.env.seed({
+    subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Other' }],
+    numbers: [{ phone_number: A }, { phone_number: B }],
+    messages: [seededStop(R1, A, Date.now() - DAY)],
+  });
+  const { accounts, numbers } = await ws.env.state();
+  const sidOf = (name: string) => accounts.find((a) => a.friendly_name === name)!.sid;
+  const parent = ws.env.parentSid;
+  const sids = { acme: sidOf('Acme'), other: sidOf('Other') };
+  const into = where(sids);
+  const numberA = numbers.find((n) => n.phone_number === A)!.sid;
+  const mapping = ws.dir.file('map.csv');
+  writeFileSync(
+    mapping,
+    `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\n`,
+  );
+  expect((await ws.cli(['snapshot', '--db', db])).code).toBe(0);
+  await makePlan(ws.cli, { mapping, db, out: ws.dir.file('p.json') });
+
+  const applied = await applyAsTransferArrives(ws, db, ws.dir.file('p.json'), numberA, () =>
+    moveNumberByHand(ws.env, A, parent, into),
+  );
+  const state = await ws.env.state();
+  expect(state.numbers.find((n) => n.phone_number === A)!.account_sid).toBe(into);
+  expect(state.numbers.find((n) => n.phone_number === B)!.account_sid).toBe(sids.acme);
+  await sleep(1_100);
+  const toR1 = await ownClient(ws.env, into).messages.create({ to: R1, from: A, body: 'Sale!' });
+  expect(toR1.status).not.toBe('failed');
+  await sleep(1_100);
+  return { applied, parent, ...sids, toR1, mapping };
+}

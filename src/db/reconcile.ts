@@ -729,6 +729,11 @@ export interface NumberAway {
   /** ISO 8601 UTC. */
   start: string;
   end: string;
+  /**
+   * When Twilio last changed it where a pass found it (its listing's `date_updated`, ISO 8601
+   * UTC): a move by hand sets it. Given only for a number whose transfer failed; not recorded.
+   */
+  changedAt?: string;
 }
 
 /** Records numbers found away (a span already recorded is carried on to the later `end`). */
@@ -1130,6 +1135,33 @@ export function numbersNotMoved(db: Db, held: ReadonlySet<string>): MovedNumber[
     )
     .all() as MovedNumber[];
   return rows.filter((r) => !held.has(r.numberSid));
+}
+
+/**
+ * For each number `numbersNotMoved` gives, when the latest apply run that planned its transfer
+ * had it refused (ISO 8601 UTC; the step's end, else its start): Twilio refuses a transfer of a
+ * number no longer in the account it was to leave, so a number moved by hand had left it by
+ * then. Null for a transfer that was not run (a step it depends on failed): nothing dates when
+ * such a number left, by hand, the account it comes from. By number SID.
+ */
+export function unmadeTransferEnds(db: Db): Map<string, string | null> {
+  const rows = db
+    .prepare(
+      `WITH unmade AS MATERIALIZED (
+         SELECT DISTINCT step_id FROM apply_steps
+         WHERE action = 'transfer_number' AND state IN ('failed', 'not_run')),
+       latest AS (
+         SELECT step_id, MAX(run_id) AS run_id FROM apply_steps
+         WHERE action = 'transfer_number' AND step_id IN (SELECT step_id FROM unmade)
+         GROUP BY step_id)
+       SELECT substr(s.step_id, length('transfer_number:') + 1) AS numberSid,
+              CASE WHEN s.state = 'failed' THEN COALESCE(s.finished_at, s.started_at) END AS at
+       FROM latest l
+       JOIN apply_steps s ON s.run_id = l.run_id AND s.step_id = l.step_id
+       WHERE s.state IN ('failed', 'not_run')`,
+    )
+    .all() as { numberSid: string; at: string | null }[];
+  return new Map(rows.map((r) => [r.numberSid, r.at]));
 }
 
 /**

@@ -179,26 +179,28 @@ export function atSource(notMoved: readonly MovedNumber[]): MovedNumber[] {
  */
 export function awayFromSource(
   notMoved: readonly MovedNumber[],
-  listed: readonly Pick<PhoneNumber, 'sid' | 'phoneNumber'>[],
+  listed: readonly Pick<PhoneNumber, 'sid' | 'phoneNumber' | 'dateUpdated'>[],
   accountSid: string,
   now: Date,
 ): NumberAway[] {
-  const sids = new Set(listed.map((n) => n.sid));
-  const phones = new Set(listed.map((n) => n.phoneNumber));
-  return notMoved
-    .filter(
-      (m) =>
-        m.sourceAccountSid !== accountSid && (sids.has(m.numberSid) || phones.has(m.phoneNumber)),
-    )
-    .map((m) => ({
-      numberSid: m.numberSid,
-      phoneNumber: m.phoneNumber,
-      customerId: m.customerId,
-      subaccountSid: m.subaccountSid,
-      accountSid,
-      start: isoSeconds(new Date(m.moveBegan)),
-      end: isoSeconds(now),
-    }));
+  return notMoved.flatMap((m) => {
+    if (m.sourceAccountSid === accountSid) return [];
+    const there = listed.find((n) => n.sid === m.numberSid || n.phoneNumber === m.phoneNumber);
+    if (there === undefined) return [];
+    return [
+      {
+        numberSid: m.numberSid,
+        phoneNumber: m.phoneNumber,
+        customerId: m.customerId,
+        subaccountSid: m.subaccountSid,
+        accountSid,
+        start: isoSeconds(new Date(m.moveBegan)),
+        end: isoSeconds(now),
+        // When it came there, if nothing changed it since: `judgedAway` (not-moved.ts).
+        ...(there.dateUpdated === undefined ? {} : { changedAt: isoSeconds(there.dateUpdated) }),
+      },
+    ];
+  });
 }
 
 /**

@@ -102,7 +102,7 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
     known: knownSubaccounts(db),
   });
   recordNumberUpdateChecks(db, checks);
-  return { stays, away: search.away, unlisted: search.unlisted, updated };
+  return { stays, away: search.away, unlisted: search.unlisted, updated, notMoved };
 }
 
 /** Where the pass reads in each subaccount, and what no pass read there. */
@@ -121,11 +121,18 @@ export async function passScope(
     bySub,
     stays,
     now,
+    alsoSince = new Map(),
   }: {
     moved: readonly MovedNumber[];
     bySub: ReturnType<typeof bySubaccount>;
     stays: readonly NumberStay[];
     now: Date;
+    /**
+     * Numbers whose transfer failed found in a subaccount the pass reads (`notMovedIn`), with
+     * when they may have come: its window starts no later than the first moment since then no
+     * pass read.
+     */
+    alsoSince?: ReadonlyMap<string, readonly Pick<MovedNumber, 'moveBegan'>[]>;
   },
 ) {
   const { db, twilio } = deps;
@@ -156,7 +163,7 @@ export async function passScope(
       input.since ??
         earliest(
           passStart(
-            numbers,
+            [...numbers, ...(alsoSince.get(accountSid) ?? [])],
             passReadNow.get(accountSid)!,
             numbers[0]!.subaccountCreatedAt === null ? null : (beginnings.get(accountSid) ?? null),
             now,
@@ -188,9 +195,13 @@ export async function readWindows(
   twilio: TwilioPort,
   windows: PassScope['windows'],
   moved: readonly MovedNumber[],
+  notMoved: readonly MovedNumber[] = [],
 ) {
   const types = tollFreeTypes(db);
   const movedPhones = new Set(moved.map((m) => m.phoneNumber));
+  // A number whose transfer failed sends where Twilio keeps its opt-outs only from the account
+  // it comes from: from any other, moved there by hand, its sends are held to its list.
+  const comesFrom = new Map(notMoved.map((m) => [m.phoneNumber, m.sourceAccountSid]));
   const evidence: LedgerEvent[] = [];
   const sends: SentMessage[] = [];
   let messagesRead = 0;
@@ -220,8 +231,10 @@ export async function readWindows(
           // A send a Messaging Service refused before it chose a sender has no `from`, and one
           // from an RCS agent (`rcs:brand_agent`), a short code or a sender ID has no number:
           // each is held to the lists of the moved numbers it went through the service for.
+          const source = comesFrom.get(from);
           const sender =
             movedPhones.has(from) ||
+            (source !== undefined && source !== m.accountSid) ||
             (from === '' && m.messagingServiceSid !== null) ||
             (from !== '' && !isPhoneNumber(from));
           if (m.direction !== 'inbound' && sender && m.dateSent !== null) {

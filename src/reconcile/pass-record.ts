@@ -69,14 +69,20 @@ export function holdSends(
     bySub,
     stays,
     sends,
+    senders = moved,
   }: {
     moved: readonly MovedNumber[];
     bySub: ReturnType<typeof bySubaccount>;
     stays: readonly NumberStay[];
     sends: readonly SentMessage[];
+    /**
+     * The numbers whose sends are held to their lists: the moved numbers, and those whose
+     * transfer failed or was not run (`notMovedSenders`). Not given: the moved numbers.
+     */
+    senders?: readonly MovedNumber[];
   },
 ) {
-  const lists = suppressionLists(db, moved);
+  const lists = suppressionLists(db, senders);
   const optIns = optInsIn(db, [...bySub.keys()]);
   const sendersOf = sendersThrough(db, moved);
   // A moved number sending from an account no transfer put it in, or one a later transfer took
@@ -88,7 +94,7 @@ export function holdSends(
     placed.push({ accountSid: stay.accountSid, began: stay.began, left: stay.left });
     placedIn.set(stay.numberSid, placed);
   }
-  const found = findViolations(moved, lists, sends, optIns, sendersOf, placedIn);
+  const found = findViolations(senders, lists, sends, optIns, sendersOf, placedIn);
   return { lists, optIns, sendersOf, found };
 }
 

@@ -13,6 +13,7 @@ import type { TwilioPort } from '../twilio/port.js';
 import type { ReconcileResult } from './result.js';
 import { namingUnlisted, withoutSaidAgain } from './away.js';
 import { bySubaccount } from './moved.js';
+import { judgedAway, notMovedIn, notMovedSenders } from './not-moved.js';
 import { movedToReconcile, numbersAway, passScope, readWindows } from './pass-read.js';
 import {
   createPassRun,
@@ -46,20 +47,34 @@ export async function runReconcile(
   const now = clock.now();
   const moved = movedToReconcile(input, db, now);
   const bySub = bySubaccount(moved);
-  const { stays, away, unlisted, updated } = await numbersAway(deps, moved, now);
-  const scope = await passScope(input, deps, { moved, bySub, stays, now });
+  const { stays, away: found, unlisted, updated, notMoved } = await numbersAway(deps, moved, now);
+  // A number whose transfer failed, found in a subaccount the pass reads (moved there by hand),
+  // is read there from when it may have come, and its sends there are held to its list.
+  const alsoSince = notMovedIn(found, notMoved, new Set(bySub.keys()));
+  const scope = await passScope(input, deps, { moved, bySub, stays, now, alsoSince });
   const { windows } = scope;
-  const { evidence, sends, messagesRead } = await readWindows(db, twilio, windows, moved);
+  const { evidence, sends, messagesRead } = await readWindows(db, twilio, windows, moved, notMoved);
+  // Judged there, it is named not checked only where the passes' reading cannot vouch for it.
+  const judgedThere = judgedAway(db, {
+    away: found,
+    notMoved,
+    read: new Map(
+      windows.map((w) => [w.accountSid, [...scope.passRead.get(w.accountSid)!, w]] as const),
+    ),
+    now,
+  });
+  const away = found.filter((span) => !judgedThere.has(span));
+  const senders = [...moved, ...notMovedSenders(notMoved, now)];
   // The pass is a snapshot of the subaccounts: its evidence joins the ledger, and its windows
   // are where the next pass goes on from.
   const at = isoSeconds(clock.now());
   const runId = createPassRun(input, deps, windows, now);
   const evidenceAdded = insertEvents(db, runId, evidence);
-  const held = holdSends(db, { moved, bySub, stays, sends });
+  const held = holdSends(db, { moved, bySub, stays, sends, senders });
   const unread = unreadSince(scope, bySub, now);
-  const judged = judgeSends(db, { moved, sends, unread, ...held });
+  const judged = judgeSends(db, { moved: senders, sends, unread, ...held });
   const { verdicts, stillPending } = judged;
-  const blocked = blockedSends(moved, verdicts.blocked);
+  const blocked = blockedSends(senders, verdicts.blocked);
   const { pass, listed, abandoned } = recordPassOf(deps, {
     runId,
     at,

@@ -16,6 +16,8 @@ import { startTamperingProxy } from './tampering-proxy.js';
 export const A = '+14155550801';
 export const B = '+14155550802';
 export const R1 = '+12065550801';
+/** Mapped to customer `other`, whose subaccount is Other, when `otherIsMapped`. */
+export const C = '+14155550803';
 const DAY = 86_400_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,18 +60,25 @@ export async function applyAsTransferArrives(
 }
 
 /**
- * Acme's subaccount and Other (no customer's) exist; A and B in the parent, mapped to acme;
- * R1 said STOP to A a day ago. Snapshot, plan, then apply while someone moves A by hand into
- * `where(accounts)` as apply's transfer of A arrives. A then texts R1 from there.
+ * Acme's subaccount and Other (no customer's, or, `otherIsMapped`, customer other's, with C
+ * mapped to it) exist; A and B in the parent, mapped to acme; R1 said STOP to A a day ago.
+ * Snapshot, plan, then apply while someone moves A by hand into `where(accounts)` as apply's
+ * transfer of A arrives. A then texts R1 (or `texts`) from there: `toR1`.
  */
 export async function movedByHandDuringApply(
   ws: CliWorkspace,
   db: string,
   where: (sids: { acme: string; other: string }) => string,
+  otherIsMapped = false,
+  texts = R1,
 ) {
   await ws.env.seed({
     subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Other' }],
-    numbers: [{ phone_number: A }, { phone_number: B }],
+    numbers: [
+      { phone_number: A },
+      { phone_number: B },
+      ...(otherIsMapped ? [{ phone_number: C }] : []),
+    ],
     messages: [seededStop(R1, A, Date.now() - DAY)],
   });
   const { accounts, numbers } = await ws.env.state();
@@ -81,7 +90,7 @@ export async function movedByHandDuringApply(
   const mapping = ws.dir.file('map.csv');
   writeFileSync(
     mapping,
-    `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\n`,
+    `customer_id,customer_name,phone_number\nacme,Acme,${A}\nacme,Acme,${B}\n${otherIsMapped ? `other,Other,${C}\n` : ''}`,
   );
   expect((await ws.cli(['snapshot', '--db', db])).code).toBe(0);
   await makePlan(ws.cli, { mapping, db, out: ws.dir.file('p.json') });
@@ -92,8 +101,11 @@ export async function movedByHandDuringApply(
   const state = await ws.env.state();
   expect(state.numbers.find((n) => n.phone_number === A)!.account_sid).toBe(into);
   expect(state.numbers.find((n) => n.phone_number === B)!.account_sid).toBe(sids.acme);
+  if (otherIsMapped) {
+    expect(state.numbers.find((n) => n.phone_number === C)!.account_sid).toBe(sids.other);
+  }
   await sleep(1_100);
-  const toR1 = await ownClient(ws.env, into).messages.create({ to: R1, from: A, body: 'Sale!' });
+  const toR1 = await ownClient(ws.env, into).messages.create({ to: texts, from: A, body: 'Sale!' });
   expect(toR1.status).not.toBe('failed');
   await sleep(1_100);
   return { applied, parent, ...sids, toR1, mapping };

@@ -1,0 +1,139 @@
+/**
+ * The mapped numbers whose transfer failed or was not run (`numbersNotMoved`), as senders: one
+ * moved by hand out of the account it comes from (which is why Twilio refused its transfer)
+ * sends from where it is with the STOPs said to it there forgotten. Its sends in the accounts a
+ * pass reads are held to its list, as a moved number's moved on by hand are; found in such an
+ * account, it is judged there rather than named `number-away`, once the pass's reading proves
+ * it: every moment it may have been there read, and its list whole.
+ */
+
+import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
+import { unmadeTransferEnds, type MovedNumber, type NumberAway } from '../db/reconcile.js';
+import type { Db } from '../db/open.js';
+import { listsNotWhole, readCoverage } from '../optouts/export.js';
+import { uncoveredSpans, type TimeRange } from '../optouts/windows.js';
+
+/**
+ * The numbers whose transfer failed or was not run, as a pass holds their sends: to the list
+ * of the account they come from as it stands at `now` (when they left it by hand is not known:
+ * every opt-out said to them there counts, the safe side). Pure.
+ */
+export function notMovedSenders(notMoved: readonly MovedNumber[], now: Date): MovedNumber[] {
+  return notMoved.map((m) => ({ ...m, movedAt: isoSeconds(now) }));
+}
+
+/**
+ * Of `away`, the spans of numbers whose transfer failed or was not run (`notMoved`) found in an
+ * account the pass reads (`read`): each such account with when those numbers may have come
+ * (the run that was to move them began), so that its window starts no later than the first
+ * moment since then that no pass read. Pure.
+ */
+export function notMovedIn(
+  away: readonly NumberAway[],
+  notMoved: readonly MovedNumber[],
+  read: ReadonlySet<string>,
+): Map<string, { moveBegan: string }[]> {
+  const bySid = new Map(notMoved.map((m) => [m.numberSid, m]));
+  const found = new Map<string, { moveBegan: string }[]>();
+  for (const span of away) {
+    const number = bySid.get(span.numberSid);
+    if (number === undefined || !read.has(span.accountSid)) continue;
+    const there = found.get(span.accountSid) ?? [];
+    there.push({ moveBegan: number.moveBegan });
+    found.set(span.accountSid, there);
+  }
+  return found;
+}
+
+/**
+ * The spans of `away` a pass judges rather than names: a number whose transfer failed found in
+ * an account the pass reads, each of its sends there held to its list, when
+ * - the passes have read that account (`read`: the earlier passes' windows of each account and
+ *   this one's) from the run that was to move it began up to `now`, counting only the windows
+ *   of passes that began after Twilio refused its transfer: each of those held every send it
+ *   made there to its list, found there or not (one of a submigrate before this that found it
+ *   there named the span, kept for good), while a pass that began before knew nothing of it;
+ * - Twilio last changed it there (`changedAt`, its listing's `date_updated`) no later than that
+ *   refusal, by more than the clocks may differ: it came there by the move that made Twilio
+ *   refuse the transfer, and has not moved since (a later change may be a move by hand through
+ *   an account no pass reads, or a webhook edited: either way, named);
+ * - its list is whole: its customer's list is (`listsNotWhole`), and a completed snapshot read
+ *   the account it comes from up to when Twilio refused its transfer (it had left by then). A
+ *   transfer that was not run dates nothing: the number is named.
+ * Every other span is still named (`number-away`), its sends judged all the same.
+ */
+export function judgedAway(
+  db: Db,
+  {
+    away,
+    notMoved,
+    read,
+    now,
+  }: {
+    away: readonly NumberAway[];
+    notMoved: readonly MovedNumber[];
+    read: ReadonlyMap<string, readonly TimeRange[]>;
+    now: Date;
+  },
+): Set<NumberAway> {
+  const bySid = new Map(notMoved.map((m) => [m.numberSid, m]));
+  const candidates = away.filter((s) => bySid.has(s.numberSid) && read.has(s.accountSid));
+  if (candidates.length === 0) return new Set();
+  const refused = unmadeTransferEnds(db);
+  const coverage = readCoverage(db);
+  const notWhole = listsNotWhole(db, coverage);
+  const readUpTo = (accountSid: string): number =>
+    Math.max(
+      -Infinity,
+      ...coverage.windows.filter((w) => w.account_sid === accountSid).map((w) => Date.parse(w.end)),
+    );
+  return new Set(
+    candidates.filter((span) => {
+      const number = bySid.get(span.numberSid)!;
+      return vouchedThere(span, number, {
+        refusedAt: refused.get(number.numberSid) ?? null,
+        listWhole: !notWhole.has(number.customerId),
+        sourceReadUpTo: readUpTo(number.sourceAccountSid),
+        read: read.get(span.accountSid)!,
+        now,
+      });
+    }),
+  );
+}
+
+/**
+ * Whether a pass judges `span` (a number whose transfer failed, found in an account the passes
+ * read) rather than names it, as `judgedAway` says. `refusedAt`: when Twilio refused its
+ * transfer, null when it was not run; `sourceReadUpTo`: how far completed snapshots read the
+ * account it comes from (ms since the epoch); `read`: the passes' windows of the account it was
+ * found in, this one's included. Pure.
+ */
+export function vouchedThere(
+  span: Pick<NumberAway, 'changedAt'>,
+  number: Pick<MovedNumber, 'moveBegan'>,
+  {
+    refusedAt,
+    listWhole,
+    sourceReadUpTo,
+    read,
+    now,
+  }: {
+    refusedAt: string | null;
+    listWhole: boolean;
+    sourceReadUpTo: number;
+    read: readonly TimeRange[];
+    now: Date;
+  },
+): boolean {
+  if (refusedAt === null || !listWhole) return false;
+  const at = Date.parse(refusedAt);
+  if (span.changedAt === undefined || Date.parse(span.changedAt) > at + CLOCK_SKEW_MS) return false;
+  if (sourceReadUpTo < at) return false;
+  const since = { start: new Date(number.moveBegan), end: now };
+  return (
+    uncoveredSpans(
+      since,
+      read.filter((w) => w.end.getTime() > at),
+    ).length === 0
+  );
+}

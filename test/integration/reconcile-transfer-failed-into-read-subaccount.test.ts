@@ -1,0 +1,87 @@
+/**
+ * An apply whose transfer of a number failed because someone moved it by hand, as the transfer
+ * arrived, into another customer's subaccount, one the passes read (its own numbers moved
+ * there). The number sends from there with the STOPs said to it in the parent forgotten.
+ * Reconcile named it not checked (`number-away`) and judged none of its sends there: a send to
+ * someone who had said STOP to it was never named a violation. Its sends there are now held to
+ * its list, as a moved number's moved on by hand into such a subaccount are (built CLI, real
+ * SDK, emulator over HTTP through a proxy, SQLite file).
+ */
+
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { ownClient } from '../support/emulator.js';
+import { readCsv, readJournal, useCliWorkspaceEach } from '../support/migration.js';
+import { A, movedByHandDuringApply, R1 } from '../support/transfer-failed.js';
+
+const R2 = '+12065550802';
+
+interface Pass {
+  notChecked: Record<string, string>[];
+  newViolations: number;
+  sendsChecked: number;
+}
+
+describe('reconcile after a transfer that failed, the number moved by hand into a read subaccount', () => {
+  const ws = useCliWorkspaceEach();
+  const { cli } = ws;
+  const db = () => ws.dir.file('r.db');
+
+  it('names its send from there to someone who said STOP to it in the parent, and not its other send', async () => {
+    const { applied, other, toR1 } = await movedByHandDuringApply(ws, db(), (s) => s.other, true);
+    expect(applied.code, applied.stderr).toBe(3);
+    expect(readJournal(db()).states['failed']).toBe(1);
+    const toR2 = await ownClient(ws.env, other).messages.create({ to: R2, from: A, body: 'Hi' });
+    expect(toR2.status).not.toBe('failed');
+
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(pass.code, pass.stderr).toBe(3);
+    const result = JSON.parse(pass.stdout) as Pass;
+    expect(result.newViolations).toBe(1);
+    // Read there from before the run began, its list whole: judged, not named not checked.
+    expect(result.notChecked).toEqual([]);
+    const found = readCsv(join(ws.dir.path, 'reports', '1', 'violations.csv'));
+    expect(found.map((r) => [r['violating_message_sid'], r['recipient']])).toEqual([
+      [toR1.sid, R1],
+    ]);
+    const again = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(again.code, again.stderr).toBe(3);
+    expect((JSON.parse(again.stdout) as Pass).newViolations).toBe(0);
+    expect((JSON.parse(again.stdout) as Pass).notChecked).toEqual([]);
+  }, 90_000);
+
+  it('sent there only to someone who never said STOP: judged clean, exit 0', async () => {
+    const { applied } = await movedByHandDuringApply(ws, db(), (s) => s.other, true, R2);
+    expect(applied.code, applied.stderr).toBe(3);
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(pass.code, pass.stderr).toBe(0);
+    const result = JSON.parse(pass.stdout) as Pass;
+    expect(result).toMatchObject({ newViolations: 0, notChecked: [] });
+    // A's send, held to its list.
+    expect(result.sendsChecked).toBeGreaterThanOrEqual(1);
+  }, 90_000);
+
+  it('a pass with --since after the send cannot vouch for it: named not checked, for good', async () => {
+    const { applied, other, toR1 } = await movedByHandDuringApply(ws, db(), (s) => s.other, true);
+    expect(applied.code, applied.stderr).toBe(3);
+    const since = new Date(toR1.dateCreated.getTime() + 1_000).toISOString();
+    const skipped = await cli(['reconcile', '--db', db(), '--since', since, '--json']);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    const named = (JSON.parse(skipped.stdout) as Pass).notChecked.filter(
+      (s) => s.reason === 'number-away',
+    );
+    expect(named).toEqual([
+      expect.objectContaining({ accountSid: other, phoneNumber: A, customerId: 'acme' }),
+    ]);
+    // A pass without --since reads the send and names it; the span stays named.
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(pass.code, pass.stderr).toBe(3);
+    const result = JSON.parse(pass.stdout) as Pass;
+    expect(result.newViolations).toBe(1);
+    expect(result.notChecked).toEqual([
+      expect.objectContaining({ accountSid: other, reason: 'number-away', phoneNumber: A }),
+    ]);
+  }, 90_000);
+});

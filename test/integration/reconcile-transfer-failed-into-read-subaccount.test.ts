@@ -8,6 +8,7 @@
  * SDK, emulator over HTTP through a proxy, SQLite file).
  */
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -50,6 +51,13 @@ describe('reconcile after a transfer that failed, the number moved by hand into 
     expect(again.code, again.stderr).toBe(3);
     expect((JSON.parse(again.stdout) as Pass).newViolations).toBe(0);
     expect((JSON.parse(again.stdout) as Pass).notChecked).toEqual([]);
+    // The run's reports, written again from the database, name it too.
+    const report = await cli(['report', '--db', db(), '--out', ws.dir.file('again')]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(
+      readCsv(join(ws.dir.path, 'again', 'violations.csv')).map((r) => r['violating_message_sid']),
+    ).toEqual([toR1.sid]);
+    expect(readFileSync(join(ws.dir.path, 'again', 'report.html'), 'utf8')).toContain(toR1.sid);
   }, 90_000);
 
   it('sent there only to someone who never said STOP: judged clean, exit 0', async () => {

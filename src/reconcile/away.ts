@@ -94,17 +94,21 @@ export function lastArrival(
 export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
   const bySid = new Map(moved.map((m) => [m.numberSid, m]));
   const spans = new Map<string, NumberAway>();
-  const keep = (span: NumberAway) => {
+  // Up to when a pass last found each span's number there (or nowhere), before `awayUntil`
+  // carries it on to the next pass.
+  const foundUntil = new Map<NumberAway, string>();
+  const keep = (span: NumberAway, until = span.end) => {
     const key = `${span.numberSid} ${span.accountSid} ${isoSeconds(new Date(span.start))}`;
     const before = spans.get(key);
     if (before === undefined || Date.parse(span.end) > Date.parse(before.end)) {
       spans.set(key, span);
+      foundUntil.set(span, until);
     }
   };
   const passes = passTimes(db);
   const departures = departuresByNumber(db);
   for (const span of numbersAway(db)) {
-    keep({ ...span, end: awayUntil(span, passes, departures.get(span.numberSid) ?? []) });
+    keep({ ...span, end: awayUntil(span, passes, departures.get(span.numberSid) ?? []) }, span.end);
   }
   // A transfer that failed or was not run, and a later one out of another account: moved by
   // hand in between, where no pass may have found it.
@@ -126,19 +130,9 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
       end: isoSeconds(new Date(span.end)),
     });
   }
-  // A span found nowhere that a span found in an account covers (a later pass found the
-  // number there, since the same arrival) says nothing more: the number's sends then are named.
   const found = [...spans.values()].filter((span) => span.accountSid !== NOT_FOUND);
-  const covered = (span: NumberAway) =>
-    span.accountSid === NOT_FOUND &&
-    found.some(
-      (f) =>
-        f.numberSid === span.numberSid &&
-        Date.parse(f.start) <= Date.parse(span.start) &&
-        Date.parse(f.end) >= Date.parse(span.end),
-    );
   const kept = [...spans.values()]
-    .filter((span) => !covered(span))
+    .filter((span) => !foundSince({ ...span, end: foundUntil.get(span)! }, found))
     .sort((a, b) => compareText(`${a.start} ${a.phoneNumber}`, `${b.start} ${b.phoneNumber}`))
     .map((span): NotChecked => ({
       // Found nowhere: the span is told against the subaccount it was missing from.
@@ -151,6 +145,29 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
       subaccountSid: span.subaccountSid,
     }));
   return [...kept, ...updatedSpansKept(db, moved, found)];
+}
+
+/**
+ * Whether `span`, one a pass found its number in no account it listed (`NOT_FOUND`), says
+ * nothing more than a span of `found` does: a later pass found the number in an account, since
+ * the same arrival, and its sends then are named there. `span.end` is when the pass that found
+ * it nowhere ran, not carried on to the next pass (`awayUntil`): that next pass is the one that
+ * found it, and its own span ends when it looked, which may be a second before it finished.
+ * Pure.
+ */
+export function foundSince(
+  span: Pick<NumberAway, 'numberSid' | 'accountSid' | 'start' | 'end'>,
+  found: readonly Pick<NumberAway, 'numberSid' | 'start' | 'end'>[],
+): boolean {
+  return (
+    span.accountSid === NOT_FOUND &&
+    found.some(
+      (f) =>
+        f.numberSid === span.numberSid &&
+        Date.parse(f.start) <= Date.parse(span.start) &&
+        Date.parse(f.end) >= Date.parse(span.end),
+    )
+  );
 }
 
 /**

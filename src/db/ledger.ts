@@ -968,6 +968,39 @@ function optOutsQuery(asOf: boolean, ordered = true): string {
 }
 
 /**
+ * Of refused sends (`messageSids`, each in the ledger), those a refusal-only pair stands from:
+ * the oldest of its pair's (`PAIR`) opt-outs and refusals since its last opt-in, in the opt-out
+ * rule's order (a tie is an opt-out) — the refusal `optOutsQuery` lists as the pair's evidence.
+ * A refusal after a STOP of its pair, or after an earlier refusal, leaves the pair standing
+ * from that one: it is no pair's evidence. Read from the pair's own events, account and
+ * recipient first.
+ */
+export function refusalsPairsStandFrom(db: Db, messageSids: readonly string[]): string[] {
+  const older = db.prepare(
+    `WITH t AS (
+       SELECT e.message_sid, e.account_sid, e.end_user, e.date_sent, ${SCOPE} AS scope_key
+       FROM ledger_events e WHERE e.message_sid = ?
+     ),
+     pair AS (
+       SELECT e.message_sid, e.kind, e.date_sent, ${SCOPE} AS scope_key
+       FROM ledger_events e JOIN t ON e.account_sid = t.account_sid AND e.end_user = t.end_user
+       WHERE e.kind IN ('opt-out', 'opt-in', 'refused') AND e.date_sent <= t.date_sent
+     )
+     -- The event just before the refusal in the rule's order, oldest first: by date, an opt-in
+     -- before the rest of its second, then by SID.
+     SELECT p.kind FROM pair p JOIN t ON p.scope_key = t.scope_key
+     WHERE p.message_sid <> t.message_sid
+       AND (p.date_sent < t.date_sent OR p.kind = 'opt-in' OR p.message_sid < t.message_sid)
+     ORDER BY p.date_sent DESC, p.kind = 'opt-in', p.message_sid DESC
+     LIMIT 1`,
+  );
+  return messageSids.filter((sid) => {
+    const before = older.get(sid) as { kind: string } | undefined;
+    return before === undefined || before.kind === 'opt-in';
+  });
+}
+
+/**
  * A number's own evidence: a keyword it received (through a service or not) or a send from it
  * Twilio refused, in the account that held it then (`numberEvidenceSince`).
  */

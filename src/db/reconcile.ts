@@ -6,7 +6,7 @@
 import type { Statement } from 'better-sqlite3';
 
 import { CLOCK_SKEW_MS } from '../clock.js';
-import { KNOWN_SERVICE, serviceEvidenceByNumber } from './ledger.js';
+import { KNOWN_SERVICE, refusalsPairsStandFrom, serviceEvidenceByNumber } from './ledger.js';
 import type { Db } from './open.js';
 
 export interface MovedNumber {
@@ -887,6 +887,8 @@ export interface ListedViolation extends Violation {
  * a refusal before wave 1), not the one it left last (`evidenceWhereItWas`). A send from a
  * sender that is no phone number (an RCS agent, a short code, a sender ID; no `+`) was held to
  * the lists of its customer's moved numbers: the refusal is looked up among all of them.
+ * Refused in both scopes in that second (through the service and without it), the one a pair
+ * stands from is named (`evidenceOf`), not the other scope's, refused after that scope's STOP.
  */
 export function listViolations(db: Db): ListedViolation[] {
   const listed = db
@@ -896,23 +898,49 @@ export function listViolations(db: Db): ListedViolation[] {
               stop_message_sid AS stopMessageSid, opted_out_at AS optedOutAt, sent_at AS sentAt,
               account_sid AS accountSid, status,
               CASE WHEN stop_message_sid IS NULL THEN 'refusal' ELSE 'keyword' END AS evidence,
-              COALESCE(stop_message_sid, (
-                SELECT MIN(e.message_sid)
-                FROM customer_numbers n
-                JOIN ledger_events e
-                  ON e.account_sid = n.source_account_sid AND e.end_user = v.recipient
-                 AND e.date_sent = v.opted_out_at AND e.kind = 'refused'
-                 AND (e.messaging_service_sid = n.source_service_sid
-                      OR (e.messaging_service_sid IS NULL AND e.twilio_number = n.phone_number))
-                WHERE n.customer_id = v.customer_id
-                  AND (n.phone_number = v.sender_number OR v.sender_number NOT LIKE '+%')))
-                AS evidenceMessageSid
+              stop_message_sid AS evidenceMessageSid
        FROM violations v ORDER BY customer_id, sent_at, violating_message_sid`,
     )
     .all() as ListedViolation[];
-  const unfound = listed.filter((v) => v.evidence === 'refusal' && v.evidenceMessageSid === null);
+  const atSource = db.prepare(
+    `SELECT e.message_sid AS sid
+     FROM customer_numbers n
+     JOIN ledger_events e
+       ON e.account_sid = n.source_account_sid AND e.end_user = ?
+      AND e.date_sent = ? AND e.kind = 'refused'
+      AND (e.messaging_service_sid = n.source_service_sid
+           OR (e.messaging_service_sid IS NULL AND e.twilio_number = n.phone_number))
+     WHERE n.customer_id = ? AND (n.phone_number = ? OR ? NOT LIKE '+%')`,
+  );
+  const refusalOnly = listed.filter((v) => v.evidence === 'refusal');
+  for (const v of refusalOnly) {
+    const found = atSource.all(
+      v.recipient,
+      v.optedOutAt,
+      v.customerId,
+      v.senderNumber,
+      v.senderNumber,
+    ) as { sid: string }[];
+    v.evidenceMessageSid = evidenceOf(
+      db,
+      found.map((f) => f.sid),
+    );
+  }
+  const unfound = refusalOnly.filter((v) => v.evidenceMessageSid === null);
   if (unfound.length > 0) evidenceWhereItWas(db, unfound);
   return listed;
+}
+
+/**
+ * Of the refused sends found for a refusal-only violation (none: null), the one named as its
+ * evidence: one a pair stands from (`refusalsPairsStandFrom`) — the pair the violation was held
+ * to has no STOP, so its refusal is the first since its last opt-in — the smallest SID of those,
+ * else of all (a real refusal of the pair, whichever stood).
+ */
+function evidenceOf(db: Db, sids: readonly string[]): string | null {
+  const unique = [...new Set(sids)].sort();
+  if (unique.length <= 1) return unique[0] ?? null;
+  return refusalsPairsStandFrom(db, unique)[0] ?? unique[0]!;
 }
 
 /**
@@ -921,7 +949,7 @@ export function listViolations(db: Db): ListedViolation[] {
  * left after that instant, with the service it left it from (`numberDepartures`). A number
  * moved once has no departures here: its latest source is where it was. A send from a sender
  * that is no phone number (an RCS agent) has no number of its own: each of its customer's
- * numbers is tried, as the lookup in the latest source tries them, the smallest SID found kept.
+ * numbers is tried, as the lookup in the latest source tries them, one kept as `evidenceOf` does.
  */
 function evidenceWhereItWas(db: Db, violations: ListedViolation[]): void {
   const departures = departuresByNumber(db);
@@ -930,7 +958,7 @@ function evidenceWhereItWas(db: Db, violations: ListedViolation[]): void {
      WHERE customer_id = ? AND (phone_number = ? OR ? NOT LIKE '+%')`,
   );
   const refused = db.prepare(
-    `SELECT MIN(message_sid) AS sid FROM ledger_events
+    `SELECT message_sid AS sid FROM ledger_events
      WHERE account_sid = ? AND end_user = ? AND date_sent = ? AND kind = 'refused'
        AND (messaging_service_sid = ? OR (messaging_service_sid IS NULL AND twilio_number = ?))`,
   );
@@ -943,18 +971,17 @@ function evidenceWhereItWas(db: Db, violations: ListedViolation[]): void {
     const found = numbers.flatMap((number) => {
       const then = (departures.get(number.sid) ?? []).find((d) => Date.parse(d.leftAt) > refusedAt);
       if (then === undefined) return [];
-      const sid = (
-        refused.get(
+      return (
+        refused.all(
           then.accountSid,
           v.recipient,
           v.optedOutAt,
           then.serviceSid,
           number.phoneNumber,
-        ) as { sid: string | null }
-      ).sid;
-      return sid === null ? [] : [sid];
+        ) as { sid: string }[]
+      ).map((r) => r.sid);
     });
-    if (found.length > 0) v.evidenceMessageSid = found.sort()[0]!;
+    v.evidenceMessageSid = evidenceOf(db, found);
   }
   const unfound = violations.filter((v) => v.evidenceMessageSid === null);
   if (unfound.length > 0) evidenceWhereSeen(db, unfound, numbersOf, refused);
@@ -996,17 +1023,17 @@ function evidenceWhereSeen(
         ...(seen.get(number.phoneNumber) ?? []),
         ...(attached.all(number.phoneNumber) as { accountSid: string; service: string }[]),
       ].flatMap(({ accountSid, service }) => {
-        const { sid } = refused.get(
+        const rows = refused.all(
           accountSid,
           v.recipient,
           v.optedOutAt,
           service,
           number.phoneNumber,
-        ) as { sid: string | null };
-        return sid === null ? [] : [sid];
+        ) as { sid: string }[];
+        return rows.map((r) => r.sid);
       }),
     );
-    if (found.length > 0) v.evidenceMessageSid = found.sort()[0]!;
+    v.evidenceMessageSid = evidenceOf(db, found);
   }
 }
 

@@ -30,13 +30,14 @@ import { seedsFromEnv } from '../support/prng.js';
 // had opted in). The number's own refusal through the service is lifted only by an opt-in to
 // the number, not by one said through the service to another of its numbers (3528: the oracle
 // let go a refused send the tool counted blocked).
-// Two seeds of 3401-3800 still disagree, neither unsafe: 3510, a refused send the tool counts
+// 3757: a refusal-only violation whose violations.csv evidence_message_sid was the number's
+// other refusal of that second, through the service it left (listViolations took the smaller
+// SID of either scope), where the pair is the number's own (fixed: the refusal its pair stands
+// from is named).
+// One seed of 3401-3800 still disagrees, not unsafe: 3510, a refused send the tool counts
 // blocked where the oracle does not (saidSinceMoved gives the numbers it groups the earliest of
 // their last sightings in the service, and an opt-in said there to another number after that lifts
-// nothing for any of them: the tool holds longer than docs/opt-out-rules.md says); 3757, a
-// refusal-only violation whose violations.csv evidence_message_sid is the number's other refusal
-// of that second, through the service it left (listViolations takes the smaller SID of either
-// scope), where the pair is the number's own.
+// nothing for any of them: the tool holds longer than docs/opt-out-rules.md says).
 const FIXED_SEEDS = [
   ...Array.from({ length: 8 }, (_, i) => 2000 + i),
   3018,
@@ -44,6 +45,7 @@ const FIXED_SEEDS = [
   3181,
   3444,
   3528,
+  3757,
 ];
 
 const SEEDS = seedsFromEnv('RECONCILE_FUZZ_SEEDS') ?? FIXED_SEEDS;

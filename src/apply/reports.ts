@@ -176,7 +176,12 @@ function runViolations(db: Db, customers: ReadonlySet<string>): ViolationRow[] {
     }));
 }
 
-/** What the passes leave unjudged in this run's subaccounts: no "nobody was texted" over it. */
+/**
+ * What the passes leave unjudged in this run's subaccounts: no "nobody was texted" over it. And
+ * the spans of this run's numbers whose transfer failed or was not run, held to the account
+ * this run was to move them from (`comesFrom`): they sent from where no pass read, as this run's
+ * numbers.
+ */
 function unjudgedIn(
   db: Db,
   rows: readonly AuditRow[],
@@ -189,7 +194,15 @@ function unjudgedIn(
       accounts.has(span.accountSid) ||
       ('subaccountSid' in span &&
         span.subaccountSid !== undefined &&
-        accounts.has(span.subaccountSid)),
+        accounts.has(span.subaccountSid)) ||
+      ('comesFrom' in span &&
+        span.comesFrom !== undefined &&
+        rows.some(
+          (r) =>
+            r.phone_number === span.phoneNumber &&
+            r.customer_id === span.customerId &&
+            r.from_account_sid === span.accountSid,
+        )),
   );
 }
 

@@ -94,7 +94,8 @@ export async function searchAway(
       vouched,
     ),
     // One whose transfer failed, found back where it comes from, may have been moved away by
-    // hand and back since that run began: Twilio dates the move (`atSource`).
+    // hand and back since that run began: Twilio dates the move (`atSource`). Its span names
+    // that account as where it comes from, not as its subaccount.
     ...changedSince(
       atSource(notMoved),
       [
@@ -104,7 +105,7 @@ export async function searchAway(
       stays,
       touched,
       vouched,
-    ),
+    ).map((span) => ({ ...span, comesFrom: comesFromOf(span.accountSid, parent) })),
   ];
   const found = new Set([inParent, ...inListed].flat().map((n) => n.phoneNumber));
   const missing = all.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
@@ -159,6 +160,10 @@ export async function searchAway(
   }
   return { away, unlisted, updated };
 }
+
+/** Which account a number whose transfer failed comes from, `accountSid`: the parent or not. */
+export const comesFromOf = (accountSid: string, parent: string): 'parent' | 'subaccount' =>
+  accountSid === parent ? 'parent' : 'subaccount';
 
 /**
  * The numbers whose transfer failed or did not run (`notMoved`), held to the account they come

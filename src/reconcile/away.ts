@@ -16,6 +16,7 @@ import {
   departuresByNumber,
   numbersAway,
   numbersFoundInPlace,
+  numbersNotMoved,
   passTimes,
   type MovedNumber,
   type NumberAway,
@@ -28,6 +29,7 @@ import {
   uncoveredCheckNumbers,
   type NumberUpdateCheck,
 } from '../db/update-checks.js';
+import { parentAccountSids } from '../db/snapshot-runs.js';
 import { compareText } from '../text-order.js';
 import type { PhoneNumber } from '../twilio/port.js';
 import type { NotChecked, UnlistedSubaccount } from './result.js';
@@ -190,6 +192,8 @@ function updatedSpansKept(
   const covers = (c: NumberUpdateCheck, start: string, end: string) =>
     Date.parse(start) <= Date.parse(c.spanStart) && Date.parse(end) >= Date.parse(c.dateUpdated);
   let mapped: ReturnType<typeof uncoveredCheckNumbers> | undefined;
+  let notMoved: MovedNumber[] | undefined;
+  const parents = parentAccountSids(db);
   const sameKey = (a: NumberUpdateCheck, b: NumberUpdateCheck) =>
     a.spanStart === b.spanStart && a.dateUpdated === b.dateUpdated;
   // Covered by a span vouched for, by another kept here (a later change read from the same
@@ -215,6 +219,15 @@ function updatedSpansKept(
         numbers.find((n) => n.numberSid === c.numberSid && n.subaccountSid === c.subaccountSid) ??
         (mapped ??= uncoveredCheckNumbers(db)).get(`${c.numberSid} ${c.subaccountSid}`) ??
         numbers.find((n) => n.numberSid === c.numberSid);
+      // Held to the account it comes from, its transfer failed: that account, not its
+      // subaccount (the parent, or where an earlier wave put it).
+      const comesFrom = parents.has(c.subaccountSid)
+        ? ('parent' as const)
+        : (notMoved ??= numbersNotMoved(db, new Set())).some(
+              (n) => n.numberSid === c.numberSid && n.sourceAccountSid === c.subaccountSid,
+            )
+          ? ('subaccount' as const)
+          : undefined;
       return [
         {
           accountSid: c.subaccountSid,
@@ -225,6 +238,7 @@ function updatedSpansKept(
             ? {}
             : { customerId: number.customerId, phoneNumber: number.phoneNumber }),
           subaccountSid: c.subaccountSid,
+          ...(comesFrom === undefined ? {} : { comesFrom }),
           ...(c.found === null ? {} : { updatedCheck: { outcome: 'found' as const, ...c.found } }),
         },
       ];

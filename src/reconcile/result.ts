@@ -120,6 +120,13 @@ export interface NotChecked {
   unlisted?: UnlistedSubaccount[];
   /** `number-updated`: why reading the family's messages for the span did not vouch for it. */
   updatedCheck?: UpdatedCheck;
+  /**
+   * `number-updated` of a mapped number whose transfer failed or was not run, held to the
+   * account it comes from (`accountSid` and `subaccountSid` are that account, not a subaccount
+   * of its customer's): `parent`, the parent account; `subaccount`, the subaccount an earlier
+   * wave put it in. Not given: the subaccount apply put it in.
+   */
+  comesFrom?: 'parent' | 'subaccount';
 }
 
 /**

@@ -9,7 +9,8 @@
  * through a proxy, SQLite file).
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
@@ -58,6 +59,40 @@ describe('reconcile after an apply whose transfer failed', () => {
         }),
       }),
     ]);
+  }, 90_000);
+
+  it('moved back into the parent: the line, --json and report.html name the parent as where it comes from, not as its subaccount', async () => {
+    const { other, parent, toR1 } = await movedByHandDuringApply(ws, db(), (s) => s.other);
+    ahead = AHEAD;
+    await moveNumberByHand(ws.env, A, other, parent);
+    ahead = 0;
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
+    expect(pass.code, pass.stderr).toBe(3);
+    expect(pass.stderr).toContain(
+      `not checked: number ${A} of acme, whose transfer into its customer's subaccount failed or was not run, from `,
+    );
+    expect(pass.stderr).toContain(
+      `: a pass listed it in the parent account ${parent}, where it comes from, but Twilio says it was changed there at `,
+    );
+    expect(pass.stderr).not.toContain('its subaccount');
+    // A later pass names the span from what the database kept, the same way.
+    const again = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(again.code, again.stderr).toBe(3);
+    expect((JSON.parse(again.stdout) as Pass).notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-updated',
+        accountSid: parent,
+        comesFrom: 'parent',
+        updatedCheck: expect.objectContaining({ accountSid: other, messageSid: toR1.sid }),
+      }),
+    ]);
+    expect(again.stderr).toContain(`a pass listed it in the parent account ${parent}, where it`);
+    // The run's report.html names the span (A is this run's number), and does not say nobody
+    // was texted.
+    expect((await cli(['report', '--db', db()])).code).toBe(0);
+    const page = readFileSync(join(ws.dir.path, 'reports', '1', 'report.html'), 'utf8');
+    expect(page).toContain(`${A} in ${other} (a message of it there)`);
+    expect(page).not.toContain('Nobody on a suppression list has been texted');
   }, 90_000);
 
   it('still in the parent, changed there in the Console: vouched for, exit 0', async () => {

@@ -126,7 +126,7 @@ function awayLine(span: NotChecked, where: string): string {
  */
 function updatedLine(span: NotChecked): string {
   const customer = span.customerId ?? 'ID';
-  const head = `not checked: moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, from ${span.start} to ${span.end}: a pass listed it in its subaccount ${span.subaccountSid ?? ''}, but Twilio says it was changed there at ${span.end}, after apply last changed it (a webhook changed in the Console, or a move by hand away and back between two passes)`;
+  const head = `not checked: ${updatedWhere(span)}, but Twilio says it was changed there at ${span.end}, after apply last changed it (a webhook changed in the Console, or a move by hand away and back between two passes)`;
   const check = span.updatedCheck;
   const ask = `Ask the customer to check what it sent then against \`submigrate optouts --customer ${customer}\``;
   switch (check?.outcome) {
@@ -149,6 +149,26 @@ function updatedLine(span: NotChecked): string {
       return `${head}; the span reaches back beyond what the Messages API of ${check.accountSid} still shows (from ${check.readableFrom}), so no pass can read whether it was there. Ask whoever has the Console whether it was moved, and the customer to check what it sent then against \`submigrate optouts --customer ${customer}\``;
     case undefined:
       return `${head}; if it was away, it sent from an account no pass read, held to no list, and a STOP said to it there is on no list, its sends since held to none. Ask whoever has the Console whether it was moved, and the customer to check what it sent then against \`submigrate optouts --customer ${customer}\``;
+  }
+}
+
+/**
+ * The number of a `number-updated` span, and the account a pass listed it in: its subaccount,
+ * or, its transfer failed or not run (`comesFrom`), the account it comes from, named as what it
+ * is (the parent account, or a subaccount an earlier wave put it in), not as its subaccount.
+ */
+function updatedWhere(span: NotChecked): string {
+  const customer = span.customerId ?? 'a customer';
+  const number = span.phoneNumber ?? '';
+  const when = `from ${span.start} to ${span.end}`;
+  const sid = span.subaccountSid ?? span.accountSid;
+  switch (span.comesFrom) {
+    case 'parent':
+      return `number ${number} of ${customer}, whose transfer into its customer's subaccount failed or was not run, ${when}: a pass listed it in the parent account ${sid}, where it comes from`;
+    case 'subaccount':
+      return `number ${number} of ${customer}, whose transfer out of the subaccount ${sid} failed or was not run, ${when}: a pass listed it in that subaccount, where it comes from`;
+    case undefined:
+      return `moved number ${number} of ${customer}, ${when}: a pass listed it in its subaccount ${sid}`;
   }
 }
 

@@ -235,6 +235,40 @@ describe('reconcileNotes: a number Twilio changed in its subaccount since apply 
     expect(line).toContain('`submigrate optouts --customer acme`');
   });
 
+  it('names the account a number whose transfer failed comes from as what it is, not as its subaccount', () => {
+    const lineOf = (comesFrom: 'parent' | 'subaccount') =>
+      reconcileNotes(
+        {
+          result: result({
+            notChecked: [
+              {
+                accountSid: 'ACparent',
+                start: '2026-01-01T00:00:00Z',
+                end: '2026-01-02T00:00:00Z',
+                reason: 'number-updated',
+                phoneNumber: '+14155550701',
+                customerId: 'acme',
+                subaccountSid: 'ACparent',
+                comesFrom,
+              },
+            ],
+          }),
+          underWay: [],
+        },
+        { cwd: '/work', db: 'submigrate.db', me: { pid: 7, hostname: 'here' } },
+      )[0]!;
+    expect(lineOf('parent')).toContain(
+      "not checked: number +14155550701 of acme, whose transfer into its customer's subaccount failed or was not run, from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z: a pass listed it in the parent account ACparent, where it comes from, but Twilio says it was changed there at 2026-01-02T00:00:00Z",
+    );
+    expect(lineOf('subaccount')).toContain(
+      'not checked: number +14155550701 of acme, whose transfer out of the subaccount ACparent failed or was not run, from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z: a pass listed it in that subaccount, where it comes from, but Twilio says',
+    );
+    for (const c of ['parent', 'subaccount'] as const) {
+      expect(lineOf(c)).not.toContain('its subaccount ACparent');
+      expect(lineOf(c)).not.toContain('moved number');
+    }
+  });
+
   it("says why the family's messages did not vouch for the span", () => {
     const lineOf = (updatedCheck: NotChecked['updatedCheck']) =>
       reconcileNotes(

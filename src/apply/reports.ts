@@ -179,8 +179,8 @@ function runViolations(db: Db, customers: ReadonlySet<string>): ViolationRow[] {
 /**
  * What the passes leave unjudged in this run's subaccounts: no "nobody was texted" over it. And
  * the spans of this run's numbers whose transfer failed or was not run, held to the account
- * this run was to move them from (`comesFrom`): they sent from where no pass read, as this run's
- * numbers.
+ * this run was to move them from (`comesFrom`): found changed there or away from it, they sent
+ * from where no pass read, as this run's numbers.
  */
 function unjudgedIn(
   db: Db,
@@ -201,7 +201,7 @@ function unjudgedIn(
           (r) =>
             r.phone_number === span.phoneNumber &&
             r.customer_id === span.customerId &&
-            r.from_account_sid === span.accountSid,
+            (r.from_account_sid === span.accountSid || r.from_account_sid === span.subaccountSid),
         )),
   );
 }

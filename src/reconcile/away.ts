@@ -133,19 +133,40 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
     });
   }
   const found = [...spans.values()].filter((span) => span.accountSid !== NOT_FOUND);
+  // A number whose transfer failed or was not run while its customer has no subaccount yet is
+  // held to the account it comes from (`numbersNotMoved`): found away from that account, it is
+  // named as what it is, not as its subaccount.
+  const parents = parentAccountSids(db);
+  let notMoved: MovedNumber[] | undefined;
+  const comesFrom = (span: NumberAway): 'parent' | 'subaccount' | undefined => {
+    if (span.accountSid === NOT_FOUND) return undefined;
+    if (parents.has(span.subaccountSid)) return 'parent';
+    return (notMoved ??= numbersNotMoved(db, new Set())).some(
+      (n) =>
+        n.numberSid === span.numberSid &&
+        n.subaccountSid === n.sourceAccountSid &&
+        n.sourceAccountSid === span.subaccountSid,
+    )
+      ? 'subaccount'
+      : undefined;
+  };
   const kept = [...spans.values()]
     .filter((span) => !foundSince({ ...span, end: foundUntil.get(span)! }, found))
     .sort((a, b) => compareText(`${a.start} ${a.phoneNumber}`, `${b.start} ${b.phoneNumber}`))
-    .map((span): NotChecked => ({
-      // Found nowhere: the span is told against the subaccount it was missing from.
-      accountSid: span.accountSid === NOT_FOUND ? span.subaccountSid : span.accountSid,
-      start: span.start,
-      end: span.end,
-      reason: span.accountSid === NOT_FOUND ? 'number-not-found' : 'number-away',
-      customerId: span.customerId,
-      phoneNumber: span.phoneNumber,
-      subaccountSid: span.subaccountSid,
-    }));
+    .map((span): NotChecked => {
+      const from = comesFrom(span);
+      return {
+        // Found nowhere: the span is told against the subaccount it was missing from.
+        accountSid: span.accountSid === NOT_FOUND ? span.subaccountSid : span.accountSid,
+        start: span.start,
+        end: span.end,
+        reason: span.accountSid === NOT_FOUND ? 'number-not-found' : 'number-away',
+        customerId: span.customerId,
+        phoneNumber: span.phoneNumber,
+        subaccountSid: span.subaccountSid,
+        ...(from === undefined ? {} : { comesFrom: from }),
+      };
+    });
   return [...kept, ...updatedSpansKept(db, moved, found)];
 }
 

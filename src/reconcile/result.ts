@@ -123,8 +123,9 @@ export interface NotChecked {
   /**
    * `number-updated` of a mapped number whose transfer failed or was not run, held to the
    * account it comes from (`accountSid` and `subaccountSid` are that account, not a subaccount
-   * of its customer's): `parent`, the parent account; `subaccount`, the subaccount an earlier
-   * wave put it in. Not given: the subaccount apply put it in.
+   * of its customer's); `number-away` of one whose customer has no subaccount yet, found away
+   * from that account (`subaccountSid`): `parent`, the parent account; `subaccount`, the
+   * subaccount an earlier wave put it in. Not given: the subaccount apply put it in.
    */
   comesFrom?: 'parent' | 'subaccount';
 }

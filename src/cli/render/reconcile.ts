@@ -115,6 +115,13 @@ function awayLine(span: NotChecked, where: string): string {
   const customer = span.customerId ?? 'ID';
   const head = `not checked: ${where}, while moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'} was there`;
   const tail = `no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer ${customer}\``;
+  if (span.comesFrom !== undefined) {
+    const from =
+      span.comesFrom === 'parent'
+        ? `the parent account ${span.subaccountSid ?? ''}`
+        : `the subaccount ${span.subaccountSid ?? ''}`;
+    return `${head}, out of ${from}, where it comes from (its transfer failed or was not run, and its customer has no subaccount yet), with no step of apply's (moved by hand): ${tail}`;
+  }
   return span.accountSid === span.subaccountSid
     ? `${head}, in its subaccount with no transfer of apply's (its transfer failed or was not run: moved there by hand): ${tail}; \`submigrate plan\` and \`apply\` hold it as moved from then on`
     : `${head}, out of its subaccount ${span.subaccountSid ?? ''} with no step of apply's (moved by hand): ${tail}; \`submigrate plan\` and \`apply\` move it back`;

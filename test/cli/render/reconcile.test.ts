@@ -154,6 +154,27 @@ describe('reconcileNotes: numbers that left a subaccount', () => {
     );
   });
 
+  it('names the account a number whose customer has no subaccount comes from as what it is', () => {
+    const lineOf = (comesFrom: 'parent' | 'subaccount') =>
+      notes([
+        {
+          ...span,
+          reason: 'number-away',
+          phoneNumber: '+14155550701',
+          customerId: 'acme',
+          subaccountSid: 'AC00000000000000000000000000000009',
+          comesFrom,
+        },
+      ])[0]!;
+    expect(lineOf('parent')).toBe(
+      `not checked: ${SUB} from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z, while moved number +14155550701 of acme was there, out of the parent account AC00000000000000000000000000000009, where it comes from (its transfer failed or was not run, and its customer has no subaccount yet), with no step of apply's (moved by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer acme\``,
+    );
+    expect(lineOf('subaccount')).toContain(
+      'out of the subaccount AC00000000000000000000000000000009, where it comes from (its transfer failed',
+    );
+    expect(lineOf('subaccount')).not.toContain('its subaccount');
+  });
+
   it('names a number whose transfer did not go through, found in its own subaccount', () => {
     const [line] = notes([
       {

@@ -226,6 +226,27 @@ function movedBeforeAnySnapshot(input: ReportPageInput): boolean {
 }
 
 /**
+ * The accounts the run's numbers were moved out of, as the page names them: the parent account,
+ * by its SID; a later wave's, which moved numbers on out of subaccounts an earlier one put them
+ * in, those subaccounts (and the parent first, when some came from it), not the parent alone.
+ */
+export function movedOutOf(input: ReportPageInput): Html {
+  const parent = input.document.run.parent_account_sid;
+  const sources = new Set(
+    input.rows.flatMap((r) => (typeof r.from_account_sid === 'string' ? [r.from_account_sid] : [])),
+  );
+  const subaccounts = [...sources].filter((sid) => sid !== parent).sort();
+  const parentShown = html`the parent account <span class="sid">${parent}</span>`;
+  if (subaccounts.length === 0) return parentShown;
+  const shown = subaccounts.map(
+    (sid, i) => html`${i === 0 ? '' : ', '}<span class="sid">${sid}</span>`,
+  );
+  return sources.has(parent)
+    ? html`${parentShown} and subaccount(s) ${shown}`
+    : html`subaccount(s) ${shown}`;
+}
+
+/**
  * The first thing on the page: what the reviewer is asked to confirm, built only from the
  * figures the page shows below, and whether the run is ready to be signed off. Never a tick
  * while the run is not finished or a list is not whole: it says NOT ready, and why.
@@ -241,9 +262,9 @@ export function signOff(input: ReportPageInput, violations: number | null): Html
   // A list not known is a reason not to sign, above: here only the rows of the lists vouched for.
   const unenforced = listOnly(input)?.rows ?? null;
   const confirm: Html[] = [
-    html`${movedRows.length} of ${rows.length} phone number(s) moved out of the parent account
-      <span class="sid">${document.run.parent_account_sid}</span> into ${subaccounts} subaccount(s),
-      one per customer (${document.customers.length} customer(s) in this run).`,
+    html`${movedRows.length} of ${rows.length} phone number(s) moved out of ${movedOutOf(input)}
+    into ${subaccounts} subaccount(s), one per customer (${document.customers.length} customer(s) in
+    this run).`,
   ];
   if (listRows !== null) {
     confirm.push(
@@ -331,9 +352,8 @@ function runIdentity(
   const { run, plan } = input.document;
   return html`<ul class="run-identity">
     <li>
-      Apply run <b data-signature-run>${run.id}</b>, numbers moved out of the parent account
-      <span class="sid">${run.parent_account_sid}</span>, started ${run.started_at}, finished
-      ${run.finished_at ?? 'not yet'}
+      Apply run <b data-signature-run>${run.id}</b>, numbers moved out of ${movedOutOf(input)},
+      started ${run.started_at}, finished ${run.finished_at ?? 'not yet'}
     </li>
     <li>Plan file <code>${plan.path}</code>, seal <span class="sid">${plan.integrity}</span></li>
     <li>

@@ -12,7 +12,7 @@ import { coverageSection } from './page-coverage.js';
 import { carryExplained, customersTable } from './page-customers.js';
 import type { ReportPageInput } from './page-input.js';
 import { numbersTable } from './page-numbers.js';
-import { signOff } from './page-sign-off.js';
+import { movedOutOf, signOff } from './page-sign-off.js';
 import { summary } from './page-summary.js';
 import { suppressionSection } from './page-suppression.js';
 import { violationsSection } from './page-violations.js';
@@ -42,8 +42,7 @@ export function reportPage(input: ReportPageInput): string {
         <header>
           <h1>Migration report — apply run ${run.id}</h1>
           <p class="muted">
-            Numbers moved out of the parent account
-            <span class="sid">${run.parent_account_sid}</span> · run status
+            Numbers moved out of ${movedOutOf(input)} · run status
             <b data-run-status>${run.status}</b> · started ${run.started_at} · finished
             ${run.finished_at ?? 'not yet'}<br />
             Plan file <code>${plan.path}</code> (its seal, which shows it was not changed after it

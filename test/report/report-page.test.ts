@@ -291,6 +291,37 @@ describe('report.html: what the reviewer is asked to sign off', () => {
     expect(at).toBeLessThan(page.indexOf('data-figure='));
   });
 
+  it('names the subaccounts a later wave moved its numbers out of, not the parent alone', () => {
+    const base = input();
+    const [row] = base.rows;
+    const sub = (c: string) => 'AC' + c.repeat(32);
+    const page = reportPage({
+      ...base,
+      rows: [
+        { ...row!, from_account_sid: sub('2') },
+        { ...row!, phone_number: '+15550000002', from_account_sid: sub('3') },
+      ],
+    });
+    const all = page
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .replace(/ ([.,:;)·])/g, '$1');
+    expect(block(page)).toContain(
+      `2 of 2 phone number(s) moved out of subaccount(s) ${sub('2')}, ${sub('3')} into 1 subaccount(s)`,
+    );
+    expect(all).toContain(`Numbers moved out of subaccount(s) ${sub('2')}, ${sub('3')}·`);
+    expect(all).toContain(`numbers moved out of subaccount(s) ${sub('2')}, ${sub('3')}, started`);
+    expect(all).not.toContain('moved out of the parent account');
+    // Some from the parent, some from a subaccount: both named, the parent first.
+    const mixed = reportPage({
+      ...base,
+      rows: [row!, { ...row!, phone_number: '+15550000002', from_account_sid: sub('2') }],
+    });
+    expect(block(mixed)).toContain(
+      `moved out of the parent account ${sub('0')} and subaccount(s) ${sub('2')} into`,
+    );
+  });
+
   it('says ready, and what signing confirms, from the run’s own figures', () => {
     const page = reportPage(
       input({

@@ -152,7 +152,11 @@ export function settleInFlight(
       }
       return {
         kind: 'ambiguous',
-        message: `${step.phone_number} is in ${now?.accountSid ?? 'no account of this family'}, neither where it was nor where it was going`,
+        // Only those two accounts were looked in: where it is now is not known.
+        message:
+          now === undefined
+            ? `${step.phone_number} is neither in ${step.from_account_sid}, where it was, nor in ${target ?? "its customer's subaccount"}, where it was going (moved elsewhere by hand, or released)`
+            : `${step.phone_number} is in ${now.accountSid}, neither where it was nor where it was going`,
       };
     }
     case 'set_number_webhook': {

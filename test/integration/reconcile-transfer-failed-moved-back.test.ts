@@ -62,7 +62,15 @@ describe('reconcile after an apply whose transfer failed', () => {
   }, 90_000);
 
   it('moved back into the parent: the line, --json and report.html name the parent as where it comes from, not as its subaccount', async () => {
-    const { other, parent, toR1 } = await movedByHandDuringApply(ws, db(), (s) => s.other);
+    const { applied, acme, other, parent, toR1 } = await movedByHandDuringApply(
+      ws,
+      db(),
+      (s) => s.other,
+    );
+    // Apply looked in the parent and Acme's subaccount only: it does not say A is in no account
+    // of the family (it was in Other).
+    const failure = `${A} is neither in ${parent}, where it was, nor in ${acme}, where it was going (moved elsewhere by hand, or released)`;
+    expect(applied.stderr).toContain(failure);
     ahead = AHEAD;
     await moveNumberByHand(ws.env, A, other, parent);
     ahead = 0;
@@ -93,6 +101,8 @@ describe('reconcile after an apply whose transfer failed', () => {
     const page = readFileSync(join(ws.dir.path, 'reports', '1', 'report.html'), 'utf8');
     expect(page).toContain(`${A} in ${other} (a message of it there)`);
     expect(page).not.toContain('Nobody on a suppression list has been texted');
+    expect(page).toContain(failure);
+    expect(page).not.toContain('no account of this family');
   }, 90_000);
 
   it('still in the parent, changed there in the Console: vouched for, exit 0', async () => {

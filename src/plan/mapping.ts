@@ -192,19 +192,25 @@ function accountSid(text: string): string | null {
 /**
  * The separator of a header row that is one field holding every required column joined by
  * something else than a comma, as a spreadsheet in a locale whose decimal mark is a comma
- * writes "CSV" (semicolons), or a "text (tab-delimited)" export: named, where the columns it
- * holds would otherwise each be reported unknown and the required ones missing. Null for any
- * other header.
+ * writes "CSV" (semicolons), or a "text (tab-delimited)" export: named, with what likely wrote
+ * it, where the columns it holds would otherwise each be reported unknown and the required ones
+ * missing. Null for any other header.
  */
-function otherSeparator(fields: readonly string[]): string | null {
+function otherSeparator(fields: readonly string[]): { name: string; why: string } | null {
   if (fields.length !== 1) return null;
-  for (const [char, name] of [
-    [';', 'semicolons'],
-    ['\t', 'tabs'],
-    ['|', 'vertical bars'],
+  for (const [char, name, why] of [
+    // Excel writes its "CSV" with the list separator of the system's region settings, a
+    // semicolon where the decimal mark is a comma: saved "as CSV" again there, it is the same.
+    [
+      ';',
+      'semicolons',
+      ', as a spreadsheet writes "CSV" where the decimal mark is a comma (Excel puts the system\'s list separator between the columns, so saving it as CSV there again gives the same file): export it with a comma as the field delimiter (LibreOffice Calc: Field delimiter ","), or set the system\'s list separator to a comma and save it as CSV again',
+    ],
+    ['\t', 'tabs', ', as a "Text (Tab delimited)" export is: save it as CSV'],
+    ['|', 'vertical bars', ': export it with a comma as the field delimiter'],
   ] as const) {
     const names = (fields[0] ?? '').split(char).map((field) => field.trim().toLowerCase());
-    if (REQUIRED.every((column) => names.includes(column))) return name;
+    if (REQUIRED.every((column) => names.includes(column))) return { name, why };
   }
   return null;
 }
@@ -230,7 +236,7 @@ export function parseMapping(path: string, text: string): Mapping {
   const separator = otherSeparator(header.fields);
   if (separator !== null) {
     throw new MappingError([
-      `${path}:${header.line}: the columns are separated by ${separator}, not commas (a spreadsheet's export in a locale that writes decimal commas?): save it as CSV (comma-delimited) and plan again`,
+      `${path}:${header.line}: the columns are separated by ${separator.name}, not commas${separator.why}, and plan again`,
     ]);
   }
 

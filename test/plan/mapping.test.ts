@@ -207,17 +207,32 @@ describe('parseMapping: line breaks of any kind', () => {
 });
 
 describe('parseMapping: a file whose columns are not separated by commas', () => {
+  // Each says what to do that gives commas. "Save it as CSV (comma-delimited)", said to all
+  // three, does not for semicolons: Excel writes its CSV with the list separator of the
+  // system's region settings, a semicolon where the decimal mark is a comma, so the file saved
+  // again as it said was refused again; and a tab-delimited export has nothing to do with
+  // decimal commas, which the line gave as the likely cause of every one.
   it.each([
-    ['semicolons', ';', 'semicolons'],
-    ['tabs', '\t', 'tabs'],
-    ['vertical bars', '|', 'vertical bars'],
-  ])('%s: refused in one line naming the separator', (_, char, name) => {
+    [
+      'semicolons',
+      ';',
+      'semicolons, not commas, as a spreadsheet writes "CSV" where the decimal mark is a comma (Excel puts the system\'s list separator between the columns, so saving it as CSV there again gives the same file): export it with a comma as the field delimiter (LibreOffice Calc: Field delimiter ","), or set the system\'s list separator to a comma and save it as CSV again, and plan again',
+    ],
+    [
+      'tabs',
+      '\t',
+      'tabs, not commas, as a "Text (Tab delimited)" export is: save it as CSV, and plan again',
+    ],
+    [
+      'vertical bars',
+      '|',
+      'vertical bars, not commas: export it with a comma as the field delimiter, and plan again',
+    ],
+  ])('%s: refused in one line naming the separator and what gives commas', (_, char, said) => {
     const text = ['customer_id', 'customer_name', 'phone_number']
       .join(char)
       .concat(`\r\nacme${char}Acme${char}+14155550101\r\n`);
-    expect(problemsOf(`\uFEFF${text}`)).toEqual([
-      `m.csv:1: the columns are separated by ${name}, not commas (a spreadsheet's export in a locale that writes decimal commas?): save it as CSV (comma-delimited) and plan again`,
-    ]);
+    expect(problemsOf(`\uFEFF${text}`)).toEqual([`m.csv:1: the columns are separated by ${said}`]);
   });
 
   it('a one-column header that does not hold every required column is reported as before', () => {

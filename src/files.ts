@@ -121,6 +121,12 @@ export interface FolderMark {
   file: string;
   text: string;
   refuse?: (existing: string) => string | null;
+  /**
+   * What to do instead when the folder cannot be claimed, for a command that does not let its
+   * user name the folder (apply and reconcile write `reports/<run id>/` under the folder they
+   * run in); else "name a new or empty folder" (or "name another folder").
+   */
+  elsewhere?: string;
 }
 
 /**
@@ -157,7 +163,7 @@ export function claimFolder(
     const writing = names.includes(mark.file) ? undefined : markBeingWritten(dir, names, mark);
     if (writing !== undefined) {
       throw new UserError(
-        `${label} ${dir} is being claimed by another process (pid ${markTempPid(writing, mark)}, writing ${writing} there) as this one runs; nothing was written there. Let that command finish, or name another folder.`,
+        `${label} ${dir} is being claimed by another process (pid ${markTempPid(writing, mark)}, writing ${writing} there) as this one runs; nothing was written there. Let that command finish, or ${mark.elsewhere ?? 'name another folder'}.`,
       );
     }
     // The mark's own temporary file is the tool's: a process killed as it wrote the mark into
@@ -165,7 +171,7 @@ export function claimFolder(
     const entries = names.filter((name) => !isMarkTemp(dir, name, mark));
     if (entries.length > 0 && !entries.includes(mark.file) && !wroteEarlier(dir)) {
       throw new UserError(
-        `${label} ${dir} already holds files ${who} did not write; name a new or empty folder.`,
+        `${label} ${dir} already holds files ${who} did not write; ${mark.elsewhere ?? 'name a new or empty folder'}.`,
       );
     }
   } else {

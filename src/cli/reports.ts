@@ -17,11 +17,27 @@ export interface ReportOwner {
 }
 
 /**
- * Where the folder comes from: the command's own `reports/<run id>/` (the default), one the
- * user named with `--out`, or the demo's, whose database is made anew at every rehearsal (a
- * mark naming another database is of the rehearsal it replaced, in the demo's own folder).
+ * Where the folder comes from: apply's and reconcile's own `reports/<run id>/` (the default),
+ * `report`'s when given no `--out`, one the user named with `--out`, or the demo's, whose
+ * database is made anew at every rehearsal (a mark naming another database is of the rehearsal
+ * it replaced, in the demo's own folder).
  */
-export type ReportFolderKind = 'reports' | '--out' | 'demo';
+export type ReportFolderKind = 'reports' | 'report' | '--out' | 'demo';
+
+/**
+ * What to do instead, by who chose the folder. apply and reconcile take no `--out`: they write
+ * `reports/<run id>/` under the folder they run in, so only another folder lets them run
+ * (`report --out DIR`, which they said before, writes a run's reports elsewhere and leaves
+ * them refused here).
+ */
+const ELSEWHERE: Record<ReportFolderKind, string> = {
+  reports:
+    'run the command from another folder, naming this database with --db (it writes reports/<run id>/ under the folder it runs in)',
+  report:
+    'write the reports elsewhere with `submigrate report --out DIR` (a new or empty folder), or use this database from another folder',
+  '--out': 'name a new or empty folder',
+  demo: 'give the demo another --out folder',
+};
 
 /** Marks a folder as a run's reports: the files in it may be written again, for that run. */
 const MARK_FILE = '.submigrate-report';
@@ -50,7 +66,12 @@ export function claimReportFolder(
 ): void {
   claimFolder(
     dir,
-    { file: MARK_FILE, text: markText(owner), refuse: (text) => otherRun(text, owner, kind) },
+    {
+      file: MARK_FILE,
+      text: markText(owner),
+      refuse: (text) => otherRun(text, owner, kind),
+      elsewhere: ELSEWHERE[kind],
+    },
     kind === '--out' ? '--out' : 'the reports folder',
     'submigrate',
     kind === '--out' ? () => false : holdsOnlyReports,
@@ -73,10 +94,7 @@ const isEarlierMark = (text: string): boolean => text.trimEnd() === MARK_FIRST_L
 function otherRun(text: string, owner: ReportOwner, kind: ReportFolderKind): string | null {
   const database = /^database: (\S+?)\r?$/m.exec(text)?.[1];
   const run = /^run: (\d+)\r?$/m.exec(text)?.[1];
-  const advice =
-    kind === '--out'
-      ? 'Name a new or empty folder.'
-      : 'Use this database from another folder, or write the reports elsewhere with `submigrate report --out DIR`.';
+  const advice = `${ELSEWHERE[kind].charAt(0).toUpperCase()}${ELSEWHERE[kind].slice(1)}.`;
   if (database === undefined) {
     return isEarlierMark(text)
       ? null

@@ -81,6 +81,11 @@ describe('files the reporting commands write', () => {
     const applied = await here(['apply', 'm.plan.json', '--db', own, '--rate', '1000']);
     expect(applied.code).toBe(1);
     expect(applied.stderr).toMatch(/reports[/\\]1 already holds files submigrate did not write/);
+    // apply takes no --out: "name a new or empty folder", as it said, was nothing it could do.
+    expect(applied.stderr).toContain(
+      'run the command from another folder, naming this database with --db (it writes reports/<run id>/ under the folder it runs in)',
+    );
+    expect(applied.stderr).not.toContain('name a new or empty folder');
     expect((await requestLog(ws.env)).filter((entry) => entry.method !== 'GET')).toEqual([]);
     expect(readFileSync(join(work, 'reports', '1', 'notes.txt'), 'utf8')).toBe(signed);
   });

@@ -50,6 +50,13 @@ describe("another database's run 1 in the same working folder", () => {
   const contents = () =>
     new Map(filesUnder(runDir()).map((file) => [relative(runDir(), file), readFileSync(file)]));
   const refused = /reports[/\\]1 holds reports of another database's run/;
+  /**
+   * What apply and reconcile are told to do: they take no --out, so only another folder lets
+   * them run. They were told `submigrate report --out DIR` too, which writes a run's reports
+   * elsewhere and leaves them refused here.
+   */
+  const runElsewhere =
+    'Run the command from another folder, naming this database with --db (it writes reports/<run id>/ under the folder it runs in).';
 
   beforeAll(async () => {
     await migrateOnce(ws, dbA(), `customer_id,customer_name,phone_number\nacme,Acme,${N1}\n`);
@@ -68,6 +75,8 @@ describe("another database's run 1 in the same working folder", () => {
     await clearRequestLog(ws.env);
     const applied = await cliB(['apply', 'b.plan.json', '--rate', '1000']);
     expect(applied.stderr).toMatch(refused);
+    expect(applied.stderr).toContain(runElsewhere);
+    expect(applied.stderr).not.toContain('report --out');
     expect(applied.stderr.trim().split('\n')).toHaveLength(1);
     expect(applied.code).toBe(1);
     expect((await requestLog(ws.env)).filter((entry) => entry.method !== 'GET')).toEqual([]);
@@ -79,21 +88,31 @@ describe("another database's run 1 in the same working folder", () => {
     await clearRequestLog(ws.env);
     const report = await cliB(['report', '--run', '1']);
     expect(report.stderr).toMatch(refused);
+    expect(report.stderr).toContain(
+      'Write the reports elsewhere with `submigrate report --out DIR`',
+    );
     expect(report.code).toBe(1);
     const reconcile = await cliB(['reconcile']);
     expect(reconcile.stderr).toMatch(refused);
+    expect(reconcile.stderr).toContain(runElsewhere);
+    expect(reconcile.stderr).not.toContain('report --out');
     expect(reconcile.code).toBe(1);
     expect(await requestLog(ws.env)).toEqual([]);
     expect(contents()).toEqual(before);
   });
 
-  it('database B applied from another folder, as the refusal says, writes its reports there', async () => {
+  it('database B applied and reconciled from another folder, as the refusals say, writes its reports there', async () => {
     const elsewhere = ws.dir.file('b-work');
     mkdirSync(elsewhere);
     const applied = await cliB(['apply', ws.dir.file('b.plan.json'), '--rate', '1000'], elsewhere);
     expect(applied.code, applied.stderr).toBe(0);
     expect(readFileSync(join(elsewhere, 'reports', '1', 'audit.csv'), 'utf8')).toContain(N2);
     expect(readFileSync(join(runDir(), 'audit.csv'), 'utf8')).not.toContain(N2);
+    const reconciled = await cliB(['reconcile'], elsewhere);
+    expect(reconciled.code, reconciled.stderr).toBe(0);
+    expect(readFileSync(join(elsewhere, 'reports', '1', 'violations.csv'), 'utf8')).toMatch(
+      /^recipient,/,
+    );
   });
 
   it("database A writes its own run's reports again, and the mark names its database and run", async () => {

@@ -54,7 +54,7 @@ export function reportCommand(context: CommandContext): CommandModule<GlobalOpti
               dir,
               report.files,
               reportOwner(db, run.id),
-              args.out === undefined ? 'reports' : '--out',
+              args.out === undefined ? 'report' : '--out',
             ),
             listWarnings: report.listWarnings,
           };

@@ -179,6 +179,26 @@ describe('docs/commands.md and README.md list the options --help shows', () => {
     expect(scripts['test']).toBeDefined();
   });
 
+  // snapshot's --help says a run another machine recorded is refused (exit 4) until
+  // --take-over-run; the exit 4 list named a snapshot running on this machine only, so a script
+  // writer reading it took 4 from a snapshot for "wait for the other one here".
+  it('each option whose --help gives exit 4 is named in the exit 4 list', async () => {
+    const text = read('docs/commands.md');
+    const four = text.slice(text.indexOf('### Exit 4'), text.indexOf('### Stopped, errors'));
+    const named: string[] = [];
+    for (const command of COMMANDS) {
+      const { code, stdout } = await runCli([command, '--help'], { PATH: process.env['PATH']! });
+      expect(code).toBe(0);
+      for (const block of stdout.split(/\n(?= {2}--)/).slice(1)) {
+        if (!/exit 4/.test(block.replace(/\s+/g, ' '))) continue;
+        const flag = /^ {2}(--[a-z-]+)/.exec(block)![1]!;
+        named.push(flag);
+        expect(four, `${command} ${flag}`).toContain(`${flag}`);
+      }
+    }
+    expect(named).toContain('--take-over-run');
+  }, 30_000);
+
   it("README's exit code list names exactly src/cli/exit-codes.ts's codes", () => {
     const readme = read('README.md');
     const list = readme.slice(readme.indexOf('**Exit codes**'), readme.indexOf('File formats'));

@@ -494,6 +494,8 @@ describe('a subaccount without Consent API access; a plan without --carry-optout
     for (const row of csv(join(reports, 'carry.csv'))) {
       expect(row).toMatchObject({
         carry_step: 'not_planned',
+        // No records were written for any sender_id (docs/file-formats.md: empty).
+        sender_id: '',
         optouts_to_carry: '0',
         twilio_enforces_rows: '0',
       });

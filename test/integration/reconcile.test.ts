@@ -203,6 +203,24 @@ describe('reconcile (built CLI)', () => {
     expect(rows.every((r) => r['opted_out_at'] !== '' && r['sent_at']! > r['opted_out_at']!)).toBe(
       true,
     );
+    // `status` is Twilio's as the pass read it: a send through a service is `accepted` at
+    // first, and no pass reads it again. docs/file-formats.md's violations.csv table gave only
+    // `delivered`, `sent`, `failed`, so a reviewer could not tell what `accepted` says (the
+    // demo's three violations all read so), nor that it is not the send's fate.
+    const throughService = rows.find((r) => r['violating_message_sid'] === v3.sid)!;
+    expect(throughService['status']).toBe(v3.status);
+    const docs = readFileSync(
+      join(import.meta.dirname, '..', '..', 'docs', 'file-formats.md'),
+      'utf8',
+    );
+    const violationsTable = docs.slice(
+      docs.indexOf('### `violations.csv`'),
+      docs.indexOf('### `report.html`'),
+    );
+    const statusRow = violationsTable.split('\n').find((line) => line.startsWith('| `status` |'))!;
+    for (const status of new Set(rows.map((r) => r['status']!)))
+      expect(statusRow, status).toContain(`\`${status}\``);
+    expect(statusRow).toContain('not read again');
 
     // The report page beside it shows every violation with both SIDs.
     const page = readFileSync(join(ws.dir.path, 'reports', '1', 'report.html'), 'utf8');

@@ -92,6 +92,22 @@ describe('report.html after apply --allow-missing-snapshot', () => {
     const carry = new Map(readCsv(join(reports, 'carry.csv')).map((r) => [r.customer_id, r]));
     expect(carry.get('acme')!.protection).toMatch(/^unknown: /);
     expect(carry.get('beta')!.list_rows).toBe('1');
+    // A list not known has no rows to count: both cells empty, not 0 (nobody opted out), as
+    // docs/file-formats.md's carry.csv table says; it gave no meaning to an empty cell.
+    expect(carry.get('acme')).toMatchObject({ list_rows: '', twilio_enforces_rows: '' });
+    const docs = readFileSync(
+      join(import.meta.dirname, '..', '..', 'docs', 'file-formats.md'),
+      'utf8',
+    );
+    const carryTable = docs.slice(
+      docs.indexOf('### `carry.csv`'),
+      docs.indexOf('`protection` says'),
+    );
+    expect(
+      carryTable
+        .split('\n')
+        .find((line) => line.startsWith('| `list_rows`, `twilio_enforces_rows` |')),
+    ).toContain('both empty when its list is not known (`protection` `unknown: …`)');
 
     const page = readFileSync(join(reports, 'report.html'), 'utf8');
     // The customers' table says "not known" for Acme; the summary counts Beta's list only.

@@ -3,6 +3,8 @@
  * mean: its column tables must list exactly the columns the files have, in their order. The
  * headers are read from files a real run wrote (built CLI, emulator over HTTP): `optouts`,
  * and apply's and reconcile's `reports/<run id>/`; the lists are parsed from the doc's tables.
+ * A scheduled `reconcile --json` is read by a script the same way: docs/commands.md names each
+ * member it prints.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -96,6 +98,22 @@ describe('docs/file-formats.md lists the columns the files have', () => {
     const expected = [...list.slice(0, -1), 'twilio_enforces', 'customer_list', 'channel'];
     expect(header(join(reports(), 'optouts.csv'))).toEqual(expected);
     expect(header(join(reports(), 'optouts', 'acme.csv'))).toEqual(expected);
+  });
+
+  // passId, subaccounts, windows, sendsChecked, newViolations, newBlocked, evidenceAdded,
+  // violations and blocked were named nowhere: a job alerting on `violations` had to guess
+  // whether it was this pass's or every pass's.
+  it('reconcile --json: every member is named in docs/commands.md under reconcile', async () => {
+    const result = await ws.cli(['reconcile', '--db', 'f.db', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const commands = readFileSync(
+      join(import.meta.dirname, '..', '..', 'docs', 'commands.md'),
+      'utf8',
+    );
+    const text = commands.slice(commands.indexOf('\n## reconcile'), commands.indexOf('\n## demo'));
+    const members = Object.keys(JSON.parse(result.stdout) as Record<string, unknown>);
+    expect(members).toContain('violations');
+    expect(members.filter((key) => !text.includes(`\`${key}\``))).toEqual([]);
   });
 
   it('audit.json: every top-level member and run option is named in its section', () => {

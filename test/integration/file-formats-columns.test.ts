@@ -3,8 +3,8 @@
  * mean: its column tables must list exactly the columns the files have, in their order. The
  * headers are read from files a real run wrote (built CLI, emulator over HTTP): `optouts`,
  * and apply's and reconcile's `reports/<run id>/`; the lists are parsed from the doc's tables.
- * A scheduled `reconcile --json` is read by a script the same way: docs/commands.md names each
- * member it prints.
+ * A scheduled `reconcile --json` (and `snapshot --json`, `apply --json`) is read by a script
+ * the same way: docs/commands.md names each member they print.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -115,6 +115,33 @@ describe('docs/file-formats.md lists the columns the files have', () => {
     expect(members).toContain('violations');
     expect(members.filter((key) => !text.includes(`\`${key}\``))).toEqual([]);
   });
+
+  // runId, resumed, slices, pagesRead, exportDays, eventsAdded, ledger, optedOutPairs,
+  // keywords, seconds and requests (snapshot), runId, resumed and routeFailures (apply) were
+  // named nowhere.
+  it.each([
+    ['snapshot', ['snapshot', '--db', 'f.db', '--json'], '## snapshot', '## plan'],
+    [
+      'apply',
+      ['apply', 'f.plan.json', '--db', 'f.db', '--rate', '1000', '--json'],
+      '## apply',
+      '## Carrying opt-outs',
+    ],
+  ])(
+    '%s --json: every member is named in its section of docs/commands.md',
+    async (_, args, from, to) => {
+      const result = await ws.cli(args);
+      expect(result.code, result.stderr).toBe(0);
+      const commands = readFileSync(
+        join(import.meta.dirname, '..', '..', 'docs', 'commands.md'),
+        'utf8',
+      );
+      const text = commands.slice(commands.indexOf(`\n${from}`), commands.indexOf(`\n${to}`));
+      const members = Object.keys(JSON.parse(result.stdout) as Record<string, unknown>);
+      expect(members).toContain('runId');
+      expect(members.filter((key) => !text.includes(`\`${key}\``))).toEqual([]);
+    },
+  );
 
   it('audit.json: every top-level member and run option is named in its section', () => {
     const text = section('### `audit.json`');

@@ -100,7 +100,7 @@ describe('status shows the apply lock', () => {
     expect(ago >= 0 && ago < 30, String(ago)).toBe(true);
     // Text and --json are two runs of status: the seconds may differ by one.
     expect(there.line!.replace(/, \d+ s ago: /, ', N s ago: ')).toContain(
-      `(another machine, whose processes this one cannot see), run 1, since ${there.lock!.acquiredAt}; last renewed ${there.lock!.renewedAt}, N s ago: live, renewed within the last 30 s, so that apply still runs there; \`apply --take-over-lock\` is refused meanwhile. Wait for it to finish there; should it in fact have stopped, \`submigrate apply a.plan.json --take-over-lock --db a.db\` takes it over from ${there.lock!.takeOverFrom}`,
+      `(another machine, whose processes this one cannot see), run 1, since ${there.lock!.acquiredAt}; last renewed ${there.lock!.renewedAt}, N s ago: live, renewed within the last 30 s, so that apply still runs there; \`apply --take-over-lock\` is refused meanwhile. Wait for it to finish there; should it in fact have stopped, \`submigrate apply a.plan.json --take-over-lock --db a.db\` takes it over from ${there.lock!.takeOverFrom} by this machine's clock, after watching the lock 11 s for a renewal`,
     );
     // As it says: --take-over-lock is refused.
     const refused = await cli(['apply', 'a.plan.json', '--db', 'a.db', '--take-over-lock']);

@@ -47,15 +47,18 @@ function renewal(lock: LockStatus): string {
 function verdict(lock: LockStatus, command: string, db: string): string {
   const takeOver = lock.run === null ? `${command} (PLAN: the plan to apply)` : command;
   const refused = '`apply --take-over-lock` is refused meanwhile';
+  // As apply's own refusal says: a lock unrenewed for 30 s is watched first (its clock may be
+  // behind this one's), and taken only if no renewal comes meanwhile.
+  const watched = `after watching the lock ${WATCH_S} s for a renewal`;
   switch (lock.reason) {
     case 'process-runs':
       return `live, its process runs on this machine (another apply is refused meanwhile). Wait for it to finish; ${command} shows its progress`;
     case 'process-gone':
       return `dead-process, no process ${lock.pid} runs on this machine any more. The next apply takes the lock over, with a note in the audit: ${lock.run === null ? takeOver : `${command} continues run ${lock.runId}`}`;
     case 'renewed':
-      return `live, renewed within the last ${LIVE_S} s, so that apply still runs there; ${refused}. Wait for it to finish there; should it in fact have stopped, ${takeOver} takes it over from ${lock.takeOverFrom}`;
+      return `live, renewed within the last ${LIVE_S} s, so that apply still runs there; ${refused}. Wait for it to finish there; should it in fact have stopped, ${takeOver} takes it over from ${lock.takeOverFrom} by this machine's clock, ${watched}`;
     case 'renewed-ahead':
-      return `live, renewed later than this machine's now (the two clocks differ), so taken to run there still; ${refused}. Wait for it to finish there; should it in fact have stopped, ${takeOver} takes it over from ${lock.takeOverFrom} by this machine's clock`;
+      return `live, renewed later than this machine's now (the two clocks differ), so taken to run there still; ${refused}. Wait for it to finish there; should it in fact have stopped, ${takeOver} takes it over from ${lock.takeOverFrom} by this machine's clock, ${watched}`;
     case 'renewal-unreadable': {
       const clear = `sqlite3 ${shellWord(db)} "${CLEAR_RENEWAL_SQL}"`;
       return `live, a renewal this submigrate cannot read is taken to run there still; ${refused}. Wait for it to finish there: an apply that runs writes a readable renewal every ${LOCK_RENEW_MS / 1000} s. If it still reads so after that, no apply of this submigrate renews it (the database was edited by hand, or another program wrote it): once you know that apply no longer runs on ${lock.hostname}, clear it (\`${clear}\`), and ${takeOver} takes it over`;

@@ -51,9 +51,12 @@ const view = (held: LockStatus): StatusView => ({
 const line = (held: LockStatus) => renderStatus(view(held), asked).at(-1);
 
 describe("status: the apply lock's line", () => {
+  // From when, by this machine's clock, and after the 11 s watch --take-over-lock makes first:
+  // the line said "takes it over from T" alone, where apply's refusal (and the stale line) said
+  // it watches the lock 11 s for a renewal before it takes it.
   it('another machine, renewed 12 s ago: live, wait, and from when --take-over-lock would take it', () => {
     expect(line(lock({}))).toBe(
-      "apply lock: held by pid 4242 on ops-3f2a (another machine, whose processes this one cannot see), run 2, since 2026-01-01T00:00:00Z; last renewed 2026-01-01T00:59:48Z, 12 s ago: live, renewed within the last 30 s, so that apply still runs there; `apply --take-over-lock` is refused meanwhile. Wait for it to finish there; should it in fact have stopped, `submigrate apply plans/a.plan.json --take-over-lock --db 'my db.sqlite'` takes it over from 2026-01-01T01:00:18Z",
+      "apply lock: held by pid 4242 on ops-3f2a (another machine, whose processes this one cannot see), run 2, since 2026-01-01T00:00:00Z; last renewed 2026-01-01T00:59:48Z, 12 s ago: live, renewed within the last 30 s, so that apply still runs there; `apply --take-over-lock` is refused meanwhile. Wait for it to finish there; should it in fact have stopped, `submigrate apply plans/a.plan.json --take-over-lock --db 'my db.sqlite'` takes it over from 2026-01-01T01:00:18Z by this machine's clock, after watching the lock 11 s for a renewal",
     );
   });
 
@@ -113,6 +116,8 @@ describe("status: the apply lock's line", () => {
     expect(ahead).toContain(
       "last renewed 2026-01-01T01:00:40Z, 40 s ahead of this machine's clock: live, renewed later than this machine's now (the two clocks differ), so taken to run there still",
     );
+    // Taken over only after the 11 s watch, as apply's refusal says (the line left it out).
+    expect(ahead).toMatch(/by this machine's clock, after watching the lock 11 s for a renewal$/);
     const unreadable = line(
       lock({
         renewedAt: 'soon',

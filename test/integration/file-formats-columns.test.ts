@@ -7,8 +7,8 @@
  * the same way: docs/commands.md names each member they print.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -142,6 +142,27 @@ describe('docs/file-formats.md lists the columns the files have', () => {
       expect(members.filter((key) => !text.includes(`\`${key}\``))).toEqual([]);
     },
   );
+
+  // README's Reports paragraph is where a reviewer first learns which files a run's folder
+  // holds: it named no `optouts.csv`, the one file with every customer's list.
+  it("README's Reports paragraph names every file of a run's folder", () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const paragraph = readme.slice(
+      readme.indexOf('- **Reports**'),
+      readme.indexOf('\nThe database'),
+    );
+    const files = readdirSync(reports(), { recursive: true, encoding: 'utf8' })
+      .filter((name) => /\.(csv|html|json|txt)$/.test(name))
+      .map((name) =>
+        name
+          .split(sep)
+          .join('/')
+          .replace(/^optouts\/[^/]+\.csv$/, 'optouts/<customer_id>.csv'),
+      );
+    expect(files).toContain('optouts.csv');
+    const named = (file: string) => paragraph.includes(`\`${file}\``);
+    expect(files.filter((file) => !named(file))).toEqual([]);
+  });
 
   it('audit.json: every top-level member and run option is named in its section', () => {
     const text = section('### `audit.json`');

@@ -416,7 +416,8 @@ function whatProtects(
     : step === undefined
       ? 'no carry step: nothing was left to write when the plan was made'
       : record?.state === 'failed'
-        ? `carry_optouts failed: ${record.errorMessage ?? ''}`
+        ? // Its last full stop dropped: a reason in brackets, maybe followed by "; and …".
+          `carry_optouts failed: ${(record.errorMessage ?? '').replace(/\.\s*$/, '')}`
         : record?.state === 'done' || record?.state === 'skipped'
           ? rejected > 0
             ? `Twilio rejected ${rejected} of them`

@@ -207,7 +207,11 @@ describe('carry.csv protection of a carry not finished', () => {
       },
     ],
   });
-  const protectionAt = (state: StepState) =>
+  const protectionAt = (
+    state: StepState,
+    errorMessage: string | null = null,
+    rows = [row(LOCAL, '+12065550001')],
+  ) =>
     carryAudit(
       carried,
       [{ customer_id: 'acme', subaccount_sid: SUB, messaging_service_sid: null }],
@@ -226,12 +230,12 @@ describe('carry.csv protection of a carry not finished', () => {
             result: null,
             errorStatus: null,
             errorCode: null,
-            errorMessage: null,
+            errorMessage,
           },
         ],
       ]),
       new Map(),
-      { rows: [row(LOCAL, '+12065550001')], enforced: () => false },
+      { rows, enforced: () => false },
     ).customers[0]!.protection;
 
   // Its state in the words `status` and apply's summary use: the journal's names (`not_run`,
@@ -243,6 +247,22 @@ describe('carry.csv protection of a carry not finished', () => {
   ] as const)('says a carry step %s is %s', (state, words) => {
     expect(protectionAt(state)).toBe(
       `the suppression list is its only protection (carry_optouts is ${words})`,
+    );
+  });
+
+  // The step's error is Twilio's sentences, ending in a full stop: joined to the toll-free
+  // reason it read "… then run apply again.; and the Consent Management API …" in the demo's
+  // carry.csv and report.html.
+  it('a failed step: its error, then the toll-free reason, joined without a stray full stop', () => {
+    const error =
+      "subaccount AC1 has no access to Twilio's Consent Management API. Ask Twilio for Consent Management API access for the subaccount, then run apply again.";
+    expect(
+      protectionAt('failed', error, [row(LOCAL, '+12065550001'), row(TOLL_FREE, '+12065550002')]),
+    ).toBe(
+      "the suppression list is its only protection (carry_optouts failed: subaccount AC1 has no access to Twilio's Consent Management API. Ask Twilio for Consent Management API access for the subaccount, then run apply again; and the Consent Management API does not cover its toll-free numbers)",
+    );
+    expect(protectionAt('failed', error)).toBe(
+      "the suppression list is its only protection (carry_optouts failed: subaccount AC1 has no access to Twilio's Consent Management API. Ask Twilio for Consent Management API access for the subaccount, then run apply again)",
     );
   });
 });

@@ -3,8 +3,8 @@
  * mean: its column tables must list exactly the columns the files have, in their order. The
  * headers are read from files a real run wrote (built CLI, emulator over HTTP): `optouts`,
  * and apply's and reconcile's `reports/<run id>/`; the lists are parsed from the doc's tables.
- * A scheduled `reconcile --json` (and `snapshot --json`, `apply --json`) is read by a script
- * the same way: docs/commands.md names each member they print.
+ * A scheduled `reconcile --json` (and `snapshot --json`, `apply --json`, `status --json`) is
+ * read by a script the same way: docs/commands.md names each member they print.
  */
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -162,6 +162,27 @@ describe('docs/file-formats.md lists the columns the files have', () => {
     expect(files).toContain('optouts.csv');
     const named = (file: string) => paragraph.includes(`\`${file}\``);
     expect(files.filter((file) => !named(file))).toEqual([]);
+  });
+
+  // A script that checks a run's status reads `.runs[0].run.status`: runs, steps, counts and
+  // run, and the members of a run and a step, were named nowhere.
+  it('status --json (and --run): every member, of a run and a step too, is named under status', async () => {
+    const commands = readFileSync(
+      join(import.meta.dirname, '..', '..', 'docs', 'commands.md'),
+      'utf8',
+    );
+    const text = commands.slice(commands.indexOf('\n### status'), commands.indexOf('\n### report'));
+    const unnamed = (keys: string[]) => keys.filter((key) => !text.includes(`\`${key}\``));
+    const all = await ws.cli(['status', '--db', 'f.db', '--json']);
+    expect(all.code, all.stderr).toBe(0);
+    const status = JSON.parse(all.stdout) as { runs: Record<string, object>[] };
+    expect(unnamed(Object.keys(status))).toEqual([]);
+    expect(unnamed(Object.keys(status.runs[0]!))).toEqual([]);
+    expect(unnamed(Object.keys(status.runs[0]!['run']!))).toEqual([]);
+    const one = await ws.cli(['status', '--db', 'f.db', '--json', '--run', '1']);
+    expect(one.code, one.stderr).toBe(0);
+    const steps = (JSON.parse(one.stdout) as { steps: object[] }).steps;
+    expect(unnamed(Object.keys(steps[0]!))).toEqual([]);
   });
 
   it('audit.json: every top-level member and run option is named in its section', () => {

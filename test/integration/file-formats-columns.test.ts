@@ -3,8 +3,9 @@
  * mean: its column tables must list exactly the columns the files have, in their order. The
  * headers are read from files a real run wrote (built CLI, emulator over HTTP): `optouts`,
  * and apply's and reconcile's `reports/<run id>/`; the lists are parsed from the doc's tables.
- * A scheduled `reconcile --json` (and `snapshot --json`, `apply --json`, `status --json`) is
- * read by a script the same way: docs/commands.md names each member they print.
+ * A scheduled `reconcile --json` (and `snapshot --json`, `apply --json`, `status --json`,
+ * `report --json`) is read by a script the same way: docs/commands.md names each member they
+ * print.
  */
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -183,6 +184,22 @@ describe('docs/file-formats.md lists the columns the files have', () => {
     expect(one.code, one.stderr).toBe(0);
     const steps = (JSON.parse(one.stdout) as { steps: object[] }).steps;
     expect(unnamed(Object.keys(steps[0]!))).toEqual([]);
+  });
+
+  // `run` and `files` were named nowhere.
+  it('report --json: every member is named under report', async () => {
+    const commands = readFileSync(
+      join(import.meta.dirname, '..', '..', 'docs', 'commands.md'),
+      'utf8',
+    );
+    const text = commands.slice(
+      commands.indexOf('\n### report\n'),
+      commands.indexOf('\n### Memory'),
+    );
+    const result = await ws.cli(['report', '--db', 'f.db', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const members = Object.keys(JSON.parse(result.stdout) as Record<string, unknown>);
+    expect(members.filter((key) => !text.includes(`\`${key}\``))).toEqual([]);
   });
 
   it('audit.json: every top-level member and run option is named in its section', () => {

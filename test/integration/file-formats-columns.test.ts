@@ -4,8 +4,8 @@
  * headers are read from files a real run wrote (built CLI, emulator over HTTP): `optouts`,
  * and apply's and reconcile's `reports/<run id>/`; the lists are parsed from the doc's tables.
  * A scheduled `reconcile --json` (and `snapshot --json`, `apply --json`, `status --json`,
- * `report --json`) is read by a script the same way: docs/commands.md names each member they
- * print.
+ * `report --json`, `routes --json`) is read by a script the same way: docs/commands.md names
+ * each member they print.
  */
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -200,6 +200,21 @@ describe('docs/file-formats.md lists the columns the files have', () => {
     expect(result.code, result.stderr).toBe(0);
     const members = Object.keys(JSON.parse(result.stdout) as Record<string, unknown>);
     expect(members.filter((key) => !text.includes(`\`${key}\``))).toEqual([]);
+  });
+
+  // `run`, and a check's customerId, phoneNumber, numberSid and checkedAt, were named nowhere.
+  it('routes --json: every member, of a check too, is named under routes', async () => {
+    const commands = readFileSync(
+      join(import.meta.dirname, '..', '..', 'docs', 'commands.md'),
+      'utf8',
+    );
+    const text = commands.slice(commands.indexOf('\n## routes'), commands.indexOf('\n## status'));
+    const unnamed = (keys: string[]) => keys.filter((key) => !text.includes(`\`${key}\``));
+    const result = await ws.cli(['routes', '--db', 'f.db', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const routes = JSON.parse(result.stdout) as { checks: object[] };
+    expect(unnamed(Object.keys(routes))).toEqual([]);
+    expect(unnamed(Object.keys(routes.checks[0]!))).toEqual([]);
   });
 
   it('audit.json: every top-level member and run option is named in its section', () => {

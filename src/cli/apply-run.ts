@@ -21,7 +21,10 @@ import { thisProcess } from './runtime.js';
 /** How `apply` opens its database: the ledger `plan` filled must be there. */
 const OPEN_FOR_APPLY = {
   mode: 'existing',
-  missingAdvice: 'Run `submigrate plan` first (it fills the ledger).',
+  // plan's refresh reads the Messages API's window only: a plan made on a new database is
+  // refused by apply's opt-out gate for the history before it, which `snapshot` reads.
+  missingAdvice:
+    'Name the database the plan was made with (--db), or run `submigrate snapshot` and then `submigrate plan` first.',
 } as const;
 
 /** `--dry-run`: the requests apply would send, in order, and its notes; none is sent. */

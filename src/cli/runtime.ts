@@ -58,7 +58,7 @@ export function dbLocation(args: GlobalOptions, context: CommandContext): DbLoca
  * --db they were given, so the way on is named first.
  */
 export const NOTHING_APPLIED =
-  'Nothing has been applied with it: name the database apply used with --db, or run `submigrate plan` and `submigrate apply` first.';
+  'Nothing has been applied with it: name the database apply used with --db, or run `submigrate snapshot`, `submigrate plan` and `submigrate apply` first.';
 
 /** A database file with this package's migrations and the system clock. */
 export function dbAt(path: string): DbLocation {

@@ -93,6 +93,12 @@ describe('apply --dry-run refuses where apply refuses', () => {
     const real = await cli(['apply', plan, '--db', typo]);
     expect(real.code).toBe(1);
     expect(real.stderr).toMatch(/^error: no database at /);
+    // It said "Run `submigrate plan` first (it fills the ledger)": with a plan in hand the
+    // database is most likely mistyped, and a plan made on a new database is refused by the
+    // opt-out gate until `submigrate snapshot` has read the history before the API's window.
+    expect(real.stderr).toContain(
+      'Name the database the plan was made with (--db), or run `submigrate snapshot` and then `submigrate plan` first.',
+    );
     expect(dry.code).toBe(1);
     expect(dry.stderr).toBe(real.stderr);
     expect(dry.stdout).toBe('');

@@ -95,11 +95,15 @@ describe('fail safe (built CLI)', () => {
 
     // docs/commands.md: a missing database is exit 1, "saying what to run first". Run from
     // another folder than apply was, "Nothing has been applied with it." left the way on unsaid.
+    // They said to run plan (and apply) first: on a new database, plan's refresh reads the
+    // Messages API's window only, and apply then refuses the history before it until
+    // `submigrate snapshot` has read it, as README's steps run it first.
+    const first = /or run `submigrate snapshot`, `submigrate plan` and `submigrate apply` first/;
     it.each([
-      [['status'], /name the database apply used with --db, or run `submigrate plan`/],
-      [['report'], /name the database apply used with --db, or run `submigrate plan`/],
-      [['routes'], /name the database apply used with --db, or run `submigrate plan`/],
-      [['reconcile'], /name the database apply used with --db, or run `submigrate plan`/],
+      [['status'], first],
+      [['report'], first],
+      [['routes'], first],
+      [['reconcile'], first],
     ])(
       '%j on a missing database says what to give or run, and creates nothing',
       async (args, advice) => {

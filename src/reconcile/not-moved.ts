@@ -4,14 +4,20 @@
  * sends from where it is with the STOPs said to it there forgotten. Its sends in the accounts a
  * pass reads are held to its list, as a moved number's moved on by hand are; found in such an
  * account, it is judged there rather than named `number-away`, once the pass's reading proves
- * it: every moment it may have been there read, and its list whole.
+ * it: every moment it may have been there read, its list whole, and nowhere else it may have
+ * been on its way there (a stop-over in an account no pass reads) holding a message of it.
  */
 
 import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
 import { unmadeTransferEnds, type MovedNumber, type NumberAway } from '../db/reconcile.js';
 import type { Db } from '../db/open.js';
+import { knownSubaccounts } from '../db/update-checks.js';
 import { listsNotWhole, readCoverage } from '../optouts/export.js';
 import { uncoveredSpans, type TimeRange } from '../optouts/windows.js';
+import type { TwilioPort } from '../twilio/port.js';
+import type { NotChecked } from './result.js';
+import { readableFrom } from './spans.js';
+import { checkUpdated } from './updated-check.js';
 
 /**
  * The numbers whose transfer failed or was not run, as a pass holds their sends: to the list
@@ -135,5 +141,69 @@ export function vouchedThere(
       since,
       read.filter((w) => w.end.getTime() > at),
     ).length === 0
+  );
+}
+
+/**
+ * Of `judged` (`judgedAway`'s spans), those that no stop-over leaves unread. Its listing's
+ * `date_updated` in the account it was found in dates only its last move: from when the run
+ * that was to move it began to then, it may have been moved by hand through an account no pass
+ * reads (a subaccount no mapping uses), and sent there with its opt-outs forgotten. So that
+ * span is read as a `number-updated` span is (updated-check.ts): the family's messages of the
+ * number in every account but the one it was found in, from that run's start (less the clocks'
+ * allowance) to now, those of the account it comes from only from Twilio's refusal on (before,
+ * it was there, where Twilio keeps its opt-outs). None found, every account read: judged. One
+ * found (in any account, one a pass reads too: the safe side), or an account that could not be
+ * read or whose Messages API window does not reach back: named `number-away`, as before. Not
+ * recorded: each pass that would judge it reads again (one named is kept named for good).
+ */
+export async function withoutStopOver(
+  db: Db,
+  twilio: TwilioPort,
+  {
+    judged,
+    notMoved,
+    now,
+  }: {
+    judged: ReadonlySet<NumberAway>;
+    notMoved: readonly MovedNumber[];
+    now: Date;
+  },
+): Promise<Set<NumberAway>> {
+  if (judged.size === 0) return new Set();
+  const bySid = new Map(notMoved.map((m) => [m.numberSid, m]));
+  const refused = unmadeTransferEnds(db);
+  const spans = [...judged];
+  // Held to the account it was found in, as if moved there when Twilio refused its transfer:
+  // its messages in the account it comes from count from then on (`countsAfter`).
+  const numbers = spans.map((span) => ({
+    ...bySid.get(span.numberSid)!,
+    subaccountSid: span.accountSid,
+    movedAt: refused.get(span.numberSid)!,
+  }));
+  const updated: NotChecked[] = spans.map((span, i) => ({
+    accountSid: span.accountSid,
+    start: isoSeconds(new Date(numbers[i]!.moveBegan)),
+    end: span.changedAt!,
+    reason: 'number-updated',
+    customerId: span.customerId,
+    phoneNumber: span.phoneNumber,
+    subaccountSid: span.accountSid,
+  }));
+  const { notChecked } = await checkUpdated(twilio, {
+    updated,
+    numbers,
+    kept: [],
+    readable: readableFrom(db, now),
+    now,
+    known: knownSubaccounts(db),
+  });
+  return new Set(
+    spans.filter(
+      (span) =>
+        !notChecked.some(
+          (n) => n.phoneNumber === span.phoneNumber && n.subaccountSid === span.accountSid,
+        ),
+    ),
   );
 }

@@ -13,7 +13,7 @@ import type { TwilioPort } from '../twilio/port.js';
 import type { ReconcileResult } from './result.js';
 import { namingUnlisted, withoutSaidAgain } from './away.js';
 import { bySubaccount } from './moved.js';
-import { judgedAway, notMovedIn, notMovedSenders } from './not-moved.js';
+import { judgedAway, notMovedIn, notMovedSenders, withoutStopOver } from './not-moved.js';
 import { movedToReconcile, numbersAway, passScope, readWindows } from './pass-read.js';
 import {
   createPassRun,
@@ -54,13 +54,18 @@ export async function runReconcile(
   const scope = await passScope(input, deps, { moved, bySub, stays, now, alsoSince });
   const { windows } = scope;
   const { evidence, sends, messagesRead } = await readWindows(db, twilio, windows, moved, notMoved);
-  // Judged there, it is named not checked only where the passes' reading cannot vouch for it.
-  const judgedThere = judgedAway(db, {
-    away: found,
+  // Judged there, it is named not checked only where the passes' reading cannot vouch for it,
+  // nor the family's messages for where it may have been on its way there.
+  const judgedThere = await withoutStopOver(db, twilio, {
+    judged: judgedAway(db, {
+      away: found,
+      notMoved,
+      read: new Map(
+        windows.map((w) => [w.accountSid, [...scope.passRead.get(w.accountSid)!, w]] as const),
+      ),
+      now,
+    }),
     notMoved,
-    read: new Map(
-      windows.map((w) => [w.accountSid, [...scope.passRead.get(w.accountSid)!, w]] as const),
-    ),
     now,
   });
   const away = found.filter((span) => !judgedThere.has(span));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { ownClient } from '../support/emulator.js';
+import { moveNumberByHand, ownClient } from '../support/emulator.js';
 import { readCsv, readJournal, useCliWorkspaceEach } from '../support/migration.js';
 import { A, movedByHandDuringApply, R1 } from '../support/transfer-failed.js';
 
@@ -91,5 +91,60 @@ describe('reconcile after a transfer that failed, the number moved by hand into 
     expect(result.notChecked).toEqual([
       expect.objectContaining({ accountSid: other, reason: 'number-away', phoneNumber: A }),
     ]);
+  }, 90_000);
+
+  it('moved by hand through a subaccount no pass reads on its way there, where it texted R1: not vouched for', async () => {
+    // X: a subaccount of the parent that no customer's mapping uses.
+    const x = (await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'X' })).sid;
+    let stopOver = '';
+    const { applied, other } = await movedByHandDuringApply(
+      ws,
+      db(),
+      (s) => s.other,
+      true,
+      R2,
+      async (parent, into) => {
+        await moveNumberByHand(ws.env, A, parent, x);
+        const sent = await ownClient(ws.env, x).messages.create({ to: R1, from: A, body: 'Sale!' });
+        expect(sent.status).not.toBe('failed');
+        stopOver = sent.sid;
+        await moveNumberByHand(ws.env, A, x, into);
+      },
+    );
+    expect(applied.code, applied.stderr).toBe(3);
+    expect(stopOver).not.toBe('');
+    // Its listing in Other dates only the last move, within the clocks' allowance of the
+    // refusal: only the family's messages show where it was before.
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(pass.code, pass.stderr).toBe(3);
+    const result = JSON.parse(pass.stdout) as Pass;
+    expect(result.notChecked).toEqual([
+      expect.objectContaining({ accountSid: other, reason: 'number-away', phoneNumber: A }),
+    ]);
+    // Kept named: a later pass still cannot vouch for it.
+    const again = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(again.code, again.stderr).toBe(3);
+    expect((JSON.parse(again.stdout) as Pass).notChecked).toEqual([
+      expect.objectContaining({ accountSid: other, reason: 'number-away', phoneNumber: A }),
+    ]);
+  }, 90_000);
+
+  it('moved through such a subaccount and sent nothing there: the family read, judged, exit 0', async () => {
+    const x = (await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'X' })).sid;
+    const { applied } = await movedByHandDuringApply(
+      ws,
+      db(),
+      (s) => s.other,
+      true,
+      R2,
+      async (parent, into) => {
+        await moveNumberByHand(ws.env, A, parent, x);
+        await moveNumberByHand(ws.env, A, x, into);
+      },
+    );
+    expect(applied.code, applied.stderr).toBe(3);
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(pass.code, pass.stderr).toBe(0);
+    expect(JSON.parse(pass.stdout) as Pass).toMatchObject({ newViolations: 0, notChecked: [] });
   }, 90_000);
 });

@@ -63,7 +63,8 @@ export async function applyAsTransferArrives(
  * Acme's subaccount and Other (no customer's, or, `otherIsMapped`, customer other's, with C
  * mapped to it) exist; A and B in the parent, mapped to acme; R1 said STOP to A a day ago.
  * Snapshot, plan, then apply while someone moves A by hand into `where(accounts)` as apply's
- * transfer of A arrives. A then texts R1 (or `texts`) from there: `toR1`.
+ * transfer of A arrives (or, given, `moving` moves it there from the parent as it will). A then
+ * texts R1 (or `texts`) from there: `toR1`.
  */
 export async function movedByHandDuringApply(
   ws: CliWorkspace,
@@ -71,6 +72,8 @@ export async function movedByHandDuringApply(
   where: (sids: { acme: string; other: string }) => string,
   otherIsMapped = false,
   texts = R1,
+  moving: (parent: string, into: string) => Promise<unknown> = (parent, into) =>
+    moveNumberByHand(ws.env, A, parent, into),
 ) {
   await ws.env.seed({
     subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Other' }],
@@ -96,7 +99,7 @@ export async function movedByHandDuringApply(
   await makePlan(ws.cli, { mapping, db, out: ws.dir.file('p.json') });
 
   const applied = await applyAsTransferArrives(ws, db, ws.dir.file('p.json'), numberA, () =>
-    moveNumberByHand(ws.env, A, parent, into),
+    moving(parent, into),
   );
   const state = await ws.env.state();
   expect(state.numbers.find((n) => n.phone_number === A)!.account_sid).toBe(into);

@@ -69,6 +69,13 @@
  * then); 1236, a send of another number refused while both were in Shared, the refusal's STOP
  * said to that number alone, taken as said through the service.
  *
+ * Seeds 1601–2000 miss nothing. They name two sends the oracle does not hold, both fail-safe, a
+ * STOP said through Shared to another number after the number had left it by hand: 1635, taken
+ * out of Shared between the snapshot that saw it there and the plan's listing that saw it out
+ * (when it left, nobody knows); 1672, a snapshot saw it out of Shared before the STOP, which
+ * its list keeps all the same (docs/opt-out-rules.md: a STOP said to a service after the
+ * number left it stays on its list, the safe reading).
+ *
  * More seeds: `SEEDS=1-300 npx vitest run test/integration/reconcile-hand-moves-random.test.ts`
  * (`HAND_MOVE_SEEDS` too; `HAND_MOVE_STORIES=1` prints every history, `HAND_MOVE_DUMP=1` the
  * violations table and plan sources). In-process (no build needed).

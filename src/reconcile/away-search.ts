@@ -52,6 +52,7 @@ export async function searchAway(
   inPlace: readonly MovedNumber[] = [],
   vouched: ReadonlyMap<string, string> = new Map(),
   notMoved: readonly MovedNumber[] = [],
+  checked: ReadonlyMap<string, readonly string[]> = new Map(),
 ): Promise<AwaySearch> {
   const parent = twilio.parentAccountSid;
   const limit = pLimit(LISTINGS_AT_ONCE);
@@ -92,6 +93,15 @@ export async function searchAway(
       stays,
       touched,
       vouched,
+    ),
+    // One found in another subaccount the pass reads may have come there through the parent.
+    ...arrivedElsewhere(
+      moved,
+      read.map((sid) => [sid, inListed[listedSids.indexOf(sid)] ?? []] as const),
+      stays,
+      touched,
+      vouched,
+      checked,
     ),
     // One whose transfer failed, found back where it comes from, may have been moved away by
     // hand and back since that run began: Twilio dates the move (`atSource`). Its span names
@@ -259,6 +269,55 @@ export function changedSince(
       },
     ];
   });
+}
+
+/**
+ * The moved numbers listed in another subaccount a pass reads than the one they are held to
+ * (moved on by hand into another customer's subaccount, say) whose `date_updated` there is later
+ * than anything the tool knows of them in their own, by more than the clocks may differ. The
+ * pass reads their sends there, and the STOPs said to them there, but not where they may have
+ * been on the way: moved by hand into the parent (which no pass reads) and on from there, they
+ * heard STOPs there that no list holds. So each is `number-updated` in the account it is in now,
+ * from when it last came into its subaccount to its arrival there (Twilio's date), and
+ * updated-check.ts reads the family's messages of the span in every other account: none, and
+ * the span is vouched for. Pure.
+ */
+export function arrivedElsewhere(
+  moved: readonly MovedNumber[],
+  listed: readonly (readonly [
+    string,
+    readonly Pick<PhoneNumber, 'sid' | 'phoneNumber' | 'dateUpdated'>[],
+  ])[],
+  stays: readonly NumberStay[],
+  touched: ReadonlyMap<string, string>,
+  vouched: ReadonlyMap<string, string> = new Map(),
+  checked: ReadonlyMap<string, readonly string[]> = new Map(),
+): NotChecked[] {
+  return listed.flatMap(([accountSid, numbers]) =>
+    changedSince(
+      moved
+        .filter((m) => m.subaccountSid !== accountSid)
+        .map((m) => ({ ...m, subaccountSid: accountSid })),
+      [[accountSid, numbers]],
+      [],
+      touched,
+      new Map(),
+    ).flatMap((span): NotChecked[] => {
+      const m = moved.find((n) => n.phoneNumber === span.phoneNumber)!;
+      const arrived = lastArrival(m, stays);
+      const key = vouchKey(m.numberSid, m.subaccountSid);
+      const upTo = vouched.get(key);
+      if (upTo !== undefined && !(Date.parse(span.end) > Date.parse(upTo))) return [];
+      // From its latest change a pass read the family for in its subaccount (a span up to it
+      // is vouched for, or named already: it was back there then), else its last arrival.
+      // (Not the span's own: checked by an earlier pass, it is kept under its subaccount too.)
+      const before = (at: string) => Date.parse(at) < Date.parse(span.end);
+      const from = [arrived, ...(checked.get(key) ?? [])]
+        .filter(before)
+        .reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a), span.start);
+      return [{ ...span, start: from, subaccountSid: m.subaccountSid }];
+    }),
+  );
 }
 
 /** The key of `changedSince`'s `vouched`: a number in a subaccount. */

@@ -310,7 +310,9 @@ function numberWhere(span: NotChecked): string {
     case 'number-updated':
       return span.updatedCheck?.outcome === 'found'
         ? `in ${span.updatedCheck.accountSid} (a message of it there)`
-        : `perhaps away from ${span.accountSid} and back (changed there, not vouched for)`;
+        : span.accountSid !== span.subaccountSid && span.subaccountSid !== undefined
+          ? `perhaps elsewhere on its way from ${span.subaccountSid} into ${span.accountSid} (moved by hand, not vouched for)`
+          : `perhaps away from ${span.accountSid} and back (changed there, not vouched for)`;
     default:
       return `in ${span.accountSid}`;
   }

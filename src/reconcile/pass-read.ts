@@ -31,7 +31,7 @@ import { type SentMessage } from './violations.js';
 import { latest, earliest } from './instants.js';
 import { subaccountsNow, bySubaccount } from './moved.js';
 import { atSource, searchAway } from './away-search.js';
-import { checkUpdated, vouchedUpTo } from './updated-check.js';
+import { checkUpdated, checkedUpTo, vouchedUpTo } from './updated-check.js';
 import { passWindows, readableFrom, notCheckedSpans, passStart } from './spans.js';
 import { historyBeginnings } from './history-beginnings.js';
 import type { ReconcileInput, ReconcileDeps } from './run-reconcile.js';
@@ -91,6 +91,7 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
     inPlace,
     vouchedUpTo(kept),
     notMoved,
+    checkedUpTo(kept),
   );
   // Changed since apply last changed it: the family's messages say whether it was elsewhere.
   const { notChecked: updated, checks } = await checkUpdated(twilio, {

@@ -57,6 +57,19 @@ export function vouchedUpTo(checks: readonly NumberUpdateCheck[]): Map<string, s
 }
 
 /**
+ * Each number's changes a pass read the family's messages for, vouched for or not, by
+ * `vouchKey`: a span up to one is named, or vouched for, already. Pure.
+ */
+export function checkedUpTo(checks: readonly NumberUpdateCheck[]): Map<string, string[]> {
+  const upTo = new Map<string, string[]>();
+  for (const c of checks) {
+    const key = vouchKey(c.numberSid, c.subaccountSid);
+    upTo.set(key, [...(upTo.get(key) ?? []), c.dateUpdated]);
+  }
+  return upTo;
+}
+
+/**
  * From how many flagged numbers to read in an account its messages are listed once for them
  * all (every message of the account in the spans' days, matched here), not six listings a
  * number: a Console edit that touched every moved number flags them all at once.
@@ -217,8 +230,10 @@ function elsewhere(
   const gone = known.filter((sid) => sid !== parent && !listed.has(sid));
   const closedBefore = now.getTime() - CLOSED_KEPT_MS;
   return {
+    // Nor the account it is listed in now, when that is another subaccount a pass reads
+    // (away-search.ts, arrivedElsewhere): what it sent and heard there passes read.
     accounts: [parent, ...existed.map((a) => a.sid), ...gone].filter(
-      (sid) => sid !== m.subaccountSid,
+      (sid) => sid !== m.subaccountSid && sid !== span.accountSid,
     ),
     idle: new Set([
       ...existed.filter(isIdle).map((a) => a.sid),

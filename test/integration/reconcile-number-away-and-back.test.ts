@@ -271,6 +271,66 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     expect(moved.exit3).toBe(true);
   });
 
+  it('says it cannot vouch for a number moved on by hand into another subaccount passes read through the parent, where it heard a STOP (seed 2282)', async () => {
+    const { e, acme, beta, step, pass, moveAByHand, text } = await migrated({ betaToo: true });
+    step();
+    expect((await pass()).exit3).toBe(false);
+    step();
+    await moveAByHand(acme, e.parentSid);
+    step();
+    // R2 says STOP to A in the parent, which no pass reads; then A goes on into Beta's.
+    const stop = await inbound(e, { from: R2, to: A, body: 'STOP' });
+    expect(stop.account_sid).toBe(e.parentSid);
+    const arrived = step();
+    await moveAByHand(e.parentSid, beta);
+    step();
+    // Beta never heard R2's STOP: the send goes out.
+    const sent = await text(beta, R2);
+    expect(sent.status).not.toBe('failed');
+    step();
+    const last = await pass();
+    expect(last.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-updated',
+        accountSid: beta,
+        subaccountSid: acme,
+        phoneNumber: A,
+        customerId: 'acme',
+        end: iso(arrived),
+        updatedCheck: {
+          outcome: 'found',
+          accountSid: e.parentSid,
+          messageSid: stop.sid,
+          sentAt: expect.any(String),
+        },
+      }),
+    ]);
+    expect(last.exit3).toBe(true);
+  });
+
+  it('vouches for a number moved by hand straight into another subaccount passes read, reading neither its own nor that one again', async () => {
+    const { e, acme, beta, step, pass, moveAByHand, text } = await migrated({ betaToo: true });
+    step();
+    expect((await pass()).exit3).toBe(false);
+    step();
+    await moveAByHand(acme, beta);
+    step();
+    await text(beta, R2);
+    step();
+    await clearRequestLog(e);
+    const last = await pass();
+    expect(last.result.notChecked).toEqual([]);
+    expect(last.exit3).toBe(false);
+    // The family's messages of the span: the parent's alone (six listings), not Acme's or Beta's
+    // beyond the windows the pass reads.
+    expect((await familyReads(e, acme)).filter((sid) => sid === e.parentSid)).toHaveLength(6);
+    step();
+    await clearRequestLog(e);
+    const again = await pass();
+    expect(again.result.notChecked).toEqual([]);
+    expect((await familyReads(e, acme)).filter((sid) => sid === e.parentSid)).toEqual([]);
+  });
+
   it.each([
     ['an RCS STOP heard in another subaccount', 'rcs:'],
     ['a WhatsApp STOP heard in another subaccount', 'whatsapp:'],
@@ -420,8 +480,8 @@ describe('reconcile: a moved number moved by hand away and back between two pass
    * in Acme's. By the second pass Other is suspended: its messages cannot be read (on an API
    * key, 403), so the span is not vouched for (`number-updated`, unreadable). Then A is no
    * longer listed as changed in Acme's: it is moved by hand into Beta's subaccount (one passes
-   * read: held there, not flagged), or a later apply touches it. Every later pass still names
-   * the span, and so do the run's report lines and report.html.
+   * read: held there, its way there checked as a span of its own), or a later apply touches it.
+   * Every later pass still names the span, and so do the run's report lines and report.html.
    */
   async function notVouchedThenUnlisted(then: 'into-beta' | 'apply-again', suspend = true) {
     const m = await migrated({ key: true, betaToo: true });
@@ -481,9 +541,24 @@ describe('reconcile: a moved number moved by hand away and back between two pass
       // A message found is kept with the span; why none could be read is not.
       ...(suspend ? {} : { updatedCheck: span.updatedCheck }),
     };
+    // Moved on into Beta's with Other suspended since A came back: from then to its arrival in
+    // Beta's it may have been in Other, which cannot be read (named too; with Other readable,
+    // vouched for).
+    const onTheWay = expect.objectContaining({
+      reason: 'number-updated',
+      accountSid: m.beta,
+      subaccountSid: acme,
+      phoneNumber: A,
+      updatedCheck: {
+        outcome: 'unreadable',
+        accounts: [expect.objectContaining({ accountSid: other })],
+      },
+    });
     for (let i = 0; i < 2; i += 1) {
       const later = await pass();
-      expect(later.result.notChecked).toEqual([kept]);
+      expect(later.result.notChecked).toEqual(
+        then === 'into-beta' && suspend ? [kept, onTheWay] : [kept],
+      );
       expect(later.exit3).toBe(true);
       step();
     }

@@ -290,6 +290,37 @@ describe('reconcileNotes: a number Twilio changed in its subaccount since apply 
     }
   });
 
+  it('names the subaccount passes read it arrived in by hand, and its own', () => {
+    const [line] = reconcileNotes(
+      {
+        result: result({
+          notChecked: [
+            {
+              accountSid: 'ACbeta',
+              start: '2026-01-01T00:00:00Z',
+              end: '2026-01-02T00:00:00Z',
+              reason: 'number-updated',
+              phoneNumber: '+14155550701',
+              customerId: 'acme',
+              subaccountSid: SUB,
+              updatedCheck: {
+                outcome: 'found',
+                accountSid: 'ACparent',
+                messageSid: 'SM1',
+                sentAt: '2026-01-01T12:00:00Z',
+              },
+            },
+          ],
+        }),
+        underWay: [],
+      },
+      { cwd: '/work', db: 'submigrate.db', me: { pid: 7, hostname: 'here' } },
+    );
+    expect(line).toContain(
+      `not checked: moved number +14155550701 of acme, from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z: a pass listed it in ACbeta, another subaccount passes read, which Twilio says it came into at 2026-01-02T00:00:00Z, moved by hand from its subaccount ${SUB} (perhaps through the parent, or another account no pass reads); ACparent holds a message it sent or heard at 2026-01-01T12:00:00Z (SM1)`,
+    );
+  });
+
   it("says why the family's messages did not vouch for the span", () => {
     const lineOf = (updatedCheck: NotChecked['updatedCheck']) =>
       reconcileNotes(

@@ -324,7 +324,8 @@ export function tollFreeTypes(db: Db): Map<string, string> {
 
 /**
  * Twilio number → the Messaging Services its own evidence came through (a STOP it received in
- * a service, a send of it a service's opt-out refused), those a snapshot listed it in, and those
+ * a service, a send of it a service's opt-out refused), those any other message of its own a
+ * snapshot read came through (`number_service_messages`), those a snapshot listed it in, and those
  * an apply put it in, in a subaccount it is no longer recorded as going to: services the number
  * was in, whatever it is in now.
  */
@@ -367,6 +368,13 @@ export function serviceEvidenceByNumber(
      -- where it has since left the service (moved out by hand) and the listing no longer shows it.
      SELECT phone_number, account_sid, messaging_service_sid, first_seen
      FROM number_services_seen
+     UNION ALL
+     -- A service a message of the number's came through, sent or received (migration 034): it
+     -- was in it then, though no listing saw it there (moved out by hand before the first). A
+     -- SID counts only once known as a service of the account (\`KNOWN_SERVICE\`): Twilio may
+     -- write one default SID on every message sent without one.
+     SELECT e.phone_number, e.account_sid, e.messaging_service_sid, e.first_sent
+     FROM number_service_messages e WHERE ${KNOWN_SERVICE}
      UNION ALL
      -- A service an apply put the number in, in the subaccount of a customer it is no longer
      -- recorded as going to: moved out of it by hand (no departure of apply's names it), or
@@ -439,6 +447,17 @@ export function servicesLeftByNumber(
     if (before === undefined || d.leftAt > before) lastLeft.set(key, d.leftAt);
   }
   const byNumber = new Map<string, Map<string, string>>();
+  const bound = (number: string, service: string, before: string) => {
+    let services = byNumber.get(number);
+    if (services === undefined) byNumber.set(number, (services = new Map()));
+    const known = services.get(service);
+    if (known === undefined || before < known) services.set(service, before);
+  };
+  // A service only the number's own messages show it in (migration 034; no listing saw it
+  // there): it left after the last of them, when no one knows. An opt-in through it dated from
+  // then on may have come after it left (Twilio's clock, as the message's: no allowance).
+  for (const { number, service, lastIn } of servicesOnlyMessagedIn(db))
+    bound(number, service, lastIn);
   for (const { number, accountSid, service, lastIn } of rows) {
     const listedAt = listedIn.get(`${accountSid}|${number}|${service}`) ?? null;
     const movedAt = lastLeft.get(`${number}|${accountSid}`);
@@ -446,13 +465,46 @@ export function servicesLeftByNumber(
     if (stillIn) continue;
     // Twilio's clock may run behind this machine's: an opt-in said after the listing may carry
     // an earlier date.
-    const before = isoSecondsOf(Date.parse(lastIn) - CLOCK_SKEW_MS, lastIn);
-    let services = byNumber.get(number);
-    if (services === undefined) byNumber.set(number, (services = new Map()));
-    const known = services.get(service);
-    if (known === undefined || before < known) services.set(service, before);
+    bound(number, service, isoSecondsOf(Date.parse(lastIn) - CLOCK_SKEW_MS, lastIn));
   }
   return byNumber;
+}
+
+/**
+ * Each number, account and known service its own messages came through (sent or received,
+ * `number_service_messages`) where no listing ever saw it (`number_services_seen`), with the
+ * last such message: that one, or a later keyword or refused send of its own through the
+ * service in the ledger. Few: a number a listing never saw in a service it sent through was
+ * moved out of it by hand before any listing.
+ */
+function servicesOnlyMessagedIn(
+  db: Db,
+): { number: string; accountSid: string; service: string; lastIn: string }[] {
+  const rows = statement(
+    db,
+    `SELECT e.phone_number AS number, e.account_sid AS accountSid,
+            e.messaging_service_sid AS service, e.last_sent AS lastIn
+     FROM number_service_messages e
+     WHERE ${KNOWN_SERVICE}
+       AND NOT EXISTS (SELECT 1 FROM number_services_seen s
+                       WHERE s.phone_number = e.phone_number AND s.account_sid = e.account_sid
+                         AND s.messaging_service_sid = e.messaging_service_sid)`,
+  ).all() as { number: string; accountSid: string; service: string; lastIn: string }[];
+  if (rows.length === 0) return rows;
+  const own = statement(
+    db,
+    `SELECT twilio_number AS number, account_sid AS accountSid,
+            messaging_service_sid AS service, MAX(date_sent) AS lastIn
+     FROM ledger_events
+     WHERE twilio_number IN (SELECT value FROM json_each(?)) AND messaging_service_sid IS NOT NULL
+     GROUP BY twilio_number, account_sid, messaging_service_sid`,
+  ).all(JSON.stringify([...new Set(rows.map((r) => r.number))])) as typeof rows;
+  const later = new Map(own.map((r) => [`${r.number} ${r.accountSid} ${r.service}`, r.lastIn]));
+  for (const row of rows) {
+    const evidence = later.get(`${row.number} ${row.accountSid} ${row.service}`);
+    if (evidence !== undefined && evidence > row.lastIn) row.lastIn = evidence;
+  }
+  return rows;
 }
 
 /** `ms` as ISO 8601 UTC whole seconds; `fallback` when it is no time. */

@@ -309,6 +309,49 @@ export interface PageRecord {
   /** The page's oldest message (its last), ISO; null on an empty page. */
   oldestSent: string | null;
   events: readonly LedgerEvent[];
+  /** The page's messages of each number through each service SID (`recordServiceMessages`). */
+  services?: readonly ServiceMessageRow[];
+}
+
+/** A number's messages in an account through one service SID: the first and last date_sent. */
+export interface ServiceMessageRow {
+  phoneNumber: string;
+  accountSid: string;
+  serviceSid: string;
+  /** ISO 8601 UTC. */
+  first: string;
+  last: string;
+}
+
+/**
+ * Keeps, for each number, account and service SID, the first and last message of the number's
+ * through it (`number_service_messages`, migration 034): the rows of a batch of pages merged
+ * first, so a sender of a thousand messages is one write.
+ */
+export function recordServiceMessages(db: Db, rows: readonly ServiceMessageRow[]): void {
+  if (rows.length === 0) return;
+  const merged = new Map<string, ServiceMessageRow>();
+  for (const row of rows) {
+    const key = `${row.phoneNumber} ${row.accountSid} ${row.serviceSid}`;
+    const known = merged.get(key);
+    if (known === undefined) merged.set(key, { ...row });
+    else {
+      if (row.first < known.first) known.first = row.first;
+      if (row.last > known.last) known.last = row.last;
+    }
+  }
+  const upsert = statement(
+    db,
+    `INSERT INTO number_service_messages
+       (phone_number, account_sid, messaging_service_sid, first_sent, last_sent)
+     VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (phone_number, account_sid, messaging_service_sid) DO UPDATE SET
+       first_sent = MIN(first_sent, excluded.first_sent),
+       last_sent = MAX(last_sent, excluded.last_sent)`,
+  );
+  for (const row of merged.values()) {
+    upsert.run(row.phoneNumber, row.accountSid, row.serviceSid, row.first, row.last);
+  }
 }
 
 /**
@@ -331,6 +374,10 @@ export function recordPages(db: Db, runId: number, pages: readonly PageRecord[])
   events.sort((a, b) => (a.messageSid < b.messageSid ? -1 : a.messageSid > b.messageSid ? 1 : 0));
   return db.transaction(() => {
     const added = insertEvents(db, runId, events);
+    recordServiceMessages(
+      db,
+      pages.flatMap((page) => page.services ?? []),
+    );
     for (const page of pages) {
       advance.run(
         page.nextPageUrl,
@@ -473,9 +520,11 @@ export function recordExportDay(
   runId: number,
   day: { accountSid: string; day: string; hadFile: boolean; messagesRead: number },
   events: readonly LedgerEvent[],
+  services: readonly ServiceMessageRow[] = [],
 ): number {
   return db.transaction(() => {
     const added = insertEvents(db, runId, events);
+    recordServiceMessages(db, services);
     statement(
       db,
       `UPDATE snapshot_export_days SET status = 'done', had_file = ?, messages_read = ?

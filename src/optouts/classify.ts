@@ -5,7 +5,7 @@
 
 import { isoSeconds } from '../clock.js';
 import type { LedgerEvent } from '../db/ledger.js';
-import type { Message } from '../twilio/port.js';
+import type { Message, ServiceSighting } from '../twilio/port.js';
 import { splitAddress, type Address } from './channels.js';
 import { isTollFree, matchKeyword } from './keywords.js';
 
@@ -33,6 +33,19 @@ export function classifyMessage(
     return event(message, 'refused', null, splitAddress(message.from), splitAddress(message.to));
   }
   return null;
+}
+
+/**
+ * A message of a number through a Messaging Service SID (its send, or one it received), as the
+ * page scanner gives it (`ServiceSighting`): the number was in the service then, if the SID is
+ * one. For the messages read whole (Bulk Export's day files). Undated: none.
+ */
+export function serviceSighting(message: Message): ServiceSighting | null {
+  if (message.messagingServiceSid === null || message.dateSent === null) return null;
+  const address = message.direction === 'inbound' ? message.to : message.from;
+  if (address === null || address === '') return null;
+  const at = message.dateSent;
+  return { address, serviceSid: message.messagingServiceSid, first: at, last: at };
 }
 
 /**

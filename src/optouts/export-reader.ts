@@ -21,9 +21,9 @@ import {
   type ExportDay,
 } from '../db/snapshot-runs.js';
 import { TwilioError, UserError } from '../errors.js';
-import type { ExportJobStatus, TwilioPort } from '../twilio/port.js';
-import { classifyMessage } from './classify.js';
-import type { SnapshotProgress } from './slice-reader.js';
+import type { ExportJobStatus, ServiceSighting, TwilioPort } from '../twilio/port.js';
+import { classifyMessage, serviceSighting } from './classify.js';
+import { serviceMessages, type SnapshotProgress } from './slice-reader.js';
 import { countedFromExport } from './windows.js';
 
 /** Day files read side by side (each is gunzipped and parsed on the main thread). */
@@ -432,6 +432,7 @@ async function readDay(accountSid: string, day: string, context: ExportContext):
   let lastError: unknown = null;
   for (let attempt = 1; attempt <= FILE_ATTEMPTS; attempt++) {
     const events: LedgerEvent[] = [];
+    const sightings: ServiceSighting[] = [];
     // The windows as they stand now: a run that narrowed an API window reads its days after.
     const counted = countedFromExport(
       listWindows(context.db, context.runId).filter((w) => w.accountSid === accountSid),
@@ -443,12 +444,15 @@ async function readDay(accountSid: string, day: string, context: ExportContext):
         if (counted(message.dateSent)) messages += 1;
         const event = classifyMessage(message, types);
         if (event !== null) events.push(event);
+        const sighting = serviceSighting(message);
+        if (sighting !== null) sightings.push(sighting);
       });
       context.progress.eventsAdded += recordExportDay(
         context.db,
         context.runId,
         { accountSid, day, hadFile: true, messagesRead: messages },
         events,
+        serviceMessages(accountSid, sightings),
       );
       context.progress.messagesRead += messages;
       context.progress.exportMessagesRead += messages;

@@ -8,9 +8,15 @@
 
 import { isoSeconds, type Clock } from '../clock.js';
 import type { Db } from '../db/open.js';
-import { recordPages, type PageRecord, type SnapshotSlice } from '../db/snapshot-runs.js';
+import {
+  recordPages,
+  type PageRecord,
+  type ServiceMessageRow,
+  type SnapshotSlice,
+} from '../db/snapshot-runs.js';
 import { PageTrail } from '../twilio/page-trail.js';
-import type { TwilioPort } from '../twilio/port.js';
+import type { ServiceSighting, TwilioPort } from '../twilio/port.js';
+import { splitAddress } from './channels.js';
 import { classifyMessage } from './classify.js';
 import { sliceFilter } from './windows.js';
 
@@ -107,6 +113,23 @@ export interface SliceContext {
   };
 }
 
+/**
+ * The page's messages of each number through each service SID, as the ledger keeps them: under
+ * the E.164 number a channel address carries (`rcs:+1…`), as the evidence is kept.
+ */
+export function serviceMessages(
+  accountSid: string,
+  sightings: readonly ServiceSighting[],
+): ServiceMessageRow[] {
+  return sightings.map((s) => ({
+    phoneNumber: splitAddress(s.address).address,
+    accountSid,
+    serviceSid: s.serviceSid,
+    first: isoSeconds(s.first),
+    last: isoSeconds(s.last),
+  }));
+}
+
 /** A slice's unread part shorter than this is not split: a request of its own costs more. */
 export const MIN_SPLIT_MS = 60 * 60 * 1000;
 
@@ -166,6 +189,7 @@ export async function readSlice(
       nextPageUrl: next,
       oldestSent: page.lastDateSent === null ? null : isoSeconds(page.lastDateSent),
       events: page.messages.flatMap((m) => classifyMessage(m, types) ?? []),
+      services: serviceMessages(slice.accountSid, page.services ?? []),
     });
     progress.messagesRead += counted;
     progress.pagesRead += 1;

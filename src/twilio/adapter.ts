@@ -806,6 +806,12 @@ export function createTwilioPort(
           sent: page.sent.map(parseDate),
           nextPageUrl: checkedNextPage(page.envelope, listPath, uri, 200, response.body),
           lastDateSent: page.last === null ? null : fromMessageJson(page.last).dateSent,
+          services: page.services.map(([address, serviceSid, first, last]) => ({
+            address,
+            serviceSid,
+            first: new Date(first),
+            last: new Date(last),
+          })),
         };
       }),
 

@@ -10,6 +10,11 @@
  * written (a snapshot counts each message once by it). Only the elements that can matter go
  * to JSON.parse. Nothing is guessed: a key is recognised only in key
  * position of an element, so a body that merely contains the words changes nothing.
+ *
+ * Three more are read in passing, `from`, `to` and `messaging_service_sid`: a message of a
+ * number through a Messaging Service (its send, or one it received) shows the number was in
+ * that service then, and the scan gives, for each number and service SID of the page, the
+ * first and last such message (`services`), kept or not.
  */
 
 const QUOTE = 0x22;
@@ -27,6 +32,9 @@ const ERROR_CODE = Buffer.from('error_code');
 const DATE_SENT = Buffer.from('date_sent');
 const INBOUND = Buffer.from('inbound');
 const MESSAGES = Buffer.from('messages');
+const FROM = Buffer.from('from');
+const TO = Buffer.from('to');
+const SERVICE = Buffer.from('messaging_service_sid');
 
 export type PageFilter = 'inbound-or-error' | null;
 
@@ -44,7 +52,17 @@ export interface ScannedPage<T> {
    * slice's last page this is the oldest message Twilio showed.
    */
   last: T | null;
+  /**
+   * Each Twilio-side address (the sender of a message sent, the `to` of one received) and
+   * `messaging_service_sid` the page's dated messages carried, with the earliest and latest
+   * `date_sent` (ms) among them: whether the SID is a service at all is the reader's to judge
+   * (Twilio may write one default SID on every message sent without a service).
+   */
+  services: ServiceMessages[];
 }
+
+/** A number's messages through one service SID on a page: [address, SID, first, last]. */
+export type ServiceMessages = [address: string, service: string, first: number, last: number];
 
 /** Whether bytes[start, end) spell `word`. */
 function spells(bytes: Buffer, start: number, end: number, word: Buffer): boolean {
@@ -69,6 +87,15 @@ const enum Field {
   Direction,
   ErrorCode,
   DateSent,
+  From,
+  To,
+  Service,
+}
+
+/** A string value as written between its quotes, unescaped only when it holds a backslash. */
+function stringAt(bytes: Buffer, start: number, end: number): string {
+  const raw = bytes.toString('utf8', start, end);
+  return raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
 }
 
 /**
@@ -92,6 +119,14 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
   let inbound = false;
   let hasError = false;
   let dateSent: string | null = null;
+  // Where the element's `from`, `to` and `messaging_service_sid` strings are (-1: null or none).
+  let fromAt = -1;
+  let fromEnd = -1;
+  let toAt = -1;
+  let toEnd = -1;
+  let serviceAt = -1;
+  let serviceEnd = -1;
+  const services = new Map<string, ServiceMessages>();
   let lastStart = -1;
   let lastEnd = -1;
 
@@ -110,12 +145,21 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
               ? Field.ErrorCode
               : spells(bytes, i + 1, close, DATE_SENT)
                 ? Field.DateSent
-                : Field.Other;
+                : spells(bytes, i + 1, close, FROM)
+                  ? Field.From
+                  : spells(bytes, i + 1, close, TO)
+                    ? Field.To
+                    : spells(bytes, i + 1, close, SERVICE)
+                      ? Field.Service
+                      : Field.Other;
           expectKey = false;
         } else {
           if (field === Field.Direction) inbound = spells(bytes, i + 1, close, INBOUND);
           else if (field === Field.ErrorCode) hasError = true;
           else if (field === Field.DateSent) dateSent = bytes.toString('utf8', i + 1, close);
+          else if (field === Field.From) [fromAt, fromEnd] = [i + 1, close];
+          else if (field === Field.To) [toAt, toEnd] = [i + 1, close];
+          else if (field === Field.Service) [serviceAt, serviceEnd] = [i + 1, close];
           field = Field.Other;
         }
       }
@@ -132,6 +176,7 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
         inbound = false;
         hasError = false;
         dateSent = null;
+        fromAt = toAt = serviceAt = -1;
       } else if (depth === 4) {
         field = Field.Other;
       }
@@ -143,6 +188,21 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
         lastEnd = i + 1;
         if (only === null || inbound || hasError) {
           kept.push(JSON.parse(bytes.toString('utf8', elementStart, i + 1)) as T);
+        }
+        const sideAt = inbound ? toAt : fromAt;
+        if (serviceAt >= 0 && sideAt >= 0 && dateSent !== null) {
+          const at = Date.parse(dateSent);
+          if (!Number.isNaN(at)) {
+            const address = stringAt(bytes, sideAt, inbound ? toEnd : fromEnd);
+            const service = stringAt(bytes, serviceAt, serviceEnd);
+            const key = `${address} ${service}`;
+            const seen = services.get(key);
+            if (seen === undefined) services.set(key, [address, service, at, at]);
+            else {
+              if (at < seen[2]) seen[2] = at;
+              if (at > seen[3]) seen[3] = at;
+            }
+          }
         }
       } else if (depth === 2 && inMessages && byte === CLOSE_ARRAY) {
         arrayEnd = i + 1;
@@ -166,5 +226,5 @@ export function scanMessagePage<T>(bytes: Buffer, only: PageFilter): ScannedPage
     bytes.toString('utf8', 0, arrayStart) + '[]' + bytes.toString('utf8', arrayEnd),
   ) as Record<string, unknown>;
   const last = lastStart < 0 ? null : (JSON.parse(bytes.toString('utf8', lastStart, lastEnd)) as T);
-  return { kept, total, sent, envelope, last };
+  return { kept, total, sent, envelope, last, services: [...services.values()] };
 }

@@ -58,6 +58,7 @@ export class WorkerPageParser implements PageParser {
           sent: answer.sent,
           envelope: answer.envelope,
           last: answer.last,
+          services: answer.services,
         });
       }
     });

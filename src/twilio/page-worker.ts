@@ -5,7 +5,7 @@
 
 import { parentPort } from 'node:worker_threads';
 
-import { scanMessagePage, type PageFilter } from './message-page.js';
+import { scanMessagePage, type PageFilter, type ServiceMessages } from './message-page.js';
 
 export interface PageJob {
   id: number;
@@ -21,6 +21,7 @@ export type PageAnswer =
       sent: (string | null)[];
       envelope: Record<string, unknown>;
       last: unknown;
+      services: ServiceMessages[];
     }
   | { id: number; error: string };
 
@@ -36,6 +37,7 @@ parentPort?.on('message', (job: PageJob) => {
       sent: page.sent,
       envelope: page.envelope,
       last: page.last,
+      services: page.services,
     };
   } catch (error) {
     answer = { id: job.id, error: error instanceof Error ? error.message : String(error) };

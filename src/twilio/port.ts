@@ -128,6 +128,20 @@ export interface MessagePage {
   nextPageUrl: string | null;
   /** When the page's last message was sent (a list is newest first); null on an empty page. */
   lastDateSent: Date | null;
+  /**
+   * Each number (the Twilio side: a send's `from`, a received message's `to`) and
+   * `messaging_service_sid` its dated messages on the page carried, kept or not, with the first
+   * and last `date_sent` among them. Not given: not scanned for.
+   */
+  services?: readonly ServiceSighting[];
+}
+
+/** A number's messages through one Messaging Service SID (or Twilio's default one). */
+export interface ServiceSighting {
+  address: string;
+  serviceSid: string;
+  first: Date;
+  last: Date;
 }
 
 export interface SendMessage {

@@ -8,9 +8,9 @@
  * `--fail-on-violation`, or a refusal); violations the tool names and the oracle does not are
  * printed with their seed (fail-safe over-reporting, allowed).
  *
- * The fixed seeds pass, and seeds 10, 68, 174, 196 and 340 with them. Seed 10: a STOP said to
- * a moved number in its subaccount after the move, the number then moved by hand into another
- * customer's one, which texts the person (held since to the STOPs a number took in another
+ * The fixed seeds pass, and seeds 10, 68, 174, 196, 340, 533 and 734 with them. Seed 10: a STOP
+ * said to a moved number in its subaccount after the move, the number then moved by hand into
+ * another customer's one, which texts the person (held since to the STOPs a number took in another
  * account since it moved; test/integration/reconcile-stop-then-moved-by-hand.test.ts tells the
  * story by hand). Seeds 68 and 174: a moved number moved by hand into the parent or a
  * subaccount no pass reads and back between two passes, sending from there (68) or hearing a
@@ -44,30 +44,37 @@
  * a fixed seed again.
  *
  * Seeds 1–1000 (601–1000 first run, and 1–1000 again, after 900 and 662 were fixed; 318 and
- * 492, moved away and back between two passes, pass since 7c015f4) miss true violations in four,
- * 221, 533, 734 and 844, all of one kind, which 196 shares: a number that was in the parent's
- * Shared only before any listing — moved by hand out of the parent, and so out of the service,
- * before the first listing (221, 533, 734), or put in Shared by hand and taken out again before
- * it (844) — that sent from its customer's subaccount (221: before the plan; 533, 734, 844:
- * after the apply) to someone who had said STOP through Shared, to another number, while it was
- * in it. Nothing the tool keeps says it was ever in Shared: the STOP came through the service to
- * another number, no listing saw the number in it (734's first listing saw it in another
- * customer's subaccount, the plan's back in the parent, neither in Shared), and what the number
- * did meanwhile (533: a send from it in the parent while still in Shared, 844: one after it was
- * taken out, both of which the snapshot scanned; 221: sends from it in a subaccount before the
- * move, which no pass reads) is no evidence the ledger keeps (keywords and refusals only).
- * Knowing it was in the parent would not put Shared's STOP on its list either: which services
- * it was in there no listing saw, and holding every number to every service's STOPs said before
- * its first listing would put a year of the parent's service-wide STOPs on every list.
+ * 492, moved away and back between two passes, pass since 7c015f4) missed true violations in
+ * four, 221, 533, 734 and 844, all of one kind, which 196 shares: a number that was in the
+ * parent's Shared only before any listing — moved by hand out of the parent, and so out of the
+ * service, before the first listing (221, 533, 734), or put in Shared by hand and taken out
+ * again before it (844) — that sent from its customer's subaccount (221: before the plan; 533,
+ * 734, 844: after the apply) to someone who had said STOP through Shared, to another number,
+ * while it was in it. No listing saw the number in Shared (734's first listing saw it in
+ * another customer's subaccount, the plan's back in the parent, neither in Shared). 533 and
+ * 734 pass since a message of the number's own through Shared, which a snapshot read, counts
+ * as evidence it was in it (a send from it in the parent while still in Shared: 533's at step
+ * 8, 734's at step 4; docs/opt-out-rules.md, "A number's suppression list";
+ * reconcile-service-sent-through.test.ts tells it by hand, where reconcile names the send): its
+ * list carries Shared, and both run with --carry-optouts, so Twilio now refuses the send (no
+ * violation left) as the carry wrote the STOP for its customer's service.
+ * 221 and 844 still miss: 844's number sent from the parent only after it was taken out of
+ * Shared, and 221's only from a subaccount before the move, which no pass reads; nothing of its
+ * own came through Shared. Knowing it was in the parent would not put Shared's STOP on its
+ * list either: holding every number to every service's STOPs said before its first listing
+ * would put a year of the parent's service-wide STOPs on every list. The evidence names one
+ * send the oracle does not hold, fail-safe: fixed seed 5500, a number that sent through Shared
+ * and was moved out by hand before someone's STOP through it, no listing between (it may have
+ * been in Shared then).
  *
  * Seeds 1001–1600 miss in two more, of that kind alone: 1225 (a number moved by hand out of
  * the parent before any listing, texting from its customer's subaccount before the plan someone
  * who had said STOP through Shared to another number while it was in it, as 221) and 1177 (the
- * same, from its subaccount before the plan and after the apply, as 221 and 533). They name
- * three sends the oracle does not hold, all fail-safe: 1082 and 1599, a number put in Shared by
- * hand after someone's STOP through it, no listing before that STOP (it may have been in Shared
- * then); 1236, a send of another number refused while both were in Shared, the refusal's STOP
- * said to that number alone, taken as said through the service.
+ * same, from its subaccount before the plan and after the apply, as 221; it sent nothing through
+ * Shared). They name three sends the oracle does not hold, all fail-safe: 1082 and 1599, a
+ * number put in Shared by hand after someone's STOP through it, no listing before that STOP (it
+ * may have been in Shared then); 1236, a send of another number refused while both were in
+ * Shared, the refusal's STOP said to that number alone, taken as said through the service.
  *
  * Seeds 1601–2000 miss nothing. They name two sends the oracle does not hold, both fail-safe, a
  * STOP said through Shared to another number after the number had left it by hand: 1635, taken
@@ -117,7 +124,9 @@ const FIXED_SEEDS = [
   174,
   196,
   340,
+  533,
   662,
+  734,
   900,
 ];
 const SEEDS = seedsFromEnv('HAND_MOVE_SEEDS') ?? seedsFromEnv('SEEDS') ?? FIXED_SEEDS;

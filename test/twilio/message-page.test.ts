@@ -14,6 +14,9 @@ interface Msg {
   direction: string;
   error_code: number | null;
   date_sent: string | null;
+  from: string | null;
+  to: string;
+  messaging_service_sid: string | null;
   body: string;
   subresource_uris: Record<string, string>;
 }
@@ -58,7 +61,23 @@ function expected(bytes: Buffer) {
     kept: messages.filter((m) => m.direction === 'inbound' || m.error_code !== null),
     envelope: { ...envelope, messages: [] },
     last: messages.at(-1) ?? null,
+    services: serviceMessagesOf(messages),
   };
+}
+
+/** Each Twilio-side address and service SID of the dated messages, with the first and last. */
+function serviceMessagesOf(messages: readonly Msg[]): [string, string, number, number][] {
+  const seen = new Map<string, [string, string, number, number]>();
+  for (const m of messages) {
+    const address = m.direction === 'inbound' ? m.to : m.from;
+    if (m.messaging_service_sid === null || m.date_sent === null || address === null) continue;
+    const at = Date.parse(m.date_sent);
+    const key = `${address} ${m.messaging_service_sid}`;
+    const known = seen.get(key);
+    if (known === undefined) seen.set(key, [address, m.messaging_service_sid, at, at]);
+    else [known[2], known[3]] = [Math.min(known[2], at), Math.max(known[3], at)];
+  }
+  return [...seen.values()];
 }
 
 function randomMessages(seed: number, count: number): Msg[] {
@@ -70,6 +89,10 @@ function randomMessages(seed: number, count: number): Msg[] {
     error_code: random() < 0.3 ? pick([21610, 30003, 30005]) : null,
     // Newest first, one message in seven not yet sent (no date).
     date_sent: i % 7 === 3 ? null : new Date(Date.UTC(2026, 0, 31) - i * 1000).toUTCString(),
+    // A few senders, in a service or two, in none (null), or an address with an escape.
+    from: pick(['+14155550101', '+14155550102', 'whatsapp:+14155550103', 'Owlie\\"s', null]),
+    to: pick(['+14155550101', '+12065550001', 'rcs:+12065550002']),
+    messaging_service_sid: pick([`MG${'1'.repeat(32)}`, `MG${'2'.repeat(32)}`, null]),
     body: pick(TRICKY_BODIES) + (random() < 0.5 ? pick(TRICKY_BODIES) : ''),
     subresource_uris: { media: `/x/${i}/Media.json`, feedback: `/x/${i}/Feedback.json` },
   }));

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { createRandom } from '../../src/emulator/random.js';
-import { scanMessagePage } from '../../src/twilio/message-page.js';
+import { scanMessagePage, timeOf } from '../../src/twilio/message-page.js';
 
 interface Msg {
   sid: string;
@@ -65,6 +65,9 @@ function expected(bytes: Buffer) {
   };
 }
 
+const byPair = (a: [string, string, ...unknown[]], b: [string, string, ...unknown[]]) =>
+  `${a[0]} ${a[1]}` < `${b[0]} ${b[1]}` ? -1 : `${a[0]} ${a[1]}` > `${b[0]} ${b[1]}` ? 1 : 0;
+
 /** Each Twilio-side address and service SID of the dated messages, with the first and last. */
 function serviceMessagesOf(messages: readonly Msg[]): [string, string, number, number][] {
   const seen = new Map<string, [string, string, number, number]>();
@@ -110,7 +113,12 @@ describe('scanMessagePage', () => {
       for (let round = 0; round < 25; round++) {
         const bytes = page(randomMessages(seed * 100 + round, 60), spaced, first);
         const scanned = scanMessagePage<Msg>(bytes, 'inbound-or-error');
-        expect(scanned).toEqual(expected(bytes));
+        // The pairs in no order of note.
+        scanned.services.sort(byPair);
+        expect(scanned).toEqual({
+          ...expected(bytes),
+          services: expected(bytes).services.sort(byPair),
+        });
       }
     },
   );
@@ -144,5 +152,25 @@ describe('scanMessagePage', () => {
     expect(() =>
       scanMessagePage(Buffer.from('{"messages": [{"body": "unterminated'), 'inbound-or-error'),
     ).toThrow(SyntaxError);
+  });
+
+  it("reads Twilio's date_sent as Date.parse does, by its places or not", () => {
+    const random = createRandom(7);
+    for (let i = 0; i < 2000; i++) {
+      const at = Math.floor(random() * 4e12);
+      const twilio = new Date(at).toUTCString().replace(/GMT$/, '+0000');
+      expect(timeOf(twilio)).toBe(Date.parse(twilio));
+    }
+    for (const odd of [
+      'Sat, 31 Jan 2026 00:00:00 GMT',
+      'Sat, 3 Jan 2026 00:00:00 +0000',
+      'Sat, 31 Jan 2026 00:00:00 +0100',
+      '2026-01-31T00:00:00Z',
+      'Sat, 31 Foo 2026 00:00:00 +0000',
+      'Sat, 31 Jan 2O26 00:00:00 +0000',
+      'not a date',
+    ]) {
+      expect(timeOf(odd)).toEqual(Date.parse(odd));
+    }
   });
 });

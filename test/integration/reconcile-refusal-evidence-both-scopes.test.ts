@@ -8,12 +8,11 @@
  * from the STOP (reconcile-random seed 3757). Needs `npm run build`.
  */
 
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { planAndApply, readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
+import { migrateOnce, readCsv, seededStop, useCliWorkspace } from '../support/migration.js';
 
 const A = '+14155550921';
 const DAY = 86_400_000;
@@ -63,13 +62,7 @@ describe('reconcile: a refusal-only violation whose number was refused in two sc
     const { recipient: R, sharedRefusal, ownRefusal } = found!;
     expect(sharedRefusal < ownRefusal).toBe(true);
 
-    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
-    writeFileSync(ws.dir.file('m.csv'), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
-    await planAndApply(cli, {
-      mapping: ws.dir.file('m.csv'),
-      db: db(),
-      out: ws.dir.file('p.json'),
-    });
+    await migrateOnce(ws, db(), `customer_id,customer_name,phone_number\nacme,Acme,${A}\n`);
     const sub = (await ws.env.state()).accounts.find((a) => a.friendly_name === 'Acme')!.sid;
     await sleep(2_200);
     const seeded = await ws.env.seed({

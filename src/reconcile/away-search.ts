@@ -99,7 +99,6 @@ export async function searchAway(
       moved,
       read.map((sid) => [sid, inListed[listedSids.indexOf(sid)] ?? []] as const),
       stays,
-      touched,
       vouched,
       checked,
     ),
@@ -273,11 +272,11 @@ export function changedSince(
 
 /**
  * The moved numbers listed in another subaccount a pass reads than the one they are held to
- * (moved on by hand into another customer's subaccount, say) whose `date_updated` there is later
- * than anything the tool knows of them in their own, by more than the clocks may differ. The
- * pass reads their sends there, and the STOPs said to them there, but not where they may have
- * been on the way: moved by hand into the parent (which no pass reads) and on from there, they
- * heard STOPs there that no list holds. So each is `number-updated` in the account it is in now,
+ * (moved on by hand into another customer's subaccount, say), however soon after apply's
+ * transfer Twilio dates their arrival there (apply never put them there). The pass reads their
+ * sends there, and the STOPs said to them there, but not where they may have been on the way:
+ * moved by hand into the parent (which no pass reads) and on from there, they heard STOPs there
+ * that no list holds. So each is `number-updated` in the account it is in now,
  * from when it last came into its subaccount to its arrival there (Twilio's date), and
  * updated-check.ts reads the family's messages of the span in every other account: none, and
  * the span is vouched for. Pure.
@@ -289,22 +288,26 @@ export function arrivedElsewhere(
     readonly Pick<PhoneNumber, 'sid' | 'phoneNumber' | 'dateUpdated'>[],
   ])[],
   stays: readonly NumberStay[],
-  touched: ReadonlyMap<string, string>,
   vouched: ReadonlyMap<string, string> = new Map(),
   checked: ReadonlyMap<string, readonly string[]> = new Map(),
 ): NotChecked[] {
   return listed.flatMap(([accountSid, numbers]) =>
-    changedSince(
-      moved
-        .filter((m) => m.subaccountSid !== accountSid)
-        .map((m) => ({ ...m, subaccountSid: accountSid })),
-      [[accountSid, numbers]],
-      [],
-      touched,
-      new Map(),
-    ).flatMap((span): NotChecked[] => {
-      const m = moved.find((n) => n.phoneNumber === span.phoneNumber)!;
+    moved.flatMap((m): NotChecked[] => {
+      if (m.subaccountSid === accountSid) return [];
+      const there = numbers.find((n) => n.sid === m.numberSid || n.phoneNumber === m.phoneNumber);
+      if (there?.dateUpdated === undefined) return [];
+      // Apply never put it here: whenever Twilio dates its arrival, even within the clocks'
+      // allowance of apply's transfer (`changedSince`'s test), it came by hand, perhaps through
+      // the parent.
       const arrived = lastArrival(m, stays);
+      const span = {
+        accountSid,
+        start: arrived,
+        end: isoSeconds(there.dateUpdated),
+        reason: 'number-updated' as const,
+        customerId: m.customerId,
+        phoneNumber: m.phoneNumber,
+      };
       const key = vouchKey(m.numberSid, m.subaccountSid);
       const upTo = vouched.get(key);
       if (upTo !== undefined && !(Date.parse(span.end) > Date.parse(upTo))) return [];

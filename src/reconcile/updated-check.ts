@@ -264,9 +264,11 @@ function toRead(
   // The account apply moved it out of held it until the transfer, which Twilio made by the
   // time its answer came (`movedAt`), by Twilio's clock up to the allowance later: its messages
   // there up to then are from before the move, as `changedSince` takes a change then for the
-  // transfer's own.
+  // transfer's own. Not for a span into another subaccount (away-search.ts, arrivedElsewhere):
+  // moved by hand since, it may have gone back there within that allowance and heard a STOP, so
+  // a message there then counts (the safe side).
   const fromMove =
-    span.start === isoSeconds(new Date(m.moveBegan))
+    span.start === isoSeconds(new Date(m.moveBegan)) && span.accountSid === m.subaccountSid
       ? Date.parse(m.movedAt) + CLOCK_SKEW_MS + 1000
       : Number.NEGATIVE_INFINITY;
   // Twilio's DateSent filters may be taken by the day: the query asks for whole UTC days, and

@@ -308,6 +308,32 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     expect(last.exit3).toBe(true);
   });
 
+  it("says it cannot vouch for a number moved on by hand through the parent into another subaccount passes read within the clocks' allowance of its transfer", async () => {
+    const { e, acme, beta, step, pass, moveAByHand, text } = await migrated({ betaToo: true });
+    // Within a minute of apply's transfer into Acme's (by Twilio's clock too): A goes into the
+    // parent, where R2 says STOP, and on into Beta's. Its date_updated in Beta is within the
+    // allowance of the transfer, but apply never put it in Beta: only a hand move did.
+    await moveAByHand(acme, e.parentSid);
+    const stop = await inbound(e, { from: R2, to: A, body: 'STOP' });
+    expect(stop.account_sid).toBe(e.parentSid);
+    await moveAByHand(e.parentSid, beta);
+    step();
+    const sent = await text(beta, R2);
+    expect(sent.status).not.toBe('failed');
+    step();
+    const last = await pass();
+    expect(last.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-updated',
+        accountSid: beta,
+        subaccountSid: acme,
+        phoneNumber: A,
+        updatedCheck: expect.objectContaining({ outcome: 'found', accountSid: e.parentSid }),
+      }),
+    ]);
+    expect(last.exit3).toBe(true);
+  });
+
   it('vouches for a number moved by hand straight into another subaccount passes read, reading neither its own nor that one again', async () => {
     const { e, acme, beta, step, pass, moveAByHand, text } = await migrated({ betaToo: true });
     step();

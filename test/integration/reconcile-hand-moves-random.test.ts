@@ -8,7 +8,7 @@
  * `--fail-on-violation`, or a refusal); violations the tool names and the oracle does not are
  * printed with their seed (fail-safe over-reporting, allowed).
  *
- * The fixed seeds pass, and seeds 10, 68, 174, 196, 340, 533 and 734 with them. Seed 10: a STOP
+ * The fixed seeds pass, and seeds 10, 68, 174, 196, 340, 533, 734 and 2433 with them. Seed 10: a STOP
  * said to a moved number in its subaccount after the move, the number then moved by hand into
  * another customer's one, which texts the person (held since to the STOPs a number took in another
  * account since it moved; test/integration/reconcile-stop-then-moved-by-hand.test.ts tells the
@@ -103,9 +103,11 @@
  * Shared only before any listing, the plan's the first). 2433 is not: the only mapped number was
  * moved by hand into its customer's subaccount before any listing, so the plan found it in place
  * and apply moved nothing; told STOP there after the apply, moved out by hand into the parent,
- * it texts the person from there, and the pass refuses with "no number has been moved"
- * (movedToReconcile counts moved numbers only, not those found in place: not exit 0, but no
- * span named). Both missed before the fix too.
+ * it texts the person from there, and the pass refused with "no number has been moved"
+ * (movedToReconcile counted moved numbers only, not those found in place: not exit 0, but no
+ * span named). Both missed before the fix too. A pass now runs when an applied plan found a
+ * mapped number in place though none moved, and names 2433's `number-away` (exit 3;
+ * test/integration/reconcile-found-in-place-only.test.ts tells it by hand).
  *
  * More seeds: `SEEDS=1-300 npx vitest run test/integration/reconcile-hand-moves-random.test.ts`
  * (`HAND_MOVE_SEEDS` too; `HAND_MOVE_STORIES=1` prints every history, `HAND_MOVE_DUMP=1` the
@@ -128,6 +130,7 @@ const FIXED_SEEDS = [
   662,
   734,
   900,
+  2433,
 ];
 const SEEDS = seedsFromEnv('HAND_MOVE_SEEDS') ?? seedsFromEnv('SEEDS') ?? FIXED_SEEDS;
 

@@ -5,7 +5,8 @@
  * a review: the second snapshot replaced the listing, and the plan, `optouts.csv` and reconcile
  * knew nothing of R2.) Whether reconcile judges A's sends is another matter: with the second
  * snapshot before any plan, no plan saw A anywhere but in the subaccount, so none records it as
- * moved (`reconcile` then says no number has been moved with this database). Needs `npm run build`.
+ * moved (found in place by the plan, `reconcile` holds it to no list and only looks for it
+ * elsewhere). Needs `npm run build`.
  */
 
 import { writeFileSync } from 'node:fs';

@@ -6,6 +6,7 @@
 import { isoSeconds } from '../clock.js';
 import { tollFreeTypes, type LedgerEvent } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
+import { numberSightings } from '../db/whereabouts.js';
 import {
   movedNumbers,
   judgedNotWhole,
@@ -34,6 +35,7 @@ import { atSource, searchAway } from './away-search.js';
 import { checkUpdated, checkedUpTo, vouchedUpTo } from './updated-check.js';
 import { passWindows, readableFrom, notCheckedSpans, passStart } from './spans.js';
 import { historyBeginnings } from './history-beginnings.js';
+import { earliestThere } from './whereabouts.js';
 import type { ReconcileInput, ReconcileDeps } from './run-reconcile.js';
 
 const PAGE_SIZE = 1000;
@@ -159,6 +161,7 @@ export async function passScope(
   const passReadNow = new Map(
     [...bySub.keys()].map((sid) => [sid, passWindows(db, sid, 'current')]),
   );
+  const cameToSource = beforeSource(db, moved);
   const windows = [...bySub].map(([accountSid, numbers]) => ({
     accountSid,
     start: latest(
@@ -166,7 +169,10 @@ export async function passScope(
       input.since ??
         earliest(
           passStart(
-            [...numbers, ...(alsoSince.get(accountSid) ?? [])],
+            [
+              ...numbers.map((n) => cameToSource.get(n.numberSid) ?? n),
+              ...(alsoSince.get(accountSid) ?? []),
+            ],
             passReadNow.get(accountSid)!,
             numbers[0]!.subaccountCreatedAt === null ? null : (beginnings.get(accountSid) ?? null),
             now,
@@ -187,6 +193,35 @@ export async function passScope(
     now,
   );
   return { marks, readable, passRead, passReadNow, windows, notChecked };
+}
+
+/**
+ * A moved number the ledger knew in another account before it was first seen in the account it
+ * came from (moved there by hand before the plan) may have been in its customer's subaccount on
+ * the way, sending there with the opt-outs it took before forgotten: its subaccount is read from
+ * the last it was known elsewhere before it was seen in its source (`earliestThere`), when that
+ * is before its move began. Its sends there before the transfer are held to its list
+ * (`movedThereByHand`).
+ */
+function beforeSource(
+  db: Db,
+  moved: readonly MovedNumber[],
+): Map<string, Pick<MovedNumber, 'moveBegan'>> {
+  const sightings = numberSightings(
+    db,
+    moved.map((m) => m.phoneNumber),
+  );
+  const out = new Map<string, Pick<MovedNumber, 'moveBegan'>>();
+  for (const m of moved) {
+    if (m.sourceAccountSid === m.subaccountSid) continue;
+    // Its sightings in its subaccount itself are passed over: it may have sent there before them.
+    const elsewhere = (sightings.get(m.phoneNumber) ?? []).filter(
+      (s) => s.accountSid !== m.subaccountSid,
+    );
+    const since = earliestThere(elsewhere, m.sourceAccountSid);
+    if (since !== null && since < m.moveBegan) out.set(m.numberSid, { moveBegan: since });
+  }
+  return out;
 }
 
 /**

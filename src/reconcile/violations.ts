@@ -190,8 +190,10 @@ function heldTo(
   if (send.accountSid !== number.subaccountSid && !movedThereByHand(number, send, placedIn)) {
     return null;
   }
-  // From when the transfer was sent: a send from the subaccount is after the move.
-  if (send.sentAt < number.moveBegan) return null;
+  // From when the transfer was sent: a send from the subaccount is after the move. One from
+  // there before a transfer put it there was made after someone moved it there by hand first
+  // (the pass reads that far back for a number known elsewhere before its source: pass-read.ts).
+  if (send.sentAt < number.moveBegan && !beforeItsTransfer(number, send, placedIn)) return null;
   return { send, as: 'number', numbers: [number] };
 }
 
@@ -292,6 +294,23 @@ function movedThereByHand(
     (stay) =>
       Date.parse(stay.began) <= sent && (stay.left === null || sent <= Date.parse(stay.left)),
   );
+}
+
+/**
+ * Whether `send`, from `number`'s own subaccount, was made before every transfer that put it
+ * there: someone had moved it there by hand first, and it went out with its opt-outs forgotten.
+ */
+function beforeItsTransfer(
+  number: MovedNumber,
+  send: SentMessage,
+  placedIn: ReadonlyMap<string, readonly Placement[]> | undefined,
+): boolean {
+  if (send.accountSid !== number.subaccountSid) return false;
+  const there = (placedIn?.get(number.numberSid) ?? []).filter(
+    (stay) => stay.accountSid === send.accountSid,
+  );
+  const sent = Date.parse(send.sentAt);
+  return there.length > 0 && there.every((stay) => sent < Date.parse(stay.began));
 }
 
 /**

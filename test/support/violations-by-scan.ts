@@ -121,7 +121,13 @@ export function violationsByScan(
         (stay) => send.sentAt < stay.began || (stay.left !== null && send.sentAt > stay.left),
       );
     if (send.accountSid !== number.subaccountSid && !byHand) continue;
-    if (send.sentAt < number.moveBegan) continue;
+    // Before its move only from its own subaccount before every transfer put it there (moved
+    // there by hand first).
+    const before =
+      send.accountSid === number.subaccountSid &&
+      there.length > 0 &&
+      there.every((stay) => send.sentAt < stay.began);
+    if (send.sentAt < number.moveBegan && !before) continue;
     verdicts.checked += 1;
     const pairs = (lists.get(send.from) ?? []).filter(
       (p) => p.recipient === send.to && saidBy(p, send) && heldThere(p, send),

@@ -21,3 +21,22 @@ export function bySubaccount(moved: readonly MovedNumber[]): Map<string, MovedNu
 /** When the first of a subaccount's numbers began to move. */
 export const movedSince = (numbers: readonly MovedNumber[]) =>
   new Date(Math.min(...numbers.map((n) => new Date(n.moveBegan).getTime())));
+
+/**
+ * `bySub` with each number found to have come into its subaccount before its move began
+ * (`since`, by number SID) dated from then: the spans no pass can read any more begin there.
+ */
+export function arrivedSince(
+  bySub: ReadonlyMap<string, readonly MovedNumber[]>,
+  since: ReadonlyMap<string, Pick<MovedNumber, 'moveBegan'>>,
+): Map<string, MovedNumber[]> {
+  return new Map(
+    [...bySub].map(([sid, numbers]) => [
+      sid,
+      numbers.map((n) => {
+        const came = since.get(n.numberSid);
+        return came === undefined ? n : { ...n, moveBegan: came.moveBegan };
+      }),
+    ]),
+  );
+}

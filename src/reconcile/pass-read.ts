@@ -6,7 +6,6 @@
 import { isoSeconds } from '../clock.js';
 import { tollFreeTypes, type LedgerEvent } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
-import { numberSightings } from '../db/whereabouts.js';
 import {
   movedNumbers,
   judgedNotWhole,
@@ -30,12 +29,12 @@ import { PageTrail } from '../twilio/page-trail.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { type SentMessage } from './violations.js';
 import { latest, earliest } from './instants.js';
-import { subaccountsNow, bySubaccount } from './moved.js';
+import { subaccountsNow, bySubaccount, arrivedSince } from './moved.js';
 import { atSource, searchAway } from './away-search.js';
 import { checkUpdated, checkedUpTo, vouchedUpTo } from './updated-check.js';
 import { passWindows, readableFrom, notCheckedSpans, passStart } from './spans.js';
 import { historyBeginnings } from './history-beginnings.js';
-import { earliestThere } from './whereabouts.js';
+import { arrivalsBeforeSource } from './whereabouts.js';
 import type { ReconcileInput, ReconcileDeps } from './run-reconcile.js';
 
 const PAGE_SIZE = 1000;
@@ -161,7 +160,7 @@ export async function passScope(
   const passReadNow = new Map(
     [...bySub.keys()].map((sid) => [sid, passWindows(db, sid, 'current')]),
   );
-  const cameToSource = beforeSource(db, moved);
+  const cameToSource = arrivalsBeforeSource(db, moved);
   const windows = [...bySub].map(([accountSid, numbers]) => ({
     accountSid,
     start: latest(
@@ -186,42 +185,13 @@ export async function passScope(
   const current = subaccountsNow(moved);
   const notChecked = notCheckedSpans(
     current,
-    bySub,
+    arrivedSince(bySub, cameToSource),
     stays,
     (accountSid) => passRead.get(accountSid) ?? passWindows(db, accountSid),
     readable,
     now,
   );
   return { marks, readable, passRead, passReadNow, windows, notChecked };
-}
-
-/**
- * A moved number the ledger knew in another account before it was first seen in the account it
- * came from (moved there by hand before the plan) may have been in its customer's subaccount on
- * the way, sending there with the opt-outs it took before forgotten: its subaccount is read from
- * the last it was known elsewhere before it was seen in its source (`earliestThere`), when that
- * is before its move began. Its sends there before the transfer are held to its list
- * (`movedThereByHand`).
- */
-function beforeSource(
-  db: Db,
-  moved: readonly MovedNumber[],
-): Map<string, Pick<MovedNumber, 'moveBegan'>> {
-  const sightings = numberSightings(
-    db,
-    moved.map((m) => m.phoneNumber),
-  );
-  const out = new Map<string, Pick<MovedNumber, 'moveBegan'>>();
-  for (const m of moved) {
-    if (m.sourceAccountSid === m.subaccountSid) continue;
-    // Its sightings in its subaccount itself are passed over: it may have sent there before them.
-    const elsewhere = (sightings.get(m.phoneNumber) ?? []).filter(
-      (s) => s.accountSid !== m.subaccountSid,
-    );
-    const since = earliestThere(elsewhere, m.sourceAccountSid);
-    if (since !== null && since < m.moveBegan) out.set(m.numberSid, { moveBegan: since });
-  }
-  return out;
 }
 
 /**

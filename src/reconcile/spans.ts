@@ -23,7 +23,8 @@ import {
 } from '../optouts/windows.js';
 import type { ReconcileResult, Unread, NotChecked } from './result.js';
 import { latest } from './instants.js';
-import { subaccountsNow, bySubaccount, movedSince } from './moved.js';
+import { subaccountsNow, bySubaccount, movedSince, arrivedSince } from './moved.js';
+import { arrivalsBeforeSource } from './whereabouts.js';
 import { unjudgedStays, cameInto } from './stays.js';
 import { awaySpans } from './away.js';
 
@@ -172,7 +173,7 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
   });
   const notChecked = notCheckedSpans(
     subaccountsNow(moved),
-    bySub,
+    arrivedSince(bySub, arrivalsBeforeSource(db, moved)),
     stays,
     (accountSid) => read.get(accountSid) ?? passWindows(db, accountSid),
     readable,

@@ -5,7 +5,9 @@
  */
 
 import { saidAfterBy, saidBeforeBy } from '../clock.js';
-import type { NumberSighting } from '../db/whereabouts.js';
+import type { Db } from '../db/open.js';
+import type { MovedNumber } from '../db/reconcile.js';
+import { numberSightings, type NumberSighting } from '../db/whereabouts.js';
 
 /** The earliest and the latest date Twilio may give a message said at the sighting. */
 const earliest = (s: NumberSighting) => (s.listed ? saidAfterBy(s.at) : s.at);
@@ -133,4 +135,34 @@ export function serviceStaysSince(
     stays.push({ accountSid, service, until, optInsBy, optInsFrom });
   }
   return stays;
+}
+
+/**
+ * A moved number the ledger knew in another account before it was first seen in the account it
+ * came from (moved there by hand before the plan) may have been in its customer's subaccount on
+ * the way, sending there with the opt-outs it took before forgotten: its subaccount is read from
+ * the last it was known elsewhere before it was seen in its source (`earliestThere`), when that
+ * is before its move began. Its sends there before the transfer are held to its list
+ * (`movedThereByHand`), and what of that stretch the Messages API no longer shows is not checked
+ * (`notCheckedSpans`, through `arrivedSince`).
+ */
+export function arrivalsBeforeSource(
+  db: Db,
+  moved: readonly MovedNumber[],
+): Map<string, Pick<MovedNumber, 'moveBegan'>> {
+  const sightings = numberSightings(
+    db,
+    moved.map((m) => m.phoneNumber),
+  );
+  const out = new Map<string, Pick<MovedNumber, 'moveBegan'>>();
+  for (const m of moved) {
+    if (m.sourceAccountSid === m.subaccountSid) continue;
+    // Its sightings in its subaccount itself are passed over: it may have sent there before them.
+    const elsewhere = (sightings.get(m.phoneNumber) ?? []).filter(
+      (s) => s.accountSid !== m.subaccountSid,
+    );
+    const since = earliestThere(elsewhere, m.sourceAccountSid);
+    if (since !== null && since < m.moveBegan) out.set(m.numberSid, { moveBegan: since });
+  }
+  return out;
 }

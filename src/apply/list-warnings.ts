@@ -20,7 +20,7 @@ export function describeUnjudged(all: readonly (Unread | NotChecked)[]): string[
     away.length === 0
       ? []
       : [
-          `${away.length} span(s) while a moved number was out of its subaccount, moved there by hand (${away
+          `${away.length} span(s) while a number of the mapping was where no step of apply's put it, moved there by hand (${away
             .slice(0, 3)
             .map(numberAwayWhere)
             .join(

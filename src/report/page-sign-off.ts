@@ -167,8 +167,8 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
   if (violations !== null && away.length > 0) {
     // No pass reads where such a number went: running reconcile again cannot judge these.
     reasons.push(
-      html`${away.length} span(s) while a moved number was out of its subaccount, moved there by
-      hand, not by apply (${away.map(numberAwayWhere).join(', ')}): no reconcile pass reads its
+      html`${away.length} span(s) while a number of the mapping was where no step of apply's put it,
+      moved there by hand (${away.map(numberAwayWhere).join(', ')}): no reconcile pass reads its
       messages there, and none will. What to do: the customer checks the messages that number sent
       then against its suppression list (optouts/&lt;customer&gt;.csv) and its own opt-out records;
       the engineer puts the number back where the mapping has it.`,

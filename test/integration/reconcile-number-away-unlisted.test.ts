@@ -180,7 +180,7 @@ describe('reconcile: a moved number missing from its subaccount, looked for else
     const report = await runCli(['report', '--db', db()], withKey, ws.dir.path);
     expect(report.code, report.stderr).toBe(0);
     expect(report.stderr).toContain(
-      `span(s) while a moved number was out of its subaccount, moved there by hand (${A} in no account a pass could list ${span!.start} → `,
+      `span(s) while a number of the mapping was where no step of apply's put it, moved there by hand (${A} in no account a pass could list ${span!.start} → `,
     );
     expect(report.stderr).not.toContain('no reconcile pass has read');
     // As a browser shows it: the page's text wraps where its source does.

@@ -83,7 +83,7 @@ describe('reconcile: a number moved back by hand into the parent', () => {
     expect(report.stderr).toContain(parent);
     // Not sent round to reconcile, which cannot read it: the customer checks those messages.
     expect(report.stderr).toContain(
-      `span(s) while a moved number was out of its subaccount, moved there by hand (${A} in ${parent} `,
+      `span(s) while a number of the mapping was where no step of apply's put it, moved there by hand (${A} in ${parent} `,
     );
     expect(report.stderr).not.toContain('no reconcile pass has read');
     // As a browser shows it: the page's text wraps where its source does.

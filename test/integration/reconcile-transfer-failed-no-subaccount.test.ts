@@ -66,7 +66,7 @@ describe('reconcile after an apply that could not create the customer’s subacc
     const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
     expect(pass.code, pass.stderr).toBe(3);
     expect(pass.stderr).toContain(
-      `while moved number ${A} of acme was there, out of the parent account ${parent}, where it comes from (its transfer failed or was not run, and its customer has no subaccount yet), with no step of apply's (moved by hand)`,
+      `while number ${A} of acme was there, out of the parent account ${parent}, where it comes from (its transfer failed or was not run, and its customer has no subaccount yet), with no step of apply's (moved by hand)`,
     );
     expect(pass.stderr).not.toContain(`its subaccount ${parent}`);
     const again = await cli(['reconcile', '--db', db(), '--json']);

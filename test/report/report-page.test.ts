@@ -604,7 +604,7 @@ describe('report.html: what the reviewer is asked to sign off', () => {
     const page = reportPage({ ...base, violations: [], unjudged: [away] });
     expect(verdict(page)).toBe('not-ready');
     expect(block(page)).toContain(
-      `1 span(s) while a moved number was out of its subaccount, moved there by hand, not by apply (+15550000001 in ${away.accountSid} 2026-11-02T00:00:00Z → 2026-11-03T00:00:00Z): no reconcile pass reads its messages there, and none will.`,
+      `1 span(s) while a number of the mapping was where no step of apply's put it, moved there by hand (+15550000001 in ${away.accountSid} 2026-11-02T00:00:00Z → 2026-11-03T00:00:00Z): no reconcile pass reads its messages there, and none will.`,
     );
     expect(block(page)).toContain('the customer checks the messages that number sent then');
     expect(block(page)).not.toContain('never read by a reconcile pass');
@@ -615,7 +615,9 @@ describe('report.html: what the reviewer is asked to sign off', () => {
       unjudged: [away, { ...away, reason: 'unread', phoneNumber: undefined }],
     });
     expect(block(both)).toContain('1 span(s) since the move were never read by a reconcile pass');
-    expect(block(both)).toContain('1 span(s) while a moved number was out of its subaccount');
+    expect(block(both)).toContain(
+      "1 span(s) while a number of the mapping was where no step of apply's put it",
+    );
   });
 
   it('says a moved number a pass found in no account it could list is for the customer to check too', () => {
@@ -630,7 +632,7 @@ describe('report.html: what the reviewer is asked to sign off', () => {
     const page = reportPage({ ...base, violations: [], unjudged: [missing] });
     expect(verdict(page)).toBe('not-ready');
     expect(block(page)).toContain(
-      '1 span(s) while a moved number was out of its subaccount, moved there by hand, not by apply (+15550000001 in no account a pass could list 2026-11-02T00:00:00Z → 2026-11-03T00:00:00Z): no reconcile pass reads its messages there, and none will.',
+      "1 span(s) while a number of the mapping was where no step of apply's put it, moved there by hand (+15550000001 in no account a pass could list 2026-11-02T00:00:00Z → 2026-11-03T00:00:00Z): no reconcile pass reads its messages there, and none will.",
     );
     expect(block(page)).not.toContain('never read by a reconcile pass');
   });

@@ -113,7 +113,10 @@ function notCheckedLine(span: NotChecked): string {
  */
 function awayLine(span: NotChecked, where: string): string {
   const customer = span.customerId ?? 'ID';
-  const head = `not checked: ${where}, while moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'} was there`;
+  // Its transfer failed or was not run (it comes from somewhere, or is in its subaccount with
+  // no transfer): a number of the mapping, not a moved one.
+  const moved = span.comesFrom === undefined && span.accountSid !== span.subaccountSid;
+  const head = `not checked: ${where}, while ${moved ? 'moved number' : 'number'} ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'} was there`;
   const tail = `no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer ${customer}\``;
   if (span.comesFrom !== undefined) {
     const from =

@@ -167,7 +167,7 @@ describe('reconcileNotes: numbers that left a subaccount', () => {
         },
       ])[0]!;
     expect(lineOf('parent')).toBe(
-      `not checked: ${SUB} from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z, while moved number +14155550701 of acme was there, out of the parent account AC00000000000000000000000000000009, where it comes from (its transfer failed or was not run, and its customer has no subaccount yet), with no step of apply's (moved by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer acme\``,
+      `not checked: ${SUB} from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z, while number +14155550701 of acme was there, out of the parent account AC00000000000000000000000000000009, where it comes from (its transfer failed or was not run, and its customer has no subaccount yet), with no step of apply's (moved by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer acme\``,
     );
     expect(lineOf('subaccount')).toContain(
       'out of the subaccount AC00000000000000000000000000000009, where it comes from (its transfer failed',
@@ -186,7 +186,7 @@ describe('reconcileNotes: numbers that left a subaccount', () => {
       },
     ]);
     expect(line).toBe(
-      `not checked: ${SUB} from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z, while moved number +14155550701 of acme was there, in its subaccount with no transfer of apply's (its transfer failed or was not run: moved there by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer acme\`; \`submigrate plan\` and \`apply\` hold it as moved from then on`,
+      `not checked: ${SUB} from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z, while number +14155550701 of acme was there, in its subaccount with no transfer of apply's (its transfer failed or was not run: moved there by hand): no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer acme\`; \`submigrate plan\` and \`apply\` hold it as moved from then on`,
     );
   });
 });

@@ -6,6 +6,7 @@
  * and 032.
  */
 
+import { CLOCK_SKEW_MS } from '../clock.js';
 import type { Db } from './open.js';
 
 export interface NumberUpdateCheck {
@@ -102,7 +103,9 @@ export function knownSubaccounts(db: Db): string[] {
 
 /**
  * Keeps each check (the same span checked again keeps the first answer, but for `unvouched`:
- * a later answer for that span, vouched or found, takes its place).
+ * a later answer for that span, vouched or found, takes its place; and for one vouched for by
+ * a pass that read within the clocks' allowance of the change, which does not stand for it
+ * (`vouchHolds`, src/reconcile/updated-check.ts): any later answer takes its place).
  */
 export function recordNumberUpdateChecks(db: Db, checks: readonly NumberUpdateCheck[]): void {
   if (checks.length === 0) return;
@@ -116,7 +119,10 @@ export function recordNumberUpdateChecks(db: Db, checks: readonly NumberUpdateCh
        requests = excluded.requests, found_account_sid = excluded.found_account_sid,
        found_message_sid = excluded.found_message_sid, found_sent_at = excluded.found_sent_at,
        checked_at = excluded.checked_at
-     WHERE number_update_checks.outcome = 'unvouched' AND excluded.outcome <> 'unvouched'`,
+     WHERE (number_update_checks.outcome = 'unvouched' AND excluded.outcome <> 'unvouched')
+        OR (number_update_checks.outcome = 'vouched'
+            AND CAST(strftime('%s', number_update_checks.checked_at) AS INTEGER)
+                  - CAST(strftime('%s', number_update_checks.date_updated) AS INTEGER) <= ?)`,
   );
   db.transaction(() => {
     for (const c of checks) {
@@ -132,6 +138,7 @@ export function recordNumberUpdateChecks(db: Db, checks: readonly NumberUpdateCh
         c.found?.messageSid ?? null,
         c.found?.sentAt ?? null,
         c.checkedAt,
+        CLOCK_SKEW_MS / 1000,
       );
     }
   })();

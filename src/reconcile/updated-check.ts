@@ -42,11 +42,16 @@ export interface UpdatedChecks {
   requests: number;
 }
 
-/** Each number's latest change vouched for in its subaccount, by `vouchKey`. Pure. */
+/**
+ * Each number's latest change vouched for in its subaccount, by `vouchKey`. Only a vouch read
+ * more than the clocks' allowance after the change counts (`vouchHolds`): one read sooner may
+ * have read before a later change Twilio dates in the same second, or, its clock behind ours,
+ * earlier. Pure.
+ */
 export function vouchedUpTo(checks: readonly NumberUpdateCheck[]): Map<string, string> {
   const upTo = new Map<string, string>();
   for (const c of checks) {
-    if (c.outcome !== 'vouched') continue;
+    if (c.outcome !== 'vouched' || !vouchHolds(c)) continue;
     const key = vouchKey(c.numberSid, c.subaccountSid);
     const before = upTo.get(key);
     if (before === undefined || Date.parse(c.dateUpdated) > Date.parse(before)) {
@@ -55,6 +60,18 @@ export function vouchedUpTo(checks: readonly NumberUpdateCheck[]): Map<string, s
   }
   return upTo;
 }
+
+/**
+ * Whether a span vouched for stands for every change Twilio dates up to its `dateUpdated`: the
+ * pass read the family more than the clocks' allowance after that date. A change made after
+ * its read is dated by Twilio no earlier than the read by Twilio's clock, which is at most the
+ * allowance behind this machine's (`checkedAt`): so later than `dateUpdated` only when that is
+ * more than the allowance before `checkedAt`. A number moved by hand through the parent and
+ * back in the second a pass vouched for its first change, say, keeps the same `date_updated`,
+ * and such a vouch would hide it. Pure.
+ */
+export const vouchHolds = (c: Pick<NumberUpdateCheck, 'dateUpdated' | 'checkedAt'>): boolean =>
+  Date.parse(c.checkedAt) - Date.parse(c.dateUpdated) > CLOCK_SKEW_MS;
 
 /**
  * Each number's changes a pass read the family's messages for, vouched for or not, by

@@ -334,6 +334,52 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     expect(last.exit3).toBe(true);
   });
 
+  it('says it cannot vouch for a number that went through the parent into Beta again in the second a pass vouched for its first arrival, and keeps naming it', async () => {
+    const m = await migrated({ betaToo: true });
+    const { e, acme, beta, step, pass, moveAByHand, text } = m;
+    step();
+    await moveAByHand(acme, beta);
+    const first = await pass();
+    expect(first.result.notChecked).toEqual([]);
+    expect(first.exit3).toBe(false);
+    // The same second: back into the parent, told STOP there, and into Beta's again. Twilio
+    // dates its arrival in Beta's as the one the pass vouched for.
+    await moveAByHand(beta, e.parentSid);
+    const stop = await inbound(e, { from: R2, to: A, body: 'STOP' });
+    expect(stop.account_sid).toBe(e.parentSid);
+    await moveAByHand(e.parentSid, beta);
+    step();
+    // Beta never heard R2's STOP: the send goes out.
+    const sent = await text(beta, R2);
+    expect(sent.status).not.toBe('failed');
+    step();
+    const found = expect.objectContaining({
+      reason: 'number-updated',
+      subaccountSid: acme,
+      phoneNumber: A,
+      updatedCheck: {
+        outcome: 'found',
+        accountSid: e.parentSid,
+        messageSid: stop.sid,
+        sentAt: expect.any(String),
+      },
+    });
+    const last = await pass();
+    expect(last.result.notChecked).toEqual([found]);
+    expect(last.result.notChecked[0]!.accountSid).toBe(beta);
+    expect(last.exit3).toBe(true);
+    // Moved back into Acme's by hand, then touched there by a later apply: no pass lists it as
+    // changed any more, and the span found is still named.
+    step();
+    await moveAByHand(beta, acme);
+    step();
+    await m.planAndApply('Acme Alerts');
+    step();
+    const later = await pass();
+    expect(later.result.notChecked).toEqual([found]);
+    expect(later.exit3).toBe(true);
+  });
+
   it('vouches for a number moved by hand straight into another subaccount passes read, reading neither its own nor that one again', async () => {
     const { e, acme, beta, step, pass, moveAByHand, text } = await migrated({ betaToo: true });
     step();

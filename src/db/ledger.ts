@@ -1106,6 +1106,19 @@ export function numberEvidenceSince(
 }
 
 /**
+ * Whether the ledger holds the message as an opt-out (a snapshot or apply's read after the moves
+ * took it): one said to a number in an account it left is on its list as said before it left,
+ * up to two minutes after the journal's time of that (src/reconcile/suppression-lists.ts).
+ */
+export function ledgerHoldsOptOut(db: Db, messageSid: string): boolean {
+  return (
+    statement(db, `SELECT 1 FROM ledger_events WHERE message_sid = ? AND kind = 'opt-out'`).get(
+      messageSid,
+    ) !== undefined
+  );
+}
+
+/**
  * Pairs whose latest second holds both an opt-in and an opt-out or refusal: the ties resolved
  * as opted out, which every coverage statement counts.
  */

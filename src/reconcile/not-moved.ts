@@ -9,6 +9,7 @@
  */
 
 import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
+import { ledgerHoldsOptOut } from '../db/ledger.js';
 import { unmadeTransferEnds, type MovedNumber, type NumberAway } from '../db/reconcile.js';
 import type { Db } from '../db/open.js';
 import { knownSubaccounts } from '../db/update-checks.js';
@@ -175,7 +176,8 @@ export async function withoutStopOver(
   const refused = unmadeTransferEnds(db);
   const spans = [...judged];
   // Held to the account it was found in, as if moved there when Twilio refused its transfer:
-  // its messages in the account it comes from count from then on (`countsAfter`).
+  // its messages in the account it comes from count from then on, and an opt-out it heard
+  // there the ledger does not hold from up to the clocks' allowance before (`boundsIn`).
   const numbers = spans.map((span) => ({
     ...bySid.get(span.numberSid)!,
     subaccountSid: span.accountSid,
@@ -197,6 +199,7 @@ export async function withoutStopOver(
     readable: readableFrom(db, now),
     now,
     known: knownSubaccounts(db),
+    onLedger: (sid) => ledgerHoldsOptOut(db, sid),
   });
   return new Set(
     spans.filter(

@@ -4,7 +4,7 @@
  */
 
 import { isoSeconds } from '../clock.js';
-import { tollFreeTypes, type LedgerEvent } from '../db/ledger.js';
+import { ledgerHoldsOptOut, tollFreeTypes, type LedgerEvent } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import {
   movedNumbers,
@@ -104,6 +104,7 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
     readable: readableFrom(db, now),
     now,
     known: knownSubaccounts(db),
+    onLedger: (sid) => ledgerHoldsOptOut(db, sid),
   });
   recordNumberUpdateChecks(db, checks);
   return { stays, away: search.away, unlisted: search.unlisted, updated, notMoved };

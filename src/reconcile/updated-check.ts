@@ -25,7 +25,7 @@ import { LISTINGS_AT_ONCE, vouchKey } from './away-search.js';
 import type { NotChecked, UnlistedSubaccount, UpdatedCheck } from './result.js';
 import {
   addressFilters,
-  countsAfter,
+  boundsIn,
   firstOfNumber,
   listShared,
   type Hit,
@@ -108,6 +108,7 @@ export async function checkUpdated(
     readable,
     now,
     known = [],
+    onLedger = () => false,
   }: {
     updated: readonly NotChecked[];
     numbers: readonly MovedNumber[];
@@ -116,6 +117,8 @@ export async function checkUpdated(
     now: Date;
     /** Subaccounts the database knows of: one Twilio no longer lists is read all the same. */
     known?: readonly string[];
+    /** Whether the ledger holds a message as an opt-out (`boundsIn`). */
+    onLedger?: (messageSid: string) => boolean;
   },
   { batchFrom = BATCH_FROM }: { batchFrom?: number } = {},
 ): Promise<UpdatedChecks> {
@@ -161,7 +164,7 @@ export async function checkUpdated(
     );
     const gone = { known, unvouched, now };
     const where = elsewhere(twilio.parentAccountSid, await family, gone, m, span);
-    said.push(toRead(where, m, span, now));
+    said.push(toRead(where, m, span, now, onLedger));
   }
   const reading = said.filter((s): s is SpanToRead => !('said' in s));
   const beyond = new Map(reading.map((r) => [r, retentionOf(r, readable)]));
@@ -267,6 +270,7 @@ function toRead(
   m: MovedNumber,
   span: NotChecked,
   now: Date,
+  onLedger: (messageSid: string) => boolean,
 ): SpanToRead {
   // By Twilio's clock the number may have come in up to the allowance before this machine's
   // clock says (`start`); `end` is Twilio's own date.
@@ -280,10 +284,11 @@ function toRead(
   const until = Math.max(end, now.getTime() + CLOCK_SKEW_MS);
   // The account apply moved it out of held it until the transfer, which Twilio made by the
   // time its answer came (`movedAt`), by Twilio's clock up to the allowance later: its messages
-  // there up to then are from before the move, as `changedSince` takes a change then for the
-  // transfer's own. Not for a span into another subaccount (away-search.ts, arrivedElsewhere):
-  // moved by hand since, it may have gone back there within that allowance and heard a STOP, so
-  // a message there then counts (the safe side).
+  // there up to then may be from before the move, as `changedSince` takes a change then for the
+  // transfer's own, but it may also have gone back there by hand within that allowance and
+  // heard a STOP: in that stretch only an opt-out the ledger does not hold counts
+  // (updated-listing.ts, `boundsIn`). Not for a span into another subaccount (away-search.ts,
+  // arrivedElsewhere): every message there then counts (the safe side).
   const fromMove =
     span.start === isoSeconds(new Date(m.moveBegan)) && span.accountSid === m.subaccountSid
       ? Date.parse(m.movedAt) + CLOCK_SKEW_MS + 1000
@@ -295,7 +300,7 @@ function toRead(
     sentAfter: new Date(Math.floor(from / DAY_MS) * DAY_MS),
     sentBefore: new Date((Math.floor(until / DAY_MS) + 2) * DAY_MS - 1000),
   };
-  return { m, span, accounts, idle, from, until, end, fromMove, filter };
+  return { m, span, accounts, idle, from, until, end, fromMove, onLedger, filter };
 }
 
 /** An account whose Messages API window does not reach back to the span (not idle), if any. */
@@ -362,8 +367,7 @@ async function readSpan(
           try {
             for (const f of addressFilters(m.phoneNumber)) {
               const hit = await firstOfNumber(twilio, accountSid, { ...f, ...filter }, m, {
-                after: countsAfter(r, accountSid),
-                until: r.until,
+                ...boundsIn(r, accountSid),
                 end: r.end,
                 onRequest: () => {
                   requests += 1;

@@ -11,6 +11,7 @@ import type pLimit from 'p-limit';
 import { isoSeconds } from '../clock.js';
 import type { MovedNumber } from '../db/reconcile.js';
 import { splitAddress } from '../optouts/channels.js';
+import { matchKeyword } from '../optouts/keywords.js';
 import { isListingRefused } from '../twilio/error-mapping.js';
 import { PageTrail } from '../twilio/page-trail.js';
 import type { Message, MessageFilter, TwilioPort } from '../twilio/port.js';
@@ -28,15 +29,53 @@ export interface SpanToRead {
   from: number;
   until: number;
   end: number;
-  /** In the account apply moved it out of, a message counts only from then. */
+  /**
+   * In the account apply moved it out of, a message dated before then (within the clocks'
+   * allowance of the transfer) counts only as `doubtful` says.
+   */
   fromMove: number;
+  /** Whether the ledger holds a message as an opt-out (src/db/ledger.ts ledgerHoldsOptOut). */
+  onLedger: (messageSid: string) => boolean;
   /** The days asked of Twilio. */
   filter: { sentAfter: Date; sentBefore: Date };
 }
 
-/** From when a message in the account counts for the span. */
-export const countsAfter = (r: SpanToRead, accountSid: string) =>
-  accountSid === r.m.sourceAccountSid ? Math.max(r.from, r.fromMove) : r.from;
+/** The bounds a message of the number in the account is held to for the span. */
+export interface Bounds {
+  /** A message dated from `after` to `until` counts. */
+  after: number;
+  until: number;
+  /** One dated earlier, from `doubtful.from`, counts only if `doubtful.counts` says so. */
+  doubtful?: { from: number; counts: (message: Message) => boolean };
+}
+
+/**
+ * The bounds in the account. In the one apply moved the number out of, its messages dated up to
+ * the allowance after the transfer's answer (`fromMove`) may be from before the transfer, when
+ * it was there, or from after it, moved back there by hand within those two minutes: which,
+ * their dates cannot tell. A send from there or an ordinary message it heard then misses no
+ * list; a STOP said to it there after such a move is on none, and the subaccount it came back
+ * into sends to the person (Twilio forgot it there as the number left). So in that stretch an
+ * opt-out it heard counts, unless the ledger holds it: a STOP said to the number in an account it
+ * left, dated up to two minutes after it left, is on its list as said before (a snapshot or
+ * apply's read after the moves took it), wherever it stood when it was said.
+ */
+export function boundsIn(r: SpanToRead, accountSid: string): Bounds {
+  if (accountSid !== r.m.sourceAccountSid || !(r.fromMove > r.from)) {
+    return { after: r.from, until: r.until };
+  }
+  return {
+    after: r.fromMove,
+    until: r.until,
+    doubtful: {
+      from: r.from,
+      counts: (message) =>
+        message.direction === 'inbound' &&
+        matchKeyword(message.body, false)?.kind === 'opt-out' &&
+        !r.onLedger(message.sid),
+    },
+  };
+}
 export type Hit = { messageSid: string; sentAt: string };
 
 /**
@@ -124,8 +163,7 @@ async function listOnce(
                 (f.to !== undefined && f.to === message.to),
             );
             if (rank < 0 || (best.get(r)?.rank ?? Infinity) <= rank) continue;
-            const bounds = { after: countsAfter(r, accountSid), until: r.until };
-            if (!isNumbers(message, phone, bounds)) continue;
+            if (!isNumbers(message, phone, boundsIn(r, accountSid))) continue;
             best.set(r, { rank, hit: hitOf(message, r.end) });
           }
         }
@@ -154,7 +192,7 @@ export async function firstOfNumber(
   accountSid: string,
   filter: MessageFilter,
   m: MovedNumber,
-  bounds: { after: number; until: number; end: number; onRequest: () => void },
+  bounds: Bounds & { end: number; onRequest: () => void },
 ): Promise<{ messageSid: string; sentAt: string } | null> {
   const trail = new PageTrail();
   let next: string | null = null;
@@ -188,18 +226,16 @@ export function addressFilters(phone: string): MessageFilter[] {
 
 /**
  * A message the number sent or heard, dated from the span's start to now (undated: taken as in
- * it).
+ * it), or, dated earlier but in the stretch `doubtful` covers, one it says counts.
  */
-function isNumbers(
-  message: Message,
-  phone: string,
-  { after, until }: { after: number; until: number },
-): boolean {
+function isNumbers(message: Message, phone: string, { after, until, doubtful }: Bounds): boolean {
   // An address over a channel (`rcs:+1…`) is the number it carries.
   const of = (address: string) => splitAddress(address).address === phone;
   const its = message.direction === 'inbound' ? of(message.to) : of(message.from);
   if (!its) return false;
   if (message.dateSent === null) return true;
   const at = message.dateSent.getTime();
-  return at >= after && at <= until;
+  if (at > until) return false;
+  if (at >= after) return true;
+  return doubtful !== undefined && at >= doubtful.from && doubtful.counts(message);
 }

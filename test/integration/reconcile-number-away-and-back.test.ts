@@ -37,7 +37,7 @@ import {
 } from '../support/snapshot-harness.js';
 
 const [A, B, C] = ['+14155550661', '+14155550662', '+14155550663'];
-const [R1, R2] = ['+12065550661', '+12065550662'];
+const [R1, R2, R3] = ['+12065550661', '+12065550662', '+12065550663'];
 const STEP = 5 * 60_000;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -57,8 +57,14 @@ describe('reconcile: a moved number moved by hand away and back between two pass
    * `inPlace`, B too, mapped to Acme, moved by hand into Acme's subaccount before the snapshot
    * (which sees it there only): the plan finds it in place, and apply does not move it. With
    * `betaToo`, C too, mapped to Beta and moved there by apply: passes read Beta's subaccount.
+   * `beforeApply` runs just before the plan and apply, on their clock.
    */
-  async function migrated({ inPlace = false, betaToo = false, key = false } = {}) {
+  async function migrated({
+    inPlace = false,
+    betaToo = false,
+    key = false,
+    beforeApply = async (_e: TestEmulator) => undefined,
+  } = {}) {
     let t = Math.floor((Date.now() - 12 * 3_600_000) / 60_000) * 60_000;
     const e = await startTestEmulator({ now: () => t });
     env = e;
@@ -121,6 +127,7 @@ describe('reconcile: a moved number moved by hand away and back between two pass
         expect(done.status).toBe('completed');
         return plan;
       });
+    await beforeApply(e);
     await planAndApply();
     /** A plan (with a snapshot) of the mapping `csv` now, not applied. */
     const planOnly = (csv: string) =>
@@ -332,6 +339,52 @@ describe('reconcile: a moved number moved by hand away and back between two pass
       }),
     ]);
     expect(last.exit3).toBe(true);
+  });
+
+  it("says it cannot vouch for a number moved by hand into the parent within the clocks' allowance of its transfer, told STOP there, and moved back later", async () => {
+    const { e, acme, step, pass, moveAByHand, text } = await migrated();
+    // Within a minute of apply's transfer into Acme's: A goes back into the parent, where R2
+    // says STOP; minutes later it comes back into Acme's, which never heard that STOP.
+    await moveAByHand(acme, e.parentSid);
+    const stop = await inbound(e, { from: R2, to: A, body: 'STOP' });
+    expect(stop.account_sid).toBe(e.parentSid);
+    step();
+    await moveAByHand(e.parentSid, acme);
+    step();
+    const sent = await text(acme, R2);
+    expect(sent.status).not.toBe('failed');
+    step();
+    const last = await pass();
+    expect(last.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-updated',
+        accountSid: acme,
+        phoneNumber: A,
+        updatedCheck: expect.objectContaining({ outcome: 'found', accountSid: e.parentSid }),
+      }),
+    ]);
+    expect(last.exit3).toBe(true);
+  });
+
+  it("vouches for a webhook changed in the Console of a number that sent, heard, and heard a STOP the lists hold, in the parent within the clocks' allowance of its transfer", async () => {
+    const { e, acme, step, pass, editWebhook } = await migrated({
+      // In the parent, in the second of the plan and apply: A texts R2, R2 answers, and R3
+      // says STOP (the plan's snapshot reads it: on Acme's list).
+      beforeApply: async (em) => {
+        await ownClient(em, em.parentSid).messages.create({ from: A, to: R2, body: 'Sale!' });
+        await inbound(em, { from: R2, to: A, body: 'Thanks' });
+        await inbound(em, { from: R3, to: A, body: 'STOP' });
+      },
+    });
+    step();
+    await editWebhook('https://app.example/sms-new-token');
+    step();
+    await clearRequestLog(e);
+    const last = await pass();
+    expect(last.result.notChecked).toEqual([]);
+    expect(last.exit3).toBe(false);
+    // The span was read in the parent (its six listings of A).
+    expect((await familyReads(e, acme)).filter((sid) => sid === e.parentSid)).toHaveLength(6);
   });
 
   it('says it cannot vouch for a number that went through the parent into Beta again in the second a pass vouched for its first arrival, and keeps naming it', async () => {

@@ -151,6 +151,54 @@ describe('checkUpdated', () => {
     ]);
   });
 
+  it.each([
+    ['read alone', Infinity],
+    ['listed once for many spans', 1],
+  ])(
+    'takes an opt-out the source account heard within the allowance of the transfer, unless the ledger holds it (%s)',
+    async (_, batchFrom) => {
+      const inbound = (at: string, body: string) => ({
+        ...message(PARENT, { at, direction: 'inbound', from: '+1206', to: `rcs:${A}` }),
+        body,
+      });
+      // Before the allowance before the move; a send and a message heard within it.
+      const ordinary = [
+        inbound('2026-12-03T09:57:59Z', 'STOP'),
+        message(PARENT, { at: '2026-12-03T10:01:00Z' }),
+        inbound('2026-12-03T10:01:00Z', 'Thanks'),
+      ];
+      const stop = inbound('2026-12-03T10:02:05Z', ' stop ');
+      const read = (messages: Message[], onLedger?: (sid: string) => boolean) =>
+        checkUpdated(
+          portOver([], messages).port,
+          {
+            updated: [span],
+            numbers: [moved],
+            kept: [],
+            readable: () => new Date('2025-11-01T00:00:00Z'),
+            now: NOW,
+            ...(onLedger === undefined ? {} : { onLedger }),
+          },
+          { batchFrom },
+        );
+      expect((await read(ordinary)).notChecked).toEqual([]);
+      expect((await read([...ordinary, stop])).notChecked).toEqual([
+        {
+          ...span,
+          updatedCheck: {
+            outcome: 'found',
+            accountSid: PARENT,
+            messageSid: stop.sid,
+            sentAt: '2026-12-03T10:02:05Z',
+          },
+        },
+      ]);
+      const held = await read([...ordinary, stop], (sid) => sid === stop.sid);
+      expect(held.notChecked).toEqual([]);
+      expect(held.checks).toEqual([expect.objectContaining({ outcome: 'vouched' })]);
+    },
+  );
+
   it("takes another account's message of the number from the allowance before the arrival", async () => {
     const inBeta = (at: string) =>
       message(BETA, { at, direction: 'inbound', from: '+1206', to: A });

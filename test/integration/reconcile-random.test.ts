@@ -38,7 +38,8 @@ import { seedsFromEnv } from '../support/prng.js';
 // blocked where the oracle does not (saidSinceMoved gives the numbers it groups the earliest of
 // their last sightings in the service, and an opt-in said there to another number after that lifts
 // nothing for any of them: the tool holds longer than docs/opt-out-rules.md says).
-// Seeds 3801-4100 all agree (300 seeds, in chunks of 50).
+// Seeds 3801-4100 all agree (300 seeds, in chunks of 50), and so do 4101-4250 (150 seeds, in chunks
+// of 30: 582 passes, 88 cut short, 721 violations, 455 blocked, 141 pending).
 const FIXED_SEEDS = [
   ...Array.from({ length: 8 }, (_, i) => 2000 + i),
   3018,

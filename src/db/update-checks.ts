@@ -143,3 +143,68 @@ export function recordNumberUpdateChecks(db: Db, checks: readonly NumberUpdateCh
     }
   })();
 }
+
+/**
+ * A number whose transfer failed, found in a subaccount the passes read, that a pass judged
+ * there: the family's messages read from when the run that was to move it began (`runBegan`,
+ * ISO 8601 UTC to the second) up to when the pass read (`readUpTo`, this machine's clock) held
+ * none of it anywhere else (not-moved.ts, `withoutStopOver`), while Twilio's `date_updated` on
+ * it there was `dateUpdated` and that run's transfer of it was refused at `refusedAt`. Only a
+ * vouch is kept (migration 035).
+ */
+export interface TransferFailedRead {
+  numberSid: string;
+  /** The subaccount it was found in. */
+  accountSid: string;
+  runBegan: string;
+  dateUpdated: string;
+  refusedAt: string;
+  readUpTo: string;
+  /** How many accounts the last reading read, and the requests that took. */
+  accountsRead: number;
+  requests: number;
+}
+
+/** Every such reading kept. */
+export function transferFailedReads(db: Db): TransferFailedRead[] {
+  return db
+    .prepare(
+      `SELECT number_sid AS numberSid, account_sid AS accountSid, run_began AS runBegan,
+              date_updated AS dateUpdated, refused_at AS refusedAt, read_up_to AS readUpTo,
+              accounts_read AS accountsRead, requests
+       FROM transfer_failed_reads
+       ORDER BY number_sid, account_sid, run_began`,
+    )
+    .all() as TransferFailedRead[];
+}
+
+/**
+ * Keeps each reading vouched for: one of the same number, subaccount, run, `date_updated` and
+ * refusal takes the new one's place (read on from the old one's end).
+ */
+export function recordTransferFailedReads(db: Db, reads: readonly TransferFailedRead[]): void {
+  if (reads.length === 0) return;
+  const insert = db.prepare(
+    `INSERT INTO transfer_failed_reads
+       (number_sid, account_sid, run_began, date_updated, refused_at, read_up_to, accounts_read,
+        requests)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (number_sid, account_sid, run_began, date_updated, refused_at) DO UPDATE SET
+       read_up_to = excluded.read_up_to, accounts_read = excluded.accounts_read,
+       requests = excluded.requests`,
+  );
+  db.transaction(() => {
+    for (const r of reads) {
+      insert.run(
+        r.numberSid,
+        r.accountSid,
+        r.runBegan,
+        r.dateUpdated,
+        r.refusedAt,
+        r.readUpTo,
+        r.accountsRead,
+        r.requests,
+      );
+    }
+  })();
+}

@@ -12,7 +12,12 @@ import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
 import { ledgerHoldsOptOut } from '../db/ledger.js';
 import { unmadeTransferEnds, type MovedNumber, type NumberAway } from '../db/reconcile.js';
 import type { Db } from '../db/open.js';
-import { knownSubaccounts } from '../db/update-checks.js';
+import {
+  knownSubaccounts,
+  recordTransferFailedReads,
+  transferFailedReads,
+  type TransferFailedRead,
+} from '../db/update-checks.js';
 import { listsNotWhole, readCoverage } from '../optouts/export.js';
 import { uncoveredSpans, type TimeRange } from '../optouts/windows.js';
 import type { TwilioPort } from '../twilio/port.js';
@@ -155,8 +160,16 @@ export function vouchedThere(
  * allowance) to now, those of the account it comes from only from Twilio's refusal on (before,
  * it was there, where Twilio keeps its opt-outs). None found, every account read: judged. One
  * found (in any account, one a pass reads too: the safe side), or an account that could not be
- * read or whose Messages API window does not reach back: named `number-away`, as before. Not
- * recorded: each pass that would judge it reads again (one named is kept named for good).
+ * read or whose Messages API window does not reach back: named `number-away`, as before. A
+ * vouch is kept (`transfer_failed_reads`, migration 035), by the number, the account it was
+ * found in, its `date_updated` there, the run and Twilio's refusal. A later pass that finds all
+ * of those the same reads the family only from when that reading was made (less the clocks'
+ * allowance: a message dated then by Twilio may have been listed only after) to now, and moves
+ * the vouch on when that too holds none; once a reading reached more than Twilio's longest
+ * validity period past `date_updated`, none: the number has been there since, and a send of it
+ * queued elsewhere before has gone out or been given up. Anything else differing (moved again,
+ * a new run, a new refusal) reads it whole again. One found or unreadable keeps nothing: each
+ * pass reads again (one named is kept named for good).
  */
 export async function withoutStopOver(
   db: Db,
@@ -192,21 +205,80 @@ export async function withoutStopOver(
     phoneNumber: span.phoneNumber,
     subaccountSid: span.accountSid,
   }));
-  const { notChecked } = await checkUpdated(twilio, {
-    updated,
-    numbers,
+  // What an earlier pass vouched for under the same evidence: read on from when it read.
+  const kept = transferFailedReads(db);
+  const keyOf = (span: NumberAway, i: number) => ({
+    numberSid: span.numberSid,
+    accountSid: span.accountSid,
+    runBegan: updated[i]!.start,
+    dateUpdated: span.changedAt!,
+    refusedAt: numbers[i]!.movedAt,
+  });
+  const same = (a: ReturnType<typeof keyOf>, b: TransferFailedRead) =>
+    a.numberSid === b.numberSid &&
+    a.accountSid === b.accountSid &&
+    a.runBegan === b.runBegan &&
+    a.dateUpdated === b.dateUpdated &&
+    a.refusedAt === b.refusedAt;
+  const readOnFrom = new Map<NotChecked, number>();
+  // Read up to well past the longest a send waits in Twilio's queue after the number came into
+  // where it is: vouched for as it stands, not read again.
+  const settled = new Set<NumberAway>();
+  spans.forEach((span, i) => {
+    const before = kept.find((k) => same(keyOf(span, i), k));
+    if (before === undefined) return;
+    const readUpTo = Date.parse(before.readUpTo);
+    if (readUpTo > Date.parse(before.dateUpdated) + MAX_VALIDITY_MS + CLOCK_SKEW_MS) {
+      settled.add(span);
+    } else {
+      readOnFrom.set(updated[i]!, readUpTo - CLOCK_SKEW_MS);
+    }
+  });
+  const toRead = spans.flatMap((span, i) => (settled.has(span) ? [] : [i]));
+  if (toRead.length === 0) return settled;
+  const { notChecked, checks } = await checkUpdated(twilio, {
+    updated: toRead.map((i) => updated[i]!),
+    numbers: toRead.map((i) => numbers[i]!),
     kept: [],
     readable: readableFrom(db, now),
     now,
     known: knownSubaccounts(db),
     onLedger: (sid) => ledgerHoldsOptOut(db, sid),
+    readOnFrom,
   });
-  return new Set(
-    spans.filter(
-      (span) =>
-        !notChecked.some(
-          (n) => n.phoneNumber === span.phoneNumber && n.subaccountSid === span.accountSid,
-        ),
-    ),
+  const vouched = new Set(
+    toRead
+      .map((i) => spans[i]!)
+      .filter(
+        (span) =>
+          !notChecked.some(
+            (n) => n.phoneNumber === span.phoneNumber && n.subaccountSid === span.accountSid,
+          ),
+      ),
   );
+  recordTransferFailedReads(
+    db,
+    toRead.flatMap((i) => {
+      const span = spans[i]!;
+      const check = checks.find(
+        (c) => c.numberSid === span.numberSid && c.subaccountSid === span.accountSid,
+      );
+      if (!vouched.has(span) || check?.outcome !== 'vouched') return [];
+      return [
+        {
+          ...keyOf(span, i),
+          readUpTo: isoSeconds(now),
+          accountsRead: check.accountsRead,
+          requests: check.requests,
+        },
+      ];
+    }),
+  );
+  return new Set([...settled, ...vouched]);
 }
+
+/**
+ * The longest Twilio keeps a send in its queue before it gives up (a Messaging Service's
+ * `validity_period`, 1–36,000 seconds; a send's `ValidityPeriod` the same).
+ */
+const MAX_VALIDITY_MS = 36_000_000;

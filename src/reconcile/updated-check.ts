@@ -109,6 +109,7 @@ export async function checkUpdated(
     now,
     known = [],
     onLedger = () => false,
+    readOnFrom = new Map(),
   }: {
     updated: readonly NotChecked[];
     numbers: readonly MovedNumber[];
@@ -119,6 +120,11 @@ export async function checkUpdated(
     known?: readonly string[];
     /** Whether the ledger holds a message as an opt-out (`boundsIn`). */
     onLedger?: (messageSid: string) => boolean;
+    /**
+     * Spans an earlier reading vouched for up to some moment (ms, by Twilio's clock): read only
+     * from then (not-moved.ts, a number whose transfer failed judged where it was found).
+     */
+    readOnFrom?: ReadonlyMap<NotChecked, number>;
   },
   { batchFrom = BATCH_FROM }: { batchFrom?: number } = {},
 ): Promise<UpdatedChecks> {
@@ -164,7 +170,7 @@ export async function checkUpdated(
     );
     const gone = { known, unvouched, now };
     const where = elsewhere(twilio.parentAccountSid, await family, gone, m, span);
-    said.push(toRead(where, m, span, now, onLedger));
+    said.push(toRead(where, m, span, now, onLedger, readOnFrom.get(span)));
   }
   const reading = said.filter((s): s is SpanToRead => !('said' in s));
   const beyond = new Map(reading.map((r) => [r, retentionOf(r, readable)]));
@@ -271,10 +277,13 @@ function toRead(
   span: NotChecked,
   now: Date,
   onLedger: (messageSid: string) => boolean,
+  readOnFrom = Number.NEGATIVE_INFINITY,
 ): SpanToRead {
   // By Twilio's clock the number may have come in up to the allowance before this machine's
-  // clock says (`start`); `end` is Twilio's own date.
-  const from = Date.parse(span.start) - CLOCK_SKEW_MS;
+  // clock says (`start`); `end` is Twilio's own date. Read on from where an earlier reading
+  // vouched for the span up to, if it did: its days before are not asked for again, nor need
+  // the Messages API still show them.
+  const from = Math.max(Date.parse(span.start) - CLOCK_SKEW_MS, readOnFrom);
   const end = Date.parse(span.end);
   // A message is held to the span's start, not its end: the number has been in its subaccount
   // since `end` (the listing saw no later change), so a message of it elsewhere dated after

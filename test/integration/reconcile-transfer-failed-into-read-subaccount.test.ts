@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { moveNumberByHand, ownClient } from '../support/emulator.js';
+import { inbound, moveNumberByHand, ownClient } from '../support/emulator.js';
 import { readCsv, readJournal, useCliWorkspaceEach } from '../support/migration.js';
 import { A, movedByHandDuringApply, R1 } from '../support/transfer-failed.js';
 
@@ -125,6 +125,31 @@ describe('reconcile after a transfer that failed, the number moved by hand into 
     const again = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
     expect(again.code, again.stderr).toBe(3);
     expect((JSON.parse(again.stdout) as Pass).notChecked).toEqual([
+      expect.objectContaining({ accountSid: other, reason: 'number-away', phoneNumber: A }),
+    ]);
+  }, 90_000);
+
+  it("moved back into the parent within the clocks' allowance of the refusal, told STOP there, and on into Other again: not vouched for", async () => {
+    const { applied, parent, other } = await movedByHandDuringApply(
+      ws,
+      db(),
+      (s) => s.other,
+      true,
+      R2,
+    );
+    expect(applied.code, applied.stderr).toBe(3);
+    // Seconds after Twilio refused the transfer (apply's read of the parent ended before):
+    // A goes back into the parent, where R2 says STOP, and on into Other again, which never
+    // heard it. Its listing in Other dates that last move, within the allowance of the refusal.
+    await moveNumberByHand(ws.env, A, other, parent);
+    const stop = await inbound(ws.env, { from: R2, to: A, body: 'STOP' });
+    expect(stop.account_sid).toBe(parent);
+    await moveNumberByHand(ws.env, A, parent, other);
+    const toR2 = await ownClient(ws.env, other).messages.create({ to: R2, from: A, body: 'Hi' });
+    expect(toR2.status).not.toBe('failed');
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation', '--json']);
+    expect(pass.code, pass.stderr).toBe(3);
+    expect((JSON.parse(pass.stdout) as Pass).notChecked).toEqual([
       expect.objectContaining({ accountSid: other, reason: 'number-away', phoneNumber: A }),
     ]);
   }, 90_000);

@@ -150,12 +150,33 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
       ? 'subaccount'
       : undefined;
   };
+  // One whose customer has a subaccount was never in it: named as what it is, and, found in an
+  // account the passes read (a moved number's subaccount), its sends there are held to its list
+  // (pass-read.ts, readWindows), which the line says rather than that none are judged.
+  const read = new Set(moved.map((m) => m.subaccountSid));
+  const transferFrom = (span: NumberAway): Pick<NotChecked, 'transferFrom' | 'sendsHeld'> => {
+    if (span.accountSid === NOT_FOUND) return {};
+    const n = (notMoved ??= numbersNotMoved(db, new Set())).find(
+      (m) =>
+        m.numberSid === span.numberSid &&
+        m.subaccountSid === span.subaccountSid &&
+        m.sourceAccountSid !== m.subaccountSid &&
+        m.sourceAccountSid !== span.accountSid,
+    );
+    if (n === undefined) return {};
+    const kind = parents.has(n.sourceAccountSid) ? 'parent' : 'subaccount';
+    return {
+      transferFrom: { accountSid: n.sourceAccountSid, kind },
+      ...(read.has(span.accountSid) ? { sendsHeld: true as const } : {}),
+    };
+  };
   const kept = [...spans.values()]
     .filter((span) => !foundSince({ ...span, end: foundUntil.get(span)! }, found))
     .sort((a, b) => compareText(`${a.start} ${a.phoneNumber}`, `${b.start} ${b.phoneNumber}`))
     .map((span): NotChecked => {
       const from = comesFrom(span);
       return {
+        ...(from === undefined ? transferFrom(span) : {}),
         // Found nowhere: the span is told against the subaccount it was missing from.
         accountSid: span.accountSid === NOT_FOUND ? span.subaccountSid : span.accountSid,
         start: span.start,

@@ -128,6 +128,18 @@ export interface NotChecked {
    * subaccount an earlier wave put it in. Not given: the subaccount apply put it in.
    */
   comesFrom?: 'parent' | 'subaccount';
+  /**
+   * `number-away` of a mapped number whose transfer failed or was not run while its customer
+   * has a subaccount (`subaccountSid`, where it never was moved): the account it comes from,
+   * the parent or a subaccount an earlier wave put it in.
+   */
+  transferFrom?: { accountSid: string; kind: 'parent' | 'subaccount' };
+  /**
+   * `number-away` of such a number found in an account the passes read: its sends there are
+   * held to its list (a send to someone on it is a violation); what is not checked is where it
+   * may have been on its way there.
+   */
+  sendsHeld?: true;
 }
 
 /**

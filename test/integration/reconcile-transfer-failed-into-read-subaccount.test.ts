@@ -93,6 +93,39 @@ describe('reconcile after a transfer that failed, the number moved by hand into 
     ]);
   }, 90_000);
 
+  it('says of a number it names away in a read subaccount neither that apply moved it nor that its sends there went unjudged', async () => {
+    const { applied, acme, parent, toR1 } = await movedByHandDuringApply(
+      ws,
+      db(),
+      (s) => s.other,
+      true,
+    );
+    expect(applied.code, applied.stderr).toBe(3);
+    const since = new Date(toR1.dateCreated.getTime() + 1_000).toISOString();
+    expect((await cli(['reconcile', '--db', db(), '--since', since])).code).toBe(0);
+    const pass = await cli(['reconcile', '--db', db(), '--fail-on-violation']);
+    expect(pass.code, pass.stderr).toBe(3);
+    // The same pass named the violation of its send from Other, held to its list.
+    expect(pass.stdout + pass.stderr).toContain('1 new violation(s)');
+    const line = pass.stderr.split('\n').find((l) => l.includes(A))!;
+    expect(line).not.toContain('moved number');
+    expect(line).not.toContain(`out of its subaccount ${acme}`);
+    expect(line).not.toContain('held to no list');
+    expect(line).toContain(
+      `whose transfer out of the parent account ${parent} into its customer's subaccount ${acme} failed or was not run, was there, out of the parent account ${parent}, where it comes from`,
+    );
+    expect(line).toContain('its sends there are held to its list');
+    const json = await cli(['reconcile', '--db', db(), '--json']);
+    expect((JSON.parse(json.stdout) as Pass).notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-away',
+        subaccountSid: acme,
+        transferFrom: { accountSid: parent, kind: 'parent' },
+        sendsHeld: true,
+      }),
+    ]);
+  }, 90_000);
+
   it('moved by hand through a subaccount no pass reads on its way there, where it texted R1: not vouched for', async () => {
     // X: a subaccount of the parent that no customer's mapping uses.
     const x = (await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'X' })).sid;

@@ -109,7 +109,9 @@ function notCheckedLine(span: NotChecked): string {
 
 /**
  * A moved number found where no step of apply's put it: out of its subaccount, or in it with no
- * transfer (its transfer failed or was not run, and someone moved it there by hand since).
+ * transfer (its transfer failed or was not run, and someone moved it there by hand since). One
+ * whose transfer failed or was not run (`transferFrom`) is named as what it is, and, found in
+ * an account the passes read (`sendsHeld`), the line says its sends there are judged.
  */
 function awayLine(span: NotChecked, where: string): string {
   const customer = span.customerId ?? 'ID';
@@ -118,6 +120,22 @@ function awayLine(span: NotChecked, where: string): string {
   const moved = span.comesFrom === undefined && span.accountSid !== span.subaccountSid;
   const head = `not checked: ${where}, while ${moved ? 'moved number' : 'number'} ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'} was there`;
   const tail = `no pass reads its sends there, which were held to no list, and none will. Ask the customer to check what it sent from there against \`submigrate optouts --customer ${customer}\``;
+  if (span.transferFrom !== undefined) {
+    const { accountSid, kind } = span.transferFrom;
+    const from =
+      kind === 'parent' ? `the parent account ${accountSid}` : `the subaccount ${accountSid}`;
+    const number = `not checked: ${where}, while number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, whose transfer out of ${from} into its customer's subaccount ${span.subaccountSid ?? ''} failed or was not run, was there`;
+    const heldTail = `its sends there are held to its list (a send to someone on it is named a violation), but reconcile cannot vouch for where it was on its way there, which may be an account no pass reads. Ask the customer to check what it sent since that apply began against \`submigrate optouts --customer ${customer}\``;
+    const moved =
+      span.accountSid === span.subaccountSid
+        ? ", in that subaccount with no transfer of apply's (moved there by hand)"
+        : `, out of ${from}, where it comes from, with no step of apply's (moved by hand)`;
+    const fix =
+      span.accountSid === span.subaccountSid
+        ? '`submigrate plan` and `apply` hold it as moved from then on'
+        : '`submigrate plan` and `apply` move it into its subaccount';
+    return `${number}${moved}: ${span.sendsHeld === true ? heldTail : tail}; ${fix}`;
+  }
   if (span.comesFrom !== undefined) {
     const from =
       span.comesFrom === 'parent'

@@ -191,6 +191,53 @@ describe('reconcileNotes: numbers that left a subaccount', () => {
   });
 });
 
+describe('reconcileNotes: a number whose transfer failed, its customer with a subaccount', () => {
+  const where = { cwd: '/work', db: 'submigrate.db', me: { pid: 7, hostname: 'here' } };
+  const span = { accountSid: SUB, start: '2026-01-01T00:00:00Z', end: '2026-01-02T00:00:00Z' };
+  const PARENT = 'AC00000000000000000000000000000009';
+  const ACME = 'AC00000000000000000000000000000002';
+  const lineOf = (extra: Partial<ReconcileResult['notChecked'][number]>) =>
+    reconcileNotes(
+      {
+        result: result({
+          notChecked: [
+            {
+              ...span,
+              reason: 'number-away',
+              phoneNumber: '+14155550701',
+              customerId: 'acme',
+              subaccountSid: ACME,
+              transferFrom: { accountSid: PARENT, kind: 'parent' },
+              ...extra,
+            },
+          ],
+        }),
+        underWay: [],
+      },
+      where,
+    )[0]!;
+
+  it('names it as not moved, and, found in an account the passes read, says its sends there are judged', () => {
+    expect(lineOf({ sendsHeld: true })).toBe(
+      `not checked: ${SUB} from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z, while number +14155550701 of acme, whose transfer out of the parent account ${PARENT} into its customer's subaccount ${ACME} failed or was not run, was there, out of the parent account ${PARENT}, where it comes from, with no step of apply's (moved by hand): its sends there are held to its list (a send to someone on it is named a violation), but reconcile cannot vouch for where it was on its way there, which may be an account no pass reads. Ask the customer to check what it sent since that apply began against \`submigrate optouts --customer acme\`; \`submigrate plan\` and \`apply\` move it into its subaccount`,
+    );
+  });
+
+  it('found in an account no pass reads, says none of its sends there are judged', () => {
+    const line = lineOf({});
+    expect(line).not.toContain('moved number');
+    expect(line).toContain('no pass reads its sends there, which were held to no list');
+  });
+
+  it('found in its own subaccount, with no transfer that put it there', () => {
+    const line = lineOf({ accountSid: ACME, sendsHeld: true });
+    expect(line).toContain(
+      `failed or was not run, was there, in that subaccount with no transfer of apply's (moved there by hand): its sends there are held to its list`,
+    );
+    expect(line).toContain('hold it as moved from then on');
+  });
+});
+
 describe('reconcileNotes: a number not found while subaccounts could not be listed', () => {
   const where = { cwd: '/work', db: 'submigrate.db', me: { pid: 7, hostname: 'here' } };
   const sub = (i: number) => `AC${String(i).padStart(32, '0')}`;

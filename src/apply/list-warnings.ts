@@ -14,10 +14,23 @@ import type { NotChecked, Unread } from '../reconcile/result.js';
  * unjudged in the run's subaccounts: violations.csv holds only what was read.
  */
 export function describeUnjudged(all: readonly (Unread | NotChecked)[]): string[] {
-  const away = all.filter(isNumberAway);
+  // A number whose transfer failed, found in an account the passes read: its sends there are
+  // judged (violations.csv), where it was on its way there is not.
+  const held = all.filter(isNumberAway).filter((s) => s.sendsHeld === true);
+  const away = all.filter(isNumberAway).filter((s) => s.sendsHeld !== true);
   const spans = all.filter((s) => !isNumberAway(s));
-  const lines =
-    away.length === 0
+  const lines = [
+    ...(held.length === 0
+      ? []
+      : [
+          `${held.length} span(s) while a number whose transfer failed or was not run was in an account the reconcile passes read, moved there by hand (${held
+            .slice(0, 3)
+            .map(numberAwayWhere)
+            .join(
+              ', ',
+            )}${held.length > 3 ? ', …' : ''}): its sends there are held to its list (violations.csv names those to someone on it), but no pass can vouch for where it was on its way there; the customer must check what it sent then against its list and its own records, and report.html is not ready to sign off.`,
+        ]),
+    ...(away.length === 0
       ? []
       : [
           `${away.length} span(s) while a number of the mapping was where no step of apply's put it, moved there by hand (${away
@@ -26,7 +39,8 @@ export function describeUnjudged(all: readonly (Unread | NotChecked)[]): string[
             .join(
               ', ',
             )}${away.length > 3 ? ', …' : ''}): no reconcile pass reads its messages there, and none will; the customer must check what it sent then against its list and its own records, and report.html is not ready to sign off.`,
-        ];
+        ]),
+  ];
   if (spans.length === 0) return lines;
   const shown = spans
     .slice(0, 3)

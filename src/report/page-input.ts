@@ -82,6 +82,11 @@ export interface ReportPageInput {
     end: string;
     reason: string;
     phoneNumber?: string;
+    /**
+     * `number-away` of a number whose transfer failed or was not run, found in an account the
+     * passes read: its sends there are held to its list (`NotChecked.sendsHeld`).
+     */
+    sendsHeld?: true;
   }[];
   /**
    * Customers whose numbers came from an account with history no snapshot read: their lists

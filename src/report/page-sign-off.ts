@@ -162,8 +162,23 @@ function signOffBlockers(input: ReportPageInput, violations: number | null): Htm
         own opt-out records.`,
     );
   }
-  const away = (input.unjudged ?? []).filter(isNumberAway);
+  const anyAway = (input.unjudged ?? []).filter(isNumberAway);
+  // A number whose transfer failed, found in an account the passes read: its sends there are
+  // judged (violations.csv), where it was on its way there is not.
+  const held = anyAway.filter((span) => span.sendsHeld === true);
+  const away = anyAway.filter((span) => span.sendsHeld !== true);
   const unjudged = (input.unjudged ?? []).filter((span) => !isNumberAway(span));
+  if (violations !== null && held.length > 0) {
+    reasons.push(
+      html`${held.length} span(s) while a number whose transfer failed or was not run was in an
+      account the reconcile passes read, moved there by hand, not by apply
+      (${held.map(numberAwayWhere).join(', ')}): its sends there are held to its suppression list
+      (violations.csv names those to someone on it), but no pass can vouch for where it was on its
+      way there, which may be an account no pass reads. What to do: the customer checks the messages
+      that number sent then against its suppression list (optouts/&lt;customer&gt;.csv) and its own
+      opt-out records; the engineer puts the number where the mapping has it.`,
+    );
+  }
   if (violations !== null && away.length > 0) {
     // No pass reads where such a number went: running reconcile again cannot judge these.
     reasons.push(

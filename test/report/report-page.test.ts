@@ -620,6 +620,25 @@ describe('report.html: what the reviewer is asked to sign off', () => {
     );
   });
 
+  it('says of a number whose transfer failed, found in an account the passes read, that its sends there are judged', () => {
+    const base = input();
+    const held = {
+      accountSid: base.rows[0]!.to_account_sid as string,
+      start: '2026-11-02T00:00:00Z',
+      end: '2026-11-03T00:00:00Z',
+      reason: 'number-away',
+      phoneNumber: '+15550000001',
+      sendsHeld: true as const,
+    };
+    const page = reportPage({ ...base, violations: [], unjudged: [held] });
+    expect(verdict(page)).toBe('not-ready');
+    expect(block(page)).toContain(
+      `1 span(s) while a number whose transfer failed or was not run was in an account the reconcile passes read, moved there by hand, not by apply (+15550000001 in ${held.accountSid} 2026-11-02T00:00:00Z → 2026-11-03T00:00:00Z): its sends there are held to its suppression list (violations.csv names those to someone on it), but no pass can vouch for where it was on its way there, which may be an account no pass reads.`,
+    );
+    expect(block(page)).not.toContain('no reconcile pass reads its messages there');
+    expect(block(page)).not.toContain('a moved number');
+  });
+
   it('says a moved number a pass found in no account it could list is for the customer to check too', () => {
     const base = input();
     const missing = {

@@ -99,6 +99,7 @@ export async function searchAway(
       moved,
       read.map((sid) => [sid, inListed[listedSids.indexOf(sid)] ?? []] as const),
       stays,
+      now,
       vouched,
       checked,
     ),
@@ -288,6 +289,8 @@ export function arrivedElsewhere(
     readonly Pick<PhoneNumber, 'sid' | 'phoneNumber' | 'dateUpdated'>[],
   ])[],
   stays: readonly NumberStay[],
+  /** When the pass listed them: the end of the span of one listed with no `date_updated`. */
+  now: Date,
   vouched: ReadonlyMap<string, string> = new Map(),
   checked: ReadonlyMap<string, readonly string[]> = new Map(),
 ): NotChecked[] {
@@ -295,18 +298,20 @@ export function arrivedElsewhere(
     moved.flatMap((m): NotChecked[] => {
       if (m.subaccountSid === accountSid) return [];
       const there = numbers.find((n) => n.sid === m.numberSid || n.phoneNumber === m.phoneNumber);
-      if (there?.dateUpdated === undefined) return [];
+      if (there === undefined) return [];
       // Apply never put it here: whenever Twilio dates its arrival, even within the clocks'
       // allowance of apply's transfer (`changedSince`'s test), it came by hand, perhaps through
-      // the parent.
+      // the parent. Listed with no date (`date_updated` missing or unreadable), it came by the
+      // listing, when is not known: the span runs to the listing, its line says so.
       const arrived = lastArrival(m, stays);
       const span = {
         accountSid,
         start: arrived,
-        end: isoSeconds(there.dateUpdated),
+        end: isoSeconds(there.dateUpdated ?? now),
         reason: 'number-updated' as const,
         customerId: m.customerId,
         phoneNumber: m.phoneNumber,
+        ...(there.dateUpdated === undefined ? { arrivalUndated: true as const } : {}),
       };
       const key = vouchKey(m.numberSid, m.subaccountSid);
       const upTo = vouched.get(key);

@@ -140,6 +140,11 @@ export interface NotChecked {
    * may have been on its way there.
    */
   sendsHeld?: true;
+  /**
+   * `number-updated` of a moved number listed in another subaccount a pass reads with no
+   * `date_updated`: `end` is when the pass listed it there, not a date Twilio gave.
+   */
+  arrivalUndated?: true;
 }
 
 /**

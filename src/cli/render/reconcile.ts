@@ -158,7 +158,7 @@ function updatedLine(span: NotChecked): string {
     span.comesFrom === undefined &&
     span.subaccountSid !== undefined &&
     span.accountSid !== span.subaccountSid
-      ? `not checked: moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, from ${span.start} to ${span.end}: a pass listed it in ${span.accountSid}, another subaccount passes read, which Twilio says it came into at ${span.end}, moved by hand from its subaccount ${span.subaccountSid} (perhaps through the parent, or another account no pass reads)`
+      ? `not checked: moved number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, from ${span.start} to ${span.end}: a pass listed it in ${span.accountSid}, another subaccount passes read, ${span.arrivalUndated === true ? `which Twilio gives no date it came into (it was there when the pass listed it, at ${span.end})` : `which Twilio says it came into at ${span.end}`}, moved by hand from its subaccount ${span.subaccountSid} (perhaps through the parent, or another account no pass reads)`
       : `not checked: ${updatedWhere(span)}, but Twilio says it was changed there at ${span.end}, after apply last changed it (a webhook changed in the Console, or a move by hand away and back between two passes)`;
   const check = span.updatedCheck;
   const ask = `Ask the customer to check what it sent then against \`submigrate optouts --customer ${customer}\``;

@@ -368,6 +368,33 @@ describe('reconcileNotes: a number Twilio changed in its subaccount since apply 
     );
   });
 
+  it('says Twilio gave no date of its arrival when the listing had none', () => {
+    const [line] = reconcileNotes(
+      {
+        result: result({
+          notChecked: [
+            {
+              accountSid: 'ACbeta',
+              start: '2026-01-01T00:00:00Z',
+              end: '2026-01-02T00:00:00Z',
+              reason: 'number-updated',
+              phoneNumber: '+14155550701',
+              customerId: 'acme',
+              subaccountSid: SUB,
+              arrivalUndated: true,
+            },
+          ],
+        }),
+        underWay: [],
+      },
+      { cwd: '/work', db: 'submigrate.db', me: { pid: 7, hostname: 'here' } },
+    );
+    expect(line).toContain(
+      'a pass listed it in ACbeta, another subaccount passes read, which Twilio gives no date it came into (it was there when the pass listed it, at 2026-01-02T00:00:00Z), moved by hand',
+    );
+    expect(line).not.toContain('Twilio says');
+  });
+
   it("says why the family's messages did not vouch for the span", () => {
     const lineOf = (updatedCheck: NotChecked['updatedCheck']) =>
       reconcileNotes(

@@ -18,6 +18,8 @@ import {
   numbersFoundInPlace,
   numbersNotMoved,
   passTimes,
+  reconcileWindows,
+  unmadeTransferEnds,
   type MovedNumber,
   type NumberAway,
   type NumberDeparture,
@@ -30,6 +32,7 @@ import {
   type NumberUpdateCheck,
 } from '../db/update-checks.js';
 import { parentAccountSids } from '../db/snapshot-runs.js';
+import { uncoveredSpans } from '../optouts/windows.js';
 import { compareText } from '../text-order.js';
 import type { PhoneNumber } from '../twilio/port.js';
 import type { NotChecked, UnlistedSubaccount } from './result.js';
@@ -152,8 +155,21 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
   };
   // One whose customer has a subaccount was never in it: named as what it is, and, found in an
   // account the passes read (a moved number's subaccount), its sends there are held to its list
-  // (pass-read.ts, readWindows), which the line says rather than that none are judged.
+  // (pass-read.ts, readWindows), which the line says rather than that none are judged: only
+  // where passes begun after Twilio refused its transfer read that account over the whole span
+  // (one there before a later wave made it a subaccount passes read was read by none).
   const read = new Set(moved.map((m) => m.subaccountSid));
+  let refused: Map<string, string | null> | undefined;
+  const heldOver = (span: NumberAway): boolean => {
+    if (!read.has(span.accountSid)) return false;
+    const at = (refused ??= unmadeTransferEnds(db)).get(span.numberSid);
+    const after = at === undefined || at === null ? -Infinity : Date.parse(at);
+    const windows = reconcileWindows(db, span.accountSid)
+      .map((w) => ({ start: new Date(w.windowStart), end: new Date(w.windowEnd) }))
+      .filter((w) => w.end.getTime() > after);
+    const whole = { start: new Date(span.start), end: new Date(span.end) };
+    return uncoveredSpans(whole, windows).length === 0;
+  };
   const transferFrom = (span: NumberAway): Pick<NotChecked, 'transferFrom' | 'sendsHeld'> => {
     if (span.accountSid === NOT_FOUND) return {};
     const n = (notMoved ??= numbersNotMoved(db, new Set())).find(
@@ -167,7 +183,7 @@ export function awaySpans(db: Db, moved: readonly MovedNumber[]): NotChecked[] {
     const kind = parents.has(n.sourceAccountSid) ? 'parent' : 'subaccount';
     return {
       transferFrom: { accountSid: n.sourceAccountSid, kind },
-      ...(read.has(span.accountSid) ? { sendsHeld: true as const } : {}),
+      ...(heldOver(span) ? { sendsHeld: true as const } : {}),
     };
   };
   const kept = [...spans.values()]

@@ -135,9 +135,10 @@ export interface NotChecked {
    */
   transferFrom?: { accountSid: string; kind: 'parent' | 'subaccount' };
   /**
-   * `number-away` of such a number found in an account the passes read: its sends there are
-   * held to its list (a send to someone on it is a violation); what is not checked is where it
-   * may have been on its way there.
+   * `number-away` of such a number found in an account the passes read, and read there over
+   * the whole span by passes begun after Twilio refused its transfer: its sends there are held
+   * to its list (a send to someone on it is a violation); what is not checked is where it may
+   * have been on its way there.
    */
   sendsHeld?: true;
   /**

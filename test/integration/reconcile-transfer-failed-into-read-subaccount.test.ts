@@ -8,14 +8,14 @@
  * SDK, emulator over HTTP through a proxy, SQLite file).
  */
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { inbound, moveNumberByHand, ownClient } from '../support/emulator.js';
-import { readCsv, readJournal, useCliWorkspaceEach } from '../support/migration.js';
-import { A, movedByHandDuringApply, R1 } from '../support/transfer-failed.js';
+import { planAndApply, readCsv, readJournal, useCliWorkspaceEach } from '../support/migration.js';
+import { A, C, movedByHandDuringApply, R1 } from '../support/transfer-failed.js';
 
 const R2 = '+12065550802';
 
@@ -138,6 +138,44 @@ describe('reconcile after a transfer that failed, the number moved by hand into 
     expect(report.stdout + report.stderr).toContain('its sends there are held to its list');
     expect(report.stdout + report.stderr).not.toContain('no reconcile pass reads its messages');
   }, 90_000);
+
+  it('says its sends in a subaccount passes read were held to its list only where a pass read them', async () => {
+    // Other is no customer's: no pass reads it while A is there.
+    const { applied, other } = await movedByHandDuringApply(ws, db(), (s) => s.other);
+    expect(applied.code, applied.stderr).toBe(3);
+    const first = await cli(['reconcile', '--db', db(), '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect((JSON.parse(first.stdout) as Pass).notChecked).toEqual([
+      expect.objectContaining({ accountSid: other, reason: 'number-away', phoneNumber: A }),
+    ]);
+    // A leaves Other by hand (into X); then a later wave moves customer other's C into Other,
+    // which passes read from then on.
+    const x = (await ws.env.parent.api.v2010.accounts.create({ friendlyName: 'X' })).sid;
+    await moveNumberByHand(ws.env, A, other, x);
+    await ws.env.seed({ numbers: [{ phone_number: C }] });
+    writeFileSync(
+      ws.dir.file('m2.csv'),
+      `customer_id,customer_name,phone_number,messaging_service,subaccount_sid\nother,Other,${C},,${other}\n`,
+    );
+    expect((await cli(['snapshot', '--db', db()])).code).toBe(0);
+    await planAndApply(cli, {
+      mapping: ws.dir.file('m2.csv'),
+      db: db(),
+      out: ws.dir.file('p2.json'),
+    });
+    const lineIn = (stderr: string) =>
+      stderr.split('\n').find((l) => l.includes(A) && l.includes(`not checked: ${other}`))!;
+    // A pass with --since after A was there reads none of its time there.
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const skipped = await cli(['reconcile', '--db', db(), '--since', since]);
+    expect(lineIn(skipped.stderr)).toContain(
+      'no pass reads its sends there, which were held to no list',
+    );
+    expect(lineIn(skipped.stderr)).not.toContain('its sends there are held to its list');
+    // A pass without it reads Other from before (C's customer's history) and holds them.
+    const pass = await cli(['reconcile', '--db', db()]);
+    expect(lineIn(pass.stderr)).toContain('its sends there are held to its list');
+  }, 120_000);
 
   it('moved by hand through a subaccount no pass reads on its way there, where it texted R1: not vouched for', async () => {
     // X: a subaccount of the parent that no customer's mapping uses.

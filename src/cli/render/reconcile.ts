@@ -126,7 +126,7 @@ function awayLine(span: NotChecked, where: string): string {
       kind === 'parent' ? `the parent account ${accountSid}` : `the subaccount ${accountSid}`;
     const number = `not checked: ${where}, while number ${span.phoneNumber ?? ''} of ${span.customerId ?? 'a customer'}, whose transfer out of ${from} into its customer's subaccount ${span.subaccountSid ?? ''} failed or was not run, was there`;
     const heldTail = `its sends there are held to its list (a send to someone on it is named a violation), but reconcile cannot vouch for where it was on its way there, which may be an account no pass reads. Ask the customer to check what it sent since that apply began against \`submigrate optouts --customer ${customer}\``;
-    const moved =
+    const how =
       span.accountSid === span.subaccountSid
         ? ", in that subaccount with no transfer of apply's (moved there by hand)"
         : `, out of ${from}, where it comes from, with no step of apply's (moved by hand)`;
@@ -134,7 +134,7 @@ function awayLine(span: NotChecked, where: string): string {
       span.accountSid === span.subaccountSid
         ? '`submigrate plan` and `apply` hold it as moved from then on'
         : '`submigrate plan` and `apply` move it into its subaccount';
-    return `${number}${moved}: ${span.sendsHeld === true ? heldTail : tail}; ${fix}`;
+    return `${number}${how}: ${span.sendsHeld === true ? heldTail : tail}; ${fix}`;
   }
   if (span.comesFrom !== undefined) {
     const from =

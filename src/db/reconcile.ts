@@ -352,6 +352,8 @@ export interface NumberDeparture {
   serviceSid: string | null;
   /** ISO 8601 UTC. */
   leftAt: string;
+  /** When that transfer was first sent (ISO 8601 UTC): the stay it began in the next account. */
+  began?: string;
 }
 
 export function numberDepartures(db: Db): NumberDeparture[] {
@@ -383,7 +385,8 @@ export function numberDepartures(db: Db): NumberDeparture[] {
            AND t.value ->> '$.action' IN ('transfer_number', 'detach_number')
            AND 'transfer_number:' || (t.value ->> '$.number_sid') IN (SELECT step_id FROM again))
        SELECT p.numberSid, p.runId, p.fromAccount AS accountSid, d.serviceSid,
-              COALESCE(s.finished_at, s.started_at) AS leftAt
+              COALESCE(s.finished_at, s.started_at) AS leftAt,
+              COALESCE(s.started_at, s.finished_at) AS began
        FROM planned p
        JOIN apply_steps s ON s.run_id = p.runId AND s.step_id = p.stepId
        LEFT JOIN planned d

@@ -7,6 +7,7 @@ import { isoSeconds } from '../clock.js';
 import { ledgerHoldsOptOut, tollFreeTypes, type LedgerEvent } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import {
+  departuresByNumber,
   movedNumbers,
   judgedNotWhole,
   numberStays,
@@ -105,6 +106,8 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
     now,
     known: knownSubaccounts(db),
     onLedger: (sid) => ledgerHoldsOptOut(db, sid),
+    // (Plans read only for numbers moved more than once, and only with a span to read.)
+    movedOn: search.updated.length === 0 ? new Map() : departuresByNumber(db),
   });
   recordNumberUpdateChecks(db, checks);
   return { stays, away: search.away, unlisted: search.unlisted, updated, notMoved };

@@ -16,7 +16,7 @@
 import pLimit from 'p-limit';
 
 import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
-import type { MovedNumber } from '../db/reconcile.js';
+import type { MovedNumber, NumberDeparture } from '../db/reconcile.js';
 import type { NumberUpdateCheck } from '../db/update-checks.js';
 import { DAY_MS } from '../optouts/windows.js';
 import { isListingRefused } from '../twilio/error-mapping.js';
@@ -32,6 +32,9 @@ import {
   type SharedListing,
   type SpanToRead,
 } from './updated-listing.js';
+
+/** A transfer of apply's out of an account (src/db/reconcile.ts NumberDeparture). */
+export type MoveOut = Pick<NumberDeparture, 'accountSid' | 'leftAt' | 'began'>;
 
 export interface UpdatedChecks {
   /** The spans still not checked, each with why. */
@@ -110,6 +113,7 @@ export async function checkUpdated(
     known = [],
     onLedger = () => false,
     readOnFrom = new Map(),
+    movedOn = new Map(),
   }: {
     updated: readonly NotChecked[];
     numbers: readonly MovedNumber[];
@@ -125,6 +129,12 @@ export async function checkUpdated(
      * from then (not-moved.ts, a number whose transfer failed judged where it was found).
      */
     readOnFrom?: ReadonlyMap<NotChecked, number>;
+    /**
+     * The later transfers of apply's that moved a number on (a later wave: the account each
+     * took it out of, when it was first sent and when it finished), by number SID, besides the
+     * one `moveBegan` and `movedAt` date (`toRead`).
+     */
+    movedOn?: ReadonlyMap<string, readonly MoveOut[]>;
   },
   { batchFrom = BATCH_FROM }: { batchFrom?: number } = {},
 ): Promise<UpdatedChecks> {
@@ -170,7 +180,9 @@ export async function checkUpdated(
     );
     const gone = { known, unvouched, now };
     const where = elsewhere(twilio.parentAccountSid, await family, gone, m, span);
-    said.push(toRead(where, m, span, now, onLedger, readOnFrom.get(span)));
+    said.push(
+      toRead(where, m, span, now, onLedger, movedOn.get(m.numberSid) ?? [], readOnFrom.get(span)),
+    );
   }
   const reading = said.filter((s): s is SpanToRead => !('said' in s));
   const beyond = new Map(reading.map((r) => [r, retentionOf(r, readable)]));
@@ -277,6 +289,7 @@ function toRead(
   span: NotChecked,
   now: Date,
   onLedger: (messageSid: string) => boolean,
+  movedOn: readonly MoveOut[],
   readOnFrom = Number.NEGATIVE_INFINITY,
 ): SpanToRead {
   // By Twilio's clock the number may have come in up to the allowance before this machine's
@@ -297,11 +310,22 @@ function toRead(
   // transfer's own, but it may also have gone back there by hand within that allowance and
   // heard a STOP: in that stretch only an opt-out the ledger does not hold counts
   // (updated-listing.ts, `boundsIn`). Not for a span into another subaccount (away-search.ts,
-  // arrivedElsewhere): every message there then counts (the safe side).
+  // arrivedElsewhere): every message there then counts (the safe side). The transfer is the
+  // one the span starts at: the first apply's, or a later wave's that moved it on out of
+  // another customer's subaccount (whose traffic at that transfer is as ordinary).
+  const moves: MoveOut[] = [
+    { accountSid: m.sourceAccountSid, began: m.moveBegan, leftAt: m.movedAt },
+    ...movedOn,
+  ];
+  const move = moves.find(
+    (d) =>
+      d.began !== undefined &&
+      span.start === isoSeconds(new Date(d.began)) &&
+      span.accountSid === m.subaccountSid,
+  );
   const fromMove =
-    span.start === isoSeconds(new Date(m.moveBegan)) && span.accountSid === m.subaccountSid
-      ? Date.parse(m.movedAt) + CLOCK_SKEW_MS + 1000
-      : Number.NEGATIVE_INFINITY;
+    move === undefined ? Number.NEGATIVE_INFINITY : Date.parse(move.leftAt) + CLOCK_SKEW_MS + 1000;
+  const movedOutOf = move?.accountSid ?? m.sourceAccountSid;
   // Twilio's DateSent filters may be taken by the day: the query asks for whole UTC days, and
   // one more after the last (in case "on or before" a day is taken as its midnight); the
   // messages are then held to the span here.
@@ -309,7 +333,7 @@ function toRead(
     sentAfter: new Date(Math.floor(from / DAY_MS) * DAY_MS),
     sentBefore: new Date((Math.floor(until / DAY_MS) + 2) * DAY_MS - 1000),
   };
-  return { m, span, accounts, idle, from, until, end, fromMove, onLedger, filter };
+  return { m, span, accounts, idle, from, until, end, fromMove, movedOutOf, onLedger, filter };
 }
 
 /** An account whose Messages API window does not reach back to the span (not idle), if any. */

@@ -34,6 +34,8 @@ export interface SpanToRead {
    * allowance of the transfer) counts only as `doubtful` says.
    */
   fromMove: number;
+  /** The account that transfer took it out of (`boundsIn`). */
+  movedOutOf: string;
   /** Whether the ledger holds a message as an opt-out (src/db/ledger.ts ledgerHoldsOptOut). */
   onLedger: (messageSid: string) => boolean;
   /** The days asked of Twilio. */
@@ -61,7 +63,7 @@ export interface Bounds {
  * apply's read after the moves took it), wherever it stood when it was said.
  */
 export function boundsIn(r: SpanToRead, accountSid: string): Bounds {
-  if (accountSid !== r.m.sourceAccountSid || !(r.fromMove > r.from)) {
+  if (accountSid !== r.movedOutOf || !(r.fromMove > r.from)) {
     return { after: r.from, until: r.until };
   }
   return {

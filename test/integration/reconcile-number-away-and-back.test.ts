@@ -159,6 +159,12 @@ describe('reconcile: a moved number moved by hand away and back between two pass
         return { result, exit3: failsOnViolation(result, reconcileTotals(d).violations) };
       });
     const moveAByHand = (from: string, to: string) => moveByHand(A, from, to);
+    /** R2 says STOP to A while it is in the parent (moved there by hand), which no pass reads. */
+    const stopInParent = async () => {
+      const stop = await inbound(e, { from: R2, to: A, body: 'STOP' });
+      expect(stop.account_sid).toBe(e.parentSid);
+      return stop;
+    };
     const text = (account: string, to: string, from = A) =>
       ownClient(e, account).messages.create({ from, to, body: 'Sale!' });
     /** Someone changes A's webhook in the console, in Acme's subaccount. */
@@ -182,6 +188,7 @@ describe('reconcile: a moved number moved by hand away and back between two pass
       pass,
       moveByHand,
       moveAByHand,
+      stopInParent,
       text,
       editWebhook,
       planAndApply,
@@ -279,15 +286,16 @@ describe('reconcile: a moved number moved by hand away and back between two pass
   });
 
   it('says it cannot vouch for a number moved on by hand into another subaccount passes read through the parent, where it heard a STOP (seed 2282)', async () => {
-    const { e, acme, beta, step, pass, moveAByHand, text } = await migrated({ betaToo: true });
+    const { e, acme, beta, step, pass, moveAByHand, stopInParent, text } = await migrated({
+      betaToo: true,
+    });
     step();
     expect((await pass()).exit3).toBe(false);
     step();
     await moveAByHand(acme, e.parentSid);
     step();
     // R2 says STOP to A in the parent, which no pass reads; then A goes on into Beta's.
-    const stop = await inbound(e, { from: R2, to: A, body: 'STOP' });
-    expect(stop.account_sid).toBe(e.parentSid);
+    const stop = await stopInParent();
     const arrived = step();
     await moveAByHand(e.parentSid, beta);
     step();
@@ -316,13 +324,14 @@ describe('reconcile: a moved number moved by hand away and back between two pass
   });
 
   it("says it cannot vouch for a number moved on by hand through the parent into another subaccount passes read within the clocks' allowance of its transfer", async () => {
-    const { e, acme, beta, step, pass, moveAByHand, text } = await migrated({ betaToo: true });
+    const { e, acme, beta, step, pass, moveAByHand, stopInParent, text } = await migrated({
+      betaToo: true,
+    });
     // Within a minute of apply's transfer into Acme's (by Twilio's clock too): A goes into the
     // parent, where R2 says STOP, and on into Beta's. Its date_updated in Beta is within the
     // allowance of the transfer, but apply never put it in Beta: only a hand move did.
     await moveAByHand(acme, e.parentSid);
-    const stop = await inbound(e, { from: R2, to: A, body: 'STOP' });
-    expect(stop.account_sid).toBe(e.parentSid);
+    await stopInParent();
     await moveAByHand(e.parentSid, beta);
     step();
     const sent = await text(beta, R2);
@@ -342,12 +351,11 @@ describe('reconcile: a moved number moved by hand away and back between two pass
   });
 
   it("says it cannot vouch for a number moved by hand into the parent within the clocks' allowance of its transfer, told STOP there, and moved back later", async () => {
-    const { e, acme, step, pass, moveAByHand, text } = await migrated();
+    const { e, acme, step, pass, moveAByHand, stopInParent, text } = await migrated();
     // Within a minute of apply's transfer into Acme's: A goes back into the parent, where R2
     // says STOP; minutes later it comes back into Acme's, which never heard that STOP.
     await moveAByHand(acme, e.parentSid);
-    const stop = await inbound(e, { from: R2, to: A, body: 'STOP' });
-    expect(stop.account_sid).toBe(e.parentSid);
+    await stopInParent();
     step();
     await moveAByHand(e.parentSid, acme);
     step();
@@ -389,7 +397,7 @@ describe('reconcile: a moved number moved by hand away and back between two pass
 
   it('says it cannot vouch for a number that went through the parent into Beta again in the second a pass vouched for its first arrival, and keeps naming it', async () => {
     const m = await migrated({ betaToo: true });
-    const { e, acme, beta, step, pass, moveAByHand, text } = m;
+    const { e, acme, beta, step, pass, moveAByHand, stopInParent, text } = m;
     step();
     await moveAByHand(acme, beta);
     const first = await pass();
@@ -398,8 +406,7 @@ describe('reconcile: a moved number moved by hand away and back between two pass
     // The same second: back into the parent, told STOP there, and into Beta's again. Twilio
     // dates its arrival in Beta's as the one the pass vouched for.
     await moveAByHand(beta, e.parentSid);
-    const stop = await inbound(e, { from: R2, to: A, body: 'STOP' });
-    expect(stop.account_sid).toBe(e.parentSid);
+    const stop = await stopInParent();
     await moveAByHand(e.parentSid, beta);
     step();
     // Beta never heard R2's STOP: the send goes out.
@@ -434,7 +441,9 @@ describe('reconcile: a moved number moved by hand away and back between two pass
   });
 
   it('vouches for a number moved by hand straight into another subaccount passes read, reading neither its own nor that one again', async () => {
-    const { e, acme, beta, step, pass, moveAByHand, text } = await migrated({ betaToo: true });
+    const { e, acme, beta, step, pass, moveAByHand, text } = await migrated({
+      betaToo: true,
+    });
     step();
     expect((await pass()).exit3).toBe(false);
     step();

@@ -234,6 +234,10 @@ export async function withoutStopOver(
     const before = kept.find((k) => same(keyOf(span, i), k));
     if (before === undefined) return;
     const readUpTo = Date.parse(before.readUpTo);
+    // Kept as read up to a moment more than the allowance after this pass's now: a clock that
+    // ran ahead (or this one put back), whose reading may stand for hours no request read. It
+    // stands for nothing: read whole again (the new reading takes its place).
+    if (readUpTo > now.getTime() + CLOCK_SKEW_MS) return;
     if (readUpTo > Date.parse(before.dateUpdated) + MAX_VALIDITY_MS + CLOCK_SKEW_MS) {
       settled.add(span);
     } else {

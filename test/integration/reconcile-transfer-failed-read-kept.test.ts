@@ -161,6 +161,34 @@ describe('reconcile keeps the family read of a number whose transfer failed', ()
     ]);
   }, 90_000);
 
+  it("a reading kept by a pass whose clock ran days ahead stands for nothing once a pass's clock is behind it: a send queued in X, gone out after, named", async () => {
+    const { x } = await throughX();
+    // This machine's clock three days ahead for the first pass (Twilio's, the emulator's, is
+    // not): its reading is kept as read up to three days on, past the longest a send waits.
+    const real = Date.now();
+    expect((await passAt(real + 3 * DAY)).exit3).toBe(false);
+    // Queued in X on its way through, to R1, who said STOP to it in the parent: it goes out
+    // four hours after the move, after the first pass read (really).
+    await ws.env.seed({
+      messages: [
+        {
+          from: A,
+          to: R1,
+          body: 'Sale!',
+          direction: 'outbound-api',
+          date_sent: new Date(real + 4 * 3_600_000).toISOString(),
+          account_sid: x,
+        },
+      ],
+    });
+    // The clock put right: the next pass, a day on, is two days behind the first.
+    const two = await passAt(real + DAY);
+    expect(two.exit3).toBe(true);
+    expect(two.result.notChecked).toEqual([
+      expect.objectContaining({ reason: 'number-away', phoneNumber: A }),
+    ]);
+  }, 90_000);
+
   it('moved through X again after the first pass, R2 said STOP to it there and it texted R1: named by the second', async () => {
     const { x, other } = await throughX();
     const first = Date.now() + 3 * DAY;

@@ -190,17 +190,15 @@ export async function withoutStopOver(
   const spans = [...judged];
   // Held to the account it was found in, as if moved there when Twilio refused its transfer:
   // its messages in the account it comes from count from then on. From the refusal itself, not
-  // the clocks' allowance after it, as a transfer's own is read (updated-check.ts, `fromMove`):
+  // the clocks' allowance after it, as a transfer's own is read (updated-check.ts, `refused`):
   // the completed snapshot `judgedAway` asks for need have read that account no further than the
   // refusal, and a number moved back there by hand within the allowance hears STOPs and sends
-  // there that no list holds. So `movedAt` is set that allowance (and the second `fromMove`
-  // adds) earlier; before it, an opt-out it heard there that the ledger does not hold counts too
-  // (`boundsIn`). A message of it there just after the refusal, dated by a clock ahead of this
-  // machine's, names it (the safe side).
+  // there that no list holds. Before it, an opt-out it heard there that the ledger does not hold
+  // counts too (`boundsIn`). A message of it there just after the refusal, dated by a clock ahead
+  // of this machine's, names it (the safe side).
   const numbers = spans.map((span) => ({
     ...bySid.get(span.numberSid)!,
     subaccountSid: span.accountSid,
-    movedAt: isoSeconds(new Date(Date.parse(refused.get(span.numberSid)!) - CLOCK_SKEW_MS - 1000)),
   }));
   const updated: NotChecked[] = spans.map((span, i) => ({
     accountSid: span.accountSid,
@@ -255,6 +253,7 @@ export async function withoutStopOver(
     known: knownSubaccounts(db),
     onLedger: (sid) => ledgerHoldsOptOut(db, sid),
     readOnFrom,
+    refused: new Map(spans.map((span) => [span.numberSid, refused.get(span.numberSid)!])),
   });
   const vouched = new Set(
     toRead

@@ -34,7 +34,13 @@ import {
 } from './updated-listing.js';
 
 /** A transfer of apply's out of an account (src/db/reconcile.ts NumberDeparture). */
-export type MoveOut = Pick<NumberDeparture, 'accountSid' | 'leftAt' | 'began'>;
+export type MoveOut = Pick<NumberDeparture, 'accountSid' | 'leftAt' | 'began'> & {
+  /**
+   * Twilio refused it at `leftAt`: the number never left the account by it, so its messages
+   * there count from `leftAt` itself, with no allowance after it for Twilio's clock (`toRead`).
+   */
+  refused?: boolean;
+};
 
 export interface UpdatedChecks {
   /** The spans still not checked, each with why. */
@@ -114,6 +120,7 @@ export async function checkUpdated(
     onLedger = () => false,
     readOnFrom = new Map(),
     movedOn = new Map(),
+    refused = new Map(),
   }: {
     updated: readonly NotChecked[];
     numbers: readonly MovedNumber[];
@@ -135,6 +142,12 @@ export async function checkUpdated(
      * one `moveBegan` and `movedAt` date (`toRead`).
      */
     movedOn?: ReadonlyMap<string, readonly MoveOut[]>;
+    /**
+     * When Twilio refused apply's transfer of a number, by number SID, for a number held to the
+     * account it was found in as if moved there then (not-moved.ts): apply's transfer out of its
+     * source is that refusal (`MoveOut.refused`), not the `movedAt` of a transfer made.
+     */
+    refused?: ReadonlyMap<string, string>;
   },
   { batchFrom = BATCH_FROM }: { batchFrom?: number } = {},
 ): Promise<UpdatedChecks> {
@@ -180,9 +193,14 @@ export async function checkUpdated(
     );
     const gone = { known, unvouched, now };
     const where = elsewhere(twilio.parentAccountSid, await family, gone, m, span);
-    said.push(
-      toRead(where, m, span, now, onLedger, movedOn.get(m.numberSid) ?? [], readOnFrom.get(span)),
-    );
+    const refusedAt = refused.get(m.numberSid);
+    const moves: MoveOut[] = [
+      refusedAt === undefined
+        ? { accountSid: m.sourceAccountSid, began: m.moveBegan, leftAt: m.movedAt }
+        : { accountSid: m.sourceAccountSid, began: m.moveBegan, leftAt: refusedAt, refused: true },
+      ...(movedOn.get(m.numberSid) ?? []),
+    ];
+    said.push(toRead(where, m, span, { now, onLedger, moves, readOnFrom: readOnFrom.get(span) }));
   }
   const reading = said.filter((s): s is SpanToRead => !('said' in s));
   const beyond = new Map(reading.map((r) => [r, retentionOf(r, readable)]));
@@ -283,14 +301,25 @@ function elsewhere(
 /** How long Twilio keeps a closed subaccount before deleting it (auto-deletion, the default). */
 const CLOSED_KEPT_MS = 30 * DAY_MS;
 
+/**
+ * What to read for `span`, where `m` may have been (`accounts`). `moves` are apply's transfers
+ * of the number out of an account: the first apply's (or its refusal), then any later wave's.
+ */
 function toRead(
   { accounts, idle }: { accounts: string[]; idle: Set<string> },
   m: MovedNumber,
   span: NotChecked,
-  now: Date,
-  onLedger: (messageSid: string) => boolean,
-  movedOn: readonly MoveOut[],
-  readOnFrom = Number.NEGATIVE_INFINITY,
+  {
+    now,
+    onLedger,
+    moves,
+    readOnFrom = Number.NEGATIVE_INFINITY,
+  }: {
+    now: Date;
+    onLedger: (messageSid: string) => boolean;
+    moves: readonly MoveOut[];
+    readOnFrom?: number | undefined;
+  },
 ): SpanToRead {
   // By Twilio's clock the number may have come in up to the allowance before this machine's
   // clock says (`start`); `end` is Twilio's own date. Read on from where an earlier reading
@@ -312,11 +341,8 @@ function toRead(
   // (updated-listing.ts, `boundsIn`). Not for a span into another subaccount (away-search.ts,
   // arrivedElsewhere): every message there then counts (the safe side). The transfer is the
   // one the span starts at: the first apply's, or a later wave's that moved it on out of
-  // another customer's subaccount (whose traffic at that transfer is as ordinary).
-  const moves: MoveOut[] = [
-    { accountSid: m.sourceAccountSid, began: m.moveBegan, leftAt: m.movedAt },
-    ...movedOn,
-  ];
+  // another customer's subaccount (whose traffic at that transfer is as ordinary). A transfer
+  // Twilio refused moved nothing: the number's messages there count from the refusal itself.
   const move = moves.find(
     (d) =>
       d.began !== undefined &&
@@ -324,7 +350,9 @@ function toRead(
       span.accountSid === m.subaccountSid,
   );
   const fromMove =
-    move === undefined ? Number.NEGATIVE_INFINITY : Date.parse(move.leftAt) + CLOCK_SKEW_MS + 1000;
+    move === undefined
+      ? Number.NEGATIVE_INFINITY
+      : Date.parse(move.leftAt) + (move.refused === true ? 0 : CLOCK_SKEW_MS + 1000);
   const movedOutOf = move?.accountSid ?? m.sourceAccountSid;
   // Twilio's DateSent filters may be taken by the day: the query asks for whole UTC days, and
   // one more after the last (in case "on or before" a day is taken as its midnight); the

@@ -151,6 +151,47 @@ describe('checkUpdated', () => {
     ]);
   });
 
+  it("takes the source account's messages from a refused transfer itself, with no allowance after it", async () => {
+    // Apply's transfer refused at 10:00:05 (the number had been moved by hand): a send of it
+    // in the source a minute later, which the allowance after a transfer made passes over.
+    const send = message(PARENT, { at: '2026-12-03T10:01:05Z' });
+    const read = (refused?: ReadonlyMap<string, string>) =>
+      checkUpdated(portOver([], [send]).port, {
+        updated: [span],
+        numbers: [moved],
+        kept: [],
+        readable: () => new Date('2025-11-01T00:00:00Z'),
+        now: NOW,
+        ...(refused === undefined ? {} : { refused }),
+      });
+    expect((await read()).notChecked).toEqual([]);
+    expect((await read(new Map([['PN1', moved.movedAt]]))).notChecked).toEqual([
+      {
+        ...span,
+        updatedCheck: {
+          outcome: 'found',
+          accountSid: PARENT,
+          messageSid: send.sid,
+          sentAt: '2026-12-03T10:01:05Z',
+        },
+      },
+    ]);
+    // Before the refusal, within the allowance before the move: the number was still there.
+    const earlier = message(PARENT, { at: '2026-12-03T09:59:05Z' });
+    expect(
+      (
+        await checkUpdated(portOver([], [earlier]).port, {
+          updated: [span],
+          numbers: [moved],
+          kept: [],
+          readable: () => new Date('2025-11-01T00:00:00Z'),
+          now: NOW,
+          refused: new Map([['PN1', moved.movedAt]]),
+        })
+      ).notChecked,
+    ).toEqual([]);
+  });
+
   it.each([
     ['read alone', Infinity],
     ['listed once for many spans', 1],

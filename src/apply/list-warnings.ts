@@ -8,6 +8,7 @@ import { olderRulesRuns } from '../optouts/export.js';
 import { reportCommand } from '../plan/replan.js';
 import { isNumberAway, numberAwayWhere } from '../reconcile/away.js';
 import type { NotChecked, Unread } from '../reconcile/result.js';
+import { firstFew } from '../text-list.js';
 
 /**
  * What the user is told beside the reports when reconcile's passes left a span since the move
@@ -23,33 +24,19 @@ export function describeUnjudged(all: readonly (Unread | NotChecked)[]): string[
     ...(held.length === 0
       ? []
       : [
-          `${held.length} span(s) while a number whose transfer failed or was not run was in an account the reconcile passes read, moved there by hand (${held
-            .slice(0, 3)
-            .map(numberAwayWhere)
-            .join(
-              ', ',
-            )}${held.length > 3 ? ', …' : ''}): its sends there are held to its list (violations.csv names those to someone on it), but no pass can vouch for where it was on its way there; the customer must check what it sent then against its list and its own records, and report.html is not ready to sign off.`,
+          `${held.length} span(s) while a number whose transfer failed or was not run was in an account the reconcile passes read, moved there by hand (${firstFew(held, 3, numberAwayWhere)}): its sends there are held to its list (violations.csv names those to someone on it), but no pass can vouch for where it was on its way there; the customer must check what it sent then against its list and its own records, and report.html is not ready to sign off.`,
         ]),
     ...(away.length === 0
       ? []
       : [
-          `${away.length} span(s) while a number of the mapping was where no step of apply's put it, moved there by hand (${away
-            .slice(0, 3)
-            .map(numberAwayWhere)
-            .join(
-              ', ',
-            )}${away.length > 3 ? ', …' : ''}): no reconcile pass reads its messages there, and none will; the customer must check what it sent then against its list and its own records, and report.html is not ready to sign off.`,
+          `${away.length} span(s) while a number of the mapping was where no step of apply's put it, moved there by hand (${firstFew(away, 3, numberAwayWhere)}): no reconcile pass reads its messages there, and none will; the customer must check what it sent then against its list and its own records, and report.html is not ready to sign off.`,
         ]),
   ];
   if (spans.length === 0) return lines;
-  const shown = spans
-    .slice(0, 3)
-    .map((s) => `${s.accountSid} ${s.start} → ${s.end}`)
-    .join(', ');
-  const more = spans.length > 3 ? ', …' : '';
+  const shown = firstFew(spans, 3, (s) => `${s.accountSid} ${s.start} → ${s.end}`);
   return [
     ...lines,
-    `${spans.length} span(s) since the move no reconcile pass has read (${shown}${more}): a send in them to someone on a list is not judged, so violations.csv cannot say there was none, and report.html is not ready to sign off. \`submigrate reconcile\` (without --since) reads what the Messages API still shows, and names what no pass can read any more.`,
+    `${spans.length} span(s) since the move no reconcile pass has read (${shown}): a send in them to someone on a list is not judged, so violations.csv cannot say there was none, and report.html is not ready to sign off. \`submigrate reconcile\` (without --since) reads what the Messages API still shows, and names what no pass can read any more.`,
   ];
 }
 
@@ -74,8 +61,7 @@ export function describeListGaps(
       `no suppression list in the reports: ${why}, so this tool can vouch for no customer's list (coverage.txt). Run \`submigrate snapshot\`, then \`${reportCommand(runId, null)}\`.`,
     ];
   }
-  const few = (ids: readonly string[]) =>
-    `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`;
+  const few = (ids: readonly string[]) => firstFew(ids, 5);
   const unknown = customers.filter((c) => lists.unknown.has(c));
   const partial = customers.filter((c) => !lists.unknown.has(c) && lists.partial.has(c));
   const warnings: string[] = [];

@@ -22,6 +22,7 @@ import { olderRulesNote } from '../optouts/export.js';
 import type { Uncarried } from '../plan/carry.js';
 import { snapshotCommand } from '../plan/replan.js';
 import type { ObservedState, Plan, PlanStep } from '../plan/types.js';
+import { firstFew } from '../text-list.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { ApplyInput } from './apply-types.js';
 import { LOCK_WATCH_MS } from './lock-watch.js';
@@ -103,7 +104,7 @@ export function refuseUncovered(
       unread.map((n) => n.accountSid),
       input.replan?.db ?? null,
     );
-    const refused = `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${uncovered.slice(0, 5).join(', ')}${uncovered.length > 5 ? ', …' : ''})${olderRulesNote(db)}: their opt-outs would be lost. Nothing was written.`;
+    const refused = `no completed snapshot covers the history of ${uncovered.length} number(s) this plan would move (${firstFew(uncovered, 5)})${olderRulesNote(db)}: their opt-outs would be lost. Nothing was written.`;
     const overrule = 'or apply with --allow-missing-snapshot, which the audit records';
     if (readByOlderRulesOnly(db, unread)) {
       throw new RefusedError(

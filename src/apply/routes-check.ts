@@ -29,6 +29,7 @@ import {
   type RouteVerdict,
 } from '../plan/routes.js';
 import type { Plan, PlanNumber } from '../plan/types.js';
+import { firstFew } from '../text-list.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { targetsFrom } from './targets.js';
 
@@ -67,7 +68,7 @@ export const lostFallbackCheck = (check: RouteCheck) =>
 
 /** What to say of the numbers that reach their URL without the fallback it had. */
 export const fallbackAdvice = (phones: readonly string[]) =>
-  `${phones.length} number(s) reach their inbound URL but not the fallback URL it had (${phones.slice(0, 5).join(', ')}${phones.length > 5 ? ', …' : ''}): set that fallback again (their service's fallback_url, or the number's sms_fallback_url) if Twilio should still call it when the URL fails.`;
+  `${phones.length} number(s) reach their inbound URL but not the fallback URL it had (${firstFew(phones, 5)}): set that fallback again (their service's fallback_url, or the number's sms_fallback_url) if Twilio should still call it when the URL fails.`;
 
 /**
  * The fallback a route through a service had when the plan was made: that service's

@@ -35,6 +35,7 @@ import {
   type SnapshotDeps,
   type SnapshotResult,
 } from '../optouts/snapshot.js';
+import { firstFew } from '../text-list.js';
 import { DEFAULT_CONSENT_PER_MINUTE } from '../twilio/limiter.js';
 import type { TwilioPort } from '../twilio/port.js';
 import { buildPlan, resolveCustomers, type PlanOptions, type Resolution } from './build-plan.js';
@@ -176,7 +177,7 @@ function refuseMovesBegunMeanwhile(
   );
   if (begun.length === 0) return;
   throw new RefusedError(
-    `an apply on this database began moving ${begun.length} number(s) (${begun.slice(0, 3).join(', ')}${begun.length > 3 ? ', …' : ''}) while this plan read the account, so what it read is half a move; no plan was written. Make the plan again once that apply has stopped (\`submigrate status\` shows it).`,
+    `an apply on this database began moving ${begun.length} number(s) (${firstFew(begun, 3)}) while this plan read the account, so what it read is half a move; no plan was written. Make the plan again once that apply has stopped (\`submigrate status\` shows it).`,
   );
 }
 

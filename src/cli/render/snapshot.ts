@@ -2,6 +2,7 @@
 
 import type { CoverageWindow } from '../../optouts/export.js';
 import type { SnapshotResult } from '../../optouts/snapshot.js';
+import { firstFew } from '../../text-list.js';
 
 /**
  * The summary: what was read in `seconds` (with the client's `retries`), what the ledger holds
@@ -28,9 +29,6 @@ export function snapshotSummary(result: SnapshotResult, seconds: number, retries
  */
 export function notReadNotice(notRead: readonly CoverageWindow[], pairs: number): string | null {
   if (notRead.length === 0) return null;
-  const shown = notRead
-    .slice(0, 3)
-    .map((w) => `${w.account_sid} ${w.start} → ${w.end}`)
-    .join(', ');
-  return `not read: ${notRead.length} span(s) of history no completed snapshot has read (${shown}${notRead.length > 3 ? ', …' : ''}): the ${pairs} pair(s) opted out now miss any opt-out said in them, and \`submigrate optouts\` exits 3 for a list they leave not whole. Run \`submigrate snapshot\` with Bulk Export (for a subaccount, with --account) to read them.`;
+  const shown = firstFew(notRead, 3, (w) => `${w.account_sid} ${w.start} → ${w.end}`);
+  return `not read: ${notRead.length} span(s) of history no completed snapshot has read (${shown}): the ${pairs} pair(s) opted out now miss any opt-out said in them, and \`submigrate optouts\` exits 3 for a list they leave not whole. Run \`submigrate snapshot\` with Bulk Export (for a subaccount, with --account) to read them.`;
 }

@@ -109,7 +109,9 @@ const six = (accountSid: string) => Array<string>(6).fill(accountSid);
 const check = (
   port: TwilioPort,
   readable: (sid: string) => Date = () => new Date('2025-11-01T00:00:00Z'),
-) => checkUpdated(port, { updated: [span], numbers: [moved], kept: [], readable, now: NOW });
+  more: Pick<Parameters<typeof checkUpdated>[1], 'refused'> = {},
+) =>
+  checkUpdated(port, { updated: [span], numbers: [moved], kept: [], readable, now: NOW, ...more });
 
 describe('checkUpdated', () => {
   it('asks each other account for the whole UTC days from the span to now, and a day more', async () => {
@@ -155,17 +157,9 @@ describe('checkUpdated', () => {
     // Apply's transfer refused at 10:00:05 (the number had been moved by hand): a send of it
     // in the source a minute later, which the allowance after a transfer made passes over.
     const send = message(PARENT, { at: '2026-12-03T10:01:05Z' });
-    const read = (refused?: ReadonlyMap<string, string>) =>
-      checkUpdated(portOver([], [send]).port, {
-        updated: [span],
-        numbers: [moved],
-        kept: [],
-        readable: () => new Date('2025-11-01T00:00:00Z'),
-        now: NOW,
-        ...(refused === undefined ? {} : { refused }),
-      });
-    expect((await read()).notChecked).toEqual([]);
-    expect((await read(new Map([['PN1', moved.movedAt]]))).notChecked).toEqual([
+    const refused = { refused: new Map([['PN1', moved.movedAt]]) };
+    expect((await check(portOver([], [send]).port)).notChecked).toEqual([]);
+    expect((await check(portOver([], [send]).port, undefined, refused)).notChecked).toEqual([
       {
         ...span,
         updatedCheck: {
@@ -178,18 +172,7 @@ describe('checkUpdated', () => {
     ]);
     // Before the refusal, within the allowance before the move: the number was still there.
     const earlier = message(PARENT, { at: '2026-12-03T09:59:05Z' });
-    expect(
-      (
-        await checkUpdated(portOver([], [earlier]).port, {
-          updated: [span],
-          numbers: [moved],
-          kept: [],
-          readable: () => new Date('2025-11-01T00:00:00Z'),
-          now: NOW,
-          refused: new Map([['PN1', moved.movedAt]]),
-        })
-      ).notChecked,
-    ).toEqual([]);
+    expect((await check(portOver([], [earlier]).port, undefined, refused)).notChecked).toEqual([]);
   });
 
   it.each([

@@ -26,6 +26,15 @@ export interface MovedNumber {
    */
   moveBegan: string;
   /**
+   * Its transfer's answer was recorded more than the clocks' allowance after it was sent: one
+   * in flight when apply was killed (or whose answer was lost), settled from Twilio's state by a
+   * later apply, hours or days on. `movedAt` is then when that apply settled it, not when Twilio
+   * made it (any time from `moveBegan`), and the number may have been moved by hand away and
+   * back in between, its `date_updated` then no later than apply's later steps on it. Absent for
+   * a transfer answered in time, and for a number that arrived with no transfer.
+   */
+  settledLate?: true;
+  /**
    * When an apply began to create this subaccount; null when it existed before (whatever
    * other subaccount an apply may once have created for the customer).
    */
@@ -59,7 +68,7 @@ export interface MovedNumber {
  * all moved by transfer reads none.
  */
 export function movedNumbers(db: Db): MovedNumber[] {
-  return db
+  const rows = db
     .prepare(
       `WITH latest AS (
          -- (finished_at: that run's row's, SQLite's bare column beside MAX)
@@ -173,7 +182,10 @@ export function movedNumbers(db: Db): MovedNumber[] {
               n.source_service_sid AS sourceServiceSid,
               MIN(s.finished_at) AS movedAt,
               COALESCE(MIN(s.started_at), MIN(s.finished_at)) AS moveBegan,
-              MIN(a.started_at) AS subaccountCreatedAt
+              MIN(a.started_at) AS subaccountCreatedAt,
+              CASE WHEN unixepoch(MIN(s.finished_at))
+                        - unixepoch(COALESCE(MIN(s.started_at), MIN(s.finished_at)))
+                        > ${CLOCK_SKEW_MS / 1000} THEN 1 END AS settledLate
        FROM apply_steps s
        JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
          AND s.step_id = 'transfer_number:' || n.number_sid
@@ -195,11 +207,14 @@ export function movedNumbers(db: Db): MovedNumber[] {
               MIN(r.first_seen,
                   COALESCE(NULLIF(MAX(COALESCE(h.history_start, ''), r.last_elsewhere), ''),
                            r.last_known_elsewhere, r.first_seen)),
-              r.started_at
+              r.started_at, NULL
        FROM arrived r LEFT JOIN account_history h ON h.account_sid = r.subaccount_sid
        ORDER BY customerId, phoneNumber`,
     )
-    .all() as MovedNumber[];
+    .all() as (Omit<MovedNumber, 'settledLate'> & { settledLate: 1 | null })[];
+  return rows.map(({ settledLate, ...m }) =>
+    settledLate === null ? m : { ...m, settledLate: true as const },
+  );
 }
 
 /**

@@ -247,11 +247,18 @@ export function changedSince(
     );
     if (there?.dateUpdated === undefined) return [];
     const arrived = lastArrival(m, stays);
-    const known = Math.max(
-      Date.parse(arrived),
-      Date.parse(m.movedAt),
-      Date.parse(touched.get(m.numberSid) ?? arrived),
-    );
+    // A transfer a later apply settled (`settledLate`), the last that brought it in: Twilio made
+    // it from `moveBegan` on, and a move by hand away and back before the settling, or before
+    // apply's steps on the number after it, is dated no later than they are. Only its arrival
+    // is known: a change Twilio dates after it is named (and read, once).
+    const known =
+      m.settledLate === true && arrived === isoSeconds(new Date(m.moveBegan))
+        ? Date.parse(arrived)
+        : Math.max(
+            Date.parse(arrived),
+            Date.parse(m.movedAt),
+            Date.parse(touched.get(m.numberSid) ?? arrived),
+          );
     const changed = there.dateUpdated.getTime();
     if (!(changed > known + CLOCK_SKEW_MS)) return [];
     // Both Twilio's dates: no allowance between clocks.

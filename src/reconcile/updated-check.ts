@@ -52,6 +52,19 @@ export interface UpdatedChecks {
 }
 
 /**
+ * A later wave's transfer as `toRead` dates it: answered more than the clocks' allowance after
+ * it was sent (in flight when apply was killed, settled by a later apply hours on), its
+ * `leftAt` is when it was settled, not when Twilio made it, which may be any time from when it
+ * was sent: it is dated from then. Pure.
+ */
+function madeBy(move: MoveOut): MoveOut {
+  if (move.refused === true || move.began === undefined) return move;
+  return Date.parse(move.leftAt) - Date.parse(move.began) > CLOCK_SKEW_MS
+    ? { ...move, leftAt: move.began }
+    : move;
+}
+
+/**
  * Each number's latest change vouched for in its subaccount, by `vouchKey`. Only a vouch read
  * more than the clocks' allowance after the change counts (`vouchHolds`): one read sooner may
  * have read before a later change Twilio dates in the same second, or, its clock behind ours,
@@ -194,11 +207,17 @@ export async function checkUpdated(
     const gone = { known, unvouched, now };
     const where = elsewhere(twilio.parentAccountSid, await family, gone, m, span);
     const refusedAt = refused.get(m.numberSid);
+    // A transfer whose answer the journal holds only from a later apply that settled it is
+    // dated from when it was sent: Twilio made it from then on (`madeBy`).
     const moves: MoveOut[] = [
       refusedAt === undefined
-        ? { accountSid: m.sourceAccountSid, began: m.moveBegan, leftAt: m.movedAt }
+        ? {
+            accountSid: m.sourceAccountSid,
+            began: m.moveBegan,
+            leftAt: m.settledLate === true ? m.moveBegan : m.movedAt,
+          }
         : { accountSid: m.sourceAccountSid, began: m.moveBegan, leftAt: refusedAt, refused: true },
-      ...(movedOn.get(m.numberSid) ?? []),
+      ...(movedOn.get(m.numberSid) ?? []).map(madeBy),
     ];
     said.push(toRead(where, m, span, { now, onLedger, moves, readOnFrom: readOnFrom.get(span) }));
   }
@@ -343,6 +362,7 @@ function toRead(
   // one the span starts at: the first apply's, or a later wave's that moved it on out of
   // another customer's subaccount (whose traffic at that transfer is as ordinary). A transfer
   // Twilio refused moved nothing: the number's messages there count from the refusal itself.
+  // One a later apply settled counts from when it was sent (`madeBy`; `checkUpdated`).
   const move = moves.find(
     (d) =>
       d.began !== undefined &&

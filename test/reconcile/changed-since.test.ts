@@ -46,6 +46,21 @@ describe('changedSince', () => {
     expect(changedSince([moved], listedAt('2026-12-03T11:02:01Z'), [], touched)).toHaveLength(1);
   });
 
+  it('names a change after the move a later apply settled, however much later it settled it, and whatever it did since', () => {
+    // Sent at 10:00:00, settled at 16:00 by the next apply, which set its webhook at 16:00:10.
+    const late: MovedNumber = { ...moved, movedAt: '2026-12-03T16:00:00Z', settledLate: true };
+    const touched = new Map([['PN1', '2026-12-03T16:00:10Z']]);
+    expect(changedSince([late], listedAt('2026-12-03T13:00:00Z'), [], touched)).toEqual([
+      expect.objectContaining({ start: '2026-12-03T10:00:00Z', end: '2026-12-03T13:00:00Z' }),
+    ]);
+    expect(changedSince([late], listedAt('2026-12-03T10:02:00Z'), [], touched)).toEqual([]);
+    // A later arrival (a wave's transfer answered in time) is known as before.
+    const stays = [
+      { numberSid: 'PN1', accountSid: SUB, began: '2026-12-04T10:00:00Z', left: null },
+    ];
+    expect(changedSince([late], listedAt('2026-12-04T10:01:00Z'), stays, touched)).toEqual([]);
+  });
+
   it('says nothing of a number listed without a date, or not in its subaccount', () => {
     const undated = [[SUB, [{ sid: 'PN1', phoneNumber: moved.phoneNumber }]]] as const;
     expect(changedSince([moved], undated, [], new Map())).toEqual([]);

@@ -20,6 +20,7 @@ import type {
 const PARENT = 'ACparent';
 const SUB = 'ACacme';
 const BETA = 'ACbeta';
+const OTHER = 'ACother';
 const A = '+14155550101';
 const moved: MovedNumber = {
   numberSid: 'PN1',
@@ -173,6 +174,45 @@ describe('checkUpdated', () => {
     // Before the refusal, within the allowance before the move: the number was still there.
     const earlier = message(PARENT, { at: '2026-12-03T09:59:05Z' });
     expect((await check(portOver([], [earlier]).port, undefined, refused)).notChecked).toEqual([]);
+  });
+
+  it("takes the source account's messages from when a transfer a later apply settled was sent, not from the settling", async () => {
+    // Sent at 10:00:00, in flight when apply was killed, settled by the next apply at 16:00: a
+    // send of the number in the source at 12:00 came after Twilio made the transfer.
+    const send = message(PARENT, { at: '2026-12-03T12:00:00Z' });
+    const found = (m: Message) => ({
+      ...span,
+      updatedCheck: {
+        outcome: 'found',
+        accountSid: m.accountSid,
+        messageSid: m.sid,
+        sentAt: '2026-12-03T12:00:00Z',
+      },
+    });
+    const read = (m: MovedNumber, messages: Message[], options = {}) =>
+      checkUpdated(portOver([account(OTHER)], messages).port, {
+        updated: [span],
+        numbers: [m],
+        kept: [],
+        readable: () => new Date('2025-11-01T00:00:00Z'),
+        now: NOW,
+        ...options,
+      });
+    const late = { ...moved, movedAt: '2026-12-03T16:00:00Z' };
+    expect((await read(late, [send])).notChecked).toEqual([]);
+    expect((await read({ ...late, settledLate: true }, [send])).notChecked).toEqual([found(send)]);
+    // A later wave's transfer out of another customer's subaccount, settled so: the same.
+    const inOther = message(OTHER, { at: '2026-12-03T12:00:00Z' });
+    const first = { ...moved, moveBegan: '2026-12-02T10:00:00Z', movedAt: '2026-12-02T10:00:05Z' };
+    const movedOn = (leftAt: string) => ({
+      movedOn: new Map([['PN1', [{ accountSid: OTHER, began: span.start, leftAt }]]]),
+    });
+    expect((await read(first, [inOther], movedOn('2026-12-03T10:00:05Z'))).notChecked).toEqual([
+      found(inOther),
+    ]);
+    expect((await read(first, [inOther], movedOn('2026-12-03T16:00:00Z'))).notChecked).toEqual([
+      found(inOther),
+    ]);
   });
 
   it.each([

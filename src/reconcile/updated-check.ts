@@ -52,10 +52,10 @@ export interface UpdatedChecks {
 }
 
 /**
- * A later wave's transfer as `toRead` dates it: answered more than the clocks' allowance after
- * it was sent (in flight when apply was killed, settled by a later apply hours on), its
- * `leftAt` is when it was settled, not when Twilio made it, which may be any time from when it
- * was sent: it is dated from then. Pure.
+ * A transfer of apply's (the first apply's or a later wave's) as `toRead` dates it: answered
+ * more than the clocks' allowance after it was sent (in flight when apply was killed, settled by
+ * a later apply hours on; `MovedNumber.settledLate`), its `leftAt` is when it was settled, not
+ * when Twilio made it, which may be any time from when it was sent: it is dated from then. Pure.
  */
 function madeBy(move: MoveOut): MoveOut {
   if (move.refused === true || move.began === undefined) return move;
@@ -211,14 +211,10 @@ export async function checkUpdated(
     // dated from when it was sent: Twilio made it from then on (`madeBy`).
     const moves: MoveOut[] = [
       refusedAt === undefined
-        ? {
-            accountSid: m.sourceAccountSid,
-            began: m.moveBegan,
-            leftAt: m.settledLate === true ? m.moveBegan : m.movedAt,
-          }
+        ? { accountSid: m.sourceAccountSid, began: m.moveBegan, leftAt: m.movedAt }
         : { accountSid: m.sourceAccountSid, began: m.moveBegan, leftAt: refusedAt, refused: true },
-      ...(movedOn.get(m.numberSid) ?? []).map(madeBy),
-    ];
+      ...(movedOn.get(m.numberSid) ?? []),
+    ].map(madeBy);
     said.push(toRead(where, m, span, { now, onLedger, moves, readOnFrom: readOnFrom.get(span) }));
   }
   const reading = said.filter((s): s is SpanToRead => !('said' in s));

@@ -30,8 +30,12 @@ export interface MovedNumber {
    * in flight when apply was killed (or whose answer was lost), settled from Twilio's state by a
    * later apply, hours or days on. `movedAt` is then when that apply settled it, not when Twilio
    * made it (any time from `moveBegan`), and the number may have been moved by hand away and
-   * back in between, its `date_updated` then no later than apply's later steps on it. Absent for
-   * a transfer answered in time, and for a number that arrived with no transfer.
+   * back in between, its `date_updated` then no later than apply's later steps on it. Set too
+   * when a transfer of it was left in flight before `movedAt` by a run given up for a plan made
+   * again (`moveBegan` then no later than when that one was sent): Twilio may have made it, and
+   * the plan made again found the number in its subaccount (arrived with no transfer, `movedAt`
+   * when that plan saw it) or elsewhere (moved again). Absent for a transfer answered in time,
+   * and for a number that arrived with no transfer none left in flight.
    */
   settledLate?: true;
   /**
@@ -212,9 +216,36 @@ export function movedNumbers(db: Db): MovedNumber[] {
        ORDER BY customerId, phoneNumber`,
     )
     .all() as (Omit<MovedNumber, 'settledLate'> & { settledLate: 1 | null })[];
-  return rows.map(({ settledLate, ...m }) =>
-    settledLate === null ? m : { ...m, settledLate: true as const },
-  );
+  const unsettled = unsettledTransfers(db);
+  return rows.map(({ settledLate, ...m }) => {
+    // A transfer of it sent before it was known moved, left in flight by a run given up for a
+    // plan made again (no apply settles it): Twilio may have made it then, and the number
+    // been moved by hand away and back (or away, for that plan to move it again) since.
+    const sent = unsettled.get(m.numberSid);
+    if (sent !== undefined && Date.parse(sent) < Date.parse(m.movedAt)) {
+      const moveBegan = Date.parse(sent) < Date.parse(m.moveBegan) ? sent : m.moveBegan;
+      return { ...m, moveBegan, settledLate: true as const };
+    }
+    return settledLate === null ? m : { ...m, settledLate: true as const };
+  });
+}
+
+/**
+ * When each number's earliest transfer still in flight was sent (ISO 8601 UTC, by number SID):
+ * one an apply killed left so whose run was given up for a plan made again, which no apply
+ * settles (or one of a stopped run not continued yet). Whether Twilio made it is not known.
+ */
+function unsettledTransfers(db: Db): Map<string, string> {
+  const rows = db
+    .prepare(
+      `SELECT substr(step_id, length('transfer_number:') + 1) AS numberSid,
+              MIN(started_at) AS sent
+       FROM apply_steps
+       WHERE action = 'transfer_number' AND state = 'in_flight' AND started_at IS NOT NULL
+       GROUP BY step_id`,
+    )
+    .all() as { numberSid: string; sent: string }[];
+  return new Map(rows.map((r) => [r.numberSid, r.sent]));
 }
 
 /**
@@ -252,19 +283,36 @@ export function numberStays(db: Db): NumberStay[] {
   return oneStayPerArrival(transferStays(db));
 }
 
-/** Each finished transfer step's stay, as `numberStays` before one stay is made of each arrival. */
+/**
+ * Each finished transfer step's stay, as `numberStays` before one stay is made of each arrival.
+ * One a run given up for a plan made again left in flight before it (no apply settles it;
+ * `unsettledTransfers`) may have moved the number when it was sent: the stay begins then.
+ */
 function transferStays(db: Db): NumberStay[] {
   return db
     .prepare(
-      `SELECT * FROM (
-         SELECT substr(step_id, length('transfer_number:') + 1) AS numberSid,
-                json_extract(result_json, '$.to_account_sid') AS accountSid,
-                COALESCE(started_at, finished_at) AS began,
-                LEAD(finished_at) OVER (
-                  PARTITION BY step_id ORDER BY COALESCE(started_at, finished_at), run_id
-                ) AS "left"
-         FROM apply_steps
-         WHERE action = 'transfer_number' AND state IN ('done', 'skipped'))
+      `WITH unsettled AS MATERIALIZED (
+         SELECT step_id, run_id, started_at FROM apply_steps
+         WHERE action = 'transfer_number' AND state = 'in_flight' AND started_at IS NOT NULL)
+       SELECT numberSid, accountSid,
+              -- (Left in flight after the finished transfer before it, if any: one before that
+              -- is that transfer's.)
+              COALESCE((SELECT MIN(u.started_at) FROM unsettled u
+                        WHERE u.step_id = t.step_id AND u.run_id < t.run_id
+                          AND u.run_id > COALESCE(t.prev_run, 0)),
+                       t.began) AS began,
+              t."left"
+       FROM (
+         SELECT s.step_id, s.run_id,
+                substr(s.step_id, length('transfer_number:') + 1) AS numberSid,
+                json_extract(s.result_json, '$.to_account_sid') AS accountSid,
+                COALESCE(s.started_at, s.finished_at) AS began,
+                LAG(s.run_id) OVER w AS prev_run,
+                LEAD(s.finished_at) OVER w AS "left"
+         FROM apply_steps s
+         WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
+         WINDOW w AS (
+           PARTITION BY s.step_id ORDER BY COALESCE(s.started_at, s.finished_at), s.run_id)) t
        WHERE accountSid IS NOT NULL
        ORDER BY began, numberSid`,
     )

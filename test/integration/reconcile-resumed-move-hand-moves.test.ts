@@ -140,3 +140,145 @@ describe('reconcile: a transfer settled hours after Twilio made it', () => {
     },
   );
 });
+
+/**
+ * The same kill, but its run given up for a plan made again: no apply settles the transfer, so
+ * the journal holds it only as sent. R2 said STOP to A in Acme's subaccount, someone moved A by
+ * hand into the parent (or into Other, a subaccount no apply put a number in), which texted R2,
+ * and (`back`) back into Acme; the plan made again three hours on found A in Acme (arrived with
+ * no transfer, dated from when that plan saw it) or where it was taken (moved by its own
+ * transfer, dated from then; from Other, after continuing the killed run was refused: A was
+ * neither where it was nor where it was going). Either way a pass took the send for one from
+ * before the move and Twilio's date of the move back (or of that transfer) for no change since:
+ * exit 0, nothing not checked.
+ */
+describe('reconcile: a transfer left in flight by a run given up for a plan made again', () => {
+  const start = useClockedMigration('submigrate-given-up-hand-moves-');
+
+  async function story({
+    handMoves,
+    back,
+    other = false,
+  }: {
+    handMoves: boolean;
+    back: boolean;
+    other?: boolean;
+  }) {
+    const s = await start({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Other' }],
+      numbers: [{ phone_number: A, sms_url: URL }],
+    });
+    const { e } = s;
+    const acme = await s.sidOf('Acme');
+    const away = other ? await s.sidOf('Other') : e.parentSid;
+    s.step();
+    await inbound(e, { from: R1, to: A, body: 'STOP' });
+    s.step();
+    await s.snapshot();
+    s.step();
+    const mapping = `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\n`;
+    const plan = await s.withDbNow(async (db) => {
+      const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
+      const made = await runPlan(
+        { mapping: parseMapping('m.csv', mapping), snapshot: true, credentials: 'auth-token' },
+        deps,
+      );
+      const real = e.port();
+      const killed: TwilioPort = Object.create(real) as TwilioPort;
+      killed.transferPhoneNumber = async (from, sid, to) => {
+        await real.transferPhoneNumber(from, sid, to);
+        throw new Error('killed with the transfer in flight');
+      };
+      await expect(
+        runApply(applyInputOf(made.plan), {
+          ...deps,
+          twilio: killed,
+          sleep: async () => undefined,
+        }),
+      ).rejects.toThrow(/killed/);
+      return made.plan;
+    });
+    expect((await e.state()).numbers.find((n) => n.phone_number === A)?.account_sid).toBe(acme);
+
+    s.step(HOUR);
+    let sent: string | null = null;
+    if (handMoves) {
+      await inbound(e, { from: R2, to: A, body: 'STOP' });
+      s.step();
+      await s.moveByHand(A, acme, away);
+      s.step();
+      const send = await ownClient(e, away).messages.create({ from: A, to: R2, body: 'Hi' });
+      expect(send.status).not.toBe('failed');
+      sent = send.sid;
+      if (back) {
+        s.step();
+        await s.moveByHand(A, away, acme);
+      }
+    }
+    s.step(3 * HOUR);
+    if (other) {
+      // Continuing the killed run is refused: A is in neither account its transfer names.
+      await expect(
+        s.withDbNow((db) =>
+          runApply(applyInputOf(plan), {
+            twilio: e.port(),
+            db,
+            clock: fixedClock(s.now()),
+            runner: TEST_RUNNER,
+            sleep: async () => undefined,
+          }),
+        ),
+      ).rejects.toThrow(/account changed since the plan was made/);
+      s.step();
+    }
+    // The plan made again, and applied: the killed run is given up, its transfer in flight.
+    await s.planAndApply(mapping);
+    const steps = await s.withDbNow(async (db) =>
+      db
+        .prepare(
+          "SELECT run_id AS run, state FROM apply_steps WHERE action = 'transfer_number' ORDER BY run_id",
+        )
+        .all(),
+    );
+    expect(steps).toEqual(
+      handMoves && !back
+        ? [
+            { run: 1, state: 'in_flight' },
+            { run: 2, state: 'done' },
+          ]
+        : [{ run: 1, state: 'in_flight' }],
+    );
+    s.step();
+    return { away, acme, sent, pass: await s.pass() };
+  }
+
+  it.each([
+    { back: true, other: false },
+    { back: false, other: false },
+    { back: false, other: true },
+  ])(
+    'reads where it went from the transfer left in flight (back before the plan: $back, into Other: $other)',
+    async ({ back, other }) => {
+      const { away, acme, sent, pass } = await story({ handMoves: true, back, other });
+      expect(pass.result.notChecked).toEqual([
+        expect.objectContaining({
+          reason: 'number-updated',
+          accountSid: acme,
+          phoneNumber: A,
+          updatedCheck: expect.objectContaining({
+            outcome: 'found',
+            accountSid: away,
+            messageSid: sent,
+          }),
+        }),
+      ]);
+      expect(pass.exit3).toBe(true);
+    },
+  );
+
+  it('vouches for a transfer left in flight that nothing moved since', async () => {
+    const { pass } = await story({ handMoves: false, back: false });
+    expect(pass.result.notChecked).toEqual([]);
+    expect(pass.exit3).toBe(false);
+  });
+});

@@ -136,6 +136,12 @@
  * opt-in to the number in the same scope (through the service) lifts its own STOP through it, so
  * its send to that person from its customer's subaccount is named (at eff3a6e too).
  *
+ * Seeds from 10000 on also meet apply's transfer of a number with a hand move as it arrives
+ * (Twilio refuses it, the apply ends failed, the history goes on) and make a later wave (one
+ * number's customer changed, or an unmapped number given one), each now and then, drawn from
+ * dice of their own (test/support/hand-move-fuzz.ts): the seeds below tell the same stories
+ * as before.
+ *
  * More seeds: `SEEDS=1-300 npx vitest run test/integration/reconcile-hand-moves-random.test.ts`
  * (`HAND_MOVE_SEEDS` too; `HAND_MOVE_STORIES=1` prints every history, `HAND_MOVE_DUMP=1` the
  * violations table and plan sources). In-process (no build needed).

@@ -13,15 +13,26 @@
  * somewhere in it; now and then a reconcile pass after the apply; and a last pass. All
  * in-process on a real SQLite file, each given the step's clock (the emulator's is the same).
  *
+ * Seeds from 10000 on add two things, drawn from dice of their own (`prng(seed ^ 0x5eed)`: the
+ * histories of the seeds below are the same as before). Now and then, just before apply's
+ * transfer of one of the plan's numbers is sent, someone moves the number by hand (the real
+ * SDK, the parent's credentials) into a third account, and Twilio refuses the transfer: the
+ * apply ends failed and the trial goes on (now and then into the transfer's own target, which
+ * apply takes for done). And now and then a later wave, at its own step after the apply: one
+ * number's customer changed (acme ↔ beta) or an unmapped number given one, planned and
+ * applied alone or with the mapping's other rows, its transfer now and then met the same way.
+ * Where each number is is read from the emulator after every apply.
+ *
  * The oracle knows the whole history, as the tool never does, and is written from
  * docs/opt-out-rules.md and Twilio's behaviour alone: a STOP said to a number, or through a
  * Messaging Service the number was in at that moment, opts that person out of the number until
  * a START in the same scope (through that service while the number is in it), or one said to
- * the number itself in no service (which lifts them all). A send that went out (Twilio did not refuse it) from a number its person
- * had opted out of is a true violation. One the last pass must account for is a send of a
- * moved number (mapped, and the apply succeeded) made in its customer's subaccount, or
- * anywhere after the apply: each must be named a violation, or the pass must say why it
- * cannot vouch for it (exit 3 with `--fail-on-violation`: pending, not read, not checked, a
+ * the number itself in no service (which lifts them all). A send that went out (Twilio did not
+ * refuse it) from a number its person had opted out of is a true violation. One the last pass
+ * must account for is a send of a mapped number made in its customer's subaccount, or anywhere
+ * after the (first) apply (of a number a later wave maps for the first time: after that wave,
+ * or in that customer's subaccount): each must be named a violation, or the pass must say why
+ * it cannot vouch for it (exit 3 with `--fail-on-violation`: pending, not read, not checked, a
  * list not whole). A pass that would exit 0 over one, or says no number has been moved, missed
  * it. Violations the tool names that the oracle does not know are counted (fail-safe), with
  * the seed and the send.
@@ -36,6 +47,7 @@ import { parseMapping } from '../../src/plan/mapping.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import { failsOnViolation, type ReconcileResult } from '../../src/reconcile/result.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
+import type { TwilioPort } from '../../src/twilio/port.js';
 import { ownClient, startTestEmulator, type TestEmulator } from './emulator.js';
 import { applyInputOf } from './plan-builders.js';
 import { prng } from './prng.js';
@@ -87,6 +99,13 @@ interface Send {
   to: string;
   account: Account;
   refused: boolean;
+}
+
+/** A second wave's change: `number` given to `customer` at `at`. */
+interface LaterWave {
+  number: string;
+  customer: 'acme' | 'beta';
+  at: number;
 }
 
 interface Place {
@@ -169,6 +188,12 @@ export async function runHandMoveTrial(seed: number): Promise<HandMoveTrialResul
     const inShared = numbers.filter(() => rng.chance(0.6));
     const subsFirst = rng.chance(0.75);
     const carry = rng.chance(0.3);
+    // Seeds from 10000 on: a transfer refused (the number moved by hand as it arrived) and a
+    // later wave, drawn from dice of their own.
+    const extra = seed >= 10_000;
+    const rng2 = prng(seed ^ 0x5eed);
+    const refuseFirst = extra && rng2.chance(0.4) ? rng2.next() : null;
+    const refuseSecond = extra && rng2.chance(0.3) ? rng2.next() : null;
     story.push(
       `numbers ${numbers.map((n) => `${short(n)}→${customerOf.get(n) ?? 'stays'}${inShared.includes(n) ? ' (Shared)' : ''}`).join(', ')}; recipients ${recipients.map(short).join(', ')}; subaccounts ${subsFirst ? 'there from the start' : "apply's"}${carry ? '; --carry-optouts' : ''}`,
     );
@@ -208,6 +233,8 @@ export async function runHandMoveTrial(seed: number): Promise<HandMoveTrialResul
     const sends: Send[] = [];
     let applyAt: number | null = null;
     let subOfCustomer = new Map<string, string>();
+    /** The second wave's change, once applied (its apply may have failed as the first's). */
+    let laterWave = null as LaterWave | null;
     const passes: { result: ReconcileResult; exit3: boolean }[] = [];
     let noMoveSaid = false;
     let refusedPass: string | null = null;
@@ -251,69 +278,148 @@ export async function runHandMoveTrial(seed: number): Promise<HandMoveTrialResul
       }
     };
 
+    /**
+     * Plan (with its refresh) and apply `rows` (number, customer). `refuse` (a draw in [0, 1),
+     * or null): just before apply's transfer of one of the plan's numbers (that draw picks
+     * which) is sent, someone moves it by hand into another account, and Twilio refuses the
+     * transfer (the apply ends failed). `places` is then read from the emulator.
+     */
+    const planAndApply = async (
+      rows: readonly (readonly [string, 'acme' | 'beta'])[],
+      refuse: number | null,
+    ) => {
+      const mapping = [
+        'customer_id,customer_name,phone_number',
+        ...rows.map(([n, c]) => `${c},${c === 'acme' ? 'Acme' : 'Beta'},${n}`),
+        '',
+      ].join('\n');
+      let note = '';
+      let refused = false;
+      let failure: string | null = null;
+      let applying = false;
+      try {
+        await withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: clock() }, async (d) => {
+          const { plan } = await runPlan(
+            {
+              mapping: parseMapping('m.csv', mapping),
+              snapshot: true,
+              credentials: 'auth-token',
+              ...(carry ? { carry: { batchSize: 25 } } : {}),
+            },
+            { twilio: env.port(), db: d, clock: clock(), runner: TEST_RUNNER },
+          );
+          const real = env.port();
+          let port = real;
+          const transfers = plan.steps.filter((s) => s.action === 'transfer_number');
+          const target =
+            refuse === null ? undefined : transfers[Math.floor(refuse * transfers.length)];
+          if (refuse !== null && target === undefined) note = ' (no transfer to meet)';
+          if (target !== undefined) {
+            port = Object.create(real) as TwilioPort;
+            port.transferPhoneNumber = async (from, sid, to) => {
+              if (sid === target.number_sid && !refused) {
+                refused = true;
+                await refreshAccounts();
+                // Mostly into a third account (Twilio refuses the transfer); now and then
+                // into the transfer's own target (Twilio finds it there, and answers as done).
+                const away = (['parent', 'acme', 'beta'] as const).filter(
+                  (a) => accountSids.has(a) && ![from, to].includes(accountSids.get(a)!),
+                );
+                const into = away.length > 0 && rng2.chance(0.8) ? rng2.pick(away) : nameOf(to);
+                await env.parent.api.v2010
+                  .accounts(from)
+                  .incomingPhoneNumbers(sid)
+                  .update({ accountSid: accountSids.get(into)! });
+                places.get(target.phone_number)!.push({ at: t, account: into, service: null });
+                note = ` (${short(target.phone_number)} moved by hand ${nameOf(from)} → ${into} as its transfer to ${nameOf(to)} arrived)`;
+              }
+              return real.transferPhoneNumber(from, sid, to);
+            };
+          }
+          applying = true;
+          const done = await runApply(applyInputOf(plan), {
+            twilio: port,
+            db: d,
+            clock: clock(),
+            runner: TEST_RUNNER,
+            sleep: async () => undefined,
+          });
+          if (done.status !== 'completed') throw new Error(`apply ${done.status}`);
+        });
+      } catch (error) {
+        failure = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+        if (refused) note += `, ${failure}`;
+      }
+      // Where each number is now, whatever became of the apply.
+      await refreshAccounts();
+      const state = await env.state();
+      for (const n of numbers) {
+        const now = state.numbers.find((x) => x.phone_number === n)!;
+        const place = {
+          at: t,
+          account: nameOf(now.account_sid),
+          service: now.messaging_service_sid,
+        };
+        const last = where(n);
+        if (last.account !== place.account || last.service !== place.service)
+          places.get(n)!.push(place);
+      }
+      subOfCustomer = new Map(
+        (['acme', 'beta'] as const)
+          .filter((c) => accountSids.has(c))
+          .map((c) => [c, accountSids.get(c)!]),
+      );
+      return { failure, refused, applying, note };
+    };
+    /**
+     * A later wave (seeds from 10000 on): one number's customer changed (or an unmapped number
+     * given one), planned and applied as the first, with the mapping's other rows or alone.
+     */
+    const secondWave = async () => {
+      const n = numbers[Math.floor(wave2Pick * numbers.length)]!;
+      const before = customerOf.get(n) ?? null;
+      const customer =
+        before === 'acme' ? 'beta' : before === 'beta' ? 'acme' : wave2Pick < 0.5 ? 'acme' : 'beta';
+      const others = wave2Whole
+        ? numbers
+            .filter((m) => m !== n && customerOf.get(m) !== null)
+            .map((m) => [m, customerOf.get(m)!] as const)
+        : [];
+      const wave = await planAndApply([...others, [n, customer]], refuseSecond);
+      if (!wave.applying) return `second wave (${short(n)} → ${customer}) refused: ${wave.failure}`;
+      laterWave = { number: n, customer, at: t };
+      return `second wave${wave2Whole ? ' (whole mapping)' : ''}: ${short(n)} ${before ?? 'stays'} → ${customer}${wave.note}${wave.failure !== null && !wave.refused ? ` (${wave.failure})` : ''}: ${numbers.map((m) => `${short(m)} in ${where(m).account}${where(m).service === null ? '' : ' (Shared)'}`).join(', ')}`;
+    };
+
     const steps = 14 + rng.int(0, 8);
     const applyStep = rng.int(4, steps - 4);
+    // Seeds from 10000 on only (drawn from their own dice: the main dice's draws, and so the
+    // histories of the seeds below, are the same as without them).
+    const wave2Step = extra && rng2.chance(0.5) ? rng2.int(applyStep + 1, steps - 1) : -1;
+    const wave2Pick = rng2.next();
+    const wave2Whole = rng2.chance(0.5);
     for (let k = 0; k < steps; k++) {
+      if (k === wave2Step && applyAt !== null) {
+        t += STEP;
+        story.push(`${k}: ${await secondWave()}`);
+      }
       t += STEP;
       const applied = applyAt !== null;
       let line: string;
       if (k === applyStep) {
         // ── plan (with its refresh) and apply ──
-        const mapping = [
-          'customer_id,customer_name,phone_number',
-          ...numbers
-            .filter((n) => customerOf.get(n) !== null)
-            .map((n) => {
-              const c = customerOf.get(n)!;
-              return `${c},${c === 'acme' ? 'Acme' : 'Beta'},${n}`;
-            }),
-          '',
-        ].join('\n');
-        try {
-          await withDb({ path: db, migrationsDir: MIGRATIONS_DIR, clock: clock() }, async (d) => {
-            const { plan } = await runPlan(
-              {
-                mapping: parseMapping('m.csv', mapping),
-                snapshot: true,
-                credentials: 'auth-token',
-                ...(carry ? { carry: { batchSize: 25 } } : {}),
-              },
-              { twilio: env.port(), db: d, clock: clock(), runner: TEST_RUNNER },
-            );
-            const done = await runApply(applyInputOf(plan), {
-              twilio: env.port(),
-              db: d,
-              clock: clock(),
-              runner: TEST_RUNNER,
-              sleep: async () => undefined,
-            });
-            if (done.status !== 'completed') throw new Error(`apply ${done.status}`);
-          });
-        } catch (error) {
-          result.skipped = `plan/apply at step ${k}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+        const mapped = numbers.filter((n) => customerOf.get(n) !== null);
+        const wave = await planAndApply(
+          mapped.map((n) => [n, customerOf.get(n)!] as const),
+          refuseFirst,
+        );
+        if (wave.failure !== null && !wave.refused) {
+          result.skipped = `plan/apply at step ${k}: ${wave.failure}`;
           story.push(`${k}: ${result.skipped}`);
           return result;
         }
         applyAt = t;
-        await refreshAccounts();
-        const state = await env.state();
-        for (const n of numbers) {
-          const now = state.numbers.find((x) => x.phone_number === n)!;
-          const place = {
-            at: t,
-            account: nameOf(now.account_sid),
-            service: now.messaging_service_sid,
-          };
-          const last = where(n);
-          if (last.account !== place.account || last.service !== place.service)
-            places.get(n)!.push(place);
-        }
-        subOfCustomer = new Map(
-          (['acme', 'beta'] as const)
-            .filter((c) => accountSids.has(c))
-            .map((c) => [c, accountSids.get(c)!]),
-        );
-        line = `plan and apply: ${numbers.map((n) => `${short(n)} in ${where(n).account}${where(n).service === null ? '' : ' (Shared)'}`).join(', ')}`;
+        line = `plan and apply${wave.note}: ${numbers.map((n) => `${short(n)} in ${where(n).account}${where(n).service === null ? '' : ' (Shared)'}`).join(', ')}`;
       } else {
         const r = rng.next();
         const n = rng.pick(numbers);
@@ -438,11 +544,16 @@ export async function runHandMoveTrial(seed: number): Promise<HandMoveTrialResul
       if (!optedOut(keywords, places.get(s.from)!, s.from, s.to, s.at)) continue;
       truth.add(s.sid);
       result.trueViolations += 1;
+      // A send of a mapped number in its customer's subaccount, or anywhere after the first
+      // apply; a number the second wave maps for the first time, after that wave, or in that
+      // customer's subaccount.
       const customer = customerOf.get(s.from) ?? null;
+      const account = accountSids.get(s.account);
+      const later = laterWave?.number === s.from ? laterWave : null;
       const inScope =
-        customer !== null &&
         applyAt !== null &&
-        (s.at > applyAt || accountSids.get(s.account) === subOfCustomer.get(customer));
+        ((customer !== null && (s.at > applyAt || account === subOfCustomer.get(customer))) ||
+          (later !== null && (s.at > later.at || account === subOfCustomer.get(later.customer))));
       if (!inScope) continue;
       result.inScope += 1;
       const what = `${short(s.from)} → ${s.to.slice(-2)} from ${s.account} at step ${Math.round((s.at - (applyAt ?? 0)) / STEP)} from the apply (${s.sid})`;

@@ -46,11 +46,16 @@ export function movedToReconcile(input: ReconcileInput, db: Db, now: Date): Move
     throw new UserError(`--since ${isoSeconds(input.since)} is in the future`);
   }
   const moved = movedNumbers(db);
-  // A mapped number an applied plan found already in its subaccount is looked for as a moved
-  // one (numbersAway): with no number moved, the pass still runs for it.
-  if (moved.length === 0 && numbersFoundInPlace(db, new Set()).length === 0) {
+  // A mapped number an applied plan found already in its subaccount, or whose transfer an
+  // apply failed or did not run, is looked for as a moved one (numbersAway): with no number
+  // moved, the pass still runs for it (moved by hand, it sends with its STOPs forgotten).
+  if (
+    moved.length === 0 &&
+    numbersFoundInPlace(db, new Set()).length === 0 &&
+    numbersNotMoved(db, new Set()).length === 0
+  ) {
     throw new UserError(
-      'no number has been moved with this database yet, nor found in its subaccount by an applied plan: reconcile reads the subaccounts `submigrate apply` moved numbers into.',
+      'no number has been moved with this database yet, nor found in its subaccount by an applied plan, nor left where it was by an apply that failed to move it: reconcile reads the subaccounts `submigrate apply` moved numbers into.',
     );
   }
   // No list, no verdict: a source account nobody read would make every send look clean.

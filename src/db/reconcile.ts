@@ -43,6 +43,13 @@ export interface MovedNumber {
    * other subaccount an apply may once have created for the customer).
    */
   subaccountCreatedAt: string | null;
+  /**
+   * Of a number whose transfer failed or was not run (`numbersNotMoved`): the account that
+   * transfer was to take it out of, where its plan found it. Not `sourceAccountSid` when it was
+   * moved by hand between a listing that saw it there and the plan (its list carries what it
+   * left there). Absent for the others.
+   */
+  transferFromSid?: string;
 }
 
 /**
@@ -1208,21 +1215,31 @@ export function numbersNotMoved(db: Db, held: ReadonlySet<string>): MovedNumber[
          WHERE action = 'transfer_number' AND state IN ('failed', 'not_run')),
        -- The latest run's step of each of those only: a migration whose transfers all went
        -- through groups nothing.
-       latest AS (
+       latest AS MATERIALIZED (
          SELECT step_id, MAX(run_id) AS run_id FROM apply_steps
          WHERE action = 'transfer_number' AND step_id IN (SELECT step_id FROM unmade)
-         GROUP BY step_id)
+         GROUP BY step_id),
+       -- The account each of those runs' transfers was to take its number out of, each run's
+       -- plan parsed once.
+       froms AS MATERIALIZED (
+         SELECT r.id AS run_id, j.value ->> '$.id' AS step_id,
+                j.value ->> '$.from_account_sid' AS from_sid
+         FROM (SELECT DISTINCT run_id FROM latest) u
+         JOIN apply_runs r ON r.id = u.run_id, json_each(r.plan_json, '$.steps') j
+         WHERE j.value ->> '$.action' = 'transfer_number')
        SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber,
               n.customer_id AS customerId,
               COALESCE(c.subaccount_sid, n.source_account_sid) AS subaccountSid,
               n.source_account_sid AS sourceAccountSid, n.source_service_sid AS sourceServiceSid,
-              r.started_at AS movedAt, r.started_at AS moveBegan, NULL AS subaccountCreatedAt
+              r.started_at AS movedAt, r.started_at AS moveBegan, NULL AS subaccountCreatedAt,
+              COALESCE(f.from_sid, n.source_account_sid) AS transferFromSid
        FROM latest l
        JOIN apply_steps s ON s.run_id = l.run_id AND s.step_id = l.step_id
        JOIN apply_runs r ON r.id = l.run_id
        JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
          AND s.step_id = 'transfer_number:' || n.number_sid
        LEFT JOIN customer_subaccounts c ON c.customer_id = n.customer_id
+       LEFT JOIN froms f ON f.run_id = l.run_id AND f.step_id = l.step_id
        WHERE s.state IN ('failed', 'not_run')
        ORDER BY customerId, phoneNumber`,
     )

@@ -190,7 +190,10 @@ export function atSource(notMoved: readonly MovedNumber[]): MovedNumber[] {
  * src/db/reconcile.ts) found among `listed`, the numbers of `accountSid`, when that is not the
  * account they come from: moved by hand since the run that was to move them began (its drift
  * check found them there), they send from there with the opt-outs Twilio kept where they were
- * forgotten. Each is away there from that run's start to `now`. Pure.
+ * forgotten. So too, in the account they come from, when their plan found them in another
+ * (`transferFromSid`: moved by hand into it after a listing saw them where they come from), and
+ * in that other one: the STOPs each heard are not kept in the other. Each is away there from
+ * that run's start to `now`. Pure.
  */
 export function awayFromSource(
   notMoved: readonly MovedNumber[],
@@ -199,7 +202,12 @@ export function awayFromSource(
   now: Date,
 ): NumberAway[] {
   return notMoved.flatMap((m) => {
-    if (m.sourceAccountSid === accountSid) return [];
+    // Where its plan found it, and where it carries its list from, when both are this account.
+    // Moved by hand out of the one into the other before the plan, each holds opt-outs Twilio
+    // does not keep in the other: found in either, it is away.
+    if (m.sourceAccountSid === accountSid && (m.transferFromSid ?? accountSid) === accountSid) {
+      return [];
+    }
     const there = listed.find((n) => n.sid === m.numberSid || n.phoneNumber === m.phoneNumber);
     if (there === undefined) return [];
     return [

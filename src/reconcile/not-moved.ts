@@ -89,7 +89,14 @@ export function judgedAway(
   },
 ): Set<NumberAway> {
   const bySid = new Map(notMoved.map((m) => [m.numberSid, m]));
-  const candidates = away.filter((s) => bySid.has(s.numberSid) && read.has(s.accountSid));
+  // One found in the account it comes from (its plan found it elsewhere) sends there with no
+  // pass holding its sends to its list: never judged there.
+  const candidates = away.filter(
+    (s) =>
+      bySid.has(s.numberSid) &&
+      read.has(s.accountSid) &&
+      s.accountSid !== bySid.get(s.numberSid)!.sourceAccountSid,
+  );
   if (candidates.length === 0) return new Set();
   const refused = unmadeTransferEnds(db);
   const coverage = readCoverage(db);

@@ -7,8 +7,14 @@
  * before looking ("no number has been moved", exit 1, no span named), as it did for a number
  * found in place only (reconcile-found-in-place-only.test.ts). It now runs and names the number
  * away (`number-away`, exit 3 with --fail-on-violation). Oracle seed 10062 of
- * test/integration/reconcile-hand-moves-random.test.ts (the number moved into the parent there),
- * by hand; in-process on one clock, real SDK, emulator over HTTP, SQLite file.
+ * test/integration/reconcile-hand-moves-random.test.ts, by hand. There the pass then ran and
+ * exited 0: a snapshot had seen the number in the parent, and it was moved by hand into another
+ * customer's subaccount before the plan, which recorded it as coming from the parent (whose
+ * opt-outs its list carries) and found it in that subaccount; moved back into the parent as its
+ * transfer arrived, it was taken for still where it comes from, though the STOP it heard in that
+ * subaccount is not kept there. The pass now tells the account the transfer was to take it out
+ * of from the one it comes from, and names it away in either (the last case). In-process on one
+ * clock, real SDK, emulator over HTTP, SQLite file.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -92,6 +98,43 @@ describe('reconcile: the only mapped number’s transfer refused', () => {
         subaccountSid: acme,
         phoneNumber: A,
         customerId: 'acme',
+      }),
+    ]);
+    expect(pass.exit3).toBe(true);
+  });
+
+  it('names it away back in the parent a snapshot saw it in, the plan having found it in another customer’s subaccount', async () => {
+    const s = await start({
+      subaccounts: [{ friendly_name: 'ACME' }, { friendly_name: 'BETA' }],
+      numbers: [{ phone_number: A, sms_url: 'https://app.example/sms' }],
+    });
+    const { e } = s;
+    const acme = await s.sidOf('ACME');
+    const beta = await s.sidOf('BETA');
+
+    s.step();
+    await s.snapshot();
+    s.step();
+    // Moved by hand after the snapshot: the plan records it as coming from the parent, whose
+    // opt-outs its list carries, and finds it in Acme's subaccount, to move it into Beta's.
+    await s.moveByHand(A, e.parentSid, acme);
+    s.step();
+    await inbound(e, { from: R, to: A, body: 'STOP' });
+    s.step();
+    await applyRefused(s, 'beta', acme, e.parentSid);
+    s.step();
+    // The parent never heard R's STOP to A (said in Acme's subaccount): the send goes out.
+    const sent = await ownClient(e, e.parentSid).messages.create({ from: A, to: R, body: 'Sale!' });
+    expect(sent.status).not.toBe('failed');
+    s.step();
+    const pass = await s.pass();
+    expect(pass.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-away',
+        accountSid: e.parentSid,
+        subaccountSid: beta,
+        phoneNumber: A,
+        customerId: 'beta',
       }),
     ]);
     expect(pass.exit3).toBe(true);

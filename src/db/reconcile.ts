@@ -163,6 +163,13 @@ export function movedNumbers(db: Db): MovedNumber[] {
          FROM known_elsewhere k JOIN here h ON h.phone_number = k.phone_number
          WHERE k.date_sent < h.first_here
          GROUP BY k.phone_number),
+       -- When each number's earliest transfer still in flight was sent: one an apply killed left
+       -- so whose run was given up for a plan made again, which no apply settles (or one of a
+       -- stopped run not continued yet). Whether Twilio made it is not known.
+       unsettled AS MATERIALIZED (
+         SELECT step_id, MIN(started_at) AS sent FROM apply_steps
+         WHERE action = 'transfer_number' AND state = 'in_flight' AND started_at IS NOT NULL
+         GROUP BY step_id),
        -- Those held as moved by hand, with where they came from.
        arrived AS MATERIALIZED (
          SELECT u.number_sid, u.phone_number, u.customer_id, u.subaccount_sid,
@@ -196,7 +203,8 @@ export function movedNumbers(db: Db): MovedNumber[] {
               MIN(a.started_at) AS subaccountCreatedAt,
               CASE WHEN unixepoch(MIN(s.finished_at))
                         - unixepoch(COALESCE(MIN(s.started_at), MIN(s.finished_at)))
-                        > ${CLOCK_SKEW_MS / 1000} THEN 1 END AS settledLate
+                        > ${CLOCK_SKEW_MS / 1000} THEN 1 END AS settledLate,
+              MIN(us.sent) AS unsettledSent
        FROM apply_steps s
        JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
          AND s.step_id = 'transfer_number:' || n.number_sid
@@ -204,6 +212,7 @@ export function movedNumbers(db: Db): MovedNumber[] {
        JOIN customer_subaccounts c ON c.customer_id = h.customer_id
        LEFT JOIN created a ON a.step_id = 'create_subaccount:' || c.customer_id
          AND a.subaccount_sid = c.subaccount_sid
+       LEFT JOIN unsettled us ON us.step_id = s.step_id
        WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
          AND n.number_sid NOT IN (SELECT number_sid FROM arrived)
        GROUP BY n.number_sid
@@ -218,41 +227,25 @@ export function movedNumbers(db: Db): MovedNumber[] {
               MIN(r.first_seen,
                   COALESCE(NULLIF(MAX(COALESCE(h.history_start, ''), r.last_elsewhere), ''),
                            r.last_known_elsewhere, r.first_seen)),
-              r.started_at, NULL
+              r.started_at, NULL, us.sent
        FROM arrived r LEFT JOIN account_history h ON h.account_sid = r.subaccount_sid
+       LEFT JOIN unsettled us ON us.step_id = 'transfer_number:' || r.number_sid
        ORDER BY customerId, phoneNumber`,
     )
-    .all() as (Omit<MovedNumber, 'settledLate'> & { settledLate: 1 | null })[];
-  const unsettled = unsettledTransfers(db);
-  return rows.map(({ settledLate, ...m }) => {
+    .all() as (Omit<MovedNumber, 'settledLate'> & {
+    settledLate: 1 | null;
+    unsettledSent: string | null;
+  })[];
+  return rows.map(({ settledLate, unsettledSent: sent, ...m }) => {
     // A transfer of it sent before it was known moved, left in flight by a run given up for a
     // plan made again (no apply settles it): Twilio may have made it then, and the number
     // been moved by hand away and back (or away, for that plan to move it again) since.
-    const sent = unsettled.get(m.numberSid);
-    if (sent !== undefined && Date.parse(sent) < Date.parse(m.movedAt)) {
+    if (sent !== null && Date.parse(sent) < Date.parse(m.movedAt)) {
       const moveBegan = Date.parse(sent) < Date.parse(m.moveBegan) ? sent : m.moveBegan;
       return { ...m, moveBegan, settledLate: true as const };
     }
     return settledLate === null ? m : { ...m, settledLate: true as const };
   });
-}
-
-/**
- * When each number's earliest transfer still in flight was sent (ISO 8601 UTC, by number SID):
- * one an apply killed left so whose run was given up for a plan made again, which no apply
- * settles (or one of a stopped run not continued yet). Whether Twilio made it is not known.
- */
-function unsettledTransfers(db: Db): Map<string, string> {
-  const rows = db
-    .prepare(
-      `SELECT substr(step_id, length('transfer_number:') + 1) AS numberSid,
-              MIN(started_at) AS sent
-       FROM apply_steps
-       WHERE action = 'transfer_number' AND state = 'in_flight' AND started_at IS NOT NULL
-       GROUP BY step_id`,
-    )
-    .all() as { numberSid: string; sent: string }[];
-  return new Map(rows.map((r) => [r.numberSid, r.sent]));
 }
 
 /**
@@ -293,7 +286,7 @@ export function numberStays(db: Db): NumberStay[] {
 /**
  * Each finished transfer step's stay, as `numberStays` before one stay is made of each arrival.
  * One a run given up for a plan made again left in flight before it (no apply settles it;
- * `unsettledTransfers`) may have moved the number when it was sent: the stay begins then.
+ * `movedNumbers`, `unsettled`) may have moved the number when it was sent: the stay begins then.
  */
 function transferStays(db: Db): NumberStay[] {
   return db

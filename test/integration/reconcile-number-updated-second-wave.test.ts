@@ -33,11 +33,7 @@ describe('reconcile: a number a second wave moved on, changed in Beta since', ()
     const { e } = s;
     const acme = await s.sidOf('Acme');
     const beta = await s.sidOf('Beta');
-    s.step();
-    await inbound(e, { from: R1, to: A, body: 'STOP' });
-    s.step();
-    await s.snapshot();
-    s.step();
+    await s.stopReadBySnapshot(R1, A);
     await s.planAndApply(mapping('acme', 'Acme'));
     s.step();
     await atMove(e, acme);

@@ -46,11 +46,7 @@ describe('reconcile: a transfer settled hours after Twilio made it', () => {
     });
     const { e } = s;
     const acme = await s.sidOf('Acme');
-    s.step();
-    await inbound(e, { from: R1, to: A, body: 'STOP' });
-    s.step();
-    await s.snapshot();
-    s.step();
+    await s.stopReadBySnapshot(R1, A);
     const mapping = `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\n`;
     const plan = await s.withDbNow(async (db) => {
       const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
@@ -174,11 +170,7 @@ describe('reconcile: a transfer left in flight by a run given up for a plan made
     const { e } = s;
     const acme = await s.sidOf('Acme');
     const away = other ? await s.sidOf('Other') : e.parentSid;
-    s.step();
-    await inbound(e, { from: R1, to: A, body: 'STOP' });
-    s.step();
-    await s.snapshot();
-    s.step();
+    await s.stopReadBySnapshot(R1, A);
     const mapping = `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\n`;
     const applied = await s.withDbNow(async (db) => {
       const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };

@@ -79,11 +79,7 @@ describe('reconcile: the only mapped number’s transfer refused', () => {
     const acme = await s.sidOf('ACME');
     const other = await s.sidOf('Other');
 
-    s.step();
-    await inbound(e, { from: R, to: A, body: 'STOP' });
-    s.step();
-    await s.snapshot();
-    s.step();
+    await s.stopReadBySnapshot(R, A);
     await applyRefused(s, 'acme', e.parentSid, other);
     s.step();
     // Other never heard R's STOP to A: the send goes out.

@@ -14,7 +14,7 @@ import { runPlan } from '../../src/plan/run-plan.js';
 import { failsOnViolation } from '../../src/reconcile/result.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
 import type { SeedDocument } from '../../src/emulator/seed.js';
-import { moveNumberByHand, startTestEmulator, type TestEmulator } from './emulator.js';
+import { inbound, moveNumberByHand, startTestEmulator, type TestEmulator } from './emulator.js';
 import { applyInputOf } from './plan-builders.js';
 import {
   fixedClock,
@@ -70,6 +70,17 @@ export function useClockedMigration(prefix: string) {
       /** Someone moves `phone` in the console from account `from` into account `to`. */
       moveByHand: (phone: string, from: string, to: string) => moveNumberByHand(e, phone, from, to),
       snapshot: () => snapshotInto(db, e.port(), fixedClock(t)),
+      /**
+       * A step on, `from` says STOP to `to` (in the account that holds it), and a step on a
+       * snapshot reads it; the clock then a step on again.
+       */
+      stopReadBySnapshot: async (from: string, to: string) => {
+        t += STEP;
+        await inbound(e, { from, to, body: 'STOP' });
+        t += STEP;
+        await snapshotInto(db, e.port(), fixedClock(t));
+        t += STEP;
+      },
       /** A plan of `mappingCsv` (with a snapshot) and its apply, expected to complete. */
       planAndApply: (mappingCsv: string) =>
         withDb(at(), async (d) => {

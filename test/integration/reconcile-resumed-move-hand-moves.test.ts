@@ -26,6 +26,29 @@ const [R1, R2] = ['+12065550681', '+12065550682'];
 const HOUR = 3_600_000;
 const URL = 'https://app.example/sms';
 
+/**
+ * The pass names A `number-updated` in Acme's subaccount, found by the message `sent` in `where`
+ * (A was there then), and exits 3 under --fail-on-violation.
+ */
+function expectFound(
+  pass: { result: { notChecked: unknown[] }; exit3: boolean },
+  { acme, where, sent }: { acme: string; where: string; sent: string | null },
+) {
+  expect(pass.result.notChecked).toEqual([
+    expect.objectContaining({
+      reason: 'number-updated',
+      accountSid: acme,
+      phoneNumber: A,
+      updatedCheck: expect.objectContaining({
+        outcome: 'found',
+        accountSid: where,
+        messageSid: sent,
+      }),
+    }),
+  ]);
+  expect(pass.exit3).toBe(true);
+}
+
 describe('reconcile: a transfer settled hours after Twilio made it', () => {
   const start = useClockedMigration('submigrate-resumed-hand-moves-');
 
@@ -111,19 +134,7 @@ describe('reconcile: a transfer settled hours after Twilio made it', () => {
     'reads the parent from the transfer, not from the settling (in a service: %s)',
     async (inService) => {
       const { s, acme, sent, pass } = await story({ inService, handMoves: true });
-      expect(pass.result.notChecked).toEqual([
-        expect.objectContaining({
-          reason: 'number-updated',
-          accountSid: acme,
-          phoneNumber: A,
-          updatedCheck: expect.objectContaining({
-            outcome: 'found',
-            accountSid: s.e.parentSid,
-            messageSid: sent,
-          }),
-        }),
-      ]);
-      expect(pass.exit3).toBe(true);
+      expectFound(pass, { acme, where: s.e.parentSid, sent });
     },
   );
 
@@ -260,19 +271,7 @@ describe('reconcile: a transfer left in flight by a run given up for a plan made
     'reads where it went from the transfer left in flight (back before the plan: $back, into Other: $other)',
     async ({ back, other }) => {
       const { away, acme, sent, pass } = await story({ handMoves: true, back, other });
-      expect(pass.result.notChecked).toEqual([
-        expect.objectContaining({
-          reason: 'number-updated',
-          accountSid: acme,
-          phoneNumber: A,
-          updatedCheck: expect.objectContaining({
-            outcome: 'found',
-            accountSid: away,
-            messageSid: sent,
-          }),
-        }),
-      ]);
-      expect(pass.exit3).toBe(true);
+      expectFound(pass, { acme, where: away, sent });
     },
   );
 
@@ -286,17 +285,6 @@ describe('reconcile: a transfer left in flight by a run given up for a plan made
   // texting from the parent until the plan made again moved it, is named (the safe side).
   it('names a transfer left in flight that never reached Twilio, the number texting from the parent meanwhile', async () => {
     const { away, acme, sent, pass } = await story({ handMoves: false, back: false, made: false });
-    expect(pass.result.notChecked).toEqual([
-      expect.objectContaining({
-        reason: 'number-updated',
-        accountSid: acme,
-        updatedCheck: expect.objectContaining({
-          outcome: 'found',
-          accountSid: away,
-          messageSid: sent,
-        }),
-      }),
-    ]);
-    expect(pass.exit3).toBe(true);
+    expectFound(pass, { acme, where: away, sent });
   });
 });

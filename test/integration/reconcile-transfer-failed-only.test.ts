@@ -70,6 +70,32 @@ describe('reconcile: the only mapped number’s transfer refused', () => {
     expect(state.numbers.find((n) => n.phone_number === A)!.account_sid).toBe(into);
   };
 
+  /**
+   * A step on, A texts R from `from` (the send goes out: `from` never heard R's STOP), and a step
+   * on a pass names A away there, of `customerId` (`subaccountSid`), and exits 3.
+   */
+  const textsAndIsNamedAway = async (
+    s: Story,
+    from: string,
+    { subaccountSid, customerId }: { subaccountSid: string; customerId: string },
+  ) => {
+    s.step();
+    const sent = await ownClient(s.e, from).messages.create({ from: A, to: R, body: 'Sale!' });
+    expect(sent.status).not.toBe('failed');
+    s.step();
+    const pass = await s.pass();
+    expect(pass.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-away',
+        accountSid: from,
+        subaccountSid,
+        phoneNumber: A,
+        customerId,
+      }),
+    ]);
+    expect(pass.exit3).toBe(true);
+  };
+
   it('runs and names it away, moved by hand into another subaccount as its transfer arrived (seed 10062)', async () => {
     const s = await start({
       subaccounts: [{ friendly_name: 'ACME' }, { friendly_name: 'Other' }],
@@ -81,22 +107,8 @@ describe('reconcile: the only mapped number’s transfer refused', () => {
 
     await s.stopReadBySnapshot(R, A);
     await applyRefused(s, 'acme', e.parentSid, other);
-    s.step();
     // Other never heard R's STOP to A: the send goes out.
-    const sent = await ownClient(e, other).messages.create({ from: A, to: R, body: 'Sale!' });
-    expect(sent.status).not.toBe('failed');
-    s.step();
-    const pass = await s.pass();
-    expect(pass.result.notChecked).toEqual([
-      expect.objectContaining({
-        reason: 'number-away',
-        accountSid: other,
-        subaccountSid: acme,
-        phoneNumber: A,
-        customerId: 'acme',
-      }),
-    ]);
-    expect(pass.exit3).toBe(true);
+    await textsAndIsNamedAway(s, other, { subaccountSid: acme, customerId: 'acme' });
   });
 
   it('names it away back in the parent a snapshot saw it in, the plan having found it in another customer’s subaccount', async () => {
@@ -118,21 +130,7 @@ describe('reconcile: the only mapped number’s transfer refused', () => {
     await inbound(e, { from: R, to: A, body: 'STOP' });
     s.step();
     await applyRefused(s, 'beta', acme, e.parentSid);
-    s.step();
     // The parent never heard R's STOP to A (said in Acme's subaccount): the send goes out.
-    const sent = await ownClient(e, e.parentSid).messages.create({ from: A, to: R, body: 'Sale!' });
-    expect(sent.status).not.toBe('failed');
-    s.step();
-    const pass = await s.pass();
-    expect(pass.result.notChecked).toEqual([
-      expect.objectContaining({
-        reason: 'number-away',
-        accountSid: e.parentSid,
-        subaccountSid: beta,
-        phoneNumber: A,
-        customerId: 'beta',
-      }),
-    ]);
-    expect(pass.exit3).toBe(true);
+    await textsAndIsNamedAway(s, e.parentSid, { subaccountSid: beta, customerId: 'beta' });
   });
 });

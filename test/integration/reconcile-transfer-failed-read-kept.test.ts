@@ -56,6 +56,24 @@ describe('reconcile keeps the family read of a number whose transfer failed', ()
     });
   };
 
+  /**
+   * A send of A's to R1 (who said STOP to it in the parent) queued in X on A's way through, that
+   * Twilio dates when it left its queue, at `at` (ms).
+   */
+  const queuedInX = (x: string, at: number) =>
+    ws.env.seed({
+      messages: [
+        {
+          from: A,
+          to: R1,
+          body: 'Sale!',
+          direction: 'outbound-api',
+          date_sent: new Date(at).toISOString(),
+          account_sid: x,
+        },
+      ],
+    });
+
   /** A moved through X into Other as its transfer arrived, sending nothing from X. */
   const throughX = async () => {
     ahead = 0;
@@ -142,18 +160,7 @@ describe('reconcile keeps the family read of a number whose transfer failed', ()
     expect((await passAt(first)).exit3).toBe(false);
     // Queued in X on its way through, to R1, who said STOP to it in the parent; Twilio dates a
     // send when it leaves its queue: four hours after the first pass.
-    await ws.env.seed({
-      messages: [
-        {
-          from: A,
-          to: R1,
-          body: 'Sale!',
-          direction: 'outbound-api',
-          date_sent: new Date(first + 4 * 3_600_000).toISOString(),
-          account_sid: x,
-        },
-      ],
-    });
+    await queuedInX(x, first + 4 * 3_600_000);
     const two = await passAt(Date.now() + 3 * DAY);
     expect(two.exit3).toBe(true);
     expect(two.result.notChecked).toEqual([
@@ -169,18 +176,7 @@ describe('reconcile keeps the family read of a number whose transfer failed', ()
     expect((await passAt(real + 3 * DAY)).exit3).toBe(false);
     // Queued in X on its way through, to R1, who said STOP to it in the parent: it goes out
     // four hours after the move, after the first pass read (really).
-    await ws.env.seed({
-      messages: [
-        {
-          from: A,
-          to: R1,
-          body: 'Sale!',
-          direction: 'outbound-api',
-          date_sent: new Date(real + 4 * 3_600_000).toISOString(),
-          account_sid: x,
-        },
-      ],
-    });
+    await queuedInX(x, real + 4 * 3_600_000);
     // The clock put right: the next pass, a day on, is two days behind the first.
     const two = await passAt(real + DAY);
     expect(two.exit3).toBe(true);

@@ -115,7 +115,7 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
     movedOn: search.updated.length === 0 ? new Map() : departuresByNumber(db),
   });
   recordNumberUpdateChecks(db, checks);
-  return { stays, away: search.away, unlisted: search.unlisted, updated, notMoved };
+  return { stays, away: search.away, unlisted: search.unlisted, updated, notMoved, inPlace };
 }
 
 /** Where the pass reads in each subaccount, and what no pass read there. */

@@ -11,6 +11,13 @@ export interface ReconcileResult {
    */
   abandonedPassRuns: { id: number; pid: number }[];
   subaccounts: number;
+  /**
+   * The mapped numbers the pass held or looked for: moved into their customers' subaccounts
+   * (`moved`, by apply or found there since), found already there by an applied plan
+   * (`foundInPlace`), and left where their plans found them by a transfer that failed or was
+   * not run (`notMoved`). With none moved nor found in place, no send is a moved number's.
+   */
+  numbers: { moved: number; foundInPlace: number; notMoved: number };
   windows: { accountSid: string; start: string; end: string }[];
   messagesRead: number;
   sendsChecked: number;

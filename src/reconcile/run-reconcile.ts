@@ -47,7 +47,14 @@ export async function runReconcile(
   const now = clock.now();
   const moved = movedToReconcile(input, db, now);
   const bySub = bySubaccount(moved);
-  const { stays, away: found, unlisted, updated, notMoved } = await numbersAway(deps, moved, now);
+  const {
+    stays,
+    away: found,
+    unlisted,
+    updated,
+    notMoved,
+    inPlace,
+  } = await numbersAway(deps, moved, now);
   // A number whose transfer failed, found in a subaccount the pass reads (moved there by hand),
   // is read there from when it may have come, and its sends there are held to its list.
   const alsoSince = notMovedIn(found, notMoved, new Set(bySub.keys()));
@@ -102,6 +109,7 @@ export async function runReconcile(
     passId: pass.id,
     abandonedPassRuns: abandoned.map((run) => ({ id: run.id, pid: run.pid })),
     subaccounts: windows.length,
+    numbers: { moved: moved.length, foundInPlace: inPlace.length, notMoved: notMoved.length },
     windows: windows.map((w) => ({
       accountSid: w.accountSid,
       start: isoSeconds(w.start),

@@ -60,6 +60,36 @@ export async function applyAsTransferArrives(
 }
 
 /**
+ * `submigrate apply PLAN` through a proxy at which Twilio refuses (400) to create the
+ * subaccount named `name`: that customer's transfers are not run. Its result.
+ */
+export async function applyRefusingSubaccount(
+  ws: CliWorkspace,
+  db: string,
+  plan: string,
+  name: string,
+) {
+  const proxy = await startTamperingProxy(ws.env.url, (path, _status, body, request) =>
+    request.method === 'POST' && path.includes('/Accounts.json') && body.includes(`"${name}"`)
+      ? {
+          status: 400,
+          type: 'application/json',
+          body: JSON.stringify({ code: 20001, message: 'Invalid', status: 400 }),
+        }
+      : null,
+  );
+  try {
+    return await runCli(
+      ['apply', plan, '--db', db, '--rate', '1000'],
+      cliEnv(ws.env, { SUBMIGRATE_API_URL: proxy.url }),
+      ws.dir.path,
+    );
+  } finally {
+    await proxy.close();
+  }
+}
+
+/**
  * Acme's subaccount and Other (no customer's, or, `otherIsMapped`, customer other's, with C
  * mapped to it) exist; A and B in the parent, mapped to acme; R1 said STOP to A a day ago.
  * Snapshot, plan, then apply while someone moves A by hand into `where(accounts)` as apply's

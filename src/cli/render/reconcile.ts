@@ -42,15 +42,22 @@ export function reconcileSummary(
 }
 
 /**
- * The lines on stderr, in order: folders left to an apply under way (shown relative to `cwd`),
- * sends pending, spans never checked, spans not read yet, lists not whole, sends not judged again
- * since their lists became whole. `db`: --db as the user gave it.
+ * The lines on stderr, in order: nothing moved (only numbers whose transfer failed or was not
+ * run), folders left to an apply under way (shown relative to `cwd`), sends pending, spans
+ * never checked, spans not read yet, lists not whole, sends not judged again since their lists
+ * became whole. `db`: --db as the user gave it.
  */
 export function reconcileNotes(
   { result, underWay }: Pick<ReconcileEnd, 'result' | 'underWay'>,
   where: { cwd: string; db: string; me: { pid: number; hostname: string } },
 ): string[] {
   const err: string[] = [];
+  const { moved, foundInPlace, notMoved } = result.numbers;
+  if (moved === 0 && foundInPlace === 0) {
+    err.push(
+      `nothing moved: no number of the mapping is in its customer's subaccount, so no send is a moved number's. The ${notMoved} whose transfer failed or was not run ${result.notChecked.length === 0 ? 'are where their plans found them, where Twilio keeps their opt-outs' : 'were looked for: where one was found out of the account it comes from is named below'}; \`submigrate plan\` and \`apply\` move them`,
+    );
+  }
   for (const run of result.abandonedPassRuns) {
     err.push(
       `reconcile: run ${run.id}, a reconcile pass's that stopped before it recorded its pass (pid ${run.pid}), is abandoned: no pass takes it up, and none of its span counted as read (what it read this pass read again, unless --since began after it)`,

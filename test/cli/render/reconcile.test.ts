@@ -17,6 +17,7 @@ function result(over: Partial<ReconcileResult> = {}): ReconcileResult {
     passId: 3,
     abandonedPassRuns: [],
     subaccounts: 2,
+    numbers: { moved: 40, foundInPlace: 0, notMoved: 0 },
     windows: [],
     messagesRead: 12_345,
     sendsChecked: 1_200,
@@ -48,6 +49,17 @@ describe('reconcileNotes', () => {
 
   it('nothing to say for a pass that judged everything', () => {
     expect(reconcileNotes({ result: result(), underWay: [] }, where)).toEqual([]);
+  });
+
+  it('says first that nothing moved when the only numbers are ones whose transfer failed', () => {
+    const numbers = { moved: 0, foundInPlace: 0, notMoved: 2 };
+    const [line] = reconcileNotes({ result: result({ numbers }), underWay: [] }, where);
+    expect(line).toMatch(/^nothing moved: .* The 2 whose transfer failed or was not run are where/);
+    // A number found in place, or one moved, is a moved number's: nothing to say.
+    for (const over of [{ foundInPlace: 1 }, { moved: 1 }]) {
+      const held = { numbers: { ...numbers, ...over } };
+      expect(reconcileNotes({ result: result(held), underWay: [] }, where)).toEqual([]);
+    }
   });
 
   it('under way, pending, not checked, not read, not whole, not judged again: in that order, the folder shown relative', () => {

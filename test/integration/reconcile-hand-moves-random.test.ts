@@ -216,7 +216,7 @@ describe('reconcile over numbers moved by hand, against an oracle of the whole h
         );
       }
     }
-    const sum = (key: 'trueViolations' | 'inScope' | 'named' | 'flagged') =>
+    const sum = (key: 'trueViolations' | 'inScope' | 'named' | 'flagged' | 'earlierExit0') =>
       results.reduce((n, r) => n + r[key], 0);
     const skipped = results.filter((r) => r.skipped !== null);
     console.log(
@@ -224,7 +224,8 @@ describe('reconcile over numbers moved by hand, against an oracle of the whole h
         `${sum('inScope')} of moved numbers: ${sum('named')} named, ${sum('flagged')} not named under exit 3, ` +
         `${results.reduce((n, r) => n + r.missed.length, 0)} missed; ` +
         `${results.reduce((n, r) => n + r.falseOnes.length, 0)} named that the oracle does not know; ` +
-        `${results.filter((r) => r.exit3).length} last passes exit 3`,
+        `${results.filter((r) => r.exit3).length} last passes exit 3; ` +
+        `${sum('earlierExit0')} earlier passes exit 0`,
     );
     for (const r of skipped) console.log(`seed ${r.seed} skipped: ${r.skipped}`);
     const failed = results

@@ -34,7 +34,8 @@
  * or in that customer's subaccount): each must be named a violation, or the pass must say why
  * it cannot vouch for it (exit 3 with `--fail-on-violation`: pending, not read, not checked, a
  * list not whole). A pass that would exit 0 over one, or says no number has been moved, missed
- * it. Violations the tool names that the oracle does not know are counted (fail-safe), with
+ * it; so did any pass before the last that exited 0 over one sent before it (of a number
+ * mapped by then), as a scheduled job alerts on every pass. Violations the tool names that the oracle does not know are counted (fail-safe), with
  * the seed and the send.
  */
 
@@ -71,6 +72,8 @@ export interface HandMoveTrialResult {
   /** True violations the last pass must account for (of moved numbers, in scope). */
   inScope: number;
   named: number;
+  /** Passes before the last that exited 0 (each checked as the last is). */
+  earlierExit0: number;
   /** In scope, not named, but the pass said it could not vouch (exit 3, or refused). */
   flagged: number;
   missed: string[];
@@ -166,6 +169,7 @@ export async function runHandMoveTrial(seed: number): Promise<HandMoveTrialResul
     skipped: null,
     trueViolations: 0,
     inScope: 0,
+    earlierExit0: 0,
     named: 0,
     flagged: 0,
     missed: [],
@@ -235,7 +239,9 @@ export async function runHandMoveTrial(seed: number): Promise<HandMoveTrialResul
     let subOfCustomer = new Map<string, string>();
     /** The second wave's change, once applied (its apply may have failed as the first's). */
     let laterWave = null as LaterWave | null;
-    const passes: { result: ReconcileResult; exit3: boolean }[] = [];
+    /** Each pass that ran: when, its result, and the sends named violations by its end. */
+    const passes: { at: number; result: ReconcileResult; exit3: boolean; named: Set<string> }[] =
+      [];
     let noMoveSaid = false;
     let refusedPass: string | null = null;
 
@@ -257,7 +263,15 @@ export async function runHandMoveTrial(seed: number): Promise<HandMoveTrialResul
               { since: null },
               { twilio: env.port(), db: d, clock: clock(), runner: TEST_RUNNER },
             );
-            return { result: r, exit3: failsOnViolation(r, reconcileTotals(d).violations) };
+            const named = d
+              .prepare('SELECT violating_message_sid AS sid FROM violations')
+              .all() as { sid: string }[];
+            return {
+              at: t,
+              result: r,
+              exit3: failsOnViolation(r, reconcileTotals(d).violations),
+              named: new Set(named.map((v) => v.sid)),
+            };
           },
         );
         passes.push(out);
@@ -539,22 +553,41 @@ export async function runHandMoveTrial(seed: number): Promise<HandMoveTrialResul
     const lastPassOk = final !== undefined && last.startsWith('reconcile:');
     result.exit3 = lastPassOk && final.exit3;
     const truth = new Set<string>();
-    for (const s of sends) {
-      if (s.refused) continue;
-      if (!optedOut(keywords, places.get(s.from)!, s.from, s.to, s.at)) continue;
-      truth.add(s.sid);
-      result.trueViolations += 1;
-      // A send of a mapped number in its customer's subaccount, or anywhere after the first
-      // apply; a number the second wave maps for the first time, after that wave, or in that
-      // customer's subaccount.
+    /**
+     * A send a pass at `by` must account for: before it, of a mapped number in its customer's
+     * subaccount, or anywhere after the first apply (before the pass); of a number a second wave
+     * before the pass maps for the first time, after that wave, or in that customer's subaccount.
+     */
+    const inScopeBy = (s: Send, by: number) => {
+      if (applyAt === null || !(applyAt < by) || !(s.at < by)) return false;
       const customer = customerOf.get(s.from) ?? null;
       const account = accountSids.get(s.account);
-      const later = laterWave?.number === s.from ? laterWave : null;
-      const inScope =
-        applyAt !== null &&
-        ((customer !== null && (s.at > applyAt || account === subOfCustomer.get(customer))) ||
-          (later !== null && (s.at > later.at || account === subOfCustomer.get(later.customer))));
-      if (!inScope) continue;
+      const later = laterWave?.number === s.from && laterWave.at < by ? laterWave : null;
+      return (
+        (customer !== null && (s.at > applyAt || account === subOfCustomer.get(customer))) ||
+        (later !== null && (s.at > later.at || account === subOfCustomer.get(later.customer)))
+      );
+    };
+    const violations = sends.filter(
+      (s) => !s.refused && optedOut(keywords, places.get(s.from)!, s.from, s.to, s.at),
+    );
+    // Every pass before the last that would exit 0 has named each violation it must account for
+    // (a scheduled job alerts on each pass, not only the last).
+    // (Any violation known makes a pass exit 3: one that exits 0 must have none before it.)
+    for (const p of passes.slice(0, -1)) {
+      if (p.exit3) continue;
+      result.earlierExit0 += 1;
+      for (const s of violations) {
+        if (inScopeBy(s, p.at) && !p.named.has(s.sid))
+          result.missed.push(
+            `by the pass at step ${Math.round((p.at - (applyAt ?? 0)) / STEP)} from the apply (exit 0): ${short(s.from)} → ${s.to.slice(-2)} from ${s.account} at step ${Math.round((s.at - (applyAt ?? 0)) / STEP)} (${s.sid})`,
+          );
+      }
+    }
+    for (const s of violations) {
+      truth.add(s.sid);
+      result.trueViolations += 1;
+      if (!inScopeBy(s, Infinity)) continue;
       result.inScope += 1;
       const what = `${short(s.from)} → ${s.to.slice(-2)} from ${s.account} at step ${Math.round((s.at - (applyAt ?? 0)) / STEP)} from the apply (${s.sid})`;
       if (named.has(s.sid)) result.named += 1;

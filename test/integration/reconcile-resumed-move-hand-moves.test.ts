@@ -49,6 +49,37 @@ function expectFound(
   expect(pass.exit3).toBe(true);
 }
 
+/**
+ * `real`, killed once a transfer is sent: the transfer reaches Twilio (unless `made` is false),
+ * and the process dies before it hears the answer, the step left in flight.
+ */
+function killedWithTransferInFlight(real: TwilioPort, made = true): TwilioPort {
+  const killed: TwilioPort = Object.create(real) as TwilioPort;
+  killed.transferPhoneNumber = async (from, sid, to) => {
+    if (made) await real.transferPhoneNumber(from, sid, to);
+    throw new Error('killed with the transfer in flight');
+  };
+  return killed;
+}
+
+/** The killed apply of `plan` continued now: it completes, adopting the transfer in flight. */
+async function continuedAdopting(
+  s: Awaited<ReturnType<ReturnType<typeof useClockedMigration>>>,
+  plan: Parameters<typeof applyInputOf>[0],
+) {
+  const resumed = await s.withDbNow((db) =>
+    runApply(applyInputOf(plan), {
+      twilio: s.e.port(),
+      db,
+      clock: fixedClock(s.now()),
+      runner: TEST_RUNNER,
+      sleep: async () => undefined,
+    }),
+  );
+  expect(resumed.status).toBe('completed');
+  expect(resumed.adopted.map((a) => a.step)).toEqual([expect.stringMatching(/^transfer_number:/)]);
+}
+
 describe('reconcile: a transfer settled hours after Twilio made it', () => {
   const start = useClockedMigration('submigrate-resumed-hand-moves-');
 
@@ -77,17 +108,10 @@ describe('reconcile: a transfer settled hours after Twilio made it', () => {
         { mapping: parseMapping('m.csv', mapping), snapshot: true, credentials: 'auth-token' },
         deps,
       );
-      // The transfer reaches Twilio; the process dies before it hears the answer.
-      const real = e.port();
-      const killed: TwilioPort = Object.create(real) as TwilioPort;
-      killed.transferPhoneNumber = async (from, sid, to) => {
-        await real.transferPhoneNumber(from, sid, to);
-        throw new Error('killed with the transfer in flight');
-      };
       await expect(
         runApply(applyInputOf(made.plan), {
           ...deps,
-          twilio: killed,
+          twilio: killedWithTransferInFlight(e.port()),
           sleep: async () => undefined,
         }),
       ).rejects.toThrow(/killed/);
@@ -111,19 +135,7 @@ describe('reconcile: a transfer settled hours after Twilio made it', () => {
     s.step(3 * HOUR);
 
     // The apply is continued: it finds A in Acme's subaccount and adopts the transfer.
-    const resumed = await s.withDbNow((db) =>
-      runApply(applyInputOf(plan), {
-        twilio: e.port(),
-        db,
-        clock: fixedClock(s.now()),
-        runner: TEST_RUNNER,
-        sleep: async () => undefined,
-      }),
-    );
-    expect(resumed.status).toBe('completed');
-    expect(resumed.adopted.map((a) => a.step)).toEqual([
-      expect.stringMatching(/^transfer_number:/),
-    ]);
+    await continuedAdopting(s, plan);
     const steps = plan.steps.map((step) => step.action);
     expect(steps.includes('set_number_webhook')).toBe(inService);
     s.step();
@@ -189,16 +201,10 @@ describe('reconcile: a transfer left in flight by a run given up for a plan made
         { mapping: parseMapping('m.csv', mapping), snapshot: true, credentials: 'auth-token' },
         deps,
       );
-      const real = e.port();
-      const killed: TwilioPort = Object.create(real) as TwilioPort;
-      killed.transferPhoneNumber = async (from, sid, to) => {
-        if (made) await real.transferPhoneNumber(from, sid, to);
-        throw new Error('killed with the transfer in flight');
-      };
       await expect(
         runApply(applyInputOf(plan), {
           ...deps,
-          twilio: killed,
+          twilio: killedWithTransferInFlight(e.port(), made),
           sleep: async () => undefined,
         }),
       ).rejects.toThrow(/killed/);

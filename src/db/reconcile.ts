@@ -35,7 +35,8 @@ export interface MovedNumber {
    * again (`moveBegan` then no later than when that one was sent): Twilio may have made it, and
    * the plan made again found the number in its subaccount (arrived with no transfer, `movedAt`
    * when that plan saw it) or elsewhere (moved again). Absent for a transfer answered in time,
-   * and for a number that arrived with no transfer none left in flight.
+   * and for a number that arrived with no transfer none left in flight. Of its first transfer
+   * only: a later wave's that moved it on is its stay's (`NumberStay.settledLate`).
    */
   settledLate?: true;
   /**
@@ -277,6 +278,14 @@ export interface NumberStay {
   /** ISO 8601 UTC. */
   began: string;
   left: string | null;
+  /**
+   * The transfer that began it finished more than the clocks' allowance after `began` (as
+   * `MovedNumber.settledLate`, of any wave's transfer, not only the first): in flight when
+   * apply was killed and settled by a later apply, or begun by one a run given up for a plan
+   * made again left in flight. Twilio may have made it any time from `began`, and the number
+   * been moved by hand away and back before the settling. Absent for one answered in time.
+   */
+  settledLate?: true;
 }
 
 export function numberStays(db: Db): NumberStay[] {
@@ -287,36 +296,45 @@ export function numberStays(db: Db): NumberStay[] {
  * Each finished transfer step's stay, as `numberStays` before one stay is made of each arrival.
  * One a run given up for a plan made again left in flight before it (no apply settles it;
  * `movedNumbers`, `unsettled`) may have moved the number when it was sent: the stay begins then.
+ * A stay whose transfer finished more than the clocks' allowance after it began is
+ * `settledLate`.
  */
 function transferStays(db: Db): NumberStay[] {
-  return db
+  const rows = db
     .prepare(
       `WITH unsettled AS MATERIALIZED (
          SELECT step_id, run_id, started_at FROM apply_steps
          WHERE action = 'transfer_number' AND state = 'in_flight' AND started_at IS NOT NULL)
-       SELECT numberSid, accountSid,
-              -- (Left in flight after the finished transfer before it, if any: one before that
-              -- is that transfer's.)
-              COALESCE((SELECT MIN(u.started_at) FROM unsettled u
-                        WHERE u.step_id = t.step_id AND u.run_id < t.run_id
-                          AND u.run_id > COALESCE(t.prev_run, 0)),
-                       t.began) AS began,
-              t."left"
+       SELECT numberSid, accountSid, began, "left",
+              CASE WHEN unixepoch(finished) - unixepoch(began) > ${CLOCK_SKEW_MS / 1000}
+                   THEN 1 END AS settledLate
        FROM (
-         SELECT s.step_id, s.run_id,
-                substr(s.step_id, length('transfer_number:') + 1) AS numberSid,
-                json_extract(s.result_json, '$.to_account_sid') AS accountSid,
-                COALESCE(s.started_at, s.finished_at) AS began,
-                LAG(s.run_id) OVER w AS prev_run,
-                LEAD(s.finished_at) OVER w AS "left"
-         FROM apply_steps s
-         WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
-         WINDOW w AS (
-           PARTITION BY s.step_id ORDER BY COALESCE(s.started_at, s.finished_at), s.run_id)) t
-       WHERE accountSid IS NOT NULL
+         SELECT numberSid, accountSid, t.finished,
+                -- (Left in flight after the finished transfer before it, if any: one before
+                -- that is that transfer's.)
+                COALESCE((SELECT MIN(u.started_at) FROM unsettled u
+                          WHERE u.step_id = t.step_id AND u.run_id < t.run_id
+                            AND u.run_id > COALESCE(t.prev_run, 0)),
+                         t.began) AS began,
+                t."left"
+         FROM (
+           SELECT s.step_id, s.run_id,
+                  substr(s.step_id, length('transfer_number:') + 1) AS numberSid,
+                  json_extract(s.result_json, '$.to_account_sid') AS accountSid,
+                  COALESCE(s.started_at, s.finished_at) AS began, s.finished_at AS finished,
+                  LAG(s.run_id) OVER w AS prev_run,
+                  LEAD(s.finished_at) OVER w AS "left"
+           FROM apply_steps s
+           WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
+           WINDOW w AS (
+             PARTITION BY s.step_id ORDER BY COALESCE(s.started_at, s.finished_at), s.run_id)) t
+         WHERE accountSid IS NOT NULL)
        ORDER BY began, numberSid`,
     )
-    .all() as NumberStay[];
+    .all() as (Omit<NumberStay, 'settledLate'> & { settledLate: 1 | null })[];
+  return rows.map(({ settledLate, ...stay }) =>
+    settledLate === null ? stay : { ...stay, settledLate: true as const },
+  );
 }
 
 /**

@@ -255,18 +255,18 @@ export function changedSince(
     );
     if (there?.dateUpdated === undefined) return [];
     const arrived = lastArrival(m, stays);
-    // A transfer a later apply settled (`settledLate`), the last that brought it in: Twilio made
-    // it from `moveBegan` on, and a move by hand away and back before the settling, or before
-    // apply's steps on the number after it, is dated no later than they are. Only its arrival
-    // is known: a change Twilio dates after it is named (and read, once).
-    const known =
-      m.settledLate === true && arrived === isoSeconds(new Date(m.moveBegan))
-        ? Date.parse(arrived)
-        : Math.max(
-            Date.parse(arrived),
-            Date.parse(m.movedAt),
-            Date.parse(touched.get(m.numberSid) ?? arrived),
-          );
+    // A transfer a later apply settled (`settledLate`), the last that brought it in (the first
+    // apply's, or a later wave's that moved it on: its stay's): Twilio made it from when it was
+    // sent on, and a move by hand away and back before the settling, or before apply's steps
+    // on the number after it, is dated no later than they are. Only its arrival is known: a
+    // change Twilio dates after it is named (and read, once).
+    const known = arrivedSettledLate(m, stays, arrived)
+      ? Date.parse(arrived)
+      : Math.max(
+          Date.parse(arrived),
+          Date.parse(m.movedAt),
+          Date.parse(touched.get(m.numberSid) ?? arrived),
+        );
     const changed = there.dateUpdated.getTime();
     if (!(changed > known + CLOCK_SKEW_MS)) return [];
     // Both Twilio's dates: no allowance between clocks.
@@ -284,6 +284,26 @@ export function changedSince(
       },
     ];
   });
+}
+
+/**
+ * Whether the transfer that last brought `m` into its subaccount (at `arrived`, `lastArrival`)
+ * was settled late: its first transfer (`MovedNumber.settledLate`, from `moveBegan`), or a later
+ * wave's whose stay there begins then (`NumberStay.settledLate`). Pure.
+ */
+function arrivedSettledLate(
+  m: MovedNumber,
+  stays: readonly NumberStay[],
+  arrived: string,
+): boolean {
+  if (m.settledLate === true && arrived === isoSeconds(new Date(m.moveBegan))) return true;
+  return stays.some(
+    (s) =>
+      s.settledLate === true &&
+      s.numberSid === m.numberSid &&
+      s.accountSid === m.subaccountSid &&
+      isoSeconds(new Date(s.began)) === arrived,
+  );
 }
 
 /**

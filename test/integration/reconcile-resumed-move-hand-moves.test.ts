@@ -294,3 +294,131 @@ describe('reconcile: a transfer left in flight by a run given up for a plan made
     expectFound(pass, { acme, where: away, sent });
   });
 });
+
+/**
+ * The same kill in a later wave: A, moved into Acme's subaccount by a first apply, moved on
+ * into Beta's by a second, killed with that transfer in flight (Twilio made it) and continued
+ * hours later. Meanwhile R2 said STOP to A in Beta's, someone moved A by hand into the parent,
+ * which texted R2, and back. A pass took Twilio's date of the move back for no change since the
+ * settling (the first wave's transfer, answered in time, was the only one it knew as settled
+ * late or not): exit 3 only over Acme's `numbers-left` span, the parent's send never named.
+ */
+describe("reconcile: a later wave's transfer settled hours after Twilio made it", () => {
+  const start = useClockedMigration('submigrate-resumed-later-wave-');
+  const mappingOf = (customer: string, name: string) =>
+    `customer_id,customer_name,phone_number,messaging_service\n${customer},${name},${A},\n`;
+
+  /**
+   * A in Acme's by a first apply (a pass a step on names nothing), an hour on the second wave's
+   * apply killed with the transfer in flight; an hour on, with `handMoves`, the story above;
+   * three hours on, that apply continued (it adopts the transfer), and a pass a step on.
+   */
+  async function story({ handMoves, edited = false }: { handMoves: boolean; edited?: boolean }) {
+    const s = await start({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
+      numbers: [{ phone_number: A, sms_url: URL }],
+    });
+    const { e } = s;
+    const acme = await s.sidOf('Acme');
+    const beta = await s.sidOf('Beta');
+    await s.stopReadBySnapshot(R1, A);
+    await s.planAndApply(mappingOf('acme', 'Acme'));
+    s.step();
+    expect((await s.pass()).result.notChecked).toEqual([]);
+    s.step(HOUR);
+    // Acme's app texts R2 from A in the minute of the second wave: from before its transfer.
+    await ownClient(e, acme).messages.create({ from: A, to: R2, body: 'Sale!' });
+    const plan = await s.withDbNow(async (db) => {
+      const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
+      const made = await runPlan(
+        {
+          mapping: parseMapping('m.csv', mappingOf('beta', 'Beta')),
+          snapshot: true,
+          credentials: 'auth-token',
+        },
+        deps,
+      );
+      await expect(
+        runApply(applyInputOf(made.plan), {
+          ...deps,
+          twilio: killedWithTransferInFlight(e.port()),
+          sleep: async () => undefined,
+        }),
+      ).rejects.toThrow(/killed/);
+      return made.plan;
+    });
+    expect((await e.state()).numbers.find((n) => n.phone_number === A)?.account_sid).toBe(beta);
+
+    s.step(HOUR);
+    let sent: string | null = null;
+    if (handMoves) {
+      await inbound(e, { from: R2, to: A, body: 'STOP' });
+      s.step();
+      await s.moveByHand(A, beta, e.parentSid);
+      s.step();
+      const send = await ownClient(e, e.parentSid).messages.create({ from: A, to: R2, body: 'Hi' });
+      expect(send.status).not.toBe('failed');
+      sent = send.sid;
+      s.step();
+      await s.moveByHand(A, e.parentSid, beta);
+    }
+    s.step(3 * HOUR);
+
+    await continuedAdopting(s, plan);
+    s.step();
+    if (edited) {
+      // Someone edits A's webhook in Beta's Console: Twilio dates a change after the settling.
+      const [number] = await ownClient(e, beta).incomingPhoneNumbers.list({ phoneNumber: A });
+      await e.parent.api.v2010
+        .accounts(beta)
+        .incomingPhoneNumbers(number!.sid)
+        .update({ smsUrl: `${URL}-new-token` });
+      s.step();
+    }
+    return { s, acme, beta, sent, pass: await s.pass() };
+  }
+
+  /**
+   * What no pass can read however the story went: A's sends in Acme's from the pass after the
+   * first apply to the settling (the journal knows A left only then), Acme holding nothing now.
+   */
+  const acmeLeft = (acme: string) =>
+    expect.objectContaining({ reason: 'numbers-left', leftBy: 'apply', accountSid: acme });
+
+  it("reads the parent from the later wave's transfer, not from the settling", async () => {
+    const { s, acme, beta, sent, pass } = await story({ handMoves: true });
+    expect(pass.result.notChecked).toEqual([
+      acmeLeft(acme),
+      expect.objectContaining({
+        reason: 'number-updated',
+        accountSid: beta,
+        phoneNumber: A,
+        updatedCheck: expect.objectContaining({
+          outcome: 'found',
+          accountSid: s.e.parentSid,
+          messageSid: sent,
+        }),
+      }),
+    ]);
+    expect(pass.exit3).toBe(true);
+  });
+
+  // Nothing named past Acme's span (which keeps every pass at exit 3, as any later wave's whose
+  // pass did not run in the second it left): a webhook edited since is read, and vouched for.
+  it.each([false, true])(
+    "vouches for a later wave's transfer settled late that nothing moved since (webhook edited since: %s)",
+    async (edited) => {
+      const { s, acme, pass } = await story({ handMoves: false, edited });
+      expect(pass.result.notChecked).toEqual([acmeLeft(acme)]);
+      expect(pass.violations).toEqual([]);
+      s.step();
+      const again = await s.pass();
+      expect(again.result.notChecked).toEqual(pass.result.notChecked);
+      expect(again.violations).toEqual([]);
+      const checks = await s.withDbNow(async (db) =>
+        db.prepare('SELECT outcome FROM number_update_checks').all(),
+      );
+      expect(checks).toEqual(edited ? [{ outcome: 'vouched' }] : []);
+    },
+  );
+});

@@ -61,6 +61,22 @@ describe('changedSince', () => {
     expect(changedSince([late], listedAt('2026-12-04T10:01:00Z'), stays, touched)).toEqual([]);
   });
 
+  it("names a change after a later wave's transfer a later apply settled, from when it was sent", () => {
+    // The first transfer answered in time; a second wave's, into this subaccount, sent at
+    // 10:00:00 the next day and settled at 16:00, which then set the webhook at 16:00:10.
+    const touched = new Map([['PN1', '2026-12-04T16:00:10Z']]);
+    const stay = { numberSid: 'PN1', accountSid: SUB, began: '2026-12-04T10:00:00Z', left: null };
+    const late = [{ ...stay, settledLate: true as const }];
+    expect(changedSince([moved], listedAt('2026-12-04T13:00:00Z'), late, touched)).toEqual([
+      expect.objectContaining({ start: '2026-12-04T10:00:00Z', end: '2026-12-04T13:00:00Z' }),
+    ]);
+    expect(changedSince([moved], listedAt('2026-12-04T10:02:00Z'), late, touched)).toEqual([]);
+    // Answered in time, or settled late into another subaccount: known up to apply's last step.
+    expect(changedSince([moved], listedAt('2026-12-04T13:00:00Z'), [stay], touched)).toEqual([]);
+    const beta = [{ ...late[0]!, accountSid: 'ACbeta' }];
+    expect(changedSince([moved], listedAt('2026-12-04T13:00:00Z'), beta, touched)).toEqual([]);
+  });
+
   it('says nothing of a number listed without a date, or not in its subaccount', () => {
     const undated = [[SUB, [{ sid: 'PN1', phoneNumber: moved.phoneNumber }]]] as const;
     expect(changedSince([moved], undated, [], new Map())).toEqual([]);

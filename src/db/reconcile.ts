@@ -286,10 +286,51 @@ export interface NumberStay {
    * been moved by hand away and back before the settling. Absent for one answered in time.
    */
   settledLate?: true;
+  /**
+   * Of a stay no later transfer ended, its number held now in another subaccount: when the
+   * first plan applied since, made after its transfer finished, saw the number in another
+   * account (ISO 8601 UTC). It had left by then: a plan is dated after it lists the family.
+   */
+  seenElsewhere?: string;
 }
 
-export function numberStays(db: Db): NumberStay[] {
-  return oneStayPerArrival(transferStays(db));
+export function numberStays(db: Db, current?: ReadonlyMap<string, string>): NumberStay[] {
+  const stays = oneStayPerArrival(transferStays(db));
+  // A stay no later transfer ended of a number held now in another subaccount (`current`):
+  // when the first plan applied after its transfer's run, made after that transfer finished,
+  // saw the number in another account (one made while it was in flight saw it where it was).
+  // The plans are read only for those (json_each over a plan of 100,000 numbers takes a second).
+  const open = stays.filter(
+    (s) => s.left === null && current !== undefined && current.get(s.numberSid) !== s.accountSid,
+  );
+  if (open.length === 0) return stays;
+  const seen = db
+    .prepare(
+      `WITH open AS MATERIALIZED (
+         SELECT value ->> '$.numberSid' AS number_sid, value ->> '$.accountSid' AS account_sid
+         FROM json_each(?)),
+       last AS MATERIALIZED (
+         SELECT u.number_sid, u.account_sid, MAX(s.run_id) AS run_id,
+                MAX(s.finished_at) AS finished
+         FROM open u JOIN apply_steps s ON s.step_id = 'transfer_number:' || u.number_sid
+         WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
+         GROUP BY u.number_sid, u.account_sid),
+       plans AS MATERIALIZED (
+         SELECT id, plan_json, plan_json ->> '$.created_at' AS created_at FROM apply_runs
+         WHERE id > (SELECT MIN(run_id) FROM last))
+       SELECT l.number_sid AS numberSid, MIN(p.created_at) AS seen
+       FROM plans p, json_each(p.plan_json, '$.observed') o
+       JOIN last l ON o.key = 'number:' || l.number_sid AND p.id > l.run_id
+         AND p.created_at > l.finished AND o.value ->> '$.account_sid' <> l.account_sid
+       GROUP BY l.number_sid`,
+    )
+    .all(JSON.stringify(open)) as { numberSid: string; seen: string }[];
+  const bySid = new Map(seen.map((r) => [r.numberSid, r.seen]));
+  for (const stay of open) {
+    const at = bySid.get(stay.numberSid);
+    if (at !== undefined) stay.seenElsewhere = at;
+  }
+  return stays;
 }
 
 /**

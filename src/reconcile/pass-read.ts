@@ -85,7 +85,7 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
   // it, but Twilio dates the move back (`date_updated`): said, as it may have sent elsewhere.
   // A mapped number an applied plan found already in its subaccount is looked for too: moved
   // out by hand since, it sends from where it is with the STOPs said to it there forgotten.
-  const stays = numberStays(db);
+  const stays = numberStays(db, subaccountsNow(moved));
   const inPlace = numbersFoundInPlace(db, new Set(moved.map((m) => m.numberSid)));
   // A mapped number whose transfer failed or did not run is looked for too: found out of the
   // account it comes from, it was moved by hand, and sends with its opt-outs forgotten.

@@ -146,7 +146,7 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
   const bySub = bySubaccount(moved);
   const read = new Map([...bySub.keys()].map((sid) => [sid, passWindows(db, sid)]));
   const readable = readableFrom(db, now);
-  const stays = numberStays(db);
+  const stays = numberStays(db, subaccountsNow(moved));
   // Each number as it came into its subaccount now, looked up once for all subaccounts.
   const came = bySubaccount(cameInto(moved, stays));
   const unread = [...bySub].flatMap(([accountSid, numbers]) => {

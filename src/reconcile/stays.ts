@@ -3,6 +3,7 @@
  * read while it was there, and each number as it came into the subaccount it is in now.
  */
 
+import { CLOCK_SKEW_MS } from '../clock.js';
 import type { MovedNumber, NumberStay } from '../db/reconcile.js';
 import { mergeRanges, uncoveredSpans, type TimeRange } from '../optouts/windows.js';
 
@@ -40,7 +41,9 @@ export function unjudgedStays(
 /**
  * When a moved number left the subaccount of one of its stays: as a later transfer recorded it,
  * or, a stay none ended in a subaccount it is not in now (`current`: each moved number's
- * subaccount now), `now`; null while it is still there.
+ * subaccount now), `now`, or no later than a plan saw it elsewhere since (`seenElsewhere`,
+ * and the clocks' allowance: Twilio may date a send before it up to that much later); null
+ * while it is still there. Ended at `now` alone, the stay's span grew with every pass.
  */
 export function stayLeft(
   stay: NumberStay,
@@ -48,7 +51,9 @@ export function stayLeft(
   now: Date,
 ): Date | null {
   if (stay.left !== null) return new Date(stay.left);
-  return current.get(stay.numberSid) === stay.accountSid ? null : now;
+  if (current.get(stay.numberSid) === stay.accountSid) return null;
+  if (stay.seenElsewhere === undefined) return now;
+  return new Date(Math.min(now.getTime(), Date.parse(stay.seenElsewhere) + CLOCK_SKEW_MS));
 }
 
 /** Stays by the account they were in, each with its place among them (`lostOfMark`). */

@@ -13,6 +13,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { runApply } from '../../src/apply/run-apply.js';
+import { CLOCK_SKEW_MS, isoSeconds } from '../../src/clock.js';
 import { parseMapping } from '../../src/plan/mapping.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import type { TwilioPort } from '../../src/twilio/port.js';
@@ -419,6 +420,171 @@ describe("reconcile: a later wave's transfer settled hours after Twilio made it"
         db.prepare('SELECT outcome FROM number_update_checks').all(),
       );
       expect(checks).toEqual(edited ? [{ outcome: 'vouched' }] : []);
+    },
+  );
+});
+
+/**
+ * The later wave's kill, its run given up for a plan made again three hours on, which found A
+ * in Beta's (held as arrived with no transfer). No later transfer ends Acme's stay: it ran to
+ * each pass's now, Acme's `numbers-left` span a step longer on every pass, never the same
+ * twice. That plan saw A in Beta's: it had left Acme's by then.
+ */
+describe('reconcile: a later wave given up for a plan made again that found the number moved', () => {
+  const start = useClockedMigration('submigrate-given-up-later-wave-');
+  const mappingOf = (customer: string, name: string) =>
+    `customer_id,customer_name,phone_number,messaging_service\n${customer},${name},${A},\n`;
+
+  /**
+   * A in Acme's by a first apply and a pass a step on, an hour on the second wave's apply killed
+   * with the transfer in flight, and three hours on the plan made again (`listed`: its date) and
+   * its apply: nothing to move.
+   */
+  async function story() {
+    const s = await start({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
+      numbers: [{ phone_number: A, sms_url: URL }],
+    });
+    const { e } = s;
+    const acme = await s.sidOf('Acme');
+    const beta = await s.sidOf('Beta');
+    await s.stopReadBySnapshot(R1, A);
+    await s.planAndApply(mappingOf('acme', 'Acme'));
+    s.step();
+    const read = s.now();
+    expect((await s.pass()).result.notChecked).toEqual([]);
+    s.step(HOUR);
+    await s.withDbNow(async (db) => {
+      const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
+      const { plan } = await runPlan(
+        {
+          mapping: parseMapping('m.csv', mappingOf('beta', 'Beta')),
+          snapshot: true,
+          credentials: 'auth-token',
+        },
+        deps,
+      );
+      await expect(
+        runApply(applyInputOf(plan), {
+          ...deps,
+          twilio: killedWithTransferInFlight(e.port()),
+          sleep: async () => undefined,
+        }),
+      ).rejects.toThrow(/killed/);
+    });
+    s.step(4 * HOUR);
+    const listed = s.now();
+    await s.planAndApply(mappingOf('beta', 'Beta'));
+    s.step();
+    return { s, acme, beta, read, listed };
+  }
+
+  /** Acme's span: from the first pass's read to no later than the plan that saw A in Beta's. */
+  const acmeLeft = (acme: string, read: number, end: string) => ({
+    accountSid: acme,
+    start: isoSeconds(new Date(read)),
+    end,
+    reason: 'numbers-left',
+    leftBy: 'hand',
+  });
+
+  it("ends Acme's span where the plan made again saw A in Beta's, the same on every pass", async () => {
+    const { s, acme, read, listed } = await story();
+    const first = await s.pass();
+    const [span] = first.result.notChecked as { end: string }[];
+    // The plan is dated after it listed the family (Twilio may date a send up to the clocks'
+    // allowance later than this machine).
+    expect(Date.parse(span!.end)).toBeLessThanOrEqual(listed + CLOCK_SKEW_MS);
+    expect(first.result.notChecked).toEqual([acmeLeft(acme, read, span!.end)]);
+    expect(first.exit3).toBe(true);
+    s.step();
+    const again = await s.pass();
+    expect(again.result.notChecked).toEqual(first.result.notChecked);
+    expect(again.violations).toEqual([]);
+  });
+
+  // The first wave's transfer left in flight without reaching Twilio, the plan made again (which
+  // saw A in the parent, after the stay its transfer begins) moved it into Acme's. Someone moved
+  // A by hand into Beta's an hour on, and a plan for Beta found it there: Acme's stay ends
+  // there, not at the plan that saw A where it was before.
+  it("ends Acme's span at a plan made after A arrived there, not one made while it was coming", async () => {
+    const s = await start({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
+      numbers: [{ phone_number: A, sms_url: URL }],
+    });
+    const { e } = s;
+    const [acme, beta] = [await s.sidOf('Acme'), await s.sidOf('Beta')];
+    await s.stopReadBySnapshot(R1, A);
+    await s.withDbNow(async (db) => {
+      const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
+      const { plan } = await runPlan(
+        {
+          mapping: parseMapping('m.csv', mappingOf('acme', 'Acme')),
+          snapshot: true,
+          credentials: 'auth-token',
+        },
+        deps,
+      );
+      const killed = killedWithTransferInFlight(e.port(), false);
+      await expect(
+        runApply(applyInputOf(plan), { ...deps, twilio: killed, sleep: async () => undefined }),
+      ).rejects.toThrow(/killed/);
+    });
+    s.step(HOUR);
+    await s.planAndApply(mappingOf('acme', 'Acme'));
+    s.step(HOUR);
+    await s.moveByHand(A, acme, beta);
+    s.step(HOUR);
+    const listed = s.now();
+    await s.planAndApply(mappingOf('beta', 'Beta'));
+    s.step();
+    const spans = (await s.pass()).result.notChecked;
+    expect(spans).toEqual([
+      expect.objectContaining({ reason: 'numbers-left', leftBy: 'hand', accountSid: acme }),
+    ]);
+    expect(spans[0]!.end).toBe(isoSeconds(new Date(listed + CLOCK_SKEW_MS)));
+  });
+
+  // Moved back into Acme's by hand after that plan, A texts R1 (who said STOP to it in the
+  // parent) from there, where no pass reads: named past the span that ended at the plan, found
+  // there (`away`), or Twilio's date of the move back into Beta's read (the family's messages
+  // find the send).
+  it.each([false, true])(
+    'names A moved back into Acme by hand after that plan (and back into Beta: %s)',
+    async (away) => {
+      const { s, acme, beta, read } = await story();
+      const end = (await s.pass()).result.notChecked[0]!.end;
+      s.step(HOUR);
+      await s.moveByHand(A, beta, acme);
+      s.step();
+      const sent = await ownClient(s.e, acme).messages.create({ from: A, to: R1, body: 'Sale!' });
+      s.step();
+      if (away) {
+        await s.moveByHand(A, acme, beta);
+        s.step();
+      }
+      const pass = await s.pass();
+      expect(pass.result.notChecked).toEqual([
+        acmeLeft(acme, read, end),
+        away
+          ? expect.objectContaining({
+              reason: 'number-updated',
+              accountSid: beta,
+              phoneNumber: A,
+              updatedCheck: expect.objectContaining({
+                outcome: 'found',
+                accountSid: acme,
+                messageSid: sent.sid,
+              }),
+            })
+          : expect.objectContaining({
+              reason: 'number-away',
+              accountSid: acme,
+              phoneNumber: A,
+              end: isoSeconds(new Date(s.now())),
+            }),
+      ]);
+      expect(pass.exit3).toBe(true);
     },
   );
 });

@@ -59,6 +59,30 @@ describe('unjudgedStays', () => {
     );
   });
 
+  it('a stay no later transfer ended that a plan has seen the number out of since ends then (and the clocks’ allowance), not at now', () => {
+    const stays = [
+      {
+        ...stay('PN1', 'ACold', '2026-12-01T10:00:00Z', null),
+        seenElsewhere: '2026-12-02T08:00:00Z',
+      },
+      {
+        ...stay('PN2', 'ACold', '2026-12-01T10:00:00Z', null),
+        seenElsewhere: '2026-12-03T11:59:00Z',
+      },
+    ];
+    const elsewhere = new Map([
+      ['PN1', 'ACnew'],
+      ['PN2', 'ACnew'],
+    ]);
+    expect(unjudgedStays(stays.slice(0, 1), elsewhere, noPass, NOW)).toEqual(
+      new Map([['ACold', [range('2026-12-01T10:00:00Z', '2026-12-02T08:02:00Z')]]]),
+    );
+    // A pass within the allowance of that plan: until it.
+    expect(unjudgedStays(stays.slice(1), elsewhere, noPass, NOW)).toEqual(
+      new Map([['ACold', [range('2026-12-01T10:00:00Z', NOW.toISOString())]]]),
+    );
+  });
+
   it('does not count a window that ended in the second the number left: its pass may have come after', () => {
     // The transfer out finished at 12:00:00.3 and a pass began at 12:00:00.7 (both said
     // 12:00:00): that pass held none of PN1's sends in ACold to its list. Only the window

@@ -135,20 +135,26 @@ describe('reconcile: a STOP said after the move, then the number moved by hand i
     const reconciled = await reconcile();
     expect(reconciled.code, reconciled.stderr).toBe(3);
     expect(reconciled.stdout).toContain('2 new violation(s)');
+    // (violations.csv is in order of sent_at, then SID: the sends to R1 and R3 may fall in
+    // two seconds, so both sides are put in SID order.)
+    const bySid = (a: (string | undefined)[], b: (string | undefined)[]) =>
+      a[0]! < b[0]! ? -1 : 1;
     expect(
-      reconciled.rows.map((r) => [
-        r['violating_message_sid'],
-        r['recipient'],
-        r['customer_id'],
-        r['account_sid'],
-        r['stop_message_sid'],
-        r['evidence'],
-      ]),
+      reconciled.rows
+        .map((r) => [
+          r['violating_message_sid'],
+          r['recipient'],
+          r['customer_id'],
+          r['account_sid'],
+          r['stop_message_sid'],
+          r['evidence'],
+        ])
+        .sort(bySid),
     ).toEqual(
       [
         [toR1.sid, R1, 'acme', beta, stop.sid, 'keyword'],
         [toR3.sid, R3, 'acme', beta, whatsapp.sid, 'keyword'],
-      ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+      ].sort(bySid),
     );
     // R2 opted back in before the send; the SMS to R3 from Acme's subaccount is Acme's own.
     const named = reconciled.rows.map((r) => r['violating_message_sid']);

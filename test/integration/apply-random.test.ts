@@ -16,9 +16,9 @@
  * made again has no step; every step is journaled done once, and `status --json` says the run
  * completed; audit.csv has one row per mapped number with where it came from and went to.
  *
- * Seeds 3001–3430 pass (3231–3330 run in chunks of 25, none failing; 3331–3400 in chunks of 30
+ * Seeds 3001–3580 pass (3231–3330 run in chunks of 25, none failing; 3331–3400 in chunks of 30
  * and 10, none failing; 3401–3430 in one chunk of 30 after the day's reconcile and report
- * changes, 8cc885e–8cdc4fe, none failing).
+ * changes, 8cc885e–8cdc4fe, none failing; 3431–3580 in chunks of 30, none failing).
  *
  * A failure names its seed, the seed document and the mappings. Other seeds:
  * `APPLY_RANDOM_SEEDS=1-200 npx vitest run test/integration/apply-random.test.ts` (after

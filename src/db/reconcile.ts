@@ -1256,7 +1256,11 @@ export function numbersFoundInPlace(db: Db, moved: ReadonlySet<string>): MovedNu
  * they send where Twilio keeps their opt-outs; found anywhere else, someone moved them by hand
  * since apply checked them there (the drift check), and they send with those opt-outs forgotten.
  * `moveBegan` and `movedAt` are when that run began (its drift check found them in place after
- * it); `subaccountSid` is their customer's subaccount, or the account they come from when the
+ * it); `moveBegan` no later than when a transfer of it an earlier run left in flight was sent,
+ * if one did (killed, its run given up for the plan made again: Twilio may have made it, the
+ * number back by hand before that run, its STOPs heard elsewhere meanwhile), and `settledLate`
+ * then (away-search.ts `changedSince` knows it where it comes from only from then);
+ * `subaccountSid` is their customer's subaccount, or the account they come from when the
  * customer has none yet. `held`: the SIDs of the numbers held otherwise, left out.
  */
 export function numbersNotMoved(db: Db, held: ReadonlySet<string>): MovedNumber[] {
@@ -1278,13 +1282,29 @@ export function numbersNotMoved(db: Db, held: ReadonlySet<string>): MovedNumber[
                 j.value ->> '$.from_account_sid' AS from_sid
          FROM (SELECT DISTINCT run_id FROM latest) u
          JOIN apply_runs r ON r.id = u.run_id, json_each(r.plan_json, '$.steps') j
-         WHERE j.value ->> '$.action' = 'transfer_number')
+         WHERE j.value ->> '$.action' = 'transfer_number'),
+       -- The earliest transfer of it an earlier run left in flight (killed, given up for the
+       -- plan made again), after any that finished: Twilio may have made it when it was sent.
+       -- (Grouped once, not asked beside each number: apply_steps has no index by step.)
+       finished AS MATERIALIZED (
+         SELECT d.step_id, MAX(d.run_id) AS run_id
+         FROM apply_steps d JOIN latest l ON l.step_id = d.step_id AND d.run_id < l.run_id
+         WHERE d.action = 'transfer_number' AND d.state IN ('done', 'skipped')
+         GROUP BY d.step_id),
+       unsettled AS MATERIALIZED (
+         SELECT u.step_id, MIN(u.started_at) AS sent
+         FROM apply_steps u JOIN latest l ON l.step_id = u.step_id AND u.run_id < l.run_id
+         LEFT JOIN finished f ON f.step_id = u.step_id
+         WHERE u.action = 'transfer_number' AND u.state = 'in_flight'
+           AND u.started_at IS NOT NULL AND u.run_id > COALESCE(f.run_id, 0)
+         GROUP BY u.step_id)
        SELECT n.number_sid AS numberSid, n.phone_number AS phoneNumber,
               n.customer_id AS customerId,
               COALESCE(c.subaccount_sid, n.source_account_sid) AS subaccountSid,
               n.source_account_sid AS sourceAccountSid, n.source_service_sid AS sourceServiceSid,
               r.started_at AS movedAt, r.started_at AS moveBegan, NULL AS subaccountCreatedAt,
-              COALESCE(f.from_sid, n.source_account_sid) AS transferFromSid
+              COALESCE(f.from_sid, n.source_account_sid) AS transferFromSid,
+              us.sent AS unsettledSent
        FROM latest l
        JOIN apply_steps s ON s.run_id = l.run_id AND s.step_id = l.step_id
        JOIN apply_runs r ON r.id = l.run_id
@@ -1292,11 +1312,21 @@ export function numbersNotMoved(db: Db, held: ReadonlySet<string>): MovedNumber[
          AND s.step_id = 'transfer_number:' || n.number_sid
        LEFT JOIN customer_subaccounts c ON c.customer_id = n.customer_id
        LEFT JOIN froms f ON f.run_id = l.run_id AND f.step_id = l.step_id
+       LEFT JOIN unsettled us ON us.step_id = l.step_id
        WHERE s.state IN ('failed', 'not_run')
        ORDER BY customerId, phoneNumber`,
     )
-    .all() as MovedNumber[];
-  return rows.filter((r) => !held.has(r.numberSid));
+    .all() as (MovedNumber & { unsettledSent: string | null })[];
+  return rows
+    .filter((r) => !held.has(r.numberSid))
+    .map(({ unsettledSent: sent, ...m }) =>
+      // An earlier transfer of it left in flight: Twilio may have taken it out of the account
+      // it comes from then, and someone moved it back there (or on) by hand since, before this
+      // run's drift check found it there. It is known where it comes from only from then.
+      sent !== null && Date.parse(sent) < Date.parse(m.moveBegan)
+        ? { ...m, moveBegan: sent, settledLate: true as const }
+        : m,
+    );
 }
 
 /**

@@ -1362,8 +1362,9 @@ export function unmadeTransferEnds(db: Db): Map<string, string | null> {
  * had found it there as the run began), and the next transfer of it, in a later run, took it
  * (or was to take it: failed or not run again) out of another account (the plan made again
  * found it there: someone moved it by hand in between, which is why Twilio refused the first).
- * From the first run's start to that transfer's end it sent from there with no step of apply's
- * that put it there, held to no list, though no pass found it there (`numbersNotMoved` is
+ * From the first run's start to that transfer's end (or, one left in flight by a run killed and
+ * perhaps given up, to when it was sent) it sent from there with no step of apply's that put it
+ * there, held to no list, though no pass found it there (`numbersNotMoved` is
  * looked for by passes; this is the span no pass ran in). Each such pair is a span: a number
  * refused twice, then moved, was away in the account the second run was to take it from.
  * `subaccountSid`: where the later transfer put it (else its customer's subaccount). Only the
@@ -1389,7 +1390,9 @@ export function awayAfterUnmadeTransfer(db: Db): NumberAway[] {
          WHERE r.id IN (SELECT run_id FROM steps)
            AND t.value ->> '$.action' = 'transfer_number'),
        -- Each failed or unrun transfer with the next one of it (done, or failed or not run
-       -- again: a number moved by hand, refused twice), not only the one just before a done.
+       -- again: a number moved by hand, refused twice; or left in flight, by a run killed and
+       -- given up for a plan made again: that plan found it where it was all the same), not
+       -- only the one just before a done.
        ordered AS (
          SELECT s.*, p.from_account, p.phone,
                 LEAD(s.state) OVER w AS next_state,
@@ -1404,7 +1407,7 @@ export function awayAfterUnmadeTransfer(db: Db): NumberAway[] {
               o.next_from AS accountSid, o.run_began AS start, o.next_at AS "end"
        FROM ordered o LEFT JOIN customer_subaccounts c ON c.customer_id = o.customer_id
        WHERE o.state IN ('failed', 'not_run')
-         AND o.next_state IN ('done', 'skipped', 'failed', 'not_run')
+         AND o.next_state IN ('done', 'skipped', 'failed', 'not_run', 'in_flight')
          AND o.from_account IS NOT o.next_from AND o.next_from IS NOT NULL
          AND o.next_at IS NOT NULL
        ORDER BY start, numberSid`,

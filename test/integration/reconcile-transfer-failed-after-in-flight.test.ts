@@ -182,3 +182,89 @@ describe('reconcile: a transfer refused after one left in flight', () => {
     expect(pass.exit3).toBe(false);
   });
 });
+
+/**
+ * The other way round: A's transfer refused (someone moved A by hand into Other as it arrived),
+ * and A, from Other, texted R1, who had said STOP to it in the parent; no pass ran. The plan
+ * made again found A in Other, and its apply was killed with its transfer of A in flight (Twilio
+ * made it), the run given up for a third plan, which found A in Acme's subaccount. The journal
+ * paired the refused transfer only with a next one that finished, failed or was not run, and
+ * the pass named nothing (exit 0): the span in Other is named now, to when the transfer left in
+ * flight was sent.
+ */
+describe('reconcile: a transfer left in flight after one refused', () => {
+  const start = useClockedMigration('submigrate-in-flight-after-failed-');
+
+  it('names the span in Other the plan made again found A in, no pass having run there', async () => {
+    const s = await start({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Other' }],
+      numbers: [{ phone_number: A, sms_url: URL }],
+    });
+    const { e } = s;
+    const parent = e.parentSid;
+    const acme = await s.sidOf('Acme');
+    const other = await s.sidOf('Other');
+    const numberA = (await e.state()).numbers.find((n) => n.phone_number === A)!.sid;
+    await s.stopReadBySnapshot(R1, A);
+    const mapping = `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\n`;
+    const applyWith = (transfer: TwilioPort['transferPhoneNumber']) =>
+      s.withDbNow(async (db) => {
+        const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
+        const { plan } = await runPlan(
+          { mapping: parseMapping('m.csv', mapping), snapshot: true, credentials: 'auth-token' },
+          deps,
+        );
+        const port: TwilioPort = Object.create(e.port()) as TwilioPort;
+        port.transferPhoneNumber = transfer;
+        return runApply(applyInputOf(plan), {
+          ...deps,
+          twilio: port,
+          sleep: async () => undefined,
+        });
+      });
+    const real = e.port();
+
+    const first = await applyWith(async (from, sid, to) => {
+      await moveNumberByHand(e, A, parent, other);
+      return real.transferPhoneNumber(from, sid, to);
+    });
+    expect(first.status).toBe('failed');
+    s.step();
+    // Other never heard R1's STOP to A: the send goes out.
+    const send = await ownClient(e, other).messages.create({ from: A, to: R1, body: 'Sale!' });
+    expect(send.status).not.toBe('failed');
+    s.step(HOUR);
+
+    await expect(
+      applyWith(async (from, sid, to) => {
+        await real.transferPhoneNumber(from, sid, to);
+        throw new Error('killed with the transfer in flight');
+      }),
+    ).rejects.toThrow(/killed/);
+    const sent = s.now();
+    expect((await e.state()).numbers.find((n) => n.phone_number === A)!.account_sid).toBe(acme);
+    s.step(3 * HOUR);
+    await s.planAndApply(mapping);
+    const steps = await s.withDbNow(async (db) =>
+      db
+        .prepare('SELECT run_id AS run, state FROM apply_steps WHERE step_id = ? ORDER BY run_id')
+        .all(`transfer_number:${numberA}`),
+    );
+    expect(steps).toEqual([
+      { run: 1, state: 'failed' },
+      { run: 2, state: 'in_flight' },
+    ]);
+    s.step();
+    const pass = await s.pass();
+    expect(pass.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-away',
+        accountSid: other,
+        subaccountSid: acme,
+        phoneNumber: A,
+        end: new Date(sent).toISOString().replace('.000Z', 'Z'),
+      }),
+    ]);
+    expect(pass.exit3).toBe(true);
+  });
+});

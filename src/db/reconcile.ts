@@ -34,9 +34,12 @@ export interface MovedNumber {
    * when a transfer of it was left in flight before `movedAt` by a run given up for a plan made
    * again (`moveBegan` then no later than when that one was sent): Twilio may have made it, and
    * the plan made again found the number in its subaccount (arrived with no transfer, `movedAt`
-   * when that plan saw it) or elsewhere (moved again). Absent for a transfer answered in time,
-   * and for a number that arrived with no transfer none left in flight. Of its first transfer
-   * only: a later wave's that moved it on is its stay's (`NumberStay.settledLate`).
+   * when that plan saw it) or elsewhere (moved again); and, for one that arrived with no
+   * transfer, when Twilio refused a transfer of it before (`moveBegan` then no later than when
+   * that one was sent: the number was in a third account then). Absent for a transfer answered
+   * in time, and for a number that arrived with no transfer none left in flight or refused. Of
+   * its first transfer only: a later wave's that moved it on is its stay's
+   * (`NumberStay.settledLate`).
    */
   settledLate?: true;
   /**
@@ -171,6 +174,14 @@ export function movedNumbers(db: Db): MovedNumber[] {
          SELECT step_id, MIN(started_at) AS sent FROM apply_steps
          WHERE action = 'transfer_number' AND state = 'in_flight' AND started_at IS NOT NULL
          GROUP BY step_id),
+       -- And when each number's earliest transfer Twilio refused was sent: the number was moved
+       -- by hand out of where that run found it by then, into neither that account nor its
+       -- subaccount (apply would have taken a move there for done), before it came there (or
+       -- its subaccount was suspended: it had not moved, and the family's messages say so).
+       refused AS MATERIALIZED (
+         SELECT step_id, MIN(started_at) AS sent FROM apply_steps
+         WHERE action = 'transfer_number' AND state = 'failed' AND started_at IS NOT NULL
+         GROUP BY step_id),
        -- Those held as moved by hand, with where they came from.
        arrived AS MATERIALIZED (
          SELECT u.number_sid, u.phone_number, u.customer_id, u.subaccount_sid,
@@ -228,9 +239,10 @@ export function movedNumbers(db: Db): MovedNumber[] {
               MIN(r.first_seen,
                   COALESCE(NULLIF(MAX(COALESCE(h.history_start, ''), r.last_elsewhere), ''),
                            r.last_known_elsewhere, r.first_seen)),
-              r.started_at, NULL, us.sent
+              r.started_at, NULL, MIN(COALESCE(us.sent, rf.sent), COALESCE(rf.sent, us.sent))
        FROM arrived r LEFT JOIN account_history h ON h.account_sid = r.subaccount_sid
        LEFT JOIN unsettled us ON us.step_id = 'transfer_number:' || r.number_sid
+       LEFT JOIN refused rf ON rf.step_id = 'transfer_number:' || r.number_sid
        ORDER BY customerId, phoneNumber`,
     )
     .all() as (Omit<MovedNumber, 'settledLate'> & {

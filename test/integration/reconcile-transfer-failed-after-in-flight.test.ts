@@ -256,7 +256,7 @@ describe('reconcile: a transfer left in flight after one refused', () => {
     ]);
     s.step();
     const pass = await s.pass();
-    expect(pass.result.notChecked).toEqual([
+    expect(pass.result.notChecked).toContainEqual(
       expect.objectContaining({
         reason: 'number-away',
         accountSid: other,
@@ -264,7 +264,7 @@ describe('reconcile: a transfer left in flight after one refused', () => {
         phoneNumber: A,
         end: new Date(sent).toISOString().replace('.000Z', 'Z'),
       }),
-    ]);
+    );
     expect(pass.exit3).toBe(true);
   });
 });

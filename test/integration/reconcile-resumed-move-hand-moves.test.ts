@@ -63,6 +63,32 @@ function killedWithTransferInFlight(real: TwilioPort, made = true): TwilioPort {
   return killed;
 }
 
+/**
+ * `mapping` planned now (with its refresh) and applied through `killedWithTransferInFlight`
+ * (`made`): the apply dies with its transfer in flight. The plan, to continue or give up.
+ */
+async function planKilledInFlight(
+  s: Awaited<ReturnType<ReturnType<typeof useClockedMigration>>>,
+  mapping: string,
+  made = true,
+) {
+  return s.withDbNow(async (db) => {
+    const deps = { twilio: s.e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
+    const { plan } = await runPlan(
+      { mapping: parseMapping('m.csv', mapping), snapshot: true, credentials: 'auth-token' },
+      deps,
+    );
+    await expect(
+      runApply(applyInputOf(plan), {
+        ...deps,
+        twilio: killedWithTransferInFlight(s.e.port(), made),
+        sleep: async () => undefined,
+      }),
+    ).rejects.toThrow(/killed/);
+    return plan;
+  });
+}
+
 /** The killed apply of `plan` continued now: it completes, adopting the transfer in flight. */
 async function continuedAdopting(
   s: Awaited<ReturnType<ReturnType<typeof useClockedMigration>>>,
@@ -103,21 +129,7 @@ describe('reconcile: a transfer settled hours after Twilio made it', () => {
     const acme = await s.sidOf('Acme');
     await s.stopReadBySnapshot(R1, A);
     const mapping = `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\n`;
-    const plan = await s.withDbNow(async (db) => {
-      const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
-      const made = await runPlan(
-        { mapping: parseMapping('m.csv', mapping), snapshot: true, credentials: 'auth-token' },
-        deps,
-      );
-      await expect(
-        runApply(applyInputOf(made.plan), {
-          ...deps,
-          twilio: killedWithTransferInFlight(e.port()),
-          sleep: async () => undefined,
-        }),
-      ).rejects.toThrow(/killed/);
-      return made.plan;
-    });
+    const plan = await planKilledInFlight(s, mapping);
     expect((await e.state()).numbers.find((n) => n.phone_number === A)?.account_sid).toBe(acme);
 
     s.step(HOUR);
@@ -196,21 +208,7 @@ describe('reconcile: a transfer left in flight by a run given up for a plan made
     const away = other ? await s.sidOf('Other') : e.parentSid;
     await s.stopReadBySnapshot(R1, A);
     const mapping = `customer_id,customer_name,phone_number,messaging_service\nacme,Acme,${A},\n`;
-    const applied = await s.withDbNow(async (db) => {
-      const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
-      const { plan } = await runPlan(
-        { mapping: parseMapping('m.csv', mapping), snapshot: true, credentials: 'auth-token' },
-        deps,
-      );
-      await expect(
-        runApply(applyInputOf(plan), {
-          ...deps,
-          twilio: killedWithTransferInFlight(e.port(), made),
-          sleep: async () => undefined,
-        }),
-      ).rejects.toThrow(/killed/);
-      return plan;
-    });
+    const applied = await planKilledInFlight(s, mapping, made);
     expect((await e.state()).numbers.find((n) => n.phone_number === A)?.account_sid).toBe(
       made ? acme : e.parentSid,
     );
@@ -329,25 +327,7 @@ describe("reconcile: a later wave's transfer settled hours after Twilio made it"
     s.step(HOUR);
     // Acme's app texts R2 from A in the minute of the second wave: from before its transfer.
     await ownClient(e, acme).messages.create({ from: A, to: R2, body: 'Sale!' });
-    const plan = await s.withDbNow(async (db) => {
-      const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
-      const made = await runPlan(
-        {
-          mapping: parseMapping('m.csv', mappingOf('beta', 'Beta')),
-          snapshot: true,
-          credentials: 'auth-token',
-        },
-        deps,
-      );
-      await expect(
-        runApply(applyInputOf(made.plan), {
-          ...deps,
-          twilio: killedWithTransferInFlight(e.port()),
-          sleep: async () => undefined,
-        }),
-      ).rejects.toThrow(/killed/);
-      return made.plan;
-    });
+    const plan = await planKilledInFlight(s, mappingOf('beta', 'Beta'));
     expect((await e.state()).numbers.find((n) => n.phone_number === A)?.account_sid).toBe(beta);
 
     s.step(HOUR);
@@ -445,7 +425,6 @@ describe('reconcile: a later wave given up for a plan made again that found the 
       subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
       numbers: [{ phone_number: A, sms_url: URL }],
     });
-    const { e } = s;
     const acme = await s.sidOf('Acme');
     const beta = await s.sidOf('Beta');
     await s.stopReadBySnapshot(R1, A);
@@ -454,24 +433,7 @@ describe('reconcile: a later wave given up for a plan made again that found the 
     const read = s.now();
     expect((await s.pass()).result.notChecked).toEqual([]);
     s.step(HOUR);
-    await s.withDbNow(async (db) => {
-      const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
-      const { plan } = await runPlan(
-        {
-          mapping: parseMapping('m.csv', mappingOf('beta', 'Beta')),
-          snapshot: true,
-          credentials: 'auth-token',
-        },
-        deps,
-      );
-      await expect(
-        runApply(applyInputOf(plan), {
-          ...deps,
-          twilio: killedWithTransferInFlight(e.port()),
-          sleep: async () => undefined,
-        }),
-      ).rejects.toThrow(/killed/);
-    });
+    await planKilledInFlight(s, mappingOf('beta', 'Beta'));
     s.step(4 * HOUR);
     const listed = s.now();
     await s.planAndApply(mappingOf('beta', 'Beta'));
@@ -512,24 +474,9 @@ describe('reconcile: a later wave given up for a plan made again that found the 
       subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
       numbers: [{ phone_number: A, sms_url: URL }],
     });
-    const { e } = s;
     const [acme, beta] = [await s.sidOf('Acme'), await s.sidOf('Beta')];
     await s.stopReadBySnapshot(R1, A);
-    await s.withDbNow(async (db) => {
-      const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
-      const { plan } = await runPlan(
-        {
-          mapping: parseMapping('m.csv', mappingOf('acme', 'Acme')),
-          snapshot: true,
-          credentials: 'auth-token',
-        },
-        deps,
-      );
-      const killed = killedWithTransferInFlight(e.port(), false);
-      await expect(
-        runApply(applyInputOf(plan), { ...deps, twilio: killed, sleep: async () => undefined }),
-      ).rejects.toThrow(/killed/);
-    });
+    await planKilledInFlight(s, mappingOf('acme', 'Acme'), false);
     s.step(HOUR);
     await s.planAndApply(mappingOf('acme', 'Acme'));
     s.step(HOUR);

@@ -10,6 +10,7 @@ import { benchApply } from './apply-bench.js';
 import { benchPlan } from './plan-bench.js';
 import { benchReconcile } from './reconcile-bench.js';
 import { benchSnapshot } from './snapshot-bench.js';
+import { benchStays } from './stays-bench.js';
 import { benchSuppressionLists } from './suppression-lists-bench.js';
 import { benchUpdatedCheck } from './updated-check-bench.js';
 import { work } from './support.js';
@@ -21,6 +22,7 @@ const SECTIONS: Record<string, () => Promise<string>> = {
   reconcile: benchReconcile,
   'suppression-lists': () => benchSuppressionLists(),
   'number-updated': benchUpdatedCheck,
+  stays: benchStays,
 };
 
 const only = process.argv.indexOf('--only');

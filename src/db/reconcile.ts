@@ -300,8 +300,10 @@ export interface NumberStay {
   settledLate?: true;
   /**
    * Of a stay no later transfer ended, its number held now in another subaccount: when the
-   * first plan applied since, made after its transfer finished, saw the number in another
-   * account (ISO 8601 UTC). It had left by then: a plan is dated after it lists the family.
+   * first plan applied since, made after its transfer finished, saw the number in the
+   * subaccount it is held in now (ISO 8601 UTC). It had left by then: a plan is dated after it
+   * lists the family. (Not one that saw it anywhere else: it may have come back after that
+   * plan, and sent from there, before it went where it is held now.)
    */
   seenElsewhere?: string;
 }
@@ -310,7 +312,8 @@ export function numberStays(db: Db, current?: ReadonlyMap<string, string>): Numb
   const stays = oneStayPerArrival(transferStays(db));
   // A stay no later transfer ended of a number held now in another subaccount (`current`):
   // when the first plan applied after its transfer's run, made after that transfer finished,
-  // saw the number in another account (one made while it was in flight saw it where it was).
+  // saw the number in that subaccount (one made while it was in flight saw it where it was;
+  // one that saw it in the parent, its transfer refused, did not see it come back by hand).
   // The plans are read only for those (json_each over a plan of 100,000 numbers takes a tenth
   // of a second or more).
   const open = stays.filter(
@@ -320,12 +323,13 @@ export function numberStays(db: Db, current?: ReadonlyMap<string, string>): Numb
   const seen = db
     .prepare(
       `WITH open AS MATERIALIZED (
-         SELECT value ->> '$.numberSid' AS number_sid, value ->> '$.accountSid' AS account_sid
+         SELECT value ->> '$.numberSid' AS number_sid, value ->> '$.accountSid' AS account_sid,
+                value ->> '$.nowSid' AS now_sid
          FROM json_each(?)),
        -- The journal and each plan are read once for all of them, not once for each: joined
        -- number by number, 30 open stays over a plan of 100,000 numbers took 2 s, 100 took 7 s.
        last AS MATERIALIZED (
-         SELECT u.number_sid, u.account_sid, s.run_id, s.finished
+         SELECT u.number_sid, u.account_sid, u.now_sid, s.run_id, s.finished
          FROM (SELECT step_id, MAX(run_id) AS run_id, MAX(finished_at) AS finished
                FROM apply_steps
                WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
@@ -344,10 +348,18 @@ export function numberStays(db: Db, current?: ReadonlyMap<string, string>): Numb
        SELECT l.number_sid AS numberSid, MIN(p.created_at) AS seen
        FROM observed o JOIN plans p ON p.id = o.id
        JOIN last l ON o.key = 'number:' || l.number_sid AND o.id > l.run_id
-         AND p.created_at > l.finished AND o.account_sid <> l.account_sid
+         AND p.created_at > l.finished AND o.account_sid = l.now_sid
        GROUP BY l.number_sid`,
     )
-    .all(JSON.stringify(open)) as { numberSid: string; seen: string }[];
+    .all(
+      JSON.stringify(
+        open.map((s) => ({
+          numberSid: s.numberSid,
+          accountSid: s.accountSid,
+          nowSid: current?.get(s.numberSid) ?? null,
+        })),
+      ),
+    ) as { numberSid: string; seen: string }[];
   const bySid = new Map(seen.map((r) => [r.numberSid, r.seen]));
   for (const stay of open) {
     const at = bySid.get(stay.numberSid);

@@ -41,9 +41,10 @@ export function unjudgedStays(
 /**
  * When a moved number left the subaccount of one of its stays: as a later transfer recorded it,
  * or, a stay none ended in a subaccount it is not in now (`current`: each moved number's
- * subaccount now), `now`, or no later than a plan saw it elsewhere since (`seenElsewhere`,
- * and the clocks' allowance: Twilio may date a send before it up to that much later); null
- * while it is still there. Ended at `now` alone, the stay's span grew with every pass.
+ * subaccount now), `now`, or no later than a plan saw it where it is held now since
+ * (`seenElsewhere`, and the clocks' allowance: Twilio may date a send before it up to that much
+ * later); null while it is still there. Ended at `now` alone, the stay's span grew with every
+ * pass.
  */
 export function stayLeft(
   stay: NumberStay,

@@ -103,15 +103,17 @@ export function numberSightings(db: Db, phones: readonly string[]): Map<string, 
     if (left !== null) seen?.push({ accountSid, at: left, listed: true, outOfService: service });
   }
   // The journal's: a transfer that put it in an account (when it finished), and the service an
-  // attach step put it in there.
+  // attach step put it in there. The journal is read once, each step's number found by its SID:
+  // apply_steps has no index by step, and each number's steps looked up in it scanned the whole
+  // journal (20,000 numbers and 22,000 steps: 43 s).
   const steps = db
     .prepare(
       `SELECT n.phone_number AS phone, s.action,
               COALESCE(s.result_json ->> '$.to_account_sid', c.subaccount_sid) AS accountSid,
               s.result_json ->> '$.service_sid' AS service, s.finished_at AS at
-       FROM customer_numbers n
-       JOIN apply_steps s ON s.step_id IN ('transfer_number:' || n.number_sid,
-                                           'attach_number:' || n.number_sid)
+       FROM apply_steps s
+       CROSS JOIN customer_numbers n ON n.number_sid = substr(s.step_id, instr(s.step_id, ':') + 1)
+         AND s.step_id IN ('transfer_number:' || n.number_sid, 'attach_number:' || n.number_sid)
        LEFT JOIN customer_subaccounts c ON c.customer_id = s.customer_id
        WHERE n.phone_number IN (SELECT value FROM json_each(?))
          AND s.state IN ('done', 'skipped') AND s.finished_at IS NOT NULL`,

@@ -305,7 +305,7 @@ export interface NumberStay {
    * lists the family. (Not one that saw it anywhere else: it may have come back after that
    * plan, and sent from there, before it went where it is held now.)
    */
-  seenElsewhere?: string;
+  seenWhereHeld?: string;
 }
 
 export function numberStays(db: Db, current?: ReadonlyMap<string, string>): NumberStay[] {
@@ -363,7 +363,7 @@ export function numberStays(db: Db, current?: ReadonlyMap<string, string>): Numb
   const bySid = new Map(seen.map((r) => [r.numberSid, r.seen]));
   for (const stay of open) {
     const at = bySid.get(stay.numberSid);
-    if (at !== undefined) stay.seenElsewhere = at;
+    if (at !== undefined) stay.seenWhereHeld = at;
   }
   return stays;
 }

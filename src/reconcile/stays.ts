@@ -42,7 +42,7 @@ export function unjudgedStays(
  * When a moved number left the subaccount of one of its stays: as a later transfer recorded it,
  * or, a stay none ended in a subaccount it is not in now (`current`: each moved number's
  * subaccount now), `now`, or no later than a plan saw it where it is held now since
- * (`seenElsewhere`, and the clocks' allowance: Twilio may date a send before it up to that much
+ * (`seenWhereHeld`, and the clocks' allowance: Twilio may date a send before it up to that much
  * later); null while it is still there. Ended at `now` alone, the stay's span grew with every
  * pass.
  */
@@ -53,8 +53,8 @@ export function stayLeft(
 ): Date | null {
   if (stay.left !== null) return new Date(stay.left);
   if (current.get(stay.numberSid) === stay.accountSid) return null;
-  if (stay.seenElsewhere === undefined) return now;
-  return new Date(Math.min(now.getTime(), Date.parse(stay.seenElsewhere) + CLOCK_SKEW_MS));
+  if (stay.seenWhereHeld === undefined) return now;
+  return new Date(Math.min(now.getTime(), Date.parse(stay.seenWhereHeld) + CLOCK_SKEW_MS));
 }
 
 /** Stays by the account they were in, each with its place among them (`lostOfMark`). */

@@ -17,7 +17,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { openDatabase, type Db } from '../../src/db/open.js';
 import { movedNumbers, numberStays } from '../../src/db/reconcile.js';
 import { subaccountsNow } from '../../src/reconcile/moved.js';
-import { seenElsewhereByJoin } from '../support/seen-elsewhere-by-join.js';
+import { seenWhereHeldByJoin } from '../support/seen-elsewhere-by-join.js';
 
 import { flag, log, n, root, work } from './support.js';
 
@@ -214,9 +214,9 @@ export async function benchStays(): Promise<string> {
       (s) => s.left === null && current.get(s.numberSid) !== s.accountSid,
     );
     const seen = new Map(
-      open.flatMap((s) => (s.seenElsewhere === undefined ? [] : [[s.numberSid, s.seenElsewhere]])),
+      open.flatMap((s) => (s.seenWhereHeld === undefined ? [] : [[s.numberSid, s.seenWhereHeld]])),
     );
-    const baseline = median(() => seenElsewhereByJoin(db, open));
+    const baseline = median(() => seenWhereHeldByJoin(db, open));
     const same = isDeepStrictEqual(seen, baseline.value);
     const added = stays.seconds - bare.seconds;
     return [

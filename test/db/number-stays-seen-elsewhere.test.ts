@@ -1,5 +1,5 @@
 /**
- * `numberStays`' `seenElsewhere` on a real SQLite file, against each plan parsed and read one
+ * `numberStays`' `seenWhereHeld` on a real SQLite file, against each plan parsed and read one
  * by one (its query reads them once for all open stays): generated journals of several waves
  * (transfers done, skipped, failed, left in flight; runs of each plan, some given up), each
  * run's plan seeing each number in some account at some date, and each number's customer's
@@ -132,14 +132,14 @@ describe('numberStays: when a plan saw an open stay’s number elsewhere', () =>
         );
         const seen = new Map(
           open.flatMap((s) =>
-            s.seenElsewhere === undefined ? [] : [[s.numberSid, s.seenElsewhere]],
+            s.seenWhereHeld === undefined ? [] : [[s.numberSid, s.seenWhereHeld]],
           ),
         );
         expect(seen).toEqual(seenByReading(db, open, current));
         expect(seen.size).toBeGreaterThan(0);
         expect(open.length).toBeGreaterThan(seen.size);
         // Only the open stays carry it.
-        expect(stays.filter((s) => s.seenElsewhere !== undefined)).toHaveLength(seen.size);
+        expect(stays.filter((s) => s.seenWhereHeld !== undefined)).toHaveLength(seen.size);
       });
     },
   );

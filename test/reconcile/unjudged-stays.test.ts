@@ -63,11 +63,11 @@ describe('unjudgedStays', () => {
     const stays = [
       {
         ...stay('PN1', 'ACold', '2026-12-01T10:00:00Z', null),
-        seenElsewhere: '2026-12-02T08:00:00Z',
+        seenWhereHeld: '2026-12-02T08:00:00Z',
       },
       {
         ...stay('PN2', 'ACold', '2026-12-01T10:00:00Z', null),
-        seenElsewhere: '2026-12-03T11:59:00Z',
+        seenWhereHeld: '2026-12-03T11:59:00Z',
       },
     ];
     const elsewhere = new Map([

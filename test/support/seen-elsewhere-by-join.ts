@@ -1,5 +1,5 @@
 /**
- * The baseline of `numberStays`' `seenElsewhere` in test/bench/stays-bench.ts: the query it
+ * The baseline of `numberStays`' `seenWhereHeld` in test/bench/stays-bench.ts: the query it
  * replaced, which joined each plan's `observed` to the open stays number by number (json_each
  * run again for each of them: 30 open stays over a plan of 100,000 numbers took 2 s), with the
  * rule it had then (a plan that saw the number anywhere but the stay's account ended it; now
@@ -10,7 +10,7 @@
 
 import type { Db } from '../../src/db/open.js';
 
-export function seenElsewhereByJoin(
+export function seenWhereHeldByJoin(
   db: Db,
   open: readonly { numberSid: string; accountSid: string }[],
 ): Map<string, string> {

@@ -136,32 +136,25 @@ describe('reconcile: a transfer refused after one left in flight', () => {
     return { parent, acme, beta, pass: await s.pass() };
   }
 
-  it('reads the parent’s number from the transfer left in flight, its transfer refused as Acme’s subaccount was suspended', async () => {
-    const { parent, pass } = await story({ refusal: 'suspended' });
-    // Found by R2's STOP in Acme's subaccount: A was there, not in the parent.
-    expect(pass.result.notChecked).toEqual([
-      expect.objectContaining({
-        reason: 'number-updated',
-        accountSid: parent,
-        phoneNumber: A,
-        updatedCheck: expect.objectContaining({ outcome: 'found' }),
-      }),
-    ]);
-    expect(pass.exit3).toBe(true);
-  });
-
-  it('reads the parent’s number from the transfer left in flight, moved into Other and back as its transfer arrived', async () => {
-    const { parent, pass } = await story({ refusal: 'into-other-and-back' });
-    expect(pass.result.notChecked).toEqual([
-      expect.objectContaining({
-        reason: 'number-updated',
-        accountSid: parent,
-        phoneNumber: A,
-        updatedCheck: expect.objectContaining({ outcome: 'found' }),
-      }),
-    ]);
-    expect(pass.exit3).toBe(true);
-  });
+  it.each([
+    ['its transfer refused as Acme’s subaccount was suspended', 'suspended'],
+    ['moved into Other and back as its transfer arrived', 'into-other-and-back'],
+  ] as const)(
+    'reads the parent’s number from the transfer left in flight, %s',
+    async (_, refusal) => {
+      const { parent, pass } = await story({ refusal });
+      // Found by R2's STOP in Acme's subaccount: A was there, not in the parent.
+      expect(pass.result.notChecked).toEqual([
+        expect.objectContaining({
+          reason: 'number-updated',
+          accountSid: parent,
+          phoneNumber: A,
+          updatedCheck: expect.objectContaining({ outcome: 'found' }),
+        }),
+      ]);
+      expect(pass.exit3).toBe(true);
+    },
+  );
 
   it('names it away in another customer’s subaccount, moved there as its transfer arrived', async () => {
     const { acme, beta, pass } = await story({ refusal: 'into-beta' });

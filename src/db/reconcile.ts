@@ -323,13 +323,12 @@ export function numberStays(db: Db, current?: ReadonlyMap<string, string>): Numb
   const seen = db
     .prepare(
       `WITH open AS MATERIALIZED (
-         SELECT value ->> '$.numberSid' AS number_sid, value ->> '$.accountSid' AS account_sid,
-                value ->> '$.nowSid' AS now_sid
+         SELECT value ->> '$.numberSid' AS number_sid, value ->> '$.nowSid' AS now_sid
          FROM json_each(?)),
        -- The journal and each plan are read once for all of them, not once for each: joined
        -- number by number, 30 open stays over a plan of 100,000 numbers took 2 s, 100 took 7 s.
        last AS MATERIALIZED (
-         SELECT u.number_sid, u.account_sid, u.now_sid, s.run_id, s.finished
+         SELECT u.number_sid, u.now_sid, s.run_id, s.finished
          FROM (SELECT step_id, MAX(run_id) AS run_id, MAX(finished_at) AS finished
                FROM apply_steps
                WHERE action = 'transfer_number' AND state IN ('done', 'skipped')
@@ -353,11 +352,7 @@ export function numberStays(db: Db, current?: ReadonlyMap<string, string>): Numb
     )
     .all(
       JSON.stringify(
-        open.map((s) => ({
-          numberSid: s.numberSid,
-          accountSid: s.accountSid,
-          nowSid: current?.get(s.numberSid) ?? null,
-        })),
+        open.map((s) => ({ numberSid: s.numberSid, nowSid: current?.get(s.numberSid) ?? null })),
       ),
     ) as { numberSid: string; seen: string }[];
   const bySid = new Map(seen.map((r) => [r.numberSid, r.seen]));

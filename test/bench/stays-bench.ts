@@ -207,7 +207,7 @@ export async function benchStays(): Promise<string> {
   try {
     log('stays: numberStays, and the baseline…');
     const current = subaccountsNow(movedNumbers(db));
-    // What every pass read before stays were ended where a plan saw them elsewhere.
+    // What every pass read before a stay no transfer ended was ended by a plan's sighting.
     const bare = median(() => numberStays(db));
     const stays = median(() => numberStays(db, current));
     const open = stays.value.filter(
@@ -222,7 +222,7 @@ export async function benchStays(): Promise<string> {
     return [
       `stays bench: ${n(NUMBERS)} numbers moved by a first apply, ${n(NUMBERS)} by a second, ` +
         `${n(OPEN)} of the first moved by hand into a second-wave subaccount`,
-      `  open stays ${n(open.length)}, seen elsewhere by a plan ${n(seen.size)}; the same as the baseline's: ${same ? 'yes' : 'NO'}`,
+      `  open stays ${n(open.length)}, ended by a plan that saw the number where it is held now ${n(seen.size)}; the same as the baseline's: ${same ? 'yes' : 'NO'}`,
       `  stays-read: numberStays ${n(stays.seconds, 3)} s, of it the plans read for the open stays ${n(added, 3)} s ` +
         `(without them ${n(bare.seconds, 3)} s; medians of 3)`,
       `  baseline, same run: the query joining each open stay to each plan ${n(baseline.seconds, 3)} s ` +

@@ -3,9 +3,10 @@
  * replaced, which joined each plan's `observed` to the open stays number by number (json_each
  * run again for each of them: 30 open stays over a plan of 100,000 numbers took 2 s), with the
  * rule it had then (a plan that saw the number anywhere but the stay's account ended it; now
- * only one that saw it where it is held now does: the bench's plans see it nowhere else). For each open stay's number (`open`:
- * its SID and the account of its stay), when the first plan applied after its transfer's run,
- * made after that transfer finished, saw it in another account.
+ * only one that saw it where it is held now does: the bench's plans see it nowhere else). For
+ * each open stay's number (`open`: its SID and the account of its stay), when the first plan
+ * applied after its transfer's run, made after that transfer finished, saw it in another
+ * account.
  */
 
 import type { Db } from '../../src/db/open.js';

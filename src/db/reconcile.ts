@@ -1218,24 +1218,39 @@ export function reconcileTotals(db: Db): ReconcileTotals {
   };
 }
 
+/** A run of apply's last change to a number: when, and when that run began. */
+export interface ApplyTouch {
+  /** The latest finish (or, not finished, start) of the run's steps on the number. */
+  at: string;
+  /** When the run began (ISO 8601 UTC). */
+  runBegan: string;
+}
+
 /**
- * When an apply last changed each number (ISO 8601 UTC, by number SID): the latest finish (or,
- * not finished, start) of any step of any run on it — its transfer, its attach to a service,
- * its webhook — in whatever state (a failed step may have taken effect). A change Twilio dated
- * later was none of apply's.
+ * When each run of apply's last changed each number (by number SID, in no order): the
+ * latest finish (or, not finished, start) of any of its steps on it — its transfer, its attach
+ * to a service, its webhook — in whatever state (a failed step may have taken effect), with
+ * when that run began. A change Twilio dated later was none of apply's; one dated no later may
+ * be hidden by it (`changedSince` counts only a run begun by the number's arrival).
  */
-export function applyTouchedNumbers(db: Db): Map<string, string> {
+export function applyTouchedNumbers(db: Db): Map<string, ApplyTouch[]> {
   const rows = db
     .prepare(
-      `SELECT substr(step_id, instr(step_id, ':') + 1) AS numberSid,
-              MAX(COALESCE(finished_at, started_at)) AS at
-       FROM apply_steps
-       WHERE action IN ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')
-         AND COALESCE(finished_at, started_at) IS NOT NULL
-       GROUP BY numberSid`,
+      `SELECT substr(s.step_id, instr(s.step_id, ':') + 1) AS numberSid,
+              MAX(COALESCE(s.finished_at, s.started_at)) AS at, r.started_at AS runBegan
+       FROM apply_steps s JOIN apply_runs r ON r.id = s.run_id
+       WHERE s.action IN ('detach_number', 'transfer_number', 'attach_number', 'set_number_webhook')
+         AND COALESCE(s.finished_at, s.started_at) IS NOT NULL
+       GROUP BY numberSid, s.run_id`,
     )
-    .all() as { numberSid: string; at: string }[];
-  return new Map(rows.map((row) => [row.numberSid, row.at]));
+    .all() as ({ numberSid: string } & ApplyTouch)[];
+  const touched = new Map<string, ApplyTouch[]>();
+  for (const { numberSid, ...touch } of rows) {
+    const theirs = touched.get(numberSid);
+    if (theirs === undefined) touched.set(numberSid, [touch]);
+    else theirs.push(touch);
+  }
+  return touched;
 }
 
 /**

@@ -11,7 +11,7 @@
 import pLimit from 'p-limit';
 
 import { CLOCK_SKEW_MS, isoSeconds } from '../clock.js';
-import type { MovedNumber, NumberAway, NumberStay } from '../db/reconcile.js';
+import type { ApplyTouch, MovedNumber, NumberAway, NumberStay } from '../db/reconcile.js';
 import { isListingRefused } from '../twilio/error-mapping.js';
 import { DEFAULT_LIMITS } from '../twilio/limiter.js';
 import type { PhoneNumber, TwilioPort } from '../twilio/port.js';
@@ -48,7 +48,7 @@ export async function searchAway(
   moved: readonly MovedNumber[],
   now: Date,
   stays: readonly NumberStay[],
-  touched: ReadonlyMap<string, string> = new Map(),
+  touched: ReadonlyMap<string, readonly ApplyTouch[]> = new Map(),
   inPlace: readonly MovedNumber[] = [],
   vouched: ReadonlyMap<string, string> = new Map(),
   notMoved: readonly MovedNumber[] = [],
@@ -245,7 +245,7 @@ export function changedSince(
     readonly Pick<PhoneNumber, 'sid' | 'phoneNumber' | 'dateUpdated'>[],
   ])[],
   stays: readonly NumberStay[],
-  touched: ReadonlyMap<string, string>,
+  touched: ReadonlyMap<string, readonly ApplyTouch[]>,
   vouched: ReadonlyMap<string, string> = new Map(),
 ): NotChecked[] {
   const byAccount = new Map(listed);
@@ -255,6 +255,10 @@ export function changedSince(
     );
     if (there?.dateUpdated === undefined) return [];
     const arrived = lastArrival(m, stays);
+    // Apply's steps on it count only of a run begun by then (the run that brought it in): a
+    // later run's (a plan made again, or the plan that first saw it there applied hours on)
+    // dates its change after a move by hand away and back before it, which nothing else shows.
+    const since = Math.max(Date.parse(arrived), Date.parse(m.movedAt));
     // A transfer a later apply settled (`settledLate`), the last that brought it in (the first
     // apply's, or a later wave's that moved it on: its stay's): Twilio made it from when it was
     // sent on, and a move by hand away and back before the settling, or before apply's steps
@@ -262,11 +266,9 @@ export function changedSince(
     // change Twilio dates after it is named (and read, once).
     const known = arrivedSettledLate(m, stays, arrived)
       ? Date.parse(arrived)
-      : Math.max(
-          Date.parse(arrived),
-          Date.parse(m.movedAt),
-          Date.parse(touched.get(m.numberSid) ?? arrived),
-        );
+      : (touched.get(m.numberSid) ?? [])
+          .filter((t) => Date.parse(t.runBegan) <= since)
+          .reduce((k, t) => Math.max(k, Date.parse(t.at)), since);
     const changed = there.dateUpdated.getTime();
     if (!(changed > known + CLOCK_SKEW_MS)) return [];
     // Both Twilio's dates: no allowance between clocks.

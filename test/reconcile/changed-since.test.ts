@@ -41,15 +41,40 @@ describe('changedSince', () => {
 
   it("takes none within two minutes of the move, or of apply's last step on the number", () => {
     expect(changedSince([moved], listedAt('2026-12-03T10:02:05Z'), [], new Map())).toEqual([]);
-    const touched = new Map([['PN1', '2026-12-03T11:00:00Z']]);
+    // (Its run begun before the move: the run that moved it.)
+    const touched = new Map([
+      ['PN1', [{ at: '2026-12-03T11:00:00Z', runBegan: '2026-12-03T09:00:00Z' }]],
+    ]);
     expect(changedSince([moved], listedAt('2026-12-03T11:01:00Z'), [], touched)).toEqual([]);
     expect(changedSince([moved], listedAt('2026-12-03T11:02:01Z'), [], touched)).toHaveLength(1);
+  });
+
+  it("names a change no later than a later run's step on the number, begun after the move", () => {
+    // Moved by hand away and back before 11:00, a later run begun at 10:30 (its attach to a
+    // service at 11:00): Twilio dates only the attach.
+    const touched = new Map([
+      [
+        'PN1',
+        [
+          { at: '2026-12-03T10:00:05Z', runBegan: '2026-12-03T09:00:00Z' },
+          { at: '2026-12-03T11:00:00Z', runBegan: '2026-12-03T10:30:00Z' },
+        ],
+      ],
+    ]);
+    expect(changedSince([moved], listedAt('2026-12-03T11:00:00Z'), [], touched)).toEqual([
+      expect.objectContaining({ start: '2026-12-03T10:00:00Z', end: '2026-12-03T11:00:00Z' }),
+    ]);
+    // A run begun by the end of the move counts: the one that moved it.
+    const own = new Map([['PN1', [{ at: '2026-12-03T11:00:00Z', runBegan: moved.movedAt }]]]);
+    expect(changedSince([moved], listedAt('2026-12-03T11:00:00Z'), [], own)).toEqual([]);
   });
 
   it('names a change after the move a later apply settled, however much later it settled it, and whatever it did since', () => {
     // Sent at 10:00:00, settled at 16:00 by the next apply, which set its webhook at 16:00:10.
     const late: MovedNumber = { ...moved, movedAt: '2026-12-03T16:00:00Z', settledLate: true };
-    const touched = new Map([['PN1', '2026-12-03T16:00:10Z']]);
+    const touched = new Map([
+      ['PN1', [{ at: '2026-12-03T16:00:10Z', runBegan: '2026-12-03T09:00:00Z' }]],
+    ]);
     expect(changedSince([late], listedAt('2026-12-03T13:00:00Z'), [], touched)).toEqual([
       expect.objectContaining({ start: '2026-12-03T10:00:00Z', end: '2026-12-03T13:00:00Z' }),
     ]);
@@ -64,17 +89,23 @@ describe('changedSince', () => {
   it("names a change after a later wave's transfer a later apply settled, from when it was sent", () => {
     // The first transfer answered in time; a second wave's, into this subaccount, sent at
     // 10:00:00 the next day and settled at 16:00, which then set the webhook at 16:00:10.
-    const touched = new Map([['PN1', '2026-12-04T16:00:10Z']]);
+    const touched = new Map([
+      ['PN1', [{ at: '2026-12-04T16:00:10Z', runBegan: '2026-12-04T09:00:00Z' }]],
+    ]);
     const stay = { numberSid: 'PN1', accountSid: SUB, began: '2026-12-04T10:00:00Z', left: null };
     const late = [{ ...stay, settledLate: true as const }];
     expect(changedSince([moved], listedAt('2026-12-04T13:00:00Z'), late, touched)).toEqual([
       expect.objectContaining({ start: '2026-12-04T10:00:00Z', end: '2026-12-04T13:00:00Z' }),
     ]);
     expect(changedSince([moved], listedAt('2026-12-04T10:02:00Z'), late, touched)).toEqual([]);
-    // Answered in time, or settled late into another subaccount: known up to apply's last step.
+    // Answered in time: known up to apply's last step.
     expect(changedSince([moved], listedAt('2026-12-04T13:00:00Z'), [stay], touched)).toEqual([]);
+    // Settled late into another subaccount, and listed back in this one: that run began after
+    // the number came here, and its steps hide no change here before them.
     const beta = [{ ...late[0]!, accountSid: 'ACbeta' }];
-    expect(changedSince([moved], listedAt('2026-12-04T13:00:00Z'), beta, touched)).toEqual([]);
+    expect(changedSince([moved], listedAt('2026-12-04T13:00:00Z'), beta, touched)).toEqual([
+      expect.objectContaining({ start: '2026-12-03T10:00:00Z', end: '2026-12-04T13:00:00Z' }),
+    ]);
   });
 
   it('says nothing of a number listed without a date, or not in its subaccount', () => {

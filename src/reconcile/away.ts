@@ -326,6 +326,36 @@ export function withoutSaidAgain(
 }
 
 /**
+ * `said` (the `number-updated` spans this pass says itself) less each that a `number-away` span
+ * of `spans` names: its message found (`updatedCheck`) is in the account that span has the
+ * number in, and that span covers it (from no later to no earlier). That span names its sends
+ * there then, the message found among them, and a send is named once, as later passes name it
+ * (`awaySpans`: a kept span an away one covers is left out). One found elsewhere, not covered,
+ * or not found (unreadable, retention) is kept: it says what that span does not. Pure.
+ */
+export function withoutNamedAway(
+  said: readonly NotChecked[],
+  spans: readonly NotChecked[],
+): NotChecked[] {
+  return said.filter((s) => {
+    const check = s.updatedCheck;
+    return (
+      s.reason !== 'number-updated' ||
+      check?.outcome !== 'found' ||
+      s.phoneNumber === undefined ||
+      !spans.some(
+        (a) =>
+          a.reason === 'number-away' &&
+          a.phoneNumber === s.phoneNumber &&
+          a.accountSid === check.accountSid &&
+          Date.parse(a.start) <= Date.parse(s.start) &&
+          Date.parse(a.end) >= Date.parse(s.end),
+      )
+    );
+  });
+}
+
+/**
  * A span no pass reads because its number was out of its subaccount, moved by hand: found in
  * another account (`number-away`) or in none listed (`number-not-found`), or changed in its
  * subaccount since apply last did and not vouched for (`number-updated`: it may have been away

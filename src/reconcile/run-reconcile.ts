@@ -11,7 +11,7 @@ import { insertEvents } from '../db/ledger.js';
 import type { Db } from '../db/open.js';
 import type { TwilioPort } from '../twilio/port.js';
 import type { ReconcileResult } from './result.js';
-import { namingUnlisted, withoutSaidAgain } from './away.js';
+import { namingUnlisted, withoutNamedAway, withoutSaidAgain } from './away.js';
 import { bySubaccount } from './moved.js';
 import { judgedAway, notMovedIn, notMovedSenders, withoutStopOver } from './not-moved.js';
 import { movedToReconcile, numbersAway, passScope, readWindows } from './pass-read.js';
@@ -98,13 +98,12 @@ export async function runReconcile(
     away,
     judged,
   });
-  const notChecked = [
-    ...withoutSaidAgain(
-      namingUnlisted(notCheckedAfter(db, moved, scope.notChecked), away, unlisted),
-      updated,
-    ),
-    ...updated,
-  ];
+  const kept = withoutSaidAgain(
+    namingUnlisted(notCheckedAfter(db, moved, scope.notChecked), away, unlisted),
+    updated,
+  );
+  // A span this pass found changed, whose message lies where a span away names its sends: once.
+  const notChecked = [...kept, ...withoutNamedAway(updated, kept)];
   return {
     passId: pass.id,
     abandonedPassRuns: abandoned.map((run) => ({ id: run.id, pid: run.pid })),

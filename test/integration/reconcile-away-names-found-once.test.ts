@@ -1,0 +1,115 @@
+/**
+ * One send named twice by one pass (h220): wave 1 moves A into Acme's subaccount; a later
+ * wave's apply (A is Beta's now) is killed after Twilio made A's transfer into Beta's, its run
+ * given up. R2 says STOP to A there; someone moves A by hand into the parent, which never heard
+ * it, and A texts R2 from there; the plan made again moves A on from the parent into Beta's. The
+ * pass found A away in the parent (`number-away`, to when it left), and found it changed in
+ * Beta's since apply last changed it (`number-updated`), reading the family's messages for that
+ * span: it found the send to R2 in the parent, inside the span away. Both were said, by that
+ * pass and every one after it: the send in the parent named twice, where later passes, once the
+ * change is no longer listed, name it once (the span away covers the kept one). The pass now
+ * names it once, by the span away. No pass reads the parent's sends, so it is no violation
+ * (violations.csv has no row for it): the pass exits 3 on the span. In-process on one clock,
+ * real SDK, emulator over HTTP, SQLite file; the kill is a port that makes the transfer and
+ * throws before apply hears the answer.
+ */
+
+import { describe, expect, it } from 'vitest';
+
+import { runApply } from '../../src/apply/run-apply.js';
+import { parseMapping } from '../../src/plan/mapping.js';
+import { runPlan } from '../../src/plan/run-plan.js';
+import type { NotChecked } from '../../src/reconcile/result.js';
+import { spansNotJudged } from '../../src/reconcile/spans.js';
+import type { TwilioPort } from '../../src/twilio/port.js';
+import { useClockedMigration } from '../support/clocked-migration.js';
+import { inbound, ownClient } from '../support/emulator.js';
+import { applyInputOf } from '../support/plan-builders.js';
+import { fixedClock, TEST_RUNNER } from '../support/snapshot-harness.js';
+
+const A = '+14155550681';
+const [R1, R2] = ['+12065550681', '+12065550682'];
+const HOUR = 3_600_000;
+const URL = 'https://app.example/sms';
+const mappingOf = (id: string, name: string) =>
+  `customer_id,customer_name,phone_number,messaging_service\n${id},${name},${A},\n`;
+
+describe('reconcile: a send the span away names, found again by the number-updated check', () => {
+  const start = useClockedMigration('submigrate-away-names-found-once-');
+
+  it('is named once by each pass, which exits 3, and so do the reports', async () => {
+    const s = await start({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
+      numbers: [{ phone_number: A, sms_url: URL }],
+    });
+    const { e } = s;
+    const parent = e.parentSid;
+    const beta = await s.sidOf('Beta');
+    await s.stopReadBySnapshot(R1, A);
+    await s.planAndApply(mappingOf('acme', 'Acme'));
+    s.step();
+    await s.pass();
+    s.step(HOUR);
+    // The later wave's apply, killed once Twilio made A's transfer into Beta's: given up.
+    await s.withDbNow(async (db) => {
+      const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
+      const { plan } = await runPlan(
+        {
+          mapping: parseMapping('m.csv', mappingOf('beta', 'Beta')),
+          snapshot: true,
+          credentials: 'auth-token',
+        },
+        deps,
+      );
+      const real = e.port();
+      const killed: TwilioPort = Object.create(real) as TwilioPort;
+      killed.transferPhoneNumber = async (from, sid, to) => {
+        await real.transferPhoneNumber(from, sid, to);
+        throw new Error('killed');
+      };
+      await expect(
+        runApply(applyInputOf(plan), { ...deps, twilio: killed, sleep: async () => undefined }),
+      ).rejects.toThrow(/killed/);
+    });
+    s.step(HOUR);
+    await inbound(e, { from: R2, to: A, body: 'STOP' });
+    s.step();
+    await s.moveByHand(A, beta, parent);
+    s.step();
+    const sentAt = s.now();
+    const sent = (await ownClient(e, parent).messages.create({ from: A, to: R2, body: 'Hi' })).sid;
+    s.step(3 * HOUR);
+    await s.planAndApply(mappingOf('beta', 'Beta'));
+
+    // The spans that name the send: one away in the parent over it, or one whose message found
+    // is it.
+    const naming = (spans: readonly NotChecked[]) =>
+      spans.filter((span) =>
+        span.updatedCheck?.outcome === 'found'
+          ? span.updatedCheck.messageSid === sent
+          : span.accountSid === parent &&
+            span.phoneNumber === A &&
+            Date.parse(span.start) <= sentAt &&
+            sentAt <= Date.parse(span.end),
+      );
+    const once = (spans: readonly NotChecked[]) => {
+      const named = naming(spans);
+      expect(named).toEqual([
+        expect.objectContaining({ reason: 'number-away', accountSid: parent, phoneNumber: A }),
+      ]);
+      expect(spans.filter((span) => span.updatedCheck?.outcome === 'found')).toEqual([]);
+    };
+    // This pass, and the next, which says the span found changed again.
+    for (let i = 0; i < 2; i += 1) {
+      s.step();
+      const pass = await s.pass();
+      // What `reconcile --json` gives as notChecked, and its lines on stderr; violations.csv
+      // (listViolations) has no row for it.
+      once(pass.result.notChecked);
+      expect(pass.violations.filter((v) => v.violatingMessageSid === sent)).toEqual([]);
+      expect(pass.exit3).toBe(true);
+    }
+    // `submigrate report` and report.html: the spans the passes leave unjudged.
+    await s.withDbNow(async (db) => once(spansNotJudged(db, new Date(s.now())).notChecked));
+  });
+});

@@ -235,8 +235,8 @@ export function foundSince(
  * number elsewhere; `unvouched`: an account unreadable, or beyond the Messages window), less
  * those (not found) a span vouched for since covers (the same number in the same subaccount, read from no
  * later to no earlier), those another kept one covers (a later change read from the same
- * arrival: named once) and those a span a pass found the number away in covers (`away`): that
- * one names its sends then. Oldest first.
+ * arrival: named once) and those a span a pass found the number away in covers (`away`), in the
+ * account its message found is in for one found: that one names its sends then. Oldest first.
  */
 function updatedSpansKept(
   db: Db,
@@ -267,7 +267,15 @@ function updatedSpansKept(
             v.numberSid === c.numberSid &&
             v.subaccountSid === c.subaccountSid &&
             covers(c, v.spanStart, v.dateUpdated),
-        ) && !away.some((a) => a.numberSid === c.numberSid && covers(c, a.start, a.end)),
+        ) &&
+        // One found is named by a span away only in the account its message is in: one in
+        // another (moved on there since, by hand) would tell the customer to look only there.
+        !away.some(
+          (a) =>
+            a.numberSid === c.numberSid &&
+            covers(c, a.start, a.end) &&
+            (c.found === null || a.accountSid === c.found.accountSid),
+        ),
     )
     .flatMap((c): NotChecked[] => {
       // Held to that subaccount now; else as the mapping recorded it (a later plan gave it to

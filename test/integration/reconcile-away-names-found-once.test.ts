@@ -12,6 +12,12 @@
  * (violations.csv has no row for it): the pass exits 3 on the span. In-process on one clock,
  * real SDK, emulator over HTTP, SQLite file; the kill is a port that makes the transfer and
  * throws before apply hears the answer.
+ *
+ * A span away names a message found only in its own account: A moved by hand from Acme's into
+ * the parent, texting R2 there, and back (`number-updated`, found in the parent, kept), then
+ * on by hand into Beta's, which no pass reads. The span A is found away in there runs from when
+ * it last came into Acme's, over the span found, and later passes left that one out: "A in
+ * Beta's" alone, the parent's send named by none, and the customer told to look in Beta's.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -22,7 +28,7 @@ import { runPlan } from '../../src/plan/run-plan.js';
 import type { NotChecked } from '../../src/reconcile/result.js';
 import { spansNotJudged } from '../../src/reconcile/spans.js';
 import type { TwilioPort } from '../../src/twilio/port.js';
-import { useClockedMigration } from '../support/clocked-migration.js';
+import { STEP, useClockedMigration } from '../support/clocked-migration.js';
 import { inbound, ownClient } from '../support/emulator.js';
 import { applyInputOf } from '../support/plan-builders.js';
 import { fixedClock, TEST_RUNNER } from '../support/snapshot-harness.js';
@@ -34,7 +40,7 @@ const URL = 'https://app.example/sms';
 const mappingOf = (id: string, name: string) =>
   `customer_id,customer_name,phone_number,messaging_service\n${id},${name},${A},\n`;
 
-describe('reconcile: a send the span away names, found again by the number-updated check', () => {
+describe('reconcile: a message the number-updated check finds, where a span away names it', () => {
   const start = useClockedMigration('submigrate-away-names-found-once-');
 
   it('is named once by each pass, which exits 3, and so do the reports', async () => {
@@ -111,5 +117,47 @@ describe('reconcile: a send the span away names, found again by the number-updat
     }
     // `submigrate report` and report.html: the spans the passes leave unjudged.
     await s.withDbNow(async (db) => once(spansNotJudged(db, new Date(s.now())).notChecked));
+  });
+
+  it('is named by a span away only in the account it is in', async () => {
+    const s = await start({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
+      numbers: [{ phone_number: A, sms_url: URL }],
+    });
+    const { e } = s;
+    const parent = e.parentSid;
+    const acme = await s.sidOf('Acme');
+    const beta = await s.sidOf('Beta');
+    await s.stopReadBySnapshot(R1, A);
+    await s.planAndApply(mappingOf('acme', 'Acme'));
+    s.step();
+    expect((await s.pass()).exit3).toBe(false);
+    s.step();
+    await s.moveByHand(A, acme, parent);
+    s.step();
+    const sent = (await ownClient(e, parent).messages.create({ from: A, to: R2, body: 'Hi' })).sid;
+    s.step();
+    await s.moveByHand(A, parent, acme);
+    s.step(2 * STEP);
+    const found = expect.objectContaining({
+      reason: 'number-updated',
+      accountSid: acme,
+      phoneNumber: A,
+      updatedCheck: expect.objectContaining({ accountSid: parent, messageSid: sent }),
+    });
+    expect((await s.pass()).result.notChecked).toEqual([found]);
+    s.step();
+    await s.moveByHand(A, acme, beta);
+    s.step();
+    const named = [
+      expect.objectContaining({ reason: 'number-away', accountSid: beta, phoneNumber: A }),
+      found,
+    ];
+    const pass = await s.pass();
+    expect(pass.result.notChecked).toEqual(named);
+    expect(pass.exit3).toBe(true);
+    await s.withDbNow(async (db) =>
+      expect(spansNotJudged(db, new Date(s.now())).notChecked).toEqual(named),
+    );
   });
 });

@@ -40,6 +40,8 @@ export interface AwaySearch {
    * back between two passes is one. Not checked from when it last came in to that change.
    */
   updated: NotChecked[];
+  /** The numbers listed in each subaccount listed (in-place-arrival.ts reads their dates). */
+  listed: Map<string, readonly PhoneNumber[]>;
 }
 
 /** The moved numbers away from their subaccounts, found by listing the family's numbers. */
@@ -117,11 +119,12 @@ export async function searchAway(
       vouched,
     ).map((span) => ({ ...span, comesFrom: comesFromOf(span.accountSid, parent) })),
   ];
+  const listed = new Map(listedSids.map((sid, i) => [sid, inListed[i] ?? []] as const));
   const found = new Set([inParent, ...inListed].flat().map((n) => n.phoneNumber));
   const missing = all.filter((m) => m.subaccountSid !== parent && !found.has(m.phoneNumber));
   const notMovedMissing = notMoved.filter((m) => !found.has(m.phoneNumber));
   if (missing.length === 0 && notMovedMissing.length === 0) {
-    return { away, unlisted: [], updated };
+    return { away, unlisted: [], updated, listed };
   }
 
   const skipped = new Set([parent, ...listedSids]);
@@ -168,7 +171,7 @@ export async function searchAway(
       })),
     );
   }
-  return { away, unlisted, updated };
+  return { away, unlisted, updated, listed };
 }
 
 /** Which account a number whose transfer failed comes from, `accountSid`: the parent or not. */

@@ -22,6 +22,7 @@ import {
   numberUpdateChecks,
   recordNumberUpdateChecks,
 } from '../db/update-checks.js';
+import { completedWindows } from '../db/snapshot-runs.js';
 import { UserError } from '../errors.js';
 import { isPhoneNumber, splitAddress } from '../optouts/channels.js';
 import { classifyMessage } from '../optouts/classify.js';
@@ -35,6 +36,7 @@ import { atSource, searchAway } from './away-search.js';
 import { checkUpdated, checkedUpTo, vouchedUpTo } from './updated-check.js';
 import { passWindows, readableFrom, notCheckedSpans, passStart } from './spans.js';
 import { historyBeginnings } from './history-beginnings.js';
+import { arrivalsInPlace } from './in-place-arrival.js';
 import { arrivalsBeforeSource } from './whereabouts.js';
 import type { ReconcileInput, ReconcileDeps } from './run-reconcile.js';
 
@@ -102,20 +104,57 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
     notMoved,
     checkedUpTo(kept),
   );
+  // Found in place, perhaps come there by hand from an account nothing read: from where the
+  // ledger's history of its subaccount begins to Twilio's date of its last change.
+  const known = knownSubaccounts(db);
+  const { spans, stopsOnlyBefore } = arrivalsInPlace(
+    inPlace,
+    search.listed,
+    inPlaceReadFrom(db, inPlace, [twilio.parentAccountSid, ...known], now),
+    kept,
+    search.updated,
+  );
   // Changed since apply last changed it: the family's messages say whether it was elsewhere.
   const { notChecked: updated, checks } = await checkUpdated(twilio, {
-    updated: search.updated,
+    updated: spans,
     numbers: [...moved, ...inPlace, ...atSource(notMoved)],
     kept,
     readable: readableFrom(db, now),
     now,
-    known: knownSubaccounts(db),
+    known,
     onLedger: (sid) => ledgerHoldsOptOut(db, sid),
     // (Plans read only for numbers moved more than once, and only with a span to read.)
-    movedOn: search.updated.length === 0 ? new Map() : departuresByNumber(db),
+    movedOn: spans.length === 0 ? new Map() : departuresByNumber(db),
+    stopsOnlyBefore,
   });
   recordNumberUpdateChecks(db, checks);
   return { stays, away: search.away, unlisted: search.unlisted, updated, notMoved, inPlace };
+}
+
+/**
+ * Where each found-in-place number's subaccount's history the ledger read begins (its earliest
+ * completed snapshot window), no earlier than the Messages API shows now in any account of the
+ * family (`in-place-arrival.ts`): older messages elsewhere no reading can reach.
+ */
+function inPlaceReadFrom(
+  db: Db,
+  inPlace: readonly MovedNumber[],
+  family: readonly string[],
+  now: Date,
+): Map<string, string> {
+  const readFrom = new Map<string, string>();
+  if (inPlace.length === 0) return readFrom;
+  const readable = readableFrom(db, now);
+  const shown = Math.max(...family.map((sid) => readable(sid).getTime()));
+  for (const sid of new Set(inPlace.map((m) => m.subaccountSid))) {
+    const first = completedWindows(db, sid).reduce(
+      (a, w) => Math.min(a, Date.parse(w.windowStart)),
+      Number.POSITIVE_INFINITY,
+    );
+    const from = Number.isFinite(first) ? Math.max(first, shown) : shown;
+    readFrom.set(sid, isoSeconds(new Date(from)));
+  }
+  return readFrom;
 }
 
 /** Where the pass reads in each subaccount, and what no pass read there. */

@@ -134,6 +134,7 @@ export async function checkUpdated(
     readOnFrom = new Map(),
     movedOn = new Map(),
     refused = new Map(),
+    stopsOnlyBefore = new Map(),
   }: {
     updated: readonly NotChecked[];
     numbers: readonly MovedNumber[];
@@ -161,6 +162,12 @@ export async function checkUpdated(
      * source is that refusal (`MoveOut.refused`), not the `movedAt` of a transfer made.
      */
     refused?: ReadonlyMap<string, string>;
+    /**
+     * Spans of numbers an applied plan found in place read back before that plan
+     * (in-place-arrival.ts), with when it listed them (ms): a message elsewhere dated earlier
+     * counts only as evidence of an opt-out (updated-listing.ts, `boundsIn`).
+     */
+    stopsOnlyBefore?: ReadonlyMap<NotChecked, number>;
   },
   { batchFrom = BATCH_FROM }: { batchFrom?: number } = {},
 ): Promise<UpdatedChecks> {
@@ -215,7 +222,15 @@ export async function checkUpdated(
         : { accountSid: m.sourceAccountSid, began: m.moveBegan, leftAt: refusedAt, refused: true },
       ...(movedOn.get(m.numberSid) ?? []),
     ].map(madeBy);
-    said.push(toRead(where, m, span, { now, onLedger, moves, readOnFrom: readOnFrom.get(span) }));
+    said.push(
+      toRead(where, m, span, {
+        now,
+        onLedger,
+        moves,
+        readOnFrom: readOnFrom.get(span),
+        stopsOnlyBefore: stopsOnlyBefore.get(span),
+      }),
+    );
   }
   const reading = said.filter((s): s is SpanToRead => !('said' in s));
   const beyond = new Map(reading.map((r) => [r, retentionOf(r, readable)]));
@@ -329,11 +344,13 @@ function toRead(
     onLedger,
     moves,
     readOnFrom = Number.NEGATIVE_INFINITY,
+    stopsOnlyBefore = Number.NEGATIVE_INFINITY,
   }: {
     now: Date;
     onLedger: (messageSid: string) => boolean;
     moves: readonly MoveOut[];
     readOnFrom?: number | undefined;
+    stopsOnlyBefore?: number | undefined;
   },
 ): SpanToRead {
   // By Twilio's clock the number may have come in up to the allowance before this machine's
@@ -377,7 +394,8 @@ function toRead(
     sentAfter: new Date(Math.floor(from / DAY_MS) * DAY_MS),
     sentBefore: new Date((Math.floor(until / DAY_MS) + 2) * DAY_MS - 1000),
   };
-  return { m, span, accounts, idle, from, until, end, fromMove, movedOutOf, onLedger, filter };
+  const read = { m, span, accounts, idle, from, until, end, fromMove, movedOutOf, onLedger };
+  return { ...read, filter, stopsOnlyBefore };
 }
 
 /** An account whose Messages API window does not reach back to the span (not idle), if any. */

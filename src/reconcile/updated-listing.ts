@@ -11,6 +11,7 @@ import type pLimit from 'p-limit';
 import { isoSeconds } from '../clock.js';
 import type { MovedNumber } from '../db/reconcile.js';
 import { splitAddress } from '../optouts/channels.js';
+import { UNSUBSCRIBED_RECIPIENT } from '../optouts/classify.js';
 import { matchKeyword } from '../optouts/keywords.js';
 import { isListingRefused } from '../twilio/error-mapping.js';
 import { PageTrail } from '../twilio/page-trail.js';
@@ -36,6 +37,13 @@ export interface SpanToRead {
   fromMove: number;
   /** The account that transfer took it out of (`boundsIn`). */
   movedOutOf: string;
+  /**
+   * A number an applied plan found in place, read back before that plan (in-place-arrival.ts):
+   * a message of it elsewhere dated before then counts only as evidence of an opt-out (a STOP
+   * it heard, a send Twilio refused with 21610) that the account it came into forgot; its other
+   * traffic then was none of the migration's. Minus infinity for any other span.
+   */
+  stopsOnlyBefore: number;
   /** Whether the ledger holds a message as an opt-out (src/db/ledger.ts ledgerHoldsOptOut). */
   onLedger: (messageSid: string) => boolean;
   /** The days asked of Twilio. */
@@ -63,6 +71,13 @@ export interface Bounds {
  * apply's read after the moves took it), wherever it stood when it was said.
  */
 export function boundsIn(r: SpanToRead, accountSid: string): Bounds {
+  if (r.stopsOnlyBefore > r.from && accountSid !== r.movedOutOf) {
+    return {
+      after: r.stopsOnlyBefore,
+      until: r.until,
+      doubtful: { from: r.from, counts: isOptOutEvidence },
+    };
+  }
   if (accountSid !== r.movedOutOf || !(r.fromMove > r.from)) {
     return { after: r.from, until: r.until };
   }
@@ -78,6 +93,16 @@ export function boundsIn(r: SpanToRead, accountSid: string): Bounds {
     },
   };
 }
+/**
+ * A STOP heard (by the rules for a long code or for a toll-free number, whichever counts it) or
+ * a send Twilio refused as to someone it had stopped (21610).
+ */
+const isOptOutEvidence = (message: Message): boolean =>
+  message.direction === 'inbound'
+    ? matchKeyword(message.body, false)?.kind === 'opt-out' ||
+      matchKeyword(message.body, true)?.kind === 'opt-out'
+    : message.errorCode === UNSUBSCRIBED_RECIPIENT;
+
 export type Hit = { messageSid: string; sentAt: string };
 
 /**

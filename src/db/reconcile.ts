@@ -409,6 +409,89 @@ function transferStays(db: Db): NumberStay[] {
 }
 
 /**
+ * A subaccount a number reached with no transfer (moved there by hand) and a later transfer of
+ * apply's took it out of: an applied plan found it there (in place), and the plan of a later
+ * run moved it on from there, no transfer having put it there since the one before, if any.
+ * Before that transfer it was the moved number of that subaccount's customer, its sends there
+ * held to its list (movedNumbers' `arrived`); after it, the journal has it only where the
+ * transfer put it (`transferStays`), and no pass held those sends to anything
+ * (src/reconcile/whereabouts.ts `arrivalStays`).
+ */
+export interface ArrivalMovedOn {
+  numberSid: string;
+  accountSid: string;
+  /** The customer whose subaccount it is (null: none the database knows). */
+  customerId: string | null;
+  /** When the first such plan saw it there (its date, ISO 8601 UTC). */
+  firstSeen: string;
+  /** When the transfer that moved it on finished (ISO 8601 UTC). */
+  left: string;
+}
+
+export function arrivalsMovedOn(db: Db): ArrivalMovedOn[] {
+  // The transfers out of an account other than the parent a number was planned from are
+  // `numberDepartures`' (only the plans of the runs that made them are read); of those, the
+  // ones out of a customer's subaccount no transfer had put the number in. The applied plans'
+  // observed numbers are read only for those: a migration whose numbers each left the
+  // subaccount a transfer had put them in (or the parent) reads none.
+  const out = numberDepartures(db);
+  if (out.length === 0) return [];
+  return db
+    .prepare(
+      `WITH departures AS MATERIALIZED (
+         SELECT value ->> '$.numberSid' AS number_sid, value ->> '$.runId' AS run_id,
+                value ->> '$.accountSid' AS from_sid, value ->> '$.leftAt' AS left_at
+         FROM json_each(?)
+         WHERE value ->> '$.accountSid' IN (SELECT subaccount_sid FROM customer_subaccounts)),
+       -- Each finished transfer with the one before it, the journal read once.
+       moves AS MATERIALIZED (
+         SELECT s.run_id, substr(s.step_id, length('transfer_number:') + 1) AS number_sid,
+                LAG(s.run_id) OVER w AS prev_run,
+                LAG(s.result_json ->> '$.to_account_sid') OVER w AS prev_to
+         FROM apply_steps s
+         WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
+           AND EXISTS (SELECT 1 FROM departures)
+         WINDOW w AS (
+           PARTITION BY s.step_id ORDER BY COALESCE(s.started_at, s.finished_at), s.run_id)),
+       outs AS MATERIALIZED (
+         SELECT d.number_sid, d.run_id, m.prev_run, d.left_at, d.from_sid,
+                (SELECT MIN(c.customer_id) FROM customer_subaccounts c
+                 WHERE c.subaccount_sid = d.from_sid) AS customer_id
+         FROM departures d
+         JOIN moves m ON m.number_sid = d.number_sid AND m.run_id = d.run_id
+         WHERE d.from_sid IS NOT m.prev_to),
+       observed AS MATERIALIZED (
+         SELECT r.id, substr(o.key, length('number:') + 1) AS number_sid,
+                o.value ->> '$.account_sid' AS account_sid
+         FROM apply_runs r, json_each(r.plan_json, '$.observed') o
+         WHERE EXISTS (SELECT 1 FROM outs)
+           AND o.key IN (SELECT 'number:' || number_sid FROM outs)),
+       -- (Each plan's date read once.)
+       plans AS MATERIALIZED (
+         SELECT id, plan_json ->> '$.created_at' AS created_at FROM apply_runs
+         WHERE id IN (SELECT id FROM observed))
+       SELECT o.number_sid AS numberSid, o.from_sid AS accountSid, o.customer_id AS customerId,
+              MIN(p.created_at) AS firstSeen, o.left_at AS "left"
+       FROM outs o
+       JOIN observed v ON v.number_sid = o.number_sid AND v.account_sid = o.from_sid
+         AND v.id < o.run_id AND v.id > COALESCE(o.prev_run, 0)
+       JOIN plans p ON p.id = v.id
+       GROUP BY o.number_sid, o.run_id
+       ORDER BY o.left_at, o.number_sid`,
+    )
+    .all(
+      JSON.stringify(
+        out.map((d) => ({
+          numberSid: d.numberSid,
+          runId: d.runId,
+          accountSid: d.accountSid,
+          leftAt: d.leftAt,
+        })),
+      ),
+    ) as ArrivalMovedOn[];
+}
+
+/**
  * The spans a number moved by apply was in another account than the one a transfer put it in,
  * with no step of apply's, as the journal shows them: a later transfer took it out of an
  * account (`from_account_sid`, where that plan found it: the parent it was moved back into by

@@ -34,10 +34,16 @@ import { latest, earliest } from './instants.js';
 import { subaccountsNow, bySubaccount, arrivedSince } from './moved.js';
 import { atSource, searchAway } from './away-search.js';
 import { checkUpdated, checkedUpTo, vouchedUpTo } from './updated-check.js';
-import { passWindows, readableFrom, notCheckedSpans, passStart } from './spans.js';
+import {
+  arrivalsNotChecked,
+  passWindows,
+  readableFrom,
+  notCheckedSpans,
+  passStart,
+} from './spans.js';
 import { historyBeginnings } from './history-beginnings.js';
 import { arrivalsInPlace } from './in-place-arrival.js';
-import { arrivalsBeforeSource } from './whereabouts.js';
+import { arrivalsBeforeSource, arrivalStays, type ArrivalStay } from './whereabouts.js';
 import type { ReconcileInput, ReconcileDeps } from './run-reconcile.js';
 
 const PAGE_SIZE = 1000;
@@ -128,7 +134,18 @@ export async function numbersAway(deps: ReconcileDeps, moved: readonly MovedNumb
     stopsOnlyBefore,
   });
   recordNumberUpdateChecks(db, checks);
-  return { stays, away: search.away, unlisted: search.unlisted, updated, notMoved, inPlace };
+  // A number an applied plan found where it had arrived by hand, moved on by a later transfer:
+  // its sends there before that transfer are held to its list still.
+  const arrivals = arrivalStays(db, moved);
+  return {
+    stays,
+    arrivals,
+    away: search.away,
+    unlisted: search.unlisted,
+    updated,
+    notMoved,
+    inPlace,
+  };
 }
 
 /**
@@ -174,11 +191,18 @@ export async function passScope(
     stays,
     now,
     alsoSince = new Map(),
+    arrivals = [],
   }: {
     moved: readonly MovedNumber[];
     bySub: ReturnType<typeof bySubaccount>;
     stays: readonly NumberStay[];
     now: Date;
+    /**
+     * Stays in subaccounts moved numbers reached by hand before a later transfer moved them on
+     * (`arrivalStays`): the window of one the pass reads starts no later than the first moment
+     * of them no pass read; what of them none reads is not checked.
+     */
+    arrivals?: readonly ArrivalStay[];
     /**
      * Numbers whose transfer failed found in a subaccount the pass reads (`notMovedIn`), with
      * when they may have come: its window starts no later than the first moment since then no
@@ -209,6 +233,13 @@ export async function passScope(
     [...bySub.keys()].map((sid) => [sid, passWindows(db, sid, 'current')]),
   );
   const cameToSource = arrivalsBeforeSource(db, moved);
+  const arrivedThere = new Map<string, Pick<MovedNumber, 'moveBegan'>[]>();
+  for (const a of arrivals) {
+    arrivedThere.set(a.accountSid, [
+      ...(arrivedThere.get(a.accountSid) ?? []),
+      { moveBegan: a.began },
+    ]);
+  }
   const windows = [...bySub].map(([accountSid, numbers]) => ({
     accountSid,
     start: latest(
@@ -219,6 +250,7 @@ export async function passScope(
             [
               ...numbers.map((n) => cameToSource.get(n.numberSid) ?? n),
               ...(alsoSince.get(accountSid) ?? []),
+              ...(arrivedThere.get(accountSid) ?? []),
             ],
             passReadNow.get(accountSid)!,
             numbers[0]!.subaccountCreatedAt === null ? null : (beginnings.get(accountSid) ?? null),
@@ -238,6 +270,19 @@ export async function passScope(
     (accountSid) => passRead.get(accountSid) ?? passWindows(db, accountSid),
     readable,
     now,
+  );
+  // This pass's window counts as read for them: it holds their sends in the stay to the lists.
+  const readNow = new Map(windows.map((w) => [w.accountSid, w] as const));
+  notChecked.push(
+    ...arrivalsNotChecked(
+      arrivals,
+      (accountSid) => {
+        const before = passRead.get(accountSid) ?? passWindows(db, accountSid);
+        const w = readNow.get(accountSid);
+        return w === undefined ? before : [...before, w];
+      },
+      readable,
+    ),
   );
   return { marks, readable, passRead, passReadNow, windows, notChecked };
 }

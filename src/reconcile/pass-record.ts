@@ -25,6 +25,7 @@ import { bySubaccount, movedSince } from './moved.js';
 import { awayInParent, awaySpans } from './away.js';
 import { unreadSinceMove } from './spans.js';
 import { judgedLists } from './marks.js';
+import type { ArrivalStay } from './whereabouts.js';
 import { judgeDue } from './judge-due.js';
 import { sendersThrough } from './senders.js';
 import { suppressionLists } from './suppression-lists.js';
@@ -70,11 +71,14 @@ export function holdSends(
     stays,
     sends,
     senders = moved,
+    arrivals = [],
   }: {
     moved: readonly MovedNumber[];
     bySub: ReturnType<typeof bySubaccount>;
     stays: readonly NumberStay[];
     sends: readonly SentMessage[];
+    /** Stays in subaccounts numbers reached by hand before a later transfer (`arrivalStays`). */
+    arrivals?: readonly ArrivalStay[];
     /**
      * The numbers whose sends are held to their lists: the moved numbers, and those whose
      * transfer failed or was not run (`notMovedSenders`). Not given: the moved numbers.
@@ -94,7 +98,9 @@ export function holdSends(
     placed.push({ accountSid: stay.accountSid, began: stay.began, left: stay.left });
     placedIn.set(stay.numberSid, placed);
   }
-  const found = findViolations(senders, lists, sends, optIns, sendersOf, placedIn);
+  const arrivedIn = new Map<string, ArrivalStay[]>();
+  for (const a of arrivals) arrivedIn.set(a.numberSid, [...(arrivedIn.get(a.numberSid) ?? []), a]);
+  const found = findViolations(senders, lists, sends, optIns, sendersOf, placedIn, arrivedIn);
   return { lists, optIns, sendersOf, found };
 }
 

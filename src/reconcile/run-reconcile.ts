@@ -49,6 +49,7 @@ export async function runReconcile(
   const bySub = bySubaccount(moved);
   const {
     stays,
+    arrivals,
     away: found,
     unlisted,
     updated,
@@ -58,7 +59,7 @@ export async function runReconcile(
   // A number whose transfer failed, found in a subaccount the pass reads (moved there by hand),
   // is read there from when it may have come, and its sends there are held to its list.
   const alsoSince = notMovedIn(found, notMoved, new Set(bySub.keys()));
-  const scope = await passScope(input, deps, { moved, bySub, stays, now, alsoSince });
+  const scope = await passScope(input, deps, { moved, bySub, stays, now, alsoSince, arrivals });
   const { windows } = scope;
   const { evidence, sends, messagesRead } = await readWindows(db, twilio, windows, moved, notMoved);
   // Judged there, it is named not checked only where the passes' reading cannot vouch for it,
@@ -82,7 +83,7 @@ export async function runReconcile(
   const at = isoSeconds(clock.now());
   const runId = createPassRun(input, deps, windows, now);
   const evidenceAdded = insertEvents(db, runId, evidence);
-  const held = holdSends(db, { moved, bySub, stays, sends, senders });
+  const held = holdSends(db, { moved, bySub, stays, sends, senders, arrivals });
   const unread = unreadSince(scope, bySub, now);
   const judged = judgeSends(db, { moved: senders, sends, unread, ...held });
   const { verdicts, stillPending } = judged;

@@ -18,13 +18,14 @@ import { RULES_VERSION } from '../optouts/keywords.js';
 import {
   DAY_MS,
   INCREMENTAL_OVERLAP_MS,
+  mergeRanges,
   uncoveredSpans,
   type TimeRange,
 } from '../optouts/windows.js';
 import type { ReconcileResult, Unread, NotChecked } from './result.js';
 import { latest } from './instants.js';
 import { subaccountsNow, bySubaccount, movedSince, arrivedSince } from './moved.js';
-import { arrivalsBeforeSource } from './whereabouts.js';
+import { arrivalsBeforeSource, arrivalStays, type ArrivalStay } from './whereabouts.js';
 import { unjudgedStays, cameInto } from './stays.js';
 import { awaySpans } from './away.js';
 
@@ -179,6 +180,13 @@ export function spansNotJudged(db: Db, now: Date): Pick<ReconcileResult, 'unread
     readable,
     now,
   );
+  notChecked.push(
+    ...arrivalsNotChecked(
+      arrivalStays(db, moved),
+      (accountSid) => read.get(accountSid) ?? passWindows(db, accountSid),
+      readable,
+    ),
+  );
   notChecked.push(...awaySpans(db, moved));
   return { unread, notChecked };
 }
@@ -217,4 +225,56 @@ export function passStart(
     return uncoveredSpans({ start: from, end: now }, read)[0]?.start ?? now;
   });
   return new Date(Math.min(...unread.map((d) => d.getTime())) - INCREMENTAL_OVERLAP_MS);
+}
+
+/**
+ * What of each stay a moved number had in a subaccount it reached by hand before a later
+ * transfer moved it on (`arrivalStays`) no pass read (`read`: the windows passes read of an
+ * account, this one's included when it reads it): older than the Messages API window
+ * (`readable`), `retention`; else `numbers-left` (`leftBy` `apply`), no pass reading that
+ * subaccount now (no moved number is held to it). Every window counts, whenever it ended: a pass
+ * that reads the subaccount holds the number's sends there in the stay to its list. Per
+ * subaccount and reason, merged. Pure.
+ */
+export function arrivalsNotChecked(
+  arrivals: readonly ArrivalStay[],
+  read: (accountSid: string) => readonly TimeRange[],
+  readable: (accountSid: string) => Date,
+): NotChecked[] {
+  const spans = new Map<string, TimeRange[]>();
+  for (const a of arrivals) {
+    const unread = uncoveredSpans(
+      { start: new Date(a.began), end: new Date(a.until) },
+      read(a.accountSid),
+    );
+    const theirs = spans.get(a.accountSid);
+    if (theirs === undefined) spans.set(a.accountSid, unread);
+    else theirs.push(...unread);
+  }
+  return [...spans].flatMap(([accountSid, unread]) => {
+    const from = readable(accountSid);
+    return mergeRanges(unread).flatMap((span) => [
+      ...(span.start < from
+        ? [
+            {
+              accountSid,
+              start: isoSeconds(span.start),
+              end: isoSeconds(span.end < from ? span.end : from),
+              reason: 'retention' as const,
+            },
+          ]
+        : []),
+      ...(span.end > from
+        ? [
+            {
+              accountSid,
+              start: isoSeconds(span.start > from ? span.start : from),
+              end: isoSeconds(span.end),
+              reason: 'numbers-left' as const,
+              leftBy: 'apply' as const,
+            },
+          ]
+        : []),
+    ]);
+  });
 }

@@ -23,6 +23,7 @@
 
 import { isPhoneNumber } from '../optouts/channels.js';
 import type { MovedNumber, SentMessage, Violation } from '../db/reconcile.js';
+import type { ArrivalStay } from './whereabouts.js';
 
 export type { SentMessage };
 
@@ -106,12 +107,18 @@ export function findViolations(
    * and the send is held to it rather than passed over. Not given, such a send is not judged.
    */
   placedIn?: ReadonlyMap<string, readonly Placement[]>,
+  /**
+   * Each moved number's stays in subaccounts it reached by hand and a later transfer moved it
+   * on from (src/reconcile/whereabouts.ts `arrivalStays`), by number SID: a send from it there
+   * in one is held to its list, named as the customer's whose subaccount it is.
+   */
+  arrivedIn?: ReadonlyMap<string, readonly ArrivalStay[]>,
 ): Verdicts {
   const byPhone = new Map(moved.map((m) => [m.phoneNumber, m]));
   // Which lists each send is held to, before any list is read: a list (50,000 pairs and more,
   // a service's opt-outs being on the list of each of its numbers) is then read once, for the
   // recipients sent to from it, rather than once per send.
-  const held = sends.map((send) => heldTo(send, byPhone, sendersOf, placedIn));
+  const held = sends.map((send) => heldTo(send, byPhone, sendersOf, placedIn, arrivedIn));
   const listed = pairsSentTo(lists, held);
   const optInsOf = new Map<string, OptIn[]>();
   for (const o of optIns) {
@@ -173,6 +180,7 @@ function heldTo(
   byPhone: ReadonlyMap<string, MovedNumber>,
   sendersOf: (send: SentMessage) => readonly MovedNumber[],
   placedIn: ReadonlyMap<string, readonly Placement[]> | undefined,
+  arrivedIn?: ReadonlyMap<string, readonly ArrivalStay[]>,
 ): Held | null {
   if (send.from === '' || !isPhoneNumber(send.from)) {
     // Those of its senders that had moved into the account it was sent from when it was sent.
@@ -187,6 +195,16 @@ function heldTo(
   }
   const number = byPhone.get(send.from);
   if (number === undefined) return null;
+  // Sent where it had arrived by hand before a later transfer moved it on: held to its list.
+  const arrival = arrivedIn
+    ?.get(number.numberSid)
+    ?.find(
+      (a) => a.accountSid === send.accountSid && a.began <= send.sentAt && send.sentAt <= a.until,
+    );
+  if (arrival !== undefined) {
+    const customerId = arrival.customerId ?? number.customerId;
+    return { send, as: 'number', numbers: [{ ...number, customerId }] };
+  }
   if (send.accountSid !== number.subaccountSid && !movedThereByHand(number, send, placedIn)) {
     return null;
   }

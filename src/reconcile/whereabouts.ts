@@ -4,9 +4,10 @@
  * (docs/opt-out-rules.md, A STOP said after the move, in another account). Pure.
  */
 
-import { saidAfterBy, saidBeforeBy } from '../clock.js';
+import { CLOCK_SKEW_MS, isoSeconds, saidAfterBy, saidBeforeBy } from '../clock.js';
 import type { Db } from '../db/open.js';
-import type { MovedNumber } from '../db/reconcile.js';
+import { arrivalsMovedOn, type MovedNumber } from '../db/reconcile.js';
+import { historyStarts } from '../db/snapshot-runs.js';
 import { numberSightings, type NumberSighting } from '../db/whereabouts.js';
 
 /** The earliest and the latest date Twilio may give a message said at the sighting. */
@@ -165,4 +166,79 @@ export function arrivalsBeforeSource(
     if (since !== null && since < m.moveBegan) out.set(m.numberSid, { moveBegan: since });
   }
   return out;
+}
+
+/**
+ * A stay of a moved number in a subaccount it reached by hand, found there by an applied plan
+ * and moved on from there by a later transfer (`arrivalsMovedOn`): before that transfer a pass
+ * held its sends there to its list, as a number that arrived with no transfer (`movedNumbers`);
+ * after it, held to the subaccount the transfer put it in, no pass would. Its sends there in the
+ * stay are held to its list (`findViolations`, `arrivedIn`), read by a pass that reads that
+ * subaccount (pass-read.ts), and named not checked where none did and none will.
+ */
+export interface ArrivalStay {
+  numberSid: string;
+  accountSid: string;
+  /** The customer whose subaccount it is, named in a violation there; null: none known. */
+  customerId: string | null;
+  /**
+   * The earliest it may have come (ISO 8601 UTC): as `movedNumbers` dates an arrival, the last
+   * it was known elsewhere before it was first seen there, after the subaccount's history
+   * began; nothing known elsewhere before, the subaccount's history start, else the first it
+   * was known elsewhere.
+   */
+  began: string;
+  /**
+   * The transfer that moved it on finished, and the clocks' allowance (ISO 8601 UTC): Twilio
+   * may date a send made there before it up to that much later.
+   */
+  until: string;
+}
+
+/**
+ * Each arrival a later transfer moved on (`arrivalsMovedOn`) of a number known in another
+ * account before the plan that found it there (else nothing it carried was forgotten: found in
+ * place, Twilio kept its opt-outs there), with when it may have come (`ArrivalStay.began`).
+ */
+export function arrivalStays(db: Db, moved: readonly MovedNumber[]): ArrivalStay[] {
+  const arrivals = arrivalsMovedOn(db);
+  if (arrivals.length === 0) return [];
+  const phoneOf = new Map(moved.map((m) => [m.numberSid, m.phoneNumber]));
+  const held = arrivals.filter((a) => phoneOf.has(a.numberSid));
+  const sightings = numberSightings(
+    db,
+    held.map((a) => phoneOf.get(a.numberSid)!),
+  );
+  const starts = historyStarts(db);
+  return held.flatMap((a) => {
+    const seen = sightings.get(phoneOf.get(a.numberSid)!) ?? [];
+    // Known elsewhere before the plan that found it there: what it carried there was forgotten.
+    const before = seen.filter(
+      (s) =>
+        s.accountSid !== a.accountSid &&
+        s.outOfService === undefined &&
+        (s.listed ? saidAfterBy(s.at) : s.at) < a.firstSeen,
+    );
+    if (before.length === 0) return [];
+    // The last it was known elsewhere before it was first known there (the plan, or earlier).
+    const since = earliestThere(seen, a.accountSid, a.firstSeen);
+    const history = starts.get(a.accountSid);
+    const firstKnown = before.map((s) => (s.listed ? saidAfterBy(s.at) : s.at)).sort()[0]!;
+    let began =
+      since === null
+        ? (history ?? firstKnown)
+        : history !== undefined && history > since
+          ? history
+          : since;
+    if (began > a.firstSeen) began = a.firstSeen;
+    return [
+      {
+        numberSid: a.numberSid,
+        accountSid: a.accountSid,
+        customerId: a.customerId,
+        began: isoSeconds(new Date(began)),
+        until: isoSeconds(new Date(Date.parse(a.left) + CLOCK_SKEW_MS)),
+      },
+    ];
+  });
 }

@@ -22,7 +22,12 @@ const HEAD = 'customer_id,customer_name,phone_number,messaging_service\n';
 describe('reconcile: a number found in place, moved on by a later wave before any pass', () => {
   const start = useClockedMigration('submigrate-in-place-later-wave-');
 
-  async function story({ stop, back = false, keepB = true }: Record<string, boolean>) {
+  async function story({
+    stop,
+    back = false,
+    keepB = true,
+    secondLater = false,
+  }: Record<string, boolean>) {
     const s = await start({
       subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
       numbers: [
@@ -47,6 +52,7 @@ describe('reconcile: a number found in place, moved on by a later wave before an
     const acmeB = keepB ? `acme,Acme,${B},\n` : '';
     await s.planAndApply(`${HEAD}acme,Acme,${A},\n${acmeB}`);
     s.step();
+    if (secondLater) return { s, sent: sent.sid, sentAt: sent.dateCreated, acme };
     await s.planAndApply(`${HEAD}beta,Beta,${A},\n${acmeB}`);
     s.step();
     if (back) {
@@ -83,6 +89,25 @@ describe('reconcile: a number found in place, moved on by a later wave before an
       expect(reports.notChecked.filter((n) => n.accountSid === acme)).toEqual([]);
     },
   );
+
+  it('names a send in Acme after a pass between the waves, before the second moved it on', async () => {
+    const { s, acme } = await story({ stop: true, secondLater: true });
+    const first = await s.pass();
+    s.step();
+    const later = await ownClient(s.e, acme).messages.create({ from: A, to: R, body: 'Again!' });
+    expect(later.status).not.toBe('failed');
+    s.step();
+    await s.planAndApply(`${HEAD}beta,Beta,${A},\nacme,Acme,${B},\n`);
+    s.step();
+    const after = await s.pass();
+    expect(first.violations.some((v) => v.violatingMessageSid === later.sid)).toBe(false);
+    expect(
+      after.violations
+        .filter((v) => v.violatingMessageSid === later.sid)
+        .map((v) => [v.accountSid, v.customerId]),
+    ).toEqual([[acme, 'acme']]);
+    expect(after.result.notChecked.filter((n) => n.accountSid === acme)).toEqual([]);
+  });
 
   it("says Acme's span not checked when no pass reads Acme's any more, the same every pass", async () => {
     const { s, sent, sentAt, acme } = await story({ stop: true, keepB: false });

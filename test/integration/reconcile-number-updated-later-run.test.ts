@@ -21,7 +21,7 @@ import { CLOCK_SKEW_MS, isoSeconds } from '../../src/clock.js';
 import { parseMapping } from '../../src/plan/mapping.js';
 import { runPlan } from '../../src/plan/run-plan.js';
 import { useClockedMigration } from '../support/clocked-migration.js';
-import { inbound, ownClient } from '../support/emulator.js';
+import { ownClient } from '../support/emulator.js';
 import { applyInputOf } from '../support/plan-builders.js';
 import { fixedClock, TEST_RUNNER } from '../support/snapshot-harness.js';
 
@@ -40,7 +40,6 @@ describe("reconcile: a move by hand away and back before a later apply's step on
       subaccounts: [{ friendly_name: 'Acme' }],
       numbers: [{ phone_number: A, sms_url: URL }],
     });
-    const { e } = s;
     const acme = await s.sidOf('Acme');
     await s.stopReadBySnapshot(R1, A);
     await s.planAndApply(mapping([['acme', 'Acme', A, '']]));
@@ -49,15 +48,7 @@ describe("reconcile: a move by hand away and back before a later apply's step on
     s.step(HOUR);
     let sent: string | null = null;
     if (handMoves) {
-      await inbound(e, { from: R2, to: A, body: 'STOP' });
-      s.step();
-      await s.moveByHand(A, acme, e.parentSid);
-      s.step();
-      const send = await ownClient(e, e.parentSid).messages.create({ from: A, to: R2, body: 'Hi' });
-      expect(send.status).not.toBe('failed');
-      sent = send.sid;
-      s.step();
-      await s.moveByHand(A, e.parentSid, acme);
+      sent = await s.stopThenTripThroughParent(R2, A, acme);
     }
     s.step(HOUR);
     // The plan made again puts A into Acme's service: apply's step on A, after the move back.
@@ -210,14 +201,7 @@ describe("reconcile: a move by hand away and back before a later apply's step on
       s.step(HOUR);
       let sent: string | null = null;
       if (handMoves) {
-        await inbound(e, { from: R2, to: A, body: 'STOP' });
-        s.step();
-        await s.moveByHand(A, beta, e.parentSid);
-        s.step();
-        sent = (await ownClient(e, e.parentSid).messages.create({ from: A, to: R2, body: 'Hi' }))
-          .sid;
-        s.step();
-        await s.moveByHand(A, e.parentSid, beta);
+        sent = await s.stopThenTripThroughParent(R2, A, beta);
       }
       s.step(HOUR);
       const applied = await s.withDbNow((db) =>

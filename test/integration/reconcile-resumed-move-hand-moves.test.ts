@@ -135,15 +135,7 @@ describe('reconcile: a transfer settled hours after Twilio made it', () => {
     s.step(HOUR);
     let sent: string | null = null;
     if (handMoves) {
-      await inbound(e, { from: R2, to: A, body: 'STOP' });
-      s.step();
-      await s.moveByHand(A, acme, e.parentSid);
-      s.step();
-      const send = await ownClient(e, e.parentSid).messages.create({ from: A, to: R2, body: 'Hi' });
-      expect(send.status).not.toBe('failed');
-      sent = send.sid;
-      s.step();
-      await s.moveByHand(A, e.parentSid, acme);
+      sent = await s.stopThenTripThroughParent(R2, A, acme);
     }
     s.step(3 * HOUR);
 
@@ -333,15 +325,7 @@ describe("reconcile: a later wave's transfer settled hours after Twilio made it"
     s.step(HOUR);
     let sent: string | null = null;
     if (handMoves) {
-      await inbound(e, { from: R2, to: A, body: 'STOP' });
-      s.step();
-      await s.moveByHand(A, beta, e.parentSid);
-      s.step();
-      const send = await ownClient(e, e.parentSid).messages.create({ from: A, to: R2, body: 'Hi' });
-      expect(send.status).not.toBe('failed');
-      sent = send.sid;
-      s.step();
-      await s.moveByHand(A, e.parentSid, beta);
+      sent = await s.stopThenTripThroughParent(R2, A, beta);
     }
     s.step(3 * HOUR);
 

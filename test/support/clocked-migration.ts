@@ -14,7 +14,13 @@ import { runPlan } from '../../src/plan/run-plan.js';
 import { failsOnViolation } from '../../src/reconcile/result.js';
 import { runReconcile } from '../../src/reconcile/run-reconcile.js';
 import type { SeedDocument } from '../../src/emulator/seed.js';
-import { inbound, moveNumberByHand, startTestEmulator, type TestEmulator } from './emulator.js';
+import {
+  inbound,
+  moveNumberByHand,
+  ownClient,
+  startTestEmulator,
+  type TestEmulator,
+} from './emulator.js';
 import { applyInputOf } from './plan-builders.js';
 import {
   fixedClock,
@@ -70,6 +76,26 @@ export function useClockedMigration(prefix: string) {
       /** Someone moves `phone` in the console from account `from` into account `to`. */
       moveByHand: (phone: string, from: string, to: string) => moveNumberByHand(e, phone, from, to),
       snapshot: () => snapshotInto(db, e.port(), fixedClock(t)),
+      /**
+       * A trip through the parent: `to` says STOP to `phone` in account `from`, a step on the
+       * number is moved by hand into the parent, texts `to` from there (delivered: the parent
+       * never heard that STOP), and is moved back into `from`, a step apart each. The send's SID.
+       */
+      stopThenTripThroughParent: async (to: string, phone: string, from: string) => {
+        await inbound(e, { from: to, to: phone, body: 'STOP' });
+        t += STEP;
+        await moveNumberByHand(e, phone, from, e.parentSid);
+        t += STEP;
+        const send = await ownClient(e, e.parentSid).messages.create({
+          from: phone,
+          to,
+          body: 'Hi',
+        });
+        expect(send.status).not.toBe('failed');
+        t += STEP;
+        await moveNumberByHand(e, phone, e.parentSid, from);
+        return send.sid;
+      },
       /**
        * A step on, `from` says STOP to `to` (in the account that holds it), and a step on a
        * snapshot reads it; the clock then a step on again.

@@ -325,8 +325,9 @@ function diskRefused(path: string, error: unknown): UserError | null {
 /**
  * What the database has been written since `db` opened it: rows this connection changed
  * (`total_changes()`), and commits of any other connection (`data_version` moves with each).
+ * Two equal answers of one connection: nothing was written in between.
  */
-function writesSince(db: Db): string {
+export function writesSince(db: Db): string {
   const changes = db.prepare('SELECT total_changes() AS n').get() as { n: number };
   return `${changes.n} ${String(db.pragma('data_version', { simple: true }))}`;
 }

@@ -7,7 +7,7 @@ import type { Statement } from 'better-sqlite3';
 
 import { CLOCK_SKEW_MS } from '../clock.js';
 import { KNOWN_SERVICE, refusalsPairsStandFrom, serviceEvidenceByNumber } from './ledger.js';
-import type { Db } from './open.js';
+import { writesSince, type Db } from './open.js';
 
 export interface MovedNumber {
   numberSid: string;
@@ -591,7 +591,24 @@ export interface NumberDeparture {
   began?: string;
 }
 
-export function numberDepartures(db: Db): NumberDeparture[] {
+/** `numberDepartures`' last answer for each connection, and what had been written then. */
+const departuresRead = new WeakMap<
+  Db,
+  { writes: string; departures: readonly NumberDeparture[] }
+>();
+
+export function numberDepartures(db: Db): readonly NumberDeparture[] {
+  // A pass asks for them a dozen times (coverage, stays, spans, lists), and at a second wave of
+  // 100,000 numbers each read takes seconds: read again only once something was written.
+  const writes = writesSince(db);
+  const read = departuresRead.get(db);
+  if (read?.writes === writes) return read.departures;
+  const departures = readDepartures(db);
+  departuresRead.set(db, { writes, departures });
+  return departures;
+}
+
+function readDepartures(db: Db): NumberDeparture[] {
   // Only the plans of runs that moved such a number are read (json_each over a plan of
   // 100,000 numbers takes a second or more), each once, then matched to the journal by the
   // step's key: never a walk of the plan per step. A migration in one wave reads none.

@@ -18,6 +18,15 @@
  * on by hand into Beta's, which no pass reads. The span A is found away in there runs from when
  * it last came into Acme's, over the span found, and later passes left that one out: "A in
  * Beta's" alone, the parent's send named by none, and the customer told to look in Beta's.
+ *
+ * A kept span with nothing found (an account unreadable) is still left out by any span away
+ * that covers it: A moved by hand from Acme's into Other, texting R2 (who said STOP to it in
+ * Acme's) there, and back; Other suspended, so the pass on an API key cannot read it. Then A is
+ * moved by hand into the parent. The span away there runs from when A last came into Acme's,
+ * over the unread one, and names that time from then on, for good: every pass, Other readable
+ * again or not, still exits 3, and `report` names that span (in the parent only: nothing reads
+ * Other again while A is away). Moved back by hand, A is listed as changed in Acme's again, the
+ * family read from the same arrival, and the send in Other is found.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -30,8 +39,12 @@ import { spansNotJudged } from '../../src/reconcile/spans.js';
 import type { TwilioPort } from '../../src/twilio/port.js';
 import { STEP, useClockedMigration } from '../support/clocked-migration.js';
 import { inbound, ownClient } from '../support/emulator.js';
+import { withDb } from '../../src/db/open.js';
+import { reconcileTotals } from '../../src/db/reconcile.js';
+import { failsOnViolation } from '../../src/reconcile/result.js';
+import { runReconcile } from '../../src/reconcile/run-reconcile.js';
 import { applyInputOf } from '../support/plan-builders.js';
-import { fixedClock, TEST_RUNNER } from '../support/snapshot-harness.js';
+import { fixedClock, MIGRATIONS_DIR, TEST_RUNNER } from '../support/snapshot-harness.js';
 
 const A = '+14155550681';
 const [R1, R2] = ['+12065550681', '+12065550682'];
@@ -159,5 +172,120 @@ describe('reconcile: a message the number-updated check finds, where a span away
     await s.withDbNow(async (db) =>
       expect(spansNotJudged(db, new Date(s.now())).notChecked).toEqual(named),
     );
+  });
+
+  it('keeps a pass at exit 3 over a span it could not read once a span away covers it', async () => {
+    const key = { kind: 'main' as const, sid: `SK${'a1'.repeat(16)}`, secret: 'secret-h229' };
+    const s = await start({
+      keys: [key],
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Other' }],
+      numbers: [{ phone_number: A, sms_url: URL }],
+    });
+    const { e } = s;
+    const parent = e.parentSid;
+    const acme = await s.sidOf('Acme');
+    const other = await s.sidOf('Other');
+    // A pass on the API key: a subaccount's messages are read with its own token, which Twilio
+    // refuses for a suspended one.
+    const pass = () =>
+      withDb(
+        { path: s.db, migrationsDir: MIGRATIONS_DIR, clock: fixedClock(s.now()) },
+        async (db) => {
+          const result = await runReconcile(
+            { since: null },
+            {
+              twilio: e.port({
+                kind: 'api-key',
+                accountSid: parent,
+                apiKey: key.sid,
+                apiSecret: key.secret,
+              }),
+              db,
+              clock: fixedClock(s.now()),
+              runner: TEST_RUNNER,
+            },
+          );
+          return { result, exit3: failsOnViolation(result, reconcileTotals(db).violations) };
+        },
+      );
+    await s.stopReadBySnapshot(R1, A);
+    await s.planAndApply(mappingOf('acme', 'Acme'));
+    s.step();
+    expect((await pass()).exit3).toBe(false);
+    s.step();
+    await inbound(e, { from: R2, to: A, body: 'STOP' });
+    s.step();
+    await s.moveByHand(A, acme, other);
+    s.step();
+    // Other never heard R2's STOP: the send goes out.
+    const sentAt = s.now();
+    const sent = await ownClient(e, other).messages.create({ from: A, to: R2, body: 'Hi' });
+    expect(sent.status).not.toBe('failed');
+    s.step();
+    await s.moveByHand(A, other, acme);
+    s.step();
+    await e.parent.api.v2010.accounts(other).update({ status: 'suspended' });
+    s.step();
+    const first = await pass();
+    expect(first.result.notChecked).toEqual([
+      expect.objectContaining({
+        reason: 'number-updated',
+        accountSid: acme,
+        phoneNumber: A,
+        updatedCheck: {
+          outcome: 'unreadable',
+          accounts: [expect.objectContaining({ accountSid: other })],
+        },
+      }),
+    ]);
+    const unread = first.result.notChecked[0]!;
+    expect(first.exit3).toBe(true);
+    s.step();
+    await s.moveByHand(A, acme, parent);
+    s.step();
+    // The span away in the parent, from when A last came into Acme's: over the unread span,
+    // and the send in Other.
+    const away = expect.objectContaining({
+      reason: 'number-away',
+      accountSid: parent,
+      phoneNumber: A,
+      start: unread.start,
+    });
+    const named = async () => {
+      const later = await pass();
+      expect(later.result.notChecked).toEqual([away]);
+      const [span] = later.result.notChecked;
+      expect(Date.parse(span!.start) <= sentAt && sentAt <= Date.parse(span!.end)).toBe(true);
+      expect(later.exit3).toBe(true);
+      await s.withDbNow(async (db) =>
+        expect(spansNotJudged(db, new Date(s.now())).notChecked).toEqual([away]),
+      );
+    };
+    await named();
+    // Other readable again: no pass reads it for the unread span while A is away (not listed as
+    // changed in Acme's), and the span away, kept for good, still names that time.
+    await e.parent.api.v2010.accounts(other).update({ status: 'active' });
+    s.step();
+    await named();
+    // Moved back into Acme's by hand: listed as changed there, read again from the same
+    // arrival, and the send in Other is found (not the parent's to name).
+    s.step();
+    await s.moveByHand(A, parent, acme);
+    s.step(2 * STEP);
+    const back = await pass();
+    expect(back.result.notChecked).toEqual([
+      away,
+      expect.objectContaining({
+        reason: 'number-updated',
+        accountSid: acme,
+        start: unread.start,
+        updatedCheck: expect.objectContaining({
+          outcome: 'found',
+          accountSid: other,
+          messageSid: sent.sid,
+        }),
+      }),
+    ]);
+    expect(back.exit3).toBe(true);
   });
 });

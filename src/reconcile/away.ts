@@ -234,9 +234,10 @@ export function foundSince(
  * The `number-updated` spans passes kept without vouching for them (`found`: a message of the
  * number elsewhere; `unvouched`: an account unreadable, or beyond the Messages window), less
  * those (not found) a span vouched for since covers (the same number in the same subaccount, read from no
- * later to no earlier), those another kept one covers (a later change read from the same
- * arrival: named once) and those a span a pass found the number away in covers (`away`), in the
- * account its message found is in for one found: that one names its sends then. Oldest first.
+ * later to no earlier), those a span a pass found the number away in covers (`away`), in the
+ * account its message found is in for one found: that one names its sends then, and those
+ * another kept one named here covers (a later change read from the same arrival: named once;
+ * one left out itself leaves out nothing). Oldest first.
  */
 function updatedSpansKept(
   db: Db,
@@ -254,27 +255,40 @@ function updatedSpansKept(
   const parents = parentAccountSids(db);
   const sameKey = (a: NumberUpdateCheck, b: NumberUpdateCheck) =>
     a.spanStart === b.spanStart && a.dateUpdated === b.dateUpdated;
-  // Covered by a span vouched for, by another kept here (a later change read from the same
-  // arrival), or by a span found away.
-  return open
+  // Covered by a span vouched for, or by a span found away; else by another kept here that is
+  // named itself (a later change read from the same arrival). One left out by a span vouched
+  // for or found away leaves out none it covers: a found one it covers, which neither leaves
+  // out, would be named by nothing.
+  const named = open.filter(
+    (c) =>
+      !checks.some(
+        (v) =>
+          // A message found is not unsaid by a later read that no longer shows it (deleted,
+          // or past a window the owner shortened): a vouched span covers only one not found.
+          v.outcome === 'vouched' &&
+          c.outcome !== 'found' &&
+          v.numberSid === c.numberSid &&
+          v.subaccountSid === c.subaccountSid &&
+          covers(c, v.spanStart, v.dateUpdated),
+      ) &&
+      // One found is named by a span away only in the account its message is in: one in
+      // another (moved on there since, by hand) would tell the customer to look only there.
+      !away.some(
+        (a) =>
+          a.numberSid === c.numberSid &&
+          covers(c, a.start, a.end) &&
+          (c.found === null || a.accountSid === c.found.accountSid),
+      ),
+  );
+  return named
     .filter(
       (c) =>
-        !checks.some(
+        !named.some(
           (v) =>
-            // A message found is not unsaid by a later read that no longer shows it (deleted,
-            // or past a window the owner shortened): a vouched span covers only one not found.
-            (v.outcome === 'vouched' ? c.outcome !== 'found' : !sameKey(v, c)) &&
+            !sameKey(v, c) &&
             v.numberSid === c.numberSid &&
             v.subaccountSid === c.subaccountSid &&
             covers(c, v.spanStart, v.dateUpdated),
-        ) &&
-        // One found is named by a span away only in the account its message is in: one in
-        // another (moved on there since, by hand) would tell the customer to look only there.
-        !away.some(
-          (a) =>
-            a.numberSid === c.numberSid &&
-            covers(c, a.start, a.end) &&
-            (c.found === null || a.accountSid === c.found.accountSid),
         ),
     )
     .flatMap((c): NotChecked[] => {

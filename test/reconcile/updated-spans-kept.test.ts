@@ -168,4 +168,25 @@ describe('number-updated spans kept', () => {
       ]);
     });
   });
+  it('names a found one another kept span covers once a span vouched for covers that one', async () => {
+    await inDb((db) => {
+      const found = { accountSid: 'ACbeta', messageSid: 'SM1', sentAt: '2026-12-04T07:00:00Z' };
+      recordNumberUpdateChecks(db, [
+        check('2026-12-04T08:00:00Z', 'found', found),
+        // A later change read from the same arrival, its message deleted from Beta's since and
+        // another account unreadable: not vouched for, over the span found.
+        check('2026-12-05T08:00:00Z', 'unvouched'),
+        // A later change still, every account read, nothing there: vouched for, over both.
+        check('2026-12-06T08:00:00Z', 'vouched'),
+      ]);
+      expect(awaySpans(db, [m])).toEqual([
+        expect.objectContaining({
+          reason: 'number-updated',
+          start: '2026-12-03T10:00:00Z',
+          end: '2026-12-04T08:00:00Z',
+          updatedCheck: { outcome: 'found', ...found },
+        }),
+      ]);
+    });
+  });
 });

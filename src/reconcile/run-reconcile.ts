@@ -99,12 +99,12 @@ export async function runReconcile(
     away,
     judged,
   });
-  const kept = withoutSaidAgain(
-    namingUnlisted(notCheckedAfter(db, moved, scope.notChecked), away, unlisted),
-    updated,
-  );
+  const earlier = namingUnlisted(notCheckedAfter(db, moved, scope.notChecked), away, unlisted);
   // A span this pass found changed, whose message lies where a span away names its sends: once.
-  const notChecked = [...kept, ...withoutNamedAway(updated, kept)];
+  // Only one it says leaves out a kept one it covers: one a span away names leaves out none (a
+  // span found elsewhere, in another account than that one, would be named by nothing).
+  const said = withoutNamedAway(updated, earlier);
+  const notChecked = [...withoutSaidAgain(earlier, said), ...said];
   return {
     passId: pass.id,
     abandonedPassRuns: abandoned.map((run) => ({ id: run.id, pid: run.pid })),

@@ -27,6 +27,13 @@
  * again or not, still exits 3, and `report` names that span (in the parent only: nothing reads
  * Other again while A is away). Moved back by hand, A is listed as changed in Acme's again, the
  * family read from the same arrival, and the send in Other is found.
+ *
+ * A kept span found is left out by one the pass says only while that one is said: A moved by
+ * hand into Beta's (no pass reads it), texting R2, and back (found in Beta's, kept); then into
+ * the parent (found away there), texting R2 from there, and back. The pass reads the change
+ * from the same arrival and finds the parent's send first: its span covers the one found in
+ * Beta's, and the span away in the parent names it. Each pass named only "A in the parent",
+ * Beta's send named by none.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -287,5 +294,52 @@ describe('reconcile: a message the number-updated check finds, where a span away
       }),
     ]);
     expect(back.exit3).toBe(true);
+  });
+
+  it('names a kept span found elsewhere that a span the pass says covers, once a span away names that one', async () => {
+    const s = await start({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
+      numbers: [{ phone_number: A, sms_url: URL }],
+    });
+    const { e } = s;
+    const parent = e.parentSid;
+    const acme = await s.sidOf('Acme');
+    const beta = await s.sidOf('Beta');
+    await s.stopReadBySnapshot(R1, A);
+    await s.planAndApply(mappingOf('acme', 'Acme'));
+    s.step();
+    expect((await s.pass()).exit3).toBe(false);
+    s.step();
+    await s.moveByHand(A, acme, beta);
+    s.step();
+    const inBeta = (await ownClient(e, beta).messages.create({ from: A, to: R2, body: 'Hi' })).sid;
+    s.step();
+    await s.moveByHand(A, beta, acme);
+    s.step(2 * STEP);
+    const found = expect.objectContaining({
+      reason: 'number-updated',
+      accountSid: acme,
+      updatedCheck: expect.objectContaining({ accountSid: beta, messageSid: inBeta }),
+    });
+    expect((await s.pass()).result.notChecked).toEqual([found]);
+    s.step();
+    await s.moveByHand(A, acme, parent);
+    s.step();
+    const away = expect.objectContaining({ reason: 'number-away', accountSid: parent });
+    expect((await s.pass()).result.notChecked).toEqual([away, found]);
+    s.step();
+    await ownClient(e, parent).messages.create({ from: A, to: R2, body: 'Hi again' });
+    s.step();
+    await s.moveByHand(A, parent, acme);
+    s.step(2 * STEP);
+    for (let i = 0; i < 2; i += 1) {
+      const pass = await s.pass();
+      expect(pass.result.notChecked).toEqual([away, found]);
+      expect(pass.exit3).toBe(true);
+      s.step();
+    }
+    await s.withDbNow(async (db) =>
+      expect(spansNotJudged(db, new Date(s.now())).notChecked).toEqual([away, found]),
+    );
   });
 });

@@ -575,7 +575,8 @@ export function subaccountsMovedInto(db: Db): Map<string, Set<string>> {
  * `from_account_sid` and the service its detach step (of the same run) took it out of, as the
  * plan that run applied names them, and when the transfer finished. A number moved once out
  * of the parent, with the parent still its recorded source, left the one account that source
- * names: its plan is not read for it. One whose recorded source a later plan has set to where
+ * names: its plan is not read for it, unless the request apply journaled for its transfer names
+ * another account (found in place by an earlier wave, moved on by a later one). One whose recorded source a later plan has set to where
  * it is now (planned for another customer, not applied yet) is read: the plan it was moved by
  * still names the parent it left.
  */
@@ -626,7 +627,23 @@ function readDepartures(db: Db): NumberDeparture[] {
          JOIN customer_numbers n ON n.number_sid = substr(s.step_id, length('transfer_number:') + 1)
            AND s.step_id = 'transfer_number:' || n.number_sid
          WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
-           AND n.source_account_sid <> r.parent_account_sid),
+           AND n.source_account_sid <> r.parent_account_sid
+         UNION
+         -- A number moved once out of another account than the parent (a plan found it in place
+         -- in a customer's subaccount, where it had come by hand, and a later wave moved it on),
+         -- its recorded source still the parent it was known in before: the request apply
+         -- journaled says whose it was. Only a later run can move on a number an earlier one
+         -- found in place: a database of one run reads no request, and a later run's only its
+         -- transfers' (a range of the journal's index, each run by its own).
+         SELECT s.step_id FROM apply_runs r
+         CROSS JOIN apply_events e
+         JOIN apply_steps s ON s.run_id = e.run_id AND s.step_id = e.step_id
+         WHERE r.id > (SELECT MIN(id) FROM apply_runs)
+           AND e.run_id = r.id
+           AND e.step_id >= 'transfer_number:' AND e.step_id < 'transfer_number;'
+           AND e.kind = 'intent'
+           AND instr(e.detail_json, '/Accounts/' || r.parent_account_sid || '/IncomingPhoneNumbers/') = 0
+           AND s.state IN ('done', 'skipped')),
        planned AS MATERIALIZED (
          SELECT r.id AS runId, t.value ->> '$.id' AS stepId, t.value ->> '$.action' AS action,
                 t.value ->> '$.number_sid' AS numberSid,

@@ -27,6 +27,7 @@ describe('reconcile: a number found in place, moved on by a later wave before an
     back = false,
     keepB = true,
     secondLater = false,
+    listedFirst = false,
   }: Record<string, boolean>) {
     const s = await start({
       subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
@@ -42,6 +43,12 @@ describe('reconcile: a number found in place, moved on by a later wave before an
     // (Without the STOP, R texts A: the parent's ledger knows A there all the same.)
     await inbound(e, { from: R, to: A, body: stop ? 'STOP' : 'Hello' });
     s.step();
+    if (listedFirst) {
+      // A snapshot lists A in the parent: the plans record the parent as where it comes from,
+      // and the second wave's transfer, out of Acme's, is its only one.
+      await s.snapshot();
+      s.step();
+    }
     await s.moveByHand(A, e.parentSid, acme);
     s.step();
     const sent = await ownClient(e, acme).messages.create({ from: A, to: R, body: 'Sale!' });
@@ -65,12 +72,13 @@ describe('reconcile: a number found in place, moved on by a later wave before an
   }
 
   it.each([
-    ['', false],
-    ['moved back by hand into Acme after the second wave', true],
+    ['', false, false],
+    ['moved back by hand into Acme after the second wave', true, false],
+    ['listed in the parent by a snapshot before it was moved (seed 13537)', false, true],
   ])(
     'names its send in Acme before the first plan to R, who said STOP to it in the parent %s',
-    async (_, back) => {
-      const { s, sent, acme } = await story({ stop: true, back });
+    async (_, back, listedFirst) => {
+      const { s, sent, acme } = await story({ stop: true, back, listedFirst });
       const first = await s.pass();
       const named = first.violations.filter((v) => v.violatingMessageSid === sent);
       expect(named.map((v) => [v.accountSid, v.customerId, v.recipient])).toEqual([

@@ -424,7 +424,10 @@ export interface ArrivalMovedOn {
   customerId: string | null;
   /** When the first such plan saw it there (its date, ISO 8601 UTC). */
   firstSeen: string;
-  /** When the transfer that moved it on finished (ISO 8601 UTC). */
+  /**
+   * When the transfer that moved it on finished, or, left in flight by a killed apply, was sent
+   * (ISO 8601 UTC).
+   */
   left: string;
 }
 
@@ -434,7 +437,7 @@ export function arrivalsMovedOn(db: Db): ArrivalMovedOn[] {
   // ones out of a customer's subaccount no transfer had put the number in. The applied plans'
   // observed numbers are read only for those: a migration whose numbers each left the
   // subaccount a transfer had put them in (or the parent) reads none.
-  const out = numberDepartures(db);
+  const out = [...numberDepartures(db), ...departuresInFlight(db)];
   if (out.length === 0) return [];
   return db
     .prepare(
@@ -452,7 +455,19 @@ export function arrivalsMovedOn(db: Db): ArrivalMovedOn[] {
          WHERE s.action = 'transfer_number' AND s.state IN ('done', 'skipped')
            AND EXISTS (SELECT 1 FROM departures)
          WINDOW w AS (
-           PARTITION BY s.step_id ORDER BY COALESCE(s.started_at, s.finished_at), s.run_id)),
+           PARTITION BY s.step_id ORDER BY COALESCE(s.started_at, s.finished_at), s.run_id)
+         UNION ALL
+         -- A transfer left in flight, with the finished one before it (none in the window
+         -- above: the finished one after it keeps its own).
+         SELECT u.run_id, substr(u.step_id, length('transfer_number:') + 1),
+                p.run_id, p.result_json ->> '$.to_account_sid'
+         FROM apply_steps u
+         LEFT JOIN apply_steps p ON p.run_id = (
+           SELECT MAX(q.run_id) FROM apply_steps q
+           WHERE q.step_id = u.step_id AND q.run_id < u.run_id AND q.state IN ('done', 'skipped'))
+           AND p.step_id = u.step_id
+         WHERE u.action = 'transfer_number' AND u.state = 'in_flight' AND u.started_at IS NOT NULL
+           AND EXISTS (SELECT 1 FROM departures)),
        outs AS MATERIALIZED (
          SELECT d.number_sid, d.run_id, m.prev_run, d.left_at, d.from_sid,
                 (SELECT MIN(c.customer_id) FROM customer_subaccounts c
@@ -489,6 +504,30 @@ export function arrivalsMovedOn(db: Db): ArrivalMovedOn[] {
         })),
       ),
     ) as ArrivalMovedOn[];
+}
+
+/**
+ * Each transfer an apply left in flight (killed, its run given up or not continued yet) out of
+ * the account its plan found the number in, and when it was sent: Twilio may have made it then
+ * (`arrivalsMovedOn`: a number found in place, moved on by it). Only the plans of runs that
+ * left one are read.
+ */
+function departuresInFlight(
+  db: Db,
+): { numberSid: string; runId: number; accountSid: string; leftAt: string }[] {
+  return db
+    .prepare(
+      `WITH unsettled AS MATERIALIZED (
+         SELECT run_id, step_id, started_at FROM apply_steps
+         WHERE action = 'transfer_number' AND state = 'in_flight' AND started_at IS NOT NULL)
+       SELECT u.run_id AS runId, t.value ->> '$.number_sid' AS numberSid,
+              t.value ->> '$.from_account_sid' AS accountSid, u.started_at AS leftAt
+       FROM unsettled u
+       JOIN apply_runs r ON r.id = u.run_id
+       JOIN json_each(r.plan_json, '$.steps') t ON t.value ->> '$.id' = u.step_id
+       WHERE t.value ->> '$.from_account_sid' IS NOT NULL`,
+    )
+    .all() as { numberSid: string; runId: number; accountSid: string; leftAt: string }[];
 }
 
 /**

@@ -5,14 +5,22 @@
  * moves it on into Beta's. The pass after it held A's sends only in Beta's: its stay in Acme's
  * before the first plan (from the last it was known elsewhere) was judged by nothing (exit 0).
  * With a pass between the waves the send was named; it is now without one, and what no pass can
- * read of that stay (no number left in Acme's) is not checked.
+ * read of that stay (no number left in Acme's) is not checked. So too where the second wave's
+ * apply was killed with A's transfer out of Acme's in flight (Twilio made it) and its run given
+ * up for a plan made again, which found A in Beta's in place: no finished transfer moved it on.
  */
 
 import { describe, expect, it } from 'vitest';
 
+import { runApply } from '../../src/apply/run-apply.js';
+import { parseMapping } from '../../src/plan/mapping.js';
+import { runPlan } from '../../src/plan/run-plan.js';
 import { spansNotJudged } from '../../src/reconcile/spans.js';
+import type { TwilioPort } from '../../src/twilio/port.js';
 import { useClockedMigration } from '../support/clocked-migration.js';
 import { inbound, ownClient } from '../support/emulator.js';
+import { applyInputOf } from '../support/plan-builders.js';
+import { fixedClock, TEST_RUNNER } from '../support/snapshot-harness.js';
 
 const A = '+14155550691';
 const B = '+14155550692';
@@ -130,6 +138,46 @@ describe('reconcile: a number found in place, moved on by a later wave before an
     const again = await s.pass();
     expect(again.exit3).toBe(true);
     expect(again.result.notChecked.filter((n) => n.accountSid === acme)).toEqual(left);
+  });
+
+  it('names its send in Acme when the second wave was killed with its transfer out of Acme in flight, given up for a plan made again', async () => {
+    const { s, sent, acme } = await story({ stop: true, secondLater: true });
+    const { e } = s;
+    const numberA = (await e.state()).numbers.find((n) => n.phone_number === A)!.sid;
+    const second = `${HEAD}beta,Beta,${A},\nacme,Acme,${B},\n`;
+    // The kill: A's transfer into Beta's reaches Twilio, the process dies before the answer.
+    await expect(
+      s.withDbNow(async (db) => {
+        const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
+        const { plan } = await runPlan(
+          { mapping: parseMapping('m.csv', second), snapshot: true, credentials: 'auth-token' },
+          deps,
+        );
+        const real = e.port();
+        const killed: TwilioPort = Object.create(real) as TwilioPort;
+        killed.transferPhoneNumber = async (from, sid, to) => {
+          const made = await real.transferPhoneNumber(from, sid, to);
+          if (sid === numberA) throw new Error('killed with the transfer in flight');
+          return made;
+        };
+        return runApply(applyInputOf(plan), {
+          ...deps,
+          twilio: killed,
+          sleep: async () => undefined,
+        });
+      }),
+    ).rejects.toThrow(/killed/);
+    s.step(3_600_000);
+    // The plan made again finds A in Beta's, in place: no transfer of it settles the one in flight.
+    await s.planAndApply(second);
+    s.step();
+    const pass = await s.pass();
+    expect(
+      pass.violations
+        .filter((v) => v.violatingMessageSid === sent)
+        .map((v) => [v.accountSid, v.customerId, v.recipient]),
+    ).toEqual([[acme, 'acme', R]]);
+    expect(pass.exit3).toBe(true);
   });
 
   it('exits 0 over the same story with no STOP, pass after pass', async () => {

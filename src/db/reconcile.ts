@@ -519,13 +519,20 @@ function departuresInFlight(
     .prepare(
       `WITH unsettled AS MATERIALIZED (
          SELECT run_id, step_id, started_at FROM apply_steps
-         WHERE action = 'transfer_number' AND state = 'in_flight' AND started_at IS NOT NULL)
-       SELECT u.run_id AS runId, t.value ->> '$.number_sid' AS numberSid,
-              t.value ->> '$.from_account_sid' AS accountSid, u.started_at AS leftAt
+         WHERE action = 'transfer_number' AND state = 'in_flight' AND started_at IS NOT NULL),
+       -- Each such run's plan walked once, whatever the number of its steps left in flight.
+       planned AS MATERIALIZED (
+         SELECT r.id AS run_id, t.value ->> '$.id' AS step_id,
+                t.value ->> '$.number_sid' AS number_sid,
+                t.value ->> '$.from_account_sid' AS from_sid
+         FROM apply_runs r, json_each(r.plan_json, '$.steps') t
+         WHERE r.id IN (SELECT run_id FROM unsettled)
+           AND t.value ->> '$.id' IN (SELECT step_id FROM unsettled))
+       SELECT u.run_id AS runId, p.number_sid AS numberSid, p.from_sid AS accountSid,
+              u.started_at AS leftAt
        FROM unsettled u
-       JOIN apply_runs r ON r.id = u.run_id
-       JOIN json_each(r.plan_json, '$.steps') t ON t.value ->> '$.id' = u.step_id
-       WHERE t.value ->> '$.from_account_sid' IS NOT NULL`,
+       JOIN planned p ON p.run_id = u.run_id AND p.step_id = u.step_id
+       WHERE p.from_sid IS NOT NULL`,
     )
     .all() as { numberSid: string; runId: number; accountSid: string; leftAt: string }[];
 }

@@ -61,6 +61,36 @@ describe("reconcile: a move by hand away and back before a later apply's step on
     return { s, acme, sent, pass: await s.pass() };
   }
 
+  /**
+   * A moved into Acme's and B into Beta's by a first apply (R1's STOP to A read by a snapshot),
+   * a clean pass (`read`), then A moved by hand into Beta's, an hour on (`seen`: a step after).
+   */
+  async function movedIntoBeta() {
+    const s = await start({
+      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
+      numbers: [
+        { phone_number: A, sms_url: URL },
+        { phone_number: B, sms_url: URL },
+      ],
+    });
+    const acme = await s.sidOf('Acme');
+    const beta = await s.sidOf('Beta');
+    await s.stopReadBySnapshot(R1, A);
+    await s.planAndApply(
+      mapping([
+        ['acme', 'Acme', A, ''],
+        ['beta', 'Beta', B, ''],
+      ]),
+    );
+    s.step();
+    const read = s.now();
+    expect((await s.pass()).result.notChecked).toEqual([]);
+    s.step(HOUR);
+    await s.moveByHand(A, acme, beta);
+    s.step();
+    return { s, acme, beta, read, seen: s.now() };
+  }
+
   it('names the move back, the family read finding the send in the parent', async () => {
     const { s, acme, sent, pass } = await story({ handMoves: true });
     expect(pass.result.notChecked).toEqual([
@@ -89,30 +119,8 @@ describe("reconcile: a move by hand away and back before a later apply's step on
   });
 
   it("names the send in Acme's after the plan that ended Acme's stay, A moved back and on before a plan made again attached it", async () => {
-    const s = await start({
-      subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
-      numbers: [
-        { phone_number: A, sms_url: URL },
-        { phone_number: B, sms_url: URL },
-      ],
-    });
-    const acme = await s.sidOf('Acme');
-    const beta = await s.sidOf('Beta');
-    await s.stopReadBySnapshot(R1, A);
-    await s.planAndApply(
-      mapping([
-        ['acme', 'Acme', A, ''],
-        ['beta', 'Beta', B, ''],
-      ]),
-    );
-    s.step();
-    const read = s.now();
-    expect((await s.pass()).result.notChecked).toEqual([]);
-    s.step(HOUR);
-    await s.moveByHand(A, acme, beta);
-    s.step();
+    const { s, acme, beta, read, seen } = await movedIntoBeta();
     // A plan for Beta finds A in Beta's: Acme's stay ends there.
-    const seen = s.now();
     await s.planAndApply(
       mapping([
         ['beta', 'Beta', A, ''],
@@ -161,30 +169,8 @@ describe("reconcile: a move by hand away and back before a later apply's step on
   it.each([false, true])(
     "names a move away and back between the plan that first found A in Beta's and its apply hours later (moved: %s)",
     async (handMoves) => {
-      const s = await start({
-        subaccounts: [{ friendly_name: 'Acme' }, { friendly_name: 'Beta' }],
-        numbers: [
-          { phone_number: A, sms_url: URL },
-          { phone_number: B, sms_url: URL },
-        ],
-      });
+      const { s, acme, beta, read, seen } = await movedIntoBeta();
       const { e } = s;
-      const acme = await s.sidOf('Acme');
-      const beta = await s.sidOf('Beta');
-      await s.stopReadBySnapshot(R1, A);
-      await s.planAndApply(
-        mapping([
-          ['acme', 'Acme', A, ''],
-          ['beta', 'Beta', B, ''],
-        ]),
-      );
-      s.step();
-      const read = s.now();
-      expect((await s.pass()).result.notChecked).toEqual([]);
-      s.step(HOUR);
-      await s.moveByHand(A, acme, beta);
-      s.step();
-      const seen = s.now();
       const plan = await s.withDbNow(async (db) => {
         const deps = { twilio: e.port(), db, clock: fixedClock(s.now()), runner: TEST_RUNNER };
         const m = mapping([
